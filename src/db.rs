@@ -1,0 +1,418 @@
+//! The database handle: opening a directory, transactions, closing.
+
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::error::{Error, Result};
+use crate::graph::dict::Dictionary;
+use crate::graph::read::{Reader, read_counter};
+use crate::graph::sealed::Sealed;
+use crate::graph::{GraphRead, WriteTxn};
+use crate::storage::schema::{FORMAT_VERSION, meta};
+use crate::storage::{Cf, Changes, KvRead, Snapshot, Store, StoreOptions, keys};
+
+/// The file that marks a directory as a QuiverDB database and records its
+/// format version. Read before any storage file is touched.
+pub(crate) const MARKER_FILE: &str = "QUIVERDB";
+/// The file locked while a `Database` has the directory open.
+pub(crate) const LOCK_FILE: &str = "quiver.lock";
+
+/// How a commit is made durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// The write-ahead log is fsynced before `commit` returns: a committed
+    /// transaction survives a power loss. The default.
+    #[default]
+    Immediate,
+    /// The write-ahead log is written but not fsynced: a committed
+    /// transaction survives a crash of the process, and reaches the disk at
+    /// the next `Immediate` commit, [`Database::sync`] or close. Much faster
+    /// for many small transactions.
+    Buffered,
+}
+
+/// Id allocation and counts, as of the last commit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub next_node: u64,
+    pub next_edge: u64,
+    pub node_count: u64,
+    pub edge_count: u64,
+}
+
+/// Options for opening a database. Start from [`Database::builder`].
+#[derive(Clone, Debug)]
+pub struct Builder {
+    create_if_missing: bool,
+    durability: Durability,
+    block_cache_bytes: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            create_if_missing: true,
+            durability: Durability::Immediate,
+            block_cache_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Builder {
+    /// Whether to create the database when the directory is missing or
+    /// empty. Default: `true`.
+    #[must_use]
+    pub fn create_if_missing(mut self, yes: bool) -> Self {
+        self.create_if_missing = yes;
+        self
+    }
+
+    /// The default durability of commits. Default:
+    /// [`Durability::Immediate`].
+    #[must_use]
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// Size of the block cache shared by all column families. Default:
+    /// 64 MiB.
+    #[must_use]
+    pub fn block_cache_bytes(mut self, bytes: usize) -> Self {
+        self.block_cache_bytes = bytes;
+        self
+    }
+
+    /// Opens the database in directory `path`, creating it if allowed.
+    ///
+    /// Refuses, with a typed error and without writing anything: a path
+    /// that is not a directory, a non-empty directory that is not a
+    /// QuiverDB database ([`Error::NotADatabase`]), a database in a newer
+    /// on-disk format ([`Error::UnsupportedFormat`]), and a directory
+    /// another handle has open ([`Error::Locked`]).
+    pub fn open(self, path: impl AsRef<Path>) -> Result<Database> {
+        Database::open_with(path.as_ref(), &self)
+    }
+}
+
+/// An open database: one directory holding a property graph (and, as the
+/// crate grows, vector collections).
+///
+/// `Database` is `Send + Sync`: share it between threads by reference or in
+/// an `Arc`. Any number of [`ReadTxn`]s run concurrently with one
+/// [`WriteTxn`].
+pub struct Database {
+    // Field order is drop order: the store closes before the lock is freed.
+    store: Store,
+    dict: RwLock<Dictionary>,
+    writer: Mutex<Counters>,
+    durability: Durability,
+    generation: AtomicU64,
+    path: PathBuf,
+    closed: bool,
+    _lock: File,
+}
+
+/// A read transaction: a consistent snapshot of the database as of
+/// [`Database::begin_read`]. Later commits do not change what it sees.
+/// Reads are through [`GraphRead`].
+pub struct ReadTxn<'db> {
+    db: &'db Database,
+    snapshot: Snapshot<'db>,
+}
+
+impl Sealed for ReadTxn<'_> {
+    fn with_reader<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
+        self.db.reader_with(&self.snapshot, f)
+    }
+}
+
+impl GraphRead for ReadTxn<'_> {}
+
+fn read_marker(path: &Path) -> Result<u32> {
+    let file = path.join(MARKER_FILE);
+    let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix("format "))
+        .and_then(|v| v.trim().parse().ok());
+    version.ok_or_else(|| Error::NotADatabase {
+        path: path.to_owned(),
+        reason: format!("{MARKER_FILE} does not name a format version"),
+    })
+}
+
+fn write_marker(path: &Path) -> Result<()> {
+    let tmp = path.join(format!("{MARKER_FILE}.tmp"));
+    let dst = path.join(MARKER_FILE);
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    writeln!(f, "QuiverDB database\nformat {FORMAT_VERSION}")
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
+    fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
+    File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(path, e))
+}
+
+fn lock(path: &Path) -> Result<File> {
+    let file = path.join(LOCK_FILE);
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&file)
+        .map_err(|e| Error::io(&file, e))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: path.to_owned(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&file, e)),
+    }
+}
+
+/// What the directory holds before anything is opened.
+enum Found {
+    /// Nothing (or only our own marker/lock files, from an interrupted
+    /// creation): create a database.
+    Empty { has_marker: bool },
+    /// A marked QuiverDB directory with storage files.
+    Database,
+}
+
+fn inspect(path: &Path, create: bool) -> Result<Found> {
+    match fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !create {
+                return Err(Error::DatabaseNotFound {
+                    path: path.to_owned(),
+                });
+            }
+            fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+            return Ok(Found::Empty { has_marker: false });
+        }
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::NotADatabase {
+                path: path.to_owned(),
+                reason: "it is not a directory".into(),
+            });
+        }
+        Ok(_) => {}
+    }
+    let mut has_marker = false;
+    let mut has_current = false;
+    let mut foreign = None;
+    for entry in fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let name = entry.map_err(|e| Error::io(path, e))?.file_name();
+        match name.to_str() {
+            Some(MARKER_FILE) => has_marker = true,
+            Some(LOCK_FILE) => {}
+            Some("CURRENT") => has_current = true,
+            _ => foreign = Some(name),
+        }
+    }
+    if has_marker {
+        let version = read_marker(path)?;
+        if version > FORMAT_VERSION {
+            return Err(Error::UnsupportedFormat {
+                path: path.to_owned(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if has_current {
+            return Ok(Found::Database);
+        }
+    } else if has_current || foreign.is_some() {
+        let what = foreign.map_or_else(|| "CURRENT".into(), |n| n.to_string_lossy().into_owned());
+        return Err(Error::NotADatabase {
+            path: path.to_owned(),
+            reason: format!("it holds files (such as {what:?}) but no {MARKER_FILE} marker"),
+        });
+    }
+    if !has_marker && !create {
+        return Err(Error::DatabaseNotFound {
+            path: path.to_owned(),
+        });
+    }
+    Ok(Found::Empty { has_marker })
+}
+
+impl Database {
+    /// Options for opening a database.
+    #[must_use]
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Opens the database in `path` with default options, creating it if
+    /// the directory is missing or empty. See [`Builder::open`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Builder::default().open(path)
+    }
+
+    fn open_with(path: &Path, opts: &Builder) -> Result<Database> {
+        let found = inspect(path, opts.create_if_missing)?;
+        let lock = lock(path)?;
+        let store_opts = StoreOptions {
+            block_cache_bytes: opts.block_cache_bytes,
+        };
+        let store = match found {
+            Found::Empty { has_marker } => {
+                if !has_marker {
+                    write_marker(path)?;
+                }
+                let store = Store::open(path, true, &store_opts)?;
+                let mut init = Changes::default();
+                init.put(Cf::Meta, meta::FORMAT_VERSION, FORMAT_VERSION.to_be_bytes());
+                for key in [
+                    meta::NEXT_NODE,
+                    meta::NEXT_EDGE,
+                    meta::NODE_COUNT,
+                    meta::EDGE_COUNT,
+                ] {
+                    init.put(Cf::Meta, key, 0u64.to_be_bytes());
+                }
+                store.write(&init, true)?;
+                store
+            }
+            Found::Database => {
+                let store = Store::open(path, false, &store_opts)?;
+                check_stored_version(&store, path)?;
+                store
+            }
+        };
+        let counters = Counters {
+            next_node: read_counter(&store, meta::NEXT_NODE)?,
+            next_edge: read_counter(&store, meta::NEXT_EDGE)?,
+            node_count: read_counter(&store, meta::NODE_COUNT)?,
+            edge_count: read_counter(&store, meta::EDGE_COUNT)?,
+        };
+        let dict = Dictionary::load(&store)?;
+        Ok(Database {
+            store,
+            dict: RwLock::new(dict),
+            writer: Mutex::new(counters),
+            durability: opts.durability,
+            generation: AtomicU64::new(0),
+            path: path.to_owned(),
+            closed: false,
+            _lock: lock,
+        })
+    }
+
+    /// The directory this database lives in.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts a read transaction on a snapshot of the current state. Never
+    /// waits for writers.
+    pub fn begin_read(&self) -> Result<ReadTxn<'_>> {
+        Ok(ReadTxn {
+            db: self,
+            snapshot: self.store.snapshot(),
+        })
+    }
+
+    /// Starts the write transaction, waiting while another one is open.
+    /// Do not call it twice on one thread without finishing the first
+    /// transaction: that waits forever.
+    pub fn begin_write(&self) -> Result<WriteTxn<'_>> {
+        WriteTxn::begin(self, self.writer.lock())
+    }
+
+    /// Makes every committed transaction durable, including those committed
+    /// with [`Durability::Buffered`].
+    pub fn sync(&self) -> Result<()> {
+        self.store.flush()
+    }
+
+    /// Total size of the database files on disk, in bytes.
+    pub fn disk_usage(&self) -> Result<u64> {
+        self.store.disk_usage()
+    }
+
+    /// Flushes everything to disk and closes the database, reporting any
+    /// error (dropping the handle closes it too, but silently).
+    pub fn close(mut self) -> Result<()> {
+        self.closed = true;
+        self.store.flush()
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn dict(&self) -> &RwLock<Dictionary> {
+        &self.dict
+    }
+
+    pub(crate) fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    /// Counts commits since open; caches derived from the graph compare it.
+    #[allow(dead_code, reason = "read by the projection cache")]
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn reader_with<T>(
+        &self,
+        kv: &dyn KvRead,
+        f: impl FnOnce(&Reader<'_>) -> Result<T>,
+    ) -> Result<T> {
+        f(&Reader {
+            kv,
+            names: &self.dict,
+        })
+    }
+}
+
+fn check_stored_version(store: &Store, path: &Path) -> Result<()> {
+    let stored = store
+        .get(Cf::Meta, meta::FORMAT_VERSION)?
+        .ok_or_else(|| Error::NotADatabase {
+            path: path.to_owned(),
+            reason: "its storage has no format version (was its creation interrupted?)".into(),
+        })?;
+    let version = keys::read_u32(&stored, 0)?;
+    if version > FORMAT_VERSION {
+        return Err(Error::UnsupportedFormat {
+            path: path.to_owned(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        if !self.closed {
+            // Best effort: a Buffered commit should not be lost on a clean
+            // drop. `close` reports errors; drop cannot.
+            let _ = self.store.flush();
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,141 @@
+//! The one error type of the crate.
+//!
+//! Every fallible call returns [`Result<T>`]. Variants are grouped by what
+//! the caller can do about them: fix the input (`NodeNotFound`,
+//! `InvalidArgument`, …), pick another directory (`NotADatabase`,
+//! `UnsupportedFormat`, `Locked`), or treat the data as damaged
+//! (`Corruption`). No dependency's error type appears here: storage errors
+//! are carried as their message.
+
+use std::path::PathBuf;
+
+use crate::{EdgeId, NodeId};
+
+/// The result type of every fallible QuiverDB call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system call on a file or directory failed.
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+
+    /// The directory exists but does not hold a QuiverDB database.
+    #[error(
+        "{path} is not a QuiverDB database ({reason}); open an empty or missing directory to create one"
+    )]
+    NotADatabase {
+        /// The directory that was opened.
+        path: PathBuf,
+        /// What is missing or foreign.
+        reason: String,
+    },
+
+    /// The directory is missing and the options said not to create it.
+    #[error("no database at {path} (creation was disabled with create_if_missing(false))")]
+    DatabaseNotFound {
+        /// The directory that was opened.
+        path: PathBuf,
+    },
+
+    /// The database was written by a newer QuiverDB whose on-disk format this
+    /// build cannot read.
+    #[error(
+        "{path} uses on-disk format version {found}, but this build of QuiverDB reads versions up to {supported}; upgrade QuiverDB to open it"
+    )]
+    UnsupportedFormat {
+        /// The directory that was opened.
+        path: PathBuf,
+        /// The version stored in the database.
+        found: u32,
+        /// The newest version this build understands.
+        supported: u32,
+    },
+
+    /// Another `Database` handle (in this or another process) has the
+    /// directory open.
+    #[error(
+        "{path} is locked by another process (or another open handle in this process); close it first"
+    )]
+    Locked {
+        /// The directory that was opened.
+        path: PathBuf,
+    },
+
+    /// Stored data failed a consistency check or could not be decoded.
+    #[error("corruption: {0}")]
+    Corruption(String),
+
+    /// The storage engine reported an error.
+    #[error("storage error: {0}")]
+    Storage(String),
+
+    /// A node id does not name a live node.
+    #[error("node {0} does not exist")]
+    NodeNotFound(NodeId),
+
+    /// An edge id does not name a live edge.
+    #[error("edge {0} does not exist")]
+    EdgeNotFound(EdgeId),
+
+    /// A plain delete was asked for a node that still has edges.
+    #[error("node {node} still has {edges} edge(s); delete them first or use detach_delete_node")]
+    NodeHasEdges {
+        /// The node.
+        node: NodeId,
+        /// How many incident edges it has (a self-loop counts once).
+        edges: usize,
+    },
+
+    /// A write would give two nodes the same unique key.
+    #[error("unique key ({label}, {key}) = {value} already belongs to node {existing}")]
+    UniqueViolation {
+        /// The label of the unique key.
+        label: String,
+        /// The property key of the unique key.
+        key: String,
+        /// The duplicated value, displayed.
+        value: String,
+        /// The node that already holds it.
+        existing: NodeId,
+    },
+
+    /// An index lookup named a `(label, key)` pair with no index declared.
+    #[error(
+        "no index on ({label}, {key}); declare it with WriteTxn::create_index or create_unique_key"
+    )]
+    NotIndexed {
+        /// The label.
+        label: String,
+        /// The property key.
+        key: String,
+    },
+
+    /// An argument was out of range or malformed.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corruption(what: impl Into<String>) -> Self {
+        Error::Corruption(what.into())
+    }
+
+    pub(crate) fn invalid(what: impl Into<String>) -> Self {
+        Error::InvalidArgument(what.into())
+    }
+}

@@ -1,0 +1,333 @@
+//! Reading the graph: one implementation, used by read transactions (on a
+//! snapshot) and write transactions (on their uncommitted view) alike.
+
+use std::collections::BTreeSet;
+
+use parking_lot::RwLock;
+
+use super::dict::{Dictionary, Kind, Names};
+use super::records::{Edge, EdgeRecord, EdgeRef, IndexInfo, Node, NodeRecord, Schema};
+use crate::error::{Error, Result};
+use crate::storage::schema::meta;
+use crate::storage::{Cf, KvRead, codec, keys};
+use crate::{Direction, EdgeId, NodeId, Props, Value};
+
+impl Names for RwLock<Dictionary> {
+    fn id(&self, kind: Kind, name: &str) -> Option<u32> {
+        self.read().id(kind, name)
+    }
+
+    fn name(&self, kind: Kind, id: u32) -> Result<String> {
+        Names::name(&*self.read(), kind, id)
+    }
+}
+
+/// The read operations over any key-value view.
+pub struct Reader<'a> {
+    pub kv: &'a dyn KvRead,
+    pub names: &'a dyn Names,
+}
+
+/// One adjacency entry as seen from the node it was scanned from.
+#[derive(Clone, Copy, Debug)]
+pub struct AdjEntry {
+    pub edge: EdgeId,
+    pub source: NodeId,
+    pub target: NodeId,
+    pub edge_type: u32,
+}
+
+pub fn decode_node(bytes: &[u8]) -> Result<NodeRecord> {
+    codec::decode(bytes, "node record")
+}
+
+pub fn decode_edge(bytes: &[u8]) -> Result<EdgeRecord> {
+    codec::decode(bytes, "edge record")
+}
+
+pub fn read_counter(kv: &dyn KvRead, key: &[u8]) -> Result<u64> {
+    match kv.get(Cf::Meta, key)? {
+        Some(v) => keys::read_u64(&v, 0),
+        None => Err(Error::corruption(format!(
+            "meta key {} is missing",
+            String::from_utf8_lossy(key)
+        ))),
+    }
+}
+
+impl Reader<'_> {
+    pub fn node_record(&self, id: NodeId) -> Result<Option<NodeRecord>> {
+        self.kv
+            .get(Cf::Nodes, &keys::id(id.0))?
+            .map(|b| decode_node(&b))
+            .transpose()
+    }
+
+    pub fn edge_record(&self, id: EdgeId) -> Result<Option<EdgeRecord>> {
+        self.kv
+            .get(Cf::Edges, &keys::id(id.0))?
+            .map(|b| decode_edge(&b))
+            .transpose()
+    }
+
+    pub fn require_node(&self, id: NodeId) -> Result<NodeRecord> {
+        self.node_record(id)?.ok_or(Error::NodeNotFound(id))
+    }
+
+    pub fn require_edge(&self, id: EdgeId) -> Result<EdgeRecord> {
+        self.edge_record(id)?.ok_or(Error::EdgeNotFound(id))
+    }
+
+    pub fn contains_node(&self, id: NodeId) -> Result<bool> {
+        Ok(self.kv.get(Cf::Nodes, &keys::id(id.0))?.is_some())
+    }
+
+    pub fn props(&self, props: &[(u32, Value)]) -> Result<Props> {
+        props
+            .iter()
+            .map(|(k, v)| Ok((self.names.name(Kind::PropKey, *k)?, v.clone())))
+            .collect()
+    }
+
+    pub fn node(&self, id: NodeId) -> Result<Option<Node>> {
+        let Some(rec) = self.node_record(id)? else {
+            return Ok(None);
+        };
+        let mut labels = rec
+            .labels
+            .iter()
+            .map(|l| self.names.name(Kind::Label, *l))
+            .collect::<Result<Vec<_>>>()?;
+        labels.sort_unstable();
+        Ok(Some(Node {
+            id,
+            labels,
+            props: self.props(&rec.props)?,
+        }))
+    }
+
+    pub fn edge(&self, id: EdgeId) -> Result<Option<Edge>> {
+        let Some(rec) = self.edge_record(id)? else {
+            return Ok(None);
+        };
+        Ok(Some(Edge {
+            id,
+            source: rec.src,
+            target: rec.dst,
+            edge_type: self.names.name(Kind::EdgeType, rec.edge_type)?,
+            props: self.props(&rec.props)?,
+        }))
+    }
+
+    /// Visits the adjacency entries of `node` in `dir`, optionally of one
+    /// edge type, with the stored numeric properties of each edge.
+    pub fn scan_adjacency(
+        &self,
+        node: NodeId,
+        dir: Direction,
+        edge_type: Option<u32>,
+        visit: &mut dyn FnMut(AdjEntry, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let prefix = keys::adj_prefix(node, edge_type);
+        let mut go_on = true;
+        for (cf, outgoing) in [(Cf::Out, true), (Cf::In, false)] {
+            let wanted = match dir {
+                Direction::Out => outgoing,
+                Direction::In => !outgoing,
+                Direction::Both => true,
+            };
+            if !wanted || !go_on {
+                continue;
+            }
+            self.kv.scan(cf, &prefix, &mut |key, value| {
+                let k = keys::decode_adj(key)?;
+                let (source, target) = if outgoing {
+                    (k.node, k.other)
+                } else {
+                    (k.other, k.node)
+                };
+                go_on = visit(
+                    AdjEntry {
+                        edge: k.edge,
+                        source,
+                        target,
+                        edge_type: k.edge_type,
+                    },
+                    value,
+                )?;
+                Ok(go_on)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Resolves an optional edge-type name to a scan filter; `Err(())`
+    /// means a type that does not exist, which matches no edge.
+    fn type_filter(&self, edge_type: Option<&str>) -> Result<Option<u32>, ()> {
+        match edge_type {
+            None => Ok(None),
+            Some(name) => self.names.id(Kind::EdgeType, name).map(Some).ok_or(()),
+        }
+    }
+
+    pub fn edges(
+        &self,
+        node: NodeId,
+        dir: Direction,
+        edge_type: Option<&str>,
+    ) -> Result<Vec<EdgeRef>> {
+        if !self.contains_node(node)? {
+            return Err(Error::NodeNotFound(node));
+        }
+        let Ok(filter) = self.type_filter(edge_type) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        self.scan_adjacency(node, dir, filter, &mut |e, _| {
+            out.push(EdgeRef {
+                id: e.edge,
+                source: e.source,
+                target: e.target,
+                edge_type: self.names.name(Kind::EdgeType, e.edge_type)?,
+            });
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    pub fn neighbors(
+        &self,
+        node: NodeId,
+        dir: Direction,
+        edge_type: Option<&str>,
+    ) -> Result<Vec<NodeId>> {
+        if !self.contains_node(node)? {
+            return Err(Error::NodeNotFound(node));
+        }
+        let Ok(filter) = self.type_filter(edge_type) else {
+            return Ok(Vec::new());
+        };
+        let mut out = BTreeSet::new();
+        self.scan_adjacency(node, dir, filter, &mut |e, _| {
+            out.insert(if e.source == node { e.target } else { e.source });
+            Ok(true)
+        })?;
+        Ok(out.into_iter().collect())
+    }
+
+    /// The distinct edges incident to `node` (a self-loop once).
+    pub fn incident_edges(&self, node: NodeId) -> Result<BTreeSet<EdgeId>> {
+        let mut out = BTreeSet::new();
+        self.scan_adjacency(node, Direction::Both, None, &mut |e, _| {
+            out.insert(e.edge);
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    pub fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>> {
+        let Some(label) = self.names.id(Kind::Label, label) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        self.kv
+            .scan(Cf::Labels, &label.to_be_bytes(), &mut |key, _| {
+                out.push(NodeId(keys::read_u64(key, 4)?));
+                Ok(true)
+            })?;
+        Ok(out)
+    }
+
+    fn ids(&self, cf: Cf) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        self.kv.scan(cf, &[], &mut |key, _| {
+            out.push(keys::read_u64(key, 0)?);
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    pub fn node_ids(&self) -> Result<Vec<NodeId>> {
+        Ok(self.ids(Cf::Nodes)?.into_iter().map(NodeId).collect())
+    }
+
+    pub fn edge_ids(&self) -> Result<Vec<EdgeId>> {
+        Ok(self.ids(Cf::Edges)?.into_iter().map(EdgeId).collect())
+    }
+
+    pub fn schema(&self) -> Result<Schema> {
+        match self.kv.get(Cf::Meta, meta::SCHEMA)? {
+            Some(b) => codec::decode(&b, "schema"),
+            None => Ok(Schema::default()),
+        }
+    }
+
+    pub fn indexes(&self) -> Result<Vec<IndexInfo>> {
+        let schema = self.schema()?;
+        let info = |&(label, key): &(u32, u32), unique| -> Result<IndexInfo> {
+            Ok(IndexInfo {
+                label: self.names.name(Kind::Label, label)?,
+                key: self.names.name(Kind::PropKey, key)?,
+                unique,
+            })
+        };
+        let unique = schema.unique.iter().map(|p| info(p, true));
+        let plain = schema.indexed.iter().map(|p| info(p, false));
+        unique.chain(plain).collect()
+    }
+
+    /// `(label id, key id, unique?)` of a declared index, or `NotIndexed`.
+    fn declared(&self, label: &str, key: &str) -> Result<(u32, u32, bool)> {
+        let not_indexed = || Error::NotIndexed {
+            label: label.to_owned(),
+            key: key.to_owned(),
+        };
+        let (Some(l), Some(k)) = (
+            self.names.id(Kind::Label, label),
+            self.names.id(Kind::PropKey, key),
+        ) else {
+            return Err(not_indexed());
+        };
+        let schema = self.schema()?;
+        if schema.unique.contains(&(l, k)) {
+            Ok((l, k, true))
+        } else if schema.indexed.contains(&(l, k)) {
+            Ok((l, k, false))
+        } else {
+            Err(not_indexed())
+        }
+    }
+
+    fn unique_lookup(&self, label: u32, key: u32, value: &Value) -> Result<Option<NodeId>> {
+        self.kv
+            .get(Cf::Unique, &keys::label_key_value(label, key, value))?
+            .map(|b| keys::read_u64(&b, 0).map(NodeId))
+            .transpose()
+    }
+
+    pub fn node_by_key(&self, label: &str, key: &str, value: &Value) -> Result<Option<NodeId>> {
+        value.validate(key)?;
+        match self.declared(label, key)? {
+            (l, k, true) => self.unique_lookup(l, k, value),
+            _ => Err(Error::NotIndexed {
+                label: label.to_owned(),
+                key: key.to_owned(),
+            }),
+        }
+    }
+
+    pub fn nodes_by_property(&self, label: &str, key: &str, value: &Value) -> Result<Vec<NodeId>> {
+        value.validate(key)?;
+        let (l, k, unique) = self.declared(label, key)?;
+        if unique {
+            return Ok(self.unique_lookup(l, k, value)?.into_iter().collect());
+        }
+        let prefix = keys::label_key_value(l, k, value);
+        let mut out = Vec::new();
+        self.kv.scan(Cf::Index, &prefix, &mut |key, _| {
+            out.push(NodeId(keys::read_u64(key, prefix.len())?));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,220 @@
+//! Storage: the key-value layer under the graph and vector layers.
+//!
+//! * [`schema`] declares every column family, key layout and tuning.
+//! * [`keys`] builds the order-preserving keys; [`codec`] encodes values.
+//! * [`rocks`] is the only module that names `rocksdb`.
+//!
+//! Above this module everything reads through [`KvRead`] and writes through
+//! [`Changes`], so a second backend would replace `rocks` alone.
+
+pub mod codec;
+pub mod keys;
+pub mod rocks;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+pub use rocks::{Snapshot, Store, StoreOptions};
+pub use schema::{CF_COUNT, Cf};
+
+use crate::error::Result;
+
+/// A visitor over `(key, value)` pairs; returns `false` to stop the scan.
+pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
+
+/// Read access to the key-value store: the live database, a snapshot, or a
+/// write transaction's view (its uncommitted changes over the database).
+pub trait KvRead {
+    /// The value stored at `key`.
+    fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>>;
+
+    /// Calls `visit` for every key starting with `prefix`, in key order,
+    /// until it returns `false`.
+    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()>;
+
+    /// Whether any key starts with `prefix`.
+    fn any(&self, cf: Cf, prefix: &[u8]) -> Result<bool> {
+        let mut found = false;
+        self.scan(cf, prefix, &mut |_, _| {
+            found = true;
+            Ok(false)
+        })?;
+        Ok(found)
+    }
+}
+
+/// Uncommitted changes of one write transaction: per column family, key →
+/// new value (`None` = delete). Committed as one atomic batch.
+#[derive(Default)]
+pub struct Changes {
+    cfs: [BTreeMap<Vec<u8>, Option<Vec<u8>>>; CF_COUNT],
+}
+
+impl Changes {
+    /// Records a put.
+    pub fn put(&mut self, cf: Cf, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.cfs[cf as usize].insert(key.into(), Some(value.into()));
+    }
+
+    /// Records a delete.
+    pub fn delete(&mut self, cf: Cf, key: impl Into<Vec<u8>>) {
+        self.cfs[cf as usize].insert(key.into(), None);
+    }
+
+    /// The pending change at `key`: `Some(None)` is a pending delete.
+    #[allow(
+        clippy::option_option,
+        reason = "absent / deleted / written are all distinct"
+    )]
+    fn pending(&self, cf: Cf, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.cfs[cf as usize].get(key).map(Option::as_deref)
+    }
+
+    /// The pending changes under `prefix`, in key order.
+    fn range<'a>(
+        &'a self,
+        cf: Cf,
+        prefix: &'a [u8],
+    ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
+        self.cfs[cf as usize]
+            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.as_slice(), v.as_deref()))
+    }
+
+    /// All changes, column family by column family.
+    pub fn iter(&self) -> impl Iterator<Item = (Cf, &[u8], Option<&[u8]>)> {
+        schema::COLUMN_FAMILIES.iter().flat_map(move |spec| {
+            self.cfs[spec.cf as usize]
+                .iter()
+                .map(move |(k, v)| (spec.cf, k.as_slice(), v.as_deref()))
+        })
+    }
+
+    /// Whether nothing is pending.
+    pub fn is_empty(&self) -> bool {
+        self.cfs.iter().all(BTreeMap::is_empty)
+    }
+}
+
+/// A write transaction's view: its pending changes laid over a base.
+pub struct Overlay<'a, B: KvRead + ?Sized> {
+    pub base: &'a B,
+    pub changes: &'a Changes,
+}
+
+impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
+    fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        match self.changes.pending(cf, key) {
+            Some(v) => Ok(v.map(<[u8]>::to_vec)),
+            None => self.base.get(cf, key),
+        }
+    }
+
+    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+        // Merge the base scan with the pending changes: a pending key shadows
+        // the base key, a pending delete hides it.
+        let mut pending = self.changes.range(cf, prefix).peekable();
+        let mut stopped = false;
+        self.base.scan(cf, prefix, &mut |key, value| {
+            while let Some(&(pk, pv)) = pending.peek() {
+                if pk > key {
+                    break;
+                }
+                pending.next();
+                if pk == key {
+                    // Shadowed: emit the pending version (if any) instead.
+                    return match pv {
+                        Some(v) => emit(visit, pk, v, &mut stopped),
+                        None => Ok(true),
+                    };
+                }
+                if let Some(v) = pv
+                    && !emit(visit, pk, v, &mut stopped)?
+                {
+                    return Ok(false);
+                }
+            }
+            emit(visit, key, value, &mut stopped)
+        })?;
+        if stopped {
+            return Ok(());
+        }
+        for (pk, pv) in pending {
+            if let Some(v) = pv
+                && !visit(pk, v)?
+            {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn emit(visit: &mut Visit<'_>, key: &[u8], value: &[u8], stopped: &mut bool) -> Result<bool> {
+    let go_on = visit(key, value)?;
+    *stopped |= !go_on;
+    Ok(go_on)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A base store held in memory, for testing the overlay merge.
+    struct Mem(BTreeMap<Vec<u8>, Vec<u8>>);
+
+    impl KvRead for Mem {
+        fn get(&self, _: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+            Ok(self.0.get(key).cloned())
+        }
+        fn scan(&self, _: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+            for (k, v) in self.0.range(prefix.to_vec()..) {
+                if !k.starts_with(prefix) || !visit(k, v)? {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+
+    fn collect(kv: &dyn KvRead, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let mut out = Vec::new();
+        kv.scan(Cf::Nodes, prefix, &mut |k, v| {
+            out.push((k.to_vec(), v.to_vec()));
+            Ok(out.len() < limit)
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn overlay_scan_merges_in_key_order() {
+        let base = Mem([(b"a1", b"x"), (b"a3", b"x"), (b"a5", b"x"), (b"b1", b"x")]
+            .iter()
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .collect());
+        let mut ch = Changes::default();
+        ch.put(Cf::Nodes, b"a0".to_vec(), b"new".to_vec());
+        ch.put(Cf::Nodes, b"a3".to_vec(), b"upd".to_vec());
+        ch.delete(Cf::Nodes, b"a5".to_vec());
+        ch.put(Cf::Nodes, b"a9".to_vec(), b"new".to_vec());
+        ch.put(Cf::Edges, b"a2".to_vec(), b"other cf".to_vec());
+        let ov = Overlay {
+            base: &base,
+            changes: &ch,
+        };
+        let all = collect(&ov, b"a", usize::MAX);
+        let keys: Vec<&[u8]> = all.iter().map(|(k, _)| k.as_slice()).collect();
+        assert_eq!(keys, [&b"a0"[..], b"a1", b"a3", b"a9"]);
+        assert_eq!(all[2].1, b"upd");
+        // Early stop is honoured on both sides of the merge.
+        for limit in 1..=4 {
+            assert_eq!(collect(&ov, b"a", limit).len(), limit);
+        }
+        assert_eq!(ov.get(Cf::Nodes, b"a5").unwrap(), None);
+        assert_eq!(ov.get(Cf::Nodes, b"b1").unwrap(), Some(b"x".to_vec()));
+        assert!(!ov.any(Cf::Nodes, b"c").unwrap());
+    }
+}

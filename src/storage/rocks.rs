@@ -1,0 +1,236 @@
+//! The RocksDB backend: the only module that names `rocksdb`.
+//!
+//! It opens the column families of [`schema::COLUMN_FAMILIES`] with the
+//! options their [`Tuning`] asks for, and serves [`KvRead`] for the live
+//! database and for snapshots, and atomic batch writes of [`Changes`].
+
+use std::path::{Path, PathBuf};
+
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType,
+    ErrorKind, Options, ReadOptions, WriteBatch, WriteOptions,
+};
+
+use super::schema::{self, Cf, Tuning};
+use super::{Changes, KvRead, Visit, keys};
+use crate::error::{Error, Result};
+
+/// Backend options derived from the database builder.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Bytes of the block cache shared by all column families.
+    pub block_cache_bytes: usize,
+}
+
+/// An open RocksDB instance with QuiverDB's column families.
+pub struct Store {
+    db: DB,
+    path: PathBuf,
+}
+
+fn storage_error(e: &rocksdb::Error) -> Error {
+    match e.kind() {
+        ErrorKind::Corruption => Error::corruption(e.to_string()),
+        _ => Error::Storage(e.to_string()),
+    }
+}
+
+fn db_options(opts: &StoreOptions, create: bool) -> Options {
+    let mut o = Options::default();
+    o.create_if_missing(create);
+    o.create_missing_column_families(create);
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    o.increase_parallelism(i32::try_from(threads).unwrap_or(2));
+    o.set_keep_log_file_num(2);
+    o.set_max_log_file_size(1 << 20);
+    o.set_max_total_wal_size(256 << 20);
+    o.set_bytes_per_sync(1 << 20);
+    o.set_compression_type(DBCompressionType::Lz4);
+    let _ = opts;
+    o
+}
+
+fn cf_options(tuning: Tuning, cache: &Cache) -> Options {
+    let mut o = Options::default();
+    o.set_compression_type(DBCompressionType::Lz4);
+    let mut table = BlockBasedOptions::default();
+    table.set_block_cache(cache);
+    match tuning {
+        Tuning::Small => {}
+        Tuning::PointLookup => {
+            table.set_bloom_filter(10.0, false);
+            table.set_cache_index_and_filter_blocks(true);
+            table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+        }
+        Tuning::Scan => {
+            table.set_block_size(16 << 10);
+        }
+    }
+    o.set_block_based_table_factory(&table);
+    o
+}
+
+impl Store {
+    /// Opens (or, with `create`, creates) the RocksDB instance in `path`.
+    ///
+    /// Without `create`, the instance must already have the `meta` column
+    /// family, or the directory is reported as not being a database. Column
+    /// families this build does not know (written by a newer build) are
+    /// opened with default options so the caller can still read the format
+    /// version and refuse cleanly.
+    pub fn open(path: &Path, create: bool, opts: &StoreOptions) -> Result<Store> {
+        let cache = Cache::new_lru_cache(opts.block_cache_bytes);
+        let db_opts = db_options(opts, create);
+        let mut names: Vec<String> = Cf::names().map(str::to_owned).collect();
+        if !create {
+            let existing =
+                DB::list_cf(&Options::default(), path).map_err(|e| Error::NotADatabase {
+                    path: path.to_owned(),
+                    reason: format!("cannot read its storage files: {e}"),
+                })?;
+            if !existing
+                .iter()
+                .any(|n| n == schema::COLUMN_FAMILIES[0].name)
+            {
+                return Err(Error::NotADatabase {
+                    path: path.to_owned(),
+                    reason: "its RocksDB files have no `meta` column family".into(),
+                });
+            }
+            names = existing;
+        }
+        let descriptors = names.iter().map(|name| {
+            let tuning = schema::COLUMN_FAMILIES
+                .iter()
+                .find(|s| s.name == name)
+                .map_or(Tuning::Small, |s| s.tuning);
+            ColumnFamilyDescriptor::new(name, cf_options(tuning, &cache))
+        });
+        let mut db =
+            DB::open_cf_descriptors(&db_opts, path, descriptors).map_err(|e| storage_error(&e))?;
+        // An older database may lack a column family added since; create it.
+        for spec in &schema::COLUMN_FAMILIES {
+            if db.cf_handle(spec.name).is_none() {
+                db.create_cf(spec.name, &cf_options(spec.tuning, &cache))
+                    .map_err(|e| storage_error(&e))?;
+            }
+        }
+        Ok(Store {
+            db,
+            path: path.to_owned(),
+        })
+    }
+
+    fn handle(&self, cf: Cf) -> Result<&ColumnFamily> {
+        self.db.cf_handle(cf.spec().name).ok_or_else(|| {
+            Error::corruption(format!(
+                "column family {} is missing in {}",
+                cf.spec().name,
+                self.path.display()
+            ))
+        })
+    }
+
+    /// Writes `changes` as one atomic batch; `sync` fsyncs the WAL first.
+    pub fn write(&self, changes: &Changes, sync: bool) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        for (cf, key, value) in changes.iter() {
+            let h = self.handle(cf)?;
+            match value {
+                Some(v) => batch.put_cf(h, key, v),
+                None => batch.delete_cf(h, key),
+            }
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(sync);
+        self.db.write_opt(batch, &wo).map_err(|e| storage_error(&e))
+    }
+
+    /// Makes every acknowledged write durable: syncs the WAL and flushes the
+    /// memtables, so a reopen has nothing to replay.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush_wal(true).map_err(|e| storage_error(&e))?;
+        let handles = schema::COLUMN_FAMILIES
+            .iter()
+            .map(|s| self.handle(s.cf))
+            .collect::<Result<Vec<_>>>()?;
+        self.db
+            .flush_cfs_opt(&handles, &rocksdb::FlushOptions::default())
+            .map_err(|e| storage_error(&e))
+    }
+
+    /// A consistent point-in-time view.
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            store: self,
+            snap: self.db.snapshot(),
+        }
+    }
+
+    /// Total size of the files in the database directory, in bytes.
+    pub fn disk_usage(&self) -> Result<u64> {
+        let mut total = 0;
+        let entries = std::fs::read_dir(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(&self.path, e))?;
+            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
+            if meta.is_file() {
+                total += meta.len();
+            }
+        }
+        Ok(total)
+    }
+
+    fn scan_with(
+        &self,
+        cf: Cf,
+        prefix: &[u8],
+        mut ro: ReadOptions,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        if let Some(end) = keys::prefix_end(prefix) {
+            ro.set_iterate_upper_bound(end);
+        }
+        let mut it = self.db.raw_iterator_cf_opt(self.handle(cf)?, ro);
+        it.seek(prefix);
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if !k.starts_with(prefix) || !visit(k, v)? {
+                return Ok(());
+            }
+            it.next();
+        }
+        it.status().map_err(|e| storage_error(&e))
+    }
+}
+
+impl KvRead for Store {
+    fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.db
+            .get_cf(self.handle(cf)?, key)
+            .map_err(|e| storage_error(&e))
+    }
+
+    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+        self.scan_with(cf, prefix, ReadOptions::default(), visit)
+    }
+}
+
+/// A consistent point-in-time view of a [`Store`].
+pub struct Snapshot<'a> {
+    store: &'a Store,
+    snap: rocksdb::Snapshot<'a>,
+}
+
+impl KvRead for Snapshot<'_> {
+    fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.snap
+            .get_cf(self.store.handle(cf)?, key)
+            .map_err(|e| storage_error(&e))
+    }
+
+    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+        let mut ro = ReadOptions::default();
+        ro.set_snapshot(&self.snap);
+        self.store.scan_with(cf, prefix, ro, visit)
+    }
+}

@@ -1,0 +1,152 @@
+//! Every column family, its key and value layout, and its tuning — in one
+//! table. `docs/FORMAT.md` is the prose version of this file; change both
+//! together, and bump [`FORMAT_VERSION`] when a layout changes.
+
+/// The on-disk format this build writes and the newest it can read.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cf {
+    Meta = 0,
+    Dict = 1,
+    Nodes = 2,
+    Edges = 3,
+    Out = 4,
+    In = 5,
+    Labels = 6,
+    Unique = 7,
+    Index = 8,
+}
+
+/// How a column family is read, which decides its RocksDB options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tuning {
+    /// A handful of small keys, read at open: defaults.
+    Small,
+    /// Random point reads by id: whole-key bloom filter, shared block cache.
+    PointLookup,
+    /// Prefix and range scans: no bloom filter (scans cannot use it), shared
+    /// block cache, larger blocks.
+    Scan,
+}
+
+/// One row of the table.
+pub struct CfSpec {
+    pub cf: Cf,
+    /// The RocksDB column family name (part of the format).
+    pub name: &'static str,
+    /// Key layout; `·` is concatenation, integers are big-endian.
+    pub key: &'static str,
+    /// Value layout.
+    pub value: &'static str,
+    pub tuning: Tuning,
+}
+
+/// All column families. Order matches the `Cf` discriminants.
+pub const COLUMN_FAMILIES: [CfSpec; 9] = [
+    CfSpec {
+        cf: Cf::Meta,
+        name: "meta",
+        key: "ASCII name",
+        value: "format_version: u32 BE; counters: u64 BE; schema: codec(Schema)",
+        tuning: Tuning::Small,
+    },
+    CfSpec {
+        cf: Cf::Dict,
+        name: "dict",
+        key: "kind u8 (0 label, 1 edge type, 2 property key) · UTF-8 name",
+        value: "id u32 BE (dense per kind, from 0)",
+        tuning: Tuning::Small,
+    },
+    CfSpec {
+        cf: Cf::Nodes,
+        name: "nodes",
+        key: "node u64",
+        value: "codec(NodeRecord { labels, props })",
+        tuning: Tuning::PointLookup,
+    },
+    CfSpec {
+        cf: Cf::Edges,
+        name: "edges",
+        key: "edge u64",
+        value: "codec(EdgeRecord { src, dst, edge_type, props })",
+        tuning: Tuning::PointLookup,
+    },
+    CfSpec {
+        cf: Cf::Out,
+        name: "out",
+        key: "src u64 · edge_type u32 · dst u64 · edge u64",
+        value: "numeric edge properties: (key u32 · f64 bits u64)*, sorted by key",
+        tuning: Tuning::Scan,
+    },
+    CfSpec {
+        cf: Cf::In,
+        name: "in",
+        key: "dst u64 · edge_type u32 · src u64 · edge u64",
+        value: "numeric edge properties: (key u32 · f64 bits u64)*, sorted by key",
+        tuning: Tuning::Scan,
+    },
+    CfSpec {
+        cf: Cf::Labels,
+        name: "labels",
+        key: "label u32 · node u64",
+        value: "empty",
+        tuning: Tuning::Scan,
+    },
+    CfSpec {
+        cf: Cf::Unique,
+        name: "unique",
+        key: "label u32 · key u32 · value-key",
+        value: "node u64",
+        tuning: Tuning::PointLookup,
+    },
+    CfSpec {
+        cf: Cf::Index,
+        name: "index",
+        key: "label u32 · key u32 · value-key · node u64",
+        value: "empty",
+        tuning: Tuning::Scan,
+    },
+];
+
+/// Number of column families.
+pub const CF_COUNT: usize = COLUMN_FAMILIES.len();
+
+impl Cf {
+    /// The spec row of this column family.
+    pub fn spec(self) -> &'static CfSpec {
+        &COLUMN_FAMILIES[self as usize]
+    }
+
+    /// Column family names, in table order.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        COLUMN_FAMILIES.iter().map(|s| s.name)
+    }
+}
+
+/// Names of keys in the `meta` column family.
+pub mod meta {
+    pub const FORMAT_VERSION: &[u8] = b"format_version";
+    pub const NEXT_NODE: &[u8] = b"next_node";
+    pub const NEXT_EDGE: &[u8] = b"next_edge";
+    pub const NODE_COUNT: &[u8] = b"node_count";
+    pub const EDGE_COUNT: &[u8] = b"edge_count";
+    pub const SCHEMA: &[u8] = b"schema";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_order_matches_discriminants() {
+        for (i, spec) in COLUMN_FAMILIES.iter().enumerate() {
+            assert_eq!(spec.cf as usize, i, "{} is out of place", spec.name);
+        }
+        let mut names: Vec<_> = Cf::names().collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CF_COUNT, "column family names must be unique");
+    }
+}

@@ -1,0 +1,334 @@
+//! Transaction semantics: atomic commit, abort and drop, snapshot
+//! isolation, durability across reopen, and the refusals of the write API.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::many_single_char_names,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::items_after_statements,
+    clippy::too_many_lines,
+    missing_docs,
+    reason = "test and bench code: a panic is the failure report, exact floats are intended"
+)]
+
+use quiverdb::{Database, Direction, Durability, Error, GraphRead, NodeId, Value, props};
+
+fn open() -> (tempfile::TempDir, Database) {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Database::open(tmp.path().join("db")).unwrap();
+    (tmp, db)
+}
+
+#[test]
+fn aborted_and_dropped_writes_leave_nothing_behind() {
+    let (tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let keep = w.add_node(&["Keep"], props! {"n" => 1}).unwrap();
+    w.commit().unwrap();
+
+    let mut w = db.begin_write().unwrap();
+    let a = w.add_node(&["Gone", "Also"], props! {"p" => "x"}).unwrap();
+    w.add_edge(a, keep, "NEW_TYPE", props! {"w" => 2.0})
+        .unwrap();
+    w.set_node_property(keep, "n", 2).unwrap();
+    w.create_index("Keep", "n").unwrap();
+    w.abort();
+
+    {
+        let mut w = db.begin_write().unwrap();
+        w.add_node(&["Dropped"], props! {}).unwrap();
+        w.detach_delete_node(keep).unwrap();
+        // dropped without commit
+    }
+
+    let check = |db: &Database| {
+        let r = db.begin_read().unwrap();
+        assert_eq!(r.node_ids().unwrap(), vec![keep]);
+        assert_eq!(r.edge_count().unwrap(), 0);
+        assert!(r.edge_ids().unwrap().is_empty());
+        let node = r.node(keep).unwrap().unwrap();
+        assert_eq!(node.props, props! {"n" => 1});
+        assert!(r.nodes_with_label("Gone").unwrap().is_empty());
+        assert!(r.nodes_with_label("Dropped").unwrap().is_empty());
+        assert!(r.indexes().unwrap().is_empty());
+        assert!(matches!(
+            r.nodes_by_property("Keep", "n", &Value::Int(1)),
+            Err(Error::NotIndexed { .. })
+        ));
+    };
+    check(&db);
+    db.close().unwrap();
+    let db = Database::open(tmp.path().join("db")).unwrap();
+    check(&db);
+
+    // Names interned by the aborted transactions are gone: the next
+    // transaction can use them afresh.
+    let mut w = db.begin_write().unwrap();
+    let n = w.add_node(&["Gone"], props! {}).unwrap();
+    w.commit().unwrap();
+    assert_eq!(
+        db.begin_read().unwrap().nodes_with_label("Gone").unwrap(),
+        vec![n]
+    );
+}
+
+#[test]
+fn snapshots_do_not_see_later_commits() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let a = w.add_node(&["P"], props! {"v" => 1}).unwrap();
+    w.commit().unwrap();
+
+    let before = db.begin_read().unwrap();
+    let mut w = db.begin_write().unwrap();
+    let b = w.add_node(&["P"], props! {}).unwrap();
+    w.add_edge(a, b, "T", props! {}).unwrap();
+    w.set_node_property(a, "v", 2).unwrap();
+    // The writer sees its own changes; the reader does not, even before commit.
+    assert_eq!(w.neighbors(a, Direction::Out, None).unwrap(), vec![b]);
+    assert!(
+        before
+            .neighbors(a, Direction::Out, None)
+            .unwrap()
+            .is_empty()
+    );
+    w.commit().unwrap();
+
+    assert_eq!(before.node_ids().unwrap(), vec![a]);
+    assert_eq!(before.node(a).unwrap().unwrap().props, props! {"v" => 1});
+    assert_eq!(before.node_count().unwrap(), 1);
+    let after = db.begin_read().unwrap();
+    assert_eq!(after.node_ids().unwrap(), vec![a, b]);
+    assert_eq!(after.node(a).unwrap().unwrap().props, props! {"v" => 2});
+}
+
+#[test]
+fn readers_run_while_a_writer_is_open_on_another_thread() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let a = w.add_node(&[], props! {}).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            // Not blocked by the open write transaction.
+            let r = db.begin_read().unwrap();
+            assert!(r.node(a).unwrap().is_none());
+        })
+        .join()
+        .unwrap();
+    });
+    w.commit().unwrap();
+}
+
+#[test]
+fn commits_survive_reopen_in_both_durability_modes() {
+    for durability in [Durability::Immediate, Durability::Buffered] {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("db");
+        let db = Database::builder()
+            .durability(durability)
+            .open(&path)
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..20 {
+            let mut w = db.begin_write().unwrap();
+            ids.push(w.add_node(&["N"], props! {"i" => i}).unwrap());
+            w.commit().unwrap();
+        }
+        drop(db);
+        let db = Database::open(&path).unwrap();
+        let r = db.begin_read().unwrap();
+        assert_eq!(r.nodes_with_label("N").unwrap(), ids, "{durability:?}");
+    }
+}
+
+#[test]
+fn ids_are_never_reused_after_delete_and_reopen() {
+    let (tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let a = w.add_node(&[], props! {}).unwrap();
+    let b = w.add_node(&[], props! {}).unwrap();
+    let e = w.add_edge(a, b, "T", props! {}).unwrap();
+    w.commit().unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.detach_delete_node(b).unwrap();
+    w.commit().unwrap();
+    drop(db);
+    let db = Database::open(tmp.path().join("db")).unwrap();
+    let mut w = db.begin_write().unwrap();
+    let c = w.add_node(&[], props! {}).unwrap();
+    let e2 = w.add_edge(a, c, "T", props! {}).unwrap();
+    assert!(c > b && e2 > e, "ids {c} {e2} reuse {b} {e}");
+}
+
+#[test]
+fn delete_refusals_and_detach_delete() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let a = w.add_node(&["A"], props! {}).unwrap();
+    let b = w.add_node(&["B"], props! {}).unwrap();
+    w.add_edge(a, b, "T", props! {}).unwrap();
+    w.add_edge(a, b, "T", props! {}).unwrap(); // parallel
+    w.add_edge(a, a, "LOOP", props! {}).unwrap(); // self-loop
+    w.commit().unwrap();
+
+    let mut w = db.begin_write().unwrap();
+    let err = w.delete_node(a).unwrap_err();
+    assert!(matches!(err, Error::NodeHasEdges { edges: 3, .. }), "{err}");
+    assert!(err.to_string().contains("detach_delete_node"), "{err}");
+    // The failed call changed nothing; the transaction goes on.
+    assert_eq!(w.edges(a, Direction::Both, None).unwrap().len(), 4); // loop twice
+    assert_eq!(w.detach_delete_node(a).unwrap(), 3);
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.node_ids().unwrap(), vec![b]);
+    assert!(r.edges(b, Direction::Both, None).unwrap().is_empty());
+    assert_eq!(r.edge_count().unwrap(), 0);
+}
+
+#[test]
+fn unknown_nodes_and_edges_are_typed_errors() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let a = w.add_node(&[], props! {}).unwrap();
+    let ghost = NodeId(999);
+    assert!(
+        matches!(w.add_edge(a, ghost, "T", props! {}), Err(Error::NodeNotFound(n)) if n == ghost)
+    );
+    assert!(matches!(
+        w.add_edge(ghost, a, "T", props! {}),
+        Err(Error::NodeNotFound(_))
+    ));
+    assert!(matches!(w.delete_node(ghost), Err(Error::NodeNotFound(_))));
+    assert!(matches!(
+        w.set_node_property(ghost, "k", 1),
+        Err(Error::NodeNotFound(_))
+    ));
+    assert!(matches!(
+        w.delete_edge(quiverdb::EdgeId(5)),
+        Err(Error::EdgeNotFound(_))
+    ));
+    assert!(matches!(
+        w.neighbors(ghost, Direction::Out, None),
+        Err(Error::NodeNotFound(_))
+    ));
+    w.commit().unwrap();
+    assert_eq!(db.begin_read().unwrap().edge_count().unwrap(), 0);
+}
+
+#[test]
+fn bad_values_and_names_are_refused() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let err = w.add_node(&["A"], props! {"x" => f64::NAN}).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidArgument(_)) && err.to_string().contains("NaN"),
+        "{err}"
+    );
+    let nested = Value::List(vec![Value::Float(f64::NAN)]);
+    assert!(w.add_node(&[], props! {"x" => nested}).is_err());
+    assert!(matches!(
+        w.add_node(&[""], props! {}),
+        Err(Error::InvalidArgument(_))
+    ));
+    let a = w.add_node(&[], props! {}).unwrap();
+    assert!(matches!(
+        w.add_edge(a, a, "", props! {}),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        w.set_node_property(a, "", 1),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        w.set_node_property(a, "x", f64::NAN),
+        Err(Error::InvalidArgument(_))
+    ));
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.node_ids().unwrap(), vec![a]);
+    assert!(r.node(a).unwrap().unwrap().props.is_empty());
+}
+
+#[test]
+fn unique_keys_and_indexes() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let ada = w
+        .add_node(&["Person"], props! {"name" => "Ada", "city" => "London"})
+        .unwrap();
+    let bob = w
+        .add_node(&["Person"], props! {"name" => "Bob", "city" => "London"})
+        .unwrap();
+    w.create_unique_key("Person", "name").unwrap();
+    w.create_index("Person", "city").unwrap();
+    let err = w
+        .add_node(&["Person"], props! {"name" => "Ada"})
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UniqueViolation { existing, .. } if *existing == ada),
+        "{err}"
+    );
+    // Another label is not constrained; a node without the key is not either.
+    let robot = w.add_node(&["Robot"], props! {"name" => "Ada"}).unwrap();
+    w.add_node(&["Person"], props! {}).unwrap();
+    // Gaining the label brings the constraint.
+    assert!(matches!(
+        w.add_label(robot, "Person"),
+        Err(Error::UniqueViolation { .. })
+    ));
+    // Renaming frees the old value.
+    w.set_node_property(ada, "name", "Augusta").unwrap();
+    assert_eq!(
+        w.node_by_key("Person", "name", &"Ada".into()).unwrap(),
+        None
+    );
+    w.add_label(robot, "Person").unwrap();
+    w.commit().unwrap();
+
+    let r = db.begin_read().unwrap();
+    assert_eq!(
+        r.node_by_key("Person", "name", &"Ada".into()).unwrap(),
+        Some(robot)
+    );
+    assert_eq!(
+        r.node_by_key("Person", "name", &"Augusta".into()).unwrap(),
+        Some(ada)
+    );
+    assert_eq!(
+        r.nodes_by_property("Person", "city", &"London".into())
+            .unwrap(),
+        vec![ada, bob]
+    );
+    assert!(matches!(
+        r.node_by_key("Person", "city", &"London".into()),
+        Err(Error::NotIndexed { .. })
+    ));
+    assert!(matches!(
+        r.nodes_by_property("Person", "age", &Value::Int(3)),
+        Err(Error::NotIndexed { .. })
+    ));
+
+    // Declaring a unique key over existing duplicates fails and changes nothing.
+    let mut w = db.begin_write().unwrap();
+    assert!(matches!(
+        w.create_unique_key("Person", "city"),
+        Err(Error::UniqueViolation { .. })
+    ));
+    assert_eq!(w.indexes().unwrap().len(), 2);
+    assert_eq!(
+        w.nodes_by_property("Person", "city", &"London".into())
+            .unwrap(),
+        vec![ada, bob]
+    );
+    assert!(w.drop_index("Person", "city").unwrap());
+    assert!(!w.drop_index("Person", "city").unwrap());
+    w.commit().unwrap();
+    assert!(matches!(
+        db.begin_read()
+            .unwrap()
+            .nodes_by_property("Person", "city", &"London".into()),
+        Err(Error::NotIndexed { .. })
+    ));
+}
