@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::{Mutex, RwLock};
 
+use std::sync::Arc;
+
+use crate::algo::{Projection, ProjectionSpec};
 use crate::error::{Error, Result};
 use crate::graph::dict::Dictionary;
 use crate::graph::read::{Reader, read_counter};
@@ -20,6 +23,9 @@ use crate::storage::{Cf, Changes, KvRead, Snapshot, Store, StoreOptions, keys};
 pub(crate) const MARKER_FILE: &str = "QUIVERDB";
 /// The file locked while a `Database` has the directory open.
 pub(crate) const LOCK_FILE: &str = "quiver.lock";
+
+/// How many projections (of different specs) stay cached at once.
+const MAX_CACHED_PROJECTIONS: usize = 4;
 
 /// How a commit is made durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -111,7 +117,13 @@ pub struct Database {
     dict: RwLock<Dictionary>,
     writer: Mutex<Counters>,
     durability: Durability,
+    /// Commit generation, as a sequence lock: odd while a commit is being
+    /// written, even otherwise; +2 per commit. A snapshot taken between two
+    /// equal even readings shows exactly that generation.
     generation: AtomicU64,
+    /// Projections built since open, each tagged with the commit generation
+    /// it was built at; an entry is used only while no commit followed.
+    projections: Mutex<Vec<(u64, ProjectionSpec, Arc<Projection>)>>,
     path: PathBuf,
     closed: bool,
     _lock: File,
@@ -123,11 +135,25 @@ pub struct Database {
 pub struct ReadTxn<'db> {
     db: &'db Database,
     snapshot: Snapshot<'db>,
+    /// The commit generation the snapshot shows, when known exactly.
+    generation: Option<u64>,
 }
 
 impl Sealed for ReadTxn<'_> {
     fn with_reader<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
         self.db.reader_with(&self.snapshot, f)
+    }
+
+    fn current_projection(
+        &self,
+        serves: &dyn Fn(&ProjectionSpec) -> bool,
+    ) -> Option<Arc<Projection>> {
+        let generation = self.generation?;
+        let cache = self.db.projections.lock();
+        cache
+            .iter()
+            .find(|(g, s, _)| *g == generation && serves(s))
+            .map(|(_, _, p)| Arc::clone(p))
     }
 }
 
@@ -301,6 +327,7 @@ impl Database {
             writer: Mutex::new(counters),
             durability: opts.durability,
             generation: AtomicU64::new(0),
+            projections: Mutex::new(Vec::new()),
             path: path.to_owned(),
             closed: false,
             _lock: lock,
@@ -316,10 +343,24 @@ impl Database {
     /// Starts a read transaction on a snapshot of the current state. Never
     /// waits for writers.
     pub fn begin_read(&self) -> Result<ReadTxn<'_>> {
+        let (snapshot, generation) = self.snapshot_at();
         Ok(ReadTxn {
             db: self,
-            snapshot: self.store.snapshot(),
+            snapshot,
+            generation,
         })
+    }
+
+    /// A snapshot, with the commit generation it shows when that is known
+    /// exactly (no commit was being written meanwhile).
+    fn snapshot_at(&self) -> (Snapshot<'_>, Option<u64>) {
+        let before = self.generation.load(Ordering::Acquire);
+        let snapshot = self.store.snapshot();
+        let after = self.generation.load(Ordering::Acquire);
+        (
+            snapshot,
+            (before == after && before.is_multiple_of(2)).then_some(before),
+        )
     }
 
     /// Starts the write transaction, waiting while another one is open.
@@ -329,10 +370,59 @@ impl Database {
         WriteTxn::begin(self, self.writer.lock())
     }
 
+    /// A projection of the graph as of now, built on a fresh snapshot in
+    /// O(V + E) — or the cached one, if it was built for the same `spec`
+    /// and nothing was committed since. The second element says whether it
+    /// came from the cache.
+    ///
+    /// ```
+    /// # use quiverdb::{Database, props, algo::ProjectionSpec};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = Database::open(dir.path()).unwrap();
+    /// let spec = ProjectionSpec::new().edge_types(["KNOWS"]);
+    /// let (p, cached) = db.projection_cached(&spec)?;
+    /// assert!(!cached);
+    /// assert!(db.projection_cached(&spec)?.1); // nothing committed since
+    /// # Ok::<(), quiverdb::Error>(())
+    /// ```
+    pub fn projection_cached(&self, spec: &ProjectionSpec) -> Result<(Arc<Projection>, bool)> {
+        let (snapshot, generation) = self.snapshot_at();
+        if let Some(g) = generation {
+            let cache = self.projections.lock();
+            if let Some((_, _, p)) = cache.iter().find(|(cg, s, _)| *cg == g && s == spec) {
+                return Ok((Arc::clone(p), true));
+            }
+        }
+        let p = Arc::new(self.reader_with(&snapshot, |r| Projection::build(r, spec))?);
+        // Cache it only when it is known to show one exact generation.
+        if let Some(g) = generation {
+            let mut cache = self.projections.lock();
+            cache.retain(|(cg, _, _)| *cg == g);
+            if cache.len() >= MAX_CACHED_PROJECTIONS {
+                cache.remove(0);
+            }
+            cache.push((g, spec.clone(), Arc::clone(&p)));
+        }
+        Ok((p, false))
+    }
+
+    /// [`projection_cached`](Self::projection_cached) without the flag.
+    pub fn projection(&self, spec: &ProjectionSpec) -> Result<Arc<Projection>> {
+        Ok(self.projection_cached(spec)?.0)
+    }
+
     /// Makes every committed transaction durable, including those committed
     /// with [`Durability::Buffered`].
     pub fn sync(&self) -> Result<()> {
         self.store.flush()
+    }
+
+    /// Compacts the storage: every column family is rewritten as one sorted
+    /// run and deleted entries are dropped. Worth calling after a bulk load
+    /// or a mass delete — whole-graph scans (projections) then read
+    /// sequentially. Blocks until done; concurrent reads and writes go on.
+    pub fn compact(&self) -> Result<()> {
+        self.store.compact()
     }
 
     /// Total size of the database files on disk, in bytes.
@@ -359,14 +449,14 @@ impl Database {
         self.durability
     }
 
-    /// Counts commits since open; caches derived from the graph compare it.
-    #[allow(dead_code, reason = "read by the projection cache")]
-    pub(crate) fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn bump_generation(&self) {
+    /// Runs a commit's storage write inside the generation sequence lock,
+    /// so no snapshot taken meanwhile is tagged with a generation it does
+    /// not show.
+    pub(crate) fn write_commit(&self, write: impl FnOnce() -> Result<()>) -> Result<()> {
         self.generation.fetch_add(1, Ordering::AcqRel);
+        let result = write();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        result
     }
 
     pub(crate) fn reader_with<T>(

@@ -34,9 +34,20 @@
 //!   directory, a directory open elsewhere) is a typed [`Error`], never a
 //!   panic.
 //!
+//! ## Graph algorithms
+//!
+//! Point queries ([`GraphRead::shortest_path`]) read the snapshot's
+//! adjacency directly, or a current cached projection when there is one.
+//! Whole-graph algorithms ([`algo`]) run on a [`algo::Projection`], an
+//! in-memory CSR snapshot that [`Database::projection`] caches until the
+//! next commit.
+//!
 //! See `docs/ARCHITECTURE.md` for the tour of the code and
 //! `docs/FORMAT.md` for the on-disk format.
 
+#![deny(unsafe_code)]
+
+pub mod algo;
 mod db;
 mod error;
 mod graph;

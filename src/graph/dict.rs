@@ -110,6 +110,8 @@ impl Dictionary {
 pub trait Names {
     fn id(&self, kind: Kind, name: &str) -> Option<u32>;
     fn name(&self, kind: Kind, id: u32) -> Result<String>;
+    /// How many names of `kind` exist (ids are `0..count`).
+    fn count(&self, kind: Kind) -> usize;
 }
 
 impl Names for Dictionary {
@@ -121,5 +123,9 @@ impl Names for Dictionary {
         Dictionary::name(self, kind, id)
             .map(str::to_owned)
             .ok_or_else(|| Error::corruption(format!("unknown {} id {id}", kind.what())))
+    }
+
+    fn count(&self, kind: Kind) -> usize {
+        self.len(kind)
     }
 }

@@ -24,6 +24,16 @@ pub(crate) mod sealed {
     /// outside the crate.
     pub trait Sealed {
         fn with_reader<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T>;
+
+        /// A cached projection that shows exactly this view and that
+        /// `serves` accepts, if there is one.
+        fn current_projection(
+            &self,
+            serves: &dyn Fn(&crate::algo::ProjectionSpec) -> bool,
+        ) -> Option<std::sync::Arc<crate::algo::Projection>> {
+            let _ = serves;
+            None
+        }
     }
 }
 
@@ -112,6 +122,58 @@ pub trait GraphRead: sealed::Sealed {
             reason = "the method path is not general over the reader's lifetime"
         )]
         self.with_reader(|r| r.indexes())
+    }
+
+    /// A shortest path from `from` to `to` under `query`, or `None` when
+    /// `to` is unreachable (or farther than the query's `max_depth`).
+    ///
+    /// Runs on this transaction's view. When a read transaction's database
+    /// holds a cached [`Projection`](crate::algo::Projection) that shows
+    /// exactly this snapshot and matches the query (all nodes, the same edge
+    /// types, and for a weighted query the same weight), the search runs on
+    /// it in memory and only the path's edges are read from storage;
+    /// otherwise it reads the adjacency column families directly — no
+    /// projection is ever built for it. Unweighted: bidirectional BFS,
+    /// O(b^(d/2)) adjacency scans for branching factor b and distance d.
+    /// Weighted: bidirectional Dijkstra, O((V' + E') log V') over the V'
+    /// nodes and E' edges it settles. Fails with `NodeNotFound` for an
+    /// unknown endpoint and `InvalidArgument` for a negative or missing
+    /// weight met on the way.
+    ///
+    /// ```
+    /// # use quiverdb::{Database, GraphRead, props, algo::PathQuery};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = Database::open(dir.path()).unwrap();
+    /// let mut w = db.begin_write()?;
+    /// let n: Vec<_> = (0..3).map(|_| w.add_node(&[], props! {})).collect::<Result<_, _>>()?;
+    /// w.add_edge(n[0], n[1], "ROAD", props! {"km" => 5.0})?;
+    /// w.add_edge(n[1], n[2], "ROAD", props! {"km" => 5.0})?;
+    /// let direct = w.add_edge(n[0], n[2], "ROAD", props! {"km" => 20.0})?;
+    /// w.commit()?;
+    /// let r = db.begin_read()?;
+    /// let hops = r.shortest_path(n[0], n[2], &PathQuery::new())?.unwrap();
+    /// assert_eq!(hops.edges, vec![direct]);
+    /// let km = r.shortest_path(n[0], n[2], &PathQuery::new().weight("km"))?.unwrap();
+    /// assert_eq!((km.nodes, km.cost), (n.clone(), 10.0));
+    /// # Ok::<(), quiverdb::Error>(())
+    /// ```
+    fn shortest_path(
+        &self,
+        from: NodeId,
+        to: NodeId,
+        query: &crate::algo::PathQuery,
+    ) -> Result<Option<crate::algo::Path>> {
+        let memory = self.current_projection(&|spec| query.served_by(spec));
+        self.with_reader(|r| {
+            crate::algo::path::shortest_path(r, from, to, query, memory.as_deref())
+        })
+    }
+
+    /// Builds a [`Projection`](crate::algo::Projection) of this view, in
+    /// O(V + E). [`Database::projection`](crate::Database::projection) does
+    /// the same on a fresh snapshot and caches the result.
+    fn project(&self, spec: &crate::algo::ProjectionSpec) -> Result<crate::algo::Projection> {
+        self.with_reader(|r| crate::algo::Projection::build(r, spec))
     }
 
     /// The number of nodes.

@@ -9,7 +9,7 @@ use super::dict::{Dictionary, Kind, Names};
 use super::records::{Edge, EdgeRecord, EdgeRef, IndexInfo, Node, NodeRecord, Schema};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, KvRead, codec, keys};
+use crate::storage::{Cf, Cursor, KvRead, codec, keys};
 use crate::{Direction, EdgeId, NodeId, Props, Value};
 
 impl Names for RwLock<Dictionary> {
@@ -19,6 +19,10 @@ impl Names for RwLock<Dictionary> {
 
     fn name(&self, kind: Kind, id: u32) -> Result<String> {
         Names::name(&*self.read(), kind, id)
+    }
+
+    fn count(&self, kind: Kind) -> usize {
+        self.read().len(kind)
     }
 }
 
@@ -35,6 +39,86 @@ pub struct AdjEntry {
     pub source: NodeId,
     pub target: NodeId,
     pub edge_type: u32,
+}
+
+/// Cursors on `out` and `in`, for traversals that scan many adjacency
+/// lists: each scan is a seek on an open iterator.
+pub struct AdjCursors<'a> {
+    out: Box<dyn Cursor + 'a>,
+    inc: Box<dyn Cursor + 'a>,
+}
+
+impl<'a> AdjCursors<'a> {
+    pub fn new(kv: &'a dyn KvRead) -> Result<Self> {
+        Ok(AdjCursors {
+            out: kv.cursor(Cf::Out)?,
+            inc: kv.cursor(Cf::In)?,
+        })
+    }
+
+    /// See [`Reader::scan_adjacency`].
+    pub fn scan(
+        &mut self,
+        node: NodeId,
+        dir: Direction,
+        edge_type: Option<u32>,
+        visit: &mut dyn FnMut(AdjEntry, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        self.scan_prefix(&keys::adj_prefix(node, edge_type), dir, visit)
+    }
+
+    /// The edges of one type between `node` and `other` (in `dir` from
+    /// `node`): one seek, whatever the degree of `node`.
+    pub fn scan_between(
+        &mut self,
+        node: NodeId,
+        dir: Direction,
+        edge_type: u32,
+        other: NodeId,
+        visit: &mut dyn FnMut(AdjEntry, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let mut prefix = keys::adj_prefix(node, Some(edge_type));
+        prefix.extend_from_slice(&other.0.to_be_bytes());
+        self.scan_prefix(&prefix, dir, visit)
+    }
+
+    fn scan_prefix(
+        &mut self,
+        prefix: &[u8],
+        dir: Direction,
+        visit: &mut dyn FnMut(AdjEntry, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let mut go_on = true;
+        for (cursor, outgoing) in [(&mut self.out, true), (&mut self.inc, false)] {
+            let wanted = match dir {
+                Direction::Out => outgoing,
+                Direction::In => !outgoing,
+                Direction::Both => true,
+            };
+            if !wanted || !go_on {
+                continue;
+            }
+            cursor.scan(prefix, &mut |key, value| {
+                let k = keys::decode_adj(key)?;
+                let (source, target) = if outgoing {
+                    (k.node, k.other)
+                } else {
+                    (k.other, k.node)
+                };
+                go_on = visit(
+                    AdjEntry {
+                        edge: k.edge,
+                        source,
+                        target,
+                        edge_type: k.edge_type,
+                    },
+                    value,
+                )?;
+                Ok(go_on)
+            })?;
+        }
+        Ok(())
+    }
 }
 
 pub fn decode_node(bytes: &[u8]) -> Result<NodeRecord> {
@@ -128,37 +212,7 @@ impl Reader<'_> {
         edge_type: Option<u32>,
         visit: &mut dyn FnMut(AdjEntry, &[u8]) -> Result<bool>,
     ) -> Result<()> {
-        let prefix = keys::adj_prefix(node, edge_type);
-        let mut go_on = true;
-        for (cf, outgoing) in [(Cf::Out, true), (Cf::In, false)] {
-            let wanted = match dir {
-                Direction::Out => outgoing,
-                Direction::In => !outgoing,
-                Direction::Both => true,
-            };
-            if !wanted || !go_on {
-                continue;
-            }
-            self.kv.scan(cf, &prefix, &mut |key, value| {
-                let k = keys::decode_adj(key)?;
-                let (source, target) = if outgoing {
-                    (k.node, k.other)
-                } else {
-                    (k.other, k.node)
-                };
-                go_on = visit(
-                    AdjEntry {
-                        edge: k.edge,
-                        source,
-                        target,
-                        edge_type: k.edge_type,
-                    },
-                    value,
-                )?;
-                Ok(go_on)
-            })?;
-        }
-        Ok(())
+        AdjCursors::new(self.kv)?.scan(node, dir, edge_type, visit)
     }
 
     /// Resolves an optional edge-type name to a scan filter; `Err(())`

@@ -118,9 +118,9 @@ impl<'db> WriteTxn<'db> {
         if !self.changes.is_empty() || next != self.persisted_next {
             self.save_counters();
             let sync = self.durability == Durability::Immediate;
-            self.db.store().write(&self.changes, sync)?;
+            self.db
+                .write_commit(|| self.db.store().write(&self.changes, sync))?;
             *self.committed = self.counters;
-            self.db.bump_generation();
         }
         self.finished = true;
         Ok(())

@@ -96,7 +96,6 @@ pub fn numeric_props(props: &[(u32, f64)]) -> Vec<u8> {
 }
 
 /// Finds property `key` in an adjacency value written by [`numeric_props`].
-#[allow(dead_code, reason = "read by weighted traversals")]
 pub fn find_numeric(value: &[u8], key: u32) -> Result<Option<f64>> {
     if !value.len().is_multiple_of(12) {
         return Err(Error::corruption(format!(

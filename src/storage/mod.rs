@@ -23,15 +23,65 @@ use crate::error::Result;
 /// A visitor over `(key, value)` pairs; returns `false` to stop the scan.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 
+/// A reusable scanner over one column family: repeated prefix scans reuse
+/// one storage iterator (a seek each) instead of creating one per scan.
+pub trait Cursor {
+    /// Calls `visit` for every key starting with `prefix`, in key order,
+    /// until it returns `false`.
+    fn scan(&mut self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()>;
+}
+
+/// The fallback cursor: one [`KvRead::scan`] per call.
+struct ScanCursor<'a, K: KvRead + ?Sized> {
+    kv: &'a K,
+    cf: Cf,
+}
+
+impl<K: KvRead + ?Sized> Cursor for ScanCursor<'_, K> {
+    fn scan(&mut self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+        self.kv.scan(self.cf, prefix, visit)
+    }
+}
+
 /// Read access to the key-value store: the live database, a snapshot, or a
 /// write transaction's view (its uncommitted changes over the database).
-pub trait KvRead {
+pub trait KvRead: Sync {
     /// The value stored at `key`.
     fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>>;
 
+    /// Calls `visit` for every key in `start..end` (`None`: to the last
+    /// key), in key order, until it returns `false`.
+    fn scan_range(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()>;
+
+    /// [`scan_range`](Self::scan_range) for a large range read once (a
+    /// projection build): the backend may read ahead and bypass its cache.
+    fn scan_bulk(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.scan_range(cf, start, end, visit)
+    }
+
     /// Calls `visit` for every key starting with `prefix`, in key order,
     /// until it returns `false`.
-    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()>;
+    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+        let end = keys::prefix_end(prefix);
+        self.scan_range(cf, prefix, end.as_deref(), visit)
+    }
+
+    /// A cursor for many prefix scans of `cf` on this view.
+    fn cursor(&self, cf: Cf) -> Result<Box<dyn Cursor + '_>> {
+        Ok(Box::new(ScanCursor { kv: self, cf }))
+    }
 
     /// Whether any key starts with `prefix`.
     fn any(&self, cf: Cf, prefix: &[u8]) -> Result<bool> {
@@ -71,15 +121,16 @@ impl Changes {
         self.cfs[cf as usize].get(key).map(Option::as_deref)
     }
 
-    /// The pending changes under `prefix`, in key order.
+    /// The pending changes in `start..end`, in key order.
     fn range<'a>(
         &'a self,
         cf: Cf,
-        prefix: &'a [u8],
+        start: &'a [u8],
+        end: Option<&'a [u8]>,
     ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
+        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
         self.cfs[cf as usize]
-            .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
-            .take_while(move |(k, _)| k.starts_with(prefix))
+            .range::<[u8], _>((Bound::Included(start), upper))
             .map(|(k, v)| (k.as_slice(), v.as_deref()))
     }
 
@@ -112,12 +163,18 @@ impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
         }
     }
 
-    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+    fn scan_range(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
         // Merge the base scan with the pending changes: a pending key shadows
         // the base key, a pending delete hides it.
-        let mut pending = self.changes.range(cf, prefix).peekable();
+        let mut pending = self.changes.range(cf, start, end).peekable();
         let mut stopped = false;
-        self.base.scan(cf, prefix, &mut |key, value| {
+        self.base.scan_range(cf, start, end, &mut |key, value| {
             while let Some(&(pk, pv)) = pending.peek() {
                 if pk > key {
                     break;
@@ -169,9 +226,15 @@ mod tests {
         fn get(&self, _: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
             Ok(self.0.get(key).cloned())
         }
-        fn scan(&self, _: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
-            for (k, v) in self.0.range(prefix.to_vec()..) {
-                if !k.starts_with(prefix) || !visit(k, v)? {
+        fn scan_range(
+            &self,
+            _: Cf,
+            start: &[u8],
+            end: Option<&[u8]>,
+            visit: &mut Visit<'_>,
+        ) -> Result<()> {
+            for (k, v) in self.0.range(start.to_vec()..) {
+                if end.is_some_and(|e| k.as_slice() >= e) || !visit(k, v)? {
                     break;
                 }
             }

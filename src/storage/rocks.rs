@@ -12,7 +12,7 @@ use rocksdb::{
 };
 
 use super::schema::{self, Cf, Tuning};
-use super::{Changes, KvRead, Visit, keys};
+use super::{Changes, Cursor, KvRead, Visit};
 use crate::error::{Error, Result};
 
 /// Backend options derived from the database builder.
@@ -159,6 +159,16 @@ impl Store {
             .map_err(|e| storage_error(&e))
     }
 
+    /// Rewrites every column family into its bottom level, dropping
+    /// deleted entries: scans then read one sorted run per column family.
+    pub fn compact(&self) -> Result<()> {
+        for spec in &schema::COLUMN_FAMILIES {
+            self.db
+                .compact_range_cf(self.handle(spec.cf)?, None::<&[u8]>, None::<&[u8]>);
+        }
+        Ok(())
+    }
+
     /// A consistent point-in-time view.
     pub fn snapshot(&self) -> Snapshot<'_> {
         Snapshot {
@@ -184,22 +194,52 @@ impl Store {
     fn scan_with(
         &self,
         cf: Cf,
-        prefix: &[u8],
-        mut ro: ReadOptions,
+        start: &[u8],
+        end: Option<&[u8]>,
+        snapshot: Option<&rocksdb::Snapshot<'_>>,
+        bulk: bool,
         visit: &mut Visit<'_>,
     ) -> Result<()> {
-        if let Some(end) = keys::prefix_end(prefix) {
+        let mut ro = ReadOptions::default();
+        if let Some(snapshot) = snapshot {
+            ro.set_snapshot(snapshot);
+        }
+        if let Some(end) = end {
             ro.set_iterate_upper_bound(end);
         }
+        if bulk {
+            // A whole-range scan: read ahead, and do not evict the blocks
+            // point reads keep hot.
+            ro.fill_cache(false);
+            ro.set_readahead_size(4 << 20);
+        }
         let mut it = self.db.raw_iterator_cf_opt(self.handle(cf)?, ro);
-        it.seek(prefix);
+        it.seek(start);
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            if !k.starts_with(prefix) || !visit(k, v)? {
+            if !visit(k, v)? {
                 return Ok(());
             }
             it.next();
         }
         it.status().map_err(|e| storage_error(&e))
+    }
+}
+
+/// A RocksDB iterator kept open across scans; each scan is one seek.
+struct RawCursor<'a> {
+    it: rocksdb::DBRawIterator<'a>,
+}
+
+impl Cursor for RawCursor<'_> {
+    fn scan(&mut self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+        self.it.seek(prefix);
+        while let (Some(k), Some(v)) = (self.it.key(), self.it.value()) {
+            if !k.starts_with(prefix) || !visit(k, v)? {
+                return Ok(());
+            }
+            self.it.next();
+        }
+        self.it.status().map_err(|e| storage_error(&e))
     }
 }
 
@@ -210,8 +250,31 @@ impl KvRead for Store {
             .map_err(|e| storage_error(&e))
     }
 
-    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
-        self.scan_with(cf, prefix, ReadOptions::default(), visit)
+    fn scan_range(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.scan_with(cf, start, end, None, false, visit)
+    }
+
+    fn scan_bulk(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.scan_with(cf, start, end, None, true, visit)
+    }
+
+    fn cursor(&self, cf: Cf) -> Result<Box<dyn Cursor + '_>> {
+        let it = self
+            .db
+            .raw_iterator_cf_opt(self.handle(cf)?, ReadOptions::default());
+        Ok(Box::new(RawCursor { it }))
     }
 }
 
@@ -228,9 +291,35 @@ impl KvRead for Snapshot<'_> {
             .map_err(|e| storage_error(&e))
     }
 
-    fn scan(&self, cf: Cf, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
+    fn scan_range(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.store
+            .scan_with(cf, start, end, Some(&self.snap), false, visit)
+    }
+
+    fn scan_bulk(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.store
+            .scan_with(cf, start, end, Some(&self.snap), true, visit)
+    }
+
+    fn cursor(&self, cf: Cf) -> Result<Box<dyn Cursor + '_>> {
         let mut ro = ReadOptions::default();
         ro.set_snapshot(&self.snap);
-        self.store.scan_with(cf, prefix, ro, visit)
+        let it = self
+            .store
+            .db
+            .raw_iterator_cf_opt(self.store.handle(cf)?, ro);
+        Ok(Box::new(RawCursor { it }))
     }
 }

@@ -1,0 +1,491 @@
+//! Projections: a snapshot of the graph (or of a label / edge-type filtered
+//! part of it) in compressed sparse row form, for whole-graph algorithms.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::error::{Error, Result};
+use crate::graph::dict::Kind;
+use crate::graph::read::Reader;
+use crate::storage::{Cf, KvRead, keys};
+use crate::{EdgeId, NodeId};
+
+/// Which part of the graph to project, and which edge property (if any)
+/// becomes the edge weight.
+///
+/// The default projects every node and every edge, unweighted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProjectionSpec {
+    pub(crate) labels: Vec<String>,
+    pub(crate) edge_types: Vec<String>,
+    pub(crate) weight: Option<String>,
+    pub(crate) default_weight: Option<f64>,
+}
+
+impl ProjectionSpec {
+    /// Every node and edge, unweighted.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keep only nodes with at least one of `labels` (and the edges between
+    /// them). Empty (the default) keeps every node.
+    #[must_use]
+    pub fn labels<S: Into<String>>(mut self, labels: impl IntoIterator<Item = S>) -> Self {
+        self.labels = labels.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Keep only edges of these types. Empty (the default) keeps every edge.
+    #[must_use]
+    pub fn edge_types<S: Into<String>>(mut self, types: impl IntoIterator<Item = S>) -> Self {
+        self.edge_types = types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Weight each edge by its numeric property `key`. An edge without it
+    /// is an error unless [`default_weight`](Self::default_weight) is set; a
+    /// negative weight is always an error.
+    #[must_use]
+    pub fn weight(mut self, key: impl Into<String>) -> Self {
+        self.weight = Some(key.into());
+        self
+    }
+
+    /// The weight of edges that lack the weight property.
+    #[must_use]
+    pub fn default_weight(mut self, weight: f64) -> Self {
+        self.default_weight = Some(weight);
+        self
+    }
+}
+
+/// Dense index ↔ `NodeId`.
+#[derive(Debug)]
+enum IdIndex {
+    /// The ids are exactly `first..first + len`: the dense index is
+    /// `id - first`, no lookup (the usual case: no label filter, no deleted
+    /// nodes). A table lookup per edge costs a cache miss on a large graph.
+    Identity {
+        first: u64,
+        len: u64,
+    },
+    /// `map[id - first]` is the dense index, or `u32::MAX`.
+    Dense {
+        first: u64,
+        map: Vec<u32>,
+    },
+    Sparse(HashMap<NodeId, u32>),
+}
+
+impl IdIndex {
+    fn new(ids: &[NodeId]) -> IdIndex {
+        let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+            return IdIndex::Sparse(HashMap::new());
+        };
+        let span = last.0 - first.0 + 1;
+        if span == ids.len() as u64 {
+            IdIndex::Identity {
+                first: first.0,
+                len: span,
+            }
+        } else if span <= 4 * ids.len() as u64 + 1024 {
+            let mut map = vec![u32::MAX; span as usize];
+            for (i, id) in ids.iter().enumerate() {
+                map[(id.0 - first.0) as usize] = i as u32;
+            }
+            IdIndex::Dense {
+                first: first.0,
+                map,
+            }
+        } else {
+            IdIndex::Sparse(
+                ids.iter()
+                    .enumerate()
+                    .map(|(i, id)| (*id, i as u32))
+                    .collect(),
+            )
+        }
+    }
+
+    #[inline]
+    fn get(&self, id: NodeId) -> Option<u32> {
+        match self {
+            IdIndex::Identity { first, len } => {
+                let i = id.0.wrapping_sub(*first);
+                (i < *len).then_some(i as u32)
+            }
+            IdIndex::Dense { first, map } => {
+                id.0.checked_sub(*first)
+                    .and_then(|i| map.get(usize::try_from(i).ok()?))
+                    .copied()
+                    .filter(|&i| i != u32::MAX)
+            }
+            IdIndex::Sparse(m) => m.get(&id).copied(),
+        }
+    }
+}
+
+/// One direction of adjacency in CSR form: the neighbours of dense node `i`
+/// are `targets[offsets[i]..offsets[i + 1]]`.
+#[derive(Debug, Default)]
+pub(crate) struct Csr {
+    pub offsets: Vec<usize>,
+    pub targets: Vec<u32>,
+    /// Empty when the projection is unweighted.
+    pub weights: Vec<f64>,
+}
+
+impl Csr {
+    #[inline]
+    pub fn range(&self, i: u32) -> std::ops::Range<usize> {
+        self.offsets[i as usize]..self.offsets[i as usize + 1]
+    }
+
+    /// The transpose, by counting sort: O(V + E).
+    fn transpose(&self, n: usize) -> Csr {
+        let mut offsets = vec![0usize; n + 1];
+        for &t in &self.targets {
+            offsets[t as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let e = self.targets.len();
+        let mut targets = vec![0u32; e];
+        let mut weights = vec![0.0; if self.weights.is_empty() { 0 } else { e }];
+        for s in 0..n {
+            for k in self.range(s as u32) {
+                let t = self.targets[k] as usize;
+                let at = fill[t];
+                fill[t] += 1;
+                targets[at] = s as u32;
+                if !weights.is_empty() {
+                    weights[at] = self.weights[k];
+                }
+            }
+        }
+        Csr {
+            offsets,
+            targets,
+            weights,
+        }
+    }
+}
+
+/// A read-only, in-memory snapshot of (part of) the graph: nodes renumbered
+/// densely `0..n` in `NodeId` order, out- and in-adjacency in CSR form, and
+/// optional edge weights.
+///
+/// Built in O(V + E) from one ordered scan of the `out` column family (the
+/// keys arrive sorted by source, so no per-edge insertion or sort is
+/// needed). The algorithms in [`crate::algo`] run on it; it also implements
+/// petgraph's visit traits (`&Projection`), so petgraph's algorithms run on
+/// it directly.
+#[derive(Debug)]
+pub struct Projection {
+    ids: Vec<NodeId>,
+    index: IdIndex,
+    pub(crate) out: Csr,
+    /// The transpose of `out`, built on first use (WCC and SCC never need it).
+    inc: OnceLock<Csr>,
+    weighted: bool,
+}
+
+impl Projection {
+    pub(crate) fn build(r: &Reader<'_>, spec: &ProjectionSpec) -> Result<Projection> {
+        let ids = if spec.labels.is_empty() {
+            r.node_ids()?
+        } else {
+            let mut ids = Vec::new();
+            for label in &spec.labels {
+                ids.extend(r.nodes_with_label(label)?);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let index = IdIndex::new(&ids);
+        let filter = EdgeFilter {
+            types: (!spec.edge_types.is_empty()).then(|| {
+                spec.edge_types
+                    .iter()
+                    .filter_map(|t| r.names.id(Kind::EdgeType, t))
+                    .collect()
+            }),
+            weighting: match &spec.weight {
+                None => Weighting::Unweighted,
+                Some(w) => Weighting::By(r.names.id(Kind::PropKey, w)),
+            },
+            spec,
+        };
+        // The `out` keys are ordered by source, and dense indices follow
+        // NodeId order, so each thread scans one contiguous range of sources
+        // and the parts concatenate into the CSR.
+        let n = ids.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(n / 4096 + 1);
+        let bounds: Vec<usize> = (0..=threads).map(|t| t * n / threads).collect();
+        let parts: Vec<Result<Part>> = std::thread::scope(|s| {
+            let handles: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (lo, hi) = (w[0], w[1]);
+                    let (kv, index, filter, ids) = (r.kv, &index, &filter, &ids);
+                    s.spawn(move || scan_part(kv, index, filter, ids, lo, hi))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::corruption("projection worker panicked")))
+                })
+                .collect()
+        });
+        let mut out = Csr {
+            offsets: Vec::with_capacity(n + 1),
+            ..Csr::default()
+        };
+        out.offsets.push(0);
+        for part in parts {
+            let part = part?;
+            let base = out.targets.len();
+            out.offsets.extend(part.ends.iter().map(|e| base + e));
+            out.targets.extend_from_slice(&part.targets);
+            out.weights.extend_from_slice(&part.weights);
+        }
+        Ok(Projection {
+            ids,
+            index,
+            out,
+            inc: OnceLock::new(),
+            weighted: spec.weight.is_some(),
+        })
+    }
+
+    pub(crate) fn inc(&self) -> &Csr {
+        self.inc.get_or_init(|| self.out.transpose(self.ids.len()))
+    }
+
+    /// The number of nodes.
+    #[must_use]
+    pub fn node_count(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The number of edges.
+    #[must_use]
+    pub fn edge_count(&self) -> usize {
+        self.out.targets.len()
+    }
+
+    /// Whether edges carry weights.
+    #[must_use]
+    pub fn is_weighted(&self) -> bool {
+        self.weighted
+    }
+
+    /// The `NodeId` of dense index `i`.
+    ///
+    /// # Panics
+    ///
+    /// If `i >= node_count()`, like a slice index (the same holds for the
+    /// other accessors taking a dense index).
+    #[must_use]
+    pub fn node_id(&self, i: u32) -> NodeId {
+        self.ids[i as usize]
+    }
+
+    /// Every `NodeId`, by dense index (ascending).
+    #[must_use]
+    pub fn node_ids(&self) -> &[NodeId] {
+        &self.ids
+    }
+
+    /// The dense index of `id`, or `None` if the projection does not hold it.
+    #[must_use]
+    pub fn index_of(&self, id: NodeId) -> Option<u32> {
+        self.index.get(id)
+    }
+
+    /// The dense index of `id`, or [`Error::NodeNotFound`].
+    pub fn require(&self, id: NodeId) -> Result<u32> {
+        self.index_of(id).ok_or(Error::NodeNotFound(id))
+    }
+
+    /// Out-neighbours of dense node `i` (with multiplicity for parallel
+    /// edges).
+    #[must_use]
+    pub fn out_neighbors(&self, i: u32) -> &[u32] {
+        &self.out.targets[self.out.range(i)]
+    }
+
+    /// In-neighbours of dense node `i`.
+    #[must_use]
+    pub fn in_neighbors(&self, i: u32) -> &[u32] {
+        let inc = self.inc();
+        &inc.targets[inc.range(i)]
+    }
+
+    /// Approximate heap bytes held.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        let csr = |c: &Csr| c.offsets.len() * 8 + c.targets.len() * 4 + c.weights.len() * 8;
+        self.ids.len() * 8
+            + csr(&self.out)
+            + self.inc.get().map_or(0, csr)
+            + match &self.index {
+                IdIndex::Identity { .. } => 0,
+                IdIndex::Dense { map, .. } => map.len() * 4,
+                IdIndex::Sparse(m) => m.len() * 16,
+            }
+    }
+}
+
+/// Which edges a projection keeps, and how it weighs them.
+struct EdgeFilter<'a> {
+    /// `None` = every type.
+    types: Option<Vec<u32>>,
+    weighting: Weighting,
+    spec: &'a ProjectionSpec,
+}
+
+/// How edges are weighed.
+enum Weighting {
+    Unweighted,
+    /// By this property key id (`None`: the key names no property yet, so
+    /// every edge lacks it).
+    By(Option<u32>),
+}
+
+/// The adjacency of dense sources `lo..hi`: per-source end offsets
+/// (relative to the part), targets, weights.
+struct Part {
+    ends: Vec<usize>,
+    targets: Vec<u32>,
+    weights: Vec<f64>,
+}
+
+fn scan_part(
+    kv: &dyn KvRead,
+    index: &IdIndex,
+    filter: &EdgeFilter<'_>,
+    ids: &[NodeId],
+    lo: usize,
+    hi: usize,
+) -> Result<Part> {
+    let mut part = Part {
+        ends: vec![0; hi - lo],
+        targets: Vec::new(),
+        weights: Vec::new(),
+    };
+    if lo == hi {
+        return Ok(part);
+    }
+    let start = keys::id(ids[lo].0);
+    let end = ids.get(hi).map(|id| keys::id(id.0));
+    kv.scan_bulk(
+        Cf::Out,
+        &start,
+        end.as_ref().map(<[u8; 8]>::as_slice),
+        &mut |key, value| {
+            let k = keys::decode_adj(key)?;
+            if filter
+                .types
+                .as_ref()
+                .is_some_and(|t| !t.contains(&k.edge_type))
+            {
+                return Ok(true);
+            }
+            let (Some(src), Some(dst)) = (index.get(k.node), index.get(k.other)) else {
+                return Ok(true);
+            };
+            if let Weighting::By(wk) = filter.weighting {
+                part.weights
+                    .push(edge_weight(value, wk, k.edge, filter.spec)?);
+            }
+            part.ends[src as usize - lo] += 1;
+            part.targets.push(dst);
+            Ok(true)
+        },
+    )?;
+    let mut total = 0;
+    for e in &mut part.ends {
+        total += *e;
+        *e = total;
+    }
+    Ok(part)
+}
+
+fn edge_weight(value: &[u8], key: Option<u32>, edge: EdgeId, spec: &ProjectionSpec) -> Result<f64> {
+    let found = match key {
+        Some(k) => keys::find_numeric(value, k)?,
+        None => None,
+    };
+    check_weight(
+        found,
+        edge,
+        spec.weight.as_deref().unwrap_or(""),
+        spec.default_weight,
+    )
+}
+
+/// Applies the weight rules: missing → default or error; negative → error.
+pub(crate) fn check_weight(
+    found: Option<f64>,
+    edge: EdgeId,
+    key: &str,
+    default: Option<f64>,
+) -> Result<f64> {
+    match found.or(default) {
+        None => Err(Error::invalid(format!(
+            "edge {edge} has no numeric property {key:?} to use as a weight (set a default weight to allow this)"
+        ))),
+        Some(w) if w < 0.0 || w.is_nan() => Err(Error::invalid(format!(
+            "edge {edge} has weight {w}; shortest paths need weights >= 0"
+        ))),
+        Some(w) => Ok(w),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_index_variants_agree() {
+        let cases: [Vec<u64>; 3] = [
+            (5..105).collect(),                        // contiguous: identity
+            (0..300).filter(|i| i % 3 != 1).collect(), // holes: dense table
+            vec![1, 1 << 20, 1 << 40, (1 << 40) + 1],  // far apart: hash map
+        ];
+        for ids in cases {
+            let ids: Vec<NodeId> = ids.into_iter().map(NodeId).collect();
+            let index = IdIndex::new(&ids);
+            for (i, id) in ids.iter().enumerate() {
+                assert_eq!(index.get(*id), Some(i as u32), "{index:?}");
+            }
+            for absent in [0, 2, 4, 106, 299, 1 << 30, u64::MAX] {
+                if !ids.contains(&NodeId(absent)) {
+                    assert_eq!(index.get(NodeId(absent)), None, "{absent} in {index:?}");
+                }
+            }
+        }
+        assert!(matches!(
+            IdIndex::new(&[NodeId(3), NodeId(4)]),
+            IdIndex::Identity { .. }
+        ));
+        assert!(matches!(
+            IdIndex::new(&[NodeId(3), NodeId(5)]),
+            IdIndex::Dense { .. }
+        ));
+        assert!(matches!(
+            IdIndex::new(&[NodeId(3), NodeId(1 << 40)]),
+            IdIndex::Sparse(_)
+        ));
+    }
+}
