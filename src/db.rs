@@ -124,6 +124,8 @@ pub struct Database {
     /// Projections built since open, each tagged with the commit generation
     /// it was built at; an entry is used only while no commit followed.
     projections: Mutex<Vec<(u64, ProjectionSpec, Arc<Projection>)>>,
+    /// The in-memory vector indexes, derived from the `vectors` CF.
+    vectors: crate::vector::Indexes,
     path: PathBuf,
     closed: bool,
     _lock: File,
@@ -310,7 +312,14 @@ impl Database {
             }
             Found::Database => {
                 let store = Store::open(path, false, &store_opts)?;
-                check_stored_version(&store, path)?;
+                if check_stored_version(&store, path)? < FORMAT_VERSION {
+                    // Upgrade in place: Store::open created the new column
+                    // families; record the new version (storage, then marker).
+                    let mut up = Changes::default();
+                    up.put(Cf::Meta, meta::FORMAT_VERSION, FORMAT_VERSION.to_be_bytes());
+                    store.write(&up, true)?;
+                    write_marker(path)?;
+                }
                 store
             }
         };
@@ -321,6 +330,7 @@ impl Database {
             edge_count: read_counter(&store, meta::EDGE_COUNT)?,
         };
         let dict = Dictionary::load(&store)?;
+        let vectors = crate::vector::Indexes::load(&store)?;
         Ok(Database {
             store,
             dict: RwLock::new(dict),
@@ -328,6 +338,7 @@ impl Database {
             durability: opts.durability,
             generation: AtomicU64::new(0),
             projections: Mutex::new(Vec::new()),
+            vectors,
             path: path.to_owned(),
             closed: false,
             _lock: lock,
@@ -411,6 +422,67 @@ impl Database {
         Ok(self.projection_cached(spec)?.0)
     }
 
+    /// Searches the vector collection `name` for the points nearest to
+    /// `query`. The index reflects every commit that has returned.
+    ///
+    /// ```
+    /// # use quiverdb::{Database, props, vector::{CollectionConfig, Metric, Search}};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = Database::open(dir.path()).unwrap();
+    /// let mut w = db.begin_write()?;
+    /// w.create_collection("docs", CollectionConfig::new(3, Metric::Cosine))?;
+    /// w.upsert_vector("docs", 1, &[1.0, 0.0, 0.0], props! {"title" => "x"})?;
+    /// w.upsert_vector("docs", 2, &[0.0, 1.0, 0.0], props! {})?;
+    /// w.commit()?;
+    /// let found = db.search("docs", &[0.9, 0.1, 0.0], &Search::k(1))?;
+    /// assert_eq!(found.hits[0].key, 1);
+    /// assert!(found.exact); // a small collection is searched exactly
+    /// # Ok::<(), quiverdb::Error>(())
+    /// ```
+    pub fn search(
+        &self,
+        name: &str,
+        query: &[f32],
+        params: &crate::vector::Search,
+    ) -> Result<crate::vector::SearchResult> {
+        let id = self.collection_id(name)?;
+        let index = self
+            .vectors
+            .get(id)
+            .ok_or_else(|| Error::CollectionNotFound(name.to_owned()))?;
+        let index = index.read();
+        index.search(query, params)
+    }
+
+    /// [`search`](Self::search), always by brute force (exact).
+    pub fn search_exact(
+        &self,
+        name: &str,
+        query: &[f32],
+        params: &crate::vector::Search,
+    ) -> Result<crate::vector::SearchResult> {
+        self.search(name, query, &params.clone().exact())
+    }
+
+    fn collection_id(&self, name: &str) -> Result<u32> {
+        match self.store.get(Cf::Collections, name.as_bytes())? {
+            Some(b) => Ok(
+                crate::storage::codec::decode::<crate::vector::record::CollectionRecord>(
+                    &b,
+                    "collection record",
+                )?
+                .id,
+            ),
+            None => Err(Error::CollectionNotFound(name.to_owned())),
+        }
+    }
+
+    pub(crate) fn apply_vector_ops(&self, ops: Vec<crate::vector::VectorOp>) {
+        if !ops.is_empty() {
+            self.vectors.apply(ops);
+        }
+    }
+
     /// Makes every committed transaction durable, including those committed
     /// with [`Durability::Buffered`].
     pub fn sync(&self) -> Result<()> {
@@ -471,7 +543,8 @@ impl Database {
     }
 }
 
-fn check_stored_version(store: &Store, path: &Path) -> Result<()> {
+/// Refuses a newer stored version; returns the stored one.
+fn check_stored_version(store: &Store, path: &Path) -> Result<u32> {
     let stored = store
         .get(Cf::Meta, meta::FORMAT_VERSION)?
         .ok_or_else(|| Error::NotADatabase {
@@ -486,7 +559,7 @@ fn check_stored_version(store: &Store, path: &Path) -> Result<()> {
             supported: FORMAT_VERSION,
         });
     }
-    Ok(())
+    Ok(version)
 }
 
 impl Drop for Database {
@@ -504,5 +577,58 @@ impl std::fmt::Debug for Database {
         f.debug_struct("Database")
             .field("path", &self.path)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set_stored_version(path: &Path, meta_version: u32, marker_version: u32) {
+        let db = Database::open(path).unwrap();
+        let mut c = Changes::default();
+        c.put(Cf::Meta, meta::FORMAT_VERSION, meta_version.to_be_bytes());
+        db.store.write(&c, true).unwrap();
+        db.close().unwrap();
+        fs::write(
+            path.join(MARKER_FILE),
+            format!("QuiverDB database\nformat {marker_version}\n"),
+        )
+        .unwrap();
+    }
+
+    fn stored_versions(path: &Path) -> (u32, u32) {
+        let db = Database::open(path).unwrap();
+        let stored = db
+            .store
+            .get(Cf::Meta, meta::FORMAT_VERSION)
+            .unwrap()
+            .unwrap();
+        drop(db);
+        (
+            keys::read_u32(&stored, 0).unwrap(),
+            read_marker(path).unwrap(),
+        )
+    }
+
+    #[test]
+    fn an_older_format_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        set_stored_version(dir.path(), 1, 1);
+        assert_eq!(
+            stored_versions(dir.path()),
+            (FORMAT_VERSION, FORMAT_VERSION)
+        );
+    }
+
+    #[test]
+    fn a_newer_stored_version_is_refused_even_behind_an_older_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        set_stored_version(dir.path(), FORMAT_VERSION + 1, FORMAT_VERSION);
+        let err = Database::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(err, Error::UnsupportedFormat { found, .. } if found == FORMAT_VERSION + 1),
+            "{err}"
+        );
     }
 }

@@ -118,6 +118,25 @@ pub enum Error {
         key: String,
     },
 
+    /// No vector collection has this name.
+    #[error("no vector collection named {0:?}")]
+    CollectionNotFound(String),
+
+    /// A vector collection with this name exists already.
+    #[error("a vector collection named {0:?} exists already")]
+    CollectionExists(String),
+
+    /// A vector has the wrong number of components for its collection.
+    #[error(
+        "vector has {found} components, but the collection holds {expected}-dimensional vectors"
+    )]
+    DimensionMismatch {
+        /// The collection's dimension.
+        expected: usize,
+        /// The vector's length.
+        found: usize,
+    },
+
     /// An argument was out of range or malformed.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

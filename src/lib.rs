@@ -54,6 +54,7 @@ mod graph;
 mod ids;
 mod storage;
 mod value;
+pub mod vector;
 
 pub use db::{Builder, Database, Durability, ReadTxn};
 pub use error::{Error, Result};

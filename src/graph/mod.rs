@@ -176,6 +176,22 @@ pub trait GraphRead: sealed::Sealed {
         self.with_reader(|r| crate::algo::Projection::build(r, spec))
     }
 
+    /// The vector collections.
+    fn collections(&self) -> Result<Vec<crate::vector::CollectionInfo>> {
+        self.with_reader(crate::vector::read::collections)
+    }
+
+    /// The point `key` of collection `name`, or `None`; fails with
+    /// [`Error::CollectionNotFound`](crate::Error::CollectionNotFound).
+    fn vector(&self, name: &str, key: u64) -> Result<Option<crate::vector::Point>> {
+        self.with_reader(|r| crate::vector::read::point(r, name, key))
+    }
+
+    /// The number of points in collection `name`.
+    fn vector_count(&self, name: &str) -> Result<u64> {
+        self.with_reader(|r| crate::vector::read::count(r, name))
+    }
+
     /// The number of nodes.
     fn node_count(&self) -> Result<u64> {
         self.with_reader(|r| read::read_counter(r.kv, crate::storage::schema::meta::NODE_COUNT))

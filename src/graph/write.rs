@@ -24,11 +24,13 @@ use crate::{EdgeId, NodeId, Props, Value};
 /// one returns an error, the transaction is as it was before the call and
 /// may still be committed.
 pub struct WriteTxn<'db> {
-    db: &'db Database,
+    pub(crate) db: &'db Database,
     committed: MutexGuard<'db, Counters>,
     counters: Counters,
     schema: Schema,
-    changes: Changes,
+    pub(crate) changes: Changes,
+    /// Index changes to apply once the commit is durable.
+    pub(crate) vector_ops: Vec<crate::vector::VectorOp>,
     /// The id counters as stored on disk at begin.
     persisted_next: (u64, u64),
     /// Dictionary sizes at begin: names interned past these belong to this
@@ -88,6 +90,7 @@ impl<'db> WriteTxn<'db> {
             schema,
             persisted_next,
             changes: Changes::default(),
+            vector_ops: Vec::new(),
             dict_marks,
             durability: db.durability(),
             finished: false,
@@ -121,6 +124,8 @@ impl<'db> WriteTxn<'db> {
             self.db
                 .write_commit(|| self.db.store().write(&self.changes, sync))?;
             *self.committed = self.counters;
+            self.db
+                .apply_vector_ops(std::mem::take(&mut self.vector_ops));
         }
         self.finished = true;
         Ok(())
@@ -220,6 +225,7 @@ impl<'db> WriteTxn<'db> {
         if edges > 0 {
             return Err(Error::NodeHasEdges { node: id, edges });
         }
+        self.delete_node_points(id)?;
         self.write_node(id, Some(&old), None)?;
         self.counters.node_count -= 1;
         self.save_counters();
@@ -234,6 +240,7 @@ impl<'db> WriteTxn<'db> {
         for &e in &edges {
             self.delete_edge(e)?;
         }
+        self.delete_node_points(id)?;
         self.write_node(id, Some(&old), None)?;
         self.counters.node_count -= 1;
         self.save_counters();
@@ -429,7 +436,7 @@ impl<'db> WriteTxn<'db> {
         }
     }
 
-    fn require_node(&self, id: NodeId) -> Result<NodeRecord> {
+    pub(crate) fn require_node(&self, id: NodeId) -> Result<NodeRecord> {
         self.with_view(|r| r.require_node(id))
     }
 

@@ -3,7 +3,11 @@
 //! together, and bump [`FORMAT_VERSION`] when a layout changes.
 
 /// The on-disk format this build writes and the newest it can read.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// History: 1 — graph column families; 2 — adds `collections`, `vectors`,
+/// `vector_keys`. A version-1 directory opens as version 2: the new column
+/// families are created empty and the stored version is raised.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -17,6 +21,9 @@ pub enum Cf {
     Labels = 6,
     Unique = 7,
     Index = 8,
+    Collections = 9,
+    Vectors = 10,
+    VectorKeys = 11,
 }
 
 /// How a column family is read, which decides its RocksDB options.
@@ -44,7 +51,7 @@ pub struct CfSpec {
 }
 
 /// All column families. Order matches the `Cf` discriminants.
-pub const COLUMN_FAMILIES: [CfSpec; 9] = [
+pub const COLUMN_FAMILIES: [CfSpec; 12] = [
     CfSpec {
         cf: Cf::Meta,
         name: "meta",
@@ -108,6 +115,27 @@ pub const COLUMN_FAMILIES: [CfSpec; 9] = [
         value: "empty",
         tuning: Tuning::Scan,
     },
+    CfSpec {
+        cf: Cf::Collections,
+        name: "collections",
+        key: "collection name, UTF-8",
+        value: "codec(CollectionRecord { id, config, next_slot })",
+        tuning: Tuning::Small,
+    },
+    CfSpec {
+        cf: Cf::Vectors,
+        name: "vectors",
+        key: "collection u32 · slot u64",
+        value: "point key u64 · dim × f32 LE · codec(payload props)",
+        tuning: Tuning::Scan,
+    },
+    CfSpec {
+        cf: Cf::VectorKeys,
+        name: "vector_keys",
+        key: "collection u32 · point key u64",
+        value: "slot u64",
+        tuning: Tuning::PointLookup,
+    },
 ];
 
 /// Number of column families.
@@ -133,6 +161,7 @@ pub mod meta {
     pub const NODE_COUNT: &[u8] = b"node_count";
     pub const EDGE_COUNT: &[u8] = b"edge_count";
     pub const SCHEMA: &[u8] = b"schema";
+    pub const NEXT_COLLECTION: &[u8] = b"next_collection";
 }
 
 #[cfg(test)]

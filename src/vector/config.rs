@@ -1,0 +1,178 @@
+//! Collection configuration and search parameters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How vectors are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Metric {
+    /// Cosine similarity (score in [-1, 1], higher is better). Vectors are
+    /// normalised at insert, then compared by dot product; a zero vector is
+    /// refused.
+    Cosine,
+    /// Euclidean distance (score ≥ 0, lower is better).
+    L2,
+    /// Inner product (higher is better). Vectors are stored as given.
+    Dot,
+}
+
+impl Metric {
+    /// Whether a higher score is better (similarities) or a lower one
+    /// (distances).
+    #[must_use]
+    pub fn higher_is_better(self) -> bool {
+        !matches!(self, Metric::L2)
+    }
+}
+
+/// The configuration of a vector collection, fixed at creation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CollectionConfig {
+    /// Number of components of every vector (1..=65,536).
+    pub dim: usize,
+    /// The metric.
+    pub metric: Metric,
+    /// HNSW: neighbours kept per node and layer (2..=256). Default 16.
+    pub m: usize,
+    /// HNSW: candidates explored while inserting. Default 200.
+    pub ef_construction: usize,
+    /// Whether point keys are graph `NodeId`s: then upserting a point for a
+    /// missing node is an error, and deleting the node deletes its point in
+    /// the same commit. Default false (keys are the application's own u64s).
+    pub bound_to_nodes: bool,
+}
+
+/// The largest dimension accepted.
+pub const MAX_DIM: usize = 65_536;
+
+impl CollectionConfig {
+    /// `dim` components compared by `metric`, `M = 16`,
+    /// `ef_construction = 200`, not bound to nodes.
+    #[must_use]
+    pub fn new(dim: usize, metric: Metric) -> Self {
+        CollectionConfig {
+            dim,
+            metric,
+            m: 16,
+            ef_construction: 200,
+            bound_to_nodes: false,
+        }
+    }
+
+    /// Sets the HNSW parameters.
+    #[must_use]
+    pub fn hnsw(mut self, m: usize, ef_construction: usize) -> Self {
+        self.m = m;
+        self.ef_construction = ef_construction;
+        self
+    }
+
+    /// Binds point keys to graph nodes.
+    #[must_use]
+    pub fn bound_to_nodes(mut self) -> Self {
+        self.bound_to_nodes = true;
+        self
+    }
+
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.dim == 0 || self.dim > MAX_DIM {
+            return Err(Error::invalid(format!(
+                "dimension {} is out of range 1..={MAX_DIM}",
+                self.dim
+            )));
+        }
+        if !(2..=256).contains(&self.m) {
+            return Err(Error::invalid(format!(
+                "M = {} is out of range 2..=256",
+                self.m
+            )));
+        }
+        if !(1..=10_000).contains(&self.ef_construction) {
+            return Err(Error::invalid(format!(
+                "ef_construction = {} is out of range 1..=10000",
+                self.ef_construction
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Parameters of a search. Start from [`Search::k`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Search {
+    pub(crate) k: usize,
+    pub(crate) ef: Option<usize>,
+    pub(crate) keys: Option<Vec<u64>>,
+    pub(crate) threshold: Option<f32>,
+    pub(crate) exact: bool,
+}
+
+/// The default `ef` when none is given: the larger of this and `k`.
+pub const DEFAULT_EF: usize = 64;
+
+impl Search {
+    /// The `k` best points.
+    #[must_use]
+    pub fn k(k: usize) -> Self {
+        Search {
+            k,
+            ef: None,
+            keys: None,
+            threshold: None,
+            exact: false,
+        }
+    }
+
+    /// HNSW candidate list size (recall/speed trade-off); default
+    /// max(64, k).
+    #[must_use]
+    pub fn ef(mut self, ef: usize) -> Self {
+        self.ef = Some(ef);
+        self
+    }
+
+    /// Only points with these keys.
+    #[must_use]
+    pub fn keys(mut self, keys: impl IntoIterator<Item = u64>) -> Self {
+        let mut keys: Vec<u64> = keys.into_iter().collect();
+        keys.sort_unstable();
+        keys.dedup();
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Only hits at least this good: a minimum similarity (cosine, dot) or
+    /// a maximum distance (L2).
+    #[must_use]
+    pub fn threshold(mut self, score: f32) -> Self {
+        self.threshold = Some(score);
+        self
+    }
+
+    /// Force an exact (brute-force) search.
+    #[must_use]
+    pub fn exact(mut self) -> Self {
+        self.exact = true;
+        self
+    }
+}
+
+/// One search hit.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hit {
+    /// The point's key (a `NodeId`'s integer for node-bound collections).
+    pub key: u64,
+    /// Cosine similarity, inner product, or L2 distance.
+    pub score: f32,
+}
+
+/// The hits of a search, best first, and how they were found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchResult {
+    /// Best first.
+    pub hits: Vec<Hit>,
+    /// Whether the search was exact (brute force over the matching points)
+    /// rather than approximate (HNSW).
+    pub exact: bool,
+}

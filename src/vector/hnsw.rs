@@ -1,0 +1,143 @@
+//! The `hnsw_rs` engine: the only module that names `hnsw_rs`.
+//!
+//! Its `process::exit` (M > 256) and its `assert!`s (dimension mismatch,
+//! `DistDot` on non-normalised vectors) are unreachable from here: callers
+//! validate dimensions, finiteness and M first, cosine vectors arrive
+//! normalised, and raw inner products use [`NegDot`] instead of `DistDot`.
+//! The calls made here (`new`, `insert_slice`, `parallel_insert_slice`,
+//! `search_filter`) print nothing to stdout; the printing ones (dumps,
+//! `modify_level_scale`) are never called.
+
+use hnsw_rs::prelude::{DistDot, DistL2, Distance, Hnsw};
+
+use super::Metric;
+
+/// Inner-product distance for `Metric::Dot`: a strictly decreasing map of
+/// the dot product onto positive finite numbers (`hnsw_rs` asserts that
+/// distances are >= 0, and HNSW only compares them): `1 - d` for `d <= 0`,
+/// `1 / (1 + d)` above. See [`dot_from_distance`] for the inverse.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NegDot;
+
+/// The distance [`NegDot`] gives an inner product `d`.
+pub fn distance_from_dot(d: f32) -> f32 {
+    if d <= 0.0 { 1.0 - d } else { 1.0 / (1.0 + d) }
+}
+
+/// The inner product behind a [`NegDot`] distance.
+pub fn dot_from_distance(f: f32) -> f32 {
+    if f >= 1.0 { 1.0 - f } else { 1.0 / f - 1.0 }
+}
+
+/// The dot product, in 8 independent lanes.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+impl Distance<f32> for NegDot {
+    fn eval(&self, va: &[f32], vb: &[f32]) -> f32 {
+        distance_from_dot(dot(va, vb))
+    }
+}
+
+/// Layers of the HNSW graph (the maximum `hnsw_rs` allows).
+const MAX_LAYERS: usize = 16;
+
+/// An HNSW graph over slot-numbered vectors.
+pub enum Graph {
+    /// Cosine on normalised vectors: distance `1 - dot` (SIMD).
+    Cosine(Hnsw<'static, f32, DistDot>),
+    /// Euclidean distance (SIMD).
+    L2(Hnsw<'static, f32, DistL2>),
+    /// Inner product, through [`NegDot`].
+    Dot(Hnsw<'static, f32, NegDot>),
+}
+
+macro_rules! each {
+    ($self:expr, $g:ident => $body:expr) => {
+        match $self {
+            Graph::Cosine($g) => $body,
+            Graph::L2($g) => $body,
+            Graph::Dot($g) => $body,
+        }
+    };
+}
+
+impl Graph {
+    /// An empty graph. `m` must be in 2..=256 (validated by the caller).
+    pub fn new(metric: Metric, m: usize, ef_construction: usize, capacity: usize) -> Graph {
+        let capacity = capacity.max(1024);
+        match metric {
+            Metric::Cosine => {
+                Graph::Cosine(Hnsw::new(m, capacity, MAX_LAYERS, ef_construction, DistDot))
+            }
+            Metric::L2 => Graph::L2(Hnsw::new(m, capacity, MAX_LAYERS, ef_construction, DistL2)),
+            Metric::Dot => Graph::Dot(Hnsw::new(m, capacity, MAX_LAYERS, ef_construction, NegDot)),
+        }
+    }
+
+    /// Inserts vectors (validated: right dimension, finite, normalised for
+    /// cosine) under their slots, on all cores.
+    pub fn insert_all(&self, items: &[(&[f32], usize)]) {
+        if items.len() == 1 {
+            each!(self, g => g.insert_slice(items[0]));
+        } else if !items.is_empty() {
+            let items = items.to_vec();
+            each!(self, g => g.parallel_insert_slice(&items));
+        }
+    }
+
+    /// The `k` nearest slots accepted by `keep`, as `(slot, distance)`,
+    /// nearest first. `query` is validated like inserted vectors.
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Vec<(usize, f32)> {
+        let filter = |id: &usize| keep(*id);
+        let found = each!(self, g => g.search_filter(query, k, ef, Some(&filter)));
+        found.into_iter().map(|n| (n.d_id, n.distance)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_distance_is_positive_decreasing_and_invertible() {
+        let dots = [-1e30, -5.0, -0.5, 0.0, 1e-6, 0.5, 3.0, 1e6, 1e30];
+        for w in dots.windows(2) {
+            let (a, b) = (distance_from_dot(w[0]), distance_from_dot(w[1]));
+            assert!(a > 0.0 && b > 0.0 && a.is_finite() && a > b, "{w:?}");
+        }
+        for d in [-7.5f32, -0.25, 0.0, 0.25, 42.0] {
+            assert!((dot_from_distance(distance_from_dot(d)) - d).abs() < 1e-4 * d.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn dot_matches_the_plain_sum() {
+        for n in [0, 1, 7, 8, 9, 384] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - plain).abs() < 1e-4, "{n}");
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! The in-memory index of one collection: the HNSW graph, the vectors (for
+//! exact search), and tombstones. Derived from RocksDB and rebuilt from it
+//! at open; RocksDB holds the truth.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use rustc_hash::FxHashMap;
+
+use super::hnsw::{Graph, dot};
+use super::{CollectionConfig, DEFAULT_EF, Hit, Metric, Search, SearchResult};
+use crate::error::{Error, Result};
+
+/// Search exactly when at most this many points can match.
+const EXACT_BELOW: usize = 2_000;
+/// ...or when a filter admits at most this fraction of the live points.
+const EXACT_FRACTION: f64 = 0.05;
+/// Rebuild the graph once this fraction of its points are deleted.
+pub const REBUILD_DEAD_FRACTION: f64 = 0.25;
+
+struct Entry {
+    key: u64,
+    slot: u64,
+    alive: bool,
+}
+
+/// One collection's index.
+pub struct VectorIndex {
+    config: CollectionConfig,
+    graph: Graph,
+    entries: Vec<Entry>,
+    /// `entries[i]`'s vector is `arena[i * dim..(i + 1) * dim]`.
+    arena: Vec<f32>,
+    by_slot: FxHashMap<u64, u32>,
+    by_key: FxHashMap<u64, u32>,
+    dead: usize,
+}
+
+/// Checks a vector (dimension, finite components, non-zero for cosine)
+/// and returns it as indexed: normalised for cosine.
+pub fn prepare(config: &CollectionConfig, v: &[f32]) -> Result<Vec<f32>> {
+    if v.len() != config.dim {
+        return Err(Error::DimensionMismatch {
+            expected: config.dim,
+            found: v.len(),
+        });
+    }
+    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+        return Err(Error::invalid(format!(
+            "vector component {i} is {}, not a finite number",
+            v[i]
+        )));
+    }
+    let mut out = v.to_vec();
+    if config.metric == Metric::Cosine {
+        let norm = dot(v, v).sqrt();
+        if norm == 0.0 || !norm.is_finite() {
+            return Err(Error::invalid(
+                "a zero vector has no direction: cosine similarity is undefined",
+            ));
+        }
+        for x in &mut out {
+            *x /= norm;
+        }
+    }
+    Ok(out)
+}
+
+/// A max-heap entry on "worse" so the heap root is the worst kept hit.
+struct Ranked(f32, u64, bool);
+
+impl PartialEq for Ranked {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Ranked {}
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Ranked {
+    fn cmp(&self, o: &Self) -> Ordering {
+        // Worse first: lower score when higher is better, else higher.
+        let by_score = if self.2 {
+            o.0.total_cmp(&self.0)
+        } else {
+            self.0.total_cmp(&o.0)
+        };
+        by_score.then(self.1.cmp(&o.1))
+    }
+}
+
+impl VectorIndex {
+    pub fn new(config: CollectionConfig, capacity: usize) -> VectorIndex {
+        let graph = Graph::new(config.metric, config.m, config.ef_construction, capacity);
+        VectorIndex {
+            config,
+            graph,
+            entries: Vec::new(),
+            arena: Vec::new(),
+            by_slot: FxHashMap::default(),
+            by_key: FxHashMap::default(),
+            dead: 0,
+        }
+    }
+
+    /// Live points.
+    pub fn len(&self) -> usize {
+        self.entries.len() - self.dead
+    }
+
+    /// Adds prepared vectors `(slot, key, vector)` (on all cores). A key
+    /// already present must have been removed first.
+    pub fn insert(&mut self, points: &[(u64, u64, Vec<f32>)]) {
+        let first = self.entries.len();
+        for (slot, key, v) in points {
+            let i = self.entries.len() as u32;
+            self.entries.push(Entry {
+                key: *key,
+                slot: *slot,
+                alive: true,
+            });
+            self.arena.extend_from_slice(v);
+            self.by_slot.insert(*slot, i);
+            self.by_key.insert(*key, i);
+        }
+        let items: Vec<(&[f32], usize)> = points
+            .iter()
+            .map(|(slot, _, v)| (v.as_slice(), *slot as usize))
+            .collect();
+        self.graph.insert_all(&items);
+        debug_assert_eq!(self.entries.len(), first + points.len());
+    }
+
+    /// Tombstones the point in `slot` (it leaves every search at once).
+    pub fn remove(&mut self, slot: u64) {
+        if let Some(&i) = self.by_slot.get(&slot) {
+            let e = &mut self.entries[i as usize];
+            if e.alive {
+                e.alive = false;
+                self.dead += 1;
+                if self.by_key.get(&e.key) == Some(&i) {
+                    self.by_key.remove(&e.key);
+                }
+            }
+        }
+    }
+
+    /// Whether enough points are deleted that a rebuild pays.
+    pub fn needs_rebuild(&self) -> bool {
+        self.dead > 0 && self.dead as f64 >= REBUILD_DEAD_FRACTION * self.entries.len() as f64
+    }
+
+    /// A new index holding only the live points (graph built afresh).
+    pub fn rebuilt(&self) -> VectorIndex {
+        let mut fresh = VectorIndex::new(self.config.clone(), self.len());
+        let dim = self.config.dim;
+        let live: Vec<(u64, u64, Vec<f32>)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.alive)
+            .map(|(i, e)| (e.slot, e.key, self.arena[i * dim..(i + 1) * dim].to_vec()))
+            .collect();
+        fresh.insert(&live);
+        fresh
+    }
+
+    fn score(&self, distance_or_dot: f32, from_graph: bool) -> f32 {
+        match (self.config.metric, from_graph) {
+            (Metric::Cosine, true) => 1.0 - distance_or_dot,
+            (Metric::Dot, true) => super::hnsw::dot_from_distance(distance_or_dot),
+            _ => distance_or_dot,
+        }
+    }
+
+    fn exact_score(&self, q: &[f32], i: usize) -> f32 {
+        let dim = self.config.dim;
+        let v = &self.arena[i * dim..(i + 1) * dim];
+        match self.config.metric {
+            Metric::Cosine | Metric::Dot => dot(q, v),
+            Metric::L2 => q
+                .iter()
+                .zip(v)
+                .map(|(a, b)| (a - b) * (a - b))
+                .sum::<f32>()
+                .sqrt(),
+        }
+    }
+
+    /// Searches with `params`; `query` is raw (validated and prepared
+    /// here).
+    pub fn search(&self, query: &[f32], params: &Search) -> Result<SearchResult> {
+        if params.k == 0 {
+            return Ok(SearchResult {
+                hits: Vec::new(),
+                exact: true,
+            });
+        }
+        let q = prepare(&self.config, query)?;
+        let allowed: Option<Vec<u32>> = params.keys.as_ref().map(|keys| {
+            keys.iter()
+                .filter_map(|k| self.by_key.get(k).copied())
+                .collect()
+        });
+        let candidates = allowed.as_ref().map_or(self.len(), Vec::len);
+        let selective =
+            allowed.is_some() && (candidates as f64) <= EXACT_FRACTION * self.len() as f64;
+        let mut result = if params.exact || candidates <= EXACT_BELOW || selective {
+            self.exact(&q, params.k, allowed.as_deref())
+        } else {
+            let ef = params.ef.unwrap_or(DEFAULT_EF).max(params.k);
+            let keep = |slot: usize| {
+                self.by_slot.get(&(slot as u64)).is_some_and(|&i| {
+                    let e = &self.entries[i as usize];
+                    e.alive
+                        && params
+                            .keys
+                            .as_ref()
+                            .is_none_or(|ks| ks.binary_search(&e.key).is_ok())
+                })
+            };
+            let found = self.graph.search(&q, params.k, ef, &keep);
+            if found.len() < params.k.min(candidates) {
+                // The walk ran out of admitted points: answer exactly, so
+                // k results come back whenever k exist.
+                self.exact(&q, params.k, allowed.as_deref())
+            } else {
+                let hits = found
+                    .into_iter()
+                    .filter_map(|(slot, d)| {
+                        let i = *self.by_slot.get(&(slot as u64))?;
+                        Some(Hit {
+                            key: self.entries[i as usize].key,
+                            score: self.score(d, true),
+                        })
+                    })
+                    .collect();
+                SearchResult { hits, exact: false }
+            }
+        };
+        if let Some(t) = params.threshold {
+            let better = self.config.metric.higher_is_better();
+            result
+                .hits
+                .retain(|h| if better { h.score >= t } else { h.score <= t });
+        }
+        Ok(result)
+    }
+
+    /// Brute force over the live points (or the `allowed` entries).
+    fn exact(&self, q: &[f32], k: usize, allowed: Option<&[u32]>) -> SearchResult {
+        let better = self.config.metric.higher_is_better();
+        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
+        let mut consider = |i: usize| {
+            let e = &self.entries[i];
+            if !e.alive {
+                return;
+            }
+            heap.push(Ranked(self.exact_score(q, i), e.key, better));
+            if heap.len() > k {
+                heap.pop();
+            }
+        };
+        match allowed {
+            Some(list) => list.iter().for_each(|&i| consider(i as usize)),
+            None => (0..self.entries.len()).for_each(&mut consider),
+        }
+        // Ascending in "worseness": best first.
+        let hits = heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|Ranked(score, key, _)| Hit { key, score })
+            .collect();
+        SearchResult { hits, exact: true }
+    }
+}

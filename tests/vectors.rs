@@ -1,0 +1,358 @@
+//! Vector collections: HNSW recall against exact search on seeded data,
+//! filters, updates and deletes that never resurface, reopen, node-bound
+//! collections, and the refusals.
+//!
+//! Set `QUIVER_TEST_SEED=<u64>` to try other data; failures print the seed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::collections::HashSet;
+
+use quiverdb::vector::{CollectionConfig, Metric, Search};
+use quiverdb::{Database, Error, GraphRead, NodeId, props};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    /// Roughly normal, by summing uniforms.
+    fn gauss(&mut self) -> f32 {
+        (0..4)
+            .map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32)
+            .sum::<f32>()
+            - 2.0
+    }
+}
+
+fn seed() -> u64 {
+    std::env::var("QUIVER_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x0dd_5eed)
+}
+
+/// `n` vectors around 40 random centres (clustered, like real embeddings).
+fn dataset(rng: &mut Rng, n: usize, dim: usize) -> Vec<Vec<f32>> {
+    let centres: Vec<Vec<f32>> = (0..40)
+        .map(|_| (0..dim).map(|_| rng.gauss()).collect())
+        .collect();
+    (0..n)
+        .map(|i| {
+            centres[i % 40]
+                .iter()
+                .map(|c| c + 0.6 * rng.gauss())
+                .collect()
+        })
+        .collect()
+}
+
+fn load(db: &Database, name: &str, metric: Metric, data: &[Vec<f32>]) {
+    let mut w = db.begin_write().unwrap();
+    w.create_collection(name, CollectionConfig::new(data[0].len(), metric))
+        .unwrap();
+    for (i, v) in data.iter().enumerate() {
+        w.upsert_vector(name, i as u64, v, props! {"i" => i as i64})
+            .unwrap();
+    }
+    w.commit().unwrap();
+}
+
+fn recall(db: &Database, name: &str, queries: &[Vec<f32>], k: usize) -> f64 {
+    let mut found = 0;
+    for q in queries {
+        let approx = db.search(name, q, &Search::k(k)).unwrap();
+        assert!(!approx.exact, "a 20k collection must be searched by HNSW");
+        let exact = db.search_exact(name, q, &Search::k(k)).unwrap();
+        assert!(exact.exact);
+        let truth: HashSet<u64> = exact.hits.iter().map(|h| h.key).collect();
+        found += approx
+            .hits
+            .iter()
+            .filter(|h| truth.contains(&h.key))
+            .count();
+    }
+    found as f64 / (queries.len() * k) as f64
+}
+
+#[test]
+fn hnsw_recall_at_the_default_ef_for_every_metric() {
+    let seed = seed();
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed);
+    // Queries come from the data's own distribution (the same centres), as
+    // real queries do; they are not in the collection.
+    let mut all = dataset(&mut rng, 20_100, 48);
+    let queries = all.split_off(20_000);
+    let data = all;
+    for (name, metric) in [
+        ("cos", Metric::Cosine),
+        ("l2", Metric::L2),
+        ("dot", Metric::Dot),
+    ] {
+        load(&db, name, metric, &data);
+        let r = recall(&db, name, &queries, 10);
+        assert!(
+            r >= 0.95,
+            "seed {seed}: {metric:?} recall@10 {r:.3} < 0.95 at the default ef"
+        );
+        // Scores are the metric's natural ones, best first.
+        let hits = db
+            .search_exact(name, &queries[0], &Search::k(5))
+            .unwrap()
+            .hits;
+        let ordered = hits.windows(2).all(|w| {
+            if metric.higher_is_better() {
+                w[0].score >= w[1].score
+            } else {
+                w[0].score <= w[1].score
+            }
+        });
+        assert!(ordered, "{metric:?}: {hits:?}");
+    }
+    // The index survives a reopen (rebuilt from storage) with its recall.
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    assert_eq!(
+        db.begin_read().unwrap().vector_count("cos").unwrap(),
+        20_000
+    );
+    let r = recall(&db, "cos", &queries, 10);
+    assert!(r >= 0.95, "seed {seed}: recall after reopen {r:.3}");
+}
+
+#[test]
+fn filters_return_only_allowed_keys_and_k_of_them() {
+    let seed = seed();
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed ^ 1);
+    let data = dataset(&mut rng, 10_000, 16);
+    load(&db, "v", Metric::Cosine, &data);
+    let q = &data[7];
+    // Selective (exact path) and broad (HNSW path) key filters.
+    for allowed in [
+        (0..10_000).step_by(997).collect::<Vec<u64>>(),
+        (0..10_000).filter(|k| k % 3 == 0).collect(),
+    ] {
+        let res = db
+            .search("v", q, &Search::k(10).keys(allowed.iter().copied()))
+            .unwrap();
+        assert_eq!(
+            res.hits.len(),
+            10.min(allowed.len()),
+            "{} allowed",
+            allowed.len()
+        );
+        assert!(res.hits.iter().all(|h| allowed.contains(&h.key)));
+        assert_eq!(res.exact, allowed.len() < 500, "{} allowed", allowed.len());
+    }
+    // A threshold keeps only hits at least that similar.
+    let close = db.search("v", q, &Search::k(50).threshold(0.99)).unwrap();
+    assert!(close.hits.iter().all(|h| h.score >= 0.99));
+    assert_eq!(close.hits[0].key, 7);
+}
+
+#[test]
+fn updated_and_deleted_points_never_resurface() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed() ^ 2);
+    let data = dataset(&mut rng, 5_000, 16);
+    load(&db, "v", Metric::L2, &data);
+    // Move point 1 onto point 2's position, delete points 3..2003 (a 40%
+    // tombstone ratio, past the automatic rebuild threshold).
+    let mut w = db.begin_write().unwrap();
+    assert!(!w.upsert_vector("v", 1, &data[2], props! {}).unwrap());
+    for k in 3..2003 {
+        assert!(w.delete_vector("v", k).unwrap());
+    }
+    assert!(!w.delete_vector("v", 3).unwrap());
+    w.commit().unwrap();
+    let check = |db: &Database, when: &str| {
+        let r = db.begin_read().unwrap();
+        assert_eq!(r.vector_count("v").unwrap(), 3_000, "{when}");
+        for k in [3usize, 500, 2002] {
+            assert!(r.vector("v", k as u64).unwrap().is_none(), "{when}");
+            for res in [
+                db.search("v", &data[k], &Search::k(20)).unwrap(),
+                db.search_exact("v", &data[k], &Search::k(20)).unwrap(),
+            ] {
+                assert!(
+                    res.hits.iter().all(|h| !(3..2003).contains(&h.key)),
+                    "{when}: a deleted point resurfaced: {:?}",
+                    res.hits
+                );
+            }
+        }
+        // Point 1 now sits where point 2 is: both at distance 0 from it,
+        // and nothing is left at point 1's old position.
+        let hits = db.search("v", &data[2], &Search::k(2)).unwrap().hits;
+        let keys: HashSet<u64> = hits.iter().map(|h| h.key).collect();
+        assert_eq!(keys, HashSet::from([1, 2]), "{when}: {hits:?}");
+        assert!(hits.iter().all(|h| h.score == 0.0), "{when}: {hits:?}");
+        let old = db.search("v", &data[1], &Search::k(1)).unwrap().hits[0];
+        assert!(old.key != 1 && old.score > 0.0, "{when}: {old:?}");
+    };
+    check(&db, "after the commit");
+    drop(db);
+    check(&Database::open(dir.path()).unwrap(), "after reopen");
+}
+
+#[test]
+fn node_bound_collections_follow_their_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_collection(
+        "emb",
+        CollectionConfig::new(2, Metric::Cosine).bound_to_nodes(),
+    )
+    .unwrap();
+    let a = w.add_node(&["Doc"], props! {}).unwrap();
+    let b = w.add_node(&["Doc"], props! {}).unwrap();
+    w.add_edge(a, b, "CITES", props! {}).unwrap();
+    w.upsert_vector("emb", a.0, &[1.0, 0.0], props! {}).unwrap();
+    w.upsert_vector("emb", b.0, &[0.0, 1.0], props! {}).unwrap();
+    assert!(matches!(
+        w.upsert_vector("emb", 999, &[1.0, 1.0], props! {}),
+        Err(Error::NodeNotFound(NodeId(999)))
+    ));
+    w.commit().unwrap();
+    assert_eq!(
+        db.search("emb", &[1.0, 0.1], &Search::k(1)).unwrap().hits[0].key,
+        a.0
+    );
+
+    let mut w = db.begin_write().unwrap();
+    w.detach_delete_node(a).unwrap();
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert!(r.vector("emb", a.0).unwrap().is_none());
+    assert_eq!(r.vector_count("emb").unwrap(), 1);
+    let hits = db.search("emb", &[1.0, 0.0], &Search::k(5)).unwrap().hits;
+    assert_eq!(hits.iter().map(|h| h.key).collect::<Vec<_>>(), vec![b.0]);
+}
+
+#[test]
+fn aborted_vector_writes_leave_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_collection("v", CollectionConfig::new(2, Metric::L2))
+        .unwrap();
+    w.upsert_vector("v", 1, &[0.0, 0.0], props! {}).unwrap();
+    w.commit().unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.upsert_vector("v", 2, &[1.0, 1.0], props! {}).unwrap();
+    w.delete_vector("v", 1).unwrap();
+    w.create_collection("other", CollectionConfig::new(2, Metric::L2))
+        .unwrap();
+    w.abort();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.vector_count("v").unwrap(), 1);
+    assert_eq!(r.collections().unwrap().len(), 1);
+    let hits = db.search("v", &[1.0, 1.0], &Search::k(5)).unwrap().hits;
+    assert_eq!(hits.iter().map(|h| h.key).collect::<Vec<_>>(), vec![1]);
+    assert!(matches!(
+        db.search("other", &[1.0, 1.0], &Search::k(1)),
+        Err(Error::CollectionNotFound(_))
+    ));
+}
+
+#[test]
+fn bad_vectors_and_configs_are_typed_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    for bad in [
+        CollectionConfig::new(0, Metric::L2),
+        CollectionConfig::new(1 << 31, Metric::L2),
+        CollectionConfig::new(4, Metric::L2).hnsw(257, 100),
+        CollectionConfig::new(4, Metric::L2).hnsw(16, 0),
+    ] {
+        assert!(matches!(
+            w.create_collection("x", bad),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+    w.create_collection("v", CollectionConfig::new(3, Metric::Cosine))
+        .unwrap();
+    assert!(matches!(
+        w.create_collection("v", CollectionConfig::new(3, Metric::Cosine)),
+        Err(Error::CollectionExists(_))
+    ));
+    assert!(matches!(
+        w.upsert_vector("v", 1, &[1.0, 2.0], props! {}),
+        Err(Error::DimensionMismatch {
+            expected: 3,
+            found: 2
+        })
+    ));
+    assert!(matches!(
+        w.upsert_vector("v", 1, &[1.0, f32::NAN, 0.0], props! {}),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        w.upsert_vector("v", 1, &[f32::INFINITY, 0.0, 0.0], props! {}),
+        Err(Error::InvalidArgument(_))
+    ));
+    let err = w
+        .upsert_vector("v", 1, &[0.0, 0.0, 0.0], props! {})
+        .unwrap_err();
+    assert!(err.to_string().contains("zero vector"), "{err}");
+    assert!(matches!(
+        w.upsert_vector("nope", 1, &[1.0, 0.0, 0.0], props! {}),
+        Err(Error::CollectionNotFound(_))
+    ));
+    w.upsert_vector("v", 1, &[1.0, 0.0, 0.0], props! {})
+        .unwrap();
+    w.commit().unwrap();
+    assert!(matches!(
+        db.search("v", &[1.0, 0.0], &Search::k(1)),
+        Err(Error::DimensionMismatch { .. })
+    ));
+    assert!(matches!(
+        db.search("v", &[f32::NAN, 0.0, 0.0], &Search::k(1)),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        db.search("v", &[0.0, 0.0, 0.0], &Search::k(1)),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(
+        db.search("v", &[1.0, 0.0, 0.0], &Search::k(0))
+            .unwrap()
+            .hits
+            .is_empty()
+    );
+    // Stored vectors come back normalised (cosine), with their payload.
+    let mut w = db.begin_write().unwrap();
+    w.upsert_vector("v", 2, &[3.0, 4.0, 0.0], props! {"t" => "x"})
+        .unwrap();
+    w.commit().unwrap();
+    let p = db.begin_read().unwrap().vector("v", 2).unwrap().unwrap();
+    assert_eq!(p.vector, vec![0.6, 0.8, 0.0]);
+    assert_eq!(p.payload, props! {"t" => "x"});
+    // Dropping removes the collection and its points.
+    let mut w = db.begin_write().unwrap();
+    w.drop_collection("v").unwrap();
+    w.commit().unwrap();
+    assert!(matches!(
+        db.search("v", &[1.0, 0.0, 0.0], &Search::k(1)),
+        Err(Error::CollectionNotFound(_))
+    ));
+    assert!(db.begin_read().unwrap().collections().unwrap().is_empty());
+}
