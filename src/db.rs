@@ -445,13 +445,74 @@ impl Database {
         query: &[f32],
         params: &crate::vector::Search,
     ) -> Result<crate::vector::SearchResult> {
-        let id = self.collection_id(name)?;
+        let rec = self.collection_record(name)?;
         let index = self
             .vectors
-            .get(id)
+            .get(rec.id)
             .ok_or_else(|| Error::CollectionNotFound(name.to_owned()))?;
+        let mut params = params.clone();
+        if params.label.is_some() || params.payload.is_some() {
+            let admitted = self.admitted_keys(name, &rec, &params)?;
+            params.keys = Some(match params.keys.take() {
+                Some(keys) => keys
+                    .into_iter()
+                    .filter(|k| admitted.binary_search(k).is_ok())
+                    .collect(),
+                None => admitted,
+            });
+        }
         let index = index.read();
-        index.search(query, params)
+        index.search(query, &params)
+    }
+
+    /// The keys a label and/or payload filter admits, sorted.
+    fn admitted_keys(
+        &self,
+        name: &str,
+        rec: &crate::vector::record::CollectionRecord,
+        params: &crate::vector::Search,
+    ) -> Result<Vec<u64>> {
+        let snapshot = self.store.snapshot();
+        let mut keys: Option<Vec<u64>> = None;
+        if let Some(label) = &params.label {
+            if !rec.config.bound_to_nodes {
+                return Err(Error::invalid(format!(
+                    "collection {name:?} is not bound to nodes: it cannot be filtered by label"
+                )));
+            }
+            let nodes = self.reader_with(&snapshot, |r| r.nodes_with_label(label))?;
+            keys = Some(nodes.into_iter().map(|n| n.0).collect());
+        }
+        if let Some(filter) = &params.payload {
+            let mut admitted = Vec::new();
+            snapshot.scan(Cf::Vectors, &rec.id.to_be_bytes(), &mut |_, v| {
+                let p = crate::vector::record::decode_point(v, rec.config.dim)?;
+                if (filter.0)(&p.payload) {
+                    admitted.push(p.key);
+                }
+                Ok(true)
+            })?;
+            admitted.sort_unstable();
+            keys = Some(match keys {
+                Some(k) => k
+                    .into_iter()
+                    .filter(|x| admitted.binary_search(x).is_ok())
+                    .collect(),
+                None => admitted,
+            });
+        }
+        let mut keys = keys.unwrap_or_default();
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    /// Rebuilds the HNSW graph of collection `name` from its live points
+    /// (dropping the tombstones of deleted and updated points). Happens by
+    /// itself once a quarter of the graph's points are tombstones.
+    pub fn compact_collection(&self, name: &str) -> Result<()> {
+        let rec = self.collection_record(name)?;
+        self.vectors.rebuild(rec.id);
+        Ok(())
     }
 
     /// [`search`](Self::search), always by brute force (exact).
@@ -464,15 +525,9 @@ impl Database {
         self.search(name, query, &params.clone().exact())
     }
 
-    fn collection_id(&self, name: &str) -> Result<u32> {
+    fn collection_record(&self, name: &str) -> Result<crate::vector::record::CollectionRecord> {
         match self.store.get(Cf::Collections, name.as_bytes())? {
-            Some(b) => Ok(
-                crate::storage::codec::decode::<crate::vector::record::CollectionRecord>(
-                    &b,
-                    "collection record",
-                )?
-                .id,
-            ),
+            Some(b) => crate::storage::codec::decode(&b, "collection record"),
             None => Err(Error::CollectionNotFound(name.to_owned())),
         }
     }

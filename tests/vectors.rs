@@ -356,3 +356,125 @@ fn bad_vectors_and_configs_are_typed_errors() {
     ));
     assert!(db.begin_read().unwrap().collections().unwrap().is_empty());
 }
+
+#[test]
+fn batch_upserts_report_and_skip_bad_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_collection("v", CollectionConfig::new(2, Metric::Cosine))
+        .unwrap();
+    w.upsert_vector("v", 7, &[1.0, 0.0], props! {}).unwrap();
+    let good = [0.0f32, 1.0];
+    let short = [1.0f32];
+    let zero = [0.0f32, 0.0];
+    let nan = [f32::NAN, 1.0];
+    let points: Vec<(u64, &[f32], quiverdb::Props)> = vec![
+        (1, &good, props! {}),
+        (2, &short, props! {}),
+        (7, &good, props! {}),
+        (3, &zero, props! {}),
+        (4, &nan, props! {}),
+        (5, &good, props! {"x" => f64::NAN}),
+        (6, &good, props! {}),
+    ];
+    let report = w.upsert_vectors("v", points).unwrap();
+    assert_eq!((report.inserted, report.updated), (2, 1));
+    let rejected: Vec<(usize, u64)> = report.rejected.iter().map(|r| (r.index, r.key)).collect();
+    assert_eq!(rejected, vec![(1, 2), (3, 3), (4, 4), (5, 5)]);
+    assert!(
+        report.rejected[0].reason.contains("components"),
+        "{:?}",
+        report.rejected[0]
+    );
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.vector_count("v").unwrap(), 3);
+    for k in [2, 3, 4, 5] {
+        assert!(r.vector("v", k).unwrap().is_none());
+    }
+    assert!(matches!(
+        db.begin_write().unwrap().upsert_vectors("nope", Vec::new()),
+        Err(Error::CollectionNotFound(_))
+    ));
+}
+
+#[test]
+fn label_and_payload_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_collection("emb", CollectionConfig::new(2, Metric::L2).bound_to_nodes())
+        .unwrap();
+    w.create_collection("free", CollectionConfig::new(2, Metric::L2))
+        .unwrap();
+    let mut docs = Vec::new();
+    for i in 0..3_000u32 {
+        let label = if i % 10 == 0 { "Rare" } else { "Common" };
+        let n = w.add_node(&[label], props! {}).unwrap();
+        let x = i as f32;
+        w.upsert_vector("emb", n.0, &[x, 0.0], props! {"even" => i % 2 == 0})
+            .unwrap();
+        docs.push((n, label));
+    }
+    w.upsert_vector("free", 1, &[0.0, 0.0], props! {}).unwrap();
+    w.commit().unwrap();
+    let q = [1500.2f32, 0.0];
+    let rare = db.search("emb", &q, &Search::k(5).label("Rare")).unwrap();
+    assert_eq!(rare.hits.len(), 5);
+    for h in &rare.hits {
+        assert!(
+            docs.iter().any(|(n, l)| n.0 == h.key && *l == "Rare"),
+            "{h:?}"
+        );
+    }
+    assert_eq!(rare.hits[0].key, docs[1500].0.0);
+    let even = db
+        .search(
+            "emb",
+            &q,
+            &Search::k(4).payload(|p| p.get("even") == Some(&quiverdb::Value::Bool(true))),
+        )
+        .unwrap();
+    let keys: Vec<u64> = even.hits.iter().map(|h| h.key).collect();
+    assert_eq!(
+        keys,
+        vec![
+            docs[1500].0.0,
+            docs[1502].0.0,
+            docs[1498].0.0,
+            docs[1504].0.0
+        ]
+    );
+    // Both filters at once: intersection.
+    let both = db
+        .search(
+            "emb",
+            &q,
+            &Search::k(3)
+                .label("Rare")
+                .payload(|p| p.get("even") == Some(&quiverdb::Value::Bool(true))),
+        )
+        .unwrap();
+    assert!(
+        both.hits
+            .iter()
+            .all(|h| docs.iter().any(|(n, l)| n.0 == h.key && *l == "Rare"))
+    );
+    assert!(matches!(
+        db.search("free", &[0.0, 0.0], &Search::k(1).label("Rare")),
+        Err(Error::InvalidArgument(_))
+    ));
+    // An explicit rebuild keeps the answers.
+    db.compact_collection("emb").unwrap();
+    assert_eq!(
+        db.search("emb", &q, &Search::k(5).label("Rare"))
+            .unwrap()
+            .hits,
+        rare.hits
+    );
+    assert!(matches!(
+        db.compact_collection("nope"),
+        Err(Error::CollectionNotFound(_))
+    ));
+}

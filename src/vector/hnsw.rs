@@ -100,17 +100,23 @@ impl Graph {
         }
     }
 
-    /// The `k` nearest slots accepted by `keep`, as `(slot, distance)`,
-    /// nearest first. `query` is validated like inserted vectors.
+    /// The `k` nearest slots (accepted by `keep`, if given), as
+    /// `(slot, distance)`, nearest first. `query` is validated like
+    /// inserted vectors.
     pub fn search(
         &self,
         query: &[f32],
         k: usize,
         ef: usize,
-        keep: &dyn Fn(usize) -> bool,
+        keep: Option<&dyn Fn(usize) -> bool>,
     ) -> Vec<(usize, f32)> {
-        let filter = |id: &usize| keep(*id);
-        let found = each!(self, g => g.search_filter(query, k, ef, Some(&filter)));
+        let found = match keep {
+            None => each!(self, g => g.search(query, k, ef)),
+            Some(keep) => {
+                let filter = |id: &usize| keep(*id);
+                each!(self, g => g.search_filter(query, k, ef, Some(&filter)))
+            }
+        };
         found.into_iter().map(|n| (n.d_id, n.distance)).collect()
     }
 }

@@ -33,6 +33,9 @@ pub struct VectorIndex {
     arena: Vec<f32>,
     by_slot: FxHashMap<u64, u32>,
     by_key: FxHashMap<u64, u32>,
+    /// `alive[slot]`: the tombstone test inside the HNSW walk, without a
+    /// hash lookup (one byte per slot ever allocated).
+    alive: Vec<bool>,
     dead: usize,
 }
 
@@ -102,6 +105,7 @@ impl VectorIndex {
             arena: Vec::new(),
             by_slot: FxHashMap::default(),
             by_key: FxHashMap::default(),
+            alive: Vec::new(),
             dead: 0,
         }
     }
@@ -125,6 +129,11 @@ impl VectorIndex {
             self.arena.extend_from_slice(v);
             self.by_slot.insert(*slot, i);
             self.by_key.insert(*key, i);
+            let s = *slot as usize;
+            if self.alive.len() <= s {
+                self.alive.resize(s + 1, false);
+            }
+            self.alive[s] = true;
         }
         let items: Vec<(&[f32], usize)> = points
             .iter()
@@ -140,6 +149,7 @@ impl VectorIndex {
             let e = &mut self.entries[i as usize];
             if e.alive {
                 e.alive = false;
+                self.alive[slot as usize] = false;
                 self.dead += 1;
                 if self.by_key.get(&e.key) == Some(&i) {
                     self.by_key.remove(&e.key);
@@ -212,17 +222,25 @@ impl VectorIndex {
             self.exact(&q, params.k, allowed.as_deref())
         } else {
             let ef = params.ef.unwrap_or(DEFAULT_EF).max(params.k);
+            // Admitted slots, sorted, when a key filter is given.
+            let admitted: Option<Vec<usize>> = allowed.as_ref().map(|list| {
+                let mut slots: Vec<usize> = list
+                    .iter()
+                    .map(|&i| self.entries[i as usize].slot as usize)
+                    .collect();
+                slots.sort_unstable();
+                slots
+            });
             let keep = |slot: usize| {
-                self.by_slot.get(&(slot as u64)).is_some_and(|&i| {
-                    let e = &self.entries[i as usize];
-                    e.alive
-                        && params
-                            .keys
-                            .as_ref()
-                            .is_none_or(|ks| ks.binary_search(&e.key).is_ok())
-                })
+                self.alive.get(slot).copied().unwrap_or(false)
+                    && admitted
+                        .as_ref()
+                        .is_none_or(|s| s.binary_search(&slot).is_ok())
             };
-            let found = self.graph.search(&q, params.k, ef, &keep);
+            // With no tombstones and no filter, the walk needs no filter.
+            let filtered = self.dead > 0 || admitted.is_some();
+            let keep: Option<&dyn Fn(usize) -> bool> = filtered.then_some(&keep);
+            let found = self.graph.search(&q, params.k, ef, keep);
             if found.len() < params.k.min(candidates) {
                 // The walk ran out of admitted points: answer exactly, so
                 // k results come back whenever k exist.

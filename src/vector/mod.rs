@@ -10,9 +10,11 @@
 //! Searches ([`Database::search`](crate::Database::search)) read the
 //! index, which reflects every commit that has returned.
 //!
+//! Filters: an explicit key set, a label (node-bound collections), a
+//! payload predicate (O(n) payload scan per search), a score threshold.
+//!
 //! Not built yet: checkpoints of the HNSW graph (the index is rebuilt from
-//! RocksDB at every open), payload-predicate and label filters, a recall
-//! target instead of `ef`.
+//! RocksDB at every open), a recall target instead of `ef`.
 
 mod config;
 mod hnsw;
@@ -26,7 +28,10 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use rustc_hash::FxHashMap;
 
-pub use config::{CollectionConfig, DEFAULT_EF, Hit, MAX_DIM, Metric, Search, SearchResult};
+pub use config::{
+    CollectionConfig, DEFAULT_EF, Hit, MAX_DIM, Metric, PayloadFilter, Rejected, Search,
+    SearchResult, UpsertReport,
+};
 pub use index::REBUILD_DEAD_FRACTION;
 pub use read::{CollectionInfo, Point};
 
@@ -95,6 +100,14 @@ impl Indexes {
                 .insert(rec.id, Arc::new(RwLock::new(index)));
         }
         Ok(indexes)
+    }
+
+    /// Rebuilds collection `id`'s graph from its live points now.
+    pub fn rebuild(&self, id: u32) {
+        if let Some(index) = self.get(id) {
+            let fresh = index.read().rebuilt();
+            *index.write() = fresh;
+        }
     }
 
     pub fn get(&self, id: u32) -> Option<Arc<RwLock<VectorIndex>>> {

@@ -4,7 +4,7 @@
 
 use super::index::prepare;
 use super::record::{CollectionRecord, encode_point, point_key};
-use super::{CollectionConfig, VectorOp};
+use super::{CollectionConfig, Rejected, UpsertReport, VectorOp};
 use crate::error::{Error, Result};
 use crate::graph::WriteTxn;
 use crate::storage::schema::meta;
@@ -115,6 +115,36 @@ impl WriteTxn<'_> {
             vector: prepared,
         });
         Ok(!existed)
+    }
+
+    /// Upserts many points; a point that fails validation (dimension,
+    /// non-finite or zero vector, NaN payload, missing node) is rejected
+    /// and reported, the others go in. Their index insertions run in
+    /// parallel at commit. Storage errors abort the whole call.
+    pub fn upsert_vectors<'v>(
+        &mut self,
+        name: &str,
+        points: impl IntoIterator<Item = (u64, &'v [f32], Props)>,
+    ) -> Result<UpsertReport> {
+        self.collection_record(name)?;
+        let mut report = UpsertReport::default();
+        for (index, (key, vector, payload)) in points.into_iter().enumerate() {
+            match self.upsert_vector(name, key, vector, payload) {
+                Ok(true) => report.inserted += 1,
+                Ok(false) => report.updated += 1,
+                Err(
+                    e @ (Error::DimensionMismatch { .. }
+                    | Error::InvalidArgument(_)
+                    | Error::NodeNotFound(_)),
+                ) => report.rejected.push(Rejected {
+                    index,
+                    key,
+                    reason: e.to_string(),
+                }),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
     }
 
     /// Deletes the point `key` of collection `name`; returns whether it
