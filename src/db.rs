@@ -532,6 +532,11 @@ impl Database {
         }
     }
 
+    /// Live points in collection `id`'s in-memory index.
+    pub(crate) fn indexed_points(&self, id: u32) -> Option<usize> {
+        self.vectors.get(id).map(|index| index.read().len())
+    }
+
     pub(crate) fn apply_vector_ops(&self, ops: Vec<crate::vector::VectorOp>) {
         if !ops.is_empty() {
             self.vectors.apply(ops);

@@ -48,6 +48,7 @@
 #![deny(unsafe_code)]
 
 pub mod algo;
+mod check;
 mod db;
 mod error;
 mod graph;
@@ -56,6 +57,7 @@ mod storage;
 mod value;
 pub mod vector;
 
+pub use check::{CheckReport, MAX_PROBLEMS};
 pub use db::{Builder, Database, Durability, ReadTxn};
 pub use error::{Error, Result};
 pub use graph::{Edge, EdgeRef, GraphRead, IndexInfo, Node, WriteTxn};

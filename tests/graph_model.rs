@@ -554,6 +554,10 @@ fn run(ops: &[Op]) -> Result<(), String> {
             &committed,
             "after open",
         )?;
+        let report = db.check().map_err(|e| e.to_string())?;
+        ensure(report.is_ok(), || {
+            format!("consistency check after open: {:?}", report.problems)
+        })?;
         let mut snapshots: Vec<(ReadTxn<'_>, State)> = Vec::new();
         let mut working = committed.clone();
         let mut txn: Option<WriteTxn<'_>> = None;
