@@ -1,0 +1,173 @@
+//! Format fixture: a small database written by this format version is
+//! checked in under `tests/fixtures/format-v2/`; every build must open a
+//! copy of it and read back exactly what was written. A change to a key or
+//! value layout that forgets to bump the format version fails here.
+//!
+//! Regenerate (only when the format version changes, in a new folder):
+//! `QUIVER_WRITE_FIXTURE=1 cargo test --release --test format_fixture`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use quiverdb::algo::PathQuery;
+use quiverdb::vector::{CollectionConfig, Metric, Search};
+use quiverdb::{Database, Direction, GraphRead, NodeId, Value, props};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v2")
+}
+
+/// The content of the fixture.
+fn write(path: &Path) {
+    let db = Database::open(path).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_unique_key("Package", "name").unwrap();
+    w.create_index("Package", "section").unwrap();
+    let libc = w
+        .add_node(
+            &["Package"],
+            props! {"name" => "libc6", "section" => "libs", "size" => 12_345, "essential" => true},
+        )
+        .unwrap();
+    let zlib = w
+        .add_node(
+            &["Package", "Library"],
+            props! {"name" => "zlib1g", "section" => "libs", "ratio" => 0.5},
+        )
+        .unwrap();
+    let curl = w
+        .add_node(&["Package"], props! {"name" => "curl", "section" => "web", "tags" => vec![Value::from("net"), Value::Null], "blob" => vec![0u8, 255]})
+        .unwrap();
+    w.add_edge(zlib, libc, "DEPENDS", props! {"weight" => 1.0})
+        .unwrap();
+    w.add_edge(curl, zlib, "DEPENDS", props! {"weight" => 1.0})
+        .unwrap();
+    w.add_edge(
+        curl,
+        libc,
+        "RECOMMENDS",
+        props! {"weight" => 2.0, "note" => "x"},
+    )
+    .unwrap();
+    w.create_collection(
+        "desc",
+        CollectionConfig::new(3, Metric::Cosine).bound_to_nodes(),
+    )
+    .unwrap();
+    w.upsert_vector("desc", libc.0, &[1.0, 0.0, 0.0], props! {"lang" => "en"})
+        .unwrap();
+    w.upsert_vector("desc", zlib.0, &[0.0, 1.0, 0.0], props! {})
+        .unwrap();
+    w.upsert_vector("desc", curl.0, &[0.0, 0.6, 0.8], props! {})
+        .unwrap();
+    w.commit().unwrap();
+    db.compact().unwrap();
+    db.close().unwrap();
+    // Only the files a database needs; logs and the lock are recreated.
+    for entry in fs::read_dir(path).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("LOG") || name == "quiver.lock" || name == "LOCK" {
+            fs::remove_file(entry.path()).unwrap();
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn the_checked_in_database_reads_back_exactly() {
+    if std::env::var_os("QUIVER_WRITE_FIXTURE").is_some() {
+        let _ = fs::remove_dir_all(fixture());
+        write(&fixture());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    copy_dir(&fixture(), &path);
+    let db = Database::open(&path).unwrap();
+    let report = db.check().unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_eq!((report.nodes, report.edges, report.points), (3, 3, 3));
+
+    let r = db.begin_read().unwrap();
+    let by_name = |n: &str| {
+        r.node_by_key("Package", "name", &Value::from(n))
+            .unwrap()
+            .unwrap()
+    };
+    let (libc, zlib, curl) = (by_name("libc6"), by_name("zlib1g"), by_name("curl"));
+    assert_eq!((libc, zlib, curl), (NodeId(0), NodeId(1), NodeId(2)));
+    assert_eq!(
+        r.node(libc).unwrap().unwrap().props,
+        props! {"name" => "libc6", "section" => "libs", "size" => 12_345, "essential" => true}
+    );
+    assert_eq!(
+        r.node(zlib).unwrap().unwrap().labels,
+        vec!["Library", "Package"]
+    );
+    assert_eq!(
+        r.node(curl).unwrap().unwrap().props,
+        props! {"name" => "curl", "section" => "web", "tags" => vec![Value::from("net"), Value::Null], "blob" => vec![0u8, 255]}
+    );
+    assert_eq!(
+        r.nodes_by_property("Package", "section", &"libs".into())
+            .unwrap(),
+        vec![libc, zlib]
+    );
+    assert_eq!(r.nodes_with_label("Library").unwrap(), vec![zlib]);
+    assert_eq!(
+        r.neighbors(libc, Direction::In, None).unwrap(),
+        vec![zlib, curl]
+    );
+    assert_eq!(
+        r.neighbors(curl, Direction::Out, Some("DEPENDS")).unwrap(),
+        vec![zlib]
+    );
+    let rec = r.edges(curl, Direction::Out, Some("RECOMMENDS")).unwrap();
+    assert_eq!(
+        r.edge(rec[0].id).unwrap().unwrap().props,
+        props! {"weight" => 2.0, "note" => "x"}
+    );
+    let path_w = r
+        .shortest_path(curl, libc, &PathQuery::new().weight("weight"))
+        .unwrap()
+        .unwrap();
+    assert_eq!((path_w.hops(), path_w.cost), (1, 2.0));
+    assert_eq!((r.node_count().unwrap(), r.edge_count().unwrap()), (3, 3));
+
+    assert_eq!(
+        r.vector("desc", zlib.0).unwrap().unwrap().vector,
+        vec![0.0, 1.0, 0.0]
+    );
+    assert_eq!(
+        r.vector("desc", libc.0).unwrap().unwrap().payload,
+        props! {"lang" => "en"}
+    );
+    let hits = db
+        .search("desc", &[0.0, 0.8, 0.6], &Search::k(2))
+        .unwrap()
+        .hits;
+    assert_eq!(
+        hits.iter().map(|h| h.key).collect::<Vec<_>>(),
+        vec![curl.0, zlib.0]
+    );
+
+    // New writes continue the id sequences.
+    drop(r);
+    let mut w = db.begin_write().unwrap();
+    assert_eq!(w.add_node(&[], props! {}).unwrap(), NodeId(3));
+    w.commit().unwrap();
+}
