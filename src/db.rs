@@ -330,7 +330,7 @@ impl Database {
             edge_count: read_counter(&store, meta::EDGE_COUNT)?,
         };
         let dict = Dictionary::load(&store)?;
-        let vectors = crate::vector::Indexes::load(&store)?;
+        let vectors = crate::vector::Indexes::load(&store, path)?;
         Ok(Database {
             store,
             dict: RwLock::new(dict),
@@ -566,7 +566,26 @@ impl Database {
     /// error (dropping the handle closes it too, but silently).
     pub fn close(mut self) -> Result<()> {
         self.closed = true;
+        self.vectors.checkpoint()?;
         self.store.flush()
+    }
+
+    /// Writes a checkpoint of every vector index that changed since its
+    /// last one, so the next open loads it instead of rebuilding (points
+    /// written after a checkpoint are replayed from storage at open). Close
+    /// and drop do this too.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.vectors.checkpoint()
+    }
+
+    /// How the index of vector collection `name` stands: sizes, whether it
+    /// was loaded from a checkpoint (or why it was rebuilt), and whether it
+    /// changed since its last checkpoint.
+    pub fn vector_index_info(&self, name: &str) -> Result<crate::vector::IndexInfo> {
+        let rec = self.collection_record(name)?;
+        self.vectors
+            .info(rec.id)
+            .ok_or_else(|| Error::CollectionNotFound(name.to_owned()))
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -627,6 +646,7 @@ impl Drop for Database {
         if !self.closed {
             // Best effort: a Buffered commit should not be lost on a clean
             // drop. `close` reports errors; drop cannot.
+            let _ = self.vectors.checkpoint();
             let _ = self.store.flush();
         }
     }

@@ -8,7 +8,11 @@
 //! `search_filter`) print nothing to stdout; the printing ones (dumps,
 //! `modify_level_scale`) are never called.
 
-use hnsw_rs::prelude::{DistDot, DistL2, Distance, Hnsw};
+use std::path::Path;
+
+use hnsw_rs::api::AnnT;
+use hnsw_rs::prelude::{DistDot, DistL2, Distance, Hnsw, HnswIo};
+use self_cell::self_cell;
 
 use super::Metric;
 
@@ -56,14 +60,45 @@ impl Distance<f32> for NegDot {
 /// Layers of the HNSW graph (the maximum `hnsw_rs` allows).
 const MAX_LAYERS: usize = 16;
 
-/// An HNSW graph over slot-numbered vectors.
+type CosineHnsw<'a> = Hnsw<'a, f32, DistDot>;
+type L2Hnsw<'a> = Hnsw<'a, f32, DistL2>;
+type DotHnsw<'a> = Hnsw<'a, f32, NegDot>;
+
+// A reloaded graph borrows the `HnswIo` that read it; each cell owns both.
+self_cell!(
+    pub struct LoadedCosine {
+        owner: HnswIo,
+        #[not_covariant]
+        dependent: CosineHnsw,
+    }
+);
+self_cell!(
+    pub struct LoadedL2 {
+        owner: HnswIo,
+        #[not_covariant]
+        dependent: L2Hnsw,
+    }
+);
+self_cell!(
+    pub struct LoadedDot {
+        owner: HnswIo,
+        #[not_covariant]
+        dependent: DotHnsw,
+    }
+);
+
+/// An HNSW graph over slot-numbered vectors: built here, or reloaded from
+/// a checkpoint.
 pub enum Graph {
     /// Cosine on normalised vectors: distance `1 - dot` (SIMD).
-    Cosine(Hnsw<'static, f32, DistDot>),
+    Cosine(CosineHnsw<'static>),
     /// Euclidean distance (SIMD).
-    L2(Hnsw<'static, f32, DistL2>),
+    L2(L2Hnsw<'static>),
     /// Inner product, through [`NegDot`].
-    Dot(Hnsw<'static, f32, NegDot>),
+    Dot(DotHnsw<'static>),
+    CosineLoaded(LoadedCosine),
+    L2Loaded(LoadedL2),
+    DotLoaded(LoadedDot),
 }
 
 macro_rules! each {
@@ -72,8 +107,22 @@ macro_rules! each {
             Graph::Cosine($g) => $body,
             Graph::L2($g) => $body,
             Graph::Dot($g) => $body,
+            Graph::CosineLoaded(cell) => cell.with_dependent(|_, $g| $body),
+            Graph::L2Loaded(cell) => cell.with_dependent(|_, $g| $body),
+            Graph::DotLoaded(cell) => cell.with_dependent(|_, $g| $body),
         }
     };
+}
+
+/// The base name of the two files of a graph dump.
+pub const DUMP_BASENAME: &str = "graph";
+
+/// The files `dump` writes, relative to its directory.
+pub fn dump_files() -> [String; 2] {
+    [
+        format!("{DUMP_BASENAME}.hnsw.graph"),
+        format!("{DUMP_BASENAME}.hnsw.data"),
+    ]
 }
 
 impl Graph {
@@ -87,6 +136,44 @@ impl Graph {
             Metric::L2 => Graph::L2(Hnsw::new(m, capacity, MAX_LAYERS, ef_construction, DistL2)),
             Metric::Dot => Graph::Dot(Hnsw::new(m, capacity, MAX_LAYERS, ef_construction, NegDot)),
         }
+    }
+
+    /// Writes the graph into the empty directory `dir` (files
+    /// [`dump_files`]).
+    pub fn dump(&self, dir: &Path) -> Result<(), String> {
+        let written =
+            each!(self, g => g.file_dump(dir, DUMP_BASENAME)).map_err(|e| e.to_string())?;
+        if written == DUMP_BASENAME {
+            Ok(())
+        } else {
+            Err(format!("the dump was written as {written:?}"))
+        }
+    }
+
+    /// Reloads a graph dumped by [`dump`](Self::dump). The files must have
+    /// been verified (`hnsw_rs` panics on malformed input); a panic is still
+    /// caught and reported as an error.
+    pub fn load(metric: Metric, dir: &Path) -> Result<Graph, String> {
+        let io = || HnswIo::new(dir, DUMP_BASENAME);
+        let loaded =
+            std::panic::catch_unwind(|| match metric {
+                Metric::Cosine => LoadedCosine::try_new(io(), |io| io.load_hnsw_with_dist(DistDot))
+                    .map(Graph::CosineLoaded),
+                Metric::L2 => LoadedL2::try_new(io(), |io| io.load_hnsw_with_dist(DistL2))
+                    .map(Graph::L2Loaded),
+                Metric::Dot => LoadedDot::try_new(io(), |io| io.load_hnsw_with_dist(NegDot))
+                    .map(Graph::DotLoaded),
+            });
+        match loaded {
+            Ok(Ok(graph)) => Ok(graph),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the HNSW reader panicked on the dump".into()),
+        }
+    }
+
+    /// Points in the graph, deleted ones included.
+    pub fn len(&self) -> usize {
+        each!(self, g => g.get_nb_point())
     }
 
     /// Inserts vectors (validated: right dimension, finite, normalised for

@@ -36,7 +36,25 @@ pub struct VectorIndex {
     /// `alive[slot]`: the tombstone test inside the HNSW walk, without a
     /// hash lookup (one byte per slot ever allocated).
     alive: Vec<bool>,
-    dead: usize,
+    /// Live points; every other point of the graph is a tombstone.
+    live: usize,
+    /// One past the highest slot in the graph.
+    slot_end: u64,
+    /// Whether the graph changed since it was last checkpointed or loaded.
+    pub dirty: bool,
+    /// How the index was made at open: from a checkpoint (with this many
+    /// points replayed from storage) or rebuilt.
+    pub origin: Origin,
+}
+
+/// How an index came to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Built by inserting every point (new collection, or no usable
+    /// checkpoint — the reason is kept).
+    Built(String),
+    /// Loaded from a checkpoint; this many later points were replayed.
+    Checkpoint { replayed: usize },
 }
 
 /// Checks a vector (dimension, finite components, non-zero for cosine)
@@ -98,6 +116,12 @@ impl Ord for Ranked {
 impl VectorIndex {
     pub fn new(config: CollectionConfig, capacity: usize) -> VectorIndex {
         let graph = Graph::new(config.metric, config.m, config.ef_construction, capacity);
+        Self::with_graph(config, graph, Origin::Built("new".into()))
+    }
+
+    /// An index around `graph` (empty, or reloaded from a checkpoint and
+    /// then filled by [`add_stored`](Self::add_stored)).
+    pub fn with_graph(config: CollectionConfig, graph: Graph, origin: Origin) -> VectorIndex {
         VectorIndex {
             config,
             graph,
@@ -106,19 +130,54 @@ impl VectorIndex {
             by_slot: FxHashMap::default(),
             by_key: FxHashMap::default(),
             alive: Vec::new(),
-            dead: 0,
+            live: 0,
+            slot_end: 0,
+            dirty: false,
+            origin,
         }
+    }
+
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    pub fn config(&self) -> &CollectionConfig {
+        &self.config
+    }
+
+    /// One past the highest slot in the graph.
+    pub fn slot_end(&self) -> u64 {
+        self.slot_end
+    }
+
+    /// Points in the graph, tombstones included.
+    pub fn graph_points(&self) -> usize {
+        self.graph.len()
     }
 
     /// Live points.
     pub fn len(&self) -> usize {
-        self.entries.len() - self.dead
+        self.live
     }
 
     /// Adds prepared vectors `(slot, key, vector)` (on all cores). A key
     /// already present must have been removed first.
     pub fn insert(&mut self, points: &[(u64, u64, Vec<f32>)]) {
-        let first = self.entries.len();
+        self.add_stored(points);
+        let items: Vec<(&[f32], usize)> = points
+            .iter()
+            .map(|(slot, _, v)| (v.as_slice(), *slot as usize))
+            .collect();
+        self.graph.insert_all(&items);
+        if let Some(max) = points.iter().map(|p| p.0).max() {
+            self.slot_end = self.slot_end.max(max + 1);
+        }
+        self.dirty |= !points.is_empty();
+    }
+
+    /// Registers live points that are already in the graph (reloaded from
+    /// a checkpoint covering their slots).
+    pub fn add_stored(&mut self, points: &[(u64, u64, Vec<f32>)]) {
         for (slot, key, v) in points {
             let i = self.entries.len() as u32;
             self.entries.push(Entry {
@@ -134,13 +193,14 @@ impl VectorIndex {
                 self.alive.resize(s + 1, false);
             }
             self.alive[s] = true;
+            self.live += 1;
         }
-        let items: Vec<(&[f32], usize)> = points
-            .iter()
-            .map(|(slot, _, v)| (v.as_slice(), *slot as usize))
-            .collect();
-        self.graph.insert_all(&items);
-        debug_assert_eq!(self.entries.len(), first + points.len());
+    }
+
+    /// After reloading a checkpoint: the graph covers slots below
+    /// `slot_end`.
+    pub fn set_slot_end(&mut self, slot_end: u64) {
+        self.slot_end = slot_end;
     }
 
     /// Tombstones the point in `slot` (it leaves every search at once).
@@ -150,7 +210,8 @@ impl VectorIndex {
             if e.alive {
                 e.alive = false;
                 self.alive[slot as usize] = false;
-                self.dead += 1;
+                self.live -= 1;
+                self.dirty = true;
                 if self.by_key.get(&e.key) == Some(&i) {
                     self.by_key.remove(&e.key);
                 }
@@ -158,9 +219,15 @@ impl VectorIndex {
         }
     }
 
+    /// Tombstones in the graph (deleted or replaced points).
+    fn tombstones(&self) -> usize {
+        self.graph.len().saturating_sub(self.live)
+    }
+
     /// Whether enough points are deleted that a rebuild pays.
     pub fn needs_rebuild(&self) -> bool {
-        self.dead > 0 && self.dead as f64 >= REBUILD_DEAD_FRACTION * self.entries.len() as f64
+        let dead = self.tombstones();
+        dead > 0 && dead as f64 >= REBUILD_DEAD_FRACTION * self.graph.len() as f64
     }
 
     /// A new index holding only the live points (graph built afresh).
@@ -238,7 +305,7 @@ impl VectorIndex {
                         .is_none_or(|s| s.binary_search(&slot).is_ok())
             };
             // With no tombstones and no filter, the walk needs no filter.
-            let filtered = self.dead > 0 || admitted.is_some();
+            let filtered = self.tombstones() > 0 || admitted.is_some();
             let keep: Option<&dyn Fn(usize) -> bool> = filtered.then_some(&keep);
             let found = self.graph.search(&q, params.k, ef, keep);
             if found.len() < params.k.min(candidates) {

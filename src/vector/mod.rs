@@ -13,9 +13,15 @@
 //! Filters: an explicit key set, a label (node-bound collections), a
 //! payload predicate (O(n) payload scan per search), a score threshold.
 //!
-//! Not built yet: checkpoints of the HNSW graph (the index is rebuilt from
-//! RocksDB at every open), a recall target instead of `ef`.
+//! Checkpoints: [`Database::checkpoint`](crate::Database::checkpoint) (and
+//! close / drop) dumps every changed graph next to the database with a
+//! verified envelope; open loads it and replays later points from RocksDB,
+//! or rebuilds when the checkpoint is missing or damaged — never fails
+//! because of it. See `checkpoint.rs`.
+//!
+//! Not built yet: a recall target instead of `ef`.
 
+mod checkpoint;
 mod config;
 mod hnsw;
 mod index;
@@ -23,6 +29,7 @@ pub(crate) mod read;
 pub(crate) mod record;
 mod txn;
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -35,9 +42,9 @@ pub use config::{
 pub use index::REBUILD_DEAD_FRACTION;
 pub use read::{CollectionInfo, Point};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::storage::{Cf, KvRead, codec};
-use index::VectorIndex;
+use index::{Origin, VectorIndex};
 use record::{CollectionRecord, decode_point};
 
 /// A change to apply to the in-memory indexes after a commit.
@@ -64,42 +71,161 @@ pub(crate) enum VectorOp {
 /// Points inserted per parallel batch while rebuilding.
 const REBUILD_BATCH: usize = 10_000;
 
+/// How a collection's index stands: see
+/// [`Database::vector_index_info`](crate::Database::vector_index_info).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexInfo {
+    /// Live points.
+    pub points: usize,
+    /// Points in the HNSW graph, tombstones included.
+    pub graph_points: usize,
+    /// Whether the graph was loaded from a checkpoint at open.
+    pub from_checkpoint: bool,
+    /// Points replayed from storage on top of the checkpoint.
+    pub replayed: usize,
+    /// Why the graph was built instead of loaded (`None` if loaded).
+    pub built_because: Option<String>,
+    /// Whether the graph changed since its last checkpoint.
+    pub dirty: bool,
+}
+
 /// The in-memory indexes of all collections, by collection id.
 #[derive(Default)]
 pub(crate) struct Indexes {
     map: RwLock<FxHashMap<u32, Arc<RwLock<VectorIndex>>>>,
+    /// The database directory (checkpoints live in a folder inside).
+    root: PathBuf,
+}
+
+/// Scans collection `rec`'s stored points in batches.
+fn scan_points(
+    kv: &dyn KvRead,
+    rec: &CollectionRecord,
+    mut each_batch: impl FnMut(&[(u64, u64, Vec<f32>)]),
+) -> Result<()> {
+    let mut batch = Vec::with_capacity(REBUILD_BATCH);
+    kv.scan(Cf::Vectors, &rec.id.to_be_bytes(), &mut |k, v| {
+        let slot = crate::storage::keys::read_u64(k, 4)?;
+        let point = decode_point(v, rec.config.dim)?;
+        batch.push((slot, point.key, point.vector));
+        if batch.len() == REBUILD_BATCH {
+            each_batch(&batch);
+            batch.clear();
+        }
+        Ok(true)
+    })?;
+    each_batch(&batch);
+    Ok(())
+}
+
+/// Makes collection `rec`'s index from its checkpoint plus the points
+/// written after it; `Err` says why the checkpoint could not be used.
+fn from_checkpoint(
+    kv: &dyn KvRead,
+    root: &Path,
+    rec: &CollectionRecord,
+) -> Result<VectorIndex, String> {
+    let (graph, envelope) = checkpoint::read(root, rec.id, &rec.config)?;
+    let mut index = VectorIndex::with_graph(
+        rec.config.clone(),
+        graph,
+        Origin::Checkpoint { replayed: 0 },
+    );
+    index.set_slot_end(envelope.slot_end);
+    let mut replay = Vec::new();
+    scan_points(kv, rec, |batch| {
+        let (covered, later): (Vec<_>, Vec<_>) =
+            batch.iter().cloned().partition(|p| p.0 < envelope.slot_end);
+        index.add_stored(&covered);
+        replay.extend(later);
+    })
+    .map_err(|e| e.to_string())?;
+    index.insert(&replay);
+    index.origin = Origin::Checkpoint {
+        replayed: replay.len(),
+    };
+    // Replayed points, or covered points deleted since, make the graph
+    // differ from its checkpoint.
+    index.dirty = !replay.is_empty() || index.graph_points() != index.len();
+    Ok(index)
 }
 
 impl Indexes {
-    /// Builds every collection's index from the points in storage.
-    pub fn load(kv: &dyn KvRead) -> Result<Indexes> {
+    /// Makes every collection's index: from its checkpoint plus the points
+    /// written after it, or (no usable checkpoint) by inserting every
+    /// stored point. Never fails because of a checkpoint.
+    pub fn load(kv: &dyn KvRead, root: &Path) -> Result<Indexes> {
         let mut records = Vec::new();
         kv.scan(Cf::Collections, &[], &mut |_, v| {
             records.push(codec::decode::<CollectionRecord>(v, "collection record")?);
             Ok(true)
         })?;
-        let indexes = Indexes::default();
+        let indexes = Indexes {
+            map: RwLock::default(),
+            root: root.to_owned(),
+        };
         for rec in records {
-            let mut index = VectorIndex::new(rec.config.clone(), rec.count as usize);
-            let mut batch = Vec::with_capacity(REBUILD_BATCH);
-            let dim = rec.config.dim;
-            kv.scan(Cf::Vectors, &rec.id.to_be_bytes(), &mut |k, v| {
-                let slot = crate::storage::keys::read_u64(k, 4)?;
-                let point = decode_point(v, dim)?;
-                batch.push((slot, point.key, point.vector));
-                if batch.len() == REBUILD_BATCH {
-                    index.insert(&batch);
-                    batch.clear();
+            let index = match from_checkpoint(kv, root, &rec) {
+                Ok(index) => index,
+                Err(reason) => {
+                    let c = &rec.config;
+                    let graph =
+                        hnsw::Graph::new(c.metric, c.m, c.ef_construction, rec.count as usize);
+                    let mut index =
+                        VectorIndex::with_graph(c.clone(), graph, Origin::Built(reason));
+                    scan_points(kv, &rec, |batch| index.insert(batch))?;
+                    index
                 }
-                Ok(true)
-            })?;
-            index.insert(&batch);
+            };
             indexes
                 .map
                 .write()
                 .insert(rec.id, Arc::new(RwLock::new(index)));
         }
         Ok(indexes)
+    }
+
+    /// Writes a checkpoint of every index that changed since its last one.
+    pub fn checkpoint(&self) -> Result<()> {
+        let all: Vec<(u32, Arc<RwLock<VectorIndex>>)> = self
+            .map
+            .read()
+            .iter()
+            .map(|(id, i)| (*id, Arc::clone(i)))
+            .collect();
+        for (id, index) in all {
+            let mut index = index.write();
+            if !index.dirty {
+                continue;
+            }
+            checkpoint::write(
+                &self.root,
+                id,
+                index.config(),
+                index.graph(),
+                index.slot_end(),
+            )
+            .map_err(|e| Error::Storage(format!("checkpoint of vector collection {id}: {e}")))?;
+            index.dirty = false;
+        }
+        Ok(())
+    }
+
+    pub fn info(&self, id: u32) -> Option<IndexInfo> {
+        let index = self.get(id)?;
+        let index = index.read();
+        let (from_checkpoint, replayed, built_because) = match &index.origin {
+            Origin::Checkpoint { replayed } => (true, *replayed, None),
+            Origin::Built(why) => (false, 0, Some(why.clone())),
+        };
+        Some(IndexInfo {
+            points: index.len(),
+            graph_points: index.graph_points(),
+            from_checkpoint,
+            replayed,
+            built_because,
+            dirty: index.dirty,
+        })
     }
 
     /// Rebuilds collection `id`'s graph from its live points now.
@@ -151,6 +277,7 @@ impl Indexes {
                         }
                         VectorOp::Drop { id } => {
                             self.map.write().remove(&id);
+                            checkpoint::remove(&self.root, id);
                         }
                         VectorOp::Remove { id, slot } => {
                             if let Some(index) = self.get(id) {

@@ -1,0 +1,170 @@
+//! HNSW checkpoints: a collection's graph dumped next to the database so a
+//! reopen loads it instead of rebuilding, then replays the points written
+//! after it from RocksDB (the truth).
+//!
+//! Layout: `<db>/vector-index/c<collection>-<seq>/` holding the two
+//! `hnsw_rs` dump files and `ENVELOPE`. A checkpoint is written into
+//! `….tmp`, files fsynced, the envelope written and fsynced last, then the
+//! folder renamed into place (the commit point) and older ones removed.
+//! At open the newest folder is used only if its envelope decodes, matches
+//! the collection's configuration, and the CRC32 and length of both dump
+//! files match; otherwise the index is rebuilt from RocksDB. `hnsw_rs`
+//! panics on malformed files, so it never reads unverified ones.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::CollectionConfig;
+use super::hnsw::{Graph, dump_files};
+use crate::storage::codec;
+
+/// The folder of all checkpoints, inside the database directory.
+pub const FOLDER: &str = "vector-index";
+const ENVELOPE: &str = "ENVELOPE";
+const ENVELOPE_VERSION: u32 = 1;
+
+/// What a checkpoint covers, and how to verify its files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub version: u32,
+    pub collection: u32,
+    pub config: CollectionConfig,
+    /// Every slot below this was in the graph when it was dumped; slots at
+    /// or above it are replayed from RocksDB.
+    pub slot_end: u64,
+    /// Points in the dumped graph (deleted ones included).
+    pub graph_points: u64,
+    /// `(length, crc32)` of each file of [`dump_files`].
+    pub files: Vec<(u64, u32)>,
+}
+
+fn checksum(path: &Path) -> std::io::Result<(u64, u32)> {
+    let mut f = File::open(path)?;
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((len, hasher.finalize()))
+}
+
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// Checkpoint folders of `collection`, newest first: `(seq, path)`.
+fn folders(db: &Path, collection: u32) -> Vec<(u64, PathBuf)> {
+    let prefix = format!("c{collection}-");
+    let mut found: Vec<(u64, PathBuf)> = fs::read_dir(db.join(FOLDER))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let seq = name.strip_prefix(&prefix)?.parse().ok()?;
+            Some((seq, e.path()))
+        })
+        .collect();
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found
+}
+
+/// Writes a checkpoint of `graph`, then removes older ones.
+pub fn write(
+    db: &Path,
+    collection: u32,
+    config: &CollectionConfig,
+    graph: &Graph,
+    slot_end: u64,
+) -> Result<(), String> {
+    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
+    let root = db.join(FOLDER);
+    fs::create_dir_all(&root).map_err(|e| io("creating the checkpoint folder", e))?;
+    let older = folders(db, collection);
+    let seq = older.first().map_or(0, |(s, _)| s + 1);
+    let dst = root.join(format!("c{collection}-{seq}"));
+    let tmp = root.join(format!("c{collection}-{seq}.tmp"));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir(&tmp).map_err(|e| io("creating the checkpoint", e))?;
+    graph.dump(&tmp)?;
+    let mut files = Vec::new();
+    for name in dump_files() {
+        let path = tmp.join(&name);
+        File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io(&name, e))?;
+        files.push(checksum(&path).map_err(|e| io(&name, e))?);
+    }
+    let envelope = Envelope {
+        version: ENVELOPE_VERSION,
+        collection,
+        config: config.clone(),
+        slot_end,
+        graph_points: graph.len() as u64,
+        files,
+    };
+    let bytes = codec::encode(&envelope).map_err(|e| e.to_string())?;
+    let mut f = File::create(tmp.join(ENVELOPE)).map_err(|e| io("envelope", e))?;
+    f.write_all(&bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| io("envelope", e))?;
+    sync_dir(&tmp).map_err(|e| io("checkpoint folder", e))?;
+    fs::rename(&tmp, &dst).map_err(|e| io("publishing the checkpoint", e))?;
+    sync_dir(&root).map_err(|e| io("checkpoint folder", e))?;
+    for (_, old) in older {
+        let _ = fs::remove_dir_all(old);
+    }
+    Ok(())
+}
+
+/// Loads the newest valid checkpoint of `collection`; `Err` says why none
+/// could be used (the caller rebuilds).
+pub fn read(
+    db: &Path,
+    collection: u32,
+    config: &CollectionConfig,
+) -> Result<(Graph, Envelope), String> {
+    let (_, dir) = folders(db, collection)
+        .into_iter()
+        .next()
+        .ok_or("no checkpoint")?;
+    let bytes = fs::read(dir.join(ENVELOPE)).map_err(|e| format!("envelope: {e}"))?;
+    let envelope: Envelope =
+        codec::decode(&bytes, "checkpoint envelope").map_err(|e| e.to_string())?;
+    if envelope.version != ENVELOPE_VERSION
+        || envelope.collection != collection
+        || &envelope.config != config
+    {
+        return Err("the checkpoint belongs to another collection or version".into());
+    }
+    for (name, expected) in dump_files().iter().zip(&envelope.files) {
+        let actual = checksum(&dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        if actual != *expected {
+            return Err(format!("{name} does not match its checksum"));
+        }
+    }
+    if envelope.files.len() != 2 {
+        return Err("the envelope does not list both files".into());
+    }
+    let graph = Graph::load(config.metric, &dir)?;
+    if graph.len() as u64 != envelope.graph_points {
+        return Err("the reloaded graph has the wrong number of points".into());
+    }
+    Ok((graph, envelope))
+}
+
+/// Removes every checkpoint of `collection` (it was dropped).
+pub fn remove(db: &Path, collection: u32) {
+    for (_, dir) in folders(db, collection) {
+        let _ = fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,213 @@
+//! HNSW checkpoints: a reopen loads the dumped graph (identical answers),
+//! replays the points written after the checkpoint from storage, and
+//! rebuilds — never fails — when the checkpoint is damaged or missing.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_wrap,
+    clippy::items_after_statements,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use quiverdb::vector::{CollectionConfig, Hit, Metric, Search};
+use quiverdb::{Database, GraphRead, props};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn vector(&mut self, dim: usize) -> Vec<f32> {
+        (0..dim)
+            .map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
+            .collect()
+    }
+}
+
+const N: usize = 4_000;
+const DIM: usize = 24;
+
+fn data() -> Vec<Vec<f32>> {
+    let mut rng = Rng(0x00c0_ffee);
+    (0..N + 50).map(|_| rng.vector(DIM)).collect()
+}
+
+fn fill(db: &Database, points: &[Vec<f32>], from: u64) {
+    let mut w = db.begin_write().unwrap();
+    if w.collections().unwrap().is_empty() {
+        w.create_collection("v", CollectionConfig::new(DIM, Metric::Cosine))
+            .unwrap();
+    }
+    for (i, v) in points.iter().enumerate() {
+        w.upsert_vector("v", from + i as u64, v, props! {}).unwrap();
+    }
+    w.commit().unwrap();
+}
+
+fn answers(db: &Database, queries: &[Vec<f32>]) -> Vec<Vec<Hit>> {
+    queries
+        .iter()
+        .map(|q| {
+            let r = db.search("v", q, &Search::k(10)).unwrap();
+            assert!(!r.exact);
+            r.hits
+        })
+        .collect()
+}
+
+#[test]
+fn a_checkpointed_reopen_loads_the_graph_and_answers_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data();
+    let db = Database::open(dir.path()).unwrap();
+    fill(&db, &data[..N], 0);
+    let info = db.vector_index_info("v").unwrap();
+    assert!(!info.from_checkpoint && info.dirty);
+    let before = answers(&db, &data[N..]);
+    db.close().unwrap(); // checkpoints
+
+    let db = Database::open(dir.path()).unwrap();
+    let info = db.vector_index_info("v").unwrap();
+    assert!(info.from_checkpoint, "{info:?}");
+    assert_eq!(
+        (info.points, info.graph_points, info.replayed, info.dirty),
+        (N, N, 0, false)
+    );
+    assert_eq!(answers(&db, &data[N..]), before);
+    // Nothing changed: closing again writes no new checkpoint.
+    let stamp = fs::read_dir(dir.path().join("vector-index"))
+        .unwrap()
+        .count();
+    db.close().unwrap();
+    assert_eq!(
+        fs::read_dir(dir.path().join("vector-index"))
+            .unwrap()
+            .count(),
+        stamp
+    );
+}
+
+/// The writer process for the replay test: checkpoints, then writes more
+/// and is killed before it can checkpoint again.
+fn writer(path: &Path) {
+    let data = data();
+    let db = Database::open(path).unwrap();
+    fill(&db, &data[..N / 2], 0);
+    db.checkpoint().unwrap();
+    fill(&db, &data[N / 2..N], (N / 2) as u64);
+    let mut w = db.begin_write().unwrap();
+    for k in 0..100 {
+        w.delete_vector("v", k).unwrap();
+    }
+    w.commit().unwrap();
+    println!("ready");
+    std::thread::sleep(std::time::Duration::from_secs(60));
+}
+
+#[test]
+fn writes_after_a_checkpoint_are_replayed_after_a_crash() {
+    if let Ok(path) = std::env::var("QUIVER_CHECKPOINT_WRITER") {
+        writer(Path::new(&path));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "writes_after_a_checkpoint_are_replayed_after_a_crash",
+            "--nocapture",
+        ])
+        .env("QUIVER_CHECKPOINT_WRITER", dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ready = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .any(|l| l.is_ok_and(|l| l.trim() == "ready"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(ready, "the writer did not get ready");
+
+    let db = Database::open(dir.path()).unwrap();
+    let info = db.vector_index_info("v").unwrap();
+    assert!(info.from_checkpoint, "{info:?}");
+    assert_eq!(info.replayed, N / 2);
+    assert_eq!(info.points, N - 100);
+    assert!(db.check().unwrap().is_ok());
+    let data = data();
+    for k in [0usize, 99, 100, N / 2 - 1, N / 2, N - 1] {
+        let hit = db.search("v", &data[k], &Search::k(1)).unwrap().hits[0];
+        if k < 100 {
+            assert_ne!(hit.key, k as u64, "deleted point {k} resurfaced");
+        } else {
+            assert_eq!(hit.key, k as u64, "point {k} not found");
+        }
+    }
+}
+
+#[test]
+fn a_damaged_or_missing_checkpoint_means_a_rebuild_not_an_error() {
+    let data = data();
+    type Damage = fn(&Path);
+    let damages: [(&str, Damage); 4] = [
+        ("flipped byte", |d| {
+            let f = d.join("graph.hnsw.graph");
+            let mut b = fs::read(&f).unwrap();
+            let mid = b.len() / 2;
+            b[mid] ^= 0xff;
+            fs::write(f, b).unwrap();
+        }),
+        ("truncated data", |d| {
+            let f = d.join("graph.hnsw.data");
+            let b = fs::read(&f).unwrap();
+            fs::write(f, &b[..b.len() / 3]).unwrap();
+        }),
+        ("garbled envelope", |d| {
+            fs::write(d.join("ENVELOPE"), b"\xff\xff\xff").unwrap();
+        }),
+        ("missing file", |d| {
+            fs::remove_file(d.join("graph.hnsw.graph")).unwrap();
+        }),
+    ];
+    for (what, damage) in damages {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        fill(&db, &data[..N], 0);
+        db.close().unwrap();
+        let folder = fs::read_dir(dir.path().join("vector-index"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        damage(&folder);
+
+        let db = Database::open(dir.path()).unwrap();
+        let info = db.vector_index_info("v").unwrap();
+        assert!(!info.from_checkpoint, "{what}: {info:?}");
+        assert!(info.built_because.is_some(), "{what}");
+        assert_eq!(info.points, N, "{what}");
+        for k in [0usize, 1234, N - 1] {
+            assert_eq!(
+                db.search("v", &data[k], &Search::k(1)).unwrap().hits[0].key,
+                k as u64,
+                "{what}"
+            );
+        }
+        // The rebuilt index is checkpointed afresh at close and loads next time.
+        db.close().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        assert!(db.vector_index_info("v").unwrap().from_checkpoint, "{what}");
+    }
+}
