@@ -132,9 +132,9 @@ pub struct Search {
 
 /// The default `ef` when none is given: the larger of this and `k`.
 /// Measured on the Debian `MiniLM` embeddings (63,666 × 384, cosine,
-/// M = 16, `ef_construction` = 200) over two independent builds: recall@10
-/// 0.955–0.970 at ef 32 and 0.966–0.975 at ef 48 — the default keeps a
-/// margin over 0.95 whatever the build (docs/BENCHMARKS.md).
+/// M = 16, `ef_construction` = 200) over three independent builds:
+/// recall@10 0.944–0.970 at ef 32 and 0.959–0.975 at ef 48 — the default
+/// stays above 0.95 whatever the build (docs/BENCHMARKS.md).
 pub const DEFAULT_EF: usize = 48;
 
 impl Search {
