@@ -53,6 +53,7 @@ mod db;
 mod error;
 mod graph;
 mod ids;
+pub mod import;
 mod storage;
 mod value;
 pub mod vector;

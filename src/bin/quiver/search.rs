@@ -1,0 +1,140 @@
+//! `quiver search`: one query, or a query file measured like
+//! ann-benchmarks against ground truth (recall, QPS, latency percentiles).
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use quiverdb::Database;
+use quiverdb::vector::{DEFAULT_EF, Search};
+
+/// Arguments of `quiver search`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The database directory.
+    pub db: PathBuf,
+    /// The collection to search.
+    #[arg(long)]
+    pub collection: String,
+    /// One query vector: comma-separated numbers (may start with `-`).
+    #[arg(long, conflicts_with = "queries", allow_hyphen_values = true)]
+    pub vector: Option<String>,
+    /// An `.fvecs` file of queries.
+    #[arg(long)]
+    pub queries: Option<PathBuf>,
+    /// Results per query.
+    #[arg(long, default_value_t = 10)]
+    pub k: usize,
+    /// HNSW ef (default: the library's).
+    #[arg(long)]
+    pub ef: Option<usize>,
+    /// An `.ivecs` ground-truth file: measure recall@k, QPS and latency.
+    #[arg(long, requires = "queries")]
+    pub gt: Option<PathBuf>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let db = Database::builder()
+        .create_if_missing(false)
+        .open(&args.db)
+        .with_context(|| format!("opening {}", args.db.display()))?;
+    let mut params = Search::k(args.k);
+    if let Some(ef) = args.ef {
+        params = params.ef(ef);
+    }
+    if let Some(text) = &args.vector {
+        let q: Vec<f32> = text
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f32>()
+                    .with_context(|| format!("{x:?} is not a number"))
+            })
+            .collect::<Result<_>>()?;
+        let found = db.search(&args.collection, &q, &params)?;
+        if args.json {
+            let hits: Vec<_> = found
+                .hits
+                .iter()
+                .map(|h| serde_json::json!({"key": h.key, "score": h.score}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({"hits": hits, "exact": found.exact})
+            );
+        } else {
+            for h in &found.hits {
+                println!("{}\t{}", h.key, h.score);
+            }
+        }
+        return Ok(());
+    }
+    let Some(path) = &args.queries else {
+        bail!("give --vector or --queries");
+    };
+    let queries = quiverdb::import::read_fvecs(path)?;
+    // Warm-up, then one timed pass over every query (one thread).
+    for q in queries.iter().take(100) {
+        db.search(&args.collection, q, &params)?;
+    }
+    let mut latencies = Vec::with_capacity(queries.len());
+    let mut results = Vec::with_capacity(queries.len());
+    let start = Instant::now();
+    for q in &queries {
+        let t = Instant::now();
+        let found = db.search(&args.collection, q, &params)?;
+        latencies.push(t.elapsed().as_secs_f64() * 1e3);
+        results.push(found.hits.iter().map(|h| h.key).collect::<Vec<u64>>());
+    }
+    let qps = queries.len() as f64 / start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+    let recall = match &args.gt {
+        None => None,
+        Some(gt) => {
+            let gt = quiverdb::import::read_ivecs(gt)?;
+            if gt.len() < queries.len() || gt[0].len() < args.k {
+                bail!(
+                    "the ground truth has {} rows of {} ids; need {} rows of at least k = {}",
+                    gt.len(),
+                    gt[0].len(),
+                    queries.len(),
+                    args.k
+                );
+            }
+            let found: usize = results
+                .iter()
+                .zip(&gt)
+                .map(|(r, g)| {
+                    let truth: HashSet<u64> = g[..args.k].iter().map(|&x| x as u64).collect();
+                    r.iter().filter(|k| truth.contains(k)).count()
+                })
+                .sum();
+            Some(found as f64 / (args.k * queries.len()) as f64)
+        }
+    };
+    let ef = args.ef.unwrap_or(DEFAULT_EF).max(args.k);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "recall": recall, "k": args.k, "ef": ef, "qps": qps,
+                "p50_ms": pct(0.5), "p99_ms": pct(0.99), "queries": queries.len(),
+            })
+        );
+    } else {
+        let recall = recall.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.4}"));
+        println!(
+            "{} queries, k {}, ef {ef}: recall@k {recall}, {qps:.0} queries/s (one thread), p50 {:.3} ms, p99 {:.3} ms",
+            queries.len(),
+            args.k,
+            pct(0.5),
+            pct(0.99)
+        );
+    }
+    Ok(())
+}
