@@ -268,24 +268,21 @@ impl Indexes {
                     }
                     pending.push((slot, key, vector));
                 }
-                other => {
+                VectorOp::Create { id, config } => {
                     flush(pending_id, &mut pending);
-                    match other {
-                        VectorOp::Create { id, config } => {
-                            let index = VectorIndex::new(config, 0);
-                            self.map.write().insert(id, Arc::new(RwLock::new(index)));
-                        }
-                        VectorOp::Drop { id } => {
-                            self.map.write().remove(&id);
-                            checkpoint::remove(&self.root, id);
-                        }
-                        VectorOp::Remove { id, slot } => {
-                            if let Some(index) = self.get(id) {
-                                index.write().remove(slot);
-                                touched.push(id);
-                            }
-                        }
-                        VectorOp::Insert { .. } => unreachable!("handled above"),
+                    let index = VectorIndex::new(config, 0);
+                    self.map.write().insert(id, Arc::new(RwLock::new(index)));
+                }
+                VectorOp::Drop { id } => {
+                    flush(pending_id, &mut pending);
+                    self.map.write().remove(&id);
+                    checkpoint::remove(&self.root, id);
+                }
+                VectorOp::Remove { id, slot } => {
+                    flush(pending_id, &mut pending);
+                    if let Some(index) = self.get(id) {
+                        index.write().remove(slot);
+                        touched.push(id);
                     }
                 }
             }
