@@ -231,20 +231,54 @@ fn median_pair_us(r: &quiverdb::ReadTxn<'_>, pairs: &[(NodeId, NodeId)], q: &Pat
     per_pair[per_pair.len() / 2]
 }
 
-fn bench_graph(c: &mut Criterion, (db, pairs, name): BenchGraph) {
-    // Node keys 0..n were created first and in order, so key k is NodeId(k).
-    let ids: Vec<(NodeId, NodeId)> = pairs.iter().map(|&(a, b)| (NodeId(a), NodeId(b))).collect();
-    let r = db.begin_read().unwrap();
+/// Prints the per-pair median path time, unweighted and weighted, for
+/// reader `r`; `mode` names how the reader answers (storage, cached
+/// projection).
+fn report_path_medians(
+    name: &str,
+    mode: &str,
+    r: &quiverdb::ReadTxn<'_>,
+    ids: &[(NodeId, NodeId)],
+) {
     for (label, q) in [
         ("unweighted", PathQuery::new()),
         ("weighted", PathQuery::new().weight("w")),
     ] {
         eprintln!(
-            "{name}: shortest path {label}: median over {} pairs {:.1} us",
+            "{name}: shortest path {label}{mode}: median over {} pairs {:.1} us",
             ids.len(),
-            median_pair_us(&r, &ids, &q)
+            median_pair_us(r, ids, &q)
         );
     }
+}
+
+/// Criterion benches of path queries cycling through `ids`.
+fn bench_paths(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    suffix: &str,
+    r: &quiverdb::ReadTxn<'_>,
+    ids: &[(NodeId, NodeId)],
+) {
+    for (label, q) in [
+        ("unweighted", PathQuery::new()),
+        ("weighted", PathQuery::new().weight("w")),
+    ] {
+        let mut i = 0;
+        g.bench_function(format!("shortest_path_{label}{suffix}"), |b| {
+            b.iter(|| {
+                let (s, t) = ids[i % ids.len()];
+                i += 1;
+                r.shortest_path(s, t, &q).unwrap()
+            });
+        });
+    }
+}
+
+fn bench_graph(c: &mut Criterion, (db, pairs, name): BenchGraph) {
+    // Node keys 0..n were created first and in order, so key k is NodeId(k).
+    let ids: Vec<(NodeId, NodeId)> = pairs.iter().map(|&(a, b)| (NodeId(a), NodeId(b))).collect();
+    let r = db.begin_read().unwrap();
+    report_path_medians(&name, "", &r, &ids);
     let t = Instant::now();
     let p = r.project(&ProjectionSpec::new()).unwrap();
     let build = t.elapsed();
@@ -270,21 +304,7 @@ fn bench_graph(c: &mut Criterion, (db, pairs, name): BenchGraph) {
     drop(p);
     let mut g = c.benchmark_group(format!("graph/{name}"));
     g.sample_size(10);
-    let unweighted = PathQuery::new();
-    let weighted = PathQuery::new().weight("w");
-    for (label, q) in [
-        ("shortest_path_unweighted", &unweighted),
-        ("shortest_path_weighted", &weighted),
-    ] {
-        let mut i = 0;
-        g.bench_function(label, |b| {
-            b.iter(|| {
-                let (s, t) = ids[i % ids.len()];
-                i += 1;
-                r.shortest_path(s, t, q).unwrap()
-            });
-        });
-    }
+    bench_paths(&mut g, "", &r, &ids);
     let spec = ProjectionSpec::new();
     g.bench_function("projection_build", |b| b.iter(|| r.project(&spec).unwrap()));
 
@@ -297,29 +317,8 @@ fn bench_graph(c: &mut Criterion, (db, pairs, name): BenchGraph) {
         t.elapsed().as_secs_f64() * 1e3
     );
     let rc = db.begin_read().unwrap();
-    for (label, q) in [
-        ("unweighted", PathQuery::new()),
-        ("weighted", PathQuery::new().weight("w")),
-    ] {
-        eprintln!(
-            "{name}: shortest path {label} (cached projection): median over {} pairs {:.1} us",
-            ids.len(),
-            median_pair_us(&rc, &ids, &q)
-        );
-    }
-    for (label, q) in [
-        ("shortest_path_unweighted_cached_projection", &unweighted),
-        ("shortest_path_weighted_cached_projection", &weighted),
-    ] {
-        let mut i = 0;
-        g.bench_function(label, |b| {
-            b.iter(|| {
-                let (s, t) = ids[i % ids.len()];
-                i += 1;
-                rc.shortest_path(s, t, q).unwrap()
-            });
-        });
-    }
+    report_path_medians(&name, " (cached projection)", &rc, &ids);
+    bench_paths(&mut g, "_cached_projection", &rc, &ids);
     let p = db.projection(&spec).unwrap();
     g.bench_function("wcc_kernel", |b| {
         b.iter(|| algo::weakly_connected_components(&p));
