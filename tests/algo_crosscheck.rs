@@ -223,6 +223,26 @@ fn projection_backed_paths_match_storage_and_go_stale_on_commit() {
                 let s = storage.shortest_path(from, to, &q).unwrap();
                 assert_eq!(m.is_some(), s.is_some(), "{ctx}");
                 if let (Some(m), Some(s)) = (m, s) {
+                    if q.clone() == PathQuery::new().direction(dir).edge_types(types.clone()) {
+                        // Depth limits behave alike in memory.
+                        let hops = m.hops() as u32;
+                        assert!(
+                            memory
+                                .shortest_path(from, to, &q.clone().max_depth(hops))
+                                .unwrap()
+                                .is_some(),
+                            "{ctx}"
+                        );
+                        if hops > 0 {
+                            assert!(
+                                memory
+                                    .shortest_path(from, to, &q.clone().max_depth(hops - 1))
+                                    .unwrap()
+                                    .is_none(),
+                                "{ctx}"
+                            );
+                        }
+                    }
                     assert!(
                         (m.cost - s.cost).abs() < 1e-9,
                         "{ctx}: memory {} vs storage {}",

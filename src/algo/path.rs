@@ -296,6 +296,22 @@ pub(crate) fn shortest_path(
     fwd.insert(from, (from, EdgeId(0), 0.0));
     let mut bwd = Tree::default();
     bwd.insert(to, (to, EdgeId(0), 0.0));
+    if let (Some(p), None, true) = (memory, &q.weight, q.bidirectional) {
+        // Unweighted on a projection: dense arrays instead of hash maps.
+        let Some(nodes) = bfs_dense(p, q, from, to) else {
+            return Ok(None);
+        };
+        let hops = nodes.len() - 1;
+        let mut path = Path {
+            nodes,
+            edges: vec![UNRESOLVED; hops],
+            cost: hops as f64,
+        };
+        ex.memory = None;
+        let edge_types = r.names.count(Kind::EdgeType) as u32;
+        resolve_edges(&mut ex, p, edge_types, q.direction, &mut path)?;
+        return Ok(Some(path));
+    }
     let meet = match (q.weight.is_some(), q.bidirectional) {
         (false, true) => bfs_bidirectional(&mut ex, q, &mut fwd, &mut bwd, from, to)?,
         (false, false) => bfs_one_way(&mut ex, q, &mut fwd, from, to)?,
@@ -355,6 +371,86 @@ fn resolve_edges(
         })?;
     }
     Ok(())
+}
+
+/// Level-synchronous bidirectional BFS on a projection with dense,
+/// epoch-stamped arrays; expands the side whose frontier has the smaller
+/// total degree (exact, from the CSR). Returns the node path.
+fn bfs_dense(p: &Projection, q: &PathQuery, from: NodeId, to: NodeId) -> Option<Vec<NodeId>> {
+    let (fi, ti) = (p.index_of(from)?, p.index_of(to)?);
+    let dirs = [q.direction, reverse(q.direction)];
+    let degree = |v: u32, dir: Direction| {
+        let mut d = 0usize;
+        super::for_each_arc(p, v, dir, |_, _| d += 1);
+        d
+    };
+    p.with_scratch(|s| {
+        let ep = s.begin();
+        let mut fronts = [vec![fi], vec![ti]];
+        for (side, &v) in [fi, ti].iter().enumerate() {
+            s.seen[side][v as usize] = ep;
+            s.depth[side][v as usize] = 0;
+        }
+        let mut depths = [0u32; 2];
+        loop {
+            if fronts[0].is_empty() || fronts[1].is_empty() {
+                return None;
+            }
+            if q.max_depth.is_some_and(|m| depths[0] + depths[1] >= m) {
+                return None;
+            }
+            let cost = |side: usize| {
+                fronts[side]
+                    .iter()
+                    .map(|&v| degree(v, dirs[side]))
+                    .sum::<usize>()
+            };
+            let side = usize::from(cost(1) < cost(0));
+            let other = 1 - side;
+            depths[side] += 1;
+            let d = depths[side];
+            let mut next = Vec::new();
+            let mut best: Option<(u32, u32)> = None;
+            for &u in &fronts[side] {
+                super::for_each_arc(p, u, dirs[side], |w, _| {
+                    let wi = w as usize;
+                    if s.seen[side][wi] == ep {
+                        return;
+                    }
+                    s.seen[side][wi] = ep;
+                    s.parent[side][wi] = u;
+                    s.depth[side][wi] = d;
+                    next.push(w);
+                    if s.seen[other][wi] == ep {
+                        let total = d + s.depth[other][wi];
+                        if best.is_none_or(|(b, _)| total < b) {
+                            best = Some((total, w));
+                        }
+                    }
+                });
+            }
+            if let Some((total, meet)) = best {
+                if q.max_depth.is_some_and(|m| total > m) {
+                    return None;
+                }
+                // Walk back to the source, then on to the target.
+                let mut nodes = vec![meet];
+                let mut at = meet;
+                while at != fi {
+                    at = s.parent[0][at as usize];
+                    nodes.push(at);
+                }
+                nodes.reverse();
+                let mut at = meet;
+                while at != ti {
+                    at = s.parent[1][at as usize];
+                    nodes.push(at);
+                }
+                return Some(nodes.into_iter().map(|i| p.node_id(i)).collect());
+            }
+            fronts[side] = next;
+        }
+    })
 }
 
 fn bfs_one_way(

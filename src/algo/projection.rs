@@ -192,6 +192,48 @@ pub struct Projection {
     /// The transpose of `out`, built on first use (WCC and SCC never need it).
     inc: OnceLock<Csr>,
     weighted: bool,
+    /// Reusable search state for point queries served by this projection.
+    scratch: parking_lot::Mutex<Vec<Scratch>>,
+}
+
+/// Dense, epoch-stamped search state: `seen[side][v] == epoch` marks `v`
+/// as reached from that side, so nothing is cleared between searches.
+pub(crate) struct Scratch {
+    pub epoch: u32,
+    pub seen: [Vec<u32>; 2],
+    pub parent: [Vec<u32>; 2],
+    pub depth: [Vec<u32>; 2],
+}
+
+impl std::fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scratch")
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch {
+            epoch: 0,
+            seen: [vec![0; n], vec![0; n]],
+            parent: [vec![0; n], vec![0; n]],
+            depth: [vec![0; n], vec![0; n]],
+        }
+    }
+
+    /// Starts a new search: a fresh epoch (arrays reset on wrap-around).
+    pub fn begin(&mut self) -> u32 {
+        if self.epoch == u32::MAX {
+            for side in 0..2 {
+                self.seen[side].fill(0);
+            }
+            self.epoch = 0;
+        }
+        self.epoch += 1;
+        self.epoch
+    }
 }
 
 impl Projection {
@@ -264,11 +306,25 @@ impl Projection {
             out,
             inc: OnceLock::new(),
             weighted: spec.weight.is_some(),
+            scratch: parking_lot::Mutex::new(Vec::new()),
         })
     }
 
     pub(crate) fn inc(&self) -> &Csr {
         self.inc.get_or_init(|| self.out.transpose(self.ids.len()))
+    }
+
+    /// Runs `f` with a search scratch from the pool (created on first use,
+    /// returned afterwards), so concurrent searches each get their own.
+    pub(crate) fn with_scratch<T>(&self, f: impl FnOnce(&mut Scratch) -> T) -> T {
+        let mut scratch = self
+            .scratch
+            .lock()
+            .pop()
+            .unwrap_or_else(|| Scratch::new(self.ids.len()));
+        let out = f(&mut scratch);
+        self.scratch.lock().push(scratch);
+        out
     }
 
     /// The number of nodes.
