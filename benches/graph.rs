@@ -22,28 +22,17 @@
     reason = "test and bench code: a panic is the failure report, exact floats are intended"
 )]
 
+mod common;
+
 use std::fs;
 use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::Rng;
 use criterion::{Criterion, criterion_group, criterion_main};
 use quiverdb::algo::{self, PathQuery, ProjectionSpec};
 use quiverdb::{Database, Direction, Durability, GraphRead, NodeId, props};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

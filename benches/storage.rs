@@ -13,21 +13,13 @@
     reason = "test and bench code: a panic is the failure report, exact floats are intended"
 )]
 
+mod common;
+
+use common::Rng;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use quiverdb::{Database, Direction, Durability, GraphRead, NodeId, props};
 
 /// A small xorshift generator: seeded, dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
-
 const NODES: u64 = 10_000;
 const EDGES: u64 = 50_000;
 

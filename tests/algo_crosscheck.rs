@@ -18,31 +18,14 @@
     reason = "test and bench code: a panic is the failure report, exact floats are intended"
 )]
 
+mod common;
+
 use std::collections::HashMap;
+
+use common::{Rng, seed};
 
 use quiverdb::algo::{self, Components, PathQuery, ProjectionSpec};
 use quiverdb::{Database, Direction, Error, GraphRead, NodeId, ReadTxn, props};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn seed() -> u64 {
-    std::env::var("QUIVER_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x9e37_79b9)
-}
 
 /// A random multigraph: `n` nodes labelled A or B, `m` edges of types X or
 /// Y with weights in {0, 0.5, …, 4.5} (zero included), some self-loops and
@@ -106,7 +89,7 @@ fn verify(
 
 #[test]
 fn shortest_paths_agree_and_are_real() {
-    let seed = seed();
+    let seed = seed(0x9e37_79b9);
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();
     let mut rng = Rng(seed);
@@ -197,7 +180,7 @@ fn shortest_paths_agree_and_are_real() {
 
 #[test]
 fn projection_backed_paths_match_storage_and_go_stale_on_commit() {
-    let seed = seed();
+    let seed = seed(0x9e37_79b9);
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();
     let mut rng = Rng(seed ^ 0xabcd);
@@ -342,7 +325,7 @@ fn same_partition(a: &[u32], b: &[u32]) -> bool {
 
 #[test]
 fn components_agree_with_independent_algorithms() {
-    let seed = seed();
+    let seed = seed(0x9e37_79b9);
     for round in 0..8u64 {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(dir.path()).unwrap();

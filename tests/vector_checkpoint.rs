@@ -11,29 +11,16 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod common;
+
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use common::Rng;
 use quiverdb::vector::{CollectionConfig, Hit, Metric, Search};
 use quiverdb::{Database, GraphRead, props};
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn vector(&mut self, dim: usize) -> Vec<f32> {
-        (0..dim)
-            .map(|_| (self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
-            .collect()
-    }
-}
 
 const N: usize = 4_000;
 const DIM: usize = 24;

@@ -1,0 +1,44 @@
+//! Helpers shared by the integration tests: a seeded generator.
+
+#![allow(dead_code, reason = "each test crate uses part of this module")]
+
+/// A xorshift64 generator: seeded, dependency-free, the same sequence on
+/// every machine.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// Uniform in `[0, 1)`, 24 bits.
+    pub fn unit(&mut self) -> f32 {
+        (self.next() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Roughly normal, by summing four uniforms.
+    pub fn gauss(&mut self) -> f32 {
+        (0..4).map(|_| self.unit()).sum::<f32>() - 2.0
+    }
+
+    /// A vector of `dim` components uniform in `[-0.5, 0.5)`.
+    pub fn vector(&mut self, dim: usize) -> Vec<f32> {
+        (0..dim).map(|_| self.unit() - 0.5).collect()
+    }
+}
+
+/// `QUIVER_TEST_SEED`, or `default`.
+pub fn seed(default: u64) -> u64 {
+    std::env::var("QUIVER_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
