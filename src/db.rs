@@ -126,6 +126,9 @@ pub struct Database {
     projections: Mutex<Vec<(u64, ProjectionSpec, Arc<Projection>)>>,
     /// The in-memory vector indexes, derived from the `vectors` CF.
     vectors: crate::vector::Indexes,
+    /// Held for writing while a bulk import moves its files in, so that no
+    /// snapshot is taken between its first file and its commit.
+    ingest_gate: RwLock<()>,
     path: PathBuf,
     closed: bool,
     _lock: File,
@@ -323,6 +326,10 @@ impl Database {
                 store
             }
         };
+        // A bulk import that did not commit is removed before anything
+        // reads the graph.
+        crate::import::recover::undo_pending(&store)?;
+        crate::import::recover::remove_staging(path);
         let counters = Counters {
             next_node: read_counter(&store, meta::NEXT_NODE)?,
             next_edge: read_counter(&store, meta::NEXT_EDGE)?,
@@ -339,6 +346,7 @@ impl Database {
             generation: AtomicU64::new(0),
             projections: Mutex::new(Vec::new()),
             vectors,
+            ingest_gate: RwLock::new(()),
             path: path.to_owned(),
             closed: false,
             _lock: lock,
@@ -365,6 +373,7 @@ impl Database {
     /// A snapshot, with the commit generation it shows when that is known
     /// exactly (no commit was being written meanwhile).
     fn snapshot_at(&self) -> (Snapshot<'_>, Option<u64>) {
+        let _gate = self.ingest_gate.read();
         let before = self.generation.load(Ordering::Acquire);
         let snapshot = self.store.snapshot();
         let after = self.generation.load(Ordering::Acquire);
@@ -590,6 +599,10 @@ impl Database {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub(crate) fn ingest_gate(&self) -> &RwLock<()> {
+        &self.ingest_gate
     }
 
     pub(crate) fn dict(&self) -> &RwLock<Dictionary> {

@@ -140,6 +140,18 @@ pub enum Error {
     /// An argument was out of range or malformed.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+
+    /// An input file is malformed: a row that cannot be read, a value of
+    /// the wrong type, a reference to a node that does not exist.
+    #[error("{}, {at}: {reason}", path.display())]
+    BadInput {
+        /// The file.
+        path: PathBuf,
+        /// Where in it: `line N`, `row N`, `header`.
+        at: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -61,7 +61,7 @@ pub mod vector;
 pub use check::{CheckReport, MAX_PROBLEMS};
 pub use db::{Builder, Database, Durability, ReadTxn};
 pub use error::{Error, Result};
-pub use graph::{Edge, EdgeRef, GraphRead, IndexInfo, Node, WriteTxn};
+pub use graph::{Census, Edge, EdgeRef, GraphRead, IndexInfo, Node, WriteTxn};
 pub use ids::{Direction, EdgeId, NodeId};
 pub use value::{Props, Value};
 

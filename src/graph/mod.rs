@@ -9,7 +9,7 @@ pub(crate) mod read;
 pub(crate) mod records;
 mod write;
 
-pub use records::{Edge, EdgeRef, IndexInfo, Node};
+pub use records::{Census, Edge, EdgeRef, IndexInfo, Node};
 pub use write::WriteTxn;
 
 use crate::error::Result;
@@ -89,6 +89,23 @@ pub trait GraphRead: sealed::Sealed {
             reason = "the method path is not general over the reader's lifetime"
         )]
         self.with_reader(|r| r.node_ids())
+    }
+
+    /// Every node that has property `key`, with the value, sorted by node
+    /// id. One sequential scan of all nodes, O(V): the way to map a whole
+    /// projection's nodes back to their external keys.
+    fn property_values(&self, key: &str) -> Result<Vec<(NodeId, Value)>> {
+        self.with_reader(|r| r.property_values(key))
+    }
+
+    /// Node counts per label and edge counts per type, by name, sorted by
+    /// name's id. O(V + E): for `quiver stats`, not for hot paths.
+    fn census(&self) -> Result<Census> {
+        #[allow(
+            clippy::redundant_closure_for_method_calls,
+            reason = "the method path is not general over the reader's lifetime"
+        )]
+        self.with_reader(|r| r.census())
     }
 
     /// Every edge id, sorted.

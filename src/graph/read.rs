@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use parking_lot::RwLock;
 
 use super::dict::{Dictionary, Kind, Names};
-use super::records::{Edge, EdgeRecord, EdgeRef, IndexInfo, Node, NodeRecord, Schema};
+use super::records::{Census, Edge, EdgeRecord, EdgeRef, IndexInfo, Node, NodeRecord, Schema};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
 use crate::storage::{Cf, Cursor, KvRead, codec, keys};
@@ -303,6 +303,47 @@ impl Reader<'_> {
 
     pub fn node_ids(&self) -> Result<Vec<NodeId>> {
         Ok(self.ids(Cf::Nodes)?.into_iter().map(NodeId).collect())
+    }
+
+    /// Every node holding property `key`, with its value, by node id: one
+    /// sequential scan of the node records.
+    pub fn property_values(&self, key: &str) -> Result<Vec<(NodeId, Value)>> {
+        let Some(k) = self.names.id(Kind::PropKey, key) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        self.kv.scan_bulk(Cf::Nodes, &[], None, &mut |id, v| {
+            let rec: NodeRecord = codec::decode(v, "node record")?;
+            if let Some(value) = rec.prop(k) {
+                out.push((NodeId(keys::read_u64(id, 0)?), value.clone()));
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Nodes per label and edges per type, by name: scans of the `labels`
+    /// and `out` column families, O(V + E).
+    pub fn census(&self) -> Result<Census> {
+        let mut labels: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+        self.kv.scan_bulk(Cf::Labels, &[], None, &mut |k, _| {
+            *labels.entry(keys::read_u32(k, 0)?).or_default() += 1;
+            Ok(true)
+        })?;
+        let mut types: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+        self.kv.scan_bulk(Cf::Out, &[], None, &mut |k, _| {
+            *types.entry(keys::decode_adj(k)?.edge_type).or_default() += 1;
+            Ok(true)
+        })?;
+        let named = |kind: Kind, m: std::collections::BTreeMap<u32, u64>| {
+            m.into_iter()
+                .map(|(id, n)| Ok((self.names.name(kind, id)?, n)))
+                .collect::<Result<Vec<_>>>()
+        };
+        Ok(Census {
+            labels: named(Kind::Label, labels)?,
+            edge_types: named(Kind::EdgeType, types)?,
+        })
     }
 
     pub fn edge_ids(&self) -> Result<Vec<EdgeId>> {

@@ -53,6 +53,16 @@ pub struct Schema {
     pub indexed: Vec<(u32, u32)>,
 }
 
+/// How many nodes carry each label and how many edges have each type
+/// (from [`GraphRead::census`](crate::GraphRead::census)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Census {
+    /// `(label, nodes)`, in the order the labels were first used.
+    pub labels: Vec<(String, u64)>,
+    /// `(edge type, edges)`, likewise.
+    pub edge_types: Vec<(String, u64)>,
+}
+
 /// A node with its labels and properties.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {

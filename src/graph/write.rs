@@ -134,6 +134,44 @@ impl<'db> WriteTxn<'db> {
     /// Discards every change (the same as dropping the transaction).
     pub fn abort(self) {}
 
+    // ----- hooks for the bulk importer -----------------------------------
+
+    /// The id counters, which the bulk loader advances as it hands out ids.
+    pub(crate) fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    /// The declared unique keys and indexes, as of this transaction.
+    pub(crate) fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// Interns a name (a pending dictionary entry until commit).
+    pub(crate) fn name_id(&mut self, kind: Kind, name: &str) -> Result<u32> {
+        self.intern(kind, name)
+    }
+
+    /// Interns and validates properties, sorted by key id.
+    pub(crate) fn prop_ids(&mut self, props: Props) -> Result<Vec<(u32, Value)>> {
+        self.props(props)
+    }
+
+    /// Commits like [`commit`](Self::commit), with `ingest` (which moves
+    /// the bulk loader's files in) run first inside the same commit
+    /// generation, and the `import_pending` marker removed by the commit
+    /// batch. The batch is always synced.
+    pub(crate) fn commit_bulk(mut self, ingest: impl FnOnce() -> Result<()>) -> Result<()> {
+        self.save_counters();
+        self.changes.delete(Cf::Meta, meta::IMPORT_PENDING);
+        self.db.write_commit(|| {
+            ingest()?;
+            self.db.store().write(&self.changes, true)
+        })?;
+        *self.committed = self.counters;
+        self.finished = true;
+        Ok(())
+    }
+
     // ----- nodes -------------------------------------------------------
 
     /// Creates a node with `labels` and `props`; returns its id.

@@ -1,9 +1,137 @@
-//! Reading datasets. Parsers here know nothing of the database: they turn
-//! files into rows, or a typed error naming the file and the row.
+//! The bulk importer: files in, a committed graph (and vectors) out.
 //!
-//! So far: the `fvecs` / `ivecs` vector formats (TEXMEX / ann-benchmarks).
-//! The bulk graph and CSV/JSONL pipeline is the importer's next step.
+//! A pipeline of three parts that know little of each other:
+//!
+//! * **Parsers** ([`text`], [`csv`](self::csv), [`jsonl`], [`vecs`]) turn a
+//!   file into rows ([`NodeRow`], [`EdgeRow`], vectors). They know nothing
+//!   of the database. A row that cannot be read comes back as a reason
+//!   with its line number; only I/O failures stop a parser.
+//! * **The loader** (`bulk`) validates each row against the database
+//!   (external keys, names, values), gives it ids, and writes it into
+//!   sorted files of the storage engine (SST files, in a staging folder in
+//!   the database directory), in bounded chunks: memory grows with the
+//!   number of distinct node keys, not with the number of edges.
+//! * **[`Importer`]** drives both, reports progress to a callback, collects
+//!   the [`Report`], and at [`Importer::finish`] moves all the files into
+//!   the database in one step and commits — or, on any error, leaves the
+//!   database exactly as it was.
+//!
+//! All-or-nothing: until `finish` commits, nothing of the import is
+//! visible. If the process dies while the files are being moved in, the
+//! next open removes what had arrived (see `docs/FORMAT.md`,
+//! `import_pending`). With [`ImportOptions::skip_bad`], bad rows are
+//! skipped and counted instead of failing the import.
+//!
+//! ```
+//! # use quiverdb::{Database, GraphRead, Value};
+//! # use quiverdb::import::{Importer, ImportOptions, Format};
+//! # let dir = tempfile::tempdir().unwrap();
+//! # let file = dir.path().join("g.txt");
+//! # std::fs::write(&file, "# a SNAP-style edge list\n1 2\n2 3 0.5\n").unwrap();
+//! let db = Database::open(dir.path().join("db"))?;
+//! let mut import = Importer::new(&db, ImportOptions::default())?;
+//! import.edges(&file, Format::EdgeList)?;
+//! let report = import.finish()?;
+//! assert_eq!((report.nodes, report.edges), (3, 2));
+//! let r = db.begin_read()?;
+//! assert!(r.node_by_key("Node", "id", &Value::Int(3))?.is_some());
+//! # Ok::<(), quiverdb::Error>(())
+//! ```
 
-mod vecs;
+mod bulk;
+pub mod csv;
+mod importer;
+pub mod jsonl;
+mod properties;
+pub(crate) mod recover;
+pub mod text;
+pub mod vecs;
 
-pub use vecs::{read_fvecs, read_ivecs};
+use crate::Props;
+
+pub use importer::{
+    Format, ImportOptions, Importer, Progress, Rejected, Report, SourceReport, VectorKeys,
+};
+pub use properties::GraphalyticsProperties;
+pub use vecs::{VecsFormat, VectorFile, read_fvecs, read_ivecs};
+
+/// A node's external key: the id it has in the input files. Stored as the
+/// node's key property (unique per key label), so later imports and
+/// queries find the node by it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// An integer key (edge lists, Graphalytics files).
+    Int(i64),
+    /// A text key (CSV, JSON Lines).
+    Str(String),
+}
+
+impl Key {
+    /// Reads a key from text: an integer when the text is one, else text.
+    #[must_use]
+    pub fn parse(s: &str) -> Key {
+        s.parse().map_or_else(|_| Key::Str(s.to_owned()), Key::Int)
+    }
+
+    /// The key as a property value.
+    #[must_use]
+    pub fn to_value(&self) -> crate::Value {
+        match self {
+            Key::Int(i) => crate::Value::Int(*i),
+            Key::Str(s) => crate::Value::String(s.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Int(i) => write!(f, "{i}"),
+            Key::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// A node read from a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeRow {
+    /// Its external key.
+    pub key: Key,
+    /// Labels besides the import's key label.
+    pub labels: Vec<String>,
+    /// Properties (the key is added as the key property).
+    pub props: Props,
+}
+
+/// An edge read from a file. Its endpoints are external keys.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeRow {
+    /// The source node's key.
+    pub src: Key,
+    /// The destination node's key.
+    pub dst: Key,
+    /// Its type; `None` takes [`ImportOptions::edge_type`].
+    pub edge_type: Option<String>,
+    /// The numeric `weight` property, kept apart from `props` so that
+    /// plain weighted edge lists cost no allocation per row.
+    pub weight: Option<f64>,
+    /// Other properties.
+    pub props: Props,
+}
+
+/// One row of a file, or why it could not be read.
+pub type Parsed<T> = std::result::Result<T, String>;
+
+/// A parser: yields `(line, row)` pairs until the end of its file.
+/// `Err` is an I/O failure (the import stops); a bad row is `Ok((line,
+/// Err(reason)))`.
+pub trait RowReader {
+    /// The row type.
+    type Row;
+
+    /// The next row, `None` at the end.
+    fn next_row(&mut self) -> crate::Result<Option<(u64, Parsed<Self::Row>)>>;
+
+    /// Bytes consumed so far (for progress).
+    fn bytes_read(&self) -> u64;
+}

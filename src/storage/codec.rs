@@ -24,6 +24,13 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
         .map_err(|e| Error::invalid(format!("cannot encode value: {e}")))
 }
 
+/// Encodes a value at the end of `out` (no allocation of its own).
+pub fn encode_append<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<()> {
+    bincode::serde::encode_into_std_write(value, out, config())
+        .map(|_| ())
+        .map_err(|e| Error::invalid(format!("cannot encode value: {e}")))
+}
+
 /// Decodes a value that must fill `bytes` exactly; `what` names it in errors.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     let (value, read) = bincode::serde::decode_from_slice(bytes, config())

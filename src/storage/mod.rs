@@ -15,7 +15,7 @@ pub mod schema;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
-pub use rocks::{Snapshot, Store, StoreOptions};
+pub use rocks::{Snapshot, SstWriter, Store, StoreOptions};
 pub use schema::{CF_COUNT, Cf};
 
 use crate::error::Result;

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DB, DBCompressionType,
-    ErrorKind, Options, ReadOptions, WriteBatch, WriteOptions,
+    ErrorKind, IngestExternalFileOptions, Options, ReadOptions, SstFileWriter, WriteBatch,
+    WriteOptions,
 };
 
 use super::schema::{self, Cf, Tuning};
@@ -50,11 +51,13 @@ fn db_options(opts: &StoreOptions, create: bool) -> Options {
     o
 }
 
-fn cf_options(tuning: Tuning, cache: &Cache) -> Options {
+fn cf_options(tuning: Tuning, cache: Option<&Cache>) -> Options {
     let mut o = Options::default();
     o.set_compression_type(DBCompressionType::Lz4);
     let mut table = BlockBasedOptions::default();
-    table.set_block_cache(cache);
+    if let Some(cache) = cache {
+        table.set_block_cache(cache);
+    }
     match tuning {
         Tuning::Small => {}
         Tuning::PointLookup => {
@@ -104,14 +107,14 @@ impl Store {
                 .iter()
                 .find(|s| s.name == name)
                 .map_or(Tuning::Small, |s| s.tuning);
-            ColumnFamilyDescriptor::new(name, cf_options(tuning, &cache))
+            ColumnFamilyDescriptor::new(name, cf_options(tuning, Some(&cache)))
         });
         let mut db =
             DB::open_cf_descriptors(&db_opts, path, descriptors).map_err(|e| storage_error(&e))?;
         // An older database may lack a column family added since; create it.
         for spec in &schema::COLUMN_FAMILIES {
             if db.cf_handle(spec.name).is_none() {
-                db.create_cf(spec.name, &cf_options(spec.tuning, &cache))
+                db.create_cf(spec.name, &cf_options(spec.tuning, Some(&cache)))
                     .map_err(|e| storage_error(&e))?;
             }
         }
@@ -144,6 +147,46 @@ impl Store {
         let mut wo = WriteOptions::default();
         wo.set_sync(sync);
         self.db.write_opt(batch, &wo).map_err(|e| storage_error(&e))
+    }
+
+    /// Writes `changes` and deletes every key in each `[start, end)` of
+    /// `ranges`, as one atomic batch.
+    pub fn write_with_ranges(
+        &self,
+        changes: &Changes,
+        ranges: &[(Cf, Vec<u8>, Vec<u8>)],
+        sync: bool,
+    ) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        for (cf, start, end) in ranges {
+            batch.delete_range_cf(self.handle(*cf)?, start, end);
+        }
+        for (cf, key, value) in changes.iter() {
+            let h = self.handle(cf)?;
+            match value {
+                Some(v) => batch.put_cf(h, key, v),
+                None => batch.delete_cf(h, key),
+            }
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(sync);
+        self.db.write_opt(batch, &wo).map_err(|e| storage_error(&e))
+    }
+
+    /// Moves the finished sorted files into column family `cf` in one
+    /// atomic step. The files must be in this database's file system (they
+    /// are renamed, not copied) and sorted; they may overlap each other.
+    /// Snapshots taken before do not see their contents.
+    pub fn ingest(&self, cf: Cf, files: &[PathBuf]) -> Result<()> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut o = IngestExternalFileOptions::default();
+        o.set_move_files(true);
+        o.set_snapshot_consistency(true);
+        self.db
+            .ingest_external_file_cf_opts(self.handle(cf)?, &o, files.to_vec())
+            .map_err(|e| storage_error(&e))
     }
 
     /// Makes every acknowledged write durable: syncs the WAL and flushes the
@@ -321,5 +364,69 @@ impl KvRead for Snapshot<'_> {
             .db
             .raw_iterator_cf_opt(self.store.handle(cf)?, ro);
         Ok(Box::new(RawCursor { it }))
+    }
+}
+
+self_cell::self_cell!(
+    /// A RocksDB SST writer and the options it borrows.
+    struct SstCell {
+        owner: Options,
+        #[not_covariant]
+        dependent: SstFileWriter,
+    }
+);
+
+/// A sorted file of one column family, written outside the database and
+/// later handed to [`Store::ingest`]. Keys must be put in strictly
+/// increasing order.
+pub struct SstWriter {
+    cell: SstCell,
+    path: PathBuf,
+    entries: u64,
+}
+
+impl SstWriter {
+    /// Creates the file at `path` with the table options of `cf`;
+    /// `compress: false` writes it uncompressed (for files that overlap
+    /// others and so will be rewritten by a compaction anyway).
+    pub fn create(cf: Cf, path: &Path, compress: bool) -> Result<SstWriter> {
+        let mut options = cf_options(cf.spec().tuning, None);
+        if !compress {
+            options.set_compression_type(DBCompressionType::None);
+        }
+        let cell = SstCell::new(options, |o| SstFileWriter::create(o));
+        cell.with_dependent(|_, w| w.open(path))
+            .map_err(|e| Error::Storage(format!("creating {}: {e}", path.display())))?;
+        Ok(SstWriter {
+            cell,
+            path: path.to_owned(),
+            entries: 0,
+        })
+    }
+
+    /// Appends one entry; `key` must sort after every key put before.
+    pub fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.entries += 1;
+        let path = &self.path;
+        self.cell.with_dependent_mut(|_, w| {
+            w.put(key, value)
+                .map_err(|e| Error::Storage(format!("writing {}: {e}", path.display())))
+        })
+    }
+
+    /// Completes the file. Returns its path, or `None` (and no file) when
+    /// nothing was put.
+    pub fn finish(mut self) -> Result<Option<PathBuf>> {
+        if self.entries == 0 {
+            drop(self.cell);
+            let _ = std::fs::remove_file(&self.path);
+            return Ok(None);
+        }
+        let path = &self.path;
+        self.cell.with_dependent_mut(|_, w| {
+            w.finish()
+                .map_err(|e| Error::Storage(format!("finishing {}: {e}", path.display())))
+        })?;
+        Ok(Some(self.path))
     }
 }

@@ -162,6 +162,9 @@ pub mod meta {
     pub const EDGE_COUNT: &[u8] = b"edge_count";
     pub const SCHEMA: &[u8] = b"schema";
     pub const NEXT_COLLECTION: &[u8] = b"next_collection";
+    /// Present only while a bulk import is being ingested: what to remove
+    /// if it did not commit (see `import::bulk`).
+    pub const IMPORT_PENDING: &[u8] = b"import_pending";
 }
 
 #[cfg(test)]

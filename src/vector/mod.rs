@@ -40,6 +40,7 @@ pub use config::{
     SearchResult, UpsertReport,
 };
 pub use index::REBUILD_DEAD_FRACTION;
+pub(crate) use index::prepare;
 pub use read::{CollectionInfo, Point};
 
 use crate::error::{Error, Result};

@@ -1,106 +1,240 @@
-//! `quiver import`: for now, vectors from an `.fvecs` file into a
-//! collection (keys 0..n-1 in file order, so ann-benchmarks ground truth
-//! indexes them directly).
+//! `quiver import`: nodes, edges and vectors from files, in one
+//! all-or-nothing bulk import, with progress bars and a report.
 
-use std::path::PathBuf;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use quiverdb::import::{
+    Format, GraphalyticsProperties, ImportOptions, Importer, Report, VectorKeys,
+};
 use quiverdb::vector::{CollectionConfig, Metric};
-use quiverdb::{Database, Durability, GraphRead, Props};
+use quiverdb::{Database, Durability};
 
 /// Arguments of `quiver import`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The database directory (created if missing).
     pub db: PathBuf,
-    /// An `.fvecs` file of vectors to load.
+    /// A node file (.csv, .jsonl, .v); repeatable. Loaded before edges.
     #[arg(long)]
-    pub vectors: PathBuf,
-    /// The collection to create and fill.
+    pub nodes: Vec<PathBuf>,
+    /// An edge file (.csv, .jsonl, .txt/.el edge list, .e); repeatable.
     #[arg(long)]
-    pub collection: String,
+    pub edges: Vec<PathBuf>,
+    /// A Graphalytics .properties file: loads its .v and .e files.
+    #[arg(long)]
+    pub graphalytics: Option<PathBuf>,
+    /// Read every --nodes/--edges file in this format instead of guessing
+    /// from the extension (csv, jsonl, edgelist, v, e).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// A vector file (.fvecs, .bvecs, .npy).
+    #[arg(long, requires = "collection")]
+    pub vectors: Option<PathBuf>,
+    /// The collection the vectors go into (created if missing).
+    #[arg(long)]
+    pub collection: Option<String>,
     /// cosine, l2 or dot.
     #[arg(long, default_value = "cosine")]
     pub metric: String,
+    /// A file of node keys, one a line: row i of the vectors belongs to
+    /// the node on line i+1. Without it (and without --by-order), rows get
+    /// keys 0..n-1 in file order.
+    #[arg(long, conflicts_with = "by_order")]
+    pub keys: Option<PathBuf>,
+    /// Row i of the vectors belongs to the i-th node of the node files.
+    #[arg(long)]
+    pub by_order: bool,
     /// HNSW M.
     #[arg(long, default_value_t = 16)]
     pub m: usize,
     /// HNSW `ef_construction`.
     #[arg(long, default_value_t = 200)]
     pub ef_construction: usize,
+    /// The label of every imported node; keys are unique under it.
+    #[arg(long, default_value = "Node")]
+    pub label: String,
+    /// The property holding each node's external key (the CSV/JSON column).
+    #[arg(long, default_value = "id")]
+    pub key: String,
+    /// The type of edges whose row names none.
+    #[arg(long, default_value = "EDGE")]
+    pub edge_type: String,
+    /// In CSV/JSON edge files, create nodes for unknown keys instead of
+    /// rejecting the row.
+    #[arg(long)]
+    pub create_missing_nodes: bool,
+    /// Skip and count bad rows instead of failing the import.
+    #[arg(long)]
+    pub skip_bad: bool,
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
-const BATCH: usize = 20_000;
+fn format_of(path: &Path, forced: Option<&str>) -> Result<Format> {
+    match forced {
+        Some(name) => Format::from_name(name).with_context(|| {
+            format!(
+                "unknown --format {name:?}: use csv, jsonl, edgelist, v, e, fvecs, bvecs or npy"
+            )
+        }),
+        None => Format::from_path(path).with_context(|| {
+            format!(
+                "{}: cannot tell the format from the extension; pass --format",
+                path.display()
+            )
+        }),
+    }
+}
 
-pub fn run(args: &Args) -> Result<()> {
-    let metric = match args.metric.as_str() {
+fn metric(name: &str) -> Result<Metric> {
+    Ok(match name {
         "cosine" => Metric::Cosine,
         "l2" => Metric::L2,
         "dot" => Metric::Dot,
         other => bail!("unknown metric {other:?}: use cosine, l2 or dot"),
-    };
-    let t = Instant::now();
-    let rows = quiverdb::import::read_fvecs(&args.vectors)?;
-    let read = t.elapsed();
-    let dim = rows[0].len();
+    })
+}
+
+fn bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {prefix:>10} {wide_msg} [{bar:30}] {percent:>3}% {elapsed_precise}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    if args.nodes.is_empty()
+        && args.edges.is_empty()
+        && args.graphalytics.is_none()
+        && args.vectors.is_none()
+    {
+        bail!("nothing to import: pass --nodes, --edges, --graphalytics or --vectors");
+    }
+    let metric = metric(&args.metric)?;
     let db = Database::builder()
         .durability(Durability::Buffered)
         .open(&args.db)
         .with_context(|| format!("opening {}", args.db.display()))?;
-    let mut w = db.begin_write()?;
-    if w.collections()?.iter().any(|c| c.name == args.collection) {
-        bail!(
-            "collection {:?} exists already in {}",
-            args.collection,
-            args.db.display()
+    let opts = ImportOptions {
+        key_label: args.label.clone(),
+        key_property: args.key.clone(),
+        edge_type: args.edge_type.clone(),
+        skip_bad: args.skip_bad,
+        create_missing_nodes: args.create_missing_nodes,
+        ..ImportOptions::default()
+    };
+    let report = {
+        let mut import = Importer::new(&db, opts)?;
+        let bar = bar();
+        let progress = bar.clone();
+        import.on_progress(move |p| {
+            progress.set_prefix(p.stage);
+            progress.set_message(
+                p.file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
+            progress.set_length(p.total.max(1));
+            progress.set_position(p.done);
+        });
+        let forced = args.format.as_deref();
+        if let Some(props) = &args.graphalytics {
+            import.graphalytics(&GraphalyticsProperties::read(props)?)?;
+        }
+        for path in &args.nodes {
+            import.nodes(path, format_of(path, forced)?)?;
+        }
+        for path in &args.edges {
+            import.edges(path, format_of(path, forced)?)?;
+        }
+        if let (Some(path), Some(collection)) = (&args.vectors, &args.collection) {
+            let keys = match (&args.keys, args.by_order) {
+                (Some(f), _) => VectorKeys::File(f.clone()),
+                (None, true) => VectorKeys::NodeOrder,
+                (None, false) => VectorKeys::Row,
+            };
+            let config = CollectionConfig::new(1, metric).hnsw(args.m, args.ef_construction);
+            import.vectors(path, format_of(path, None)?, collection, config, keys)?;
+        }
+        let report = import.finish();
+        bar.finish_and_clear();
+        report?
+    };
+    db.close()?;
+    print_report(&report, args.json);
+    Ok(())
+}
+
+fn print_report(r: &Report, json: bool) {
+    let secs = r.elapsed.as_secs_f64();
+    if json {
+        let doc = serde_json::json!({
+            "nodes": r.nodes,
+            "edges": r.edges,
+            "vectors": r.vectors,
+            "rejected": r.rejected_total,
+            "elapsed_s": secs,
+            "bottleneck": r.bottleneck(),
+            "stages": r.stages.iter().map(|(s, d)| serde_json::json!({"stage": s, "seconds": d.as_secs_f64()})).collect::<Vec<_>>(),
+            "sources": r.sources.iter().map(|s| serde_json::json!({
+                "path": s.path, "kind": s.kind, "read": s.read, "loaded": s.loaded,
+                "rejected": s.rejected, "seconds": s.elapsed.as_secs_f64(),
+            })).collect::<Vec<_>>(),
+            "rejects": r.rejected.iter().map(|x| serde_json::json!({
+                "path": x.path, "line": x.line, "reason": x.reason,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{doc}");
+        return;
+    }
+    for s in &r.sources {
+        println!(
+            "{:>8} {}: {} read, {} loaded, {} rejected in {:.2} s",
+            s.kind,
+            s.path.display(),
+            s.read,
+            s.loaded,
+            s.rejected,
+            s.elapsed.as_secs_f64()
         );
     }
-    w.create_collection(
-        &args.collection,
-        CollectionConfig::new(dim, metric).hnsw(args.m, args.ef_construction),
-    )?;
-    w.commit()?;
-    let (mut staging, mut indexing) = (read, std::time::Duration::ZERO);
-    let (mut loaded, mut rejected) = (0usize, Vec::new());
-    for (b, chunk) in rows.chunks(BATCH).enumerate() {
-        let t = Instant::now();
-        let mut w = db.begin_write()?;
-        let first = b * BATCH;
-        let points = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, v)| ((first + i) as u64, v.as_slice(), Props::new()));
-        let report = w.upsert_vectors(&args.collection, points)?;
-        staging += t.elapsed();
-        let t = Instant::now();
-        w.commit()?;
-        indexing += t.elapsed();
-        loaded += report.inserted + report.updated;
-        rejected.extend(report.rejected);
-        eprintln!("imported {loaded} / {} vectors", rows.len());
+    for x in &r.rejected {
+        println!(
+            "rejected {}, line {}: {}",
+            x.path.display(),
+            x.line,
+            x.reason
+        );
     }
-    let t = Instant::now();
-    db.close()?;
-    let closing = t.elapsed();
-    // `staging` started with the file read.
-    let total = staging + indexing + closing;
-    for r in rejected.iter().take(20) {
-        eprintln!("rejected row {} (key {}): {}", r.index, r.key, r.reason);
+    if r.rejected_total > r.rejected.len() as u64 {
+        println!(
+            "... and {} more rejected rows",
+            r.rejected_total - r.rejected.len() as u64
+        );
     }
+    let stages: Vec<String> = r
+        .stages
+        .iter()
+        .map(|(s, d)| format!("{s} {:.2} s", d.as_secs_f64()))
+        .collect();
     println!(
-        "{loaded} vectors loaded, {} rejected, in {:.1} s ({:.0} vectors/s); read+stage {:.1} s, index {:.1} s, checkpoint+sync {:.1} s — the bottleneck is {}",
-        rejected.len(),
-        total.as_secs_f64(),
-        loaded as f64 / total.as_secs_f64(),
-        staging.as_secs_f64(),
-        indexing.as_secs_f64(),
-        closing.as_secs_f64(),
-        if indexing > staging {
-            "the HNSW index build"
-        } else {
-            "reading and staging"
-        }
+        "imported {} nodes, {} edges, {} vectors in {secs:.2} s ({:.0} edges/s); {}; the bottleneck is {}",
+        r.nodes,
+        r.edges,
+        r.vectors,
+        r.edges as f64 / secs.max(1e-9),
+        stages.join(", "),
+        r.bottleneck().unwrap_or("-")
     );
-    Ok(())
 }

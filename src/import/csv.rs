@@ -1,0 +1,342 @@
+//! CSV nodes and edges, with a header row.
+//!
+//! Each header cell is `name` or `name:type`, the type one of `string`,
+//! `int`, `float`, `bool` (also `long`, `double`, `boolean`). A typed
+//! column's cells must parse as that type; an untyped column's cells are
+//! inferred one by one: an integer, else a float, else `true`/`false`,
+//! else a string. An empty cell leaves the property unset.
+//!
+//! * Nodes: the column named like the import's key property (default `id`)
+//!   is the node's external key; an optional `label` / `labels` column
+//!   holds extra labels separated by `;`; every other column is a property.
+//! * Edges: `src` and `dst` (or `source`/`target`, `from`/`to`) name the
+//!   endpoints by key; an optional `type` column gives the edge type;
+//!   every other column is a property.
+//!
+//! Key cells follow the same rule: `id:int` reads integers, `id:string`
+//! text, an untyped key column an integer when the cell is one.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use super::{EdgeRow, Key, NodeRow, Parsed, RowReader};
+use crate::error::{Error, Result};
+use crate::{Props, Value};
+
+/// The declared type of a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Type {
+    Inferred,
+    String,
+    Int,
+    Float,
+    Bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Key,
+    Src,
+    Dst,
+    Type,
+    Labels,
+    Prop,
+}
+
+struct Column {
+    name: String,
+    ty: Type,
+    role: Role,
+}
+
+fn header_error(path: &Path, reason: impl Into<String>) -> Error {
+    Error::BadInput {
+        path: path.to_owned(),
+        at: "header".into(),
+        reason: reason.into(),
+    }
+}
+
+fn parse_header(
+    path: &Path,
+    header: &csv::ByteRecord,
+    nodes: bool,
+    key: &str,
+) -> Result<Vec<Column>> {
+    let mut cols = Vec::with_capacity(header.len());
+    for cell in header {
+        let cell = std::str::from_utf8(cell)
+            .map_err(|_| header_error(path, "the header is not valid UTF-8"))?
+            .trim();
+        let (name, ty) = match cell.rsplit_once(':') {
+            Some((n, t)) => {
+                let ty = match t.to_ascii_lowercase().as_str() {
+                    "string" | "str" => Type::String,
+                    "int" | "long" | "integer" => Type::Int,
+                    "float" | "double" | "real" => Type::Float,
+                    "bool" | "boolean" => Type::Bool,
+                    other => {
+                        return Err(header_error(
+                            path,
+                            format!(
+                                "column {n:?} has unknown type {other:?}: use string, int, float or bool"
+                            ),
+                        ));
+                    }
+                };
+                (n.trim(), ty)
+            }
+            None => (cell, Type::Inferred),
+        };
+        if name.is_empty() {
+            return Err(header_error(path, "a column has no name"));
+        }
+        let lower = name.to_ascii_lowercase();
+        let role = match (nodes, lower.as_str()) {
+            (true, _) if name == key => Role::Key,
+            (true, "label" | "labels") => Role::Labels,
+            (false, "src" | "source" | "from") => Role::Src,
+            (false, "dst" | "target" | "to") => Role::Dst,
+            (false, "type") => Role::Type,
+            _ => Role::Prop,
+        };
+        if role != Role::Prop && cols.iter().any(|c: &Column| c.role == role) {
+            return Err(header_error(
+                path,
+                format!("two columns play the role of {name:?}"),
+            ));
+        }
+        if role == Role::Prop && cols.iter().any(|c: &Column| c.name == name) {
+            return Err(header_error(path, format!("column {name:?} appears twice")));
+        }
+        cols.push(Column {
+            name: name.to_owned(),
+            ty,
+            role,
+        });
+    }
+    let need: &[(Role, &str)] = if nodes {
+        &[(Role::Key, key)]
+    } else {
+        &[(Role::Src, "src"), (Role::Dst, "dst")]
+    };
+    for (role, name) in need {
+        if !cols.iter().any(|c| c.role == *role) {
+            return Err(header_error(path, format!("no {name:?} column")));
+        }
+    }
+    Ok(cols)
+}
+
+fn value(col: &Column, s: &str) -> Parsed<Value> {
+    let bad = |what: &str| format!("column {:?}: {s:?} is not {what}", col.name);
+    match col.ty {
+        Type::String => Ok(Value::String(s.to_owned())),
+        Type::Int => s
+            .trim()
+            .parse()
+            .map(Value::Int)
+            .map_err(|_| bad("an integer")),
+        Type::Float => match s.trim().parse::<f64>() {
+            Ok(f) if !f.is_nan() => Ok(Value::Float(f)),
+            _ => Err(bad("a number")),
+        },
+        Type::Bool => match s.trim() {
+            "true" | "TRUE" | "True" => Ok(Value::Bool(true)),
+            "false" | "FALSE" | "False" => Ok(Value::Bool(false)),
+            _ => Err(bad("true or false")),
+        },
+        Type::Inferred => Ok(if let Ok(i) = s.parse() {
+            Value::Int(i)
+        } else if let Some(f) = s.parse::<f64>().ok().filter(|f| !f.is_nan()) {
+            Value::Float(f)
+        } else {
+            match s {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::String(s.to_owned()),
+            }
+        }),
+    }
+}
+
+fn key(col: &Column, s: &str) -> Parsed<Key> {
+    if s.is_empty() {
+        return Err(format!("column {:?}: the key is empty", col.name));
+    }
+    match col.ty {
+        Type::String => Ok(Key::Str(s.to_owned())),
+        Type::Int => s
+            .trim()
+            .parse()
+            .map(Key::Int)
+            .map_err(|_| format!("column {:?}: {s:?} is not an integer", col.name)),
+        Type::Inferred => Ok(Key::parse(s)),
+        Type::Float | Type::Bool => Err(format!(
+            "column {:?}: a key column must be int or string",
+            col.name
+        )),
+    }
+}
+
+/// Rows of a CSV file as nodes or edges.
+pub struct CsvReader {
+    reader: csv::Reader<File>,
+    path: PathBuf,
+    cols: Vec<Column>,
+    record: csv::ByteRecord,
+}
+
+impl CsvReader {
+    /// Opens `path` and reads its header. `nodes` picks the node or edge
+    /// layout; `key` is the key column's name for nodes.
+    pub fn open(path: &Path, nodes: bool, key: &str) -> Result<CsvReader> {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(file);
+        let header = reader
+            .byte_headers()
+            .map_err(|e| csv_error(path, &e))?
+            .clone();
+        if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
+            return Err(header_error(path, "the file is empty (no header row)"));
+        }
+        let cols = parse_header(path, &header, nodes, key)?;
+        Ok(CsvReader {
+            reader,
+            path: path.to_owned(),
+            cols,
+            record: csv::ByteRecord::new(),
+        })
+    }
+
+    fn fields(&self) -> Parsed<Vec<&str>> {
+        if self.record.len() != self.cols.len() {
+            return Err(format!(
+                "expected {} columns, found {}",
+                self.cols.len(),
+                self.record.len()
+            ));
+        }
+        self.record
+            .iter()
+            .zip(&self.cols)
+            .map(|(f, c)| {
+                std::str::from_utf8(f)
+                    .map_err(|_| format!("column {:?} is not valid UTF-8", c.name))
+            })
+            .collect()
+    }
+
+    fn node(&self) -> Parsed<NodeRow> {
+        let fields = self.fields()?;
+        let mut row = NodeRow {
+            key: Key::Int(0),
+            labels: Vec::new(),
+            props: Props::new(),
+        };
+        for (col, s) in self.cols.iter().zip(fields) {
+            match col.role {
+                Role::Key => row.key = key(col, s)?,
+                Role::Labels => {
+                    row.labels = s
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect();
+                }
+                _ if s.is_empty() => {}
+                _ => {
+                    row.props.insert(col.name.clone(), value(col, s)?);
+                }
+            }
+        }
+        Ok(row)
+    }
+
+    fn edge(&self) -> Parsed<EdgeRow> {
+        let fields = self.fields()?;
+        let mut row = EdgeRow {
+            src: Key::Int(0),
+            dst: Key::Int(0),
+            edge_type: None,
+            weight: None,
+            props: Props::new(),
+        };
+        for (col, s) in self.cols.iter().zip(fields) {
+            match col.role {
+                Role::Src => row.src = key(col, s)?,
+                Role::Dst => row.dst = key(col, s)?,
+                Role::Type if !s.is_empty() => row.edge_type = Some(s.to_owned()),
+                Role::Type | Role::Key | Role::Labels => {}
+                Role::Prop if s.is_empty() => {}
+                Role::Prop => {
+                    row.props.insert(col.name.clone(), value(col, s)?);
+                }
+            }
+        }
+        Ok(row)
+    }
+
+    fn next_record(&mut self) -> Result<Option<u64>> {
+        loop {
+            match self.reader.read_byte_record(&mut self.record) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {
+                    let line = self.record.position().map_or(0, csv::Position::line);
+                    // A blank line reads as one empty field: skip it.
+                    if self.record.len() == 1 && self.record[0].is_empty() {
+                        continue;
+                    }
+                    return Ok(Some(line));
+                }
+                Err(e) => return Err(csv_error(&self.path, &e)),
+            }
+        }
+    }
+}
+
+fn csv_error(path: &Path, e: &csv::Error) -> Error {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => Error::io(path, std::io::Error::new(io.kind(), io.to_string())),
+        _ => Error::BadInput {
+            path: path.to_owned(),
+            at: e
+                .position()
+                .map_or_else(|| "somewhere".into(), |p| format!("line {}", p.line())),
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// [`CsvReader`] yielding nodes.
+pub struct CsvNodes(pub CsvReader);
+/// [`CsvReader`] yielding edges.
+pub struct CsvEdges(pub CsvReader);
+
+impl RowReader for CsvNodes {
+    type Row = NodeRow;
+
+    fn next_row(&mut self) -> Result<Option<(u64, Parsed<NodeRow>)>> {
+        Ok(self.0.next_record()?.map(|line| (line, self.0.node())))
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.0.reader.position().byte()
+    }
+}
+
+impl RowReader for CsvEdges {
+    type Row = EdgeRow;
+
+    fn next_row(&mut self) -> Result<Option<(u64, Parsed<EdgeRow>)>> {
+        Ok(self.0.next_record()?.map(|line| (line, self.0.edge())))
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.0.reader.position().byte()
+    }
+}

@@ -1,0 +1,750 @@
+//! [`Importer`]: drives parsers into the bulk loader, with progress, a
+//! report, and all-or-nothing commit.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::bulk::Bulk;
+use super::csv::{CsvEdges, CsvNodes, CsvReader};
+use super::jsonl::{JsonlEdges, JsonlNodes, JsonlReader};
+use super::text::{EdgeListReader, Line, Lines, VertexReader};
+use super::vecs::{VecsFormat, VectorFile};
+use super::{EdgeRow, GraphalyticsProperties, Key, NodeRow, Parsed, RowReader};
+use crate::error::{Error, Result};
+use crate::vector::CollectionConfig;
+use crate::{Database, GraphRead, NodeId, Props};
+
+/// An input file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// CSV with a header row (see [`csv`](super::csv)).
+    Csv,
+    /// JSON Lines (see [`jsonl`](super::jsonl)).
+    Jsonl,
+    /// `src dst [weight]` lines (see [`text`](super::text)).
+    EdgeList,
+    /// A Graphalytics `.v` file.
+    GraphalyticsVertices,
+    /// A Graphalytics `.e` file.
+    GraphalyticsEdges,
+    /// `.fvecs` vectors.
+    Fvecs,
+    /// `.bvecs` vectors.
+    Bvecs,
+    /// `.npy` float32 vectors.
+    Npy,
+}
+
+impl Format {
+    /// The format a file's extension names: `.csv`, `.jsonl`/`.ndjson`,
+    /// `.txt`/`.el`/`.edges`/`.tsv` (edge lists), `.v`, `.e`, `.fvecs`,
+    /// `.bvecs`, `.npy`.
+    #[must_use]
+    pub fn from_path(path: &Path) -> Option<Format> {
+        Format::from_name(path.extension()?.to_str()?)
+    }
+
+    /// The format called `name` (an extension or `edgelist`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Format> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "csv" => Format::Csv,
+            "jsonl" | "ndjson" | "json" => Format::Jsonl,
+            "txt" | "el" | "edges" | "tsv" | "edgelist" | "snap" => Format::EdgeList,
+            "v" => Format::GraphalyticsVertices,
+            "e" => Format::GraphalyticsEdges,
+            "fvecs" => Format::Fvecs,
+            "bvecs" => Format::Bvecs,
+            "npy" => Format::Npy,
+            _ => return None,
+        })
+    }
+
+    fn vecs(self) -> Option<VecsFormat> {
+        match self {
+            Format::Fvecs => Some(VecsFormat::Fvecs),
+            Format::Bvecs => Some(VecsFormat::Bvecs),
+            Format::Npy => Some(VecsFormat::Npy),
+            _ => None,
+        }
+    }
+}
+
+/// How an import names and treats its nodes.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// The label every imported node carries; its external key is unique
+    /// under it. Default `Node`.
+    pub key_label: String,
+    /// The property holding a node's external key. Default `id`.
+    pub key_property: String,
+    /// The type of edges whose row names none. Default `EDGE`.
+    pub edge_type: String,
+    /// Skip and count bad rows instead of failing. Default `false`.
+    pub skip_bad: bool,
+    /// Create nodes for unknown keys in CSV / JSON Lines edge files (edge
+    /// lists always do). Default `false`: an unknown key is a bad row.
+    pub create_missing_nodes: bool,
+    /// How many rejected rows the report keeps (all are counted). Default 100.
+    pub kept_rejects: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            key_label: "Node".into(),
+            key_property: "id".into(),
+            edge_type: "EDGE".into(),
+            skip_bad: false,
+            create_missing_nodes: false,
+            kept_rejects: 100,
+        }
+    }
+}
+
+/// Which point key each row of a vector file gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VectorKeys {
+    /// Row `i` gets key `i` (so ann-benchmarks ground truth indexes them);
+    /// the collection is not bound to nodes.
+    Row,
+    /// Row `i` belongs to the `i`-th node created from node rows in this
+    /// import; the collection is bound to nodes.
+    NodeOrder,
+    /// Row `i` belongs to the node whose external key is on line `i + 1`
+    /// of this file; the collection is bound to nodes.
+    File(PathBuf),
+}
+
+/// Where an import is, for a progress display.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    /// The file being read (or indexed).
+    pub file: &'a Path,
+    /// `reading`, `validating`, `committing` or `indexing`.
+    pub stage: &'static str,
+    /// Work done so far: bytes of the file, or vectors.
+    pub done: u64,
+    /// Work in all (0 when unknown).
+    pub total: u64,
+    /// Rows read so far.
+    pub rows: u64,
+}
+
+/// A row that was not loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// Its file.
+    pub path: PathBuf,
+    /// Its line (text) or row (vectors, from 0).
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// What one input file gave.
+#[derive(Clone, Debug)]
+pub struct SourceReport {
+    /// The file.
+    pub path: PathBuf,
+    /// `nodes`, `edges` or `vectors`.
+    pub kind: &'static str,
+    /// Rows read.
+    pub read: u64,
+    /// Rows loaded.
+    pub loaded: u64,
+    /// Rows rejected (skipped).
+    pub rejected: u64,
+    /// Time spent reading and staging it.
+    pub elapsed: Duration,
+}
+
+/// The result of an import.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Per input file.
+    pub sources: Vec<SourceReport>,
+    /// Nodes created (from node rows and from edge endpoints).
+    pub nodes: u64,
+    /// Edges created.
+    pub edges: u64,
+    /// Vectors inserted.
+    pub vectors: u64,
+    /// The first rejected rows (up to [`ImportOptions::kept_rejects`]).
+    pub rejected: Vec<Rejected>,
+    /// All rejected rows.
+    pub rejected_total: u64,
+    /// Wall time per stage: `read+stage` (parse, validate, write sorted
+    /// files), `commit` (move the files in, sync), `vectors:validate`,
+    /// `vectors:index` (insert into the HNSW index, checkpoint).
+    pub stages: Vec<(&'static str, Duration)>,
+    /// Wall time of the whole import.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// The stage that took longest.
+    #[must_use]
+    pub fn bottleneck(&self) -> Option<&'static str> {
+        self.stages.iter().max_by_key(|(_, d)| *d).map(|(s, _)| *s)
+    }
+}
+
+struct VectorJob {
+    file: VectorFile,
+    collection: String,
+    config: CollectionConfig,
+    keys: VectorKeys,
+    /// Rows that passed validation, with their point keys.
+    accepted: Vec<(usize, u64)>,
+}
+
+type ProgressFn<'a> = Box<dyn FnMut(&Progress<'_>) + 'a>;
+
+/// A bulk import into one database: add files, then [`finish`](Self::finish).
+///
+/// Nothing is visible in the database before `finish` commits; dropping
+/// the importer (or any error) leaves the database as it was. Node files
+/// should come before the edge files that refer to their keys.
+pub struct Importer<'db> {
+    db: &'db Database,
+    bulk: Bulk<'db>,
+    opts: ImportOptions,
+    progress: Option<ProgressFn<'db>>,
+    report: Report,
+    vectors: Vec<VectorJob>,
+    started: Instant,
+    staged: Duration,
+    failed: bool,
+}
+
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+impl<'db> Importer<'db> {
+    /// Starts an import. It holds the database's write transaction until
+    /// it finishes or is dropped.
+    pub fn new(db: &'db Database, opts: ImportOptions) -> Result<Importer<'db>> {
+        let bulk = Bulk::new(db, &opts.key_label, &opts.key_property)?;
+        Ok(Importer {
+            db,
+            bulk,
+            opts,
+            progress: None,
+            report: Report::default(),
+            vectors: Vec::new(),
+            started: Instant::now(),
+            staged: Duration::ZERO,
+            failed: false,
+        })
+    }
+
+    /// Calls `f` as the import advances (every 65,536 rows and at each
+    /// stage change).
+    pub fn on_progress(&mut self, f: impl FnMut(&Progress<'_>) + 'db) {
+        self.progress = Some(Box::new(f));
+    }
+
+    fn tell(&mut self, file: &Path, stage: &'static str, done: u64, total: u64, rows: u64) {
+        tell(&mut self.progress, file, stage, done, total, rows);
+    }
+
+    fn guard(&self) -> Result<()> {
+        if self.failed {
+            return Err(Error::invalid(
+                "an earlier file of this import failed; start a new import",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A bad row: skipped and counted, or the end of the import.
+    fn reject(
+        &mut self,
+        path: &Path,
+        line: u64,
+        reason: String,
+        source: &mut SourceReport,
+    ) -> Result<()> {
+        if !self.opts.skip_bad {
+            self.failed = true;
+            return Err(Error::BadInput {
+                path: path.to_owned(),
+                at: format!("line {line}"),
+                reason,
+            });
+        }
+        source.rejected += 1;
+        self.report.rejected_total += 1;
+        if self.report.rejected.len() < self.opts.kept_rejects {
+            self.report.rejected.push(Rejected {
+                path: path.to_owned(),
+                line,
+                reason,
+            });
+        }
+        Ok(())
+    }
+
+    fn run<R: RowReader>(
+        &mut self,
+        path: &Path,
+        kind: &'static str,
+        mut reader: R,
+        mut load: impl FnMut(&mut Bulk<'db>, R::Row) -> Result<Parsed<()>>,
+    ) -> Result<()> {
+        let t = Instant::now();
+        let total = std::fs::metadata(path).map_or(0, |m| m.len());
+        let mut source = SourceReport {
+            path: path.to_owned(),
+            kind,
+            read: 0,
+            loaded: 0,
+            rejected: 0,
+            elapsed: Duration::ZERO,
+        };
+        self.tell(path, "reading", 0, total, 0);
+        let result = (|| {
+            while let Some((line, row)) = reader.next_row()? {
+                source.read += 1;
+                let outcome = match row {
+                    Ok(row) => load(&mut self.bulk, row)?,
+                    Err(reason) => Err(reason),
+                };
+                match outcome {
+                    Ok(()) => source.loaded += 1,
+                    Err(reason) => self.reject(path, line, reason, &mut source)?,
+                }
+                if source.read.is_multiple_of(PROGRESS_EVERY) {
+                    let done = reader.bytes_read();
+                    self.tell(path, "reading", done, total, source.read);
+                }
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            self.failed = true;
+        }
+        result?;
+        self.tell(path, "reading", total, total, source.read);
+        source.elapsed = t.elapsed();
+        self.staged += source.elapsed;
+        self.report.sources.push(source);
+        Ok(())
+    }
+
+    /// Loads nodes from `path` (CSV, JSON Lines or a Graphalytics `.v`).
+    pub fn nodes(&mut self, path: &Path, format: Format) -> Result<()> {
+        self.guard()?;
+        let key = self.opts.key_property.clone();
+        let load = |b: &mut Bulk<'db>, row: NodeRow| -> Result<Parsed<()>> {
+            Ok(b.add_node(&row.key, &row.labels, row.props)?
+                .map(|id| b.created.push(id)))
+        };
+        match format {
+            Format::Csv => {
+                let r = CsvNodes(self.opened(CsvReader::open(path, true, &key))?);
+                self.run(path, "nodes", r, load)
+            }
+            Format::Jsonl => {
+                let r = JsonlNodes(self.opened(JsonlReader::open(path, &key))?);
+                self.run(path, "nodes", r, load)
+            }
+            Format::GraphalyticsVertices => {
+                let r = self.opened(VertexReader::open(path))?;
+                self.run(path, "nodes", r, load)
+            }
+            other => Err(Error::invalid(format!(
+                "{}: {other:?} files do not hold nodes",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Loads edges from `path` (CSV, JSON Lines, an edge list or a
+    /// Graphalytics `.e`). `weighted` applies to edge lists: `Some(true)`
+    /// requires a weight column, `Some(false)` refuses one, `None` allows.
+    pub fn edges_with(
+        &mut self,
+        path: &Path,
+        format: Format,
+        weighted: Option<bool>,
+    ) -> Result<()> {
+        self.guard()?;
+        let default_type = self.opts.edge_type.clone();
+        let create = self.opts.create_missing_nodes;
+        let load = move |create: bool| {
+            let default_type = default_type.clone();
+            move |b: &mut Bulk<'db>, row: EdgeRow| -> Result<Parsed<()>> {
+                let src = match b.resolve(&row.src, create)? {
+                    Ok(id) => id,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let dst = match b.resolve(&row.dst, create)? {
+                    Ok(id) => id,
+                    Err(e) => return Ok(Err(e)),
+                };
+                let ty = match b.edge_type(row.edge_type.as_deref().unwrap_or(&default_type)) {
+                    Ok(t) => t,
+                    Err(e) => return Ok(Err(e)),
+                };
+                b.add_edge(src, dst, ty, row.weight, row.props)
+            }
+        };
+        match format {
+            Format::Csv => {
+                let r = CsvEdges(self.opened(CsvReader::open(path, false, ""))?);
+                self.run(path, "edges", r, load(create))
+            }
+            Format::Jsonl => {
+                let r = JsonlEdges(self.opened(JsonlReader::open(path, ""))?);
+                self.run(path, "edges", r, load(create))
+            }
+            Format::EdgeList | Format::GraphalyticsEdges => {
+                let r = self.opened(EdgeListReader::open(path, weighted))?;
+                self.run(path, "edges", r, load(true))
+            }
+            other => Err(Error::invalid(format!(
+                "{}: {other:?} files do not hold edges",
+                path.display()
+            ))),
+        }
+    }
+
+    /// [`edges_with`](Self::edges_with) with an optional weight column.
+    pub fn edges(&mut self, path: &Path, format: Format) -> Result<()> {
+        self.edges_with(path, format, None)
+    }
+
+    /// Loads a Graphalytics graph: its `.v` file, then its `.e` file (with
+    /// a weight column exactly when the properties say it is weighted).
+    /// Direction is not stored: run the algorithms with the properties'
+    /// `directed` flag.
+    pub fn graphalytics(&mut self, props: &GraphalyticsProperties) -> Result<()> {
+        self.nodes(&props.vertex_file, Format::GraphalyticsVertices)?;
+        self.edges_with(
+            &props.edge_file,
+            Format::GraphalyticsEdges,
+            Some(props.weighted),
+        )
+    }
+
+    fn opened<T>(&mut self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            self.failed = true;
+        }
+        r
+    }
+
+    /// Queues the vectors of `path` for collection `collection` (created
+    /// with `config` if missing; an existing one must have the same
+    /// dimension). The file is checked now; its rows are validated in
+    /// [`finish`](Self::finish) before anything is committed, and inserted
+    /// after the graph commits.
+    pub fn vectors(
+        &mut self,
+        path: &Path,
+        format: Format,
+        collection: &str,
+        config: CollectionConfig,
+        keys: VectorKeys,
+    ) -> Result<()> {
+        self.guard()?;
+        let vf = format.vecs().ok_or_else(|| {
+            Error::invalid(format!(
+                "{}: {format:?} files do not hold vectors",
+                path.display()
+            ))
+        })?;
+        let file = self.opened(VectorFile::open(path, vf))?;
+        let mut config = config;
+        config.dim = file.dim();
+        if keys != VectorKeys::Row {
+            config = config.bound_to_nodes();
+        }
+        self.vectors.push(VectorJob {
+            file,
+            collection: collection.to_owned(),
+            config,
+            keys,
+            accepted: Vec::new(),
+        });
+        Ok(())
+    }
+
+    fn read_key_file(path: &Path) -> Result<Vec<(u64, Parsed<Key>)>> {
+        let mut lines = Lines::open(path)?;
+        let mut keys = Vec::new();
+        while let Some(line) = lines.next_line()? {
+            match line {
+                Line::TooLong(n) => keys.push((n, Err("the line is too long".to_owned()))),
+                Line::Text(n, text) => keys.push((
+                    n,
+                    std::str::from_utf8(text)
+                        .map_err(|_| "the line is not valid UTF-8".to_owned())
+                        .and_then(|s| {
+                            let s = s.trim();
+                            if s.is_empty() {
+                                Err("the line is empty".to_owned())
+                            } else {
+                                Ok(Key::parse(s))
+                            }
+                        }),
+                )),
+            }
+        }
+        Ok(keys)
+    }
+
+    /// Checks every vector row and resolves its point key, before the
+    /// commit, so a bad vector fails the import while nothing is written.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "per job: the collection, the keys, then each row; one sequence"
+    )]
+    fn validate_vectors(&mut self) -> Result<()> {
+        let mut jobs = std::mem::take(&mut self.vectors);
+        let result = (|| {
+            for job in &mut jobs {
+                let path = job.file.path().to_owned();
+                let rows = job.file.len();
+                if let Some(existing) = self
+                    .db
+                    .begin_read()?
+                    .collections()?
+                    .into_iter()
+                    .find(|c| c.name == job.collection)
+                {
+                    if existing.config.dim != job.config.dim {
+                        return Err(Error::DimensionMismatch {
+                            expected: existing.config.dim,
+                            found: job.config.dim,
+                        });
+                    }
+                    if existing.config.bound_to_nodes != job.config.bound_to_nodes {
+                        return Err(Error::invalid(format!(
+                            "collection {:?} exists and is {}bound to nodes",
+                            job.collection,
+                            if existing.config.bound_to_nodes {
+                                ""
+                            } else {
+                                "not "
+                            }
+                        )));
+                    }
+                }
+                let keys: Vec<Parsed<u64>> = match &job.keys {
+                    VectorKeys::Row => (0..rows as u64).map(Ok).collect(),
+                    VectorKeys::NodeOrder => {
+                        if self.bulk.created.len() != rows {
+                            return Err(Error::BadInput {
+                                path: path.clone(),
+                                at: "header".into(),
+                                reason: format!(
+                                    "{rows} vectors cannot be bound by order to the {} nodes read from node files",
+                                    self.bulk.created.len()
+                                ),
+                            });
+                        }
+                        self.bulk.created.iter().map(|n| Ok(n.0)).collect()
+                    }
+                    VectorKeys::File(kf) => {
+                        let lines = Self::read_key_file(kf)?;
+                        if lines.len() != rows {
+                            return Err(Error::BadInput {
+                                path: kf.clone(),
+                                at: format!("line {}", lines.len()),
+                                reason: format!(
+                                    "{} keys for {rows} vectors in {}",
+                                    lines.len(),
+                                    path.display()
+                                ),
+                            });
+                        }
+                        let mut out = Vec::with_capacity(rows);
+                        for (_, k) in lines {
+                            out.push(match k {
+                                Ok(k) => self
+                                    .bulk
+                                    .lookup(&k)?
+                                    .map(|n| n.0)
+                                    .ok_or_else(|| format!("no node has key {k}")),
+                                Err(e) => Err(e),
+                            });
+                        }
+                        out
+                    }
+                };
+                let mut row = Vec::new();
+                let mut source = SourceReport {
+                    path: path.clone(),
+                    kind: "vectors",
+                    read: 0,
+                    loaded: 0,
+                    rejected: 0,
+                    elapsed: Duration::ZERO,
+                };
+                for (i, key) in keys.into_iter().enumerate() {
+                    job.file.row_into(i, &mut row);
+                    source.read += 1;
+                    let checked = key.and_then(|k| {
+                        crate::vector::prepare(&job.config, &row)
+                            .map(|_| k)
+                            .map_err(|e| e.to_string())
+                    });
+                    match checked {
+                        Ok(k) => job.accepted.push((i, k)),
+                        Err(reason) => {
+                            if !self.opts.skip_bad {
+                                return Err(Error::BadInput {
+                                    path: path.clone(),
+                                    at: format!("row {i}"),
+                                    reason,
+                                });
+                            }
+                            self.reject(&path, i as u64, reason, &mut source)?;
+                        }
+                    }
+                    if (i as u64).is_multiple_of(PROGRESS_EVERY) {
+                        self.tell(&path, "validating", i as u64, rows as u64, i as u64);
+                    }
+                }
+                source.loaded = job.accepted.len() as u64;
+                self.report.sources.push(source);
+            }
+            Ok(())
+        })();
+        self.vectors = jobs;
+        result
+    }
+
+    /// Validates queued vectors, commits the graph (moving the sorted files
+    /// in, synced), then inserts the vectors. Returns the report.
+    ///
+    /// If the graph part fails, the database is as it was. Vectors are
+    /// validated before that commit; if inserting them fails afterwards
+    /// (a storage error), collections this import created are dropped
+    /// again, and the error says the graph part was committed.
+    pub fn finish(mut self) -> Result<Report> {
+        self.guard()?;
+        let t = Instant::now();
+        self.validate_vectors()?;
+        let validate = t.elapsed();
+        self.report.stages.push(("read+stage", self.staged));
+        if !self.vectors.is_empty() {
+            self.report.stages.push(("vectors:validate", validate));
+        }
+        let t = Instant::now();
+        let Importer {
+            db,
+            bulk,
+            mut progress,
+            mut report,
+            vectors: jobs,
+            started,
+            ..
+        } = self;
+        let first = jobs
+            .first()
+            .map(|j| j.file.path().to_owned())
+            .unwrap_or_default();
+        tell(&mut progress, &first, "committing", 0, 0, 0);
+        let loaded = bulk.finish()?;
+        report.stages.push(("commit", t.elapsed()));
+        report.nodes = loaded.nodes;
+        report.edges = loaded.edges;
+        let t = Instant::now();
+        for job in &jobs {
+            let created = !db
+                .begin_read()?
+                .collections()?
+                .iter()
+                .any(|c| c.name == job.collection);
+            if let Err(e) = insert_vectors(db, job, created, &mut report, &mut progress) {
+                if created {
+                    let mut w = db.begin_write()?;
+                    w.drop_collection(&job.collection)?;
+                    w.commit()?;
+                }
+                return Err(Error::Storage(format!(
+                    "the graph was imported and committed, but loading vectors from {} failed: {e}",
+                    job.file.path().display()
+                )));
+            }
+        }
+        if !jobs.is_empty() {
+            db.checkpoint()?;
+            report.stages.push(("vectors:index", t.elapsed()));
+        }
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    /// The node with external key `key` as of this import (created by it,
+    /// or already in the database).
+    pub fn node(&mut self, key: &Key) -> Result<Option<NodeId>> {
+        self.bulk.lookup(key)
+    }
+}
+
+fn tell(
+    progress: &mut Option<ProgressFn<'_>>,
+    file: &Path,
+    stage: &'static str,
+    done: u64,
+    total: u64,
+    rows: u64,
+) {
+    if let Some(f) = progress.as_mut() {
+        f(&Progress {
+            file,
+            stage,
+            done,
+            total,
+            rows,
+        });
+    }
+}
+
+fn insert_vectors(
+    db: &Database,
+    job: &VectorJob,
+    create: bool,
+    report: &mut Report,
+    progress: &mut Option<ProgressFn<'_>>,
+) -> Result<()> {
+    const BATCH: usize = 20_000;
+    if create {
+        let mut w = db.begin_write()?;
+        w.create_collection(&job.collection, job.config.clone())?;
+        w.commit()?;
+    }
+    let total = job.accepted.len() as u64;
+    let mut rows: Vec<Vec<f32>> = Vec::with_capacity(BATCH);
+    for (b, batch) in job.accepted.chunks(BATCH).enumerate() {
+        rows.clear();
+        for &(i, _) in batch {
+            let mut v = Vec::with_capacity(job.file.dim());
+            job.file.row_into(i, &mut v);
+            rows.push(v);
+        }
+        let mut w = db.begin_write()?;
+        let r = w.upsert_vectors(
+            &job.collection,
+            batch
+                .iter()
+                .zip(&rows)
+                .map(|(&(_, key), v)| (key, v.as_slice(), Props::new())),
+        )?;
+        if let Some(bad) = r.rejected.first() {
+            return Err(Error::invalid(format!(
+                "row {}: {}",
+                batch[bad.index].0, bad.reason
+            )));
+        }
+        w.commit()?;
+        report.vectors += batch.len() as u64;
+        let done = ((b + 1) * BATCH).min(job.accepted.len()) as u64;
+        tell(progress, job.file.path(), "indexing", done, total, done);
+    }
+    Ok(())
+}
