@@ -6,12 +6,16 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::cast_possible_wrap,
+    clippy::float_cmp,
+    clippy::too_many_lines,
     missing_docs,
     reason = "test code: a panic is the failure report"
 )]
 
 use std::path::Path;
 use std::process::{Command, Output};
+
+mod common;
 
 fn quiver(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_quiver"))
@@ -92,13 +96,16 @@ fn import_then_measure_search_against_ground_truth() {
         "v",
         "--metric",
         "l2",
+        "--json",
     ]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3000 vectors loaded, 0 rejected"));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["vectors"], 3000, "{report}");
+    assert_eq!(report["rejected"], 0, "{report}");
 
     let out = quiver(&[
         "search",
@@ -183,4 +190,264 @@ fn bad_input_fails_cleanly() {
             "{args:?}: {err}"
         );
     }
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = quiver(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(args)).unwrap()
+}
+
+fn data(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn demo_runs_the_tour_on_the_bundled_data() {
+    let out = ok(&["demo"]);
+    for step in [
+        "imported 2500 packages",
+        "1. ",
+        "2. ",
+        "3. ",
+        "4. ",
+        "consistent",
+    ] {
+        assert!(out.contains(step), "{step:?} missing from:\n{out}");
+    }
+    assert!(
+        out.contains("libcurl"),
+        "curl's neighbours should be libcurl:\n{out}"
+    );
+}
+
+#[test]
+fn the_bundled_slice_through_every_query_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let naming = ["--label", "Package", "--key", "name"];
+    let mut args = vec!["import", db];
+    args.extend(naming);
+    let (nodes, edges, vecs) = (
+        data("packages.csv"),
+        data("dependencies.csv"),
+        data("descriptions.fvecs"),
+    );
+    args.extend([
+        "--nodes",
+        &nodes,
+        "--edges",
+        &edges,
+        "--vectors",
+        &vecs,
+        "--collection",
+        "d",
+        "--by-order",
+        "--json",
+    ]);
+    let report = json(&args);
+    assert_eq!(report["nodes"], 2500, "{report}");
+    assert_eq!(report["edges"], 11358, "{report}");
+    assert_eq!(report["vectors"], 2500, "{report}");
+    assert!(report["bottleneck"].is_string(), "{report}");
+
+    let check = json(&["check", db, "--json"]);
+    assert_eq!(check["ok"], true, "{check}");
+
+    let stats = json(&["stats", db, "--json"]);
+    assert_eq!(stats["nodes"], 2500);
+    let types = stats["edge_types"].as_array().unwrap();
+    let depends = types.iter().find(|t| t["type"] == "DEPENDS").unwrap();
+    assert!(depends["edges"].as_u64().unwrap() > 5000, "{stats}");
+    assert_eq!(stats["collections"][0]["points"], 2500);
+
+    // One pair, then a pairs file with an unreachable pair.
+    let mut p = vec!["path", db, "git", "libssl3", "--json"];
+    p.extend(naming);
+    let one = json(&p);
+    let first = &one["pairs"][0];
+    assert_eq!(first["hops"], 3, "{one}");
+    assert_eq!(first["path"][0], "git");
+    assert_eq!(first["path"][3], "libssl3");
+    assert!(one["median_us"].as_f64().unwrap() > 0.0);
+    let pairs = dir.path().join("pairs.txt");
+    std::fs::write(&pairs, "git libssl3\ngit tzdata\n").unwrap();
+    let mut p = vec![
+        "path",
+        db,
+        "--pairs",
+        pairs.to_str().unwrap(),
+        "--weight",
+        "weight",
+        "--json",
+    ];
+    p.extend(naming);
+    let many = json(&p);
+    assert_eq!(many["pairs"].as_array().unwrap().len(), 2);
+    assert!(many["pairs"][1]["path"].is_null(), "{many}");
+    assert!(many["pairs"][1]["hops"].is_null(), "{many}");
+
+    // Components, with per-node output.
+    let out_file = dir.path().join("wcc.txt");
+    let mut c = vec![
+        "components",
+        db,
+        "--json",
+        "--output",
+        out_file.to_str().unwrap(),
+    ];
+    c.extend(naming);
+    let wcc = json(&c);
+    let sizes: Vec<u64> = wcc["sizes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
+    assert_eq!(wcc["largest"].as_u64().unwrap(), sizes[0]);
+    assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{wcc}");
+    let lines = std::fs::read_to_string(&out_file).unwrap();
+    assert_eq!(lines.lines().count(), 2500);
+    let labels: std::collections::BTreeSet<&str> = lines
+        .lines()
+        .map(|l| l.split_once(' ').unwrap().1)
+        .collect();
+    assert_eq!(labels.len() as u64, wcc["count"].as_u64().unwrap());
+    let scc = json(&["components", db, "--strong", "--json"]);
+    assert!(scc["count"].as_u64().unwrap() > wcc["count"].as_u64().unwrap());
+
+    // Export around a node.
+    let mut e = vec![
+        "export", db, "--around", "curl", "--hops", "1", "--format", "graphml",
+    ];
+    e.extend(naming);
+    let xml = ok(&e);
+    assert!(xml.contains("<graphml") && xml.contains(">curl<") && xml.contains("DEPENDS"));
+    let mut e = vec!["export", db, "--around", "curl", "--hops", "1"];
+    e.extend(naming);
+    assert!(ok(&e).starts_with("digraph"));
+
+    // Search by the vector of a package.
+    let search = json(&[
+        "search",
+        db,
+        "--collection",
+        "d",
+        "--queries",
+        &vecs,
+        "--k",
+        "1",
+        "--json",
+    ]);
+    assert!(search["qps"].as_f64().unwrap() > 0.0, "{search}");
+}
+
+#[test]
+fn graphalytics_graphs_through_import_and_algo_match_the_references() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::graphalytics::data_dir();
+    let mut graphs: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("example-") || n.starts_with("test-"))
+        .collect();
+    graphs.sort();
+    let mut checked = 0;
+    for name in &graphs {
+        let props = root.join(name).join(format!("{name}.properties"));
+        let props = props.to_str().unwrap();
+        let db = dir.path().join(name);
+        let db = db.to_str().unwrap();
+        ok(&["import", db, "--graphalytics", props]);
+        for (algo, file, rule) in [
+            ("bfs", "BFS", "exact"),
+            ("cdlp", "CDLP", "exact"),
+            ("wcc", "WCC", "equivalence"),
+            ("sssp", "SSSP", "epsilon"),
+            ("pr", "PR", "epsilon"),
+            ("lcc", "LCC", "epsilon"),
+        ] {
+            let reference = root.join(name).join(format!("{name}-{file}"));
+            if !reference.exists() {
+                continue;
+            }
+            let out = dir.path().join(format!("{name}-{file}.out"));
+            ok(&[
+                "algo",
+                db,
+                algo,
+                "--graphalytics",
+                props,
+                "--output",
+                out.to_str().unwrap(),
+            ]);
+            let expected = common::graphalytics::read_output(&reference);
+            let actual = common::graphalytics::read_output(&out);
+            let bad = match rule {
+                "exact" => common::graphalytics::rules::exact(&expected, &actual),
+                "equivalence" => common::graphalytics::rules::equivalence(&expected, &actual),
+                _ => common::graphalytics::rules::epsilon(&expected, &actual),
+            };
+            assert!(bad.is_empty(), "{name} {algo}: {bad:?}");
+            checked += 1;
+        }
+        assert!(json(&["check", db, "--json"])["ok"] == true);
+    }
+    // Every reference output of the 14 graphs (as tests/graphalytics.rs).
+    assert_eq!(checked, 24, "reference outputs checked");
+}
+
+#[test]
+fn import_refuses_bad_files_and_leaves_the_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let good = dir.path().join("g.txt");
+    std::fs::write(&good, "1 2\n").unwrap();
+    ok(&["import", db, "--edges", good.to_str().unwrap()]);
+    let bad = dir.path().join("b.txt");
+    std::fs::write(&bad, "3 4\n5\n").unwrap();
+    let out = quiver(&["import", db, "--edges", bad.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("b.txt, line 2"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let stats = json(&["stats", db, "--json"]);
+    assert_eq!(
+        (stats["nodes"].as_u64(), stats["edges"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let skip = json(&[
+        "import",
+        db,
+        "--edges",
+        bad.to_str().unwrap(),
+        "--skip-bad",
+        "--json",
+    ]);
+    assert_eq!(skip["rejected"], 1, "{skip}");
+    assert_eq!(skip["rejects"][0]["line"], 2, "{skip}");
+    let unknown = dir.path().join("x.unknown");
+    std::fs::write(&unknown, "1 2\n").unwrap();
+    let out = quiver(&["import", db, "--edges", unknown.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format"));
+    assert!(
+        !quiver(&["check", dir.path().join("none").to_str().unwrap()])
+            .status
+            .success()
+    );
 }

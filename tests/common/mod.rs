@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test crate uses part of this module")]
 
+pub mod graphalytics;
+
 /// A xorshift64 generator: seeded, dependency-free, the same sequence on
 /// every machine.
 pub struct Rng(pub u64);

@@ -1,147 +1,215 @@
-//! `quiver demo`: a guided tour on a small package graph.
+//! `quiver demo`: imports the bundled Debian slice (`data/`) into a
+//! temporary database and tours it: similarity search, a hybrid query,
+//! shortest paths, components, and a consistency check.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
-use quiverdb::{Database, Direction, GraphRead, NodeId, Value, props};
+use quiverdb::algo::{self, PathQuery, ProjectionSpec};
+use quiverdb::import::{Format, ImportOptions, Importer, VectorKeys};
+use quiverdb::vector::{CollectionConfig, Metric, Search};
+use quiverdb::{Database, Direction, GraphRead, NodeId, Value};
 
 /// Arguments of `quiver demo`.
 #[derive(clap::Args)]
 pub struct Args {
     /// Keep the database in this directory instead of a temporary one.
     #[arg(long)]
-    pub db: Option<std::path::PathBuf>,
+    pub db: Option<PathBuf>,
+    /// The dataset folder (default: the repository's `data/`).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
 }
 
-/// A few real Debian packages and their dependencies.
-const PACKAGES: &[(&str, &str, &str)] = &[
-    ("libc6", "libs", "GNU C Library: Shared libraries"),
-    ("zlib1g", "libs", "compression library - runtime"),
-    (
-        "libssl3",
-        "libs",
-        "Secure Sockets Layer toolkit - shared libraries",
-    ),
-    ("ca-certificates", "misc", "Common CA certificates"),
-    (
-        "libcurl4",
-        "libs",
-        "easy-to-use client-side URL transfer library",
-    ),
-    (
-        "curl",
-        "web",
-        "command line tool for transferring data with URL syntax",
-    ),
-    (
-        "git",
-        "vcs",
-        "fast, scalable, distributed revision control system",
-    ),
-    ("less", "text", "pager program similar to more"),
-];
+const COLLECTION: &str = "descriptions";
 
-const DEPENDS: &[(&str, &str, &str)] = &[
-    ("zlib1g", "libc6", "DEPENDS"),
-    ("libssl3", "libc6", "DEPENDS"),
-    ("libcurl4", "libssl3", "DEPENDS"),
-    ("libcurl4", "zlib1g", "DEPENDS"),
-    ("libcurl4", "ca-certificates", "RECOMMENDS"),
-    ("curl", "libcurl4", "DEPENDS"),
-    ("curl", "zlib1g", "DEPENDS"),
-    ("git", "libcurl4", "DEPENDS"),
-    ("git", "zlib1g", "DEPENDS"),
-    ("git", "less", "RECOMMENDS"),
-];
-
-fn by_name(db: &impl GraphRead, name: &str) -> Result<NodeId> {
-    db.node_by_key("Package", "name", &Value::from(name))?
-        .with_context(|| format!("package {name} is missing"))
+fn package(r: &impl GraphRead, name: &str) -> Result<NodeId> {
+    r.node_by_key("Package", "name", &Value::from(name))?
+        .with_context(|| format!("package {name} is not in the slice"))
 }
 
-fn name_of(db: &impl GraphRead, id: NodeId) -> Result<String> {
-    let node = db
+fn text(r: &impl GraphRead, id: NodeId, key: &str) -> Result<String> {
+    let node = r
         .node(id)?
         .with_context(|| format!("node {id} is missing"))?;
     Ok(node
         .props
-        .get("name")
+        .get(key)
         .and_then(Value::as_str)
         .unwrap_or("?")
         .to_owned())
 }
 
+fn load(db: &Database, data: &Path) -> Result<()> {
+    let t = Instant::now();
+    let mut import = Importer::new(
+        db,
+        ImportOptions {
+            key_label: "Package".into(),
+            key_property: "name".into(),
+            ..ImportOptions::default()
+        },
+    )?;
+    import.nodes(&data.join("packages.csv"), Format::Csv)?;
+    import.edges(&data.join("dependencies.csv"), Format::Csv)?;
+    import.vectors(
+        &data.join("descriptions.fvecs"),
+        Format::Fvecs,
+        COLLECTION,
+        CollectionConfig::new(384, Metric::Cosine),
+        VectorKeys::NodeOrder,
+    )?;
+    let report = import.finish()?;
+    println!(
+        "imported {} packages, {} dependency edges and {} description embeddings in {:.2} s (slowest stage: {})",
+        report.nodes,
+        report.edges,
+        report.vectors,
+        t.elapsed().as_secs_f64(),
+        report.bottleneck().unwrap_or("-")
+    );
+    Ok(())
+}
+
 pub fn run(args: &Args) -> Result<()> {
+    let data = args
+        .data
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("data"));
     let tmp = tempfile::tempdir().context("creating a temporary directory")?;
     let path = args
         .db
         .clone()
         .unwrap_or_else(|| tmp.path().join("demo.qdb"));
-    println!("QuiverDB demo: database at {}", path.display());
-
-    let db = Database::open(&path)?;
-    let mut w = db.begin_write()?;
-    w.create_unique_key("Package", "name")?;
-    w.create_index("Package", "section")?;
-    for (name, section, description) in PACKAGES {
-        w.add_node(
-            &["Package"],
-            props! {"name" => *name, "section" => *section, "description" => *description},
-        )?;
-    }
-    for (src, dst, kind) in DEPENDS {
-        let (s, d) = (by_name(&w, src)?, by_name(&w, dst)?);
-        let weight = if *kind == "DEPENDS" { 1.0 } else { 2.0 };
-        w.add_edge(s, d, kind, props! {"weight" => weight})?;
-    }
-    w.commit()?;
     println!(
-        "committed {} packages and {} dependency edges in one transaction",
-        PACKAGES.len(),
-        DEPENDS.len()
+        "QuiverDB demo: the Debian slice in {} into {}",
+        data.display(),
+        path.display()
     );
-
-    // Close and reopen: what was committed is on disk.
-    db.close()?;
     let db = Database::open(&path)?;
+    load(&db, &data)?;
     let r = db.begin_read()?;
+
+    // 1. Similarity search: packages described like curl.
+    let curl = package(&r, "curl")?;
+    let query = r
+        .vector(COLLECTION, curl.0)?
+        .context("curl has no embedding")?
+        .vector;
     println!(
-        "reopened: {} nodes, {} edges, {} bytes on disk",
-        r.node_count()?,
-        r.edge_count()?,
-        db.disk_usage()?
+        "\n1. packages whose descriptions read like curl's ({:?}):",
+        text(&r, curl, "description")?
     );
-
-    let curl = by_name(&r, "libcurl4")?;
-    let deps: Vec<String> = r
-        .neighbors(curl, Direction::Out, Some("DEPENDS"))?
-        .into_iter()
-        .map(|n| name_of(&r, n))
-        .collect::<Result<_>>()?;
-    println!("libcurl4 depends on: {}", deps.join(", "));
-    let users: Vec<String> = r
-        .neighbors(curl, Direction::In, None)?
-        .into_iter()
-        .map(|n| name_of(&r, n))
-        .collect::<Result<_>>()?;
-    println!("needed by: {}", users.join(", "));
-    let libs = r.nodes_by_property("Package", "section", &Value::from("libs"))?;
-    println!("{} packages in section libs (indexed lookup)", libs.len());
-
-    // A refused write leaves nothing behind.
-    let mut w = db.begin_write()?;
-    match w.add_node(&["Package"], props! {"name" => "curl"}) {
-        Err(err) => println!("duplicate refused: {err}"),
-        Ok(id) => anyhow::bail!("the unique key accepted a second curl ({id})"),
+    let hits = db.search(COLLECTION, &query, &Search::k(6))?;
+    for h in hits.hits.iter().filter(|h| h.key != curl.0) {
+        let id = NodeId(h.key);
+        println!(
+            "   {:.3}  {:<24} {}",
+            h.score,
+            text(&r, id, "name")?,
+            text(&r, id, "description")?
+        );
     }
-    w.abort();
 
-    // Writers never disturb a snapshot already open.
-    let mut w = db.begin_write()?;
-    w.detach_delete_node(by_name(&w, "less")?)?;
-    w.commit()?;
+    // 2. Hybrid: the same search, restricted to what git pulls in (2 hops).
+    let git = package(&r, "git")?;
+    let mut around = vec![git];
+    let mut frontier = vec![git];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for v in frontier {
+            for n in r.neighbors(v, Direction::Out, None)? {
+                if !around.contains(&n) {
+                    around.push(n);
+                    next.push(n);
+                }
+            }
+        }
+        frontier = next;
+    }
     println!(
-        "after deleting less: snapshot still sees {} nodes, a new one sees {}",
-        r.node_count()?,
-        db.begin_read()?.node_count()?
+        "\n2. among the {} packages within 2 dependency hops of git, the closest to curl's description:",
+        around.len()
     );
+    let hits = db.search(
+        COLLECTION,
+        &query,
+        &Search::k(3).keys(around.iter().map(|n| n.0)),
+    )?;
+    for h in &hits.hits {
+        let id = NodeId(h.key);
+        println!(
+            "   {:.3}  {:<24} {}",
+            h.score,
+            text(&r, id, "name")?,
+            text(&r, id, "description")?
+        );
+    }
+
+    // 3. Shortest paths along dependencies, by hops and by weight.
+    let ssl = package(&r, "libssl3")?;
+    for (what, q) in [
+        ("fewest hops", PathQuery::new()),
+        (
+            "lowest weight (DEPENDS 1, RECOMMENDS 2, SUGGESTS 4)",
+            PathQuery::new().weight("weight"),
+        ),
+    ] {
+        let t = Instant::now();
+        match r.shortest_path(git, ssl, &q)? {
+            Some(p) => {
+                let names: Vec<String> = p
+                    .nodes
+                    .iter()
+                    .map(|n| text(&r, *n, "name"))
+                    .collect::<Result<_>>()?;
+                println!(
+                    "\n3. git -> libssl3, {what}: {} (cost {}, {:.0} µs)",
+                    names.join(" -> "),
+                    p.cost,
+                    t.elapsed().as_secs_f64() * 1e6
+                );
+            }
+            None => println!("\n3. git -> libssl3, {what}: unreachable"),
+        }
+    }
+
+    // 4. Components of the whole slice.
+    let t = Instant::now();
+    let p = db.projection(&ProjectionSpec::new())?;
+    let built = t.elapsed();
+    let wcc = algo::weakly_connected_components(&p);
+    let scc = algo::strongly_connected_components(&p);
+    println!(
+        "\n4. {} weakly connected components (largest {} of {} packages), {} strongly connected (largest {}); projection {:.1} ms",
+        wcc.count(),
+        wcc.largest(),
+        p.node_count(),
+        scc.count(),
+        scc.largest(),
+        built.as_secs_f64() * 1e3
+    );
+
+    // 5. Everything derived agrees with everything stored.
+    let report = db.check()?;
+    println!(
+        "\n5. check: {} nodes, {} edges, {} vectors — {}",
+        report.nodes,
+        report.edges,
+        report.points,
+        if report.is_ok() {
+            "consistent"
+        } else {
+            "INCONSISTENT"
+        }
+    );
+    anyhow::ensure!(
+        report.is_ok(),
+        "check found problems: {:?}",
+        report.problems
+    );
+    drop(r);
+    db.close()?;
     Ok(())
 }

@@ -1,8 +1,21 @@
 //! `quiver`: the QuiverDB command-line tool.
 
+#![allow(
+    clippy::too_many_lines,
+    clippy::struct_excessive_bools,
+    reason = "each subcommand's `run` is one linear script, and clap flags are bools"
+)]
+
+mod algo;
+mod check;
+mod common;
+mod components;
 mod demo;
+mod export;
 mod import;
+mod path;
 mod search;
+mod stats;
 
 use clap::{Parser, Subcommand};
 
@@ -16,12 +29,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Build a small package graph in a temporary database and tour it.
+    /// Import the bundled Debian slice into a temporary database and tour it.
     Demo(demo::Args),
-    /// Load data into a database (for now: vectors from an .fvecs file).
+    /// Bulk-load nodes, edges and vectors from files (all or nothing).
     Import(import::Args),
     /// Search a vector collection; with --queries and --gt, measure recall and speed.
     Search(search::Args),
+    /// Shortest paths between nodes named by key.
+    Path(path::Args),
+    /// Weakly or strongly connected components.
+    Components(components::Args),
+    /// Run one graph kernel; per-node output in the Graphalytics format.
+    Algo(algo::Args),
+    /// Counts by label and edge type, collections, disk use.
+    Stats(stats::Args),
+    /// Verify the database's invariants (non-zero exit on a problem).
+    Check(check::Args),
+    /// Export a (sub)graph as DOT or GraphML.
+    Export(export::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -29,5 +54,11 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Search(args) => search::run(&args),
+        Command::Path(args) => path::run(&args),
+        Command::Components(args) => components::run(&args),
+        Command::Algo(args) => algo::run(&args),
+        Command::Stats(args) => stats::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Export(args) => export::run(&args),
     }
 }
