@@ -136,17 +136,7 @@ impl Store {
 
     /// Writes `changes` as one atomic batch; `sync` fsyncs the WAL first.
     pub fn write(&self, changes: &Changes, sync: bool) -> Result<()> {
-        let mut batch = WriteBatch::default();
-        for (cf, key, value) in changes.iter() {
-            let h = self.handle(cf)?;
-            match value {
-                Some(v) => batch.put_cf(h, key, v),
-                None => batch.delete_cf(h, key),
-            }
-        }
-        let mut wo = WriteOptions::default();
-        wo.set_sync(sync);
-        self.db.write_opt(batch, &wo).map_err(|e| storage_error(&e))
+        self.write_with_ranges(changes, &[], sync)
     }
 
     /// Writes `changes` and deletes every key in each `[start, end)` of

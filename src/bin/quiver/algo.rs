@@ -174,11 +174,7 @@ pub fn run(args: &Args) -> Result<()> {
         (0..p.node_count() as u32).map(|i| format!("{} {}", key_text(i), values[i as usize]));
     match (&args.output, args.json) {
         (Some(out), _) => common::write_lines(out, lines)?,
-        (None, false) => {
-            for line in lines {
-                println!("{line}");
-            }
-        }
+        (None, false) => common::print_lines(lines)?,
         (None, true) => {}
     }
     let summary = serde_json::json!({

@@ -82,6 +82,20 @@ pub fn direction(name: &str) -> Result<Direction> {
     })
 }
 
+/// Writes `lines` to stdout (buffered); a reader that closes the pipe
+/// early (`| head`) ends the output quietly.
+pub fn print_lines(lines: impl Iterator<Item = String>) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let result = lines
+        .into_iter()
+        .try_for_each(|line| writeln!(out, "{line}"))
+        .and_then(|()| out.flush());
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 /// Writes `lines` to `path` (buffered).
 pub fn write_lines(path: &Path, lines: impl Iterator<Item = String>) -> Result<()> {
     let file =

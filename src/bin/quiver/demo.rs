@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use quiverdb::algo::{self, PathQuery, ProjectionSpec};
 use quiverdb::import::{Format, ImportOptions, Importer, VectorKeys};
-use quiverdb::vector::{CollectionConfig, Metric, Search};
+use quiverdb::vector::{CollectionConfig, Hit, Metric, Search};
 use quiverdb::{Database, Direction, GraphRead, NodeId, Value};
 
 /// Arguments of `quiver demo`.
@@ -39,6 +39,19 @@ fn text(r: &impl GraphRead, id: NodeId, key: &str) -> Result<String> {
         .and_then(Value::as_str)
         .unwrap_or("?")
         .to_owned())
+}
+
+fn show_hits<'a>(r: &impl GraphRead, hits: impl IntoIterator<Item = &'a Hit>) -> Result<()> {
+    for h in hits {
+        let id = NodeId(h.key);
+        println!(
+            "   {:.3}  {:<24} {}",
+            h.score,
+            text(r, id, "name")?,
+            text(r, id, "description")?
+        );
+    }
+    Ok(())
 }
 
 fn load(db: &Database, data: &Path) -> Result<()> {
@@ -102,15 +115,7 @@ pub fn run(args: &Args) -> Result<()> {
         text(&r, curl, "description")?
     );
     let hits = db.search(COLLECTION, &query, &Search::k(6))?;
-    for h in hits.hits.iter().filter(|h| h.key != curl.0) {
-        let id = NodeId(h.key);
-        println!(
-            "   {:.3}  {:<24} {}",
-            h.score,
-            text(&r, id, "name")?,
-            text(&r, id, "description")?
-        );
-    }
+    show_hits(&r, hits.hits.iter().filter(|h| h.key != curl.0))?;
 
     // 2. Hybrid: the same search, restricted to what git pulls in (2 hops).
     let git = package(&r, "git")?;
@@ -137,15 +142,7 @@ pub fn run(args: &Args) -> Result<()> {
         &query,
         &Search::k(3).keys(around.iter().map(|n| n.0)),
     )?;
-    for h in &hits.hits {
-        let id = NodeId(h.key);
-        println!(
-            "   {:.3}  {:<24} {}",
-            h.score,
-            text(&r, id, "name")?,
-            text(&r, id, "description")?
-        );
-    }
+    show_hits(&r, &hits.hits)?;
 
     // 3. Shortest paths along dependencies, by hops and by weight.
     let ssl = package(&r, "libssl3")?;

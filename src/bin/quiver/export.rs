@@ -153,7 +153,7 @@ pub fn run(args: &Args) -> Result<()> {
         Some(path) => {
             std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
         }
-        None => print!("{out}"),
+        None => common::print_lines(std::iter::once(out))?,
     }
     Ok(())
 }
