@@ -484,6 +484,15 @@ fn vector_files_load_or_fail_before_anything_is_written() {
     }
     let bf = write(dir.path(), "a.bvecs", &b);
     assert_eq!(load(&bf, Format::Bvecs, "b").unwrap().vectors, 3);
+    let mut iv = Vec::new();
+    for row in [[7i32, -1], [0, 3]] {
+        iv.extend_from_slice(&2i32.to_le_bytes());
+        for x in row {
+            iv.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    let ivf = write(dir.path(), "a.ivecs", &iv);
+    assert_eq!(load(&ivf, Format::Ivecs, "i").unwrap().vectors, 2);
     let n = write(
         dir.path(),
         "a.npy",
@@ -493,6 +502,7 @@ fn vector_files_load_or_fail_before_anything_is_written() {
     let r = db.begin_read().unwrap();
     assert_eq!(r.vector("b", 2).unwrap().unwrap().vector, vec![5.0, 6.0]);
     assert_eq!(r.vector("n", 1).unwrap().unwrap().vector, vec![0.0, 1.0]);
+    assert_eq!(r.vector("i", 0).unwrap().unwrap().vector, vec![7.0, -1.0]);
     drop(r);
 
     let good = fvecs(&[vec![1.0, 2.0]]);

@@ -31,6 +31,8 @@ pub enum Format {
     Fvecs,
     /// `.bvecs` vectors.
     Bvecs,
+    /// `.ivecs` vectors (integers, read as floats).
+    Ivecs,
     /// `.npy` float32 vectors.
     Npy,
 }
@@ -38,7 +40,7 @@ pub enum Format {
 impl Format {
     /// The format a file's extension names: `.csv`, `.jsonl`/`.ndjson`,
     /// `.txt`/`.el`/`.edges`/`.tsv` (edge lists), `.v`, `.e`, `.fvecs`,
-    /// `.bvecs`, `.npy`.
+    /// `.bvecs`, `.ivecs`, `.npy`.
     #[must_use]
     pub fn from_path(path: &Path) -> Option<Format> {
         Format::from_name(path.extension()?.to_str()?)
@@ -55,6 +57,7 @@ impl Format {
             "e" => Format::GraphalyticsEdges,
             "fvecs" => Format::Fvecs,
             "bvecs" => Format::Bvecs,
+            "ivecs" => Format::Ivecs,
             "npy" => Format::Npy,
             _ => return None,
         })
@@ -64,6 +67,7 @@ impl Format {
         match self {
             Format::Fvecs => Some(VecsFormat::Fvecs),
             Format::Bvecs => Some(VecsFormat::Bvecs),
+            Format::Ivecs => Some(VecsFormat::Ivecs),
             Format::Npy => Some(VecsFormat::Npy),
             _ => None,
         }

@@ -40,6 +40,8 @@ pub enum VecsFormat {
     Fvecs,
     /// `bvecs`: `u8` components (read as `f32`).
     Bvecs,
+    /// `ivecs`: `i32` components (read as `f32`).
+    Ivecs,
     /// `.npy`: a 2-d `<f4` array.
     Npy,
 }
@@ -51,6 +53,7 @@ impl VecsFormat {
         match path.extension()?.to_str()? {
             "fvecs" => Some(VecsFormat::Fvecs),
             "bvecs" => Some(VecsFormat::Bvecs),
+            "ivecs" => Some(VecsFormat::Ivecs),
             "npy" => Some(VecsFormat::Npy),
             _ => None,
         }
@@ -101,8 +104,8 @@ impl VectorFile {
         let map = map(path)?;
         let mut declared_rows = None;
         let (dim, start, stride) = match format {
-            VecsFormat::Fvecs | VecsFormat::Bvecs => {
-                let width = if format == VecsFormat::Fvecs { 4 } else { 1 };
+            VecsFormat::Fvecs | VecsFormat::Bvecs | VecsFormat::Ivecs => {
+                let width = if format == VecsFormat::Bvecs { 1 } else { 4 };
                 let head: [u8; 4] =
                     map.get(..4)
                         .and_then(|h| h.try_into().ok())
@@ -217,6 +220,11 @@ impl VectorFile {
                 self.map[at..at + 4 * self.dim]
                     .chunks_exact(4)
                     .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            ),
+            VecsFormat::Ivecs => out.extend(
+                self.map[at..at + 4 * self.dim]
+                    .chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32),
             ),
             VecsFormat::Bvecs => {
                 out.extend(self.map[at..at + self.dim].iter().map(|&b| f32::from(b)));

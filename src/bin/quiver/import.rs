@@ -30,7 +30,7 @@ pub struct Args {
     /// from the extension (csv, jsonl, edgelist, v, e).
     #[arg(long)]
     pub format: Option<String>,
-    /// A vector file (.fvecs, .bvecs, .npy).
+    /// A vector file (.fvecs, .bvecs, .ivecs, .npy).
     #[arg(long, requires = "collection")]
     pub vectors: Option<PathBuf>,
     /// The collection the vectors go into (created if missing).
@@ -78,7 +78,7 @@ fn format_of(path: &Path, forced: Option<&str>) -> Result<Format> {
     match forced {
         Some(name) => Format::from_name(name).with_context(|| {
             format!(
-                "unknown --format {name:?}: use csv, jsonl, edgelist, v, e, fvecs, bvecs or npy"
+                "unknown --format {name:?}: use csv, jsonl, edgelist, v, e, fvecs, bvecs, ivecs or npy"
             )
         }),
         None => Format::from_path(path).with_context(|| {

@@ -32,10 +32,17 @@ pub struct Args {
     /// An `.ivecs` ground-truth file: measure recall@k, QPS and latency.
     #[arg(long, requires = "queries")]
     pub gt: Option<PathBuf>,
+    /// Threads for the timed pass over --queries (each takes a contiguous
+    /// share of the queries; QPS is over the wall time of the pass).
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
 }
+
+/// Per query: latency in ms and the keys found.
+type Timed = Vec<(f64, Vec<u64>)>;
 
 pub fn run(args: &Args) -> Result<()> {
     let db = Database::builder()
@@ -77,20 +84,49 @@ pub fn run(args: &Args) -> Result<()> {
         bail!("give --vector or --queries");
     };
     let queries = quiverdb::import::read_fvecs(path)?;
-    // Warm-up, then one timed pass over every query (one thread).
+    // Warm-up, then one timed pass over every query.
     for q in queries.iter().take(100) {
         db.search(&args.collection, q, &params)?;
     }
+    let threads = args.threads.max(1);
+    let share = queries.len().div_ceil(threads).max(1);
+    let start = Instant::now();
+    let parts: Vec<Result<Timed>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = queries
+            .chunks(share)
+            .map(|part| {
+                let (db, params) = (&db, &params);
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|q| {
+                            let t = Instant::now();
+                            let found = db.search(&args.collection, q, params)?;
+                            Ok((
+                                t.elapsed().as_secs_f64() * 1e3,
+                                found.hits.iter().map(|h| h.key).collect(),
+                            ))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| bail!("a search thread panicked"))
+            })
+            .collect()
+    });
+    let qps = queries.len() as f64 / start.elapsed().as_secs_f64();
     let mut latencies = Vec::with_capacity(queries.len());
     let mut results = Vec::with_capacity(queries.len());
-    let start = Instant::now();
-    for q in &queries {
-        let t = Instant::now();
-        let found = db.search(&args.collection, q, &params)?;
-        latencies.push(t.elapsed().as_secs_f64() * 1e3);
-        results.push(found.hits.iter().map(|h| h.key).collect::<Vec<u64>>());
+    for part in parts {
+        for (ms, keys) in part? {
+            latencies.push(ms);
+            results.push(keys);
+        }
     }
-    let qps = queries.len() as f64 / start.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
     let recall = match &args.gt {
@@ -124,12 +160,13 @@ pub fn run(args: &Args) -> Result<()> {
             serde_json::json!({
                 "recall": recall, "k": args.k, "ef": ef, "qps": qps,
                 "p50_ms": pct(0.5), "p99_ms": pct(0.99), "queries": queries.len(),
+                "threads": threads,
             })
         );
     } else {
         let recall = recall.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.4}"));
         println!(
-            "{} queries, k {}, ef {ef}: recall@k {recall}, {qps:.0} queries/s (one thread), p50 {:.3} ms, p99 {:.3} ms",
+            "{} queries, k {}, ef {ef}: recall@k {recall}, {qps:.0} queries/s ({threads} thread(s)), p50 {:.3} ms, p99 {:.3} ms",
             queries.len(),
             args.k,
             pct(0.5),
