@@ -420,3 +420,90 @@ impl SstWriter {
         Ok(Some(self.path))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::many_single_char_names,
+        reason = "test code: a panic is the failure report"
+    )]
+
+    use super::*;
+
+    /// The two bulk paths the importer could take, on the same 3M
+    /// adjacency-shaped entries in random order: WAL-less write batches
+    /// then a flush, or a sort then one SST file ingested. Prints both
+    /// times (`cargo test --release --lib bulk_paths -- --ignored
+    /// --nocapture`) and checks both stored the same data. The importer
+    /// uses SST files; `docs/BENCHMARKS.md` quotes this comparison.
+    #[test]
+    #[ignore = "a measurement: run it by name"]
+    fn bulk_paths_compared() {
+        const N: u64 = 3_000_000;
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let entries: Vec<([u8; 28], [u8; 12])> = (0..N)
+            .map(|e| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let mut k = [0u8; 28];
+                k[..8].copy_from_slice(&(state % 1_000_000).to_be_bytes());
+                k[12..20].copy_from_slice(&((state >> 20) % 1_000_000).to_be_bytes());
+                k[20..].copy_from_slice(&e.to_be_bytes());
+                let mut v = [0u8; 12];
+                v[4..].copy_from_slice(&((e % 10) as f64).to_bits().to_be_bytes());
+                (k, v)
+            })
+            .collect();
+        let opts = StoreOptions {
+            block_cache_bytes: 64 << 20,
+        };
+        let dir = tempfile::tempdir().unwrap();
+
+        let a = Store::open(&dir.path().join("batches"), true, &opts).unwrap();
+        let t = std::time::Instant::now();
+        let h = a.handle(Cf::Out).unwrap();
+        for part in entries.chunks(100_000) {
+            let mut batch = WriteBatch::default();
+            for (k, v) in part {
+                batch.put_cf(h, k, v);
+            }
+            let mut wo = WriteOptions::default();
+            wo.disable_wal(true);
+            a.db.write_opt(batch, &wo).unwrap();
+        }
+        a.flush().unwrap();
+        let batches = t.elapsed();
+
+        let b = Store::open(&dir.path().join("sst"), true, &opts).unwrap();
+        let t = std::time::Instant::now();
+        let mut sorted = entries.clone();
+        sorted.sort_unstable();
+        let file = dir.path().join("out.sst");
+        let mut w = SstWriter::create(Cf::Out, &file, true).unwrap();
+        for (k, v) in &sorted {
+            w.put(k, v).unwrap();
+        }
+        let file = w.finish().unwrap().unwrap();
+        b.ingest(Cf::Out, &[file]).unwrap();
+        let sst = t.elapsed();
+        println!("{N} entries: WAL-less batches + flush {batches:?}, sort + SST + ingest {sst:?}");
+
+        let (mut ia, mut ib) = (
+            a.db.raw_iterator_cf(h),
+            b.db.raw_iterator_cf(b.handle(Cf::Out).unwrap()),
+        );
+        ia.seek_to_first();
+        ib.seek_to_first();
+        let mut n = 0;
+        while ia.valid() {
+            assert_eq!((ia.key(), ia.value()), (ib.key(), ib.value()));
+            ia.next();
+            ib.next();
+            n += 1;
+        }
+        assert!(!ib.valid());
+        assert_eq!(n, N);
+    }
+}
