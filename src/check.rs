@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::graph::dict::Kind;
 use crate::graph::read::{Reader, decode_edge, decode_node, read_counter};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, codec, keys};
+use crate::storage::{Cf, keys};
 use crate::vector::record::{CollectionRecord, decode_point, point_key};
 use crate::{EdgeId, NodeId};
 
@@ -416,7 +416,7 @@ fn check_vectors(db: &Database, r: &Reader<'_>, rep: &mut CheckReport) -> Result
     kv.scan(Cf::Collections, &[], &mut |k, v| {
         collections.push((
             String::from_utf8_lossy(k).into_owned(),
-            codec::decode::<CollectionRecord>(v, "collection record")?,
+            CollectionRecord::decode(v)?,
         ));
         Ok(true)
     })?;

@@ -536,7 +536,7 @@ impl Database {
 
     fn collection_record(&self, name: &str) -> Result<crate::vector::record::CollectionRecord> {
         match self.store.get(Cf::Collections, name.as_bytes())? {
-            Some(b) => crate::storage::codec::decode(&b, "collection record"),
+            Some(b) => crate::vector::record::CollectionRecord::decode(&b),
             None => Err(Error::CollectionNotFound(name.to_owned())),
         }
     }

@@ -1,9 +1,11 @@
-//! Format fixture: a small database written by this format version is
-//! checked in under `tests/fixtures/format-v2/`; every build must open a
-//! copy of it and read back exactly what was written. A change to a key or
-//! value layout that forgets to bump the format version fails here.
+//! Format fixtures: a small database written by each format version is
+//! checked in under `tests/fixtures/format-v<N>/`; every build must open a
+//! copy of each (upgrading older ones in place) and read back exactly what
+//! was written. A change to a key or value layout that forgets to bump the
+//! format version fails here.
 //!
-//! Regenerate (only when the format version changes, in a new folder):
+//! Write the current version's fixture (only when the format version
+//! changes, in a new folder):
 //! `QUIVER_WRITE_FIXTURE=1 cargo test --release --test format_fixture`.
 
 #![allow(
@@ -17,12 +19,15 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use quiverdb::algo::PathQuery;
-use quiverdb::vector::{CollectionConfig, Metric, Search};
+use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Search};
 use quiverdb::{Database, Direction, GraphRead, NodeId, Value, props};
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v2")
+fn fixture(version: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/format-v{version}"))
 }
+
+/// The version today's build writes (its fixture is the one regenerated).
+const CURRENT: u32 = 3;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -67,6 +72,16 @@ fn write(path: &Path) {
         .unwrap();
     w.upsert_vector("desc", curl.0, &[0.0, 0.6, 0.8], props! {})
         .unwrap();
+    // Since format 3: a collection in the native engine.
+    w.create_collection(
+        "native",
+        CollectionConfig::new(2, Metric::L2).engine(IndexEngine::Native),
+    )
+    .unwrap();
+    w.upsert_vector("native", 7, &[1.0, 1.0], props! {})
+        .unwrap();
+    w.upsert_vector("native", 8, &[5.0, 5.0], props! {})
+        .unwrap();
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -80,27 +95,43 @@ fn write(path: &Path) {
     }
 }
 
+/// Copies a fixture, with its `vector-index/` checkpoints (format 3 on).
 fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
-        fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
     }
 }
 
 #[test]
-fn the_checked_in_database_reads_back_exactly() {
+fn the_checked_in_databases_read_back_exactly() {
     if std::env::var_os("QUIVER_WRITE_FIXTURE").is_some() {
-        let _ = fs::remove_dir_all(fixture());
-        write(&fixture());
+        let _ = fs::remove_dir_all(fixture(CURRENT));
+        write(&fixture(CURRENT));
     }
+    for version in 2..=CURRENT {
+        read_back(version);
+    }
+}
+
+fn read_back(version: u32) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    copy_dir(&fixture(), &path);
+    copy_dir(&fixture(version), &path);
     let db = Database::open(&path).unwrap();
+    if version >= 3 {
+        // The checked-in checkpoint of `desc` is read, not rebuilt.
+        assert!(db.vector_index_info("desc").unwrap().from_checkpoint);
+    }
     let report = db.check().unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
-    assert_eq!((report.nodes, report.edges, report.points), (3, 3, 3));
+    let points = if version >= 3 { 5 } else { 3 };
+    assert_eq!((report.nodes, report.edges, report.points), (3, 3, points));
 
     let r = db.begin_read().unwrap();
     let by_name = |n: &str| {
@@ -164,6 +195,21 @@ fn the_checked_in_database_reads_back_exactly() {
         hits.iter().map(|h| h.key).collect::<Vec<_>>(),
         vec![curl.0, zlib.0]
     );
+
+    let engines: Vec<IndexEngine> = r
+        .collections()
+        .unwrap()
+        .iter()
+        .map(|c| c.config.engine)
+        .collect();
+    if version >= 3 {
+        assert_eq!(engines, vec![IndexEngine::HnswRs, IndexEngine::Native]);
+        let hits = db.search("native", &[4.0, 4.0], &Search::k(1)).unwrap();
+        assert_eq!(hits.hits[0].key, 8);
+    } else {
+        // Format 2 had one engine: its collections read as hnsw_rs.
+        assert_eq!(engines, vec![IndexEngine::HnswRs]);
+    }
 
     // New writes continue the id sequences.
     drop(r);

@@ -5,9 +5,12 @@
 /// The on-disk format this build writes and the newest it can read.
 ///
 /// History: 1 — graph column families; 2 — adds `collections`, `vectors`,
-/// `vector_keys`. A version-1 directory opens as version 2: the new column
-/// families are created empty and the stored version is raised.
-pub const FORMAT_VERSION: u32 = 2;
+/// `vector_keys`; 3 — a collection's configuration (in `collections` and in
+/// checkpoint envelopes) ends with its HNSW engine. Older directories open
+/// in place: a version-1 one gets the vector column families, created
+/// empty; version-2 records still decode (their engine is `hnsw_rs`); the
+/// stored version is raised.
+pub const FORMAT_VERSION: u32 = 3;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -24,7 +24,8 @@ use crate::storage::codec;
 /// The folder of all checkpoints, inside the database directory.
 pub const FOLDER: &str = "vector-index";
 const ENVELOPE: &str = "ENVELOPE";
-const ENVELOPE_VERSION: u32 = 1;
+/// 2: the configuration carries the engine; 1 (format 2) is still read.
+const ENVELOPE_VERSION: u32 = 2;
 
 /// What a checkpoint covers, and how to verify its files.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +40,37 @@ pub struct Envelope {
     pub graph_points: u64,
     /// `(length, crc32)` of each file of [`dump_files`].
     pub files: Vec<(u64, u32)>,
+}
+
+/// An [`Envelope`] as version 1 wrote it (configuration without engine).
+#[derive(Deserialize)]
+struct EnvelopeV1 {
+    version: u32,
+    collection: u32,
+    config: super::config::ConfigV2,
+    slot_end: u64,
+    graph_points: u64,
+    files: Vec<(u64, u32)>,
+}
+
+fn decode_envelope(bytes: &[u8]) -> Result<Envelope, String> {
+    codec::decode::<Envelope>(bytes, "checkpoint envelope")
+        .or_else(|e| {
+            let v1 = codec::decode::<EnvelopeV1>(bytes, "checkpoint envelope").map_err(|_| e)?;
+            Ok(Envelope {
+                version: if v1.version == 1 {
+                    ENVELOPE_VERSION
+                } else {
+                    v1.version.wrapping_add(1)
+                },
+                collection: v1.collection,
+                config: v1.config.into(),
+                slot_end: v1.slot_end,
+                graph_points: v1.graph_points,
+                files: v1.files,
+            })
+        })
+        .map_err(|e: crate::Error| e.to_string())
 }
 
 fn checksum(path: &Path) -> std::io::Result<(u64, u32)> {
@@ -138,8 +170,7 @@ pub fn read(
         .next()
         .ok_or("no checkpoint")?;
     let bytes = fs::read(dir.join(ENVELOPE)).map_err(|e| format!("envelope: {e}"))?;
-    let envelope: Envelope =
-        codec::decode(&bytes, "checkpoint envelope").map_err(|e| e.to_string())?;
+    let envelope = decode_envelope(&bytes)?;
     if envelope.version != ENVELOPE_VERSION
         || envelope.collection != collection
         || &envelope.config != config

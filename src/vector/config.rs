@@ -30,6 +30,19 @@ impl Metric {
     }
 }
 
+/// Which HNSW implementation indexes a collection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexEngine {
+    /// The `hnsw_rs` crate (the default): checkpointed, reopened without
+    /// re-inserting.
+    #[default]
+    HnswRs,
+    /// QuiverDB's own HNSW (`src/vector/native.rs`): flat neighbour lists,
+    /// AVX2/FMA distances, faster to search and build — but not yet
+    /// checkpointed, so a reopen re-inserts every point.
+    Native,
+}
+
 /// The configuration of a vector collection, fixed at creation.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CollectionConfig {
@@ -45,6 +58,31 @@ pub struct CollectionConfig {
     /// missing node is an error, and deleting the node deletes its point in
     /// the same commit. Default false (keys are the application's own u64s).
     pub bound_to_nodes: bool,
+    /// The HNSW implementation. Default [`IndexEngine::HnswRs`].
+    pub engine: IndexEngine,
+}
+
+/// [`CollectionConfig`] as format 2 stored it (no engine).
+#[derive(Deserialize)]
+pub(crate) struct ConfigV2 {
+    dim: usize,
+    metric: Metric,
+    m: usize,
+    ef_construction: usize,
+    bound_to_nodes: bool,
+}
+
+impl From<ConfigV2> for CollectionConfig {
+    fn from(c: ConfigV2) -> Self {
+        CollectionConfig {
+            dim: c.dim,
+            metric: c.metric,
+            m: c.m,
+            ef_construction: c.ef_construction,
+            bound_to_nodes: c.bound_to_nodes,
+            engine: IndexEngine::HnswRs,
+        }
+    }
 }
 
 /// The largest dimension accepted.
@@ -61,7 +99,15 @@ impl CollectionConfig {
             m: 16,
             ef_construction: 200,
             bound_to_nodes: false,
+            engine: IndexEngine::HnswRs,
         }
+    }
+
+    /// Picks the HNSW implementation.
+    #[must_use]
+    pub fn engine(mut self, engine: IndexEngine) -> Self {
+        self.engine = engine;
+        self
     }
 
     /// Sets the HNSW parameters.

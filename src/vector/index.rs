@@ -7,7 +7,9 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap;
 
+use super::IndexEngine;
 use super::hnsw::{Graph, dot};
+use super::native::NativeGraph;
 use super::{CollectionConfig, DEFAULT_EF, Hit, Metric, Search, SearchResult};
 use crate::error::{Error, Result};
 
@@ -18,6 +20,62 @@ const EXACT_FRACTION: f64 = 0.05;
 /// Rebuild the graph once this fraction of its points are deleted.
 pub const REBUILD_DEAD_FRACTION: f64 = 0.25;
 
+/// The HNSW graph of one collection, in the engine its configuration
+/// names. Both take prepared vectors under caller slots and answer
+/// `(slot, distance)` in the same conventions.
+pub enum Engine {
+    /// `hnsw_rs` (checkpointed).
+    HnswRs(Graph),
+    /// The native engine (rebuilt at open).
+    Native(NativeGraph),
+}
+
+impl Engine {
+    fn new(config: &CollectionConfig, capacity: usize) -> Engine {
+        match config.engine {
+            IndexEngine::HnswRs => Engine::HnswRs(Graph::new(
+                config.metric,
+                config.m,
+                config.ef_construction,
+                capacity,
+            )),
+            IndexEngine::Native => Engine::Native(NativeGraph::new(
+                config.metric,
+                config.dim,
+                config.m,
+                config.ef_construction,
+            )),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Engine::HnswRs(g) => g.len(),
+            Engine::Native(g) => g.len(),
+        }
+    }
+
+    fn insert_all(&mut self, items: &[(&[f32], usize)]) {
+        match self {
+            Engine::HnswRs(g) => g.insert_all(items),
+            Engine::Native(g) => g.insert_all(items),
+        }
+    }
+
+    fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        keep: Option<&dyn Fn(usize) -> bool>,
+    ) -> Vec<(usize, f32)> {
+        match self {
+            Engine::HnswRs(g) => g.search(query, k, ef, keep),
+            Engine::Native(g) => g.search(query, k, ef, keep),
+        }
+    }
+}
+
 struct Entry {
     key: u64,
     slot: u64,
@@ -27,7 +85,7 @@ struct Entry {
 /// One collection's index.
 pub struct VectorIndex {
     config: CollectionConfig,
-    graph: Graph,
+    graph: Engine,
     entries: Vec<Entry>,
     /// `entries[i]`'s vector is `arena[i * dim..(i + 1) * dim]`.
     arena: Vec<f32>,
@@ -115,13 +173,22 @@ impl Ord for Ranked {
 
 impl VectorIndex {
     pub fn new(config: CollectionConfig, capacity: usize) -> VectorIndex {
-        let graph = Graph::new(config.metric, config.m, config.ef_construction, capacity);
-        Self::with_graph(config, graph, Origin::Built("new".into()))
+        Self::built(config, capacity, Origin::Built("new".into()))
+    }
+
+    /// An empty index in the configured engine.
+    pub fn built(config: CollectionConfig, capacity: usize, origin: Origin) -> VectorIndex {
+        let graph = Engine::new(&config, capacity);
+        Self::with_engine(config, graph, origin)
     }
 
     /// An index around `graph` (empty, or reloaded from a checkpoint and
     /// then filled by [`add_stored`](Self::add_stored)).
     pub fn with_graph(config: CollectionConfig, graph: Graph, origin: Origin) -> VectorIndex {
+        Self::with_engine(config, Engine::HnswRs(graph), origin)
+    }
+
+    fn with_engine(config: CollectionConfig, graph: Engine, origin: Origin) -> VectorIndex {
         VectorIndex {
             config,
             graph,
@@ -137,8 +204,12 @@ impl VectorIndex {
         }
     }
 
-    pub fn graph(&self) -> &Graph {
-        &self.graph
+    /// The graph to checkpoint, when its engine keeps checkpoints.
+    pub fn checkpointable(&self) -> Option<&Graph> {
+        match &self.graph {
+            Engine::HnswRs(g) => Some(g),
+            Engine::Native(_) => None,
+        }
     }
 
     pub fn config(&self) -> &CollectionConfig {

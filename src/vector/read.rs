@@ -5,7 +5,7 @@ use super::record::{CollectionRecord, decode_point, point_key};
 use crate::Props;
 use crate::error::{Error, Result};
 use crate::graph::read::Reader;
-use crate::storage::{Cf, codec, keys};
+use crate::storage::{Cf, keys};
 
 /// A stored point.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,7 +31,7 @@ pub struct CollectionInfo {
 
 fn record(r: &Reader<'_>, name: &str) -> Result<CollectionRecord> {
     match r.kv.get(Cf::Collections, name.as_bytes())? {
-        Some(b) => codec::decode(&b, "collection record"),
+        Some(b) => CollectionRecord::decode(&b),
         None => Err(Error::CollectionNotFound(name.to_owned())),
     }
 }
@@ -39,7 +39,7 @@ fn record(r: &Reader<'_>, name: &str) -> Result<CollectionRecord> {
 pub(crate) fn collections(r: &Reader<'_>) -> Result<Vec<CollectionInfo>> {
     let mut out = Vec::new();
     r.kv.scan(Cf::Collections, &[], &mut |k, v| {
-        let rec: CollectionRecord = codec::decode(v, "collection record")?;
+        let rec = CollectionRecord::decode(v)?;
         out.push(CollectionInfo {
             name: String::from_utf8_lossy(k).into_owned(),
             config: rec.config,

@@ -18,6 +18,33 @@ pub struct CollectionRecord {
     pub count: u64,
 }
 
+/// [`CollectionRecord`] as format 2 stored it.
+#[derive(Deserialize)]
+struct RecordV2 {
+    id: u32,
+    config: super::config::ConfigV2,
+    next_slot: u64,
+    count: u64,
+}
+
+impl CollectionRecord {
+    /// Decodes a stored record, of this format or of format 2 (whose
+    /// configuration has no engine: `hnsw_rs`). The two layouts differ by
+    /// one field, so at most one of them decodes a given value exactly.
+    pub fn decode(bytes: &[u8]) -> Result<CollectionRecord> {
+        codec::decode::<CollectionRecord>(bytes, "collection record").or_else(|e| {
+            codec::decode::<RecordV2>(bytes, "collection record")
+                .map(|r| CollectionRecord {
+                    id: r.id,
+                    config: r.config.into(),
+                    next_slot: r.next_slot,
+                    count: r.count,
+                })
+                .map_err(|_| e)
+        })
+    }
+}
+
 /// `collection · u64` — a `vectors` key (slot) or a `vector_keys` key
 /// (point key).
 pub fn point_key(collection: u32, n: u64) -> [u8; 12] {

@@ -21,7 +21,7 @@ impl WriteTxn<'_> {
 
     pub(crate) fn collection_record(&self, name: &str) -> Result<CollectionRecord> {
         match self.view().get(Cf::Collections, name.as_bytes())? {
-            Some(b) => codec::decode(&b, "collection record"),
+            Some(b) => CollectionRecord::decode(&b),
             None => Err(Error::CollectionNotFound(name.to_owned())),
         }
     }
@@ -176,7 +176,7 @@ impl WriteTxn<'_> {
     pub(crate) fn delete_node_points(&mut self, id: NodeId) -> Result<()> {
         let mut bound = Vec::new();
         self.view().scan(Cf::Collections, &[], &mut |k, v| {
-            let rec: CollectionRecord = codec::decode(v, "collection record")?;
+            let rec = CollectionRecord::decode(v)?;
             if rec.config.bound_to_nodes {
                 bound.push(String::from_utf8_lossy(k).into_owned());
             }

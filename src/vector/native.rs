@@ -1,0 +1,595 @@
+//! A native HNSW graph (Malkov & Yashunin, 2016), built for this database.
+//!
+//! Layout: vectors in one contiguous `f32` arena indexed by a `u32`
+//! internal id; layer-0 neighbour lists stored flat with a fixed capacity
+//! of `2M` (`count, n1, …, n2M` per node); upper layers likewise with
+//! capacity `M`, only for the nodes that reach them. Lists are atomics,
+//! so a search may read while another thread links (as in hnswlib, each
+//! writer holds the node's lock; readers never lock). Per-searcher state is
+//! reused: an epoch-stamped visited array (no hashing, no clearing) and two
+//! heaps. Neighbours are chosen by the paper's heuristic (keep a candidate
+//! only if it is closer to the new point than to every neighbour kept so
+//! far). Insertion runs on all cores.
+//!
+//! Distances (smaller is nearer): cosine `1 - dot` on normalised vectors,
+//! inner product `-dot`, Euclidean squared; [`NativeGraph::search`]
+//! reports them in the `hnsw_rs` engine's conventions (cosine `1 - dot`,
+//! inner product through [`distance_from_dot`], Euclidean distance) so
+//! both engines serve [`VectorIndex`](super::index::VectorIndex) alike.
+//!
+//! Not yet here (see `docs/ARCHITECTURE.md`): deletes are tombstones
+//! checked by the caller's filter, not repaired links; no persistence.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering as Mem};
+
+use parking_lot::Mutex;
+
+use super::Metric;
+use super::hnsw::distance_from_dot;
+use super::simd;
+
+/// Upper layers at most (level draws above are clamped).
+const MAX_LEVEL: usize = 16;
+
+/// A candidate: distance and internal id, ordered by distance then id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Near(f32, u32);
+
+impl Eq for Near {}
+impl PartialOrd for Near {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Near {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+    }
+}
+
+/// A searcher's reusable state.
+#[derive(Default)]
+pub struct Scratch {
+    visited: Vec<u32>,
+    epoch: u32,
+    candidates: BinaryHeap<Reverse<Near>>,
+    results: BinaryHeap<Near>,
+    /// The unvisited neighbours of the node being expanded.
+    batch: Vec<u32>,
+}
+
+impl Scratch {
+    /// Starts a new search over `n` nodes: O(1) except when the array
+    /// grows or the epoch wraps.
+    fn begin(&mut self, n: usize) {
+        if self.visited.len() < n {
+            self.visited.resize(n, 0);
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.visited.iter_mut().for_each(|v| *v = 0);
+            self.epoch = 1;
+        }
+        self.candidates.clear();
+        self.results.clear();
+    }
+
+    /// Marks `i` visited; returns whether it was new.
+    #[inline]
+    fn visit(&mut self, i: u32) -> bool {
+        let slot = &mut self.visited[i as usize];
+        if *slot == self.epoch {
+            false
+        } else {
+            *slot = self.epoch;
+            true
+        }
+    }
+}
+
+/// The graph.
+pub struct NativeGraph {
+    metric: Metric,
+    dim: usize,
+    m: usize,
+    m0: usize,
+    ef_construction: usize,
+    level_mult: f64,
+    /// `vectors[i * dim..(i + 1) * dim]` is node `i`'s vector.
+    vectors: Vec<f32>,
+    /// The caller's slot of each node.
+    slots: Vec<u64>,
+    levels: Vec<u8>,
+    /// Layer 0: `(1 + m0)` atomics per node.
+    links0: Vec<AtomicU32>,
+    /// Upper layers: node `i` owns `levels[i] * (1 + m)` atomics from
+    /// `upper_at[i]`.
+    upper: Vec<AtomicU32>,
+    upper_at: Vec<usize>,
+    locks: Vec<Mutex<()>>,
+    /// Whether each node is fully linked. Searches made while building skip
+    /// nodes that are not: a node reached before its own lists are written
+    /// is a dead end.
+    done: Vec<AtomicBool>,
+    /// `(entry node, its level)`; `None` while empty.
+    entry: Mutex<Option<(u32, usize)>>,
+    rng: u64,
+    scratch: Mutex<Vec<Scratch>>,
+}
+
+impl NativeGraph {
+    /// An empty graph. `m` in 2..=256 (validated by the caller).
+    pub fn new(metric: Metric, dim: usize, m: usize, ef_construction: usize) -> NativeGraph {
+        NativeGraph {
+            metric,
+            dim,
+            m,
+            m0: 2 * m,
+            ef_construction: ef_construction.max(m),
+            level_mult: 1.0 / (m.max(2) as f64).ln(),
+            vectors: Vec::new(),
+            slots: Vec::new(),
+            levels: Vec::new(),
+            links0: Vec::new(),
+            upper: Vec::new(),
+            upper_at: Vec::new(),
+            locks: Vec::new(),
+            done: Vec::new(),
+            entry: Mutex::new(None),
+            rng: 0x2545_f491_4f6c_dd1d,
+            scratch: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Points in the graph.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Bytes held (vectors, links, bookkeeping).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        self.vectors.capacity() * 4
+            + self.slots.capacity() * 8
+            + self.levels.capacity()
+            + (self.links0.capacity() + self.upper.capacity()) * 4
+            + self.upper_at.capacity() * 8
+            + self.locks.capacity() * std::mem::size_of::<Mutex<()>>()
+    }
+
+    #[inline]
+    fn vector(&self, i: u32) -> &[f32] {
+        let at = i as usize * self.dim;
+        &self.vectors[at..at + self.dim]
+    }
+
+    #[inline]
+    fn distance(&self, q: &[f32], i: u32) -> f32 {
+        let v = self.vector(i);
+        match self.metric {
+            Metric::Cosine => 1.0 - simd::dot(q, v),
+            Metric::Dot => -simd::dot(q, v),
+            Metric::L2 => simd::l2_squared(q, v),
+        }
+    }
+
+    /// The list of node `i` at `layer`: `(count, neighbours)`.
+    #[inline]
+    fn list(&self, i: u32, layer: usize) -> &[AtomicU32] {
+        if layer == 0 {
+            let at = i as usize * (1 + self.m0);
+            &self.links0[at..at + 1 + self.m0]
+        } else {
+            let at = self.upper_at[i as usize] + (layer - 1) * (1 + self.m);
+            &self.upper[at..at + 1 + self.m]
+        }
+    }
+
+    fn neighbours(&self, i: u32, layer: usize, out: &mut Vec<u32>) {
+        let list = self.list(i, layer);
+        let n = list[0].load(Mem::Relaxed) as usize;
+        out.clear();
+        out.extend(list[1..=n].iter().map(|a| a.load(Mem::Relaxed)));
+    }
+
+    fn draw_level(&mut self) -> usize {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let u = ((self.rng >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        ((-u.ln() * self.level_mult) as usize).min(MAX_LEVEL)
+    }
+
+    /// Inserts prepared vectors (right dimension, finite, normalised for
+    /// cosine) under their slots, linking on all cores.
+    pub fn insert_all(&mut self, items: &[(&[f32], usize)]) {
+        if items.is_empty() {
+            return;
+        }
+        let first = self.len();
+        // Reserve everything first: the parallel phase only links.
+        for (v, slot) in items {
+            debug_assert_eq!(v.len(), self.dim);
+            let level = self.draw_level();
+            self.vectors.extend_from_slice(v);
+            self.slots.push(*slot as u64);
+            self.levels.push(level as u8);
+            self.upper_at.push(self.upper.len());
+            self.upper
+                .extend((0..level * (1 + self.m)).map(|_| AtomicU32::new(0)));
+            self.links0.extend((0..=self.m0).map(|_| AtomicU32::new(0)));
+            self.locks.push(Mutex::new(()));
+            self.done.push(AtomicBool::new(false));
+        }
+        let total = self.len();
+        let next = AtomicUsize::new(first);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(items.len().div_ceil(64))
+            .max(1);
+        let this = &*self;
+        let work = || {
+            let mut s = Scratch::default();
+            loop {
+                let i = next.fetch_add(1, Mem::Relaxed);
+                if i >= total {
+                    break;
+                }
+                this.link(i as u32, &mut s);
+            }
+        };
+        if threads == 1 {
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(work);
+                }
+            });
+        }
+    }
+
+    /// Links node `q` (its vector and level are in place).
+    fn link(&self, q: u32, s: &mut Scratch) {
+        let level = self.levels[q as usize] as usize;
+        let (mut ep, top) = {
+            let mut entry = self.entry.lock();
+            match *entry {
+                None => {
+                    self.done[q as usize].store(true, Mem::Release);
+                    *entry = Some((q, level));
+                    return;
+                }
+                Some(e) => e,
+            }
+        };
+        let v = self.vector(q);
+        let mut ep_d = self.distance(v, ep);
+        let mut buf = Vec::new();
+        for layer in (level + 1..=top).rev() {
+            (ep, ep_d) = self.greedy(v, ep, ep_d, layer, &mut buf);
+        }
+        let mut selected = Vec::new();
+        for layer in (0..=level.min(top)).rev() {
+            let found = self.search_layer(
+                v,
+                &[Near(ep_d, ep)],
+                self.ef_construction,
+                layer,
+                s,
+                None,
+                true,
+            );
+            self.select(&found, self.m, &mut selected);
+            {
+                let _g = self.locks[q as usize].lock();
+                let list = self.list(q, layer);
+                for (k, n) in selected.iter().enumerate() {
+                    list[1 + k].store(n.1, Mem::Relaxed);
+                }
+                list[0].store(selected.len() as u32, Mem::Release);
+            }
+            for n in &selected {
+                self.connect(n.1, q, n.0, layer, &mut buf);
+            }
+            if let Some(best) = found.first() {
+                (ep, ep_d) = (best.1, best.0);
+            }
+        }
+        self.done[q as usize].store(true, Mem::Release);
+        if level > top {
+            let mut entry = self.entry.lock();
+            if entry.is_none_or(|(_, l)| level > l) {
+                *entry = Some((q, level));
+            }
+        }
+    }
+
+    /// Adds `q` to `n`'s list at `layer`, pruning by the heuristic when full.
+    fn connect(&self, n: u32, q: u32, d: f32, layer: usize, buf: &mut Vec<u32>) {
+        let cap = if layer == 0 { self.m0 } else { self.m };
+        let _g = self.locks[n as usize].lock();
+        let list = self.list(n, layer);
+        let count = list[0].load(Mem::Relaxed) as usize;
+        if count < cap {
+            list[1 + count].store(q, Mem::Relaxed);
+            list[0].store(count as u32 + 1, Mem::Release);
+            return;
+        }
+        self.neighbours(n, layer, buf);
+        let base = self.vector(n);
+        let mut cands: Vec<Near> = buf
+            .iter()
+            .map(|&x| Near(self.distance(base, x), x))
+            .collect();
+        cands.push(Near(d, q));
+        cands.sort_unstable();
+        let mut keep = Vec::with_capacity(cap);
+        self.select(&cands, cap, &mut keep);
+        for (k, x) in keep.iter().enumerate() {
+            list[1 + k].store(x.1, Mem::Relaxed);
+        }
+        list[0].store(keep.len() as u32, Mem::Release);
+    }
+
+    /// The paper's heuristic over `sorted` candidates (nearest first):
+    /// keep one only if it is nearer to the base than to every kept one.
+    fn select(&self, sorted: &[Near], m: usize, out: &mut Vec<Near>) {
+        out.clear();
+        for &c in sorted {
+            if out.len() >= m {
+                break;
+            }
+            let cv = self.vector(c.1);
+            if out.iter().all(|k| self.distance(cv, k.1) > c.0) {
+                out.push(c);
+            }
+        }
+    }
+
+    /// Greedy descent on one upper layer.
+    fn greedy(
+        &self,
+        q: &[f32],
+        mut ep: u32,
+        mut d: f32,
+        layer: usize,
+        buf: &mut Vec<u32>,
+    ) -> (u32, f32) {
+        loop {
+            let mut moved = false;
+            self.neighbours(ep, layer, buf);
+            for &n in buf.iter() {
+                if !self.done[n as usize].load(Mem::Acquire) {
+                    continue;
+                }
+                let dn = self.distance(q, n);
+                if dn < d {
+                    (ep, d, moved) = (n, dn, true);
+                }
+            }
+            if !moved {
+                return (ep, d);
+            }
+        }
+    }
+
+    /// Beam search on one layer from `entry`; returns up to `ef` nearest,
+    /// nearest first. With `keep`, only admitted nodes enter the results
+    /// (the walk still passes through the others).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the hot loop's inputs; bundling them would only rename them"
+    )]
+    fn search_layer(
+        &self,
+        q: &[f32],
+        entry: &[Near],
+        ef: usize,
+        layer: usize,
+        s: &mut Scratch,
+        keep: Option<&dyn Fn(u32) -> bool>,
+        building: bool,
+    ) -> Vec<Near> {
+        s.begin(self.len());
+        for &e in entry {
+            s.visit(e.1);
+            s.candidates.push(Reverse(e));
+            if keep.is_none_or(|k| k(e.1)) {
+                s.results.push(e);
+            }
+        }
+        while let Some(Reverse(c)) = s.candidates.pop() {
+            if s.results.len() >= ef && s.results.peek().is_some_and(|w| c.0 > w.0) {
+                break;
+            }
+            let list = self.list(c.1, layer);
+            let n = list[0].load(Mem::Acquire) as usize;
+            // First the unvisited neighbours, their vectors prefetched; then
+            // their distances, by which time the vectors are arriving.
+            let mut batch = std::mem::take(&mut s.batch);
+            batch.clear();
+            for a in &list[1..=n] {
+                let x = a.load(Mem::Relaxed);
+                if (building && !self.done[x as usize].load(Mem::Acquire)) || !s.visit(x) {
+                    continue;
+                }
+                simd::prefetch(self.vector(x));
+                batch.push(x);
+            }
+            for &x in &batch {
+                let d = self.distance(q, x);
+                let worst = s.results.peek().map_or(f32::INFINITY, |w| w.0);
+                if s.results.len() < ef || d < worst {
+                    s.candidates.push(Reverse(Near(d, x)));
+                    if keep.is_none_or(|k| k(x)) {
+                        s.results.push(Near(d, x));
+                        if s.results.len() > ef {
+                            s.results.pop();
+                        }
+                    }
+                }
+            }
+            s.batch = batch;
+        }
+        let mut out: Vec<Near> = s.results.drain().collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// The `k` nearest slots (accepted by `keep`, if given) as
+    /// `(slot, distance)` in the `hnsw_rs` engine's conventions, nearest
+    /// first.
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        keep: Option<&dyn Fn(usize) -> bool>,
+    ) -> Vec<(usize, f32)> {
+        let Some((mut ep, top)) = *self.entry.lock() else {
+            return Vec::new();
+        };
+        let mut s = self.scratch.lock().pop().unwrap_or_default();
+        let mut buf = Vec::new();
+        let mut d = self.distance(query, ep);
+        for layer in (1..=top).rev() {
+            (ep, d) = self.greedy(query, ep, d, layer, &mut buf);
+        }
+        let admit = |i: u32| keep.is_none_or(|k| k(self.slots[i as usize] as usize));
+        let admit: Option<&dyn Fn(u32) -> bool> = keep.is_some().then_some(&admit);
+        let found = self.search_layer(query, &[Near(d, ep)], ef.max(k), 0, &mut s, admit, false);
+        self.scratch.lock().push(s);
+        found
+            .into_iter()
+            .take(k)
+            .map(|n| {
+                let d = match self.metric {
+                    Metric::Cosine => n.0,
+                    Metric::Dot => distance_from_dot(-n.0),
+                    Metric::L2 => n.0.max(0.0).sqrt(),
+                };
+                (self.slots[n.1 as usize] as usize, d)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a panic is the failure report"
+    )]
+
+    use super::*;
+
+    fn data(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                (0..dim)
+                    .map(|_| {
+                        s ^= s << 13;
+                        s ^= s >> 7;
+                        s ^= s << 17;
+                        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn exact(base: &[Vec<f32>], q: &[f32], k: usize) -> Vec<usize> {
+        let mut d: Vec<(f32, usize)> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (simd::l2_squared(q, v), i))
+            .collect();
+        d.sort_by(|a, b| a.0.total_cmp(&b.0));
+        d.into_iter().take(k).map(|x| x.1).collect()
+    }
+
+    #[test]
+    fn recall_against_brute_force_and_filters() {
+        let base = data(5_000, 24, 11);
+        let queries = data(100, 24, 99);
+        let mut g = NativeGraph::new(Metric::L2, 24, 16, 200);
+        let items: Vec<(&[f32], usize)> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_slice(), i * 3))
+            .collect();
+        g.insert_all(&items[..100]); // two batches: the second links into the first
+        g.insert_all(&items[100..]);
+        assert_eq!(g.len(), 5_000);
+        let mut hit = 0;
+        for q in &queries {
+            let truth = exact(&base, q, 10);
+            let found: Vec<usize> = g
+                .search(q, 10, 64, None)
+                .into_iter()
+                .map(|(s, _)| s / 3)
+                .collect();
+            hit += found.iter().filter(|f| truth.contains(f)).count();
+            // Distances are Euclidean, ascending.
+            let d: Vec<f32> = g.search(q, 10, 64, None).into_iter().map(|x| x.1).collect();
+            assert!(d.windows(2).all(|w| w[0] <= w[1]));
+        }
+        let recall = hit as f64 / 1000.0;
+        assert!(recall >= 0.95, "recall@10 {recall}");
+        // A filter admitting even slots only: every hit admitted, k found.
+        let keep = |slot: usize| (slot / 3).is_multiple_of(2);
+        for q in queries.iter().take(20) {
+            let found = g.search(q, 10, 64, Some(&keep));
+            assert_eq!(found.len(), 10);
+            assert!(found.iter().all(|(s, _)| keep(*s)));
+        }
+    }
+
+    /// Build time and recall/QPS on the Debian vectors (when
+    /// `../shared/datasets/debian` exists): `cargo test --release --lib
+    /// native_on_debian -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "a measurement on external data: run it by name"]
+    fn native_on_debian() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/debian");
+        let base = crate::import::read_fvecs(dir.join("base.fvecs")).unwrap();
+        let queries = crate::import::read_fvecs(dir.join("queries.fvecs")).unwrap();
+        let gt = crate::import::read_ivecs(dir.join("gt_cosine.ivecs")).unwrap();
+        let mut g = NativeGraph::new(Metric::Cosine, base[0].len(), 16, 200);
+        let items: Vec<(&[f32], usize)> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_slice(), i))
+            .collect();
+        let t = std::time::Instant::now();
+        g.insert_all(&items);
+        println!(
+            "build {:?} for {} vectors, {} MiB",
+            t.elapsed(),
+            base.len(),
+            g.heap_bytes() >> 20
+        );
+        for ef in [16, 24, 32, 48, 64, 96, 128] {
+            let t = std::time::Instant::now();
+            let mut hit = 0;
+            for (q, truth) in queries.iter().zip(&gt) {
+                let found = g.search(q, 10, ef, None);
+                hit += found
+                    .iter()
+                    .filter(|(s, _)| truth[..10].contains(&i32::try_from(*s).unwrap()))
+                    .count();
+            }
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "ef {ef}: recall@10 {:.4}, {:.0} q/s",
+                hit as f64 / (10 * queries.len()) as f64,
+                queries.len() as f64 / secs
+            );
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Distance kernels: AVX2 + FMA when the CPU has them (detected once at
+//! run time), a portable 8-lane loop otherwise. Both give the same results
+//! up to float rounding.
+
+use std::sync::OnceLock;
+
+type Kernel = fn(&[f32], &[f32]) -> f32;
+
+struct Kernels {
+    dot: Kernel,
+    l2: Kernel,
+}
+
+fn kernels() -> &'static Kernels {
+    static K: OnceLock<Kernels> = OnceLock::new();
+    K.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            return Kernels {
+                dot: avx2::dot,
+                l2: avx2::l2_squared,
+            };
+        }
+        Kernels {
+            dot: portable::dot,
+            l2: portable::l2_squared,
+        }
+    })
+}
+
+/// `Σ a_i b_i`. The slices must have the same length.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    (kernels().dot)(a, b)
+}
+
+/// `Σ (a_i - b_i)²`. The slices must have the same length.
+#[inline]
+pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+    (kernels().l2)(a, b)
+}
+
+/// Asks the CPU to start loading `v`'s first cache lines.
+#[inline]
+pub fn prefetch(v: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code, reason = "the prefetch intrinsic is an unsafe function")]
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address,
+    // and SSE is part of the x86_64 baseline.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = v.as_ptr().cast::<i8>();
+        _mm_prefetch::<_MM_HINT_T0>(p);
+        if v.len() > 16 {
+            _mm_prefetch::<_MM_HINT_T0>(p.add(64));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = v;
+}
+
+mod portable {
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        let mut acc = [0f32; 8];
+        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+        let tail: f32 = ca
+            .remainder()
+            .iter()
+            .zip(cb.remainder())
+            .map(|(x, y)| x * y)
+            .sum();
+        for (x, y) in ca.zip(cb) {
+            for i in 0..8 {
+                acc[i] += x[i] * y[i];
+            }
+        }
+        acc.iter().sum::<f32>() + tail
+    }
+
+    pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+        let mut acc = [0f32; 8];
+        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+        let tail: f32 = ca
+            .remainder()
+            .iter()
+            .zip(cb.remainder())
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum();
+        for (x, y) in ca.zip(cb) {
+            for i in 0..8 {
+                let d = x[i] - y[i];
+                acc[i] += d * d;
+            }
+        }
+        acc.iter().sum::<f32>() + tail
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[allow(
+    unsafe_code,
+    clippy::many_single_char_names,
+    reason = "SIMD intrinsics are unsafe functions; kernels use the maths names"
+)]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256, _mm_add_ps, _mm_add_ss, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
+        _mm256_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_fmadd_ps,
+        _mm256_loadu_ps, _mm256_setzero_ps, _mm256_sub_ps,
+    };
+
+    #[target_feature(enable = "avx2,fma")]
+    fn hsum(v: __m256) -> f32 {
+        let lo = _mm256_castps256_ps128(v);
+        let hi = _mm256_extractf128_ps::<1>(v);
+        let s = _mm_add_ps(lo, hi);
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_shuffle_ps::<1>(s, s));
+        _mm_cvtss_f32(s)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (mut s0, mut s1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        // SAFETY (all loads below): `i + 8 <= n` (or `i + 16 <= n`) and both
+        // slices hold at least `n` floats, so every 8-float unaligned load
+        // reads inside them.
+        while i + 16 <= n {
+            unsafe {
+                s0 = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(a.as_ptr().add(i)),
+                    _mm256_loadu_ps(b.as_ptr().add(i)),
+                    s0,
+                );
+                s1 = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(a.as_ptr().add(i + 8)),
+                    _mm256_loadu_ps(b.as_ptr().add(i + 8)),
+                    s1,
+                );
+            }
+            i += 16;
+        }
+        while i + 8 <= n {
+            unsafe {
+                s0 = _mm256_fmadd_ps(
+                    _mm256_loadu_ps(a.as_ptr().add(i)),
+                    _mm256_loadu_ps(b.as_ptr().add(i)),
+                    s0,
+                );
+            }
+            i += 8;
+        }
+        let mut sum = hsum(_mm256_add_ps(s0, s1));
+        for j in i..n {
+            sum += a[j] * b[j];
+        }
+        sum
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn l2_avx2(a: &[f32], b: &[f32]) -> f32 {
+        let n = a.len().min(b.len());
+        let (mut s0, mut s1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut i = 0;
+        // SAFETY: as in `dot_avx2`.
+        while i + 16 <= n {
+            unsafe {
+                let d0 = _mm256_sub_ps(
+                    _mm256_loadu_ps(a.as_ptr().add(i)),
+                    _mm256_loadu_ps(b.as_ptr().add(i)),
+                );
+                let d1 = _mm256_sub_ps(
+                    _mm256_loadu_ps(a.as_ptr().add(i + 8)),
+                    _mm256_loadu_ps(b.as_ptr().add(i + 8)),
+                );
+                s0 = _mm256_fmadd_ps(d0, d0, s0);
+                s1 = _mm256_fmadd_ps(d1, d1, s1);
+            }
+            i += 16;
+        }
+        while i + 8 <= n {
+            unsafe {
+                let d0 = _mm256_sub_ps(
+                    _mm256_loadu_ps(a.as_ptr().add(i)),
+                    _mm256_loadu_ps(b.as_ptr().add(i)),
+                );
+                s0 = _mm256_fmadd_ps(d0, d0, s0);
+            }
+            i += 8;
+        }
+        let mut sum = hsum(_mm256_add_ps(s0, s1));
+        for j in i..n {
+            let d = a[j] - b[j];
+            sum += d * d;
+        }
+        sum
+    }
+
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: installed only after AVX2 and FMA were detected.
+        unsafe { dot_avx2(a, b) }
+    }
+
+    pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
+        // SAFETY: installed only after AVX2 and FMA were detected.
+        unsafe { l2_avx2(a, b) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernels_match_the_plain_sums() {
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 128, 384, 385] {
+            let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
+            let d: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            let l: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+            for (name, got, want) in [
+                ("dot", dot(&a, &b), d),
+                ("portable dot", portable::dot(&a, &b), d),
+                ("l2", l2_squared(&a, &b), l),
+                ("portable l2", portable::l2_squared(&a, &b), l),
+            ] {
+                assert!(
+                    (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                    "{name} n={n}: {got} vs {want}"
+                );
+            }
+        }
+    }
+}
