@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use quiverdb::import::{
     Format, GraphalyticsProperties, ImportOptions, Importer, Report, VectorKeys,
 };
-use quiverdb::vector::{CollectionConfig, Metric};
+use quiverdb::vector::{CollectionConfig, IndexEngine, Metric};
 use quiverdb::{Database, Durability};
 
 /// Arguments of `quiver import`.
@@ -53,6 +53,10 @@ pub struct Args {
     /// HNSW `ef_construction`.
     #[arg(long, default_value_t = 200)]
     pub ef_construction: usize,
+    /// The HNSW engine of a new collection: hnsw-rs (checkpointed) or
+    /// native (faster; rebuilt at open for now).
+    #[arg(long, default_value = "hnsw-rs")]
+    pub engine: String,
     /// The label of every imported node; keys are unique under it.
     #[arg(long, default_value = "Node")]
     pub label: String,
@@ -164,7 +168,14 @@ pub fn run(args: &Args) -> Result<()> {
                 (None, true) => VectorKeys::NodeOrder,
                 (None, false) => VectorKeys::Row,
             };
-            let config = CollectionConfig::new(1, metric).hnsw(args.m, args.ef_construction);
+            let engine = match args.engine.as_str() {
+                "hnsw-rs" | "hnsw_rs" => IndexEngine::HnswRs,
+                "native" => IndexEngine::Native,
+                other => bail!("unknown engine {other:?}: use hnsw-rs or native"),
+            };
+            let config = CollectionConfig::new(1, metric)
+                .hnsw(args.m, args.ef_construction)
+                .engine(engine);
             import.vectors(path, format_of(path, None)?, collection, config, keys)?;
         }
         let report = import.finish();
