@@ -125,8 +125,13 @@ fn read_back(version: u32) {
     copy_dir(&fixture(version), &path);
     let db = Database::open(&path).unwrap();
     if version >= 3 {
-        // The checked-in checkpoint of `desc` is read, not rebuilt.
-        assert!(db.vector_index_info("desc").unwrap().from_checkpoint);
+        // The checked-in checkpoints (one per engine) are read, not rebuilt.
+        for name in ["desc", "native"] {
+            assert!(
+                db.vector_index_info(name).unwrap().from_checkpoint,
+                "{name}"
+            );
+        }
     }
     let report = db.check().unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);

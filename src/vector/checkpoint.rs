@@ -2,14 +2,16 @@
 //! reopen loads it instead of rebuilding, then replays the points written
 //! after it from RocksDB (the truth).
 //!
-//! Layout: `<db>/vector-index/c<collection>-<seq>/` holding the two
-//! `hnsw_rs` dump files and `ENVELOPE`. A checkpoint is written into
+//! Layout: `<db>/vector-index/c<collection>-<seq>/` holding the engine's
+//! dump files (two for `hnsw_rs`, four for the native engine) and
+//! `ENVELOPE`. A checkpoint is written into
 //! `….tmp`, files fsynced, the envelope written and fsynced last, then the
 //! folder renamed into place (the commit point) and older ones removed.
 //! At open the newest folder is used only if its envelope decodes, matches
 //! the collection's configuration, and the CRC32 and length of both dump
 //! files match; otherwise the index is rebuilt from RocksDB. `hnsw_rs`
-//! panics on malformed files, so it never reads unverified ones.
+//! panics on malformed files, so it never reads unverified ones; the native
+//! loader also checks every size and id itself.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::CollectionConfig;
-use super::hnsw::{Graph, dump_files};
+use super::index::Engine;
 use crate::storage::codec;
 
 /// The folder of all checkpoints, inside the database directory.
@@ -38,7 +40,7 @@ pub struct Envelope {
     pub slot_end: u64,
     /// Points in the dumped graph (deleted ones included).
     pub graph_points: u64,
-    /// `(length, crc32)` of each file of [`dump_files`].
+    /// `(length, crc32)` of each file of the engine's dump, in order.
     pub files: Vec<(u64, u32)>,
 }
 
@@ -115,7 +117,7 @@ pub fn write(
     db: &Path,
     collection: u32,
     config: &CollectionConfig,
-    graph: &Graph,
+    graph: &Engine,
     slot_end: u64,
 ) -> Result<(), String> {
     let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
@@ -129,7 +131,7 @@ pub fn write(
     fs::create_dir(&tmp).map_err(|e| io("creating the checkpoint", e))?;
     graph.dump(&tmp)?;
     let mut files = Vec::new();
-    for name in dump_files() {
+    for name in Engine::dump_files(config.engine) {
         let path = tmp.join(&name);
         File::open(&path)
             .and_then(|f| f.sync_all())
@@ -164,7 +166,7 @@ pub fn read(
     db: &Path,
     collection: u32,
     config: &CollectionConfig,
-) -> Result<(Graph, Envelope), String> {
+) -> Result<(Engine, Envelope), String> {
     let (_, dir) = folders(db, collection)
         .into_iter()
         .next()
@@ -177,16 +179,17 @@ pub fn read(
     {
         return Err("the checkpoint belongs to another collection or version".into());
     }
-    for (name, expected) in dump_files().iter().zip(&envelope.files) {
+    let names = Engine::dump_files(config.engine);
+    if envelope.files.len() != names.len() {
+        return Err("the envelope does not list every file".into());
+    }
+    for (name, expected) in names.iter().zip(&envelope.files) {
         let actual = checksum(&dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
         if actual != *expected {
             return Err(format!("{name} does not match its checksum"));
         }
     }
-    if envelope.files.len() != 2 {
-        return Err("the envelope does not list both files".into());
-    }
-    let graph = Graph::load(config.metric, &dir)?;
+    let graph = Engine::load(config, &dir)?;
     if graph.len() as u64 != envelope.graph_points {
         return Err("the reloaded graph has the wrong number of points".into());
     }

@@ -38,8 +38,8 @@ pub enum IndexEngine {
     #[default]
     HnswRs,
     /// QuiverDB's own HNSW (`src/vector/native.rs`): flat neighbour lists,
-    /// AVX2/FMA distances, faster to search and build — but not yet
-    /// checkpointed, so a reopen re-inserts every point.
+    /// AVX2/FMA distances, faster to search and build; checkpointed like
+    /// the other. Deletes are still tombstones (no link repair yet).
     Native,
 }
 

@@ -48,10 +48,44 @@ impl Engine {
         }
     }
 
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         match self {
             Engine::HnswRs(g) => g.len(),
             Engine::Native(g) => g.len(),
+        }
+    }
+
+    /// The files a dump of `engine` writes, in checkpoint order.
+    pub fn dump_files(engine: IndexEngine) -> Vec<String> {
+        match engine {
+            IndexEngine::HnswRs => super::hnsw::dump_files().to_vec(),
+            IndexEngine::Native => super::native::DUMP_FILES.map(str::to_owned).to_vec(),
+        }
+    }
+
+    /// Writes the graph into the empty directory `dir`.
+    pub fn dump(&self, dir: &std::path::Path) -> std::result::Result<(), String> {
+        match self {
+            Engine::HnswRs(g) => g.dump(dir),
+            Engine::Native(g) => g.dump(dir),
+        }
+    }
+
+    /// Reloads a graph dumped for `config` (its files already verified).
+    pub fn load(
+        config: &CollectionConfig,
+        dir: &std::path::Path,
+    ) -> std::result::Result<Engine, String> {
+        match config.engine {
+            IndexEngine::HnswRs => Graph::load(config.metric, dir).map(Engine::HnswRs),
+            IndexEngine::Native => NativeGraph::load(
+                config.metric,
+                config.dim,
+                config.m,
+                config.ef_construction,
+                dir,
+            )
+            .map(Engine::Native),
         }
     }
 
@@ -184,11 +218,7 @@ impl VectorIndex {
 
     /// An index around `graph` (empty, or reloaded from a checkpoint and
     /// then filled by [`add_stored`](Self::add_stored)).
-    pub fn with_graph(config: CollectionConfig, graph: Graph, origin: Origin) -> VectorIndex {
-        Self::with_engine(config, Engine::HnswRs(graph), origin)
-    }
-
-    fn with_engine(config: CollectionConfig, graph: Engine, origin: Origin) -> VectorIndex {
+    pub fn with_engine(config: CollectionConfig, graph: Engine, origin: Origin) -> VectorIndex {
         VectorIndex {
             config,
             graph,
@@ -204,12 +234,9 @@ impl VectorIndex {
         }
     }
 
-    /// The graph to checkpoint, when its engine keeps checkpoints.
-    pub fn checkpointable(&self) -> Option<&Graph> {
-        match &self.graph {
-            Engine::HnswRs(g) => Some(g),
-            Engine::Native(_) => None,
-        }
+    /// The graph (to checkpoint).
+    pub fn engine(&self) -> &Engine {
+        &self.graph
     }
 
     pub fn config(&self) -> &CollectionConfig {

@@ -128,11 +128,8 @@ fn from_checkpoint(
     root: &Path,
     rec: &CollectionRecord,
 ) -> Result<VectorIndex, String> {
-    if rec.config.engine != IndexEngine::HnswRs {
-        return Err("the native engine keeps no checkpoint yet".into());
-    }
     let (graph, envelope) = checkpoint::read(root, rec.id, &rec.config)?;
-    let mut index = VectorIndex::with_graph(
+    let mut index = VectorIndex::with_engine(
         rec.config.clone(),
         graph,
         Origin::Checkpoint { replayed: 0 },
@@ -204,14 +201,14 @@ impl Indexes {
             if !index.dirty {
                 continue;
             }
-            // The native engine keeps no checkpoint yet: it is rebuilt at open.
-            let Some(graph) = index.checkpointable() else {
-                index.dirty = false;
-                continue;
-            };
-            checkpoint::write(&self.root, id, index.config(), graph, index.slot_end()).map_err(
-                |e| Error::Storage(format!("checkpoint of vector collection {id}: {e}")),
-            )?;
+            checkpoint::write(
+                &self.root,
+                id,
+                index.config(),
+                index.engine(),
+                index.slot_end(),
+            )
+            .map_err(|e| Error::Storage(format!("checkpoint of vector collection {id}: {e}")))?;
             index.dirty = false;
         }
         Ok(())

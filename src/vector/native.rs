@@ -17,11 +17,19 @@
 //! inner product through [`distance_from_dot`], Euclidean distance) so
 //! both engines serve [`VectorIndex`](super::index::VectorIndex) alike.
 //!
+//! Persistence: [`NativeGraph::dump`] writes the arena, the link arrays
+//! and the per-node table as four little-endian files; [`NativeGraph::load`]
+//! reads them back after checking every size, count and neighbour id (the
+//! checkpoint layer has verified their checksums first).
+//!
 //! Not yet here (see `docs/ARCHITECTURE.md`): deletes are tombstones
-//! checked by the caller's filter, not repaired links; no persistence.
+//! checked by the caller's filter, not repaired links; reload reads the
+//! files into memory instead of mapping them.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
+use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering as Mem};
 
 use parking_lot::Mutex;
@@ -477,6 +485,155 @@ impl NativeGraph {
     }
 }
 
+/// The files of a native dump, in the order checkpoints list them.
+pub const DUMP_FILES: [&str; 4] = [
+    "native.nodes",
+    "native.vectors",
+    "native.links0",
+    "native.upper",
+];
+
+const MAGIC: &[u8; 8] = b"QVNHSW01";
+
+/// Writes `words` (their bytes, in order) to `dir/name`, buffered.
+fn write_file<const N: usize>(
+    dir: &Path,
+    name: &str,
+    words: impl Iterator<Item = [u8; N]>,
+) -> Result<(), String> {
+    let path = dir.join(name);
+    let file = std::fs::File::create(&path).map_err(|e| format!("{name}: {e}"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut words = words;
+    words
+        .try_for_each(|w| out.write_all(&w))
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("{name}: {e}"))
+}
+
+fn u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+}
+
+impl NativeGraph {
+    /// Writes the graph into the empty directory `dir` ([`DUMP_FILES`]).
+    pub fn dump(&self, dir: &Path) -> Result<(), String> {
+        let entry = *self.entry.lock();
+        let (entry_node, top) = entry.map_or((u32::MAX, 0), |(n, l)| (n, l as u32));
+        let mut head = Vec::with_capacity(64 + self.len() * 9);
+        head.extend_from_slice(MAGIC);
+        for v in [self.dim as u64, self.m as u64, self.len() as u64] {
+            head.extend_from_slice(&v.to_le_bytes());
+        }
+        head.extend_from_slice(&entry_node.to_le_bytes());
+        head.extend_from_slice(&top.to_le_bytes());
+        head.extend_from_slice(&self.rng.to_le_bytes());
+        for (slot, level) in self.slots.iter().zip(&self.levels) {
+            head.extend_from_slice(&slot.to_le_bytes());
+            head.push(*level);
+        }
+        write_file(dir, DUMP_FILES[0], head.into_iter().map(|b| [b]))?;
+        write_file(
+            dir,
+            DUMP_FILES[1],
+            self.vectors.iter().map(|x| x.to_le_bytes()),
+        )?;
+        write_file(
+            dir,
+            DUMP_FILES[2],
+            self.links0
+                .iter()
+                .map(|a| a.load(Mem::Relaxed).to_le_bytes()),
+        )?;
+        write_file(
+            dir,
+            DUMP_FILES[3],
+            self.upper
+                .iter()
+                .map(|a| a.load(Mem::Relaxed).to_le_bytes()),
+        )
+    }
+
+    /// Reads a graph written by [`dump`](Self::dump) for this
+    /// configuration; any inconsistency is an error (the caller rebuilds).
+    pub fn load(
+        metric: Metric,
+        dim: usize,
+        m: usize,
+        ef_construction: usize,
+        dir: &Path,
+    ) -> Result<NativeGraph, String> {
+        let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"));
+        let head = read(DUMP_FILES[0])?;
+        let bad = |what: &str| Err(format!("native dump: {what}"));
+        if head.len() < 48 || &head[..8] != MAGIC {
+            return bad("not a native graph header");
+        }
+        let word = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().unwrap_or([0; 8]));
+        let (fdim, fm, n) = (word(8) as usize, word(16) as usize, word(24) as usize);
+        if fdim != dim || fm != m {
+            return bad("written for another dimension or M");
+        }
+        let entry_node = u32::from_le_bytes(head[32..36].try_into().unwrap_or([0; 4]));
+        let top = u32::from_le_bytes(head[36..40].try_into().unwrap_or([0; 4])) as usize;
+        let rng = word(40);
+        if head.len() != 48 + n * 9 || n > u32::MAX as usize {
+            return bad("the node table has the wrong size");
+        }
+        let mut g = NativeGraph::new(metric, dim, m, ef_construction);
+        g.rng = rng;
+        let mut upper_len = 0usize;
+        for rec in head[48..].chunks_exact(9) {
+            let level = rec[8];
+            if usize::from(level) > MAX_LEVEL {
+                return bad("a level is out of range");
+            }
+            g.slots
+                .push(u64::from_le_bytes(rec[..8].try_into().unwrap_or([0; 8])));
+            g.levels.push(level);
+            g.upper_at.push(upper_len);
+            upper_len += usize::from(level) * (1 + m);
+        }
+        let vectors = read(DUMP_FILES[1])?;
+        if vectors.len() != n * dim * 4 {
+            return bad("the vector file has the wrong size");
+        }
+        g.vectors = vectors
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let links0 = read(DUMP_FILES[2])?;
+        let upper = read(DUMP_FILES[3])?;
+        if links0.len() != n * (1 + g.m0) * 4 || upper.len() != upper_len * 4 {
+            return bad("a link file has the wrong size");
+        }
+        // Every list: a count within its capacity, neighbours that exist.
+        for (list, cap) in [(&links0, g.m0), (&upper, m)] {
+            let words: Vec<u32> = u32s(list).collect();
+            for l in words.chunks_exact(1 + cap) {
+                let count = l[0] as usize;
+                if count > cap || l[1..=count].iter().any(|&x| x as usize >= n) {
+                    return bad("a neighbour list is malformed");
+                }
+            }
+        }
+        g.links0 = u32s(&links0).map(AtomicU32::new).collect();
+        g.upper = u32s(&upper).map(AtomicU32::new).collect();
+        g.locks = (0..n).map(|_| Mutex::new(())).collect();
+        g.done = (0..n).map(|_| AtomicBool::new(true)).collect();
+        *g.entry.lock() = match (n, entry_node) {
+            (0, _) => None,
+            (_, e) if (e as usize) < n && top <= usize::from(g.levels[e as usize]) => {
+                Some((e, top))
+            }
+            _ => return bad("the entry point is out of range"),
+        };
+        Ok(g)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(
@@ -591,5 +748,58 @@ mod tests {
                 queries.len() as f64 / secs
             );
         }
+    }
+
+    #[test]
+    fn a_dump_reloads_to_the_same_answers_and_bad_files_are_refused() {
+        let base = data(2_000, 8, 5);
+        let mut g = NativeGraph::new(Metric::L2, 8, 8, 64);
+        let items: Vec<(&[f32], usize)> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_slice(), i + 10))
+            .collect();
+        g.insert_all(&items);
+        let dir = tempfile::tempdir().unwrap();
+        g.dump(dir.path()).unwrap();
+        let mut h = NativeGraph::load(Metric::L2, 8, 8, 64, dir.path()).unwrap();
+        for q in data(20, 8, 77) {
+            assert_eq!(g.search(&q, 5, 32, None), h.search(&q, 5, 32, None));
+        }
+        // It keeps growing after a reload.
+        h.insert_all(&[(&[9.0; 8][..], 5_000)]);
+        assert_eq!(h.search(&[9.0; 8], 1, 16, None)[0], (5_000, 0.0));
+        assert!(
+            NativeGraph::load(Metric::L2, 9, 8, 64, dir.path()).is_err(),
+            "other dimension"
+        );
+        for (file, cut) in [
+            ("native.links0", 4),
+            ("native.nodes", 1),
+            ("native.vectors", 3),
+        ] {
+            let copy = tempfile::tempdir().unwrap();
+            for f in DUMP_FILES {
+                std::fs::copy(dir.path().join(f), copy.path().join(f)).unwrap();
+            }
+            let p = copy.path().join(file);
+            let mut bytes = std::fs::read(&p).unwrap();
+            bytes.truncate(bytes.len() - cut);
+            std::fs::write(&p, bytes).unwrap();
+            assert!(
+                NativeGraph::load(Metric::L2, 8, 8, 64, copy.path()).is_err(),
+                "{file}"
+            );
+        }
+        // A neighbour id past the end is refused.
+        let copy = tempfile::tempdir().unwrap();
+        for f in DUMP_FILES {
+            std::fs::copy(dir.path().join(f), copy.path().join(f)).unwrap();
+        }
+        let p = copy.path().join("native.links0");
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&p, bytes).unwrap();
+        assert!(NativeGraph::load(Metric::L2, 8, 8, 64, copy.path()).is_err());
     }
 }

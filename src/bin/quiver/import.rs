@@ -53,8 +53,7 @@ pub struct Args {
     /// HNSW `ef_construction`.
     #[arg(long, default_value_t = 200)]
     pub ef_construction: usize,
-    /// The HNSW engine of a new collection: hnsw-rs (checkpointed) or
-    /// native (faster; rebuilt at open for now).
+    /// The HNSW engine of a new collection: hnsw-rs or native (faster).
     #[arg(long, default_value = "hnsw-rs")]
     pub engine: String,
     /// The label of every imported node; keys are unique under it.
