@@ -515,12 +515,14 @@ impl Database {
         Ok(keys)
     }
 
-    /// Rebuilds the HNSW graph of collection `name` from its live points
-    /// (dropping the tombstones of deleted and updated points). Happens by
-    /// itself once a quarter of the graph's points are tombstones.
+    /// Compacts the HNSW graph of collection `name`: for the native engine,
+    /// reconnects the neighbours of deleted and updated points in place so
+    /// no walk passes through them; for `hnsw_rs`, rebuilds the graph from
+    /// the live points. A full rebuild also happens by itself once a
+    /// quarter of the graph's points are deleted (both engines).
     pub fn compact_collection(&self, name: &str) -> Result<()> {
         let rec = self.collection_record(name)?;
-        self.vectors.rebuild(rec.id);
+        self.vectors.compact(rec.id);
         Ok(())
     }
 

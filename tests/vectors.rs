@@ -517,6 +517,15 @@ fn both_engines_meet_the_same_recall_and_filter_contract() {
             "a deleted point came back"
         );
     }
+    // Compaction repairs the native graph in place: still no deleted point,
+    // and the recall over the live points holds.
+    db.compact_collection(name).unwrap();
+    for q in queries.iter().take(20) {
+        let hits = db.search(name, q, &Search::k(10)).unwrap().hits;
+        assert!(hits.iter().all(|h| h.key >= 2_000));
+    }
+    let r = recall(&db, name, &queries, 10);
+    assert!(r >= 0.95, "seed {seed}: native recall after repair {r:.3}");
     // Both engines reopen from their checkpoints, with their recall.
     drop(db);
     let db = Database::open(dir.path()).unwrap();

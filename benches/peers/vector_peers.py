@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Measure hnswlib and faiss on the Debian embeddings, like benches/vector.rs.
+"""Measure hnswlib and faiss on a vector set, like benches/vector.rs.
 
-Usage: vector_peers.py DATASET_DIR   (holds base.fvecs, queries.fvecs, gt_cosine.ivecs)
+Usage: vector_peers.py DATASET_DIR [--metric cosine|l2] [--gt FILE] [--faiss-hnsw]
+(DATASET_DIR holds base.fvecs, queries.fvecs and the ground truth:
+gt_cosine.ivecs by default, gt_l2.ivecs with --metric l2)
 
-hnswlib: M=16, ef_construction=200, cosine, built on all cores (2 here),
-searched on one thread over a range of ef; faiss: exact inner product on
-normalised vectors, batch. Prints JSON. Install in a venv outside the repo:
+hnswlib: M=16, ef_construction=200, built on all cores (2 here), searched
+on one thread (one knn_query per query) over a range of ef, with the
+process's peak RSS after the build; faiss HNSWFlat (M=16, efConstruction
+200) likewise with --faiss-hnsw; faiss flat: exact, batch. Prints JSON.
+Install in a venv outside the repo:
   pip install hnswlib==0.8.0 faiss-cpu==1.15.1 numpy
 """
+import argparse
 import json
-import sys
+import resource
 import time
 
 import numpy as np
@@ -22,19 +27,30 @@ def read_vecs(path, dtype):
 
 
 def main():
-    src = sys.argv[1]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("--metric", default="cosine", choices=["cosine", "l2"])
+    ap.add_argument("--gt")
+    ap.add_argument("--faiss-hnsw", action="store_true")
+    args = ap.parse_args()
+    src = args.dir
     base = read_vecs(f"{src}/base.fvecs", np.float32)
     queries = read_vecs(f"{src}/queries.fvecs", np.float32)
-    gt = read_vecs(f"{src}/gt_cosine.ivecs", np.int32)[:, :10]
-    out = {}
+    gt_file = args.gt or f"{src}/gt_{args.metric}.ivecs"
+    gt = read_vecs(gt_file, np.int32)[:, :10]
+    out = {"n": len(base), "dim": int(base.shape[1]), "metric": args.metric}
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     import hnswlib
 
-    index = hnswlib.Index(space="cosine", dim=base.shape[1])
+    index = hnswlib.Index(space=args.metric, dim=base.shape[1])
     index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=42)
     t = time.perf_counter()
     index.add_items(base, np.arange(len(base)), num_threads=2)
     out["hnswlib_build_s"] = time.perf_counter() - t
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out["hnswlib_peak_rss_mib"] = rss / 1024
+    out["hnswlib_rss_growth_bytes_per_vector"] = (rss - rss0) * 1024 / len(base)
     index.set_num_threads(1)
     curve = []
     for ef in (10, 16, 24, 32, 48, 64, 96, 128, 200):
@@ -47,12 +63,39 @@ def main():
         curve.append({"ef": ef, "recall": float(recall), "qps": qps})
     out["hnswlib"] = curve
 
+    del index
     import faiss
 
+    if args.faiss_hnsw:
+        faiss.omp_set_num_threads(2)
+        xb = base if args.metric == "l2" else base / np.linalg.norm(base, axis=1, keepdims=True)
+        xq = queries if args.metric == "l2" else queries / np.linalg.norm(queries, axis=1, keepdims=True)
+        metric = faiss.METRIC_L2 if args.metric == "l2" else faiss.METRIC_INNER_PRODUCT
+        hnsw = faiss.IndexHNSWFlat(base.shape[1], 16, metric)
+        hnsw.hnsw.efConstruction = 200
+        t = time.perf_counter()
+        hnsw.add(xb)
+        out["faiss_hnsw_build_s"] = time.perf_counter() - t
+        faiss.omp_set_num_threads(1)
+        curve = []
+        for ef in (16, 24, 32, 48, 64, 96, 128):
+            hnsw.hnsw.efSearch = ef
+            t = time.perf_counter()
+            labels = [hnsw.search(q[None, :], 10)[1][0] for q in xq]
+            qps = len(xq) / (time.perf_counter() - t)
+            recall = np.mean([len(set(l) & set(g)) / 10 for l, g in zip(labels, gt)])
+            curve.append({"ef": ef, "recall": float(recall), "qps": qps})
+        out["faiss_hnsw"] = curve
+        del hnsw
+
     faiss.omp_set_num_threads(2)
-    nb = base / np.linalg.norm(base, axis=1, keepdims=True)
-    nq = queries / np.linalg.norm(queries, axis=1, keepdims=True)
-    flat = faiss.IndexFlatIP(base.shape[1])
+    if args.metric == "l2":
+        nb, nq = base, queries
+        flat = faiss.IndexFlatL2(base.shape[1])
+    else:
+        nb = base / np.linalg.norm(base, axis=1, keepdims=True)
+        nq = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+        flat = faiss.IndexFlatIP(base.shape[1])
     flat.add(nb)
     t = time.perf_counter()
     _, labels = flat.search(nq, 10)

@@ -24,10 +24,10 @@ pub const REBUILD_DEAD_FRACTION: f64 = 0.25;
 /// names. Both take prepared vectors under caller slots and answer
 /// `(slot, distance)` in the same conventions.
 pub enum Engine {
-    /// `hnsw_rs` (checkpointed).
+    /// `hnsw_rs`.
     HnswRs(Graph),
-    /// The native engine (rebuilt at open).
-    Native(NativeGraph),
+    /// The native engine.
+    Native(Box<NativeGraph>),
 }
 
 impl Engine {
@@ -39,12 +39,12 @@ impl Engine {
                 config.ef_construction,
                 capacity,
             )),
-            IndexEngine::Native => Engine::Native(NativeGraph::new(
+            IndexEngine::Native => Engine::Native(Box::new(NativeGraph::new(
                 config.metric,
                 config.dim,
                 config.m,
                 config.ef_construction,
-            )),
+            ))),
         }
     }
 
@@ -85,7 +85,16 @@ impl Engine {
                 config.ef_construction,
                 dir,
             )
-            .map(Engine::Native),
+            .map(|g| Engine::Native(Box::new(g))),
+        }
+    }
+
+    /// Tells the engine that `slot` is gone (the native engine marks it
+    /// for [`repair`](NativeGraph::repair); `hnsw_rs` keeps it as a
+    /// tombstone, which the caller's filter skips).
+    fn delete(&mut self, slot: u64) {
+        if let Engine::Native(g) = self {
+            g.delete(slot);
         }
     }
 
@@ -308,12 +317,45 @@ impl VectorIndex {
             if e.alive {
                 e.alive = false;
                 self.alive[slot as usize] = false;
+                self.graph.delete(slot);
                 self.live -= 1;
                 self.dirty = true;
                 if self.by_key.get(&e.key) == Some(&i) {
                     self.by_key.remove(&e.key);
                 }
             }
+        }
+    }
+
+    /// After a checkpoint reload: the engine learns which of its points
+    /// were deleted since (they are not live in storage).
+    pub fn mark_dead_from_storage(&mut self) {
+        if let Engine::Native(g) = &mut self.graph {
+            let dead: Vec<u64> = g
+                .slots()
+                .iter()
+                .copied()
+                .filter(|s| !self.alive.get(*s as usize).copied().unwrap_or(false))
+                .collect();
+            for slot in dead {
+                g.delete(slot);
+            }
+        }
+    }
+
+    /// Repairs the links around deleted points in place, if the engine
+    /// can (the native one); returns whether it did — if not, the caller
+    /// rebuilds.
+    pub fn repair(&mut self) -> bool {
+        match &mut self.graph {
+            Engine::Native(g) => {
+                if g.unrepaired() > 0 {
+                    g.repair();
+                    self.dirty = true;
+                }
+                true
+            }
+            Engine::HnswRs(_) => false,
         }
     }
 

@@ -144,6 +144,7 @@ fn from_checkpoint(
     })
     .map_err(|e| e.to_string())?;
     index.insert(&replay);
+    index.mark_dead_from_storage();
     index.origin = Origin::Checkpoint {
         replayed: replay.len(),
     };
@@ -236,6 +237,17 @@ impl Indexes {
         if let Some(index) = self.get(id) {
             let fresh = index.read().rebuilt();
             *index.write() = fresh;
+        }
+    }
+
+    /// Compacts collection `id`'s graph: repairs the links around deleted
+    /// points in place (native engine), else rebuilds it from its live
+    /// points.
+    pub fn compact(&self, id: u32) {
+        if let Some(index) = self.get(id)
+            && !index.write().repair()
+        {
+            self.rebuild(id);
         }
     }
 

@@ -22,9 +22,16 @@
 //! reads them back after checking every size, count and neighbour id (the
 //! checkpoint layer has verified their checksums first).
 //!
-//! Not yet here (see `docs/ARCHITECTURE.md`): deletes are tombstones
-//! checked by the caller's filter, not repaired links; reload reads the
-//! files into memory instead of mapping them.
+//! Deletes: [`NativeGraph::delete`] marks a node; the caller's filter
+//! keeps it out of results at once, and [`NativeGraph::repair`] (run at
+//! compaction) reconnects every node that linked to a deleted one — its
+//! list is refilled from its live neighbours and the deleted node's live
+//! neighbours by the same heuristic — and empties the deleted nodes' own
+//! lists, so walks no longer pass through them. Their arena rows stay until
+//! a rebuild.
+//!
+//! Not yet here (see `docs/ARCHITECTURE.md`): reload reads the files into
+//! memory instead of mapping them.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -121,6 +128,12 @@ pub struct NativeGraph {
     /// nodes that are not: a node reached before its own lists are written
     /// is a dead end.
     done: Vec<AtomicBool>,
+    /// Nodes marked deleted.
+    deleted: Vec<AtomicBool>,
+    /// Deleted nodes whose links are not repaired yet.
+    unrepaired: usize,
+    /// Slot → node.
+    by_slot: rustc_hash::FxHashMap<u64, u32>,
     /// `(entry node, its level)`; `None` while empty.
     entry: Mutex<Option<(u32, usize)>>,
     rng: u64,
@@ -145,6 +158,9 @@ impl NativeGraph {
             upper_at: Vec::new(),
             locks: Vec::new(),
             done: Vec::new(),
+            deleted: Vec::new(),
+            unrepaired: 0,
+            by_slot: rustc_hash::FxHashMap::default(),
             entry: Mutex::new(None),
             rng: 0x2545_f491_4f6c_dd1d,
             scratch: Mutex::new(Vec::new()),
@@ -230,6 +246,9 @@ impl NativeGraph {
             self.links0.extend((0..=self.m0).map(|_| AtomicU32::new(0)));
             self.locks.push(Mutex::new(()));
             self.done.push(AtomicBool::new(false));
+            self.deleted.push(AtomicBool::new(false));
+            self.by_slot
+                .insert(*slot as u64, self.slots.len() as u32 - 1);
         }
         let total = self.len();
         let next = AtomicUsize::new(first);
@@ -447,6 +466,119 @@ impl NativeGraph {
         out
     }
 
+    /// Marks the node of `slot` deleted; returns whether it was live. The
+    /// caller's filter keeps it out of results; [`repair`](Self::repair)
+    /// unlinks it.
+    pub fn delete(&mut self, slot: u64) -> bool {
+        let Some(&i) = self.by_slot.get(&slot) else {
+            return false;
+        };
+        let was = self.deleted[i as usize].swap(true, Mem::Relaxed);
+        if !was {
+            self.unrepaired += 1;
+        }
+        !was
+    }
+
+    /// The slots of every node, deleted ones included.
+    pub fn slots(&self) -> &[u64] {
+        &self.slots
+    }
+
+    /// Deleted nodes not unlinked yet.
+    pub fn unrepaired(&self) -> usize {
+        self.unrepaired
+    }
+
+    /// Reconnects every node that links to a deleted node, then empties the
+    /// deleted nodes' lists and moves the entry point off them. O(V · M²)
+    /// distance computations at worst; on all cores.
+    pub fn repair(&mut self) {
+        if self.unrepaired == 0 {
+            return;
+        }
+        let dead = |i: u32| self.deleted[i as usize].load(Mem::Relaxed);
+        let n = self.len();
+        let next = AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(n.div_ceil(4096))
+            .max(1);
+        let this = &*self;
+        let work = || {
+            let (mut own, mut theirs, mut cands, mut keep) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            loop {
+                let i = next.fetch_add(1, Mem::Relaxed);
+                if i >= n {
+                    break;
+                }
+                let i = i as u32;
+                if dead(i) {
+                    continue;
+                }
+                for layer in 0..=usize::from(this.levels[i as usize]) {
+                    this.neighbours(i, layer, &mut own);
+                    if !own.iter().any(|&x| dead(x)) {
+                        continue;
+                    }
+                    cands.clear();
+                    let base = this.vector(i);
+                    let add = |x: u32, cands: &mut Vec<Near>| {
+                        if x != i && !dead(x) && !cands.iter().any(|c: &Near| c.1 == x) {
+                            cands.push(Near(this.distance(base, x), x));
+                        }
+                    };
+                    for &x in &own {
+                        if dead(x) {
+                            this.neighbours(x, layer, &mut theirs);
+                            for &y in &theirs {
+                                add(y, &mut cands);
+                            }
+                        } else {
+                            add(x, &mut cands);
+                        }
+                    }
+                    cands.sort_unstable();
+                    let cap = if layer == 0 { this.m0 } else { this.m };
+                    this.select(&cands, cap, &mut keep);
+                    let _g = this.locks[i as usize].lock();
+                    let list = this.list(i, layer);
+                    for (k, x) in keep.iter().enumerate() {
+                        list[1 + k].store(x.1, Mem::Relaxed);
+                    }
+                    list[0].store(keep.len() as u32, Mem::Release);
+                }
+            }
+        };
+        if threads == 1 {
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(work);
+                }
+            });
+        }
+        // The deleted nodes' own lists: nothing leads through them now.
+        for i in 0..n as u32 {
+            if dead(i) {
+                for layer in 0..=usize::from(self.levels[i as usize]) {
+                    self.list(i, layer)[0].store(0, Mem::Release);
+                }
+            }
+        }
+        // A deleted entry point: the live node of highest level takes over.
+        let entry = *self.entry.lock();
+        if entry.is_some_and(|(e, _)| dead(e)) {
+            let best = (0..n as u32)
+                .filter(|&i| !dead(i))
+                .max_by_key(|&i| self.levels[i as usize]);
+            *self.entry.lock() = best.map(|i| (i, usize::from(self.levels[i as usize])));
+        }
+        self.unrepaired = 0;
+    }
+
     /// The `k` nearest slots (accepted by `keep`, if given) as
     /// `(slot, distance)` in the `hnsw_rs` engine's conventions, nearest
     /// first.
@@ -623,6 +755,13 @@ impl NativeGraph {
         g.upper = u32s(&upper).map(AtomicU32::new).collect();
         g.locks = (0..n).map(|_| Mutex::new(())).collect();
         g.done = (0..n).map(|_| AtomicBool::new(true)).collect();
+        g.deleted = (0..n).map(|_| AtomicBool::new(false)).collect();
+        g.by_slot = g
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, i as u32))
+            .collect();
         *g.entry.lock() = match (n, entry_node) {
             (0, _) => None,
             (_, e) if (e as usize) < n && top <= usize::from(g.levels[e as usize]) => {
@@ -706,18 +845,40 @@ mod tests {
         }
     }
 
-    /// Build time and recall/QPS on the Debian vectors (when
-    /// `../shared/datasets/debian` exists): `cargo test --release --lib
-    /// native_on_debian -- --ignored --nocapture`.
+    /// Build time, memory, dump / reload time and recall/QPS of the graph
+    /// alone on a vector set: `cargo test --release --lib native_on_files
+    /// -- --ignored --nocapture`. The set is `../shared/datasets/debian`
+    /// (cosine) unless `QUIVER_NATIVE_DIR` names another folder with
+    /// `base.fvecs`, `queries.fvecs` and `gt_<metric>.ivecs`, the metric in
+    /// `QUIVER_NATIVE_METRIC` (`cosine` or `l2`).
     #[test]
     #[ignore = "a measurement on external data: run it by name"]
-    fn native_on_debian() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/debian");
+    fn native_on_files() {
+        let dir = std::env::var_os("QUIVER_NATIVE_DIR").map_or_else(
+            || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/debian"),
+            std::path::PathBuf::from,
+        );
+        let metric_name = std::env::var("QUIVER_NATIVE_METRIC").unwrap_or_else(|_| "cosine".into());
+        let metric = if metric_name == "l2" {
+            Metric::L2
+        } else {
+            Metric::Cosine
+        };
+        let hwm = || {
+            std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("VmHWM:"))
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default()
+        };
         let base = crate::import::read_fvecs(dir.join("base.fvecs")).unwrap();
         let queries = crate::import::read_fvecs(dir.join("queries.fvecs")).unwrap();
-        let gt = crate::import::read_ivecs(dir.join("gt_cosine.ivecs")).unwrap();
-        let mut g = NativeGraph::new(Metric::Cosine, base[0].len(), 16, 200);
+        let gt = crate::import::read_ivecs(dir.join(format!("gt_{metric_name}.ivecs"))).unwrap();
+        println!("loaded {} x {}; {}", base.len(), base[0].len(), hwm());
+        let mut g = NativeGraph::new(metric, base[0].len(), 16, 200);
         let items: Vec<(&[f32], usize)> = base
             .iter()
             .enumerate()
@@ -726,16 +887,28 @@ mod tests {
         let t = std::time::Instant::now();
         g.insert_all(&items);
         println!(
-            "build {:?} for {} vectors, {} MiB",
+            "build {:?} for {} vectors; graph + arena {} MiB ({} bytes/vector); {}",
             t.elapsed(),
             base.len(),
-            g.heap_bytes() >> 20
+            g.heap_bytes() >> 20,
+            g.heap_bytes() / base.len(),
+            hwm()
         );
+        drop(items);
+        drop(base);
+        let tmp = tempfile::tempdir().unwrap();
+        let t = std::time::Instant::now();
+        g.dump(tmp.path()).unwrap();
+        let dumped = t.elapsed();
+        let t = std::time::Instant::now();
+        let g2 = NativeGraph::load(metric, g.dim, 16, 200, tmp.path()).unwrap();
+        println!("dump {dumped:?}, reload {:?}", t.elapsed());
+        drop(g);
         for ef in [16, 24, 32, 48, 64, 96, 128] {
             let t = std::time::Instant::now();
             let mut hit = 0;
             for (q, truth) in queries.iter().zip(&gt) {
-                let found = g.search(q, 10, ef, None);
+                let found = g2.search(q, 10, ef, None);
                 hit += found
                     .iter()
                     .filter(|(s, _)| truth[..10].contains(&i32::try_from(*s).unwrap()))
@@ -801,5 +974,62 @@ mod tests {
         bytes[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
         std::fs::write(&p, bytes).unwrap();
         assert!(NativeGraph::load(Metric::L2, 8, 8, 64, copy.path()).is_err());
+    }
+
+    #[test]
+    fn repair_unlinks_deleted_points_and_keeps_recall() {
+        let base = data(4_000, 16, 21);
+        let mut g = NativeGraph::new(Metric::L2, 16, 8, 100);
+        let items: Vec<(&[f32], usize)> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_slice(), i))
+            .collect();
+        g.insert_all(&items);
+        // Delete every third point, the entry point among them.
+        let entry = g.entry.lock().unwrap().0;
+        let gone: Vec<usize> = (0..4_000)
+            .filter(|i| i % 3 == 0 || *i == entry as usize)
+            .collect();
+        for &i in &gone {
+            assert!(g.delete(i as u64));
+        }
+        assert!(!g.delete(0), "deleting twice reports nothing new");
+        assert_eq!(g.unrepaired(), gone.len());
+        g.repair();
+        assert_eq!(g.unrepaired(), 0);
+        let dead = |i: u32| gone.binary_search(&(i as usize)).is_ok();
+        let mut buf = Vec::new();
+        for i in 0..4_000u32 {
+            for layer in 0..=usize::from(g.levels[i as usize]) {
+                g.neighbours(i, layer, &mut buf);
+                if dead(i) {
+                    assert!(buf.is_empty(), "a deleted node keeps links");
+                } else {
+                    assert!(
+                        buf.iter().all(|&x| !dead(x)),
+                        "node {i} still links to a deleted node"
+                    );
+                }
+            }
+        }
+        assert!(!dead(g.entry.lock().unwrap().0));
+        // Without any filter, only live points come back, with good recall.
+        let live: Vec<Vec<f32>> = (0..4_000)
+            .filter(|i| !dead(*i as u32))
+            .map(|i| base[i].clone())
+            .collect();
+        let live_slots: Vec<usize> = (0..4_000).filter(|i| !dead(*i as u32)).collect();
+        let mut hit = 0;
+        for q in data(50, 16, 5) {
+            let found = g.search(&q, 10, 64, None);
+            assert!(found.iter().all(|(s, _)| !dead(*s as u32)));
+            let truth: Vec<usize> = exact(&live, &q, 10)
+                .into_iter()
+                .map(|i| live_slots[i])
+                .collect();
+            hit += found.iter().filter(|(s, _)| truth.contains(s)).count();
+        }
+        assert!(hit >= 475, "recall after repair {hit}/500");
     }
 }
