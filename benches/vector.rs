@@ -1,11 +1,14 @@
 //! Vector benchmarks on the Debian package embeddings
 //! (`../shared/datasets/debian`: 63,666 × 384 `MiniLM` vectors, 1,000
-//! queries, exact top-100 ground truth): index build time, recall@10 and
-//! single-thread QPS over a range of `ef`, reopen (rebuild) time, and
-//! criterion search latency. `benches/peers/vector_peers.py` measures
-//! hnswlib and faiss on the same files.
+//! queries, exact top-100 ground truth), for both HNSW engines: index
+//! build time, recall@10 and single-thread QPS over a range of `ef`,
+//! reopen time, and criterion search latency. `benches/peers/vector_peers.py`
+//! measures hnswlib and faiss on the same files.
 //!
-//! Skipped (with a message) when the dataset is absent.
+//! `QUIVER_CURVE_OUT=DIR` also writes each engine's recall/QPS curve as
+//! `DIR/<engine>.json` (for `benches/peers/plot_curve.py`);
+//! `QUIVER_BENCH_BIG=1` adds the 100,000 × 128 reopen measurement (several
+//! minutes). Skipped (with a message) when the dataset is absent.
 
 #![allow(
     clippy::unwrap_used,
@@ -21,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use quiverdb::vector::{CollectionConfig, Metric, Search};
+use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Search};
 use quiverdb::{Database, Durability, props};
 
 /// Reads an `.fvecs` / `.ivecs` file: per row a little-endian i32
@@ -58,6 +61,22 @@ fn vectors(c: &mut Criterion) {
     let queries = read_vecs(&src.join("queries.fvecs"), f32::from_le_bytes);
     let gt = read_vecs(&src.join("gt_cosine.ivecs"), i32::from_le_bytes);
 
+    for engine in [IndexEngine::HnswRs, IndexEngine::Native] {
+        engine_run(c, engine, &base, &queries, &gt);
+    }
+    if std::env::var_os("QUIVER_BENCH_BIG").is_some() {
+        reopen_100k();
+    }
+}
+
+fn engine_run(
+    c: &mut Criterion,
+    engine: IndexEngine,
+    base: &[Vec<f32>],
+    queries: &[Vec<f32>],
+    gt: &[Vec<i32>],
+) {
+    let label = format!("{engine:?}");
     let dir = tempfile::tempdir().unwrap();
     let db = Database::builder()
         .durability(Durability::Buffered)
@@ -65,20 +84,24 @@ fn vectors(c: &mut Criterion) {
         .unwrap();
     let t = Instant::now();
     let mut w = db.begin_write().unwrap();
-    w.create_collection("debian", CollectionConfig::new(384, Metric::Cosine))
-        .unwrap();
+    w.create_collection(
+        "debian",
+        CollectionConfig::new(384, Metric::Cosine).engine(engine),
+    )
+    .unwrap();
     for (i, v) in base.iter().enumerate() {
         w.upsert_vector("debian", i as u64, v, props! {}).unwrap();
     }
     let staged = t.elapsed();
     w.commit().unwrap();
     eprintln!(
-        "debian vectors: {} points staged in {:.1} s, committed + indexed (M=16, ef_construction=200, 2 threads) in {:.1} s total",
+        "debian vectors [{label}]: {} points staged in {:.1} s, committed + indexed (M=16, ef_construction=200, 2 threads) in {:.1} s total",
         base.len(),
         staged.as_secs_f64(),
         t.elapsed().as_secs_f64()
     );
 
+    let mut curve = Vec::new();
     for ef in [10, 16, 24, 32, 48, 64, 96, 128, 200] {
         let params = Search::k(10).ef(ef);
         for q in queries.iter().take(50) {
@@ -99,36 +122,47 @@ fn vectors(c: &mut Criterion) {
         let qps = queries.len() as f64 / t.elapsed().as_secs_f64();
         let found: usize = results
             .iter()
-            .zip(&gt)
+            .zip(gt)
             .map(|(r, g)| {
                 let truth: HashSet<u64> = g[..10].iter().map(|&x| x as u64).collect();
                 r.iter().filter(|k| truth.contains(k)).count()
             })
             .sum();
+        let recall = found as f64 / (10 * queries.len()) as f64;
         eprintln!(
-            "debian vectors: ef {ef:>3}: recall@10 {:.4}, {qps:.0} queries/s (one thread)",
-            found as f64 / (10 * queries.len()) as f64
+            "debian vectors [{label}]: ef {ef:>3}: recall@10 {recall:.4}, {qps:.0} queries/s (one thread)"
         );
+        curve.push(format!(
+            r#"{{"ef": {ef}, "recall": {recall}, "qps": {qps}}}"#
+        ));
+    }
+    if let Some(out) = std::env::var_os("QUIVER_CURVE_OUT") {
+        let out = PathBuf::from(out);
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(
+            out.join(format!("{label}.json")),
+            format!("[{}]", curve.join(", ")),
+        )
+        .unwrap();
     }
 
     let t = Instant::now();
     db.close().unwrap();
     eprintln!(
-        "debian vectors: close (checkpoint written) {:.2} s",
+        "debian vectors [{label}]: close (checkpoint written) {:.2} s",
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
     let db = Database::open(dir.path()).unwrap();
     let info = db.vector_index_info("debian").unwrap();
     eprintln!(
-        "debian vectors: reopen {:.2} s (from checkpoint: {}, replayed {})",
+        "debian vectors [{label}]: reopen {:.2} s (from checkpoint: {}, replayed {})",
         t.elapsed().as_secs_f64(),
         info.from_checkpoint,
         info.replayed
     );
-    reopen_100k();
 
-    let mut g = c.benchmark_group("vector/debian");
+    let mut g = c.benchmark_group(format!("vector/debian/{label}"));
     for ef in [32, 64, 128] {
         let mut i = 0;
         g.bench_function(format!("search_k10_ef{ef}"), |b| {
