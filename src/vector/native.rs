@@ -104,6 +104,40 @@ impl Scratch {
     }
 }
 
+/// Runs `f(state, i)` for every `i` in `range` on all cores, each thread
+/// with its own `state` from `init`, at most one thread per `grain` items.
+fn for_each_parallel<S>(
+    range: std::ops::Range<usize>,
+    grain: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, usize) + Sync,
+) {
+    let next = AtomicUsize::new(range.start);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(range.len().div_ceil(grain))
+        .max(1);
+    let work = || {
+        let mut state = init();
+        loop {
+            let i = next.fetch_add(1, Mem::Relaxed);
+            if i >= range.end {
+                break;
+            }
+            f(&mut state, i);
+        }
+    };
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(work);
+            }
+        });
+    }
+}
+
 /// The graph.
 pub struct NativeGraph {
     metric: Metric,
@@ -250,32 +284,10 @@ impl NativeGraph {
             self.by_slot
                 .insert(*slot as u64, self.slots.len() as u32 - 1);
         }
-        let total = self.len();
-        let next = AtomicUsize::new(first);
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(items.len().div_ceil(64))
-            .max(1);
         let this = &*self;
-        let work = || {
-            let mut s = Scratch::default();
-            loop {
-                let i = next.fetch_add(1, Mem::Relaxed);
-                if i >= total {
-                    break;
-                }
-                this.link(i as u32, &mut s);
-            }
-        };
-        if threads == 1 {
-            work();
-        } else {
-            std::thread::scope(|scope| {
-                for _ in 0..threads {
-                    scope.spawn(work);
-                }
-            });
-        }
+        for_each_parallel(first..self.len(), 64, Scratch::default, |s, i| {
+            this.link(i as u32, s);
+        });
     }
 
     /// Links node `q` (its vector and level are in place).
@@ -499,26 +511,16 @@ impl NativeGraph {
         }
         let dead = |i: u32| self.deleted[i as usize].load(Mem::Relaxed);
         let n = self.len();
-        let next = AtomicUsize::new(0);
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(n.div_ceil(4096))
-            .max(1);
         let this = &*self;
-        let work = || {
-            let (mut own, mut theirs, mut cands, mut keep) =
-                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-            loop {
-                let i = next.fetch_add(1, Mem::Relaxed);
-                if i >= n {
-                    break;
-                }
-                let i = i as u32;
-                if dead(i) {
-                    continue;
-                }
+        let init = || (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for_each_parallel(0..n, 4096, init, |(own, theirs, cands, keep), i| {
+            let i = i as u32;
+            if dead(i) {
+                return;
+            }
+            {
                 for layer in 0..=usize::from(this.levels[i as usize]) {
-                    this.neighbours(i, layer, &mut own);
+                    this.neighbours(i, layer, own);
                     if !own.iter().any(|&x| dead(x)) {
                         continue;
                     }
@@ -529,19 +531,19 @@ impl NativeGraph {
                             cands.push(Near(this.distance(base, x), x));
                         }
                     };
-                    for &x in &own {
+                    for &x in own.iter() {
                         if dead(x) {
-                            this.neighbours(x, layer, &mut theirs);
-                            for &y in &theirs {
-                                add(y, &mut cands);
+                            this.neighbours(x, layer, theirs);
+                            for &y in theirs.iter() {
+                                add(y, cands);
                             }
                         } else {
-                            add(x, &mut cands);
+                            add(x, cands);
                         }
                     }
                     cands.sort_unstable();
                     let cap = if layer == 0 { this.m0 } else { this.m };
-                    this.select(&cands, cap, &mut keep);
+                    this.select(cands, cap, keep);
                     let _g = this.locks[i as usize].lock();
                     let list = this.list(i, layer);
                     for (k, x) in keep.iter().enumerate() {
@@ -550,16 +552,7 @@ impl NativeGraph {
                     list[0].store(keep.len() as u32, Mem::Release);
                 }
             }
-        };
-        if threads == 1 {
-            work();
-        } else {
-            std::thread::scope(|scope| {
-                for _ in 0..threads {
-                    scope.spawn(work);
-                }
-            });
-        }
+        });
         // The deleted nodes' own lists: nothing leads through them now.
         for i in 0..n as u32 {
             if dead(i) {
