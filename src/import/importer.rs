@@ -588,7 +588,7 @@ impl<'db> Importer<'db> {
                     elapsed: Duration::ZERO,
                 };
                 for (i, key) in keys.into_iter().enumerate() {
-                    job.file.row_into(i, &mut row);
+                    job.file.row_into(i, &mut row)?;
                     source.read += 1;
                     let checked = key.and_then(|k| {
                         crate::vector::prepare(&job.config, &row)
@@ -728,7 +728,7 @@ fn insert_vectors(
         rows.clear();
         for &(i, _) in batch {
             let mut v = Vec::with_capacity(job.file.dim());
-            job.file.row_into(i, &mut v);
+            job.file.row_into(i, &mut v)?;
             rows.push(v);
         }
         let mut w = db.begin_write()?;

@@ -209,10 +209,16 @@ impl VectorFile {
 
     /// Row `i` as `f32`s, written into `out` (resized to the dimension).
     ///
-    /// # Panics
-    /// If `i >= len()`.
-    pub fn row_into(&self, i: usize, out: &mut Vec<f32>) {
-        assert!(i < self.rows, "row {i} of {}", self.rows);
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `i >= len()`.
+    pub fn row_into(&self, i: usize, out: &mut Vec<f32>) -> Result<()> {
+        if i >= self.rows {
+            return Err(Error::invalid(format!(
+                "row {i} of {}: it has {} rows",
+                self.path.display(),
+                self.rows
+            )));
+        }
         let at = self.base + i * self.stride + self.skip;
         out.clear();
         match self.format {
@@ -230,6 +236,7 @@ impl VectorFile {
                 out.extend(self.map[at..at + self.dim].iter().map(|&b| f32::from(b)));
             }
         }
+        Ok(())
     }
 }
 
