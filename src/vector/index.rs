@@ -1,6 +1,6 @@
-//! The in-memory index of one collection: the HNSW graph, the vectors (for
-//! exact search), and tombstones. Derived from RocksDB and rebuilt from it
-//! at open; RocksDB holds the truth.
+//! The in-memory index of one collection: the HNSW graph, where each
+//! point's vector is (for exact search), and tombstones. Derived from
+//! RocksDB and rebuilt from it at open; RocksDB holds the truth.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -89,12 +89,12 @@ impl Engine {
         }
     }
 
-    /// Tells the engine that `slot` is gone (the native engine marks it
-    /// for [`repair`](NativeGraph::repair); `hnsw_rs` keeps it as a
-    /// tombstone, which the caller's filter skips).
-    fn delete(&mut self, slot: u64) {
+    /// Tells the engine that the point in `row` is gone (the native engine
+    /// marks its node for [`repair`](NativeGraph::repair); `hnsw_rs` keeps
+    /// it as a tombstone, which the caller's filter skips).
+    fn delete(&mut self, row: u32) {
         if let Engine::Native(g) = self {
-            g.delete(slot);
+            g.delete(row);
         }
     }
 
@@ -119,24 +119,33 @@ impl Engine {
     }
 }
 
+/// A point of the index (live, or deleted but still in the graph).
 struct Entry {
     key: u64,
     slot: u64,
+    /// Where its vector is: the native graph's node, or (`hnsw_rs`) the
+    /// row of [`VectorIndex::arena`].
+    row: u32,
     alive: bool,
 }
+
+/// No entry: a [`VectorIndex::slot_entry`] value.
+const NONE: u32 = u32::MAX;
 
 /// One collection's index.
 pub struct VectorIndex {
     config: CollectionConfig,
     graph: Engine,
     entries: Vec<Entry>,
-    /// `entries[i]`'s vector is `arena[i * dim..(i + 1) * dim]`.
+    /// `hnsw_rs` only: the vectors for exact search, row `r` at
+    /// `arena[r * dim..(r + 1) * dim]`. The native graph's own arena serves
+    /// that engine, so its vectors are held once.
     arena: Vec<f32>,
-    by_slot: FxHashMap<u64, u32>,
+    /// `slot_entry[slot]`: the entry of the live point in `slot`, or
+    /// [`NONE`] — also the tombstone test inside the HNSW walk, without a
+    /// hash lookup (four bytes per slot ever allocated).
+    slot_entry: Vec<u32>,
     by_key: FxHashMap<u64, u32>,
-    /// `alive[slot]`: the tombstone test inside the HNSW walk, without a
-    /// hash lookup (one byte per slot ever allocated).
-    alive: Vec<bool>,
     /// Live points; every other point of the graph is a tombstone.
     live: usize,
     /// One past the highest slot in the graph.
@@ -233,9 +242,8 @@ impl VectorIndex {
             graph,
             entries: Vec::new(),
             arena: Vec::new(),
-            by_slot: FxHashMap::default(),
+            slot_entry: Vec::new(),
             by_key: FxHashMap::default(),
-            alive: Vec::new(),
             live: 0,
             slot_end: 0,
             dirty: false,
@@ -267,10 +275,33 @@ impl VectorIndex {
         self.live
     }
 
+    /// Memory held: `(heap bytes, bytes mapped from a checkpoint)`; the
+    /// heap figure is `None` under `hnsw_rs`, whose graph does not tell.
+    pub fn memory(&self) -> (Option<usize>, usize) {
+        let own = self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.arena.capacity() * 4
+            + self.slot_entry.capacity() * 4
+            // hashbrown: a (key, value) pair and a control byte per bucket.
+            + self.by_key.capacity() * (16 + 1);
+        match &self.graph {
+            Engine::Native(g) => (Some(own + g.heap_bytes()), g.mapped_bytes()),
+            Engine::HnswRs(_) => (None, 0),
+        }
+    }
+
     /// Adds prepared vectors `(slot, key, vector)` (on all cores). A key
     /// already present must have been removed first.
     pub fn insert(&mut self, points: &[(u64, u64, Vec<f32>)]) {
-        self.add_stored(points);
+        let first = match &self.graph {
+            Engine::Native(g) => g.len(),
+            Engine::HnswRs(_) => self.entries.len(),
+        };
+        for (k, (slot, key, v)) in points.iter().enumerate() {
+            self.register(*slot, *key, (first + k) as u32);
+            if let Engine::HnswRs(_) = self.graph {
+                self.arena.extend_from_slice(v);
+            }
+        }
         let items: Vec<(&[f32], usize)> = points
             .iter()
             .map(|(slot, _, v)| (v.as_slice(), *slot as usize))
@@ -282,26 +313,55 @@ impl VectorIndex {
         self.dirty |= !points.is_empty();
     }
 
-    /// Registers live points that are already in the graph (reloaded from
-    /// a checkpoint covering their slots).
+    /// Registers a live point whose vector is at `row`.
+    fn register(&mut self, slot: u64, key: u64, row: u32) {
+        let i = self.entries.len() as u32;
+        self.entries.push(Entry {
+            key,
+            slot,
+            row,
+            alive: true,
+        });
+        let s = slot as usize;
+        if self.slot_entry.len() <= s {
+            self.slot_entry.resize(s + 1, NONE);
+        }
+        self.slot_entry[s] = i;
+        self.by_key.insert(key, i);
+        self.live += 1;
+    }
+
+    /// `hnsw_rs`, after a checkpoint reload: registers live points that
+    /// are already in the graph, with their vectors (for exact search).
     pub fn add_stored(&mut self, points: &[(u64, u64, Vec<f32>)]) {
         for (slot, key, v) in points {
-            let i = self.entries.len() as u32;
-            self.entries.push(Entry {
-                key: *key,
-                slot: *slot,
-                alive: true,
-            });
+            self.register(*slot, *key, self.entries.len() as u32);
             self.arena.extend_from_slice(v);
-            self.by_slot.insert(*slot, i);
-            self.by_key.insert(*key, i);
-            let s = *slot as usize;
-            if self.alive.len() <= s {
-                self.alive.resize(s + 1, false);
-            }
-            self.alive[s] = true;
-            self.live += 1;
         }
+    }
+
+    /// Native engine, after a checkpoint reload: registers the live points
+    /// `(slot, key)` of slots the graph covers; their vectors are its
+    /// nodes'. `Err` if the graph lacks one of them.
+    pub fn add_linked(&mut self, points: &[(u64, u64)]) -> std::result::Result<(), String> {
+        let Engine::Native(g) = &self.graph else {
+            return Err("only a native graph holds its points' vectors".into());
+        };
+        let mut node_of = vec![NONE; self.slot_end as usize];
+        for (node, &slot) in g.slots().iter().enumerate() {
+            if let Some(n) = node_of.get_mut(slot as usize) {
+                *n = node as u32;
+            }
+        }
+        self.entries.reserve(points.len());
+        self.by_key.reserve(points.len());
+        for &(slot, key) in points {
+            match node_of.get(slot as usize) {
+                Some(&node) if node != NONE => self.register(slot, key, node),
+                _ => return Err(format!("the checkpoint lacks the point in slot {slot}")),
+            }
+        }
+        Ok(())
     }
 
     /// After reloading a checkpoint: the graph covers slots below
@@ -310,20 +370,29 @@ impl VectorIndex {
         self.slot_end = slot_end;
     }
 
+    /// Whether `slot` holds a live point.
+    #[inline]
+    fn is_live(&self, slot: usize) -> bool {
+        self.slot_entry.get(slot).is_some_and(|&e| e != NONE)
+    }
+
     /// Tombstones the point in `slot` (it leaves every search at once).
     pub fn remove(&mut self, slot: u64) {
-        if let Some(&i) = self.by_slot.get(&slot) {
-            let e = &mut self.entries[i as usize];
-            if e.alive {
-                e.alive = false;
-                self.alive[slot as usize] = false;
-                self.graph.delete(slot);
-                self.live -= 1;
-                self.dirty = true;
-                if self.by_key.get(&e.key) == Some(&i) {
-                    self.by_key.remove(&e.key);
-                }
-            }
+        let Some(&i) = self.slot_entry.get(slot as usize) else {
+            return;
+        };
+        if i == NONE {
+            return;
+        }
+        self.slot_entry[slot as usize] = NONE;
+        let e = &mut self.entries[i as usize];
+        e.alive = false;
+        let (key, row) = (e.key, e.row);
+        self.graph.delete(row);
+        self.live -= 1;
+        self.dirty = true;
+        if self.by_key.get(&key) == Some(&i) {
+            self.by_key.remove(&key);
         }
     }
 
@@ -331,14 +400,14 @@ impl VectorIndex {
     /// were deleted since (they are not live in storage).
     pub fn mark_dead_from_storage(&mut self) {
         if let Engine::Native(g) = &mut self.graph {
-            let dead: Vec<u64> = g
-                .slots()
-                .iter()
-                .copied()
-                .filter(|s| !self.alive.get(*s as usize).copied().unwrap_or(false))
+            let dead: Vec<u32> = (0..g.len() as u32)
+                .filter(|&i| {
+                    let slot = g.slots()[i as usize] as usize;
+                    self.slot_entry.get(slot).is_none_or(|&e| e == NONE)
+                })
                 .collect();
-            for slot in dead {
-                g.delete(slot);
+            for node in dead {
+                g.delete(node);
             }
         }
     }
@@ -377,10 +446,10 @@ impl VectorIndex {
         let live: Vec<(u64, u64, Vec<f32>)> = self
             .entries
             .iter()
-            .enumerate()
-            .filter(|(_, e)| e.alive)
-            .map(|(i, e)| (e.slot, e.key, self.arena[i * dim..(i + 1) * dim].to_vec()))
+            .filter(|e| e.alive)
+            .map(|e| (e.slot, e.key, self.vector(e).to_vec()))
             .collect();
+        debug_assert!(live.iter().all(|p| p.2.len() == dim));
         fresh.insert(&live);
         fresh
     }
@@ -393,17 +462,23 @@ impl VectorIndex {
         }
     }
 
-    fn exact_score(&self, q: &[f32], i: usize) -> f32 {
-        let dim = self.config.dim;
-        let v = &self.arena[i * dim..(i + 1) * dim];
+    /// The vector of `e`, as indexed.
+    fn vector(&self, e: &Entry) -> &[f32] {
+        match &self.graph {
+            Engine::Native(g) => g.vector(e.row),
+            Engine::HnswRs(_) => {
+                let dim = self.config.dim;
+                let at = e.row as usize * dim;
+                &self.arena[at..at + dim]
+            }
+        }
+    }
+
+    fn exact_score(&self, q: &[f32], e: &Entry) -> f32 {
+        let v = self.vector(e);
         match self.config.metric {
             Metric::Cosine | Metric::Dot => dot(q, v),
-            Metric::L2 => q
-                .iter()
-                .zip(v)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum::<f32>()
-                .sqrt(),
+            Metric::L2 => super::simd::l2_squared(q, v).sqrt(),
         }
     }
 
@@ -439,7 +514,7 @@ impl VectorIndex {
                 slots
             });
             let keep = |slot: usize| {
-                self.alive.get(slot).copied().unwrap_or(false)
+                self.is_live(slot)
                     && admitted
                         .as_ref()
                         .is_none_or(|s| s.binary_search(&slot).is_ok())
@@ -456,7 +531,7 @@ impl VectorIndex {
                 let hits = found
                     .into_iter()
                     .filter_map(|(slot, d)| {
-                        let i = *self.by_slot.get(&(slot as u64))?;
+                        let i = *self.slot_entry.get(slot).filter(|&&i| i != NONE)?;
                         Some(Hit {
                             key: self.entries[i as usize].key,
                             score: self.score(d, true),
@@ -484,7 +559,7 @@ impl VectorIndex {
             if !e.alive {
                 return;
             }
-            heap.push(Ranked(self.exact_score(q, i), e.key, better));
+            heap.push(Ranked(self.exact_score(q, e), e.key, better));
             if heap.len() > k {
                 heap.pop();
             }

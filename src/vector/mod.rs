@@ -21,6 +21,7 @@
 //!
 //! Not built yet: a recall target instead of `ef`.
 
+mod arena;
 mod checkpoint;
 mod config;
 mod hnsw;
@@ -47,7 +48,7 @@ pub use read::{CollectionInfo, Point};
 
 use crate::error::{Error, Result};
 use crate::storage::{Cf, KvRead};
-use index::{Origin, VectorIndex};
+use index::{Engine, Origin, VectorIndex};
 use record::{CollectionRecord, decode_point};
 
 /// A change to apply to the in-memory indexes after a commit.
@@ -90,6 +91,12 @@ pub struct IndexInfo {
     pub built_because: Option<String>,
     /// Whether the graph changed since its last checkpoint.
     pub dirty: bool,
+    /// Bytes of memory the index holds (graph, vectors, key tables), or
+    /// `None` for the `hnsw_rs` engine, whose graph does not tell.
+    pub memory_bytes: Option<u64>,
+    /// Bytes of vectors mapped from the checkpoint instead (native engine):
+    /// in the page cache, read on demand, not counted above.
+    pub mapped_bytes: u64,
 }
 
 /// The in-memory indexes of all collections, by collection id.
@@ -123,12 +130,20 @@ fn scan_points(
 
 /// Makes collection `rec`'s index from its checkpoint plus the points
 /// written after it; `Err` says why the checkpoint could not be used.
+///
+/// A native graph holds its vectors, so only the small key table is read
+/// for the points it covers, and the vectors of later slots; `hnsw_rs`
+/// needs every stored vector again (for exact search).
 fn from_checkpoint(
     kv: &dyn KvRead,
     root: &Path,
     rec: &CollectionRecord,
 ) -> Result<VectorIndex, String> {
     let (graph, envelope) = checkpoint::read(root, rec.id, &rec.config)?;
+    if envelope.slot_end > rec.next_slot {
+        return Err("the checkpoint covers slots the collection never allocated".into());
+    }
+    let native = matches!(graph, Engine::Native(_));
     let mut index = VectorIndex::with_engine(
         rec.config.clone(),
         graph,
@@ -136,13 +151,39 @@ fn from_checkpoint(
     );
     index.set_slot_end(envelope.slot_end);
     let mut replay = Vec::new();
-    scan_points(kv, rec, |batch| {
-        let (covered, later): (Vec<_>, Vec<_>) =
-            batch.iter().cloned().partition(|p| p.0 < envelope.slot_end);
-        index.add_stored(&covered);
-        replay.extend(later);
-    })
-    .map_err(|e| e.to_string())?;
+    if native {
+        let prefix = rec.id.to_be_bytes();
+        let end = crate::storage::keys::prefix_end(&prefix);
+        let mut covered = Vec::with_capacity(rec.count as usize);
+        kv.scan_bulk(Cf::VectorKeys, &prefix, end.as_deref(), &mut |k, v| {
+            let slot = crate::storage::keys::read_u64(v, 0)?;
+            if slot < envelope.slot_end {
+                covered.push((slot, crate::storage::keys::read_u64(k, 4)?));
+            }
+            Ok(true)
+        })
+        .map_err(|e| e.to_string())?;
+        index.add_linked(&covered)?;
+        let start = record::point_key(rec.id, envelope.slot_end);
+        kv.scan_bulk(Cf::Vectors, &start, end.as_deref(), &mut |k, v| {
+            let point = decode_point(v, rec.config.dim)?;
+            replay.push((
+                crate::storage::keys::read_u64(k, 4)?,
+                point.key,
+                point.vector,
+            ));
+            Ok(true)
+        })
+        .map_err(|e| e.to_string())?;
+    } else {
+        scan_points(kv, rec, |batch| {
+            let (covered, later): (Vec<_>, Vec<_>) =
+                batch.iter().cloned().partition(|p| p.0 < envelope.slot_end);
+            index.add_stored(&covered);
+            replay.extend(later);
+        })
+        .map_err(|e| e.to_string())?;
+    }
     index.insert(&replay);
     index.mark_dead_from_storage();
     index.origin = Origin::Checkpoint {
@@ -222,7 +263,10 @@ impl Indexes {
             Origin::Checkpoint { replayed } => (true, *replayed, None),
             Origin::Built(why) => (false, 0, Some(why.clone())),
         };
+        let (memory, mapped) = index.memory();
         Some(IndexInfo {
+            memory_bytes: memory.map(|b| b as u64),
+            mapped_bytes: mapped as u64,
             points: index.len(),
             graph_points: index.graph_points(),
             from_checkpoint,

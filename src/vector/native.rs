@@ -19,8 +19,9 @@
 //!
 //! Persistence: [`NativeGraph::dump`] writes the arena, the link arrays
 //! and the per-node table as four little-endian files; [`NativeGraph::load`]
-//! reads them back after checking every size, count and neighbour id (the
-//! checkpoint layer has verified their checksums first).
+//! maps the arena file (see `arena.rs`) and reads the rest back after
+//! checking every size, count and neighbour id (the checkpoint layer has
+//! verified their checksums first).
 //!
 //! Deletes: [`NativeGraph::delete`] marks a node; the caller's filter
 //! keeps it out of results at once, and [`NativeGraph::repair`] (run at
@@ -29,9 +30,6 @@
 //! neighbours by the same heuristic — and empties the deleted nodes' own
 //! lists, so walks no longer pass through them. Their arena rows stay until
 //! a rebuild.
-//!
-//! Not yet here (see `docs/ARCHITECTURE.md`): reload reads the files into
-//! memory instead of mapping them.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -42,6 +40,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering as Mem};
 use parking_lot::Mutex;
 
 use super::Metric;
+use super::arena::Arena;
 use super::hnsw::distance_from_dot;
 use super::simd;
 
@@ -146,8 +145,8 @@ pub struct NativeGraph {
     m0: usize,
     ef_construction: usize,
     level_mult: f64,
-    /// `vectors[i * dim..(i + 1) * dim]` is node `i`'s vector.
-    vectors: Vec<f32>,
+    /// Node `i`'s vector is row `i`.
+    vectors: Arena,
     /// The caller's slot of each node.
     slots: Vec<u64>,
     levels: Vec<u8>,
@@ -166,8 +165,6 @@ pub struct NativeGraph {
     deleted: Vec<AtomicBool>,
     /// Deleted nodes whose links are not repaired yet.
     unrepaired: usize,
-    /// Slot → node.
-    by_slot: rustc_hash::FxHashMap<u64, u32>,
     /// `(entry node, its level)`; `None` while empty.
     entry: Mutex<Option<(u32, usize)>>,
     rng: u64,
@@ -184,7 +181,7 @@ impl NativeGraph {
             m0: 2 * m,
             ef_construction: ef_construction.max(m),
             level_mult: 1.0 / (m.max(2) as f64).ln(),
-            vectors: Vec::new(),
+            vectors: Arena::new(dim),
             slots: Vec::new(),
             levels: Vec::new(),
             links0: Vec::new(),
@@ -194,7 +191,6 @@ impl NativeGraph {
             done: Vec::new(),
             deleted: Vec::new(),
             unrepaired: 0,
-            by_slot: rustc_hash::FxHashMap::default(),
             entry: Mutex::new(None),
             rng: 0x2545_f491_4f6c_dd1d,
             scratch: Mutex::new(Vec::new()),
@@ -206,21 +202,27 @@ impl NativeGraph {
         self.slots.len()
     }
 
-    /// Bytes held (vectors, links, bookkeeping).
-    #[cfg(test)]
+    /// Bytes of memory held (vectors, links, bookkeeping), the mapped part
+    /// of the vectors not included.
     pub fn heap_bytes(&self) -> usize {
-        self.vectors.capacity() * 4
+        self.vectors.heap_bytes()
             + self.slots.capacity() * 8
             + self.levels.capacity()
             + (self.links0.capacity() + self.upper.capacity()) * 4
             + self.upper_at.capacity() * 8
             + self.locks.capacity() * std::mem::size_of::<Mutex<()>>()
+            + (self.done.capacity() + self.deleted.capacity())
     }
 
+    /// Bytes of vectors mapped from a checkpoint file.
+    pub fn mapped_bytes(&self) -> usize {
+        self.vectors.mapped_bytes()
+    }
+
+    /// Node `i`'s vector (as inserted: normalised for cosine).
     #[inline]
-    fn vector(&self, i: u32) -> &[f32] {
-        let at = i as usize * self.dim;
-        &self.vectors[at..at + self.dim]
+    pub fn vector(&self, i: u32) -> &[f32] {
+        self.vectors.row(i)
     }
 
     #[inline]
@@ -261,7 +263,8 @@ impl NativeGraph {
     }
 
     /// Inserts prepared vectors (right dimension, finite, normalised for
-    /// cosine) under their slots, linking on all cores.
+    /// cosine) under their slots, linking on all cores. They become nodes
+    /// `len()..len() + items.len()`, in order.
     pub fn insert_all(&mut self, items: &[(&[f32], usize)]) {
         if items.is_empty() {
             return;
@@ -271,7 +274,7 @@ impl NativeGraph {
         for (v, slot) in items {
             debug_assert_eq!(v.len(), self.dim);
             let level = self.draw_level();
-            self.vectors.extend_from_slice(v);
+            self.vectors.push(v);
             self.slots.push(*slot as u64);
             self.levels.push(level as u8);
             self.upper_at.push(self.upper.len());
@@ -281,8 +284,6 @@ impl NativeGraph {
             self.locks.push(Mutex::new(()));
             self.done.push(AtomicBool::new(false));
             self.deleted.push(AtomicBool::new(false));
-            self.by_slot
-                .insert(*slot as u64, self.slots.len() as u32 - 1);
         }
         let this = &*self;
         for_each_parallel(first..self.len(), 64, Scratch::default, |s, i| {
@@ -478,14 +479,14 @@ impl NativeGraph {
         out
     }
 
-    /// Marks the node of `slot` deleted; returns whether it was live. The
-    /// caller's filter keeps it out of results; [`repair`](Self::repair)
-    /// unlinks it.
-    pub fn delete(&mut self, slot: u64) -> bool {
-        let Some(&i) = self.by_slot.get(&slot) else {
+    /// Marks node `i` deleted; returns whether it was live (`false` also
+    /// for a node that does not exist). The caller's filter keeps it out of
+    /// results; [`repair`](Self::repair) unlinks it.
+    pub fn delete(&mut self, i: u32) -> bool {
+        let Some(flag) = self.deleted.get(i as usize) else {
             return false;
         };
-        let was = self.deleted[i as usize].swap(true, Mem::Relaxed);
+        let was = flag.swap(true, Mem::Relaxed);
         if !was {
             self.unrepaired += 1;
         }
@@ -620,26 +621,44 @@ pub const DUMP_FILES: [&str; 4] = [
 
 const MAGIC: &[u8; 8] = b"QVNHSW01";
 
-/// Writes `words` (their bytes, in order) to `dir/name`, buffered.
-fn write_file<const N: usize>(
+/// Creates `dir/name` and writes into it through `fill`, buffered.
+fn write_file(
     dir: &Path,
     name: &str,
-    words: impl Iterator<Item = [u8; N]>,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<(), String> {
-    let path = dir.join(name);
-    let file = std::fs::File::create(&path).map_err(|e| format!("{name}: {e}"))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let mut words = words;
-    words
-        .try_for_each(|w| out.write_all(&w))
+    let created = std::fs::File::create(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, created);
+    fill(&mut out)
         .and_then(|()| out.flush())
         .map_err(|e| format!("{name}: {e}"))
 }
 
-fn u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+/// Writes link words as little-endian `u32`s, a block at a time.
+fn write_links(out: &mut impl Write, links: &[AtomicU32]) -> std::io::Result<()> {
+    let mut block: Vec<u32> = Vec::with_capacity(1 << 14);
+    for chunk in links.chunks(1 << 14) {
+        block.clear();
+        block.extend(chunk.iter().map(|a| a.load(Mem::Relaxed).to_le()));
+        out.write_all(bytemuck::cast_slice(&block))?;
+    }
+    Ok(())
+}
+
+/// Reads `words` little-endian `u32`s from `dir/name` (exactly: a file of
+/// another size is an error).
+fn read_links(dir: &Path, name: &str, words: usize) -> Result<Vec<u32>, String> {
+    let io = |e: std::io::Error| format!("{name}: {e}");
+    let mut file = std::fs::File::open(dir.join(name)).map_err(io)?;
+    if file.metadata().map_err(io)?.len() != words as u64 * 4 {
+        return Err(format!("native dump: {name} has the wrong size"));
+    }
+    let mut out = vec![0u32; words];
+    std::io::Read::read_exact(&mut file, bytemuck::cast_slice_mut(&mut out)).map_err(io)?;
+    for w in &mut out {
+        *w = u32::from_le(*w);
+    }
+    Ok(out)
 }
 
 impl NativeGraph {
@@ -659,30 +678,15 @@ impl NativeGraph {
             head.extend_from_slice(&slot.to_le_bytes());
             head.push(*level);
         }
-        write_file(dir, DUMP_FILES[0], head.into_iter().map(|b| [b]))?;
-        write_file(
-            dir,
-            DUMP_FILES[1],
-            self.vectors.iter().map(|x| x.to_le_bytes()),
-        )?;
-        write_file(
-            dir,
-            DUMP_FILES[2],
-            self.links0
-                .iter()
-                .map(|a| a.load(Mem::Relaxed).to_le_bytes()),
-        )?;
-        write_file(
-            dir,
-            DUMP_FILES[3],
-            self.upper
-                .iter()
-                .map(|a| a.load(Mem::Relaxed).to_le_bytes()),
-        )
+        write_file(dir, DUMP_FILES[0], |out| out.write_all(&head))?;
+        write_file(dir, DUMP_FILES[1], |out| self.vectors.write_to(out))?;
+        write_file(dir, DUMP_FILES[2], |out| write_links(out, &self.links0))?;
+        write_file(dir, DUMP_FILES[3], |out| write_links(out, &self.upper))
     }
 
     /// Reads a graph written by [`dump`](Self::dump) for this
     /// configuration; any inconsistency is an error (the caller rebuilds).
+    /// The vectors stay in their file, memory-mapped; the links are read.
     pub fn load(
         metric: Metric,
         dim: usize,
@@ -690,8 +694,8 @@ impl NativeGraph {
         ef_construction: usize,
         dir: &Path,
     ) -> Result<NativeGraph, String> {
-        let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"));
-        let head = read(DUMP_FILES[0])?;
+        let head = std::fs::read(dir.join(DUMP_FILES[0]))
+            .map_err(|e| format!("{}: {e}", DUMP_FILES[0]))?;
         let bad = |what: &str| Err(format!("native dump: {what}"));
         if head.len() < 48 || &head[..8] != MAGIC {
             return bad("not a native graph header");
@@ -704,11 +708,14 @@ impl NativeGraph {
         let entry_node = u32::from_le_bytes(head[32..36].try_into().unwrap_or([0; 4]));
         let top = u32::from_le_bytes(head[36..40].try_into().unwrap_or([0; 4])) as usize;
         let rng = word(40);
-        if head.len() != 48 + n * 9 || n > u32::MAX as usize {
+        if n > u32::MAX as usize || Some(head.len()) != n.checked_mul(9).map(|b| b + 48) {
             return bad("the node table has the wrong size");
         }
         let mut g = NativeGraph::new(metric, dim, m, ef_construction);
         g.rng = rng;
+        g.slots.reserve_exact(n);
+        g.levels.reserve_exact(n);
+        g.upper_at.reserve_exact(n);
         let mut upper_len = 0usize;
         for rec in head[48..].chunks_exact(9) {
             let level = rec[8];
@@ -721,40 +728,23 @@ impl NativeGraph {
             g.upper_at.push(upper_len);
             upper_len += usize::from(level) * (1 + m);
         }
-        let vectors = read(DUMP_FILES[1])?;
-        if vectors.len() != n * dim * 4 {
-            return bad("the vector file has the wrong size");
-        }
-        g.vectors = vectors
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
-        let links0 = read(DUMP_FILES[2])?;
-        let upper = read(DUMP_FILES[3])?;
-        if links0.len() != n * (1 + g.m0) * 4 || upper.len() != upper_len * 4 {
-            return bad("a link file has the wrong size");
-        }
+        g.vectors = Arena::open(&dir.join(DUMP_FILES[1]), dim, n)?;
+        let links0 = read_links(dir, DUMP_FILES[2], n * (1 + g.m0))?;
+        let upper = read_links(dir, DUMP_FILES[3], upper_len)?;
         // Every list: a count within its capacity, neighbours that exist.
         for (list, cap) in [(&links0, g.m0), (&upper, m)] {
-            let words: Vec<u32> = u32s(list).collect();
-            for l in words.chunks_exact(1 + cap) {
+            for l in list.chunks_exact(1 + cap) {
                 let count = l[0] as usize;
                 if count > cap || l[1..=count].iter().any(|&x| x as usize >= n) {
                     return bad("a neighbour list is malformed");
                 }
             }
         }
-        g.links0 = u32s(&links0).map(AtomicU32::new).collect();
-        g.upper = u32s(&upper).map(AtomicU32::new).collect();
+        g.links0 = links0.into_iter().map(AtomicU32::new).collect();
+        g.upper = upper.into_iter().map(AtomicU32::new).collect();
         g.locks = (0..n).map(|_| Mutex::new(())).collect();
         g.done = (0..n).map(|_| AtomicBool::new(true)).collect();
         g.deleted = (0..n).map(|_| AtomicBool::new(false)).collect();
-        g.by_slot = g
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (*s, i as u32))
-            .collect();
         *g.entry.lock() = match (n, entry_node) {
             (0, _) => None,
             (_, e) if (e as usize) < n && top <= usize::from(g.levels[e as usize]) => {
@@ -843,7 +833,9 @@ mod tests {
     /// -- --ignored --nocapture`. The set is `../shared/datasets/debian`
     /// (cosine) unless `QUIVER_NATIVE_DIR` names another folder with
     /// `base.fvecs`, `queries.fvecs` and `gt_<metric>.ivecs`, the metric in
-    /// `QUIVER_NATIVE_METRIC` (`cosine` or `l2`).
+    /// `QUIVER_NATIVE_METRIC` (`cosine` or `l2`). `QUIVER_NATIVE_LIMIT=n`
+    /// builds on the first `n` vectors only and stops there (for profiling
+    /// the build).
     #[test]
     #[ignore = "a measurement on external data: run it by name"]
     fn native_on_files() {
@@ -867,7 +859,13 @@ mod tests {
                 })
                 .unwrap_or_default()
         };
-        let base = crate::import::read_fvecs(dir.join("base.fvecs")).unwrap();
+        let mut base = crate::import::read_fvecs(dir.join("base.fvecs")).unwrap();
+        let limit: Option<usize> = std::env::var("QUIVER_NATIVE_LIMIT")
+            .ok()
+            .map(|n| n.parse().unwrap());
+        if let Some(n) = limit {
+            base.truncate(n);
+        }
         let queries = crate::import::read_fvecs(dir.join("queries.fvecs")).unwrap();
         let gt = crate::import::read_ivecs(dir.join(format!("gt_{metric_name}.ivecs"))).unwrap();
         println!("loaded {} x {}; {}", base.len(), base[0].len(), hwm());
@@ -889,6 +887,9 @@ mod tests {
         );
         drop(items);
         drop(base);
+        if limit.is_some() {
+            return;
+        }
         let tmp = tempfile::tempdir().unwrap();
         let t = std::time::Instant::now();
         g.dump(tmp.path()).unwrap();
@@ -985,7 +986,7 @@ mod tests {
             .filter(|i| i % 3 == 0 || *i == entry as usize)
             .collect();
         for &i in &gone {
-            assert!(g.delete(i as u64));
+            assert!(g.delete(i as u32));
         }
         assert!(!g.delete(0), "deleting twice reports nothing new");
         assert_eq!(g.unrepaired(), gone.len());
