@@ -72,6 +72,14 @@ pub fn open(path: &Path) -> Result<Database> {
         .with_context(|| format!("opening {}", path.display()))
 }
 
+/// This process's resident memory, where the system tells (Linux).
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// `out`, `in` or `both`.
 pub fn direction(name: &str) -> Result<Direction> {
     Ok(match name {

@@ -1,4 +1,5 @@
-//! `quiver stats`: what a database holds.
+//! `quiver stats`: what a database holds, how long it took to open, and
+//! how each vector index stands (loaded or rebuilt, memory).
 
 use std::path::PathBuf;
 
@@ -18,18 +19,32 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
+    let opening = std::time::Instant::now();
     let db = common::open(&args.db)?;
+    let open_ms = opening.elapsed().as_secs_f64() * 1e3;
     let r = db.begin_read()?;
     let census = r.census()?;
     let (labels, types) = (census.labels, census.edge_types);
     let mut collections = Vec::new();
     for c in r.collections()? {
+        let index = db.vector_index_info(&c.name)?;
         collections.push(serde_json::json!({
             "name": c.name,
             "dim": c.config.dim,
             "metric": format!("{:?}", c.config.metric).to_lowercase(),
+            "engine": match c.config.engine {
+                quiverdb::vector::IndexEngine::Native => "native",
+                quiverdb::vector::IndexEngine::HnswRs => "hnsw-rs",
+            },
             "points": c.count,
             "bound_to_nodes": c.config.bound_to_nodes,
+            "index": {
+                "from_checkpoint": index.from_checkpoint,
+                "replayed": index.replayed,
+                "built_because": index.built_because,
+                "memory_bytes": index.memory_bytes,
+                "mapped_bytes": index.mapped_bytes,
+            },
         }));
     }
     let doc = serde_json::json!({
@@ -39,17 +54,20 @@ pub fn run(args: &Args) -> Result<()> {
         "edge_types": types.iter().map(|(n, c)| serde_json::json!({"type": n, "edges": c})).collect::<Vec<_>>(),
         "collections": collections,
         "disk_bytes": db.disk_usage()?,
+        "open_ms": open_ms,
+        "rss_bytes": common::rss_bytes(),
     });
     if args.json {
         println!("{doc}");
         return Ok(());
     }
+    let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
     println!(
-        "{}: {} nodes, {} edges, {:.1} MiB on disk",
+        "{}: {} nodes, {} edges, {:.1} MiB on disk; opened in {open_ms:.0} ms",
         args.db.display(),
         doc["nodes"],
         doc["edges"],
-        db.disk_usage()? as f64 / f64::from(1u32 << 20)
+        mib(db.disk_usage()?)
     );
     for (n, c) in &labels {
         println!("  label {n}: {c} nodes");
@@ -58,10 +76,28 @@ pub fn run(args: &Args) -> Result<()> {
         println!("  edge type {n}: {c} edges");
     }
     for c in &collections {
-        println!(
-            "  collection {}: {} points of dim {} ({})",
-            c["name"], c["points"], c["dim"], c["metric"]
+        let index = &c["index"];
+        let origin = if index["from_checkpoint"] == true {
+            format!("loaded, {} points replayed", index["replayed"])
+        } else {
+            format!("rebuilt: {}", index["built_because"])
+        };
+        let memory = index["memory_bytes"].as_u64().map_or_else(
+            || "memory not reported by hnsw-rs".to_owned(),
+            |b| format!("{:.1} MiB memory", mib(b)),
         );
+        println!(
+            "  collection {}: {} points of dim {} ({}, {}); index {origin}, {memory}, {:.1} MiB mapped",
+            c["name"],
+            c["points"],
+            c["dim"],
+            c["metric"],
+            c["engine"],
+            mib(index["mapped_bytes"].as_u64().unwrap_or(0))
+        );
+    }
+    if let Some(rss) = common::rss_bytes() {
+        println!("  process memory (RSS) after open: {:.1} MiB", mib(rss));
     }
     Ok(())
 }
