@@ -63,6 +63,11 @@ impl Arena {
         }
     }
 
+    /// Makes room for `rows` more rows.
+    pub fn reserve(&mut self, rows: usize) {
+        self.owned.reserve(rows * self.dim);
+    }
+
     /// Appends a row (`dim` floats).
     pub fn push(&mut self, v: &[f32]) {
         debug_assert_eq!(v.len(), self.dim);

@@ -46,6 +46,8 @@ use super::simd;
 
 /// Upper layers at most (level draws above are clamped).
 const MAX_LEVEL: usize = 16;
+/// How many neighbours ahead a search prefetches vectors.
+const PREFETCH_AHEAD: usize = 3;
 
 /// A candidate: distance and internal id, ordered by distance then id.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,8 +68,11 @@ impl Ord for Near {
 /// A searcher's reusable state.
 #[derive(Default)]
 pub struct Scratch {
-    visited: Vec<u32>,
-    epoch: u32,
+    /// Sixteen-bit stamps: half the cache footprint of `u32`s (the array
+    /// is read at random, once per neighbour), cleared every 65,535
+    /// searches.
+    visited: Vec<u16>,
+    epoch: u16,
     candidates: BinaryHeap<Reverse<Near>>,
     results: BinaryHeap<Near>,
     /// The unvisited neighbours of the node being expanded.
@@ -270,7 +275,16 @@ impl NativeGraph {
             return;
         }
         let first = self.len();
-        // Reserve everything first: the parallel phase only links.
+        // Allocate everything first: the parallel phase only links.
+        let n = items.len();
+        self.vectors.reserve(n);
+        self.slots.reserve(n);
+        self.levels.reserve(n);
+        self.upper_at.reserve(n);
+        self.links0.reserve(n * (1 + self.m0));
+        self.locks.reserve(n);
+        self.done.reserve(n);
+        self.deleted.reserve(n);
         for (v, slot) in items {
             debug_assert_eq!(v.len(), self.dim);
             let level = self.draw_level();
@@ -447,8 +461,9 @@ impl NativeGraph {
             }
             let list = self.list(c.1, layer);
             let n = list[0].load(Mem::Acquire) as usize;
-            // First the unvisited neighbours, their vectors prefetched; then
-            // their distances, by which time the vectors are arriving.
+            // First the unvisited neighbours; then their distances, each
+            // vector prefetched a few neighbours ahead (prefetching all at
+            // once fills the CPU's line-fill buffers and stalls it).
             let mut batch = std::mem::take(&mut s.batch);
             batch.clear();
             for a in &list[1..=n] {
@@ -456,10 +471,15 @@ impl NativeGraph {
                 if (building && !self.done[x as usize].load(Mem::Acquire)) || !s.visit(x) {
                     continue;
                 }
-                simd::prefetch(self.vector(x));
                 batch.push(x);
             }
-            for &x in &batch {
+            for &x in batch.iter().take(PREFETCH_AHEAD) {
+                simd::prefetch(self.vector(x));
+            }
+            for (k, &x) in batch.iter().enumerate() {
+                if let Some(&next) = batch.get(k + PREFETCH_AHEAD) {
+                    simd::prefetch(self.vector(next));
+                }
                 let d = self.distance(q, x);
                 let worst = s.results.peek().map_or(f32::INFINITY, |w| w.0);
                 if s.results.len() < ef || d < worst {
@@ -473,6 +493,10 @@ impl NativeGraph {
                 }
             }
             s.batch = batch;
+            // The next node to expand: start loading its list now.
+            if let Some(Reverse(next)) = s.candidates.peek() {
+                simd::prefetch_words(self.list(next.1, layer));
+            }
         }
         let mut out: Vec<Near> = s.results.drain().collect();
         out.sort_unstable();
@@ -849,15 +873,16 @@ mod tests {
         } else {
             Metric::Cosine
         };
-        let hwm = || {
+        // Resident memory in KiB (Linux), as hnswlib's peer script
+        // measures it: the growth over the build is the index's memory.
+        let rss = || -> u64 {
             std::fs::read_to_string("/proc/self/status")
                 .ok()
                 .and_then(|s| {
-                    s.lines()
-                        .find(|l| l.starts_with("VmHWM:"))
-                        .map(str::to_owned)
+                    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+                    line.split_whitespace().nth(1)?.parse().ok()
                 })
-                .unwrap_or_default()
+                .unwrap_or(0)
         };
         let mut base = crate::import::read_fvecs(dir.join("base.fvecs")).unwrap();
         let limit: Option<usize> = std::env::var("QUIVER_NATIVE_LIMIT")
@@ -868,7 +893,12 @@ mod tests {
         }
         let queries = crate::import::read_fvecs(dir.join("queries.fvecs")).unwrap();
         let gt = crate::import::read_ivecs(dir.join(format!("gt_{metric_name}.ivecs"))).unwrap();
-        println!("loaded {} x {}; {}", base.len(), base[0].len(), hwm());
+        let before = rss();
+        println!(
+            "loaded {} x {}; RSS {before} KiB",
+            base.len(),
+            base[0].len()
+        );
         let mut g = NativeGraph::new(metric, base[0].len(), 16, 200);
         let items: Vec<(&[f32], usize)> = base
             .iter()
@@ -877,13 +907,15 @@ mod tests {
             .collect();
         let t = std::time::Instant::now();
         g.insert_all(&items);
+        let after = rss();
         println!(
-            "build {:?} for {} vectors; graph + arena {} MiB ({} bytes/vector); {}",
+            "build {:?} for {} vectors; graph + arena {} MiB ({} bytes/vector); \
+             RSS {after} KiB, growth over the build {} bytes/vector",
             t.elapsed(),
             base.len(),
             g.heap_bytes() >> 20,
             g.heap_bytes() / base.len(),
-            hwm()
+            (after - before) * 1024 / base.len() as u64
         );
         drop(items);
         drop(base);

@@ -59,6 +59,21 @@ pub fn prefetch(v: &[f32]) {
     let _ = v;
 }
 
+/// Asks the CPU to start loading the first cache line of `words` (a
+/// neighbour list).
+#[inline]
+pub fn prefetch_words(words: &[std::sync::atomic::AtomicU32]) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code, reason = "the prefetch intrinsic is an unsafe function")]
+    // SAFETY: as in `prefetch`: a hint that never faults.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>(words.as_ptr().cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = words;
+}
+
 mod portable {
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         let mut acc = [0f32; 8];
@@ -119,93 +134,63 @@ mod avx2 {
         _mm_cvtss_f32(s)
     }
 
+    /// `acc + x·y` (dot) or `acc + (x-y)²` (squared L2), lane-wise.
     #[target_feature(enable = "avx2,fma")]
-    fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-        let n = a.len().min(b.len());
-        let (mut s0, mut s1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-        let mut i = 0;
-        // SAFETY (all loads below): `i + 8 <= n` (or `i + 16 <= n`) and both
-        // slices hold at least `n` floats, so every 8-float unaligned load
-        // reads inside them.
-        while i + 16 <= n {
-            unsafe {
-                s0 = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(a.as_ptr().add(i)),
-                    _mm256_loadu_ps(b.as_ptr().add(i)),
-                    s0,
-                );
-                s1 = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(a.as_ptr().add(i + 8)),
-                    _mm256_loadu_ps(b.as_ptr().add(i + 8)),
-                    s1,
-                );
-            }
-            i += 16;
+    fn term<const L2: bool>(x: __m256, y: __m256, acc: __m256) -> __m256 {
+        if L2 {
+            let d = _mm256_sub_ps(x, y);
+            _mm256_fmadd_ps(d, d, acc)
+        } else {
+            _mm256_fmadd_ps(x, y, acc)
         }
-        while i + 8 <= n {
-            unsafe {
-                s0 = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(a.as_ptr().add(i)),
-                    _mm256_loadu_ps(b.as_ptr().add(i)),
-                    s0,
-                );
-            }
-            i += 8;
-        }
-        let mut sum = hsum(_mm256_add_ps(s0, s1));
-        for j in i..n {
-            sum += a[j] * b[j];
-        }
-        sum
     }
 
+    /// `Σ a_i b_i` or `Σ (a_i - b_i)²`: four independent accumulators, so
+    /// the FMA latency chain is a quarter as long as the vector.
     #[target_feature(enable = "avx2,fma")]
-    fn l2_avx2(a: &[f32], b: &[f32]) -> f32 {
+    fn sum<const L2: bool>(a: &[f32], b: &[f32]) -> f32 {
         let n = a.len().min(b.len());
-        let (mut s0, mut s1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let (pa, pb) = (a.as_ptr(), b.as_ptr());
         let mut i = 0;
-        // SAFETY: as in `dot_avx2`.
-        while i + 16 <= n {
-            unsafe {
-                let d0 = _mm256_sub_ps(
-                    _mm256_loadu_ps(a.as_ptr().add(i)),
-                    _mm256_loadu_ps(b.as_ptr().add(i)),
-                );
-                let d1 = _mm256_sub_ps(
-                    _mm256_loadu_ps(a.as_ptr().add(i + 8)),
-                    _mm256_loadu_ps(b.as_ptr().add(i + 8)),
-                );
-                s0 = _mm256_fmadd_ps(d0, d0, s0);
-                s1 = _mm256_fmadd_ps(d1, d1, s1);
+        // SAFETY (all loads below): `i + 8 * lanes <= n` and both slices
+        // hold at least `n` floats, so every 8-float unaligned load reads
+        // inside them.
+        while i + 32 <= n {
+            for (k, acc) in acc.iter_mut().enumerate() {
+                let at = i + 8 * k;
+                let (x, y) = unsafe { (_mm256_loadu_ps(pa.add(at)), _mm256_loadu_ps(pb.add(at))) };
+                *acc = term::<L2>(x, y, *acc);
             }
-            i += 16;
+            i += 32;
         }
         while i + 8 <= n {
-            unsafe {
-                let d0 = _mm256_sub_ps(
-                    _mm256_loadu_ps(a.as_ptr().add(i)),
-                    _mm256_loadu_ps(b.as_ptr().add(i)),
-                );
-                s0 = _mm256_fmadd_ps(d0, d0, s0);
-            }
+            let (x, y) = unsafe { (_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i))) };
+            acc[0] = term::<L2>(x, y, acc[0]);
             i += 8;
         }
-        let mut sum = hsum(_mm256_add_ps(s0, s1));
+        let mut total = hsum(_mm256_add_ps(
+            _mm256_add_ps(acc[0], acc[1]),
+            _mm256_add_ps(acc[2], acc[3]),
+        ));
         for j in i..n {
-            let d = a[j] - b[j];
-            sum += d * d;
+            total += if L2 {
+                (a[j] - b[j]) * (a[j] - b[j])
+            } else {
+                a[j] * b[j]
+            };
         }
-        sum
+        total
     }
 
     pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: installed only after AVX2 and FMA were detected.
-        unsafe { dot_avx2(a, b) }
+        unsafe { sum::<false>(a, b) }
     }
 
     pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: installed only after AVX2 and FMA were detected.
-        unsafe { l2_avx2(a, b) }
+        unsafe { sum::<true>(a, b) }
     }
 }
 
@@ -215,7 +200,7 @@ mod tests {
 
     #[test]
     fn kernels_match_the_plain_sums() {
-        for n in [0, 1, 7, 8, 9, 15, 16, 17, 128, 384, 385] {
+        for n in [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40, 128, 384, 385] {
             let a: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
             let b: Vec<f32> = (0..n).map(|i| (i as f32 * 0.11).cos()).collect();
             let d: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
