@@ -33,13 +33,16 @@ impl Metric {
 /// Which HNSW implementation indexes a collection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IndexEngine {
-    /// The `hnsw_rs` crate (the default): checkpointed, reopened without
-    /// re-inserting.
-    #[default]
+    /// The `hnsw_rs` crate: checkpointed, reopened without re-inserting,
+    /// but it keeps a second copy of every vector (for exact search) and
+    /// deletes stay tombstones until a rebuild. Collections of format 2
+    /// use it.
     HnswRs,
-    /// QuiverDB's own HNSW (`src/vector/native.rs`): flat neighbour lists,
-    /// AVX2/FMA distances, faster to search and build; checkpointed like
-    /// the other. Deletes are still tombstones (no link repair yet).
+    /// QuiverDB's own HNSW (`src/vector/native.rs`, the default): flat
+    /// neighbour lists, AVX2/FMA distances, faster to search and build,
+    /// deleted points unlinked at compaction, vectors held once and
+    /// memory-mapped from the checkpoint at reopen.
+    #[default]
     Native,
 }
 
@@ -58,7 +61,7 @@ pub struct CollectionConfig {
     /// missing node is an error, and deleting the node deletes its point in
     /// the same commit. Default false (keys are the application's own u64s).
     pub bound_to_nodes: bool,
-    /// The HNSW implementation. Default [`IndexEngine::HnswRs`].
+    /// The HNSW implementation. Default [`IndexEngine::Native`].
     pub engine: IndexEngine,
 }
 
@@ -90,7 +93,7 @@ pub const MAX_DIM: usize = 65_536;
 
 impl CollectionConfig {
     /// `dim` components compared by `metric`, `M = 16`,
-    /// `ef_construction = 200`, not bound to nodes.
+    /// `ef_construction = 200`, not bound to nodes, the native engine.
     #[must_use]
     pub fn new(dim: usize, metric: Metric) -> Self {
         CollectionConfig {
@@ -99,7 +102,7 @@ impl CollectionConfig {
             m: 16,
             ef_construction: 200,
             bound_to_nodes: false,
-            engine: IndexEngine::HnswRs,
+            engine: IndexEngine::Native,
         }
     }
 

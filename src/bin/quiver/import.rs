@@ -53,8 +53,9 @@ pub struct Args {
     /// HNSW `ef_construction`.
     #[arg(long, default_value_t = 200)]
     pub ef_construction: usize,
-    /// The HNSW engine of a new collection: hnsw-rs or native (faster).
-    #[arg(long, default_value = "hnsw-rs")]
+    /// The HNSW engine of a new collection: native (faster, the default)
+    /// or hnsw-rs.
+    #[arg(long, default_value = "native")]
     pub engine: String,
     /// The label of every imported node; keys are unique under it.
     #[arg(long, default_value = "Node")]
