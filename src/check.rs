@@ -15,6 +15,7 @@ use std::collections::BTreeSet;
 use crate::db::Database;
 use crate::error::Result;
 use crate::graph::dict::Kind;
+use crate::graph::records::{EdgeRecord, NodeRecord};
 use crate::graph::read::{Reader, decode_edge, decode_node, read_counter};
 use crate::storage::schema::meta;
 use crate::storage::{Cf, keys};
@@ -100,6 +101,55 @@ fn stored_print(r: &Reader<'_>, cf: Cf) -> Result<Print> {
     Ok(p)
 }
 
+/// The problems of node `id`'s own record: its id against the counter,
+/// and its dictionary ids (both passes).
+fn node_problems(
+    r: &Reader<'_>,
+    id: NodeId,
+    rec: &NodeRecord,
+    next_node: u64,
+    problems: &mut Vec<String>,
+) {
+    if id.0 >= next_node {
+        problems.push(format!("node {id} is not below next_node {next_node}"));
+    }
+    for &l in &rec.labels {
+        if r.names.name(Kind::Label, l).is_err() {
+            problems.push(format!("node {id}: unknown label id {l}"));
+        }
+    }
+    for (k, _) in &rec.props {
+        if r.names.name(Kind::PropKey, *k).is_err() {
+            problems.push(format!("node {id}: unknown property key id {k}"));
+        }
+    }
+}
+
+/// The problems of edge `id`'s own record: its id against the counter, its
+/// type, and its endpoints (`exists` says whether a node does; both
+/// passes).
+fn edge_problems(
+    r: &Reader<'_>,
+    id: EdgeId,
+    rec: &EdgeRecord,
+    next_edge: u64,
+    problems: &mut Vec<String>,
+    mut exists: impl FnMut(NodeId) -> Result<bool>,
+) -> Result<()> {
+    if id.0 >= next_edge {
+        problems.push(format!("edge {id} is not below next_edge {next_edge}"));
+    }
+    if r.names.name(Kind::EdgeType, rec.edge_type).is_err() {
+        problems.push(format!("edge {id}: unknown edge type id {}", rec.edge_type));
+    }
+    for end in [rec.src, rec.dst] {
+        if !exists(end)? {
+            problems.push(format!("edge {id}: endpoint {end} does not exist"));
+        }
+    }
+    Ok(())
+}
+
 /// The fast pass. Returns `false` when a fingerprint differs (the detailed
 /// pass must then name the problems); problems it can name itself are
 /// added to `rep`.
@@ -112,7 +162,6 @@ fn check_graph_fast(r: &Reader<'_>, rep: &mut CheckReport) -> Result<bool> {
     let schema = r.schema()?;
     let next_node = read_counter(kv, meta::NEXT_NODE)?;
     let next_edge = read_counter(kv, meta::NEXT_EDGE)?;
-    let names = |kind, id| r.names.name(kind, id).is_ok();
     let mut exists = fixedbitset::FixedBitSet::with_capacity(next_node as usize);
     let (mut labels, mut unique, mut index) =
         (Print::default(), Print::default(), Print::default());
@@ -128,21 +177,12 @@ fn check_graph_fast(r: &Reader<'_>, rep: &mut CheckReport) -> Result<bool> {
                 return Ok(true);
             }
         };
-        if id.0 >= next_node {
-            problems.push(format!("node {id} is not below next_node {next_node}"));
-        } else {
+        node_problems(r, id, &rec, next_node, &mut problems);
+        if id.0 < next_node {
             exists.insert(id.0 as usize);
         }
         for &l in &rec.labels {
-            if !names(Kind::Label, l) {
-                problems.push(format!("node {id}: unknown label id {l}"));
-            }
             labels.add(&keys::label(l, id), &[]);
-        }
-        for (k, _) in &rec.props {
-            if !names(Kind::PropKey, *k) {
-                problems.push(format!("node {id}: unknown property key id {k}"));
-            }
         }
         for &(l, key) in &schema.unique {
             if let (true, Some(value)) = (rec.has_label(l), rec.prop(key)) {
@@ -168,17 +208,9 @@ fn check_graph_fast(r: &Reader<'_>, rep: &mut CheckReport) -> Result<bool> {
                 return Ok(true);
             }
         };
-        if id.0 >= next_edge {
-            problems.push(format!("edge {id} is not below next_edge {next_edge}"));
-        }
-        if !names(Kind::EdgeType, rec.edge_type) {
-            problems.push(format!("edge {id}: unknown edge type id {}", rec.edge_type));
-        }
-        for end in [rec.src, rec.dst] {
-            if !exists.contains(end.0 as usize) {
-                problems.push(format!("edge {id}: endpoint {end} does not exist"));
-            }
-        }
+        edge_problems(r, id, &rec, next_edge, &mut problems, |end| {
+            Ok(exists.contains(end.0 as usize))
+        })?;
         let numeric = keys::numeric_props(&rec.numeric_props());
         out.add(&keys::adj(rec.src, rec.edge_type, rec.dst, id), &numeric);
         inc.add(&keys::adj(rec.dst, rec.edge_type, rec.src, id), &numeric);
@@ -237,7 +269,6 @@ fn check_graph_detailed(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
     let kv = r.kv;
     let schema = r.schema()?;
     let next_node = read_counter(kv, meta::NEXT_NODE)?;
-    let names = |kind, id| r.names.name(kind, id).is_ok();
 
     // Nodes: ids, dictionary, derived label / unique / index entries.
     let mut problems = Vec::new();
@@ -251,20 +282,10 @@ fn check_graph_detailed(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
                 return Ok(true);
             }
         };
-        if id.0 >= next_node {
-            problems.push(format!("node {id} is not below next_node {next_node}"));
-        }
+        node_problems(r, id, &rec, next_node, &mut problems);
         for &l in &rec.labels {
-            if !names(Kind::Label, l) {
-                problems.push(format!("node {id}: unknown label id {l}"));
-            }
             if kv.get(Cf::Labels, &keys::label(l, id))?.is_none() {
                 problems.push(format!("node {id}: label entry {l} missing"));
-            }
-        }
-        for (k, _) in &rec.props {
-            if !names(Kind::PropKey, *k) {
-                problems.push(format!("node {id}: unknown property key id {k}"));
             }
         }
         for &(l, key) in &schema.unique {
@@ -349,17 +370,7 @@ fn check_edges(r: &Reader<'_>, rep: &mut CheckReport, problems: &mut Vec<String>
                 return Ok(true);
             }
         };
-        if id.0 >= next_edge {
-            problems.push(format!("edge {id} is not below next_edge {next_edge}"));
-        }
-        if r.names.name(Kind::EdgeType, rec.edge_type).is_err() {
-            problems.push(format!("edge {id}: unknown edge type id {}", rec.edge_type));
-        }
-        for end in [rec.src, rec.dst] {
-            if !r.contains_node(end)? {
-                problems.push(format!("edge {id}: endpoint {end} does not exist"));
-            }
-        }
+        edge_problems(r, id, &rec, next_edge, problems, |end| r.contains_node(end))?;
         let numeric = keys::numeric_props(&rec.numeric_props());
         for (cf, key) in [
             (Cf::Out, keys::adj(rec.src, rec.edge_type, rec.dst, id)),
