@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 use crate::db::Database;
 use crate::error::Result;
 use crate::graph::dict::Kind;
-use crate::graph::records::{EdgeRecord, NodeRecord};
 use crate::graph::read::{Reader, decode_edge, decode_node, read_counter};
+use crate::graph::records::{EdgeRecord, NodeRecord};
 use crate::storage::schema::meta;
 use crate::storage::{Cf, keys};
 use crate::vector::record::{CollectionRecord, decode_point, point_key};
@@ -44,6 +44,23 @@ impl CheckReport {
     #[must_use]
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// One line: what was checked and the verdict, e.g. "12 nodes, 30
+    /// edges, 5 vector points: consistent".
+    #[must_use]
+    pub fn summary(&self) -> String {
+        format!(
+            "{} nodes, {} edges, {} vector points: {}",
+            self.nodes,
+            self.edges,
+            self.points,
+            if self.is_ok() {
+                "consistent"
+            } else {
+                "INCONSISTENT"
+            }
+        )
     }
 
     fn problem(&mut self, what: String) {

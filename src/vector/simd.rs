@@ -75,39 +75,32 @@ pub fn prefetch_words(words: &[std::sync::atomic::AtomicU32]) {
 }
 
 mod portable {
-    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    /// `Σ term(a_i, b_i)` over eight lanes (which the compiler vectorises
+    /// with whatever SIMD the target has).
+    #[inline]
+    fn sum(a: &[f32], b: &[f32], term: impl Fn(f32, f32) -> f32) -> f32 {
         let mut acc = [0f32; 8];
         let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
         let tail: f32 = ca
             .remainder()
             .iter()
             .zip(cb.remainder())
-            .map(|(x, y)| x * y)
+            .map(|(x, y)| term(*x, *y))
             .sum();
         for (x, y) in ca.zip(cb) {
             for i in 0..8 {
-                acc[i] += x[i] * y[i];
+                acc[i] += term(x[i], y[i]);
             }
         }
         acc.iter().sum::<f32>() + tail
     }
 
+    pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+        sum(a, b, |x, y| x * y)
+    }
+
     pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
-        let mut acc = [0f32; 8];
-        let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-        let tail: f32 = ca
-            .remainder()
-            .iter()
-            .zip(cb.remainder())
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum();
-        for (x, y) in ca.zip(cb) {
-            for i in 0..8 {
-                let d = x[i] - y[i];
-                acc[i] += d * d;
-            }
-        }
-        acc.iter().sum::<f32>() + tail
+        sum(a, b, |x, y| (x - y) * (x - y))
     }
 }
 

@@ -29,17 +29,7 @@ pub fn run(args: &Args) -> Result<()> {
             })
         );
     } else {
-        println!(
-            "checked {} nodes, {} edges, {} vector points: {}",
-            report.nodes,
-            report.edges,
-            report.points,
-            if report.is_ok() {
-                "consistent"
-            } else {
-                "INCONSISTENT"
-            }
-        );
+        println!("checked {}", report.summary());
         for p in &report.problems {
             println!("  {p}");
         }

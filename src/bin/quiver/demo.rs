@@ -190,17 +190,7 @@ pub fn run(args: &Args) -> Result<()> {
 
     // 5. Everything derived agrees with everything stored.
     let report = db.check()?;
-    println!(
-        "\n5. check: {} nodes, {} edges, {} vectors — {}",
-        report.nodes,
-        report.edges,
-        report.points,
-        if report.is_ok() {
-            "consistent"
-        } else {
-            "INCONSISTENT"
-        }
-    );
+    println!("\n5. check: {}", report.summary());
     anyhow::ensure!(
         report.is_ok(),
         "check found problems: {:?}",
