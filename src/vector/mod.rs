@@ -47,6 +47,7 @@ pub(crate) use index::prepare;
 pub use read::{CollectionInfo, Point};
 
 use crate::error::{Error, Result};
+use crate::storage::keys::{prefix_end, read_u64};
 use crate::storage::{Cf, KvRead};
 use index::{Engine, Origin, VectorIndex};
 use record::{CollectionRecord, decode_point};
@@ -107,15 +108,19 @@ pub(crate) struct Indexes {
     root: PathBuf,
 }
 
-/// Scans collection `rec`'s stored points in batches.
+/// Scans collection `rec`'s stored points in slots `from_slot..`, in
+/// batches.
 fn scan_points(
     kv: &dyn KvRead,
     rec: &CollectionRecord,
+    from_slot: u64,
     mut each_batch: impl FnMut(&[(u64, u64, Vec<f32>)]),
 ) -> Result<()> {
     let mut batch = Vec::with_capacity(REBUILD_BATCH);
-    kv.scan(Cf::Vectors, &rec.id.to_be_bytes(), &mut |k, v| {
-        let slot = crate::storage::keys::read_u64(k, 4)?;
+    let end = prefix_end(&rec.id.to_be_bytes());
+    let start = record::point_key(rec.id, from_slot);
+    kv.scan_range(Cf::Vectors, &start, end.as_deref(), &mut |k, v| {
+        let slot = read_u64(k, 4)?;
         let point = decode_point(v, rec.config.dim)?;
         batch.push((slot, point.key, point.vector));
         if batch.len() == REBUILD_BATCH {
@@ -153,30 +158,23 @@ fn from_checkpoint(
     let mut replay = Vec::new();
     if native {
         let prefix = rec.id.to_be_bytes();
-        let end = crate::storage::keys::prefix_end(&prefix);
+        let end = prefix_end(&prefix);
         let mut covered = Vec::with_capacity(rec.count as usize);
         kv.scan_bulk(Cf::VectorKeys, &prefix, end.as_deref(), &mut |k, v| {
-            let slot = crate::storage::keys::read_u64(v, 0)?;
+            let slot = read_u64(v, 0)?;
             if slot < envelope.slot_end {
-                covered.push((slot, crate::storage::keys::read_u64(k, 4)?));
+                covered.push((slot, read_u64(k, 4)?));
             }
             Ok(true)
         })
         .map_err(|e| e.to_string())?;
         index.add_linked(&covered)?;
-        let start = record::point_key(rec.id, envelope.slot_end);
-        kv.scan_bulk(Cf::Vectors, &start, end.as_deref(), &mut |k, v| {
-            let point = decode_point(v, rec.config.dim)?;
-            replay.push((
-                crate::storage::keys::read_u64(k, 4)?,
-                point.key,
-                point.vector,
-            ));
-            Ok(true)
+        scan_points(kv, rec, envelope.slot_end, |batch| {
+            replay.extend_from_slice(batch);
         })
         .map_err(|e| e.to_string())?;
     } else {
-        scan_points(kv, rec, |batch| {
+        scan_points(kv, rec, 0, |batch| {
             let (covered, later): (Vec<_>, Vec<_>) =
                 batch.iter().cloned().partition(|p| p.0 < envelope.slot_end);
             index.add_stored(&covered);
@@ -218,7 +216,7 @@ impl Indexes {
                         rec.count as usize,
                         Origin::Built(reason),
                     );
-                    scan_points(kv, &rec, |batch| index.insert(batch))?;
+                    scan_points(kv, &rec, 0, |batch| index.insert(batch))?;
                     index
                 }
             };
