@@ -126,7 +126,6 @@ struct Entry {
     /// Where its vector is: the native graph's node, or (`hnsw_rs`) the
     /// row of [`VectorIndex::arena`].
     row: u32,
-    alive: bool,
 }
 
 /// No entry: a [`VectorIndex::slot_entry`] value.
@@ -316,12 +315,7 @@ impl VectorIndex {
     /// Registers a live point whose vector is at `row`.
     fn register(&mut self, slot: u64, key: u64, row: u32) {
         let i = self.entries.len() as u32;
-        self.entries.push(Entry {
-            key,
-            slot,
-            row,
-            alive: true,
-        });
+        self.entries.push(Entry { key, slot, row });
         let s = slot as usize;
         if self.slot_entry.len() <= s {
             self.slot_entry.resize(s + 1, NONE);
@@ -376,6 +370,14 @@ impl VectorIndex {
         self.slot_entry.get(slot).is_some_and(|&e| e != NONE)
     }
 
+    /// Whether entry `i` is its slot's live point (a removed point's entry
+    /// stays, its slot pointing nowhere; slots are never reused).
+    #[inline]
+    fn entry_alive(&self, i: usize) -> bool {
+        let slot = self.entries[i].slot as usize;
+        self.slot_entry.get(slot) == Some(&(i as u32))
+    }
+
     /// Tombstones the point in `slot` (it leaves every search at once).
     pub fn remove(&mut self, slot: u64) {
         let Some(&i) = self.slot_entry.get(slot as usize) else {
@@ -385,9 +387,7 @@ impl VectorIndex {
             return;
         }
         self.slot_entry[slot as usize] = NONE;
-        let e = &mut self.entries[i as usize];
-        e.alive = false;
-        let (key, row) = (e.key, e.row);
+        let (key, row) = (self.entries[i as usize].key, self.entries[i as usize].row);
         self.graph.delete(row);
         self.live -= 1;
         self.dirty = true;
@@ -446,8 +446,9 @@ impl VectorIndex {
         let live: Vec<(u64, u64, Vec<f32>)> = self
             .entries
             .iter()
-            .filter(|e| e.alive)
-            .map(|e| (e.slot, e.key, self.vector(e).to_vec()))
+            .enumerate()
+            .filter(|&(i, _)| self.entry_alive(i))
+            .map(|(_, e)| (e.slot, e.key, self.vector(e).to_vec()))
             .collect();
         debug_assert!(live.iter().all(|p| p.2.len() == dim));
         fresh.insert(&live);
@@ -555,10 +556,10 @@ impl VectorIndex {
         let better = self.config.metric.higher_is_better();
         let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
         let mut consider = |i: usize| {
-            let e = &self.entries[i];
-            if !e.alive {
+            if !self.entry_alive(i) {
                 return;
             }
+            let e = &self.entries[i];
             heap.push(Ranked(self.exact_score(q, e), e.key, better));
             if heap.len() > k {
                 heap.pop();
