@@ -39,11 +39,34 @@ pub enum IndexEngine {
     /// use it.
     HnswRs,
     /// QuiverDB's own HNSW (`src/vector/native.rs`, the default): flat
-    /// neighbour lists, AVX2/FMA distances, faster to search and build,
+    /// neighbour lists, AVX-512 or AVX2/FMA distances, faster to search
+    /// and build,
     /// deleted points unlinked at compaction, vectors held once and
     /// memory-mapped from the checkpoint at reopen.
     #[default]
     Native,
+}
+
+impl IndexEngine {
+    /// The engine's name as the command line spells it: `native` or
+    /// `hnsw-rs`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexEngine::Native => "native",
+            IndexEngine::HnswRs => "hnsw-rs",
+        }
+    }
+
+    /// The engine called `name` (`native`, `hnsw-rs` or `hnsw_rs`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<IndexEngine> {
+        match name {
+            "native" => Some(IndexEngine::Native),
+            "hnsw-rs" | "hnsw_rs" => Some(IndexEngine::HnswRs),
+            _ => None,
+        }
+    }
 }
 
 /// The configuration of a vector collection, fixed at creation.
@@ -293,4 +316,18 @@ pub struct SearchResult {
     /// Whether the search was exact (brute force over the matching points)
     /// rather than approximate (HNSW).
     pub exact: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_names_round_trip_and_unknown_names_are_refused() {
+        for e in [IndexEngine::Native, IndexEngine::HnswRs] {
+            assert_eq!(IndexEngine::from_name(e.name()), Some(e));
+        }
+        assert_eq!(IndexEngine::from_name("hnsw_rs"), Some(IndexEngine::HnswRs));
+        assert_eq!(IndexEngine::from_name("faiss"), None);
+    }
 }

@@ -168,10 +168,8 @@ pub fn run(args: &Args) -> Result<()> {
                 (None, true) => VectorKeys::NodeOrder,
                 (None, false) => VectorKeys::Row,
             };
-            let engine = match args.engine.as_str() {
-                "hnsw-rs" | "hnsw_rs" => IndexEngine::HnswRs,
-                "native" => IndexEngine::Native,
-                other => bail!("unknown engine {other:?}: use hnsw-rs or native"),
+            let Some(engine) = IndexEngine::from_name(&args.engine) else {
+                bail!("unknown engine {:?}: use hnsw-rs or native", args.engine);
             };
             let config = CollectionConfig::new(1, metric)
                 .hnsw(args.m, args.ef_construction)

@@ -32,10 +32,7 @@ pub fn run(args: &Args) -> Result<()> {
             "name": c.name,
             "dim": c.config.dim,
             "metric": format!("{:?}", c.config.metric).to_lowercase(),
-            "engine": match c.config.engine {
-                quiverdb::vector::IndexEngine::Native => "native",
-                quiverdb::vector::IndexEngine::HnswRs => "hnsw-rs",
-            },
+            "engine": c.config.engine.name(),
             "points": c.count,
             "bound_to_nodes": c.config.bound_to_nodes,
             "index": {
