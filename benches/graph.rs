@@ -32,7 +32,7 @@ use std::time::Instant;
 use common::Rng;
 use criterion::{Criterion, criterion_group, criterion_main};
 use quiverdb::algo::{self, PathQuery, ProjectionSpec};
-use quiverdb::{Database, Direction, Durability, GraphRead, NodeId, props};
+use quiverdb::{Database, Direction, Durability, NodeId, props};
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)

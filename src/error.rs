@@ -4,8 +4,9 @@
 //! the caller can do about them: fix the input (`NodeNotFound`,
 //! `InvalidArgument`, …), pick another directory (`NotADatabase`,
 //! `UnsupportedFormat`, `Locked`), or treat the data as damaged
-//! (`Corruption`). No dependency's error type appears here: storage errors
-//! are carried as their message.
+//! (`Corruption`). No dependency's error type appears here: the error a
+//! storage or decoding failure came from is kept, type-erased, as the
+//! [`source`](std::error::Error::source) of `Storage` and `Corruption`.
 
 use std::path::PathBuf;
 
@@ -13,6 +14,9 @@ use crate::{EdgeId, NodeId};
 
 /// The result type of every fallible QuiverDB call.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An underlying error kept as the source of another.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +74,24 @@ pub enum Error {
     },
 
     /// Stored data failed a consistency check or could not be decoded.
-    #[error("corruption: {0}")]
-    Corruption(String),
+    #[error("corruption: {message}")]
+    Corruption {
+        /// What is damaged.
+        message: String,
+        /// The error that found it (a decoder's, the storage engine's).
+        #[source]
+        source: Option<BoxError>,
+    },
 
     /// The storage engine reported an error.
-    #[error("storage error: {0}")]
-    Storage(String),
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed.
+        message: String,
+        /// The storage engine's own error.
+        #[source]
+        source: Option<BoxError>,
+    },
 
     /// A node id does not name a live node.
     #[error("node {0} does not exist")]
@@ -163,7 +179,41 @@ impl Error {
     }
 
     pub(crate) fn corruption(what: impl Into<String>) -> Self {
-        Error::Corruption(what.into())
+        Error::Corruption {
+            message: what.into(),
+            source: None,
+        }
+    }
+
+    /// Damage found by `source` (a decoder's or the storage engine's error).
+    pub(crate) fn corruption_from(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Corruption {
+            message: what.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A failure of the storage engine, with its error.
+    pub(crate) fn storage(
+        what: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Storage {
+            message: what.into(),
+            source: Some(Box::new(source)),
+        }
+    }
+
+    /// A failure of the storage engine without an error of its own (a
+    /// worker thread that stopped).
+    pub(crate) fn storage_msg(what: impl Into<String>) -> Self {
+        Error::Storage {
+            message: what.into(),
+            source: None,
+        }
     }
 
     pub(crate) fn invalid(what: impl Into<String>) -> Self {

@@ -2,10 +2,13 @@
 //!
 //! An embedded vector + property-graph database: one directory, opened
 //! like SQLite, holding a property graph (labelled nodes, typed edges,
-//! properties) in RocksDB.
+//! properties) and vector collections with HNSW indexes, in RocksDB,
+//! written by the same atomic transactions and read from the same
+//! snapshots.
 //!
 //! ```
 //! use quiverdb::{Database, Direction, GraphRead, props};
+//! use quiverdb::vector::{CollectionConfig, Metric, Search};
 //!
 //! # fn main() -> quiverdb::Result<()> {
 //! # let dir = tempfile::tempdir().unwrap();
@@ -16,11 +19,17 @@
 //! let ada = w.add_node(&["Person"], props! {"name" => "Ada"})?;
 //! let bob = w.add_node(&["Person"], props! {"name" => "Bob"})?;
 //! w.add_edge(ada, bob, "KNOWS", props! {"since" => 1843})?;
+//! // A collection bound to nodes: a point's key is a node id.
+//! w.create_collection("bios", CollectionConfig::new(3, Metric::Cosine).bound_to_nodes())?;
+//! w.upsert_vector("bios", ada.0, &[0.9, 0.1, 0.0], props! {})?;
+//! w.upsert_vector("bios", bob.0, &[0.0, 0.2, 0.9], props! {})?;
 //! w.commit()?; // one atomic, durable batch
 //!
-//! let r = db.begin_read()?; // a consistent snapshot
+//! let r = db.begin_read()?; // a consistent snapshot, vectors included
 //! assert_eq!(r.neighbors(ada, Direction::Out, Some("KNOWS"))?, vec![bob]);
 //! assert_eq!(r.node_by_key("Person", "name", &"Bob".into())?, Some(bob));
+//! let hits = r.collection("bios")?.search(&[1.0, 0.0, 0.0], &Search::k(1))?;
+//! assert_eq!(hits.hits[0].key, ada.0);
 //! # Ok(())
 //! # }
 //! ```
@@ -29,40 +38,64 @@
 //!
 //! * A [`WriteTxn`] commits as one atomic RocksDB batch, or not at all;
 //!   dropping it without `commit` leaves nothing behind.
-//! * A [`ReadTxn`] sees one consistent snapshot; writers never block it.
-//! * Bad input (an unknown node, a NaN property, a foreign or newer-format
-//!   directory, a directory open elsewhere) is a typed [`Error`], never a
-//!   panic.
+//! * A [`ReadTxn`] sees one consistent snapshot — graph reads and vector
+//!   searches alike; writers never block it.
+//! * Bad input (an unknown node, a NaN property, a wrong dimension, a
+//!   foreign or newer-format directory, a directory open elsewhere) is a
+//!   typed [`Error`], never a panic.
+//!
+//! ## Layers
+//!
+//! `storage` (RocksDB) → `txn`, the transaction core ([`Database`],
+//! [`ReadTxn`], [`WriteTxn`], commit generations, bulk ingest) → the two
+//! data models, siblings: the graph ([`GraphRead`] and the writes on
+//! [`WriteTxn`]) and [`vector`] collections → [`algo`], [`import`] and the
+//! consistency check → the `quiver` command line (the `cli` feature).
+//! `docs/ARCHITECTURE.md` has the tour, `docs/FORMAT.md` the on-disk
+//! format.
 //!
 //! ## Graph algorithms
 //!
-//! Point queries ([`GraphRead::shortest_path`]) read the snapshot's
+//! Point queries ([`ReadTxn::shortest_path`]) read the snapshot's
 //! adjacency directly, or a current cached projection when there is one.
 //! Whole-graph algorithms ([`algo`]) run on a [`algo::Projection`], an
 //! in-memory CSR snapshot that [`Database::projection`] caches until the
 //! next commit.
 //!
-//! See `docs/ARCHITECTURE.md` for the tour of the code and
-//! `docs/FORMAT.md` for the on-disk format.
+//! ## Features
+//!
+//! * `cli` (default): the `quiver` binary and its dependencies (`clap`,
+//!   `indicatif`, `anyhow`). `quiverdb = { default-features = false }`
+//!   builds the library alone.
+//! * `failpoints`: [`failpoint::arm`](crate::failpoint) for crash tests;
+//!   never enabled by default.
 
 #![deny(unsafe_code)]
 
 pub mod algo;
 mod check;
-mod db;
 mod error;
+#[cfg(feature = "failpoints")]
+pub mod failpoint;
+#[cfg(not(feature = "failpoints"))]
+mod failpoint;
 mod graph;
 mod ids;
 pub mod import;
+mod open;
 mod storage;
+mod txn;
 mod value;
 pub mod vector;
 
 pub use check::{CheckReport, MAX_PROBLEMS};
-pub use db::{Builder, Database, Durability, ReadTxn};
-pub use error::{Error, Result};
-pub use graph::{Census, Edge, EdgeRef, GraphRead, IndexInfo, Node, WriteTxn};
+pub use error::{BoxError, Error, Result};
+pub use graph::{
+    Census, Edge, EdgeIds, EdgeRef, Edges, GraphInfo, GraphRead, IndexInfo, Node, NodeIds,
+    PropertyValues,
+};
 pub use ids::{Direction, EdgeId, NodeId};
+pub use txn::{Builder, Database, Durability, ReadTxn, WriteTxn};
 pub use value::{Props, Value};
 
 /// The on-disk format version this build writes and the newest it reads.

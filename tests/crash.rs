@@ -101,7 +101,7 @@ fn a_killed_writer_loses_nothing_it_committed() {
         );
         for (k, n) in nodes.iter().enumerate() {
             assert!(
-                r.vector("v", n.0).unwrap().is_some(),
+                r.collection("v").unwrap().get(n.0).unwrap().is_some(),
                 "round {round}: node {n} without its vector"
             );
             if k > 0 && seen[k] != 0 {
@@ -112,7 +112,7 @@ fn a_killed_writer_loses_nothing_it_committed() {
                 );
             }
         }
-        assert_eq!(r.vector_count("v").unwrap(), nodes.len() as u64);
+        assert_eq!(r.collection("v").unwrap().count(), nodes.len() as u64);
         // The transactions form one unbroken sequence 0..=max.
         let mut sorted = seen.clone();
         sorted.sort_unstable();

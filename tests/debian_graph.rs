@@ -21,7 +21,7 @@ use std::fs;
 use std::path::Path;
 
 use quiverdb::algo::{self, PathQuery, ProjectionSpec};
-use quiverdb::{Database, Durability, GraphRead, NodeId, props};
+use quiverdb::{Database, Durability, NodeId, props};
 
 #[test]
 #[ignore = "needs ../shared/datasets/debian; run with --ignored"]

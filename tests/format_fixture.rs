@@ -184,18 +184,11 @@ fn read_back(version: u32) {
     assert_eq!((path_w.hops(), path_w.cost), (1, 2.0));
     assert_eq!((r.node_count().unwrap(), r.edge_count().unwrap()), (3, 3));
 
-    assert_eq!(
-        r.vector("desc", zlib.0).unwrap().unwrap().vector,
-        vec![0.0, 1.0, 0.0]
-    );
-    assert_eq!(
-        r.vector("desc", libc.0).unwrap().unwrap().payload,
-        props! {"lang" => "en"}
-    );
-    let hits = db
-        .search("desc", &[0.0, 0.8, 0.6], &Search::k(2))
-        .unwrap()
-        .hits;
+    let desc = r.collection("desc").unwrap();
+    let point = |key: NodeId| desc.get(key.0).unwrap().unwrap();
+    assert_eq!(point(zlib).vector, vec![0.0, 1.0, 0.0]);
+    assert_eq!(point(libc).payload, props! {"lang" => "en"});
+    let hits = desc.search(&[0.0, 0.8, 0.6], &Search::k(2)).unwrap().hits;
     assert_eq!(
         hits.iter().map(|h| h.key).collect::<Vec<_>>(),
         vec![curl.0, zlib.0]
@@ -217,6 +210,7 @@ fn read_back(version: u32) {
     }
 
     // New writes continue the id sequences.
+    drop(desc);
     drop(r);
     let mut w = db.begin_write().unwrap();
     assert_eq!(w.add_node(&[], props! {}).unwrap(), NodeId(3));

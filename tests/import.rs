@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use quiverdb::algo::PathQuery;
-use quiverdb::import::{Format, ImportOptions, Importer, Key, VectorKeys};
+use quiverdb::import::{Format, ImportOptions, Importer, VectorKeys};
 use quiverdb::vector::{CollectionConfig, Metric};
 use quiverdb::{Database, Direction, Error, GraphRead, Value};
 
@@ -135,12 +135,10 @@ fn csv_and_jsonl_nodes_and_edges_with_typed_and_inferred_columns() {
         "e.jsonl",
         "{\"from\": \"cy\", \"to\": \"ada\", \"type\": \"LIKES\", \"w\": 0.5}\n",
     );
-    let opts = ImportOptions {
-        key_label: "Entity".into(),
-        key_property: "name".into(),
-        edge_type: "LINK".into(),
-        ..ImportOptions::default()
-    };
+    let opts = ImportOptions::default()
+        .key_label("Entity")
+        .key_property("name")
+        .edge_type("LINK");
     let mut import = Importer::new(&db, opts).unwrap();
     import.nodes(&nodes, Format::Csv).unwrap();
     import.nodes(&more, Format::Jsonl).unwrap();
@@ -224,7 +222,7 @@ fn graphalytics_files_and_vectors_bound_by_key_file() {
     assert_eq!((report.nodes, report.edges, report.vectors), (10, 17, 2));
     let r = db.begin_read().unwrap();
     let one = node(&db, 1).unwrap();
-    let point = r.vector("v", one.0).unwrap().unwrap();
+    let point = r.collection("v").unwrap().get(one.0).unwrap().unwrap();
     assert_eq!(point.vector, vec![1.0, 0.0]);
     assert!(r.collections().unwrap()[0].config.bound_to_nodes);
 }
@@ -261,10 +259,7 @@ fn a_bad_row_fails_the_whole_import_and_changes_nothing() {
     assert!(db.check().unwrap().is_ok());
 
     // The same file with skip_bad: the bad row is counted, the rest loads.
-    let opts = ImportOptions {
-        skip_bad: true,
-        ..ImportOptions::default()
-    };
+    let opts = ImportOptions::default().skip_bad(true);
     let mut import = Importer::new(&db, opts).unwrap();
     import.edges(&bad, Format::EdgeList).unwrap();
     let report = import.finish().unwrap();
@@ -500,9 +495,18 @@ fn vector_files_load_or_fail_before_anything_is_written() {
     );
     assert_eq!(load(&n, Format::Npy, "n").unwrap().vectors, 2);
     let r = db.begin_read().unwrap();
-    assert_eq!(r.vector("b", 2).unwrap().unwrap().vector, vec![5.0, 6.0]);
-    assert_eq!(r.vector("n", 1).unwrap().unwrap().vector, vec![0.0, 1.0]);
-    assert_eq!(r.vector("i", 0).unwrap().unwrap().vector, vec![7.0, -1.0]);
+    assert_eq!(
+        r.collection("b").unwrap().get(2).unwrap().unwrap().vector,
+        vec![5.0, 6.0]
+    );
+    assert_eq!(
+        r.collection("n").unwrap().get(1).unwrap().unwrap().vector,
+        vec![0.0, 1.0]
+    );
+    assert_eq!(
+        r.collection("i").unwrap().get(0).unwrap().unwrap().vector,
+        vec![7.0, -1.0]
+    );
     drop(r);
 
     let good = fvecs(&[vec![1.0, 2.0]]);
@@ -588,53 +592,9 @@ fn vector_files_load_or_fail_before_anything_is_written() {
         let err = load(&file, format, "f").unwrap_err().to_string();
         assert!(err.contains(expect), "{name}: expected {expect:?} in {err}");
         assert_eq!(
-            db.begin_read().unwrap().vector_count("f").unwrap(),
+            db.begin_read().unwrap().collection("f").unwrap().count(),
             2,
             "{name} changed the collection"
         );
     }
-}
-
-#[test]
-fn an_import_killed_between_column_families_is_undone_at_open() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
-    let db = Database::open(&path).unwrap();
-    let first = write(dir.path(), "first.txt", "1 2\n2 3\n");
-    let mut import = Importer::new(&db, ImportOptions::default()).unwrap();
-    import.edges(&first, Format::EdgeList).unwrap();
-    import.finish().unwrap();
-    let before = snapshot(&db);
-    db.close().unwrap();
-
-    // The second import dies after moving in the `out` files and before
-    // the `in` files and the commit.
-    let second: String = (0..5_000)
-        .map(|i| format!("{} {}\n", i % 700, (i * 7) % 900))
-        .collect();
-    let second = write(dir.path(), "second.txt", second);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .args([
-            "import",
-            path.to_str().unwrap(),
-            "--edges",
-            second.to_str().unwrap(),
-        ])
-        .env("QUIVER_FAILPOINT", "import-mid-ingest")
-        .output()
-        .unwrap();
-    assert!(!out.status.success(), "the fail point did not fire");
-
-    let db = Database::open(&path).unwrap();
-    assert_eq!(snapshot(&db), before);
-    let report = db.check().unwrap();
-    assert!(report.is_ok(), "{:?}", report.problems);
-    assert!(!path.join("import-staging").exists());
-    assert!(node(&db, 600).is_none());
-    // And the same import then goes through.
-    let mut import = Importer::new(&db, ImportOptions::default()).unwrap();
-    import.edges(&second, Format::EdgeList).unwrap();
-    assert_eq!(import.finish().unwrap().edges, 5_000);
-    assert!(db.check().unwrap().is_ok());
-    assert!(matches!(Key::parse("12"), Key::Int(12)));
 }

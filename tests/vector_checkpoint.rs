@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 
 use common::Rng;
 use quiverdb::vector::{CollectionConfig, Hit, IndexEngine, Metric, Search};
-use quiverdb::{Database, GraphRead, props};
+use quiverdb::{Database, props};
 
 const N: usize = 4_000;
 const DIM: usize = 24;

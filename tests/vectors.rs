@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use common::{Rng, seed};
 
 use quiverdb::vector::{CollectionConfig, Metric, Search};
-use quiverdb::{Database, Error, GraphRead, NodeId, props};
+use quiverdb::{Database, Error, NodeId, props};
 
 /// `n` vectors around 40 random centres (clustered, like real embeddings).
 fn dataset(rng: &mut Rng, n: usize, dim: usize) -> Vec<Vec<f32>> {
@@ -108,7 +108,7 @@ fn hnsw_recall_at_the_default_ef_for_every_metric() {
     drop(db);
     let db = Database::open(dir.path()).unwrap();
     assert_eq!(
-        db.begin_read().unwrap().vector_count("cos").unwrap(),
+        db.begin_read().unwrap().collection("cos").unwrap().count(),
         20_000
     );
     let r = recall(&db, "cos", &queries, 10);
@@ -165,9 +165,12 @@ fn updated_and_deleted_points_never_resurface() {
     w.commit().unwrap();
     let check = |db: &Database, when: &str| {
         let r = db.begin_read().unwrap();
-        assert_eq!(r.vector_count("v").unwrap(), 3_000, "{when}");
+        assert_eq!(r.collection("v").unwrap().count(), 3_000, "{when}");
         for k in [3usize, 500, 2002] {
-            assert!(r.vector("v", k as u64).unwrap().is_none(), "{when}");
+            assert!(
+                r.collection("v").unwrap().get(k as u64).unwrap().is_none(),
+                "{when}"
+            );
             for res in [
                 db.search("v", &data[k], &Search::k(20)).unwrap(),
                 db.search_exact("v", &data[k], &Search::k(20)).unwrap(),
@@ -222,8 +225,8 @@ fn node_bound_collections_follow_their_nodes() {
     w.detach_delete_node(a).unwrap();
     w.commit().unwrap();
     let r = db.begin_read().unwrap();
-    assert!(r.vector("emb", a.0).unwrap().is_none());
-    assert_eq!(r.vector_count("emb").unwrap(), 1);
+    assert!(r.collection("emb").unwrap().get(a.0).unwrap().is_none());
+    assert_eq!(r.collection("emb").unwrap().count(), 1);
     let hits = db.search("emb", &[1.0, 0.0], &Search::k(5)).unwrap().hits;
     assert_eq!(hits.iter().map(|h| h.key).collect::<Vec<_>>(), vec![b.0]);
 }
@@ -244,7 +247,7 @@ fn aborted_vector_writes_leave_nothing_behind() {
         .unwrap();
     w.abort();
     let r = db.begin_read().unwrap();
-    assert_eq!(r.vector_count("v").unwrap(), 1);
+    assert_eq!(r.collection("v").unwrap().count(), 1);
     assert_eq!(r.collections().unwrap().len(), 1);
     let hits = db.search("v", &[1.0, 1.0], &Search::k(5)).unwrap().hits;
     assert_eq!(hits.iter().map(|h| h.key).collect::<Vec<_>>(), vec![1]);
@@ -325,7 +328,14 @@ fn bad_vectors_and_configs_are_typed_errors() {
     w.upsert_vector("v", 2, &[3.0, 4.0, 0.0], props! {"t" => "x"})
         .unwrap();
     w.commit().unwrap();
-    let p = db.begin_read().unwrap().vector("v", 2).unwrap().unwrap();
+    let p = db
+        .begin_read()
+        .unwrap()
+        .collection("v")
+        .unwrap()
+        .get(2)
+        .unwrap()
+        .unwrap();
     assert_eq!(p.vector, vec![0.6, 0.8, 0.0]);
     assert_eq!(p.payload, props! {"t" => "x"});
     // Dropping removes the collection and its points.
@@ -371,9 +381,9 @@ fn batch_upserts_report_and_skip_bad_points() {
     );
     w.commit().unwrap();
     let r = db.begin_read().unwrap();
-    assert_eq!(r.vector_count("v").unwrap(), 3);
+    assert_eq!(r.collection("v").unwrap().count(), 3);
     for k in [2, 3, 4, 5] {
-        assert!(r.vector("v", k).unwrap().is_none());
+        assert!(r.collection("v").unwrap().get(k).unwrap().is_none());
     }
     assert!(matches!(
         db.begin_write().unwrap().upsert_vectors("nope", Vec::new()),

@@ -1,7 +1,8 @@
 //! Graph algorithms.
 //!
-//! * Point-to-point shortest paths ([`GraphRead::shortest_path`](crate::GraphRead::shortest_path))
-//!   run on a snapshot straight from the adjacency column families:
+//! * Point-to-point shortest paths ([`ReadTxn::shortest_path`](crate::ReadTxn::shortest_path),
+//!   [`WriteTxn::shortest_path`](crate::WriteTxn::shortest_path)) run on a
+//!   transaction's view straight from the adjacency column families:
 //!   bidirectional BFS (unweighted) or bidirectional Dijkstra (weighted).
 //! * Whole-graph algorithms run on a [`Projection`]: the graph, or a part
 //!   filtered by labels and edge types, in CSR form
@@ -16,6 +17,7 @@
 //! algorithm also runs on a projection; the tests use petgraph's Kosaraju
 //! and Dijkstra as oracles that way.
 
+mod cache;
 mod cdlp;
 mod components;
 mod lcc;
@@ -35,6 +37,8 @@ pub use pagerank::pagerank;
 pub use path::{Path, PathQuery};
 pub use projection::{Projection, ProjectionSpec};
 pub use traverse::{bfs_depths, sssp_distances};
+
+pub(crate) use cache::ProjectionCache;
 
 use crate::Direction;
 use projection::Csr;

@@ -5,12 +5,12 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::projection::{Projection, ProjectionSpec, check_weight};
+use super::projection::{Projection, ProjectionSpec, Scratch, check_weight};
 use super::traverse::Entry;
 use crate::error::{Error, Result};
 use crate::graph::dict::Kind;
+use crate::graph::keys;
 use crate::graph::read::{AdjCursors, AdjEntry, Reader};
-use crate::storage::keys;
 use crate::{Direction, EdgeId, NodeId};
 
 /// How to search for a shortest path. The default: follow out-edges of any
@@ -373,83 +373,144 @@ fn resolve_edges(
     Ok(())
 }
 
-/// Level-synchronous bidirectional BFS on a projection with dense,
-/// epoch-stamped arrays; expands the side whose frontier has the smaller
-/// total degree (exact, from the CSR). Returns the node path.
+/// What a level-synchronous bidirectional BFS needs from the graph it runs
+/// on: side 0 searches from the source along the query's direction, side 1
+/// from the target against it.
+trait Levels {
+    type Node: Copy;
+
+    /// The estimated cost of expanding `front` from `side` (adjacency
+    /// entries to read).
+    fn cost(&self, side: usize, front: &[Self::Node]) -> f64;
+
+    /// Expands `u` from `side`: marks every neighbour not yet seen from
+    /// that side as seen at `depth` (with `u` as its parent) and appends it
+    /// to `reached`.
+    fn expand(
+        &mut self,
+        side: usize,
+        u: Self::Node,
+        depth: u32,
+        reached: &mut Vec<Self::Node>,
+    ) -> Result<()>;
+
+    /// The depth at which `side` has seen `n`, if it has.
+    fn depth(&self, side: usize, n: Self::Node) -> Option<u32>;
+}
+
+/// Bidirectional BFS from `from` to `to`, one whole level at a time from
+/// the side whose next level should cost less: the first level that meets
+/// the other side holds a shortest meeting point. Returns the meeting node
+/// of a shortest path of at most `max_depth` hops.
+fn meet<L: Levels>(
+    g: &mut L,
+    from: L::Node,
+    to: L::Node,
+    max_depth: Option<u32>,
+) -> Result<Option<L::Node>> {
+    let mut fronts = [vec![from], vec![to]];
+    let mut depths = [0u32; 2];
+    loop {
+        if fronts[0].is_empty() || fronts[1].is_empty() {
+            return Ok(None);
+        }
+        if max_depth.is_some_and(|m| depths[0] + depths[1] >= m) {
+            return Ok(None);
+        }
+        let side = usize::from(g.cost(1, &fronts[1]) < g.cost(0, &fronts[0]));
+        let other = 1 - side;
+        depths[side] += 1;
+        let d = depths[side];
+        let mut next = Vec::new();
+        let mut best: Option<(u32, L::Node)> = None;
+        for &u in &fronts[side] {
+            let before = next.len();
+            g.expand(side, u, d, &mut next)?;
+            for &w in &next[before..] {
+                if let Some(od) = g.depth(other, w)
+                    && best.is_none_or(|(b, _)| d + od < b)
+                {
+                    best = Some((d + od, w));
+                }
+            }
+        }
+        if let Some((total, m)) = best {
+            return Ok(max_depth.is_none_or(|max| total <= max).then_some(m));
+        }
+        fronts[side] = next;
+    }
+}
+
+/// [`Levels`] on a projection: dense, epoch-stamped arrays; the cost of a
+/// level is its exact degree sum, from the CSR.
+struct Dense<'a> {
+    p: &'a Projection,
+    s: &'a mut Scratch,
+    epoch: u32,
+    dirs: [Direction; 2],
+}
+
+impl Levels for Dense<'_> {
+    type Node = u32;
+
+    fn cost(&self, side: usize, front: &[u32]) -> f64 {
+        let mut d = 0usize;
+        for &v in front {
+            super::for_each_arc(self.p, v, self.dirs[side], |_, _| d += 1);
+        }
+        d as f64
+    }
+
+    fn expand(&mut self, side: usize, u: u32, depth: u32, reached: &mut Vec<u32>) -> Result<()> {
+        let (s, epoch) = (&mut *self.s, self.epoch);
+        super::for_each_arc(self.p, u, self.dirs[side], |w, _| {
+            let wi = w as usize;
+            if s.seen[side][wi] != epoch {
+                s.seen[side][wi] = epoch;
+                s.parent[side][wi] = u;
+                s.depth[side][wi] = depth;
+                reached.push(w);
+            }
+        });
+        Ok(())
+    }
+
+    fn depth(&self, side: usize, n: u32) -> Option<u32> {
+        (self.s.seen[side][n as usize] == self.epoch).then(|| self.s.depth[side][n as usize])
+    }
+}
+
+/// Unweighted bidirectional BFS on a projection; returns the node path.
 fn bfs_dense(p: &Projection, q: &PathQuery, from: NodeId, to: NodeId) -> Option<Vec<NodeId>> {
     let (fi, ti) = (p.index_of(from)?, p.index_of(to)?);
-    let dirs = [q.direction, reverse(q.direction)];
-    let degree = |v: u32, dir: Direction| {
-        let mut d = 0usize;
-        super::for_each_arc(p, v, dir, |_, _| d += 1);
-        d
-    };
     p.with_scratch(|s| {
-        let ep = s.begin();
-        let mut fronts = [vec![fi], vec![ti]];
+        let epoch = s.begin();
         for (side, &v) in [fi, ti].iter().enumerate() {
-            s.seen[side][v as usize] = ep;
+            s.seen[side][v as usize] = epoch;
             s.depth[side][v as usize] = 0;
         }
-        let mut depths = [0u32; 2];
-        loop {
-            if fronts[0].is_empty() || fronts[1].is_empty() {
-                return None;
-            }
-            if q.max_depth.is_some_and(|m| depths[0] + depths[1] >= m) {
-                return None;
-            }
-            let cost = |side: usize| {
-                fronts[side]
-                    .iter()
-                    .map(|&v| degree(v, dirs[side]))
-                    .sum::<usize>()
-            };
-            let side = usize::from(cost(1) < cost(0));
-            let other = 1 - side;
-            depths[side] += 1;
-            let d = depths[side];
-            let mut next = Vec::new();
-            let mut best: Option<(u32, u32)> = None;
-            for &u in &fronts[side] {
-                super::for_each_arc(p, u, dirs[side], |w, _| {
-                    let wi = w as usize;
-                    if s.seen[side][wi] == ep {
-                        return;
-                    }
-                    s.seen[side][wi] = ep;
-                    s.parent[side][wi] = u;
-                    s.depth[side][wi] = d;
-                    next.push(w);
-                    if s.seen[other][wi] == ep {
-                        let total = d + s.depth[other][wi];
-                        if best.is_none_or(|(b, _)| total < b) {
-                            best = Some((total, w));
-                        }
-                    }
-                });
-            }
-            if let Some((total, meet)) = best {
-                if q.max_depth.is_some_and(|m| total > m) {
-                    return None;
-                }
-                // Walk back to the source, then on to the target.
-                let mut nodes = vec![meet];
-                let mut at = meet;
-                while at != fi {
-                    at = s.parent[0][at as usize];
-                    nodes.push(at);
-                }
-                nodes.reverse();
-                let mut at = meet;
-                while at != ti {
-                    at = s.parent[1][at as usize];
-                    nodes.push(at);
-                }
-                return Some(nodes.into_iter().map(|i| p.node_id(i)).collect());
-            }
-            fronts[side] = next;
+        let mut g = Dense {
+            p,
+            s,
+            epoch,
+            dirs: [q.direction, reverse(q.direction)],
+        };
+        let meet = meet(&mut g, fi, ti, q.max_depth).ok()??;
+        // Walk back to the source, then on to the target.
+        let s = g.s;
+        let mut nodes = vec![meet];
+        let mut at = meet;
+        while at != fi {
+            at = s.parent[0][at as usize];
+            nodes.push(at);
         }
+        nodes.reverse();
+        let mut at = meet;
+        while at != ti {
+            at = s.parent[1][at as usize];
+            nodes.push(at);
+        }
+        Some(nodes.into_iter().map(|i| p.node_id(i)).collect())
     })
 }
 
@@ -481,6 +542,49 @@ fn bfs_one_way(
     Ok(None)
 }
 
+/// [`Levels`] on storage: the two search trees in hash maps; the cost of
+/// a level is its frontier size times the side's average degree so far.
+struct Stored<'a, 'e> {
+    ex: &'a mut Expander<'e>,
+    trees: [&'a mut Tree; 2],
+    dirs: [Direction; 2],
+    /// `(adjacency entries read, nodes expanded)` per side.
+    seen: [(u64, u64); 2],
+}
+
+impl Levels for Stored<'_, '_> {
+    type Node = NodeId;
+
+    fn cost(&self, side: usize, front: &[NodeId]) -> f64 {
+        let (entries, nodes) = self.seen[side];
+        front.len() as f64 * (entries + 1) as f64 / (nodes + 1) as f64
+    }
+
+    fn expand(
+        &mut self,
+        side: usize,
+        u: NodeId,
+        depth: u32,
+        reached: &mut Vec<NodeId>,
+    ) -> Result<()> {
+        let before = self.ex.scanned;
+        let tree = &mut *self.trees[side];
+        self.ex.expand(u, self.dirs[side], &mut |w, e, _| {
+            tree.entry(w).or_insert_with(|| {
+                reached.push(w);
+                (u, e, f64::from(depth))
+            });
+        })?;
+        let seen = &mut self.seen[side];
+        *seen = (seen.0 + self.ex.scanned - before, seen.1 + 1);
+        Ok(())
+    }
+
+    fn depth(&self, side: usize, n: NodeId) -> Option<u32> {
+        self.trees[side].get(&n).map(|&(_, _, d)| d as u32)
+    }
+}
+
 fn bfs_bidirectional(
     ex: &mut Expander<'_>,
     q: &PathQuery,
@@ -489,73 +593,13 @@ fn bfs_bidirectional(
     from: NodeId,
     to: NodeId,
 ) -> Result<Option<NodeId>> {
-    let (mut f_front, mut b_front) = (vec![from], vec![to]);
-    let (mut f_depth, mut b_depth) = (0u32, 0u32);
-    // (adjacency entries read, nodes expanded) per side.
-    let (mut f_seen, mut b_seen) = ((0u64, 0u64), (0u64, 0u64));
-    let cost = |front: &[NodeId], (entries, nodes): (u64, u64)| {
-        front.len() as f64 * (entries + 1) as f64 / (nodes + 1) as f64
+    let mut g = Stored {
+        ex,
+        trees: [fwd, bwd],
+        dirs: [q.direction, reverse(q.direction)],
+        seen: [(0, 0); 2],
     };
-    loop {
-        if f_front.is_empty() || b_front.is_empty() {
-            return Ok(None);
-        }
-        if q.max_depth.is_some_and(|m| f_depth + b_depth >= m) {
-            return Ok(None);
-        }
-        // Expand the side whose next level should read fewer adjacency
-        // entries (frontier size times that side's average degree so far),
-        // one whole level at a time: the first level that meets the other
-        // side holds a shortest meeting point.
-        let forward = cost(&f_front, f_seen) <= cost(&b_front, b_seen);
-        let (tree, other, front, depth, seen, dir) = if forward {
-            (
-                &mut *fwd,
-                &*bwd,
-                &mut f_front,
-                &mut f_depth,
-                &mut f_seen,
-                q.direction,
-            )
-        } else {
-            let dir = reverse(q.direction);
-            (
-                &mut *bwd,
-                &*fwd,
-                &mut b_front,
-                &mut b_depth,
-                &mut b_seen,
-                dir,
-            )
-        };
-        *depth += 1;
-        let d = f64::from(*depth);
-        let before = ex.scanned;
-        let mut next = Vec::new();
-        let mut best: Option<(f64, NodeId)> = None;
-        for &u in front.iter() {
-            ex.expand(u, dir, &mut |w, e, _| {
-                if tree.contains_key(&w) {
-                    return;
-                }
-                tree.insert(w, (u, e, d));
-                next.push(w);
-                if let Some(&(_, _, od)) = other.get(&w)
-                    && best.is_none_or(|(b, _)| d + od < b)
-                {
-                    best = Some((d + od, w));
-                }
-            })?;
-        }
-        *seen = (seen.0 + ex.scanned - before, seen.1 + front.len() as u64);
-        if let Some((total, m)) = best {
-            return Ok(q
-                .max_depth
-                .is_none_or(|max| total <= f64::from(max))
-                .then_some(m));
-        }
-        *front = next;
-    }
+    meet(&mut g, from, to, q.max_depth)
 }
 
 fn dijkstra_one_way(

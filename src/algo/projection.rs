@@ -6,9 +6,10 @@ use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
 use crate::graph::dict::Kind;
+use crate::graph::keys;
 use crate::graph::read::Reader;
-use crate::storage::{Cf, KvRead, keys};
-use crate::{EdgeId, NodeId};
+use crate::storage::{Cf, KvRead};
+use crate::{Direction, EdgeId, NodeId};
 
 /// Which part of the graph to project, and which edge property (if any)
 /// becomes the edge weight.
@@ -20,6 +21,7 @@ pub struct ProjectionSpec {
     pub(crate) edge_types: Vec<String>,
     pub(crate) weight: Option<String>,
     pub(crate) default_weight: Option<f64>,
+    pub(crate) undirected: Option<bool>,
 }
 
 impl ProjectionSpec {
@@ -57,6 +59,15 @@ impl ProjectionSpec {
     #[must_use]
     pub fn default_weight(mut self, weight: f64) -> Self {
         self.default_weight = Some(weight);
+        self
+    }
+
+    /// Whether the projection's edges are meant in both directions
+    /// ([`Projection::direction`]), overriding what the graph records
+    /// ([`GraphInfo`](crate::GraphInfo), set by the importer).
+    #[must_use]
+    pub fn undirected(mut self, yes: bool) -> Self {
+        self.undirected = Some(yes);
         self
     }
 }
@@ -192,6 +203,7 @@ pub struct Projection {
     /// The transpose of `out`, built on first use (WCC and SCC never need it).
     inc: OnceLock<Csr>,
     weighted: bool,
+    undirected: bool,
     /// Reusable search state for point queries served by this projection.
     scratch: parking_lot::Mutex<Vec<Scratch>>,
 }
@@ -306,6 +318,10 @@ impl Projection {
             out,
             inc: OnceLock::new(),
             weighted: spec.weight.is_some(),
+            undirected: match spec.undirected {
+                Some(yes) => yes,
+                None => r.graph_info()?.undirected,
+            },
             scratch: parking_lot::Mutex::new(Vec::new()),
         })
     }
@@ -343,6 +359,25 @@ impl Projection {
     #[must_use]
     pub fn is_weighted(&self) -> bool {
         self.weighted
+    }
+
+    /// Whether the edges are meant in both directions: as the graph
+    /// records it ([`GraphInfo`](crate::GraphInfo)), unless the spec said
+    /// otherwise.
+    #[must_use]
+    pub fn is_undirected(&self) -> bool {
+        self.undirected
+    }
+
+    /// The direction to run kernels in by default: [`Direction::Both`] for
+    /// an undirected graph, [`Direction::Out`] otherwise.
+    #[must_use]
+    pub fn direction(&self) -> Direction {
+        if self.undirected {
+            Direction::Both
+        } else {
+            Direction::Out
+        }
     }
 
     /// The `NodeId` of dense index `i`.
@@ -442,8 +477,8 @@ fn scan_part(
     if lo == hi {
         return Ok(part);
     }
-    let start = keys::id(ids[lo].0);
-    let end = ids.get(hi).map(|id| keys::id(id.0));
+    let start = ids[lo].0.to_be_bytes();
+    let end = ids.get(hi).map(|id| id.0.to_be_bytes());
     kv.scan_bulk(
         Cf::Out,
         &start,

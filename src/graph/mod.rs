@@ -1,61 +1,74 @@
-//! The property graph: labelled nodes, typed edges, properties.
+//! The property graph: labelled nodes, typed edges, properties, unique
+//! keys and indexes — one of the two data models over the transaction core.
 //!
-//! Reads go through the [`GraphRead`] trait, implemented by both
-//! [`ReadTxn`](crate::ReadTxn) (a snapshot) and [`WriteTxn`] (its own
-//! uncommitted view), so the two can never disagree on what a read means.
+//! * Records and key layouts: `records.rs`, `keys.rs`; the entries a record
+//!   implies (labels, unique keys, index entries, adjacency), derived in
+//!   one place: `entries.rs`.
+//! * Reads go through the [`GraphRead`] trait, implemented by both
+//!   [`ReadTxn`] (a snapshot) and [`WriteTxn`] (its own uncommitted view)
+//!   over one [`Reader`](read::Reader), so the two can never disagree on
+//!   what a read means. Multi-row reads have streaming forms (`iter_*`).
+//! * Writes are methods of [`WriteTxn`] (`write.rs`).
+//! * The dictionary and the id counters are the graph's state in the
+//!   database (`state.rs`).
 
 pub(crate) mod dict;
+pub(crate) mod entries;
+mod iter;
+pub(crate) mod keys;
 pub(crate) mod read;
 pub(crate) mod records;
+pub(crate) mod state;
+mod views;
 mod write;
 
-pub use records::{Census, Edge, EdgeRef, IndexInfo, Node};
-pub use write::WriteTxn;
+pub use iter::{EdgeIds, Edges, NodeIds, PropertyValues};
+pub use views::{Census, Edge, EdgeRef, GraphInfo, IndexInfo, Node};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::txn::{ReadTxn, WriteTxn};
 use crate::{Direction, EdgeId, NodeId, Value};
+use dict::Kind;
 use read::Reader;
 
 pub(crate) mod sealed {
     use super::Reader;
-    use crate::error::Result;
 
-    /// Gives the graph reads their key-value view. Not implementable
-    /// outside the crate.
+    /// Gives the graph reads their view. Not implementable outside the
+    /// crate.
     pub trait Sealed {
-        fn with_reader<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T>;
+        /// The reader over this transaction's view.
+        fn reader(&self) -> Reader<'_>;
 
-        /// A cached projection that shows exactly this view and that
-        /// `serves` accepts, if there is one.
-        fn current_projection(
-            &self,
-            serves: &dyn Fn(&crate::algo::ProjectionSpec) -> bool,
-        ) -> Option<std::sync::Arc<crate::algo::Projection>> {
-            let _ = serves;
+        /// `(nodes, edges)` counted by a write transaction so far (they
+        /// reach storage at its commit); `None` for a snapshot.
+        fn pending_counts(&self) -> Option<(u64, u64)> {
             None
         }
     }
 }
 
-/// Graph reads, on a [`ReadTxn`](crate::ReadTxn) or a [`WriteTxn`].
+/// Graph reads, on a [`ReadTxn`] or a [`WriteTxn`].
 ///
 /// Every method that takes a node id fails with
-/// [`Error::NodeNotFound`](crate::Error::NodeNotFound) when the node does
-/// not exist, except the lookups whose answer is an `Option`.
+/// [`Error::NodeNotFound`] when the node does not exist, except the
+/// lookups whose answer is an `Option`. Reads that can return many rows
+/// come in two forms: one that collects a `Vec`, and an `iter_*` form that
+/// reads storage lazily, a page at a time.
 pub trait GraphRead: sealed::Sealed {
     /// The node `id`, or `None` if it does not exist.
     fn node(&self, id: NodeId) -> Result<Option<Node>> {
-        self.with_reader(|r| r.node(id))
+        self.reader().node(id)
     }
 
     /// Whether node `id` exists.
     fn contains_node(&self, id: NodeId) -> Result<bool> {
-        self.with_reader(|r| r.contains_node(id))
+        self.reader().contains_node(id)
     }
 
     /// The edge `id`, or `None` if it does not exist.
     fn edge(&self, id: EdgeId) -> Result<Option<Edge>> {
-        self.with_reader(|r| r.edge(id))
+        self.reader().edge(id)
     }
 
     /// The edges incident to `node` in direction `dir`, optionally only of
@@ -63,7 +76,21 @@ pub trait GraphRead: sealed::Sealed {
     /// then other endpoint, then edge id. With [`Direction::Both`] a
     /// self-loop appears twice. O(degree) key-ordered reads.
     fn edges(&self, node: NodeId, dir: Direction, edge_type: Option<&str>) -> Result<Vec<EdgeRef>> {
-        self.with_reader(|r| r.edges(node, dir, edge_type))
+        self.reader().edges(node, dir, edge_type)
+    }
+
+    /// [`edges`](Self::edges), read lazily.
+    fn iter_edges(
+        &self,
+        node: NodeId,
+        dir: Direction,
+        edge_type: Option<&str>,
+    ) -> Result<Edges<'_>> {
+        let r = self.reader();
+        if !r.contains_node(node)? {
+            return Err(Error::NodeNotFound(node));
+        }
+        Ok(Edges::of(r, node, dir, r.type_filter(edge_type)))
     }
 
     /// The distinct nodes adjacent to `node` in direction `dir`, optionally
@@ -74,155 +101,133 @@ pub trait GraphRead: sealed::Sealed {
         dir: Direction,
         edge_type: Option<&str>,
     ) -> Result<Vec<NodeId>> {
-        self.with_reader(|r| r.neighbors(node, dir, edge_type))
+        self.reader().neighbors(node, dir, edge_type)
     }
 
     /// The nodes carrying `label`, sorted by id.
     fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>> {
-        self.with_reader(|r| r.nodes_with_label(label))
+        self.reader().nodes_with_label(label)
+    }
+
+    /// [`nodes_with_label`](Self::nodes_with_label), read lazily.
+    ///
+    /// ```
+    /// # use quiverdb::{Database, GraphRead, props};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = Database::open(dir.path()).unwrap();
+    /// let mut w = db.begin_write()?;
+    /// for i in 0..1_000 {
+    ///     w.add_node(&["Item"], props! {"i" => i})?;
+    /// }
+    /// w.commit()?;
+    /// let r = db.begin_read()?;
+    /// // Reads one small page of the label index, not a thousand entries.
+    /// let first: Vec<_> = r.iter_nodes_with_label("Item")?.take(3).collect::<Result<_, _>>()?;
+    /// assert_eq!(first.len(), 3);
+    /// # Ok::<(), quiverdb::Error>(())
+    /// ```
+    fn iter_nodes_with_label(&self, label: &str) -> Result<NodeIds<'_>> {
+        Ok(NodeIds::with_label(self.reader(), label))
     }
 
     /// Every node id, sorted.
     fn node_ids(&self) -> Result<Vec<NodeId>> {
-        #[allow(
-            clippy::redundant_closure_for_method_calls,
-            reason = "the method path is not general over the reader's lifetime"
-        )]
-        self.with_reader(|r| r.node_ids())
+        self.reader().node_ids()
+    }
+
+    /// [`node_ids`](Self::node_ids), read lazily.
+    fn iter_node_ids(&self) -> Result<NodeIds<'_>> {
+        Ok(NodeIds::all(self.reader()))
+    }
+
+    /// Every edge id, sorted.
+    fn edge_ids(&self) -> Result<Vec<EdgeId>> {
+        self.reader().edge_ids()
+    }
+
+    /// [`edge_ids`](Self::edge_ids), read lazily.
+    fn iter_edge_ids(&self) -> Result<EdgeIds<'_>> {
+        Ok(EdgeIds::all(self.reader()))
     }
 
     /// Every node that has property `key`, with the value, sorted by node
     /// id. One sequential scan of all nodes, O(V): the way to map a whole
     /// projection's nodes back to their external keys.
     fn property_values(&self, key: &str) -> Result<Vec<(NodeId, Value)>> {
-        self.with_reader(|r| r.property_values(key))
+        self.iter_property_values(key)?.collect()
+    }
+
+    /// [`property_values`](Self::property_values), read lazily.
+    fn iter_property_values(&self, key: &str) -> Result<PropertyValues<'_>> {
+        let r = self.reader();
+        Ok(PropertyValues::of(r, r.names.id(Kind::PropKey, key)))
     }
 
     /// Node counts per label and edge counts per type, by name, sorted by
     /// name's id. O(V + E): for `quiver stats`, not for hot paths.
     fn census(&self) -> Result<Census> {
-        #[allow(
-            clippy::redundant_closure_for_method_calls,
-            reason = "the method path is not general over the reader's lifetime"
-        )]
-        self.with_reader(|r| r.census())
-    }
-
-    /// Every edge id, sorted.
-    fn edge_ids(&self) -> Result<Vec<EdgeId>> {
-        #[allow(
-            clippy::redundant_closure_for_method_calls,
-            reason = "the method path is not general over the reader's lifetime"
-        )]
-        self.with_reader(|r| r.edge_ids())
+        self.reader().census()
     }
 
     /// The node whose unique key `(label, key)` equals `value`. Fails with
-    /// [`Error::NotIndexed`](crate::Error::NotIndexed) unless the unique key
-    /// was declared with [`WriteTxn::create_unique_key`].
+    /// [`Error::NotIndexed`] unless the unique key was declared with
+    /// [`WriteTxn::create_unique_key`].
     fn node_by_key(&self, label: &str, key: &str, value: &Value) -> Result<Option<NodeId>> {
-        self.with_reader(|r| r.node_by_key(label, key, value))
+        self.reader().node_by_key(label, key, value)
     }
 
     /// The nodes with `label` whose property `key` equals `value`, sorted by
     /// id. Needs an index ([`WriteTxn::create_index`]) or unique key on
-    /// `(label, key)`, else fails with
-    /// [`Error::NotIndexed`](crate::Error::NotIndexed).
+    /// `(label, key)`, else fails with [`Error::NotIndexed`].
     fn nodes_by_property(&self, label: &str, key: &str, value: &Value) -> Result<Vec<NodeId>> {
-        self.with_reader(|r| r.nodes_by_property(label, key, value))
+        self.reader().nodes_by_property(label, key, value)
     }
 
     /// The declared unique keys and indexes.
     fn indexes(&self) -> Result<Vec<IndexInfo>> {
-        #[allow(
-            clippy::redundant_closure_for_method_calls,
-            reason = "the method path is not general over the reader's lifetime"
-        )]
-        self.with_reader(|r| r.indexes())
+        self.reader().indexes()
     }
 
-    /// A shortest path from `from` to `to` under `query`, or `None` when
-    /// `to` is unreachable (or farther than the query's `max_depth`).
-    ///
-    /// Runs on this transaction's view. When a read transaction's database
-    /// holds a cached [`Projection`](crate::algo::Projection) that shows
-    /// exactly this snapshot and matches the query (all nodes, the same edge
-    /// types, and for a weighted query the same weight), the search runs on
-    /// it in memory and only the path's edges are read from storage;
-    /// otherwise it reads the adjacency column families directly — no
-    /// projection is ever built for it. Unweighted: bidirectional BFS,
-    /// O(b^(d/2)) adjacency scans for branching factor b and distance d.
-    /// Weighted: bidirectional Dijkstra, O((V' + E') log V') over the V'
-    /// nodes and E' edges it settles. Fails with `NodeNotFound` for an
-    /// unknown endpoint and `InvalidArgument` for a negative or missing
-    /// weight met on the way.
-    ///
-    /// ```
-    /// # use quiverdb::{Database, GraphRead, props, algo::PathQuery};
-    /// # let dir = tempfile::tempdir().unwrap();
-    /// # let db = Database::open(dir.path()).unwrap();
-    /// let mut w = db.begin_write()?;
-    /// let n: Vec<_> = (0..3).map(|_| w.add_node(&[], props! {})).collect::<Result<_, _>>()?;
-    /// w.add_edge(n[0], n[1], "ROAD", props! {"km" => 5.0})?;
-    /// w.add_edge(n[1], n[2], "ROAD", props! {"km" => 5.0})?;
-    /// let direct = w.add_edge(n[0], n[2], "ROAD", props! {"km" => 20.0})?;
-    /// w.commit()?;
-    /// let r = db.begin_read()?;
-    /// let hops = r.shortest_path(n[0], n[2], &PathQuery::new())?.unwrap();
-    /// assert_eq!(hops.edges, vec![direct]);
-    /// let km = r.shortest_path(n[0], n[2], &PathQuery::new().weight("km"))?.unwrap();
-    /// assert_eq!((km.nodes, km.cost), (n.clone(), 10.0));
-    /// # Ok::<(), quiverdb::Error>(())
-    /// ```
-    fn shortest_path(
-        &self,
-        from: NodeId,
-        to: NodeId,
-        query: &crate::algo::PathQuery,
-    ) -> Result<Option<crate::algo::Path>> {
-        let memory = self.current_projection(&|spec| query.served_by(spec));
-        self.with_reader(|r| {
-            crate::algo::path::shortest_path(r, from, to, query, memory.as_deref())
-        })
-    }
-
-    /// Builds a [`Projection`](crate::algo::Projection) of this view, in
-    /// O(V + E). [`Database::projection`](crate::Database::projection) does
-    /// the same on a fresh snapshot and caches the result.
-    fn project(&self, spec: &crate::algo::ProjectionSpec) -> Result<crate::algo::Projection> {
-        self.with_reader(|r| crate::algo::Projection::build(r, spec))
-    }
-
-    /// The vector collections.
-    fn collections(&self) -> Result<Vec<crate::vector::CollectionInfo>> {
-        self.with_reader(crate::vector::read::collections)
-    }
-
-    /// The point `key` of collection `name`, or `None`; fails with
-    /// [`Error::CollectionNotFound`](crate::Error::CollectionNotFound).
-    fn vector(&self, name: &str, key: u64) -> Result<Option<crate::vector::Point>> {
-        self.with_reader(|r| crate::vector::read::point(r, name, key))
-    }
-
-    /// The number of points in collection `name`.
-    fn vector_count(&self, name: &str) -> Result<u64> {
-        self.with_reader(|r| crate::vector::read::count(r, name))
+    /// What is recorded about the graph as a whole: whether it is meant as
+    /// undirected and which edge property holds its weights (see
+    /// [`WriteTxn::set_graph_info`]).
+    fn graph_info(&self) -> Result<GraphInfo> {
+        self.reader().graph_info()
     }
 
     /// The number of nodes.
     fn node_count(&self) -> Result<u64> {
-        self.with_reader(|r| read::read_counter(r.kv, crate::storage::schema::meta::NODE_COUNT))
+        match self.pending_counts() {
+            Some((nodes, _)) => Ok(nodes),
+            None => read::read_counter(self.reader().kv, crate::storage::schema::meta::NODE_COUNT),
+        }
     }
 
     /// The number of edges.
     fn edge_count(&self) -> Result<u64> {
-        self.with_reader(|r| read::read_counter(r.kv, crate::storage::schema::meta::EDGE_COUNT))
+        match self.pending_counts() {
+            Some((_, edges)) => Ok(edges),
+            None => read::read_counter(self.reader().kv, crate::storage::schema::meta::EDGE_COUNT),
+        }
     }
 }
 
+impl sealed::Sealed for ReadTxn<'_> {
+    fn reader(&self) -> Reader<'_> {
+        state::reader(self)
+    }
+}
+
+impl GraphRead for ReadTxn<'_> {}
+
 impl sealed::Sealed for WriteTxn<'_> {
-    fn with_reader<T>(&self, f: impl FnOnce(&Reader<'_>) -> Result<T>) -> Result<T> {
-        self.with_view(f)
+    fn reader(&self) -> Reader<'_> {
+        state::write_reader(self)
+    }
+
+    fn pending_counts(&self) -> Option<(u64, u64)> {
+        self.part::<state::GraphTxn>()
+            .map(|g| (g.counters.node_count, g.counters.edge_count))
     }
 }
 

@@ -1,15 +1,18 @@
 //! Reading the graph: one implementation, used by read transactions (on a
 //! snapshot) and write transactions (on their uncommitted view) alike.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use parking_lot::RwLock;
 
 use super::dict::{Dictionary, Kind, Names};
-use super::records::{Census, Edge, EdgeRecord, EdgeRef, IndexInfo, Node, NodeRecord, Schema};
+use super::keys;
+use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, Schema, decode_edge, decode_node};
+use super::{Census, Edge, EdgeRef, GraphInfo, IndexInfo, Node};
 use crate::error::{Error, Result};
+use crate::storage::keys::{read_u32, read_u64};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, Cursor, KvRead, codec, keys};
+use crate::storage::{Cf, Cursor, KvRead, codec};
 use crate::{Direction, EdgeId, NodeId, Props, Value};
 
 impl Names for RwLock<Dictionary> {
@@ -27,6 +30,7 @@ impl Names for RwLock<Dictionary> {
 }
 
 /// The read operations over any key-value view.
+#[derive(Clone, Copy)]
 pub struct Reader<'a> {
     pub kv: &'a dyn KvRead,
     pub names: &'a dyn Names,
@@ -39,6 +43,34 @@ pub struct AdjEntry {
     pub source: NodeId,
     pub target: NodeId,
     pub edge_type: u32,
+}
+
+impl AdjEntry {
+    /// Decodes an entry scanned from `out` (`outgoing`) or `in`.
+    pub fn decode(key: &[u8], outgoing: bool) -> Result<AdjEntry> {
+        let k = keys::decode_adj(key)?;
+        let (source, target) = if outgoing {
+            (k.node, k.other)
+        } else {
+            (k.other, k.node)
+        };
+        Ok(AdjEntry {
+            edge: k.edge,
+            source,
+            target,
+            edge_type: k.edge_type,
+        })
+    }
+}
+
+/// The column families a direction reads, with whether each holds
+/// outgoing entries.
+pub fn adjacency_families(dir: Direction) -> &'static [(Cf, bool)] {
+    match dir {
+        Direction::Out => &[(Cf::Out, true)],
+        Direction::In => &[(Cf::In, false)],
+        Direction::Both => &[(Cf::Out, true), (Cf::In, false)],
+    }
 }
 
 /// Cursors on `out` and `in`, for traversals that scan many adjacency
@@ -89,31 +121,18 @@ impl<'a> AdjCursors<'a> {
         visit: &mut dyn FnMut(AdjEntry, &[u8]) -> Result<bool>,
     ) -> Result<()> {
         let mut go_on = true;
-        for (cursor, outgoing) in [(&mut self.out, true), (&mut self.inc, false)] {
-            let wanted = match dir {
-                Direction::Out => outgoing,
-                Direction::In => !outgoing,
-                Direction::Both => true,
-            };
-            if !wanted || !go_on {
-                continue;
+        for &(cf, outgoing) in adjacency_families(dir) {
+            if !go_on {
+                break;
             }
+            let cursor = if outgoing {
+                &mut self.out
+            } else {
+                &mut self.inc
+            };
+            debug_assert_eq!(cf == Cf::Out, outgoing);
             cursor.scan(prefix, &mut |key, value| {
-                let k = keys::decode_adj(key)?;
-                let (source, target) = if outgoing {
-                    (k.node, k.other)
-                } else {
-                    (k.other, k.node)
-                };
-                go_on = visit(
-                    AdjEntry {
-                        edge: k.edge,
-                        source,
-                        target,
-                        edge_type: k.edge_type,
-                    },
-                    value,
-                )?;
+                go_on = visit(AdjEntry::decode(key, outgoing)?, value)?;
                 Ok(go_on)
             })?;
         }
@@ -121,17 +140,9 @@ impl<'a> AdjCursors<'a> {
     }
 }
 
-pub fn decode_node(bytes: &[u8]) -> Result<NodeRecord> {
-    codec::decode(bytes, "node record")
-}
-
-pub fn decode_edge(bytes: &[u8]) -> Result<EdgeRecord> {
-    codec::decode(bytes, "edge record")
-}
-
 pub fn read_counter(kv: &dyn KvRead, key: &[u8]) -> Result<u64> {
     match kv.get(Cf::Meta, key)? {
-        Some(v) => keys::read_u64(&v, 0),
+        Some(v) => read_u64(&v, 0),
         None => Err(Error::corruption(format!(
             "meta key {} is missing",
             String::from_utf8_lossy(key)
@@ -142,14 +153,14 @@ pub fn read_counter(kv: &dyn KvRead, key: &[u8]) -> Result<u64> {
 impl Reader<'_> {
     pub fn node_record(&self, id: NodeId) -> Result<Option<NodeRecord>> {
         self.kv
-            .get(Cf::Nodes, &keys::id(id.0))?
+            .get(Cf::Nodes, &id.0.to_be_bytes())?
             .map(|b| decode_node(&b))
             .transpose()
     }
 
     pub fn edge_record(&self, id: EdgeId) -> Result<Option<EdgeRecord>> {
         self.kv
-            .get(Cf::Edges, &keys::id(id.0))?
+            .get(Cf::Edges, &id.0.to_be_bytes())?
             .map(|b| decode_edge(&b))
             .transpose()
     }
@@ -163,7 +174,7 @@ impl Reader<'_> {
     }
 
     pub fn contains_node(&self, id: NodeId) -> Result<bool> {
-        Ok(self.kv.get(Cf::Nodes, &keys::id(id.0))?.is_some())
+        Ok(self.kv.get(Cf::Nodes, &id.0.to_be_bytes())?.is_some())
     }
 
     pub fn props(&self, props: &[(u32, Value)]) -> Result<Props> {
@@ -217,11 +228,21 @@ impl Reader<'_> {
 
     /// Resolves an optional edge-type name to a scan filter; `Err(())`
     /// means a type that does not exist, which matches no edge.
-    fn type_filter(&self, edge_type: Option<&str>) -> Result<Option<u32>, ()> {
+    pub fn type_filter(&self, edge_type: Option<&str>) -> Result<Option<u32>, ()> {
         match edge_type {
             None => Ok(None),
             Some(name) => self.names.id(Kind::EdgeType, name).map(Some).ok_or(()),
         }
+    }
+
+    /// The public form of an adjacency entry.
+    pub fn edge_ref(&self, e: AdjEntry) -> Result<EdgeRef> {
+        Ok(EdgeRef {
+            id: e.edge,
+            source: e.source,
+            target: e.target,
+            edge_type: self.names.name(Kind::EdgeType, e.edge_type)?,
+        })
     }
 
     pub fn edges(
@@ -238,12 +259,7 @@ impl Reader<'_> {
         };
         let mut out = Vec::new();
         self.scan_adjacency(node, dir, filter, &mut |e, _| {
-            out.push(EdgeRef {
-                id: e.edge,
-                source: e.source,
-                target: e.target,
-                edge_type: self.names.name(Kind::EdgeType, e.edge_type)?,
-            });
+            out.push(self.edge_ref(e)?);
             Ok(true)
         })?;
         Ok(out)
@@ -279,23 +295,28 @@ impl Reader<'_> {
         Ok(out)
     }
 
+    /// The `labels` prefix of `label`'s nodes, or `None` for a label that
+    /// does not exist (no node carries it).
+    pub fn label_prefix(&self, label: &str) -> Option<[u8; 4]> {
+        self.names.id(Kind::Label, label).map(u32::to_be_bytes)
+    }
+
     pub fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>> {
-        let Some(label) = self.names.id(Kind::Label, label) else {
+        let Some(prefix) = self.label_prefix(label) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
-        self.kv
-            .scan(Cf::Labels, &label.to_be_bytes(), &mut |key, _| {
-                out.push(NodeId(keys::read_u64(key, 4)?));
-                Ok(true)
-            })?;
+        self.kv.scan(Cf::Labels, &prefix, &mut |key, _| {
+            out.push(keys::label_node(key)?);
+            Ok(true)
+        })?;
         Ok(out)
     }
 
     fn ids(&self, cf: Cf) -> Result<Vec<u64>> {
         let mut out = Vec::new();
         self.kv.scan(cf, &[], &mut |key, _| {
-            out.push(keys::read_u64(key, 0)?);
+            out.push(read_u64(key, 0)?);
             Ok(true)
         })?;
         Ok(out)
@@ -305,37 +326,24 @@ impl Reader<'_> {
         Ok(self.ids(Cf::Nodes)?.into_iter().map(NodeId).collect())
     }
 
-    /// Every node holding property `key`, with its value, by node id: one
-    /// sequential scan of the node records.
-    pub fn property_values(&self, key: &str) -> Result<Vec<(NodeId, Value)>> {
-        let Some(k) = self.names.id(Kind::PropKey, key) else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        self.kv.scan_bulk(Cf::Nodes, &[], None, &mut |id, v| {
-            let rec: NodeRecord = codec::decode(v, "node record")?;
-            if let Some(value) = rec.prop(k) {
-                out.push((NodeId(keys::read_u64(id, 0)?), value.clone()));
-            }
-            Ok(true)
-        })?;
-        Ok(out)
+    pub fn edge_ids(&self) -> Result<Vec<EdgeId>> {
+        Ok(self.ids(Cf::Edges)?.into_iter().map(EdgeId).collect())
     }
 
     /// Nodes per label and edges per type, by name: scans of the `labels`
     /// and `out` column families, O(V + E).
     pub fn census(&self) -> Result<Census> {
-        let mut labels: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+        let mut labels: BTreeMap<u32, u64> = BTreeMap::new();
         self.kv.scan_bulk(Cf::Labels, &[], None, &mut |k, _| {
-            *labels.entry(keys::read_u32(k, 0)?).or_default() += 1;
+            *labels.entry(read_u32(k, 0)?).or_default() += 1;
             Ok(true)
         })?;
-        let mut types: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+        let mut types: BTreeMap<u32, u64> = BTreeMap::new();
         self.kv.scan_bulk(Cf::Out, &[], None, &mut |k, _| {
             *types.entry(keys::decode_adj(k)?.edge_type).or_default() += 1;
             Ok(true)
         })?;
-        let named = |kind: Kind, m: std::collections::BTreeMap<u32, u64>| {
+        let named = |kind: Kind, m: BTreeMap<u32, u64>| {
             m.into_iter()
                 .map(|(id, n)| Ok((self.names.name(kind, id)?, n)))
                 .collect::<Result<Vec<_>>>()
@@ -346,15 +354,28 @@ impl Reader<'_> {
         })
     }
 
-    pub fn edge_ids(&self) -> Result<Vec<EdgeId>> {
-        Ok(self.ids(Cf::Edges)?.into_iter().map(EdgeId).collect())
-    }
-
     pub fn schema(&self) -> Result<Schema> {
         match self.kv.get(Cf::Meta, meta::SCHEMA)? {
             Some(b) => codec::decode(&b, "schema"),
             None => Ok(Schema::default()),
         }
+    }
+
+    pub fn graph_info(&self) -> Result<GraphInfo> {
+        let Some(bytes) = self.kv.get(Cf::Meta, meta::GRAPH)? else {
+            return Ok(GraphInfo::default());
+        };
+        let rec: GraphInfoRecord = codec::decode(&bytes, "graph record")?;
+        if rec.version != 1 {
+            return Err(Error::corruption(format!(
+                "the graph record has version {}, this build knows 1",
+                rec.version
+            )));
+        }
+        Ok(GraphInfo {
+            undirected: rec.undirected,
+            weight: rec.weight,
+        })
     }
 
     pub fn indexes(&self) -> Result<Vec<IndexInfo>> {
@@ -396,7 +417,7 @@ impl Reader<'_> {
     fn unique_lookup(&self, label: u32, key: u32, value: &Value) -> Result<Option<NodeId>> {
         self.kv
             .get(Cf::Unique, &keys::label_key_value(label, key, value))?
-            .map(|b| keys::read_u64(&b, 0).map(NodeId))
+            .map(|b| read_u64(&b, 0).map(NodeId))
             .transpose()
     }
 
@@ -420,7 +441,7 @@ impl Reader<'_> {
         let prefix = keys::label_key_value(l, k, value);
         let mut out = Vec::new();
         self.kv.scan(Cf::Index, &prefix, &mut |key, _| {
-            out.push(NodeId(keys::read_u64(key, prefix.len())?));
+            out.push(NodeId(read_u64(key, prefix.len())?));
             Ok(true)
         })?;
         Ok(out)

@@ -1,9 +1,13 @@
-//! What the `nodes`, `edges` and `meta` column families store, and the public
-//! views built from them.
+//! What the graph stores: the records of the `nodes`, `edges` and `meta`
+//! column families. Private to the crate: the public views
+//! ([`Node`](super::Node), [`Edge`](super::Edge), …) are built from them,
+//! so the API can grow without touching the format.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EdgeId, NodeId, Props, Value};
+use crate::error::Result;
+use crate::storage::codec;
+use crate::{NodeId, Value};
 
 /// A node as stored: interned label ids (sorted, unique) and properties by
 /// interned key id (sorted by key id).
@@ -46,69 +50,27 @@ impl EdgeRecord {
     }
 }
 
-/// Declared unique keys and property indexes, as `(label id, key id)` pairs.
+/// Declared unique keys and property indexes, as `(label id, key id)` pairs
+/// (`meta/schema`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     pub unique: Vec<(u32, u32)>,
     pub indexed: Vec<(u32, u32)>,
 }
 
-/// How many nodes carry each label and how many edges have each type
-/// (from [`GraphRead::census`](crate::GraphRead::census)).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Census {
-    /// `(label, nodes)`, in the order the labels were first used.
-    pub labels: Vec<(String, u64)>,
-    /// `(edge type, edges)`, likewise.
-    pub edge_types: Vec<(String, u64)>,
+/// What is known about the graph as a whole (`meta/graph`, format 4 on):
+/// how it was imported. Absent means directed, no weight property.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphInfoRecord {
+    pub version: u32,
+    pub undirected: bool,
+    pub weight: Option<String>,
 }
 
-/// A node with its labels and properties.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Node {
-    /// Its id.
-    pub id: NodeId,
-    /// Its labels, sorted by name.
-    pub labels: Vec<String>,
-    /// Its properties.
-    pub props: Props,
+pub fn decode_node(bytes: &[u8]) -> Result<NodeRecord> {
+    codec::decode(bytes, "node record")
 }
 
-/// An edge with its endpoints, type and properties.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Edge {
-    /// Its id.
-    pub id: EdgeId,
-    /// The node it leaves.
-    pub source: NodeId,
-    /// The node it enters.
-    pub target: NodeId,
-    /// Its type.
-    pub edge_type: String,
-    /// Its properties.
-    pub props: Props,
-}
-
-/// An edge incident to a node, as read from the adjacency (no properties).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EdgeRef {
-    /// The edge.
-    pub id: EdgeId,
-    /// The node it leaves.
-    pub source: NodeId,
-    /// The node it enters.
-    pub target: NodeId,
-    /// Its type.
-    pub edge_type: String,
-}
-
-/// A declared unique key or property index.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct IndexInfo {
-    /// The label whose nodes it covers.
-    pub label: String,
-    /// The property key.
-    pub key: String,
-    /// Whether it is a unique key (at most one node per value).
-    pub unique: bool,
+pub fn decode_edge(bytes: &[u8]) -> Result<EdgeRecord> {
+    codec::decode(bytes, "edge record")
 }

@@ -21,14 +21,17 @@ use std::thread::JoinHandle;
 
 use rustc_hash::FxHashMap;
 
-use super::Key;
-use super::recover::{Intent, STAGING_DIR};
+use super::{Key, RowError};
 use crate::error::{Error, Result};
-use crate::graph::WriteTxn;
 use crate::graph::dict::Kind;
-use crate::graph::records::{EdgeRecord, NodeRecord};
-use crate::storage::{Cf, KvRead, SstWriter, codec, keys};
-use crate::{Database, NodeId, Props, Value};
+use crate::graph::entries::{NodeEntry, node_entries};
+use crate::graph::keys;
+use crate::graph::records::{EdgeRecord, NodeRecord, Schema};
+use crate::graph::state::Counters;
+use crate::storage::keys::read_u64;
+use crate::storage::{Cf, KvRead, SstWriter, codec};
+use crate::txn::{IdAt, STAGING_DIR, Undo, WriteTxn};
+use crate::{Database, GraphInfo, GraphRead, NodeId, Props, Value};
 
 /// Edges per chunk handed to the adjacency worker.
 const CHUNK: usize = 1 << 20;
@@ -83,7 +86,7 @@ impl Files {
             if tx.send(Arc::clone(&chunk)).is_err() {
                 // A writer stopped: its result says why.
                 return Err(self.join_workers().err().unwrap_or_else(|| {
-                    Error::Storage("the adjacency writer stopped unexpectedly".into())
+                    Error::storage_msg("the adjacency writer stopped unexpectedly")
                 }));
             }
         }
@@ -100,7 +103,7 @@ impl Files {
                 Ok(Err(e)) => first_error = first_error.or(Some(e)),
                 Err(_) => {
                     first_error = first_error
-                        .or_else(|| Some(Error::Storage("the adjacency writer panicked".into())));
+                        .or_else(|| Some(Error::storage_msg("the adjacency writer panicked")));
                 }
             }
         }
@@ -151,7 +154,15 @@ pub(crate) struct Bulk<'db> {
     seq: usize,
     first: (u64, u64),
     /// The declared unique keys and indexes (fixed for the load).
-    schema: crate::graph::records::Schema,
+    schema: Schema,
+    /// The id counters: the loader hands out ids itself, and the graph's
+    /// part of the transaction gets them back at the commit.
+    counters: Counters,
+    /// What this load says about the graph as a whole (over what the
+    /// database recorded before), if anything.
+    info: Option<GraphInfo>,
+    /// What the database recorded before this load.
+    recorded: GraphInfo,
     /// Nodes created from node rows, in row order (for vectors bound by order).
     pub(crate) created: Vec<NodeId>,
     type_ids: FxHashMap<String, u32>,
@@ -215,7 +226,7 @@ fn write_records(dir: &Path, chunk: &Chunk) -> Result<Option<PathBuf>> {
     let mut w = SstWriter::create(Cf::Edges, &staging_file(dir, "edges", chunk.seq), true)?;
     let mut start = 0;
     for (e, &end) in chunk.edges.iter().zip(&chunk.ends) {
-        w.put(&keys::id(e.edge), &chunk.records[start..end])?;
+        w.put(&e.edge.to_be_bytes(), &chunk.records[start..end])?;
         start = end;
     }
     w.finish()
@@ -269,15 +280,15 @@ impl<'db> Bulk<'db> {
     pub(crate) fn new(db: &'db Database, key_label: &str, key_prop: &str) -> Result<Bulk<'db>> {
         let mut txn = db.begin_write()?;
         txn.create_unique_key(key_label, key_prop)?;
-        let key_label_id = txn.name_id(Kind::Label, key_label)?;
-        let key_prop_id = txn.name_id(Kind::PropKey, key_prop)?;
+        let key_label_id = txn.intern(Kind::Label, key_label)?;
+        let key_prop_id = txn.intern(Kind::PropKey, key_prop)?;
         let check_existing =
             has_prefix(db, Cf::Unique, &keys::label_key(key_label_id, key_prop_id))?;
         let staging = db.path().join(STAGING_DIR);
         let _ = std::fs::remove_dir_all(&staging);
         std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-        let c = *txn.counters_mut();
-        let schema = txn.schema().clone();
+        let (c, schema) = txn.graph_part(|_, g| Ok((g.counters, g.schema.clone())))?;
+        let recorded = txn.graph_info()?;
         let files = Files {
             workers: vec![
                 (Cf::Edges, spawn_worker(staging.clone(), Cf::Edges)),
@@ -311,6 +322,9 @@ impl<'db> Bulk<'db> {
             seq: 0,
             first: (c.next_node, c.next_edge),
             schema,
+            counters: c,
+            info: None,
+            recorded,
             created: Vec::new(),
             type_ids: FxHashMap::default(),
             weight_key: None,
@@ -334,7 +348,7 @@ impl<'db> Bulk<'db> {
         let Some(v) = self.db.store().get(Cf::Unique, &k)? else {
             return Ok(None);
         };
-        let id = NodeId(keys::read_u64(&v, 0)?);
+        let id = NodeId(read_u64(&v, 0)?);
         self.remember(key, id);
         Ok(Some(id))
     }
@@ -371,15 +385,17 @@ impl<'db> Bulk<'db> {
         key: &Key,
         labels: &[String],
         props: Props,
-    ) -> Result<std::result::Result<NodeId, String>> {
+    ) -> Result<std::result::Result<NodeId, RowError>> {
         if self.lookup(key)?.is_some() {
-            return Ok(Err(format!("a node with key {key} exists already")));
+            return Ok(Err(RowError::new(format!(
+                "a node with key {key} exists already"
+            ))));
         }
         let mut label_ids = vec![self.key_label];
         for l in labels {
-            match self.txn.name_id(Kind::Label, l) {
+            match self.txn.intern(Kind::Label, l) {
                 Ok(id) => label_ids.push(id),
-                Err(e) => return Ok(Err(e.to_string())),
+                Err(e) => return Ok(Err(e.into())),
             }
         }
         label_ids.sort_unstable();
@@ -387,9 +403,9 @@ impl<'db> Bulk<'db> {
         let mut props = if props.is_empty() {
             Vec::with_capacity(1)
         } else {
-            match self.txn.prop_ids(props) {
+            match self.txn.props(props) {
                 Ok(p) => p,
-                Err(e) => return Ok(Err(e.to_string())),
+                Err(e) => return Ok(Err(e.into())),
             }
         };
         match props.binary_search_by_key(&self.key_prop, |(k, _)| *k) {
@@ -400,44 +416,50 @@ impl<'db> Bulk<'db> {
             labels: label_ids,
             props,
         };
-        let id = NodeId(self.txn.counters_mut().next_node);
-        // Other unique keys: refuse a value taken in the database or earlier
-        // in this load before writing anything.
+        let id = NodeId(self.counters.next_node);
+        // Other unique keys (the key label's own are in the key maps):
+        // refuse a value taken in the database or earlier in this load
+        // before writing anything.
+        let key_pair = (self.key_label, self.key_prop);
         let mut mine = Vec::new();
-        for &(l, k) in &self.schema.unique {
-            if (l, k) == (self.key_label, self.key_prop) {
+        for entry in node_entries(&self.schema, &rec) {
+            let NodeEntry::Unique { label, key, value } = entry else {
+                continue;
+            };
+            if (label, key) == key_pair {
                 continue;
             }
-            if let (true, Some(v)) = (rec.has_label(l), rec.prop(k)) {
-                let entry = keys::label_key_value(l, k, v);
-                let existing = if let Some(e) = self.other_existing.get(&(l, k)) {
-                    *e
-                } else {
-                    let e = has_prefix(self.db, Cf::Unique, &keys::label_key(l, k))?;
-                    self.other_existing.insert((l, k), e);
-                    e
-                };
-                if self.other_unique.contains(&entry)
-                    || mine.contains(&entry)
-                    || (existing && self.db.store().get(Cf::Unique, &entry)?.is_some())
-                {
-                    return Ok(Err(format!("unique key value {v} is taken already")));
-                }
-                mine.push(entry);
+            let at = entry.key(id);
+            let existing = if let Some(e) = self.other_existing.get(&(label, key)) {
+                *e
+            } else {
+                let e = has_prefix(self.db, Cf::Unique, &keys::label_key(label, key))?;
+                self.other_existing.insert((label, key), e);
+                e
+            };
+            if self.other_unique.contains(&at)
+                || mine.contains(&at)
+                || (existing && self.db.store().get(Cf::Unique, &at)?.is_some())
+            {
+                return Ok(Err(RowError::new(format!(
+                    "unique key value {value} is taken already"
+                ))));
             }
+            mine.push(at);
         }
-        for entry in &mine {
-            self.unique.push((entry.clone(), id));
+        for at in &mine {
+            self.unique.push((at.clone(), id));
         }
         self.other_unique.extend(mine);
-        for &(l, k) in &self.schema.indexed {
-            if let (true, Some(v)) = (rec.has_label(l), rec.prop(k)) {
-                self.index.push(keys::index_entry(l, k, v, id));
+        for entry in node_entries(&self.schema, &rec) {
+            match entry {
+                NodeEntry::Label(l) => {
+                    self.labels.push(keys::label(l, id));
+                    self.label_ids.insert(l);
+                }
+                NodeEntry::Index { .. } => self.index.push(entry.key(id)),
+                NodeEntry::Unique { .. } => {}
             }
-        }
-        for &l in &rec.labels {
-            self.labels.push(keys::label(l, id));
-            self.label_ids.insert(l);
         }
         self.put_node(id, &rec)?;
         self.remember(key, id);
@@ -448,9 +470,8 @@ impl<'db> Bulk<'db> {
         debug_assert_eq!(id.0, self.first.0 + self.node_ends.len() as u64);
         codec::encode_append(rec, &mut self.node_records)?;
         self.node_ends.push(self.node_records.len());
-        let c = self.txn.counters_mut();
-        c.next_node += 1;
-        c.node_count += 1;
+        self.counters.next_node += 1;
+        self.counters.node_count += 1;
         Ok(())
     }
 
@@ -460,28 +481,24 @@ impl<'db> Bulk<'db> {
         &mut self,
         key: &Key,
         create: bool,
-    ) -> Result<std::result::Result<NodeId, String>> {
+    ) -> Result<std::result::Result<NodeId, RowError>> {
         if let Some(id) = self.lookup(key)? {
             return Ok(Ok(id));
         }
         if !create {
-            return Ok(Err(format!("no node has key {key}")));
+            return Ok(Err(RowError::new(format!("no node has key {key}"))));
         }
         self.add_node(key, &[], Props::new())
     }
 
     /// The id of edge type `name`.
-    pub(crate) fn edge_type(&mut self, name: &str) -> std::result::Result<u32, String> {
+    pub(crate) fn edge_type(&mut self, name: &str) -> std::result::Result<u32, RowError> {
         if let Some(id) = self.type_ids.get(name) {
             return Ok(*id);
         }
-        match self.txn.name_id(Kind::EdgeType, name) {
-            Ok(id) => {
-                self.type_ids.insert(name.to_owned(), id);
-                Ok(id)
-            }
-            Err(e) => Err(e.to_string()),
-        }
+        let id = self.txn.intern(Kind::EdgeType, name)?;
+        self.type_ids.insert(name.to_owned(), id);
+        Ok(id)
     }
 
     /// Adds an edge between existing (or created) nodes.
@@ -492,23 +509,23 @@ impl<'db> Bulk<'db> {
         edge_type: u32,
         weight: Option<f64>,
         props: Props,
-    ) -> Result<std::result::Result<(), String>> {
+    ) -> Result<std::result::Result<(), RowError>> {
         let mut props = if props.is_empty() {
             Vec::new()
         } else {
-            match self.txn.prop_ids(props) {
+            match self.txn.props(props) {
                 Ok(p) => p,
-                Err(e) => return Ok(Err(e.to_string())),
+                Err(e) => return Ok(Err(e.into())),
             }
         };
         if let Some(w) = weight {
             if w.is_nan() {
-                return Ok(Err("the weight is NaN".into()));
+                return Ok(Err(RowError::new("the weight is NaN")));
             }
             let k = if let Some(k) = self.weight_key {
                 k
             } else {
-                let k = self.txn.name_id(Kind::PropKey, "weight")?;
+                let k = self.txn.intern(Kind::PropKey, "weight")?;
                 self.weight_key = Some(k);
                 k
             };
@@ -517,7 +534,7 @@ impl<'db> Bulk<'db> {
                 Err(i) => props.insert(i, (k, Value::Float(w))),
             }
         }
-        let edge = self.txn.counters_mut().next_edge;
+        let edge = self.counters.next_edge;
         let num = self.numeric.len() as u32;
         let mut first_num = (u32::MAX, 0.0);
         for (k, v) in &props {
@@ -547,9 +564,8 @@ impl<'db> Bulk<'db> {
             num,
             num_len,
         });
-        let c = self.txn.counters_mut();
-        c.next_edge += 1;
-        c.edge_count += 1;
+        self.counters.next_edge += 1;
+        self.counters.edge_count += 1;
         if self.chunk.len() >= CHUNK {
             self.send_chunk()?;
         }
@@ -592,7 +608,7 @@ impl<'db> Bulk<'db> {
                 let mut w = SstWriter::create(Cf::Nodes, &staging_file(&dir, "nodes", 0), true)?;
                 let mut start = 0;
                 for (i, &end) in ends.iter().enumerate() {
-                    w.put(&keys::id(first_node + i as u64), &records[start..end])?;
+                    w.put(&(first_node + i as u64).to_be_bytes(), &records[start..end])?;
                     start = end;
                 }
                 Ok(w.finish()?.map(|p| (Cf::Nodes, p)))
@@ -638,7 +654,7 @@ impl<'db> Bulk<'db> {
                 let mut w = SstWriter::create(Cf::Unique, &staging_file(&dir, "unique", 0), true)?;
                 let mut others = unique.iter().peekable();
                 while let Some((k, node)) = others.next_if(|(k, _)| k[..8] < key_prefix[..]) {
-                    w.put(k, &keys::id(node.0))?;
+                    w.put(k, &node.0.to_be_bytes())?;
                 }
                 let mut key = Vec::new();
                 let values = by_int.iter().map(|(i, n)| (Value::Int(*i), *n)).chain(
@@ -649,11 +665,11 @@ impl<'db> Bulk<'db> {
                 for (v, node) in values {
                     key.clear();
                     key.extend_from_slice(&key_prefix);
-                    keys::push_value(&mut key, &v);
-                    w.put(&key, &keys::id(node))?;
+                    crate::storage::keys::push_value(&mut key, &v);
+                    w.put(&key, &node.to_be_bytes())?;
                 }
                 for (k, node) in others {
-                    w.put(k, &keys::id(node.0))?;
+                    w.put(k, &node.0.to_be_bytes())?;
                 }
                 Ok(w.finish()?.map(|p| (Cf::Unique, p)))
             });
@@ -667,7 +683,7 @@ impl<'db> Bulk<'db> {
             })();
             let join = |h: std::thread::ScopedJoinHandle<'_, Result<Option<(Cf, PathBuf)>>>| {
                 h.join()
-                    .unwrap_or_else(|_| Err(Error::Storage("a file writer panicked".into())))
+                    .unwrap_or_else(|_| Err(Error::storage_msg("a file writer panicked")))
             };
             vec![join(nodes), join(labels), join(unique), index]
         });
@@ -677,78 +693,79 @@ impl<'db> Bulk<'db> {
         }
         files.extend(self.files.join_workers()?);
 
-        let c = *self.txn.counters_mut();
+        let c = self.counters;
         let loaded = Loaded {
             nodes: c.next_node - self.first.0,
             edges: c.next_edge - self.first.1,
         };
-        let schema = self.txn.schema().clone();
+        let nodes = (self.first.0, c.next_node);
+        let edges = (self.first.1, c.next_edge);
+        // What to remove if the process dies before the commit: every
+        // entry this load could have written, by the ids it allocated.
+        let id = |v: u64| v.to_be_bytes();
+        let mut undo = vec![
+            Undo::range(Cf::Nodes, id(nodes.0), id(nodes.1)),
+            Undo::range(Cf::Edges, id(edges.0), id(edges.1)),
+        ];
+        // Adjacency entries: their nodes may be older, so select by edge.
+        for cf in [Cf::Out, Cf::In] {
+            undo.push(Undo::select(
+                cf,
+                [],
+                IdAt::Key(keys::ADJ_EDGE_AT as u32),
+                edges,
+            ));
+        }
         let mut labels: Vec<u32> = self.label_ids.iter().copied().collect();
         labels.sort_unstable();
-        let intent = Intent {
-            nodes: (self.first.0, c.next_node),
-            edges: (self.first.1, c.next_edge),
-            labels,
-            unique: schema.unique,
-            indexed: schema.indexed,
-        };
-        let db = self.db;
-        let txn = self.txn;
-        let store = db.store();
-        let result = {
-            let _gate = db.ingest_gate().write();
-            intent.record(store)?;
-            let result = txn.commit_bulk(|| {
-                for cf in [
-                    Cf::Nodes,
-                    Cf::Labels,
-                    Cf::Unique,
-                    Cf::Index,
-                    Cf::Edges,
-                    Cf::Out,
-                    Cf::In,
-                ] {
-                    let paths: Vec<PathBuf> = files
-                        .iter()
-                        .filter(|(c, _)| *c == cf)
-                        .map(|(_, p)| p.clone())
-                        .collect();
-                    store.ingest(cf, &paths)?;
-                    if cf == Cf::Out {
-                        fail_point("import-mid-ingest");
-                    }
-                }
-                Ok(())
+        for l in labels {
+            let at = |n: u64| keys::label(l, NodeId(n));
+            undo.push(Undo::range(Cf::Labels, at(nodes.0), at(nodes.1)));
+        }
+        for &(l, k) in &self.schema.unique {
+            undo.push(Undo::select(
+                Cf::Unique,
+                keys::label_key(l, k),
+                IdAt::Value(0),
+                nodes,
+            ));
+        }
+        for &(l, k) in &self.schema.indexed {
+            undo.push(Undo::select(
+                Cf::Index,
+                keys::label_key(l, k),
+                IdAt::KeyEnd,
+                nodes,
+            ));
+        }
+        if self.weight_key.is_some() {
+            // Edges got the `weight` property: the graph is weighted by it.
+            self.record(|info| {
+                info.weight.get_or_insert_with(|| "weight".to_owned());
             });
-            if result.is_err() {
-                // Remove whatever arrived; if even that fails, the marker
-                // stays and the next open finishes the job.
-                let _ = super::recover::undo_pending(store);
-            }
-            result
-        };
+        }
+        let mut txn = self.txn;
+        txn.graph_part(|_, g| {
+            g.counters = c;
+            Ok(())
+        })?;
+        if let Some(info) = &self.info {
+            txn.set_graph_info(info)?;
+        }
+        let result = txn.commit_ingest(&files, undo);
         drop(self.files);
         result.map(|()| loaded)
+    }
+
+    /// Changes what is recorded about the graph as a whole (starting from
+    /// what the database holds), with the commit.
+    pub(crate) fn record(&mut self, change: impl FnOnce(&mut GraphInfo)) {
+        let info = self.info.get_or_insert_with(|| self.recorded.clone());
+        change(info);
     }
 }
 
 /// Whether column family `cf` has any key starting with `prefix`.
 fn has_prefix(db: &Database, cf: Cf, prefix: &[u8]) -> Result<bool> {
-    let mut any = false;
-    let end = keys::prefix_end(prefix);
-    db.store()
-        .scan_range(cf, prefix, end.as_deref(), &mut |_, _| {
-            any = true;
-            Ok(false)
-        })?;
-    Ok(any)
-}
-
-/// A test hook: when the environment variable `QUIVER_FAILPOINT` names
-/// this point, the process aborts here, as if it had been killed (the
-/// crash tests use it to stop an import between two column families).
-fn fail_point(name: &str) {
-    if std::env::var_os("QUIVER_FAILPOINT").is_some_and(|v| v == name) {
-        std::process::abort();
-    }
+    db.store().any(cf, prefix)
 }

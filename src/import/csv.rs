@@ -19,7 +19,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use super::{EdgeRow, Key, NodeRow, Parsed, RowReader};
+use super::{EdgeRow, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::error::{Error, Result};
 use crate::{Props, Value};
 
@@ -129,7 +129,7 @@ fn parse_header(
 }
 
 fn value(col: &Column, s: &str) -> Parsed<Value> {
-    let bad = |what: &str| format!("column {:?}: {s:?} is not {what}", col.name);
+    let bad = |what: &str| RowError::new(format!("column {:?}: {s:?} is not {what}", col.name));
     match col.ty {
         Type::String => Ok(Value::String(s.to_owned())),
         Type::Int => s
@@ -162,20 +162,23 @@ fn value(col: &Column, s: &str) -> Parsed<Value> {
 
 fn key(col: &Column, s: &str) -> Parsed<Key> {
     if s.is_empty() {
-        return Err(format!("column {:?}: the key is empty", col.name));
+        return Err(RowError::new(format!(
+            "column {:?}: the key is empty",
+            col.name
+        )));
     }
     match col.ty {
         Type::String => Ok(Key::Str(s.to_owned())),
-        Type::Int => s
-            .trim()
-            .parse()
-            .map(Key::Int)
-            .map_err(|_| format!("column {:?}: {s:?} is not an integer", col.name)),
+        Type::Int => {
+            s.trim().parse().map(Key::Int).map_err(|_| {
+                RowError::new(format!("column {:?}: {s:?} is not an integer", col.name))
+            })
+        }
         Type::Inferred => Ok(Key::parse(s)),
-        Type::Float | Type::Bool => Err(format!(
+        Type::Float | Type::Bool => Err(RowError::new(format!(
             "column {:?}: a key column must be int or string",
             col.name
-        )),
+        ))),
     }
 }
 
@@ -214,18 +217,18 @@ impl CsvReader {
 
     fn fields(&self) -> Parsed<Vec<&str>> {
         if self.record.len() != self.cols.len() {
-            return Err(format!(
+            return Err(RowError::new(format!(
                 "expected {} columns, found {}",
                 self.cols.len(),
                 self.record.len()
-            ));
+            )));
         }
         self.record
             .iter()
             .zip(&self.cols)
             .map(|(f, c)| {
                 std::str::from_utf8(f)
-                    .map_err(|_| format!("column {:?} is not valid UTF-8", c.name))
+                    .map_err(|_| RowError::new(format!("column {:?} is not valid UTF-8", c.name)))
             })
             .collect()
     }

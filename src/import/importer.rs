@@ -9,10 +9,10 @@ use super::csv::{CsvEdges, CsvNodes, CsvReader};
 use super::jsonl::{JsonlEdges, JsonlNodes, JsonlReader};
 use super::text::{EdgeListReader, Line, Lines, VertexReader};
 use super::vecs::{VecsFormat, VectorFile};
-use super::{EdgeRow, GraphalyticsProperties, Key, NodeRow, Parsed, RowReader};
+use super::{EdgeRow, GraphalyticsProperties, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::error::{Error, Result};
 use crate::vector::CollectionConfig;
-use crate::{Database, GraphRead, NodeId, Props};
+use crate::{Database, NodeId, Props};
 
 /// An input file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,8 +74,10 @@ impl Format {
     }
 }
 
-/// How an import names and treats its nodes.
+/// How an import names and treats its nodes. Start from
+/// [`ImportOptions::default`] and the setters.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct ImportOptions {
     /// The label every imported node carries; its external key is unique
     /// under it. Default `Node`.
@@ -91,6 +93,62 @@ pub struct ImportOptions {
     pub create_missing_nodes: bool,
     /// How many rejected rows the report keeps (all are counted). Default 100.
     pub kept_rejects: usize,
+    /// Record the graph as undirected ([`GraphInfo`](crate::GraphInfo)): its edges are meant
+    /// in both directions, and graph algorithms then follow them so by
+    /// default. A Graphalytics import takes this from its `.properties`.
+    /// Default `false`.
+    pub undirected: bool,
+}
+
+impl ImportOptions {
+    /// The label every imported node carries.
+    #[must_use]
+    pub fn key_label(mut self, label: impl Into<String>) -> Self {
+        self.key_label = label.into();
+        self
+    }
+
+    /// The property holding a node's external key.
+    #[must_use]
+    pub fn key_property(mut self, key: impl Into<String>) -> Self {
+        self.key_property = key.into();
+        self
+    }
+
+    /// The type of edges whose row names none.
+    #[must_use]
+    pub fn edge_type(mut self, edge_type: impl Into<String>) -> Self {
+        self.edge_type = edge_type.into();
+        self
+    }
+
+    /// Skip and count bad rows instead of failing.
+    #[must_use]
+    pub fn skip_bad(mut self, yes: bool) -> Self {
+        self.skip_bad = yes;
+        self
+    }
+
+    /// Create nodes for unknown keys in CSV / JSON Lines edge files.
+    #[must_use]
+    pub fn create_missing_nodes(mut self, yes: bool) -> Self {
+        self.create_missing_nodes = yes;
+        self
+    }
+
+    /// How many rejected rows the report keeps.
+    #[must_use]
+    pub fn kept_rejects(mut self, n: usize) -> Self {
+        self.kept_rejects = n;
+        self
+    }
+
+    /// Record the graph as undirected.
+    #[must_use]
+    pub fn undirected(mut self, yes: bool) -> Self {
+        self.undirected = yes;
+        self
+    }
 }
 
 impl Default for ImportOptions {
@@ -102,6 +160,7 @@ impl Default for ImportOptions {
             skip_bad: false,
             create_missing_nodes: false,
             kept_rejects: 100,
+            undirected: false,
         }
     }
 }
@@ -228,7 +287,10 @@ impl<'db> Importer<'db> {
     /// Starts an import. It holds the database's write transaction until
     /// it finishes or is dropped.
     pub fn new(db: &'db Database, opts: ImportOptions) -> Result<Importer<'db>> {
-        let bulk = Bulk::new(db, &opts.key_label, &opts.key_property)?;
+        let mut bulk = Bulk::new(db, &opts.key_label, &opts.key_property)?;
+        if opts.undirected {
+            bulk.record(|info| info.undirected = true);
+        }
         Ok(Importer {
             db,
             bulk,
@@ -266,7 +328,7 @@ impl<'db> Importer<'db> {
         &mut self,
         path: &Path,
         line: u64,
-        reason: String,
+        reason: &RowError,
         source: &mut SourceReport,
     ) -> Result<()> {
         if !self.opts.skip_bad {
@@ -274,7 +336,7 @@ impl<'db> Importer<'db> {
             return Err(Error::BadInput {
                 path: path.to_owned(),
                 at: format!("line {line}"),
-                reason,
+                reason: reason.to_string(),
             });
         }
         source.rejected += 1;
@@ -283,7 +345,7 @@ impl<'db> Importer<'db> {
             self.report.rejected.push(Rejected {
                 path: path.to_owned(),
                 line,
-                reason,
+                reason: reason.to_string(),
             });
         }
         Ok(())
@@ -316,7 +378,7 @@ impl<'db> Importer<'db> {
                 };
                 match outcome {
                     Ok(()) => source.loaded += 1,
-                    Err(reason) => self.reject(path, line, reason, &mut source)?,
+                    Err(reason) => self.reject(path, line, &reason, &mut source)?,
                 }
                 if source.read.is_multiple_of(PROGRESS_EVERY) {
                     let done = reader.bytes_read();
@@ -421,9 +483,11 @@ impl<'db> Importer<'db> {
 
     /// Loads a Graphalytics graph: its `.v` file, then its `.e` file (with
     /// a weight column exactly when the properties say it is weighted).
-    /// Direction is not stored: run the algorithms with the properties'
-    /// `directed` flag.
+    /// Whether it is directed is recorded with the graph ([`GraphInfo`](crate::GraphInfo)),
+    /// so algorithms read it the way the properties say by default.
     pub fn graphalytics(&mut self, props: &GraphalyticsProperties) -> Result<()> {
+        let undirected = !props.directed;
+        self.bulk.record(|info| info.undirected = undirected);
         self.nodes(&props.vertex_file, Format::GraphalyticsVertices)?;
         self.edges_with(
             &props.edge_file,
@@ -480,15 +544,15 @@ impl<'db> Importer<'db> {
         let mut keys = Vec::new();
         while let Some(line) = lines.next_line()? {
             match line {
-                Line::TooLong(n) => keys.push((n, Err("the line is too long".to_owned()))),
+                Line::TooLong(n) => keys.push((n, Err(RowError::new("the line is too long")))),
                 Line::Text(n, text) => keys.push((
                     n,
                     std::str::from_utf8(text)
-                        .map_err(|_| "the line is not valid UTF-8".to_owned())
+                        .map_err(|_| RowError::new("the line is not valid UTF-8"))
                         .and_then(|s| {
                             let s = s.trim();
                             if s.is_empty() {
-                                Err("the line is empty".to_owned())
+                                Err(RowError::new("the line is empty"))
                             } else {
                                 Ok(Key::parse(s))
                             }
@@ -567,11 +631,11 @@ impl<'db> Importer<'db> {
                         let mut out = Vec::with_capacity(rows);
                         for (_, k) in lines {
                             out.push(match k {
-                                Ok(k) => self
-                                    .bulk
-                                    .lookup(&k)?
-                                    .map(|n| n.0)
-                                    .ok_or_else(|| format!("no node has key {k}")),
+                                Ok(k) => {
+                                    self.bulk.lookup(&k)?.map(|n| n.0).ok_or_else(|| {
+                                        RowError::new(format!("no node has key {k}"))
+                                    })
+                                }
                                 Err(e) => Err(e),
                             });
                         }
@@ -591,9 +655,11 @@ impl<'db> Importer<'db> {
                     job.file.row_into(i, &mut row)?;
                     source.read += 1;
                     let checked = key.and_then(|k| {
-                        crate::vector::prepare(&job.config, &row)
+                        job.config
+                            .metric
+                            .prepare(job.config.dim, &row)
                             .map(|_| k)
-                            .map_err(|e| e.to_string())
+                            .map_err(RowError::from)
                     });
                     match checked {
                         Ok(k) => job.accepted.push((i, k)),
@@ -602,10 +668,10 @@ impl<'db> Importer<'db> {
                                 return Err(Error::BadInput {
                                     path: path.clone(),
                                     at: format!("row {i}"),
-                                    reason,
+                                    reason: reason.to_string(),
                                 });
                             }
-                            self.reject(&path, i as u64, reason, &mut source)?;
+                            self.reject(&path, i as u64, &reason, &mut source)?;
                         }
                     }
                     if (i as u64).is_multiple_of(PROGRESS_EVERY) {
@@ -669,10 +735,13 @@ impl<'db> Importer<'db> {
                     w.drop_collection(&job.collection)?;
                     w.commit()?;
                 }
-                return Err(Error::Storage(format!(
-                    "the graph was imported and committed, but loading vectors from {} failed: {e}",
-                    job.file.path().display()
-                )));
+                return Err(Error::Storage {
+                    message: format!(
+                        "the graph was imported and committed, but loading vectors from {} failed",
+                        job.file.path().display()
+                    ),
+                    source: Some(Box::new(e)),
+                });
             }
         }
         if !jobs.is_empty() {

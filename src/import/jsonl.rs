@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use super::text::{Line, Lines};
-use super::{EdgeRow, Key, NodeRow, Parsed, RowReader};
+use super::{EdgeRow, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::error::Result;
 use crate::{Props, Value};
 
@@ -26,13 +26,14 @@ fn value(field: &str, v: serde_json::Value) -> Parsed<Option<Value>> {
     Ok(Some(match v {
         J::Null => return Ok(None),
         J::Bool(b) => Value::Bool(b),
-        J::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(
-                n.as_f64()
-                    .ok_or_else(|| format!("field {field:?}: {n} is out of range"))?,
-            ),
-        },
+        J::Number(n) => {
+            match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().ok_or_else(|| {
+                    RowError::new(format!("field {field:?}: {n} is out of range"))
+                })?),
+            }
+        }
         J::String(s) => Value::String(s),
         J::Array(items) => Value::List(
             items
@@ -40,21 +41,24 @@ fn value(field: &str, v: serde_json::Value) -> Parsed<Option<Value>> {
                 .map(|x| value(field, x).map(|v| v.unwrap_or(Value::Null)))
                 .collect::<Parsed<_>>()?,
         ),
-        J::Object(_) => return Err(format!("field {field:?}: nested objects are not supported")),
+        J::Object(_) => {
+            return Err(RowError::new(format!(
+                "field {field:?}: nested objects are not supported"
+            )));
+        }
     }))
 }
 
 fn key(field: &str, v: Option<serde_json::Value>) -> Parsed<Key> {
     match v {
-        Some(serde_json::Value::Number(n)) => n
-            .as_i64()
-            .map(Key::Int)
-            .ok_or_else(|| format!("field {field:?}: the key {n} is not an integer")),
+        Some(serde_json::Value::Number(n)) => n.as_i64().map(Key::Int).ok_or_else(|| {
+            RowError::new(format!("field {field:?}: the key {n} is not an integer"))
+        }),
         Some(serde_json::Value::String(s)) if !s.is_empty() => Ok(Key::Str(s)),
-        Some(other) => Err(format!(
+        Some(other) => Err(RowError::new(format!(
             "field {field:?}: a key must be an integer or a non-empty string, found {other}"
-        )),
-        None => Err(format!("the {field:?} field is missing")),
+        ))),
+        None => Err(RowError::new(format!("the {field:?} field is missing"))),
     }
 }
 
@@ -76,11 +80,11 @@ fn object(text: &[u8]) -> Parsed<Option<Object>> {
     if text.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let s = std::str::from_utf8(text).map_err(|_| "the line is not valid UTF-8".to_owned())?;
+    let s = std::str::from_utf8(text).map_err(|_| RowError::new("the line is not valid UTF-8"))?;
     match serde_json::from_str::<serde_json::Value>(s) {
         Ok(serde_json::Value::Object(o)) => Ok(Some(o)),
-        Ok(_) => Err("the line is not a JSON object".into()),
-        Err(e) => Err(format!("not valid JSON: {e}")),
+        Ok(_) => Err(RowError::new("the line is not a JSON object")),
+        Err(e) => Err(RowError::new(format!("not valid JSON: {e}"))),
     }
 }
 
@@ -104,7 +108,7 @@ impl JsonlReader {
             match self.lines.next_line()? {
                 None => return Ok(None),
                 Some(Line::TooLong(n)) => {
-                    return Ok(Some((n, Err("the line is too long".into()))));
+                    return Ok(Some((n, Err(RowError::new("the line is too long")))));
                 }
                 Some(Line::Text(n, text)) => match object(text) {
                     Ok(None) => {}
@@ -136,13 +140,15 @@ impl RowReader for JsonlNodes {
                         .into_iter()
                         .map(|l| match l {
                             serde_json::Value::String(s) => Ok(s),
-                            other => Err(format!("a label must be a string, found {other}")),
+                            other => Err(RowError::new(format!(
+                                "a label must be a string, found {other}"
+                            ))),
                         })
                         .collect::<Parsed<_>>()?,
                     Some(other) => {
-                        return Err(format!(
+                        return Err(RowError::new(format!(
                             "labels must be a string or an array, found {other}"
-                        ));
+                        )));
                     }
                 };
                 Ok(NodeRow {
@@ -171,7 +177,11 @@ impl RowReader for JsonlEdges {
                 let edge_type = match o.remove("type") {
                     None | Some(serde_json::Value::Null) => None,
                     Some(serde_json::Value::String(s)) => Some(s),
-                    Some(other) => return Err(format!("the type must be a string, found {other}")),
+                    Some(other) => {
+                        return Err(RowError::new(format!(
+                            "the type must be a string, found {other}"
+                        )));
+                    }
                 };
                 Ok(EdgeRow {
                     src,

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use super::{EdgeRow, Key, NodeRow, Parsed, RowReader};
+use super::{EdgeRow, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::Props;
 use crate::error::{Error, Result};
 
@@ -80,8 +80,8 @@ impl Lines {
     }
 }
 
-fn too_long() -> String {
-    format!("line longer than {MAX_LINE} bytes")
+fn too_long() -> RowError {
+    RowError::new(format!("line longer than {MAX_LINE} bytes"))
 }
 
 /// Splits a line into columns; `None` for a blank or comment line.
@@ -98,17 +98,20 @@ fn columns(line: &[u8]) -> Option<impl Iterator<Item = &[u8]>> {
 }
 
 fn int(col: &[u8], what: &str) -> Parsed<i64> {
-    let s = std::str::from_utf8(col).map_err(|_| format!("{what} is not valid UTF-8"))?;
+    let s = std::str::from_utf8(col)
+        .map_err(|_| RowError::new(format!("{what} is not valid UTF-8")))?;
     s.parse()
-        .map_err(|_| format!("{what} {s:?} is not an integer"))
+        .map_err(|_| RowError::new(format!("{what} {s:?} is not an integer")))
 }
 
 fn float(col: &[u8]) -> Parsed<f64> {
-    let s = std::str::from_utf8(col).map_err(|_| "the weight is not valid UTF-8".to_owned())?;
+    let s = std::str::from_utf8(col).map_err(|_| RowError::new("the weight is not valid UTF-8"))?;
     match s.parse::<f64>() {
         Ok(w) if w.is_finite() => Ok(w),
-        Ok(_) => Err(format!("the weight {s:?} is not a finite number")),
-        Err(_) => Err(format!("the weight {s:?} is not a number")),
+        Ok(_) => Err(RowError::new(format!(
+            "the weight {s:?} is not a finite number"
+        ))),
+        Err(_) => Err(RowError::new(format!("the weight {s:?} is not a number"))),
     }
 }
 
@@ -135,17 +138,21 @@ impl EdgeListReader {
         mut cols: impl Iterator<Item = &'a [u8]>,
     ) -> Parsed<EdgeRow> {
         let (Some(s), Some(d)) = (cols.next(), cols.next()) else {
-            return Err("expected `src dst [weight]`, found fewer than 2 columns".into());
+            return Err(RowError::new(
+                "expected `src dst [weight]`, found fewer than 2 columns",
+            ));
         };
         let w = cols.next();
         if cols.next().is_some() {
-            return Err("expected `src dst [weight]`, found more than 3 columns".into());
+            return Err(RowError::new(
+                "expected `src dst [weight]`, found more than 3 columns",
+            ));
         }
         let weight = match (w, weighted) {
             (Some(_), Some(false)) => {
-                return Err("a weight column in an unweighted graph".into());
+                return Err(RowError::new("a weight column in an unweighted graph"));
             }
-            (None, Some(true)) => return Err("the weight column is missing".into()),
+            (None, Some(true)) => return Err(RowError::new("the weight column is missing")),
             (Some(w), _) => Some(float(w)?),
             (None, _) => None,
         };
@@ -214,7 +221,7 @@ impl RowReader for VertexReader {
                             labels: Vec::new(),
                             props: Props::new(),
                         }),
-                        _ => Err("expected one vertex id on the line".into()),
+                        _ => Err(RowError::new("expected one vertex id on the line")),
                     };
                     return Ok(Some((n, row)));
                 }

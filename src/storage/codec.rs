@@ -34,7 +34,7 @@ pub fn encode_append<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
 /// Decodes a value that must fill `bytes` exactly; `what` names it in errors.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     let (value, read) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|e| Error::corruption(format!("cannot decode {what}: {e}")))?;
+        .map_err(|e| Error::corruption_from(format!("cannot decode {what}"), e))?;
     if read != bytes.len() {
         return Err(Error::corruption(format!(
             "{what}: {} trailing bytes after the record",
@@ -61,13 +61,13 @@ mod tests {
         assert_eq!(decode::<Vec<Value>>(&bytes, "test").unwrap(), v);
         assert!(matches!(
             decode::<Vec<Value>>(&bytes[..bytes.len() - 1], "test"),
-            Err(Error::Corruption(_))
+            Err(Error::Corruption { .. })
         ));
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(matches!(
             decode::<Vec<Value>>(&longer, "test"),
-            Err(Error::Corruption(_))
+            Err(Error::Corruption { .. })
         ));
         // A huge length prefix must not allocate.
         let huge = [0xfc, 0xff, 0xff, 0xff, 0xff];

@@ -5,7 +5,10 @@
 //! * [`rocks`] is the only module that names `rocksdb`.
 //!
 //! Above this module everything reads through [`KvRead`] and writes through
-//! [`Changes`], so a second backend would replace `rocks` alone.
+//! [`Changes`], so a second backend would replace `rocks` alone. Long reads
+//! that a caller may stop early go through [`Pages`]: a range read a page
+//! at a time, resumed from a continuation key — the shape a remote store's
+//! `scan(range, limit)` has too.
 
 pub mod codec;
 pub mod keys;
@@ -94,6 +97,105 @@ pub trait KvRead: Sync {
     }
 }
 
+/// A key range read lazily, a page at a time: the first page is small and
+/// each next one twice as large (up to [`Pages::MAX_PAGE`]), so a caller
+/// that stops after ten entries reads about a page of them, and a long read
+/// costs one seek per page. Each page resumes from the key after the last
+/// one read, so the view must not change under it (a snapshot, or a write
+/// transaction the reader borrows).
+pub struct Pages<'a> {
+    kv: &'a dyn KvRead,
+    cf: Cf,
+    /// Where the next page starts; `None` once the range is exhausted.
+    next: Option<Vec<u8>>,
+    end: Option<Vec<u8>>,
+    /// The current page: keys and values back to back in `buf`, with
+    /// `(key end, value end)` offsets per entry.
+    buf: Vec<u8>,
+    spans: Vec<(usize, usize)>,
+    at: usize,
+    size: usize,
+}
+
+impl<'a> Pages<'a> {
+    /// The first page's size.
+    pub const FIRST_PAGE: usize = 16;
+    /// The largest page.
+    pub const MAX_PAGE: usize = 4096;
+
+    /// The entries of `cf` in `start..end` (`None`: to the last key).
+    pub fn range(kv: &'a dyn KvRead, cf: Cf, start: &[u8], end: Option<&[u8]>) -> Pages<'a> {
+        Pages {
+            kv,
+            cf,
+            next: Some(start.to_vec()),
+            end: end.map(<[u8]>::to_vec),
+            buf: Vec::new(),
+            spans: Vec::new(),
+            at: 0,
+            size: Self::FIRST_PAGE,
+        }
+    }
+
+    /// The entries of `cf` whose key starts with `prefix`.
+    pub fn prefix(kv: &'a dyn KvRead, cf: Cf, prefix: &[u8]) -> Pages<'a> {
+        let end = keys::prefix_end(prefix);
+        Self::range(kv, cf, prefix, end.as_deref())
+    }
+
+    /// The next entry, `None` at the end of the range.
+    pub fn next_entry(&mut self) -> Option<Result<(&[u8], &[u8])>> {
+        if self.at == self.spans.len() {
+            if let Err(e) = self.fill() {
+                self.next = None;
+                return Some(Err(e));
+            }
+            if self.spans.is_empty() {
+                return None;
+            }
+        }
+        let start = if self.at == 0 {
+            0
+        } else {
+            self.spans[self.at - 1].1
+        };
+        let (key_end, value_end) = self.spans[self.at];
+        self.at += 1;
+        Some(Ok((
+            &self.buf[start..key_end],
+            &self.buf[key_end..value_end],
+        )))
+    }
+
+    /// Reads the next page.
+    fn fill(&mut self) -> Result<()> {
+        self.buf.clear();
+        self.spans.clear();
+        self.at = 0;
+        let Some(start) = self.next.take() else {
+            return Ok(());
+        };
+        let (buf, spans, limit) = (&mut self.buf, &mut self.spans, self.size);
+        let mut last: Option<Vec<u8>> = None;
+        self.kv
+            .scan_range(self.cf, &start, self.end.as_deref(), &mut |k, v| {
+                if spans.len() == limit {
+                    // One more exists: the next page starts right here.
+                    last = Some(k.to_vec());
+                    return Ok(false);
+                }
+                buf.extend_from_slice(k);
+                let key_end = buf.len();
+                buf.extend_from_slice(v);
+                spans.push((key_end, buf.len()));
+                Ok(true)
+            })?;
+        self.next = last;
+        self.size = (self.size * 2).min(Self::MAX_PAGE);
+        Ok(())
+    }
+}
+
 /// Uncommitted changes of one write transaction: per column family, key →
 /// new value (`None` = delete). Committed as one atomic batch.
 #[derive(Default)]
@@ -156,6 +258,20 @@ pub struct Overlay<'a, B: KvRead + ?Sized> {
 }
 
 impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
+    fn scan_bulk(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        if self.changes.range(cf, start, end).next().is_none() {
+            // Nothing pending in the range: read the base the fast way.
+            return self.base.scan_bulk(cf, start, end, visit);
+        }
+        self.scan_range(cf, start, end, visit)
+    }
+
     fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.changes.pending(cf, key) {
             Some(v) => Ok(v.map(<[u8]>::to_vec)),
@@ -279,5 +395,34 @@ mod tests {
         assert_eq!(ov.get(Cf::Nodes, b"a5").unwrap(), None);
         assert_eq!(ov.get(Cf::Nodes, b"b1").unwrap(), Some(b"x".to_vec()));
         assert!(!ov.any(Cf::Nodes, b"c").unwrap());
+    }
+
+    #[test]
+    fn pages_read_a_range_lazily_and_completely() {
+        let n = 5_000u32;
+        let base = Mem((0..n)
+            .map(|i| {
+                (
+                    i.to_be_bytes().to_vec(),
+                    vec![u8::try_from(i % 251).unwrap()],
+                )
+            })
+            .collect());
+        let mut pages = Pages::range(&base, Cf::Nodes, &[], None);
+        let mut seen = 0u32;
+        while let Some(entry) = pages.next_entry() {
+            let (k, v) = entry.unwrap();
+            assert_eq!(k, seen.to_be_bytes());
+            assert_eq!(v, [u8::try_from(seen % 251).unwrap()]);
+            seen += 1;
+        }
+        assert_eq!(seen, n);
+        // Stopping early has read one small page.
+        let prefix = [0u8, 0];
+        let mut pages = Pages::prefix(&base, Cf::Nodes, &prefix);
+        for _ in 0..10 {
+            pages.next_entry().unwrap().unwrap();
+        }
+        assert!(pages.spans.len() <= Pages::FIRST_PAGE);
     }
 }

@@ -6,11 +6,14 @@
 ///
 /// History: 1 — graph column families; 2 — adds `collections`, `vectors`,
 /// `vector_keys`; 3 — a collection's configuration (in `collections` and in
-/// checkpoint envelopes) ends with its HNSW engine. Older directories open
-/// in place: a version-1 one gets the vector column families, created
-/// empty; version-2 records still decode (their engine is `hnsw_rs`); the
-/// stored version is raised.
-pub const FORMAT_VERSION: u32 = 3;
+/// checkpoint envelopes) ends with its HNSW engine; 4 — `meta/graph`
+/// (direction and weight property recorded at import), and the bulk-import
+/// marker `meta/import_pending` holds a generic undo plan. Older
+/// directories open in place: a version-1 one gets the vector column
+/// families, created empty; version-2 records still decode (their engine
+/// is `hnsw_rs`); a version-3 import marker is read in its own shape; the
+/// stored version is raised. `docs/FORMAT.md` has the details.
+pub const FORMAT_VERSION: u32 = 4;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -59,7 +62,7 @@ pub const COLUMN_FAMILIES: [CfSpec; 12] = [
         cf: Cf::Meta,
         name: "meta",
         key: "ASCII name",
-        value: "format_version: u32 BE; counters: u64 BE; schema: codec(Schema)",
+        value: "format_version: u32 BE; counters: u64 BE; schema: codec(Schema); graph: codec(GraphInfoRecord); import_pending: codec(Marker)",
         tuning: Tuning::Small,
     },
     CfSpec {
@@ -156,17 +159,24 @@ impl Cf {
     }
 }
 
-/// Names of keys in the `meta` column family.
+/// Names of keys in the `meta` column family, with the module that owns
+/// each (all in one list, so two owners never pick the same name).
 pub mod meta {
+    /// The transaction core: the stored format version.
     pub const FORMAT_VERSION: &[u8] = b"format_version";
+    /// The graph: id counters and counts.
     pub const NEXT_NODE: &[u8] = b"next_node";
     pub const NEXT_EDGE: &[u8] = b"next_edge";
     pub const NODE_COUNT: &[u8] = b"node_count";
     pub const EDGE_COUNT: &[u8] = b"edge_count";
+    /// The graph: declared unique keys and indexes.
     pub const SCHEMA: &[u8] = b"schema";
+    /// The graph: direction and weight property, as imported (format 4).
+    pub const GRAPH: &[u8] = b"graph";
+    /// The vector model: the next collection id.
     pub const NEXT_COLLECTION: &[u8] = b"next_collection";
-    /// Present only while a bulk import is being ingested: what to remove
-    /// if it did not commit (see `import::bulk`).
+    /// The transaction core: present only while a bulk import is being
+    /// ingested — what to remove if it did not commit (see `txn/bulk.rs`).
     pub const IMPORT_PENDING: &[u8] = b"import_pending";
 }
 

@@ -19,8 +19,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::CollectionConfig;
-use super::index::Engine;
+use super::engine::{self, Engine};
+use super::record::{ConfigRecord, ConfigV2};
+use crate::error::{Error, Result};
 use crate::storage::codec;
 
 /// The folder of all checkpoints, inside the database directory.
@@ -34,7 +35,7 @@ const ENVELOPE_VERSION: u32 = 2;
 pub struct Envelope {
     pub version: u32,
     pub collection: u32,
-    pub config: CollectionConfig,
+    pub config: ConfigRecord,
     /// Every slot below this was in the graph when it was dumped; slots at
     /// or above it are replayed from RocksDB.
     pub slot_end: u64,
@@ -49,30 +50,28 @@ pub struct Envelope {
 struct EnvelopeV1 {
     version: u32,
     collection: u32,
-    config: super::config::ConfigV2,
+    config: ConfigV2,
     slot_end: u64,
     graph_points: u64,
     files: Vec<(u64, u32)>,
 }
 
-fn decode_envelope(bytes: &[u8]) -> Result<Envelope, String> {
-    codec::decode::<Envelope>(bytes, "checkpoint envelope")
-        .or_else(|e| {
-            let v1 = codec::decode::<EnvelopeV1>(bytes, "checkpoint envelope").map_err(|_| e)?;
-            Ok(Envelope {
-                version: if v1.version == 1 {
-                    ENVELOPE_VERSION
-                } else {
-                    v1.version.wrapping_add(1)
-                },
-                collection: v1.collection,
-                config: v1.config.into(),
-                slot_end: v1.slot_end,
-                graph_points: v1.graph_points,
-                files: v1.files,
-            })
+fn decode_envelope(bytes: &[u8]) -> Result<Envelope> {
+    codec::decode::<Envelope>(bytes, "checkpoint envelope").or_else(|e| {
+        let v1 = codec::decode::<EnvelopeV1>(bytes, "checkpoint envelope").map_err(|_| e)?;
+        Ok(Envelope {
+            version: if v1.version == 1 {
+                ENVELOPE_VERSION
+            } else {
+                v1.version.wrapping_add(1)
+            },
+            collection: v1.collection,
+            config: v1.config.into(),
+            slot_end: v1.slot_end,
+            graph_points: v1.graph_points,
+            files: v1.files,
         })
-        .map_err(|e: crate::Error| e.to_string())
+    })
 }
 
 fn checksum(path: &Path) -> std::io::Result<(u64, u32)> {
@@ -116,27 +115,26 @@ fn folders(db: &Path, collection: u32) -> Vec<(u64, PathBuf)> {
 pub fn write(
     db: &Path,
     collection: u32,
-    config: &CollectionConfig,
-    graph: &Engine,
+    config: &ConfigRecord,
+    graph: &dyn Engine,
     slot_end: u64,
-) -> Result<(), String> {
-    let io = |what: &str, e: std::io::Error| format!("{what}: {e}");
+) -> Result<()> {
     let root = db.join(FOLDER);
-    fs::create_dir_all(&root).map_err(|e| io("creating the checkpoint folder", e))?;
+    fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
     let older = folders(db, collection);
     let seq = older.first().map_or(0, |(s, _)| s + 1);
     let dst = root.join(format!("c{collection}-{seq}"));
     let tmp = root.join(format!("c{collection}-{seq}.tmp"));
     let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir(&tmp).map_err(|e| io("creating the checkpoint", e))?;
+    fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
     graph.dump(&tmp)?;
     let mut files = Vec::new();
-    for name in Engine::dump_files(config.engine) {
-        let path = tmp.join(&name);
+    for name in engine::files(config.config().engine) {
+        let path = tmp.join(name);
         File::open(&path)
             .and_then(|f| f.sync_all())
-            .map_err(|e| io(&name, e))?;
-        files.push(checksum(&path).map_err(|e| io(&name, e))?);
+            .map_err(|e| Error::io(&path, e))?;
+        files.push(checksum(&path).map_err(|e| Error::io(&path, e))?);
     }
     let envelope = Envelope {
         version: ENVELOPE_VERSION,
@@ -146,52 +144,82 @@ pub fn write(
         graph_points: graph.len() as u64,
         files,
     };
-    let bytes = codec::encode(&envelope).map_err(|e| e.to_string())?;
-    let mut f = File::create(tmp.join(ENVELOPE)).map_err(|e| io("envelope", e))?;
+    let bytes = codec::encode(&envelope)?;
+    let path = tmp.join(ENVELOPE);
+    let mut f = File::create(&path).map_err(|e| Error::io(&path, e))?;
     f.write_all(&bytes)
         .and_then(|()| f.sync_all())
-        .map_err(|e| io("envelope", e))?;
-    sync_dir(&tmp).map_err(|e| io("checkpoint folder", e))?;
-    fs::rename(&tmp, &dst).map_err(|e| io("publishing the checkpoint", e))?;
-    sync_dir(&root).map_err(|e| io("checkpoint folder", e))?;
+        .map_err(|e| Error::io(&path, e))?;
+    sync_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
+    sync_dir(&root).map_err(|e| Error::io(&root, e))?;
     for (_, old) in older {
         let _ = fs::remove_dir_all(old);
     }
     Ok(())
 }
 
-/// Loads the newest valid checkpoint of `collection`; `Err` says why none
-/// could be used (the caller rebuilds).
+/// Why a checkpoint could not be used (the caller rebuilds and keeps the
+/// reason for `vector_index_info`).
+pub enum Unusable {
+    /// There is none.
+    Missing,
+    /// It is damaged, foreign or unreadable.
+    Bad(Error),
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Missing => f.write_str("no checkpoint"),
+            Unusable::Bad(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<Error> for Unusable {
+    fn from(e: Error) -> Self {
+        Unusable::Bad(e)
+    }
+}
+
+/// Loads the newest valid checkpoint of `collection`, or says why none
+/// could be used.
 pub fn read(
     db: &Path,
     collection: u32,
-    config: &CollectionConfig,
-) -> Result<(Engine, Envelope), String> {
+    config: &ConfigRecord,
+) -> Result<(Box<dyn Engine>, Envelope), Unusable> {
     let (_, dir) = folders(db, collection)
         .into_iter()
         .next()
-        .ok_or("no checkpoint")?;
-    let bytes = fs::read(dir.join(ENVELOPE)).map_err(|e| format!("envelope: {e}"))?;
+        .ok_or(Unusable::Missing)?;
+    let path = dir.join(ENVELOPE);
+    let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
     let envelope = decode_envelope(&bytes)?;
     if envelope.version != ENVELOPE_VERSION
         || envelope.collection != collection
         || &envelope.config != config
     {
-        return Err("the checkpoint belongs to another collection or version".into());
+        return Err(
+            Error::corruption("the checkpoint belongs to another collection or version").into(),
+        );
     }
-    let names = Engine::dump_files(config.engine);
+    let public = config.config();
+    let names = engine::files(public.engine);
     if envelope.files.len() != names.len() {
-        return Err("the envelope does not list every file".into());
+        return Err(Error::corruption("the envelope does not list every file").into());
     }
     for (name, expected) in names.iter().zip(&envelope.files) {
-        let actual = checksum(&dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        let path = dir.join(name);
+        let actual = checksum(&path).map_err(|e| Error::io(&path, e))?;
         if actual != *expected {
-            return Err(format!("{name} does not match its checksum"));
+            return Err(Error::corruption(format!("{name} does not match its checksum")).into());
         }
     }
-    let graph = Engine::load(config, &dir)?;
+    let graph = engine::load(&public, &dir)?;
     if graph.len() as u64 != envelope.graph_points {
-        return Err("the reloaded graph has the wrong number of points".into());
+        return Err(Error::corruption("the reloaded graph has the wrong number of points").into());
     }
     Ok((graph, envelope))
 }

@@ -1,48 +1,26 @@
-//! Collection configuration and search parameters.
+//! The public configuration of a collection, and the parameters and
+//! results of a search. The stored forms are private (`record.rs`), so
+//! these can grow without a format change.
 
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
+use super::Metric;
 use crate::Props;
 use crate::error::{Error, Result};
 
-/// How vectors are compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Metric {
-    /// Cosine similarity (score in [-1, 1], higher is better). Vectors are
-    /// normalised at insert, then compared by dot product; a zero vector is
-    /// refused.
-    Cosine,
-    /// Euclidean distance (score ≥ 0, lower is better).
-    L2,
-    /// Inner product (higher is better). Vectors are stored as given.
-    Dot,
-}
-
-impl Metric {
-    /// Whether a higher score is better (similarities) or a lower one
-    /// (distances).
-    #[must_use]
-    pub fn higher_is_better(self) -> bool {
-        !matches!(self, Metric::L2)
-    }
-}
-
 /// Which HNSW implementation indexes a collection.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum IndexEngine {
     /// The `hnsw_rs` crate: checkpointed, reopened without re-inserting,
-    /// but it keeps a second copy of every vector (for exact search) and
-    /// deletes stay tombstones until a rebuild. Collections of format 2
-    /// use it.
+    /// but it keeps a second copy of every vector (for exact search and
+    /// exact scores) and deletes stay tombstones until a rebuild.
+    /// Collections of format 2 use it.
     HnswRs,
-    /// QuiverDB's own HNSW (`src/vector/native.rs`, the default): flat
+    /// QuiverDB's own HNSW (`src/vector/native/`, the default): flat
     /// neighbour lists, AVX-512 or AVX2/FMA distances, faster to search
-    /// and build,
-    /// deleted points unlinked at compaction, vectors held once and
-    /// memory-mapped from the checkpoint at reopen.
+    /// and build, deleted points unlinked at compaction, vectors held once
+    /// and memory-mapped from the checkpoint at reopen.
     #[default]
     Native,
 }
@@ -69,8 +47,10 @@ impl IndexEngine {
     }
 }
 
-/// The configuration of a vector collection, fixed at creation.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The configuration of a vector collection, fixed at creation. Build it
+/// with [`CollectionConfig::new`] and the setters.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CollectionConfig {
     /// Number of components of every vector (1..=65,536).
     pub dim: usize,
@@ -86,29 +66,6 @@ pub struct CollectionConfig {
     pub bound_to_nodes: bool,
     /// The HNSW implementation. Default [`IndexEngine::Native`].
     pub engine: IndexEngine,
-}
-
-/// [`CollectionConfig`] as format 2 stored it (no engine).
-#[derive(Deserialize)]
-pub(crate) struct ConfigV2 {
-    dim: usize,
-    metric: Metric,
-    m: usize,
-    ef_construction: usize,
-    bound_to_nodes: bool,
-}
-
-impl From<ConfigV2> for CollectionConfig {
-    fn from(c: ConfigV2) -> Self {
-        CollectionConfig {
-            dim: c.dim,
-            metric: c.metric,
-            m: c.m,
-            ef_construction: c.ef_construction,
-            bound_to_nodes: c.bound_to_nodes,
-            engine: IndexEngine::HnswRs,
-        }
-    }
 }
 
 /// The largest dimension accepted.
@@ -148,6 +105,13 @@ impl CollectionConfig {
     #[must_use]
     pub fn bound_to_nodes(mut self) -> Self {
         self.bound_to_nodes = true;
+        self
+    }
+
+    /// Sets the dimension.
+    #[must_use]
+    pub fn dim(mut self, dim: usize) -> Self {
+        self.dim = dim;
         self
     }
 
@@ -244,7 +208,7 @@ impl Search {
 
     /// Only points whose node has `label` (node-bound collections only;
     /// [`Error::InvalidArgument`] otherwise). Resolved through the label
-    /// index on the latest committed graph.
+    /// index of the same transaction's view as the search.
     #[must_use]
     pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
@@ -252,8 +216,9 @@ impl Search {
     }
 
     /// Only points whose payload satisfies `predicate`. The admitted keys
-    /// are found by reading every point's payload from storage, O(n) per
-    /// search; then the search proceeds as with [`keys`](Self::keys).
+    /// are found by reading every point's payload in the transaction's
+    /// view, O(n) per search; then the search proceeds as with
+    /// [`keys`](Self::keys).
     #[must_use]
     pub fn payload(mut self, predicate: impl Fn(&Props) -> bool + Send + Sync + 'static) -> Self {
         self.payload = Some(PayloadFilter(Arc::new(predicate)));
@@ -274,10 +239,16 @@ impl Search {
         self.exact = true;
         self
     }
+
+    /// The `ef` this search walks with.
+    pub(crate) fn walk_ef(&self) -> usize {
+        self.ef.unwrap_or(DEFAULT_EF).max(self.k)
+    }
 }
 
 /// One search hit.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Hit {
     /// The point's key (a `NodeId`'s integer for node-bound collections).
     pub key: u64,
@@ -285,8 +256,15 @@ pub struct Hit {
     pub score: f32,
 }
 
+impl Hit {
+    pub(crate) fn new(key: u64, score: f32) -> Hit {
+        Hit { key, score }
+    }
+}
+
 /// What a batch upsert did.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub struct UpsertReport {
     /// Points that were new.
     pub inserted: usize,
@@ -299,6 +277,7 @@ pub struct UpsertReport {
 
 /// A point refused by a batch upsert.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Rejected {
     /// Its position in the batch.
     pub index: usize,
@@ -310,6 +289,7 @@ pub struct Rejected {
 
 /// The hits of a search, best first, and how they were found.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SearchResult {
     /// Best first.
     pub hits: Vec<Hit>,

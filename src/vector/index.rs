@@ -1,159 +1,52 @@
-//! The in-memory index of one collection: the HNSW graph, where each
-//! point's vector is (for exact search), and tombstones. Derived from
-//! RocksDB and rebuilt from it at open; RocksDB holds the truth.
+//! The in-memory index of one collection: the engine's graph, and for each
+//! of its rows the point's key, its storage slot, and the commit
+//! generations that created and removed it.
+//!
+//! Derived from RocksDB (the truth) and rebuilt from it. The generations
+//! make every search answer for one snapshot: a row is visible at
+//! generation `g` when it was born at or before `g` and died after it, so
+//! a point committed later is invisible and a point deleted or replaced
+//! later is still found, with its old vector, by older snapshots. A
+//! removed row is *reclaimed* — unlinked from its key, handed to the
+//! engine's delete (and so to its repair) — only once no open snapshot
+//! can see it (the horizon, see `txn/generations.rs`).
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::IndexEngine;
-use super::hnsw::{Graph, dot};
-use super::native::NativeGraph;
-use super::{CollectionConfig, DEFAULT_EF, Hit, Metric, Search, SearchResult};
+use super::engine::{self, Engine};
+use super::{CollectionConfig, Hit, SearchResult};
 use crate::error::{Error, Result};
 
 /// Search exactly when at most this many points can match.
 const EXACT_BELOW: usize = 2_000;
 /// ...or when a filter admits at most this fraction of the live points.
 const EXACT_FRACTION: f64 = 0.05;
-/// Rebuild the graph once this fraction of its points are deleted.
+/// Rebuild the graph once this fraction of its rows are reclaimed.
 pub const REBUILD_DEAD_FRACTION: f64 = 0.25;
 
-/// The HNSW graph of one collection, in the engine its configuration
-/// names. Both take prepared vectors under caller slots and answer
-/// `(slot, distance)` in the same conventions.
-pub enum Engine {
-    /// `hnsw_rs`.
-    HnswRs(Graph),
-    /// The native engine.
-    Native(Box<NativeGraph>),
-}
+/// `died` of a row that is alive.
+const ALIVE: u64 = u64::MAX;
 
-impl Engine {
-    fn new(config: &CollectionConfig, capacity: usize) -> Engine {
-        match config.engine {
-            IndexEngine::HnswRs => Engine::HnswRs(Graph::new(
-                config.metric,
-                config.m,
-                config.ef_construction,
-                capacity,
-            )),
-            IndexEngine::Native => Engine::Native(Box::new(NativeGraph::new(
-                config.metric,
-                config.dim,
-                config.m,
-                config.ef_construction,
-            ))),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Engine::HnswRs(g) => g.len(),
-            Engine::Native(g) => g.len(),
-        }
-    }
-
-    /// The files a dump of `engine` writes, in checkpoint order.
-    pub fn dump_files(engine: IndexEngine) -> Vec<String> {
-        match engine {
-            IndexEngine::HnswRs => super::hnsw::dump_files().to_vec(),
-            IndexEngine::Native => super::native::DUMP_FILES.map(str::to_owned).to_vec(),
-        }
-    }
-
-    /// Writes the graph into the empty directory `dir`.
-    pub fn dump(&self, dir: &std::path::Path) -> std::result::Result<(), String> {
-        match self {
-            Engine::HnswRs(g) => g.dump(dir),
-            Engine::Native(g) => g.dump(dir),
-        }
-    }
-
-    /// Reloads a graph dumped for `config` (its files already verified).
-    pub fn load(
-        config: &CollectionConfig,
-        dir: &std::path::Path,
-    ) -> std::result::Result<Engine, String> {
-        match config.engine {
-            IndexEngine::HnswRs => Graph::load(config.metric, dir).map(Engine::HnswRs),
-            IndexEngine::Native => NativeGraph::load(
-                config.metric,
-                config.dim,
-                config.m,
-                config.ef_construction,
-                dir,
-            )
-            .map(|g| Engine::Native(Box::new(g))),
-        }
-    }
-
-    /// Tells the engine that the point in `row` is gone (the native engine
-    /// marks its node for [`repair`](NativeGraph::repair); `hnsw_rs` keeps
-    /// it as a tombstone, which the caller's filter skips).
-    fn delete(&mut self, row: u32) {
-        if let Engine::Native(g) = self {
-            g.delete(row);
-        }
-    }
-
-    fn insert_all(&mut self, items: &[(&[f32], usize)]) {
-        match self {
-            Engine::HnswRs(g) => g.insert_all(items),
-            Engine::Native(g) => g.insert_all(items),
-        }
-    }
-
-    fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        keep: Option<&dyn Fn(usize) -> bool>,
-    ) -> Vec<(usize, f32)> {
-        match self {
-            Engine::HnswRs(g) => g.search(query, k, ef, keep),
-            Engine::Native(g) => g.search(query, k, ef, keep),
-        }
-    }
-}
-
-/// A point of the index (live, or deleted but still in the graph).
-struct Entry {
+/// One row of the engine's graph.
+#[derive(Clone, Copy, Debug)]
+struct Row {
     key: u64,
     slot: u64,
-    /// Where its vector is: the native graph's node, or (`hnsw_rs`) the
-    /// row of [`VectorIndex::arena`].
-    row: u32,
+    /// The generation that committed it.
+    born: u64,
+    /// The generation that removed it, or [`ALIVE`].
+    died: u64,
 }
 
-/// No entry: a [`VectorIndex::slot_entry`] value.
-const NONE: u32 = u32::MAX;
-
-/// One collection's index.
-pub struct VectorIndex {
-    config: CollectionConfig,
-    graph: Engine,
-    entries: Vec<Entry>,
-    /// `hnsw_rs` only: the vectors for exact search, row `r` at
-    /// `arena[r * dim..(r + 1) * dim]`. The native graph's own arena serves
-    /// that engine, so its vectors are held once.
-    arena: Vec<f32>,
-    /// `slot_entry[slot]`: the entry of the live point in `slot`, or
-    /// [`NONE`] — also the tombstone test inside the HNSW walk, without a
-    /// hash lookup (four bytes per slot ever allocated).
-    slot_entry: Vec<u32>,
-    by_key: FxHashMap<u64, u32>,
-    /// Live points; every other point of the graph is a tombstone.
-    live: usize,
-    /// One past the highest slot in the graph.
-    slot_end: u64,
-    /// Whether the graph changed since it was last checkpointed or loaded.
-    pub dirty: bool,
-    /// How the index was made at open: from a checkpoint (with this many
-    /// points replayed from storage) or rebuilt.
-    pub origin: Origin,
+/// Which rows a search may return: those alive at `generation`, less the
+/// slots a write transaction has deleted but not committed.
+#[derive(Clone, Copy)]
+pub struct Visibility<'a> {
+    pub generation: u64,
+    pub hidden: Option<&'a FxHashSet<u64>>,
 }
 
 /// How an index came to be.
@@ -166,93 +59,190 @@ pub enum Origin {
     Checkpoint { replayed: usize },
 }
 
-/// Checks a vector (dimension, finite components, non-zero for cosine)
-/// and returns it as indexed: normalised for cosine.
-pub fn prepare(config: &CollectionConfig, v: &[f32]) -> Result<Vec<f32>> {
-    if v.len() != config.dim {
-        return Err(Error::DimensionMismatch {
-            expected: config.dim,
-            found: v.len(),
-        });
-    }
-    if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-        return Err(Error::invalid(format!(
-            "vector component {i} is {}, not a finite number",
-            v[i]
-        )));
-    }
-    let mut out = v.to_vec();
-    if config.metric == Metric::Cosine {
-        let norm = dot(v, v).sqrt();
-        if norm == 0.0 || !norm.is_finite() {
-            return Err(Error::invalid(
-                "a zero vector has no direction: cosine similarity is undefined",
-            ));
-        }
-        for x in &mut out {
-            *x /= norm;
-        }
-    }
-    Ok(out)
+/// One collection's index.
+pub struct VectorIndex {
+    config: CollectionConfig,
+    engine: Box<dyn Engine>,
+    /// Per engine row, in slot order (slots only grow).
+    rows: Vec<Row>,
+    /// Key → its newest row not yet reclaimed.
+    by_key: FxHashMap<u64, u32>,
+    /// Row → the older row of the same key, while that one is not
+    /// reclaimed (a point updated or re-inserted while an older snapshot
+    /// may still see its previous version).
+    older: FxHashMap<u32, u32>,
+    /// Rows removed and not yet reclaimed, in the order they died.
+    dying: VecDeque<u32>,
+    /// Rows that died at or before this generation are reclaimed.
+    reclaimed: u64,
+    /// Rows alive at the newest generation.
+    live: usize,
+    /// The newest generation that added rows.
+    newest_birth: u64,
+    /// One past the highest slot in the graph.
+    slot_end: u64,
+    /// Whether the graph changed since it was last checkpointed or loaded.
+    pub dirty: bool,
+    /// How the index was made at open.
+    pub origin: Origin,
 }
 
-/// A max-heap entry on "worse" so the heap root is the worst kept hit.
-struct Ranked(f32, u64, bool);
+/// A max-heap entry: the root is the worst kept candidate.
+#[derive(Clone, Copy)]
+struct Candidate(f32, u64);
 
-impl PartialEq for Ranked {
+impl PartialEq for Candidate {
     fn eq(&self, o: &Self) -> bool {
         self.cmp(o) == Ordering::Equal
     }
 }
-impl Eq for Ranked {}
-impl PartialOrd for Ranked {
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
 }
-impl Ord for Ranked {
+impl Ord for Candidate {
     fn cmp(&self, o: &Self) -> Ordering {
-        // Worse first: lower score when higher is better, else higher.
-        let by_score = if self.2 {
-            o.0.total_cmp(&self.0)
-        } else {
-            self.0.total_cmp(&o.0)
-        };
-        by_score.then(self.1.cmp(&o.1))
+        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+    }
+}
+
+/// The `k` nearest of candidate `(distance, key)`s, nearest first (ties by
+/// key), as hits: one exact pass, or the merge of several.
+pub struct TopK {
+    k: usize,
+    heap: BinaryHeap<Candidate>,
+}
+
+impl TopK {
+    pub fn new(k: usize) -> TopK {
+        TopK {
+            k,
+            heap: BinaryHeap::with_capacity(k + 1),
+        }
+    }
+
+    pub fn push(&mut self, distance: f32, key: u64) {
+        if self.heap.len() == self.k
+            && self
+                .heap
+                .peek()
+                .is_some_and(|w| Candidate(distance, key) >= *w)
+        {
+            return;
+        }
+        self.heap.push(Candidate(distance, key));
+        if self.heap.len() > self.k {
+            self.heap.pop();
+        }
+    }
+
+    pub fn hits(self, config: &CollectionConfig) -> Vec<Hit> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|Candidate(d, key)| Hit::new(key, config.metric.score(d)))
+            .collect()
     }
 }
 
 impl VectorIndex {
-    pub fn new(config: CollectionConfig, capacity: usize) -> VectorIndex {
-        Self::built(config, capacity, Origin::Built("new".into()))
-    }
-
     /// An empty index in the configured engine.
-    pub fn built(config: CollectionConfig, capacity: usize, origin: Origin) -> VectorIndex {
-        let graph = Engine::new(&config, capacity);
-        Self::with_engine(config, graph, origin)
+    pub fn new(config: CollectionConfig, capacity: usize, origin: Origin) -> VectorIndex {
+        let engine = engine::create(&config, capacity);
+        Self::around(config, engine, origin)
     }
 
-    /// An index around `graph` (empty, or reloaded from a checkpoint and
-    /// then filled by [`add_stored`](Self::add_stored)).
-    pub fn with_engine(config: CollectionConfig, graph: Engine, origin: Origin) -> VectorIndex {
+    fn around(config: CollectionConfig, engine: Box<dyn Engine>, origin: Origin) -> VectorIndex {
         VectorIndex {
             config,
-            graph,
-            entries: Vec::new(),
-            arena: Vec::new(),
-            slot_entry: Vec::new(),
+            engine,
+            rows: Vec::new(),
             by_key: FxHashMap::default(),
+            older: FxHashMap::default(),
+            dying: VecDeque::new(),
+            reclaimed: 0,
             live: 0,
+            newest_birth: 0,
             slot_end: 0,
             dirty: false,
             origin,
         }
     }
 
+    /// An index around a graph reloaded from a checkpoint that covers the
+    /// slots below `slot_end`. `live` lists the `(slot, key)` of the points
+    /// alive in storage in those slots, sorted by slot; every one must be
+    /// in the graph. Rows whose point is no longer stored are dead (and
+    /// reclaimed) at once.
+    pub fn reloaded(
+        config: CollectionConfig,
+        engine: Box<dyn Engine>,
+        slot_end: u64,
+        live: &[(u64, u64)],
+    ) -> Result<VectorIndex> {
+        let mut index = Self::around(config, engine, Origin::Checkpoint { replayed: 0 });
+        index.slot_end = slot_end;
+        let n = index.engine.len();
+        index.rows.reserve(n);
+        index.by_key.reserve(live.len());
+        let mut wanted = live.iter().filter(|(slot, _)| *slot < slot_end).peekable();
+        for r in 0..n as u32 {
+            let slot = index.engine.label(r);
+            if index.rows.last().is_some_and(|last| last.slot >= slot) {
+                return Err(Error::corruption(
+                    "the checkpoint's rows are not in slot order",
+                ));
+            }
+            if wanted.peek().is_some_and(|(s, _)| *s < slot) {
+                break; // a live point the graph skipped: reported below
+            }
+            let row = match wanted.next_if(|(s, _)| *s == slot) {
+                Some(&(_, key)) => Row {
+                    key,
+                    slot,
+                    born: 0,
+                    died: ALIVE,
+                },
+                None => Row {
+                    key: u64::MAX,
+                    slot,
+                    born: 0,
+                    died: 0,
+                },
+            };
+            index.push_row(row);
+            if row.died == 0 {
+                index.engine.delete(r);
+            }
+        }
+        if let Some((slot, _)) = wanted.next() {
+            return Err(Error::corruption(format!(
+                "the checkpoint lacks the point in slot {slot}"
+            )));
+        }
+        Ok(index)
+    }
+
+    /// Registers row `rows.len()` (already in the engine).
+    fn push_row(&mut self, row: Row) {
+        let r = self.rows.len() as u32;
+        self.rows.push(row);
+        if row.died == ALIVE {
+            self.live += 1;
+        }
+        if row.died > self.reclaimed
+            && let Some(prev) = self.by_key.insert(row.key, r)
+        {
+            self.older.insert(r, prev);
+        }
+        self.slot_end = self.slot_end.max(row.slot + 1);
+    }
+
     /// The graph (to checkpoint).
-    pub fn engine(&self) -> &Engine {
-        &self.graph
+    pub fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
     }
 
     pub fn config(&self) -> &CollectionConfig {
@@ -264,317 +254,391 @@ impl VectorIndex {
         self.slot_end
     }
 
-    /// Points in the graph, tombstones included.
+    /// Rows in the graph, removed ones included.
     pub fn graph_points(&self) -> usize {
-        self.graph.len()
+        self.engine.len()
     }
 
-    /// Live points.
+    /// Points alive at the newest generation.
     pub fn len(&self) -> usize {
         self.live
     }
 
     /// Memory held: `(heap bytes, bytes mapped from a checkpoint)`; the
-    /// heap figure is `None` under `hnsw_rs`, whose graph does not tell.
+    /// heap figure is `None` when the engine cannot tell.
     pub fn memory(&self) -> (Option<usize>, usize) {
-        let own = self.entries.capacity() * std::mem::size_of::<Entry>()
-            + self.arena.capacity() * 4
-            + self.slot_entry.capacity() * 4
+        let own = self.rows.capacity() * std::mem::size_of::<Row>()
             // hashbrown: a (key, value) pair and a control byte per bucket.
-            + self.by_key.capacity() * (16 + 1);
-        match &self.graph {
-            Engine::Native(g) => (Some(own + g.heap_bytes()), g.mapped_bytes()),
-            Engine::HnswRs(_) => (None, 0),
-        }
+            + self.by_key.capacity() * (12 + 1)
+            + self.older.capacity() * (8 + 1)
+            + self.dying.capacity() * 4;
+        (
+            self.engine.heap_bytes().map(|e| e + own),
+            self.engine.mapped_bytes(),
+        )
     }
 
-    /// Adds prepared vectors `(slot, key, vector)` (on all cores). A key
-    /// already present must have been removed first.
-    pub fn insert(&mut self, points: &[(u64, u64, Vec<f32>)]) {
-        let first = match &self.graph {
-            Engine::Native(g) => g.len(),
-            Engine::HnswRs(_) => self.entries.len(),
-        };
-        for (k, (slot, key, v)) in points.iter().enumerate() {
-            self.register(*slot, *key, (first + k) as u32);
-            if let Engine::HnswRs(_) = self.graph {
-                self.arena.extend_from_slice(v);
-            }
-        }
-        let items: Vec<(&[f32], usize)> = points
-            .iter()
-            .map(|(slot, _, v)| (v.as_slice(), *slot as usize))
-            .collect();
-        self.graph.insert_all(&items);
-        if let Some(max) = points.iter().map(|p| p.0).max() {
-            self.slot_end = self.slot_end.max(max + 1);
-        }
-        self.dirty |= !points.is_empty();
-    }
-
-    /// Registers a live point whose vector is at `row`.
-    fn register(&mut self, slot: u64, key: u64, row: u32) {
-        let i = self.entries.len() as u32;
-        self.entries.push(Entry { key, slot, row });
-        let s = slot as usize;
-        if self.slot_entry.len() <= s {
-            self.slot_entry.resize(s + 1, NONE);
-        }
-        self.slot_entry[s] = i;
-        self.by_key.insert(key, i);
-        self.live += 1;
-    }
-
-    /// `hnsw_rs`, after a checkpoint reload: registers live points that
-    /// are already in the graph, with their vectors (for exact search).
-    pub fn add_stored(&mut self, points: &[(u64, u64, Vec<f32>)]) {
-        for (slot, key, v) in points {
-            self.register(*slot, *key, self.entries.len() as u32);
-            self.arena.extend_from_slice(v);
-        }
-    }
-
-    /// Native engine, after a checkpoint reload: registers the live points
-    /// `(slot, key)` of slots the graph covers; their vectors are its
-    /// nodes'. `Err` if the graph lacks one of them.
-    pub fn add_linked(&mut self, points: &[(u64, u64)]) -> std::result::Result<(), String> {
-        let Engine::Native(g) = &self.graph else {
-            return Err("only a native graph holds its points' vectors".into());
-        };
-        let mut node_of = vec![NONE; self.slot_end as usize];
-        for (node, &slot) in g.slots().iter().enumerate() {
-            if let Some(n) = node_of.get_mut(slot as usize) {
-                *n = node as u32;
-            }
-        }
-        self.entries.reserve(points.len());
-        self.by_key.reserve(points.len());
-        for &(slot, key) in points {
-            match node_of.get(slot as usize) {
-                Some(&node) if node != NONE => self.register(slot, key, node),
-                _ => return Err(format!("the checkpoint lacks the point in slot {slot}")),
-            }
-        }
-        Ok(())
-    }
-
-    /// After reloading a checkpoint: the graph covers slots below
-    /// `slot_end`.
-    pub fn set_slot_end(&mut self, slot_end: u64) {
-        self.slot_end = slot_end;
-    }
-
-    /// Whether `slot` holds a live point.
-    #[inline]
-    fn is_live(&self, slot: usize) -> bool {
-        self.slot_entry.get(slot).is_some_and(|&e| e != NONE)
-    }
-
-    /// Whether entry `i` is its slot's live point (a removed point's entry
-    /// stays, its slot pointing nowhere; slots are never reused).
-    #[inline]
-    fn entry_alive(&self, i: usize) -> bool {
-        let slot = self.entries[i].slot as usize;
-        self.slot_entry.get(slot) == Some(&(i as u32))
-    }
-
-    /// Tombstones the point in `slot` (it leaves every search at once).
-    pub fn remove(&mut self, slot: u64) {
-        let Some(&i) = self.slot_entry.get(slot as usize) else {
-            return;
-        };
-        if i == NONE {
+    /// Adds prepared vectors `(slot, key, vector)` committed at generation
+    /// `born` (on all cores). Slots must be above every slot in the index;
+    /// a key already present must have been removed first.
+    pub fn insert(&mut self, points: &[(u64, u64, Vec<f32>)], born: u64) {
+        if points.is_empty() {
             return;
         }
-        self.slot_entry[slot as usize] = NONE;
-        let (key, row) = (self.entries[i as usize].key, self.entries[i as usize].row);
-        self.graph.delete(row);
+        let items: Vec<(u64, &[f32])> = points.iter().map(|(s, _, v)| (*s, v.as_slice())).collect();
+        self.engine.insert(&items);
+        for &(slot, key, _) in points {
+            self.push_row(Row {
+                key,
+                slot,
+                born,
+                died: ALIVE,
+            });
+        }
+        self.newest_birth = self.newest_birth.max(born);
+        self.dirty = true;
+    }
+
+    /// The row holding `slot`.
+    fn row_of_slot(&self, slot: u64) -> Option<u32> {
+        self.rows
+            .binary_search_by_key(&slot, |r| r.slot)
+            .ok()
+            .map(|r| r as u32)
+    }
+
+    /// Removes the point in `slot` at generation `died`: snapshots older
+    /// than `died` still find it.
+    pub fn remove(&mut self, slot: u64, died: u64) {
+        let Some(r) = self.row_of_slot(slot) else {
+            return;
+        };
+        let row = &mut self.rows[r as usize];
+        if row.died != ALIVE {
+            return;
+        }
+        row.died = died;
+        self.dying.push_back(r);
         self.live -= 1;
         self.dirty = true;
-        if self.by_key.get(&key) == Some(&i) {
-            self.by_key.remove(&key);
-        }
     }
 
-    /// After a checkpoint reload: the engine learns which of its points
-    /// were deleted since (they are not live in storage).
-    pub fn mark_dead_from_storage(&mut self) {
-        if let Engine::Native(g) = &mut self.graph {
-            let dead: Vec<u32> = (0..g.len() as u32)
-                .filter(|&i| {
-                    let slot = g.slots()[i as usize] as usize;
-                    self.slot_entry.get(slot).is_none_or(|&e| e == NONE)
-                })
-                .collect();
-            for node in dead {
-                g.delete(node);
+    /// Reclaims every row that died at or before `horizon` (no snapshot
+    /// can see it any more): unlinks it from its key and deletes it from
+    /// the engine (a repair or rebuild then unlinks it from the graph).
+    /// Returns how many rows were reclaimed.
+    pub fn reclaim(&mut self, horizon: u64) -> usize {
+        let mut n = 0;
+        while let Some(&r) = self.dying.front() {
+            if self.rows[r as usize].died > horizon {
+                break;
             }
+            self.dying.pop_front();
+            self.unlink(r);
+            self.engine.delete(r);
+            n += 1;
+        }
+        self.reclaimed = self.reclaimed.max(horizon);
+        n
+    }
+
+    /// Takes reclaimed row `r` out of its key's chain of versions.
+    fn unlink(&mut self, r: u32) {
+        let key = self.rows[r as usize].key;
+        let Some(&head) = self.by_key.get(&key) else {
+            return;
+        };
+        let below = self.older.remove(&r);
+        if head == r {
+            match below {
+                Some(o) => self.by_key.insert(key, o),
+                None => self.by_key.remove(&key),
+            };
+            return;
+        }
+        let mut at = head;
+        while let Some(&o) = self.older.get(&at) {
+            if o == r {
+                match below {
+                    Some(b) => self.older.insert(at, b),
+                    None => self.older.remove(&at),
+                };
+                return;
+            }
+            at = o;
         }
     }
 
-    /// Repairs the links around deleted points in place, if the engine
-    /// can (the native one); returns whether it did — if not, the caller
-    /// rebuilds.
+    /// Repairs the links around reclaimed rows in place, if the engine
+    /// can; returns whether it did (if not, the caller rebuilds).
     pub fn repair(&mut self) -> bool {
-        match &mut self.graph {
-            Engine::Native(g) => {
-                if g.unrepaired() > 0 {
-                    g.repair();
-                    self.dirty = true;
-                }
-                true
-            }
-            Engine::HnswRs(_) => false,
+        if self.engine.unrepaired() == 0 {
+            return true;
         }
+        let repaired = self.engine.repair();
+        self.dirty |= repaired;
+        repaired
     }
 
-    /// Tombstones in the graph (deleted or replaced points).
-    fn tombstones(&self) -> usize {
-        self.graph.len().saturating_sub(self.live)
-    }
-
-    /// Whether enough points are deleted that a rebuild pays.
+    /// Whether enough rows are reclaimed that a rebuild pays.
     pub fn needs_rebuild(&self) -> bool {
-        let dead = self.tombstones();
-        dead > 0 && dead as f64 >= REBUILD_DEAD_FRACTION * self.graph.len() as f64
+        let kept = self.live + self.dying.len();
+        let dead = self.engine.len().saturating_sub(kept);
+        dead > 0 && dead as f64 >= REBUILD_DEAD_FRACTION * self.engine.len() as f64
     }
 
-    /// A new index holding only the live points (graph built afresh).
+    /// A new index holding the rows not reclaimed (what some snapshot may
+    /// still see), with their generations, in a graph built afresh.
     pub fn rebuilt(&self) -> VectorIndex {
-        let mut fresh = VectorIndex::new(self.config.clone(), self.len());
-        let dim = self.config.dim;
-        let live: Vec<(u64, u64, Vec<f32>)> = self
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| self.entry_alive(i))
-            .map(|(_, e)| (e.slot, e.key, self.vector(e).to_vec()))
+        let kept: Vec<u32> = (0..self.rows.len() as u32)
+            .filter(|&r| self.rows[r as usize].died > self.reclaimed)
             .collect();
-        debug_assert!(live.iter().all(|p| p.2.len() == dim));
-        fresh.insert(&live);
+        let mut fresh = VectorIndex::new(self.config.clone(), kept.len(), self.origin.clone());
+        fresh.reclaimed = self.reclaimed;
+        let points: Vec<(u64, &[f32])> = kept
+            .iter()
+            .map(|&r| (self.rows[r as usize].slot, self.engine.vector(r)))
+            .collect();
+        fresh.engine.insert(&points);
+        let mut dying = Vec::new();
+        for (new, &r) in kept.iter().enumerate() {
+            let row = self.rows[r as usize];
+            fresh.push_row(row);
+            if row.died != ALIVE {
+                dying.push((row.died, new as u32));
+            }
+        }
+        dying.sort_unstable();
+        fresh.dying = dying.into_iter().map(|(_, r)| r).collect();
+        fresh.newest_birth = self.newest_birth;
+        fresh.slot_end = self.slot_end;
+        fresh.dirty = true;
         fresh
     }
 
-    fn score(&self, distance_or_dot: f32, from_graph: bool) -> f32 {
-        match (self.config.metric, from_graph) {
-            (Metric::Cosine, true) => 1.0 - distance_or_dot,
-            (Metric::Dot, true) => super::hnsw::dot_from_distance(distance_or_dot),
-            _ => distance_or_dot,
-        }
+    /// Whether row `r` is visible to `v`.
+    #[inline]
+    fn visible(&self, r: u32, v: Visibility<'_>) -> bool {
+        let row = &self.rows[r as usize];
+        row.born <= v.generation
+            && v.generation < row.died
+            && v.hidden.is_none_or(|h| !h.contains(&row.slot))
     }
 
-    /// The vector of `e`, as indexed.
-    fn vector(&self, e: &Entry) -> &[f32] {
-        match &self.graph {
-            Engine::Native(g) => g.vector(e.row),
-            Engine::HnswRs(_) => {
-                let dim = self.config.dim;
-                let at = e.row as usize * dim;
-                &self.arena[at..at + dim]
+    /// Whether every row a walk can reach is visible to `v` (then the walk
+    /// needs no filter at all).
+    fn all_visible(&self, v: Visibility<'_>) -> bool {
+        v.hidden.is_none_or(FxHashSet::is_empty)
+            && v.generation >= self.newest_birth
+            && self.dying.is_empty()
+            && self.engine.unrepaired() == 0
+    }
+
+    /// The row of `key` visible to `v`, if any.
+    fn row_for_key(&self, key: u64, v: Visibility<'_>) -> Option<u32> {
+        let mut r = *self.by_key.get(&key)?;
+        loop {
+            if self.visible(r, v) {
+                return Some(r);
             }
+            r = *self.older.get(&r)?;
         }
     }
 
-    fn exact_score(&self, q: &[f32], e: &Entry) -> f32 {
-        let v = self.vector(e);
-        match self.config.metric {
-            Metric::Cosine | Metric::Dot => dot(q, v),
-            Metric::L2 => super::simd::l2_squared(q, v).sqrt(),
-        }
+    /// Whether `key` has a point visible to `v`, and its vector.
+    #[cfg(test)]
+    pub fn vector_of(&self, key: u64, v: Visibility<'_>) -> Option<&[f32]> {
+        self.row_for_key(key, v).map(|r| self.engine.vector(r))
     }
 
-    /// Searches with `params`; `query` is raw (validated and prepared
-    /// here).
-    pub fn search(&self, query: &[f32], params: &Search) -> Result<SearchResult> {
-        if params.k == 0 {
-            return Ok(SearchResult {
-                hits: Vec::new(),
-                exact: true,
-            });
-        }
-        let q = prepare(&self.config, query)?;
-        let allowed: Option<Vec<u32>> = params.keys.as_ref().map(|keys| {
-            keys.iter()
-                .filter_map(|k| self.by_key.get(k).copied())
-                .collect()
+    /// The `k` points nearest to prepared query `q` visible to `v` (and
+    /// with a key in `keys`, if given), best first, with the top `k` of
+    /// `extra` candidates merged in (a write transaction's own points).
+    ///
+    /// Exact (brute force over the admitted points) when `exact` is set,
+    /// when at most 2,000 points can match, or when `keys` admits at most
+    /// 5 % of the live points; else an HNSW walk of `ef` candidates with
+    /// the admitted rows checked inside the walk, falling back to exact
+    /// search when the walk finds fewer than `k` while `k` exist.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the search's inputs, each from a different layer above"
+    )]
+    pub fn search(
+        &self,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        exact: bool,
+        keys: Option<&[u64]>,
+        v: Visibility<'_>,
+        extra: &[(f32, u64)],
+    ) -> SearchResult {
+        let admitted: Option<Vec<u32>> = keys.map(|keys| {
+            let mut rows: Vec<u32> = keys
+                .iter()
+                .filter_map(|&key| self.row_for_key(key, v))
+                .collect();
+            rows.sort_unstable();
+            rows
         });
-        let candidates = allowed.as_ref().map_or(self.len(), Vec::len);
+        let candidates = admitted.as_ref().map_or(self.live, Vec::len);
         let selective =
-            allowed.is_some() && (candidates as f64) <= EXACT_FRACTION * self.len() as f64;
-        let mut result = if params.exact || candidates <= EXACT_BELOW || selective {
-            self.exact(&q, params.k, allowed.as_deref())
-        } else {
-            let ef = params.ef.unwrap_or(DEFAULT_EF).max(params.k);
-            // Admitted slots, sorted, when a key filter is given.
-            let admitted: Option<Vec<usize>> = allowed.as_ref().map(|list| {
-                let mut slots: Vec<usize> = list
-                    .iter()
-                    .map(|&i| self.entries[i as usize].slot as usize)
-                    .collect();
-                slots.sort_unstable();
-                slots
-            });
-            let keep = |slot: usize| {
-                self.is_live(slot)
-                    && admitted
-                        .as_ref()
-                        .is_none_or(|s| s.binary_search(&slot).is_ok())
-            };
-            // With no tombstones and no filter, the walk needs no filter.
-            let filtered = self.tombstones() > 0 || admitted.is_some();
-            let keep: Option<&dyn Fn(usize) -> bool> = filtered.then_some(&keep);
-            let found = self.graph.search(&q, params.k, ef, keep);
-            if found.len() < params.k.min(candidates) {
-                // The walk ran out of admitted points: answer exactly, so
-                // k results come back whenever k exist.
-                self.exact(&q, params.k, allowed.as_deref())
-            } else {
-                let hits = found
-                    .into_iter()
-                    .filter_map(|(slot, d)| {
-                        let i = *self.slot_entry.get(slot).filter(|&&i| i != NONE)?;
-                        Some(Hit {
-                            key: self.entries[i as usize].key,
-                            score: self.score(d, true),
-                        })
-                    })
-                    .collect();
-                SearchResult { hits, exact: false }
-            }
-        };
-        if let Some(t) = params.threshold {
-            let better = self.config.metric.higher_is_better();
-            result
-                .hits
-                .retain(|h| if better { h.score >= t } else { h.score <= t });
+            admitted.is_some() && (candidates as f64) <= EXACT_FRACTION * self.live as f64;
+        let mut top = TopK::new(k);
+        for &(d, key) in extra {
+            top.push(d, key);
         }
-        Ok(result)
+        if exact || candidates <= EXACT_BELOW || selective {
+            self.exact(q, admitted.as_deref(), v, &mut top);
+            return SearchResult {
+                hits: top.hits(&self.config),
+                exact: true,
+            };
+        }
+        let keep = |r: u32| {
+            self.visible(r, v)
+                && admitted
+                    .as_ref()
+                    .is_none_or(|a| a.binary_search(&r).is_ok())
+        };
+        let filtered = admitted.is_some() || !self.all_visible(v);
+        let keep: Option<&dyn Fn(u32) -> bool> = filtered.then_some(&keep);
+        let found = self.engine.search(q, k, ef.max(k), keep);
+        // At most this many rows can be visible (the live ones, and those
+        // an older snapshot still sees).
+        let existing = admitted
+            .as_ref()
+            .map_or(self.live + self.dying.len(), Vec::len);
+        if found.len() < k.min(existing) {
+            // The walk ran out of admitted points: answer exactly, so k
+            // results come back whenever k exist.
+            self.exact(q, admitted.as_deref(), v, &mut top);
+            return SearchResult {
+                hits: top.hits(&self.config),
+                exact: true,
+            };
+        }
+        for (r, d) in found {
+            top.push(d, self.rows[r as usize].key);
+        }
+        SearchResult {
+            hits: top.hits(&self.config),
+            exact: false,
+        }
     }
 
-    /// Brute force over the live points (or the `allowed` entries).
-    fn exact(&self, q: &[f32], k: usize, allowed: Option<&[u32]>) -> SearchResult {
-        let better = self.config.metric.higher_is_better();
-        let mut heap: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k + 1);
-        let mut consider = |i: usize| {
-            if !self.entry_alive(i) {
-                return;
-            }
-            let e = &self.entries[i];
-            heap.push(Ranked(self.exact_score(q, e), e.key, better));
-            if heap.len() > k {
-                heap.pop();
-            }
+    /// Brute force over the rows visible to `v` (or the `admitted` ones).
+    fn exact(&self, q: &[f32], admitted: Option<&[u32]>, v: Visibility<'_>, top: &mut TopK) {
+        let metric = self.config.metric;
+        let mut consider = |r: u32| {
+            top.push(
+                metric.distance(q, self.engine.vector(r)),
+                self.rows[r as usize].key,
+            );
         };
-        match allowed {
-            Some(list) => list.iter().for_each(|&i| consider(i as usize)),
-            None => (0..self.entries.len()).for_each(&mut consider),
+        match admitted {
+            Some(rows) => rows.iter().copied().for_each(&mut consider),
+            None => (0..self.rows.len() as u32)
+                .filter(|&r| self.visible(r, v))
+                .for_each(&mut consider),
         }
-        // Ascending in "worseness": best first.
-        let hits = heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|Ranked(score, key, _)| Hit { key, score })
-            .collect();
-        SearchResult { hits, exact: true }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::float_cmp,
+        reason = "test code: a panic is the failure report; exact values are intended"
+    )]
+
+    use super::*;
+    use crate::vector::Metric;
+
+    fn at(generation: u64) -> Visibility<'static> {
+        Visibility {
+            generation,
+            hidden: None,
+        }
+    }
+
+    fn keys(r: &SearchResult) -> Vec<u64> {
+        r.hits.iter().map(|h| h.key).collect()
+    }
+
+    #[test]
+    fn each_generation_sees_its_own_versions_until_they_are_reclaimed() {
+        let config = CollectionConfig::new(2, Metric::L2);
+        let mut index = VectorIndex::new(config, 0, Origin::Built("test".into()));
+        // Generation 1: keys 1 and 2; generation 2: key 1 moves; generation
+        // 3: key 2 is deleted.
+        index.insert(&[(0, 1, vec![0.0, 0.0]), (1, 2, vec![5.0, 0.0])], 1);
+        index.remove(0, 2);
+        index.insert(&[(2, 1, vec![10.0, 0.0])], 2);
+        index.remove(1, 3);
+        let q = [0.0, 0.0];
+        let search = |index: &VectorIndex, g: u64| index.search(&q, 5, 16, false, None, at(g), &[]);
+        assert_eq!(keys(&search(&index, 0)), Vec::<u64>::new());
+        assert_eq!(keys(&search(&index, 1)), [1, 2]);
+        assert_eq!(search(&index, 1).hits[0].score, 0.0, "key 1's first vector");
+        assert_eq!(keys(&search(&index, 2)), [2, 1]);
+        assert_eq!(keys(&search(&index, 3)), [1]);
+        assert_eq!(
+            search(&index, 3).hits[0].score,
+            10.0,
+            "key 1's second vector"
+        );
+        assert_eq!(index.vector_of(1, at(1)), Some(&[0.0, 0.0][..]));
+        assert_eq!(index.vector_of(1, at(2)), Some(&[10.0, 0.0][..]));
+        assert_eq!(index.vector_of(2, at(3)), None);
+        // A key filter finds the version each generation sees.
+        let only_1 = |g| index.search(&q, 5, 16, false, Some(&[1]), at(g), &[]);
+        assert_eq!(only_1(1).hits[0].score, 0.0);
+        assert_eq!(only_1(2).hits[0].score, 10.0);
+        // A write transaction's deletes are hidden from its own searches.
+        let hidden: FxHashSet<u64> = [2].into_iter().collect();
+        let own = Visibility {
+            generation: 3,
+            hidden: Some(&hidden),
+        };
+        assert!(
+            index
+                .search(&q, 5, 16, false, None, own, &[])
+                .hits
+                .is_empty()
+        );
+        // Reclaiming up to generation 2 drops key 1's old version only.
+        assert_eq!(index.reclaim(2), 1);
+        assert_eq!(index.vector_of(1, at(1)), None);
+        assert_eq!(keys(&search(&index, 2)), [2, 1]);
+        assert_eq!(index.reclaim(3), 1);
+        assert_eq!(keys(&search(&index, 3)), [1]);
+        assert!(index.needs_rebuild());
+        let fresh = index.rebuilt();
+        assert_eq!(fresh.graph_points(), 1);
+        assert_eq!(keys(&search(&fresh, 3)), [1]);
+    }
+
+    #[test]
+    fn a_rebuild_keeps_what_an_old_snapshot_still_sees() {
+        let config = CollectionConfig::new(1, Metric::L2);
+        let mut index = VectorIndex::new(config, 0, Origin::Built("test".into()));
+        let points: Vec<(u64, u64, Vec<f32>)> = (0..10).map(|i| (i, i, vec![i as f32])).collect();
+        index.insert(&points, 1);
+        for slot in 0..5 {
+            index.remove(slot, 2);
+        }
+        for slot in 5..8 {
+            index.remove(slot, 3);
+        }
+        // A snapshot at generation 2 is open: only generation-2 deaths go.
+        assert_eq!(index.reclaim(2), 5);
+        let fresh = index.rebuilt();
+        assert_eq!(fresh.graph_points(), 5);
+        let all = |g| keys(&fresh.search(&[0.0], 10, 16, true, None, at(g), &[]));
+        assert_eq!(all(2), [5, 6, 7, 8, 9]);
+        assert_eq!(all(3), [8, 9]);
     }
 }

@@ -1,17 +1,110 @@
-//! What the vector column families store.
+//! What the vector column families store. Private to the crate: the
+//! public [`CollectionConfig`] converts to and from [`ConfigRecord`], so
+//! the API can grow without touching the format.
 
 use serde::{Deserialize, Serialize};
 
-use super::CollectionConfig;
+use super::{CollectionConfig, IndexEngine, Metric};
 use crate::error::{Error, Result};
-use crate::storage::{codec, keys};
+use crate::storage::{Cf, KvRead, codec, keys};
 use crate::{Props, Value};
+
+/// [`Metric`] as stored (the variant order is the format).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum MetricRecord {
+    Cosine,
+    L2,
+    Dot,
+}
+
+/// [`IndexEngine`] as stored (the variant order is the format).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum EngineRecord {
+    HnswRs,
+    Native,
+}
+
+/// A collection's configuration as stored in `collections` and in
+/// checkpoint envelopes (format 3 on).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigRecord {
+    dim: usize,
+    metric: MetricRecord,
+    m: usize,
+    ef_construction: usize,
+    bound_to_nodes: bool,
+    engine: EngineRecord,
+}
+
+impl From<&CollectionConfig> for ConfigRecord {
+    fn from(c: &CollectionConfig) -> Self {
+        ConfigRecord {
+            dim: c.dim,
+            metric: match c.metric {
+                Metric::Cosine => MetricRecord::Cosine,
+                Metric::L2 => MetricRecord::L2,
+                Metric::Dot => MetricRecord::Dot,
+            },
+            m: c.m,
+            ef_construction: c.ef_construction,
+            bound_to_nodes: c.bound_to_nodes,
+            engine: match c.engine {
+                IndexEngine::HnswRs => EngineRecord::HnswRs,
+                IndexEngine::Native => EngineRecord::Native,
+            },
+        }
+    }
+}
+
+impl ConfigRecord {
+    /// The public configuration.
+    pub fn config(&self) -> CollectionConfig {
+        let metric = match self.metric {
+            MetricRecord::Cosine => Metric::Cosine,
+            MetricRecord::L2 => Metric::L2,
+            MetricRecord::Dot => Metric::Dot,
+        };
+        let mut c = CollectionConfig::new(self.dim, metric)
+            .hnsw(self.m, self.ef_construction)
+            .engine(match self.engine {
+                EngineRecord::HnswRs => IndexEngine::HnswRs,
+                EngineRecord::Native => IndexEngine::Native,
+            });
+        c.bound_to_nodes = self.bound_to_nodes;
+        c
+    }
+}
+
+/// [`ConfigRecord`] as format 2 stored it (no engine).
+#[derive(Deserialize)]
+pub struct ConfigV2 {
+    dim: usize,
+    metric: MetricRecord,
+    m: usize,
+    ef_construction: usize,
+    bound_to_nodes: bool,
+}
+
+/// Format 2's configuration is today's without the engine, which was
+/// always `hnsw_rs`.
+impl From<ConfigV2> for ConfigRecord {
+    fn from(c: ConfigV2) -> Self {
+        ConfigRecord {
+            dim: c.dim,
+            metric: c.metric,
+            m: c.m,
+            ef_construction: c.ef_construction,
+            bound_to_nodes: c.bound_to_nodes,
+            engine: EngineRecord::HnswRs,
+        }
+    }
+}
 
 /// A collection as stored in `collections` (key: its name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CollectionRecord {
     pub id: u32,
-    pub config: CollectionConfig,
+    pub config: ConfigRecord,
     /// The next point slot to allocate; slots are never reused.
     pub next_slot: u64,
     /// Live points.
@@ -22,7 +115,7 @@ pub struct CollectionRecord {
 #[derive(Deserialize)]
 struct RecordV2 {
     id: u32,
-    config: super::config::ConfigV2,
+    config: ConfigV2,
     next_slot: u64,
     count: u64,
 }
@@ -43,6 +136,27 @@ impl CollectionRecord {
                 .map_err(|_| e)
         })
     }
+
+    /// The collection `name` in `kv`, or [`Error::CollectionNotFound`].
+    pub fn load(kv: &dyn KvRead, name: &str) -> Result<CollectionRecord> {
+        match kv.get(Cf::Collections, name.as_bytes())? {
+            Some(b) => CollectionRecord::decode(&b),
+            None => Err(Error::CollectionNotFound(name.to_owned())),
+        }
+    }
+
+    /// Every collection in `kv`, by name.
+    pub fn all(kv: &dyn KvRead) -> Result<Vec<(String, CollectionRecord)>> {
+        let mut out = Vec::new();
+        kv.scan(Cf::Collections, &[], &mut |k, v| {
+            out.push((
+                String::from_utf8_lossy(k).into_owned(),
+                CollectionRecord::decode(v)?,
+            ));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
 }
 
 /// `collection · u64` — a `vectors` key (slot) or a `vector_keys` key
@@ -52,6 +166,11 @@ pub fn point_key(collection: u32, n: u64) -> [u8; 12] {
     k[..4].copy_from_slice(&collection.to_be_bytes());
     k[4..].copy_from_slice(&n.to_be_bytes());
     k
+}
+
+/// The slot of a `vectors` key, or the point key of a `vector_keys` key.
+pub fn key_id(key: &[u8]) -> Result<u64> {
+    keys::read_u64(key, 4)
 }
 
 /// Encodes a `vectors` value: point key, the components, the payload.
@@ -90,4 +209,33 @@ pub fn decode_point(bytes: &[u8], dim: usize) -> Result<StoredPoint> {
         vector,
         payload: payload.into_iter().collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a panic is the failure report"
+    )]
+
+    use super::*;
+
+    #[test]
+    fn the_public_config_round_trips_through_its_record() {
+        for config in [
+            CollectionConfig::new(3, Metric::Cosine),
+            CollectionConfig::new(7, Metric::L2)
+                .hnsw(8, 50)
+                .engine(IndexEngine::HnswRs)
+                .bound_to_nodes(),
+            CollectionConfig::new(1, Metric::Dot),
+        ] {
+            assert_eq!(ConfigRecord::from(&config).config(), config);
+        }
+        // The record's bytes are format 3's: fields in order, variants by
+        // index (Cosine 0 / L2 1 / Dot 2; HnswRs 0 / Native 1).
+        let bytes =
+            codec::encode(&ConfigRecord::from(&CollectionConfig::new(3, Metric::L2))).unwrap();
+        assert_eq!(bytes, [3, 1, 16, 200, 0, 1]);
+    }
 }

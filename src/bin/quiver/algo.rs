@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use quiverdb::algo::{self, ProjectionSpec};
 use quiverdb::import::GraphalyticsProperties;
-use quiverdb::{Direction, Value};
+use quiverdb::{Direction, GraphRead, Value};
 
 use crate::common::{self, Naming};
 
@@ -31,9 +31,12 @@ pub struct Args {
     /// PageRank damping factor.
     #[arg(long, default_value_t = 0.85)]
     pub damping: f64,
-    /// Treat edges as undirected.
-    #[arg(long)]
+    /// Treat edges as undirected (default: as the graph was imported).
+    #[arg(long, conflicts_with = "directed")]
     pub undirected: bool,
+    /// Treat edges as directed (default: as the graph was imported).
+    #[arg(long)]
+    pub directed: bool,
     /// Take the parameters (source, iterations, damping, direction,
     /// weights) from a Graphalytics .properties file.
     #[arg(long)]
@@ -67,20 +70,29 @@ pub fn run(args: &Args) -> Result<()> {
         "pr" | "pagerank" => "pr".to_owned(),
         other => other.to_owned(),
     };
-    let directed = !args.undirected && props.as_ref().is_none_or(|p| p.directed);
+    let db = common::open(&args.db)?;
+    // What the import recorded, unless the flags or a .properties file say
+    // otherwise.
+    let recorded = db.begin_read()?.graph_info()?;
+    let directed = if args.undirected || args.directed {
+        args.directed
+    } else {
+        props.as_ref().map_or(!recorded.undirected, |p| p.directed)
+    };
     let dir = if directed {
         Direction::Out
     } else {
         Direction::Both
     };
-    let weight = args.weight.clone().or_else(|| {
-        (name == "sssp" && props.as_ref().is_some_and(|p| p.weighted)).then(|| "weight".to_owned())
+    let weight = args.weight.clone().or_else(|| match &props {
+        Some(p) => p.weighted.then(|| "weight".to_owned()),
+        None => recorded.weight.clone(),
     });
     let spec = match (&weight, name.as_str()) {
         (Some(w), "sssp") => ProjectionSpec::new().weight(w.clone()),
         _ => ProjectionSpec::new(),
-    };
-    let db = common::open(&args.db)?;
+    }
+    .undirected(!directed);
     let t = Instant::now();
     let p = db.projection(&spec)?;
     let projection_ms = t.elapsed().as_secs_f64() * 1e3;

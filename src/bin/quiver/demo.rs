@@ -58,11 +58,9 @@ fn load(db: &Database, data: &Path) -> Result<()> {
     let t = Instant::now();
     let mut import = Importer::new(
         db,
-        ImportOptions {
-            key_label: "Package".into(),
-            key_property: "name".into(),
-            ..ImportOptions::default()
-        },
+        ImportOptions::default()
+            .key_label("Package")
+            .key_property("name"),
     )?;
     import.nodes(&data.join("packages.csv"), Format::Csv)?;
     import.edges(&data.join("dependencies.csv"), Format::Csv)?;
@@ -103,18 +101,19 @@ pub fn run(args: &Args) -> Result<()> {
     let db = Database::open(&path)?;
     load(&db, &data)?;
     let r = db.begin_read()?;
+    let descriptions = r.collection(COLLECTION)?;
 
     // 1. Similarity search: packages described like curl.
     let curl = package(&r, "curl")?;
-    let query = r
-        .vector(COLLECTION, curl.0)?
+    let query = descriptions
+        .get(curl.0)?
         .context("curl has no embedding")?
         .vector;
     println!(
         "\n1. packages whose descriptions read like curl's ({:?}):",
         text(&r, curl, "description")?
     );
-    let hits = db.search(COLLECTION, &query, &Search::k(6))?;
+    let hits = descriptions.search(&query, &Search::k(6))?;
     show_hits(&r, hits.hits.iter().filter(|h| h.key != curl.0))?;
 
     // 2. Hybrid: the same search, restricted to what git pulls in (2 hops).
@@ -137,15 +136,12 @@ pub fn run(args: &Args) -> Result<()> {
         "\n2. among the {} packages within 2 dependency hops of git, the closest to curl's description:",
         around.len()
     );
-    let hits = db.search(
-        COLLECTION,
-        &query,
-        &Search::k(3).keys(around.iter().map(|n| n.0)),
-    )?;
+    let hits = descriptions.search(&query, &Search::k(3).keys(around.iter().map(|n| n.0)))?;
     show_hits(&r, &hits.hits)?;
 
     // 3. Shortest paths along dependencies, by hops and by weight.
     let ssl = package(&r, "libssl3")?;
+    println!("\n3. shortest dependency paths from git to libssl3:");
     for (what, q) in [
         ("fewest hops", PathQuery::new()),
         (
@@ -162,13 +158,13 @@ pub fn run(args: &Args) -> Result<()> {
                     .map(|n| text(&r, *n, "name"))
                     .collect::<Result<_>>()?;
                 println!(
-                    "\n3. git -> libssl3, {what}: {} (cost {}, {:.0} µs)",
+                    "   {what}: {} (cost {}, {:.0} µs)",
                     names.join(" -> "),
                     p.cost,
                     t.elapsed().as_secs_f64() * 1e6
                 );
             }
-            None => println!("\n3. git -> libssl3, {what}: unreachable"),
+            None => println!("   {what}: unreachable"),
         }
     }
 

@@ -73,6 +73,11 @@ pub struct Args {
     /// Skip and count bad rows instead of failing the import.
     #[arg(long)]
     pub skip_bad: bool,
+    /// Record the graph as undirected: `quiver algo` and projections then
+    /// follow its edges both ways by default (a Graphalytics import takes
+    /// this from its .properties).
+    #[arg(long)]
+    pub undirected: bool,
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -95,12 +100,8 @@ fn format_of(path: &Path, forced: Option<&str>) -> Result<Format> {
 }
 
 fn metric(name: &str) -> Result<Metric> {
-    Ok(match name {
-        "cosine" => Metric::Cosine,
-        "l2" => Metric::L2,
-        "dot" => Metric::Dot,
-        other => bail!("unknown metric {other:?}: use cosine, l2 or dot"),
-    })
+    Metric::from_name(name)
+        .with_context(|| format!("unknown metric {name:?}: use cosine, l2 or dot"))
 }
 
 fn bar() -> ProgressBar {
@@ -129,14 +130,13 @@ pub fn run(args: &Args) -> Result<()> {
         .durability(Durability::Buffered)
         .open(&args.db)
         .with_context(|| format!("opening {}", args.db.display()))?;
-    let opts = ImportOptions {
-        key_label: args.label.clone(),
-        key_property: args.key.clone(),
-        edge_type: args.edge_type.clone(),
-        skip_bad: args.skip_bad,
-        create_missing_nodes: args.create_missing_nodes,
-        ..ImportOptions::default()
-    };
+    let opts = ImportOptions::default()
+        .key_label(args.label.clone())
+        .key_property(args.key.clone())
+        .edge_type(args.edge_type.clone())
+        .skip_bad(args.skip_bad)
+        .create_missing_nodes(args.create_missing_nodes)
+        .undirected(args.undirected);
     let report = {
         let mut import = Importer::new(&db, opts)?;
         let bar = bar();

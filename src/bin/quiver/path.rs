@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use quiverdb::GraphRead;
 use quiverdb::algo::PathQuery;
 
 use crate::common::{self, Naming};

@@ -49,6 +49,9 @@ pub fn run(args: &Args) -> Result<()> {
         .create_if_missing(false)
         .open(&args.db)
         .with_context(|| format!("opening {}", args.db.display()))?;
+    // One snapshot and one collection handle serve every query.
+    let r = db.begin_read()?;
+    let collection = r.collection(&args.collection)?;
     let mut params = Search::k(args.k);
     if let Some(ef) = args.ef {
         params = params.ef(ef);
@@ -62,7 +65,7 @@ pub fn run(args: &Args) -> Result<()> {
                     .with_context(|| format!("{x:?} is not a number"))
             })
             .collect::<Result<_>>()?;
-        let found = db.search(&args.collection, &q, &params)?;
+        let found = collection.search(&q, &params)?;
         if args.json {
             let hits: Vec<_> = found
                 .hits
@@ -86,7 +89,7 @@ pub fn run(args: &Args) -> Result<()> {
     let queries = quiverdb::import::read_fvecs(path)?;
     // Warm-up, then one timed pass over every query.
     for q in queries.iter().take(100) {
-        db.search(&args.collection, q, &params)?;
+        collection.search(q, &params)?;
     }
     let threads = args.threads.max(1);
     let share = queries.len().div_ceil(threads).max(1);
@@ -95,12 +98,12 @@ pub fn run(args: &Args) -> Result<()> {
         let handles: Vec<_> = queries
             .chunks(share)
             .map(|part| {
-                let (db, params) = (&db, &params);
+                let (collection, params) = (&collection, &params);
                 scope.spawn(move || {
                     part.iter()
                         .map(|q| {
                             let t = Instant::now();
-                            let found = db.search(&args.collection, q, params)?;
+                            let found = collection.search(q, params)?;
                             Ok((
                                 t.elapsed().as_secs_f64() * 1e3,
                                 found.hits.iter().map(|h| h.key).collect(),

@@ -16,6 +16,8 @@ use std::path::Path;
 use memmap2::Mmap;
 use self_cell::self_cell;
 
+use crate::error::{Error, Result};
+
 type Floats<'a> = &'a [f32];
 
 self_cell!(
@@ -94,20 +96,23 @@ impl Arena {
 
     /// An arena over the `rows` rows in `path` (written by
     /// [`write_to`](Self::write_to)): mapped, or on a big-endian machine
-    /// read. `Err` says what is wrong with the file.
-    pub fn open(path: &Path, dim: usize, rows: usize) -> Result<Arena, String> {
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
-        let len = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
+    /// read. A file of the wrong size is [`Error::Corruption`].
+    pub fn open(path: &Path, dim: usize, rows: usize) -> Result<Arena> {
+        let io = |e: std::io::Error| Error::io(path, e);
+        let file = File::open(path).map_err(io)?;
+        let len = file.metadata().map_err(io)?.len();
         if Some(len) != rows.checked_mul(dim * 4).map(|b| b as u64) {
-            return Err(format!("{name} has the wrong size"));
+            return Err(Error::corruption(format!(
+                "{} has the wrong size for {rows} vectors of {dim} floats",
+                path.display()
+            )));
         }
         let mut arena = Arena::new(dim);
         if len == 0 {
             return Ok(arena);
         }
         if cfg!(target_endian = "big") {
-            let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+            let bytes = std::fs::read(path).map_err(io)?;
             arena.owned = bytes
                 .chunks_exact(4)
                 .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -121,10 +126,11 @@ impl Arena {
         // holds the database directory (RocksDB's LOCK file), so nothing
         // truncates or rewrites it while mapped; a later checkpoint may
         // unlink it, which leaves the mapping valid.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }
-            .map_err(|e| format!("{name}: {e}"))?;
-        let mapped = Mapped::try_new(map, |m| bytemuck::try_cast_slice::<u8, f32>(m))
-            .map_err(|e| format!("{name}: not a float array ({e})"))?;
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(io)?;
+        let mapped =
+            Mapped::try_new(map, |m| bytemuck::try_cast_slice::<u8, f32>(m)).map_err(|e| {
+                Error::corruption(format!("{} is not a float array ({e})", path.display()))
+            })?;
         arena.split = mapped.borrow_dependent().len();
         arena.mapped = Some(mapped);
         Ok(arena)

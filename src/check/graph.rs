@@ -1,0 +1,342 @@
+//! The graph part of the check, in two passes. The fast pass reads every
+//! column family once, in key order: it derives from the node and edge
+//! records the label, unique-key, index and adjacency entries they imply
+//! (the graph's own `entries.rs`) and compares them with the stored ones
+//! as order-independent fingerprints (entry count and a wrapping sum of
+//! 64-bit `SipHash` digests of key and value), with node existence from a
+//! bitmap — O(V + E) sequential reads and V bits of memory. Only if a
+//! fingerprint differs does the detailed pass run: one point read per
+//! cross-reference, which names each bad entry.
+
+use super::CheckReport;
+use crate::error::Result;
+use crate::graph::dict::Kind;
+use crate::graph::entries::{NodeEntry, edge_entries, node_entries};
+use crate::graph::keys;
+use crate::graph::read::{Reader, read_counter};
+use crate::graph::records::{EdgeRecord, NodeRecord, decode_edge, decode_node};
+use crate::storage::Cf;
+use crate::storage::keys::{read_u32, read_u64};
+use crate::storage::schema::meta;
+use crate::{EdgeId, NodeId};
+
+/// An order-independent digest of a set of entries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Print {
+    count: u64,
+    sum: u64,
+}
+
+impl Print {
+    fn add(&mut self, key: &[u8], value: &[u8]) {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        key.hash(&mut h);
+        value.hash(&mut h);
+        self.count += 1;
+        self.sum = self.sum.wrapping_add(h.finish());
+    }
+}
+
+fn stored_print(r: &Reader<'_>, cf: Cf) -> Result<Print> {
+    let mut p = Print::default();
+    r.kv.scan_bulk(cf, &[], None, &mut |k, v| {
+        p.add(k, v);
+        Ok(true)
+    })?;
+    Ok(p)
+}
+
+/// The problems of node `id`'s own record: its id against the counter,
+/// and its dictionary ids (both passes).
+fn node_problems(
+    r: &Reader<'_>,
+    id: NodeId,
+    rec: &NodeRecord,
+    next_node: u64,
+    problems: &mut Vec<String>,
+) {
+    if id.0 >= next_node {
+        problems.push(format!("node {id} is not below next_node {next_node}"));
+    }
+    for &l in &rec.labels {
+        if r.names.name(Kind::Label, l).is_err() {
+            problems.push(format!("node {id}: unknown label id {l}"));
+        }
+    }
+    for (k, _) in &rec.props {
+        if r.names.name(Kind::PropKey, *k).is_err() {
+            problems.push(format!("node {id}: unknown property key id {k}"));
+        }
+    }
+}
+
+/// The problems of edge `id`'s own record: its id against the counter, its
+/// type, and its endpoints (`exists` says whether a node does; both
+/// passes).
+fn edge_problems(
+    r: &Reader<'_>,
+    id: EdgeId,
+    rec: &EdgeRecord,
+    next_edge: u64,
+    problems: &mut Vec<String>,
+    mut exists: impl FnMut(NodeId) -> Result<bool>,
+) -> Result<()> {
+    if id.0 >= next_edge {
+        problems.push(format!("edge {id} is not below next_edge {next_edge}"));
+    }
+    if r.names.name(Kind::EdgeType, rec.edge_type).is_err() {
+        problems.push(format!("edge {id}: unknown edge type id {}", rec.edge_type));
+    }
+    for end in [rec.src, rec.dst] {
+        if !exists(end)? {
+            problems.push(format!("edge {id}: endpoint {end} does not exist"));
+        }
+    }
+    Ok(())
+}
+
+/// The fast pass. Returns `false` when a fingerprint differs (the detailed
+/// pass must then name the problems); problems it can name itself are
+/// added to `rep`.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one pass over nodes then edges; splitting it scatters the fingerprints"
+)]
+fn check_graph_fast(r: &Reader<'_>, rep: &mut CheckReport) -> Result<bool> {
+    let kv = r.kv;
+    let schema = r.schema()?;
+    let next_node = read_counter(kv, meta::NEXT_NODE)?;
+    let next_edge = read_counter(kv, meta::NEXT_EDGE)?;
+    let mut exists = fixedbitset::FixedBitSet::with_capacity(next_node as usize);
+    let (mut labels, mut unique, mut index) =
+        (Print::default(), Print::default(), Print::default());
+    let mut problems = Vec::new();
+    let mut nodes = 0;
+    kv.scan_bulk(Cf::Nodes, &[], None, &mut |k, v| {
+        let id = NodeId(read_u64(k, 0)?);
+        nodes += 1;
+        let rec = match decode_node(v) {
+            Ok(rec) => rec,
+            Err(e) => {
+                problems.push(format!("node {id}: {e}"));
+                return Ok(true);
+            }
+        };
+        node_problems(r, id, &rec, next_node, &mut problems);
+        if id.0 < next_node {
+            exists.insert(id.0 as usize);
+        }
+        for entry in node_entries(&schema, &rec) {
+            let print = match entry {
+                NodeEntry::Label(_) => &mut labels,
+                NodeEntry::Unique { .. } => &mut unique,
+                NodeEntry::Index { .. } => &mut index,
+            };
+            print.add(&entry.key(id), &entry.value(id));
+        }
+        Ok(true)
+    })?;
+    let (mut out, mut inc) = (Print::default(), Print::default());
+    let mut edges = 0;
+    kv.scan_bulk(Cf::Edges, &[], None, &mut |k, v| {
+        let id = EdgeId(read_u64(k, 0)?);
+        edges += 1;
+        let rec = match decode_edge(v) {
+            Ok(rec) => rec,
+            Err(e) => {
+                problems.push(format!("edge {id}: {e}"));
+                return Ok(true);
+            }
+        };
+        edge_problems(r, id, &rec, next_edge, &mut problems, |end| {
+            Ok(exists.contains(end.0 as usize))
+        })?;
+        let (out_key, in_key, numeric) = edge_entries(id, &rec);
+        out.add(&out_key, &numeric);
+        inc.add(&in_key, &numeric);
+        Ok(true)
+    })?;
+    rep.nodes = nodes;
+    rep.edges = edges;
+    for (key, counted) in [(meta::NODE_COUNT, nodes), (meta::EDGE_COUNT, edges)] {
+        let stored = read_counter(kv, key)?;
+        if stored != counted {
+            problems.push(format!(
+                "{} is {stored}, but {counted} are stored",
+                String::from_utf8_lossy(key)
+            ));
+        }
+    }
+    let mut same = true;
+    for (cf, expected) in [
+        (Cf::Labels, labels),
+        (Cf::Unique, unique),
+        (Cf::Index, index),
+        (Cf::Out, out),
+        (Cf::In, inc),
+    ] {
+        same &= stored_print(r, cf)? == expected;
+    }
+    if same {
+        for p in problems {
+            rep.problem(p);
+        }
+    }
+    Ok(same)
+}
+
+pub(super) fn check(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
+    if check_graph_fast(r, rep)? {
+        return Ok(());
+    }
+    let before = rep.problems.len();
+    *rep = CheckReport {
+        problems: std::mem::take(&mut rep.problems),
+        ..CheckReport::default()
+    };
+    check_graph_detailed(r, rep)?;
+    if rep.problems.len() == before {
+        rep.problem(
+            "derived entries (labels, unique keys, indexes or adjacency) differ from what the \
+             records imply, but no single entry could be named"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+fn check_graph_detailed(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
+    let kv = r.kv;
+    let schema = r.schema()?;
+    let next_node = read_counter(kv, meta::NEXT_NODE)?;
+
+    // Nodes: ids, dictionary, derived label / unique / index entries.
+    let mut problems = Vec::new();
+    kv.scan(Cf::Nodes, &[], &mut |k, v| {
+        let id = NodeId(read_u64(k, 0)?);
+        rep.nodes += 1;
+        let rec = match decode_node(v) {
+            Ok(rec) => rec,
+            Err(e) => {
+                problems.push(format!("node {id}: {e}"));
+                return Ok(true);
+            }
+        };
+        node_problems(r, id, &rec, next_node, &mut problems);
+        for entry in node_entries(&schema, &rec) {
+            let stored = kv.get(entry.cf(), &entry.key(id))?;
+            if stored.as_deref() == Some(&entry.value(id)[..]) {
+                continue;
+            }
+            problems.push(match entry {
+                NodeEntry::Label(l) => format!("node {id}: label entry {l} missing"),
+                NodeEntry::Unique { label, key, .. } => format!(
+                    "node {id}: unique entry ({label}, {key}) missing or held by another node"
+                ),
+                NodeEntry::Index { label, key, .. } => {
+                    format!("node {id}: index entry ({label}, {key}) missing")
+                }
+            });
+        }
+        Ok(true)
+    })?;
+    // Label, unique and index entries must point at nodes that carry them.
+    // Every stored entry must be one its node implies.
+    let implied = |cf: Cf, id: NodeId, key: &[u8]| -> Result<bool> {
+        Ok(r.node_record(id)?.is_some_and(|rec| {
+            node_entries(&schema, &rec).any(|e| e.cf() == cf && e.key(id) == key)
+        }))
+    };
+    kv.scan(Cf::Labels, &[], &mut |k, _| {
+        let (l, id) = (read_u32(k, 0)?, keys::label_node(k)?);
+        if !implied(Cf::Labels, id, k)? {
+            problems.push(format!("label entry {l} for node {id}, which lacks it"));
+        }
+        Ok(true)
+    })?;
+    kv.scan(Cf::Unique, &[], &mut |k, v| {
+        let (l, key) = (read_u32(k, 0)?, read_u32(k, 4)?);
+        let id = NodeId(read_u64(v, 0)?);
+        if !implied(Cf::Unique, id, k)? {
+            problems.push(format!("stale unique entry ({l}, {key}) -> node {id}"));
+        }
+        Ok(true)
+    })?;
+    kv.scan(Cf::Index, &[], &mut |k, _| {
+        let (l, key) = (read_u32(k, 0)?, read_u32(k, 4)?);
+        let id = NodeId(read_u64(k, k.len() - 8)?);
+        if !implied(Cf::Index, id, k)? {
+            problems.push(format!("stale index entry ({l}, {key}) -> node {id}"));
+        }
+        Ok(true)
+    })?;
+
+    check_edges(r, rep, &mut problems)?;
+    for p in problems {
+        rep.problem(p);
+    }
+    Ok(())
+}
+
+/// Edges ↔ adjacency entries ↔ endpoints, and the counters.
+fn check_edges(r: &Reader<'_>, rep: &mut CheckReport, problems: &mut Vec<String>) -> Result<()> {
+    let kv = r.kv;
+    let next_edge = read_counter(kv, meta::NEXT_EDGE)?;
+    kv.scan(Cf::Edges, &[], &mut |k, v| {
+        let id = EdgeId(read_u64(k, 0)?);
+        rep.edges += 1;
+        let rec = match decode_edge(v) {
+            Ok(rec) => rec,
+            Err(e) => {
+                problems.push(format!("edge {id}: {e}"));
+                return Ok(true);
+            }
+        };
+        edge_problems(r, id, &rec, next_edge, problems, |end| r.contains_node(end))?;
+        let (out_key, in_key, numeric) = edge_entries(id, &rec);
+        for (cf, key) in [(Cf::Out, out_key), (Cf::In, in_key)] {
+            match kv.get(cf, &key)? {
+                Some(value) if value == numeric => {}
+                Some(_) => problems.push(format!(
+                    "edge {id}: stale properties in its {} entry",
+                    cf.spec().name
+                )),
+                None => problems.push(format!(
+                    "edge {id}: its {} entry is missing",
+                    cf.spec().name
+                )),
+            }
+        }
+        Ok(true)
+    })?;
+    for (cf, outgoing) in [(Cf::Out, true), (Cf::In, false)] {
+        kv.scan(cf, &[], &mut |k, _| {
+            let a = keys::decode_adj(k)?;
+            let (src, dst) = if outgoing {
+                (a.node, a.other)
+            } else {
+                (a.other, a.node)
+            };
+            match r.edge_record(a.edge)? {
+                Some(e) if e.src == src && e.dst == dst && e.edge_type == a.edge_type => {}
+                _ => problems.push(format!(
+                    "{} entry of edge {} does not match an edge",
+                    cf.spec().name,
+                    a.edge
+                )),
+            }
+            Ok(true)
+        })?;
+    }
+    for (key, counted) in [(meta::NODE_COUNT, rep.nodes), (meta::EDGE_COUNT, rep.edges)] {
+        let stored = read_counter(kv, key)?;
+        if stored != counted {
+            problems.push(format!(
+                "{} is {stored}, but {counted} are stored",
+                String::from_utf8_lossy(key)
+            ));
+        }
+    }
+    Ok(())
+}

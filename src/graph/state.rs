@@ -1,0 +1,183 @@
+//! The graph's state beside the stored data: the dictionary and the id
+//! counters for the life of a database ([`GraphModel`]), and a write
+//! transaction's copies of them ([`GraphTxn`]).
+
+use std::any::Any;
+
+use parking_lot::{Mutex, RwLock};
+
+use super::dict::{Dictionary, Kind};
+use super::read::{Reader, read_counter};
+use super::records::Schema;
+use crate::error::Result;
+use crate::storage::schema::meta;
+use crate::storage::{Changes, KvRead};
+use crate::txn::{Database, Model, TxnPart, WriteTxn};
+use crate::{NodeId, ReadTxn};
+
+/// Id allocation and counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counters {
+    pub next_node: u64,
+    pub next_edge: u64,
+    pub node_count: u64,
+    pub edge_count: u64,
+}
+
+const KINDS: [Kind; 3] = [Kind::Label, Kind::EdgeType, Kind::PropKey];
+
+/// The graph's in-memory state for the life of a database.
+pub(crate) struct GraphModel {
+    /// Labels, edge types and property keys, interned.
+    pub dict: RwLock<Dictionary>,
+    /// The counters as of the last commit (used under the writer lock).
+    committed: Mutex<Counters>,
+}
+
+impl GraphModel {
+    /// The counters of a new database, added to its creation batch.
+    pub fn init(changes: &mut Changes) {
+        for key in [
+            meta::NEXT_NODE,
+            meta::NEXT_EDGE,
+            meta::NODE_COUNT,
+            meta::EDGE_COUNT,
+        ] {
+            changes.put(crate::storage::Cf::Meta, key, 0u64.to_be_bytes());
+        }
+    }
+
+    /// Reads the dictionary and the counters.
+    pub fn load(db: &Database) -> Result<GraphModel> {
+        let store = db.store();
+        Ok(GraphModel {
+            dict: RwLock::new(Dictionary::load(store)?),
+            committed: Mutex::new(Counters {
+                next_node: read_counter(store, meta::NEXT_NODE)?,
+                next_edge: read_counter(store, meta::NEXT_EDGE)?,
+                node_count: read_counter(store, meta::NODE_COUNT)?,
+                edge_count: read_counter(store, meta::EDGE_COUNT)?,
+            }),
+        })
+    }
+}
+
+impl Model for GraphModel {
+    fn begin_write(&self, txn: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
+        let reader = Reader {
+            kv: txn,
+            names: &self.dict,
+        };
+        let schema = reader.schema()?;
+        let persisted_next = (
+            read_counter(txn, meta::NEXT_NODE)?,
+            read_counter(txn, meta::NEXT_EDGE)?,
+        );
+        let dict = self.dict.read();
+        let dict_marks = KINDS.map(|k| dict.len(k));
+        drop(dict);
+        Ok(Some(Box::new(GraphTxn {
+            counters: *self.committed.lock(),
+            persisted_next,
+            schema,
+            dict_marks,
+        })))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The graph's state inside one write transaction.
+pub(crate) struct GraphTxn {
+    pub counters: Counters,
+    /// The id counters as stored on disk at begin.
+    persisted_next: (u64, u64),
+    /// The declared unique keys and indexes, as of this transaction.
+    pub schema: Schema,
+    /// Dictionary sizes at begin: names interned past these belong to this
+    /// transaction and are removed again if it does not commit.
+    dict_marks: [usize; 3],
+}
+
+impl TxnPart for GraphTxn {
+    /// Writes the counters when anything changed, or when ids handed out
+    /// by aborted transactions since the last commit must be persisted (so
+    /// they are never reused).
+    fn finish(&mut self, changes: &mut Changes) -> Result<()> {
+        let c = self.counters;
+        if !changes.is_empty() || (c.next_node, c.next_edge) != self.persisted_next {
+            for (key, v) in [
+                (meta::NEXT_NODE, c.next_node),
+                (meta::NEXT_EDGE, c.next_edge),
+                (meta::NODE_COUNT, c.node_count),
+                (meta::EDGE_COUNT, c.edge_count),
+            ] {
+                changes.put(crate::storage::Cf::Meta, key, v.to_be_bytes());
+            }
+        }
+        Ok(())
+    }
+
+    fn committed(self: Box<Self>, db: &Database, _: Option<u64>) {
+        *db.model::<GraphModel>().committed.lock() = self.counters;
+    }
+
+    fn aborted(self: Box<Self>, db: &Database) {
+        let model = db.model::<GraphModel>();
+        // Ids handed out by this transaction stay used: an application may
+        // still hold one, and must never see it name another node. (They
+        // reach the disk with the next commit's counters.)
+        let mut committed = model.committed.lock();
+        committed.next_node = self.counters.next_node;
+        committed.next_edge = self.counters.next_edge;
+        let mut dict = model.dict.write();
+        for (kind, len) in KINDS.iter().zip(self.dict_marks) {
+            dict.truncate(*kind, len);
+        }
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A reader over a read transaction's snapshot.
+pub(crate) fn reader<'t>(txn: &'t ReadTxn<'_>) -> Reader<'t> {
+    Reader {
+        kv: txn,
+        names: &txn.db().model::<GraphModel>().dict,
+    }
+}
+
+/// A reader over a write transaction's view (its changes over the store).
+pub(crate) fn write_reader<'t>(txn: &'t WriteTxn<'_>) -> Reader<'t> {
+    Reader {
+        kv: txn,
+        names: &txn.db().model::<GraphModel>().dict,
+    }
+}
+
+/// [`Links::node_exists`](crate::txn::Links): whether `id` is a node in `kv`.
+pub(crate) fn node_exists(db: &Database, kv: &dyn KvRead, id: NodeId) -> Result<bool> {
+    Reader {
+        kv,
+        names: &db.model::<GraphModel>().dict,
+    }
+    .contains_node(id)
+}
+
+/// [`Links::nodes_with_label`](crate::txn::Links): the nodes with `label`
+/// in `kv`, sorted.
+pub(crate) fn nodes_with_label(db: &Database, kv: &dyn KvRead, label: &str) -> Result<Vec<NodeId>> {
+    Reader {
+        kv,
+        names: &db.model::<GraphModel>().dict,
+    }
+    .nodes_with_label(label)
+}

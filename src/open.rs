@@ -1,0 +1,47 @@
+//! Opening a database: the transaction core, with the data models
+//! registered and wired to each other. This is the one place that names
+//! them all; below it, the core knows no model and the models do not know
+//! each other.
+
+use std::path::Path;
+
+use crate::algo::ProjectionCache;
+use crate::error::Result;
+use crate::graph::state::{self, GraphModel};
+use crate::txn::{Builder, Database, Links};
+use crate::vector::state::VectorModel;
+
+impl Builder {
+    /// Opens the database in directory `path`, creating it if allowed.
+    ///
+    /// Refuses, with a typed error and without writing anything: a path
+    /// that is not a directory, a non-empty directory that is not a
+    /// QuiverDB database ([`Error::NotADatabase`](crate::Error::NotADatabase)),
+    /// a database in a newer on-disk format
+    /// ([`Error::UnsupportedFormat`](crate::Error::UnsupportedFormat)), and a
+    /// directory another handle has open
+    /// ([`Error::Locked`](crate::Error::Locked)). An older format is
+    /// upgraded in place; a bulk import that did not commit is removed.
+    pub fn open(self, path: impl AsRef<Path>) -> Result<Database> {
+        let links = Links {
+            node_exists: state::node_exists,
+            nodes_with_label: state::nodes_with_label,
+            node_deleted: vec![crate::vector::node_deleted],
+        };
+        let mut db = Database::open_core(path.as_ref(), &self, links, GraphModel::init)?;
+        let graph = GraphModel::load(&db)?;
+        db.register(graph);
+        let vectors = VectorModel::load(&db)?;
+        db.register(vectors);
+        db.register(ProjectionCache::default());
+        Ok(db)
+    }
+}
+
+impl Database {
+    /// Opens the database in `path` with default options, creating it if
+    /// the directory is missing or empty. See [`Builder::open`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Database> {
+        Builder::default().open(path)
+    }
+}

@@ -1,0 +1,131 @@
+//! The database directory before storage is opened: the format marker, the
+//! lock file, and what a directory holds.
+
+use std::fs::{self, File};
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::storage::schema::FORMAT_VERSION;
+
+/// The file that marks a directory as a QuiverDB database and records its
+/// format version. Read before any storage file is touched.
+pub(crate) const MARKER_FILE: &str = "QUIVERDB";
+/// The file locked while a `Database` has the directory open.
+pub(crate) const LOCK_FILE: &str = "quiver.lock";
+
+pub(crate) fn read_marker(path: &Path) -> Result<u32> {
+    let file = path.join(MARKER_FILE);
+    let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix("format "))
+        .and_then(|v| v.trim().parse().ok());
+    version.ok_or_else(|| Error::NotADatabase {
+        path: path.to_owned(),
+        reason: format!("{MARKER_FILE} does not name a format version"),
+    })
+}
+
+/// Writes the marker for this build's format: temporary file, fsync,
+/// rename, fsync of the directory.
+pub(crate) fn write_marker(path: &Path) -> Result<()> {
+    let tmp = path.join(format!("{MARKER_FILE}.tmp"));
+    let dst = path.join(MARKER_FILE);
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    writeln!(f, "QuiverDB database\nformat {FORMAT_VERSION}")
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
+    fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
+    File::open(path)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Takes the directory's lock file, or fails with [`Error::Locked`].
+pub(crate) fn lock(path: &Path) -> Result<File> {
+    let file = path.join(LOCK_FILE);
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&file)
+        .map_err(|e| Error::io(&file, e))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: path.to_owned(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(&file, e)),
+    }
+}
+
+/// What the directory holds before anything is opened.
+pub(crate) enum Found {
+    /// Nothing (or only our own marker/lock files, from an interrupted
+    /// creation): create a database.
+    Empty { has_marker: bool },
+    /// A marked QuiverDB directory with storage files.
+    Database,
+}
+
+/// Looks at `path` without changing anything (except creating a missing
+/// directory when `create` allows).
+pub(crate) fn inspect(path: &Path, create: bool) -> Result<Found> {
+    match fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !create {
+                return Err(Error::DatabaseNotFound {
+                    path: path.to_owned(),
+                });
+            }
+            fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+            return Ok(Found::Empty { has_marker: false });
+        }
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(m) if !m.is_dir() => {
+            return Err(Error::NotADatabase {
+                path: path.to_owned(),
+                reason: "it is not a directory".into(),
+            });
+        }
+        Ok(_) => {}
+    }
+    let mut has_marker = false;
+    let mut has_current = false;
+    let mut foreign = None;
+    for entry in fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let name = entry.map_err(|e| Error::io(path, e))?.file_name();
+        match name.to_str() {
+            Some(MARKER_FILE) => has_marker = true,
+            Some(LOCK_FILE) => {}
+            Some("CURRENT") => has_current = true,
+            _ => foreign = Some(name),
+        }
+    }
+    if has_marker {
+        let version = read_marker(path)?;
+        if version > FORMAT_VERSION {
+            return Err(Error::UnsupportedFormat {
+                path: path.to_owned(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if has_current {
+            return Ok(Found::Database);
+        }
+    } else if has_current || foreign.is_some() {
+        let what = foreign.map_or_else(|| "CURRENT".into(), |n| n.to_string_lossy().into_owned());
+        return Err(Error::NotADatabase {
+            path: path.to_owned(),
+            reason: format!("it holds files (such as {what:?}) but no {MARKER_FILE} marker"),
+        });
+    }
+    if !has_marker && !create {
+        return Err(Error::DatabaseNotFound {
+            path: path.to_owned(),
+        });
+    }
+    Ok(Found::Empty { has_marker })
+}

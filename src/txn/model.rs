@@ -1,0 +1,89 @@
+//! How data models plug into the transaction core without the core
+//! knowing them, and how sibling models cooperate without knowing each
+//! other.
+//!
+//! * A [`Model`] is state a data model keeps in memory for the life of a
+//!   database (the graph's dictionary and id counters, the vector
+//!   indexes, the projection cache). The assembly (`open.rs`) registers
+//!   one per model when the database opens; code finds its own with
+//!   [`Database::model`].
+//! * A [`TxnPart`] is a model's state inside one write transaction. Each
+//!   model may add one at `begin_write`; the core calls it at every step
+//!   of the commit (or at the abort), in registration order.
+//! * [`Links`] are the few facts one model needs from another: the vector
+//!   model asks the graph whether a node exists and which nodes carry a
+//!   label, and is told when a node is deleted. The assembly fills them
+//!   in, so neither model names the other.
+
+use std::any::Any;
+
+use super::{Database, WriteTxn};
+use crate::NodeId;
+use crate::error::Result;
+use crate::storage::{Changes, KvRead};
+
+/// A data model's in-memory state for the life of a database.
+pub(crate) trait Model: Any + Send + Sync {
+    /// The model's part of a new write transaction, if it keeps one.
+    fn begin_write(&self, txn: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
+        let _ = txn;
+        Ok(None)
+    }
+
+    /// Makes derived state durable (vector checkpoints). Called by
+    /// `Database::checkpoint`, `close` and drop.
+    fn flush(&self, db: &Database) -> Result<()> {
+        let _ = db;
+        Ok(())
+    }
+
+    /// For finding a model by its type.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A model's state inside one write transaction.
+pub(crate) trait TxnPart: Any + Send + Sync {
+    /// Adds the model's last changes before the batch is written (the
+    /// graph's id counters). `changes` holds every model's changes so far.
+    fn finish(&mut self, changes: &mut Changes) -> Result<()> {
+        let _ = changes;
+        Ok(())
+    }
+
+    /// The commit of generation `generation` is durable and published:
+    /// bring the in-memory state up to it. `generation` is `None` when the
+    /// transaction wrote nothing. Must not fail: the data is committed.
+    fn committed(self: Box<Self>, db: &Database, generation: Option<u64>) {
+        let _ = (db, generation);
+    }
+
+    /// The transaction ended without committing, or its write failed.
+    fn aborted(self: Box<Self>, db: &Database) {
+        let _ = db;
+    }
+
+    /// For finding a part by its type.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+
+    /// For finding a part by its type.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// Whether node `id` exists in a view.
+pub(crate) type NodeExists = fn(&Database, &dyn KvRead, NodeId) -> Result<bool>;
+/// The nodes carrying a label in a view, sorted.
+pub(crate) type NodesWithLabel = fn(&Database, &dyn KvRead, &str) -> Result<Vec<NodeId>>;
+/// Reacts, inside a write transaction, to the deletion of a node.
+pub(crate) type NodeDeleted = fn(&mut WriteTxn<'_>, NodeId) -> Result<()>;
+
+/// What sibling models ask of each other, wired by the assembly.
+#[derive(Clone)]
+pub(crate) struct Links {
+    /// The graph: does a node exist?
+    pub node_exists: NodeExists,
+    /// The graph: which nodes carry a label?
+    pub nodes_with_label: NodesWithLabel,
+    /// Called, in order, when the graph deletes a node (the vector model
+    /// drops the node's points in node-bound collections).
+    pub node_deleted: Vec<NodeDeleted>,
+}

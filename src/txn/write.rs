@@ -1,0 +1,209 @@
+//! Write transactions: buffered changes, one atomic commit.
+
+use std::any::TypeId;
+
+use parking_lot::MutexGuard;
+
+use super::model::TxnPart;
+use super::{Database, Durability};
+use crate::error::Result;
+use crate::storage::{Cf, Changes, KvRead, Overlay, Store, Visit};
+
+/// A write transaction: changes are buffered, visible to this transaction's
+/// own reads, and written atomically by [`commit`](WriteTxn::commit).
+/// Dropping the transaction, or [`abort`](WriteTxn::abort), discards them.
+///
+/// Only one write transaction exists at a time per database; `begin_write`
+/// waits for the current one to finish. Read transactions are never
+/// blocked. Every operation is all-or-nothing within the transaction: when
+/// one returns an error, the transaction is as it was before the call and
+/// may still be committed.
+///
+/// Graph reads and writes are methods of this type (see
+/// [`GraphRead`](crate::GraphRead)); vector collections are reached with
+/// [`collection`](WriteTxn::collection) and written with
+/// [`upsert_vector`](WriteTxn::upsert_vector) and its siblings.
+pub struct WriteTxn<'db> {
+    db: &'db Database,
+    _writer: MutexGuard<'db, ()>,
+    changes: Changes,
+    /// Each model's part, in registration order (`None` while lent out by
+    /// [`with_part`](Self::with_part)).
+    parts: Vec<(TypeId, Option<Box<dyn TxnPart>>)>,
+    durability: Durability,
+    finished: bool,
+}
+
+/// How a commit writes its batch: the plain atomic write, or a bulk
+/// ingest around it.
+pub(super) type Write<'a> = &'a dyn Fn(&Store, &mut Changes) -> Result<()>;
+
+impl<'db> WriteTxn<'db> {
+    pub(super) fn begin(db: &'db Database, writer: MutexGuard<'db, ()>) -> Result<Self> {
+        let mut txn = WriteTxn {
+            db,
+            _writer: writer,
+            changes: Changes::default(),
+            parts: Vec::new(),
+            durability: db.durability(),
+            finished: false,
+        };
+        for model in db.models() {
+            if let Some(part) = model.begin_write(&txn)? {
+                let id = part.as_any().type_id();
+                txn.parts.push((id, Some(part)));
+            }
+        }
+        Ok(txn)
+    }
+
+    /// The database this transaction writes to.
+    pub(crate) fn db(&self) -> &'db Database {
+        self.db
+    }
+
+    /// The buffered changes.
+    pub(crate) fn changes(&mut self) -> &mut Changes {
+        &mut self.changes
+    }
+
+    /// Sets how this transaction's commit is made durable (the database's
+    /// default otherwise).
+    pub fn set_durability(&mut self, durability: Durability) {
+        self.durability = durability;
+    }
+
+    /// The part of model type `P`'s state in this transaction.
+    pub(crate) fn part<P: TxnPart>(&self) -> Option<&P> {
+        self.parts
+            .iter()
+            .find(|(id, _)| *id == TypeId::of::<P>())
+            .and_then(|(_, p)| p.as_deref())
+            .and_then(|p| p.as_any().downcast_ref())
+    }
+
+    /// Runs `f` with this transaction and its part `P` (lent out of the
+    /// transaction meanwhile, so `f` may use both freely).
+    pub(crate) fn with_part<P: TxnPart, T>(
+        &mut self,
+        f: impl FnOnce(&mut Self, &mut P) -> Result<T>,
+    ) -> Result<T> {
+        let at = self
+            .parts
+            .iter()
+            .position(|(id, p)| *id == TypeId::of::<P>() && p.is_some())
+            .ok_or_else(|| {
+                crate::Error::invalid(format!(
+                    "{} has no part in this transaction",
+                    std::any::type_name::<P>()
+                ))
+            })?;
+        let mut boxed = self.parts[at].1.take().ok_or_else(|| {
+            crate::Error::invalid("a transaction part is already in use (nested call)")
+        })?;
+        let result = match boxed.as_any_mut().downcast_mut::<P>() {
+            Some(part) => f(self, part),
+            None => Err(crate::Error::invalid(
+                "a transaction part has the wrong type",
+            )),
+        };
+        self.parts[at].1 = Some(boxed);
+        result
+    }
+
+    /// Writes every change atomically. After an error nothing was written.
+    /// A transaction that changed nothing writes nothing.
+    pub fn commit(self) -> Result<()> {
+        self.commit_with(None)
+    }
+
+    /// Discards every change (the same as dropping the transaction).
+    pub fn abort(self) {}
+
+    /// The commit sequence: the parts' last changes, the batch (through
+    /// `write`, for a bulk ingest), then the parts learn the generation.
+    pub(super) fn commit_with(mut self, write: Option<Write<'_>>) -> Result<()> {
+        for (_, part) in &mut self.parts {
+            if let Some(part) = part {
+                part.finish(&mut self.changes)?;
+            }
+        }
+        let db = self.db;
+        if self.changes.is_empty() && write.is_none() {
+            self.finished = true;
+            for part in self.parts.drain(..).filter_map(|(_, p)| p) {
+                part.committed(db, None);
+            }
+            return Ok(());
+        }
+        let store = db.store();
+        let generation = db
+            .generations()
+            .begin_commit(store.latest_sequence_number() + 1);
+        let sync = self.durability == Durability::Immediate;
+        let written = match write {
+            None => store.write(&self.changes, sync),
+            Some(write) => {
+                // No snapshot between the first file moved in and the commit.
+                let _gate = db.ingest_gate().write();
+                write(store, &mut self.changes)
+            }
+        };
+        if let Err(e) = written {
+            db.generations().abandon(generation);
+            return Err(e); // Drop tells the parts they were aborted.
+        }
+        db.generations().publish(generation);
+        self.finished = true;
+        for part in self.parts.drain(..).filter_map(|(_, p)| p) {
+            part.committed(db, Some(generation));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for WriteTxn<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            for part in self.parts.drain(..).filter_map(|(_, p)| p) {
+                part.aborted(self.db);
+            }
+        }
+    }
+}
+
+/// A write transaction reads the database with its own changes laid over.
+impl KvRead for WriteTxn<'_> {
+    fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.overlay().get(cf, key)
+    }
+
+    fn scan_range(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.overlay().scan_range(cf, start, end, visit)
+    }
+
+    fn scan_bulk(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.overlay().scan_bulk(cf, start, end, visit)
+    }
+}
+
+impl WriteTxn<'_> {
+    fn overlay(&self) -> Overlay<'_, Store> {
+        Overlay {
+            base: self.db.store(),
+            changes: &self.changes,
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! Collection handles: a vector collection as one transaction sees it.
+
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::index::{TopK, VectorIndex, Visibility};
+use super::record::{CollectionRecord, StoredPoint, decode_point, point_key};
+use super::state::{Delta, VectorModel, VectorTxn};
+use super::{CollectionConfig, Search, SearchResult};
+use crate::Props;
+use crate::error::{Error, Result};
+use crate::storage::keys::read_u64;
+use crate::storage::{Cf, KvRead, Pages};
+use crate::txn::{Database, ReadTxn, WriteTxn};
+
+/// A stored point.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Point {
+    /// Its key.
+    pub key: u64,
+    /// The vector as indexed (normalised, for a cosine collection).
+    pub vector: Vec<f32>,
+    /// Its payload properties.
+    pub payload: Props,
+}
+
+impl From<StoredPoint> for Point {
+    fn from(p: StoredPoint) -> Self {
+        Point {
+            key: p.key,
+            vector: p.vector,
+            payload: p.payload,
+        }
+    }
+}
+
+/// A collection's name, configuration and size.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CollectionInfo {
+    /// Its name.
+    pub name: String,
+    /// Its configuration.
+    pub config: CollectionConfig,
+    /// Live points.
+    pub count: u64,
+}
+
+/// A vector collection as one transaction sees it, from
+/// [`ReadTxn::collection`] or [`WriteTxn::collection`]: its points, its
+/// count and its searches all answer for that transaction's view.
+///
+/// On a read transaction, a search sees exactly the snapshot: points
+/// committed later are invisible, and points deleted or updated later are
+/// still found, with their old vectors, until the snapshot is dropped. In
+/// a write transaction, it sees the transaction's own upserts and deletes.
+///
+/// ```
+/// # use quiverdb::{Database, props, vector::{CollectionConfig, Metric, Search}};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # let db = Database::open(dir.path()).unwrap();
+/// let mut w = db.begin_write()?;
+/// w.create_collection("docs", CollectionConfig::new(2, Metric::Cosine))?;
+/// w.upsert_vector("docs", 1, &[1.0, 0.0], props! {})?;
+/// w.commit()?;
+///
+/// let r = db.begin_read()?; // a snapshot: key 1 only
+/// let mut w = db.begin_write()?;
+/// w.upsert_vector("docs", 2, &[0.9, 0.1], props! {})?;
+/// w.delete_vector("docs", 1)?;
+/// // The writer sees its own changes...
+/// let mine = w.collection("docs")?.search(&[1.0, 0.0], &Search::k(5))?;
+/// assert_eq!(mine.hits.iter().map(|h| h.key).collect::<Vec<_>>(), [2]);
+/// w.commit()?;
+/// // ...the older snapshot still sees key 1, and never key 2.
+/// let old = r.collection("docs")?.search(&[1.0, 0.0], &Search::k(5))?;
+/// assert_eq!(old.hits.iter().map(|h| h.key).collect::<Vec<_>>(), [1]);
+/// # Ok::<(), quiverdb::Error>(())
+/// ```
+pub struct Collection<'t> {
+    db: &'t Database,
+    kv: &'t dyn KvRead,
+    name: String,
+    rec: CollectionRecord,
+    config: CollectionConfig,
+    /// `None` for a collection created by the transaction itself.
+    index: Option<Arc<RwLock<VectorIndex>>>,
+    generation: u64,
+    /// The transaction's own changes to this collection.
+    pending: Option<&'t Delta>,
+}
+
+impl<'t> Collection<'t> {
+    fn open(
+        db: &'t Database,
+        kv: &'t dyn KvRead,
+        name: &str,
+        generation: u64,
+        txn: Option<&'t VectorTxn>,
+    ) -> Result<Collection<'t>> {
+        let rec = CollectionRecord::load(kv, name)?;
+        let model = db.model::<VectorModel>();
+        // The index holds every commit up to this view's (the newest one
+        // may still be being applied).
+        model.wait_applied(generation);
+        let pending = txn.and_then(|t| t.delta(rec.id));
+        let index = model.get(rec.id);
+        if index.is_none() && pending.is_none_or(|d| d.created.is_none()) {
+            return Err(Error::corruption(format!(
+                "collection {name:?} has no index in memory"
+            )));
+        }
+        Ok(Collection {
+            db,
+            kv,
+            name: name.to_owned(),
+            config: rec.config.config(),
+            rec,
+            index,
+            generation,
+            pending,
+        })
+    }
+
+    /// The collection's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The collection's configuration.
+    #[must_use]
+    pub fn config(&self) -> &CollectionConfig {
+        &self.config
+    }
+
+    /// The number of points.
+    #[must_use]
+    pub fn count(&self) -> u64 {
+        self.rec.count
+    }
+
+    /// The point `key`, or `None`.
+    pub fn get(&self, key: u64) -> Result<Option<Point>> {
+        let Some(slot) = self.kv.get(Cf::VectorKeys, &point_key(self.rec.id, key))? else {
+            return Ok(None);
+        };
+        let slot = read_u64(&slot, 0)?;
+        let bytes = self
+            .kv
+            .get(Cf::Vectors, &point_key(self.rec.id, slot))?
+            .ok_or_else(|| {
+                Error::corruption(format!(
+                    "point {key} of {:?} maps to a missing slot",
+                    self.name
+                ))
+            })?;
+        Ok(Some(decode_point(&bytes, self.config.dim)?.into()))
+    }
+
+    /// Whether point `key` exists.
+    pub fn contains(&self, key: u64) -> Result<bool> {
+        Ok(self
+            .kv
+            .get(Cf::VectorKeys, &point_key(self.rec.id, key))?
+            .is_some())
+    }
+
+    /// Every point, in the order they were written (oldest first), read
+    /// lazily a page at a time.
+    #[must_use]
+    pub fn iter(&self) -> Points<'t> {
+        Points {
+            pages: Pages::prefix(self.kv, Cf::Vectors, &self.rec.id.to_be_bytes()),
+            dim: self.config.dim,
+        }
+    }
+
+    /// The points nearest to `query` under `params` (see [`Search`]).
+    ///
+    /// Fails with [`Error::DimensionMismatch`] for a query of the wrong
+    /// length, and [`Error::InvalidArgument`] for a non-finite query, a
+    /// zero query under cosine, or a label filter on a collection not
+    /// bound to nodes.
+    pub fn search(&self, query: &[f32], params: &Search) -> Result<SearchResult> {
+        let q = self.config.metric.prepare(self.config.dim, query)?;
+        if params.k == 0 {
+            return Ok(SearchResult {
+                hits: Vec::new(),
+                exact: true,
+            });
+        }
+        let keys = self.admitted(params)?;
+        let admits = |key: u64| keys.as_ref().is_none_or(|k| k.binary_search(&key).is_ok());
+        let metric = self.config.metric;
+        let mut result = if let Some(index) = &self.index {
+            let extra: Vec<(f32, u64)> = self
+                .pending
+                .into_iter()
+                .flat_map(|d| &d.inserts)
+                .filter(|p| admits(p.1))
+                .map(|(_, key, v)| (metric.distance(&q, v), *key))
+                .collect();
+            let visible = Visibility {
+                generation: self.generation,
+                hidden: self.pending.map(|d| &d.removed),
+            };
+            index.read().search(
+                &q,
+                params.k,
+                params.walk_ef(),
+                params.exact,
+                keys.as_deref(),
+                visible,
+                &extra,
+            )
+        } else {
+            // Created by this transaction: every point is pending.
+            let mut top = TopK::new(params.k);
+            for (_, key, v) in self.pending.into_iter().flat_map(|d| &d.inserts) {
+                if admits(*key) {
+                    top.push(metric.distance(&q, v), *key);
+                }
+            }
+            SearchResult {
+                hits: top.hits(&self.config),
+                exact: true,
+            }
+        };
+        if let Some(t) = params.threshold {
+            result.hits.retain(|h| metric.passes(h.score, t));
+        }
+        Ok(result)
+    }
+
+    /// [`search`](Self::search), always by brute force (exact).
+    pub fn search_exact(&self, query: &[f32], params: &Search) -> Result<SearchResult> {
+        self.search(query, &params.clone().exact())
+    }
+
+    /// The keys a search's filters admit (its key set, its label, its
+    /// payload predicate, intersected), sorted; `None` when unfiltered.
+    fn admitted(&self, params: &Search) -> Result<Option<Vec<u64>>> {
+        let mut keys = params.keys.clone();
+        let mut narrow = |found: Vec<u64>| {
+            keys = Some(match keys.take() {
+                Some(k) => k
+                    .into_iter()
+                    .filter(|x| found.binary_search(x).is_ok())
+                    .collect(),
+                None => found,
+            });
+        };
+        if let Some(label) = &params.label {
+            if !self.config.bound_to_nodes {
+                return Err(Error::invalid(format!(
+                    "collection {:?} is not bound to nodes: it cannot be filtered by label",
+                    self.name
+                )));
+            }
+            let nodes = (self.db.links().nodes_with_label)(self.db, self.kv, label)?;
+            narrow(nodes.into_iter().map(|n| n.0).collect());
+        }
+        if let Some(filter) = &params.payload {
+            let mut admitted = Vec::new();
+            for point in self {
+                let point = point?;
+                if (filter.0)(&point.payload) {
+                    admitted.push(point.key);
+                }
+            }
+            admitted.sort_unstable();
+            narrow(admitted);
+        }
+        Ok(keys)
+    }
+}
+
+impl<'t> IntoIterator for &Collection<'t> {
+    type Item = Result<Point>;
+    type IntoIter = Points<'t>;
+
+    fn into_iter(self) -> Points<'t> {
+        self.iter()
+    }
+}
+
+/// The points of a collection, from [`Collection::iter`].
+pub struct Points<'t> {
+    pages: Pages<'t>,
+    dim: usize,
+}
+
+impl Iterator for Points<'_> {
+    type Item = Result<Point>;
+
+    fn next(&mut self) -> Option<Result<Point>> {
+        let dim = self.dim;
+        let entry = self.pages.next_entry()?;
+        Some(entry.and_then(|(_, v)| Ok(decode_point(v, dim)?.into())))
+    }
+}
+
+/// The collections of a view.
+fn infos(kv: &dyn KvRead) -> Result<Vec<CollectionInfo>> {
+    Ok(CollectionRecord::all(kv)?
+        .into_iter()
+        .map(|(name, rec)| CollectionInfo {
+            name,
+            config: rec.config.config(),
+            count: rec.count,
+        })
+        .collect())
+}
+
+impl ReadTxn<'_> {
+    /// The vector collection `name` as this snapshot holds it, or
+    /// [`Error::CollectionNotFound`].
+    pub fn collection(&self, name: &str) -> Result<Collection<'_>> {
+        Collection::open(self.db(), self, name, self.generation(), None)
+    }
+
+    /// The vector collections.
+    pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
+        infos(self)
+    }
+}
+
+impl WriteTxn<'_> {
+    /// The vector collection `name` as this transaction sees it (with its
+    /// own uncommitted changes), or [`Error::CollectionNotFound`].
+    pub fn collection(&self, name: &str) -> Result<Collection<'_>> {
+        let generation = self.db().generations().published();
+        Collection::open(self.db(), self, name, generation, self.part::<VectorTxn>())
+    }
+
+    /// The vector collections, as this transaction sees them.
+    pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
+        infos(self)
+    }
+}

@@ -1,0 +1,156 @@
+//! Building the native graph: level draws, parallel insertion, and the
+//! paper's neighbour-selection heuristic for new links and for pruning a
+//! full list.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
+
+use parking_lot::Mutex;
+
+use super::search::{Near, Scratch};
+use super::{MAX_LEVEL, NativeGraph, parallel};
+
+impl NativeGraph {
+    fn draw_level(&mut self) -> usize {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let u = ((self.rng >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        ((-u.ln() * self.level_mult) as usize).min(MAX_LEVEL)
+    }
+
+    /// Inserts prepared vectors (right dimension, finite, normalised for
+    /// cosine) with their labels, linking on all cores. They become nodes
+    /// `len()..len() + items.len()`, in order.
+    pub fn insert_all(&mut self, items: &[(u64, &[f32])]) {
+        if items.is_empty() {
+            return;
+        }
+        let first = self.len();
+        // Allocate everything first: the parallel phase only links.
+        let n = items.len();
+        self.vectors.reserve(n);
+        self.labels.reserve(n);
+        self.levels.reserve(n);
+        self.upper_at.reserve(n);
+        self.links0.reserve(n * (1 + self.m0));
+        self.locks.reserve(n);
+        self.done.reserve(n);
+        self.deleted.reserve(n);
+        for &(label, v) in items {
+            debug_assert_eq!(v.len(), self.dim);
+            let level = self.draw_level();
+            self.vectors.push(v);
+            self.labels.push(label);
+            self.levels.push(level as u8);
+            self.upper_at.push(self.upper.len());
+            self.upper
+                .extend((0..level * (1 + self.m)).map(|_| AtomicU32::new(0)));
+            self.links0.extend((0..=self.m0).map(|_| AtomicU32::new(0)));
+            self.locks.push(Mutex::new(()));
+            self.done.push(AtomicBool::new(false));
+            self.deleted.push(AtomicBool::new(false));
+        }
+        let this = &*self;
+        parallel::for_each(first..self.len(), 64, Scratch::default, |s, i| {
+            this.link(i as u32, s);
+        });
+    }
+
+    /// Links node `q` (its vector and level are in place).
+    fn link(&self, q: u32, s: &mut Scratch) {
+        let level = self.levels[q as usize] as usize;
+        let (mut ep, top) = {
+            let mut entry = self.entry.lock();
+            match *entry {
+                None => {
+                    self.done[q as usize].store(true, Mem::Release);
+                    *entry = Some((q, level));
+                    return;
+                }
+                Some(e) => e,
+            }
+        };
+        let v = self.vector(q);
+        let mut ep_d = self.distance(v, ep);
+        let mut buf = Vec::new();
+        for layer in (level + 1..=top).rev() {
+            (ep, ep_d) = self.greedy(v, ep, ep_d, layer, &mut buf);
+        }
+        let mut selected = Vec::new();
+        for layer in (0..=level.min(top)).rev() {
+            let found = self.search_layer(
+                v,
+                &[Near(ep_d, ep)],
+                self.ef_construction,
+                layer,
+                s,
+                None,
+                true,
+            );
+            self.select(&found, self.m, &mut selected);
+            {
+                let _g = self.locks[q as usize].lock();
+                let list = self.list(q, layer);
+                for (k, n) in selected.iter().enumerate() {
+                    list[1 + k].store(n.1, Mem::Relaxed);
+                }
+                list[0].store(selected.len() as u32, Mem::Release);
+            }
+            for n in &selected {
+                self.connect(n.1, q, n.0, layer, &mut buf);
+            }
+            if let Some(best) = found.first() {
+                (ep, ep_d) = (best.1, best.0);
+            }
+        }
+        self.done[q as usize].store(true, Mem::Release);
+        if level > top {
+            let mut entry = self.entry.lock();
+            if entry.is_none_or(|(_, l)| level > l) {
+                *entry = Some((q, level));
+            }
+        }
+    }
+
+    /// Adds `q` to `n`'s list at `layer`, pruning by the heuristic when full.
+    fn connect(&self, n: u32, q: u32, d: f32, layer: usize, buf: &mut Vec<u32>) {
+        let cap = if layer == 0 { self.m0 } else { self.m };
+        let _g = self.locks[n as usize].lock();
+        let list = self.list(n, layer);
+        let count = list[0].load(Mem::Relaxed) as usize;
+        if count < cap {
+            list[1 + count].store(q, Mem::Relaxed);
+            list[0].store(count as u32 + 1, Mem::Release);
+            return;
+        }
+        self.neighbours(n, layer, buf);
+        let base = self.vector(n);
+        let mut cands: Vec<Near> = buf
+            .iter()
+            .map(|&x| Near(self.distance(base, x), x))
+            .collect();
+        cands.push(Near(d, q));
+        cands.sort_unstable();
+        let mut keep = Vec::with_capacity(cap);
+        self.select(&cands, cap, &mut keep);
+        for (k, x) in keep.iter().enumerate() {
+            list[1 + k].store(x.1, Mem::Relaxed);
+        }
+        list[0].store(keep.len() as u32, Mem::Release);
+    }
+
+    /// The paper's heuristic over `sorted` candidates (nearest first):
+    /// keep one only if it is nearer to the base than to every kept one.
+    pub(super) fn select(&self, sorted: &[Near], m: usize, out: &mut Vec<Near>) {
+        out.clear();
+        for &c in sorted {
+            if out.len() >= m {
+                break;
+            }
+            let cv = self.vector(c.1);
+            if out.iter().all(|k| self.distance(cv, k.1) > c.0) {
+                out.push(c);
+            }
+        }
+    }
+}

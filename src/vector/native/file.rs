@@ -1,0 +1,167 @@
+//! The native graph's dump: four little-endian files (layouts in
+//! `docs/FORMAT.md`). [`NativeGraph::load`] maps the vectors file and
+//! reads the rest back after checking every size, count, level and
+//! neighbour id; the checkpoint layer has verified their checksums first.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
+
+use parking_lot::Mutex;
+
+use super::arena::Arena;
+use super::{MAX_LEVEL, NativeGraph};
+use crate::error::{Error, Result};
+use crate::vector::Metric;
+
+/// The files of a native dump, in the order checkpoints list them.
+pub const DUMP_FILES: [&str; 4] = [
+    "native.nodes",
+    "native.vectors",
+    "native.links0",
+    "native.upper",
+];
+
+const MAGIC: &[u8; 8] = b"QVNHSW01";
+
+/// A dump that cannot be used.
+fn bad(what: &str) -> Error {
+    Error::corruption(format!("native graph dump: {what}"))
+}
+
+/// Creates `dir/name` and writes into it through `fill`, buffered.
+fn write_file(
+    dir: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
+    let path = dir.join(name);
+    let created = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, created);
+    fill(&mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io(&path, e))
+}
+
+/// Writes link words as little-endian `u32`s, a block at a time.
+fn write_links(out: &mut impl Write, links: &[AtomicU32]) -> std::io::Result<()> {
+    let mut block: Vec<u32> = Vec::with_capacity(1 << 14);
+    for chunk in links.chunks(1 << 14) {
+        block.clear();
+        block.extend(chunk.iter().map(|a| a.load(Mem::Relaxed).to_le()));
+        out.write_all(bytemuck::cast_slice(&block))?;
+    }
+    Ok(())
+}
+
+/// Reads `words` little-endian `u32`s from `dir/name` (exactly: a file of
+/// another size is an error).
+fn read_links(dir: &Path, name: &str, words: usize) -> Result<Vec<u32>> {
+    let path = dir.join(name);
+    let io = |e: std::io::Error| Error::io(&path, e);
+    let mut file = std::fs::File::open(&path).map_err(io)?;
+    if file.metadata().map_err(io)?.len() != words as u64 * 4 {
+        return Err(bad(&format!("{name} has the wrong size")));
+    }
+    let mut out = vec![0u32; words];
+    std::io::Read::read_exact(&mut file, bytemuck::cast_slice_mut(&mut out)).map_err(io)?;
+    for w in &mut out {
+        *w = u32::from_le(*w);
+    }
+    Ok(out)
+}
+
+impl NativeGraph {
+    /// Writes the graph into the empty directory `dir` ([`DUMP_FILES`]).
+    pub fn dump(&self, dir: &Path) -> Result<()> {
+        let entry = *self.entry.lock();
+        let (entry_node, top) = entry.map_or((u32::MAX, 0), |(n, l)| (n, l as u32));
+        let mut head = Vec::with_capacity(64 + self.len() * 9);
+        head.extend_from_slice(MAGIC);
+        for v in [self.dim as u64, self.m as u64, self.len() as u64] {
+            head.extend_from_slice(&v.to_le_bytes());
+        }
+        head.extend_from_slice(&entry_node.to_le_bytes());
+        head.extend_from_slice(&top.to_le_bytes());
+        head.extend_from_slice(&self.rng.to_le_bytes());
+        for (label, level) in self.labels.iter().zip(&self.levels) {
+            head.extend_from_slice(&label.to_le_bytes());
+            head.push(*level);
+        }
+        write_file(dir, DUMP_FILES[0], |out| out.write_all(&head))?;
+        write_file(dir, DUMP_FILES[1], |out| self.vectors.write_to(out))?;
+        write_file(dir, DUMP_FILES[2], |out| write_links(out, &self.links0))?;
+        write_file(dir, DUMP_FILES[3], |out| write_links(out, &self.upper))
+    }
+
+    /// Reads a graph written by [`dump`](Self::dump) for this
+    /// configuration; any inconsistency is [`Error::Corruption`] (the
+    /// caller rebuilds). The vectors stay in their file, memory-mapped; the
+    /// links are read.
+    pub fn load(
+        metric: Metric,
+        dim: usize,
+        m: usize,
+        ef_construction: usize,
+        dir: &Path,
+    ) -> Result<NativeGraph> {
+        let path = dir.join(DUMP_FILES[0]);
+        let head = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        if head.len() < 48 || &head[..8] != MAGIC {
+            return Err(bad("not a native graph header"));
+        }
+        let word = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().unwrap_or([0; 8]));
+        let (fdim, fm, n) = (word(8) as usize, word(16) as usize, word(24) as usize);
+        if fdim != dim || fm != m {
+            return Err(bad("written for another dimension or M"));
+        }
+        let entry_node = u32::from_le_bytes(head[32..36].try_into().unwrap_or([0; 4]));
+        let top = u32::from_le_bytes(head[36..40].try_into().unwrap_or([0; 4])) as usize;
+        let rng = word(40);
+        if n > u32::MAX as usize || Some(head.len()) != n.checked_mul(9).map(|b| b + 48) {
+            return Err(bad("the node table has the wrong size"));
+        }
+        let mut g = NativeGraph::new(metric, dim, m, ef_construction);
+        g.rng = rng;
+        g.labels.reserve_exact(n);
+        g.levels.reserve_exact(n);
+        g.upper_at.reserve_exact(n);
+        let mut upper_len = 0usize;
+        for rec in head[48..].chunks_exact(9) {
+            let level = rec[8];
+            if usize::from(level) > MAX_LEVEL {
+                return Err(bad("a level is out of range"));
+            }
+            g.labels
+                .push(u64::from_le_bytes(rec[..8].try_into().unwrap_or([0; 8])));
+            g.levels.push(level);
+            g.upper_at.push(upper_len);
+            upper_len += usize::from(level) * (1 + m);
+        }
+        g.vectors = Arena::open(&dir.join(DUMP_FILES[1]), dim, n)?;
+        let links0 = read_links(dir, DUMP_FILES[2], n * (1 + g.m0))?;
+        let upper = read_links(dir, DUMP_FILES[3], upper_len)?;
+        // Every list: a count within its capacity, neighbours that exist.
+        for (list, cap) in [(&links0, g.m0), (&upper, m)] {
+            for l in list.chunks_exact(1 + cap) {
+                let count = l[0] as usize;
+                if count > cap || l[1..=count].iter().any(|&x| x as usize >= n) {
+                    return Err(bad("a neighbour list is malformed"));
+                }
+            }
+        }
+        g.links0 = links0.into_iter().map(AtomicU32::new).collect();
+        g.upper = upper.into_iter().map(AtomicU32::new).collect();
+        g.locks = (0..n).map(|_| Mutex::new(())).collect();
+        g.done = (0..n).map(|_| AtomicBool::new(true)).collect();
+        g.deleted = (0..n).map(|_| AtomicBool::new(false)).collect();
+        *g.entry.lock() = match (n, entry_node) {
+            (0, _) => None,
+            (_, e) if (e as usize) < n && top <= usize::from(g.levels[e as usize]) => {
+                Some((e, top))
+            }
+            _ => return Err(bad("the entry point is out of range")),
+        };
+        Ok(g)
+    }
+}

@@ -1,0 +1,396 @@
+//! QuiverDB's own HNSW graph (Malkov & Yashunin, 2016), built for this
+//! database: the default [`Engine`].
+//!
+//! Layout: vectors in one contiguous `f32` arena indexed by a `u32`
+//! internal id (`arena.rs`); layer-0 neighbour lists stored flat with a
+//! fixed capacity of `2M` (`count, n1, …, n2M` per node); upper layers
+//! likewise with capacity `M`, only for the nodes that reach them. Lists
+//! are atomics, so a search may read while another thread links (as in
+//! hnswlib, each writer holds the node's lock; readers never lock).
+//!
+//! * `build.rs` — insertion on all cores (`parallel.rs`) with the paper's
+//!   neighbour-selection heuristic;
+//! * `search.rs` — the walks, with reused per-searcher state (an
+//!   epoch-stamped visited array, two heaps) and prefetching;
+//! * `repair.rs` — deletes: marked at once, unlinked at compaction;
+//! * `file.rs` — the four-file dump, reloaded with the vectors mapped.
+//!
+//! Distances are the metric's (`metric.rs`): the negated dot product for
+//! cosine and inner product, the squared Euclidean distance for L2.
+
+mod arena;
+mod build;
+mod file;
+mod parallel;
+mod repair;
+mod search;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
+
+use parking_lot::Mutex;
+
+use super::Metric;
+use super::engine::Engine;
+use crate::error::Result;
+use arena::Arena;
+pub use file::DUMP_FILES;
+use search::Scratch;
+
+/// Upper layers at most (level draws above are clamped).
+const MAX_LEVEL: usize = 16;
+
+/// The graph.
+pub struct NativeGraph {
+    metric: Metric,
+    dim: usize,
+    m: usize,
+    m0: usize,
+    ef_construction: usize,
+    level_mult: f64,
+    /// Node `i`'s vector is row `i`.
+    vectors: Arena,
+    /// The caller's label of each node (the point's storage slot).
+    labels: Vec<u64>,
+    levels: Vec<u8>,
+    /// Layer 0: `(1 + m0)` atomics per node.
+    links0: Vec<AtomicU32>,
+    /// Upper layers: node `i` owns `levels[i] * (1 + m)` atomics from
+    /// `upper_at[i]`.
+    upper: Vec<AtomicU32>,
+    upper_at: Vec<usize>,
+    locks: Vec<Mutex<()>>,
+    /// Whether each node is fully linked. Searches made while building skip
+    /// nodes that are not: a node reached before its own lists are written
+    /// is a dead end.
+    done: Vec<AtomicBool>,
+    /// Nodes marked deleted.
+    deleted: Vec<AtomicBool>,
+    /// Deleted nodes whose links are not repaired yet.
+    unrepaired: usize,
+    /// `(entry node, its level)`; `None` while empty.
+    entry: Mutex<Option<(u32, usize)>>,
+    rng: u64,
+    scratch: Mutex<Vec<Scratch>>,
+}
+
+impl NativeGraph {
+    /// An empty graph. `m` in 2..=256 (validated by the caller).
+    pub fn new(metric: Metric, dim: usize, m: usize, ef_construction: usize) -> NativeGraph {
+        NativeGraph {
+            metric,
+            dim,
+            m,
+            m0: 2 * m,
+            ef_construction: ef_construction.max(m),
+            level_mult: 1.0 / (m.max(2) as f64).ln(),
+            vectors: Arena::new(dim),
+            labels: Vec::new(),
+            levels: Vec::new(),
+            links0: Vec::new(),
+            upper: Vec::new(),
+            upper_at: Vec::new(),
+            locks: Vec::new(),
+            done: Vec::new(),
+            deleted: Vec::new(),
+            unrepaired: 0,
+            entry: Mutex::new(None),
+            rng: 0x2545_f491_4f6c_dd1d,
+            scratch: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Points in the graph.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Bytes of memory held (vectors, links, bookkeeping), the mapped part
+    /// of the vectors not included.
+    pub fn heap_bytes(&self) -> usize {
+        self.vectors.heap_bytes()
+            + self.labels.capacity() * 8
+            + self.levels.capacity()
+            + (self.links0.capacity() + self.upper.capacity()) * 4
+            + self.upper_at.capacity() * 8
+            + self.locks.capacity() * std::mem::size_of::<Mutex<()>>()
+            + (self.done.capacity() + self.deleted.capacity())
+    }
+
+    /// Bytes of vectors mapped from a checkpoint file.
+    pub fn mapped_bytes(&self) -> usize {
+        self.vectors.mapped_bytes()
+    }
+
+    /// Node `i`'s vector (as inserted: normalised for cosine).
+    #[inline]
+    pub fn vector(&self, i: u32) -> &[f32] {
+        self.vectors.row(i)
+    }
+
+    #[inline]
+    pub(super) fn distance(&self, q: &[f32], i: u32) -> f32 {
+        self.metric.distance(q, self.vector(i))
+    }
+
+    /// The list of node `i` at `layer`: `(count, neighbours)`.
+    #[inline]
+    pub(super) fn list(&self, i: u32, layer: usize) -> &[AtomicU32] {
+        if layer == 0 {
+            let at = i as usize * (1 + self.m0);
+            &self.links0[at..at + 1 + self.m0]
+        } else {
+            let at = self.upper_at[i as usize] + (layer - 1) * (1 + self.m);
+            &self.upper[at..at + 1 + self.m]
+        }
+    }
+
+    pub(super) fn neighbours(&self, i: u32, layer: usize, out: &mut Vec<u32>) {
+        let list = self.list(i, layer);
+        let n = list[0].load(Mem::Relaxed) as usize;
+        out.clear();
+        out.extend(list[1..=n].iter().map(|a| a.load(Mem::Relaxed)));
+    }
+}
+
+impl Engine for NativeGraph {
+    fn len(&self) -> usize {
+        NativeGraph::len(self)
+    }
+
+    fn insert(&mut self, points: &[(u64, &[f32])]) {
+        self.insert_all(points);
+    }
+
+    fn vector(&self, row: u32) -> &[f32] {
+        NativeGraph::vector(self, row)
+    }
+
+    fn label(&self, row: u32) -> u64 {
+        self.labels[row as usize]
+    }
+
+    fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        keep: Option<&dyn Fn(u32) -> bool>,
+    ) -> Vec<(u32, f32)> {
+        NativeGraph::search(self, query, k, ef, keep)
+    }
+
+    fn delete(&mut self, row: u32) {
+        NativeGraph::delete(self, row);
+    }
+
+    fn unrepaired(&self) -> usize {
+        NativeGraph::unrepaired(self)
+    }
+
+    fn repair(&mut self) -> bool {
+        NativeGraph::repair(self);
+        true
+    }
+
+    fn dump(&self, dir: &Path) -> Result<()> {
+        NativeGraph::dump(self, dir)
+    }
+
+    fn heap_bytes(&self) -> Option<usize> {
+        Some(NativeGraph::heap_bytes(self))
+    }
+
+    fn mapped_bytes(&self) -> usize {
+        NativeGraph::mapped_bytes(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a panic is the failure report"
+    )]
+
+    use super::*;
+    use crate::vector::simd;
+
+    fn data(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                (0..dim)
+                    .map(|_| {
+                        s ^= s << 13;
+                        s ^= s >> 7;
+                        s ^= s << 17;
+                        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn exact(base: &[Vec<f32>], q: &[f32], k: usize) -> Vec<usize> {
+        let mut d: Vec<(f32, usize)> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (simd::l2_squared(q, v), i))
+            .collect();
+        d.sort_by(|a, b| a.0.total_cmp(&b.0));
+        d.into_iter().take(k).map(|x| x.1).collect()
+    }
+
+    #[test]
+    fn recall_against_brute_force_and_filters() {
+        let base = data(5_000, 24, 11);
+        let queries = data(100, 24, 99);
+        let mut g = NativeGraph::new(Metric::L2, 24, 16, 200);
+        let items: Vec<(u64, &[f32])> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64 * 3, v.as_slice()))
+            .collect();
+        g.insert_all(&items[..100]); // two batches: the second links into the first
+        g.insert_all(&items[100..]);
+        assert_eq!(g.len(), 5_000);
+        let mut hit = 0;
+        for q in &queries {
+            let truth = exact(&base, q, 10);
+            let found: Vec<usize> = g
+                .search(q, 10, 64, None)
+                .into_iter()
+                .map(|(row, _)| (g.labels[row as usize] / 3) as usize)
+                .collect();
+            hit += found.iter().filter(|f| truth.contains(f)).count();
+            // Distances are squared Euclidean, ascending.
+            let d: Vec<f32> = g.search(q, 10, 64, None).into_iter().map(|x| x.1).collect();
+            assert!(d.windows(2).all(|w| w[0] <= w[1]));
+        }
+        let recall = hit as f64 / 1000.0;
+        assert!(recall >= 0.95, "recall@10 {recall}");
+        // A filter admitting even rows only: every hit admitted, k found.
+        let keep = |row: u32| row.is_multiple_of(2);
+        for q in queries.iter().take(20) {
+            let found = g.search(q, 10, 64, Some(&keep));
+            assert_eq!(found.len(), 10);
+            assert!(found.iter().all(|(s, _)| keep(*s)));
+        }
+    }
+
+    #[test]
+    fn a_dump_reloads_to_the_same_answers_and_bad_files_are_refused() {
+        let base = data(2_000, 8, 5);
+        let mut g = NativeGraph::new(Metric::L2, 8, 8, 64);
+        let items: Vec<(u64, &[f32])> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64 + 10, v.as_slice()))
+            .collect();
+        g.insert_all(&items);
+        let dir = tempfile::tempdir().unwrap();
+        g.dump(dir.path()).unwrap();
+        let mut h = NativeGraph::load(Metric::L2, 8, 8, 64, dir.path()).unwrap();
+        for q in data(20, 8, 77) {
+            assert_eq!(g.search(&q, 5, 32, None), h.search(&q, 5, 32, None));
+        }
+        assert_eq!(g.labels, h.labels);
+        // It keeps growing after a reload.
+        h.insert_all(&[(5_000, &[9.0; 8][..])]);
+        assert_eq!(h.search(&[9.0; 8], 1, 16, None)[0], (2_000, 0.0));
+        assert_eq!(h.labels[2_000], 5_000);
+        assert!(
+            NativeGraph::load(Metric::L2, 9, 8, 64, dir.path()).is_err(),
+            "other dimension"
+        );
+        for (file, cut) in [
+            ("native.links0", 4),
+            ("native.nodes", 1),
+            ("native.vectors", 3),
+        ] {
+            let copy = tempfile::tempdir().unwrap();
+            for f in DUMP_FILES {
+                std::fs::copy(dir.path().join(f), copy.path().join(f)).unwrap();
+            }
+            let p = copy.path().join(file);
+            let mut bytes = std::fs::read(&p).unwrap();
+            bytes.truncate(bytes.len() - cut);
+            std::fs::write(&p, bytes).unwrap();
+            assert!(
+                NativeGraph::load(Metric::L2, 8, 8, 64, copy.path()).is_err(),
+                "{file}"
+            );
+        }
+        // A neighbour id past the end is refused.
+        let copy = tempfile::tempdir().unwrap();
+        for f in DUMP_FILES {
+            std::fs::copy(dir.path().join(f), copy.path().join(f)).unwrap();
+        }
+        let p = copy.path().join("native.links0");
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        std::fs::write(&p, bytes).unwrap();
+        assert!(NativeGraph::load(Metric::L2, 8, 8, 64, copy.path()).is_err());
+    }
+
+    #[test]
+    fn repair_unlinks_deleted_points_and_keeps_recall() {
+        let base = data(4_000, 16, 21);
+        let mut g = NativeGraph::new(Metric::L2, 16, 8, 100);
+        let items: Vec<(u64, &[f32])> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64, v.as_slice()))
+            .collect();
+        g.insert_all(&items);
+        // Delete every third point, the entry point among them.
+        let entry = g.entry.lock().unwrap().0;
+        let gone: Vec<usize> = (0..4_000)
+            .filter(|i| i % 3 == 0 || *i == entry as usize)
+            .collect();
+        for &i in &gone {
+            assert!(g.delete(i as u32));
+        }
+        assert!(!g.delete(0), "deleting twice reports nothing new");
+        assert_eq!(g.unrepaired(), gone.len());
+        g.repair();
+        assert_eq!(g.unrepaired(), 0);
+        let dead = |i: u32| gone.binary_search(&(i as usize)).is_ok();
+        let mut buf = Vec::new();
+        for i in 0..4_000u32 {
+            for layer in 0..=usize::from(g.levels[i as usize]) {
+                g.neighbours(i, layer, &mut buf);
+                if dead(i) {
+                    assert!(buf.is_empty(), "a deleted node keeps links");
+                } else {
+                    assert!(
+                        buf.iter().all(|&x| !dead(x)),
+                        "node {i} still links to a deleted node"
+                    );
+                }
+            }
+        }
+        assert!(!dead(g.entry.lock().unwrap().0));
+        // Without any filter, only live points come back, with good recall.
+        let live: Vec<Vec<f32>> = (0..4_000)
+            .filter(|i| !dead(*i as u32))
+            .map(|i| base[i].clone())
+            .collect();
+        let live_slots: Vec<usize> = (0..4_000).filter(|i| !dead(*i as u32)).collect();
+        let mut hit = 0;
+        for q in data(50, 16, 5) {
+            let found = g.search(&q, 10, 64, None);
+            assert!(found.iter().all(|(s, _)| !dead(*s)));
+            let truth: Vec<usize> = exact(&live, &q, 10)
+                .into_iter()
+                .map(|i| live_slots[i])
+                .collect();
+            hit += found
+                .iter()
+                .filter(|(s, _)| truth.contains(&(*s as usize)))
+                .count();
+        }
+        assert!(hit >= 475, "recall after repair {hit}/500");
+    }
+}

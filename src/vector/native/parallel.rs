@@ -1,0 +1,60 @@
+//! The native engine's thread pool: a parallel for over an index range on
+//! scoped threads, one per core.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Runs `f(state, i)` for every `i` in `range` on all cores, each thread
+/// with its own `state` from `init`, at most one thread per `grain` items.
+/// Items are handed out one at a time from a shared counter, so a slow
+/// item does not hold up a whole share.
+pub fn for_each<S>(
+    range: std::ops::Range<usize>,
+    grain: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, usize) + Sync,
+) {
+    let next = AtomicUsize::new(range.start);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(range.len().div_ceil(grain.max(1)))
+        .max(1);
+    let work = || {
+        let mut state = init();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= range.end {
+                break;
+            }
+            f(&mut state, i);
+        }
+    };
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(work);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_item_is_visited_once() {
+        let seen: Vec<AtomicUsize> = (0..10_000).map(|_| AtomicUsize::new(0)).collect();
+        for_each(
+            100..10_000,
+            64,
+            || (),
+            |(), i| {
+                seen[i].fetch_add(1, Ordering::Relaxed);
+            },
+        );
+        assert!(seen[..100].iter().all(|s| s.load(Ordering::Relaxed) == 0));
+        assert!(seen[100..].iter().all(|s| s.load(Ordering::Relaxed) == 1));
+    }
+}
