@@ -1,14 +1,26 @@
-//! Vector benchmarks on the Debian package embeddings
-//! (`../shared/datasets/debian`: 63,666 × 384 `MiniLM` vectors, 1,000
-//! queries, exact top-100 ground truth), for both HNSW engines: index
-//! build time, recall@10 and single-thread QPS over a range of `ef`,
-//! reopen time, and criterion search latency. `benches/peers/vector_peers.py`
-//! measures hnswlib and faiss on the same files.
+//! Vector benchmarks through the public API, on the Debian package
+//! embeddings (`../shared/datasets/debian`: 63,666 × 384 `MiniLM` vectors,
+//! 1,000 queries, exact top-100 ground truth) by default, for both HNSW
+//! engines: staging and index build time, the process's resident-memory
+//! growth over the build, recall@10 and single-thread QPS over a range of
+//! `ef` (one snapshot's collection handle serving every query, as an
+//! application holds it), checkpoint and reopen time, and criterion search
+//! latency — by handle and by the `Database::search` shorthand, which
+//! takes a snapshot per query. `benches/peers/vector_peers.py` measures
+//! hnswlib and faiss on the same files.
 //!
-//! `QUIVER_CURVE_OUT=DIR` also writes each engine's recall/QPS curve as
-//! `DIR/<engine>.json` (for `benches/peers/plot_curve.py`);
-//! `QUIVER_BENCH_BIG=1` adds the 100,000 × 128 reopen measurement (several
-//! minutes). Skipped (with a message) when the dataset is absent.
+//! * `QUIVER_VECTOR_DIR=DIR` measures another set: `DIR/base.fvecs`,
+//!   `DIR/queries.fvecs` and `DIR/gt_<metric>.ivecs`, the metric in
+//!   `QUIVER_VECTOR_METRIC` (`cosine`, the default, `l2` or `dot`);
+//!   `QUIVER_VECTOR_LIMIT=n` builds on the first `n` vectors only and stops
+//!   after the build (for profiling it).
+//! * `QUIVER_BENCH_ENGINES=native` (or `hnsw-rs`) measures one engine.
+//! * `QUIVER_CURVE_OUT=DIR` also writes each engine's recall/QPS curve as
+//!   `DIR/<engine>.json` (for `benches/peers/plot_curve.py`).
+//! * `QUIVER_BENCH_BIG=1` adds the 100,000 × 128 reopen measurement
+//!   (several minutes).
+//!
+//! Skipped (with a message) when the dataset is absent.
 
 #![allow(
     clippy::unwrap_used,
@@ -48,34 +60,87 @@ fn read_vecs<T>(path: &Path, parse: fn([u8; 4]) -> T) -> Vec<Vec<T>> {
 }
 
 fn dataset() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/debian");
+    let p = std::env::var_os("QUIVER_VECTOR_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/debian"),
+        PathBuf::from,
+    );
     p.join("base.fvecs").exists().then_some(p)
+}
+
+/// This process's resident memory in bytes (Linux), as
+/// `vector_peers.py` measures hnswlib's: the growth over the build is the
+/// index's memory.
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
 }
 
 fn vectors(c: &mut Criterion) {
     let Some(src) = dataset() else {
-        eprintln!("../shared/datasets/debian not found: skipping vector benches");
+        eprintln!(
+            "no vector set found (../shared/datasets/debian, or QUIVER_VECTOR_DIR): skipping vector benches"
+        );
         return;
     };
-    let base = read_vecs(&src.join("base.fvecs"), f32::from_le_bytes);
+    let metric_name = std::env::var("QUIVER_VECTOR_METRIC").unwrap_or_else(|_| "cosine".into());
+    let metric = Metric::from_name(&metric_name).expect("QUIVER_VECTOR_METRIC: cosine, l2 or dot");
+    let mut base = read_vecs(&src.join("base.fvecs"), f32::from_le_bytes);
+    let limit: Option<usize> = std::env::var("QUIVER_VECTOR_LIMIT")
+        .ok()
+        .map(|n| n.parse().expect("QUIVER_VECTOR_LIMIT: a number"));
+    if let Some(n) = limit {
+        base.truncate(n);
+    }
     let queries = read_vecs(&src.join("queries.fvecs"), f32::from_le_bytes);
-    let gt = read_vecs(&src.join("gt_cosine.ivecs"), i32::from_le_bytes);
-
-    for engine in [IndexEngine::HnswRs, IndexEngine::Native] {
-        engine_run(c, engine, &base, &queries, &gt);
+    let gt = read_vecs(
+        &src.join(format!("gt_{metric_name}.ivecs")),
+        i32::from_le_bytes,
+    );
+    let engines: Vec<IndexEngine> = std::env::var("QUIVER_BENCH_ENGINES").map_or_else(
+        |_| vec![IndexEngine::HnswRs, IndexEngine::Native],
+        |list| {
+            list.split(',')
+                .map(|e| {
+                    IndexEngine::from_name(e.trim()).expect("QUIVER_BENCH_ENGINES: native, hnsw-rs")
+                })
+                .collect()
+        },
+    );
+    let set = Set {
+        name: src
+            .file_name()
+            .map_or_else(|| "vectors".into(), |n| n.to_string_lossy().into_owned()),
+        metric,
+        base: &base,
+        queries: &queries,
+        gt: &gt,
+        build_only: limit.is_some(),
+    };
+    for engine in engines {
+        engine_run(c, engine, &set);
     }
     if std::env::var_os("QUIVER_BENCH_BIG").is_some() {
         reopen_100k();
     }
 }
 
-fn engine_run(
-    c: &mut Criterion,
-    engine: IndexEngine,
-    base: &[Vec<f32>],
-    queries: &[Vec<f32>],
-    gt: &[Vec<i32>],
-) {
+/// A vector set and its ground truth.
+struct Set<'a> {
+    name: String,
+    metric: Metric,
+    base: &'a [Vec<f32>],
+    queries: &'a [Vec<f32>],
+    gt: &'a [Vec<i32>],
+    build_only: bool,
+}
+
+fn engine_run(c: &mut Criterion, engine: IndexEngine, set: &Set<'_>) {
+    let (base, queries, name) = (set.base, set.queries, &set.name);
     let label = format!("{engine:?}");
     let dir = tempfile::tempdir().unwrap();
     let db = Database::builder()
@@ -85,33 +150,96 @@ fn engine_run(
     let t = Instant::now();
     let mut w = db.begin_write().unwrap();
     w.create_collection(
-        "debian",
-        CollectionConfig::new(384, Metric::Cosine).engine(engine),
+        "v",
+        CollectionConfig::new(base[0].len(), set.metric).engine(engine),
     )
     .unwrap();
     for (i, v) in base.iter().enumerate() {
-        w.upsert_vector("debian", i as u64, v, props! {}).unwrap();
+        w.upsert_vector("v", i as u64, v, props! {}).unwrap();
     }
     let staged = t.elapsed();
+    let before = rss();
+    let t_index = Instant::now();
     w.commit().unwrap();
+    let indexed = t_index.elapsed();
+    let growth = rss().saturating_sub(before);
+    let info = db.vector_index_info("v").unwrap();
     eprintln!(
-        "debian vectors [{label}]: {} points staged in {:.1} s, committed + indexed (M=16, ef_construction=200, 2 threads) in {:.1} s total",
+        "{name} [{label}]: {} x {} points staged in {:.1} s; commit + index build (M=16, ef_construction=200, all cores) {:.1} s; \
+         index memory {} bytes/vector; RSS growth over the commit {} bytes/vector",
         base.len(),
+        base[0].len(),
         staged.as_secs_f64(),
+        indexed.as_secs_f64(),
+        info.memory_bytes
+            .map_or_else(|| "n/a".into(), |b| (b / base.len() as u64).to_string()),
+        growth / base.len() as u64,
+    );
+    if set.build_only {
+        return;
+    }
+
+    curve(&db, set, &label);
+    let t = Instant::now();
+    db.close().unwrap();
+    eprintln!(
+        "{name} [{label}]: close (checkpoint written) {:.2} s",
         t.elapsed().as_secs_f64()
     );
+    let t = Instant::now();
+    let db = Database::open(dir.path()).unwrap();
+    let info = db.vector_index_info("v").unwrap();
+    eprintln!(
+        "{name} [{label}]: reopen {:.2} s (from checkpoint: {}, replayed {})",
+        t.elapsed().as_secs_f64(),
+        info.from_checkpoint,
+        info.replayed
+    );
 
+    let mut g = c.benchmark_group(format!("vector/{name}/{label}"));
+    let r = db.begin_read().unwrap();
+    let collection = r.collection("v").unwrap();
+    for ef in [32, 64, 128] {
+        let mut i = 0;
+        g.bench_function(format!("search_k10_ef{ef}"), |b| {
+            b.iter(|| {
+                i += 1;
+                collection
+                    .search(&queries[i % queries.len()], &Search::k(10).ef(ef))
+                    .unwrap()
+            });
+        });
+    }
+    // The shorthand: a snapshot and a collection lookup per query.
+    let mut i = 0;
+    g.bench_function("db_search_k10_ef64", |b| {
+        b.iter(|| {
+            i += 1;
+            db.search("v", &queries[i % queries.len()], &Search::k(10).ef(64))
+                .unwrap()
+        });
+    });
+    g.finish();
+}
+
+/// Recall@10 and single-thread queries/s over a range of `ef`, through
+/// one snapshot's collection handle; written to `QUIVER_CURVE_OUT` if set.
+fn curve(db: &Database, set: &Set<'_>, label: &str) {
+    let (queries, gt, name) = (set.queries, set.gt, &set.name);
     let mut curve = Vec::new();
+    let r = db.begin_read().unwrap();
+    let collection = r.collection("v").unwrap();
     for ef in [10, 16, 24, 32, 48, 64, 96, 128, 200] {
         let params = Search::k(10).ef(ef);
         for q in queries.iter().take(50) {
-            db.search("debian", q, &params).unwrap();
+            collection.search(q, &params).unwrap();
         }
         let t = Instant::now();
         let results: Vec<Vec<u64>> = queries
             .iter()
             .map(|q| {
-                db.search("debian", q, &params)
+                collection
+                    .search(q, &params)
                     .unwrap()
                     .hits
                     .iter()
@@ -130,7 +258,7 @@ fn engine_run(
             .sum();
         let recall = found as f64 / (10 * queries.len()) as f64;
         eprintln!(
-            "debian vectors [{label}]: ef {ef:>3}: recall@10 {recall:.4}, {qps:.0} queries/s (one thread)"
+            "{name} [{label}]: ef {ef:>3}: recall@10 {recall:.4}, {qps:.0} queries/s (one thread)"
         );
         curve.push(format!(
             r#"{{"ef": {ef}, "recall": {recall}, "qps": {qps}}}"#
@@ -145,35 +273,6 @@ fn engine_run(
         )
         .unwrap();
     }
-
-    let t = Instant::now();
-    db.close().unwrap();
-    eprintln!(
-        "debian vectors [{label}]: close (checkpoint written) {:.2} s",
-        t.elapsed().as_secs_f64()
-    );
-    let t = Instant::now();
-    let db = Database::open(dir.path()).unwrap();
-    let info = db.vector_index_info("debian").unwrap();
-    eprintln!(
-        "debian vectors [{label}]: reopen {:.2} s (from checkpoint: {}, replayed {})",
-        t.elapsed().as_secs_f64(),
-        info.from_checkpoint,
-        info.replayed
-    );
-
-    let mut g = c.benchmark_group(format!("vector/debian/{label}"));
-    for ef in [32, 64, 128] {
-        let mut i = 0;
-        g.bench_function(format!("search_k10_ef{ef}"), |b| {
-            b.iter(|| {
-                i += 1;
-                db.search("debian", &queries[i % queries.len()], &Search::k(10).ef(ef))
-                    .unwrap()
-            });
-        });
-    }
-    g.finish();
 }
 
 /// Builds a 100,000 × 128 collection (seeded), closes (checkpoint), and

@@ -418,6 +418,38 @@ fn check(view: &impl GraphRead, m: &State, ctx: &str) -> Result<(), String> {
         view.edge_count().map_err(err)? == m.edges.len() as u64,
         || format!("{ctx}: edge_count"),
     )?;
+    // The streaming forms read the same rows, a page at a time.
+    let streamed: Vec<NodeId> = view
+        .iter_node_ids()
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    ensure(streamed == ids, || {
+        format!("{ctx}: iter_node_ids {streamed:?}")
+    })?;
+    let streamed: Vec<EdgeId> = view
+        .iter_edge_ids()
+        .map_err(err)?
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    ensure(streamed == eids, || {
+        format!("{ctx}: iter_edge_ids {streamed:?}")
+    })?;
+    for k in KEYS {
+        let expected: Vec<(NodeId, Value)> = m
+            .nodes
+            .iter()
+            .filter_map(|(id, n)| Some((*id, n.props.get(k)?.clone())))
+            .collect();
+        let streamed: Vec<(NodeId, Value)> = view
+            .iter_property_values(k)
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        ensure(streamed == expected, || {
+            format!("{ctx}: iter_property_values({k}) {streamed:?}")
+        })?;
+    }
 
     for (id, n) in &m.nodes {
         let got = view
@@ -455,6 +487,21 @@ fn check(view: &impl GraphRead, m: &State, ctx: &str) -> Result<(), String> {
                 ensure(got == expected, || {
                     format!("{ctx}: edges({id}, {dir:?}, {ty:?}) = {got:?}, model {expected:?}")
                 })?;
+                let streamed: Vec<_> = view
+                    .iter_edges(*id, dir, ty)
+                    .map_err(err)?
+                    .map(|e| e.map(|e| (e.id, e.source, e.target, e.edge_type)))
+                    .collect::<Result<_, _>>()
+                    .map_err(err)?;
+                let listed: Vec<_> = view
+                    .edges(*id, dir, ty)
+                    .map_err(err)?
+                    .into_iter()
+                    .map(|e| (e.id, e.source, e.target, e.edge_type))
+                    .collect();
+                ensure(streamed == listed, || {
+                    format!("{ctx}: iter_edges({id}, {dir:?}, {ty:?}) = {streamed:?}")
+                })?;
                 let nb = view.neighbors(*id, dir, ty).map_err(err)?;
                 ensure(nb == neighbours.iter().copied().collect::<Vec<_>>(), || {
                     format!(
@@ -479,6 +526,14 @@ fn check(view: &impl GraphRead, m: &State, ctx: &str) -> Result<(), String> {
     }
     for l in LABELS {
         let got = view.nodes_with_label(l).map_err(err)?;
+        let streamed: Vec<NodeId> = view
+            .iter_nodes_with_label(l)
+            .map_err(err)?
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        ensure(streamed == got, || {
+            format!("{ctx}: iter_nodes_with_label({l}) = {streamed:?}")
+        })?;
         let expected: Vec<NodeId> = m
             .nodes
             .iter()

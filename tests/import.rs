@@ -598,3 +598,70 @@ fn vector_files_load_or_fail_before_anything_is_written() {
         );
     }
 }
+
+/// What an import learns about the graph stays with it: a Graphalytics
+/// graph's direction and weights, an edge list's weights, the
+/// `undirected` option; projections then default to them.
+#[test]
+fn the_graph_direction_and_weight_are_recorded_with_the_data() {
+    use quiverdb::algo::ProjectionSpec;
+    use quiverdb::{Direction, GraphInfo};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/graphalytics");
+    let info = |db: &Database| db.begin_read().unwrap().graph_info().unwrap();
+    for (name, undirected) in [("example-undirected", true), ("example-directed", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path().join("db")).unwrap();
+        assert_eq!(info(&db), GraphInfo::default());
+        let props = quiverdb::import::GraphalyticsProperties::read(
+            &root.join(name).join(format!("{name}.properties")),
+        )
+        .unwrap();
+        let mut import = Importer::new(&db, ImportOptions::default()).unwrap();
+        import.graphalytics(&props).unwrap();
+        import.finish().unwrap();
+        let recorded = info(&db);
+        assert_eq!(recorded.undirected, undirected, "{name}");
+        assert_eq!(
+            recorded.weight.as_deref(),
+            props.weighted.then_some("weight")
+        );
+        let p = db.projection(&ProjectionSpec::new()).unwrap();
+        assert_eq!(p.is_undirected(), undirected);
+        assert_eq!(
+            p.direction(),
+            if undirected {
+                Direction::Both
+            } else {
+                Direction::Out
+            }
+        );
+        // The spec can still say otherwise.
+        let forced = db
+            .projection(&ProjectionSpec::new().undirected(!undirected))
+            .unwrap();
+        assert_eq!(forced.is_undirected(), !undirected);
+        // It survives a reopen, and a later import keeps it.
+        drop((p, forced));
+        db.close().unwrap();
+        let db = Database::open(dir.path().join("db")).unwrap();
+        assert_eq!(info(&db), recorded);
+        let more = write(dir.path(), "more.txt", "900 901\n");
+        let mut import = Importer::new(&db, ImportOptions::default()).unwrap();
+        import.edges(&more, Format::EdgeList).unwrap();
+        import.finish().unwrap();
+        assert_eq!(info(&db), recorded);
+    }
+    // An edge list with a weight column, imported as undirected.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path().join("db")).unwrap();
+    let el = write(dir.path(), "w.txt", "1 2 0.5\n2 3 1.5\n");
+    let mut import = Importer::new(&db, ImportOptions::default().undirected(true)).unwrap();
+    import.edges(&el, Format::EdgeList).unwrap();
+    import.finish().unwrap();
+    assert_eq!(
+        info(&db),
+        GraphInfo::new()
+            .undirected(true)
+            .weight(Some("weight".into()))
+    );
+}

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use common::{Rng, seed};
 
 use quiverdb::vector::{CollectionConfig, Metric, Search};
-use quiverdb::{Database, Error, NodeId, props};
+use quiverdb::{Database, Error, GraphRead, NodeId, props};
 
 /// `n` vectors around 40 random centres (clustered, like real embeddings).
 fn dataset(rng: &mut Rng, n: usize, dim: usize) -> Vec<Vec<f32>> {
@@ -549,4 +549,141 @@ fn both_engines_meet_the_same_recall_and_filter_contract() {
     );
     let r = recall(&db, name, &queries, 10);
     assert!(r >= 0.95, "seed {seed}: native recall after reopen {r:.3}");
+}
+
+/// A read transaction answers vector searches for its own snapshot: after
+/// later commits delete and move points and drop the collection, an
+/// older snapshot still finds the points it holds, where it holds them,
+/// through the HNSW walk and exactly — and never a point committed later.
+#[test]
+fn an_old_snapshot_keeps_its_points_and_even_its_dropped_collection() {
+    let seed = seed(0x0dd_5eed);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed ^ 0x7);
+    let data = dataset(&mut rng, 6_000, 16);
+    load(&db, "v", Metric::L2, &data);
+    let old = db.begin_read().unwrap();
+
+    // Delete a third, move a third far away, add new points; compact.
+    let mut w = db.begin_write().unwrap();
+    for k in (0..6_000u64).step_by(3) {
+        w.delete_vector("v", k).unwrap();
+    }
+    for k in (1..6_000u64).step_by(3) {
+        let far: Vec<f32> = data[k as usize].iter().map(|x| x + 100.0).collect();
+        w.upsert_vector("v", k, &far, props! {}).unwrap();
+    }
+    for k in 6_000..6_100u64 {
+        w.upsert_vector("v", k, &data[(k - 6_000) as usize], props! {})
+            .unwrap();
+    }
+    w.commit().unwrap();
+    db.compact_collection("v").unwrap();
+
+    let c = old.collection("v").unwrap();
+    assert_eq!(c.count(), 6_000);
+    let mut found = 0;
+    for q in data.iter().step_by(97).take(40) {
+        let truth = c.search_exact(q, &Search::k(10)).unwrap();
+        let approx = c.search(q, &Search::k(10)).unwrap();
+        assert!(!approx.exact);
+        for hits in [&truth.hits, &approx.hits] {
+            assert!(
+                hits.iter().all(|h| h.key < 6_000),
+                "a later point: {hits:?}"
+            );
+        }
+        let truth: HashSet<u64> = truth.hits.iter().map(|h| h.key).collect();
+        found += approx
+            .hits
+            .iter()
+            .filter(|h| truth.contains(&h.key))
+            .count();
+    }
+    assert!(
+        found >= 380,
+        "seed {seed}: recall on the old snapshot {found}/400"
+    );
+    // The new view: deleted points gone, moved points far away.
+    let now = db.search("v", &data[3], &Search::k(5)).unwrap();
+    assert!(now.hits.iter().all(|h| h.key % 3 != 0 || h.key >= 6_000));
+
+    // Drop the collection: the old snapshot still searches it.
+    let mut w = db.begin_write().unwrap();
+    w.drop_collection("v").unwrap();
+    w.commit().unwrap();
+    assert!(matches!(
+        db.begin_read().unwrap().collection("v"),
+        Err(Error::CollectionNotFound(_))
+    ));
+    let hit = c.search(&data[0], &Search::k(1)).unwrap().hits[0];
+    assert_eq!(hit.key, 0);
+    drop(c);
+    drop(old);
+    // Once the snapshot is gone, the next commit forgets the dropped index.
+    let mut w = db.begin_write().unwrap();
+    w.create_collection("w", CollectionConfig::new(2, Metric::L2))
+        .unwrap();
+    w.upsert_vector("w", 1, &[1.0, 2.0], props! {}).unwrap();
+    w.commit().unwrap();
+    assert!(db.check().unwrap().is_ok());
+}
+
+/// Readers search a node-bound collection while a writer deletes nodes
+/// (and with them their points) and adds new ones: every hit is a node of
+/// the reader's own snapshot, every time.
+#[test]
+fn searches_racing_commits_only_return_nodes_of_their_snapshot() {
+    let seed = seed(0x0dd_5eed);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed ^ 0xb);
+    let data = dataset(&mut rng, 4_000, 8);
+    let mut w = db.begin_write().unwrap();
+    w.create_collection(
+        "v",
+        CollectionConfig::new(8, Metric::Cosine).bound_to_nodes(),
+    )
+    .unwrap();
+    let mut nodes = Vec::new();
+    for v in &data {
+        let n = w.add_node(&["P"], props! {}).unwrap();
+        w.upsert_vector("v", n.0, v, props! {}).unwrap();
+        nodes.push(n);
+    }
+    w.commit().unwrap();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for (round, chunk) in nodes.chunks(100).take(25).enumerate() {
+                let mut w = db.begin_write().unwrap();
+                for &n in chunk {
+                    w.delete_node(n).unwrap();
+                }
+                for v in &data[round * 50..round * 50 + 50] {
+                    let n = w.add_node(&["P"], props! {}).unwrap();
+                    w.upsert_vector("v", n.0, v, props! {}).unwrap();
+                }
+                w.commit().unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut searches = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) || searches < 50 {
+            let r = db.begin_read().unwrap();
+            let c = r.collection("v").unwrap();
+            let q = &data[searches % data.len()];
+            for hit in c.search(q, &Search::k(10)).unwrap().hits {
+                assert!(
+                    r.contains_node(NodeId(hit.key)).unwrap(),
+                    "seed {seed}: hit {} is not a node of the reader's snapshot",
+                    hit.key
+                );
+            }
+            assert_eq!(c.count(), r.node_count().unwrap());
+            searches += 1;
+        }
+    });
+    assert!(db.check().unwrap().is_ok());
 }

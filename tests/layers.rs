@@ -1,0 +1,190 @@
+//! The layers of the crate point one way. Every `crate::` path in the
+//! code of `src/` (comments and doc links aside) must name a module of a
+//! lower layer, or the module's own:
+//!
+//! ```text
+//! 0  ids, failpoint                   what everyone shares:
+//! 1  error                              ids, the error type,
+//! 2  value                              property values
+//! 3  storage                          RocksDB, keys, codec
+//! 4  txn                              the transaction core
+//! 5  graph | vector                   the data models, siblings
+//! 6  algo | import | check            built on the models
+//! 7  open                             the assembly: names every model
+//! ```
+//!
+//! (`lib.rs` re-exports; names it re-exports count as their module, and
+//! the `props!` macro as `value`. The CLI in `src/bin` is a separate crate
+//! on the public API.) A module may not name a sibling of its own layer:
+//! the graph and the vector model cooperate through the core's links only.
+
+#![allow(
+    clippy::unwrap_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn layer(module: &str) -> Option<u32> {
+    Some(match module {
+        "ids" | "failpoint" => 0,
+        "error" => 1,
+        "value" => 2,
+        "storage" => 3,
+        "txn" => 4,
+        "graph" | "vector" => 5,
+        "algo" | "import" | "check" => 6,
+        "open" => 7,
+        _ => return None,
+    })
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if !path.ends_with("bin") {
+                files(&path, out);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The top-level module of a file under `src/`.
+fn module_of(src: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(src).unwrap();
+    let first = rel.components().next().unwrap().as_os_str();
+    first.to_string_lossy().trim_end_matches(".rs").to_owned()
+}
+
+/// The names `lib.rs` re-exports, with the module each comes from.
+fn reexports(lib: &str) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    let flat = lib.replace('\n', " ");
+    for stmt in flat.split(';') {
+        let Some(rest) = stmt.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        let (module, names) = match rest.split_once("::{") {
+            Some((m, names)) => (m, names.trim_end_matches('}')),
+            None => match rest.rsplit_once("::") {
+                Some((m, name)) => (m, name),
+                None => continue,
+            },
+        };
+        let module = module.split("::").next().unwrap().to_owned();
+        for name in names.split(',') {
+            let name = name.trim();
+            if !name.is_empty() {
+                out.insert(name.to_owned(), module.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The code of a line, without its comment.
+fn code(line: &str) -> &str {
+    let trimmed = line.trim_start();
+    if trimmed.starts_with("//") {
+        return "";
+    }
+    line.split("//").next().unwrap_or("")
+}
+
+/// The identifiers following each `crate::` in `text`.
+fn crate_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("crate::") {
+        let after = &rest[at + "crate::".len()..];
+        if let Some(group) = after.strip_prefix('{') {
+            // `crate::{a, b::c}`: each item's first segment.
+            let inner = group.split('}').next().unwrap_or("");
+            for item in inner.split(',') {
+                let name = item.trim().split("::").next().unwrap_or("").trim();
+                if !name.is_empty() {
+                    out.push(name.to_owned());
+                }
+            }
+        } else {
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            out.push(name);
+        }
+        rest = after;
+    }
+    out
+}
+
+#[test]
+fn lower_layers_never_name_higher_ones() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let lib = fs::read_to_string(src.join("lib.rs")).unwrap();
+    let mut names = reexports(&lib);
+    names.insert("props".into(), "value".into());
+    let mut all = Vec::new();
+    files(&src, &mut all);
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in &all {
+        let module = module_of(&src, file);
+        if module == "lib" {
+            continue;
+        }
+        let own = layer(&module).unwrap_or_else(|| {
+            panic!(
+                "{} is in no layer: add its module to this test",
+                file.display()
+            )
+        });
+        let text = fs::read_to_string(file).unwrap();
+        let mut joined = String::new();
+        for line in text.lines() {
+            joined.push_str(code(line));
+            joined.push('\n');
+        }
+        for name in crate_paths(&joined) {
+            let target = names.get(&name).cloned().unwrap_or_else(|| name.clone());
+            let Some(theirs) = layer(&target) else {
+                problems.push(format!("{}: crate::{name} is in no layer", file.display()));
+                continue;
+            };
+            checked += 1;
+            if target != module && theirs >= own {
+                problems.push(format!(
+                    "{} (layer {own}, {module}) names crate::{name} (layer {theirs}, {target})",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        checked > 100,
+        "only {checked} paths were found: is the scan broken?"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_scan_sees_what_it_must() {
+    assert_eq!(
+        crate_paths("use crate::graph::x; crate::{Direction, vector::y};"),
+        ["graph", "Direction", "vector"]
+    );
+    assert_eq!(
+        code("let a = crate::txn::X; // crate::algo"),
+        "let a = crate::txn::X; "
+    );
+    assert_eq!(code("    /// [`A`](crate::algo::A)"), "");
+    let names = reexports("pub use graph::{GraphRead, Node};\npub use txn::Database;");
+    assert_eq!(names.get("GraphRead").map(String::as_str), Some("graph"));
+    assert_eq!(names.get("Database").map(String::as_str), Some("txn"));
+}
