@@ -20,14 +20,14 @@ use std::path::{Path, PathBuf};
 
 use quiverdb::algo::PathQuery;
 use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Search};
-use quiverdb::{Database, Direction, GraphRead, NodeId, Value, props};
+use quiverdb::{Database, Direction, GraphInfo, GraphRead, NodeId, Value, props};
 
 fn fixture(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/format-v{version}"))
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 3;
+const CURRENT: u32 = 4;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -63,7 +63,9 @@ fn write(path: &Path) {
     .unwrap();
     w.create_collection(
         "desc",
-        CollectionConfig::new(3, Metric::Cosine).bound_to_nodes(),
+        CollectionConfig::new(3, Metric::Cosine)
+            .bound_to_nodes()
+            .engine(IndexEngine::HnswRs),
     )
     .unwrap();
     w.upsert_vector("desc", libc.0, &[1.0, 0.0, 0.0], props! {"lang" => "en"})
@@ -82,6 +84,13 @@ fn write(path: &Path) {
         .unwrap();
     w.upsert_vector("native", 8, &[5.0, 5.0], props! {})
         .unwrap();
+    // Since format 4: what is recorded about the graph as a whole.
+    w.set_graph_info(
+        &GraphInfo::new()
+            .undirected(true)
+            .weight(Some("weight".into())),
+    )
+    .unwrap();
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -139,6 +148,18 @@ fn read_back(version: u32) {
     assert_eq!((report.nodes, report.edges, report.points), (3, 3, points));
 
     let r = db.begin_read().unwrap();
+    let info = r.graph_info().unwrap();
+    if version >= 4 {
+        assert_eq!(
+            info,
+            GraphInfo::new()
+                .undirected(true)
+                .weight(Some("weight".into()))
+        );
+    } else {
+        // Older formats recorded nothing: directed, no weight property.
+        assert_eq!(info, GraphInfo::default());
+    }
     let by_name = |n: &str| {
         r.node_by_key("Package", "name", &Value::from(n))
             .unwrap()

@@ -17,10 +17,11 @@
     reason = "test and bench code: a panic is the failure report, exact floats are intended"
 )]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
 use quiverdb::{
     Database, Direction, EdgeId, Error, GraphRead, NodeId, Props, ReadTxn, Value, WriteTxn,
 };
@@ -676,25 +677,6 @@ fn run(ops: &[Op]) -> Result<(), String> {
 
 #[test]
 fn random_operation_sequences_match_the_model() {
-    let seed: u64 = std::env::var("QUIVER_TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_0001);
-    let cases = std::env::var("QUIVER_TEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(48);
-    let config = Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new(config);
-    let result = runner.run(&prop::collection::vec(op(), 1..60), |ops| {
-        run(&ops).map_err(TestCaseError::fail)
-    });
-    if let Err(e) = result {
-        panic!("model test failed with QUIVER_TEST_SEED={seed}: {e}");
-    }
+    let strategy = prop::collection::vec(op(), 1..60);
+    common::run_model("model test", &strategy, 0x5eed_0001, 48, |ops| run(&ops));
 }

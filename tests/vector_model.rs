@@ -16,12 +16,9 @@
 
 #![allow(
     clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::cast_possible_wrap,
-    clippy::float_cmp,
     clippy::too_many_lines,
     missing_docs,
-    reason = "test code: a panic is the failure report, exact floats are intended"
+    reason = "test code: a panic is the failure report"
 )]
 
 mod common;
@@ -30,7 +27,6 @@ use std::collections::BTreeMap;
 
 use common::Rng;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
 use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Search};
 use quiverdb::{Database, props};
 
@@ -323,26 +319,15 @@ fn run(ops: &[Op], engine: IndexEngine) -> Result<(), String> {
 
 #[test]
 fn random_vector_operations_match_the_model_on_every_snapshot() {
-    let seed = common::seed(0x5eed_0002);
-    let cases = std::env::var("QUIVER_TEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(24);
-    let config = Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new(config);
     let strategy = (
         prop::collection::vec(op(), 1..40),
         prop_oneof![4 => Just(IndexEngine::Native), 1 => Just(IndexEngine::HnswRs)],
     );
-    let result = runner.run(&strategy, |(ops, engine)| {
-        run(&ops, engine).map_err(TestCaseError::fail)
-    });
-    if let Err(e) = result {
-        panic!("vector model test failed with QUIVER_TEST_SEED={seed}: {e}");
-    }
+    common::run_model(
+        "vector model test",
+        &strategy,
+        0x5eed_0002,
+        24,
+        |(ops, engine)| run(&ops, engine),
+    );
 }

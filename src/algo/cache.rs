@@ -101,8 +101,8 @@ fn shortest_path(
 }
 
 impl ReadTxn<'_> {
-    /// A shortest path from `from` to `to` under `query`, or `None` when
-    /// `to` is unreachable (or farther than the query's `max_depth`).
+    /// A shortest path from `from` to `to` under path query `q`, or `None`
+    /// when `to` is unreachable (or farther than the query's `max_depth`).
     ///
     /// Runs on this snapshot. When the database holds a cached
     /// [`Projection`] that shows exactly this snapshot and matches the
@@ -133,17 +133,12 @@ impl ReadTxn<'_> {
     /// assert_eq!((km.nodes, km.cost), (n.clone(), 10.0));
     /// # Ok::<(), quiverdb::Error>(())
     /// ```
-    pub fn shortest_path(
-        &self,
-        from: NodeId,
-        to: NodeId,
-        query: &PathQuery,
-    ) -> Result<Option<Path>> {
+    pub fn shortest_path(&self, from: NodeId, to: NodeId, q: &PathQuery) -> Result<Option<Path>> {
         let memory = self
             .db()
             .model::<ProjectionCache>()
-            .find(self.generation(), &|spec| query.served_by(spec));
-        shortest_path(&self.reader(), memory.as_deref(), from, to, query)
+            .find(self.generation(), &|spec| q.served_by(spec));
+        shortest_path(&self.reader(), memory.as_deref(), from, to, q)
     }
 
     /// Builds a [`Projection`] of this snapshot, in O(V + E).
@@ -157,13 +152,8 @@ impl ReadTxn<'_> {
 impl WriteTxn<'_> {
     /// [`ReadTxn::shortest_path`] on this transaction's view (its own
     /// changes included); always reads storage.
-    pub fn shortest_path(
-        &self,
-        from: NodeId,
-        to: NodeId,
-        query: &PathQuery,
-    ) -> Result<Option<Path>> {
-        shortest_path(&self.reader(), None, from, to, query)
+    pub fn shortest_path(&self, from: NodeId, to: NodeId, q: &PathQuery) -> Result<Option<Path>> {
+        shortest_path(&self.reader(), None, from, to, q)
     }
 
     /// Builds a [`Projection`] of this transaction's view, in O(V + E).

@@ -15,9 +15,9 @@ use crate::graph::entries::{NodeEntry, edge_entries, node_entries};
 use crate::graph::keys;
 use crate::graph::read::{Reader, read_counter};
 use crate::graph::records::{EdgeRecord, NodeRecord, decode_edge, decode_node};
-use crate::storage::Cf;
 use crate::storage::keys::{read_u32, read_u64};
 use crate::storage::schema::meta;
+use crate::storage::{Cf, KvRead};
 use crate::{EdgeId, NodeId};
 
 /// An order-independent digest of a set of entries.
@@ -46,6 +46,42 @@ fn stored_print(r: &Reader<'_>, cf: Cf) -> Result<Print> {
     })?;
     Ok(p)
 }
+
+/// Calls `f(id, record, problems)` for every record of `cf` (`nodes` or
+/// `edges`) in key order — read ahead, without filling the cache, when
+/// `bulk` — and returns how many there are. A record that does not decode
+/// is a problem, named with `what`, and skipped.
+fn records<T>(
+    kv: &dyn KvRead,
+    cf: Cf,
+    bulk: bool,
+    (what, decode): RecordKind<T>,
+    problems: &mut Vec<String>,
+    mut f: impl FnMut(u64, T, &mut Vec<String>) -> Result<()>,
+) -> Result<u64> {
+    let mut n = 0;
+    let mut visit = |k: &[u8], v: &[u8]| {
+        let id = read_u64(k, 0)?;
+        n += 1;
+        match decode(v) {
+            Ok(rec) => f(id, rec, problems)?,
+            Err(e) => problems.push(format!("{what} {id}: {e}")),
+        }
+        Ok(true)
+    };
+    if bulk {
+        kv.scan_bulk(cf, &[], None, &mut visit)?;
+    } else {
+        kv.scan(cf, &[], &mut visit)?;
+    }
+    Ok(n)
+}
+
+/// A kind of record: its name in problems, and its decoder.
+type RecordKind<T> = (&'static str, fn(&[u8]) -> Result<T>);
+
+const NODES: RecordKind<NodeRecord> = ("node", decode_node);
+const EDGES: RecordKind<EdgeRecord> = ("edge", decode_edge);
 
 /// The problems of node `id`'s own record: its id against the counter,
 /// and its dictionary ids (both passes).
@@ -112,51 +148,47 @@ fn check_graph_fast(r: &Reader<'_>, rep: &mut CheckReport) -> Result<bool> {
     let (mut labels, mut unique, mut index) =
         (Print::default(), Print::default(), Print::default());
     let mut problems = Vec::new();
-    let mut nodes = 0;
-    kv.scan_bulk(Cf::Nodes, &[], None, &mut |k, v| {
-        let id = NodeId(read_u64(k, 0)?);
-        nodes += 1;
-        let rec = match decode_node(v) {
-            Ok(rec) => rec,
-            Err(e) => {
-                problems.push(format!("node {id}: {e}"));
-                return Ok(true);
+    let nodes = records(
+        kv,
+        Cf::Nodes,
+        true,
+        NODES,
+        &mut problems,
+        |id, rec, problems| {
+            let id = NodeId(id);
+            node_problems(r, id, &rec, next_node, problems);
+            if id.0 < next_node {
+                exists.insert(id.0 as usize);
             }
-        };
-        node_problems(r, id, &rec, next_node, &mut problems);
-        if id.0 < next_node {
-            exists.insert(id.0 as usize);
-        }
-        for entry in node_entries(&schema, &rec) {
-            let print = match entry {
-                NodeEntry::Label(_) => &mut labels,
-                NodeEntry::Unique { .. } => &mut unique,
-                NodeEntry::Index { .. } => &mut index,
-            };
-            print.add(&entry.key(id), &entry.value(id));
-        }
-        Ok(true)
-    })?;
+            for entry in node_entries(&schema, &rec) {
+                let print = match entry {
+                    NodeEntry::Label(_) => &mut labels,
+                    NodeEntry::Unique { .. } => &mut unique,
+                    NodeEntry::Index { .. } => &mut index,
+                };
+                print.add(&entry.key(id), &entry.value(id));
+            }
+            Ok(())
+        },
+    )?;
     let (mut out, mut inc) = (Print::default(), Print::default());
-    let mut edges = 0;
-    kv.scan_bulk(Cf::Edges, &[], None, &mut |k, v| {
-        let id = EdgeId(read_u64(k, 0)?);
-        edges += 1;
-        let rec = match decode_edge(v) {
-            Ok(rec) => rec,
-            Err(e) => {
-                problems.push(format!("edge {id}: {e}"));
-                return Ok(true);
-            }
-        };
-        edge_problems(r, id, &rec, next_edge, &mut problems, |end| {
-            Ok(exists.contains(end.0 as usize))
-        })?;
-        let (out_key, in_key, numeric) = edge_entries(id, &rec);
-        out.add(&out_key, &numeric);
-        inc.add(&in_key, &numeric);
-        Ok(true)
-    })?;
+    let edges = records(
+        kv,
+        Cf::Edges,
+        true,
+        EDGES,
+        &mut problems,
+        |id, rec, problems| {
+            let id = EdgeId(id);
+            edge_problems(r, id, &rec, next_edge, problems, |end| {
+                Ok(exists.contains(end.0 as usize))
+            })?;
+            let (out_key, in_key, numeric) = edge_entries(id, &rec);
+            out.add(&out_key, &numeric);
+            inc.add(&in_key, &numeric);
+            Ok(())
+        },
+    )?;
     rep.nodes = nodes;
     rep.edges = edges;
     for (key, counted) in [(meta::NODE_COUNT, nodes), (meta::EDGE_COUNT, edges)] {
@@ -213,34 +245,33 @@ fn check_graph_detailed(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
 
     // Nodes: ids, dictionary, derived label / unique / index entries.
     let mut problems = Vec::new();
-    kv.scan(Cf::Nodes, &[], &mut |k, v| {
-        let id = NodeId(read_u64(k, 0)?);
-        rep.nodes += 1;
-        let rec = match decode_node(v) {
-            Ok(rec) => rec,
-            Err(e) => {
-                problems.push(format!("node {id}: {e}"));
-                return Ok(true);
-            }
-        };
-        node_problems(r, id, &rec, next_node, &mut problems);
-        for entry in node_entries(&schema, &rec) {
-            let stored = kv.get(entry.cf(), &entry.key(id))?;
-            if stored.as_deref() == Some(&entry.value(id)[..]) {
-                continue;
-            }
-            problems.push(match entry {
-                NodeEntry::Label(l) => format!("node {id}: label entry {l} missing"),
-                NodeEntry::Unique { label, key, .. } => format!(
-                    "node {id}: unique entry ({label}, {key}) missing or held by another node"
-                ),
-                NodeEntry::Index { label, key, .. } => {
-                    format!("node {id}: index entry ({label}, {key}) missing")
+    rep.nodes = records(
+        kv,
+        Cf::Nodes,
+        false,
+        NODES,
+        &mut problems,
+        |id, rec, problems| {
+            let id = NodeId(id);
+            node_problems(r, id, &rec, next_node, problems);
+            for entry in node_entries(&schema, &rec) {
+                let stored = kv.get(entry.cf(), &entry.key(id))?;
+                if stored.as_deref() == Some(&entry.value(id)[..]) {
+                    continue;
                 }
-            });
-        }
-        Ok(true)
-    })?;
+                problems.push(match entry {
+                    NodeEntry::Label(l) => format!("node {id}: label entry {l} missing"),
+                    NodeEntry::Unique { label, key, .. } => format!(
+                        "node {id}: unique entry ({label}, {key}) missing or held by another node"
+                    ),
+                    NodeEntry::Index { label, key, .. } => {
+                        format!("node {id}: index entry ({label}, {key}) missing")
+                    }
+                });
+            }
+            Ok(())
+        },
+    )?;
     // Label, unique and index entries must point at nodes that carry them.
     // Every stored entry must be one its node implies.
     let implied = |cf: Cf, id: NodeId, key: &[u8]| -> Result<bool> {
@@ -283,33 +314,32 @@ fn check_graph_detailed(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
 fn check_edges(r: &Reader<'_>, rep: &mut CheckReport, problems: &mut Vec<String>) -> Result<()> {
     let kv = r.kv;
     let next_edge = read_counter(kv, meta::NEXT_EDGE)?;
-    kv.scan(Cf::Edges, &[], &mut |k, v| {
-        let id = EdgeId(read_u64(k, 0)?);
-        rep.edges += 1;
-        let rec = match decode_edge(v) {
-            Ok(rec) => rec,
-            Err(e) => {
-                problems.push(format!("edge {id}: {e}"));
-                return Ok(true);
+    rep.edges = records(
+        kv,
+        Cf::Edges,
+        false,
+        EDGES,
+        problems,
+        |id, rec, problems| {
+            let id = EdgeId(id);
+            edge_problems(r, id, &rec, next_edge, problems, |end| r.contains_node(end))?;
+            let (out_key, in_key, numeric) = edge_entries(id, &rec);
+            for (cf, key) in [(Cf::Out, out_key), (Cf::In, in_key)] {
+                match kv.get(cf, &key)? {
+                    Some(value) if value == numeric => {}
+                    Some(_) => problems.push(format!(
+                        "edge {id}: stale properties in its {} entry",
+                        cf.spec().name
+                    )),
+                    None => problems.push(format!(
+                        "edge {id}: its {} entry is missing",
+                        cf.spec().name
+                    )),
+                }
             }
-        };
-        edge_problems(r, id, &rec, next_edge, problems, |end| r.contains_node(end))?;
-        let (out_key, in_key, numeric) = edge_entries(id, &rec);
-        for (cf, key) in [(Cf::Out, out_key), (Cf::In, in_key)] {
-            match kv.get(cf, &key)? {
-                Some(value) if value == numeric => {}
-                Some(_) => problems.push(format!(
-                    "edge {id}: stale properties in its {} entry",
-                    cf.spec().name
-                )),
-                None => problems.push(format!(
-                    "edge {id}: its {} entry is missing",
-                    cf.spec().name
-                )),
-            }
-        }
-        Ok(true)
-    })?;
+            Ok(())
+        },
+    )?;
     for (cf, outgoing) in [(Cf::Out, true), (Cf::In, false)] {
         kv.scan(cf, &[], &mut |k, _| {
             let a = keys::decode_adj(k)?;

@@ -81,11 +81,6 @@ impl Database {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        reason = "test code: a panic is the failure report"
-    )]
-
     use super::*;
     use crate::graph::dict::Kind;
     use crate::graph::keys;

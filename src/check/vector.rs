@@ -7,14 +7,14 @@ use super::CheckReport;
 use crate::NodeId;
 use crate::error::Result;
 use crate::graph::state::reader;
+use crate::storage::Cf;
 use crate::storage::keys::{read_u32, read_u64};
-use crate::storage::{Cf, KvRead};
 use crate::txn::{Database, ReadTxn};
 use crate::vector::record::{CollectionRecord, decode_point, key_id, point_key};
 use crate::vector::state::VectorModel;
 
 pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Result<()> {
-    let kv: &dyn KvRead = r;
+    let kv = r.kv();
     let graph = reader(r);
     let mut problems = Vec::new();
     let mut ids = BTreeSet::new();

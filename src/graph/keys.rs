@@ -134,11 +134,6 @@ pub fn index_entry(label: u32, key: u32, value: &Value, node: NodeId) -> Vec<u8>
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        reason = "test code: a panic is the failure report"
-    )]
-
     use super::*;
 
     #[test]

@@ -65,13 +65,13 @@ impl GraphModel {
 impl Model for GraphModel {
     fn begin_write(&self, txn: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
         let reader = Reader {
-            kv: txn,
+            kv: txn.kv(),
             names: &self.dict,
         };
         let schema = reader.schema()?;
         let persisted_next = (
-            read_counter(txn, meta::NEXT_NODE)?,
-            read_counter(txn, meta::NEXT_EDGE)?,
+            read_counter(txn.kv(), meta::NEXT_NODE)?,
+            read_counter(txn.kv(), meta::NEXT_EDGE)?,
         );
         let dict = self.dict.read();
         let dict_marks = KINDS.map(|k| dict.len(k));
@@ -150,7 +150,7 @@ impl TxnPart for GraphTxn {
 /// A reader over a read transaction's snapshot.
 pub(crate) fn reader<'t>(txn: &'t ReadTxn<'_>) -> Reader<'t> {
     Reader {
-        kv: txn,
+        kv: txn.kv(),
         names: &txn.db().model::<GraphModel>().dict,
     }
 }
@@ -158,7 +158,7 @@ pub(crate) fn reader<'t>(txn: &'t ReadTxn<'_>) -> Reader<'t> {
 /// A reader over a write transaction's view (its changes over the store).
 pub(crate) fn write_reader<'t>(txn: &'t WriteTxn<'_>) -> Reader<'t> {
     Reader {
-        kv: txn,
+        kv: txn.kv(),
         names: &txn.db().model::<GraphModel>().dict,
     }
 }

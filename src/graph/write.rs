@@ -9,7 +9,7 @@ use super::state::{GraphModel, GraphTxn, write_reader};
 use super::{GraphInfo, keys};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, KvRead, codec};
+use crate::storage::{Cf, codec};
 use crate::txn::WriteTxn;
 use crate::{EdgeId, NodeId, Props, Value};
 
@@ -368,18 +368,19 @@ impl WriteTxn<'_> {
         let prefix = keys::label_key(l, k);
         let mut stale = Vec::new();
         for cf in [Cf::Unique, Cf::Index] {
-            self.scan(cf, &prefix, &mut |key, _| {
+            self.kv().scan(cf, &prefix, &mut |key, _| {
                 stale.push((cf, key.to_vec()));
                 Ok(true)
             })?;
         }
         let reader = write_reader(self);
         let mut nodes = Vec::new();
-        self.scan(Cf::Labels, &l.to_be_bytes(), &mut |key, _| {
-            let id = keys::label_node(key)?;
-            nodes.push((id, reader.require_node(id)?));
-            Ok(true)
-        })?;
+        self.kv()
+            .scan(Cf::Labels, &l.to_be_bytes(), &mut |key, _| {
+                let id = keys::label_node(key)?;
+                nodes.push((id, reader.require_node(id)?));
+                Ok(true)
+            })?;
         let mut fresh = Vec::new();
         let mut taken = HashMap::new();
         for (id, rec) in &nodes {
@@ -443,7 +444,7 @@ impl WriteTxn<'_> {
             if *cf != Cf::Unique {
                 continue;
             }
-            if let Some(holder) = self.get(Cf::Unique, key)? {
+            if let Some(holder) = self.kv().get(Cf::Unique, key)? {
                 let existing = NodeId(crate::storage::keys::read_u64(&holder, 0)?);
                 if existing != id {
                     let entry = new

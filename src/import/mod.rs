@@ -176,30 +176,27 @@ pub trait RowReader {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        reason = "test code: a panic is the failure report"
-    )]
-
     use std::path::Path;
     use std::process::Command;
 
     use super::{Format, ImportOptions, Importer};
+    use crate::storage::schema::meta;
+    use crate::storage::{Cf, Changes, KvRead, codec};
     use crate::{Database, GraphRead, NodeId, Value};
 
-    /// Everything a user can observe of a database's graph, to compare
-    /// before and after a failed import.
-    fn observe(db: &Database) -> (u64, u64, Vec<String>) {
+    /// What a user sees of a database's graph, to compare before and
+    /// after an import that did not commit.
+    type Seen = (Vec<NodeId>, Vec<crate::EdgeId>, crate::Census, u64, u64);
+
+    fn observe(db: &Database) -> Seen {
         let r = db.begin_read().unwrap();
-        let mut keys: Vec<String> = r
-            .property_values("id")
-            .unwrap()
-            .into_iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect();
-        keys.sort();
-        (r.node_count().unwrap(), r.edge_count().unwrap(), keys)
+        (
+            r.node_ids().unwrap(),
+            r.edge_ids().unwrap(),
+            r.census().unwrap(),
+            r.node_count().unwrap(),
+            r.edge_count().unwrap(),
+        )
     }
 
     fn node(db: &Database, key: i64) -> Option<NodeId> {
@@ -267,5 +264,71 @@ mod tests {
         assert!(node(&db, 600).is_none());
         assert_eq!(import(&db, &dir.path().join("second.txt")), 5_000);
         assert!(db.check().unwrap().is_ok());
+    }
+
+    /// A format-3 database left with an import marker (the import's files
+    /// moved in, its commit never made) opens under this build with the
+    /// import removed: the marker is read in format 3's shape.
+    #[test]
+    fn a_format_3_import_marker_is_undone_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let file = |name: &str, text: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, text).unwrap();
+            p
+        };
+        let (first, second) = (
+            file("a.txt", "1 2\n2 3\n"),
+            file("b.txt", "3 4 0.5\n9 1\n7 8\n"),
+        );
+        let db = Database::open(&path).unwrap();
+        import(&db, &first);
+        let before = observe(&db);
+        let counters: Vec<(&[u8], Vec<u8>)> = [
+            meta::NEXT_NODE,
+            meta::NEXT_EDGE,
+            meta::NODE_COUNT,
+            meta::EDGE_COUNT,
+        ]
+        .into_iter()
+        .map(|k| (k, db.store().get(Cf::Meta, k).unwrap().unwrap()))
+        .collect();
+        import(&db, &second);
+        // What format 3 would have left: the entries of the second import,
+        // its marker, the counters from before it, and version 3.
+        let label = 0u32; // `Node`, the first label interned
+        let key = 0u32; // `id`, the first property key
+        let legacy = (
+            (3u64, 7u64),
+            (2u64, 5u64),
+            vec![label],
+            vec![(label, key)],
+            Vec::<(u32, u32)>::new(),
+        );
+        let mut c = Changes::default();
+        c.put(
+            Cf::Meta,
+            meta::IMPORT_PENDING,
+            codec::encode(&legacy).unwrap(),
+        );
+        c.put(Cf::Meta, meta::FORMAT_VERSION, 3u32.to_be_bytes());
+        for (k, v) in counters {
+            c.put(Cf::Meta, k, v);
+        }
+        db.store().write(&c, true).unwrap();
+        db.close().unwrap();
+        std::fs::write(path.join("QUIVERDB"), "QuiverDB database\nformat 3\n").unwrap();
+
+        let db = Database::open(&path).unwrap();
+        assert_eq!(observe(&db), before);
+        assert!(
+            db.store()
+                .get(Cf::Meta, meta::IMPORT_PENDING)
+                .unwrap()
+                .is_none()
+        );
+        let report = db.check().unwrap();
+        assert!(report.is_ok(), "{:?}", report.problems);
     }
 }

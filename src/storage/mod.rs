@@ -253,25 +253,31 @@ impl Changes {
 
 /// A write transaction's view: its pending changes laid over a base.
 pub struct Overlay<'a, B: KvRead + ?Sized> {
-    pub base: &'a B,
-    pub changes: &'a Changes,
+    base: &'a B,
+    changes: Changes,
+}
+
+impl<'a, B: KvRead + ?Sized> Overlay<'a, B> {
+    /// `base` with nothing pending yet.
+    pub fn new(base: &'a B) -> Self {
+        Overlay {
+            base,
+            changes: Changes::default(),
+        }
+    }
+
+    /// The pending changes.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
+    }
+
+    /// The pending changes, to add to.
+    pub fn changes_mut(&mut self) -> &mut Changes {
+        &mut self.changes
+    }
 }
 
 impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
-    fn scan_bulk(
-        &self,
-        cf: Cf,
-        start: &[u8],
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
-        if self.changes.range(cf, start, end).next().is_none() {
-            // Nothing pending in the range: read the base the fast way.
-            return self.base.scan_bulk(cf, start, end, visit);
-        }
-        self.scan_range(cf, start, end, visit)
-    }
-
     fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
         match self.changes.pending(cf, key) {
             Some(v) => Ok(v.map(<[u8]>::to_vec)),
@@ -380,10 +386,8 @@ mod tests {
         ch.delete(Cf::Nodes, b"a5".to_vec());
         ch.put(Cf::Nodes, b"a9".to_vec(), b"new".to_vec());
         ch.put(Cf::Edges, b"a2".to_vec(), b"other cf".to_vec());
-        let ov = Overlay {
-            base: &base,
-            changes: &ch,
-        };
+        let mut ov = Overlay::new(&base);
+        *ov.changes_mut() = ch;
         let all = collect(&ov, b"a", usize::MAX);
         let keys: Vec<&[u8]> = all.iter().map(|(k, _)| k.as_slice()).collect();
         assert_eq!(keys, [&b"a0"[..], b"a1", b"a3", b"a9"]);

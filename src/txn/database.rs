@@ -328,11 +328,6 @@ impl std::fmt::Debug for Database {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        reason = "test code: a panic is the failure report"
-    )]
-
     use super::*;
 
     fn set_stored_version(path: &Path, meta_version: u32, marker_version: u32) {

@@ -2,8 +2,7 @@
 //! it shows.
 
 use super::Database;
-use crate::error::Result;
-use crate::storage::{Cf, Cursor, KvRead, Snapshot, Visit};
+use crate::storage::{KvRead, Snapshot};
 
 /// A read transaction: a consistent snapshot of the database as of
 /// [`Database::begin_read`]. Later commits do not change what it sees —
@@ -38,6 +37,11 @@ impl<'db> ReadTxn<'db> {
         self.db
     }
 
+    /// What this transaction reads: its snapshot.
+    pub(crate) fn kv(&self) -> &dyn KvRead {
+        &self.snapshot
+    }
+
     /// The commit generation the snapshot shows: 0 for the state at open,
     /// then one more per commit that wrote something.
     pub(crate) fn generation(&self) -> u64 {
@@ -48,36 +52,5 @@ impl<'db> ReadTxn<'db> {
 impl Drop for ReadTxn<'_> {
     fn drop(&mut self) {
         self.db.generations().unregister(self.registered);
-    }
-}
-
-/// A read transaction reads its snapshot.
-impl KvRead for ReadTxn<'_> {
-    fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.snapshot.get(cf, key)
-    }
-
-    fn scan_range(
-        &self,
-        cf: Cf,
-        start: &[u8],
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
-        self.snapshot.scan_range(cf, start, end, visit)
-    }
-
-    fn scan_bulk(
-        &self,
-        cf: Cf,
-        start: &[u8],
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
-        self.snapshot.scan_bulk(cf, start, end, visit)
-    }
-
-    fn cursor(&self, cf: Cf) -> Result<Box<dyn Cursor + '_>> {
-        self.snapshot.cursor(cf)
     }
 }

@@ -7,7 +7,7 @@ use parking_lot::MutexGuard;
 use super::model::TxnPart;
 use super::{Database, Durability};
 use crate::error::Result;
-use crate::storage::{Cf, Changes, KvRead, Overlay, Store, Visit};
+use crate::storage::{Changes, KvRead, Overlay, Store};
 
 /// A write transaction: changes are buffered, visible to this transaction's
 /// own reads, and written atomically by [`commit`](WriteTxn::commit).
@@ -26,7 +26,8 @@ use crate::storage::{Cf, Changes, KvRead, Overlay, Store, Visit};
 pub struct WriteTxn<'db> {
     db: &'db Database,
     _writer: MutexGuard<'db, ()>,
-    changes: Changes,
+    /// The buffered changes over the store: what this transaction reads.
+    view: Overlay<'db, Store>,
     /// Each model's part, in registration order (`None` while lent out by
     /// [`with_part`](Self::with_part)).
     parts: Vec<(TypeId, Option<Box<dyn TxnPart>>)>,
@@ -43,7 +44,7 @@ impl<'db> WriteTxn<'db> {
         let mut txn = WriteTxn {
             db,
             _writer: writer,
-            changes: Changes::default(),
+            view: Overlay::new(db.store()),
             parts: Vec::new(),
             durability: db.durability(),
             finished: false,
@@ -64,7 +65,13 @@ impl<'db> WriteTxn<'db> {
 
     /// The buffered changes.
     pub(crate) fn changes(&mut self) -> &mut Changes {
-        &mut self.changes
+        self.view.changes_mut()
+    }
+
+    /// What this transaction reads: the database with its changes laid
+    /// over it.
+    pub(crate) fn kv(&self) -> &dyn KvRead {
+        &self.view
     }
 
     /// Sets how this transaction's commit is made durable (the database's
@@ -125,11 +132,11 @@ impl<'db> WriteTxn<'db> {
     pub(super) fn commit_with(mut self, write: Option<Write<'_>>) -> Result<()> {
         for (_, part) in &mut self.parts {
             if let Some(part) = part {
-                part.finish(&mut self.changes)?;
+                part.finish(self.view.changes_mut())?;
             }
         }
         let db = self.db;
-        if self.changes.is_empty() && write.is_none() {
+        if self.view.changes().is_empty() && write.is_none() {
             self.finished = true;
             for part in self.parts.drain(..).filter_map(|(_, p)| p) {
                 part.committed(db, None);
@@ -142,11 +149,11 @@ impl<'db> WriteTxn<'db> {
             .begin_commit(store.latest_sequence_number() + 1);
         let sync = self.durability == Durability::Immediate;
         let written = match write {
-            None => store.write(&self.changes, sync),
+            None => store.write(self.view.changes(), sync),
             Some(write) => {
                 // No snapshot between the first file moved in and the commit.
                 let _gate = db.ingest_gate().write();
-                write(store, &mut self.changes)
+                write(store, self.view.changes_mut())
             }
         };
         if let Err(e) = written {
@@ -168,42 +175,6 @@ impl Drop for WriteTxn<'_> {
             for part in self.parts.drain(..).filter_map(|(_, p)| p) {
                 part.aborted(self.db);
             }
-        }
-    }
-}
-
-/// A write transaction reads the database with its own changes laid over.
-impl KvRead for WriteTxn<'_> {
-    fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.overlay().get(cf, key)
-    }
-
-    fn scan_range(
-        &self,
-        cf: Cf,
-        start: &[u8],
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
-        self.overlay().scan_range(cf, start, end, visit)
-    }
-
-    fn scan_bulk(
-        &self,
-        cf: Cf,
-        start: &[u8],
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
-        self.overlay().scan_bulk(cf, start, end, visit)
-    }
-}
-
-impl WriteTxn<'_> {
-    fn overlay(&self) -> Overlay<'_, Store> {
-        Overlay {
-            base: self.db.store(),
-            changes: &self.changes,
         }
     }
 }

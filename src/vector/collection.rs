@@ -319,12 +319,12 @@ impl ReadTxn<'_> {
     /// The vector collection `name` as this snapshot holds it, or
     /// [`Error::CollectionNotFound`].
     pub fn collection(&self, name: &str) -> Result<Collection<'_>> {
-        Collection::open(self.db(), self, name, self.generation(), None)
+        Collection::open(self.db(), self.kv(), name, self.generation(), None)
     }
 
     /// The vector collections.
     pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
-        infos(self)
+        infos(self.kv())
     }
 }
 
@@ -333,11 +333,17 @@ impl WriteTxn<'_> {
     /// own uncommitted changes), or [`Error::CollectionNotFound`].
     pub fn collection(&self, name: &str) -> Result<Collection<'_>> {
         let generation = self.db().generations().published();
-        Collection::open(self.db(), self, name, generation, self.part::<VectorTxn>())
+        Collection::open(
+            self.db(),
+            self.kv(),
+            name,
+            generation,
+            self.part::<VectorTxn>(),
+        )
     }
 
     /// The vector collections, as this transaction sees them.
     pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
-        infos(self)
+        infos(self.kv())
     }
 }

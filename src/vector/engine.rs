@@ -7,10 +7,32 @@
 //! transactions or which rows are visible — the index (`index.rs`) passes
 //! that in as a filter.
 
+use std::cmp::Ordering;
 use std::path::Path;
 
 use super::{CollectionConfig, IndexEngine};
 use crate::error::Result;
+
+/// A candidate: a distance and an id (a row, a key), ordered by distance
+/// (`total_cmp`), then id — in the engines' heaps and in exact search.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Near<I = u32>(pub f32, pub I);
+
+impl<I: Ord> Eq for Near<I> {}
+impl<I: Ord> PartialOrd for Near<I> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl<I: Ord> Ord for Near<I> {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
+    }
+}
+
+/// A search's filter on rows: only rows it admits are returned (the walk
+/// still passes through the others).
+pub(crate) type Keep<'a> = Option<&'a dyn Fn(u32) -> bool>;
 
 /// An HNSW graph of one collection.
 pub(crate) trait Engine: Send + Sync {
@@ -31,13 +53,7 @@ pub(crate) trait Engine: Send + Sync {
     /// distances (the metric's: smaller is nearer), nearest first; the
     /// walk explores `ef` candidates and passes through rows `keep`
     /// refuses.
-    fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        keep: Option<&dyn Fn(u32) -> bool>,
-    ) -> Vec<(u32, f32)>;
+    fn search(&self, query: &[f32], k: usize, ef: usize, keep: Keep<'_>) -> Vec<(u32, f32)>;
 
     /// Marks row `row` deleted: it stays reachable (callers filter it
     /// out) until [`repair`](Self::repair) unlinks it.

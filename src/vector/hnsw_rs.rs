@@ -21,7 +21,7 @@ use hnsw_rs::api::AnnT;
 use hnsw_rs::prelude::{DistDot, DistL2, Distance, Hnsw, HnswIo};
 use self_cell::self_cell;
 
-use super::engine::Engine;
+use super::engine::{Engine, Keep};
 use super::{CollectionConfig, Metric, simd};
 use crate::error::{Error, Result};
 
@@ -238,13 +238,7 @@ impl Engine for HnswRs {
         self.labels[row as usize]
     }
 
-    fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        keep: Option<&dyn Fn(u32) -> bool>,
-    ) -> Vec<(u32, f32)> {
+    fn search(&self, query: &[f32], k: usize, ef: usize, keep: Keep<'_>) -> Vec<(u32, f32)> {
         let found = match keep {
             None => each!(&self.graph, g => g.search(query, k, ef)),
             Some(keep) => {

@@ -11,12 +11,11 @@
 //! engine's delete (and so to its repair) — only once no open snapshot
 //! can see it (the horizon, see `txn/generations.rs`).
 
-use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::engine::{self, Engine};
+use super::engine::{self, Engine, Near};
 use super::{CollectionConfig, Hit, SearchResult};
 use crate::error::{Error, Result};
 
@@ -87,32 +86,12 @@ pub struct VectorIndex {
     pub origin: Origin,
 }
 
-/// A max-heap entry: the root is the worst kept candidate.
-#[derive(Clone, Copy)]
-struct Candidate(f32, u64);
-
-impl PartialEq for Candidate {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Candidate {}
-impl PartialOrd for Candidate {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Candidate {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
-    }
-}
-
 /// The `k` nearest of candidate `(distance, key)`s, nearest first (ties by
 /// key), as hits: one exact pass, or the merge of several.
 pub struct TopK {
     k: usize,
-    heap: BinaryHeap<Candidate>,
+    /// A max-heap: the root is the worst candidate kept.
+    heap: BinaryHeap<Near<u64>>,
 }
 
 impl TopK {
@@ -124,15 +103,11 @@ impl TopK {
     }
 
     pub fn push(&mut self, distance: f32, key: u64) {
-        if self.heap.len() == self.k
-            && self
-                .heap
-                .peek()
-                .is_some_and(|w| Candidate(distance, key) >= *w)
+        if self.heap.len() == self.k && self.heap.peek().is_some_and(|w| Near(distance, key) >= *w)
         {
             return;
         }
-        self.heap.push(Candidate(distance, key));
+        self.heap.push(Near(distance, key));
         if self.heap.len() > self.k {
             self.heap.pop();
         }
@@ -142,7 +117,7 @@ impl TopK {
         self.heap
             .into_sorted_vec()
             .into_iter()
-            .map(|Candidate(d, key)| Hit::new(key, config.metric.score(d)))
+            .map(|Near(d, key)| Hit::new(key, config.metric.score(d)))
             .collect()
     }
 }
@@ -548,11 +523,7 @@ impl VectorIndex {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::float_cmp,
-        reason = "test code: a panic is the failure report; exact values are intended"
-    )]
+    #![allow(clippy::float_cmp, reason = "exact values are intended")]
 
     use super::*;
     use crate::vector::Metric;

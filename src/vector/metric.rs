@@ -115,11 +115,7 @@ impl Metric {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        clippy::float_cmp,
-        reason = "test code: a panic is the failure report; exact values are intended"
-    )]
+    #![allow(clippy::float_cmp, reason = "exact values are intended")]
 
     use super::*;
 

@@ -213,11 +213,6 @@ pub fn decode_point(bytes: &[u8], dim: usize) -> Result<StoredPoint> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        reason = "test code: a panic is the failure report"
-    )]
-
     use super::*;
 
     #[test]

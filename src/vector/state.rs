@@ -148,6 +148,16 @@ impl VectorModel {
         self.indexes.read().get(&id).map(|e| Arc::clone(&e.index))
     }
 
+    /// The indexes of the collections that exist (not dropped).
+    fn live(&self) -> Vec<(u32, Arc<RwLock<VectorIndex>>)> {
+        self.indexes
+            .read()
+            .iter()
+            .filter(|(_, e)| e.dropped.is_none())
+            .map(|(id, e)| (*id, Arc::clone(&e.index)))
+            .collect()
+    }
+
     /// Waits until the indexes hold every commit up to `generation`.
     pub fn wait_applied(&self, generation: u64) {
         let mut applied = self.applied.lock();
@@ -164,14 +174,7 @@ impl VectorModel {
 
     /// Writes a checkpoint of every index that changed since its last one.
     fn checkpoint(&self) -> Result<()> {
-        let all: Vec<(u32, Arc<RwLock<VectorIndex>>)> = self
-            .indexes
-            .read()
-            .iter()
-            .filter(|(_, e)| e.dropped.is_none())
-            .map(|(id, e)| (*id, Arc::clone(&e.index)))
-            .collect();
-        for (id, index) in all {
+        for (id, index) in self.live() {
             let mut index = index.write();
             if !index.dirty {
                 continue;
@@ -209,14 +212,7 @@ impl VectorModel {
     /// (else only a quarter of the graph reclaimed triggers a rebuild).
     /// Forgets dropped collections no snapshot can see.
     pub fn maintain(&self, horizon: u64, repair: Option<u32>) {
-        let all: Vec<(u32, Arc<RwLock<VectorIndex>>)> = self
-            .indexes
-            .read()
-            .iter()
-            .filter(|(_, e)| e.dropped.is_none())
-            .map(|(id, e)| (*id, Arc::clone(&e.index)))
-            .collect();
-        for (id, index) in all {
+        for (id, index) in self.live() {
             if repair == Some(id) {
                 // Compaction: searches wait while the graph is repaired.
                 let mut ix = index.write();

@@ -7,7 +7,7 @@ use super::state::VectorTxn;
 use super::{CollectionConfig, Rejected, UpsertReport};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, KvRead, codec, keys};
+use crate::storage::{Cf, codec, keys};
 use crate::txn::WriteTxn;
 use crate::{NodeId, Props};
 
@@ -31,10 +31,10 @@ impl WriteTxn<'_> {
         if name.is_empty() {
             return Err(Error::invalid("a collection name must not be empty"));
         }
-        if self.get(Cf::Collections, name.as_bytes())?.is_some() {
+        if self.kv().get(Cf::Collections, name.as_bytes())?.is_some() {
             return Err(Error::CollectionExists(name.to_owned()));
         }
-        let id = match self.get(Cf::Meta, meta::NEXT_COLLECTION)? {
+        let id = match self.kv().get(Cf::Meta, meta::NEXT_COLLECTION)? {
             Some(b) => keys::read_u32(&b, 0)?,
             None => 0,
         };
@@ -53,11 +53,11 @@ impl WriteTxn<'_> {
     /// Drops the collection `name` and all its points. Older snapshots
     /// keep seeing it until they are dropped.
     pub fn drop_collection(&mut self, name: &str) -> Result<()> {
-        let rec = CollectionRecord::load(self, name)?;
+        let rec = CollectionRecord::load(self.kv(), name)?;
         let prefix = rec.id.to_be_bytes();
         let mut doomed = Vec::new();
         for cf in [Cf::Vectors, Cf::VectorKeys] {
-            self.scan(cf, &prefix, &mut |k, _| {
+            self.kv().scan(cf, &prefix, &mut |k, _| {
                 doomed.push((cf, k.to_vec()));
                 Ok(true)
             })?;
@@ -81,13 +81,14 @@ impl WriteTxn<'_> {
         vector: &[f32],
         payload: Props,
     ) -> Result<bool> {
-        let mut rec = CollectionRecord::load(self, name)?;
+        let mut rec = CollectionRecord::load(self.kv(), name)?;
         let config = rec.config.config();
         let prepared = config.metric.prepare(config.dim, vector)?;
         for (k, v) in &payload {
             v.validate(k)?;
         }
-        if config.bound_to_nodes && !(self.db().links().node_exists)(self.db(), self, NodeId(key))?
+        if config.bound_to_nodes
+            && !(self.db().links().node_exists)(self.db(), self.kv(), NodeId(key))?
         {
             return Err(Error::NodeNotFound(NodeId(key)));
         }
@@ -114,7 +115,7 @@ impl WriteTxn<'_> {
         name: &str,
         points: impl IntoIterator<Item = (u64, &'v [f32], Props)>,
     ) -> Result<UpsertReport> {
-        CollectionRecord::load(self, name)?;
+        CollectionRecord::load(self.kv(), name)?;
         let mut report = UpsertReport::default();
         for (index, (key, vector, payload)) in points.into_iter().enumerate() {
             match self.upsert_vector(name, key, vector, payload) {
@@ -138,7 +139,7 @@ impl WriteTxn<'_> {
     /// Deletes the point `key` of collection `name`; returns whether it
     /// existed.
     pub fn delete_vector(&mut self, name: &str, key: u64) -> Result<bool> {
-        let mut rec = CollectionRecord::load(self, name)?;
+        let mut rec = CollectionRecord::load(self.kv(), name)?;
         let existed = self.remove_point(&mut rec, key)?;
         if existed {
             self.save_collection(name, &rec)?;
@@ -149,7 +150,7 @@ impl WriteTxn<'_> {
     /// Removes `key`'s point from storage (and, at commit, from the index).
     fn remove_point(&mut self, rec: &mut CollectionRecord, key: u64) -> Result<bool> {
         let k = point_key(rec.id, key);
-        let Some(slot) = self.get(Cf::VectorKeys, &k)? else {
+        let Some(slot) = self.kv().get(Cf::VectorKeys, &k)? else {
             return Ok(false);
         };
         let slot = keys::read_u64(&slot, 0)?;
@@ -166,7 +167,7 @@ impl WriteTxn<'_> {
 /// [`Links::node_deleted`](crate::txn::Links): deletes node `id`'s points
 /// in every node-bound collection, in the deleting transaction.
 pub(crate) fn node_deleted(txn: &mut WriteTxn<'_>, id: NodeId) -> Result<()> {
-    let bound: Vec<String> = CollectionRecord::all(txn)?
+    let bound: Vec<String> = CollectionRecord::all(txn.kv())?
         .into_iter()
         .filter(|(_, rec)| rec.config.config().bound_to_nodes)
         .map(|(name, _)| name)

@@ -44,3 +44,33 @@ pub fn seed(default: u64) -> u64 {
         .and_then(|s| s.parse().ok())
         .unwrap_or(default)
 }
+
+/// Runs a model test: `run` on `QUIVER_TEST_CASES` (default
+/// `default_cases`) inputs drawn from `strategy` with the seed
+/// `QUIVER_TEST_SEED` (default `default_seed`). A failure panics with the
+/// seed and the shrunk input.
+pub fn run_model<S: proptest::strategy::Strategy>(
+    what: &str,
+    strategy: &S,
+    default_seed: u64,
+    default_cases: u32,
+    run: impl Fn(S::Value) -> Result<(), String>,
+) {
+    use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+    let seed = seed(default_seed);
+    let cases = std::env::var("QUIVER_TEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default_cases);
+    let config = Config {
+        cases,
+        rng_seed: RngSeed::Fixed(seed),
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let result =
+        TestRunner::new(config).run(strategy, |input| run(input).map_err(TestCaseError::fail));
+    if let Err(e) = result {
+        panic!("{what} failed with QUIVER_TEST_SEED={seed}: {e}");
+    }
+}

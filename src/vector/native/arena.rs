@@ -150,11 +150,6 @@ fn write_f32s(out: &mut impl Write, floats: &[f32]) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        reason = "test code: a panic is the failure report"
-    )]
-
     use super::*;
 
     #[test]

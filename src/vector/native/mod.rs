@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
 use parking_lot::Mutex;
 
 use super::Metric;
-use super::engine::Engine;
+use super::engine::{Engine, Keep};
 use crate::error::Result;
 use arena::Arena;
 pub use file::DUMP_FILES;
@@ -170,14 +170,8 @@ impl Engine for NativeGraph {
         self.labels[row as usize]
     }
 
-    fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        keep: Option<&dyn Fn(u32) -> bool>,
-    ) -> Vec<(u32, f32)> {
-        NativeGraph::search(self, query, k, ef, keep)
+    fn search(&self, query: &[f32], k: usize, ef: usize, keep: Keep<'_>) -> Vec<(u32, f32)> {
+        self.walk(query, k, ef, keep)
     }
 
     fn delete(&mut self, row: u32) {
@@ -208,11 +202,6 @@ impl Engine for NativeGraph {
 
 #[cfg(test)]
 mod tests {
-    #![allow(
-        clippy::unwrap_used,
-        reason = "test code: a panic is the failure report"
-    )]
-
     use super::*;
     use crate::vector::simd;
 
@@ -259,13 +248,13 @@ mod tests {
         for q in &queries {
             let truth = exact(&base, q, 10);
             let found: Vec<usize> = g
-                .search(q, 10, 64, None)
+                .walk(q, 10, 64, None)
                 .into_iter()
                 .map(|(row, _)| (g.labels[row as usize] / 3) as usize)
                 .collect();
             hit += found.iter().filter(|f| truth.contains(f)).count();
             // Distances are squared Euclidean, ascending.
-            let d: Vec<f32> = g.search(q, 10, 64, None).into_iter().map(|x| x.1).collect();
+            let d: Vec<f32> = g.walk(q, 10, 64, None).into_iter().map(|x| x.1).collect();
             assert!(d.windows(2).all(|w| w[0] <= w[1]));
         }
         let recall = hit as f64 / 1000.0;
@@ -273,7 +262,7 @@ mod tests {
         // A filter admitting even rows only: every hit admitted, k found.
         let keep = |row: u32| row.is_multiple_of(2);
         for q in queries.iter().take(20) {
-            let found = g.search(q, 10, 64, Some(&keep));
+            let found = g.walk(q, 10, 64, Some(&keep));
             assert_eq!(found.len(), 10);
             assert!(found.iter().all(|(s, _)| keep(*s)));
         }
@@ -293,12 +282,12 @@ mod tests {
         g.dump(dir.path()).unwrap();
         let mut h = NativeGraph::load(Metric::L2, 8, 8, 64, dir.path()).unwrap();
         for q in data(20, 8, 77) {
-            assert_eq!(g.search(&q, 5, 32, None), h.search(&q, 5, 32, None));
+            assert_eq!(g.walk(&q, 5, 32, None), h.walk(&q, 5, 32, None));
         }
         assert_eq!(g.labels, h.labels);
         // It keeps growing after a reload.
         h.insert_all(&[(5_000, &[9.0; 8][..])]);
-        assert_eq!(h.search(&[9.0; 8], 1, 16, None)[0], (2_000, 0.0));
+        assert_eq!(h.walk(&[9.0; 8], 1, 16, None)[0], (2_000, 0.0));
         assert_eq!(h.labels[2_000], 5_000);
         assert!(
             NativeGraph::load(Metric::L2, 9, 8, 64, dir.path()).is_err(),
@@ -380,7 +369,7 @@ mod tests {
         let live_slots: Vec<usize> = (0..4_000).filter(|i| !dead(*i as u32)).collect();
         let mut hit = 0;
         for q in data(50, 16, 5) {
-            let found = g.search(&q, 10, 64, None);
+            let found = g.walk(&q, 10, 64, None);
             assert!(found.iter().all(|(s, _)| !dead(*s)));
             let truth: Vec<usize> = exact(&live, &q, 10)
                 .into_iter()

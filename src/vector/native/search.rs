@@ -1,31 +1,17 @@
 //! The native engine's walks: greedy descent through the upper layers, then
 //! a beam search on a layer, with reused per-searcher state.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::Ordering as Mem;
 
 use super::NativeGraph;
+use crate::vector::engine::Keep;
+pub(super) use crate::vector::engine::Near;
 use crate::vector::simd;
 
 /// How many neighbours ahead a search prefetches vectors.
 const PREFETCH_AHEAD: usize = 3;
-
-/// A candidate: distance and internal id, ordered by distance then id.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) struct Near(pub f32, pub u32);
-
-impl Eq for Near {}
-impl PartialOrd for Near {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Near {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
-    }
-}
 
 /// A searcher's reusable state.
 #[derive(Default)]
@@ -112,7 +98,7 @@ impl NativeGraph {
         ef: usize,
         layer: usize,
         s: &mut Scratch,
-        keep: Option<&dyn Fn(u32) -> bool>,
+        keep: Keep<'_>,
         building: bool,
     ) -> Vec<Near> {
         s.begin(self.len());
@@ -172,14 +158,9 @@ impl NativeGraph {
     }
 
     /// The `k` nearest nodes (accepted by `keep`, if given) as
-    /// `(node, distance)`, nearest first.
-    pub fn search(
-        &self,
-        query: &[f32],
-        k: usize,
-        ef: usize,
-        keep: Option<&dyn Fn(u32) -> bool>,
-    ) -> Vec<(u32, f32)> {
+    /// `(node, distance)`, nearest first: a greedy descent to layer 0, then
+    /// a beam of `ef` candidates there.
+    pub fn walk(&self, query: &[f32], k: usize, ef: usize, keep: Keep<'_>) -> Vec<(u32, f32)> {
         let Some((mut ep, top)) = *self.entry.lock() else {
             return Vec::new();
         };
