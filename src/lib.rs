@@ -67,7 +67,7 @@
 //! * `cli` (default): the `quiver` binary and its dependencies (`clap`,
 //!   `indicatif`, `anyhow`). `quiverdb = { default-features = false }`
 //!   builds the library alone.
-//! * `failpoints`: [`failpoint::arm`](crate::failpoint) for crash tests;
+//! * `failpoints`: `quiverdb::failpoint::arm`, for crash tests;
 //!   never enabled by default.
 
 #![deny(unsafe_code)]

@@ -2,7 +2,7 @@
 //!
 //! A pipeline of three parts that know little of each other:
 //!
-//! * **Parsers** ([`text`], [`csv`](self::csv), [`jsonl`], [`vecs`]) turn a
+//! * **Parsers** ([`text`], [`csv`], [`jsonl`], [`vecs`]) turn a
 //!   file into rows ([`NodeRow`], [`EdgeRow`], vectors). They know nothing
 //!   of the database. A row that cannot be read comes back as a reason
 //!   with its line number; only I/O failures stop a parser.

@@ -242,7 +242,7 @@ impl VectorFile {
 
 /// Parses a `.npy` header: returns (rows, columns, data offset).
 fn npy_header(path: &Path, map: &[u8]) -> Result<(usize, usize, usize)> {
-    let (header, start) = npy_dict(map).map_err(|why| bad_file(path, why))?;
+    let (header, start) = npy_dict(path, map)?;
     let field = |name: &str| -> Option<&str> {
         let at = header.find(&format!("'{name}'"))? + name.len() + 2;
         let rest = header[at..].trim_start().strip_prefix(':')?.trim_start();
@@ -264,7 +264,7 @@ fn npy_header(path: &Path, map: &[u8]) -> Result<(usize, usize, usize)> {
             "a Fortran-order array is not supported: save it in C order",
         ));
     }
-    let shape = npy_shape(&header).map_err(|why| bad_file(path, why))?;
+    let shape = npy_shape(path, &header)?;
     let dim = shape.1;
     if !(1..=MAX_DIM).contains(&dim) {
         return Err(bad_file(
@@ -275,17 +275,19 @@ fn npy_header(path: &Path, map: &[u8]) -> Result<(usize, usize, usize)> {
     Ok((shape.0, dim, start))
 }
 
-/// The header dictionary text and the data offset.
-fn npy_dict(map: &[u8]) -> std::result::Result<(String, usize), String> {
+/// The header dictionary text and the data offset of the `.npy` file at
+/// `path`.
+fn npy_dict(path: &Path, map: &[u8]) -> Result<(String, usize)> {
+    let truncated = || bad_file(path, "truncated header");
     if map.get(..6) != Some(b"\x93NUMPY".as_slice()) {
-        return Err("not a .npy file (bad magic)".into());
+        return Err(bad_file(path, "not a .npy file (bad magic)"));
     }
-    let major = *map.get(6).ok_or("truncated header")?;
+    let major = *map.get(6).ok_or_else(truncated)?;
     let (len, at) = match major {
         1 => (
             usize::from(u16::from_le_bytes([
-                *map.get(8).ok_or("truncated header")?,
-                *map.get(9).ok_or("truncated header")?,
+                *map.get(8).ok_or_else(truncated)?,
+                *map.get(9).ok_or_else(truncated)?,
             ])),
             10,
         ),
@@ -293,21 +295,25 @@ fn npy_dict(map: &[u8]) -> std::result::Result<(String, usize), String> {
             let b: [u8; 4] = map
                 .get(8..12)
                 .and_then(|b| b.try_into().ok())
-                .ok_or("truncated header")?;
+                .ok_or_else(truncated)?;
             (u32::from_le_bytes(b) as usize, 12)
         }
-        v => return Err(format!(".npy version {v} is not supported")),
+        v => return Err(bad_file(path, format!(".npy version {v} is not supported"))),
     };
-    let text = map.get(at..at + len).ok_or("truncated header")?;
-    let text = std::str::from_utf8(text).map_err(|_| "the header is not text")?;
+    let text = map.get(at..at + len).ok_or_else(truncated)?;
+    let text = std::str::from_utf8(text).map_err(|_| bad_file(path, "the header is not text"))?;
     Ok((text.to_owned(), at + len))
 }
 
-fn npy_shape(header: &str) -> std::result::Result<(usize, usize), String> {
-    let at = header.find("'shape'").ok_or("the header has no 'shape'")?;
+/// `(rows, dim)` from the header of the `.npy` file at `path`.
+fn npy_shape(path: &Path, header: &str) -> Result<(usize, usize)> {
+    let malformed = || bad_file(path, "malformed shape");
+    let at = header
+        .find("'shape'")
+        .ok_or_else(|| bad_file(path, "the header has no 'shape'"))?;
     let rest = &header[at..];
-    let open = rest.find('(').ok_or("malformed shape")?;
-    let close = rest.find(')').ok_or("malformed shape")?;
+    let open = rest.find('(').ok_or_else(malformed)?;
+    let close = rest.find(')').ok_or_else(malformed)?;
     let dims: Vec<&str> = rest[open + 1..close]
         .split(',')
         .map(str::trim)
@@ -315,13 +321,16 @@ fn npy_shape(header: &str) -> std::result::Result<(usize, usize), String> {
         .collect();
     let parse = |d: &str| {
         d.parse::<usize>()
-            .map_err(|_| format!("shape entry {d:?} is not a count"))
+            .map_err(|_| bad_file(path, format!("shape entry {d:?} is not a count")))
     };
     match dims.as_slice() {
         [n, d] => Ok((parse(n)?, parse(d)?)),
-        _ => Err(format!(
-            "the array must be 2-d (rows, dim), its shape has {} dimensions",
-            dims.len()
+        _ => Err(bad_file(
+            path,
+            format!(
+                "the array must be 2-d (rows, dim), its shape has {} dimensions",
+                dims.len()
+            ),
         )),
     }
 }
