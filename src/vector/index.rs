@@ -298,6 +298,14 @@ impl VectorIndex {
         self.dirty = true;
     }
 
+    /// Whether a row died at or before `horizon` and waits to be
+    /// reclaimed.
+    pub fn has_reclaimable(&self, horizon: u64) -> bool {
+        self.dying
+            .front()
+            .is_some_and(|&r| self.rows[r as usize].died <= horizon)
+    }
+
     /// Reclaims every row that died at or before `horizon` (no snapshot
     /// can see it any more): unlinks it from its key and deletes it from
     /// the engine (a repair or rebuild then unlinks it from the graph).

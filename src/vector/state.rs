@@ -223,7 +223,9 @@ impl VectorModel {
                 }
                 continue;
             }
-            index.write().reclaim(horizon);
+            if index.read().has_reclaimable(horizon) {
+                index.write().reclaim(horizon);
+            }
             if index.read().needs_rebuild() {
                 let fresh = index.read().rebuilt();
                 *index.write() = fresh;
