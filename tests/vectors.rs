@@ -490,6 +490,43 @@ fn both_engines_meet_the_same_recall_and_filter_contract() {
             load_in(&db, &name, config, &all);
             let r = recall(&db, &name, &queries, 10);
             assert!(r >= 0.95, "seed {seed}: {name} recall@10 {r:.3}");
+            // Scores are the metric's own, computed from the stored vector
+            // (the inner product exactly as a plain sum gives it, up to the
+            // summation order), in the walk and in exact search alike.
+            for exact in [false, true] {
+                let search = if exact {
+                    Search::k(5).exact()
+                } else {
+                    Search::k(5)
+                };
+                let got = db.search(&name, &queries[0], &search).unwrap();
+                let c = db.begin_read().unwrap();
+                let c = c.collection(&name).unwrap();
+                for h in &got.hits {
+                    let v = c.get(h.key).unwrap().unwrap().vector;
+                    let q: Vec<f32> = if metric == Metric::Cosine {
+                        let n = queries[0].iter().map(|x| x * x).sum::<f32>().sqrt();
+                        queries[0].iter().map(|x| x / n).collect()
+                    } else {
+                        queries[0].clone()
+                    };
+                    let expected = match metric {
+                        Metric::L2 => q
+                            .iter()
+                            .zip(&v)
+                            .map(|(a, b)| (a - b) * (a - b))
+                            .sum::<f32>()
+                            .sqrt(),
+                        _ => q.iter().zip(&v).map(|(a, b)| a * b).sum(),
+                    };
+                    assert!(
+                        (h.score - expected).abs() <= 1e-4 * expected.abs().max(1.0),
+                        "{name}: key {} scored {} where the vectors give {expected}",
+                        h.key,
+                        h.score
+                    );
+                }
+            }
             // A broad filter (HNSW walk with the filter inside): k hits, all
             // admitted, and most of the exact filtered answer.
             let allowed: Vec<u64> = (0..20_000).filter(|k| k % 4 == 1).collect();

@@ -10,7 +10,7 @@ use crate::graph::state::reader;
 use crate::storage::Cf;
 use crate::storage::keys::{read_u32, read_u64};
 use crate::txn::{Database, ReadTxn};
-use crate::vector::record::{CollectionRecord, decode_point, key_id, point_key};
+use crate::vector::record::{CollectionRecord, decode_point, key_entry, key_id, point_key};
 use crate::vector::state::VectorModel;
 
 pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Result<()> {
@@ -42,8 +42,8 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
                     rec.next_slot
                 ));
             }
-            let mapped = kv.get(Cf::VectorKeys, &point_key(rec.id, point.key))?;
-            if mapped.as_deref() != Some(&slot.to_be_bytes()[..]) {
+            let (key, value) = key_entry(rec.id, point.key, slot);
+            if kv.get(Cf::VectorKeys, &key)?.as_deref() != Some(&value[..]) {
                 problems.push(format!(
                     "{name}: point {} in slot {slot} is not what its key maps to",
                     point.key

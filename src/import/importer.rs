@@ -181,6 +181,7 @@ pub enum VectorKeys {
 
 /// Where an import is, for a progress display.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Progress<'a> {
     /// The file being read (or indexed).
     pub file: &'a Path,
@@ -196,6 +197,7 @@ pub struct Progress<'a> {
 
 /// A row that was not loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rejected {
     /// Its file.
     pub path: PathBuf,
@@ -207,6 +209,7 @@ pub struct Rejected {
 
 /// What one input file gave.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct SourceReport {
     /// The file.
     pub path: PathBuf,
@@ -224,6 +227,7 @@ pub struct SourceReport {
 
 /// The result of an import.
 #[derive(Clone, Debug, Default)]
+#[non_exhaustive]
 pub struct Report {
     /// Per input file.
     pub sources: Vec<SourceReport>,

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 
 /// A parsed Graphalytics `<graph>.properties` file.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct GraphalyticsProperties {
     /// The graph's name (the `graph.<name>.` prefix).
     pub name: String,

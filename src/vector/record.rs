@@ -168,6 +168,12 @@ pub fn point_key(collection: u32, n: u64) -> [u8; 12] {
     k
 }
 
+/// The `vector_keys` entry (key, value) that the point `key` stored in
+/// `slot` implies — written with the point, and what the check expects.
+pub fn key_entry(collection: u32, key: u64, slot: u64) -> ([u8; 12], [u8; 8]) {
+    (point_key(collection, key), slot.to_be_bytes())
+}
+
 /// The slot of a `vectors` key, or the point key of a `vector_keys` key.
 pub fn key_id(key: &[u8]) -> Result<u64> {
     keys::read_u64(key, 4)

@@ -2,7 +2,7 @@
 //! the same atomic batch as graph changes, and reach the in-memory index
 //! once that batch is durable.
 
-use super::record::{CollectionRecord, ConfigRecord, encode_point, point_key};
+use super::record::{CollectionRecord, ConfigRecord, encode_point, key_entry, point_key};
 use super::state::VectorTxn;
 use super::{CollectionConfig, Rejected, UpsertReport};
 use crate::error::{Error, Result};
@@ -100,7 +100,8 @@ impl WriteTxn<'_> {
         let value = encode_point(key, &prepared, &payload)?;
         let changes = self.changes();
         changes.put(Cf::Vectors, point_key(rec.id, slot), value);
-        changes.put(Cf::VectorKeys, point_key(rec.id, key), slot.to_be_bytes());
+        let (k, v) = key_entry(rec.id, key, slot);
+        changes.put(Cf::VectorKeys, k, v);
         self.save_collection(name, &rec)?;
         self.vectors(|v| v.insert(rec.id, slot, key, prepared))?;
         Ok(!existed)
