@@ -24,8 +24,9 @@ fn armed() -> &'static parking_lot::Mutex<Vec<String>> {
 }
 
 /// Makes the process abort when it reaches failpoint `name` (the places
-/// are: `import-mid-ingest`, between two column families of a bulk
-/// import's ingest). For crash tests, in a child process.
+/// are the steps of a bulk import's commit: `import-marker-written`,
+/// `import-ingested:<column family>` after each family that had files, and
+/// `import-committed`). For crash tests, in a child process.
 #[cfg(any(test, feature = "failpoints"))]
 pub fn arm(name: &str) {
     armed().lock().push(name.to_owned());

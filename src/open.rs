@@ -38,6 +38,9 @@ impl Builder {
     }
 }
 
+#[cfg(test)]
+mod power_loss;
+
 impl Database {
     /// Opens the database in `path` with default options, creating it if
     /// the directory is missing or empty. See [`Builder::open`].

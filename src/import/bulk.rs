@@ -29,7 +29,7 @@ use crate::graph::keys;
 use crate::graph::records::{EdgeRecord, NodeRecord, Schema};
 use crate::graph::state::Counters;
 use crate::storage::keys::read_u64;
-use crate::storage::{Cf, KvRead, SstWriter, codec};
+use crate::storage::{Cf, KvRead, SstWriter, codec, files};
 use crate::txn::{IdAt, STAGING_DIR, Undo, WriteTxn};
 use crate::{Database, GraphInfo, GraphRead, NodeId, Props, Value};
 
@@ -114,7 +114,7 @@ impl Files {
 impl Drop for Files {
     fn drop(&mut self) {
         let _ = self.join_workers();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = files::remove_dir_all(&self.dir);
     }
 }
 
@@ -285,8 +285,8 @@ impl<'db> Bulk<'db> {
         let check_existing =
             has_prefix(db, Cf::Unique, &keys::label_key(key_label_id, key_prop_id))?;
         let staging = db.path().join(STAGING_DIR);
-        let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+        files::remove_dir_all(&staging)?;
+        files::create_dir_all(&staging)?;
         let (c, schema) = txn.graph_part(|_, g| Ok((g.counters, g.schema.clone())))?;
         let recorded = txn.graph_info()?;
         let files = Files {

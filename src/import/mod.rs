@@ -212,58 +212,145 @@ mod tests {
         import.finish().unwrap().edges
     }
 
-    /// The import in a child process that dies (abort, like a kill) after
-    /// moving in the `out` files and before the `in` files and the commit:
-    /// the next open must leave the database exactly as before, and the
-    /// same import must then go through.
+    /// The import in a child process that dies (abort, like a kill) at
+    /// each step of its commit in turn — after the marker, after each
+    /// column family's files moved in, after the commit batch: the next
+    /// open must leave the database exactly as before the import, or, once
+    /// the commit batch is written, exactly as after it; and an import
+    /// undone must then go through.
     #[test]
-    fn an_import_killed_between_column_families_is_undone_at_open() {
+    fn an_import_killed_at_any_step_of_its_commit_is_wholly_in_or_out() {
         const CHILD: &str = "QUIVER_TEST_KILLED_IMPORT";
-        if let Some(dir) = std::env::var_os(CHILD) {
+        const POINT: &str = "QUIVER_TEST_KILLED_AT";
+        if let (Some(dir), Ok(point)) = (std::env::var_os(CHILD), std::env::var(POINT)) {
             let dir = Path::new(&dir);
             let db = Database::open(dir.join("db")).unwrap();
-            crate::failpoint::arm("import-mid-ingest");
+            crate::failpoint::arm(&point);
             import(&db, &dir.join("second.txt"));
-            unreachable!("the failpoint did not fire");
+            return; // the failpoint was not on this import's way
         }
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db");
         let first = dir.path().join("first.txt");
         std::fs::write(&first, "1 2\n2 3\n").unwrap();
         let second: Vec<String> = (0..5_000)
             .map(|i| format!("{} {}", i % 700, (i * 7) % 900))
             .collect();
-        let second = second.join("\n");
-        std::fs::write(dir.path().join("second.txt"), second).unwrap();
-        let db = Database::open(&path).unwrap();
+        std::fs::write(dir.path().join("second.txt"), second.join("\n")).unwrap();
+        let pristine = dir.path().join("pristine");
+        let db = Database::open(&pristine).unwrap();
         import(&db, &first);
         let before = observe(&db);
         db.close().unwrap();
+        let after = {
+            let copy = tempfile::tempdir().unwrap();
+            copy_dir(&pristine, copy.path());
+            let db = Database::open(copy.path()).unwrap();
+            import(&db, &dir.path().join("second.txt"));
+            observe(&db)
+        };
 
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "import::tests::an_import_killed_between_column_families_is_undone_at_open",
-                "--nocapture",
-            ])
-            .env(CHILD, dir.path())
-            .output()
-            .unwrap();
-        // Aborted by the failpoint (a signal), not failed by a panic.
-        assert!(
-            out.status.code().is_none(),
-            "the child did not die at the failpoint: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let mut points = vec!["import-marker-written".to_owned()];
+        for spec in &crate::storage::schema::COLUMN_FAMILIES {
+            points.push(format!("import-ingested:{}", spec.name));
+        }
+        points.push("import-committed".to_owned());
+        let mut killed = 0;
+        for point in &points {
+            let path = dir.path().join("db");
+            let _ = std::fs::remove_dir_all(&path);
+            copy_dir(&pristine, &path);
+            let out = Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "import::tests::an_import_killed_at_any_step_of_its_commit_is_wholly_in_or_out",
+                    "--nocapture",
+                ])
+                .env(CHILD, dir.path())
+                .env(POINT, point)
+                .output()
+                .unwrap();
+            // Aborted by the failpoint (a signal), or finished because the
+            // import had no files for that column family.
+            let died = out.status.code().is_none();
+            assert!(
+                died || out.status.success(),
+                "{point}: the child failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            killed += usize::from(died);
+            let db = Database::open(&path).unwrap();
+            let report = db.check().unwrap();
+            assert!(report.is_ok(), "{point}: {:?}", report.problems);
+            assert!(!path.join(crate::txn::STAGING_DIR).exists(), "{point}");
+            if died && point != "import-committed" {
+                assert_eq!(observe(&db), before, "{point}: not wholly out");
+                assert!(node(&db, 600).is_none());
+                assert_eq!(import(&db, &dir.path().join("second.txt")), 5_000);
+                assert!(db.check().unwrap().is_ok());
+            }
+            assert_eq!(observe(&db), after, "{point}: not wholly in");
+        }
+        // The marker, at least the three column families every edge import
+        // writes (edges, out, in), and the commit.
+        assert!(killed >= 5, "only {killed} failpoints fired");
+    }
 
-        let db = Database::open(&path).unwrap();
-        assert_eq!(observe(&db), before);
-        let report = db.check().unwrap();
-        assert!(report.is_ok(), "{:?}", report.problems);
-        assert!(!path.join(crate::txn::STAGING_DIR).exists());
-        assert!(node(&db, 600).is_none());
-        assert_eq!(import(&db, &dir.path().join("second.txt")), 5_000);
-        assert!(db.check().unwrap().is_ok());
+    /// A power cut at each step of the files an import writes itself (its
+    /// staging folder): the import is wholly in or wholly out afterwards.
+    #[test]
+    fn a_power_cut_at_any_file_step_of_an_import_leaves_it_wholly_in_or_out() {
+        use crate::storage::files::power;
+        let dir = tempfile::tempdir().unwrap();
+        let trash = dir.path().join("trash");
+        std::fs::create_dir(&trash).unwrap();
+        let edges = dir.path().join("edges.txt");
+        std::fs::write(&edges, "1 2\n2 3\n3 1\n4 5\n").unwrap();
+        let path = dir.path().join("db");
+        let (before, after) = {
+            let db = Database::open(&path).unwrap();
+            let before = observe(&db);
+            import(&db, &edges);
+            (before, observe(&db))
+        };
+        for k in 1.. {
+            std::fs::remove_dir_all(&path).unwrap();
+            drop(Database::open(&path).unwrap());
+            let db = Database::open(&path).unwrap();
+            power::arm(k, &trash);
+            let done = Importer::new(&db, ImportOptions::default())
+                .and_then(|mut i| {
+                    i.edges(&edges, Format::EdgeList)?;
+                    i.finish()
+                })
+                .is_ok();
+            drop(db);
+            let (_, crashed) = power::steps();
+            power::cut();
+            let db = Database::open(&path).unwrap();
+            assert!(db.check().unwrap().is_ok(), "step {k}");
+            let seen = observe(&db);
+            assert!(seen == before || seen == after, "step {k}: torn import");
+            if done {
+                assert_eq!(seen, after, "step {k}: an acknowledged import was lost");
+            }
+            if !crashed {
+                assert!(k > 3, "only {} file steps", k - 1);
+                break;
+            }
+        }
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let dst = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &dst);
+            } else {
+                std::fs::copy(entry.path(), dst).unwrap();
+            }
+        }
     }
 
     /// A format-3 database left with an import marker (the import's files

@@ -11,6 +11,7 @@
 //! `scan(range, limit)` has too.
 
 pub mod codec;
+pub mod files;
 pub mod keys;
 pub mod rocks;
 pub mod schema;

@@ -27,6 +27,10 @@ pub struct StoreOptions {
 pub struct Store {
     db: DB,
     path: PathBuf,
+    /// The options the instance was opened with, whose statistics the
+    /// crate's tests read (RocksDB's own count of WAL syncs).
+    #[cfg(test)]
+    options: Options,
 }
 
 fn storage_error(e: rocksdb::Error) -> Error {
@@ -83,7 +87,10 @@ impl Store {
     /// version and refuse cleanly.
     pub fn open(path: &Path, create: bool, opts: &StoreOptions) -> Result<Store> {
         let cache = Cache::new_lru_cache(opts.block_cache_bytes);
-        let db_opts = db_options(opts, create);
+        #[allow(unused_mut, reason = "statistics are on in the crate's tests only")]
+        let mut db_opts = db_options(opts, create);
+        #[cfg(test)]
+        db_opts.enable_statistics();
         let mut names: Vec<String> = Cf::names().map(str::to_owned).collect();
         if !create {
             let existing =
@@ -120,7 +127,16 @@ impl Store {
         Ok(Store {
             db,
             path: path.to_owned(),
+            #[cfg(test)]
+            options: db_opts,
         })
+    }
+
+    /// How many times RocksDB has synced its write-ahead log since open.
+    #[cfg(test)]
+    pub fn wal_syncs(&self) -> u64 {
+        self.options
+            .get_ticker_count(rocksdb::statistics::Ticker::WalFileSynced)
     }
 
     fn handle(&self, cf: Cf) -> Result<&ColumnFamily> {

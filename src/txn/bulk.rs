@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::WriteTxn;
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, Changes, KvRead, Store, codec, keys};
+use crate::storage::{Cf, Changes, KvRead, Store, codec, files, keys};
 
 /// The staging folder inside the database directory, where a bulk load
 /// writes its sorted files before they are moved in.
@@ -121,6 +121,7 @@ impl WriteTxn<'_> {
             let mut intent = Changes::default();
             intent.put(Cf::Meta, meta::IMPORT_PENDING, marker.clone());
             store.write(&intent, true)?;
+            crate::failpoint::hit("import-marker-written");
             let result = (|| {
                 for spec in &crate::storage::schema::COLUMN_FAMILIES {
                     let paths: Vec<PathBuf> = files
@@ -129,12 +130,14 @@ impl WriteTxn<'_> {
                         .map(|(_, p)| p.clone())
                         .collect();
                     store.ingest(spec.cf, &paths)?;
-                    if spec.cf == Cf::Out {
-                        crate::failpoint::hit("import-mid-ingest");
+                    if !paths.is_empty() {
+                        crate::failpoint::hit(&format!("import-ingested:{}", spec.name));
                     }
                 }
                 changes.delete(Cf::Meta, meta::IMPORT_PENDING);
-                store.write(changes, true)
+                store.write(changes, true)?;
+                crate::failpoint::hit("import-committed");
+                Ok(())
             })();
             if result.is_err() {
                 // Remove whatever arrived; if even that fails, the marker
@@ -148,7 +151,7 @@ impl WriteTxn<'_> {
 
 /// Removes the staging folder a killed import may have left.
 pub(crate) fn remove_staging(db_dir: &Path) {
-    let _ = std::fs::remove_dir_all(db_dir.join(STAGING_DIR));
+    let _ = files::remove_dir_all(&db_dir.join(STAGING_DIR));
 }
 
 /// If an import's marker is present, carries out its undo plan and removes

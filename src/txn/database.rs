@@ -124,22 +124,38 @@ impl Database {
         let store_opts = StoreOptions {
             block_cache_bytes: opts.block_cache_bytes,
         };
+        // Creation: the marker first (durably), then storage, then one
+        // synced batch with the format version and the models' first
+        // records. A crash before that batch leaves storage without any
+        // key, which the next open recognises and creates again.
+        let create = |store: Store| -> Result<(Store, u32)> {
+            let mut first = Changes::default();
+            first.put(Cf::Meta, meta::FORMAT_VERSION, FORMAT_VERSION.to_be_bytes());
+            init(&mut first);
+            store.write(&first, true)?;
+            Ok((store, FORMAT_VERSION))
+        };
         let (store, stored_version) = match found {
             Found::Empty { has_marker } => {
                 if !has_marker {
                     dir::write_marker(path)?;
                 }
-                let store = Store::open(path, true, &store_opts)?;
-                let mut first = Changes::default();
-                first.put(Cf::Meta, meta::FORMAT_VERSION, FORMAT_VERSION.to_be_bytes());
-                init(&mut first);
-                store.write(&first, true)?;
-                (store, FORMAT_VERSION)
+                create(Store::open(path, true, &store_opts)?)?
             }
-            Found::Database => {
+            Found::Database { marker } => {
                 let store = Store::open(path, false, &store_opts)?;
-                let version = check_stored_version(&store, path)?;
-                (store, version)
+                match check_stored_version(&store, path) {
+                    Err(Error::NotADatabase { .. }) if is_empty(&store)? => create(store)?,
+                    Err(e) => return Err(e),
+                    Ok(version) => {
+                        // A crash during an upgrade can leave the marker
+                        // behind storage; it is brought level below.
+                        if marker < version.min(FORMAT_VERSION) {
+                            dir::write_marker(path)?;
+                        }
+                        (store, version)
+                    }
+                }
             }
         };
         // A bulk import that did not commit is removed before anything
@@ -148,11 +164,14 @@ impl Database {
         bulk::remove_staging(path);
         if stored_version < FORMAT_VERSION {
             // Upgrade in place: Store::open created the new column
-            // families; record the new version (storage, then marker).
+            // families; record the new version — the marker first, so that
+            // from the first step on an older build refuses the directory
+            // before touching storage; a crash in between is finished by
+            // the next open.
+            dir::write_marker(path)?;
             let mut up = Changes::default();
             up.put(Cf::Meta, meta::FORMAT_VERSION, FORMAT_VERSION.to_be_bytes());
             store.write(&up, true)?;
-            dir::write_marker(path)?;
         }
         Ok(Database {
             store,
@@ -286,6 +305,16 @@ impl Database {
     pub(crate) fn durability(&self) -> Durability {
         self.durability
     }
+}
+
+/// Whether storage holds no key at all (a creation cut short).
+fn is_empty(store: &Store) -> Result<bool> {
+    for spec in &crate::storage::schema::COLUMN_FAMILIES {
+        if store.any(spec.cf, &[])? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Refuses a newer stored version; returns the stored one.

@@ -2,10 +2,10 @@
 //! lock file, and what a directory holds.
 
 use std::fs::{self, File};
-use std::io::Write as _;
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::storage::files;
 use crate::storage::schema::FORMAT_VERSION;
 
 /// The file that marks a directory as a QuiverDB database and records its
@@ -27,19 +27,10 @@ pub(crate) fn read_marker(path: &Path) -> Result<u32> {
     })
 }
 
-/// Writes the marker for this build's format: temporary file, fsync,
-/// rename, fsync of the directory.
+/// Writes the marker for this build's format, atomically and durably.
 pub(crate) fn write_marker(path: &Path) -> Result<()> {
-    let tmp = path.join(format!("{MARKER_FILE}.tmp"));
-    let dst = path.join(MARKER_FILE);
-    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    writeln!(f, "QuiverDB database\nformat {FORMAT_VERSION}")
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
-    File::open(path)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(path, e))
+    let text = format!("QuiverDB database\nformat {FORMAT_VERSION}\n");
+    files::replace(&path.join(MARKER_FILE), text.as_bytes())
 }
 
 /// Takes the directory's lock file, or fails with [`Error::Locked`].
@@ -65,8 +56,9 @@ pub(crate) enum Found {
     /// Nothing (or only our own marker/lock files, from an interrupted
     /// creation): create a database.
     Empty { has_marker: bool },
-    /// A marked QuiverDB directory with storage files.
-    Database,
+    /// A marked QuiverDB directory with storage files; the marker names
+    /// format `marker`.
+    Database { marker: u32 },
 }
 
 /// Looks at `path` without changing anything (except creating a missing
@@ -79,7 +71,7 @@ pub(crate) fn inspect(path: &Path, create: bool) -> Result<Found> {
                     path: path.to_owned(),
                 });
             }
-            fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+            files::create_dir_all(path)?;
             return Ok(Found::Empty { has_marker: false });
         }
         Err(e) => return Err(Error::io(path, e)),
@@ -98,7 +90,10 @@ pub(crate) fn inspect(path: &Path, create: bool) -> Result<Found> {
         let name = entry.map_err(|e| Error::io(path, e))?.file_name();
         match name.to_str() {
             Some(MARKER_FILE) => has_marker = true,
+            // The lock, and a marker's temporary file left by a crash
+            // (creation writes nothing else before the marker).
             Some(LOCK_FILE) => {}
+            Some(n) if n.strip_suffix(".tmp") == Some(MARKER_FILE) => {}
             Some("CURRENT") => has_current = true,
             _ => foreign = Some(name),
         }
@@ -113,7 +108,7 @@ pub(crate) fn inspect(path: &Path, create: bool) -> Result<Found> {
             });
         }
         if has_current {
-            return Ok(Found::Database);
+            return Ok(Found::Database { marker: version });
         }
     } else if has_current || foreign.is_some() {
         let what = foreign.map_or_else(|| "CURRENT".into(), |n| n.to_string_lossy().into_owned());

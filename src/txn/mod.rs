@@ -27,4 +27,6 @@ pub use read::ReadTxn;
 pub use write::WriteTxn;
 
 pub(crate) use bulk::{IdAt, STAGING_DIR, Undo};
+#[cfg(test)]
+pub(crate) use dir::read_marker;
 pub(crate) use model::{Links, Model, TxnPart};

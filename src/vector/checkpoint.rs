@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::engine::{self, Engine};
 use super::record::{ConfigRecord, ConfigV2};
 use crate::error::{Error, Result};
-use crate::storage::codec;
+use crate::storage::{codec, files};
 
 /// The folder of all checkpoints, inside the database directory.
 pub const FOLDER: &str = "vector-index";
@@ -90,10 +90,6 @@ fn checksum(path: &Path) -> std::io::Result<(u64, u32)> {
     Ok((len, hasher.finalize()))
 }
 
-fn sync_dir(path: &Path) -> std::io::Result<()> {
-    File::open(path)?.sync_all()
-}
-
 /// Checkpoint folders of `collection`, newest first: `(seq, path)`.
 fn folders(db: &Path, collection: u32) -> Vec<(u64, PathBuf)> {
     let prefix = format!("c{collection}-");
@@ -120,21 +116,19 @@ pub fn write(
     slot_end: u64,
 ) -> Result<()> {
     let root = db.join(FOLDER);
-    fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+    files::create_dir_all(&root)?;
     let older = folders(db, collection);
     let seq = older.first().map_or(0, |(s, _)| s + 1);
     let dst = root.join(format!("c{collection}-{seq}"));
     let tmp = root.join(format!("c{collection}-{seq}.tmp"));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    files::remove_dir_all(&tmp)?;
+    files::create_dir(&tmp)?;
     graph.dump(&tmp)?;
-    let mut files = Vec::new();
+    let mut sums = Vec::new();
     for name in engine::files(config.config().engine) {
         let path = tmp.join(name);
-        File::open(&path)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| Error::io(&path, e))?;
-        files.push(checksum(&path).map_err(|e| Error::io(&path, e))?);
+        files::sync_file(&path)?;
+        sums.push(checksum(&path).map_err(|e| Error::io(&path, e))?);
     }
     let envelope = Envelope {
         version: ENVELOPE_VERSION,
@@ -142,19 +136,19 @@ pub fn write(
         config: config.clone(),
         slot_end,
         graph_points: graph.len() as u64,
-        files,
+        files: sums,
     };
     let bytes = codec::encode(&envelope)?;
     let path = tmp.join(ENVELOPE);
-    let mut f = File::create(&path).map_err(|e| Error::io(&path, e))?;
-    f.write_all(&bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(&path, e))?;
-    sync_dir(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    fs::rename(&tmp, &dst).map_err(|e| Error::io(&dst, e))?;
-    sync_dir(&root).map_err(|e| Error::io(&root, e))?;
+    files::create_file(&path, |out| out.write_all(&bytes))?;
+    files::sync_file(&path)?;
+    files::sync_dir(&tmp)?;
+    files::rename(&tmp, &dst)?;
+    files::sync_dir(&root)?;
+    // The new checkpoint is durable; the old ones are garbage (a crash
+    // that brings one back is harmless: the newest is read).
     for (_, old) in older {
-        let _ = fs::remove_dir_all(old);
+        let _ = files::remove_dir_all(&old);
     }
     Ok(())
 }
@@ -227,6 +221,6 @@ pub fn read(
 /// Removes every checkpoint of `collection` (it was dropped).
 pub fn remove(db: &Path, collection: u32) {
     for (_, dir) in folders(db, collection) {
-        let _ = fs::remove_dir_all(dir);
+        let _ = files::remove_dir_all(&dir);
     }
 }

@@ -24,6 +24,7 @@ use self_cell::self_cell;
 use super::engine::{Engine, Keep};
 use super::{CollectionConfig, Metric, simd};
 use crate::error::{Error, Result};
+use crate::storage::files;
 
 /// Inner-product distance for `Metric::Dot`: a strictly decreasing map of
 /// the dot product onto positive finite numbers (`hnsw_rs` asserts that
@@ -271,6 +272,9 @@ impl Engine for HnswRs {
         let written = each!(&self.graph, g => g.file_dump(dir, DUMP_BASENAME))
             .map_err(|e| Error::storage_msg(format!("the hnsw_rs dump failed: {e}")))?;
         if written == DUMP_BASENAME {
+            for name in DUMP_FILES {
+                files::adopt(&dir.join(name))?;
+            }
             Ok(())
         } else {
             Err(Error::storage_msg(format!(

@@ -12,6 +12,7 @@ use parking_lot::Mutex;
 use super::arena::Arena;
 use super::{MAX_LEVEL, NativeGraph};
 use crate::error::{Error, Result};
+use crate::storage::files;
 use crate::vector::Metric;
 
 /// The files of a native dump, in the order checkpoints list them.
@@ -35,12 +36,7 @@ fn write_file(
     name: &str,
     fill: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let path = dir.join(name);
-    let created = std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, created);
-    fill(&mut out)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io(&path, e))
+    files::create_file(&dir.join(name), fill)
 }
 
 /// Writes link words as little-endian `u32`s, a block at a time.
