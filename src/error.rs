@@ -18,6 +18,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// An underlying error kept as the source of another.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// How the C library and RocksDB spell `ENOSPC`.
+pub(crate) const ENOSPC_TEXT: &str = "No space left on device";
+
+/// Whether `e` says the file system is full (or over quota).
+fn is_disk_full(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
+}
+
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -79,6 +91,22 @@ pub enum Error {
         /// What is damaged.
         message: String,
         /// The error that found it (a decoder's, the storage engine's).
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The file system holding the database is full (or a disk quota is
+    /// used up). The operation that met it did not happen: a commit is not
+    /// acknowledged, an import is undone, a checkpoint is not used. Free
+    /// space and retry; once RocksDB itself has met a full disk it refuses
+    /// writes until the database is reopened.
+    #[error(
+        "the disk is full: {message}; free space, then retry (reopen the database if writes still fail)"
+    )]
+    DiskFull {
+        /// What was being written, naming the file.
+        message: String,
+        /// The underlying error.
         #[source]
         source: Option<BoxError>,
     },
@@ -171,11 +199,29 @@ pub enum Error {
 }
 
 impl Error {
+    /// An I/O error on `path`; a full disk is [`Error::DiskFull`].
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
+        let path = path.into();
+        if is_disk_full(&source) {
+            return Error::DiskFull {
+                message: format!("writing {}", path.display()),
+                source: Some(Box::new(source)),
+            };
         }
+        Error::Io { path, source }
+    }
+
+    /// A failure reported by a library as text: a full disk (the message
+    /// says "No space left on device") is [`Error::DiskFull`], anything
+    /// else [`Error::Storage`].
+    pub(crate) fn storage_text(what: impl Into<String>, text: &str) -> Self {
+        if text.contains(ENOSPC_TEXT) {
+            return Error::DiskFull {
+                message: format!("{}: {text}", what.into()),
+                source: None,
+            };
+        }
+        Error::storage_msg(format!("{}: {text}", what.into()))
     }
 
     pub(crate) fn corruption(what: impl Into<String>) -> Self {
@@ -201,8 +247,16 @@ impl Error {
         what: impl Into<String>,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
+        let what = what.into();
+        let text = source.to_string();
+        if text.contains(ENOSPC_TEXT) {
+            return Error::DiskFull {
+                message: format!("{what}: {text}"),
+                source: Some(Box::new(source)),
+            };
+        }
         Error::Storage {
-            message: what.into(),
+            message: what,
             source: Some(Box::new(source)),
         }
     }

@@ -484,3 +484,60 @@ fn import_refuses_bad_files_and_leaves_the_database_alone() {
             .success()
     );
 }
+
+/// A damaged block in one of RocksDB's sorted files: the consistency check
+/// fails with a typed corruption naming the file, and `quiver check` says
+/// so and exits non-zero — no panic, no silent success.
+#[test]
+fn a_damaged_storage_block_is_a_corruption_naming_the_file() {
+    use quiverdb::{Database, Error, props};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let db = Database::open(&path).unwrap();
+    let mut rng = common::Rng(7);
+    let mut w = db.begin_write().unwrap();
+    for i in 0..20_000i64 {
+        let text: String = (0..40)
+            .map(|_| char::from(b'a' + (rng.next() % 26) as u8))
+            .collect();
+        w.add_node(&["N"], props! {"i" => i, "text" => text})
+            .unwrap();
+    }
+    w.commit().unwrap();
+    db.close().unwrap();
+    // The largest sorted file holds the node records; damage its middle.
+    let (sst, len) = std::fs::read_dir(&path)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sst"))
+        .map(|p| {
+            let len = std::fs::metadata(&p).unwrap().len();
+            (p, len)
+        })
+        .max_by_key(|(_, len)| *len)
+        .unwrap();
+    assert!(len > 100_000, "{len}");
+    let mut bytes = std::fs::read(&sst).unwrap();
+    let at = bytes.len() / 3;
+    for b in &mut bytes[at..at + 64] {
+        *b ^= 0xff;
+    }
+    std::fs::write(&sst, bytes).unwrap();
+    let name = sst.file_name().unwrap().to_string_lossy().into_owned();
+
+    let err = match Database::open(&path) {
+        Err(e) => e,
+        Ok(db) => db.check().expect_err("the check read the damaged block"),
+    };
+    assert!(matches!(err, Error::Corruption { .. }), "{err:?}");
+    assert!(err.to_string().contains(&name), "{err}");
+
+    let out = quiver(&["check", path.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("corruption") && stderr.contains(&name),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

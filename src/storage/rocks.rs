@@ -35,7 +35,11 @@ pub struct Store {
 
 fn storage_error(e: rocksdb::Error) -> Error {
     match e.kind() {
-        ErrorKind::Corruption => Error::corruption_from("RocksDB found damaged data", e),
+        ErrorKind::Corruption => {
+            // RocksDB's message names the file and the place.
+            let message = format!("RocksDB found damaged data: {}", e.as_ref());
+            Error::corruption_from(message, e)
+        }
         _ => Error::storage("RocksDB failed", e),
     }
 }
@@ -214,7 +218,16 @@ impl Store {
             self.db
                 .compact_range_cf(self.handle(spec.cf)?, None::<&[u8]>, None::<&[u8]>);
         }
-        Ok(())
+        // RocksDB's C API drops the status of a manual compaction; one
+        // that failed (a full disk) leaves a background error, which
+        // waiting for the background work reports. A wait cut short by
+        // the timeout (other writers keep scheduling work) found none.
+        let mut wait = rocksdb::WaitForCompactOptions::default();
+        wait.set_timeout(1_000_000);
+        match self.db.wait_for_compact(&wait) {
+            Err(e) if e.kind() == ErrorKind::TimedOut => Ok(()),
+            other => other.map_err(storage_error),
+        }
     }
 
     /// The sequence number of the newest write: a write made after this

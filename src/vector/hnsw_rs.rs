@@ -270,7 +270,7 @@ impl Engine for HnswRs {
 
     fn dump(&self, dir: &Path) -> Result<()> {
         let written = each!(&self.graph, g => g.file_dump(dir, DUMP_BASENAME))
-            .map_err(|e| Error::storage_msg(format!("the hnsw_rs dump failed: {e}")))?;
+            .map_err(|e| Error::storage_text("the hnsw_rs dump failed", &format!("{e:#}")))?;
         if written == DUMP_BASENAME {
             for name in DUMP_FILES {
                 files::adopt(&dir.join(name))?;
