@@ -243,7 +243,7 @@ mod tests {
         db.close().unwrap();
         let after = {
             let copy = tempfile::tempdir().unwrap();
-            copy_dir(&pristine, copy.path());
+            crate::storage::files::power::copy_dir(&pristine, copy.path());
             let db = Database::open(copy.path()).unwrap();
             import(&db, &dir.path().join("second.txt"));
             observe(&db)
@@ -258,7 +258,7 @@ mod tests {
         for point in &points {
             let path = dir.path().join("db");
             let _ = std::fs::remove_dir_all(&path);
-            copy_dir(&pristine, &path);
+            crate::storage::files::power::copy_dir(&pristine, &path);
             let out = Command::new(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
@@ -315,7 +315,7 @@ mod tests {
         for k in 1.. {
             std::fs::remove_dir_all(&path).unwrap();
             drop(Database::open(&path).unwrap());
-            let db = Database::open(&path).unwrap();
+            let db = Database::reopen(&path).unwrap();
             power::arm(k, &trash);
             let done = Importer::new(&db, ImportOptions::default())
                 .and_then(|mut i| {
@@ -326,7 +326,7 @@ mod tests {
             drop(db);
             let (_, crashed) = power::steps();
             power::cut();
-            let db = Database::open(&path).unwrap();
+            let db = Database::reopen(&path).unwrap();
             assert!(db.check().unwrap().is_ok(), "step {k}");
             let seen = observe(&db);
             assert!(seen == before || seen == after, "step {k}: torn import");
@@ -336,19 +336,6 @@ mod tests {
             if !crashed {
                 assert!(k > 3, "only {} file steps", k - 1);
                 break;
-            }
-        }
-    }
-
-    fn copy_dir(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let dst = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy_dir(&entry.path(), &dst);
-            } else {
-                std::fs::copy(entry.path(), dst).unwrap();
             }
         }
     }

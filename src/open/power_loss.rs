@@ -148,7 +148,7 @@ fn a_power_cut_at_any_step_of_a_checkpoint_loses_and_misreads_nothing() {
             // A crash fails the checkpoint unless it only hit the removal
             // of the old one, which is garbage by then.
             assert!(done || crashed, "{ctx}");
-            let db = Database::open(&s.db).unwrap();
+            let db = Database::reopen(&s.db).unwrap();
             let info = db.vector_index_info("v").unwrap();
             if done {
                 // Reported done: the new checkpoint must be the one loaded.
@@ -188,7 +188,7 @@ fn a_power_cut_at_any_step_of_creation_leaves_a_directory_that_opens() {
         assert_eq!(committed, !crashed, "{ctx}");
         // Whatever the cut left, the next open creates or opens it, with
         // the commit if it was acknowledged.
-        let db = Database::open(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        let db = Database::reopen(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         assert!(db.check().unwrap().is_ok(), "{ctx}");
         let nodes = db.begin_read().unwrap().node_count().unwrap();
         assert_eq!(nodes, u64::from(committed), "{ctx}");
@@ -196,7 +196,7 @@ fn a_power_cut_at_any_step_of_creation_leaves_a_directory_that_opens() {
         w.add_node(&["N"], props! {}).unwrap();
         w.commit().unwrap();
         drop(db);
-        let db = Database::open(&s.db).unwrap();
+        let db = Database::reopen(&s.db).unwrap();
         let after = db.begin_read().unwrap().node_count().unwrap();
         assert_eq!(after, nodes + 1, "{ctx}");
         if !crashed {
@@ -209,7 +209,7 @@ fn a_power_cut_at_any_step_of_creation_leaves_a_directory_that_opens() {
 #[test]
 fn a_power_cut_at_any_step_of_an_upgrade_leaves_the_data_whole() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v3");
-    let copy = |to: &Path| copy_dir(&fixture, to);
+    let copy = |to: &Path| power::copy_dir(&fixture, to);
     let reference = {
         let s = scratch();
         copy(&s.db);
@@ -221,13 +221,13 @@ fn a_power_cut_at_any_step_of_an_upgrade_leaves_the_data_whole() {
         copy(&s.db);
         let crashed = cut_at(k, &s.trash, || Database::open(&s.db));
         let ctx = format!("power cut at step {k}");
-        let db = Database::open(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        let db = Database::reopen(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         assert!(db.check().unwrap().is_ok(), "{ctx}");
         assert_eq!(summary(&db), reference, "{ctx}");
         drop(db);
         assert_eq!(
             crate::txn::read_marker(&s.db).unwrap(),
-            crate::FORMAT_VERSION,
+            crate::storage::schema::FORMAT_VERSION,
             "{ctx}"
         );
         if !crashed {
@@ -252,19 +252,6 @@ fn summary(db: &Database) -> String {
         write!(out, "; {}: {keys:?}", info.name).unwrap();
     }
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dst = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dst);
-        } else {
-            std::fs::copy(entry.path(), dst).unwrap();
-        }
-    }
 }
 
 /// RocksDB's own files are RocksDB's to sync; what QuiverDB controls is

@@ -326,3 +326,18 @@ pub fn remove(path: &Path) -> Result<bool> {
         Ok(true)
     })
 }
+
+/// Copies folder `from` to `to` (created), recursively: for tests that
+/// start from a fixture or a pristine copy.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dst = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dst);
+        } else {
+            fs::copy(entry.path(), dst).unwrap();
+        }
+    }
+}
