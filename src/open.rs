@@ -41,25 +41,6 @@ impl Builder {
 #[cfg(test)]
 mod power_loss;
 
-#[cfg(test)]
-impl Database {
-    /// Opens `path` again after a handle was dropped. Another test of this
-    /// process may be starting a child process at that moment: between its
-    /// fork and its exec the child shares the lock file's descriptor, and
-    /// so the lock, for a few milliseconds — this waits that out.
-    pub(crate) fn reopen(path: &Path) -> Result<Database> {
-        for _ in 0..300 {
-            match Database::open(path) {
-                Err(crate::Error::Locked { .. }) => {
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                other => return other,
-            }
-        }
-        Database::open(path)
-    }
-}
-
 impl Database {
     /// Opens the database in `path` with default options, creating it if
     /// the directory is missing or empty. See [`Builder::open`].

@@ -315,7 +315,7 @@ mod tests {
         for k in 1.. {
             std::fs::remove_dir_all(&path).unwrap();
             drop(Database::open(&path).unwrap());
-            let db = Database::reopen(&path).unwrap();
+            let db = Database::open(&path).unwrap();
             power::arm(k, &trash);
             let done = Importer::new(&db, ImportOptions::default())
                 .and_then(|mut i| {
@@ -326,7 +326,7 @@ mod tests {
             drop(db);
             let (_, crashed) = power::steps();
             power::cut();
-            let db = Database::reopen(&path).unwrap();
+            let db = Database::open(&path).unwrap();
             assert!(db.check().unwrap().is_ok(), "step {k}");
             let seen = observe(&db);
             assert!(seen == before || seen == after, "step {k}: torn import");

@@ -148,7 +148,7 @@ fn a_power_cut_at_any_step_of_a_checkpoint_loses_and_misreads_nothing() {
             // A crash fails the checkpoint unless it only hit the removal
             // of the old one, which is garbage by then.
             assert!(done || crashed, "{ctx}");
-            let db = Database::reopen(&s.db).unwrap();
+            let db = Database::open(&s.db).unwrap();
             let info = db.vector_index_info("v").unwrap();
             if done {
                 // Reported done: the new checkpoint must be the one loaded.
@@ -188,7 +188,7 @@ fn a_power_cut_at_any_step_of_creation_leaves_a_directory_that_opens() {
         assert_eq!(committed, !crashed, "{ctx}");
         // Whatever the cut left, the next open creates or opens it, with
         // the commit if it was acknowledged.
-        let db = Database::reopen(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        let db = Database::open(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         assert!(db.check().unwrap().is_ok(), "{ctx}");
         let nodes = db.begin_read().unwrap().node_count().unwrap();
         assert_eq!(nodes, u64::from(committed), "{ctx}");
@@ -196,7 +196,7 @@ fn a_power_cut_at_any_step_of_creation_leaves_a_directory_that_opens() {
         w.add_node(&["N"], props! {}).unwrap();
         w.commit().unwrap();
         drop(db);
-        let db = Database::reopen(&s.db).unwrap();
+        let db = Database::open(&s.db).unwrap();
         let after = db.begin_read().unwrap().node_count().unwrap();
         assert_eq!(after, nodes + 1, "{ctx}");
         if !crashed {
@@ -221,7 +221,7 @@ fn a_power_cut_at_any_step_of_an_upgrade_leaves_the_data_whole() {
         copy(&s.db);
         let crashed = cut_at(k, &s.trash, || Database::open(&s.db));
         let ctx = format!("power cut at step {k}");
-        let db = Database::reopen(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        let db = Database::open(&s.db).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         assert!(db.check().unwrap().is_ok(), "{ctx}");
         assert_eq!(summary(&db), reference, "{ctx}");
         drop(db);

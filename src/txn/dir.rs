@@ -34,6 +34,12 @@ pub(crate) fn write_marker(path: &Path) -> Result<()> {
 }
 
 /// Takes the directory's lock file, or fails with [`Error::Locked`].
+///
+/// The lock is an `flock`, held by the open file. A child process that
+/// another thread forks shares it until the child's `exec` closes the
+/// descriptor, so a handle dropped and reopened in that moment would find
+/// the lock taken: a held lock is retried for up to 100 ms before the
+/// answer is `Locked`.
 pub(crate) fn lock(path: &Path) -> Result<File> {
     let file = path.join(LOCK_FILE);
     let f = File::options()
@@ -42,13 +48,19 @@ pub(crate) fn lock(path: &Path) -> Result<File> {
         .write(true)
         .open(&file)
         .map_err(|e| Error::io(&file, e))?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
-            path: path.to_owned(),
-        }),
-        Err(fs::TryLockError::Error(e)) => Err(Error::io(&file, e)),
+    for attempt in 0..10 {
+        match f.try_lock() {
+            Ok(()) => return Ok(f),
+            Err(fs::TryLockError::WouldBlock) if attempt < 9 => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(fs::TryLockError::WouldBlock) => break,
+            Err(fs::TryLockError::Error(e)) => return Err(Error::io(&file, e)),
+        }
     }
+    Err(Error::Locked {
+        path: path.to_owned(),
+    })
 }
 
 /// What the directory holds before anything is opened.
