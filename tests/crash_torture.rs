@@ -35,7 +35,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Rng;
+use common::{Rng, squared_l2 as l2};
 use quiverdb::import::{Format, ImportOptions, Importer};
 use quiverdb::vector::{CollectionConfig, Metric, Search};
 use quiverdb::{Database, EdgeId, GraphRead, NodeId, Value, props};
@@ -373,10 +373,6 @@ fn observe(db: &Database) -> Model {
 /// Whether the database's content is the model's (counters aside).
 fn same(db: &Model, model: &Model) -> bool {
     db.nodes == model.nodes && db.edges == model.edges && db.points == model.points
-}
-
-fn l2(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
 }
 
 /// Searches agree with exact search over the recovered points, and the

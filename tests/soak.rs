@@ -68,11 +68,7 @@ fn vector(key: u64, ver: i64) -> Vec<f32> {
 }
 
 fn l2(a: &[f32], b: &[f32]) -> f32 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f32>()
-        .sqrt()
+    common::squared_l2(a, b).sqrt()
 }
 
 fn int(r: &ReadTxn<'_>, id: NodeId, key: &str) -> i64 {

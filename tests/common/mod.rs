@@ -37,6 +37,11 @@ impl Rng {
     }
 }
 
+/// The squared Euclidean distance of `a` and `b`.
+pub fn squared_l2(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum()
+}
+
 /// `QUIVER_TEST_SEED`, or `default`.
 pub fn seed(default: u64) -> u64 {
     std::env::var("QUIVER_TEST_SEED")
