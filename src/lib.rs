@@ -69,6 +69,8 @@
 //!   builds the library alone.
 //! * `failpoints`: `quiverdb::failpoint::arm`, for crash tests;
 //!   never enabled by default.
+//! * `fuzzing`: `quiverdb::fuzz`, the entry points of the fuzz targets in
+//!   `tests/fuzz/`; never enabled by default.
 
 #![deny(unsafe_code)]
 
@@ -79,6 +81,8 @@ mod error;
 pub mod failpoint;
 #[cfg(not(feature = "failpoints"))]
 mod failpoint;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzz;
 mod graph;
 mod ids;
 pub mod import;

@@ -11,6 +11,7 @@
 //! 5  graph | vector                   the data models, siblings
 //! 6  algo | import | check            built on the models
 //! 7  open                             the assembly: names every model
+//! 8  fuzz                             fuzz entry points over all of it
 //! ```
 //!
 //! (`lib.rs` re-exports; names it re-exports count as their module, and
@@ -38,6 +39,7 @@ fn layer(module: &str) -> Option<u32> {
         "graph" | "vector" => 5,
         "algo" | "import" | "check" => 6,
         "open" => 7,
+        "fuzz" => 8,
         _ => return None,
     })
 }

@@ -15,7 +15,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Label, Kind::EdgeType, Kind::PropKey];
+    pub(crate) const ALL: [Kind; 3] = [Kind::Label, Kind::EdgeType, Kind::PropKey];
 
     fn what(self) -> &'static str {
         match self {

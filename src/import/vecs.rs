@@ -313,7 +313,7 @@ fn npy_shape(path: &Path, header: &str) -> Result<(usize, usize)> {
         .ok_or_else(|| bad_file(path, "the header has no 'shape'"))?;
     let rest = &header[at..];
     let open = rest.find('(').ok_or_else(malformed)?;
-    let close = rest.find(')').ok_or_else(malformed)?;
+    let close = open + rest[open..].find(')').ok_or_else(malformed)?;
     let dims: Vec<&str> = rest[open + 1..close]
         .split(',')
         .map(str::trim)

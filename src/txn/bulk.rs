@@ -154,18 +154,22 @@ pub(crate) fn remove_staging(db_dir: &Path) {
     let _ = files::remove_dir_all(&db_dir.join(STAGING_DIR));
 }
 
-/// If an import's marker is present, carries out its undo plan and removes
-/// the marker. `format` is the stored format version (format 3 wrote the
-/// plan in its own shape). Returns whether there was a marker. Idempotent:
-/// a crash during the undo leaves the marker, and the next open redoes it.
-pub(crate) fn undo_pending(store: &Store, format: u32) -> Result<bool> {
-    let Some(bytes) = store.get(Cf::Meta, meta::IMPORT_PENDING)? else {
-        return Ok(false);
-    };
+/// The stored marker of `undo`, as a bulk commit writes it.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn marker_bytes(undo: Vec<Undo>) -> Result<Vec<u8>> {
+    codec::encode(&Marker {
+        version: MARKER_VERSION,
+        undo,
+    })
+}
+
+/// The undo plan of a stored import marker; `format` is the stored
+/// format version (format 3 wrote the plan in its own shape).
+pub(crate) fn undo_plan(bytes: &[u8], format: u32) -> Result<Vec<Undo>> {
     let plan = if format <= 3 {
-        legacy::plan(&bytes)?
+        legacy::plan(bytes)?
     } else {
-        let marker: Marker = codec::decode(&bytes, "import marker")?;
+        let marker: Marker = codec::decode(bytes, "import marker")?;
         if marker.version != MARKER_VERSION {
             return Err(Error::corruption(format!(
                 "the import marker has version {}, this build knows {MARKER_VERSION}",
@@ -174,6 +178,22 @@ pub(crate) fn undo_pending(store: &Store, format: u32) -> Result<bool> {
         }
         marker.undo
     };
+    for step in &plan {
+        let (Undo::Range { cf, .. } | Undo::Select { cf, .. }) = step;
+        column_family(cf)?;
+    }
+    Ok(plan)
+}
+
+/// If an import's marker is present, carries out its undo plan and removes
+/// the marker. `format` is the stored format version (format 3 wrote the
+/// plan in its own shape). Returns whether there was a marker. Idempotent:
+/// a crash during the undo leaves the marker, and the next open redoes it.
+pub(crate) fn undo_pending(store: &Store, format: u32) -> Result<bool> {
+    let Some(bytes) = store.get(Cf::Meta, meta::IMPORT_PENDING)? else {
+        return Ok(false);
+    };
+    let plan = undo_plan(&bytes, format)?;
     let mut pending = Changes::default();
     let mut count = 0usize;
     let mut ranges = Vec::new();

@@ -26,7 +26,7 @@ use crate::storage::{codec, files};
 
 /// The folder of all checkpoints, inside the database directory.
 pub const FOLDER: &str = "vector-index";
-const ENVELOPE: &str = "ENVELOPE";
+pub(crate) const ENVELOPE: &str = "ENVELOPE";
 /// 2: the configuration carries the engine; 1 (format 2) is still read.
 const ENVELOPE_VERSION: u32 = 2;
 
@@ -56,7 +56,7 @@ struct EnvelopeV1 {
     files: Vec<(u64, u32)>,
 }
 
-fn decode_envelope(bytes: &[u8]) -> Result<Envelope> {
+pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope> {
     codec::decode::<Envelope>(bytes, "checkpoint envelope").or_else(|e| {
         let v1 = codec::decode::<EnvelopeV1>(bytes, "checkpoint envelope").map_err(|_| e)?;
         Ok(Envelope {

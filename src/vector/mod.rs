@@ -37,6 +37,8 @@ mod collection;
 mod config;
 mod db;
 mod engine;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod fuzz;
 mod hnsw_rs;
 mod index;
 mod metric;

@@ -124,7 +124,20 @@ impl CollectionRecord {
     /// Decodes a stored record, of this format or of format 2 (whose
     /// configuration has no engine: `hnsw_rs`). The two layouts differ by
     /// one field, so at most one of them decodes a given value exactly.
+    /// Its configuration must be one `create_collection` accepts: a
+    /// record that is not (M of 0, a dimension of 2^40) is corruption,
+    /// refused before an engine is built from it.
     pub fn decode(bytes: &[u8]) -> Result<CollectionRecord> {
+        let record = Self::decode_layout(bytes)?;
+        record
+            .config
+            .config()
+            .validate()
+            .map_err(|e| Error::corruption(format!("collection record: {e}")))?;
+        Ok(record)
+    }
+
+    fn decode_layout(bytes: &[u8]) -> Result<CollectionRecord> {
         codec::decode::<CollectionRecord>(bytes, "collection record").or_else(|e| {
             codec::decode::<RecordV2>(bytes, "collection record")
                 .map(|r| CollectionRecord {

@@ -137,11 +137,25 @@ impl NativeGraph {
         g.vectors = Arena::open(&dir.join(DUMP_FILES[1]), dim, n)?;
         let links0 = read_links(dir, DUMP_FILES[2], n * (1 + g.m0))?;
         let upper = read_links(dir, DUMP_FILES[3], upper_len)?;
-        // Every list: a count within its capacity, neighbours that exist.
-        for (list, cap) in [(&links0, g.m0), (&upper, m)] {
-            for l in list.chunks_exact(1 + cap) {
-                let count = l[0] as usize;
-                if count > cap || l[1..=count].iter().any(|&x| x as usize >= n) {
+        // Every list: a count within its capacity, neighbours that exist
+        // and reach the list's layer (a walk reads the neighbour's list
+        // of that layer next).
+        let malformed = |list: &[u32], layer: usize| {
+            let count = list[0] as usize;
+            count >= list.len()
+                || list[1..=count].iter().any(|&x| {
+                    g.levels
+                        .get(x as usize)
+                        .is_none_or(|&l| usize::from(l) < layer)
+                })
+        };
+        if links0.chunks_exact(1 + g.m0).any(|l| malformed(l, 0)) {
+            return Err(bad("a neighbour list is malformed"));
+        }
+        for (at, &level) in g.upper_at.iter().zip(&g.levels) {
+            for layer in 1..=usize::from(level) {
+                let start = at + (layer - 1) * (1 + m);
+                if malformed(&upper[start..start + 1 + m], layer) {
                     return Err(bad("a neighbour list is malformed"));
                 }
             }
