@@ -15,9 +15,18 @@
 //!
 //! Key cells follow the same rule: `id:int` reads integers, `id:string`
 //! text, an untyped key column an integer when the cell is one.
+//!
+//! Bounded memory on any input: a header of more than [`MAX_COLUMNS`]
+//! columns and a record (a row, with its quoted line breaks) longer than
+//! [`MAX_RECORD`] bytes stop the file with an error naming the line, so a
+//! stray quote cannot make the reader hold the rest of the file.
 
+use std::collections::HashSet;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{EdgeRow, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::error::{Error, Result};
@@ -49,6 +58,34 @@ struct Column {
     role: Role,
 }
 
+/// The most columns a header may have.
+pub const MAX_COLUMNS: usize = 65_536;
+
+/// The longest record, in bytes, a CSV file may hold.
+pub const MAX_RECORD: u64 = 16 << 20;
+
+/// The file under the CSV reader, counting the bytes read since the last
+/// whole record, and failing a read once they pass [`MAX_RECORD`] (the
+/// reader would otherwise keep growing its record).
+struct Bounded {
+    file: File,
+    since_record: Arc<AtomicU64>,
+}
+
+impl Read for Bounded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since_record.load(Ordering::Relaxed) > MAX_RECORD {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "record too long",
+            ));
+        }
+        let n = self.file.read(buf)?;
+        self.since_record.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 fn header_error(path: &Path, reason: impl Into<String>) -> Error {
     Error::BadInput {
         path: path.to_owned(),
@@ -63,7 +100,17 @@ fn parse_header(
     nodes: bool,
     key: &str,
 ) -> Result<Vec<Column>> {
+    if header.len() > MAX_COLUMNS {
+        return Err(header_error(
+            path,
+            format!(
+                "the header has {} columns; at most {MAX_COLUMNS} are supported",
+                header.len()
+            ),
+        ));
+    }
     let mut cols = Vec::with_capacity(header.len());
+    let mut names = HashSet::with_capacity(header.len());
     for cell in header {
         let cell = std::str::from_utf8(cell)
             .map_err(|_| header_error(path, "the header is not valid UTF-8"))?
@@ -106,7 +153,7 @@ fn parse_header(
                 format!("two columns play the role of {name:?}"),
             ));
         }
-        if role == Role::Prop && cols.iter().any(|c: &Column| c.name == name) {
+        if !names.insert(name) && role == Role::Prop {
             return Err(header_error(path, format!("column {name:?} appears twice")));
         }
         cols.push(Column {
@@ -184,7 +231,8 @@ fn key(col: &Column, s: &str) -> Parsed<Key> {
 
 /// Rows of a CSV file as nodes or edges.
 pub struct CsvReader {
-    reader: csv::Reader<File>,
+    reader: csv::Reader<Bounded>,
+    since_record: Arc<AtomicU64>,
     path: PathBuf,
     cols: Vec<Column>,
     record: csv::ByteRecord,
@@ -195,20 +243,29 @@ impl CsvReader {
     /// layout; `key` is the key column's name for nodes.
     pub fn open(path: &Path, nodes: bool, key: &str) -> Result<CsvReader> {
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let since_record = Arc::new(AtomicU64::new(0));
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
-            .from_reader(file);
-        let header = reader
-            .byte_headers()
-            .map_err(|e| csv_error(path, &e))?
-            .clone();
+            .from_reader(Bounded {
+                file,
+                since_record: since_record.clone(),
+            });
+        let header = match reader.byte_headers() {
+            Ok(header) => header.clone(),
+            Err(_) if since_record.load(Ordering::Relaxed) > MAX_RECORD => {
+                return Err(too_long(path, 1));
+            }
+            Err(e) => return Err(csv_error(path, &e)),
+        };
+        since_record.store(0, Ordering::Relaxed);
         if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
             return Err(header_error(path, "the file is empty (no header row)"));
         }
         let cols = parse_header(path, &header, nodes, key)?;
         Ok(CsvReader {
             reader,
+            since_record,
             path: path.to_owned(),
             cols,
             record: csv::ByteRecord::new(),
@@ -286,7 +343,12 @@ impl CsvReader {
 
     fn next_record(&mut self) -> Result<Option<u64>> {
         loop {
-            match self.reader.read_byte_record(&mut self.record) {
+            let start = self.reader.position().line();
+            let read = self.reader.read_byte_record(&mut self.record);
+            if self.since_record.swap(0, Ordering::Relaxed) > MAX_RECORD {
+                return Err(too_long(&self.path, start));
+            }
+            match read {
                 Ok(false) => return Ok(None),
                 Ok(true) => {
                     let line = self.record.position().map_or(0, csv::Position::line);
@@ -299,6 +361,18 @@ impl CsvReader {
                 Err(e) => return Err(csv_error(&self.path, &e)),
             }
         }
+    }
+}
+
+/// The record starting at `line` is longer than [`MAX_RECORD`].
+fn too_long(path: &Path, line: u64) -> Error {
+    Error::BadInput {
+        path: path.to_owned(),
+        at: format!("line {line}"),
+        reason: format!(
+            "a record longer than {} MiB (an unclosed quote?)",
+            MAX_RECORD >> 20
+        ),
     }
 }
 

@@ -3,9 +3,13 @@
 //! parameters.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+
+/// The largest properties file read (they hold a few dozen lines).
+const MAX_PROPERTIES: u64 = 1 << 20;
 
 /// A parsed Graphalytics `<graph>.properties` file.
 #[derive(Clone, Debug)]
@@ -29,12 +33,25 @@ pub struct GraphalyticsProperties {
 impl GraphalyticsProperties {
     /// Reads `path`.
     pub fn read(path: &Path) -> Result<GraphalyticsProperties> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let bad = |at: String, reason: String| Error::BadInput {
             path: path.to_owned(),
             at,
             reason,
         };
+        let mut text = String::new();
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        file.take(MAX_PROPERTIES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io(path, e))?;
+        if text.len() as u64 > MAX_PROPERTIES {
+            return Err(bad(
+                "the whole file".into(),
+                format!(
+                    "longer than {} KiB: not a Graphalytics properties file",
+                    MAX_PROPERTIES >> 10
+                ),
+            ));
+        }
         let mut all = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim();

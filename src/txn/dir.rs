@@ -2,6 +2,7 @@
 //! lock file, and what a directory holds.
 
 use std::fs::{self, File};
+use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -16,7 +17,11 @@ pub(crate) const LOCK_FILE: &str = "quiver.lock";
 
 pub(crate) fn read_marker(path: &Path) -> Result<u32> {
     let file = path.join(MARKER_FILE);
-    let text = fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+    // The marker is two short lines; a larger file is not one.
+    let mut text = String::new();
+    fs::File::open(&file)
+        .and_then(|f| f.take(4096).read_to_string(&mut text))
+        .map_err(|e| Error::io(&file, e))?;
     let version = text
         .lines()
         .find_map(|l| l.strip_prefix("format "))
