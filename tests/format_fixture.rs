@@ -15,6 +15,8 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -105,18 +107,6 @@ fn write(path: &Path) {
 }
 
 /// Copies a fixture, with its `vector-index/` checkpoints (format 3 on).
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &to.join(entry.file_name()));
-        } else {
-            fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn the_checked_in_databases_read_back_exactly() {
     if std::env::var_os("QUIVER_WRITE_FIXTURE").is_some() {
@@ -131,7 +121,7 @@ fn the_checked_in_databases_read_back_exactly() {
 fn read_back(version: u32) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    copy_dir(&fixture(version), &path);
+    common::copy_dir(&fixture(version), &path);
     let db = Database::open(&path).unwrap();
     if version >= 3 {
         // The checked-in checkpoints (one per engine) are read, not rebuilt.

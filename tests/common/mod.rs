@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: a seeded generator.
+//! Helpers shared by the integration tests: a seeded generator, a folder
+//! copy.
 
 #![allow(dead_code, reason = "each test crate uses part of this module")]
 
@@ -77,5 +78,18 @@ pub fn run_model<S: proptest::strategy::Strategy>(
         TestRunner::new(config).run(strategy, |input| run(input).map_err(TestCaseError::fail));
     if let Err(e) = result {
         panic!("{what} failed with QUIVER_TEST_SEED={seed}: {e}");
+    }
+}
+
+/// Copies the folder `from` (recursively) to `to`.
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
     }
 }

@@ -36,7 +36,7 @@ cargo +nightly fuzz build --fuzz-dir tests/fuzz >/dev/null
 
 fuzz_one() {
     local target="$1" runs="$2" scratch log
-    scratch="$(mktemp -d)"
+    scratch="$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)"
     log="tests/fuzz/artifacts/$target.log"
     mkdir -p "tests/fuzz/artifacts/$target"
     local status=OK
