@@ -196,6 +196,17 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+
+    /// A text-embedding model cannot be used: a file of its folder is
+    /// missing or malformed, its parts do not fit together, or the model
+    /// failed while embedding.
+    #[error("model {}: {reason}", path.display())]
+    Model {
+        /// The model folder, or the file of it at fault.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl Error {

@@ -76,6 +76,7 @@
 
 pub mod algo;
 mod check;
+pub mod embed;
 mod error;
 #[cfg(feature = "failpoints")]
 pub mod failpoint;

@@ -6,7 +6,7 @@
 //! 0  ids, failpoint                   what everyone shares:
 //! 1  error                              ids, the error type,
 //! 2  value                              property values
-//! 3  storage                          RocksDB, keys, codec
+//! 3  storage | embed                  RocksDB, keys, codec | text embeddings
 //! 4  txn                              the transaction core
 //! 5  graph | vector                   the data models, siblings
 //! 6  algo | import | check            built on the models
@@ -34,7 +34,7 @@ fn layer(module: &str) -> Option<u32> {
         "ids" | "failpoint" => 0,
         "error" => 1,
         "value" => 2,
-        "storage" => 3,
+        "storage" | "embed" => 3,
         "txn" => 4,
         "graph" | "vector" => 5,
         "algo" | "import" | "check" => 6,

@@ -52,7 +52,7 @@ pub use importer::{
     Format, ImportOptions, Importer, Progress, Rejected, Report, SourceReport, VectorKeys,
 };
 pub use properties::GraphalyticsProperties;
-pub use vecs::{VecsFormat, VectorFile, read_fvecs, read_ivecs};
+pub use vecs::{VecsFormat, VectorFile, read_fvecs, read_ivecs, write_fvecs};
 
 /// A node's external key: the id it has in the input files. Stored as the
 /// node's key property (unique per key label), so later imports and

@@ -358,9 +358,44 @@ pub fn read_ivecs(path: impl AsRef<Path>) -> Result<Vec<Vec<i32>>> {
     read_rows(path.as_ref(), i32::from_le_bytes)
 }
 
+/// Writes `rows` as an `.fvecs` file (each row its own dimension, which
+/// must be 1..=[`MAX_DIM`]), replacing `path` only once it is whole.
+pub fn write_fvecs(path: impl AsRef<Path>, rows: &[Vec<f32>]) -> Result<()> {
+    let path = path.as_ref();
+    if let Some(r) = rows.iter().position(|r| !(1..=MAX_DIM).contains(&r.len())) {
+        return Err(Error::invalid(format!(
+            "row {r} has {} components: fvecs rows hold 1..={MAX_DIM}",
+            rows[r].len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(rows.iter().map(|r| 4 + 4 * r.len()).sum());
+    for row in rows {
+        bytes.extend_from_slice(&(row.len() as u32).to_le_bytes());
+        for x in row {
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    crate::storage::files::replace(path, &bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_fvecs_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.fvecs");
+        let rows = vec![vec![1.0, -2.5], vec![0.0, f32::MAX]];
+        write_fvecs(&p, &rows).unwrap();
+        assert_eq!(read_fvecs(&p).unwrap(), rows);
+        assert!(write_fvecs(&p, &[vec![]]).is_err());
+        assert_eq!(
+            read_fvecs(&p).unwrap(),
+            rows,
+            "a refused write leaves the file"
+        );
+    }
 
     fn row(dim: i32, values: &[f32]) -> Vec<u8> {
         let mut out = dim.to_le_bytes().to_vec();

@@ -11,6 +11,7 @@ mod check;
 mod common;
 mod components;
 mod demo;
+mod embed;
 mod export;
 mod import;
 mod path;
@@ -47,7 +48,12 @@ enum Command {
     Check(check::Args),
     /// Export a (sub)graph as DOT or GraphML.
     Export(export::Args),
+    /// Embed texts with a sentence-transformers model folder into an .fvecs file.
+    Embed(embed::Args),
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
@@ -60,5 +66,6 @@ fn main() -> anyhow::Result<()> {
         Command::Stats(args) => stats::run(&args),
         Command::Check(args) => check::run(&args),
         Command::Export(args) => export::run(&args),
+        Command::Embed(args) => embed::run(&args),
     }
 }
