@@ -69,6 +69,8 @@
 //!   builds the library alone.
 //! * `failpoints`: `quiverdb::failpoint::arm`, for crash tests;
 //!   never enabled by default.
+//! * `embed` (default): `quiverdb::embed`, sentence embeddings (candle,
+//!   tokenizers).
 //! * `fuzzing`: `quiverdb::fuzz`, the entry points of the fuzz targets in
 //!   `tests/fuzz/`; never enabled by default.
 
@@ -76,6 +78,7 @@
 
 pub mod algo;
 mod check;
+#[cfg(feature = "embed")]
 pub mod embed;
 mod error;
 #[cfg(feature = "failpoints")]

@@ -9,6 +9,7 @@
 //! fetches the model first). `QUIVER_EMBED_ALL=1` also embeds all 1,000
 //! query texts of `../shared/datasets/debian` and prints min / mean.
 
+#![cfg(feature = "embed")]
 #![allow(
     clippy::unwrap_used,
     missing_docs,
