@@ -22,7 +22,7 @@ use crate::import::csv::{CsvEdges, CsvNodes, CsvReader};
 use crate::import::jsonl::{JsonlEdges, JsonlNodes, JsonlReader};
 use crate::import::text::{EdgeListReader, VertexReader};
 use crate::import::{GraphalyticsProperties, RowReader, VecsFormat, VectorFile};
-use crate::storage::{Cf, KvRead, Visit, codec};
+use crate::storage::{MemKv, codec};
 use crate::{EdgeId, NodeId, Result, Value};
 
 /// A fuzz target: its name (the file `tests/fuzz/fuzz_targets/<name>.rs`)
@@ -234,30 +234,6 @@ fn meta_records(data: &[u8]) {
     }
 }
 
-/// A column family held in memory: the dictionary's entries.
-struct Entries(BTreeMap<Vec<u8>, Vec<u8>>);
-
-impl KvRead for Entries {
-    fn get(&self, _: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.0.get(key).cloned())
-    }
-
-    fn scan_range(
-        &self,
-        _: Cf,
-        start: &[u8],
-        end: Option<&[u8]>,
-        visit: &mut Visit<'_>,
-    ) -> Result<()> {
-        for (k, v) in self.0.range(start.to_vec()..) {
-            if end.is_some_and(|e| k.as_slice() >= e) || !visit(k, v)? {
-                break;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// Splits `data` into length-prefixed (one byte) pieces.
 fn pieces(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let mut rest = data;
@@ -277,7 +253,7 @@ fn dictionary(data: &[u8]) {
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
         entries.insert(k.to_vec(), v.to_vec());
     }
-    let Ok(dict) = Dictionary::load(&Entries(entries)) else {
+    let Ok(dict) = Dictionary::load(&MemKv(entries)) else {
         return;
     };
     for kind in crate::graph::dict::Kind::ALL {

@@ -338,32 +338,38 @@ fn emit(visit: &mut Visit<'_>, key: &[u8], value: &[u8], stopped: &mut bool) -> 
     Ok(go_on)
 }
 
+/// A store held in memory (one key space for every column family), for
+/// the crate's tests and the fuzz targets.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) struct MemKv(pub BTreeMap<Vec<u8>, Vec<u8>>);
+
+#[cfg(any(test, feature = "fuzzing"))]
+impl KvRead for MemKv {
+    fn get(&self, _: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.0.get(key).cloned())
+    }
+
+    fn scan_range(
+        &self,
+        _: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        for (k, v) in self.0.range(start.to_vec()..) {
+            if end.is_some_and(|e| k.as_slice() >= e) || !visit(k, v)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A base store held in memory, for testing the overlay merge.
-    struct Mem(BTreeMap<Vec<u8>, Vec<u8>>);
-
-    impl KvRead for Mem {
-        fn get(&self, _: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
-            Ok(self.0.get(key).cloned())
-        }
-        fn scan_range(
-            &self,
-            _: Cf,
-            start: &[u8],
-            end: Option<&[u8]>,
-            visit: &mut Visit<'_>,
-        ) -> Result<()> {
-            for (k, v) in self.0.range(start.to_vec()..) {
-                if end.is_some_and(|e| k.as_slice() >= e) || !visit(k, v)? {
-                    break;
-                }
-            }
-            Ok(())
-        }
-    }
+    use MemKv as Mem;
 
     fn collect(kv: &dyn KvRead, prefix: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         let mut out = Vec::new();

@@ -117,16 +117,12 @@ pub(crate) fn remove_scratch() {
     let _ = std::fs::remove_dir_all(scratch_root());
 }
 
-/// The files of a template dump of `engine`, in checkpoint order, with
-/// the bytes of each (made once per process).
-pub(crate) fn template_dump(engine: IndexEngine) -> &'static [(String, Vec<u8>)] {
-    static NATIVE: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
-    static HNSW_RS: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
-    let cell = match engine {
-        IndexEngine::Native => &NATIVE,
-        IndexEngine::HnswRs => &HNSW_RS,
-    };
-    cell.get_or_init(|| {
+/// The files of a template dump of the native engine, in checkpoint
+/// order, with the bytes of each (made once per process).
+fn template_dump() -> &'static [(String, Vec<u8>)] {
+    static DUMP: OnceLock<Vec<(String, Vec<u8>)>> = OnceLock::new();
+    let engine = IndexEngine::Native;
+    DUMP.get_or_init(|| {
         let dir = scratch_dir(&format!("template-{}", engine.name()));
         let graph = template_graph(engine);
         assert!(graph.dump(&dir).is_ok(), "the template graph must dump");
@@ -177,7 +173,7 @@ pub(crate) fn native_dump(data: &[u8]) {
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };
-    let template = template_dump(IndexEngine::Native);
+    let template = template_dump();
     let pick = usize::from(pick) % template.len();
     let dir = scratch_dir("native-dump");
     for (i, (name, original)) in template.iter().enumerate() {
@@ -313,7 +309,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
                 }))
             })
             .collect(),
-        "native_dump" => template_dump(IndexEngine::Native)
+        "native_dump" => template_dump()
             .iter()
             .enumerate()
             .map(|(i, (_, bytes))| {
