@@ -145,11 +145,12 @@ fn graphalytics_properties(data: &[u8]) {
     }
 }
 
-/// Opens a vector file and reads every row (within its stated size).
-fn vectors(data: &[u8], format: VecsFormat, name: &str) {
+/// Opens a vector file and reads every row (within its stated size);
+/// returns the scratch file's path.
+fn vectors(data: &[u8], format: VecsFormat, name: &str) -> PathBuf {
     let path = scratch_file(name, data);
     let Ok(file) = VectorFile::open(&path, format) else {
-        return;
+        return path;
     };
     assert!(file.dim() >= 1 && !file.is_empty());
     assert!(file.len().saturating_mul(file.dim()) <= data.len());
@@ -160,24 +161,23 @@ fn vectors(data: &[u8], format: VecsFormat, name: &str) {
         }
     }
     assert!(file.row_into(file.len(), &mut row).is_err());
+    path
 }
 
 fn fvecs(data: &[u8]) {
-    vectors(data, VecsFormat::Fvecs, "v.fvecs");
-    let _ = crate::import::read_fvecs(scratch_file("v.fvecs", data));
+    let _ = crate::import::read_fvecs(vectors(data, VecsFormat::Fvecs, "v.fvecs"));
 }
 
 fn bvecs(data: &[u8]) {
-    vectors(data, VecsFormat::Bvecs, "v.bvecs");
+    let _ = vectors(data, VecsFormat::Bvecs, "v.bvecs");
 }
 
 fn ivecs(data: &[u8]) {
-    vectors(data, VecsFormat::Ivecs, "v.ivecs");
-    let _ = crate::import::read_ivecs(scratch_file("v.ivecs", data));
+    let _ = crate::import::read_ivecs(vectors(data, VecsFormat::Ivecs, "v.ivecs"));
 }
 
 fn npy(data: &[u8]) {
-    vectors(data, VecsFormat::Npy, "v.npy");
+    let _ = vectors(data, VecsFormat::Npy, "v.npy");
 }
 
 /// Decodes `bytes` as `T`; a decoded value encodes to bytes that decode
