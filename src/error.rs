@@ -181,6 +181,32 @@ pub enum Error {
         found: usize,
     },
 
+    /// A collection that knows its text was used for text (upsert or
+    /// search) while no embedder is attached to it in this process.
+    #[error(
+        "collection {collection:?} embeds its texts with the model {model:?}: attach it first (Database::attach_embedder, or --model on the command line)"
+    )]
+    EmbedderMissing {
+        /// The collection.
+        collection: String,
+        /// The model it was created with.
+        model: String,
+    },
+
+    /// An embedder other than the one a collection was created with was
+    /// attached to it: its vectors would not be comparable.
+    #[error(
+        "collection {collection:?} was created with the model {recorded:?}, not {given:?}: its vectors would not be comparable"
+    )]
+    EmbedderMismatch {
+        /// The collection.
+        collection: String,
+        /// The model recorded at its creation.
+        recorded: String,
+        /// The model given now.
+        given: String,
+    },
+
     /// An argument was out of range or malformed.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

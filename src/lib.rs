@@ -78,7 +78,6 @@
 
 pub mod algo;
 mod check;
-#[cfg(feature = "embed")]
 pub mod embed;
 mod error;
 #[cfg(feature = "failpoints")]

@@ -19,17 +19,18 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use quiverdb::algo::PathQuery;
 use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Search};
-use quiverdb::{Database, Direction, GraphInfo, GraphRead, NodeId, Value, props};
+use quiverdb::{Database, Direction, Error, GraphInfo, GraphRead, NodeId, Value, props};
 
 fn fixture(version: u32) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/format-v{version}"))
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 4;
+const CURRENT: u32 = 5;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -93,6 +94,14 @@ fn write(path: &Path) {
             .weight(Some("weight".into())),
     )
     .unwrap();
+    // Since format 5: a collection that knows its text.
+    let words = Arc::new(common::WordHash::new(8));
+    w.create_text_collection("notes", CollectionConfig::new(8, Metric::Cosine), words)
+        .unwrap();
+    w.upsert_text("notes", 1, "fast HTTP client", props! {"lang" => "en"})
+        .unwrap();
+    w.upsert_text("notes", 2, "a relational database server", props! {})
+        .unwrap();
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -134,7 +143,11 @@ fn read_back(version: u32) {
     }
     let report = db.check().unwrap();
     assert!(report.is_ok(), "{:?}", report.problems);
-    let points = if version >= 3 { 5 } else { 3 };
+    let points = match version {
+        2 => 3,
+        3 | 4 => 5,
+        _ => 7,
+    };
     assert_eq!((report.nodes, report.edges, report.points), (3, 3, points));
 
     let r = db.begin_read().unwrap();
@@ -205,20 +218,7 @@ fn read_back(version: u32) {
         vec![curl.0, zlib.0]
     );
 
-    let engines: Vec<IndexEngine> = r
-        .collections()
-        .unwrap()
-        .iter()
-        .map(|c| c.config.engine)
-        .collect();
-    if version >= 3 {
-        assert_eq!(engines, vec![IndexEngine::HnswRs, IndexEngine::Native]);
-        let hits = db.search("native", &[4.0, 4.0], &Search::k(1)).unwrap();
-        assert_eq!(hits.hits[0].key, 8);
-    } else {
-        // Format 2 had one engine: its collections read as hnsw_rs.
-        assert_eq!(engines, vec![IndexEngine::HnswRs]);
-    }
+    read_back_collections(&db, &r, version);
 
     // New writes continue the id sequences.
     drop(desc);
@@ -226,4 +226,51 @@ fn read_back(version: u32) {
     let mut w = db.begin_write().unwrap();
     assert_eq!(w.add_node(&[], props! {}).unwrap(), NodeId(3));
     w.commit().unwrap();
+}
+
+/// The collections' engines (format 3 on) and the collection that knows
+/// its text (format 5 on).
+fn read_back_collections(db: &Database, r: &quiverdb::ReadTxn<'_>, version: u32) {
+    let engines: Vec<IndexEngine> = r
+        .collections()
+        .unwrap()
+        .iter()
+        .map(|c| c.config.engine)
+        .collect();
+    if version >= 3 {
+        assert_eq!(engines[..2], [IndexEngine::HnswRs, IndexEngine::Native]);
+        let hits = db.search("native", &[4.0, 4.0], &Search::k(1)).unwrap();
+        assert_eq!(hits.hits[0].key, 8);
+    } else {
+        // Format 2 had one engine: its collections read as hnsw_rs.
+        assert_eq!(engines, vec![IndexEngine::HnswRs]);
+    }
+
+    let models: Vec<Option<String>> = r
+        .collections()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.text_model)
+        .collect();
+    if version >= 5 {
+        assert_eq!(models, [None, None, Some("word-hash 8-d".into())]);
+        // The model is recorded: another one is refused, the same one
+        // searches the stored texts.
+        let mut other = common::WordHash::new(8);
+        other.name = "word-hash v2".into();
+        assert!(matches!(
+            db.attach_embedder("notes", Arc::new(other)),
+            Err(Error::EmbedderMismatch { .. })
+        ));
+        db.attach_embedder("notes", Arc::new(common::WordHash::new(8)))
+            .unwrap();
+        let found = db
+            .search_text("notes", "an HTTP client", &Search::k(1).with_payload())
+            .unwrap();
+        assert_eq!(found.hits[0].key, 1);
+        assert_eq!(found.hits[0].text.as_deref(), Some("fast HTTP client"));
+        assert_eq!(found.hits[0].payload, Some(props! {"lang" => "en"}));
+    } else {
+        assert!(models.iter().all(Option::is_none));
+    }
 }

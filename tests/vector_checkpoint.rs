@@ -174,7 +174,7 @@ fn replayed_after_a_crash(engine: IndexEngine) {
     assert!(db.check().unwrap().is_ok());
     let data = data();
     for k in [0usize, 99, 100, N / 2 - 1, N / 2, N - 1] {
-        let hit = db.search("v", &data[k], &Search::k(1)).unwrap().hits[0];
+        let hit = db.search("v", &data[k], &Search::k(1)).unwrap().hits[0].clone();
         if k < 100 {
             assert_ne!(
                 hit.key, k as u64,

@@ -188,7 +188,7 @@ fn updated_and_deleted_points_never_resurface() {
         let keys: HashSet<u64> = hits.iter().map(|h| h.key).collect();
         assert_eq!(keys, HashSet::from([1, 2]), "{when}: {hits:?}");
         assert!(hits.iter().all(|h| h.score == 0.0), "{when}: {hits:?}");
-        let old = db.search("v", &data[1], &Search::k(1)).unwrap().hits[0];
+        let old = db.search("v", &data[1], &Search::k(1)).unwrap().hits[0].clone();
         assert!(old.key != 1 && old.score > 0.0, "{when}: {old:?}");
     };
     check(&db, "after the commit");
@@ -654,7 +654,7 @@ fn an_old_snapshot_keeps_its_points_and_even_its_dropped_collection() {
         db.begin_read().unwrap().collection("v"),
         Err(Error::CollectionNotFound(_))
     ));
-    let hit = c.search(&data[0], &Search::k(1)).unwrap().hits[0];
+    let hit = c.search(&data[0], &Search::k(1)).unwrap().hits[0].clone();
     assert_eq!(hit.key, 0);
     drop(c);
     drop(old);

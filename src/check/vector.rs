@@ -49,6 +49,18 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
                     point.key
                 ));
             }
+            if point.text.is_some() != rec.text_model.is_some() {
+                problems.push(format!(
+                    "{name}: point {} {} a text, but the collection {}",
+                    point.key,
+                    if point.text.is_some() { "has" } else { "lacks" },
+                    if rec.text_model.is_some() {
+                        "knows its texts"
+                    } else {
+                        "stores none"
+                    },
+                ));
+            }
             if config.bound_to_nodes && !graph.contains_node(NodeId(point.key))? {
                 problems.push(format!(
                     "{name}: point {} is bound to a missing node",

@@ -1,9 +1,10 @@
 //! Text embeddings: texts in, unit-length vectors out.
 //!
 //! [`Embedder`] is what a collection that knows its text needs from a
-//! model; [`SentenceBert`] is the built-in one, running sentence-transformers
-//! BERT models (all-MiniLM-L6-v2 and its kin) in pure Rust from a local
-//! model folder — it never reaches the network.
+//! model; `SentenceBert` (feature `embed`, on by default) is the built-in
+//! one, running sentence-transformers BERT models (all-MiniLM-L6-v2 and its
+//! kin) in pure Rust from a local model folder — it never reaches the
+//! network. Without the feature, the trait stays: bring your own model.
 //!
 //! ```no_run
 //! use quiverdb::embed::{Embedder, SentenceBert};
@@ -13,8 +14,10 @@
 //! # Ok::<(), quiverdb::Error>(())
 //! ```
 
+#[cfg(feature = "embed")]
 mod bert;
 
+#[cfg(feature = "embed")]
 pub use bert::SentenceBert;
 
 use crate::error::Result;

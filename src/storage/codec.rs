@@ -31,10 +31,16 @@ pub fn encode_append<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Res
         .map_err(|e| Error::invalid(format!("cannot encode value: {e}")))
 }
 
+/// Decodes a value from the start of `bytes`; returns it and the bytes it
+/// took. `what` names it in errors.
+pub fn decode_head<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<(T, usize)> {
+    bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| Error::corruption_from(format!("cannot decode {what}"), e))
+}
+
 /// Decodes a value that must fill `bytes` exactly; `what` names it in errors.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
-    let (value, read) = bincode::serde::decode_from_slice(bytes, config())
-        .map_err(|e| Error::corruption_from(format!("cannot decode {what}"), e))?;
+    let (value, read) = decode_head(bytes, what)?;
     if read != bytes.len() {
         return Err(Error::corruption(format!(
             "{what}: {} trailing bytes after the record",

@@ -8,12 +8,15 @@
 /// `vector_keys`; 3 — a collection's configuration (in `collections` and in
 /// checkpoint envelopes) ends with its HNSW engine; 4 — `meta/graph`
 /// (direction and weight property recorded at import), and the bulk-import
-/// marker `meta/import_pending` holds a generic undo plan. Older
+/// marker `meta/import_pending` holds a generic undo plan; 5 — a
+/// collection record ends with its text model (collections that know
+/// their text), and such a collection's points end with their text. Older
 /// directories open in place: a version-1 one gets the vector column
 /// families, created empty; version-2 records still decode (their engine
-/// is `hnsw_rs`); a version-3 import marker is read in its own shape; the
-/// stored version is raised. `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 4;
+/// is `hnsw_rs`); a version-3 import marker is read in its own shape;
+/// version-3/4 collection records decode without a text model; the stored
+/// version is raised. `docs/FORMAT.md` has the details.
+pub const FORMAT_VERSION: u32 = 5;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,14 +128,14 @@ pub const COLUMN_FAMILIES: [CfSpec; 12] = [
         cf: Cf::Collections,
         name: "collections",
         key: "collection name, UTF-8",
-        value: "codec(CollectionRecord { id, config, next_slot })",
+        value: "codec(CollectionRecord { id, config, next_slot, count, text_model })",
         tuning: Tuning::Small,
     },
     CfSpec {
         cf: Cf::Vectors,
         name: "vectors",
         key: "collection u32 · slot u64",
-        value: "point key u64 · dim × f32 LE · codec(payload props)",
+        value: "point key u64 · dim × f32 LE · codec(payload props) [· codec(text)]",
         tuning: Tuning::Scan,
     },
     CfSpec {

@@ -24,6 +24,8 @@ pub struct Point {
     pub vector: Vec<f32>,
     /// Its payload properties.
     pub payload: Props,
+    /// Its text, in a collection that knows its text.
+    pub text: Option<String>,
 }
 
 impl From<StoredPoint> for Point {
@@ -32,6 +34,7 @@ impl From<StoredPoint> for Point {
             key: p.key,
             vector: p.vector,
             payload: p.payload,
+            text: p.text,
         }
     }
 }
@@ -46,6 +49,8 @@ pub struct CollectionInfo {
     pub config: CollectionConfig,
     /// Live points.
     pub count: u64,
+    /// The embedder's name, for a collection that knows its text.
+    pub text_model: Option<String>,
 }
 
 /// A vector collection as one transaction sees it, from
@@ -144,6 +149,11 @@ impl<'t> Collection<'t> {
 
     /// The point `key`, or `None`.
     pub fn get(&self, key: u64) -> Result<Option<Point>> {
+        Ok(self.stored(key)?.map(Point::from))
+    }
+
+    /// The stored point `key`, or `None`.
+    fn stored(&self, key: u64) -> Result<Option<StoredPoint>> {
         let Some(slot) = self.kv.get(Cf::VectorKeys, &point_key(self.rec.id, key))? else {
             return Ok(None);
         };
@@ -157,7 +167,7 @@ impl<'t> Collection<'t> {
                     self.name
                 ))
             })?;
-        Ok(Some(decode_point(&bytes, self.config.dim)?.into()))
+        Ok(Some(decode_point(&bytes, self.config.dim)?))
     }
 
     /// Whether point `key` exists.
@@ -232,7 +242,29 @@ impl<'t> Collection<'t> {
         if let Some(t) = params.threshold {
             result.hits.retain(|h| metric.passes(h.score, t));
         }
+        if params.with_payload {
+            for hit in &mut result.hits {
+                let point = self.stored(hit.key)?.ok_or_else(|| {
+                    Error::corruption(format!(
+                        "search hit {} of {:?} has no stored point",
+                        hit.key, self.name
+                    ))
+                })?;
+                hit.payload = Some(point.payload);
+                hit.text = point.text;
+            }
+        }
         Ok(result)
+    }
+
+    /// The database.
+    pub(super) fn db(&self) -> &'t Database {
+        self.db
+    }
+
+    /// The collection's record as this view holds it.
+    pub(super) fn record(&self) -> &CollectionRecord {
+        &self.rec
     }
 
     /// [`search`](Self::search), always by brute force (exact).
@@ -311,6 +343,7 @@ fn infos(kv: &dyn KvRead) -> Result<Vec<CollectionInfo>> {
             name,
             config: rec.config.config(),
             count: rec.count,
+            text_model: rec.text_model,
         })
         .collect())
 }

@@ -164,6 +164,7 @@ pub struct Search {
     pub(crate) payload: Option<PayloadFilter>,
     pub(crate) threshold: Option<f32>,
     pub(crate) exact: bool,
+    pub(crate) with_payload: bool,
 }
 
 /// The default `ef` when none is given: the larger of this and `k`.
@@ -185,6 +186,7 @@ impl Search {
             payload: None,
             threshold: None,
             exact: false,
+            with_payload: false,
         }
     }
 
@@ -240,6 +242,15 @@ impl Search {
         self
     }
 
+    /// Each hit carries its point's payload and, in a collection that
+    /// knows its text, its text ([`Hit::payload`], [`Hit::text`]): one
+    /// read per hit, from the search's own view.
+    #[must_use]
+    pub fn with_payload(mut self) -> Self {
+        self.with_payload = true;
+        self
+    }
+
     /// The `ef` this search walks with.
     pub(crate) fn walk_ef(&self) -> usize {
         self.ef.unwrap_or(DEFAULT_EF).max(self.k)
@@ -247,18 +258,29 @@ impl Search {
 }
 
 /// One search hit.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Hit {
     /// The point's key (a `NodeId`'s integer for node-bound collections).
     pub key: u64,
     /// Cosine similarity, inner product, or L2 distance.
     pub score: f32,
+    /// The point's payload, when the search asked for it
+    /// ([`Search::with_payload`]).
+    pub payload: Option<Props>,
+    /// The point's text, when the search asked for payloads and the
+    /// collection knows its text.
+    pub text: Option<String>,
 }
 
 impl Hit {
     pub(crate) fn new(key: u64, score: f32) -> Hit {
-        Hit { key, score }
+        Hit {
+            key,
+            score,
+            payload: None,
+            text: None,
+        }
     }
 }
 

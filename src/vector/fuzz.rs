@@ -38,13 +38,13 @@ pub(crate) fn point_record(data: &[u8]) {
         return;
     };
     let payload: Vec<_> = point.payload.into_iter().collect();
-    let once = record::encode_point(point.key, &point.vector, &payload);
+    let once = record::encode_point(point.key, &point.vector, &payload, point.text.as_deref());
     let Ok(once) = once else {
         panic!("a decoded point must encode");
     };
     let again = record::decode_point(&once, point.vector.len()).and_then(|p| {
         let payload: Vec<_> = p.payload.into_iter().collect();
-        record::encode_point(p.key, &p.vector, &payload)
+        record::encode_point(p.key, &p.vector, &payload, p.text.as_deref())
     });
     assert_eq!(again.ok().as_ref(), Some(&once));
 }
@@ -272,6 +272,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
                     config: ConfigRecord::from(c),
                     next_slot: 1000 * i as u64,
                     count: 10 * i as u64,
+                    text_model: (i % 2 == 1).then(|| "sentence-bert 384-d".to_owned()),
                 }))
             })
             .collect(),
@@ -285,13 +286,19 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
                 ),
             ];
             [
-                (0u8, &[][..], &[][..]),
-                (3, &[1.0, -2.5, 3.25][..], &payload[..]),
+                (0u8, &[][..], &[][..], None),
+                (3, &[1.0, -2.5, 3.25][..], &payload[..], None),
+                (
+                    2,
+                    &[0.5, 0.5][..],
+                    &payload[..1],
+                    Some("HTTP client library"),
+                ),
             ]
             .iter()
-            .map(|(dim, v, p)| {
+            .map(|(dim, v, p, text)| {
                 let mut out = vec![*dim];
-                out.extend(encode(record::encode_point(42, v, p)));
+                out.extend(encode(record::encode_point(42, v, p, *text)));
                 out
             })
             .collect()

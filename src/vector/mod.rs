@@ -46,6 +46,7 @@ mod native;
 pub(crate) mod record;
 mod simd;
 pub(crate) mod state;
+mod text;
 mod write;
 
 pub use collection::{Collection, CollectionInfo, Point, Points};

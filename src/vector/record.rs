@@ -109,6 +109,18 @@ pub struct CollectionRecord {
     pub next_slot: u64,
     /// Live points.
     pub count: u64,
+    /// The embedder's name ([`Embedder::name`](crate::embed::Embedder::name))
+    /// for a collection that knows its text (format 5 on).
+    pub text_model: Option<String>,
+}
+
+/// [`CollectionRecord`] as formats 3 and 4 stored it (no text model).
+#[derive(Deserialize)]
+struct RecordV4 {
+    id: u32,
+    config: ConfigRecord,
+    next_slot: u64,
+    count: u64,
 }
 
 /// [`CollectionRecord`] as format 2 stored it.
@@ -121,9 +133,10 @@ struct RecordV2 {
 }
 
 impl CollectionRecord {
-    /// Decodes a stored record, of this format or of format 2 (whose
-    /// configuration has no engine: `hnsw_rs`). The two layouts differ by
-    /// one field, so at most one of them decodes a given value exactly.
+    /// Decodes a stored record, of this format, of formats 3-4 (no text
+    /// model) or of format 2 (whose configuration has no engine either:
+    /// `hnsw_rs`). Each layout differs from the next by one trailing
+    /// field, so at most one of them decodes a given value exactly.
     /// Its configuration must be one `create_collection` accepts: a
     /// record that is not (M of 0, a dimension of 2^40) is corruption,
     /// refused before an engine is built from it.
@@ -134,17 +147,31 @@ impl CollectionRecord {
             .config()
             .validate()
             .map_err(|e| Error::corruption(format!("collection record: {e}")))?;
+        if record.text_model.as_ref().is_some_and(String::is_empty) {
+            return Err(Error::corruption("collection record: an empty text model"));
+        }
         Ok(record)
     }
 
     fn decode_layout(bytes: &[u8]) -> Result<CollectionRecord> {
-        codec::decode::<CollectionRecord>(bytes, "collection record").or_else(|e| {
-            codec::decode::<RecordV2>(bytes, "collection record")
+        const WHAT: &str = "collection record";
+        codec::decode::<CollectionRecord>(bytes, WHAT).or_else(|e| {
+            codec::decode::<RecordV4>(bytes, WHAT)
                 .map(|r| CollectionRecord {
                     id: r.id,
-                    config: r.config.into(),
+                    config: r.config,
                     next_slot: r.next_slot,
                     count: r.count,
+                    text_model: None,
+                })
+                .or_else(|_| {
+                    codec::decode::<RecordV2>(bytes, WHAT).map(|r| CollectionRecord {
+                        id: r.id,
+                        config: r.config.into(),
+                        next_slot: r.next_slot,
+                        count: r.count,
+                        text_model: None,
+                    })
                 })
                 .map_err(|_| e)
         })
@@ -192,14 +219,23 @@ pub fn key_id(key: &[u8]) -> Result<u64> {
     keys::read_u64(key, 4)
 }
 
-/// Encodes a `vectors` value: point key, the components, the payload.
-pub fn encode_point(key: u64, vector: &[f32], payload: &[(String, Value)]) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(8 + vector.len() * 4 + 16);
+/// Encodes a `vectors` value: point key, the components, the payload,
+/// then (format 5 on, collections that know their text) the text.
+pub fn encode_point(
+    key: u64,
+    vector: &[f32],
+    payload: &[(String, Value)],
+    text: Option<&str>,
+) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(8 + vector.len() * 4 + 16 + text.map_or(0, str::len));
     out.extend_from_slice(&key.to_be_bytes());
     for x in vector {
         out.extend_from_slice(&x.to_le_bytes());
     }
-    out.extend_from_slice(&codec::encode(payload)?);
+    codec::encode_append(payload, &mut out)?;
+    if let Some(text) = text {
+        codec::encode_append(text, &mut out)?;
+    }
     Ok(out)
 }
 
@@ -208,6 +244,7 @@ pub struct StoredPoint {
     pub key: u64,
     pub vector: Vec<f32>,
     pub payload: Props,
+    pub text: Option<String>,
 }
 
 pub fn decode_point(bytes: &[u8], dim: usize) -> Result<StoredPoint> {
@@ -222,11 +259,19 @@ pub fn decode_point(bytes: &[u8], dim: usize) -> Result<StoredPoint> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    let payload: Vec<(String, Value)> = codec::decode(&bytes[end..], "point payload")?;
+    let (payload, read): (Vec<(String, Value)>, _) =
+        codec::decode_head(&bytes[end..], "point payload")?;
+    let rest = &bytes[end + read..];
+    let text = if rest.is_empty() {
+        None
+    } else {
+        Some(codec::decode::<String>(rest, "point text")?)
+    };
     Ok(StoredPoint {
         key: keys::read_u64(bytes, 0)?,
         vector,
         payload: payload.into_iter().collect(),
+        text,
     })
 }
 

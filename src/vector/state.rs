@@ -13,6 +13,7 @@ use super::checkpoint::{self, Unusable};
 use super::index::{Origin, VectorIndex};
 use super::record::{CollectionRecord, decode_point, key_id, point_key};
 use super::{CollectionConfig, IndexInfo};
+use crate::embed::Embedder;
 use crate::error::Result;
 use crate::storage::keys::{prefix_end, read_u64};
 use crate::storage::{Cf, KvRead};
@@ -38,6 +39,9 @@ pub(crate) struct VectorModel {
     /// after its batch is written).
     applied: Mutex<u64>,
     applied_cond: Condvar,
+    /// The embedders attached to collections that know their text, by
+    /// collection id (checked against the collection's record at use).
+    embedders: RwLock<FxHashMap<u32, Arc<dyn Embedder>>>,
 }
 
 /// Scans collection `rec`'s stored points in slots `from_slot..`, in
@@ -140,7 +144,18 @@ impl VectorModel {
             indexes: RwLock::new(indexes),
             applied: Mutex::new(0),
             applied_cond: Condvar::new(),
+            embedders: RwLock::new(FxHashMap::default()),
         })
+    }
+
+    /// Attaches `embedder` to collection `id`.
+    pub fn attach(&self, id: u32, embedder: Arc<dyn Embedder>) {
+        self.embedders.write().insert(id, embedder);
+    }
+
+    /// The embedder attached to collection `id`.
+    pub fn embedder(&self, id: u32) -> Option<Arc<dyn Embedder>> {
+        self.embedders.read().get(&id).cloned()
     }
 
     /// Collection `id`'s index.

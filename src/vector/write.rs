@@ -27,6 +27,17 @@ impl WriteTxn<'_> {
     /// transaction commits; until then this transaction searches it
     /// exactly.
     pub fn create_collection(&mut self, name: &str, config: CollectionConfig) -> Result<()> {
+        self.create(name, config, None).map(|_| ())
+    }
+
+    /// Creates collection `name`, knowing its text when `text_model`
+    /// names the embedder; returns its id.
+    pub(super) fn create(
+        &mut self,
+        name: &str,
+        config: CollectionConfig,
+        text_model: Option<String>,
+    ) -> Result<u32> {
         config.validate()?;
         if name.is_empty() {
             return Err(Error::invalid("a collection name must not be empty"));
@@ -43,11 +54,13 @@ impl WriteTxn<'_> {
             config: ConfigRecord::from(&config),
             next_slot: 0,
             count: 0,
+            text_model,
         };
         self.save_collection(name, &rec)?;
         self.changes()
             .put(Cf::Meta, meta::NEXT_COLLECTION, (id + 1).to_be_bytes());
-        self.vectors(|v| v.create(id, config))
+        self.vectors(|v| v.create(id, config))?;
+        Ok(id)
     }
 
     /// Drops the collection `name` and all its points. Older snapshots
@@ -73,7 +86,9 @@ impl WriteTxn<'_> {
     /// Inserts or replaces the point `key` of collection `name`; returns
     /// whether it was new. The vector must have the collection's dimension
     /// and finite components (and not be zero under cosine). In a
-    /// node-bound collection, `key` is a `NodeId` that must exist.
+    /// node-bound collection, `key` is a `NodeId` that must exist. A
+    /// collection that knows its text takes points through
+    /// [`upsert_text`](Self::upsert_text) only.
     pub fn upsert_vector(
         &mut self,
         name: &str,
@@ -81,7 +96,26 @@ impl WriteTxn<'_> {
         vector: &[f32],
         payload: Props,
     ) -> Result<bool> {
-        let mut rec = CollectionRecord::load(self.kv(), name)?;
+        let rec = CollectionRecord::load(self.kv(), name)?;
+        if let Some(model) = &rec.text_model {
+            return Err(Error::invalid(format!(
+                "collection {name:?} embeds its texts with {model:?}: give it texts (upsert_text), not vectors"
+            )));
+        }
+        self.put_point(name, rec, key, vector, payload, None)
+    }
+
+    /// Validates and writes one point of collection `name` (whose record
+    /// is `rec`), with its text when the collection knows it.
+    pub(super) fn put_point(
+        &mut self,
+        name: &str,
+        mut rec: CollectionRecord,
+        key: u64,
+        vector: &[f32],
+        payload: Props,
+        text: Option<&str>,
+    ) -> Result<bool> {
         let config = rec.config.config();
         let prepared = config.metric.prepare(config.dim, vector)?;
         for (k, v) in &payload {
@@ -97,7 +131,7 @@ impl WriteTxn<'_> {
         rec.next_slot += 1;
         rec.count += 1;
         let payload: Vec<_> = payload.into_iter().collect();
-        let value = encode_point(key, &prepared, &payload)?;
+        let value = encode_point(key, &prepared, &payload, text)?;
         let changes = self.changes();
         changes.put(Cf::Vectors, point_key(rec.id, slot), value);
         let (k, v) = key_entry(rec.id, key, slot);

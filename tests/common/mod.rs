@@ -93,3 +93,55 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// A small deterministic embedder for tests that need no model: each word
+/// (lower-cased, split on non-alphanumerics) adds 1 to component
+/// `fnv(word) % dim`; the sum is normalised. Texts sharing words are
+/// near; `calls` counts the texts it embedded.
+pub struct WordHash {
+    pub dim: usize,
+    pub name: String,
+    pub calls: std::sync::atomic::AtomicUsize,
+}
+
+impl WordHash {
+    pub fn new(dim: usize) -> WordHash {
+        WordHash {
+            dim,
+            name: format!("word-hash {dim}-d"),
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    pub fn vector(&self, text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; self.dim];
+        for word in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in word.to_lowercase().bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            v[(h % self.dim as u64) as usize] += 1.0;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+        v.iter().map(|x| x / norm).collect()
+    }
+}
+
+impl quiverdb::embed::Embedder for WordHash {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, texts: &[&str]) -> quiverdb::Result<Vec<Vec<f32>>> {
+        self.calls
+            .fetch_add(texts.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok(texts.iter().map(|t| self.vector(t)).collect())
+    }
+}
