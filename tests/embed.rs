@@ -262,3 +262,171 @@ fn the_cli_embeds_a_file_of_texts_into_fvecs() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("line 2: not valid UTF-8"));
     assert!(!tmp.path().join("bad.fvecs").exists());
 }
+
+/// A collection that knows its text, on the real model: texts in, the
+/// right package out, across a reopen.
+#[test]
+fn a_text_collection_answers_a_sentence() {
+    use quiverdb::vector::{CollectionConfig, Metric, Search};
+    use quiverdb::{Database, props};
+    use std::sync::Arc;
+
+    let Some(dir) = model_dir() else { return };
+    let model = Arc::new(SentenceBert::load(&dir).unwrap());
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Database::open(tmp.path()).unwrap();
+    let texts = [
+        "command line tool for transferring data with URL syntax",
+        "object-relational SQL database server",
+        "GNU image manipulation program",
+        "fast, scalable, distributed revision control system",
+    ];
+    let mut w = db.begin_write().unwrap();
+    w.create_text_collection(
+        "packages",
+        CollectionConfig::new(384, Metric::Cosine),
+        model.clone(),
+    )
+    .unwrap();
+    let report = w
+        .upsert_texts(
+            "packages",
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i as u64, *t, props! {})),
+        )
+        .unwrap();
+    assert_eq!(report.inserted, 4);
+    w.commit().unwrap();
+    db.close().unwrap();
+
+    let db = Database::open(tmp.path()).unwrap();
+    db.attach_embedder("packages", model).unwrap();
+    for (query, want) in [
+        ("download a file from a web address", 0),
+        ("PostgreSQL", 1),
+        ("photo editing", 2),
+        ("version control like git", 3),
+    ] {
+        let found = db
+            .search_text("packages", query, &Search::k(1).with_payload())
+            .unwrap();
+        assert_eq!(found.hits[0].key, want, "{query}");
+        assert_eq!(found.hits[0].text.as_deref(), Some(texts[want as usize]));
+    }
+}
+
+/// `quiver import --embed-column` then `quiver search --text`; a bad
+/// model folder fails before the database is touched.
+#[test]
+fn the_cli_imports_an_embedded_column_and_searches_it_by_text() {
+    let Some(dir) = model_dir() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = tmp.path().join("packages.csv");
+    std::fs::write(
+        &nodes,
+        "name,description\ncurl,command line tool for transferring data with URL syntax\n\
+         gimp,GNU image manipulation program\nnone,\n",
+    )
+    .unwrap();
+    let db = tmp.path().join("db");
+    let quiver = |args: &[&std::ffi::OsStr]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let import = |model: &Path| {
+        quiver(&[
+            "import".as_ref(),
+            db.as_os_str(),
+            "--nodes".as_ref(),
+            nodes.as_os_str(),
+            "--key".as_ref(),
+            "name".as_ref(),
+            "--embed-column".as_ref(),
+            "description".as_ref(),
+            "--collection".as_ref(),
+            "desc".as_ref(),
+            "--model".as_ref(),
+            model.as_os_str(),
+            "--json".as_ref(),
+        ])
+    };
+    let bad = import(&tmp.path().join("no-model"));
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not a folder"));
+    assert!(
+        !db.exists(),
+        "a bad model folder must not create the database"
+    );
+
+    let run = import(&dir);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(
+        (report["nodes"].as_u64(), report["texts"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert!(report["texts_per_second"].as_f64().unwrap() > 0.0);
+
+    let run = quiver(&[
+        "search".as_ref(),
+        db.as_os_str(),
+        "--collection".as_ref(),
+        "desc".as_ref(),
+        "--text".as_ref(),
+        "photo editor".as_ref(),
+        "--k".as_ref(),
+        "1".as_ref(),
+        "--model".as_ref(),
+        dir.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let found: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(found["hits"][0]["text"], "GNU image manipulation program");
+}
+
+/// With a model, the demo's tour searches the bundled packages by a
+/// sentence.
+#[test]
+fn the_demo_searches_by_a_sentence() {
+    let Some(dir) = model_dir() else { return };
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .arg("demo")
+        .arg("--model")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = String::from_utf8_lossy(&run.stdout);
+    let step = out
+        .split("\n2. ")
+        .nth(1)
+        .and_then(|s| s.split("\n3. ").next())
+        .unwrap();
+    assert!(
+        step.starts_with("packages described like \"HTTP client library\""),
+        "{out}"
+    );
+    // Its five hits are HTTP libraries of the slice.
+    assert_eq!(
+        step.lines().filter(|l| l.contains("HTTP")).count(),
+        5,
+        "{out}"
+    );
+}

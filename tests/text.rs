@@ -304,3 +304,220 @@ fn a_node_bound_text_collection_follows_its_nodes() {
         0
     );
 }
+
+mod import {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use super::common::WordHash;
+    use quiverdb::embed::Embedder;
+    use quiverdb::import::{Format, ImportOptions, Importer};
+    use quiverdb::vector::{CollectionConfig, Metric, Search};
+    use quiverdb::{Database, Error, GraphRead, Value};
+
+    const NODES: &[u8] = b"name,description\n\
+        curl,command line HTTP client\n\
+        postgresql,relational database server\n\
+        blank,\n\
+        nginx,HTTP server and reverse proxy\n";
+
+    fn import(
+        db: &Database,
+        nodes: &Path,
+        format: Format,
+        skip_bad: bool,
+        embedder: Arc<dyn Embedder>,
+    ) -> quiverdb::Result<quiverdb::import::Report> {
+        let mut import = Importer::new(
+            db,
+            ImportOptions::default()
+                .key_label("Package")
+                .key_property("name")
+                .skip_bad(skip_bad),
+        )?;
+        import.embed_column(
+            "description",
+            "desc",
+            CollectionConfig::new(1, Metric::Cosine),
+            embedder,
+        )?;
+        import.nodes(nodes, format)?;
+        import.finish()
+    }
+
+    fn file(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Nothing of an import is in the database: no node, no collection.
+    fn untouched(db: &Database) {
+        let r = db.begin_read().unwrap();
+        assert_eq!(r.node_count().unwrap(), 0);
+        assert!(r.collections().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_column_is_embedded_into_a_node_bound_collection_with_its_texts() {
+        let dir = tempfile::tempdir().unwrap();
+        let nodes = file(dir.path(), "nodes.csv", NODES);
+        let db = Database::open(dir.path().join("db")).unwrap();
+        let words = Arc::new(WordHash::new(64));
+        let report = import(&db, &nodes, Format::Csv, false, words.clone()).unwrap();
+        // The blank description gets no point; its node is imported.
+        assert_eq!((report.nodes, report.texts), (4, 3));
+        assert!(report.stages.iter().any(|(s, _)| *s == "embed"));
+        let r = db.begin_read().unwrap();
+        let desc = r.collection("desc").unwrap();
+        assert!(desc.config().bound_to_nodes);
+        assert_eq!(desc.count(), 3);
+        let blank = r
+            .node_by_key("Package", "name", &Value::from("blank"))
+            .unwrap()
+            .unwrap();
+        assert!(!desc.contains(blank.0).unwrap());
+        let found = desc
+            .search_text("HTTP client", &Search::k(1).with_payload())
+            .unwrap();
+        let curl = r
+            .node_by_key("Package", "name", &Value::from("curl"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.hits[0].key, curl.0);
+        assert_eq!(
+            found.hits[0].text.as_deref(),
+            Some("command line HTTP client")
+        );
+        // The node keeps the column as a property too.
+        assert_eq!(
+            r.node(curl).unwrap().unwrap().props.get("description"),
+            Some(&Value::from("command line HTTP client"))
+        );
+        drop(desc);
+        drop(r);
+        // A second import into the same collection, with the same model.
+        let more = file(
+            dir.path(),
+            "more.csv",
+            b"name,description\nzstd,fast compression tool\n",
+        );
+        let report = import(&db, &more, Format::Csv, false, words).unwrap();
+        assert_eq!(report.texts, 1);
+        assert_eq!(
+            db.begin_read().unwrap().collection("desc").unwrap().count(),
+            4
+        );
+        assert!(db.check().unwrap().is_ok());
+    }
+
+    #[test]
+    fn non_utf8_and_non_text_values_are_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bad = NODES.to_vec();
+        bad.extend_from_slice(b"broken,caf\xe9 au lait\n");
+        let nodes = file(dir.path(), "nodes.csv", &bad);
+        let db = Database::open(dir.path().join("db")).unwrap();
+        let err = import(&db, &nodes, Format::Csv, false, Arc::new(WordHash::new(64))).unwrap_err();
+        assert!(
+            matches!(&err, Error::BadInput { at, reason, .. } if at == "line 6" && reason.contains("description") && reason.contains("UTF-8")),
+            "{err}"
+        );
+        untouched(&db);
+        // Skipped and counted with skip_bad; the other rows go in.
+        let report = import(&db, &nodes, Format::Csv, true, Arc::new(WordHash::new(64))).unwrap();
+        assert_eq!(
+            (report.nodes, report.texts, report.rejected_total),
+            (4, 3, 1)
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let jsonl = file(
+            dir.path(),
+            "nodes.jsonl",
+            b"{\"name\": \"a\", \"description\": \"fine text\"}\n{\"name\": \"b\", \"description\": 42}\n",
+        );
+        let db = Database::open(dir.path().join("db")).unwrap();
+        let err = import(
+            &db,
+            &jsonl,
+            Format::Jsonl,
+            false,
+            Arc::new(WordHash::new(64)),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&err, Error::BadInput { at, reason, .. } if at == "line 2" && reason.contains("not a text")),
+            "{err}"
+        );
+        untouched(&db);
+    }
+
+    /// An embedder that fails: the model broke while embedding.
+    struct Broken;
+
+    impl Embedder for Broken {
+        fn name(&self) -> &'static str {
+            "broken"
+        }
+
+        fn dim(&self) -> usize {
+            4
+        }
+
+        fn embed(&self, _: &[&str]) -> quiverdb::Result<Vec<Vec<f32>>> {
+            Err(Error::Model {
+                path: "/models/broken".into(),
+                reason: "out of memory".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_failing_model_or_a_mismatched_collection_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let nodes = file(dir.path(), "nodes.csv", NODES);
+        let db = Database::open(dir.path().join("db")).unwrap();
+        let err = import(&db, &nodes, Format::Csv, false, Arc::new(Broken)).unwrap_err();
+        assert!(matches!(err, Error::Model { .. }), "{err}");
+        untouched(&db);
+
+        // An existing collection of plain vectors, or one made with
+        // another model, is refused before anything is read.
+        let mut w = db.begin_write().unwrap();
+        w.create_collection("desc", CollectionConfig::new(64, Metric::Cosine))
+            .unwrap();
+        w.commit().unwrap();
+        let err = import(&db, &nodes, Format::Csv, false, Arc::new(WordHash::new(64))).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+        let mut w = db.begin_write().unwrap();
+        w.drop_collection("desc").unwrap();
+        w.create_text_collection(
+            "desc",
+            CollectionConfig::new(32, Metric::Cosine),
+            Arc::new(WordHash::new(32)),
+        )
+        .unwrap();
+        w.commit().unwrap();
+        let err = import(&db, &nodes, Format::Csv, false, Arc::new(WordHash::new(64))).unwrap_err();
+        assert!(matches!(err, Error::EmbedderMismatch { .. }), "{err}");
+        let r = db.begin_read().unwrap();
+        assert_eq!(r.node_count().unwrap(), 0);
+        assert_eq!(r.collection("desc").unwrap().count(), 0);
+        drop(r);
+
+        // The column must be named before the node files it embeds.
+        let opts = ImportOptions::default().key_property("name");
+        let mut import = Importer::new(&db, opts).unwrap();
+        import.nodes(&nodes, Format::Csv).unwrap();
+        let err = import
+            .embed_column(
+                "description",
+                "other",
+                CollectionConfig::new(1, Metric::Cosine),
+                Arc::new(WordHash::new(8)),
+            )
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    }
+}

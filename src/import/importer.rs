@@ -2,14 +2,17 @@
 //! report, and all-or-nothing commit.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::bulk::Bulk;
 use super::csv::{CsvEdges, CsvNodes, CsvReader};
+use super::embedding::{EMBED_CHUNK, TextJob};
 use super::jsonl::{JsonlEdges, JsonlNodes, JsonlReader};
 use super::text::{EdgeListReader, Line, Lines, VertexReader};
 use super::vecs::{VecsFormat, VectorFile};
 use super::{EdgeRow, GraphalyticsProperties, Key, NodeRow, Parsed, RowError, RowReader};
+use crate::embed::Embedder;
 use crate::error::{Error, Result};
 use crate::vector::CollectionConfig;
 use crate::{Database, NodeId, Props};
@@ -185,9 +188,9 @@ pub enum VectorKeys {
 pub struct Progress<'a> {
     /// The file being read (or indexed).
     pub file: &'a Path,
-    /// `reading`, `validating`, `committing` or `indexing`.
+    /// `reading`, `validating`, `embedding`, `committing` or `indexing`.
     pub stage: &'static str,
-    /// Work done so far: bytes of the file, or vectors.
+    /// Work done so far: bytes of the file, texts, or vectors.
     pub done: u64,
     /// Work in all (0 when unknown).
     pub total: u64,
@@ -237,13 +240,17 @@ pub struct Report {
     pub edges: u64,
     /// Vectors inserted.
     pub vectors: u64,
+    /// Texts embedded and stored ([`Importer::embed_column`]).
+    pub texts: u64,
     /// The first rejected rows (up to [`ImportOptions::kept_rejects`]).
     pub rejected: Vec<Rejected>,
     /// All rejected rows.
     pub rejected_total: u64,
     /// Wall time per stage: `read+stage` (parse, validate, write sorted
-    /// files), `commit` (move the files in, sync), `vectors:validate`,
-    /// `vectors:index` (insert into the HNSW index, checkpoint).
+    /// files), `embed` (embed the texts of an embedded column), `commit`
+    /// (move the files in, sync), `vectors:validate`, `vectors:index`
+    /// (insert into the HNSW index, checkpoint), `texts:index` (store the
+    /// embedded texts, index them).
     pub stages: Vec<(&'static str, Duration)>,
     /// Wall time of the whole import.
     pub elapsed: Duration,
@@ -280,6 +287,7 @@ pub struct Importer<'db> {
     progress: Option<ProgressFn<'db>>,
     report: Report,
     vectors: Vec<VectorJob>,
+    texts: Option<TextJob>,
     started: Instant,
     staged: Duration,
     failed: bool,
@@ -302,6 +310,7 @@ impl<'db> Importer<'db> {
             progress: None,
             report: Report::default(),
             vectors: Vec::new(),
+            texts: None,
             started: Instant::now(),
             staged: Duration::ZERO,
             failed: false,
@@ -406,28 +415,79 @@ impl<'db> Importer<'db> {
     pub fn nodes(&mut self, path: &Path, format: Format) -> Result<()> {
         self.guard()?;
         let key = self.opts.key_property.clone();
+        let mut texts = self.texts.take();
         let load = |b: &mut Bulk<'db>, row: NodeRow| -> Result<Parsed<()>> {
-            Ok(b.add_node(&row.key, &row.labels, row.props)?
-                .map(|id| b.created.push(id)))
+            let text = match texts.as_ref().map(|j| j.text_of(&row.props)) {
+                Some(Err(e)) => return Ok(Err(e)),
+                Some(Ok(text)) => text,
+                None => None,
+            };
+            Ok(b.add_node(&row.key, &row.labels, row.props)?.map(|id| {
+                b.created.push(id);
+                if let (Some(job), Some(text)) = (texts.as_mut(), text) {
+                    job.rows.push((id, text));
+                }
+            }))
         };
-        match format {
-            Format::Csv => {
-                let r = CsvNodes(self.opened(CsvReader::open(path, true, &key))?);
-                self.run(path, "nodes", r, load)
-            }
-            Format::Jsonl => {
-                let r = JsonlNodes(self.opened(JsonlReader::open(path, &key))?);
-                self.run(path, "nodes", r, load)
-            }
-            Format::GraphalyticsVertices => {
-                let r = self.opened(VertexReader::open(path))?;
-                self.run(path, "nodes", r, load)
-            }
+        let result = match format {
+            Format::Csv => match self.opened(CsvReader::open(path, true, &key)) {
+                Ok(r) => self.run(path, "nodes", CsvNodes(r), load),
+                Err(e) => Err(e),
+            },
+            Format::Jsonl => match self.opened(JsonlReader::open(path, &key)) {
+                Ok(r) => self.run(path, "nodes", JsonlNodes(r), load),
+                Err(e) => Err(e),
+            },
+            Format::GraphalyticsVertices => match self.opened(VertexReader::open(path)) {
+                Ok(r) => self.run(path, "nodes", r, load),
+                Err(e) => Err(e),
+            },
             other => Err(Error::invalid(format!(
                 "{}: {other:?} files do not hold nodes",
                 path.display()
             ))),
+        };
+        self.texts = texts;
+        result
+    }
+
+    /// Embeds column `column` of the node rows read from now on with
+    /// `embedder`, into the node-bound collection `collection` that knows
+    /// its text (created with `config`, whose dimension becomes the
+    /// embedder's; an existing one must have been created with the same
+    /// model). A row whose column is missing, null or blank gets no point;
+    /// a value that is not a string, or not UTF-8, is a bad row. The texts
+    /// are embedded in [`finish`](Self::finish) before anything is
+    /// committed, so a failing model leaves the database as it was; the
+    /// report counts them ([`Report::texts`]) and times the `embed` stage.
+    pub fn embed_column(
+        &mut self,
+        column: &str,
+        collection: &str,
+        config: CollectionConfig,
+        embedder: Arc<dyn Embedder>,
+    ) -> Result<()> {
+        self.guard()?;
+        if self.texts.is_some() {
+            return Err(Error::invalid("an import embeds one column"));
         }
+        if self.report.sources.iter().any(|s| s.kind == "nodes") {
+            return Err(Error::invalid(
+                "embed_column must come before the node files whose column it embeds",
+            ));
+        }
+        let job = TextJob {
+            column: column.to_owned(),
+            collection: collection.to_owned(),
+            config: config.dim(embedder.dim()).bound_to_nodes(),
+            embedder,
+            rows: Vec::new(),
+            vectors: Vec::new(),
+        };
+        job.config.validate()?;
+        job.check_collection(self.db)?;
+        self.texts = Some(job);
+        Ok(())
     }
 
     /// Loads edges from `path` (CSV, JSON Lines, an edge list or a
@@ -691,6 +751,35 @@ impl<'db> Importer<'db> {
         result
     }
 
+    /// Embeds the texts of the embedded column (before anything commits).
+    fn embed_texts(&mut self) -> Result<()> {
+        let Some(job) = self.texts.as_mut() else {
+            return Ok(());
+        };
+        let t = Instant::now();
+        let file = self
+            .report
+            .sources
+            .iter()
+            .find(|s| s.kind == "nodes")
+            .map(|s| s.path.clone())
+            .unwrap_or_default();
+        let progress = &mut self.progress;
+        let total = job.rows.len() as u64;
+        tell(progress, &file, "embedding", 0, total, 0);
+        let embedded = job.embed(|done, total| {
+            if done % (16 * EMBED_CHUNK as u64) < EMBED_CHUNK as u64 || done == total {
+                tell(progress, &file, "embedding", done, total, done);
+            }
+        });
+        if let Err(e) = embedded {
+            self.failed = true;
+            return Err(e);
+        }
+        self.report.stages.push(("embed", t.elapsed()));
+        Ok(())
+    }
+
     /// Validates queued vectors, commits the graph (moving the sorted files
     /// in, synced), then inserts the vectors. Returns the report.
     ///
@@ -707,6 +796,7 @@ impl<'db> Importer<'db> {
         if !self.vectors.is_empty() {
             self.report.stages.push(("vectors:validate", validate));
         }
+        self.embed_texts()?;
         let t = Instant::now();
         let Importer {
             db,
@@ -714,6 +804,7 @@ impl<'db> Importer<'db> {
             mut progress,
             mut report,
             vectors: jobs,
+            texts,
             started,
             ..
         } = self;
@@ -752,6 +843,9 @@ impl<'db> Importer<'db> {
             db.checkpoint()?;
             report.stages.push(("vectors:index", t.elapsed()));
         }
+        if let Some(job) = texts {
+            store_texts(db, &job, &mut report, &mut progress)?;
+        }
         report.elapsed = started.elapsed();
         Ok(report)
     }
@@ -780,6 +874,43 @@ fn tell(
             rows,
         });
     }
+}
+
+/// Stores the embedded texts of `job` once the graph has committed; on
+/// failure drops the collection again if this import created it.
+fn store_texts(
+    db: &Database,
+    job: &TextJob,
+    report: &mut Report,
+    progress: &mut Option<ProgressFn<'_>>,
+) -> Result<()> {
+    let t = Instant::now();
+    let created = !db
+        .begin_read()?
+        .collections()?
+        .iter()
+        .any(|c| c.name == job.collection);
+    let file = PathBuf::from(&job.column);
+    let stored = job.store(db, created, |done, total| {
+        tell(progress, &file, "indexing", done, total, done);
+    });
+    if let Err(e) = stored.and_then(|()| db.checkpoint()) {
+        if created {
+            let mut w = db.begin_write()?;
+            w.drop_collection(&job.collection)?;
+            w.commit()?;
+        }
+        return Err(Error::Storage {
+            message: format!(
+                "the graph was imported and committed, but storing the embedded texts of column {:?} failed",
+                job.column
+            ),
+            source: Some(Box::new(e)),
+        });
+    }
+    report.texts = job.rows.len() as u64;
+    report.stages.push(("texts:index", t.elapsed()));
+    Ok(())
 }
 
 fn insert_vectors(

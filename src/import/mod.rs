@@ -40,6 +40,7 @@
 
 mod bulk;
 pub mod csv;
+mod embedding;
 mod importer;
 pub mod jsonl;
 mod properties;

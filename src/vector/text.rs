@@ -232,3 +232,23 @@ impl Collection<'_> {
         self.search(&vector, params)
     }
 }
+
+impl WriteTxn<'_> {
+    /// Stores points whose texts were embedded already, by the model of
+    /// collection `name` (the importer embeds before its graph commits).
+    /// Any invalid point fails the call.
+    pub(crate) fn upsert_embedded<'s>(
+        &mut self,
+        name: &str,
+        points: impl IntoIterator<Item = (u64, &'s str, &'s [f32])>,
+    ) -> Result<()> {
+        let rec = CollectionRecord::load(self.kv(), name)?;
+        embedder_of(self.db(), name, &rec)?;
+        for (key, text, vector) in points {
+            check_text(text)?;
+            let rec = CollectionRecord::load(self.kv(), name)?;
+            self.put_point(name, rec, key, vector, Props::new(), Some(text))?;
+        }
+        Ok(())
+    }
+}

@@ -115,3 +115,24 @@ pub fn write_lines(path: &Path, lines: impl Iterator<Item = String>) -> Result<(
     out.flush()
         .with_context(|| format!("writing {}", path.display()))
 }
+
+/// A property value as JSON (bytes as an array of numbers).
+pub fn json_value(v: &quiverdb::Value) -> serde_json::Value {
+    use quiverdb::Value;
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => (*i).into(),
+        Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
+        Value::String(s) => s.as_str().into(),
+        Value::Bytes(b) => b.as_slice().into(),
+        Value::List(l) => l.iter().map(json_value).collect(),
+    }
+}
+
+/// Properties as a JSON object.
+pub fn json_props(p: &quiverdb::Props) -> serde_json::Value {
+    p.iter().map(|(k, v)| (k.clone(), json_value(v))).collect()
+}

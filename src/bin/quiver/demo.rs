@@ -1,12 +1,14 @@
 //! `quiver demo`: imports the bundled Debian slice (`data/`) into a
-//! temporary database and tours it: similarity search, a hybrid query,
-//! shortest paths, components, and a consistency check.
+//! temporary database and tours it: similarity search, search by a
+//! sentence (with a model folder), a hybrid query, shortest paths,
+//! components, and a consistency check.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use quiverdb::algo::{self, PathQuery, ProjectionSpec};
+use quiverdb::embed::Embedder;
 use quiverdb::import::{Format, ImportOptions, Importer, VectorKeys};
 use quiverdb::vector::{CollectionConfig, Hit, Metric, Search};
 use quiverdb::{Database, Direction, GraphRead, NodeId, Value};
@@ -20,7 +22,16 @@ pub struct Args {
     /// The dataset folder (default: the repository's `data/`).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    #[arg(
+        long,
+        help = "A sentence-transformers model folder (all-MiniLM-L6-v2) for the \
+                search by a sentence; default: $QUIVER_MODEL"
+    )]
+    pub model: Option<PathBuf>,
 }
+
+/// The sentence the tour searches for.
+const SENTENCE: &str = "HTTP client library";
 
 const COLLECTION: &str = "descriptions";
 
@@ -116,7 +127,29 @@ pub fn run(args: &Args) -> Result<()> {
     let hits = descriptions.search(&query, &Search::k(6))?;
     show_hits(&r, hits.hits.iter().filter(|h| h.key != curl.0))?;
 
-    // 2. Hybrid: the same search, restricted to what git pulls in (2 hops).
+    // 2. A sentence in, packages out: the bundled vectors are
+    // all-MiniLM-L6-v2 embeddings, so the same model embeds the query.
+    if args.model.is_some() || std::env::var_os("QUIVER_MODEL").is_some() {
+        let (model, load_s) = crate::embed::load_model(args.model.as_ref())?;
+        let t = Instant::now();
+        let query = model
+            .embed(&[SENTENCE])?
+            .pop()
+            .context("the model returned no vector")?;
+        let hits = descriptions.search(&query, &Search::k(5))?;
+        let took = t.elapsed();
+        println!(
+            "\n2. packages described like {SENTENCE:?} (embedded and searched in {:.1} ms; model loaded in {load_s:.2} s):",
+            took.as_secs_f64() * 1e3
+        );
+        show_hits(&r, &hits.hits)?;
+    } else {
+        println!(
+            "\n2. search by a sentence: needs a model folder — run data/models/fetch-minilm.sh, then pass --model DIR or set QUIVER_MODEL"
+        );
+    }
+
+    // 3. Hybrid: the same search, restricted to what git pulls in (2 hops).
     let git = package(&r, "git")?;
     let mut around = vec![git];
     let mut frontier = vec![git];
@@ -133,15 +166,15 @@ pub fn run(args: &Args) -> Result<()> {
         frontier = next;
     }
     println!(
-        "\n2. among the {} packages within 2 dependency hops of git, the closest to curl's description:",
+        "\n3. among the {} packages within 2 dependency hops of git, the closest to curl's description:",
         around.len()
     );
     let hits = descriptions.search(&query, &Search::k(3).keys(around.iter().map(|n| n.0)))?;
     show_hits(&r, &hits.hits)?;
 
-    // 3. Shortest paths along dependencies, by hops and by weight.
+    // 4. Shortest paths along dependencies, by hops and by weight.
     let ssl = package(&r, "libssl3")?;
-    println!("\n3. shortest dependency paths from git to libssl3:");
+    println!("\n4. shortest dependency paths from git to libssl3:");
     for (what, q) in [
         ("fewest hops", PathQuery::new()),
         (
@@ -168,14 +201,14 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
 
-    // 4. Components of the whole slice.
+    // 5. Components of the whole slice.
     let t = Instant::now();
     let p = db.projection(&ProjectionSpec::new())?;
     let built = t.elapsed();
     let wcc = algo::weakly_connected_components(&p);
     let scc = algo::strongly_connected_components(&p);
     println!(
-        "\n4. {} weakly connected components (largest {} of {} packages), {} strongly connected (largest {}); projection {:.1} ms",
+        "\n5. {} weakly connected components (largest {} of {} packages), {} strongly connected (largest {}); projection {:.1} ms",
         wcc.count(),
         wcc.largest(),
         p.node_count(),
@@ -184,9 +217,9 @@ pub fn run(args: &Args) -> Result<()> {
         built.as_secs_f64() * 1e3
     );
 
-    // 5. Everything derived agrees with everything stored.
+    // 6. Everything derived agrees with everything stored.
     let report = db.check()?;
-    println!("\n5. check: {}", report.summary());
+    println!("\n6. check: {}", report.summary());
     anyhow::ensure!(
         report.is_ok(),
         "check found problems: {:?}",

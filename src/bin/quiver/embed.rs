@@ -2,6 +2,7 @@
 
 use std::io::BufRead;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -45,6 +46,15 @@ pub fn model_dir(model: Option<&PathBuf>) -> Result<PathBuf> {
         )
 }
 
+/// Loads the model of `--model` (else `$QUIVER_MODEL`); returns it and the
+/// seconds loading took.
+pub fn load_model(model: Option<&PathBuf>) -> Result<(Arc<SentenceBert>, f64)> {
+    let dir = model_dir(model)?;
+    let started = Instant::now();
+    let model = SentenceBert::load(&dir)?;
+    Ok((Arc::new(model), started.elapsed().as_secs_f64()))
+}
+
 /// The texts of `--text` or of the `--input` file (each line must be
 /// UTF-8 and not blank).
 fn texts(args: &Args) -> Result<Vec<String>> {
@@ -74,10 +84,7 @@ fn texts(args: &Args) -> Result<Vec<String>> {
 
 pub fn run(args: &Args) -> Result<()> {
     let texts = texts(args)?;
-    let dir = model_dir(args.model.as_ref())?;
-    let started = Instant::now();
-    let model = SentenceBert::load(&dir)?;
-    let load_secs = started.elapsed().as_secs_f64();
+    let (model, load_secs) = load_model(args.model.as_ref())?;
     let bar = ProgressBar::new(texts.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("embedding [{bar:30}] {pos}/{len} {per_sec} {eta}")

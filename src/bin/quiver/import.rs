@@ -33,9 +33,24 @@ pub struct Args {
     /// A vector file (.fvecs, .bvecs, .ivecs, .npy).
     #[arg(long, requires = "collection")]
     pub vectors: Option<PathBuf>,
-    /// The collection the vectors go into (created if missing).
+    /// The collection the vectors (or embedded texts) go into (created if
+    /// missing).
     #[arg(long)]
     pub collection: Option<String>,
+    #[arg(
+        long,
+        requires_all = ["collection", "nodes"],
+        conflicts_with = "vectors",
+        help = "Embed this column of the node files (e.g. description) into --collection, \
+                a node-bound collection that stores each text with its vector; needs a \
+                model (--model or $QUIVER_MODEL)"
+    )]
+    pub embed_column: Option<String>,
+    #[arg(
+        long,
+        help = "The sentence-transformers model folder for --embed-column; default: $QUIVER_MODEL"
+    )]
+    pub model: Option<PathBuf>,
     /// cosine, l2 or dot.
     #[arg(long, default_value = "cosine")]
     pub metric: String,
@@ -126,6 +141,18 @@ pub fn run(args: &Args) -> Result<()> {
         bail!("nothing to import: pass --nodes, --edges, --graphalytics or --vectors");
     }
     let metric = metric(&args.metric)?;
+    let Some(engine) = IndexEngine::from_name(&args.engine) else {
+        bail!("unknown engine {:?}: use hnsw-rs or native", args.engine);
+    };
+    let config = CollectionConfig::new(1, metric)
+        .hnsw(args.m, args.ef_construction)
+        .engine(engine);
+    // The model loads before the database opens: a bad folder changes
+    // nothing.
+    let model = match &args.embed_column {
+        Some(_) => Some(crate::embed::load_model(args.model.as_ref())?),
+        None => None,
+    };
     let db = Database::builder()
         .durability(Durability::Buffered)
         .open(&args.db)
@@ -143,16 +170,25 @@ pub fn run(args: &Args) -> Result<()> {
         let progress = bar.clone();
         import.on_progress(move |p| {
             progress.set_prefix(p.stage);
-            progress.set_message(
-                p.file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            );
+            let file = p
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if p.stage == "embedding" {
+                progress.set_message(format!("{file}: {} of {} texts", p.done, p.total));
+            } else {
+                progress.set_message(file);
+            }
             progress.set_length(p.total.max(1));
             progress.set_position(p.done);
         });
         let forced = args.format.as_deref();
+        if let (Some(column), Some(collection), Some((model, _))) =
+            (&args.embed_column, &args.collection, &model)
+        {
+            import.embed_column(column, collection, config.clone(), model.clone())?;
+        }
         if let Some(props) = &args.graphalytics {
             import.graphalytics(&GraphalyticsProperties::read(props)?)?;
         }
@@ -168,12 +204,6 @@ pub fn run(args: &Args) -> Result<()> {
                 (None, true) => VectorKeys::NodeOrder,
                 (None, false) => VectorKeys::Row,
             };
-            let Some(engine) = IndexEngine::from_name(&args.engine) else {
-                bail!("unknown engine {:?}: use hnsw-rs or native", args.engine);
-            };
-            let config = CollectionConfig::new(1, metric)
-                .hnsw(args.m, args.ef_construction)
-                .engine(engine);
             import.vectors(path, format_of(path, None)?, collection, config, keys)?;
         }
         let report = import.finish();
@@ -185,6 +215,12 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
+/// Texts embedded per second of the `embed` stage.
+fn texts_per_second(r: &Report) -> Option<f64> {
+    let (_, took) = r.stages.iter().find(|(s, _)| *s == "embed")?;
+    Some(r.texts as f64 / took.as_secs_f64().max(1e-9))
+}
+
 fn print_report(r: &Report, json: bool) {
     let secs = r.elapsed.as_secs_f64();
     if json {
@@ -192,6 +228,8 @@ fn print_report(r: &Report, json: bool) {
             "nodes": r.nodes,
             "edges": r.edges,
             "vectors": r.vectors,
+            "texts": r.texts,
+            "texts_per_second": texts_per_second(r),
             "rejected": r.rejected_total,
             "elapsed_s": secs,
             "bottleneck": r.bottleneck(),
@@ -231,6 +269,9 @@ fn print_report(r: &Report, json: bool) {
             "... and {} more rejected rows",
             r.rejected_total - r.rejected.len() as u64
         );
+    }
+    if let Some(rate) = texts_per_second(r) {
+        println!("embedded {} texts: {rate:.1} texts/s", r.texts);
     }
     let stages: Vec<String> = r
         .stages

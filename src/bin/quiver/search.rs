@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use quiverdb::Database;
-use quiverdb::vector::{DEFAULT_EF, Search};
+use quiverdb::embed::Embedder;
+use quiverdb::vector::{Collection, DEFAULT_EF, Search};
 
 /// Arguments of `quiver search`.
 #[derive(clap::Args)]
@@ -23,6 +24,19 @@ pub struct Args {
     /// An `.fvecs` file of queries.
     #[arg(long)]
     pub queries: Option<PathBuf>,
+    #[arg(
+        long,
+        conflicts_with_all = ["vector", "queries"],
+        help = "A sentence to search for, embedded with the model (--model or $QUIVER_MODEL): \
+                the collection's own model for one that knows its text; for one of plain \
+                vectors, they must come from the same model"
+    )]
+    pub text: Option<String>,
+    #[arg(
+        long,
+        help = "The sentence-transformers model folder for --text; default: $QUIVER_MODEL"
+    )]
+    pub model: Option<PathBuf>,
     /// Results per query.
     #[arg(long, default_value_t = 10)]
     pub k: usize,
@@ -56,6 +70,9 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(ef) = args.ef {
         params = params.ef(ef);
     }
+    if let Some(text) = &args.text {
+        return search_text(&db, &collection, text, &params, args);
+    }
     if let Some(text) = &args.vector {
         let q: Vec<f32> = text
             .split(',')
@@ -84,7 +101,7 @@ pub fn run(args: &Args) -> Result<()> {
         return Ok(());
     }
     let Some(path) = &args.queries else {
-        bail!("give --vector or --queries");
+        bail!("give --vector, --text or --queries");
     };
     let queries = quiverdb::import::read_fvecs(path)?;
     // Warm-up, then one timed pass over every query.
@@ -175,6 +192,62 @@ pub fn run(args: &Args) -> Result<()> {
             pct(0.5),
             pct(0.99)
         );
+    }
+    Ok(())
+}
+
+/// `--text`: embeds the sentence and searches with it; hits carry their
+/// stored text when the collection knows it.
+fn search_text(
+    db: &Database,
+    collection: &Collection<'_>,
+    text: &str,
+    params: &Search,
+    args: &Args,
+) -> Result<()> {
+    let (model, load_s) = crate::embed::load_model(args.model.as_ref())?;
+    let knows_text = db
+        .begin_read()?
+        .collections()?
+        .into_iter()
+        .any(|c| c.name == args.collection && c.text_model.is_some());
+    let started = Instant::now();
+    let found = if knows_text {
+        db.attach_embedder(&args.collection, model.clone())?;
+        collection.search_text(text, &params.clone().with_payload())?
+    } else {
+        if !args.json {
+            eprintln!(
+                "note: collection {:?} records no model; searching it with {} vectors",
+                args.collection,
+                model.name()
+            );
+        }
+        let query = model
+            .embed(&[text])?
+            .pop()
+            .context("the model returned no vector")?;
+        collection.search(&query, params)?
+    };
+    let query_ms = started.elapsed().as_secs_f64() * 1e3;
+    if args.json {
+        let hits: Vec<_> = found
+            .hits
+            .iter()
+            .map(|h| serde_json::json!({"key": h.key, "score": h.score, "text": h.text, "payload": h.payload.as_ref().map(crate::common::json_props)}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"hits": hits, "exact": found.exact, "model_load_s": load_s, "query_ms": query_ms})
+        );
+    } else {
+        for h in &found.hits {
+            match &h.text {
+                Some(t) => println!("{}\t{}\t{t}", h.key, h.score),
+                None => println!("{}\t{}", h.key, h.score),
+            }
+        }
+        eprintln!("model loaded in {load_s:.2} s; embedded and searched in {query_ms:.1} ms");
     }
     Ok(())
 }
