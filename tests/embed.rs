@@ -182,6 +182,19 @@ fn bad_texts_and_model_folders_are_typed_errors() {
         assert!(reason.contains(says), "{file}: {err}");
         std::fs::write(copy.join(file), original).unwrap();
     }
+    // Weights of another shape than config.json says.
+    let config = std::fs::read_to_string(copy.join("config.json")).unwrap();
+    std::fs::write(
+        copy.join("config.json"),
+        config.replace("\"intermediate_size\": 1536", "\"intermediate_size\": 1024"),
+    )
+    .unwrap();
+    let err = SentenceBert::load(&copy).err().unwrap();
+    assert!(
+        matches!(&err, Error::Model { path, reason } if path == &copy.join("model.safetensors") && reason.contains("does not fit config.json") && reason.contains("[1024, 384]")),
+        "{err}"
+    );
+    std::fs::write(copy.join("config.json"), config).unwrap();
     std::fs::remove_file(copy.join("tokenizer.json")).unwrap();
     let err = SentenceBert::load(&copy).err().unwrap();
     assert!(err.to_string().contains("tokenizer.json"), "{err}");

@@ -1,5 +1,5 @@
-//! The built-in embedder: a sentence-transformers BERT model (candle for
-//! the network, the `tokenizers` crate for `WordPiece`), computed as
+//! The built-in embedder: a sentence-transformers BERT model (the encoder
+//! in `encoder.rs`, the `tokenizers` crate for `WordPiece`), computed as
 //! sentence-transformers computes it: the tokenizer's normalisation, the
 //! text truncated to the model's `max_seq_length` tokens (special tokens
 //! included), BERT's last hidden layer, the mean over the tokens of the
@@ -9,32 +9,32 @@
 //! `model.safetensors` (fp32, f16 or bf16 weights, computed in f32),
 //! `sentence_bert_config.json` (`max_seq_length`) and, optionally,
 //! `1_Pooling/config.json`, which must ask for mean pooling. Texts are
-//! embedded in batches of similar length (less padding), each batch on
-//! every core (candle's matrix products are multi-threaded).
+//! embedded in batches of similar length, the batches spread over every
+//! core.
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{D, DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use parking_lot::Mutex;
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
 use super::Embedder;
+use super::encoder::{Config, Encoder};
 use crate::error::{Error, Result};
 
 /// The most texts in one forward pass. Batches are cut from the texts
 /// sorted by length, so little is padding.
 const BATCH: usize = 32;
 
-/// The most tokens (padding included) in one forward pass: larger batches
-/// only add allocation and memory traffic (measured on all-MiniLM-L6-v2,
-/// 2 cores: 1,024-2,048 tokens best, 8,192 a third slower).
+/// The most tokens in one forward pass: enough rows for efficient matrix
+/// products, few enough that a batch's buffers stay in cache.
 const BATCH_TOKENS: usize = 1024;
 
 /// A loaded sentence-transformers BERT model.
 pub struct SentenceBert {
-    model: BertModel,
+    model: Encoder,
     tokenizer: Tokenizer,
     max_tokens: usize,
     dim: usize,
@@ -138,10 +138,7 @@ impl SentenceBert {
         let weights = std::fs::read(&weights_file)
             .map_err(|e| bad(&weights_file, format!("cannot read: {e}")))?;
         let identity = crc32fast::hash(&weights);
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
-            .map_err(|e| bad(&weights_file, e))?;
-        let model = BertModel::load(vb, &config)
-            .map_err(|e| bad(&weights_file, format!("does not fit config.json: {e}")))?;
+        let model = Encoder::load(&config, &weights, &weights_file)?;
         let folder = dir
             .file_name()
             .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
@@ -209,44 +206,34 @@ impl SentenceBert {
             batches.push(&order[start..end]);
             start = end;
         }
-        for batch in batches {
+        // The batches, spread over every core (each runs single-threaded
+        // matrix products: small matrices gain nothing from splitting).
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(batches.len());
+        let next = AtomicUsize::new(0);
+        let done = Mutex::new(&mut out);
+        let work = || loop {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            let Some(batch) = batches.get(b) else { break };
             let ids: Vec<&[u32]> = batch.iter().map(|&i| encodings[i].get_ids()).collect();
-            let vectors = self.forward(&ids).map_err(|e| bad(&self.dir, e))?;
+            let vectors = self.model.embed(&ids);
+            let mut out = done.lock();
             for (&i, v) in batch.iter().zip(vectors) {
                 out[i] = v;
             }
+        };
+        if threads <= 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 1..threads {
+                    s.spawn(work);
+                }
+                work();
+            });
         }
         Ok((out, truncated))
-    }
-
-    /// BERT over one batch of token ids, mean-pooled and normalised.
-    fn forward(&self, ids: &[&[u32]]) -> candle_core::Result<Vec<Vec<f32>>> {
-        let len = ids.iter().map(|i| i.len()).max().unwrap_or(0);
-        let mut flat = Vec::with_capacity(ids.len() * len);
-        let mut mask = Vec::with_capacity(ids.len() * len);
-        for row in ids {
-            flat.extend_from_slice(row);
-            flat.extend(std::iter::repeat_n(0, len - row.len()));
-            mask.extend(std::iter::repeat_n(1u32, row.len()));
-            mask.extend(std::iter::repeat_n(0u32, len - row.len()));
-        }
-        let device = &Device::Cpu;
-        let input = Tensor::from_vec(flat, (ids.len(), len), device)?;
-        let mask = Tensor::from_vec(mask, (ids.len(), len), device)?;
-        let types = input.zeros_like()?;
-        let hidden = self.model.forward(&input, &types, Some(&mask))?;
-        // Mean over the tokens of the mask (sentence-transformers' Pooling).
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
-        let mean = summed.broadcast_div(&counts)?;
-        // L2 normalisation (torch's F.normalize: the norm at least 1e-12).
-        let norms = mean
-            .sqr()?
-            .sum_keepdim(D::Minus1)?
-            .sqrt()?
-            .clamp(1e-12, f64::MAX)?;
-        mean.broadcast_div(&norms)?.to_vec2::<f32>()
     }
 }
 

@@ -16,6 +16,8 @@
 
 #[cfg(feature = "embed")]
 mod bert;
+#[cfg(feature = "embed")]
+mod encoder;
 
 #[cfg(feature = "embed")]
 pub use bert::SentenceBert;
