@@ -819,25 +819,10 @@ impl<'db> Importer<'db> {
         report.edges = loaded.edges;
         let t = Instant::now();
         for job in &jobs {
-            let created = !db
-                .begin_read()?
-                .collections()?
-                .iter()
-                .any(|c| c.name == job.collection);
-            if let Err(e) = insert_vectors(db, job, created, &mut report, &mut progress) {
-                if created {
-                    let mut w = db.begin_write()?;
-                    w.drop_collection(&job.collection)?;
-                    w.commit()?;
-                }
-                return Err(Error::Storage {
-                    message: format!(
-                        "the graph was imported and committed, but loading vectors from {} failed",
-                        job.file.path().display()
-                    ),
-                    source: Some(Box::new(e)),
-                });
-            }
+            let what = format!("loading vectors from {}", job.file.path().display());
+            after_commit(db, &job.collection, &what, |created| {
+                insert_vectors(db, job, created, &mut report, &mut progress)
+            })?;
         }
         if !jobs.is_empty() {
             db.checkpoint()?;
@@ -876,8 +861,35 @@ fn tell(
     }
 }
 
-/// Stores the embedded texts of `job` once the graph has committed; on
-/// failure drops the collection again if this import created it.
+/// Runs `load(created)` — vectors or texts into `collection`, after the
+/// graph has committed — where `created` says the collection does not
+/// exist yet. On failure, drops the collection again if it was created,
+/// and says that the graph part was committed.
+fn after_commit(
+    db: &Database,
+    collection: &str,
+    what: &str,
+    load: impl FnOnce(bool) -> Result<()>,
+) -> Result<()> {
+    let created = !db
+        .begin_read()?
+        .collections()?
+        .iter()
+        .any(|c| c.name == collection);
+    load(created).or_else(|e| {
+        if created {
+            let mut w = db.begin_write()?;
+            w.drop_collection(collection)?;
+            w.commit()?;
+        }
+        Err(Error::Storage {
+            message: format!("the graph was imported and committed, but {what} failed"),
+            source: Some(Box::new(e)),
+        })
+    })
+}
+
+/// Stores the embedded texts of `job` once the graph has committed.
 fn store_texts(
     db: &Database,
     job: &TextJob,
@@ -885,29 +897,14 @@ fn store_texts(
     progress: &mut Option<ProgressFn<'_>>,
 ) -> Result<()> {
     let t = Instant::now();
-    let created = !db
-        .begin_read()?
-        .collections()?
-        .iter()
-        .any(|c| c.name == job.collection);
     let file = PathBuf::from(&job.column);
-    let stored = job.store(db, created, |done, total| {
-        tell(progress, &file, "indexing", done, total, done);
-    });
-    if let Err(e) = stored.and_then(|()| db.checkpoint()) {
-        if created {
-            let mut w = db.begin_write()?;
-            w.drop_collection(&job.collection)?;
-            w.commit()?;
-        }
-        return Err(Error::Storage {
-            message: format!(
-                "the graph was imported and committed, but storing the embedded texts of column {:?} failed",
-                job.column
-            ),
-            source: Some(Box::new(e)),
-        });
-    }
+    let what = format!("storing the embedded texts of column {:?}", job.column);
+    after_commit(db, &job.collection, &what, |created| {
+        job.store(db, created, |done, total| {
+            tell(progress, &file, "indexing", done, total, done);
+        })?;
+        db.checkpoint()
+    })?;
     report.texts = job.rows.len() as u64;
     report.stages.push(("texts:index", t.elapsed()));
     Ok(())
