@@ -18,7 +18,9 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use quiverdb::Error;
 use quiverdb::embed::{Embedder, SentenceBert};
@@ -52,6 +54,14 @@ fn model_dir() -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// Runs the `quiver` binary with `args`.
+fn quiver(args: &[&OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn read_fvecs(path: &Path) -> Vec<Vec<f32>> {
@@ -236,16 +246,16 @@ fn the_cli_embeds_a_file_of_texts_into_fvecs() {
     let input = tmp.path().join("texts.txt");
     std::fs::write(&input, "HTTP client library\nweb server\r\nimage editor\n").unwrap();
     let output = tmp.path().join("out.fvecs");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .args(["embed", "--input"])
-        .arg(&input)
-        .arg("--output")
-        .arg(&output)
-        .args(["--model"])
-        .arg(&dir)
-        .arg("--json")
-        .output()
-        .unwrap();
+    let run = quiver(&[
+        "embed".as_ref(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--output".as_ref(),
+        output.as_os_str(),
+        "--model".as_ref(),
+        dir.as_os_str(),
+        "--json".as_ref(),
+    ]);
     assert!(
         run.status.success(),
         "{}",
@@ -262,15 +272,16 @@ fn the_cli_embeds_a_file_of_texts_into_fvecs() {
         assert!(cosine(row, want) > 0.999_99);
     }
     std::fs::write(&input, b"fine\n\xff\xfe\n").unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .args(["embed", "--input"])
-        .arg(&input)
-        .arg("--output")
-        .arg(tmp.path().join("bad.fvecs"))
-        .args(["--model"])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let bad = tmp.path().join("bad.fvecs");
+    let run = quiver(&[
+        "embed".as_ref(),
+        "--input".as_ref(),
+        input.as_os_str(),
+        "--output".as_ref(),
+        bad.as_os_str(),
+        "--model".as_ref(),
+        dir.as_os_str(),
+    ]);
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("line 2: not valid UTF-8"));
     assert!(!tmp.path().join("bad.fvecs").exists());
@@ -344,12 +355,6 @@ fn the_cli_imports_an_embedded_column_and_searches_it_by_text() {
     )
     .unwrap();
     let db = tmp.path().join("db");
-    let quiver = |args: &[&std::ffi::OsStr]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
-            .args(args)
-            .output()
-            .unwrap()
-    };
     let import = |model: &Path| {
         quiver(&[
             "import".as_ref(),
@@ -415,12 +420,7 @@ fn the_cli_imports_an_embedded_column_and_searches_it_by_text() {
 #[test]
 fn the_demo_searches_by_a_sentence() {
     let Some(dir) = model_dir() else { return };
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_quiver"))
-        .arg("demo")
-        .arg("--model")
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let run = quiver(&["demo".as_ref(), "--model".as_ref(), dir.as_os_str()]);
     assert!(
         run.status.success(),
         "{}",

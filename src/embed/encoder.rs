@@ -287,7 +287,11 @@ impl Encoder {
     pub fn embed(&self, texts: &[&[u32]]) -> Vec<Vec<f32>> {
         let h = self.hidden;
         let vocab = self.word.len() / h;
-        let total: usize = texts.iter().map(|t| t.len().min(self.max_positions)).sum();
+        let lens: Vec<usize> = texts
+            .iter()
+            .map(|t| t.len().min(self.max_positions))
+            .collect();
+        let total: usize = lens.iter().sum();
         let mut x = vec![0f32; total * h];
         let mut row = 0;
         for ids in texts {
@@ -303,10 +307,6 @@ impl Encoder {
             }
         }
         layer_norm(&mut x, &self.norm, self.eps);
-        let lens: Vec<usize> = texts
-            .iter()
-            .map(|t| t.len().min(self.max_positions))
-            .collect();
         let longest = lens.iter().copied().max().unwrap_or(0);
         let inter = self.layers.first().map_or(0, |l| l.up.outputs);
         let mut qkv = vec![0f32; total * 3 * h];

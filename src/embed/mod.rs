@@ -22,7 +22,7 @@ mod encoder;
 #[cfg(feature = "embed")]
 pub use bert::SentenceBert;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A text-embedding model.
 pub trait Embedder: Send + Sync {
@@ -36,4 +36,37 @@ pub trait Embedder: Send + Sync {
     /// One vector per text, in order, each of length [`dim`](Self::dim)
     /// and unit length. An empty text is an error.
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
+
+    /// The vector of one text; an empty or blank text is
+    /// [`Error::InvalidArgument`].
+    fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
+        check_text(text)?;
+        let mut vectors = embed_checked(self, &[text])?;
+        Ok(vectors.pop().unwrap_or_default())
+    }
+}
+
+/// Refuses a text no model can embed.
+pub(crate) fn check_text(text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid("the text is empty"));
+    }
+    Ok(())
+}
+
+/// [`Embedder::embed`], checked to return one vector per text.
+pub(crate) fn embed_checked<E: Embedder + ?Sized>(
+    embedder: &E,
+    texts: &[&str],
+) -> Result<Vec<Vec<f32>>> {
+    let vectors = embedder.embed(texts)?;
+    if vectors.len() != texts.len() {
+        return Err(Error::invalid(format!(
+            "the embedder {:?} returned {} vectors for {} texts",
+            embedder.name(),
+            vectors.len(),
+            texts.len()
+        )));
+    }
+    Ok(vectors)
 }

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 
 use super::{Parsed, RowError};
-use crate::embed::Embedder;
+use crate::embed::{Embedder, embed_checked};
 use crate::error::{Error, Result};
 use crate::vector::CollectionConfig;
 use crate::{Database, NodeId, Props, Value};
 
 /// Texts per call of the embedder (and per progress step).
-pub(super) const EMBED_CHUNK: usize = 256;
+const EMBED_CHUNK: usize = 256;
 
 /// Points per write transaction when storing them.
 const STORE_BATCH: usize = 20_000;
@@ -72,16 +72,7 @@ impl TextJob {
         self.vectors = Vec::with_capacity(self.rows.len());
         for chunk in self.rows.chunks(EMBED_CHUNK) {
             let texts: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
-            let vectors = self.embedder.embed(&texts)?;
-            if vectors.len() != texts.len() {
-                return Err(Error::invalid(format!(
-                    "the embedder {:?} returned {} vectors for {} texts",
-                    self.embedder.name(),
-                    vectors.len(),
-                    texts.len()
-                )));
-            }
-            self.vectors.extend(vectors);
+            self.vectors.extend(embed_checked(&*self.embedder, &texts)?);
             step(self.vectors.len() as u64, total);
         }
         Ok(())

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::bulk::Bulk;
 use super::csv::{CsvEdges, CsvNodes, CsvReader};
-use super::embedding::{EMBED_CHUNK, TextJob};
+use super::embedding::TextJob;
 use super::jsonl::{JsonlEdges, JsonlNodes, JsonlReader};
 use super::text::{EdgeListReader, Line, Lines, VertexReader};
 use super::vecs::{VecsFormat, VectorFile};
@@ -768,9 +768,7 @@ impl<'db> Importer<'db> {
         let total = job.rows.len() as u64;
         tell(progress, &file, "embedding", 0, total, 0);
         let embedded = job.embed(|done, total| {
-            if done % (16 * EMBED_CHUNK as u64) < EMBED_CHUNK as u64 || done == total {
-                tell(progress, &file, "embedding", done, total, done);
-            }
+            tell(progress, &file, "embedding", done, total, done);
         });
         if let Err(e) = embedded {
             self.failed = true;

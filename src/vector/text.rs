@@ -15,7 +15,7 @@ use super::record::CollectionRecord;
 use super::state::VectorModel;
 use super::{CollectionConfig, Rejected, Search, SearchResult, UpsertReport};
 use crate::Props;
-use crate::embed::Embedder;
+use crate::embed::{Embedder, check_text, embed_checked};
 use crate::error::{Error, Result};
 use crate::txn::{Database, WriteTxn};
 
@@ -24,20 +24,25 @@ use crate::txn::{Database, WriteTxn};
 /// vectors of one call small.
 const EMBED_BATCH: usize = 256;
 
+/// The text model collection `name` (record `rec`) was created with.
+fn text_model<'r>(name: &str, rec: &'r CollectionRecord) -> Result<&'r str> {
+    rec.text_model.as_deref().ok_or_else(|| {
+        Error::invalid(format!(
+            "collection {name:?} was created without an embedder: it holds vectors, not texts"
+        ))
+    })
+}
+
 /// The embedder attached to collection `name` (record `rec`), checked
 /// against the record.
 fn embedder_of(db: &Database, name: &str, rec: &CollectionRecord) -> Result<Arc<dyn Embedder>> {
-    let Some(model) = &rec.text_model else {
-        return Err(Error::invalid(format!(
-            "collection {name:?} was created without an embedder: it holds vectors, not texts"
-        )));
-    };
+    let model = text_model(name, rec)?;
     let embedder =
         db.model::<VectorModel>()
             .embedder(rec.id)
             .ok_or_else(|| Error::EmbedderMissing {
                 collection: name.to_owned(),
-                model: model.clone(),
+                model: model.to_owned(),
             })?;
     check_model(name, rec, &*embedder)?;
     Ok(embedder)
@@ -45,40 +50,15 @@ fn embedder_of(db: &Database, name: &str, rec: &CollectionRecord) -> Result<Arc<
 
 /// Whether `embedder` is the model collection `name` was created with.
 fn check_model(name: &str, rec: &CollectionRecord, embedder: &dyn Embedder) -> Result<()> {
-    match &rec.text_model {
-        Some(model) if model == embedder.name() && rec.config.config().dim == embedder.dim() => {
-            Ok(())
-        }
-        Some(model) => Err(Error::EmbedderMismatch {
-            collection: name.to_owned(),
-            recorded: model.clone(),
-            given: embedder.name().to_owned(),
-        }),
-        None => Err(Error::invalid(format!(
-            "collection {name:?} was created without an embedder: it holds vectors, not texts"
-        ))),
+    let model = text_model(name, rec)?;
+    if model == embedder.name() && rec.config.config().dim == embedder.dim() {
+        return Ok(());
     }
-}
-
-/// Refuses a text no model can embed.
-fn check_text(text: &str) -> Result<()> {
-    if text.trim().is_empty() {
-        return Err(Error::invalid("the text is empty"));
-    }
-    Ok(())
-}
-
-/// Embeds one text.
-fn embed_one(embedder: &dyn Embedder, text: &str) -> Result<Vec<f32>> {
-    check_text(text)?;
-    let mut vectors = embedder.embed(&[text])?;
-    match vectors.pop() {
-        Some(v) if vectors.is_empty() => Ok(v),
-        _ => Err(Error::invalid(format!(
-            "the embedder {:?} returned no vector for one text",
-            embedder.name()
-        ))),
-    }
+    Err(Error::EmbedderMismatch {
+        collection: name.to_owned(),
+        recorded: model.to_owned(),
+        given: embedder.name().to_owned(),
+    })
 }
 
 impl Database {
@@ -158,7 +138,7 @@ impl WriteTxn<'_> {
     ) -> Result<bool> {
         let rec = CollectionRecord::load(self.kv(), name)?;
         let embedder = embedder_of(self.db(), name, &rec)?;
-        let vector = embed_one(&*embedder, text)?;
+        let vector = embedder.embed_one(text)?;
         self.put_point(name, rec, key, &vector, payload, Some(text))
     }
 
@@ -191,15 +171,7 @@ impl WriteTxn<'_> {
                 }
             }
             let texts: Vec<&str> = batch.iter().map(|p| p.2).collect();
-            let vectors = embedder.embed(&texts)?;
-            if vectors.len() != texts.len() {
-                return Err(Error::invalid(format!(
-                    "the embedder {:?} returned {} vectors for {} texts",
-                    embedder.name(),
-                    vectors.len(),
-                    texts.len()
-                )));
-            }
+            let vectors = embed_checked(&*embedder, &texts)?;
             for ((index, key, text, payload), vector) in batch.into_iter().zip(vectors) {
                 let rec = CollectionRecord::load(self.kv(), name)?;
                 match self.put_point(name, rec, key, &vector, payload, Some(text)) {
@@ -228,8 +200,7 @@ impl Collection<'_> {
     /// payload.
     pub fn search_text(&self, text: &str, params: &Search) -> Result<SearchResult> {
         let embedder = embedder_of(self.db(), self.name(), self.record())?;
-        let vector = embed_one(&*embedder, text)?;
-        self.search(&vector, params)
+        self.search(&embedder.embed_one(text)?, params)
     }
 }
 

@@ -117,8 +117,7 @@ pub fn write_lines(path: &Path, lines: impl Iterator<Item = String>) -> Result<(
 }
 
 /// A property value as JSON (bytes as an array of numbers).
-pub fn json_value(v: &quiverdb::Value) -> serde_json::Value {
-    use quiverdb::Value;
+pub fn json_value(v: &Value) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => (*b).into(),

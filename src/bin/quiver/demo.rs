@@ -132,10 +132,7 @@ pub fn run(args: &Args) -> Result<()> {
     if args.model.is_some() || std::env::var_os("QUIVER_MODEL").is_some() {
         let (model, load_s) = crate::embed::load_model(args.model.as_ref())?;
         let t = Instant::now();
-        let query = model
-            .embed(&[SENTENCE])?
-            .pop()
-            .context("the model returned no vector")?;
+        let query = model.embed_one(SENTENCE)?;
         let hits = descriptions.search(&query, &Search::k(5))?;
         let took = t.elapsed();
         println!(

@@ -223,11 +223,7 @@ fn search_text(
                 model.name()
             );
         }
-        let query = model
-            .embed(&[text])?
-            .pop()
-            .context("the model returned no vector")?;
-        collection.search(&query, params)?
+        collection.search(&model.embed_one(text)?, params)?
     };
     let query_ms = started.elapsed().as_secs_f64() * 1e3;
     if args.json {
