@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use quiverdb::algo::PathQuery;
-use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Search};
+use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization, Search};
 use quiverdb::{Database, Direction, Error, GraphInfo, GraphRead, NodeId, Value, props};
 
 fn fixture(version: u32) -> PathBuf {
@@ -30,7 +30,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 5;
+const CURRENT: u32 = 6;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -102,6 +102,16 @@ fn write(path: &Path) {
         .unwrap();
     w.upsert_text("notes", 2, "a relational database server", props! {})
         .unwrap();
+    // Since format 6: a collection whose walk reads int8 codes (enough
+    // points that it does).
+    w.create_collection(
+        "quant",
+        CollectionConfig::new(2, Metric::L2).quantization(Quantization::Int8),
+    )
+    .unwrap();
+    for (key, v) in grid() {
+        w.upsert_vector("quant", key, &v, props! {}).unwrap();
+    }
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -113,6 +123,13 @@ fn write(path: &Path) {
             fs::remove_file(entry.path()).unwrap();
         }
     }
+}
+
+/// The points of the format-6 collection `quant`: a 40 x 25 grid.
+fn grid() -> Vec<(u64, [f32; 2])> {
+    (0..1_000u64)
+        .map(|k| (k, [(k % 40) as f32, (k / 40) as f32]))
+        .collect()
 }
 
 /// Copies a fixture, with its `vector-index/` checkpoints (format 3 on).
@@ -146,7 +163,8 @@ fn read_back(version: u32) {
     let points = match version {
         2 => 3,
         3 | 4 => 5,
-        _ => 7,
+        5 => 7,
+        _ => 1_007,
     };
     assert_eq!((report.nodes, report.edges, report.points), (3, 3, points));
 
@@ -253,7 +271,7 @@ fn read_back_collections(db: &Database, r: &quiverdb::ReadTxn<'_>, version: u32)
         .map(|c| c.text_model)
         .collect();
     if version >= 5 {
-        assert_eq!(models, [None, None, Some("word-hash 8-d".into())]);
+        assert_eq!(models[..3], [None, None, Some("word-hash 8-d".into())]);
         // The model is recorded: another one is refused, the same one
         // searches the stored texts.
         let mut other = common::WordHash::new(8);
@@ -272,5 +290,25 @@ fn read_back_collections(db: &Database, r: &quiverdb::ReadTxn<'_>, version: u32)
         assert_eq!(found.hits[0].payload, Some(props! {"lang" => "en"}));
     } else {
         assert!(models.iter().all(Option::is_none));
+    }
+
+    let quantized: Vec<(String, Quantization)> = r
+        .collections()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.config.quantization != Quantization::None)
+        .map(|c| (c.name, c.config.quantization))
+        .collect();
+    if version >= 6 {
+        assert_eq!(quantized, [("quant".to_owned(), Quantization::Int8)]);
+        // The walk on codes, re-ranked: exact neighbours of grid points.
+        let quant = r.collection("quant").unwrap();
+        for (key, v) in grid().into_iter().step_by(97) {
+            let hits = quant.search(&v, &Search::k(1)).unwrap().hits;
+            assert_eq!((hits[0].key, hits[0].score), (key, 0.0));
+        }
+    } else {
+        // Collections of older formats walk on their f32 vectors.
+        assert!(quantized.is_empty());
     }
 }

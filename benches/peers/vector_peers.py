@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure hnswlib and faiss on a vector set, like benches/vector.rs.
 
-Usage: vector_peers.py DATASET_DIR [--metric cosine|l2] [--gt FILE] [--faiss-hnsw]
+Usage: vector_peers.py DATASET_DIR [--metric cosine|l2] [--gt FILE] [--gt-scores FILE] [--faiss-hnsw]
 (DATASET_DIR holds base.fvecs, queries.fvecs and the ground truth:
 gt_cosine.ivecs by default, gt_l2.ivecs with --metric l2)
 
@@ -9,6 +9,10 @@ hnswlib: M=16, ef_construction=200, built on all cores (2 here), searched
 on one thread (one knn_query per query) over a range of ef, with the
 growth of the process's resident memory over the build (bytes/vector); faiss HNSWFlat (M=16, efConstruction
 200) likewise with --faiss-hnsw; faiss flat: exact, batch. Prints JSON.
+With --gt-scores (an .fvecs of the true similarities, cosine only), each
+point of a curve also has "tie_recall": a returned id counts when its
+similarity is as good as the k-th true one, so any of several equal
+duplicates does (as `quiver search --gt-scores`).
 Install in a venv outside the repo:
   pip install hnswlib==0.8.0 faiss-cpu==1.15.1 numpy
 """
@@ -40,6 +44,7 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--metric", default="cosine", choices=["cosine", "l2"])
     ap.add_argument("--gt")
+    ap.add_argument("--gt-scores")
     ap.add_argument("--faiss-hnsw", action="store_true")
     args = ap.parse_args()
     src = args.dir
@@ -48,6 +53,20 @@ def main():
     gt_file = args.gt or f"{src}/gt_{args.metric}.ivecs"
     gt = read_vecs(gt_file, np.int32)[:, :10]
     out = {"n": len(base), "dim": int(base.shape[1]), "metric": args.metric}
+    tie = None
+    if args.gt_scores:
+        if args.metric != "cosine":
+            raise SystemExit("--gt-scores is for cosine")
+        kth = read_vecs(args.gt_scores, np.float32)[:, 9]
+        nbase = base / np.linalg.norm(base, axis=1, keepdims=True)
+        nqueries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+
+        def tie(labels):
+            hits = 0
+            for i, l in enumerate(labels):
+                sims = nbase[np.asarray(l, dtype=np.int64)] @ nqueries[i]
+                hits += int(np.sum(sims >= kth[i] - 1e-5))
+            return hits / (10 * len(labels))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     now0 = current_rss_kib()
 
@@ -74,6 +93,8 @@ def main():
         qps = len(queries) / (time.perf_counter() - t)
         recall = np.mean([len(set(l) & set(g)) / 10 for l, g in zip(labels, gt)])
         curve.append({"ef": ef, "recall": float(recall), "qps": qps})
+        if tie:
+            curve[-1]["tie_recall"] = tie(labels)
     out["hnswlib"] = curve
 
     del index
@@ -98,6 +119,8 @@ def main():
             qps = len(xq) / (time.perf_counter() - t)
             recall = np.mean([len(set(l) & set(g)) / 10 for l, g in zip(labels, gt)])
             curve.append({"ef": ef, "recall": float(recall), "qps": qps})
+            if tie:
+                curve[-1]["tie_recall"] = tie(labels)
         out["faiss_hnsw"] = curve
         del hnsw
 
@@ -114,6 +137,8 @@ def main():
     _, labels = flat.search(nq, 10)
     out["faiss_flat_batch_qps"] = len(queries) / (time.perf_counter() - t)
     out["faiss_flat_recall"] = float(np.mean([len(set(l) & set(g)) / 10 for l, g in zip(labels, gt)]))
+    if tie:
+        out["faiss_flat_tie_recall"] = tie(labels)
     print(json.dumps(out, indent=1))
 
 

@@ -23,7 +23,7 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
     let current = r.generation() == db.generations().published();
     for (name, rec) in CollectionRecord::all(kv)? {
         ids.insert(rec.id);
-        let config = rec.config.config();
+        let config = rec.config();
         let prefix = rec.id.to_be_bytes();
         let mut live = 0u64;
         kv.scan(Cf::Vectors, &prefix, &mut |k, v| {

@@ -10,13 +10,15 @@
 /// (direction and weight property recorded at import), and the bulk-import
 /// marker `meta/import_pending` holds a generic undo plan; 5 — a
 /// collection record ends with its text model (collections that know
-/// their text), and such a collection's points end with their text. Older
+/// their text), and such a collection's points end with their text; 6 — a
+/// collection record ends with its quantization. Older
 /// directories open in place: a version-1 one gets the vector column
 /// families, created empty; version-2 records still decode (their engine
 /// is `hnsw_rs`); a version-3 import marker is read in its own shape;
-/// version-3/4 collection records decode without a text model; the stored
+/// version-3/4 collection records decode without a text model, version
+/// 3-5 ones without quantization (none); the stored
 /// version is raised. `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -128,7 +130,7 @@ pub const COLUMN_FAMILIES: [CfSpec; 12] = [
         cf: Cf::Collections,
         name: "collections",
         key: "collection name, UTF-8",
-        value: "codec(CollectionRecord { id, config, next_slot, count, text_model })",
+        value: "codec(CollectionRecord { id, config, next_slot, count, text_model, quantization })",
         tuning: Tuning::Small,
     },
     CfSpec {

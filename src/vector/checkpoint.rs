@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::CollectionConfig;
 use super::engine::{self, Engine};
 use super::record::{ConfigRecord, ConfigV2};
 use crate::error::{Error, Result};
@@ -182,7 +183,7 @@ impl From<Error> for Unusable {
 pub fn read(
     db: &Path,
     collection: u32,
-    config: &ConfigRecord,
+    public: &CollectionConfig,
 ) -> Result<(Box<dyn Engine>, Envelope), Unusable> {
     let (_, dir) = folders(db, collection)
         .into_iter()
@@ -193,13 +194,12 @@ pub fn read(
     let envelope = decode_envelope(&bytes)?;
     if envelope.version != ENVELOPE_VERSION
         || envelope.collection != collection
-        || &envelope.config != config
+        || envelope.config != ConfigRecord::from(public)
     {
         return Err(
             Error::corruption("the checkpoint belongs to another collection or version").into(),
         );
     }
-    let public = config.config();
     let names = engine::files(public.engine);
     if envelope.files.len() != names.len() {
         return Err(Error::corruption("the envelope does not list every file").into());
@@ -211,7 +211,7 @@ pub fn read(
             return Err(Error::corruption(format!("{name} does not match its checksum")).into());
         }
     }
-    let graph = engine::load(&public, &dir)?;
+    let graph = engine::load(public, &dir)?;
     if graph.len() as u64 != envelope.graph_points {
         return Err(Error::corruption("the reloaded graph has the wrong number of points").into());
     }

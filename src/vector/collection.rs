@@ -121,7 +121,7 @@ impl<'t> Collection<'t> {
             db,
             kv,
             name: name.to_owned(),
-            config: rec.config.config(),
+            config: rec.config(),
             rec,
             index,
             generation,
@@ -341,7 +341,7 @@ fn infos(kv: &dyn KvRead) -> Result<Vec<CollectionInfo>> {
         .into_iter()
         .map(|(name, rec)| CollectionInfo {
             name,
-            config: rec.config.config(),
+            config: rec.config(),
             count: rec.count,
             text_model: rec.text_model,
         })

@@ -47,6 +47,42 @@ impl IndexEngine {
     }
 }
 
+/// How a collection's graph walk reads its vectors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Quantization {
+    /// The walk reads the `f32` vectors (the default).
+    #[default]
+    None,
+    /// The walk reads one byte per component (scalar codes with a range
+    /// per dimension, learned from the vectors) and re-ranks its best
+    /// candidates with the `f32` vectors: a quarter of the bytes per
+    /// visited point. Needs the native engine; a graph of fewer than
+    /// 1,000 points walks on the `f32` vectors until it grows.
+    Int8,
+}
+
+impl Quantization {
+    /// The name as the command line spells it: `none` or `int8`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Quantization::None => "none",
+            Quantization::Int8 => "int8",
+        }
+    }
+
+    /// The quantization called `name` (`none` or `int8`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Quantization> {
+        match name {
+            "none" => Some(Quantization::None),
+            "int8" => Some(Quantization::Int8),
+            _ => None,
+        }
+    }
+}
+
 /// The configuration of a vector collection, fixed at creation. Build it
 /// with [`CollectionConfig::new`] and the setters.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +102,8 @@ pub struct CollectionConfig {
     pub bound_to_nodes: bool,
     /// The HNSW implementation. Default [`IndexEngine::Native`].
     pub engine: IndexEngine,
+    /// What the graph walk reads. Default [`Quantization::None`].
+    pub quantization: Quantization,
 }
 
 /// The largest dimension accepted.
@@ -83,7 +121,16 @@ impl CollectionConfig {
             ef_construction: 200,
             bound_to_nodes: false,
             engine: IndexEngine::Native,
+            quantization: Quantization::None,
         }
+    }
+
+    /// Picks what the graph walk reads (int8 codes need the native
+    /// engine).
+    #[must_use]
+    pub fn quantization(mut self, quantization: Quantization) -> Self {
+        self.quantization = quantization;
+        self
     }
 
     /// Picks the HNSW implementation.
@@ -132,6 +179,13 @@ impl CollectionConfig {
             return Err(Error::invalid(format!(
                 "ef_construction = {} is out of range 1..=10000",
                 self.ef_construction
+            )));
+        }
+        if self.quantization != Quantization::None && self.engine != IndexEngine::Native {
+            return Err(Error::invalid(format!(
+                "{} quantization needs the native engine, not {}",
+                self.quantization.name(),
+                self.engine.name()
             )));
         }
         Ok(())

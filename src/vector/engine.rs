@@ -80,12 +80,15 @@ pub(crate) trait Engine: Send + Sync {
 /// An empty graph for `config`, with room for `capacity` points.
 pub(crate) fn create(config: &CollectionConfig, capacity: usize) -> Box<dyn Engine> {
     match config.engine {
-        IndexEngine::Native => Box::new(super::native::NativeGraph::new(
-            config.metric,
-            config.dim,
-            config.m,
-            config.ef_construction,
-        )),
+        IndexEngine::Native => Box::new(
+            super::native::NativeGraph::new(
+                config.metric,
+                config.dim,
+                config.m,
+                config.ef_construction,
+            )
+            .quantized(config.quantization),
+        ),
         IndexEngine::HnswRs => Box::new(super::hnsw_rs::HnswRs::new(config, capacity)),
     }
 }
@@ -94,13 +97,16 @@ pub(crate) fn create(config: &CollectionConfig, capacity: usize) -> Box<dyn Engi
 /// verified against their checksums).
 pub(crate) fn load(config: &CollectionConfig, dir: &Path) -> Result<Box<dyn Engine>> {
     Ok(match config.engine {
-        IndexEngine::Native => Box::new(super::native::NativeGraph::load(
-            config.metric,
-            config.dim,
-            config.m,
-            config.ef_construction,
-            dir,
-        )?),
+        IndexEngine::Native => Box::new(
+            super::native::NativeGraph::load(
+                config.metric,
+                config.dim,
+                config.m,
+                config.ef_construction,
+                dir,
+            )?
+            .quantized(config.quantization),
+        ),
         IndexEngine::HnswRs => Box::new(super::hnsw_rs::HnswRs::load(config, dir)?),
     })
 }

@@ -20,7 +20,7 @@ pub(crate) fn collection_record(data: &[u8]) {
     let Ok(rec) = CollectionRecord::decode(data) else {
         return;
     };
-    assert!(rec.config.config().validate().is_ok());
+    assert!(rec.config().validate().is_ok());
     let bytes = codec::encode(&rec);
     assert!(bytes.is_ok(), "a decoded collection record must encode");
     let again = bytes.map(|b| CollectionRecord::decode(&b).ok());
@@ -245,8 +245,8 @@ pub(crate) fn checkpoint(data: &[u8]) {
         let written = std::fs::write(folder.join(name), if i == which { bytes } else { original });
         assert!(written.is_ok(), "cannot write {name}");
     }
-    let record = ConfigRecord::from(&template_config(engine));
-    if let Ok((mut graph, envelope)) = checkpoint::read(&db, CHECKPOINTED, &record) {
+    if let Ok((mut graph, envelope)) = checkpoint::read(&db, CHECKPOINTED, &template_config(engine))
+    {
         assert_eq!(graph.len() as u64, envelope.graph_points);
         exercise(graph.as_mut());
     }
@@ -260,6 +260,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
         CollectionConfig::new(2, Metric::Dot)
             .engine(IndexEngine::HnswRs)
             .bound_to_nodes(),
+        CollectionConfig::new(8, Metric::Cosine).quantization(crate::vector::Quantization::Int8),
     ];
     let encode = |v: Result<Vec<u8>, crate::Error>| v.unwrap_or_default();
     match target {
@@ -273,6 +274,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
                     next_slot: 1000 * i as u64,
                     count: 10 * i as u64,
                     text_model: (i % 2 == 1).then(|| "sentence-bert 384-d".to_owned()),
+                    quantization: c.quantization.into(),
                 }))
             })
             .collect(),

@@ -51,8 +51,8 @@ mod write;
 
 pub use collection::{Collection, CollectionInfo, Point, Points};
 pub use config::{
-    CollectionConfig, DEFAULT_EF, Hit, IndexEngine, MAX_DIM, PayloadFilter, Rejected, Search,
-    SearchResult, UpsertReport,
+    CollectionConfig, DEFAULT_EF, Hit, IndexEngine, MAX_DIM, PayloadFilter, Quantization, Rejected,
+    Search, SearchResult, UpsertReport,
 };
 pub use index::REBUILD_DEAD_FRACTION;
 pub use metric::Metric;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CollectionConfig, IndexEngine, Metric};
+use super::{CollectionConfig, IndexEngine, Metric, Quantization};
 use crate::error::{Error, Result};
 use crate::storage::{Cf, KvRead, codec, keys};
 use crate::{Props, Value};
@@ -22,6 +22,31 @@ enum MetricRecord {
 enum EngineRecord {
     HnswRs,
     Native,
+}
+
+/// [`Quantization`] as stored (the variant order is the format).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum QuantRecord {
+    None,
+    Int8,
+}
+
+impl From<Quantization> for QuantRecord {
+    fn from(q: Quantization) -> Self {
+        match q {
+            Quantization::None => QuantRecord::None,
+            Quantization::Int8 => QuantRecord::Int8,
+        }
+    }
+}
+
+impl From<QuantRecord> for Quantization {
+    fn from(q: QuantRecord) -> Self {
+        match q {
+            QuantRecord::None => Quantization::None,
+            QuantRecord::Int8 => Quantization::Int8,
+        }
+    }
 }
 
 /// A collection's configuration as stored in `collections` and in
@@ -112,6 +137,19 @@ pub struct CollectionRecord {
     /// The embedder's name ([`Embedder::name`](crate::embed::Embedder::name))
     /// for a collection that knows its text (format 5 on).
     pub text_model: Option<String>,
+    /// What the walk reads (format 6 on; not part of [`ConfigRecord`], so
+    /// checkpoint envelopes keep their layout).
+    pub quantization: QuantRecord,
+}
+
+/// [`CollectionRecord`] as format 5 stored it (no quantization).
+#[derive(Deserialize)]
+struct RecordV5 {
+    id: u32,
+    config: ConfigRecord,
+    next_slot: u64,
+    count: u64,
+    text_model: Option<String>,
 }
 
 /// [`CollectionRecord`] as formats 3 and 4 stored it (no text model).
@@ -133,8 +171,8 @@ struct RecordV2 {
 }
 
 impl CollectionRecord {
-    /// Decodes a stored record, of this format, of formats 3-4 (no text
-    /// model) or of format 2 (whose configuration has no engine either:
+    /// Decodes a stored record, of this format, of format 5 (no
+    /// quantization), of formats 3-4 (no text model either) or of format 2 (whose configuration has no engine either:
     /// `hnsw_rs`). Each layout differs from the next by one trailing
     /// field, so at most one of them decodes a given value exactly.
     /// Its configuration must be one `create_collection` accepts: a
@@ -143,7 +181,6 @@ impl CollectionRecord {
     pub fn decode(bytes: &[u8]) -> Result<CollectionRecord> {
         let record = Self::decode_layout(bytes)?;
         record
-            .config
             .config()
             .validate()
             .map_err(|e| Error::corruption(format!("collection record: {e}")))?;
@@ -155,26 +192,32 @@ impl CollectionRecord {
 
     fn decode_layout(bytes: &[u8]) -> Result<CollectionRecord> {
         const WHAT: &str = "collection record";
+        let older = |id, config, next_slot, count, text_model| CollectionRecord {
+            id,
+            config,
+            next_slot,
+            count,
+            text_model,
+            quantization: QuantRecord::None,
+        };
         codec::decode::<CollectionRecord>(bytes, WHAT).or_else(|e| {
-            codec::decode::<RecordV4>(bytes, WHAT)
-                .map(|r| CollectionRecord {
-                    id: r.id,
-                    config: r.config,
-                    next_slot: r.next_slot,
-                    count: r.count,
-                    text_model: None,
+            codec::decode::<RecordV5>(bytes, WHAT)
+                .map(|r| older(r.id, r.config, r.next_slot, r.count, r.text_model))
+                .or_else(|_| {
+                    codec::decode::<RecordV4>(bytes, WHAT)
+                        .map(|r| older(r.id, r.config, r.next_slot, r.count, None))
                 })
                 .or_else(|_| {
-                    codec::decode::<RecordV2>(bytes, WHAT).map(|r| CollectionRecord {
-                        id: r.id,
-                        config: r.config.into(),
-                        next_slot: r.next_slot,
-                        count: r.count,
-                        text_model: None,
-                    })
+                    codec::decode::<RecordV2>(bytes, WHAT)
+                        .map(|r| older(r.id, r.config.into(), r.next_slot, r.count, None))
                 })
                 .map_err(|_| e)
         })
+    }
+
+    /// The public configuration: the stored one with the quantization.
+    pub fn config(&self) -> CollectionConfig {
+        self.config.config().quantization(self.quantization.into())
     }
 
     /// The collection `name` in `kv`, or [`Error::CollectionNotFound`].

@@ -9,6 +9,8 @@ type Kernel = fn(&[f32], &[f32]) -> f32;
 struct Kernels {
     dot: Kernel,
     l2: Kernel,
+    /// `Σ codes_i · q_i` over 8-bit codes and a 16-bit query.
+    dot_codes: fn(&[u8], &[i16]) -> i32,
 }
 
 fn kernels() -> &'static Kernels {
@@ -19,6 +21,11 @@ fn kernels() -> &'static Kernels {
             return Kernels {
                 dot: avx512::dot,
                 l2: avx512::l2_squared,
+                dot_codes: if std::is_x86_feature_detected!("avx2") {
+                    avx2::dot_codes
+                } else {
+                    portable::dot_codes
+                },
             };
         }
         #[cfg(target_arch = "x86_64")]
@@ -26,11 +33,13 @@ fn kernels() -> &'static Kernels {
             return Kernels {
                 dot: avx2::dot,
                 l2: avx2::l2_squared,
+                dot_codes: avx2::dot_codes,
             };
         }
         Kernels {
             dot: portable::dot,
             l2: portable::l2_squared,
+            dot_codes: portable::dot_codes,
         }
     })
 }
@@ -45,6 +54,33 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[inline]
 pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
     (kernels().l2)(a, b)
+}
+
+/// `Σ codes_i · q_i`: the integer dot product of 8-bit codes with a query
+/// of 16-bit weights. The slices must have the same length, and
+/// `255 · Σ |q_i|` must fit an `i32` (the caller scales the query so).
+#[inline]
+pub fn dot_codes(codes: &[u8], q: &[i16]) -> i32 {
+    (kernels().dot_codes)(codes, q)
+}
+
+/// Asks the CPU to start loading the first `lines` cache lines of `bytes`.
+#[inline]
+pub fn prefetch_bytes(bytes: &[u8], lines: usize) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code, reason = "the prefetch intrinsic is an unsafe function")]
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address,
+    // and SSE is part of the x86_64 baseline. `wrapping_add` keeps the
+    // address computation itself defined.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = bytes.as_ptr().cast::<i8>();
+        for l in 0..lines.min(bytes.len().div_ceil(64)) {
+            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64 * l));
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (bytes, lines);
 }
 
 /// Asks the CPU to start loading `v`'s first cache lines.
@@ -109,6 +145,23 @@ mod portable {
     pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
         sum(a, b, |x, y| (x - y) * (x - y))
     }
+
+    pub fn dot_codes(codes: &[u8], q: &[i16]) -> i32 {
+        let mut acc = [0i32; 16];
+        let (cc, cq) = (codes.chunks_exact(16), q.chunks_exact(16));
+        let tail: i32 = cc
+            .remainder()
+            .iter()
+            .zip(cq.remainder())
+            .map(|(c, w)| i32::from(*c) * i32::from(*w))
+            .sum();
+        for (c, w) in cc.zip(cq) {
+            for i in 0..16 {
+                acc[i] += i32::from(c[i]) * i32::from(w[i]);
+            }
+        }
+        acc.iter().sum::<i32>() + tail
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -119,9 +172,12 @@ mod portable {
 )]
 mod avx2 {
     use std::arch::x86_64::{
-        __m256, _mm_add_ps, _mm_add_ss, _mm_cvtss_f32, _mm_movehl_ps, _mm_shuffle_ps,
-        _mm256_add_ps, _mm256_castps256_ps128, _mm256_extractf128_ps, _mm256_fmadd_ps,
-        _mm256_loadu_ps, _mm256_setzero_ps, _mm256_sub_ps,
+        __m256, _mm_add_epi32, _mm_add_ps, _mm_add_ss, _mm_cvtsi128_si32, _mm_cvtss_f32,
+        _mm_loadu_si128, _mm_movehl_ps, _mm_shuffle_epi32, _mm_shuffle_ps, _mm256_add_epi32,
+        _mm256_add_ps, _mm256_castps256_ps128, _mm256_castsi256_si128, _mm256_cvtepu8_epi16,
+        _mm256_extractf128_ps, _mm256_extracti128_si256, _mm256_fmadd_ps, _mm256_loadu_ps,
+        _mm256_loadu_si256, _mm256_madd_epi16, _mm256_setzero_ps, _mm256_setzero_si256,
+        _mm256_sub_ps,
     };
 
     #[target_feature(enable = "avx2,fma")]
@@ -191,6 +247,57 @@ mod avx2 {
     pub fn l2_squared(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: installed only after AVX2 and FMA were detected.
         unsafe { sum::<true>(a, b) }
+    }
+
+    /// 16 codes a step: widened to 16-bit lanes, multiplied by the query's
+    /// 16-bit weights and summed in pairs into 32-bit lanes (`vpmaddwd`);
+    /// two accumulators.
+    #[target_feature(enable = "avx2")]
+    fn sum_codes(codes: &[u8], q: &[i16]) -> i32 {
+        let n = codes.len().min(q.len());
+        let (pc, pq) = (codes.as_ptr(), q.as_ptr());
+        let mut acc = [_mm256_setzero_si256(); 2];
+        let mut i = 0;
+        // SAFETY (all loads below): `i + 16 * k + 16 <= n`, and both slices
+        // hold at least `n` elements: each load of 16 bytes or 16 `i16`s
+        // reads inside them.
+        while i + 32 <= n {
+            for (k, acc) in acc.iter_mut().enumerate() {
+                let at = i + 16 * k;
+                let (c, w) = unsafe {
+                    (
+                        _mm256_cvtepu8_epi16(_mm_loadu_si128(pc.add(at).cast())),
+                        _mm256_loadu_si256(pq.add(at).cast()),
+                    )
+                };
+                *acc = _mm256_add_epi32(*acc, _mm256_madd_epi16(c, w));
+            }
+            i += 32;
+        }
+        if i + 16 <= n {
+            let (c, w) = unsafe {
+                (
+                    _mm256_cvtepu8_epi16(_mm_loadu_si128(pc.add(i).cast())),
+                    _mm256_loadu_si256(pq.add(i).cast()),
+                )
+            };
+            acc[0] = _mm256_add_epi32(acc[0], _mm256_madd_epi16(c, w));
+            i += 16;
+        }
+        let v = _mm256_add_epi32(acc[0], acc[1]);
+        let s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b01_00_11_10>(s));
+        let s = _mm_add_epi32(s, _mm_shuffle_epi32::<0b10_11_00_01>(s));
+        let mut total = _mm_cvtsi128_si32(s);
+        for j in i..n {
+            total += i32::from(codes[j]) * i32::from(q[j]);
+        }
+        total
+    }
+
+    pub fn dot_codes(codes: &[u8], q: &[i16]) -> i32 {
+        // SAFETY: installed only after AVX2 was detected.
+        unsafe { sum_codes(codes, q) }
     }
 }
 
@@ -303,6 +410,40 @@ mod tests {
                     (got - want).abs() <= 1e-4 * want.abs().max(1.0),
                     "{name} n={n}: {got} vs {want}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn code_kernels_match_plain_integer_arithmetic() {
+        for n in [0usize, 1, 15, 16, 17, 31, 32, 33, 48, 100, 384, 385, 1000] {
+            // Extremes included: codes 0 and 255, weights as large as the
+            // contract allows (±32767 for short vectors).
+            let top =
+                (i32::MAX / (255 * i32::try_from(n.max(1)).unwrap())).min(i32::from(i16::MAX));
+            let c: Vec<u8> = (0..n).map(|i| (i * 97 % 256) as u8).collect();
+            let w: Vec<i16> = (0..n)
+                .map(|i| match i % 5 {
+                    0 => top as i16,
+                    1 => -top as i16,
+                    _ => ((i32::try_from(i).unwrap() * 7919) % (2 * top + 1) - top) as i16,
+                })
+                .collect();
+            let want: i64 = c
+                .iter()
+                .zip(&w)
+                .map(|(a, b)| i64::from(*a) * i64::from(*b))
+                .sum();
+            let mut cases = vec![
+                ("dispatched", dot_codes(&c, &w)),
+                ("portable", portable::dot_codes(&c, &w)),
+            ];
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                cases.push(("avx2", avx2::dot_codes(&c, &w)));
+            }
+            for (name, got) in cases {
+                assert_eq!(i64::from(got), want, "{name} n={n}");
             }
         }
     }

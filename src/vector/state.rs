@@ -52,7 +52,7 @@ fn scan_points(
     from_slot: u64,
     mut each_batch: impl FnMut(&[(u64, u64, Vec<f32>)]),
 ) -> Result<()> {
-    let dim = rec.config.config().dim;
+    let dim = rec.config().dim;
     let mut batch = Vec::with_capacity(BUILD_BATCH);
     let end = prefix_end(&rec.id.to_be_bytes());
     let start = point_key(rec.id, from_slot);
@@ -80,7 +80,7 @@ fn from_checkpoint(
     root: &Path,
     rec: &CollectionRecord,
 ) -> Result<VectorIndex, Unusable> {
-    let (graph, envelope) = checkpoint::read(root, rec.id, &rec.config)?;
+    let (graph, envelope) = checkpoint::read(root, rec.id, &rec.config())?;
     if envelope.slot_end > rec.next_slot {
         return Err(crate::Error::corruption(
             "the checkpoint covers slots the collection never allocated",
@@ -95,7 +95,7 @@ fn from_checkpoint(
         Ok(true)
     })?;
     live.sort_unstable();
-    let mut index = VectorIndex::reloaded(rec.config.config(), graph, envelope.slot_end, &live)?;
+    let mut index = VectorIndex::reloaded(rec.config(), graph, envelope.slot_end, &live)?;
     let mut replay = Vec::new();
     scan_points(kv, rec, envelope.slot_end, |batch| {
         replay.extend_from_slice(batch);
@@ -123,7 +123,7 @@ impl VectorModel {
                 Ok(index) => index,
                 Err(reason) => {
                     let mut index = VectorIndex::new(
-                        rec.config.config(),
+                        rec.config(),
                         rec.count as usize,
                         Origin::Built(reason.to_string()),
                     );

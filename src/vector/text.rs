@@ -51,7 +51,7 @@ fn embedder_of(db: &Database, name: &str, rec: &CollectionRecord) -> Result<Arc<
 /// Whether `embedder` is the model collection `name` was created with.
 fn check_model(name: &str, rec: &CollectionRecord, embedder: &dyn Embedder) -> Result<()> {
     let model = text_model(name, rec)?;
-    if model == embedder.name() && rec.config.config().dim == embedder.dim() {
+    if model == embedder.name() && rec.config().dim == embedder.dim() {
         return Ok(());
     }
     Err(Error::EmbedderMismatch {

@@ -55,6 +55,7 @@ impl WriteTxn<'_> {
             next_slot: 0,
             count: 0,
             text_model,
+            quantization: config.quantization.into(),
         };
         self.save_collection(name, &rec)?;
         self.changes()
@@ -116,7 +117,7 @@ impl WriteTxn<'_> {
         payload: Props,
         text: Option<&str>,
     ) -> Result<bool> {
-        let config = rec.config.config();
+        let config = rec.config();
         let prepared = config.metric.prepare(config.dim, vector)?;
         for (k, v) in &payload {
             v.validate(k)?;
@@ -204,7 +205,7 @@ impl WriteTxn<'_> {
 pub(crate) fn node_deleted(txn: &mut WriteTxn<'_>, id: NodeId) -> Result<()> {
     let bound: Vec<String> = CollectionRecord::all(txn.kv())?
         .into_iter()
-        .filter(|(_, rec)| rec.config.config().bound_to_nodes)
+        .filter(|(_, rec)| rec.config().bound_to_nodes)
         .map(|(name, _)| name)
         .collect();
     for name in bound {

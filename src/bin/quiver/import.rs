@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use quiverdb::import::{
     Format, GraphalyticsProperties, ImportOptions, Importer, Report, VectorKeys,
 };
-use quiverdb::vector::{CollectionConfig, IndexEngine, Metric};
+use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization};
 use quiverdb::{Database, Durability};
 
 /// Arguments of `quiver import`.
@@ -72,6 +72,11 @@ pub struct Args {
     /// or hnsw-rs.
     #[arg(long, default_value = "native")]
     pub engine: String,
+    /// What a new collection's graph walk reads: none (the f32 vectors)
+    /// or int8 (one byte per component, best candidates re-ranked with
+    /// the f32 vectors; native engine).
+    #[arg(long, default_value = "none")]
+    pub quantization: String,
     /// The label of every imported node; keys are unique under it.
     #[arg(long, default_value = "Node")]
     pub label: String,
@@ -144,9 +149,16 @@ pub fn run(args: &Args) -> Result<()> {
     let Some(engine) = IndexEngine::from_name(&args.engine) else {
         bail!("unknown engine {:?}: use hnsw-rs or native", args.engine);
     };
+    let Some(quantization) = Quantization::from_name(&args.quantization) else {
+        bail!(
+            "unknown quantization {:?}: use none or int8",
+            args.quantization
+        );
+    };
     let config = CollectionConfig::new(1, metric)
         .hnsw(args.m, args.ef_construction)
-        .engine(engine);
+        .engine(engine)
+        .quantization(quantization);
     // The model loads before the database opens: a bad folder changes
     // nothing.
     let model = match &args.embed_column {

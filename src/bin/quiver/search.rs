@@ -46,6 +46,12 @@ pub struct Args {
     /// An `.ivecs` ground-truth file: measure recall@k, QPS and latency.
     #[arg(long, requires = "queries")]
     pub gt: Option<PathBuf>,
+    /// An `.fvecs` file of the ground truth's scores (in the collection's
+    /// units: similarity for cosine and dot, distance for L2): adds the
+    /// tie-aware recall, where a hit counts when its score is as good as
+    /// the k-th true one (so any of several equally near duplicates does).
+    #[arg(long, requires = "gt")]
+    pub gt_scores: Option<PathBuf>,
     /// Threads for the timed pass over --queries (each takes a contiguous
     /// share of the queries; QPS is over the wall time of the pass).
     #[arg(long, default_value_t = 1)]
@@ -55,8 +61,8 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Per query: latency in ms and the keys found.
-type Timed = Vec<(f64, Vec<u64>)>;
+/// Per query: latency in ms and the hits found as `(key, score)`.
+type Timed = Vec<(f64, Vec<(u64, f32)>)>;
 
 pub fn run(args: &Args) -> Result<()> {
     let db = Database::builder()
@@ -123,7 +129,7 @@ pub fn run(args: &Args) -> Result<()> {
                             let found = collection.search(q, params)?;
                             Ok((
                                 t.elapsed().as_secs_f64() * 1e3,
-                                found.hits.iter().map(|h| h.key).collect(),
+                                found.hits.iter().map(|h| (h.key, h.score)).collect(),
                             ))
                         })
                         .collect()
@@ -167,7 +173,44 @@ pub fn run(args: &Args) -> Result<()> {
                 .zip(&gt)
                 .map(|(r, g)| {
                     let truth: HashSet<u64> = g[..args.k].iter().map(|&x| x as u64).collect();
-                    r.iter().filter(|k| truth.contains(k)).count()
+                    r.iter().filter(|(k, _)| truth.contains(k)).count()
+                })
+                .sum();
+            Some(found as f64 / (args.k * queries.len()) as f64)
+        }
+    };
+    let tie_recall = match &args.gt_scores {
+        None => None,
+        Some(path) => {
+            let scores = quiverdb::import::read_fvecs(path)?;
+            if scores.len() < queries.len() || scores[0].len() < args.k {
+                bail!(
+                    "{} has {} rows of {} scores; need {} rows of at least k = {}",
+                    path.display(),
+                    scores.len(),
+                    scores[0].len(),
+                    queries.len(),
+                    args.k
+                );
+            }
+            let higher = collection.config().metric.higher_is_better();
+            let found: usize = results
+                .iter()
+                .zip(&scores)
+                .map(|(r, s)| {
+                    let kth = s[args.k - 1];
+                    // Scores computed in another order of additions differ
+                    // in the last bits.
+                    let slack = 1e-5 * kth.abs().max(1.0);
+                    r.iter()
+                        .filter(|(_, x)| {
+                            if higher {
+                                *x >= kth - slack
+                            } else {
+                                *x <= kth + slack
+                            }
+                        })
+                        .count()
                 })
                 .sum();
             Some(found as f64 / (args.k * queries.len()) as f64)
@@ -178,13 +221,17 @@ pub fn run(args: &Args) -> Result<()> {
         println!(
             "{}",
             serde_json::json!({
-                "recall": recall, "k": args.k, "ef": ef, "qps": qps,
+                "recall": recall, "tie_recall": tie_recall, "k": args.k, "ef": ef, "qps": qps,
                 "p50_ms": pct(0.5), "p99_ms": pct(0.99), "queries": queries.len(),
                 "threads": threads,
             })
         );
     } else {
-        let recall = recall.map_or_else(|| "n/a".to_owned(), |r| format!("{r:.4}"));
+        let recall = match (recall, tie_recall) {
+            (None, _) => "n/a".to_owned(),
+            (Some(r), None) => format!("{r:.4}"),
+            (Some(r), Some(t)) => format!("{r:.4} (tie-aware {t:.4})"),
+        };
         println!(
             "{} queries, k {}, ef {ef}: recall@k {recall}, {qps:.0} queries/s ({threads} thread(s)), p50 {:.3} ms, p99 {:.3} ms",
             queries.len(),

@@ -6,15 +6,19 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
 
 use parking_lot::Mutex;
 
-use super::search::{Near, Scratch};
+use super::search::{Exact, Near, Scratch};
 use super::{MAX_LEVEL, NativeGraph, parallel};
 
 impl NativeGraph {
-    fn draw_level(&mut self) -> usize {
+    fn next_random(&mut self) -> u64 {
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
-        let u = ((self.rng >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+        self.rng
+    }
+
+    fn draw_level(&mut self) -> usize {
+        let u = ((self.next_random() >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
         ((-u.ln() * self.level_mult) as usize).min(MAX_LEVEL)
     }
 
@@ -50,10 +54,20 @@ impl NativeGraph {
             self.done.push(AtomicBool::new(false));
             self.deleted.push(AtomicBool::new(false));
         }
+        // Link in a random order, as faiss does: inserting a file's rows in
+        // their order (often sorted, near duplicates side by side) builds
+        // a worse graph — on the Debian set recall@10 at ef 32 counting
+        // ties is 0.955-0.960 in file order, 0.969-0.970 shuffled.
+        let mut order: Vec<u32> = (first as u32..self.len() as u32).collect();
+        for j in (1..order.len()).rev() {
+            let r = (self.next_random() % (j as u64 + 1)) as usize;
+            order.swap(j, r);
+        }
         let this = &*self;
-        parallel::for_each(first..self.len(), 64, Scratch::default, |s, i| {
-            this.link(i as u32, s);
+        parallel::for_each(0..order.len(), 64, Scratch::default, |s, k| {
+            this.link(order[k], s);
         });
+        self.refresh_codes();
     }
 
     /// Links node `q` (its vector and level are in place).
@@ -71,15 +85,19 @@ impl NativeGraph {
             }
         };
         let v = self.vector(q);
+        let gauge = Exact {
+            graph: self,
+            query: v,
+        };
         let mut ep_d = self.distance(v, ep);
         let mut buf = Vec::new();
         for layer in (level + 1..=top).rev() {
-            (ep, ep_d) = self.greedy(v, ep, ep_d, layer, &mut buf);
+            (ep, ep_d) = self.greedy(&gauge, ep, ep_d, layer, &mut buf);
         }
         let mut selected = Vec::new();
         for layer in (0..=level.min(top)).rev() {
             let found = self.search_layer(
-                v,
+                &gauge,
                 &[Near(ep_d, ep)],
                 self.ef_construction,
                 layer,
@@ -87,7 +105,10 @@ impl NativeGraph {
                 None,
                 true,
             );
-            self.select(&found, self.m, &mut selected);
+            // Up to the layer's capacity (2M on layer 0, as faiss does;
+            // hnswlib keeps M there and leaves half of each list empty).
+            let cap = if layer == 0 { self.m0 } else { self.m };
+            self.select(&found, cap, &mut selected);
             {
                 let _g = self.locks[q as usize].lock();
                 let list = self.list(q, layer);
@@ -96,8 +117,16 @@ impl NativeGraph {
                 }
                 list[0].store(selected.len() as u32, Mem::Release);
             }
+            let mut reachable = false;
             for n in &selected {
-                self.connect(n.1, q, n.0, layer, &mut buf);
+                reachable |= self.connect(n.1, q, n.0, layer, &mut buf, false);
+            }
+            // Every neighbour's heuristic pruned `q` (a point far from all
+            // others, whose neighbours' lists are full): nothing would lead
+            // a walk to it. Its nearest neighbour keeps it instead of its
+            // own farthest neighbour.
+            if let (false, Some(n)) = (reachable, selected.first()) {
+                self.connect(n.1, q, n.0, layer, &mut buf, true);
             }
             if let Some(best) = found.first() {
                 (ep, ep_d) = (best.1, best.0);
@@ -112,8 +141,18 @@ impl NativeGraph {
         }
     }
 
-    /// Adds `q` to `n`'s list at `layer`, pruning by the heuristic when full.
-    fn connect(&self, n: u32, q: u32, d: f32, layer: usize, buf: &mut Vec<u32>) {
+    /// Adds `q` to `n`'s list at `layer`, pruning by the heuristic when
+    /// full; with `force`, `q` stays even if the heuristic would prune it
+    /// (in place of the farthest kept). Returns whether `q` is in the list.
+    fn connect(
+        &self,
+        n: u32,
+        q: u32,
+        d: f32,
+        layer: usize,
+        buf: &mut Vec<u32>,
+        force: bool,
+    ) -> bool {
         let cap = if layer == 0 { self.m0 } else { self.m };
         let _g = self.locks[n as usize].lock();
         let list = self.list(n, layer);
@@ -121,7 +160,7 @@ impl NativeGraph {
         if count < cap {
             list[1 + count].store(q, Mem::Relaxed);
             list[0].store(count as u32 + 1, Mem::Release);
-            return;
+            return true;
         }
         self.neighbours(n, layer, buf);
         let base = self.vector(n);
@@ -133,10 +172,19 @@ impl NativeGraph {
         cands.sort_unstable();
         let mut keep = Vec::with_capacity(cap);
         self.select(&cands, cap, &mut keep);
+        let mut kept = keep.iter().any(|x| x.1 == q);
+        if force && !kept {
+            if keep.len() == cap {
+                keep.pop();
+            }
+            keep.push(Near(d, q));
+            kept = true;
+        }
         for (k, x) in keep.iter().enumerate() {
             list[1 + k].store(x.1, Mem::Relaxed);
         }
         list[0].store(keep.len() as u32, Mem::Release);
+        kept
     }
 
     /// The paper's heuristic over `sorted` candidates (nearest first):

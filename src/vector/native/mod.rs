@@ -12,6 +12,8 @@
 //!   neighbour-selection heuristic;
 //! * `search.rs` — the walks, with reused per-searcher state (an
 //!   epoch-stamped visited array, two heaps) and prefetching;
+//! * `quant.rs` — int8 codes of the vectors, for quantised walks whose
+//!   best candidates are re-ranked with the `f32` vectors;
 //! * `repair.rs` — deletes: marked at once, unlinked at compaction;
 //! * `file.rs` — the four-file dump, reloaded with the vectors mapped.
 //!
@@ -22,6 +24,7 @@ mod arena;
 mod build;
 mod file;
 mod parallel;
+mod quant;
 mod repair;
 mod search;
 
@@ -30,11 +33,12 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
 
 use parking_lot::Mutex;
 
-use super::Metric;
 use super::engine::{Engine, Keep};
+use super::{Metric, Quantization};
 use crate::error::Result;
 use arena::Arena;
 pub use file::DUMP_FILES;
+use quant::Int8Codes;
 use search::Scratch;
 
 /// Upper layers at most (level draws above are clamped).
@@ -72,6 +76,10 @@ pub struct NativeGraph {
     entry: Mutex<Option<(u32, usize)>>,
     rng: u64,
     scratch: Mutex<Vec<Scratch>>,
+    quantization: Quantization,
+    /// With int8 quantization, the codes of every row once the graph has
+    /// [`quant::MIN_TRAIN`] rows.
+    codes: Option<Int8Codes>,
 }
 
 impl NativeGraph {
@@ -97,6 +105,38 @@ impl NativeGraph {
             entry: Mutex::new(None),
             rng: 0x2545_f491_4f6c_dd1d,
             scratch: Mutex::new(Vec::new()),
+            quantization: Quantization::None,
+            codes: None,
+        }
+    }
+
+    /// The graph with its walks reading `quantization`'s codes (learned
+    /// now if it has enough rows).
+    #[must_use]
+    pub fn quantized(mut self, quantization: Quantization) -> NativeGraph {
+        self.quantization = quantization;
+        self.refresh_codes();
+        self
+    }
+
+    /// Brings the codes up to the rows: learns them once there are enough
+    /// rows, learns them again when the rows have doubled since (the
+    /// ranges follow the data as it grows; re-encoding costs far less
+    /// than the insertions that doubled it), else encodes the new rows.
+    fn refresh_codes(&mut self) {
+        let n = self.len();
+        if self.quantization != Quantization::Int8 || n < quant::MIN_TRAIN {
+            self.codes = None;
+            return;
+        }
+        let vectors = &self.vectors;
+        match &mut self.codes {
+            Some(c) if n < 2 * c.trained_rows() => {
+                for i in c.len()..n {
+                    c.push(vectors.row(i as u32));
+                }
+            }
+            _ => self.codes = Some(Int8Codes::train(self.dim, n, |i| vectors.row(i))),
         }
     }
 
@@ -115,6 +155,7 @@ impl NativeGraph {
             + self.upper_at.capacity() * 8
             + self.locks.capacity() * std::mem::size_of::<Mutex<()>>()
             + (self.done.capacity() + self.deleted.capacity())
+            + self.codes.as_ref().map_or(0, Int8Codes::heap_bytes)
     }
 
     /// Bytes of vectors mapped from a checkpoint file.
@@ -269,6 +310,58 @@ mod tests {
     }
 
     #[test]
+    fn a_quantized_walk_returns_exact_distances_with_recall() {
+        let base = data(5_000, 24, 11);
+        let queries = data(100, 24, 99);
+        let items: Vec<(u64, &[f32])> = base
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64, v.as_slice()))
+            .collect();
+        let mut g = NativeGraph::new(Metric::L2, 24, 16, 200).quantized(Quantization::Int8);
+        g.insert_all(&items[..600]);
+        assert!(g.codes.is_none(), "too few rows to learn codes");
+        g.insert_all(&items[600..1_500]);
+        let trained = |g: &NativeGraph| g.codes.as_ref().map(|c| (c.trained_rows(), c.len()));
+        assert_eq!(trained(&g), Some((1_500, 1_500)));
+        g.insert_all(&items[1_500..2_000]);
+        assert_eq!(trained(&g), Some((1_500, 2_000)), "new rows encoded");
+        g.insert_all(&items[2_000..]);
+        assert_eq!(trained(&g), Some((5_000, 5_000)), "learned again");
+        let mut hit = 0;
+        for q in &queries {
+            let truth = exact(&base, q, 10);
+            let found = g.walk(q, 10, 64, None);
+            for &(row, d) in &found {
+                // Scores are the exact distances, not the estimates.
+                assert_eq!(d, simd::l2_squared(q, &base[row as usize]));
+            }
+            assert!(found.windows(2).all(|w| w[0].1 <= w[1].1));
+            hit += found
+                .iter()
+                .filter(|(row, _)| truth.contains(&(*row as usize)))
+                .count();
+        }
+        assert!(hit >= 950, "recall@10 {hit}/1000");
+        let keep = |row: u32| row.is_multiple_of(3);
+        for q in queries.iter().take(20) {
+            let found = g.walk(q, 10, 64, Some(&keep));
+            assert_eq!(found.len(), 10);
+            assert!(found.iter().all(|(s, _)| keep(*s)));
+        }
+        // A reloaded graph learns its codes again and answers alike.
+        let dir = tempfile::tempdir().unwrap();
+        g.dump(dir.path()).unwrap();
+        let h = NativeGraph::load(Metric::L2, 24, 16, 200, dir.path())
+            .unwrap()
+            .quantized(Quantization::Int8);
+        assert_eq!(trained(&h), Some((5_000, 5_000)));
+        for q in queries.iter().take(20) {
+            assert_eq!(g.walk(q, 10, 64, None), h.walk(q, 10, 64, None));
+        }
+    }
+
+    #[test]
     fn a_dump_reloads_to_the_same_answers_and_bad_files_are_refused() {
         let base = data(2_000, 8, 5);
         let mut g = NativeGraph::new(Metric::L2, 8, 8, 64);
@@ -287,7 +380,7 @@ mod tests {
         assert_eq!(g.labels, h.labels);
         // It keeps growing after a reload.
         h.insert_all(&[(5_000, &[9.0; 8][..])]);
-        assert_eq!(h.walk(&[9.0; 8], 1, 16, None)[0], (2_000, 0.0));
+        assert_eq!(h.walk(&[9.0; 8], 1, 64, None)[0], (2_000, 0.0));
         assert_eq!(h.labels[2_000], 5_000);
         assert!(
             NativeGraph::load(Metric::L2, 9, 8, 64, dir.path()).is_err(),

@@ -6,6 +6,7 @@ use std::collections::BinaryHeap;
 use std::sync::atomic::Ordering as Mem;
 
 use super::NativeGraph;
+use super::quant::{CodedQuery, Int8Codes};
 use crate::vector::engine::Keep;
 pub(super) use crate::vector::engine::Near;
 use crate::vector::simd;
@@ -56,11 +57,56 @@ impl Scratch {
     }
 }
 
+/// How a walk measures a node against its query: the `f32` vectors, or
+/// the int8 codes' estimates.
+pub(super) trait Gauge {
+    /// The distance (or its estimate) to node `i`.
+    fn distance(&self, i: u32) -> f32;
+    /// Starts loading what [`distance`](Self::distance) will read of `i`.
+    fn prefetch(&self, i: u32);
+}
+
+/// Exact distances from the `f32` vectors.
+pub(super) struct Exact<'a> {
+    pub graph: &'a NativeGraph,
+    pub query: &'a [f32],
+}
+
+impl Gauge for Exact<'_> {
+    #[inline]
+    fn distance(&self, i: u32) -> f32 {
+        self.graph.distance(self.query, i)
+    }
+
+    #[inline]
+    fn prefetch(&self, i: u32) {
+        simd::prefetch(self.graph.vector(i));
+    }
+}
+
+/// Estimates from the int8 codes.
+struct Coded<'a> {
+    codes: &'a Int8Codes,
+    query: CodedQuery,
+}
+
+impl Gauge for Coded<'_> {
+    #[inline]
+    fn distance(&self, i: u32) -> f32 {
+        self.query.distance(self.codes, i)
+    }
+
+    #[inline]
+    fn prefetch(&self, i: u32) {
+        simd::prefetch_bytes(self.codes.row(i), 2);
+    }
+}
+
 impl NativeGraph {
     /// Greedy descent on one upper layer.
     pub(super) fn greedy(
         &self,
-        q: &[f32],
+        q: &impl Gauge,
         mut ep: u32,
         mut d: f32,
         layer: usize,
@@ -73,7 +119,7 @@ impl NativeGraph {
                 if !self.done[n as usize].load(Mem::Acquire) {
                     continue;
                 }
-                let dn = self.distance(q, n);
+                let dn = q.distance(n);
                 if dn < d {
                     (ep, d, moved) = (n, dn, true);
                 }
@@ -93,7 +139,7 @@ impl NativeGraph {
     )]
     pub(super) fn search_layer(
         &self,
-        q: &[f32],
+        q: &impl Gauge,
         entry: &[Near],
         ef: usize,
         layer: usize,
@@ -128,13 +174,13 @@ impl NativeGraph {
                 batch.push(x);
             }
             for &x in batch.iter().take(PREFETCH_AHEAD) {
-                simd::prefetch(self.vector(x));
+                q.prefetch(x);
             }
             for (k, &x) in batch.iter().enumerate() {
                 if let Some(&next) = batch.get(k + PREFETCH_AHEAD) {
-                    simd::prefetch(self.vector(next));
+                    q.prefetch(next);
                 }
-                let d = self.distance(q, x);
+                let d = q.distance(x);
                 let worst = s.results.peek().map_or(f32::INFINITY, |w| w.0);
                 if s.results.len() < ef || d < worst {
                     s.candidates.push(Reverse(Near(d, x)));
@@ -159,20 +205,47 @@ impl NativeGraph {
 
     /// The `k` nearest nodes (accepted by `keep`, if given) as
     /// `(node, distance)`, nearest first: a greedy descent to layer 0, then
-    /// a beam of `ef` candidates there.
+    /// a beam of `ef` candidates there. With int8 codes the walk measures
+    /// by their estimates and the beam's candidates are then re-ranked by
+    /// their exact distances.
     pub fn walk(&self, query: &[f32], k: usize, ef: usize, keep: Keep<'_>) -> Vec<(u32, f32)> {
-        let Some((mut ep, top)) = *self.entry.lock() else {
+        let Some(entry) = *self.entry.lock() else {
             return Vec::new();
         };
         let mut s = self.scratch.lock().pop().unwrap_or_default();
-        let mut buf = Vec::new();
-        let mut d = self.distance(query, ep);
-        for layer in (1..=top).rev() {
-            (ep, d) = self.greedy(query, ep, d, layer, &mut buf);
-        }
-        let mut found = self.search_layer(query, &[Near(d, ep)], ef.max(k), 0, &mut s, keep, false);
+        let found = if let Some(codes) = &self.codes {
+            let estimate = Coded {
+                codes,
+                query: codes.query(self.metric, query),
+            };
+            let mut found = self.beam(&estimate, entry, ef.max(k), keep, &mut s);
+            for n in &mut found {
+                n.0 = self.distance(query, n.1);
+            }
+            found.sort_unstable();
+            found
+        } else {
+            let exact = Exact { graph: self, query };
+            self.beam(&exact, entry, ef.max(k), keep, &mut s)
+        };
         self.scratch.lock().push(s);
-        found.truncate(k);
-        found.into_iter().map(|n| (n.1, n.0)).collect()
+        found.into_iter().take(k).map(|n| (n.1, n.0)).collect()
+    }
+
+    /// The descent from `(entry node, its level)`, then the layer-0 beam.
+    fn beam(
+        &self,
+        q: &impl Gauge,
+        (mut ep, top): (u32, usize),
+        ef: usize,
+        keep: Keep<'_>,
+        s: &mut Scratch,
+    ) -> Vec<Near> {
+        let mut buf = Vec::new();
+        let mut d = q.distance(ep);
+        for layer in (1..=top).rev() {
+            (ep, d) = self.greedy(q, ep, d, layer, &mut buf);
+        }
+        self.search_layer(q, &[Near(d, ep)], ef, 0, s, keep, false)
     }
 }

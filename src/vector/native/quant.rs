@@ -1,0 +1,199 @@
+//! Int8 scalar codes of the graph's vectors, for walks that read a
+//! quarter of the bytes.
+//!
+//! Each component is stored as one byte, `x ≈ lo_d + step_d · c`, with a
+//! per-dimension range learned from the vectors (the 0.1 % and 99.9 %
+//! quantiles of a sample, so a few outliers do not coarsen every code;
+//! values outside are clamped). A query becomes 16-bit weights
+//! `w_d ≈ q_d · step_d / scale`, so the dot product with a row is
+//! `Σ q_d lo_d + scale · Σ w_d c_d` — one integer dot product per row
+//! (`simd::dot_codes`). For L2 the row's `‖x̂‖²` is kept beside its codes:
+//! `‖q − x̂‖² = ‖q‖² − 2 q·x̂ + ‖x̂‖²`, and the constant `‖q‖²` is dropped.
+//!
+//! Estimates order candidates during the walk only; the walk's best are
+//! re-ranked with the exact `f32` distances (`search.rs`).
+
+use crate::vector::{Metric, simd};
+
+/// Rows a graph needs before codes are learned; smaller graphs walk on
+/// the `f32` vectors (there the codes would save nothing).
+pub(super) const MIN_TRAIN: usize = 1_000;
+
+/// Rows sampled to learn the ranges.
+const SAMPLE: usize = 20_000;
+
+/// The codes of rows `0..len()`.
+pub struct Int8Codes {
+    dim: usize,
+    lo: Vec<f32>,
+    step: Vec<f32>,
+    codes: Vec<u8>,
+    /// `‖x̂‖²` per row (for L2).
+    norms: Vec<f32>,
+    /// Rows when the ranges were learned.
+    trained_rows: usize,
+}
+
+impl Int8Codes {
+    /// Learns the ranges from the `n` rows `row(0..n)` and encodes them.
+    pub fn train<'a>(dim: usize, n: usize, row: impl Fn(u32) -> &'a [f32]) -> Int8Codes {
+        let picked = n.min(SAMPLE);
+        let mut lo = Vec::with_capacity(dim);
+        let mut step = Vec::with_capacity(dim);
+        let mut column = Vec::with_capacity(picked);
+        for d in 0..dim {
+            column.clear();
+            // Evenly spaced rows: deterministic, and spread over the file.
+            column.extend((0..picked).map(|k| row((k * n / picked) as u32)[d]));
+            let at = |q: f64| ((picked - 1) as f64 * q).round() as usize;
+            let (_, low, _) = column.select_nth_unstable_by(at(0.001), f32::total_cmp);
+            let low = *low;
+            let (_, high, _) = column.select_nth_unstable_by(at(0.999), f32::total_cmp);
+            let high = *high;
+            lo.push(low);
+            step.push(if high > low {
+                (high - low) / 255.0
+            } else {
+                1.0
+            });
+        }
+        let mut codes = Int8Codes {
+            dim,
+            lo,
+            step,
+            codes: Vec::with_capacity(n * dim),
+            norms: Vec::with_capacity(n),
+            trained_rows: n,
+        };
+        for i in 0..n {
+            codes.push(row(i as u32));
+        }
+        codes
+    }
+
+    /// Rows encoded.
+    pub fn len(&self) -> usize {
+        self.norms.len()
+    }
+
+    /// Rows when the ranges were learned.
+    pub fn trained_rows(&self) -> usize {
+        self.trained_rows
+    }
+
+    /// Encodes one more row.
+    pub fn push(&mut self, v: &[f32]) {
+        let mut norm = 0f32;
+        for ((x, lo), step) in v.iter().zip(&self.lo).zip(&self.step) {
+            let c = ((x - lo) / step).round().clamp(0.0, 255.0);
+            let back = lo + step * c;
+            norm += back * back;
+            self.codes.push(c as u8);
+        }
+        self.norms.push(norm);
+    }
+
+    /// Row `i`'s codes.
+    #[inline]
+    pub fn row(&self, i: u32) -> &[u8] {
+        let at = i as usize * self.dim;
+        &self.codes[at..at + self.dim]
+    }
+
+    /// Bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.codes.capacity() + (self.norms.capacity() + self.lo.len() + self.step.len()) * 4
+    }
+
+    /// A query (prepared: normalised for cosine) in the codes' terms.
+    pub fn query(&self, metric: Metric, q: &[f32]) -> CodedQuery {
+        let weights: Vec<f32> = q.iter().zip(&self.step).map(|(x, s)| x * s).collect();
+        let base: f32 = q.iter().zip(&self.lo).map(|(x, l)| x * l).sum();
+        let top = weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+        // The largest weight such that 255 · Σ|w| fits an i32, at most
+        // i16::MAX: ±21,000 or so for 384 dimensions.
+        let limit = (f64::from(i32::MAX) / (255.0 * self.dim.max(1) as f64)).min(32_767.0) as f32;
+        let scale = if top > 0.0 { top / limit } else { 1.0 };
+        CodedQuery {
+            weights: weights
+                .iter()
+                .map(|w| (w / scale).round().clamp(-limit, limit) as i16)
+                .collect(),
+            scale,
+            base,
+            l2: metric == Metric::L2,
+        }
+    }
+}
+
+/// A query against [`Int8Codes`].
+pub struct CodedQuery {
+    weights: Vec<i16>,
+    scale: f32,
+    base: f32,
+    l2: bool,
+}
+
+impl CodedQuery {
+    /// The estimated distance to row `i` (in the metric's order; for L2
+    /// offset by the query's `‖q‖²`).
+    #[inline]
+    pub fn distance(&self, codes: &Int8Codes, i: u32) -> f32 {
+        let dot = self.base + self.scale * simd::dot_codes(codes.row(i), &self.weights) as f32;
+        if self.l2 {
+            codes.norms[i as usize] - 2.0 * dot
+        } else {
+            -dot
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates_follow_the_exact_distances() {
+        let dim = 48;
+        let mut s = 7u64;
+        let mut rand = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        };
+        let rows: Vec<Vec<f32>> = (0..2_000)
+            .map(|_| (0..dim).map(|d| rand() * (1.0 + d as f32 / 10.0)).collect())
+            .collect();
+        let codes = Int8Codes::train(dim, rows.len(), |i| &rows[i as usize]);
+        assert_eq!(codes.len(), 2_000);
+        let q: Vec<f32> = (0..dim).map(|_| rand()).collect();
+        for metric in [Metric::Dot, Metric::L2] {
+            let cq = codes.query(metric, &q);
+            let offset = if metric == Metric::L2 {
+                simd::dot(&q, &q)
+            } else {
+                0.0
+            };
+            let mut worst = 0f32;
+            let mut spread = 0f32;
+            for (i, r) in rows.iter().enumerate() {
+                let exact = metric.distance(&q, r);
+                let est = cq.distance(&codes, i as u32) + offset;
+                worst = worst.max((est - exact).abs());
+                spread = spread.max(exact.abs());
+            }
+            // Within 1 % of the distances' scale: ranking quality for a
+            // walk whose best are re-ranked exactly.
+            assert!(worst < 0.01 * spread, "{metric:?}: {worst} vs {spread}");
+        }
+        // A constant dimension, and values outside the learned range,
+        // neither divide by zero nor wrap.
+        let flat: Vec<Vec<f32>> = (0..10).map(|i| vec![1.0, i as f32]).collect();
+        let mut c = Int8Codes::train(2, 10, |i| &flat[i as usize]);
+        c.push(&[-50.0, 50.0]);
+        assert_eq!(c.row(10), &[0, 255]);
+        let d = c.query(Metric::Dot, &[1.0, 1.0]).distance(&c, 3);
+        assert!((d + 4.0).abs() < 0.05, "{d}");
+    }
+}
