@@ -39,7 +39,6 @@ use crate::error::Result;
 use arena::Arena;
 pub use file::DUMP_FILES;
 use quant::Int8Codes;
-use search::Scratch;
 
 /// Upper layers at most (level draws above are clamped).
 const MAX_LEVEL: usize = 16;
@@ -75,7 +74,6 @@ pub struct NativeGraph {
     /// `(entry node, its level)`; `None` while empty.
     entry: Mutex<Option<(u32, usize)>>,
     rng: u64,
-    scratch: Mutex<Vec<Scratch>>,
     quantization: Quantization,
     /// With int8 quantization, the codes of every row once the graph has
     /// [`quant::MIN_TRAIN`] rows.
@@ -104,7 +102,6 @@ impl NativeGraph {
             unrepaired: 0,
             entry: Mutex::new(None),
             rng: 0x2545_f491_4f6c_dd1d,
-            scratch: Mutex::new(Vec::new()),
             quantization: Quantization::None,
             codes: None,
         }
@@ -334,7 +331,10 @@ mod tests {
             let found = g.walk(q, 10, 64, None);
             for &(row, d) in &found {
                 // Scores are the exact distances, not the estimates.
-                assert_eq!(d, simd::l2_squared(q, &base[row as usize]));
+                assert_eq!(
+                    d.to_bits(),
+                    simd::l2_squared(q, &base[row as usize]).to_bits()
+                );
             }
             assert!(found.windows(2).all(|w| w[0].1 <= w[1].1));
             hit += found
