@@ -60,7 +60,8 @@ fn import_then_measure_search_against_ground_truth() {
         .map(|_| (0..16).map(|_| next()).collect())
         .collect();
     let queries: Vec<Vec<f32>> = (0..50).map(|_| (0..16).map(|_| next()).collect()).collect();
-    // Exact ground truth by L2, computed here.
+    // Exact ground truth by L2, computed here, with its distances.
+    let mut gt_scores: Vec<Vec<f32>> = Vec::new();
     let gt: Vec<Vec<i32>> = queries
         .iter()
         .map(|q| {
@@ -75,10 +76,13 @@ fn import_then_measure_search_against_ground_truth() {
                 })
                 .collect();
             d.sort_by(|a, b| a.0.total_cmp(&b.0));
+            gt_scores.push(d[..10].iter().map(|p| p.0.sqrt()).collect());
             d[..10].iter().map(|p| p.1).collect()
         })
         .collect();
     let base_file = dir.path().join("b.fvecs");
+    let scores_file = dir.path().join("gt.fvecs");
+    write_vecs(&scores_file, &gt_scores);
     let query_file = dir.path().join("q.fvecs");
     let gt_file = dir.path().join("gt.ivecs");
     write_vecs(&base_file, &base);
@@ -145,6 +149,72 @@ fn import_then_measure_search_against_ground_truth() {
     ]);
     let one: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(one["hits"][0]["key"], gt[0][0]);
+
+    // The same vectors in a collection whose walk reads int8 codes: the
+    // same recall, exact scores (the tie-aware recall compares them with
+    // the true distances), on one thread and on two.
+    let out = quiver(&[
+        "import",
+        db,
+        "--vectors",
+        base_file.to_str().unwrap(),
+        "--collection",
+        "q8",
+        "--metric",
+        "l2",
+        "--quantization",
+        "int8",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: serde_json::Value =
+        serde_json::from_slice(&quiver(&["stats", db, "--json"]).stdout).unwrap();
+    let q8 = stats["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "q8")
+        .unwrap();
+    assert_eq!(q8["quantization"], "int8", "{stats}");
+    for threads in ["1", "2"] {
+        let out = quiver(&[
+            "search",
+            db,
+            "--collection",
+            "q8",
+            "--queries",
+            query_file.to_str().unwrap(),
+            "--gt",
+            gt_file.to_str().unwrap(),
+            "--gt-scores",
+            scores_file.to_str().unwrap(),
+            "--threads",
+            threads,
+            "--repeat",
+            "2",
+            "--json",
+        ]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(report["recall"].as_f64().unwrap() >= 0.95, "{report}");
+        let tie = report["tie_recall"].as_f64().unwrap();
+        assert!(tie >= report["recall"].as_f64().unwrap(), "{report}");
+        assert_eq!(report["repeat"], 2);
+    }
+    let bad = quiver(&[
+        "import",
+        db,
+        "--vectors",
+        base_file.to_str().unwrap(),
+        "--collection",
+        "other",
+        "--quantization",
+        "int4",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown quantization"));
 }
 
 #[test]

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 
 use common::{Rng, seed};
 
-use quiverdb::vector::{CollectionConfig, Metric, Search};
+use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization, Search};
 use quiverdb::{Database, Error, GraphRead, NodeId, props};
 
 /// `n` vectors around 40 random centres (clustered, like real embeddings).
@@ -113,6 +113,65 @@ fn hnsw_recall_at_the_default_ef_for_every_metric() {
     );
     let r = recall(&db, "cos", &queries, 10);
     assert!(r >= 0.95, "seed {seed}: recall after reopen {r:.3}");
+}
+
+#[test]
+fn int8_walks_keep_the_recall_and_report_exact_scores() {
+    let seed = seed(0x1e8_5eed);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed);
+    let mut all = dataset(&mut rng, 20_100, 48);
+    let queries = all.split_off(20_000);
+    for (name, metric) in [
+        ("cos", Metric::Cosine),
+        ("l2", Metric::L2),
+        ("dot", Metric::Dot),
+    ] {
+        let config = CollectionConfig::new(48, metric).quantization(Quantization::Int8);
+        load_in(&db, name, config, &all);
+        let r = recall(&db, name, &queries, 10);
+        assert!(r >= 0.95, "seed {seed}: {metric:?} int8 recall@10 {r:.3}");
+        // Scores are the exact ones (re-ranked), not the codes' estimates.
+        for q in queries.iter().take(20) {
+            let hits = db.search(name, q, &Search::k(10)).unwrap().hits;
+            let exact = db.search_exact(name, q, &Search::k(50)).unwrap().hits;
+            for h in &hits {
+                if let Some(e) = exact.iter().find(|e| e.key == h.key) {
+                    assert!(
+                        (e.score - h.score).abs() <= 1e-5 * e.score.abs().max(1.0),
+                        "{metric:?}: {} vs {}",
+                        h.score,
+                        e.score
+                    );
+                }
+            }
+        }
+    }
+    // The quantization is part of the collection: it survives a reopen
+    // (the codes are learned again from the checkpoint's vectors).
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    let infos = db.begin_read().unwrap().collections().unwrap();
+    assert!(
+        infos
+            .iter()
+            .all(|c| c.config.quantization == Quantization::Int8)
+    );
+    let r = recall(&db, "cos", &queries, 10);
+    assert!(r >= 0.95, "seed {seed}: int8 recall after reopen {r:.3}");
+    // Codes need the native engine.
+    let mut w = db.begin_write().unwrap();
+    let err = w
+        .create_collection(
+            "old",
+            CollectionConfig::new(4, Metric::L2)
+                .engine(IndexEngine::HnswRs)
+                .quantization(Quantization::Int8),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert!(err.to_string().contains("native engine"), "{err}");
 }
 
 #[test]

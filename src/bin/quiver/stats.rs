@@ -33,6 +33,7 @@ pub fn run(args: &Args) -> Result<()> {
             "dim": c.config.dim,
             "metric": format!("{:?}", c.config.metric).to_lowercase(),
             "engine": c.config.engine.name(),
+            "quantization": c.config.quantization.name(),
             "points": c.count,
             "bound_to_nodes": c.config.bound_to_nodes,
             "index": {
@@ -84,12 +85,13 @@ pub fn run(args: &Args) -> Result<()> {
             |b| format!("{:.1} MiB memory", mib(b)),
         );
         println!(
-            "  collection {}: {} points of dim {} ({}, {}); index {origin}, {memory}, {:.1} MiB mapped",
+            "  collection {}: {} points of dim {} ({}, {}, quantization {}); index {origin}, {memory}, {:.1} MiB mapped",
             c["name"],
             c["points"],
             c["dim"],
             c["metric"],
             c["engine"],
+            c["quantization"],
             mib(index["mapped_bytes"].as_u64().unwrap_or(0))
         );
     }
