@@ -170,15 +170,15 @@ fn import_then_measure_search_against_ground_truth() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stats: serde_json::Value =
+    let listing: serde_json::Value =
         serde_json::from_slice(&quiver(&["stats", db, "--json"]).stdout).unwrap();
-    let q8 = stats["collections"]
+    let q8 = listing["collections"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["name"] == "q8")
         .unwrap();
-    assert_eq!(q8["quantization"], "int8", "{stats}");
+    assert_eq!(q8["quantization"], "int8", "{listing}");
     for threads in ["1", "2"] {
         let out = quiver(&[
             "search",

@@ -175,6 +175,137 @@ fn int8_walks_keep_the_recall_and_report_exact_scores() {
 }
 
 #[test]
+fn replacing_points_gives_their_rows_back() {
+    let seed = seed(0xc4_0a11);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed);
+    let mut all = dataset(&mut rng, 6_050, 24);
+    let queries = all.split_off(6_000);
+    for quant in [Quantization::None, Quantization::Int8] {
+        let name = quant.name();
+        let config = CollectionConfig::new(24, Metric::L2).quantization(quant);
+        load_in(&db, name, config, &all);
+        // A reader holding the first snapshot for three rounds: its points
+        // stay findable meanwhile (and hold their rows back).
+        let mut old = Some(db.begin_read().unwrap());
+        for round in 0..20u64 {
+            let mut w = db.begin_write().unwrap();
+            for i in 0..600u64 {
+                let key = (i * 7 + round * 600) % 6_000;
+                let v: Vec<f32> = all[key as usize].iter().map(|x| x + 0.05).collect();
+                w.upsert_vector(name, key, &v, props! {}).unwrap();
+            }
+            w.commit().unwrap();
+            let rows = db.vector_index_info(name).unwrap().graph_points;
+            if round == 2 {
+                // The old snapshot still finds its own version of a point.
+                let r = old.take().unwrap();
+                let hit = &r
+                    .collection(name)
+                    .unwrap()
+                    .search(&all[0], &Search::k(1))
+                    .unwrap()
+                    .hits[0];
+                assert_eq!((hit.key, hit.score), (0, 0.0));
+                assert_eq!(rows, 6_000 + 3 * 600, "nothing reclaimed under the reader");
+            } else if round > 3 {
+                // Reclaimed rows go back by themselves (at a quarter of
+                // the graph): never more than 4/3 of the live points.
+                assert!(rows <= 8_000, "{quant:?} round {round}: {rows} rows");
+            }
+        }
+        db.compact_collection(name).unwrap();
+        let info = db.vector_index_info(name).unwrap();
+        assert_eq!(info.graph_points, 6_000, "{quant:?}");
+        assert_eq!(info.points, 6_000);
+        let r = recall(&db, name, &queries, 10);
+        assert!(
+            r >= 0.95,
+            "seed {seed}: {quant:?} recall after churn {r:.3}"
+        );
+        assert!(db.check().unwrap().is_ok());
+    }
+    // Reopened: the compacted graph was checkpointed and loads.
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    assert!(db.vector_index_info("int8").unwrap().from_checkpoint);
+    let r = recall(&db, "int8", &queries, 10);
+    assert!(r >= 0.95, "seed {seed}: recall after reopen {r:.3}");
+}
+
+#[test]
+fn a_recall_target_chooses_the_ef_and_says_so() {
+    let seed = seed(0x4ec_a11);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed);
+    let mut all = dataset(&mut rng, 20_200, 32);
+    let queries = all.split_off(20_000);
+    load(&db, "v", Metric::L2, &all);
+    let ef_for = |target: f64| {
+        let found = db
+            .search("v", &queries[0], &Search::k(10).recall(target))
+            .unwrap();
+        (found.ef, found.exact)
+    };
+    let (low, _) = ef_for(0.5);
+    let (mid, exact) = ef_for(0.95);
+    assert!(!exact);
+    let (low, mid) = (low.unwrap(), mid.unwrap());
+    assert!(low <= mid, "{low} > {mid}");
+    assert!(
+        low <= 16,
+        "recall 0.5 needs no more than ef 16, chose {low}"
+    );
+    // The chosen ef holds the target on queries the calibration never saw
+    // (they come from the same distribution), give or take the sampling.
+    let mut hit = 0;
+    for q in &queries {
+        let approx = db.search("v", q, &Search::k(10).recall(0.95)).unwrap();
+        assert_eq!(approx.ef, Some(mid));
+        let truth: HashSet<u64> = db
+            .search_exact("v", q, &Search::k(10))
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.key)
+            .collect();
+        hit += approx
+            .hits
+            .iter()
+            .filter(|h| truth.contains(&h.key))
+            .count();
+    }
+    let r = hit as f64 / (10 * queries.len()) as f64;
+    assert!(
+        r >= 0.93,
+        "seed {seed}: recall {r:.3} at the ef chosen for 0.95 ({mid})"
+    );
+    // An explicit ef wins; a plain search says its ef; targets outside
+    // (0, 1] are refused.
+    let plain = db.search("v", &queries[0], &Search::k(10)).unwrap();
+    assert_eq!(plain.ef, Some(48));
+    let given = db
+        .search("v", &queries[0], &Search::k(10).ef(20).recall(0.99))
+        .unwrap();
+    assert_eq!(given.ef, Some(20));
+    for bad in [0.0, 1.5, f64::NAN] {
+        let err = db
+            .search("v", &queries[0], &Search::k(10).recall(bad))
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{bad}: {err}");
+    }
+    // A collection small enough to search exactly is searched exactly.
+    load(&db, "small", Metric::L2, &all[..500]);
+    let small = db
+        .search("small", &queries[0], &Search::k(10).recall(0.95))
+        .unwrap();
+    assert!(small.exact);
+    assert_eq!(small.ef, None);
+}
+
+#[test]
 fn filters_return_only_allowed_keys_and_k_of_them() {
     let seed = seed(0x0dd_5eed);
     let dir = tempfile::tempdir().unwrap();

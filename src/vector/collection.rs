@@ -200,6 +200,7 @@ impl<'t> Collection<'t> {
             return Ok(SearchResult {
                 hits: Vec::new(),
                 exact: true,
+                ef: None,
             });
         }
         let keys = self.admitted(params)?;
@@ -217,11 +218,16 @@ impl<'t> Collection<'t> {
                 generation: self.generation,
                 hidden: self.pending.map(|d| &d.removed),
             };
-            index.read().search(
+            let index = index.read();
+            let ef = match params.recall_target()? {
+                Some(target) => index.ef_for_recall(params.k, target),
+                None => Some(params.walk_ef()),
+            };
+            index.search(
                 &q,
                 params.k,
-                params.walk_ef(),
-                params.exact,
+                ef.unwrap_or(params.k),
+                params.exact || ef.is_none(),
                 keys.as_deref(),
                 visible,
                 &extra,
@@ -237,6 +243,7 @@ impl<'t> Collection<'t> {
             SearchResult {
                 hits: top.hits(&self.config),
                 exact: true,
+                ef: None,
             }
         };
         if let Some(t) = params.threshold {

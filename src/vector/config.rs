@@ -219,6 +219,7 @@ pub struct Search {
     pub(crate) threshold: Option<f32>,
     pub(crate) exact: bool,
     pub(crate) with_payload: bool,
+    pub(crate) recall: Option<f64>,
 }
 
 /// The default `ef` when none is given: the larger of this and `k`.
@@ -241,7 +242,25 @@ impl Search {
             threshold: None,
             exact: false,
             with_payload: false,
+            recall: None,
         }
+    }
+
+    /// Chooses `ef` for a recall@k target instead of taking one: the
+    /// smallest `ef` of the ladder 10, 16, 24, 32, 48, 64, 96, 128, 192,
+    /// 256, 384, 512 whose recall@k, measured on the collection itself,
+    /// reaches `target` (0 < target ≤ 1) — exact search if none does. The
+    /// measure (a calibration) runs at the first such search of each `k`:
+    /// 100 of the collection's points, spread evenly, as queries against
+    /// the others, each answered by brute force and by the walk at every
+    /// `ef` of the ladder; it is kept until the collection's size moves by
+    /// a tenth. It costs 100 brute-force scans (about 0.5 s for 63,666 ×
+    /// 384 on 2 cores). [`SearchResult::ef`] says which `ef` was used.
+    /// An explicit [`ef`](Self::ef) takes precedence.
+    #[must_use]
+    pub fn recall(mut self, target: f64) -> Self {
+        self.recall = Some(target);
+        self
     }
 
     /// HNSW candidate list size (recall/speed trade-off); default
@@ -309,6 +328,22 @@ impl Search {
     pub(crate) fn walk_ef(&self) -> usize {
         self.ef.unwrap_or(DEFAULT_EF).max(self.k)
     }
+
+    /// The recall target, if the `ef` is to be chosen by one.
+    pub(crate) fn recall_target(&self) -> Result<Option<f64>> {
+        match self.recall {
+            Some(t) if self.ef.is_none() => {
+                if t > 0.0 && t <= 1.0 {
+                    Ok(Some(t))
+                } else {
+                    Err(Error::invalid(format!(
+                        "a recall target must be in (0, 1], not {t}"
+                    )))
+                }
+            }
+            _ => Ok(None),
+        }
+    }
 }
 
 /// One search hit.
@@ -372,6 +407,8 @@ pub struct SearchResult {
     /// Whether the search was exact (brute force over the matching points)
     /// rather than approximate (HNSW).
     pub exact: bool,
+    /// The walk's `ef` (`None` when exact).
+    pub ef: Option<usize>,
 }
 
 #[cfg(test)]

@@ -38,10 +38,10 @@ impl Database {
     /// Compacts the HNSW graph of collection `name`: reclaims what no open
     /// snapshot can see any more, then, for the native engine, reconnects
     /// the neighbours of removed points in place so no walk passes through
-    /// them; for `hnsw_rs`, rebuilds the graph from the points still
-    /// visible. A full rebuild also happens by itself once a quarter of the
-    /// graph's points are reclaimed (both engines). Searches wait while it
-    /// runs.
+    /// them and gives their rows back (the rows kept are renumbered; no
+    /// point is re-inserted); for `hnsw_rs`, rebuilds the graph from the
+    /// points still visible. The same happens by itself once a quarter of
+    /// the graph's points are reclaimed. Searches wait while it runs.
     pub fn compact_collection(&self, name: &str) -> Result<()> {
         let rec = CollectionRecord::load(self.store(), name)?;
         let horizon = self.generations().horizon();

@@ -62,9 +62,13 @@ pub(crate) trait Engine: Send + Sync {
     /// Rows deleted and still reachable by a walk.
     fn unrepaired(&self) -> usize;
 
-    /// Unlinks every deleted row, so walks no longer pass through them.
-    /// Returns `false` if this engine cannot (the caller rebuilds).
-    fn repair(&mut self) -> bool;
+    /// Drops every deleted row (repairing first) and renumbers the others
+    /// `0..` in order, without re-inserting them; returns the old row of
+    /// each row kept, or `None` if this engine cannot (the caller
+    /// rebuilds).
+    fn compact(&mut self) -> Option<Vec<u32>> {
+        None
+    }
 
     /// Writes the graph into the empty directory `dir`, as the files
     /// [`files`] lists.

@@ -157,11 +157,17 @@ fn exercise(graph: &mut dyn engine::Engine) {
     assert!(hits.windows(2).all(|w| w[0].1.total_cmp(&w[1].1).is_le()));
     if n > 1 {
         graph.delete(0);
-        let _ = graph.repair();
         // As the index does: deleted rows are filtered out by the caller.
         let live = |row: u32| row != 0;
         let hits = graph.search(&query, 5, 16, Some(&live));
         assert!(hits.iter().all(|&(row, _)| row != 0 && (row as usize) < n));
+        // A compaction drops row 0 and renumbers the rest in order.
+        if let Some(kept) = graph.compact() {
+            assert_eq!(kept, (1..n as u32).collect::<Vec<_>>());
+            assert_eq!(graph.len(), n - 1);
+            let hits = graph.search(&query, 5, 16, None);
+            assert!(hits.iter().all(|&(row, _)| (row as usize) < n - 1));
+        }
     }
 }
 

@@ -264,10 +264,6 @@ impl Engine for HnswRs {
         self.deleted
     }
 
-    fn repair(&mut self) -> bool {
-        false
-    }
-
     fn dump(&self, dir: &Path) -> Result<()> {
         let written = each!(&self.graph, g => g.file_dump(dir, DUMP_BASENAME))
             .map_err(|e| Error::storage_text("the hnsw_rs dump failed", &format!("{e:#}")))?;

@@ -223,8 +223,9 @@ impl VectorModel {
     }
 
     /// Reclaims, in every index, what no snapshot can see any more (at or
-    /// before `horizon`); `repair` also unlinks it from the graph now
-    /// (else only a quarter of the graph reclaimed triggers a rebuild).
+    /// before `horizon`); `repair` also unlinks it from the graph and gives
+    /// its rows back now (else that happens once a quarter of the graph is
+    /// reclaimed: a compaction in place, or a rebuild for `hnsw_rs`).
     /// Forgets dropped collections no snapshot can see.
     pub fn maintain(&self, horizon: u64, repair: Option<u32>) {
         for (id, index) in self.live() {
@@ -232,7 +233,7 @@ impl VectorModel {
                 // Compaction: searches wait while the graph is repaired.
                 let mut ix = index.write();
                 ix.reclaim(horizon);
-                if !ix.repair() {
+                if !ix.compact() {
                     let fresh = ix.rebuilt();
                     *ix = fresh;
                 }
@@ -242,8 +243,13 @@ impl VectorModel {
                 index.write().reclaim(horizon);
             }
             if index.read().needs_rebuild() {
-                let fresh = index.read().rebuilt();
-                *index.write() = fresh;
+                // Native: in place, searches waiting (a repair and a copy
+                // of the live rows). hnsw_rs: built beside, searches
+                // continuing on the old graph meanwhile.
+                if !index.write().compact() {
+                    let fresh = index.read().rebuilt();
+                    *index.write() = fresh;
+                }
             }
         }
         let mut map = self.indexes.write();

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use quiverdb::Database;
 use quiverdb::embed::Embedder;
-use quiverdb::vector::{Collection, DEFAULT_EF, Search};
+use quiverdb::vector::{Collection, Search};
 
 /// Arguments of `quiver search`.
 #[derive(clap::Args)]
@@ -43,6 +43,10 @@ pub struct Args {
     /// HNSW ef (default: the library's).
     #[arg(long)]
     pub ef: Option<usize>,
+    /// Choose ef for this recall@k target (0-1], calibrated on the
+    /// collection's own points (the first search of a k measures it).
+    #[arg(long, conflicts_with = "ef")]
+    pub recall: Option<f64>,
     /// An `.ivecs` ground-truth file: measure recall@k, QPS and latency.
     #[arg(long, requires = "queries")]
     pub gt: Option<PathBuf>,
@@ -81,6 +85,9 @@ pub fn run(args: &Args) -> Result<()> {
     if let Some(ef) = args.ef {
         params = params.ef(ef);
     }
+    if let Some(target) = args.recall {
+        params = params.recall(target);
+    }
     if let Some(text) = &args.text {
         return search_text(&db, &collection, text, &params, args);
     }
@@ -115,10 +122,12 @@ pub fn run(args: &Args) -> Result<()> {
         bail!("give --vector, --text or --queries");
     };
     let queries = quiverdb::import::read_fvecs(path)?;
-    // Warm-up, then one timed pass over every query.
+    // Warm-up (and, with --recall, the calibration), then the timed pass.
+    let mut probe = None;
     for q in queries.iter().take(100) {
-        collection.search(q, &params)?;
+        probe = Some(collection.search(q, &params)?);
     }
+    let (used_ef, exact) = probe.map_or((None, false), |p| (p.ef, p.exact));
     let threads = args.threads.max(1);
     let share = queries.len().div_ceil(threads).max(1);
     let repeat = args.repeat.max(1);
@@ -225,12 +234,12 @@ pub fn run(args: &Args) -> Result<()> {
             Some(found as f64 / (args.k * queries.len()) as f64)
         }
     };
-    let ef = args.ef.unwrap_or(DEFAULT_EF).max(args.k);
     if args.json {
         println!(
             "{}",
             serde_json::json!({
-                "recall": recall, "tie_recall": tie_recall, "k": args.k, "ef": ef, "qps": qps,
+                "recall": recall, "tie_recall": tie_recall, "k": args.k, "ef": used_ef,
+                "exact": exact, "recall_target": args.recall, "qps": qps,
                 "p50_ms": pct(0.5), "p99_ms": pct(0.99), "queries": queries.len(),
                 "threads": threads, "repeat": repeat,
             })
@@ -241,8 +250,9 @@ pub fn run(args: &Args) -> Result<()> {
             (Some(r), None) => format!("{r:.4}"),
             (Some(r), Some(t)) => format!("{r:.4} (tie-aware {t:.4})"),
         };
+        let ef = used_ef.map_or_else(|| "exact".to_owned(), |e| format!("ef {e}"));
         println!(
-            "{} queries, k {}, ef {ef}: recall@k {recall}, {qps:.0} queries/s ({threads} thread(s)), p50 {:.3} ms, p99 {:.3} ms",
+            "{} queries, k {}, {ef}: recall@k {recall}, {qps:.0} queries/s ({threads} thread(s)), p50 {:.3} ms, p99 {:.3} ms",
             queries.len(),
             args.k,
             pct(0.5),

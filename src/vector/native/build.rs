@@ -8,6 +8,7 @@ use parking_lot::Mutex;
 
 use super::search::{Exact, Near, Scratch};
 use super::{MAX_LEVEL, NativeGraph, parallel};
+use crate::vector::Metric;
 
 impl NativeGraph {
     fn next_random(&mut self) -> u64 {
@@ -70,8 +71,9 @@ impl NativeGraph {
         self.refresh_codes();
     }
 
-    /// Links node `q` (its vector and level are in place).
-    fn link(&self, q: u32, s: &mut Scratch) {
+    /// Links node `q` (its vector and level are in place; lists it has
+    /// are replaced).
+    pub(super) fn link(&self, q: u32, s: &mut Scratch) {
         let level = self.levels[q as usize] as usize;
         let (mut ep, top) = {
             let mut entry = self.entry.lock();
@@ -96,7 +98,7 @@ impl NativeGraph {
         }
         let mut selected = Vec::new();
         for layer in (0..=level.min(top)).rev() {
-            let found = self.search_layer(
+            let mut found = self.search_layer(
                 &gauge,
                 &[Near(ep_d, ep)],
                 self.ef_construction,
@@ -105,6 +107,8 @@ impl NativeGraph {
                 None,
                 true,
             );
+            // `q` itself, when it is in the graph already (linked again).
+            found.retain(|n| n.1 != q);
             // Up to the layer's capacity (2M on layer 0, as faiss does;
             // hnswlib keeps M there and leaves half of each list empty).
             let cap = if layer == 0 { self.m0 } else { self.m };
@@ -187,8 +191,43 @@ impl NativeGraph {
         kept
     }
 
+    /// The heuristic relaxed by `alpha` ≥ 1: a candidate is dropped only
+    /// if some kept one is `alpha` times nearer to it than the base is (in
+    /// Euclidean terms: for cosine on the chord, `‖a − b‖² = 2(1 + d)`;
+    /// for inner product, whose distances have no such scale, `alpha` is
+    /// not applied).
+    pub(super) fn select_relaxed(
+        &self,
+        sorted: &[Near],
+        m: usize,
+        alpha: f32,
+        out: &mut Vec<Near>,
+    ) {
+        let (scale, offset) = match self.metric {
+            Metric::L2 => (alpha * alpha, 0.0),
+            Metric::Cosine => (alpha * alpha, 1.0),
+            Metric::Dot => (1.0, 0.0),
+        };
+        out.clear();
+        for &c in sorted {
+            if out.len() >= m {
+                break;
+            }
+            let cv = self.vector(c.1);
+            if out
+                .iter()
+                .all(|k| scale * (self.distance(cv, k.1) + offset) >= c.0 + offset)
+            {
+                out.push(c);
+            }
+        }
+    }
+
     /// The paper's heuristic over `sorted` candidates (nearest first):
-    /// keep one only if it is nearer to the base than to every kept one.
+    /// keep one unless some kept one is strictly nearer to it than the
+    /// base is. Ties are kept, as in hnswlib and faiss: dropping them, a
+    /// point with an exact duplicate kept the duplicate alone, and groups
+    /// of duplicates became islands that walks entered and never left.
     pub(super) fn select(&self, sorted: &[Near], m: usize, out: &mut Vec<Near>) {
         out.clear();
         for &c in sorted {
@@ -196,7 +235,7 @@ impl NativeGraph {
                 break;
             }
             let cv = self.vector(c.1);
-            if out.iter().all(|k| self.distance(cv, k.1) > c.0) {
+            if out.iter().all(|k| self.distance(cv, k.1) >= c.0) {
                 out.push(c);
             }
         }

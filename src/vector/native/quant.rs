@@ -35,21 +35,24 @@ pub struct Int8Codes {
 }
 
 impl Int8Codes {
-    /// Learns the ranges from the `n` rows `row(0..n)` and encodes them.
-    pub fn train<'a>(dim: usize, n: usize, row: impl Fn(u32) -> &'a [f32]) -> Int8Codes {
+    /// Learns the ranges from the `n` rows `row(0..n)` and encodes them
+    /// (on all cores).
+    pub fn train<'a>(dim: usize, n: usize, row: impl Fn(u32) -> &'a [f32] + Sync) -> Int8Codes {
         let picked = n.min(SAMPLE);
+        // The sample column by column: rows read in order, once.
+        let mut columns = vec![0f32; dim * picked];
+        for k in 0..picked {
+            // Evenly spaced rows: deterministic, and spread over the file.
+            for (d, x) in row((k * n / picked) as u32).iter().enumerate() {
+                columns[d * picked + k] = *x;
+            }
+        }
+        let at = |q: f64| ((picked - 1) as f64 * q).round() as usize;
         let mut lo = Vec::with_capacity(dim);
         let mut step = Vec::with_capacity(dim);
-        let mut column = Vec::with_capacity(picked);
-        for d in 0..dim {
-            column.clear();
-            // Evenly spaced rows: deterministic, and spread over the file.
-            column.extend((0..picked).map(|k| row((k * n / picked) as u32)[d]));
-            let at = |q: f64| ((picked - 1) as f64 * q).round() as usize;
-            let (_, low, _) = column.select_nth_unstable_by(at(0.001), f32::total_cmp);
-            let low = *low;
-            let (_, high, _) = column.select_nth_unstable_by(at(0.999), f32::total_cmp);
-            let high = *high;
+        for column in columns.chunks_exact_mut(picked.max(1)).take(dim) {
+            let low = *column.select_nth_unstable_by(at(0.001), f32::total_cmp).1;
+            let high = *column.select_nth_unstable_by(at(0.999), f32::total_cmp).1;
             lo.push(low);
             step.push(if high > low {
                 (high - low) / 255.0
@@ -61,13 +64,28 @@ impl Int8Codes {
             dim,
             lo,
             step,
-            codes: Vec::with_capacity(n * dim),
-            norms: Vec::with_capacity(n),
+            codes: vec![0; n * dim],
+            norms: vec![0.0; n],
             trained_rows: n,
         };
-        for i in 0..n {
-            codes.push(row(i as u32));
-        }
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let share = n.div_ceil(threads).max(1);
+        let (lo, step) = (&codes.lo, &codes.step);
+        std::thread::scope(|scope| {
+            for (part, (bytes, norms)) in codes
+                .codes
+                .chunks_mut(share * dim)
+                .zip(codes.norms.chunks_mut(share))
+                .enumerate()
+            {
+                let row = &row;
+                scope.spawn(move || {
+                    for (k, (out, norm)) in bytes.chunks_exact_mut(dim).zip(norms).enumerate() {
+                        *norm = encode(lo, step, row((part * share + k) as u32), out);
+                    }
+                });
+            }
+        });
         codes
     }
 
@@ -83,13 +101,9 @@ impl Int8Codes {
 
     /// Encodes one more row.
     pub fn push(&mut self, v: &[f32]) {
-        let mut norm = 0f32;
-        for ((x, lo), step) in v.iter().zip(&self.lo).zip(&self.step) {
-            let c = ((x - lo) / step).round().clamp(0.0, 255.0);
-            let back = lo + step * c;
-            norm += back * back;
-            self.codes.push(c as u8);
-        }
+        let at = self.codes.len();
+        self.codes.resize(at + self.dim, 0);
+        let norm = encode(&self.lo, &self.step, v, &mut self.codes[at..]);
         self.norms.push(norm);
     }
 
@@ -124,6 +138,18 @@ impl Int8Codes {
             l2: metric == Metric::L2,
         }
     }
+}
+
+/// Writes the codes of `v` into `out`; returns `‖x̂‖²`.
+fn encode(lo: &[f32], step: &[f32], v: &[f32], out: &mut [u8]) -> f32 {
+    let mut norm = 0f32;
+    for (((x, lo), step), c) in v.iter().zip(lo).zip(step).zip(out) {
+        let code = ((x - lo) / step).round().clamp(0.0, 255.0);
+        let back = lo + step * code;
+        norm += back * back;
+        *c = code as u8;
+    }
+    norm
 }
 
 /// A query against [`Int8Codes`].

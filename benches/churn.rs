@@ -1,0 +1,193 @@
+//! Churn: insert N points, then replace 10 % of them (new vectors under the
+//! same keys) per round for 20 rounds, one commit and one checkpoint per
+//! round; after each round print one JSON line with the process's RSS, the
+//! database directory's size (checkpoints included), the graph's rows,
+//! the round's time and recall@10 at the default ef against exact search
+//! over 200 queries. `benches/peers/churn_peers.py` runs the same protocol
+//! on hnswlib (`mark_deleted` + `replace_deleted`).
+//!
+//! ```sh
+//! cargo bench --bench churn                      # the Debian vectors, cosine
+//! QUIVER_CHURN_DIR=DIR QUIVER_CHURN_METRIC=l2 QUIVER_CHURN_QUANT=int8 cargo bench --bench churn
+//! ```
+//! (DIR holds `base.fvecs` and `queries.fvecs`; `QUIVER_CHURN_LIMIT=n` keeps
+//! the first n base vectors, `QUIVER_CHURN_ROUNDS` the number of rounds.)
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::many_single_char_names,
+    missing_docs,
+    reason = "a measuring program: a panic is the failure report"
+)]
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use quiverdb::vector::{CollectionConfig, Metric, Quantization, Search};
+use quiverdb::{Database, props};
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+fn dir_bytes(path: &Path) -> u64 {
+    std::fs::read_dir(path).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| match e.metadata() {
+                Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            })
+            .sum()
+    })
+}
+
+/// xorshift64*, and a Gaussian by Box-Muller.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn unit(&mut self) -> f32 {
+        ((self.next() >> 40) as f32 + 0.5) / (1u64 << 24) as f32
+    }
+
+    fn gauss(&mut self) -> f32 {
+        (-2.0 * self.unit().ln()).sqrt() * (std::f32::consts::TAU * self.unit()).cos()
+    }
+}
+
+/// Recall@10 at the default ef against exact search, on one snapshot.
+fn recall(db: &Database, queries: &[Vec<f32>]) -> f64 {
+    let r = db.begin_read().unwrap();
+    let c = r.collection("v").unwrap();
+    let mut hit = 0;
+    for q in queries {
+        let truth: HashSet<u64> = c
+            .search_exact(q, &Search::k(10))
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.key)
+            .collect();
+        hit += c
+            .search(q, &Search::k(10))
+            .unwrap()
+            .hits
+            .iter()
+            .filter(|h| truth.contains(&h.key))
+            .count();
+    }
+    hit as f64 / (10 * queries.len()) as f64
+}
+
+fn main() {
+    let dir = std::env::var_os("QUIVER_CHURN_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/debian"),
+        PathBuf::from,
+    );
+    if !dir.join("base.fvecs").exists() {
+        eprintln!(
+            "no vector set at {} (QUIVER_CHURN_DIR): skipping the churn benchmark",
+            dir.display()
+        );
+        return;
+    }
+    let metric = Metric::from_name(&env_or("QUIVER_CHURN_METRIC", "cosine")).expect("metric");
+    let quant = Quantization::from_name(&env_or("QUIVER_CHURN_QUANT", "none")).expect("quant");
+    let rounds: usize = env_or("QUIVER_CHURN_ROUNDS", "20").parse().expect("rounds");
+    let mut base = quiverdb::import::read_fvecs(dir.join("base.fvecs")).unwrap();
+    if let Ok(n) = std::env::var("QUIVER_CHURN_LIMIT") {
+        base.truncate(n.parse().expect("QUIVER_CHURN_LIMIT"));
+    }
+    let mut queries = quiverdb::import::read_fvecs(dir.join("queries.fvecs")).unwrap();
+    queries.truncate(200);
+    let (n, dim) = (base.len(), base[0].len());
+    // Spread of the data, for the noise of a replacement vector.
+    let scale = (base[0].iter().map(|x| x * x).sum::<f32>() / dim as f32).sqrt();
+
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("db");
+    let db = Database::open(&path).unwrap();
+    let rss0 = rss();
+    let config = CollectionConfig::new(dim, metric).quantization(quant);
+    let t = Instant::now();
+    let mut w = db.begin_write().unwrap();
+    w.create_collection("v", config).unwrap();
+    w.upsert_vectors(
+        "v",
+        base.iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64, v.as_slice(), props! {})),
+    )
+    .unwrap();
+    w.commit().unwrap();
+    db.checkpoint().unwrap();
+    let build_s = t.elapsed().as_secs_f64();
+
+    let report = |round: usize, seconds: f64, db: &Database| {
+        let info = db.vector_index_info("v").unwrap();
+        println!(
+            "{}",
+            serde_json::json!({
+                "round": round, "n": n, "dim": dim, "metric": metric.name(),
+                "quantization": quant.name(), "seconds": seconds,
+                "rss_bytes": rss(), "rss_growth_bytes": rss().saturating_sub(rss0),
+                "disk_bytes": dir_bytes(&path), "graph_rows": info.graph_points,
+                "points": info.points, "recall": recall(db, &queries),
+            })
+        );
+    };
+    report(0, build_s, &db);
+    let mut rng = Rng(0x00c0_ffee);
+    let replace = n / 10;
+    for round in 1..=rounds {
+        // 10 % of the keys, distinct, each to a new vector: another point's
+        // vector plus noise (so the set keeps its shape).
+        let mut keys: Vec<u64> = (0..n as u64).collect();
+        for j in 0..replace {
+            let r = j + (rng.next() % (n - j) as u64) as usize;
+            keys.swap(j, r);
+        }
+        keys.truncate(replace);
+        let fresh: Vec<Vec<f32>> = keys
+            .iter()
+            .map(|_| {
+                let from = &base[(rng.next() % n as u64) as usize];
+                from.iter().map(|x| x + 0.1 * scale * rng.gauss()).collect()
+            })
+            .collect();
+        let t = Instant::now();
+        let mut w = db.begin_write().unwrap();
+        let done = w
+            .upsert_vectors(
+                "v",
+                keys.iter()
+                    .zip(&fresh)
+                    .map(|(&k, v)| (k, v.as_slice(), props! {})),
+            )
+            .unwrap();
+        assert_eq!(done.rejected.len(), 0);
+        w.commit().unwrap();
+        db.checkpoint().unwrap();
+        report(round, t.elapsed().as_secs_f64(), &db);
+    }
+}
