@@ -214,10 +214,10 @@ impl NativeGraph {
                 break;
             }
             let cv = self.vector(c.1);
-            if out
-                .iter()
-                .all(|k| scale * (self.distance(cv, k.1) + offset) >= c.0 + offset)
-            {
+            if !out.iter().any(|k| {
+                let d = scale * (self.distance(cv, k.1) + offset);
+                d < c.0 + offset || (d <= c.0 + offset && cv == self.vector(k.1))
+            }) {
                 out.push(c);
             }
         }
@@ -225,9 +225,13 @@ impl NativeGraph {
 
     /// The paper's heuristic over `sorted` candidates (nearest first):
     /// keep one unless some kept one is strictly nearer to it than the
-    /// base is. Ties are kept, as in hnswlib and faiss: dropping them, a
-    /// point with an exact duplicate kept the duplicate alone, and groups
-    /// of duplicates became islands that walks entered and never left.
+    /// base is, or is at the same distance and its exact duplicate. Ties
+    /// are kept, as in hnswlib and faiss — dropping them, a point with an
+    /// exact duplicate kept the duplicate alone, and groups of duplicates
+    /// became islands walks never left — but not duplicates of a kept
+    /// one: keeping those filled the lists of the Debian set's duplicate
+    /// groups (up to 84 identical vectors) with copies (recall@10 at ef 32
+    /// fell from 0.946 to 0.931).
     pub(super) fn select(&self, sorted: &[Near], m: usize, out: &mut Vec<Near>) {
         out.clear();
         for &c in sorted {
@@ -235,7 +239,10 @@ impl NativeGraph {
                 break;
             }
             let cv = self.vector(c.1);
-            if out.iter().all(|k| self.distance(cv, k.1) >= c.0) {
+            if !out.iter().any(|k| {
+                let d = self.distance(cv, k.1);
+                d < c.0 || (d <= c.0 && cv == self.vector(k.1))
+            }) {
                 out.push(c);
             }
         }
