@@ -52,6 +52,11 @@ def main():
     build = time.perf_counter() - t
     index.set_ef(48)
     current = base.copy()
+    # Each point gets a new label (hnswlib's replace_deleted maps labels
+    # wrongly when a deleted label is added again in the same batch).
+    label = np.arange(n)
+    key_of = {i: i for i in range(n)}
+    next_label = n
 
     def recall():
         if args.metric == "cosine":
@@ -62,7 +67,7 @@ def main():
             d = (queries**2).sum(1)[:, None] - 2 * queries @ current.T + (current**2).sum(1)[None, :]
             truth = np.argsort(d, axis=1)[:, :10]
         index.set_num_threads(1)
-        found = [index.knn_query(q, k=10)[0][0] for q in queries]
+        found = [[key_of[int(x)] for x in index.knn_query(q, k=10)[0][0]] for q in queries]
         return float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))
 
     def report(round_, seconds):
@@ -80,8 +85,13 @@ def main():
         fresh = (base[src] + 0.1 * scale * rng.standard_normal((len(keys), dim))).astype(np.float32)
         t = time.perf_counter()
         for k in keys:
-            index.mark_deleted(int(k))
-        index.add_items(fresh, keys, num_threads=2, replace_deleted=True)
+            index.mark_deleted(int(label[k]))
+            del key_of[int(label[k])]
+        new = np.arange(next_label, next_label + len(keys))
+        next_label += len(keys)
+        index.add_items(fresh, new, num_threads=2, replace_deleted=True)
+        label[keys] = new
+        key_of.update({int(x): int(k) for x, k in zip(new, keys)})
         current[keys] = fresh
         report(round_, time.perf_counter() - t)
 
