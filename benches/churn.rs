@@ -21,25 +21,18 @@
     reason = "a measuring program: a panic is the failure report"
 )]
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::{Rng, rss};
 use quiverdb::vector::{CollectionConfig, Metric, Quantization, Search};
 use quiverdb::{Database, props};
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
-}
-
-fn rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kib| kib * 1024)
 }
 
 fn dir_bytes(path: &Path) -> u64 {
@@ -53,26 +46,6 @@ fn dir_bytes(path: &Path) -> u64 {
             })
             .sum()
     })
-}
-
-/// xorshift64*, and a Gaussian by Box-Muller.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn unit(&mut self) -> f32 {
-        ((self.next() >> 40) as f32 + 0.5) / (1u64 << 24) as f32
-    }
-
-    fn gauss(&mut self) -> f32 {
-        (-2.0 * self.unit().ln()).sqrt() * (std::f32::consts::TAU * self.unit()).cos()
-    }
 }
 
 /// Recall@10 at the default ef against exact search, on one snapshot.

@@ -31,10 +31,13 @@
     reason = "bench code: a panic is the failure report"
 )]
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::rss;
 use criterion::{Criterion, criterion_group, criterion_main};
 use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Search};
 use quiverdb::{Database, Durability, props};
@@ -65,19 +68,6 @@ fn dataset() -> Option<PathBuf> {
         PathBuf::from,
     );
     p.join("base.fvecs").exists().then_some(p)
-}
-
-/// This process's resident memory in bytes (Linux), as
-/// `vector_peers.py` measures hnswlib's: the growth over the build is the
-/// index's memory.
-fn rss() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kib| kib * 1024)
 }
 
 fn vectors(c: &mut Criterion) {

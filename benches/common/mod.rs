@@ -1,4 +1,4 @@
-//! Helpers shared by the benches: a seeded generator.
+//! Helpers shared by the benches: a seeded generator, the process's RSS.
 
 #![allow(dead_code, reason = "each bench uses part of this module")]
 
@@ -17,4 +17,21 @@ impl Rng {
     pub fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
+
+    /// Standard normal (Box-Muller).
+    pub fn gauss(&mut self) -> f32 {
+        let u = 1.0 - self.unit();
+        ((-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos()) as f32
+    }
+}
+
+/// This process's resident memory in bytes (Linux; 0 elsewhere).
+pub fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
 }
