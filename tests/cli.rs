@@ -134,6 +134,37 @@ fn import_then_measure_search_against_ground_truth() {
     assert!(report["recall"].as_f64().unwrap() >= 0.95, "{report}");
     assert_eq!(report["k"], 10);
 
+    // A ground truth short of rows or ids, or k 0 (whose tie-aware recall
+    // would read the k-1-th score), is an error, not a panic.
+    let short: Vec<Vec<i32>> = gt.iter().map(|g| g[..3].to_vec()).collect();
+    let short_file = dir.path().join("short.ivecs");
+    write_ivecs(&short_file, &short);
+    let few_file = dir.path().join("few.ivecs");
+    write_ivecs(&few_file, &gt[..10]);
+    for (file, k, says) in [
+        (&short_file, "10", "the shortest of 3 ids"),
+        (&few_file, "10", "has 10 rows"),
+        (&gt_file, "0", "k of at least 1"),
+    ] {
+        let out = quiver(&[
+            "search",
+            db,
+            "--collection",
+            "v",
+            "--queries",
+            query_file.to_str().unwrap(),
+            "--gt",
+            file.to_str().unwrap(),
+            "--gt-scores",
+            scores_file.to_str().unwrap(),
+            "--k",
+            k,
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && !err.contains("panicked"), "{err}");
+        assert!(err.contains(says), "{err}");
+    }
+
     // One query, as JSON: the nearest base vector of query 0 comes first.
     let v: Vec<String> = queries[0].iter().map(f32::to_string).collect();
     let out = quiver(&[
@@ -153,7 +184,7 @@ fn import_then_measure_search_against_ground_truth() {
     // The same vectors in a collection whose walk reads int8 codes: the
     // same recall, exact scores (the tie-aware recall compares them with
     // the true distances), on one thread and on two.
-    let out = quiver(&[
+    ok(&[
         "import",
         db,
         "--vectors",
@@ -165,13 +196,7 @@ fn import_then_measure_search_against_ground_truth() {
         "--quantization",
         "int8",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let listing: serde_json::Value =
-        serde_json::from_slice(&quiver(&["stats", db, "--json"]).stdout).unwrap();
+    let listing = json(&["stats", db, "--json"]);
     let q8 = listing["collections"]
         .as_array()
         .unwrap()
@@ -180,7 +205,7 @@ fn import_then_measure_search_against_ground_truth() {
         .unwrap();
     assert_eq!(q8["quantization"], "int8", "{listing}");
     for threads in ["1", "2"] {
-        let out = quiver(&[
+        let report = json(&[
             "search",
             db,
             "--collection",
@@ -197,7 +222,6 @@ fn import_then_measure_search_against_ground_truth() {
             "2",
             "--json",
         ]);
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert!(report["recall"].as_f64().unwrap() >= 0.95, "{report}");
         let tie = report["tie_recall"].as_f64().unwrap();
         assert!(tie >= report["recall"].as_f64().unwrap(), "{report}");

@@ -177,15 +177,7 @@ pub fn run(args: &Args) -> Result<()> {
         None => None,
         Some(gt) => {
             let gt = quiverdb::import::read_ivecs(gt)?;
-            if gt.len() < queries.len() || gt[0].len() < args.k {
-                bail!(
-                    "the ground truth has {} rows of {} ids; need {} rows of at least k = {}",
-                    gt.len(),
-                    gt[0].len(),
-                    queries.len(),
-                    args.k
-                );
-            }
+            fits(&gt, "the ground truth", "ids", queries.len(), args.k)?;
             let found: usize = results
                 .iter()
                 .zip(&gt)
@@ -201,16 +193,13 @@ pub fn run(args: &Args) -> Result<()> {
         None => None,
         Some(path) => {
             let scores = quiverdb::import::read_fvecs(path)?;
-            if scores.len() < queries.len() || scores[0].len() < args.k {
-                bail!(
-                    "{} has {} rows of {} scores; need {} rows of at least k = {}",
-                    path.display(),
-                    scores.len(),
-                    scores[0].len(),
-                    queries.len(),
-                    args.k
-                );
-            }
+            fits(
+                &scores,
+                &path.display().to_string(),
+                "scores",
+                queries.len(),
+                args.k,
+            )?;
             let higher = collection.config().metric.higher_is_better();
             let found: usize = results
                 .iter()
@@ -257,6 +246,22 @@ pub fn run(args: &Args) -> Result<()> {
             args.k,
             pct(0.5),
             pct(0.99)
+        );
+    }
+    Ok(())
+}
+
+/// Whether a ground-truth file has a row of at least `k` values for each
+/// of the `queries` (and `k` is at least 1).
+fn fits<T>(rows: &[Vec<T>], what: &str, unit: &str, queries: usize, k: usize) -> Result<()> {
+    if k == 0 {
+        bail!("recall needs k of at least 1");
+    }
+    let shortest = rows.iter().map(Vec::len).min().unwrap_or(0);
+    if rows.len() < queries || shortest < k {
+        bail!(
+            "{what} has {} rows, the shortest of {shortest} {unit}; need {queries} rows of at least k = {k}",
+            rows.len()
         );
     }
     Ok(())
