@@ -17,7 +17,8 @@ use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::engine::{self, Engine, Near};
-use super::{CollectionConfig, Hit, SearchResult};
+use super::native::parallel;
+use super::{CollectionConfig, Hit, SearchResult, simd};
 use crate::error::{Error, Result};
 
 /// Search exactly when at most this many points can match.
@@ -130,9 +131,13 @@ impl TopK {
         }
     }
 
+    /// The candidates kept, nearest first.
+    pub fn into_sorted(self) -> Vec<Near<u64>> {
+        self.heap.into_sorted_vec()
+    }
+
     pub fn hits(self, config: &CollectionConfig) -> Vec<Hit> {
-        self.heap
-            .into_sorted_vec()
+        self.into_sorted()
             .into_iter()
             .map(|Near(d, key)| Hit::new(key, config.metric.score(d)))
             .collect()
@@ -601,32 +606,19 @@ impl VectorIndex {
             return Vec::new();
         }
         let metric = self.config.metric;
-        let nearest = |q: &[f32], k: usize, skip: u32| -> Vec<Near> {
-            let mut top = BinaryHeap::with_capacity(k + 1);
-            for &r in &alive {
-                if r == skip {
-                    continue;
-                }
-                let near = Near(metric.distance(q, self.engine.vector(r)), r);
-                if top.len() < k {
-                    top.push(near);
-                } else if top.peek().is_some_and(|w| near < *w) {
-                    top.pop();
-                    top.push(near);
-                }
+        // The `k` nearest live rows to `q`, nearest first, `skip` aside.
+        let nearest = |q: &[f32], k: usize, skip: u32| -> Vec<u32> {
+            let mut top = TopK::new(k);
+            for &r in alive.iter().filter(|&&r| r != skip) {
+                top.push(metric.distance(q, self.engine.vector(r)), u64::from(r));
             }
-            top.into_sorted_vec()
+            top.into_sorted().into_iter().map(|n| n.1 as u32).collect()
         };
         let query_of = |s: u32| -> (Vec<f32>, FxHashSet<u32>) {
             let x = self.engine.vector(s);
-            let radius = nearest(x, k, s).last().map_or(0.0, |n| {
-                let y = self.engine.vector(n.1);
-                x.iter()
-                    .zip(y)
-                    .map(|(a, b)| (a - b) * (a - b))
-                    .sum::<f32>()
-                    .sqrt()
-            });
+            let radius = nearest(x, k, s)
+                .last()
+                .map_or(0.0, |&n| simd::l2_squared(x, self.engine.vector(n)).sqrt());
             let mut state = u64::from(s).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
             let mut gauss = || {
                 let mut unit = || {
@@ -653,24 +645,13 @@ impl VectorIndex {
             let q = metric
                 .prepare(moved.len(), &moved)
                 .unwrap_or_else(|_| x.to_vec());
-            let truth = nearest(&q, k, u32::MAX).into_iter().map(|n| n.1).collect();
+            let truth = nearest(&q, k, u32::MAX).into_iter().collect();
             (q, truth)
         };
         let samples: Vec<u32> = (0..CALIBRATION_QUERIES)
             .map(|i| alive[i * alive.len() / CALIBRATION_QUERIES])
             .collect();
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let share = samples.len().div_ceil(threads);
-        let queries: Vec<(Vec<f32>, FxHashSet<u32>)> = std::thread::scope(|scope| {
-            let parts: Vec<_> = samples
-                .chunks(share)
-                .map(|part| scope.spawn(|| part.iter().map(|&s| query_of(s)).collect::<Vec<_>>()))
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|p| p.join().unwrap_or_default())
-                .collect()
-        });
+        let queries = parallel::map(samples.len(), |i| query_of(samples[i]));
         let alive_only = |r: u32| self.rows[r as usize].died == ALIVE;
         let keep: Option<&dyn Fn(u32) -> bool> =
             (!self.dying.is_empty() || self.engine.unrepaired() > 0).then_some(&alive_only);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
 
 use parking_lot::Mutex;
 
-use super::search::{Exact, Near, Scratch};
+use super::search::{Exact, Gauge, Near, Scratch};
 use super::{MAX_LEVEL, NativeGraph, parallel};
 use crate::vector::Metric;
 
@@ -91,7 +91,7 @@ impl NativeGraph {
             graph: self,
             query: v,
         };
-        let mut ep_d = self.distance(v, ep);
+        let mut ep_d = gauge.distance(ep);
         let mut buf = Vec::new();
         for layer in (level + 1..=top).rev() {
             (ep, ep_d) = self.greedy(&gauge, ep, ep_d, layer, &mut buf);

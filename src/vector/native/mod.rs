@@ -23,7 +23,7 @@
 mod arena;
 mod build;
 mod file;
-mod parallel;
+pub(super) mod parallel;
 mod quant;
 mod repair;
 mod search;
@@ -476,15 +476,18 @@ mod tests {
 
         // Compaction gives the deleted rows back: the live ones become
         // 0.. in order, with their labels, vectors and the same answers.
-        let before: Vec<Vec<u64>> = data(50, 16, 5)
-            .iter()
-            .map(|q| {
-                g.walk(q, 10, 64, None)
-                    .into_iter()
-                    .map(|(r, _)| g.labels[r as usize])
-                    .collect()
-            })
-            .collect();
+        let answers = |g: &NativeGraph| -> Vec<Vec<u64>> {
+            data(50, 16, 5)
+                .iter()
+                .map(|q| {
+                    g.walk(q, 10, 64, None)
+                        .into_iter()
+                        .map(|(r, _)| g.labels[r as usize])
+                        .collect()
+                })
+                .collect()
+        };
+        let before = answers(&g);
         let heap = g.heap_bytes();
         let kept = g.compact();
         assert_eq!(
@@ -501,16 +504,7 @@ mod tests {
                 assert!(buf.iter().all(|&x| (x as usize) < g.len()));
             }
         }
-        let after: Vec<Vec<u64>> = data(50, 16, 5)
-            .iter()
-            .map(|q| {
-                g.walk(q, 10, 64, None)
-                    .into_iter()
-                    .map(|(r, _)| g.labels[r as usize])
-                    .collect()
-            })
-            .collect();
-        assert_eq!(before, after, "the same graph, renumbered");
+        assert_eq!(before, answers(&g), "the same graph, renumbered");
         assert_eq!(g.unrepaired(), 0);
         // It keeps growing and deleting after a compaction.
         g.insert_all(&[(9_999, &[7.0; 16][..])]);

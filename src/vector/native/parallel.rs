@@ -1,5 +1,5 @@
-//! The native engine's thread pool: a parallel for over an index range on
-//! scoped threads, one per core.
+//! The vector engines' thread pool: a parallel for (and map) over an index
+//! range on scoped threads, one per core.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -39,6 +39,29 @@ pub fn for_each<S>(
     }
 }
 
+/// `f(0..n)` computed on all cores (a contiguous share per thread), in
+/// order.
+pub fn map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let share = n.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..n)
+            .step_by(share)
+            .map(|start| {
+                let f = &f;
+                scope.spawn(move || (start..(start + share).min(n)).map(f).collect::<Vec<T>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| match p.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +79,12 @@ mod tests {
         );
         assert!(seen[..100].iter().all(|s| s.load(Ordering::Relaxed) == 0));
         assert!(seen[100..].iter().all(|s| s.load(Ordering::Relaxed) == 1));
+    }
+
+    #[test]
+    fn map_keeps_the_order() {
+        for n in [0, 1, 2, 3, 1_001] {
+            assert_eq!(map(n, |i| i * 2), (0..n).map(|i| i * 2).collect::<Vec<_>>());
+        }
     }
 }
