@@ -88,6 +88,7 @@ mod tests {
     use crate::props;
     use crate::storage::schema::meta;
     use crate::storage::{Cf, Changes};
+    use crate::vector::payload;
     use crate::vector::record::point_key;
     use crate::vector::{CollectionConfig, Metric};
 
@@ -103,13 +104,21 @@ mod tests {
         w.create_collection("v", CollectionConfig::new(2, Metric::L2).bound_to_nodes())
             .unwrap();
         w.upsert_vector("v", a.0, &[1.0, 2.0], props! {}).unwrap();
+        w.create_collection("p", CollectionConfig::new(2, Metric::L2))
+            .unwrap();
+        w.create_payload_index("p", "n").unwrap();
+        w.upsert_vector("p", 1, &[1.0, 2.0], props! {"n" => 1})
+            .unwrap();
+        w.upsert_vector("p", 2, &[1.0, 2.0], props! {"n" => 2})
+            .unwrap();
         w.commit().unwrap();
         let report = db.check().unwrap();
         assert!(report.is_ok(), "{:?}", report.problems);
-        assert_eq!((report.nodes, report.edges, report.points), (2, 1, 1));
+        assert_eq!((report.nodes, report.edges, report.points), (2, 1, 3));
 
-        // Drop an adjacency entry, a label entry and a vector key; make the
-        // node counter wrong.
+        // Drop an adjacency entry, a label entry, a vector key and a
+        // payload index entry; add a stale one; make the node counter
+        // wrong.
         let dict = &db.model::<GraphModel>().dict;
         let ty = dict.read().id(Kind::EdgeType, "T").unwrap();
         let label = dict.read().id(Kind::Label, "P").unwrap();
@@ -118,6 +127,8 @@ mod tests {
         damage.delete(Cf::Labels, keys::label(label, b));
         damage.delete(Cf::VectorKeys, point_key(0, a.0));
         damage.put(Cf::Meta, meta::NODE_COUNT, 5u64.to_be_bytes());
+        damage.delete(Cf::PayloadIndex, payload::entry(1, "n", &1.into(), 1));
+        damage.put(Cf::PayloadIndex, payload::entry(1, "n", &7.into(), 2), []);
         db.store().write(&damage, true).unwrap();
         let all = db.check().unwrap().problems.join("\n");
         for expected in [
@@ -125,6 +136,8 @@ mod tests {
             "label entry",
             "is not what its key maps to",
             "node_count is 5",
+            "1 payload index entries match no point's payload",
+            "1 points' payload values are missing from their payload indexes",
         ] {
             assert!(
                 all.contains(expected),

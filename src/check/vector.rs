@@ -1,5 +1,6 @@
 //! The vector part of the check: keys ↔ points ↔ counts, node-bound points
-//! ↔ live nodes, the in-memory indexes ↔ storage.
+//! ↔ live nodes, payload indexes ↔ payloads, the in-memory indexes ↔
+//! storage.
 
 use std::collections::BTreeSet;
 
@@ -7,9 +8,10 @@ use super::CheckReport;
 use crate::NodeId;
 use crate::error::Result;
 use crate::graph::state::reader;
-use crate::storage::Cf;
 use crate::storage::keys::{read_u32, read_u64};
+use crate::storage::{Cf, KvRead};
 use crate::txn::{Database, ReadTxn};
+use crate::vector::payload;
 use crate::vector::record::{CollectionRecord, decode_point, key_entry, key_id, point_key};
 use crate::vector::state::VectorModel;
 
@@ -26,6 +28,8 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
         let config = rec.config();
         let prefix = rec.id.to_be_bytes();
         let mut live = 0u64;
+        // The payload index entries the points imply.
+        let mut implied = BTreeSet::new();
         kv.scan(Cf::Vectors, &prefix, &mut |k, v| {
             let slot = key_id(k)?;
             live += 1;
@@ -61,6 +65,12 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
                     },
                 ));
             }
+            implied.extend(payload::entries(
+                rec.id,
+                &rec.payload_indexes,
+                point.key,
+                &point.payload,
+            ));
             if config.bound_to_nodes && !graph.contains_node(NodeId(point.key))? {
                 problems.push(format!(
                     "{name}: point {} is bound to a missing node",
@@ -76,6 +86,7 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
             }
             Ok(true)
         })?;
+        index_problems(kv, &name, &prefix, implied, &mut problems)?;
         rep.points += live;
         if live != rec.count {
             problems.push(format!(
@@ -92,8 +103,17 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
             }
         }
     }
-    // No point may belong to a collection that does not exist.
-    for cf in [Cf::Vectors, Cf::VectorKeys] {
+    orphans(kv, &ids, &mut problems)?;
+    for p in problems {
+        rep.problem(p);
+    }
+    Ok(())
+}
+
+/// No point or index entry may belong to a collection that does not
+/// exist.
+fn orphans(kv: &dyn KvRead, ids: &BTreeSet<u32>, problems: &mut Vec<String>) -> Result<()> {
+    for cf in [Cf::Vectors, Cf::VectorKeys, Cf::PayloadIndex] {
         kv.scan(cf, &[], &mut |k, _| {
             let id = read_u32(k, 0)?;
             if !ids.contains(&id) {
@@ -106,8 +126,35 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
             Ok(true)
         })?;
     }
-    for p in problems {
-        rep.problem(p);
+    Ok(())
+}
+
+/// Compares collection `name`'s payload index entries (keys starting
+/// with `prefix`) with those its points imply.
+fn index_problems(
+    kv: &dyn KvRead,
+    name: &str,
+    prefix: &[u8],
+    mut implied: BTreeSet<Vec<u8>>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let mut stale = 0u64;
+    kv.scan(Cf::PayloadIndex, prefix, &mut |k, _| {
+        if !implied.remove(k) {
+            stale += 1;
+        }
+        Ok(true)
+    })?;
+    if stale > 0 {
+        problems.push(format!(
+            "{name}: {stale} payload index entries match no point's payload"
+        ));
+    }
+    if !implied.is_empty() {
+        problems.push(format!(
+            "{name}: {} points' payload values are missing from their payload indexes",
+            implied.len()
+        ));
     }
     Ok(())
 }

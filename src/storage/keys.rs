@@ -96,6 +96,56 @@ pub fn push_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// A number read back from a value-key.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KeyNumber {
+    Int(i64),
+    Float(f64),
+}
+
+/// The number a value-key holds, or `None` when it holds another type
+/// (or is too short to be one).
+#[must_use]
+pub fn key_number(vk: &[u8]) -> Option<KeyNumber> {
+    let bits = u64::from_be_bytes(vk.get(1..9)?.try_into().ok()?);
+    match vk[0] {
+        TAG_INT => Some(KeyNumber::Int((bits ^ (1 << 63)).cast_signed())),
+        TAG_FLOAT => Some(KeyNumber::Float(f64::from_bits(if bits >> 63 == 1 {
+            bits & !(1 << 63)
+        } else {
+            !bits
+        }))),
+        _ => None,
+    }
+}
+
+/// The first bytes (tags) of the value-keys of `v`'s type — one tag, but
+/// two for booleans (`false` and `true`); integers and floats are two
+/// types.
+#[must_use]
+pub fn type_tags(v: &Value) -> std::ops::RangeInclusive<u8> {
+    let tag = match v {
+        Value::Null => TAG_NULL,
+        Value::Bool(_) => return TAG_FALSE..=TAG_TRUE,
+        Value::Int(_) => TAG_INT,
+        Value::Float(_) => TAG_FLOAT,
+        Value::String(_) => TAG_STRING,
+        Value::Bytes(_) => TAG_BYTES,
+        Value::List(_) => TAG_LIST,
+    };
+    tag..=tag
+}
+
+/// The type of the value-key whose first byte is `tag`, as a tag:
+/// `false` and `true` are one type.
+#[must_use]
+pub fn type_class(tag: u8) -> u8 {
+    if tag == TAG_TRUE { TAG_FALSE } else { tag }
+}
+
+/// The tag of the integer value-keys, and of the float ones.
+pub const NUMBER_TAGS: [u8; 2] = [TAG_INT, TAG_FLOAT];
+
 fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     for &b in bytes {
         out.push(b);
@@ -139,6 +189,19 @@ mod tests {
             assert!(vk(&w[0].into()) < vk(&w[1].into()), "{w:?}");
         }
         assert_eq!(vk(&Value::Float(-0.0)), vk(&Value::Float(0.0)));
+    }
+
+    #[test]
+    fn numbers_read_back_from_their_value_keys() {
+        for i in [i64::MIN, -1, 0, 7, i64::MAX] {
+            assert_eq!(key_number(&vk(&Value::Int(i))), Some(KeyNumber::Int(i)));
+        }
+        for f in [f64::MIN, -2.5, -0.0, 0.0, 1e-300, 3.25, f64::MAX] {
+            let back = key_number(&vk(&Value::Float(f)));
+            assert_eq!(back, Some(KeyNumber::Float(if f == 0.0 { 0.0 } else { f })));
+        }
+        assert_eq!(key_number(&vk(&Value::from("abcdefghij"))), None);
+        assert_eq!(key_number(&vk(&Value::Null)), None);
     }
 
     #[test]

@@ -11,14 +11,18 @@
 /// marker `meta/import_pending` holds a generic undo plan; 5 — a
 /// collection record ends with its text model (collections that know
 /// their text), and such a collection's points end with their text; 6 — a
-/// collection record ends with its quantization. Older
+/// collection record ends with its quantization; 7 — a collection record
+/// ends with its payload indexes, kept in the new `payload_index` column
+/// family, and a quantization may be binary. Older
 /// directories open in place: a version-1 one gets the vector column
 /// families, created empty; version-2 records still decode (their engine
 /// is `hnsw_rs`); a version-3 import marker is read in its own shape;
 /// version-3/4 collection records decode without a text model, version
-/// 3-5 ones without quantization (none); the stored
+/// 3-5 ones without quantization (none), version 3-6 ones without payload
+/// indexes (and a version-6 directory gets `payload_index`, created
+/// empty); the stored
 /// version is raised. `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,6 +39,7 @@ pub enum Cf {
     Collections = 9,
     Vectors = 10,
     VectorKeys = 11,
+    PayloadIndex = 12,
 }
 
 /// How a column family is read, which decides its RocksDB options.
@@ -62,7 +67,7 @@ pub struct CfSpec {
 }
 
 /// All column families. Order matches the `Cf` discriminants.
-pub const COLUMN_FAMILIES: [CfSpec; 12] = [
+pub const COLUMN_FAMILIES: [CfSpec; 13] = [
     CfSpec {
         cf: Cf::Meta,
         name: "meta",
@@ -130,7 +135,7 @@ pub const COLUMN_FAMILIES: [CfSpec; 12] = [
         cf: Cf::Collections,
         name: "collections",
         key: "collection name, UTF-8",
-        value: "codec(CollectionRecord { id, config, next_slot, count, text_model, quantization })",
+        value: "codec(CollectionRecord { id, config, next_slot, count, text_model, quantization, payload_indexes })",
         tuning: Tuning::Small,
     },
     CfSpec {
@@ -146,6 +151,13 @@ pub const COLUMN_FAMILIES: [CfSpec; 12] = [
         key: "collection u32 · point key u64",
         value: "slot u64",
         tuning: Tuning::PointLookup,
+    },
+    CfSpec {
+        cf: Cf::PayloadIndex,
+        name: "payload_index",
+        key: "collection u32 · field length u8 · field UTF-8 · value-key · point key u64",
+        value: "empty",
+        tuning: Tuning::Scan,
     },
 ];
 

@@ -51,6 +51,9 @@ pub struct CollectionInfo {
     pub count: u64,
     /// The embedder's name, for a collection that knows its text.
     pub text_model: Option<String>,
+    /// The payload fields with an index
+    /// ([`WriteTxn::create_payload_index`]), in the order declared.
+    pub payload_indexes: Vec<String>,
 }
 
 /// A vector collection as one transaction sees it, from
@@ -280,18 +283,12 @@ impl<'t> Collection<'t> {
     }
 
     /// The keys a search's filters admit (its key set, its label, its
-    /// payload predicate, intersected), sorted; `None` when unfiltered.
+    /// payload conditions and predicate, intersected), sorted; `None` when
+    /// unfiltered. Indexed payload conditions are read from their
+    /// indexes; the other payload filters then read the payloads of the
+    /// keys admitted so far, or of every point when nothing narrowed yet.
     fn admitted(&self, params: &Search) -> Result<Option<Vec<u64>>> {
         let mut keys = params.keys.clone();
-        let mut narrow = |found: Vec<u64>| {
-            keys = Some(match keys.take() {
-                Some(k) => k
-                    .into_iter()
-                    .filter(|x| found.binary_search(x).is_ok())
-                    .collect(),
-                None => found,
-            });
-        };
         if let Some(label) = &params.label {
             if !self.config.bound_to_nodes {
                 return Err(Error::invalid(format!(
@@ -300,21 +297,66 @@ impl<'t> Collection<'t> {
                 )));
             }
             let nodes = (self.db.links().nodes_with_label)(self.db, self.kv, label)?;
-            narrow(nodes.into_iter().map(|n| n.0).collect());
+            narrow(&mut keys, nodes.into_iter().map(|n| n.0).collect());
         }
-        if let Some(filter) = &params.payload {
-            let mut admitted = Vec::new();
+        let mut unindexed = Vec::new();
+        for condition in &params.conditions {
+            condition.validate()?;
+            if !self
+                .rec
+                .payload_indexes
+                .iter()
+                .any(|f| f == condition.field())
+            {
+                unindexed.push(condition.matcher());
+                continue;
+            }
+            let found = condition.lookup(self.rec.id, &mut |start, end, visit| {
+                self.kv
+                    .scan_range(Cf::PayloadIndex, start, end, &mut |k, _| {
+                        visit(k)?;
+                        Ok(true)
+                    })
+            })?;
+            narrow(&mut keys, found);
+        }
+        let predicate = params.payload.as_ref();
+        if unindexed.is_empty() && predicate.is_none() {
+            return Ok(keys);
+        }
+        let admits = |payload: &Props| {
+            unindexed.iter().all(|c| c.matches(payload)) && predicate.is_none_or(|p| (p.0)(payload))
+        };
+        let mut admitted = Vec::new();
+        if let Some(candidates) = &keys {
+            for &key in candidates {
+                if self.stored(key)?.is_some_and(|p| admits(&p.payload)) {
+                    admitted.push(key);
+                }
+            }
+        } else {
             for point in self {
                 let point = point?;
-                if (filter.0)(&point.payload) {
+                if admits(&point.payload) {
                     admitted.push(point.key);
                 }
             }
             admitted.sort_unstable();
-            narrow(admitted);
         }
-        Ok(keys)
+        Ok(Some(admitted))
     }
+}
+
+/// Narrows the sorted key set `keys` (`None`: every key) to the sorted
+/// `found`.
+fn narrow(keys: &mut Option<Vec<u64>>, found: Vec<u64>) {
+    *keys = Some(match keys.take() {
+        Some(k) => k
+            .into_iter()
+            .filter(|x| found.binary_search(x).is_ok())
+            .collect(),
+        None => found,
+    });
 }
 
 impl<'t> IntoIterator for &Collection<'t> {
@@ -351,6 +393,7 @@ fn infos(kv: &dyn KvRead) -> Result<Vec<CollectionInfo>> {
             config: rec.config(),
             count: rec.count,
             text_model: rec.text_model,
+            payload_indexes: rec.payload_indexes,
         })
         .collect())
 }

@@ -3,11 +3,13 @@
 //! these can grow without a format change.
 
 use std::fmt;
+use std::ops::{Bound, RangeBounds};
 use std::sync::Arc;
 
 use super::Metric;
-use crate::Props;
+use super::payload::Condition;
 use crate::error::{Error, Result};
+use crate::{Props, Value};
 
 /// Which HNSW implementation indexes a collection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -216,6 +218,7 @@ pub struct Search {
     pub(crate) keys: Option<Vec<u64>>,
     pub(crate) label: Option<String>,
     pub(crate) payload: Option<PayloadFilter>,
+    pub(crate) conditions: Vec<Condition>,
     pub(crate) threshold: Option<f32>,
     pub(crate) exact: bool,
     pub(crate) with_payload: bool,
@@ -239,6 +242,7 @@ impl Search {
             keys: None,
             label: None,
             payload: None,
+            conditions: Vec::new(),
             threshold: None,
             exact: false,
             with_payload: false,
@@ -290,10 +294,76 @@ impl Search {
         self
     }
 
+    /// Only points whose payload field `field` equals `value`. Integers
+    /// and floats compare as numbers (`3` equals `3.0`); other types
+    /// within their own type only; a point without the field never
+    /// matches. With a payload index on the field
+    /// ([`WriteTxn::create_payload_index`](crate::WriteTxn::create_payload_index))
+    /// the admitted points are read from the index, O(matches); without
+    /// one, from every point's payload. Several conditions (and
+    /// [`payload`](Self::payload), [`keys`](Self::keys),
+    /// [`label`](Self::label)) must all hold. A NaN value is
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) at search.
+    ///
+    /// ```
+    /// # use quiverdb::{Database, props};
+    /// # use quiverdb::vector::{CollectionConfig, Metric, Search};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = Database::open(dir.path())?;
+    /// let mut w = db.begin_write()?;
+    /// w.create_collection("docs", CollectionConfig::new(2, Metric::Cosine))?;
+    /// w.create_payload_index("docs", "lang")?;
+    /// w.upsert_vector("docs", 1, &[1.0, 0.0], props! {"lang" => "en", "year" => 2021})?;
+    /// w.upsert_vector("docs", 2, &[0.9, 0.1], props! {"lang" => "de", "year" => 2024})?;
+    /// w.commit()?;
+    /// let found = db.search("docs", &[1.0, 0.0], &Search::k(5).payload_eq("lang", "de"))?;
+    /// assert_eq!(found.hits[0].key, 2);
+    /// let recent = Search::k(5).payload_range("year", 2022..);
+    /// assert_eq!(db.search("docs", &[1.0, 0.0], &recent)?.hits.len(), 1);
+    /// # Ok::<(), quiverdb::Error>(())
+    /// ```
+    #[must_use]
+    pub fn payload_eq(mut self, field: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.conditions.push(Condition::Eq {
+            field: field.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Only points whose payload field `field` lies in `range` (`a..b`,
+    /// `a..=b`, `a..`, `..b`; a range with no bound, or bounds of two
+    /// types other than integer and float, is
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) at search).
+    /// Compared as in [`payload_eq`](Self::payload_eq): numbers as
+    /// numbers, strings by their UTF-8 bytes; values of another type than
+    /// the bounds' never match. Read from the field's payload index when
+    /// it has one.
+    #[must_use]
+    pub fn payload_range<V: Into<Value> + Clone>(
+        mut self,
+        field: impl Into<String>,
+        range: impl RangeBounds<V>,
+    ) -> Self {
+        let value = |b: Bound<&V>| match b {
+            Bound::Included(v) => Bound::Included(v.clone().into()),
+            Bound::Excluded(v) => Bound::Excluded(v.clone().into()),
+            Bound::Unbounded => Bound::Unbounded,
+        };
+        self.conditions.push(Condition::Range {
+            field: field.into(),
+            lo: value(range.start_bound()),
+            hi: value(range.end_bound()),
+        });
+        self
+    }
+
     /// Only points whose payload satisfies `predicate`. The admitted keys
-    /// are found by reading every point's payload in the transaction's
-    /// view, O(n) per search; then the search proceeds as with
-    /// [`keys`](Self::keys).
+    /// are found by reading the payloads of every point (or, when other
+    /// filters narrow the search first, of the points they admit) in the
+    /// transaction's view; then the search proceeds as with
+    /// [`keys`](Self::keys). Prefer [`payload_eq`](Self::payload_eq) and
+    /// [`payload_range`](Self::payload_range) on an indexed field: O(matches).
     #[must_use]
     pub fn payload(mut self, predicate: impl Fn(&Props) -> bool + Send + Sync + 'static) -> Self {
         self.payload = Some(PayloadFilter(Arc::new(predicate)));

@@ -281,6 +281,11 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
                     count: 10 * i as u64,
                     text_model: (i % 2 == 1).then(|| "sentence-bert 384-d".to_owned()),
                     quantization: c.quantization.into(),
+                    payload_indexes: if i % 2 == 0 {
+                        vec!["section".to_owned()]
+                    } else {
+                        Vec::new()
+                    },
                 }))
             })
             .collect(),

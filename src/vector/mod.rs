@@ -21,16 +21,17 @@
 //!   sit behind one trait (`engine.rs`): QuiverDB's own (`native/`, the
 //!   default) and `hnsw_rs` (`hnsw_rs.rs`).
 //! * Filters: an explicit key set, a label (node-bound collections; the
-//!   graph answers through the core's links), a payload predicate (O(n)
-//!   payload scan per search), a score threshold. Very selective filters
-//!   search exactly; a result says whether it was exact.
+//!   graph answers through the core's links), payload conditions
+//!   (equality and ranges, read from a payload index when the field has
+//!   one — `payload.rs` — else from the payloads), a payload predicate
+//!   (reads payloads), a score threshold. The admitted points restrict the
+//!   walk; very selective filters search exactly; a result says whether
+//!   it was exact.
 //! * Checkpoints ([`Database::checkpoint`](crate::Database::checkpoint),
 //!   close and drop) dump every changed graph next to the database with a
 //!   verified envelope; open loads it and replays later points from
 //!   RocksDB, or rebuilds when the checkpoint is missing or damaged —
 //!   never fails because of it (`checkpoint.rs`).
-//!
-//! Not built yet: a recall target instead of `ef`, payload indexes.
 
 mod checkpoint;
 mod collection;
@@ -43,6 +44,7 @@ mod hnsw_rs;
 mod index;
 mod metric;
 mod native;
+pub(crate) mod payload;
 pub(crate) mod record;
 mod simd;
 pub(crate) mod state;

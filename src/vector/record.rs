@@ -140,6 +140,20 @@ pub struct CollectionRecord {
     /// What the walk reads (format 6 on; not part of [`ConfigRecord`], so
     /// checkpoint envelopes keep their layout).
     pub quantization: QuantRecord,
+    /// The payload fields with an index, in the order they were declared
+    /// (format 7 on).
+    pub payload_indexes: Vec<String>,
+}
+
+/// [`CollectionRecord`] as format 6 stored it (no payload indexes).
+#[derive(Deserialize)]
+struct RecordV6 {
+    id: u32,
+    config: ConfigRecord,
+    next_slot: u64,
+    count: u64,
+    text_model: Option<String>,
+    quantization: QuantRecord,
 }
 
 /// [`CollectionRecord`] as format 5 stored it (no quantization).
@@ -171,9 +185,10 @@ struct RecordV2 {
 }
 
 impl CollectionRecord {
-    /// Decodes a stored record, of this format, of format 5 (no
-    /// quantization), of formats 3-4 (no text model either) or of format 2 (whose configuration has no engine either:
-    /// `hnsw_rs`). Each layout differs from the next by one trailing
+    /// Decodes a stored record, of this format, of format 6 (no payload
+    /// indexes), of format 5 (no quantization either), of formats 3-4 (no
+    /// text model either) or of format 2 (whose configuration has no
+    /// engine either: `hnsw_rs`). Each layout differs from the next by one trailing
     /// field, so at most one of them decodes a given value exactly.
     /// Its configuration must be one `create_collection` accepts: a
     /// record that is not (M of 0, a dimension of 2^40) is corruption,
@@ -187,6 +202,16 @@ impl CollectionRecord {
         if record.text_model.as_ref().is_some_and(String::is_empty) {
             return Err(Error::corruption("collection record: an empty text model"));
         }
+        if let Some(bad) = record
+            .payload_indexes
+            .iter()
+            .find(|f| f.is_empty() || f.len() > super::payload::MAX_FIELD_LEN)
+        {
+            return Err(Error::corruption(format!(
+                "collection record: payload index on a field of {} bytes",
+                bad.len()
+            )));
+        }
         Ok(record)
     }
 
@@ -199,10 +224,18 @@ impl CollectionRecord {
             count,
             text_model,
             quantization: QuantRecord::None,
+            payload_indexes: Vec::new(),
         };
         codec::decode::<CollectionRecord>(bytes, WHAT).or_else(|e| {
-            codec::decode::<RecordV5>(bytes, WHAT)
-                .map(|r| older(r.id, r.config, r.next_slot, r.count, r.text_model))
+            codec::decode::<RecordV6>(bytes, WHAT)
+                .map(|r| CollectionRecord {
+                    quantization: r.quantization,
+                    ..older(r.id, r.config, r.next_slot, r.count, r.text_model)
+                })
+                .or_else(|_| {
+                    codec::decode::<RecordV5>(bytes, WHAT)
+                        .map(|r| older(r.id, r.config, r.next_slot, r.count, r.text_model))
+                })
                 .or_else(|_| {
                     codec::decode::<RecordV4>(bytes, WHAT)
                         .map(|r| older(r.id, r.config, r.next_slot, r.count, None))

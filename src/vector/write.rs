@@ -2,7 +2,10 @@
 //! the same atomic batch as graph changes, and reach the in-memory index
 //! once that batch is durable.
 
-use super::record::{CollectionRecord, ConfigRecord, encode_point, key_entry, point_key};
+use super::payload;
+use super::record::{
+    CollectionRecord, ConfigRecord, decode_point, encode_point, key_entry, point_key,
+};
 use super::state::VectorTxn;
 use super::{CollectionConfig, Rejected, UpsertReport};
 use crate::error::{Error, Result};
@@ -56,6 +59,7 @@ impl WriteTxn<'_> {
             count: 0,
             text_model,
             quantization: config.quantization.into(),
+            payload_indexes: Vec::new(),
         };
         self.save_collection(name, &rec)?;
         self.changes()
@@ -70,7 +74,7 @@ impl WriteTxn<'_> {
         let rec = CollectionRecord::load(self.kv(), name)?;
         let prefix = rec.id.to_be_bytes();
         let mut doomed = Vec::new();
-        for cf in [Cf::Vectors, Cf::VectorKeys] {
+        for cf in [Cf::Vectors, Cf::VectorKeys, Cf::PayloadIndex] {
             self.kv().scan(cf, &prefix, &mut |k, _| {
                 doomed.push((cf, k.to_vec()));
                 Ok(true)
@@ -134,6 +138,15 @@ impl WriteTxn<'_> {
         let payload: Vec<_> = payload.into_iter().collect();
         let value = encode_point(key, &prepared, &payload, text)?;
         let changes = self.changes();
+        let indexed = payload::entries(
+            rec.id,
+            &rec.payload_indexes,
+            key,
+            payload.iter().map(|(f, v)| (f, v)),
+        );
+        for entry in indexed {
+            changes.put(Cf::PayloadIndex, entry, []);
+        }
         changes.put(Cf::Vectors, point_key(rec.id, slot), value);
         let (k, v) = key_entry(rec.id, key, slot);
         changes.put(Cf::VectorKeys, k, v);
@@ -183,6 +196,68 @@ impl WriteTxn<'_> {
         Ok(existed)
     }
 
+    /// Declares a payload index on `field` of collection `name`, and
+    /// indexes the points already there (in this transaction). Searches
+    /// with a [`payload_eq`](super::Search::payload_eq) or
+    /// [`payload_range`](super::Search::payload_range) condition on the
+    /// field then read the index instead of every point's payload.
+    /// Declaring an index that exists does nothing. The field name must
+    /// have 1 to 255 bytes.
+    pub fn create_payload_index(&mut self, name: &str, field: &str) -> Result<()> {
+        let mut rec = CollectionRecord::load(self.kv(), name)?;
+        if field.is_empty() || field.len() > payload::MAX_FIELD_LEN {
+            return Err(Error::invalid(format!(
+                "a payload index needs a field name of 1 to {} bytes, not {}",
+                payload::MAX_FIELD_LEN,
+                field.len()
+            )));
+        }
+        if rec.payload_indexes.iter().any(|f| f == field) {
+            return Ok(());
+        }
+        let dim = rec.config().dim;
+        let fields = [field.to_owned()];
+        let mut indexed = Vec::new();
+        self.kv()
+            .scan(Cf::Vectors, &rec.id.to_be_bytes(), &mut |_, v| {
+                let point = decode_point(v, dim)?;
+                indexed.extend(payload::entries(rec.id, &fields, point.key, &point.payload));
+                Ok(true)
+            })?;
+        let changes = self.changes();
+        for entry in indexed {
+            changes.put(Cf::PayloadIndex, entry, []);
+        }
+        rec.payload_indexes.push(field.to_owned());
+        self.save_collection(name, &rec)
+    }
+
+    /// Drops the payload index on `field` of collection `name`; returns
+    /// whether there was one. Searches on the field read payloads again.
+    pub fn drop_payload_index(&mut self, name: &str, field: &str) -> Result<bool> {
+        let mut rec = CollectionRecord::load(self.kv(), name)?;
+        let before = rec.payload_indexes.len();
+        rec.payload_indexes.retain(|f| f != field);
+        if rec.payload_indexes.len() == before {
+            return Ok(false);
+        }
+        let mut doomed = Vec::new();
+        self.kv().scan(
+            Cf::PayloadIndex,
+            &payload::field_prefix(rec.id, field),
+            &mut |k, _| {
+                doomed.push(k.to_vec());
+                Ok(true)
+            },
+        )?;
+        let changes = self.changes();
+        for k in doomed {
+            changes.delete(Cf::PayloadIndex, k);
+        }
+        self.save_collection(name, &rec)?;
+        Ok(true)
+    }
+
     /// Removes `key`'s point from storage (and, at commit, from the index).
     fn remove_point(&mut self, rec: &mut CollectionRecord, key: u64) -> Result<bool> {
         let k = point_key(rec.id, key);
@@ -190,9 +265,21 @@ impl WriteTxn<'_> {
             return Ok(false);
         };
         let slot = keys::read_u64(&slot, 0)?;
+        let stored = point_key(rec.id, slot);
+        let mut indexed = Vec::new();
+        if !rec.payload_indexes.is_empty() {
+            let value = self.kv().get(Cf::Vectors, &stored)?.ok_or_else(|| {
+                Error::corruption(format!("point {key} maps to empty slot {slot}"))
+            })?;
+            let point = decode_point(&value, rec.config().dim)?;
+            indexed = payload::entries(rec.id, &rec.payload_indexes, key, &point.payload);
+        }
         let changes = self.changes();
+        for entry in indexed {
+            changes.delete(Cf::PayloadIndex, entry);
+        }
         changes.delete(Cf::VectorKeys, k);
-        changes.delete(Cf::Vectors, point_key(rec.id, slot));
+        changes.delete(Cf::Vectors, stored);
         rec.count -= 1;
         let id = rec.id;
         self.vectors(|v| v.remove(id, slot))?;
