@@ -227,6 +227,43 @@ fn import_then_measure_search_against_ground_truth() {
         assert!(tie >= report["recall"].as_f64().unwrap(), "{report}");
         assert_eq!(report["repeat"], 2);
     }
+    // One-bit codes, with the ef chosen for a recall target.
+    ok(&[
+        "import",
+        db,
+        "--vectors",
+        base_file.to_str().unwrap(),
+        "--collection",
+        "q1",
+        "--metric",
+        "l2",
+        "--quantization",
+        "binary",
+    ]);
+    let listing = json(&["stats", db, "--json"]);
+    let q1 = listing["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "q1")
+        .unwrap();
+    assert_eq!(q1["quantization"], "binary", "{listing}");
+    let report = json(&[
+        "search",
+        db,
+        "--collection",
+        "q1",
+        "--queries",
+        query_file.to_str().unwrap(),
+        "--gt",
+        gt_file.to_str().unwrap(),
+        "--gt-scores",
+        scores_file.to_str().unwrap(),
+        "--recall",
+        "0.95",
+        "--json",
+    ]);
+    assert!(report["tie_recall"].as_f64().unwrap() >= 0.9, "{report}");
     let bad = quiver(&[
         "import",
         db,

@@ -30,7 +30,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 6;
+const CURRENT: u32 = 7;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -112,6 +112,17 @@ fn write(path: &Path) {
     for (key, v) in grid() {
         w.upsert_vector("quant", key, &v, props! {}).unwrap();
     }
+    // Since format 7: one-bit codes, and a payload index.
+    w.create_collection(
+        "signs",
+        CollectionConfig::new(2, Metric::L2).quantization(Quantization::Binary),
+    )
+    .unwrap();
+    w.create_payload_index("signs", "row").unwrap();
+    for (key, v) in grid() {
+        w.upsert_vector("signs", key, &v, props! {"row" => (key / 40).cast_signed()})
+            .unwrap();
+    }
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -164,7 +175,8 @@ fn read_back(version: u32) {
         2 => 3,
         3 | 4 => 5,
         5 => 7,
-        _ => 1_007,
+        6 => 1_007,
+        _ => 2_007,
     };
     assert_eq!((report.nodes, report.edges, report.points), (3, 3, points));
 
@@ -299,8 +311,40 @@ fn read_back_collections(db: &Database, r: &quiverdb::ReadTxn<'_>, version: u32)
         .filter(|c| c.config.quantization != Quantization::None)
         .map(|c| (c.name, c.config.quantization))
         .collect();
+    if version >= 7 {
+        assert_eq!(
+            quantized,
+            [
+                ("quant".to_owned(), Quantization::Int8),
+                ("signs".to_owned(), Quantization::Binary)
+            ]
+        );
+        // A walk on one-bit codes, re-ranked; a search through the
+        // payload index.
+        let bits = r.collection("signs").unwrap();
+        for (key, v) in grid().into_iter().step_by(89) {
+            let hits = bits.search(&v, &Search::k(1)).unwrap().hits;
+            assert_eq!((hits[0].key, hits[0].score), (key, 0.0));
+        }
+        let row = Search::k(3).payload_eq("row", 7);
+        let hits = bits.search(&[0.0, 0.0], &row).unwrap().hits;
+        assert_eq!(
+            hits.iter().map(|h| h.key).collect::<Vec<_>>(),
+            [280, 281, 282]
+        );
+    } else {
+        assert!(
+            r.collections()
+                .unwrap()
+                .iter()
+                .all(|c| c.payload_indexes.is_empty())
+        );
+    }
     if version >= 6 {
-        assert_eq!(quantized, [("quant".to_owned(), Quantization::Int8)]);
+        assert_eq!(
+            quantized.first(),
+            Some(&("quant".to_owned(), Quantization::Int8))
+        );
         // The walk on codes, re-ranked: exact neighbours of grid points.
         let quant = r.collection("quant").unwrap();
         for (key, v) in grid().into_iter().step_by(97) {

@@ -62,24 +62,36 @@ pub enum Quantization {
     /// visited point. Needs the native engine; a graph of fewer than
     /// 1,000 points walks on the `f32` vectors until it grows.
     Int8,
+    /// The walk reads one bit per component (`RaBitQ`-style codes: the
+    /// signs of the randomly rotated offset from the centroid, with a
+    /// distance estimate and an error bound) and re-ranks its candidates
+    /// with the `f32` vectors, in the order of their bounds: a
+    /// thirty-second of the bytes per visited point. Needs a larger `ef`
+    /// than `None` or `Int8` for the same recall (choose it with
+    /// [`Search::recall`]). Needs the native engine; a graph of fewer
+    /// than 1,000 points walks on the `f32` vectors until it grows.
+    Binary,
 }
 
 impl Quantization {
-    /// The name as the command line spells it: `none` or `int8`.
+    /// The name as the command line spells it: `none`, `int8` or
+    /// `binary`.
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Quantization::None => "none",
             Quantization::Int8 => "int8",
+            Quantization::Binary => "binary",
         }
     }
 
-    /// The quantization called `name` (`none` or `int8`).
+    /// The quantization called `name` (`none`, `int8` or `binary`).
     #[must_use]
     pub fn from_name(name: &str) -> Option<Quantization> {
         match name {
             "none" => Some(Quantization::None),
             "int8" => Some(Quantization::Int8),
+            "binary" => Some(Quantization::Binary),
             _ => None,
         }
     }

@@ -267,6 +267,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
             .engine(IndexEngine::HnswRs)
             .bound_to_nodes(),
         CollectionConfig::new(8, Metric::Cosine).quantization(crate::vector::Quantization::Int8),
+        CollectionConfig::new(8, Metric::L2).quantization(crate::vector::Quantization::Binary),
     ];
     let encode = |v: Result<Vec<u8>, crate::Error>| v.unwrap_or_default();
     match target {

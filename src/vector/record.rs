@@ -29,6 +29,8 @@ enum EngineRecord {
 pub enum QuantRecord {
     None,
     Int8,
+    /// Format 7 on.
+    Binary,
 }
 
 impl From<Quantization> for QuantRecord {
@@ -36,6 +38,7 @@ impl From<Quantization> for QuantRecord {
         match q {
             Quantization::None => QuantRecord::None,
             Quantization::Int8 => QuantRecord::Int8,
+            Quantization::Binary => QuantRecord::Binary,
         }
     }
 }
@@ -45,6 +48,7 @@ impl From<QuantRecord> for Quantization {
         match q {
             QuantRecord::None => Quantization::None,
             QuantRecord::Int8 => Quantization::Int8,
+            QuantRecord::Binary => Quantization::Binary,
         }
     }
 }

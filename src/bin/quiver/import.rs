@@ -72,9 +72,10 @@ pub struct Args {
     /// or hnsw-rs.
     #[arg(long, default_value = "native")]
     pub engine: String,
-    /// What a new collection's graph walk reads: none (the f32 vectors)
-    /// or int8 (one byte per component, best candidates re-ranked with
-    /// the f32 vectors; native engine).
+    /// What a new collection's graph walk reads: none (the f32 vectors),
+    /// int8 (one byte per component) or binary (one bit per component);
+    /// with codes, the walk's candidates are re-ranked with the f32
+    /// vectors (native engine).
     #[arg(long, default_value = "none")]
     pub quantization: String,
     /// The label of every imported node; keys are unique under it.
@@ -151,7 +152,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let Some(quantization) = Quantization::from_name(&args.quantization) else {
         bail!(
-            "unknown quantization {:?}: use none or int8",
+            "unknown quantization {:?}: use none, int8 or binary",
             args.quantization
         );
     };

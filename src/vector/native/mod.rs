@@ -12,8 +12,9 @@
 //!   neighbour-selection heuristic;
 //! * `search.rs` — the walks, with reused per-searcher state (an
 //!   epoch-stamped visited array, two heaps) and prefetching;
-//! * `quant.rs` — int8 codes of the vectors, for quantised walks whose
-//!   best candidates are re-ranked with the `f32` vectors;
+//! * `quant.rs` — int8 codes of the vectors, and `binary.rs` — one-bit
+//!   codes, for quantised walks whose best candidates are re-ranked with
+//!   the `f32` vectors;
 //! * `repair.rs` — deletes: marked at once, unlinked at compaction;
 //! * `file.rs` — the four-file dump, reloaded with the vectors mapped.
 //!
@@ -21,6 +22,7 @@
 //! cosine and inner product, the squared Euclidean distance for L2.
 
 mod arena;
+mod binary;
 mod build;
 mod file;
 pub(super) mod parallel;
@@ -37,6 +39,7 @@ use super::engine::{Engine, Keep};
 use super::{Metric, Quantization};
 use crate::error::Result;
 use arena::Arena;
+use binary::BinaryCodes;
 pub use file::DUMP_FILES;
 use quant::Int8Codes;
 
@@ -75,9 +78,60 @@ pub struct NativeGraph {
     entry: Mutex<Option<(u32, usize)>>,
     rng: u64,
     quantization: Quantization,
-    /// With int8 quantization, the codes of every row once the graph has
+    /// With quantization, the codes of every row once the graph has
     /// [`quant::MIN_TRAIN`] rows.
-    codes: Option<Int8Codes>,
+    codes: Option<Codes>,
+}
+
+/// The codes a quantised walk reads.
+enum Codes {
+    Int8(Int8Codes),
+    Binary(BinaryCodes),
+}
+
+impl Codes {
+    /// Learns `quantization`'s codes of the `n` rows `row(0..n)`; `None`
+    /// for no quantization.
+    fn train<'a>(
+        quantization: Quantization,
+        dim: usize,
+        n: usize,
+        row: impl Fn(u32) -> &'a [f32] + Sync,
+    ) -> Option<Codes> {
+        match quantization {
+            Quantization::Int8 => Some(Codes::Int8(Int8Codes::train(dim, n, row))),
+            Quantization::Binary => Some(Codes::Binary(BinaryCodes::train(dim, n, row))),
+            _ => None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Codes::Int8(c) => c.len(),
+            Codes::Binary(c) => c.len(),
+        }
+    }
+
+    fn trained_rows(&self) -> usize {
+        match self {
+            Codes::Int8(c) => c.trained_rows(),
+            Codes::Binary(c) => c.trained_rows(),
+        }
+    }
+
+    fn push(&mut self, v: &[f32]) {
+        match self {
+            Codes::Int8(c) => c.push(v),
+            Codes::Binary(c) => c.push(v),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Codes::Int8(c) => c.heap_bytes(),
+            Codes::Binary(c) => c.heap_bytes(),
+        }
+    }
 }
 
 impl NativeGraph {
@@ -118,11 +172,12 @@ impl NativeGraph {
 
     /// Brings the codes up to the rows: learns them once there are enough
     /// rows, learns them again when the rows have doubled since (the
-    /// ranges follow the data as it grows; re-encoding costs far less
-    /// than the insertions that doubled it), else encodes the new rows.
+    /// ranges or the centroid follow the data as it grows; re-encoding
+    /// costs far less than the insertions that doubled it), else encodes
+    /// the new rows.
     fn refresh_codes(&mut self) {
         let n = self.len();
-        if self.quantization != Quantization::Int8 || n < quant::MIN_TRAIN {
+        if self.quantization == Quantization::None || n < quant::MIN_TRAIN {
             self.codes = None;
             return;
         }
@@ -133,7 +188,7 @@ impl NativeGraph {
                     c.push(vectors.row(i as u32));
                 }
             }
-            _ => self.codes = Some(Int8Codes::train(self.dim, n, |i| vectors.row(i))),
+            _ => self.codes = Codes::train(self.quantization, self.dim, n, |i| vectors.row(i)),
         }
     }
 
@@ -152,7 +207,7 @@ impl NativeGraph {
             + self.upper_at.capacity() * 8
             + self.locks.capacity() * std::mem::size_of::<Mutex<()>>()
             + (self.done.capacity() + self.deleted.capacity())
-            + self.codes.as_ref().map_or(0, Int8Codes::heap_bytes)
+            + self.codes.as_ref().map_or(0, Codes::heap_bytes)
     }
 
     /// Bytes of vectors mapped from a checkpoint file.
@@ -306,7 +361,14 @@ mod tests {
     }
 
     #[test]
-    fn a_quantized_walk_returns_exact_distances_with_recall() {
+    fn quantized_walks_return_exact_distances_with_recall() {
+        // One-bit codes estimate coarsely in 24 dimensions: a wider beam.
+        for (quantization, ef) in [(Quantization::Int8, 64), (Quantization::Binary, 160)] {
+            quantized_walk(quantization, ef);
+        }
+    }
+
+    fn quantized_walk(quantization: Quantization, ef: usize) {
         let base = data(5_000, 24, 11);
         let queries = data(100, 24, 99);
         let items: Vec<(u64, &[f32])> = base
@@ -314,7 +376,7 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (i as u64, v.as_slice()))
             .collect();
-        let mut g = NativeGraph::new(Metric::L2, 24, 16, 200).quantized(Quantization::Int8);
+        let mut g = NativeGraph::new(Metric::L2, 24, 16, 200).quantized(quantization);
         g.insert_all(&items[..600]);
         assert!(g.codes.is_none(), "too few rows to learn codes");
         g.insert_all(&items[600..1_500]);
@@ -327,7 +389,7 @@ mod tests {
         let mut hit = 0;
         for q in &queries {
             let truth = exact(&base, q, 10);
-            let found = g.walk(q, 10, 64, None);
+            let found = g.walk(q, 10, ef, None);
             for &(row, d) in &found {
                 // Scores are the exact distances, not the estimates.
                 assert_eq!(
@@ -341,10 +403,10 @@ mod tests {
                 .filter(|(row, _)| truth.contains(&(*row as usize)))
                 .count();
         }
-        assert!(hit >= 950, "recall@10 {hit}/1000");
+        assert!(hit >= 950, "{quantization:?}: recall@10 {hit}/1000");
         let keep = |row: u32| row.is_multiple_of(3);
         for q in queries.iter().take(20) {
-            let found = g.walk(q, 10, 64, Some(&keep));
+            let found = g.walk(q, 10, ef, Some(&keep));
             assert_eq!(found.len(), 10);
             assert!(found.iter().all(|(s, _)| keep(*s)));
         }
@@ -353,10 +415,10 @@ mod tests {
         g.dump(dir.path()).unwrap();
         let h = NativeGraph::load(Metric::L2, 24, 16, 200, dir.path())
             .unwrap()
-            .quantized(Quantization::Int8);
+            .quantized(quantization);
         assert_eq!(trained(&h), Some((5_000, 5_000)));
         for q in queries.iter().take(20) {
-            assert_eq!(g.walk(q, 10, 64, None), h.walk(q, 10, 64, None));
+            assert_eq!(g.walk(q, 10, ef, None), h.walk(q, 10, ef, None));
         }
     }
 

@@ -5,8 +5,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::Ordering as Mem;
 
-use super::NativeGraph;
+use super::binary::{BinaryCodes, BinaryQuery};
 use super::quant::{CodedQuery, Int8Codes};
+use super::{Codes, NativeGraph};
 use crate::vector::engine::Keep;
 pub(super) use crate::vector::engine::Near;
 use crate::vector::simd;
@@ -64,7 +65,7 @@ impl Scratch {
 }
 
 /// How a walk measures a node against its query: the `f32` vectors, or
-/// the int8 codes' estimates.
+/// the codes' estimates.
 pub(super) trait Gauge {
     /// The distance (or its estimate) to node `i`.
     fn distance(&self, i: u32) -> f32;
@@ -105,6 +106,24 @@ impl Gauge for Coded<'_> {
     #[inline]
     fn prefetch(&self, i: u32) {
         simd::prefetch_bytes(self.codes.row(i), 8);
+    }
+}
+
+/// Estimates from the one-bit codes.
+struct Bits<'a> {
+    codes: &'a BinaryCodes,
+    query: &'a BinaryQuery,
+}
+
+impl Gauge for Bits<'_> {
+    #[inline]
+    fn distance(&self, i: u32) -> f32 {
+        self.query.estimate(self.codes, i).0
+    }
+
+    #[inline]
+    fn prefetch(&self, i: u32) {
+        self.codes.prefetch(i);
     }
 }
 
@@ -211,8 +230,8 @@ impl NativeGraph {
 
     /// The `k` nearest nodes (accepted by `keep`, if given) as
     /// `(node, distance)`, nearest first: a greedy descent to layer 0, then
-    /// a beam of `ef` candidates there. With int8 codes the walk measures
-    /// by their estimates and the beam's candidates are then re-ranked by
+    /// a beam of `ef` candidates there. With codes the walk measures by
+    /// their estimates and the beam's candidates are then re-ranked by
     /// their exact distances.
     pub fn walk(&self, query: &[f32], k: usize, ef: usize, keep: Keep<'_>) -> Vec<(u32, f32)> {
         let Some(entry) = *self.entry.lock() else {
@@ -228,8 +247,9 @@ impl NativeGraph {
         found.into_iter().take(k).map(|n| (n.1, n.0)).collect()
     }
 
-    /// [`walk`](Self::walk)'s candidates (at least `k`), nearest first,
-    /// with exact distances.
+    /// [`walk`](Self::walk)'s candidates, nearest first, with exact
+    /// distances: at least `k` (one-bit codes: exactly `k`) when the walk
+    /// found that many.
     fn walk_with(
         &self,
         query: &[f32],
@@ -239,25 +259,76 @@ impl NativeGraph {
         entry: (u32, usize),
         s: &mut Scratch,
     ) -> Vec<Near> {
-        if let Some(codes) = &self.codes {
-            let estimate = Coded {
-                codes,
-                query: codes.query(self.metric, query),
-            };
-            let mut found = self.beam(&estimate, entry, ef, keep, s);
-            // Re-rank the best of the estimates only: on the Debian set
-            // (384-d, k 10) the best 2k give the same recall@10 as all of
-            // them, at 10 % more queries/s.
-            found.truncate((2 * k).max(k + 10).max(ef / 4));
-            for n in &mut found {
-                n.0 = self.distance(query, n.1);
+        match &self.codes {
+            Some(Codes::Int8(codes)) => {
+                let estimate = Coded {
+                    codes,
+                    query: codes.query(self.metric, query),
+                };
+                let mut found = self.beam(&estimate, entry, ef, keep, s);
+                // Re-rank the best of the estimates only: on the Debian set
+                // (384-d, k 10) the best 2k give the same recall@10 as all
+                // of them, at 10 % more queries/s.
+                found.truncate((2 * k).max(k + 10).max(ef / 4));
+                for n in &mut found {
+                    n.0 = self.distance(query, n.1);
+                }
+                found.sort_unstable();
+                found
             }
-            found.sort_unstable();
-            found
-        } else {
-            let exact = Exact { graph: self, query };
-            self.beam(&exact, entry, ef, keep, s)
+            Some(Codes::Binary(codes)) => {
+                let bits = codes.query(self.metric, query);
+                let found = self.beam(
+                    &Bits {
+                        codes,
+                        query: &bits,
+                    },
+                    entry,
+                    ef,
+                    keep,
+                    s,
+                );
+                self.rerank_bounded(query, k, codes, &bits, &found)
+            }
+            None => {
+                let exact = Exact { graph: self, query };
+                self.beam(&exact, entry, ef, keep, s)
+            }
         }
+    }
+
+    /// The `k` nearest of a one-bit walk's candidates by exact distance,
+    /// nearest first: candidates taken in the order of their estimates'
+    /// lower bounds, until the next bound is past the `k`-th exact
+    /// distance found (no later candidate can then be nearer, within the
+    /// bounds' confidence).
+    fn rerank_bounded(
+        &self,
+        query: &[f32],
+        k: usize,
+        codes: &BinaryCodes,
+        bits: &BinaryQuery,
+        found: &[Near],
+    ) -> Vec<Near> {
+        let mut lower: Vec<Near> = found
+            .iter()
+            .map(|n| {
+                let (estimate, width) = bits.estimate(codes, n.1);
+                Near(estimate - width, n.1)
+            })
+            .collect();
+        lower.sort_unstable();
+        let mut best: BinaryHeap<Near> = BinaryHeap::with_capacity(k + 1);
+        for Near(bound, i) in lower {
+            if best.len() >= k && best.peek().is_some_and(|w| bound > w.0) {
+                break;
+            }
+            best.push(Near(self.distance(query, i), i));
+            if best.len() > k {
+                best.pop();
+            }
+        }
+        best.into_sorted_vec()
     }
 
     /// The descent from `(entry node, its level)`, then the layer-0 beam.
