@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # One run of the vector-search comparison on one dataset, everything in the
 # same session on the same files: QuiverDB through its CLI (one collection
-# per quantization: none, int8), then hnswlib and faiss HNSW
+# per quantization: none, int8, binary), then hnswlib and faiss HNSW
 # (vector_peers.py), then a summary (ann_summary.py).
 #
 # usage: PY=<venv>/bin/python benches/peers/ann_bench.sh DATASET_DIR OUT_DIR [cosine|l2]
 #   DATASET_DIR holds base.fvecs, queries.fvecs and gt_<metric>.ivecs (and,
 #   for the tie-aware recall, gt_cosine_sim.fvecs); OUT_DIR (outside the
 #   repository) receives the databases (removed after use) and the JSON.
-#   QUIVER=path/to/quiver (default target/release/quiver), EFS="16 24 ..."
+#   QUIVER=path/to/quiver (default target/release/quiver), EFS="16 24 ...",
+#   MODES="none int8 binary" (the quantizations measured)
 #   The venv: pip install hnswlib==0.8.0 faiss-cpu==1.15.1 numpy
 set -euo pipefail
 dir=$1
@@ -16,7 +17,8 @@ out=$2
 metric=${3:-cosine}
 quiver=${QUIVER:-target/release/quiver}
 py=${PY:-python3}
-efs=${EFS:-16 24 32 48 64 96 128}
+efs=${EFS:-16 24 32 48 64 96 128 192 256}
+modes=${MODES:-none int8 binary}
 gt=$dir/gt_$metric.ivecs
 scores=()
 peer_scores=()
@@ -25,7 +27,7 @@ if [[ $metric == cosine && -f $dir/gt_cosine_sim.fvecs ]]; then
     peer_scores=(--gt-scores "$dir/gt_cosine_sim.fvecs")
 fi
 mkdir -p "$out"
-for q in none int8; do
+for q in $modes; do
     db=$out/db-$q
     rm -rf "$db"
     echo "quiver, quantization $q: import" >&2

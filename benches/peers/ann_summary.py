@@ -32,7 +32,7 @@ def main():
     peers = json.load(open(os.path.join(out, "peers.json")))
     n = peers["n"]
     rows = []
-    for mode in ("none", "int8"):
+    for mode in ("none", "int8", "binary"):
         path = os.path.join(out, f"quiver-{mode}.jsonl")
         if not os.path.exists(path):
             continue

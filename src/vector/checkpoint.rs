@@ -3,7 +3,8 @@
 //! after it from RocksDB (the truth).
 //!
 //! Layout: `<db>/vector-index/c<collection>-<seq>/` holding the engine's
-//! dump files (two for `hnsw_rs`, four for the native engine) and
+//! dump files (two for `hnsw_rs`; five for the native engine, whose
+//! checkpoints written before its codes file have four and still load) and
 //! `ENVELOPE`. A checkpoint is written into
 //! `….tmp`, files fsynced, the envelope written and fsynced last, then the
 //! folder renamed into place (the commit point) and older ones removed.
@@ -201,7 +202,8 @@ pub fn read(
         );
     }
     let names = engine::files(public.engine);
-    if envelope.files.len() != names.len() {
+    let listed = envelope.files.len();
+    if listed < engine::required_files(public.engine) || listed > names.len() {
         return Err(Error::corruption("the envelope does not list every file").into());
     }
     for (name, expected) in names.iter().zip(&envelope.files) {

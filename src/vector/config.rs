@@ -320,7 +320,7 @@ impl Search {
     /// ```
     /// # use quiverdb::{Database, props};
     /// # use quiverdb::vector::{CollectionConfig, Metric, Search};
-    /// # let dir = tempfile::tempdir()?;
+    /// # let dir = tempfile::tempdir().unwrap();
     /// # let db = Database::open(dir.path())?;
     /// let mut w = db.begin_write()?;
     /// w.create_collection("docs", CollectionConfig::new(2, Metric::Cosine))?;

@@ -122,3 +122,12 @@ pub(crate) fn files(engine: IndexEngine) -> &'static [&'static str] {
         IndexEngine::HnswRs => &super::hnsw_rs::DUMP_FILES,
     }
 }
+
+/// How many of [`files`] a loadable dump has at least: dumps of older
+/// builds end earlier (the native engine's before its codes file).
+pub(crate) fn required_files(engine: IndexEngine) -> usize {
+    match engine {
+        IndexEngine::Native => super::native::REQUIRED_FILES,
+        IndexEngine::HnswRs => super::hnsw_rs::DUMP_FILES.len(),
+    }
+}

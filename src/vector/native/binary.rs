@@ -22,6 +22,7 @@
 //! re-ranked exactly in the order of their lower bounds, stopping at the
 //! first whose bound is past the `k`-th exact distance (`search.rs`).
 
+use super::quant::{Reader, write_f32s};
 use crate::vector::{Metric, simd};
 
 /// Rows sampled for the centroid.
@@ -202,6 +203,59 @@ impl BinaryCodes {
         }
         let ip = (absolute / (self.padded as f32).sqrt()).max(f32::MIN_POSITIVE);
         [norm, ip, r_dot_c]
+    }
+
+    /// Writes the padded dimension, centroid, rotation signs and rows
+    /// (the dump's layout, after its header: `docs/FORMAT.md`).
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        out.write_all(&(self.padded as u64).to_le_bytes())?;
+        write_f32s(out, &self.centroid)?;
+        write_f32s(out, &self.signs)?;
+        for chunk in self.rows.chunks(1 << 12) {
+            let bytes: Vec<u8> = chunk.iter().flat_map(|w| w.to_le_bytes()).collect();
+            out.write_all(&bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Reads what [`write_to`](Self::write_to) wrote for `rows` rows of
+    /// `dim` components learned at `trained_rows`; `None` when anything
+    /// is out of place (length, padding, a sign that is not ±1).
+    pub fn read_from(
+        bytes: &[u8],
+        dim: usize,
+        rows: usize,
+        trained_rows: usize,
+    ) -> Option<BinaryCodes> {
+        let mut r = Reader(bytes);
+        let padded = usize::try_from(r.u64()?).ok()?;
+        if padded != dim.next_power_of_two().max(64) || trained_rows > rows {
+            return None;
+        }
+        let centroid = r.f32s(dim)?;
+        let signs = r.f32s(ROUNDS * padded)?;
+        if signs.iter().any(|s| s.abs().to_bits() != 1f32.to_bits()) {
+            return None;
+        }
+        let words = padded / 64;
+        let body = r.take(rows.checked_mul(words + 2)?.checked_mul(8)?)?;
+        if !r.0.is_empty() {
+            return None;
+        }
+        let rows = body
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect();
+        Some(BinaryCodes {
+            dim,
+            padded,
+            words,
+            stride: words + 2,
+            centroid,
+            signs,
+            rows,
+            trained_rows,
+        })
     }
 
     /// A query (prepared: normalised for cosine) in the codes' terms.

@@ -1,7 +1,9 @@
-//! The native graph's dump: four little-endian files (layouts in
+//! The native graph's dump: five little-endian files (layouts in
 //! `docs/FORMAT.md`). [`NativeGraph::load`] maps the vectors file and
 //! reads the rest back after checking every size, count, level and
 //! neighbour id; the checkpoint layer has verified their checksums first.
+//! Dumps written before the codes file (the first four files) still
+//! load: their codes are learned again.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,20 +12,27 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
 use parking_lot::Mutex;
 
 use super::arena::Arena;
-use super::{MAX_LEVEL, NativeGraph};
+use super::binary::BinaryCodes;
+use super::quant::Int8Codes;
+use super::{Codes, MAX_LEVEL, NativeGraph};
 use crate::error::{Error, Result};
 use crate::storage::files;
 use crate::vector::Metric;
 
 /// The files of a native dump, in the order checkpoints list them.
-pub const DUMP_FILES: [&str; 4] = [
+pub const DUMP_FILES: [&str; 5] = [
     "native.nodes",
     "native.vectors",
     "native.links0",
     "native.upper",
+    "native.codes",
 ];
 
+/// The files every dump has; older ones stop there (no codes file).
+pub const REQUIRED_FILES: usize = 4;
+
 const MAGIC: &[u8; 8] = b"QVNHSW01";
+const CODES_MAGIC: &[u8; 8] = b"QVCODE01";
 
 /// A dump that cannot be used.
 fn bad(what: &str) -> Error {
@@ -67,6 +76,44 @@ fn read_links(dir: &Path, name: &str, words: usize) -> Result<Vec<u32>> {
     Ok(out)
 }
 
+/// Writes the codes file: magic, kind (1 int8, 2 one-bit), dimension,
+/// rows, rows when learned, then the codes' own layout.
+fn write_codes(out: &mut impl Write, codes: &Codes, dim: usize) -> std::io::Result<()> {
+    out.write_all(CODES_MAGIC)?;
+    out.write_all(&[match codes {
+        Codes::Int8(_) => 1,
+        Codes::Binary(_) => 2,
+    }])?;
+    for v in [dim, codes.len(), codes.trained_rows()] {
+        out.write_all(&(v as u64).to_le_bytes())?;
+    }
+    match codes {
+        Codes::Int8(c) => c.write_to(out),
+        Codes::Binary(c) => c.write_to(out),
+    }
+}
+
+/// Reads a codes file written for a graph of `n` rows of `dim`.
+fn read_codes(bytes: &[u8], dim: usize, n: usize) -> Result<Codes> {
+    let malformed = || bad("the codes file is malformed");
+    if bytes.len() < 33 || &bytes[..8] != CODES_MAGIC {
+        return Err(malformed());
+    }
+    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+    let (fdim, rows, trained) = (word(9), word(17), word(25));
+    if fdim != dim as u64 || rows != n as u64 {
+        return Err(bad("the codes were written for another graph"));
+    }
+    let trained = usize::try_from(trained).map_err(|_| malformed())?;
+    let body = &bytes[33..];
+    match bytes[8] {
+        1 => Int8Codes::read_from(body, dim, n, trained).map(Codes::Int8),
+        2 => BinaryCodes::read_from(body, dim, n, trained).map(Codes::Binary),
+        _ => None,
+    }
+    .ok_or_else(malformed)
+}
+
 impl NativeGraph {
     /// Writes the graph into the empty directory `dir` ([`DUMP_FILES`]).
     pub fn dump(&self, dir: &Path) -> Result<()> {
@@ -87,7 +134,11 @@ impl NativeGraph {
         write_file(dir, DUMP_FILES[0], |out| out.write_all(&head))?;
         write_file(dir, DUMP_FILES[1], |out| self.vectors.write_to(out))?;
         write_file(dir, DUMP_FILES[2], |out| write_links(out, &self.links0))?;
-        write_file(dir, DUMP_FILES[3], |out| write_links(out, &self.upper))
+        write_file(dir, DUMP_FILES[3], |out| write_links(out, &self.upper))?;
+        write_file(dir, DUMP_FILES[4], |out| match &self.codes {
+            None => Ok(()),
+            Some(codes) => write_codes(out, codes, self.dim),
+        })
     }
 
     /// Reads a graph written by [`dump`](Self::dump) for this
@@ -158,6 +209,13 @@ impl NativeGraph {
                 if malformed(&upper[start..start + 1 + m], layer) {
                     return Err(bad("a neighbour list is malformed"));
                 }
+            }
+        }
+        let codes = dir.join(DUMP_FILES[4]);
+        if codes.exists() {
+            let bytes = std::fs::read(&codes).map_err(|e| Error::io(&codes, e))?;
+            if !bytes.is_empty() {
+                g.codes = Some(read_codes(&bytes, dim, n)?);
             }
         }
         g.links0 = links0.into_iter().map(AtomicU32::new).collect();

@@ -16,7 +16,8 @@
 //!   codes, for quantised walks whose best candidates are re-ranked with
 //!   the `f32` vectors;
 //! * `repair.rs` — deletes: marked at once, unlinked at compaction;
-//! * `file.rs` — the four-file dump, reloaded with the vectors mapped.
+//! * `file.rs` — the five-file dump (the codes in the fifth), reloaded
+//!   with the vectors mapped.
 //!
 //! Distances are the metric's (`metric.rs`): the negated dot product for
 //! cosine and inner product, the squared Euclidean distance for L2.
@@ -40,7 +41,7 @@ use super::{Metric, Quantization};
 use crate::error::Result;
 use arena::Arena;
 use binary::BinaryCodes;
-pub use file::DUMP_FILES;
+pub use file::{DUMP_FILES, REQUIRED_FILES};
 use quant::Int8Codes;
 
 /// Upper layers at most (level draws above are clamped).
@@ -166,6 +167,15 @@ impl NativeGraph {
     #[must_use]
     pub fn quantized(mut self, quantization: Quantization) -> NativeGraph {
         self.quantization = quantization;
+        // Codes read from a dump serve only the quantization they are of.
+        let fits = matches!(
+            (quantization, &self.codes),
+            (Quantization::Int8, Some(Codes::Int8(_)))
+                | (Quantization::Binary, Some(Codes::Binary(_)))
+        );
+        if !fits {
+            self.codes = None;
+        }
         self.refresh_codes();
         self
     }
@@ -410,16 +420,53 @@ mod tests {
             assert_eq!(found.len(), 10);
             assert!(found.iter().all(|(s, _)| keep(*s)));
         }
-        // A reloaded graph learns its codes again and answers alike.
+        // A reloaded graph reads its codes from the dump (as they were:
+        // learned at 5,000 rows, 10 appended) and answers alike.
+        let extra = data(10, 24, 7);
+        let more: Vec<(u64, &[f32])> = extra
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (5_000 + i as u64, v.as_slice()))
+            .collect();
+        g.insert_all(&more);
+        assert_eq!(trained(&g), Some((5_000, 5_010)));
         let dir = tempfile::tempdir().unwrap();
         g.dump(dir.path()).unwrap();
-        let h = NativeGraph::load(Metric::L2, 24, 16, 200, dir.path())
-            .unwrap()
-            .quantized(quantization);
-        assert_eq!(trained(&h), Some((5_000, 5_000)));
+        let load = |dir: &std::path::Path| NativeGraph::load(Metric::L2, 24, 16, 200, dir);
+        let h = load(dir.path()).unwrap().quantized(quantization);
+        assert_eq!(trained(&h), Some((5_000, 5_010)), "read, not learned");
         for q in queries.iter().take(20) {
             assert_eq!(g.walk(q, 10, ef, None), h.walk(q, 10, ef, None));
         }
+        // Codes of another quantization are not used.
+        let other = match quantization {
+            Quantization::Int8 => Quantization::Binary,
+            _ => Quantization::Int8,
+        };
+        let mixed = load(dir.path()).unwrap().quantized(other);
+        assert!(
+            matches!(
+                (other, &mixed.codes),
+                (Quantization::Int8, Some(Codes::Int8(_)))
+                    | (Quantization::Binary, Some(Codes::Binary(_)))
+            ),
+            "{other:?}: learned its own"
+        );
+        // A damaged codes file is refused with the dump; a dump of an older
+        // build (no codes file) loads and learns them.
+        let codes = dir.path().join("native.codes");
+        let bytes = std::fs::read(&codes).unwrap();
+        for damaged in [
+            &bytes[..bytes.len() - 1],
+            &[&bytes[..8], &[7], &bytes[9..]].concat(),
+        ] {
+            std::fs::write(&codes, damaged).unwrap();
+            assert!(load(dir.path()).is_err(), "{quantization:?}");
+        }
+        std::fs::remove_file(&codes).unwrap();
+        let old = load(dir.path()).unwrap();
+        assert!(old.codes.is_none());
+        assert_eq!(trained(&old.quantized(quantization)), Some((5_010, 5_010)));
     }
 
     #[test]

@@ -119,6 +119,40 @@ impl Int8Codes {
         self.codes.capacity() + (self.norms.capacity() + self.lo.len() + self.step.len()) * 4
     }
 
+    /// Writes the ranges, codes and norms (the dump's layout, after its
+    /// header: `docs/FORMAT.md`).
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        for v in [&self.lo, &self.step] {
+            write_f32s(out, v)?;
+        }
+        out.write_all(&self.codes)?;
+        write_f32s(out, &self.norms)
+    }
+
+    /// Reads what [`write_to`](Self::write_to) wrote for `rows` rows of
+    /// `dim` components learned at `trained_rows`; `None` when the bytes
+    /// have another length.
+    pub fn read_from(
+        bytes: &[u8],
+        dim: usize,
+        rows: usize,
+        trained_rows: usize,
+    ) -> Option<Int8Codes> {
+        let mut r = Reader(bytes);
+        let lo = r.f32s(dim)?;
+        let step = r.f32s(dim)?;
+        let codes = r.take(rows.checked_mul(dim)?)?.to_vec();
+        let norms = r.f32s(rows)?;
+        (r.0.is_empty() && trained_rows <= rows).then_some(Int8Codes {
+            dim,
+            lo,
+            step,
+            codes,
+            norms,
+            trained_rows,
+        })
+    }
+
     /// A query (prepared: normalised for cosine) in the codes' terms.
     pub fn query(&self, metric: Metric, q: &[f32]) -> CodedQuery {
         let weights: Vec<f32> = q.iter().zip(&self.step).map(|(x, s)| x * s).collect();
@@ -137,6 +171,43 @@ impl Int8Codes {
             base,
             l2: metric == Metric::L2,
         }
+    }
+}
+
+/// Writes `f32`s little-endian.
+pub(super) fn write_f32s(out: &mut impl std::io::Write, v: &[f32]) -> std::io::Result<()> {
+    for chunk in v.chunks(1 << 12) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
+        out.write_all(&bytes)?;
+    }
+    Ok(())
+}
+
+/// Reads a dump's fields front to back; `None` past its end.
+pub(super) struct Reader<'a>(pub &'a [u8]);
+
+impl<'a> Reader<'a> {
+    pub fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(head)
+    }
+
+    pub fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    pub fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
+        let bytes = self.take(n.checked_mul(4)?)?;
+        Some(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        )
     }
 }
 
