@@ -29,24 +29,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use quiverdb::vector::{CollectionConfig, Metric, Search};
 use quiverdb::{Database, Durability, Value, props};
 
-fn read_fvecs(path: &Path) -> Vec<Vec<f32>> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut rows = Vec::new();
-    let mut at = 0;
-    while at < bytes.len() {
-        let d = i32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        at += 4;
-        rows.push(
-            bytes[at..at + 4 * d]
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        );
-        at += 4 * d;
-    }
-    rows
-}
-
 fn dataset() -> Option<PathBuf> {
     let p = std::env::var_os("QUIVER_VECTOR_DIR").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/debian"),
@@ -60,8 +42,8 @@ fn payload_filters(c: &mut Criterion) {
         eprintln!("no Debian set (../shared/datasets/debian): skipping payload benches");
         return;
     };
-    let base = read_fvecs(&src.join("base.fvecs"));
-    let queries = read_fvecs(&src.join("queries.fvecs"));
+    let base = quiverdb::import::read_fvecs(src.join("base.fvecs")).unwrap();
+    let queries = quiverdb::import::read_fvecs(src.join("queries.fvecs")).unwrap();
     let mut payloads = Vec::with_capacity(base.len());
     let mut nodes = csv::Reader::from_path(src.join("nodes.csv")).unwrap();
     for row in nodes.records() {

@@ -184,26 +184,31 @@ fn import_then_measure_search_against_ground_truth() {
     // The same vectors in a collection whose walk reads int8 codes: the
     // same recall, exact scores (the tie-aware recall compares them with
     // the true distances), on one thread and on two.
-    ok(&[
-        "import",
-        db,
-        "--vectors",
-        base_file.to_str().unwrap(),
-        "--collection",
-        "q8",
-        "--metric",
-        "l2",
-        "--quantization",
-        "int8",
-    ]);
-    let listing = json(&["stats", db, "--json"]);
-    let q8 = listing["collections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "q8")
-        .unwrap();
-    assert_eq!(q8["quantization"], "int8", "{listing}");
+    // Imports the vectors as collection `name` with `quantization`;
+    // `quiver stats` must report it.
+    let import_quantized = |name: &str, quantization: &str| {
+        ok(&[
+            "import",
+            db,
+            "--vectors",
+            base_file.to_str().unwrap(),
+            "--collection",
+            name,
+            "--metric",
+            "l2",
+            "--quantization",
+            quantization,
+        ]);
+        let listing = json(&["stats", db, "--json"]);
+        let info = listing["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap();
+        assert_eq!(info["quantization"], quantization, "{listing}");
+    };
+    import_quantized("q8", "int8");
     for threads in ["1", "2"] {
         let report = json(&[
             "search",
@@ -228,26 +233,7 @@ fn import_then_measure_search_against_ground_truth() {
         assert_eq!(report["repeat"], 2);
     }
     // One-bit codes, with the ef chosen for a recall target.
-    ok(&[
-        "import",
-        db,
-        "--vectors",
-        base_file.to_str().unwrap(),
-        "--collection",
-        "q1",
-        "--metric",
-        "l2",
-        "--quantization",
-        "binary",
-    ]);
-    let listing = json(&["stats", db, "--json"]);
-    let q1 = listing["collections"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "q1")
-        .unwrap();
-    assert_eq!(q1["quantization"], "binary", "{listing}");
+    import_quantized("q1", "binary");
     let report = json(&[
         "search",
         db,
