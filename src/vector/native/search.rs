@@ -112,7 +112,7 @@ impl Gauge for Coded<'_> {
 /// Estimates from the one-bit codes.
 struct Bits<'a> {
     codes: &'a BinaryCodes,
-    query: &'a BinaryQuery,
+    query: &'a BinaryQuery<'a>,
 }
 
 impl Gauge for Bits<'_> {
