@@ -96,6 +96,14 @@ pub fn push_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// The value-key of `v` (see [`push_value`]), on its own.
+#[must_use]
+pub fn value_key(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    push_value(&mut out, v);
+    out
+}
+
 /// A number read back from a value-key.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum KeyNumber {
@@ -161,9 +169,7 @@ mod tests {
     use super::*;
 
     fn vk(v: &Value) -> Vec<u8> {
-        let mut out = Vec::new();
-        push_value(&mut out, v);
-        out
+        value_key(v)
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 
 use super::index::{TopK, VectorIndex, Visibility};
-use super::record::{CollectionRecord, StoredPoint, decode_point, point_key};
+use super::record::{CollectionRecord, StoredPoint, decode_payload, decode_point, point_key};
 use super::state::{Delta, VectorModel, VectorTxn};
 use super::{CollectionConfig, Search, SearchResult};
 use crate::Props;
@@ -157,6 +157,13 @@ impl<'t> Collection<'t> {
 
     /// The stored point `key`, or `None`.
     fn stored(&self, key: u64) -> Result<Option<StoredPoint>> {
+        self.stored_bytes(key)?
+            .map(|bytes| decode_point(&bytes, self.config.dim))
+            .transpose()
+    }
+
+    /// The `vectors` value of point `key`, or `None`.
+    fn stored_bytes(&self, key: u64) -> Result<Option<Vec<u8>>> {
         let Some(slot) = self.kv.get(Cf::VectorKeys, &point_key(self.rec.id, key))? else {
             return Ok(None);
         };
@@ -170,7 +177,7 @@ impl<'t> Collection<'t> {
                     self.name
                 ))
             })?;
-        Ok(Some(decode_point(&bytes, self.config.dim)?))
+        Ok(Some(bytes))
     }
 
     /// Whether point `key` exists.
@@ -327,18 +334,23 @@ impl<'t> Collection<'t> {
         let admits = |payload: &Props| {
             unindexed.iter().all(|c| c.matches(payload)) && predicate.is_none_or(|p| (p.0)(payload))
         };
+        // Payloads only: the vectors are not decoded.
+        let dim = self.config.dim;
         let mut admitted = Vec::new();
         if let Some(candidates) = &keys {
             for &key in candidates {
-                if self.stored(key)?.is_some_and(|p| admits(&p.payload)) {
+                if let Some(bytes) = self.stored_bytes(key)?
+                    && admits(&decode_payload(&bytes, dim)?.1)
+                {
                     admitted.push(key);
                 }
             }
         } else {
-            for point in self {
-                let point = point?;
-                if admits(&point.payload) {
-                    admitted.push(point.key);
+            let mut pages = Pages::prefix(self.kv, Cf::Vectors, &self.rec.id.to_be_bytes());
+            while let Some(entry) = pages.next_entry() {
+                let (key, payload) = decode_payload(entry?.1, dim)?;
+                if admits(&payload) {
+                    admitted.push(key);
                 }
             }
             admitted.sort_unstable();

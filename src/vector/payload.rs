@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 
 use crate::error::{Error, Result};
-use crate::storage::keys::{self, KeyNumber, NUMBER_TAGS};
+use crate::storage::keys::{self, KeyNumber, NUMBER_TAGS, value_key};
 use crate::{Props, Value};
 
 /// Longest field name a payload index takes, in bytes.
@@ -224,12 +224,6 @@ pub(crate) fn entry(collection: u32, field: &str, value: &Value, key: u64) -> Ve
     keys::push_value(&mut k, value);
     k.extend_from_slice(&key.to_be_bytes());
     k
-}
-
-fn value_key(v: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    keys::push_value(&mut out, v);
-    out
 }
 
 fn bound_value(b: &Bound<Value>) -> Option<&Value> {

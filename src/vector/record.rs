@@ -328,20 +328,12 @@ pub struct StoredPoint {
 }
 
 pub fn decode_point(bytes: &[u8], dim: usize) -> Result<StoredPoint> {
-    let end = 8 + dim * 4;
-    if bytes.len() < end {
-        return Err(Error::corruption(format!(
-            "stored point of {} bytes is shorter than a {dim}-d vector",
-            bytes.len()
-        )));
-    }
-    let vector = bytes[8..end]
+    let (payload, end) = payload_at(bytes, dim)?;
+    let vector = bytes[8..8 + dim * 4]
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    let (payload, read): (Vec<(String, Value)>, _) =
-        codec::decode_head(&bytes[end..], "point payload")?;
-    let rest = &bytes[end + read..];
+    let rest = &bytes[end..];
     let text = if rest.is_empty() {
         None
     } else {
@@ -350,9 +342,28 @@ pub fn decode_point(bytes: &[u8], dim: usize) -> Result<StoredPoint> {
     Ok(StoredPoint {
         key: keys::read_u64(bytes, 0)?,
         vector,
-        payload: payload.into_iter().collect(),
+        payload,
         text,
     })
+}
+
+/// The point key and payload of a `vectors` value, its vector not read.
+pub fn decode_payload(bytes: &[u8], dim: usize) -> Result<(u64, Props)> {
+    Ok((keys::read_u64(bytes, 0)?, payload_at(bytes, dim)?.0))
+}
+
+/// The payload of a `vectors` value and where it ends.
+fn payload_at(bytes: &[u8], dim: usize) -> Result<(Props, usize)> {
+    let end = 8 + dim * 4;
+    if bytes.len() < end {
+        return Err(Error::corruption(format!(
+            "stored point of {} bytes is shorter than a {dim}-d vector",
+            bytes.len()
+        )));
+    }
+    let (payload, read): (Vec<(String, Value)>, _) =
+        codec::decode_head(&bytes[end..], "point payload")?;
+    Ok((payload.into_iter().collect(), end + read))
 }
 
 #[cfg(test)]

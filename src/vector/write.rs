@@ -4,7 +4,7 @@
 
 use super::payload;
 use super::record::{
-    CollectionRecord, ConfigRecord, decode_point, encode_point, key_entry, point_key,
+    CollectionRecord, ConfigRecord, decode_payload, encode_point, key_entry, point_key,
 };
 use super::state::VectorTxn;
 use super::{CollectionConfig, Rejected, UpsertReport};
@@ -220,8 +220,8 @@ impl WriteTxn<'_> {
         let mut indexed = Vec::new();
         self.kv()
             .scan(Cf::Vectors, &rec.id.to_be_bytes(), &mut |_, v| {
-                let point = decode_point(v, dim)?;
-                indexed.extend(payload::entries(rec.id, &fields, point.key, &point.payload));
+                let (key, props) = decode_payload(v, dim)?;
+                indexed.extend(payload::entries(rec.id, &fields, key, &props));
                 Ok(true)
             })?;
         let changes = self.changes();
@@ -271,8 +271,8 @@ impl WriteTxn<'_> {
             let value = self.kv().get(Cf::Vectors, &stored)?.ok_or_else(|| {
                 Error::corruption(format!("point {key} maps to empty slot {slot}"))
             })?;
-            let point = decode_point(&value, rec.config().dim)?;
-            indexed = payload::entries(rec.id, &rec.payload_indexes, key, &point.payload);
+            let (_, old) = decode_payload(&value, rec.config().dim)?;
+            indexed = payload::entries(rec.id, &rec.payload_indexes, key, &old);
         }
         let changes = self.changes();
         for entry in indexed {

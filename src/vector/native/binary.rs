@@ -29,7 +29,7 @@
 //! re-ranked exactly in the order of their lower bounds, stopping at the
 //! first whose bound is past the `k`-th exact distance (`search.rs`).
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use super::parallel;
 use super::quant::{Reader, write_f32s};
@@ -100,24 +100,13 @@ impl BinaryCodes {
             rotated: Vec::new(),
             norms: Vec::new(),
             signs,
-            rows: vec![0; n * (words + 3)],
+            rows: Vec::new(),
             trained_rows: n,
         };
         codes.rotate_centroids();
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let share = n.div_ceil(threads).max(1);
-        let stride = codes.stride;
-        let mut rows = std::mem::take(&mut codes.rows);
-        std::thread::scope(|scope| {
-            for (part, rows) in rows.chunks_mut(share * stride).enumerate() {
-                let (row, codes) = (&row, &codes);
-                scope.spawn(move || {
-                    let mut scratch = vec![0f32; codes.padded];
-                    for (k, out) in rows.chunks_exact_mut(stride).enumerate() {
-                        codes.encode(row((part * share + k) as u32), out, &mut scratch);
-                    }
-                });
-            }
+        let mut rows = vec![0; n * codes.stride];
+        parallel::rows(&mut rows, codes.stride, |i, out| {
+            codes.encode(row(i as u32), out);
         });
         codes.rows = rows;
         codes
@@ -169,7 +158,7 @@ impl BinaryCodes {
     /// Encodes one more row.
     pub fn push(&mut self, v: &[f32]) {
         let mut out = vec![0u64; self.stride];
-        self.encode(v, &mut out, &mut Vec::new());
+        self.encode(v, &mut out);
         self.rows.extend_from_slice(&out);
     }
 
@@ -233,9 +222,9 @@ impl BinaryCodes {
     }
 
     /// Writes the row of `v` (bits, then factors) into `out`.
-    fn encode(&self, v: &[f32], out: &mut [u64], scratch: &mut Vec<f32>) {
+    fn encode(&self, v: &[f32], out: &mut [u64]) {
         let centre = self.nearest(v);
-        let [norm, ip, r_dot_c] = self.encode_bits(v, centre, &mut out[..self.words], scratch);
+        let [norm, ip, r_dot_c] = self.encode_bits(v, centre, &mut out[..self.words]);
         // ⟨x̄, P c⟩, x̄ = ±1/√D by the bits.
         let pc = &self.rotated[centre * self.padded..(centre + 1) * self.padded];
         let signed: f32 = pc
@@ -257,13 +246,7 @@ impl BinaryCodes {
 
     /// Writes the bits of `v` against centroid `centre` into `out`;
     /// returns its factors.
-    fn encode_bits(
-        &self,
-        v: &[f32],
-        centre: usize,
-        out: &mut [u64],
-        scratch: &mut Vec<f32>,
-    ) -> [f32; 3] {
+    fn encode_bits(&self, v: &[f32], centre: usize, out: &mut [u64]) -> [f32; 3] {
         let c = self.centroid(centre);
         let r: Vec<f32> = v.iter().zip(c).map(|(x, c)| x - c).collect();
         let norm = simd::dot(&r, &r).sqrt();
@@ -275,10 +258,10 @@ impl BinaryCodes {
             return [0.0, 1.0, r_dot_c];
         }
         let unit: Vec<f32> = r.iter().map(|x| x / norm).collect();
-        scratch.resize(self.padded, 0.0);
-        self.rotate(&unit, scratch);
+        let mut rotated = vec![0f32; self.padded];
+        self.rotate(&unit, &mut rotated);
         let mut absolute = 0f32;
-        for (i, x) in scratch.iter().enumerate() {
+        for (i, x) in rotated.iter().enumerate() {
             if *x > 0.0 {
                 out[i / 64] |= 1 << (i % 64);
             }
@@ -361,7 +344,7 @@ impl BinaryCodes {
     /// A query (prepared: normalised for cosine) in the codes' terms:
     /// `P q` as 4-bit levels in bit planes; its terms against each
     /// centroid (`‖q − c‖`, `⟨c, q⟩`) are made when first needed.
-    pub fn query(&self, metric: Metric, q: &[f32]) -> BinaryQuery<'_> {
+    pub fn query<'q>(&'q self, metric: Metric, q: &'q [f32]) -> BinaryQuery<'q> {
         let mut rotated = vec![0f32; self.padded];
         self.rotate(q, &mut rotated);
         let lo = rotated.iter().copied().fold(f32::INFINITY, f32::min);
@@ -388,7 +371,7 @@ impl BinaryCodes {
         }
         BinaryQuery {
             codes: self,
-            q: q.to_vec(),
+            q,
             q_norm2: simd::dot(q, q),
             planes,
             step,
@@ -397,7 +380,7 @@ impl BinaryCodes {
             root: (self.padded as f32).sqrt(),
             spread: EPSILON0 / ((self.padded - 1) as f32).sqrt(),
             l2: metric == Metric::L2,
-            terms: RefCell::new(vec![(f32::NAN, 0.0); self.centres()]),
+            terms: vec![Cell::new((f32::NAN, 0.0)); self.centres()],
         }
     }
 }
@@ -483,7 +466,7 @@ const LEVEL_BITS: usize = 4;
 /// A query against [`BinaryCodes`].
 pub struct BinaryQuery<'c> {
     codes: &'c BinaryCodes,
-    q: Vec<f32>,
+    q: &'c [f32],
     q_norm2: f32,
     /// `P q`, 4 bits a coordinate, bit plane by bit plane.
     planes: Vec<u64>,
@@ -497,20 +480,41 @@ pub struct BinaryQuery<'c> {
     spread: f32,
     l2: bool,
     /// Per centroid `c`: `(‖q − c‖, ⟨c, q⟩)`, NaN until first needed.
-    terms: RefCell<Vec<(f32, f32)>>,
+    terms: Vec<Cell<(f32, f32)>>,
 }
 
 impl BinaryQuery<'_> {
     /// `(‖q − c‖, ⟨c, q⟩)` for centroid `j`.
     #[inline]
     fn terms(&self, j: usize) -> (f32, f32) {
-        let mut terms = self.terms.borrow_mut();
-        if terms[j].0.is_nan() {
-            let c_dot_q = simd::dot(self.codes.centroid(j), &self.q);
+        let mut terms = self.terms[j].get();
+        if terms.0.is_nan() {
+            let c_dot_q = simd::dot(self.codes.centroid(j), self.q);
             let norm2 = self.q_norm2 - 2.0 * c_dot_q + self.codes.norms[j];
-            terms[j] = (norm2.max(0.0).sqrt(), c_dot_q);
+            terms = (norm2.max(0.0).sqrt(), c_dot_q);
+            self.terms[j].set(terms);
         }
-        terms[j]
+        terms
+    }
+
+    /// The half-width of the error bound of row `i`'s estimate (from its
+    /// factors only: no need to estimate again).
+    #[inline]
+    pub fn bound(&self, codes: &BinaryCodes, i: u32) -> f32 {
+        let ([norm, ip_xo, ..], centre) = codes.factors(i);
+        self.width(norm * self.terms(centre).0, ip_xo)
+    }
+
+    /// The half-width of the error bound, in the metric's units, for
+    /// `‖r‖ ‖q − c‖ = scale` and `⟨x̄, P o⟩ = ip_xo`.
+    #[inline]
+    fn width(&self, scale: f32, ip_xo: f32) -> f32 {
+        let relative = self.spread * ((1.0 - ip_xo * ip_xo).max(0.0) / (ip_xo * ip_xo)).sqrt();
+        if self.l2 {
+            2.0 * scale * relative
+        } else {
+            scale * relative
+        }
     }
 
     /// The estimated distance to row `i`, in the metric's units, and the
@@ -530,16 +534,13 @@ impl BinaryQuery<'_> {
             0.0
         };
         let cosine = ip / ip_xo;
-        let width = self.spread * ((1.0 - ip_xo * ip_xo).max(0.0) / (ip_xo * ip_xo)).sqrt();
         let scale = norm * q_norm;
-        if self.l2 {
-            (
-                norm * norm + q_norm * q_norm - 2.0 * scale * cosine,
-                2.0 * scale * width,
-            )
+        let estimate = if self.l2 {
+            norm * norm + q_norm * q_norm - 2.0 * scale * cosine
         } else {
-            (-(scale * cosine + r_dot_c + c_dot_q), scale * width)
-        }
+            -(scale * cosine + r_dot_c + c_dot_q)
+        };
+        (estimate, self.width(scale, ip_xo))
     }
 }
 
@@ -621,7 +622,7 @@ mod tests {
         let mut grown = BinaryCodes::train(dim, 1_000, |i| &data[i as usize]);
         grown.push(&data[1_500]);
         let mut alone = vec![0u64; 7];
-        grown.encode(&data[1_500], &mut alone, &mut Vec::new());
+        grown.encode(&data[1_500], &mut alone);
         assert_eq!(grown.row(1_000), &alone[..4]);
         assert_eq!(&grown.rows[7 * 1_000..7 * 1_001], &alone[..]);
         let centre = grown.centroid(3).to_vec();

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 
 use super::arena::Arena;
 use super::binary::BinaryCodes;
-use super::quant::Int8Codes;
+use super::quant::{Int8Codes, Reader};
 use super::{Codes, MAX_LEVEL, NativeGraph};
 use crate::error::{Error, Result};
 use crate::storage::files;
@@ -96,19 +96,21 @@ fn write_codes(out: &mut impl Write, codes: &Codes, dim: usize) -> std::io::Resu
 /// Reads a codes file written for a graph of `n` rows of `dim`.
 fn read_codes(bytes: &[u8], dim: usize, n: usize) -> Result<Codes> {
     let malformed = || bad("the codes file is malformed");
-    if bytes.len() < 33 || &bytes[..8] != CODES_MAGIC {
+    let mut r = Reader(bytes);
+    if r.take(8) != Some(&CODES_MAGIC[..]) {
         return Err(malformed());
     }
-    let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or([0; 8]));
-    let (fdim, rows, trained) = (word(9), word(17), word(25));
-    if fdim != dim as u64 || rows != n as u64 {
+    let kind = r.take(1).ok_or_else(malformed)?[0];
+    let (fdim, rows, trained) = (r.u64(), r.u64(), r.u64());
+    let trained = trained
+        .and_then(|t| usize::try_from(t).ok())
+        .ok_or_else(malformed)?;
+    if fdim != Some(dim as u64) || rows != Some(n as u64) {
         return Err(bad("the codes were written for another graph"));
     }
-    let trained = usize::try_from(trained).map_err(|_| malformed())?;
-    let body = &bytes[33..];
-    match bytes[8] {
-        1 => Int8Codes::read_from(body, dim, n, trained).map(Codes::Int8),
-        2 => BinaryCodes::read_from(body, dim, n, trained).map(Codes::Binary),
+    match kind {
+        1 => Int8Codes::read_from(r.0, dim, n, trained).map(Codes::Int8),
+        2 => BinaryCodes::read_from(r.0, dim, n, trained).map(Codes::Binary),
         _ => None,
     }
     .ok_or_else(malformed)

@@ -1,5 +1,6 @@
 //! The vector engines' thread pool: a parallel for (and map) over an index
-//! range on scoped threads, one per core.
+//! range, and a parallel fill of a table's rows, on scoped threads, one
+//! per core.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -62,6 +63,43 @@ pub fn map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
     })
 }
 
+/// Fills `out`, rows of `stride` items, on all cores (a contiguous share
+/// of rows per thread): `f(i, row)` writes row `i` and returns what the
+/// caller keeps of it, in row order.
+pub fn rows<T: Send, R: Send>(
+    out: &mut [T],
+    stride: usize,
+    f: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Vec<R> {
+    let stride = stride.max(1);
+    let n = out.len() / stride;
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let share = n.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = out
+            .chunks_mut(share * stride)
+            .enumerate()
+            .map(|(part, chunk)| {
+                let f = &f;
+                scope.spawn(move || {
+                    chunk
+                        .chunks_exact_mut(stride)
+                        .enumerate()
+                        .map(|(k, row)| f(part * share + k, row))
+                        .collect::<Vec<R>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| match p.join() {
+                Ok(part) => part,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,6 +123,19 @@ mod tests {
     fn map_keeps_the_order() {
         for n in [0, 1, 2, 3, 1_001] {
             assert_eq!(map(n, |i| i * 2), (0..n).map(|i| i * 2).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn rows_fills_every_row_with_its_number() {
+        for n in [0, 1, 3, 1_001] {
+            let mut table = vec![0usize; n * 3];
+            let back = rows(&mut table, 3, |i, row| {
+                row.fill(i);
+                i * 2
+            });
+            assert_eq!(back, (0..n).map(|i| i * 2).collect::<Vec<_>>());
+            assert!(table.chunks(3).enumerate().all(|(i, r)| r == [i, i, i]));
         }
     }
 }

@@ -13,6 +13,7 @@
 //! Estimates order candidates during the walk only; the walk's best are
 //! re-ranked with the exact `f32` distances (`search.rs`).
 
+use super::parallel;
 use crate::vector::{Metric, simd};
 
 /// Rows a graph needs before codes are learned; smaller graphs walk on
@@ -60,33 +61,18 @@ impl Int8Codes {
                 1.0
             });
         }
-        let mut codes = Int8Codes {
+        let mut codes = vec![0; n * dim];
+        let norms = parallel::rows(&mut codes, dim, |i, out| {
+            encode(&lo, &step, row(i as u32), out)
+        });
+        Int8Codes {
             dim,
             lo,
             step,
-            codes: vec![0; n * dim],
-            norms: vec![0.0; n],
+            codes,
+            norms,
             trained_rows: n,
-        };
-        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        let share = n.div_ceil(threads).max(1);
-        let (lo, step) = (&codes.lo, &codes.step);
-        std::thread::scope(|scope| {
-            for (part, (bytes, norms)) in codes
-                .codes
-                .chunks_mut(share * dim)
-                .zip(codes.norms.chunks_mut(share))
-                .enumerate()
-            {
-                let row = &row;
-                scope.spawn(move || {
-                    for (k, (out, norm)) in bytes.chunks_exact_mut(dim).zip(norms).enumerate() {
-                        *norm = encode(lo, step, row((part * share + k) as u32), out);
-                    }
-                });
-            }
-        });
-        codes
+        }
     }
 
     /// Rows encoded.

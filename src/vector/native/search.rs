@@ -310,12 +310,10 @@ impl NativeGraph {
         bits: &BinaryQuery,
         found: &[Near],
     ) -> Vec<Near> {
+        // The beam kept each estimate; its bound comes from the factors.
         let mut lower: Vec<Near> = found
             .iter()
-            .map(|n| {
-                let (estimate, width) = bits.estimate(codes, n.1);
-                Near(estimate - width, n.1)
-            })
+            .map(|n| Near(n.0 - bits.bound(codes, n.1), n.1))
             .collect();
         lower.sort_unstable();
         let mut best: BinaryHeap<Near> = BinaryHeap::with_capacity(k + 1);
