@@ -43,24 +43,7 @@ pub fn for_each<S>(
 /// `f(0..n)` computed on all cores (a contiguous share per thread), in
 /// order.
 pub fn map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    let share = n.div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = (0..n)
-            .step_by(share)
-            .map(|start| {
-                let f = &f;
-                scope.spawn(move || (start..(start + share).min(n)).map(f).collect::<Vec<T>>())
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|p| match p.join() {
-                Ok(part) => part,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
+    rows(&mut vec![(); n], 1, |i, _| f(i))
 }
 
 /// Fills `out`, rows of `stride` items, on all cores (a contiguous share
