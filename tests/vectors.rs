@@ -19,7 +19,7 @@ use std::collections::HashSet;
 
 use common::{Rng, seed};
 
-use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization, Search};
+use quiverdb::vector::{CollectionConfig, DEFAULT_EF, IndexEngine, Metric, Quantization, Search};
 use quiverdb::{Database, Error, GraphRead, NodeId, props};
 
 /// `n` vectors around 40 random centres (clustered, like real embeddings).
@@ -174,10 +174,11 @@ fn int8_walks_keep_the_recall_and_report_exact_scores() {
     assert!(err.to_string().contains("native engine"), "{err}");
 }
 
-/// One-bit codes: with the ef a recall target chooses, every metric's
-/// estimates lead the walk to the true neighbours, scored exactly, also
-/// after a reopen. (Tight clusters far from the centroid are the hard case
-/// for one-bit codes: this set needs a far larger ef than with int8.)
+/// One-bit codes: at the default ef a checkpoint calibrates, every
+/// metric's estimates lead the walk to the true neighbours, scored
+/// exactly, also after a reopen. (Tight clusters far from the centroid are
+/// the hard case for one-bit codes: this set needs a far larger ef than
+/// with int8.)
 #[test]
 fn binary_walks_reach_a_recall_target_with_exact_scores() {
     let seed = seed(0xb17_5eed);
@@ -186,12 +187,12 @@ fn binary_walks_reach_a_recall_target_with_exact_scores() {
     let mut rng = Rng(seed);
     let mut all = dataset(&mut rng, 20_100, 128);
     let queries = all.split_off(20_000);
-    let target = Search::k(10).recall(0.95);
+    let target = Search::k(10);
     let measure = |db: &Database, name: &str| {
         let mut found = 0;
         for q in &queries {
             let got = db.search(name, q, &target).unwrap();
-            assert!(!got.exact && got.ef.is_some(), "{name}: walked");
+            assert!(!got.exact && got.ef.is_some(), "{name}: walked, {got:?}");
             let truth = db.search_exact(name, q, &Search::k(10)).unwrap().hits;
             for h in &got.hits {
                 if let Some(t) = truth.iter().find(|t| t.key == h.key) {
@@ -214,6 +215,7 @@ fn binary_walks_reach_a_recall_target_with_exact_scores() {
     ] {
         let config = CollectionConfig::new(128, metric).quantization(Quantization::Binary);
         load_in(&db, name, config, &all);
+        db.checkpoint().unwrap();
         let r = measure(&db, name);
         assert!(r >= 0.93, "seed {seed}: {metric:?} binary recall@10 {r:.3}");
     }
@@ -331,10 +333,10 @@ fn a_recall_target_chooses_the_ef_and_says_so() {
         r >= 0.93,
         "seed {seed}: recall {r:.3} at the ef chosen for 0.95 ({mid})"
     );
-    // An explicit ef wins; a plain search says its ef; targets outside
-    // (0, 1] are refused.
+    // A plain search walks at the ef measured for 0.95 (the calibration
+    // just made); an explicit ef wins; targets outside (0, 1] are refused.
     let plain = db.search("v", &queries[0], &Search::k(10)).unwrap();
-    assert_eq!(plain.ef, Some(48));
+    assert_eq!(plain.ef, Some(mid));
     let given = db
         .search("v", &queries[0], &Search::k(10).ef(20).recall(0.99))
         .unwrap();
@@ -962,4 +964,106 @@ fn searches_racing_commits_only_return_nodes_of_their_snapshot() {
         }
     });
     assert!(db.check().unwrap().is_ok());
+}
+
+/// Recall@10 of `search` (of k 10) against exact search, with the `ef` it
+/// used (the same for every query).
+fn recall_with(db: &Database, name: &str, queries: &[Vec<f32>], search: &Search) -> (f64, usize) {
+    let mut found = 0;
+    let mut used = None;
+    for q in queries {
+        let approx = db.search(name, q, search).unwrap();
+        let ef = approx.ef.expect("searched by HNSW");
+        assert!(used.is_none_or(|u| u == ef), "one ef for every query");
+        used = Some(ef);
+        let exact = db.search_exact(name, q, search).unwrap();
+        let truth: HashSet<u64> = exact.hits.iter().map(|h| h.key).collect();
+        found += approx
+            .hits
+            .iter()
+            .filter(|h| truth.contains(&h.key))
+            .count();
+    }
+    (found as f64 / (queries.len() * 10) as f64, used.unwrap())
+}
+
+#[test]
+fn the_default_ef_is_calibrated_at_checkpoints_and_kept_across_reopens() {
+    let seed = seed(0xdef_e75);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut rng = Rng(seed);
+    let mut all = dataset(&mut rng, 20_100, 48);
+    let queries = all.split_off(20_000);
+    load(&db, "l2", Metric::L2, &all);
+    load(&db, "dot", Metric::Dot, &all);
+    // One-bit codes of 48 dimensions estimate poorly: such a collection
+    // needs far more than the fixed default.
+    let bits = CollectionConfig::new(48, Metric::L2).quantization(Quantization::Binary);
+    load_in(&db, "bits", bits, &all);
+    let k10 = Search::k(10);
+    for name in ["l2", "dot", "bits"] {
+        let info = db.vector_index_info(name).unwrap();
+        assert!(
+            !info.calibrated,
+            "{name}: nothing measured before a checkpoint"
+        );
+        assert_eq!(info.default_ef, DEFAULT_EF);
+        assert_eq!(recall_with(&db, name, &queries[..10], &k10).1, DEFAULT_EF);
+    }
+    let (bits_at_48, _) = recall_with(&db, "bits", &queries, &k10);
+
+    db.checkpoint().unwrap();
+    let l2 = db.vector_index_info("l2").unwrap();
+    assert!(l2.calibrated, "seed {seed}");
+    // The default is the ef a recall target of 0.95 chooses, and holds it
+    // on queries the calibration never saw.
+    let chosen = db
+        .search("l2", &queries[0], &Search::k(10).recall(0.95))
+        .unwrap();
+    assert_eq!(chosen.ef, Some(l2.default_ef), "seed {seed}");
+    let (r, ef) = recall_with(&db, "l2", &queries, &k10);
+    assert_eq!(ef, l2.default_ef);
+    assert!(
+        r >= 0.95,
+        "seed {seed}: recall@10 {r:.3} at the calibrated ef {ef}"
+    );
+    // An explicit ef still wins; a larger k walks at least k.
+    assert_eq!(
+        db.search("l2", &queries[0], &Search::k(10).ef(20))
+            .unwrap()
+            .ef,
+        Some(20)
+    );
+    let wide = db.search("l2", &queries[0], &Search::k(200)).unwrap();
+    assert!(wide.ef.unwrap() >= 200);
+    // Inner product too (its calibration queries are made differently).
+    let dot = db.vector_index_info("dot").unwrap();
+    assert!(dot.calibrated, "seed {seed}: {dot:?}");
+    let (r, ef) = recall_with(&db, "dot", &queries, &k10);
+    assert!(
+        r >= 0.95,
+        "seed {seed}: dot recall@10 {r:.3} at the calibrated ef {ef}"
+    );
+    // The hard collection walks wider, and finds more for it.
+    let bits = db.vector_index_info("bits").unwrap();
+    assert!(
+        bits.calibrated && bits.default_ef > DEFAULT_EF,
+        "seed {seed}: {bits:?}"
+    );
+    let (bits_adapted, _) = recall_with(&db, "bits", &queries, &k10);
+    assert!(
+        bits_adapted > bits_at_48,
+        "seed {seed}: one-bit recall {bits_adapted:.3} at ef {} vs {bits_at_48:.3} at {DEFAULT_EF}",
+        bits.default_ef
+    );
+
+    // Kept in the checkpoint: a reopen searches at the same ef at once.
+    drop(db);
+    let db = Database::open(dir.path()).unwrap();
+    for (name, before) in [("l2", &l2), ("dot", &dot), ("bits", &bits)] {
+        let info = db.vector_index_info(name).unwrap();
+        assert!(info.from_checkpoint && info.calibrated, "{name}: {info:?}");
+        assert_eq!(info.default_ef, before.default_ef, "{name}");
+    }
 }

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CollectionConfig;
 use super::engine::{self, Engine};
+use super::index::Calibration;
 use super::record::{ConfigRecord, ConfigV2};
 use crate::error::{Error, Result};
 use crate::storage::{codec, files};
@@ -29,8 +30,9 @@ use crate::storage::{codec, files};
 /// The folder of all checkpoints, inside the database directory.
 pub const FOLDER: &str = "vector-index";
 pub(crate) const ENVELOPE: &str = "ENVELOPE";
-/// 2: the configuration carries the engine; 1 (format 2) is still read.
-const ENVELOPE_VERSION: u32 = 2;
+/// 3: the envelope keeps the index's recall calibrations; 2 (the
+/// configuration carries the engine) and 1 (format 2) are still read.
+const ENVELOPE_VERSION: u32 = 3;
 
 /// What a checkpoint covers, and how to verify its files.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +47,61 @@ pub struct Envelope {
     pub graph_points: u64,
     /// `(length, crc32)` of each file of the engine's dump, in order.
     pub files: Vec<(u64, u32)>,
+    /// The recall calibrations measured on the graph dumped (version 3).
+    pub calibrations: Vec<StoredCalibration>,
+}
+
+/// A [`Calibration`] as kept in the envelope.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredCalibration {
+    pub k: u32,
+    /// Live points when measured.
+    pub live: u64,
+    /// `(ef, recall@k)`, ef ascending.
+    pub curve: Vec<(u32, f64)>,
+}
+
+impl From<&Calibration> for StoredCalibration {
+    fn from(c: &Calibration) -> Self {
+        StoredCalibration {
+            k: c.k as u32,
+            live: c.live as u64,
+            curve: c.curve.iter().map(|&(ef, r)| (ef as u32, r)).collect(),
+        }
+    }
+}
+
+impl StoredCalibration {
+    /// Whether it can have been measured: `k` and every `ef` positive,
+    /// `ef` ascending, every recall in [0, 1].
+    fn sane(&self) -> bool {
+        self.k > 0
+            && self
+                .curve
+                .iter()
+                .all(|&(ef, r)| ef > 0 && (0.0..=1.0).contains(&r))
+            && self.curve.windows(2).all(|w| w[0].0 < w[1].0)
+    }
+
+    pub fn calibration(&self) -> Calibration {
+        Calibration {
+            k: self.k as usize,
+            live: self.live as usize,
+            changes: 0,
+            curve: self.curve.iter().map(|&(ef, r)| (ef as usize, r)).collect(),
+        }
+    }
+}
+
+/// An [`Envelope`] as version 2 wrote it (no calibrations).
+#[derive(Deserialize)]
+struct EnvelopeV2 {
+    version: u32,
+    collection: u32,
+    config: ConfigRecord,
+    slot_end: u64,
+    graph_points: u64,
+    files: Vec<(u64, u32)>,
 }
 
 /// An [`Envelope`] as version 1 wrote it (configuration without engine).
@@ -59,20 +116,44 @@ struct EnvelopeV1 {
 }
 
 pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope> {
-    codec::decode::<Envelope>(bytes, "checkpoint envelope").or_else(|e| {
-        let v1 = codec::decode::<EnvelopeV1>(bytes, "checkpoint envelope").map_err(|_| e)?;
-        Ok(Envelope {
-            version: if v1.version == 1 {
-                ENVELOPE_VERSION
-            } else {
-                v1.version.wrapping_add(1)
-            },
-            collection: v1.collection,
-            config: v1.config.into(),
-            slot_end: v1.slot_end,
-            graph_points: v1.graph_points,
-            files: v1.files,
-        })
+    const WHAT: &str = "checkpoint envelope";
+    if let Ok(envelope) = codec::decode::<Envelope>(bytes, WHAT) {
+        if !envelope.calibrations.iter().all(StoredCalibration::sane) {
+            return Err(Error::corruption(
+                "the checkpoint envelope holds an impossible recall calibration",
+            ));
+        }
+        return Ok(envelope);
+    }
+    // An older version is read as the current one when it says what it
+    // is; a wrong version number stays wrong, so `read` refuses it.
+    let older = |version: u32, was: u32| {
+        if version == was {
+            ENVELOPE_VERSION
+        } else {
+            version.wrapping_add(ENVELOPE_VERSION - was)
+        }
+    };
+    if let Ok(v2) = codec::decode::<EnvelopeV2>(bytes, WHAT) {
+        return Ok(Envelope {
+            version: older(v2.version, 2),
+            collection: v2.collection,
+            config: v2.config,
+            slot_end: v2.slot_end,
+            graph_points: v2.graph_points,
+            files: v2.files,
+            calibrations: Vec::new(),
+        });
+    }
+    let v1 = codec::decode::<EnvelopeV1>(bytes, WHAT)?;
+    Ok(Envelope {
+        version: older(v1.version, 1),
+        collection: v1.collection,
+        config: v1.config.into(),
+        slot_end: v1.slot_end,
+        graph_points: v1.graph_points,
+        files: v1.files,
+        calibrations: Vec::new(),
     })
 }
 
@@ -116,6 +197,7 @@ pub fn write(
     config: &ConfigRecord,
     graph: &dyn Engine,
     slot_end: u64,
+    calibrations: &[Calibration],
 ) -> Result<()> {
     let root = db.join(FOLDER);
     files::create_dir_all(&root)?;
@@ -139,6 +221,7 @@ pub fn write(
         slot_end,
         graph_points: graph.len() as u64,
         files: sums,
+        calibrations: calibrations.iter().map(StoredCalibration::from).collect(),
     };
     let bytes = codec::encode(&envelope)?;
     let path = tmp.join(ENVELOPE);
@@ -224,5 +307,64 @@ pub fn read(
 pub fn remove(db: &Path, collection: u32) {
     for (_, dir) in folders(db, collection) {
         let _ = files::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vector::Metric;
+
+    /// An envelope of version 2's layout.
+    #[derive(Serialize)]
+    struct V2<'a>(u32, u32, &'a ConfigRecord, u64, u64, &'a [(u64, u32)]);
+
+    fn envelope(calibrations: Vec<StoredCalibration>) -> Envelope {
+        Envelope {
+            version: ENVELOPE_VERSION,
+            collection: 7,
+            config: ConfigRecord::from(&CollectionConfig::new(4, Metric::L2)),
+            slot_end: 10,
+            graph_points: 10,
+            files: vec![(1, 2)],
+            calibrations,
+        }
+    }
+
+    #[test]
+    fn envelopes_keep_calibrations_and_older_versions_still_read() {
+        let curve = StoredCalibration {
+            k: 10,
+            live: 5_000,
+            curve: vec![(10, 0.9), (16, 0.96)],
+        };
+        let current = envelope(vec![curve.clone()]);
+        let bytes = codec::encode(&current).unwrap();
+        assert_eq!(decode_envelope(&bytes).unwrap(), current);
+        // Version 2 had no calibrations.
+        let v2 = V2(2, 7, &current.config, 10, 10, &current.files);
+        let read = decode_envelope(&codec::encode(&v2).unwrap()).unwrap();
+        assert_eq!(read, envelope(Vec::new()));
+        // A version-2 layout claiming another version is not taken for one.
+        let odd = V2(3, 7, &current.config, 10, 10, &current.files);
+        assert_ne!(
+            decode_envelope(&codec::encode(&odd).unwrap())
+                .unwrap()
+                .version,
+            ENVELOPE_VERSION
+        );
+        // A curve no calibration can measure refuses the envelope.
+        for bad in [
+            vec![(10, 1.5)],
+            vec![(10, f64::NAN)],
+            vec![(16, 0.9), (10, 0.95)],
+            vec![(0, 0.9)],
+        ] {
+            let e = envelope(vec![StoredCalibration {
+                curve: bad,
+                ..curve.clone()
+            }]);
+            assert!(decode_envelope(&codec::encode(&e).unwrap()).is_err());
+        }
     }
 }

@@ -231,7 +231,11 @@ impl<'t> Collection<'t> {
             let index = index.read();
             let ef = match params.recall_target()? {
                 Some(target) => index.ef_for_recall(params.k, target),
-                None => Some(params.walk_ef()),
+                None => Some(
+                    params
+                        .ef
+                        .map_or_else(|| index.default_ef(params.k), |ef| ef.max(params.k)),
+                ),
             };
             index.search(
                 &q,

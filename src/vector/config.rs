@@ -240,11 +240,13 @@ pub struct Search {
     pub(crate) recall: Option<f64>,
 }
 
-/// The default `ef` when none is given: the larger of this and `k`.
-/// Measured on the Debian `MiniLM` embeddings (63,666 × 384, cosine,
-/// M = 16, `ef_construction` = 200) over three independent builds:
-/// recall@10 0.944–0.970 at ef 32 and 0.959–0.975 at ef 48 — the default
-/// stays above 0.95 whatever the build (docs/BENCHMARKS.md).
+/// The `ef` a search names neither an `ef` nor a recall target walks
+/// with (the larger of this and `k`) until its collection is calibrated
+/// — after that, the calibrated `ef` for recall@10 0.95 (see
+/// [`Search::ef`]); always for inner-product collections. Measured on the
+/// Debian `MiniLM` embeddings (63,666 × 384, cosine, M = 16,
+/// `ef_construction` = 200) over three independent builds: recall@10
+/// 0.944–0.970 at ef 32 and 0.959–0.975 at ef 48 (docs/BENCHMARKS.md).
 pub const DEFAULT_EF: usize = 48;
 
 impl Search {
@@ -272,8 +274,8 @@ impl Search {
     /// measure (a calibration) runs at the first such search of each `k`:
     /// 100 of the collection's points, spread evenly, as queries against
     /// the others, each answered by brute force and by the walk at every
-    /// `ef` of the ladder; it is kept until the collection's size moves by
-    /// a tenth. It costs 100 brute-force scans (about 0.5 s for 63,666 ×
+    /// `ef` of the ladder; it is kept (in checkpoints too) until a tenth
+    /// of the points measured have been inserted or removed since. It costs 100 brute-force scans (about 0.5 s for 63,666 ×
     /// 384 on 2 cores). [`SearchResult::ef`] says which `ef` was used.
     /// An explicit [`ef`](Self::ef) takes precedence.
     #[must_use]
@@ -282,8 +284,16 @@ impl Search {
         self
     }
 
-    /// HNSW candidate list size (recall/speed trade-off); default
-    /// max([`DEFAULT_EF`], k).
+    /// HNSW candidate list size (recall/speed trade-off). By default the
+    /// collection's own: the smallest `ef` whose recall@k reaches 0.95 by
+    /// the calibration [`recall`](Self::recall) uses (for this `k` if one
+    /// was measured, else for k = 10; at least `k`), which every
+    /// checkpoint measures again once a tenth of the points changed since
+    /// the last and keeps in the checkpoint; max([`DEFAULT_EF`], k) before
+    /// the first, and for inner-product collections (whose calibration
+    /// asks for far more `ef` than real queries need). A search never
+    /// waits for a calibration unless it asks for a recall target.
+    /// [`SearchResult::ef`] says which `ef` was used.
     #[must_use]
     pub fn ef(mut self, ef: usize) -> Self {
         self.ef = Some(ef);
@@ -407,11 +417,6 @@ impl Search {
     pub fn with_payload(mut self) -> Self {
         self.with_payload = true;
         self
-    }
-
-    /// The `ef` this search walks with.
-    pub(crate) fn walk_ef(&self) -> usize {
-        self.ef.unwrap_or(DEFAULT_EF).max(self.k)
     }
 
     /// The recall target, if the `ef` is to be chosen by one.

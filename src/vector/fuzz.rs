@@ -205,7 +205,7 @@ fn template_checkpoint(engine: IndexEngine) -> &'static [(String, Vec<u8>)] {
         let db = scratch_dir(&format!("template-checkpoint-{}", engine.name()));
         let record = ConfigRecord::from(&template_config(engine));
         let graph = template_graph(engine);
-        let written = checkpoint::write(&db, CHECKPOINTED, &record, graph.as_ref(), 120);
+        let written = checkpoint::write(&db, CHECKPOINTED, &record, graph.as_ref(), 120, &[]);
         assert!(written.is_ok(), "the template checkpoint must be written");
         let folder = db
             .join(checkpoint::FOLDER)
@@ -321,12 +321,17 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
             .iter()
             .map(|c| {
                 encode(codec::encode(&Envelope {
-                    version: 2,
+                    version: 3,
                     collection: 3,
                     config: ConfigRecord::from(c),
                     slot_end: 99,
                     graph_points: 40,
                     files: vec![(1024, 0xdead_beef), (8, 1)],
+                    calibrations: vec![checkpoint::StoredCalibration {
+                        k: 10,
+                        live: 40,
+                        curve: vec![(10, 0.9), (16, 0.97)],
+                    }],
                 }))
             })
             .collect(),

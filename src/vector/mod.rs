@@ -83,4 +83,10 @@ pub struct IndexInfo {
     /// Bytes of vectors mapped from the checkpoint instead (native engine):
     /// in the page cache, read on demand, not counted above.
     pub mapped_bytes: u64,
+    /// The `ef` a search of k = 10 walks with when it names none (see
+    /// [`Search::ef`]).
+    pub default_ef: usize,
+    /// Whether that `ef` comes from a calibration of the collection
+    /// (else it is [`DEFAULT_EF`]).
+    pub calibrated: bool,
 }

@@ -10,7 +10,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::checkpoint::{self, Unusable};
-use super::index::{Origin, VectorIndex};
+use super::index::{DEFAULT_CALIBRATION_K, Origin, VectorIndex};
 use super::record::{CollectionRecord, decode_point, key_id, point_key};
 use super::{CollectionConfig, IndexInfo};
 use crate::embed::Embedder;
@@ -101,6 +101,13 @@ fn from_checkpoint(
         replay.extend_from_slice(batch);
     })?;
     index.insert(&replay, 0);
+    index.adopt_calibrations(
+        envelope
+            .calibrations
+            .iter()
+            .map(checkpoint::StoredCalibration::calibration)
+            .collect(),
+    );
     // Replayed points, or covered points deleted since, make the graph
     // differ from its checkpoint.
     index.dirty = !replay.is_empty() || index.graph_points() != index.len();
@@ -187,15 +194,26 @@ impl VectorModel {
         self.applied_cond.notify_all();
     }
 
-    /// Writes a checkpoint of every index that changed since its last one.
+    /// Writes a checkpoint of every index that changed since its last one,
+    /// with the calibration its default `ef` is chosen by measured again
+    /// if a tenth of its points changed since the last (searches go on
+    /// meanwhile).
     fn checkpoint(&self) -> Result<()> {
         for (id, index) in self.live() {
-            let mut index = index.write();
-            if !index.dirty {
+            if !index.read().dirty {
                 continue;
             }
+            index.read().calibrate_default();
+            let mut index = index.write();
             let config = super::record::ConfigRecord::from(index.config());
-            checkpoint::write(&self.root, id, &config, index.engine(), index.slot_end())?;
+            checkpoint::write(
+                &self.root,
+                id,
+                &config,
+                index.engine(),
+                index.slot_end(),
+                &index.calibrations(),
+            )?;
             index.dirty = false;
         }
         Ok(())
@@ -219,6 +237,8 @@ impl VectorModel {
             replayed,
             built_because,
             dirty: index.dirty,
+            default_ef: index.default_ef(DEFAULT_CALIBRATION_K),
+            calibrated: index.is_calibrated(DEFAULT_CALIBRATION_K),
         })
     }
 

@@ -42,6 +42,8 @@ pub fn run(args: &Args) -> Result<()> {
                 "built_because": index.built_because,
                 "memory_bytes": index.memory_bytes,
                 "mapped_bytes": index.mapped_bytes,
+                "default_ef": index.default_ef,
+                "calibrated": index.calibrated,
             },
         }));
     }
@@ -84,8 +86,16 @@ pub fn run(args: &Args) -> Result<()> {
             || "memory not reported by hnsw-rs".to_owned(),
             |b| format!("{:.1} MiB memory", mib(b)),
         );
+        let ef = if index["calibrated"] == true {
+            format!(
+                "default ef {} (calibrated for recall@10 0.95)",
+                index["default_ef"]
+            )
+        } else {
+            format!("default ef {} (not calibrated)", index["default_ef"])
+        };
         println!(
-            "  collection {}: {} points of dim {} ({}, {}, quantization {}); index {origin}, {memory}, {:.1} MiB mapped",
+            "  collection {}: {} points of dim {} ({}, {}, quantization {}); index {origin}, {memory}, {:.1} MiB mapped, {ef}",
             c["name"],
             c["points"],
             c["dim"],
