@@ -90,6 +90,7 @@ mod graph;
 mod ids;
 pub mod import;
 mod open;
+pub mod query;
 mod storage;
 mod txn;
 mod value;

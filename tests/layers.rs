@@ -37,7 +37,7 @@ fn layer(module: &str) -> Option<u32> {
         "storage" | "embed" => 3,
         "txn" => 4,
         "graph" | "vector" => 5,
-        "algo" | "import" | "check" => 6,
+        "algo" | "import" | "check" | "query" => 6,
         "open" => 7,
         "fuzz" => 8,
         _ => return None,

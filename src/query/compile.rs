@@ -1,0 +1,899 @@
+//! From the syntax tree to a plan: names resolved to slots, the language's
+//! rules checked (unbound and redefined variables, aggregation, aliases,
+//! union columns), expressions compiled.
+
+use open_cypher::ast;
+
+use super::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
+use super::expr::{BinaryOp, Expr, Params, Quantifier, UnaryOp};
+use super::func::{Aggregate, Function, unknown_function, wrong_arity};
+use super::value::CypherValue as V;
+
+/// A compiled statement: one or more single queries joined by `UNION`.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub columns: Vec<String>,
+    pub branches: Vec<Vec<Step>>,
+    /// `UNION ALL` (keep duplicates) rather than `UNION`.
+    pub union_all: bool,
+}
+
+/// One step of a single query, over rows of slots.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// Each row once per element of the list, in a new last slot.
+    Unwind(Expr),
+    /// `WITH` or `RETURN`.
+    Project(Projection),
+    /// Keeps the rows for which the expression is true.
+    Filter(Expr),
+}
+
+/// An aggregate of a projection.
+#[derive(Debug)]
+pub(crate) struct AggregateSpec {
+    pub function: Aggregate,
+    pub distinct: bool,
+    /// Its argument (none for `count(*)`), over the input row.
+    pub argument: Option<Expr>,
+    /// A percentile's second argument.
+    pub second: Option<Expr>,
+}
+
+/// `WITH` / `RETURN`.
+#[derive(Debug)]
+pub(crate) struct Projection {
+    /// One expression per output column, over the input row (an
+    /// aggregating item reads its aggregates with `Expr::Aggregate`).
+    pub items: Vec<Expr>,
+    /// Which items hold no aggregate (the grouping keys), when any item
+    /// aggregates.
+    pub grouping: Option<Vec<bool>>,
+    pub aggregates: Vec<AggregateSpec>,
+    pub distinct: bool,
+    /// Sort keys over the output row, followed by the input row when
+    /// `order_sees_input`; `true` means descending.
+    pub order: Vec<(Expr, bool)>,
+    pub order_sees_input: bool,
+    pub skip: Option<Expr>,
+    pub limit: Option<Expr>,
+}
+
+/// Variables in scope, by slot.
+#[derive(Clone, Debug, Default)]
+struct Scope {
+    names: Vec<String>,
+}
+
+impl Scope {
+    /// The slot of `name`: the innermost binding.
+    fn slot(&self, name: &str) -> Option<usize> {
+        self.names.iter().rposition(|n| n == name)
+    }
+}
+
+struct Compiler<'a> {
+    text: &'a str,
+    params: &'a Params,
+}
+
+/// Compiles a parsed statement.
+pub(crate) fn compile(text: &str, query: &ast::Query, params: &Params) -> QResult<Plan> {
+    let c = Compiler { text, params };
+    let ast::QueryKind::Regular(regular) = &query.kind else {
+        return Err(syntax(
+            "the statement could not be parsed",
+            query.span,
+            text,
+        ));
+    };
+    let (columns, steps) = c.single(&regular.head)?;
+    let mut plan = Plan {
+        columns,
+        branches: vec![steps],
+        union_all: false,
+    };
+    let mut kinds = Vec::new();
+    for branch in &regular.unions {
+        let all = matches!(branch.operator.kind, ast::UnionOperator::All);
+        kinds.push(all);
+        let (columns, steps) = c.single(&branch.query)?;
+        if columns != plan.columns {
+            return Err(semantic(
+                "DifferentColumnsInUnion",
+                "every part of a UNION must return the same columns",
+            )
+            .at(text, branch.query.span.start));
+        }
+        plan.branches.push(steps);
+    }
+    if kinds.windows(2).any(|w| w[0] != w[1]) {
+        return Err(semantic(
+            "InvalidClauseComposition",
+            "UNION and UNION ALL cannot be mixed",
+        ));
+    }
+    plan.union_all = kinds.first().copied().unwrap_or(false);
+    Ok(plan)
+}
+
+fn syntax(message: &str, span: open_cypher::Span, text: &str) -> QueryError {
+    QueryError::compile(ErrorKind::SyntaxError, "InvalidSyntax", message).at(text, span.start)
+}
+
+impl Compiler<'_> {
+    fn source(&self, span: open_cypher::Span) -> String {
+        self.text
+            .get(span.start..span.end)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    fn single(&self, query: &ast::SingleQuery) -> QResult<(Vec<String>, Vec<Step>)> {
+        let mut scope = Scope::default();
+        let mut steps = Vec::new();
+        let clauses = &query.kind.clauses;
+        let mut columns = None;
+        for (i, clause) in clauses.iter().enumerate() {
+            let last = i + 1 == clauses.len();
+            let at = |e: QueryError| e.at(self.text, clause.span.start);
+            match &clause.kind {
+                ast::ClauseKind::Unwind(u) => {
+                    let expr = self.expr(&u.expression, &scope, None).map_err(at)?;
+                    let name = &u.variable.kind.text;
+                    if scope.slot(name).is_some() {
+                        return Err(semantic(
+                            "VariableAlreadyBound",
+                            format!("variable {name} is already bound"),
+                        )
+                        .at(self.text, u.variable.span.start));
+                    }
+                    scope.names.push(name.clone());
+                    steps.push(Step::Unwind(expr));
+                }
+                ast::ClauseKind::With(w) => {
+                    let (projection, names) = self.projection(&w.projection, &scope, false)?;
+                    steps.push(Step::Project(projection));
+                    scope = Scope { names };
+                    if let Some(predicate) = &w.where_clause {
+                        let expr = self.predicate(predicate, &scope)?;
+                        steps.push(Step::Filter(expr));
+                    }
+                    if last {
+                        return Err(semantic(
+                            "InvalidClauseComposition",
+                            "a statement cannot end with WITH",
+                        )
+                        .at(self.text, clause.span.start));
+                    }
+                }
+                ast::ClauseKind::Return(r) => {
+                    if !last {
+                        return Err(semantic(
+                            "InvalidClauseComposition",
+                            "RETURN must be the last clause",
+                        )
+                        .at(self.text, clause.span.start));
+                    }
+                    let (projection, names) = self.projection(&r.projection, &scope, true)?;
+                    steps.push(Step::Project(projection));
+                    columns = Some(names);
+                }
+                ast::ClauseKind::Match(_) => return Err(at(unsupported("MATCH"))),
+                ast::ClauseKind::Create(_) => return Err(at(unsupported("CREATE"))),
+                ast::ClauseKind::Merge(_) => return Err(at(unsupported("MERGE"))),
+                ast::ClauseKind::Delete(_) => return Err(at(unsupported("DELETE"))),
+                ast::ClauseKind::Set(_) => return Err(at(unsupported("SET"))),
+                ast::ClauseKind::Remove(_) => return Err(at(unsupported("REMOVE"))),
+                ast::ClauseKind::Call(_) => return Err(at(unsupported("CALL"))),
+                _ => return Err(at(unsupported("this clause"))),
+            }
+        }
+        let columns = columns.ok_or_else(|| {
+            semantic(
+                "InvalidClauseComposition",
+                "a statement that writes nothing must end with RETURN",
+            )
+            .at(self.text, query.span.start)
+        })?;
+        Ok((columns, steps))
+    }
+
+    fn predicate(&self, e: &ast::Expr, scope: &Scope) -> QResult<Expr> {
+        if contains_aggregate(e) {
+            return Err(
+                semantic("InvalidAggregation", "an aggregate cannot be used in WHERE")
+                    .at(self.text, e.span.start),
+            );
+        }
+        self.expr(e, scope, None)
+    }
+
+    /// A `WITH` or `RETURN` body: the projection and its output names.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "items, ordering and paging in one pass"
+    )]
+    fn projection(
+        &self,
+        p: &ast::ProjectionClause,
+        scope: &Scope,
+        is_return: bool,
+    ) -> QResult<(Projection, Vec<String>)> {
+        let mut names = Vec::new();
+        let mut sources: Vec<&ast::Expr> = Vec::new();
+        let mut items = Vec::new();
+        let mut aggregates = Vec::new();
+        let mut grouping = Vec::new();
+        for item in &p.items {
+            match &item.kind {
+                ast::ProjectionItemKind::Wildcard => {
+                    if scope.names.is_empty() {
+                        return Err(semantic(
+                            "NoVariablesInScope",
+                            "RETURN * / WITH * needs a variable in scope",
+                        )
+                        .at(self.text, item.span.start));
+                    }
+                    let mut visible: Vec<&String> = scope.names.iter().collect();
+                    visible.sort();
+                    for name in visible {
+                        let slot = scope.slot(name).unwrap_or_default();
+                        names.push(name.clone());
+                        items.push(Expr::Slot(slot));
+                        grouping.push(true);
+                    }
+                }
+                ast::ProjectionItemKind::Expression { expression, alias } => {
+                    let name = match alias {
+                        Some(a) => a.kind.text.clone(),
+                        None => match &expression.kind {
+                            ast::ExprKind::Variable(v) => v.kind.text.clone(),
+                            _ if is_return => self.source(expression.span),
+                            _ => {
+                                return Err(semantic(
+                                    "NoExpressionAlias",
+                                    "an expression in WITH needs an alias (AS name)",
+                                )
+                                .at(self.text, expression.span.start));
+                            }
+                        },
+                    };
+                    let aggregating = contains_aggregate(expression);
+                    let compiled = if aggregating {
+                        self.expr(expression, scope, Some(&mut aggregates))?
+                    } else {
+                        self.expr(expression, scope, None)?
+                    };
+                    names.push(name);
+                    sources.push(expression);
+                    items.push(compiled);
+                    grouping.push(!aggregating);
+                }
+                _ => return Err(unsupported("this projection item").at(self.text, item.span.start)),
+            }
+        }
+        for (i, n) in names.iter().enumerate() {
+            if names[..i].contains(n) {
+                return Err(
+                    semantic("ColumnNameConflict", format!("two columns are named {n}"))
+                        .at(self.text, p.span.start),
+                );
+            }
+        }
+        let distinct = matches!(
+            p.quantifier.as_ref().map(|q| q.kind),
+            Some(ast::SetQuantifier::Distinct)
+        );
+        let aggregating = !aggregates.is_empty();
+        // ORDER BY sees the output columns, and the input's variables when
+        // the projection neither aggregates nor removes duplicates.
+        let order_sees_input = !aggregating && !distinct;
+        let mut order_scope = Scope {
+            names: names.clone(),
+        };
+        if order_sees_input {
+            // An output column hides the input variable of its name.
+            let hidden = |n: &String| {
+                if names.contains(n) {
+                    String::new()
+                } else {
+                    n.clone()
+                }
+            };
+            order_scope.names.extend(scope.names.iter().map(hidden));
+        }
+        let mut order = Vec::new();
+        if let Some(by) = &p.order_by {
+            for item in &by.items {
+                let descending = matches!(
+                    item.direction.as_ref().map(|d| d.kind),
+                    Some(ast::SortDirection::Descending)
+                );
+                // A sort key written as a projected expression reads its
+                // column.
+                let text = self.source(item.expression.span);
+                let same = sources
+                    .iter()
+                    .position(|s| self.source(s.span) == text)
+                    .filter(|_| !matches!(item.expression.kind, ast::ExprKind::Variable(_)));
+                let expr = if let Some(column) = same {
+                    Expr::Slot(column)
+                } else if contains_aggregate(&item.expression) {
+                    return Err(semantic(
+                        "InvalidAggregation",
+                        "ORDER BY can sort by an aggregate only when it is projected",
+                    )
+                    .at(self.text, item.expression.span.start));
+                } else {
+                    self.expr(&item.expression, &order_scope, None)?
+                };
+                order.push((expr, descending));
+            }
+        }
+        let skip = p
+            .skip
+            .as_ref()
+            .or(p.offset.as_ref())
+            .map(|e| self.count_argument(e, "SKIP"))
+            .transpose()?;
+        let limit = p
+            .limit
+            .as_ref()
+            .map(|e| self.count_argument(e, "LIMIT"))
+            .transpose()?;
+        Ok((
+            Projection {
+                items,
+                grouping: aggregating.then_some(grouping),
+                aggregates,
+                distinct,
+                order,
+                order_sees_input,
+                skip,
+                limit,
+            },
+            names,
+        ))
+    }
+
+    /// A `SKIP` or `LIMIT` argument: constant, a non-negative integer.
+    fn count_argument(&self, e: &ast::Expr, clause: &str) -> QResult<Expr> {
+        let expr = self.expr(e, &Scope::default(), None).map_err(|err| {
+            if err.detail == "UndefinedVariable" {
+                semantic(
+                    "NonConstantExpression",
+                    format!("{clause} needs an expression that reads no variable"),
+                )
+                .at(self.text, e.span.start)
+            } else {
+                err
+            }
+        })?;
+        if let Expr::Const(v) = &expr {
+            check_count(v, clause).map_err(|err| QueryError {
+                phase: super::error::Phase::Compile,
+                ..err.at(self.text, e.span.start)
+            })?;
+        }
+        Ok(expr)
+    }
+
+    /// Compiles an expression; `aggregates` collects the aggregates of a
+    /// projection item (`None`: none is allowed here).
+    #[allow(clippy::too_many_lines, reason = "one arm per expression form")]
+    fn expr(
+        &self,
+        e: &ast::Expr,
+        scope: &Scope,
+        mut aggregates: Option<&mut Vec<AggregateSpec>>,
+    ) -> QResult<Expr> {
+        let at = |err: QueryError| err.at(self.text, e.span.start);
+        let sub = |x: &ast::Expr, aggs: &mut Option<&mut Vec<AggregateSpec>>| {
+            self.expr(x, scope, aggs.as_deref_mut())
+        };
+        Ok(match &e.kind {
+            ast::ExprKind::Literal(l) => Expr::Const(self.literal(l)?),
+            ast::ExprKind::Variable(name) => {
+                let n = &name.kind.text;
+                Expr::Slot(scope.slot(n).ok_or_else(|| {
+                    at(semantic(
+                        "UndefinedVariable",
+                        format!("variable {n} is not defined"),
+                    ))
+                })?)
+            }
+            ast::ExprKind::Parameter(p) => {
+                let name = match &p.name {
+                    ast::ParameterName::Named(n) | ast::ParameterName::Positional(n) => n.clone(),
+                    _ => return Err(at(unsupported("this parameter form"))),
+                };
+                match self.params.get(&name) {
+                    Some(_) => Expr::Param(name),
+                    None => {
+                        return Err(at(QueryError::compile(
+                            ErrorKind::ParameterMissing,
+                            "MissingParameter",
+                            format!("parameter ${name} was not given"),
+                        )));
+                    }
+                }
+            }
+            ast::ExprKind::List(items) => Expr::List(
+                items
+                    .iter()
+                    .map(|x| sub(x, &mut aggregates))
+                    .collect::<QResult<_>>()?,
+            ),
+            ast::ExprKind::Map(entries) => Expr::Map(
+                entries
+                    .iter()
+                    .map(|en| Ok((en.key.kind.text.clone(), sub(&en.value, &mut aggregates)?)))
+                    .collect::<QResult<_>>()?,
+            ),
+            ast::ExprKind::Parenthesized(inner) => sub(inner, &mut aggregates)?,
+            ast::ExprKind::Unary { operator, operand } => {
+                let op = match operator.kind {
+                    ast::UnaryOperator::Minus => UnaryOp::Neg,
+                    ast::UnaryOperator::Not => UnaryOp::Not,
+                    ast::UnaryOperator::Plus => UnaryOp::Plus,
+                    _ => return Err(at(unsupported("this operator"))),
+                };
+                // `-9223372036854775808` is a literal, not a negated overflow.
+                if op == UnaryOp::Neg
+                    && let ast::ExprKind::Literal(l) = &operand.kind
+                    && let ast::LiteralKind::Integer(i) = &l.kind
+                {
+                    return Ok(Expr::Const(
+                        integer(&format!("-{}", i.text), i.radix).map_err(at)?,
+                    ));
+                }
+                let operand = sub(operand, &mut aggregates)?;
+                if op == UnaryOp::Not {
+                    expect_boolean(&operand).map_err(at)?;
+                }
+                Expr::Unary(op, Box::new(operand))
+            }
+            ast::ExprKind::Binary {
+                left,
+                operator,
+                right,
+            } => {
+                use ast::BinaryOperator as O;
+                let op = match operator.kind {
+                    O::Or => BinaryOp::Or,
+                    O::Xor => BinaryOp::Xor,
+                    O::And => BinaryOp::And,
+                    O::Equal => BinaryOp::Eq,
+                    O::NotEqual => BinaryOp::Ne,
+                    O::Less => BinaryOp::Lt,
+                    O::LessEqual => BinaryOp::Le,
+                    O::Greater => BinaryOp::Gt,
+                    O::GreaterEqual => BinaryOp::Ge,
+                    O::RegexMatch => BinaryOp::Regex,
+                    O::In => BinaryOp::In,
+                    O::StartsWith => BinaryOp::StartsWith,
+                    O::EndsWith => BinaryOp::EndsWith,
+                    O::Contains => BinaryOp::Contains,
+                    O::Add | O::Concat => BinaryOp::Add,
+                    O::Subtract => BinaryOp::Sub,
+                    O::Multiply => BinaryOp::Mul,
+                    O::Divide => BinaryOp::Div,
+                    O::Remainder => BinaryOp::Rem,
+                    O::Power => BinaryOp::Pow,
+                    _ => return Err(at(unsupported("this operator"))),
+                };
+                let l = sub(left, &mut aggregates)?;
+                let r = sub(right, &mut aggregates)?;
+                match op {
+                    BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => {
+                        expect_boolean(&l).map_err(at)?;
+                        expect_boolean(&r).map_err(at)?;
+                    }
+                    BinaryOp::In => expect_list(&r).map_err(at)?,
+                    _ => {}
+                }
+                Expr::Binary(op, Box::new(l), Box::new(r))
+            }
+            ast::ExprKind::Is {
+                expression,
+                negated,
+                predicate,
+            } => match predicate {
+                ast::IsPredicate::Null => {
+                    Expr::IsNull(Box::new(sub(expression, &mut aggregates)?), *negated)
+                }
+                _ => return Err(at(unsupported("this IS predicate"))),
+            },
+            ast::ExprKind::Property { expression, key } => Expr::Property(
+                Box::new(sub(expression, &mut aggregates)?),
+                key.kind.text.clone(),
+            ),
+            ast::ExprKind::Index { expression, index } => Expr::Index(
+                Box::new(sub(expression, &mut aggregates)?),
+                Box::new(sub(index, &mut aggregates)?),
+            ),
+            ast::ExprKind::Slice {
+                expression,
+                lower,
+                upper,
+            } => Expr::Slice(
+                Box::new(sub(expression, &mut aggregates)?),
+                lower
+                    .as_ref()
+                    .map(|x| sub(x, &mut aggregates).map(Box::new))
+                    .transpose()?,
+                upper
+                    .as_ref()
+                    .map(|x| sub(x, &mut aggregates).map(Box::new))
+                    .transpose()?,
+            ),
+            ast::ExprKind::Function(f) => self.call(f, e, scope, aggregates)?,
+            ast::ExprKind::Case(c) => Expr::Case {
+                operand: c
+                    .operand
+                    .as_ref()
+                    .map(|x| sub(x, &mut aggregates).map(Box::new))
+                    .transpose()?,
+                arms: c
+                    .alternatives
+                    .iter()
+                    .flat_map(|alt| alt.when.iter().map(move |w| (w, &alt.then)))
+                    .map(|(w, t)| Ok((sub(w, &mut aggregates)?, sub(t, &mut aggregates)?)))
+                    .collect::<QResult<_>>()?,
+                default: c
+                    .else_expression
+                    .as_ref()
+                    .map(|x| sub(x, &mut aggregates).map(Box::new))
+                    .transpose()?,
+            },
+            ast::ExprKind::ListComprehension(lc) => {
+                let list = sub(&lc.list, &mut aggregates)?;
+                let (inner, slot) = bind(scope, &lc.variable.kind.text);
+                let filter = lc
+                    .predicate
+                    .as_ref()
+                    .map(|p| self.expr(p, &inner, None).map(Box::new))
+                    .transpose()?;
+                let map = lc
+                    .projection
+                    .as_ref()
+                    .map(|p| self.expr(p, &inner, None).map(Box::new))
+                    .transpose()?;
+                Expr::Comprehension {
+                    slot,
+                    list: Box::new(list),
+                    filter,
+                    map,
+                }
+            }
+            ast::ExprKind::QuantifiedPredicate(q) => {
+                let kind = match q.kind.kind {
+                    ast::QuantifiedPredicateKind::All => Quantifier::All,
+                    ast::QuantifiedPredicateKind::Any => Quantifier::Any,
+                    ast::QuantifiedPredicateKind::None => Quantifier::None,
+                    ast::QuantifiedPredicateKind::Single => Quantifier::Single,
+                    _ => return Err(at(unsupported("this quantifier"))),
+                };
+                let list = sub(&q.list, &mut aggregates)?;
+                let (inner, slot) = bind(scope, &q.variable.kind.text);
+                let predicate = self.expr(&q.predicate, &inner, None)?;
+                Expr::Quantified {
+                    kind,
+                    slot,
+                    list: Box::new(list),
+                    predicate: Box::new(predicate),
+                }
+            }
+            ast::ExprKind::Reduce(r) => {
+                let init = sub(&r.initial, &mut aggregates)?;
+                let list = sub(&r.list, &mut aggregates)?;
+                let (with_acc, acc) = bind(scope, &r.accumulator.kind.text);
+                let (inner, slot) = bind(&with_acc, &r.variable.kind.text);
+                let expr = self.expr(&r.expression, &inner, None)?;
+                Expr::Reduce {
+                    acc,
+                    init: Box::new(init),
+                    slot,
+                    list: Box::new(list),
+                    expr: Box::new(expr),
+                }
+            }
+            ast::ExprKind::MapProjection(mp) => {
+                let base = sub(&mp.base, &mut aggregates)?;
+                let mut all = false;
+                let mut items = Vec::new();
+                for item in &mp.items {
+                    match &item.kind {
+                        ast::MapProjectionItemKind::AllProperties => all = true,
+                        ast::MapProjectionItemKind::Property(name) => {
+                            let key = name.kind.text.clone();
+                            items.push((key.clone(), Expr::Property(Box::new(base.clone()), key)));
+                        }
+                        ast::MapProjectionItemKind::Variable(name) => {
+                            let n = &name.kind.text;
+                            let slot = scope.slot(n).ok_or_else(|| {
+                                semantic(
+                                    "UndefinedVariable",
+                                    format!("variable {n} is not defined"),
+                                )
+                                .at(self.text, name.span.start)
+                            })?;
+                            items.push((n.clone(), Expr::Slot(slot)));
+                        }
+                        ast::MapProjectionItemKind::Entry(en) => {
+                            items
+                                .push((en.key.kind.text.clone(), sub(&en.value, &mut aggregates)?));
+                        }
+                        _ => return Err(at(unsupported("this map projection item"))),
+                    }
+                }
+                Expr::MapProjection {
+                    base: Box::new(base),
+                    all,
+                    items,
+                }
+            }
+            ast::ExprKind::Pattern(_) | ast::ExprKind::PatternComprehension(_) => {
+                return Err(at(unsupported("a pattern expression")));
+            }
+            ast::ExprKind::Subquery(_) => return Err(at(unsupported("a subquery expression"))),
+            _ => return Err(at(unsupported("this expression"))),
+        })
+    }
+
+    fn call(
+        &self,
+        f: &ast::FunctionInvocation,
+        e: &ast::Expr,
+        scope: &Scope,
+        aggregates: Option<&mut Vec<AggregateSpec>>,
+    ) -> QResult<Expr> {
+        let at = |err: QueryError| err.at(self.text, e.span.start);
+        let name: Vec<&str> = f.name.parts.iter().map(|p| p.kind.text.as_str()).collect();
+        let name = name.join(".");
+        let distinct = matches!(
+            f.quantifier.as_ref().map(|q| q.kind),
+            Some(ast::SetQuantifier::Distinct)
+        );
+        let star = f.arguments.len() == 1 && matches!(f.arguments[0].kind, ast::ExprKind::Wildcard);
+        if let Some((function, arity)) = Aggregate::lookup(&name) {
+            let Some(aggregates) = aggregates else {
+                return Err(at(semantic(
+                    "InvalidAggregation",
+                    format!("{name}() cannot be used here"),
+                )));
+            };
+            let (function, argument, second) = if star {
+                if function != Aggregate::Count {
+                    return Err(at(wrong_arity(&name, 0)));
+                }
+                (Aggregate::CountStar, None, None)
+            } else {
+                if f.arguments.len() != arity {
+                    return Err(at(wrong_arity(&name, f.arguments.len())));
+                }
+                if f.arguments.iter().any(contains_aggregate) {
+                    return Err(at(semantic(
+                        "NestedAggregation",
+                        "an aggregate cannot contain another",
+                    )));
+                }
+                let argument = self.expr(&f.arguments[0], scope, None)?;
+                let second = f
+                    .arguments
+                    .get(1)
+                    .map(|a| self.expr(a, scope, None))
+                    .transpose()?;
+                (function, Some(argument), second)
+            };
+            aggregates.push(AggregateSpec {
+                function,
+                distinct,
+                argument,
+                second,
+            });
+            return Ok(Expr::Aggregate(aggregates.len() - 1));
+        }
+        let Some((function, min, max)) = Function::lookup(&name) else {
+            return Err(at(unknown_function(&name)));
+        };
+        if star || f.arguments.len() < min || f.arguments.len() > max {
+            return Err(at(wrong_arity(&name, f.arguments.len())));
+        }
+        let mut aggregates = aggregates;
+        let args = f
+            .arguments
+            .iter()
+            .map(|a| self.expr(a, scope, aggregates.as_deref_mut()))
+            .collect::<QResult<_>>()?;
+        Ok(Expr::Call(function, args))
+    }
+
+    fn literal(&self, l: &ast::Literal) -> QResult<V> {
+        let at = |err: QueryError| err.at(self.text, l.span.start);
+        Ok(match &l.kind {
+            ast::LiteralKind::Null => V::Null,
+            ast::LiteralKind::Boolean(b) => V::Bool(*b),
+            ast::LiteralKind::Integer(i) => integer(&i.text, i.radix).map_err(at)?,
+            ast::LiteralKind::Float(f) => {
+                let x: f64 = f
+                    .text
+                    .parse()
+                    .map_err(|_| at(syntax_detail("InvalidNumberLiteral", "not a float")))?;
+                if x.is_infinite() {
+                    return Err(at(syntax_detail(
+                        "FloatingPointOverflow",
+                        "the float is too large",
+                    )));
+                }
+                V::Float(x)
+            }
+            ast::LiteralKind::String(s) => V::String(s.value.clone()),
+            _ => return Err(at(unsupported("this literal"))),
+        })
+    }
+}
+
+fn syntax_detail(detail: &'static str, message: &str) -> QueryError {
+    QueryError::compile(ErrorKind::SyntaxError, detail, message)
+}
+
+/// An integer literal's value (`text` may start with `-`).
+fn integer(text: &str, radix: ast::IntegerRadix) -> QResult<V> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, text),
+    };
+    let (base, digits) = match radix {
+        ast::IntegerRadix::Hexadecimal => (16, &digits[2.min(digits.len())..]),
+        ast::IntegerRadix::Octal => {
+            let d = digits
+                .strip_prefix("0o")
+                .unwrap_or(&digits[1.min(digits.len())..]);
+            (8, d)
+        }
+        _ => (10, digits),
+    };
+    let signed = if negative {
+        format!("-{digits}")
+    } else {
+        digits.to_owned()
+    };
+    i64::from_str_radix(&signed, base)
+        .map(V::Int)
+        .map_err(|_| syntax_detail("IntegerOverflow", "the integer does not fit in 64 bits"))
+}
+
+/// Refuses, before running, an operand of a boolean operator whose value
+/// is known and not a boolean (a literal number, string, list or map).
+fn expect_boolean(e: &Expr) -> QResult<()> {
+    let known = match e {
+        Expr::Const(V::Bool(_) | V::Null) => return Ok(()),
+        Expr::Const(v) => v.type_name(),
+        Expr::List(_) => "LIST",
+        Expr::Map(_) => "MAP",
+        _ => return Ok(()),
+    };
+    Err(semantic(
+        "InvalidArgumentType",
+        format!("a boolean operator cannot take {known}"),
+    ))
+}
+
+/// Refuses, before running, a right side of `IN` known not to be a list.
+fn expect_list(e: &Expr) -> QResult<()> {
+    let known = match e {
+        Expr::Const(V::List(_) | V::Null) | Expr::List(_) => return Ok(()),
+        Expr::Const(v) => v.type_name(),
+        Expr::Map(_) => "MAP",
+        _ => return Ok(()),
+    };
+    Err(semantic(
+        "InvalidArgumentType",
+        format!("IN needs a list on its right, not {known}"),
+    ))
+}
+
+/// `scope` with one more variable (shadowing an outer one of its name),
+/// and its slot.
+fn bind(scope: &Scope, name: &str) -> (Scope, usize) {
+    let mut inner = scope.clone();
+    inner.names.push(name.to_owned());
+    (inner, scope.names.len())
+}
+
+/// Whether the expression calls an aggregate (outside nested scopes too).
+fn contains_aggregate(e: &ast::Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |x| {
+        if let ast::ExprKind::Function(f) = &x.kind {
+            let name: Vec<&str> = f.name.parts.iter().map(|p| p.kind.text.as_str()).collect();
+            if Aggregate::lookup(&name.join(".")).is_some() {
+                found = true;
+            }
+        }
+    });
+    found
+}
+
+/// Visits `e` and every expression inside it.
+fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
+    f(e);
+    let mut go = |x: &ast::Expr| walk(x, f);
+    match &e.kind {
+        ast::ExprKind::List(items) => items.iter().for_each(&mut go),
+        ast::ExprKind::Map(entries) => entries.iter().for_each(|en| go(&en.value)),
+        ast::ExprKind::Parenthesized(x) | ast::ExprKind::Unary { operand: x, .. } => go(x),
+        ast::ExprKind::Binary { left, right, .. } => {
+            go(left);
+            go(right);
+        }
+        ast::ExprKind::Is { expression, .. } | ast::ExprKind::Property { expression, .. } => {
+            go(expression);
+        }
+        ast::ExprKind::Index { expression, index } => {
+            go(expression);
+            go(index);
+        }
+        ast::ExprKind::Slice {
+            expression,
+            lower,
+            upper,
+        } => {
+            go(expression);
+            for x in lower.iter().chain(upper) {
+                go(x);
+            }
+        }
+        ast::ExprKind::Function(fi) => fi.arguments.iter().for_each(&mut go),
+        ast::ExprKind::Case(c) => {
+            c.operand.iter().for_each(|x| go(x));
+            for alt in &c.alternatives {
+                alt.when.iter().for_each(&mut go);
+                go(&alt.then);
+            }
+            c.else_expression.iter().for_each(|x| go(x));
+        }
+        ast::ExprKind::ListComprehension(lc) => {
+            go(&lc.list);
+            lc.predicate.iter().for_each(|x| go(x));
+            lc.projection.iter().for_each(|x| go(x));
+        }
+        ast::ExprKind::QuantifiedPredicate(q) => {
+            go(&q.list);
+            go(&q.predicate);
+        }
+        ast::ExprKind::Reduce(r) => {
+            go(&r.initial);
+            go(&r.list);
+            go(&r.expression);
+        }
+        ast::ExprKind::MapProjection(mp) => {
+            go(&mp.base);
+            for item in &mp.items {
+                if let ast::MapProjectionItemKind::Entry(en) = &item.kind {
+                    go(&en.value);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A `SKIP` / `LIMIT` value: a non-negative integer.
+pub(crate) fn check_count(v: &V, clause: &str) -> QResult<usize> {
+    match v {
+        V::Int(i) if *i >= 0 => Ok(*i as usize),
+        V::Int(_) => Err(QueryError::runtime(
+            ErrorKind::SyntaxError,
+            "NegativeIntegerArgument",
+            format!("{clause} needs a non-negative integer"),
+        )),
+        other => Err(QueryError::runtime(
+            ErrorKind::SyntaxError,
+            "InvalidArgumentType",
+            format!("{clause} needs an integer, not {}", other.type_name()),
+        )),
+    }
+}

@@ -1,0 +1,281 @@
+//! Runs a plan: each step maps the rows of the step before.
+
+use std::collections::hash_map::Entry;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::compile::{Plan, Projection, Step, check_count};
+use super::error::QResult;
+use super::expr::{Env, Expr, Params, truth};
+use super::value::CypherValue as V;
+use super::value::CypherValue;
+
+type Row = Vec<CypherValue>;
+
+/// The rows of `plan`.
+pub(crate) fn run(plan: &Plan, params: &Params) -> QResult<Vec<Row>> {
+    let mut out = Vec::new();
+    for steps in &plan.branches {
+        let mut rows = vec![Vec::new()];
+        for step in steps {
+            rows = apply(step, rows, params)?;
+        }
+        out.extend(rows);
+    }
+    if plan.branches.len() > 1 && !plan.union_all {
+        distinct(&mut out);
+    }
+    Ok(out)
+}
+
+fn apply(step: &Step, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>> {
+    match step {
+        Step::Unwind(list) => {
+            let mut out = Vec::new();
+            for row in rows {
+                let value = list.eval(&mut Env::new(&row, params))?;
+                let items = match value {
+                    V::Null => continue,
+                    V::List(items) => items,
+                    single => vec![single],
+                };
+                for item in items {
+                    let mut next = row.clone();
+                    next.push(item);
+                    out.push(next);
+                }
+            }
+            Ok(out)
+        }
+        Step::Filter(predicate) => {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                if truth(&predicate.eval(&mut Env::new(&row, params))?)? == Some(true) {
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
+        Step::Project(p) => project(p, rows, params),
+    }
+}
+
+fn project(p: &Projection, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>> {
+    let width = p.items.len();
+    // Each output row, with the input row after it when ORDER BY reads it.
+    let mut out: Vec<Row> = match &p.grouping {
+        None => {
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let mut env = Env::new(&row, params);
+                let mut next = Vec::with_capacity(width + row.len());
+                for item in &p.items {
+                    next.push(item.eval(&mut env)?);
+                }
+                if p.order_sees_input {
+                    next.extend(row.iter().cloned());
+                }
+                out.push(next);
+            }
+            out
+        }
+        Some(keys) => aggregate(p, keys, &rows, params)?,
+    };
+    if p.distinct {
+        distinct(&mut out);
+    }
+    if !p.order.is_empty() {
+        let mut keyed = Vec::with_capacity(out.len());
+        for row in out {
+            let mut env = Env::new(&row, params);
+            let key = p
+                .order
+                .iter()
+                .map(|(e, _)| e.eval(&mut env))
+                .collect::<QResult<Vec<_>>>()?;
+            keyed.push((key, row));
+        }
+        keyed.sort_by(|(a, _), (b, _)| {
+            for ((x, y), (_, descending)) in a.iter().zip(b).zip(&p.order) {
+                let o = x.order(y);
+                let o = if *descending { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+        out = keyed.into_iter().map(|(_, row)| row).collect();
+    }
+    let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
+        e.as_ref()
+            .map(|e| check_count(&e.eval(&mut Env::new(&[], params))?, clause))
+            .transpose()
+    };
+    let skip = count(&p.skip, "SKIP")?.unwrap_or(0);
+    let limit = count(&p.limit, "LIMIT")?;
+    let out = out
+        .into_iter()
+        .skip(skip)
+        .take(limit.unwrap_or(usize::MAX))
+        .map(|mut row| {
+            row.truncate(width);
+            row
+        })
+        .collect();
+    Ok(out)
+}
+
+/// Groups `rows` by the grouping items and folds the aggregates per group.
+fn aggregate(p: &Projection, keys: &[bool], rows: &[Row], params: &Params) -> QResult<Vec<Row>> {
+    struct Group<'a> {
+        first: &'a Row,
+        key_values: Vec<CypherValue>,
+        values: Vec<Vec<CypherValue>>,
+        seen: Vec<FxHashSet<Vec<u8>>>,
+        second: Vec<Option<CypherValue>>,
+    }
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+    for row in rows {
+        let mut env = Env::new(row, params);
+        let mut key_values = Vec::new();
+        let mut key = Vec::new();
+        for (item, is_key) in p.items.iter().zip(keys) {
+            if *is_key {
+                let v = item.eval(&mut env)?;
+                encode(&v, &mut key);
+                key_values.push(v);
+            }
+        }
+        let g = match index.entry(key) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                groups.push(Group {
+                    first: row,
+                    key_values,
+                    values: vec![Vec::new(); p.aggregates.len()],
+                    seen: vec![FxHashSet::default(); p.aggregates.len()],
+                    second: vec![None; p.aggregates.len()],
+                });
+                *e.insert(groups.len() - 1)
+            }
+        };
+        let group = &mut groups[g];
+        for (a, spec) in p.aggregates.iter().enumerate() {
+            let value = match &spec.argument {
+                None => V::Bool(true),
+                Some(e) => e.eval(&mut env)?,
+            };
+            if value.is_null() {
+                continue;
+            }
+            if group.second[a].is_none()
+                && let Some(s) = &spec.second
+            {
+                group.second[a] = Some(s.eval(&mut env)?);
+            }
+            if spec.distinct {
+                let mut k = Vec::new();
+                encode(&value, &mut k);
+                if !group.seen[a].insert(k) {
+                    continue;
+                }
+            }
+            group.values[a].push(value);
+        }
+    }
+    let empty = Vec::new();
+    if groups.is_empty() && !keys.iter().any(|k| *k) {
+        // No row and no grouping key: one row of empty aggregates.
+        groups.push(Group {
+            first: &empty,
+            key_values: Vec::new(),
+            values: vec![Vec::new(); p.aggregates.len()],
+            seen: Vec::new(),
+            second: vec![None; p.aggregates.len()],
+        });
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for group in groups {
+        let mut results = Vec::with_capacity(p.aggregates.len());
+        for ((spec, values), second) in p.aggregates.iter().zip(group.values).zip(&group.second) {
+            results.push(spec.function.finish(values, second.as_ref())?);
+        }
+        let mut env = Env::new(group.first, params);
+        env.aggregates = &results;
+        let mut keys_left = group.key_values.into_iter();
+        let mut row = Vec::with_capacity(p.items.len());
+        for (item, is_key) in p.items.iter().zip(keys) {
+            row.push(if *is_key {
+                keys_left.next().unwrap_or(V::Null)
+            } else {
+                item.eval(&mut env)?
+            });
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+/// Removes rows equivalent to an earlier one.
+fn distinct(rows: &mut Vec<Row>) {
+    let mut seen = FxHashSet::default();
+    rows.retain(|row| {
+        let mut key = Vec::new();
+        for v in row {
+            encode(v, &mut key);
+        }
+        seen.insert(key)
+    });
+}
+
+/// A canonical encoding: equal exactly for equivalent values (`1` and
+/// `1.0`, `null` and `null`, every `NaN`).
+fn encode(v: &CypherValue, out: &mut Vec<u8>) {
+    match v {
+        V::Null => out.push(0),
+        V::Bool(b) => out.extend([1, u8::from(*b)]),
+        V::Int(i) => {
+            out.push(2);
+            out.extend(i.to_le_bytes());
+        }
+        V::Float(f) => {
+            if f.is_nan() {
+                out.push(3);
+            } else if f.fract() == 0.0 && f.abs() < 9.2e18 {
+                out.push(2);
+                out.extend((*f as i64).to_le_bytes());
+            } else {
+                out.push(4);
+                out.extend(f.to_bits().to_le_bytes());
+            }
+        }
+        V::String(s) => {
+            out.push(5);
+            out.extend((s.len() as u64).to_le_bytes());
+            out.extend(s.as_bytes());
+        }
+        V::Bytes(b) => {
+            out.push(6);
+            out.extend((b.len() as u64).to_le_bytes());
+            out.extend(b);
+        }
+        V::List(items) => {
+            out.push(7);
+            out.extend((items.len() as u64).to_le_bytes());
+            for item in items {
+                encode(item, out);
+            }
+        }
+        V::Map(m) => {
+            out.push(8);
+            out.extend((m.len() as u64).to_le_bytes());
+            for (k, item) in m {
+                out.extend((k.len() as u64).to_le_bytes());
+                out.extend(k.as_bytes());
+                encode(item, out);
+            }
+        }
+    }
+}

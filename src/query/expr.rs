@@ -1,0 +1,654 @@
+//! Compiled expressions and their evaluation.
+//!
+//! Variables are resolved to slots at compile time: a slot below the row's
+//! width reads the row, one above it a local of a comprehension,
+//! quantifier or `reduce`.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use super::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
+use super::func::Function;
+use super::value::CypherValue as V;
+use super::value::CypherValue;
+
+/// Statement parameters by name.
+pub type Params = BTreeMap<String, CypherValue>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnaryOp {
+    Neg,
+    Not,
+    Plus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
+    Or,
+    Xor,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Regex,
+    In,
+    StartsWith,
+    EndsWith,
+    Contains,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Pow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Quantifier {
+    All,
+    Any,
+    None,
+    Single,
+}
+
+/// A compiled expression.
+#[derive(Clone, Debug)]
+pub(crate) enum Expr {
+    Const(CypherValue),
+    Slot(usize),
+    /// A parameter (checked to be given when compiled).
+    Param(String),
+    List(Vec<Expr>),
+    Map(Vec<(String, Expr)>),
+    Property(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+    Slice(Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    IsNull(Box<Expr>, bool),
+    Call(Function, Vec<Expr>),
+    Case {
+        operand: Option<Box<Expr>>,
+        arms: Vec<(Expr, Expr)>,
+        default: Option<Box<Expr>>,
+    },
+    /// `[x IN list WHERE p | e]`: `x` in `slot`.
+    Comprehension {
+        slot: usize,
+        list: Box<Expr>,
+        filter: Option<Box<Expr>>,
+        map: Option<Box<Expr>>,
+    },
+    Quantified {
+        kind: Quantifier,
+        slot: usize,
+        list: Box<Expr>,
+        predicate: Box<Expr>,
+    },
+    Reduce {
+        acc: usize,
+        init: Box<Expr>,
+        slot: usize,
+        list: Box<Expr>,
+        expr: Box<Expr>,
+    },
+    /// A map projection `base {.a, b: e, .*}` over a map value.
+    MapProjection {
+        base: Box<Expr>,
+        all: bool,
+        items: Vec<(String, Expr)>,
+    },
+    /// The value of aggregate `i` of the group being projected.
+    Aggregate(usize),
+}
+
+/// What an expression reads.
+pub(crate) struct Env<'a> {
+    pub row: &'a [CypherValue],
+    pub locals: Vec<CypherValue>,
+    pub aggregates: &'a [CypherValue],
+    pub params: &'a Params,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(row: &'a [CypherValue], params: &'a Params) -> Env<'a> {
+        Env {
+            row,
+            locals: Vec::new(),
+            aggregates: &[],
+            params,
+        }
+    }
+
+    fn get(&self, slot: usize) -> CypherValue {
+        if slot < self.row.len() {
+            self.row[slot].clone()
+        } else {
+            self.locals
+                .get(slot - self.row.len())
+                .cloned()
+                .unwrap_or(V::Null)
+        }
+    }
+
+    fn set(&mut self, slot: usize, value: CypherValue) {
+        let i = slot.saturating_sub(self.row.len());
+        if self.locals.len() <= i {
+            self.locals.resize(i + 1, V::Null);
+        }
+        self.locals[i] = value;
+    }
+}
+
+impl Expr {
+    /// Evaluates the expression.
+    #[allow(clippy::too_many_lines, reason = "one arm per expression form")]
+    pub fn eval(&self, env: &mut Env<'_>) -> QResult<CypherValue> {
+        Ok(match self {
+            Expr::Const(v) => v.clone(),
+            Expr::Slot(s) => env.get(*s),
+            Expr::Param(name) => env.params.get(name).cloned().ok_or_else(|| {
+                QueryError::runtime(
+                    ErrorKind::ParameterMissing,
+                    "MissingParameter",
+                    format!("parameter ${name} was not given"),
+                )
+            })?,
+            Expr::List(items) => {
+                V::List(items.iter().map(|e| e.eval(env)).collect::<QResult<_>>()?)
+            }
+            Expr::Map(entries) => {
+                let mut map = BTreeMap::new();
+                for (k, e) in entries {
+                    map.insert(k.clone(), e.eval(env)?);
+                }
+                V::Map(map)
+            }
+            Expr::Property(base, key) => property(&base.eval(env)?, key)?,
+            Expr::Index(base, index) => index_value(&base.eval(env)?, &index.eval(env)?)?,
+            Expr::Slice(base, lo, hi) => {
+                let base = base.eval(env)?;
+                let lo = lo.as_ref().map(|e| e.eval(env)).transpose()?;
+                let hi = hi.as_ref().map(|e| e.eval(env)).transpose()?;
+                slice(&base, lo.as_ref(), hi.as_ref())?
+            }
+            Expr::Unary(op, e) => unary(*op, e.eval(env)?)?,
+            Expr::Binary(op, a, b) => match op {
+                BinaryOp::And => {
+                    let a = truth(&a.eval(env)?)?;
+                    if a == Some(false) {
+                        return Ok(V::Bool(false));
+                    }
+                    three(and(a, truth(&b.eval(env)?)?))
+                }
+                BinaryOp::Or => {
+                    let a = truth(&a.eval(env)?)?;
+                    if a == Some(true) {
+                        return Ok(V::Bool(true));
+                    }
+                    three(or(a, truth(&b.eval(env)?)?))
+                }
+                _ => binary(*op, &a.eval(env)?, &b.eval(env)?)?,
+            },
+            Expr::IsNull(e, negated) => V::Bool(e.eval(env)?.is_null() != *negated),
+            Expr::Call(f, args) => {
+                let args: Vec<CypherValue> =
+                    args.iter().map(|e| e.eval(env)).collect::<QResult<_>>()?;
+                f.call(args)?
+            }
+            Expr::Case {
+                operand,
+                arms,
+                default,
+            } => {
+                let operand = operand.as_ref().map(|e| e.eval(env)).transpose()?;
+                for (when, then) in arms {
+                    let w = when.eval(env)?;
+                    let hit = match &operand {
+                        Some(o) => o.equals(&w) == Some(true),
+                        None => w == V::Bool(true),
+                    };
+                    if hit {
+                        return then.eval(env);
+                    }
+                }
+                match default {
+                    Some(e) => e.eval(env)?,
+                    None => V::Null,
+                }
+            }
+            Expr::Comprehension {
+                slot,
+                list,
+                filter,
+                map,
+            } => {
+                let items = match list.eval(env)? {
+                    V::Null => return Ok(V::Null),
+                    V::List(items) => items,
+                    other => {
+                        return Err(type_error(format!(
+                            "a list comprehension needs a list, not {}",
+                            other.type_name()
+                        )));
+                    }
+                };
+                let mut out = Vec::new();
+                for item in items {
+                    env.set(*slot, item.clone());
+                    if let Some(f) = filter
+                        && f.eval(env)? != V::Bool(true)
+                    {
+                        continue;
+                    }
+                    out.push(match map {
+                        Some(m) => m.eval(env)?,
+                        None => item,
+                    });
+                }
+                V::List(out)
+            }
+            Expr::Quantified {
+                kind,
+                slot,
+                list,
+                predicate,
+            } => {
+                let items = match list.eval(env)? {
+                    V::Null => return Ok(V::Null),
+                    V::List(items) => items,
+                    other => {
+                        return Err(type_error(format!(
+                            "{kind:?}() needs a list, not {}",
+                            other.type_name()
+                        )));
+                    }
+                };
+                let (mut yes, mut unknown) = (0usize, 0usize);
+                for item in items {
+                    env.set(*slot, item);
+                    match truth(&predicate.eval(env)?)? {
+                        Some(true) => yes += 1,
+                        None => unknown += 1,
+                        Some(false) => {
+                            if *kind == Quantifier::All {
+                                return Ok(V::Bool(false));
+                            }
+                        }
+                    }
+                }
+                three(match kind {
+                    Quantifier::All => (unknown == 0).then_some(true),
+                    Quantifier::Any => {
+                        if yes > 0 {
+                            Some(true)
+                        } else {
+                            (unknown == 0).then_some(false)
+                        }
+                    }
+                    Quantifier::None => {
+                        if yes > 0 {
+                            Some(false)
+                        } else {
+                            (unknown == 0).then_some(true)
+                        }
+                    }
+                    Quantifier::Single => {
+                        if yes > 1 {
+                            Some(false)
+                        } else if unknown > 0 {
+                            None
+                        } else {
+                            Some(yes == 1)
+                        }
+                    }
+                })
+            }
+            Expr::Reduce {
+                acc,
+                init,
+                slot,
+                list,
+                expr,
+            } => {
+                let start = init.eval(env)?;
+                let items = match list.eval(env)? {
+                    V::Null => return Ok(V::Null),
+                    V::List(items) => items,
+                    other => {
+                        return Err(type_error(format!(
+                            "reduce() needs a list, not {}",
+                            other.type_name()
+                        )));
+                    }
+                };
+                env.set(*acc, start);
+                for item in items {
+                    env.set(*slot, item);
+                    let next = expr.eval(env)?;
+                    env.set(*acc, next);
+                }
+                env.get(*acc)
+            }
+            Expr::MapProjection { base, all, items } => {
+                let base = base.eval(env)?;
+                let source = match base {
+                    V::Null => return Ok(V::Null),
+                    V::Map(m) => m,
+                    other => {
+                        return Err(type_error(format!(
+                            "a map projection needs a map, not {}",
+                            other.type_name()
+                        )));
+                    }
+                };
+                let mut out = if *all {
+                    source.clone()
+                } else {
+                    BTreeMap::new()
+                };
+                for (key, e) in items {
+                    let v = match e {
+                        Expr::Const(V::String(k)) if k == key && !*all => {
+                            source.get(k).cloned().unwrap_or(V::Null)
+                        }
+                        e => e.eval(env)?,
+                    };
+                    out.insert(key.clone(), v);
+                }
+                V::Map(out)
+            }
+            Expr::Aggregate(i) => env.aggregates.get(*i).cloned().unwrap_or(V::Null),
+        })
+    }
+}
+
+/// A value as a three-valued boolean: `None` is `null`.
+pub(crate) fn truth(v: &CypherValue) -> QResult<Option<bool>> {
+    match v {
+        V::Bool(b) => Ok(Some(*b)),
+        V::Null => Ok(None),
+        other => Err(type_error(format!(
+            "a boolean was expected, not {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn three(b: Option<bool>) -> CypherValue {
+    b.map_or(V::Null, V::Bool)
+}
+
+fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+fn or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+fn property(base: &CypherValue, key: &str) -> QResult<CypherValue> {
+    match base {
+        V::Null => Ok(V::Null),
+        V::Map(m) => Ok(m.get(key).cloned().unwrap_or(V::Null)),
+        other => Err(type_error(format!(
+            "cannot read property {key} of {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn index_value(base: &CypherValue, index: &CypherValue) -> QResult<CypherValue> {
+    match (base, index) {
+        (V::Null, _) | (_, V::Null) => Ok(V::Null),
+        (V::List(items), V::Int(i)) => {
+            let len = items.len() as i64;
+            let at = if *i < 0 { len + i } else { *i };
+            Ok(if (0..len).contains(&at) {
+                items[at as usize].clone()
+            } else {
+                V::Null
+            })
+        }
+        (V::Map(m), V::String(k)) => Ok(m.get(k).cloned().unwrap_or(V::Null)),
+        (V::Map(_), other) => Err(QueryError::runtime(
+            ErrorKind::TypeError,
+            "MapElementAccessByNonString",
+            format!("a map is indexed by a string, not {}", other.type_name()),
+        )),
+        (V::List(_), other) => Err(type_error(format!(
+            "a list is indexed by an integer, not {}",
+            other.type_name()
+        ))),
+        (other, _) => Err(type_error(format!("cannot index {}", other.type_name()))),
+    }
+}
+
+fn slice(
+    base: &CypherValue,
+    lo: Option<&CypherValue>,
+    hi: Option<&CypherValue>,
+) -> QResult<CypherValue> {
+    let items = match base {
+        V::Null => return Ok(V::Null),
+        V::List(items) => items,
+        other => return Err(type_error(format!("cannot slice {}", other.type_name()))),
+    };
+    let len = items.len() as i64;
+    let bound = |b: Option<&CypherValue>, default: i64| -> QResult<Option<i64>> {
+        match b {
+            None => Ok(Some(default)),
+            Some(V::Null) => Ok(None),
+            Some(V::Int(i)) => Ok(Some(if *i < 0 {
+                (len + i).max(0)
+            } else {
+                (*i).min(len)
+            })),
+            Some(other) => Err(type_error(format!(
+                "a slice bound must be an integer, not {}",
+                other.type_name()
+            ))),
+        }
+    };
+    let (Some(lo), Some(hi)) = (bound(lo, 0)?, bound(hi, len)?) else {
+        return Ok(V::Null);
+    };
+    Ok(V::List(if lo < hi {
+        items[lo as usize..hi as usize].to_vec()
+    } else {
+        Vec::new()
+    }))
+}
+
+fn unary(op: UnaryOp, v: CypherValue) -> QResult<CypherValue> {
+    Ok(match (op, v) {
+        (_, V::Null) => V::Null,
+        (UnaryOp::Not, V::Bool(b)) => V::Bool(!b),
+        (UnaryOp::Neg, V::Int(i)) => V::Int(i.checked_neg().ok_or_else(overflow)?),
+        (UnaryOp::Neg, V::Float(f)) => V::Float(-f),
+        (UnaryOp::Plus, v @ (V::Int(_) | V::Float(_))) => v,
+        (op, v) => {
+            return Err(type_error(format!("{op:?} cannot take {}", v.type_name())));
+        }
+    })
+}
+
+fn overflow() -> QueryError {
+    QueryError::runtime(
+        ErrorKind::ArithmeticError,
+        "IntegerOverflow",
+        "integer overflow",
+    )
+}
+
+/// A binary operator other than AND and OR (which short-circuit).
+pub(crate) fn binary(op: BinaryOp, a: &CypherValue, b: &CypherValue) -> QResult<CypherValue> {
+    use BinaryOp as B;
+    Ok(match op {
+        B::Eq => three(a.equals(b)),
+        B::Ne => three(a.equals(b).map(|e| !e)),
+        B::Lt | B::Le | B::Gt | B::Ge => match a.compare(b) {
+            // NaN is unordered against every number: false, not unknown.
+            None if is_number(a) && is_number(b) => V::Bool(false),
+            None => V::Null,
+            Some(o) => V::Bool(match op {
+                B::Lt => o == Ordering::Less,
+                B::Le => o != Ordering::Greater,
+                B::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            }),
+        },
+        B::Xor => match (truth(a)?, truth(b)?) {
+            (Some(x), Some(y)) => V::Bool(x != y),
+            _ => V::Null,
+        },
+        B::And | B::Or => {
+            let (x, y) = (truth(a)?, truth(b)?);
+            three(if op == B::And { and(x, y) } else { or(x, y) })
+        }
+        B::In => match b {
+            V::Null => V::Null,
+            V::List(items) => {
+                let mut unknown = false;
+                for item in items {
+                    match a.equals(item) {
+                        Some(true) => return Ok(V::Bool(true)),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                if unknown { V::Null } else { V::Bool(false) }
+            }
+            other => {
+                return Err(type_error(format!(
+                    "IN needs a list on its right, not {}",
+                    other.type_name()
+                )));
+            }
+        },
+        B::StartsWith | B::EndsWith | B::Contains => match (a, b) {
+            (V::String(s), V::String(t)) => V::Bool(match op {
+                B::StartsWith => s.starts_with(t.as_str()),
+                B::EndsWith => s.ends_with(t.as_str()),
+                _ => s.contains(t.as_str()),
+            }),
+            _ => V::Null,
+        },
+        B::Regex => match (a, b) {
+            (V::String(s), V::String(pattern)) => {
+                let re = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
+                    argument_error(
+                        "InvalidArgumentValue",
+                        format!("invalid regular expression: {e}"),
+                    )
+                })?;
+                V::Bool(re.is_match(s))
+            }
+            _ => V::Null,
+        },
+        B::Add => add(a, b)?,
+        B::Sub | B::Mul | B::Div | B::Rem | B::Pow => arithmetic(op, a, b)?,
+    })
+}
+
+fn add(a: &CypherValue, b: &CypherValue) -> QResult<CypherValue> {
+    Ok(match (a, b) {
+        (V::List(x), V::List(y)) => V::List(x.iter().chain(y).cloned().collect()),
+        (V::List(x), y) => {
+            let mut out = x.clone();
+            out.push(y.clone());
+            V::List(out)
+        }
+        (x, V::List(y)) => {
+            let mut out = vec![x.clone()];
+            out.extend(y.iter().cloned());
+            V::List(out)
+        }
+        (V::Null, _) | (_, V::Null) => V::Null,
+        (V::String(x), V::String(y)) => V::String(format!("{x}{y}")),
+        (V::String(x), y @ (V::Int(_) | V::Float(_) | V::Bool(_))) => {
+            V::String(format!("{x}{}", plain(y)))
+        }
+        (x @ (V::Int(_) | V::Float(_) | V::Bool(_)), V::String(y)) => {
+            V::String(format!("{}{y}", plain(x)))
+        }
+        _ => arithmetic(BinaryOp::Add, a, b)?,
+    })
+}
+
+/// A value as `toString` writes it.
+pub(crate) fn plain(v: &CypherValue) -> String {
+    match v {
+        V::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn arithmetic(op: BinaryOp, a: &CypherValue, b: &CypherValue) -> QResult<CypherValue> {
+    use BinaryOp as B;
+    Ok(match (a, b) {
+        (V::Null, _) | (_, V::Null) => V::Null,
+        (V::Int(x), V::Int(y)) => match op {
+            B::Add => V::Int(x.checked_add(*y).ok_or_else(overflow)?),
+            B::Sub => V::Int(x.checked_sub(*y).ok_or_else(overflow)?),
+            B::Mul => V::Int(x.checked_mul(*y).ok_or_else(overflow)?),
+            B::Div | B::Rem => {
+                if *y == 0 {
+                    return Err(QueryError::runtime(
+                        ErrorKind::ArithmeticError,
+                        "DivisionByZero",
+                        "integer division by zero",
+                    ));
+                }
+                V::Int(if op == B::Div {
+                    x.checked_div(*y).ok_or_else(overflow)?
+                } else {
+                    x.checked_rem(*y).unwrap_or(0)
+                })
+            }
+            _ => V::Float((*x as f64).powf(*y as f64)),
+        },
+        (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
+            let (x, y) = (as_f64(a), as_f64(b));
+            V::Float(match op {
+                B::Add => x + y,
+                B::Sub => x - y,
+                B::Mul => x * y,
+                B::Div => x / y,
+                B::Rem => x % y,
+                _ => x.powf(y),
+            })
+        }
+        _ => {
+            return Err(type_error(format!(
+                "{op:?} cannot take {} and {}",
+                a.type_name(),
+                b.type_name()
+            )));
+        }
+    })
+}
+
+fn is_number(v: &CypherValue) -> bool {
+    matches!(v, V::Int(_) | V::Float(_))
+}
+
+/// A number as a float (`NaN` for anything else).
+pub(crate) fn as_f64(v: &CypherValue) -> f64 {
+    match v {
+        V::Int(i) => *i as f64,
+        V::Float(f) => *f,
+        _ => f64::NAN,
+    }
+}

@@ -1,0 +1,624 @@
+//! Scalar functions and aggregates.
+
+use super::error::{ErrorKind, QResult, QueryError, argument_error, semantic, type_error};
+use super::expr::{as_f64, plain};
+use super::value::CypherValue as V;
+use super::value::CypherValue;
+
+/// The longest list `range()` makes (a statement cannot ask for
+/// gigabytes by accident).
+const MAX_RANGE: usize = 10_000_000;
+
+/// A scalar function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Function {
+    Abs,
+    Ceil,
+    Floor,
+    Round,
+    Sign,
+    Sqrt,
+    Exp,
+    Log,
+    Log10,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Atan2,
+    Degrees,
+    Radians,
+    Pi,
+    E,
+    Rand,
+    IsNaN,
+    Size,
+    Head,
+    Last,
+    Tail,
+    Reverse,
+    Range,
+    Keys,
+    Coalesce,
+    ToString,
+    ToInteger,
+    ToFloat,
+    ToBoolean,
+    ToUpper,
+    ToLower,
+    Trim,
+    LTrim,
+    RTrim,
+    Replace,
+    Substring,
+    Left,
+    Right,
+    Split,
+    ValueType,
+}
+
+impl Function {
+    /// The function called `name` (case-insensitive) and the numbers of
+    /// arguments it takes.
+    pub fn lookup(name: &str) -> Option<(Function, usize, usize)> {
+        use Function as F;
+        Some(match name.to_ascii_lowercase().as_str() {
+            "abs" => (F::Abs, 1, 1),
+            "ceil" => (F::Ceil, 1, 1),
+            "floor" => (F::Floor, 1, 1),
+            "round" => (F::Round, 1, 1),
+            "sign" => (F::Sign, 1, 1),
+            "sqrt" => (F::Sqrt, 1, 1),
+            "exp" => (F::Exp, 1, 1),
+            "log" => (F::Log, 1, 1),
+            "log10" => (F::Log10, 1, 1),
+            "sin" => (F::Sin, 1, 1),
+            "cos" => (F::Cos, 1, 1),
+            "tan" => (F::Tan, 1, 1),
+            "asin" => (F::Asin, 1, 1),
+            "acos" => (F::Acos, 1, 1),
+            "atan" => (F::Atan, 1, 1),
+            "atan2" => (F::Atan2, 2, 2),
+            "degrees" => (F::Degrees, 1, 1),
+            "radians" => (F::Radians, 1, 1),
+            "pi" => (F::Pi, 0, 0),
+            "e" => (F::E, 0, 0),
+            "rand" => (F::Rand, 0, 0),
+            "isnan" => (F::IsNaN, 1, 1),
+            "size" => (F::Size, 1, 1),
+            "head" => (F::Head, 1, 1),
+            "last" => (F::Last, 1, 1),
+            "tail" => (F::Tail, 1, 1),
+            "reverse" => (F::Reverse, 1, 1),
+            "range" => (F::Range, 2, 3),
+            "keys" => (F::Keys, 1, 1),
+            "coalesce" => (F::Coalesce, 1, usize::MAX),
+            "tostring" => (F::ToString, 1, 1),
+            "tointeger" => (F::ToInteger, 1, 1),
+            "tofloat" => (F::ToFloat, 1, 1),
+            "toboolean" => (F::ToBoolean, 1, 1),
+            "toupper" => (F::ToUpper, 1, 1),
+            "tolower" => (F::ToLower, 1, 1),
+            "trim" => (F::Trim, 1, 1),
+            "ltrim" => (F::LTrim, 1, 1),
+            "rtrim" => (F::RTrim, 1, 1),
+            "replace" => (F::Replace, 3, 3),
+            "substring" => (F::Substring, 2, 3),
+            "left" => (F::Left, 2, 2),
+            "right" => (F::Right, 2, 2),
+            "split" => (F::Split, 2, 2),
+            "valuetype" => (F::ValueType, 1, 1),
+            _ => return None,
+        })
+    }
+
+    /// Calls the function; arguments were counted at compile time.
+    #[allow(clippy::too_many_lines, reason = "one arm per function")]
+    pub fn call(self, args: Vec<CypherValue>) -> QResult<CypherValue> {
+        use Function as F;
+        let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
+        match self {
+            F::Pi => return Ok(V::Float(std::f64::consts::PI)),
+            F::E => return Ok(V::Float(std::f64::consts::E)),
+            F::Rand => return Ok(V::Float(random())),
+            F::Coalesce => return Ok(args.into_iter().find(|a| !a.is_null()).unwrap_or(V::Null)),
+            F::ValueType => return Ok(V::String(value_type(&arg(0)))),
+            F::Replace | F::Substring | F::Left | F::Right | F::Split | F::Range | F::Atan2 => {}
+            _ => {
+                if arg(0).is_null() {
+                    return Ok(V::Null);
+                }
+            }
+        }
+        let x = arg(0);
+        Ok(match self {
+            F::Abs => match x {
+                V::Int(i) => V::Int(i.checked_abs().ok_or_else(|| {
+                    QueryError::runtime(
+                        ErrorKind::ArithmeticError,
+                        "IntegerOverflow",
+                        "integer overflow",
+                    )
+                })?),
+                V::Float(f) => V::Float(f.abs()),
+                other => return Err(needs("abs", "a number", &other)),
+            },
+            F::Ceil
+            | F::Floor
+            | F::Round
+            | F::Sqrt
+            | F::Exp
+            | F::Log
+            | F::Log10
+            | F::Sin
+            | F::Cos
+            | F::Tan
+            | F::Asin
+            | F::Acos
+            | F::Atan
+            | F::Degrees
+            | F::Radians => {
+                if !matches!(x, V::Int(_) | V::Float(_)) {
+                    return Err(needs(&format!("{self:?}").to_lowercase(), "a number", &x));
+                }
+                let f = as_f64(&x);
+                V::Float(match self {
+                    F::Ceil => f.ceil(),
+                    F::Floor => f.floor(),
+                    F::Round => round_half_up(f),
+                    F::Sqrt => f.sqrt(),
+                    F::Exp => f.exp(),
+                    F::Log => f.ln(),
+                    F::Log10 => f.log10(),
+                    F::Sin => f.sin(),
+                    F::Cos => f.cos(),
+                    F::Tan => f.tan(),
+                    F::Asin => f.asin(),
+                    F::Acos => f.acos(),
+                    F::Atan => f.atan(),
+                    F::Degrees => f.to_degrees(),
+                    _ => f.to_radians(),
+                })
+            }
+            F::Atan2 => match (arg(0), arg(1)) {
+                (V::Null, _) | (_, V::Null) => V::Null,
+                (a @ (V::Int(_) | V::Float(_)), b @ (V::Int(_) | V::Float(_))) => {
+                    V::Float(as_f64(&a).atan2(as_f64(&b)))
+                }
+                (a, _) => return Err(needs("atan2", "numbers", &a)),
+            },
+            F::Sign => match x {
+                V::Int(i) => V::Int(i.signum()),
+                V::Float(f) => V::Int(if f > 0.0 {
+                    1
+                } else if f < 0.0 {
+                    -1
+                } else {
+                    0
+                }),
+                other => return Err(needs("sign", "a number", &other)),
+            },
+            F::IsNaN => match x {
+                V::Float(f) => V::Bool(f.is_nan()),
+                V::Int(_) => V::Bool(false),
+                other => return Err(needs("isNaN", "a number", &other)),
+            },
+            F::Size => match x {
+                V::List(l) => V::Int(l.len() as i64),
+                V::String(s) => V::Int(s.chars().count() as i64),
+                V::Map(m) => V::Int(m.len() as i64),
+                other => return Err(needs("size", "a list or a string", &other)),
+            },
+            F::Head | F::Last => match x {
+                V::List(l) => {
+                    let item = if self == F::Head { l.first() } else { l.last() };
+                    item.cloned().unwrap_or(V::Null)
+                }
+                other => return Err(needs("head/last", "a list", &other)),
+            },
+            F::Tail => match x {
+                V::List(l) => V::List(l.into_iter().skip(1).collect()),
+                other => return Err(needs("tail", "a list", &other)),
+            },
+            F::Reverse => match x {
+                V::List(mut l) => {
+                    l.reverse();
+                    V::List(l)
+                }
+                V::String(s) => V::String(s.chars().rev().collect()),
+                other => return Err(needs("reverse", "a list or a string", &other)),
+            },
+            F::Range => {
+                let int = |v: &CypherValue, what: &str| match v {
+                    V::Int(i) => Ok(*i),
+                    other => Err(argument_error(
+                        "InvalidArgumentType",
+                        format!("range() needs {what}, not {}", other.type_name()),
+                    )),
+                };
+                let start = int(&arg(0), "integer bounds")?;
+                let end = int(&arg(1), "integer bounds")?;
+                let step = if args.len() > 2 {
+                    int(&arg(2), "an integer step")?
+                } else {
+                    1
+                };
+                if step == 0 {
+                    return Err(argument_error(
+                        "NumberOutOfRange",
+                        "range() needs a step other than 0",
+                    ));
+                }
+                let mut out = Vec::new();
+                let mut i = start;
+                while (step > 0 && i <= end) || (step < 0 && i >= end) {
+                    out.push(V::Int(i));
+                    if out.len() >= MAX_RANGE {
+                        return Err(argument_error(
+                            "NumberOutOfRange",
+                            format!("range() makes at most {MAX_RANGE} values"),
+                        ));
+                    }
+                    match i.checked_add(step) {
+                        Some(next) => i = next,
+                        None => break,
+                    }
+                }
+                V::List(out)
+            }
+            F::Keys => match x {
+                V::Map(m) => V::List(m.into_keys().map(V::String).collect()),
+                other => return Err(needs("keys", "a map", &other)),
+            },
+            F::ToString => match x {
+                V::String(_) => x,
+                V::Int(_) | V::Float(_) | V::Bool(_) => V::String(plain(&x)),
+                other => return Err(needs("toString", "a string, number or boolean", &other)),
+            },
+            F::ToInteger => match x {
+                V::Int(_) => x,
+                V::Float(f) => {
+                    if f.is_finite() && f.abs() < 9.223_372_036_854_776e18 {
+                        V::Int(f.trunc() as i64)
+                    } else {
+                        V::Null
+                    }
+                }
+                V::String(s) => parse_integer(s.trim()),
+                V::Bool(b) => V::Int(i64::from(b)),
+                other => return Err(needs("toInteger", "a string, number or boolean", &other)),
+            },
+            F::ToFloat => match x {
+                V::Float(_) => x,
+                V::Int(i) => V::Float(i as f64),
+                V::String(s) => s.trim().parse::<f64>().map_or(V::Null, V::Float),
+                other => return Err(needs("toFloat", "a string or number", &other)),
+            },
+            F::ToBoolean => match x {
+                V::Bool(_) => x,
+                V::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+                    "true" => V::Bool(true),
+                    "false" => V::Bool(false),
+                    _ => V::Null,
+                },
+                V::Int(i) => V::Bool(i != 0),
+                other => return Err(needs("toBoolean", "a string, integer or boolean", &other)),
+            },
+            F::ToUpper | F::ToLower | F::Trim | F::LTrim | F::RTrim => match x {
+                V::String(s) => V::String(match self {
+                    F::ToUpper => s.to_uppercase(),
+                    F::ToLower => s.to_lowercase(),
+                    F::Trim => s.trim().to_owned(),
+                    F::LTrim => s.trim_start().to_owned(),
+                    _ => s.trim_end().to_owned(),
+                }),
+                other => return Err(needs("string functions", "a string", &other)),
+            },
+            F::Replace => match (arg(0), arg(1), arg(2)) {
+                (V::String(s), V::String(from), V::String(to)) => V::String(s.replace(&from, &to)),
+                (a, b, c) if a.is_null() || b.is_null() || c.is_null() => V::Null,
+                (a, _, _) => return Err(needs("replace", "strings", &a)),
+            },
+            F::Substring => {
+                let s = match arg(0) {
+                    V::Null => return Ok(V::Null),
+                    V::String(s) => s,
+                    other => return Err(needs("substring", "a string", &other)),
+                };
+                let start = non_negative(&arg(1), "substring")?;
+                let len = if args.len() > 2 {
+                    Some(non_negative(&arg(2), "substring")?)
+                } else {
+                    None
+                };
+                let chars = s.chars().skip(start);
+                V::String(match len {
+                    Some(n) => chars.take(n).collect(),
+                    None => chars.collect(),
+                })
+            }
+            F::Left | F::Right => {
+                let s = match arg(0) {
+                    V::Null => return Ok(V::Null),
+                    V::String(s) => s,
+                    other => return Err(needs("left/right", "a string", &other)),
+                };
+                if arg(1).is_null() {
+                    return Err(argument_error(
+                        "NumberOutOfRange",
+                        "left/right need a length",
+                    ));
+                }
+                let n = non_negative(&arg(1), "left/right")?;
+                let count = s.chars().count();
+                V::String(if self == F::Left {
+                    s.chars().take(n).collect()
+                } else {
+                    s.chars().skip(count.saturating_sub(n)).collect()
+                })
+            }
+            F::Split => match (arg(0), arg(1)) {
+                (V::String(s), V::String(sep)) => V::List(if sep.is_empty() {
+                    s.chars().map(|c| V::String(c.to_string())).collect()
+                } else {
+                    s.split(sep.as_str())
+                        .map(|p| V::String(p.to_owned()))
+                        .collect()
+                }),
+                (a, b) if a.is_null() || b.is_null() => V::Null,
+                (a, _) => return Err(needs("split", "strings", &a)),
+            },
+            F::Pi | F::E | F::Rand | F::Coalesce | F::ValueType => V::Null,
+        })
+    }
+}
+
+fn needs(function: &str, what: &str, got: &CypherValue) -> QueryError {
+    type_error(format!(
+        "{function}() needs {what}, not {}",
+        got.type_name()
+    ))
+}
+
+fn non_negative(v: &CypherValue, function: &str) -> QResult<usize> {
+    match v {
+        V::Int(i) if *i >= 0 => Ok(*i as usize),
+        V::Int(_) => Err(argument_error(
+            "NumberOutOfRange",
+            format!("{function}() needs a non-negative integer"),
+        )),
+        other => Err(needs(function, "an integer", other)),
+    }
+}
+
+/// Cypher rounds halves up: `round(2.5)` is 3, `round(-2.5)` is -2.
+fn round_half_up(f: f64) -> f64 {
+    (f + 0.5).floor()
+}
+
+fn parse_integer(s: &str) -> CypherValue {
+    if let Ok(i) = s.parse::<i64>() {
+        return V::Int(i);
+    }
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() && f.abs() < 9.223_372_036_854_776e18 => V::Int(f.trunc() as i64),
+        _ => V::Null,
+    }
+}
+
+fn value_type(v: &CypherValue) -> String {
+    match v {
+        V::Null => "NULL".to_owned(),
+        V::List(items) => {
+            let mut inner: Option<String> = None;
+            for item in items {
+                let t = value_type(item);
+                inner = match inner {
+                    None => Some(t),
+                    Some(prev) if prev == t => Some(prev),
+                    Some(_) => Some("ANY".to_owned()),
+                };
+            }
+            format!(
+                "LIST<{} NOT NULL>",
+                inner.unwrap_or_else(|| "NOTHING".to_owned())
+            )
+        }
+        other => format!("{} NOT NULL", other.type_name()),
+    }
+}
+
+fn random() -> f64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, RandomState};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new(RandomState::new().hash_one(0u8) | 1);
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    })
+}
+
+/// An aggregate function.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Aggregate {
+    CountStar,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Collect,
+    StDev,
+    StDevP,
+    PercentileCont,
+    PercentileDisc,
+}
+
+impl Aggregate {
+    /// The aggregate called `name`, with its number of arguments.
+    pub fn lookup(name: &str) -> Option<(Aggregate, usize)> {
+        use Aggregate as A;
+        Some(match name.to_ascii_lowercase().as_str() {
+            "count" => (A::Count, 1),
+            "sum" => (A::Sum, 1),
+            "avg" => (A::Avg, 1),
+            "min" => (A::Min, 1),
+            "max" => (A::Max, 1),
+            "collect" => (A::Collect, 1),
+            "stdev" => (A::StDev, 1),
+            "stdevp" => (A::StDevP, 1),
+            "percentilecont" => (A::PercentileCont, 2),
+            "percentiledisc" => (A::PercentileDisc, 2),
+            _ => return None,
+        })
+    }
+
+    /// Folds the non-null `values` of one group (`second`: a percentile's
+    /// argument, taken from the group's first row).
+    #[allow(clippy::too_many_lines, reason = "one arm per aggregate")]
+    pub fn finish(
+        self,
+        values: Vec<CypherValue>,
+        second: Option<&CypherValue>,
+    ) -> QResult<CypherValue> {
+        use Aggregate as A;
+        Ok(match self {
+            A::CountStar | A::Count => V::Int(values.len() as i64),
+            A::Collect => V::List(values),
+            A::Min | A::Max => {
+                let mut best: Option<CypherValue> = None;
+                for v in values {
+                    best = Some(match best {
+                        None => v,
+                        Some(b) => {
+                            let keep_new = match v.compare(&b) {
+                                Some(o) => (o == std::cmp::Ordering::Less) == (self == A::Min),
+                                // Mixed types: the global order decides.
+                                None => {
+                                    (v.order(&b) == std::cmp::Ordering::Less) == (self == A::Min)
+                                }
+                            };
+                            if keep_new { v } else { b }
+                        }
+                    });
+                }
+                best.unwrap_or(V::Null)
+            }
+            A::Sum => {
+                let mut int: Option<i64> = Some(0);
+                let mut float = 0.0;
+                let mut any_float = false;
+                for v in &values {
+                    match v {
+                        V::Int(i) => {
+                            int = int.and_then(|s| s.checked_add(*i));
+                            float += *i as f64;
+                        }
+                        V::Float(f) => {
+                            any_float = true;
+                            float += f;
+                        }
+                        other => return Err(needs("sum", "numbers", other)),
+                    }
+                }
+                if any_float {
+                    V::Float(float)
+                } else {
+                    V::Int(int.ok_or_else(|| {
+                        QueryError::runtime(
+                            ErrorKind::ArithmeticError,
+                            "IntegerOverflow",
+                            "sum() overflows",
+                        )
+                    })?)
+                }
+            }
+            A::Avg | A::StDev | A::StDevP => {
+                let mut xs = Vec::with_capacity(values.len());
+                for v in &values {
+                    match v {
+                        V::Int(_) | V::Float(_) => xs.push(as_f64(v)),
+                        other => return Err(needs("avg/stDev", "numbers", other)),
+                    }
+                }
+                if xs.is_empty() {
+                    return Ok(if self == A::Avg {
+                        V::Null
+                    } else {
+                        V::Float(0.0)
+                    });
+                }
+                let n = xs.len() as f64;
+                let mean = xs.iter().sum::<f64>() / n;
+                if self == A::Avg {
+                    return Ok(V::Float(mean));
+                }
+                let ss: f64 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+                let denominator = if self == A::StDev { n - 1.0 } else { n };
+                V::Float(if denominator > 0.0 {
+                    (ss / denominator).sqrt()
+                } else {
+                    0.0
+                })
+            }
+            A::PercentileCont | A::PercentileDisc => {
+                let p = match second {
+                    Some(V::Int(_) | V::Float(_)) => as_f64(second.unwrap_or(&V::Null)),
+                    Some(V::Null) | None => return Ok(V::Null),
+                    Some(other) => return Err(needs("percentile", "a number", other)),
+                };
+                if !(0.0..=1.0).contains(&p) {
+                    return Err(argument_error(
+                        "NumberOutOfRange",
+                        format!("a percentile must be in [0, 1], not {p}"),
+                    ));
+                }
+                let mut xs: Vec<CypherValue> = Vec::with_capacity(values.len());
+                for v in values {
+                    match v {
+                        V::Int(_) | V::Float(_) => xs.push(v),
+                        other => return Err(needs("percentile", "numbers", &other)),
+                    }
+                }
+                if xs.is_empty() {
+                    return Ok(V::Null);
+                }
+                xs.sort_by(|a, b| as_f64(a).total_cmp(&as_f64(b)));
+                let n = xs.len();
+                if self == A::PercentileDisc {
+                    // The smallest value with at least a fraction p of the
+                    // values at or below it, as it was given.
+                    let at = ((p * n as f64).ceil() as usize).saturating_sub(1);
+                    xs.swap_remove(at.min(n - 1))
+                } else {
+                    let pos = p * (n - 1) as f64;
+                    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+                    let (a, b) = (as_f64(&xs[lo]), as_f64(&xs[hi]));
+                    V::Float(a + (b - a) * (pos - lo as f64))
+                }
+            }
+        })
+    }
+}
+
+/// Refuses a call of an unknown function.
+pub(crate) fn unknown_function(name: &str) -> QueryError {
+    semantic("UnknownFunction", format!("unknown function {name}()"))
+}
+
+/// Refuses a call with the wrong number of arguments.
+pub(crate) fn wrong_arity(name: &str, got: usize) -> QueryError {
+    QueryError::compile(
+        ErrorKind::SyntaxError,
+        "InvalidNumberOfArguments",
+        format!("{name}() does not take {got} argument(s)"),
+    )
+}

@@ -1,0 +1,211 @@
+//! Statements and their answers.
+
+use super::*;
+
+fn rows(text: &str) -> Vec<Vec<String>> {
+    rows_with(text, &Params::new())
+}
+
+fn rows_with(text: &str, params: &Params) -> Vec<Vec<String>> {
+    match run(text, params) {
+        Ok(r) => r
+            .rows()
+            .iter()
+            .map(|row| row.iter().map(ToString::to_string).collect())
+            .collect(),
+        Err(e) => panic!("{text}: {e}"),
+    }
+}
+
+fn one(text: &str) -> String {
+    let mut r = rows(text);
+    assert_eq!(r.len(), 1, "{text}");
+    let mut row = r.remove(0);
+    assert_eq!(row.len(), 1, "{text}");
+    row.remove(0)
+}
+
+fn error(text: &str) -> QueryError {
+    match run(text, &Params::new()) {
+        Ok(r) => panic!("{text}: expected an error, got {r:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn expressions_follow_cyphers_rules() {
+    assert_eq!(one("RETURN 1 + 2 * 3"), "7");
+    assert_eq!(one("RETURN 7 / 2"), "3");
+    assert_eq!(one("RETURN 7 / 2.0"), "3.5");
+    assert_eq!(one("RETURN -7 % 3"), "-1");
+    assert_eq!(one("RETURN 2 ^ 3"), "8.0");
+    assert_eq!(one("RETURN 'a' + 1"), "'a1'");
+    assert_eq!(one("RETURN [1] + 2"), "[1, 2]");
+    assert_eq!(one("RETURN null AND false"), "false");
+    assert_eq!(one("RETURN null OR false"), "null");
+    assert_eq!(one("RETURN true XOR null"), "null");
+    assert_eq!(one("RETURN 1 = 1.0"), "true");
+    assert_eq!(one("RETURN [1, null] = [1, null]"), "null");
+    assert_eq!(one("RETURN 2 IN [1, null]"), "null");
+    assert_eq!(one("RETURN 1 IN [1, null]"), "true");
+    assert_eq!(one("RETURN 'abc' STARTS WITH 'ab'"), "true");
+    assert_eq!(one("RETURN 'abc' =~ 'a.c'"), "true");
+    assert_eq!(one("RETURN 1 < 'a'"), "null");
+    assert_eq!(one("RETURN null IS NULL"), "true");
+    assert_eq!(one("RETURN [1, 2, 3][-1]"), "3");
+    assert_eq!(one("RETURN [1, 2, 3, 4][1..3]"), "[2, 3]");
+    assert_eq!(one("RETURN {a: 1, b: 'x'}.b"), "'x'");
+    assert_eq!(
+        one("RETURN CASE 2 WHEN 1 THEN 'one' WHEN 2 THEN 'two' END"),
+        "'two'"
+    );
+    assert_eq!(
+        one("RETURN [x IN range(1, 5) WHERE x % 2 = 1 | x * 10]"),
+        "[10, 30, 50]"
+    );
+    assert_eq!(one("RETURN reduce(s = 0, x IN [1, 2, 3] | s + x)"), "6");
+    assert_eq!(one("RETURN all(x IN [1, 2] WHERE x > 0)"), "true");
+    assert_eq!(one("RETURN single(x IN [1, 2] WHERE x > 1)"), "true");
+    assert_eq!(one("RETURN none(x IN [1, null] WHERE x > 1)"), "null");
+    assert_eq!(rows("RETURN toInteger('42'), toFloat(2)"), [["42", "2.0"]]);
+    assert_eq!(one("RETURN -9223372036854775808"), "-9223372036854775808");
+    assert_eq!(one("RETURN 0x1F"), "31");
+    assert_eq!(one("RETURN round(-2.5)"), "-2.0");
+    assert_eq!(one("RETURN {a: 1, b: 2} {.a, c: 3}"), "{a: 1, c: 3}");
+}
+
+#[test]
+fn projections_group_sort_and_page() {
+    let r = rows(
+        "UNWIND [3, 1, 2, 1, null] AS x
+         WITH x WHERE x IS NOT NULL
+         RETURN x, count(*) AS n ORDER BY x DESC",
+    );
+    assert_eq!(r, [["3", "1"], ["2", "1"], ["1", "2"]]);
+    assert_eq!(
+        rows("UNWIND [1, 2, 3, 4] AS x RETURN x ORDER BY x SKIP 1 LIMIT 2"),
+        [["2"], ["3"]]
+    );
+    assert_eq!(rows("UNWIND [1, 1.0, 2] AS x RETURN DISTINCT x").len(), 2);
+    assert_eq!(
+        rows("UNWIND [] AS x RETURN count(x), sum(x), collect(x), avg(x)"),
+        [["0", "0", "[]", "null"]]
+    );
+    assert_eq!(
+        rows(
+            "UNWIND [1, 2, 2, 3] AS x RETURN count(DISTINCT x), percentileDisc(x, 0.5), stDev(x) > 0"
+        ),
+        [["3", "2", "true"]]
+    );
+    // ORDER BY reads variables that are not projected.
+    assert_eq!(
+        rows("UNWIND [{a: 2, b: 'x'}, {a: 1, b: 'y'}] AS m RETURN m.b AS b ORDER BY m.a"),
+        [["'y'"], ["'x'"]]
+    );
+    assert_eq!(
+        rows("RETURN 1 AS a UNION RETURN 1 AS a UNION RETURN 2 AS a").len(),
+        2
+    );
+    assert_eq!(rows("RETURN 1 AS a UNION ALL RETURN 1 AS a").len(), 2);
+    let mut params = Params::new();
+    params.insert(
+        "xs".into(),
+        CypherValue::List(vec![1i64.into(), 2i64.into()]),
+    );
+    assert_eq!(
+        rows_with("UNWIND $xs AS x RETURN x * 2 AS y", &params),
+        [["2"], ["4"]]
+    );
+}
+
+#[test]
+fn bad_statements_are_classified_and_placed() {
+    let e = error("RETURN 1 +\n  FROM");
+    assert_eq!((e.kind, e.phase), (ErrorKind::SyntaxError, Phase::Compile));
+    assert!(e.position.is_some(), "{e}");
+    let e = error("WITH 1 AS a\nRETURN b");
+    assert_eq!(
+        (e.kind, e.detail),
+        (ErrorKind::SyntaxError, "UndefinedVariable")
+    );
+    assert_eq!(e.position, Some((2, 8)), "{e}");
+    assert!(e.to_string().contains("RETURN b\n       ^"), "{e}");
+    assert_eq!(error("WITH 1 + 1 RETURN 1").detail, "NoExpressionAlias");
+    assert_eq!(error("RETURN 1 AS a, 2 AS a").detail, "ColumnNameConflict");
+    assert_eq!(error("RETURN count(count(1))").detail, "NestedAggregation");
+    assert_eq!(
+        error("UNWIND [1] AS x WITH x WHERE count(x) > 0 RETURN x").detail,
+        "InvalidAggregation"
+    );
+    assert_eq!(
+        error("RETURN 1 AS a UNION RETURN 2 AS b").detail,
+        "DifferentColumnsInUnion"
+    );
+    assert_eq!(error("RETURN $missing").kind, ErrorKind::ParameterMissing);
+    assert_eq!(error("RETURN 1 LIMIT -1").detail, "NegativeIntegerArgument");
+    assert_eq!(error("RETURN nosuch(1)").detail, "UnknownFunction");
+    let e = error("RETURN 1 / 0");
+    assert_eq!(
+        (e.kind, e.phase),
+        (ErrorKind::ArithmeticError, Phase::Runtime)
+    );
+    let e = error("RETURN 9223372036854775807 + 1");
+    assert_eq!(e.kind, ErrorKind::ArithmeticError);
+    // A literal of the wrong type is refused before running, a value met
+    // while running when it is met.
+    let e = error("RETURN true AND 1");
+    assert_eq!(
+        (e.kind, e.phase, e.detail),
+        (
+            ErrorKind::SyntaxError,
+            Phase::Compile,
+            "InvalidArgumentType"
+        )
+    );
+    let e = error("UNWIND [1] AS x RETURN true AND x");
+    assert_eq!((e.kind, e.phase), (ErrorKind::TypeError, Phase::Runtime));
+    assert_eq!(error("MATCH (n) RETURN n").kind, ErrorKind::Unsupported);
+}
+
+#[test]
+fn deep_nesting_is_refused_not_overflowed() {
+    let deep = format!("RETURN {}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let e = error(&deep);
+    assert_eq!(
+        (e.kind, e.detail),
+        (ErrorKind::SyntaxError, "NestingTooDeep")
+    );
+    let fine = format!("RETURN {}1{}", "(".repeat(50), ")".repeat(50));
+    assert_eq!(one(&fine), "1");
+    assert_eq!(one("RETURN '((((' + '[[['"), "'(((([[['");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+    /// Any text gives an answer or an error, never a panic.
+    #[test]
+    fn no_text_panics(text in "(RETURN|WITH|UNWIND|MATCH|AS|x|n|1|0\\.5|'s'|\\[|\\]|\\(|\\)|\\{|\\}|,|:|\\+|-|\\*|/|%|\\^|=|<|>|AND|OR|NOT|IN|null|true|\\$p|\\.|\\|| |count|range|ORDER BY|LIMIT|SKIP|DISTINCT|UNION|CASE|WHEN|THEN|ELSE|END){0,24}") {
+        let _ = run(&text, &Params::new());
+    }
+
+    /// Statements made of valid pieces with random values run or fail
+    /// with an error.
+    #[test]
+    fn random_expressions_never_panic(
+        a in proptest::num::i64::ANY,
+        b in proptest::num::i64::ANY,
+        f in proptest::num::f64::ANY,
+        op in "[-+*/%^]|=|<>|<|<=|AND|OR|XOR|IN|STARTS WITH|CONTAINS",
+    ) {
+        for text in [
+            format!("RETURN {a} {op} {b}"),
+            format!("RETURN {a} {op} {f:?}"),
+            format!("RETURN [{a}, {b}][{b}..{a}]"),
+            format!("UNWIND range({a} % 100, {b} % 100) AS x RETURN x {op} {a} AS y ORDER BY y LIMIT 3"),
+            format!("RETURN substring('abc', {a}, {b}), left('abc', {a}), round({f:?})"),
+        ] {
+            let _ = run(&text, &Params::new());
+        }
+    }
+}

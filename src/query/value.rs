@@ -1,0 +1,412 @@
+//! The values a statement computes: property values plus maps (nodes,
+//! relationships and paths come with graph patterns).
+//!
+//! Three relations matter (openCypher's): *equality* (`=`, three-valued:
+//! `null` when a `null` or a `NaN` decides), *equivalence* (grouping,
+//! `DISTINCT`: `null` is equivalent to `null`, `1` to `1.0`), and the
+//! global *order* of `ORDER BY` (maps, lists, strings, booleans, numbers,
+//! `null` last; `NaN` after every number).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::Value;
+
+/// A value in a statement or its result.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum CypherValue {
+    /// No value.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed 64-bit integer.
+    Int(i64),
+    /// A 64-bit float (NaN included).
+    Float(f64),
+    /// A string.
+    String(String),
+    /// Raw bytes (a stored `Value::Bytes`).
+    Bytes(Vec<u8>),
+    /// A list.
+    List(Vec<CypherValue>),
+    /// A map, ordered by key.
+    Map(BTreeMap<String, CypherValue>),
+}
+
+use CypherValue as V;
+
+impl From<Value> for CypherValue {
+    fn from(v: Value) -> Self {
+        match v {
+            Value::Null => V::Null,
+            Value::Bool(b) => V::Bool(b),
+            Value::Int(i) => V::Int(i),
+            Value::Float(f) => V::Float(f),
+            Value::String(s) => V::String(s),
+            Value::Bytes(b) => V::Bytes(b),
+            Value::List(l) => V::List(l.into_iter().map(CypherValue::from).collect()),
+        }
+    }
+}
+
+impl From<bool> for CypherValue {
+    fn from(b: bool) -> Self {
+        V::Bool(b)
+    }
+}
+
+impl From<i64> for CypherValue {
+    fn from(i: i64) -> Self {
+        V::Int(i)
+    }
+}
+
+impl From<f64> for CypherValue {
+    fn from(f: f64) -> Self {
+        V::Float(f)
+    }
+}
+
+impl From<&str> for CypherValue {
+    fn from(s: &str) -> Self {
+        V::String(s.to_owned())
+    }
+}
+
+impl From<String> for CypherValue {
+    fn from(s: String) -> Self {
+        V::String(s)
+    }
+}
+
+impl CypherValue {
+    /// Whether it is `null`.
+    #[must_use]
+    pub fn is_null(&self) -> bool {
+        matches!(self, V::Null)
+    }
+
+    /// The name of its type, as errors and `valueType` spell it.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            V::Null => "NULL",
+            V::Bool(_) => "BOOLEAN",
+            V::Int(_) => "INTEGER",
+            V::Float(_) => "FLOAT",
+            V::String(_) => "STRING",
+            V::Bytes(_) => "BYTES",
+            V::List(_) => "LIST",
+            V::Map(_) => "MAP",
+        }
+    }
+
+    /// `self = other`: `None` is `null` (unknown).
+    #[must_use]
+    pub fn equals(&self, other: &CypherValue) -> Option<bool> {
+        match (self, other) {
+            (V::Null, _) | (_, V::Null) => None,
+            (V::Int(a), V::Int(b)) => Some(a == b),
+            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
+                let (a, b) = (self.number(), other.number());
+                if a.is_nan() || b.is_nan() {
+                    Some(false)
+                } else {
+                    Some(compare_numbers(self, other) == Ordering::Equal)
+                }
+            }
+            (V::Bool(a), V::Bool(b)) => Some(a == b),
+            (V::String(a), V::String(b)) => Some(a == b),
+            (V::Bytes(a), V::Bytes(b)) => Some(a == b),
+            (V::List(a), V::List(b)) => {
+                if a.len() != b.len() {
+                    return Some(false);
+                }
+                all_known(a.iter().zip(b).map(|(x, y)| x.equals(y)))
+            }
+            (V::Map(a), V::Map(b)) => {
+                if a.len() != b.len() || a.keys().ne(b.keys()) {
+                    return Some(false);
+                }
+                all_known(a.values().zip(b.values()).map(|(x, y)| x.equals(y)))
+            }
+            _ => Some(false),
+        }
+    }
+
+    /// `self < other` and the like: the ordering of two comparable values
+    /// (numbers, strings, booleans, lists of comparable values); `None`
+    /// (`null`) for anything else, a `null` or a `NaN`.
+    #[must_use]
+    pub fn compare(&self, other: &CypherValue) -> Option<Ordering> {
+        match (self, other) {
+            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
+                if self.number().is_nan() || other.number().is_nan() {
+                    None
+                } else {
+                    Some(compare_numbers(self, other))
+                }
+            }
+            (V::String(a), V::String(b)) => Some(a.cmp(b)),
+            (V::Bool(a), V::Bool(b)) => Some(a.cmp(b)),
+            (V::List(a), V::List(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    match x.compare(y)? {
+                        Ordering::Equal => {}
+                        unequal => return Some(unequal),
+                    }
+                }
+                Some(a.len().cmp(&b.len()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The global order of `ORDER BY` (ascending): maps, lists, strings,
+    /// booleans, numbers (`NaN` last among them), bytes, `null`.
+    #[must_use]
+    pub fn order(&self, other: &CypherValue) -> Ordering {
+        let rank = |v: &CypherValue| match v {
+            V::Map(_) => 0,
+            V::List(_) => 1,
+            V::String(_) => 2,
+            V::Bool(_) => 3,
+            V::Int(_) | V::Float(_) => 4,
+            V::Bytes(_) => 5,
+            V::Null => 6,
+        };
+        match (self, other) {
+            (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
+                match (self.number().is_nan(), other.number().is_nan()) {
+                    (true, true) => Ordering::Equal,
+                    (true, false) => Ordering::Greater,
+                    (false, true) => Ordering::Less,
+                    (false, false) => compare_numbers(self, other),
+                }
+            }
+            (V::String(a), V::String(b)) => a.cmp(b),
+            (V::Bool(a), V::Bool(b)) => a.cmp(b),
+            (V::Bytes(a), V::Bytes(b)) => a.cmp(b),
+            (V::List(a), V::List(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    match x.order(y) {
+                        Ordering::Equal => {}
+                        unequal => return unequal,
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (V::Map(a), V::Map(b)) => {
+                for ((ka, va), (kb, vb)) in a.iter().zip(b) {
+                    match ka.cmp(kb).then_with(|| va.order(vb)) {
+                        Ordering::Equal => {}
+                        unequal => return unequal,
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            _ => rank(self).cmp(&rank(other)),
+        }
+    }
+
+    /// Whether the two are the same for grouping and `DISTINCT`.
+    #[must_use]
+    pub fn equivalent(&self, other: &CypherValue) -> bool {
+        self.order(other) == Ordering::Equal
+    }
+
+    /// A number as a float (callers check it is one).
+    fn number(&self) -> f64 {
+        match *self {
+            V::Int(i) => i as f64,
+            V::Float(f) => f,
+            _ => f64::NAN,
+        }
+    }
+
+    /// The value as a property value, if it can be stored (no maps, no
+    /// `NaN`, lists of storable values).
+    #[must_use]
+    pub fn to_property(&self) -> Option<Value> {
+        Some(match self {
+            V::Null => Value::Null,
+            V::Bool(b) => Value::Bool(*b),
+            V::Int(i) => Value::Int(*i),
+            V::Float(f) if f.is_nan() => return None,
+            V::Float(f) => Value::Float(*f),
+            V::String(s) => Value::String(s.clone()),
+            V::Bytes(b) => Value::Bytes(b.clone()),
+            V::List(l) => Value::List(
+                l.iter()
+                    .map(CypherValue::to_property)
+                    .collect::<Option<_>>()?,
+            ),
+            V::Map(_) => return None,
+        })
+    }
+}
+
+/// Integers and floats compared exactly (an `i64` beyond 2^53 is not
+/// rounded to the float it is compared with).
+fn compare_numbers(a: &CypherValue, b: &CypherValue) -> Ordering {
+    match (a, b) {
+        (V::Int(x), V::Int(y)) => x.cmp(y),
+        (V::Int(x), V::Float(y)) => int_float(*x, *y),
+        (V::Float(x), V::Int(y)) => int_float(*y, *x).reverse(),
+        (V::Float(x), V::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        _ => Ordering::Equal,
+    }
+}
+
+/// `i` against `f` (not NaN), exactly.
+fn int_float(i: i64, f: f64) -> Ordering {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f >= TWO_63 {
+        return Ordering::Less;
+    }
+    if f < -TWO_63 {
+        return Ordering::Greater;
+    }
+    let whole = f.trunc();
+    // In range: the whole part converts exactly.
+    match i.cmp(&(whole as i64)) {
+        Ordering::Equal => 0.0_f64.partial_cmp(&(f - whole)).unwrap_or(Ordering::Equal),
+        unequal => unequal,
+    }
+}
+
+/// Three-valued AND of equalities: false if any is false, else null if
+/// any is null, else true.
+fn all_known(results: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut unknown = false;
+    for r in results {
+        match r {
+            Some(false) => return Some(false),
+            None => unknown = true,
+            Some(true) => {}
+        }
+    }
+    if unknown { None } else { Some(true) }
+}
+
+impl fmt::Display for CypherValue {
+    /// The TCK's notation: strings in single quotes, `null`, `[1, 2]`,
+    /// `{a: 1}`; floats always with a point or exponent.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            V::Null => f.write_str("null"),
+            V::Bool(b) => write!(f, "{b}"),
+            V::Int(i) => write!(f, "{i}"),
+            V::Float(x) => f.write_str(&format_float(*x)),
+            V::String(s) => write!(f, "'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            V::Bytes(b) => write!(f, "bytes({})", b.len()),
+            V::List(l) => {
+                f.write_str("[")?;
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            V::Map(m) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+/// A float as Cypher prints it: `1.0`, `0.5`, `1.0E20`, `NaN`,
+/// `Infinity`.
+#[must_use]
+pub fn format_float(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_owned();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Infinity" } else { "-Infinity" }.to_owned();
+    }
+    let abs = x.abs();
+    if abs != 0.0 && !(1e-3..1e7).contains(&abs) {
+        let s = format!("{x:E}");
+        // Rust writes `1E20`; Cypher `1.0E20`.
+        return match s.split_once('E') {
+            Some((m, e)) if !m.contains('.') => format!("{m}.0E{e}"),
+            _ => s,
+        };
+    }
+    let s = format!("{x}");
+    if s.contains('.') { s } else { format!("{s}.0") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equality_is_three_valued_and_numbers_compare_exactly() {
+        assert_eq!(V::Int(1).equals(&V::Float(1.0)), Some(true));
+        assert_eq!(V::Int(1).equals(&V::Null), None);
+        assert_eq!(V::Float(f64::NAN).equals(&V::Float(f64::NAN)), Some(false));
+        assert_eq!(V::Int(1).equals(&V::from("1")), Some(false));
+        let big = (1i64 << 53) + 1;
+        assert_eq!(
+            V::Int(big).equals(&V::Float((1i64 << 53) as f64)),
+            Some(false)
+        );
+        assert_eq!(
+            V::Int(big).compare(&V::Float((1i64 << 53) as f64)),
+            Some(Ordering::Greater)
+        );
+        let list = |v: Vec<CypherValue>| V::List(v);
+        assert_eq!(
+            list(vec![V::Int(1), V::Null]).equals(&list(vec![V::Int(2), V::Null])),
+            Some(false)
+        );
+        assert_eq!(
+            list(vec![V::Int(1), V::Null]).equals(&list(vec![V::Int(1), V::Null])),
+            None
+        );
+        assert_eq!(V::from("a").compare(&V::Int(1)), None);
+    }
+
+    #[test]
+    fn the_global_order_puts_nan_after_numbers_and_null_last() {
+        let mut values = [
+            V::Null,
+            V::Float(f64::NAN),
+            V::Int(2),
+            V::Float(1.5),
+            V::from("b"),
+            V::Bool(false),
+            V::List(vec![]),
+            V::Map(BTreeMap::new()),
+        ];
+        values.sort_by(CypherValue::order);
+        let shown: Vec<String> = values.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["{}", "[]", "'b'", "false", "1.5", "2", "NaN", "null"]
+        );
+        assert!(V::Int(1).equivalent(&V::Float(1.0)));
+        assert!(V::Null.equivalent(&V::Null));
+    }
+
+    #[test]
+    fn floats_print_as_cypher_prints_them() {
+        assert_eq!(format_float(1.0), "1.0");
+        assert_eq!(format_float(-0.5), "-0.5");
+        assert_eq!(format_float(1e20), "1.0E20");
+        assert_eq!(format_float(f64::INFINITY), "Infinity");
+    }
+}

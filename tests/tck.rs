@@ -1,0 +1,471 @@
+//! The openCypher TCK: every scenario of the feature files under
+//! `QUIVER_TCK_DIR` (default `tests/tck/features`), run and compared by the
+//! TCK's rules. Prints passed / failed / skipped per folder and one line
+//! `tck: P passed, F failed, S skipped`; fails when a scenario that is not
+//! in `tests/tck/failing.txt` fails, or one that is passes
+//! (`QUIVER_TCK_UPDATE=1` rewrites the list).
+//!
+//! Results are compared as the TCK says: rows as a multiset (`in any
+//! order`) or a sequence (`in order`), lists inside them as multisets when
+//! it says `ignoring element order for lists`, values by type and value
+//! (`1` is not `1.0`). An expected error must match in class and phase
+//! (compile time, run time, any time); its detail code is not compared.
+//! Expected values are read as Cypher literals (`RETURN <cell>`), which
+//! the TCK's notation is for everything but nodes, relationships and
+//! paths.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use gherkin::{Feature, GherkinEnv, Step};
+use quiverdb::query::{self, CypherValue, ErrorKind, Params, Phase, QueryError};
+
+/// One runnable scenario (an outline's example row is one).
+struct Case {
+    /// `folder/File.feature: [n] name` (and ` #row` for outlines).
+    id: String,
+    folder: String,
+    steps: Vec<Step>,
+    skipped: bool,
+}
+
+fn features_dir() -> PathBuf {
+    std::env::var_os("QUIVER_TCK_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tck/features"),
+        PathBuf::from,
+    )
+}
+
+fn feature_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            feature_files(&path, out);
+        } else if path.extension().is_some_and(|x| x == "feature") {
+            out.push(path);
+        }
+    }
+}
+
+/// The text as the Gherkin grammar requires: a scenario's first step, when
+/// it is an `And` (a few TCK scenarios begin so), spelled `Given`, and
+/// backslashes in table cells escaped.
+fn first_steps_given(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut after_scenario = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("Scenario") {
+            after_scenario = true;
+        } else if after_scenario && !trimmed.is_empty() && !trimmed.starts_with('#') {
+            after_scenario = false;
+            if let Some(rest) = trimmed.strip_prefix("And ") {
+                let indent = &line[..line.len() - trimmed.len()];
+                out.push_str(indent);
+                out.push_str("Given ");
+                out.push_str(rest);
+                out.push('\n');
+                continue;
+            }
+        }
+        if trimmed.starts_with('|') {
+            // Table cells: a backslash is Gherkin's escape, so one that
+            // escapes nothing Gherkin knows (the TCK writes Cypher's `\'`)
+            // is doubled to reach the cell as written.
+            let mut chars = line.chars().peekable();
+            while let Some(c) = chars.next() {
+                out.push(c);
+                if c == '\\' {
+                    match chars.peek() {
+                        Some('|' | '\\') => out.extend(chars.next()),
+                        _ => out.push('\\'),
+                    }
+                }
+            }
+            out.push('\n');
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+fn substitute(text: &str, names: &[String], values: &[String]) -> String {
+    let mut out = text.to_owned();
+    for (n, v) in names.iter().zip(values) {
+        out = out.replace(&format!("<{n}>"), v);
+    }
+    out
+}
+
+fn cases(root: &Path) -> Vec<Case> {
+    let mut files = Vec::new();
+    feature_files(root, &mut files);
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let feature = Feature::parse(first_steps_given(&text), GherkinEnv::default())
+            .unwrap_or_else(|e| panic!("{}: {e:?}", file.display()));
+        let relative = file.strip_prefix(root).unwrap_or(&file);
+        let folder = relative
+            .parent()
+            .map_or_else(String::new, |p| p.display().to_string());
+        let name = relative.display().to_string();
+        let background: Vec<Step> = feature
+            .background
+            .as_ref()
+            .map(|b| b.steps.clone())
+            .unwrap_or_default();
+        for scenario in &feature.scenarios {
+            let skipped = scenario
+                .tags
+                .iter()
+                .chain(&feature.tags)
+                .any(|t| t == "skip" || t == "ignore" || t == "fails");
+            let base = format!("{name}: {}", scenario.name);
+            let steps: Vec<Step> = background.iter().chain(&scenario.steps).cloned().collect();
+            if scenario.examples.is_empty() {
+                out.push(Case {
+                    id: base,
+                    folder: folder.clone(),
+                    steps,
+                    skipped,
+                });
+                continue;
+            }
+            let mut row_no = 0;
+            for examples in &scenario.examples {
+                let Some(table) = &examples.table else {
+                    continue;
+                };
+                let Some((header, rows)) = table.rows.split_first() else {
+                    continue;
+                };
+                for row in rows {
+                    row_no += 1;
+                    let steps = steps
+                        .iter()
+                        .map(|s| {
+                            let mut s = s.clone();
+                            s.value = substitute(&s.value, header, row);
+                            s.docstring = s.docstring.map(|d| substitute(&d, header, row));
+                            if let Some(t) = &mut s.table {
+                                for cells in &mut t.rows {
+                                    for c in cells.iter_mut() {
+                                        *c = substitute(c, header, row);
+                                    }
+                                }
+                            }
+                            s
+                        })
+                        .collect();
+                    out.push(Case {
+                        id: format!("{base} #{row_no}"),
+                        folder: folder.clone(),
+                        steps,
+                        skipped,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A docstring as the TCK means it (the crate keeps its indentation).
+fn docstring(step: &Step) -> String {
+    step.docstring.clone().unwrap_or_default().trim().to_owned()
+}
+
+/// A TCK cell read as a Cypher literal.
+fn literal(cell: &str) -> Result<CypherValue, String> {
+    let text = format!("RETURN {cell} AS v");
+    let r = query::run(&text, &Params::new())
+        .map_err(|e| format!("cannot read the expected value {cell}: {}", e.message))?;
+    Ok(r.into_rows().remove(0).remove(0))
+}
+
+/// A value in a canonical form for comparison: lists sorted when their
+/// order is ignored; integers and floats kept apart.
+fn canonical(v: &CypherValue, unordered_lists: bool) -> String {
+    match v {
+        CypherValue::Int(i) => format!("int {i}"),
+        CypherValue::Float(f) if f.is_nan() => "float NaN".to_owned(),
+        // By value: -0.0 is 0.0.
+        CypherValue::Float(f) => format!("float {}", query::format_float(*f + 0.0)),
+        CypherValue::List(items) => {
+            let mut parts: Vec<String> = items
+                .iter()
+                .map(|x| canonical(x, unordered_lists))
+                .collect();
+            if unordered_lists {
+                parts.sort();
+            }
+            format!("[{}]", parts.join(", "))
+        }
+        CypherValue::Map(m) => {
+            let parts: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("{k}: {}", canonical(x, unordered_lists)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+enum Outcome {
+    Pass,
+    Fail(String),
+}
+
+fn run_case(case: &Case) -> Outcome {
+    let mut params = Params::new();
+    let mut last: Option<Result<query::QueryResult, QueryError>> = None;
+    for step in &case.steps {
+        let value = step.value.trim();
+        if value == "an empty graph" || value == "any graph" {
+            continue;
+        }
+        if value.starts_with("the ") && value.ends_with(" graph") {
+            return Outcome::Fail(format!(
+                "named graph: {value} (graph clauses are not supported)"
+            ));
+        }
+        if value.starts_with("there exists a procedure") {
+            return Outcome::Fail("procedures are not supported".to_owned());
+        }
+        if value == "having executed:" {
+            if let Err(e) = query::run(&docstring(step), &params) {
+                return Outcome::Fail(format!("set-up: {}", first_line(&e)));
+            }
+            continue;
+        }
+        if value == "parameters are:" {
+            for row in step
+                .table
+                .as_ref()
+                .map(|t| t.rows.as_slice())
+                .unwrap_or_default()
+            {
+                if let [name, cell] = row.as_slice() {
+                    match literal(cell) {
+                        Ok(v) => {
+                            params.insert(name.clone(), v);
+                        }
+                        Err(e) => return Outcome::Fail(e),
+                    }
+                }
+            }
+            continue;
+        }
+        if value == "executing query:" || value == "executing control query:" {
+            last = Some(query::run(&docstring(step), &params));
+            continue;
+        }
+        if let Some(rest) = value.strip_prefix("the result should be") {
+            let result = match last.take() {
+                Some(Ok(r)) => r,
+                Some(Err(e)) => return Outcome::Fail(format!("error: {}", first_line(&e))),
+                None => return Outcome::Fail("no query".to_owned()),
+            };
+            if let Err(reason) = compare(rest, step, &result) {
+                return Outcome::Fail(reason);
+            }
+            continue;
+        }
+        if let Some(rest) = value.strip_prefix("a ") {
+            if let Err(reason) = expect_error(rest, last.take()) {
+                return Outcome::Fail(reason);
+            }
+            continue;
+        }
+        if value == "no side effects" {
+            continue;
+        }
+        if value == "the side effects should be:" {
+            let nonzero = step.table.as_ref().is_some_and(|t| {
+                t.rows
+                    .iter()
+                    .any(|r| r.get(1).is_some_and(|c| c.trim() != "0"))
+            });
+            if nonzero {
+                return Outcome::Fail("expects graph side effects".to_owned());
+            }
+            continue;
+        }
+        return Outcome::Fail(format!("unknown step: {value}"));
+    }
+    Outcome::Pass
+}
+
+/// Checks `result` against the step `the result should be<rest>`.
+fn compare(rest: &str, step: &Step, result: &query::QueryResult) -> Result<(), String> {
+    if rest.trim() == "empty" {
+        return if result.rows().is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} rows where none were expected",
+                result.rows().len()
+            ))
+        };
+    }
+    let ordered = rest.contains("in order");
+    let unordered_lists = rest.contains("ignoring element order for lists");
+    let table = step.table.as_ref().ok_or("no expected table")?;
+    let (header, expected_rows) = table.rows.split_first().ok_or("empty expected table")?;
+    if result.columns() != header.as_slice() {
+        return Err(format!(
+            "columns {:?}, expected {header:?}",
+            result.columns()
+        ));
+    }
+    let mut expected = Vec::new();
+    for row in expected_rows {
+        let cells = row
+            .iter()
+            .map(|cell| literal(cell).map(|v| canonical(&v, unordered_lists)))
+            .collect::<Result<Vec<_>, _>>()?;
+        expected.push(cells);
+    }
+    let mut actual: Vec<Vec<String>> = result
+        .rows()
+        .iter()
+        .map(|r| r.iter().map(|v| canonical(v, unordered_lists)).collect())
+        .collect();
+    if !ordered {
+        expected.sort();
+        actual.sort();
+    }
+    if actual == expected {
+        Ok(())
+    } else {
+        Err(format!("rows {actual:?}, expected {expected:?}"))
+    }
+}
+
+/// Checks the step `a <Class> should be raised at <phase>: <Detail>`.
+fn expect_error(
+    rest: &str,
+    last: Option<Result<query::QueryResult, QueryError>>,
+) -> Result<(), String> {
+    let (head, _) = rest.split_once(':').unwrap_or((rest, ""));
+    let class = head.split_whitespace().next().unwrap_or_default();
+    let phase = if head.contains("compile time") {
+        Some(Phase::Compile)
+    } else if head.contains("runtime") {
+        Some(Phase::Runtime)
+    } else {
+        None
+    };
+    match last {
+        Some(Err(e)) if e.kind == ErrorKind::Unsupported => Err(first_line(&e)),
+        Some(Err(e)) => {
+            if e.kind.name() != class || phase.is_some_and(|p| p != e.phase) {
+                Err(format!(
+                    "raised {} at {:?} ({}), expected {head}",
+                    e.kind.name(),
+                    e.phase,
+                    e.detail
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Some(Ok(_)) => Err(format!("no error, expected {head}")),
+        None => Err("no query".to_owned()),
+    }
+}
+
+fn first_line(e: &QueryError) -> String {
+    let text = e.to_string();
+    text.lines().next().unwrap_or_default().to_owned()
+}
+
+fn main() -> std::process::ExitCode {
+    let root = features_dir();
+    let list_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tck/failing.txt");
+    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
+        .collect();
+    let mut per_folder: BTreeMap<String, [usize; 3]> = BTreeMap::new();
+    let mut failing = Vec::new();
+    let mut regressions = Vec::new();
+    let mut now_passing = Vec::new();
+    for case in cases(&root) {
+        let counts = per_folder.entry(case.folder.clone()).or_default();
+        if case.skipped {
+            counts[2] += 1;
+            continue;
+        }
+        match std::panic::catch_unwind(|| run_case(&case)) {
+            Ok(Outcome::Pass) => {
+                counts[0] += 1;
+                if listed.contains(&case.id) {
+                    now_passing.push(case.id.clone());
+                }
+            }
+            Ok(Outcome::Fail(reason)) => {
+                counts[1] += 1;
+                if !listed.contains(&case.id) {
+                    regressions.push(format!("{}: {reason}", case.id));
+                }
+                failing.push((case.id.clone(), reason));
+            }
+            Err(_) => {
+                counts[1] += 1;
+                regressions.push(format!("{}: PANICKED", case.id));
+                failing.push((case.id.clone(), "panicked".to_owned()));
+            }
+        }
+    }
+    let (mut p, mut f, mut s) = (0, 0, 0);
+    for (folder, [passed, failed, skipped]) in &per_folder {
+        println!("{folder}: {passed} passed, {failed} failed, {skipped} skipped");
+        p += passed;
+        f += failed;
+        s += skipped;
+    }
+    if std::env::var_os("QUIVER_TCK_UPDATE").is_some() {
+        let mut text = String::from(
+            "# Scenarios of tests/tck/features that do not pass, with the reason (written by QUIVER_TCK_UPDATE=1 cargo test --test tck).\n",
+        );
+        for (id, reason) in &failing {
+            let reason = reason.replace(['\n', '\t'], " ");
+            let reason: String = reason.chars().take(200).collect();
+            writeln!(text, "{id}\t{reason}").unwrap();
+        }
+        std::fs::write(&list_path, text).unwrap();
+        regressions.clear();
+        now_passing.clear();
+    }
+    for id in &now_passing {
+        println!("now passes (remove it from tests/tck/failing.txt): {id}");
+    }
+    for r in &regressions {
+        println!("FAILED, not listed as failing: {r}");
+    }
+    println!("tck: {p} passed, {f} failed, {s} skipped");
+    if regressions.is_empty() && now_passing.is_empty() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
+}
