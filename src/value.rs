@@ -1,5 +1,6 @@
 //! Property values.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -154,4 +155,22 @@ macro_rules! props {
         $( p.insert(::std::string::String::from($k), $crate::Value::from($v)); )+
         p
     }};
+}
+
+/// `i` against `f` exactly (no rounding of `i` to a float); `f` is not
+/// NaN.
+pub(crate) fn cmp_int_float(i: i64, f: f64) -> Ordering {
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f >= TWO_63 {
+        return Ordering::Less;
+    }
+    if f < -TWO_63 {
+        return Ordering::Greater;
+    }
+    let whole = f.trunc();
+    // Exact: |whole| < 2^63.
+    match i.cmp(&(whole as i64)) {
+        Ordering::Equal => 0f64.total_cmp(&(f - whole)).then(Ordering::Equal),
+        other => other,
+    }
 }

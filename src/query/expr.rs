@@ -226,15 +226,8 @@ impl Expr {
                 filter,
                 map,
             } => {
-                let items = match list.eval(env)? {
-                    V::Null => return Ok(V::Null),
-                    V::List(items) => items,
-                    other => {
-                        return Err(type_error(format!(
-                            "a list comprehension needs a list, not {}",
-                            other.type_name()
-                        )));
-                    }
+                let Some(items) = list_of(list.eval(env)?, "a list comprehension")? else {
+                    return Ok(V::Null);
                 };
                 let mut out = Vec::new();
                 for item in items {
@@ -257,15 +250,8 @@ impl Expr {
                 list,
                 predicate,
             } => {
-                let items = match list.eval(env)? {
-                    V::Null => return Ok(V::Null),
-                    V::List(items) => items,
-                    other => {
-                        return Err(type_error(format!(
-                            "{kind:?}() needs a list, not {}",
-                            other.type_name()
-                        )));
-                    }
+                let Some(items) = list_of(list.eval(env)?, &format!("{kind:?}()"))? else {
+                    return Ok(V::Null);
                 };
                 let (mut yes, mut unknown) = (0usize, 0usize);
                 for item in items {
@@ -315,15 +301,8 @@ impl Expr {
                 expr,
             } => {
                 let start = init.eval(env)?;
-                let items = match list.eval(env)? {
-                    V::Null => return Ok(V::Null),
-                    V::List(items) => items,
-                    other => {
-                        return Err(type_error(format!(
-                            "reduce() needs a list, not {}",
-                            other.type_name()
-                        )));
-                    }
+                let Some(items) = list_of(list.eval(env)?, "reduce()")? else {
+                    return Ok(V::Null);
                 };
                 env.set(*acc, start);
                 for item in items {
@@ -363,6 +342,18 @@ impl Expr {
             }
             Expr::Aggregate(i) => env.aggregates.get(*i).cloned().unwrap_or(V::Null),
         })
+    }
+}
+
+/// The items of a list, `None` for `null`; `what` needs a list.
+fn list_of(v: CypherValue, what: &str) -> QResult<Option<Vec<CypherValue>>> {
+    match v {
+        V::Null => Ok(None),
+        V::List(items) => Ok(Some(items)),
+        other => Err(type_error(format!(
+            "{what} needs a list, not {}",
+            other.type_name()
+        ))),
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::Value;
+use crate::value::cmp_int_float;
 
 /// A value in a statement or its result.
 #[derive(Clone, Debug, PartialEq)]
@@ -253,27 +254,10 @@ impl CypherValue {
 fn compare_numbers(a: &CypherValue, b: &CypherValue) -> Ordering {
     match (a, b) {
         (V::Int(x), V::Int(y)) => x.cmp(y),
-        (V::Int(x), V::Float(y)) => int_float(*x, *y),
-        (V::Float(x), V::Int(y)) => int_float(*y, *x).reverse(),
+        (V::Int(x), V::Float(y)) => cmp_int_float(*x, *y),
+        (V::Float(x), V::Int(y)) => cmp_int_float(*y, *x).reverse(),
         (V::Float(x), V::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
         _ => Ordering::Equal,
-    }
-}
-
-/// `i` against `f` (not NaN), exactly.
-fn int_float(i: i64, f: f64) -> Ordering {
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-    if f >= TWO_63 {
-        return Ordering::Less;
-    }
-    if f < -TWO_63 {
-        return Ordering::Greater;
-    }
-    let whole = f.trunc();
-    // In range: the whole part converts exactly.
-    match i.cmp(&(whole as i64)) {
-        Ordering::Equal => 0.0_f64.partial_cmp(&(f - whole)).unwrap_or(Ordering::Equal),
-        unequal => unequal,
     }
 }
 

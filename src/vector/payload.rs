@@ -20,6 +20,7 @@ use std::ops::Bound;
 
 use crate::error::{Error, Result};
 use crate::storage::keys::{self, KeyNumber, NUMBER_TAGS, value_key};
+use crate::value::cmp_int_float;
 use crate::{Props, Value};
 
 /// Longest field name a payload index takes, in bytes.
@@ -288,24 +289,6 @@ fn compare(a: &[u8], b: &[u8]) -> Option<Ordering> {
             (kind(a)? == kind(b)?).then(|| a.cmp(b))
         }
         _ => None,
-    }
-}
-
-/// `i` against `f` exactly (no rounding of `i` to a float); `f` is not
-/// NaN (stored and queried values are refused NaN).
-fn cmp_int_float(i: i64, f: f64) -> Ordering {
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-    if f >= TWO_63 {
-        return Ordering::Less;
-    }
-    if f < -TWO_63 {
-        return Ordering::Greater;
-    }
-    let whole = f.trunc();
-    // Exact: |whole| < 2^63.
-    match i.cmp(&(whole as i64)) {
-        Ordering::Equal => 0f64.total_cmp(&(f - whole)).then(Ordering::Equal),
-        other => other,
     }
 }
 
