@@ -59,13 +59,26 @@ pub(crate) struct Projection {
     pub limit: Option<Expr>,
 }
 
-/// Variables in scope, by slot.
+/// Variables in scope, by slot, with the type of each when it is known
+/// before running (a `CypherValue::type_name`).
 #[derive(Clone, Debug, Default)]
 struct Scope {
     names: Vec<String>,
+    types: Vec<Option<&'static str>>,
 }
 
 impl Scope {
+    /// Variables of unknown types.
+    fn untyped(names: Vec<String>) -> Scope {
+        let types = vec![None; names.len()];
+        Scope { names, types }
+    }
+
+    fn push(&mut self, name: &str, ty: Option<&'static str>) {
+        self.names.push(name.to_owned());
+        self.types.push(ty);
+    }
+
     /// The slot of `name`: the innermost binding.
     fn slot(&self, name: &str) -> Option<usize> {
         self.names.iter().rposition(|n| n == name)
@@ -148,13 +161,14 @@ impl Compiler<'_> {
                         )
                         .at(self.text, u.variable.span.start));
                     }
-                    scope.names.push(name.clone());
+                    let ty = element_type(&expr, &scope);
+                    scope.push(name, ty);
                     steps.push(Step::Unwind(expr));
                 }
                 ast::ClauseKind::With(w) => {
                     let (projection, names) = self.projection(&w.projection, &scope, false)?;
                     steps.push(Step::Project(projection));
-                    scope = Scope { names };
+                    scope = Scope::untyped(names);
                     if let Some(predicate) = &w.where_clause {
                         let expr = self.predicate(predicate, &scope)?;
                         steps.push(Step::Filter(expr));
@@ -289,9 +303,7 @@ impl Compiler<'_> {
         // ORDER BY sees the output columns, and the input's variables when
         // the projection neither aggregates nor removes duplicates.
         let order_sees_input = !aggregating && !distinct;
-        let mut order_scope = Scope {
-            names: names.clone(),
-        };
+        let mut order_scope = Scope::untyped(names.clone());
         if order_sees_input {
             // An output column hides the input variable of its name.
             let hidden = |n: &String| {
@@ -302,6 +314,7 @@ impl Compiler<'_> {
                 }
             };
             order_scope.names.extend(scope.names.iter().map(hidden));
+            order_scope.types.extend(scope.types.iter().copied());
         }
         let mut order = Vec::new();
         if let Some(by) = &p.order_by {
@@ -449,8 +462,9 @@ impl Compiler<'_> {
                     ));
                 }
                 let operand = sub(operand, &mut aggregates)?;
-                if op == UnaryOp::Not {
-                    expect_boolean(&operand).map_err(at)?;
+                match op {
+                    UnaryOp::Not => expect_boolean(&operand, scope).map_err(at)?,
+                    UnaryOp::Neg | UnaryOp::Plus => expect_number(&operand, scope).map_err(at)?,
                 }
                 Expr::Unary(op, Box::new(operand))
             }
@@ -487,10 +501,18 @@ impl Compiler<'_> {
                 let r = sub(right, &mut aggregates)?;
                 match op {
                     BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => {
-                        expect_boolean(&l).map_err(at)?;
-                        expect_boolean(&r).map_err(at)?;
+                        expect_boolean(&l, scope).map_err(at)?;
+                        expect_boolean(&r, scope).map_err(at)?;
                     }
                     BinaryOp::In => expect_list(&r).map_err(at)?,
+                    BinaryOp::Sub
+                    | BinaryOp::Mul
+                    | BinaryOp::Div
+                    | BinaryOp::Rem
+                    | BinaryOp::Pow => {
+                        expect_number(&l, scope).map_err(at)?;
+                        expect_number(&r, scope).map_err(at)?;
+                    }
                     _ => {}
                 }
                 Expr::Binary(op, Box::new(l), Box::new(r))
@@ -549,7 +571,8 @@ impl Compiler<'_> {
             },
             ast::ExprKind::ListComprehension(lc) => {
                 let list = sub(&lc.list, &mut aggregates)?;
-                let (inner, slot) = bind(scope, &lc.variable.kind.text);
+                expect_list(&list).map_err(at)?;
+                let (inner, slot) = bind(scope, &lc.variable.kind.text, element_type(&list, scope));
                 let filter = lc
                     .predicate
                     .as_ref()
@@ -576,7 +599,8 @@ impl Compiler<'_> {
                     _ => return Err(at(unsupported("this quantifier"))),
                 };
                 let list = sub(&q.list, &mut aggregates)?;
-                let (inner, slot) = bind(scope, &q.variable.kind.text);
+                expect_list(&list).map_err(at)?;
+                let (inner, slot) = bind(scope, &q.variable.kind.text, element_type(&list, scope));
                 let predicate = self.expr(&q.predicate, &inner, None)?;
                 Expr::Quantified {
                     kind,
@@ -588,8 +612,10 @@ impl Compiler<'_> {
             ast::ExprKind::Reduce(r) => {
                 let init = sub(&r.initial, &mut aggregates)?;
                 let list = sub(&r.list, &mut aggregates)?;
-                let (with_acc, acc) = bind(scope, &r.accumulator.kind.text);
-                let (inner, slot) = bind(&with_acc, &r.variable.kind.text);
+                expect_list(&list).map_err(at)?;
+                let (with_acc, acc) = bind(scope, &r.accumulator.kind.text, None);
+                let (inner, slot) =
+                    bind(&with_acc, &r.variable.kind.text, element_type(&list, scope));
                 let expr = self.expr(&r.expression, &inner, None)?;
                 Expr::Reduce {
                     acc,
@@ -765,20 +791,17 @@ fn integer(text: &str, radix: ast::IntegerRadix) -> QResult<V> {
         .map_err(|_| syntax_detail("IntegerOverflow", "the integer does not fit in 64 bits"))
 }
 
-/// Refuses, before running, an operand of a boolean operator whose value
-/// is known and not a boolean (a literal number, string, list or map).
-fn expect_boolean(e: &Expr) -> QResult<()> {
-    let known = match e {
-        Expr::Const(V::Bool(_) | V::Null) => return Ok(()),
-        Expr::Const(v) => v.type_name(),
-        Expr::List(_) => "LIST",
-        Expr::Map(_) => "MAP",
-        _ => return Ok(()),
-    };
-    Err(semantic(
-        "InvalidArgumentType",
-        format!("a boolean operator cannot take {known}"),
-    ))
+/// Refuses, before running, an operand of a boolean operator known not
+/// to be a boolean (a literal number, string, list or map, or a variable
+/// bound to such values).
+fn expect_boolean(e: &Expr, scope: &Scope) -> QResult<()> {
+    match static_type(e, scope) {
+        None | Some("BOOLEAN") => Ok(()),
+        Some(other) => Err(semantic(
+            "InvalidArgumentType",
+            format!("a boolean operator cannot take {other}"),
+        )),
+    }
 }
 
 /// Refuses, before running, a right side of `IN` known not to be a list.
@@ -795,12 +818,65 @@ fn expect_list(e: &Expr) -> QResult<()> {
     ))
 }
 
-/// `scope` with one more variable (shadowing an outer one of its name),
-/// and its slot.
-fn bind(scope: &Scope, name: &str) -> (Scope, usize) {
+/// `scope` with one more variable (shadowing an outer one of its name)
+/// of type `ty`, and its slot.
+fn bind(scope: &Scope, name: &str, ty: Option<&'static str>) -> (Scope, usize) {
     let mut inner = scope.clone();
-    inner.names.push(name.to_owned());
+    inner.push(name, ty);
     (inner, scope.names.len())
+}
+
+/// The type of `e`'s value when it is known before running (`None`: not
+/// known, or `null`).
+fn static_type(e: &Expr, scope: &Scope) -> Option<&'static str> {
+    match e {
+        Expr::Const(V::Null) => None,
+        Expr::Const(v) => Some(v.type_name()),
+        Expr::List(_) | Expr::Comprehension { .. } => Some("LIST"),
+        Expr::Map(_) | Expr::MapProjection { .. } => Some("MAP"),
+        Expr::Slot(s) => scope.types.get(*s).copied().flatten(),
+        Expr::IsNull(..) | Expr::Quantified { .. } | Expr::Unary(UnaryOp::Not, _) => {
+            Some("BOOLEAN")
+        }
+        Expr::Binary(op, a, b) => match op {
+            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
+                match (static_type(a, scope)?, static_type(b, scope)?) {
+                    ("INTEGER", "INTEGER") => Some("INTEGER"),
+                    ("INTEGER" | "FLOAT", "INTEGER" | "FLOAT") => Some("FLOAT"),
+                    _ => None,
+                }
+            }
+            BinaryOp::Pow => Some("FLOAT"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The type shared by every element of a list whose elements are known.
+fn element_type(e: &Expr, scope: &Scope) -> Option<&'static str> {
+    let types: Vec<Option<&'static str>> = match e {
+        Expr::Const(V::List(items)) => items
+            .iter()
+            .map(|v| (!v.is_null()).then(|| v.type_name()))
+            .collect(),
+        Expr::List(items) => items.iter().map(|x| static_type(x, scope)).collect(),
+        _ => return None,
+    };
+    let first = (*types.first()?)?;
+    types.iter().all(|t| *t == Some(first)).then_some(first)
+}
+
+/// Refuses, before running, an arithmetic operand known not to be a
+/// number.
+fn expect_number(e: &Expr, scope: &Scope) -> QResult<()> {
+    match static_type(e, scope) {
+        None | Some("INTEGER" | "FLOAT") => Ok(()),
+        Some(other) => Err(semantic(
+            "InvalidArgumentType",
+            format!("arithmetic cannot take {other}"),
+        )),
+    }
 }
 
 /// Whether the expression calls an aggregate (outside nested scopes too).

@@ -162,8 +162,30 @@ fn bad_statements_are_classified_and_placed() {
             "InvalidArgumentType"
         )
     );
-    let e = error("UNWIND [1] AS x RETURN true AND x");
+    let e = error("UNWIND [1, 'a'] AS x RETURN true AND x");
     assert_eq!((e.kind, e.phase), (ErrorKind::TypeError, Phase::Runtime));
+    // A variable bound to the elements of a list of one type has it.
+    for text in [
+        "UNWIND [1] AS x RETURN true AND x",
+        "RETURN [x IN ['a', 'b'] WHERE x % 2 = 0]",
+        "RETURN any(x IN [true] WHERE -x > 0)",
+        "RETURN all(x IN 7 WHERE x > 0)",
+    ] {
+        let e = error(text);
+        assert_eq!(
+            (e.kind, e.phase, e.detail),
+            (
+                ErrorKind::SyntaxError,
+                Phase::Compile,
+                "InvalidArgumentType"
+            ),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        one("RETURN [x IN [1, 'a', null] WHERE x IS NULL]"),
+        "[null]"
+    );
     assert_eq!(error("MATCH (n) RETURN n").kind, ErrorKind::Unsupported);
 }
 
