@@ -52,6 +52,7 @@ pub const TARGETS: &[Target] = &[
     ("checkpoint_envelope", crate::vector::fuzz::envelope),
     ("native_dump", crate::vector::fuzz::native_dump),
     ("checkpoint", crate::vector::fuzz::checkpoint),
+    ("cypher", cypher),
 ];
 
 /// Runs the target `name` on `data`; `false` if there is no such target.
@@ -63,6 +64,38 @@ pub fn run(name: &str, data: &[u8]) -> bool {
         }
         None => false,
     }
+}
+
+/// Statements over the language that runs, and two it refuses.
+fn cypher_seeds() -> Vec<Vec<u8>> {
+    [
+        "RETURN 1 + 2 * 3 AS x, 'a' + 1, [1, 2][-1], {a: 1}.a",
+        "UNWIND $xs AS x WITH x WHERE x % 2 = 1 RETURN x, count(*) ORDER BY x DESC SKIP 1 LIMIT 2",
+        "RETURN [x IN range(1, 10) WHERE x > 3 | x ^ 2], reduce(s = 0, x IN [1, 2] | s + x)",
+        "RETURN CASE WHEN $n IS NULL THEN 'none' ELSE toString($n) END, any(x IN [1, null] WHERE x = 1)",
+        "UNWIND [1, 1.0, null, 'a', [1], {b: 2}] AS v RETURN DISTINCT v ORDER BY v",
+        "RETURN 1 AS a UNION ALL RETURN 2 AS a",
+        "MATCH (n:Package {name: $name})-[:DEPENDS*1..3]->(m) RETURN m.name LIMIT 10",
+        "WITH 1 AS a\nRETURN b",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect()
+}
+
+/// A Cypher statement (with parameters `xs` and `n` given): parsing,
+/// checking and running it returns rows or an error.
+fn cypher(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut params = crate::query::Params::new();
+    params.insert(
+        "xs".to_owned(),
+        crate::query::CypherValue::List((0..5).map(crate::query::CypherValue::Int).collect()),
+    );
+    params.insert("n".to_owned(), crate::query::CypherValue::Int(7));
+    let _ = crate::query::run(text, &params);
 }
 
 /// Removes this process's scratch files (the fuzz targets leave them for
@@ -385,6 +418,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             keys::numeric_props(&[(1, 0.5), (7, -2.0)]),
             keys::label(4, NodeId(77)).to_vec(),
         ],
+        "cypher" => cypher_seeds(),
         other => crate::vector::fuzz::seeds(other),
     }
 }
