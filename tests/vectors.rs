@@ -51,12 +51,21 @@ fn load_in(db: &Database, name: &str, config: CollectionConfig, data: &[Vec<f32>
     w.commit().unwrap();
 }
 
-fn recall(db: &Database, name: &str, queries: &[Vec<f32>], k: usize) -> f64 {
+/// Recall@k of `search` (of k `k`) against exact search, with the `ef`
+/// each query used (`None`: searched exactly).
+fn recall_of(
+    db: &Database,
+    name: &str,
+    queries: &[Vec<f32>],
+    search: &Search,
+    k: usize,
+) -> (f64, Vec<Option<usize>>) {
     let mut found = 0;
+    let mut efs = Vec::new();
     for q in queries {
-        let approx = db.search(name, q, &Search::k(k)).unwrap();
-        assert!(!approx.exact, "a 20k collection must be searched by HNSW");
-        let exact = db.search_exact(name, q, &Search::k(k)).unwrap();
+        let approx = db.search(name, q, search).unwrap();
+        efs.push(approx.ef);
+        let exact = db.search_exact(name, q, search).unwrap();
         assert!(exact.exact);
         let truth: HashSet<u64> = exact.hits.iter().map(|h| h.key).collect();
         found += approx
@@ -65,7 +74,16 @@ fn recall(db: &Database, name: &str, queries: &[Vec<f32>], k: usize) -> f64 {
             .filter(|h| truth.contains(&h.key))
             .count();
     }
-    found as f64 / (queries.len() * k) as f64
+    (found as f64 / (queries.len() * k) as f64, efs)
+}
+
+fn recall(db: &Database, name: &str, queries: &[Vec<f32>], k: usize) -> f64 {
+    let (r, efs) = recall_of(db, name, queries, &Search::k(k), k);
+    assert!(
+        efs.iter().all(Option::is_some),
+        "a 20k collection must be searched by HNSW"
+    );
+    r
 }
 
 #[test]
@@ -969,22 +987,16 @@ fn searches_racing_commits_only_return_nodes_of_their_snapshot() {
 /// Recall@10 of `search` (of k 10) against exact search, with the `ef` it
 /// used (the same for every query).
 fn recall_with(db: &Database, name: &str, queries: &[Vec<f32>], search: &Search) -> (f64, usize) {
-    let mut found = 0;
-    let mut used = None;
-    for q in queries {
-        let approx = db.search(name, q, search).unwrap();
-        let ef = approx.ef.expect("searched by HNSW");
-        assert!(used.is_none_or(|u| u == ef), "one ef for every query");
-        used = Some(ef);
-        let exact = db.search_exact(name, q, search).unwrap();
-        let truth: HashSet<u64> = exact.hits.iter().map(|h| h.key).collect();
-        found += approx
-            .hits
-            .iter()
-            .filter(|h| truth.contains(&h.key))
-            .count();
+    let (r, efs) = recall_of(db, name, queries, search, 10);
+    let first = efs[0].expect("searched by HNSW");
+    for ef in efs {
+        assert_eq!(
+            ef.expect("searched by HNSW"),
+            first,
+            "one ef for every query"
+        );
     }
-    (found as f64 / (queries.len() * 10) as f64, used.unwrap())
+    (r, first)
 }
 
 #[test]

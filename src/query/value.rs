@@ -226,27 +226,6 @@ impl CypherValue {
             _ => f64::NAN,
         }
     }
-
-    /// The value as a property value, if it can be stored (no maps, no
-    /// `NaN`, lists of storable values).
-    #[must_use]
-    pub fn to_property(&self) -> Option<Value> {
-        Some(match self {
-            V::Null => Value::Null,
-            V::Bool(b) => Value::Bool(*b),
-            V::Int(i) => Value::Int(*i),
-            V::Float(f) if f.is_nan() => return None,
-            V::Float(f) => Value::Float(*f),
-            V::String(s) => Value::String(s.clone()),
-            V::Bytes(b) => Value::Bytes(b.clone()),
-            V::List(l) => Value::List(
-                l.iter()
-                    .map(CypherValue::to_property)
-                    .collect::<Option<_>>()?,
-            ),
-            V::Map(_) => return None,
-        })
-    }
 }
 
 /// Integers and floats compared exactly (an `i64` beyond 2^53 is not

@@ -621,20 +621,26 @@ impl VectorIndex {
     /// if none does. Measured at the first call for a `k`, again once more
     /// than a tenth of the points measured have changed since.
     pub fn ef_for_recall(&self, k: usize, target: f64) -> Option<usize> {
-        let mut calibrations = self.calibrations.lock();
-        if calibrations.get(&k).is_none_or(|c| c.stale(self.changes)) {
-            let curve = self.calibrate(k);
-            calibrations.insert(
-                k,
-                Calibration {
-                    k,
-                    live: self.live,
-                    changes: self.changes,
-                    curve,
-                },
-            );
+        let known = self
+            .calibrations
+            .lock()
+            .get(&k)
+            .filter(|c| !c.stale(self.changes))
+            .map(|c| c.ef_for(target));
+        if let Some(ef) = known {
+            return ef;
         }
-        calibrations.get(&k)?.ef_for(target)
+        // Measured without the lock: searches at the default ef (which
+        // read the calibrations) go on meanwhile.
+        let calibration = Calibration {
+            k,
+            live: self.live,
+            changes: self.changes,
+            curve: self.calibrate(k),
+        };
+        let ef = calibration.ef_for(target);
+        self.calibrations.lock().insert(k, calibration);
+        ef
     }
 
     /// The `ef` a search of `k` that names neither an `ef` nor a recall
