@@ -10,9 +10,13 @@
 //! it says `ignoring element order for lists`, values by type and value
 //! (`1` is not `1.0`). An expected error must match in class and phase
 //! (compile time, run time, any time); its detail code is not compared.
-//! Expected values are read as Cypher literals (`RETURN <cell>`), which
-//! the TCK's notation is for everything but nodes, relationships and
-//! paths.
+//! Expected values are read by a parser of the TCK's notation (Cypher
+//! literals plus `(:L {k: v})` nodes, `[:T {k: v}]` relationships and
+//! `<(..)-[..]->(..)>` paths). Side effects are the TCK's: the difference
+//! between the graph before and after the query in nodes, relationships,
+//! labels in use and (entity, key, value) properties.
+//!
+//! Each scenario runs on a new database in a temporary directory.
 
 #![allow(
     clippy::unwrap_used,
@@ -26,7 +30,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use gherkin::{Feature, GherkinEnv, Step};
-use quiverdb::query::{self, CypherValue, ErrorKind, Params, Phase, QueryError};
+use quiverdb::query::{
+    self, CypherValue, ErrorKind, NodeValue, Params, PathValue, Phase, QueryError, RelValue,
+};
+use quiverdb::{Database, EdgeId, GraphRead, NodeId};
 
 /// One runnable scenario (an outline's example row is one).
 struct Case {
@@ -190,17 +197,260 @@ fn docstring(step: &Step) -> String {
     step.docstring.clone().unwrap_or_default().trim().to_owned()
 }
 
-/// A TCK cell read as a Cypher literal.
+/// A TCK cell read as a value.
 fn literal(cell: &str) -> Result<CypherValue, String> {
-    let text = format!("RETURN {cell} AS v");
-    let r = query::run(&text, &Params::new())
-        .map_err(|e| format!("cannot read the expected value {cell}: {}", e.message))?;
-    Ok(r.into_rows().remove(0).remove(0))
+    let mut p = Cell {
+        s: cell.trim().as_bytes(),
+        at: 0,
+    };
+    let v = p.value()?;
+    p.space();
+    if p.at != p.s.len() {
+        return Err(format!("cannot read the expected value {cell}"));
+    }
+    Ok(v)
+}
+
+/// A parser of the TCK's value notation.
+struct Cell<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl Cell<'_> {
+    fn space(&mut self) {
+        while self.at < self.s.len() && self.s[self.at].is_ascii_whitespace() {
+            self.at += 1;
+        }
+    }
+
+    fn peek(&mut self) -> u8 {
+        self.space();
+        self.s.get(self.at).copied().unwrap_or(0)
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == c {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), String> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(format!("expected {:?} at {}", c as char, self.at))
+        }
+    }
+
+    fn name(&mut self) -> Result<String, String> {
+        self.space();
+        if self.eat(b'`') {
+            let start = self.at;
+            while self.at < self.s.len() && self.s[self.at] != b'`' {
+                self.at += 1;
+            }
+            let name = String::from_utf8_lossy(&self.s[start..self.at]).into_owned();
+            self.at += 1;
+            return Ok(name);
+        }
+        let start = self.at;
+        while self.at < self.s.len()
+            && (self.s[self.at].is_ascii_alphanumeric()
+                || self.s[self.at] == b'_'
+                || self.s[self.at] >= 0x80)
+        {
+            self.at += 1;
+        }
+        if start == self.at {
+            return Err(format!("expected a name at {}", self.at));
+        }
+        Ok(String::from_utf8_lossy(&self.s[start..self.at]).into_owned())
+    }
+
+    fn map(&mut self) -> Result<BTreeMap<String, CypherValue>, String> {
+        self.expect(b'{')?;
+        let mut out = BTreeMap::new();
+        if self.eat(b'}') {
+            return Ok(out);
+        }
+        loop {
+            let key = self.name()?;
+            self.expect(b':')?;
+            out.insert(key, self.value()?);
+            if self.eat(b'}') {
+                return Ok(out);
+            }
+            self.expect(b',')?;
+        }
+    }
+
+    fn node(&mut self) -> Result<NodeValue, String> {
+        self.expect(b'(')?;
+        let mut labels = Vec::new();
+        while self.eat(b':') {
+            labels.push(self.name()?);
+        }
+        labels.sort();
+        let properties = if self.peek() == b'{' {
+            self.map()?
+        } else {
+            BTreeMap::new()
+        };
+        self.expect(b')')?;
+        Ok(NodeValue {
+            id: NodeId(0),
+            labels,
+            properties,
+        })
+    }
+
+    /// `[:T {..}]` (the `[` already read).
+    fn rel(&mut self) -> Result<RelValue, String> {
+        self.expect(b':')?;
+        let rel_type = self.name()?;
+        let properties = if self.peek() == b'{' {
+            self.map()?
+        } else {
+            BTreeMap::new()
+        };
+        self.expect(b']')?;
+        Ok(RelValue {
+            id: EdgeId(0),
+            start: NodeId(0),
+            end: NodeId(1),
+            rel_type,
+            properties,
+        })
+    }
+
+    #[allow(clippy::too_many_lines, reason = "one arm per notation")]
+    fn value(&mut self) -> Result<CypherValue, String> {
+        match self.peek() {
+            b'(' => Ok(CypherValue::Node(Box::new(self.node()?))),
+            b'[' => {
+                self.at += 1;
+                if self.peek() == b':' {
+                    return Ok(CypherValue::Relationship(Box::new(self.rel()?)));
+                }
+                let mut items = Vec::new();
+                if self.eat(b']') {
+                    return Ok(CypherValue::List(items));
+                }
+                loop {
+                    items.push(self.value()?);
+                    if self.eat(b']') {
+                        return Ok(CypherValue::List(items));
+                    }
+                    self.expect(b',')?;
+                }
+            }
+            b'{' => Ok(CypherValue::Map(self.map()?)),
+            b'<' => {
+                self.at += 1;
+                let mut nodes = vec![self.node()?];
+                let mut relationships = Vec::new();
+                while !self.eat(b'>') {
+                    let backward = self.eat(b'<');
+                    self.expect(b'-')?;
+                    self.expect(b'[')?;
+                    let mut rel = self.rel()?;
+                    self.expect(b'-')?;
+                    if !backward {
+                        self.expect(b'>')?;
+                    }
+                    let i = nodes.len() as u64;
+                    let mut node = self.node()?;
+                    node.id = NodeId(i);
+                    (rel.start, rel.end) = if backward {
+                        (NodeId(i), NodeId(i - 1))
+                    } else {
+                        (NodeId(i - 1), NodeId(i))
+                    };
+                    nodes.push(node);
+                    relationships.push(rel);
+                }
+                Ok(CypherValue::Path(Box::new(PathValue {
+                    nodes,
+                    relationships,
+                })))
+            }
+            b'\'' | b'"' => {
+                let quote = self.s[self.at];
+                self.at += 1;
+                let mut out = Vec::new();
+                while self.at < self.s.len() && self.s[self.at] != quote {
+                    if self.s[self.at] == b'\\' && self.at + 1 < self.s.len() {
+                        self.at += 1;
+                        out.push(match self.s[self.at] {
+                            b'n' => b'\n',
+                            b't' => b'\t',
+                            b'r' => b'\r',
+                            other => other,
+                        });
+                    } else {
+                        out.push(self.s[self.at]);
+                    }
+                    self.at += 1;
+                }
+                self.at += 1;
+                Ok(CypherValue::String(
+                    String::from_utf8_lossy(&out).into_owned(),
+                ))
+            }
+            _ => {
+                let start = self.at;
+                while self.at < self.s.len()
+                    && !matches!(self.s[self.at], b',' | b']' | b'}' | b')')
+                    && !self.s[self.at].is_ascii_whitespace()
+                {
+                    self.at += 1;
+                }
+                let word = std::str::from_utf8(&self.s[start..self.at]).unwrap_or_default();
+                Ok(match word {
+                    "null" => CypherValue::Null,
+                    "true" => CypherValue::Bool(true),
+                    "false" => CypherValue::Bool(false),
+                    "NaN" => CypherValue::Float(f64::NAN),
+                    "Inf" | "Infinity" => CypherValue::Float(f64::INFINITY),
+                    "-Inf" | "-Infinity" => CypherValue::Float(f64::NEG_INFINITY),
+                    _ => {
+                        if let Ok(i) = word.parse::<i64>() {
+                            CypherValue::Int(i)
+                        } else if let Ok(f) = word.parse::<f64>() {
+                            CypherValue::Float(f)
+                        } else if let Some(h) = word.strip_prefix("0x") {
+                            CypherValue::Int(i64::from_str_radix(h, 16).map_err(|e| e.to_string())?)
+                        } else {
+                            return Err(format!("cannot read the value {word:?}"));
+                        }
+                    }
+                })
+            }
+        }
+    }
 }
 
 /// A value in a canonical form for comparison: lists sorted when their
-/// order is ignored; integers and floats kept apart.
+/// order is ignored; integers and floats kept apart; nodes and
+/// relationships by labels, type and properties (not ids).
 fn canonical(v: &CypherValue, unordered_lists: bool) -> String {
+    let map = |m: &BTreeMap<String, CypherValue>| {
+        let parts: Vec<String> = m
+            .iter()
+            .map(|(k, x)| format!("{k}: {}", canonical(x, unordered_lists)))
+            .collect();
+        format!("{{{}}}", parts.join(", "))
+    };
+    let node = |n: &NodeValue| {
+        let mut labels = n.labels.clone();
+        labels.sort();
+        format!("(:{} {})", labels.join(":"), map(&n.properties))
+    };
+    let rel = |r: &RelValue| format!("[:{} {}]", r.rel_type, map(&r.properties));
     match v {
         CypherValue::Int(i) => format!("int {i}"),
         CypherValue::Float(f) if f.is_nan() => "float NaN".to_owned(),
@@ -216,15 +466,80 @@ fn canonical(v: &CypherValue, unordered_lists: bool) -> String {
             }
             format!("[{}]", parts.join(", "))
         }
-        CypherValue::Map(m) => {
-            let parts: Vec<String> = m
-                .iter()
-                .map(|(k, x)| format!("{k}: {}", canonical(x, unordered_lists)))
-                .collect();
-            format!("{{{}}}", parts.join(", "))
+        CypherValue::Map(m) => map(m),
+        CypherValue::Node(n) => node(n),
+        CypherValue::Relationship(r) => rel(r),
+        CypherValue::Path(p) => {
+            let mut out = String::from("<");
+            for (i, n) in p.nodes.iter().enumerate() {
+                if i > 0 {
+                    let r = &p.relationships[i - 1];
+                    let forward = r.start == p.nodes[i - 1].id;
+                    if forward {
+                        write!(out, "-{}->", rel(r)).unwrap();
+                    } else {
+                        write!(out, "<-{}-", rel(r)).unwrap();
+                    }
+                }
+                out.push_str(&node(n));
+            }
+            out.push('>');
+            out
         }
         other => other.to_string(),
     }
+}
+
+/// What the TCK compares as side effects: the graph's nodes,
+/// relationships, labels in use and properties.
+#[derive(Default)]
+struct Snapshot {
+    nodes: BTreeSet<u64>,
+    rels: BTreeSet<u64>,
+    labels: BTreeSet<String>,
+    props: BTreeSet<(bool, u64, String, String)>,
+}
+
+fn snapshot(db: &Database) -> Snapshot {
+    let r = db.begin_read().unwrap();
+    let mut s = Snapshot::default();
+    for id in r.node_ids().unwrap() {
+        let node = r.node(id).unwrap().unwrap();
+        s.nodes.insert(id.0);
+        s.labels.extend(node.labels);
+        for (k, v) in node.props {
+            s.props
+                .insert((true, id.0, k, canonical(&CypherValue::from(v), false)));
+        }
+    }
+    for id in r.edge_ids().unwrap() {
+        let edge = r.edge(id).unwrap().unwrap();
+        s.rels.insert(id.0);
+        for (k, v) in edge.props {
+            s.props
+                .insert((false, id.0, k, canonical(&CypherValue::from(v), false)));
+        }
+    }
+    s
+}
+
+/// The side effects from `a` to `b`, by the TCK's names.
+fn side_effects(a: &Snapshot, b: &Snapshot) -> BTreeMap<&'static str, usize> {
+    let mut out = BTreeMap::new();
+    let mut put = |k: &'static str, n: usize| {
+        if n > 0 {
+            out.insert(k, n);
+        }
+    };
+    put("+nodes", b.nodes.difference(&a.nodes).count());
+    put("-nodes", a.nodes.difference(&b.nodes).count());
+    put("+relationships", b.rels.difference(&a.rels).count());
+    put("-relationships", a.rels.difference(&b.rels).count());
+    put("+labels", b.labels.difference(&a.labels).count());
+    put("-labels", a.labels.difference(&b.labels).count());
+    put("+properties", b.props.difference(&a.props).count());
+    put("-properties", a.props.difference(&b.props).count());
+    out
 }
 
 enum Outcome {
@@ -232,24 +547,36 @@ enum Outcome {
     Fail(String),
 }
 
+#[allow(clippy::too_many_lines, reason = "one arm per step")]
 fn run_case(case: &Case) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
     let mut params = Params::new();
     let mut last: Option<Result<query::QueryResult, QueryError>> = None;
+    let mut effects = BTreeMap::new();
     for step in &case.steps {
         let value = step.value.trim();
         if value == "an empty graph" || value == "any graph" {
             continue;
         }
-        if value.starts_with("the ") && value.ends_with(" graph") {
-            return Outcome::Fail(format!(
-                "named graph: {value} (graph clauses are not supported)"
-            ));
+        if let Some(name) = value
+            .strip_prefix("the ")
+            .and_then(|v| v.strip_suffix(" graph"))
+        {
+            let path = graphs_dir().join(name).join(format!("{name}.cypher"));
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                return Outcome::Fail(format!("named graph {name} not found"));
+            };
+            if let Err(e) = db.execute(&text, &Params::new()) {
+                return Outcome::Fail(format!("graph {name}: {}", first_line(&e)));
+            }
+            continue;
         }
         if value.starts_with("there exists a procedure") {
             return Outcome::Fail("procedures are not supported".to_owned());
         }
         if value == "having executed:" {
-            if let Err(e) = query::run(&docstring(step), &params) {
+            if let Err(e) = db.execute(&docstring(step), &params) {
                 return Outcome::Fail(format!("set-up: {}", first_line(&e)));
             }
             continue;
@@ -273,7 +600,9 @@ fn run_case(case: &Case) -> Outcome {
             continue;
         }
         if value == "executing query:" || value == "executing control query:" {
-            last = Some(query::run(&docstring(step), &params));
+            let before = snapshot(&db);
+            last = Some(db.execute(&docstring(step), &params));
+            effects = side_effects(&before, &snapshot(&db));
             continue;
         }
         if let Some(rest) = value.strip_prefix("the result should be") {
@@ -294,22 +623,42 @@ fn run_case(case: &Case) -> Outcome {
             continue;
         }
         if value == "no side effects" {
+            if !effects.is_empty() {
+                return Outcome::Fail(format!("side effects {effects:?}, expected none"));
+            }
             continue;
         }
         if value == "the side effects should be:" {
-            let nonzero = step.table.as_ref().is_some_and(|t| {
-                t.rows
-                    .iter()
-                    .any(|r| r.get(1).is_some_and(|c| c.trim() != "0"))
-            });
-            if nonzero {
-                return Outcome::Fail("expects graph side effects".to_owned());
+            let mut expected = BTreeMap::new();
+            for row in step
+                .table
+                .as_ref()
+                .map(|t| t.rows.as_slice())
+                .unwrap_or_default()
+            {
+                if let [name, n] = row.as_slice() {
+                    let n: usize = n.trim().parse().unwrap_or(usize::MAX);
+                    if n > 0 {
+                        expected.insert(name.trim().to_owned(), n);
+                    }
+                }
+            }
+            let actual: BTreeMap<String, usize> =
+                effects.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect();
+            if actual != expected {
+                return Outcome::Fail(format!("side effects {actual:?}, expected {expected:?}"));
             }
             continue;
         }
         return Outcome::Fail(format!("unknown step: {value}"));
     }
     Outcome::Pass
+}
+
+fn graphs_dir() -> PathBuf {
+    features_dir()
+        .parent()
+        .map_or_else(|| PathBuf::from("graphs"), |p| p.join("graphs"))
 }
 
 /// Checks `result` against the step `the result should be<rest>`.

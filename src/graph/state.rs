@@ -101,7 +101,41 @@ pub(crate) struct GraphTxn {
     dict_marks: [usize; 3],
 }
 
+/// A graph part's state at a savepoint.
+struct GraphSaved {
+    node_count: u64,
+    edge_count: u64,
+    schema: Schema,
+    dict_lens: [usize; 3],
+}
+
 impl TxnPart for GraphTxn {
+    fn save(&self, db: &Database) -> Box<dyn Any + Send + Sync> {
+        let dict = db.model::<GraphModel>().dict.read();
+        Box::new(GraphSaved {
+            node_count: self.counters.node_count,
+            edge_count: self.counters.edge_count,
+            schema: self.schema.clone(),
+            dict_lens: KINDS.map(|k| dict.len(k)),
+        })
+    }
+
+    /// Back to the savepoint: counts, schema and the names interned since
+    /// (their entries are gone with the changes). Ids handed out since
+    /// stay used, as after an abort.
+    fn restore(&mut self, saved: Box<dyn Any + Send + Sync>, db: &Database) {
+        let Ok(saved) = saved.downcast::<GraphSaved>() else {
+            return;
+        };
+        self.counters.node_count = saved.node_count;
+        self.counters.edge_count = saved.edge_count;
+        self.schema = saved.schema;
+        let mut dict = db.model::<GraphModel>().dict.write();
+        for (kind, len) in KINDS.iter().zip(saved.dict_lens) {
+            dict.truncate(*kind, len);
+        }
+    }
+
     /// Writes the counters when anything changed, or when ids handed out
     /// by aborted transactions since the last commit must be persisted (so
     /// they are never reused).

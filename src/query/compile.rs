@@ -4,9 +4,11 @@
 
 use open_cypher::ast;
 
+use super::clauses::{MergePlan, RemoveItem, SetItem};
 use super::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
 use super::expr::{BinaryOp, Expr, Params, Quantifier, UnaryOp};
 use super::func::{Aggregate, Function, unknown_function, wrong_arity};
+use super::pattern::Pattern;
 use super::value::CypherValue as V;
 
 /// A compiled statement: one or more single queries joined by `UNION`.
@@ -18,6 +20,13 @@ pub(crate) struct Plan {
     pub union_all: bool,
 }
 
+impl Plan {
+    /// Whether any step writes to the graph.
+    pub fn writes(&self) -> bool {
+        self.branches.iter().flatten().any(Step::writes)
+    }
+}
+
 /// One step of a single query, over rows of slots.
 #[derive(Debug)]
 pub(crate) enum Step {
@@ -25,8 +34,29 @@ pub(crate) enum Step {
     Unwind(Expr),
     /// `WITH` or `RETURN`.
     Project(Projection),
-    /// Keeps the rows for which the expression is true.
-    Filter(Expr),
+    /// `MATCH`: every row once per match (`OPTIONAL`: a row without a
+    /// match is kept, its new variables `null`).
+    Match { pattern: Pattern, optional: bool },
+    /// `CREATE`: the pattern's new nodes and relationships, per row.
+    Create(Pattern),
+    /// `MERGE`.
+    Merge(Box<MergePlan>),
+    /// `SET`.
+    Set(Vec<SetItem>),
+    /// `REMOVE`.
+    Remove(Vec<RemoveItem>),
+    /// `DELETE` (`detach`: with the nodes' relationships).
+    Delete { exprs: Vec<Expr>, detach: bool },
+}
+
+impl Step {
+    /// Whether the step writes to the graph.
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            Step::Create(_) | Step::Merge(_) | Step::Set(_) | Step::Remove(_) | Step::Delete { .. }
+        )
+    }
 }
 
 /// An aggregate of a projection.
@@ -57,14 +87,16 @@ pub(crate) struct Projection {
     pub order_sees_input: bool,
     pub skip: Option<Expr>,
     pub limit: Option<Expr>,
+    /// `WITH ... WHERE`, over the rows `order` reads, after paging.
+    pub filter: Option<Expr>,
 }
 
 /// Variables in scope, by slot, with the type of each when it is known
 /// before running (a `CypherValue::type_name`).
 #[derive(Clone, Debug, Default)]
-struct Scope {
-    names: Vec<String>,
-    types: Vec<Option<&'static str>>,
+pub(crate) struct Scope {
+    pub names: Vec<String>,
+    pub types: Vec<Option<&'static str>>,
 }
 
 impl Scope {
@@ -74,19 +106,19 @@ impl Scope {
         Scope { names, types }
     }
 
-    fn push(&mut self, name: &str, ty: Option<&'static str>) {
+    pub fn push(&mut self, name: &str, ty: Option<&'static str>) {
         self.names.push(name.to_owned());
         self.types.push(ty);
     }
 
     /// The slot of `name`: the innermost binding.
-    fn slot(&self, name: &str) -> Option<usize> {
+    pub fn slot(&self, name: &str) -> Option<usize> {
         self.names.iter().rposition(|n| n == name)
     }
 }
 
-struct Compiler<'a> {
-    text: &'a str,
+pub(crate) struct Compiler<'a> {
+    pub text: &'a str,
     params: &'a Params,
 }
 
@@ -142,11 +174,13 @@ impl Compiler<'_> {
             .to_owned()
     }
 
+    #[allow(clippy::too_many_lines, reason = "one arm per clause")]
     fn single(&self, query: &ast::SingleQuery) -> QResult<(Vec<String>, Vec<Step>)> {
         let mut scope = Scope::default();
         let mut steps = Vec::new();
         let clauses = &query.kind.clauses;
         let mut columns = None;
+        let mut updated = false;
         for (i, clause) in clauses.iter().enumerate() {
             let last = i + 1 == clauses.len();
             let at = |e: QueryError| e.at(self.text, clause.span.start);
@@ -166,13 +200,15 @@ impl Compiler<'_> {
                     steps.push(Step::Unwind(expr));
                 }
                 ast::ClauseKind::With(w) => {
-                    let (projection, names) = self.projection(&w.projection, &scope, false)?;
+                    let (projection, names) =
+                        self.projection(&w.projection, &scope, false, w.where_clause.as_ref())?;
+                    let types = projection
+                        .items
+                        .iter()
+                        .map(|e| static_type(e, &scope))
+                        .collect();
                     steps.push(Step::Project(projection));
-                    scope = Scope::untyped(names);
-                    if let Some(predicate) = &w.where_clause {
-                        let expr = self.predicate(predicate, &scope)?;
-                        steps.push(Step::Filter(expr));
-                    }
+                    scope = Scope { names, types };
                     if last {
                         return Err(semantic(
                             "InvalidClauseComposition",
@@ -189,19 +225,49 @@ impl Compiler<'_> {
                         )
                         .at(self.text, clause.span.start));
                     }
-                    let (projection, names) = self.projection(&r.projection, &scope, true)?;
+                    let (projection, names) = self.projection(&r.projection, &scope, true, None)?;
                     steps.push(Step::Project(projection));
                     columns = Some(names);
                 }
-                ast::ClauseKind::Match(_) => return Err(at(unsupported("MATCH"))),
-                ast::ClauseKind::Create(_) => return Err(at(unsupported("CREATE"))),
-                ast::ClauseKind::Merge(_) => return Err(at(unsupported("MERGE"))),
-                ast::ClauseKind::Delete(_) => return Err(at(unsupported("DELETE"))),
-                ast::ClauseKind::Set(_) => return Err(at(unsupported("SET"))),
-                ast::ClauseKind::Remove(_) => return Err(at(unsupported("REMOVE"))),
+                ast::ClauseKind::Match(m) => {
+                    steps.push(self.match_clause(m, &mut scope)?);
+                }
+                ast::ClauseKind::Create(c) => {
+                    steps.push(self.create_clause(c, &mut scope)?);
+                    updated = true;
+                }
+                ast::ClauseKind::Merge(m) => {
+                    steps.push(self.merge_clause(m, &mut scope)?);
+                    updated = true;
+                }
+                ast::ClauseKind::Delete(d) => {
+                    steps.push(self.delete_clause(d, &scope)?);
+                    updated = true;
+                }
+                ast::ClauseKind::Set(s) => {
+                    steps.push(Step::Set(self.set_items(s, &scope)?));
+                    updated = true;
+                }
+                ast::ClauseKind::Remove(r) => {
+                    steps.push(Step::Remove(self.remove_items(r, &scope)?));
+                    updated = true;
+                }
                 ast::ClauseKind::Call(_) => return Err(at(unsupported("CALL"))),
                 _ => return Err(at(unsupported("this clause"))),
             }
+        }
+        if columns.is_none()
+            && updated
+            && clauses.last().is_some_and(|c| {
+                !matches!(
+                    c.kind,
+                    ast::ClauseKind::With(_)
+                        | ast::ClauseKind::Unwind(_)
+                        | ast::ClauseKind::Match(_)
+                )
+            })
+        {
+            columns = Some(Vec::new());
         }
         let columns = columns.ok_or_else(|| {
             semantic(
@@ -213,7 +279,7 @@ impl Compiler<'_> {
         Ok((columns, steps))
     }
 
-    fn predicate(&self, e: &ast::Expr, scope: &Scope) -> QResult<Expr> {
+    pub(crate) fn predicate(&self, e: &ast::Expr, scope: &Scope) -> QResult<Expr> {
         if contains_aggregate(e) {
             return Err(
                 semantic("InvalidAggregation", "an aggregate cannot be used in WHERE")
@@ -233,6 +299,7 @@ impl Compiler<'_> {
         p: &ast::ProjectionClause,
         scope: &Scope,
         is_return: bool,
+        filter: Option<&ast::Expr>,
     ) -> QResult<(Projection, Vec<String>)> {
         let mut names = Vec::new();
         let mut sources: Vec<&ast::Expr> = Vec::new();
@@ -242,14 +309,17 @@ impl Compiler<'_> {
         for item in &p.items {
             match &item.kind {
                 ast::ProjectionItemKind::Wildcard => {
-                    if scope.names.is_empty() {
+                    if scope.names.is_empty()
+                        || (is_return && scope.names.iter().all(|n| n.starts_with(' ')))
+                    {
                         return Err(semantic(
                             "NoVariablesInScope",
                             "RETURN * / WITH * needs a variable in scope",
                         )
                         .at(self.text, item.span.start));
                     }
-                    let mut visible: Vec<&String> = scope.names.iter().collect();
+                    let mut visible: Vec<&String> =
+                        scope.names.iter().filter(|n| !n.starts_with(' ')).collect();
                     visible.sort();
                     for name in visible {
                         let slot = scope.slot(name).unwrap_or_default();
@@ -287,6 +357,7 @@ impl Compiler<'_> {
                 _ => return Err(unsupported("this projection item").at(self.text, item.span.start)),
             }
         }
+        self.check_grouping(&p.items, scope)?;
         for (i, n) in names.iter().enumerate() {
             if names[..i].contains(n) {
                 return Err(
@@ -344,6 +415,10 @@ impl Compiler<'_> {
                 order.push((expr, descending));
             }
         }
+        // WITH's WHERE sees what ORDER BY sees.
+        let filter = filter
+            .map(|w| self.predicate(w, &order_scope))
+            .transpose()?;
         let skip = p
             .skip
             .as_ref()
@@ -365,9 +440,71 @@ impl Compiler<'_> {
                 order_sees_input,
                 skip,
                 limit,
+                filter,
             },
             names,
         ))
+    }
+
+    /// In an aggregating projection, the parts of an item outside its
+    /// aggregates may read only grouping keys (variables and properties
+    /// of variables projected on their own).
+    fn check_grouping(&self, items: &[ast::ProjectionItem], scope: &Scope) -> QResult<()> {
+        let mut keys = Vec::new();
+        let mut aggregating = Vec::new();
+        for item in items {
+            match &item.kind {
+                ast::ProjectionItemKind::Wildcard => {
+                    keys.extend(scope.names.iter().cloned());
+                }
+                ast::ProjectionItemKind::Expression { expression, .. } => {
+                    if contains_aggregate(expression) {
+                        aggregating.push(expression);
+                    } else if match &expression.kind {
+                        ast::ExprKind::Variable(_) => true,
+                        ast::ExprKind::Property {
+                            expression: base, ..
+                        } => {
+                            matches!(base.kind, ast::ExprKind::Variable(_))
+                        }
+                        _ => false,
+                    } {
+                        keys.push(self.source(expression.span));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for e in aggregating {
+            let mut bad = None;
+            walk(e, &mut |x| {
+                if bad.is_some() || keys.contains(&self.source(x.span)) {
+                    return false;
+                }
+                match &x.kind {
+                    ast::ExprKind::Function(f) => {
+                        let name: Vec<&str> =
+                            f.name.parts.iter().map(|p| p.kind.text.as_str()).collect();
+                        Aggregate::lookup(&name.join(".")).is_none()
+                    }
+                    ast::ExprKind::Variable(v) => {
+                        if scope.slot(&v.kind.text).is_some() {
+                            bad = Some(x.span.start);
+                        }
+                        false
+                    }
+                    _ => true,
+                }
+            });
+            if let Some(at) = bad {
+                return Err(semantic(
+                    "AmbiguousAggregationExpression",
+                    "outside its aggregates, an aggregating expression may read only grouping keys",
+                )
+                .at(self.text, at));
+            }
+        }
+        Ok(())
     }
 
     /// A `SKIP` or `LIMIT` argument: constant, a non-negative integer.
@@ -395,7 +532,7 @@ impl Compiler<'_> {
     /// Compiles an expression; `aggregates` collects the aggregates of a
     /// projection item (`None`: none is allowed here).
     #[allow(clippy::too_many_lines, reason = "one arm per expression form")]
-    fn expr(
+    pub(crate) fn expr(
         &self,
         e: &ast::Expr,
         scope: &Scope,
@@ -525,12 +662,30 @@ impl Compiler<'_> {
                 ast::IsPredicate::Null => {
                     Expr::IsNull(Box::new(sub(expression, &mut aggregates)?), *negated)
                 }
+                ast::IsPredicate::Label(l) => {
+                    let mut labels = Vec::new();
+                    super::clauses::label_names(l, &mut labels, false).map_err(at)?;
+                    let test = Expr::HasLabels(Box::new(sub(expression, &mut aggregates)?), labels);
+                    if *negated {
+                        Expr::Unary(UnaryOp::Not, Box::new(test))
+                    } else {
+                        test
+                    }
+                }
                 _ => return Err(at(unsupported("this IS predicate"))),
             },
-            ast::ExprKind::Property { expression, key } => Expr::Property(
-                Box::new(sub(expression, &mut aggregates)?),
-                key.kind.text.clone(),
-            ),
+            ast::ExprKind::Property { expression, key } => {
+                let base = sub(expression, &mut aggregates)?;
+                if let Some(t @ ("PATH" | "INTEGER" | "FLOAT" | "STRING" | "BOOLEAN" | "LIST")) =
+                    static_type(&base, scope)
+                {
+                    return Err(at(semantic(
+                        "InvalidArgumentType",
+                        format!("a {t} has no property {}", key.kind.text),
+                    )));
+                }
+                Expr::Property(Box::new(base), key.kind.text.clone())
+            }
             ast::ExprKind::Index { expression, index } => Expr::Index(
                 Box::new(sub(expression, &mut aggregates)?),
                 Box::new(sub(index, &mut aggregates)?),
@@ -660,9 +815,14 @@ impl Compiler<'_> {
                     items,
                 }
             }
-            ast::ExprKind::Pattern(_) | ast::ExprKind::PatternComprehension(_) => {
-                return Err(at(unsupported("a pattern expression")));
-            }
+            ast::ExprKind::Pattern(p) => self.pattern_expr(p, scope, None, None, None)?,
+            ast::ExprKind::PatternComprehension(pc) => self.pattern_expr(
+                &pc.pattern,
+                scope,
+                pc.binding.as_ref(),
+                pc.predicate.as_deref(),
+                Some(&pc.projection),
+            )?,
             ast::ExprKind::Subquery(_) => return Err(at(unsupported("a subquery expression"))),
             _ => return Err(at(unsupported("this expression"))),
         })
@@ -683,6 +843,19 @@ impl Compiler<'_> {
             Some(ast::SetQuantifier::Distinct)
         );
         let star = f.arguments.len() == 1 && matches!(f.arguments[0].kind, ast::ExprKind::Wildcard);
+        if name.eq_ignore_ascii_case("exists") && f.arguments.len() == 1 {
+            return match &f.arguments[0].kind {
+                ast::ExprKind::Pattern(p) => self.pattern_expr(p, scope, None, None, None),
+                ast::ExprKind::Property { .. } => Ok(Expr::IsNull(
+                    Box::new(self.expr(&f.arguments[0], scope, aggregates)?),
+                    true,
+                )),
+                _ => Err(at(semantic(
+                    "InvalidArgumentExpression",
+                    "exists() takes a pattern or a property",
+                ))),
+            };
+        }
         if let Some((function, arity)) = Aggregate::lookup(&name) {
             let Some(aggregates) = aggregates else {
                 return Err(at(semantic(
@@ -889,13 +1062,16 @@ fn contains_aggregate(e: &ast::Expr) -> bool {
                 found = true;
             }
         }
+        true
     });
     found
 }
 
 /// Visits `e` and every expression inside it.
-fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
-    f(e);
+fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr) -> bool) {
+    if !f(e) {
+        return;
+    }
     let mut go = |x: &ast::Expr| walk(x, f);
     match &e.kind {
         ast::ExprKind::List(items) => items.iter().for_each(&mut go),

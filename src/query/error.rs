@@ -23,6 +23,12 @@ pub enum ErrorKind {
     ConstraintVerificationFailed,
     /// A parameter the statement names was not given.
     ParameterMissing,
+    /// The statement reads a node or relationship it deleted.
+    EntityNotFound,
+    /// Storage failed underneath the statement (the message says how).
+    Database,
+    /// The statement ran past its time limit and was stopped.
+    Timeout,
     /// The statement uses a part of the language this build does not run.
     Unsupported,
 }
@@ -39,6 +45,9 @@ impl ErrorKind {
             ErrorKind::ArithmeticError => "ArithmeticError",
             ErrorKind::ConstraintVerificationFailed => "ConstraintVerificationFailed",
             ErrorKind::ParameterMissing => "ParameterMissing",
+            ErrorKind::EntityNotFound => "EntityNotFound",
+            ErrorKind::Database => "DatabaseError",
+            ErrorKind::Timeout => "Timeout",
             ErrorKind::Unsupported => "Unsupported",
         }
     }

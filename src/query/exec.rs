@@ -7,33 +7,57 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::compile::{Plan, Projection, Step, check_count};
 use super::error::QResult;
 use super::expr::{Env, Expr, Params, truth};
+use super::graph::{Access, no_graph, resolve};
+use super::pattern::Matcher;
 use super::value::CypherValue as V;
 use super::value::CypherValue;
+use super::write;
+use crate::graph::read::Reader;
 
 type Row = Vec<CypherValue>;
 
-/// The rows of `plan`.
-pub(crate) fn run(plan: &Plan, params: &Params) -> QResult<Vec<Row>> {
+/// The graph expressions read, if any.
+type Graph<'a> = Option<Reader<'a>>;
+
+/// The rows of `plan`, run on `access`, with every node and relationship
+/// in them filled in.
+pub(crate) fn run(plan: &Plan, params: &Params, access: &mut Access<'_, '_>) -> QResult<Vec<Row>> {
     let mut out = Vec::new();
     for steps in &plan.branches {
         let mut rows = vec![Vec::new()];
         for step in steps {
-            rows = apply(step, rows, params)?;
+            rows = apply(step, rows, params, access)?;
         }
         out.extend(rows);
     }
     if plan.branches.len() > 1 && !plan.union_all {
         distinct(&mut out);
     }
+    if let Some(r) = access.reader() {
+        for row in &mut out {
+            for v in row.iter_mut() {
+                resolve(v, &r)?;
+            }
+        }
+    }
     Ok(out)
 }
 
-fn apply(step: &Step, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>> {
+fn apply(
+    step: &Step,
+    rows: Vec<Row>,
+    params: &Params,
+    access: &mut Access<'_, '_>,
+) -> QResult<Vec<Row>> {
+    if step.writes() {
+        return write::apply(step, rows, params, access);
+    }
+    let g = access.reader();
     match step {
         Step::Unwind(list) => {
             let mut out = Vec::new();
             for row in rows {
-                let value = list.eval(&mut Env::new(&row, params))?;
+                let value = list.eval(&mut Env::new(&row, params, g))?;
                 let items = match value {
                     V::Null => continue,
                     V::List(items) => items,
@@ -47,27 +71,39 @@ fn apply(step: &Step, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>> {
             }
             Ok(out)
         }
-        Step::Filter(predicate) => {
-            let mut out = Vec::with_capacity(rows.len());
+        Step::Project(p) => project(p, rows, params, g),
+        Step::Match { pattern, optional } => {
+            let r = g.ok_or_else(no_graph)?;
+            let mut matcher = Matcher::new(r, params);
+            let mut out = Vec::new();
             for row in rows {
-                if truth(&predicate.eval(&mut Env::new(&row, params))?)? == Some(true) {
+                let before = out.len();
+                matcher.run(pattern, &row, &mut |found| {
+                    out.push(found.clone());
+                    Ok(true)
+                })?;
+                if *optional && out.len() == before {
+                    let mut row = row;
+                    row.resize(pattern.width, V::Null);
                     out.push(row);
                 }
             }
             Ok(out)
         }
-        Step::Project(p) => project(p, rows, params),
+        Step::Create(_) | Step::Merge(_) | Step::Set(_) | Step::Remove(_) | Step::Delete { .. } => {
+            write::apply(step, rows, params, access)
+        }
     }
 }
 
-fn project(p: &Projection, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>> {
+fn project(p: &Projection, rows: Vec<Row>, params: &Params, g: Graph<'_>) -> QResult<Vec<Row>> {
     let width = p.items.len();
     // Each output row, with the input row after it when ORDER BY reads it.
     let mut out: Vec<Row> = match &p.grouping {
         None => {
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {
-                let mut env = Env::new(&row, params);
+                let mut env = Env::new(&row, params, g);
                 let mut next = Vec::with_capacity(width + row.len());
                 for item in &p.items {
                     next.push(item.eval(&mut env)?);
@@ -79,7 +115,7 @@ fn project(p: &Projection, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>>
             }
             out
         }
-        Some(keys) => aggregate(p, keys, &rows, params)?,
+        Some(keys) => aggregate(p, keys, &rows, params, g)?,
     };
     if p.distinct {
         distinct(&mut out);
@@ -87,7 +123,7 @@ fn project(p: &Projection, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>>
     if !p.order.is_empty() {
         let mut keyed = Vec::with_capacity(out.len());
         for row in out {
-            let mut env = Env::new(&row, params);
+            let mut env = Env::new(&row, params, g);
             let key = p
                 .order
                 .iter()
@@ -109,25 +145,32 @@ fn project(p: &Projection, rows: Vec<Row>, params: &Params) -> QResult<Vec<Row>>
     }
     let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
         e.as_ref()
-            .map(|e| check_count(&e.eval(&mut Env::new(&[], params))?, clause))
+            .map(|e| check_count(&e.eval(&mut Env::new(&[], params, g))?, clause))
             .transpose()
     };
     let skip = count(&p.skip, "SKIP")?.unwrap_or(0);
     let limit = count(&p.limit, "LIMIT")?;
-    let out = out
-        .into_iter()
-        .skip(skip)
-        .take(limit.unwrap_or(usize::MAX))
-        .map(|mut row| {
-            row.truncate(width);
-            row
-        })
-        .collect();
-    Ok(out)
+    let mut kept = Vec::new();
+    for mut row in out.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)) {
+        if let Some(f) = &p.filter
+            && truth(&f.eval(&mut Env::new(&row, params, g))?)? != Some(true)
+        {
+            continue;
+        }
+        row.truncate(width);
+        kept.push(row);
+    }
+    Ok(kept)
 }
 
 /// Groups `rows` by the grouping items and folds the aggregates per group.
-fn aggregate(p: &Projection, keys: &[bool], rows: &[Row], params: &Params) -> QResult<Vec<Row>> {
+fn aggregate(
+    p: &Projection,
+    keys: &[bool],
+    rows: &[Row],
+    params: &Params,
+    g: Graph<'_>,
+) -> QResult<Vec<Row>> {
     struct Group<'a> {
         first: &'a Row,
         key_values: Vec<CypherValue>,
@@ -138,7 +181,7 @@ fn aggregate(p: &Projection, keys: &[bool], rows: &[Row], params: &Params) -> QR
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
     for row in rows {
-        let mut env = Env::new(row, params);
+        let mut env = Env::new(row, params, g);
         let mut key_values = Vec::new();
         let mut key = Vec::new();
         for (item, is_key) in p.items.iter().zip(keys) {
@@ -202,7 +245,7 @@ fn aggregate(p: &Projection, keys: &[bool], rows: &[Row], params: &Params) -> QR
         for ((spec, values), second) in p.aggregates.iter().zip(group.values).zip(&group.second) {
             results.push(spec.function.finish(values, second.as_ref())?);
         }
-        let mut env = Env::new(group.first, params);
+        let mut env = Env::new(group.first, params, g);
         env.aggregates = &results;
         let mut keys_left = group.key_values.into_iter();
         let mut row = Vec::with_capacity(p.items.len());
@@ -232,7 +275,7 @@ fn distinct(rows: &mut Vec<Row>) {
 
 /// A canonical encoding: equal exactly for equivalent values (`1` and
 /// `1.0`, `null` and `null`, every `NaN`).
-fn encode(v: &CypherValue, out: &mut Vec<u8>) {
+pub(crate) fn encode(v: &CypherValue, out: &mut Vec<u8>) {
     match v {
         V::Null => out.push(0),
         V::Bool(b) => out.extend([1, u8::from(*b)]),
@@ -275,6 +318,24 @@ fn encode(v: &CypherValue, out: &mut Vec<u8>) {
                 out.extend((k.len() as u64).to_le_bytes());
                 out.extend(k.as_bytes());
                 encode(item, out);
+            }
+        }
+        V::Node(n) => {
+            out.push(9);
+            out.extend(n.id.0.to_le_bytes());
+        }
+        V::Relationship(r) => {
+            out.push(10);
+            out.extend(r.id.0.to_le_bytes());
+        }
+        V::Path(p) => {
+            out.push(11);
+            out.extend((p.nodes.len() as u64).to_le_bytes());
+            for n in &p.nodes {
+                out.extend(n.id.0.to_le_bytes());
+            }
+            for r in &p.relationships {
+                out.extend(r.id.0.to_le_bytes());
             }
         }
     }

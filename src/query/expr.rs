@@ -9,8 +9,11 @@ use std::collections::BTreeMap;
 
 use super::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
 use super::func::Function;
+use super::graph::{GraphReads, no_graph};
+use super::pattern::{Matcher, Pattern};
 use super::value::CypherValue as V;
-use super::value::CypherValue;
+use super::value::{CypherValue, NodeValue, RelValue};
+use crate::graph::read::Reader;
 
 /// Statement parameters by name.
 pub type Params = BTreeMap<String, CypherValue>;
@@ -103,6 +106,12 @@ pub(crate) enum Expr {
     },
     /// The value of aggregate `i` of the group being projected.
     Aggregate(usize),
+    /// `n:A:B`: whether a node has every label (a relationship: its type).
+    HasLabels(Box<Expr>, Vec<String>),
+    /// A pattern used as a predicate: whether it has a match.
+    PatternExists(Box<Pattern>),
+    /// `[(a)-->(b) WHERE p | e]`: `e` for every match.
+    PatternList(Box<Pattern>, Box<Expr>),
 }
 
 /// What an expression reads.
@@ -111,16 +120,31 @@ pub(crate) struct Env<'a> {
     pub locals: Vec<CypherValue>,
     pub aggregates: &'a [CypherValue],
     pub params: &'a Params,
+    /// The graph, when the statement runs on a transaction.
+    pub graph: Option<Reader<'a>>,
 }
 
 impl<'a> Env<'a> {
-    pub fn new(row: &'a [CypherValue], params: &'a Params) -> Env<'a> {
+    pub fn new(row: &'a [CypherValue], params: &'a Params, graph: Option<Reader<'a>>) -> Env<'a> {
         Env {
             row,
             locals: Vec::new(),
             aggregates: &[],
             params,
+            graph,
         }
+    }
+
+    fn graph(&self) -> QResult<Reader<'a>> {
+        self.graph.ok_or_else(no_graph)
+    }
+
+    /// The row with the locals after it: what a pattern inside an
+    /// expression extends.
+    fn whole_row(&self) -> Vec<CypherValue> {
+        let mut row = self.row.to_vec();
+        row.extend(self.locals.iter().cloned());
+        row
     }
 
     fn get(&self, slot: usize) -> CypherValue {
@@ -167,8 +191,25 @@ impl Expr {
                 }
                 V::Map(map)
             }
-            Expr::Property(base, key) => property(&base.eval(env)?, key)?,
-            Expr::Index(base, index) => index_value(&base.eval(env)?, &index.eval(env)?)?,
+            Expr::Property(base, key) => {
+                let base = base.eval(env)?;
+                match &base {
+                    V::Node(n) => env.graph()?.node_property(n.id, key)?,
+                    V::Relationship(r) => env.graph()?.edge_property(r.id, key)?,
+                    _ => property(&base, key)?,
+                }
+            }
+            Expr::Index(base, index) => {
+                let base = base.eval(env)?;
+                let index = index.eval(env)?;
+                match (&base, &index) {
+                    (V::Node(n), V::String(key)) => env.graph()?.node_property(n.id, key)?,
+                    (V::Relationship(r), V::String(key)) => {
+                        env.graph()?.edge_property(r.id, key)?
+                    }
+                    _ => index_value(&base, &index)?,
+                }
+            }
             Expr::Slice(base, lo, hi) => {
                 let base = base.eval(env)?;
                 let lo = lo.as_ref().map(|e| e.eval(env)).transpose()?;
@@ -197,7 +238,43 @@ impl Expr {
             Expr::Call(f, args) => {
                 let args: Vec<CypherValue> =
                     args.iter().map(|e| e.eval(env)).collect::<QResult<_>>()?;
-                f.call(args)?
+                match graph_call(*f, &args, env.graph)? {
+                    Some(v) => v,
+                    None => f.call(args)?,
+                }
+            }
+            Expr::HasLabels(e, labels) => match e.eval(env)? {
+                V::Null => V::Null,
+                V::Node(n) => {
+                    let g = env.graph()?;
+                    let mut all = true;
+                    for label in labels {
+                        all &= g.has_label(n.id, label)?;
+                    }
+                    V::Bool(all)
+                }
+                V::Relationship(r) => V::Bool(labels.iter().all(|l| *l == r.rel_type)),
+                other => {
+                    return Err(type_error(format!(
+                        "a label predicate needs a node, not {}",
+                        other.type_name()
+                    )));
+                }
+            },
+            Expr::PatternExists(p) => {
+                let row = env.whole_row();
+                V::Bool(Matcher::new(env.graph()?, env.params).exists(p, &row)?)
+            }
+            Expr::PatternList(p, map) => {
+                let row = env.whole_row();
+                let g = env.graph()?;
+                let mut out = Vec::new();
+                let params = env.params;
+                Matcher::new(g, params).run(p, &row, &mut |found| {
+                    out.push(map.eval(&mut Env::new(found, params, Some(g)))?);
+                    Ok(true)
+                })?;
+                V::List(out)
             }
             Expr::Case {
                 operand,
@@ -343,6 +420,92 @@ impl Expr {
             Expr::Aggregate(i) => env.aggregates.get(*i).cloned().unwrap_or(V::Null),
         })
     }
+}
+
+/// The functions of graph values (and `keys` / `properties` of a node or
+/// relationship); `None` for the others.
+fn graph_call(
+    f: Function,
+    args: &[CypherValue],
+    graph: Option<Reader<'_>>,
+) -> QResult<Option<CypherValue>> {
+    use Function as F;
+    let Some(x) = args.first() else {
+        return Ok(None);
+    };
+    let g = || graph.ok_or_else(no_graph);
+    let wrong = |what: &str| type_error(format!("{f:?}() needs {what}, not {}", x.type_name()));
+    let node = |id| V::Node(Box::new(NodeValue::bare(id)));
+    Ok(Some(match (f, x) {
+        (
+            F::Id
+            | F::Labels
+            | F::Type
+            | F::Properties
+            | F::StartNode
+            | F::EndNode
+            | F::Nodes
+            | F::Relationships
+            | F::Length,
+            V::Null,
+        ) => V::Null,
+        (F::Id, V::Node(n)) => V::Int(n.id.0 as i64),
+        (F::Id, V::Relationship(r)) => V::Int(r.id.0 as i64),
+        (F::Id, _) => return Err(wrong("a node or relationship")),
+        (F::Labels, V::Node(n)) => {
+            V::List(g()?.node_labels(n.id)?.into_iter().map(V::String).collect())
+        }
+        (F::Labels, _) => return Err(wrong("a node")),
+        (F::Type, V::Relationship(r)) => V::String(rel_type(r, graph)?),
+        (F::Keys | F::Properties, V::Node(n)) => {
+            let props = g()?.node_properties(n.id)?;
+            keys_or_map(f, props)
+        }
+        (F::Keys | F::Properties, V::Relationship(r)) => {
+            let props = g()?.edge_properties(r.id)?;
+            keys_or_map(f, props)
+        }
+        (F::Properties, V::Map(_)) => x.clone(),
+        (F::Properties, _) => return Err(wrong("a node, relationship or map")),
+        (F::StartNode, V::Relationship(r)) => node(r.start),
+        (F::EndNode, V::Relationship(r)) => node(r.end),
+        (F::Type | F::StartNode | F::EndNode, _) => return Err(wrong("a relationship")),
+        (F::Nodes, V::Path(p)) => V::List(
+            p.nodes
+                .iter()
+                .map(|n| V::Node(Box::new(n.clone())))
+                .collect(),
+        ),
+        (F::Relationships, V::Path(p)) => V::List(
+            p.relationships
+                .iter()
+                .map(|r| V::Relationship(Box::new(r.clone())))
+                .collect(),
+        ),
+        (F::Length, V::Path(p)) => V::Int(p.relationships.len() as i64),
+        (F::Nodes | F::Relationships | F::Length, _) => return Err(wrong("a path")),
+        _ => return Ok(None),
+    }))
+}
+
+fn keys_or_map(f: Function, props: BTreeMap<String, CypherValue>) -> CypherValue {
+    if f == Function::Keys {
+        V::List(props.into_keys().map(V::String).collect())
+    } else {
+        V::Map(props)
+    }
+}
+
+/// A relationship's type (read from the graph when the value does not
+/// carry it).
+fn rel_type(r: &RelValue, graph: Option<Reader<'_>>) -> QResult<String> {
+    if !r.rel_type.is_empty() {
+        return Ok(r.rel_type.clone());
+    }
+    let g = graph.ok_or_else(no_graph)?;
+    Ok(g.relationship(r.id)?
+        .map(|x| x.rel_type)
+        .unwrap_or_default())
 }
 
 /// The items of a list, `None` for `null`; `what` needs a list.

@@ -57,6 +57,15 @@ pub(crate) enum Function {
     Right,
     Split,
     ValueType,
+    Id,
+    Labels,
+    Type,
+    Properties,
+    StartNode,
+    EndNode,
+    Nodes,
+    Relationships,
+    Length,
 }
 
 impl Function {
@@ -110,6 +119,15 @@ impl Function {
             "right" => (F::Right, 2, 2),
             "split" => (F::Split, 2, 2),
             "valuetype" => (F::ValueType, 1, 1),
+            "id" => (F::Id, 1, 1),
+            "labels" => (F::Labels, 1, 1),
+            "type" => (F::Type, 1, 1),
+            "properties" => (F::Properties, 1, 1),
+            "startnode" => (F::StartNode, 1, 1),
+            "endnode" => (F::EndNode, 1, 1),
+            "nodes" => (F::Nodes, 1, 1),
+            "relationships" => (F::Relationships, 1, 1),
+            "length" => (F::Length, 1, 1),
             _ => return None,
         })
     }
@@ -370,7 +388,21 @@ impl Function {
                 (a, b) if a.is_null() || b.is_null() => V::Null,
                 (a, _) => return Err(needs("split", "strings", &a)),
             },
-            F::Pi | F::E | F::Rand | F::Coalesce | F::ValueType => V::Null,
+            // Run with the graph, in `expr::graph_call`.
+            F::Pi
+            | F::E
+            | F::Rand
+            | F::Coalesce
+            | F::ValueType
+            | F::Id
+            | F::Labels
+            | F::Type
+            | F::Properties
+            | F::StartNode
+            | F::EndNode
+            | F::Nodes
+            | F::Relationships
+            | F::Length => V::Null,
         })
     }
 }

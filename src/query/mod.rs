@@ -6,31 +6,45 @@
 //! point at the spot), checked and compiled here to a plan over rows of
 //! slots ([`compile`]), then run ([`exec`]).
 //!
-//! What runs today: expressions (literals, parameters, lists, maps,
-//! arithmetic, comparison, three-valued boolean logic, `IN`, string
-//! predicates, `=~`, `IS [NOT] NULL`, `CASE`, indexing and slicing, list
-//! comprehensions, quantifiers, `reduce`, map projections, the scalar
-//! functions of [`func`]), `UNWIND`, `WITH` (with `WHERE`), `RETURN`,
-//! `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT`, aggregation and `UNION [ALL]`.
-//! Graph clauses (`MATCH`, `CREATE`, `MERGE`, `SET`, `DELETE`, ...) and
-//! `CALL` are refused with an [`ErrorKind::Unsupported`] error:
-//! docs/QUERY.md says what comes next.
+//! A statement runs on a read transaction ([`ReadTxn::query`]: a
+//! snapshot; a write clause is an error), on a write transaction
+//! ([`WriteTxn::query`]: its writes join the transaction's, and a statement
+//! that fails leaves the transaction as it was), or in a transaction of its
+//! own ([`Database::execute`]). [`run`] runs a statement of expressions
+//! alone, with no database.
+//!
+//! What runs: `MATCH` / `OPTIONAL MATCH` (labels, `:A|B` types,
+//! directions, inline properties, variable length, named paths,
+//! `shortestPath` / `allShortestPaths`), `WHERE`, `CREATE`, `MERGE` (with
+//! `ON MATCH` / `ON CREATE SET`), `SET`, `REMOVE`, `DELETE` / `DETACH
+//! DELETE`, `UNWIND`, `WITH`, `RETURN`, `DISTINCT`, `ORDER BY`, `SKIP`,
+//! `LIMIT`, aggregation, `UNION [ALL]`, and the expressions of [`expr`]
+//! with the functions of [`func`]. `CALL` and `EXPLAIN` / `PROFILE` are
+//! refused with an [`ErrorKind::Unsupported`] error: docs/QUERY.md says
+//! what comes next.
 
 #![allow(
     clippy::cast_possible_wrap,
     reason = "lengths of in-memory lists and strings fit in an i64"
 )]
 
+mod clauses;
 mod compile;
 mod error;
 mod exec;
 mod expr;
 mod func;
+mod graph;
+mod pattern;
 mod value;
+mod write;
 
 pub use error::{ErrorKind, Phase, QueryError};
 pub use expr::Params;
-pub use value::{CypherValue, format_float};
+pub use value::{CypherValue, NodeValue, PathValue, RelValue, format_float};
+
+use crate::txn::{Database, ReadTxn, WriteTxn};
+use graph::Access;
 
 /// The result of a statement: its column names and rows.
 #[derive(Clone, Debug, PartialEq)]
@@ -59,14 +73,22 @@ impl QueryResult {
     }
 }
 
-/// Parses, checks and runs `text` with `params`.
+/// Parses, checks and runs `text` with `params`, with no database: a
+/// statement that reads or writes the graph fails.
 ///
 /// A statement that is not valid Cypher fails with a
 /// [`ErrorKind::SyntaxError`] naming the line and column; one that breaks
-/// the language's rules with a [`ErrorKind::SemanticError`] (both at
-/// [`Phase::Compile`], before anything runs); a value of the wrong type met
-/// while running with a [`ErrorKind::TypeError`] at [`Phase::Runtime`].
+/// the language's rules with a [`ErrorKind::SyntaxError`] carrying the
+/// rule's detail code (both at [`Phase::Compile`], before anything runs);
+/// a value of the wrong type met while running with a
+/// [`ErrorKind::TypeError`] at [`Phase::Runtime`].
 pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
+    let plan = prepare(text, params)?;
+    execute(&plan, params, &mut Access::Detached)
+}
+
+/// Parses and compiles `text`.
+fn prepare(text: &str, params: &Params) -> Result<compile::Plan, QueryError> {
     check_nesting(text)?;
     let parsed = open_cypher::parse(text).map_err(|errors| {
         let first = errors.diagnostics().first();
@@ -102,12 +124,96 @@ pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
     if query.mode.is_some() {
         return Err(error::unsupported("EXPLAIN and PROFILE"));
     }
-    let plan = compile::compile(text, &query.query, params)?;
-    let rows = exec::run(&plan, params)?;
+    compile::compile(text, &query.query, params)
+}
+
+fn execute(
+    plan: &compile::Plan,
+    params: &Params,
+    access: &mut Access<'_, '_>,
+) -> Result<QueryResult, QueryError> {
+    let mut rows = exec::run(plan, params, access)?;
+    if plan.columns.is_empty() {
+        // A statement that ends with a write returns no rows.
+        rows.clear();
+    }
     Ok(QueryResult {
-        columns: plan.columns,
+        columns: plan.columns.clone(),
         rows,
     })
+}
+
+impl ReadTxn<'_> {
+    /// Runs a read-only Cypher statement on this snapshot. A statement
+    /// with a write clause fails ([`ErrorKind::SemanticError`]) before it
+    /// reads anything.
+    ///
+    /// ```
+    /// # use quiverdb::{Database, props, query::Params};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = Database::open(dir.path()).unwrap();
+    /// # let mut w = db.begin_write().unwrap();
+    /// # let a = w.add_node(&["Package"], props! {"name" => "curl"}).unwrap();
+    /// # let b = w.add_node(&["Package"], props! {"name" => "libssl3"}).unwrap();
+    /// # w.add_edge(a, b, "DEPENDS", props! {}).unwrap();
+    /// # w.commit().unwrap();
+    /// let r = db.begin_read()?;
+    /// let result = r.query(
+    ///     "MATCH (p:Package {name: $name})-[:DEPENDS]->(d) RETURN d.name AS dep",
+    ///     &Params::from([("name".to_owned(), "curl".into())]),
+    /// )?;
+    /// assert_eq!(result.columns(), ["dep"]);
+    /// assert_eq!(result.rows()[0][0], "libssl3".into());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn query(&self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
+        let plan = prepare(text, params)?;
+        if plan.writes() {
+            return Err(QueryError::compile(
+                ErrorKind::SemanticError,
+                "ReadOnlyTransaction",
+                "a read transaction cannot run a statement that writes; use WriteTxn::query or Database::execute",
+            ));
+        }
+        execute(&plan, params, &mut Access::Read(self))
+    }
+}
+
+impl WriteTxn<'_> {
+    /// Runs a Cypher statement in this transaction: it reads the
+    /// transaction's own view, and its writes commit (or not) with the
+    /// rest of the transaction. A statement that fails leaves the
+    /// transaction as it was before the statement.
+    pub fn query(&mut self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
+        let plan = prepare(text, params)?;
+        if !plan.writes() {
+            return execute(&plan, params, &mut Access::Write(self));
+        }
+        let savepoint = self.savepoint();
+        let result = execute(&plan, params, &mut Access::Write(self));
+        if result.is_err() {
+            self.rollback_to(savepoint);
+        }
+        result
+    }
+}
+
+impl Database {
+    /// Runs one Cypher statement in a transaction of its own: a snapshot
+    /// for a read-only statement, else a write transaction committed when
+    /// the statement succeeds (and discarded when it fails).
+    pub fn execute(&self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
+        let plan = prepare(text, params)?;
+        if plan.writes() {
+            let mut w = self.begin_write().map_err(graph::db_error)?;
+            let result = execute(&plan, params, &mut Access::Write(&mut w))?;
+            w.commit().map_err(graph::db_error)?;
+            Ok(result)
+        } else {
+            let r = self.begin_read().map_err(graph::db_error)?;
+            execute(&plan, params, &mut Access::Read(&r))
+        }
+    }
 }
 
 /// Brackets nested deeper than this are refused before parsing (the

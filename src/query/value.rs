@@ -1,18 +1,19 @@
-//! The values a statement computes: property values plus maps (nodes,
-//! relationships and paths come with graph patterns).
+//! The values a statement computes: property values plus maps, nodes,
+//! relationships and paths.
 //!
 //! Three relations matter (openCypher's): *equality* (`=`, three-valued:
 //! `null` when a `null` or a `NaN` decides), *equivalence* (grouping,
 //! `DISTINCT`: `null` is equivalent to `null`, `1` to `1.0`), and the
-//! global *order* of `ORDER BY` (maps, lists, strings, booleans, numbers,
-//! `null` last; `NaN` after every number).
+//! global *order* of `ORDER BY` (maps, nodes, relationships, lists,
+//! paths, strings, booleans, numbers, `null` last; `NaN` after every
+//! number). Nodes and relationships are equal when their ids are.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use crate::Value;
 use crate::value::cmp_int_float;
+use crate::{EdgeId, NodeId, Value};
 
 /// A value in a statement or its result.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +35,74 @@ pub enum CypherValue {
     List(Vec<CypherValue>),
     /// A map, ordered by key.
     Map(BTreeMap<String, CypherValue>),
+    /// A node.
+    Node(Box<NodeValue>),
+    /// A relationship (an edge).
+    Relationship(Box<RelValue>),
+    /// A path: nodes joined by relationships.
+    Path(Box<PathValue>),
+}
+
+/// A node in a result: its id, labels and properties as the statement
+/// left them. Two nodes are equal when their ids are.
+#[derive(Clone, Debug)]
+pub struct NodeValue {
+    /// Its id.
+    pub id: NodeId,
+    /// Its labels, sorted.
+    pub labels: Vec<String>,
+    /// Its properties.
+    pub properties: BTreeMap<String, CypherValue>,
+}
+
+/// A relationship in a result: its id, endpoints, type and properties.
+/// Two relationships are equal when their ids are.
+#[derive(Clone, Debug)]
+pub struct RelValue {
+    /// Its id.
+    pub id: EdgeId,
+    /// The node it starts at.
+    pub start: NodeId,
+    /// The node it ends at.
+    pub end: NodeId,
+    /// Its type.
+    pub rel_type: String,
+    /// Its properties.
+    pub properties: BTreeMap<String, CypherValue>,
+}
+
+/// A path: `nodes[i]` and `nodes[i + 1]` are joined by
+/// `relationships[i]` (in either direction).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathValue {
+    /// Its nodes, one more than its relationships.
+    pub nodes: Vec<NodeValue>,
+    /// Its relationships.
+    pub relationships: Vec<RelValue>,
+}
+
+impl NodeValue {
+    /// A node known by its id alone (inside a statement, where labels and
+    /// properties are read from the transaction when needed).
+    pub(crate) fn bare(id: NodeId) -> NodeValue {
+        NodeValue {
+            id,
+            labels: Vec::new(),
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl PartialEq for NodeValue {
+    fn eq(&self, other: &NodeValue) -> bool {
+        self.id == other.id
+    }
+}
+
+impl PartialEq for RelValue {
+    fn eq(&self, other: &RelValue) -> bool {
+        self.id == other.id
+    }
 }
 
 use CypherValue as V;
@@ -101,6 +170,9 @@ impl CypherValue {
             V::Bytes(_) => "BYTES",
             V::List(_) => "LIST",
             V::Map(_) => "MAP",
+            V::Node(_) => "NODE",
+            V::Relationship(_) => "RELATIONSHIP",
+            V::Path(_) => "PATH",
         }
     }
 
@@ -133,6 +205,9 @@ impl CypherValue {
                 }
                 all_known(a.values().zip(b.values()).map(|(x, y)| x.equals(y)))
             }
+            (V::Node(a), V::Node(b)) => Some(a.id == b.id),
+            (V::Relationship(a), V::Relationship(b)) => Some(a.id == b.id),
+            (V::Path(a), V::Path(b)) => Some(a == b),
             _ => Some(false),
         }
     }
@@ -165,18 +240,22 @@ impl CypherValue {
         }
     }
 
-    /// The global order of `ORDER BY` (ascending): maps, lists, strings,
-    /// booleans, numbers (`NaN` last among them), bytes, `null`.
+    /// The global order of `ORDER BY` (ascending): maps, nodes,
+    /// relationships, lists, paths, strings, booleans, numbers (`NaN` last
+    /// among them), bytes, `null`.
     #[must_use]
     pub fn order(&self, other: &CypherValue) -> Ordering {
         let rank = |v: &CypherValue| match v {
             V::Map(_) => 0,
-            V::List(_) => 1,
-            V::String(_) => 2,
-            V::Bool(_) => 3,
-            V::Int(_) | V::Float(_) => 4,
-            V::Bytes(_) => 5,
-            V::Null => 6,
+            V::Node(_) => 1,
+            V::Relationship(_) => 2,
+            V::List(_) => 3,
+            V::Path(_) => 4,
+            V::String(_) => 5,
+            V::Bool(_) => 6,
+            V::Int(_) | V::Float(_) => 7,
+            V::Bytes(_) => 8,
+            V::Null => 9,
         };
         match (self, other) {
             (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
@@ -207,6 +286,16 @@ impl CypherValue {
                     }
                 }
                 a.len().cmp(&b.len())
+            }
+            (V::Node(a), V::Node(b)) => a.id.cmp(&b.id),
+            (V::Relationship(a), V::Relationship(b)) => a.id.cmp(&b.id),
+            (V::Path(a), V::Path(b)) => {
+                let ids = |p: &PathValue| {
+                    let nodes = p.nodes.iter().map(|n| n.id.0);
+                    let rels = p.relationships.iter().map(|r| r.id.0);
+                    nodes.chain(rels).collect::<Vec<u64>>()
+                };
+                ids(a).cmp(&ids(b))
             }
             _ => rank(self).cmp(&rank(other)),
         }
@@ -275,17 +364,65 @@ impl fmt::Display for CypherValue {
                 }
                 f.write_str("]")
             }
-            V::Map(m) => {
-                f.write_str("{")?;
-                for (i, (k, v)) in m.iter().enumerate() {
+            V::Map(m) => write_map(f, m),
+            V::Node(n) => write!(f, "{n}"),
+            V::Relationship(r) => write!(f, "{r}"),
+            V::Path(p) => {
+                f.write_str("<")?;
+                for (i, node) in p.nodes.iter().enumerate() {
                     if i > 0 {
-                        f.write_str(", ")?;
+                        let rel = &p.relationships[i - 1];
+                        if rel.start == node.id && rel.end != node.id {
+                            write!(f, "<-{rel}-")?;
+                        } else {
+                            write!(f, "-{rel}->")?;
+                        }
                     }
-                    write!(f, "{k}: {v}")?;
+                    write!(f, "{node}")?;
                 }
-                f.write_str("}")
+                f.write_str(">")
             }
         }
+    }
+}
+
+fn write_map(f: &mut fmt::Formatter<'_>, m: &BTreeMap<String, CypherValue>) -> fmt::Result {
+    f.write_str("{")?;
+    for (i, (k, v)) in m.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{k}: {v}")?;
+    }
+    f.write_str("}")
+}
+
+impl fmt::Display for NodeValue {
+    /// `(:A:B {k: 1})`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("(")?;
+        for label in &self.labels {
+            write!(f, ":{label}")?;
+        }
+        if !self.properties.is_empty() {
+            if !self.labels.is_empty() {
+                f.write_str(" ")?;
+            }
+            write_map(f, &self.properties)?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for RelValue {
+    /// `[:T {k: 1}]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[:{}", self.rel_type)?;
+        if !self.properties.is_empty() {
+            f.write_str(" ")?;
+            write_map(f, &self.properties)?;
+        }
+        f.write_str("]")
     }
 }
 

@@ -199,7 +199,7 @@ impl<'a> Pages<'a> {
 
 /// Uncommitted changes of one write transaction: per column family, key →
 /// new value (`None` = delete). Committed as one atomic batch.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Changes {
     cfs: [BTreeMap<Vec<u8>, Option<Vec<u8>>>; CF_COUNT],
 }

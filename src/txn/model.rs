@@ -62,6 +62,14 @@ pub(crate) trait TxnPart: Any + Send + Sync {
         let _ = db;
     }
 
+    /// The part's state now, for [`restore`](Self::restore) (a statement
+    /// that fails is rolled back to it).
+    fn save(&self, db: &Database) -> Box<dyn Any + Send + Sync>;
+
+    /// Back to a state [`save`](Self::save) returned, the transaction's
+    /// changes being put back to that moment too.
+    fn restore(&mut self, saved: Box<dyn Any + Send + Sync>, db: &Database);
+
     /// For finding a part by its type.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 

@@ -1,6 +1,6 @@
 //! Write transactions: buffered changes, one atomic commit.
 
-use std::any::TypeId;
+use std::any::{Any, TypeId};
 
 use parking_lot::MutexGuard;
 
@@ -33,6 +33,13 @@ pub struct WriteTxn<'db> {
     parts: Vec<(TypeId, Option<Box<dyn TxnPart>>)>,
     durability: Durability,
     finished: bool,
+}
+
+/// A write transaction's state at one moment (see
+/// [`WriteTxn::savepoint`]).
+pub(crate) struct Savepoint {
+    changes: Changes,
+    parts: Vec<Option<Box<dyn Any + Send + Sync>>>,
 }
 
 /// How a commit writes its batch: the plain atomic write, or a bulk
@@ -116,6 +123,32 @@ impl<'db> WriteTxn<'db> {
         };
         self.parts[at].1 = Some(boxed);
         result
+    }
+
+    /// The transaction's state now: [`rollback_to`](Self::rollback_to)
+    /// undoes everything done after it. It copies the buffered changes,
+    /// so it costs in proportion to what the transaction wrote so far.
+    pub(crate) fn savepoint(&mut self) -> Savepoint {
+        let db = self.db;
+        Savepoint {
+            changes: self.view.changes_mut().clone(),
+            parts: self
+                .parts
+                .iter()
+                .map(|(_, p)| p.as_ref().map(|p| p.save(db)))
+                .collect(),
+        }
+    }
+
+    /// Undoes everything done since `savepoint` was taken.
+    pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
+        let db = self.db;
+        *self.view.changes_mut() = savepoint.changes;
+        for ((_, part), saved) in self.parts.iter_mut().zip(savepoint.parts) {
+            if let (Some(part), Some(saved)) = (part.as_mut(), saved) {
+                part.restore(saved, db);
+            }
+        }
     }
 
     /// Writes every change atomically. After an error nothing was written.

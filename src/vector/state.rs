@@ -329,7 +329,7 @@ impl Model for VectorModel {
 }
 
 /// What one write transaction did to one collection.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Delta {
     /// Created by this transaction, with this configuration.
     pub created: Option<CollectionConfig>,
@@ -344,7 +344,7 @@ pub(crate) struct Delta {
 /// The vector model's part of a write transaction: per collection it
 /// touched, what it did. Searches inside the transaction see it; the
 /// indexes get it once the commit is durable.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct VectorTxn {
     deltas: Vec<(u32, Delta)>,
 }
@@ -401,6 +401,16 @@ impl VectorTxn {
 }
 
 impl TxnPart for VectorTxn {
+    fn save(&self, _: &Database) -> Box<dyn Any + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn restore(&mut self, saved: Box<dyn Any + Send + Sync>, _: &Database) {
+        if let Ok(saved) = saved.downcast::<VectorTxn>() {
+            *self = *saved;
+        }
+    }
+
     fn committed(self: Box<Self>, db: &Database, generation: Option<u64>) {
         let Some(generation) = generation else {
             return;

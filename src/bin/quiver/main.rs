@@ -15,6 +15,7 @@ mod embed;
 mod export;
 mod import;
 mod path;
+mod query;
 mod search;
 mod stats;
 
@@ -50,6 +51,8 @@ enum Command {
     Export(export::Args),
     /// Embed texts with a sentence-transformers model folder into an .fvecs file.
     Embed(embed::Args),
+    /// Run one Cypher statement (a table, --json or --csv).
+    Query(query::Args),
 }
 
 #[global_allocator]
@@ -60,6 +63,7 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Search(args) => search::run(&args),
+        Command::Query(args) => query::run(&args),
         Command::Path(args) => path::run(&args),
         Command::Components(args) => components::run(&args),
         Command::Algo(args) => algo::run(&args),

@@ -1,0 +1,224 @@
+//! `quiver query`: run one Cypher statement.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use quiverdb::query::{CypherValue, NodeValue, Params, QueryResult, RelValue};
+use serde_json::json;
+
+use crate::common;
+
+/// Arguments of `quiver query`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The database directory.
+    pub db: PathBuf,
+    /// The statement.
+    pub statement: String,
+    /// A parameter, `name=value`; the value is read as a Cypher literal
+    /// (`42`, `'text'`, `[1, 2]`, `{k: 1}`), else taken as a string.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Print one JSON document: columns, rows, elapsed_ms.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV: a header line, then one line a row.
+    #[arg(long)]
+    pub csv: bool,
+    /// Run the statement this many times (in one transaction each) and
+    /// report the median time; the rows printed are the last run's.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+}
+
+/// Reads `name=value` parameters.
+pub fn parse_params(items: &[String]) -> Result<Params> {
+    let mut params = Params::new();
+    for item in items {
+        let Some((name, value)) = item.split_once('=') else {
+            bail!("--param {item}: expected NAME=VALUE");
+        };
+        let parsed = quiverdb::query::run(&format!("RETURN {value} AS v"), &Params::new())
+            .ok()
+            .and_then(|r| r.into_rows().pop())
+            .and_then(|mut row| row.pop())
+            .unwrap_or_else(|| CypherValue::String(value.to_owned()));
+        params.insert(name.trim_start_matches('$').to_owned(), parsed);
+    }
+    Ok(params)
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let db = common::open(&args.db)?;
+    let params = parse_params(&args.params)?;
+    let mut times = Vec::new();
+    let mut result = None;
+    for _ in 0..args.repeat.max(1) {
+        let t = Instant::now();
+        let r = db
+            .execute(&args.statement, &params)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("the statement failed")?;
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+        result = Some(r);
+    }
+    let Some(result) = result else {
+        bail!("the statement did not run");
+    };
+    let mut sorted = times.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted[sorted.len() / 2];
+    if args.json {
+        let rows: Vec<serde_json::Value> = result
+            .rows()
+            .iter()
+            .map(|row| serde_json::Value::Array(row.iter().map(to_json).collect()))
+            .collect();
+        let mut doc = json!({
+            "columns": result.columns(),
+            "rows": rows,
+            "elapsed_ms": median,
+        });
+        if args.repeat > 1 {
+            doc["runs_ms"] = json!(times);
+        }
+        println!("{doc}");
+    } else if args.csv {
+        print_csv(&result)?;
+    } else {
+        print_table(&result)?;
+        eprintln!(
+            "{} row{} in {median:.3} ms{}",
+            result.rows().len(),
+            if result.rows().len() == 1 { "" } else { "s" },
+            if args.repeat > 1 {
+                format!(" (median of {})", args.repeat)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
+}
+
+fn node_json(n: &NodeValue) -> serde_json::Value {
+    json!({
+        "id": n.id.0,
+        "labels": n.labels,
+        "properties": map_json(&n.properties),
+    })
+}
+
+fn rel_json(r: &RelValue) -> serde_json::Value {
+    json!({
+        "id": r.id.0,
+        "type": r.rel_type,
+        "start": r.start.0,
+        "end": r.end.0,
+        "properties": map_json(&r.properties),
+    })
+}
+
+fn map_json(m: &std::collections::BTreeMap<String, CypherValue>) -> serde_json::Value {
+    serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+}
+
+/// A result value as JSON: nodes, relationships and paths as objects.
+pub fn to_json(v: &CypherValue) -> serde_json::Value {
+    match v {
+        CypherValue::Bool(b) => json!(b),
+        CypherValue::Int(i) => json!(i),
+        CypherValue::Float(f) if f.is_finite() => json!(f),
+        CypherValue::Float(f) => json!(quiverdb::query::format_float(*f)),
+        CypherValue::String(s) => json!(s),
+        CypherValue::Bytes(b) => json!(b),
+        CypherValue::List(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        CypherValue::Map(m) => map_json(m),
+        CypherValue::Node(n) => node_json(n),
+        CypherValue::Relationship(r) => rel_json(r),
+        CypherValue::Path(p) => json!({
+            "nodes": p.nodes.iter().map(node_json).collect::<Vec<_>>(),
+            "relationships": p.relationships.iter().map(rel_json).collect::<Vec<_>>(),
+        }),
+        _ => serde_json::Value::Null,
+    }
+}
+
+/// A value as a table cell: strings bare, everything else in Cypher's
+/// notation.
+pub fn cell(v: &CypherValue) -> String {
+    match v {
+        CypherValue::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn print_csv(result: &QueryResult) -> Result<()> {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_owned()
+        }
+    };
+    let header = result
+        .columns()
+        .iter()
+        .map(|c| quote(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    let lines = result.rows().iter().map(|row| {
+        row.iter()
+            .map(|v| quote(&cell(v)))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
+    common::print_lines(std::iter::once(header).chain(lines))
+}
+
+/// Prints an aligned table (long cells cut at 60 characters).
+pub fn print_table(result: &QueryResult) -> Result<()> {
+    const MAX: usize = 60;
+    let cut = |s: String| {
+        if s.chars().count() > MAX {
+            let mut t: String = s.chars().take(MAX - 1).collect();
+            t.push('…');
+            t
+        } else {
+            s
+        }
+    };
+    let cells: Vec<Vec<String>> = result
+        .rows()
+        .iter()
+        .map(|row| row.iter().map(|v| cut(cell(v))).collect())
+        .collect();
+    let mut widths: Vec<usize> = result.columns().iter().map(|c| c.chars().count()).collect();
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |items: &[String]| {
+        items
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .trim_end()
+            .to_owned()
+    };
+    if result.columns().is_empty() {
+        return Ok(());
+    }
+    let header = line(result.columns());
+    let rule = widths
+        .iter()
+        .map(|w| "-".repeat(*w))
+        .collect::<Vec<_>>()
+        .join("-+-");
+    let body = cells.iter().map(|row| line(row));
+    common::print_lines([header, rule].into_iter().chain(body))
+}

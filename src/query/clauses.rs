@@ -1,0 +1,627 @@
+//! Compiling the graph clauses: `MATCH`, `CREATE`, `MERGE`, `SET`,
+//! `REMOVE`, `DELETE`, and patterns inside expressions.
+
+use open_cypher::ast;
+
+use super::compile::{Compiler, Scope, Step};
+use super::error::{QResult, QueryError, semantic, unsupported};
+use super::expr::Expr;
+use super::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
+
+/// What a pattern is compiled for: the rules differ.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Use {
+    Match,
+    Create,
+    Merge,
+    /// A pattern predicate or comprehension: no new named variables
+    /// outside a comprehension.
+    Expression,
+}
+
+/// `SET` items.
+#[derive(Clone, Debug)]
+pub(crate) enum SetItem {
+    /// `target.key = value`.
+    Property {
+        target: Expr,
+        key: String,
+        value: Expr,
+    },
+    /// `target = map` (or `+=` when `merge`).
+    Properties {
+        target: Expr,
+        value: Expr,
+        merge: bool,
+    },
+    /// `target:A:B`.
+    Labels { target: Expr, labels: Vec<String> },
+}
+
+/// `REMOVE` items.
+#[derive(Clone, Debug)]
+pub(crate) enum RemoveItem {
+    Property { target: Expr, key: String },
+    Labels { target: Expr, labels: Vec<String> },
+}
+
+/// `MERGE`: the pattern to find, else create, and the actions.
+#[derive(Clone, Debug)]
+pub(crate) struct MergePlan {
+    pub pattern: Pattern,
+    pub on_match: Vec<SetItem>,
+    pub on_create: Vec<SetItem>,
+}
+
+/// The names of a label expression (`:A:B` for nodes, `:A|B` for
+/// relationship types).
+pub(crate) fn label_names(
+    e: &ast::LabelExpression,
+    out: &mut Vec<String>,
+    rel: bool,
+) -> QResult<()> {
+    match &e.kind {
+        ast::LabelExpressionKind::Name(n) => out.push(n.kind.text.clone()),
+        ast::LabelExpressionKind::And(items) if !rel => {
+            for item in items {
+                label_names(item, out, rel)?;
+            }
+        }
+        ast::LabelExpressionKind::Or(items) if rel => {
+            for item in items {
+                label_names(item, out, rel)?;
+            }
+        }
+        ast::LabelExpressionKind::Parenthesized(inner) => label_names(inner, out, rel)?,
+        _ => return Err(unsupported("this label expression")),
+    }
+    Ok(())
+}
+
+fn bound_count(text: &str) -> QResult<usize> {
+    text.parse().map_err(|_| {
+        semantic(
+            "InvalidRelationshipPattern",
+            format!("{text} is not a valid number of hops"),
+        )
+    })
+}
+
+impl Compiler<'_> {
+    /// A pattern: its variables bound in `scope` (new ones appended).
+    pub(crate) fn pattern(
+        &self,
+        pattern: &ast::Pattern,
+        scope: &mut Scope,
+        usage: Use,
+    ) -> QResult<Pattern> {
+        let before = scope.names.len();
+        let mut chains = Vec::new();
+        for part in &pattern.parts {
+            chains.push(self.chain(part, scope, usage, before)?);
+        }
+        Ok(Pattern {
+            chains,
+            filter: None,
+            width: scope.names.len(),
+        })
+    }
+
+    /// The slot of a pattern variable of type `ty`, binding it when new;
+    /// `(slot, bound before this clause)`.
+    fn variable(
+        &self,
+        name: Option<&ast::Name>,
+        ty: &'static str,
+        scope: &mut Scope,
+        before: usize,
+        usage: Use,
+    ) -> QResult<(usize, bool)> {
+        let Some(name) = name else {
+            let hidden = format!(" #{}", scope.names.len());
+            scope.push(&hidden, Some(ty));
+            return Ok((scope.names.len() - 1, false));
+        };
+        let text = &name.kind.text;
+        let at = |e: QueryError| e.at(self.text, name.span.start);
+        if let Some(slot) = scope.slot(text) {
+            if let Some(t) = scope.types[slot]
+                && t != ty
+            {
+                return Err(at(semantic(
+                    "VariableTypeConflict",
+                    format!("{text} is a {t}, not a {ty}"),
+                )));
+            }
+            return Ok((slot, slot < before));
+        }
+        if usage == Use::Expression {
+            return Err(at(semantic(
+                "UndefinedVariable",
+                format!(
+                    "variable {text} is not defined (a pattern expression cannot introduce one)"
+                ),
+            )));
+        }
+        scope.push(text, Some(ty));
+        Ok((scope.names.len() - 1, false))
+    }
+
+    fn properties(
+        &self,
+        props: Option<&ast::Expr>,
+        scope: &Scope,
+        usage: Use,
+    ) -> QResult<Vec<(String, Expr)>> {
+        let Some(e) = props else {
+            return Ok(Vec::new());
+        };
+        match &e.kind {
+            ast::ExprKind::Map(entries) => entries
+                .iter()
+                .map(|en| Ok((en.key.kind.text.clone(), self.expr(&en.value, scope, None)?)))
+                .collect(),
+            ast::ExprKind::Parameter(_) if usage != Use::Create => Err(semantic(
+                "InvalidParameterUse",
+                "a parameter map cannot be used to match properties; write {key: $param}",
+            )
+            .at(self.text, e.span.start)),
+            _ => {
+                Err(unsupported("a property map that is not a literal map")
+                    .at(self.text, e.span.start))
+            }
+        }
+    }
+
+    fn node(
+        &self,
+        n: &ast::NodePattern,
+        scope: &mut Scope,
+        usage: Use,
+        before: usize,
+    ) -> QResult<NodePat> {
+        if n.where_clause.is_some() {
+            return Err(unsupported("WHERE inside a node pattern"));
+        }
+        let mut labels = Vec::new();
+        if let Some(l) = &n.labels {
+            label_names(l, &mut labels, false).map_err(|e| e.at(self.text, l.span.start))?;
+        }
+        // Properties may read variables bound earlier, not the node itself.
+        let props = self.properties(n.properties.as_deref(), scope, usage)?;
+        let was_bound = n
+            .variable
+            .as_ref()
+            .is_some_and(|v| scope.slot(&v.kind.text).is_some());
+        let (slot, earlier) = self.variable(n.variable.as_ref(), "NODE", scope, before, usage)?;
+        if was_bound
+            && matches!(usage, Use::Create | Use::Merge)
+            && (!labels.is_empty() || n.properties.is_some())
+            && let Some(v) = &n.variable
+        {
+            return Err(semantic(
+                "VariableAlreadyBound",
+                format!("variable {} is already bound", v.kind.text),
+            )
+            .at(self.text, v.span.start));
+        }
+        Ok(NodePat {
+            slot,
+            earlier,
+            labels,
+            props,
+        })
+    }
+
+    fn rel(
+        &self,
+        r: &ast::RelationshipPattern,
+        scope: &mut Scope,
+        usage: Use,
+        before: usize,
+        shortest: bool,
+    ) -> QResult<RelPat> {
+        if r.where_clause.is_some() || r.graph_quantifier.is_some() {
+            return Err(unsupported("this relationship pattern form"));
+        }
+        let mut types = Vec::new();
+        if let Some(l) = &r.labels {
+            label_names(l, &mut types, true).map_err(|e| e.at(self.text, l.span.start))?;
+        }
+        let dir = match r.direction.kind {
+            ast::RelationshipDirection::Right => Dir::Right,
+            ast::RelationshipDirection::Left => Dir::Left,
+            _ => Dir::Either,
+        };
+        let range = match &r.legacy_quantifier {
+            None => None,
+            Some(q) => Some(match &q.kind {
+                // `*` is one or more hops, as `+`.
+                ast::QuantifierKind::ZeroOrMore | ast::QuantifierKind::OneOrMore => (1, None),
+                ast::QuantifierKind::Optional => (0, Some(1)),
+                ast::QuantifierKind::Fixed(n) => {
+                    let n = bound_count(n)?;
+                    (n, Some(n))
+                }
+                ast::QuantifierKind::Range { lower, upper } => (
+                    lower.as_deref().map(bound_count).transpose()?.unwrap_or(1),
+                    upper.as_deref().map(bound_count).transpose()?,
+                ),
+                _ => return Err(unsupported("this quantifier")),
+            }),
+        };
+        let at = |e: QueryError| e.at(self.text, r.direction.span.start);
+        match usage {
+            Use::Create | Use::Merge => {
+                if types.len() != 1 {
+                    return Err(at(semantic(
+                        "NoSingleRelationshipType",
+                        "a relationship is created with exactly one type",
+                    )));
+                }
+                if dir == Dir::Either && usage == Use::Create {
+                    return Err(at(semantic(
+                        "RequiresDirectedRelationship",
+                        "a relationship is created with a direction",
+                    )));
+                }
+                if range.is_some() {
+                    return Err(at(semantic(
+                        "CreatingVarLength",
+                        "a variable-length relationship cannot be created",
+                    )));
+                }
+            }
+            Use::Match | Use::Expression => {}
+        }
+        let props = self.properties(r.properties.as_deref(), scope, usage)?;
+        if range.is_some() && !props.is_empty() && shortest {
+            return Err(unsupported("properties on a shortest path's relationship"));
+        }
+        let ty = if range.is_some() || shortest {
+            "LIST"
+        } else {
+            "RELATIONSHIP"
+        };
+        let was_bound = r
+            .variable
+            .as_ref()
+            .is_some_and(|v| scope.slot(&v.kind.text).is_some());
+        if was_bound && matches!(usage, Use::Create | Use::Merge) {
+            let v = r.variable.as_ref().map_or(0, |v| v.span.start);
+            return Err(semantic(
+                "VariableAlreadyBound",
+                "the relationship variable is already bound",
+            )
+            .at(self.text, v));
+        }
+        let (slot, earlier) = self.variable(r.variable.as_ref(), ty, scope, before, usage)?;
+        if was_bound && !earlier && usage == Use::Match {
+            return Err(at(semantic(
+                "RelationshipUniquenessViolation",
+                "one relationship variable names two relationships of the pattern",
+            )));
+        }
+        if range.is_some() && earlier {
+            return Err(at(unsupported(
+                "a variable-length relationship bound earlier",
+            )));
+        }
+        Ok(RelPat {
+            slot,
+            earlier,
+            types,
+            dir,
+            props,
+            range,
+        })
+    }
+
+    fn chain(
+        &self,
+        part: &ast::PatternPart,
+        scope: &mut Scope,
+        usage: Use,
+        before: usize,
+    ) -> QResult<Chain> {
+        if part.kind.selector.is_some() {
+            return Err(unsupported("a path selector").at(self.text, part.span.start));
+        }
+        let (factors, shortest) = match part.kind.path.kind.factors.as_slice() {
+            [f] => match &f.kind {
+                ast::PathFactorKind::LegacyShortest { all, pattern } => (
+                    pattern.kind.factors.as_slice(),
+                    Some(if *all { Shortest::All } else { Shortest::One }),
+                ),
+                _ => (part.kind.path.kind.factors.as_slice(), None),
+            },
+            factors => (factors, None),
+        };
+        if shortest.is_some() && usage != Use::Match {
+            return Err(unsupported("shortestPath outside MATCH").at(self.text, part.span.start));
+        }
+        let mut nodes = Vec::new();
+        let mut rels = Vec::new();
+        for f in factors {
+            match &f.kind {
+                ast::PathFactorKind::Node(n) => {
+                    if nodes.len() != rels.len() {
+                        return Err(semantic("InvalidPattern", "two node patterns in a row")
+                            .at(self.text, f.span.start));
+                    }
+                    let bound = n
+                        .variable
+                        .as_ref()
+                        .is_some_and(|v| scope.slot(&v.kind.text).is_some());
+                    if bound && factors.len() == 1 && matches!(usage, Use::Create | Use::Merge) {
+                        return Err(semantic(
+                            "VariableAlreadyBound",
+                            "a node that is already bound cannot be created",
+                        )
+                        .at(self.text, f.span.start));
+                    }
+                    nodes.push(self.node(n, scope, usage, before)?);
+                }
+                ast::PathFactorKind::Relationship(r) => {
+                    if nodes.len() != rels.len() + 1 {
+                        return Err(semantic(
+                            "InvalidPattern",
+                            "a relationship needs a node on each side",
+                        )
+                        .at(self.text, f.span.start));
+                    }
+                    rels.push(self.rel(r, scope, usage, before, shortest.is_some())?);
+                }
+                _ => return Err(unsupported("this pattern form").at(self.text, f.span.start)),
+            }
+        }
+        if nodes.len() != rels.len() + 1 {
+            return Err(semantic("InvalidPattern", "a pattern ends with a node")
+                .at(self.text, part.span.start));
+        }
+        if shortest.is_some() && rels.len() != 1 {
+            return Err(semantic(
+                "InvalidShortestPath",
+                "shortestPath takes a pattern of one relationship",
+            )
+            .at(self.text, part.span.start));
+        }
+        if shortest.is_some() && rels[0].range.is_none() {
+            rels[0].range = Some((1, Some(1)));
+        }
+        let path = match &part.kind.binding {
+            None => None,
+            Some(name) => {
+                if scope.slot(&name.kind.text).is_some() {
+                    return Err(semantic(
+                        "VariableAlreadyBound",
+                        format!("variable {} is already bound", name.kind.text),
+                    )
+                    .at(self.text, name.span.start));
+                }
+                scope.push(&name.kind.text, Some("PATH"));
+                Some(scope.names.len() - 1)
+            }
+        };
+        let start = nodes
+            .iter()
+            .position(|n| !n.labels.is_empty() && !n.props.is_empty())
+            .or_else(|| nodes.iter().position(|n| !n.labels.is_empty()))
+            .unwrap_or(0);
+        Ok(Chain {
+            nodes,
+            rels,
+            path,
+            shortest,
+            start,
+        })
+    }
+
+    /// `MATCH` / `OPTIONAL MATCH`.
+    pub(crate) fn match_clause(&self, m: &ast::MatchClause, scope: &mut Scope) -> QResult<Step> {
+        if m.mode.is_some() || !m.hints.is_empty() {
+            return Err(unsupported("match modes and hints").at(self.text, m.pattern.span.start));
+        }
+        let mut pattern = self.pattern(&m.pattern, scope, Use::Match)?;
+        if let Some(w) = &m.where_clause {
+            pattern.filter = Some(self.predicate(w, scope)?);
+        }
+        Ok(Step::Match {
+            pattern,
+            optional: m.optional,
+        })
+    }
+
+    /// `CREATE`.
+    pub(crate) fn create_clause(&self, c: &ast::CreateClause, scope: &mut Scope) -> QResult<Step> {
+        let pattern = self.pattern(&c.pattern, scope, Use::Create)?;
+        Ok(Step::Create(pattern))
+    }
+
+    /// `MERGE` with its actions.
+    pub(crate) fn merge_clause(&self, m: &ast::MergeClause, scope: &mut Scope) -> QResult<Step> {
+        let before = scope.names.len();
+        let chain = self.chain(&m.pattern, scope, Use::Merge, before)?;
+        for n in &chain.nodes {
+            for (_, e) in &n.props {
+                if matches!(e, Expr::Const(super::value::CypherValue::Null)) {
+                    return Err(QueryError::runtime(
+                        super::error::ErrorKind::SemanticError,
+                        "MergeReadOwnWrites",
+                        "MERGE cannot match or create a property that is null",
+                    )
+                    .at(self.text, m.pattern.span.start));
+                }
+            }
+        }
+        let pattern = Pattern {
+            chains: vec![chain],
+            filter: None,
+            width: scope.names.len(),
+        };
+        let mut on_match = Vec::new();
+        let mut on_create = Vec::new();
+        for action in &m.actions {
+            let items = self.set_items(&action.set, scope)?;
+            match action.trigger.kind {
+                ast::MergeTrigger::Match => on_match.extend(items),
+                _ => on_create.extend(items),
+            }
+        }
+        Ok(Step::Merge(Box::new(MergePlan {
+            pattern,
+            on_match,
+            on_create,
+        })))
+    }
+
+    fn target(&self, name: &ast::Name, scope: &Scope) -> QResult<Expr> {
+        let text = &name.kind.text;
+        scope.slot(text).map(Expr::Slot).ok_or_else(|| {
+            semantic(
+                "UndefinedVariable",
+                format!("variable {text} is not defined"),
+            )
+            .at(self.text, name.span.start)
+        })
+    }
+
+    pub(crate) fn set_items(&self, s: &ast::SetClause, scope: &Scope) -> QResult<Vec<SetItem>> {
+        let mut out = Vec::new();
+        for item in &s.items {
+            out.push(match &item.kind {
+                ast::SetItemKind::Property { target, value } => {
+                    let ast::ExprKind::Property { expression, key } = &target.kind else {
+                        return Err(unsupported("this SET target").at(self.text, target.span.start));
+                    };
+                    SetItem::Property {
+                        target: self.expr(expression, scope, None)?,
+                        key: key.kind.text.clone(),
+                        value: self.predicate(value, scope)?,
+                    }
+                }
+                ast::SetItemKind::ReplaceProperties { target, value }
+                | ast::SetItemKind::MergeProperties { target, value } => SetItem::Properties {
+                    target: self.target(target, scope)?,
+                    value: self.predicate(value, scope)?,
+                    merge: matches!(item.kind, ast::SetItemKind::MergeProperties { .. }),
+                },
+                ast::SetItemKind::Labels { target, labels } => {
+                    let mut names = Vec::new();
+                    label_names(labels, &mut names, false)?;
+                    SetItem::Labels {
+                        target: self.target(target, scope)?,
+                        labels: names,
+                    }
+                }
+                _ => return Err(unsupported("this SET item").at(self.text, item.span.start)),
+            });
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn remove_items(
+        &self,
+        r: &ast::RemoveClause,
+        scope: &Scope,
+    ) -> QResult<Vec<RemoveItem>> {
+        let mut out = Vec::new();
+        for item in &r.items {
+            out.push(match &item.kind {
+                ast::RemoveItemKind::Property(e) => {
+                    let ast::ExprKind::Property { expression, key } = &e.kind else {
+                        return Err(unsupported("this REMOVE target").at(self.text, e.span.start));
+                    };
+                    RemoveItem::Property {
+                        target: self.expr(expression, scope, None)?,
+                        key: key.kind.text.clone(),
+                    }
+                }
+                ast::RemoveItemKind::Labels { target, labels } => {
+                    let mut names = Vec::new();
+                    label_names(labels, &mut names, false)?;
+                    RemoveItem::Labels {
+                        target: self.target(target, scope)?,
+                        labels: names,
+                    }
+                }
+                _ => return Err(unsupported("this REMOVE item").at(self.text, item.span.start)),
+            });
+        }
+        Ok(out)
+    }
+
+    /// `DELETE` / `DETACH DELETE`.
+    pub(crate) fn delete_clause(&self, d: &ast::DeleteClause, scope: &Scope) -> QResult<Step> {
+        let exprs = d
+            .expressions
+            .iter()
+            .map(|e| {
+                if matches!(
+                    e.kind,
+                    ast::ExprKind::Literal(_)
+                        | ast::ExprKind::Is { .. }
+                        | ast::ExprKind::Binary { .. }
+                        | ast::ExprKind::Unary { .. }
+                        | ast::ExprKind::List(_)
+                        | ast::ExprKind::Map(_)
+                ) {
+                    return Err(semantic(
+                        "InvalidDelete",
+                        "DELETE takes nodes, relationships or paths",
+                    )
+                    .at(self.text, e.span.start));
+                }
+                self.predicate(e, scope)
+            })
+            .collect::<QResult<_>>()?;
+        Ok(Step::Delete {
+            exprs,
+            detach: matches!(d.mode.kind, ast::DeleteMode::Detach),
+        })
+    }
+
+    /// A pattern used as an expression (a predicate, or with `map` a
+    /// comprehension whose `WHERE` is `filter`).
+    pub(crate) fn pattern_expr(
+        &self,
+        pattern: &ast::Pattern,
+        scope: &Scope,
+        binding: Option<&ast::Name>,
+        filter: Option<&ast::Expr>,
+        map: Option<&ast::Expr>,
+    ) -> QResult<Expr> {
+        let mut inner = scope.clone();
+        let usage = if map.is_some() {
+            Use::Match
+        } else {
+            Use::Expression
+        };
+        let mut compiled = self.pattern(pattern, &mut inner, usage)?;
+        // The slots bound before the expression are all "earlier".
+        for c in &mut compiled.chains {
+            for n in &mut c.nodes {
+                n.earlier = n.slot < scope.names.len();
+            }
+            for r in &mut c.rels {
+                r.earlier = r.slot < scope.names.len();
+            }
+        }
+        if let Some(name) = binding {
+            if let [c] = compiled.chains.as_mut_slice() {
+                inner.push(&name.kind.text, Some("PATH"));
+                c.path = Some(inner.names.len() - 1);
+                compiled.width = inner.names.len();
+            } else {
+                return Err(unsupported("a named pattern of several parts"));
+            }
+        }
+        if let Some(f) = filter {
+            compiled.filter = Some(self.predicate(f, &inner)?);
+        }
+        Ok(match map {
+            Some(m) => Expr::PatternList(Box::new(compiled), Box::new(self.expr(m, &inner, None)?)),
+            None => Expr::PatternExists(Box::new(compiled)),
+        })
+    }
+}

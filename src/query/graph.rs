@@ -1,0 +1,264 @@
+//! The graph a statement reads and writes: a read transaction's snapshot,
+//! a write transaction's own view, or none (a statement of expressions
+//! only).
+
+use std::collections::BTreeMap;
+
+use super::error::{ErrorKind, QResult, QueryError};
+use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
+use crate::graph::dict::Kind;
+use crate::graph::read::Reader;
+use crate::graph::sealed::Sealed;
+use crate::txn::{ReadTxn, WriteTxn};
+use crate::{EdgeId, Error, NodeId, Value};
+
+/// Where a statement runs.
+pub(crate) enum Access<'t, 'db> {
+    /// No database: graph clauses fail.
+    Detached,
+    /// A snapshot: write clauses fail.
+    Read(&'t ReadTxn<'db>),
+    /// A write transaction, whose view the statement reads.
+    Write(&'t mut WriteTxn<'db>),
+}
+
+impl<'db> Access<'_, 'db> {
+    /// The reader of the graph, if there is one.
+    pub fn reader(&self) -> Option<Reader<'_>> {
+        match self {
+            Access::Detached => None,
+            Access::Read(r) => Some(r.reader()),
+            Access::Write(w) => Some(w.reader()),
+        }
+    }
+
+    /// The write transaction, or the error a read-only statement gets.
+    pub fn writer(&mut self) -> QResult<&mut WriteTxn<'db>> {
+        match self {
+            Access::Write(w) => Ok(w),
+            Access::Read(_) => Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "ReadOnlyTransaction",
+                "a read transaction cannot run a statement that writes; use WriteTxn::query or Database::execute",
+            )),
+            Access::Detached => Err(no_graph()),
+        }
+    }
+}
+
+/// The error of a graph clause or function with no database.
+pub(crate) fn no_graph() -> QueryError {
+    QueryError::runtime(
+        ErrorKind::SemanticError,
+        "NoGraph",
+        "this statement reads or writes the graph; run it on a transaction",
+    )
+}
+
+/// A storage or graph error met while running.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "used as map_err(db_error): the error is consumed there"
+)]
+pub(crate) fn db_error(e: Error) -> QueryError {
+    let (kind, detail) = match &e {
+        Error::UniqueViolation { .. } => {
+            (ErrorKind::ConstraintVerificationFailed, "UniqueViolation")
+        }
+        Error::NodeNotFound(_) | Error::EdgeNotFound(_) => {
+            (ErrorKind::EntityNotFound, "DeletedEntityAccess")
+        }
+        Error::InvalidArgument(_) => (ErrorKind::ArgumentError, "InvalidArgument"),
+        _ => (ErrorKind::Database, "Storage"),
+    };
+    QueryError::runtime(kind, detail, e.to_string())
+}
+
+fn deleted(what: &str) -> QueryError {
+    QueryError::runtime(
+        ErrorKind::EntityNotFound,
+        "DeletedEntityAccess",
+        format!("the {what} was deleted by this statement"),
+    )
+}
+
+/// A stored value in a statement.
+pub(crate) fn from_stored(v: &Value) -> CypherValue {
+    CypherValue::from(v.clone())
+}
+
+/// The stored form of a property value; `None` for `null` (which removes
+/// the property).
+pub(crate) fn to_stored(v: &CypherValue) -> QResult<Option<Value>> {
+    fn item(v: &CypherValue) -> QResult<Value> {
+        Ok(match v {
+            V::Bool(b) => Value::Bool(*b),
+            V::Int(i) => Value::Int(*i),
+            V::Float(f) => Value::Float(*f),
+            V::String(s) => Value::String(s.clone()),
+            V::Bytes(b) => Value::Bytes(b.clone()),
+            other => {
+                return Err(QueryError::runtime(
+                    ErrorKind::TypeError,
+                    "InvalidPropertyType",
+                    format!(
+                        "a property holds a boolean, number, string or a list of them, not {}",
+                        other.type_name()
+                    ),
+                ));
+            }
+        })
+    }
+    Ok(match v {
+        V::Null => None,
+        V::List(items) => Some(Value::List(items.iter().map(item).collect::<QResult<_>>()?)),
+        other => Some(item(other)?),
+    })
+}
+
+/// Reads of graph entities for expressions.
+pub(crate) trait GraphReads {
+    fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue>;
+    fn edge_property(&self, id: EdgeId, key: &str) -> QResult<CypherValue>;
+    fn node_labels(&self, id: NodeId) -> QResult<Vec<String>>;
+    fn node_properties(&self, id: NodeId) -> QResult<BTreeMap<String, CypherValue>>;
+    fn edge_properties(&self, id: EdgeId) -> QResult<BTreeMap<String, CypherValue>>;
+    fn has_label(&self, id: NodeId, label: &str) -> QResult<bool>;
+    fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>>;
+}
+
+impl GraphReads for Reader<'_> {
+    fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue> {
+        let rec = self
+            .node_record(id)
+            .map_err(db_error)?
+            .ok_or_else(|| deleted("node"))?;
+        Ok(match self.names.id(Kind::PropKey, key) {
+            Some(k) => rec.prop(k).map_or(V::Null, from_stored),
+            None => V::Null,
+        })
+    }
+
+    fn edge_property(&self, id: EdgeId, key: &str) -> QResult<CypherValue> {
+        let rec = self
+            .edge_record(id)
+            .map_err(db_error)?
+            .ok_or_else(|| deleted("relationship"))?;
+        Ok(match self.names.id(Kind::PropKey, key) {
+            Some(k) => rec
+                .props
+                .iter()
+                .find(|(p, _)| *p == k)
+                .map_or(V::Null, |(_, v)| from_stored(v)),
+            None => V::Null,
+        })
+    }
+
+    fn node_labels(&self, id: NodeId) -> QResult<Vec<String>> {
+        let node = self
+            .node(id)
+            .map_err(db_error)?
+            .ok_or_else(|| deleted("node"))?;
+        Ok(node.labels)
+    }
+
+    fn node_properties(&self, id: NodeId) -> QResult<BTreeMap<String, CypherValue>> {
+        let node = self
+            .node(id)
+            .map_err(db_error)?
+            .ok_or_else(|| deleted("node"))?;
+        Ok(node
+            .props
+            .iter()
+            .map(|(k, v)| (k.clone(), from_stored(v)))
+            .collect())
+    }
+
+    fn edge_properties(&self, id: EdgeId) -> QResult<BTreeMap<String, CypherValue>> {
+        let edge = self
+            .edge(id)
+            .map_err(db_error)?
+            .ok_or_else(|| deleted("relationship"))?;
+        Ok(edge
+            .props
+            .iter()
+            .map(|(k, v)| (k.clone(), from_stored(v)))
+            .collect())
+    }
+
+    fn has_label(&self, id: NodeId, label: &str) -> QResult<bool> {
+        let rec = self
+            .node_record(id)
+            .map_err(db_error)?
+            .ok_or_else(|| deleted("node"))?;
+        Ok(self
+            .names
+            .id(Kind::Label, label)
+            .is_some_and(|l| rec.has_label(l)))
+    }
+
+    fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>> {
+        let Some(rec) = self.edge_record(id).map_err(db_error)? else {
+            return Ok(None);
+        };
+        Ok(Some(RelValue {
+            id,
+            start: rec.src,
+            end: rec.dst,
+            rel_type: self
+                .names
+                .name(Kind::EdgeType, rec.edge_type)
+                .map_err(db_error)?,
+            properties: BTreeMap::new(),
+        }))
+    }
+}
+
+/// Fills in the labels and properties of every node and relationship in
+/// `v` (as the statement left them; a deleted one keeps only its id).
+pub(crate) fn resolve(v: &mut CypherValue, r: &Reader<'_>) -> QResult<()> {
+    match v {
+        V::Node(n) => resolve_node(n, r),
+        V::Relationship(rel) => resolve_rel(rel, r),
+        V::Path(p) => {
+            let PathValue {
+                nodes,
+                relationships,
+            } = &mut **p;
+            for n in nodes {
+                resolve_node(n, r)?;
+            }
+            for rel in relationships {
+                resolve_rel(rel, r)?;
+            }
+            Ok(())
+        }
+        V::List(items) => items.iter_mut().try_for_each(|x| resolve(x, r)),
+        V::Map(m) => m.values_mut().try_for_each(|x| resolve(x, r)),
+        _ => Ok(()),
+    }
+}
+
+fn resolve_node(n: &mut NodeValue, r: &Reader<'_>) -> QResult<()> {
+    if let Some(node) = r.node(n.id).map_err(db_error)? {
+        n.labels = node.labels;
+        n.properties = node
+            .props
+            .iter()
+            .map(|(k, v)| (k.clone(), from_stored(v)))
+            .collect();
+    }
+    Ok(())
+}
+
+fn resolve_rel(rel: &mut RelValue, r: &Reader<'_>) -> QResult<()> {
+    if let Some(edge) = r.edge(rel.id).map_err(db_error)? {
+        rel.rel_type = edge.edge_type;
+        rel.properties = edge
+            .props
+            .iter()
+            .map(|(k, v)| (k.clone(), from_stored(v)))
+            .collect();
+    }
+    Ok(())
+}

@@ -1,0 +1,666 @@
+//! Graph patterns: what `MATCH`, `MERGE`, `CREATE` and pattern
+//! expressions describe, and the matcher that finds them.
+//!
+//! A pattern is a chain of node patterns joined by relationship patterns.
+//! The matcher starts each chain at a node already bound (by an earlier
+//! clause or an earlier chain of the same pattern), else at the first node
+//! pattern that names a label or properties (found through a property
+//! index, else a label scan), else at the first one over every node; it
+//! then expands along the chain to the right and back to the left, from
+//! the bound end of every relationship. Within one pattern a relationship
+//! is matched at most once (the openCypher rule).
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rustc_hash::FxHashMap;
+
+use super::error::{ErrorKind, QResult, QueryError};
+use super::expr::{Env, Expr, Params, truth};
+use super::graph::{db_error, from_stored, to_stored};
+use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
+use crate::graph::dict::Kind;
+use crate::graph::read::{AdjEntry, Reader};
+use crate::{Direction, EdgeId, Error, NodeId, Value};
+
+type Row = Vec<CypherValue>;
+
+/// A node pattern `(v:A:B {k: e})`.
+#[derive(Clone, Debug)]
+pub(crate) struct NodePat {
+    pub slot: usize,
+    /// Bound before the clause (a `null` there matches nothing).
+    pub earlier: bool,
+    pub labels: Vec<String>,
+    pub props: Vec<(String, Expr)>,
+}
+
+/// The direction of a relationship pattern, left to right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dir {
+    Right,
+    Left,
+    Either,
+}
+
+impl Dir {
+    fn storage(self, forward: bool) -> Direction {
+        match (self, forward) {
+            (Dir::Either, _) => Direction::Both,
+            (Dir::Right, true) | (Dir::Left, false) => Direction::Out,
+            (Dir::Right, false) | (Dir::Left, true) => Direction::In,
+        }
+    }
+}
+
+/// A relationship pattern `-[v:T|U {k: e} *a..b]->`.
+#[derive(Clone, Debug)]
+pub(crate) struct RelPat {
+    pub slot: usize,
+    pub earlier: bool,
+    pub types: Vec<String>,
+    pub dir: Dir,
+    pub props: Vec<(String, Expr)>,
+    /// Variable length: `(min, max)` hops; `None` for exactly one.
+    pub range: Option<(usize, Option<usize>)>,
+}
+
+/// `shortestPath` or `allShortestPaths`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shortest {
+    One,
+    All,
+}
+
+/// A chain: `nodes[i]` and `nodes[i + 1]` joined by `rels[i]`.
+#[derive(Clone, Debug)]
+pub(crate) struct Chain {
+    pub nodes: Vec<NodePat>,
+    pub rels: Vec<RelPat>,
+    /// The slot of the path variable `p = ...`.
+    pub path: Option<usize>,
+    pub shortest: Option<Shortest>,
+    /// The node to start from when none is bound.
+    pub start: usize,
+}
+
+/// A comma-separated pattern with its `WHERE`.
+#[derive(Clone, Debug)]
+pub(crate) struct Pattern {
+    pub chains: Vec<Chain>,
+    pub filter: Option<Expr>,
+    /// Row width once the pattern's variables are bound.
+    pub width: usize,
+}
+
+/// Finds the rows `pattern` extends `row` to.
+pub(crate) struct Matcher<'a> {
+    pub r: Reader<'a>,
+    pub params: &'a Params,
+    used: Vec<EdgeId>,
+}
+
+/// What the matcher does with each row it finds: `Ok(false)` stops it.
+pub(crate) type Emit<'e> = dyn FnMut(&Row) -> QResult<bool> + 'e;
+
+impl<'a> Matcher<'a> {
+    pub fn new(r: Reader<'a>, params: &'a Params) -> Matcher<'a> {
+        Matcher {
+            r,
+            params,
+            used: Vec::new(),
+        }
+    }
+
+    /// Calls `emit` with every extension of `row` (whose slots past its
+    /// width are added as `null`) that matches `pattern`.
+    pub fn run(
+        &mut self,
+        pattern: &Pattern,
+        row: &[CypherValue],
+        emit: &mut Emit<'_>,
+    ) -> QResult<()> {
+        let mut work: Row = row.to_vec();
+        work.resize(pattern.width.max(row.len()), V::Null);
+        self.used.clear();
+        self.chain(pattern, 0, &mut work, emit)?;
+        Ok(())
+    }
+
+    /// Whether `pattern` has a match extending `row`.
+    pub fn exists(&mut self, pattern: &Pattern, row: &[CypherValue]) -> QResult<bool> {
+        let mut found = false;
+        self.run(pattern, row, &mut |_| {
+            found = true;
+            Ok(false)
+        })?;
+        Ok(found)
+    }
+
+    fn env<'r>(&self, row: &'r [CypherValue]) -> Env<'r>
+    where
+        'a: 'r,
+    {
+        Env::new(row, self.params, Some(self.r))
+    }
+
+    fn chain(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let Some(c) = p.chains.get(ci) else {
+            if let Some(f) = &p.filter
+                && truth(&f.eval(&mut self.env(row))?)? != Some(true)
+            {
+                return Ok(true);
+            }
+            return emit(row);
+        };
+        if let Some(kind) = c.shortest {
+            return self.shortest(p, ci, c, kind, row, emit);
+        }
+        // Start at a bound node, else at the planned one.
+        let bound = c
+            .nodes
+            .iter()
+            .position(|n| n.earlier || !row[n.slot].is_null());
+        let s = bound.unwrap_or(c.start);
+        let order: Vec<(usize, bool)> = (s..c.rels.len())
+            .map(|i| (i, true))
+            .chain((0..s).rev().map(|i| (i, false)))
+            .collect();
+        let np = &c.nodes[s];
+        if bound.is_some() {
+            let V::Node(n) = &row[np.slot] else {
+                return if row[np.slot].is_null() {
+                    Ok(true)
+                } else {
+                    Err(not_a("node", &row[np.slot]))
+                };
+            };
+            let id = n.id;
+            if !self.node_fits(np, id, row)? {
+                return Ok(true);
+            }
+            return self.walk(p, ci, &order, 0, row, emit);
+        }
+        for id in self.candidates(np, row)? {
+            if !self.node_fits(np, id, row)? {
+                continue;
+            }
+            row[np.slot] = V::Node(Box::new(NodeValue::bare(id)));
+            let go_on = self.walk(p, ci, &order, 0, row, emit)?;
+            row[np.slot] = V::Null;
+            if !go_on {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The nodes that may match `np`: an index lookup, a label scan or
+    /// every node.
+    fn candidates(&self, np: &NodePat, row: &Row) -> QResult<Vec<NodeId>> {
+        for label in &np.labels {
+            for (key, e) in &np.props {
+                let value = e.eval(&mut self.env(row))?;
+                let probes: Vec<Value> = match &value {
+                    V::String(s) => vec![Value::String(s.clone())],
+                    V::Bool(b) => vec![Value::Bool(*b)],
+                    V::Int(i) => vec![Value::Int(*i), Value::Float(*i as f64)],
+                    V::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+                        vec![Value::Float(*f), Value::Int(*f as i64)]
+                    }
+                    V::Float(f) if !f.is_nan() => vec![Value::Float(*f)],
+                    V::Null => return Ok(Vec::new()),
+                    _ => continue,
+                };
+                let mut out = Vec::new();
+                let mut indexed = true;
+                for probe in &probes {
+                    match self.r.nodes_by_property(label, key, probe) {
+                        Ok(ids) => out.extend(ids),
+                        Err(Error::NotIndexed { .. }) => {
+                            indexed = false;
+                            break;
+                        }
+                        Err(e) => return Err(db_error(e)),
+                    }
+                }
+                if indexed {
+                    out.sort_unstable();
+                    out.dedup();
+                    return Ok(out);
+                }
+            }
+        }
+        match np.labels.first() {
+            Some(label) => self.r.nodes_with_label(label).map_err(db_error),
+            None => self.r.node_ids().map_err(db_error),
+        }
+    }
+
+    /// Whether node `id` has `np`'s labels and properties.
+    fn node_fits(&self, np: &NodePat, id: NodeId, row: &Row) -> QResult<bool> {
+        if np.labels.is_empty() && np.props.is_empty() {
+            return Ok(true);
+        }
+        let Some(rec) = self.r.node_record(id).map_err(db_error)? else {
+            return Ok(false);
+        };
+        for label in &np.labels {
+            match self.r.names.id(Kind::Label, label) {
+                Some(l) if rec.has_label(l) => {}
+                _ => return Ok(false),
+            }
+        }
+        for (key, e) in &np.props {
+            let want = e.eval(&mut self.env(row))?;
+            let have = self
+                .r
+                .names
+                .id(Kind::PropKey, key)
+                .and_then(|k| rec.prop(k))
+                .map_or(V::Null, from_stored);
+            if have.equals(&want) != Some(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn rel_fits(&self, rp: &RelPat, e: &AdjEntry, row: &Row) -> QResult<bool> {
+        if rp.types.len() > 1 {
+            let name = self
+                .r
+                .names
+                .name(Kind::EdgeType, e.edge_type)
+                .map_err(db_error)?;
+            if !rp.types.contains(&name) {
+                return Ok(false);
+            }
+        }
+        if rp.props.is_empty() {
+            return Ok(true);
+        }
+        let Some(rec) = self.r.edge_record(e.edge).map_err(db_error)? else {
+            return Ok(false);
+        };
+        for (key, x) in &rp.props {
+            let want = x.eval(&mut self.env(row))?;
+            let have = self
+                .r
+                .names
+                .id(Kind::PropKey, key)
+                .and_then(|k| rec.props.iter().find(|(p, _)| *p == k))
+                .map_or(V::Null, |(_, v)| from_stored(v));
+            if have.equals(&want) != Some(true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The adjacency entries of `node` a relationship pattern may take,
+    /// read `forward` (left to right) or backward.
+    fn entries(&self, rp: &RelPat, node: NodeId, forward: bool) -> QResult<Vec<AdjEntry>> {
+        let filter = match rp.types.as_slice() {
+            [one] => match self.r.names.id(Kind::EdgeType, one) {
+                Some(t) => Some(t),
+                None => return Ok(Vec::new()),
+            },
+            _ => None,
+        };
+        let dir = rp.dir.storage(forward);
+        let mut out: Vec<AdjEntry> = Vec::new();
+        self.r
+            .scan_adjacency(node, dir, filter, &mut |e, _| {
+                // Both directions list a self-loop twice: keep it once.
+                if dir == Direction::Both
+                    && e.source == e.target
+                    && out.iter().any(|o| o.edge == e.edge)
+                {
+                    return Ok(true);
+                }
+                out.push(e);
+                Ok(true)
+            })
+            .map_err(db_error)?;
+        Ok(out)
+    }
+
+    fn rel_value(&self, e: &AdjEntry) -> QResult<RelValue> {
+        Ok(RelValue {
+            id: e.edge,
+            start: e.source,
+            end: e.target,
+            rel_type: self
+                .r
+                .names
+                .name(Kind::EdgeType, e.edge_type)
+                .map_err(db_error)?,
+            properties: BTreeMap::new(),
+        })
+    }
+
+    /// Binds (or checks) node pattern `np` to `id`, runs `then`, unbinds.
+    fn with_node(
+        &mut self,
+        np: &NodePat,
+        id: NodeId,
+        row: &mut Row,
+        then: &mut dyn FnMut(&mut Self, &mut Row) -> QResult<bool>,
+    ) -> QResult<bool> {
+        match &row[np.slot] {
+            V::Node(n) => {
+                if n.id != id || !self.node_fits(np, id, row)? {
+                    return Ok(true);
+                }
+                then(self, row)
+            }
+            V::Null if !np.earlier => {
+                if !self.node_fits(np, id, row)? {
+                    return Ok(true);
+                }
+                row[np.slot] = V::Node(Box::new(NodeValue::bare(id)));
+                let go_on = then(self, row);
+                row[np.slot] = V::Null;
+                go_on
+            }
+            V::Null => Ok(true),
+            other => Err(not_a("node", other)),
+        }
+    }
+
+    /// Expands step `k` of `order` (relationship index, forward?).
+    fn walk(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        order: &[(usize, bool)],
+        k: usize,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let c = &p.chains[ci];
+        let Some(&(ri, forward)) = order.get(k) else {
+            if let Some(slot) = c.path {
+                row[slot] = V::Path(Box::new(build_path(c, row)?));
+            }
+            let go_on = self.chain(p, ci + 1, row, emit);
+            if let Some(slot) = c.path {
+                row[slot] = V::Null;
+            }
+            return go_on;
+        };
+        let rp = &c.rels[ri];
+        let (from, to) = if forward { (ri, ri + 1) } else { (ri + 1, ri) };
+        let V::Node(from_node) = &row[c.nodes[from].slot] else {
+            return Ok(true);
+        };
+        let from_id = from_node.id;
+        let to_np = &c.nodes[to];
+        if let Some((min, max)) = rp.range {
+            let mut trail = Vec::new();
+            return self.var_length(p, ci, order, k, (min, max), from_id, &mut trail, row, emit);
+        }
+        let bound_rel = match &row[rp.slot] {
+            V::Relationship(r) => Some(r.id),
+            V::Null if rp.earlier => return Ok(true),
+            V::Null => None,
+            other => return Err(not_a("relationship", other)),
+        };
+        for e in self.entries(rp, from_id, forward)? {
+            if bound_rel.is_some_and(|b| b != e.edge) || self.used.contains(&e.edge) {
+                continue;
+            }
+            if !self.rel_fits(rp, &e, row)? {
+                continue;
+            }
+            let other = if e.source == from_id {
+                e.target
+            } else {
+                e.source
+            };
+            let rel = self.rel_value(&e)?;
+            self.used.push(e.edge);
+            let fresh = bound_rel.is_none();
+            if fresh {
+                row[rp.slot] = V::Relationship(Box::new(rel));
+            }
+            let go_on = self.with_node(to_np, other, row, &mut |m, row| {
+                m.walk(p, ci, order, k + 1, row, emit)
+            });
+            if fresh {
+                row[rp.slot] = V::Null;
+            }
+            self.used.pop();
+            if !go_on? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "the walk's state")]
+    fn var_length(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        order: &[(usize, bool)],
+        k: usize,
+        (min, max): (usize, Option<usize>),
+        at: NodeId,
+        trail: &mut Vec<RelValue>,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let c = &p.chains[ci];
+        let (ri, forward) = order[k];
+        let rp = &c.rels[ri];
+        let to_np = &c.nodes[if forward { ri + 1 } else { ri }];
+        if trail.len() >= min {
+            let mut rels: Vec<CypherValue> = trail
+                .iter()
+                .map(|r| V::Relationship(Box::new(r.clone())))
+                .collect();
+            if !forward {
+                rels.reverse();
+            }
+            let before = std::mem::replace(&mut row[rp.slot], V::List(rels));
+            let go_on = self.with_node(to_np, at, row, &mut |m, row| {
+                m.walk(p, ci, order, k + 1, row, emit)
+            });
+            row[rp.slot] = before;
+            if !go_on? {
+                return Ok(false);
+            }
+        }
+        if max.is_some_and(|m| trail.len() >= m) {
+            return Ok(true);
+        }
+        for e in self.entries(rp, at, forward)? {
+            if self.used.contains(&e.edge) || !self.rel_fits(rp, &e, row)? {
+                continue;
+            }
+            let other = if e.source == at { e.target } else { e.source };
+            self.used.push(e.edge);
+            trail.push(self.rel_value(&e)?);
+            let go_on = self.var_length(p, ci, order, k, (min, max), other, trail, row, emit);
+            trail.pop();
+            self.used.pop();
+            if !go_on? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `shortestPath((a)-[*]-(b))` between two bound nodes: a breadth-first
+    /// search, keeping every shortest path for `allShortestPaths`.
+    fn shortest(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        c: &Chain,
+        kind: Shortest,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let (V::Node(from), V::Node(to)) = (&row[c.nodes[0].slot], &row[c.nodes[1].slot]) else {
+            return Ok(true);
+        };
+        let (source, target) = (from.id, to.id);
+        let rp = &c.rels[0];
+        let (min, max) = rp.range.unwrap_or((1, Some(1)));
+        if !self.node_fits(&c.nodes[0], source, row)?
+            || !self.node_fits(&c.nodes[1], target, row)?
+        {
+            return Ok(true);
+        }
+        // Predecessors of each node reached: (previous node, edge).
+        let mut preds: FxHashMap<NodeId, Vec<(NodeId, RelValue)>> = FxHashMap::default();
+        let mut depth: FxHashMap<NodeId, usize> = FxHashMap::default();
+        depth.insert(source, 0);
+        let mut queue = VecDeque::from([source]);
+        let mut found = source == target && min == 0;
+        while let Some(n) = queue.pop_front() {
+            let d = depth[&n];
+            if found && depth.get(&target).is_some_and(|&db| d >= db) {
+                break;
+            }
+            if max.is_some_and(|m| d >= m) {
+                continue;
+            }
+            for e in self.entries(rp, n, true)? {
+                if !self.rel_fits(rp, &e, row)? {
+                    continue;
+                }
+                let other = if e.source == n { e.target } else { e.source };
+                match depth.get(&other) {
+                    Some(&od) if od == d + 1 => {
+                        if kind == Shortest::All {
+                            preds
+                                .entry(other)
+                                .or_default()
+                                .push((n, self.rel_value(&e)?));
+                        }
+                    }
+                    Some(_) => {}
+                    None => {
+                        depth.insert(other, d + 1);
+                        preds
+                            .entry(other)
+                            .or_default()
+                            .push((n, self.rel_value(&e)?));
+                        if other == target {
+                            found = true;
+                        } else {
+                            queue.push_back(other);
+                        }
+                    }
+                }
+            }
+        }
+        if !found {
+            return Ok(true);
+        }
+        // Every path from target back to source through the predecessors.
+        let mut paths: Vec<Vec<RelValue>> = Vec::new();
+        let mut stack: Vec<(NodeId, Vec<RelValue>)> = vec![(target, Vec::new())];
+        while let Some((n, rels)) = stack.pop() {
+            if n == source {
+                let mut rels = rels;
+                rels.reverse();
+                paths.push(rels);
+                if kind == Shortest::One {
+                    break;
+                }
+                continue;
+            }
+            for (prev, rel) in preds.get(&n).map(Vec::as_slice).unwrap_or_default() {
+                let mut next = rels.clone();
+                next.push(rel.clone());
+                stack.push((*prev, next));
+            }
+        }
+        for rels in paths {
+            if rels.len() < min {
+                continue;
+            }
+            let values: Vec<CypherValue> = rels
+                .iter()
+                .map(|r| V::Relationship(Box::new(r.clone())))
+                .collect();
+            let before = std::mem::replace(&mut row[rp.slot], V::List(values));
+            if let Some(slot) = c.path {
+                row[slot] = V::Path(Box::new(build_path(c, row)?));
+            }
+            let go_on = self.chain(p, ci + 1, row, emit);
+            row[rp.slot] = before;
+            if let Some(slot) = c.path {
+                row[slot] = V::Null;
+            }
+            if !go_on? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+fn not_a(what: &str, v: &CypherValue) -> QueryError {
+    QueryError::runtime(
+        ErrorKind::TypeError,
+        "InvalidArgumentType",
+        format!("a {what} was expected, not {}", v.type_name()),
+    )
+}
+
+/// The path a matched chain spells, from the row.
+fn build_path(c: &Chain, row: &Row) -> QResult<PathValue> {
+    let V::Node(first) = &row[c.nodes[0].slot] else {
+        return Err(not_a("node", &row[c.nodes[0].slot]));
+    };
+    let mut at = first.id;
+    let mut nodes = vec![NodeValue::bare(at)];
+    let mut relationships = Vec::new();
+    for rp in &c.rels {
+        let rels: Vec<&RelValue> = match &row[rp.slot] {
+            V::Relationship(r) => vec![r],
+            V::List(items) => items
+                .iter()
+                .filter_map(|v| match v {
+                    V::Relationship(r) => Some(&**r),
+                    _ => None,
+                })
+                .collect(),
+            other => return Err(not_a("relationship", other)),
+        };
+        for r in rels {
+            at = if r.start == at { r.end } else { r.start };
+            nodes.push(NodeValue::bare(at));
+            relationships.push(r.clone());
+        }
+    }
+    Ok(PathValue {
+        nodes,
+        relationships,
+    })
+}
+
+/// The property map of a pattern element, for `CREATE` and `MERGE`.
+pub(crate) fn eval_props(
+    props: &[(String, Expr)],
+    env: &mut Env<'_>,
+) -> QResult<Vec<(String, Value)>> {
+    let mut out = Vec::new();
+    for (key, e) in props {
+        if let Some(v) = to_stored(&e.eval(env)?)? {
+            out.push((key.clone(), v));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,402 @@
+//! The writing steps: `CREATE`, `MERGE`, `SET`, `REMOVE`, `DELETE`, on
+//! the statement's write transaction.
+//!
+//! Each step reads what it needs for a row (through the transaction's own
+//! view, so it sees the statement's earlier writes), then writes. A
+//! `DELETE` gathers the whole step's nodes and relationships first and
+//! deletes relationships before nodes, so `MATCH (a)-[r]->(b) DELETE a, r,
+//! b` needs no `DETACH`.
+
+use std::collections::BTreeSet;
+
+use super::clauses::{MergePlan, RemoveItem, SetItem};
+use super::compile::Step;
+use super::error::{ErrorKind, QResult, QueryError, type_error};
+use super::expr::{Env, Expr, Params};
+use super::graph::{Access, GraphReads, db_error, to_stored};
+use super::pattern::{Dir, Matcher, Pattern, eval_props};
+use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
+use crate::graph::sealed::Sealed;
+use crate::txn::WriteTxn;
+use crate::{EdgeId, NodeId, Props};
+
+type Row = Vec<CypherValue>;
+
+pub(crate) fn apply(
+    step: &Step,
+    rows: Vec<Row>,
+    params: &Params,
+    access: &mut Access<'_, '_>,
+) -> QResult<Vec<Row>> {
+    let w = access.writer()?;
+    match step {
+        Step::Create(pattern) => {
+            let mut out = Vec::with_capacity(rows.len());
+            for mut row in rows {
+                row.resize(pattern.width, V::Null);
+                create(w, pattern, &mut row, params)?;
+                out.push(row);
+            }
+            Ok(out)
+        }
+        Step::Merge(plan) => {
+            let mut out = Vec::new();
+            for row in rows {
+                merge(w, plan, row, params, &mut out)?;
+            }
+            Ok(out)
+        }
+        Step::Set(items) => {
+            for row in &rows {
+                set(w, items, row, params)?;
+            }
+            Ok(rows)
+        }
+        Step::Remove(items) => {
+            for row in &rows {
+                remove(w, items, row, params)?;
+            }
+            Ok(rows)
+        }
+        Step::Delete { exprs, detach } => {
+            delete(w, exprs, *detach, &rows, params)?;
+            Ok(rows)
+        }
+        _ => Ok(rows),
+    }
+}
+
+/// Evaluates `e` over `row` on `w`'s view.
+fn eval(w: &WriteTxn<'_>, e: &Expr, row: &[CypherValue], params: &Params) -> QResult<CypherValue> {
+    e.eval(&mut Env::new(row, params, Some(w.reader())))
+}
+
+fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Params) -> QResult<()> {
+    for chain in &pattern.chains {
+        for np in &chain.nodes {
+            match &row[np.slot] {
+                V::Node(_) => continue,
+                V::Null if !np.earlier => {}
+                other => {
+                    return Err(QueryError::runtime(
+                        ErrorKind::SemanticError,
+                        "CreateOnNull",
+                        format!("cannot create a relationship to {}", other.type_name()),
+                    ));
+                }
+            }
+            let props: Props = {
+                let mut env = Env::new(row, params, Some(w.reader()));
+                eval_props(&np.props, &mut env)?.into_iter().collect()
+            };
+            let labels: Vec<&str> = np.labels.iter().map(String::as_str).collect();
+            let id = w.add_node(&labels, props).map_err(db_error)?;
+            row[np.slot] = V::Node(Box::new(NodeValue::bare(id)));
+        }
+        for (i, rp) in chain.rels.iter().enumerate() {
+            let node = |slot: usize| match &row[slot] {
+                V::Node(n) => Ok(n.id),
+                other => Err(QueryError::runtime(
+                    ErrorKind::SemanticError,
+                    "CreateOnNull",
+                    format!("cannot create a relationship to {}", other.type_name()),
+                )),
+            };
+            let a = node(chain.nodes[i].slot)?;
+            let b = node(chain.nodes[i + 1].slot)?;
+            let (start, end) = if rp.dir == Dir::Left { (b, a) } else { (a, b) };
+            let props: Props = {
+                let mut env = Env::new(row, params, Some(w.reader()));
+                eval_props(&rp.props, &mut env)?.into_iter().collect()
+            };
+            let rel_type = rp.types.first().cloned().unwrap_or_default();
+            let id = w.add_edge(start, end, &rel_type, props).map_err(db_error)?;
+            row[rp.slot] = V::Relationship(Box::new(RelValue {
+                id,
+                start,
+                end,
+                rel_type,
+                properties: std::collections::BTreeMap::new(),
+            }));
+        }
+        if let Some(slot) = chain.path {
+            let first = match &row[chain.nodes[0].slot] {
+                V::Node(n) => n.id,
+                _ => continue,
+            };
+            let mut nodes = vec![NodeValue::bare(first)];
+            let mut relationships = Vec::new();
+            let mut at = first;
+            for rp in &chain.rels {
+                if let V::Relationship(r) = &row[rp.slot] {
+                    at = if r.start == at { r.end } else { r.start };
+                    nodes.push(NodeValue::bare(at));
+                    relationships.push((**r).clone());
+                }
+            }
+            row[slot] = V::Path(Box::new(PathValue {
+                nodes,
+                relationships,
+            }));
+        }
+    }
+    Ok(())
+}
+
+fn merge(
+    w: &mut WriteTxn<'_>,
+    plan: &MergePlan,
+    row: Row,
+    params: &Params,
+    out: &mut Vec<Row>,
+) -> QResult<()> {
+    // A bound node that is null cannot be merged on.
+    for chain in &plan.pattern.chains {
+        for np in &chain.nodes {
+            if np.earlier && row[np.slot].is_null() {
+                return Err(QueryError::runtime(
+                    ErrorKind::SemanticError,
+                    "MergeReadOwnWrites",
+                    "MERGE cannot use a node that is null",
+                ));
+            }
+        }
+    }
+    let mut found: Vec<Row> = Vec::new();
+    {
+        let r = w.reader();
+        let mut m = Matcher::new(r, params);
+        m.run(&plan.pattern, &row, &mut |x| {
+            found.push(x.clone());
+            Ok(true)
+        })?;
+    }
+    if found.is_empty() {
+        let mut row = row;
+        row.resize(plan.pattern.width, V::Null);
+        // Check the property values before creating: null is refused.
+        for chain in &plan.pattern.chains {
+            for (_, e) in chain
+                .nodes
+                .iter()
+                .flat_map(|n| &n.props)
+                .chain(chain.rels.iter().flat_map(|r| &r.props))
+            {
+                if eval(w, e, &row, params)?.is_null() {
+                    return Err(QueryError::runtime(
+                        ErrorKind::SemanticError,
+                        "MergeReadOwnWrites",
+                        "MERGE cannot create a property whose value is null",
+                    ));
+                }
+            }
+        }
+        create(w, &plan.pattern, &mut row, params)?;
+        set(w, &plan.on_create, &row, params)?;
+        out.push(row);
+    } else {
+        for row in found {
+            set(w, &plan.on_match, &row, params)?;
+            out.push(row);
+        }
+    }
+    Ok(())
+}
+
+/// A node or relationship a write targets.
+enum Entity {
+    Node(NodeId),
+    Edge(EdgeId),
+}
+
+fn entity(v: &CypherValue, what: &str) -> QResult<Option<Entity>> {
+    match v {
+        V::Null => Ok(None),
+        V::Node(n) => Ok(Some(Entity::Node(n.id))),
+        V::Relationship(r) => Ok(Some(Entity::Edge(r.id))),
+        other => Err(type_error(format!(
+            "{what} needs a node or relationship, not {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn set_property(
+    w: &mut WriteTxn<'_>,
+    target: &Entity,
+    key: &str,
+    value: &CypherValue,
+) -> QResult<()> {
+    let stored = to_stored(value)?;
+    match (target, stored) {
+        (Entity::Node(id), Some(v)) => w.set_node_property(*id, key, v).map(drop),
+        (Entity::Node(id), None) => w.remove_node_property(*id, key).map(drop),
+        (Entity::Edge(id), Some(v)) => w.set_edge_property(*id, key, v).map(drop),
+        (Entity::Edge(id), None) => w.remove_edge_property(*id, key).map(drop),
+    }
+    .map_err(db_error)
+}
+
+fn set(w: &mut WriteTxn<'_>, items: &[SetItem], row: &Row, params: &Params) -> QResult<()> {
+    for item in items {
+        match item {
+            SetItem::Property { target, key, value } => {
+                let entity_value = eval(w, target, row, params)?;
+                let new_value = eval(w, value, row, params)?;
+                if let Some(target_entity) = entity(&entity_value, "SET")? {
+                    set_property(w, &target_entity, key, &new_value)?;
+                }
+            }
+            SetItem::Properties {
+                target,
+                value,
+                merge,
+            } => {
+                let entity_value = eval(w, target, row, params)?;
+                let Some(target_entity) = entity(&entity_value, "SET")? else {
+                    continue;
+                };
+                let new_value = eval(w, value, row, params)?;
+                let reader = w.reader();
+                let new = match new_value {
+                    V::Map(m) => m,
+                    V::Node(n) => reader.node_properties(n.id)?,
+                    V::Relationship(rel) => reader.edge_properties(rel.id)?,
+                    V::Null => std::collections::BTreeMap::default(),
+                    other => {
+                        return Err(type_error(format!(
+                            "SET = needs a map, not {}",
+                            other.type_name()
+                        )));
+                    }
+                };
+                let old = match &target_entity {
+                    Entity::Node(id) => reader.node_properties(*id)?,
+                    Entity::Edge(id) => reader.edge_properties(*id)?,
+                };
+                if !merge {
+                    for key in old.keys().filter(|k| !new.contains_key(*k)) {
+                        set_property(w, &target_entity, key, &V::Null)?;
+                    }
+                }
+                for (key, value) in &new {
+                    set_property(w, &target_entity, key, value)?;
+                }
+            }
+            SetItem::Labels { target, labels } => match eval(w, target, row, params)? {
+                V::Null => {}
+                V::Node(n) => {
+                    for label in labels {
+                        w.add_label(n.id, label).map_err(db_error)?;
+                    }
+                }
+                other => {
+                    return Err(type_error(format!(
+                        "labels are set on a node, not {}",
+                        other.type_name()
+                    )));
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+fn remove(w: &mut WriteTxn<'_>, items: &[RemoveItem], row: &Row, params: &Params) -> QResult<()> {
+    for item in items {
+        match item {
+            RemoveItem::Property { target, key } => {
+                let t = eval(w, target, row, params)?;
+                if let Some(t) = entity(&t, "REMOVE")? {
+                    set_property(w, &t, key, &V::Null)?;
+                }
+            }
+            RemoveItem::Labels { target, labels } => match eval(w, target, row, params)? {
+                V::Null => {}
+                V::Node(n) => {
+                    for label in labels {
+                        w.remove_label(n.id, label).map_err(db_error)?;
+                    }
+                }
+                other => {
+                    return Err(type_error(format!(
+                        "labels are removed from a node, not {}",
+                        other.type_name()
+                    )));
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+fn delete(
+    w: &mut WriteTxn<'_>,
+    exprs: &[Expr],
+    detach: bool,
+    rows: &[Row],
+    params: &Params,
+) -> QResult<()> {
+    let mut nodes = BTreeSet::new();
+    let mut edges = BTreeSet::new();
+    for row in rows {
+        for e in exprs {
+            gather(&eval(w, e, row, params)?, &mut nodes, &mut edges)?;
+        }
+    }
+    for id in edges {
+        if w.reader().edge_record(id).map_err(db_error)?.is_some() {
+            w.delete_edge(id).map_err(db_error)?;
+        }
+    }
+    for id in nodes {
+        if !w.reader().contains_node(id).map_err(db_error)? {
+            continue;
+        }
+        if detach {
+            w.detach_delete_node(id).map_err(db_error)?;
+        } else {
+            w.delete_node(id).map_err(|e| match e {
+                crate::Error::NodeHasEdges { .. } => QueryError::runtime(
+                    ErrorKind::ConstraintVerificationFailed,
+                    "DeleteConnectedNode",
+                    format!("{e}; use DETACH DELETE to delete them with it"),
+                ),
+                other => db_error(other),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn gather(
+    v: &CypherValue,
+    nodes: &mut BTreeSet<NodeId>,
+    edges: &mut BTreeSet<EdgeId>,
+) -> QResult<()> {
+    match v {
+        V::Null => {}
+        V::Node(n) => {
+            nodes.insert(n.id);
+        }
+        V::Relationship(r) => {
+            edges.insert(r.id);
+        }
+        V::Path(p) => {
+            nodes.extend(p.nodes.iter().map(|n| n.id));
+            edges.extend(p.relationships.iter().map(|r| r.id));
+        }
+        V::List(items) => {
+            for item in items {
+                gather(item, nodes, edges)?;
+            }
+        }
+        other => {
+            return Err(type_error(format!(
+                "DELETE takes nodes, relationships or paths, not {}",
+                other.type_name()
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,249 @@
+//! Cypher statements on a database: read and write transactions,
+//! `Database::execute`, graph values in results, rollback of a failed
+//! statement, index lookups that agree with scans.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use quiverdb::query::{CypherValue as V, ErrorKind, Params, Phase, QueryResult};
+use quiverdb::{Database, GraphRead};
+
+fn params(pairs: &[(&str, V)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+fn column(r: &QueryResult, i: usize) -> Vec<V> {
+    r.rows().iter().map(|row| row[i].clone()).collect()
+}
+
+/// curl -> libssl3, libz; libssl3 -> libc6; libz -> libc6; wget -> libssl3.
+fn packages(db: &Database) {
+    db.execute(
+        "CREATE (curl:Package {name: 'curl', size: 500}),
+                (wget:Package {name: 'wget', size: 900}),
+                (ssl:Package:Library {name: 'libssl3', size: 3000}),
+                (z:Package:Library {name: 'libz', size: 100}),
+                (c:Package:Library {name: 'libc6', size: 12000}),
+                (curl)-[:DEPENDS {optional: false}]->(ssl),
+                (curl)-[:DEPENDS]->(z),
+                (wget)-[:DEPENDS]->(ssl),
+                (ssl)-[:DEPENDS]->(c),
+                (z)-[:DEPENDS]->(c),
+                (wget)-[:RECOMMENDS]->(curl)",
+        &Params::new(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn statements_read_the_graph_and_return_graph_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let r = db.begin_read().unwrap();
+
+    // Two hops with a filter and an aggregation.
+    let res = r
+        .query(
+            "MATCH (p:Package {name: $name})-[:DEPENDS]->()-[:DEPENDS]->(d)
+             WHERE d.size > 1000
+             RETURN d.name AS dep, count(*) AS paths",
+            &params(&[("name", "curl".into())]),
+        )
+        .unwrap();
+    assert_eq!(res.columns(), ["dep", "paths"]);
+    assert_eq!(res.rows(), [vec![V::from("libc6"), V::Int(2)]]);
+
+    // Variable length, distinct ends.
+    let res = r
+        .query(
+            "MATCH (:Package {name: 'wget'})-[:DEPENDS|RECOMMENDS*1..3]->(d)
+             RETURN count(DISTINCT d) AS n",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(res.rows(), [vec![V::Int(4)]]);
+
+    // Nodes come back with their labels and properties.
+    let res = r
+        .query("MATCH (n:Library {name: 'libz'}) RETURN n", &Params::new())
+        .unwrap();
+    let V::Node(n) = &res.rows()[0][0] else {
+        panic!("not a node: {:?}", res.rows()[0][0]);
+    };
+    assert_eq!(n.labels, ["Library", "Package"]);
+    assert_eq!(n.properties["size"], V::Int(100));
+
+    // A shortest path, as a path value.
+    let res = r
+        .query(
+            "MATCH (a:Package {name: 'wget'}), (b:Package {name: 'libc6'})
+             MATCH p = shortestPath((a)-[:DEPENDS*]->(b))
+             RETURN length(p) AS hops, [x IN nodes(p) | x.name] AS names, p",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(res.rows()[0][0], V::Int(2));
+    assert_eq!(
+        res.rows()[0][1],
+        V::List(vec!["wget".into(), "libssl3".into(), "libc6".into()])
+    );
+    let V::Path(p) = &res.rows()[0][2] else {
+        panic!("not a path");
+    };
+    assert_eq!(p.relationships.len(), 2);
+    assert!(p.relationships.iter().all(|r| r.rel_type == "DEPENDS"));
+
+    // OPTIONAL MATCH keeps rows without a match; pattern predicates.
+    let res = r
+        .query(
+            "MATCH (p:Package) WHERE NOT (p)<-[:DEPENDS]-()
+             OPTIONAL MATCH (p)-[:RECOMMENDS]->(q)
+             RETURN p.name AS name, q.name AS recommends ORDER BY name",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(column(&res, 0), [V::from("curl"), V::from("wget")]);
+    assert_eq!(column(&res, 1), [V::Null, V::from("curl")]);
+}
+
+#[test]
+fn a_read_transaction_refuses_writes_and_execute_commits_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let r = db.begin_read().unwrap();
+    let e = r
+        .query("MATCH (n:Package) SET n.seen = true", &Params::new())
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.phase, e.detail),
+        (
+            ErrorKind::SemanticError,
+            Phase::Compile,
+            "ReadOnlyTransaction"
+        )
+    );
+    drop(r);
+    let res = db
+        .execute(
+            "MATCH (n:Library) SET n.seen = true RETURN count(n) AS n",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(res.rows(), [vec![V::Int(3)]]);
+    let res = db
+        .execute(
+            "MATCH (n:Package) WHERE n.seen RETURN n.name AS name ORDER BY name",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        column(&res, 0),
+        [V::from("libc6"), V::from("libssl3"), V::from("libz")]
+    );
+    // DELETE without DETACH refuses a node that still has relationships.
+    let e = db
+        .execute("MATCH (n:Package {name: 'libc6'}) DELETE n", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed);
+    db.execute(
+        "MATCH (n:Package {name: 'libc6'}) DETACH DELETE n",
+        &Params::new(),
+    )
+    .unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.nodes_with_label("Library").unwrap().len(), 2);
+}
+
+#[test]
+fn a_failed_statement_leaves_its_transaction_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = Database::open(dir.path()).unwrap();
+        let mut w = db.begin_write().unwrap();
+        w.query("CREATE (:Kept {v: 1})", &Params::new()).unwrap();
+        // The first row creates a node with a new label and a new
+        // property key, the second divides by zero: nothing of it stays.
+        let e = w
+            .query(
+                "UNWIND [1, 0] AS x CREATE (:Fresh {only_here: 1 / x})",
+                &Params::new(),
+            )
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::ArithmeticError);
+        assert!(w.nodes_with_label("Fresh").unwrap().is_empty());
+        // Names interned after the rollback get ids of their own.
+        w.query("CREATE (:Other {v: 2})", &Params::new()).unwrap();
+        w.commit().unwrap();
+        db.close().unwrap();
+    }
+    let db = Database::open(dir.path()).unwrap();
+    let res = db
+        .execute(
+            "MATCH (n) RETURN labels(n) AS labels, keys(n) AS keys, n.v AS v ORDER BY v",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        res.rows(),
+        [
+            vec![
+                V::List(vec!["Kept".into()]),
+                V::List(vec!["v".into()]),
+                V::Int(1)
+            ],
+            vec![
+                V::List(vec!["Other".into()]),
+                V::List(vec!["v".into()]),
+                V::Int(2)
+            ],
+        ]
+    );
+}
+
+#[test]
+fn index_lookups_find_what_scans_find() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    db.execute(
+        "UNWIND range(1, 50) AS i CREATE (:Item {v: i % 5, f: toFloat(i % 5), name: 'n' + toString(i)})",
+        &Params::new(),
+    )
+    .unwrap();
+    let queries = [
+        "MATCH (n:Item {v: 3}) RETURN count(n) AS c",
+        "MATCH (n:Item {v: 3.0}) RETURN count(n) AS c",
+        "MATCH (n:Item {f: 3}) RETURN count(n) AS c",
+        "MATCH (n:Item {name: 'n7'}) RETURN count(n) AS c",
+        "MATCH (n:Item {v: null}) RETURN count(n) AS c",
+    ];
+    let scanned: Vec<QueryResult> = queries
+        .iter()
+        .map(|q| db.execute(q, &Params::new()).unwrap())
+        .collect();
+    assert_eq!(scanned[0].rows(), [vec![V::Int(10)]]);
+    assert_eq!(scanned[1].rows(), [vec![V::Int(10)]]);
+    assert_eq!(scanned[2].rows(), [vec![V::Int(10)]]);
+    assert_eq!(scanned[3].rows(), [vec![V::Int(1)]]);
+    assert_eq!(scanned[4].rows(), [vec![V::Int(0)]]);
+    let mut w = db.begin_write().unwrap();
+    w.create_index("Item", "v").unwrap();
+    w.create_index("Item", "f").unwrap();
+    w.create_unique_key("Item", "name").unwrap();
+    w.commit().unwrap();
+    for (q, before) in queries.iter().zip(&scanned) {
+        assert_eq!(&db.execute(q, &Params::new()).unwrap(), before, "{q}");
+    }
+    let e = db
+        .execute("CREATE (:Item {name: 'n7'})", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed);
+}
