@@ -483,6 +483,33 @@ fn the_bundled_slice_through_every_query_command() {
         "--json",
     ]);
     assert!(search["qps"].as_f64().unwrap() > 0.0, "{search}");
+
+    // Cypher: JSON and CSV, parameters, a placed syntax error.
+    let q = json(&[
+        "query",
+        db,
+        "MATCH (p:Package {name: $name})-[:DEPENDS]->(d) RETURN d.name AS dep ORDER BY dep LIMIT 2",
+        "--param",
+        "name='curl'",
+        "--json",
+    ]);
+    assert_eq!(q["columns"], serde_json::json!(["dep"]), "{q}");
+    assert_eq!(q["rows"].as_array().unwrap().len(), 2, "{q}");
+    assert!(q["elapsed_ms"].as_f64().unwrap() >= 0.0, "{q}");
+    let csv = ok(&[
+        "query",
+        db,
+        "MATCH (p:Package {name: 'curl'}) RETURN p.name AS name, labels(p) AS labels",
+        "--csv",
+    ]);
+    assert_eq!(csv, "name,labels\ncurl,['Package']\n");
+    let bad = quiver(&["query", db, "MATCH (n RETURN n"]);
+    assert!(!bad.status.success());
+    let message = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        message.contains("SyntaxError") && message.contains("line 1"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -10,8 +10,9 @@
 //! 4  txn                              the transaction core
 //! 5  graph | vector                   the data models, siblings
 //! 6  algo | import | check            built on the models
-//! 7  open                             the assembly: names every model
-//! 8  fuzz                             fuzz entry points over all of it
+//! 7  query                            Cypher, over the models and algo
+//! 8  open                             the assembly: names every model
+//! 9  fuzz                             fuzz entry points over all of it
 //! ```
 //!
 //! (`lib.rs` re-exports; names it re-exports count as their module, and
@@ -37,9 +38,10 @@ fn layer(module: &str) -> Option<u32> {
         "storage" | "embed" => 3,
         "txn" => 4,
         "graph" | "vector" => 5,
-        "algo" | "import" | "check" | "query" => 6,
-        "open" => 7,
-        "fuzz" => 8,
+        "algo" | "import" | "check" => 6,
+        "query" => 7,
+        "open" => 8,
+        "fuzz" => 9,
         _ => return None,
     })
 }

@@ -247,3 +247,114 @@ fn index_lookups_find_what_scans_find() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed);
 }
+
+#[test]
+fn procedures_search_vectors_and_run_kernels_inside_statements() {
+    use quiverdb::props;
+    use quiverdb::vector::{CollectionConfig, Metric};
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let mut w = db.begin_write().unwrap();
+    w.create_collection(
+        "descriptions",
+        CollectionConfig::new(2, Metric::Cosine).bound_to_nodes(),
+    )
+    .unwrap();
+    // Each package's vector points at an angle of its own.
+    for (i, name) in ["curl", "wget", "libssl3", "libz", "libc6"]
+        .iter()
+        .enumerate()
+    {
+        let found = w
+            .query(
+                "MATCH (p:Package {name: $n}) RETURN id(p) AS id",
+                &params(&[("n", (*name).into())]),
+            )
+            .unwrap();
+        let V::Int(id) = found.rows()[0][0] else {
+            panic!("no id");
+        };
+        let a = i as f32 * 0.3;
+        w.upsert_vector("descriptions", id as u64, &[a.cos(), a.sin()], props! {})
+            .unwrap();
+    }
+    w.commit().unwrap();
+    let curl = params(&[("q", V::List(vec![V::Float(1.0), V::Float(0.0)]))]);
+    // kNN, then expand.
+    let res = db
+        .execute(
+            "CALL db.index.vector.queryNodes('descriptions', 2, $q) YIELD node, score
+             MATCH (node)-[:DEPENDS]->(d)
+             RETURN node.name AS name, count(d) AS deps ORDER BY name",
+            &curl,
+        )
+        .unwrap();
+    assert_eq!(
+        res.rows(),
+        [
+            vec![V::from("curl"), V::Int(2)],
+            vec![V::from("wget"), V::Int(1)]
+        ]
+    );
+    // Expand, then kNN among the matched nodes only.
+    let res = db
+        .execute(
+            "MATCH (:Package {name: 'curl'})-[:DEPENDS*1..2]->(d)
+             WITH collect(DISTINCT d) AS near
+             CALL db.index.vector.queryNodes('descriptions', 1, $q, near) YIELD node
+             RETURN node.name AS name",
+            &curl,
+        )
+        .unwrap();
+    assert_eq!(res.rows(), [vec![V::from("libssl3")]]);
+    // The kernels as procedures.
+    let res = db
+        .execute(
+            "CALL algo.wcc() YIELD node, component RETURN count(DISTINCT component) AS n",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(res.rows(), [vec![V::Int(1)]]);
+    let res = db
+        .execute(
+            "MATCH (s:Package {name: 'wget'}) CALL algo.bfs(s) YIELD node, depth
+             RETURN node.name AS name, depth ORDER BY depth, name",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(res.rows().len(), 5);
+    assert_eq!(res.rows()[3], vec![V::from("libc6"), V::Int(2)]);
+    assert_eq!(res.rows()[4], vec![V::from("libz"), V::Int(2)]);
+    let e = db.execute("CALL db.nothing()", &Params::new()).unwrap_err();
+    assert_eq!(e.detail, "ProcedureNotFound");
+}
+
+#[test]
+fn counted_aggregations_agree_with_enumerated_ones_across_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    // The first counts the anonymous hop (projection and columns on a
+    // snapshot); the second names the relationship, so enumerates it.
+    let counted = "MATCH (p:Package)<-[:DEPENDS]-() RETURN p.name AS name, count(*) AS n ORDER BY n DESC, name";
+    let listed = "MATCH (p:Package)<-[r:DEPENDS]-() RETURN p.name AS name, count(r) AS n ORDER BY n DESC, name";
+    for round in 0..3 {
+        let a = db.execute(counted, &Params::new()).unwrap();
+        let b = db.execute(listed, &Params::new()).unwrap();
+        assert_eq!(a, b, "round {round}");
+        // Inside a write transaction (no projection, its own view).
+        let mut w = db.begin_write().unwrap();
+        w.query(
+            "MATCH (p:Package {name: 'libc6'}) CREATE (:Package {name: 'x' + toString($i)})-[:DEPENDS]->(p)",
+            &params(&[("i", V::Int(round))]),
+        )
+        .unwrap();
+        let a = w.query(counted, &Params::new()).unwrap();
+        let b = w.query(listed, &Params::new()).unwrap();
+        assert_eq!(a, b, "round {round}, in the transaction");
+        w.commit().unwrap();
+    }
+    let top = db.execute(counted, &Params::new()).unwrap();
+    assert_eq!(top.rows()[0], vec![V::from("libc6"), V::Int(5)]);
+}

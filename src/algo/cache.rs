@@ -101,6 +101,18 @@ fn shortest_path(
 }
 
 impl ReadTxn<'_> {
+    /// The projection of this snapshot under `spec`: the cached one, or
+    /// one built now and cached (until the next commit makes it stale).
+    pub(crate) fn projection_of_snapshot(&self, spec: &ProjectionSpec) -> Result<Arc<Projection>> {
+        let cache = self.db().model::<ProjectionCache>();
+        if let Some(p) = cache.find(self.generation(), &|s| s == spec) {
+            return Ok(p);
+        }
+        let p = Arc::new(Projection::build(&self.reader(), spec)?);
+        cache.keep(self.generation(), spec, &p);
+        Ok(p)
+    }
+
     /// A shortest path from `from` to `to` under path query `q`, or `None`
     /// when `to` is unreachable (or farther than the query's `max_depth`).
     ///

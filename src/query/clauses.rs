@@ -7,6 +7,7 @@ use super::compile::{Compiler, Scope, Step};
 use super::error::{QResult, QueryError, semantic, unsupported};
 use super::expr::Expr;
 use super::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
+use super::procs::{Procedure, unknown_procedure};
 
 /// What a pattern is compiled for: the rules differ.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -17,6 +18,17 @@ pub(crate) enum Use {
     /// A pattern predicate or comprehension: no new named variables
     /// outside a comprehension.
     Expression,
+}
+
+/// `CALL proc(args) YIELD ...`.
+#[derive(Clone, Debug)]
+pub(crate) struct CallPlan {
+    pub procedure: Procedure,
+    pub args: Vec<Expr>,
+    /// The procedure's output columns bound, in order of their new slots.
+    pub outputs: Vec<usize>,
+    /// `YIELD ... WHERE`.
+    pub filter: Option<Expr>,
 }
 
 /// `SET` items.
@@ -104,6 +116,7 @@ impl Compiler<'_> {
             chains,
             filter: None,
             width: scope.names.len(),
+            count_tail: false,
         })
     }
 
@@ -426,10 +439,126 @@ impl Compiler<'_> {
         if let Some(w) = &m.where_clause {
             pattern.filter = Some(self.predicate(w, scope)?);
         }
+        let free_tail = !m.optional
+            && pattern
+                .tail_is_free(&|slot| scope.names.get(slot).is_some_and(|n| n.starts_with(' ')));
         Ok(Step::Match {
             pattern,
             optional: m.optional,
+            free_tail,
         })
+    }
+
+    /// `CALL`: the step, and for a statement that is only a `CALL`
+    /// without `YIELD`, the output column names.
+    #[allow(clippy::too_many_lines, reason = "arguments, then YIELD")]
+    pub(crate) fn call_clause(
+        &self,
+        c: &ast::CallClause,
+        scope: &mut Scope,
+        standalone: bool,
+    ) -> QResult<(Step, Option<Vec<String>>)> {
+        let ast::CallTarget::Procedure { name, arguments } = &c.target else {
+            return Err(unsupported("CALL { subquery }"));
+        };
+        if c.optional {
+            return Err(unsupported("OPTIONAL CALL"));
+        }
+        let full: Vec<&str> = name.parts.iter().map(|p| p.kind.text.as_str()).collect();
+        let full = full.join(".");
+        let at = |e: QueryError| e.at(self.text, name.span.start);
+        let Some((procedure, least, most, columns)) = Procedure::lookup(&full) else {
+            return Err(at(unknown_procedure(&full)));
+        };
+        let args = arguments.as_deref().unwrap_or_default();
+        if args.len() < least || args.len() > most {
+            return Err(at(semantic(
+                "InvalidNumberOfArguments",
+                format!(
+                    "{full} takes {least} to {most} arguments, not {}",
+                    args.len()
+                ),
+            )));
+        }
+        let args = args
+            .iter()
+            .map(|a| self.predicate(a, scope))
+            .collect::<QResult<Vec<_>>>()?;
+        let mut outputs = Vec::new();
+        let mut names = None;
+        let mut filter = None;
+        match &c.yield_clause {
+            None if standalone => {
+                outputs = (0..columns.len()).collect();
+                names = Some(columns.iter().map(|c| (*c).to_owned()).collect());
+            }
+            None => {
+                return Err(at(semantic(
+                    "InvalidClauseComposition",
+                    format!("CALL {full} inside a statement needs YIELD"),
+                )));
+            }
+            Some(y) => {
+                let mut items: Vec<(usize, String)> = Vec::new();
+                if y.all {
+                    items.extend(
+                        columns
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| (i, (*c).to_owned())),
+                    );
+                }
+                for item in &y.items {
+                    let ast::ProjectionItemKind::Expression { expression, alias } = &item.kind
+                    else {
+                        return Err(unsupported("this YIELD item"));
+                    };
+                    let ast::ExprKind::Variable(v) = &expression.kind else {
+                        return Err(semantic("InvalidYield", "YIELD names output columns")
+                            .at(self.text, expression.span.start));
+                    };
+                    let Some(i) = columns.iter().position(|c| *c == v.kind.text) else {
+                        return Err(semantic(
+                            "UndefinedVariable",
+                            format!(
+                                "{full} has no output {}; it yields {columns:?}",
+                                v.kind.text
+                            ),
+                        )
+                        .at(self.text, expression.span.start));
+                    };
+                    let bound = alias.as_ref().map_or(&v.kind.text, |a| &a.kind.text);
+                    items.push((i, bound.clone()));
+                }
+                for (i, bound) in items {
+                    if scope.slot(&bound).is_some() {
+                        return Err(semantic(
+                            "VariableAlreadyBound",
+                            format!("variable {bound} is already bound"),
+                        )
+                        .at(self.text, y.span.start));
+                    }
+                    let ty = match columns[i] {
+                        "node" => Some("NODE"),
+                        _ => None,
+                    };
+                    scope.push(&bound, ty);
+                    outputs.push(i);
+                }
+                if let Some(w) = &y.where_clause {
+                    filter = Some(self.predicate(w, scope)?);
+                }
+            }
+        }
+        Ok((
+            Step::Call(Box::new(CallPlan {
+                procedure,
+                args,
+                outputs,
+                filter,
+            })),
+            names,
+        ))
     }
 
     /// `CREATE`.
@@ -458,6 +587,7 @@ impl Compiler<'_> {
             chains: vec![chain],
             filter: None,
             width: scope.names.len(),
+            count_tail: false,
         };
         let mut on_match = Vec::new();
         let mut on_create = Vec::new();

@@ -4,7 +4,7 @@
 
 use open_cypher::ast;
 
-use super::clauses::{MergePlan, RemoveItem, SetItem};
+use super::clauses::{CallPlan, MergePlan, RemoveItem, SetItem};
 use super::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
 use super::expr::{BinaryOp, Expr, Params, Quantifier, UnaryOp};
 use super::func::{Aggregate, Function, unknown_function, wrong_arity};
@@ -36,7 +36,13 @@ pub(crate) enum Step {
     Project(Projection),
     /// `MATCH`: every row once per match (`OPTIONAL`: a row without a
     /// match is kept, its new variables `null`).
-    Match { pattern: Pattern, optional: bool },
+    Match {
+        pattern: Pattern,
+        optional: bool,
+        /// The pattern could end in a counted hop (`Pattern::count_tail`,
+        /// set when an aggregation follows).
+        free_tail: bool,
+    },
     /// `CREATE`: the pattern's new nodes and relationships, per row.
     Create(Pattern),
     /// `MERGE`.
@@ -47,6 +53,8 @@ pub(crate) enum Step {
     Remove(Vec<RemoveItem>),
     /// `DELETE` (`detach`: with the nodes' relationships).
     Delete { exprs: Vec<Expr>, detach: bool },
+    /// `CALL` a procedure: each row once per output row.
+    Call(Box<CallPlan>),
 }
 
 impl Step {
@@ -252,7 +260,14 @@ impl Compiler<'_> {
                     steps.push(Step::Remove(self.remove_items(r, &scope)?));
                     updated = true;
                 }
-                ast::ClauseKind::Call(_) => return Err(at(unsupported("CALL"))),
+                ast::ClauseKind::Call(c) => {
+                    let standalone = clauses.len() == 1;
+                    let (step, names) = self.call_clause(c, &mut scope, standalone)?;
+                    steps.push(step);
+                    if names.is_some() {
+                        columns = names;
+                    }
+                }
                 _ => return Err(at(unsupported("this clause"))),
             }
         }
@@ -268,6 +283,17 @@ impl Compiler<'_> {
             })
         {
             columns = Some(Vec::new());
+        }
+        // A match whose rows go straight into an aggregation counts its
+        // free last hop instead of enumerating it.
+        for i in 1..steps.len() {
+            let aggregating = matches!(&steps[i], Step::Project(p) if p.grouping.is_some());
+            if let Step::Match {
+                pattern, free_tail, ..
+            } = &mut steps[i - 1]
+            {
+                pattern.count_tail = *free_tail && aggregating;
+            }
         }
         let columns = columns.ok_or_else(|| {
             semantic(

@@ -1,23 +1,26 @@
 //! Runs a plan: each step maps the rows of the step before.
 
 use std::collections::hash_map::Entry;
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::clauses::CallPlan;
+use super::columns::{Column, column};
 use super::compile::{Plan, Projection, Step, check_count};
 use super::error::QResult;
 use super::expr::{Env, Expr, Params, truth};
-use super::graph::{Access, no_graph, resolve};
-use super::pattern::Matcher;
+use super::graph::{Access, Graph, db_error, no_graph, resolve};
+use super::pattern::{Matcher, Pattern};
 use super::value::CypherValue as V;
 use super::value::CypherValue;
 use super::write;
-use crate::graph::read::Reader;
+use crate::algo::ProjectionSpec;
 
 type Row = Vec<CypherValue>;
 
 /// The graph expressions read, if any.
-type Graph<'a> = Option<Reader<'a>>;
+type G<'a> = Option<&'a Graph<'a>>;
 
 /// The rows of `plan`, run on `access`, with every node and relationship
 /// in them filled in.
@@ -25,8 +28,37 @@ pub(crate) fn run(plan: &Plan, params: &Params, access: &mut Access<'_, '_>) -> 
     let mut out = Vec::new();
     for steps in &plan.branches {
         let mut rows = vec![Vec::new()];
-        for step in steps {
-            rows = apply(step, rows, params, access)?;
+        // How many matches each row stands for, after a counted match.
+        let mut weights: Option<Vec<u64>> = None;
+        let mut columns = FxHashMap::default();
+        for (i, step) in steps.iter().enumerate() {
+            match step {
+                Step::Match { pattern, .. } if pattern.count_tail => {
+                    let next = match steps.get(i + 1) {
+                        Some(Step::Project(p)) => Some(p),
+                        _ => None,
+                    };
+                    let (r, w, c) = counted_match(pattern, next, rows, params, access)?;
+                    rows = r;
+                    weights = Some(w);
+                    columns = c;
+                }
+                Step::Project(p) if weights.is_some() && p.grouping.is_some() => {
+                    let graph = access
+                        .reader()
+                        .map(|r| Graph::cached(r).with_columns(std::mem::take(&mut columns)));
+                    rows = project(p, rows, weights.take().as_deref(), params, graph.as_ref())?;
+                }
+                _ => {
+                    if let Some(w) = weights.take() {
+                        rows = replicate(rows, &w);
+                    }
+                    rows = apply(step, rows, params, access)?;
+                }
+            }
+        }
+        if let Some(w) = weights.take() {
+            rows = replicate(rows, &w);
         }
         out.extend(rows);
     }
@@ -52,7 +84,11 @@ fn apply(
     if step.writes() {
         return write::apply(step, rows, params, access);
     }
-    let g = access.reader();
+    if let Step::Call(c) = step {
+        return call(c, rows, params, access);
+    }
+    let graph = access.reader().map(Graph::cached);
+    let g = graph.as_ref();
     match step {
         Step::Unwind(list) => {
             let mut out = Vec::new();
@@ -71,14 +107,15 @@ fn apply(
             }
             Ok(out)
         }
-        Step::Project(p) => project(p, rows, params, g),
-        Step::Match { pattern, optional } => {
-            let r = g.ok_or_else(no_graph)?;
-            let mut matcher = Matcher::new(r, params);
+        Step::Project(p) => project(p, rows, None, params, g),
+        Step::Match {
+            pattern, optional, ..
+        } => {
+            let mut matcher = Matcher::new(g.ok_or_else(no_graph)?, params);
             let mut out = Vec::new();
             for row in rows {
                 let before = out.len();
-                matcher.run(pattern, &row, &mut |found| {
+                matcher.run(pattern, &row, &mut |found, _| {
                     out.push(found.clone());
                     Ok(true)
                 })?;
@@ -90,13 +127,114 @@ fn apply(
             }
             Ok(out)
         }
+        Step::Call(c) => call(c, rows, params, access),
         Step::Create(_) | Step::Merge(_) | Step::Set(_) | Step::Remove(_) | Step::Delete { .. } => {
             write::apply(step, rows, params, access)
         }
     }
 }
 
-fn project(p: &Projection, rows: Vec<Row>, params: &Params, g: Graph<'_>) -> QResult<Vec<Row>> {
+/// Each row `weights[i]` times.
+fn replicate(rows: Vec<Row>, weights: &[u64]) -> Vec<Row> {
+    let mut out = Vec::new();
+    for (row, &w) in rows.into_iter().zip(weights) {
+        for _ in 1..w {
+            out.push(row.clone());
+        }
+        if w > 0 {
+            out.push(row);
+        }
+    }
+    out
+}
+
+/// A match whose last hop is counted: each row once, with its weight.
+/// On a snapshot, a match that scans for its start node counts the hop
+/// in the snapshot's in-memory projection of the hop's edge types (found
+/// in the projection cache, or built and cached: O(V + E) once, until the
+/// next commit).
+#[allow(clippy::type_complexity, reason = "rows, weights and columns")]
+fn counted_match(
+    pattern: &Pattern,
+    next: Option<&Projection>,
+    rows: Vec<Row>,
+    params: &Params,
+    access: &Access<'_, '_>,
+) -> QResult<(Vec<Row>, Vec<u64>, FxHashMap<String, Arc<Column>>)> {
+    let graph = access.reader().map(Graph::cached);
+    let mut matcher = Matcher::new(graph.as_ref().ok_or_else(no_graph)?, params);
+    let mut columns = FxHashMap::default();
+    if let (Access::Read(r), [chain]) = (access, pattern.chains.as_slice())
+        && rows.len() == 1
+        && !chain.nodes[chain.start].earlier
+        && let Some(rp) = chain.rels.first()
+    {
+        // A whole-label aggregation: degrees from the snapshot's
+        // projection, the properties the aggregation reads from columns.
+        let spec = ProjectionSpec::new().edge_types(rp.types.iter().cloned());
+        matcher.degrees = Some(r.projection_of_snapshot(&spec).map_err(db_error)?);
+        let mut keys = Vec::new();
+        if let Some(p) = next {
+            for e in p.items.iter().chain(p.order.iter().map(|(e, _)| e)) {
+                e.property_keys(&mut keys);
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let c = column(r, &key)?;
+            columns.insert(key, c);
+        }
+    }
+    let mut out = Vec::new();
+    let mut weights = Vec::new();
+    for row in rows {
+        matcher.run(pattern, &row, &mut |found, w| {
+            out.push(found.clone());
+            weights.push(w);
+            Ok(true)
+        })?;
+    }
+    Ok((out, weights, columns))
+}
+
+fn call(
+    c: &CallPlan,
+    rows: Vec<Row>,
+    params: &Params,
+    access: &Access<'_, '_>,
+) -> QResult<Vec<Row>> {
+    let mut out = Vec::new();
+    let graph = access.reader().map(Graph::cached);
+    for row in rows {
+        let args = {
+            let mut env = Env::new(&row, params, graph.as_ref());
+            c.args
+                .iter()
+                .map(|a| a.eval(&mut env))
+                .collect::<QResult<Vec<_>>>()?
+        };
+        for produced in c.procedure.call(&args, access)? {
+            let mut next = row.clone();
+            next.extend(c.outputs.iter().map(|&i| produced[i].clone()));
+            if let Some(f) = &c.filter
+                && truth(&f.eval(&mut Env::new(&next, params, graph.as_ref()))?)? != Some(true)
+            {
+                continue;
+            }
+            out.push(next);
+        }
+    }
+    Ok(out)
+}
+
+fn project(
+    p: &Projection,
+    rows: Vec<Row>,
+    weights: Option<&[u64]>,
+    params: &Params,
+    g: G<'_>,
+) -> QResult<Vec<Row>> {
     let width = p.items.len();
     // Each output row, with the input row after it when ORDER BY reads it.
     let mut out: Vec<Row> = match &p.grouping {
@@ -115,11 +253,18 @@ fn project(p: &Projection, rows: Vec<Row>, params: &Params, g: Graph<'_>) -> QRe
             }
             out
         }
-        Some(keys) => aggregate(p, keys, &rows, params, g)?,
+        Some(keys) => aggregate(p, keys, &rows, weights, params, g)?,
     };
     if p.distinct {
         distinct(&mut out);
     }
+    let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
+        e.as_ref()
+            .map(|e| check_count(&e.eval(&mut Env::new(&[], params, g))?, clause))
+            .transpose()
+    };
+    let skip = count(&p.skip, "SKIP")?.unwrap_or(0);
+    let limit = count(&p.limit, "LIMIT")?;
     if !p.order.is_empty() {
         let mut keyed = Vec::with_capacity(out.len());
         for row in out {
@@ -131,7 +276,7 @@ fn project(p: &Projection, rows: Vec<Row>, params: &Params, g: Graph<'_>) -> QRe
                 .collect::<QResult<Vec<_>>>()?;
             keyed.push((key, row));
         }
-        keyed.sort_by(|(a, _), (b, _)| {
+        let cmp = |(a, _): &(Vec<CypherValue>, Row), (b, _): &(Vec<CypherValue>, Row)| {
             for ((x, y), (_, descending)) in a.iter().zip(b).zip(&p.order) {
                 let o = x.order(y);
                 let o = if *descending { o.reverse() } else { o };
@@ -140,16 +285,22 @@ fn project(p: &Projection, rows: Vec<Row>, params: &Params, g: Graph<'_>) -> QRe
                 }
             }
             std::cmp::Ordering::Equal
-        });
+        };
+        // With a LIMIT, only the rows that can be returned are sorted.
+        if let Some(limit) = limit {
+            let keep = skip.saturating_add(limit);
+            if keep < keyed.len() {
+                if keep == 0 {
+                    keyed.clear();
+                } else {
+                    keyed.select_nth_unstable_by(keep - 1, cmp);
+                    keyed.truncate(keep);
+                }
+            }
+        }
+        keyed.sort_by(cmp);
         out = keyed.into_iter().map(|(_, row)| row).collect();
     }
-    let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
-        e.as_ref()
-            .map(|e| check_count(&e.eval(&mut Env::new(&[], params, g))?, clause))
-            .transpose()
-    };
-    let skip = count(&p.skip, "SKIP")?.unwrap_or(0);
-    let limit = count(&p.limit, "LIMIT")?;
     let mut kept = Vec::new();
     for mut row in out.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)) {
         if let Some(f) = &p.filter
@@ -168,8 +319,9 @@ fn aggregate(
     p: &Projection,
     keys: &[bool],
     rows: &[Row],
+    weights: Option<&[u64]>,
     params: &Params,
-    g: Graph<'_>,
+    g: G<'_>,
 ) -> QResult<Vec<Row>> {
     struct Group<'a> {
         first: &'a Row,
@@ -179,8 +331,10 @@ fn aggregate(
         second: Vec<Option<CypherValue>>,
     }
     let mut groups: Vec<Group<'_>> = Vec::new();
-    let mut index: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
-    for row in rows {
+    let mut index: FxHashMap<Vec<u8>, usize> =
+        FxHashMap::with_capacity_and_hasher(rows.len().min(1 << 16), rustc_hash::FxBuildHasher);
+    for (i, row) in rows.iter().enumerate() {
+        let weight = weights.map_or(1, |w| w[i]);
         let mut env = Env::new(row, params, g);
         let mut key_values = Vec::new();
         let mut key = Vec::new();
@@ -223,6 +377,13 @@ fn aggregate(
                 encode(&value, &mut k);
                 if !group.seen[a].insert(k) {
                     continue;
+                }
+            }
+            // A weighted row stands for `weight` equal rows (a DISTINCT
+            // aggregate keeps one of them).
+            if !spec.distinct {
+                for _ in 1..weight {
+                    group.values[a].push(value.clone());
                 }
             }
             group.values[a].push(value);

@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 
 use super::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
 use super::func::Function;
-use super::graph::{GraphReads, no_graph};
+use super::graph::{Graph, GraphReads, no_graph};
 use super::pattern::{Matcher, Pattern};
 use super::value::CypherValue as V;
 use super::value::{CypherValue, NodeValue, RelValue};
-use crate::graph::read::Reader;
 
 /// Statement parameters by name.
 pub type Params = BTreeMap<String, CypherValue>;
@@ -121,11 +120,15 @@ pub(crate) struct Env<'a> {
     pub aggregates: &'a [CypherValue],
     pub params: &'a Params,
     /// The graph, when the statement runs on a transaction.
-    pub graph: Option<Reader<'a>>,
+    pub graph: Option<&'a Graph<'a>>,
 }
 
 impl<'a> Env<'a> {
-    pub fn new(row: &'a [CypherValue], params: &'a Params, graph: Option<Reader<'a>>) -> Env<'a> {
+    pub fn new(
+        row: &'a [CypherValue],
+        params: &'a Params,
+        graph: Option<&'a Graph<'a>>,
+    ) -> Env<'a> {
         Env {
             row,
             locals: Vec::new(),
@@ -135,7 +138,7 @@ impl<'a> Env<'a> {
         }
     }
 
-    fn graph(&self) -> QResult<Reader<'a>> {
+    fn graph(&self) -> QResult<&'a Graph<'a>> {
         self.graph.ok_or_else(no_graph)
     }
 
@@ -168,6 +171,66 @@ impl<'a> Env<'a> {
 }
 
 impl Expr {
+    /// The keys of the properties the expression reads (`x.key`).
+    pub fn property_keys(&self, out: &mut Vec<String>) {
+        if let Expr::Property(base, key) = self {
+            out.push(key.clone());
+            base.property_keys(out);
+            return;
+        }
+        let mut go = |e: &Expr| e.property_keys(out);
+        match self {
+            Expr::List(items) | Expr::Call(_, items) => items.iter().for_each(&mut go),
+            Expr::Map(entries) => entries.iter().for_each(|(_, e)| go(e)),
+            Expr::Index(a, b) | Expr::Binary(_, a, b) => {
+                go(a);
+                go(b);
+            }
+            Expr::Slice(a, b, c) => {
+                go(a);
+                b.iter().chain(c).for_each(|e| go(e));
+            }
+            Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::HasLabels(a, _) => go(a),
+            Expr::Case {
+                operand,
+                arms,
+                default,
+            } => {
+                operand.iter().chain(default).for_each(|e| go(e));
+                for (w, t) in arms {
+                    go(w);
+                    go(t);
+                }
+            }
+            Expr::Comprehension {
+                list, filter, map, ..
+            } => {
+                go(list);
+                filter.iter().chain(map).for_each(|e| go(e));
+            }
+            Expr::Quantified {
+                list, predicate, ..
+            } => {
+                go(list);
+                go(predicate);
+            }
+            Expr::Reduce {
+                init, list, expr, ..
+            } => {
+                go(init);
+                go(list);
+                go(expr);
+            }
+            Expr::MapProjection { base, items, .. } => {
+                go(base);
+                for (_, e) in items {
+                    go(e);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Evaluates the expression.
     #[allow(clippy::too_many_lines, reason = "one arm per expression form")]
     pub fn eval(&self, env: &mut Env<'_>) -> QResult<CypherValue> {
@@ -253,7 +316,10 @@ impl Expr {
                     }
                     V::Bool(all)
                 }
-                V::Relationship(r) => V::Bool(labels.iter().all(|l| *l == r.rel_type)),
+                V::Relationship(r) => {
+                    let t = rel_type(&r, env.graph)?;
+                    V::Bool(labels.iter().all(|l| *l == t))
+                }
                 other => {
                     return Err(type_error(format!(
                         "a label predicate needs a node, not {}",
@@ -270,7 +336,7 @@ impl Expr {
                 let g = env.graph()?;
                 let mut out = Vec::new();
                 let params = env.params;
-                Matcher::new(g, params).run(p, &row, &mut |found| {
+                Matcher::new(g, params).run(p, &row, &mut |found, _| {
                     out.push(map.eval(&mut Env::new(found, params, Some(g)))?);
                     Ok(true)
                 })?;
@@ -427,7 +493,7 @@ impl Expr {
 fn graph_call(
     f: Function,
     args: &[CypherValue],
-    graph: Option<Reader<'_>>,
+    graph: Option<&Graph<'_>>,
 ) -> QResult<Option<CypherValue>> {
     use Function as F;
     let Some(x) = args.first() else {
@@ -498,7 +564,7 @@ fn keys_or_map(f: Function, props: BTreeMap<String, CypherValue>) -> CypherValue
 
 /// A relationship's type (read from the graph when the value does not
 /// carry it).
-fn rel_type(r: &RelValue, graph: Option<Reader<'_>>) -> QResult<String> {
+fn rel_type(r: &RelValue, graph: Option<&Graph<'_>>) -> QResult<String> {
     if !r.rel_type.is_empty() {
         return Ok(r.rel_type.clone());
     }

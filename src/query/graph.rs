@@ -2,12 +2,19 @@
 //! a write transaction's own view, or none (a statement of expressions
 //! only).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
+
+use super::columns::Column;
 use super::error::{ErrorKind, QResult, QueryError};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::graph::dict::Kind;
 use crate::graph::read::Reader;
+use crate::graph::records::NodeRecord;
 use crate::graph::sealed::Sealed;
 use crate::txn::{ReadTxn, WriteTxn};
 use crate::{EdgeId, Error, NodeId, Value};
@@ -116,6 +123,64 @@ pub(crate) fn to_stored(v: &CypherValue) -> QResult<Option<Value>> {
     })
 }
 
+/// The graph a step reads: the transaction's reader, with (in steps that
+/// do not write) a cache of the node records it decoded, since a row's
+/// expressions and the next rows often read the same nodes.
+pub(crate) struct Graph<'a> {
+    pub r: Reader<'a>,
+    records: Option<RefCell<FxHashMap<NodeId, Option<Rc<NodeRecord>>>>>,
+    /// Property columns of the snapshot (see `columns.rs`), by key.
+    columns: FxHashMap<String, Arc<Column>>,
+}
+
+/// Node records a read step keeps decoded, at most.
+const CACHED_RECORDS: usize = 1 << 16;
+
+impl<'a> Graph<'a> {
+    /// No cache: for steps that write between reads.
+    pub fn new(r: Reader<'a>) -> Graph<'a> {
+        Graph {
+            r,
+            records: None,
+            columns: FxHashMap::default(),
+        }
+    }
+
+    /// Reads these properties from columns (every node of a read
+    /// snapshot is in them: a node missing from one has no such
+    /// property).
+    pub fn with_columns(mut self, columns: FxHashMap<String, Arc<Column>>) -> Graph<'a> {
+        self.columns = columns;
+        self
+    }
+
+    /// With a record cache: for steps that only read.
+    pub fn cached(r: Reader<'a>) -> Graph<'a> {
+        Graph {
+            r,
+            records: Some(RefCell::new(FxHashMap::default())),
+            columns: FxHashMap::default(),
+        }
+    }
+
+    /// Node `id`'s record, `None` if it does not exist.
+    pub fn node_record(&self, id: NodeId) -> QResult<Option<Rc<NodeRecord>>> {
+        let Some(cache) = &self.records else {
+            return Ok(self.r.node_record(id).map_err(db_error)?.map(Rc::new));
+        };
+        if let Some(hit) = cache.borrow().get(&id) {
+            return Ok(hit.clone());
+        }
+        let rec = self.r.node_record(id).map_err(db_error)?.map(Rc::new);
+        let mut cache = cache.borrow_mut();
+        if cache.len() >= CACHED_RECORDS {
+            cache.clear();
+        }
+        cache.insert(id, rec.clone());
+        Ok(rec)
+    }
+}
+
 /// Reads of graph entities for expressions.
 pub(crate) trait GraphReads {
     fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue>;
@@ -127,13 +192,13 @@ pub(crate) trait GraphReads {
     fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>>;
 }
 
-impl GraphReads for Reader<'_> {
+impl GraphReads for Graph<'_> {
     fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue> {
-        let rec = self
-            .node_record(id)
-            .map_err(db_error)?
-            .ok_or_else(|| deleted("node"))?;
-        Ok(match self.names.id(Kind::PropKey, key) {
+        if let Some(column) = self.columns.get(key) {
+            return Ok(column.get(&id).cloned().unwrap_or(V::Null));
+        }
+        let rec = self.node_record(id)?.ok_or_else(|| deleted("node"))?;
+        Ok(match self.r.names.id(Kind::PropKey, key) {
             Some(k) => rec.prop(k).map_or(V::Null, from_stored),
             None => V::Null,
         })
@@ -141,10 +206,11 @@ impl GraphReads for Reader<'_> {
 
     fn edge_property(&self, id: EdgeId, key: &str) -> QResult<CypherValue> {
         let rec = self
+            .r
             .edge_record(id)
             .map_err(db_error)?
             .ok_or_else(|| deleted("relationship"))?;
-        Ok(match self.names.id(Kind::PropKey, key) {
+        Ok(match self.r.names.id(Kind::PropKey, key) {
             Some(k) => rec
                 .props
                 .iter()
@@ -156,6 +222,7 @@ impl GraphReads for Reader<'_> {
 
     fn node_labels(&self, id: NodeId) -> QResult<Vec<String>> {
         let node = self
+            .r
             .node(id)
             .map_err(db_error)?
             .ok_or_else(|| deleted("node"))?;
@@ -164,6 +231,7 @@ impl GraphReads for Reader<'_> {
 
     fn node_properties(&self, id: NodeId) -> QResult<BTreeMap<String, CypherValue>> {
         let node = self
+            .r
             .node(id)
             .map_err(db_error)?
             .ok_or_else(|| deleted("node"))?;
@@ -176,6 +244,7 @@ impl GraphReads for Reader<'_> {
 
     fn edge_properties(&self, id: EdgeId) -> QResult<BTreeMap<String, CypherValue>> {
         let edge = self
+            .r
             .edge(id)
             .map_err(db_error)?
             .ok_or_else(|| deleted("relationship"))?;
@@ -187,18 +256,16 @@ impl GraphReads for Reader<'_> {
     }
 
     fn has_label(&self, id: NodeId, label: &str) -> QResult<bool> {
-        let rec = self
-            .node_record(id)
-            .map_err(db_error)?
-            .ok_or_else(|| deleted("node"))?;
+        let rec = self.node_record(id)?.ok_or_else(|| deleted("node"))?;
         Ok(self
+            .r
             .names
             .id(Kind::Label, label)
             .is_some_and(|l| rec.has_label(l)))
     }
 
     fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>> {
-        let Some(rec) = self.edge_record(id).map_err(db_error)? else {
+        let Some(rec) = self.r.edge_record(id).map_err(db_error)? else {
             return Ok(None);
         };
         Ok(Some(RelValue {
@@ -206,6 +273,7 @@ impl GraphReads for Reader<'_> {
             start: rec.src,
             end: rec.dst,
             rel_type: self
+                .r
                 .names
                 .name(Kind::EdgeType, rec.edge_type)
                 .map_err(db_error)?,

@@ -29,6 +29,7 @@
 )]
 
 mod clauses;
+pub(crate) mod columns;
 mod compile;
 mod error;
 mod exec;
@@ -36,6 +37,7 @@ mod expr;
 mod func;
 mod graph;
 mod pattern;
+mod procs;
 mod value;
 mod write;
 

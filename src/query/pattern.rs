@@ -11,15 +11,18 @@
 //! is matched at most once (the openCypher rule).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::error::{ErrorKind, QResult, QueryError};
 use super::expr::{Env, Expr, Params, truth};
-use super::graph::{db_error, from_stored, to_stored};
+use super::graph::{Graph, GraphReads, db_error, from_stored, to_stored};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
+use crate::algo::path::shortest_path;
+use crate::algo::{PathQuery, Projection};
 use crate::graph::dict::Kind;
-use crate::graph::read::{AdjEntry, Reader};
+use crate::graph::read::{AdjCursors, AdjEntry, Reader};
 use crate::{Direction, EdgeId, Error, NodeId, Value};
 
 type Row = Vec<CypherValue>;
@@ -90,24 +93,68 @@ pub(crate) struct Pattern {
     pub filter: Option<Expr>,
     /// Row width once the pattern's variables are bound.
     pub width: usize,
+    /// The last hop matched only needs counting: it ends at an anonymous
+    /// node pattern with nothing to check, through an anonymous
+    /// relationship of fixed length, nothing later reads either, and the
+    /// rows go to an aggregation (set by the compiler). Each row is then
+    /// emitted once with the number of matches as its weight.
+    pub count_tail: bool,
+}
+
+impl Pattern {
+    /// Whether the pattern can end in a counted hop (see `count_tail`);
+    /// `anonymous` says whether a slot belongs to an unnamed element.
+    pub fn tail_is_free(&self, anonymous: &dyn Fn(usize) -> bool) -> bool {
+        let [c] = self.chains.as_slice() else {
+            return false;
+        };
+        if self.filter.is_some() || c.path.is_some() || c.shortest.is_some() || c.rels.len() != 1 {
+            return false;
+        }
+        let (rp, free) = (&c.rels[0], &c.nodes[1 - c.start.min(1)]);
+        c.start <= 1
+            && rp.range.is_none()
+            && rp.props.is_empty()
+            && !rp.earlier
+            && free.labels.is_empty()
+            && free.props.is_empty()
+            && !free.earlier
+            && anonymous(free.slot)
+            && anonymous(rp.slot)
+    }
 }
 
 /// Finds the rows `pattern` extends `row` to.
 pub(crate) struct Matcher<'a> {
-    pub r: Reader<'a>,
-    pub params: &'a Params,
+    g: &'a Graph<'a>,
+    r: Reader<'a>,
+    params: &'a Params,
     used: Vec<EdgeId>,
+    /// Open iterators over the adjacency column families: each
+    /// expansion is a seek.
+    cursors: Option<AdjCursors<'a>>,
+    /// An in-memory projection of the snapshot holding the counted
+    /// tail's edges, when one was found or built for it.
+    pub degrees: Option<Arc<Projection>>,
+    /// Relationship type names by id, as met.
+    type_names: FxHashMap<u32, String>,
 }
 
-/// What the matcher does with each row it finds: `Ok(false)` stops it.
-pub(crate) type Emit<'e> = dyn FnMut(&Row) -> QResult<bool> + 'e;
+/// What the matcher does with each row it finds, and how many matches
+/// the row stands for (more than one only for a counted tail):
+/// `Ok(false)` stops it.
+pub(crate) type Emit<'e> = dyn FnMut(&Row, u64) -> QResult<bool> + 'e;
 
 impl<'a> Matcher<'a> {
-    pub fn new(r: Reader<'a>, params: &'a Params) -> Matcher<'a> {
+    pub fn new(g: &'a Graph<'a>, params: &'a Params) -> Matcher<'a> {
         Matcher {
-            r,
+            g,
+            r: g.r,
             params,
             used: Vec::new(),
+            cursors: None,
+            degrees: None,
+            type_names: FxHashMap::default(),
         }
     }
 
@@ -129,7 +176,7 @@ impl<'a> Matcher<'a> {
     /// Whether `pattern` has a match extending `row`.
     pub fn exists(&mut self, pattern: &Pattern, row: &[CypherValue]) -> QResult<bool> {
         let mut found = false;
-        self.run(pattern, row, &mut |_| {
+        self.run(pattern, row, &mut |_, _| {
             found = true;
             Ok(false)
         })?;
@@ -140,7 +187,7 @@ impl<'a> Matcher<'a> {
     where
         'a: 'r,
     {
-        Env::new(row, self.params, Some(self.r))
+        Env::new(row, self.params, Some(self.g))
     }
 
     fn chain(
@@ -156,7 +203,7 @@ impl<'a> Matcher<'a> {
             {
                 return Ok(true);
             }
-            return emit(row);
+            return emit(row, 1);
         };
         if let Some(kind) = c.shortest {
             return self.shortest(p, ci, c, kind, row, emit);
@@ -186,8 +233,14 @@ impl<'a> Matcher<'a> {
             }
             return self.walk(p, ci, &order, 0, row, emit);
         }
-        for id in self.candidates(np, row)? {
-            if !self.node_fits(np, id, row)? {
+        let (candidates, labelled) = self.candidates(np, row)?;
+        // A label scan's nodes carry the label: check only the rest.
+        let rest = NodePat {
+            labels: np.labels[usize::from(labelled)..].to_vec(),
+            ..np.clone()
+        };
+        for id in candidates {
+            if !self.node_fits(&rest, id, row)? {
                 continue;
             }
             row[np.slot] = V::Node(Box::new(NodeValue::bare(id)));
@@ -200,9 +253,9 @@ impl<'a> Matcher<'a> {
         Ok(true)
     }
 
-    /// The nodes that may match `np`: an index lookup, a label scan or
-    /// every node.
-    fn candidates(&self, np: &NodePat, row: &Row) -> QResult<Vec<NodeId>> {
+    /// The nodes that may match `np`, and whether they all carry its
+    /// first label.
+    fn candidates(&self, np: &NodePat, row: &Row) -> QResult<(Vec<NodeId>, bool)> {
         for label in &np.labels {
             for (key, e) in &np.props {
                 let value = e.eval(&mut self.env(row))?;
@@ -214,7 +267,7 @@ impl<'a> Matcher<'a> {
                         vec![Value::Float(*f), Value::Int(*f as i64)]
                     }
                     V::Float(f) if !f.is_nan() => vec![Value::Float(*f)],
-                    V::Null => return Ok(Vec::new()),
+                    V::Null => return Ok((Vec::new(), false)),
                     _ => continue,
                 };
                 let mut out = Vec::new();
@@ -232,13 +285,13 @@ impl<'a> Matcher<'a> {
                 if indexed {
                     out.sort_unstable();
                     out.dedup();
-                    return Ok(out);
+                    return Ok((out, false));
                 }
             }
         }
         match np.labels.first() {
-            Some(label) => self.r.nodes_with_label(label).map_err(db_error),
-            None => self.r.node_ids().map_err(db_error),
+            Some(label) => Ok((self.r.nodes_with_label(label).map_err(db_error)?, true)),
+            None => Ok((self.r.node_ids().map_err(db_error)?, false)),
         }
     }
 
@@ -247,7 +300,7 @@ impl<'a> Matcher<'a> {
         if np.labels.is_empty() && np.props.is_empty() {
             return Ok(true);
         }
-        let Some(rec) = self.r.node_record(id).map_err(db_error)? else {
+        let Some(rec) = self.g.node_record(id)? else {
             return Ok(false);
         };
         for label in &np.labels {
@@ -305,7 +358,7 @@ impl<'a> Matcher<'a> {
 
     /// The adjacency entries of `node` a relationship pattern may take,
     /// read `forward` (left to right) or backward.
-    fn entries(&self, rp: &RelPat, node: NodeId, forward: bool) -> QResult<Vec<AdjEntry>> {
+    fn entries(&mut self, rp: &RelPat, node: NodeId, forward: bool) -> QResult<Vec<AdjEntry>> {
         let filter = match rp.types.as_slice() {
             [one] => match self.r.names.id(Kind::EdgeType, one) {
                 Some(t) => Some(t),
@@ -315,8 +368,14 @@ impl<'a> Matcher<'a> {
         };
         let dir = rp.dir.storage(forward);
         let mut out: Vec<AdjEntry> = Vec::new();
-        self.r
-            .scan_adjacency(node, dir, filter, &mut |e, _| {
+        if self.cursors.is_none() {
+            self.cursors = Some(AdjCursors::new(self.r.kv).map_err(db_error)?);
+        }
+        let Some(cursors) = self.cursors.as_mut() else {
+            return Ok(out);
+        };
+        cursors
+            .scan(node, dir, filter, &mut |e, _| {
                 // Both directions list a self-loop twice: keep it once.
                 if dir == Direction::Both
                     && e.source == e.target
@@ -331,16 +390,53 @@ impl<'a> Matcher<'a> {
         Ok(out)
     }
 
-    fn rel_value(&self, e: &AdjEntry) -> QResult<RelValue> {
+    /// How many relationships `rp` may take from `node` (each to a node
+    /// with nothing to check): a degree in the in-memory projection when
+    /// there is one, else a count of adjacency entries.
+    fn count_hop(&mut self, rp: &RelPat, node: NodeId, forward: bool) -> QResult<u64> {
+        let dir = rp.dir.storage(forward);
+        if let Some(p) = &self.degrees
+            && dir != Direction::Both
+        {
+            let Some(i) = p.index_of(node) else {
+                return Ok(0);
+            };
+            let n = if dir == Direction::Out {
+                p.out_neighbors(i).len()
+            } else {
+                p.in_neighbors(i).len()
+            };
+            return Ok(n as u64);
+        }
+        let entries = self.entries(rp, node, forward)?;
+        let mut n = 0u64;
+        for e in &entries {
+            if self.rel_fits(rp, e, &Vec::new())? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// A relationship value, its type named (names kept per statement: a
+    /// relationship deleted later in the statement still has its type).
+    fn rel_value(&mut self, e: &AdjEntry) -> QResult<RelValue> {
+        let rel_type = if let Some(name) = self.type_names.get(&e.edge_type) {
+            name.clone()
+        } else {
+            let name = self
+                .r
+                .names
+                .name(Kind::EdgeType, e.edge_type)
+                .map_err(db_error)?;
+            self.type_names.insert(e.edge_type, name.clone());
+            name
+        };
         Ok(RelValue {
             id: e.edge,
             start: e.source,
             end: e.target,
-            rel_type: self
-                .r
-                .names
-                .name(Kind::EdgeType, e.edge_type)
-                .map_err(db_error)?,
+            rel_type,
             properties: BTreeMap::new(),
         })
     }
@@ -401,6 +497,10 @@ impl<'a> Matcher<'a> {
             return Ok(true);
         };
         let from_id = from_node.id;
+        if p.count_tail && k + 1 == order.len() {
+            let n = self.count_hop(rp, from_id, forward)?;
+            return if n == 0 { Ok(true) } else { emit(row, n) };
+        }
         let to_np = &c.nodes[to];
         if let Some((min, max)) = rp.range {
             let mut trail = Vec::new();
@@ -520,6 +620,9 @@ impl<'a> Matcher<'a> {
         {
             return Ok(true);
         }
+        if kind == Shortest::One && rp.props.is_empty() && min == 1 && source != target {
+            return self.shortest_bidirectional(p, ci, c, (source, target), max, row, emit);
+        }
         // Predecessors of each node reached: (previous node, edge).
         let mut preds: FxHashMap<NodeId, Vec<(NodeId, RelValue)>> = FxHashMap::default();
         let mut depth: FxHashMap<NodeId, usize> = FxHashMap::default();
@@ -608,6 +711,51 @@ impl<'a> Matcher<'a> {
             }
         }
         Ok(true)
+    }
+}
+
+impl Matcher<'_> {
+    /// One shortest path by the graph's bidirectional breadth-first
+    /// search (`ReadTxn::shortest_path`).
+    #[allow(clippy::too_many_arguments, reason = "the walk's state")]
+    fn shortest_bidirectional(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        c: &Chain,
+        (source, target): (NodeId, NodeId),
+        max: Option<usize>,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let rp = &c.rels[0];
+        let mut q = PathQuery::new().direction(rp.dir.storage(true));
+        if !rp.types.is_empty() {
+            q = q.edge_types(rp.types.iter().cloned());
+        }
+        if let Some(m) = max {
+            q = q.max_depth(u32::try_from(m).unwrap_or(u32::MAX));
+        }
+        let Some(path) = shortest_path(&self.r, source, target, &q, None).map_err(db_error)? else {
+            return Ok(true);
+        };
+        let mut rels = Vec::with_capacity(path.edges.len());
+        for e in &path.edges {
+            let Some(rel) = self.g.relationship(*e)? else {
+                return Ok(true);
+            };
+            rels.push(V::Relationship(Box::new(rel)));
+        }
+        let before = std::mem::replace(&mut row[rp.slot], V::List(rels));
+        if let Some(slot) = c.path {
+            row[slot] = V::Path(Box::new(build_path(c, row)?));
+        }
+        let go_on = self.chain(p, ci + 1, row, emit);
+        row[rp.slot] = before;
+        if let Some(slot) = c.path {
+            row[slot] = V::Null;
+        }
+        go_on
     }
 }
 

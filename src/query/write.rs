@@ -13,7 +13,7 @@ use super::clauses::{MergePlan, RemoveItem, SetItem};
 use super::compile::Step;
 use super::error::{ErrorKind, QResult, QueryError, type_error};
 use super::expr::{Env, Expr, Params};
-use super::graph::{Access, GraphReads, db_error, to_stored};
+use super::graph::{Access, Graph, GraphReads, db_error, to_stored};
 use super::pattern::{Dir, Matcher, Pattern, eval_props};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::graph::sealed::Sealed;
@@ -68,7 +68,8 @@ pub(crate) fn apply(
 
 /// Evaluates `e` over `row` on `w`'s view.
 fn eval(w: &WriteTxn<'_>, e: &Expr, row: &[CypherValue], params: &Params) -> QResult<CypherValue> {
-    e.eval(&mut Env::new(row, params, Some(w.reader())))
+    let g = Graph::new(w.reader());
+    e.eval(&mut Env::new(row, params, Some(&g)))
 }
 
 fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Params) -> QResult<()> {
@@ -86,7 +87,8 @@ fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Param
                 }
             }
             let props: Props = {
-                let mut env = Env::new(row, params, Some(w.reader()));
+                let g = Graph::new(w.reader());
+                let mut env = Env::new(row, params, Some(&g));
                 eval_props(&np.props, &mut env)?.into_iter().collect()
             };
             let labels: Vec<&str> = np.labels.iter().map(String::as_str).collect();
@@ -106,7 +108,8 @@ fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Param
             let b = node(chain.nodes[i + 1].slot)?;
             let (start, end) = if rp.dir == Dir::Left { (b, a) } else { (a, b) };
             let props: Props = {
-                let mut env = Env::new(row, params, Some(w.reader()));
+                let g = Graph::new(w.reader());
+                let mut env = Env::new(row, params, Some(&g));
                 eval_props(&rp.props, &mut env)?.into_iter().collect()
             };
             let rel_type = rp.types.first().cloned().unwrap_or_default();
@@ -164,9 +167,9 @@ fn merge(
     }
     let mut found: Vec<Row> = Vec::new();
     {
-        let r = w.reader();
-        let mut m = Matcher::new(r, params);
-        m.run(&plan.pattern, &row, &mut |x| {
+        let g = Graph::new(w.reader());
+        let mut m = Matcher::new(&g, params);
+        m.run(&plan.pattern, &row, &mut |x, _| {
             found.push(x.clone());
             Ok(true)
         })?;
@@ -257,7 +260,7 @@ fn set(w: &mut WriteTxn<'_>, items: &[SetItem], row: &Row, params: &Params) -> Q
                     continue;
                 };
                 let new_value = eval(w, value, row, params)?;
-                let reader = w.reader();
+                let reader = Graph::new(w.reader());
                 let new = match new_value {
                     V::Map(m) => m,
                     V::Node(n) => reader.node_properties(n.id)?,

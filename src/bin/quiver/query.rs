@@ -20,7 +20,7 @@ pub struct Args {
     /// (`42`, `'text'`, `[1, 2]`, `{k: 1}`), else taken as a string.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    /// Print one JSON document: columns, rows, elapsed_ms.
+    /// Print one JSON document: `columns`, `rows`, `elapsed_ms`.
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
     /// Print CSV: a header line, then one line a row.

@@ -1,0 +1,307 @@
+//! Procedures for `CALL`: vector search over a node-bound collection
+//! (Neo4j's name, `db.index.vector.queryNodes`), the graph kernels
+//! (`algo.*`), and the schema lists (`db.labels`, ...).
+
+use std::collections::BTreeSet;
+
+use super::error::{ErrorKind, QResult, QueryError, argument_error, semantic, type_error};
+use super::graph::{Access, db_error, no_graph};
+use super::value::{CypherValue as V, CypherValue, NodeValue};
+use crate::algo::{self, Projection, ProjectionSpec};
+use crate::graph::dict::Kind;
+use crate::vector::Search;
+use crate::{Direction, NodeId};
+
+/// A procedure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Procedure {
+    VectorQueryNodes,
+    Wcc,
+    Scc,
+    PageRank,
+    Cdlp,
+    Lcc,
+    Bfs,
+    Sssp,
+    Labels,
+    RelationshipTypes,
+    PropertyKeys,
+}
+
+impl Procedure {
+    /// The procedure called `name`, its least and most arguments and its
+    /// output columns.
+    pub fn lookup(name: &str) -> Option<(Procedure, usize, usize, &'static [&'static str])> {
+        use Procedure as P;
+        Some(match name {
+            "db.index.vector.queryNodes" => (P::VectorQueryNodes, 3, 4, &["node", "score"]),
+            "algo.wcc" => (P::Wcc, 0, 0, &["node", "component"]),
+            "algo.scc" => (P::Scc, 0, 0, &["node", "component"]),
+            "algo.pagerank" => (P::PageRank, 0, 2, &["node", "score"]),
+            "algo.cdlp" => (P::Cdlp, 0, 1, &["node", "community"]),
+            "algo.lcc" => (P::Lcc, 0, 0, &["node", "coefficient"]),
+            "algo.bfs" => (P::Bfs, 1, 1, &["node", "depth"]),
+            "algo.sssp" => (P::Sssp, 2, 2, &["node", "distance"]),
+            "db.labels" => (P::Labels, 0, 0, &["label"]),
+            "db.relationshipTypes" => (P::RelationshipTypes, 0, 0, &["relationshipType"]),
+            "db.propertyKeys" => (P::PropertyKeys, 0, 0, &["propertyKey"]),
+            _ => return None,
+        })
+    }
+
+    /// Runs the procedure: its output rows.
+    #[allow(clippy::too_many_lines, reason = "one arm per procedure")]
+    pub fn call(
+        self,
+        args: &[CypherValue],
+        access: &Access<'_, '_>,
+    ) -> QResult<Vec<Vec<CypherValue>>> {
+        use Procedure as P;
+        let node = |id: NodeId| V::Node(Box::new(NodeValue::bare(id)));
+        match self {
+            P::VectorQueryNodes => query_nodes(args, access),
+            P::Labels | P::RelationshipTypes | P::PropertyKeys => {
+                let r = access.reader().ok_or_else(no_graph)?;
+                let names: BTreeSet<String> = match self {
+                    P::Labels => r
+                        .census()
+                        .map_err(db_error)?
+                        .labels
+                        .into_iter()
+                        .map(|(n, _)| n)
+                        .collect(),
+                    P::RelationshipTypes => r
+                        .census()
+                        .map_err(db_error)?
+                        .edge_types
+                        .into_iter()
+                        .map(|(n, _)| n)
+                        .collect(),
+                    _ => (0..r.names.count(Kind::PropKey))
+                        .filter_map(|i| r.names.name(Kind::PropKey, i as u32).ok())
+                        .collect(),
+                };
+                Ok(names.into_iter().map(|n| vec![V::String(n)]).collect())
+            }
+            _ => {
+                let spec = if self == P::Sssp {
+                    ProjectionSpec::new().weight(string_arg(args, 1, "algo.sssp")?)
+                } else {
+                    ProjectionSpec::new()
+                };
+                let p = project(access, &spec)?;
+                let ids = p.node_ids();
+                let rows: Vec<Vec<CypherValue>> = match self {
+                    P::Wcc | P::Scc => {
+                        let c = if self == P::Wcc {
+                            algo::weakly_connected_components(&p)
+                        } else {
+                            algo::strongly_connected_components(&p)
+                        };
+                        ids.iter()
+                            .enumerate()
+                            .map(|(i, id)| {
+                                vec![node(*id), V::Int(i64::from(c.component_of(i as u32)))]
+                            })
+                            .collect()
+                    }
+                    P::PageRank => {
+                        let iterations = count_arg(args, 0, 20)?;
+                        let damping = match args.get(1) {
+                            None | Some(V::Null) => 0.85,
+                            Some(V::Float(f)) if (0.0..=1.0).contains(f) => *f,
+                            Some(other) => {
+                                return Err(argument_error(
+                                    "InvalidArgumentValue",
+                                    format!(
+                                        "algo.pagerank: damping is a float in [0, 1], not {other}"
+                                    ),
+                                ));
+                            }
+                        };
+                        let ranks = algo::pagerank(&p, damping, iterations, Direction::Out);
+                        ids.iter()
+                            .zip(ranks)
+                            .map(|(id, r)| vec![node(*id), V::Float(r)])
+                            .collect()
+                    }
+                    P::Cdlp => {
+                        let labels = algo::cdlp(&p, count_arg(args, 0, 10)?);
+                        ids.iter()
+                            .zip(labels)
+                            .map(|(id, l)| vec![node(*id), V::Int(l.0 as i64)])
+                            .collect()
+                    }
+                    P::Lcc => {
+                        let c = algo::lcc(&p, true);
+                        ids.iter()
+                            .zip(c)
+                            .map(|(id, x)| vec![node(*id), V::Float(x)])
+                            .collect()
+                    }
+                    P::Bfs => {
+                        let source = node_arg(args, 0, "algo.bfs")?;
+                        let depths =
+                            algo::bfs_depths(&p, source, Direction::Out).map_err(db_error)?;
+                        ids.iter()
+                            .zip(depths)
+                            .filter_map(|(id, d)| d.map(|d| vec![node(*id), V::Int(i64::from(d))]))
+                            .collect()
+                    }
+                    P::Sssp => {
+                        let source = node_arg(args, 0, "algo.sssp")?;
+                        let dist =
+                            algo::sssp_distances(&p, source, Direction::Out).map_err(db_error)?;
+                        ids.iter()
+                            .zip(dist)
+                            .filter(|(_, d)| d.is_finite())
+                            .map(|(id, d)| vec![node(*id), V::Float(d)])
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                };
+                Ok(rows)
+            }
+        }
+    }
+}
+
+fn project(access: &Access<'_, '_>, spec: &ProjectionSpec) -> QResult<Projection> {
+    match access {
+        Access::Read(r) => r.project(spec).map_err(db_error),
+        Access::Write(w) => w.project(spec).map_err(db_error),
+        Access::Detached => Err(no_graph()),
+    }
+}
+
+fn string_arg(args: &[CypherValue], i: usize, proc: &str) -> QResult<String> {
+    match args.get(i) {
+        Some(V::String(s)) => Ok(s.clone()),
+        other => Err(type_error(format!(
+            "{proc}: argument {} is a string, not {}",
+            i + 1,
+            other.map_or("nothing", CypherValue::type_name)
+        ))),
+    }
+}
+
+fn node_arg(args: &[CypherValue], i: usize, proc: &str) -> QResult<NodeId> {
+    match args.get(i) {
+        Some(V::Node(n)) => Ok(n.id),
+        other => Err(type_error(format!(
+            "{proc}: argument {} is a node, not {}",
+            i + 1,
+            other.map_or("nothing", CypherValue::type_name)
+        ))),
+    }
+}
+
+fn count_arg(args: &[CypherValue], i: usize, default: u32) -> QResult<u32> {
+    match args.get(i) {
+        None | Some(V::Null) => Ok(default),
+        Some(V::Int(n)) if (0..=i64::from(u32::MAX)).contains(n) => Ok(*n as u32),
+        Some(other) => Err(argument_error(
+            "InvalidArgumentValue",
+            format!("a count of iterations is a non-negative integer, not {other}"),
+        )),
+    }
+}
+
+/// `db.index.vector.queryNodes(collection, k, vector [, candidates])`:
+/// the `k` nodes of a node-bound collection nearest to `vector`, with the
+/// collection's score (cosine similarity, inner product or L2 distance);
+/// `candidates`, a list of nodes, restricts the search to them (the
+/// in-walk filter).
+fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec<CypherValue>>> {
+    const PROC: &str = "db.index.vector.queryNodes";
+    let name = string_arg(args, 0, PROC)?;
+    let k = match args.get(1) {
+        Some(V::Int(k)) if *k >= 0 => *k as usize,
+        other => {
+            return Err(argument_error(
+                "InvalidArgumentValue",
+                format!(
+                    "{PROC}: k is a non-negative integer, not {}",
+                    other.map_or_else(|| "nothing".to_owned(), ToString::to_string)
+                ),
+            ));
+        }
+    };
+    let vector: Vec<f32> = match args.get(2) {
+        Some(V::List(items)) => items
+            .iter()
+            .map(|x| match x {
+                V::Float(f) => Ok(*f as f32),
+                V::Int(i) => Ok(*i as f32),
+                other => Err(type_error(format!(
+                    "{PROC}: the vector holds numbers, not {}",
+                    other.type_name()
+                ))),
+            })
+            .collect::<QResult<_>>()?,
+        other => {
+            return Err(type_error(format!(
+                "{PROC}: the vector is a list of numbers, not {}",
+                other.map_or("nothing", CypherValue::type_name)
+            )));
+        }
+    };
+    let mut search = Search::k(k);
+    match args.get(3) {
+        None | Some(V::Null) => {}
+        Some(V::List(items)) => {
+            let mut keys = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    V::Node(n) => keys.push(n.id.0),
+                    V::Null => {}
+                    other => {
+                        return Err(type_error(format!(
+                            "{PROC}: candidates are nodes, not {}",
+                            other.type_name()
+                        )));
+                    }
+                }
+            }
+            search = search.keys(keys);
+        }
+        Some(other) => {
+            return Err(type_error(format!(
+                "{PROC}: candidates are a list of nodes, not {}",
+                other.type_name()
+            )));
+        }
+    }
+    let collection = match access {
+        Access::Read(r) => r.collection(&name),
+        Access::Write(w) => w.collection(&name),
+        Access::Detached => return Err(no_graph()),
+    }
+    .map_err(db_error)?;
+    if !collection.config().bound_to_nodes {
+        return Err(QueryError::runtime(
+            ErrorKind::ArgumentError,
+            "NotNodeBound",
+            format!("collection {name} is not bound to nodes; its keys are not node ids"),
+        ));
+    }
+    let hits = collection.search(&vector, &search).map_err(db_error)?;
+    Ok(hits
+        .hits
+        .into_iter()
+        .map(|h| {
+            vec![
+                V::Node(Box::new(NodeValue::bare(NodeId(h.key)))),
+                V::Float(f64::from(h.score)),
+            ]
+        })
+        .collect())
+}
+
+/// The error of an unknown procedure.
+pub(crate) fn unknown_procedure(name: &str) -> QueryError {
+    semantic(
+        "ProcedureNotFound",
+        format!("there is no procedure {name}; see docs/QUERY.md for those that exist"),
+    )
+}
