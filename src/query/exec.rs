@@ -10,6 +10,7 @@ use super::columns::{Column, column};
 use super::compile::{Plan, Projection, Step, check_count};
 use super::error::QResult;
 use super::expr::{Env, Expr, Params, truth};
+use super::func::Aggregate;
 use super::graph::{Access, Graph, db_error, no_graph, resolve};
 use super::pattern::{Matcher, Pattern};
 use super::value::CypherValue as V;
@@ -315,6 +316,10 @@ fn project(
 }
 
 /// Groups `rows` by the grouping items and folds the aggregates per group.
+#[allow(
+    clippy::too_many_lines,
+    reason = "grouping, folding and the output rows"
+)]
 fn aggregate(
     p: &Projection,
     keys: &[bool],
@@ -329,6 +334,8 @@ fn aggregate(
         values: Vec<Vec<CypherValue>>,
         seen: Vec<FxHashSet<Vec<u8>>>,
         second: Vec<Option<CypherValue>>,
+        /// Rows a count stands for beyond the values it kept.
+        counted: Vec<u64>,
     }
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut index: FxHashMap<Vec<u8>, usize> =
@@ -354,6 +361,7 @@ fn aggregate(
                     values: vec![Vec::new(); p.aggregates.len()],
                     seen: vec![FxHashSet::default(); p.aggregates.len()],
                     second: vec![None; p.aggregates.len()],
+                    counted: vec![0; p.aggregates.len()],
                 });
                 *e.insert(groups.len() - 1)
             }
@@ -380,10 +388,14 @@ fn aggregate(
                 }
             }
             // A weighted row stands for `weight` equal rows (a DISTINCT
-            // aggregate keeps one of them).
+            // aggregate keeps one of them; a count only counts them).
             if !spec.distinct {
-                for _ in 1..weight {
-                    group.values[a].push(value.clone());
+                if matches!(spec.function, Aggregate::Count | Aggregate::CountStar) {
+                    group.counted[a] += weight - 1;
+                } else {
+                    for _ in 1..weight {
+                        group.values[a].push(value.clone());
+                    }
                 }
             }
             group.values[a].push(value);
@@ -398,13 +410,20 @@ fn aggregate(
             values: vec![Vec::new(); p.aggregates.len()],
             seen: Vec::new(),
             second: vec![None; p.aggregates.len()],
+            counted: vec![0; p.aggregates.len()],
         });
     }
     let mut out = Vec::with_capacity(groups.len());
     for group in groups {
         let mut results = Vec::with_capacity(p.aggregates.len());
-        for ((spec, values), second) in p.aggregates.iter().zip(group.values).zip(&group.second) {
-            results.push(spec.function.finish(values, second.as_ref())?);
+        for (a, (spec, values)) in p.aggregates.iter().zip(group.values).enumerate() {
+            let extra = group.counted[a];
+            results.push(
+                match spec.function.finish(values, group.second[a].as_ref())? {
+                    V::Int(n) if extra > 0 => V::Int(n + extra as i64),
+                    other => other,
+                },
+            );
         }
         let mut env = Env::new(group.first, params, g);
         env.aggregates = &results;
