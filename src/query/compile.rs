@@ -660,8 +660,28 @@ impl Compiler<'_> {
                     O::Power => BinaryOp::Pow,
                     _ => return Err(at(unsupported("this operator"))),
                 };
+                let comparison = |op: BinaryOp| {
+                    matches!(
+                        op,
+                        BinaryOp::Eq
+                            | BinaryOp::Ne
+                            | BinaryOp::Lt
+                            | BinaryOp::Le
+                            | BinaryOp::Gt
+                            | BinaryOp::Ge
+                    )
+                };
                 let l = sub(left, &mut aggregates)?;
                 let r = sub(right, &mut aggregates)?;
+                // `a < b < c` is `a < b AND b < c`.
+                if comparison(op)
+                    && let ast::ExprKind::Binary { .. } = &left.kind
+                    && let Expr::Binary(inner, _, middle) = &l
+                    && comparison(*inner)
+                {
+                    let next = Expr::Binary(op, middle.clone(), Box::new(r));
+                    return Ok(Expr::Binary(BinaryOp::And, Box::new(l), Box::new(next)));
+                }
                 match op {
                     BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => {
                         expect_boolean(&l, scope).map_err(at)?;
@@ -702,13 +722,21 @@ impl Compiler<'_> {
             },
             ast::ExprKind::Property { expression, key } => {
                 let base = sub(expression, &mut aggregates)?;
-                if let Some(t @ ("PATH" | "INTEGER" | "FLOAT" | "STRING" | "BOOLEAN" | "LIST")) =
-                    static_type(&base, scope)
-                {
-                    return Err(at(semantic(
-                        "InvalidArgumentType",
-                        format!("a {t} has no property {}", key.kind.text),
-                    )));
+                match static_type(&base, scope) {
+                    Some("PATH") => {
+                        return Err(at(semantic(
+                            "InvalidArgumentType",
+                            format!("a path has no property {}", key.kind.text),
+                        )));
+                    }
+                    Some(t @ ("INTEGER" | "FLOAT" | "STRING" | "BOOLEAN" | "LIST")) => {
+                        return Err(at(QueryError::compile(
+                            ErrorKind::TypeError,
+                            "InvalidArgumentType",
+                            format!("a {t} has no property {}", key.kind.text),
+                        )));
+                    }
+                    _ => {}
                 }
                 Expr::Property(Box::new(base), key.kind.text.clone())
             }
@@ -927,11 +955,27 @@ impl Compiler<'_> {
             return Err(at(wrong_arity(&name, f.arguments.len())));
         }
         let mut aggregates = aggregates;
-        let args = f
+        let args: Vec<Expr> = f
             .arguments
             .iter()
             .map(|a| self.expr(a, scope, aggregates.as_deref_mut()))
             .collect::<QResult<_>>()?;
+        // Graph functions on values whose type is known to be wrong.
+        let wanted: &[&str] = match function {
+            Function::Labels => &["NODE"],
+            Function::Type | Function::StartNode | Function::EndNode => &["RELATIONSHIP"],
+            Function::Length | Function::Nodes | Function::Relationships => &["PATH"],
+            _ => &[],
+        };
+        if let (false, Some(arg)) = (wanted.is_empty(), args.first())
+            && let Some(t) = static_type(arg, scope)
+            && !wanted.contains(&t)
+        {
+            return Err(at(semantic(
+                "InvalidArgumentType",
+                format!("{name}() needs a {}, not a {t}", wanted[0].to_lowercase()),
+            )));
+        }
         Ok(Expr::Call(function, args))
     }
 
