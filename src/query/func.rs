@@ -66,6 +66,8 @@ pub(crate) enum Function {
     Nodes,
     Relationships,
     Length,
+    SimilarityCosine,
+    SimilarityEuclidean,
 }
 
 impl Function {
@@ -128,6 +130,8 @@ impl Function {
             "nodes" => (F::Nodes, 1, 1),
             "relationships" => (F::Relationships, 1, 1),
             "length" => (F::Length, 1, 1),
+            "vector.similarity.cosine" => (F::SimilarityCosine, 2, 2),
+            "vector.similarity.euclidean" => (F::SimilarityEuclidean, 2, 2),
             _ => return None,
         })
     }
@@ -143,7 +147,15 @@ impl Function {
             F::Rand => return Ok(V::Float(random())),
             F::Coalesce => return Ok(args.into_iter().find(|a| !a.is_null()).unwrap_or(V::Null)),
             F::ValueType => return Ok(V::String(value_type(&arg(0)))),
-            F::Replace | F::Substring | F::Left | F::Right | F::Split | F::Range | F::Atan2 => {}
+            F::Replace
+            | F::Substring
+            | F::Left
+            | F::Right
+            | F::Split
+            | F::Range
+            | F::Atan2
+            | F::SimilarityCosine
+            | F::SimilarityEuclidean => {}
             _ => {
                 if arg(0).is_null() {
                     return Ok(V::Null);
@@ -377,6 +389,7 @@ impl Function {
                     s.chars().skip(count.saturating_sub(n)).collect()
                 })
             }
+            F::SimilarityCosine | F::SimilarityEuclidean => similarity(self, &arg(0), &arg(1))?,
             F::Split => match (arg(0), arg(1)) {
                 (V::String(s), V::String(sep)) => V::List(if sep.is_empty() {
                     s.chars().map(|c| V::String(c.to_string())).collect()
@@ -405,6 +418,57 @@ impl Function {
             | F::Length => V::Null,
         })
     }
+}
+
+/// Neo4j's vector similarities, in [0, 1]: `(1 + cos) / 2` and
+/// `1 / (1 + d²)`; `null` when an argument is `null` (or, for the cosine,
+/// a vector is zero).
+fn similarity(f: Function, left: &CypherValue, right: &CypherValue) -> QResult<CypherValue> {
+    let name = if f == Function::SimilarityCosine {
+        "vector.similarity.cosine"
+    } else {
+        "vector.similarity.euclidean"
+    };
+    let numbers = |v: &CypherValue| -> QResult<Option<Vec<f64>>> {
+        match v {
+            V::Null => Ok(None),
+            V::List(items) => items
+                .iter()
+                .map(|x| match x {
+                    V::Int(_) | V::Float(_) => Ok(as_f64(x)),
+                    other => Err(needs(name, "lists of numbers", other)),
+                })
+                .collect::<QResult<Vec<f64>>>()
+                .map(Some),
+            other => Err(needs(name, "lists of numbers", other)),
+        }
+    };
+    let (Some(u), Some(w)) = (numbers(left)?, numbers(right)?) else {
+        return Ok(V::Null);
+    };
+    if u.len() != w.len() || u.is_empty() {
+        return Err(argument_error(
+            "InvalidArgumentValue",
+            format!(
+                "{name}() needs two non-empty vectors of one dimension, not {} and {}",
+                u.len(),
+                w.len()
+            ),
+        ));
+    }
+    Ok(if f == Function::SimilarityCosine {
+        let dot: f64 = u.iter().zip(&w).map(|(p, q)| p * q).sum();
+        let nu = u.iter().map(|p| p * p).sum::<f64>().sqrt();
+        let nw = w.iter().map(|q| q * q).sum::<f64>().sqrt();
+        if nu == 0.0 || nw == 0.0 {
+            V::Null
+        } else {
+            V::Float(f64::midpoint(1.0, (dot / (nu * nw)).clamp(-1.0, 1.0)))
+        }
+    } else {
+        let d2: f64 = u.iter().zip(&w).map(|(p, q)| (p - q) * (p - q)).sum();
+        V::Float(1.0 / (1.0 + d2))
+    })
 }
 
 fn needs(function: &str, what: &str, got: &CypherValue) -> QueryError {

@@ -237,3 +237,24 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn vector_similarities_are_neo4js() {
+    assert_eq!(
+        one("RETURN vector.similarity.cosine([1, 0], [0, 1])"),
+        "0.5"
+    );
+    assert_eq!(
+        one("RETURN vector.similarity.cosine([1.0, 0.0], [2.0, 0.0])"),
+        "1.0"
+    );
+    assert_eq!(
+        one("RETURN vector.similarity.euclidean([0, 0], [3, 4])"),
+        format_float(1.0 / 26.0)
+    );
+    assert_eq!(one("RETURN vector.similarity.cosine(null, [1])"), "null");
+    let e = error("RETURN vector.similarity.euclidean([1, 2], [1])");
+    assert_eq!(e.kind, ErrorKind::ArgumentError);
+    let e = error("RETURN vector.similarity.cosine(['a'], [1])");
+    assert_eq!(e.kind, ErrorKind::TypeError);
+}
