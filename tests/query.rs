@@ -358,3 +358,42 @@ fn counted_aggregations_agree_with_enumerated_ones_across_commits() {
     let top = db.execute(counted, &Params::new()).unwrap();
     assert_eq!(top.rows()[0], vec![V::from("libc6"), V::Int(5)]);
 }
+
+#[test]
+fn subquery_expressions_read_from_the_current_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let res = db
+        .execute(
+            "MATCH (p:Package)
+             WHERE EXISTS { MATCH (p)-[:DEPENDS]->(d) WHERE d.size > 5000 }
+             RETURN p.name AS name,
+                    COUNT { (p)-[:DEPENDS]->() } AS deps,
+                    COLLECT { MATCH (p)-[:DEPENDS]->(d) RETURN d.name ORDER BY d.name } AS names
+             ORDER BY name",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        res.rows(),
+        [
+            vec![
+                V::from("libssl3"),
+                V::Int(1),
+                V::List(vec![V::from("libc6")])
+            ],
+            vec![V::from("libz"), V::Int(1), V::List(vec![V::from("libc6")])],
+        ]
+    );
+    let e = db
+        .execute(
+            "MATCH (p) WHERE EXISTS { MATCH (p)-->(q) SET q.x = 1 } RETURN p",
+            &Params::new(),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (e.kind, e.detail),
+        (ErrorKind::SyntaxError, "InvalidClauseComposition")
+    );
+}

@@ -6,13 +6,13 @@ use open_cypher::ast;
 
 use super::clauses::{CallPlan, MergePlan, RemoveItem, SetItem};
 use super::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
-use super::expr::{BinaryOp, Expr, Params, Quantifier, UnaryOp};
+use super::expr::{BinaryOp, Expr, Params, Quantifier, Subquery, UnaryOp};
 use super::func::{Aggregate, Function, unknown_function, wrong_arity};
 use super::pattern::Pattern;
 use super::value::CypherValue as V;
 
 /// A compiled statement: one or more single queries joined by `UNION`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub columns: Vec<String>,
     pub branches: Vec<Vec<Step>>,
@@ -28,7 +28,7 @@ impl Plan {
 }
 
 /// One step of a single query, over rows of slots.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Step {
     /// Each row once per element of the list, in a new last slot.
     Unwind(Expr),
@@ -68,7 +68,7 @@ impl Step {
 }
 
 /// An aggregate of a projection.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct AggregateSpec {
     pub function: Aggregate,
     pub distinct: bool,
@@ -79,7 +79,7 @@ pub(crate) struct AggregateSpec {
 }
 
 /// `WITH` / `RETURN`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Projection {
     /// One expression per output column, over the input row (an
     /// aggregating item reads its aggregates with `Expr::Aggregate`).
@@ -182,9 +182,21 @@ impl Compiler<'_> {
             .to_owned()
     }
 
-    #[allow(clippy::too_many_lines, reason = "one arm per clause")]
     fn single(&self, query: &ast::SingleQuery) -> QResult<(Vec<String>, Vec<Step>)> {
-        let mut scope = Scope::default();
+        self.single_in(query, Scope::default(), false)
+    }
+
+    /// A single query starting from `scope` (a subquery's: the variables
+    /// of the statement around it), which need not end with `RETURN`
+    /// when it is a `subquery`.
+    #[allow(clippy::too_many_lines, reason = "one arm per clause")]
+    fn single_in(
+        &self,
+        query: &ast::SingleQuery,
+        scope: Scope,
+        subquery: bool,
+    ) -> QResult<(Vec<String>, Vec<Step>)> {
+        let mut scope = scope;
         let mut steps = Vec::new();
         let clauses = &query.kind.clauses;
         let mut columns = None;
@@ -283,6 +295,16 @@ impl Compiler<'_> {
             })
         {
             columns = Some(Vec::new());
+        }
+        if subquery {
+            if updated {
+                return Err(semantic(
+                    "InvalidClauseComposition",
+                    "a subquery expression cannot write",
+                )
+                .at(self.text, query.span.start));
+            }
+            return Ok((columns.unwrap_or_default(), steps));
         }
         // A match whose rows go straight into an aggregation counts its
         // free last hop instead of enumerating it.
@@ -877,7 +899,29 @@ impl Compiler<'_> {
                 pc.predicate.as_deref(),
                 Some(&pc.projection),
             )?,
-            ast::ExprKind::Subquery(_) => return Err(at(unsupported("a subquery expression"))),
+            ast::ExprKind::Subquery(sq) => {
+                let ast::QueryKind::Regular(regular) = &sq.query.kind else {
+                    return Err(at(unsupported("this subquery")));
+                };
+                if !regular.unions.is_empty() {
+                    return Err(at(unsupported("UNION inside a subquery expression")));
+                }
+                let (columns, steps) = self.single_in(&regular.head, scope.clone(), true)?;
+                let kind = match sq.kind.kind {
+                    ast::SubqueryExpressionKind::Exists => Subquery::Exists,
+                    ast::SubqueryExpressionKind::Count => Subquery::Count,
+                    _ => {
+                        if columns.len() != 1 {
+                            return Err(at(semantic(
+                                "InvalidClauseComposition",
+                                "COLLECT { } returns exactly one column",
+                            )));
+                        }
+                        Subquery::Collect
+                    }
+                };
+                Expr::Subquery(kind, steps)
+            }
             _ => return Err(at(unsupported("this expression"))),
         })
     }

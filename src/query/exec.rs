@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::clauses::CallPlan;
 use super::columns::{Column, column};
 use super::compile::{Plan, Projection, Step, check_count};
-use super::error::QResult;
+use super::error::{QResult, unsupported};
 use super::expr::{Env, Expr, Params, truth};
 use super::func::Aggregate;
 use super::graph::{Access, Graph, db_error, no_graph, resolve};
@@ -89,7 +89,25 @@ fn apply(
         return call(c, rows, params, access);
     }
     let graph = access.reader().map(Graph::cached);
-    let g = graph.as_ref();
+    apply_read(step, rows, params, graph.as_ref())
+}
+
+/// Runs the read-only `steps` of a subquery from `rows` on `g`.
+pub(crate) fn run_read(
+    steps: &[Step],
+    rows: Vec<Row>,
+    params: &Params,
+    g: G<'_>,
+) -> QResult<Vec<Row>> {
+    let mut rows = rows;
+    for step in steps {
+        rows = apply_read(step, rows, params, g)?;
+    }
+    Ok(rows)
+}
+
+/// A step that only reads.
+fn apply_read(step: &Step, rows: Vec<Row>, params: &Params, g: G<'_>) -> QResult<Vec<Row>> {
     match step {
         Step::Unwind(list) => {
             let mut out = Vec::new();
@@ -128,10 +146,12 @@ fn apply(
             }
             Ok(out)
         }
-        Step::Call(c) => call(c, rows, params, access),
-        Step::Create(_) | Step::Merge(_) | Step::Set(_) | Step::Remove(_) | Step::Delete { .. } => {
-            write::apply(step, rows, params, access)
-        }
+        Step::Call(_)
+        | Step::Create(_)
+        | Step::Merge(_)
+        | Step::Set(_)
+        | Step::Remove(_)
+        | Step::Delete { .. } => Err(unsupported("CALL inside a subquery expression")),
     }
 }
 

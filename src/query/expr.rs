@@ -7,7 +7,9 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use super::compile::Step;
 use super::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
+use super::exec::run_read;
 use super::func::Function;
 use super::graph::{Graph, GraphReads, no_graph};
 use super::pattern::{Matcher, Pattern};
@@ -111,6 +113,17 @@ pub(crate) enum Expr {
     PatternExists(Box<Pattern>),
     /// `[(a)-->(b) WHERE p | e]`: `e` for every match.
     PatternList(Box<Pattern>, Box<Expr>),
+    /// `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }`: the steps
+    /// of a read-only query run from the current row.
+    Subquery(Subquery, Vec<Step>),
+}
+
+/// What a subquery expression makes of its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Subquery {
+    Exists,
+    Count,
+    Collect,
 }
 
 /// What an expression reads.
@@ -330,6 +343,19 @@ impl Expr {
             Expr::PatternExists(p) => {
                 let row = env.whole_row();
                 V::Bool(Matcher::new(env.graph()?, env.params).exists(p, &row)?)
+            }
+            Expr::Subquery(kind, steps) => {
+                let row = env.whole_row();
+                let rows = run_read(steps, vec![row], env.params, Some(env.graph()?))?;
+                match kind {
+                    Subquery::Exists => V::Bool(!rows.is_empty()),
+                    Subquery::Count => V::Int(rows.len() as i64),
+                    Subquery::Collect => V::List(
+                        rows.into_iter()
+                            .map(|r| r.into_iter().next().unwrap_or(V::Null))
+                            .collect(),
+                    ),
+                }
             }
             Expr::PatternList(p, map) => {
                 let row = env.whole_row();
