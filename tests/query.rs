@@ -397,3 +397,75 @@ fn subquery_expressions_read_from_the_current_row() {
         (ErrorKind::SyntaxError, "InvalidClauseComposition")
     );
 }
+
+#[test]
+fn explain_describes_and_profile_measures_each_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let text =
+        "MATCH (p:Package {name: 'curl'})-[:DEPENDS]->(d) RETURN d.name AS name ORDER BY name";
+    let explained = db
+        .execute(&format!("EXPLAIN {text}"), &Params::new())
+        .unwrap();
+    assert!(explained.rows().is_empty());
+    let plan = explained.plan().unwrap();
+    assert_eq!(
+        plan.iter().map(|s| s.operator.as_str()).collect::<Vec<_>>(),
+        ["Match", "Project"]
+    );
+    assert!(plan[0].details.contains("lookup on :Package"), "{plan:?}");
+    assert!(plan.iter().all(|s| s.rows.is_none()));
+    // EXPLAIN of a write runs nothing, even on a snapshot.
+    let r = db.begin_read().unwrap();
+    r.query("EXPLAIN MATCH (n) DETACH DELETE n", &Params::new())
+        .unwrap();
+    drop(r);
+    assert_eq!(
+        db.execute("MATCH (n) RETURN count(n) AS n", &Params::new())
+            .unwrap()
+            .rows(),
+        [vec![V::Int(5)]]
+    );
+    let profiled = db
+        .execute(&format!("profile\n{text}"), &Params::new())
+        .unwrap();
+    assert_eq!(profiled.rows().len(), 2);
+    let steps = profiled.plan().unwrap();
+    assert_eq!(steps[0].rows, Some(2));
+    assert_eq!(steps[1].rows, Some(2));
+    assert!(
+        steps
+            .iter()
+            .all(|s| s.elapsed_ms.is_some_and(|ms| ms >= 0.0))
+    );
+    // A LIMIT on a plain projection stops the match early: the match
+    // finds only the rows the projection returns.
+    db.execute(
+        "UNWIND range(1, 3000) AS i CREATE (:Item {i: i})",
+        &Params::new(),
+    )
+    .unwrap();
+    for text in [
+        "PROFILE MATCH (n) RETURN n LIMIT 3",
+        "PROFILE MATCH (n:Item) RETURN n.i AS i SKIP 2 LIMIT 1",
+    ] {
+        let profiled = db.execute(text, &Params::new()).unwrap();
+        let steps = profiled.plan().unwrap();
+        assert_eq!(steps[0].rows, Some(3), "{text}: {steps:?}");
+        assert!(profiled.rows().len() <= 3);
+    }
+    // Without a LIMIT every match is found.
+    let all = db
+        .execute(
+            "PROFILE MATCH (n:Item) RETURN count(*) AS n",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(all.plan().unwrap()[0].rows, Some(3000));
+    // A syntax error after PROFILE is placed in the text as given.
+    let e = db
+        .execute("PROFILE RETURN 1 +", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.position.map(|(line, _)| line), Some(1));
+}

@@ -25,7 +25,12 @@ type G<'a> = Option<&'a Graph<'a>>;
 
 /// The rows of `plan`, run on `access`, with every node and relationship
 /// in them filled in.
-pub(crate) fn run(plan: &Plan, params: &Params, access: &mut Access<'_, '_>) -> QResult<Vec<Row>> {
+pub(crate) fn run(
+    plan: &Plan,
+    params: &Params,
+    access: &mut Access<'_, '_>,
+    mut profile: Option<&mut Vec<(u64, f64)>>,
+) -> QResult<Vec<Row>> {
     let mut out = Vec::new();
     for steps in &plan.branches {
         let mut rows = vec![Vec::new()];
@@ -33,6 +38,7 @@ pub(crate) fn run(plan: &Plan, params: &Params, access: &mut Access<'_, '_>) -> 
         let mut weights: Option<Vec<u64>> = None;
         let mut columns = FxHashMap::default();
         for (i, step) in steps.iter().enumerate() {
+            let started = std::time::Instant::now();
             match step {
                 Step::Match { pattern, .. } if pattern.count_tail => {
                     let next = match steps.get(i + 1) {
@@ -54,8 +60,19 @@ pub(crate) fn run(plan: &Plan, params: &Params, access: &mut Access<'_, '_>) -> 
                     if let Some(w) = weights.take() {
                         rows = replicate(rows, &w);
                     }
-                    rows = apply(step, rows, params, access)?;
+                    let cap = if matches!(step, Step::Match { .. }) {
+                        row_cap(steps.get(i + 1), params)?
+                    } else {
+                        None
+                    };
+                    rows = apply(step, rows, params, access, cap)?;
                 }
+            }
+            if let Some(p) = profile.as_deref_mut() {
+                let produced = weights
+                    .as_ref()
+                    .map_or(rows.len() as u64, |w| w.iter().sum());
+                p.push((produced, started.elapsed().as_secs_f64() * 1e3));
             }
         }
         if let Some(w) = weights.take() {
@@ -76,11 +93,13 @@ pub(crate) fn run(plan: &Plan, params: &Params, access: &mut Access<'_, '_>) -> 
     Ok(out)
 }
 
+/// Runs one step; `cap` bounds the rows a `MATCH` needs to find.
 fn apply(
     step: &Step,
     rows: Vec<Row>,
     params: &Params,
     access: &mut Access<'_, '_>,
+    cap: Option<usize>,
 ) -> QResult<Vec<Row>> {
     if step.writes() {
         return write::apply(step, rows, params, access);
@@ -89,7 +108,7 @@ fn apply(
         return call(c, rows, params, access);
     }
     let graph = access.reader().map(Graph::cached);
-    apply_read(step, rows, params, graph.as_ref())
+    apply_read(step, rows, params, graph.as_ref(), cap)
 }
 
 /// Runs the read-only `steps` of a subquery from `rows` on `g`.
@@ -101,13 +120,19 @@ pub(crate) fn run_read(
 ) -> QResult<Vec<Row>> {
     let mut rows = rows;
     for step in steps {
-        rows = apply_read(step, rows, params, g)?;
+        rows = apply_read(step, rows, params, g, None)?;
     }
     Ok(rows)
 }
 
 /// A step that only reads.
-fn apply_read(step: &Step, rows: Vec<Row>, params: &Params, g: G<'_>) -> QResult<Vec<Row>> {
+fn apply_read(
+    step: &Step,
+    rows: Vec<Row>,
+    params: &Params,
+    g: G<'_>,
+    cap: Option<usize>,
+) -> QResult<Vec<Row>> {
     match step {
         Step::Unwind(list) => {
             let mut out = Vec::new();
@@ -132,11 +157,15 @@ fn apply_read(step: &Step, rows: Vec<Row>, params: &Params, g: G<'_>) -> QResult
         } => {
             let mut matcher = Matcher::new(g.ok_or_else(no_graph)?, params);
             let mut out = Vec::new();
+            let enough = |n: usize| cap.is_some_and(|c| n >= c);
             for row in rows {
+                if enough(out.len()) {
+                    break;
+                }
                 let before = out.len();
                 matcher.run(pattern, &row, &mut |found, _| {
                     out.push(found.clone());
-                    Ok(true)
+                    Ok(!enough(out.len()))
                 })?;
                 if *optional && out.len() == before {
                     let mut row = row;
@@ -257,6 +286,20 @@ fn project(
     g: G<'_>,
 ) -> QResult<Vec<Row>> {
     let width = p.items.len();
+    let (skip, limit) = paging(p, params, g)?;
+    // A plain projection pages its input: the rows it drops are not
+    // projected.
+    let plain = p.grouping.is_none() && !p.distinct && p.order.is_empty() && p.filter.is_none();
+    let (rows, skip, limit) = if plain {
+        let rows: Vec<Row> = rows
+            .into_iter()
+            .skip(skip)
+            .take(limit.unwrap_or(usize::MAX))
+            .collect();
+        (rows, 0, None)
+    } else {
+        (rows, skip, limit)
+    };
     // Each output row, with the input row after it when ORDER BY reads it.
     let mut out: Vec<Row> = match &p.grouping {
         None => {
@@ -279,13 +322,6 @@ fn project(
     if p.distinct {
         distinct(&mut out);
     }
-    let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
-        e.as_ref()
-            .map(|e| check_count(&e.eval(&mut Env::new(&[], params, g))?, clause))
-            .transpose()
-    };
-    let skip = count(&p.skip, "SKIP")?.unwrap_or(0);
-    let limit = count(&p.limit, "LIMIT")?;
     if !p.order.is_empty() {
         let mut keyed = Vec::with_capacity(out.len());
         for row in out {
@@ -333,6 +369,32 @@ fn project(
         kept.push(row);
     }
     Ok(kept)
+}
+
+/// A projection's `SKIP` and `LIMIT` values.
+fn paging(p: &Projection, params: &Params, g: G<'_>) -> QResult<(usize, Option<usize>)> {
+    let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
+        e.as_ref()
+            .map(|e| check_count(&e.eval(&mut Env::new(&[], params, g))?, clause))
+            .transpose()
+    };
+    Ok((
+        count(&p.skip, "SKIP")?.unwrap_or(0),
+        count(&p.limit, "LIMIT")?,
+    ))
+}
+
+/// How many rows a match feeding `next` needs at most: a plain projection
+/// with a `LIMIT` takes only the first `SKIP + LIMIT`.
+fn row_cap(next: Option<&Step>, params: &Params) -> QResult<Option<usize>> {
+    let Some(Step::Project(p)) = next else {
+        return Ok(None);
+    };
+    if p.grouping.is_some() || p.distinct || !p.order.is_empty() || p.filter.is_some() {
+        return Ok(None);
+    }
+    let (skip, limit) = paging(p, params, None)?;
+    Ok(limit.map(|l| skip.saturating_add(l)))
 }
 
 /// Groups `rows` by the grouping items and folds the aggregates per group.

@@ -18,10 +18,10 @@
 //! `shortestPath` / `allShortestPaths`), `WHERE`, `CREATE`, `MERGE` (with
 //! `ON MATCH` / `ON CREATE SET`), `SET`, `REMOVE`, `DELETE` / `DETACH
 //! DELETE`, `UNWIND`, `WITH`, `RETURN`, `DISTINCT`, `ORDER BY`, `SKIP`,
-//! `LIMIT`, aggregation, `UNION [ALL]`, and the expressions of [`expr`]
-//! with the functions of [`func`]. `CALL` and `EXPLAIN` / `PROFILE` are
-//! refused with an [`ErrorKind::Unsupported`] error: docs/QUERY.md says
-//! what comes next.
+//! `LIMIT`, aggregation, `UNION [ALL]`, `CALL` of the procedures of
+//! [`procs`], `EXPLAIN` / `PROFILE` ([`explain`]), and the expressions of
+//! [`expr`] with the functions of [`func`]. What is not supported fails
+//! with an [`ErrorKind::Unsupported`] error: docs/QUERY.md lists it.
 
 #![allow(
     clippy::cast_possible_wrap,
@@ -33,6 +33,7 @@ pub(crate) mod columns;
 mod compile;
 mod error;
 mod exec;
+mod explain;
 mod expr;
 mod func;
 mod graph;
@@ -42,6 +43,7 @@ mod value;
 mod write;
 
 pub use error::{ErrorKind, Phase, QueryError};
+pub use explain::PlanStep;
 pub use expr::Params;
 pub use value::{CypherValue, NodeValue, PathValue, RelValue, format_float};
 
@@ -53,6 +55,7 @@ use graph::Access;
 pub struct QueryResult {
     columns: Vec<String>,
     rows: Vec<Vec<CypherValue>>,
+    plan: Option<Vec<PlanStep>>,
 }
 
 impl QueryResult {
@@ -66,6 +69,14 @@ impl QueryResult {
     #[must_use]
     pub fn rows(&self) -> &[Vec<CypherValue>] {
         &self.rows
+    }
+
+    /// The plan's steps, for a statement that began with `EXPLAIN` (not
+    /// run: no rows) or `PROFILE` (run: each step with the rows it
+    /// produced and its time).
+    #[must_use]
+    pub fn plan(&self) -> Option<&[PlanStep]> {
+        self.plan.as_deref()
     }
 
     /// The rows, owned.
@@ -85,12 +96,14 @@ impl QueryResult {
 /// a value of the wrong type met while running with a
 /// [`ErrorKind::TypeError`] at [`Phase::Runtime`].
 pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-    let plan = prepare(text, params)?;
-    execute(&plan, params, &mut Access::Detached)
+    let (plan, mode) = prepare(text, params)?;
+    execute(&plan, mode, params, &mut Access::Detached)
 }
 
-/// Parses and compiles `text`.
-fn prepare(text: &str, params: &Params) -> Result<compile::Plan, QueryError> {
+/// Parses and compiles `text` (after a leading `EXPLAIN` or `PROFILE`).
+fn prepare(text: &str, params: &Params) -> Result<(compile::Plan, explain::Mode), QueryError> {
+    let (mode, blanked) = explain::mode(text);
+    let text = blanked.as_str();
     check_nesting(text)?;
     let parsed = open_cypher::parse(text).map_err(|errors| {
         let first = errors.diagnostics().first();
@@ -123,25 +136,41 @@ fn prepare(text: &str, params: &Params) -> Result<compile::Plan, QueryError> {
             "the statement could not be parsed",
         ));
     };
-    if query.mode.is_some() {
-        return Err(error::unsupported("EXPLAIN and PROFILE"));
-    }
-    compile::compile(text, &query.query, params)
+    Ok((compile::compile(text, &query.query, params)?, mode))
 }
 
 fn execute(
     plan: &compile::Plan,
+    mode: explain::Mode,
     params: &Params,
     access: &mut Access<'_, '_>,
 ) -> Result<QueryResult, QueryError> {
-    let mut rows = exec::run(plan, params, access)?;
+    if mode == explain::Mode::Explain {
+        return Ok(QueryResult {
+            columns: plan.columns.clone(),
+            rows: Vec::new(),
+            plan: Some(explain::describe(plan)),
+        });
+    }
+    let mut stats = Vec::new();
+    let profiling = mode == explain::Mode::Profile;
+    let mut rows = exec::run(plan, params, access, profiling.then_some(&mut stats))?;
     if plan.columns.is_empty() {
         // A statement that ends with a write returns no rows.
         rows.clear();
     }
+    let steps = profiling.then(|| {
+        let mut steps = explain::describe(plan);
+        for (step, (produced, ms)) in steps.iter_mut().zip(stats) {
+            step.rows = Some(produced);
+            step.elapsed_ms = Some(ms);
+        }
+        steps
+    });
     Ok(QueryResult {
         columns: plan.columns.clone(),
         rows,
+        plan: steps,
     })
 }
 
@@ -169,15 +198,15 @@ impl ReadTxn<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn query(&self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-        let plan = prepare(text, params)?;
-        if plan.writes() {
+        let (plan, mode) = prepare(text, params)?;
+        if plan.writes() && mode != explain::Mode::Explain {
             return Err(QueryError::compile(
                 ErrorKind::SemanticError,
                 "ReadOnlyTransaction",
                 "a read transaction cannot run a statement that writes; use WriteTxn::query or Database::execute",
             ));
         }
-        execute(&plan, params, &mut Access::Read(self))
+        execute(&plan, mode, params, &mut Access::Read(self))
     }
 }
 
@@ -187,12 +216,12 @@ impl WriteTxn<'_> {
     /// rest of the transaction. A statement that fails leaves the
     /// transaction as it was before the statement.
     pub fn query(&mut self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-        let plan = prepare(text, params)?;
-        if !plan.writes() {
-            return execute(&plan, params, &mut Access::Write(self));
+        let (plan, mode) = prepare(text, params)?;
+        if !plan.writes() || mode == explain::Mode::Explain {
+            return execute(&plan, mode, params, &mut Access::Write(self));
         }
         let savepoint = self.savepoint();
-        let result = execute(&plan, params, &mut Access::Write(self));
+        let result = execute(&plan, mode, params, &mut Access::Write(self));
         if result.is_err() {
             self.rollback_to(savepoint);
         }
@@ -205,15 +234,15 @@ impl Database {
     /// for a read-only statement, else a write transaction committed when
     /// the statement succeeds (and discarded when it fails).
     pub fn execute(&self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-        let plan = prepare(text, params)?;
-        if plan.writes() {
+        let (plan, mode) = prepare(text, params)?;
+        if plan.writes() && mode != explain::Mode::Explain {
             let mut w = self.begin_write().map_err(graph::db_error)?;
-            let result = execute(&plan, params, &mut Access::Write(&mut w))?;
+            let result = execute(&plan, mode, params, &mut Access::Write(&mut w))?;
             w.commit().map_err(graph::db_error)?;
             Ok(result)
         } else {
             let r = self.begin_read().map_err(graph::db_error)?;
-            execute(&plan, params, &mut Access::Read(&r))
+            execute(&plan, mode, params, &mut Access::Read(&r))
         }
     }
 }

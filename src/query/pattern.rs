@@ -21,6 +21,7 @@ use super::graph::{Graph, GraphReads, db_error, from_stored, to_stored};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::algo::path::shortest_path;
 use crate::algo::{PathQuery, Projection};
+use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::read::{AdjCursors, AdjEntry, Reader};
 use crate::{Direction, EdgeId, Error, NodeId, Value};
@@ -140,6 +141,9 @@ pub(crate) struct Matcher<'a> {
     type_names: FxHashMap<u32, String>,
 }
 
+/// Candidate start nodes, read lazily.
+type Candidates<'a> = Box<dyn Iterator<Item = QResult<NodeId>> + 'a>;
+
 /// What the matcher does with each row it finds, and how many matches
 /// the row stands for (more than one only for a counted tail):
 /// `Ok(false)` stops it.
@@ -240,6 +244,7 @@ impl<'a> Matcher<'a> {
             ..np.clone()
         };
         for id in candidates {
+            let id = id?;
             if !self.node_fits(&rest, id, row)? {
                 continue;
             }
@@ -255,7 +260,9 @@ impl<'a> Matcher<'a> {
 
     /// The nodes that may match `np`, and whether they all carry its
     /// first label.
-    fn candidates(&self, np: &NodePat, row: &Row) -> QResult<(Vec<NodeId>, bool)> {
+    /// Label scans and the scan of every node are read lazily, a page at
+    /// a time, so a match stopped early (a `LIMIT`) reads few nodes.
+    fn candidates(&self, np: &NodePat, row: &Row) -> QResult<(Candidates<'a>, bool)> {
         for label in &np.labels {
             for (key, e) in &np.props {
                 let value = e.eval(&mut self.env(row))?;
@@ -267,7 +274,7 @@ impl<'a> Matcher<'a> {
                         vec![Value::Float(*f), Value::Int(*f as i64)]
                     }
                     V::Float(f) if !f.is_nan() => vec![Value::Float(*f)],
-                    V::Null => return Ok((Vec::new(), false)),
+                    V::Null => return Ok((Box::new(std::iter::empty()), false)),
                     _ => continue,
                 };
                 let mut out = Vec::new();
@@ -285,14 +292,16 @@ impl<'a> Matcher<'a> {
                 if indexed {
                     out.sort_unstable();
                     out.dedup();
-                    return Ok((out, false));
+                    return Ok((Box::new(out.into_iter().map(Ok)), false));
                 }
             }
         }
-        match np.labels.first() {
-            Some(label) => Ok((self.r.nodes_with_label(label).map_err(db_error)?, true)),
-            None => Ok((self.r.node_ids().map_err(db_error)?, false)),
-        }
+        let lazy =
+            |ids: NodeIds<'a>| -> Candidates<'a> { Box::new(ids.map(|id| id.map_err(db_error))) };
+        Ok(match np.labels.first() {
+            Some(label) => (lazy(NodeIds::with_label(self.r, label)), true),
+            None => (lazy(NodeIds::all(self.r)), false),
+        })
     }
 
     /// Whether node `id` has `np`'s labels and properties.

@@ -83,10 +83,27 @@ pub fn run(args: &Args) -> Result<()> {
         if args.repeat > 1 {
             doc["runs_ms"] = json!(times);
         }
+        if let Some(plan) = result.plan() {
+            doc["plan"] = plan
+                .iter()
+                .map(|s| {
+                    json!({
+                        "branch": s.branch,
+                        "operator": s.operator,
+                        "details": s.details,
+                        "rows": s.rows,
+                        "elapsed_ms": s.elapsed_ms,
+                    })
+                })
+                .collect();
+        }
         println!("{doc}");
     } else if args.csv {
         print_csv(&result)?;
     } else {
+        if let Some(plan) = result.plan() {
+            print_plan(plan)?;
+        }
         print_table(&result)?;
         eprintln!(
             "{} row{} in {median:.3} ms{}",
@@ -175,6 +192,18 @@ fn print_csv(result: &QueryResult) -> Result<()> {
             .join(",")
     });
     common::print_lines(std::iter::once(header).chain(lines))
+}
+
+/// Prints a plan's steps, one a line, with rows and time when profiled.
+fn print_plan(plan: &[quiverdb::query::PlanStep]) -> Result<()> {
+    let lines = plan.iter().enumerate().map(|(i, s)| {
+        let measured = match (s.rows, s.elapsed_ms) {
+            (Some(rows), Some(ms)) => format!("  [{rows} rows, {ms:.3} ms]"),
+            _ => String::new(),
+        };
+        format!("{:>2}. {} {}{measured}", i + 1, s.operator, s.details)
+    });
+    common::print_lines(lines)
 }
 
 /// Prints an aligned table (long cells cut at 60 characters).

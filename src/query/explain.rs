@@ -1,0 +1,221 @@
+//! `EXPLAIN` and `PROFILE`: the plan's steps, described (and, profiled,
+//! with the rows each produced and its time).
+
+use std::fmt::Write as _;
+
+use super::compile::{Plan, Step};
+use super::pattern::{Chain, Dir, Pattern};
+use super::procs::Procedure;
+
+/// One step of a plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanStep {
+    /// The `UNION` branch it belongs to (0 for the first).
+    pub branch: usize,
+    /// What the step does: `Match`, `OptionalMatch`, `Unwind`, `Project`,
+    /// `Aggregate`, `Create`, `Merge`, `Set`, `Remove`, `Delete`,
+    /// `Call`.
+    pub operator: String,
+    /// How: the patterns and how each is started, the procedure, ...
+    pub details: String,
+    /// Rows the step produced (`PROFILE` only).
+    pub rows: Option<u64>,
+    /// Milliseconds the step took (`PROFILE` only).
+    pub elapsed_ms: Option<f64>,
+}
+
+/// `EXPLAIN`, `PROFILE` or neither, read off the statement's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Run,
+    Explain,
+    Profile,
+}
+
+/// Splits a leading `EXPLAIN` / `PROFILE` off `text`, blanking it so the
+/// positions of errors stay those of the text as given.
+pub(crate) fn mode(text: &str) -> (Mode, String) {
+    let trimmed = text.trim_start();
+    let lead = text.len() - trimmed.len();
+    for (word, mode) in [("EXPLAIN", Mode::Explain), ("PROFILE", Mode::Profile)] {
+        if trimmed.len() > word.len()
+            && trimmed.is_char_boundary(word.len())
+            && trimmed[..word.len()].eq_ignore_ascii_case(word)
+            && trimmed[word.len()..].starts_with(char::is_whitespace)
+        {
+            let mut blanked = text.to_owned();
+            blanked.replace_range(lead..lead + word.len(), &" ".repeat(word.len()));
+            return (mode, blanked);
+        }
+    }
+    (Mode::Run, text.to_owned())
+}
+
+/// The plan's steps, described.
+pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
+    let mut out = Vec::new();
+    for (branch, steps) in plan.branches.iter().enumerate() {
+        for step in steps {
+            let (operator, details) = step_text(step);
+            out.push(PlanStep {
+                branch,
+                operator: operator.to_owned(),
+                details,
+                rows: None,
+                elapsed_ms: None,
+            });
+        }
+    }
+    out
+}
+
+fn step_text(step: &Step) -> (&'static str, String) {
+    match step {
+        Step::Unwind(_) => ("Unwind", "each list element in a new row".to_owned()),
+        Step::Project(p) => {
+            let mut parts = vec![format!("{} columns", p.items.len())];
+            if p.distinct {
+                parts.push("distinct".to_owned());
+            }
+            if !p.order.is_empty() {
+                parts.push(format!("order by {} keys", p.order.len()));
+            }
+            if p.skip.is_some() {
+                parts.push("skip".to_owned());
+            }
+            if p.limit.is_some() {
+                parts.push(if p.order.is_empty() {
+                    "limit".to_owned()
+                } else {
+                    "limit (top rows selected before sorting)".to_owned()
+                });
+            }
+            if p.filter.is_some() {
+                parts.push("where".to_owned());
+            }
+            let operator = if p.grouping.is_some() {
+                parts.push(format!("{} aggregates, hash grouping", p.aggregates.len()));
+                "Aggregate"
+            } else {
+                "Project"
+            };
+            (operator, parts.join(", "))
+        }
+        Step::Match {
+            pattern, optional, ..
+        } => (
+            if *optional { "OptionalMatch" } else { "Match" },
+            pattern_text(pattern),
+        ),
+        Step::Create(p) => ("Create", pattern_text(p)),
+        Step::Merge(m) => (
+            "Merge",
+            format!(
+                "{}; on match {} items, on create {} items",
+                pattern_text(&m.pattern),
+                m.on_match.len(),
+                m.on_create.len()
+            ),
+        ),
+        Step::Set(items) => ("Set", format!("{} items", items.len())),
+        Step::Remove(items) => ("Remove", format!("{} items", items.len())),
+        Step::Delete { exprs, detach } => (
+            "Delete",
+            format!(
+                "{} expressions{}; relationships first, then nodes",
+                exprs.len(),
+                if *detach { ", detach" } else { "" }
+            ),
+        ),
+        Step::Call(c) => ("Call", procedure_name(c.procedure).to_owned()),
+    }
+}
+
+fn procedure_name(p: Procedure) -> &'static str {
+    use Procedure as P;
+    match p {
+        P::VectorQueryNodes => {
+            "db.index.vector.queryNodes (HNSW search of a node-bound collection)"
+        }
+        P::Wcc => "algo.wcc (union-find on a projection)",
+        P::Scc => "algo.scc (on a projection)",
+        P::PageRank => "algo.pagerank (on a projection)",
+        P::Cdlp => "algo.cdlp (on a projection)",
+        P::Lcc => "algo.lcc (on a projection)",
+        P::Bfs => "algo.bfs (on a projection)",
+        P::Sssp => "algo.sssp (on a weighted projection)",
+        P::Labels => "db.labels",
+        P::RelationshipTypes => "db.relationshipTypes",
+        P::PropertyKeys => "db.propertyKeys",
+    }
+}
+
+/// `:A:B` / `:A|B`, or nothing.
+fn names(list: &[String], separator: &str) -> String {
+    if list.is_empty() {
+        String::new()
+    } else {
+        format!(":{}", list.join(separator))
+    }
+}
+
+fn pattern_text(p: &Pattern) -> String {
+    let mut parts: Vec<String> = p.chains.iter().map(chain_text).collect();
+    if p.filter.is_some() {
+        parts.push("where".to_owned());
+    }
+    if p.count_tail {
+        parts.push(
+            "last hop counted (degrees from the snapshot's projection, properties from columns)"
+                .to_owned(),
+        );
+    }
+    parts.join("; ")
+}
+
+fn chain_text(c: &Chain) -> String {
+    let mut text = String::new();
+    for (i, n) in c.nodes.iter().enumerate() {
+        if i > 0 {
+            let r = &c.rels[i - 1];
+            let types = names(&r.types, "|");
+            let hops = match r.range {
+                None => String::new(),
+                Some((a, None)) => format!("*{a}.."),
+                Some((a, Some(b))) => format!("*{a}..{b}"),
+            };
+            let (l, rt) = match r.dir {
+                Dir::Right => ("-", "->"),
+                Dir::Left => ("<-", "-"),
+                Dir::Either => ("-", "-"),
+            };
+            let _ = write!(text, "{l}[{types}{hops}]{rt}");
+        }
+        text.push('(');
+        text.push_str(&names(&n.labels, ":"));
+        if !n.props.is_empty() {
+            let keys: Vec<&str> = n.props.iter().map(|(k, _)| k.as_str()).collect();
+            let _ = write!(text, " {{{}}}", keys.join(", "));
+        }
+        text.push(')');
+    }
+    let start = &c.nodes[c.start];
+    let how = if c.nodes.iter().any(|n| n.earlier) {
+        "from a bound node".to_owned()
+    } else if let Some(label) = start.labels.first() {
+        if start.props.is_empty() {
+            format!("label scan :{label} at node {}", c.start + 1)
+        } else {
+            format!(
+                "index or unique-key lookup on :{label}, else label scan, at node {}",
+                c.start + 1
+            )
+        }
+    } else {
+        "all nodes".to_owned()
+    };
+    match c.shortest {
+        Some(_) => format!("{text} (shortest path between bound ends)"),
+        None => format!("{text} ({how}, then expand from bound ends)"),
+    }
+}
