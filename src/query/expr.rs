@@ -529,18 +529,7 @@ fn graph_call(
     let wrong = |what: &str| type_error(format!("{f:?}() needs {what}, not {}", x.type_name()));
     let node = |id| V::Node(Box::new(NodeValue::bare(id)));
     Ok(Some(match (f, x) {
-        (
-            F::Id
-            | F::Labels
-            | F::Type
-            | F::Properties
-            | F::StartNode
-            | F::EndNode
-            | F::Nodes
-            | F::Relationships
-            | F::Length,
-            V::Null,
-        ) => V::Null,
+        (_, V::Null) if f.reads_graph() => V::Null,
         (F::Id, V::Node(n)) => V::Int(n.id.0 as i64),
         (F::Id, V::Relationship(r)) => V::Int(r.id.0 as i64),
         (F::Id, _) => return Err(wrong("a node or relationship")),

@@ -71,6 +71,24 @@ pub(crate) enum Function {
 }
 
 impl Function {
+    /// Whether it reads nodes, relationships or paths (run with the
+    /// graph, in `expr::graph_call`).
+    pub fn reads_graph(self) -> bool {
+        use Function as F;
+        matches!(
+            self,
+            F::Id
+                | F::Labels
+                | F::Type
+                | F::Properties
+                | F::StartNode
+                | F::EndNode
+                | F::Nodes
+                | F::Relationships
+                | F::Length
+        )
+    }
+
     /// The function called `name` (case-insensitive) and the numbers of
     /// arguments it takes.
     pub fn lookup(name: &str) -> Option<(Function, usize, usize)> {
@@ -401,21 +419,8 @@ impl Function {
                 (a, b) if a.is_null() || b.is_null() => V::Null,
                 (a, _) => return Err(needs("split", "strings", &a)),
             },
-            // Run with the graph, in `expr::graph_call`.
-            F::Pi
-            | F::E
-            | F::Rand
-            | F::Coalesce
-            | F::ValueType
-            | F::Id
-            | F::Labels
-            | F::Type
-            | F::Properties
-            | F::StartNode
-            | F::EndNode
-            | F::Nodes
-            | F::Relationships
-            | F::Length => V::Null,
+            // Answered above, or with the graph in `expr::graph_call`.
+            _ => V::Null,
         })
     }
 }

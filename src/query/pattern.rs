@@ -706,16 +706,7 @@ impl<'a> Matcher<'a> {
                 .iter()
                 .map(|r| V::Relationship(Box::new(r.clone())))
                 .collect();
-            let before = std::mem::replace(&mut row[rp.slot], V::List(values));
-            if let Some(slot) = c.path {
-                row[slot] = V::Path(Box::new(build_path(c, row)?));
-            }
-            let go_on = self.chain(p, ci + 1, row, emit);
-            row[rp.slot] = before;
-            if let Some(slot) = c.path {
-                row[slot] = V::Null;
-            }
-            if !go_on? {
+            if !self.with_shortest(p, ci, c, values, row, emit)? {
                 return Ok(false);
             }
         }
@@ -755,14 +746,29 @@ impl Matcher<'_> {
             };
             rels.push(V::Relationship(Box::new(rel)));
         }
-        let before = std::mem::replace(&mut row[rp.slot], V::List(rels));
-        if let Some(slot) = c.path {
-            row[slot] = V::Path(Box::new(build_path(c, row)?));
+        self.with_shortest(p, ci, c, rels, row, emit)
+    }
+
+    /// Binds a shortest path's relationships (and its path variable),
+    /// matches the rest of the pattern, unbinds.
+    fn with_shortest(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        c: &Chain,
+        rels: Vec<CypherValue>,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let slot = c.rels[0].slot;
+        let before = std::mem::replace(&mut row[slot], V::List(rels));
+        if let Some(path) = c.path {
+            row[path] = V::Path(Box::new(build_path(c, row)?));
         }
         let go_on = self.chain(p, ci + 1, row, emit);
-        row[rp.slot] = before;
-        if let Some(slot) = c.path {
-            row[slot] = V::Null;
+        row[slot] = before;
+        if let Some(path) = c.path {
+            row[path] = V::Null;
         }
         go_on
     }
