@@ -11,7 +11,7 @@ use super::compile::Step;
 use super::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
 use super::exec::run_read;
 use super::func::Function;
-use super::graph::{Graph, GraphReads, no_graph};
+use super::graph::{Graph, no_graph};
 use super::pattern::{Matcher, Pattern};
 use super::value::CypherValue as V;
 use super::value::{CypherValue, NodeValue, RelValue};

@@ -182,18 +182,8 @@ impl<'a> Graph<'a> {
 }
 
 /// Reads of graph entities for expressions.
-pub(crate) trait GraphReads {
-    fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue>;
-    fn edge_property(&self, id: EdgeId, key: &str) -> QResult<CypherValue>;
-    fn node_labels(&self, id: NodeId) -> QResult<Vec<String>>;
-    fn node_properties(&self, id: NodeId) -> QResult<BTreeMap<String, CypherValue>>;
-    fn edge_properties(&self, id: EdgeId) -> QResult<BTreeMap<String, CypherValue>>;
-    fn has_label(&self, id: NodeId, label: &str) -> QResult<bool>;
-    fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>>;
-}
-
-impl GraphReads for Graph<'_> {
-    fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue> {
+impl Graph<'_> {
+    pub fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue> {
         if let Some(column) = self.columns.get(key) {
             return Ok(column.get(&id).cloned().unwrap_or(V::Null));
         }
@@ -204,7 +194,7 @@ impl GraphReads for Graph<'_> {
         })
     }
 
-    fn edge_property(&self, id: EdgeId, key: &str) -> QResult<CypherValue> {
+    pub fn edge_property(&self, id: EdgeId, key: &str) -> QResult<CypherValue> {
         let rec = self
             .r
             .edge_record(id)
@@ -220,7 +210,7 @@ impl GraphReads for Graph<'_> {
         })
     }
 
-    fn node_labels(&self, id: NodeId) -> QResult<Vec<String>> {
+    pub fn node_labels(&self, id: NodeId) -> QResult<Vec<String>> {
         let node = self
             .r
             .node(id)
@@ -229,33 +219,25 @@ impl GraphReads for Graph<'_> {
         Ok(node.labels)
     }
 
-    fn node_properties(&self, id: NodeId) -> QResult<BTreeMap<String, CypherValue>> {
+    pub fn node_properties(&self, id: NodeId) -> QResult<BTreeMap<String, CypherValue>> {
         let node = self
             .r
             .node(id)
             .map_err(db_error)?
             .ok_or_else(|| deleted("node"))?;
-        Ok(node
-            .props
-            .iter()
-            .map(|(k, v)| (k.clone(), from_stored(v)))
-            .collect())
+        Ok(stored_map(&node.props))
     }
 
-    fn edge_properties(&self, id: EdgeId) -> QResult<BTreeMap<String, CypherValue>> {
+    pub fn edge_properties(&self, id: EdgeId) -> QResult<BTreeMap<String, CypherValue>> {
         let edge = self
             .r
             .edge(id)
             .map_err(db_error)?
             .ok_or_else(|| deleted("relationship"))?;
-        Ok(edge
-            .props
-            .iter()
-            .map(|(k, v)| (k.clone(), from_stored(v)))
-            .collect())
+        Ok(stored_map(&edge.props))
     }
 
-    fn has_label(&self, id: NodeId, label: &str) -> QResult<bool> {
+    pub fn has_label(&self, id: NodeId, label: &str) -> QResult<bool> {
         let rec = self.node_record(id)?.ok_or_else(|| deleted("node"))?;
         Ok(self
             .r
@@ -264,7 +246,7 @@ impl GraphReads for Graph<'_> {
             .is_some_and(|l| rec.has_label(l)))
     }
 
-    fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>> {
+    pub fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>> {
         let Some(rec) = self.r.edge_record(id).map_err(db_error)? else {
             return Ok(None);
         };
@@ -280,6 +262,14 @@ impl GraphReads for Graph<'_> {
             properties: BTreeMap::new(),
         }))
     }
+}
+
+/// Stored properties as a statement's map.
+fn stored_map(props: &crate::Props) -> BTreeMap<String, CypherValue> {
+    props
+        .iter()
+        .map(|(k, v)| (k.clone(), from_stored(v)))
+        .collect()
 }
 
 /// Fills in the labels and properties of every node and relationship in
@@ -310,11 +300,7 @@ pub(crate) fn resolve(v: &mut CypherValue, r: &Reader<'_>) -> QResult<()> {
 fn resolve_node(n: &mut NodeValue, r: &Reader<'_>) -> QResult<()> {
     if let Some(node) = r.node(n.id).map_err(db_error)? {
         n.labels = node.labels;
-        n.properties = node
-            .props
-            .iter()
-            .map(|(k, v)| (k.clone(), from_stored(v)))
-            .collect();
+        n.properties = stored_map(&node.props);
     }
     Ok(())
 }
@@ -322,11 +308,7 @@ fn resolve_node(n: &mut NodeValue, r: &Reader<'_>) -> QResult<()> {
 fn resolve_rel(rel: &mut RelValue, r: &Reader<'_>) -> QResult<()> {
     if let Some(edge) = r.edge(rel.id).map_err(db_error)? {
         rel.rel_type = edge.edge_type;
-        rel.properties = edge
-            .props
-            .iter()
-            .map(|(k, v)| (k.clone(), from_stored(v)))
-            .collect();
+        rel.properties = stored_map(&edge.props);
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::error::{ErrorKind, QResult, QueryError};
 use super::expr::{Env, Expr, Params, truth};
-use super::graph::{Graph, GraphReads, db_error, from_stored, to_stored};
+use super::graph::{Graph, db_error, from_stored, to_stored};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::algo::path::shortest_path;
 use crate::algo::{PathQuery, Projection};

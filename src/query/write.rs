@@ -13,7 +13,7 @@ use super::clauses::{MergePlan, RemoveItem, SetItem};
 use super::compile::Step;
 use super::error::{ErrorKind, QResult, QueryError, type_error};
 use super::expr::{Env, Expr, Params};
-use super::graph::{Access, Graph, GraphReads, db_error, to_stored};
+use super::graph::{Access, Graph, db_error, to_stored};
 use super::pattern::{Dir, Matcher, Pattern, eval_props};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::graph::sealed::Sealed;
