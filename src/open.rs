@@ -35,6 +35,7 @@ impl Builder {
         db.register(vectors);
         db.register(ProjectionCache::default());
         db.register(crate::query::columns::ColumnCache::default());
+        db.register(crate::query::cache::PlanCache::default());
         Ok(db)
     }
 }

@@ -9,7 +9,9 @@
     reason = "test code: a panic is the failure report"
 )]
 
-use quiverdb::query::{CypherValue as V, ErrorKind, Params, Phase, QueryResult};
+use std::time::Duration;
+
+use quiverdb::query::{CypherValue as V, ErrorKind, Params, Phase, QueryOptions, QueryResult};
 use quiverdb::{Database, GraphRead};
 
 fn params(pairs: &[(&str, V)]) -> Params {
@@ -468,4 +470,168 @@ fn explain_describes_and_profile_measures_each_step() {
         .execute("PROFILE RETURN 1 +", &Params::new())
         .unwrap_err();
     assert_eq!(e.position.map(|(line, _)| line), Some(1));
+}
+
+/// `n` nodes `(:Item {i})`, `i` from 0, created in one statement.
+fn items(db: &Database, n: i64) {
+    db.execute(
+        "UNWIND range(0, $n - 1) AS i CREATE (:Item {i: i})",
+        &params(&[("n", V::Int(n))]),
+    )
+    .unwrap();
+}
+
+#[test]
+fn rows_stream_as_they_are_pulled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    items(&db, 5000);
+    let r = db.begin_read().unwrap();
+    let none = Params::new();
+    let options = QueryOptions::default();
+    // Row 4000 divides by zero: the rows before it are produced first,
+    // and a consumer that stops early never reaches it.
+    let text = "MATCH (n:Item) RETURN 10 / (n.i - 4000) AS q";
+    let mut rows = r.stream(text, &none, &options).unwrap();
+    assert_eq!(rows.columns(), ["q"]);
+    let first: Vec<V> = rows
+        .by_ref()
+        .take(10)
+        .map(|row| row.unwrap()[0].clone())
+        .collect();
+    assert_eq!(first[0], V::Int(0));
+    assert_eq!(first.len(), 10);
+    drop(rows);
+    let all = r.stream(text, &none, &options).unwrap();
+    let results: Vec<_> = all.collect();
+    // The error ends the rows; rows of its batch before it may be lost.
+    let ok = results.iter().filter(|x| x.is_ok()).count();
+    assert!((10..=4000).contains(&ok), "{ok} rows before the error");
+    assert_eq!(results.len(), ok + 1);
+    let failed = results.last().unwrap().as_ref().unwrap_err();
+    assert_eq!(failed.kind, ErrorKind::ArithmeticError);
+    assert_eq!(failed.phase, Phase::Runtime);
+    assert_eq!(
+        r.query(text, &none).unwrap_err().kind,
+        ErrorKind::ArithmeticError
+    );
+
+    // A LIMIT stops the match: the failing row is never read.
+    let limited = r
+        .query(
+            "MATCH (n:Item) WITH n LIMIT 100 RETURN 10 / (n.i - 4000) AS q",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(limited.rows().len(), 100);
+
+    // Aggregations fold batch after batch; min / max fold their values.
+    let folded = r
+        .query(
+            "MATCH (n:Item) WHERE n.i % 2 = 0 RETURN count(*) AS c, min(n.i) AS lo, max(n.i) AS hi, sum(n.i) AS s, count(DISTINCT n.i % 7) AS d",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(
+        folded.rows(),
+        [vec![
+            V::Int(2500),
+            V::Int(0),
+            V::Int(4998),
+            V::Int(6_247_500),
+            V::Int(7)
+        ]]
+    );
+    // OPTIONAL MATCH, DISTINCT, SKIP and UNION across batches.
+    let paged = r
+        .query(
+            "MATCH (n:Item) OPTIONAL MATCH (n)-[:NEXT]->(m) RETURN DISTINCT n.i % 1500 AS k, m SKIP 1490 LIMIT 20",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(
+        column(&paged, 0),
+        (1490..1500).map(V::Int).collect::<Vec<_>>()
+    );
+    assert!(column(&paged, 1).iter().all(V::is_null));
+    let union = r
+        .query(
+            "MATCH (n:Item) RETURN n.i % 3 AS k UNION MATCH (n:Item) RETURN n.i % 5 AS k",
+            &none,
+        )
+        .unwrap();
+    let mut keys = column(&union, 0);
+    keys.sort_by(V::order);
+    assert_eq!(keys, (0..5).map(V::Int).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_statement_past_its_time_limit_stops_and_leaves_no_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    items(&db, 3000);
+    let none = Params::new();
+    let limit = QueryOptions::timeout(Duration::from_millis(100));
+    // 2.7e10 combinations: it cannot finish in the limit.
+    let endless = "MATCH (a:Item), (b:Item), (c:Item) RETURN count(*) AS n";
+    let e = db.execute_with(endless, &none, &limit).unwrap_err();
+    assert_eq!((e.kind, e.phase), (ErrorKind::Timeout, Phase::Runtime));
+    assert!(e.message.contains("100 ms"), "{e}");
+    let r = db.begin_read().unwrap();
+    let e = r.query_with(endless, &none, &limit).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout);
+
+    let mut w = db.begin_write().unwrap();
+    w.query("CREATE (:Kept)", &none).unwrap();
+    let e = w
+        .query_with(
+            "MATCH (a:Item), (b:Item), (c:Item) CREATE (:Lost)",
+            &none,
+            &limit,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    w.commit().unwrap();
+    let counts = db
+        .execute(
+            "OPTIONAL MATCH (k:Kept) WITH count(k) AS kept OPTIONAL MATCH (l:Lost) RETURN kept, count(l) AS lost",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(counts.rows(), [vec![V::Int(1), V::Int(0)]]);
+    // Without a limit a short statement runs as before.
+    let fine = db
+        .execute_with("MATCH (n:Item) RETURN count(*) AS n", &none, &limit)
+        .unwrap();
+    assert_eq!(fine.rows(), [vec![V::Int(3000)]]);
+}
+
+#[test]
+fn a_statement_run_again_reuses_its_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let text = "MATCH (p:Package {name: $name}) RETURN p.size AS size";
+    let before = db.plan_cache_hits();
+    let size = |name: &str| {
+        db.execute(text, &params(&[("name", V::String(name.into()))]))
+            .unwrap()
+            .rows()[0][0]
+            .clone()
+    };
+    assert_eq!(size("curl"), V::Int(500));
+    assert_eq!(db.plan_cache_hits(), before);
+    assert_eq!(size("wget"), V::Int(900));
+    assert_eq!(db.plan_cache_hits(), before + 1);
+    // Reads after a commit see the commit through the cached plan.
+    db.execute("MATCH (p {name: 'wget'}) SET p.size = 901", &Params::new())
+        .unwrap();
+    assert_eq!(size("wget"), V::Int(901));
+    // Other parameter names are another plan: a missing one still fails.
+    let e = db.execute(text, &Params::new()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ParameterMissing);
+    let r = db.begin_read().unwrap();
+    let again = r.query(text, &params(&[("name", V::String("libz".into()))]));
+    assert_eq!(again.unwrap().rows()[0][0], V::Int(100));
+    assert_eq!(db.plan_cache_hits(), before + 3);
 }

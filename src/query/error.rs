@@ -1,6 +1,7 @@
 //! Query errors, classified as the openCypher TCK classifies them.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 /// The class of a query error (the TCK's error types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -190,3 +191,40 @@ pub(crate) fn unsupported(what: impl Into<String>) -> QueryError {
 
 /// The result of query compilation and evaluation steps.
 pub(crate) type QResult<T> = std::result::Result<T, QueryError>;
+
+/// When a statement must stop: its time limit, counted from its start.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline {
+    at: Instant,
+    limit: Duration,
+}
+
+impl Deadline {
+    /// The deadline `limit` from now.
+    pub fn after(limit: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + limit,
+            limit,
+        }
+    }
+
+    /// A [`ErrorKind::Timeout`] error once the deadline has passed.
+    pub fn check(self) -> QResult<()> {
+        if Instant::now() < self.at {
+            return Ok(());
+        }
+        Err(QueryError::runtime(
+            ErrorKind::Timeout,
+            "TimeLimitExceeded",
+            format!(
+                "the statement ran past its time limit of {} ms and was stopped",
+                self.limit.as_millis()
+            ),
+        ))
+    }
+}
+
+/// Checks an optional deadline.
+pub(crate) fn check_deadline(d: Option<Deadline>) -> QResult<()> {
+    d.map_or(Ok(()), Deadline::check)
+}

@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::clauses::CallPlan;
 use super::columns::{Column, column};
 use super::compile::{Plan, Projection, Step, check_count};
-use super::error::{QResult, unsupported};
+use super::error::{Deadline, QResult, check_deadline, unsupported};
 use super::expr::{Env, Expr, Params, truth};
 use super::func::Aggregate;
 use super::graph::{Access, Graph, db_error, no_graph, resolve};
@@ -30,6 +30,7 @@ pub(crate) fn run(
     params: &Params,
     access: &mut Access<'_, '_>,
     mut profile: Option<&mut Vec<(u64, f64)>>,
+    deadline: Option<Deadline>,
 ) -> QResult<Vec<Row>> {
     let mut out = Vec::new();
     for steps in &plan.branches {
@@ -38,6 +39,7 @@ pub(crate) fn run(
         let mut weights: Option<Vec<u64>> = None;
         let mut columns = FxHashMap::default();
         for (i, step) in steps.iter().enumerate() {
+            check_deadline(deadline)?;
             let started = std::time::Instant::now();
             match step {
                 Step::Match { pattern, .. } if pattern.count_tail => {
@@ -45,7 +47,7 @@ pub(crate) fn run(
                         Some(Step::Project(p)) => Some(p),
                         _ => None,
                     };
-                    let (r, w, c) = counted_match(pattern, next, rows, params, access)?;
+                    let (r, w, c) = counted_match(pattern, next, rows, params, access, deadline)?;
                     rows = r;
                     weights = Some(w);
                     columns = c;
@@ -65,7 +67,7 @@ pub(crate) fn run(
                     } else {
                         None
                     };
-                    rows = apply(step, rows, params, access, cap)?;
+                    rows = apply(step, rows, params, access, cap, deadline)?;
                 }
             }
             if let Some(p) = profile.as_deref_mut() {
@@ -100,6 +102,7 @@ fn apply(
     params: &Params,
     access: &mut Access<'_, '_>,
     cap: Option<usize>,
+    deadline: Option<Deadline>,
 ) -> QResult<Vec<Row>> {
     if step.writes() {
         return write::apply(step, rows, params, access);
@@ -108,7 +111,7 @@ fn apply(
         return call(c, rows, params, access);
     }
     let graph = access.reader().map(Graph::cached);
-    apply_read(step, rows, params, graph.as_ref(), cap)
+    apply_read(step, rows, params, graph.as_ref(), cap, deadline)
 }
 
 /// Runs the read-only `steps` of a subquery from `rows` on `g`.
@@ -120,18 +123,19 @@ pub(crate) fn run_read(
 ) -> QResult<Vec<Row>> {
     let mut rows = rows;
     for step in steps {
-        rows = apply_read(step, rows, params, g, None)?;
+        rows = apply_read(step, rows, params, g, None, None)?;
     }
     Ok(rows)
 }
 
 /// A step that only reads.
-fn apply_read(
+pub(crate) fn apply_read(
     step: &Step,
     rows: Vec<Row>,
     params: &Params,
     g: G<'_>,
     cap: Option<usize>,
+    deadline: Option<Deadline>,
 ) -> QResult<Vec<Row>> {
     match step {
         Step::Unwind(list) => {
@@ -156,6 +160,7 @@ fn apply_read(
             pattern, optional, ..
         } => {
             let mut matcher = Matcher::new(g.ok_or_else(no_graph)?, params);
+            matcher.deadline = deadline;
             let mut out = Vec::new();
             let enough = |n: usize| cap.is_some_and(|c| n >= c);
             for row in rows {
@@ -185,7 +190,7 @@ fn apply_read(
 }
 
 /// Each row `weights[i]` times.
-fn replicate(rows: Vec<Row>, weights: &[u64]) -> Vec<Row> {
+pub(crate) fn replicate(rows: Vec<Row>, weights: &[u64]) -> Vec<Row> {
     let mut out = Vec::new();
     for (row, &w) in rows.into_iter().zip(weights) {
         for _ in 1..w {
@@ -204,15 +209,17 @@ fn replicate(rows: Vec<Row>, weights: &[u64]) -> Vec<Row> {
 /// in the projection cache, or built and cached: O(V + E) once, until the
 /// next commit).
 #[allow(clippy::type_complexity, reason = "rows, weights and columns")]
-fn counted_match(
+pub(crate) fn counted_match(
     pattern: &Pattern,
     next: Option<&Projection>,
     rows: Vec<Row>,
     params: &Params,
     access: &Access<'_, '_>,
+    deadline: Option<Deadline>,
 ) -> QResult<(Vec<Row>, Vec<u64>, FxHashMap<String, Arc<Column>>)> {
     let graph = access.reader().map(Graph::cached);
     let mut matcher = Matcher::new(graph.as_ref().ok_or_else(no_graph)?, params);
+    matcher.deadline = deadline;
     let mut columns = FxHashMap::default();
     if let (Access::Read(r), [chain]) = (access, pattern.chains.as_slice())
         && rows.len() == 1
@@ -248,7 +255,7 @@ fn counted_match(
     Ok((out, weights, columns))
 }
 
-fn call(
+pub(crate) fn call(
     c: &CallPlan,
     rows: Vec<Row>,
     params: &Params,
@@ -278,14 +285,13 @@ fn call(
     Ok(out)
 }
 
-fn project(
+pub(crate) fn project(
     p: &Projection,
     rows: Vec<Row>,
     weights: Option<&[u64]>,
     params: &Params,
     g: G<'_>,
 ) -> QResult<Vec<Row>> {
-    let width = p.items.len();
     let (skip, limit) = paging(p, params, g)?;
     // A plain projection pages its input: the rows it drops are not
     // projected.
@@ -300,25 +306,50 @@ fn project(
     } else {
         (rows, skip, limit)
     };
-    // Each output row, with the input row after it when ORDER BY reads it.
-    let mut out: Vec<Row> = match &p.grouping {
-        None => {
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let mut env = Env::new(&row, params, g);
-                let mut next = Vec::with_capacity(width + row.len());
-                for item in &p.items {
-                    next.push(item.eval(&mut env)?);
-                }
-                if p.order_sees_input {
-                    next.extend(row.iter().cloned());
-                }
-                out.push(next);
-            }
-            out
+    let out = match &p.grouping {
+        None => project_items(p, rows, params, g)?,
+        Some(keys) => {
+            let mut groups = Aggregator::new(p, keys);
+            groups.feed(rows, weights, params, g)?;
+            groups.finish(params, g)?
         }
-        Some(keys) => aggregate(p, keys, &rows, weights, params, g)?,
     };
+    finish_projection(p, out, skip, limit, params, g)
+}
+
+/// Each row's projected items, with the input row after them when
+/// `ORDER BY` reads it.
+pub(crate) fn project_items(
+    p: &Projection,
+    rows: Vec<Row>,
+    params: &Params,
+    g: G<'_>,
+) -> QResult<Vec<Row>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut env = Env::new(&row, params, g);
+        let mut next = Vec::with_capacity(p.items.len() + row.len());
+        for item in &p.items {
+            next.push(item.eval(&mut env)?);
+        }
+        if p.order_sees_input {
+            next.extend(row.iter().cloned());
+        }
+        out.push(next);
+    }
+    Ok(out)
+}
+
+/// The rest of a projection once its items are projected (`out`):
+/// `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT` and `WHERE`.
+pub(crate) fn finish_projection(
+    p: &Projection,
+    mut out: Vec<Row>,
+    skip: usize,
+    limit: Option<usize>,
+    params: &Params,
+    g: G<'_>,
+) -> QResult<Vec<Row>> {
     if p.distinct {
         distinct(&mut out);
     }
@@ -359,20 +390,33 @@ fn project(
         out = keyed.into_iter().map(|(_, row)| row).collect();
     }
     let mut kept = Vec::new();
-    for mut row in out.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)) {
-        if let Some(f) = &p.filter
-            && truth(&f.eval(&mut Env::new(&row, params, g))?)? != Some(true)
-        {
-            continue;
+    for row in out.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)) {
+        if let Some(row) = filtered(p, row, params, g)? {
+            kept.push(row);
         }
-        row.truncate(width);
-        kept.push(row);
     }
     Ok(kept)
 }
 
+/// A projected row cut to the projection's items, if it passes the
+/// projection's `WHERE`.
+pub(crate) fn filtered(
+    p: &Projection,
+    mut row: Row,
+    params: &Params,
+    g: G<'_>,
+) -> QResult<Option<Row>> {
+    if let Some(f) = &p.filter
+        && truth(&f.eval(&mut Env::new(&row, params, g))?)? != Some(true)
+    {
+        return Ok(None);
+    }
+    row.truncate(p.items.len());
+    Ok(Some(row))
+}
+
 /// A projection's `SKIP` and `LIMIT` values.
-fn paging(p: &Projection, params: &Params, g: G<'_>) -> QResult<(usize, Option<usize>)> {
+pub(crate) fn paging(p: &Projection, params: &Params, g: G<'_>) -> QResult<(usize, Option<usize>)> {
     let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
         e.as_ref()
             .map(|e| check_count(&e.eval(&mut Env::new(&[], params, g))?, clause))
@@ -397,130 +441,164 @@ fn row_cap(next: Option<&Step>, params: &Params) -> QResult<Option<usize>> {
     Ok(limit.map(|l| skip.saturating_add(l)))
 }
 
-/// Groups `rows` by the grouping items and folds the aggregates per group.
-#[allow(
-    clippy::too_many_lines,
-    reason = "grouping, folding and the output rows"
-)]
-fn aggregate(
-    p: &Projection,
-    keys: &[bool],
-    rows: &[Row],
-    weights: Option<&[u64]>,
-    params: &Params,
-    g: G<'_>,
-) -> QResult<Vec<Row>> {
-    struct Group<'a> {
-        first: &'a Row,
-        key_values: Vec<CypherValue>,
-        values: Vec<Vec<CypherValue>>,
-        seen: Vec<FxHashSet<Vec<u8>>>,
-        second: Vec<Option<CypherValue>>,
-        /// Rows a count stands for beyond the values it kept.
-        counted: Vec<u64>,
-    }
-    let mut groups: Vec<Group<'_>> = Vec::new();
-    let mut index: FxHashMap<Vec<u8>, usize> =
-        FxHashMap::with_capacity_and_hasher(rows.len().min(1 << 16), rustc_hash::FxBuildHasher);
-    for (i, row) in rows.iter().enumerate() {
-        let weight = weights.map_or(1, |w| w[i]);
-        let mut env = Env::new(row, params, g);
-        let mut key_values = Vec::new();
-        let mut key = Vec::new();
-        for (item, is_key) in p.items.iter().zip(keys) {
-            if *is_key {
-                let v = item.eval(&mut env)?;
-                encode(&v, &mut key);
-                key_values.push(v);
-            }
+/// Values a `min` or `max` keeps before folding them to one.
+const FOLD_AT: usize = 1024;
+
+/// One group of an aggregation.
+struct Group {
+    /// The group's first row (its non-key items may read it).
+    first: Row,
+    key_values: Vec<CypherValue>,
+    values: Vec<Vec<CypherValue>>,
+    seen: Vec<FxHashSet<Vec<u8>>>,
+    second: Vec<Option<CypherValue>>,
+    /// Rows a count stands for beyond the values it kept.
+    counted: Vec<u64>,
+}
+
+impl Group {
+    fn new(first: Row, key_values: Vec<CypherValue>, aggregates: usize) -> Group {
+        Group {
+            first,
+            key_values,
+            values: vec![Vec::new(); aggregates],
+            seen: vec![FxHashSet::default(); aggregates],
+            second: vec![None; aggregates],
+            counted: vec![0; aggregates],
         }
-        let g = match index.entry(key) {
-            Entry::Occupied(e) => *e.get(),
-            Entry::Vacant(e) => {
-                groups.push(Group {
-                    first: row,
-                    key_values,
-                    values: vec![Vec::new(); p.aggregates.len()],
-                    seen: vec![FxHashSet::default(); p.aggregates.len()],
-                    second: vec![None; p.aggregates.len()],
-                    counted: vec![0; p.aggregates.len()],
-                });
-                *e.insert(groups.len() - 1)
-            }
-        };
-        let group = &mut groups[g];
-        for (a, spec) in p.aggregates.iter().enumerate() {
-            let value = match &spec.argument {
-                None => V::Bool(true),
-                Some(e) => e.eval(&mut env)?,
-            };
-            if value.is_null() {
-                continue;
-            }
-            if group.second[a].is_none()
-                && let Some(s) = &spec.second
-            {
-                group.second[a] = Some(s.eval(&mut env)?);
-            }
-            if spec.distinct {
-                let mut k = Vec::new();
-                encode(&value, &mut k);
-                if !group.seen[a].insert(k) {
-                    continue;
+    }
+}
+
+/// Groups rows by a projection's grouping items and folds its aggregates
+/// per group, fed a batch at a time. A group holds its first row, its
+/// keys and what its aggregates need: a count only its number, `min` /
+/// `max` at most [`FOLD_AT`] values, `DISTINCT` the values seen; `sum`,
+/// `avg`, `collect` and the rest every value.
+pub(crate) struct Aggregator<'p> {
+    p: &'p Projection,
+    keys: &'p [bool],
+    groups: Vec<Group>,
+    index: FxHashMap<Vec<u8>, usize>,
+}
+
+impl<'p> Aggregator<'p> {
+    pub fn new(p: &'p Projection, keys: &'p [bool]) -> Aggregator<'p> {
+        Aggregator {
+            p,
+            keys,
+            groups: Vec::new(),
+            index: FxHashMap::default(),
+        }
+    }
+
+    /// Folds `rows` (each standing for `weights[i]` equal rows, if given).
+    pub fn feed(
+        &mut self,
+        rows: Vec<Row>,
+        weights: Option<&[u64]>,
+        params: &Params,
+        g: G<'_>,
+    ) -> QResult<()> {
+        let p = self.p;
+        for (i, row) in rows.into_iter().enumerate() {
+            let weight = weights.map_or(1, |w| w[i]);
+            let mut env = Env::new(&row, params, g);
+            let mut key_values = Vec::new();
+            let mut key = Vec::new();
+            for (item, is_key) in p.items.iter().zip(self.keys) {
+                if *is_key {
+                    let v = item.eval(&mut env)?;
+                    encode(&v, &mut key);
+                    key_values.push(v);
                 }
             }
-            // A weighted row stands for `weight` equal rows (a DISTINCT
-            // aggregate keeps one of them; a count only counts them).
-            if !spec.distinct {
-                if matches!(spec.function, Aggregate::Count | Aggregate::CountStar) {
-                    group.counted[a] += weight - 1;
-                } else {
-                    for _ in 1..weight {
-                        group.values[a].push(value.clone());
+            let at = match self.index.entry(key) {
+                Entry::Occupied(e) => *e.get(),
+                Entry::Vacant(e) => {
+                    self.groups
+                        .push(Group::new(row.clone(), key_values, p.aggregates.len()));
+                    *e.insert(self.groups.len() - 1)
+                }
+            };
+            let group = &mut self.groups[at];
+            for (a, spec) in p.aggregates.iter().enumerate() {
+                let value = match &spec.argument {
+                    None => V::Bool(true),
+                    Some(e) => e.eval(&mut env)?,
+                };
+                if value.is_null() {
+                    continue;
+                }
+                if group.second[a].is_none()
+                    && let Some(s) = &spec.second
+                {
+                    group.second[a] = Some(s.eval(&mut env)?);
+                }
+                if spec.distinct {
+                    let mut k = Vec::new();
+                    encode(&value, &mut k);
+                    if group.seen[a].insert(k) {
+                        group.values[a].push(value);
+                    }
+                    continue;
+                }
+                // A weighted row stands for `weight` equal rows.
+                match spec.function {
+                    Aggregate::Count | Aggregate::CountStar => group.counted[a] += weight,
+                    Aggregate::Min | Aggregate::Max => {
+                        group.values[a].push(value);
+                        if group.values[a].len() >= FOLD_AT {
+                            let folded = std::mem::take(&mut group.values[a]);
+                            group.values[a].push(spec.function.finish(folded, None)?);
+                        }
+                    }
+                    _ => {
+                        for _ in 1..weight {
+                            group.values[a].push(value.clone());
+                        }
+                        group.values[a].push(value);
                     }
                 }
             }
-            group.values[a].push(value);
         }
+        Ok(())
     }
-    let empty = Vec::new();
-    if groups.is_empty() && !keys.iter().any(|k| *k) {
-        // No row and no grouping key: one row of empty aggregates.
-        groups.push(Group {
-            first: &empty,
-            key_values: Vec::new(),
-            values: vec![Vec::new(); p.aggregates.len()],
-            seen: Vec::new(),
-            second: vec![None; p.aggregates.len()],
-            counted: vec![0; p.aggregates.len()],
-        });
-    }
-    let mut out = Vec::with_capacity(groups.len());
-    for group in groups {
-        let mut results = Vec::with_capacity(p.aggregates.len());
-        for (a, (spec, values)) in p.aggregates.iter().zip(group.values).enumerate() {
-            let extra = group.counted[a];
-            results.push(
-                match spec.function.finish(values, group.second[a].as_ref())? {
-                    V::Int(n) if extra > 0 => V::Int(n + extra as i64),
-                    other => other,
-                },
-            );
+
+    /// One row per group (one of empty aggregates when nothing came and
+    /// nothing is grouped on).
+    pub fn finish(mut self, params: &Params, g: G<'_>) -> QResult<Vec<Row>> {
+        let p = self.p;
+        if self.groups.is_empty() && !self.keys.iter().any(|k| *k) {
+            self.groups
+                .push(Group::new(Vec::new(), Vec::new(), p.aggregates.len()));
         }
-        let mut env = Env::new(group.first, params, g);
-        env.aggregates = &results;
-        let mut keys_left = group.key_values.into_iter();
-        let mut row = Vec::with_capacity(p.items.len());
-        for (item, is_key) in p.items.iter().zip(keys) {
-            row.push(if *is_key {
-                keys_left.next().unwrap_or(V::Null)
-            } else {
-                item.eval(&mut env)?
-            });
+        let mut out = Vec::with_capacity(self.groups.len());
+        for group in self.groups {
+            let mut results = Vec::with_capacity(p.aggregates.len());
+            for (a, (spec, values)) in p.aggregates.iter().zip(group.values).enumerate() {
+                let extra = group.counted[a];
+                results.push(
+                    match spec.function.finish(values, group.second[a].as_ref())? {
+                        V::Int(n) if extra > 0 => V::Int(n + extra as i64),
+                        other => other,
+                    },
+                );
+            }
+            let mut env = Env::new(&group.first, params, g);
+            env.aggregates = &results;
+            let mut keys_left = group.key_values.into_iter();
+            let mut row = Vec::with_capacity(p.items.len());
+            for (item, is_key) in p.items.iter().zip(self.keys) {
+                row.push(if *is_key {
+                    keys_left.next().unwrap_or(V::Null)
+                } else {
+                    item.eval(&mut env)?
+                });
+            }
+            out.push(row);
         }
-        out.push(row);
+        Ok(out)
     }
-    Ok(out)
 }
 
 /// Removes rows equivalent to an earlier one.

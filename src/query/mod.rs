@@ -28,6 +28,7 @@
     reason = "lengths of in-memory lists and strings fit in an i64"
 )]
 
+pub(crate) mod cache;
 mod clauses;
 pub(crate) mod columns;
 mod compile;
@@ -39,15 +40,22 @@ mod func;
 mod graph;
 mod pattern;
 mod procs;
+mod stream;
 mod value;
 mod write;
 
+pub use cache::PLAN_CACHE_CAPACITY;
 pub use error::{ErrorKind, Phase, QueryError};
 pub use explain::PlanStep;
 pub use expr::Params;
+pub use stream::QueryRows;
 pub use value::{CypherValue, NodeValue, PathValue, RelValue, format_float};
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use crate::txn::{Database, ReadTxn, WriteTxn};
+use error::Deadline;
 use graph::Access;
 
 /// The result of a statement: its column names and rows.
@@ -86,6 +94,33 @@ impl QueryResult {
     }
 }
 
+/// How one statement runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueryOptions {
+    /// The statement's time limit, from when it starts: past it, the
+    /// statement stops with an [`ErrorKind::Timeout`] error (a write
+    /// statement's writes are then undone). The clock is read between
+    /// batches of rows and every 1,024 hops of a pattern walk; a
+    /// procedure call (`CALL algo.*`) runs to its end before it is read.
+    /// `None`: no limit.
+    pub timeout: Option<Duration>,
+}
+
+impl QueryOptions {
+    /// Options with a time limit.
+    #[must_use]
+    pub fn timeout(limit: Duration) -> QueryOptions {
+        QueryOptions {
+            timeout: Some(limit),
+        }
+    }
+
+    fn deadline(&self) -> Option<Deadline> {
+        self.timeout.map(Deadline::after)
+    }
+}
+
 /// Parses, checks and runs `text` with `params`, with no database: a
 /// statement that reads or writes the graph fails.
 ///
@@ -97,7 +132,16 @@ impl QueryResult {
 /// [`ErrorKind::TypeError`] at [`Phase::Runtime`].
 pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
     let (plan, mode) = prepare(text, params)?;
-    execute(&plan, mode, params, &mut Access::Detached)
+    execute(&plan, mode, params, &mut Access::Detached, None)
+}
+
+/// [`prepare`], through `db`'s plan cache.
+fn prepare_on(
+    db: &Database,
+    text: &str,
+    params: &Params,
+) -> Result<(Arc<compile::Plan>, explain::Mode), QueryError> {
+    cache::prepared(db, text, params, || prepare(text, params))
 }
 
 /// Parses and compiles `text` (after a leading `EXPLAIN` or `PROFILE`).
@@ -144,6 +188,7 @@ fn execute(
     mode: explain::Mode,
     params: &Params,
     access: &mut Access<'_, '_>,
+    deadline: Option<Deadline>,
 ) -> Result<QueryResult, QueryError> {
     if mode == explain::Mode::Explain {
         return Ok(QueryResult {
@@ -154,7 +199,13 @@ fn execute(
     }
     let mut stats = Vec::new();
     let profiling = mode == explain::Mode::Profile;
-    let mut rows = exec::run(plan, params, access, profiling.then_some(&mut stats))?;
+    let mut rows = exec::run(
+        plan,
+        params,
+        access,
+        profiling.then_some(&mut stats),
+        deadline,
+    )?;
     if plan.columns.is_empty() {
         // A statement that ends with a write returns no rows.
         rows.clear();
@@ -174,10 +225,19 @@ fn execute(
     })
 }
 
+/// The error of a write statement on a read transaction.
+fn read_only() -> QueryError {
+    QueryError::compile(
+        ErrorKind::SemanticError,
+        "ReadOnlyTransaction",
+        "a read transaction cannot run a statement that writes; use WriteTxn::query or Database::execute",
+    )
+}
+
 impl ReadTxn<'_> {
-    /// Runs a read-only Cypher statement on this snapshot. A statement
-    /// with a write clause fails ([`ErrorKind::SemanticError`]) before it
-    /// reads anything.
+    /// Runs a read-only Cypher statement on this snapshot and collects
+    /// its rows. A statement with a write clause fails
+    /// ([`ErrorKind::SemanticError`]) before it reads anything.
     ///
     /// ```
     /// # use quiverdb::{Database, props, query::Params};
@@ -198,15 +258,57 @@ impl ReadTxn<'_> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn query(&self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-        let (plan, mode) = prepare(text, params)?;
+        self.query_with(text, params, &QueryOptions::default())
+    }
+
+    /// [`ReadTxn::query`] with options (a time limit).
+    pub fn query_with(
+        &self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<QueryResult, QueryError> {
+        self.stream(text, params, options)?.collect_result()
+    }
+
+    /// Runs a read-only statement on this snapshot, producing its rows as
+    /// they are pulled from the iterator: `MATCH (n) RETURN n` holds a
+    /// batch of rows at a time, not the graph, and stops reading when the
+    /// iterator is dropped. Steps that need all their input (aggregation,
+    /// `ORDER BY`, `DISTINCT`) hold it (an aggregation only its groups).
+    /// The time limit counts while rows are pulled.
+    ///
+    /// ```
+    /// # use quiverdb::{Database, props, query::{Params, QueryOptions}};
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = Database::open(dir.path()).unwrap();
+    /// # let mut w = db.begin_write().unwrap();
+    /// # for i in 0..3000 { w.add_node(&["Item"], props! {"i" => i}).unwrap(); }
+    /// # w.commit().unwrap();
+    /// let r = db.begin_read()?;
+    /// let mut rows = r.stream("MATCH (n:Item) RETURN n.i AS i", &Params::new(), &QueryOptions::default())?;
+    /// assert_eq!(rows.columns(), ["i"]);
+    /// let first = rows.next().unwrap()?;
+    /// assert_eq!(first.len(), 1);
+    /// assert_eq!(rows.count(), 2999);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn stream<'t>(
+        &'t self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<QueryRows<'t>, QueryError> {
+        let (plan, mode) = prepare_on(self.db(), text, params)?;
         if plan.writes() && mode != explain::Mode::Explain {
-            return Err(QueryError::compile(
-                ErrorKind::SemanticError,
-                "ReadOnlyTransaction",
-                "a read transaction cannot run a statement that writes; use WriteTxn::query or Database::execute",
-            ));
+            return Err(read_only());
         }
-        execute(&plan, mode, params, &mut Access::Read(self))
+        let deadline = options.deadline();
+        if mode != explain::Mode::Run {
+            let result = execute(&plan, mode, params, &mut Access::Read(self), deadline)?;
+            return Ok(QueryRows::ready(result));
+        }
+        Ok(QueryRows::stream(plan, params, self, deadline))
     }
 }
 
@@ -216,12 +318,24 @@ impl WriteTxn<'_> {
     /// rest of the transaction. A statement that fails leaves the
     /// transaction as it was before the statement.
     pub fn query(&mut self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-        let (plan, mode) = prepare(text, params)?;
+        self.query_with(text, params, &QueryOptions::default())
+    }
+
+    /// [`WriteTxn::query`] with options: a statement stopped by its time
+    /// limit leaves the transaction as it was before the statement.
+    pub fn query_with(
+        &mut self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<QueryResult, QueryError> {
+        let (plan, mode) = prepare_on(self.db(), text, params)?;
+        let deadline = options.deadline();
         if !plan.writes() || mode == explain::Mode::Explain {
-            return execute(&plan, mode, params, &mut Access::Write(self));
+            return execute(&plan, mode, params, &mut Access::Write(self), deadline);
         }
         let savepoint = self.savepoint();
-        let result = execute(&plan, mode, params, &mut Access::Write(self));
+        let result = execute(&plan, mode, params, &mut Access::Write(self), deadline);
         if result.is_err() {
             self.rollback_to(savepoint);
         }
@@ -234,16 +348,38 @@ impl Database {
     /// for a read-only statement, else a write transaction committed when
     /// the statement succeeds (and discarded when it fails).
     pub fn execute(&self, text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-        let (plan, mode) = prepare(text, params)?;
+        self.execute_with(text, params, &QueryOptions::default())
+    }
+
+    /// [`Database::execute`] with options (a time limit: a write
+    /// statement stopped by it commits nothing).
+    pub fn execute_with(
+        &self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<QueryResult, QueryError> {
+        let (plan, mode) = prepare_on(self, text, params)?;
+        let deadline = options.deadline();
         if plan.writes() && mode != explain::Mode::Explain {
             let mut w = self.begin_write().map_err(graph::db_error)?;
-            let result = execute(&plan, mode, params, &mut Access::Write(&mut w))?;
+            let result = execute(&plan, mode, params, &mut Access::Write(&mut w), deadline)?;
             w.commit().map_err(graph::db_error)?;
             Ok(result)
         } else {
             let r = self.begin_read().map_err(graph::db_error)?;
-            execute(&plan, mode, params, &mut Access::Read(&r))
+            if mode != explain::Mode::Run {
+                return execute(&plan, mode, params, &mut Access::Read(&r), deadline);
+            }
+            QueryRows::stream(plan, params, &r, deadline).collect_result()
         }
+    }
+
+    /// How many statements run on this database found their plan
+    /// compiled already (in the plan cache).
+    #[must_use]
+    pub fn plan_cache_hits(&self) -> u64 {
+        self.model::<cache::PlanCache>().hits()
     }
 }
 

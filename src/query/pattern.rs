@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::error::{ErrorKind, QResult, QueryError};
+use super::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
 use super::expr::{Env, Expr, Params, truth};
 use super::graph::{Graph, db_error, from_stored, to_stored};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
@@ -139,7 +139,13 @@ pub(crate) struct Matcher<'a> {
     pub degrees: Option<Arc<Projection>>,
     /// Relationship type names by id, as met.
     type_names: FxHashMap<u32, String>,
+    /// When the statement must stop, checked every [`TICKS`] hops.
+    pub deadline: Option<Deadline>,
+    ticks: u32,
 }
+
+/// Hops walked between two looks at the clock.
+const TICKS: u32 = 1024;
 
 /// Candidate start nodes, read lazily.
 type Candidates<'a> = Box<dyn Iterator<Item = QResult<NodeId>> + 'a>;
@@ -159,6 +165,8 @@ impl<'a> Matcher<'a> {
             cursors: None,
             degrees: None,
             type_names: FxHashMap::default(),
+            deadline: None,
+            ticks: 0,
         }
     }
 
@@ -218,10 +226,7 @@ impl<'a> Matcher<'a> {
             .iter()
             .position(|n| n.earlier || !row[n.slot].is_null());
         let s = bound.unwrap_or(c.start);
-        let order: Vec<(usize, bool)> = (s..c.rels.len())
-            .map(|i| (i, true))
-            .chain((0..s).rev().map(|i| (i, false)))
-            .collect();
+        let order = walk_order(c, s);
         let np = &c.nodes[s];
         if bound.is_some() {
             let V::Node(n) = &row[np.slot] else {
@@ -237,71 +242,60 @@ impl<'a> Matcher<'a> {
             }
             return self.walk(p, ci, &order, 0, row, emit);
         }
-        let (candidates, labelled) = self.candidates(np, row)?;
-        // A label scan's nodes carry the label: check only the rest.
-        let rest = NodePat {
-            labels: np.labels[usize::from(labelled)..].to_vec(),
-            ..np.clone()
-        };
+        let (candidates, labelled) = candidates(self.r, np, &mut self.env(row))?;
+        let rest = rest_of(np, labelled);
         for id in candidates {
-            let id = id?;
-            if !self.node_fits(&rest, id, row)? {
-                continue;
-            }
-            row[np.slot] = V::Node(Box::new(NodeValue::bare(id)));
-            let go_on = self.walk(p, ci, &order, 0, row, emit)?;
-            row[np.slot] = V::Null;
-            if !go_on {
+            if !self.walk_from(p, ci, &order, &rest, id?, row, emit)? {
                 return Ok(false);
             }
         }
         Ok(true)
     }
 
-    /// The nodes that may match `np`, and whether they all carry its
-    /// first label.
-    /// Label scans and the scan of every node are read lazily, a page at
-    /// a time, so a match stopped early (a `LIMIT`) reads few nodes.
-    fn candidates(&self, np: &NodePat, row: &Row) -> QResult<(Candidates<'a>, bool)> {
-        for label in &np.labels {
-            for (key, e) in &np.props {
-                let value = e.eval(&mut self.env(row))?;
-                let probes: Vec<Value> = match &value {
-                    V::String(s) => vec![Value::String(s.clone())],
-                    V::Bool(b) => vec![Value::Bool(*b)],
-                    V::Int(i) => vec![Value::Int(*i), Value::Float(*i as f64)],
-                    V::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
-                        vec![Value::Float(*f), Value::Int(*f as i64)]
-                    }
-                    V::Float(f) if !f.is_nan() => vec![Value::Float(*f)],
-                    V::Null => return Ok((Box::new(std::iter::empty()), false)),
-                    _ => continue,
-                };
-                let mut out = Vec::new();
-                let mut indexed = true;
-                for probe in &probes {
-                    match self.r.nodes_by_property(label, key, probe) {
-                        Ok(ids) => out.extend(ids),
-                        Err(Error::NotIndexed { .. }) => {
-                            indexed = false;
-                            break;
-                        }
-                        Err(e) => return Err(db_error(e)),
-                    }
-                }
-                if indexed {
-                    out.sort_unstable();
-                    out.dedup();
-                    return Ok((Box::new(out.into_iter().map(Ok)), false));
-                }
+    /// Extends `row` from start node `id` of chain `ci` (walked in
+    /// `order`), if it fits `rest`.
+    #[allow(clippy::too_many_arguments, reason = "the walk's state")]
+    fn walk_from(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        order: &[(usize, bool)],
+        rest: &NodePat,
+        id: NodeId,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        if !self.node_fits(rest, id, row)? {
+            return Ok(true);
+        }
+        row[rest.slot] = V::Node(Box::new(NodeValue::bare(id)));
+        let go_on = self.walk(p, ci, order, 0, row, emit)?;
+        row[rest.slot] = V::Null;
+        Ok(go_on)
+    }
+
+    /// Runs the scan `scan` of `pattern` on, at most `starts` start nodes
+    /// at a time: `Ok(true)` once the scan is exhausted (or `emit`
+    /// stopped it).
+    pub fn resume(
+        &mut self,
+        pattern: &Pattern,
+        scan: &mut Scan<'_>,
+        starts: usize,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let c = &pattern.chains[0];
+        let order = walk_order(c, c.start);
+        self.used.clear();
+        for _ in 0..starts {
+            let Some(id) = scan.ids.next() else {
+                return Ok(true);
+            };
+            if !self.walk_from(pattern, 0, &order, &scan.rest, id?, &mut scan.row, emit)? {
+                return Ok(true);
             }
         }
-        let lazy =
-            |ids: NodeIds<'a>| -> Candidates<'a> { Box::new(ids.map(|id| id.map_err(db_error))) };
-        Ok(match np.labels.first() {
-            Some(label) => (lazy(NodeIds::with_label(self.r, label)), true),
-            None => (lazy(NodeIds::all(self.r)), false),
-        })
+        Ok(false)
     }
 
     /// Whether node `id` has `np`'s labels and properties.
@@ -489,6 +483,10 @@ impl<'a> Matcher<'a> {
         row: &mut Row,
         emit: &mut Emit<'_>,
     ) -> QResult<bool> {
+        self.ticks = self.ticks.wrapping_add(1);
+        if self.ticks.is_multiple_of(TICKS) {
+            check_deadline(self.deadline)?;
+        }
         let c = &p.chains[ci];
         let Some(&(ri, forward)) = order.get(k) else {
             if let Some(slot) = c.path {
@@ -771,6 +769,116 @@ impl Matcher<'_> {
             row[path] = V::Null;
         }
         go_on
+    }
+}
+
+/// The nodes that may match `np`, and whether they all carry its
+/// first label.
+/// Label scans and the scan of every node are read lazily, a page at
+/// a time, so a match stopped early (a `LIMIT`) reads few nodes.
+fn candidates<'r>(
+    r: Reader<'r>,
+    np: &NodePat,
+    env: &mut Env<'_>,
+) -> QResult<(Candidates<'r>, bool)> {
+    for label in &np.labels {
+        for (key, e) in &np.props {
+            let value = e.eval(env)?;
+            let probes: Vec<Value> = match &value {
+                V::String(s) => vec![Value::String(s.clone())],
+                V::Bool(b) => vec![Value::Bool(*b)],
+                V::Int(i) => vec![Value::Int(*i), Value::Float(*i as f64)],
+                V::Float(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+                    vec![Value::Float(*f), Value::Int(*f as i64)]
+                }
+                V::Float(f) if !f.is_nan() => vec![Value::Float(*f)],
+                V::Null => return Ok((Box::new(std::iter::empty()), false)),
+                _ => continue,
+            };
+            let mut out = Vec::new();
+            let mut indexed = true;
+            for probe in &probes {
+                match r.nodes_by_property(label, key, probe) {
+                    Ok(ids) => out.extend(ids),
+                    Err(Error::NotIndexed { .. }) => {
+                        indexed = false;
+                        break;
+                    }
+                    Err(e) => return Err(db_error(e)),
+                }
+            }
+            if indexed {
+                out.sort_unstable();
+                out.dedup();
+                return Ok((Box::new(out.into_iter().map(Ok)), false));
+            }
+        }
+    }
+    let lazy =
+        |ids: NodeIds<'r>| -> Candidates<'r> { Box::new(ids.map(|id| id.map_err(db_error))) };
+    Ok(match np.labels.first() {
+        Some(label) => (lazy(NodeIds::with_label(r, label)), true),
+        None => (lazy(NodeIds::all(r)), false),
+    })
+}
+
+/// A match of a pattern whose first chain starts at a scan (a label
+/// scan, an index lookup or every node), resumable a start node at a
+/// time: a statement's first `MATCH` streams its rows from one.
+pub(crate) struct Scan<'r> {
+    ids: Candidates<'r>,
+    /// What a start node must still have (a label scan's label is known).
+    rest: NodePat,
+    /// The row being extended.
+    row: Row,
+}
+
+impl<'r> Scan<'r> {
+    /// The scan that matches `pattern` from `row` on `r`, or `None` when
+    /// its first chain starts at a bound node or is a shortest path.
+    pub fn start(
+        r: Reader<'r>,
+        pattern: &Pattern,
+        row: &[CypherValue],
+        env: &mut Env<'_>,
+    ) -> QResult<Option<Scan<'r>>> {
+        let Some(c) = pattern.chains.first() else {
+            return Ok(None);
+        };
+        let bound = c
+            .nodes
+            .iter()
+            .any(|n| n.earlier || row.get(n.slot).is_some_and(|v| !v.is_null()));
+        if bound || c.shortest.is_some() {
+            return Ok(None);
+        }
+        let np = &c.nodes[c.start];
+        let (ids, labelled) = candidates(r, np, env)?;
+        let mut work: Row = row.to_vec();
+        work.resize(pattern.width.max(row.len()), V::Null);
+        Ok(Some(Scan {
+            ids,
+            rest: rest_of(np, labelled),
+            row: work,
+        }))
+    }
+}
+
+/// The hops of chain `c` in the order a walk from node `s` takes them:
+/// rightwards from `s`, then leftwards.
+fn walk_order(c: &Chain, s: usize) -> Vec<(usize, bool)> {
+    (s..c.rels.len())
+        .map(|i| (i, true))
+        .chain((0..s).rev().map(|i| (i, false)))
+        .collect()
+}
+
+/// What a candidate of `np` must still be checked for: a label scan's
+/// nodes carry its first label.
+fn rest_of(np: &NodePat, labelled: bool) -> NodePat {
+    NodePat {
+        labels: np.labels[usize::from(labelled)..].to_vec(),
+        ..np.clone()
     }
 }
 

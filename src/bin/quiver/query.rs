@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use quiverdb::query::{CypherValue, NodeValue, Params, QueryResult, RelValue};
+use quiverdb::query::{CypherValue, NodeValue, Params, QueryOptions, QueryResult, RelValue};
 use serde_json::json;
 
 use crate::common;
@@ -30,6 +30,21 @@ pub struct Args {
     /// report the median time; the rows printed are the last run's.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// Stop the statement after this many seconds (a write statement
+    /// then commits nothing).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+}
+
+/// The statement options the arguments ask for.
+pub fn options(timeout: Option<f64>) -> Result<QueryOptions> {
+    Ok(match timeout {
+        None => QueryOptions::default(),
+        Some(s) if s.is_finite() && s > 0.0 => {
+            QueryOptions::timeout(std::time::Duration::from_secs_f64(s))
+        }
+        Some(s) => bail!("--timeout {s}: expected a positive number of seconds"),
+    })
 }
 
 /// Reads `name=value` parameters.
@@ -52,12 +67,16 @@ pub fn parse_params(items: &[String]) -> Result<Params> {
 pub fn run(args: &Args) -> Result<()> {
     let db = common::open(&args.db)?;
     let params = parse_params(&args.params)?;
+    let options = options(args.timeout)?;
+    if args.csv && args.repeat <= 1 && stream_csv(&db, &args.statement, &params, &options)? {
+        return Ok(());
+    }
     let mut times = Vec::new();
     let mut result = None;
     for _ in 0..args.repeat.max(1) {
         let t = Instant::now();
         let r = db
-            .execute(&args.statement, &params)
+            .execute_with(&args.statement, &params, &options)
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("the statement failed")?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
@@ -172,26 +191,57 @@ pub fn cell(v: &CypherValue) -> String {
 }
 
 fn print_csv(result: &QueryResult) -> Result<()> {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    };
-    let header = result
-        .columns()
+    let lines = result
+        .rows()
         .iter()
-        .map(|c| quote(c))
-        .collect::<Vec<_>>()
-        .join(",");
-    let lines = result.rows().iter().map(|row| {
-        row.iter()
-            .map(|v| quote(&cell(v)))
-            .collect::<Vec<_>>()
-            .join(",")
-    });
+        .map(|row| csv_line(row.iter().map(cell)));
+    let header = csv_line(result.columns().iter().cloned());
     common::print_lines(std::iter::once(header).chain(lines))
+}
+
+/// Prints a read-only statement's rows as CSV while they are read (the
+/// rows are never all in memory); `false` for a statement that writes.
+fn stream_csv(
+    db: &quiverdb::Database,
+    statement: &str,
+    params: &Params,
+    options: &QueryOptions,
+) -> Result<bool> {
+    let r = db.begin_read()?;
+    let rows = match r.stream(statement, params, options) {
+        Ok(rows) => rows,
+        Err(e) if e.detail == "ReadOnlyTransaction" => return Ok(false),
+        Err(e) => return Err(anyhow::anyhow!("{e}")).context("the statement failed"),
+    };
+    let header = csv_line(rows.columns().iter().cloned());
+    let mut failure = None;
+    let lines = rows.map_while(|row| match row {
+        Ok(row) => Some(csv_line(row.iter().map(cell))),
+        Err(e) => {
+            failure = Some(e);
+            None
+        }
+    });
+    common::print_lines(std::iter::once(header).chain(lines))?;
+    match failure {
+        Some(e) => Err(anyhow::anyhow!("{e}")).context("the statement failed"),
+        None => Ok(true),
+    }
+}
+
+/// One CSV line of cells (column names or values).
+fn csv_line(cells: impl IntoIterator<Item = String>) -> String {
+    cells
+        .into_iter()
+        .map(|s| {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Prints a plan's steps, one a line, with rows and time when profiled.

@@ -1,0 +1,503 @@
+//! Streams the rows of a read-only statement on a snapshot.
+//!
+//! The steps of a plan pull batches of rows from the step before them,
+//! so a statement's rows are produced as they are consumed: a `MATCH`
+//! that starts at a scan resumes it a few start nodes at a time, a plain
+//! `WITH` / `RETURN` projects each batch and stops pulling once its
+//! `LIMIT` is reached, an aggregation folds batch after batch. Only the
+//! steps that need all their input hold it: an aggregation (its groups),
+//! `ORDER BY` and `DISTINCT` (the rows they order or have seen), and a
+//! `MATCH` whose last hop is counted (see `exec::counted_match`).
+//!
+//! Statements that write, and `EXPLAIN` / `PROFILE`, run to the end
+//! first (`exec::run`): a write clause sees all the rows of the clause
+//! before it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
+use super::compile::{Plan, Projection, Step};
+use super::error::{Deadline, QResult, QueryError, check_deadline, unsupported};
+use super::exec::{
+    Aggregator, apply_read, call, counted_match, encode, filtered, finish_projection, paging,
+    project, project_items, replicate,
+};
+use super::expr::{Env, Params};
+use super::graph::{Access, Graph, resolve};
+use super::pattern::{Matcher, Pattern, Scan};
+use super::value::CypherValue;
+use super::{PlanStep, QueryResult};
+use crate::graph::sealed::Sealed;
+use crate::txn::ReadTxn;
+
+type Row = Vec<CypherValue>;
+
+/// Rows a step hands on at a time (a start node of a scan with more
+/// matches than this hands on all of them).
+const BATCH: usize = 1024;
+
+/// Start nodes a scan tries between two looks at the batch it fills.
+const STARTS: usize = 64;
+
+/// The rows of a statement, produced as they are read: an iterator of
+/// rows (each with one value per column), with the column names.
+///
+/// A statement that fails while running yields its error as the next
+/// item, and nothing after it (rows are made a batch at a time: rows of
+/// the failing batch before the failing one are not yielded). [`QueryRows::collect_result`] gathers the
+/// rest into a [`QueryResult`].
+pub struct QueryRows<'t> {
+    columns: Vec<String>,
+    plan: Option<Vec<PlanStep>>,
+    source: Source<'t>,
+}
+
+enum Source<'t> {
+    /// Rows already produced (a statement that wrote, or was profiled).
+    Ready(std::vec::IntoIter<Row>),
+    /// A read-only statement, running.
+    Running(Box<Pipeline<'t>>),
+    /// Failed or finished.
+    Done,
+}
+
+impl<'t> QueryRows<'t> {
+    /// The rows of a statement that already ran.
+    pub(crate) fn ready(result: QueryResult) -> QueryRows<'t> {
+        QueryRows {
+            columns: result.columns,
+            plan: result.plan,
+            source: Source::Ready(result.rows.into_iter()),
+        }
+    }
+
+    /// The rows of `plan`, read-only, as they are pulled from `txn`.
+    pub(crate) fn stream(
+        plan: Arc<Plan>,
+        params: &Params,
+        txn: &'t ReadTxn<'t>,
+        deadline: Option<Deadline>,
+    ) -> QueryRows<'t> {
+        let branches = plan.branches.len();
+        QueryRows {
+            columns: plan.columns.clone(),
+            plan: None,
+            source: Source::Running(Box::new(Pipeline {
+                states: Vec::new(),
+                union_seen: (branches > 1 && !plan.union_all).then(FxHashSet::default),
+                plan,
+                params: Arc::new(params.clone()),
+                txn,
+                deadline,
+                branch: 0,
+                source_used: false,
+                buffer: VecDeque::new(),
+            })),
+        }
+    }
+
+    /// The column names, in order.
+    #[must_use]
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The plan of an `EXPLAIN` or `PROFILE` statement (see
+    /// [`QueryResult::plan`]).
+    #[must_use]
+    pub fn plan(&self) -> Option<&[PlanStep]> {
+        self.plan.as_deref()
+    }
+
+    /// The remaining rows, collected (the first error, if any).
+    pub fn collect_result(mut self) -> Result<QueryResult, QueryError> {
+        let rows = self.by_ref().collect::<Result<Vec<_>, _>>()?;
+        Ok(QueryResult {
+            columns: self.columns,
+            rows,
+            plan: self.plan,
+        })
+    }
+}
+
+impl Iterator for QueryRows<'_> {
+    type Item = Result<Vec<CypherValue>, QueryError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let next = match &mut self.source {
+            Source::Ready(rows) => return rows.next().map(Ok),
+            Source::Running(p) => p.next_row(),
+            Source::Done => return None,
+        };
+        match next {
+            Ok(Some(row)) => Some(Ok(row)),
+            Ok(None) => {
+                self.source = Source::Done;
+                None
+            }
+            Err(e) => {
+                self.source = Source::Done;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// What a step keeps between two pulls.
+#[derive(Default)]
+enum State<'t> {
+    /// Nothing yet.
+    #[default]
+    Fresh,
+    /// A `MATCH`: its input rows not yet matched, and the scan of the
+    /// current one.
+    Match {
+        pending: VecDeque<Row>,
+        scan: Option<Scanning<'t>>,
+    },
+    /// A streamed projection: its `SKIP` and `LIMIT`, the rows skipped
+    /// and taken so far, and (`DISTINCT`) the rows seen.
+    Paging {
+        skip: usize,
+        limit: Option<usize>,
+        skipped: usize,
+        taken: usize,
+        seen: FxHashSet<Vec<u8>>,
+    },
+    /// All its rows handed on.
+    Drained,
+}
+
+/// A scan under way for one input row of a `MATCH`.
+struct Scanning<'t> {
+    scan: Scan<'t>,
+    /// The input row (an `OPTIONAL MATCH` keeps it when nothing matched).
+    input: Row,
+    found: bool,
+}
+
+/// A running read-only statement.
+struct Pipeline<'t> {
+    plan: Arc<Plan>,
+    params: Arc<Params>,
+    txn: &'t ReadTxn<'t>,
+    deadline: Option<Deadline>,
+    /// The `UNION` branch running.
+    branch: usize,
+    /// Per step of the branch.
+    states: Vec<State<'t>>,
+    /// Whether the branch's one empty input row was handed out.
+    source_used: bool,
+    buffer: VecDeque<Row>,
+    /// The rows returned so far, for `UNION` without `ALL`.
+    union_seen: Option<FxHashSet<Vec<u8>>>,
+}
+
+impl Pipeline<'_> {
+    fn next_row(&mut self) -> QResult<Option<Row>> {
+        loop {
+            if let Some(row) = self.buffer.pop_front() {
+                return Ok(Some(row));
+            }
+            let Some(steps) = self.plan.branches.get(self.branch) else {
+                return Ok(None);
+            };
+            let last = steps.len();
+            if self.states.is_empty() {
+                self.states = (0..last).map(|_| State::Fresh).collect();
+                self.source_used = false;
+            }
+            let Some(mut rows) = self.pull(last)? else {
+                self.branch += 1;
+                self.states.clear();
+                continue;
+            };
+            if let Some(seen) = &mut self.union_seen {
+                rows.retain(|row| {
+                    let mut key = Vec::new();
+                    for v in row {
+                        encode(v, &mut key);
+                    }
+                    seen.insert(key)
+                });
+            }
+            if self.plan.columns.is_empty() {
+                continue;
+            }
+            let r = self.txn.reader();
+            for row in &mut rows {
+                for v in row.iter_mut() {
+                    resolve(v, &r)?;
+                }
+            }
+            self.buffer.extend(rows);
+        }
+    }
+
+    /// The next batch of rows out of the first `k` steps (`k == 0`: the
+    /// branch's one empty row), `None` once they are all handed on. A
+    /// batch handed on is never empty.
+    fn pull(&mut self, k: usize) -> QResult<Option<Vec<Row>>> {
+        check_deadline(self.deadline)?;
+        if k == 0 {
+            let first = !self.source_used;
+            self.source_used = true;
+            return Ok(first.then(|| vec![Vec::new()]));
+        }
+        if matches!(self.states[k - 1], State::Drained) {
+            return Ok(None);
+        }
+        let plan = Arc::clone(&self.plan);
+        let steps = &plan.branches[self.branch];
+        match &steps[k - 1] {
+            Step::Project(p) if p.grouping.is_some() && k >= 2 => match &steps[k - 2] {
+                Step::Match { pattern, .. } if pattern.count_tail => {
+                    self.counted(k, pattern, Some(p))
+                }
+                _ => self.gathered(k, p),
+            },
+            Step::Project(p) if p.grouping.is_some() || !p.order.is_empty() => self.gathered(k, p),
+            Step::Project(p) => self.paged(k, p),
+            Step::Match { pattern, .. } if pattern.count_tail => self.counted(k, pattern, None),
+            Step::Match {
+                pattern, optional, ..
+            } => self.matched(k, pattern, *optional),
+            step @ (Step::Unwind(_) | Step::Call(_)) => loop {
+                let Some(rows) = self.pull(k - 1)? else {
+                    self.states[k - 1] = State::Drained;
+                    return Ok(None);
+                };
+                let rows = if let Step::Call(c) = step {
+                    call(c, rows, &self.params, &Access::Read(self.txn))?
+                } else {
+                    let graph = Graph::cached(self.txn.reader());
+                    apply_read(step, rows, &self.params, Some(&graph), None, self.deadline)?
+                };
+                if !rows.is_empty() {
+                    return Ok(Some(rows));
+                }
+            },
+            _ => Err(unsupported("a write clause in a read-only statement")),
+        }
+    }
+
+    /// Every row out of the first `k` steps.
+    fn pull_all(&mut self, k: usize) -> QResult<Vec<Row>> {
+        let mut all = Vec::new();
+        while let Some(rows) = self.pull(k)? {
+            all.extend(rows);
+        }
+        Ok(all)
+    }
+
+    /// Step `k - 1`, a projection that needs all its input: an
+    /// aggregation (folded batch by batch) or `ORDER BY`.
+    fn gathered(&mut self, k: usize, p: &Projection) -> QResult<Option<Vec<Row>>> {
+        let params = Arc::clone(&self.params);
+        let (skip, limit) = paging(p, &params, None)?;
+        let out = if let Some(keys) = &p.grouping {
+            let mut groups = Aggregator::new(p, keys);
+            while let Some(rows) = self.pull(k - 1)? {
+                let graph = Graph::cached(self.txn.reader());
+                groups.feed(rows, None, &params, Some(&graph))?;
+            }
+            let graph = Graph::cached(self.txn.reader());
+            groups.finish(&params, Some(&graph))?
+        } else {
+            let mut out = Vec::new();
+            while let Some(rows) = self.pull(k - 1)? {
+                let graph = Graph::cached(self.txn.reader());
+                out.extend(project_items(p, rows, &params, Some(&graph))?);
+            }
+            out
+        };
+        let graph = Graph::cached(self.txn.reader());
+        let out = finish_projection(p, out, skip, limit, &params, Some(&graph))?;
+        self.states[k - 1] = State::Drained;
+        Ok((!out.is_empty()).then_some(out))
+    }
+
+    /// A `MATCH` whose last hop is counted (step `k - 1`, or `k - 2` with
+    /// the aggregation `next` that reads its weights at `k - 1`).
+    fn counted(
+        &mut self,
+        k: usize,
+        pattern: &Pattern,
+        next: Option<&Projection>,
+    ) -> QResult<Option<Vec<Row>>> {
+        let input = self.pull_all(if next.is_some() { k - 2 } else { k - 1 })?;
+        let access = Access::Read(self.txn);
+        let (rows, weights, columns) =
+            counted_match(pattern, next, input, &self.params, &access, self.deadline)?;
+        let out = match next {
+            Some(p) => {
+                let graph = Graph::cached(self.txn.reader()).with_columns(columns);
+                project(p, rows, Some(&weights), &self.params, Some(&graph))?
+            }
+            None => replicate(rows, &weights),
+        };
+        self.states[k - 1] = State::Drained;
+        Ok((!out.is_empty()).then_some(out))
+    }
+
+    /// Step `k - 1`, a projection that streams: `WITH` / `RETURN` without
+    /// aggregation or `ORDER BY`, paged across batches.
+    fn paged(&mut self, k: usize, p: &Projection) -> QResult<Option<Vec<Row>>> {
+        let params = Arc::clone(&self.params);
+        if matches!(self.states[k - 1], State::Fresh) {
+            let (skip, limit) = paging(p, &params, None)?;
+            self.states[k - 1] = State::Paging {
+                skip,
+                limit,
+                skipped: 0,
+                taken: 0,
+                seen: FxHashSet::default(),
+            };
+        }
+        loop {
+            if let State::Paging {
+                limit: Some(l),
+                taken,
+                ..
+            } = &self.states[k - 1]
+                && taken >= l
+            {
+                // The LIMIT is reached: nothing before is pulled again.
+                self.states[k - 1] = State::Drained;
+                return Ok(None);
+            }
+            let Some(rows) = self.pull(k - 1)? else {
+                self.states[k - 1] = State::Drained;
+                return Ok(None);
+            };
+            let State::Paging {
+                skip,
+                limit,
+                skipped,
+                taken,
+                seen,
+            } = &mut self.states[k - 1]
+            else {
+                unreachable!("a streamed projection pages");
+            };
+            let graph = Graph::cached(self.txn.reader());
+            let g = Some(&graph);
+            let mut page = |rows: Vec<Row>| -> Vec<Row> {
+                let drop = (*skip - *skipped).min(rows.len());
+                *skipped += drop;
+                let room = limit.map_or(usize::MAX, |l| l - *taken);
+                let kept: Vec<Row> = rows.into_iter().skip(drop).take(room).collect();
+                *taken += kept.len();
+                kept
+            };
+            let projected = if p.distinct {
+                let mut rows = project_items(p, rows, &params, g)?;
+                rows.retain(|row| {
+                    let mut key = Vec::new();
+                    for v in &row[..p.items.len()] {
+                        encode(v, &mut key);
+                    }
+                    seen.insert(key)
+                });
+                page(rows)
+            } else {
+                // Rows dropped by paging are not projected.
+                project_items(p, page(rows), &params, g)?
+            };
+            let mut out = Vec::with_capacity(projected.len());
+            for row in projected {
+                if let Some(row) = filtered(p, row, &params, g)? {
+                    out.push(row);
+                }
+            }
+            if !out.is_empty() {
+                return Ok(Some(out));
+            }
+        }
+    }
+
+    /// Step `k - 1`, a `MATCH`: about [`BATCH`] rows at a time.
+    fn matched(
+        &mut self,
+        k: usize,
+        pattern: &Pattern,
+        optional: bool,
+    ) -> QResult<Option<Vec<Row>>> {
+        let (mut pending, mut scan) = match std::mem::take(&mut self.states[k - 1]) {
+            State::Match { pending, scan } => (pending, scan),
+            _ => (VecDeque::new(), None),
+        };
+        let params = Arc::clone(&self.params);
+        let reader = self.txn.reader();
+        let mut out: Vec<Row> = Vec::new();
+        loop {
+            if out.len() >= BATCH {
+                break;
+            }
+            if scan.is_none() && pending.is_empty() {
+                if !out.is_empty() {
+                    break;
+                }
+                let Some(rows) = self.pull(k - 1)? else {
+                    self.states[k - 1] = State::Drained;
+                    return Ok(None);
+                };
+                pending.extend(rows);
+            }
+            let graph = Graph::cached(reader);
+            let mut m = Matcher::new(&graph, &params);
+            m.deadline = self.deadline;
+            while out.len() < BATCH {
+                if let Some(s) = &mut scan {
+                    let mut found = false;
+                    let exhausted = m.resume(pattern, &mut s.scan, STARTS, &mut |row, _| {
+                        out.push(row.clone());
+                        found = true;
+                        Ok(true)
+                    })?;
+                    s.found |= found;
+                    if exhausted {
+                        if optional && !s.found {
+                            let mut row = std::mem::take(&mut s.input);
+                            row.resize(pattern.width, CypherValue::Null);
+                            out.push(row);
+                        }
+                        scan = None;
+                    }
+                    continue;
+                }
+                let Some(row) = pending.pop_front() else {
+                    break;
+                };
+                let started = Scan::start(
+                    reader,
+                    pattern,
+                    &row,
+                    &mut Env::new(&row, &params, Some(&graph)),
+                )?;
+                if let Some(s) = started {
+                    scan = Some(Scanning {
+                        scan: s,
+                        input: row,
+                        found: false,
+                    });
+                    continue;
+                }
+                let before = out.len();
+                m.run(pattern, &row, &mut |found, _| {
+                    out.push(found.clone());
+                    Ok(true)
+                })?;
+                if optional && out.len() == before {
+                    let mut row = row;
+                    row.resize(pattern.width, CypherValue::Null);
+                    out.push(row);
+                }
+            }
+        }
+        self.states[k - 1] = State::Match { pending, scan };
+        Ok(Some(out))
+    }
+}
