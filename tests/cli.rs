@@ -702,3 +702,54 @@ fn a_damaged_storage_block_is_a_corruption_naming_the_file() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn the_shell_runs_statements_ended_by_semicolons_and_commands() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .args([
+            "shell",
+            db.to_str().unwrap(),
+            "--create",
+            "--history",
+            "none",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = "CREATE (:Package {name: 'curl'})-[:DEPENDS]->(:Package {name: 'lib;c6'});\n\
+                 MATCH (p:Package)\n  RETURN p.name AS name\n  ORDER BY name;\n\
+                 :schema\n\
+                 :param who=curl\n\
+                 MATCH ({name: $who})-->(d) RETURN d.name AS dep;\n\
+                 RETURN 1/0;\n\
+                 :timeout 0.05\n\
+                 UNWIND range(1, 5000) AS a UNWIND range(1, 5000) AS b WITH a WHERE a = b RETURN count(*);\n\
+                 :nope\n\
+                 RETURN 'still here' AS s;\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    // The multi-line statement's table, aligned, in order.
+    assert!(stdout.contains("name\n------\ncurl\nlib;c6\n"), "{stdout}");
+    assert!(stdout.contains("labels: Package"), "{stdout}");
+    assert!(stdout.contains("relationship types: DEPENDS"), "{stdout}");
+    assert!(stdout.contains("dep\n------\nlib;c6\n"), "{stdout}");
+    assert!(stdout.contains("still here"), "{stdout}");
+    assert!(stderr.contains("2 rows in "), "{stderr}");
+    assert!(stderr.contains("ArithmeticError"), "{stderr}");
+    assert!(stderr.contains("Timeout (TimeLimitExceeded)"), "{stderr}");
+    assert!(stderr.contains("unknown command :nope"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

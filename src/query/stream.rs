@@ -151,9 +151,9 @@ enum State<'t> {
     /// Nothing yet.
     #[default]
     Fresh,
-    /// A `MATCH`: its input rows not yet matched, and the scan of the
-    /// current one.
-    Match {
+    /// A `MATCH` (or an `UNWIND` / `CALL`, with no scan): its input rows
+    /// not yet used, and the scan of the current one.
+    Feeding {
         pending: VecDeque<Row>,
         scan: Option<Scanning<'t>>,
     },
@@ -264,23 +264,45 @@ impl Pipeline<'_> {
             Step::Match {
                 pattern, optional, ..
             } => self.matched(k, pattern, *optional),
-            step @ (Step::Unwind(_) | Step::Call(_)) => loop {
+            step @ (Step::Unwind(_) | Step::Call(_)) => self.expanded(k, step),
+            _ => Err(unsupported("a write clause in a read-only statement")),
+        }
+    }
+
+    /// Step `k - 1`, an `UNWIND` or a `CALL`: each input row to as many
+    /// rows as its list or procedure gives, input row by input row until
+    /// about [`BATCH`] rows are made.
+    fn expanded(&mut self, k: usize, step: &Step) -> QResult<Option<Vec<Row>>> {
+        let mut pending = match std::mem::take(&mut self.states[k - 1]) {
+            State::Feeding { pending, .. } => pending,
+            _ => VecDeque::new(),
+        };
+        let mut out = Vec::new();
+        while out.len() < BATCH {
+            let Some(row) = pending.pop_front() else {
+                if !out.is_empty() {
+                    break;
+                }
                 let Some(rows) = self.pull(k - 1)? else {
                     self.states[k - 1] = State::Drained;
                     return Ok(None);
                 };
-                let rows = if let Step::Call(c) = step {
-                    call(c, rows, &self.params, &Access::Read(self.txn))?
-                } else {
-                    let graph = Graph::cached(self.txn.reader());
-                    apply_read(step, rows, &self.params, Some(&graph), None, self.deadline)?
-                };
-                if !rows.is_empty() {
-                    return Ok(Some(rows));
-                }
-            },
-            _ => Err(unsupported("a write clause in a read-only statement")),
+                pending.extend(rows);
+                continue;
+            };
+            check_deadline(self.deadline)?;
+            out.extend(if let Step::Call(c) = step {
+                call(c, vec![row], &self.params, &Access::Read(self.txn))?
+            } else {
+                let graph = Graph::cached(self.txn.reader());
+                apply_read(step, vec![row], &self.params, Some(&graph), None, None)?
+            });
         }
+        self.states[k - 1] = State::Feeding {
+            pending,
+            scan: None,
+        };
+        Ok(Some(out))
     }
 
     /// Every row out of the first `k` steps.
@@ -426,7 +448,7 @@ impl Pipeline<'_> {
         optional: bool,
     ) -> QResult<Option<Vec<Row>>> {
         let (mut pending, mut scan) = match std::mem::take(&mut self.states[k - 1]) {
-            State::Match { pending, scan } => (pending, scan),
+            State::Feeding { pending, scan } => (pending, scan),
             _ => (VecDeque::new(), None),
         };
         let params = Arc::clone(&self.params);
@@ -497,7 +519,7 @@ impl Pipeline<'_> {
                 }
             }
         }
-        self.states[k - 1] = State::Match { pending, scan };
+        self.states[k - 1] = State::Feeding { pending, scan };
         Ok(Some(out))
     }
 }

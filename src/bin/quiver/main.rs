@@ -17,6 +17,7 @@ mod import;
 mod path;
 mod query;
 mod search;
+mod shell;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +54,8 @@ enum Command {
     Embed(embed::Args),
     /// Run one Cypher statement (a table, --json or --csv).
     Query(query::Args),
+    /// An interactive Cypher prompt (history, multi-line statements ended by ';').
+    Shell(shell::Args),
 }
 
 #[global_allocator]
@@ -64,6 +67,7 @@ fn main() -> anyhow::Result<()> {
         Command::Import(args) => import::run(&args),
         Command::Search(args) => search::run(&args),
         Command::Query(args) => query::run(&args),
+        Command::Shell(args) => shell::run(&args),
         Command::Path(args) => path::run(&args),
         Command::Components(args) => components::run(&args),
         Command::Algo(args) => algo::run(&args),

@@ -245,7 +245,7 @@ fn csv_line(cells: impl IntoIterator<Item = String>) -> String {
 }
 
 /// Prints a plan's steps, one a line, with rows and time when profiled.
-fn print_plan(plan: &[quiverdb::query::PlanStep]) -> Result<()> {
+pub fn print_plan(plan: &[quiverdb::query::PlanStep]) -> Result<()> {
     let lines = plan.iter().enumerate().map(|(i, s)| {
         let measured = match (s.rows, s.elapsed_ms) {
             (Some(rows), Some(ms)) => format!("  [{rows} rows, {ms:.3} ms]"),

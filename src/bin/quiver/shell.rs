@@ -1,0 +1,272 @@
+//! `quiver shell`: an interactive Cypher prompt on one database.
+//!
+//! Lines are edited and kept in a history file with rustyline; a
+//! statement may span lines and ends with `;` (outside quotes and
+//! comments). Each statement runs in a transaction of its own
+//! (`Database::execute_with`) and prints an aligned table and its time.
+//! Commands start with `:` (see `HELP`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use quiverdb::Database;
+use quiverdb::query::{Params, QueryOptions};
+use rustyline::error::ReadlineError;
+
+use crate::common;
+use crate::query::{options, parse_params, print_plan, print_table};
+
+/// Arguments of `quiver shell`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The database directory.
+    pub db: PathBuf,
+    /// Stop each statement after this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// The history file (default: `~/.quiver_history`; `none` keeps none).
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Create the database if the directory holds none.
+    #[arg(long)]
+    pub create: bool,
+}
+
+const HELP: &str = "\
+Statements end with ';' and may span lines. Commands:
+  :explain <statement>   the plan of a statement, without running it
+  :schema                labels, relationship types and property keys in use
+  :param name=value      set a parameter ($name) for the next statements
+  :params                the parameters set
+  :timeout <seconds>     a time limit per statement (0: none)
+  :help                  this text
+  :quit                  leave (also Ctrl-D)";
+
+/// The shell's state between statements.
+struct Session {
+    db: Database,
+    params: Params,
+    options: QueryOptions,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let db = if args.create {
+        Database::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?
+    } else {
+        common::open(&args.db)?
+    };
+    let mut session = Session {
+        db,
+        params: Params::new(),
+        options: options(args.timeout)?,
+    };
+    let history = match &args.history {
+        Some(p) if p.as_os_str() == "none" => None,
+        Some(p) => Some(p.clone()),
+        None => std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".quiver_history")),
+    };
+    let mut editor = rustyline::DefaultEditor::new()?;
+    if let Some(h) = &history {
+        // A missing history file is the first session.
+        let _ = editor.load_history(h);
+    }
+    eprintln!(
+        "quiver shell on {} — statements end with ';', :help for commands",
+        args.db.display()
+    );
+    let mut pending = String::new();
+    loop {
+        let prompt = if pending.is_empty() {
+            "quiver> "
+        } else {
+            "   ...> "
+        };
+        let line = match editor.readline(prompt) {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => {
+                pending.clear();
+                continue;
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        };
+        if pending.is_empty() && line.trim_start().starts_with(':') {
+            let _ = editor.add_history_entry(line.as_str());
+            match session.command(line.trim()) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => eprintln!("error: {e:#}"),
+            }
+            continue;
+        }
+        if !pending.is_empty() {
+            pending.push('\n');
+        }
+        pending.push_str(&line);
+        let (statements, rest) = split_statements(&pending);
+        for statement in &statements {
+            let _ = editor.add_history_entry(format!("{statement};"));
+            session.statement(statement);
+        }
+        pending = rest;
+    }
+    if !pending.trim().is_empty() {
+        session.statement(pending.trim());
+    }
+    if let Some(h) = &history
+        && let Err(e) = editor.save_history(h)
+    {
+        eprintln!("could not save the history to {}: {e}", h.display());
+    }
+    Ok(())
+}
+
+impl Session {
+    /// Runs one statement and prints its rows, or its error.
+    fn statement(&self, text: &str) {
+        let started = Instant::now();
+        match self.db.execute_with(text, &self.params, &self.options) {
+            Ok(result) => {
+                let ms = started.elapsed().as_secs_f64() * 1e3;
+                if let Some(plan) = result.plan()
+                    && let Err(e) = print_plan(plan)
+                {
+                    eprintln!("error: {e:#}");
+                }
+                if let Err(e) = print_table(&result) {
+                    eprintln!("error: {e:#}");
+                }
+                let n = result.rows().len();
+                eprintln!("{n} row{} in {ms:.3} ms", if n == 1 { "" } else { "s" });
+            }
+            Err(e) => eprintln!("{e}"),
+        }
+    }
+
+    /// Runs a `:` command; `false` to leave.
+    fn command(&mut self, line: &str) -> Result<bool> {
+        let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim().trim_end_matches(';');
+        match name {
+            ":quit" | ":exit" | ":q" => return Ok(false),
+            ":help" | ":h" => println!("{HELP}"),
+            ":explain" => {
+                if rest.is_empty() {
+                    bail!(":explain needs a statement");
+                }
+                self.statement(&format!("EXPLAIN {rest}"));
+            }
+            ":schema" => {
+                for (title, statement) in [
+                    (
+                        "labels",
+                        "CALL db.labels() YIELD label RETURN label ORDER BY label",
+                    ),
+                    (
+                        "relationship types",
+                        "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType ORDER BY relationshipType",
+                    ),
+                    (
+                        "property keys",
+                        "CALL db.propertyKeys() YIELD propertyKey RETURN propertyKey ORDER BY propertyKey",
+                    ),
+                ] {
+                    let result = self
+                        .db
+                        .execute(statement, &Params::new())
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let names: Vec<String> = result
+                        .rows()
+                        .iter()
+                        .map(|row| crate::query::cell(&row[0]))
+                        .collect();
+                    println!("{title}: {}", names.join(", "));
+                }
+            }
+            ":param" => {
+                let set = parse_params(&[rest.to_owned()])?;
+                self.params.extend(set);
+            }
+            ":params" => {
+                let mut names: Vec<_> = self.params.iter().collect();
+                names.sort_by(|a, b| a.0.cmp(b.0));
+                for (name, value) in names {
+                    println!("${name} = {}", crate::query::cell(value));
+                }
+            }
+            ":timeout" => {
+                let seconds: f64 = rest
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!(":timeout {rest}: expected seconds"))?;
+                self.options = options((seconds > 0.0).then_some(seconds))?;
+            }
+            other => bail!("unknown command {other} (:help lists them)"),
+        }
+        Ok(true)
+    }
+}
+
+/// The complete statements of `text` (each without its `;`, blank ones
+/// dropped) and the incomplete rest. A `;` inside a string, a quoted
+/// name or a comment does not end a statement.
+fn split_statements(text: &str) -> (Vec<String>, String) {
+    let mut statements = Vec::new();
+    let mut start = 0;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut line_comment = false;
+    let mut block_comment = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        if line_comment {
+            line_comment = c != '\n';
+        } else if block_comment {
+            if c == '*' && next == Some('/') {
+                chars.next();
+                block_comment = false;
+            }
+        } else if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+        } else {
+            match (c, next) {
+                ('\'' | '"' | '`', _) => quote = Some(c),
+                ('/', Some('/')) => line_comment = true,
+                ('/', Some('*')) => block_comment = true,
+                (';', _) => {
+                    let statement = text[start..i].trim();
+                    if !statement.is_empty() {
+                        statements.push(statement.to_owned());
+                    }
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    let rest = text[start..].trim();
+    (statements, rest.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_statements;
+
+    #[test]
+    fn statements_end_at_semicolons_outside_strings_and_comments() {
+        let (done, rest) =
+            split_statements("RETURN 1; RETURN ';' AS s;\nMATCH (n) // a; b\nRETURN n");
+        assert_eq!(done, ["RETURN 1", "RETURN ';' AS s"]);
+        assert_eq!(rest, "MATCH (n) // a; b\nRETURN n");
+        let (done, rest) = split_statements("RETURN /* ; */ 'it\\'s;' AS `a;b`;  ;");
+        assert_eq!(done, ["RETURN /* ; */ 'it\\'s;' AS `a;b`"]);
+        assert!(rest.is_empty());
+    }
+}
