@@ -502,37 +502,46 @@ impl<'p> Aggregator<'p> {
         let p = self.p;
         for (i, row) in rows.into_iter().enumerate() {
             let weight = weights.map_or(1, |w| w[i]);
-            let mut env = Env::new(&row, params, g);
             let mut key_values = Vec::new();
             let mut key = Vec::new();
-            for (item, is_key) in p.items.iter().zip(self.keys) {
-                if *is_key {
-                    let v = item.eval(&mut env)?;
-                    encode(&v, &mut key);
-                    key_values.push(v);
+            let mut arguments = Vec::with_capacity(p.aggregates.len());
+            {
+                let mut env = Env::new(&row, params, g);
+                for (item, is_key) in p.items.iter().zip(self.keys) {
+                    if *is_key {
+                        let v = item.eval(&mut env)?;
+                        encode(&v, &mut key);
+                        key_values.push(v);
+                    }
+                }
+                for spec in &p.aggregates {
+                    let value = match &spec.argument {
+                        None => V::Bool(true),
+                        Some(e) => e.eval(&mut env)?,
+                    };
+                    let second = match &spec.second {
+                        Some(s) if !value.is_null() => Some(s.eval(&mut env)?),
+                        _ => None,
+                    };
+                    arguments.push((value, second));
                 }
             }
             let at = match self.index.entry(key) {
                 Entry::Occupied(e) => *e.get(),
                 Entry::Vacant(e) => {
+                    // The group keeps its first row (moved, not copied).
                     self.groups
-                        .push(Group::new(row.clone(), key_values, p.aggregates.len()));
+                        .push(Group::new(row, key_values, p.aggregates.len()));
                     *e.insert(self.groups.len() - 1)
                 }
             };
             let group = &mut self.groups[at];
-            for (a, spec) in p.aggregates.iter().enumerate() {
-                let value = match &spec.argument {
-                    None => V::Bool(true),
-                    Some(e) => e.eval(&mut env)?,
-                };
+            for (a, (spec, (value, second))) in p.aggregates.iter().zip(arguments).enumerate() {
                 if value.is_null() {
                     continue;
                 }
-                if group.second[a].is_none()
-                    && let Some(s) = &spec.second
-                {
-                    group.second[a] = Some(s.eval(&mut env)?);
+                if group.second[a].is_none() {
+                    group.second[a] = second;
                 }
                 if spec.distinct {
                     let mut k = Vec::new();

@@ -142,6 +142,8 @@ pub(crate) struct Matcher<'a> {
     /// When the statement must stop, checked every [`TICKS`] hops.
     pub deadline: Option<Deadline>,
     ticks: u32,
+    /// Label sizes counted so far (see [`start_of`]).
+    sizes: Sizes,
 }
 
 /// Hops walked between two looks at the clock.
@@ -167,6 +169,7 @@ impl<'a> Matcher<'a> {
             type_names: FxHashMap::default(),
             deadline: None,
             ticks: 0,
+            sizes: Sizes::default(),
         }
     }
 
@@ -225,7 +228,10 @@ impl<'a> Matcher<'a> {
             .nodes
             .iter()
             .position(|n| n.earlier || !row[n.slot].is_null());
-        let s = bound.unwrap_or(c.start);
+        let s = match bound {
+            Some(s) => s,
+            None => start_of(self.r, c, &mut self.sizes)?,
+        };
         let order = walk_order(c, s);
         let np = &c.nodes[s];
         if bound.is_some() {
@@ -285,7 +291,7 @@ impl<'a> Matcher<'a> {
         emit: &mut Emit<'_>,
     ) -> QResult<bool> {
         let c = &pattern.chains[0];
-        let order = walk_order(c, c.start);
+        let order = walk_order(c, scan.start);
         self.used.clear();
         for _ in 0..starts {
             let Some(id) = scan.ids.next() else {
@@ -827,6 +833,8 @@ fn candidates<'r>(
 /// time: a statement's first `MATCH` streams its rows from one.
 pub(crate) struct Scan<'r> {
     ids: Candidates<'r>,
+    /// The node pattern the scan is of.
+    start: usize,
     /// What a start node must still have (a label scan's label is known).
     rest: NodePat,
     /// The row being extended.
@@ -852,16 +860,74 @@ impl<'r> Scan<'r> {
         if bound || c.shortest.is_some() {
             return Ok(None);
         }
-        let np = &c.nodes[c.start];
+        let start = start_of(r, c, &mut Sizes::default())?;
+        let np = &c.nodes[start];
         let (ids, labelled) = candidates(r, np, env)?;
         let mut work: Row = row.to_vec();
         work.resize(pattern.width.max(row.len()), V::Null);
         Ok(Some(Scan {
             ids,
+            start,
             rest: rest_of(np, labelled),
             row: work,
         }))
     }
+}
+
+/// Label index entries read at most per label to compare label sizes.
+const COUNT_CAP: usize = 4096;
+
+/// The start chosen per chain (by address), once per matcher.
+type Sizes = FxHashMap<usize, usize>;
+
+/// The node pattern to start chain `c` at when none is bound: of the
+/// patterns the compiler ranks first (labelled with properties, else
+/// labelled, else any), the one with the smallest label. Label sizes are
+/// compared by reading their label index entries side by side, one
+/// entry of each in turn, until one label ends: that costs about the
+/// smaller size times the number of labels, never a whole large label
+/// (after [`COUNT_CAP`] entries each, the planned pattern is kept).
+fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Sizes) -> QResult<usize> {
+    let rank = |n: &NodePat| match (n.labels.is_empty(), n.props.is_empty()) {
+        (false, false) => 0,
+        (false, true) => 1,
+        _ => 2,
+    };
+    let planned = rank(&c.nodes[c.start]);
+    if planned == 2 || c.nodes.iter().filter(|n| rank(n) == planned).count() < 2 {
+        return Ok(c.start);
+    }
+    let address = std::ptr::from_ref(c) as usize;
+    if let Some(&s) = chosen.get(&address) {
+        return Ok(s);
+    }
+    let mut labels: Vec<&String> = c
+        .nodes
+        .iter()
+        .filter(|n| rank(n) == planned)
+        .flat_map(|n| &n.labels)
+        .collect();
+    labels.sort();
+    labels.dedup();
+    let mut scans: Vec<NodeIds<'_>> = labels.iter().map(|l| NodeIds::with_label(r, l)).collect();
+    let mut smallest = None;
+    'count: for _ in 0..=COUNT_CAP {
+        for (label, scan) in labels.iter().zip(&mut scans) {
+            let Some(id) = scan.next() else {
+                smallest = Some(*label);
+                break 'count;
+            };
+            id.map_err(db_error)?;
+        }
+    }
+    let s = smallest
+        .and_then(|l| {
+            let holds = |i: &usize| rank(&c.nodes[*i]) == planned && c.nodes[*i].labels.contains(l);
+            std::iter::once(c.start).chain(0..c.nodes.len()).find(holds)
+        })
+        .unwrap_or(c.start);
+    chosen.insert(address, s);
+    Ok(s)
 }
 
 /// The hops of chain `c` in the order a walk from node `s` takes them:
