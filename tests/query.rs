@@ -542,6 +542,22 @@ fn rows_stream_as_they_are_pulled() {
             V::Int(7)
         ]]
     );
+    // ORDER BY with SKIP and LIMIT over many batches keeps only the rows
+    // that can still be returned, and returns the same rows.
+    let top = r
+        .query(
+            "MATCH (n:Item) RETURN n.i % 2500 AS k, n.i AS i ORDER BY k DESC, i SKIP 1 LIMIT 3",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(
+        top.rows(),
+        [
+            vec![V::Int(2499), V::Int(4999)],
+            vec![V::Int(2498), V::Int(2498)],
+            vec![V::Int(2498), V::Int(4998)]
+        ]
+    );
     // OPTIONAL MATCH, DISTINCT, SKIP and UNION across batches.
     let paged = r
         .query(

@@ -354,40 +354,8 @@ pub(crate) fn finish_projection(
         distinct(&mut out);
     }
     if !p.order.is_empty() {
-        let mut keyed = Vec::with_capacity(out.len());
-        for row in out {
-            let mut env = Env::new(&row, params, g);
-            let key = p
-                .order
-                .iter()
-                .map(|(e, _)| e.eval(&mut env))
-                .collect::<QResult<Vec<_>>>()?;
-            keyed.push((key, row));
-        }
-        let cmp = |(a, _): &(Vec<CypherValue>, Row), (b, _): &(Vec<CypherValue>, Row)| {
-            for ((x, y), (_, descending)) in a.iter().zip(b).zip(&p.order) {
-                let o = x.order(y);
-                let o = if *descending { o.reverse() } else { o };
-                if o.is_ne() {
-                    return o;
-                }
-            }
-            std::cmp::Ordering::Equal
-        };
-        // With a LIMIT, only the rows that can be returned are sorted.
-        if let Some(limit) = limit {
-            let keep = skip.saturating_add(limit);
-            if keep < keyed.len() {
-                if keep == 0 {
-                    keyed.clear();
-                } else {
-                    keyed.select_nth_unstable_by(keep - 1, cmp);
-                    keyed.truncate(keep);
-                }
-            }
-        }
-        keyed.sort_by(cmp);
-        out = keyed.into_iter().map(|(_, row)| row).collect();
+        let keep = limit.map(|l| skip.saturating_add(l));
+        out = ordered(p, out, keep, params, g)?;
     }
     let mut kept = Vec::new();
     for row in out.into_iter().skip(skip).take(limit.unwrap_or(usize::MAX)) {
@@ -396,6 +364,49 @@ pub(crate) fn finish_projection(
         }
     }
     Ok(kept)
+}
+
+/// `rows` in the projection's `ORDER BY` order; with `keep`, only the
+/// first `keep` of them (selected before sorting).
+pub(crate) fn ordered(
+    p: &Projection,
+    rows: Vec<Row>,
+    keep: Option<usize>,
+    params: &Params,
+    g: G<'_>,
+) -> QResult<Vec<Row>> {
+    let mut keyed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut env = Env::new(&row, params, g);
+        let key = p
+            .order
+            .iter()
+            .map(|(e, _)| e.eval(&mut env))
+            .collect::<QResult<Vec<_>>>()?;
+        keyed.push((key, row));
+    }
+    let cmp = |(a, _): &(Vec<CypherValue>, Row), (b, _): &(Vec<CypherValue>, Row)| {
+        for ((x, y), (_, descending)) in a.iter().zip(b).zip(&p.order) {
+            let o = x.order(y);
+            let o = if *descending { o.reverse() } else { o };
+            if o.is_ne() {
+                return o;
+            }
+        }
+        std::cmp::Ordering::Equal
+    };
+    if let Some(keep) = keep
+        && keep < keyed.len()
+    {
+        if keep == 0 {
+            keyed.clear();
+        } else {
+            keyed.select_nth_unstable_by(keep - 1, cmp);
+            keyed.truncate(keep);
+        }
+    }
+    keyed.sort_by(cmp);
+    Ok(keyed.into_iter().map(|(_, row)| row).collect())
 }
 
 /// A projected row cut to the projection's items, if it passes the

@@ -6,7 +6,8 @@
 //! `WITH` / `RETURN` projects each batch and stops pulling once its
 //! `LIMIT` is reached, an aggregation folds batch after batch. Only the
 //! steps that need all their input hold it: an aggregation (its groups),
-//! `ORDER BY` and `DISTINCT` (the rows they order or have seen), and a
+//! `ORDER BY` (the rows it orders; with a `LIMIT`, only the rows that can
+//! still be returned), `DISTINCT` (the rows it has seen), and a
 //! `MATCH` whose last hop is counted (see `exec::counted_match`).
 //!
 //! Statements that write, and `EXPLAIN` / `PROFILE`, run to the end
@@ -21,8 +22,8 @@ use rustc_hash::FxHashSet;
 use super::compile::{Plan, Projection, Step};
 use super::error::{Deadline, QResult, QueryError, check_deadline, unsupported};
 use super::exec::{
-    Aggregator, apply_read, call, counted_match, encode, filtered, finish_projection, paging,
-    project, project_items, replicate,
+    Aggregator, apply_read, call, counted_match, encode, filtered, finish_projection, ordered,
+    paging, project, project_items, replicate,
 };
 use super::expr::{Env, Params};
 use super::graph::{Access, Graph, resolve};
@@ -328,10 +329,20 @@ impl Pipeline<'_> {
             let graph = Graph::cached(self.txn.reader());
             groups.finish(&params, Some(&graph))?
         } else {
+            // ORDER BY with a LIMIT (no DISTINCT) keeps the rows that can
+            // still be returned: the first SKIP + LIMIT so far.
+            let keep = limit
+                .map(|l| skip.saturating_add(l))
+                .filter(|_| !p.distinct);
             let mut out = Vec::new();
             while let Some(rows) = self.pull(k - 1)? {
                 let graph = Graph::cached(self.txn.reader());
                 out.extend(project_items(p, rows, &params, Some(&graph))?);
+                if let Some(keep) = keep
+                    && out.len() >= 2 * keep.max(BATCH)
+                {
+                    out = ordered(p, out, Some(keep), &params, Some(&graph))?;
+                }
             }
             out
         };
