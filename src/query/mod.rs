@@ -388,24 +388,11 @@ impl Database {
 pub const MAX_NESTING: usize = 200;
 
 /// Refuses a statement whose brackets nest deeper than [`MAX_NESTING`]
-/// (outside string literals).
+/// (outside string literals and comments).
 fn check_nesting(text: &str) -> Result<(), QueryError> {
     let mut depth = 0usize;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (offset, c) in text.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
+    for (offset, c) in code_chars(text) {
         match c {
-            '\'' | '"' | '`' => quote = Some(c),
             '(' | '[' | '{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -422,6 +409,70 @@ fn check_nesting(text: &str) -> Result<(), QueryError> {
         }
     }
     Ok(())
+}
+
+/// The characters of `text` (with their byte offsets) outside string
+/// literals, quoted names and comments.
+fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut line_comment = false;
+    let mut block_comment = false;
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        while let Some((i, c)) = chars.next() {
+            let next = chars.peek().map(|&(_, n)| n);
+            if line_comment {
+                line_comment = c != '\n';
+            } else if block_comment {
+                if c == '*' && next == Some('/') {
+                    chars.next();
+                    block_comment = false;
+                }
+            } else if let Some(q) = quote {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            } else {
+                match (c, next) {
+                    ('\'' | '"' | '`', _) => quote = Some(c),
+                    ('/', Some('/')) => line_comment = true,
+                    ('/', Some('*')) => block_comment = true,
+                    _ => return Some((i, c)),
+                }
+            }
+        }
+        None
+    })
+}
+
+/// Splits a script into its statements: the complete ones (each ended
+/// by `;` outside strings, quoted names and comments; the `;` dropped,
+/// blank ones skipped) and the incomplete rest.
+///
+/// ```
+/// let (done, rest) = quiverdb::query::split_statements("RETURN ';' AS s; MATCH (n)");
+/// assert_eq!(done, ["RETURN ';' AS s"]);
+/// assert_eq!(rest, "MATCH (n)");
+/// ```
+#[must_use]
+pub fn split_statements(text: &str) -> (Vec<String>, String) {
+    let mut statements = Vec::new();
+    let mut start = 0;
+    for (i, c) in code_chars(text) {
+        if c == ';' {
+            let statement = text[start..i].trim();
+            if !statement.is_empty() {
+                statements.push(statement.to_owned());
+            }
+            start = i + 1;
+        }
+    }
+    (statements, text[start..].trim().to_owned())
 }
 
 #[cfg(test)]

@@ -284,11 +284,9 @@ impl Pipeline<'_> {
                 if !out.is_empty() {
                     break;
                 }
-                let Some(rows) = self.pull(k - 1)? else {
-                    self.states[k - 1] = State::Drained;
+                if !self.refill(k, &mut pending)? {
                     return Ok(None);
-                };
-                pending.extend(rows);
+                }
                 continue;
             };
             check_deadline(self.deadline)?;
@@ -304,6 +302,17 @@ impl Pipeline<'_> {
             scan: None,
         };
         Ok(Some(out))
+    }
+
+    /// Pulls the next batch of input of step `k - 1` into `pending`;
+    /// `false` (the step drained) when there is none.
+    fn refill(&mut self, k: usize, pending: &mut VecDeque<Row>) -> QResult<bool> {
+        let Some(rows) = self.pull(k - 1)? else {
+            self.states[k - 1] = State::Drained;
+            return Ok(false);
+        };
+        pending.extend(rows);
+        Ok(true)
     }
 
     /// Every row out of the first `k` steps.
@@ -473,11 +482,9 @@ impl Pipeline<'_> {
                 if !out.is_empty() {
                     break;
                 }
-                let Some(rows) = self.pull(k - 1)? else {
-                    self.states[k - 1] = State::Drained;
+                if !self.refill(k, &mut pending)? {
                     return Ok(None);
-                };
-                pending.extend(rows);
+                }
             }
             let graph = Graph::cached(reader);
             let mut m = Matcher::new(&graph, &params);

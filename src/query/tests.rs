@@ -255,3 +255,14 @@ fn vector_similarities_are_neo4js() {
     let e = error("RETURN vector.similarity.cosine(['a'], [1])");
     assert_eq!(e.kind, ErrorKind::TypeError);
 }
+
+#[test]
+fn statements_end_at_semicolons_outside_strings_and_comments() {
+    let (done, rest) =
+        super::split_statements("RETURN 1; RETURN ';' AS s;\nMATCH (n) // a; b\nRETURN n");
+    assert_eq!(done, ["RETURN 1", "RETURN ';' AS s"]);
+    assert_eq!(rest, "MATCH (n) // a; b\nRETURN n");
+    let (done, rest) = super::split_statements("RETURN /* ; */ 'it\\'s;' AS `a;b`;  ;");
+    assert_eq!(done, ["RETURN /* ; */ 'it\\'s;' AS `a;b`"]);
+    assert!(rest.is_empty());
+}

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use quiverdb::Database;
-use quiverdb::query::{Params, QueryOptions};
+use quiverdb::query::{Params, QueryOptions, split_statements};
 use rustyline::error::ReadlineError;
 
 use crate::common;
@@ -204,69 +204,5 @@ impl Session {
             other => bail!("unknown command {other} (:help lists them)"),
         }
         Ok(true)
-    }
-}
-
-/// The complete statements of `text` (each without its `;`, blank ones
-/// dropped) and the incomplete rest. A `;` inside a string, a quoted
-/// name or a comment does not end a statement.
-fn split_statements(text: &str) -> (Vec<String>, String) {
-    let mut statements = Vec::new();
-    let mut start = 0;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut line_comment = false;
-    let mut block_comment = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, n)| n);
-        if line_comment {
-            line_comment = c != '\n';
-        } else if block_comment {
-            if c == '*' && next == Some('/') {
-                chars.next();
-                block_comment = false;
-            }
-        } else if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-        } else {
-            match (c, next) {
-                ('\'' | '"' | '`', _) => quote = Some(c),
-                ('/', Some('/')) => line_comment = true,
-                ('/', Some('*')) => block_comment = true,
-                (';', _) => {
-                    let statement = text[start..i].trim();
-                    if !statement.is_empty() {
-                        statements.push(statement.to_owned());
-                    }
-                    start = i + 1;
-                }
-                _ => {}
-            }
-        }
-    }
-    let rest = text[start..].trim();
-    (statements, rest.to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_statements;
-
-    #[test]
-    fn statements_end_at_semicolons_outside_strings_and_comments() {
-        let (done, rest) =
-            split_statements("RETURN 1; RETURN ';' AS s;\nMATCH (n) // a; b\nRETURN n");
-        assert_eq!(done, ["RETURN 1", "RETURN ';' AS s"]);
-        assert_eq!(rest, "MATCH (n) // a; b\nRETURN n");
-        let (done, rest) = split_statements("RETURN /* ; */ 'it\\'s;' AS `a;b`;  ;");
-        assert_eq!(done, ["RETURN /* ; */ 'it\\'s;' AS `a;b`"]);
-        assert!(rest.is_empty());
     }
 }
