@@ -53,6 +53,7 @@ pub const TARGETS: &[Target] = &[
     ("native_dump", crate::vector::fuzz::native_dump),
     ("checkpoint", crate::vector::fuzz::checkpoint),
     ("cypher", cypher),
+    ("cypher_graph", cypher_graph),
 ];
 
 /// Runs the target `name` on `data`; `false` if there is no such target.
@@ -83,19 +84,105 @@ fn cypher_seeds() -> Vec<Vec<u8>> {
     .collect()
 }
 
+/// Statements over the small graph of `cypher_graph`: reads, writes,
+/// procedures, paths.
+fn graph_seeds() -> Vec<Vec<u8>> {
+    [
+        "MATCH (p:Package {name: $name})-[:DEPENDS*1..3]->(d) RETURN d.name, count(*) ORDER BY d.name",
+        "MATCH (a:Library)<-[r:DEPENDS]-(b) WHERE r.optional IS NULL RETURN a, r, b LIMIT 3",
+        "MATCH p = shortestPath((a {name: 'wget'})-[*]-(b {name: 'libc6'})) RETURN p, length(p)",
+        "MATCH (n) OPTIONAL MATCH (n)-[:SUGGESTS]->(m) RETURN n.name, m.name SKIP 1",
+        "MATCH (p:Package) WHERE p.size > $n SET p.size = p.size + 1 RETURN p.size",
+        "MERGE (x:Package {name: 'new'}) ON CREATE SET x.size = 1 RETURN x",
+        "MATCH (n:Library) DETACH DELETE n RETURN count(*)",
+        "CALL algo.pagerank() YIELD node, score RETURN node.name, score ORDER BY score DESC",
+        "UNWIND $xs AS x MATCH (p:Package {size: x * 100}) RETURN p.name",
+        "MATCH (a)-->(b) WITH a, collect(b.name) AS deps WHERE size(deps) > 1 RETURN a.name, deps",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect()
+}
+
 /// A Cypher statement (with parameters `xs` and `n` given): parsing,
 /// checking and running it returns rows or an error.
 fn cypher(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    let _ = crate::query::run(text, &cypher_params());
+}
+
+/// The parameters the Cypher targets give: `xs` (a list) and `n`.
+fn cypher_params() -> crate::query::Params {
     let mut params = crate::query::Params::new();
     params.insert(
         "xs".to_owned(),
         crate::query::CypherValue::List((0..5).map(crate::query::CypherValue::Int).collect()),
     );
     params.insert("n".to_owned(), crate::query::CypherValue::Int(7));
-    let _ = crate::query::run(text, &params);
+    params
+}
+
+thread_local! {
+    /// The database `cypher_graph` runs statements on: one per thread,
+    /// never changed (every write transaction is dropped uncommitted).
+    static GRAPH: Option<crate::Database> = graph_database();
+}
+
+/// Six packages with names (a unique key), sizes (an index), a section,
+/// dependencies with and without properties, and a cycle.
+fn graph_database() -> Option<crate::Database> {
+    let dir = crate::vector::fuzz::scratch_dir("cypher-graph");
+    let db = crate::Database::open(&dir).ok()?;
+    let mut w = db.begin_write().ok()?;
+    w.create_unique_key("Package", "name").ok()?;
+    w.create_index("Package", "size").ok()?;
+    w.query(
+        "CREATE (curl:Package {name: 'curl', size: 500, section: 'web'}),
+                (wget:Package {name: 'wget', size: 900, section: 'web'}),
+                (ssl:Package:Library {name: 'libssl3', size: 3000}),
+                (z:Package:Library {name: 'libz', size: 100, tags: ['a', 'b']}),
+                (c:Package:Library {name: 'libc6', size: 12000}),
+                (o:Other {name: 'other', size: 1.5}),
+                (curl)-[:DEPENDS {optional: false}]->(ssl), (curl)-[:DEPENDS]->(z),
+                (wget)-[:DEPENDS]->(ssl), (ssl)-[:DEPENDS]->(c), (z)-[:DEPENDS]->(c),
+                (c)-[:SUGGESTS {w: 2}]->(curl), (wget)-[:RECOMMENDS]->(curl), (o)-[:SELF]->(o)",
+        &crate::query::Params::new(),
+    )
+    .ok()?;
+    w.commit().ok()?;
+    Some(db)
+}
+
+/// A Cypher statement on a small graph (see `graph_database`), with the
+/// parameters of `cypher` and `name`: run in a write transaction that is
+/// then dropped, and streamed on a snapshot (up to 10,000 rows), each
+/// with a time limit of 200 ms.
+fn cypher_graph(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let mut params = cypher_params();
+    params.insert("name".to_owned(), crate::query::CypherValue::from("curl"));
+    let options = crate::query::QueryOptions::timeout(std::time::Duration::from_millis(200));
+    GRAPH.with(|db| {
+        let Some(db) = db else {
+            return;
+        };
+        if let Ok(mut w) = db.begin_write() {
+            let _ = w.query_with(text, &params, &options);
+        }
+        if let Ok(r) = db.begin_read()
+            && let Ok(rows) = r.stream(text, &params, &options)
+        {
+            for row in rows.take(10_000) {
+                if row.is_err() {
+                    break;
+                }
+            }
+        }
+    });
 }
 
 /// Removes this process's scratch files (the fuzz targets leave them for
@@ -419,6 +506,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             keys::label(4, NodeId(77)).to_vec(),
         ],
         "cypher" => cypher_seeds(),
+        "cypher_graph" => graph_seeds(),
         other => crate::vector::fuzz::seeds(other),
     }
 }

@@ -168,3 +168,24 @@ fn a_collection_record_with_an_impossible_configuration_is_corruption() {
     assert!(err.to_string().contains("M = 300"), "{err}");
     assert!(crate::vector::record::CollectionRecord::decode(seed).is_ok());
 }
+
+#[test]
+fn the_graph_target_runs_on_its_database_and_leaves_it_unchanged() {
+    let count = |db: &crate::Database| {
+        db.execute(
+            "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS n, count(r) AS r",
+            &crate::query::Params::new(),
+        )
+        .map(crate::query::QueryResult::into_rows)
+    };
+    let before = super::GRAPH.with(|db| count(db.as_ref().expect("the target's database opens")));
+    let before = before.expect("the target's graph reads");
+    assert_eq!(before, [vec![6.into(), 8.into()]]);
+    assert!(run(
+        "cypher_graph",
+        b"MATCH (n) DETACH DELETE n RETURN count(*)"
+    ));
+    assert!(run("cypher_graph", b"CREATE (:X)-[:Y]->(:Z)"));
+    let after = super::GRAPH.with(|db| count(db.as_ref().expect("still open")));
+    assert_eq!(after.expect("the graph reads"), before);
+}
