@@ -141,6 +141,7 @@ pub(crate) fn apply_read(
         Step::Unwind(list) => {
             let mut out = Vec::new();
             for row in rows {
+                check_deadline(deadline)?;
                 let value = list.eval(&mut Env::new(&row, params, g))?;
                 let items = match value {
                     V::Null => continue,
@@ -460,11 +461,21 @@ struct Group {
     /// The group's first row (its non-key items may read it).
     first: Row,
     key_values: Vec<CypherValue>,
-    values: Vec<Vec<CypherValue>>,
-    seen: Vec<FxHashSet<Vec<u8>>>,
-    second: Vec<Option<CypherValue>>,
+    /// One per aggregate.
+    folds: Vec<Fold>,
+}
+
+/// What one aggregate of one group has gathered.
+#[derive(Clone, Default)]
+struct Fold {
+    values: Vec<CypherValue>,
+    /// The values seen, for `DISTINCT`.
+    seen: FxHashSet<Vec<u8>>,
+    /// The second argument (a percentile), from the first row with a
+    /// value.
+    second: Option<CypherValue>,
     /// Rows a count stands for beyond the values it kept.
-    counted: Vec<u64>,
+    counted: u64,
 }
 
 impl Group {
@@ -472,10 +483,7 @@ impl Group {
         Group {
             first,
             key_values,
-            values: vec![Vec::new(); aggregates],
-            seen: vec![FxHashSet::default(); aggregates],
-            second: vec![None; aggregates],
-            counted: vec![0; aggregates],
+            folds: vec![Fold::default(); aggregates],
         }
     }
 }
@@ -511,11 +519,12 @@ impl<'p> Aggregator<'p> {
         g: G<'_>,
     ) -> QResult<()> {
         let p = self.p;
+        let mut arguments = Vec::with_capacity(p.aggregates.len());
         for (i, row) in rows.into_iter().enumerate() {
             let weight = weights.map_or(1, |w| w[i]);
             let mut key_values = Vec::new();
             let mut key = Vec::new();
-            let mut arguments = Vec::with_capacity(p.aggregates.len());
+            arguments.clear();
             {
                 let mut env = Env::new(&row, params, g);
                 for (item, is_key) in p.items.iter().zip(self.keys) {
@@ -547,36 +556,41 @@ impl<'p> Aggregator<'p> {
                 }
             };
             let group = &mut self.groups[at];
-            for (a, (spec, (value, second))) in p.aggregates.iter().zip(arguments).enumerate() {
+            for ((spec, fold), (value, second)) in p
+                .aggregates
+                .iter()
+                .zip(&mut group.folds)
+                .zip(arguments.drain(..))
+            {
                 if value.is_null() {
                     continue;
                 }
-                if group.second[a].is_none() {
-                    group.second[a] = second;
+                if fold.second.is_none() {
+                    fold.second = second;
                 }
                 if spec.distinct {
                     let mut k = Vec::new();
                     encode(&value, &mut k);
-                    if group.seen[a].insert(k) {
-                        group.values[a].push(value);
+                    if fold.seen.insert(k) {
+                        fold.values.push(value);
                     }
                     continue;
                 }
                 // A weighted row stands for `weight` equal rows.
                 match spec.function {
-                    Aggregate::Count | Aggregate::CountStar => group.counted[a] += weight,
+                    Aggregate::Count | Aggregate::CountStar => fold.counted += weight,
                     Aggregate::Min | Aggregate::Max => {
-                        group.values[a].push(value);
-                        if group.values[a].len() >= FOLD_AT {
-                            let folded = std::mem::take(&mut group.values[a]);
-                            group.values[a].push(spec.function.finish(folded, None)?);
+                        fold.values.push(value);
+                        if fold.values.len() >= FOLD_AT {
+                            let folded = std::mem::take(&mut fold.values);
+                            fold.values.push(spec.function.finish(folded, None)?);
                         }
                     }
                     _ => {
                         for _ in 1..weight {
-                            group.values[a].push(value.clone());
+                            fold.values.push(value.clone());
                         }
-                        group.values[a].push(value);
+                        fold.values.push(value);
                     }
                 }
             }
@@ -593,12 +607,13 @@ impl<'p> Aggregator<'p> {
                 .push(Group::new(Vec::new(), Vec::new(), p.aggregates.len()));
         }
         let mut out = Vec::with_capacity(self.groups.len());
+        let mut results = Vec::with_capacity(p.aggregates.len());
         for group in self.groups {
-            let mut results = Vec::with_capacity(p.aggregates.len());
-            for (a, (spec, values)) in p.aggregates.iter().zip(group.values).enumerate() {
-                let extra = group.counted[a];
+            results.clear();
+            for (spec, fold) in p.aggregates.iter().zip(group.folds) {
+                let extra = fold.counted;
                 results.push(
-                    match spec.function.finish(values, group.second[a].as_ref())? {
+                    match spec.function.finish(fold.values, fold.second.as_ref())? {
                         V::Int(n) if extra > 0 => V::Int(n + extra as i64),
                         other => other,
                     },
