@@ -276,7 +276,8 @@ impl ReadTxn<'_> {
     /// batch of rows at a time, not the graph, and stops reading when the
     /// iterator is dropped. Steps that need all their input (aggregation,
     /// `ORDER BY`, `DISTINCT`) hold it (an aggregation only its groups).
-    /// The time limit counts while rows are pulled.
+    /// The time limit counts from this call, the time the consumer takes
+    /// between rows included.
     ///
     /// ```
     /// # use quiverdb::{Database, props, query::{Params, QueryOptions}};
