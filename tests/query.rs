@@ -686,6 +686,24 @@ fn a_chain_starts_at_its_smaller_label_with_the_same_rows() {
             &none,
         )
         .unwrap();
+    // EXPLAIN shows where the database's estimate starts the chain.
+    let plan = db
+        .execute("EXPLAIN MATCH (a:Big)-[:R]->(b:Small) RETURN a", &none)
+        .unwrap();
+    let details = &plan.plan().unwrap()[0].details;
+    assert!(
+        details.contains("estimated start: node 2 of the first chain, label :Small holds 10 nodes"),
+        "{details}"
+    );
+    let plan = db.execute("EXPLAIN MATCH (a:Big) RETURN a", &none).unwrap();
+    let details = &plan.plan().unwrap()[0].details;
+    assert!(
+        details.contains("label :Big holds more than 4096 nodes"),
+        "{details}"
+    );
+    let plan = db.execute("EXPLAIN MATCH (n) RETURN n", &none).unwrap();
+    let details = &plan.plan().unwrap()[0].details;
+    assert!(details.contains("every node (5010)"), "{details}");
     let expected: Vec<Vec<V>> = (0..10).map(|j| vec![V::Int(j * 7), V::Int(j)]).collect();
     assert_eq!(forward.rows(), expected);
     assert_eq!(backward.rows(), expected);

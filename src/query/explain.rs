@@ -219,3 +219,56 @@ fn chain_text(c: &Chain) -> String {
         None => format!("{text} ({how}, then expand from bound ends)"),
     }
 }
+
+/// Adds to each `MATCH` step of `steps` (described from `plan`) where its
+/// first chain starts when no node of it is bound yet, as the database
+/// estimates it: the node pattern chosen by label size (see
+/// `pattern::start_of`) and how many nodes its scan reads — its
+/// smallest label's size (counted up to 4,096), or every node.
+pub(crate) fn estimate(
+    plan: &Plan,
+    steps: &mut [PlanStep],
+    r: crate::graph::read::Reader<'_>,
+    node_count: u64,
+) -> super::error::QResult<()> {
+    use super::pattern::{COUNT_CAP, Sizes, label_size, start_of};
+    let mut sizes = Sizes::default();
+    for (step, described) in plan.branches.iter().flatten().zip(steps.iter_mut()) {
+        let Step::Match { pattern, .. } = step else {
+            continue;
+        };
+        let Some(c) = pattern.chains.first() else {
+            continue;
+        };
+        if c.shortest.is_some() || c.nodes.iter().any(|n| n.earlier) {
+            continue;
+        }
+        let s = start_of(r, c, &mut sizes)?;
+        let np = &c.nodes[s];
+        let mut smallest: Option<(usize, &String)> = None;
+        for label in &np.labels {
+            let n = label_size(r, label, COUNT_CAP)?;
+            if smallest.is_none_or(|(m, _)| n < m) {
+                smallest = Some((n, label));
+            }
+        }
+        let scan = match smallest {
+            Some((n, label)) if n > COUNT_CAP => {
+                format!("label :{label} holds more than {COUNT_CAP} nodes")
+            }
+            Some((n, label)) => format!("label :{label} holds {n} nodes"),
+            None => format!("every node ({node_count})"),
+        };
+        let lookup = if np.props.is_empty() || np.labels.is_empty() {
+            ""
+        } else {
+            " (fewer through an index or unique key)"
+        };
+        described.details = format!(
+            "{}; estimated start: node {} of the first chain, {scan}{lookup}",
+            described.details,
+            s + 1
+        );
+    }
+    Ok(())
+}

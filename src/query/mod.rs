@@ -135,6 +135,25 @@ pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
     execute(&plan, mode, params, &mut Access::Detached, None)
 }
 
+/// The database's estimates in an `EXPLAIN` / `PROFILE` plan (none with
+/// no database).
+fn estimate(
+    plan: &compile::Plan,
+    steps: &mut [PlanStep],
+    access: &Access<'_, '_>,
+) -> Result<(), QueryError> {
+    use crate::GraphRead as _;
+    let nodes = match access {
+        Access::Detached => return Ok(()),
+        Access::Read(r) => r.node_count(),
+        Access::Write(w) => w.node_count(),
+    };
+    let Some(reader) = access.reader() else {
+        return Ok(());
+    };
+    explain::estimate(plan, steps, reader, nodes.map_err(graph::db_error)?)
+}
+
 /// [`prepare`], through `db`'s plan cache.
 fn prepare_on(
     db: &Database,
@@ -191,10 +210,12 @@ fn execute(
     deadline: Option<Deadline>,
 ) -> Result<QueryResult, QueryError> {
     if mode == explain::Mode::Explain {
+        let mut steps = explain::describe(plan);
+        estimate(plan, &mut steps, access)?;
         return Ok(QueryResult {
             columns: plan.columns.clone(),
             rows: Vec::new(),
-            plan: Some(explain::describe(plan)),
+            plan: Some(steps),
         });
     }
     let mut stats = Vec::new();
@@ -210,14 +231,17 @@ fn execute(
         // A statement that ends with a write returns no rows.
         rows.clear();
     }
-    let steps = profiling.then(|| {
+    let steps = if profiling {
         let mut steps = explain::describe(plan);
         for (step, (produced, ms)) in steps.iter_mut().zip(stats) {
             step.rows = Some(produced);
             step.elapsed_ms = Some(ms);
         }
-        steps
-    });
+        estimate(plan, &mut steps, access)?;
+        Some(steps)
+    } else {
+        None
+    };
     Ok(QueryResult {
         columns: plan.columns.clone(),
         rows,

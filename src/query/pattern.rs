@@ -875,10 +875,10 @@ impl<'r> Scan<'r> {
 }
 
 /// Label index entries read at most per label to compare label sizes.
-const COUNT_CAP: usize = 4096;
+pub(crate) const COUNT_CAP: usize = 4096;
 
 /// The start chosen per chain (by address), once per matcher.
-type Sizes = FxHashMap<usize, usize>;
+pub(crate) type Sizes = FxHashMap<usize, usize>;
 
 /// The node pattern to start chain `c` at when none is bound: of the
 /// patterns the compiler ranks first (labelled with properties, else
@@ -887,7 +887,7 @@ type Sizes = FxHashMap<usize, usize>;
 /// entry of each in turn, until one label ends: that costs about the
 /// smaller size times the number of labels, never a whole large label
 /// (after [`COUNT_CAP`] entries each, the planned pattern is kept).
-fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Sizes) -> QResult<usize> {
+pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Sizes) -> QResult<usize> {
     let rank = |n: &NodePat| match (n.labels.is_empty(), n.props.is_empty()) {
         (false, false) => 0,
         (false, true) => 1,
@@ -928,6 +928,16 @@ fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Sizes) -> QResult<usize> {
         .unwrap_or(c.start);
     chosen.insert(address, s);
     Ok(s)
+}
+
+/// How many nodes carry `label`, counted up to `cap` (`cap + 1`: more).
+pub(crate) fn label_size(r: Reader<'_>, label: &str, cap: usize) -> QResult<usize> {
+    let mut k = 0;
+    for id in NodeIds::with_label(r, label).take(cap + 1) {
+        id.map_err(db_error)?;
+        k += 1;
+    }
+    Ok(k)
 }
 
 /// The hops of chain `c` in the order a walk from node `s` takes them:
