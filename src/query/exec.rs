@@ -638,10 +638,15 @@ impl<'p> Aggregator<'p> {
 
 /// Removes rows equivalent to an earlier one.
 fn distinct(rows: &mut Vec<Row>) {
-    let mut seen = FxHashSet::default();
+    keep_unseen(rows, &mut FxHashSet::default(), usize::MAX);
+}
+
+/// Keeps the rows whose first `width` values are not equivalent to those
+/// of a row in `seen` (or kept before them), adding them to `seen`.
+pub(crate) fn keep_unseen(rows: &mut Vec<Row>, seen: &mut FxHashSet<Vec<u8>>, width: usize) {
     rows.retain(|row| {
         let mut key = Vec::new();
-        for v in row {
+        for v in &row[..width.min(row.len())] {
             encode(v, &mut key);
         }
         seen.insert(key)

@@ -231,8 +231,8 @@ pub(crate) fn estimate(
     r: crate::graph::read::Reader<'_>,
     node_count: u64,
 ) -> super::error::QResult<()> {
-    use super::pattern::{COUNT_CAP, Sizes, label_size, start_of};
-    let mut sizes = Sizes::default();
+    use super::pattern::{COUNT_CAP, Starts, label_size, start_of};
+    let mut starts = Starts::default();
     for (step, described) in plan.branches.iter().flatten().zip(steps.iter_mut()) {
         let Step::Match { pattern, .. } = step else {
             continue;
@@ -243,7 +243,7 @@ pub(crate) fn estimate(
         if c.shortest.is_some() || c.nodes.iter().any(|n| n.earlier) {
             continue;
         }
-        let s = start_of(r, c, &mut sizes)?;
+        let s = start_of(r, c, &mut starts)?;
         let np = &c.nodes[s];
         let mut smallest: Option<(usize, &String)> = None;
         for label in &np.labels {

@@ -142,8 +142,8 @@ pub(crate) struct Matcher<'a> {
     /// When the statement must stop, checked every [`TICKS`] hops.
     pub deadline: Option<Deadline>,
     ticks: u32,
-    /// Label sizes counted so far (see [`start_of`]).
-    sizes: Sizes,
+    /// The start chosen for each chain so far (see [`start_of`]).
+    pub starts: Starts,
 }
 
 /// Hops walked between two looks at the clock.
@@ -169,7 +169,7 @@ impl<'a> Matcher<'a> {
             type_names: FxHashMap::default(),
             deadline: None,
             ticks: 0,
-            sizes: Sizes::default(),
+            starts: Starts::default(),
         }
     }
 
@@ -230,7 +230,7 @@ impl<'a> Matcher<'a> {
             .position(|n| n.earlier || !row[n.slot].is_null());
         let s = match bound {
             Some(s) => s,
-            None => start_of(self.r, c, &mut self.sizes)?,
+            None => start_of(self.r, c, &mut self.starts)?,
         };
         let order = walk_order(c, s);
         let np = &c.nodes[s];
@@ -849,6 +849,7 @@ impl<'r> Scan<'r> {
         pattern: &Pattern,
         row: &[CypherValue],
         env: &mut Env<'_>,
+        starts: &mut Starts,
     ) -> QResult<Option<Scan<'r>>> {
         let Some(c) = pattern.chains.first() else {
             return Ok(None);
@@ -860,7 +861,7 @@ impl<'r> Scan<'r> {
         if bound || c.shortest.is_some() {
             return Ok(None);
         }
-        let start = start_of(r, c, &mut Sizes::default())?;
+        let start = start_of(r, c, starts)?;
         let np = &c.nodes[start];
         let (ids, labelled) = candidates(r, np, env)?;
         let mut work: Row = row.to_vec();
@@ -878,7 +879,7 @@ impl<'r> Scan<'r> {
 pub(crate) const COUNT_CAP: usize = 4096;
 
 /// The start chosen per chain (by address), once per matcher.
-pub(crate) type Sizes = FxHashMap<usize, usize>;
+pub(crate) type Starts = FxHashMap<usize, usize>;
 
 /// The node pattern to start chain `c` at when none is bound: of the
 /// patterns the compiler ranks first (labelled with properties, else
@@ -887,7 +888,7 @@ pub(crate) type Sizes = FxHashMap<usize, usize>;
 /// entry of each in turn, until one label ends: that costs about the
 /// smaller size times the number of labels, never a whole large label
 /// (after [`COUNT_CAP`] entries each, the planned pattern is kept).
-pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Sizes) -> QResult<usize> {
+pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult<usize> {
     let rank = |n: &NodePat| match (n.labels.is_empty(), n.props.is_empty()) {
         (false, false) => 0,
         (false, true) => 1,

@@ -22,7 +22,7 @@ use rustc_hash::FxHashSet;
 use super::compile::{Plan, Projection, Step};
 use super::error::{Deadline, QResult, QueryError, check_deadline, unsupported};
 use super::exec::{
-    Aggregator, apply_read, call, counted_match, encode, filtered, finish_projection, ordered,
+    Aggregator, apply_read, call, counted_match, filtered, finish_projection, keep_unseen, ordered,
     paging, project, project_items, replicate,
 };
 use super::expr::{Env, Params};
@@ -158,17 +158,37 @@ enum State<'t> {
         pending: VecDeque<Row>,
         scan: Option<Scanning<'t>>,
     },
-    /// A streamed projection: its `SKIP` and `LIMIT`, the rows skipped
-    /// and taken so far, and (`DISTINCT`) the rows seen.
-    Paging {
-        skip: usize,
-        limit: Option<usize>,
-        skipped: usize,
-        taken: usize,
-        seen: FxHashSet<Vec<u8>>,
-    },
+    /// A streamed projection.
+    Paging(Paging),
     /// All its rows handed on.
     Drained,
+}
+
+/// A streamed projection's `SKIP` and `LIMIT`, the rows skipped and
+/// taken so far, and (`DISTINCT`) the rows seen.
+struct Paging {
+    skip: usize,
+    limit: Option<usize>,
+    skipped: usize,
+    taken: usize,
+    seen: FxHashSet<Vec<u8>>,
+}
+
+impl Paging {
+    /// Whether the `LIMIT` is reached.
+    fn full(&self) -> bool {
+        self.limit.is_some_and(|l| self.taken >= l)
+    }
+
+    /// The rows of `rows` past the `SKIP` and within the `LIMIT`.
+    fn page(&mut self, rows: Vec<Row>) -> Vec<Row> {
+        let drop = (self.skip - self.skipped).min(rows.len());
+        self.skipped += drop;
+        let room = self.limit.map_or(usize::MAX, |l| l - self.taken);
+        let kept: Vec<Row> = rows.into_iter().skip(drop).take(room).collect();
+        self.taken += kept.len();
+        kept
+    }
 }
 
 /// A scan under way for one input row of a `MATCH`.
@@ -216,13 +236,7 @@ impl Pipeline<'_> {
                 continue;
             };
             if let Some(seen) = &mut self.union_seen {
-                rows.retain(|row| {
-                    let mut key = Vec::new();
-                    for v in row {
-                        encode(v, &mut key);
-                    }
-                    seen.insert(key)
-                });
+                keep_unseen(&mut rows, seen, usize::MAX);
             }
             if self.plan.columns.is_empty() {
                 continue;
@@ -388,65 +402,38 @@ impl Pipeline<'_> {
     /// aggregation or `ORDER BY`, paged across batches.
     fn paged(&mut self, k: usize, p: &Projection) -> QResult<Option<Vec<Row>>> {
         let params = Arc::clone(&self.params);
-        if matches!(self.states[k - 1], State::Fresh) {
+        let mut paging = if let State::Paging(paging) = std::mem::take(&mut self.states[k - 1]) {
+            paging
+        } else {
             let (skip, limit) = paging(p, &params, None)?;
-            self.states[k - 1] = State::Paging {
+            Paging {
                 skip,
                 limit,
                 skipped: 0,
                 taken: 0,
                 seen: FxHashSet::default(),
-            };
-        }
-        loop {
-            if let State::Paging {
-                limit: Some(l),
-                taken,
-                ..
-            } = &self.states[k - 1]
-                && taken >= l
-            {
-                // The LIMIT is reached: nothing before is pulled again.
-                self.states[k - 1] = State::Drained;
-                return Ok(None);
             }
-            let Some(rows) = self.pull(k - 1)? else {
+        };
+        loop {
+            // Once the LIMIT is reached, nothing before is pulled again.
+            let rows = if paging.full() {
+                None
+            } else {
+                self.pull(k - 1)?
+            };
+            let Some(rows) = rows else {
                 self.states[k - 1] = State::Drained;
                 return Ok(None);
-            };
-            let State::Paging {
-                skip,
-                limit,
-                skipped,
-                taken,
-                seen,
-            } = &mut self.states[k - 1]
-            else {
-                unreachable!("a streamed projection pages");
             };
             let graph = Graph::cached(self.txn.reader());
             let g = Some(&graph);
-            let mut page = |rows: Vec<Row>| -> Vec<Row> {
-                let drop = (*skip - *skipped).min(rows.len());
-                *skipped += drop;
-                let room = limit.map_or(usize::MAX, |l| l - *taken);
-                let kept: Vec<Row> = rows.into_iter().skip(drop).take(room).collect();
-                *taken += kept.len();
-                kept
-            };
             let projected = if p.distinct {
                 let mut rows = project_items(p, rows, &params, g)?;
-                rows.retain(|row| {
-                    let mut key = Vec::new();
-                    for v in &row[..p.items.len()] {
-                        encode(v, &mut key);
-                    }
-                    seen.insert(key)
-                });
-                page(rows)
+                keep_unseen(&mut rows, &mut paging.seen, p.items.len());
+                paging.page(rows)
             } else {
                 // Rows dropped by paging are not projected.
-                project_items(p, page(rows), &params, g)?
+                project_items(p, paging.page(rows), &params, g)?
             };
             let mut out = Vec::with_capacity(projected.len());
             for row in projected {
@@ -455,6 +442,7 @@ impl Pipeline<'_> {
                 }
             }
             if !out.is_empty() {
+                self.states[k - 1] = State::Paging(paging);
                 return Ok(Some(out));
             }
         }
@@ -516,6 +504,7 @@ impl Pipeline<'_> {
                     pattern,
                     &row,
                     &mut Env::new(&row, &params, Some(&graph)),
+                    &mut m.starts,
                 )?;
                 if let Some(s) = started {
                     scan = Some(Scanning {
