@@ -1,12 +1,14 @@
-//! Property columns: every node's value of one property key, read from a
-//! snapshot in one sequential scan and kept, like the algorithms'
-//! projections, for the snapshots of the same commit generation.
+//! Columns of a snapshot: every node's value of one property key, and
+//! every member of one label, each read in one sequential scan and kept,
+//! like the algorithms' projections, for the snapshots of the same
+//! commit generation.
 //!
 //! A statement on a read snapshot that aggregates over a whole-label
-//! scan (see `exec::counted_match`) reads the properties it groups and
-//! projects from columns instead of one record lookup per node: the
-//! first such statement after a commit builds them (one pass over the
-//! node records), the next ones find them.
+//! scan (see `exec::counted_each`) reads the label's members from a
+//! member list and the properties it groups and projects from columns
+//! instead of one index entry and one record lookup per node: the first
+//! such statement after a commit builds them (one pass over the label
+//! index, one over the node records), the next ones find them.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use super::error::QResult;
 use super::graph::{db_error, from_stored};
 use super::value::CypherValue;
 use crate::NodeId;
+use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::records::decode_node;
 use crate::graph::sealed::Sealed;
@@ -25,10 +28,57 @@ use crate::storage::Cf;
 use crate::storage::keys::read_u64;
 use crate::txn::{Model, ReadTxn};
 
-/// One property of every node that has it.
-pub(crate) type Column = FxHashMap<NodeId, CypherValue>;
+/// One property of every node that has it: by id offset when the ids
+/// that have it are dense (the usual case: ids are handed out in order),
+/// else hashed.
+pub(crate) enum Column {
+    /// `values[i]` is node `base + i`'s value (`Null`: none).
+    Dense {
+        base: u64,
+        values: Vec<CypherValue>,
+    },
+    Sparse(FxHashMap<NodeId, CypherValue>),
+}
 
-/// How many columns stay cached at once.
+impl Column {
+    /// Node `id`'s value, `None` if it has none.
+    pub fn get(&self, id: NodeId) -> Option<&CypherValue> {
+        match self {
+            Column::Dense { base, values } => {
+                id.0.checked_sub(*base)
+                    .and_then(|i| values.get(usize::try_from(i).ok()?))
+                    .filter(|v| !v.is_null())
+            }
+            Column::Sparse(map) => map.get(&id),
+        }
+    }
+
+    /// A column of `pairs` (distinct ids).
+    fn of(pairs: Vec<(NodeId, CypherValue)>) -> Column {
+        let (Some(base), Some(last)) = (
+            pairs.iter().map(|(id, _)| id.0).min(),
+            pairs.iter().map(|(id, _)| id.0).max(),
+        ) else {
+            return Column::Sparse(FxHashMap::default());
+        };
+        let span = last - base;
+        // Dense when at most half the slots would be empty.
+        if span / 2 < pairs.len() as u64 {
+            let mut values = vec![CypherValue::Null; span as usize + 1];
+            for (id, v) in pairs {
+                values[(id.0 - base) as usize] = v;
+            }
+            Column::Dense { base, values }
+        } else {
+            Column::Sparse(pairs.into_iter().collect())
+        }
+    }
+}
+
+/// A label's members, ascending.
+pub(crate) type Members = Arc<[NodeId]>;
+
+/// How many columns (and, apart, member lists) stay cached at once.
 const MAX_CACHED: usize = 8;
 
 /// The column cache: a model with no stored data, registered by the
@@ -37,6 +87,8 @@ const MAX_CACHED: usize = 8;
 pub(crate) struct ColumnCache {
     /// `(generation, property key, column)`, oldest first.
     entries: Mutex<Vec<(u64, String, Arc<Column>)>>,
+    /// `(generation, label, members)`, oldest first.
+    members: Mutex<Vec<(u64, String, Members)>>,
 }
 
 impl Model for ColumnCache {
@@ -59,25 +111,93 @@ pub(crate) fn column(r: &ReadTxn<'_>, key: &str) -> QResult<Arc<Column>> {
         return Ok(Arc::clone(c));
     }
     let reader = r.reader();
-    let mut column = Column::default();
+    let mut pairs = Vec::new();
     if let Some(k) = reader.names.id(Kind::PropKey, key) {
         reader
             .kv
             .scan(Cf::Nodes, &[], &mut |id, bytes| {
                 let rec = decode_node(bytes)?;
                 if let Some(v) = rec.prop(k) {
-                    column.insert(NodeId(read_u64(id, 0)?), from_stored(v));
+                    pairs.push((NodeId(read_u64(id, 0)?), from_stored(v)));
                 }
                 Ok(true)
             })
             .map_err(db_error)?;
     }
-    let column = Arc::new(column);
-    let mut entries = cache.entries.lock();
+    let column = Arc::new(Column::of(pairs));
+    keep(&cache.entries, generation, key, &column);
+    Ok(column)
+}
+
+/// The members of `label` in `r`'s snapshot: cached, or read now (one
+/// scan of the label index) and cached.
+pub(crate) fn members(r: &ReadTxn<'_>, label: &str) -> QResult<Members> {
+    let cache = r.db().model::<ColumnCache>();
+    let generation = r.generation();
+    if let Some((_, _, m)) = cache
+        .members
+        .lock()
+        .iter()
+        .find(|(g, l, _)| *g == generation && l == label)
+    {
+        return Ok(Arc::clone(m));
+    }
+    let members: Members = NodeIds::with_label(r.reader(), label)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db_error)?
+        .into();
+    keep(&cache.members, generation, label, &members);
+    Ok(members)
+}
+
+/// Caches `value` as `name`'s at `generation`, dropping entries of other
+/// generations and the oldest past [`MAX_CACHED`].
+fn keep<T: ?Sized>(
+    entries: &Mutex<Vec<(u64, String, Arc<T>)>>,
+    generation: u64,
+    name: &str,
+    value: &Arc<T>,
+) {
+    let mut entries = entries.lock();
     entries.retain(|(g, _, _)| *g == generation);
     if entries.len() >= MAX_CACHED {
         entries.remove(0);
     }
-    entries.push((generation, key.to_owned(), Arc::clone(&column)));
-    Ok(column)
+    entries.push((generation, name.to_owned(), Arc::clone(value)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(ids: &[u64]) -> Vec<(NodeId, CypherValue)> {
+        ids.iter()
+            .map(|&i| (NodeId(i), CypherValue::Int(i as i64 * 10)))
+            .collect()
+    }
+
+    #[test]
+    fn a_column_finds_each_nodes_value_dense_or_sparse() {
+        let dense = Column::of(pairs(&[7, 8, 10, 11]));
+        let sparse = Column::of(pairs(&[3, 1000, 5000]));
+        assert!(matches!(dense, Column::Dense { base: 7, .. }));
+        assert!(matches!(sparse, Column::Sparse(_)));
+        for (column, ids) in [
+            (&dense, &[7u64, 8, 10, 11][..]),
+            (&sparse, &[3, 1000, 5000]),
+        ] {
+            for &i in ids {
+                assert_eq!(
+                    column.get(NodeId(i)),
+                    Some(&CypherValue::Int(i as i64 * 10))
+                );
+            }
+            for i in [0, 2, 9, 12, 999, 4999, 5001, u64::MAX] {
+                if !ids.contains(&i) {
+                    assert_eq!(column.get(NodeId(i)), None, "node {i}");
+                }
+            }
+        }
+        assert_eq!(Column::of(Vec::new()).get(NodeId(0)), None);
+    }
 }

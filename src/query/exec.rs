@@ -1,6 +1,6 @@
 //! Runs a plan: each step maps the rows of the step before.
 
-use std::collections::hash_map::Entry;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -204,11 +204,9 @@ pub(crate) fn replicate(rows: Vec<Row>, weights: &[u64]) -> Vec<Row> {
     out
 }
 
-/// A match whose last hop is counted: each row once, with its weight.
-/// On a snapshot, a match that scans for its start node counts the hop
-/// in the snapshot's in-memory projection of the hop's edge types (found
-/// in the projection cache, or built and cached: O(V + E) once, until the
-/// next commit).
+/// A match whose last hop is counted: each row once, with its weight,
+/// and the property columns the rows' aggregation `next` may read them
+/// from (see [`counted_each`]).
 #[allow(clippy::type_complexity, reason = "rows, weights and columns")]
 pub(crate) fn counted_match(
     pattern: &Pattern,
@@ -217,20 +215,61 @@ pub(crate) fn counted_match(
     params: &Params,
     access: &Access<'_, '_>,
     deadline: Option<Deadline>,
-) -> QResult<(Vec<Row>, Vec<u64>, FxHashMap<String, Arc<Column>>)> {
-    let graph = access.reader().map(Graph::cached);
-    let mut matcher = Matcher::new(graph.as_ref().ok_or_else(no_graph)?, params);
-    matcher.deadline = deadline;
+) -> QResult<(Vec<Row>, Vec<u64>, Columns)> {
+    let mut out = Vec::new();
+    let mut weights = Vec::new();
+    let columns = counted_each(
+        pattern,
+        next,
+        rows,
+        params,
+        access,
+        deadline,
+        &mut |found, w, _| {
+            out.push(found.clone());
+            weights.push(w);
+            Ok(())
+        },
+    )?;
+    Ok((out, weights, columns))
+}
+
+/// Property columns by key.
+pub(crate) type Columns = FxHashMap<String, Arc<Column>>;
+
+/// What a counted match does with each row, its weight and the graph to
+/// read the row's properties from.
+pub(crate) type CountedEmit<'e> = dyn FnMut(&Row, u64, G<'_>) -> QResult<()> + 'e;
+
+/// Runs a match whose last hop is counted, calling `emit` with each row
+/// once and its weight. On a snapshot, a match that scans for its start
+/// node reads the start label's members from the member cache, counts
+/// the hop in the snapshot's in-memory projection of the hop's edge
+/// types (found in the projection cache, or built and cached: O(V + E)
+/// once, until the next commit), and reads the properties that `next`
+/// (its aggregation) reads from columns: returned, for the rest of the
+/// aggregation.
+pub(crate) fn counted_each(
+    pattern: &Pattern,
+    next: Option<&Projection>,
+    rows: Vec<Row>,
+    params: &Params,
+    access: &Access<'_, '_>,
+    deadline: Option<Deadline>,
+    emit: &mut CountedEmit<'_>,
+) -> QResult<Columns> {
+    let reader = access.reader().ok_or_else(no_graph)?;
     let mut columns = FxHashMap::default();
+    let mut degrees = None;
+    let mut members = None;
     if let (Access::Read(r), [chain]) = (access, pattern.chains.as_slice())
         && rows.len() == 1
         && !chain.nodes[chain.start].earlier
         && let Some(rp) = chain.rels.first()
     {
-        // A whole-label aggregation: degrees from the snapshot's
-        // projection, the properties the aggregation reads from columns.
+        // A whole-label aggregation.
         let spec = ProjectionSpec::new().edge_types(rp.types.iter().cloned());
-        matcher.degrees = Some(r.projection_of_snapshot(&spec).map_err(db_error)?);
+        degrees = Some(r.projection_of_snapshot(&spec).map_err(db_error)?);
         let mut keys = Vec::new();
         if let Some(p) = next {
             for e in p.items.iter().chain(p.order.iter().map(|(e, _)| e)) {
@@ -243,17 +282,20 @@ pub(crate) fn counted_match(
             let c = column(r, &key)?;
             columns.insert(key, c);
         }
+        members = Some(*r);
     }
-    let mut out = Vec::new();
-    let mut weights = Vec::new();
+    let graph = Graph::cached(reader).with_columns(columns.clone());
+    let mut matcher = Matcher::new(&graph, params);
+    matcher.deadline = deadline;
+    matcher.degrees = degrees;
+    matcher.members = members;
     for row in rows {
         matcher.run(pattern, &row, &mut |found, w| {
-            out.push(found.clone());
-            weights.push(w);
+            emit(found, w, Some(&graph))?;
             Ok(true)
         })?;
     }
-    Ok((out, weights, columns))
+    Ok(columns)
 }
 
 pub(crate) fn call(
@@ -376,6 +418,34 @@ pub(crate) fn ordered(
     params: &Params,
     g: G<'_>,
 ) -> QResult<Vec<Row>> {
+    // Keys that are projected items (`ORDER BY alias`) are compared in
+    // place, with no key copied out of a row.
+    let slots: Option<Vec<(usize, bool)>> = p
+        .order
+        .iter()
+        .map(|(e, descending)| match e {
+            Expr::Slot(i) => Some((*i, *descending)),
+            _ => None,
+        })
+        .collect();
+    if let Some(slots) = slots
+        && rows.iter().all(|r| slots.iter().all(|(i, _)| *i < r.len()))
+    {
+        let mut rows = rows;
+        let cmp = |a: &Row, b: &Row| {
+            for &(i, descending) in &slots {
+                let o = a[i].order(&b[i]);
+                let o = if descending { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        };
+        select_first(&mut rows, keep, cmp);
+        rows.sort_by(cmp);
+        return Ok(rows);
+    }
     let mut keyed = Vec::with_capacity(rows.len());
     for row in rows {
         let mut env = Env::new(&row, params, g);
@@ -396,18 +466,28 @@ pub(crate) fn ordered(
         }
         std::cmp::Ordering::Equal
     };
-    if let Some(keep) = keep
-        && keep < keyed.len()
-    {
-        if keep == 0 {
-            keyed.clear();
-        } else {
-            keyed.select_nth_unstable_by(keep - 1, cmp);
-            keyed.truncate(keep);
-        }
-    }
+    select_first(&mut keyed, keep, cmp);
     keyed.sort_by(cmp);
     Ok(keyed.into_iter().map(|(_, row)| row).collect())
+}
+
+/// Cuts `items` to the first `keep` by `cmp` (unsorted), if `keep` is
+/// given and smaller.
+fn select_first<T>(
+    items: &mut Vec<T>,
+    keep: Option<usize>,
+    mut cmp: impl FnMut(&T, &T) -> std::cmp::Ordering,
+) {
+    if let Some(keep) = keep
+        && keep < items.len()
+    {
+        if keep == 0 {
+            items.clear();
+        } else {
+            items.select_nth_unstable_by(keep - 1, &mut cmp);
+            items.truncate(keep);
+        }
+    }
 }
 
 /// A projected row cut to the projection's items, if it passes the
@@ -461,43 +541,48 @@ struct Group {
     /// The group's first row (its non-key items may read it).
     first: Row,
     key_values: Vec<CypherValue>,
-    /// One per aggregate.
-    folds: Vec<Fold>,
 }
 
 /// What one aggregate of one group has gathered.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Fold {
     values: Vec<CypherValue>,
+    /// Rows a count stands for beyond the values it kept.
+    counted: u64,
+    /// What few aggregates need, apart to keep a fold small.
+    rare: Option<Box<Rare>>,
+}
+
+/// What a `DISTINCT` aggregate or a percentile needs.
+#[derive(Default)]
+struct Rare {
     /// The values seen, for `DISTINCT`.
     seen: FxHashSet<Vec<u8>>,
     /// The second argument (a percentile), from the first row with a
     /// value.
     second: Option<CypherValue>,
-    /// Rows a count stands for beyond the values it kept.
-    counted: u64,
-}
-
-impl Group {
-    fn new(first: Row, key_values: Vec<CypherValue>, aggregates: usize) -> Group {
-        Group {
-            first,
-            key_values,
-            folds: vec![Fold::default(); aggregates],
-        }
-    }
 }
 
 /// Groups rows by a projection's grouping items and folds its aggregates
-/// per group, fed a batch at a time. A group holds its first row, its
-/// keys and what its aggregates need: a count only its number, `min` /
-/// `max` at most [`FOLD_AT`] values, `DISTINCT` the values seen; `sum`,
-/// `avg`, `collect` and the rest every value.
+/// per group, fed a batch or a row at a time. A group holds its first
+/// row, its keys and what its aggregates need: a count only its number,
+/// `min` / `max` at most [`FOLD_AT`] values, `DISTINCT` the values seen;
+/// `sum`, `avg`, `collect` and the rest every value.
 pub(crate) struct Aggregator<'p> {
     p: &'p Projection,
     keys: &'p [bool],
     groups: Vec<Group>,
+    /// The folds of group `i`: `folds[i * aggregates..][..aggregates]`.
+    folds: Vec<Fold>,
     index: FxHashMap<Vec<u8>, usize>,
+    /// Buffers reused from row to row: the encoded key, the key values,
+    /// each aggregate's arguments.
+    key: Vec<u8>,
+    key_values: Vec<CypherValue>,
+    arguments: Vec<(CypherValue, Option<CypherValue>)>,
+    /// Whether a non-key item reads more than its aggregate, so a group
+    /// keeps its first row.
+    keep_first: bool,
 }
 
 impl<'p> Aggregator<'p> {
@@ -506,7 +591,16 @@ impl<'p> Aggregator<'p> {
             p,
             keys,
             groups: Vec::new(),
+            folds: Vec::new(),
             index: FxHashMap::default(),
+            key: Vec::new(),
+            key_values: Vec::new(),
+            arguments: Vec::with_capacity(p.aggregates.len()),
+            keep_first: p
+                .items
+                .iter()
+                .zip(keys)
+                .any(|(item, is_key)| !is_key && !matches!(item, Expr::Aggregate(_))),
         }
     }
 
@@ -518,80 +612,99 @@ impl<'p> Aggregator<'p> {
         params: &Params,
         g: G<'_>,
     ) -> QResult<()> {
-        let p = self.p;
-        let mut arguments = Vec::with_capacity(p.aggregates.len());
         for (i, row) in rows.into_iter().enumerate() {
             let weight = weights.map_or(1, |w| w[i]);
-            let mut key_values = Vec::new();
-            let mut key = Vec::new();
-            arguments.clear();
-            {
-                let mut env = Env::new(&row, params, g);
-                for (item, is_key) in p.items.iter().zip(self.keys) {
-                    if *is_key {
-                        let v = item.eval(&mut env)?;
-                        encode(&v, &mut key);
-                        key_values.push(v);
-                    }
-                }
-                for spec in &p.aggregates {
-                    let value = match &spec.argument {
-                        None => V::Bool(true),
-                        Some(e) => e.eval(&mut env)?,
-                    };
-                    let second = match &spec.second {
-                        Some(s) if !value.is_null() => Some(s.eval(&mut env)?),
-                        _ => None,
-                    };
-                    arguments.push((value, second));
+            self.fold(Cow::Owned(row), weight, params, g)?;
+        }
+        Ok(())
+    }
+
+    /// Folds one row standing for `weight` equal rows; a borrowed row is
+    /// copied only when it starts a group.
+    pub fn fold(
+        &mut self,
+        row: Cow<'_, Row>,
+        weight: u64,
+        params: &Params,
+        g: G<'_>,
+    ) -> QResult<()> {
+        let p = self.p;
+        self.key.clear();
+        self.key_values.clear();
+        self.arguments.clear();
+        {
+            let mut env = Env::new(&row, params, g);
+            for (item, is_key) in p.items.iter().zip(self.keys) {
+                if *is_key {
+                    let v = item.eval(&mut env)?;
+                    encode(&v, &mut self.key);
+                    self.key_values.push(v);
                 }
             }
-            let at = match self.index.entry(key) {
-                Entry::Occupied(e) => *e.get(),
-                Entry::Vacant(e) => {
-                    // The group keeps its first row (moved, not copied).
-                    self.groups
-                        .push(Group::new(row, key_values, p.aggregates.len()));
-                    *e.insert(self.groups.len() - 1)
-                }
-            };
-            let group = &mut self.groups[at];
-            for ((spec, fold), (value, second)) in p
-                .aggregates
-                .iter()
-                .zip(&mut group.folds)
-                .zip(arguments.drain(..))
-            {
-                if value.is_null() {
-                    continue;
-                }
-                if fold.second.is_none() {
-                    fold.second = second;
+            for spec in &p.aggregates {
+                let value = match &spec.argument {
+                    None => V::Bool(true),
+                    Some(e) => e.eval(&mut env)?,
+                };
+                let second = match &spec.second {
+                    Some(s) if !value.is_null() => Some(s.eval(&mut env)?),
+                    _ => None,
+                };
+                self.arguments.push((value, second));
+            }
+        }
+        let at = if let Some(&at) = self.index.get(self.key.as_slice()) {
+            at
+        } else {
+            self.groups.push(Group {
+                first: if self.keep_first {
+                    row.into_owned()
+                } else {
+                    Vec::new()
+                },
+                key_values: std::mem::take(&mut self.key_values),
+            });
+            self.folds
+                .resize_with(self.groups.len() * p.aggregates.len(), Fold::default);
+            self.index.insert(self.key.clone(), self.groups.len() - 1);
+            self.groups.len() - 1
+        };
+        let folds = &mut self.folds[at * p.aggregates.len()..][..p.aggregates.len()];
+        for ((spec, fold), (value, second)) in
+            p.aggregates.iter().zip(folds).zip(self.arguments.drain(..))
+        {
+            if value.is_null() {
+                continue;
+            }
+            if second.is_some() || spec.distinct {
+                let rare = fold.rare.get_or_insert_default();
+                if rare.second.is_none() {
+                    rare.second = second;
                 }
                 if spec.distinct {
                     let mut k = Vec::new();
                     encode(&value, &mut k);
-                    if fold.seen.insert(k) {
+                    if rare.seen.insert(k) {
                         fold.values.push(value);
                     }
                     continue;
                 }
-                // A weighted row stands for `weight` equal rows.
-                match spec.function {
-                    Aggregate::Count | Aggregate::CountStar => fold.counted += weight,
-                    Aggregate::Min | Aggregate::Max => {
-                        fold.values.push(value);
-                        if fold.values.len() >= FOLD_AT {
-                            let folded = std::mem::take(&mut fold.values);
-                            fold.values.push(spec.function.finish(folded, None)?);
-                        }
+            }
+            // A weighted row stands for `weight` equal rows.
+            match spec.function {
+                Aggregate::Count | Aggregate::CountStar => fold.counted += weight,
+                Aggregate::Min | Aggregate::Max => {
+                    fold.values.push(value);
+                    if fold.values.len() >= FOLD_AT {
+                        let folded = std::mem::take(&mut fold.values);
+                        fold.values.push(spec.function.finish(folded, None)?);
                     }
-                    _ => {
-                        for _ in 1..weight {
-                            fold.values.push(value.clone());
-                        }
-                        fold.values.push(value);
+                }
+                _ => {
+                    for _ in 1..weight {
+                        fold.values.push(value.clone());
                     }
+                    fold.values.push(value);
                 }
             }
         }
@@ -602,22 +715,26 @@ impl<'p> Aggregator<'p> {
     /// nothing is grouped on).
     pub fn finish(mut self, params: &Params, g: G<'_>) -> QResult<Vec<Row>> {
         let p = self.p;
+        let width = p.aggregates.len();
         if self.groups.is_empty() && !self.keys.iter().any(|k| *k) {
-            self.groups
-                .push(Group::new(Vec::new(), Vec::new(), p.aggregates.len()));
+            self.groups.push(Group {
+                first: Vec::new(),
+                key_values: Vec::new(),
+            });
+            self.folds.resize_with(width, Fold::default);
         }
         let mut out = Vec::with_capacity(self.groups.len());
-        let mut results = Vec::with_capacity(p.aggregates.len());
+        let mut results = Vec::with_capacity(width);
+        let mut folds = self.folds.into_iter();
         for group in self.groups {
             results.clear();
-            for (spec, fold) in p.aggregates.iter().zip(group.folds) {
+            for (spec, fold) in p.aggregates.iter().zip(folds.by_ref().take(width)) {
                 let extra = fold.counted;
-                results.push(
-                    match spec.function.finish(fold.values, fold.second.as_ref())? {
-                        V::Int(n) if extra > 0 => V::Int(n + extra as i64),
-                        other => other,
-                    },
-                );
+                let second = fold.rare.and_then(|r| r.second);
+                results.push(match spec.function.finish(fold.values, second.as_ref())? {
+                    V::Int(n) if extra > 0 => V::Int(n + extra as i64),
+                    other => other,
+                });
             }
             let mut env = Env::new(&group.first, params, g);
             env.aggregates = &results;

@@ -174,6 +174,11 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// The value in `slot`, if it is in the row.
+    fn peek(&self, slot: usize) -> Option<&'a CypherValue> {
+        self.row.get(slot)
+    }
+
     fn set(&mut self, slot: usize, value: CypherValue) {
         let i = slot.saturating_sub(self.row.len());
         if self.locals.len() <= i {
@@ -268,6 +273,16 @@ impl Expr {
                 V::Map(map)
             }
             Expr::Property(base, key) => {
+                // A variable's property reads the variable in place.
+                if let Expr::Slot(s) = **base
+                    && let Some(v) = env.peek(s)
+                {
+                    return match v {
+                        V::Node(n) => env.graph()?.node_property(n.id, key),
+                        V::Relationship(r) => env.graph()?.edge_property(r.id, key),
+                        other => property(other, key),
+                    };
+                }
                 let base = base.eval(env)?;
                 match &base {
                     V::Node(n) => env.graph()?.node_property(n.id, key)?,

@@ -185,7 +185,7 @@ impl<'a> Graph<'a> {
 impl Graph<'_> {
     pub fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue> {
         if let Some(column) = self.columns.get(key) {
-            return Ok(column.get(&id).cloned().unwrap_or(V::Null));
+            return Ok(column.get(id).cloned().unwrap_or(V::Null));
         }
         let rec = self.node_record(id)?.ok_or_else(|| deleted("node"))?;
         Ok(match self.r.names.id(Kind::PropKey, key) {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::columns::members;
 use super::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
 use super::expr::{Env, Expr, Params, truth};
 use super::graph::{Graph, db_error, from_stored, to_stored};
@@ -24,6 +25,7 @@ use crate::algo::{PathQuery, Projection};
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::read::{AdjCursors, AdjEntry, Reader};
+use crate::txn::ReadTxn;
 use crate::{Direction, EdgeId, Error, NodeId, Value};
 
 type Row = Vec<CypherValue>;
@@ -137,6 +139,10 @@ pub(crate) struct Matcher<'a> {
     /// An in-memory projection of the snapshot holding the counted
     /// tail's edges, when one was found or built for it.
     pub degrees: Option<Arc<Projection>>,
+    /// The snapshot whose cached label member lists (`columns::members`)
+    /// a chain starting at a label scan reads, when the whole label is
+    /// read anyway.
+    pub members: Option<&'a ReadTxn<'a>>,
     /// Relationship type names by id, as met.
     type_names: FxHashMap<u32, String>,
     /// When the statement must stop, checked every [`TICKS`] hops.
@@ -166,6 +172,7 @@ impl<'a> Matcher<'a> {
             used: Vec::new(),
             cursors: None,
             degrees: None,
+            members: None,
             type_names: FxHashMap::default(),
             deadline: None,
             ticks: 0,
@@ -248,7 +255,14 @@ impl<'a> Matcher<'a> {
             }
             return self.walk(p, ci, &order, 0, row, emit);
         }
-        let (candidates, labelled) = candidates(self.r, np, &mut self.env(row))?;
+        let (candidates, labelled) = match (self.members, np.labels.first()) {
+            (Some(txn), Some(label)) if np.props.is_empty() => {
+                let list = members(txn, label)?;
+                let ids: Candidates<'_> = Box::new((0..list.len()).map(move |i| Ok(list[i])));
+                (ids, true)
+            }
+            _ => candidates(self.r, np, &mut self.env(row))?,
+        };
         let rest = rest_of(np, labelled);
         for id in candidates {
             if !self.walk_from(p, ci, &order, &rest, id?, row, emit)? {

@@ -14,6 +14,7 @@
 //! first (`exec::run`): a write clause sees all the rows of the clause
 //! before it.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -22,8 +23,8 @@ use rustc_hash::FxHashSet;
 use super::compile::{Plan, Projection, Step};
 use super::error::{Deadline, QResult, QueryError, check_deadline, unsupported};
 use super::exec::{
-    Aggregator, apply_read, call, counted_match, filtered, finish_projection, keep_unseen, ordered,
-    paging, project, project_items, replicate,
+    Aggregator, apply_read, call, counted_each, counted_match, filtered, finish_projection,
+    keep_unseen, ordered, paging, project_items, replicate,
 };
 use super::expr::{Env, Params};
 use super::graph::{Access, Graph, resolve};
@@ -385,14 +386,29 @@ impl Pipeline<'_> {
     ) -> QResult<Option<Vec<Row>>> {
         let input = self.pull_all(if next.is_some() { k - 2 } else { k - 1 })?;
         let access = Access::Read(self.txn);
-        let (rows, weights, columns) =
-            counted_match(pattern, next, input, &self.params, &access, self.deadline)?;
-        let out = match next {
-            Some(p) => {
-                let graph = Graph::cached(self.txn.reader()).with_columns(columns);
-                project(p, rows, Some(&weights), &self.params, Some(&graph))?
-            }
-            None => replicate(rows, &weights),
+        let params = Arc::clone(&self.params);
+        // The aggregation folds each row as the match finds it.
+        let out = if let Some(p) = next
+            && let Some(keys) = &p.grouping
+        {
+            let (skip, limit) = paging(p, &params, None)?;
+            let mut groups = Aggregator::new(p, keys);
+            let columns = counted_each(
+                pattern,
+                next,
+                input,
+                &params,
+                &access,
+                self.deadline,
+                &mut |row, weight, g| groups.fold(Cow::Borrowed(row), weight, &params, g),
+            )?;
+            let graph = Graph::cached(self.txn.reader()).with_columns(columns);
+            let out = groups.finish(&params, Some(&graph))?;
+            finish_projection(p, out, skip, limit, &params, Some(&graph))?
+        } else {
+            let (rows, weights, _) =
+                counted_match(pattern, next, input, &params, &access, self.deadline)?;
+            replicate(rows, &weights)
         };
         self.states[k - 1] = State::Drained;
         Ok((!out.is_empty()).then_some(out))
