@@ -99,6 +99,27 @@ pub(crate) struct Projection {
     pub filter: Option<Expr>,
 }
 
+impl Projection {
+    /// The keys of the properties the projection reads (`x.key`), in its
+    /// items, aggregates, sort keys and `WHERE`.
+    pub fn property_keys(&self, out: &mut Vec<String>) {
+        let aggregates = self
+            .aggregates
+            .iter()
+            .flat_map(|a| a.argument.iter().chain(&a.second));
+        let order = self.order.iter().map(|(e, _)| e);
+        for e in self
+            .items
+            .iter()
+            .chain(aggregates)
+            .chain(order)
+            .chain(&self.filter)
+        {
+            e.property_keys(out);
+        }
+    }
+}
+
 /// Variables in scope, by slot, with the type of each when it is known
 /// before running (a `CypherValue::type_name`).
 #[derive(Clone, Debug, Default)]

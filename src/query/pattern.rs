@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::columns::members;
+use super::columns;
 use super::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
 use super::expr::{Env, Expr, Params, truth};
 use super::graph::{Graph, db_error, from_stored, to_stored};
@@ -255,14 +255,8 @@ impl<'a> Matcher<'a> {
             }
             return self.walk(p, ci, &order, 0, row, emit);
         }
-        let (candidates, labelled) = match (self.members, np.labels.first()) {
-            (Some(txn), Some(label)) if np.props.is_empty() => {
-                let list = members(txn, label)?;
-                let ids: Candidates<'_> = Box::new((0..list.len()).map(move |i| Ok(list[i])));
-                (ids, true)
-            }
-            _ => candidates(self.r, np, &mut self.env(row))?,
-        };
+        let (candidates, labelled) =
+            start_candidates(self.r, self.members, np, &mut self.env(row))?;
         let rest = rest_of(np, labelled);
         for id in candidates {
             if !self.walk_from(p, ci, &order, &rest, id?, row, emit)? {
@@ -842,6 +836,24 @@ fn candidates<'r>(
     })
 }
 
+/// The candidate start nodes of node pattern `np`: with `members` (a
+/// match that reads the whole label anyway), the label's cached member
+/// list; else as [`candidates`] finds them.
+fn start_candidates<'r>(
+    r: Reader<'r>,
+    members: Option<&ReadTxn<'_>>,
+    np: &NodePat,
+    env: &mut Env<'_>,
+) -> QResult<(Candidates<'r>, bool)> {
+    if let (Some(txn), Some(label)) = (members, np.labels.first())
+        && np.props.is_empty()
+    {
+        let list = columns::members(txn, label)?;
+        return Ok((Box::new((0..list.len()).map(move |i| Ok(list[i]))), true));
+    }
+    candidates(r, np, env)
+}
+
 /// A match of a pattern whose first chain starts at a scan (a label
 /// scan, an index lookup or every node), resumable a start node at a
 /// time: a statement's first `MATCH` streams its rows from one.
@@ -856,10 +868,13 @@ pub(crate) struct Scan<'r> {
 }
 
 impl<'r> Scan<'r> {
-    /// The scan that matches `pattern` from `row` on `r`, or `None` when
-    /// its first chain starts at a bound node or is a shortest path.
+    /// The scan that matches `pattern` from `row` on `r` (a label scan
+    /// reading the label's cached member list of snapshot `members`, if
+    /// given), or `None` when its first chain starts at a bound node or
+    /// is a shortest path.
     pub fn start(
         r: Reader<'r>,
+        members: Option<&ReadTxn<'_>>,
         pattern: &Pattern,
         row: &[CypherValue],
         env: &mut Env<'_>,
@@ -877,7 +892,7 @@ impl<'r> Scan<'r> {
         }
         let start = start_of(r, c, starts)?;
         let np = &c.nodes[start];
-        let (ids, labelled) = candidates(r, np, env)?;
+        let (ids, labelled) = start_candidates(r, members, np, env)?;
         let mut work: Row = row.to_vec();
         work.resize(pattern.width.max(row.len()), V::Null);
         Ok(Some(Scan {

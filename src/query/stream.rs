@@ -23,8 +23,8 @@ use rustc_hash::FxHashSet;
 use super::compile::{Plan, Projection, Step};
 use super::error::{Deadline, QResult, QueryError, check_deadline, unsupported};
 use super::exec::{
-    Aggregator, apply_read, call, counted_each, counted_match, filtered, finish_projection,
-    keep_unseen, ordered, paging, project_items, replicate,
+    Aggregator, Columns, apply_read, call, counted_each, counted_match, filtered,
+    finish_projection, keep_unseen, ordered, paging, project_items, replicate, whole_label,
 };
 use super::expr::{Env, Params};
 use super::graph::{Access, Graph, resolve};
@@ -96,6 +96,7 @@ impl<'t> QueryRows<'t> {
                 branch: 0,
                 source_used: false,
                 buffer: VecDeque::new(),
+                columns: Columns::default(),
             })),
         }
     }
@@ -158,6 +159,9 @@ enum State<'t> {
     Feeding {
         pending: VecDeque<Row>,
         scan: Option<Scanning<'t>>,
+        /// A first `MATCH` that reads a whole label: its start label's
+        /// members come from the member cache.
+        whole: bool,
     },
     /// A streamed projection.
     Paging(Paging),
@@ -215,9 +219,17 @@ struct Pipeline<'t> {
     buffer: VecDeque<Row>,
     /// The rows returned so far, for `UNION` without `ALL`.
     union_seen: Option<FxHashSet<Vec<u8>>>,
+    /// Property columns of the snapshot that steps read from (see
+    /// `exec::whole_label`).
+    columns: Columns,
 }
 
-impl Pipeline<'_> {
+impl<'t> Pipeline<'t> {
+    /// The graph a step reads: the snapshot, with the columns read so far.
+    fn graph(&self) -> Graph<'t> {
+        Graph::cached(self.txn.reader()).with_columns(self.columns.clone())
+    }
+
     fn next_row(&mut self) -> QResult<Option<Row>> {
         loop {
             if let Some(row) = self.buffer.pop_front() {
@@ -308,13 +320,14 @@ impl Pipeline<'_> {
             out.extend(if let Step::Call(c) = step {
                 call(c, vec![row], &self.params, &Access::Read(self.txn))?
             } else {
-                let graph = Graph::cached(self.txn.reader());
+                let graph = self.graph();
                 apply_read(step, vec![row], &self.params, Some(&graph), None, None)?
             });
         }
         self.states[k - 1] = State::Feeding {
             pending,
             scan: None,
+            whole: false,
         };
         Ok(Some(out))
     }
@@ -347,10 +360,10 @@ impl Pipeline<'_> {
         let out = if let Some(keys) = &p.grouping {
             let mut groups = Aggregator::new(p, keys);
             while let Some(rows) = self.pull(k - 1)? {
-                let graph = Graph::cached(self.txn.reader());
+                let graph = self.graph();
                 groups.feed(rows, None, &params, Some(&graph))?;
             }
-            let graph = Graph::cached(self.txn.reader());
+            let graph = self.graph();
             groups.finish(&params, Some(&graph))?
         } else {
             // ORDER BY with a LIMIT (no DISTINCT) keeps the rows that can
@@ -360,7 +373,7 @@ impl Pipeline<'_> {
                 .filter(|_| !p.distinct);
             let mut out = Vec::new();
             while let Some(rows) = self.pull(k - 1)? {
-                let graph = Graph::cached(self.txn.reader());
+                let graph = self.graph();
                 out.extend(project_items(p, rows, &params, Some(&graph))?);
                 if let Some(keep) = keep
                     && out.len() >= 2 * keep.max(BATCH)
@@ -370,7 +383,7 @@ impl Pipeline<'_> {
             }
             out
         };
-        let graph = Graph::cached(self.txn.reader());
+        let graph = self.graph();
         let out = finish_projection(p, out, skip, limit, &params, Some(&graph))?;
         self.states[k - 1] = State::Drained;
         Ok((!out.is_empty()).then_some(out))
@@ -441,7 +454,7 @@ impl Pipeline<'_> {
                 self.states[k - 1] = State::Drained;
                 return Ok(None);
             };
-            let graph = Graph::cached(self.txn.reader());
+            let graph = self.graph();
             let g = Some(&graph);
             let projected = if p.distinct {
                 let mut rows = project_items(p, rows, &params, g)?;
@@ -471,9 +484,26 @@ impl Pipeline<'_> {
         pattern: &Pattern,
         optional: bool,
     ) -> QResult<Option<Vec<Row>>> {
-        let (mut pending, mut scan) = match std::mem::take(&mut self.states[k - 1]) {
-            State::Feeding { pending, scan } => (pending, scan),
-            _ => (VecDeque::new(), None),
+        let (mut pending, mut scan, whole) = if let State::Feeding {
+            pending,
+            scan,
+            whole,
+        } = std::mem::take(&mut self.states[k - 1])
+        {
+            (pending, scan, whole)
+        } else {
+            // The branch's first step, whose rows all go to an
+            // aggregation or a sort.
+            let plan = Arc::clone(&self.plan);
+            let whole = match plan.branches[self.branch].get(k) {
+                Some(Step::Project(p))
+                    if k == 1 && !optional && (p.grouping.is_some() || !p.order.is_empty()) =>
+                {
+                    whole_label(self.txn, pattern, Some(p), &mut self.columns)?
+                }
+                _ => false,
+            };
+            (VecDeque::new(), None, whole)
         };
         let params = Arc::clone(&self.params);
         let reader = self.txn.reader();
@@ -490,7 +520,7 @@ impl Pipeline<'_> {
                     return Ok(None);
                 }
             }
-            let graph = Graph::cached(reader);
+            let graph = self.graph();
             let mut m = Matcher::new(&graph, &params);
             m.deadline = self.deadline;
             while out.len() < BATCH {
@@ -517,6 +547,7 @@ impl Pipeline<'_> {
                 };
                 let started = Scan::start(
                     reader,
+                    whole.then_some(self.txn),
                     pattern,
                     &row,
                     &mut Env::new(&row, &params, Some(&graph)),
@@ -542,7 +573,11 @@ impl Pipeline<'_> {
                 }
             }
         }
-        self.states[k - 1] = State::Feeding { pending, scan };
+        self.states[k - 1] = State::Feeding {
+            pending,
+            scan,
+            whole,
+        };
         Ok(Some(out))
     }
 }
