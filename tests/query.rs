@@ -773,3 +773,43 @@ fn a_chain_starts_at_its_smaller_label_with_the_same_rows() {
         .unwrap();
     assert_eq!(pairs.rows(), [vec![V::Int(10)]]);
 }
+
+#[test]
+fn order_by_with_limit_keeps_the_rows_a_full_sort_puts_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    // Many rows, many ties, the kept rows spread through the input; keys
+    // that are projected items (compared in place) and keys that are not.
+    for (order, skip_limit) in [
+        ("k DESC, i", "LIMIT 7"),
+        ("k, i DESC", "SKIP 3 LIMIT 10"),
+        ("k DESC, i", "LIMIT 1"),
+        ("i % 13, k DESC, i", "LIMIT 20"),
+    ] {
+        let all = format!(
+            "UNWIND range(1, 3000) AS i WITH i, (i * 7919) % 101 AS k RETURN k, i ORDER BY {order}"
+        );
+        let full = db.execute(&all, &Params::new()).unwrap();
+        let some = db
+            .execute(&format!("{all} {skip_limit}"), &Params::new())
+            .unwrap();
+        let (skip, limit) = match skip_limit.split_whitespace().collect::<Vec<_>>()[..] {
+            ["LIMIT", l] => (0, l.parse::<usize>().unwrap()),
+            ["SKIP", s, "LIMIT", l] => (s.parse().unwrap(), l.parse().unwrap()),
+            _ => unreachable!(),
+        };
+        assert_eq!(
+            some.rows(),
+            &full.rows()[skip..skip + limit],
+            "{order} {skip_limit}"
+        );
+    }
+    // The same after an aggregation: top groups by their count.
+    let grouped =
+        "UNWIND range(1, 3000) AS i RETURN i % 211 AS g, count(*) AS n ORDER BY n DESC, g";
+    let full = db.execute(grouped, &Params::new()).unwrap();
+    let top = db
+        .execute(&format!("{grouped} LIMIT 4"), &Params::new())
+        .unwrap();
+    assert_eq!(top.rows(), &full.rows()[..4]);
+}

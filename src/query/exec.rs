@@ -2,9 +2,11 @@
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::clauses::CallPlan;
 use super::columns::{Column, column, members};
@@ -480,7 +482,30 @@ pub(crate) fn ordered(
             }
             std::cmp::Ordering::Equal
         };
-        select_first(&mut rows, keep, cmp);
+        let mut rows = match keep {
+            // Few rows wanted of many: each row is compared with the
+            // worst kept so far and dropped unless it beats it.
+            Some(keep) if keep > 0 && keep.saturating_mul(8) < rows.len() => {
+                let mut best: Vec<Row> = Vec::with_capacity(2 * keep);
+                let mut worst: Option<Row> = None;
+                for row in rows {
+                    if worst.as_ref().is_some_and(|w| cmp(&row, w).is_ge()) {
+                        continue;
+                    }
+                    best.push(row);
+                    if best.len() == 2 * keep {
+                        select_first(&mut best, Some(keep), cmp);
+                        worst = best.iter().max_by(|a, b| cmp(a, b)).cloned();
+                    }
+                }
+                select_first(&mut best, Some(keep), cmp);
+                best
+            }
+            _ => {
+                select_first(&mut rows, keep, cmp);
+                rows
+            }
+        };
         rows.sort_by(cmp);
         return Ok(rows);
     }
@@ -574,13 +599,6 @@ fn row_cap(next: Option<&Step>, params: &Params) -> QResult<Option<usize>> {
 /// Values a `min` or `max` keeps before folding them to one.
 const FOLD_AT: usize = 1024;
 
-/// One group of an aggregation.
-struct Group {
-    /// The group's first row (its non-key items may read it).
-    first: Row,
-    key_values: Vec<CypherValue>,
-}
-
 /// What one aggregate of one group has gathered.
 #[derive(Default)]
 struct Fold {
@@ -609,14 +627,26 @@ struct Rare {
 pub(crate) struct Aggregator<'p> {
     p: &'p Projection,
     keys: &'p [bool],
-    groups: Vec<Group>,
+    /// How many groups there are.
+    groups: usize,
+    /// The key values of group `i`: `key_values[i * keys..][..keys]`
+    /// (`keys` counting the key items).
+    key_values: Vec<CypherValue>,
+    /// Each group's first row (its non-key items may read it), when
+    /// `keep_first`.
+    firsts: Vec<Row>,
     /// The folds of group `i`: `folds[i * aggregates..][..aggregates]`.
     folds: Vec<Fold>,
-    index: FxHashMap<Vec<u8>, usize>,
+    /// Group numbers by the hash of their encoded keys, which lie end to
+    /// end in `key_bytes`: group `i`'s ends at `key_ends[i]`.
+    index: HashTable<usize>,
+    hashes: Vec<u64>,
+    key_bytes: Vec<u8>,
+    key_ends: Vec<usize>,
     /// Buffers reused from row to row: the encoded key, the key values,
     /// each aggregate's arguments.
     key: Vec<u8>,
-    key_values: Vec<CypherValue>,
+    row_keys: Vec<CypherValue>,
     arguments: Vec<(CypherValue, Option<CypherValue>)>,
     /// Whether a non-key item reads more than its aggregate, so a group
     /// keeps its first row.
@@ -628,11 +658,16 @@ impl<'p> Aggregator<'p> {
         Aggregator {
             p,
             keys,
-            groups: Vec::new(),
-            folds: Vec::new(),
-            index: FxHashMap::default(),
-            key: Vec::new(),
+            groups: 0,
             key_values: Vec::new(),
+            firsts: Vec::new(),
+            folds: Vec::new(),
+            index: HashTable::new(),
+            hashes: Vec::new(),
+            key_bytes: Vec::new(),
+            key_ends: Vec::new(),
+            key: Vec::new(),
+            row_keys: Vec::new(),
             arguments: Vec::with_capacity(p.aggregates.len()),
             keep_first: p
                 .items
@@ -668,7 +703,7 @@ impl<'p> Aggregator<'p> {
     ) -> QResult<()> {
         let p = self.p;
         self.key.clear();
-        self.key_values.clear();
+        self.row_keys.clear();
         self.arguments.clear();
         {
             let mut env = Env::new(&row, params, g);
@@ -676,7 +711,7 @@ impl<'p> Aggregator<'p> {
                 if *is_key {
                     let v = item.eval(&mut env)?;
                     encode(&v, &mut self.key);
-                    self.key_values.push(v);
+                    self.row_keys.push(v);
                 }
             }
             for spec in &p.aggregates {
@@ -691,21 +726,27 @@ impl<'p> Aggregator<'p> {
                 self.arguments.push((value, second));
             }
         }
-        let at = if let Some(&at) = self.index.get(self.key.as_slice()) {
+        let hash = FxBuildHasher.hash_one(self.key.as_slice());
+        let (key_bytes, key_ends) = (&self.key_bytes, &self.key_ends);
+        let key_of =
+            |g: usize| &key_bytes[g.checked_sub(1).map_or(0, |p| key_ends[p])..key_ends[g]];
+        let at = if let Some(&at) = self.index.find(hash, |&g| key_of(g) == self.key) {
             at
         } else {
-            self.groups.push(Group {
-                first: if self.keep_first {
-                    row.into_owned()
-                } else {
-                    Vec::new()
-                },
-                key_values: std::mem::take(&mut self.key_values),
-            });
+            if self.keep_first {
+                self.firsts.push(row.into_owned());
+            }
+            self.key_values.append(&mut self.row_keys);
+            let at = self.groups;
+            self.groups += 1;
             self.folds
-                .resize_with(self.groups.len() * p.aggregates.len(), Fold::default);
-            self.index.insert(self.key.clone(), self.groups.len() - 1);
-            self.groups.len() - 1
+                .resize_with(self.groups * p.aggregates.len(), Fold::default);
+            self.key_bytes.extend_from_slice(&self.key);
+            self.key_ends.push(self.key_bytes.len());
+            self.hashes.push(hash);
+            let hashes = &self.hashes;
+            self.index.insert_unique(hash, at, |&g| hashes[g]);
+            at
         };
         let folds = &mut self.folds[at * p.aggregates.len()..][..p.aggregates.len()];
         for ((spec, fold), (value, second)) in
@@ -754,17 +795,17 @@ impl<'p> Aggregator<'p> {
     pub fn finish(mut self, params: &Params, g: G<'_>) -> QResult<Vec<Row>> {
         let p = self.p;
         let width = p.aggregates.len();
-        if self.groups.is_empty() && !self.keys.iter().any(|k| *k) {
-            self.groups.push(Group {
-                first: Vec::new(),
-                key_values: Vec::new(),
-            });
+        if self.groups == 0 && !self.keys.iter().any(|k| *k) {
+            self.groups = 1;
+            self.firsts.push(Vec::new());
             self.folds.resize_with(width, Fold::default);
         }
-        let mut out = Vec::with_capacity(self.groups.len());
+        let mut out = Vec::with_capacity(self.groups);
         let mut results = Vec::with_capacity(width);
         let mut folds = self.folds.into_iter();
-        for group in self.groups {
+        let mut key_values = self.key_values.into_iter();
+        let mut firsts = self.firsts.into_iter();
+        for _ in 0..self.groups {
             results.clear();
             for (spec, fold) in p.aggregates.iter().zip(folds.by_ref().take(width)) {
                 let extra = fold.counted;
@@ -774,13 +815,17 @@ impl<'p> Aggregator<'p> {
                     other => other,
                 });
             }
-            let mut env = Env::new(&group.first, params, g);
+            let first = if self.keep_first {
+                firsts.next().unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let mut env = Env::new(&first, params, g);
             env.aggregates = &results;
-            let mut keys_left = group.key_values.into_iter();
             let mut row = Vec::with_capacity(p.items.len());
             for (item, is_key) in p.items.iter().zip(self.keys) {
                 row.push(if *is_key {
-                    keys_left.next().unwrap_or(V::Null)
+                    key_values.next().unwrap_or(V::Null)
                 } else {
                     item.eval(&mut env)?
                 });
