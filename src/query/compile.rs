@@ -2,6 +2,8 @@
 //! rules checked (unbound and redefined variables, aggregation, aliases,
 //! union columns), expressions compiled.
 
+use std::cell::RefCell;
+
 use open_cypher::ast;
 
 use super::clauses::{CallPlan, MergePlan, RemoveItem, SetItem};
@@ -149,11 +151,20 @@ impl Scope {
 pub(crate) struct Compiler<'a> {
     pub text: &'a str,
     params: &'a Params,
+    /// While compiling the `ORDER BY` / `WHERE` of a projection that
+    /// aggregates or removes duplicates (its input hidden): the projected
+    /// expressions (text without spaces) and their columns, which an
+    /// expression written the same way reads.
+    projected: RefCell<Vec<(String, usize)>>,
 }
 
 /// Compiles a parsed statement.
 pub(crate) fn compile(text: &str, query: &ast::Query, params: &Params) -> QResult<Plan> {
-    let c = Compiler { text, params };
+    let c = Compiler {
+        text,
+        params,
+        projected: RefCell::default(),
+    };
     let ast::QueryKind::Regular(regular) = &query.kind else {
         return Err(syntax(
             "the statement could not be parsed",
@@ -359,10 +370,6 @@ impl Compiler<'_> {
     }
 
     /// A `WITH` or `RETURN` body: the projection and its output names.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "items, ordering and paging in one pass"
-    )]
     fn projection(
         &self,
         p: &ast::ProjectionClause,
@@ -370,8 +377,28 @@ impl Compiler<'_> {
         is_return: bool,
         filter: Option<&ast::Expr>,
     ) -> QResult<(Projection, Vec<String>)> {
+        // A projection inside an expression of another's ORDER BY / WHERE
+        // (a subquery) has its own columns.
+        let outer = self.projected.take();
+        let compiled = self.projection_items(p, scope, is_return, filter);
+        self.projected.replace(outer);
+        compiled
+    }
+
+    #[allow(
+        clippy::too_many_lines,
+        reason = "items, ordering and paging in one pass"
+    )]
+    fn projection_items(
+        &self,
+        p: &ast::ProjectionClause,
+        scope: &Scope,
+        is_return: bool,
+        filter: Option<&ast::Expr>,
+    ) -> QResult<(Projection, Vec<String>)> {
         let mut names = Vec::new();
-        let mut sources: Vec<&ast::Expr> = Vec::new();
+        // Each expression item and its column.
+        let mut sources: Vec<(&ast::Expr, usize)> = Vec::new();
         let mut items = Vec::new();
         let mut aggregates = Vec::new();
         let mut grouping = Vec::new();
@@ -419,7 +446,7 @@ impl Compiler<'_> {
                         self.expr(expression, scope, None)?
                     };
                     names.push(name);
-                    sources.push(expression);
+                    sources.push((expression, items.len()));
                     items.push(compiled);
                     grouping.push(!aggregating);
                 }
@@ -456,37 +483,28 @@ impl Compiler<'_> {
             order_scope.names.extend(scope.names.iter().map(hidden));
             order_scope.types.extend(scope.types.iter().copied());
         }
-        let mut order = Vec::new();
-        if let Some(by) = &p.order_by {
-            for item in &by.items {
-                let descending = matches!(
-                    item.direction.as_ref().map(|d| d.kind),
-                    Some(ast::SortDirection::Descending)
-                );
-                // A sort key written as a projected expression reads its
-                // column.
-                let text = self.source(item.expression.span);
-                let same = sources
-                    .iter()
-                    .position(|s| self.source(s.span) == text)
-                    .filter(|_| !matches!(item.expression.kind, ast::ExprKind::Variable(_)));
-                let expr = if let Some(column) = same {
-                    Expr::Slot(column)
-                } else if contains_aggregate(&item.expression) {
-                    return Err(semantic(
-                        "InvalidAggregation",
-                        "ORDER BY can sort by an aggregate only when it is projected",
-                    )
-                    .at(self.text, item.expression.span.start));
-                } else {
-                    self.expr(&item.expression, &order_scope, None)?
-                };
-                order.push((expr, descending));
-            }
-        }
+        // With the input hidden, ORDER BY and WHERE read a projected
+        // expression written again (`WITH a.name AS n, count(*) AS c
+        // ORDER BY a.name + 'x', count(*)`) from its column.
+        let projected: Vec<(String, usize)> = if order_sees_input {
+            Vec::new()
+        } else {
+            sources
+                .iter()
+                .map(|(s, column)| (squeeze(&self.source(s.span)), *column))
+                .collect()
+        };
+        let order = self.order_items(
+            p,
+            &sources,
+            &names,
+            &order_scope,
+            &projected,
+            order_sees_input,
+        )?;
         // WITH's WHERE sees what ORDER BY sees.
         let filter = filter
-            .map(|w| self.predicate(w, &order_scope))
+            .map(|w| self.reading_projected(&projected, || self.predicate(w, &order_scope)))
             .transpose()?;
         let skip = p
             .skip
@@ -513,6 +531,130 @@ impl Compiler<'_> {
             },
             names,
         ))
+    }
+
+    /// A projection's sort keys, over `order_scope` (the output columns,
+    /// then the input's variables when `order_sees_input`; else
+    /// `projected` lists the projected expressions by text).
+    fn order_items(
+        &self,
+        p: &ast::ProjectionClause,
+        sources: &[(&ast::Expr, usize)],
+        names: &[String],
+        order_scope: &Scope,
+        projected: &[(String, usize)],
+        order_sees_input: bool,
+    ) -> QResult<Vec<(Expr, bool)>> {
+        let mut order = Vec::new();
+        if let Some(by) = &p.order_by {
+            for item in &by.items {
+                let descending = matches!(
+                    item.direction.as_ref().map(|d| d.kind),
+                    Some(ast::SortDirection::Descending)
+                );
+                let expr = if order_sees_input {
+                    // A sort key written as a projected expression reads
+                    // its column.
+                    let text = self.source(item.expression.span);
+                    let same = sources
+                        .iter()
+                        .find(|(s, _)| self.source(s.span) == text)
+                        .filter(|_| !matches!(item.expression.kind, ast::ExprKind::Variable(_)));
+                    if let Some((_, column)) = same {
+                        Expr::Slot(*column)
+                    } else {
+                        self.expr(&item.expression, order_scope, None)?
+                    }
+                } else {
+                    if contains_aggregate(&item.expression) {
+                        self.check_order_aggregates(&item.expression, sources, names)?;
+                    }
+                    self.reading_projected(projected, || {
+                        self.expr(&item.expression, order_scope, None)
+                    })?
+                };
+                order.push((expr, descending));
+            }
+        }
+        Ok(order)
+    }
+
+    /// Runs `f` with `projected` as the expressions an expression written
+    /// the same way reads from their columns.
+    fn reading_projected<T>(
+        &self,
+        projected: &[(String, usize)],
+        f: impl FnOnce() -> QResult<T>,
+    ) -> QResult<T> {
+        let outer = self.projected.replace(projected.to_vec());
+        let out = f();
+        self.projected.replace(outer);
+        out
+    }
+
+    /// An `ORDER BY` item with an aggregate after an aggregating
+    /// projection: each aggregate must be projected, and outside them it
+    /// may read only output columns, projected aggregates and grouping
+    /// keys projected on their own (a variable or one of its properties);
+    /// a variable read only inside a larger projected expression is
+    /// ambiguous.
+    fn check_order_aggregates(
+        &self,
+        e: &ast::Expr,
+        sources: &[(&ast::Expr, usize)],
+        names: &[String],
+    ) -> QResult<()> {
+        let readable: Vec<String> = sources
+            .iter()
+            .filter(|(s, _)| {
+                contains_aggregate(s)
+                    || match &s.kind {
+                        ast::ExprKind::Variable(_) => true,
+                        ast::ExprKind::Property {
+                            expression: base, ..
+                        } => matches!(base.kind, ast::ExprKind::Variable(_)),
+                        _ => false,
+                    }
+            })
+            .map(|(s, _)| squeeze(&self.source(s.span)))
+            .collect();
+        let mut bad = None;
+        walk(e, &mut |x| {
+            if bad.is_some() || readable.contains(&squeeze(&self.source(x.span))) {
+                return false;
+            }
+            match &x.kind {
+                ast::ExprKind::Function(f) => {
+                    let name: Vec<&str> =
+                        f.name.parts.iter().map(|p| p.kind.text.as_str()).collect();
+                    if Aggregate::lookup(&name.join(".")).is_some() {
+                        bad = Some(semantic(
+                            "InvalidAggregation",
+                            "ORDER BY can sort by an aggregate only when it is projected",
+                        ));
+                        return false;
+                    }
+                    true
+                }
+                ast::ExprKind::Variable(v) => {
+                    let v = &v.kind.text;
+                    if !names.contains(v) && sources.iter().any(|(s, _)| mentions(s, v)) {
+                        bad = Some(semantic(
+                            "AmbiguousAggregationExpression",
+                            format!(
+                                "{v} is read here outside the aggregate, but projected only inside a larger expression"
+                            ),
+                        ));
+                    }
+                    false
+                }
+                _ => true,
+            }
+        });
+        match bad {
+            Some(err) => Err(err.at(self.text, e.span.start)),
+            None => Ok(()),
+        }
     }
 
     /// In an aggregating projection, the parts of an item outside its
@@ -608,6 +750,15 @@ impl Compiler<'_> {
         mut aggregates: Option<&mut Vec<AggregateSpec>>,
     ) -> QResult<Expr> {
         let at = |err: QueryError| err.at(self.text, e.span.start);
+        if !matches!(e.kind, ast::ExprKind::Variable(_)) {
+            let projected = self.projected.borrow();
+            if !projected.is_empty() {
+                let text = squeeze(&self.source(e.span));
+                if let Some((_, column)) = projected.iter().find(|(t, _)| *t == text) {
+                    return Ok(Expr::Slot(*column));
+                }
+            }
+        }
         let sub = |x: &ast::Expr, aggs: &mut Option<&mut Vec<AggregateSpec>>| {
             self.expr(x, scope, aggs.as_deref_mut())
         };
@@ -997,6 +1148,12 @@ impl Compiler<'_> {
                         "an aggregate cannot contain another",
                     )));
                 }
+                if f.arguments.iter().any(calls_rand) {
+                    return Err(at(semantic(
+                        "NonConstantExpression",
+                        "an aggregate's argument cannot call rand(): its result would depend on how rows are grouped",
+                    )));
+                }
                 let argument = self.expr(&f.arguments[0], scope, None)?;
                 let second = f
                     .arguments
@@ -1188,6 +1345,66 @@ fn expect_number(e: &Expr, scope: &Scope) -> QResult<()> {
 }
 
 /// Whether the expression calls an aggregate (outside nested scopes too).
+/// `text` without the spaces outside its string literals and quoted
+/// names: two expressions written alike but spaced differently compare
+/// equal.
+fn squeeze(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote = None;
+    let mut escaped = false;
+    for ch in text.chars() {
+        match quote {
+            Some(q) => {
+                out.push(ch);
+                if escaped {
+                    escaped = false;
+                } else if ch == '\\' {
+                    escaped = true;
+                } else if ch == q {
+                    quote = None;
+                }
+            }
+            None if ch.is_whitespace() => {}
+            None => {
+                if matches!(ch, '\'' | '"' | '`') {
+                    quote = Some(ch);
+                }
+                out.push(ch);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `e` calls `rand()`.
+fn calls_rand(e: &ast::Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |x| {
+        if let ast::ExprKind::Function(f) = &x.kind
+            && let [only] = f.name.parts.as_slice()
+            && only.kind.text.eq_ignore_ascii_case("rand")
+        {
+            found = true;
+        }
+        !found
+    });
+    found
+}
+
+/// Whether `e` reads variable `name`.
+fn mentions(e: &ast::Expr, name: &str) -> bool {
+    let mut found = false;
+    walk(e, &mut |x| {
+        if let ast::ExprKind::Variable(v) = &x.kind
+            && v.kind.text == name
+        {
+            found = true;
+        }
+        !found
+    });
+    found
+}
+
 fn contains_aggregate(e: &ast::Expr) -> bool {
     let mut found = false;
     walk(e, &mut |x| {

@@ -266,3 +266,53 @@ fn statements_end_at_semicolons_outside_strings_and_comments() {
     assert_eq!(done, ["RETURN /* ; */ 'it\\'s;' AS `a;b`"]);
     assert!(rest.is_empty());
 }
+
+#[test]
+fn a_projected_expression_written_again_reads_its_column() {
+    // After an aggregation or DISTINCT the input is hidden, but an
+    // expression written as a projected one (spacing aside) reads it.
+    assert_eq!(
+        rows(
+            "UNWIND [{k: 'a'}, {k: 'b'}, {k: 'b'}] AS m
+             WITH m.k AS k, count(*) AS n
+             ORDER BY m . k + 'x' DESC, count( * )
+             RETURN k, n"
+        ),
+        [["'b'", "2"], ["'a'", "1"]]
+    );
+    assert_eq!(
+        rows(
+            "UNWIND [{k: 'a'}, {k: 'b'}, {k: 'b'}] AS m
+             WITH DISTINCT m.k AS k WHERE m.k = 'b' RETURN k"
+        ),
+        [["'b'"]]
+    );
+    assert_eq!(
+        rows("UNWIND [1, 2, 3] AS x WITH avg(x) AS a ORDER BY 1 - avg(x) RETURN a"),
+        [["2.0"]]
+    );
+    // Outside an aggregate, a sort key reads only columns and keys
+    // projected on their own; an aggregate must be projected.
+    for (text, detail) in [
+        (
+            "UNWIND [{a: 1, b: 2}] AS m WITH m.a + m.b AS s, count(*) AS n ORDER BY m.a + m.b + count(*) RETURN s",
+            "AmbiguousAggregationExpression",
+        ),
+        (
+            "UNWIND [1] AS x WITH count(*) AS n ORDER BY sum(x) RETURN n",
+            "InvalidAggregation",
+        ),
+        ("RETURN count(rand())", "NonConstantExpression"),
+        (
+            "UNWIND [1] AS x RETURN sum(x * rand())",
+            "NonConstantExpression",
+        ),
+    ] {
+        let e = error(text);
+        assert_eq!(
+            (e.kind, e.detail, e.phase),
+            (ErrorKind::SyntaxError, detail, Phase::Compile),
+            "{text}"
+        );
+    }
+}
