@@ -248,6 +248,25 @@ fn index_lookups_find_what_scans_find() {
         .execute("CREATE (:Item {name: 'n7'})", &Params::new())
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed);
+    // EXPLAIN's row estimate: a unique key's value is one node, an
+    // indexed value is not counted (the label's 50).
+    for (q, rows) in [
+        (
+            "EXPLAIN MATCH (n:Item {name: 'n7'}) RETURN n",
+            "about 1 per input row",
+        ),
+        (
+            "EXPLAIN MATCH (n:Item {v: 3}) RETURN n",
+            "about 50 per input row",
+        ),
+    ] {
+        let plan = db.execute(q, &Params::new()).unwrap();
+        let details = &plan.plan().unwrap()[0].details;
+        assert!(
+            details.contains(&format!("estimated rows: {rows}")),
+            "{details}"
+        );
+    }
 }
 
 #[test]
@@ -745,6 +764,33 @@ fn a_chain_starts_at_its_smaller_label_with_the_same_rows() {
     let plan = db.execute("EXPLAIN MATCH (n) RETURN n", &none).unwrap();
     let details = &plan.plan().unwrap()[0].details;
     assert!(details.contains("every node (5010)"), "{details}");
+    // Rows: the start's nodes times the average degree (10 relationships
+    // on 5,010 nodes) per hop, twice that undirected, summed over the
+    // lengths of a variable-length hop; a second chain sharing a node
+    // with the first starts there.
+    for (q, rows) in [
+        ("EXPLAIN MATCH (n) RETURN n", "about 5000 per input row"),
+        (
+            "EXPLAIN MATCH (a:Big)-[:R]->(b:Small) RETURN a",
+            "about 0.02 per input row",
+        ),
+        (
+            "EXPLAIN MATCH (b:Small)-[*1..2]-(c) RETURN b",
+            "about 0.04 per input row",
+        ),
+        (
+            "EXPLAIN MATCH (b:Small), (b)<--(a) RETURN b",
+            "about 0.02 per input row",
+        ),
+        ("EXPLAIN MATCH (b:Small)-[*]->(c) RETURN b", "unbounded"),
+    ] {
+        let plan = db.execute(q, &none).unwrap();
+        let details = &plan.plan().unwrap()[0].details;
+        assert!(
+            details.contains(&format!("estimated rows: {rows}")),
+            "{q}: {details}"
+        );
+    }
     let expected: Vec<Vec<V>> = (0..10).map(|j| vec![V::Int(j * 7), V::Int(j)]).collect();
     assert_eq!(forward.rows(), expected);
     assert_eq!(backward.rows(), expected);

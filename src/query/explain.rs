@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::compile::{Plan, Step};
 use super::pattern::{Chain, Dir, Pattern};
 use super::procs::Procedure;
+use crate::graph::dict::Kind;
 
 /// One step of a plan.
 #[derive(Clone, Debug, PartialEq)]
@@ -220,55 +221,132 @@ fn chain_text(c: &Chain) -> String {
     }
 }
 
-/// Adds to each `MATCH` step of `steps` (described from `plan`) where its
-/// first chain starts when no node of it is bound yet, as the database
-/// estimates it: the node pattern chosen by label size (see
-/// `pattern::start_of`) and how many nodes its scan reads — its
-/// smallest label's size (counted up to 4,096), or every node.
+/// Adds to each `MATCH` step of `steps` (described from `plan`) the
+/// database's estimates: where its first chain starts when no node of it
+/// is bound yet — the node pattern chosen by label size (see
+/// `pattern::start_of`) and how many nodes its scan reads, its smallest
+/// label's size (counted up to 4,096) or every node — and about how many
+/// rows its chains make: the start's nodes (the label's size or, past
+/// 4,096, every node; one for a unique key's value; one per input row for
+/// a bound start), times the average degree (relationships per node, every type:
+/// per-type counts are not kept) for each hop, twice that undirected, the
+/// sum over the lengths of a variable-length hop; `WHERE`, properties and
+/// labels past the start are not counted.
 pub(crate) fn estimate(
     plan: &Plan,
     steps: &mut [PlanStep],
     r: crate::graph::read::Reader<'_>,
     node_count: u64,
+    edge_count: u64,
 ) -> super::error::QResult<()> {
     use super::pattern::{COUNT_CAP, Starts, label_size, start_of};
     let mut starts = Starts::default();
+    let degree = edge_count as f64 / node_count.max(1) as f64;
+    let schema = r.schema().map_err(super::graph::db_error)?;
+    // Whether `key` is a unique key of `label`: a lookup finds one node.
+    let unique = |label: &str, key: &str| match (
+        r.names.id(Kind::Label, label),
+        r.names.id(Kind::PropKey, key),
+    ) {
+        (Some(l), Some(k)) => schema.unique.contains(&(l, k)),
+        _ => false,
+    };
     for (step, described) in plan.branches.iter().flatten().zip(steps.iter_mut()) {
         let Step::Match { pattern, .. } = step else {
             continue;
         };
-        let Some(c) = pattern.chains.first() else {
-            continue;
-        };
-        if c.shortest.is_some() || c.nodes.iter().any(|n| n.earlier) {
-            continue;
-        }
-        let s = start_of(r, c, &mut starts)?;
-        let np = &c.nodes[s];
-        let mut smallest: Option<(usize, &String)> = None;
-        for label in &np.labels {
-            let n = label_size(r, label, COUNT_CAP)?;
-            if smallest.is_none_or(|(m, _)| n < m) {
-                smallest = Some((n, label));
+        let mut notes = Vec::new();
+        let mut rows = 1.0f64;
+        let mut unbounded = false;
+        // Slots bound by the chains before (a chain sharing a node with
+        // one before starts there).
+        let mut bound_slots = Vec::new();
+        for (i, c) in pattern.chains.iter().enumerate() {
+            let bound = c
+                .nodes
+                .iter()
+                .any(|n| n.earlier || bound_slots.contains(&n.slot));
+            bound_slots.extend(c.nodes.iter().map(|n| n.slot));
+            if !bound && c.shortest.is_none() {
+                let s = start_of(r, c, &mut starts)?;
+                let np = &c.nodes[s];
+                let mut smallest: Option<(usize, &String)> = None;
+                for label in &np.labels {
+                    let n = label_size(r, label, COUNT_CAP)?;
+                    if smallest.is_none_or(|(m, _)| n < m) {
+                        smallest = Some((n, label));
+                    }
+                }
+                let (scan, mut start_nodes) = match smallest {
+                    // Counted no further: at most every node.
+                    Some((n, label)) if n > COUNT_CAP => (
+                        format!("label :{label} holds more than {COUNT_CAP} nodes"),
+                        node_count as f64,
+                    ),
+                    Some((n, label)) => (format!("label :{label} holds {n} nodes"), n as f64),
+                    None => (format!("every node ({node_count})"), node_count as f64),
+                };
+                let lookup = if np.props.is_empty() || np.labels.is_empty() {
+                    ""
+                } else if np
+                    .labels
+                    .iter()
+                    .any(|l| np.props.iter().any(|(k, _)| unique(l, k)))
+                {
+                    start_nodes = start_nodes.min(1.0);
+                    " (one through a unique key)"
+                } else {
+                    " (fewer through an index)"
+                };
+                if i == 0 {
+                    notes.push(format!(
+                        "estimated start: node {} of the first chain, {scan}{lookup}",
+                        s + 1
+                    ));
+                }
+                rows *= start_nodes;
+            }
+            if c.shortest.is_some() {
+                continue;
+            }
+            for rp in &c.rels {
+                let per = if rp.dir == Dir::Either {
+                    2.0 * degree
+                } else {
+                    degree
+                };
+                rows *= match rp.range {
+                    None => per,
+                    Some((_, None)) => {
+                        unbounded = true;
+                        1.0
+                    }
+                    Some((lo, Some(hi))) => (lo..=hi).map(|k| per.powi(k as i32)).sum(),
+                };
             }
         }
-        let scan = match smallest {
-            Some((n, label)) if n > COUNT_CAP => {
-                format!("label :{label} holds more than {COUNT_CAP} nodes")
-            }
-            Some((n, label)) => format!("label :{label} holds {n} nodes"),
-            None => format!("every node ({node_count})"),
-        };
-        let lookup = if np.props.is_empty() || np.labels.is_empty() {
-            ""
+        notes.push(if unbounded {
+            "estimated rows: unbounded (a variable-length hop without an upper bound)".to_owned()
         } else {
-            " (fewer through an index or unique key)"
-        };
-        described.details = format!(
-            "{}; estimated start: node {} of the first chain, {scan}{lookup}",
-            described.details,
-            s + 1
-        );
+            format!(
+                "estimated rows: about {} per input row (average degree {degree:.1}; filters not counted)",
+                rounded(rows)
+            )
+        });
+        described.details = format!("{}; {}", described.details, notes.join("; "));
     }
     Ok(())
+}
+
+/// `x` rounded to two significant digits, written plainly.
+fn rounded(x: f64) -> String {
+    if !x.is_finite() || x >= 1e15 {
+        return "more than 10^15".to_owned();
+    }
+    if x < 1.0 {
+        return format!("{x:.2}");
+    }
+    let digits = x.log10().floor() as i32;
+    let unit = 10f64.powi((digits - 1).max(0));
+    format!("{}", ((x / unit).round() * unit) as u64)
 }

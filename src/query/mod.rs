@@ -143,15 +143,21 @@ fn estimate(
     access: &Access<'_, '_>,
 ) -> Result<(), QueryError> {
     use crate::GraphRead as _;
-    let nodes = match access {
+    let (nodes, edges) = match access {
         Access::Detached => return Ok(()),
-        Access::Read(r) => r.node_count(),
-        Access::Write(w) => w.node_count(),
+        Access::Read(r) => (r.node_count(), r.edge_count()),
+        Access::Write(w) => (w.node_count(), w.edge_count()),
     };
     let Some(reader) = access.reader() else {
         return Ok(());
     };
-    explain::estimate(plan, steps, reader, nodes.map_err(graph::db_error)?)
+    explain::estimate(
+        plan,
+        steps,
+        reader,
+        nodes.map_err(graph::db_error)?,
+        edges.map_err(graph::db_error)?,
+    )
 }
 
 /// [`prepare`], through `db`'s plan cache.
