@@ -383,7 +383,8 @@ fn check_vectors(db: &Database, dir: &Path, model: &Model, ctx: &str) {
         assert!(model.points.is_empty(), "{ctx}: the collection is gone");
         return;
     };
-    let (mut found, mut wanted) = (0, 0);
+    // Hits found and wanted at each ef.
+    let mut tallies = [(0, 0); 2];
     let mut rng = Rng(0x005e_a7c4);
     for _ in 0..10 {
         let q = vector(rng.next());
@@ -402,27 +403,33 @@ fn check_vectors(db: &Database, dir: &Path, model: &Model, ctx: &str) {
                 hit.key
             );
         }
-        // A fixed ef, not the calibrated default (which aims at 0.95 on
-        // average, too close to the bar for 10 queries): a graph that lost
-        // its way after a kill falls far below it at ef 48.
-        let approx = c.search(&q, &Search::k(10).ef(48)).unwrap();
-        for h in &approx.hits {
-            assert!(
-                model.points.contains_key(&h.key),
-                "{ctx}: ghost point {}",
-                h.key
-            );
+        // Fixed efs, not the calibrated default (which aims at 0.95 on
+        // average, too close to a bar for 10 queries). At ef 48 a graph
+        // worn by this workload's replacements and deletes may miss a few
+        // (0.90 was seen once); one that lost its way after a kill falls
+        // far below, and cannot find the points even with a wide walk.
+        for (ef, (found, wanted)) in [48, 400].into_iter().zip(&mut tallies) {
+            let approx = c.search(&q, &Search::k(10).ef(ef)).unwrap();
+            for h in &approx.hits {
+                assert!(
+                    model.points.contains_key(&h.key),
+                    "{ctx}: ghost point {}",
+                    h.key
+                );
+            }
+            *found += approx
+                .hits
+                .iter()
+                .filter(|h| truth.iter().any(|t| t.1 == h.key))
+                .count();
+            *wanted += truth.len();
         }
-        found += approx
-            .hits
-            .iter()
-            .filter(|h| truth.iter().any(|t| t.1 == h.key))
-            .count();
-        wanted += truth.len();
     }
-    if wanted > 0 {
-        let recall = found as f64 / wanted as f64;
-        assert!(recall >= 0.95, "{ctx}: recall@10 {recall:.3}");
+    for ((found, wanted), (ef, bar)) in tallies.into_iter().zip([(48, 0.8), (400, 0.99)]) {
+        if wanted > 0 {
+            let recall = found as f64 / wanted as f64;
+            assert!(recall >= bar, "{ctx}: recall@10 {recall:.3} at ef {ef}");
+        }
     }
     let info = db.vector_index_info("v").unwrap();
     assert_eq!(info.points, model.points.len(), "{ctx}: {info:?}");
