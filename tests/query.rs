@@ -859,3 +859,66 @@ fn order_by_with_limit_keeps_the_rows_a_full_sort_puts_first() {
         .unwrap();
     assert_eq!(top.rows(), &full.rows()[..4]);
 }
+
+#[test]
+fn a_write_transaction_streams_its_own_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    items(&db, 3000);
+    let none = Params::new();
+    let options = QueryOptions::default();
+    let mut w = db.begin_write().unwrap();
+    w.query("UNWIND range(3000, 4999) AS i CREATE (:Item {i: i})", &none)
+        .unwrap();
+    // The transaction's own nodes are read; row 4000 (one of them)
+    // divides by zero, and a consumer that takes 10 rows never reaches it.
+    let text = "MATCH (n:Item) RETURN 10 / (n.i - 4000) AS q";
+    let first: Vec<V> = w
+        .stream(text, &none, &options)
+        .unwrap()
+        .take(10)
+        .map(|row| row.unwrap()[0].clone())
+        .collect();
+    assert_eq!(first.len(), 10);
+    assert_eq!(
+        w.stream(text, &none, &options)
+            .unwrap()
+            .find_map(Result::err)
+            .unwrap()
+            .kind,
+        ErrorKind::ArithmeticError
+    );
+    let count = |w: &quiverdb::WriteTxn<'_>| {
+        w.stream(
+            "MATCH (n:Item) RETURN count(*) AS c, max(n.i) AS m",
+            &none,
+            &options,
+        )
+        .unwrap()
+        .collect_result()
+        .unwrap()
+    };
+    assert_eq!(count(&w).rows(), [vec![V::Int(5000), V::Int(4999)]]);
+    // A statement that writes is refused, and the transaction writes on
+    // once the rows are dropped; a read-only query is the stream collected.
+    let Err(refused) = w.stream("CREATE (:Item {i: -1})", &none, &options) else {
+        panic!("a statement that writes was streamed");
+    };
+    assert_eq!(refused.detail, "ReadOnlyStream");
+    w.query("MATCH (n:Item) WHERE n.i >= 4000 DETACH DELETE n", &none)
+        .unwrap();
+    assert_eq!(
+        w.query("MATCH (n:Item) RETURN count(*) AS c, max(n.i) AS m", &none)
+            .unwrap(),
+        count(&w)
+    );
+    assert_eq!(count(&w).rows(), [vec![V::Int(4000), V::Int(3999)]]);
+    drop(w);
+    // Nothing was committed.
+    assert_eq!(
+        db.execute("MATCH (n:Item) RETURN count(*) AS c", &none)
+            .unwrap()
+            .rows(),
+        [vec![V::Int(3000)]]
+    );
+}

@@ -27,6 +27,9 @@ pub(crate) enum Access<'t, 'db> {
     Read(&'t ReadTxn<'db>),
     /// A write transaction, whose view the statement reads.
     Write(&'t mut WriteTxn<'db>),
+    /// A write transaction's view, read by a read-only statement streamed
+    /// from it: write clauses fail.
+    View(&'t WriteTxn<'db>),
 }
 
 impl<'db> Access<'_, 'db> {
@@ -36,6 +39,7 @@ impl<'db> Access<'_, 'db> {
             Access::Detached => None,
             Access::Read(r) => Some(r.reader()),
             Access::Write(w) => Some(w.reader()),
+            Access::View(w) => Some(w.reader()),
         }
     }
 
@@ -43,7 +47,7 @@ impl<'db> Access<'_, 'db> {
     pub fn writer(&mut self) -> QResult<&mut WriteTxn<'db>> {
         match self {
             Access::Write(w) => Ok(w),
-            Access::Read(_) => Err(QueryError::runtime(
+            Access::Read(_) | Access::View(_) => Err(QueryError::runtime(
                 ErrorKind::SemanticError,
                 "ReadOnlyTransaction",
                 "a read transaction cannot run a statement that writes; use WriteTxn::query or Database::execute",

@@ -57,6 +57,7 @@ use std::time::Duration;
 use crate::txn::{Database, ReadTxn, WriteTxn};
 use error::Deadline;
 use graph::Access;
+use stream::On;
 
 /// The result of a statement: its column names and rows.
 #[derive(Clone, Debug, PartialEq)]
@@ -147,6 +148,7 @@ fn estimate(
         Access::Detached => return Ok(()),
         Access::Read(r) => (r.node_count(), r.edge_count()),
         Access::Write(w) => (w.node_count(), w.edge_count()),
+        Access::View(w) => (w.node_count(), w.edge_count()),
     };
     let Some(reader) = access.reader() else {
         return Ok(());
@@ -339,11 +341,43 @@ impl ReadTxn<'_> {
             let result = execute(&plan, mode, params, &mut Access::Read(self), deadline)?;
             return Ok(QueryRows::ready(result));
         }
-        Ok(QueryRows::stream(plan, params, self, deadline))
+        Ok(QueryRows::stream(
+            plan,
+            params,
+            On::Snapshot(self),
+            deadline,
+        ))
     }
 }
 
 impl WriteTxn<'_> {
+    /// Runs a read-only Cypher statement on this transaction's view (its
+    /// own writes included) and returns its rows as they are read, like
+    /// [`ReadTxn::stream`]; a statement that writes is refused (run it
+    /// with [`WriteTxn::query`]). The transaction cannot write while the
+    /// rows are borrowed.
+    pub fn stream<'t>(
+        &'t self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<QueryRows<'t>, QueryError> {
+        let (plan, mode) = prepare_on(self.db(), text, params)?;
+        if plan.writes() && mode != explain::Mode::Explain {
+            return Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "ReadOnlyStream",
+                "WriteTxn::stream runs read-only statements; run one that writes with WriteTxn::query",
+            ));
+        }
+        let deadline = options.deadline();
+        if mode != explain::Mode::Run {
+            let result = execute(&plan, mode, params, &mut Access::View(self), deadline)?;
+            return Ok(QueryRows::ready(result));
+        }
+        Ok(QueryRows::stream(plan, params, On::View(self), deadline))
+    }
+
     /// Runs a Cypher statement in this transaction: it reads the
     /// transaction's own view, and its writes commit (or not) with the
     /// rest of the transaction. A statement that fails leaves the
@@ -362,6 +396,10 @@ impl WriteTxn<'_> {
     ) -> Result<QueryResult, QueryError> {
         let (plan, mode) = prepare_on(self.db(), text, params)?;
         let deadline = options.deadline();
+        if !plan.writes() && mode == explain::Mode::Run {
+            // Read-only: streamed on the view, collected.
+            return QueryRows::stream(plan, params, On::View(self), deadline).collect_result();
+        }
         if !plan.writes() || mode == explain::Mode::Explain {
             return execute(&plan, mode, params, &mut Access::Write(self), deadline);
         }
@@ -402,7 +440,7 @@ impl Database {
             if mode != explain::Mode::Run {
                 return execute(&plan, mode, params, &mut Access::Read(&r), deadline);
             }
-            QueryRows::stream(plan, params, &r, deadline).collect_result()
+            QueryRows::stream(plan, params, On::Snapshot(&r), deadline).collect_result()
         }
     }
 

@@ -170,6 +170,7 @@ fn project(access: &Access<'_, '_>, spec: &ProjectionSpec) -> QResult<Projection
     match access {
         Access::Read(r) => r.project(spec).map_err(db_error),
         Access::Write(w) => w.project(spec).map_err(db_error),
+        Access::View(w) => w.project(spec).map_err(db_error),
         Access::Detached => Err(no_graph()),
     }
 }
@@ -275,6 +276,7 @@ fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec
     let collection = match access {
         Access::Read(r) => r.collection(&name),
         Access::Write(w) => w.collection(&name),
+        Access::View(w) => w.collection(&name),
         Access::Detached => return Err(no_graph()),
     }
     .map_err(db_error)?;

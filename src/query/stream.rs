@@ -31,8 +31,9 @@ use super::graph::{Access, Graph, resolve};
 use super::pattern::{Matcher, Pattern, Scan};
 use super::value::CypherValue;
 use super::{PlanStep, QueryResult};
+use crate::graph::read::Reader;
 use crate::graph::sealed::Sealed;
-use crate::txn::ReadTxn;
+use crate::txn::{ReadTxn, WriteTxn};
 
 type Row = Vec<CypherValue>;
 
@@ -79,7 +80,7 @@ impl<'t> QueryRows<'t> {
     pub(crate) fn stream(
         plan: Arc<Plan>,
         params: &Params,
-        txn: &'t ReadTxn<'t>,
+        on: On<'t>,
         deadline: Option<Deadline>,
     ) -> QueryRows<'t> {
         let branches = plan.branches.len();
@@ -91,7 +92,7 @@ impl<'t> QueryRows<'t> {
                 union_seen: (branches > 1 && !plan.union_all).then(FxHashSet::default),
                 plan,
                 params: Arc::new(params.clone()),
-                txn,
+                on,
                 deadline,
                 branch: 0,
                 source_used: false,
@@ -204,11 +205,44 @@ struct Scanning<'t> {
     found: bool,
 }
 
+/// What a streamed statement reads: a snapshot, or a write transaction's
+/// view (its own writes included).
+#[derive(Clone, Copy)]
+pub(crate) enum On<'t> {
+    Snapshot(&'t ReadTxn<'t>),
+    View(&'t WriteTxn<'t>),
+}
+
+impl<'t> On<'t> {
+    fn reader(self) -> Reader<'t> {
+        match self {
+            On::Snapshot(r) => r.reader(),
+            On::View(w) => w.reader(),
+        }
+    }
+
+    fn access(self) -> Access<'t, 't> {
+        match self {
+            On::Snapshot(r) => Access::Read(r),
+            On::View(w) => Access::View(w),
+        }
+    }
+
+    /// The snapshot, whose cached member lists, columns and projections a
+    /// statement may read.
+    fn snapshot(self) -> Option<&'t ReadTxn<'t>> {
+        match self {
+            On::Snapshot(r) => Some(r),
+            On::View(_) => None,
+        }
+    }
+}
+
 /// A running read-only statement.
 struct Pipeline<'t> {
     plan: Arc<Plan>,
     params: Arc<Params>,
-    txn: &'t ReadTxn<'t>,
+    on: On<'t>,
     deadline: Option<Deadline>,
     /// The `UNION` branch running.
     branch: usize,
@@ -227,7 +261,7 @@ struct Pipeline<'t> {
 impl<'t> Pipeline<'t> {
     /// The graph a step reads: the snapshot, with the columns read so far.
     fn graph(&self) -> Graph<'t> {
-        Graph::cached(self.txn.reader()).with_columns(self.columns.clone())
+        Graph::cached(self.on.reader()).with_columns(self.columns.clone())
     }
 
     fn next_row(&mut self) -> QResult<Option<Row>> {
@@ -254,7 +288,7 @@ impl<'t> Pipeline<'t> {
             if self.plan.columns.is_empty() {
                 continue;
             }
-            let r = self.txn.reader();
+            let r = self.on.reader();
             for row in &mut rows {
                 for v in row.iter_mut() {
                     resolve(v, &r)?;
@@ -318,7 +352,7 @@ impl<'t> Pipeline<'t> {
             };
             check_deadline(self.deadline)?;
             out.extend(if let Step::Call(c) = step {
-                call(c, vec![row], &self.params, &Access::Read(self.txn))?
+                call(c, vec![row], &self.params, &self.on.access())?
             } else {
                 let graph = self.graph();
                 apply_read(step, vec![row], &self.params, Some(&graph), None, None)?
@@ -398,7 +432,7 @@ impl<'t> Pipeline<'t> {
         next: Option<&Projection>,
     ) -> QResult<Option<Vec<Row>>> {
         let input = self.pull_all(if next.is_some() { k - 2 } else { k - 1 })?;
-        let access = Access::Read(self.txn);
+        let access = self.on.access();
         let params = Arc::clone(&self.params);
         // The aggregation folds each row as the match finds it.
         let out = if let Some(p) = next
@@ -415,7 +449,7 @@ impl<'t> Pipeline<'t> {
                 self.deadline,
                 &mut |row, weight, g| groups.fold(Cow::Borrowed(row), weight, &params, g),
             )?;
-            let graph = Graph::cached(self.txn.reader()).with_columns(columns);
+            let graph = Graph::cached(self.on.reader()).with_columns(columns);
             let out = groups.finish(&params, Some(&graph))?;
             finish_projection(p, out, skip, limit, &params, Some(&graph))?
         } else {
@@ -499,14 +533,17 @@ impl<'t> Pipeline<'t> {
                 Some(Step::Project(p))
                     if k == 1 && !optional && (p.grouping.is_some() || !p.order.is_empty()) =>
                 {
-                    whole_label(self.txn, pattern, Some(p), &mut self.columns)?
+                    match self.on.snapshot() {
+                        Some(r) => whole_label(r, pattern, Some(p), &mut self.columns)?,
+                        None => false,
+                    }
                 }
                 _ => false,
             };
             (VecDeque::new(), None, whole)
         };
         let params = Arc::clone(&self.params);
-        let reader = self.txn.reader();
+        let reader = self.on.reader();
         let mut out: Vec<Row> = Vec::new();
         loop {
             if out.len() >= BATCH {
@@ -547,7 +584,7 @@ impl<'t> Pipeline<'t> {
                 };
                 let started = Scan::start(
                     reader,
-                    whole.then_some(self.txn),
+                    self.on.snapshot().filter(|_| whole),
                     pattern,
                     &row,
                     &mut Env::new(&row, &params, Some(&graph)),
