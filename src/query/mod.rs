@@ -162,6 +162,29 @@ fn estimate(
     )
 }
 
+/// A read-only statement's rows on `on` (of `db`), as they are read; an
+/// `EXPLAIN` / `PROFILE` runs now. A statement that writes gets
+/// `refused()`.
+fn stream_on<'t>(
+    on: On<'t>,
+    db: &Database,
+    text: &str,
+    params: &Params,
+    options: &QueryOptions,
+    refused: impl FnOnce() -> QueryError,
+) -> Result<QueryRows<'t>, QueryError> {
+    let (plan, mode) = prepare_on(db, text, params)?;
+    if plan.writes() && mode != explain::Mode::Explain {
+        return Err(refused());
+    }
+    let deadline = options.deadline();
+    if mode != explain::Mode::Run {
+        let result = execute(&plan, mode, params, &mut on.access(), deadline)?;
+        return Ok(QueryRows::ready(result));
+    }
+    Ok(QueryRows::stream(plan, params, on, deadline))
+}
+
 /// [`prepare`], through `db`'s plan cache.
 fn prepare_on(
     db: &Database,
@@ -332,21 +355,14 @@ impl ReadTxn<'_> {
         params: &Params,
         options: &QueryOptions,
     ) -> Result<QueryRows<'t>, QueryError> {
-        let (plan, mode) = prepare_on(self.db(), text, params)?;
-        if plan.writes() && mode != explain::Mode::Explain {
-            return Err(read_only());
-        }
-        let deadline = options.deadline();
-        if mode != explain::Mode::Run {
-            let result = execute(&plan, mode, params, &mut Access::Read(self), deadline)?;
-            return Ok(QueryRows::ready(result));
-        }
-        Ok(QueryRows::stream(
-            plan,
-            params,
+        stream_on(
             On::Snapshot(self),
-            deadline,
-        ))
+            self.db(),
+            text,
+            params,
+            options,
+            read_only,
+        )
     }
 }
 
@@ -362,20 +378,13 @@ impl WriteTxn<'_> {
         params: &Params,
         options: &QueryOptions,
     ) -> Result<QueryRows<'t>, QueryError> {
-        let (plan, mode) = prepare_on(self.db(), text, params)?;
-        if plan.writes() && mode != explain::Mode::Explain {
-            return Err(QueryError::runtime(
+        stream_on(On::View(self), self.db(), text, params, options, || {
+            QueryError::runtime(
                 ErrorKind::SemanticError,
                 "ReadOnlyStream",
                 "WriteTxn::stream runs read-only statements; run one that writes with WriteTxn::query",
-            ));
-        }
-        let deadline = options.deadline();
-        if mode != explain::Mode::Run {
-            let result = execute(&plan, mode, params, &mut Access::View(self), deadline)?;
-            return Ok(QueryRows::ready(result));
-        }
-        Ok(QueryRows::stream(plan, params, On::View(self), deadline))
+            )
+        })
     }
 
     /// Runs a Cypher statement in this transaction: it reads the

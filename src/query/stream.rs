@@ -221,7 +221,7 @@ impl<'t> On<'t> {
         }
     }
 
-    fn access(self) -> Access<'t, 't> {
+    pub(crate) fn access(self) -> Access<'t, 't> {
         match self {
             On::Snapshot(r) => Access::Read(r),
             On::View(w) => Access::View(w),
