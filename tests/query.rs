@@ -922,3 +922,36 @@ fn a_write_transaction_streams_its_own_view() {
         [vec![V::Int(3000)]]
     );
 }
+
+#[test]
+fn a_variable_length_pattern_follows_a_bound_list_of_relationships() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let bound = "MATCH (:Package {name: 'curl'})-[r1:DEPENDS]->(:Package {name: 'libssl3'})-[r2:DEPENDS]->()
+                 WITH [r1, r2] AS rs ";
+    let run = |rest: &str| {
+        db.execute(&format!("{bound}{rest}"), &Params::new())
+            .unwrap()
+            .rows()
+            .to_vec()
+    };
+    assert_eq!(
+        run("MATCH (a)-[rs*]->(b) RETURN a.name, b.name"),
+        [vec![V::from("curl"), V::from("libc6")]]
+    );
+    // From a bound end, the same; another type, a range too short, or the
+    // list taken against its direction match nothing.
+    assert_eq!(
+        run("MATCH (a {name: 'curl'})-[rs:DEPENDS*1..2]->(b) RETURN b.name"),
+        [vec![V::from("libc6")]]
+    );
+    for rest in [
+        "MATCH (a)-[rs:RECOMMENDS*]->(b) RETURN a",
+        "MATCH (a)-[rs*..1]->(b) RETURN a",
+        "MATCH (a)<-[rs*]-(b) RETURN a",
+        "MATCH (a {name: 'wget'})-[rs*]->(b) RETURN a",
+    ] {
+        assert!(run(rest).is_empty(), "{rest}");
+    }
+}

@@ -315,11 +315,6 @@ impl Compiler<'_> {
                 "one relationship variable names two relationships of the pattern",
             )));
         }
-        if range.is_some() && earlier {
-            return Err(at(unsupported(
-                "a variable-length relationship bound earlier",
-            )));
-        }
         Ok(RelPat {
             slot,
             earlier,

@@ -523,6 +523,11 @@ impl<'a> Matcher<'a> {
             return if n == 0 { Ok(true) } else { emit(row, n) };
         }
         let to_np = &c.nodes[to];
+        if let Some(range) = rp.range
+            && rp.earlier
+        {
+            return self.bound_var_length(p, ci, order, k, range, from_id, row, emit);
+        }
         if let Some((min, max)) = rp.range {
             let mut trail = Vec::new();
             return self.var_length(p, ci, order, k, (min, max), from_id, &mut trail, row, emit);
@@ -617,6 +622,86 @@ impl<'a> Matcher<'a> {
             }
         }
         Ok(true)
+    }
+
+    /// A variable-length relationship bound earlier to a list of
+    /// relationships (`WITH [r1, r2] AS rs MATCH (a)-[rs*]->(b)`): the walk
+    /// follows exactly those, in order from the pattern's left, each of the
+    /// pattern's types and direction, none used twice in the pattern.
+    #[allow(clippy::too_many_arguments, reason = "the walk's state")]
+    fn bound_var_length(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        order: &[(usize, bool)],
+        k: usize,
+        (min, max): (usize, Option<usize>),
+        from: NodeId,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let c = &p.chains[ci];
+        let (ri, forward) = order[k];
+        let rp = &c.rels[ri];
+        let to_np = &c.nodes[if forward { ri + 1 } else { ri }];
+        let mut ids = match &row[rp.slot] {
+            V::List(items) => items
+                .iter()
+                .map(|v| match v {
+                    V::Relationship(r) => Ok(r.id),
+                    other => Err(not_a("relationship", other)),
+                })
+                .collect::<QResult<Vec<EdgeId>>>()?,
+            V::Null => return Ok(true),
+            other => return Err(not_a("list of relationships", other)),
+        };
+        if ids.len() < min || max.is_some_and(|m| ids.len() > m) {
+            return Ok(true);
+        }
+        if !forward {
+            ids.reverse();
+        }
+        let dir = rp.dir.storage(forward);
+        let used = self.used.len();
+        let mut at = Some(from);
+        for id in ids {
+            let Some(here) = at else { break };
+            let Some(rec) = self.r.edge_record(id).map_err(db_error)? else {
+                at = None;
+                break;
+            };
+            let typed = rp.types.is_empty()
+                || rp.types.contains(
+                    &self
+                        .r
+                        .names
+                        .name(Kind::EdgeType, rec.edge_type)
+                        .map_err(db_error)?,
+                );
+            let e = AdjEntry {
+                edge: id,
+                source: rec.src,
+                target: rec.dst,
+                edge_type: rec.edge_type,
+            };
+            at = match dir {
+                Direction::Out | Direction::Both if rec.src == here => Some(rec.dst),
+                Direction::In | Direction::Both if rec.dst == here => Some(rec.src),
+                _ => None,
+            };
+            if !typed || self.used.contains(&id) || !self.rel_fits(rp, &e, row)? {
+                at = None;
+            }
+            self.used.push(id);
+        }
+        let go_on = match at {
+            Some(end) => self.with_node(to_np, end, row, &mut |m, row| {
+                m.walk(p, ci, order, k + 1, row, emit)
+            }),
+            None => Ok(true),
+        };
+        self.used.truncate(used);
+        go_on
     }
 
     /// `shortestPath((a)-[*]-(b))` between two bound nodes: a breadth-first
