@@ -471,43 +471,13 @@ pub(crate) fn ordered(
     if let Some(slots) = slots
         && rows.iter().all(|r| slots.iter().all(|(i, _)| *i < r.len()))
     {
-        let mut rows = rows;
-        let cmp = |a: &Row, b: &Row| {
-            for &(i, descending) in &slots {
-                let o = a[i].order(&b[i]);
-                let o = if descending { o.reverse() } else { o };
-                if o.is_ne() {
-                    return o;
-                }
-            }
-            std::cmp::Ordering::Equal
-        };
-        let mut rows = match keep {
-            // Few rows wanted of many: each row is compared with the
-            // worst kept so far and dropped unless it beats it.
-            Some(keep) if keep > 0 && keep.saturating_mul(8) < rows.len() => {
-                let mut best: Vec<Row> = Vec::with_capacity(2 * keep);
-                let mut worst: Option<Row> = None;
-                for row in rows {
-                    if worst.as_ref().is_some_and(|w| cmp(&row, w).is_ge()) {
-                        continue;
-                    }
-                    best.push(row);
-                    if best.len() == 2 * keep {
-                        select_first(&mut best, Some(keep), cmp);
-                        worst = best.iter().max_by(|a, b| cmp(a, b)).cloned();
-                    }
-                }
-                select_first(&mut best, Some(keep), cmp);
-                best
-            }
-            _ => {
-                select_first(&mut rows, keep, cmp);
-                rows
-            }
-        };
-        rows.sort_by(cmp);
-        return Ok(rows);
+        return Ok(sorted_first(rows, keep, |a, b| {
+            by_keys(
+                slots
+                    .iter()
+                    .map(|&(i, descending)| (&a[i], &b[i], descending)),
+            )
+        }));
     }
     let mut keyed = Vec::with_capacity(rows.len());
     for row in rows {
@@ -519,19 +489,66 @@ pub(crate) fn ordered(
             .collect::<QResult<Vec<_>>>()?;
         keyed.push((key, row));
     }
-    let cmp = |(a, _): &(Vec<CypherValue>, Row), (b, _): &(Vec<CypherValue>, Row)| {
-        for ((x, y), (_, descending)) in a.iter().zip(b).zip(&p.order) {
-            let o = x.order(y);
-            let o = if *descending { o.reverse() } else { o };
-            if o.is_ne() {
-                return o;
-            }
-        }
-        std::cmp::Ordering::Equal
-    };
-    select_first(&mut keyed, keep, cmp);
-    keyed.sort_by(cmp);
+    let keyed = sorted_first(keyed, keep, |(a, _), (b, _)| {
+        by_keys(
+            a.iter()
+                .zip(b)
+                .zip(&p.order)
+                .map(|((x, y), (_, descending))| (x, y, *descending)),
+        )
+    });
     Ok(keyed.into_iter().map(|(_, row)| row).collect())
+}
+
+/// Compares two rows' sort keys, given side by side with whether each is
+/// descending.
+fn by_keys<'v>(
+    keys: impl Iterator<Item = (&'v CypherValue, &'v CypherValue, bool)>,
+) -> std::cmp::Ordering {
+    for (x, y, descending) in keys {
+        let o = x.order(y);
+        let o = if descending { o.reverse() } else { o };
+        if o.is_ne() {
+            return o;
+        }
+    }
+    std::cmp::Ordering::Equal
+}
+
+/// `items` sorted by `cmp`; with `keep`, only the first `keep` of them,
+/// selected before sorting. When few are wanted of many, each item is
+/// compared with the worst kept so far and dropped unless it beats it.
+fn sorted_first<T>(
+    items: Vec<T>,
+    keep: Option<usize>,
+    mut cmp: impl FnMut(&T, &T) -> std::cmp::Ordering,
+) -> Vec<T> {
+    let mut items = match keep {
+        Some(keep) if keep > 0 && keep.saturating_mul(8) < items.len() => {
+            let mut best = Vec::with_capacity(2 * keep);
+            // Once cut to `keep`, `best[keep - 1]` is the worst kept.
+            let mut cut = false;
+            for item in items {
+                if cut && cmp(&item, &best[keep - 1]).is_ge() {
+                    continue;
+                }
+                best.push(item);
+                if best.len() == 2 * keep {
+                    select_first(&mut best, Some(keep), &mut cmp);
+                    cut = true;
+                }
+            }
+            select_first(&mut best, Some(keep), &mut cmp);
+            best
+        }
+        _ => {
+            let mut items = items;
+            select_first(&mut items, keep, &mut cmp);
+            items
+        }
+    };
+    items.sort_by(cmp);
+    items
 }
 
 /// Cuts `items` to the first `keep` by `cmp` (unsorted), if `keep` is

@@ -341,16 +341,25 @@ impl<'a> Matcher<'a> {
         Ok(true)
     }
 
+    /// Whether a relationship of type `edge_type` has one of `rp`'s types
+    /// (any, when it names none).
+    fn has_type(&self, rp: &RelPat, edge_type: u32) -> QResult<bool> {
+        if rp.types.is_empty() {
+            return Ok(true);
+        }
+        let name = self
+            .r
+            .names
+            .name(Kind::EdgeType, edge_type)
+            .map_err(db_error)?;
+        Ok(rp.types.contains(&name))
+    }
+
+    /// Whether `e` fits `rp`'s types and properties. A pattern of one type
+    /// reads typed adjacency entries, so only several types are checked.
     fn rel_fits(&self, rp: &RelPat, e: &AdjEntry, row: &Row) -> QResult<bool> {
-        if rp.types.len() > 1 {
-            let name = self
-                .r
-                .names
-                .name(Kind::EdgeType, e.edge_type)
-                .map_err(db_error)?;
-            if !rp.types.contains(&name) {
-                return Ok(false);
-            }
+        if rp.types.len() > 1 && !self.has_type(rp, e.edge_type)? {
+            return Ok(false);
         }
         if rp.props.is_empty() {
             return Ok(true);
@@ -670,14 +679,7 @@ impl<'a> Matcher<'a> {
                 at = None;
                 break;
             };
-            let typed = rp.types.is_empty()
-                || rp.types.contains(
-                    &self
-                        .r
-                        .names
-                        .name(Kind::EdgeType, rec.edge_type)
-                        .map_err(db_error)?,
-                );
+            let typed = self.has_type(rp, rec.edge_type)?;
             let e = AdjEntry {
                 edge: id,
                 source: rec.src,
