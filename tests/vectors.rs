@@ -241,6 +241,13 @@ fn binary_walks_reach_a_recall_target_with_exact_scores() {
     let db = Database::open(dir.path()).unwrap();
     let r = measure(&db, "l2");
     assert!(r >= 0.93, "seed {seed}: binary recall after reopen {r:.3}");
+    // The walk reads links and codes only, held in memory: far less than
+    // the vectors, which stay mapped for the re-rank.
+    let info = db.vector_index_info("l2").unwrap();
+    let (walk, memory) = (info.walk_bytes.unwrap(), info.memory_bytes.unwrap());
+    assert!(walk < memory, "{info:?}");
+    assert_eq!(info.mapped_bytes, 20_000 * 128 * 4, "{info:?}");
+    assert!(walk < info.mapped_bytes / 2, "{info:?}");
 }
 
 #[test]

@@ -40,16 +40,19 @@ def main():
         json.dump(curve, open(os.path.join(out, f"curve-{mode}.json"), "w"))
         build = json.load(open(os.path.join(out, f"import-{mode}.json")))["elapsed_s"]
         stats = json.load(open(os.path.join(out, f"stats-{mode}.json")))
-        mem = stats["collections"][0]["index"]["memory_bytes"] / n
+        index = stats["collections"][0]["index"]
+        mem = index["memory_bytes"] / n
+        walk = index.get("walk_bytes")
+        walk = walk / n if walk is not None else None
         threads = [json.loads(line) for line in open(os.path.join(out, f"threads-{mode}.jsonl"))]
         one = sorted(t["qps"] for t in threads if t["threads"] == 1)
         two = sorted(t["qps"] for t in threads if t["threads"] == 2)
         scaling = two[-1] / one[-1] if one and two else None
-        rows.append((f"QuiverDB {mode}", curve, build, mem, scaling))
+        rows.append((f"QuiverDB {mode}", curve, build, mem, walk, scaling))
     for key, name in (("hnswlib", "hnswlib 0.8.0"), ("faiss_hnsw", "faiss HNSWFlat")):
         build = peers.get(f"{key}_build_s")
         mem = peers.get("hnswlib_rss_growth_bytes_per_vector") if key == "hnswlib" else None
-        rows.append((name, peers[key], build, mem, None))
+        rows.append((name, peers[key], build, mem, mem, None))
     best_peer = max(
         at(peers[k], 0.95) or 0 for k in ("hnswlib", "faiss_hnsw")
     )
@@ -59,10 +62,11 @@ def main():
     header = "| | build s | q/s at recall 0.95 | vs best peer |"
     if ties:
         header += " q/s at tie-aware 0.95 | vs best peer |"
-    header += " recall at ef 32 | index bytes/vector | 2 threads / 1 |"
+    header += " recall at ef 32 | index bytes/vector | walk bytes/vector | vs hnswlib | 2 threads / 1 |"
+    hnsw_mem = peers.get("hnswlib_rss_growth_bytes_per_vector")
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    for name, curve, build, mem, scaling in rows:
+    for name, curve, build, mem, walk, scaling in rows:
         q = at(curve, 0.95)
         line = f"| {name} | {fmt(build, 1)} | {fmt(q)} | {fmt(q / best_peer if q else None, 2)}x |"
         if ties:
@@ -72,7 +76,8 @@ def main():
         r32 = "—" if ef32 is None else f"{ef32['recall']:.4f}" + (
             f" ({ef32['tie_recall']:.4f})" if ef32.get("tie_recall") is not None else ""
         )
-        line += f" {r32} | {fmt(mem)} | {fmt(scaling, 2)} |"
+        ratio = walk / hnsw_mem if walk and hnsw_mem else None
+        line += f" {r32} | {fmt(mem)} | {fmt(walk)} | {fmt(ratio, 3)}x | {fmt(scaling, 2)} |"
         print(line)
     print()
     print("| ef | " + " | ".join(r[0] for r in rows) + " |")

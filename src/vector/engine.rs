@@ -79,6 +79,15 @@ pub(crate) trait Engine: Send + Sync {
 
     /// Bytes of vectors mapped from a checkpoint file instead.
     fn mapped_bytes(&self) -> usize;
+
+    /// Bytes a walk reads, when the engine can tell: the neighbour lists
+    /// and what distances are measured on (a quantised walk's codes, else
+    /// the vectors, held or mapped). What must stay in memory for walks to
+    /// run at memory speed; the rest (labels, locks, the vectors a
+    /// quantised walk only re-ranks with) may sit cold.
+    fn walk_bytes(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// An empty graph for `config`, with room for `capacity` points.

@@ -309,6 +309,8 @@ impl VectorIndex {
     /// Memory held: `(heap bytes, bytes mapped from a checkpoint)`; the
     /// heap figure is `None` when the engine cannot tell.
     pub fn memory(&self) -> (Option<usize>, usize) {
+        // (The key table and versions below are the index's, not the
+        // walk's: see `walk_bytes`.)
         let own = self.rows.capacity() * std::mem::size_of::<Row>()
             // hashbrown: a (key, value) pair and a control byte per bucket.
             + self.by_key.capacity() * (12 + 1)
@@ -318,6 +320,13 @@ impl VectorIndex {
             self.engine.heap_bytes().map(|e| e + own),
             self.engine.mapped_bytes(),
         )
+    }
+
+    /// Bytes the walks read (links and codes or vectors), within
+    /// [`memory`](Self::memory) plus the mapped part; `None` when the
+    /// engine cannot tell.
+    pub fn walk_bytes(&self) -> Option<usize> {
+        self.engine.walk_bytes()
     }
 
     /// Adds prepared vectors `(slot, key, vector)` committed at generation

@@ -58,6 +58,7 @@ pub use config::{
 };
 pub use index::REBUILD_DEAD_FRACTION;
 pub use metric::Metric;
+pub use simd::{SIMD_ENV, describe as kernels};
 pub(crate) use write::node_deleted;
 
 /// How a collection's index stands: see
@@ -83,6 +84,12 @@ pub struct IndexInfo {
     /// Bytes of vectors mapped from the checkpoint instead (native engine):
     /// in the page cache, read on demand, not counted above.
     pub mapped_bytes: u64,
+    /// Bytes a search's walk reads (native engine; `None` for `hnsw_rs`):
+    /// the neighbour lists, plus the codes of a quantised walk or else the
+    /// vectors (held or mapped). A quantised walk reads the vectors only
+    /// to re-rank its best candidates, so they may stay cold; labels, the
+    /// key table and row versions are read per result, per write.
+    pub walk_bytes: Option<u64>,
     /// The `ef` a search of k = 10 walks with when it names none (see
     /// [`Search::ef`]).
     pub default_ef: usize,

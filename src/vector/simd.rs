@@ -1,6 +1,8 @@
 //! Distance kernels: AVX-512 when the CPU has it, else AVX2 + FMA (detected
 //! once at run time), a portable 8-lane loop otherwise. All give the same
-//! results up to float rounding.
+//! results up to float rounding; the integer kernels of the quantised walks
+//! (8-bit codes: AVX-512 VNNI, AVX-512 BW, AVX2; one-bit codes: AVX-512
+//! VPOPCNTDQ, popcnt) give exactly the same results.
 
 use std::sync::OnceLock;
 
@@ -13,48 +15,79 @@ struct Kernels {
     dot_codes: fn(&[u8], &[i16]) -> i32,
     /// One-bit codes against a bit-plane query (see [`bit_dot`]).
     bit_dot: fn(&[u64], &[u64]) -> (u32, u32),
+    /// Which kernels these are, for reports.
+    names: [&'static str; 3],
+}
+
+/// The environment variable that caps the instruction sets used:
+/// `portable`, `avx2` or `avx512` (the default: the best the CPU has). For
+/// comparing kernels, and for a CPU whose wide units slow it down.
+pub const SIMD_ENV: &str = "QUIVER_SIMD";
+
+/// The instruction-set levels, lowest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Portable,
+    Avx2,
+    Avx512,
 }
 
 fn kernels() -> &'static Kernels {
     static K: OnceLock<Kernels> = OnceLock::new();
     K.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        let bit_dot = if std::is_x86_feature_detected!("popcnt") {
-            popcnt::bit_dot
-        } else {
-            portable::bit_dot
+        let cap = match std::env::var(SIMD_ENV).as_deref() {
+            Ok("portable") => Level::Portable,
+            Ok("avx2") => Level::Avx2,
+            _ => Level::Avx512,
         };
-        #[cfg(not(target_arch = "x86_64"))]
-        let bit_dot = portable::bit_dot;
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
-            return Kernels {
-                dot: avx512::dot,
-                l2: avx512::l2_squared,
-                dot_codes: if std::is_x86_feature_detected!("avx2") {
-                    avx2::dot_codes
-                } else {
-                    portable::dot_codes
-                },
-                bit_dot,
-            };
-        }
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            return Kernels {
-                dot: avx2::dot,
-                l2: avx2::l2_squared,
-                dot_codes: avx2::dot_codes,
-                bit_dot,
-            };
-        }
-        Kernels {
-            dot: portable::dot,
-            l2: portable::l2_squared,
-            dot_codes: portable::dot_codes,
-            bit_dot,
-        }
+        choose(cap)
     })
+}
+
+/// The best kernels the CPU runs, at most at level `cap`.
+fn choose(cap: Level) -> Kernels {
+    let mut k = Kernels {
+        dot: portable::dot,
+        l2: portable::l2_squared,
+        dot_codes: portable::dot_codes,
+        bit_dot: portable::bit_dot,
+        names: ["portable"; 3],
+    };
+    #[cfg(target_arch = "x86_64")]
+    {
+        let has = |f: bool, level: Level| f && level <= cap;
+        if has(std::is_x86_feature_detected!("popcnt"), Level::Avx2) {
+            (k.bit_dot, k.names[2]) = (popcnt::bit_dot, "popcnt");
+        }
+        if has(std::is_x86_feature_detected!("avx2"), Level::Avx2) {
+            (k.dot_codes, k.names[1]) = (avx2::dot_codes, "avx2");
+            if std::is_x86_feature_detected!("fma") {
+                (k.dot, k.l2, k.names[0]) = (avx2::dot, avx2::l2_squared, "avx2+fma");
+            }
+        }
+        if has(std::is_x86_feature_detected!("avx512f"), Level::Avx512) {
+            (k.dot, k.l2, k.names[0]) = (avx512::dot, avx512::l2_squared, "avx512f");
+        }
+        if has(avx512::has_bw(), Level::Avx512) {
+            (k.dot_codes, k.names[1]) = (avx512::dot_codes, "avx512bw");
+        }
+        if has(avx512::has_vnni(), Level::Avx512) {
+            (k.dot_codes, k.names[1]) = (avx512::dot_codes_vnni, "avx512vnni");
+        }
+        if has(avx512::has_popcnt(), Level::Avx512) {
+            (k.bit_dot, k.names[2]) = (avx512::bit_dot, "avx512vpopcntdq");
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = cap;
+    k
+}
+
+/// The kernels in use: `f32 <name>, int8 <name>, one-bit <name>`.
+#[must_use]
+pub fn describe() -> String {
+    let [f, int8, bits] = kernels().names;
+    format!("f32 {f}, int8 {int8}, one-bit {bits}")
 }
 
 /// `Σ a_i b_i`. The slices must have the same length.
@@ -362,9 +395,34 @@ mod avx2 {
 )]
 mod avx512 {
     use std::arch::x86_64::{
-        __m512, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_maskz_loadu_ps,
-        _mm512_reduce_add_ps, _mm512_setzero_ps, _mm512_sub_ps,
+        __m512, __m512i, _mm256_loadu_si256, _mm256_maskz_loadu_epi8, _mm512_add_epi32,
+        _mm512_add_epi64, _mm512_add_ps, _mm512_and_si512, _mm512_cvtepu8_epi16,
+        _mm512_dpwssd_epi32, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_loadu_si512,
+        _mm512_madd_epi16, _mm512_maskz_loadu_epi16, _mm512_maskz_loadu_epi64,
+        _mm512_maskz_loadu_ps, _mm512_permutexvar_epi64, _mm512_popcnt_epi64,
+        _mm512_reduce_add_epi32, _mm512_reduce_add_epi64, _mm512_reduce_add_ps, _mm512_set_epi64,
+        _mm512_set1_epi64, _mm512_setzero_ps, _mm512_setzero_si512, _mm512_sllv_epi64,
+        _mm512_srlv_epi64, _mm512_sub_ps,
     };
+
+    /// AVX-512 BW (byte and word lanes) and VL (their 256-bit forms): the
+    /// 8-bit code kernel.
+    pub fn has_bw() -> bool {
+        std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx512vl")
+    }
+
+    /// AVX-512 VNNI on top of BW: the code kernel's multiply-adds in one
+    /// instruction (`vpdpwssd`).
+    pub fn has_vnni() -> bool {
+        has_bw() && std::is_x86_feature_detected!("avx512vnni")
+    }
+
+    /// AVX-512 VPOPCNTDQ: popcount of eight words at once.
+    pub fn has_popcnt() -> bool {
+        std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vpopcntdq")
+    }
 
     /// `acc + x·y` (dot) or `acc + (x-y)²` (squared L2), lane-wise.
     #[target_feature(enable = "avx512f")]
@@ -427,11 +485,225 @@ mod avx512 {
         // SAFETY: installed only after AVX-512F was detected.
         unsafe { sum::<true>(a, b) }
     }
+
+    /// 32 codes and weights at `at`, the codes widened to 16-bit lanes;
+    /// past `n` the lanes read as zero (a masked load), so they add
+    /// nothing.
+    ///
+    /// # Safety
+    /// `at < n`, both slices hold at least `n` elements, and the CPU has
+    /// AVX-512 BW and VL.
+    #[inline]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    unsafe fn code_lanes(codes: &[u8], q: &[i16], at: usize, n: usize) -> (__m512i, __m512i) {
+        let (pc, pq) = (codes.as_ptr(), q.as_ptr());
+        let left = n - at;
+        // SAFETY: the lanes read are `at..at + min(left, 32)`, inside both
+        // slices (the caller's bounds); masked-off lanes are not read.
+        unsafe {
+            if left >= 32 {
+                (
+                    _mm512_cvtepu8_epi16(_mm256_loadu_si256(pc.add(at).cast())),
+                    _mm512_loadu_si512(pq.add(at).cast()),
+                )
+            } else {
+                let mask = (1u32 << left) - 1;
+                (
+                    _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(mask, pc.add(at).cast())),
+                    _mm512_maskz_loadu_epi16(mask, pq.add(at).cast()),
+                )
+            }
+        }
+    }
+
+    /// `Σ codes_i · q_i`, 32 codes a step, each pair of products added into
+    /// its 32-bit lane by one `vpdpwssd`; two accumulators (64 codes a
+    /// round), the last step masked.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
+    fn sum_codes_vnni(codes: &[u8], q: &[i16]) -> i32 {
+        let n = codes.len().min(q.len());
+        let (mut a0, mut a1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        let mut at = 0;
+        // SAFETY (every `code_lanes`): `at < n` (`at + 32 < n` for the
+        // second); both slices hold `n` elements.
+        while at + 64 <= n {
+            let (c, w) = unsafe { code_lanes(codes, q, at, n) };
+            a0 = _mm512_dpwssd_epi32(a0, c, w);
+            let (c, w) = unsafe { code_lanes(codes, q, at + 32, n) };
+            a1 = _mm512_dpwssd_epi32(a1, c, w);
+            at += 64;
+        }
+        while at < n {
+            let (c, w) = unsafe { code_lanes(codes, q, at, n) };
+            a0 = _mm512_dpwssd_epi32(a0, c, w);
+            at += 32;
+        }
+        _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1))
+    }
+
+    /// As [`sum_codes_vnni`] without VNNI (BW only): `vpmaddwd`, then an
+    /// add.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    fn sum_codes_bw(codes: &[u8], q: &[i16]) -> i32 {
+        let n = codes.len().min(q.len());
+        let (mut a0, mut a1) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        let mut at = 0;
+        // SAFETY: as in `sum_codes_vnni`.
+        while at + 64 <= n {
+            let (c, w) = unsafe { code_lanes(codes, q, at, n) };
+            a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(c, w));
+            let (c, w) = unsafe { code_lanes(codes, q, at + 32, n) };
+            a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(c, w));
+            at += 64;
+        }
+        while at < n {
+            let (c, w) = unsafe { code_lanes(codes, q, at, n) };
+            a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(c, w));
+            at += 32;
+        }
+        _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1))
+    }
+
+    pub fn dot_codes_vnni(codes: &[u8], q: &[i16]) -> i32 {
+        // SAFETY: installed only after AVX-512 BW, VL and VNNI were detected.
+        unsafe { sum_codes_vnni(codes, q) }
+    }
+
+    pub fn dot_codes(codes: &[u8], q: &[i16]) -> i32 {
+        // SAFETY: installed only after AVX-512 BW and VL were detected.
+        unsafe { sum_codes_bw(codes, q) }
+    }
+
+    /// Up to eight words from `at` (masked to the `n - at` left).
+    ///
+    /// # Safety
+    /// `at < n`, `words` holds at least `n` words, AVX-512F.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn words8(words: &[u64], at: usize, n: usize) -> __m512i {
+        let left = n - at;
+        let mask = if left >= 8 {
+            u8::MAX
+        } else {
+            (1u8 << left) - 1
+        };
+        // SAFETY: lanes `at..at + min(left, 8)` lie inside `words`.
+        unsafe { _mm512_maskz_loadu_epi64(mask, words.as_ptr().add(at).cast()) }
+    }
+
+    /// [`super::bit_dot`] with `vpopcntq`. A code of 1, 2 or 4 words (64,
+    /// 128 or 256 dimensions) meets up to eight words of planes at a time:
+    /// the code repeated across the register, each lane's count shifted by
+    /// its plane's weight. Longer codes go eight words of one plane at a
+    /// time.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq")]
+    fn bit_dot_words(code: &[u64], planes: &[u64]) -> (u32, u32) {
+        let w = code.len();
+        if w == 0 {
+            return (0, 0);
+        }
+        let mut weighted = _mm512_setzero_si512();
+        let ones;
+        if w < 8 && w.is_power_of_two() {
+            let log_w = w.trailing_zeros();
+            // The whole planes: `p · w` words.
+            let total = (planes.len() >> log_w) << log_w;
+            // SAFETY: `0 < w`, and `code` holds `w` words.
+            let c = unsafe { words8(code, 0, w) };
+            ones = _mm512_popcnt_epi64(c);
+            let lane = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+            let c = _mm512_permutexvar_epi64(
+                _mm512_and_si512(lane, _mm512_set1_epi64(i64::from(w as u8 - 1))),
+                c,
+            );
+            let log_w = _mm512_set1_epi64(i64::from(log_w));
+            let (mut at, mut at_lane) = (0, lane);
+            while at < total {
+                // Lane `l` is word `at + l` of the planes: plane
+                // `(at + l) / w`, weighing `2^plane`; lanes past the planes
+                // read as zero.
+                // SAFETY: `at < total <= planes.len()`.
+                let q = unsafe { words8(planes, at, total) };
+                let shift = _mm512_srlv_epi64(at_lane, log_w);
+                let counts = _mm512_popcnt_epi64(_mm512_and_si512(c, q));
+                weighted = _mm512_add_epi64(weighted, _mm512_sllv_epi64(counts, shift));
+                at += 8;
+                at_lane = _mm512_add_epi64(at_lane, _mm512_set1_epi64(8));
+            }
+        } else {
+            let p = planes.len() / w;
+            let mut count = _mm512_setzero_si512();
+            let mut at = 0;
+            while at < w {
+                // SAFETY: `at < w`; `code` holds `w` words and every plane
+                // `j < p` holds `w` words from `j * w`.
+                let c = unsafe { words8(code, at, w) };
+                count = _mm512_add_epi64(count, _mm512_popcnt_epi64(c));
+                for (j, weight) in (0..p).zip(0..) {
+                    let q = unsafe { words8(&planes[j * w..], at, w) };
+                    let counts = _mm512_popcnt_epi64(_mm512_and_si512(c, q));
+                    weighted = _mm512_add_epi64(
+                        weighted,
+                        _mm512_sllv_epi64(counts, _mm512_set1_epi64(weight)),
+                    );
+                }
+                at += 8;
+            }
+            ones = count;
+        }
+        (
+            _mm512_reduce_add_epi64(weighted) as u32,
+            _mm512_reduce_add_epi64(ones) as u32,
+        )
+    }
+
+    pub fn bit_dot(code: &[u64], planes: &[u64]) -> (u32, u32) {
+        // SAFETY: installed only after AVX-512F and VPOPCNTDQ were detected.
+        unsafe { bit_dot_words(code, planes) }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cap_keeps_the_kernels_at_or_below_its_level() {
+        let portable = choose(Level::Portable);
+        assert_eq!(portable.names, ["portable"; 3]);
+        let avx2 = choose(Level::Avx2);
+        assert!(
+            avx2.names.iter().all(|n| !n.starts_with("avx512")),
+            "{:?}",
+            avx2.names
+        );
+        let best = choose(Level::Avx512);
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512vnni") && std::is_x86_feature_detected!("avx512bw")
+        {
+            assert_eq!(best.names[1], "avx512vnni");
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512vpopcntdq") {
+            assert_eq!(best.names[2], "avx512vpopcntdq");
+        }
+        // Every level's kernels give the plain sums (exactly, for codes).
+        let a: Vec<f32> = (0..385).map(|i| (i as f32 * 0.37).sin()).collect();
+        let c: Vec<u8> = (0..385).map(|i| (i * 31 % 256) as u8).collect();
+        let w: Vec<i16> = (0..385).map(|i| (i * 131 % 2001 - 1000) as i16).collect();
+        let code = [0x0f0f_1234_5678_9abc_u64, u64::MAX];
+        let planes = [1, 2, 3, 4, 5, 6, 7, u64::MAX];
+        let want = (
+            portable::dot(&a, &a),
+            portable::dot_codes(&c, &w),
+            portable::bit_dot(&code, &planes),
+        );
+        for k in [portable, avx2, best] {
+            assert!(((k.dot)(&a, &a) - want.0).abs() < 1e-3, "{:?}", k.names);
+            assert_eq!((k.dot_codes)(&c, &w), want.1, "{:?}", k.names);
+            assert_eq!((k.bit_dot)(&code, &planes), want.2, "{:?}", k.names);
+        }
+    }
 
     #[test]
     fn kernels_match_the_plain_sums() {
@@ -495,6 +767,14 @@ mod tests {
             if std::is_x86_feature_detected!("avx2") {
                 cases.push(("avx2", avx2::dot_codes(&c, &w)));
             }
+            #[cfg(target_arch = "x86_64")]
+            if avx512::has_bw() {
+                cases.push(("avx512bw", avx512::dot_codes(&c, &w)));
+            }
+            #[cfg(target_arch = "x86_64")]
+            if avx512::has_vnni() {
+                cases.push(("avx512vnni", avx512::dot_codes_vnni(&c, &w)));
+            }
             for (name, got) in cases {
                 assert_eq!(i64::from(got), want, "{name} n={n}");
             }
@@ -510,15 +790,21 @@ mod tests {
             x ^= x << 17;
             x
         };
-        for words in [1, 2, 6, 8] {
+        // Every code length the one-bit walk makes (1, 2, 4, 8 words) and
+        // others, with the walk's four planes and counts that do and do not
+        // fill whole registers.
+        for (words, levels) in [1, 2, 3, 4, 6, 8, 9, 16]
+            .into_iter()
+            .flat_map(|w| [(w, 4), (w, 1), (w, 3), (w, 5)])
+        {
             let code: Vec<u64> = (0..words).map(|_| next()).collect();
-            let mut planes: Vec<u64> = (0..4 * words).map(|_| next()).collect();
+            let mut planes: Vec<u64> = (0..levels * words).map(|_| next()).collect();
             planes[0] = u64::MAX;
             // Plain: each bit's query level, times the code's bit.
             let bit = |w: &[u64], i: usize| u32::from(w[i / 64] >> (i % 64) & 1 == 1);
             let mut want = (0, 0);
             for i in 0..64 * words {
-                let level: u32 = (0..4).map(|j| bit(&planes[j * words..], i) << j).sum();
+                let level: u32 = (0..levels).map(|j| bit(&planes[j * words..], i) << j).sum();
                 want.0 += bit(&code, i) * level;
                 want.1 += bit(&code, i);
             }
@@ -530,8 +816,12 @@ mod tests {
             if std::is_x86_feature_detected!("popcnt") {
                 cases.push(("popcnt", popcnt::bit_dot(&code, &planes)));
             }
+            #[cfg(target_arch = "x86_64")]
+            if avx512::has_popcnt() {
+                cases.push(("avx512vpopcntdq", avx512::bit_dot(&code, &planes)));
+            }
             for (name, got) in cases {
-                assert_eq!(got, want, "{name} words={words}");
+                assert_eq!(got, want, "{name} words={words} planes={levels}");
             }
         }
     }

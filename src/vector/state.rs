@@ -231,6 +231,7 @@ impl VectorModel {
         Some(IndexInfo {
             memory_bytes: memory.map(|b| b as u64),
             mapped_bytes: mapped as u64,
+            walk_bytes: index.walk_bytes().map(|b| b as u64),
             points: index.len(),
             graph_points: index.graph_points(),
             from_checkpoint,

@@ -231,6 +231,7 @@ pub fn run(args: &Args) -> Result<()> {
                 "exact": exact, "recall_target": args.recall, "qps": qps,
                 "p50_ms": pct(0.5), "p99_ms": pct(0.99), "queries": queries.len(),
                 "threads": threads, "repeat": repeat,
+                "kernels": quiverdb::vector::kernels(),
             })
         );
     } else {
@@ -241,11 +242,12 @@ pub fn run(args: &Args) -> Result<()> {
         };
         let ef = used_ef.map_or_else(|| "exact".to_owned(), |e| format!("ef {e}"));
         println!(
-            "{} queries, k {}, {ef}: recall@k {recall}, {qps:.0} queries/s ({threads} thread(s)), p50 {:.3} ms, p99 {:.3} ms",
+            "{} queries, k {}, {ef}: recall@k {recall}, {qps:.0} queries/s ({threads} thread(s)), p50 {:.3} ms, p99 {:.3} ms; kernels: {}",
             queries.len(),
             args.k,
             pct(0.5),
-            pct(0.99)
+            pct(0.99),
+            quiverdb::vector::kernels()
         );
     }
     Ok(())

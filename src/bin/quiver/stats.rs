@@ -42,6 +42,7 @@ pub fn run(args: &Args) -> Result<()> {
                 "built_because": index.built_because,
                 "memory_bytes": index.memory_bytes,
                 "mapped_bytes": index.mapped_bytes,
+                "walk_bytes": index.walk_bytes,
                 "default_ef": index.default_ef,
                 "calibrated": index.calibrated,
             },
@@ -86,6 +87,10 @@ pub fn run(args: &Args) -> Result<()> {
             || "memory not reported by hnsw-rs".to_owned(),
             |b| format!("{:.1} MiB memory", mib(b)),
         );
+        let memory = match index["walk_bytes"].as_u64() {
+            Some(w) => format!("{memory} ({:.1} MiB read by walks)", mib(w)),
+            None => memory,
+        };
         let ef = if index["calibrated"] == true {
             format!(
                 "default ef {} (calibrated for recall@10 0.95)",

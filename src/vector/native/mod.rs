@@ -220,6 +220,20 @@ impl NativeGraph {
             + self.codes.as_ref().map_or(0, Codes::heap_bytes)
     }
 
+    /// Bytes a walk reads: the neighbour lists (with the levels and upper
+    /// offsets that find them) and the codes of a quantised walk, else the
+    /// vectors (held or mapped).
+    pub fn walk_bytes(&self) -> usize {
+        let links = (self.links0.capacity() + self.upper.capacity()) * 4
+            + self.upper_at.capacity() * 8
+            + self.levels.capacity();
+        links
+            + self.codes.as_ref().map_or_else(
+                || self.vectors.heap_bytes() + self.vectors.mapped_bytes(),
+                Codes::heap_bytes,
+            )
+    }
+
     /// Bytes of vectors mapped from a checkpoint file.
     pub fn mapped_bytes(&self) -> usize {
         self.vectors.mapped_bytes()
@@ -299,6 +313,10 @@ impl Engine for NativeGraph {
 
     fn mapped_bytes(&self) -> usize {
         NativeGraph::mapped_bytes(self)
+    }
+
+    fn walk_bytes(&self) -> Option<usize> {
+        Some(NativeGraph::walk_bytes(self))
     }
 }
 
