@@ -2,6 +2,7 @@
 """Measure hnswlib and faiss on a vector set, like benches/vector.rs.
 
 Usage: vector_peers.py DATASET_DIR [--metric cosine|l2] [--gt FILE] [--gt-scores FILE] [--faiss-hnsw]
+       vector_peers.py DATASET_DIR --build-only  (hnswlib's build time only)
 (DATASET_DIR holds base.fvecs, queries.fvecs and the ground truth:
 gt_cosine.ivecs by default, gt_l2.ivecs with --metric l2)
 
@@ -46,6 +47,7 @@ def main():
     ap.add_argument("--gt")
     ap.add_argument("--gt-scores")
     ap.add_argument("--faiss-hnsw", action="store_true")
+    ap.add_argument("--build-only", action="store_true")
     args = ap.parse_args()
     src = args.dir
     base = read_vecs(f"{src}/base.fvecs", np.float32)
@@ -83,6 +85,9 @@ def main():
     # higher peak behind; the current RSS growth over the build does not.
     out["hnswlib_peak_rss_growth_bytes_per_vector"] = (rss - rss0) * 1024 / len(base)
     out["hnswlib_rss_growth_bytes_per_vector"] = (current_rss_kib() - now0) * 1024 / len(base)
+    if args.build_only:
+        print(json.dumps(out))
+        return
     index.set_num_threads(1)
     curve = []
     for ef in (10, 16, 24, 32, 48, 64, 96, 128, 200):
