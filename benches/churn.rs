@@ -2,8 +2,9 @@
 //! same keys) per round for 20 rounds, one commit and one checkpoint per
 //! round; after each round print one JSON line with the process's RSS, the
 //! database directory's size (checkpoints included), the graph's rows,
-//! the round's time and recall@10 at the default ef against exact search
-//! over 200 queries. `benches/peers/churn_peers.py` runs the same protocol
+//! the round's time and recall@10 against exact search over 200 queries,
+//! at ef 48 (the peer's protocol) and at the default ef (calibrated at
+//! each checkpoint). `benches/peers/churn_peers.py` runs the same protocol
 //! on hnswlib (`mark_deleted` + `replace_deleted`).
 //!
 //! ```sh
@@ -48,11 +49,12 @@ fn dir_bytes(path: &Path) -> u64 {
     })
 }
 
-/// Recall@10 at the default ef against exact search, on one snapshot.
-fn recall(db: &Database, queries: &[Vec<f32>]) -> f64 {
+/// Recall@10 against exact search, on one snapshot, at `search`'s ef;
+/// with the largest ef walked (the default's, when `search` names none).
+fn recall(db: &Database, queries: &[Vec<f32>], search: &Search) -> (f64, usize) {
     let r = db.begin_read().unwrap();
     let c = r.collection("v").unwrap();
-    let mut hit = 0;
+    let (mut hit, mut ef) = (0, 0);
     for q in queries {
         let truth: HashSet<u64> = c
             .search_exact(q, &Search::k(10))
@@ -61,15 +63,11 @@ fn recall(db: &Database, queries: &[Vec<f32>]) -> f64 {
             .iter()
             .map(|h| h.key)
             .collect();
-        hit += c
-            .search(q, &Search::k(10))
-            .unwrap()
-            .hits
-            .iter()
-            .filter(|h| truth.contains(&h.key))
-            .count();
+        let found = c.search(q, search).unwrap();
+        ef = ef.max(found.ef.unwrap_or(0));
+        hit += found.hits.iter().filter(|h| truth.contains(&h.key)).count();
     }
-    hit as f64 / (10 * queries.len()) as f64
+    (hit as f64 / (10 * queries.len()) as f64, ef)
 }
 
 fn main() {
@@ -118,6 +116,8 @@ fn main() {
 
     let report = |round: usize, seconds: f64, db: &Database| {
         let info = db.vector_index_info("v").unwrap();
+        let (at_48, _) = recall(db, &queries, &Search::k(10).ef(48));
+        let (at_default, default_ef) = recall(db, &queries, &Search::k(10));
         println!(
             "{}",
             serde_json::json!({
@@ -125,7 +125,8 @@ fn main() {
                 "quantization": quant.name(), "seconds": seconds,
                 "rss_bytes": rss(), "rss_growth_bytes": rss().saturating_sub(rss0),
                 "disk_bytes": dir_bytes(&path), "graph_rows": info.graph_points,
-                "points": info.points, "recall": recall(db, &queries),
+                "points": info.points, "recall": at_48,
+                "recall_default_ef": at_default, "default_ef": default_ef,
             })
         );
     };
