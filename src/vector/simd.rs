@@ -19,8 +19,9 @@ struct Kernels {
     names: [&'static str; 3],
 }
 
-/// The environment variable that caps the instruction sets used:
-/// `portable`, `avx2` or `avx512` (the default: the best the CPU has). For
+/// The environment variable that caps the instruction sets used, read
+/// once per process: `portable`, `avx2` or `avx512`; unset or any other
+/// value, the best the CPU has ([`describe`] tells what was chosen). For
 /// comparing kernels, and for a CPU whose wide units slow it down.
 pub const SIMD_ENV: &str = "QUIVER_SIMD";
 
