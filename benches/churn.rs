@@ -49,12 +49,13 @@ fn dir_bytes(path: &Path) -> u64 {
     })
 }
 
-/// Recall@10 against exact search, on one snapshot, at `search`'s ef;
-/// with the largest ef walked (the default's, when `search` names none).
-fn recall(db: &Database, queries: &[Vec<f32>], search: &Search) -> (f64, usize) {
+/// Recall@10 against exact search, on one snapshot (each query's truth
+/// found once), at each of `searches`' ef, with the largest ef walked
+/// (the default's, when a search names none).
+fn recall(db: &Database, queries: &[Vec<f32>], searches: &[Search]) -> Vec<(f64, usize)> {
     let r = db.begin_read().unwrap();
     let c = r.collection("v").unwrap();
-    let (mut hit, mut ef) = (0, 0);
+    let mut out = vec![(0, 0); searches.len()];
     for q in queries {
         let truth: HashSet<u64> = c
             .search_exact(q, &Search::k(10))
@@ -63,11 +64,15 @@ fn recall(db: &Database, queries: &[Vec<f32>], search: &Search) -> (f64, usize) 
             .iter()
             .map(|h| h.key)
             .collect();
-        let found = c.search(q, search).unwrap();
-        ef = ef.max(found.ef.unwrap_or(0));
-        hit += found.hits.iter().filter(|h| truth.contains(&h.key)).count();
+        for (search, (hit, ef)) in searches.iter().zip(&mut out) {
+            let found = c.search(q, search).unwrap();
+            *ef = (*ef).max(found.ef.unwrap_or(0));
+            *hit += found.hits.iter().filter(|h| truth.contains(&h.key)).count();
+        }
     }
-    (hit as f64 / (10 * queries.len()) as f64, ef)
+    out.into_iter()
+        .map(|(hit, ef)| (hit as f64 / (10 * queries.len()) as f64, ef))
+        .collect()
 }
 
 fn main() {
@@ -116,8 +121,8 @@ fn main() {
 
     let report = |round: usize, seconds: f64, db: &Database| {
         let info = db.vector_index_info("v").unwrap();
-        let (at_48, _) = recall(db, &queries, &Search::k(10).ef(48));
-        let (at_default, default_ef) = recall(db, &queries, &Search::k(10));
+        let measured = recall(db, &queries, &[Search::k(10).ef(48), Search::k(10)]);
+        let ((at_48, _), (at_default, default_ef)) = (measured[0], measured[1]);
         println!(
             "{}",
             serde_json::json!({
