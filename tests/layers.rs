@@ -108,14 +108,8 @@ fn crate_paths(text: &str) -> Vec<String> {
     while let Some(at) = rest.find("crate::") {
         let after = &rest[at + "crate::".len()..];
         if let Some(group) = after.strip_prefix('{') {
-            // `crate::{a, b::c}`: each item's first segment.
-            let inner = group.split('}').next().unwrap_or("");
-            for item in inner.split(',') {
-                let name = item.trim().split("::").next().unwrap_or("").trim();
-                if !name.is_empty() {
-                    out.push(name.to_owned());
-                }
-            }
+            // `crate::{a, b::{c, d}, e}`: each item's first segment.
+            out.extend(group_items(group));
         } else {
             let name: String = after
                 .chars()
@@ -126,6 +120,47 @@ fn crate_paths(text: &str) -> Vec<String> {
         rest = after;
     }
     out
+}
+
+/// The first segment of each top-level item of a `use` group whose text
+/// starts after its `{`: `a, b::{c, d}, e}` gives `a`, `b`, `e` (nested
+/// groups are skipped whole, up to their matching `}`).
+fn group_items(group: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut item = String::new();
+    for c in group.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => break,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut item));
+                continue;
+            }
+            _ => {}
+        }
+        if depth == 0 {
+            item.push(c);
+        }
+    }
+    out.push(item);
+    out.into_iter()
+        .filter_map(|i| {
+            let name = i.trim().split("::").next().unwrap_or("").trim().to_owned();
+            (!name.is_empty()).then_some(name)
+        })
+        .collect()
+}
+
+#[test]
+fn use_groups_are_read_to_their_matching_brace() {
+    assert_eq!(
+        crate_paths("use crate::{graph::{a, b}, vector::X, query};"),
+        ["graph", "vector", "query"]
+    );
+    assert_eq!(crate_paths("crate::{error::{Error, Result}}"), ["error"]);
+    assert_eq!(crate_paths("x = crate::storage::Cf::Out;"), ["storage"]);
 }
 
 #[test]
