@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 
 use super::error::QResult;
-use super::graph::{db_error, from_stored};
+use super::graph::from_stored;
 use super::value::CypherValue;
 use crate::NodeId;
 use crate::graph::NodeIds;
@@ -113,16 +113,13 @@ pub(crate) fn column(r: &ReadTxn<'_>, key: &str) -> QResult<Arc<Column>> {
     let reader = r.reader();
     let mut pairs = Vec::new();
     if let Some(k) = reader.names.id(Kind::PropKey, key) {
-        reader
-            .kv
-            .scan(Cf::Nodes, &[], &mut |id, bytes| {
-                let rec = decode_node(bytes)?;
-                if let Some(v) = rec.prop(k) {
-                    pairs.push((NodeId(read_u64(id, 0)?), from_stored(v)));
-                }
-                Ok(true)
-            })
-            .map_err(db_error)?;
+        reader.kv.scan(Cf::Nodes, &[], &mut |id, bytes| {
+            let rec = decode_node(bytes)?;
+            if let Some(v) = rec.prop(k) {
+                pairs.push((NodeId(read_u64(id, 0)?), from_stored(v)));
+            }
+            Ok(true)
+        })?;
     }
     let column = Arc::new(Column::of(pairs));
     keep(&cache.entries, generation, key, &column);
@@ -143,8 +140,7 @@ pub(crate) fn members(r: &ReadTxn<'_>, label: &str) -> QResult<Members> {
         return Ok(Arc::clone(m));
     }
     let members: Members = NodeIds::with_label(r.reader(), label)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(db_error)?
+        .collect::<Result<Vec<_>, _>>()?
         .into();
     keep(&cache.members, generation, label, &members);
     Ok(members)

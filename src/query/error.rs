@@ -1,7 +1,11 @@
-//! Query errors, classified as the openCypher TCK classifies them.
+//! Query errors, classified as the openCypher TCK classifies them, with
+//! the Neo4j status code a client or protocol reads ([`status`]).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use crate::error::Error;
 
 /// The class of a query error (the TCK's error types).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -63,8 +67,50 @@ pub enum Phase {
     Runtime,
 }
 
+/// Neo4j's status codes for the errors a statement can end in, as named
+/// constants: [`QueryError::status`] returns one of them, so a caller (the
+/// CLI, a protocol server) branches on a code instead of a message.
+pub mod status {
+    /// The text is not valid Cypher, or breaks one of the language's rules.
+    pub const SYNTAX_ERROR: &str = "Neo.ClientError.Statement.SyntaxError";
+    /// A well-formed statement asks for something meaningless.
+    pub const SEMANTIC_ERROR: &str = "Neo.ClientError.Statement.SemanticError";
+    /// A value of the wrong type reached an operator or function.
+    pub const TYPE_ERROR: &str = "Neo.ClientError.Statement.TypeError";
+    /// An argument has the right type but a wrong value.
+    pub const ARGUMENT_ERROR: &str = "Neo.ClientError.Statement.ArgumentError";
+    /// Integer overflow or division by zero.
+    pub const ARITHMETIC_ERROR: &str = "Neo.ClientError.Statement.ArithmeticError";
+    /// A parameter the statement names was not given.
+    pub const PARAMETER_MISSING: &str = "Neo.ClientError.Statement.ParameterMissing";
+    /// The statement reads a node or relationship that was deleted.
+    pub const ENTITY_NOT_FOUND: &str = "Neo.ClientError.Statement.EntityNotFound";
+    /// A write statement on a read-only transaction.
+    pub const ACCESS_MODE: &str = "Neo.ClientError.Statement.AccessMode";
+    /// A write would break a constraint (a unique key).
+    pub const CONSTRAINT_VALIDATION_FAILED: &str =
+        "Neo.ClientError.Schema.ConstraintValidationFailed";
+    /// `CALL` of a procedure that does not exist.
+    pub const PROCEDURE_NOT_FOUND: &str = "Neo.ClientError.Procedure.ProcedureNotFound";
+    /// The statement ran past its time limit.
+    pub const TRANSACTION_TIMED_OUT: &str = "Neo.ClientError.Transaction.TransactionTimedOut";
+    /// The statement uses a part of the language this build does not run.
+    pub const EXECUTION_FAILED: &str = "Neo.DatabaseError.Statement.ExecutionFailed";
+    /// The stored data is damaged ([`crate::Error::Corruption`]).
+    pub const STORAGE_DAMAGE_DETECTED: &str = "Neo.DatabaseError.General.StorageDamageDetected";
+    /// Storage failed underneath the statement in another way (a full
+    /// disk among them: [`QueryError::database_error`] says which).
+    pub const UNKNOWN_ERROR: &str = "Neo.DatabaseError.General.UnknownError";
+}
+
 /// A statement that could not be compiled or run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A storage failure keeps the [`crate::Error`] it came from as its
+/// [`source`](std::error::Error::source) (a full disk stays
+/// [`crate::Error::DiskFull`]); every error has a Neo4j status code
+/// ([`QueryError::status`]).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct QueryError {
     /// Its class.
     pub kind: ErrorKind,
@@ -80,6 +126,58 @@ pub struct QueryError {
     pub position: Option<(usize, usize)>,
     /// The statement's line there with a caret under the spot, when known.
     pub excerpt: Option<String>,
+    /// The database error underneath, for a storage or graph failure.
+    pub(crate) cause: Option<Arc<Error>>,
+}
+
+impl PartialEq for QueryError {
+    /// Errors are equal when everything but the kept cause is (the cause's
+    /// text is in the message).
+    fn eq(&self, other: &QueryError) -> bool {
+        (
+            self.kind,
+            self.detail,
+            self.phase,
+            &self.message,
+            self.position,
+            &self.excerpt,
+        ) == (
+            other.kind,
+            other.detail,
+            other.phase,
+            &other.message,
+            other.position,
+            &other.excerpt,
+        )
+    }
+}
+
+impl Eq for QueryError {}
+
+impl From<Error> for QueryError {
+    /// A database error met while a statement runs: a unique-key violation,
+    /// a deleted entity and an invalid argument keep their Cypher classes;
+    /// every other error is [`ErrorKind::Database`]. The error is kept as
+    /// the [`source`](std::error::Error::source).
+    fn from(e: Error) -> QueryError {
+        let (kind, detail) = match &e {
+            Error::UniqueViolation { .. } => {
+                (ErrorKind::ConstraintVerificationFailed, "UniqueViolation")
+            }
+            Error::NodeNotFound(_) | Error::EdgeNotFound(_) => {
+                (ErrorKind::EntityNotFound, "DeletedEntityAccess")
+            }
+            Error::InvalidArgument(_) => (ErrorKind::ArgumentError, "InvalidArgument"),
+            Error::DiskFull { .. } => (ErrorKind::Database, "DiskFull"),
+            Error::Corruption { .. } => (ErrorKind::Database, "Corruption"),
+            _ => (ErrorKind::Database, "Storage"),
+        };
+        QueryError {
+            cause: Some(Arc::new(e)),
+            ..QueryError::runtime(kind, detail, String::new())
+        }
+        .with_cause_message()
+    }
 }
 
 impl QueryError {
@@ -96,6 +194,42 @@ impl QueryError {
             message: message.into(),
             position: None,
             excerpt: None,
+            cause: None,
+        }
+    }
+
+    /// The message of an error made from a database error: that error's text.
+    fn with_cause_message(mut self) -> QueryError {
+        if let Some(cause) = &self.cause {
+            self.message = cause.to_string();
+        }
+        self
+    }
+
+    /// The database error underneath, for a storage or graph failure.
+    #[must_use]
+    pub fn database_error(&self) -> Option<&Error> {
+        self.cause.as_deref()
+    }
+
+    /// Neo4j's status code for this error (one of [`status`]'s constants).
+    #[must_use]
+    pub fn status(&self) -> &'static str {
+        match (self.kind, self.detail) {
+            (_, "ReadOnlyTransaction" | "ReadOnlyStream") => status::ACCESS_MODE,
+            (_, "ProcedureNotFound") => status::PROCEDURE_NOT_FOUND,
+            (ErrorKind::SyntaxError, _) => status::SYNTAX_ERROR,
+            (ErrorKind::SemanticError, _) => status::SEMANTIC_ERROR,
+            (ErrorKind::TypeError, _) => status::TYPE_ERROR,
+            (ErrorKind::ArgumentError, _) => status::ARGUMENT_ERROR,
+            (ErrorKind::ArithmeticError, _) => status::ARITHMETIC_ERROR,
+            (ErrorKind::ConstraintVerificationFailed, _) => status::CONSTRAINT_VALIDATION_FAILED,
+            (ErrorKind::ParameterMissing, _) => status::PARAMETER_MISSING,
+            (ErrorKind::EntityNotFound, _) => status::ENTITY_NOT_FOUND,
+            (ErrorKind::Timeout, _) => status::TRANSACTION_TIMED_OUT,
+            (ErrorKind::Unsupported, _) => status::EXECUTION_FAILED,
+            (ErrorKind::Database, "Corruption") => status::STORAGE_DAMAGE_DETECTED,
+            (ErrorKind::Database, _) => status::UNKNOWN_ERROR,
         }
     }
 
@@ -162,7 +296,13 @@ impl fmt::Display for QueryError {
     }
 }
 
-impl std::error::Error for QueryError {}
+impl std::error::Error for QueryError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// Shorthand for run-time type errors.
 pub(crate) fn type_error(message: impl Into<String>) -> QueryError {
@@ -222,6 +362,14 @@ impl Deadline {
             ),
         ))
     }
+}
+
+/// How a statement's steps run: its deadline, and whether the
+/// optimiser's rules are off (`QueryOptions::naive`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Running {
+    pub deadline: Option<Deadline>,
+    pub naive: bool,
 }
 
 /// Checks an optional deadline.

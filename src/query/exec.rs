@@ -9,12 +9,13 @@ use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use super::clauses::CallPlan;
+use super::columnar;
 use super::columns::{Column, column, members};
 use super::compile::{Plan, Projection, Step, check_count};
-use super::error::{Deadline, QResult, check_deadline, unsupported};
+use super::error::{Deadline, QResult, Running, check_deadline, unsupported};
 use super::expr::{Env, Expr, Params, truth};
 use super::func::Aggregate;
-use super::graph::{Access, Graph, db_error, no_graph, resolve};
+use super::graph::{Access, Graph, no_graph, resolve};
 use super::pattern::{Matcher, Pattern, Starts, start_of};
 use super::value::CypherValue as V;
 use super::value::CypherValue;
@@ -36,19 +37,38 @@ pub(crate) fn run(
     params: &Params,
     access: &mut Access<'_, '_>,
     mut profile: Option<&mut Vec<(u64, f64)>>,
-    deadline: Option<Deadline>,
+    run: Running,
 ) -> QResult<Vec<Row>> {
+    let deadline = run.deadline;
     let mut out = Vec::new();
     for steps in &plan.branches {
         let mut rows = vec![Vec::new()];
         // How many matches each row stands for, after a counted match.
         let mut weights: Option<Vec<u64>> = None;
         let mut columns = FxHashMap::default();
+        // Steps already run by an earlier one (the rule ColumnarAggregate).
+        let mut done = 0;
         for (i, step) in steps.iter().enumerate() {
             check_deadline(deadline)?;
+            if i < done {
+                continue;
+            }
             let started = std::time::Instant::now();
+            if i == 0
+                && !run.naive
+                && let Some((out, matched)) = columnar_first(steps, params, access, deadline)?
+            {
+                rows = out;
+                done = 2;
+                if let Some(p) = profile.as_deref_mut() {
+                    let ms = started.elapsed().as_secs_f64() * 1e3;
+                    p.push((matched, ms));
+                    p.push((rows.len() as u64, 0.0));
+                }
+                continue;
+            }
             match step {
-                Step::Match { pattern, .. } if pattern.count_tail => {
+                Step::Match { pattern, .. } if pattern.count_tail && !run.naive => {
                     let next = match steps.get(i + 1) {
                         Some(Step::Project(p)) => Some(p),
                         _ => None,
@@ -99,6 +119,43 @@ pub(crate) fn run(
         }
     }
     Ok(out)
+}
+
+/// The rows of a branch's first two steps, a `MATCH` and the aggregation
+/// after it, run together on a snapshot by the rule `ColumnarAggregate`
+/// (see `columnar`) with how many matches it folded; `None` when the
+/// rule does not apply or gave up.
+fn columnar_first(
+    steps: &[Step],
+    params: &Params,
+    access: &Access<'_, '_>,
+    deadline: Option<Deadline>,
+) -> QResult<Option<(Vec<Row>, u64)>> {
+    let (
+        [
+            Step::Match {
+                pattern,
+                optional: false,
+                ..
+            },
+            Step::Project(p),
+            ..,
+        ],
+        Access::Read(r),
+    ) = (steps, access)
+    else {
+        return Ok(None);
+    };
+    let Some(shape) = columnar::shape(pattern, p) else {
+        return Ok(None);
+    };
+    let Some(out) = columnar::run(r, &shape, p, params, deadline)? else {
+        return Ok(None);
+    };
+    let graph = Graph::cached(r.reader());
+    let (skip, limit) = paging(p, params, Some(&graph))?;
+    let rows = finish_projection(p, out.rows, skip, limit, params, Some(&graph))?;
+    Ok(Some((rows, out.matched)))
 }
 
 /// Runs one step; `cap` bounds the rows a `MATCH` needs to find.
@@ -275,7 +332,7 @@ pub(crate) fn counted_each(
     {
         // A whole-label (or whole-graph) aggregation.
         let spec = ProjectionSpec::new().edge_types(rp.types.iter().cloned());
-        degrees = Some(r.projection_of_snapshot(&spec).map_err(db_error)?);
+        degrees = Some(r.projection_of_snapshot(&spec)?);
         if whole_label(r, pattern, next, &mut columns)? {
             members = Some(*r);
         }
@@ -318,7 +375,7 @@ pub(crate) fn whole_label(
         return Ok(false);
     };
     let size = members(r, label)?.len() as u64;
-    if size.saturating_mul(8) >= r.node_count().map_err(db_error)? {
+    if size.saturating_mul(8) >= r.node_count()? {
         let mut keys = Vec::new();
         if let Some(f) = &pattern.filter {
             f.property_keys(&mut keys);

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::columnar;
 use super::compile::{Plan, Step};
 use super::pattern::{Chain, Dir, Pattern};
 use super::procs::Procedure;
@@ -56,8 +57,27 @@ pub(crate) fn mode(text: &str) -> (Mode, String) {
 pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
-        for step in steps {
-            let (operator, details) = step_text(step);
+        let rule = match steps.as_slice() {
+            [
+                Step::Match {
+                    pattern,
+                    optional: false,
+                    ..
+                },
+                Step::Project(p),
+                ..,
+            ] => columnar::shape(pattern, p),
+            _ => None,
+        };
+        for (i, step) in steps.iter().enumerate() {
+            let (operator, mut details) = step_text(step);
+            if let Some(shape) = &rule {
+                if i == 0 {
+                    details = format!("{details}; on a snapshot, {}", shape.describe());
+                } else if i == 1 {
+                    details.push_str("; folded by ColumnarAggregate with the match");
+                }
+            }
             out.push(PlanStep {
                 branch,
                 operator: operator.to_owned(),
@@ -216,7 +236,9 @@ fn chain_text(c: &Chain) -> String {
         "all nodes".to_owned()
     };
     match c.shortest {
-        Some(_) => format!("{text} (shortest path between bound ends)"),
+        Some(_) => {
+            format!("{text} (shortest path between its ends; an end not bound is matched first)")
+        }
         None => format!("{text} ({how}, then expand from bound ends)"),
     }
 }
@@ -242,7 +264,7 @@ pub(crate) fn estimate(
     use super::pattern::{COUNT_CAP, Starts, label_size, start_of};
     let mut starts = Starts::default();
     let degree = edge_count as f64 / node_count.max(1) as f64;
-    let schema = r.schema().map_err(super::graph::db_error)?;
+    let schema = r.schema()?;
     // Whether `key` is a unique key of `label`: a lookup finds one node.
     let unique = |label: &str, key: &str| match (
         r.names.id(Kind::Label, label),

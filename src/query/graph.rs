@@ -17,7 +17,7 @@ use crate::graph::read::Reader;
 use crate::graph::records::NodeRecord;
 use crate::graph::sealed::Sealed;
 use crate::txn::{ReadTxn, WriteTxn};
-use crate::{EdgeId, Error, NodeId, Value};
+use crate::{EdgeId, NodeId, Value};
 
 /// Where a statement runs.
 pub(crate) enum Access<'t, 'db> {
@@ -64,25 +64,6 @@ pub(crate) fn no_graph() -> QueryError {
         "NoGraph",
         "this statement reads or writes the graph; run it on a transaction",
     )
-}
-
-/// A storage or graph error met while running.
-#[allow(
-    clippy::needless_pass_by_value,
-    reason = "used as map_err(db_error): the error is consumed there"
-)]
-pub(crate) fn db_error(e: Error) -> QueryError {
-    let (kind, detail) = match &e {
-        Error::UniqueViolation { .. } => {
-            (ErrorKind::ConstraintVerificationFailed, "UniqueViolation")
-        }
-        Error::NodeNotFound(_) | Error::EdgeNotFound(_) => {
-            (ErrorKind::EntityNotFound, "DeletedEntityAccess")
-        }
-        Error::InvalidArgument(_) => (ErrorKind::ArgumentError, "InvalidArgument"),
-        _ => (ErrorKind::Database, "Storage"),
-    };
-    QueryError::runtime(kind, detail, e.to_string())
 }
 
 fn deleted(what: &str) -> QueryError {
@@ -170,12 +151,12 @@ impl<'a> Graph<'a> {
     /// Node `id`'s record, `None` if it does not exist.
     pub fn node_record(&self, id: NodeId) -> QResult<Option<Rc<NodeRecord>>> {
         let Some(cache) = &self.records else {
-            return Ok(self.r.node_record(id).map_err(db_error)?.map(Rc::new));
+            return Ok(self.r.node_record(id)?.map(Rc::new));
         };
         if let Some(hit) = cache.borrow().get(&id) {
             return Ok(hit.clone());
         }
-        let rec = self.r.node_record(id).map_err(db_error)?.map(Rc::new);
+        let rec = self.r.node_record(id)?.map(Rc::new);
         let mut cache = cache.borrow_mut();
         if cache.len() >= CACHED_RECORDS {
             cache.clear();
@@ -201,8 +182,7 @@ impl Graph<'_> {
     pub fn edge_property(&self, id: EdgeId, key: &str) -> QResult<CypherValue> {
         let rec = self
             .r
-            .edge_record(id)
-            .map_err(db_error)?
+            .edge_record(id)?
             .ok_or_else(|| deleted("relationship"))?;
         Ok(match self.r.names.id(Kind::PropKey, key) {
             Some(k) => rec
@@ -215,29 +195,17 @@ impl Graph<'_> {
     }
 
     pub fn node_labels(&self, id: NodeId) -> QResult<Vec<String>> {
-        let node = self
-            .r
-            .node(id)
-            .map_err(db_error)?
-            .ok_or_else(|| deleted("node"))?;
+        let node = self.r.node(id)?.ok_or_else(|| deleted("node"))?;
         Ok(node.labels)
     }
 
     pub fn node_properties(&self, id: NodeId) -> QResult<BTreeMap<String, CypherValue>> {
-        let node = self
-            .r
-            .node(id)
-            .map_err(db_error)?
-            .ok_or_else(|| deleted("node"))?;
+        let node = self.r.node(id)?.ok_or_else(|| deleted("node"))?;
         Ok(stored_map(&node.props))
     }
 
     pub fn edge_properties(&self, id: EdgeId) -> QResult<BTreeMap<String, CypherValue>> {
-        let edge = self
-            .r
-            .edge(id)
-            .map_err(db_error)?
-            .ok_or_else(|| deleted("relationship"))?;
+        let edge = self.r.edge(id)?.ok_or_else(|| deleted("relationship"))?;
         Ok(stored_map(&edge.props))
     }
 
@@ -251,18 +219,14 @@ impl Graph<'_> {
     }
 
     pub fn relationship(&self, id: EdgeId) -> QResult<Option<RelValue>> {
-        let Some(rec) = self.r.edge_record(id).map_err(db_error)? else {
+        let Some(rec) = self.r.edge_record(id)? else {
             return Ok(None);
         };
         Ok(Some(RelValue {
             id,
             start: rec.src,
             end: rec.dst,
-            rel_type: self
-                .r
-                .names
-                .name(Kind::EdgeType, rec.edge_type)
-                .map_err(db_error)?,
+            rel_type: self.r.names.name(Kind::EdgeType, rec.edge_type)?,
             properties: BTreeMap::new(),
         }))
     }
@@ -302,7 +266,7 @@ pub(crate) fn resolve(v: &mut CypherValue, r: &Reader<'_>) -> QResult<()> {
 }
 
 fn resolve_node(n: &mut NodeValue, r: &Reader<'_>) -> QResult<()> {
-    if let Some(node) = r.node(n.id).map_err(db_error)? {
+    if let Some(node) = r.node(n.id)? {
         n.labels = node.labels;
         n.properties = stored_map(&node.props);
     }
@@ -310,7 +274,7 @@ fn resolve_node(n: &mut NodeValue, r: &Reader<'_>) -> QResult<()> {
 }
 
 fn resolve_rel(rel: &mut RelValue, r: &Reader<'_>) -> QResult<()> {
-    if let Some(edge) = r.edge(rel.id).map_err(db_error)? {
+    if let Some(edge) = r.edge(rel.id)? {
         rel.rel_type = edge.edge_type;
         rel.properties = stored_map(&edge.props);
     }

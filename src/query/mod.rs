@@ -30,6 +30,7 @@
 
 pub(crate) mod cache;
 mod clauses;
+mod columnar;
 pub(crate) mod columns;
 mod compile;
 mod error;
@@ -45,7 +46,7 @@ mod value;
 mod write;
 
 pub use cache::PLAN_CACHE_CAPACITY;
-pub use error::{ErrorKind, Phase, QueryError};
+pub use error::{ErrorKind, Phase, QueryError, status};
 pub use explain::PlanStep;
 pub use expr::Params;
 pub use stream::QueryRows;
@@ -55,7 +56,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::txn::{Database, ReadTxn, WriteTxn};
-use error::Deadline;
+use error::{Deadline, Running};
 use graph::Access;
 use stream::On;
 
@@ -106,6 +107,11 @@ pub struct QueryOptions {
     /// procedure call (`CALL algo.*`) runs to its end before it is read.
     /// `None`: no limit.
     pub timeout: Option<Duration>,
+    /// Runs the plan as compiled, without the rules that choose faster
+    /// physical forms (`ColumnarAggregate`, the counted last hop, columns
+    /// for whole-label reads): the same rows, slower. For checking the
+    /// rules against the plain row-at-a-time path. Default `false`.
+    pub naive: bool,
 }
 
 impl QueryOptions {
@@ -114,11 +120,26 @@ impl QueryOptions {
     pub fn timeout(limit: Duration) -> QueryOptions {
         QueryOptions {
             timeout: Some(limit),
+            naive: false,
         }
     }
 
-    fn deadline(&self) -> Option<Deadline> {
-        self.timeout.map(Deadline::after)
+    /// These options without the optimiser's rules (see
+    /// [`QueryOptions::naive`]).
+    #[must_use]
+    pub fn without_rules(self) -> QueryOptions {
+        QueryOptions {
+            naive: true,
+            ..self
+        }
+    }
+
+    /// How the statement's steps run, its clock started now.
+    fn running(&self) -> Running {
+        Running {
+            deadline: self.timeout.map(Deadline::after),
+            naive: self.naive,
+        }
     }
 }
 
@@ -133,7 +154,13 @@ impl QueryOptions {
 /// [`ErrorKind::TypeError`] at [`Phase::Runtime`].
 pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
     let (plan, mode) = prepare(text, params)?;
-    execute(&plan, mode, params, &mut Access::Detached, None)
+    execute(
+        &plan,
+        mode,
+        params,
+        &mut Access::Detached,
+        Running::default(),
+    )
 }
 
 /// The database's estimates in an `EXPLAIN` / `PROFILE` plan (none with
@@ -153,13 +180,7 @@ fn estimate(
     let Some(reader) = access.reader() else {
         return Ok(());
     };
-    explain::estimate(
-        plan,
-        steps,
-        reader,
-        nodes.map_err(graph::db_error)?,
-        edges.map_err(graph::db_error)?,
-    )
+    explain::estimate(plan, steps, reader, nodes?, edges?)
 }
 
 /// A read-only statement's rows on `on` (of `db`), as they are read; an
@@ -177,12 +198,12 @@ fn stream_on<'t>(
     if plan.writes() && mode != explain::Mode::Explain {
         return Err(refused());
     }
-    let deadline = options.deadline();
+    let run = options.running();
     if mode != explain::Mode::Run {
-        let result = execute(&plan, mode, params, &mut on.access(), deadline)?;
+        let result = execute(&plan, mode, params, &mut on.access(), run)?;
         return Ok(QueryRows::ready(result));
     }
-    Ok(QueryRows::stream(plan, params, on, deadline))
+    Ok(QueryRows::stream(plan, params, on, run))
 }
 
 /// [`prepare`], through `db`'s plan cache.
@@ -238,7 +259,7 @@ fn execute(
     mode: explain::Mode,
     params: &Params,
     access: &mut Access<'_, '_>,
-    deadline: Option<Deadline>,
+    run: Running,
 ) -> Result<QueryResult, QueryError> {
     if mode == explain::Mode::Explain {
         let mut steps = explain::describe(plan);
@@ -251,13 +272,7 @@ fn execute(
     }
     let mut stats = Vec::new();
     let profiling = mode == explain::Mode::Profile;
-    let mut rows = exec::run(
-        plan,
-        params,
-        access,
-        profiling.then_some(&mut stats),
-        deadline,
-    )?;
+    let mut rows = exec::run(plan, params, access, profiling.then_some(&mut stats), run)?;
     if plan.columns.is_empty() {
         // A statement that ends with a write returns no rows.
         rows.clear();
@@ -404,16 +419,16 @@ impl WriteTxn<'_> {
         options: &QueryOptions,
     ) -> Result<QueryResult, QueryError> {
         let (plan, mode) = prepare_on(self.db(), text, params)?;
-        let deadline = options.deadline();
+        let run = options.running();
         if !plan.writes() && mode == explain::Mode::Run {
             // Read-only: streamed on the view, collected.
-            return QueryRows::stream(plan, params, On::View(self), deadline).collect_result();
+            return QueryRows::stream(plan, params, On::View(self), run).collect_result();
         }
         if !plan.writes() || mode == explain::Mode::Explain {
-            return execute(&plan, mode, params, &mut Access::Write(self), deadline);
+            return execute(&plan, mode, params, &mut Access::Write(self), run);
         }
         let savepoint = self.savepoint();
-        let result = execute(&plan, mode, params, &mut Access::Write(self), deadline);
+        let result = execute(&plan, mode, params, &mut Access::Write(self), run);
         if result.is_err() {
             self.rollback_to(savepoint);
         }
@@ -438,18 +453,18 @@ impl Database {
         options: &QueryOptions,
     ) -> Result<QueryResult, QueryError> {
         let (plan, mode) = prepare_on(self, text, params)?;
-        let deadline = options.deadline();
+        let run = options.running();
         if plan.writes() && mode != explain::Mode::Explain {
-            let mut w = self.begin_write().map_err(graph::db_error)?;
-            let result = execute(&plan, mode, params, &mut Access::Write(&mut w), deadline)?;
-            w.commit().map_err(graph::db_error)?;
+            let mut w = self.begin_write()?;
+            let result = execute(&plan, mode, params, &mut Access::Write(&mut w), run)?;
+            w.commit()?;
             Ok(result)
         } else {
-            let r = self.begin_read().map_err(graph::db_error)?;
+            let r = self.begin_read()?;
             if mode != explain::Mode::Run {
-                return execute(&plan, mode, params, &mut Access::Read(&r), deadline);
+                return execute(&plan, mode, params, &mut Access::Read(&r), run);
             }
-            QueryRows::stream(plan, params, On::Snapshot(&r), deadline).collect_result()
+            QueryRows::stream(plan, params, On::Snapshot(&r), run).collect_result()
         }
     }
 

@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use super::columns;
 use super::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
 use super::expr::{Env, Expr, Params, truth};
-use super::graph::{Graph, db_error, from_stored, to_stored};
+use super::graph::{Graph, from_stored, to_stored};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::algo::path::shortest_path;
 use crate::algo::{PathQuery, Projection};
@@ -347,11 +347,7 @@ impl<'a> Matcher<'a> {
         if rp.types.is_empty() {
             return Ok(true);
         }
-        let name = self
-            .r
-            .names
-            .name(Kind::EdgeType, edge_type)
-            .map_err(db_error)?;
+        let name = self.r.names.name(Kind::EdgeType, edge_type)?;
         Ok(rp.types.contains(&name))
     }
 
@@ -364,7 +360,7 @@ impl<'a> Matcher<'a> {
         if rp.props.is_empty() {
             return Ok(true);
         }
-        let Some(rec) = self.r.edge_record(e.edge).map_err(db_error)? else {
+        let Some(rec) = self.r.edge_record(e.edge)? else {
             return Ok(false);
         };
         for (key, x) in &rp.props {
@@ -395,24 +391,22 @@ impl<'a> Matcher<'a> {
         let dir = rp.dir.storage(forward);
         let mut out: Vec<AdjEntry> = Vec::new();
         if self.cursors.is_none() {
-            self.cursors = Some(AdjCursors::new(self.r.kv).map_err(db_error)?);
+            self.cursors = Some(AdjCursors::new(self.r.kv)?);
         }
         let Some(cursors) = self.cursors.as_mut() else {
             return Ok(out);
         };
-        cursors
-            .scan(node, dir, filter, &mut |e, _| {
-                // Both directions list a self-loop twice: keep it once.
-                if dir == Direction::Both
-                    && e.source == e.target
-                    && out.iter().any(|o| o.edge == e.edge)
-                {
-                    return Ok(true);
-                }
-                out.push(e);
-                Ok(true)
-            })
-            .map_err(db_error)?;
+        cursors.scan(node, dir, filter, &mut |e, _| {
+            // Both directions list a self-loop twice: keep it once.
+            if dir == Direction::Both
+                && e.source == e.target
+                && out.iter().any(|o| o.edge == e.edge)
+            {
+                return Ok(true);
+            }
+            out.push(e);
+            Ok(true)
+        })?;
         Ok(out)
     }
 
@@ -450,11 +444,7 @@ impl<'a> Matcher<'a> {
         let rel_type = if let Some(name) = self.type_names.get(&e.edge_type) {
             name.clone()
         } else {
-            let name = self
-                .r
-                .names
-                .name(Kind::EdgeType, e.edge_type)
-                .map_err(db_error)?;
+            let name = self.r.names.name(Kind::EdgeType, e.edge_type)?;
             self.type_names.insert(e.edge_type, name.clone());
             name
         };
@@ -675,7 +665,7 @@ impl<'a> Matcher<'a> {
         let mut at = Some(from);
         for id in ids {
             let Some(here) = at else { break };
-            let Some(rec) = self.r.edge_record(id).map_err(db_error)? else {
+            let Some(rec) = self.r.edge_record(id)? else {
                 at = None;
                 break;
             };
@@ -706,9 +696,38 @@ impl<'a> Matcher<'a> {
         go_on
     }
 
-    /// `shortestPath((a)-[*]-(b))` between two bound nodes: a breadth-first
-    /// search, keeping every shortest path for `allShortestPaths`.
+    /// `shortestPath((a)-[*]-(b))`: each end not bound earlier is matched
+    /// first (by its labels and properties: an index, a label scan or
+    /// every node), then [`Matcher::shortest_between`] runs for each pair
+    /// of ends.
     fn shortest(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        c: &Chain,
+        kind: Shortest,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        let Some(end) = c.nodes.iter().find(|n| !n.earlier && row[n.slot].is_null()) else {
+            return self.shortest_between(p, ci, c, kind, row, emit);
+        };
+        let (ids, _) = candidates(self.r, end, &mut self.env(row))?;
+        for id in ids {
+            row[end.slot] = V::Node(Box::new(NodeValue::bare(id?)));
+            let go_on = self.shortest(p, ci, c, kind, row, emit);
+            row[end.slot] = V::Null;
+            if !go_on? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// A shortest path between the two bound ends of chain `c`: a
+    /// breadth-first search, keeping every shortest path for
+    /// `allShortestPaths`.
+    fn shortest_between(
         &mut self,
         p: &Pattern,
         ci: usize,
@@ -835,7 +854,7 @@ impl Matcher<'_> {
         if let Some(m) = max {
             q = q.max_depth(u32::try_from(m).unwrap_or(u32::MAX));
         }
-        let Some(path) = shortest_path(&self.r, source, target, &q, None).map_err(db_error)? else {
+        let Some(path) = shortest_path(&self.r, source, target, &q, None)? else {
             return Ok(true);
         };
         let mut rels = Vec::with_capacity(path.edges.len());
@@ -905,7 +924,7 @@ fn candidates<'r>(
                         indexed = false;
                         break;
                     }
-                    Err(e) => return Err(db_error(e)),
+                    Err(e) => return Err(QueryError::from(e)),
                 }
             }
             if indexed {
@@ -915,8 +934,9 @@ fn candidates<'r>(
             }
         }
     }
-    let lazy =
-        |ids: NodeIds<'r>| -> Candidates<'r> { Box::new(ids.map(|id| id.map_err(db_error))) };
+    let lazy = |ids: NodeIds<'r>| -> Candidates<'r> {
+        Box::new(ids.map(|id| id.map_err(QueryError::from)))
+    };
     Ok(match np.labels.first() {
         Some(label) => (lazy(NodeIds::with_label(r, label)), true),
         None => (lazy(NodeIds::all(r)), false),
@@ -1034,7 +1054,7 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
                 smallest = Some(*label);
                 break 'count;
             };
-            id.map_err(db_error)?;
+            id?;
         }
     }
     let s = smallest
@@ -1051,7 +1071,7 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
 pub(crate) fn label_size(r: Reader<'_>, label: &str, cap: usize) -> QResult<usize> {
     let mut k = 0;
     for id in NodeIds::with_label(r, label).take(cap + 1) {
-        id.map_err(db_error)?;
+        id?;
         k += 1;
     }
     Ok(k)

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::error::{ErrorKind, QResult, QueryError, argument_error, semantic, type_error};
-use super::graph::{Access, db_error, no_graph};
+use super::graph::{Access, no_graph};
 use super::value::{CypherValue as V, CypherValue, NodeValue};
 use crate::algo::{self, Projection, ProjectionSpec};
 use crate::graph::dict::Kind;
@@ -63,20 +63,10 @@ impl Procedure {
             P::Labels | P::RelationshipTypes | P::PropertyKeys => {
                 let r = access.reader().ok_or_else(no_graph)?;
                 let names: BTreeSet<String> = match self {
-                    P::Labels => r
-                        .census()
-                        .map_err(db_error)?
-                        .labels
-                        .into_iter()
-                        .map(|(n, _)| n)
-                        .collect(),
-                    P::RelationshipTypes => r
-                        .census()
-                        .map_err(db_error)?
-                        .edge_types
-                        .into_iter()
-                        .map(|(n, _)| n)
-                        .collect(),
+                    P::Labels => r.census()?.labels.into_iter().map(|(n, _)| n).collect(),
+                    P::RelationshipTypes => {
+                        r.census()?.edge_types.into_iter().map(|(n, _)| n).collect()
+                    }
                     _ => (0..r.names.count(Kind::PropKey))
                         .filter_map(|i| r.names.name(Kind::PropKey, i as u32).ok())
                         .collect(),
@@ -141,8 +131,7 @@ impl Procedure {
                     }
                     P::Bfs => {
                         let source = node_arg(args, 0, "algo.bfs")?;
-                        let depths =
-                            algo::bfs_depths(&p, source, Direction::Out).map_err(db_error)?;
+                        let depths = algo::bfs_depths(&p, source, Direction::Out)?;
                         ids.iter()
                             .zip(depths)
                             .filter_map(|(id, d)| d.map(|d| vec![node(*id), V::Int(i64::from(d))]))
@@ -150,8 +139,7 @@ impl Procedure {
                     }
                     P::Sssp => {
                         let source = node_arg(args, 0, "algo.sssp")?;
-                        let dist =
-                            algo::sssp_distances(&p, source, Direction::Out).map_err(db_error)?;
+                        let dist = algo::sssp_distances(&p, source, Direction::Out)?;
                         ids.iter()
                             .zip(dist)
                             .filter(|(_, d)| d.is_finite())
@@ -168,9 +156,9 @@ impl Procedure {
 
 fn project(access: &Access<'_, '_>, spec: &ProjectionSpec) -> QResult<Projection> {
     match access {
-        Access::Read(r) => r.project(spec).map_err(db_error),
-        Access::Write(w) => w.project(spec).map_err(db_error),
-        Access::View(w) => w.project(spec).map_err(db_error),
+        Access::Read(r) => r.project(spec).map_err(QueryError::from),
+        Access::Write(w) => w.project(spec).map_err(QueryError::from),
+        Access::View(w) => w.project(spec).map_err(QueryError::from),
         Access::Detached => Err(no_graph()),
     }
 }
@@ -278,8 +266,7 @@ fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec
         Access::Write(w) => w.collection(&name),
         Access::View(w) => w.collection(&name),
         Access::Detached => return Err(no_graph()),
-    }
-    .map_err(db_error)?;
+    }?;
     if !collection.config().bound_to_nodes {
         return Err(QueryError::runtime(
             ErrorKind::ArgumentError,
@@ -287,7 +274,7 @@ fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec
             format!("collection {name} is not bound to nodes; its keys are not node ids"),
         ));
     }
-    let hits = collection.search(&vector, &search).map_err(db_error)?;
+    let hits = collection.search(&vector, &search)?;
     Ok(hits
         .hits
         .into_iter()

@@ -20,8 +20,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
+use super::columnar;
 use super::compile::{Plan, Projection, Step};
-use super::error::{Deadline, QResult, QueryError, check_deadline, unsupported};
+use super::error::{Deadline, QResult, QueryError, Running, check_deadline, unsupported};
 use super::exec::{
     Aggregator, Columns, apply_read, call, counted_each, counted_match, filtered,
     finish_projection, keep_unseen, ordered, paging, project_items, replicate, whole_label,
@@ -81,7 +82,7 @@ impl<'t> QueryRows<'t> {
         plan: Arc<Plan>,
         params: &Params,
         on: On<'t>,
-        deadline: Option<Deadline>,
+        run: Running,
     ) -> QueryRows<'t> {
         let branches = plan.branches.len();
         QueryRows {
@@ -93,7 +94,8 @@ impl<'t> QueryRows<'t> {
                 plan,
                 params: Arc::new(params.clone()),
                 on,
-                deadline,
+                deadline: run.deadline,
+                naive: run.naive,
                 branch: 0,
                 source_used: false,
                 buffer: VecDeque::new(),
@@ -244,6 +246,8 @@ struct Pipeline<'t> {
     params: Arc<Params>,
     on: On<'t>,
     deadline: Option<Deadline>,
+    /// Without the optimiser's rules (`QueryOptions::naive`).
+    naive: bool,
     /// The `UNION` branch running.
     branch: usize,
     /// Per step of the branch.
@@ -314,15 +318,25 @@ impl<'t> Pipeline<'t> {
         let plan = Arc::clone(&self.plan);
         let steps = &plan.branches[self.branch];
         match &steps[k - 1] {
-            Step::Project(p) if p.grouping.is_some() && k >= 2 => match &steps[k - 2] {
-                Step::Match { pattern, .. } if pattern.count_tail => {
-                    self.counted(k, pattern, Some(p))
+            Step::Project(p) if p.grouping.is_some() && k >= 2 => {
+                if k == 2
+                    && !self.naive
+                    && let Some(rows) = self.columnar(&steps[0], p)?
+                {
+                    return Ok((!rows.is_empty()).then_some(rows));
                 }
-                _ => self.gathered(k, p),
-            },
+                match &steps[k - 2] {
+                    Step::Match { pattern, .. } if pattern.count_tail && !self.naive => {
+                        self.counted(k, pattern, Some(p))
+                    }
+                    _ => self.gathered(k, p),
+                }
+            }
             Step::Project(p) if p.grouping.is_some() || !p.order.is_empty() => self.gathered(k, p),
             Step::Project(p) => self.paged(k, p),
-            Step::Match { pattern, .. } if pattern.count_tail => self.counted(k, pattern, None),
+            Step::Match { pattern, .. } if pattern.count_tail && !self.naive => {
+                self.counted(k, pattern, None)
+            }
             Step::Match {
                 pattern, optional, ..
             } => self.matched(k, pattern, *optional),
@@ -421,6 +435,38 @@ impl<'t> Pipeline<'t> {
         let out = finish_projection(p, out, skip, limit, &params, Some(&graph))?;
         self.states[k - 1] = State::Drained;
         Ok((!out.is_empty()).then_some(out))
+    }
+
+    /// Steps 0 and 1, a `MATCH` and the aggregation after it, run
+    /// together by the rule `ColumnarAggregate` on a snapshot, when it
+    /// applies and does not give up (see `columnar`): the aggregation's
+    /// rows.
+    fn columnar(&mut self, first: &Step, p: &Projection) -> QResult<Option<Vec<Row>>> {
+        let (
+            Step::Match {
+                pattern,
+                optional: false,
+                ..
+            },
+            Some(r),
+        ) = (first, self.on.snapshot())
+        else {
+            return Ok(None);
+        };
+        let Some(shape) = columnar::shape(pattern, p) else {
+            return Ok(None);
+        };
+        let params = Arc::clone(&self.params);
+        let Some(out) = columnar::run(r, &shape, p, &params, self.deadline)? else {
+            return Ok(None);
+        };
+        self.source_used = true;
+        self.states[0] = State::Drained;
+        self.states[1] = State::Drained;
+        let (skip, limit) = paging(p, &params, None)?;
+        let graph = self.graph();
+        let rows = finish_projection(p, out.rows, skip, limit, &params, Some(&graph))?;
+        Ok(Some(rows))
     }
 
     /// A `MATCH` whose last hop is counted (step `k - 1`, or `k - 2` with
@@ -531,7 +577,10 @@ impl<'t> Pipeline<'t> {
             let plan = Arc::clone(&self.plan);
             let whole = match plan.branches[self.branch].get(k) {
                 Some(Step::Project(p))
-                    if k == 1 && !optional && (p.grouping.is_some() || !p.order.is_empty()) =>
+                    if k == 1
+                        && !optional
+                        && !self.naive
+                        && (p.grouping.is_some() || !p.order.is_empty()) =>
                 {
                     match self.on.snapshot() {
                         Some(r) => whole_label(r, pattern, Some(p), &mut self.columns)?,

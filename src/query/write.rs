@@ -13,7 +13,7 @@ use super::clauses::{MergePlan, RemoveItem, SetItem};
 use super::compile::Step;
 use super::error::{ErrorKind, QResult, QueryError, type_error};
 use super::expr::{Env, Expr, Params};
-use super::graph::{Access, Graph, db_error, to_stored};
+use super::graph::{Access, Graph, to_stored};
 use super::pattern::{Dir, Matcher, Pattern, eval_props};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::graph::sealed::Sealed;
@@ -92,7 +92,7 @@ fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Param
                 eval_props(&np.props, &mut env)?.into_iter().collect()
             };
             let labels: Vec<&str> = np.labels.iter().map(String::as_str).collect();
-            let id = w.add_node(&labels, props).map_err(db_error)?;
+            let id = w.add_node(&labels, props)?;
             row[np.slot] = V::Node(Box::new(NodeValue::bare(id)));
         }
         for (i, rp) in chain.rels.iter().enumerate() {
@@ -113,7 +113,7 @@ fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Param
                 eval_props(&rp.props, &mut env)?.into_iter().collect()
             };
             let rel_type = rp.types.first().cloned().unwrap_or_default();
-            let id = w.add_edge(start, end, &rel_type, props).map_err(db_error)?;
+            let id = w.add_edge(start, end, &rel_type, props)?;
             row[rp.slot] = V::Relationship(Box::new(RelValue {
                 id,
                 start,
@@ -237,7 +237,7 @@ fn set_property(
         (Entity::Edge(id), Some(v)) => w.set_edge_property(*id, key, v).map(drop),
         (Entity::Edge(id), None) => w.remove_edge_property(*id, key).map(drop),
     }
-    .map_err(db_error)
+    .map_err(QueryError::from)
 }
 
 fn set(w: &mut WriteTxn<'_>, items: &[SetItem], row: &Row, params: &Params) -> QResult<()> {
@@ -290,7 +290,7 @@ fn set(w: &mut WriteTxn<'_>, items: &[SetItem], row: &Row, params: &Params) -> Q
                 V::Null => {}
                 V::Node(n) => {
                     for label in labels {
-                        w.add_label(n.id, label).map_err(db_error)?;
+                        w.add_label(n.id, label)?;
                     }
                 }
                 other => {
@@ -318,7 +318,7 @@ fn remove(w: &mut WriteTxn<'_>, items: &[RemoveItem], row: &Row, params: &Params
                 V::Null => {}
                 V::Node(n) => {
                     for label in labels {
-                        w.remove_label(n.id, label).map_err(db_error)?;
+                        w.remove_label(n.id, label)?;
                     }
                 }
                 other => {
@@ -348,16 +348,16 @@ fn delete(
         }
     }
     for id in edges {
-        if w.reader().edge_record(id).map_err(db_error)?.is_some() {
-            w.delete_edge(id).map_err(db_error)?;
+        if w.reader().edge_record(id)?.is_some() {
+            w.delete_edge(id)?;
         }
     }
     for id in nodes {
-        if !w.reader().contains_node(id).map_err(db_error)? {
+        if !w.reader().contains_node(id)? {
             continue;
         }
         if detach {
-            w.detach_delete_node(id).map_err(db_error)?;
+            w.detach_delete_node(id)?;
         } else {
             w.delete_node(id).map_err(|e| match e {
                 crate::Error::NodeHasEdges { .. } => QueryError::runtime(
@@ -365,7 +365,7 @@ fn delete(
                     "DeleteConnectedNode",
                     format!("{e}; use DETACH DELETE to delete them with it"),
                 ),
-                other => db_error(other),
+                other => QueryError::from(other),
             })?;
         }
     }

@@ -210,7 +210,7 @@ fn stream_csv(
     let r = db.begin_read()?;
     let rows = match r.stream(statement, params, options) {
         Ok(rows) => rows,
-        Err(e) if e.detail == "ReadOnlyTransaction" => return Ok(false),
+        Err(e) if e.status() == quiverdb::query::status::ACCESS_MODE => return Ok(false),
         Err(e) => return Err(anyhow::anyhow!("{e}")).context("the statement failed"),
     };
     let header = csv_line(rows.columns().iter().cloned());

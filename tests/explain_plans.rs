@@ -1,0 +1,95 @@
+//! EXPLAIN snapshots: the plan of each statement of a fixed set on a
+//! fixed small graph, as text, against `tests/snapshots/explain.txt`. A
+//! change to a rule or to how plans are described shows as a diff there;
+//! `QUIVER_BLESS=1 cargo test --release --test explain_plans` writes the
+//! new text after it was reviewed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use quiverdb::Database;
+use quiverdb::query::Params;
+
+const STATEMENTS: &[&str] = &[
+    // Whole-graph aggregations (the rule ColumnarAggregate).
+    "MATCH (p:Person) RETURN p.city AS c, count(*) AS n ORDER BY n DESC, c LIMIT 10",
+    "MATCH (p:Person) RETURN p.age / 10 AS band, count(*) AS n ORDER BY band",
+    "MATCH (p:Person)<-[:KNOWS]-(:Person) RETURN p.id AS id, count(*) AS n ORDER BY n DESC, id LIMIT 10",
+    "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age < 25 AND a.city = b.city RETURN count(*)",
+    "MATCH (a:Person)-[:KNOWS]->(b:Person)-[:KNOWS]->(a) RETURN count(*)",
+    "MATCH (p:Person) WHERE p.age >= 30 AND p.age < 40 AND p.city = 'Oslo' RETURN count(p)",
+    // Shapes the rule leaves to the row-at-a-time path.
+    "MATCH (:Person)-[k:KNOWS]->(:Person) RETURN k.since AS y, count(*) AS n ORDER BY y",
+    "MATCH (a:Person)-[:KNOWS]->(b) RETURN count(DISTINCT b)",
+    "MATCH (p:Person {id: 1})-[:KNOWS]->(f) RETURN f.id ORDER BY f.id",
+    "MATCH (p:Person {id: 1})-[:KNOWS*1..2]->(f) RETURN f.city AS c, count(DISTINCT f) AS n",
+    "MATCH p = shortestPath((a:Person {id: 1})-[:KNOWS*]->(b:Person {id: 4})) RETURN length(p)",
+    "MATCH (p:Person) SET p.flag = true",
+];
+
+fn graph(db: &Database) {
+    db.execute(
+        "CREATE (a:Person {id: 1, age: 20, city: 'Oslo'}),
+                (b:Person {id: 2, age: 34, city: 'Oslo'}),
+                (c:Person {id: 3, age: 51, city: 'Lima'}),
+                (d:Person {id: 4, age: 22, city: 'Lima'}),
+                (a)-[:KNOWS {since: 2001}]->(b), (b)-[:KNOWS {since: 2010}]->(a),
+                (b)-[:KNOWS {since: 2010}]->(c), (c)-[:KNOWS {since: 2019}]->(d),
+                (a)-[:KNOWS {since: 2019}]->(d), (d)-[:LIKES]->(a)",
+        &Params::new(),
+    )
+    .unwrap();
+}
+
+fn plans(db: &Database) -> String {
+    let mut out = String::new();
+    for statement in STATEMENTS {
+        let result = db
+            .execute(&format!("EXPLAIN {statement}"), &Params::new())
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        writeln!(out, "{statement}").unwrap();
+        for step in result.plan().unwrap() {
+            writeln!(out, "  {}: {}", step.operator, step.details).unwrap();
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn explain_shows_the_plans_of_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    graph(&db);
+    let got = plans(&db);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/explain.txt");
+    if std::env::var_os("QUIVER_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (QUIVER_BLESS=1 writes it)", path.display()));
+    if got != want {
+        let diff: Vec<String> = want
+            .lines()
+            .zip(got.lines())
+            .filter(|(w, g)| w != g)
+            .map(|(w, g)| format!("- {w}\n+ {g}"))
+            .collect();
+        panic!(
+            "EXPLAIN changed ({} lines differ, {} vs {} lines); review, then bless with QUIVER_BLESS=1:\n{}",
+            diff.len(),
+            want.lines().count(),
+            got.lines().count(),
+            diff.join("\n")
+        );
+    }
+}
