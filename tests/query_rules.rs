@@ -58,7 +58,21 @@ fn random_graph(db: &Database, rng: &mut Rng, nodes: usize, edges: usize) {
             ids[rng.below(nodes as u64) as usize]
         };
         let ty = if rng.below(3) == 0 { "S" } else { "R" };
-        w.add_edge(from, to, ty, Props::new()).unwrap();
+        let mut props = Props::new();
+        if rng.below(8) != 0 {
+            props.insert("w".to_owned(), Value::Int(rng.below(6) as i64));
+        }
+        props.insert("f".to_owned(), Value::Float(rng.below(8) as f64 / 4.0));
+        // Integers on some relationships, floats on others.
+        props.insert(
+            "m".to_owned(),
+            if rng.below(2) == 0 {
+                Value::Int(rng.below(3) as i64)
+            } else {
+                Value::Float(0.5)
+            },
+        );
+        w.add_edge(from, to, ty, props).unwrap();
     }
     w.commit().unwrap();
 }
@@ -94,6 +108,13 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a:A)-[:R]->(b) WITH a.s AS s, count(*) AS c WHERE c > 1 RETURN s, c",
     "MATCH (a:A)-[:R]->(b) RETURN DISTINCT count(*) AS c",
     "MATCH (n) RETURN n.y AS y, count(*) AS c",
+    "MATCH (a)-[r:R]->(b) RETURN r.w AS w, count(*) AS c",
+    "MATCH (a:A)<-[r:R]-(b) WHERE r.w > 2 RETURN a.s AS s, sum(r.w) AS sw, min(r.f) AS mf",
+    "MATCH (a)-[r {w: 1}]-(b) RETURN b.s AS s, count(*) AS c",
+    "MATCH (a)-[r:S]->(b:B) RETURN avg(r.f) AS af, max(r.w) AS mw",
+    "MATCH (a)-[r]->(b) RETURN sum(r.m) AS sm, count(r.m) AS cm",
+    "MATCH (a:A)-[r:R|S]->(b) WHERE r.w = b.x RETURN r.w + a.x AS t, count(*) AS c",
+    "MATCH (a)-[r:R]->(b) RETURN r.nothing AS n, count(*) AS c",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative

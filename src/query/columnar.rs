@@ -37,18 +37,19 @@ use std::sync::Arc;
 use fixedbitset::FixedBitSet;
 use rustc_hash::FxBuildHasher;
 
-use super::columns::{Column, column, members};
+use super::columns::{Column, EdgeColumn, column, edge_column, members};
 use super::compile::{AggregateSpec, Projection};
 use super::error::{Deadline, QResult, check_deadline};
-use super::exec::encode;
+use super::exec::{encode, ordered, paging};
 use super::expr::{BinaryOp, Env, Expr, Params, UnaryOp, binary};
 use super::func::Aggregate;
 use super::graph::Graph;
 use super::pattern::{Dir, Pattern};
 use super::value::{CypherValue as V, CypherValue, NodeValue};
 use crate::NodeId;
-use crate::algo::{Projection as Csr, ProjectionSpec};
+use crate::algo::{Projection as Adj, ProjectionSpec};
 use crate::graph::NodeIds;
+use crate::graph::dict::Kind;
 use crate::graph::sealed::Sealed;
 use crate::txn::ReadTxn;
 
@@ -59,6 +60,9 @@ type Row = Vec<CypherValue>;
 struct GiveUp;
 
 type Try<T> = Result<T, GiveUp>;
+
+/// Rows made between two cuts to an `ORDER BY ... LIMIT`'s top rows.
+const CHUNK: usize = 4096;
 
 /// Start nodes walked between two looks at the clock.
 const TICK: usize = 4096;
@@ -71,12 +75,38 @@ enum C {
     /// A parameter, replaced by its value when the run starts.
     Param(String),
     Prop(usize, usize),
+    /// A property of the hop's relationship, by index into
+    /// [`Data::rels`].
+    RelProp(usize),
     Node(usize),
     Not(Box<C>),
     IsNull(Box<C>, bool),
     And(Box<C>, Box<C>),
     Or(Box<C>, Box<C>),
     Binary(BinaryOp, Box<C>, Box<C>),
+}
+
+/// Where an expression is evaluated: the chain's two nodes, and the
+/// relationship between them as its side (out lists or in lists) and
+/// position in the CSR projection.
+#[derive(Clone, Copy)]
+struct At {
+    ids: [NodeId; 2],
+    edge: Option<(bool, usize)>,
+}
+
+impl At {
+    fn nodes(ids: [NodeId; 2]) -> At {
+        At { ids, edge: None }
+    }
+}
+
+/// What expressions read: node property columns, relationship columns
+/// and the projection those are aligned with.
+struct Data {
+    columns: Vec<Arc<Column>>,
+    rels: Vec<Arc<EdgeColumn>>,
+    csr: Option<Arc<Adj>>,
 }
 
 /// A value an expression made: borrowed from a column or the plan, or
@@ -97,12 +127,16 @@ impl Val<'_> {
 
 static NULL: CypherValue = V::Null;
 
+/// The bit of [`C::vars`] for the hop's relationship.
+const REL: u8 = 0b100;
+
 impl C {
     /// The chain positions it reads, as bits.
     fn vars(&self) -> u8 {
         match self {
             C::Const(_) | C::Param(_) => 0,
             C::Prop(v, _) | C::Node(v) => 1 << v,
+            C::RelProp(_) => REL,
             C::Not(a) | C::IsNull(a, _) => a.vars(),
             C::And(a, b) | C::Or(a, b) | C::Binary(_, a, b) => a.vars() | b.vars(),
         }
@@ -116,30 +150,36 @@ impl C {
                 a.bind(params)?;
                 b.bind(params)?;
             }
-            C::Const(_) | C::Prop(..) | C::Node(_) => {}
+            C::Const(_) | C::Prop(..) | C::RelProp(_) | C::Node(_) => {}
         }
         Ok(())
     }
 
-    fn eval<'a>(&'a self, ids: &[NodeId; 2], columns: &'a [Arc<Column>]) -> Try<Val<'a>> {
+    fn eval<'a>(&'a self, at: &At, data: &'a Data) -> Try<Val<'a>> {
         Ok(match self {
             C::Const(v) => Val::Ref(v),
             C::Param(_) => return Err(GiveUp),
-            C::Prop(v, c) => Val::Ref(columns[*c].get(ids[*v]).unwrap_or(&NULL)),
-            C::Node(v) => Val::Own(V::Node(Box::new(NodeValue::bare(ids[*v])))),
-            C::Not(a) => Val::Own(match truth(a.eval(ids, columns)?.get())? {
+            C::Prop(v, c) => Val::Ref(data.columns[*c].get(at.ids[*v]).unwrap_or(&NULL)),
+            C::RelProp(c) => {
+                let ((out, pos), Some(csr)) = (at.edge.ok_or(GiveUp)?, &data.csr) else {
+                    return Err(GiveUp);
+                };
+                Val::Own(data.rels[*c].get(csr, out, pos))
+            }
+            C::Node(v) => Val::Own(V::Node(Box::new(NodeValue::bare(at.ids[*v])))),
+            C::Not(a) => Val::Own(match truth(a.eval(at, data)?.get())? {
                 Some(b) => V::Bool(!b),
                 None => V::Null,
             }),
             C::IsNull(a, negated) => {
-                Val::Own(V::Bool(a.eval(ids, columns)?.get().is_null() != *negated))
+                Val::Own(V::Bool(a.eval(at, data)?.get().is_null() != *negated))
             }
             C::And(a, b) => {
-                let x = truth(a.eval(ids, columns)?.get())?;
+                let x = truth(a.eval(at, data)?.get())?;
                 if x == Some(false) {
                     return Ok(Val::Own(V::Bool(false)));
                 }
-                let y = truth(b.eval(ids, columns)?.get())?;
+                let y = truth(b.eval(at, data)?.get())?;
                 Val::Own(match (x, y) {
                     (_, Some(false)) => V::Bool(false),
                     (Some(true), Some(true)) => V::Bool(true),
@@ -147,11 +187,11 @@ impl C {
                 })
             }
             C::Or(a, b) => {
-                let x = truth(a.eval(ids, columns)?.get())?;
+                let x = truth(a.eval(at, data)?.get())?;
                 if x == Some(true) {
                     return Ok(Val::Own(V::Bool(true)));
                 }
-                let y = truth(b.eval(ids, columns)?.get())?;
+                let y = truth(b.eval(at, data)?.get())?;
                 Val::Own(match (x, y) {
                     (_, Some(true)) => V::Bool(true),
                     (Some(false), Some(false)) => V::Bool(false),
@@ -159,16 +199,87 @@ impl C {
                 })
             }
             C::Binary(op, a, b) => {
-                let (x, y) = (a.eval(ids, columns)?, b.eval(ids, columns)?);
+                let (x, y) = (a.eval(at, data)?, b.eval(at, data)?);
+                if let (V::Int(i), V::Int(j)) = (x.get(), y.get())
+                    && let Some(v) = int_op(*op, *i, *j)
+                {
+                    return Ok(Val::Own(v));
+                }
                 Val::Own(binary(*op, x.get(), y.get()).map_err(|_| GiveUp)?)
             }
         })
     }
 
     /// Whether the predicate holds (`null` does not).
-    fn holds(&self, ids: &[NodeId; 2], columns: &[Arc<Column>]) -> Try<bool> {
-        Ok(truth(self.eval(ids, columns)?.get())? == Some(true))
+    fn holds<'a>(&'a self, at: &At, data: &'a Data) -> Try<bool> {
+        // A comparison of a property with a literal or with another
+        // property, both integers or both strings, is decided in place.
+        if let C::Binary(op, a, b) = self {
+            let value = |c: &'a C| -> Option<Option<&'a CypherValue>> {
+                match c {
+                    C::Prop(v, col) => Some(data.columns[*col].get(at.ids[*v])),
+                    C::Const(k) => Some(Some(k)),
+                    _ => None,
+                }
+            };
+            if let (Some(x), Some(y)) = (value(a), value(b))
+                && let Some(held) = compared(*op, x, y)
+            {
+                return Ok(held);
+            }
+        }
+        Ok(truth(self.eval(at, data)?.get())? == Some(true))
     }
+}
+
+/// `i op j` on two integers as `expr::binary` makes it, without its
+/// dispatch; `None` for what it leaves to `binary` (an overflow, a
+/// division by zero, another operator).
+#[inline]
+fn int_op(op: BinaryOp, i: i64, j: i64) -> Option<CypherValue> {
+    use BinaryOp as B;
+    Some(match op {
+        B::Eq => V::Bool(i == j),
+        B::Ne => V::Bool(i != j),
+        B::Lt => V::Bool(i < j),
+        B::Le => V::Bool(i <= j),
+        B::Gt => V::Bool(i > j),
+        B::Ge => V::Bool(i >= j),
+        B::Add => V::Int(i.checked_add(j)?),
+        B::Sub => V::Int(i.checked_sub(j)?),
+        B::Mul => V::Int(i.checked_mul(j)?),
+        B::Div if j != 0 => V::Int(i.checked_div(j)?),
+        B::Rem if j != 0 => V::Int(i.checked_rem(j).unwrap_or(0)),
+        _ => return None,
+    })
+}
+
+/// Whether `x op y` holds for a comparison of two integers or two
+/// strings (a missing value: it does not); `None` for other operators
+/// and values, left to `expr::binary`.
+#[inline]
+fn compared(op: BinaryOp, x: Option<&CypherValue>, y: Option<&CypherValue>) -> Option<bool> {
+    use BinaryOp as B;
+    use std::cmp::Ordering as O;
+    if !matches!(op, B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge) {
+        return None;
+    }
+    let (Some(x), Some(y)) = (x, y) else {
+        return Some(false);
+    };
+    let o = match (x, y) {
+        (V::Int(i), V::Int(j)) => i.cmp(j),
+        (V::String(a), V::String(b)) => a.as_str().cmp(b.as_str()),
+        _ => return None,
+    };
+    Some(match op {
+        B::Eq => o == O::Equal,
+        B::Ne => o != O::Equal,
+        B::Lt => o == O::Less,
+        B::Le => o != O::Greater,
+        B::Gt => o == O::Greater,
+        _ => o != O::Less,
+    })
 }
 
 fn truth(v: &CypherValue) -> Try<Option<bool>> {
@@ -185,6 +296,10 @@ struct Lower<'p> {
     /// The slot of each chain position's node.
     slots: &'p [usize],
     keys: Vec<String>,
+    /// The slot of the hop's relationship, when its properties may be
+    /// read (a chain of one hop).
+    rel: Option<usize>,
+    rel_keys: Vec<String>,
 }
 
 impl Lower<'_> {
@@ -203,16 +318,34 @@ impl Lower<'_> {
         self.keys.len() - 1
     }
 
+    fn rel_column(&mut self, key: &str) -> usize {
+        if let Some(i) = self.rel_keys.iter().position(|k| k == key) {
+            return i;
+        }
+        self.rel_keys.push(key.to_owned());
+        self.rel_keys.len() - 1
+    }
+
+    /// `property = value` for an inline property, whose value may not
+    /// read the pattern.
+    fn equals(&mut self, property: C, value: &Expr) -> Option<C> {
+        let value = self.lower(value)?;
+        (value.vars() == 0).then(|| C::Binary(BinaryOp::Eq, Box::new(property), Box::new(value)))
+    }
+
     fn lower(&mut self, e: &Expr) -> Option<C> {
         use BinaryOp as B;
         Some(match e {
             Expr::Const(v) => C::Const(v.clone()),
             Expr::Param(name) => C::Param(name.clone()),
             Expr::Slot(_) => C::Node(self.var(e)?),
-            Expr::Property(base, key) => {
-                let v = self.var(base)?;
-                C::Prop(v, self.column(key))
-            }
+            Expr::Property(base, key) => match (&**base, self.rel) {
+                (Expr::Slot(s), Some(rel)) if *s == rel => C::RelProp(self.rel_column(key)),
+                _ => {
+                    let v = self.var(base)?;
+                    C::Prop(v, self.column(key))
+                }
+            },
             Expr::Unary(UnaryOp::Not, a) => C::Not(Box::new(self.lower(a)?)),
             Expr::IsNull(a, negated) => C::IsNull(Box::new(self.lower(a)?), *negated),
             Expr::Binary(B::And, a, b) => {
@@ -271,6 +404,8 @@ pub(crate) struct Shape {
     aggregates: Vec<(Aggregate, Option<C>)>,
     /// Property keys by column index.
     columns: Vec<String>,
+    /// Relationship property keys by index.
+    rel_columns: Vec<String>,
 }
 
 /// One hop of the chain.
@@ -303,7 +438,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &Projection) -> Option<Shape> {
     }
     let mut hops = Vec::new();
     for r in &chain.rels {
-        if r.earlier || r.range.is_some() || !r.props.is_empty() {
+        if r.earlier || r.range.is_some() || (n == 3 && !r.props.is_empty()) {
             return None;
         }
         hops.push(Hop {
@@ -322,6 +457,8 @@ pub(crate) fn shape(pattern: &Pattern, p: &Projection) -> Option<Shape> {
     let mut lower = Lower {
         slots: &slots,
         keys: Vec::new(),
+        rel: (n == 2).then(|| chain.rels[0].slot),
+        rel_keys: Vec::new(),
     };
     let mut labels: [Vec<String>; 2] = [Vec::new(), Vec::new()];
     let mut conjuncts = Vec::new();
@@ -329,20 +466,18 @@ pub(crate) fn shape(pattern: &Pattern, p: &Projection) -> Option<Shape> {
         let at = if i == 2 { 0 } else { i };
         labels[at].extend(np.labels.iter().cloned());
         for (key, value) in &np.props {
-            let value = lower.lower(value)?;
-            if value.vars() != 0 {
-                return None;
-            }
             let c = lower.column(key);
-            conjuncts.push(C::Binary(
-                BinaryOp::Eq,
-                Box::new(C::Prop(at, c)),
-                Box::new(value),
-            ));
+            conjuncts.push(lower.equals(C::Prop(at, c), value)?);
         }
     }
-    // Nothing may read a relationship: its slot is not a chain node's,
-    // so lowering fails on it.
+    // Nothing may read a relationship but its properties, of one hop:
+    // its slot is not a chain node's, so lowering fails on the rest.
+    if n == 2 {
+        for (key, value) in &chain.rels[0].props {
+            let c = lower.rel_column(key);
+            conjuncts.push(lower.equals(C::RelProp(c), value)?);
+        }
+    }
     if let Some(f) = &pattern.filter {
         let mut parts = Vec::new();
         split_and(f, &mut parts);
@@ -379,6 +514,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &Projection) -> Option<Shape> {
         keys,
         aggregates,
         columns: lower.keys,
+        rel_columns: lower.rel_keys,
     })
 }
 
@@ -415,8 +551,9 @@ impl Shape {
                 .to_owned(),
         };
         format!(
-            "rule ColumnarAggregate: {walk}; {} property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset)",
+            "rule ColumnarAggregate: {walk}; {} node and {} relationship property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset)",
             self.columns.len(),
+            self.rel_columns.len(),
             self.conjuncts.len()
         )
     }
@@ -525,22 +662,41 @@ impl Acc {
     }
 }
 
-/// The groups found so far.
+/// The groups found so far: group `g`'s key values are
+/// `keys[g * nkeys..][..nkeys]`, its folds `accs[g * width..][..width]`.
 struct Groups {
     index: hashbrown::HashMap<Box<[u8]>, usize, FxBuildHasher>,
-    keys: Vec<Vec<CypherValue>>,
+    count: usize,
+    nkeys: usize,
+    keys: Vec<CypherValue>,
     accs: Vec<Acc>,
     width: usize,
 }
 
 impl Groups {
-    fn at(&mut self, encoded: &[u8], values: impl FnOnce() -> Try<Vec<CypherValue>>) -> Try<usize> {
+    /// A new group, not in the hash index: for a key no other group can
+    /// have.
+    fn fresh(&mut self, run: &Run<'_>, at: &At) -> Try<usize> {
+        let g = self.count;
+        run.key_values(at, &mut self.keys)?;
+        self.count += 1;
+        self.accs.resize_with(self.count * self.width, Acc::default);
+        Ok(g)
+    }
+
+    fn at(&mut self, encoded: &[u8], run: &Run<'_>, at: &At) -> Try<usize> {
+        if self.nkeys == 0 {
+            // One group, of no key.
+            if self.count == 0 {
+                self.count = 1;
+                self.accs.resize_with(self.width, Acc::default);
+            }
+            return Ok(0);
+        }
         if let Some(&g) = self.index.get(encoded) {
             return Ok(g);
         }
-        let g = self.keys.len();
-        self.keys.push(values()?);
-        self.accs.resize_with((g + 1) * self.width, Acc::default);
+        let g = self.fresh(run, at)?;
         self.index.insert(encoded.into(), g);
         Ok(g)
     }
@@ -552,40 +708,43 @@ struct Run<'s> {
     conjuncts: Vec<C>,
     keys: Vec<Option<C>>,
     aggregates: Vec<(Aggregate, Option<C>)>,
-    columns: Vec<Arc<Column>>,
+    data: Data,
 }
 
 impl Run<'_> {
-    fn key(&self, ids: &[NodeId; 2], buf: &mut Vec<u8>) -> Try<()> {
+    fn key(&self, at: &At, buf: &mut Vec<u8>) -> Try<()> {
         buf.clear();
         for k in self.keys.iter().flatten() {
             if let C::Node(v) = k {
                 buf.push(9);
-                buf.extend(ids[*v].0.to_le_bytes());
+                buf.extend(at.ids[*v].0.to_le_bytes());
             } else {
-                encode(k.eval(ids, &self.columns)?.get(), buf);
+                encode(k.eval(at, &self.data)?.get(), buf);
             }
         }
         Ok(())
     }
 
-    fn key_values(&self, ids: &[NodeId; 2]) -> Try<Vec<CypherValue>> {
-        self.keys
-            .iter()
-            .flatten()
-            .map(|k| Ok(k.eval(ids, &self.columns)?.get().clone()))
-            .collect()
+    fn key_values(&self, at: &At, out: &mut Vec<CypherValue>) -> Try<()> {
+        for k in self.keys.iter().flatten() {
+            out.push(k.eval(at, &self.data)?.get().clone());
+        }
+        Ok(())
     }
 
-    fn fold(&self, accs: &mut [Acc], ids: &[NodeId; 2], weight: u64) -> Try<()> {
+    fn fold(&self, accs: &mut [Acc], at: &At, weight: u64) -> Try<()> {
         for ((f, arg), acc) in self.aggregates.iter().zip(accs) {
             match arg {
                 None => acc.fold(*f, None, weight)?,
                 Some(C::Node(_)) => acc.fold(*f, Some(&V::Bool(true)), weight)?,
-                Some(e) => acc.fold(*f, Some(e.eval(ids, &self.columns)?.get()), weight)?,
+                Some(e) => acc.fold(*f, Some(e.eval(at, &self.data)?.get()), weight)?,
             }
         }
         Ok(())
+    }
+
+    fn holds(&self, c: &C, at: &At) -> Try<bool> {
+        c.holds(at, &self.data)
     }
 }
 
@@ -610,22 +769,23 @@ pub(crate) fn run(
         c.bind(params).ok()?;
         Some(c)
     };
+    let bind_some = |c: Option<&C>| -> Option<Option<C>> {
+        match c {
+            None => Some(None),
+            Some(c) => bind(c).map(Some),
+        }
+    };
     let (Some(conjuncts), Some(keys), Some(aggregates)) = (
         shape.conjuncts.iter().map(bind).collect::<Option<Vec<_>>>(),
         shape
             .keys
             .iter()
-            .map(|k| k.as_ref().map(bind).map_or(Some(None), |c| c.map(Some)))
+            .map(|k| bind_some(k.as_ref()))
             .collect::<Option<Vec<_>>>(),
         shape
             .aggregates
             .iter()
-            .map(|(f, a)| {
-                Some((
-                    *f,
-                    a.as_ref().map(bind).map_or(Some(None), |c| c.map(Some))?,
-                ))
-            })
+            .map(|(f, a)| Some((*f, bind_some(a.as_ref())?)))
             .collect::<Option<Vec<_>>>(),
     ) else {
         return Ok(None);
@@ -635,14 +795,35 @@ pub(crate) fn run(
         .iter()
         .map(|k| column(r, k))
         .collect::<QResult<Vec<_>>>()?;
+    let csrs: Vec<Arc<Adj>> = shape
+        .hops
+        .iter()
+        .map(|h| {
+            r.projection_of_snapshot(&ProjectionSpec::new().edge_types(h.types.iter().cloned()))
+        })
+        .collect::<crate::Result<_>>()?;
+    let mut rels = Vec::with_capacity(shape.rel_columns.len());
+    for key in &shape.rel_columns {
+        let (Some(csr), Some(hop)) = (csrs.first(), shape.hops.first()) else {
+            return Ok(None);
+        };
+        match edge_column(r, csr, &hop.types, key)? {
+            Some(c) => rels.push(c),
+            None => return Ok(None),
+        }
+    }
     let run = Run {
         shape,
         conjuncts,
         keys,
         aggregates,
-        columns,
+        data: Data {
+            columns,
+            rels,
+            csr: csrs.first().cloned(),
+        },
     };
-    let Some((groups, matched)) = walk(r, &run, deadline)? else {
+    let Some((groups, matched)) = walk(r, &run, &csrs, deadline)? else {
         return Ok(None);
     };
     let Some(rows) = finish(&run, groups, p, params, r)? else {
@@ -677,10 +858,9 @@ fn candidates(r: &ReadTxn<'_>, labels: &[String]) -> QResult<Arc<[NodeId]>> {
 fn far_bits(
     r: &ReadTxn<'_>,
     run: &Run<'_>,
-    csr: &Csr,
+    csr: &Adj,
     labels: &[String],
     preds: &[&C],
-    at: usize,
 ) -> QResult<Try<Option<FixedBitSet>>> {
     if labels.is_empty() && preds.is_empty() {
         return Ok(Ok(None));
@@ -694,11 +874,10 @@ fn far_bits(
     let list = ids.as_deref().unwrap_or(csr.node_ids());
     for &id in list {
         let Some(i) = csr.index_of(id) else { continue };
-        let mut pair = [id, id];
-        pair[at] = id;
+        let at = At::nodes([id, id]);
         let mut ok = true;
         for c in preds {
-            match c.holds(&pair, &run.columns) {
+            match run.holds(c, &at) {
                 Ok(true) => {}
                 Ok(false) => {
                     ok = false;
@@ -714,36 +893,61 @@ fn far_bits(
     Ok(Ok(Some(bits)))
 }
 
-/// The neighbours of dense node `i` by `dir` from the start's side
-/// (`forward`: the chain read left to right), calling `f` with each.
+/// The relationships of dense node `i` by `dir` from the start's side
+/// (`forward`: the chain read left to right), calling `f` with each one's
+/// far node, side (out lists or in lists) and position there.
 fn neighbours(
-    csr: &Csr,
+    csr: &Adj,
     i: u32,
     dir: Dir,
     forward: bool,
-    f: &mut dyn FnMut(u32) -> Try<()>,
+    f: &mut dyn FnMut(u32, bool, usize) -> Try<()>,
 ) -> Try<()> {
-    if dir == Dir::Either {
-        for &j in csr.out_neighbors(i) {
-            f(j)?;
-        }
-        // A self-loop is one match, listed in both directions.
-        for &j in csr.in_neighbors(i) {
-            if j != i {
-                f(j)?;
-            }
-        }
-        return Ok(());
-    }
-    let list = if matches!((dir, forward), (Dir::Right, true) | (Dir::Left, false)) {
-        csr.out_neighbors(i)
-    } else {
-        csr.in_neighbors(i)
+    let sides: &[bool] = match dir {
+        Dir::Either => &[true, false],
+        _ if matches!((dir, forward), (Dir::Right, true) | (Dir::Left, false)) => &[true],
+        _ => &[false],
     };
-    for &j in list {
-        f(j)?;
+    for &out in sides {
+        let lists = if out { &csr.out } else { csr.inc() };
+        for pos in lists.range(i) {
+            let j = lists.targets[pos];
+            // A self-loop is one match, listed in both directions.
+            if dir == Dir::Either && !out && j == i {
+                continue;
+            }
+            f(j, out, pos)?;
+        }
     }
     Ok(())
+}
+
+/// The index among the grouping keys of one no two start nodes share
+/// unless it is null: the start node itself, or a property that is a
+/// unique key of one of the start's labels.
+fn unique_start_key(r: &ReadTxn<'_>, run: &Run<'_>, start: usize) -> QResult<Option<usize>> {
+    let reader = r.reader();
+    let schema = reader.schema()?;
+    let labels: Vec<u32> = run.shape.labels[start]
+        .iter()
+        .filter_map(|l| reader.names.id(Kind::Label, l))
+        .collect();
+    Ok(run.keys.iter().flatten().position(|k| match k {
+        C::Node(v) => *v == start,
+        C::Prop(v, c) => {
+            *v == start
+                && reader
+                    .names
+                    .id(Kind::PropKey, &run.shape.columns[*c])
+                    .is_some_and(|key| {
+                        schema
+                            .unique
+                            .iter()
+                            .any(|&(l, k)| k == key && labels.contains(&l))
+                    })
+        }
+        _ => false,
+    }))
 }
 
 /// How many times `target` is in the (sorted when `sorted`) `list`.
@@ -763,7 +967,12 @@ type Walked = Option<(Groups, u64)>;
     clippy::too_many_lines,
     reason = "the one loop of the rule, with its setup"
 )]
-fn walk(r: &ReadTxn<'_>, run: &Run<'_>, deadline: Option<Deadline>) -> QResult<Walked> {
+fn walk(
+    r: &ReadTxn<'_>,
+    run: &Run<'_>,
+    csrs: &[Arc<Adj>],
+    deadline: Option<Deadline>,
+) -> QResult<Walked> {
     let shape = run.shape;
     let key_vars = run.keys.iter().flatten().fold(0u8, |acc, k| acc | k.vars());
     // Start where the keys read, else where a label narrows more.
@@ -793,41 +1002,37 @@ fn walk(r: &ReadTxn<'_>, run: &Run<'_>, deadline: Option<Deadline>) -> QResult<W
     let width = run.aggregates.len();
     let mut groups = Groups {
         index: hashbrown::HashMap::default(),
+        count: 0,
+        nkeys: run.keys.iter().flatten().count(),
         keys: Vec::new(),
         accs: Vec::new(),
         width,
     };
-    let no_ids = [NodeId(0), NodeId(0)];
+    let nowhere = At::nodes([NodeId(0), NodeId(0)]);
     for c in &constant {
-        match c.holds(&no_ids, &run.columns) {
+        match run.holds(c, &nowhere) {
             Ok(true) => {}
             Ok(false) => return Ok(Some((groups, 0))),
             Err(_) => return Ok(None),
         }
     }
     let starts = candidates(r, &shape.labels[start])?;
-    let csrs: Vec<Arc<Csr>> = shape
-        .hops
-        .iter()
-        .map(|h| {
-            r.projection_of_snapshot(&ProjectionSpec::new().edge_types(h.types.iter().cloned()))
-        })
-        .collect::<crate::Result<_>>()?;
     let far = match csrs.first() {
-        Some(csr) if shape.hops.len() == 1 => {
-            match far_bits(r, run, csr, &shape.labels[other], &at_other, other)? {
-                Ok(bits) => bits,
-                Err(_) => return Ok(None),
-            }
-        }
-        Some(csr) => match far_bits(r, run, csr, &shape.labels[1], &at_other, 1)? {
+        Some(csr) => match far_bits(r, run, csr, &shape.labels[other], &at_other)? {
             Ok(bits) => bits,
             Err(_) => return Ok(None),
         },
         None => None,
     };
-    // Folded once per start node when the keys read only the start.
-    let per_start = key_vars & !(1 << start) == 0;
+    // Folded once per start node when the keys read only the start; a
+    // group per start node, with no hashing, when a key is the start node
+    // or its unique key (unless that is null).
+    let per_start = !shape.hops.is_empty() && key_vars & !(1 << start) == 0;
+    let own_groups = if per_start {
+        unique_start_key(r, run, start)?
+    } else {
+        None
+    };
     let mut local = vec![Acc::default(); width];
     let mut buf = Vec::new();
     let mut matched = 0u64;
@@ -841,10 +1046,10 @@ fn walk(r: &ReadTxn<'_>, run: &Run<'_>, deadline: Option<Deadline>) -> QResult<W
                 timeout = Some(e);
                 return Err(GiveUp);
             }
-            let mut ids = [s, s];
+            let mut at = At::nodes([s, s]);
             let mut pass = true;
             for c in &at_start {
-                if !c.holds(&ids, &run.columns)? {
+                if !run.holds(c, &at)? {
                     pass = false;
                     break;
                 }
@@ -853,38 +1058,39 @@ fn walk(r: &ReadTxn<'_>, run: &Run<'_>, deadline: Option<Deadline>) -> QResult<W
                 continue;
             }
             let mut here = 0u64;
-            let mut each = |ids: &[NodeId; 2], weight: u64, local: &mut [Acc]| -> Try<()> {
+            let mut each = |at: &At, weight: u64, local: &mut [Acc]| -> Try<()> {
                 for c in &both {
-                    if !c.holds(ids, &run.columns)? {
+                    if !run.holds(c, at)? {
                         return Ok(());
                     }
                 }
                 here += weight;
                 if per_start {
-                    run.fold(local, ids, weight)
+                    run.fold(local, at, weight)
                 } else {
-                    run.key(ids, &mut buf)?;
-                    let g = groups.at(&buf, || run.key_values(ids))?;
-                    run.fold(&mut groups.accs[g * width..][..width], ids, weight)
+                    run.key(at, &mut buf)?;
+                    let g = groups.at(&buf, run, at)?;
+                    run.fold(&mut groups.accs[g * width..][..width], at, weight)
                 }
             };
-            match csrs.as_slice() {
-                [] => each(&ids, 1, &mut local)?,
+            match csrs {
+                [] => each(&at, 1, &mut local)?,
                 [csr] => {
                     let Some(i) = csr.index_of(s) else { continue };
-                    neighbours(csr, i, shape.hops[0].dir, forward, &mut |j| {
+                    neighbours(csr, i, shape.hops[0].dir, forward, &mut |j, out, pos| {
                         if far.as_ref().is_some_and(|b| !b.contains(j as usize)) {
                             return Ok(());
                         }
-                        ids[other] = csr.node_id(j);
-                        each(&ids, 1, &mut local)
+                        at.ids[other] = csr.node_id(j);
+                        at.edge = Some((out, pos));
+                        each(&at, 1, &mut local)
                     })?;
                 }
                 [first, second] => {
                     let Some(i) = first.index_of(s) else { continue };
                     let dir = shape.hops[0].dir;
                     let sorted = shape.hops[1].types.len() == 1;
-                    neighbours(first, i, dir, true, &mut |j| {
+                    neighbours(first, i, dir, true, &mut |j, _, _| {
                         if far.as_ref().is_some_and(|b| !b.contains(j as usize)) {
                             return Ok(());
                         }
@@ -897,25 +1103,33 @@ fn walk(r: &ReadTxn<'_>, run: &Run<'_>, deadline: Option<Deadline>) -> QResult<W
                         } else {
                             second.in_neighbors(bi)
                         };
-                        let mut m = multiplicity(list, ai, sorted);
                         // The two hops are two relationships: at a
                         // self-loop, the first is not the second.
-                        if b == s && shape.hops[0].types == shape.hops[1].types {
-                            m = m.saturating_sub(1);
-                        }
+                        let m = multiplicity(list, ai, sorted) - u64::from(b == s);
                         if m == 0 {
                             return Ok(());
                         }
-                        ids[1] = b;
-                        each(&ids, m, &mut local)
+                        at.ids[1] = b;
+                        each(&at, m, &mut local)
                     })?;
                 }
                 _ => return Err(GiveUp),
             }
             if per_start && here > 0 {
-                let ids = [s, s];
-                run.key(&ids, &mut buf)?;
-                let g = groups.at(&buf, || run.key_values(&ids))?;
+                let at = At::nodes([s, s]);
+                let g = match own_groups {
+                    Some(k)
+                        if !run.keys.iter().flatten().nth(k).is_some_and(|c| {
+                            c.eval(&at, &run.data).is_ok_and(|v| v.get().is_null())
+                        }) =>
+                    {
+                        groups.fresh(run, &at)?
+                    }
+                    _ => {
+                        run.key(&at, &mut buf)?;
+                        groups.at(&buf, run, &at)?
+                    }
+                };
                 for (k, ((f, _), acc)) in run.aggregates.iter().zip(local.iter_mut()).enumerate() {
                     groups.accs[g * width + k].merge(*f, acc)?;
                     *acc = Acc::default();
@@ -941,14 +1155,28 @@ fn finish(
     r: &ReadTxn<'_>,
 ) -> QResult<Option<Vec<Row>>> {
     let width = run.aggregates.len();
-    if groups.keys.is_empty() && run.keys.iter().all(Option::is_none) {
-        groups.keys.push(Vec::new());
+    if groups.count == 0 && groups.nkeys == 0 {
+        groups.count = 1;
         groups.accs.resize_with(width, Acc::default);
     }
     let graph = Graph::cached(r.reader());
-    let mut rows = Vec::with_capacity(groups.keys.len());
+    // With ORDER BY ... LIMIT, only the rows that can still be returned
+    // are kept, a chunk at a time.
+    let keep = if p.order.is_empty() || p.distinct || p.filter.is_some() {
+        None
+    } else {
+        let (skip, limit) = paging(p, params, Some(&graph))?;
+        limit.map(|l| skip.saturating_add(l))
+    };
+    let mut rows = Vec::with_capacity(keep.map_or(groups.count, |k| 2 * k.max(CHUNK)));
     let mut results = Vec::with_capacity(width);
-    for (g, key_values) in groups.keys.into_iter().enumerate() {
+    let mut key_values = groups.keys.into_iter();
+    for g in 0..groups.count {
+        if let Some(keep) = keep
+            && rows.len() >= 2 * keep.max(CHUNK)
+        {
+            rows = ordered(p, rows, Some(keep), params, Some(&graph))?;
+        }
         results.clear();
         for ((f, _), acc) in run
             .aggregates
@@ -960,14 +1188,14 @@ fn finish(
                 Err(GiveUp) => return Ok(None),
             }
         }
-        let mut key_values = key_values.into_iter();
         let mut env = Env::new(&[], params, Some(&graph));
         env.aggregates = &results;
         let mut row = Vec::with_capacity(p.items.len());
         for (item, key) in p.items.iter().zip(&run.keys) {
-            row.push(match key {
-                Some(_) => key_values.next().unwrap_or(V::Null),
-                None => item.eval(&mut env)?,
+            row.push(match (key, item) {
+                (Some(_), _) => key_values.next().unwrap_or(V::Null),
+                (None, Expr::Aggregate(i)) => results[*i].clone(),
+                (None, _) => item.eval(&mut env)?,
             });
         }
         rows.push(row);

@@ -11,7 +11,9 @@
 //! index, one over the node records), the next ones find them.
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use fixedbitset::FixedBitSet;
 
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
@@ -19,14 +21,16 @@ use rustc_hash::FxHashMap;
 use super::error::QResult;
 use super::graph::from_stored;
 use super::value::CypherValue;
-use crate::NodeId;
+use crate::algo::Projection;
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
-use crate::graph::records::decode_node;
+use crate::graph::keys::decode_adj;
+use crate::graph::records::{decode_edge, decode_node};
 use crate::graph::sealed::Sealed;
 use crate::storage::Cf;
 use crate::storage::keys::read_u64;
 use crate::txn::{Model, ReadTxn};
+use crate::{NodeId, Value};
 
 /// One property of every node that has it: by id offset when the ids
 /// that have it are dense (the usual case: ids are handed out in order),
@@ -75,6 +79,183 @@ impl Column {
     }
 }
 
+/// One numeric property of the relationships a CSR projection holds, in
+/// the order of the projection's out lists (and, built on first use, of
+/// its in lists): what a whole-graph aggregation reads of a relationship.
+pub(crate) struct EdgeColumn {
+    out: Numbers,
+    inc: OnceLock<Numbers>,
+}
+
+/// Numbers of one type with their presence: integers, or floats by their
+/// bits.
+struct Numbers {
+    ints: bool,
+    bits: Vec<u64>,
+    present: FixedBitSet,
+}
+
+impl Numbers {
+    fn get(&self, at: usize) -> CypherValue {
+        if !self.present.contains(at) {
+            return CypherValue::Null;
+        }
+        let b = self.bits[at];
+        if self.ints {
+            CypherValue::Int(b as i64)
+        } else {
+            CypherValue::Float(f64::from_bits(b))
+        }
+    }
+}
+
+impl EdgeColumn {
+    /// The value of the relationship at position `at` of the out lists
+    /// (`out`) or of the in lists of `csr`.
+    pub fn get(&self, csr: &Projection, out: bool, at: usize) -> CypherValue {
+        if out {
+            self.out.get(at)
+        } else {
+            self.inc
+                .get_or_init(|| {
+                    // The transpose's order, by the same counting sort.
+                    let n = csr.node_count();
+                    let inc = csr.inc();
+                    let mut fill = inc.offsets.clone();
+                    let mut bits = vec![0; self.out.bits.len()];
+                    let mut present = FixedBitSet::with_capacity(bits.len());
+                    for s in 0..n {
+                        for k in csr.out.range(s as u32) {
+                            let t = csr.out.targets[k] as usize;
+                            let at = fill[t];
+                            fill[t] += 1;
+                            bits[at] = self.out.bits[k];
+                            present.set(at, self.out.present.contains(k));
+                        }
+                    }
+                    Numbers {
+                        ints: self.out.ints,
+                        bits,
+                        present,
+                    }
+                })
+                .get(at)
+        }
+    }
+
+    /// The values of `key` on the relationships of `csr` (a projection of
+    /// every node over `types`, none: every type): one pass over the
+    /// relationship records, one over the `out` adjacency. `None` when
+    /// the values are not all integers or all floats.
+    fn build(
+        r: &ReadTxn<'_>,
+        csr: &Projection,
+        types: &[String],
+        key: &str,
+    ) -> QResult<Option<EdgeColumn>> {
+        let reader = r.reader();
+        let type_ids: Option<Vec<u32>> = (!types.is_empty()).then(|| {
+            types
+                .iter()
+                .filter_map(|t| reader.names.id(Kind::EdgeType, t))
+                .collect()
+        });
+        let wanted = |t: u32| type_ids.as_ref().is_none_or(|ids| ids.contains(&t));
+        // Values by relationship id: (id, bits), ascending.
+        let mut by_id: Vec<(u64, u64)> = Vec::new();
+        let mut kind: Option<bool> = None;
+        let mut mixed = false;
+        if let Some(k) = reader.names.id(Kind::PropKey, key) {
+            reader
+                .kv
+                .scan_bulk(Cf::Edges, &[], None, &mut |id, bytes| {
+                    let rec = decode_edge(bytes)?;
+                    if !wanted(rec.edge_type) {
+                        return Ok(true);
+                    }
+                    let Some((_, v)) = rec.props.iter().find(|(p, _)| *p == k) else {
+                        return Ok(true);
+                    };
+                    let (ints, bits) = match v {
+                        Value::Int(i) => (true, *i as u64),
+                        Value::Float(f) => (false, f.to_bits()),
+                        _ => {
+                            mixed = true;
+                            return Ok(false);
+                        }
+                    };
+                    if *kind.get_or_insert(ints) != ints {
+                        mixed = true;
+                        return Ok(false);
+                    }
+                    by_id.push((read_u64(id, 0)?, bits));
+                    Ok(true)
+                })?;
+        }
+        if mixed {
+            return Ok(None);
+        }
+        let mut bits = Vec::with_capacity(csr.edge_count());
+        let mut present = FixedBitSet::with_capacity(csr.edge_count());
+        reader.kv.scan_bulk(Cf::Out, &[], None, &mut |k, _| {
+            let adj = decode_adj(k)?;
+            if !wanted(adj.edge_type) || csr.index_of(adj.other).is_none() {
+                return Ok(true);
+            }
+            let at = bits.len();
+            match by_id.binary_search_by_key(&adj.edge.0, |&(id, _)| id) {
+                Ok(i) => {
+                    bits.push(by_id[i].1);
+                    present.grow(at + 1);
+                    present.insert(at);
+                }
+                Err(_) => bits.push(0),
+            }
+            Ok(true)
+        })?;
+        if bits.len() != csr.edge_count() {
+            return Ok(None);
+        }
+        present.grow(bits.len());
+        Ok(Some(EdgeColumn {
+            out: Numbers {
+                ints: kind.unwrap_or(true),
+                bits,
+                present,
+            },
+            inc: OnceLock::new(),
+        }))
+    }
+}
+
+/// The relationship column of `key` over `types` for `r`'s snapshot and
+/// its projection `csr`: cached, or built now (see `EdgeColumn::build`);
+/// `None` when its values are not all integers or all floats.
+pub(crate) fn edge_column(
+    r: &ReadTxn<'_>,
+    csr: &Projection,
+    types: &[String],
+    key: &str,
+) -> QResult<Option<Arc<EdgeColumn>>> {
+    let cache = r.db().model::<ColumnCache>();
+    let generation = r.generation();
+    let name = format!("{}\u{0}{key}", types.join("|"));
+    if let Some((_, _, c)) = cache
+        .edges
+        .lock()
+        .iter()
+        .find(|(g, n, _)| *g == generation && *n == name)
+    {
+        return Ok(Some(Arc::clone(c)));
+    }
+    let Some(column) = EdgeColumn::build(r, csr, types, key)? else {
+        return Ok(None);
+    };
+    let column = Arc::new(column);
+    keep(&cache.edges, generation, &name, &column);
+    Ok(Some(column))
+}
+
 /// A label's members, ascending.
 pub(crate) type Members = Arc<[NodeId]>;
 
@@ -89,6 +270,8 @@ pub(crate) struct ColumnCache {
     entries: Mutex<Vec<(u64, String, Arc<Column>)>>,
     /// `(generation, label, members)`, oldest first.
     members: Mutex<Vec<(u64, String, Members)>>,
+    /// `(generation, types and key, relationship column)`, oldest first.
+    edges: Mutex<Vec<(u64, String, Arc<EdgeColumn>)>>,
 }
 
 impl Model for ColumnCache {
