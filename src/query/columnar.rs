@@ -666,6 +666,8 @@ impl Acc {
 /// `keys[g * nkeys..][..nkeys]`, its folds `accs[g * width..][..width]`.
 struct Groups {
     index: hashbrown::HashMap<Box<[u8]>, usize, FxBuildHasher>,
+    /// Groups of one integer key (or an integral float, its equal).
+    ints: hashbrown::HashMap<i64, usize, FxBuildHasher>,
     count: usize,
     nkeys: usize,
     keys: Vec<CypherValue>,
@@ -682,6 +684,34 @@ impl Groups {
         self.count += 1;
         self.accs.resize_with(self.count * self.width, Acc::default);
         Ok(g)
+    }
+
+    /// The group of the row at `at`, found or made; `buf` is scratch.
+    fn of(&mut self, run: &Run<'_>, at: &At, buf: &mut Vec<u8>) -> Try<usize> {
+        if self.nkeys == 1
+            && let Some(k) = run.keys.iter().flatten().next()
+            && !matches!(k, C::Node(_))
+        {
+            let v = k.eval(at, &run.data)?;
+            let int = match v.get() {
+                V::Int(i) => Some(*i),
+                V::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Some(*f as i64),
+                _ => None,
+            };
+            if let Some(i) = int {
+                if let Some(&g) = self.ints.get(&i) {
+                    return Ok(g);
+                }
+                let g = self.count;
+                self.keys.push(v.get().clone());
+                self.count += 1;
+                self.accs.resize_with(self.count * self.width, Acc::default);
+                self.ints.insert(i, g);
+                return Ok(g);
+            }
+        }
+        run.key(at, buf)?;
+        self.at(buf, run, at)
     }
 
     fn at(&mut self, encoded: &[u8], run: &Run<'_>, at: &At) -> Try<usize> {
@@ -1002,6 +1032,7 @@ fn walk(
     let width = run.aggregates.len();
     let mut groups = Groups {
         index: hashbrown::HashMap::default(),
+        ints: hashbrown::HashMap::default(),
         count: 0,
         nkeys: run.keys.iter().flatten().count(),
         keys: Vec::new(),
@@ -1068,8 +1099,7 @@ fn walk(
                 if per_start {
                     run.fold(local, at, weight)
                 } else {
-                    run.key(at, &mut buf)?;
-                    let g = groups.at(&buf, run, at)?;
+                    let g = groups.of(run, at, &mut buf)?;
                     run.fold(&mut groups.accs[g * width..][..width], at, weight)
                 }
             };
@@ -1125,10 +1155,7 @@ fn walk(
                     {
                         groups.fresh(run, &at)?
                     }
-                    _ => {
-                        run.key(&at, &mut buf)?;
-                        groups.at(&buf, run, &at)?
-                    }
+                    _ => groups.of(run, &at, &mut buf)?,
                 };
                 for (k, ((f, _), acc)) in run.aggregates.iter().zip(local.iter_mut()).enumerate() {
                     groups.accs[g * width + k].merge(*f, acc)?;

@@ -195,6 +195,7 @@ impl EdgeColumn {
         if mixed {
             return Ok(None);
         }
+        let values = ById::of(by_id);
         let mut bits = Vec::with_capacity(csr.edge_count());
         let mut present = FixedBitSet::with_capacity(csr.edge_count());
         reader.kv.scan_bulk(Cf::Out, &[], None, &mut |k, _| {
@@ -203,13 +204,13 @@ impl EdgeColumn {
                 return Ok(true);
             }
             let at = bits.len();
-            match by_id.binary_search_by_key(&adj.edge.0, |&(id, _)| id) {
-                Ok(i) => {
-                    bits.push(by_id[i].1);
+            match values.get(adj.edge.0) {
+                Some(b) => {
+                    bits.push(b);
                     present.grow(at + 1);
                     present.insert(at);
                 }
-                Err(_) => bits.push(0),
+                None => bits.push(0),
             }
             Ok(true)
         })?;
@@ -225,6 +226,59 @@ impl EdgeColumn {
             },
             inc: OnceLock::new(),
         }))
+    }
+}
+
+/// Values by relationship id: by offset when the ids are dense (the
+/// usual case: ids are handed out in order), else searched.
+enum ById {
+    Dense {
+        base: u64,
+        bits: Vec<u64>,
+        present: FixedBitSet,
+    },
+    Sorted(Vec<(u64, u64)>),
+}
+
+impl ById {
+    /// From `(id, bits)` pairs in ascending id order.
+    fn of(pairs: Vec<(u64, u64)>) -> ById {
+        let (Some(&(base, _)), Some(&(last, _))) = (pairs.first(), pairs.last()) else {
+            return ById::Sorted(pairs);
+        };
+        let span = (last - base) as usize + 1;
+        if span / 2 > pairs.len() {
+            return ById::Sorted(pairs);
+        }
+        let mut bits = vec![0; span];
+        let mut present = FixedBitSet::with_capacity(span);
+        for (id, b) in pairs {
+            let i = (id - base) as usize;
+            bits[i] = b;
+            present.insert(i);
+        }
+        ById::Dense {
+            base,
+            bits,
+            present,
+        }
+    }
+
+    fn get(&self, id: u64) -> Option<u64> {
+        match self {
+            ById::Dense {
+                base,
+                bits,
+                present,
+            } => {
+                let i = usize::try_from(id.checked_sub(*base)?).ok()?;
+                present.contains(i).then(|| bits[i])
+            }
+            ById::Sorted(pairs) => pairs
+                .binary_search_by_key(&id, |&(i, _)| i)
+                .ok()
+                .map(|i| pairs[i].1),
+        }
     }
 }
 
