@@ -69,32 +69,45 @@
 //!   builds the library alone.
 //! * `failpoints`: `quiverdb::failpoint::arm`, for crash tests;
 //!   never enabled by default.
-//! * `embed` (default): `quiverdb::embed`, sentence embeddings (candle,
-//!   tokenizers).
+//! * `embed` (default): `quiverdb::embed`'s built-in sentence embedder
+//!   (Hugging Face's tokenizers, safetensors weights, our own BERT encoder
+//!   on gemm); without it the `Embedder` trait stays.
 //! * `fuzzing`: `quiverdb::fuzz`, the entry points of the fuzz targets in
 //!   `tests/fuzz/`; never enabled by default.
 
 #![deny(unsafe_code)]
 
-pub mod algo;
-mod check;
-pub mod embed;
-mod error;
+// Modules in layer order, lowest first (tests/layers.rs checks that none
+// names a higher one).
+// 0: ids and crash points.
 #[cfg(feature = "failpoints")]
 pub mod failpoint;
 #[cfg(not(feature = "failpoints"))]
 mod failpoint;
+mod ids;
+// 1: the error type.
+mod error;
+// 2: property values.
+mod value;
+// 3: storage, and text embeddings (which know nothing of storage).
+pub mod embed;
+mod storage;
+// 4: the transaction core.
+mod txn;
+// 5: the data models, siblings.
+mod graph;
+pub mod vector;
+// 6: built on the models.
+pub mod algo;
+mod check;
+pub mod import;
+// 7: Cypher.
+pub mod query;
+// 8: the assembly.
+mod open;
+// 9: fuzz entry points.
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzz;
-mod graph;
-mod ids;
-pub mod import;
-mod open;
-pub mod query;
-mod storage;
-mod txn;
-mod value;
-pub mod vector;
 
 pub use check::{CheckReport, MAX_PROBLEMS};
 pub use error::{BoxError, Error, Result};

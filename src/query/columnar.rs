@@ -46,12 +46,12 @@ use super::func::Aggregate;
 use super::graph::Graph;
 use super::pattern::{Dir, Pattern};
 use super::value::{CypherValue as V, CypherValue, NodeValue};
-use crate::NodeId;
 use crate::algo::{Projection as Adj, ProjectionSpec};
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::sealed::Sealed;
 use crate::txn::ReadTxn;
+use crate::{GraphRead, NodeId};
 
 type Row = Vec<CypherValue>;
 
@@ -406,6 +406,10 @@ pub(crate) struct Shape {
     columns: Vec<String>,
     /// Relationship property keys by index.
     rel_columns: Vec<String>,
+    /// The inline property keys of each chain position's node pattern:
+    /// one a label's index or unique key finds makes a lookup cheaper
+    /// than the rule's scan.
+    inline: [Vec<String>; 2],
 }
 
 /// One hop of the chain.
@@ -461,11 +465,13 @@ pub(crate) fn shape(pattern: &Pattern, p: &Projection) -> Option<Shape> {
         rel_keys: Vec::new(),
     };
     let mut labels: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let mut inline: [Vec<String>; 2] = [Vec::new(), Vec::new()];
     let mut conjuncts = Vec::new();
     for (i, np) in chain.nodes.iter().enumerate() {
         let at = if i == 2 { 0 } else { i };
         labels[at].extend(np.labels.iter().cloned());
         for (key, value) in &np.props {
+            inline[at].push(key.clone());
             let c = lower.column(key);
             conjuncts.push(lower.equals(C::Prop(at, c), value)?);
         }
@@ -515,6 +521,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &Projection) -> Option<Shape> {
         aggregates,
         columns: lower.keys,
         rel_columns: lower.rel_keys,
+        inline,
     })
 }
 
@@ -550,8 +557,13 @@ impl Shape {
             _ => "the CSR projection, closing the cycle by a search of each far node's list"
                 .to_owned(),
         };
+        let unless = if self.inline.iter().all(Vec::is_empty) {
+            ""
+        } else {
+            ", unless an index or unique key finds a node of it"
+        };
         format!(
-            "rule ColumnarAggregate: {walk}; {} node and {} relationship property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset)",
+            "rule ColumnarAggregate (when its start holds an eighth of the nodes or more{unless}): {walk}; {} node and {} relationship property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset)",
             self.columns.len(),
             self.rel_columns.len(),
             self.conjuncts.len()
@@ -794,6 +806,9 @@ pub(crate) fn run(
     params: &Params,
     deadline: Option<Deadline>,
 ) -> QResult<Option<Output>> {
+    if looked_up(r, shape)? {
+        return Ok(None);
+    }
     let bind = |c: &C| -> Option<C> {
         let mut c = c.clone();
         c.bind(params).ok()?;
@@ -860,6 +875,32 @@ pub(crate) fn run(
         return Ok(None);
     };
     Ok(Some(Output { rows, matched }))
+}
+
+/// Whether a node pattern's inline property is a unique key or an index
+/// of one of its labels: the plain path then starts at a lookup of a few
+/// nodes, where the rule would scan the label.
+fn looked_up(r: &ReadTxn<'_>, shape: &Shape) -> QResult<bool> {
+    if shape.inline.iter().all(Vec::is_empty) {
+        return Ok(false);
+    }
+    let reader = r.reader();
+    let schema = reader.schema()?;
+    Ok(shape
+        .inline
+        .iter()
+        .zip(&shape.labels)
+        .any(|(keys, labels)| {
+            keys.iter().any(|key| {
+                let Some(k) = reader.names.id(Kind::PropKey, key) else {
+                    return false;
+                };
+                labels
+                    .iter()
+                    .filter_map(|l| reader.names.id(Kind::Label, l))
+                    .any(|l| schema.unique.contains(&(l, k)) || schema.indexed.contains(&(l, k)))
+            })
+        }))
 }
 
 /// Sorted ids of the nodes with every one of `labels` (every node when
@@ -1048,6 +1089,11 @@ fn walk(
         }
     }
     let starts = candidates(r, &shape.labels[start])?;
+    // For a few start nodes, the plain path's reads cost less than the
+    // columns and the projection the rule would build.
+    if (starts.len() as u64).saturating_mul(8) < r.node_count()? {
+        return Ok(None);
+    }
     let far = match csrs.first() {
         Some(csr) => match far_bits(r, run, csr, &shape.labels[other], &at_other)? {
             Ok(bits) => bits,
@@ -1115,6 +1161,36 @@ fn walk(
                         at.edge = Some((out, pos));
                         each(&at, 1, &mut local)
                     })?;
+                }
+                [first, _] if shape.hops[0].types.len() == 1 => {
+                    // One type: out lists are sorted like in lists, and a
+                    // far node b closes the cycle once per pair of its
+                    // copies in a's out list and a's in list (a
+                    // self-loop does not pair with itself).
+                    let Some(i) = first.index_of(s) else { continue };
+                    let (xs, ys) = (first.out_neighbors(i), first.in_neighbors(i));
+                    let (mut p, mut q) = (0, 0);
+                    while p < xs.len() && q < ys.len() {
+                        let v = xs[p];
+                        if v < ys[q] {
+                            p += 1;
+                            continue;
+                        }
+                        if v > ys[q] {
+                            q += 1;
+                            continue;
+                        }
+                        let outs = xs[p..].iter().take_while(|&&x| x == v).count();
+                        let ins = ys[q..].iter().take_while(|&&y| y == v).count();
+                        p += outs;
+                        q += ins;
+                        let m = (outs * ins - if v == i { outs } else { 0 }) as u64;
+                        if m == 0 || far.as_ref().is_some_and(|b| !b.contains(v as usize)) {
+                            continue;
+                        }
+                        at.ids[1] = first.node_id(v);
+                        each(&at, m, &mut local)?;
+                    }
                 }
                 [first, second] => {
                     let Some(i) = first.index_of(s) else { continue };
