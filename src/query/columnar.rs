@@ -61,6 +61,9 @@ struct GiveUp;
 
 type Try<T> = Result<T, GiveUp>;
 
+/// Integer group keys below this index a table instead of a hash map.
+const SMALL_KEYS: usize = 1 << 16;
+
 /// Rows made between two cuts to an `ORDER BY ... LIMIT`'s top rows.
 const CHUNK: usize = 4096;
 
@@ -208,6 +211,29 @@ impl C {
                 Val::Own(binary(*op, x.get(), y.get()).map_err(|_| GiveUp)?)
             }
         })
+    }
+
+    /// The expression's value when it is an integer made of integers
+    /// (properties, literals, arithmetic that does not overflow), without
+    /// making a value; `None` for anything else, which `eval` decides.
+    #[inline]
+    fn int(&self, at: &At, data: &Data) -> Option<i64> {
+        match self {
+            C::Const(V::Int(i)) => Some(*i),
+            C::Prop(v, c) => match data.columns[*c].get(at.ids[*v]) {
+                Some(V::Int(i)) => Some(*i),
+                _ => None,
+            },
+            C::RelProp(c) => match at.edge {
+                Some((true, pos)) => data.rels[*c].int_out(pos),
+                _ => None,
+            },
+            C::Binary(op, a, b) => match int_op(*op, a.int(at, data)?, b.int(at, data)?)? {
+                V::Int(i) => Some(i),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// Whether the predicate holds (`null` does not).
@@ -678,7 +704,10 @@ impl Acc {
 /// `keys[g * nkeys..][..nkeys]`, its folds `accs[g * width..][..width]`.
 struct Groups {
     index: hashbrown::HashMap<Box<[u8]>, usize, FxBuildHasher>,
-    /// Groups of one integer key (or an integral float, its equal).
+    /// Groups of one integer key (or an integral float, its equal):
+    /// `small[k]` is group + 1 of key `k` below [`SMALL_KEYS`] (0: none),
+    /// `ints` the others.
+    small: Vec<u32>,
     ints: hashbrown::HashMap<i64, usize, FxBuildHasher>,
     count: usize,
     nkeys: usize,
@@ -704,6 +733,15 @@ impl Groups {
             && let Some(k) = run.keys.iter().flatten().next()
             && !matches!(k, C::Node(_))
         {
+            // An integer key made of integers is found without making a
+            // value.
+            if let Some(i) = k.int(at, &run.data)
+                && let Ok(small) = usize::try_from(i)
+                && small < SMALL_KEYS
+                && let Some(g) = self.small.get(small).and_then(|g| g.checked_sub(1))
+            {
+                return Ok(g as usize);
+            }
             let v = k.eval(at, &run.data)?;
             let int = match v.get() {
                 V::Int(i) => Some(*i),
@@ -711,14 +749,31 @@ impl Groups {
                 _ => None,
             };
             if let Some(i) = int {
-                if let Some(&g) = self.ints.get(&i) {
-                    return Ok(g);
+                // Small non-negative keys (years, bands, codes) index a
+                // table; others hash.
+                let small = usize::try_from(i).ok().filter(|&i| i < SMALL_KEYS);
+                let found = match small {
+                    Some(i) => self.small.get(i).copied().unwrap_or(0).checked_sub(1),
+                    None => self.ints.get(&i).map(|&g| g as u32),
+                };
+                if let Some(g) = found {
+                    return Ok(g as usize);
                 }
                 let g = self.count;
                 self.keys.push(v.get().clone());
                 self.count += 1;
                 self.accs.resize_with(self.count * self.width, Acc::default);
-                self.ints.insert(i, g);
+                match small {
+                    Some(i) => {
+                        if self.small.is_empty() {
+                            self.small = vec![0; SMALL_KEYS];
+                        }
+                        self.small[i] = u32::try_from(g + 1).map_err(|_| GiveUp)?;
+                    }
+                    None => {
+                        self.ints.insert(i, g);
+                    }
+                }
                 return Ok(g);
             }
         }
@@ -1073,6 +1128,7 @@ fn walk(
     let width = run.aggregates.len();
     let mut groups = Groups {
         index: hashbrown::HashMap::default(),
+        small: Vec::new(),
         ints: hashbrown::HashMap::default(),
         count: 0,
         nkeys: run.keys.iter().flatten().count(),
@@ -1169,21 +1225,21 @@ fn walk(
                     // self-loop does not pair with itself).
                     let Some(i) = first.index_of(s) else { continue };
                     let (xs, ys) = (first.out_neighbors(i), first.in_neighbors(i));
-                    let (mut p, mut q) = (0, 0);
-                    while p < xs.len() && q < ys.len() {
-                        let v = xs[p];
-                        if v < ys[q] {
-                            p += 1;
+                    let (mut in_out, mut in_in) = (0, 0);
+                    while in_out < xs.len() && in_in < ys.len() {
+                        let v = xs[in_out];
+                        if v < ys[in_in] {
+                            in_out += 1;
                             continue;
                         }
-                        if v > ys[q] {
-                            q += 1;
+                        if v > ys[in_in] {
+                            in_in += 1;
                             continue;
                         }
-                        let outs = xs[p..].iter().take_while(|&&x| x == v).count();
-                        let ins = ys[q..].iter().take_while(|&&y| y == v).count();
-                        p += outs;
-                        q += ins;
+                        let outs = xs[in_out..].iter().take_while(|&&t| t == v).count();
+                        let ins = ys[in_in..].iter().take_while(|&&t| t == v).count();
+                        in_out += outs;
+                        in_in += ins;
                         let m = (outs * ins - if v == i { outs } else { 0 }) as u64;
                         if m == 0 || far.as_ref().is_some_and(|b| !b.contains(v as usize)) {
                             continue;

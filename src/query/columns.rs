@@ -110,6 +110,13 @@ impl Numbers {
 }
 
 impl EdgeColumn {
+    /// The integer of the relationship at position `at` of `csr`'s out
+    /// lists; `None` when it has none or the column holds floats.
+    #[inline]
+    pub fn int_out(&self, at: usize) -> Option<i64> {
+        (self.out.ints && self.out.present.contains(at)).then(|| self.out.bits[at] as i64)
+    }
+
     /// The value of the relationship at position `at` of the out lists
     /// (`out`) or of the in lists of `csr`.
     pub fn get(&self, csr: &Projection, out: bool, at: usize) -> CypherValue {
