@@ -1166,6 +1166,16 @@ fn walk(
     } else {
         None
     };
+    // A hop whose rows only count (count(*), count of a node) per start
+    // node, with nothing to check per relationship, is counted.
+    let counted = per_start
+        && both.is_empty()
+        && run.aggregates.iter().all(|(f, a)| {
+            matches!(
+                (f, a),
+                (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
+            )
+        });
     let mut local = vec![Acc::default(); width];
     let mut buf = Vec::new();
     let mut matched = 0u64;
@@ -1207,6 +1217,18 @@ fn walk(
             };
             match csrs {
                 [] => each(&at, 1, &mut local)?,
+                [csr] if counted => {
+                    // Only how many: one fold of the count per start.
+                    let Some(i) = csr.index_of(s) else { continue };
+                    let mut k = 0u64;
+                    neighbours(csr, i, shape.hops[0].dir, forward, &mut |j, _, _| {
+                        k += u64::from(far.as_ref().is_none_or(|b| b.contains(j as usize)));
+                        Ok(())
+                    })?;
+                    if k > 0 {
+                        each(&at, k, &mut local)?;
+                    }
+                }
                 [csr] => {
                     let Some(i) = csr.index_of(s) else { continue };
                     neighbours(csr, i, shape.hops[0].dir, forward, &mut |j, out, pos| {
