@@ -3,19 +3,22 @@
 //! of one boxed row at a time.
 //!
 //! It applies to `MATCH` of one chain of zero or one hop, or of two hops
-//! that close a cycle back to the first node (`(a)-->(b)-->(a)`), whose
-//! relationships are not named by anything the statement reads, followed
-//! by `WITH` / `RETURN` that aggregates with `count`, `sum`, `avg`, `min`
-//! and `max` (no `DISTINCT` inside them), when `WHERE`, inline
-//! properties, grouping keys and aggregate arguments are built of the
-//! nodes' properties, the nodes themselves, literals, parameters,
-//! comparisons, boolean logic, `IS [NOT] NULL` and arithmetic. Then, on a
-//! read snapshot:
+//! of one type and direction that close a cycle back to the first node
+//! (`(a)-->(b)-->(a)`), followed by `WITH` / `RETURN` that aggregates
+//! with `count`, `sum`, `avg`, `min` and `max` (no `DISTINCT` inside
+//! them), when `WHERE`, inline properties, grouping keys and aggregate
+//! arguments are built of the nodes, their properties, the properties of
+//! a single hop's relationship, literals, parameters, comparisons,
+//! boolean logic, `IS [NOT] NULL` and arithmetic. It declines when an
+//! index or unique key finds a node of the pattern (the plain path's
+//! lookup reads less) or when the start holds under an eighth of the
+//! nodes. Then, on a read snapshot:
 //!
 //! * the start node's candidates are its label's cached member list
 //!   (`columns::members`), intersected with its other labels' lists;
-//! * properties are read from the snapshot's property columns
-//!   (`columns::column`), never from a record;
+//! * node properties are read from the snapshot's property columns
+//!   (`columns::column`), a relationship's from a column aligned with
+//!   the projection (`columns::edge_column`), never from a record;
 //! * a hop walks the snapshot's cached CSR projection of its
 //!   relationship types (`ReadTxn::projection_of_snapshot`), and the far
 //!   node's labels and the `WHERE` conjuncts that read only it are
@@ -24,13 +27,16 @@
 //!   node, the rest once per relationship;
 //! * the chain starts at the node the grouping keys read, so a group's
 //!   aggregates are folded over all of a start node's relationships
-//!   before its key is hashed once (top-k by degree hashes once per node,
-//!   not once per relationship).
+//!   before its key is found once (top-k by degree finds a group once per
+//!   node, not once per relationship; counting alone adds up neighbours);
+//! * a one-type 2-cycle is counted by merging each node's sorted out and
+//!   in lists.
 //!
 //! A value the rule does not hold in its fast form (a list in a
-//! comparison, an integer overflow, a type error) makes the run give up
-//! and the statement run on the row-at-a-time path, which then returns
-//! the same rows or raises the error it owes.
+//! comparison, an integer overflow, a type error, relationship values of
+//! mixed types) makes the run give up and the statement run on the
+//! row-at-a-time path, which then returns the same rows or raises the
+//! error it owes.
 
 use std::sync::Arc;
 
@@ -71,7 +77,7 @@ const CHUNK: usize = 4096;
 const TICK: usize = 4096;
 
 /// An expression over the chain's nodes (by position in the chain) and
-/// the property columns (by index into [`Run::columns`]).
+/// the property columns (by index into [`Data::columns`]).
 #[derive(Clone, Debug)]
 enum C {
     Const(CypherValue),
