@@ -808,6 +808,9 @@ impl Groups {
 /// The run: the shape with its columns read and parameters bound.
 struct Run<'s> {
     shape: &'s Shape,
+    /// Every aggregate is `count(*)` or the count of a node: folding is
+    /// adding the weight.
+    counts_only: bool,
     conjuncts: Vec<C>,
     keys: Vec<Option<C>>,
     aggregates: Vec<(Aggregate, Option<C>)>,
@@ -835,7 +838,14 @@ impl Run<'_> {
         Ok(())
     }
 
+    #[inline]
     fn fold(&self, accs: &mut [Acc], at: &At, weight: u64) -> Try<()> {
+        if self.counts_only {
+            for acc in accs {
+                acc.n += weight;
+            }
+            return Ok(());
+        }
         for ((f, arg), acc) in self.aggregates.iter().zip(accs) {
             match arg {
                 None => acc.fold(*f, None, weight)?,
@@ -918,8 +928,15 @@ pub(crate) fn run(
             None => return Ok(None),
         }
     }
+    let counts_only = aggregates.iter().all(|(f, a)| {
+        matches!(
+            (f, a),
+            (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
+        )
+    });
     let run = Run {
         shape,
+        counts_only,
         conjuncts,
         keys,
         aggregates,
@@ -1174,14 +1191,7 @@ fn walk(
     };
     // A hop whose rows only count (count(*), count of a node) per start
     // node, with nothing to check per relationship, is counted.
-    let counted = per_start
-        && both.is_empty()
-        && run.aggregates.iter().all(|(f, a)| {
-            matches!(
-                (f, a),
-                (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
-            )
-        });
+    let counted = per_start && both.is_empty() && run.counts_only;
     let mut local = vec![Acc::default(); width];
     let mut buf = Vec::new();
     let mut matched = 0u64;
