@@ -1399,3 +1399,141 @@ fn finish(
     }
     Ok(Some(rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::compile::Step;
+
+    /// The rule's shape of `text`'s first two steps, if it takes them.
+    fn shape_of(text: &str) -> Option<Shape> {
+        let (plan, _) = crate::query::prepare(text, &Params::new()).ok()?;
+        match plan.branches[0].as_slice() {
+            [Step::Match { pattern, .. }, Step::Project(p), ..] => shape(pattern, p),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_rule_takes_one_hop_aggregations_and_leaves_the_rest() {
+        for taken in [
+            "MATCH (n:A) RETURN n.k AS k, count(*) AS c",
+            "MATCH (a:A)-[:R]->(b) WHERE a.x < 3 AND a.s = b.s RETURN count(*)",
+            "MATCH (a)<-[r:R]-(b) RETURN r.w AS w, sum(r.w) AS s",
+            "MATCH (a)-[r:R {w: 1}]-(b) RETURN count(b)",
+            "MATCH (a)-[:R]->(b)-[:R]->(a) RETURN a.x AS x, count(*) AS c",
+            "MATCH (n) RETURN count(*) * 2 AS twice",
+        ] {
+            assert!(shape_of(taken).is_some(), "{taken}");
+        }
+        for left in [
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*)",
+            "MATCH (a)-[:R]->(b)-[:S]->(a) RETURN count(*)",
+            "MATCH (a)-[r:R]->(b)-[:R]->(a) RETURN sum(r.w)",
+            "MATCH (a)-[*1..2]->(b) RETURN count(*)",
+            "MATCH (a)-[r]->(b) RETURN count(DISTINCT b)",
+            "MATCH (a)-[r]->(b) RETURN collect(b.x)",
+            "MATCH (a)-[r]->(b) RETURN r, count(*)",
+            "MATCH (a)-[r]->(b) RETURN toUpper(a.s) AS s, count(*)",
+            "MATCH (a), (b) RETURN count(*)",
+            "MATCH (a) RETURN a.x",
+            "MATCH (a)-[:R]->(a) RETURN count(*)",
+            "MATCH (n) RETURN sum(n)",
+        ] {
+            assert!(shape_of(left).is_none(), "{left}");
+        }
+    }
+
+    #[test]
+    fn comparisons_in_place_agree_with_the_operator() {
+        use BinaryOp as B;
+        let values = [
+            V::Int(1),
+            V::Int(2),
+            V::String("a".into()),
+            V::String("b".into()),
+        ];
+        for op in [B::Eq, B::Ne, B::Lt, B::Le, B::Gt, B::Ge] {
+            for x in &values {
+                for y in &values {
+                    let Some(held) = compared(op, Some(x), Some(y)) else {
+                        // Mixed types are left to the operator.
+                        assert_ne!(
+                            std::mem::discriminant(x),
+                            std::mem::discriminant(y),
+                            "{op:?} {x:?} {y:?}"
+                        );
+                        continue;
+                    };
+                    let want = binary(op, x, y).map(|v| v == V::Bool(true));
+                    assert_eq!(Ok(held), want, "{op:?} {x:?} {y:?}");
+                }
+                // A missing value never holds.
+                assert_eq!(compared(op, None, Some(x)), Some(false));
+            }
+        }
+        assert_eq!(compared(B::Add, Some(&V::Int(1)), Some(&V::Int(1))), None);
+    }
+
+    #[test]
+    fn integer_operators_leave_overflow_and_division_by_zero_to_the_operator() {
+        use BinaryOp as B;
+        assert_eq!(int_op(B::Add, i64::MAX, 1), None);
+        assert_eq!(int_op(B::Div, 1, 0), None);
+        assert_eq!(int_op(B::Rem, 1, 0), None);
+        assert_eq!(int_op(B::Div, i64::MIN, -1), None);
+        assert_eq!(int_op(B::Rem, i64::MIN, -1), Some(V::Int(0)));
+        assert_eq!(int_op(B::Div, -7, 2), Some(V::Int(-3)));
+        assert_eq!(int_op(B::Rem, -7, 2), Some(V::Int(-1)));
+        for (op, i, j) in [
+            (B::Div, -7, 2),
+            (B::Rem, -7, 2),
+            (B::Mul, 3, -4),
+            (B::Lt, 1, 2),
+        ] {
+            assert_eq!(
+                int_op(op, i, j),
+                binary(op, &V::Int(i), &V::Int(j)).ok(),
+                "{op:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn folds_give_up_where_the_aggregate_would_fail() {
+        let mut sum = Acc::default();
+        sum.fold(Aggregate::Sum, Some(&V::Int(i64::MAX)), 1)
+            .unwrap();
+        sum.fold(Aggregate::Sum, Some(&V::Int(1)), 1).unwrap();
+        assert!(sum.finish(Aggregate::Sum).is_err(), "overflow");
+        let mut text = Acc::default();
+        assert!(
+            text.fold(Aggregate::Sum, Some(&V::String("x".into())), 1)
+                .is_err()
+        );
+        let mut best = Acc::default();
+        best.fold(Aggregate::Min, Some(&V::Int(3)), 1).unwrap();
+        assert!(
+            best.fold(Aggregate::Min, Some(&V::String("a".into())), 1)
+                .is_err()
+        );
+        // Weights count as repeated rows; merges add up.
+        let (mut a, mut b) = (Acc::default(), Acc::default());
+        a.fold(Aggregate::Avg, Some(&V::Int(2)), 3).unwrap();
+        b.fold(Aggregate::Avg, Some(&V::Float(4.0)), 1).unwrap();
+        a.merge(Aggregate::Avg, &b).unwrap();
+        assert_eq!(a.finish(Aggregate::Avg).unwrap(), V::Float(2.5));
+        assert_eq!(Acc::default().finish(Aggregate::Avg).unwrap(), V::Null);
+    }
+
+    #[test]
+    fn multiplicity_counts_sorted_and_unsorted_lists() {
+        let list = [1, 3, 3, 3, 7];
+        for sorted in [true, false] {
+            assert_eq!(multiplicity(&list, 3, sorted), 3);
+            assert_eq!(multiplicity(&list, 2, sorted), 0);
+            assert_eq!(multiplicity(&list, 7, sorted), 1);
+        }
+        assert_eq!(multiplicity(&[3, 1, 3], 3, false), 2);
+    }
+}
