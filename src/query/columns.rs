@@ -58,6 +58,7 @@ impl Column {
     }
 
     /// A column of `pairs` (distinct ids).
+    #[cfg(test)]
     fn of(pairs: Vec<(NodeId, CypherValue)>) -> Column {
         let (Some(base), Some(last)) = (
             pairs.iter().map(|(id, _)| id.0).min(),
@@ -75,6 +76,76 @@ impl Column {
             Column::Dense { base, values }
         } else {
             Column::Sparse(pairs.into_iter().collect())
+        }
+    }
+}
+
+/// A column built from values in ascending id order: by offset while the
+/// ids stay dense enough, else hashed — without holding the pairs first
+/// (a column of 1M nodes peaks at its own size, not twice it).
+#[derive(Default)]
+struct ColumnBuild {
+    base: u64,
+    /// `values[i]` is node `base + i`'s value, while dense.
+    values: Vec<CypherValue>,
+    count: usize,
+    sparse: Option<FxHashMap<NodeId, CypherValue>>,
+}
+
+/// Empty slots a dense column may have beyond half its values before it
+/// is hashed instead.
+const DENSE_SLACK: usize = 1024;
+
+impl ColumnBuild {
+    fn push(&mut self, id: NodeId, value: CypherValue) {
+        if let Some(map) = &mut self.sparse {
+            map.insert(id, value);
+            return;
+        }
+        if self.count == 0 {
+            self.base = id.0;
+        }
+        let at = usize::try_from(id.0 - self.base).unwrap_or(usize::MAX);
+        if at >= self.values.len() {
+            if at / 2 > self.count + DENSE_SLACK {
+                // Too many empty slots: hash what there is and go on so.
+                let mut map = self.drain_to_map();
+                map.insert(id, value);
+                self.sparse = Some(map);
+                return;
+            }
+            self.values.resize(at + 1, CypherValue::Null);
+        }
+        self.values[at] = value;
+        self.count += 1;
+    }
+
+    fn drain_to_map(&mut self) -> FxHashMap<NodeId, CypherValue> {
+        let base = self.base;
+        std::mem::take(&mut self.values)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(i, v)| (NodeId(base + i as u64), v))
+            .collect()
+    }
+
+    fn finish(mut self) -> Column {
+        if let Some(map) = self.sparse {
+            return Column::Sparse(map);
+        }
+        if self.count == 0 {
+            return Column::Sparse(FxHashMap::default());
+        }
+        // Dense when at most half the slots are empty.
+        if (self.values.len() - 1) / 2 < self.count {
+            self.values.shrink_to_fit();
+            Column::Dense {
+                base: self.base,
+                values: self.values,
+            }
+        } else {
+            Column::Sparse(self.drain_to_map())
         }
     }
 }
@@ -169,7 +240,7 @@ impl EdgeColumn {
         });
         let wanted = |t: u32| type_ids.as_ref().is_none_or(|ids| ids.contains(&t));
         // Values by relationship id: (id, bits), ascending.
-        let mut by_id: Vec<(u64, u64)> = Vec::new();
+        let mut by_id = ById::default();
         let mut kind: Option<bool> = None;
         let mut mixed = false;
         if let Some(k) = reader.names.id(Kind::PropKey, key) {
@@ -195,14 +266,14 @@ impl EdgeColumn {
                         mixed = true;
                         return Ok(false);
                     }
-                    by_id.push((read_u64(id, 0)?, bits));
+                    by_id.push(read_u64(id, 0)?, bits);
                     Ok(true)
                 })?;
         }
         if mixed {
             return Ok(None);
         }
-        let values = ById::of(by_id);
+        let values = by_id;
         let mut bits = Vec::with_capacity(csr.edge_count());
         let mut present = FixedBitSet::with_capacity(csr.edge_count());
         reader.kv.scan_bulk(Cf::Out, &[], None, &mut |k, _| {
@@ -243,31 +314,57 @@ enum ById {
         base: u64,
         bits: Vec<u64>,
         present: FixedBitSet,
+        /// How many values there are.
+        count: usize,
     },
     Sorted(Vec<(u64, u64)>),
 }
 
-impl ById {
-    /// From `(id, bits)` pairs in ascending id order.
-    fn of(pairs: Vec<(u64, u64)>) -> ById {
-        let (Some(&(base, _)), Some(&(last, _))) = (pairs.first(), pairs.last()) else {
-            return ById::Sorted(pairs);
-        };
-        let span = (last - base) as usize + 1;
-        if span / 2 > pairs.len() {
-            return ById::Sorted(pairs);
-        }
-        let mut bits = vec![0; span];
-        let mut present = FixedBitSet::with_capacity(span);
-        for (id, b) in pairs {
-            let i = (id - base) as usize;
-            bits[i] = b;
-            present.insert(i);
-        }
+impl Default for ById {
+    fn default() -> ById {
         ById::Dense {
-            base,
-            bits,
-            present,
+            base: 0,
+            bits: Vec::new(),
+            present: FixedBitSet::new(),
+            count: 0,
+        }
+    }
+}
+
+impl ById {
+    /// Adds relationship `id`'s value; ids come in ascending order. Kept
+    /// by offset while at most about half the slots are empty, else as
+    /// sorted pairs from then on.
+    fn push(&mut self, id: u64, b: u64) {
+        match self {
+            ById::Sorted(pairs) => pairs.push((id, b)),
+            ById::Dense {
+                base,
+                bits,
+                present,
+                count,
+            } => {
+                if *count == 0 {
+                    *base = id;
+                }
+                let at = usize::try_from(id - *base).unwrap_or(usize::MAX);
+                if at >= bits.len() && at / 2 > *count + 1024 {
+                    let mut pairs: Vec<(u64, u64)> = present
+                        .ones()
+                        .map(|i| (*base + i as u64, bits[i]))
+                        .collect();
+                    pairs.push((id, b));
+                    *self = ById::Sorted(pairs);
+                    return;
+                }
+                if at >= bits.len() {
+                    bits.resize(at + 1, 0);
+                    present.grow(at + 1);
+                }
+                bits[at] = b;
+                present.insert(at);
+                *count += 1;
+            }
         }
     }
 
@@ -277,6 +374,7 @@ impl ById {
                 base,
                 bits,
                 present,
+                ..
             } => {
                 let i = usize::try_from(id.checked_sub(*base)?).ok()?;
                 present.contains(i).then(|| bits[i])
@@ -355,17 +453,17 @@ pub(crate) fn column(r: &ReadTxn<'_>, key: &str) -> QResult<Arc<Column>> {
         return Ok(Arc::clone(c));
     }
     let reader = r.reader();
-    let mut pairs = Vec::new();
+    let mut build = ColumnBuild::default();
     if let Some(k) = reader.names.id(Kind::PropKey, key) {
         reader.kv.scan(Cf::Nodes, &[], &mut |id, bytes| {
             let rec = decode_node(bytes)?;
             if let Some(v) = rec.prop(k) {
-                pairs.push((NodeId(read_u64(id, 0)?), from_stored(v)));
+                build.push(NodeId(read_u64(id, 0)?), from_stored(v));
             }
             Ok(true)
         })?;
     }
-    let column = Arc::new(Column::of(pairs));
+    let column = Arc::new(build.finish());
     keep(&cache.entries, generation, key, &column);
     Ok(column)
 }
@@ -439,5 +537,55 @@ mod tests {
             }
         }
         assert_eq!(Column::of(Vec::new()).get(NodeId(0)), None);
+    }
+
+    #[test]
+    fn relationship_values_by_id_are_found_dense_or_sparse() {
+        for ids in [
+            vec![5u64, 6, 7, 9],
+            (0..5000).map(|i| i * 7).collect(),
+            (0..10).chain(1_000_000..1_000_005).collect::<Vec<u64>>(),
+            vec![],
+        ] {
+            let mut by_id = ById::default();
+            for &id in &ids {
+                by_id.push(id, id * 2 + 1);
+            }
+            let last = ids.last().copied().unwrap_or(0);
+            for id in (0..=last + 2).step_by(1 + (last / 20_000) as usize) {
+                let want = ids.binary_search(&id).ok().map(|_| id * 2 + 1);
+                assert_eq!(by_id.get(id), want, "id {id}");
+            }
+            for &id in &ids {
+                assert_eq!(by_id.get(id), Some(id * 2 + 1));
+            }
+        }
+    }
+
+    #[test]
+    fn a_column_built_in_id_order_holds_what_one_built_from_pairs_holds() {
+        for ids in [
+            vec![7u64, 8, 10, 11],
+            vec![3, 1000, 5000],
+            vec![0, 1, 2, 3, 5000, 5001],
+            (0..3000).map(|i| i * 3).collect(),
+            (0..100).chain(100_000..100_010).collect(),
+            vec![],
+        ] {
+            let mut builder = ColumnBuild::default();
+            for (id, v) in pairs(&ids) {
+                builder.push(id, v);
+            }
+            let built = builder.finish();
+            let of = Column::of(pairs(&ids));
+            // Dense ids stay dense.
+            if ids.windows(2).all(|w| w[1] == w[0] + 1) && !ids.is_empty() {
+                assert!(matches!(built, Column::Dense { .. }));
+            }
+            let last = ids.last().copied().unwrap_or(0);
+            for i in 0..=last + 2 {
+                assert_eq!(built.get(NodeId(i)), of.get(NodeId(i)), "node {i}");
+            }
+        }
     }
 }
