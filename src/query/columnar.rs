@@ -55,6 +55,7 @@ use super::value::{CypherValue as V, CypherValue, NodeValue};
 use crate::algo::{Projection as Adj, ProjectionSpec};
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
+use crate::graph::records::Schema;
 use crate::graph::sealed::Sealed;
 use crate::txn::ReadTxn;
 use crate::{GraphRead, NodeId};
@@ -183,30 +184,8 @@ impl C {
             C::IsNull(a, negated) => {
                 Val::Own(V::Bool(a.eval(at, data)?.get().is_null() != *negated))
             }
-            C::And(a, b) => {
-                let x = truth(a.eval(at, data)?.get())?;
-                if x == Some(false) {
-                    return Ok(Val::Own(V::Bool(false)));
-                }
-                let y = truth(b.eval(at, data)?.get())?;
-                Val::Own(match (x, y) {
-                    (_, Some(false)) => V::Bool(false),
-                    (Some(true), Some(true)) => V::Bool(true),
-                    _ => V::Null,
-                })
-            }
-            C::Or(a, b) => {
-                let x = truth(a.eval(at, data)?.get())?;
-                if x == Some(true) {
-                    return Ok(Val::Own(V::Bool(true)));
-                }
-                let y = truth(b.eval(at, data)?.get())?;
-                Val::Own(match (x, y) {
-                    (_, Some(true)) => V::Bool(true),
-                    (Some(false), Some(false)) => V::Bool(false),
-                    _ => V::Null,
-                })
-            }
+            C::And(a, b) => Val::Own(logic(false, a, b, at, data)?),
+            C::Or(a, b) => Val::Own(logic(true, a, b, at, data)?),
             C::Binary(op, a, b) => {
                 let (x, y) = (a.eval(at, data)?, b.eval(at, data)?);
                 if let (V::Int(i), V::Int(j)) = (x.get(), y.get())
@@ -314,6 +293,20 @@ fn compared(op: BinaryOp, x: Option<&CypherValue>, y: Option<&CypherValue>) -> O
     })
 }
 
+/// `a AND b` (`decisive` false) or `a OR b` (`decisive` true) in
+/// three-valued logic, `b` not evaluated when `a` decides.
+fn logic(decisive: bool, a: &C, b: &C, at: &At, data: &Data) -> Try<CypherValue> {
+    let x = truth(a.eval(at, data)?.get())?;
+    if x == Some(decisive) {
+        return Ok(V::Bool(decisive));
+    }
+    Ok(match (x, truth(b.eval(at, data)?.get())?) {
+        (_, Some(y)) if y == decisive => V::Bool(decisive),
+        (Some(_), Some(_)) => V::Bool(!decisive),
+        _ => V::Null,
+    })
+}
+
 fn truth(v: &CypherValue) -> Try<Option<bool>> {
     match v {
         V::Bool(b) => Ok(Some(*b)),
@@ -343,19 +336,11 @@ impl Lower<'_> {
     }
 
     fn column(&mut self, key: &str) -> usize {
-        if let Some(i) = self.keys.iter().position(|k| k == key) {
-            return i;
-        }
-        self.keys.push(key.to_owned());
-        self.keys.len() - 1
+        index_of(&mut self.keys, key)
     }
 
     fn rel_column(&mut self, key: &str) -> usize {
-        if let Some(i) = self.rel_keys.iter().position(|k| k == key) {
-            return i;
-        }
-        self.rel_keys.push(key.to_owned());
-        self.rel_keys.len() - 1
+        index_of(&mut self.rel_keys, key)
     }
 
     /// `property = value` for an inline property, whose value may not
@@ -406,6 +391,14 @@ impl Lower<'_> {
             _ => return None,
         })
     }
+}
+
+/// The index of `key` in `keys`, added at the end when new.
+fn index_of(keys: &mut Vec<String>, key: &str) -> usize {
+    keys.iter().position(|k| k == key).unwrap_or_else(|| {
+        keys.push(key.to_owned());
+        keys.len() - 1
+    })
 }
 
 /// Whether `e`, an aggregating item, reads nothing of the input row but
@@ -726,11 +719,17 @@ impl Groups {
     /// A new group, not in the hash index: for a key no other group can
     /// have.
     fn fresh(&mut self, run: &Run<'_>, at: &At) -> Try<usize> {
-        let g = self.count;
         run.key_values(at, &mut self.keys)?;
+        Ok(self.open())
+    }
+
+    /// Opens the next group, whose key values were just pushed: its
+    /// number.
+    fn open(&mut self) -> usize {
+        let g = self.count;
         self.count += 1;
         self.accs.resize_with(self.count * self.width, Acc::default);
-        Ok(g)
+        g
     }
 
     /// The group of the row at `at`, found or made; `buf` is scratch.
@@ -765,10 +764,8 @@ impl Groups {
                 if let Some(g) = found {
                     return Ok(g as usize);
                 }
-                let g = self.count;
                 self.keys.push(v.get().clone());
-                self.count += 1;
-                self.accs.resize_with(self.count * self.width, Acc::default);
+                let g = self.open();
                 match small {
                     Some(i) => {
                         if self.small.is_empty() {
@@ -877,7 +874,8 @@ pub(crate) fn run(
     params: &Params,
     deadline: Option<Deadline>,
 ) -> QResult<Option<Output>> {
-    if looked_up(r, shape)? {
+    let schema = r.reader().schema()?;
+    if looked_up(r, shape, &schema) {
         return Ok(None);
     }
     let bind = |c: &C| -> Option<C> {
@@ -946,7 +944,7 @@ pub(crate) fn run(
             csr: csrs.first().cloned(),
         },
     };
-    let Some((groups, matched)) = walk(r, &run, &csrs, deadline)? else {
+    let Some((groups, matched)) = walk(r, &run, &csrs, &schema, deadline)? else {
         return Ok(None);
     };
     let Some(rows) = finish(&run, groups, p, params, r)? else {
@@ -958,13 +956,9 @@ pub(crate) fn run(
 /// Whether a node pattern's inline property is a unique key or an index
 /// of one of its labels: the plain path then starts at a lookup of a few
 /// nodes, where the rule would scan the label.
-fn looked_up(r: &ReadTxn<'_>, shape: &Shape) -> QResult<bool> {
-    if shape.inline.iter().all(Vec::is_empty) {
-        return Ok(false);
-    }
+fn looked_up(r: &ReadTxn<'_>, shape: &Shape, schema: &Schema) -> bool {
     let reader = r.reader();
-    let schema = reader.schema()?;
-    Ok(shape
+    shape
         .inline
         .iter()
         .zip(&shape.labels)
@@ -978,13 +972,17 @@ fn looked_up(r: &ReadTxn<'_>, shape: &Shape) -> QResult<bool> {
                     .filter_map(|l| reader.names.id(Kind::Label, l))
                     .any(|l| schema.unique.contains(&(l, k)) || schema.indexed.contains(&(l, k)))
             })
-        }))
+        })
 }
 
 /// Sorted ids of the nodes with every one of `labels` (every node when
 /// there are none).
-fn candidates(r: &ReadTxn<'_>, labels: &[String]) -> QResult<Arc<[NodeId]>> {
+fn candidates(r: &ReadTxn<'_>, labels: &[String], csr: Option<&Adj>) -> QResult<Arc<[NodeId]>> {
     let Some((first, rest)) = labels.split_first() else {
+        // A projection holds every node already.
+        if let Some(csr) = csr {
+            return Ok(csr.node_ids().into());
+        }
         let all: Vec<NodeId> = NodeIds::all(r.reader()).collect::<crate::Result<_>>()?;
         return Ok(all.into());
     };
@@ -1018,7 +1016,7 @@ fn far_bits(
     let ids = if labels.is_empty() {
         None
     } else {
-        Some(candidates(r, labels)?)
+        Some(candidates(r, labels, None)?)
     };
     let list = ids.as_deref().unwrap_or(csr.node_ids());
     for &id in list {
@@ -1074,14 +1072,18 @@ fn neighbours(
 /// The index among the grouping keys of one no two start nodes share
 /// unless it is null: the start node itself, or a property that is a
 /// unique key of one of the start's labels.
-fn unique_start_key(r: &ReadTxn<'_>, run: &Run<'_>, start: usize) -> QResult<Option<usize>> {
+fn unique_start_key(
+    r: &ReadTxn<'_>,
+    run: &Run<'_>,
+    start: usize,
+    schema: &Schema,
+) -> Option<usize> {
     let reader = r.reader();
-    let schema = reader.schema()?;
     let labels: Vec<u32> = run.shape.labels[start]
         .iter()
         .filter_map(|l| reader.names.id(Kind::Label, l))
         .collect();
-    Ok(run.keys.iter().flatten().position(|k| match k {
+    run.keys.iter().flatten().position(|k| match k {
         C::Node(v) => *v == start,
         C::Prop(v, c) => {
             *v == start
@@ -1096,7 +1098,7 @@ fn unique_start_key(r: &ReadTxn<'_>, run: &Run<'_>, start: usize) -> QResult<Opt
                     })
         }
         _ => false,
-    }))
+    })
 }
 
 /// How many times `target` is in the (sorted when `sorted`) `list`.
@@ -1120,6 +1122,7 @@ fn walk(
     r: &ReadTxn<'_>,
     run: &Run<'_>,
     csrs: &[Arc<Adj>],
+    schema: &Schema,
     deadline: Option<Deadline>,
 ) -> QResult<Walked> {
     let shape = run.shape;
@@ -1167,7 +1170,7 @@ fn walk(
             Err(_) => return Ok(None),
         }
     }
-    let starts = candidates(r, &shape.labels[start])?;
+    let starts = candidates(r, &shape.labels[start], csrs.first().map(AsRef::as_ref))?;
     // For a few start nodes, the plain path's reads cost less than the
     // columns and the projection the rule would build.
     if (starts.len() as u64).saturating_mul(8) < r.node_count()? {
@@ -1185,7 +1188,7 @@ fn walk(
     // or its unique key (unless that is null).
     let per_start = !shape.hops.is_empty() && key_vars & !(1 << start) == 0;
     let own_groups = if per_start {
-        unique_start_key(r, run, start)?
+        unique_start_key(r, run, start, schema)
     } else {
         None
     };
@@ -1353,8 +1356,7 @@ fn finish(
 ) -> QResult<Option<Vec<Row>>> {
     let width = run.aggregates.len();
     if groups.count == 0 && groups.nkeys == 0 {
-        groups.count = 1;
-        groups.accs.resize_with(width, Acc::default);
+        groups.open();
     }
     let graph = Graph::cached(r.reader());
     // With ORDER BY ... LIMIT, only the rows that can still be returned

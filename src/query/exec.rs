@@ -125,7 +125,7 @@ pub(crate) fn run(
 /// after it, run together on a snapshot by the rule `ColumnarAggregate`
 /// (see `columnar`) with how many matches it folded; `None` when the
 /// rule does not apply or gave up.
-fn columnar_first(
+pub(crate) fn columnar_first(
     steps: &[Step],
     params: &Params,
     access: &Access<'_, '_>,

@@ -20,11 +20,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
-use super::columnar;
 use super::compile::{Plan, Projection, Step};
 use super::error::{Deadline, QResult, QueryError, Running, check_deadline, unsupported};
 use super::exec::{
-    Aggregator, Columns, apply_read, call, counted_each, counted_match, filtered,
+    Aggregator, Columns, apply_read, call, columnar_first, counted_each, counted_match, filtered,
     finish_projection, keep_unseen, ordered, paging, project_items, replicate, whole_label,
 };
 use super::expr::{Env, Params};
@@ -321,7 +320,7 @@ impl<'t> Pipeline<'t> {
             Step::Project(p) if p.grouping.is_some() && k >= 2 => {
                 if k == 2
                     && !self.naive
-                    && let Some(rows) = self.columnar(&steps[0], p)?
+                    && let Some(rows) = self.columnar(steps)?
                 {
                     return Ok((!rows.is_empty()).then_some(rows));
                 }
@@ -438,34 +437,21 @@ impl<'t> Pipeline<'t> {
     }
 
     /// Steps 0 and 1, a `MATCH` and the aggregation after it, run
-    /// together by the rule `ColumnarAggregate` on a snapshot, when it
-    /// applies and does not give up (see `columnar`): the aggregation's
-    /// rows.
-    fn columnar(&mut self, first: &Step, p: &Projection) -> QResult<Option<Vec<Row>>> {
-        let (
-            Step::Match {
-                pattern,
-                optional: false,
-                ..
-            },
-            Some(r),
-        ) = (first, self.on.snapshot())
-        else {
-            return Ok(None);
-        };
-        let Some(shape) = columnar::shape(pattern, p) else {
+    /// together by the rule `ColumnarAggregate` on a snapshot when it
+    /// applies and does not give up (`exec::columnar_first`): the
+    /// aggregation's rows.
+    fn columnar(&mut self, steps: &[Step]) -> QResult<Option<Vec<Row>>> {
+        let Some(r) = self.on.snapshot() else {
             return Ok(None);
         };
         let params = Arc::clone(&self.params);
-        let Some(out) = columnar::run(r, &shape, p, &params, self.deadline)? else {
+        let Some((rows, _)) = columnar_first(steps, &params, &Access::Read(r), self.deadline)?
+        else {
             return Ok(None);
         };
         self.source_used = true;
         self.states[0] = State::Drained;
         self.states[1] = State::Drained;
-        let (skip, limit) = paging(p, &params, None)?;
-        let graph = self.graph();
-        let rows = finish_projection(p, out.rows, skip, limit, &params, Some(&graph))?;
         Ok(Some(rows))
     }
 
