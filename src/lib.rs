@@ -79,12 +79,14 @@
 
 // Modules in layer order, lowest first (tests/layers.rs checks that none
 // names a higher one).
-// 0: ids and crash points.
+// 0: ids, crash points, the random generator, the parallel loops.
 #[cfg(feature = "failpoints")]
 pub mod failpoint;
 #[cfg(not(feature = "failpoints"))]
 mod failpoint;
 mod ids;
+mod parallel;
+mod rng;
 // 1: the error type.
 mod error;
 // 2: property values.
@@ -112,7 +114,7 @@ pub mod fuzz;
 pub use check::{CheckReport, MAX_PROBLEMS};
 pub use error::{BoxError, Error, Result};
 pub use graph::{
-    Census, Edge, EdgeIds, EdgeRef, Edges, GraphInfo, GraphRead, IndexInfo, Node, NodeIds,
+    Census, Edge, EdgeIds, EdgeRef, Edges, GraphInfo, GraphRead, Node, NodeIds, PropertyIndex,
     PropertyValues,
 };
 pub use ids::{Direction, EdgeId, NodeId};

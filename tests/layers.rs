@@ -3,7 +3,7 @@
 //! lower layer, or the module's own:
 //!
 //! ```text
-//! 0  ids, failpoint                   what everyone shares:
+//! 0  ids, failpoint, rng, parallel   what everyone shares:
 //! 1  error                              ids, the error type,
 //! 2  value                              property values
 //! 3  storage | embed                  RocksDB, keys, codec | text embeddings
@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 fn layer(module: &str) -> Option<u32> {
     Some(match module {
-        "ids" | "failpoint" => 0,
+        "ids" | "failpoint" | "rng" | "parallel" => 0,
         "error" => 1,
         "value" => 2,
         "storage" | "embed" => 3,

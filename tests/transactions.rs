@@ -332,3 +332,97 @@ fn unique_keys_and_indexes() {
         Err(Error::NotIndexed { .. })
     ));
 }
+
+#[test]
+fn bulk_property_writes_apply_in_order_and_all_or_nothing() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let ada = w
+        .add_node(&["Person"], props! {"name" => "Ada", "age" => 36})
+        .unwrap();
+    let bob = w
+        .add_node(&["Person"], props! {"name" => "Bob", "city" => "Oslo"})
+        .unwrap();
+    let cy = w.add_node(&["Robot"], props! {"name" => "Cy"}).unwrap();
+    w.create_unique_key("Person", "name").unwrap();
+    w.create_index("Person", "city").unwrap();
+    w.commit().unwrap();
+
+    // Each node's writes land in the order given, wherever they sit in
+    // the input; a removal of a key the node lacks changes nothing.
+    let mut w = db.begin_write().unwrap();
+    let changed = w
+        .set_node_properties([
+            (bob, "age", Some(Value::Int(1))),
+            (ada, "age", Some(Value::Int(2))),
+            (bob, "age", Some(Value::Int(3))),
+            (ada, "age", None),
+            (bob, "city", Some(Value::from("Rome"))),
+            (cy, "nothing", None),
+        ])
+        .unwrap();
+    assert_eq!(changed, 2);
+    assert_eq!(w.node(ada).unwrap().unwrap().props.get("age"), None);
+    assert_eq!(
+        w.node(bob).unwrap().unwrap().props.get("age"),
+        Some(&Value::Int(3))
+    );
+    // The index follows an indexed key.
+    assert_eq!(
+        w.nodes_by_property("Person", "city", &"Rome".into())
+            .unwrap(),
+        vec![bob]
+    );
+    assert!(
+        w.nodes_by_property("Person", "city", &"Oslo".into())
+            .unwrap()
+            .is_empty()
+    );
+    w.commit().unwrap();
+
+    // A unique key taken by a later write of the same call, an unknown
+    // node, a NaN: each fails and leaves the transaction as it was.
+    let mut w = db.begin_write().unwrap();
+    w.set_node_property(cy, "mark", 1).unwrap();
+    let err = w
+        .set_node_properties([
+            (ada, "name", Some(Value::from("Eve"))),
+            (bob, "name", Some(Value::from("Eve"))),
+        ])
+        .unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+    let err = w
+        .set_node_properties([
+            (ada, "age", Some(Value::Int(9))),
+            (NodeId(999), "age", Some(Value::Int(9))),
+        ])
+        .unwrap_err();
+    assert!(matches!(err, Error::NodeNotFound(NodeId(999))), "{err}");
+    let err = w
+        .set_node_properties([
+            (ada, "age", Some(Value::Int(9))),
+            (bob, "age", Some(Value::Float(f64::NAN))),
+        ])
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert_eq!(
+        w.node_by_key("Person", "name", &"Ada".into()).unwrap(),
+        Some(ada)
+    );
+    assert_eq!(
+        w.node_by_key("Person", "name", &"Eve".into()).unwrap(),
+        None
+    );
+    assert_eq!(w.node(ada).unwrap().unwrap().props.get("age"), None);
+    // What came before the failed calls is kept.
+    assert_eq!(
+        w.node(cy).unwrap().unwrap().props.get("mark"),
+        Some(&Value::Int(1))
+    );
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(
+        r.node(bob).unwrap().unwrap().props.get("name"),
+        Some(&Value::from("Bob"))
+    );
+}

@@ -11,7 +11,7 @@ use crate::NodeId;
 use crate::error::Result;
 use crate::graph::read::Reader;
 use crate::graph::sealed::Sealed;
-use crate::txn::{Database, Model, ReadTxn, WriteTxn};
+use crate::txn::{Database, Extension, ReadTxn, WriteTxn};
 
 /// How many projections (of different specs) stay cached at once.
 const MAX_CACHED: usize = 4;
@@ -24,7 +24,7 @@ pub(crate) struct ProjectionCache {
     entries: Mutex<Vec<(u64, ProjectionSpec, Arc<Projection>)>>,
 }
 
-impl Model for ProjectionCache {
+impl Extension for ProjectionCache {
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -73,7 +73,7 @@ impl Database {
     /// ```
     pub fn projection_cached(&self, spec: &ProjectionSpec) -> Result<(Arc<Projection>, bool)> {
         let r = self.begin_read()?;
-        let cache = self.model::<ProjectionCache>();
+        let cache = self.extension::<ProjectionCache>();
         if let Some(p) = cache.find(r.generation(), &|s| s == spec) {
             return Ok((p, true));
         }
@@ -104,7 +104,7 @@ impl ReadTxn<'_> {
     /// The projection of this snapshot under `spec`: the cached one, or
     /// one built now and cached (until the next commit makes it stale).
     pub(crate) fn projection_of_snapshot(&self, spec: &ProjectionSpec) -> Result<Arc<Projection>> {
-        let cache = self.db().model::<ProjectionCache>();
+        let cache = self.db().extension::<ProjectionCache>();
         if let Some(p) = cache.find(self.generation(), &|s| s == spec) {
             return Ok(p);
         }
@@ -148,7 +148,7 @@ impl ReadTxn<'_> {
     pub fn shortest_path(&self, from: NodeId, to: NodeId, q: &PathQuery) -> Result<Option<Path>> {
         let memory = self
             .db()
-            .model::<ProjectionCache>()
+            .extension::<ProjectionCache>()
             .find(self.generation(), &|spec| q.served_by(spec));
         shortest_path(&self.reader(), memory.as_deref(), from, to, q)
     }

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::graph::dict::Kind;
 use crate::graph::keys;
 use crate::graph::read::Reader;
+use crate::parallel;
 use crate::storage::{Cf, KvRead};
 use crate::{Direction, EdgeId, NodeId};
 
@@ -283,22 +284,8 @@ impl Projection {
             .map_or(1, std::num::NonZero::get)
             .min(n / 4096 + 1);
         let bounds: Vec<usize> = (0..=threads).map(|t| t * n / threads).collect();
-        let parts: Vec<Result<Part>> = std::thread::scope(|s| {
-            let handles: Vec<_> = bounds
-                .windows(2)
-                .map(|w| {
-                    let (lo, hi) = (w[0], w[1]);
-                    let (kv, index, filter, ids) = (r.kv, &index, &filter, &ids);
-                    s.spawn(move || scan_part(kv, index, filter, ids, lo, hi))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::corruption("projection worker panicked")))
-                })
-                .collect()
+        let parts: Vec<Result<Part>> = parallel::map(threads, |t| {
+            scan_part(r.kv, &index, &filter, &ids, bounds[t], bounds[t + 1])
         });
         let mut out = Csr {
             offsets: Vec::with_capacity(n + 1),

@@ -119,7 +119,7 @@ mod tests {
         // Drop an adjacency entry, a label entry, a vector key and a
         // payload index entry; add a stale one; make the node counter
         // wrong.
-        let dict = &db.model::<GraphModel>().dict;
+        let dict = &db.extension::<GraphModel>().dict;
         let ty = dict.read().id(Kind::EdgeType, "T").unwrap();
         let label = dict.read().id(Kind::Label, "P").unwrap();
         let mut damage = Changes::default();

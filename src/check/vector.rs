@@ -94,7 +94,7 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
                 rec.count
             ));
         }
-        if let Some(index) = db.model::<VectorModel>().get(rec.id) {
+        if let Some(index) = db.extension::<VectorModel>().get(rec.id) {
             let indexed = index.read().len() as u64;
             if current && indexed != live {
                 problems.push(format!(

@@ -14,8 +14,6 @@
 
 use std::path::{Path, PathBuf};
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use parking_lot::Mutex;
 use serde::Deserialize;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
@@ -23,6 +21,7 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStr
 use super::Embedder;
 use super::encoder::{Config, Encoder};
 use crate::error::{Error, Result};
+use crate::parallel;
 
 /// The most texts in one forward pass. Batches are cut from the texts
 /// sorted by length, so little is padding.
@@ -208,31 +207,21 @@ impl SentenceBert {
         }
         // The batches, spread over every core (each runs single-threaded
         // matrix products: small matrices gain nothing from splitting).
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(batches.len());
-        let next = AtomicUsize::new(0);
         let done = Mutex::new(&mut out);
-        let work = || loop {
-            let b = next.fetch_add(1, Ordering::Relaxed);
-            let Some(batch) = batches.get(b) else { break };
-            let ids: Vec<&[u32]> = batch.iter().map(|&i| encodings[i].get_ids()).collect();
-            let vectors = self.model.embed(&ids);
-            let mut out = done.lock();
-            for (&i, v) in batch.iter().zip(vectors) {
-                out[i] = v;
-            }
-        };
-        if threads <= 1 {
-            work();
-        } else {
-            std::thread::scope(|s| {
-                for _ in 1..threads {
-                    s.spawn(work);
+        parallel::for_each(
+            0..batches.len(),
+            1,
+            || (),
+            |(), b| {
+                let batch = batches[b];
+                let ids: Vec<&[u32]> = batch.iter().map(|&i| encodings[i].get_ids()).collect();
+                let vectors = self.model.embed(&ids);
+                let mut out = done.lock();
+                for (&i, v) in batch.iter().zip(vectors) {
+                    out[i] = v;
                 }
-                work();
-            });
-        }
+            },
+        );
         Ok((out, truncated))
     }
 }

@@ -9,25 +9,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::{TARGETS, run, seeds};
+use crate::rng::Rng;
 
 /// Mutations per seed.
 const MUTATIONS: usize = 300;
-
-/// A xorshift generator: the smoke run is the same every time.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Values that break parsers of lengths and counts.
 const INTERESTING: &[&[u8]] = &[
@@ -49,36 +34,41 @@ const INTERESTING: &[&[u8]] = &[
     b"(4611686018427387904, 2147483648)",
 ];
 
+/// A number in `0..n`.
+fn below(rng: &mut Rng, n: usize) -> usize {
+    rng.below(n as u64) as usize
+}
+
 fn mutate(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
     let mut out = seed.to_vec();
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(out.len() + 1);
-        match rng.below(7) {
+    for _ in 0..=below(rng, 4) {
+        let at = below(rng, out.len() + 1);
+        match below(rng, 7) {
             0 if !out.is_empty() => {
-                let i = rng.below(out.len());
-                out[i] ^= 1 << rng.below(8);
+                let i = below(rng, out.len());
+                out[i] ^= 1 << below(rng, 8);
             }
             1 if !out.is_empty() => {
-                let i = rng.below(out.len());
-                out[i] = rng.next() as u8;
+                let i = below(rng, out.len());
+                out[i] = rng.next_u64() as u8;
             }
             2 => out.truncate(at),
             3 => {
-                let end = (at + rng.below(16)).min(out.len());
+                let end = (at + below(rng, 16)).min(out.len());
                 out.drain(at..end);
             }
             4 => {
-                let piece = INTERESTING[rng.below(INTERESTING.len())];
+                let piece = INTERESTING[below(rng, INTERESTING.len())];
                 out.splice(at..(at + piece.len()).min(out.len()), piece.iter().copied());
             }
             5 => {
-                let piece = INTERESTING[rng.below(INTERESTING.len())];
+                let piece = INTERESTING[below(rng, INTERESTING.len())];
                 out.splice(at..at, piece.iter().copied());
             }
             _ => {
-                let other = &others[rng.below(others.len())];
-                let from = rng.below(other.len() + 1);
-                let len = rng.below(other.len() - from + 1);
+                let other = &others[below(rng, others.len())];
+                let from = below(rng, other.len() + 1);
+                let len = below(rng, other.len() - from + 1);
                 out.splice(at..at, other[from..from + len].iter().copied());
             }
         }
@@ -117,7 +107,7 @@ fn every_target_survives_its_seeds_regressions_and_mutations() {
         for input in seeds.iter().chain(&regressions(name)) {
             assert!(run(name, input));
         }
-        let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ name.len() as u64);
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15 ^ name.len() as u64);
         for seed in &seeds {
             for _ in 0..MUTATIONS {
                 let input = mutate(&mut rng, seed, &seeds);

@@ -23,7 +23,7 @@ mod views;
 mod write;
 
 pub use iter::{EdgeIds, Edges, NodeIds, PropertyValues};
-pub use views::{Census, Edge, EdgeRef, GraphInfo, IndexInfo, Node};
+pub use views::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
 
 use crate::error::{Error, Result};
 use crate::txn::{ReadTxn, WriteTxn};
@@ -184,7 +184,7 @@ pub trait GraphRead: sealed::Sealed {
     }
 
     /// The declared unique keys and indexes.
-    fn indexes(&self) -> Result<Vec<IndexInfo>> {
+    fn indexes(&self) -> Result<Vec<PropertyIndex>> {
         self.reader().indexes()
     }
 

@@ -8,7 +8,7 @@ use parking_lot::RwLock;
 use super::dict::{Dictionary, Kind, Names};
 use super::keys;
 use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, Schema, decode_edge, decode_node};
-use super::{Census, Edge, EdgeRef, GraphInfo, IndexInfo, Node};
+use super::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
 use crate::error::{Error, Result};
 use crate::storage::keys::{read_u32, read_u64};
 use crate::storage::schema::meta;
@@ -28,6 +28,10 @@ impl Names for RwLock<Dictionary> {
         self.read().len(kind)
     }
 }
+
+/// [`Reader::each_node`] scans a range when it wants at least one
+/// node in this many ids.
+pub const SCAN_SPREAD: u64 = 8;
 
 /// The read operations over any key-value view.
 #[derive(Clone, Copy)]
@@ -171,6 +175,52 @@ impl Reader<'_> {
 
     pub fn require_edge(&self, id: EdgeId) -> Result<EdgeRecord> {
         self.edge_record(id)?.ok_or(Error::EdgeNotFound(id))
+    }
+
+    /// Calls `visit` with the record of each of `ids` (sorted and
+    /// distinct), in that order; fails with [`Error::NodeNotFound`] on the
+    /// first that is not a node. Ids dense in the id space (at least one
+    /// in [`SCAN_SPREAD`]) are read with one range scan, which costs a
+    /// fraction of a lookup per record passed; sparse ones with one lookup
+    /// each.
+    pub fn each_node(
+        &self,
+        ids: &[NodeId],
+        visit: &mut dyn FnMut(NodeId, NodeRecord) -> Result<()>,
+    ) -> Result<()> {
+        let (Some(first), Some(last)) = (ids.first(), ids.last()) else {
+            return Ok(());
+        };
+        debug_assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        let span = last.0 - first.0 + 1;
+        if span / SCAN_SPREAD > ids.len() as u64 {
+            return ids
+                .iter()
+                .try_for_each(|&id| visit(id, self.require_node(id)?));
+        }
+        let mut wanted = ids.iter().copied().peekable();
+        let end = last.0.checked_add(1).map(u64::to_be_bytes);
+        self.kv.scan_range(
+            Cf::Nodes,
+            &first.0.to_be_bytes(),
+            end.as_ref().map(<[u8; 8]>::as_slice),
+            &mut |key, value| {
+                let id = read_u64(key, 0)?;
+                match wanted.peek() {
+                    Some(w) if w.0 < id => return Err(Error::NodeNotFound(*w)),
+                    Some(w) if w.0 == id => {
+                        visit(*w, decode_node(value)?)?;
+                        wanted.next();
+                    }
+                    _ => {}
+                }
+                Ok(wanted.peek().is_some())
+            },
+        )?;
+        match wanted.next() {
+            Some(missing) => Err(Error::NodeNotFound(missing)),
+            None => Ok(()),
+        }
     }
 
     pub fn contains_node(&self, id: NodeId) -> Result<bool> {
@@ -378,10 +428,10 @@ impl Reader<'_> {
         })
     }
 
-    pub fn indexes(&self) -> Result<Vec<IndexInfo>> {
+    pub fn indexes(&self) -> Result<Vec<PropertyIndex>> {
         let schema = self.schema()?;
-        let info = |&(label, key): &(u32, u32), unique| -> Result<IndexInfo> {
-            Ok(IndexInfo {
+        let info = |&(label, key): &(u32, u32), unique| -> Result<PropertyIndex> {
+            Ok(PropertyIndex {
                 label: self.names.name(Kind::Label, label)?,
                 key: self.names.name(Kind::PropKey, key)?,
                 unique,

@@ -12,7 +12,7 @@ use super::records::Schema;
 use crate::error::Result;
 use crate::storage::schema::meta;
 use crate::storage::{Changes, KvRead};
-use crate::txn::{Database, Model, TxnPart, WriteTxn};
+use crate::txn::{Database, Extension, TxnPart, WriteTxn};
 use crate::{NodeId, ReadTxn};
 
 /// Id allocation and counts.
@@ -62,7 +62,7 @@ impl GraphModel {
     }
 }
 
-impl Model for GraphModel {
+impl Extension for GraphModel {
     fn begin_write(&self, txn: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
         let reader = Reader {
             kv: txn.kv(),
@@ -111,7 +111,7 @@ struct GraphSaved {
 
 impl TxnPart for GraphTxn {
     fn save(&self, db: &Database) -> Box<dyn Any + Send + Sync> {
-        let dict = db.model::<GraphModel>().dict.read();
+        let dict = db.extension::<GraphModel>().dict.read();
         Box::new(GraphSaved {
             node_count: self.counters.node_count,
             edge_count: self.counters.edge_count,
@@ -130,7 +130,7 @@ impl TxnPart for GraphTxn {
         self.counters.node_count = saved.node_count;
         self.counters.edge_count = saved.edge_count;
         self.schema = saved.schema;
-        let mut dict = db.model::<GraphModel>().dict.write();
+        let mut dict = db.extension::<GraphModel>().dict.write();
         for (kind, len) in KINDS.iter().zip(saved.dict_lens) {
             dict.truncate(*kind, len);
         }
@@ -155,11 +155,11 @@ impl TxnPart for GraphTxn {
     }
 
     fn committed(self: Box<Self>, db: &Database, _: Option<u64>) {
-        *db.model::<GraphModel>().committed.lock() = self.counters;
+        *db.extension::<GraphModel>().committed.lock() = self.counters;
     }
 
     fn aborted(self: Box<Self>, db: &Database) {
-        let model = db.model::<GraphModel>();
+        let model = db.extension::<GraphModel>();
         // Ids handed out by this transaction stay used: an application may
         // still hold one, and must never see it name another node. (They
         // reach the disk with the next commit's counters.)
@@ -185,7 +185,7 @@ impl TxnPart for GraphTxn {
 pub(crate) fn reader<'t>(txn: &'t ReadTxn<'_>) -> Reader<'t> {
     Reader {
         kv: txn.kv(),
-        names: &txn.db().model::<GraphModel>().dict,
+        names: &txn.db().extension::<GraphModel>().dict,
     }
 }
 
@@ -193,7 +193,7 @@ pub(crate) fn reader<'t>(txn: &'t ReadTxn<'_>) -> Reader<'t> {
 pub(crate) fn write_reader<'t>(txn: &'t WriteTxn<'_>) -> Reader<'t> {
     Reader {
         kv: txn.kv(),
-        names: &txn.db().model::<GraphModel>().dict,
+        names: &txn.db().extension::<GraphModel>().dict,
     }
 }
 
@@ -201,7 +201,7 @@ pub(crate) fn write_reader<'t>(txn: &'t WriteTxn<'_>) -> Reader<'t> {
 pub(crate) fn node_exists(db: &Database, kv: &dyn KvRead, id: NodeId) -> Result<bool> {
     Reader {
         kv,
-        names: &db.model::<GraphModel>().dict,
+        names: &db.extension::<GraphModel>().dict,
     }
     .contains_node(id)
 }
@@ -211,7 +211,7 @@ pub(crate) fn node_exists(db: &Database, kv: &dyn KvRead, id: NodeId) -> Result<
 pub(crate) fn nodes_with_label(db: &Database, kv: &dyn KvRead, label: &str) -> Result<Vec<NodeId>> {
     Reader {
         kv,
-        names: &db.model::<GraphModel>().dict,
+        names: &db.extension::<GraphModel>().dict,
     }
     .nodes_with_label(label)
 }

@@ -58,7 +58,7 @@ pub struct EdgeRef {
 /// A declared unique key or property index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub struct IndexInfo {
+pub struct PropertyIndex {
     /// The label whose nodes it covers.
     pub label: String,
     /// The property key.

@@ -78,6 +78,97 @@ impl WriteTxn<'_> {
         })
     }
 
+    /// Sets node properties in bulk: each `(node, key, value)` in order,
+    /// as [`set_node_property`](Self::set_node_property) would (or, for a
+    /// `None` value, [`remove_node_property`](Self::remove_node_property)),
+    /// but each node is read and written once, the reads go in id order
+    /// (one range scan where the nodes are dense), and index entries are
+    /// only recomputed when a written key is indexed or unique. Returns
+    /// how many nodes changed.
+    ///
+    /// All-or-nothing: on an error (an unknown node, a NaN, a unique key
+    /// already taken) the transaction is as it was before the call.
+    pub fn set_node_properties<'k>(
+        &mut self,
+        writes: impl IntoIterator<Item = (NodeId, &'k str, Option<Value>)>,
+    ) -> Result<usize> {
+        // Validate and intern first: nothing below fails on a value, and
+        // the names are pending entries before any savepoint is taken.
+        let writes = writes.into_iter();
+        let mut keyed: Vec<(NodeId, u32, Option<Value>)> = Vec::with_capacity(writes.size_hint().0);
+        for (id, key, value) in writes {
+            let k = match &value {
+                Some(v) => {
+                    v.validate(key)?;
+                    self.intern(Kind::PropKey, key)?
+                }
+                // Removing a key no node has ever had changes nothing,
+                // but the node must still exist.
+                None => self.name(Kind::PropKey, key).unwrap_or(u32::MAX),
+            };
+            keyed.push((id, k, value));
+        }
+        keyed.sort_by_key(|(id, ..)| *id); // stable: each node's writes stay in order
+        let mut ids: Vec<NodeId> = keyed.iter().map(|(id, ..)| *id).collect();
+        ids.dedup();
+        // A written key that some label indexes or keeps unique may move
+        // entries; otherwise only the records change.
+        let entries_move = self.part::<Part>().is_none_or(|g| {
+            let s = &g.schema;
+            s.unique
+                .iter()
+                .chain(&s.indexed)
+                .any(|(_, k)| keyed.iter().any(|(_, key, _)| key == k))
+        });
+        let mut writes = keyed.into_iter().peekable();
+        let mut apply = |id: NodeId, mut record: NodeRecord| {
+            let mut dirty = false;
+            while let Some((_, k, value)) = writes.next_if(|(w, ..)| *w == id) {
+                dirty |= match value {
+                    Some(v) => {
+                        set_prop(&mut record.props, k, v);
+                        true
+                    }
+                    None => remove_prop(&mut record.props, k).is_some(),
+                };
+            }
+            dirty.then_some(record)
+        };
+        if !entries_move {
+            // Records stream through: each is read, changed and encoded.
+            let mut encoded = Vec::with_capacity(ids.len());
+            write_reader(self).each_node(&ids, &mut |id, record| {
+                if let Some(new) = apply(id, record) {
+                    encoded.push((id.0.to_be_bytes().to_vec(), codec::encode(&new)?));
+                }
+                Ok(())
+            })?;
+            let count = encoded.len();
+            self.changes().put_all(Cf::Nodes, encoded);
+            return Ok(count);
+        }
+        let mut changed = Vec::new();
+        write_reader(self).each_node(&ids, &mut |id, old| {
+            if let Some(new) = apply(id, old.clone()) {
+                changed.push((id, old, new));
+            }
+            Ok(())
+        })?;
+        let savepoint = self.savepoint();
+        let written = self.with_part(|txn, g: &mut Part| {
+            changed
+                .iter()
+                .try_for_each(|(id, old, new)| txn.write_node(g, *id, Some(old), Some(new)))
+        });
+        match written {
+            Ok(()) => Ok(changed.len()),
+            Err(e) => {
+                self.rollback_to(savepoint);
+                Err(e)
+            }
+        }
+    }
+
     /// Adds a label to node `id`; returns whether it was new.
     pub fn add_label(&mut self, id: NodeId, label: &str) -> Result<bool> {
         self.with_part(|txn, g: &mut Part| {
@@ -315,7 +406,7 @@ impl WriteTxn<'_> {
                 Kind::PropKey => "a property key must not be empty",
             }));
         }
-        let dict = &self.db().model::<GraphModel>().dict;
+        let dict = &self.db().extension::<GraphModel>().dict;
         if let Some(id) = dict.read().id(kind, name) {
             return Ok(id);
         }
@@ -327,7 +418,11 @@ impl WriteTxn<'_> {
 
     /// The id of an interned name, if it exists.
     fn name(&self, kind: Kind, name: &str) -> Option<u32> {
-        self.db().model::<GraphModel>().dict.read().id(kind, name)
+        self.db()
+            .extension::<GraphModel>()
+            .dict
+            .read()
+            .id(kind, name)
     }
 
     /// Interns and validates properties, sorted by key id.
@@ -415,7 +510,7 @@ impl WriteTxn<'_> {
     }
 
     fn violation(&self, (l, k): (u32, u32), value: &Value, existing: NodeId) -> Error {
-        let dict = self.db().model::<GraphModel>().dict.read();
+        let dict = self.db().extension::<GraphModel>().dict.read();
         Error::UniqueViolation {
             label: dict.name(Kind::Label, l).unwrap_or("?").to_owned(),
             key: dict.name(Kind::PropKey, k).unwrap_or("?").to_owned(),

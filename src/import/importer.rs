@@ -201,7 +201,7 @@ pub struct Progress<'a> {
 /// A row that was not loaded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct Rejected {
+pub struct RejectedRow {
     /// Its file.
     pub path: PathBuf,
     /// Its line (text) or row (vectors, from 0).
@@ -243,7 +243,7 @@ pub struct Report {
     /// Texts embedded and stored ([`Importer::embed_column`]).
     pub texts: u64,
     /// The first rejected rows (up to [`ImportOptions::kept_rejects`]).
-    pub rejected: Vec<Rejected>,
+    pub rejected: Vec<RejectedRow>,
     /// All rejected rows.
     pub rejected_total: u64,
     /// Wall time per stage: `read+stage` (parse, validate, write sorted
@@ -355,7 +355,7 @@ impl<'db> Importer<'db> {
         source.rejected += 1;
         self.report.rejected_total += 1;
         if self.report.rejected.len() < self.opts.kept_rejects {
-            self.report.rejected.push(Rejected {
+            self.report.rejected.push(RejectedRow {
                 path: path.to_owned(),
                 line,
                 reason: reason.to_string(),

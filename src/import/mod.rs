@@ -50,7 +50,7 @@ pub mod vecs;
 use crate::Props;
 
 pub use importer::{
-    Format, ImportOptions, Importer, Progress, Rejected, Report, SourceReport, VectorKeys,
+    Format, ImportOptions, Importer, Progress, RejectedRow, Report, SourceReport, VectorKeys,
 };
 pub use properties::GraphalyticsProperties;
 pub use vecs::{VecsFormat, VectorFile, read_fvecs, read_ivecs, write_fvecs};

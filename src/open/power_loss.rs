@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::rng::Rng;
 use crate::storage::files::power;
 use crate::vector::{CollectionConfig, IndexEngine, Metric, Search};
 use crate::{Database, GraphRead, props};
@@ -24,15 +25,8 @@ use crate::{Database, GraphRead, props};
 const DIM: usize = 8;
 
 fn vector(seed: u64) -> Vec<f32> {
-    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    (0..DIM)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect()
+    let mut rng = Rng::spread(seed);
+    (0..DIM).map(|_| rng.f32() - 0.5).collect()
 }
 
 fn l2(a: &[f32], b: &[f32]) -> f32 {

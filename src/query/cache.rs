@@ -15,7 +15,7 @@ use super::compile::Plan;
 use super::error::QueryError;
 use super::explain::Mode;
 use super::expr::Params;
-use crate::txn::{Database, Model};
+use crate::txn::{Database, Extension};
 
 /// Statements kept at most; the least recently used goes first.
 pub const PLAN_CACHE_CAPACITY: usize = 512;
@@ -35,7 +35,7 @@ struct Inner {
     hits: u64,
 }
 
-impl Model for PlanCache {
+impl Extension for PlanCache {
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -70,7 +70,7 @@ pub(crate) fn prepared(
     params: &Params,
     compile: impl FnOnce() -> Result<(Plan, Mode), QueryError>,
 ) -> Result<(Arc<Plan>, Mode), QueryError> {
-    let cache = db.model::<PlanCache>();
+    let cache = db.extension::<PlanCache>();
     let key = key(text, params);
     {
         let mut inner = cache.inner.lock();

@@ -44,7 +44,7 @@ use fixedbitset::FixedBitSet;
 use rustc_hash::FxBuildHasher;
 
 use super::columns::{Column, EdgeColumn, column, edge_column, members};
-use super::compile::{AggregateSpec, Projection};
+use super::compile::{AggregateSpec, ProjectItems};
 use super::error::{Deadline, QResult, check_deadline};
 use super::exec::{encode, ordered, paging};
 use super::expr::{BinaryOp, Env, Expr, Params, UnaryOp, binary};
@@ -446,7 +446,7 @@ struct Hop {
 
 /// The rule's lowered form of `pattern` followed by the aggregation
 /// `p`, or `None` when it does not apply.
-pub(crate) fn shape(pattern: &Pattern, p: &Projection) -> Option<Shape> {
+pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
     let keys_of = p.grouping.as_ref()?;
     if p.order_sees_input || p.aggregates.iter().any(|a| !simple(a)) {
         return None;
@@ -870,7 +870,7 @@ pub(crate) struct Output {
 pub(crate) fn run(
     r: &ReadTxn<'_>,
     shape: &Shape,
-    p: &Projection,
+    p: &ProjectItems,
     params: &Params,
     deadline: Option<Deadline>,
 ) -> QResult<Option<Output>> {
@@ -1350,7 +1350,7 @@ fn walk(
 fn finish(
     run: &Run<'_>,
     mut groups: Groups,
-    p: &Projection,
+    p: &ProjectItems,
     params: &Params,
     r: &ReadTxn<'_>,
 ) -> QResult<Option<Vec<Row>>> {

@@ -29,7 +29,7 @@ use crate::graph::records::{decode_edge, decode_node};
 use crate::graph::sealed::Sealed;
 use crate::storage::Cf;
 use crate::storage::keys::read_u64;
-use crate::txn::{Model, ReadTxn};
+use crate::txn::{Extension, ReadTxn};
 use crate::{NodeId, Value};
 
 /// One property of every node that has it: by id offset when the ids
@@ -396,7 +396,7 @@ pub(crate) fn edge_column(
     types: &[String],
     key: &str,
 ) -> QResult<Option<Arc<EdgeColumn>>> {
-    let cache = r.db().model::<ColumnCache>();
+    let cache = r.db().extension::<ColumnCache>();
     let generation = r.generation();
     let name = format!("{}\u{0}{key}", types.join("|"));
     if let Some((_, _, c)) = cache
@@ -433,7 +433,7 @@ pub(crate) struct ColumnCache {
     edges: Mutex<Vec<(u64, String, Arc<EdgeColumn>)>>,
 }
 
-impl Model for ColumnCache {
+impl Extension for ColumnCache {
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -442,7 +442,7 @@ impl Model for ColumnCache {
 /// The column of `key` for `r`'s snapshot: cached, or built now (one
 /// scan of the node records) and cached.
 pub(crate) fn column(r: &ReadTxn<'_>, key: &str) -> QResult<Arc<Column>> {
-    let cache = r.db().model::<ColumnCache>();
+    let cache = r.db().extension::<ColumnCache>();
     let generation = r.generation();
     if let Some((_, _, c)) = cache
         .entries
@@ -471,7 +471,7 @@ pub(crate) fn column(r: &ReadTxn<'_>, key: &str) -> QResult<Arc<Column>> {
 /// The members of `label` in `r`'s snapshot: cached, or read now (one
 /// scan of the label index) and cached.
 pub(crate) fn members(r: &ReadTxn<'_>, label: &str) -> QResult<Members> {
-    let cache = r.db().model::<ColumnCache>();
+    let cache = r.db().extension::<ColumnCache>();
     let generation = r.generation();
     if let Some((_, _, m)) = cache
         .members

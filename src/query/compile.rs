@@ -35,7 +35,7 @@ pub(crate) enum Step {
     /// Each row once per element of the list, in a new last slot.
     Unwind(Expr),
     /// `WITH` or `RETURN`.
-    Project(Projection),
+    Project(ProjectItems),
     /// `MATCH`: every row once per match (`OPTIONAL`: a row without a
     /// match is kept, its new variables `null`).
     Match {
@@ -82,7 +82,7 @@ pub(crate) struct AggregateSpec {
 
 /// `WITH` / `RETURN`.
 #[derive(Clone, Debug)]
-pub(crate) struct Projection {
+pub(crate) struct ProjectItems {
     /// One expression per output column, over the input row (an
     /// aggregating item reads its aggregates with `Expr::Aggregate`).
     pub items: Vec<Expr>,
@@ -101,7 +101,7 @@ pub(crate) struct Projection {
     pub filter: Option<Expr>,
 }
 
-impl Projection {
+impl ProjectItems {
     /// The keys of the properties the projection reads (`x.key`), in its
     /// items, aggregates, sort keys and `WHERE`.
     pub fn property_keys(&self, out: &mut Vec<String>) {
@@ -376,7 +376,7 @@ impl Compiler<'_> {
         scope: &Scope,
         is_return: bool,
         filter: Option<&ast::Expr>,
-    ) -> QResult<(Projection, Vec<String>)> {
+    ) -> QResult<(ProjectItems, Vec<String>)> {
         // A projection inside an expression of another's ORDER BY / WHERE
         // (a subquery) has its own columns.
         let outer = self.projected.take();
@@ -395,7 +395,7 @@ impl Compiler<'_> {
         scope: &Scope,
         is_return: bool,
         filter: Option<&ast::Expr>,
-    ) -> QResult<(Projection, Vec<String>)> {
+    ) -> QResult<(ProjectItems, Vec<String>)> {
         let mut names = Vec::new();
         // Each expression item and its column.
         let mut sources: Vec<(&ast::Expr, usize)> = Vec::new();
@@ -518,7 +518,7 @@ impl Compiler<'_> {
             .map(|e| self.count_argument(e, "LIMIT"))
             .transpose()?;
         Ok((
-            Projection {
+            ProjectItems {
                 items,
                 grouping: aggregating.then_some(grouping),
                 aggregates,

@@ -11,7 +11,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use super::clauses::CallPlan;
 use super::columnar;
 use super::columns::{Column, column, members};
-use super::compile::{Plan, Projection, Step, check_count};
+use super::compile::{Plan, ProjectItems, Step, check_count};
 use super::error::{Deadline, QResult, Running, check_deadline, unsupported};
 use super::expr::{Env, Expr, Params, truth};
 use super::func::Aggregate;
@@ -31,7 +31,7 @@ type Row = Vec<CypherValue>;
 type G<'a> = Option<&'a Graph<'a>>;
 
 /// The rows of `plan`, run on `access`, with every node and relationship
-/// in them filled in.
+/// in them filled in (none for a statement that returns no columns).
 pub(crate) fn run(
     plan: &Plan,
     params: &Params,
@@ -93,7 +93,7 @@ pub(crate) fn run(
                     } else {
                         None
                     };
-                    rows = apply(step, rows, params, access, cap, deadline)?;
+                    rows = apply(step, rows, params, access, cap, run)?;
                 }
             }
             if let Some(p) = profile.as_deref_mut() {
@@ -107,6 +107,11 @@ pub(crate) fn run(
             rows = replicate(rows, &w);
         }
         out.extend(rows);
+    }
+    if plan.columns.is_empty() {
+        // A statement that ends with a write returns no rows: nothing to
+        // fill in.
+        return Ok(Vec::new());
     }
     if plan.branches.len() > 1 && !plan.union_all {
         distinct(&mut out);
@@ -165,16 +170,16 @@ fn apply(
     params: &Params,
     access: &mut Access<'_, '_>,
     cap: Option<usize>,
-    deadline: Option<Deadline>,
+    run: Running,
 ) -> QResult<Vec<Row>> {
     if step.writes() {
-        return write::apply(step, rows, params, access);
+        return write::apply(step, rows, params, access, run.naive);
     }
     if let Step::Call(c) = step {
         return call(c, rows, params, access);
     }
     let graph = access.reader().map(Graph::cached);
-    apply_read(step, rows, params, graph.as_ref(), cap, deadline)
+    apply_read(step, rows, params, graph.as_ref(), cap, run.deadline)
 }
 
 /// Runs the read-only `steps` of a subquery from `rows` on `g`.
@@ -273,7 +278,7 @@ pub(crate) fn replicate(rows: Vec<Row>, weights: &[u64]) -> Vec<Row> {
 #[allow(clippy::type_complexity, reason = "rows, weights and columns")]
 pub(crate) fn counted_match(
     pattern: &Pattern,
-    next: Option<&Projection>,
+    next: Option<&ProjectItems>,
     rows: Vec<Row>,
     params: &Params,
     access: &Access<'_, '_>,
@@ -314,7 +319,7 @@ pub(crate) type CountedEmit<'e> = dyn FnMut(&Row, u64, G<'_>) -> QResult<()> + '
 /// aggregation.
 pub(crate) fn counted_each(
     pattern: &Pattern,
-    next: Option<&Projection>,
+    next: Option<&ProjectItems>,
     rows: Vec<Row>,
     params: &Params,
     access: &Access<'_, '_>,
@@ -361,7 +366,7 @@ pub(crate) fn counted_each(
 pub(crate) fn whole_label(
     r: &ReadTxn<'_>,
     pattern: &Pattern,
-    next: Option<&Projection>,
+    next: Option<&ProjectItems>,
     columns: &mut Columns,
 ) -> QResult<bool> {
     let Some(c) = pattern.chains.first() else {
@@ -426,7 +431,7 @@ pub(crate) fn call(
 }
 
 pub(crate) fn project(
-    p: &Projection,
+    p: &ProjectItems,
     rows: Vec<Row>,
     weights: Option<&[u64]>,
     params: &Params,
@@ -460,7 +465,7 @@ pub(crate) fn project(
 /// Each row's projected items, with the input row after them when
 /// `ORDER BY` reads it.
 pub(crate) fn project_items(
-    p: &Projection,
+    p: &ProjectItems,
     rows: Vec<Row>,
     params: &Params,
     g: G<'_>,
@@ -483,7 +488,7 @@ pub(crate) fn project_items(
 /// The rest of a projection once its items are projected (`out`):
 /// `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT` and `WHERE`.
 pub(crate) fn finish_projection(
-    p: &Projection,
+    p: &ProjectItems,
     mut out: Vec<Row>,
     skip: usize,
     limit: Option<usize>,
@@ -509,7 +514,7 @@ pub(crate) fn finish_projection(
 /// `rows` in the projection's `ORDER BY` order; with `keep`, only the
 /// first `keep` of them (selected before sorting).
 pub(crate) fn ordered(
-    p: &Projection,
+    p: &ProjectItems,
     rows: Vec<Row>,
     keep: Option<usize>,
     params: &Params,
@@ -630,7 +635,7 @@ fn select_first<T>(
 /// A projected row cut to the projection's items, if it passes the
 /// projection's `WHERE`.
 pub(crate) fn filtered(
-    p: &Projection,
+    p: &ProjectItems,
     mut row: Row,
     params: &Params,
     g: G<'_>,
@@ -645,7 +650,11 @@ pub(crate) fn filtered(
 }
 
 /// A projection's `SKIP` and `LIMIT` values.
-pub(crate) fn paging(p: &Projection, params: &Params, g: G<'_>) -> QResult<(usize, Option<usize>)> {
+pub(crate) fn paging(
+    p: &ProjectItems,
+    params: &Params,
+    g: G<'_>,
+) -> QResult<(usize, Option<usize>)> {
     let count = |e: &Option<Expr>, clause: &str| -> QResult<Option<usize>> {
         e.as_ref()
             .map(|e| check_count(&e.eval(&mut Env::new(&[], params, g))?, clause))
@@ -699,7 +708,7 @@ struct Rare {
 /// `min` / `max` at most [`FOLD_AT`] values, `DISTINCT` the values seen;
 /// `sum`, `avg`, `collect` and the rest every value.
 pub(crate) struct Aggregator<'p> {
-    p: &'p Projection,
+    p: &'p ProjectItems,
     keys: &'p [bool],
     /// How many groups there are.
     groups: usize,
@@ -728,7 +737,7 @@ pub(crate) struct Aggregator<'p> {
 }
 
 impl<'p> Aggregator<'p> {
-    pub fn new(p: &'p Projection, keys: &'p [bool]) -> Aggregator<'p> {
+    pub fn new(p: &'p ProjectItems, keys: &'p [bool]) -> Aggregator<'p> {
         Aggregator {
             p,
             keys,

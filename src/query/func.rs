@@ -4,6 +4,7 @@ use super::error::{ErrorKind, QResult, QueryError, argument_error, semantic, typ
 use super::expr::{as_f64, plain};
 use super::value::CypherValue as V;
 use super::value::CypherValue;
+use crate::rng::Rng;
 
 /// The longest list `range()` makes (a statement cannot ask for
 /// gigabytes by accident).
@@ -531,20 +532,15 @@ fn value_type(v: &CypherValue) -> String {
     }
 }
 
+/// `rand()`: a generator per thread, seeded from the process's random
+/// hash keys.
 fn random() -> f64 {
-    use std::cell::Cell;
+    use std::cell::RefCell;
     use std::hash::{BuildHasher, RandomState};
     thread_local! {
-        static STATE: Cell<u64> = Cell::new(RandomState::new().hash_one(0u8) | 1);
+        static RNG: RefCell<Rng> = RefCell::new(Rng::new(RandomState::new().hash_one(0u8)));
     }
-    STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.set(x);
-        (x >> 11) as f64 / (1u64 << 53) as f64
-    })
+    RNG.with_borrow_mut(Rng::f64)
 }
 
 /// An aggregate function.

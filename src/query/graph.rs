@@ -58,10 +58,18 @@ impl<'db> Access<'_, 'db> {
 }
 
 /// The error of a graph clause or function with no database.
+/// The detail of [`no_graph`]'s error.
+const NO_GRAPH: &str = "NoGraph";
+
+/// Whether `e` says an expression needed the graph and had none.
+pub(crate) fn is_no_graph(e: &QueryError) -> bool {
+    e.detail == NO_GRAPH
+}
+
 pub(crate) fn no_graph() -> QueryError {
     QueryError::runtime(
         ErrorKind::SemanticError,
-        "NoGraph",
+        NO_GRAPH,
         "this statement reads or writes the graph; run it on a transaction",
     )
 }

@@ -272,11 +272,7 @@ fn execute(
     }
     let mut stats = Vec::new();
     let profiling = mode == explain::Mode::Profile;
-    let mut rows = exec::run(plan, params, access, profiling.then_some(&mut stats), run)?;
-    if plan.columns.is_empty() {
-        // A statement that ends with a write returns no rows.
-        rows.clear();
-    }
+    let rows = exec::run(plan, params, access, profiling.then_some(&mut stats), run)?;
     let steps = if profiling {
         let mut steps = explain::describe(plan);
         for (step, (produced, ms)) in steps.iter_mut().zip(stats) {
@@ -472,7 +468,7 @@ impl Database {
     /// compiled already (in the plan cache).
     #[must_use]
     pub fn plan_cache_hits(&self) -> u64 {
-        self.model::<cache::PlanCache>().hits()
+        self.extension::<cache::PlanCache>().hits()
     }
 }
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
-use super::compile::{Plan, Projection, Step};
+use super::compile::{Plan, ProjectItems, Step};
 use super::error::{Deadline, QResult, QueryError, Running, check_deadline, unsupported};
 use super::exec::{
     Aggregator, Columns, apply_read, call, columnar_first, counted_each, counted_match, filtered,
@@ -401,7 +401,7 @@ impl<'t> Pipeline<'t> {
 
     /// Step `k - 1`, a projection that needs all its input: an
     /// aggregation (folded batch by batch) or `ORDER BY`.
-    fn gathered(&mut self, k: usize, p: &Projection) -> QResult<Option<Vec<Row>>> {
+    fn gathered(&mut self, k: usize, p: &ProjectItems) -> QResult<Option<Vec<Row>>> {
         let params = Arc::clone(&self.params);
         let (skip, limit) = paging(p, &params, None)?;
         let out = if let Some(keys) = &p.grouping {
@@ -461,7 +461,7 @@ impl<'t> Pipeline<'t> {
         &mut self,
         k: usize,
         pattern: &Pattern,
-        next: Option<&Projection>,
+        next: Option<&ProjectItems>,
     ) -> QResult<Option<Vec<Row>>> {
         let input = self.pull_all(if next.is_some() { k - 2 } else { k - 1 })?;
         let access = self.on.access();
@@ -495,7 +495,7 @@ impl<'t> Pipeline<'t> {
 
     /// Step `k - 1`, a projection that streams: `WITH` / `RETURN` without
     /// aggregation or `ORDER BY`, paged across batches.
-    fn paged(&mut self, k: usize, p: &Projection) -> QResult<Option<Vec<Row>>> {
+    fn paged(&mut self, k: usize, p: &ProjectItems) -> QResult<Option<Vec<Row>>> {
         let params = Arc::clone(&self.params);
         let mut paging = if let State::Paging(paging) = std::mem::take(&mut self.states[k - 1]) {
             paging

@@ -13,7 +13,7 @@ use super::clauses::{MergePlan, RemoveItem, SetItem};
 use super::compile::Step;
 use super::error::{ErrorKind, QResult, QueryError, type_error};
 use super::expr::{Env, Expr, Params};
-use super::graph::{Access, Graph, to_stored};
+use super::graph::{Access, Graph, is_no_graph, to_stored};
 use super::pattern::{Dir, Matcher, Pattern, eval_props};
 use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::graph::sealed::Sealed;
@@ -22,11 +22,14 @@ use crate::{EdgeId, NodeId, Props};
 
 type Row = Vec<CypherValue>;
 
+/// Runs one writing step over `rows` (row by row when `naive`: no bulk
+/// writes).
 pub(crate) fn apply(
     step: &Step,
     rows: Vec<Row>,
     params: &Params,
     access: &mut Access<'_, '_>,
+    naive: bool,
 ) -> QResult<Vec<Row>> {
     let w = access.writer()?;
     match step {
@@ -47,14 +50,28 @@ pub(crate) fn apply(
             Ok(out)
         }
         Step::Set(items) => {
-            for row in &rows {
-                set(w, items, row, params)?;
+            let writes = items.iter().map(|item| match item {
+                SetItem::Property { target, key, value } => {
+                    Some((target, key.as_str(), Some(value)))
+                }
+                _ => None,
+            });
+            if naive || !in_bulk(w, writes.collect(), "SET", &rows, params)? {
+                for row in &rows {
+                    set(w, items, row, params)?;
+                }
             }
             Ok(rows)
         }
         Step::Remove(items) => {
-            for row in &rows {
-                remove(w, items, row, params)?;
+            let writes = items.iter().map(|item| match item {
+                RemoveItem::Property { target, key } => Some((target, key.as_str(), None)),
+                RemoveItem::Labels { .. } => None,
+            });
+            if naive || !in_bulk(w, writes.collect(), "REMOVE", &rows, params)? {
+                for row in &rows {
+                    remove(w, items, row, params)?;
+                }
             }
             Ok(rows)
         }
@@ -64,6 +81,62 @@ pub(crate) fn apply(
         }
         _ => Ok(rows),
     }
+}
+
+/// One property write of a `SET` or `REMOVE` step: `target.key = value`,
+/// or `REMOVE target.key` (no value).
+type PropertyWrite<'a> = (&'a Expr, &'a str, Option<&'a Expr>);
+
+/// Runs a step whose items all write one property (`items` is `None`
+/// otherwise) over every row at once, when no target or value reads the
+/// graph: then the rows' writes cannot change what a later row writes,
+/// and applying them together ends in the same state as applying them
+/// row by row. Nodes are written in bulk ([`WriteTxn::set_node_properties`]:
+/// each record read once, in id order). Returns `false`, having written
+/// nothing, when a target or value needs the graph (`n.x = m.y`), so the
+/// caller runs the step row by row.
+fn in_bulk(
+    w: &mut WriteTxn<'_>,
+    items: Option<Vec<PropertyWrite<'_>>>,
+    what: &str,
+    rows: &[Row],
+    params: &Params,
+) -> QResult<bool> {
+    let Some(items) = items else {
+        return Ok(false);
+    };
+    let mut nodes = Vec::with_capacity(rows.len() * items.len());
+    let mut edges = Vec::new();
+    for row in rows {
+        for &(target, key, value) in &items {
+            // Without a graph, any read of one fails with `NoGraph`.
+            let eval = |e: &Expr| e.eval(&mut Env::new(row, params, None));
+            let target = match eval(target) {
+                Err(e) if is_no_graph(&e) => return Ok(false),
+                other => other?,
+            };
+            let value = match value.map(eval).transpose() {
+                Err(e) if is_no_graph(&e) => return Ok(false),
+                other => other?.unwrap_or(V::Null),
+            };
+            let Some(entity) = entity(&target, what)? else {
+                continue;
+            };
+            let stored = to_stored(&value)?;
+            match entity {
+                Entity::Node(id) => nodes.push((id, key, stored)),
+                Entity::Edge(id) => edges.push((id, key, stored)),
+            }
+        }
+    }
+    w.set_node_properties(nodes)?;
+    for (id, key, value) in edges {
+        match value {
+            Some(v) => w.set_edge_property(id, key, v).map(drop),
+            None => w.remove_edge_property(id, key).map(drop),
+        }?;
+    }
+    Ok(true)
 }
 
 /// Evaluates `e` over `row` on `w`'s view.

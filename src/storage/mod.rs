@@ -210,6 +210,19 @@ impl Changes {
         self.cfs[cf as usize].insert(key.into(), Some(value.into()));
     }
 
+    /// Records many puts at once: built as one tree and merged in, which
+    /// costs a fraction of putting them one by one when they are many.
+    pub fn put_all(&mut self, cf: Cf, pairs: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) {
+        let mut fresh: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
+            pairs.into_iter().map(|(k, v)| (k, Some(v))).collect();
+        let pending = &mut self.cfs[cf as usize];
+        if pending.is_empty() {
+            *pending = fresh;
+        } else {
+            pending.append(&mut fresh); // the fresh values win
+        }
+    }
+
     /// Records a delete.
     pub fn delete(&mut self, cf: Cf, key: impl Into<Vec<u8>>) {
         self.cfs[cf as usize].insert(key.into(), None);

@@ -9,7 +9,7 @@ use parking_lot::{Mutex, RwLock};
 
 use super::dir::{self, Found};
 use super::generations::Generations;
-use super::model::{Links, Model};
+use super::model::{Extension, Links};
 use super::{ReadTxn, WriteTxn, bulk};
 use crate::error::{Error, Result};
 use crate::storage::schema::{FORMAT_VERSION, meta};
@@ -88,8 +88,9 @@ pub struct Database {
     /// Held for writing while a bulk import moves its files in, so that no
     /// snapshot is taken between its first file and its commit.
     ingest_gate: RwLock<()>,
-    /// The data models' state, in registration order.
-    models: Vec<(TypeId, Box<dyn Model>)>,
+    /// The extensions (data models' and caches' state), in registration
+    /// order.
+    extensions: Vec<(TypeId, Box<dyn Extension>)>,
     links: Links,
     path: PathBuf,
     closed: bool,
@@ -179,7 +180,7 @@ impl Database {
             durability: opts.durability,
             generations: Generations::new(),
             ingest_gate: RwLock::new(()),
-            models: Vec::new(),
+            extensions: Vec::new(),
             links,
             path: path.to_owned(),
             closed: false,
@@ -188,8 +189,8 @@ impl Database {
     }
 
     /// Adds a data model's state (done once per model, at open).
-    pub(crate) fn register<M: Model>(&mut self, model: M) {
-        self.models.push((TypeId::of::<M>(), Box::new(model)));
+    pub(crate) fn register<M: Extension>(&mut self, model: M) {
+        self.extensions.push((TypeId::of::<M>(), Box::new(model)));
     }
 
     /// The state of model type `M`.
@@ -198,8 +199,8 @@ impl Database {
     ///
     /// If the database was assembled without `M` — a defect of the crate,
     /// not something input can cause: `open.rs` registers every model.
-    pub(crate) fn model<M: Model>(&self) -> &M {
-        self.models
+    pub(crate) fn extension<M: Extension>(&self) -> &M {
+        self.extensions
             .iter()
             .find(|(id, _)| *id == TypeId::of::<M>())
             .and_then(|(_, m)| m.as_any().downcast_ref())
@@ -212,8 +213,8 @@ impl Database {
     }
 
     /// Every model, in registration order.
-    pub(crate) fn models(&self) -> impl Iterator<Item = &dyn Model> {
-        self.models.iter().map(|(_, m)| m.as_ref())
+    pub(crate) fn extensions(&self) -> impl Iterator<Item = &dyn Extension> {
+        self.extensions.iter().map(|(_, m)| m.as_ref())
     }
 
     /// How sibling models reach each other.
@@ -276,7 +277,7 @@ impl Database {
     /// checkpoint are replayed from storage at open). Close and drop do
     /// this too.
     pub fn checkpoint(&self) -> Result<()> {
-        for model in self.models() {
+        for model in self.extensions() {
             model.flush(self)?;
         }
         Ok(())

@@ -3,7 +3,7 @@
 //!
 //! The core knows nothing of nodes or vectors. The data models (`graph`,
 //! `vector`, and the projection cache of `algo`) keep their in-memory state
-//! as [`Model`]s and their per-transaction state as [`TxnPart`]s; the
+//! as [`Extension`]s and their per-transaction state as [`TxnPart`]s; the
 //! assembly (`open.rs`) registers them when a database opens. A commit
 //! asks every part for its last changes, writes one atomic batch, then
 //! tells every part the commit generation it became.
@@ -61,4 +61,4 @@ pub use write::WriteTxn;
 pub(crate) use bulk::{IdAt, STAGING_DIR, Undo};
 #[cfg(test)]
 pub(crate) use dir::read_marker;
-pub(crate) use model::{Links, Model, TxnPart};
+pub(crate) use model::{Extension, Links, TxnPart};

@@ -2,11 +2,12 @@
 //! knowing them, and how sibling models cooperate without knowing each
 //! other.
 //!
-//! * A [`Model`] is state a data model keeps in memory for the life of a
-//!   database (the graph's dictionary and id counters, the vector
-//!   indexes, the projection cache). The assembly (`open.rs`) registers
-//!   one per model when the database opens; code finds its own with
-//!   [`Database::model`].
+//! * An [`Extension`] is state kept in memory for the life of a database:
+//!   a data model's (the graph's dictionary and id counters, the vector
+//!   indexes) or a cache's (projections, columns, plans). The assembly
+//!   (`open.rs`) registers each when the database opens; code finds its
+//!   own with [`Database::extension`]. (A text-embedding model is another
+//!   thing: `embed`, and `Error::Model`.)
 //! * A [`TxnPart`] is a model's state inside one write transaction. Each
 //!   model may add one at `begin_write`; the core calls it at every step
 //!   of the commit (or at the abort), in registration order.
@@ -22,8 +23,9 @@ use crate::NodeId;
 use crate::error::Result;
 use crate::storage::{Changes, KvRead};
 
-/// A data model's in-memory state for the life of a database.
-pub(crate) trait Model: Any + Send + Sync {
+/// State kept in memory for the life of a database (a data model's or a
+/// cache's).
+pub(crate) trait Extension: Any + Send + Sync {
     /// The model's part of a new write transaction, if it keeps one.
     fn begin_write(&self, txn: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
         let _ = txn;

@@ -56,7 +56,7 @@ impl<'db> WriteTxn<'db> {
             durability: db.durability(),
             finished: false,
         };
-        for model in db.models() {
+        for model in db.extensions() {
             if let Some(part) = model.begin_write(&txn)? {
                 let id = part.as_any().type_id();
                 txn.parts.push((id, Some(part)));

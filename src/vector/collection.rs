@@ -109,7 +109,7 @@ impl<'t> Collection<'t> {
         txn: Option<&'t VectorTxn>,
     ) -> Result<Collection<'t>> {
         let rec = CollectionRecord::load(kv, name)?;
-        let model = db.model::<VectorModel>();
+        let model = db.extension::<VectorModel>();
         // The index holds every commit up to this view's (the newest one
         // may still be being applied).
         model.wait_applied(generation);

@@ -473,13 +473,13 @@ pub struct UpsertReport {
     pub updated: usize,
     /// Points refused, with their position in the batch, key and reason;
     /// nothing of them was written.
-    pub rejected: Vec<Rejected>,
+    pub rejected: Vec<RejectedPoint>,
 }
 
 /// A point refused by a batch upsert.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct Rejected {
+pub struct RejectedPoint {
     /// Its position in the batch.
     pub index: usize,
     /// Its key.

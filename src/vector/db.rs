@@ -2,7 +2,7 @@
 
 use super::record::CollectionRecord;
 use super::state::VectorModel;
-use super::{IndexInfo, Search, SearchResult};
+use super::{Search, SearchResult, VectorIndexInfo};
 use crate::error::{Error, Result};
 use crate::txn::Database;
 
@@ -45,16 +45,17 @@ impl Database {
     pub fn compact_collection(&self, name: &str) -> Result<()> {
         let rec = CollectionRecord::load(self.store(), name)?;
         let horizon = self.generations().horizon();
-        self.model::<VectorModel>().maintain(horizon, Some(rec.id));
+        self.extension::<VectorModel>()
+            .maintain(horizon, Some(rec.id));
         Ok(())
     }
 
     /// How the index of vector collection `name` stands: sizes, whether it
     /// was loaded from a checkpoint (or why it was rebuilt), and whether it
     /// changed since its last checkpoint.
-    pub fn vector_index_info(&self, name: &str) -> Result<IndexInfo> {
+    pub fn vector_index_info(&self, name: &str) -> Result<VectorIndexInfo> {
         let rec = CollectionRecord::load(self.store(), name)?;
-        self.model::<VectorModel>()
+        self.extension::<VectorModel>()
             .info(rec.id)
             .ok_or_else(|| Error::CollectionNotFound(name.to_owned()))
     }

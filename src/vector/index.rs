@@ -17,9 +17,10 @@ use parking_lot::Mutex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::engine::{self, Engine, Near};
-use super::native::parallel;
 use super::{CollectionConfig, DEFAULT_EF, Hit, Metric, SearchResult, simd};
 use crate::error::{Error, Result};
+use crate::parallel;
+use crate::rng::Rng;
 
 /// Search exactly when at most this many points can match.
 const EXACT_BELOW: usize = 2_000;
@@ -773,17 +774,8 @@ impl VectorIndex {
                 (point.to_vec(), radius)
             };
             let x = x.as_slice();
-            let mut state = u64::from(s).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-            let mut gauss = || {
-                let mut unit = || {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    ((state >> 40) as f32 + 0.5) / (1u64 << 24) as f32
-                };
-                (-2.0 * unit().ln()).sqrt() * (std::f32::consts::TAU * unit()).cos()
-            };
-            let direction: Vec<f32> = x.iter().map(|_| gauss()).collect();
+            let mut rng = Rng::spread(u64::from(s));
+            let direction: Vec<f32> = x.iter().map(|_| rng.gauss_f32()).collect();
             let norm = direction
                 .iter()
                 .map(|d| d * d)
@@ -871,20 +863,10 @@ mod tests {
     fn a_calibration_is_measured_again_once_a_tenth_of_the_points_changed() {
         let config = CollectionConfig::new(8, Metric::L2).hnsw(8, 40);
         let mut index = VectorIndex::new(config, 0, Origin::Built("test".into()));
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut rng = crate::rng::Rng::new(0x2545_f491_4f6c_dd1d);
         let mut points = |from: u64, n: u64| -> Vec<(u64, u64, Vec<f32>)> {
             (from..from + n)
-                .map(|i| {
-                    let v = (0..8)
-                        .map(|_| {
-                            state ^= state << 13;
-                            state ^= state >> 7;
-                            state ^= state << 17;
-                            (state >> 40) as f32 / (1u64 << 24) as f32
-                        })
-                        .collect();
-                    (i, i, v)
-                })
+                .map(|i| (i, i, (0..8).map(|_| rng.f32()).collect()))
                 .collect()
         };
         index.insert(&points(0, 3_000), 1);

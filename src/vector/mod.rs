@@ -53,8 +53,8 @@ mod write;
 
 pub use collection::{Collection, CollectionInfo, Point, Points};
 pub use config::{
-    CollectionConfig, DEFAULT_EF, Hit, IndexEngine, MAX_DIM, PayloadFilter, Quantization, Rejected,
-    Search, SearchResult, UpsertReport,
+    CollectionConfig, DEFAULT_EF, Hit, IndexEngine, MAX_DIM, PayloadFilter, Quantization,
+    RejectedPoint, Search, SearchResult, UpsertReport,
 };
 pub use index::REBUILD_DEAD_FRACTION;
 pub use metric::Metric;
@@ -65,7 +65,7 @@ pub(crate) use write::node_deleted;
 /// [`Database::vector_index_info`](crate::Database::vector_index_info).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct IndexInfo {
+pub struct VectorIndexInfo {
     /// Live points.
     pub points: usize,
     /// Points in the HNSW graph, removed ones included.

@@ -746,13 +746,8 @@ mod tests {
 
     #[test]
     fn bit_kernels_match_plain_arithmetic() {
-        let mut x = 0x1234_5678_9abc_def1_u64;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::rng::Rng::new(0x1234_5678_9abc_def1);
+        let mut next = move || rng.next_u64();
         // Every code length the one-bit walk makes (1, 2, 4, 8 words) and
         // others, with the walk's four planes and counts that do and do not
         // fill whole registers.

@@ -12,12 +12,12 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::checkpoint::{self, Unusable};
 use super::index::{DEFAULT_CALIBRATION_K, Origin, VectorIndex};
 use super::record::{CollectionRecord, decode_point, key_id, point_key};
-use super::{CollectionConfig, IndexInfo};
+use super::{CollectionConfig, VectorIndexInfo};
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::storage::keys::{prefix_end, read_u64};
 use crate::storage::{Cf, KvRead};
-use crate::txn::{Database, Model, TxnPart, WriteTxn};
+use crate::txn::{Database, Extension, TxnPart, WriteTxn};
 
 /// Points inserted per parallel batch while building from storage.
 const BUILD_BATCH: usize = 10_000;
@@ -220,7 +220,7 @@ impl VectorModel {
     }
 
     /// How collection `id`'s index stands.
-    pub fn info(&self, id: u32) -> Option<IndexInfo> {
+    pub fn info(&self, id: u32) -> Option<VectorIndexInfo> {
         let index = self.get(id)?;
         let index = index.read();
         let (from_checkpoint, replayed, built_because) = match &index.origin {
@@ -228,7 +228,7 @@ impl VectorModel {
             Origin::Built(why) => (false, 0, Some(why.clone())),
         };
         let (memory, mapped) = index.memory();
-        Some(IndexInfo {
+        Some(VectorIndexInfo {
             memory_bytes: memory.map(|b| b as u64),
             mapped_bytes: mapped as u64,
             walk_bytes: index.walk_bytes().map(|b| b as u64),
@@ -315,7 +315,7 @@ impl VectorModel {
     }
 }
 
-impl Model for VectorModel {
+impl Extension for VectorModel {
     fn begin_write(&self, _: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
         Ok(Some(Box::new(VectorTxn::default())))
     }
@@ -416,7 +416,7 @@ impl TxnPart for VectorTxn {
         let Some(generation) = generation else {
             return;
         };
-        let model = db.model::<VectorModel>();
+        let model = db.extension::<VectorModel>();
         let touched = !self.deltas.is_empty();
         model.apply(self.deltas, generation);
         model.set_applied(generation);

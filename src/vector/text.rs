@@ -13,7 +13,7 @@ use std::sync::Arc;
 use super::collection::Collection;
 use super::record::CollectionRecord;
 use super::state::VectorModel;
-use super::{CollectionConfig, Rejected, Search, SearchResult, UpsertReport};
+use super::{CollectionConfig, RejectedPoint, Search, SearchResult, UpsertReport};
 use crate::Props;
 use crate::embed::{Embedder, check_text, embed_checked};
 use crate::error::{Error, Result};
@@ -37,13 +37,13 @@ fn text_model<'r>(name: &str, rec: &'r CollectionRecord) -> Result<&'r str> {
 /// against the record.
 fn embedder_of(db: &Database, name: &str, rec: &CollectionRecord) -> Result<Arc<dyn Embedder>> {
     let model = text_model(name, rec)?;
-    let embedder =
-        db.model::<VectorModel>()
-            .embedder(rec.id)
-            .ok_or_else(|| Error::EmbedderMissing {
-                collection: name.to_owned(),
-                model: model.to_owned(),
-            })?;
+    let embedder = db
+        .extension::<VectorModel>()
+        .embedder(rec.id)
+        .ok_or_else(|| Error::EmbedderMissing {
+            collection: name.to_owned(),
+            model: model.to_owned(),
+        })?;
     check_model(name, rec, &*embedder)?;
     Ok(embedder)
 }
@@ -70,7 +70,7 @@ impl Database {
     pub fn attach_embedder(&self, name: &str, embedder: Arc<dyn Embedder>) -> Result<()> {
         let rec = CollectionRecord::load(self.begin_read()?.kv(), name)?;
         check_model(name, &rec, &*embedder)?;
-        self.model::<VectorModel>().attach(rec.id, embedder);
+        self.extension::<VectorModel>().attach(rec.id, embedder);
         Ok(())
     }
 
@@ -120,7 +120,7 @@ impl WriteTxn<'_> {
             return Err(Error::invalid("an embedder's name must not be empty"));
         }
         let id = self.create(name, config, Some(embedder.name().to_owned()))?;
-        self.db().model::<VectorModel>().attach(id, embedder);
+        self.db().extension::<VectorModel>().attach(id, embedder);
         Ok(())
     }
 
@@ -160,7 +160,7 @@ impl WriteTxn<'_> {
             for (index, (key, text, payload)) in points.by_ref() {
                 match check_text(text) {
                     Ok(()) => batch.push((index, key, text, payload)),
-                    Err(e) => report.rejected.push(Rejected {
+                    Err(e) => report.rejected.push(RejectedPoint {
                         index,
                         key,
                         reason: e.to_string(),
@@ -178,7 +178,7 @@ impl WriteTxn<'_> {
                     Ok(true) => report.inserted += 1,
                     Ok(false) => report.updated += 1,
                     Err(e @ (Error::InvalidArgument(_) | Error::NodeNotFound(_))) => {
-                        report.rejected.push(Rejected {
+                        report.rejected.push(RejectedPoint {
                             index,
                             key,
                             reason: e.to_string(),

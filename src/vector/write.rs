@@ -7,7 +7,7 @@ use super::record::{
     CollectionRecord, ConfigRecord, decode_payload, encode_point, key_entry, point_key,
 };
 use super::state::VectorTxn;
-use super::{CollectionConfig, Rejected, UpsertReport};
+use super::{CollectionConfig, RejectedPoint, UpsertReport};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
 use crate::storage::{Cf, codec, keys};
@@ -174,7 +174,7 @@ impl WriteTxn<'_> {
                     e @ (Error::DimensionMismatch { .. }
                     | Error::InvalidArgument(_)
                     | Error::NodeNotFound(_)),
-                ) => report.rejected.push(Rejected {
+                ) => report.rejected.push(RejectedPoint {
                     index,
                     key,
                     reason: e.to_string(),

@@ -31,8 +31,9 @@
 
 use std::cell::Cell;
 
-use super::parallel;
 use super::quant::{Reader, write_f32s};
+use crate::parallel;
+use crate::rng::Rng;
 use crate::vector::{Metric, simd};
 
 /// Rows sampled per centroid to learn the centroids (at most
@@ -81,14 +82,9 @@ impl BinaryCodes {
     /// (on all cores).
     pub fn train<'a>(dim: usize, n: usize, row: impl Fn(u32) -> &'a [f32] + Sync) -> BinaryCodes {
         let padded = dim.next_power_of_two().max(64);
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64 ^ dim as u64;
+        let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15_u64 ^ dim as u64);
         let signs = (0..ROUNDS * padded)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                if seed >> 63 == 0 { 1.0 } else { -1.0 }
-            })
+            .map(|_| if rng.next_u64() >> 63 == 0 { 1.0 } else { -1.0 })
             .collect();
         let words = padded / 64;
         let mut codes = BinaryCodes {
@@ -549,13 +545,8 @@ mod tests {
     use super::*;
 
     fn rows(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-        let mut s = seed;
-        let mut rand = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        };
+        let mut rng = Rng::new(seed);
+        let mut rand = move || rng.f32() - 0.5;
         (0..n)
             .map(|_| {
                 (0..dim)

@@ -16,6 +16,7 @@ use super::binary::BinaryCodes;
 use super::quant::{Int8Codes, Reader};
 use super::{Codes, MAX_LEVEL, NativeGraph};
 use crate::error::{Error, Result};
+use crate::rng::Rng;
 use crate::storage::files;
 use crate::vector::Metric;
 
@@ -128,7 +129,7 @@ impl NativeGraph {
         }
         head.extend_from_slice(&entry_node.to_le_bytes());
         head.extend_from_slice(&top.to_le_bytes());
-        head.extend_from_slice(&self.rng.to_le_bytes());
+        head.extend_from_slice(&self.rng.state().to_le_bytes());
         for (label, level) in self.labels.iter().zip(&self.levels) {
             head.extend_from_slice(&label.to_le_bytes());
             head.push(*level);
@@ -171,7 +172,7 @@ impl NativeGraph {
             return Err(bad("the node table has the wrong size"));
         }
         let mut g = NativeGraph::new(metric, dim, m, ef_construction);
-        g.rng = rng;
+        g.rng = Rng::new(rng);
         g.labels.reserve_exact(n);
         g.levels.reserve_exact(n);
         g.upper_at.reserve_exact(n);

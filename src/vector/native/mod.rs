@@ -8,7 +8,7 @@
 //! are atomics, so a search may read while another thread links (as in
 //! hnswlib, each writer holds the node's lock; readers never lock).
 //!
-//! * `build.rs` — insertion on all cores (`parallel.rs`) with the paper's
+//! * `build.rs` — insertion on all cores (`crate::parallel`) with the paper's
 //!   neighbour-selection heuristic;
 //! * `search.rs` — the walks, with reused per-searcher state (an
 //!   epoch-stamped visited array, two heaps) and prefetching;
@@ -26,7 +26,6 @@ mod arena;
 mod binary;
 mod build;
 mod file;
-pub(super) mod parallel;
 mod quant;
 mod repair;
 mod search;
@@ -39,6 +38,7 @@ use parking_lot::Mutex;
 use super::engine::{Engine, Keep};
 use super::{Metric, Quantization};
 use crate::error::Result;
+use crate::rng::Rng;
 use arena::Arena;
 use binary::BinaryCodes;
 pub use file::{DUMP_FILES, REQUIRED_FILES};
@@ -77,7 +77,7 @@ pub struct NativeGraph {
     unrepaired: usize,
     /// `(entry node, its level)`; `None` while empty.
     entry: Mutex<Option<(u32, usize)>>,
-    rng: u64,
+    rng: Rng,
     quantization: Quantization,
     /// With quantization, the codes of every row once the graph has
     /// [`quant::MIN_TRAIN`] rows.
@@ -156,7 +156,7 @@ impl NativeGraph {
             deleted: Vec::new(),
             unrepaired: 0,
             entry: Mutex::new(None),
-            rng: 0x2545_f491_4f6c_dd1d,
+            rng: Rng::new(0x2545_f491_4f6c_dd1d),
             quantization: Quantization::None,
             codes: None,
         }
@@ -326,18 +326,9 @@ mod tests {
     use crate::vector::simd;
 
     fn data(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
-        let mut s = seed;
+        let mut rng = Rng::new(seed);
         (0..n)
-            .map(|_| {
-                (0..dim)
-                    .map(|_| {
-                        s ^= s << 13;
-                        s ^= s >> 7;
-                        s ^= s << 17;
-                        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-                    })
-                    .collect()
-            })
+            .map(|_| (0..dim).map(|_| rng.f32() - 0.5).collect())
             .collect()
     }
 
@@ -653,17 +644,11 @@ mod churn {
     /// refills, a third of the points were unreachable by round 60.)
     #[test]
     fn rounds_of_deletes_and_compactions_keep_the_graph_whole() {
-        let mut state = 99u64;
-        let mut unit = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            ((state >> 40) as f32 + 0.5) / (1u64 << 24) as f32
-        };
+        let mut rng = Rng::new(99);
         let mut point = |c: usize| -> Vec<f32> {
             (0..16)
                 .map(|i| {
-                    let g = (-2.0 * unit().ln()).sqrt() * (std::f32::consts::TAU * unit()).cos();
+                    let g = rng.gauss_f32();
                     (c as f32 * (i as f32 + 1.0)).sin() + 0.3 * g
                 })
                 .collect()

@@ -13,7 +13,7 @@
 //! Estimates order candidates during the walk only; the walk's best are
 //! re-ranked with the exact `f32` distances (`search.rs`).
 
-use super::parallel;
+use crate::parallel;
 use crate::vector::{Metric, simd};
 
 /// Rows a graph needs before codes are learned; smaller graphs walk on
@@ -238,13 +238,8 @@ mod tests {
     #[test]
     fn estimates_follow_the_exact_distances() {
         let dim = 48;
-        let mut s = 7u64;
-        let mut rand = move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        };
+        let mut rng = crate::rng::Rng::new(7);
+        let mut rand = move || rng.f32() - 0.5;
         let rows: Vec<Vec<f32>> = (0..2_000)
             .map(|_| (0..dim).map(|d| rand() * (1.0 + d as f32 / 10.0)).collect())
             .collect();

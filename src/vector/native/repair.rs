@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering as Mem};
 
 use parking_lot::Mutex;
 
+use super::NativeGraph;
 use super::arena::Arena;
 use super::search::{Near, Scratch};
-use super::{NativeGraph, parallel};
+use crate::parallel;
 
 /// How much farther than the base a candidate may be from a kept
 /// neighbour and still be kept when a list is refilled (Vamana's α, as

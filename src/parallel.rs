@@ -1,6 +1,7 @@
-//! The vector engines' thread pool: a parallel for (and map) over an index
-//! range, and a parallel fill of a table's rows, on scoped threads, one
-//! per core.
+//! The crate's one way to spread work over the cores: a parallel for (and
+//! map) over an index range, and a parallel fill of a table's rows, on
+//! scoped threads, one per core. The vector engines, the projection
+//! build and the embedder use it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
