@@ -407,6 +407,14 @@ fn the_bundled_slice_through_every_query_command() {
     let types = stats["edge_types"].as_array().unwrap();
     let depends = types.iter().find(|t| t["type"] == "DEPENDS").unwrap();
     assert!(depends["edges"].as_u64().unwrap() > 5000, "{stats}");
+    // The statistics split them by the labels of their ends: every node
+    // of the slice is a :Package.
+    let patterns = stats["patterns"].as_array().unwrap();
+    let between = patterns
+        .iter()
+        .find(|p| p["from"] == "Package" && p["type"] == "DEPENDS" && p["to"] == "Package")
+        .unwrap();
+    assert_eq!(between["edges"], depends["edges"], "{stats}");
     assert_eq!(stats["collections"][0]["points"], 2500);
 
     // One pair, then a pairs file with an unreachable pair.

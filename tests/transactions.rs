@@ -426,3 +426,66 @@ fn bulk_property_writes_apply_in_order_and_all_or_nothing() {
         Some(&Value::from("Bob"))
     );
 }
+
+#[test]
+fn statistics_follow_every_commit_and_only_commits() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let ada = w.add_node(&["Person"], props! {"name" => "Ada"}).unwrap();
+    let bob = w
+        .add_node(&["Person", "Admin"], props! {"name" => "Bob"})
+        .unwrap();
+    let box_ = w.add_node(&[], props! {"name" => "Box"}).unwrap();
+    w.add_edge(ada, bob, "KNOWS", props! {}).unwrap();
+    w.add_edge(bob, box_, "OWNS", props! {}).unwrap();
+    let lone = w.add_edge(ada, ada, "LIKES", props! {}).unwrap();
+    w.create_index("Person", "name").unwrap();
+    w.commit().unwrap();
+
+    let pattern = |census: &quiverdb::Census, s: &str, t: &str, d: &str| {
+        census
+            .patterns
+            .iter()
+            .find(|(a, b, c, _)| (a.as_str(), b.as_str(), c.as_str()) == (s, t, d))
+            .map_or(0, |p| p.3)
+    };
+    let c = db.begin_read().unwrap().census().unwrap();
+    assert_eq!(
+        c.labels,
+        [("Person".to_owned(), 2), ("Admin".to_owned(), 1)]
+    );
+    assert_eq!(pattern(&c, "Person", "KNOWS", "Person"), 1);
+    assert_eq!(pattern(&c, "Person", "KNOWS", "Admin"), 1);
+    assert_eq!(pattern(&c, "Admin", "OWNS", ""), 1);
+    assert_eq!(pattern(&c, "Person", "LIKES", "Person"), 1);
+    assert_eq!(c.distinct, [("Person".to_owned(), "name".to_owned(), 2)]);
+
+    // A label change moves the counts of the node's relationships, a
+    // self-loop's both ends; an aborted transaction moves nothing.
+    let mut w = db.begin_write().unwrap();
+    w.add_label(ada, "Admin").unwrap();
+    w.remove_label(bob, "Person").unwrap();
+    w.add_label(box_, "Thing").unwrap();
+    w.set_node_property(box_, "name", "Ada").unwrap();
+    w.abort();
+    assert_eq!(db.begin_read().unwrap().census().unwrap(), c);
+    let before = db.begin_read().unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.add_label(ada, "Admin").unwrap();
+    w.remove_label(bob, "Person").unwrap();
+    w.add_label(box_, "Thing").unwrap();
+    w.delete_edge(lone).unwrap();
+    w.set_node_property(bob, "name", "Ada").unwrap(); // no longer indexed
+    w.commit().unwrap();
+    let c = db.begin_read().unwrap().census().unwrap();
+    assert_eq!(pattern(&c, "Person", "KNOWS", "Admin"), 1);
+    assert_eq!(pattern(&c, "Admin", "KNOWS", "Admin"), 1);
+    assert_eq!(pattern(&c, "Person", "KNOWS", "Person"), 0);
+    assert_eq!(pattern(&c, "Admin", "OWNS", "Thing"), 1);
+    assert_eq!(pattern(&c, "Admin", "OWNS", ""), 0);
+    assert_eq!(pattern(&c, "Person", "LIKES", "Person"), 0);
+    assert_eq!(c.distinct, [("Person".to_owned(), "name".to_owned(), 1)]);
+    // The snapshot taken before keeps its own counts.
+    assert_eq!(pattern(&before.census().unwrap(), "Admin", "OWNS", ""), 1);
+    assert!(db.check().unwrap().is_ok());
+}

@@ -15,6 +15,7 @@ use crate::graph::entries::{NodeEntry, edge_entries, node_entries};
 use crate::graph::keys;
 use crate::graph::read::{Reader, read_counter};
 use crate::graph::records::{EdgeRecord, NodeRecord, decode_edge, decode_node};
+use crate::graph::stats;
 use crate::storage::keys::{read_u32, read_u64};
 use crate::storage::schema::meta;
 use crate::storage::{Cf, KvRead};
@@ -219,6 +220,7 @@ fn check_graph_fast(r: &Reader<'_>, rep: &mut CheckReport) -> Result<bool> {
 }
 
 pub(super) fn check(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
+    check_statistics(r, rep)?;
     if check_graph_fast(r, rep)? {
         return Ok(());
     }
@@ -233,6 +235,44 @@ pub(super) fn check(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
             "derived entries (labels, unique keys, indexes or adjacency) differ from what the \
              records imply, but no single entry could be named"
                 .into(),
+        );
+    }
+    Ok(())
+}
+
+/// The statistics kept by commits against a recount of the data (from the
+/// derived entries, which the passes below check against the records).
+fn check_statistics(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
+    let Some(kept) = stats::read(r.kv)? else {
+        rep.problem(
+            "the statistics are incomplete (they are counted again at the next open)".into(),
+        );
+        return Ok(());
+    };
+    let counted = stats::recount(r, &r.schema()?)?;
+    let mut differ = |what: &str, kept: String, counted: String| {
+        rep.problem(format!("statistics: {what} kept {kept}, counted {counted}"));
+    };
+    for (what, a, b) in [
+        ("nodes per label", &kept.labels, &counted.labels),
+        ("relationships per type", &kept.types, &counted.types),
+    ] {
+        if a != b {
+            differ(what, format!("{a:?}"), format!("{b:?}"));
+        }
+    }
+    if kept.patterns != counted.patterns {
+        differ(
+            "relationships per (source label, type, target label)",
+            format!("{} keys", kept.patterns.len()),
+            format!("{} keys", counted.patterns.len()),
+        );
+    }
+    if kept.distinct != counted.distinct {
+        differ(
+            "distinct values per index",
+            format!("{:?}", kept.distinct),
+            format!("{:?}", counted.distinct),
         );
     }
     Ok(())

@@ -19,6 +19,7 @@ pub(crate) mod keys;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod state;
+pub(crate) mod stats;
 mod views;
 mod write;
 

@@ -8,6 +8,7 @@ use parking_lot::RwLock;
 use super::dict::{Dictionary, Kind, Names};
 use super::keys;
 use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, Schema, decode_edge, decode_node};
+use super::stats;
 use super::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
 use crate::error::{Error, Result};
 use crate::storage::keys::{read_u32, read_u64};
@@ -382,7 +383,40 @@ impl Reader<'_> {
 
     /// Nodes per label and edges per type, by name: scans of the `labels`
     /// and `out` column families, O(V + E).
+    /// The counts kept by commits (see `stats.rs`); a scan of the label
+    /// index and the adjacency (labels and types only) while they are
+    /// being counted again after a bulk import.
     pub fn census(&self) -> Result<Census> {
+        let Some(counts) = stats::read(self.kv)? else {
+            return self.census_by_scan();
+        };
+        let label = |l: u32| stats::label_name(self, l);
+        let name = |kind: Kind, id: u32| self.names.name(kind, id);
+        Ok(Census {
+            labels: counts
+                .labels
+                .iter()
+                .map(|(&l, &n)| Ok((label(l)?, n)))
+                .collect::<Result<_>>()?,
+            edge_types: counts
+                .types
+                .iter()
+                .map(|(&t, &n)| Ok((name(Kind::EdgeType, t)?, n)))
+                .collect::<Result<_>>()?,
+            patterns: counts
+                .patterns
+                .iter()
+                .map(|(&(s, t, d), &n)| Ok((label(s)?, name(Kind::EdgeType, t)?, label(d)?, n)))
+                .collect::<Result<_>>()?,
+            distinct: counts
+                .distinct
+                .iter()
+                .map(|(&(l, k), &n)| Ok((label(l)?, name(Kind::PropKey, k)?, n)))
+                .collect::<Result<_>>()?,
+        })
+    }
+
+    fn census_by_scan(&self) -> Result<Census> {
         let mut labels: BTreeMap<u32, u64> = BTreeMap::new();
         self.kv.scan_bulk(Cf::Labels, &[], None, &mut |k, _| {
             *labels.entry(read_u32(k, 0)?).or_default() += 1;
@@ -401,6 +435,8 @@ impl Reader<'_> {
         Ok(Census {
             labels: named(Kind::Label, labels)?,
             edge_types: named(Kind::EdgeType, types)?,
+            patterns: Vec::new(),
+            distinct: Vec::new(),
         })
     }
 

@@ -9,6 +9,7 @@ use parking_lot::{Mutex, RwLock};
 use super::dict::{Dictionary, Kind};
 use super::read::{Reader, read_counter};
 use super::records::Schema;
+use super::stats::{self, Deltas};
 use crate::error::Result;
 use crate::storage::schema::meta;
 use crate::storage::{Changes, KvRead};
@@ -47,11 +48,16 @@ impl GraphModel {
         }
     }
 
-    /// Reads the dictionary and the counters.
+    /// Reads the dictionary and the counters; counts the statistics when
+    /// they are not complete (see [`stats`]).
     pub fn load(db: &Database) -> Result<GraphModel> {
         let store = db.store();
+        let dict = RwLock::new(Dictionary::load(store)?);
+        if !stats::present(store)? {
+            recount(store, &dict)?;
+        }
         Ok(GraphModel {
-            dict: RwLock::new(Dictionary::load(store)?),
+            dict,
             committed: Mutex::new(Counters {
                 next_node: read_counter(store, meta::NEXT_NODE)?,
                 next_edge: read_counter(store, meta::NEXT_EDGE)?,
@@ -62,6 +68,19 @@ impl GraphModel {
     }
 }
 
+/// Counts the statistics of the committed data again and writes them
+/// (durably) in place of whatever is stored.
+fn recount(store: &crate::storage::Store, dict: &RwLock<Dictionary>) -> Result<()> {
+    let reader = Reader {
+        kv: store,
+        names: dict,
+    };
+    let counts = stats::recount(&reader, &reader.schema()?)?;
+    let mut changes = Changes::default();
+    stats::replace(store, &counts, &mut changes)?;
+    store.write(&changes, true)
+}
+
 impl Extension for GraphModel {
     fn begin_write(&self, txn: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
         let reader = Reader {
@@ -69,6 +88,7 @@ impl Extension for GraphModel {
             names: &self.dict,
         };
         let schema = reader.schema()?;
+        let stats_kept = stats::present(txn.kv())?;
         let persisted_next = (
             read_counter(txn.kv(), meta::NEXT_NODE)?,
             read_counter(txn.kv(), meta::NEXT_EDGE)?,
@@ -81,6 +101,8 @@ impl Extension for GraphModel {
             persisted_next,
             schema,
             dict_marks,
+            stats: Deltas::default(),
+            stats_kept,
         })))
     }
 
@@ -99,6 +121,11 @@ pub(crate) struct GraphTxn {
     /// Dictionary sizes at begin: names interned past these belong to this
     /// transaction and are removed again if it does not commit.
     dict_marks: [usize; 3],
+    /// The transaction's changes to the statistics.
+    pub stats: Deltas,
+    /// Whether the statistics were complete at begin (else the deltas are
+    /// dropped: a recount follows).
+    stats_kept: bool,
 }
 
 /// A graph part's state at a savepoint.
@@ -107,6 +134,7 @@ struct GraphSaved {
     edge_count: u64,
     schema: Schema,
     dict_lens: [usize; 3],
+    stats: Deltas,
 }
 
 impl TxnPart for GraphTxn {
@@ -117,6 +145,7 @@ impl TxnPart for GraphTxn {
             edge_count: self.counters.edge_count,
             schema: self.schema.clone(),
             dict_lens: KINDS.map(|k| dict.len(k)),
+            stats: self.stats.clone(),
         })
     }
 
@@ -130,6 +159,7 @@ impl TxnPart for GraphTxn {
         self.counters.node_count = saved.node_count;
         self.counters.edge_count = saved.edge_count;
         self.schema = saved.schema;
+        self.stats = saved.stats;
         let mut dict = db.extension::<GraphModel>().dict.write();
         for (kind, len) in KINDS.iter().zip(saved.dict_lens) {
             dict.truncate(*kind, len);
@@ -139,7 +169,10 @@ impl TxnPart for GraphTxn {
     /// Writes the counters when anything changed, or when ids handed out
     /// by aborted transactions since the last commit must be persisted (so
     /// they are never reused).
-    fn finish(&mut self, changes: &mut Changes) -> Result<()> {
+    fn finish(&mut self, base: &dyn KvRead, changes: &mut Changes) -> Result<()> {
+        if self.stats_kept {
+            self.stats.apply(base, changes)?;
+        }
         let c = self.counters;
         if !changes.is_empty() || (c.next_node, c.next_edge) != self.persisted_next {
             for (key, v) in [

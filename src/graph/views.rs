@@ -11,6 +11,13 @@ pub struct Census {
     pub labels: Vec<(String, u64)>,
     /// `(edge type, edges)`, likewise.
     pub edge_types: Vec<(String, u64)>,
+    /// `(source label, edge type, target label, edges)`: edges of the type
+    /// from a node with the first label to one with the second (`""`: a
+    /// node without labels; a node with two labels counts under each).
+    pub patterns: Vec<(String, String, String, u64)>,
+    /// `(label, key, values)`: distinct values of each declared unique key
+    /// and property index.
+    pub distinct: Vec<(String, String, u64)>,
 }
 
 /// A node with its labels and properties.

@@ -6,12 +6,13 @@ use super::dict::{Kind, entry_key};
 use super::entries::{NodeEntry, edge_entries, node_entries};
 use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, Schema};
 use super::state::{GraphModel, GraphTxn, write_reader};
+use super::stats::pattern_labels;
 use super::{GraphInfo, keys};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
 use crate::storage::{Cf, codec};
 use crate::txn::WriteTxn;
-use crate::{EdgeId, NodeId, Props, Value};
+use crate::{Direction, EdgeId, NodeId, Props, Value};
 
 /// The graph's part of the transaction, with the transaction.
 type Part = GraphTxn;
@@ -27,7 +28,7 @@ impl WriteTxn<'_> {
         self.with_part(|txn, g: &mut Part| {
             let rec = txn.node_record(labels, props)?;
             let id = NodeId(g.counters.next_node);
-            txn.write_node(g, id, None, Some(&rec))?;
+            txn.write_node(&mut *g, id, None, Some(&rec))?;
             g.counters.next_node += 1;
             g.counters.node_count += 1;
             Ok(id)
@@ -39,7 +40,7 @@ impl WriteTxn<'_> {
         self.with_part(|txn, g: &mut Part| {
             let old = txn.require_node(id)?;
             let new = txn.node_record(labels, props)?;
-            txn.write_node(g, id, Some(&old), Some(&new))
+            txn.write_node(&mut *g, id, Some(&old), Some(&new))
         })
     }
 
@@ -57,7 +58,7 @@ impl WriteTxn<'_> {
             let k = txn.intern(Kind::PropKey, key)?;
             let mut new = old.clone();
             let previous = set_prop(&mut new.props, k, value);
-            txn.write_node(g, id, Some(&old), Some(&new))?;
+            txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
             Ok(previous)
         })
     }
@@ -72,7 +73,7 @@ impl WriteTxn<'_> {
             let mut new = old.clone();
             let previous = remove_prop(&mut new.props, k);
             if previous.is_some() {
-                txn.write_node(g, id, Some(&old), Some(&new))?;
+                txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
             }
             Ok(previous)
         })
@@ -179,7 +180,7 @@ impl WriteTxn<'_> {
                 return Ok(false);
             };
             new.labels.insert(at, l);
-            txn.write_node(g, id, Some(&old), Some(&new))?;
+            txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
             Ok(true)
         })
     }
@@ -196,7 +197,7 @@ impl WriteTxn<'_> {
                 return Ok(false);
             };
             new.labels.remove(at);
-            txn.write_node(g, id, Some(&old), Some(&new))?;
+            txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
             Ok(true)
         })
     }
@@ -232,7 +233,7 @@ impl WriteTxn<'_> {
             react(self, id)?;
         }
         self.with_part(|txn, g: &mut Part| {
-            txn.write_node(g, id, Some(old), None)?;
+            txn.write_node(&mut *g, id, Some(old), None)?;
             g.counters.node_count -= 1;
             Ok(())
         })
@@ -249,11 +250,8 @@ impl WriteTxn<'_> {
         edge_type: &str,
         props: Props,
     ) -> Result<EdgeId> {
-        for node in [source, target] {
-            if !write_reader(self).contains_node(node)? {
-                return Err(Error::NodeNotFound(node));
-            }
-        }
+        let reader = write_reader(self);
+        let (from, to) = (reader.require_node(source)?, reader.require_node(target)?);
         self.with_part(|txn, g: &mut Part| {
             let props = txn.props(props)?;
             let rec = EdgeRecord {
@@ -264,6 +262,8 @@ impl WriteTxn<'_> {
             };
             let id = EdgeId(g.counters.next_edge);
             txn.write_edge(id, None, Some(&rec))?;
+            g.stats
+                .edge(pattern_labels(&from), rec.edge_type, pattern_labels(&to), 1);
             g.counters.next_edge += 1;
             g.counters.edge_count += 1;
             Ok(id)
@@ -303,10 +303,18 @@ impl WriteTxn<'_> {
 
     /// Deletes edge `id`.
     pub fn delete_edge(&mut self, id: EdgeId) -> Result<()> {
-        let old = write_reader(self).require_edge(id)?;
+        let reader = write_reader(self);
+        let old = reader.require_edge(id)?;
+        let (from, to) = (reader.require_node(old.src)?, reader.require_node(old.dst)?);
         self.write_edge(id, Some(&old), None)?;
         self.with_part(|_, g: &mut Part| {
             g.counters.edge_count -= 1;
+            g.stats.edge(
+                pattern_labels(&from),
+                old.edge_type,
+                pattern_labels(&to),
+                -1,
+            );
             Ok(())
         })
     }
@@ -496,6 +504,21 @@ impl WriteTxn<'_> {
                 }
             }
         }
+        let was = distinct_values(
+            &g.schema,
+            pair,
+            stale.iter().map(|(cf, k)| (*cf, k.as_slice())),
+        );
+        let is = distinct_values(
+            &schema,
+            pair,
+            fresh.iter().map(|(cf, k, _)| (*cf, k.as_slice())),
+        );
+        g.stats.distinct(
+            l,
+            k,
+            i64::try_from(is).unwrap_or(i64::MAX) - i64::try_from(was).unwrap_or(i64::MAX),
+        );
         let changes = self.changes();
         for (cf, key) in stale {
             changes.delete(cf, key);
@@ -523,7 +546,7 @@ impl WriteTxn<'_> {
     /// entries it implies. Checks uniqueness before changing anything.
     fn write_node(
         &mut self,
-        g: &Part,
+        g: &mut Part,
         id: NodeId,
         old: Option<&NodeRecord>,
         new: Option<&NodeRecord>,
@@ -553,6 +576,15 @@ impl WriteTxn<'_> {
             }
         }
         let encoded = new.map(codec::encode).transpose()?;
+        // Statistics: a value new to an index before the write, a value
+        // gone from it after.
+        for (cf, key, _) in after.difference(&before) {
+            if let Some(pair) = distinct_pair(&g.schema, *cf, key)?
+                && (*cf == Cf::Unique || !self.index_holds(key)?)
+            {
+                g.stats.distinct(pair.0, pair.1, 1);
+            }
+        }
         let changes = self.changes();
         for (cf, key, _) in before.difference(&after) {
             changes.delete(*cf, key.clone());
@@ -563,6 +595,80 @@ impl WriteTxn<'_> {
         match encoded {
             Some(bytes) => changes.put(Cf::Nodes, id.0.to_be_bytes(), bytes),
             None => changes.delete(Cf::Nodes, id.0.to_be_bytes()),
+        }
+        for (cf, key, _) in before.difference(&after) {
+            if let Some(pair) = distinct_pair(&g.schema, *cf, key)?
+                && (*cf == Cf::Unique || !self.index_holds(key)?)
+            {
+                g.stats.distinct(pair.0, pair.1, -1);
+            }
+        }
+        self.count_labels(g, id, old, new)
+    }
+
+    /// Whether the index holds any entry with the value of index entry
+    /// `key` (its node id left off).
+    fn index_holds(&self, key: &[u8]) -> Result<bool> {
+        let value = &key[..key.len().saturating_sub(8)];
+        let mut found = false;
+        self.kv().scan(Cf::Index, value, &mut |_, _| {
+            found = true;
+            Ok(false)
+        })?;
+        Ok(found)
+    }
+
+    /// The statistics' share of a node's write: its labels, and when they
+    /// change under existing relationships, the (source label, type,
+    /// target label) counts of each.
+    fn count_labels(
+        &self,
+        g: &mut Part,
+        id: NodeId,
+        old: Option<&NodeRecord>,
+        new: Option<&NodeRecord>,
+    ) -> Result<()> {
+        let labels = |r: Option<&NodeRecord>| r.map(|r| r.labels.clone()).unwrap_or_default();
+        let (was, is) = (labels(old), labels(new));
+        if was == is {
+            return Ok(());
+        }
+        for &l in was.iter().filter(|l| !is.contains(l)) {
+            g.stats.label(l, -1);
+        }
+        for &l in is.iter().filter(|l| !was.contains(l)) {
+            g.stats.label(l, 1);
+        }
+        let (Some(old), Some(new)) = (old, new) else {
+            // A new node has no relationships yet; a deleted one has none
+            // left.
+            return Ok(());
+        };
+        let (was, is) = (pattern_labels(old), pattern_labels(new));
+        let reader = write_reader(self);
+        let mut loops = BTreeSet::new();
+        let mut ends = Vec::new();
+        reader.scan_adjacency(id, Direction::Both, None, &mut |e, _| {
+            ends.push(e);
+            Ok(true)
+        })?;
+        for e in ends {
+            if e.source == id && e.target == id {
+                if loops.insert(e.edge) {
+                    g.stats.pattern(was, e.edge_type, was, -1);
+                    g.stats.pattern(is, e.edge_type, is, 1);
+                }
+            } else if e.source == id {
+                let other = reader.require_node(e.target)?;
+                g.stats
+                    .pattern(was, e.edge_type, pattern_labels(&other), -1);
+                g.stats.pattern(is, e.edge_type, pattern_labels(&other), 1);
+            } else {
+                let other = reader.require_node(e.source)?;
+                g.stats
+                    .pattern(pattern_labels(&other), e.edge_type, was, -1);
+                g.stats.pattern(pattern_labels(&other), e.edge_type, is, 1);
+            }
         }
         Ok(())
     }
@@ -592,6 +698,44 @@ impl WriteTxn<'_> {
         }
         Ok(())
     }
+}
+
+/// The `(label, key)` whose distinct values an entry counts toward: a
+/// unique entry's, or an index entry's when the pair is not also
+/// unique (then the unique entries count it).
+fn distinct_pair(schema: &Schema, cf: Cf, key: &[u8]) -> Result<Option<(u32, u32)>> {
+    if !matches!(cf, Cf::Unique | Cf::Index) {
+        return Ok(None);
+    }
+    let pair = (
+        crate::storage::keys::read_u32(key, 0)?,
+        crate::storage::keys::read_u32(key, 4)?,
+    );
+    Ok((cf == Cf::Unique || !schema.unique.contains(&pair)).then_some(pair))
+}
+
+/// The distinct values of `pair` among its entries `entries` (all in key
+/// order), as the statistics count them under `schema`: its unique
+/// entries when it is a unique key, else its index entries' values.
+fn distinct_values<'a>(
+    schema: &Schema,
+    pair: (u32, u32),
+    entries: impl Iterator<Item = (Cf, &'a [u8])>,
+) -> u64 {
+    let unique = schema.unique.contains(&pair);
+    if !unique && !schema.indexed.contains(&pair) {
+        return 0;
+    }
+    let mut values: Vec<&[u8]> = entries
+        .filter_map(|(cf, key)| match (cf, unique) {
+            (Cf::Unique, true) => Some(key),
+            (Cf::Index, false) => Some(&key[..key.len().saturating_sub(8)]),
+            _ => None,
+        })
+        .collect();
+    values.sort_unstable();
+    values.dedup();
+    values.len() as u64
 }
 
 fn set_prop(props: &mut Vec<(u32, Value)>, key: u32, value: Value) -> Option<Value> {

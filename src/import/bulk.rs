@@ -27,8 +27,9 @@ use crate::graph::dict::Kind;
 use crate::graph::entries::{NodeEntry, node_entries};
 use crate::graph::keys;
 use crate::graph::records::{EdgeRecord, NodeRecord, Schema};
-use crate::graph::state::Counters;
-use crate::storage::keys::read_u64;
+use crate::graph::state::{Counters, write_reader};
+use crate::graph::stats::Tally;
+use crate::storage::keys::{read_u32, read_u64};
 use crate::storage::{Cf, KvRead, SstWriter, codec, files};
 use crate::txn::{IdAt, STAGING_DIR, Undo, WriteTxn};
 use crate::{Database, GraphInfo, GraphRead, NodeId, Props, Value};
@@ -167,6 +168,17 @@ pub(crate) struct Bulk<'db> {
     pub(crate) created: Vec<NodeId>,
     type_ids: FxHashMap<String, u32>,
     weight_key: Option<u32>,
+    /// The statistics of what this load adds (its files are not written
+    /// through the write path, which counts them otherwise).
+    tally: Tally,
+    /// The label set (in `tally`) of each new node, by id from the first.
+    new_sets: Vec<u32>,
+    /// The one label set of every new node so far, while they share one
+    /// (an edge then needs no read of `new_sets`, which it would read at
+    /// random).
+    one_set: Option<u32>,
+    /// The label sets of nodes that existed before, as edges reach them.
+    old_sets: FxHashMap<u64, u32>,
 }
 
 fn staging_file(dir: &Path, name: &str, seq: usize) -> PathBuf {
@@ -328,6 +340,10 @@ impl<'db> Bulk<'db> {
             created: Vec::new(),
             type_ids: FxHashMap::default(),
             weight_key: None,
+            tally: Tally::default(),
+            new_sets: Vec::new(),
+            one_set: None,
+            old_sets: FxHashMap::default(),
         })
     }
 
@@ -449,7 +465,10 @@ impl<'db> Bulk<'db> {
         }
         for at in &mine {
             self.unique.push((at.clone(), id));
+            self.tally.distinct(read_u32(at, 0)?, read_u32(at, 4)?, 1);
         }
+        // The import's own key: every new node holds a value no other has.
+        self.tally.distinct(self.key_label, self.key_prop, 1);
         self.other_unique.extend(mine);
         for entry in node_entries(&self.schema, &rec) {
             match entry {
@@ -468,6 +487,13 @@ impl<'db> Bulk<'db> {
 
     fn put_node(&mut self, id: NodeId, rec: &NodeRecord) -> Result<()> {
         debug_assert_eq!(id.0, self.first.0 + self.node_ends.len() as u64);
+        let set = self.tally.node(&rec.labels);
+        if self.new_sets.is_empty() {
+            self.one_set = Some(set);
+        } else if self.one_set != Some(set) {
+            self.one_set = None;
+        }
+        self.new_sets.push(set);
         codec::encode_append(rec, &mut self.node_records)?;
         self.node_ends.push(self.node_records.len());
         self.counters.next_node += 1;
@@ -534,6 +560,8 @@ impl<'db> Bulk<'db> {
                 Err(i) => props.insert(i, (k, Value::Float(w))),
             }
         }
+        let (from, to) = (self.label_set(src)?, self.label_set(dst)?);
+        self.tally.edge(from, edge_type, to);
         let edge = self.counters.next_edge;
         let num = self.numeric.len() as u32;
         let mut first_num = (u32::MAX, 0.0);
@@ -570,6 +598,59 @@ impl<'db> Bulk<'db> {
             self.send_chunk()?;
         }
         Ok(Ok(()))
+    }
+
+    /// Adds to the tally the values this load's index entries (sorted by
+    /// now) bring to each indexed pair that is not also unique (its unique
+    /// entries count it): every distinct value for a pair the database had
+    /// no entry of, else each value it had none of.
+    fn count_index_values(&mut self) -> Result<()> {
+        let mut had: FxHashMap<(u32, u32), bool> = FxHashMap::default();
+        let mut new: FxHashMap<(u32, u32), u64> = FxHashMap::default();
+        let mut last: Option<&[u8]> = None;
+        for k in &self.index {
+            let value = &k[..k.len().saturating_sub(8)];
+            if last == Some(value) {
+                continue;
+            }
+            last = Some(value);
+            let pair = (read_u32(k, 0)?, read_u32(k, 4)?);
+            if self.schema.unique.contains(&pair) {
+                continue;
+            }
+            let pair_had = if let Some(&h) = had.get(&pair) {
+                h
+            } else {
+                let h = has_prefix(self.db, Cf::Index, &k[..8])?;
+                had.insert(pair, h);
+                h
+            };
+            if !pair_had || !has_prefix(self.db, Cf::Index, value)? {
+                *new.entry(pair).or_default() += 1;
+            }
+        }
+        for ((l, k), n) in new {
+            self.tally.distinct(l, k, n);
+        }
+        Ok(())
+    }
+
+    /// The number (in `tally`) of node `id`'s label set: a new node's from
+    /// this load, an older one's read once from the database.
+    fn label_set(&mut self, id: NodeId) -> Result<u32> {
+        if let Some(i) = id.0.checked_sub(self.first.0)
+            && let Ok(i) = usize::try_from(i)
+            && i < self.new_sets.len()
+        {
+            return Ok(self.one_set.unwrap_or(self.new_sets[i]));
+        }
+        if let Some(&set) = self.old_sets.get(&id.0) {
+            return Ok(set);
+        }
+        let labels = write_reader(&self.txn).require_node(id)?.labels;
+        let set = self.tally.set(&labels);
+        self.old_sets.insert(id.0, set);
+        Ok(set)
     }
 
     fn send_chunk(&mut self) -> Result<()> {
@@ -744,9 +825,12 @@ impl<'db> Bulk<'db> {
                 info.weight.get_or_insert_with(|| "weight".to_owned());
             });
         }
+        self.count_index_values()?;
         let mut txn = self.txn;
+        let tally = &self.tally;
         txn.graph_part(|_, g| {
             g.counters = c;
+            tally.add_to(&mut g.stats);
             Ok(())
         })?;
         if let Some(info) = &self.info {

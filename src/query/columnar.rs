@@ -57,6 +57,7 @@ use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::records::Schema;
 use crate::graph::sealed::Sealed;
+use crate::graph::stats::Kept;
 use crate::txn::ReadTxn;
 use crate::{GraphRead, NodeId};
 
@@ -904,6 +905,11 @@ pub(crate) fn run(
     ) else {
         return Ok(None);
     };
+    if let Some(start) = walk_start(shape, &keys)
+        && few_starts(r, &shape.labels[start])?
+    {
+        return Ok(None);
+    }
     let columns = shape
         .columns
         .iter()
@@ -1114,6 +1120,43 @@ fn multiplicity(list: &[u32], target: u32, sorted: bool) -> u64 {
 
 type Walked = Option<(Groups, u64)>;
 
+/// The node the walk starts at: where the keys read, else where a label
+/// narrows more; `None` when the keys read the far node of a 2-cycle.
+fn walk_start(shape: &Shape, keys: &[Option<C>]) -> Option<usize> {
+    let key_vars = keys.iter().flatten().fold(0u8, |acc, k| acc | k.vars());
+    Some(if shape.hops.is_empty() || key_vars == 0b01 {
+        0
+    } else if key_vars == 0b10 {
+        if shape.hops.len() == 2 {
+            return None;
+        }
+        1
+    } else if shape.hops.len() == 2 {
+        0
+    } else {
+        usize::from(shape.labels[1].len() > shape.labels[0].len())
+    })
+}
+
+/// Whether the statistics say the walk's start label holds under an
+/// eighth of the nodes: then the plain path's reads cost less than the
+/// columns and projection the rule would build, and it declines before
+/// building them. (`walk` checks the candidates again.)
+fn few_starts(r: &ReadTxn<'_>, labels: &[String]) -> QResult<bool> {
+    let reader = r.reader();
+    let Some(kept) = Kept::of(reader.kv)? else {
+        return Ok(false);
+    };
+    let mut size = u64::MAX;
+    for label in labels {
+        size = size.min(match reader.names.id(Kind::Label, label) {
+            Some(l) => kept.label(l)?,
+            None => 0,
+        });
+    }
+    Ok(size != u64::MAX && size.saturating_mul(8) < r.node_count()?)
+}
+
 #[allow(
     clippy::too_many_lines,
     reason = "the one loop of the rule, with its setup"
@@ -1127,18 +1170,8 @@ fn walk(
 ) -> QResult<Walked> {
     let shape = run.shape;
     let key_vars = run.keys.iter().flatten().fold(0u8, |acc, k| acc | k.vars());
-    // Start where the keys read, else where a label narrows more.
-    let start = if shape.hops.is_empty() || key_vars == 0b01 {
-        0
-    } else if key_vars == 0b10 {
-        if shape.hops.len() == 2 {
-            return Ok(None);
-        }
-        1
-    } else if shape.hops.len() == 2 {
-        0
-    } else {
-        usize::from(shape.labels[1].len() > shape.labels[0].len())
+    let Some(start) = walk_start(shape, &run.keys) else {
+        return Ok(None);
     };
     let other = 1 - start;
     let (mut constant, mut at_start, mut at_other, mut both) =

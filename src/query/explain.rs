@@ -8,6 +8,7 @@ use super::compile::{Plan, Step};
 use super::pattern::{Chain, Dir, Pattern};
 use super::procs::Procedure;
 use crate::graph::dict::Kind;
+use crate::graph::stats::Kept;
 
 /// One step of a plan.
 #[derive(Clone, Debug, PartialEq)]
@@ -264,6 +265,7 @@ pub(crate) fn estimate(
     use super::pattern::{COUNT_CAP, Starts, label_size, start_of};
     let mut starts = Starts::default();
     let degree = edge_count as f64 / node_count.max(1) as f64;
+    let kept = Kept::of(r.kv)?;
     let schema = r.schema()?;
     // Whether `key` is a unique key of `label`: a lookup finds one node.
     let unique = |label: &str, key: &str| match (
@@ -301,7 +303,7 @@ pub(crate) fn estimate(
                 }
                 let (scan, mut start_nodes) = match smallest {
                     // Counted no further: at most every node.
-                    Some((n, label)) if n > COUNT_CAP => (
+                    Some((n, label)) if n > COUNT_CAP && kept.is_none() => (
                         format!("label :{label} holds more than {COUNT_CAP} nodes"),
                         node_count as f64,
                     ),
@@ -331,33 +333,150 @@ pub(crate) fn estimate(
             if c.shortest.is_some() {
                 continue;
             }
-            for rp in &c.rels {
-                let per = if rp.dir == Dir::Either {
-                    2.0 * degree
-                } else {
-                    degree
-                };
-                rows *= match rp.range {
-                    None => per,
-                    Some((_, None)) => {
-                        unbounded = true;
-                        1.0
-                    }
-                    Some((lo, Some(hi))) => (lo..=hi).map(|k| per.powi(k as i32)).sum(),
-                };
-            }
+            let from = if bound {
+                None
+            } else {
+                Some(start_of(r, c, &mut starts)?)
+            };
+            let (per_start, open) = chain_rows(r, kept, c, from, degree, node_count)?;
+            rows *= per_start;
+            unbounded |= open;
         }
         notes.push(if unbounded {
             "estimated rows: unbounded (a variable-length hop without an upper bound)".to_owned()
         } else {
-            format!(
-                "estimated rows: about {} per input row (average degree {degree:.1}; filters not counted)",
-                rounded(rows)
-            )
+            match kept {
+                Some(_) => format!(
+                    "estimated rows: about {} per input row (from the statistics; filters not counted)",
+                    rounded(rows)
+                ),
+                None => format!(
+                    "estimated rows: about {} per input row (average degree {degree:.1}; filters not counted)",
+                    rounded(rows)
+                ),
+            }
         });
         described.details = format!("{}; {}", described.details, notes.join("; "));
     }
     Ok(())
+}
+
+/// The rows chain `c` makes per node it starts from (at node `from`, or
+/// its bound end): the product over its hops of their rows per node (from
+/// the statistics, else the average degree), summed over the lengths of a
+/// variable-length hop; `true` when one has no upper bound.
+fn chain_rows(
+    r: crate::graph::read::Reader<'_>,
+    kept: Option<Kept<'_>>,
+    c: &Chain,
+    from: Option<usize>,
+    degree: f64,
+    node_count: u64,
+) -> super::error::QResult<(f64, bool)> {
+    let (mut rows, mut unbounded) = (1.0f64, false);
+    for (i, rp) in c.rels.iter().enumerate() {
+        let per = match kept {
+            // From the bound or start side outward: rightwards from the
+            // start, leftwards before it.
+            Some(kept) => {
+                let rightwards = from.is_none_or(|s| i >= s);
+                hop_rows(r, kept, c, i, rightwards, node_count)?
+            }
+            None if rp.dir == Dir::Either => 2.0 * degree,
+            None => degree,
+        };
+        rows *= match rp.range {
+            None => per,
+            Some((_, None)) => {
+                unbounded = true;
+                1.0
+            }
+            Some((lo, Some(hi))) => (lo..=hi).map(|k| per.powi(k as i32)).sum(),
+        };
+    }
+    Ok((rows, unbounded))
+}
+
+/// Rows per node of hop `i` of chain `c` walked from its left node
+/// (`rightwards`) or its right node, by the statistics: the relationships
+/// of its types between its ends' labels (the label giving the fewest,
+/// for an end with several; any node for an end without), over the nodes
+/// of the near end's label (or every node).
+fn hop_rows(
+    r: crate::graph::read::Reader<'_>,
+    kept: Kept<'_>,
+    c: &Chain,
+    i: usize,
+    rightwards: bool,
+    node_count: u64,
+) -> super::error::QResult<f64> {
+    let rp = &c.rels[i];
+    let (near, far) = if rightwards {
+        (&c.nodes[i], &c.nodes[i + 1])
+    } else {
+        (&c.nodes[i + 1], &c.nodes[i])
+    };
+    let ids = |kind: Kind, names: &[String]| -> Option<Vec<u32>> {
+        names.iter().map(|n| r.names.id(kind, n)).collect()
+    };
+    // A label or type no node or relationship has: nothing matches.
+    let (Some(near_labels), Some(far_labels)) = (
+        ids(Kind::Label, &near.labels),
+        ids(Kind::Label, &far.labels),
+    ) else {
+        return Ok(0.0);
+    };
+    let types = if rp.types.is_empty() {
+        None
+    } else {
+        match ids(Kind::EdgeType, &rp.types) {
+            Some(t) => Some(t),
+            None if rp
+                .types
+                .iter()
+                .any(|t| r.names.id(Kind::EdgeType, t).is_some()) =>
+            {
+                Some(
+                    rp.types
+                        .iter()
+                        .filter_map(|t| r.names.id(Kind::EdgeType, t))
+                        .collect(),
+                )
+            }
+            None => return Ok(0.0),
+        }
+    };
+    let options = |labels: &[u32]| -> Vec<Option<u32>> {
+        if labels.is_empty() {
+            vec![None]
+        } else {
+            labels.iter().copied().map(Some).collect()
+        }
+    };
+    // Written left to right: does the hop leave the near end?
+    let outgoing = match rp.dir {
+        Dir::Right => Some(rightwards),
+        Dir::Left => Some(!rightwards),
+        Dir::Either => None,
+    };
+    let mut fewest: Option<u64> = None;
+    for n in options(&near_labels) {
+        for f in options(&far_labels) {
+            let out = kept.relationships(n, types.as_deref(), f)?;
+            let inc = kept.relationships(f, types.as_deref(), n)?;
+            let count = match outgoing {
+                Some(true) => out,
+                Some(false) => inc,
+                None => out + inc,
+            };
+            fewest = Some(fewest.map_or(count, |m| m.min(count)));
+        }
+    }
+    let mut near_nodes = node_count;
+    for l in &near_labels {
+        near_nodes = near_nodes.min(kept.label(*l)?);
+    }
+    Ok(fewest.unwrap_or(0) as f64 / near_nodes.max(1) as f64)
 }
 
 /// `x` rounded to two significant digits, written plainly.

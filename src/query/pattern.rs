@@ -25,6 +25,7 @@ use crate::algo::{PathQuery, Projection};
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::read::{AdjCursors, AdjEntry, Reader};
+use crate::graph::stats::Kept;
 use crate::txn::ReadTxn;
 use crate::{Direction, EdgeId, Error, NodeId, Value};
 
@@ -1046,15 +1047,31 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
         .collect();
     labels.sort();
     labels.dedup();
-    let mut scans: Vec<NodeIds<'_>> = labels.iter().map(|l| NodeIds::with_label(r, l)).collect();
     let mut smallest = None;
-    'count: for _ in 0..=COUNT_CAP {
-        for (label, scan) in labels.iter().zip(&mut scans) {
-            let Some(id) = scan.next() else {
-                smallest = Some(*label);
-                break 'count;
+    if let Some(kept) = Kept::of(r.kv)? {
+        // The statistics know every label's size.
+        let mut best = None;
+        for &label in &labels {
+            let n = match r.names.id(Kind::Label, label) {
+                Some(id) => kept.label(id)?,
+                None => 0,
             };
-            id?;
+            if best.is_none_or(|(m, _)| n < m) {
+                best = Some((n, label));
+            }
+        }
+        smallest = best.map(|(_, l)| l);
+    } else {
+        let mut scans: Vec<NodeIds<'_>> =
+            labels.iter().map(|l| NodeIds::with_label(r, l)).collect();
+        'count: for _ in 0..=COUNT_CAP {
+            for (label, scan) in labels.iter().zip(&mut scans) {
+                let Some(id) = scan.next() else {
+                    smallest = Some(*label);
+                    break 'count;
+                };
+                id?;
+            }
         }
     }
     let s = smallest
@@ -1067,8 +1084,16 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
     Ok(s)
 }
 
-/// How many nodes carry `label`, counted up to `cap` (`cap + 1`: more).
+/// How many nodes carry `label`: from the statistics, else counted up to
+/// `cap` (`cap + 1`: more).
 pub(crate) fn label_size(r: Reader<'_>, label: &str, cap: usize) -> QResult<usize> {
+    if let Some(kept) = Kept::of(r.kv)? {
+        let n = match r.names.id(Kind::Label, label) {
+            Some(id) => kept.label(id)?,
+            None => 0,
+        };
+        return Ok(usize::try_from(n).unwrap_or(usize::MAX));
+    }
     let mut k = 0;
     for id in NodeIds::with_label(r, label).take(cap + 1) {
         id?;

@@ -13,16 +13,18 @@
 /// their text), and such a collection's points end with their text; 6 — a
 /// collection record ends with its quantization; 7 — a collection record
 /// ends with its payload indexes, kept in the new `payload_index` column
-/// family, and a quantization may be binary. Older
+/// family, and a quantization may be binary; 8 — the `stats` column family
+/// (counts kept by every commit). Older
 /// directories open in place: a version-1 one gets the vector column
 /// families, created empty; version-2 records still decode (their engine
 /// is `hnsw_rs`); a version-3 import marker is read in its own shape;
 /// version-3/4 collection records decode without a text model, version
 /// 3-5 ones without quantization (none), version 3-6 ones without payload
 /// indexes (and a version-6 directory gets `payload_index`, created
-/// empty); the stored
+/// empty); a version-1-7 directory gets `stats`, counted from its data
+/// at the first open; the stored
 /// version is raised. `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 7;
+pub const FORMAT_VERSION: u32 = 8;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,6 +42,7 @@ pub enum Cf {
     Vectors = 10,
     VectorKeys = 11,
     PayloadIndex = 12,
+    Stats = 13,
 }
 
 /// How a column family is read, which decides its RocksDB options.
@@ -67,7 +70,7 @@ pub struct CfSpec {
 }
 
 /// All column families. Order matches the `Cf` discriminants.
-pub const COLUMN_FAMILIES: [CfSpec; 13] = [
+pub const COLUMN_FAMILIES: [CfSpec; 14] = [
     CfSpec {
         cf: Cf::Meta,
         name: "meta",
@@ -159,6 +162,13 @@ pub const COLUMN_FAMILIES: [CfSpec; 13] = [
         value: "empty",
         tuning: Tuning::Scan,
     },
+    CfSpec {
+        cf: Cf::Stats,
+        name: "stats",
+        key: "'V' (marker: counts complete) | 'L' · label u32 | 'T' · type u32 | 'P' · source label u32 · type u32 · target label u32 (u32::MAX: no label) | 'D' · label u32 · key u32",
+        value: "u64 BE (the marker: the statistics' version; a count: nodes, relationships or distinct values; absent = 0)",
+        tuning: Tuning::Small,
+    },
 ];
 
 /// Number of column families.
@@ -196,6 +206,11 @@ pub mod meta {
     /// ingested — what to remove if it did not commit (see `txn/bulk.rs`).
     pub const IMPORT_PENDING: &[u8] = b"import_pending";
 }
+
+/// The key in `stats` that says its counts are complete (the graph's; the
+/// transaction core deletes it when it undoes an import behind the
+/// graph's back, so the counts are made again at open).
+pub const STATS_COMPLETE: &[u8] = b"V";
 
 #[cfg(test)]
 mod tests {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::WriteTxn;
 use crate::error::{Error, Result};
-use crate::storage::schema::meta;
+use crate::storage::schema::{STATS_COMPLETE, meta};
 use crate::storage::{Cf, Changes, KvRead, Store, codec, files, keys};
 
 /// The staging folder inside the database directory, where a bulk load
@@ -240,6 +240,8 @@ pub(crate) fn undo_pending(store: &Store, format: u32) -> Result<bool> {
     // Last, in one synced batch: the ranges, and the marker.
     let mut last = Changes::default();
     last.delete(Cf::Meta, meta::IMPORT_PENDING);
+    // What the statistics count may have changed under them.
+    last.delete(Cf::Stats, STATS_COMPLETE);
     store.write_with_ranges(&last, &ranges, true)?;
     Ok(true)
 }

@@ -46,9 +46,11 @@ pub(crate) trait Extension: Any + Send + Sync {
 /// A model's state inside one write transaction.
 pub(crate) trait TxnPart: Any + Send + Sync {
     /// Adds the model's last changes before the batch is written (the
-    /// graph's id counters). `changes` holds every model's changes so far.
-    fn finish(&mut self, changes: &mut Changes) -> Result<()> {
-        let _ = changes;
+    /// graph's id counters and statistics). `changes` holds every model's
+    /// changes so far; `base` is the committed state under them (the
+    /// writer is the only one changing it).
+    fn finish(&mut self, base: &dyn KvRead, changes: &mut Changes) -> Result<()> {
+        let _ = (base, changes);
         Ok(())
     }
 

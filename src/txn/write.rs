@@ -163,9 +163,10 @@ impl<'db> WriteTxn<'db> {
     /// The commit sequence: the parts' last changes, the batch (through
     /// `write`, for a bulk ingest), then the parts learn the generation.
     pub(super) fn commit_with(mut self, write: Option<Write<'_>>) -> Result<()> {
+        let store = self.db.store();
         for (_, part) in &mut self.parts {
             if let Some(part) = part {
-                part.finish(self.view.changes_mut())?;
+                part.finish(store, self.view.changes_mut())?;
             }
         }
         let db = self.db;

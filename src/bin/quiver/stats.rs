@@ -24,7 +24,14 @@ pub fn run(args: &Args) -> Result<()> {
     let open_ms = opening.elapsed().as_secs_f64() * 1e3;
     let r = db.begin_read()?;
     let census = r.census()?;
-    let (labels, types) = (census.labels, census.edge_types);
+    let (labels, types) = (&census.labels, &census.edge_types);
+    let end = |l: &str| {
+        if l.is_empty() {
+            "()".to_owned()
+        } else {
+            format!("(:{l})")
+        }
+    };
     let mut collections = Vec::new();
     for c in r.collections()? {
         let index = db.vector_index_info(&c.name)?;
@@ -53,6 +60,8 @@ pub fn run(args: &Args) -> Result<()> {
         "edges": r.edge_count()?,
         "labels": labels.iter().map(|(n, c)| serde_json::json!({"label": n, "nodes": c})).collect::<Vec<_>>(),
         "edge_types": types.iter().map(|(n, c)| serde_json::json!({"type": n, "edges": c})).collect::<Vec<_>>(),
+        "patterns": census.patterns.iter().map(|(s, t, d, c)| serde_json::json!({"from": s, "type": t, "to": d, "edges": c})).collect::<Vec<_>>(),
+        "distinct": census.distinct.iter().map(|(l, k, c)| serde_json::json!({"label": l, "key": k, "values": c})).collect::<Vec<_>>(),
         "collections": collections,
         "disk_bytes": db.disk_usage()?,
         "open_ms": open_ms,
@@ -70,11 +79,17 @@ pub fn run(args: &Args) -> Result<()> {
         doc["edges"],
         mib(db.disk_usage()?)
     );
-    for (n, c) in &labels {
+    for (n, c) in labels {
         println!("  label {n}: {c} nodes");
     }
-    for (n, c) in &types {
+    for (n, c) in types {
         println!("  edge type {n}: {c} edges");
+    }
+    for (s, t, d, c) in &census.patterns {
+        println!("  {}-[:{t}]->{}: {c} edges", end(s), end(d));
+    }
+    for (l, k, c) in &census.distinct {
+        println!("  index :{l}({k}): {c} distinct values");
     }
     for c in &collections {
         let index = &c["index"];
