@@ -525,6 +525,32 @@ fn explain_describes_and_profile_measures_each_step() {
         )
         .unwrap();
     assert_eq!(all.plan().unwrap()[0].rows, Some(3000));
+    // Storage reads per step: a label scan passes each member's entry; a
+    // step that only folds rows reads nothing; a stopped match reads a
+    // few entries, not the label.
+    let scan = db
+        .execute(
+            "PROFILE MATCH (n:Item) WHERE n.i > 2990 RETURN n.i AS i",
+            &Params::new(),
+        )
+        .unwrap();
+    let steps = scan.plan().unwrap();
+    let reads = steps[0].reads.unwrap();
+    assert!(reads.seeks >= 1 && reads.entries >= 3000, "{steps:?}");
+    assert_eq!(steps[1].reads.map(|r| r.entries), Some(0), "{steps:?}");
+    let stopped = db
+        .execute("PROFILE MATCH (n:Item) RETURN n LIMIT 3", &Params::new())
+        .unwrap();
+    let reads = stopped.plan().unwrap()[0].reads.unwrap();
+    assert!(reads.entries < 100, "{reads:?}");
+    assert!(
+        db.execute("EXPLAIN MATCH (n) RETURN n", &Params::new())
+            .unwrap()
+            .plan()
+            .unwrap()
+            .iter()
+            .all(|s| s.reads.is_none())
+    );
     // A syntax error after PROFILE is placed in the text as given.
     let e = db
         .execute("PROFILE RETURN 1 +", &Params::new())

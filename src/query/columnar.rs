@@ -1048,13 +1048,16 @@ fn far_bits(
 
 /// The relationships of dense node `i` by `dir` from the start's side
 /// (`forward`: the chain read left to right), calling `f` with each one's
-/// far node, side (out lists or in lists) and position there.
+/// far node, side (out lists or in lists) and position there. Generic in
+/// `f` and inlined: it runs once per relationship, where a call through a
+/// `dyn` pointer cost the `since` histogram a fifth of its time.
+#[inline]
 fn neighbours(
     csr: &Adj,
     i: u32,
     dir: Dir,
     forward: bool,
-    f: &mut dyn FnMut(u32, bool, usize) -> Try<()>,
+    f: &mut impl FnMut(u32, bool, usize) -> Try<()>,
 ) -> Try<()> {
     let sides: &[bool] = match dir {
         Dir::Either => &[true, false],

@@ -23,9 +23,14 @@ use super::write;
 use crate::GraphRead;
 use crate::algo::ProjectionSpec;
 use crate::graph::sealed::Sealed;
+use crate::storage::Reads;
 use crate::txn::ReadTxn;
 
 type Row = Vec<CypherValue>;
+
+/// What `PROFILE` measures of a step: rows produced, milliseconds and the
+/// storage reads made.
+pub(crate) type Measured = (u64, f64, Reads);
 
 /// The graph expressions read, if any.
 type G<'a> = Option<&'a Graph<'a>>;
@@ -36,7 +41,7 @@ pub(crate) fn run(
     plan: &Plan,
     params: &Params,
     access: &mut Access<'_, '_>,
-    mut profile: Option<&mut Vec<(u64, f64)>>,
+    mut profile: Option<&mut Vec<Measured>>,
     run: Running,
 ) -> QResult<Vec<Row>> {
     let deadline = run.deadline;
@@ -54,6 +59,7 @@ pub(crate) fn run(
                 continue;
             }
             let started = std::time::Instant::now();
+            let reads_before = Reads::now();
             if i == 0
                 && !run.naive
                 && let Some((out, matched)) = columnar_first(steps, params, access, deadline)?
@@ -62,8 +68,8 @@ pub(crate) fn run(
                 done = 2;
                 if let Some(p) = profile.as_deref_mut() {
                     let ms = started.elapsed().as_secs_f64() * 1e3;
-                    p.push((matched, ms));
-                    p.push((rows.len() as u64, 0.0));
+                    p.push((matched, ms, Reads::now().since(reads_before)));
+                    p.push((rows.len() as u64, 0.0, Reads::default()));
                 }
                 continue;
             }
@@ -100,7 +106,11 @@ pub(crate) fn run(
                 let produced = weights
                     .as_ref()
                     .map_or(rows.len() as u64, |w| w.iter().sum());
-                p.push((produced, started.elapsed().as_secs_f64() * 1e3));
+                p.push((
+                    produced,
+                    started.elapsed().as_secs_f64() * 1e3,
+                    Reads::now().since(reads_before),
+                ));
             }
         }
         if let Some(w) = weights.take() {

@@ -9,9 +9,11 @@ use super::pattern::{Chain, Dir, Pattern};
 use super::procs::Procedure;
 use crate::graph::dict::Kind;
 use crate::graph::stats::Kept;
+pub use crate::storage::Reads as StorageReads;
 
 /// One step of a plan.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct PlanStep {
     /// The `UNION` branch it belongs to (0 for the first).
     pub branch: usize,
@@ -25,6 +27,9 @@ pub struct PlanStep {
     pub rows: Option<u64>,
     /// Milliseconds the step took (`PROFILE` only).
     pub elapsed_ms: Option<f64>,
+    /// The storage reads the step made on the statement's thread
+    /// (`PROFILE` only): point lookups, seeks and entries scanned.
+    pub reads: Option<StorageReads>,
 }
 
 /// `EXPLAIN`, `PROFILE` or neither, read off the statement's start.
@@ -85,6 +90,7 @@ pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
                 details,
                 rows: None,
                 elapsed_ms: None,
+                reads: None,
             });
         }
     }

@@ -47,7 +47,7 @@ mod write;
 
 pub use cache::PLAN_CACHE_CAPACITY;
 pub use error::{ErrorKind, Phase, QueryError, status};
-pub use explain::PlanStep;
+pub use explain::{PlanStep, StorageReads};
 pub use expr::Params;
 pub use stream::QueryRows;
 pub use value::{CypherValue, NodeValue, PathValue, RelValue, format_float};
@@ -275,9 +275,10 @@ fn execute(
     let rows = exec::run(plan, params, access, profiling.then_some(&mut stats), run)?;
     let steps = if profiling {
         let mut steps = explain::describe(plan);
-        for (step, (produced, ms)) in steps.iter_mut().zip(stats) {
+        for (step, (produced, ms, reads)) in steps.iter_mut().zip(stats) {
             step.rows = Some(produced);
             step.elapsed_ms = Some(ms);
+            step.reads = Some(reads);
         }
         estimate(plan, &mut steps, access)?;
         Some(steps)

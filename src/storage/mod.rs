@@ -24,6 +24,57 @@ pub use schema::{CF_COUNT, Cf};
 
 use crate::error::Result;
 
+/// The storage reads made on one thread: point lookups, seeks (each scan
+/// starts with one) and the entries scans passed. `PROFILE` reports them
+/// per step. Reads made on helper threads (a projection built on every
+/// core) are not counted; pending changes of a write transaction are not
+/// storage reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reads {
+    /// Point lookups by key.
+    pub lookups: u64,
+    /// Seeks: a scan's start, or a reused cursor moved to a new prefix.
+    pub seeks: u64,
+    /// Entries scans passed.
+    pub entries: u64,
+}
+
+thread_local! {
+    static READS: std::cell::Cell<Reads> = const {
+        std::cell::Cell::new(Reads { lookups: 0, seeks: 0, entries: 0 })
+    };
+}
+
+impl Reads {
+    /// The reads this thread has made so far.
+    #[must_use]
+    pub fn now() -> Reads {
+        READS.with(std::cell::Cell::get)
+    }
+
+    /// The reads made between `earlier` and `self`.
+    #[must_use]
+    pub fn since(self, earlier: Reads) -> Reads {
+        Reads {
+            lookups: self.lookups.saturating_sub(earlier.lookups),
+            seeks: self.seeks.saturating_sub(earlier.seeks),
+            entries: self.entries.saturating_sub(earlier.entries),
+        }
+    }
+
+    /// Counts reads made on this thread.
+    pub(crate) fn count(lookups: u64, seeks: u64, entries: u64) {
+        READS.with(|r| {
+            let mut now = r.get();
+            now.lookups += lookups;
+            now.seeks += seeks;
+            now.entries += entries;
+            r.set(now);
+        });
+    }
+}
+
 /// A visitor over `(key, value)` pairs; returns `false` to stop the scan.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 

@@ -13,7 +13,7 @@ use rocksdb::{
 };
 
 use super::schema::{self, Cf, Tuning};
-use super::{Changes, Cursor, KvRead, Visit};
+use super::{Changes, Cursor, KvRead, Reads, Visit};
 use crate::error::{Error, Result};
 
 /// Backend options derived from the database builder.
@@ -298,13 +298,19 @@ impl Store {
         }
         let mut it = self.db.raw_iterator_cf_opt(self.handle(cf)?, ro);
         it.seek(start);
-        while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            if !visit(k, v)? {
-                return Ok(());
+        let mut entries = 0;
+        let scanned = (|| {
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                entries += 1;
+                if !visit(k, v)? {
+                    return Ok(());
+                }
+                it.next();
             }
-            it.next();
-        }
-        it.status().map_err(storage_error)
+            it.status().map_err(storage_error)
+        })();
+        Reads::count(0, 1, entries);
+        scanned
     }
 }
 
@@ -316,18 +322,29 @@ struct RawCursor<'a> {
 impl Cursor for RawCursor<'_> {
     fn scan(&mut self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
         self.it.seek(prefix);
-        while let (Some(k), Some(v)) = (self.it.key(), self.it.value()) {
-            if !k.starts_with(prefix) || !visit(k, v)? {
-                return Ok(());
+        let mut entries = 0;
+        let it = &mut self.it;
+        let scanned = (|| {
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                if !k.starts_with(prefix) {
+                    return Ok(());
+                }
+                entries += 1;
+                if !visit(k, v)? {
+                    return Ok(());
+                }
+                it.next();
             }
-            self.it.next();
-        }
-        self.it.status().map_err(storage_error)
+            it.status().map_err(storage_error)
+        })();
+        Reads::count(0, 1, entries);
+        scanned
     }
 }
 
 impl KvRead for Store {
     fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Reads::count(1, 0, 0);
         self.db.get_cf(self.handle(cf)?, key).map_err(storage_error)
     }
 
@@ -374,6 +391,7 @@ impl Snapshot<'_> {
 
 impl KvRead for Snapshot<'_> {
     fn get(&self, cf: Cf, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Reads::count(1, 0, 0);
         self.snap
             .get_cf(self.store.handle(cf)?, key)
             .map_err(storage_error)

@@ -112,6 +112,9 @@ pub fn run(args: &Args) -> Result<()> {
                         "details": s.details,
                         "rows": s.rows,
                         "elapsed_ms": s.elapsed_ms,
+                        "reads": s.reads.map(|r| json!({
+                            "lookups": r.lookups, "seeks": r.seeks, "entries": r.entries,
+                        })),
                     })
                 })
                 .collect();
@@ -247,8 +250,12 @@ fn csv_line(cells: impl IntoIterator<Item = String>) -> String {
 /// Prints a plan's steps, one a line, with rows and time when profiled.
 pub fn print_plan(plan: &[quiverdb::query::PlanStep]) -> Result<()> {
     let lines = plan.iter().enumerate().map(|(i, s)| {
-        let measured = match (s.rows, s.elapsed_ms) {
-            (Some(rows), Some(ms)) => format!("  [{rows} rows, {ms:.3} ms]"),
+        let measured = match (s.rows, s.elapsed_ms, s.reads) {
+            (Some(rows), Some(ms), Some(r)) => format!(
+                "  [{rows} rows, {ms:.3} ms; reads: {} lookups, {} seeks, {} entries]",
+                r.lookups, r.seeks, r.entries
+            ),
+            (Some(rows), Some(ms), None) => format!("  [{rows} rows, {ms:.3} ms]"),
             _ => String::new(),
         };
         format!("{:>2}. {} {}{measured}", i + 1, s.operator, s.details)
