@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::dict::Kind;
+use super::dict::{Kind, Names};
 use super::keys;
 use super::read::Reader;
 use super::records::{NodeRecord, Schema};
@@ -77,11 +77,7 @@ impl Deltas {
     /// with labels `to` (each as [`pattern_labels`] gives them).
     pub fn edge(&mut self, from: &[u32], edge_type: u32, to: &[u32], by: i64) {
         self.add(key(TYPE, &[edge_type]), by);
-        for &s in from {
-            for &d in to {
-                self.add(key(PATTERN, &[s, edge_type, d]), by);
-            }
-        }
+        self.pattern(from, edge_type, to, by);
     }
 
     /// Patterns only (a node's labels changed under its relationships).
@@ -127,9 +123,7 @@ impl Deltas {
 /// distinct values; added to a transaction's [`Deltas`] at its commit.
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Label sets in pattern form ([`pattern_labels`]), by number.
-    sets: Vec<Vec<u32>>,
-    numbers: HashMap<Vec<u32>, u32>,
+    sets: Sets,
     labels: HashMap<u32, u64>,
     edges: HashMap<(u32, u32, u32), u64>,
     distinct: HashMap<(u32, u32), u64>,
@@ -138,18 +132,7 @@ pub struct Tally {
 impl Tally {
     /// The number of the label set `labels` (sorted).
     pub fn set(&mut self, labels: &[u32]) -> u32 {
-        let labels = if labels.is_empty() {
-            &[NO_LABEL][..]
-        } else {
-            labels
-        };
-        if let Some(&n) = self.numbers.get(labels) {
-            return n;
-        }
-        let n = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
-        self.sets.push(labels.to_vec());
-        self.numbers.insert(labels.to_vec(), n);
-        n
+        self.sets.number(labels)
     }
 
     /// A new node with `labels` (sorted); returns its set's number.
@@ -178,11 +161,51 @@ impl Tally {
             deltas.label(l, signed(n));
         }
         for (&(f, t, d), &n) in &self.edges {
-            deltas.edge(&self.sets[f as usize], t, &self.sets[d as usize], signed(n));
+            deltas.edge(self.sets.labels(f), t, self.sets.labels(d), signed(n));
         }
         for (&(l, k), &n) in &self.distinct {
             deltas.distinct(l, k, signed(n));
         }
+    }
+}
+
+/// Label sets by number, each in pattern form ([`pattern_labels`]: the
+/// empty set is [`NO_LABEL`]); number 0 is the empty set.
+#[derive(Debug)]
+struct Sets {
+    sets: Vec<Vec<u32>>,
+    numbers: HashMap<Vec<u32>, u32>,
+}
+
+impl Default for Sets {
+    fn default() -> Self {
+        Sets {
+            sets: vec![vec![NO_LABEL]],
+            numbers: HashMap::from_iter([(vec![NO_LABEL], 0)]),
+        }
+    }
+}
+
+impl Sets {
+    /// The number of the set `labels` (sorted).
+    fn number(&mut self, labels: &[u32]) -> u32 {
+        let labels = if labels.is_empty() {
+            &[NO_LABEL][..]
+        } else {
+            labels
+        };
+        if let Some(&n) = self.numbers.get(labels) {
+            return n;
+        }
+        let n = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(labels.to_vec());
+        self.numbers.insert(labels.to_vec(), n);
+        n
+    }
+
+    /// The labels of set `n`, in pattern form.
+    fn labels(&self, n: u32) -> &[u32] {
+        &self.sets[n as usize]
     }
 }
 
@@ -220,6 +243,14 @@ impl<'a> Kept<'a> {
     /// Nodes with `label`.
     pub fn label(&self, label: u32) -> Result<u64> {
         self.get(&key(LABEL, &[label]))
+    }
+
+    /// Nodes with the label called `label` (0 for a name no node has).
+    pub fn label_named(&self, names: &dyn Names, label: &str) -> Result<u64> {
+        match names.id(Kind::Label, label) {
+            Some(id) => self.label(id),
+            None => Ok(0),
+        }
     }
 
     /// Relationships of `edge_type`.
@@ -371,26 +402,13 @@ pub fn recount(r: &Reader<'_>, schema: &Schema) -> Result<Counts> {
 /// Nodes' label sets during a recount: each distinct set gets a number
 /// (0: no labels), each node the number of its set — in a vector by id
 /// while ids stay dense, else in a map.
+#[derive(Default)]
 struct LabelSets {
-    /// The sets, by number.
-    sets: Vec<Vec<u32>>,
-    numbers: HashMap<Vec<u32>, u32>,
+    sets: Sets,
     /// `(set, label)` → the set with the label added.
     grown: HashMap<(u32, u32), u32>,
     dense: Vec<u32>,
     sparse: HashMap<u64, u32>,
-}
-
-impl Default for LabelSets {
-    fn default() -> Self {
-        LabelSets {
-            sets: vec![vec![NO_LABEL]],
-            numbers: HashMap::default(),
-            grown: HashMap::default(),
-            dense: Vec::new(),
-            sparse: HashMap::default(),
-        }
-    }
 }
 
 /// Ids up to this many past the dense vector's end grow it; farther ones
@@ -411,7 +429,7 @@ impl LabelSets {
     }
 
     fn labels(&self, set: u32) -> &[u32] {
-        &self.sets[set as usize]
+        self.sets.labels(set)
     }
 
     fn add(&mut self, node: u64, label: u32) {
@@ -422,18 +440,11 @@ impl LabelSets {
             let mut set: Vec<u32> = if now == 0 {
                 Vec::new()
             } else {
-                self.sets[now as usize].clone()
+                self.sets.labels(now).to_vec()
             };
             set.push(label);
             set.sort_unstable();
-            let n = if let Some(&n) = self.numbers.get(&set) {
-                n
-            } else {
-                let n = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
-                self.sets.push(set.clone());
-                self.numbers.insert(set, n);
-                n
-            };
+            let n = self.sets.number(&set);
             self.grown.insert((now, label), n);
             n
         };

@@ -97,6 +97,8 @@ impl WriteTxn<'_> {
         // the names are pending entries before any savepoint is taken.
         let writes = writes.into_iter();
         let mut keyed: Vec<(NodeId, u32, Option<Value>)> = Vec::with_capacity(writes.size_hint().0);
+        // The distinct keys written (a statement writes a few).
+        let mut written: Vec<u32> = Vec::new();
         for (id, key, value) in writes {
             let k = match &value {
                 Some(v) => {
@@ -107,6 +109,9 @@ impl WriteTxn<'_> {
                 // but the node must still exist.
                 None => self.name(Kind::PropKey, key).unwrap_or(u32::MAX),
             };
+            if !written.contains(&k) {
+                written.push(k);
+            }
             keyed.push((id, k, value));
         }
         keyed.sort_by_key(|(id, ..)| *id); // stable: each node's writes stay in order
@@ -119,7 +124,7 @@ impl WriteTxn<'_> {
             s.unique
                 .iter()
                 .chain(&s.indexed)
-                .any(|(_, k)| keyed.iter().any(|(_, key, _)| key == k))
+                .any(|(_, k)| written.contains(k))
         });
         let mut writes = keyed.into_iter().peekable();
         let mut apply = |id: NodeId, mut record: NodeRecord| {
@@ -609,13 +614,8 @@ impl WriteTxn<'_> {
     /// Whether the index holds any entry with the value of index entry
     /// `key` (its node id left off).
     fn index_holds(&self, key: &[u8]) -> Result<bool> {
-        let value = &key[..key.len().saturating_sub(8)];
-        let mut found = false;
-        self.kv().scan(Cf::Index, value, &mut |_, _| {
-            found = true;
-            Ok(false)
-        })?;
-        Ok(found)
+        self.kv()
+            .any(Cf::Index, &key[..key.len().saturating_sub(8)])
     }
 
     /// The statistics' share of a node's write: its labels, and when they

@@ -1152,10 +1152,7 @@ fn few_starts(r: &ReadTxn<'_>, labels: &[String]) -> QResult<bool> {
     };
     let mut size = u64::MAX;
     for label in labels {
-        size = size.min(match reader.names.id(Kind::Label, label) {
-            Some(l) => kept.label(l)?,
-            None => 0,
-        });
+        size = size.min(kept.label_named(reader.names, label)?);
     }
     Ok(size != u64::MAX && size.saturating_mul(8) < r.node_count()?)
 }

@@ -432,26 +432,17 @@ fn hop_rows(
     ) else {
         return Ok(0.0);
     };
-    let types = if rp.types.is_empty() {
-        None
-    } else {
-        match ids(Kind::EdgeType, &rp.types) {
-            Some(t) => Some(t),
-            None if rp
-                .types
-                .iter()
-                .any(|t| r.names.id(Kind::EdgeType, t).is_some()) =>
-            {
-                Some(
-                    rp.types
-                        .iter()
-                        .filter_map(|t| r.names.id(Kind::EdgeType, t))
-                        .collect(),
-                )
-            }
-            None => return Ok(0.0),
-        }
-    };
+    // The types some relationship has (`[:A|B]` with only `A` known:
+    // `A`); none of them known: nothing matches.
+    let types: Option<Vec<u32>> = (!rp.types.is_empty()).then(|| {
+        rp.types
+            .iter()
+            .filter_map(|t| r.names.id(Kind::EdgeType, t))
+            .collect()
+    });
+    if types.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(0.0);
+    }
     let options = |labels: &[u32]| -> Vec<Option<u32>> {
         if labels.is_empty() {
             vec![None]

@@ -1052,10 +1052,7 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
         // The statistics know every label's size.
         let mut best = None;
         for &label in &labels {
-            let n = match r.names.id(Kind::Label, label) {
-                Some(id) => kept.label(id)?,
-                None => 0,
-            };
+            let n = kept.label_named(r.names, label)?;
             if best.is_none_or(|(m, _)| n < m) {
                 best = Some((n, label));
             }
@@ -1088,10 +1085,7 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
 /// `cap` (`cap + 1`: more).
 pub(crate) fn label_size(r: Reader<'_>, label: &str, cap: usize) -> QResult<usize> {
     if let Some(kept) = Kept::of(r.kv)? {
-        let n = match r.names.id(Kind::Label, label) {
-            Some(id) => kept.label(id)?,
-            None => 0,
-        };
+        let n = kept.label_named(r.names, label)?;
         return Ok(usize::try_from(n).unwrap_or(usize::MAX));
     }
     let mut k = 0;

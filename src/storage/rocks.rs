@@ -297,21 +297,36 @@ impl Store {
             ro.set_readahead_size(4 << 20);
         }
         let mut it = self.db.raw_iterator_cf_opt(self.handle(cf)?, ro);
-        it.seek(start);
-        let mut entries = 0;
-        let scanned = (|| {
-            while let (Some(k), Some(v)) = (it.key(), it.value()) {
-                entries += 1;
-                if !visit(k, v)? {
-                    return Ok(());
-                }
-                it.next();
-            }
-            it.status().map_err(storage_error)
-        })();
-        Reads::count(0, 1, entries);
-        scanned
+        walk(&mut it, start, None, visit)
     }
+}
+
+/// Seeks `it` to `start` and calls `visit` for each entry from there (those
+/// starting with `prefix`, when given) until it returns `false`; counts the
+/// seek and the entries passed in this thread's [`Reads`].
+fn walk(
+    it: &mut rocksdb::DBRawIterator<'_>,
+    start: &[u8],
+    prefix: Option<&[u8]>,
+    visit: &mut Visit<'_>,
+) -> Result<()> {
+    it.seek(start);
+    let mut entries = 0;
+    let walked = (|| {
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if prefix.is_some_and(|p| !k.starts_with(p)) {
+                return Ok(());
+            }
+            entries += 1;
+            if !visit(k, v)? {
+                return Ok(());
+            }
+            it.next();
+        }
+        it.status().map_err(storage_error)
+    })();
+    Reads::count(0, 1, entries);
+    walked
 }
 
 /// A RocksDB iterator kept open across scans; each scan is one seek.
@@ -321,24 +336,7 @@ struct RawCursor<'a> {
 
 impl Cursor for RawCursor<'_> {
     fn scan(&mut self, prefix: &[u8], visit: &mut Visit<'_>) -> Result<()> {
-        self.it.seek(prefix);
-        let mut entries = 0;
-        let it = &mut self.it;
-        let scanned = (|| {
-            while let (Some(k), Some(v)) = (it.key(), it.value()) {
-                if !k.starts_with(prefix) {
-                    return Ok(());
-                }
-                entries += 1;
-                if !visit(k, v)? {
-                    return Ok(());
-                }
-                it.next();
-            }
-            it.status().map_err(storage_error)
-        })();
-        Reads::count(0, 1, entries);
-        scanned
+        walk(&mut self.it, prefix, Some(prefix), visit)
     }
 }
 
