@@ -16,9 +16,10 @@
 //! ```
 //!
 //! (`lib.rs` re-exports; names it re-exports count as their module, and
-//! the `props!` macro as `value`. The CLI in `src/bin` is a separate crate
-//! on the public API.) A module may not name a sibling of its own layer:
-//! the graph and the vector model cooperate through the core's links only.
+//! the `props!` macro as `value`. The CLI in `src/bin` and the Python
+//! bindings in `src/python` are separate crates on the public API.) A
+//! module may not name a sibling of its own layer: the graph and the
+//! vector model cooperate through the core's links only.
 
 #![allow(
     clippy::unwrap_used,
@@ -50,7 +51,9 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            if !path.ends_with("bin") {
+            // The CLI (src/bin) and the Python bindings (src/python) are
+            // crates of their own over the public API.
+            if !path.ends_with("bin") && !path.ends_with("python") {
                 files(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "rs") {

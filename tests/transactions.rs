@@ -122,6 +122,30 @@ fn readers_run_while_a_writer_is_open_on_another_thread() {
 }
 
 #[test]
+fn a_write_transaction_moves_to_another_thread() {
+    // A binding that releases the GIL, or an async task, begins a
+    // transaction on one thread and finishes it on another.
+    let (_dir, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let a = w.add_node(&["A"], props! {}).unwrap();
+    let b = std::thread::scope(|s| {
+        s.spawn(move || {
+            let b = w.add_node(&["A"], props! {}).unwrap();
+            w.add_edge(a, b, "R", props! {}).unwrap();
+            w.commit().unwrap();
+            b
+        })
+        .join()
+        .unwrap()
+    });
+    let r = db.begin_read().unwrap();
+    assert_eq!(r.neighbors(a, Direction::Out, None).unwrap(), vec![b]);
+    drop(r);
+    // The writer lock went with it: the next writer starts at once.
+    db.begin_write().unwrap().abort();
+}
+
+#[test]
 fn commits_survive_reopen_in_both_durability_modes() {
     for durability in [Durability::Immediate, Durability::Buffered] {
         let tmp = tempfile::tempdir().unwrap();

@@ -1,0 +1,194 @@
+import math
+
+import pytest
+
+import quiverdb
+
+
+def test_parameters_of_every_kind_round_trip(db):
+    values = {
+        "none": None,
+        "yes": True,
+        "int": -(2**62),
+        "float": 2.5,
+        "text": "héllo",
+        "bytes": b"\x00\xff",
+        "list": [1, "two", [3.0, None]],
+        "tuple": (1, 2),
+        "map": {"a": 1, "b": {"c": [True]}},
+    }
+    result = db.execute(
+        "RETURN $none AS none, $yes AS yes, $int AS int, $float AS float, $text AS text, "
+        "$bytes AS bytes, $list AS list, $tuple AS tuple, $map AS map",
+        values,
+    )
+    row = result.dicts()[0]
+    expected = dict(values, tuple=[1, 2])
+    assert row == expected
+    assert type(row["yes"]) is bool and type(row["int"]) is int
+
+
+def test_numpy_values_as_parameters(db):
+    np = pytest.importorskip("numpy")
+    r = db.execute(
+        "RETURN $v AS v, $i AS i, $f AS f",
+        {"v": np.array([1.0, 2.0], dtype=np.float32), "i": np.int64(7), "f": np.float64(0.5)},
+    )
+    assert r.rows() == [([1.0, 2.0], 7, 0.5)]
+
+
+def test_bad_parameters(db):
+    with pytest.raises(quiverdb.InvalidInputError, match="64-bit"):
+        db.execute("RETURN $x", {"x": 2**70})
+    with pytest.raises(quiverdb.InvalidInputError, match="map key"):
+        db.execute("RETURN $x", {"x": {1: 2}})
+    with pytest.raises(quiverdb.InvalidInputError, match="object"):
+        db.execute("RETURN $x", {"x": object()})
+    with pytest.raises(quiverdb.CypherError) as e:
+        db.execute("RETURN $missing")
+    assert e.value.code == "Neo.ClientError.Statement.ParameterMissing"
+
+
+def test_rows_dicts_columns_batches(people):
+    r = people.execute("MATCH (p:Person) RETURN p.id AS id, p.name AS name ORDER BY id")
+    assert r.columns == ["id", "name"]
+    assert len(r) == 5
+    assert r.rows() == [(i, f"p{i}") for i in range(5)]
+    assert list(r) == r.rows()
+    assert r[0] == (0, "p0") and r[-1] == (4, "p4")
+    with pytest.raises(IndexError):
+        r[5]
+    assert r.dicts()[1] == {"id": 1, "name": "p1"}
+    assert r.column("name") == [f"p{i}" for i in range(5)]
+    assert r.column(0) == list(range(5))
+    with pytest.raises(KeyError):
+        r.column("nope")
+    batches = list(r.iter_batches(2))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    assert [row for b in batches for row in b] == r.rows()
+    with pytest.raises(quiverdb.InvalidInputError):
+        r.iter_batches(0)
+    assert people.execute("MATCH (p:Person) RETURN count(p)").scalar() == 5
+    assert people.execute("MATCH (p:Nobody) RETURN p").scalar() is None
+    with pytest.raises(quiverdb.InvalidInputError):
+        r.scalar()
+
+
+def test_nodes_relationships_paths(people):
+    a, k, b = people.execute(
+        "MATCH (a:Person {id: 0})-[k:KNOWS]->(b:Person {id: 1}) RETURN a, k, b"
+    )[0]
+    assert isinstance(a, quiverdb.Node) and isinstance(k, quiverdb.Relationship)
+    assert a.labels == ["Person"] and a["name"] == "p0" and a.get("nope", 3) == 3
+    assert "age" in a and "nope" not in a
+    assert a.properties == {"id": 0, "name": "p0", "age": 20}
+    assert (k.start, k.end, k.type, k["since"]) == (a.id, b.id, "KNOWS", 2001)
+    assert a == people.execute("MATCH (a:Person {id: 0}) RETURN a").scalar()
+    assert len({a, b, a}) == 2
+    p = people.execute(
+        "MATCH p = shortestPath((a:Person {id: 0})-[*]->(b:Person {id: 4})) RETURN p"
+    ).scalar()
+    assert isinstance(p, quiverdb.Path)
+    assert len(p) == 2 and p.start == a and p.end["id"] == 4
+    assert [n["id"] for n in p.nodes] == [0, 3, 4]
+    assert [r["since"] for r in p.relationships] == [2010, 2011]
+
+
+def test_to_pandas(people):
+    pd = pytest.importorskip("pandas")
+    df = people.execute(
+        "MATCH (p:Person) RETURN p.name AS name, p.age AS age ORDER BY age"
+    ).to_pandas()
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns) == ["name", "age"]
+    assert df["age"].tolist() == [20, 25, 30, 35, 40]
+    empty = people.execute("MATCH (p:Nobody) RETURN p.x AS x").to_pandas()
+    assert list(empty.columns) == ["x"] and len(empty) == 0
+
+
+def test_to_arrow_and_polars(people):
+    pa = pytest.importorskip("pyarrow")
+    table = people.execute(
+        "MATCH (a:Person)-[k:KNOWS]->(b) RETURN a, k, b.name AS name ORDER BY k.since"
+    ).to_arrow()
+    assert isinstance(table, pa.Table)
+    assert table.num_rows == 5
+    assert table.column("name").to_pylist() == ["p1", "p2", "p3", "p3", "p4"]
+    first = table.column("a").to_pylist()[0]
+    assert first["_labels"] == ["Person"] and first["name"] == "p0"
+    assert table.column("k").to_pylist()[0]["_type"] == "KNOWS"
+    # The PyCapsule stream: any Arrow consumer reads it.
+    r = people.execute("MATCH (p:Person) RETURN p.id AS id ORDER BY id")
+    assert pa.table(r).column("id").to_pylist() == [0, 1, 2, 3, 4]
+    pl = pytest.importorskip("polars")
+    frame = r.to_polars()
+    assert isinstance(frame, pl.DataFrame) and frame["id"].to_list() == [0, 1, 2, 3, 4]
+
+
+def test_to_networkx(people):
+    nx = pytest.importorskip("networkx")
+    g = people.execute("MATCH (a)-[k:KNOWS]->(b) RETURN a, k, b").to_networkx()
+    assert isinstance(g, nx.MultiDiGraph)
+    assert g.number_of_nodes() == 5 and g.number_of_edges() == 5
+    ids = {d["id"]: n for n, d in g.nodes(data=True)}
+    assert g.has_edge(ids[0], ids[3])
+    assert nx.shortest_path_length(g, ids[0], ids[4]) == 2
+    paths = people.execute("MATCH p = (:Person {id: 0})-[*2]->() RETURN p").to_networkx()
+    assert paths.number_of_edges() == 4  # 0->1->2 and 0->3->4
+
+
+def test_syntax_error_has_code_line_and_column(db):
+    with pytest.raises(quiverdb.CypherSyntaxError) as e:
+        db.execute("MATCH (n)\nRETURN n +")
+    err = e.value
+    assert isinstance(err, SyntaxError) and isinstance(err, quiverdb.QuiverError)
+    assert err.code == "Neo.ClientError.Statement.SyntaxError"
+    assert err.kind == "SyntaxError"
+    assert err.line == 2 and err.column is not None
+    assert err.lineno == 2
+    with pytest.raises(quiverdb.CypherSyntaxError) as e:
+        db.execute("RETURN x")
+    assert e.value.detail == "UndefinedVariable"
+
+
+def test_type_error_and_constraint(db):
+    with pytest.raises(quiverdb.CypherTypeError) as e:
+        db.execute("RETURN 1 + 'a' - 2")
+    assert isinstance(e.value, TypeError)
+    with db.write() as tx:
+        tx.create_index("User", "email", unique=True)
+    db.execute("CREATE (:User {email: 'a@x'})")
+    with pytest.raises(quiverdb.CypherConstraintError) as e:
+        db.execute("CREATE (:User {email: 'a@x'})")
+    assert isinstance(e.value, quiverdb.ConstraintError)
+    assert e.value.code == "Neo.ClientError.Schema.ConstraintValidationFailed"
+    assert db.execute("MATCH (u:User) RETURN count(u)").scalar() == 1
+
+
+def test_timeout(db):
+    db.execute("UNWIND range(1, 300) AS i CREATE (:N {i: i})")
+    with pytest.raises(quiverdb.QueryTimeoutError) as e:
+        db.execute(
+            "MATCH (a:N), (b:N), (c:N) RETURN count(*)", timeout=0.001
+        )
+    assert isinstance(e.value, TimeoutError)
+    with pytest.raises(quiverdb.InvalidInputError):
+        db.execute("RETURN 1", timeout=-1)
+
+
+def test_explain_and_profile(people):
+    r = people.execute("EXPLAIN MATCH (p:Person) RETURN count(p)")
+    assert len(r) == 0 and r.plan and all("operator" in s for s in r.plan)
+    r = people.execute("PROFILE MATCH (p:Person) WHERE p.age > 30 RETURN p.id")
+    assert r.plan is not None and any(s["rows"] is not None for s in r.plan)
+    assert people.execute("RETURN 1").plan is None
+
+
+def test_floats_and_nan(db):
+    r = db.execute("RETURN 0.0 / 0.0 AS nan, 1e308 * 10 AS inf").rows()[0]
+    assert math.isnan(r[0]) and r[1] == math.inf
+    with db.write() as tx:
+        with pytest.raises(quiverdb.InvalidInputError, match="NaN"):
+            tx.add_node(["A"], {"x": float("nan")})
+        with pytest.raises(quiverdb.InvalidInputError, match="map"):
+            tx.add_node(["A"], {"x": {"nested": 1}})
