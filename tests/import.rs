@@ -665,3 +665,114 @@ fn the_graph_direction_and_weight_are_recorded_with_the_data() {
             .weight(Some("weight".into()))
     );
 }
+
+#[test]
+fn rows_handed_over_load_like_a_files_rows() {
+    use quiverdb::import::{EdgeRow, Key, NodeRow, RowError};
+    use quiverdb::props;
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv_db = Database::open(dir.path().join("csv")).unwrap();
+    let nodes = write(
+        dir.path(),
+        "n.csv",
+        "id,labels,name,age\n1,Person,ann,31\n2,Person;Admin,bob,\nx3,,cid,7\n",
+    );
+    let edges = write(
+        dir.path(),
+        "e.csv",
+        "src,dst,type,since\n1,2,KNOWS,2001\n2,x3,,2002\n",
+    );
+    let mut imp = Importer::new(&csv_db, ImportOptions::default().edge_type("LINK")).unwrap();
+    imp.nodes(&nodes, Format::Csv).unwrap();
+    imp.edges(&edges, Format::Csv).unwrap();
+    imp.finish().unwrap();
+
+    let rows_db = Database::open(dir.path().join("rows")).unwrap();
+    let node_rows = vec![
+        Ok(NodeRow {
+            key: Key::Int(1),
+            labels: vec!["Person".into()],
+            props: props! {"name" => "ann", "age" => 31},
+        }),
+        Ok(NodeRow {
+            key: Key::Int(2),
+            labels: vec!["Person".into(), "Admin".into()],
+            props: props! {"name" => "bob"},
+        }),
+        Ok(NodeRow {
+            key: Key::Str("x3".into()),
+            labels: vec![],
+            props: props! {"name" => "cid", "age" => 7},
+        }),
+    ];
+    let edge_rows = vec![
+        Ok(EdgeRow {
+            src: Key::Int(1),
+            dst: Key::Int(2),
+            edge_type: Some("KNOWS".into()),
+            weight: None,
+            props: props! {"since" => 2001},
+        }),
+        Ok(EdgeRow {
+            src: Key::Int(2),
+            dst: Key::Str("x3".into()),
+            edge_type: None,
+            weight: None,
+            props: props! {"since" => 2002},
+        }),
+    ];
+    let mut imp = Importer::new(&rows_db, ImportOptions::default().edge_type("LINK")).unwrap();
+    imp.node_rows("people", node_rows).unwrap();
+    imp.edge_rows("knows", edge_rows).unwrap();
+    let report = imp.finish().unwrap();
+    assert_eq!((report.nodes, report.edges), (3, 2));
+    assert_eq!(report.sources[0].path, Path::new("people"));
+
+    let all = "MATCH (a)-[r]->(b) RETURN a.id, labels(a), a.name, a.age, type(r), r.since, b.id ORDER BY r.since";
+    let no = quiverdb::query::Params::new();
+    assert_eq!(
+        csv_db.execute(all, &no).unwrap().rows(),
+        rows_db.execute(all, &no).unwrap().rows()
+    );
+    assert_eq!(snapshot(&csv_db), snapshot(&rows_db));
+
+    // A bad row fails the import naming its row (from 1), or is skipped
+    // and counted with skip_bad; an unknown endpoint is a bad row.
+    let bad_db = Database::open(dir.path().join("bad")).unwrap();
+    let rows = || {
+        vec![
+            Ok(NodeRow {
+                key: Key::Int(1),
+                labels: vec![],
+                props: props! {},
+            }),
+            Err(RowError::new("age is not a number")),
+        ]
+    };
+    let mut imp = Importer::new(&bad_db, ImportOptions::default()).unwrap();
+    let err = imp.node_rows("frame", rows()).unwrap_err();
+    assert!(
+        matches!(&err, Error::BadInput { path, at, reason }
+            if path == Path::new("frame") && at == "row 2" && reason.contains("age")),
+        "{err}"
+    );
+    drop(imp);
+    assert_eq!(snapshot(&bad_db).0, 0);
+    let mut imp = Importer::new(&bad_db, ImportOptions::default().skip_bad(true)).unwrap();
+    imp.node_rows("frame", rows()).unwrap();
+    let missing = vec![Ok(EdgeRow {
+        src: Key::Int(1),
+        dst: Key::Int(99),
+        edge_type: None,
+        weight: None,
+        props: props! {},
+    })];
+    imp.edge_rows("links", missing).unwrap();
+    let report = imp.finish().unwrap();
+    assert_eq!(
+        (report.nodes, report.edges, report.rejected_total),
+        (1, 0, 2)
+    );
+    assert_eq!(report.rejected[0].line, 2);
+}

@@ -980,3 +980,28 @@ fn a_variable_length_pattern_follows_a_bound_list_of_relationships() {
         assert!(run(rest).is_empty(), "{rest}");
     }
 }
+
+#[test]
+fn a_stream_of_rows_moves_to_another_thread() {
+    // A binding that releases its interpreter's lock pulls rows on
+    // whichever thread runs it.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    db.execute(
+        "UNWIND range(1, 5000) AS i CREATE (:N {i: i})",
+        &Params::new(),
+    )
+    .unwrap();
+    let r = db.begin_read().unwrap();
+    let mut rows = r
+        .stream(
+            "MATCH (n:N) RETURN n.i AS i",
+            &Params::new(),
+            &QueryOptions::default(),
+        )
+        .unwrap();
+    let first = rows.next().unwrap().unwrap();
+    let rest = std::thread::scope(|s| s.spawn(move || rows.count()).join().unwrap());
+    assert_eq!(first.len(), 1);
+    assert_eq!(rest, 4999);
+}

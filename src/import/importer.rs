@@ -186,11 +186,12 @@ pub enum VectorKeys {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Progress<'a> {
-    /// The file being read (or indexed).
+    /// The file being read (or indexed), or the name given to rows.
     pub file: &'a Path,
     /// `reading`, `validating`, `embedding`, `committing` or `indexing`.
     pub stage: &'static str,
-    /// Work done so far: bytes of the file, texts, or vectors.
+    /// Work done so far: bytes of the file (rows, for rows handed over),
+    /// texts, or vectors.
     pub done: u64,
     /// Work in all (0 when unknown).
     pub total: u64,
@@ -204,7 +205,9 @@ pub struct Progress<'a> {
 pub struct RejectedRow {
     /// Its file.
     pub path: PathBuf,
-    /// Its line (text) or row (vectors, from 0).
+    /// Its line (text files), its row counted from 1 (rows handed over
+    /// by [`Importer::node_rows`] / [`Importer::edge_rows`]), or its row
+    /// counted from 0 (vectors).
     pub line: u64,
     /// Why.
     pub reason: String,
@@ -341,6 +344,7 @@ impl<'db> Importer<'db> {
         &mut self,
         path: &Path,
         line: u64,
+        at: String,
         reason: &RowError,
         source: &mut SourceReport,
     ) -> Result<()> {
@@ -348,7 +352,7 @@ impl<'db> Importer<'db> {
             self.failed = true;
             return Err(Error::BadInput {
                 path: path.to_owned(),
-                at: format!("line {line}"),
+                at,
                 reason: reason.to_string(),
             });
         }
@@ -372,7 +376,7 @@ impl<'db> Importer<'db> {
         mut load: impl FnMut(&mut Bulk<'db>, R::Row) -> Result<Parsed<()>>,
     ) -> Result<()> {
         let t = Instant::now();
-        let total = std::fs::metadata(path).map_or(0, |m| m.len());
+        let total = reader.total(path);
         let mut source = SourceReport {
             path: path.to_owned(),
             kind,
@@ -391,7 +395,10 @@ impl<'db> Importer<'db> {
                 };
                 match outcome {
                     Ok(()) => source.loaded += 1,
-                    Err(reason) => self.reject(path, line, &reason, &mut source)?,
+                    Err(reason) => {
+                        let at = format!("{} {line}", reader.unit());
+                        self.reject(path, line, at, &reason, &mut source)?;
+                    }
                 }
                 if source.read.is_multiple_of(PROGRESS_EVERY) {
                     let done = reader.bytes_read();
@@ -415,6 +422,40 @@ impl<'db> Importer<'db> {
     pub fn nodes(&mut self, path: &Path, format: Format) -> Result<()> {
         self.guard()?;
         let key = self.opts.key_property.clone();
+        match format {
+            Format::Csv => {
+                let r = self.opened(CsvReader::open(path, true, &key))?;
+                self.load_nodes(path, CsvNodes(r))
+            }
+            Format::Jsonl => {
+                let r = self.opened(JsonlReader::open(path, &key))?;
+                self.load_nodes(path, JsonlNodes(r))
+            }
+            Format::GraphalyticsVertices => {
+                let r = self.opened(VertexReader::open(path))?;
+                self.load_nodes(path, r)
+            }
+            other => Err(Error::invalid(format!(
+                "{}: {other:?} files do not hold nodes",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Loads nodes that the application hands over as rows (a data frame,
+    /// a stream of records) instead of a file: the same as a file's rows,
+    /// `source` naming them in progress, the report and errors (a bad row
+    /// is `row N` of it, counted from 1). An `Err` row is a bad row.
+    pub fn node_rows(
+        &mut self,
+        source: &str,
+        rows: impl IntoIterator<Item = Parsed<NodeRow>>,
+    ) -> Result<()> {
+        self.guard()?;
+        self.load_nodes(Path::new(source), GivenRows::new(rows))
+    }
+
+    fn load_nodes<R: RowReader<Row = NodeRow>>(&mut self, path: &Path, reader: R) -> Result<()> {
         let mut texts = self.texts.take();
         let load = |b: &mut Bulk<'db>, row: NodeRow| -> Result<Parsed<()>> {
             let text = match texts.as_ref().map(|j| j.text_of(&row.props)) {
@@ -429,24 +470,7 @@ impl<'db> Importer<'db> {
                 }
             }))
         };
-        let result = match format {
-            Format::Csv => match self.opened(CsvReader::open(path, true, &key)) {
-                Ok(r) => self.run(path, "nodes", CsvNodes(r), load),
-                Err(e) => Err(e),
-            },
-            Format::Jsonl => match self.opened(JsonlReader::open(path, &key)) {
-                Ok(r) => self.run(path, "nodes", JsonlNodes(r), load),
-                Err(e) => Err(e),
-            },
-            Format::GraphalyticsVertices => match self.opened(VertexReader::open(path)) {
-                Ok(r) => self.run(path, "nodes", r, load),
-                Err(e) => Err(e),
-            },
-            other => Err(Error::invalid(format!(
-                "{}: {other:?} files do not hold nodes",
-                path.display()
-            ))),
-        };
+        let result = self.run(path, "nodes", reader, load);
         self.texts = texts;
         result
     }
@@ -500,44 +524,64 @@ impl<'db> Importer<'db> {
         weighted: Option<bool>,
     ) -> Result<()> {
         self.guard()?;
-        let default_type = self.opts.edge_type.clone();
         let create = self.opts.create_missing_nodes;
-        let load = move |create: bool| {
-            let default_type = default_type.clone();
-            move |b: &mut Bulk<'db>, row: EdgeRow| -> Result<Parsed<()>> {
-                let src = match b.resolve(&row.src, create)? {
-                    Ok(id) => id,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let dst = match b.resolve(&row.dst, create)? {
-                    Ok(id) => id,
-                    Err(e) => return Ok(Err(e)),
-                };
-                let ty = match b.edge_type(row.edge_type.as_deref().unwrap_or(&default_type)) {
-                    Ok(t) => t,
-                    Err(e) => return Ok(Err(e)),
-                };
-                b.add_edge(src, dst, ty, row.weight, row.props)
-            }
-        };
         match format {
             Format::Csv => {
                 let r = CsvEdges(self.opened(CsvReader::open(path, false, ""))?);
-                self.run(path, "edges", r, load(create))
+                self.load_edges(path, r, create)
             }
             Format::Jsonl => {
                 let r = JsonlEdges(self.opened(JsonlReader::open(path, ""))?);
-                self.run(path, "edges", r, load(create))
+                self.load_edges(path, r, create)
             }
             Format::EdgeList | Format::GraphalyticsEdges => {
                 let r = self.opened(EdgeListReader::open(path, weighted))?;
-                self.run(path, "edges", r, load(true))
+                self.load_edges(path, r, true)
             }
             other => Err(Error::invalid(format!(
                 "{}: {other:?} files do not hold edges",
                 path.display()
             ))),
         }
+    }
+
+    /// Loads edges that the application hands over as rows, as
+    /// [`node_rows`](Self::node_rows) does nodes. An endpoint key that no
+    /// node has is a bad row, unless
+    /// [`ImportOptions::create_missing_nodes`].
+    pub fn edge_rows(
+        &mut self,
+        source: &str,
+        rows: impl IntoIterator<Item = Parsed<EdgeRow>>,
+    ) -> Result<()> {
+        self.guard()?;
+        let create = self.opts.create_missing_nodes;
+        self.load_edges(Path::new(source), GivenRows::new(rows), create)
+    }
+
+    fn load_edges<R: RowReader<Row = EdgeRow>>(
+        &mut self,
+        path: &Path,
+        reader: R,
+        create: bool,
+    ) -> Result<()> {
+        let default_type = self.opts.edge_type.clone();
+        let load = move |b: &mut Bulk<'db>, row: EdgeRow| -> Result<Parsed<()>> {
+            let src = match b.resolve(&row.src, create)? {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e)),
+            };
+            let dst = match b.resolve(&row.dst, create)? {
+                Ok(id) => id,
+                Err(e) => return Ok(Err(e)),
+            };
+            let ty = match b.edge_type(row.edge_type.as_deref().unwrap_or(&default_type)) {
+                Ok(t) => t,
+                Err(e) => return Ok(Err(e)),
+            };
+            b.add_edge(src, dst, ty, row.weight, row.props)
+        };
+        self.run(path, "edges", reader, load)
     }
 
     /// [`edges_with`](Self::edges_with) with an optional weight column.
@@ -735,7 +779,7 @@ impl<'db> Importer<'db> {
                                     reason: reason.to_string(),
                                 });
                             }
-                            self.reject(&path, i as u64, &reason, &mut source)?;
+                            self.reject(&path, i as u64, format!("row {i}"), &reason, &mut source)?;
                         }
                     }
                     if (i as u64).is_multiple_of(PROGRESS_EVERY) {
@@ -950,4 +994,47 @@ fn insert_vectors(
         tell(progress, job.file.path(), "indexing", done, total, done);
     }
     Ok(())
+}
+
+/// Rows handed over by the application, read as a file's rows are.
+struct GivenRows<I> {
+    rows: I,
+    read: u64,
+    /// The rows in all, when the iterator knows.
+    total: u64,
+}
+
+impl<I: Iterator> GivenRows<I> {
+    fn new(rows: impl IntoIterator<IntoIter = I>) -> GivenRows<I> {
+        let rows = rows.into_iter();
+        let (low, high) = rows.size_hint();
+        GivenRows {
+            total: high.unwrap_or(low) as u64,
+            rows,
+            read: 0,
+        }
+    }
+}
+
+impl<T, I: Iterator<Item = Parsed<T>>> RowReader for GivenRows<I> {
+    type Row = T;
+
+    fn next_row(&mut self) -> Result<Option<(u64, Parsed<T>)>> {
+        Ok(self.rows.next().map(|row| {
+            self.read += 1;
+            (self.read, row)
+        }))
+    }
+
+    fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    fn unit(&self) -> &'static str {
+        "row"
+    }
+
+    fn total(&self, _: &Path) -> u64 {
+        self.total
+    }
 }

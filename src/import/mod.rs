@@ -173,6 +173,17 @@ pub trait RowReader {
 
     /// Bytes consumed so far (for progress).
     fn bytes_read(&self) -> u64;
+
+    /// What a position in the source counts: `line` for files.
+    fn unit(&self) -> &'static str {
+        "line"
+    }
+
+    /// The work in all, in [`bytes_read`](Self::bytes_read)'s unit, for
+    /// progress (0 when unknown): the size of the file at `path`.
+    fn total(&self, path: &std::path::Path) -> u64 {
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
 }
 
 #[cfg(test)]

@@ -157,7 +157,7 @@ pub(crate) struct Matcher<'a> {
 const TICKS: u32 = 1024;
 
 /// Candidate start nodes, read lazily.
-type Candidates<'a> = Box<dyn Iterator<Item = QResult<NodeId>> + 'a>;
+type Candidates<'a> = Box<dyn Iterator<Item = QResult<NodeId>> + Send + 'a>;
 
 /// What the matcher does with each row it finds, and how many matches
 /// the row stands for (more than one only for a counted tail):

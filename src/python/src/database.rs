@@ -56,7 +56,7 @@ impl Shared {
         Ok(())
     }
 
-    fn forked(&self) -> bool {
+    pub(crate) fn forked(&self) -> bool {
         std::process::id() != self.pid
     }
 }
@@ -74,7 +74,7 @@ fn closed() -> Failure {
     Failure::Own("DatabaseClosedError", "the database is closed".to_owned())
 }
 
-fn options(timeout: Option<f64>) -> PyResult<QueryOptions> {
+pub(crate) fn options(timeout: Option<f64>) -> PyResult<QueryOptions> {
     match timeout {
         None => Ok(QueryOptions::default()),
         Some(t) if t.is_finite() && t > 0.0 => {
@@ -349,7 +349,7 @@ impl Owned for WriteCell {
     }
 }
 
-fn txn_closed() -> Failure {
+pub(crate) fn txn_closed() -> Failure {
     Failure::Own(
         "TransactionClosedError",
         "the transaction has ended (committed, rolled back or closed)".to_owned(),

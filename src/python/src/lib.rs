@@ -3,9 +3,12 @@
 //! crate converts values, maps errors (`error.rs`, in one place) and
 //! releases the GIL around every call that waits.
 
+mod algo;
 mod database;
 mod error;
+mod import;
 mod result;
+mod stream;
 mod values;
 mod vector;
 
@@ -18,6 +21,8 @@ fn _quiverdb(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<database::WriteTransaction>()?;
     m.add_class::<result::QueryResult>()?;
     m.add_class::<result::Rows>()?;
+    m.add_class::<stream::RowStream>()?;
+    m.add_class::<stream::Batches>()?;
     m.add_class::<values::Node>()?;
     m.add_class::<values::Relationship>()?;
     m.add_class::<values::Path>()?;

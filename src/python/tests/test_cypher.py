@@ -192,3 +192,38 @@ def test_floats_and_nan(db):
             tx.add_node(["A"], {"x": float("nan")})
         with pytest.raises(quiverdb.InvalidInputError, match="map"):
             tx.add_node(["A"], {"x": {"nested": 1}})
+
+
+def test_stream_pulls_rows_lazily(db):
+    db.execute("UNWIND range(1, 5000) AS i CREATE (:N {i: i})")
+    q = "MATCH (n:N) RETURN n.i AS i ORDER BY i"
+    stream = db.stream(q)
+    assert stream.columns == ["i"]
+    assert next(stream) == (1,)
+    assert stream.fetch(3) == [(2,), (3,), (4,)]
+    sizes = [len(b) for b in stream.batches(2000)]
+    assert sizes == [2000, 2000, 996]
+    assert stream.fetch(10) == [] and next(stream, None) is None
+    assert [r for r in db.stream("MATCH (n:N) WHERE n.i <= $k RETURN n.i", {"k": 3})] == [
+        (1,),
+        (2,),
+        (3,),
+    ]
+    # A snapshot of its own: later commits are not seen.
+    with db.stream("MATCH (n:N) RETURN count(n)") as counting:
+        db.execute("CREATE (:N {i: 0})")
+        assert list(counting) == [(5000,)]
+    stopped = db.stream("MATCH (n:N) RETURN n")
+    next(stopped)
+    stopped.close()
+    assert list(stopped) == []
+    with pytest.raises(quiverdb.CypherError):
+        db.stream("CREATE (:N)")
+    with pytest.raises(quiverdb.CypherError):
+        list(db.stream("UNWIND [1, 0] AS x RETURN 1 / x"))
+    with pytest.raises(quiverdb.InvalidInputError):
+        stream.fetch(0)
+    late = db.stream(q)
+    db.close()
+    with pytest.raises(quiverdb.DatabaseClosedError):
+        next(late)

@@ -18,6 +18,7 @@ from ._quiverdb import (
     QueryResult,
     ReadTransaction,
     Relationship,
+    RowStream,
     WriteTransaction,
     __version__,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "QuiverError",
     "ReadTransaction",
     "Relationship",
+    "RowStream",
     "StorageError",
     "TransactionClosedError",
     "WriteTransaction",

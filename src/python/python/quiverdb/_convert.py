@@ -94,3 +94,48 @@ def to_networkx(result: QueryResult) -> Any:
         for value in row:
             add(value)
     return graph
+
+
+def columns_of(table: Any) -> List[Any]:
+    """A table's columns as ``(name, values)`` pairs for the importer:
+    NumPy arrays for number and bool columns without missing values,
+    Python lists (None for a missing value) for the others."""
+    module = type(table).__module__.split(".")[0]
+    if isinstance(table, dict):
+        return [(str(name), values) for name, values in table.items()]
+    if module == "pandas":
+        out = []
+        for name in table.columns:
+            series = table[name]
+            if series.dtype.kind in "biuf":
+                out.append((str(name), series.to_numpy()))
+            else:
+                values = series.astype(object)
+                out.append((str(name), values.where(series.notna(), None).tolist()))
+        return out
+    if module == "polars":
+        out = []
+        for series in table.get_columns():
+            if series.dtype.is_numeric() and series.null_count() == 0:
+                out.append((series.name, series.to_numpy()))
+            else:
+                out.append((series.name, series.to_list()))
+        return out
+    if module == "pyarrow":
+        import pyarrow as pa
+
+        out = []
+        for name, column in zip(table.column_names, table.columns):
+            kind = column.type
+            numeric = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+            if numeric and column.null_count == 0:
+                out.append((name, column.to_numpy()))
+            else:
+                out.append((name, column.to_pylist()))
+        return out
+    from .errors import InvalidInputError
+
+    raise InvalidInputError(
+        f"cannot import a {type(table).__name__}: give a path, a pandas or polars "
+        "DataFrame, a pyarrow Table or a dict of columns"
+    )

@@ -2,7 +2,7 @@
 
 from os import PathLike
 from types import TracebackType
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 import numpy as np
 from typing_extensions import final
@@ -17,6 +17,8 @@ __all__ = [
     "QueryResult",
     "ReadTransaction",
     "Relationship",
+    "Batches",
+    "RowStream",
     "Rows",
     "WriteTransaction",
     "__version__",
@@ -75,6 +77,23 @@ class Path:
 class Rows:
     def __iter__(self) -> Rows: ...
     def __next__(self) -> Any: ...
+
+@final
+class RowStream:
+    @property
+    def columns(self) -> List[str]: ...
+    def __iter__(self) -> RowStream: ...
+    def __next__(self) -> Tuple[Any, ...]: ...
+    def fetch(self, size: int = 2048) -> List[Tuple[Any, ...]]: ...
+    def batches(self, size: int = 2048) -> Batches: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> RowStream: ...
+    def __exit__(self, *_exc: object) -> bool: ...
+
+@final
+class Batches:
+    def __iter__(self) -> Batches: ...
+    def __next__(self) -> List[Tuple[Any, ...]]: ...
 
 @final
 class QueryResult:
@@ -168,6 +187,80 @@ class Database(_Searches):
     def checkpoint(self) -> None: ...
     def disk_usage(self) -> int: ...
     def attach_model(self, name: str, model: Optional[Union[str, PathLike[str]]] = None) -> None: ...
+    def stream(
+        self, cypher: str, parameters: _Params = None, *, timeout: Optional[float] = None
+    ) -> RowStream: ...
+    def import_graph(
+        self,
+        nodes: Any = None,
+        edges: Any = None,
+        *,
+        key_label: str = "Node",
+        key: str = "id",
+        edge_type: str = "EDGE",
+        skip_bad: bool = False,
+        create_missing_nodes: bool = False,
+        undirected: bool = False,
+        progress: Optional[Callable[[Dict[str, Any]], Any]] = None,
+    ) -> Dict[str, Any]: ...
+    def shortest_path(
+        self,
+        start: int,
+        end: int,
+        *,
+        direction: str = "out",
+        types: Optional[Sequence[str]] = None,
+        weight: Optional[str] = None,
+        default_weight: Optional[float] = None,
+        max_depth: Optional[int] = None,
+    ) -> Optional[Dict[str, Any]]: ...
+    def components(
+        self,
+        kind: str = "weak",
+        *,
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+    ) -> Dict[str, npt.NDArray[np.uint64]]: ...
+    def pagerank(
+        self,
+        *,
+        damping: float = 0.85,
+        iterations: int = 20,
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+        direction: str = "out",
+    ) -> Dict[str, npt.NDArray[Any]]: ...
+    def bfs(
+        self,
+        source: int,
+        *,
+        direction: str = "out",
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+    ) -> Dict[str, npt.NDArray[Any]]: ...
+    def sssp(
+        self,
+        source: int,
+        weight: str,
+        *,
+        direction: str = "out",
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+    ) -> Dict[str, npt.NDArray[Any]]: ...
+    def cdlp(
+        self,
+        *,
+        iterations: int = 10,
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+    ) -> Dict[str, npt.NDArray[np.uint64]]: ...
+    def lcc(
+        self,
+        *,
+        directed: bool = True,
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+    ) -> Dict[str, npt.NDArray[Any]]: ...
 
 @final
 class ReadTransaction(_Searches):

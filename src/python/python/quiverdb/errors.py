@@ -72,12 +72,13 @@ class CorruptionError(QuiverError):
     """Stored data failed a check: the directory is damaged."""
 
 
-class DiskFullError(QuiverError):
+class StorageError(QuiverError, OSError):
+    """An I/O or storage failure: a file that cannot be read or written,
+    an error from the storage engine."""
+
+
+class DiskFullError(StorageError):
     """The disk is full; free space, then retry."""
-
-
-class StorageError(QuiverError):
-    """An I/O or storage failure other than a full disk."""
 
 
 class InvalidInputError(QuiverError, ValueError):

@@ -1,0 +1,121 @@
+import math
+
+import numpy as np
+import pytest
+
+import quiverdb
+
+nx = pytest.importorskip("networkx")
+
+
+@pytest.fixture
+def graph(db):
+    """A random directed graph (no parallel edges) with weights, in the
+    database and in networkx under the same node ids."""
+    rng = np.random.default_rng(11)
+    n = 300
+    pairs = {(int(a), int(b)) for a, b in rng.integers(0, n, (900, 2)) if a != b}
+    pairs = sorted(pairs)
+    weights = rng.integers(1, 10, len(pairs))
+    db.import_graph(
+        nodes={"id": np.arange(n)},
+        edges={"src": [a for a, _ in pairs], "dst": [b for _, b in pairs], "w": weights},
+        edge_type="L",
+    )
+    ids = dict(db.execute("MATCH (n:Node) RETURN n.id, id(n)").rows())
+    g = nx.DiGraph()
+    g.add_nodes_from(ids.values())
+    for (a, b), w in zip(pairs, weights):
+        g.add_edge(ids[a], ids[b], w=int(w))
+    return db, g
+
+
+def as_map(result, column):
+    return dict(zip(result["node"].tolist(), result[column].tolist()))
+
+
+def partition(mapping):
+    groups = {}
+    for node, c in mapping.items():
+        groups.setdefault(c, set()).add(node)
+    return sorted(sorted(s) for s in groups.values())
+
+
+def test_components_match_networkx(graph):
+    db, g = graph
+    weak = as_map(db.components(), "component")
+    assert partition(weak) == sorted(sorted(c) for c in nx.weakly_connected_components(g))
+    assert all(c == min(n for n, k in weak.items() if k == c) for c in weak.values())
+    strong = as_map(db.components("strong"), "component")
+    assert partition(strong) == sorted(sorted(c) for c in nx.strongly_connected_components(g))
+    with pytest.raises(quiverdb.InvalidInputError):
+        db.components("medium")
+
+
+def test_pagerank_matches_networkx(graph):
+    db, g = graph
+    ours = as_map(db.pagerank(iterations=60), "rank")
+    # Power iteration, dangling nodes' rank spread over every node (the
+    # Graphalytics definition, and networkx's).
+    nodes = list(g)
+    n = len(nodes)
+    rank = {v: 1.0 / n for v in nodes}
+    for _ in range(60):
+        dangling = sum(rank[v] for v in nodes if g.out_degree(v) == 0)
+        rank = {
+            v: (1 - 0.85) / n
+            + 0.85 * (dangling / n + sum(rank[u] / g.out_degree(u) for u in g.predecessors(v)))
+            for v in nodes
+        }
+    assert max(abs(ours[v] - rank[v]) for v in nodes) < 1e-12
+    assert math.isclose(sum(ours.values()), 1.0, abs_tol=1e-9)
+
+
+def test_bfs_sssp_and_paths_match_networkx(graph):
+    db, g = graph
+    source = next(iter(g))
+    depths = as_map(db.bfs(source), "depth")
+    want = nx.single_source_shortest_path_length(g, source)
+    assert depths == {n: want.get(n, -1) for n in g}
+    dist = as_map(db.sssp(source, "w"), "distance")
+    want = nx.single_source_dijkstra_path_length(g, source, weight="w")
+    assert dist == {n: float(want.get(n, math.inf)) for n in g}
+    for target in list(g)[1:40]:
+        p = db.shortest_path(source, target)
+        if not nx.has_path(g, source, target):
+            assert p is None
+            continue
+        assert len(p["edges"]) == nx.shortest_path_length(g, source, target)
+        assert p["nodes"][0] == source and p["nodes"][-1] == target
+        w = db.shortest_path(source, target, weight="w")
+        assert w["cost"] == nx.dijkstra_path_length(g, source, target, weight="w")
+
+
+def test_lcc_matches_networkx_undirected(graph):
+    db, g = graph
+    ours = as_map(db.lcc(directed=False), "coefficient")
+    theirs = nx.clustering(g.to_undirected())
+    assert max(abs(ours[n] - theirs[n]) for n in g) < 1e-12
+
+
+def test_cdlp_finds_separate_cliques(db):
+    edges = [(a, b) for base in (0, 10) for a in range(base, base + 5) for b in range(base, base + 5) if a != b]
+    db.import_graph(
+        nodes={"id": list(range(5)) + list(range(10, 15))},
+        edges={"src": [a for a, _ in edges], "dst": [b for _, b in edges]},
+    )
+    c = as_map(db.cdlp(iterations=5), "community")
+    assert len(set(c.values())) == 2
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(db.cdlp())
+    assert list(frame.columns) == ["node", "community"] and len(frame) == 10
+
+
+def test_algorithm_errors(graph):
+    db, _ = graph
+    with pytest.raises(quiverdb.InvalidInputError, match="direction"):
+        db.bfs(0, direction="up")
+    with pytest.raises(quiverdb.NotFoundError):
+        db.bfs(10**9)
+    with pytest.raises(quiverdb.InvalidInputError, match="damping"):
+        db.pagerank(damping=1.5)
