@@ -255,6 +255,20 @@ impl Database {
             .map_err(Failure::from)?)
     }
 
+    /// Verifies every on-disk invariant (graph records, indexes, adjacency,
+    /// vector points): `{"ok", "nodes", "edges", "points", "problems"}`.
+    fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let shared = self.shared()?;
+        let report = py.detach(|| shared.db().check()).map_err(Failure::from)?;
+        let d = PyDict::new(py);
+        d.set_item("ok", report.is_ok())?;
+        d.set_item("nodes", report.nodes)?;
+        d.set_item("edges", report.edges)?;
+        d.set_item("points", report.points)?;
+        d.set_item("problems", report.problems.clone())?;
+        Ok(d)
+    }
+
     /// Bytes the database takes on disk.
     fn disk_usage(&self, py: Python<'_>) -> PyResult<u64> {
         let shared = self.shared()?;

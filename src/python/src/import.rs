@@ -322,9 +322,9 @@ impl Database {
     /// take `edge_type` when they have no `type` column. `skip_bad` skips
     /// and counts bad rows instead of failing (nothing is written when the
     /// import fails). `progress`: a callable given a dict (`source`,
-    /// `stage`, `done`, `total`, `rows`) as the import advances; an
-    /// exception it raises is raised when the import has ended. Returns the
-    /// report as a dict.
+    /// `stage`, `done`, `total`, `rows`) as the import advances (an
+    /// exception it raises is raised when the import has ended), or True
+    /// for tqdm bars. Returns the report as a dict.
     #[pyo3(signature = (nodes = None, edges = None, *, key_label = "Node", key = "id",
         edge_type = "EDGE", skip_bad = false, create_missing_nodes = false,
         undirected = false, progress = None))]
@@ -342,6 +342,22 @@ impl Database {
         undirected: bool,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        // progress=True: a tqdm bar per source and stage.
+        let progress = match progress {
+            Some(p) if p.bind(py).is_instance_of::<pyo3::types::PyBool>() => {
+                if p.bind(py).is_truthy()? {
+                    Some(
+                        py.import("quiverdb._convert")?
+                            .getattr("progress_bars")?
+                            .call0()?
+                            .unbind(),
+                    )
+                } else {
+                    None
+                }
+            }
+            other => other,
+        };
         let node_sources = sources(nodes, "nodes")?;
         let edge_sources = sources(edges, "edges")?;
         let mut node_roles = Vec::new();

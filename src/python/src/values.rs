@@ -292,6 +292,10 @@ pub(crate) fn props_to_py<'py>(py: Python<'py>, props: &Props) -> PyResult<Bound
 /// bytes, lists and tuples (and NumPy arrays, as lists), dicts with string
 /// keys.
 pub(crate) fn py_to_cypher(obj: &Bound<'_, PyAny>) -> PyResult<CypherValue> {
+    // Floats first: a vector parameter is hundreds of them.
+    if obj.is_exact_instance_of::<PyFloat>() {
+        return Ok(CypherValue::Float(obj.extract()?));
+    }
     if obj.is_none() {
         return Ok(CypherValue::Null);
     }
@@ -323,7 +327,31 @@ pub(crate) fn py_to_cypher(obj: &Bound<'_, PyAny>) -> PyResult<CypherValue> {
         }
         return Ok(CypherValue::Map(map));
     }
-    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+    if let Ok(list) = obj.cast::<PyList>() {
+        return list
+            .iter()
+            .map(|item| py_to_cypher(&item))
+            .collect::<PyResult<Vec<_>>>()
+            .map(CypherValue::List);
+    }
+    // A NumPy vector of floats, without a Python float per value.
+    if let Ok(a) = obj.extract::<numpy::PyReadonlyArray1<'_, f32>>() {
+        return Ok(CypherValue::List(
+            a.as_array()
+                .iter()
+                .map(|&x| CypherValue::Float(f64::from(x)))
+                .collect(),
+        ));
+    }
+    if let Ok(a) = obj.extract::<numpy::PyReadonlyArray1<'_, f64>>() {
+        return Ok(CypherValue::List(
+            a.as_array()
+                .iter()
+                .map(|&x| CypherValue::Float(x))
+                .collect(),
+        ));
+    }
+    if obj.is_instance_of::<PyTuple>() {
         return obj
             .try_iter()?
             .map(|item| py_to_cypher(&item?))

@@ -106,6 +106,12 @@ fn knobs(
 
 /// One query vector: a 1-D float32 (or float64) array or a sequence.
 fn vector(obj: &Bound<'_, PyAny>) -> PyResult<Vec<f32>> {
+    // The common case without a call into NumPy: a float32 array.
+    if let Ok(a) = obj.extract::<PyReadonlyArray1<'_, f32>>()
+        && let Ok(slice) = a.as_slice()
+    {
+        return Ok(slice.to_vec());
+    }
     let array = as_f32_array(obj)?;
     if let Ok(a) = array.extract::<PyReadonlyArray1<'_, f32>>() {
         return Ok(a.as_array().iter().copied().collect());

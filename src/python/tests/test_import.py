@@ -132,3 +132,10 @@ def test_progress_callback_errors_are_raised_after(tmp_path):
     with quiverdb.Database(tmp_path / "db") as db:
         with pytest.raises(RuntimeError, match="stop"):
             db.import_graph(nodes={"id": [1, 2]}, progress=boom)
+
+
+def test_progress_true_draws_tqdm_bars(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    with quiverdb.Database(tmp_path / "db") as db:
+        db.import_graph(nodes={"id": list(range(10))}, progress=True)
+    assert "nodes table 1: reading" in capsys.readouterr().err

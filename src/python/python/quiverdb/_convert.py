@@ -139,3 +139,30 @@ def columns_of(table: Any) -> List[Any]:
         f"cannot import a {type(table).__name__}: give a path, a pandas or polars "
         "DataFrame, a pyarrow Table or a dict of columns"
     )
+
+
+def progress_bars() -> Any:
+    """A progress callback for ``import_graph`` that draws a tqdm bar per
+    source and stage."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        from .errors import InvalidInputError
+
+        raise InvalidInputError(
+            "progress=True draws tqdm bars: pip install tqdm, or pass a callable"
+        ) from None
+    bars: Dict[Any, Any] = {}
+
+    def update(p: Dict[str, Any]) -> None:
+        key = (p["source"], p["stage"])
+        bar = bars.get(key)
+        if bar is None:
+            bar = bars[key] = tqdm(total=p["total"] or None, desc=f"{p['source']}: {p['stage']}")
+        bar.n = p["done"]
+        bar.set_postfix(rows=p["rows"], refresh=False)
+        bar.refresh()
+        if p["total"] and p["done"] >= p["total"]:
+            bar.close()
+
+    return update
