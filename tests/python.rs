@@ -61,10 +61,13 @@ fn python_package_suite() {
             .env("CARGO_TARGET_DIR", target_dir()),
         "maturin develop (the extension's build)",
     );
-    run(
-        Command::new(&python)
-            .args(["-m", "pytest", "-q", "tests"])
-            .current_dir(&crate_dir),
-        "pytest src/python/tests",
-    );
+    let mut pytest = Command::new(&python);
+    pytest
+        .args(["-m", "pytest", "-q", "tests"])
+        .current_dir(&crate_dir);
+    // The CLI, for the suite's check that Python's rows are the Rust API's.
+    if let Some(bin) = option_env!("CARGO_BIN_EXE_quiver") {
+        pytest.env("QUIVER_BIN", bin);
+    }
+    run(&mut pytest, "pytest src/python/tests");
 }

@@ -500,6 +500,82 @@ impl WriteTransaction {
         })
     }
 
+    /// Adds one node per entry of `properties` (dicts, or None), each with
+    /// `labels`; returns their ids as a NumPy array.
+    #[pyo3(signature = (labels, properties))]
+    fn add_nodes<'py>(
+        &self,
+        py: Python<'py>,
+        labels: Vec<String>,
+        properties: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, numpy::PyArray1<u64>>> {
+        let all = properties
+            .try_iter()?
+            .map(|p| props(Some(&p?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let ids = self.with(py, |txn| {
+            let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+            all.into_iter()
+                .map(|p| Ok(txn.add_node(&labels, p)?.0))
+                .collect::<Res<Vec<u64>>>()
+        })?;
+        Ok(numpy::PyArray1::from_vec(py, ids))
+    }
+
+    /// Adds relationships `starts[i] -[type]-> ends[i]` (node ids; NumPy
+    /// arrays or lists) with `properties[i]` (dicts, or None for none);
+    /// returns their ids. An unknown node fails the call before it adds
+    /// any.
+    #[pyo3(signature = (starts, ends, r#type, properties = None))]
+    fn add_edges<'py>(
+        &self,
+        py: Python<'py>,
+        starts: Vec<u64>,
+        ends: Vec<u64>,
+        r#type: &str,
+        properties: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, numpy::PyArray1<u64>>> {
+        if starts.len() != ends.len() {
+            return Err(invalid_err(format!(
+                "{} starts for {} ends",
+                starts.len(),
+                ends.len()
+            )));
+        }
+        let all = match properties.filter(|p| !p.is_none()) {
+            None => vec![quiverdb::Props::new(); starts.len()],
+            Some(ps) => ps
+                .try_iter()?
+                .map(|p| props(Some(&p?)))
+                .collect::<PyResult<Vec<_>>>()?,
+        };
+        if all.len() != starts.len() {
+            return Err(invalid_err(format!(
+                "{} property dicts for {} relationships",
+                all.len(),
+                starts.len()
+            )));
+        }
+        let ids = self.with(py, |txn| {
+            // Every end checked first, so an unknown node adds nothing.
+            let mut ends_seen: Vec<u64> = starts.iter().chain(&ends).copied().collect();
+            ends_seen.sort_unstable();
+            ends_seen.dedup();
+            for &n in &ends_seen {
+                if !txn.contains_node(NodeId(n))? {
+                    return Err(quiverdb::Error::NodeNotFound(NodeId(n)).into());
+                }
+            }
+            starts
+                .iter()
+                .zip(&ends)
+                .zip(all)
+                .map(|((&a, &b), p)| Ok(txn.add_edge(NodeId(a), NodeId(b), r#type, p)?.0))
+                .collect::<Res<Vec<u64>>>()
+        })?;
+        Ok(numpy::PyArray1::from_vec(py, ids))
+    }
+
     /// A node's labels and properties as `(labels, properties)`, or None
     /// (this transaction's writes included).
     fn node<'py>(

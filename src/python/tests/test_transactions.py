@@ -137,3 +137,21 @@ def test_one_writer_at_a_time(db):
     t.join(30)
     assert order == ["first", "second"]
     assert count(db) == 2
+
+
+def test_bulk_nodes_and_edges(db):
+    np = pytest.importorskip("numpy")
+    with db.write() as tx:
+        ids = tx.add_nodes(["P"], [{"i": i} for i in range(100)])
+        assert ids.dtype == np.uint64 and len(ids) == 100
+        edges = tx.add_edges(ids[:-1], ids[1:], "NEXT", [{"w": i} for i in range(99)])
+        assert len(edges) == 99
+        with pytest.raises(quiverdb.NotFoundError):
+            tx.add_edges([ids[0], ids[1]], [ids[2], 10**9], "NEXT")
+        with pytest.raises(quiverdb.InvalidInputError):
+            tx.add_edges([ids[0]], [ids[1], ids[2]], "NEXT")
+        with pytest.raises(quiverdb.InvalidInputError):
+            tx.add_edges([ids[0]], [ids[1]], "NEXT", [{}, {}])
+    assert db.execute("MATCH ()-[r:NEXT]->() RETURN count(r), sum(r.w)").rows() == [(99, 4851)]
+    p = db.shortest_path(int(ids[0]), int(ids[-1]))
+    assert len(p["edges"]) == 99
