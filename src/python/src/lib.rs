@@ -4,6 +4,7 @@
 //! releases the GIL around every call that waits.
 
 mod algo;
+mod arrow;
 mod database;
 mod error;
 mod import;

@@ -185,24 +185,31 @@ impl QueryResult {
         convert(slf, "to_pandas")
     }
 
-    /// The result as a polars DataFrame (nodes and relationships as
-    /// structs of their id, labels or type, and properties).
+    /// The result as a polars DataFrame, through the Arrow stream (nodes
+    /// and relationships as structs of their id, labels or type, and
+    /// properties).
     fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         convert(slf, "to_polars")
     }
 
-    /// The result as a pyarrow Table (nodes and relationships as structs).
+    /// The result as a pyarrow Table, through the Arrow stream (nodes and
+    /// relationships as structs).
     fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         convert(slf, "to_arrow")
     }
 
-    /// The Arrow PyCapsule stream of `to_arrow()` (needs pyarrow).
+    /// The result as an Arrow C stream (the PyCapsule interface): what
+    /// `pyarrow.table(result)`, `polars.DataFrame(result)` and DuckDB
+    /// read, with no pyarrow needed here. `requested_schema` is not
+    /// applied: the stream has the types of `docs/PYTHON.md`.
     #[pyo3(signature = (requested_schema = None))]
     fn __arrow_c_stream__<'py>(
-        slf: &Bound<'py, Self>,
+        &self,
+        py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        convert(slf, "to_arrow")?.call_method1("__arrow_c_stream__", (requested_schema,))
+    ) -> PyResult<Bound<'py, pyo3::types::PyCapsule>> {
+        let _ = requested_schema;
+        crate::arrow::stream_capsule(py, &self.columns, &self.rows)
     }
 
     /// The nodes, relationships and paths of the result as a networkx

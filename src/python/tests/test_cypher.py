@@ -227,3 +227,58 @@ def test_stream_pulls_rows_lazily(db):
     db.close()
     with pytest.raises(quiverdb.DatabaseClosedError):
         next(late)
+
+
+def test_arrow_stream_types(db):
+    pa = pytest.importorskip("pyarrow")
+    db.execute("CREATE (:A {x: 1, tags: ['a', 'b']})-[:R {w: 0.5}]->(:B {y: 'z'})")
+    r = db.execute(
+        """
+        MATCH p = (a:A)-[r:R]->(b:B)
+        RETURN a.x AS i, r.w AS f, b.y AS s, true AS t, a.tags AS l, {k: 1, m: [1.5]} AS m,
+               null AS n, a, r, p, [1, 'x'] AS mixed
+        UNION ALL
+        RETURN 2.5 AS i, null AS f, null AS s, null AS t, null AS l, {k: 2, extra: 'e'} AS m,
+               null AS n, null AS a, null AS r, null AS p, [] AS mixed
+        """
+    )
+    t = pa.table(r)
+    types = {f.name: str(f.type) for f in t.schema}
+    assert types["i"] == "double" and types["f"] == "double" and types["s"] == "string"
+    assert types["t"] == "bool" and types["l"] == "list<item: string>" and types["n"] == "null"
+    assert types["mixed"] == "list<item: string>"
+    assert t.column("i").to_pylist() == [1.0, 2.5]
+    assert t.column("m").to_pylist() == [
+        {"k": 1, "m": [1.5], "extra": None},
+        {"k": 2, "m": None, "extra": "e"},
+    ]
+    a = t.column("a").to_pylist()[0]
+    assert a["_labels"] == ["A"] and a["x"] == 1 and a["tags"] == ["a", "b"]
+    assert t.column("a").to_pylist()[1] is None
+    rel = t.column("r").to_pylist()[0]
+    assert (rel["_type"], rel["w"], rel["_start"]) == ("R", 0.5, a["_id"])
+    path = t.column("p").to_pylist()[0]
+    assert [n["_id"] for n in path["nodes"]] == [a["_id"], rel["_end"]]
+    assert t.column("mixed").to_pylist() == [["1", "x"], []]
+    empty = pa.table(db.execute("MATCH (n:Nobody) RETURN n.x AS x"))
+    assert empty.num_rows == 0 and empty.column_names == ["x"]
+
+
+def test_arrow_stream_without_pyarrow(tmp_path):
+    pytest.importorskip("polars")
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+sys.modules["pyarrow"] = None  # import pyarrow now fails
+import polars as pl, quiverdb
+with quiverdb.Database({str(tmp_path / "db")!r}) as db:
+    db.execute("UNWIND range(1, 100000) AS i CREATE (:N {{i: i, half: i / 2.0}})")
+    frame = pl.DataFrame(db.execute("MATCH (n:N) RETURN n.i AS i, n.half AS h ORDER BY i"))
+    assert frame.shape == (100000, 2) and frame["i"].sum() == 5000050000, frame
+    assert frame.dtypes == [pl.Int64, pl.Float64], frame.dtypes
+    assert db.execute("RETURN 1 AS x").to_polars()["x"].to_list() == [1]
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr

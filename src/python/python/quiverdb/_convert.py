@@ -11,62 +11,32 @@ from typing import Any, Dict, List
 from ._quiverdb import Node, Path, QueryResult, Relationship
 
 
-def _plain(value: Any) -> Any:
-    """A value with nodes, relationships and paths as dicts (for Arrow and
-    polars, which need structs)."""
-    if isinstance(value, Node):
-        return {"_id": value.id, "_labels": value.labels, **_plain_map(value.properties)}
-    if isinstance(value, Relationship):
-        return {
-            "_id": value.id,
-            "_start": value.start,
-            "_end": value.end,
-            "_type": value.type,
-            **_plain_map(value.properties),
-        }
-    if isinstance(value, Path):
-        return {
-            "nodes": [_plain(n) for n in value.nodes],
-            "relationships": [_plain(r) for r in value.relationships],
-        }
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return _plain_map(value)
-    return value
-
-
-def _plain_map(values: Dict[str, Any]) -> Dict[str, Any]:
-    return {k: _plain(v) for k, v in values.items()}
-
-
-def _columns(result: QueryResult, plain: bool) -> Dict[str, List[Any]]:
+def _columns(result: QueryResult) -> Dict[str, List[Any]]:
     columns = result.columns
     out: Dict[str, List[Any]] = {c: [] for c in columns}
     lists = [out[c] for c in columns]
     for row in result:
         for target, value in zip(lists, row):
-            target.append(_plain(value) if plain else value)
+            target.append(value)
     return out
 
 
 def to_pandas(result: QueryResult) -> Any:
     import pandas as pd
 
-    return pd.DataFrame(_columns(result, plain=False), columns=result.columns)
+    return pd.DataFrame(_columns(result), columns=result.columns)
 
 
 def to_polars(result: QueryResult) -> Any:
     import polars as pl
 
-    return pl.DataFrame(_columns(result, plain=True), strict=False)
+    return pl.DataFrame(result)
 
 
 def to_arrow(result: QueryResult) -> Any:
     import pyarrow as pa
 
-    columns = _columns(result, plain=True)
-    return pa.table({name: pa.array(values) for name, values in columns.items()})
+    return pa.table(result)
 
 
 def to_networkx(result: QueryResult) -> Any:
