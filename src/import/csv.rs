@@ -21,14 +21,13 @@
 //! [`MAX_RECORD`] bytes stop the file with an error naming the line, so a
 //! stray quote cannot make the reader hold the rest of the file.
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{EdgeRow, Key, NodeRow, Parsed, RowError, RowReader};
+use super::{ColumnRole, EdgeRow, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::error::{Error, Result};
 use crate::{Props, Value};
 
@@ -42,20 +41,10 @@ enum Type {
     Bool,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Role {
-    Key,
-    Src,
-    Dst,
-    Type,
-    Labels,
-    Prop,
-}
-
 struct Column {
     name: String,
     ty: Type,
-    role: Role,
+    role: ColumnRole,
 }
 
 /// The most columns a header may have.
@@ -109,8 +98,7 @@ fn parse_header(
             ),
         ));
     }
-    let mut cols = Vec::with_capacity(header.len());
-    let mut names = HashSet::with_capacity(header.len());
+    let mut named = Vec::with_capacity(header.len());
     for cell in header {
         let cell = std::str::from_utf8(cell)
             .map_err(|_| header_error(path, "the header is not valid UTF-8"))?
@@ -138,41 +126,20 @@ fn parse_header(
         if name.is_empty() {
             return Err(header_error(path, "a column has no name"));
         }
-        let lower = name.to_ascii_lowercase();
-        let role = match (nodes, lower.as_str()) {
-            (true, _) if name == key => Role::Key,
-            (true, "label" | "labels") => Role::Labels,
-            (false, "src" | "source" | "from") => Role::Src,
-            (false, "dst" | "target" | "to") => Role::Dst,
-            (false, "type") => Role::Type,
-            _ => Role::Prop,
-        };
-        if role != Role::Prop && cols.iter().any(|c: &Column| c.role == role) {
-            return Err(header_error(
-                path,
-                format!("two columns play the role of {name:?}"),
-            ));
-        }
-        if !names.insert(name) && role == Role::Prop {
-            return Err(header_error(path, format!("column {name:?} appears twice")));
-        }
-        cols.push(Column {
+        named.push((name, ty));
+    }
+    let column_names: Vec<&str> = named.iter().map(|(n, _)| *n).collect();
+    let roles =
+        ColumnRole::of_columns(&column_names, nodes, key).map_err(|e| header_error(path, e))?;
+    Ok(named
+        .into_iter()
+        .zip(roles)
+        .map(|((name, ty), role)| Column {
             name: name.to_owned(),
             ty,
             role,
-        });
-    }
-    let need: &[(Role, &str)] = if nodes {
-        &[(Role::Key, key)]
-    } else {
-        &[(Role::Src, "src"), (Role::Dst, "dst")]
-    };
-    for (role, name) in need {
-        if !cols.iter().any(|c| c.role == *role) {
-            return Err(header_error(path, format!("no {name:?} column")));
-        }
-    }
-    Ok(cols)
+        })
+        .collect())
 }
 
 fn value(col: &Column, s: &str) -> Parsed<Value> {
@@ -299,8 +266,8 @@ impl CsvReader {
         };
         for (col, s) in self.cols.iter().zip(fields) {
             match col.role {
-                Role::Key => row.key = key(col, s)?,
-                Role::Labels => {
+                ColumnRole::Key => row.key = key(col, s)?,
+                ColumnRole::Labels => {
                     row.labels = s
                         .split(';')
                         .map(str::trim)
@@ -328,12 +295,12 @@ impl CsvReader {
         };
         for (col, s) in self.cols.iter().zip(fields) {
             match col.role {
-                Role::Src => row.src = key(col, s)?,
-                Role::Dst => row.dst = key(col, s)?,
-                Role::Type if !s.is_empty() => row.edge_type = Some(s.to_owned()),
-                Role::Type | Role::Key | Role::Labels => {}
-                Role::Prop if s.is_empty() => {}
-                Role::Prop => {
+                ColumnRole::Src => row.src = key(col, s)?,
+                ColumnRole::Dst => row.dst = key(col, s)?,
+                ColumnRole::Type if !s.is_empty() => row.edge_type = Some(s.to_owned()),
+                ColumnRole::Type | ColumnRole::Key | ColumnRole::Labels => {}
+                ColumnRole::Property if s.is_empty() => {}
+                ColumnRole::Property => {
                     row.props.insert(col.name.clone(), value(col, s)?);
                 }
             }

@@ -119,6 +119,72 @@ pub struct EdgeRow {
     pub props: Props,
 }
 
+/// What a column of a table of nodes or edges holds: the rules of CSV
+/// headers, shared by every importer of tables (the CSV reader, and data
+/// frames handed over by a binding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ColumnRole {
+    /// A node's external key: the column named like the key property.
+    Key,
+    /// A node's extra labels (`label` or `labels`).
+    Labels,
+    /// An edge's source key (`src`, `source` or `from`).
+    Src,
+    /// An edge's destination key (`dst`, `target` or `to`).
+    Dst,
+    /// An edge's type (`type`).
+    Type,
+    /// Any other column: a property.
+    Property,
+}
+
+impl ColumnRole {
+    /// The roles of a table's columns, by name (case-insensitive but for
+    /// the key): for nodes the column named `key` and `label`/`labels`,
+    /// for edges `src`/`source`/`from`, `dst`/`target`/`to` and `type`;
+    /// every other column a property. Two columns in one role, a
+    /// property named twice, or a missing key (or endpoint) column is an
+    /// error saying which.
+    pub fn of_columns(
+        names: &[&str],
+        nodes: bool,
+        key: &str,
+    ) -> std::result::Result<Vec<ColumnRole>, String> {
+        let mut roles: Vec<ColumnRole> = Vec::with_capacity(names.len());
+        let mut seen = std::collections::HashSet::with_capacity(names.len());
+        for &name in names {
+            let lower = name.to_ascii_lowercase();
+            let role = match (nodes, lower.as_str()) {
+                (true, _) if name == key => ColumnRole::Key,
+                (true, "label" | "labels") => ColumnRole::Labels,
+                (false, "src" | "source" | "from") => ColumnRole::Src,
+                (false, "dst" | "target" | "to") => ColumnRole::Dst,
+                (false, "type") => ColumnRole::Type,
+                _ => ColumnRole::Property,
+            };
+            if role != ColumnRole::Property && roles.contains(&role) {
+                return Err(format!("two columns play the role of {name:?}"));
+            }
+            if !seen.insert(name) && role == ColumnRole::Property {
+                return Err(format!("column {name:?} appears twice"));
+            }
+            roles.push(role);
+        }
+        let need: &[(ColumnRole, &str)] = if nodes {
+            &[(ColumnRole::Key, key)]
+        } else {
+            &[(ColumnRole::Src, "src"), (ColumnRole::Dst, "dst")]
+        };
+        for (role, name) in need {
+            if !roles.contains(role) {
+                return Err(format!("no {name:?} column"));
+            }
+        }
+        Ok(roles)
+    }
+}
+
 /// Why one input row was not loaded: it is skipped and counted (with
 /// [`ImportOptions::skip_bad`]) or it fails the import, with its file and
 /// line, as [`Error::BadInput`](crate::Error::BadInput).

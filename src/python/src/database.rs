@@ -326,16 +326,13 @@ impl ReadTransaction {
 
 impl Drop for ReadTransaction {
     fn drop(&mut self) {
-        let cell = self.cell.get_mut();
-        if cell.as_ref().is_some_and(|c| c.borrow_owner().forked()) {
-            std::mem::forget(cell.take());
-        }
+        drop_outside_fork(self.cell.get_mut().take());
     }
 }
 
 /// Drops an ended transaction's cell, except in a forked child, where the
 /// parent's snapshot or lock must not be touched.
-fn drop_outside_fork<C>(cell: Option<C>)
+pub(crate) fn drop_outside_fork<C>(cell: Option<C>)
 where
     C: Owned,
 {
@@ -347,7 +344,7 @@ where
 }
 
 /// A transaction cell's database.
-trait Owned {
+pub(crate) trait Owned {
     fn owner(&self) -> &Shared;
 }
 
@@ -444,10 +441,7 @@ impl WriteTransaction {
 
 impl Drop for WriteTransaction {
     fn drop(&mut self) {
-        let cell = self.cell.get_mut();
-        if cell.as_ref().is_some_and(|c| c.borrow_owner().forked()) {
-            std::mem::forget(cell.take());
-        }
+        drop_outside_fork(self.cell.get_mut().take());
     }
 }
 

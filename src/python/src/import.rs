@@ -14,7 +14,9 @@ use numpy::PyReadonlyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use quiverdb::Value;
-use quiverdb::import::{EdgeRow, Format, ImportOptions, Importer, Key, NodeRow, Report, RowError};
+use quiverdb::import::{
+    ColumnRole, EdgeRow, Format, ImportOptions, Importer, Key, NodeRow, Report, RowError,
+};
 
 use crate::database::Database;
 use crate::error::{Failure, invalid_err};
@@ -178,51 +180,20 @@ fn labels_of(v: Option<Value>) -> Result<Vec<String>, RowError> {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Role {
-    Key,
-    Labels,
-    Src,
-    Dst,
-    Type,
-    Prop,
-}
-
-fn roles(cols: &[(String, Column)], nodes: bool, key: &str, source: &str) -> PyResult<Vec<Role>> {
-    let mut out = Vec::new();
-    for (name, _) in cols {
-        let lower = name.to_ascii_lowercase();
-        let role = match (nodes, lower.as_str()) {
-            (true, _) if name == key => Role::Key,
-            (true, "label" | "labels") => Role::Labels,
-            (false, "src" | "source" | "from") => Role::Src,
-            (false, "dst" | "target" | "to") => Role::Dst,
-            (false, "type") => Role::Type,
-            _ => Role::Prop,
-        };
-        if role != Role::Prop && out.contains(&role) {
-            return Err(invalid_err(format!(
-                "{source}: two columns play the role of {name:?}"
-            )));
-        }
-        out.push(role);
-    }
-    let need: &[(Role, &str)] = if nodes {
-        &[(Role::Key, key)]
-    } else {
-        &[(Role::Src, "src"), (Role::Dst, "dst")]
-    };
-    for (role, name) in need {
-        if !out.contains(role) {
-            return Err(invalid_err(format!("{source}: no {name:?} column")));
-        }
-    }
-    Ok(out)
+/// The roles of a table's columns, by the importer's rules for CSV headers.
+fn roles(
+    cols: &[(String, Column)],
+    nodes: bool,
+    key: &str,
+    source: &str,
+) -> PyResult<Vec<ColumnRole>> {
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    ColumnRole::of_columns(&names, nodes, key).map_err(|e| invalid_err(format!("{source}: {e}")))
 }
 
 fn node_rows<'a>(
     cols: &'a [(String, Column)],
-    roles: &'a [Role],
+    roles: &'a [ColumnRole],
 ) -> impl Iterator<Item = Result<NodeRow, RowError>> + 'a {
     let n = cols.first().map_or(0, |c| c.1.len());
     (0..n).map(move |i| {
@@ -233,8 +204,8 @@ fn node_rows<'a>(
         };
         for ((name, col), role) in cols.iter().zip(roles) {
             match role {
-                Role::Key => row.key = key_of(col.get(i), name)?,
-                Role::Labels => row.labels = labels_of(col.get(i))?,
+                ColumnRole::Key => row.key = key_of(col.get(i), name)?,
+                ColumnRole::Labels => row.labels = labels_of(col.get(i))?,
                 _ => {
                     if let Some(v) = col.get(i) {
                         row.props.insert(name.clone(), v);
@@ -248,7 +219,7 @@ fn node_rows<'a>(
 
 fn edge_rows<'a>(
     cols: &'a [(String, Column)],
-    roles: &'a [Role],
+    roles: &'a [ColumnRole],
 ) -> impl Iterator<Item = Result<EdgeRow, RowError>> + 'a {
     let n = cols.first().map_or(0, |c| c.1.len());
     (0..n).map(move |i| {
@@ -261,9 +232,9 @@ fn edge_rows<'a>(
         };
         for ((name, col), role) in cols.iter().zip(roles) {
             match role {
-                Role::Src => row.src = key_of(col.get(i), name)?,
-                Role::Dst => row.dst = key_of(col.get(i), name)?,
-                Role::Type => {
+                ColumnRole::Src => row.src = key_of(col.get(i), name)?,
+                ColumnRole::Dst => row.dst = key_of(col.get(i), name)?,
+                ColumnRole::Type => {
                     row.edge_type = match col.get(i) {
                         None => None,
                         Some(Value::String(s)) => Some(s),

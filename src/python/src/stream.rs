@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use quiverdb::query::{CypherValue, QueryRows};
 
-use crate::database::{Database, ReadCell, options};
+use crate::database::{Database, Owned, ReadCell, Shared, drop_outside_fork, options};
 use crate::error::{Failure, Res, invalid_err};
 use crate::values::cypher_to_py;
 
@@ -67,16 +67,15 @@ impl RowStream {
     }
 }
 
+impl Owned for StreamCell {
+    fn owner(&self) -> &Shared {
+        self.borrow_owner().borrow_owner()
+    }
+}
+
 impl Drop for RowStream {
     fn drop(&mut self) {
-        // In a forked child the parent's snapshot must not be touched.
-        let cell = self.cell.get_mut();
-        if cell
-            .as_ref()
-            .is_some_and(|c| c.borrow_owner().borrow_owner().forked())
-        {
-            std::mem::forget(cell.take());
-        }
+        drop_outside_fork(self.cell.get_mut().take());
     }
 }
 
@@ -133,7 +132,7 @@ impl RowStream {
     /// Ends the stream and its snapshot.
     fn close(&self, py: Python<'_>) {
         let cell = py.detach(|| self.cell.lock().take());
-        drop(cell);
+        drop_outside_fork(cell);
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -46,10 +46,7 @@ impl Node {
         key: &str,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(match self.properties.bind(py).get_item(key)? {
-            Some(v) => v,
-            None => default.unwrap_or_else(|| py.None().into_bound(py)),
-        })
+        property_or(self.properties.bind(py), key, default)
     }
 
     fn __contains__(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
@@ -116,10 +113,7 @@ impl Relationship {
         key: &str,
         default: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(match self.properties.bind(py).get_item(key)? {
-            Some(v) => v,
-            None => default.unwrap_or_else(|| py.None().into_bound(py)),
-        })
+        property_or(self.properties.bind(py), key, default)
     }
 
     fn __contains__(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
@@ -190,6 +184,18 @@ impl Path {
             .collect::<PyResult<_>>()?;
         Ok(format!("Path({})", ids.join(" -> ")))
     }
+}
+
+/// `props[key]`, or `default` (None) when there is no such key.
+fn property_or<'py>(
+    props: &Bound<'py, PyDict>,
+    key: &str,
+    default: Option<Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match props.get_item(key)? {
+        Some(v) => v,
+        None => default.unwrap_or_else(|| props.py().None().into_bound(props.py())),
+    })
 }
 
 fn props_dict<'py>(

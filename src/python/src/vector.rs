@@ -301,16 +301,22 @@ fn collection_dict<'py>(py: Python<'py>, c: &CollectionInfo) -> PyResult<Bound<'
     Ok(d)
 }
 
-fn queries_2d(obj: &Bound<'_, PyAny>) -> PyResult<(Vec<f32>, usize)> {
+/// `obj` as a C-contiguous n×d float32 array; `what` names its rows
+/// (plural).
+fn matrix<'py>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<PyReadonlyArray2<'py, f32>> {
     let array = as_f32_array(obj)?;
-    let a = array.extract::<PyReadonlyArray2<'_, f32>>().map_err(|_| {
+    array.extract::<PyReadonlyArray2<'py, f32>>().map_err(|_| {
         invalid_err(format!(
-            "queries must be a two-dimensional array (one query per row); got shape {}",
+            "{what} must be a two-dimensional array, one per row; got shape {}",
             array
                 .getattr("shape")
                 .map_or_else(|_| "?".to_owned(), |s| s.to_string())
         ))
-    })?;
+    })
+}
+
+fn queries_2d(obj: &Bound<'_, PyAny>) -> PyResult<(Vec<f32>, usize)> {
+    let a = matrix(obj, "queries")?;
     let dim = a.shape()[1];
     Ok((a.as_array().iter().copied().collect(), dim))
 }
@@ -552,15 +558,7 @@ impl WriteTransaction {
         payloads: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let keys = self::keys(keys)?;
-        let array = as_f32_array(vectors)?;
-        let a = array.extract::<PyReadonlyArray2<'_, f32>>().map_err(|_| {
-            invalid_err(format!(
-                "vectors must be a two-dimensional array (one vector per row); got shape {}",
-                array
-                    .getattr("shape")
-                    .map_or_else(|_| "?".to_owned(), |s| s.to_string())
-            ))
-        })?;
+        let a = matrix(vectors, "vectors")?;
         let n = a.shape()[0];
         if keys.len() != n {
             return Err(invalid_err(format!("{} keys for {n} vectors", keys.len())));
