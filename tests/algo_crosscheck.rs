@@ -447,3 +447,132 @@ fn projections_filter_and_cache_until_the_next_commit() {
         Err(Error::NodeNotFound(_))
     ));
 }
+
+/// The coreness by definition: repeatedly remove every node of degree
+/// below k (degrees over all edges, either way, with multiplicity; a
+/// self-loop twice), for k = 1, 2, …; a node removed while peeling for k
+/// has coreness k - 1.
+fn naive_coreness(n: usize, edges: &[(usize, usize)]) -> Vec<u32> {
+    let mut alive = vec![true; n];
+    let mut core = vec![0u32; n];
+    let degree = |alive: &[bool], v: usize| {
+        edges
+            .iter()
+            .map(|&(a, b)| usize::from(a == v && alive[b]) + usize::from(b == v && alive[a]))
+            .sum::<usize>()
+    };
+    let mut k = 1u32;
+    while alive.iter().any(|&a| a) {
+        loop {
+            let drop: Vec<usize> = (0..n)
+                .filter(|&v| alive[v] && degree(&alive, v) < k as usize)
+                .collect();
+            if drop.is_empty() {
+                break;
+            }
+            for v in drop {
+                alive[v] = false;
+                core[v] = k - 1;
+            }
+        }
+        k += 1;
+    }
+    core
+}
+
+#[test]
+fn kcore_matches_peeling_by_definition() {
+    let seed = seed(0x5eed_c0de);
+    let mut rng = Rng(seed);
+    for (n, m) in [(60, 150), (120, 600), (40, 400)] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        let nodes = random_graph(&db, &mut rng, n, m);
+        let p = db.projection(&ProjectionSpec::new()).unwrap();
+        let r = db.begin_read().unwrap();
+        let index: HashMap<NodeId, usize> = (0..p.node_count())
+            .map(|i| (p.node_id(i as u32), i))
+            .collect();
+        let edges: Vec<(usize, usize)> = nodes
+            .iter()
+            .flat_map(|&v| r.edges(v, Direction::Out, None).unwrap())
+            .map(|e| (index[&e.source], index[&e.target]))
+            .collect();
+        assert_eq!(
+            algo::kcore(&p),
+            naive_coreness(p.node_count(), &edges),
+            "seed {seed}, {n} nodes, {m} edges"
+        );
+    }
+}
+
+#[test]
+fn personalized_pagerank_solves_its_equation() {
+    let seed = seed(0x00dd_ba11);
+    let mut rng = Rng(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let nodes = random_graph(&db, &mut rng, 150, 400);
+    let r = db.begin_read().unwrap();
+    for weighted in [false, true] {
+        let spec = if weighted {
+            ProjectionSpec::new().weight("w")
+        } else {
+            ProjectionSpec::new()
+        };
+        let p = db.projection(&spec).unwrap();
+        let n = p.node_count();
+        let idx = |v: NodeId| p.index_of(v).unwrap() as usize;
+        let seeds = [(idx(nodes[3]) as u32, 2.0), (idx(nodes[40]) as u32, 1.0)];
+        for d in [Direction::Out, Direction::Both] {
+            let ppr = algo::personalized_pagerank(&p, &seeds, 0.85, d);
+            // The fixed point, checked from the stored edges.
+            let mut reset = vec![0.0; n];
+            reset[seeds[0].0 as usize] = 2.0 / 3.0;
+            reset[seeds[1].0 as usize] = 1.0 / 3.0;
+            let mut arcs: Vec<(usize, usize, f64)> = Vec::new();
+            for &v in &nodes {
+                for e in r.edges(v, Direction::Out, None).unwrap() {
+                    let edge = r.edge(e.id).unwrap().unwrap();
+                    let w = if weighted {
+                        edge.props["w"].as_f64().unwrap()
+                    } else {
+                        1.0
+                    };
+                    arcs.push((idx(e.source), idx(e.target), w));
+                    if d == Direction::Both {
+                        arcs.push((idx(e.target), idx(e.source), w));
+                    }
+                }
+            }
+            let mut out = vec![0.0; n];
+            for &(a, _, w) in &arcs {
+                out[a] += w;
+            }
+            let sink: f64 = (0..n).filter(|&v| out[v] == 0.0).map(|v| ppr[v]).sum();
+            let mut expect: Vec<f64> = reset.iter().map(|r| (0.15 + 0.85 * sink) * r).collect();
+            // A node whose leaving weights are all zero is a sink too.
+            for &(a, b, w) in arcs.iter().filter(|&&(a, _, _)| out[a] > 0.0) {
+                expect[b] += 0.85 * ppr[a] * w / out[a];
+            }
+            let l1: f64 = ppr.iter().zip(&expect).map(|(a, b)| (a - b).abs()).sum();
+            assert!(
+                l1 < 1e-12,
+                "seed {seed}, weighted {weighted}, {d:?}: residual {l1}"
+            );
+            assert!((ppr.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            assert!(ppr.iter().all(|&x| x >= 0.0));
+        }
+    }
+    // No seeds, or seeds of weight zero: plain PageRank's uniform restart.
+    let p = db.projection(&ProjectionSpec::new()).unwrap();
+    let uniform = algo::personalized_pagerank(&p, &[], 0.85, Direction::Out);
+    assert!((uniform.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    let converged = algo::pagerank(&p, 0.85, 200, Direction::Out);
+    let l1: f64 = uniform
+        .iter()
+        .zip(&converged)
+        .map(|(a, b)| (a - b).abs())
+        .sum();
+    assert!(l1 < 1e-9, "seed {seed}: {l1}");
+}

@@ -761,3 +761,51 @@ fn the_shell_runs_statements_ended_by_semicolons_and_commands() {
     assert!(stderr.contains("unknown command :nope"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn algo_kcore_and_personalised_pagerank() {
+    let dir = tempfile::tempdir().unwrap();
+    let edges = dir.path().join("g.txt");
+    // A triangle 1-2-3 with a tail 3-4.
+    std::fs::write(&edges, "1 2\n2 3\n3 1\n3 4\n").unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let out = quiver(&["import", db, "--edges", edges.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = |args: &[&str]| -> Vec<(String, String)> {
+        let out = quiver(args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut v: Vec<(String, String)> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let (k, v) = l.split_once(' ').unwrap();
+                (k.to_owned(), v.to_owned())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let core = lines(&["algo", db, "kcore"]);
+    let want: Vec<(String, String)> = [("1", "2"), ("2", "2"), ("3", "2"), ("4", "1")]
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    assert_eq!(core, want);
+    let ppr = lines(&["algo", db, "ppr", "--seeds", "4"]);
+    let rank: Vec<f64> = ppr.iter().map(|(_, v)| v.parse().unwrap()).collect();
+    assert!((rank.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    // Node 4 is a sink: its walks restart at itself, so it ranks first.
+    assert!(rank[3] > 0.9 && rank[..3].iter().all(|&r| r == 0.0));
+    let out = quiver(&["algo", db, "ppr"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--source"));
+}

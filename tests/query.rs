@@ -1005,3 +1005,53 @@ fn a_stream_of_rows_moves_to_another_thread() {
     assert_eq!(first.len(), 1);
     assert_eq!(rest, 4999);
 }
+
+#[test]
+fn kcore_and_personalised_pagerank_procedures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    db.execute(
+        "CREATE (a:N {i: 1})-[:T]->(b:N {i: 2})-[:T]->(c:N {i: 3})-[:T]->(a), (c)-[:T]->(:N {i: 4})",
+        &Params::new(),
+    )
+    .unwrap();
+    let r = db
+        .execute(
+            "CALL algo.kcore() YIELD node, coreness RETURN node.i AS i, coreness ORDER BY i",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        r.rows(),
+        [
+            [V::Int(1), V::Int(2)],
+            [V::Int(2), V::Int(2)],
+            [V::Int(3), V::Int(2)],
+            [V::Int(4), V::Int(1)]
+        ]
+    );
+    let r = db
+        .execute(
+            "MATCH (s:N {i: 1}) CALL algo.pagerank.personalized([s], 0.85) YIELD node, score \
+             RETURN node.i AS i, score ORDER BY score DESC",
+            &Params::new(),
+        )
+        .unwrap();
+    let total: f64 = r
+        .rows()
+        .iter()
+        .map(|row| match row[1] {
+            V::Float(f) => f,
+            ref other => panic!("score {other:?}"),
+        })
+        .sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    assert_eq!(r.rows().len(), 4);
+    let e = db
+        .execute(
+            "CALL algo.pagerank.personalized([1]) YIELD node RETURN node",
+            &Params::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TypeError, "{e}");
+}

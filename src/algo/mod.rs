@@ -8,7 +8,8 @@
 //!   filtered by labels and edge types, in CSR form
 //!   ([`Database::projection`](crate::Database::projection) caches it until
 //!   the next commit). The six LDBC Graphalytics kernels are here: BFS,
-//!   SSSP, WCC, PageRank, CDLP and LCC, plus SCC.
+//!   SSSP, WCC, PageRank, CDLP and LCC, plus SCC, k-core decomposition
+//!   and personalised PageRank.
 //!
 //! The kernels are our own code over the CSR: petgraph's `tarjan_scc` is
 //! recursive (a deep graph overflows the stack), its Dijkstra keeps
@@ -20,6 +21,7 @@
 mod cache;
 mod cdlp;
 mod components;
+mod kcore;
 mod lcc;
 mod pagerank;
 pub(crate) mod path;
@@ -32,8 +34,9 @@ pub use components::{
     Components, strongly_connected_components, weakly_connected_components,
     weakly_connected_components_bfs,
 };
+pub use kcore::kcore;
 pub use lcc::lcc;
-pub use pagerank::pagerank;
+pub use pagerank::{pagerank, personalized_pagerank};
 pub use path::{Path, PathQuery};
 pub use projection::{Projection, ProjectionSpec};
 pub use traverse::{bfs_depths, sssp_distances};

@@ -170,6 +170,8 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::PageRank => "algo.pagerank (on a projection)",
         P::Cdlp => "algo.cdlp (on a projection)",
         P::Lcc => "algo.lcc (on a projection)",
+        P::Kcore => "algo.kcore (peeling on a projection)",
+        P::PersonalizedPageRank => "algo.pagerank.personalized (on a projection)",
         P::Bfs => "algo.bfs (on a projection)",
         P::Sssp => "algo.sssp (on a weighted projection)",
         P::Labels => "db.labels",

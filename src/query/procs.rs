@@ -21,6 +21,8 @@ pub(crate) enum Procedure {
     PageRank,
     Cdlp,
     Lcc,
+    Kcore,
+    PersonalizedPageRank,
     Bfs,
     Sssp,
     Labels,
@@ -40,6 +42,8 @@ impl Procedure {
             "algo.pagerank" => (P::PageRank, 0, 2, &["node", "score"]),
             "algo.cdlp" => (P::Cdlp, 0, 1, &["node", "community"]),
             "algo.lcc" => (P::Lcc, 0, 0, &["node", "coefficient"]),
+            "algo.kcore" => (P::Kcore, 0, 0, &["node", "coreness"]),
+            "algo.pagerank.personalized" => (P::PersonalizedPageRank, 1, 2, &["node", "score"]),
             "algo.bfs" => (P::Bfs, 1, 1, &["node", "depth"]),
             "algo.sssp" => (P::Sssp, 2, 2, &["node", "distance"]),
             "db.labels" => (P::Labels, 0, 0, &["label"]),
@@ -97,18 +101,7 @@ impl Procedure {
                     }
                     P::PageRank => {
                         let iterations = count_arg(args, 0, 20)?;
-                        let damping = match args.get(1) {
-                            None | Some(V::Null) => 0.85,
-                            Some(V::Float(f)) if (0.0..=1.0).contains(f) => *f,
-                            Some(other) => {
-                                return Err(argument_error(
-                                    "InvalidArgumentValue",
-                                    format!(
-                                        "algo.pagerank: damping is a float in [0, 1], not {other}"
-                                    ),
-                                ));
-                            }
-                        };
+                        let damping = damping_arg(args, 1, "algo.pagerank")?;
                         let ranks = algo::pagerank(&p, damping, iterations, Direction::Out);
                         ids.iter()
                             .zip(ranks)
@@ -120,6 +113,40 @@ impl Procedure {
                         ids.iter()
                             .zip(labels)
                             .map(|(id, l)| vec![node(*id), V::Int(l.0 as i64)])
+                            .collect()
+                    }
+                    P::Kcore => ids
+                        .iter()
+                        .zip(algo::kcore(&p))
+                        .map(|(id, k)| vec![node(*id), V::Int(i64::from(k))])
+                        .collect(),
+                    P::PersonalizedPageRank => {
+                        let proc = "algo.pagerank.personalized";
+                        let seeds = match args.first() {
+                            Some(V::List(items)) => items
+                                .iter()
+                                .enumerate()
+                                .map(|(i, v)| match v {
+                                    V::Node(n) => Ok(n.id),
+                                    other => Err(type_error(format!(
+                                        "{proc}: seed {} is a node, not {}",
+                                        i + 1,
+                                        other.type_name()
+                                    ))),
+                                })
+                                .collect::<QResult<Vec<NodeId>>>()?,
+                            _ => vec![node_arg(args, 0, proc)?],
+                        };
+                        let seeds = seeds
+                            .into_iter()
+                            .map(|id| Ok((p.require(id)?, 1.0)))
+                            .collect::<QResult<Vec<_>>>()?;
+                        let damping = damping_arg(args, 1, proc)?;
+                        let ranks =
+                            algo::personalized_pagerank(&p, &seeds, damping, Direction::Out);
+                        ids.iter()
+                            .zip(ranks)
+                            .map(|(id, r)| vec![node(*id), V::Float(r)])
                             .collect()
                     }
                     P::Lcc => {
@@ -160,6 +187,18 @@ fn project(access: &Access<'_, '_>, spec: &ProjectionSpec) -> QResult<Projection
         Access::Write(w) => w.project(spec).map_err(QueryError::from),
         Access::View(w) => w.project(spec).map_err(QueryError::from),
         Access::Detached => Err(no_graph()),
+    }
+}
+
+/// A damping factor in [0, 1] (0.85 when absent or null).
+fn damping_arg(args: &[CypherValue], i: usize, proc: &str) -> QResult<f64> {
+    match args.get(i) {
+        None | Some(V::Null) => Ok(0.85),
+        Some(V::Float(f)) if (0.0..=1.0).contains(f) => Ok(*f),
+        Some(other) => Err(argument_error(
+            "InvalidArgumentValue",
+            format!("{proc}: damping is a float in [0, 1], not {other}"),
+        )),
     }
 }
 

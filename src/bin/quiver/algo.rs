@@ -17,12 +17,16 @@ use crate::common::{self, Naming};
 pub struct Args {
     /// The database directory.
     pub db: PathBuf,
-    /// bfs, sssp, wcc, scc, pagerank (pr), cdlp or lcc.
+    /// bfs, sssp, wcc, scc, pagerank (pr), cdlp, lcc, kcore or ppr
+    /// (personalised PageRank from --source or --seeds).
     pub algorithm: String,
     /// The source node's key (bfs, sssp).
     #[arg(long)]
     pub source: Option<String>,
-    /// The numeric edge property holding weights (sssp).
+    /// The seed nodes' keys of ppr, comma-separated (or --source for one).
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Vec<String>,
+    /// The numeric edge property holding weights (sssp, ppr).
     #[arg(long)]
     pub weight: Option<String>,
     /// Iterations (pagerank default 20, cdlp default 10).
@@ -89,7 +93,7 @@ pub fn run(args: &Args) -> Result<()> {
         None => recorded.weight.clone(),
     });
     let spec = match (&weight, name.as_str()) {
-        (Some(w), "sssp") => ProjectionSpec::new().weight(w.clone()),
+        (Some(w), "sssp" | "ppr") => ProjectionSpec::new().weight(w.clone()),
         _ => ProjectionSpec::new(),
     }
     .undirected(!directed);
@@ -177,8 +181,26 @@ pub fn run(args: &Args) -> Result<()> {
                 .collect()
         }
         "lcc" => algo::lcc(&p, directed).iter().map(|x| float(*x)).collect(),
+        "kcore" => algo::kcore(&p).iter().map(ToString::to_string).collect(),
+        "ppr" => {
+            let seeds = if args.seeds.is_empty() {
+                vec![p.require(source()?)?]
+            } else {
+                args.seeds
+                    .iter()
+                    .map(|k| Ok(p.require(args.naming.node(&r, k)?)?))
+                    .collect::<Result<Vec<u32>>>()?
+            };
+            let seeds: Vec<(u32, f64)> = seeds.into_iter().map(|s| (s, 1.0)).collect();
+            algo::personalized_pagerank(&p, &seeds, args.damping, dir)
+                .iter()
+                .map(|x| float(*x))
+                .collect()
+        }
         other => {
-            bail!("unknown algorithm {other:?}: use bfs, sssp, wcc, scc, pagerank, cdlp or lcc")
+            bail!(
+                "unknown algorithm {other:?}: use bfs, sssp, wcc, scc, pagerank, cdlp, lcc, kcore or ppr"
+            )
         }
     };
     let elapsed_ms = t.elapsed().as_secs_f64() * 1e3;

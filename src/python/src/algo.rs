@@ -244,6 +244,66 @@ impl Database {
         per_node(py, &p, "community", c.iter().map(|n| n.0).collect())
     }
 
+    /// k-core decomposition: `{"node": ids, "coreness": ints}`, degrees
+    /// counted over edges either way with multiplicity (igraph's
+    /// `coreness(mode="all")`).
+    #[pyo3(signature = (*, labels = None, types = None))]
+    fn kcore<'py>(
+        &self,
+        py: Python<'py>,
+        labels: Option<Vec<String>>,
+        types: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let (p, c) =
+            self.projected(py, &spec(labels, types, None, None), |p| Ok(algo::kcore(p)))?;
+        per_node(py, &p, "coreness", c)
+    }
+
+    /// Personalised PageRank restarting at `seeds` (node ids, or a dict of
+    /// node id to weight): `{"node": ids, "rank": floats}` summing to 1.
+    /// `weight` names a numeric edge property to split rank by.
+    #[pyo3(signature = (seeds, *, damping = 0.85, weight = None, direction = "out",
+        labels = None, types = None))]
+    #[allow(clippy::too_many_arguments, reason = "keyword arguments")]
+    fn personalized_pagerank<'py>(
+        &self,
+        py: Python<'py>,
+        seeds: &Bound<'py, PyAny>,
+        damping: f64,
+        weight: Option<String>,
+        direction: &str,
+        labels: Option<Vec<String>>,
+        types: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        if !(0.0..1.0).contains(&damping) {
+            return Err(invalid_err(format!(
+                "damping must be in [0, 1), not {damping}"
+            )));
+        }
+        let dir = self::direction(direction)?;
+        let seeds: Vec<(u64, f64)> = if let Ok(d) = seeds.cast::<PyDict>() {
+            d.iter()
+                .map(|(k, v)| Ok((k.extract()?, v.extract()?)))
+                .collect::<PyResult<_>>()?
+        } else {
+            seeds
+                .try_iter()?
+                .map(|k| Ok((k?.extract()?, 1.0)))
+                .collect::<PyResult<_>>()?
+        };
+        if seeds.iter().any(|&(_, w)| !(w >= 0.0 && w.is_finite())) {
+            return Err(invalid_err("seed weights must be finite and not negative"));
+        }
+        let (p, r) = self.projected(py, &spec(labels, types, weight, None), |p| {
+            let at = seeds
+                .iter()
+                .map(|&(id, w)| Ok((p.require(NodeId(id))?, w)))
+                .collect::<Res<Vec<_>>>()?;
+            Ok(algo::personalized_pagerank(p, &at, damping, dir))
+        })?;
+        per_node(py, &p, "rank", r)
+    }
+
     /// Local clustering coefficients (Graphalytics LCC): `{"node": ids,
     /// "coefficient": floats}`.
     #[pyo3(signature = (*, directed = true, labels = None, types = None))]

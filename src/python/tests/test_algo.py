@@ -119,3 +119,28 @@ def test_algorithm_errors(graph):
         db.bfs(10**9)
     with pytest.raises(quiverdb.InvalidInputError, match="damping"):
         db.pagerank(damping=1.5)
+
+
+def test_kcore_and_personalized_pagerank_match_igraph(graph):
+    ig = pytest.importorskip("igraph")
+    db, g = graph
+    nodes = list(g)
+    pos = {v: i for i, v in enumerate(nodes)}
+    h = ig.Graph(n=len(nodes), edges=[(pos[a], pos[b]) for a, b in g.edges()], directed=True)
+    h.es["w"] = [d["w"] for _, _, d in g.edges(data=True)]
+    core = as_map(db.kcore(), "coreness")
+    assert [core[v] for v in nodes] == h.coreness(mode="all")
+    seeds = {nodes[0]: 2.0, nodes[5]: 1.0}
+    for weight in (None, "w"):
+        ours = as_map(db.personalized_pagerank(seeds, weight=weight), "rank")
+        theirs = h.personalized_pagerank(
+            directed=True, damping=0.85, reset=[seeds.get(v, 0.0) for v in nodes],
+            weights="w" if weight else None,
+        )
+        assert max(abs(ours[v] - theirs[pos[v]]) for v in nodes) < 1e-9
+    uniform = as_map(db.personalized_pagerank([nodes[1]]), "rank")
+    assert uniform[nodes[1]] == max(uniform.values())
+    with pytest.raises(quiverdb.NotFoundError):
+        db.personalized_pagerank([10**9])
+    with pytest.raises(quiverdb.InvalidInputError):
+        db.personalized_pagerank({nodes[0]: -1.0})

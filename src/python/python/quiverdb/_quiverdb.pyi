@@ -255,6 +255,22 @@ class Database(_Searches):
         labels: Optional[Sequence[str]] = None,
         types: Optional[Sequence[str]] = None,
     ) -> Dict[str, npt.NDArray[np.uint64]]: ...
+    def kcore(
+        self,
+        *,
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+    ) -> Dict[str, npt.NDArray[Any]]: ...
+    def personalized_pagerank(
+        self,
+        seeds: Union[Sequence[int], Mapping[int, float]],
+        *,
+        damping: float = 0.85,
+        weight: Optional[str] = None,
+        direction: str = "out",
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+    ) -> Dict[str, npt.NDArray[Any]]: ...
     def lcc(
         self,
         *,
