@@ -24,7 +24,7 @@ use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use quiverdb::query::CypherValue;
+use quiverdb::query::{CypherValue, NodeValue, RelValue};
 
 use crate::error::invalid_err;
 
@@ -103,21 +103,49 @@ fn kind_of(v: &CypherValue) -> Kind {
         CypherValue::List(items) => {
             Kind::List(Box::new(items.iter().map(kind_of).fold(Kind::Null, merge)))
         }
-        CypherValue::Map(_)
-        | CypherValue::Node(_)
-        | CypherValue::Relationship(_)
-        | CypherValue::Path(_) => match fields_of(v.clone()) {
-            Ok(fields) => Kind::Struct(
-                fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), kind_of(v)))
-                    .collect(),
-            ),
-            Err(_) => Kind::Text,
-        },
+        // The fields `fields_of` makes, read in place (no copy per row).
+        CypherValue::Map(m) => props_kind(&[], m),
+        CypherValue::Node(n) => node_kind(n),
+        CypherValue::Relationship(r) => rel_kind(r),
+        CypherValue::Path(p) => {
+            let nodes = p.nodes.iter().map(node_kind).fold(Kind::Null, merge);
+            let rels = p.relationships.iter().map(rel_kind).fold(Kind::Null, merge);
+            Kind::Struct(vec![
+                ("nodes".to_owned(), Kind::List(Box::new(nodes))),
+                ("relationships".to_owned(), Kind::List(Box::new(rels))),
+            ])
+        }
         #[allow(unreachable_patterns, reason = "CypherValue is non-exhaustive")]
         _ => Kind::Text,
     }
+}
+
+fn node_kind(n: &NodeValue) -> Kind {
+    let labels = Kind::List(Box::new(Kind::Text));
+    props_kind(&[("_id", Kind::Int), ("_labels", labels)], &n.properties)
+}
+
+fn rel_kind(r: &RelValue) -> Kind {
+    let fixed = [
+        ("_id", Kind::Int),
+        ("_start", Kind::Int),
+        ("_end", Kind::Int),
+        ("_type", Kind::Text),
+    ];
+    props_kind(&fixed, &r.properties)
+}
+
+/// A struct of the `fixed` fields and the properties, in `fields_of`'s
+/// (sorted) order.
+fn props_kind(fixed: &[(&str, Kind)], props: &BTreeMap<String, CypherValue>) -> Kind {
+    let mut fields: BTreeMap<&str, Kind> = props
+        .iter()
+        .map(|(k, v)| (k.as_str(), kind_of(v)))
+        .collect();
+    for (name, kind) in fixed {
+        fields.insert(name, kind.clone());
+    }
+    Kind::Struct(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 fn merge(a: Kind, b: Kind) -> Kind {

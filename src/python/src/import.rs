@@ -40,12 +40,13 @@ impl Column {
         }
     }
 
-    fn get(&self, i: usize) -> Option<Value> {
+    /// Row `i`'s value, moved out (each row is read once).
+    fn take(&mut self, i: usize) -> Option<Value> {
         match self {
             Column::Ints(v) => Some(Value::Int(v[i])),
             Column::Floats(v) => (!v[i].is_nan()).then_some(Value::Float(v[i])),
             Column::Bools(v) => Some(Value::Bool(v[i])),
-            Column::Values(v) => v[i].clone(),
+            Column::Values(v) => v[i].take(),
         }
     }
 }
@@ -111,13 +112,25 @@ fn table(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Column)>> {
     Ok(out)
 }
 
+/// One column of a table: its name, its role (the rules of CSV headers)
+/// and its values.
+struct Col {
+    name: String,
+    role: ColumnRole,
+    values: Column,
+}
+
 /// Where one source's rows come from.
 enum Source {
     File(PathBuf, Format),
-    Table(String, Vec<(String, Column)>),
+    Table(String, Vec<Col>),
 }
 
-fn sources(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<Source>> {
+/// The sources of `obj` (one, or a list): paths, or tables whose columns
+/// take the roles of a node table (`nodes`, keyed by `key`) or an edge
+/// table.
+fn sources(obj: Option<&Bound<'_, PyAny>>, nodes: bool, key: &str) -> PyResult<Vec<Source>> {
+    let what = if nodes { "nodes" } else { "edges" };
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
         return Ok(Vec::new());
     };
@@ -132,7 +145,17 @@ fn sources(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Vec<Source>> 
             })?;
             return Ok(Source::File(path, format));
         }
-        Ok(Source::Table(format!("{what} table {n}"), table(item)?))
+        let name = format!("{what} table {n}");
+        let columns = table(item)?;
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        let roles = ColumnRole::of_columns(&names, nodes, key)
+            .map_err(|e| invalid_err(format!("{name}: {e}")))?;
+        let cols = columns
+            .into_iter()
+            .zip(roles)
+            .map(|((name, values), role)| Col { name, role, values })
+            .collect();
+        Ok(Source::Table(name, cols))
     };
     if obj.is_instance_of::<PyList>() || obj.is_instance_of::<pyo3::types::PyTuple>() {
         obj.try_iter()?
@@ -180,35 +203,22 @@ fn labels_of(v: Option<Value>) -> Result<Vec<String>, RowError> {
     }
 }
 
-/// The roles of a table's columns, by the importer's rules for CSV headers.
-fn roles(
-    cols: &[(String, Column)],
-    nodes: bool,
-    key: &str,
-    source: &str,
-) -> PyResult<Vec<ColumnRole>> {
-    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
-    ColumnRole::of_columns(&names, nodes, key).map_err(|e| invalid_err(format!("{source}: {e}")))
-}
-
-fn node_rows<'a>(
-    cols: &'a [(String, Column)],
-    roles: &'a [ColumnRole],
-) -> impl Iterator<Item = Result<NodeRow, RowError>> + 'a {
-    let n = cols.first().map_or(0, |c| c.1.len());
+fn node_rows(cols: &mut [Col]) -> impl Iterator<Item = Result<NodeRow, RowError>> + '_ {
+    let n = cols.first().map_or(0, |c| c.values.len());
     (0..n).map(move |i| {
         let mut row = NodeRow {
             key: Key::Int(0),
             labels: Vec::new(),
             props: quiverdb::Props::new(),
         };
-        for ((name, col), role) in cols.iter().zip(roles) {
-            match role {
-                ColumnRole::Key => row.key = key_of(col.get(i), name)?,
-                ColumnRole::Labels => row.labels = labels_of(col.get(i))?,
+        for col in cols.iter_mut() {
+            let value = col.values.take(i);
+            match col.role {
+                ColumnRole::Key => row.key = key_of(value, &col.name)?,
+                ColumnRole::Labels => row.labels = labels_of(value)?,
                 _ => {
-                    if let Some(v) = col.get(i) {
-                        row.props.insert(name.clone(), v);
+                    if let Some(v) = value {
+                        row.props.insert(col.name.clone(), v);
                     }
                 }
             }
@@ -217,11 +227,8 @@ fn node_rows<'a>(
     })
 }
 
-fn edge_rows<'a>(
-    cols: &'a [(String, Column)],
-    roles: &'a [ColumnRole],
-) -> impl Iterator<Item = Result<EdgeRow, RowError>> + 'a {
-    let n = cols.first().map_or(0, |c| c.1.len());
+fn edge_rows(cols: &mut [Col]) -> impl Iterator<Item = Result<EdgeRow, RowError>> + '_ {
+    let n = cols.first().map_or(0, |c| c.values.len());
     (0..n).map(move |i| {
         let mut row = EdgeRow {
             src: Key::Int(0),
@@ -230,12 +237,13 @@ fn edge_rows<'a>(
             weight: None,
             props: quiverdb::Props::new(),
         };
-        for ((name, col), role) in cols.iter().zip(roles) {
-            match role {
-                ColumnRole::Src => row.src = key_of(col.get(i), name)?,
-                ColumnRole::Dst => row.dst = key_of(col.get(i), name)?,
+        for col in cols.iter_mut() {
+            let value = col.values.take(i);
+            match col.role {
+                ColumnRole::Src => row.src = key_of(value, &col.name)?,
+                ColumnRole::Dst => row.dst = key_of(value, &col.name)?,
                 ColumnRole::Type => {
-                    row.edge_type = match col.get(i) {
+                    row.edge_type = match value {
                         None => None,
                         Some(Value::String(s)) => Some(s),
                         Some(other) => {
@@ -246,8 +254,8 @@ fn edge_rows<'a>(
                     }
                 }
                 _ => {
-                    if let Some(v) = col.get(i) {
-                        row.props.insert(name.clone(), v);
+                    if let Some(v) = value {
+                        row.props.insert(col.name.clone(), v);
                     }
                 }
             }
@@ -329,20 +337,8 @@ impl Database {
             }
             other => other,
         };
-        let node_sources = sources(nodes, "nodes")?;
-        let edge_sources = sources(edges, "edges")?;
-        let mut node_roles = Vec::new();
-        for s in &node_sources {
-            if let Source::Table(name, cols) = s {
-                node_roles.push(roles(cols, true, key, name)?);
-            }
-        }
-        let mut edge_roles = Vec::new();
-        for s in &edge_sources {
-            if let Source::Table(name, cols) = s {
-                edge_roles.push(roles(cols, false, key, name)?);
-            }
-        }
+        let node_sources = sources(nodes, true, key)?;
+        let edge_sources = sources(edges, false, key)?;
         let opts = ImportOptions::default()
             .key_label(key_label)
             .key_property(key)
@@ -374,24 +370,16 @@ impl Database {
                     });
                 });
             }
-            let mut roles = node_roles.iter();
-            for s in &node_sources {
+            for s in node_sources {
                 match s {
-                    Source::File(path, format) => imp.nodes(path, *format)?,
-                    Source::Table(name, cols) => {
-                        let r = roles.next().map_or(&[][..], Vec::as_slice);
-                        imp.node_rows(name, node_rows(cols, r))?;
-                    }
+                    Source::File(path, format) => imp.nodes(&path, format)?,
+                    Source::Table(name, mut cols) => imp.node_rows(&name, node_rows(&mut cols))?,
                 }
             }
-            let mut roles = edge_roles.iter();
-            for s in &edge_sources {
+            for s in edge_sources {
                 match s {
-                    Source::File(path, format) => imp.edges(path, *format)?,
-                    Source::Table(name, cols) => {
-                        let r = roles.next().map_or(&[][..], Vec::as_slice);
-                        imp.edge_rows(name, edge_rows(cols, r))?;
-                    }
+                    Source::File(path, format) => imp.edges(&path, format)?,
+                    Source::Table(name, mut cols) => imp.edge_rows(&name, edge_rows(&mut cols))?,
                 }
             }
             Ok(imp.finish()?)

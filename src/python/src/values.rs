@@ -10,6 +10,55 @@ use quiverdb::{Props, Value};
 
 use crate::error::invalid_err;
 
+/// What nodes and relationships share: their properties (read like a
+/// dict's) and equality and hashing by id.
+macro_rules! entity {
+    ($t:ty) => {
+        #[pymethods]
+        impl $t {
+            /// Its properties (a new dict each time).
+            #[getter]
+            fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                self.properties.bind(py).copy()
+            }
+
+            fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+                self.properties.bind(py).as_any().get_item(key)
+            }
+
+            /// A property's value, or `default` when it has none.
+            #[pyo3(signature = (key, default = None))]
+            fn get<'py>(
+                &self,
+                py: Python<'py>,
+                key: &str,
+                default: Option<Bound<'py, PyAny>>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                Ok(match self.properties.bind(py).get_item(key)? {
+                    Some(v) => v,
+                    None => default.unwrap_or_else(|| py.None().into_bound(py)),
+                })
+            }
+
+            fn __contains__(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
+                self.properties.bind(py).contains(key)
+            }
+        }
+
+        impl PartialEq for $t {
+            fn eq(&self, other: &$t) -> bool {
+                self.id == other.id
+            }
+        }
+
+        impl std::hash::Hash for $t {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.id.hash(state);
+            }
+        }
+    };
+}
+
 /// A node of a result: its id, labels and properties.
 #[pyclass(module = "quiverdb", frozen, eq, hash)]
 pub(crate) struct Node {
@@ -28,31 +77,6 @@ impl Node {
         self.labels.clone()
     }
 
-    /// The node's properties (a new dict each time).
-    #[getter]
-    fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        self.properties.bind(py).copy()
-    }
-
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        self.properties.bind(py).as_any().get_item(key)
-    }
-
-    /// A property's value, or `default` when the node has none.
-    #[pyo3(signature = (key, default = None))]
-    fn get<'py>(
-        &self,
-        py: Python<'py>,
-        key: &str,
-        default: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        property_or(self.properties.bind(py), key, default)
-    }
-
-    fn __contains__(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
-        self.properties.bind(py).contains(key)
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let labels: String = self.labels.iter().map(|l| format!(":{l}")).collect();
         Ok(format!(
@@ -60,18 +84,6 @@ impl Node {
             self.id,
             self.properties.bind(py).repr()?
         ))
-    }
-}
-
-impl PartialEq for Node {
-    fn eq(&self, other: &Node) -> bool {
-        self.id == other.id
-    }
-}
-
-impl std::hash::Hash for Node {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.id.hash(state);
     }
 }
 
@@ -95,31 +107,6 @@ pub(crate) struct Relationship {
 
 #[pymethods]
 impl Relationship {
-    /// The relationship's properties (a new dict each time).
-    #[getter]
-    fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        self.properties.bind(py).copy()
-    }
-
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
-        self.properties.bind(py).as_any().get_item(key)
-    }
-
-    /// A property's value, or `default` when the relationship has none.
-    #[pyo3(signature = (key, default = None))]
-    fn get<'py>(
-        &self,
-        py: Python<'py>,
-        key: &str,
-        default: Option<Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        property_or(self.properties.bind(py), key, default)
-    }
-
-    fn __contains__(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
-        self.properties.bind(py).contains(key)
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Relationship(id={}, start={}, end={}, type='{}', properties={})",
@@ -132,17 +119,8 @@ impl Relationship {
     }
 }
 
-impl PartialEq for Relationship {
-    fn eq(&self, other: &Relationship) -> bool {
-        self.id == other.id
-    }
-}
-
-impl std::hash::Hash for Relationship {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.id.hash(state);
-    }
-}
+entity!(Node);
+entity!(Relationship);
 
 /// A path of a result: nodes joined by relationships.
 #[pyclass(module = "quiverdb", frozen)]
@@ -184,18 +162,6 @@ impl Path {
             .collect::<PyResult<_>>()?;
         Ok(format!("Path({})", ids.join(" -> ")))
     }
-}
-
-/// `props[key]`, or `default` (None) when there is no such key.
-fn property_or<'py>(
-    props: &Bound<'py, PyDict>,
-    key: &str,
-    default: Option<Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match props.get_item(key)? {
-        Some(v) => v,
-        None => default.unwrap_or_else(|| props.py().None().into_bound(props.py())),
-    })
 }
 
 fn props_dict<'py>(
