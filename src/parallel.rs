@@ -8,13 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Runs `f(state, i)` for every `i` in `range` on all cores, each thread
 /// with its own `state` from `init`, at most one thread per `grain` items.
 /// Items are handed out one at a time from a shared counter, so a slow
-/// item does not hold up a whole share.
-pub fn for_each<S>(
+/// item does not hold up a whole share. Returns the threads' states (in
+/// no particular order), for what they gathered.
+pub fn for_each<S: Send>(
     range: std::ops::Range<usize>,
     grain: usize,
     init: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, usize) + Sync,
-) {
+) -> Vec<S> {
     let next = AtomicUsize::new(range.start);
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
@@ -29,15 +30,21 @@ pub fn for_each<S>(
             }
             f(&mut state, i);
         }
+        state
     };
     if threads == 1 {
-        work();
+        vec![work()]
     } else {
         std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(work);
-            }
-        });
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            handles
+                .into_iter()
+                .map(|h| match h.join() {
+                    Ok(state) => state,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
     }
 }
 

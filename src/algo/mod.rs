@@ -8,8 +8,8 @@
 //!   filtered by labels and edge types, in CSR form
 //!   ([`Database::projection`](crate::Database::projection) caches it until
 //!   the next commit). The six LDBC Graphalytics kernels are here: BFS,
-//!   SSSP, WCC, PageRank, CDLP and LCC, plus SCC, k-core decomposition
-//!   and personalised PageRank.
+//!   SSSP, WCC, PageRank, CDLP and LCC, plus SCC, k-core decomposition,
+//!   personalised PageRank, and Leiden and Louvain communities.
 //!
 //! The kernels are our own code over the CSR: petgraph's `tarjan_scc` is
 //! recursive (a deep graph overflows the stack), its Dijkstra keeps
@@ -20,6 +20,7 @@
 
 mod cache;
 mod cdlp;
+mod community;
 mod components;
 mod kcore;
 mod lcc;
@@ -30,6 +31,7 @@ pub(crate) mod projection;
 mod traverse;
 
 pub use cdlp::cdlp;
+pub use community::{Communities, LeidenConfig, Objective, leiden, louvain, modularity};
 pub use components::{
     Components, strongly_connected_components, weakly_connected_components,
     weakly_connected_components_bfs,

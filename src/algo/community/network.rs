@@ -1,0 +1,269 @@
+//! The undirected, weighted graph that community detection works on: the
+//! projection itself at the first level (each stored edge read as one
+//! undirected edge), then graphs aggregated from communities.
+
+use crate::algo::Projection;
+use crate::algo::projection::Csr;
+use crate::parallel;
+
+/// An undirected weighted graph, as the moving, refinement and aggregation
+/// steps read it.
+pub(super) trait Network: Sync {
+    /// The number of nodes.
+    fn len(&self) -> usize;
+
+    /// Calls `f(u, w)` for each edge between `v` and another node `u`
+    /// (self-loops excluded; a neighbour may repeat, with multiple edges).
+    fn arcs(&self, v: u32, f: impl FnMut(u32, f64));
+
+    /// The weight of `v`'s self-loops as its own adjacency counts it: twice
+    /// each loop's weight (a loop adds to a node's degree at both ends).
+    fn self_weight(&self, v: u32) -> f64;
+}
+
+/// The projection read as an undirected multigraph: `v`'s edges are its
+/// out-edges and its in-edges, so an edge stored once appears at both of
+/// its ends, and a pair linked both ways counts twice (igraph's
+/// `as_undirected(mode="each")`).
+pub(super) struct Base<'a> {
+    out: &'a Csr,
+    inc: &'a Csr,
+    /// Each node's self-loop weight, counted at both ends.
+    loops: Vec<f64>,
+    /// Each node's weighted degree, self-loops counted twice.
+    pub degrees: Vec<f64>,
+}
+
+impl<'a> Base<'a> {
+    pub fn new(p: &'a Projection) -> Base<'a> {
+        let mut base = Base {
+            out: &p.out,
+            inc: p.inc(),
+            loops: Vec::new(),
+            degrees: Vec::new(),
+        };
+        let n = p.node_count();
+        let (mut loops, mut degrees) = (vec![0.0; n], vec![0.0; n]);
+        for v in 0..n as u32 {
+            base.all_arcs(v, |u, w| {
+                degrees[v as usize] += w;
+                if u == v {
+                    loops[v as usize] += w;
+                }
+            });
+        }
+        base.loops = loops;
+        base.degrees = degrees;
+        base
+    }
+
+    /// Every arc of `v`, self-loops included, with its weight.
+    #[inline]
+    fn all_arcs(&self, v: u32, mut f: impl FnMut(u32, f64)) {
+        for csr in [self.out, self.inc] {
+            let range = csr.range(v);
+            if csr.weights.is_empty() {
+                for &u in &csr.targets[range] {
+                    f(u, 1.0);
+                }
+            } else {
+                for (&u, &w) in csr.targets[range.clone()].iter().zip(&csr.weights[range]) {
+                    f(u, w);
+                }
+            }
+        }
+    }
+}
+
+impl Network for Base<'_> {
+    fn len(&self) -> usize {
+        self.out.offsets.len() - 1
+    }
+
+    #[inline]
+    fn arcs(&self, v: u32, mut f: impl FnMut(u32, f64)) {
+        self.all_arcs(v, |u, w| {
+            if u != v {
+                f(u, w);
+            }
+        });
+    }
+
+    fn self_weight(&self, v: u32) -> f64 {
+        self.loops[v as usize]
+    }
+}
+
+/// A graph whose nodes are the communities of the level below: one edge
+/// per pair of adjacent communities, weighted by the edges between them;
+/// edges inside a community become its self weight.
+pub(super) struct Aggregate {
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    weights: Vec<f64>,
+    self_weights: Vec<f64>,
+}
+
+impl Network for Aggregate {
+    fn len(&self) -> usize {
+        self.self_weights.len()
+    }
+
+    #[inline]
+    fn arcs(&self, v: u32, mut f: impl FnMut(u32, f64)) {
+        let range = self.offsets[v as usize]..self.offsets[v as usize + 1];
+        for (&u, &w) in self.targets[range.clone()].iter().zip(&self.weights[range]) {
+            f(u, w);
+        }
+    }
+
+    fn self_weight(&self, v: u32) -> f64 {
+        self.self_weights[v as usize]
+    }
+}
+
+/// The members of each of `groups` communities, by counting sort: the
+/// members of community `c` are `members[start[c]..start[c + 1]]`, in
+/// node order.
+pub(super) fn group(of: &[u32], groups: usize) -> (Vec<usize>, Vec<u32>) {
+    let mut start = vec![0usize; groups + 1];
+    for &c in of {
+        start[c as usize + 1] += 1;
+    }
+    for c in 0..groups {
+        start[c + 1] += start[c];
+    }
+    let mut members = vec![0u32; of.len()];
+    let mut fill = start.clone();
+    for (v, &c) in of.iter().enumerate() {
+        members[fill[c as usize]] = v as u32;
+        fill[c as usize] += 1;
+    }
+    (start, members)
+}
+
+/// The rows of a run of consecutive communities of an aggregate graph.
+struct Run {
+    /// The run's first community.
+    first: usize,
+    /// Each row's end in `targets`.
+    ends: Vec<usize>,
+    targets: Vec<u32>,
+    weights: Vec<f64>,
+    self_weights: Vec<f64>,
+}
+
+/// The graph of `groups` communities over `g`, where `of[v] < groups` is
+/// node `v`'s community. O(V + E), the communities spread over the cores
+/// in runs of about equal membership.
+pub(super) fn aggregate<N: Network>(g: &N, of: &[u32], groups: usize) -> Aggregate {
+    let (start, members) = group(of, groups);
+    // Runs of communities with about 4096 members each (a bigger
+    // community is a run of its own).
+    let mut cuts = vec![0usize];
+    for c in 0..groups {
+        if start[c + 1] - start[*cuts.last().unwrap_or(&0)] >= 4096 {
+            cuts.push(c + 1);
+        }
+    }
+    if *cuts.last().unwrap_or(&0) != groups {
+        cuts.push(groups);
+    }
+    let states = parallel::for_each(
+        0..cuts.len() - 1,
+        1,
+        || {
+            (
+                Vec::<Run>::new(),
+                vec![0.0f64; groups],
+                vec![u32::MAX; groups],
+            )
+        },
+        |(done, acc, seen), run| {
+            let (first, end) = (cuts[run], cuts[run + 1]);
+            let (mut lens, mut targets, mut weights) = (Vec::new(), Vec::new(), Vec::new());
+            let mut inside_all = Vec::with_capacity(end - first);
+            let mut touched: Vec<u32> = Vec::new();
+            for c in first..end {
+                let mut inside = 0.0;
+                for &v in &members[start[c]..start[c + 1]] {
+                    inside += g.self_weight(v);
+                    g.arcs(v, |u, w| {
+                        let d = of[u as usize];
+                        if d as usize == c {
+                            inside += w;
+                        } else {
+                            if seen[d as usize] != c as u32 {
+                                seen[d as usize] = c as u32;
+                                touched.push(d);
+                            }
+                            acc[d as usize] += w;
+                        }
+                    });
+                }
+                inside_all.push(inside);
+                for &d in &touched {
+                    targets.push(d);
+                    weights.push(std::mem::take(&mut acc[d as usize]));
+                }
+                touched.clear();
+                lens.push(targets.len());
+            }
+            done.push(Run {
+                first,
+                ends: lens,
+                targets,
+                weights,
+                self_weights: inside_all,
+            });
+        },
+    );
+    let mut runs: Vec<Run> = states.into_iter().flat_map(|(done, ..)| done).collect();
+    runs.sort_unstable_by_key(|r| r.first);
+    let mut offsets = Vec::with_capacity(groups + 1);
+    offsets.push(0);
+    let (mut targets, mut weights) = (Vec::new(), Vec::new());
+    let mut self_weights = Vec::with_capacity(groups);
+    for run in runs {
+        let base = targets.len();
+        offsets.extend(run.ends.iter().map(|e| base + e));
+        targets.extend_from_slice(&run.targets);
+        weights.extend_from_slice(&run.weights);
+        self_weights.extend_from_slice(&run.self_weights);
+    }
+    Aggregate {
+        offsets,
+        targets,
+        weights,
+        self_weights,
+    }
+}
+
+/// Sums `values` by community: `out[of[v]] += values[v]`.
+pub(super) fn sum_by(of: &[u32], values: &[f64], groups: usize) -> Vec<f64> {
+    let mut out = vec![0.0; groups];
+    for (&c, &x) in of.iter().zip(values) {
+        out[c as usize] += x;
+    }
+    out
+}
+
+/// Renumbers `raw` labels densely in order of first appearance: returns
+/// the new labels and how many there are.
+pub(super) fn renumber(raw: &[u32]) -> (Vec<u32>, usize) {
+    let top = raw.iter().copied().max().map_or(0, |m| m as usize + 1);
+    let mut number = vec![u32::MAX; top];
+    let mut next = 0u32;
+    let out = raw
+        .iter()
+        .map(|&r| {
+            let slot = &mut number[r as usize];
+            if *slot == u32::MAX {
+                *slot = next;
+                next += 1;
+            }
+            *slot
+        })
+        .collect();
+    (out, next as usize)
+}
