@@ -12,6 +12,7 @@
     reason = "test code: a panic is the failure report"
 )]
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -808,4 +809,116 @@ fn algo_kcore_and_personalised_pagerank() {
     let out = quiver(&["algo", db, "ppr"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--source"));
+}
+
+#[test]
+fn algo_leiden_louvain_and_written_communities() {
+    let dir = tempfile::tempdir().unwrap();
+    let edges = dir.path().join("g.txt");
+    // Two 4-cliques, 1-4 and 5-8, joined by 4-5.
+    let mut text = String::new();
+    for base in [1, 5] {
+        for a in base..base + 4 {
+            for b in a + 1..base + 4 {
+                writeln!(text, "{a} {b}").unwrap();
+            }
+        }
+    }
+    text += "4 5\n";
+    std::fs::write(&edges, text).unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let out = quiver(&["import", db, "--edges", edges.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for algorithm in ["leiden", "louvain"] {
+        let out = quiver(&["algo", db, algorithm, "--seed", "3"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let of: std::collections::HashMap<&str, &str> =
+            stdout.lines().map(|l| l.split_once(' ').unwrap()).collect();
+        assert_eq!(of.len(), 8, "{stdout}");
+        assert!(["2", "3", "4"].iter().all(|k| of[k] == of["1"]), "{stdout}");
+        assert!(["6", "7", "8"].iter().all(|k| of[k] == of["5"]), "{stdout}");
+        assert_ne!(of["1"], of["5"], "{stdout}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("2 communities, quality 0.4"), "{stderr}");
+    }
+    let out = quiver(&[
+        "algo",
+        db,
+        "leiden",
+        "--levels",
+        "--json",
+        "--write-property",
+        "community",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["communities"], 2, "{summary}");
+    // Modularity of the two cliques: 2 · (12 / 26 − (13 / 26)²).
+    let q = summary["quality"].as_f64().unwrap();
+    assert!((q - 2.0 * (12.0 / 26.0 - 0.25)).abs() < 1e-12, "{summary}");
+    let levels = summary["level_communities"].as_array().unwrap();
+    assert_eq!(levels.last().unwrap(), 2, "{summary}");
+    // The levels were written as a list, finest first; Cypher groups by
+    // the last.
+    let out = quiver(&[
+        "query",
+        db,
+        "MATCH (n) RETURN n.community[-1] AS c, count(*) AS k ORDER BY c",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains("[0,4]") && stdout.contains("[1,4]"),
+        "{stdout}"
+    );
+    // kcore written too: a number property per node.
+    let out = quiver(&["algo", db, "kcore", "--write-property", "core"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = quiver(&[
+        "query",
+        db,
+        "MATCH (n) WHERE n.core = 3 RETURN count(*) AS k",
+        "--json",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("[8]"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    for bad in [
+        vec!["algo", db, "leiden", "--objective", "surprise"],
+        vec!["algo", db, "leiden", "--resolution", "-2"],
+    ] {
+        let out = quiver(&bad);
+        assert!(!out.status.success(), "{bad:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("objective") || stderr.contains("resolution"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

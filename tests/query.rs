@@ -1055,3 +1055,95 @@ fn kcore_and_personalised_pagerank_procedures() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::TypeError, "{e}");
 }
+
+#[test]
+fn leiden_and_louvain_procedures() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    // Two 4-cliques joined by one relationship, weights 1 except one.
+    db.execute("UNWIND range(0, 7) AS i CREATE (:N {i: i})", &Params::new())
+        .unwrap();
+    db.execute(
+        "UNWIND [[0,1],[0,2],[0,3],[1,2],[1,3],[2,3],[4,5],[4,6],[4,7],[5,6],[5,7],[6,7],[3,4]] AS e \
+         MATCH (a:N {i: e[0]}), (b:N {i: e[1]}) CREATE (a)-[:T {w: 1.0}]->(b)",
+        &Params::new(),
+    )
+    .unwrap();
+    for proc in ["algo.leiden", "algo.louvain"] {
+        let r = db
+            .execute(
+                &format!(
+                    "CALL {proc}({{resolution: 1.0, seed: 7, weight: 'w'}}) YIELD node, community, level \
+                     RETURN node.i AS i, community, level ORDER BY i"
+                ),
+                &Params::new(),
+            )
+            .unwrap();
+        let rows = r.rows();
+        assert_eq!(rows.len(), 8, "{proc}");
+        let community: Vec<&V> = rows.iter().map(|row| &row[1]).collect();
+        assert!(
+            community[..4].iter().all(|c| *c == community[0]),
+            "{proc}: {rows:?}"
+        );
+        assert!(
+            community[4..].iter().all(|c| *c == community[4]),
+            "{proc}: {rows:?}"
+        );
+        assert_ne!(community[0], community[4], "{proc}");
+        // Every row is of the last level.
+        assert!(rows.iter().all(|row| row[2] == rows[0][2]), "{proc}");
+        // With every level: a row per node and level, the last level the
+        // same as above, grouped by in Cypher.
+        let all = db
+            .execute(
+                &format!(
+                    "CALL {proc}({{seed: 7, levels: true}}) YIELD node, community, level \
+                     RETURN level, count(DISTINCT community) AS communities, count(*) AS nodes ORDER BY level"
+                ),
+                &Params::new(),
+            )
+            .unwrap();
+        let last = all.rows().last().unwrap();
+        assert_eq!(
+            (&last[0], &last[1], &last[2]),
+            (&rows[0][2], &V::Int(2), &V::Int(8)),
+            "{proc}"
+        );
+        assert!(all.rows().iter().all(|row| row[2] == V::Int(8)), "{proc}");
+    }
+    // Results written back with SET, then grouped.
+    db.execute(
+        "CALL algo.leiden() YIELD node, community SET node.community = community",
+        &Params::new(),
+    )
+    .unwrap();
+    let r = db
+        .execute(
+            "MATCH (n:N) RETURN n.community AS c, count(*) AS k ORDER BY c",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(r.rows(), [[V::Int(0), V::Int(4)], [V::Int(1), V::Int(4)]]);
+    for (call, kind) in [
+        (
+            "CALL algo.leiden({resolution: -1}) YIELD node RETURN node",
+            ErrorKind::ArgumentError,
+        ),
+        (
+            "CALL algo.leiden({objective: 'surprise'}) YIELD node RETURN node",
+            ErrorKind::ArgumentError,
+        ),
+        (
+            "CALL algo.leiden({colour: 1}) YIELD node RETURN node",
+            ErrorKind::ArgumentError,
+        ),
+        (
+            "CALL algo.louvain(3) YIELD node RETURN node",
+            ErrorKind::TypeError,
+        ),
+    ] {
+        let e = db.execute(call, &Params::new()).unwrap_err();
+        assert_eq!(e.kind, kind, "{call}: {e}");
+    }
+}

@@ -172,6 +172,8 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::Lcc => "algo.lcc (on a projection)",
         P::Kcore => "algo.kcore (peeling on a projection)",
         P::PersonalizedPageRank => "algo.pagerank.personalized (on a projection)",
+        P::Leiden => "algo.leiden (on a projection read as undirected)",
+        P::Louvain => "algo.louvain (on a projection read as undirected)",
         P::Bfs => "algo.bfs (on a projection)",
         P::Sssp => "algo.sssp (on a weighted projection)",
         P::Labels => "db.labels",

@@ -23,6 +23,8 @@ pub(crate) enum Procedure {
     Lcc,
     Kcore,
     PersonalizedPageRank,
+    Leiden,
+    Louvain,
     Bfs,
     Sssp,
     Labels,
@@ -44,6 +46,8 @@ impl Procedure {
             "algo.lcc" => (P::Lcc, 0, 0, &["node", "coefficient"]),
             "algo.kcore" => (P::Kcore, 0, 0, &["node", "coreness"]),
             "algo.pagerank.personalized" => (P::PersonalizedPageRank, 1, 2, &["node", "score"]),
+            "algo.leiden" => (P::Leiden, 0, 1, &["node", "community", "level"]),
+            "algo.louvain" => (P::Louvain, 0, 1, &["node", "community", "level"]),
             "algo.bfs" => (P::Bfs, 1, 1, &["node", "depth"]),
             "algo.sssp" => (P::Sssp, 2, 2, &["node", "distance"]),
             "db.labels" => (P::Labels, 0, 0, &["label"]),
@@ -78,8 +82,15 @@ impl Procedure {
                 Ok(names.into_iter().map(|n| vec![V::String(n)]).collect())
             }
             _ => {
+                let communities = match self {
+                    P::Leiden => Some(CommunityArgs::read(args, "algo.leiden")?),
+                    P::Louvain => Some(CommunityArgs::read(args, "algo.louvain")?),
+                    _ => None,
+                };
                 let spec = if self == P::Sssp {
                     ProjectionSpec::new().weight(string_arg(args, 1, "algo.sssp")?)
+                } else if let Some(weight) = communities.as_ref().and_then(|c| c.weight.clone()) {
+                    ProjectionSpec::new().weight(weight)
                 } else {
                     ProjectionSpec::new()
                 };
@@ -149,6 +160,27 @@ impl Procedure {
                             .map(|(id, r)| vec![node(*id), V::Float(r)])
                             .collect()
                     }
+                    P::Leiden | P::Louvain => {
+                        let args = communities.unwrap_or_default();
+                        let c = if self == P::Leiden {
+                            algo::leiden(&p, &args.config)?
+                        } else {
+                            algo::louvain(&p, &args.config)?
+                        };
+                        let last = c.levels().saturating_sub(1);
+                        let levels = if args.all_levels {
+                            0..c.levels()
+                        } else {
+                            last..c.levels()
+                        };
+                        levels
+                            .flat_map(|l| {
+                                ids.iter().zip(c.level(l)).map(move |(id, &k)| {
+                                    vec![node(*id), V::Int(i64::from(k)), V::Int(l as i64)]
+                                })
+                            })
+                            .collect()
+                    }
                     P::Lcc => {
                         let c = algo::lcc(&p, true);
                         ids.iter()
@@ -187,6 +219,86 @@ fn project(access: &Access<'_, '_>, spec: &ProjectionSpec) -> QResult<Projection
         Access::Write(w) => w.project(spec).map_err(QueryError::from),
         Access::View(w) => w.project(spec).map_err(QueryError::from),
         Access::Detached => Err(no_graph()),
+    }
+}
+
+/// The configuration map of `algo.leiden` / `algo.louvain`: `resolution`
+/// (float, 1.0), `objective` ('modularity' or 'cpm'), `seed` (integer,
+/// 0), `iterations` (integer, 2; 0 until nothing changes), `randomness`
+/// (float, 0.01), `weight` (an edge property), `levels` (boolean: a row
+/// per level, not only the last).
+#[derive(Default)]
+struct CommunityArgs {
+    config: algo::LeidenConfig,
+    weight: Option<String>,
+    all_levels: bool,
+}
+
+impl CommunityArgs {
+    fn read(args: &[CypherValue], proc: &str) -> QResult<CommunityArgs> {
+        let mut out = CommunityArgs::default();
+        let map = match args.first() {
+            None | Some(V::Null) => return Ok(out),
+            Some(V::Map(map)) => map,
+            Some(other) => {
+                return Err(type_error(format!(
+                    "{proc}: the argument is a configuration map, not {}",
+                    other.type_name()
+                )));
+            }
+        };
+        let bad = |key: &str, wanted: &str, got: &CypherValue| {
+            argument_error(
+                "InvalidArgumentValue",
+                format!("{proc}: {key} is {wanted}, not {got}"),
+            )
+        };
+        let mut config = algo::LeidenConfig::new();
+        for (key, value) in map {
+            let number = || match value {
+                V::Float(f) => Some(*f),
+                V::Int(i) => Some(*i as f64),
+                _ => None,
+            };
+            match (key.as_str(), value) {
+                ("resolution", v) => {
+                    let x = number().ok_or_else(|| bad(key, "a number", v))?;
+                    config = config.resolution(x);
+                }
+                ("randomness", v) => {
+                    let x = number().ok_or_else(|| bad(key, "a number", v))?;
+                    config = config.randomness(x);
+                }
+                ("objective", V::String(o)) if o.eq_ignore_ascii_case("modularity") => {
+                    config = config.objective(algo::Objective::Modularity);
+                }
+                ("objective", V::String(o)) if o.eq_ignore_ascii_case("cpm") => {
+                    config = config.objective(algo::Objective::Cpm);
+                }
+                ("objective", v) => return Err(bad(key, "'modularity' or 'cpm'", v)),
+                ("seed", V::Int(n)) if *n >= 0 => config = config.seed(*n as u64),
+                ("iterations", V::Int(n)) if (0..=i64::from(u32::MAX)).contains(n) => {
+                    config = config.iterations(*n as u32);
+                }
+                ("seed" | "iterations", v) => return Err(bad(key, "a non-negative integer", v)),
+                ("weight", V::String(w)) => out.weight = Some(w.clone()),
+                ("weight", V::Null) => {}
+                ("weight", v) => return Err(bad(key, "an edge property name", v)),
+                ("levels", V::Bool(b)) => out.all_levels = *b,
+                ("levels", v) => return Err(bad(key, "a boolean", v)),
+                _ => {
+                    return Err(argument_error(
+                        "InvalidArgumentValue",
+                        format!(
+                            "{proc}: unknown setting {key:?} (resolution, objective, seed, \
+                             iterations, randomness, weight, levels)"
+                        ),
+                    ));
+                }
+            }
+        }
+        out.config = config;
+        Ok(out)
     }
 }
 

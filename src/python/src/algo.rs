@@ -5,8 +5,8 @@
 use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use quiverdb::algo::{self, PathQuery, Projection, ProjectionSpec};
-use quiverdb::{Direction, NodeId};
+use quiverdb::algo::{self, LeidenConfig, Objective, PathQuery, Projection, ProjectionSpec};
+use quiverdb::{Direction, NodeId, Value};
 
 use crate::database::Database;
 use crate::error::{Res, invalid_err};
@@ -44,6 +44,22 @@ fn spec(
     s
 }
 
+fn community_config(resolution: f64, objective: &str, seed: u64) -> PyResult<LeidenConfig> {
+    let objective = match objective {
+        "modularity" => Objective::Modularity,
+        "cpm" => Objective::Cpm,
+        other => {
+            return Err(invalid_err(format!(
+                "objective must be 'modularity' or 'cpm', not {other:?}"
+            )));
+        }
+    };
+    Ok(LeidenConfig::new()
+        .objective(objective)
+        .resolution(resolution)
+        .seed(seed))
+}
+
 /// `{"node": ids, name: values}` for per-node results of a projection.
 fn per_node<'py, T: numpy::Element>(
     py: Python<'py>,
@@ -59,6 +75,54 @@ fn per_node<'py, T: numpy::Element>(
 }
 
 impl Database {
+    /// Leiden or Louvain, with the result written back as a node property
+    /// in one commit when `write_property` names one.
+    #[allow(clippy::too_many_arguments, reason = "keyword arguments")]
+    fn communities<'py>(
+        &self,
+        py: Python<'py>,
+        leiden: bool,
+        config: LeidenConfig,
+        weight: Option<String>,
+        levels: bool,
+        labels: Option<Vec<String>>,
+        types: Option<Vec<String>>,
+        write_property: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let shared = self.shared()?;
+        let (p, c) = self.projected(py, &spec(labels, types, weight, None), |p| {
+            let c = if leiden {
+                algo::leiden(p, &config)?
+            } else {
+                algo::louvain(p, &config)?
+            };
+            if let Some(key) = &write_property {
+                let mut w = shared.db().begin_write()?;
+                w.set_node_properties(p.node_ids().iter().enumerate().map(|(i, id)| {
+                    let value = if levels {
+                        Value::List(
+                            (0..c.levels())
+                                .map(|l| Value::Int(i64::from(c.level(l)[i])))
+                                .collect(),
+                        )
+                    } else {
+                        Value::Int(i64::from(c.membership()[i]))
+                    };
+                    (*id, key.as_str(), Some(value))
+                }))?;
+                w.commit()?;
+            }
+            Ok(c)
+        })?;
+        let d = per_node(py, &p, "community", c.membership().to_vec())?;
+        if levels {
+            for l in 0..c.levels() {
+                d.set_item(format!("level_{l}"), PyArray1::from_slice(py, c.level(l)))?;
+            }
+        }
+        Ok(d)
+    }
+
     fn projected<T: Send>(
         &self,
         py: Python<'_>,
@@ -302,6 +366,78 @@ impl Database {
             Ok(algo::personalized_pagerank(p, &at, damping, dir))
         })?;
         per_node(py, &p, "rank", r)
+    }
+
+    /// Leiden communities (modularity or CPM; the projection read as
+    /// undirected): `{"node": ids, "community": ints}`, and with
+    /// `levels=True` also `"level_0"` (finest) … `"level_<L-1>"` (the
+    /// result). Every community is connected; the same seed gives the same
+    /// result. `iterations=0` runs until an iteration changes nothing.
+    /// `write_property` also stores each node's community (with `levels`,
+    /// the list of its communities, finest first) in one commit.
+    #[pyo3(signature = (*, resolution = 1.0, objective = "modularity", seed = 0,
+        iterations = 3, randomness = 0.01, weight = None, levels = false,
+        labels = None, types = None, write_property = None))]
+    #[allow(clippy::too_many_arguments, reason = "keyword arguments")]
+    fn leiden<'py>(
+        &self,
+        py: Python<'py>,
+        resolution: f64,
+        objective: &str,
+        seed: u64,
+        iterations: u32,
+        randomness: f64,
+        weight: Option<String>,
+        levels: bool,
+        labels: Option<Vec<String>>,
+        types: Option<Vec<String>>,
+        write_property: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let config = community_config(resolution, objective, seed)?
+            .iterations(iterations)
+            .randomness(randomness);
+        self.communities(
+            py,
+            true,
+            config,
+            weight,
+            levels,
+            labels,
+            types,
+            write_property,
+        )
+    }
+
+    /// Louvain communities: as `leiden` without the refinement (faster; a
+    /// community may be disconnected).
+    #[pyo3(signature = (*, resolution = 1.0, objective = "modularity", seed = 0,
+        iterations = 3, weight = None, levels = false, labels = None, types = None,
+        write_property = None))]
+    #[allow(clippy::too_many_arguments, reason = "keyword arguments")]
+    fn louvain<'py>(
+        &self,
+        py: Python<'py>,
+        resolution: f64,
+        objective: &str,
+        seed: u64,
+        iterations: u32,
+        weight: Option<String>,
+        levels: bool,
+        labels: Option<Vec<String>>,
+        types: Option<Vec<String>>,
+        write_property: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let config = community_config(resolution, objective, seed)?.iterations(iterations);
+        self.communities(
+            py,
+            false,
+            config,
+            weight,
+            levels,
+            labels,
+            types,
+            write_property,
+        )
     }
 
     /// Local clustering coefficients (Graphalytics LCC): `{"node": ids,

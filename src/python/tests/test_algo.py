@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,3 +145,80 @@ def test_kcore_and_personalized_pagerank_match_igraph(graph):
         db.personalized_pagerank([10**9])
     with pytest.raises(quiverdb.InvalidInputError):
         db.personalized_pagerank({nodes[0]: -1.0})
+
+
+def planted_partition(seed, groups=6, size=40, p_in=0.25, p_out=0.01):
+    rng = np.random.default_rng(seed)
+    n = groups * size
+    a, b = np.triu_indices(n, 1)
+    same = (a // size) == (b // size)
+    keep = rng.random(len(a)) < np.where(same, p_in, p_out)
+    return n, a[keep], b[keep], (np.arange(n) // size)
+
+
+def test_leiden_and_louvain_recover_planted_partitions_and_match_igraph(db):
+    ig = pytest.importorskip("igraph")
+    n, src, dst, truth = planted_partition(5)
+    db.import_graph(nodes={"id": np.arange(n)}, edges={"src": src, "dst": dst}, edge_type="L")
+    key = dict(db.execute("MATCH (n:Node) RETURN id(n), n.id").rows())
+    g = ig.Graph(n=n, edges=list(zip(src.tolist(), dst.tolist())), directed=False)
+    ours = {"leiden": [], "louvain": []}
+    for seed in range(5):
+        for name in ours:
+            result = getattr(db, name)(seed=seed)
+            membership = [0] * n
+            for node, c in zip(result["node"].tolist(), result["community"].tolist()):
+                membership[key[node]] = c
+            assert ig.compare_communities(membership, truth.tolist(), method="nmi") >= 0.95
+            ours[name].append(g.modularity(membership))
+    theirs_leiden = [
+        g.community_leiden(objective_function="modularity", n_iterations=2).modularity for _ in range(5)
+    ]
+    theirs_louvain = g.community_multilevel().modularity
+    # Planted structure: both find (nearly) the same optimum.
+    assert np.mean(ours["leiden"]) >= np.mean(theirs_leiden) - 1e-3
+    assert np.mean(ours["louvain"]) >= theirs_louvain - 1e-3
+    same = db.leiden(seed=3)
+    assert same["community"].tolist() == db.leiden(seed=3)["community"].tolist()
+
+
+def test_leiden_levels_and_written_property(db):
+    n, src, dst, _ = planted_partition(9, groups=10, size=30, p_in=0.3, p_out=0.02)
+    db.import_graph(nodes={"id": np.arange(n)}, edges={"src": src, "dst": dst}, edge_type="L")
+    result = db.leiden(levels=True, write_property="community", iterations=0)
+    levels = sorted(k for k in result if k.startswith("level_"))
+    assert levels[0] == "level_0" and len(levels) >= 1
+    assert result[levels[-1]].tolist() == result["community"].tolist()
+    for lo, hi in zip(levels, levels[1:]):
+        parent = {}
+        for a, b in zip(result[lo].tolist(), result[hi].tolist()):
+            assert parent.setdefault(a, b) == b  # each level merges the one below
+    stored = dict(db.execute("MATCH (n:Node) RETURN id(n), n.community").rows())
+    assert [stored[v][-1] for v in result["node"].tolist()] == result["community"].tolist()
+    db.louvain(write_property="louvain")
+    counts = db.execute("MATCH (n:Node) RETURN n.louvain AS c, count(*) AS k ORDER BY c").rows()
+    assert sum(k for _, k in counts) == n and len(counts) >= 5
+    with pytest.raises(quiverdb.InvalidInputError, match="objective"):
+        db.leiden(objective="surprise")
+    with pytest.raises(quiverdb.InvalidInputError, match="resolution"):
+        db.leiden(resolution=float("nan"))
+
+
+def graphalytics_graphs():
+    root = Path(__file__).resolve().parents[3] / "tests" / "data" / "graphalytics"
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / f"{p.name}.e").exists())
+
+
+@pytest.mark.parametrize("folder", graphalytics_graphs(), ids=lambda p: p.name)
+def test_kcore_matches_igraph_on_graphalytics_graphs(tmp_path, folder):
+    ig = pytest.importorskip("igraph")
+    ids = [int(line.split()[0]) for line in (folder / f"{folder.name}.v").read_text().split("\n") if line.strip()]
+    edges = [tuple(int(x) for x in line.split()[:2])
+             for line in (folder / f"{folder.name}.e").read_text().split("\n") if line.strip()]
+    with quiverdb.Database(tmp_path / "db") as db:
+        db.import_graph(nodes={"id": ids}, edges={"src": [a for a, _ in edges], "dst": [b for _, b in edges]})
+        key = dict(db.execute("MATCH (n:Node) RETURN id(n), n.id").rows())
+        ours = {key[n]: c for n, c in zip(*(db.kcore()[k].tolist() for k in ("node", "coreness")))}
+    pos = {v: i for i, v in enumerate(ids)}
+    g = ig.Graph(n=len(ids), edges=[(pos[a], pos[b]) for a, b in edges], directed=True)
+    assert [ours[v] for v in ids] == g.coreness(mode="all")

@@ -271,6 +271,33 @@ class Database(_Searches):
         labels: Optional[Sequence[str]] = None,
         types: Optional[Sequence[str]] = None,
     ) -> Dict[str, npt.NDArray[Any]]: ...
+    def leiden(
+        self,
+        *,
+        resolution: float = 1.0,
+        objective: str = "modularity",
+        seed: int = 0,
+        iterations: int = 3,
+        randomness: float = 0.01,
+        weight: Optional[str] = None,
+        levels: bool = False,
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+        write_property: Optional[str] = None,
+    ) -> Dict[str, npt.NDArray[Any]]: ...
+    def louvain(
+        self,
+        *,
+        resolution: float = 1.0,
+        objective: str = "modularity",
+        seed: int = 0,
+        iterations: int = 3,
+        weight: Optional[str] = None,
+        levels: bool = False,
+        labels: Optional[Sequence[str]] = None,
+        types: Optional[Sequence[str]] = None,
+        write_property: Optional[str] = None,
+    ) -> Dict[str, npt.NDArray[Any]]: ...
     def lcc(
         self,
         *,
