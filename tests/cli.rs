@@ -910,7 +910,7 @@ fn algo_leiden_louvain_and_written_communities() {
     );
     for bad in [
         vec!["algo", db, "leiden", "--objective", "surprise"],
-        vec!["algo", db, "leiden", "--resolution", "-2"],
+        vec!["algo", db, "leiden", "--resolution=-2"],
     ] {
         let out = quiver(&bad);
         assert!(!out.status.success(), "{bad:?}");
