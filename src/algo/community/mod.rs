@@ -310,6 +310,9 @@ fn quality<N: Network>(g: &N, of: &[u32], node_weight: &[f64], gamma: f64, two_m
 /// One run of Leiden or Louvain over a projection.
 struct Search<'a> {
     base: Base<'a>,
+    /// The base nodes' weights for the objective: degrees (modularity) or
+    /// ones (CPM).
+    weights: Vec<f64>,
     config: &'a LeidenConfig,
     rng: Rng,
 }
@@ -320,25 +323,47 @@ enum Level<'a> {
     Aggregate(Aggregate),
 }
 
+impl Network for Level<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Level::Base(g) => g.len(),
+            Level::Aggregate(g) => g.len(),
+        }
+    }
+
+    #[inline]
+    fn arcs(&self, v: u32, f: impl FnMut(u32, f64)) {
+        match self {
+            Level::Base(g) => g.arcs(v, f),
+            Level::Aggregate(g) => g.arcs(v, f),
+        }
+    }
+
+    fn self_weight(&self, v: u32) -> f64 {
+        match self {
+            Level::Base(g) => g.self_weight(v),
+            Level::Aggregate(g) => g.self_weight(v),
+        }
+    }
+}
+
 impl<'a> Search<'a> {
     fn new(p: &'a Projection, config: &'a LeidenConfig) -> Search<'a> {
+        let base = Base::new(p);
+        let weights = match config.objective {
+            Objective::Modularity => base.degrees.clone(),
+            Objective::Cpm => vec![1.0; base.degrees.len()],
+        };
         Search {
-            base: Base::new(p),
+            base,
+            weights,
             config,
             rng: Rng::spread(config.seed),
         }
     }
 
-    /// Node weights of the base level for the objective.
-    fn base_weights(&self) -> Vec<f64> {
-        match self.config.objective {
-            Objective::Modularity => self.base.degrees.clone(),
-            Objective::Cpm => vec![1.0; self.base.degrees.len()],
-        }
-    }
-
     fn run(mut self, refine: bool) -> Communities {
-        let n = self.base.degrees.len();
+        let n = self.weights.len();
         let two_m: f64 = self.base.degrees.iter().sum();
         let gamma = match self.config.objective {
             Objective::Modularity if two_m > 0.0 => self.config.resolution / two_m,
@@ -348,22 +373,18 @@ impl<'a> Search<'a> {
         let runs = self.config.iterations;
         let mut start: Vec<u32> = (0..n as u32).collect();
         let mut run = 0;
-        let levels = loop {
+        let (levels, counts): (Vec<Vec<u32>>, Vec<usize>) = loop {
             run += 1;
             let (levels, moved) = self.pass(&start, gamma, refine);
             if (runs != 0 && run >= runs) || !moved || run >= 1000 {
-                break levels;
+                break levels.into_iter().unzip();
             }
-            start = levels.last().cloned().unwrap_or_default();
+            start = levels.last().map(|l| l.0.clone()).unwrap_or_default();
         };
-        let counts = levels
-            .iter()
-            .map(|l| l.iter().map(|&c| c as usize + 1).max().unwrap_or(0))
-            .collect();
         let quality = quality(
             &self.base,
             levels.last().map_or(&[], Vec::as_slice),
-            &self.base_weights(),
+            &self.weights,
             gamma,
             two_m,
         );
@@ -375,36 +396,32 @@ impl<'a> Search<'a> {
     }
 
     /// One run from the partition `start` of the base nodes: the levels it
-    /// builds (base node → community, renumbered), and whether any node
-    /// moved.
-    fn pass(&mut self, start: &[u32], gamma: f64, refine: bool) -> (Vec<Vec<u32>>, bool) {
-        let base = &self.base;
-        let mut level = Level::Base(base);
-        let mut node_weight = self.base_weights();
+    /// builds (base node → community, renumbered, and the number of
+    /// communities), and whether any node moved.
+    fn pass(&mut self, start: &[u32], gamma: f64, refine: bool) -> (Vec<(Vec<u32>, usize)>, bool) {
+        let mut level = Level::Base(&self.base);
+        let mut node_weight = self.weights.clone();
         let mut part = Partition::new(start.to_vec(), &node_weight);
         // Base node → node of the current level.
-        let mut at: Vec<u32> = (0..self.base.degrees.len() as u32).collect();
-        let mut levels: Vec<Vec<u32>> = Vec::new();
+        let mut at: Vec<u32> = (0..node_weight.len() as u32).collect();
+        let mut levels: Vec<(Vec<u32>, usize)> = Vec::new();
         let mut moved_any = false;
         loop {
-            let moved = match &level {
-                Level::Base(g) => move_nodes(*g, &node_weight, &mut part, gamma, &mut self.rng),
-                Level::Aggregate(g) => move_nodes(g, &node_weight, &mut part, gamma, &mut self.rng),
-            };
-            moved_any |= moved;
+            moved_any |= move_nodes(&level, &node_weight, &mut part, gamma, &mut self.rng);
             let len = part.of.len();
             if part.count() == len {
                 break;
             }
             let mut groups_of = if refine {
                 let (theta, seed) = (self.config.randomness, self.rng.next_u64());
-                let raw = match &level {
-                    Level::Base(g) => refine::refine(*g, &node_weight, &part, gamma, theta, seed),
-                    Level::Aggregate(g) => {
-                        refine::refine(g, &node_weight, &part, gamma, theta, seed)
-                    }
-                };
-                renumber(&raw)
+                renumber(&refine::refine(
+                    &level,
+                    &node_weight,
+                    &part,
+                    gamma,
+                    theta,
+                    seed,
+                ))
             } else {
                 renumber(&part.of)
             };
@@ -418,13 +435,8 @@ impl<'a> Search<'a> {
             for a in &mut at {
                 *a = of[*a as usize];
             }
-            if refine {
-                levels.push(renumber(&at).0);
-            }
-            let next = match &level {
-                Level::Base(g) => aggregate(*g, &of, groups),
-                Level::Aggregate(g) => aggregate(g, &of, groups),
-            };
+            levels.push(renumber(&at));
+            let next = aggregate(&level, &of, groups);
             node_weight = sum_by(&of, &node_weight, groups);
             // Each aggregate node starts in the community of its members.
             let mut start = vec![0u32; groups];
@@ -433,13 +445,10 @@ impl<'a> Search<'a> {
             }
             part = Partition::new(renumber(&start).0, &node_weight);
             level = Level::Aggregate(next);
-            if !refine {
-                levels.push(renumber(&at).0);
-            }
         }
         let last: Vec<u32> = at.iter().map(|&a| part.of[a as usize]).collect();
-        let last = renumber(&last).0;
-        if levels.last() != Some(&last) {
+        let last = renumber(&last);
+        if levels.last().map(|l| &l.0) != Some(&last.0) {
             levels.push(last);
         }
         (levels, moved_any)
