@@ -518,3 +518,38 @@ fn leiden_stays_connected_where_louvain_does_not() {
         "the check never failed on Louvain here"
     );
 }
+
+/// Later runs start from the last result, so they cannot rebuild the
+/// hierarchy by themselves: the levels a user gets after several runs are
+/// still a hierarchy, nested, ending at the result.
+#[test]
+fn repeated_runs_keep_a_hierarchy() {
+    let (cliques, size) = (40, 5);
+    let mut edges = Vec::new();
+    for c in 0..cliques {
+        for a in 0..size {
+            for b in a + 1..size {
+                edges.push((c * size + a, c * size + b, 1.0));
+            }
+        }
+        edges.push((c * size, ((c + 1) % cliques) * size + 1, 1.0));
+    }
+    let g = Graph {
+        n: cliques * size,
+        edges,
+    };
+    let (_dir, db) = g.store();
+    let p = project(&db, false);
+    for iterations in [1, 3, 0] {
+        let config = LeidenConfig::new().iterations(iterations);
+        for (name, c) in [
+            ("leiden", algo::leiden(&p, &config).unwrap()),
+            ("louvain", algo::louvain(&p, &config).unwrap()),
+        ] {
+            let what = format!("{name}, {iterations} iterations");
+            assert!(c.levels() >= 2, "{what}: {} level(s)", c.levels());
+            assert!(c.level_count(0) > c.count(), "{what}");
+            assert_nested(&c, &what);
+        }
+    }
+}

@@ -17,7 +17,7 @@ use super::Projection;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
 use moving::{Partition, move_nodes};
-use network::{Aggregate, Base, Network, aggregate, renumber, sum_by};
+use network::{Aggregate, Base, Network, aggregate, meet, renumber, sum_by};
 
 /// What the community search maximises.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -373,14 +373,36 @@ impl<'a> Search<'a> {
         let runs = self.config.iterations;
         let mut start: Vec<u32> = (0..n as u32).collect();
         let mut run = 0;
-        let (levels, counts): (Vec<Vec<u32>>, Vec<usize>) = loop {
+        let mut first: Option<Vec<(Vec<u32>, usize)>> = None;
+        let mut levels = loop {
             run += 1;
             let (levels, moved) = self.pass(&start, gamma, refine);
             if (runs != 0 && run >= runs) || !moved || run >= 1000 {
-                break levels.into_iter().unzip();
+                break levels;
             }
             start = levels.last().map(|l| l.0.clone()).unwrap_or_default();
+            first.get_or_insert(levels);
         };
+        // A later Louvain run starts from the last result, so its first
+        // aggregation is that result and it has one level: the hierarchy is
+        // the first run's levels, each cut by the final communities so
+        // every level still nests in the next.
+        if let (false, Some(first)) = (refine, first) {
+            let last = levels.pop().unwrap_or_default();
+            levels = Vec::new();
+            for (level, _) in &first {
+                let cut = meet(level, &last.0);
+                if cut.1 != last.1
+                    && levels
+                        .last()
+                        .is_none_or(|l: &(Vec<u32>, usize)| l.1 != cut.1)
+                {
+                    levels.push(cut);
+                }
+            }
+            levels.push(last);
+        }
+        let (levels, counts): (Vec<Vec<u32>>, Vec<usize>) = levels.into_iter().unzip();
         let quality = quality(
             &self.base,
             levels.last().map_or(&[], Vec::as_slice),

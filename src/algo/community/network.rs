@@ -267,3 +267,19 @@ pub(super) fn renumber(raw: &[u32]) -> (Vec<u32>, usize) {
         .collect();
     (out, next as usize)
 }
+
+/// The common refinement of two partitions of the same nodes: `v` and `u`
+/// share a community when they share one in both. Numbered by first
+/// appearance; returns the labels and their count.
+pub(super) fn meet(a: &[u32], b: &[u32]) -> (Vec<u32>, usize) {
+    let mut number: std::collections::HashMap<(u32, u32), u32> = std::collections::HashMap::new();
+    let of = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| {
+            let next = number.len() as u32;
+            *number.entry((x, y)).or_insert(next)
+        })
+        .collect();
+    (of, number.len())
+}
