@@ -34,7 +34,7 @@ impl Builder {
         let vectors = VectorModel::load(&db)?;
         db.register(vectors);
         db.register(ProjectionCache::default());
-        db.register(crate::query::columns::ColumnCache::default());
+        db.register(crate::query::exec::columns::ColumnCache::default());
         db.register(crate::query::cache::PlanCache::default());
         Ok(db)
     }

@@ -106,10 +106,26 @@ fn code(line: &str) -> &str {
 
 /// The identifiers following each `crate::` in `text`.
 fn crate_paths(text: &str) -> Vec<String> {
+    paths_after(text, "crate::")
+}
+
+/// The identifiers following each `prefix` (`crate::`, `super::`, ...)
+/// in `text`; a use group gives each of its items.
+fn paths_after(text: &str, prefix: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = text;
-    while let Some(at) = rest.find("crate::") {
-        let after = &rest[at + "crate::".len()..];
+    while let Some(at) = rest.find(prefix) {
+        // `crate::` inside `a_crate::` or `super::` inside `nsuper::` is
+        // another name.
+        let glued = rest[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let after = &rest[at + prefix.len()..];
+        if glued {
+            rest = after;
+            continue;
+        }
         if let Some(group) = after.strip_prefix('{') {
             // `crate::{a, b::{c, d}, e}`: each item's first segment.
             out.extend(group_items(group));
@@ -213,6 +229,130 @@ fn lower_layers_never_name_higher_ones() {
         "only {checked} paths were found: is the scan broken?"
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The stages of `src/query`, in the order a statement passes them:
+///
+/// ```text
+/// 0  error, value       what every stage shares
+/// 1  result             the rows and plan steps a statement returns
+/// 2  parse              text -> syntax tree (the only file naming the parser)
+/// 3  plan               the plan types, no behaviour
+/// 4  compile            syntax tree -> plan
+/// 5  optimise           rewrite rules; the cost-based start choice
+/// 6  exec               runs a plan
+/// 7  explain | cache    describes a plan | keeps compiled plans
+/// ```
+///
+/// (`mod.rs` assembles them and names every stage; `tests.rs` is its
+/// test module.)
+fn stage(name: &str) -> Option<u32> {
+    Some(match name {
+        "error" | "value" => 0,
+        "result" => 1,
+        "parse" => 2,
+        "plan" => 3,
+        "compile" => 4,
+        "optimise" => 5,
+        "exec" => 6,
+        "explain" | "cache" => 7,
+        _ => return None,
+    })
+}
+
+/// The stages a file of `src/query` names: `crate::query::x` anywhere,
+/// `super::x` from a file right in `query/` or a stage folder's `mod.rs`
+/// (elsewhere in a stage folder, `super::` is the stage itself).
+fn stages_named(rel: &Path, text: &str) -> Vec<String> {
+    let mut out = paths_after(text, "crate::query::");
+    let parts: Vec<_> = rel.components().collect();
+    let in_query_dir = parts.len() == 1;
+    let stage_root = parts.len() == 2 && rel.ends_with("mod.rs");
+    if in_query_dir || stage_root {
+        out.extend(paths_after(text, "super::"));
+    } else if text.contains("super::super::") {
+        out.push("super".to_owned());
+    }
+    out
+}
+
+#[test]
+fn query_stages_point_one_way() {
+    let query = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/query");
+    let mut all = Vec::new();
+    files(&query, &mut all);
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for file in &all {
+        let rel = file.strip_prefix(&query).unwrap();
+        let own = module_of(&query, file);
+        if own == "mod" || own == "tests" {
+            continue;
+        }
+        let own_stage = stage(&own).unwrap_or_else(|| {
+            panic!(
+                "{} is in no stage of src/query: add it to this test",
+                file.display()
+            )
+        });
+        let text = fs::read_to_string(file).unwrap();
+        let mut joined = String::new();
+        for line in text.lines() {
+            joined.push_str(code(line));
+            joined.push('\n');
+        }
+        if joined.contains("open_cypher") && rel != Path::new("parse.rs") {
+            problems.push(format!(
+                "{} names the parser crate: only parse.rs does",
+                file.display()
+            ));
+        }
+        for name in stages_named(rel, &joined) {
+            // `super::*` in a test module, and the stage itself.
+            if name.is_empty() || name == own {
+                continue;
+            }
+            let Some(theirs) = stage(&name) else {
+                problems.push(format!(
+                    "{}: names {name}, which is no stage of src/query (from a stage folder, \
+                     name another stage as crate::query::<stage>)",
+                    file.display()
+                ));
+                continue;
+            };
+            checked += 1;
+            if theirs >= own_stage {
+                problems.push(format!(
+                    "{} (stage {own_stage}, {own}) names {name} (stage {theirs})",
+                    file.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        checked > 50,
+        "only {checked} paths between stages were found: is the scan broken?"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn stage_paths_are_read_from_where_the_file_is() {
+    let text = "use super::value::V; use crate::query::plan::{expr::Expr, Plan};";
+    assert_eq!(
+        stages_named(Path::new("explain.rs"), text),
+        ["plan", "value"]
+    );
+    assert_eq!(stages_named(Path::new("exec/matcher.rs"), text), ["plan"]);
+    assert_eq!(
+        stages_named(Path::new("exec/mod.rs"), text),
+        ["plan", "value"]
+    );
+    assert_eq!(
+        stages_named(Path::new("exec/eval.rs"), "use super::super::plan::X;"),
+        ["super"]
+    );
+    assert_eq!(paths_after("a_crate::x; crate::y", "crate::"), ["y"]);
 }
 
 #[test]

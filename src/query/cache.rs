@@ -11,10 +11,10 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 
-use super::compile::Plan;
 use super::error::QueryError;
-use super::explain::Mode;
-use super::expr::Params;
+use super::parse::Mode;
+use super::plan::Plan;
+use super::value::Params;
 use crate::txn::{Database, Extension};
 
 /// Statements kept at most; the least recently used goes first.

@@ -3,83 +3,30 @@
 
 use std::fmt::Write as _;
 
-use super::columnar;
-use super::compile::{Plan, Step};
-use super::pattern::{Chain, Dir, Pattern};
-use super::procs::Procedure;
+use super::plan::columnar::Shape;
+use super::plan::pattern::{Chain, Dir, Pattern};
+use super::plan::procs::Procedure;
+use super::plan::{Plan, Step};
+use super::result::PlanStep;
 use crate::graph::dict::Kind;
 use crate::graph::stats::Kept;
-pub use crate::storage::Reads as StorageReads;
-
-/// One step of a plan.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct PlanStep {
-    /// The `UNION` branch it belongs to (0 for the first).
-    pub branch: usize,
-    /// What the step does: `Match`, `OptionalMatch`, `Unwind`, `Project`,
-    /// `Aggregate`, `Create`, `Merge`, `Set`, `Remove`, `Delete`,
-    /// `Call`.
-    pub operator: String,
-    /// How: the patterns and how each is started, the procedure, ...
-    pub details: String,
-    /// Rows the step produced (`PROFILE` only).
-    pub rows: Option<u64>,
-    /// Milliseconds the step took (`PROFILE` only).
-    pub elapsed_ms: Option<f64>,
-    /// The storage reads the step made on the statement's thread
-    /// (`PROFILE` only): point lookups, seeks and entries scanned.
-    pub reads: Option<StorageReads>,
-}
-
-/// `EXPLAIN`, `PROFILE` or neither, read off the statement's start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    Run,
-    Explain,
-    Profile,
-}
-
-/// Splits a leading `EXPLAIN` / `PROFILE` off `text`, blanking it so the
-/// positions of errors stay those of the text as given.
-pub(crate) fn mode(text: &str) -> (Mode, String) {
-    let trimmed = text.trim_start();
-    let lead = text.len() - trimmed.len();
-    for (word, mode) in [("EXPLAIN", Mode::Explain), ("PROFILE", Mode::Profile)] {
-        if trimmed.len() > word.len()
-            && trimmed.is_char_boundary(word.len())
-            && trimmed[..word.len()].eq_ignore_ascii_case(word)
-            && trimmed[word.len()..].starts_with(char::is_whitespace)
-        {
-            let mut blanked = text.to_owned();
-            blanked.replace_range(lead..lead + word.len(), &" ".repeat(word.len()));
-            return (mode, blanked);
-        }
-    }
-    (Mode::Run, text.to_owned())
-}
 
 /// The plan's steps, described.
 pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
-        let rule = match steps.as_slice() {
-            [
-                Step::Match {
-                    pattern,
-                    optional: false,
-                    ..
-                },
-                Step::Project(p),
-                ..,
-            ] => columnar::shape(pattern, p),
+        let rule = match steps.first() {
+            Some(Step::Match {
+                aggregate: Some(shape),
+                ..
+            }) => Some(shape),
             _ => None,
         };
         for (i, step) in steps.iter().enumerate() {
             let (operator, mut details) = step_text(step);
             if let Some(shape) = &rule {
                 if i == 0 {
-                    details = format!("{details}; on a snapshot, {}", shape.describe());
+                    details = format!("{details}; on a snapshot, {}", describe_shape(shape));
                 } else if i == 1 {
                     details.push_str("; folded by ColumnarAggregate with the match");
                 }
@@ -95,6 +42,26 @@ pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
         }
     }
     out
+}
+
+/// What EXPLAIN shows of the rule `ColumnarAggregate`.
+fn describe_shape(shape: &Shape) -> String {
+    let walk = match shape.hops.len() {
+        0 => "a scan of the start label's member list".to_owned(),
+        1 => "the CSR projection of the hop's relationship types".to_owned(),
+        _ => "the CSR projection, closing the cycle by a search of each far node's list".to_owned(),
+    };
+    let unless = if shape.inline.iter().all(Vec::is_empty) {
+        ""
+    } else {
+        ", unless an index or unique key finds a node of it"
+    };
+    format!(
+        "rule ColumnarAggregate (when its start holds an eighth of the nodes or more{unless}): {walk}; {} node and {} relationship property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset)",
+        shape.columns.len(),
+        shape.rel_columns.len(),
+        shape.conjuncts.len()
+    )
 }
 
 fn step_text(step: &Step) -> (&'static str, String) {
@@ -272,7 +239,7 @@ pub(crate) fn estimate(
     node_count: u64,
     edge_count: u64,
 ) -> super::error::QResult<()> {
-    use super::pattern::{COUNT_CAP, Starts, label_size, start_of};
+    use super::optimise::start::{COUNT_CAP, Starts, label_size, start_of};
     let mut starts = Starts::default();
     let degree = edge_count as f64 / node_count.max(1) as f64;
     let kept = Kept::of(r.kv)?;

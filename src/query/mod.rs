@@ -1,10 +1,28 @@
 //! Cypher statements.
 //!
-//! A statement is parsed by the `open-cypher` crate (a lossless lexer and
-//! a LALRPOP parser of the openCypher 2024.3 grammar, checked against every
-//! query of the TCK: a typed, spanned syntax tree with diagnostics that
-//! point at the spot), checked and compiled here to a plan over rows of
-//! slots ([`compile`]), then run ([`exec`]).
+//! A statement passes five stages, each a module that names only the
+//! ones before it (checked by `tests/layers.rs`):
+//!
+//! ```text
+//! text ─ parse ─> syntax tree ─ compile ─> plan ─ optimise ─> plan' ─ exec ─> rows
+//!        (prefixes,            (names to slots,   (named rules      (snapshot,
+//!         open-cypher)          Cypher's checks)   annotate steps)   batches)
+//! ```
+//!
+//! * [`parse`]: `EXPLAIN` / `PROFILE` and `CYPHER 25 …` prefixes read
+//!   off, the text parsed by the `open-cypher` crate (a lossless lexer and
+//!   a LALRPOP parser of the openCypher 2024.3 grammar: a typed, spanned
+//!   syntax tree with diagnostics that point at the spot) — the only file
+//!   that names it.
+//! * [`plan`]: the plan types and nothing else: branches of steps over
+//!   rows of slots, compiled patterns and expressions.
+//! * [`compile`]: syntax tree to plan; variables resolved to slots, the
+//!   language's rules checked.
+//! * [`optimise`]: rewrite rules (`CountedHop`, `ColumnarAggregate`) and
+//!   the cost-based choice of where a chain starts.
+//! * [`exec`]: runs a plan on a snapshot, a write transaction or nothing;
+//!   [`explain`] describes it and [`cache`] keeps compiled plans per
+//!   database.
 //!
 //! A statement runs on a read transaction ([`ReadTxn::query`]: a
 //! snapshot; a write clause is an error), on a write transaction
@@ -19,8 +37,9 @@
 //! `ON MATCH` / `ON CREATE SET`), `SET`, `REMOVE`, `DELETE` / `DETACH
 //! DELETE`, `UNWIND`, `WITH`, `RETURN`, `DISTINCT`, `ORDER BY`, `SKIP`,
 //! `LIMIT`, aggregation, `UNION [ALL]`, `CALL` of the procedures of
-//! [`procs`], `EXPLAIN` / `PROFILE` ([`explain`]), and the expressions of
-//! [`expr`] with the functions of [`func`]. What is not supported fails
+//! `plan::procs`, `EXPLAIN` / `PROFILE` ([`explain`]), and the
+//! expressions of `plan::expr` with the functions of `plan::func`. What
+//! is not supported fails
 //! with an [`ErrorKind::Unsupported`] error: docs/QUERY.md lists it.
 
 #![allow(
@@ -28,73 +47,41 @@
     reason = "lengths of in-memory lists and strings fit in an i64"
 )]
 
-pub(crate) mod cache;
-mod clauses;
-mod columnar;
-pub(crate) mod columns;
-mod compile;
+// The stages, in the order a statement passes them; a stage names only
+// the ones above it (checked by tests/layers.rs).
 mod error;
-mod exec;
-mod explain;
-mod expr;
-mod func;
-mod graph;
-mod pattern;
-mod procs;
-mod stream;
+mod result;
 mod value;
-mod write;
+
+mod parse;
+
+mod plan;
+
+mod compile;
+
+mod optimise;
+
+pub(crate) mod exec;
+
+pub(crate) mod cache;
+mod explain;
 
 pub use cache::PLAN_CACHE_CAPACITY;
 pub use error::{ErrorKind, Phase, QueryError, status};
-pub use explain::{PlanStep, StorageReads};
-pub use expr::Params;
-pub use stream::QueryRows;
-pub use value::{CypherValue, NodeValue, PathValue, RelValue, format_float};
+pub use exec::stream::QueryRows;
+pub use parse::{CYPHER_VERSIONS, MAX_NESTING, split_statements};
+pub use result::{PlanStep, QueryResult, StorageReads};
+pub use value::{CypherValue, NodeValue, Params, PathValue, RelValue, format_float};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::txn::{Database, ReadTxn, WriteTxn};
 use error::{Deadline, Running};
-use graph::Access;
-use stream::On;
-
-/// The result of a statement: its column names and rows.
-#[derive(Clone, Debug, PartialEq)]
-pub struct QueryResult {
-    columns: Vec<String>,
-    rows: Vec<Vec<CypherValue>>,
-    plan: Option<Vec<PlanStep>>,
-}
-
-impl QueryResult {
-    /// The column names, in order.
-    #[must_use]
-    pub fn columns(&self) -> &[String] {
-        &self.columns
-    }
-
-    /// The rows, each with one value per column.
-    #[must_use]
-    pub fn rows(&self) -> &[Vec<CypherValue>] {
-        &self.rows
-    }
-
-    /// The plan's steps, for a statement that began with `EXPLAIN` (not
-    /// run: no rows) or `PROFILE` (run: each step with the rows it
-    /// produced and its time).
-    #[must_use]
-    pub fn plan(&self) -> Option<&[PlanStep]> {
-        self.plan.as_deref()
-    }
-
-    /// The rows, owned.
-    #[must_use]
-    pub fn into_rows(self) -> Vec<Vec<CypherValue>> {
-        self.rows
-    }
-}
+use exec::graph::Access;
+use exec::stream::On;
+use parse::Mode;
+use plan::Plan;
 
 /// How one statement runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -155,7 +142,7 @@ impl QueryOptions {
 pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
     let (plan, mode) = prepare(text, params)?;
     execute(
-        &plan,
+        &Arc::new(plan),
         mode,
         params,
         &mut Access::Detached,
@@ -166,7 +153,7 @@ pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
 /// The database's estimates in an `EXPLAIN` / `PROFILE` plan (none with
 /// no database).
 fn estimate(
-    plan: &compile::Plan,
+    plan: &Plan,
     steps: &mut [PlanStep],
     access: &Access<'_, '_>,
 ) -> Result<(), QueryError> {
@@ -195,11 +182,11 @@ fn stream_on<'t>(
     refused: impl FnOnce() -> QueryError,
 ) -> Result<QueryRows<'t>, QueryError> {
     let (plan, mode) = prepare_on(db, text, params)?;
-    if plan.writes() && mode != explain::Mode::Explain {
+    if plan.writes() && mode != Mode::Explain {
         return Err(refused());
     }
     let run = options.running();
-    if mode != explain::Mode::Run {
+    if mode != Mode::Run {
         let result = execute(&plan, mode, params, &mut on.access(), run)?;
         return Ok(QueryRows::ready(result));
     }
@@ -207,61 +194,26 @@ fn stream_on<'t>(
 }
 
 /// [`prepare`], through `db`'s plan cache.
-fn prepare_on(
-    db: &Database,
-    text: &str,
-    params: &Params,
-) -> Result<(Arc<compile::Plan>, explain::Mode), QueryError> {
+fn prepare_on(db: &Database, text: &str, params: &Params) -> Result<(Arc<Plan>, Mode), QueryError> {
     cache::prepared(db, text, params, || prepare(text, params))
 }
 
 /// Parses and compiles `text` (after a leading `EXPLAIN` or `PROFILE`).
-fn prepare(text: &str, params: &Params) -> Result<(compile::Plan, explain::Mode), QueryError> {
-    let (mode, blanked) = explain::mode(text);
-    let text = blanked.as_str();
-    check_nesting(text)?;
-    let parsed = open_cypher::parse(text).map_err(|errors| {
-        let first = errors.diagnostics().first();
-        let offset = first.map_or(0, |d| d.primary_span.start);
-        let message = first.map_or_else(|| "invalid statement".to_owned(), |d| d.message.clone());
-        QueryError::compile(ErrorKind::SyntaxError, "InvalidSyntax", message).at(text, offset)
-    })?;
-    let statement = match parsed.program.statements.as_slice() {
-        [one] => one,
-        [] => {
-            return Err(QueryError::compile(
-                ErrorKind::SyntaxError,
-                "InvalidSyntax",
-                "the statement is empty",
-            ));
-        }
-        [_, second, ..] => {
-            return Err(QueryError::compile(
-                ErrorKind::SyntaxError,
-                "InvalidSyntax",
-                "one statement at a time",
-            )
-            .at(text, second.span.start));
-        }
-    };
-    let open_cypher::ast::StatementKind::Query(query) = &statement.kind else {
-        return Err(QueryError::compile(
-            ErrorKind::SyntaxError,
-            "InvalidSyntax",
-            "the statement could not be parsed",
-        ));
-    };
-    Ok((compile::compile(text, &query.query, params)?, mode))
+fn prepare(text: &str, params: &Params) -> Result<(Plan, Mode), QueryError> {
+    let parsed = parse::parse(text)?;
+    let mut plan = compile::compile(&parsed.text, &parsed.query, params)?;
+    optimise::optimise(&mut plan);
+    Ok((plan, parsed.mode))
 }
 
 fn execute(
-    plan: &compile::Plan,
-    mode: explain::Mode,
+    plan: &Arc<Plan>,
+    mode: Mode,
     params: &Params,
     access: &mut Access<'_, '_>,
     run: Running,
 ) -> Result<QueryResult, QueryError> {
-    if mode == explain::Mode::Explain {
+    if mode == Mode::Explain {
         let mut steps = explain::describe(plan);
         estimate(plan, &mut steps, access)?;
         return Ok(QueryResult {
@@ -271,7 +223,7 @@ fn execute(
         });
     }
     let mut stats = Vec::new();
-    let profiling = mode == explain::Mode::Profile;
+    let profiling = mode == Mode::Profile;
     let rows = exec::run(plan, params, access, profiling.then_some(&mut stats), run)?;
     let steps = if profiling {
         let mut steps = explain::describe(plan);
@@ -417,11 +369,11 @@ impl WriteTxn<'_> {
     ) -> Result<QueryResult, QueryError> {
         let (plan, mode) = prepare_on(self.db(), text, params)?;
         let run = options.running();
-        if !plan.writes() && mode == explain::Mode::Run {
+        if !plan.writes() && mode == Mode::Run {
             // Read-only: streamed on the view, collected.
             return QueryRows::stream(plan, params, On::View(self), run).collect_result();
         }
-        if !plan.writes() || mode == explain::Mode::Explain {
+        if !plan.writes() || mode == Mode::Explain {
             return execute(&plan, mode, params, &mut Access::Write(self), run);
         }
         let savepoint = self.savepoint();
@@ -451,14 +403,14 @@ impl Database {
     ) -> Result<QueryResult, QueryError> {
         let (plan, mode) = prepare_on(self, text, params)?;
         let run = options.running();
-        if plan.writes() && mode != explain::Mode::Explain {
+        if plan.writes() && mode != Mode::Explain {
             let mut w = self.begin_write()?;
             let result = execute(&plan, mode, params, &mut Access::Write(&mut w), run)?;
             w.commit()?;
             Ok(result)
         } else {
             let r = self.begin_read()?;
-            if mode != explain::Mode::Run {
+            if mode != Mode::Run {
                 return execute(&plan, mode, params, &mut Access::Read(&r), run);
             }
             QueryRows::stream(plan, params, On::Snapshot(&r), run).collect_result()
@@ -471,98 +423,6 @@ impl Database {
     pub fn plan_cache_hits(&self) -> u64 {
         self.extension::<cache::PlanCache>().hits()
     }
-}
-
-/// Brackets nested deeper than this are refused before parsing (the
-/// syntax tree and its compilation recurse once per level).
-pub const MAX_NESTING: usize = 200;
-
-/// Refuses a statement whose brackets nest deeper than [`MAX_NESTING`]
-/// (outside string literals and comments).
-fn check_nesting(text: &str) -> Result<(), QueryError> {
-    let mut depth = 0usize;
-    for (offset, c) in code_chars(text) {
-        match c {
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(QueryError::compile(
-                        ErrorKind::SyntaxError,
-                        "NestingTooDeep",
-                        format!("brackets nest deeper than {MAX_NESTING} levels"),
-                    )
-                    .at(text, offset));
-                }
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// The characters of `text` (with their byte offsets) outside string
-/// literals, quoted names and comments.
-fn code_chars(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut line_comment = false;
-    let mut block_comment = false;
-    let mut chars = text.char_indices().peekable();
-    std::iter::from_fn(move || {
-        while let Some((i, c)) = chars.next() {
-            let next = chars.peek().map(|&(_, n)| n);
-            if line_comment {
-                line_comment = c != '\n';
-            } else if block_comment {
-                if c == '*' && next == Some('/') {
-                    chars.next();
-                    block_comment = false;
-                }
-            } else if let Some(q) = quote {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            } else {
-                match (c, next) {
-                    ('\'' | '"' | '`', _) => quote = Some(c),
-                    ('/', Some('/')) => line_comment = true,
-                    ('/', Some('*')) => block_comment = true,
-                    _ => return Some((i, c)),
-                }
-            }
-        }
-        None
-    })
-}
-
-/// Splits a script into its statements: the complete ones (each ended
-/// by `;` outside strings, quoted names and comments; the `;` dropped,
-/// blank ones skipped) and the incomplete rest.
-///
-/// ```
-/// let (done, rest) = quiverdb::query::split_statements("RETURN ';' AS s; MATCH (n)");
-/// assert_eq!(done, ["RETURN ';' AS s"]);
-/// assert_eq!(rest, "MATCH (n)");
-/// ```
-#[must_use]
-pub fn split_statements(text: &str) -> (Vec<String>, String) {
-    let mut statements = Vec::new();
-    let mut start = 0;
-    for (i, c) in code_chars(text) {
-        if c == ';' {
-            let statement = text[start..i].trim();
-            if !statement.is_empty() {
-                statements.push(statement.to_owned());
-            }
-            start = i + 1;
-        }
-    }
-    (statements, text[start..].trim().to_owned())
 }
 
 #[cfg(test)]

@@ -316,3 +316,47 @@ fn a_projected_expression_written_again_reads_its_column() {
         );
     }
 }
+
+#[test]
+fn neo4j_prefixes_are_read_off_before_parsing() {
+    // A version, options, and EXPLAIN / PROFILE in either order.
+    assert_eq!(one("CYPHER 25 RETURN 1 AS x"), "1");
+    assert_eq!(one("cypher 5 RETURN 2 AS x"), "2");
+    assert_eq!(
+        one("CYPHER runtime=slotted planner=cost RETURN 3 AS x"),
+        "3"
+    );
+    assert_eq!(one("CYPHER 25 runtime=parallel\nRETURN 4 AS x"), "4");
+    for text in [
+        "CYPHER 25 EXPLAIN RETURN 1 AS x",
+        "EXPLAIN CYPHER 5 RETURN 1 AS x",
+        "explain\nCYPHER RETURN 1 AS x",
+    ] {
+        let r = run(text, &Params::new()).unwrap();
+        assert!(r.rows().is_empty() && r.plan().is_some(), "{text}");
+    }
+    let profiled = run("CYPHER 25 PROFILE RETURN 1 AS x", &Params::new()).unwrap();
+    assert_eq!(profiled.rows().len(), 1);
+    assert!(profiled.plan().is_some_and(|p| p[0].rows == Some(1)));
+    // A word that only looks like a prefix is the statement's.
+    assert_eq!(one("RETURN 5 AS cypher"), "5");
+    assert_eq!(error("CYPHER RETURN").kind, ErrorKind::SyntaxError);
+    // A version this engine does not speak is refused, at the version.
+    let e = error("CYPHER 3.5 RETURN 1");
+    assert_eq!(
+        (e.kind, e.detail, e.position),
+        (
+            ErrorKind::SyntaxError,
+            "UnsupportedCypherVersion",
+            Some((1, 8))
+        )
+    );
+    // Errors after the prefixes point into the text as given.
+    let e = error("CYPHER 25 EXPLAIN RETURN x");
+    assert_eq!((e.detail, e.position), ("UndefinedVariable", Some((1, 26))));
+    // Each prefix at most once.
+    assert_eq!(
+        error("EXPLAIN PROFILE RETURN 1").kind,
+        ErrorKind::SyntaxError
+    );
+}

@@ -15,6 +15,9 @@ use std::fmt;
 use crate::value::cmp_int_float;
 use crate::{EdgeId, NodeId, Value};
 
+/// Statement parameters by name.
+pub type Params = BTreeMap<String, CypherValue>;
+
 /// A value in a statement or its result.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

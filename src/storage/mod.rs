@@ -63,6 +63,16 @@ impl Reads {
         }
     }
 
+    /// The reads of `self` and `other` together.
+    #[must_use]
+    pub(crate) fn plus(self, other: Reads) -> Reads {
+        Reads {
+            lookups: self.lookups.saturating_add(other.lookups),
+            seeks: self.seeks.saturating_add(other.seeks),
+            entries: self.entries.saturating_add(other.entries),
+        }
+    }
+
     /// Counts reads made on this thread.
     pub(crate) fn count(lookups: u64, seeks: u64, entries: u64) {
         READS.with(|r| {

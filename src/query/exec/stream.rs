@@ -10,29 +10,38 @@
 //! still be returned), `DISTINCT` (the rows it has seen), and a
 //! `MATCH` whose last hop is counted (see `exec::counted_match`).
 //!
-//! Statements that write, and `EXPLAIN` / `PROFILE`, run to the end
-//! first (`exec::run`): a write clause sees all the rows of the clause
-//! before it.
+//! The same pipeline runs every statement's reading steps: a statement
+//! that writes, or is profiled, runs through `exec::run`, which cuts
+//! each branch at its writing steps and runs the reading steps between
+//! them here, from the rows the write before made (a write clause sees
+//! all the rows of the clause before it, as Cypher says). Profiled, the
+//! pipeline measures each step's rows, time and storage reads.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::ops::Range;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rustc_hash::FxHashSet;
 
-use super::compile::{Plan, ProjectItems, Step};
-use super::error::{Deadline, QResult, QueryError, Running, check_deadline, unsupported};
-use super::exec::{
-    Aggregator, Columns, apply_read, call, columnar_first, counted_each, counted_match, filtered,
-    finish_projection, keep_unseen, ordered, paging, project_items, replicate, whole_label,
+use super::eval::Env;
+use super::graph::{Access, Graph, no_graph, resolve};
+use super::matcher::{Matcher, Scan};
+use super::{
+    Aggregator, Columns, Measured, apply_read, call, columnar_first, counted_each, counted_match,
+    filtered, finish_projection, keep_unseen, ordered, paging, project_items, replicate,
+    whole_label,
 };
-use super::expr::{Env, Params};
-use super::graph::{Access, Graph, resolve};
-use super::pattern::{Matcher, Pattern, Scan};
-use super::value::CypherValue;
-use super::{PlanStep, QueryResult};
 use crate::graph::read::Reader;
 use crate::graph::sealed::Sealed;
+use crate::query::error::{Deadline, QResult, QueryError, Running, check_deadline, unsupported};
+use crate::query::plan::pattern::Pattern;
+use crate::query::plan::{Plan, ProjectItems, Step};
+use crate::query::result::{PlanStep, QueryResult};
+use crate::query::value::CypherValue;
+use crate::query::value::Params;
+use crate::storage::Reads;
 use crate::txn::{ReadTxn, WriteTxn};
 
 type Row = Vec<CypherValue>;
@@ -84,22 +93,21 @@ impl<'t> QueryRows<'t> {
         run: Running,
     ) -> QueryRows<'t> {
         let branches = plan.branches.len();
+        let parts = (0..branches)
+            .map(|branch| Part {
+                branch,
+                steps: 0..plan.branches[branch].len(),
+                input: Some(vec![Vec::new()]),
+            })
+            .collect();
+        let union = branches > 1 && !plan.union_all;
+        let mut pipeline = Pipeline::new(plan, Arc::new(params.clone()), on, run, parts);
+        pipeline.union_seen = union.then(FxHashSet::default);
+        pipeline.finished = true;
         QueryRows {
-            columns: plan.columns.clone(),
+            columns: pipeline.plan.columns.clone(),
             plan: None,
-            source: Source::Running(Box::new(Pipeline {
-                states: Vec::new(),
-                union_seen: (branches > 1 && !plan.union_all).then(FxHashSet::default),
-                plan,
-                params: Arc::new(params.clone()),
-                on,
-                deadline: run.deadline,
-                naive: run.naive,
-                branch: 0,
-                source_used: false,
-                buffer: VecDeque::new(),
-                columns: Columns::default(),
-            })),
+            source: Source::Running(Box::new(pipeline)),
         }
     }
 
@@ -148,6 +156,31 @@ impl Iterator for QueryRows<'_> {
             }
         }
     }
+}
+
+/// Runs `parts` of `plan` on `on` to the end: their rows, as the steps
+/// made them (nodes and relationships not filled in); profiled, with the
+/// measures of each part's steps, in order, appended to `profile`.
+pub(crate) fn run_parts(
+    plan: &Arc<Plan>,
+    params: &Arc<Params>,
+    on: On<'_>,
+    run: Running,
+    parts: Vec<Part>,
+    profile: Option<&mut Vec<Measured>>,
+) -> QResult<Vec<Row>> {
+    let mut pipeline = Pipeline::new(Arc::clone(plan), Arc::clone(params), on, run, parts);
+    if profile.is_some() {
+        pipeline.profile = Some(Profile::default());
+    }
+    let mut rows = Vec::new();
+    while let Some(row) = pipeline.next_row()? {
+        rows.push(row);
+    }
+    if let (Some(out), Some(measured)) = (profile, pipeline.profile) {
+        out.extend(measured.steps.into_iter().flatten());
+    }
+    Ok(rows)
 }
 
 /// What a step keeps between two pulls.
@@ -212,13 +245,16 @@ struct Scanning<'t> {
 pub(crate) enum On<'t> {
     Snapshot(&'t ReadTxn<'t>),
     View(&'t WriteTxn<'t>),
+    /// No database: a statement of expressions only (graph steps fail).
+    Detached,
 }
 
 impl<'t> On<'t> {
-    fn reader(self) -> Reader<'t> {
+    fn reader(self) -> Option<Reader<'t>> {
         match self {
-            On::Snapshot(r) => r.reader(),
-            On::View(w) => w.reader(),
+            On::Snapshot(r) => Some(r.reader()),
+            On::View(w) => Some(w.reader()),
+            On::Detached => None,
         }
     }
 
@@ -226,6 +262,7 @@ impl<'t> On<'t> {
         match self {
             On::Snapshot(r) => Access::Read(r),
             On::View(w) => Access::View(w),
+            On::Detached => Access::Detached,
         }
     }
 
@@ -234,12 +271,35 @@ impl<'t> On<'t> {
     fn snapshot(self) -> Option<&'t ReadTxn<'t>> {
         match self {
             On::Snapshot(r) => Some(r),
-            On::View(_) => None,
+            On::View(_) | On::Detached => None,
         }
     }
 }
 
-/// A running read-only statement.
+/// What a pipeline runs: a branch's steps (a range of them), from input
+/// rows.
+pub(crate) struct Part {
+    pub branch: usize,
+    pub steps: Range<usize>,
+    /// Taken when the part starts.
+    pub input: Option<Vec<Row>>,
+}
+
+/// What `PROFILE` measures while a pipeline runs.
+#[derive(Default)]
+struct Profile {
+    /// Per part, per step: rows handed on, milliseconds and storage reads
+    /// of the step itself (its input's pulls not counted).
+    steps: Vec<Vec<Measured>>,
+    /// The pulls under way, innermost last: what the pulls they made took.
+    open: Vec<(f64, Reads)>,
+    /// A step that did the work of the step before it too (the rule
+    /// `ColumnarAggregate`, a counted match folded into its aggregation):
+    /// the earlier step's index and the matches it made.
+    fused: Option<(usize, u64)>,
+}
+
+/// A running statement's reading steps.
 struct Pipeline<'t> {
     plan: Arc<Plan>,
     params: Arc<Params>,
@@ -247,24 +307,68 @@ struct Pipeline<'t> {
     deadline: Option<Deadline>,
     /// Without the optimiser's rules (`QueryOptions::naive`).
     naive: bool,
-    /// The `UNION` branch running.
-    branch: usize,
-    /// Per step of the branch.
+    /// What to run, in order, and the part running.
+    parts: Vec<Part>,
+    part: usize,
+    /// Per step of the part.
     states: Vec<State<'t>>,
-    /// Whether the branch's one empty input row was handed out.
-    source_used: bool,
+    /// The part's input rows not yet handed on.
+    input: std::vec::IntoIter<Row>,
     buffer: VecDeque<Row>,
     /// The rows returned so far, for `UNION` without `ALL`.
     union_seen: Option<FxHashSet<Vec<u8>>>,
     /// Property columns of the snapshot that steps read from (see
     /// `exec::whole_label`).
     columns: Columns,
+    /// The rows handed out are the statement's: nodes and relationships
+    /// are filled in, and a statement without columns hands out none.
+    finished: bool,
+    /// The most rows the next pull's step is asked for (a paged
+    /// projection's `SKIP` + `LIMIT` still to go); read once.
+    want: usize,
+    profile: Option<Profile>,
 }
 
 impl<'t> Pipeline<'t> {
-    /// The graph a step reads: the snapshot, with the columns read so far.
-    fn graph(&self) -> Graph<'t> {
-        Graph::cached(self.on.reader()).with_columns(self.columns.clone())
+    fn new(
+        plan: Arc<Plan>,
+        params: Arc<Params>,
+        on: On<'t>,
+        run: Running,
+        parts: Vec<Part>,
+    ) -> Pipeline<'t> {
+        Pipeline {
+            plan,
+            params,
+            on,
+            deadline: run.deadline,
+            naive: run.naive,
+            parts,
+            part: 0,
+            states: Vec::new(),
+            input: Vec::new().into_iter(),
+            buffer: VecDeque::new(),
+            union_seen: None,
+            columns: Columns::default(),
+            finished: false,
+            want: usize::MAX,
+            profile: None,
+        }
+    }
+
+    /// The graph a step reads, with the columns read so far (none on no
+    /// database).
+    fn graph(&self) -> Option<Graph<'t>> {
+        self.on
+            .reader()
+            .map(|r| Graph::cached(r).with_columns(self.columns.clone()))
+    }
+
+    /// The steps of the part running, from the plan `plan` (a clone of
+    /// the pipeline's, so `self` stays free).
+    fn steps<'p>(&self, plan: &'p Plan) -> &'p [Step] {
+        let part = &self.parts[self.part];
+        &plan.branches[part.branch][part.steps.clone()]
     }
 
     fn next_row(&mut self) -> QResult<Option<Row>> {
@@ -272,50 +376,103 @@ impl<'t> Pipeline<'t> {
             if let Some(row) = self.buffer.pop_front() {
                 return Ok(Some(row));
             }
-            let Some(steps) = self.plan.branches.get(self.branch) else {
+            let Some(part) = self.parts.get_mut(self.part) else {
                 return Ok(None);
             };
-            let last = steps.len();
+            let last = part.steps.len();
             if self.states.is_empty() {
                 self.states = (0..last).map(|_| State::Fresh).collect();
-                self.source_used = false;
+                self.input = part.input.take().unwrap_or_default().into_iter();
+                if let Some(profile) = &mut self.profile {
+                    profile.steps.push(vec![(0, 0.0, Reads::default()); last]);
+                }
             }
             let Some(mut rows) = self.pull(last)? else {
-                self.branch += 1;
+                self.part += 1;
                 self.states.clear();
                 continue;
             };
             if let Some(seen) = &mut self.union_seen {
                 keep_unseen(&mut rows, seen, usize::MAX);
             }
-            if self.plan.columns.is_empty() {
-                continue;
-            }
-            let r = self.on.reader();
-            for row in &mut rows {
-                for v in row.iter_mut() {
-                    resolve(v, &r)?;
+            if self.finished {
+                if self.plan.columns.is_empty() {
+                    continue;
+                }
+                if let Some(r) = self.on.reader() {
+                    for row in &mut rows {
+                        for v in row.iter_mut() {
+                            resolve(v, &r)?;
+                        }
+                    }
                 }
             }
             self.buffer.extend(rows);
         }
     }
 
+    /// [`Pipeline::pull`] asking step `k - 1` for at most `want` rows.
+    fn pull_want(&mut self, k: usize, want: usize) -> QResult<Option<Vec<Row>>> {
+        self.want = want;
+        self.pull(k)
+    }
+
     /// The next batch of rows out of the first `k` steps (`k == 0`: the
-    /// branch's one empty row), `None` once they are all handed on. A
-    /// batch handed on is never empty.
+    /// part's input rows), `None` once they are all handed on. A batch
+    /// handed on is never empty. Profiled, the step's rows, time and
+    /// reads are added up, less those of the pulls it made.
     fn pull(&mut self, k: usize) -> QResult<Option<Vec<Row>>> {
+        if self.profile.is_none() || k == 0 {
+            return self.step(k);
+        }
+        let started = Instant::now();
+        let before = Reads::now();
+        if let Some(p) = &mut self.profile {
+            p.open.push((0.0, Reads::default()));
+        }
+        let out = self.step(k);
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        let reads = Reads::now().since(before);
+        let rows = out.as_ref().map_or(0, |o| o.as_ref().map_or(0, Vec::len)) as u64;
+        if let Some(p) = &mut self.profile {
+            let (inner_ms, inner_reads) = p.open.pop().unwrap_or_default();
+            if let Some(parent) = p.open.last_mut() {
+                parent.0 += ms;
+                parent.1 = parent.1.plus(reads);
+            }
+            let (own_ms, own_reads) = ((ms - inner_ms).max(0.0), reads.since(inner_reads));
+            let part = p.steps.len() - 1;
+            let steps = &mut p.steps[part];
+            if let Some((at, matched)) = p.fused.take() {
+                // The earlier step did the work; this one folded it.
+                let m = &mut steps[at];
+                m.0 += matched;
+                m.1 += own_ms;
+                m.2 = m.2.plus(own_reads);
+                steps[k - 1].0 += rows;
+            } else {
+                let m = &mut steps[k - 1];
+                m.0 += rows;
+                m.1 += own_ms;
+                m.2 = m.2.plus(own_reads);
+            }
+        }
+        out
+    }
+
+    /// Runs step `k - 1` for its next batch (see [`Pipeline::pull`]).
+    fn step(&mut self, k: usize) -> QResult<Option<Vec<Row>>> {
         check_deadline(self.deadline)?;
+        let want = std::mem::replace(&mut self.want, usize::MAX);
         if k == 0 {
-            let first = !self.source_used;
-            self.source_used = true;
-            return Ok(first.then(|| vec![Vec::new()]));
+            let batch: Vec<Row> = self.input.by_ref().take(BATCH).collect();
+            return Ok((!batch.is_empty()).then_some(batch));
         }
         if matches!(self.states[k - 1], State::Drained) {
             return Ok(None);
         }
         let plan = Arc::clone(&self.plan);
-        let steps = &plan.branches[self.branch];
+        let steps = self.steps(&plan);
         match &steps[k - 1] {
             Step::Project(p) if p.grouping.is_some() && k >= 2 => {
                 if k == 2
@@ -338,8 +495,8 @@ impl<'t> Pipeline<'t> {
             }
             Step::Match {
                 pattern, optional, ..
-            } => self.matched(k, pattern, *optional),
-            step @ (Step::Unwind(_) | Step::Call(_)) => self.expanded(k, step),
+            } => self.matched(k, pattern, *optional, want),
+            step @ (Step::Unwind(_) | Step::Call(_)) => self.expanded(k, step, want),
             _ => Err(unsupported("a write clause in a read-only statement")),
         }
     }
@@ -347,13 +504,13 @@ impl<'t> Pipeline<'t> {
     /// Step `k - 1`, an `UNWIND` or a `CALL`: each input row to as many
     /// rows as its list or procedure gives, input row by input row until
     /// about [`BATCH`] rows are made.
-    fn expanded(&mut self, k: usize, step: &Step) -> QResult<Option<Vec<Row>>> {
+    fn expanded(&mut self, k: usize, step: &Step, want: usize) -> QResult<Option<Vec<Row>>> {
         let mut pending = match std::mem::take(&mut self.states[k - 1]) {
             State::Feeding { pending, .. } => pending,
             _ => VecDeque::new(),
         };
         let mut out = Vec::new();
-        while out.len() < BATCH {
+        while out.len() < BATCH.min(want) {
             let Some(row) = pending.pop_front() else {
                 if !out.is_empty() {
                     break;
@@ -368,7 +525,7 @@ impl<'t> Pipeline<'t> {
                 call(c, vec![row], &self.params, &self.on.access())?
             } else {
                 let graph = self.graph();
-                apply_read(step, vec![row], &self.params, Some(&graph), None, None)?
+                apply_read(step, vec![row], &self.params, graph.as_ref(), self.deadline)?
             });
         }
         self.states[k - 1] = State::Feeding {
@@ -408,10 +565,10 @@ impl<'t> Pipeline<'t> {
             let mut groups = Aggregator::new(p, keys);
             while let Some(rows) = self.pull(k - 1)? {
                 let graph = self.graph();
-                groups.feed(rows, None, &params, Some(&graph))?;
+                groups.feed(rows, None, &params, graph.as_ref())?;
             }
             let graph = self.graph();
-            groups.finish(&params, Some(&graph))?
+            groups.finish(&params, graph.as_ref())?
         } else {
             // ORDER BY with a LIMIT (no DISTINCT) keeps the rows that can
             // still be returned: the first SKIP + LIMIT so far.
@@ -421,17 +578,17 @@ impl<'t> Pipeline<'t> {
             let mut out = Vec::new();
             while let Some(rows) = self.pull(k - 1)? {
                 let graph = self.graph();
-                out.extend(project_items(p, rows, &params, Some(&graph))?);
+                out.extend(project_items(p, rows, &params, graph.as_ref())?);
                 if let Some(keep) = keep
                     && out.len() >= 2 * keep.max(BATCH)
                 {
-                    out = ordered(p, out, Some(keep), &params, Some(&graph))?;
+                    out = ordered(p, out, Some(keep), &params, graph.as_ref())?;
                 }
             }
             out
         };
         let graph = self.graph();
-        let out = finish_projection(p, out, skip, limit, &params, Some(&graph))?;
+        let out = finish_projection(p, out, skip, limit, &params, graph.as_ref())?;
         self.states[k - 1] = State::Drained;
         Ok((!out.is_empty()).then_some(out))
     }
@@ -444,14 +601,21 @@ impl<'t> Pipeline<'t> {
         let Some(r) = self.on.snapshot() else {
             return Ok(None);
         };
+        if self.parts[self.part].steps.start != 0 {
+            return Ok(None);
+        }
         let params = Arc::clone(&self.params);
-        let Some((rows, _)) = columnar_first(steps, &params, &Access::Read(r), self.deadline)?
+        let Some((rows, matched)) =
+            columnar_first(steps, &params, &Access::Read(r), self.deadline)?
         else {
             return Ok(None);
         };
-        self.source_used = true;
+        self.input = Vec::new().into_iter();
         self.states[0] = State::Drained;
         self.states[1] = State::Drained;
+        if let Some(p) = &mut self.profile {
+            p.fused = Some((0, matched));
+        }
         Ok(Some(rows))
     }
 
@@ -466,6 +630,7 @@ impl<'t> Pipeline<'t> {
         let input = self.pull_all(if next.is_some() { k - 2 } else { k - 1 })?;
         let access = self.on.access();
         let params = Arc::clone(&self.params);
+        let mut matched = 0;
         // The aggregation folds each row as the match finds it.
         let out = if let Some(p) = next
             && let Some(keys) = &p.grouping
@@ -479,10 +644,17 @@ impl<'t> Pipeline<'t> {
                 &params,
                 &access,
                 self.deadline,
-                &mut |row, weight, g| groups.fold(Cow::Borrowed(row), weight, &params, g),
+                &mut |row, weight, g| {
+                    matched += weight;
+                    groups.fold(Cow::Borrowed(row), weight, &params, g)
+                },
             )?;
-            let graph = Graph::cached(self.on.reader()).with_columns(columns);
+            let reader = self.on.reader().ok_or_else(no_graph)?;
+            let graph = Graph::cached(reader).with_columns(columns);
             let out = groups.finish(&params, Some(&graph))?;
+            if let Some(p) = &mut self.profile {
+                p.fused = Some((k - 2, matched));
+            }
             finish_projection(p, out, skip, limit, &params, Some(&graph))?
         } else {
             let (rows, weights, _) =
@@ -513,15 +685,22 @@ impl<'t> Pipeline<'t> {
             // Once the LIMIT is reached, nothing before is pulled again.
             let rows = if paging.full() {
                 None
-            } else {
+            } else if p.distinct || p.filter.is_some() {
                 self.pull(k - 1)?
+            } else {
+                // Rows past the LIMIT would be dropped: the step before
+                // need not make them.
+                let want = paging.limit.map_or(usize::MAX, |l| {
+                    (paging.skip - paging.skipped).saturating_add(l - paging.taken)
+                });
+                self.pull_want(k - 1, want)?
             };
             let Some(rows) = rows else {
                 self.states[k - 1] = State::Drained;
                 return Ok(None);
             };
             let graph = self.graph();
-            let g = Some(&graph);
+            let g = graph.as_ref();
             let projected = if p.distinct {
                 let mut rows = project_items(p, rows, &params, g)?;
                 keep_unseen(&mut rows, &mut paging.seen, p.items.len());
@@ -543,12 +722,35 @@ impl<'t> Pipeline<'t> {
         }
     }
 
+    /// Whether step `k - 1`, a `MATCH` starting a branch whose rows all go
+    /// to an aggregation or a sort, reads a whole label on the snapshot
+    /// (see `exec::whole_label`, which also reads the columns it needs).
+    fn whole_label(&mut self, k: usize, pattern: &Pattern, optional: bool) -> QResult<bool> {
+        let plan = Arc::clone(&self.plan);
+        Ok(match self.steps(&plan).get(k) {
+            Some(Step::Project(p))
+                if k == 1
+                    && self.parts[self.part].steps.start == 0
+                    && !optional
+                    && !self.naive
+                    && (p.grouping.is_some() || !p.order.is_empty()) =>
+            {
+                match self.on.snapshot() {
+                    Some(r) => whole_label(r, pattern, Some(p), &mut self.columns)?,
+                    None => false,
+                }
+            }
+            _ => false,
+        })
+    }
+
     /// Step `k - 1`, a `MATCH`: about [`BATCH`] rows at a time.
     fn matched(
         &mut self,
         k: usize,
         pattern: &Pattern,
         optional: bool,
+        want: usize,
     ) -> QResult<Option<Vec<Row>>> {
         let (mut pending, mut scan, whole) = if let State::Feeding {
             pending,
@@ -558,30 +760,21 @@ impl<'t> Pipeline<'t> {
         {
             (pending, scan, whole)
         } else {
-            // The branch's first step, whose rows all go to an
-            // aggregation or a sort.
-            let plan = Arc::clone(&self.plan);
-            let whole = match plan.branches[self.branch].get(k) {
-                Some(Step::Project(p))
-                    if k == 1
-                        && !optional
-                        && !self.naive
-                        && (p.grouping.is_some() || !p.order.is_empty()) =>
-                {
-                    match self.on.snapshot() {
-                        Some(r) => whole_label(r, pattern, Some(p), &mut self.columns)?,
-                        None => false,
-                    }
-                }
-                _ => false,
-            };
-            (VecDeque::new(), None, whole)
+            (
+                VecDeque::new(),
+                None,
+                self.whole_label(k, pattern, optional)?,
+            )
         };
         let params = Arc::clone(&self.params);
-        let reader = self.on.reader();
+        let reader = self.on.reader().ok_or_else(no_graph)?;
+        // A batch, or fewer when the step after wants fewer; a scan
+        // resumes as few start nodes at a time then.
+        let batch = BATCH.min(want).max(1);
+        let starts = STARTS.min(batch);
         let mut out: Vec<Row> = Vec::new();
         loop {
-            if out.len() >= BATCH {
+            if out.len() >= batch {
                 break;
             }
             if scan.is_none() && pending.is_empty() {
@@ -592,13 +785,13 @@ impl<'t> Pipeline<'t> {
                     return Ok(None);
                 }
             }
-            let graph = self.graph();
+            let graph = self.graph().ok_or_else(no_graph)?;
             let mut m = Matcher::new(&graph, &params);
             m.deadline = self.deadline;
-            while out.len() < BATCH {
+            while out.len() < batch {
                 if let Some(s) = &mut scan {
                     let mut found = false;
-                    let exhausted = m.resume(pattern, &mut s.scan, STARTS, &mut |row, _| {
+                    let exhausted = m.resume(pattern, &mut s.scan, starts, &mut |row, _| {
                         out.push(row.clone());
                         found = true;
                         Ok(true)

@@ -1,13 +1,14 @@
 //! Compiling the graph clauses: `MATCH`, `CREATE`, `MERGE`, `SET`,
 //! `REMOVE`, `DELETE`, and patterns inside expressions.
 
-use open_cypher::ast;
-
-use super::compile::{Compiler, Scope, Step};
-use super::error::{QResult, QueryError, semantic, unsupported};
-use super::expr::Expr;
-use super::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
-use super::procs::{Procedure, unknown_procedure};
+use super::{Compiler, Scope};
+use crate::query::error::{QResult, QueryError, semantic, unsupported};
+use crate::query::parse::ast;
+use crate::query::plan::Step;
+use crate::query::plan::clause::{CallPlan, MergePlan, RemoveItem, SetItem};
+use crate::query::plan::expr::Expr;
+use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
+use crate::query::plan::procs::{Procedure, unknown_procedure};
 
 /// What a pattern is compiled for: the rules differ.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -18,51 +19,6 @@ pub(crate) enum Use {
     /// A pattern predicate or comprehension: no new named variables
     /// outside a comprehension.
     Expression,
-}
-
-/// `CALL proc(args) YIELD ...`.
-#[derive(Clone, Debug)]
-pub(crate) struct CallPlan {
-    pub procedure: Procedure,
-    pub args: Vec<Expr>,
-    /// The procedure's output columns bound, in order of their new slots.
-    pub outputs: Vec<usize>,
-    /// `YIELD ... WHERE`.
-    pub filter: Option<Expr>,
-}
-
-/// `SET` items.
-#[derive(Clone, Debug)]
-pub(crate) enum SetItem {
-    /// `target.key = value`.
-    Property {
-        target: Expr,
-        key: String,
-        value: Expr,
-    },
-    /// `target = map` (or `+=` when `merge`).
-    Properties {
-        target: Expr,
-        value: Expr,
-        merge: bool,
-    },
-    /// `target:A:B`.
-    Labels { target: Expr, labels: Vec<String> },
-}
-
-/// `REMOVE` items.
-#[derive(Clone, Debug)]
-pub(crate) enum RemoveItem {
-    Property { target: Expr, key: String },
-    Labels { target: Expr, labels: Vec<String> },
-}
-
-/// `MERGE`: the pattern to find, else create, and the actions.
-#[derive(Clone, Debug)]
-pub(crate) struct MergePlan {
-    pub pattern: Pattern,
-    pub on_match: Vec<SetItem>,
-    pub on_create: Vec<SetItem>,
 }
 
 /// The names of a label expression (`:A:B` for nodes, `:A|B` for
@@ -441,6 +397,7 @@ impl Compiler<'_> {
             pattern,
             optional: m.optional,
             free_tail,
+            aggregate: None,
         })
     }
 
@@ -568,9 +525,9 @@ impl Compiler<'_> {
         let chain = self.chain(&m.pattern, scope, Use::Merge, before)?;
         for n in &chain.nodes {
             for (_, e) in &n.props {
-                if matches!(e, Expr::Const(super::value::CypherValue::Null)) {
+                if matches!(e, Expr::Const(crate::query::value::CypherValue::Null)) {
                     return Err(QueryError::runtime(
-                        super::error::ErrorKind::SemanticError,
+                        crate::query::error::ErrorKind::SemanticError,
                         "MergeReadOwnWrites",
                         "MERGE cannot match or create a property that is null",
                     )

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::columns::Column;
-use super::error::{ErrorKind, QResult, QueryError};
-use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::graph::dict::Kind;
 use crate::graph::read::Reader;
 use crate::graph::records::NodeRecord;
 use crate::graph::sealed::Sealed;
+use crate::query::error::{ErrorKind, QResult, QueryError};
+use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::txn::{ReadTxn, WriteTxn};
 use crate::{EdgeId, NodeId, Value};
 

@@ -18,15 +18,15 @@ use fixedbitset::FixedBitSet;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 
-use super::error::QResult;
 use super::graph::from_stored;
-use super::value::CypherValue;
 use crate::algo::Projection;
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::keys::decode_adj;
 use crate::graph::records::{decode_edge, decode_node};
 use crate::graph::sealed::Sealed;
+use crate::query::error::QResult;
+use crate::query::value::CypherValue;
 use crate::storage::Cf;
 use crate::storage::keys::read_u64;
 use crate::txn::{Extension, ReadTxn};

@@ -9,14 +9,17 @@
 
 use std::collections::BTreeSet;
 
-use super::clauses::{MergePlan, RemoveItem, SetItem};
-use super::compile::Step;
-use super::error::{ErrorKind, QResult, QueryError, type_error};
-use super::expr::{Env, Expr, Params};
+use super::eval::Env;
 use super::graph::{Access, Graph, is_no_graph, to_stored};
-use super::pattern::{Dir, Matcher, Pattern, eval_props};
-use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
+use super::matcher::{Matcher, eval_props};
 use crate::graph::sealed::Sealed;
+use crate::query::error::{ErrorKind, QResult, QueryError, type_error};
+use crate::query::plan::Step;
+use crate::query::plan::clause::{MergePlan, RemoveItem, SetItem};
+use crate::query::plan::expr::Expr;
+use crate::query::plan::pattern::{Dir, Pattern};
+use crate::query::value::Params;
+use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::txn::WriteTxn;
 use crate::{EdgeId, NodeId, Props};
 

@@ -4,123 +4,15 @@
 
 use std::cell::RefCell;
 
-use open_cypher::ast;
+mod clauses;
 
-use super::clauses::{CallPlan, MergePlan, RemoveItem, SetItem};
-use super::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
-use super::expr::{BinaryOp, Expr, Params, Quantifier, Subquery, UnaryOp};
-use super::func::{Aggregate, Function, unknown_function, wrong_arity};
-use super::pattern::Pattern;
-use super::value::CypherValue as V;
-
-/// A compiled statement: one or more single queries joined by `UNION`.
-#[derive(Clone, Debug)]
-pub(crate) struct Plan {
-    pub columns: Vec<String>,
-    pub branches: Vec<Vec<Step>>,
-    /// `UNION ALL` (keep duplicates) rather than `UNION`.
-    pub union_all: bool,
-}
-
-impl Plan {
-    /// Whether any step writes to the graph.
-    pub fn writes(&self) -> bool {
-        self.branches.iter().flatten().any(Step::writes)
-    }
-}
-
-/// One step of a single query, over rows of slots.
-#[derive(Clone, Debug)]
-pub(crate) enum Step {
-    /// Each row once per element of the list, in a new last slot.
-    Unwind(Expr),
-    /// `WITH` or `RETURN`.
-    Project(ProjectItems),
-    /// `MATCH`: every row once per match (`OPTIONAL`: a row without a
-    /// match is kept, its new variables `null`).
-    Match {
-        pattern: Pattern,
-        optional: bool,
-        /// The pattern could end in a counted hop (`Pattern::count_tail`,
-        /// set when an aggregation follows).
-        free_tail: bool,
-    },
-    /// `CREATE`: the pattern's new nodes and relationships, per row.
-    Create(Pattern),
-    /// `MERGE`.
-    Merge(Box<MergePlan>),
-    /// `SET`.
-    Set(Vec<SetItem>),
-    /// `REMOVE`.
-    Remove(Vec<RemoveItem>),
-    /// `DELETE` (`detach`: with the nodes' relationships).
-    Delete { exprs: Vec<Expr>, detach: bool },
-    /// `CALL` a procedure: each row once per output row.
-    Call(Box<CallPlan>),
-}
-
-impl Step {
-    /// Whether the step writes to the graph.
-    pub fn writes(&self) -> bool {
-        matches!(
-            self,
-            Step::Create(_) | Step::Merge(_) | Step::Set(_) | Step::Remove(_) | Step::Delete { .. }
-        )
-    }
-}
-
-/// An aggregate of a projection.
-#[derive(Clone, Debug)]
-pub(crate) struct AggregateSpec {
-    pub function: Aggregate,
-    pub distinct: bool,
-    /// Its argument (none for `count(*)`), over the input row.
-    pub argument: Option<Expr>,
-    /// A percentile's second argument.
-    pub second: Option<Expr>,
-}
-
-/// `WITH` / `RETURN`.
-#[derive(Clone, Debug)]
-pub(crate) struct ProjectItems {
-    /// One expression per output column, over the input row (an
-    /// aggregating item reads its aggregates with `Expr::Aggregate`).
-    pub items: Vec<Expr>,
-    /// Which items hold no aggregate (the grouping keys), when any item
-    /// aggregates.
-    pub grouping: Option<Vec<bool>>,
-    pub aggregates: Vec<AggregateSpec>,
-    pub distinct: bool,
-    /// Sort keys over the output row, followed by the input row when
-    /// `order_sees_input`; `true` means descending.
-    pub order: Vec<(Expr, bool)>,
-    pub order_sees_input: bool,
-    pub skip: Option<Expr>,
-    pub limit: Option<Expr>,
-    /// `WITH ... WHERE`, over the rows `order` reads, after paging.
-    pub filter: Option<Expr>,
-}
-
-impl ProjectItems {
-    /// The keys of the properties the projection reads (`x.key`), in its
-    /// items, aggregates, sort keys and `WHERE`.
-    pub fn property_keys(&self, out: &mut Vec<String>) {
-        let aggregates = self
-            .aggregates
-            .iter()
-            .flat_map(|a| a.argument.iter().chain(&a.second));
-        let order = self.order.iter().map(|(e, _)| e);
-        for e in self
-            .items
-            .iter()
-            .chain(aggregates)
-            .chain(order)
-            .chain(&self.filter)
-        {
-            e.property_keys(out);
-        }
-    }
-}
+use crate::query::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
+use crate::query::parse::{Span, ast};
+use crate::query::plan::expr::{BinaryOp, Expr, Quantifier, Subquery, UnaryOp};
+use crate::query::plan::func::{Aggregate, Function, unknown_function, wrong_arity};
+use crate::query::plan::{AggregateSpec, Plan, ProjectItems, Step, check_count};
+use crate::query::value::CypherValue as V;
+use crate::query::value::Params;
 
 /// Variables in scope, by slot, with the type of each when it is known
 /// before running (a `CypherValue::type_name`).
@@ -202,12 +94,12 @@ pub(crate) fn compile(text: &str, query: &ast::Query, params: &Params) -> QResul
     Ok(plan)
 }
 
-fn syntax(message: &str, span: open_cypher::Span, text: &str) -> QueryError {
+fn syntax(message: &str, span: Span, text: &str) -> QueryError {
     QueryError::compile(ErrorKind::SyntaxError, "InvalidSyntax", message).at(text, span.start)
 }
 
 impl Compiler<'_> {
-    fn source(&self, span: open_cypher::Span) -> String {
+    fn source(&self, span: Span) -> String {
         self.text
             .get(span.start..span.end)
             .unwrap_or_default()
@@ -337,17 +229,6 @@ impl Compiler<'_> {
                 .at(self.text, query.span.start));
             }
             return Ok((columns.unwrap_or_default(), steps));
-        }
-        // A match whose rows go straight into an aggregation counts its
-        // free last hop instead of enumerating it.
-        for i in 1..steps.len() {
-            let aggregating = matches!(&steps[i], Step::Project(p) if p.grouping.is_some());
-            if let Step::Match {
-                pattern, free_tail, ..
-            } = &mut steps[i - 1]
-            {
-                pattern.count_tail = *free_tail && aggregating;
-            }
         }
         let columns = columns.ok_or_else(|| {
             semantic(
@@ -904,7 +785,7 @@ impl Compiler<'_> {
                 }
                 ast::IsPredicate::Label(l) => {
                     let mut labels = Vec::new();
-                    super::clauses::label_names(l, &mut labels, false).map_err(at)?;
+                    clauses::label_names(l, &mut labels, false).map_err(at)?;
                     let test = Expr::HasLabels(Box::new(sub(expression, &mut aggregates)?), labels);
                     if *negated {
                         Expr::Unary(UnaryOp::Not, Box::new(test))
@@ -1482,22 +1363,5 @@ fn walk(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr) -> bool) {
             }
         }
         _ => {}
-    }
-}
-
-/// A `SKIP` / `LIMIT` value: a non-negative integer.
-pub(crate) fn check_count(v: &V, clause: &str) -> QResult<usize> {
-    match v {
-        V::Int(i) if *i >= 0 => Ok(*i as usize),
-        V::Int(_) => Err(QueryError::runtime(
-            ErrorKind::SyntaxError,
-            "NegativeIntegerArgument",
-            format!("{clause} needs a non-negative integer"),
-        )),
-        other => Err(QueryError::runtime(
-            ErrorKind::SyntaxError,
-            "InvalidArgumentType",
-            format!("{clause} needs an integer, not {}", other.type_name()),
-        )),
     }
 }

@@ -16,117 +16,23 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::columns;
-use super::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
-use super::expr::{Env, Expr, Params, truth};
+use super::eval::{Env, truth};
 use super::graph::{Graph, from_stored, to_stored};
-use super::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::algo::path::shortest_path;
 use crate::algo::{PathQuery, Projection};
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::read::{AdjCursors, AdjEntry, Reader};
-use crate::graph::stats::Kept;
+use crate::query::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
+use crate::query::optimise::start::{Starts, start_of};
+use crate::query::plan::expr::Expr;
+use crate::query::plan::pattern::{Chain, NodePat, Pattern, RelPat, Shortest};
+use crate::query::value::Params;
+use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::txn::ReadTxn;
 use crate::{Direction, EdgeId, Error, NodeId, Value};
 
 type Row = Vec<CypherValue>;
-
-/// A node pattern `(v:A:B {k: e})`.
-#[derive(Clone, Debug)]
-pub(crate) struct NodePat {
-    pub slot: usize,
-    /// Bound before the clause (a `null` there matches nothing).
-    pub earlier: bool,
-    pub labels: Vec<String>,
-    pub props: Vec<(String, Expr)>,
-}
-
-/// The direction of a relationship pattern, left to right.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dir {
-    Right,
-    Left,
-    Either,
-}
-
-impl Dir {
-    fn storage(self, forward: bool) -> Direction {
-        match (self, forward) {
-            (Dir::Either, _) => Direction::Both,
-            (Dir::Right, true) | (Dir::Left, false) => Direction::Out,
-            (Dir::Right, false) | (Dir::Left, true) => Direction::In,
-        }
-    }
-}
-
-/// A relationship pattern `-[v:T|U {k: e} *a..b]->`.
-#[derive(Clone, Debug)]
-pub(crate) struct RelPat {
-    pub slot: usize,
-    pub earlier: bool,
-    pub types: Vec<String>,
-    pub dir: Dir,
-    pub props: Vec<(String, Expr)>,
-    /// Variable length: `(min, max)` hops; `None` for exactly one.
-    pub range: Option<(usize, Option<usize>)>,
-}
-
-/// `shortestPath` or `allShortestPaths`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Shortest {
-    One,
-    All,
-}
-
-/// A chain: `nodes[i]` and `nodes[i + 1]` joined by `rels[i]`.
-#[derive(Clone, Debug)]
-pub(crate) struct Chain {
-    pub nodes: Vec<NodePat>,
-    pub rels: Vec<RelPat>,
-    /// The slot of the path variable `p = ...`.
-    pub path: Option<usize>,
-    pub shortest: Option<Shortest>,
-    /// The node to start from when none is bound.
-    pub start: usize,
-}
-
-/// A comma-separated pattern with its `WHERE`.
-#[derive(Clone, Debug)]
-pub(crate) struct Pattern {
-    pub chains: Vec<Chain>,
-    pub filter: Option<Expr>,
-    /// Row width once the pattern's variables are bound.
-    pub width: usize,
-    /// The last hop matched only needs counting: it ends at an anonymous
-    /// node pattern with nothing to check, through an anonymous
-    /// relationship of fixed length, nothing later reads either, and the
-    /// rows go to an aggregation (set by the compiler). Each row is then
-    /// emitted once with the number of matches as its weight.
-    pub count_tail: bool,
-}
-
-impl Pattern {
-    /// Whether the pattern can end in a counted hop (see `count_tail`);
-    /// `anonymous` says whether a slot belongs to an unnamed element.
-    pub fn tail_is_free(&self, anonymous: &dyn Fn(usize) -> bool) -> bool {
-        let [c] = self.chains.as_slice() else {
-            return false;
-        };
-        if self.filter.is_some() || c.path.is_some() || c.shortest.is_some() || c.rels.len() != 1 {
-            return false;
-        }
-        let (rp, free) = (&c.rels[0], &c.nodes[1 - c.start.min(1)]);
-        c.start <= 1
-            && rp.range.is_none()
-            && rp.props.is_empty()
-            && !rp.earlier
-            && free.labels.is_empty()
-            && free.props.is_empty()
-            && !free.earlier
-            && anonymous(free.slot)
-            && anonymous(rp.slot)
-    }
-}
 
 /// Finds the rows `pattern` extends `row` to.
 pub(crate) struct Matcher<'a> {
@@ -1010,90 +916,6 @@ impl<'r> Scan<'r> {
             row: work,
         }))
     }
-}
-
-/// Label index entries read at most per label to compare label sizes.
-pub(crate) const COUNT_CAP: usize = 4096;
-
-/// The start chosen per chain (by address), once per matcher.
-pub(crate) type Starts = FxHashMap<usize, usize>;
-
-/// The node pattern to start chain `c` at when none is bound: of the
-/// patterns the compiler ranks first (labelled with properties, else
-/// labelled, else any), the one with the smallest label. Label sizes are
-/// compared by reading their label index entries side by side, one
-/// entry of each in turn, until one label ends: that costs about the
-/// smaller size times the number of labels, never a whole large label
-/// (after [`COUNT_CAP`] entries each, the planned pattern is kept).
-pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult<usize> {
-    let rank = |n: &NodePat| match (n.labels.is_empty(), n.props.is_empty()) {
-        (false, false) => 0,
-        (false, true) => 1,
-        _ => 2,
-    };
-    let planned = rank(&c.nodes[c.start]);
-    if planned == 2 || c.nodes.iter().filter(|n| rank(n) == planned).count() < 2 {
-        return Ok(c.start);
-    }
-    let address = std::ptr::from_ref(c) as usize;
-    if let Some(&s) = chosen.get(&address) {
-        return Ok(s);
-    }
-    let mut labels: Vec<&String> = c
-        .nodes
-        .iter()
-        .filter(|n| rank(n) == planned)
-        .flat_map(|n| &n.labels)
-        .collect();
-    labels.sort();
-    labels.dedup();
-    let mut smallest = None;
-    if let Some(kept) = Kept::of(r.kv)? {
-        // The statistics know every label's size.
-        let mut best = None;
-        for &label in &labels {
-            let n = kept.label_named(r.names, label)?;
-            if best.is_none_or(|(m, _)| n < m) {
-                best = Some((n, label));
-            }
-        }
-        smallest = best.map(|(_, l)| l);
-    } else {
-        let mut scans: Vec<NodeIds<'_>> =
-            labels.iter().map(|l| NodeIds::with_label(r, l)).collect();
-        'count: for _ in 0..=COUNT_CAP {
-            for (label, scan) in labels.iter().zip(&mut scans) {
-                let Some(id) = scan.next() else {
-                    smallest = Some(*label);
-                    break 'count;
-                };
-                id?;
-            }
-        }
-    }
-    let s = smallest
-        .and_then(|l| {
-            let holds = |i: &usize| rank(&c.nodes[*i]) == planned && c.nodes[*i].labels.contains(l);
-            std::iter::once(c.start).chain(0..c.nodes.len()).find(holds)
-        })
-        .unwrap_or(c.start);
-    chosen.insert(address, s);
-    Ok(s)
-}
-
-/// How many nodes carry `label`: from the statistics, else counted up to
-/// `cap` (`cap + 1`: more).
-pub(crate) fn label_size(r: Reader<'_>, label: &str, cap: usize) -> QResult<usize> {
-    if let Some(kept) = Kept::of(r.kv)? {
-        let n = kept.label_named(r.names, label)?;
-        return Ok(usize::try_from(n).unwrap_or(usize::MAX));
-    }
-    let mut k = 0;
-    for id in NodeIds::with_label(r, label).take(cap + 1) {
-        id?;
-        k += 1;
-    }
-    Ok(k)
 }
 
 /// The hops of chain `c` in the order a walk from node `s` takes them:

@@ -1,4 +1,16 @@
-//! Runs a plan: each step maps the rows of the step before.
+//! The last stage: runs a plan. Each step maps the rows of the step
+//! before ([`run`], eager: writes and `PROFILE`); [`stream`] pulls a
+//! read-only statement's rows in batches.
+
+pub(crate) mod columnar;
+pub(crate) mod columns;
+pub(crate) mod eval;
+pub(crate) mod func;
+pub(crate) mod graph;
+pub(crate) mod matcher;
+pub(crate) mod procs;
+pub(crate) mod stream;
+pub(crate) mod write;
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -8,21 +20,24 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
-use super::clauses::CallPlan;
-use super::columnar;
-use super::columns::{Column, column, members};
-use super::compile::{Plan, ProjectItems, Step, check_count};
-use super::error::{Deadline, QResult, Running, check_deadline, unsupported};
-use super::expr::{Env, Expr, Params, truth};
-use super::func::Aggregate;
-use super::graph::{Access, Graph, no_graph, resolve};
-use super::pattern::{Matcher, Pattern, Starts, start_of};
-use super::value::CypherValue as V;
-use super::value::CypherValue;
-use super::write;
+use columns::{Column, column, members};
+use eval::{Env, truth};
+use graph::{Access, Graph, no_graph, resolve};
+use matcher::Matcher;
+use stream::{On, Part, run_parts};
+
 use crate::GraphRead;
 use crate::algo::ProjectionSpec;
 use crate::graph::sealed::Sealed;
+use crate::query::error::{Deadline, QResult, Running, check_deadline, unsupported};
+use crate::query::optimise::start::{Starts, start_of};
+use crate::query::plan::clause::CallPlan;
+use crate::query::plan::expr::Expr;
+use crate::query::plan::func::Aggregate;
+use crate::query::plan::pattern::Pattern;
+use crate::query::plan::{Plan, ProjectItems, Step, check_count};
+use crate::query::value::CypherValue as V;
+use crate::query::value::{CypherValue, Params};
 use crate::storage::Reads;
 use crate::txn::ReadTxn;
 
@@ -37,84 +52,65 @@ type G<'a> = Option<&'a Graph<'a>>;
 
 /// The rows of `plan`, run on `access`, with every node and relationship
 /// in them filled in (none for a statement that returns no columns).
+///
+/// Each branch is cut at its writing steps: the reading steps between
+/// two writes run in the pipeline of [`stream`] (the one that streams
+/// read-only statements), from the rows the write before made, to the
+/// end — a write sees every row of the clause before it — and the write
+/// then runs over all of them. Profiled, every step's rows, time and
+/// storage reads are appended to `profile`, in plan order.
 pub(crate) fn run(
-    plan: &Plan,
+    plan: &Arc<Plan>,
     params: &Params,
     access: &mut Access<'_, '_>,
     mut profile: Option<&mut Vec<Measured>>,
     run: Running,
 ) -> QResult<Vec<Row>> {
-    let deadline = run.deadline;
+    let shared = Arc::new(params.clone());
     let mut out = Vec::new();
-    for steps in &plan.branches {
+    for (branch, steps) in plan.branches.iter().enumerate() {
         let mut rows = vec![Vec::new()];
-        // How many matches each row stands for, after a counted match.
-        let mut weights: Option<Vec<u64>> = None;
-        let mut columns = FxHashMap::default();
-        // Steps already run by an earlier one (the rule ColumnarAggregate).
-        let mut done = 0;
+        let mut start = 0;
         for (i, step) in steps.iter().enumerate() {
-            check_deadline(deadline)?;
-            if i < done {
+            if !step.writes() {
                 continue;
             }
+            if start < i {
+                let part = Part {
+                    branch,
+                    steps: start..i,
+                    input: Some(rows),
+                };
+                let on = on(access);
+                rows = run_parts(plan, &shared, on, run, vec![part], profile.as_deref_mut())?;
+            }
+            check_deadline(run.deadline)?;
             let started = std::time::Instant::now();
             let reads_before = Reads::now();
-            if i == 0
-                && !run.naive
-                && let Some((out, matched)) = columnar_first(steps, params, access, deadline)?
-            {
-                rows = out;
-                done = 2;
-                if let Some(p) = profile.as_deref_mut() {
-                    let ms = started.elapsed().as_secs_f64() * 1e3;
-                    p.push((matched, ms, Reads::now().since(reads_before)));
-                    p.push((rows.len() as u64, 0.0, Reads::default()));
-                }
-                continue;
-            }
-            match step {
-                Step::Match { pattern, .. } if pattern.count_tail && !run.naive => {
-                    let next = match steps.get(i + 1) {
-                        Some(Step::Project(p)) => Some(p),
-                        _ => None,
-                    };
-                    let (r, w, c) = counted_match(pattern, next, rows, params, access, deadline)?;
-                    rows = r;
-                    weights = Some(w);
-                    columns = c;
-                }
-                Step::Project(p) if weights.is_some() && p.grouping.is_some() => {
-                    let graph = access
-                        .reader()
-                        .map(|r| Graph::cached(r).with_columns(std::mem::take(&mut columns)));
-                    rows = project(p, rows, weights.take().as_deref(), params, graph.as_ref())?;
-                }
-                _ => {
-                    if let Some(w) = weights.take() {
-                        rows = replicate(rows, &w);
-                    }
-                    let cap = if matches!(step, Step::Match { .. }) {
-                        row_cap(steps.get(i + 1), params)?
-                    } else {
-                        None
-                    };
-                    rows = apply(step, rows, params, access, cap, run)?;
-                }
-            }
+            rows = write::apply(step, rows, params, access, run.naive)?;
             if let Some(p) = profile.as_deref_mut() {
-                let produced = weights
-                    .as_ref()
-                    .map_or(rows.len() as u64, |w| w.iter().sum());
                 p.push((
-                    produced,
+                    rows.len() as u64,
                     started.elapsed().as_secs_f64() * 1e3,
                     Reads::now().since(reads_before),
                 ));
             }
+            start = i + 1;
         }
-        if let Some(w) = weights.take() {
-            rows = replicate(rows, &w);
+        if start < steps.len() {
+            let part = Part {
+                branch,
+                steps: start..steps.len(),
+                input: Some(rows),
+            };
+            rows = run_parts(
+                plan,
+                &shared,
+                on(access),
+                run,
+                vec![part],
+                profile.as_deref_mut(),
+            )?;
         }
         out.extend(rows);
     }
@@ -136,6 +132,17 @@ pub(crate) fn run(
     Ok(out)
 }
 
+/// What the pipeline reads on `access`: its snapshot, its write
+/// transaction's view, or nothing.
+fn on<'a>(access: &'a Access<'_, '_>) -> On<'a> {
+    match access {
+        Access::Read(r) => On::Snapshot(r),
+        Access::Write(w) => On::View(w),
+        Access::View(w) => On::View(w),
+        Access::Detached => On::Detached,
+    }
+}
+
 /// The rows of a branch's first two steps, a `MATCH` and the aggregation
 /// after it, run together on a snapshot by the rule `ColumnarAggregate`
 /// (see `columnar`) with how many matches it folded; `None` when the
@@ -149,8 +156,7 @@ pub(crate) fn columnar_first(
     let (
         [
             Step::Match {
-                pattern,
-                optional: false,
+                aggregate: Some(shape),
                 ..
             },
             Step::Project(p),
@@ -161,35 +167,13 @@ pub(crate) fn columnar_first(
     else {
         return Ok(None);
     };
-    let Some(shape) = columnar::shape(pattern, p) else {
-        return Ok(None);
-    };
-    let Some(out) = columnar::run(r, &shape, p, params, deadline)? else {
+    let Some(out) = columnar::run(r, shape, p, params, deadline)? else {
         return Ok(None);
     };
     let graph = Graph::cached(r.reader());
     let (skip, limit) = paging(p, params, Some(&graph))?;
     let rows = finish_projection(p, out.rows, skip, limit, params, Some(&graph))?;
     Ok(Some((rows, out.matched)))
-}
-
-/// Runs one step; `cap` bounds the rows a `MATCH` needs to find.
-fn apply(
-    step: &Step,
-    rows: Vec<Row>,
-    params: &Params,
-    access: &mut Access<'_, '_>,
-    cap: Option<usize>,
-    run: Running,
-) -> QResult<Vec<Row>> {
-    if step.writes() {
-        return write::apply(step, rows, params, access, run.naive);
-    }
-    if let Step::Call(c) = step {
-        return call(c, rows, params, access);
-    }
-    let graph = access.reader().map(Graph::cached);
-    apply_read(step, rows, params, graph.as_ref(), cap, run.deadline)
 }
 
 /// Runs the read-only `steps` of a subquery from `rows` on `g`.
@@ -201,7 +185,7 @@ pub(crate) fn run_read(
 ) -> QResult<Vec<Row>> {
     let mut rows = rows;
     for step in steps {
-        rows = apply_read(step, rows, params, g, None, None)?;
+        rows = apply_read(step, rows, params, g, None)?;
     }
     Ok(rows)
 }
@@ -212,7 +196,6 @@ pub(crate) fn apply_read(
     rows: Vec<Row>,
     params: &Params,
     g: G<'_>,
-    cap: Option<usize>,
     deadline: Option<Deadline>,
 ) -> QResult<Vec<Row>> {
     match step {
@@ -234,22 +217,18 @@ pub(crate) fn apply_read(
             }
             Ok(out)
         }
-        Step::Project(p) => project(p, rows, None, params, g),
+        Step::Project(p) => project(p, rows, params, g),
         Step::Match {
             pattern, optional, ..
         } => {
             let mut matcher = Matcher::new(g.ok_or_else(no_graph)?, params);
             matcher.deadline = deadline;
             let mut out = Vec::new();
-            let enough = |n: usize| cap.is_some_and(|c| n >= c);
             for row in rows {
-                if enough(out.len()) {
-                    break;
-                }
                 let before = out.len();
                 matcher.run(pattern, &row, &mut |found, _| {
                     out.push(found.clone());
-                    Ok(!enough(out.len()))
+                    Ok(true)
                 })?;
                 if *optional && out.len() == before {
                     let mut row = row;
@@ -443,7 +422,6 @@ pub(crate) fn call(
 pub(crate) fn project(
     p: &ProjectItems,
     rows: Vec<Row>,
-    weights: Option<&[u64]>,
     params: &Params,
     g: G<'_>,
 ) -> QResult<Vec<Row>> {
@@ -465,7 +443,7 @@ pub(crate) fn project(
         None => project_items(p, rows, params, g)?,
         Some(keys) => {
             let mut groups = Aggregator::new(p, keys);
-            groups.feed(rows, weights, params, g)?;
+            groups.feed(rows, None, params, g)?;
             groups.finish(params, g)?
         }
     };
@@ -674,19 +652,6 @@ pub(crate) fn paging(
         count(&p.skip, "SKIP")?.unwrap_or(0),
         count(&p.limit, "LIMIT")?,
     ))
-}
-
-/// How many rows a match feeding `next` needs at most: a plain projection
-/// with a `LIMIT` takes only the first `SKIP + LIMIT`.
-fn row_cap(next: Option<&Step>, params: &Params) -> QResult<Option<usize>> {
-    let Some(Step::Project(p)) = next else {
-        return Ok(None);
-    };
-    if p.grouping.is_some() || p.distinct || !p.order.is_empty() || p.filter.is_some() {
-        return Ok(None);
-    }
-    let (skip, limit) = paging(p, params, None)?;
-    Ok(limit.map(|l| skip.saturating_add(l)))
 }
 
 /// Values a `min` or `max` keeps before folding them to one.

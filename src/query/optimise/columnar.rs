@@ -1,0 +1,286 @@
+//! The rule `ColumnarAggregate`: lowers a branch's first `MATCH` and the
+//! aggregation right after it to the rule's form (`plan::columnar`), when
+//! every part of them has one; `exec::columnar` runs it over whole
+//! columns on a snapshot (its module docs say what the rule takes and
+//! when it declines at run time).
+
+use crate::query::plan::columnar::{C, Hop, Shape};
+use crate::query::plan::expr::{BinaryOp, Expr, UnaryOp};
+use crate::query::plan::func::Aggregate;
+use crate::query::plan::pattern::{Dir, Pattern};
+use crate::query::plan::{AggregateSpec, ProjectItems};
+
+/// Lowers expressions of a statement to [`C`], naming the property
+/// columns they read.
+struct Lower<'p> {
+    /// The slot of each chain position's node.
+    slots: &'p [usize],
+    keys: Vec<String>,
+    /// The slot of the hop's relationship, when its properties may be
+    /// read (a chain of one hop).
+    rel: Option<usize>,
+    rel_keys: Vec<String>,
+}
+
+impl Lower<'_> {
+    fn var(&self, e: &Expr) -> Option<usize> {
+        match e {
+            Expr::Slot(s) => self.slots.iter().position(|x| x == s),
+            _ => None,
+        }
+    }
+
+    fn column(&mut self, key: &str) -> usize {
+        index_of(&mut self.keys, key)
+    }
+
+    fn rel_column(&mut self, key: &str) -> usize {
+        index_of(&mut self.rel_keys, key)
+    }
+
+    /// `property = value` for an inline property, whose value may not
+    /// read the pattern.
+    fn equals(&mut self, property: C, value: &Expr) -> Option<C> {
+        let value = self.lower(value)?;
+        (value.vars() == 0).then(|| C::Binary(BinaryOp::Eq, Box::new(property), Box::new(value)))
+    }
+
+    fn lower(&mut self, e: &Expr) -> Option<C> {
+        use BinaryOp as B;
+        Some(match e {
+            Expr::Const(v) => C::Const(v.clone()),
+            Expr::Param(name) => C::Param(name.clone()),
+            Expr::Slot(_) => C::Node(self.var(e)?),
+            Expr::Property(base, key) => match (&**base, self.rel) {
+                (Expr::Slot(s), Some(rel)) if *s == rel => C::RelProp(self.rel_column(key)),
+                _ => {
+                    let v = self.var(base)?;
+                    C::Prop(v, self.column(key))
+                }
+            },
+            Expr::Unary(UnaryOp::Not, a) => C::Not(Box::new(self.lower(a)?)),
+            Expr::IsNull(a, negated) => C::IsNull(Box::new(self.lower(a)?), *negated),
+            Expr::Binary(B::And, a, b) => {
+                C::And(Box::new(self.lower(a)?), Box::new(self.lower(b)?))
+            }
+            Expr::Binary(B::Or, a, b) => C::Or(Box::new(self.lower(a)?), Box::new(self.lower(b)?)),
+            Expr::Binary(
+                op @ (B::Xor
+                | B::Eq
+                | B::Ne
+                | B::Lt
+                | B::Le
+                | B::Gt
+                | B::Ge
+                | B::Add
+                | B::Sub
+                | B::Mul
+                | B::Div
+                | B::Rem
+                | B::StartsWith
+                | B::EndsWith
+                | B::Contains),
+                a,
+                b,
+            ) => C::Binary(*op, Box::new(self.lower(a)?), Box::new(self.lower(b)?)),
+            _ => return None,
+        })
+    }
+}
+
+/// The index of `key` in `keys`, added at the end when new.
+fn index_of(keys: &mut Vec<String>, key: &str) -> usize {
+    keys.iter().position(|k| k == key).unwrap_or_else(|| {
+        keys.push(key.to_owned());
+        keys.len() - 1
+    })
+}
+
+/// Whether `e`, an aggregating item, reads nothing of the input row but
+/// its aggregates.
+fn reads_only_aggregates(e: &Expr) -> bool {
+    match e {
+        Expr::Aggregate(_) | Expr::Const(_) | Expr::Param(_) => true,
+        Expr::Unary(_, a) | Expr::IsNull(a, _) => reads_only_aggregates(a),
+        Expr::Binary(_, a, b) => reads_only_aggregates(a) && reads_only_aggregates(b),
+        Expr::List(items) => items.iter().all(reads_only_aggregates),
+        _ => false,
+    }
+}
+
+/// The rule's lowered form of `pattern` followed by the aggregation
+/// `p`, or `None` when it does not apply.
+pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
+    let keys_of = p.grouping.as_ref()?;
+    if p.order_sees_input || p.aggregates.iter().any(|a| !simple(a)) {
+        return None;
+    }
+    let [chain] = pattern.chains.as_slice() else {
+        return None;
+    };
+    if chain.path.is_some() || chain.shortest.is_some() {
+        return None;
+    }
+    let n = chain.nodes.len();
+    let cycle = n == 3 && chain.nodes[2].slot == chain.nodes[0].slot;
+    if !(n <= 2 || cycle) || chain.nodes.iter().any(|np| np.earlier) {
+        return None;
+    }
+    if n == 2 && chain.nodes[0].slot == chain.nodes[1].slot {
+        return None;
+    }
+    let mut hops = Vec::new();
+    for r in &chain.rels {
+        if r.earlier || r.range.is_some() || (n == 3 && !r.props.is_empty()) {
+            return None;
+        }
+        hops.push(Hop {
+            types: r.types.clone(),
+            dir: r.dir,
+        });
+    }
+    if cycle
+        && (hops[0].dir != hops[1].dir
+            || hops[0].dir == Dir::Either
+            || hops[0].types != hops[1].types)
+    {
+        return None;
+    }
+    let slots: Vec<usize> = chain.nodes.iter().take(2).map(|np| np.slot).collect();
+    let mut lower = Lower {
+        slots: &slots,
+        keys: Vec::new(),
+        rel: (n == 2).then(|| chain.rels[0].slot),
+        rel_keys: Vec::new(),
+    };
+    let mut labels: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let mut inline: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let mut conjuncts = Vec::new();
+    for (i, np) in chain.nodes.iter().enumerate() {
+        let at = if i == 2 { 0 } else { i };
+        labels[at].extend(np.labels.iter().cloned());
+        for (key, value) in &np.props {
+            inline[at].push(key.clone());
+            let c = lower.column(key);
+            conjuncts.push(lower.equals(C::Prop(at, c), value)?);
+        }
+    }
+    // Nothing may read a relationship but its properties, of one hop:
+    // its slot is not a chain node's, so lowering fails on the rest.
+    if n == 2 {
+        for (key, value) in &chain.rels[0].props {
+            let c = lower.rel_column(key);
+            conjuncts.push(lower.equals(C::RelProp(c), value)?);
+        }
+    }
+    if let Some(f) = &pattern.filter {
+        let mut parts = Vec::new();
+        split_and(f, &mut parts);
+        for part in parts {
+            conjuncts.push(lower.lower(part)?);
+        }
+    }
+    let mut keys = Vec::new();
+    for (item, is_key) in p.items.iter().zip(keys_of) {
+        if *is_key {
+            keys.push(Some(lower.lower(item)?));
+        } else if reads_only_aggregates(item) {
+            keys.push(None);
+        } else {
+            return None;
+        }
+    }
+    let mut aggregates = Vec::new();
+    for a in &p.aggregates {
+        let argument = match &a.argument {
+            Some(e) => Some(lower.lower(e)?),
+            None => None,
+        };
+        // A node is an argument of count() alone here.
+        if matches!(argument, Some(C::Node(_))) && a.function != Aggregate::Count {
+            return None;
+        }
+        aggregates.push((a.function, argument));
+    }
+    Some(Shape {
+        labels,
+        hops,
+        conjuncts,
+        keys,
+        aggregates,
+        columns: lower.keys,
+        rel_columns: lower.rel_keys,
+        inline,
+    })
+}
+
+fn simple(a: &AggregateSpec) -> bool {
+    !a.distinct
+        && a.second.is_none()
+        && matches!(
+            a.function,
+            Aggregate::CountStar
+                | Aggregate::Count
+                | Aggregate::Sum
+                | Aggregate::Avg
+                | Aggregate::Min
+                | Aggregate::Max
+        )
+}
+
+fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    if let Expr::Binary(BinaryOp::And, a, b) = e {
+        split_and(a, out);
+        split_and(b, out);
+    } else {
+        out.push(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::plan::Step;
+    use crate::query::value::Params;
+
+    /// The rule's shape of `text`'s first two steps, if it takes them.
+    fn shape_of(text: &str) -> Option<Shape> {
+        let parsed = crate::query::parse::parse(text).ok()?;
+        let plan =
+            crate::query::compile::compile(&parsed.text, &parsed.query, &Params::new()).ok()?;
+        match plan.branches[0].as_slice() {
+            [Step::Match { pattern, .. }, Step::Project(p), ..] => shape(pattern, p),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_rule_takes_one_hop_aggregations_and_leaves_the_rest() {
+        for taken in [
+            "MATCH (n:A) RETURN n.k AS k, count(*) AS c",
+            "MATCH (a:A)-[:R]->(b) WHERE a.x < 3 AND a.s = b.s RETURN count(*)",
+            "MATCH (a)<-[r:R]-(b) RETURN r.w AS w, sum(r.w) AS s",
+            "MATCH (a)-[r:R {w: 1}]-(b) RETURN count(b)",
+            "MATCH (a)-[:R]->(b)-[:R]->(a) RETURN a.x AS x, count(*) AS c",
+            "MATCH (n) RETURN count(*) * 2 AS twice",
+        ] {
+            assert!(shape_of(taken).is_some(), "{taken}");
+        }
+        for left in [
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*)",
+            "MATCH (a)-[:R]->(b)-[:S]->(a) RETURN count(*)",
+            "MATCH (a)-[r:R]->(b)-[:R]->(a) RETURN sum(r.w)",
+            "MATCH (a)-[*1..2]->(b) RETURN count(*)",
+            "MATCH (a)-[r]->(b) RETURN count(DISTINCT b)",
+            "MATCH (a)-[r]->(b) RETURN collect(b.x)",
+            "MATCH (a)-[r]->(b) RETURN r, count(*)",
+            "MATCH (a)-[r]->(b) RETURN toUpper(a.s) AS s, count(*)",
+            "MATCH (a), (b) RETURN count(*)",
+            "MATCH (a) RETURN a.x",
+            "MATCH (a)-[:R]->(a) RETURN count(*)",
+            "MATCH (n) RETURN sum(n)",
+        ] {
+            assert!(shape_of(left).is_none(), "{left}");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! The optimiser: rewrite rules over a compiled plan, each with a name
+//! that `EXPLAIN` shows where it applied.
+//!
+//! * `CountedHop`: a `MATCH` whose rows go straight into an aggregation
+//!   and whose last hop is free (an anonymous relationship of fixed
+//!   length to an anonymous node with nothing to check, see
+//!   `Pattern::tail_is_free`) counts that hop instead of enumerating it:
+//!   each row is emitted once with the number of matches as its weight.
+//! * `ColumnarAggregate` ([`columnar`]): a branch's first `MATCH` and the
+//!   aggregation after it, lowered to expressions over property columns
+//!   and a CSR projection.
+//!
+//! Rules only annotate: the steps they apply to stay in the plan, so a
+//! run without rules (`QueryOptions::naive`) and a rule that gives up at
+//! run time (a value it does not hold in its fast form) take the
+//! row-at-a-time path over the same steps. Choices that need the data
+//! (which node a chain starts at, whether a label is large enough for
+//! columns to pay) are made when the plan runs, from the statistics
+//! the database keeps.
+
+pub(crate) mod columnar;
+pub(crate) mod start;
+
+use crate::query::plan::{Plan, Step};
+
+/// Applies every rule to `plan`.
+pub(crate) fn optimise(plan: &mut Plan) {
+    for steps in &mut plan.branches {
+        counted_hop(steps);
+        columnar_aggregate(steps);
+    }
+}
+
+/// `CountedHop`: marks the matches whose free last hop the aggregation
+/// after them only counts.
+fn counted_hop(steps: &mut [Step]) {
+    for i in 1..steps.len() {
+        let aggregating = matches!(&steps[i], Step::Project(p) if p.grouping.is_some());
+        if let Step::Match {
+            pattern, free_tail, ..
+        } = &mut steps[i - 1]
+        {
+            pattern.count_tail = *free_tail && aggregating;
+        }
+    }
+}
+
+/// `ColumnarAggregate`: lowers a branch's first match and aggregation.
+fn columnar_aggregate(steps: &mut [Step]) {
+    if let [
+        Step::Match {
+            pattern,
+            optional: false,
+            aggregate,
+            ..
+        },
+        Step::Project(p),
+        ..,
+    ] = steps
+    {
+        *aggregate = columnar::shape(pattern, p).map(Box::new);
+    }
+}

@@ -1,0 +1,176 @@
+//! Compiled expressions: what the compiler makes of the syntax tree's
+//! expressions, with slots for variables. Evaluated by `exec::eval`.
+
+use super::Step;
+use super::func::Function;
+use super::pattern::Pattern;
+use crate::query::value::CypherValue;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnaryOp {
+    Neg,
+    Not,
+    Plus,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BinaryOp {
+    Or,
+    Xor,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Regex,
+    In,
+    StartsWith,
+    EndsWith,
+    Contains,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Pow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Quantifier {
+    All,
+    Any,
+    None,
+    Single,
+}
+
+/// A compiled expression.
+#[derive(Clone, Debug)]
+pub(crate) enum Expr {
+    Const(CypherValue),
+    Slot(usize),
+    /// A parameter (checked to be given when compiled).
+    Param(String),
+    List(Vec<Expr>),
+    Map(Vec<(String, Expr)>),
+    Property(Box<Expr>, String),
+    Index(Box<Expr>, Box<Expr>),
+    Slice(Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    IsNull(Box<Expr>, bool),
+    Call(Function, Vec<Expr>),
+    Case {
+        operand: Option<Box<Expr>>,
+        arms: Vec<(Expr, Expr)>,
+        default: Option<Box<Expr>>,
+    },
+    /// `[x IN list WHERE p | e]`: `x` in `slot`.
+    Comprehension {
+        slot: usize,
+        list: Box<Expr>,
+        filter: Option<Box<Expr>>,
+        map: Option<Box<Expr>>,
+    },
+    Quantified {
+        kind: Quantifier,
+        slot: usize,
+        list: Box<Expr>,
+        predicate: Box<Expr>,
+    },
+    Reduce {
+        acc: usize,
+        init: Box<Expr>,
+        slot: usize,
+        list: Box<Expr>,
+        expr: Box<Expr>,
+    },
+    /// A map projection `base {.a, b: e, .*}` over a map value.
+    MapProjection {
+        base: Box<Expr>,
+        all: bool,
+        items: Vec<(String, Expr)>,
+    },
+    /// The value of aggregate `i` of the group being projected.
+    Aggregate(usize),
+    /// `n:A:B`: whether a node has every label (a relationship: its type).
+    HasLabels(Box<Expr>, Vec<String>),
+    /// A pattern used as a predicate: whether it has a match.
+    PatternExists(Box<Pattern>),
+    /// `[(a)-->(b) WHERE p | e]`: `e` for every match.
+    PatternList(Box<Pattern>, Box<Expr>),
+    /// `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }`: the steps
+    /// of a read-only query run from the current row.
+    Subquery(Subquery, Vec<Step>),
+}
+
+/// What a subquery expression makes of its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Subquery {
+    Exists,
+    Count,
+    Collect,
+}
+
+impl Expr {
+    /// The keys of the properties the expression reads (`x.key`).
+    pub fn property_keys(&self, out: &mut Vec<String>) {
+        if let Expr::Property(base, key) = self {
+            out.push(key.clone());
+            base.property_keys(out);
+            return;
+        }
+        let mut go = |e: &Expr| e.property_keys(out);
+        match self {
+            Expr::List(items) | Expr::Call(_, items) => items.iter().for_each(&mut go),
+            Expr::Map(entries) => entries.iter().for_each(|(_, e)| go(e)),
+            Expr::Index(a, b) | Expr::Binary(_, a, b) => {
+                go(a);
+                go(b);
+            }
+            Expr::Slice(a, b, c) => {
+                go(a);
+                b.iter().chain(c).for_each(|e| go(e));
+            }
+            Expr::Unary(_, a) | Expr::IsNull(a, _) | Expr::HasLabels(a, _) => go(a),
+            Expr::Case {
+                operand,
+                arms,
+                default,
+            } => {
+                operand.iter().chain(default).for_each(|e| go(e));
+                for (w, t) in arms {
+                    go(w);
+                    go(t);
+                }
+            }
+            Expr::Comprehension {
+                list, filter, map, ..
+            } => {
+                go(list);
+                filter.iter().chain(map).for_each(|e| go(e));
+            }
+            Expr::Quantified {
+                list, predicate, ..
+            } => {
+                go(list);
+                go(predicate);
+            }
+            Expr::Reduce {
+                init, list, expr, ..
+            } => {
+                go(init);
+                go(list);
+                go(expr);
+            }
+            Expr::MapProjection { base, items, .. } => {
+                go(base);
+                for (_, e) in items {
+                    go(e);
+                }
+            }
+            _ => {}
+        }
+    }
+}

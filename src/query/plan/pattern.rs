@@ -1,0 +1,103 @@
+//! Compiled patterns: node and relationship patterns with their slots,
+//! chains and the `WHERE` that goes with them. Matched by
+//! `exec::matcher`.
+
+use super::expr::Expr;
+use crate::Direction;
+
+/// A node pattern `(v:A:B {k: e})`.
+#[derive(Clone, Debug)]
+pub(crate) struct NodePat {
+    pub slot: usize,
+    /// Bound before the clause (a `null` there matches nothing).
+    pub earlier: bool,
+    pub labels: Vec<String>,
+    pub props: Vec<(String, Expr)>,
+}
+
+/// The direction of a relationship pattern, left to right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dir {
+    Right,
+    Left,
+    Either,
+}
+
+impl Dir {
+    pub fn storage(self, forward: bool) -> Direction {
+        match (self, forward) {
+            (Dir::Either, _) => Direction::Both,
+            (Dir::Right, true) | (Dir::Left, false) => Direction::Out,
+            (Dir::Right, false) | (Dir::Left, true) => Direction::In,
+        }
+    }
+}
+
+/// A relationship pattern `-[v:T|U {k: e} *a..b]->`.
+#[derive(Clone, Debug)]
+pub(crate) struct RelPat {
+    pub slot: usize,
+    pub earlier: bool,
+    pub types: Vec<String>,
+    pub dir: Dir,
+    pub props: Vec<(String, Expr)>,
+    /// Variable length: `(min, max)` hops; `None` for exactly one.
+    pub range: Option<(usize, Option<usize>)>,
+}
+
+/// `shortestPath` or `allShortestPaths`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shortest {
+    One,
+    All,
+}
+
+/// A chain: `nodes[i]` and `nodes[i + 1]` joined by `rels[i]`.
+#[derive(Clone, Debug)]
+pub(crate) struct Chain {
+    pub nodes: Vec<NodePat>,
+    pub rels: Vec<RelPat>,
+    /// The slot of the path variable `p = ...`.
+    pub path: Option<usize>,
+    pub shortest: Option<Shortest>,
+    /// The node to start from when none is bound.
+    pub start: usize,
+}
+
+/// A comma-separated pattern with its `WHERE`.
+#[derive(Clone, Debug)]
+pub(crate) struct Pattern {
+    pub chains: Vec<Chain>,
+    pub filter: Option<Expr>,
+    /// Row width once the pattern's variables are bound.
+    pub width: usize,
+    /// The last hop matched only needs counting: it ends at an anonymous
+    /// node pattern with nothing to check, through an anonymous
+    /// relationship of fixed length, nothing later reads either, and the
+    /// rows go to an aggregation (set by the compiler). Each row is then
+    /// emitted once with the number of matches as its weight.
+    pub count_tail: bool,
+}
+
+impl Pattern {
+    /// Whether the pattern can end in a counted hop (see `count_tail`);
+    /// `anonymous` says whether a slot belongs to an unnamed element.
+    pub fn tail_is_free(&self, anonymous: &dyn Fn(usize) -> bool) -> bool {
+        let [c] = self.chains.as_slice() else {
+            return false;
+        };
+        if self.filter.is_some() || c.path.is_some() || c.shortest.is_some() || c.rels.len() != 1 {
+            return false;
+        }
+        let (rp, free) = (&c.rels[0], &c.nodes[1 - c.start.min(1)]);
+        c.start <= 1
+            && rp.range.is_none()
+            && rp.props.is_empty()
+            && !rp.earlier
+            && free.labels.is_empty()
+            && free.props.is_empty()
+            && !free.earlier
+            && anonymous(free.slot)
+            && anonymous(rp.slot)
+    }
+}

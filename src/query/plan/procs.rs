@@ -1,0 +1,58 @@
+//! The procedures `CALL` names, with their arguments and output
+//! columns. Run by `exec::procs`.
+
+use crate::query::error::{QueryError, semantic};
+
+/// A procedure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Procedure {
+    VectorQueryNodes,
+    Wcc,
+    Scc,
+    PageRank,
+    Cdlp,
+    Lcc,
+    Kcore,
+    PersonalizedPageRank,
+    Leiden,
+    Louvain,
+    Bfs,
+    Sssp,
+    Labels,
+    RelationshipTypes,
+    PropertyKeys,
+}
+
+impl Procedure {
+    /// The procedure called `name`, its least and most arguments and its
+    /// output columns.
+    pub fn lookup(name: &str) -> Option<(Procedure, usize, usize, &'static [&'static str])> {
+        use Procedure as P;
+        Some(match name {
+            "db.index.vector.queryNodes" => (P::VectorQueryNodes, 3, 4, &["node", "score"]),
+            "algo.wcc" => (P::Wcc, 0, 0, &["node", "component"]),
+            "algo.scc" => (P::Scc, 0, 0, &["node", "component"]),
+            "algo.pagerank" => (P::PageRank, 0, 2, &["node", "score"]),
+            "algo.cdlp" => (P::Cdlp, 0, 1, &["node", "community"]),
+            "algo.lcc" => (P::Lcc, 0, 0, &["node", "coefficient"]),
+            "algo.kcore" => (P::Kcore, 0, 0, &["node", "coreness"]),
+            "algo.pagerank.personalized" => (P::PersonalizedPageRank, 1, 2, &["node", "score"]),
+            "algo.leiden" => (P::Leiden, 0, 1, &["node", "community", "level"]),
+            "algo.louvain" => (P::Louvain, 0, 1, &["node", "community", "level"]),
+            "algo.bfs" => (P::Bfs, 1, 1, &["node", "depth"]),
+            "algo.sssp" => (P::Sssp, 2, 2, &["node", "distance"]),
+            "db.labels" => (P::Labels, 0, 0, &["label"]),
+            "db.relationshipTypes" => (P::RelationshipTypes, 0, 0, &["relationshipType"]),
+            "db.propertyKeys" => (P::PropertyKeys, 0, 0, &["propertyKey"]),
+            _ => return None,
+        })
+    }
+}
+
+/// The error of an unknown procedure.
+pub(crate) fn unknown_procedure(name: &str) -> QueryError {
+    semantic(
+        "ProcedureNotFound",
+        format!("there is no procedure {name}; see docs/QUERY.md for those that exist"),
+    )
+}
