@@ -38,6 +38,7 @@
 //! row-at-a-time path, which then returns the same rows or raises the
 //! error it owes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
@@ -64,6 +65,13 @@ use crate::txn::ReadTxn;
 use crate::{GraphRead, NodeId};
 
 type Row = Vec<CypherValue>;
+
+/// A side of a comparison read as an integer.
+enum IntSide {
+    Int(i64),
+    /// The node has no such property (`null`: the comparison fails).
+    Missing,
+}
 
 /// Why a run gave up: the statement runs on the row-at-a-time path.
 #[derive(Debug)]
@@ -141,7 +149,11 @@ impl C {
         Ok(match self {
             C::Const(v) => Val::Ref(v),
             C::Param(_) => return Err(GiveUp),
-            C::Prop(v, c) => Val::Ref(data.columns[*c].get(at.ids[*v]).unwrap_or(&NULL)),
+            C::Prop(v, c) => match data.columns[*c].get(at.ids[*v]) {
+                Some(Cow::Borrowed(v)) => Val::Ref(v),
+                Some(Cow::Owned(v)) => Val::Own(v),
+                None => Val::Ref(&NULL),
+            },
             C::RelProp(c) => {
                 let ((out, pos), Some(csr)) = (at.edge.ok_or(GiveUp)?, &data.csr) else {
                     return Err(GiveUp);
@@ -177,10 +189,7 @@ impl C {
     fn int(&self, at: &At, data: &Data) -> Option<i64> {
         match self {
             C::Const(V::Int(i)) => Some(*i),
-            C::Prop(v, c) => match data.columns[*c].get(at.ids[*v]) {
-                Some(V::Int(i)) => Some(*i),
-                _ => None,
-            },
+            C::Prop(v, c) => data.columns[*c].int(at.ids[*v]),
             C::RelProp(c) => match at.edge {
                 Some((true, pos)) => data.rels[*c].int_out(pos),
                 _ => None,
@@ -193,20 +202,44 @@ impl C {
         }
     }
 
+    /// The integer a side of a comparison reads when it holds integers
+    /// only: a literal, or a property of an integer column.
+    #[inline]
+    fn int_side(&self, at: &At, data: &Data) -> Option<IntSide> {
+        match self {
+            C::Const(V::Int(i)) => Some(IntSide::Int(*i)),
+            C::Prop(v, c) if data.columns[*c].all_ints() => Some(
+                data.columns[*c]
+                    .int(at.ids[*v])
+                    .map_or(IntSide::Missing, IntSide::Int),
+            ),
+            _ => None,
+        }
+    }
+
     /// Whether the predicate holds (`null` does not).
     fn holds<'a>(&'a self, at: &At, data: &'a Data) -> Try<bool> {
         // A comparison of a property with a literal or with another
         // property, both integers or both strings, is decided in place.
         if let C::Binary(op, a, b) = self {
-            let value = |c: &'a C| -> Option<Option<&'a CypherValue>> {
+            // Integer columns and literals, compared without a value.
+            if is_comparison(*op)
+                && let (Some(x), Some(y)) = (a.int_side(at, data), b.int_side(at, data))
+            {
+                return Ok(match (x, y) {
+                    (IntSide::Int(x), IntSide::Int(y)) => holds_for(*op, x.cmp(&y)),
+                    _ => false,
+                });
+            }
+            let value = |c: &'a C| -> Option<Option<Cow<'a, CypherValue>>> {
                 match c {
                     C::Prop(v, col) => Some(data.columns[*col].get(at.ids[*v])),
-                    C::Const(k) => Some(Some(k)),
+                    C::Const(k) => Some(Some(Cow::Borrowed(k))),
                     _ => None,
                 }
             };
             if let (Some(x), Some(y)) = (value(a), value(b))
-                && let Some(held) = compared(*op, x, y)
+                && let Some(held) = compared(*op, x.as_deref(), y.as_deref())
             {
                 return Ok(held);
             }
@@ -242,9 +275,7 @@ fn int_op(op: BinaryOp, i: i64, j: i64) -> Option<CypherValue> {
 /// and values, left to `expr::binary`.
 #[inline]
 fn compared(op: BinaryOp, x: Option<&CypherValue>, y: Option<&CypherValue>) -> Option<bool> {
-    use BinaryOp as B;
-    use std::cmp::Ordering as O;
-    if !matches!(op, B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge) {
+    if !is_comparison(op) {
         return None;
     }
     let (Some(x), Some(y)) = (x, y) else {
@@ -255,14 +286,26 @@ fn compared(op: BinaryOp, x: Option<&CypherValue>, y: Option<&CypherValue>) -> O
         (V::String(a), V::String(b)) => a.as_str().cmp(b.as_str()),
         _ => return None,
     };
-    Some(match op {
+    Some(holds_for(op, o))
+}
+
+fn is_comparison(op: BinaryOp) -> bool {
+    use BinaryOp as B;
+    matches!(op, B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge)
+}
+
+/// Whether comparison `op` holds for operands ordered `o`.
+fn holds_for(op: BinaryOp, o: std::cmp::Ordering) -> bool {
+    use BinaryOp as B;
+    use std::cmp::Ordering as O;
+    match op {
         B::Eq => o == O::Equal,
         B::Ne => o != O::Equal,
         B::Lt => o == O::Less,
         B::Le => o != O::Greater,
         B::Gt => o == O::Greater,
         _ => o != O::Less,
-    })
+    }
 }
 
 /// `a AND b` (`decisive` false) or `a OR b` (`decisive` true) in

@@ -11,6 +11,7 @@
 //! index, one over the node records), the next ones find them.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use fixedbitset::FixedBitSet;
@@ -20,15 +21,15 @@ use rustc_hash::FxHashMap;
 
 use super::graph::from_stored;
 use crate::algo::Projection;
-use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::keys::decode_adj;
 use crate::graph::records::{decode_edge, decode_node};
 use crate::graph::sealed::Sealed;
+use crate::graph::stats::Kept;
 use crate::query::error::QResult;
 use crate::query::value::CypherValue;
 use crate::storage::Cf;
-use crate::storage::keys::read_u64;
+use crate::storage::keys::{prefix_end, read_u64};
 use crate::txn::{Extension, ReadTxn};
 use crate::{NodeId, Value};
 
@@ -36,58 +37,187 @@ use crate::{NodeId, Value};
 /// that have it are dense (the usual case: ids are handed out in order),
 /// else hashed.
 pub(crate) enum Column {
-    /// `values[i]` is node `base + i`'s value (`Null`: none).
+    /// `values` holds node `base + i`'s value at offset `i`.
     Dense {
         base: u64,
-        values: Vec<CypherValue>,
+        values: Slots,
     },
     Sparse(FxHashMap<NodeId, CypherValue>),
 }
 
-impl Column {
-    /// Node `id`'s value, `None` if it has none.
-    pub fn get(&self, id: NodeId) -> Option<&CypherValue> {
+/// The values of a dense column by offset, in the narrowest form that
+/// holds them all: integers take 8 bytes a node and a property of a few
+/// distinct strings 4, where a `CypherValue` takes 32 (and a string its
+/// own allocation besides).
+pub(crate) enum Slots {
+    /// Integers only; `present` marks the offsets that have one.
+    Ints {
+        ints: Vec<i64>,
+        present: FixedBitSet,
+    },
+    /// Strings only: each offset's string as its position in `dict` plus
+    /// one (0: none).
+    Coded {
+        codes: Vec<u32>,
+        dict: Vec<CypherValue>,
+    },
+    /// Any values (`Null`: none).
+    Values(Vec<CypherValue>),
+}
+
+/// Distinct strings a coded column holds at most; past it, values.
+const MAX_CODES: usize = 1 << 16;
+
+impl Slots {
+    fn len(&self) -> usize {
         match self {
-            Column::Dense { base, values } => {
-                id.0.checked_sub(*base)
-                    .and_then(|i| values.get(usize::try_from(i).ok()?))
-                    .filter(|v| !v.is_null())
-            }
-            Column::Sparse(map) => map.get(&id),
+            Slots::Ints { ints, .. } => ints.len(),
+            Slots::Coded { codes, .. } => codes.len(),
+            Slots::Values(values) => values.len(),
         }
     }
 
-    /// A column of `pairs` (distinct ids).
-    #[cfg(test)]
-    fn of(pairs: Vec<(NodeId, CypherValue)>) -> Column {
-        let (Some(base), Some(last)) = (
-            pairs.iter().map(|(id, _)| id.0).min(),
-            pairs.iter().map(|(id, _)| id.0).max(),
-        ) else {
-            return Column::Sparse(FxHashMap::default());
-        };
-        let span = last - base;
-        // Dense when at most half the slots would be empty.
-        if span / 2 < pairs.len() as u64 {
-            let mut values = vec![CypherValue::Null; span as usize + 1];
-            for (id, v) in pairs {
-                values[(id.0 - base) as usize] = v;
-            }
-            Column::Dense { base, values }
-        } else {
-            Column::Sparse(pairs.into_iter().collect())
+    #[inline]
+    fn get(&self, i: usize) -> Option<Cow<'_, CypherValue>> {
+        match self {
+            Slots::Ints { ints, present } => present
+                .contains(i)
+                .then(|| Cow::Owned(CypherValue::Int(ints[i]))),
+            Slots::Coded { codes, dict } => match codes.get(i) {
+                Some(&c) if c > 0 => Some(Cow::Borrowed(&dict[c as usize - 1])),
+                _ => None,
+            },
+            Slots::Values(values) => values.get(i).filter(|v| !v.is_null()).map(Cow::Borrowed),
         }
+    }
+
+    #[inline]
+    fn int(&self, i: usize) -> Option<i64> {
+        match self {
+            Slots::Ints { ints, present } => present.contains(i).then(|| ints[i]),
+            Slots::Coded { .. } => None,
+            Slots::Values(values) => match values.get(i) {
+                Some(CypherValue::Int(v)) => Some(*v),
+                _ => None,
+            },
+        }
+    }
+
+    fn resize(&mut self, n: usize) {
+        match self {
+            Slots::Ints { ints, present } => {
+                ints.resize(n, 0);
+                present.grow(n);
+            }
+            Slots::Coded { codes, .. } => codes.resize(n, 0),
+            Slots::Values(values) => values.resize(n, CypherValue::Null),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            Slots::Ints { ints, .. } => ints.shrink_to_fit(),
+            Slots::Coded { codes, dict } => {
+                codes.shrink_to_fit();
+                dict.shrink_to_fit();
+            }
+            Slots::Values(values) => values.shrink_to_fit(),
+        }
+    }
+
+    /// The values with their offsets, the slots emptied.
+    fn drain(&mut self) -> Vec<(usize, CypherValue)> {
+        let n = self.len();
+        let out = (0..n)
+            .filter_map(|i| self.get(i).map(|v| (i, v.into_owned())))
+            .collect();
+        *self = Slots::default();
+        out
+    }
+
+    /// The slots as values of any type.
+    fn widen(&mut self) {
+        if !matches!(self, Slots::Values(_)) {
+            let n = self.len();
+            let mut values = vec![CypherValue::Null; n];
+            for (i, v) in self.drain() {
+                values[i] = v;
+            }
+            *self = Slots::Values(values);
+        }
+    }
+}
+
+impl Default for Slots {
+    fn default() -> Slots {
+        Slots::Ints {
+            ints: Vec::new(),
+            present: FixedBitSet::new(),
+        }
+    }
+}
+
+impl Column {
+    /// Node `id`'s value, `None` if it has none.
+    #[inline]
+    pub fn get(&self, id: NodeId) -> Option<Cow<'_, CypherValue>> {
+        match self {
+            Column::Dense { base, values } => {
+                values.get(usize::try_from(id.0.checked_sub(*base)?).ok()?)
+            }
+            Column::Sparse(map) => map.get(&id).map(Cow::Borrowed),
+        }
+    }
+
+    /// Whether every value is an integer (an integer column).
+    #[inline]
+    pub fn all_ints(&self) -> bool {
+        matches!(
+            self,
+            Column::Dense {
+                values: Slots::Ints { .. },
+                ..
+            }
+        )
+    }
+
+    /// Node `id`'s value when it is an integer.
+    #[inline]
+    pub fn int(&self, id: NodeId) -> Option<i64> {
+        match self {
+            Column::Dense { base, values } => {
+                values.int(usize::try_from(id.0.checked_sub(*base)?).ok()?)
+            }
+            Column::Sparse(map) => match map.get(&id) {
+                Some(CypherValue::Int(i)) => Some(*i),
+                _ => None,
+            },
+        }
+    }
+
+    /// A column of `pairs` (distinct ids, any order).
+    #[cfg(test)]
+    fn of(mut pairs: Vec<(NodeId, CypherValue)>) -> Column {
+        pairs.sort_by_key(|(id, _)| *id);
+        let mut build = ColumnBuild::default();
+        for (id, v) in pairs {
+            build.push(id, v);
+        }
+        build.finish()
     }
 }
 
 /// A column built from values in ascending id order: by offset while the
 /// ids stay dense enough, else hashed — without holding the pairs first
-/// (a column of 1M nodes peaks at its own size, not twice it).
+/// (a column of 1M nodes peaks at its own size, not twice it) — in the
+/// narrowest slots its values allow so far.
 #[derive(Default)]
 struct ColumnBuild {
     base: u64,
-    /// `values[i]` is node `base + i`'s value, while dense.
-    values: Vec<CypherValue>,
+    /// Node `base + i`'s value at offset `i`, while dense.
+    values: Slots,
+    /// The code of each string of coded slots.
+    codes: FxHashMap<String, u32>,
     count: usize,
     sparse: Option<FxHashMap<NodeId, CypherValue>>,
 }
@@ -98,6 +228,9 @@ const DENSE_SLACK: usize = 1024;
 
 impl ColumnBuild {
     fn push(&mut self, id: NodeId, value: CypherValue) {
+        if value.is_null() {
+            return;
+        }
         if let Some(map) = &mut self.sparse {
             map.insert(id, value);
             return;
@@ -114,18 +247,51 @@ impl ColumnBuild {
                 self.sparse = Some(map);
                 return;
             }
-            self.values.resize(at + 1, CypherValue::Null);
+            self.values.resize(at + 1);
         }
-        self.values[at] = value;
+        self.set(at, value);
         self.count += 1;
+    }
+
+    /// Offset `at`'s value, the slots widened when they cannot hold it.
+    fn set(&mut self, at: usize, value: CypherValue) {
+        match (&mut self.values, value) {
+            (Slots::Ints { ints, present }, CypherValue::Int(i)) => {
+                ints[at] = i;
+                present.insert(at);
+            }
+            (Slots::Ints { .. }, CypherValue::String(s)) if self.count == 0 => {
+                self.values = Slots::Coded {
+                    codes: vec![0; self.values.len()],
+                    dict: Vec::new(),
+                };
+                self.set(at, CypherValue::String(s));
+            }
+            (Slots::Coded { codes, dict }, CypherValue::String(s))
+                if dict.len() < MAX_CODES || self.codes.contains_key(&s) =>
+            {
+                let next = dict.len() as u32 + 1;
+                let code = *self.codes.entry(s).or_insert_with_key(|s| {
+                    dict.push(CypherValue::String(s.clone()));
+                    next
+                });
+                codes[at] = code;
+            }
+            (Slots::Values(values), value) => values[at] = value,
+            (_, value) => {
+                self.values.widen();
+                self.codes = FxHashMap::default();
+                self.set(at, value);
+            }
+        }
     }
 
     fn drain_to_map(&mut self) -> FxHashMap<NodeId, CypherValue> {
         let base = self.base;
-        std::mem::take(&mut self.values)
+        self.codes = FxHashMap::default();
+        self.values
+            .drain()
             .into_iter()
-            .enumerate()
-            .filter(|(_, v)| !v.is_null())
             .map(|(i, v)| (NodeId(base + i as u64), v))
             .collect()
     }
@@ -455,13 +621,17 @@ pub(crate) fn column(r: &ReadTxn<'_>, key: &str) -> QResult<Arc<Column>> {
     let reader = r.reader();
     let mut build = ColumnBuild::default();
     if let Some(k) = reader.names.id(Kind::PropKey, key) {
-        reader.kv.scan(Cf::Nodes, &[], &mut |id, bytes| {
-            let rec = decode_node(bytes)?;
-            if let Some(v) = rec.prop(k) {
-                build.push(NodeId(read_u64(id, 0)?), from_stored(v));
-            }
-            Ok(true)
-        })?;
+        // A whole-range scan: the records' blocks do not stay in the
+        // block cache, where they would hold memory point reads need.
+        reader
+            .kv
+            .scan_bulk(Cf::Nodes, &[], None, &mut |id, bytes| {
+                let rec = decode_node(bytes)?;
+                if let Some(v) = rec.prop(k) {
+                    build.push(NodeId(read_u64(id, 0)?), from_stored(v));
+                }
+                Ok(true)
+            })?;
     }
     let column = Arc::new(build.finish());
     keep(&cache.entries, generation, key, &column);
@@ -481,9 +651,23 @@ pub(crate) fn members(r: &ReadTxn<'_>, label: &str) -> QResult<Members> {
     {
         return Ok(Arc::clone(m));
     }
-    let members: Members = NodeIds::with_label(r.reader(), label)
-        .collect::<Result<Vec<_>, _>>()?
-        .into();
+    let reader = r.reader();
+    let mut ids = Vec::new();
+    if let Some(prefix) = reader.label_prefix(label) {
+        // Sized by the statistics, and a whole-range scan that leaves the
+        // block cache alone: the list is the only memory it takes.
+        if let Some(kept) = Kept::of(reader.kv)? {
+            ids.reserve_exact(usize::try_from(kept.label_named(reader.names, label)?).unwrap_or(0));
+        }
+        let end = prefix_end(&prefix);
+        reader
+            .kv
+            .scan_bulk(Cf::Labels, &prefix, end.as_deref(), &mut |k, _| {
+                ids.push(NodeId(read_u64(k, prefix.len())?));
+                Ok(true)
+            })?;
+    }
+    let members: Members = ids.into();
     keep(&cache.members, generation, label, &members);
     Ok(members)
 }
@@ -526,7 +710,7 @@ mod tests {
         ] {
             for &i in ids {
                 assert_eq!(
-                    column.get(NodeId(i)),
+                    column.get(NodeId(i)).as_deref(),
                     Some(&CypherValue::Int(i as i64 * 10))
                 );
             }
@@ -562,29 +746,69 @@ mod tests {
         }
     }
 
+    /// The value of node `i` in the shapes of column the tests build.
+    fn value(kind: usize, i: u64) -> CypherValue {
+        match kind {
+            0 => CypherValue::Int(i as i64 * 10 - 7),
+            1 => CypherValue::from(format!("city{}", i % 13)),
+            2 if i.is_multiple_of(5) => CypherValue::Float(i as f64 / 2.0),
+            2 => CypherValue::Int(i as i64),
+            3 if i % 7 == 3 => CypherValue::Int(1),
+            3 => CypherValue::from(format!("s{}", i % 3)),
+            // Past the most distinct strings a coded column holds.
+            _ => CypherValue::from(format!("n{i}")),
+        }
+    }
+
     #[test]
-    fn a_column_built_in_id_order_holds_what_one_built_from_pairs_holds() {
+    fn a_column_holds_what_was_pushed_in_every_form() {
         for ids in [
             vec![7u64, 8, 10, 11],
             vec![3, 1000, 5000],
             vec![0, 1, 2, 3, 5000, 5001],
             (0..3000).map(|i| i * 3).collect(),
             (0..100).chain(100_000..100_010).collect(),
+            (0..(MAX_CODES as u64 + 100)).collect(),
             vec![],
         ] {
-            let mut builder = ColumnBuild::default();
-            for (id, v) in pairs(&ids) {
-                builder.push(id, v);
-            }
-            let built = builder.finish();
-            let of = Column::of(pairs(&ids));
-            // Dense ids stay dense.
-            if ids.windows(2).all(|w| w[1] == w[0] + 1) && !ids.is_empty() {
-                assert!(matches!(built, Column::Dense { .. }));
-            }
-            let last = ids.last().copied().unwrap_or(0);
-            for i in 0..=last + 2 {
-                assert_eq!(built.get(NodeId(i)), of.get(NodeId(i)), "node {i}");
+            for kind in 0..5 {
+                let want: std::collections::BTreeMap<u64, CypherValue> =
+                    ids.iter().map(|&i| (i, value(kind, i))).collect();
+                let mut builder = ColumnBuild::default();
+                for (&id, v) in &want {
+                    builder.push(NodeId(id), v.clone());
+                }
+                let built = builder.finish();
+                // Dense ids stay dense, in the narrowest slots.
+                if ids.windows(2).all(|w| w[1] == w[0] + 1) && !ids.is_empty() {
+                    let Column::Dense { values, .. } = &built else {
+                        panic!("{kind}: dense ids hashed");
+                    };
+                    let form = match values {
+                        Slots::Ints { .. } => 0,
+                        Slots::Coded { .. } => 1,
+                        Slots::Values(_) => 2,
+                    };
+                    let distinct = ids.len() > MAX_CODES;
+                    let expected = match kind {
+                        0 => 0,
+                        1 => 1,
+                        4 if !distinct => 1,
+                        _ => 2,
+                    };
+                    assert_eq!(form, expected, "kind {kind}, {} ids", ids.len());
+                }
+                let last = ids.last().copied().unwrap_or(0);
+                let step = 1 + (last / 20_000) as usize;
+                for i in (0..=last + 2).step_by(step).chain(ids.iter().copied()) {
+                    let got = built.get(NodeId(i));
+                    assert_eq!(got.as_deref(), want.get(&i), "kind {kind}, node {i}");
+                    let int = match want.get(&i) {
+                        Some(CypherValue::Int(v)) => Some(*v),
+                        _ => None,
+                    };
+                    assert_eq!(built.int(NodeId(i)), int, "kind {kind}, node {i}");
+                }
             }
         }
     }

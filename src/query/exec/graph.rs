@@ -2,6 +2,7 @@
 //! a write transaction's own view, or none (a statement of expressions
 //! only).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -178,7 +179,7 @@ impl<'a> Graph<'a> {
 impl Graph<'_> {
     pub fn node_property(&self, id: NodeId, key: &str) -> QResult<CypherValue> {
         if let Some(column) = self.columns.get(key) {
-            return Ok(column.get(id).cloned().unwrap_or(V::Null));
+            return Ok(column.get(id).map_or(V::Null, Cow::into_owned));
         }
         let rec = self.node_record(id)?.ok_or_else(|| deleted("node"))?;
         Ok(match self.r.names.id(Kind::PropKey, key) {
