@@ -961,6 +961,16 @@ fn walk(
     // A hop whose rows only count (count(*), count of a node) per start
     // node, with nothing to check per relationship, is counted.
     let counted = per_start && both.is_empty() && run.counts_only;
+    // Whether what is evaluated per relationship reads the far node: if
+    // not, its id is never looked up (a random read per relationship).
+    let far_bit = 1u8 << other;
+    let reads_far = both.iter().any(|c| c.vars() & far_bit != 0)
+        || (!per_start && key_vars & far_bit != 0)
+        || run
+            .aggregates
+            .iter()
+            .filter_map(|(_, a)| a.as_ref())
+            .any(|a| a.vars() & far_bit != 0);
     let mut local = vec![Acc::default(); width];
     let mut buf = Vec::new();
     let mut matched = 0u64;
@@ -1020,7 +1030,9 @@ fn walk(
                         if far.as_ref().is_some_and(|b| !b.contains(j as usize)) {
                             return Ok(());
                         }
-                        at.ids[other] = csr.node_id(j);
+                        if reads_far {
+                            at.ids[other] = csr.node_id(j);
+                        }
                         at.edge = Some((out, pos));
                         each(&at, 1, &mut local)
                     })?;
