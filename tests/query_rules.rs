@@ -95,6 +95,8 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a:A {s: 'a'})-[:R]->(b) RETURN b.x % 3 AS m, count(*) AS c",
     "MATCH (a:A {x: $k})-[:R]->(b) RETURN count(b) AS c",
     "MATCH (p:A)<-[:R]-(:B) RETURN p.x AS id, count(*) AS n ORDER BY n DESC, id LIMIT 3",
+    "MATCH (a)<-[:R]-(b) RETURN a AS node, count(*) AS c ORDER BY c DESC, node LIMIT 3",
+    "MATCH (a:A)-[:R|S]->(b) RETURN a AS node, count(*) AS c, sum(b.x) AS s, max(b.s) AS m ORDER BY s DESC, c, node SKIP 1 LIMIT 4",
     "MATCH (a)-[r:R]->(b) RETURN count(r) AS c",
     "MATCH (a:A)-[:R]->(b) RETURN count(DISTINCT b) AS c",
     "MATCH (a)-[:R]->(b) WHERE a.x IS NULL RETURN count(*) AS c",
@@ -190,6 +192,48 @@ fn rules_give_the_rows_the_plain_plan_gives() {
                 assert!(same_rows(profiled.rows(), &plain), "PROFILE {what}");
             }
         }
+    }
+}
+
+#[test]
+fn a_top_k_over_many_start_nodes_keeps_the_rows_it_must() {
+    // More start nodes than the rule keeps rows of before it cuts them to
+    // the ones that can still be returned (twice 4,096).
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_unique_key("P", "i").unwrap();
+    w.commit().unwrap();
+    let n = 12_000;
+    db.execute(
+        "UNWIND range(0, $n - 1) AS i CREATE (:P {i: i, g: i % 7})",
+        &Params::from([("n".to_owned(), V::Int(n))]),
+    )
+    .unwrap();
+    for (m, add) in [(7919, 13), (104_729, 5), (31, 0)] {
+        db.execute(
+            "UNWIND range(0, $n - 1) AS i MATCH (a:P {i: i}) \
+             MATCH (b:P {i: (i * $m + $add) % ($n / (1 + i % 3))}) CREATE (a)-[:R]->(b)",
+            &Params::from([
+                ("n".to_owned(), V::Int(n)),
+                ("m".to_owned(), V::Int(m)),
+                ("add".to_owned(), V::Int(add)),
+            ]),
+        )
+        .unwrap();
+    }
+    let r = db.begin_read().unwrap();
+    for statement in [
+        "MATCH (p:P)<-[:R]-() RETURN p AS n, count(*) AS c ORDER BY c DESC, n LIMIT 5",
+        "MATCH (p:P)<-[:R]-(q) RETURN p.i AS i, count(*) AS c, sum(q.g) AS s ORDER BY s DESC, c, i SKIP 3 LIMIT 7",
+        "MATCH (p:P)-[:R]->(q) RETURN p.i AS i, min(q.i) AS m ORDER BY m, i DESC LIMIT 10",
+        "MATCH (p:P)<-[:R]-() RETURN p.i AS i, count(*) AS c ORDER BY c LIMIT 9000",
+        // A free last hop counted by the rule, enumerated without it.
+        "MATCH (p:P)<-[:R]-() RETURN count(*) AS c",
+        "MATCH (p)-[:R]->() WITH p, count(*) AS c RETURN max(c) AS m, count(*) AS k",
+    ] {
+        let rows = agree(&r, statement, &Params::new(), statement).unwrap();
+        assert!(!rows.is_empty(), "{statement}");
     }
 }
 

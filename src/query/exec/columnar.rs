@@ -683,12 +683,27 @@ pub(crate) fn run(
             csr: csrs.first().cloned(),
         },
     };
-    let Some((groups, matched)) = walk(r, &run, &csrs, &schema, deadline)? else {
+    let graph = Graph::cached(r.reader());
+    // With ORDER BY ... LIMIT, a start node's own group is made a row as
+    // soon as it is complete and only the rows that can still be returned
+    // are kept (a top 10 over 1M start nodes holds about 8,000 rows, not
+    // 1M groups).
+    let mut done = kept_rows(p, params, &graph)?.map(|keep| Done {
+        p,
+        params,
+        graph: &graph,
+        keep,
+        rows: Vec::new(),
+    });
+    let Some((groups, matched)) = walk(r, &run, &csrs, &schema, deadline, done.as_mut())? else {
         return Ok(None);
     };
-    let Some(rows) = finish(&run, groups, p, params, r)? else {
+    let Some(mut rows) = finish(&run, groups, p, params, r)? else {
         return Ok(None);
     };
+    if let Some(done) = done {
+        rows.extend(done.rows);
+    }
     Ok(Some(Output { rows, matched }))
 }
 
@@ -900,6 +915,7 @@ fn walk(
     csrs: &[Arc<Adj>],
     schema: &Schema,
     deadline: Option<Deadline>,
+    mut done: Option<&mut Done<'_>>,
 ) -> QResult<Walked> {
     let shape = run.shape;
     let key_vars = run.keys.iter().flatten().fold(0u8, |acc, k| acc | k.vars());
@@ -973,6 +989,7 @@ fn walk(
             .any(|a| a.vars() & far_bit != 0);
     let mut local = vec![Acc::default(); width];
     let mut buf = Vec::new();
+    let mut key_values = Vec::new();
     let mut matched = 0u64;
     let forward = start == 0;
     let mut timeout = None;
@@ -1098,15 +1115,26 @@ fn walk(
             }
             if per_start && here > 0 {
                 let at = At::nodes([s, s]);
-                let g = match own_groups {
-                    Some(k)
-                        if !run.keys.iter().flatten().nth(k).is_some_and(|c| {
+                let own =
+                    own_groups.is_some_and(|k| {
+                        !run.keys.iter().flatten().nth(k).is_some_and(|c| {
                             c.eval(&at, &run.data).is_ok_and(|v| v.get().is_null())
-                        }) =>
-                    {
-                        groups.fresh(run, &at)?
-                    }
-                    _ => groups.of(run, &at, &mut buf)?,
+                        })
+                    });
+                if own && let Some(done) = done.as_deref_mut() {
+                    // A group of its own is complete: its row goes to the
+                    // rows that can still be returned, not to a group.
+                    key_values.clear();
+                    run.key_values(&at, &mut key_values)?;
+                    done.add(run, &mut key_values, &local)?;
+                    local.fill(Acc::default());
+                    matched += here;
+                    continue;
+                }
+                let g = if own {
+                    groups.fresh(run, &at)?
+                } else {
+                    groups.of(run, &at, &mut buf)?
                 };
                 for (k, ((f, _), acc)) in run.aggregates.iter().zip(local.iter_mut()).enumerate() {
                     groups.accs[g * width + k].merge(*f, acc)?;
@@ -1139,12 +1167,7 @@ fn finish(
     let graph = Graph::cached(r.reader());
     // With ORDER BY ... LIMIT, only the rows that can still be returned
     // are kept, a chunk at a time.
-    let keep = if p.order.is_empty() || p.distinct || p.filter.is_some() {
-        None
-    } else {
-        let (skip, limit) = paging(p, params, Some(&graph))?;
-        limit.map(|l| skip.saturating_add(l))
-    };
+    let keep = kept_rows(p, params, &graph)?;
     let mut rows = Vec::with_capacity(keep.map_or(groups.count, |k| 2 * k.max(CHUNK)));
     let mut results = Vec::with_capacity(width);
     let mut key_values = groups.keys.into_iter();
@@ -1154,30 +1177,94 @@ fn finish(
         {
             rows = ordered(p, rows, Some(keep), params, Some(&graph))?;
         }
-        results.clear();
-        for ((f, _), acc) in run
-            .aggregates
-            .iter()
-            .zip(&groups.accs[g * width..][..width])
-        {
-            match acc.finish(*f) {
-                Ok(v) => results.push(v),
-                Err(GiveUp) => return Ok(None),
-            }
-        }
-        let mut env = Env::new(&[], params, Some(&graph));
-        env.aggregates = &results;
-        let mut row = Vec::with_capacity(p.items.len());
-        for (item, key) in p.items.iter().zip(&run.keys) {
-            row.push(match (key, item) {
-                (Some(_), _) => key_values.next().unwrap_or(V::Null),
-                (None, Expr::Aggregate(i)) => results[*i].clone(),
-                (None, _) => item.eval(&mut env)?,
-            });
-        }
+        let accs = &groups.accs[g * width..][..width];
+        let Some(row) = row_of(run, p, params, &graph, &mut key_values, accs, &mut results)? else {
+            return Ok(None);
+        };
         rows.push(row);
     }
     Ok(Some(rows))
+}
+
+/// With `ORDER BY ... LIMIT` (and no `DISTINCT` or `WHERE` after it),
+/// how many rows can still be returned: `SKIP` + `LIMIT`.
+fn kept_rows(p: &ProjectItems, params: &Params, graph: &Graph<'_>) -> QResult<Option<usize>> {
+    if p.order.is_empty() || p.distinct || p.filter.is_some() {
+        return Ok(None);
+    }
+    let (skip, limit) = paging(p, params, Some(graph))?;
+    Ok(limit.map(|l| skip.saturating_add(l)))
+}
+
+/// A group's row: its keys from `key_values`, then the items made of its
+/// aggregates' results (`results` is scratch); `None` when a fold cannot
+/// finish in the rule's form.
+fn row_of(
+    run: &Run<'_>,
+    p: &ProjectItems,
+    params: &Params,
+    graph: &Graph<'_>,
+    key_values: &mut impl Iterator<Item = CypherValue>,
+    accs: &[Acc],
+    results: &mut Vec<CypherValue>,
+) -> QResult<Option<Row>> {
+    results.clear();
+    for ((f, _), acc) in run.aggregates.iter().zip(accs) {
+        match acc.finish(*f) {
+            Ok(v) => results.push(v),
+            Err(GiveUp) => return Ok(None),
+        }
+    }
+    let mut env = Env::new(&[], params, Some(graph));
+    env.aggregates = results;
+    let mut row = Vec::with_capacity(p.items.len());
+    for (item, key) in p.items.iter().zip(&run.keys) {
+        row.push(match (key, item) {
+            (Some(_), _) => key_values.next().unwrap_or(V::Null),
+            (None, Expr::Aggregate(i)) => results[*i].clone(),
+            (None, _) => item.eval(&mut env)?,
+        });
+    }
+    Ok(Some(row))
+}
+
+/// The rows of the groups completed while walking, cut to those that can
+/// still be returned every time they pass twice that many (or a chunk).
+struct Done<'a> {
+    p: &'a ProjectItems,
+    params: &'a Params,
+    graph: &'a Graph<'a>,
+    keep: usize,
+    rows: Vec<Row>,
+}
+
+impl Done<'_> {
+    /// Adds the row of a completed group: its key values and its folds.
+    /// An error making or ordering the row gives the rule up (the plain
+    /// path then raises it).
+    fn add(&mut self, run: &Run<'_>, key_values: &mut Vec<CypherValue>, accs: &[Acc]) -> Try<()> {
+        let mut results = Vec::with_capacity(accs.len());
+        let mut keys = key_values.drain(..);
+        let row = row_of(
+            run,
+            self.p,
+            self.params,
+            self.graph,
+            &mut keys,
+            accs,
+            &mut results,
+        )
+        .map_err(|_| GiveUp)?
+        .ok_or(GiveUp)?;
+        drop(keys);
+        self.rows.push(row);
+        if self.rows.len() >= 2 * self.keep.max(CHUNK) {
+            let rows = std::mem::take(&mut self.rows);
+            self.rows = ordered(self.p, rows, Some(self.keep), self.params, Some(self.graph))
+                .map_err(|_| GiveUp)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,10 @@ pub(crate) struct Matcher<'a> {
     ticks: u32,
     /// The start chosen for each chain so far (see [`start_of`]).
     pub starts: Starts,
+    /// Whether a pattern's counted tail (`Pattern::count_tail`) is
+    /// counted: set by the caller that reads the weights; any other
+    /// caller gets one row per match.
+    pub counts_tail: bool,
 }
 
 /// Hops walked between two looks at the clock.
@@ -84,6 +88,7 @@ impl<'a> Matcher<'a> {
             deadline: None,
             ticks: 0,
             starts: Starts::default(),
+            counts_tail: false,
         }
     }
 
@@ -424,7 +429,7 @@ impl<'a> Matcher<'a> {
             return Ok(true);
         };
         let from_id = from_node.id;
-        if p.count_tail && k + 1 == order.len() {
+        if self.counts_tail && p.count_tail && k + 1 == order.len() {
             let n = self.count_hop(rp, from_id, forward)?;
             return if n == 0 { Ok(true) } else { emit(row, n) };
         }

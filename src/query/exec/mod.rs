@@ -336,6 +336,7 @@ pub(crate) fn counted_each(
     matcher.deadline = deadline;
     matcher.degrees = degrees;
     matcher.members = members;
+    matcher.counts_tail = true;
     for row in rows {
         matcher.run(pattern, &row, &mut |found, w| {
             emit(found, w, Some(&graph))?;
