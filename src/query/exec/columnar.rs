@@ -194,11 +194,19 @@ impl C {
                 Some((true, pos)) => data.rels[*c].int_out(pos),
                 _ => None,
             },
-            C::Binary(op, a, b) => match int_op(*op, a.int(at, data)?, b.int(at, data)?)? {
-                V::Int(i) => Some(i),
-                _ => None,
-            },
+            C::Binary(op, a, b) => int_arith(*op, a.leaf_int(at, data)?, b.leaf_int(at, data)?),
             _ => None,
+        }
+    }
+
+    /// [`C::int`], with a property or a literal read in place (the usual
+    /// operands of arithmetic) before recursing.
+    #[inline]
+    fn leaf_int(&self, at: &At, data: &Data) -> Option<i64> {
+        match self {
+            C::Const(V::Int(i)) => Some(*i),
+            C::Prop(v, c) => data.columns[*c].int(at.ids[*v]),
+            _ => self.int(at, data),
         }
     }
 
@@ -245,6 +253,22 @@ impl C {
             }
         }
         Ok(truth(self.eval(at, data)?.get())? == Some(true))
+    }
+}
+
+/// Integer arithmetic as Cypher does it, `None` where the operator would
+/// overflow, divide by zero or not give an integer (`binary` then
+/// decides).
+#[inline]
+fn int_arith(op: BinaryOp, i: i64, j: i64) -> Option<i64> {
+    use BinaryOp as B;
+    match op {
+        B::Add => i.checked_add(j),
+        B::Sub => i.checked_sub(j),
+        B::Mul => i.checked_mul(j),
+        B::Div if j != 0 => i.checked_div(j),
+        B::Rem if j != 0 => Some(i.checked_rem(j).unwrap_or(0)),
+        _ => None,
     }
 }
 
