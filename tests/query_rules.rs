@@ -96,6 +96,8 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a:A {x: $k})-[:R]->(b) RETURN count(b) AS c",
     "MATCH (p:A)<-[:R]-(:B) RETURN p.x AS id, count(*) AS n ORDER BY n DESC, id LIMIT 3",
     "MATCH (a)<-[:R]-(b) RETURN a AS node, count(*) AS c ORDER BY c DESC, node LIMIT 3",
+    "MATCH (a)<-[:R]-(b) RETURN a AS node, count(*) AS c ORDER BY c DESC, node LIMIT 9223372036854775807",
+    "MATCH (a:A)-[:R]->() RETURN a.s AS s, count(*) AS c ORDER BY c DESC, s SKIP 1 LIMIT 100000000000",
     "MATCH (a:A)-[:R|S]->(b) RETURN a AS node, count(*) AS c, sum(b.x) AS s, max(b.s) AS m ORDER BY s DESC, c, node SKIP 1 LIMIT 4",
     "MATCH (a)-[r:R]->(b) RETURN count(r) AS c",
     "MATCH (a:A)-[:R]->(b) RETURN count(DISTINCT b) AS c",
@@ -234,6 +236,31 @@ fn a_top_k_over_many_start_nodes_keeps_the_rows_it_must() {
     ] {
         let rows = agree(&r, statement, &Params::new(), statement).unwrap();
         assert!(!rows.is_empty(), "{statement}");
+    }
+}
+
+#[test]
+fn a_unique_key_that_holds_1_and_1_0_groups_them_as_cypher_does() {
+    // The unique constraint keeps an integer and its equal float apart;
+    // grouping does not.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_unique_key("U", "k").unwrap();
+    w.commit().unwrap();
+    db.execute(
+        "CREATE (a:U {k: 1}), (b:U {k: 1.0}), (c:U {k: 2}), (d:U {k: 'x'}), \
+         (a)<-[:R]-(c), (b)<-[:R]-(c), (c)<-[:R]-(a), (d)<-[:R]-(a)",
+        &Params::new(),
+    )
+    .unwrap();
+    let r = db.begin_read().unwrap();
+    for statement in [
+        "MATCH (u:U)<-[:R]-() RETURN u.k AS k, count(*) AS c",
+        "MATCH (u:U)<-[:R]-() RETURN u.k AS k, count(*) AS c ORDER BY c DESC LIMIT 2",
+    ] {
+        let rows = agree(&r, statement, &Params::new(), statement).unwrap();
+        assert!(rows.len() <= 3, "{statement}: {rows:?}");
     }
 }
 

@@ -866,8 +866,12 @@ fn unique_start_key(
         .collect();
     run.keys.iter().flatten().position(|k| match k {
         C::Node(v) => *v == start,
+        // A key a unique constraint keeps apart by type (1 and 1.0 are
+        // two values there, one group in Cypher) makes a group per node
+        // only when its column holds integers or strings alone.
         C::Prop(v, c) => {
             *v == start
+                && run.data.columns[*c].one_type()
                 && reader
                     .names
                     .id(Kind::PropKey, &run.shape.columns[*c])
@@ -1192,12 +1196,14 @@ fn finish(
     // With ORDER BY ... LIMIT, only the rows that can still be returned
     // are kept, a chunk at a time.
     let keep = kept_rows(p, params, &graph)?;
-    let mut rows = Vec::with_capacity(keep.map_or(groups.count, |k| 2 * k.max(CHUNK)));
+    let mut rows = Vec::with_capacity(keep.map_or(groups.count, |k| {
+        groups.count.min(k.max(CHUNK).saturating_mul(2))
+    }));
     let mut results = Vec::with_capacity(width);
     let mut key_values = groups.keys.into_iter();
     for g in 0..groups.count {
         if let Some(keep) = keep
-            && rows.len() >= 2 * keep.max(CHUNK)
+            && rows.len() >= keep.max(CHUNK).saturating_mul(2)
         {
             rows = ordered(p, rows, Some(keep), params, Some(&graph))?;
         }
@@ -1282,7 +1288,7 @@ impl Done<'_> {
         .ok_or(GiveUp)?;
         drop(keys);
         self.rows.push(row);
-        if self.rows.len() >= 2 * self.keep.max(CHUNK) {
+        if self.rows.len() >= self.keep.max(CHUNK).saturating_mul(2) {
             let rows = std::mem::take(&mut self.rows);
             self.rows = ordered(self.p, rows, Some(self.keep), self.params, Some(self.graph))
                 .map_err(|_| GiveUp)?;

@@ -181,6 +181,28 @@ impl Column {
         )
     }
 
+    /// Whether every value is of one type whose equal values are equal
+    /// in Cypher's grouping too: integers alone, or strings alone.
+    pub fn one_type(&self) -> bool {
+        match self {
+            Column::Dense { values, .. } => {
+                matches!(values, Slots::Ints { .. } | Slots::Coded { .. })
+            }
+            Column::Sparse(map) => {
+                let mut kinds = map.values().map(|v| match v {
+                    CypherValue::Int(_) => Some(0),
+                    CypherValue::String(_) => Some(1),
+                    _ => None,
+                });
+                match kinds.next() {
+                    None => true,
+                    Some(None) => false,
+                    Some(first) => kinds.all(|k| k == first),
+                }
+            }
+        }
+    }
+
     /// Node `id`'s value when it is an integer.
     #[inline]
     pub fn int(&self, id: NodeId) -> Option<i64> {

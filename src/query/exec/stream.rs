@@ -580,7 +580,7 @@ impl<'t> Pipeline<'t> {
                 let graph = self.graph();
                 out.extend(project_items(p, rows, &params, graph.as_ref())?);
                 if let Some(keep) = keep
-                    && out.len() >= 2 * keep.max(BATCH)
+                    && out.len() >= keep.max(BATCH).saturating_mul(2)
                 {
                     out = ordered(p, out, Some(keep), &params, graph.as_ref())?;
                 }
