@@ -104,6 +104,16 @@ fn code(line: &str) -> &str {
     line.split("//").next().unwrap_or("")
 }
 
+/// The code of a file: its lines without their comments.
+fn code_of(file: &Path) -> String {
+    let mut joined = String::new();
+    for line in fs::read_to_string(file).unwrap().lines() {
+        joined.push_str(code(line));
+        joined.push('\n');
+    }
+    joined
+}
+
 /// The identifiers following each `crate::` in `text`.
 fn crate_paths(text: &str) -> Vec<String> {
     paths_after(text, "crate::")
@@ -203,12 +213,7 @@ fn lower_layers_never_name_higher_ones() {
                 file.display()
             )
         });
-        let text = fs::read_to_string(file).unwrap();
-        let mut joined = String::new();
-        for line in text.lines() {
-            joined.push_str(code(line));
-            joined.push('\n');
-        }
+        let joined = code_of(file);
         for name in crate_paths(&joined) {
             let target = names.get(&name).cloned().unwrap_or_else(|| name.clone());
             let Some(theirs) = layer(&target) else {
@@ -295,12 +300,7 @@ fn query_stages_point_one_way() {
                 file.display()
             )
         });
-        let text = fs::read_to_string(file).unwrap();
-        let mut joined = String::new();
-        for line in text.lines() {
-            joined.push_str(code(line));
-            joined.push('\n');
-        }
+        let joined = code_of(file);
         if joined.contains("open_cypher") && rel != Path::new("parse.rs") {
             problems.push(format!(
                 "{} names the parser crate: only parse.rs does",

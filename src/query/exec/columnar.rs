@@ -1196,16 +1196,12 @@ fn finish(
     // With ORDER BY ... LIMIT, only the rows that can still be returned
     // are kept, a chunk at a time.
     let keep = kept_rows(p, params, &graph)?;
-    let mut rows = Vec::with_capacity(keep.map_or(groups.count, |k| {
-        groups.count.min(k.max(CHUNK).saturating_mul(2))
-    }));
+    let mut rows = Vec::with_capacity(keep.map_or(groups.count, |k| groups.count.min(cut_at(k))));
     let mut results = Vec::with_capacity(width);
     let mut key_values = groups.keys.into_iter();
     for g in 0..groups.count {
-        if let Some(keep) = keep
-            && rows.len() >= keep.max(CHUNK).saturating_mul(2)
-        {
-            rows = ordered(p, rows, Some(keep), params, Some(&graph))?;
+        if let Some(keep) = keep {
+            cut(p, &mut rows, keep, params, &graph)?;
         }
         let accs = &groups.accs[g * width..][..width];
         let Some(row) = row_of(run, p, params, &graph, &mut key_values, accs, &mut results)? else {
@@ -1214,6 +1210,27 @@ fn finish(
         rows.push(row);
     }
     Ok(Some(rows))
+}
+
+/// How many rows an `ORDER BY ... LIMIT` keeping `keep` holds before it
+/// cuts them: twice that, or a chunk.
+fn cut_at(keep: usize) -> usize {
+    keep.max(CHUNK).saturating_mul(2)
+}
+
+/// Cuts `rows` to the `keep` that can still be returned once they are
+/// [`cut_at`] that many.
+fn cut(
+    p: &ProjectItems,
+    rows: &mut Vec<Row>,
+    keep: usize,
+    params: &Params,
+    graph: &Graph<'_>,
+) -> QResult<()> {
+    if rows.len() >= cut_at(keep) {
+        *rows = ordered(p, std::mem::take(rows), Some(keep), params, Some(graph))?;
+    }
+    Ok(())
 }
 
 /// With `ORDER BY ... LIMIT` (and no `DISTINCT` or `WHERE` after it),
@@ -1288,12 +1305,7 @@ impl Done<'_> {
         .ok_or(GiveUp)?;
         drop(keys);
         self.rows.push(row);
-        if self.rows.len() >= self.keep.max(CHUNK).saturating_mul(2) {
-            let rows = std::mem::take(&mut self.rows);
-            self.rows = ordered(self.p, rows, Some(self.keep), self.params, Some(self.graph))
-                .map_err(|_| GiveUp)?;
-        }
-        Ok(())
+        cut(self.p, &mut self.rows, self.keep, self.params, self.graph).map_err(|_| GiveUp)
     }
 }
 

@@ -71,19 +71,28 @@ pub(crate) fn run(
     for (branch, steps) in plan.branches.iter().enumerate() {
         let mut rows = vec![Vec::new()];
         let mut start = 0;
-        for (i, step) in steps.iter().enumerate() {
-            if !step.writes() {
-                continue;
-            }
-            if start < i {
+        // The reading steps before each write, then those after the last.
+        let writes = steps.iter().enumerate().filter(|(_, s)| s.writes());
+        for (end, write) in writes
+            .map(|(i, s)| (i, Some(s)))
+            .chain([(steps.len(), None)])
+        {
+            if start < end {
                 let part = Part {
                     branch,
-                    steps: start..i,
+                    steps: start..end,
                     input: Some(rows),
                 };
-                let on = on(access);
-                rows = run_parts(plan, &shared, on, run, vec![part], profile.as_deref_mut())?;
+                rows = run_parts(
+                    plan,
+                    &shared,
+                    on(access),
+                    run,
+                    vec![part],
+                    profile.as_deref_mut(),
+                )?;
             }
+            let Some(step) = write else { break };
             check_deadline(run.deadline)?;
             let started = std::time::Instant::now();
             let reads_before = Reads::now();
@@ -95,22 +104,7 @@ pub(crate) fn run(
                     Reads::now().since(reads_before),
                 ));
             }
-            start = i + 1;
-        }
-        if start < steps.len() {
-            let part = Part {
-                branch,
-                steps: start..steps.len(),
-                input: Some(rows),
-            };
-            rows = run_parts(
-                plan,
-                &shared,
-                on(access),
-                run,
-                vec![part],
-                profile.as_deref_mut(),
-            )?;
+            start = end + 1;
         }
         out.extend(rows);
     }
@@ -245,50 +239,6 @@ pub(crate) fn apply_read(
         | Step::Remove(_)
         | Step::Delete { .. } => Err(unsupported("CALL inside a subquery expression")),
     }
-}
-
-/// Each row `weights[i]` times.
-pub(crate) fn replicate(rows: Vec<Row>, weights: &[u64]) -> Vec<Row> {
-    let mut out = Vec::new();
-    for (row, &w) in rows.into_iter().zip(weights) {
-        for _ in 1..w {
-            out.push(row.clone());
-        }
-        if w > 0 {
-            out.push(row);
-        }
-    }
-    out
-}
-
-/// A match whose last hop is counted: each row once, with its weight,
-/// and the property columns the rows' aggregation `next` may read them
-/// from (see [`counted_each`]).
-#[allow(clippy::type_complexity, reason = "rows, weights and columns")]
-pub(crate) fn counted_match(
-    pattern: &Pattern,
-    next: Option<&ProjectItems>,
-    rows: Vec<Row>,
-    params: &Params,
-    access: &Access<'_, '_>,
-    deadline: Option<Deadline>,
-) -> QResult<(Vec<Row>, Vec<u64>, Columns)> {
-    let mut out = Vec::new();
-    let mut weights = Vec::new();
-    let columns = counted_each(
-        pattern,
-        next,
-        rows,
-        params,
-        access,
-        deadline,
-        &mut |found, w, _| {
-            out.push(found.clone());
-            weights.push(w);
-            Ok(())
-        },
-    )?;
-    Ok((out, weights, columns))
 }
 
 /// Property columns by key.
@@ -444,7 +394,7 @@ pub(crate) fn project(
         None => project_items(p, rows, params, g)?,
         Some(keys) => {
             let mut groups = Aggregator::new(p, keys);
-            groups.feed(rows, None, params, g)?;
+            groups.feed(rows, params, g)?;
             groups.finish(params, g)?
         }
     };
@@ -737,16 +687,9 @@ impl<'p> Aggregator<'p> {
     }
 
     /// Folds `rows` (each standing for `weights[i]` equal rows, if given).
-    pub fn feed(
-        &mut self,
-        rows: Vec<Row>,
-        weights: Option<&[u64]>,
-        params: &Params,
-        g: G<'_>,
-    ) -> QResult<()> {
-        for (i, row) in rows.into_iter().enumerate() {
-            let weight = weights.map_or(1, |w| w[i]);
-            self.fold(Cow::Owned(row), weight, params, g)?;
+    pub fn feed(&mut self, rows: Vec<Row>, params: &Params, g: G<'_>) -> QResult<()> {
+        for row in rows {
+            self.fold(Cow::Owned(row), 1, params, g)?;
         }
         Ok(())
     }

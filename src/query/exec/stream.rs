@@ -8,7 +8,7 @@
 //! steps that need all their input hold it: an aggregation (its groups),
 //! `ORDER BY` (the rows it orders; with a `LIMIT`, only the rows that can
 //! still be returned), `DISTINCT` (the rows it has seen), and a
-//! `MATCH` whose last hop is counted (see `exec::counted_match`).
+//! `MATCH` whose last hop is counted (see `exec::counted_each`).
 //!
 //! The same pipeline runs every statement's reading steps: a statement
 //! that writes, or is profiled, runs through `exec::run`, which cuts
@@ -29,9 +29,8 @@ use super::eval::Env;
 use super::graph::{Access, Graph, no_graph, resolve};
 use super::matcher::{Matcher, Scan};
 use super::{
-    Aggregator, Columns, Measured, apply_read, call, columnar_first, counted_each, counted_match,
-    filtered, finish_projection, keep_unseen, ordered, paging, project_items, replicate,
-    whole_label,
+    Aggregator, Columns, Measured, apply_read, call, columnar_first, counted_each, filtered,
+    finish_projection, keep_unseen, ordered, paging, project_items, whole_label,
 };
 use crate::graph::read::Reader;
 use crate::graph::sealed::Sealed;
@@ -565,7 +564,7 @@ impl<'t> Pipeline<'t> {
             let mut groups = Aggregator::new(p, keys);
             while let Some(rows) = self.pull(k - 1)? {
                 let graph = self.graph();
-                groups.feed(rows, None, &params, graph.as_ref())?;
+                groups.feed(rows, &params, graph.as_ref())?;
             }
             let graph = self.graph();
             groups.finish(&params, graph.as_ref())?
@@ -657,9 +656,21 @@ impl<'t> Pipeline<'t> {
             }
             finish_projection(p, out, skip, limit, &params, Some(&graph))?
         } else {
-            let (rows, weights, _) =
-                counted_match(pattern, next, input, &params, &access, self.deadline)?;
-            replicate(rows, &weights)
+            // No aggregation reads the weights: each row as many times.
+            let mut rows = Vec::new();
+            counted_each(
+                pattern,
+                next,
+                input,
+                &params,
+                &access,
+                self.deadline,
+                &mut |row, weight, _| {
+                    rows.extend((0..weight).map(|_| row.clone()));
+                    Ok(())
+                },
+            )?;
+            rows
         };
         self.states[k - 1] = State::Drained;
         Ok((!out.is_empty()).then_some(out))
