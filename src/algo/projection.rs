@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::graph::dict::Kind;
 use crate::graph::keys;
 use crate::graph::read::Reader;
+use crate::graph::stats;
 use crate::parallel;
 use crate::storage::{Cf, KvRead};
 use crate::{Direction, EdgeId, NodeId};
@@ -284,8 +285,26 @@ impl Projection {
             .map_or(1, std::num::NonZero::get)
             .min(n / 4096 + 1);
         let bounds: Vec<usize> = (0..=threads).map(|t| t * n / threads).collect();
+        // Sized by the relationships the statistics count (every one of
+        // the types, for a projection of every node), a list never copies
+        // itself while it grows: the first part has room for them all, so
+        // the others are appended to it in place; each other part, room
+        // for its share.
+        let expected = match stats::Kept::of(r.kv)? {
+            Some(kept) => {
+                usize::try_from(kept.relationships(None, filter.types.as_deref(), None)?)
+                    .unwrap_or(0)
+            }
+            None => 0,
+        };
         let parts: Vec<Result<Part>> = parallel::map(threads, |t| {
-            scan_part(r.kv, &index, &filter, &ids, bounds[t], bounds[t + 1])
+            let (lo, hi) = (bounds[t], bounds[t + 1]);
+            let room = if t == 0 {
+                expected
+            } else {
+                (expected as u128 * (hi - lo) as u128 / n as u128) as usize
+            };
+            scan_part(r.kv, &index, &filter, &ids, (lo, hi), room)
         });
         let mut out = Csr {
             offsets: Vec::with_capacity(n + 1),
@@ -296,8 +315,14 @@ impl Projection {
             let part = part?;
             let base = out.targets.len();
             out.offsets.extend(part.ends.iter().map(|e| base + e));
-            out.targets.extend_from_slice(&part.targets);
-            out.weights.extend_from_slice(&part.weights);
+            if out.targets.is_empty() {
+                // The part's lists themselves, with their room.
+                out.targets = part.targets;
+                out.weights = part.weights;
+            } else {
+                out.targets.extend_from_slice(&part.targets);
+                out.weights.extend_from_slice(&part.weights);
+            }
         }
         Ok(Projection {
             ids,
@@ -448,18 +473,21 @@ struct Part {
     weights: Vec<f64>,
 }
 
+/// Scans the adjacency of dense sources `lo..hi`, with room for about
+/// `expected` relationships.
 fn scan_part(
     kv: &dyn KvRead,
     index: &IdIndex,
     filter: &EdgeFilter<'_>,
     ids: &[NodeId],
-    lo: usize,
-    hi: usize,
+    (lo, hi): (usize, usize),
+    expected: usize,
 ) -> Result<Part> {
+    let weighted = matches!(filter.weighting, Weighting::By(_));
     let mut part = Part {
         ends: vec![0; hi - lo],
-        targets: Vec::new(),
-        weights: Vec::new(),
+        targets: Vec::with_capacity(expected),
+        weights: Vec::with_capacity(if weighted { expected } else { 0 }),
     };
     if lo == hi {
         return Ok(part);

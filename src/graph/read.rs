@@ -16,6 +16,10 @@ use crate::storage::schema::meta;
 use crate::storage::{Cf, Cursor, KvRead, codec};
 use crate::{Direction, EdgeId, NodeId, Props, Value};
 
+/// Nodes in a label from which [`Reader::nodes_with_label`] reads it by a
+/// whole-range scan.
+const BULK_LABEL: usize = 1 << 14;
+
 impl Names for RwLock<Dictionary> {
     fn id(&self, kind: Kind, name: &str) -> Option<u32> {
         self.read().id(kind, name)
@@ -352,21 +356,37 @@ impl Reader<'_> {
         self.names.id(Kind::Label, label).map(u32::to_be_bytes)
     }
 
+    /// `label`'s nodes, ascending. Sized by the statistics; a large label
+    /// is read by a whole-range scan that leaves the block cache to point
+    /// reads (the list is then the only memory it takes).
     pub fn nodes_with_label(&self, label: &str) -> Result<Vec<NodeId>> {
         let Some(prefix) = self.label_prefix(label) else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        self.kv.scan(Cf::Labels, &prefix, &mut |key, _| {
+        let expected = match stats::Kept::of(self.kv)? {
+            Some(kept) => usize::try_from(kept.label_named(self.names, label)?).unwrap_or(0),
+            None => 0,
+        };
+        let mut out = Vec::with_capacity(expected);
+        let mut visit = |key: &[u8], _: &[u8]| {
             out.push(keys::label_node(key)?);
             Ok(true)
-        })?;
+        };
+        if expected >= BULK_LABEL {
+            let end = crate::storage::keys::prefix_end(&prefix);
+            self.kv
+                .scan_bulk(Cf::Labels, &prefix, end.as_deref(), &mut visit)?;
+        } else {
+            self.kv.scan(Cf::Labels, &prefix, &mut visit)?;
+        }
         Ok(out)
     }
 
+    /// Every key of `cf`, by a whole-range scan (the records it passes
+    /// over stay out of the block cache).
     fn ids(&self, cf: Cf) -> Result<Vec<u64>> {
         let mut out = Vec::new();
-        self.kv.scan(cf, &[], &mut |key, _| {
+        self.kv.scan_bulk(cf, &[], None, &mut |key, _| {
             out.push(read_u64(key, 0)?);
             Ok(true)
         })?;

@@ -20,16 +20,16 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 
 use super::graph::from_stored;
+use super::packed::Packed;
 use crate::algo::Projection;
 use crate::graph::dict::Kind;
 use crate::graph::keys::decode_adj;
 use crate::graph::records::{decode_edge, decode_node};
 use crate::graph::sealed::Sealed;
-use crate::graph::stats::Kept;
 use crate::query::error::QResult;
 use crate::query::value::CypherValue;
 use crate::storage::Cf;
-use crate::storage::keys::{prefix_end, read_u64};
+use crate::storage::keys::read_u64;
 use crate::txn::{Extension, ReadTxn};
 use crate::{NodeId, Value};
 
@@ -350,7 +350,7 @@ pub(crate) struct EdgeColumn {
 /// bits.
 struct Numbers {
     ints: bool,
-    bits: Vec<u64>,
+    bits: Packed,
     present: FixedBitSet,
 }
 
@@ -359,7 +359,7 @@ impl Numbers {
         if !self.present.contains(at) {
             return CypherValue::Null;
         }
-        let b = self.bits[at];
+        let b = self.bits.get(at);
         if self.ints {
             CypherValue::Int(b as i64)
         } else {
@@ -373,7 +373,7 @@ impl EdgeColumn {
     /// lists; `None` when it has none or the column holds floats.
     #[inline]
     pub fn int_out(&self, at: usize) -> Option<i64> {
-        (self.out.ints && self.out.present.contains(at)).then(|| self.out.bits[at] as i64)
+        (self.out.ints && self.out.present.contains(at)).then(|| self.out.bits.get(at) as i64)
     }
 
     /// The value of the relationship at position `at` of the out lists
@@ -388,14 +388,14 @@ impl EdgeColumn {
                     let n = csr.node_count();
                     let inc = csr.inc();
                     let mut fill = inc.offsets.clone();
-                    let mut bits = vec![0; self.out.bits.len()];
+                    let mut bits = Packed::unset_like(&self.out.bits, self.out.bits.len());
                     let mut present = FixedBitSet::with_capacity(bits.len());
                     for s in 0..n {
                         for k in csr.out.range(s as u32) {
                             let t = csr.out.targets[k] as usize;
                             let at = fill[t];
                             fill[t] += 1;
-                            bits[at] = self.out.bits[k];
+                            bits.set(at, self.out.bits.get(k));
                             present.set(at, self.out.present.contains(k));
                         }
                     }
@@ -462,7 +462,7 @@ impl EdgeColumn {
             return Ok(None);
         }
         let values = by_id;
-        let mut bits = Vec::with_capacity(csr.edge_count());
+        let mut bits = Packed::with_capacity(csr.edge_count());
         let mut present = FixedBitSet::with_capacity(csr.edge_count());
         reader.kv.scan_bulk(Cf::Out, &[], None, &mut |k, _| {
             let adj = decode_adj(k)?;
@@ -476,7 +476,7 @@ impl EdgeColumn {
                     present.grow(at + 1);
                     present.insert(at);
                 }
-                None => bits.push(0),
+                None => bits.push_unset(),
             }
             Ok(true)
         })?;
@@ -500,7 +500,7 @@ impl EdgeColumn {
 enum ById {
     Dense {
         base: u64,
-        bits: Vec<u64>,
+        bits: Packed,
         present: FixedBitSet,
         /// How many values there are.
         count: usize,
@@ -512,7 +512,7 @@ impl Default for ById {
     fn default() -> ById {
         ById::Dense {
             base: 0,
-            bits: Vec::new(),
+            bits: Packed::with_capacity(0),
             present: FixedBitSet::new(),
             count: 0,
         }
@@ -539,17 +539,17 @@ impl ById {
                 if at >= bits.len() && at / 2 > *count + 1024 {
                     let mut pairs: Vec<(u64, u64)> = present
                         .ones()
-                        .map(|i| (*base + i as u64, bits[i]))
+                        .map(|i| (*base + i as u64, bits.get(i)))
                         .collect();
                     pairs.push((id, b));
                     *self = ById::Sorted(pairs);
                     return;
                 }
                 if at >= bits.len() {
-                    bits.resize(at + 1, 0);
+                    bits.grow(at + 1);
                     present.grow(at + 1);
                 }
-                bits[at] = b;
+                bits.set(at, b);
                 present.insert(at);
                 *count += 1;
             }
@@ -565,7 +565,7 @@ impl ById {
                 ..
             } => {
                 let i = usize::try_from(id.checked_sub(*base)?).ok()?;
-                present.contains(i).then(|| bits[i])
+                present.contains(i).then(|| bits.get(i))
             }
             ById::Sorted(pairs) => pairs
                 .binary_search_by_key(&id, |&(i, _)| i)
@@ -673,22 +673,7 @@ pub(crate) fn members(r: &ReadTxn<'_>, label: &str) -> QResult<Members> {
     {
         return Ok(Arc::clone(m));
     }
-    let reader = r.reader();
-    let mut ids = Vec::new();
-    if let Some(prefix) = reader.label_prefix(label) {
-        // Sized by the statistics, and a whole-range scan that leaves the
-        // block cache alone: the list is the only memory it takes.
-        if let Some(kept) = Kept::of(reader.kv)? {
-            ids.reserve_exact(usize::try_from(kept.label_named(reader.names, label)?).unwrap_or(0));
-        }
-        let end = prefix_end(&prefix);
-        reader
-            .kv
-            .scan_bulk(Cf::Labels, &prefix, end.as_deref(), &mut |k, _| {
-                ids.push(NodeId(read_u64(k, prefix.len())?));
-                Ok(true)
-            })?;
-    }
+    let ids = r.reader().nodes_with_label(label)?;
     let members: Members = ids.into();
     keep(&cache.members, generation, label, &members);
     Ok(members)
