@@ -204,6 +204,10 @@ pub struct Projection {
     pub(crate) out: Csr,
     /// The transpose of `out`, built on first use (WCC and SCC never need it).
     inc: OnceLock<Csr>,
+    /// Each node's in-degree, counted on first use when the transpose is
+    /// not built (4 bytes a node where the transpose takes 8 per node and
+    /// 4 per edge).
+    in_degrees: OnceLock<Vec<u32>>,
     weighted: bool,
     undirected: bool,
     /// Reusable search state for point queries served by this projection.
@@ -329,6 +333,7 @@ impl Projection {
             index,
             out,
             inc: OnceLock::new(),
+            in_degrees: OnceLock::new(),
             weighted: spec.weight.is_some(),
             undirected: match spec.undirected {
                 Some(yes) => yes,
@@ -340,6 +345,26 @@ impl Projection {
 
     pub(crate) fn inc(&self) -> &Csr {
         self.inc.get_or_init(|| self.out.transpose(self.ids.len()))
+    }
+
+    /// How many relationships leave (`out`) or enter dense node `i`, with
+    /// multiplicity; an in-degree is read from the transpose when it is
+    /// built, else from a count of every node's in-degree (no transpose is
+    /// built for it).
+    pub(crate) fn degree(&self, i: u32, out: bool) -> usize {
+        if out {
+            return self.out.range(i).len();
+        }
+        if let Some(inc) = self.inc.get() {
+            return inc.range(i).len();
+        }
+        self.in_degrees.get_or_init(|| {
+            let mut counts = vec![0u32; self.ids.len()];
+            for &t in &self.out.targets {
+                counts[t as usize] += 1;
+            }
+            counts
+        })[i as usize] as usize
     }
 
     /// Runs `f` with a search scratch from the pool (created on first use,
@@ -441,6 +466,7 @@ impl Projection {
         self.ids.len() * 8
             + csr(&self.out)
             + self.inc.get().map_or(0, csr)
+            + self.in_degrees.get().map_or(0, |d| d.len() * 4)
             + match &self.index {
                 IdIndex::Identity { .. } => 0,
                 IdIndex::Dense { map, .. } => map.len() * 4,
@@ -593,5 +619,39 @@ mod tests {
             IdIndex::new(&[NodeId(3), NodeId(1 << 40)]),
             IdIndex::Sparse(_)
         ));
+    }
+
+    #[test]
+    fn degrees_agree_with_the_lists_with_or_without_the_transpose() {
+        // 0→1, 0→2, 1→2, 2→2 (a self-loop), 3→0 twice (parallel).
+        let out = Csr {
+            offsets: vec![0, 2, 3, 4, 6],
+            targets: vec![1, 2, 2, 2, 0, 0],
+            weights: Vec::new(),
+        };
+        let ids: Vec<NodeId> = (10..14).map(NodeId).collect();
+        let p = Projection {
+            index: IdIndex::new(&ids),
+            ids,
+            out,
+            inc: OnceLock::new(),
+            in_degrees: OnceLock::new(),
+            weighted: false,
+            undirected: false,
+            scratch: parking_lot::Mutex::new(Vec::new()),
+        };
+        let (ins, outs) = ([2, 1, 3, 0], [2, 1, 1, 2]);
+        for i in 0..4u32 {
+            assert_eq!(p.degree(i, false), ins[i as usize], "in-degree of {i}");
+            assert_eq!(p.degree(i, true), outs[i as usize], "out-degree of {i}");
+        }
+        assert!(
+            p.inc.get().is_none(),
+            "in-degrees were counted, not transposed"
+        );
+        for i in 0..4u32 {
+            assert_eq!(p.in_neighbors(i).len(), ins[i as usize]);
+            assert_eq!(p.degree(i, false), ins[i as usize]);
+        }
     }
 }

@@ -797,6 +797,14 @@ fn far_bits(
         Some(candidates(r, labels, None)?)
     };
     let list = ids.as_deref().unwrap_or(csr.node_ids());
+    // Every node of the projection has the labels and there is nothing
+    // else to check: no bitset (and a counted hop reads degrees alone).
+    if preds.is_empty() && list.len() >= csr.node_count() {
+        let covered = list.iter().filter(|&&id| csr.index_of(id).is_some()).count();
+        if covered == csr.node_count() {
+            return Ok(Ok(None));
+        }
+    }
     for &id in list {
         let Some(i) = csr.index_of(id) else { continue };
         let at = At::nodes([id, id]);
@@ -818,6 +826,18 @@ fn far_bits(
     Ok(Ok(Some(bits)))
 }
 
+/// The one side of the lists a hop by `dir` reads from the start's side
+/// (`true`: the out lists), or `None` when it reads both.
+fn one_side(dir: Dir, forward: bool) -> Option<bool> {
+    match dir {
+        Dir::Either => None,
+        _ => Some(matches!(
+            (dir, forward),
+            (Dir::Right, true) | (Dir::Left, false)
+        )),
+    }
+}
+
 /// The relationships of dense node `i` by `dir` from the start's side
 /// (`forward`: the chain read left to right), calling `f` with each one's
 /// far node, side (out lists or in lists) and position there. Generic in
@@ -831,10 +851,10 @@ fn neighbours(
     forward: bool,
     f: &mut impl FnMut(u32, bool, usize) -> Try<()>,
 ) -> Try<()> {
-    let sides: &[bool] = match dir {
-        Dir::Either => &[true, false],
-        _ if matches!((dir, forward), (Dir::Right, true) | (Dir::Left, false)) => &[true],
-        _ => &[false],
+    let sides: &[bool] = match one_side(dir, forward) {
+        None => &[true, false],
+        Some(true) => &[true],
+        Some(false) => &[false],
     };
     for &out in sides {
         let lists = if out { &csr.out } else { csr.inc() };
@@ -1060,11 +1080,16 @@ fn walk(
                 [csr] if counted => {
                     // Only how many: one fold of the count per start.
                     let Some(i) = csr.index_of(s) else { continue };
+                    let dir = shape.hops[0].dir;
                     let mut k = 0u64;
-                    neighbours(csr, i, shape.hops[0].dir, forward, &mut |j, _, _| {
-                        k += u64::from(far.as_ref().is_none_or(|b| b.contains(j as usize)));
-                        Ok(())
-                    })?;
+                    match one_side(dir, forward) {
+                        // Every far node counts: the degree itself.
+                        Some(out) if far.is_none() => k = csr.degree(i, out) as u64,
+                        _ => neighbours(csr, i, dir, forward, &mut |j, _, _| {
+                            k += u64::from(far.as_ref().is_none_or(|b| b.contains(j as usize)));
+                            Ok(())
+                        })?,
+                    }
                     if k > 0 {
                         each(&at, k, &mut local)?;
                     }

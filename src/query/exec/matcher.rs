@@ -333,12 +333,7 @@ impl<'a> Matcher<'a> {
             let Some(i) = p.index_of(node) else {
                 return Ok(0);
             };
-            let n = if dir == Direction::Out {
-                p.out_neighbors(i).len()
-            } else {
-                p.in_neighbors(i).len()
-            };
-            return Ok(n as u64);
+            return Ok(p.degree(i, dir == Direction::Out) as u64);
         }
         let entries = self.entries(rp, node, forward)?;
         let mut n = 0u64;
