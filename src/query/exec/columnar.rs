@@ -800,7 +800,10 @@ fn far_bits(
     // Every node of the projection has the labels and there is nothing
     // else to check: no bitset (and a counted hop reads degrees alone).
     if preds.is_empty() && list.len() >= csr.node_count() {
-        let covered = list.iter().filter(|&&id| csr.index_of(id).is_some()).count();
+        let covered = list
+            .iter()
+            .filter(|&&id| csr.index_of(id).is_some())
+            .count();
         if covered == csr.node_count() {
             return Ok(Ok(None));
         }
