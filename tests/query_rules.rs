@@ -197,15 +197,21 @@ fn rules_give_the_rows_the_plain_plan_gives() {
     }
 }
 
+/// A new database whose nodes labelled `label` have the unique key `key`.
+fn with_unique_key(label: &str, key: &str) -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_unique_key(label, key).unwrap();
+    w.commit().unwrap();
+    (dir, db)
+}
+
 #[test]
 fn a_top_k_over_many_start_nodes_keeps_the_rows_it_must() {
     // More start nodes than the rule keeps rows of before it cuts them to
     // the ones that can still be returned (twice 4,096).
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut w = db.begin_write().unwrap();
-    w.create_unique_key("P", "i").unwrap();
-    w.commit().unwrap();
+    let (_dir, db) = with_unique_key("P", "i");
     let n = 12_000;
     db.execute(
         "UNWIND range(0, $n - 1) AS i CREATE (:P {i: i, g: i % 7})",
@@ -243,11 +249,7 @@ fn a_top_k_over_many_start_nodes_keeps_the_rows_it_must() {
 fn a_unique_key_that_holds_1_and_1_0_groups_them_as_cypher_does() {
     // The unique constraint keeps an integer and its equal float apart;
     // grouping does not.
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut w = db.begin_write().unwrap();
-    w.create_unique_key("U", "k").unwrap();
-    w.commit().unwrap();
+    let (_dir, db) = with_unique_key("U", "k");
     db.execute(
         "CREATE (a:U {k: 1}), (b:U {k: 1.0}), (c:U {k: 2}), (d:U {k: 'x'}), \
          (a)<-[:R]-(c), (b)<-[:R]-(c), (c)<-[:R]-(a), (d)<-[:R]-(a)",
