@@ -630,47 +630,41 @@ impl<'t> Pipeline<'t> {
         let access = self.on.access();
         let params = Arc::clone(&self.params);
         let mut matched = 0;
-        // The aggregation folds each row as the match finds it.
-        let out = if let Some(p) = next
-            && let Some(keys) = &p.grouping
-        {
-            let (skip, limit) = paging(p, &params, None)?;
-            let mut groups = Aggregator::new(p, keys);
-            let columns = counted_each(
-                pattern,
-                next,
-                input,
-                &params,
-                &access,
-                self.deadline,
-                &mut |row, weight, g| {
+        // The aggregation folds each row as the match finds it; without
+        // one reading the weights, each row goes on as many times.
+        let mut groups = match next.and_then(|p| Some((p, p.grouping.as_ref()?))) {
+            Some((p, keys)) => Some((p, paging(p, &params, None)?, Aggregator::new(p, keys))),
+            None => None,
+        };
+        let mut rows = Vec::new();
+        let columns = counted_each(
+            pattern,
+            next,
+            input,
+            &params,
+            &access,
+            self.deadline,
+            &mut |row, weight, g| {
+                if let Some((_, _, groups)) = &mut groups {
                     matched += weight;
                     groups.fold(Cow::Borrowed(row), weight, &params, g)
-                },
-            )?;
-            let reader = self.on.reader().ok_or_else(no_graph)?;
-            let graph = Graph::cached(reader).with_columns(columns);
-            let out = groups.finish(&params, Some(&graph))?;
-            if let Some(p) = &mut self.profile {
-                p.fused = Some((k - 2, matched));
-            }
-            finish_projection(p, out, skip, limit, &params, Some(&graph))?
-        } else {
-            // No aggregation reads the weights: each row as many times.
-            let mut rows = Vec::new();
-            counted_each(
-                pattern,
-                next,
-                input,
-                &params,
-                &access,
-                self.deadline,
-                &mut |row, weight, _| {
+                } else {
                     rows.extend((0..weight).map(|_| row.clone()));
                     Ok(())
-                },
-            )?;
-            rows
+                }
+            },
+        )?;
+        let out = match groups {
+            Some((p, (skip, limit), groups)) => {
+                let reader = self.on.reader().ok_or_else(no_graph)?;
+                let graph = Graph::cached(reader).with_columns(columns);
+                let out = groups.finish(&params, Some(&graph))?;
+                if let Some(p) = &mut self.profile {
+                    p.fused = Some((k - 2, matched));
+                }
+                finish_projection(p, out, skip, limit, &params, Some(&graph))?
+            }
+            None => rows,
         };
         self.states[k - 1] = State::Drained;
         Ok((!out.is_empty()).then_some(out))
