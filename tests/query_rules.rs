@@ -119,6 +119,16 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a)-[r]->(b) RETURN sum(r.m) AS sm, count(r.m) AS cm",
     "MATCH (a:A)-[r:R|S]->(b) WHERE r.w = b.x RETURN r.w + a.x AS t, count(*) AS c",
     "MATCH (a)-[r:R]->(b) RETURN r.nothing AS n, count(*) AS c",
+    // Open chains of two hops, counted through their middle nodes.
+    "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*) AS c",
+    "MATCH (a:A)-[:R]->(b)<-[:R]-(c:B) RETURN count(*) AS c",
+    "MATCH (a)-[:R]-(b:B)-[:R]-(c) WHERE b.x > 2 RETURN count(*) AS c",
+    "MATCH (a)<-[:R]-(b)-[:R]-(c:A) RETURN a.s AS s, count(*) AS c",
+    "MATCH (a:A)-[:R]->(b)-[:S]->(c) RETURN c.x AS x, count(c) AS n",
+    "MATCH (a)-[:R|S]->(b)-[:S|R]->(c:A) WHERE a.x < $k RETURN a AS node, count(*) AS c ORDER BY c DESC, node LIMIT 3",
+    "MATCH (a:A)-[]-(b)-[]->(c) WHERE c.s = 'a' RETURN b.s AS s, count(*) AS c",
+    "MATCH (a)-[:R|S]->(b)-[:R]->(c) RETURN count(*) AS c",
+    "MATCH (a:B)<-[:R]-(b)<-[:R]-(c) RETURN c.x AS x, count(*) AS c ORDER BY c DESC, x LIMIT 2",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative

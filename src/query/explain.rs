@@ -49,6 +49,7 @@ fn describe_shape(shape: &Shape) -> String {
     let walk = match shape.hops.len() {
         0 => "a scan of the start label's member list".to_owned(),
         1 => "the CSR projection of the hop's relationship types".to_owned(),
+        _ if shape.open => "the CSR projections, each middle node's matches counted as the product of its two sides' counts (factorised)".to_owned(),
         _ => "the CSR projection, closing the cycle by a search of each far node's list".to_owned(),
     };
     let unless = if shape.inline.iter().all(Vec::is_empty) {

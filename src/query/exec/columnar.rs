@@ -93,13 +93,17 @@ const TICK: usize = 4096;
 /// position in the CSR projection.
 #[derive(Clone, Copy)]
 struct At {
-    ids: [NodeId; 2],
+    ids: [NodeId; 3],
     edge: Option<(bool, usize)>,
 }
 
 impl At {
-    fn nodes(ids: [NodeId; 2]) -> At {
-        At { ids, edge: None }
+    /// Node `id` at every position: for expressions that read one.
+    fn node(id: NodeId) -> At {
+        At {
+            ids: [id; 3],
+            edge: None,
+        }
     }
 }
 
@@ -474,6 +478,19 @@ struct Groups {
 }
 
 impl Groups {
+    fn new(run: &Run<'_>) -> Groups {
+        Groups {
+            index: hashbrown::HashMap::default(),
+            small: Vec::new(),
+            ints: hashbrown::HashMap::default(),
+            count: 0,
+            nkeys: run.keys.iter().flatten().count(),
+            keys: Vec::new(),
+            accs: Vec::new(),
+            width: run.aggregates.len(),
+        }
+    }
+
     /// A new group, not in the hash index: for a key no other group can
     /// have.
     fn fresh(&mut self, run: &Run<'_>, at: &At) -> Try<usize> {
@@ -810,7 +827,7 @@ fn far_bits(
     }
     for &id in list {
         let Some(i) = csr.index_of(id) else { continue };
-        let at = At::nodes([id, id]);
+        let at = At::node(id);
         let mut ok = true;
         for c in preds {
             match run.holds(c, &at) {
@@ -926,6 +943,14 @@ type Walked = Option<(Groups, u64)>;
 /// narrows more; `None` when the keys read the far node of a 2-cycle.
 fn walk_start(shape: &Shape, keys: &[Option<C>]) -> Option<usize> {
     let key_vars = keys.iter().flatten().fold(0u8, |acc, k| acc | k.vars());
+    if shape.open {
+        // The position the keys read, else the middle node.
+        return Some(match key_vars {
+            0b001 => 0,
+            0b100 => 2,
+            _ => 1,
+        });
+    }
     Some(if shape.hops.is_empty() || key_vars == 0b01 {
         0
     } else if key_vars == 0b10 {
@@ -966,9 +991,12 @@ fn walk(
     csrs: &[Arc<Adj>],
     schema: &Schema,
     deadline: Option<Deadline>,
-    mut done: Option<&mut Done<'_>>,
+    done: Option<&mut Done<'_>>,
 ) -> QResult<Walked> {
     let shape = run.shape;
+    if shape.open {
+        return walk_open(r, run, csrs, schema, deadline, done);
+    }
     let key_vars = run.keys.iter().flatten().fold(0u8, |acc, k| acc | k.vars());
     let Some(start) = walk_start(shape, &run.keys) else {
         return Ok(None);
@@ -985,23 +1013,11 @@ fn walk(
         }
     }
     let width = run.aggregates.len();
-    let mut groups = Groups {
-        index: hashbrown::HashMap::default(),
-        small: Vec::new(),
-        ints: hashbrown::HashMap::default(),
-        count: 0,
-        nkeys: run.keys.iter().flatten().count(),
-        keys: Vec::new(),
-        accs: Vec::new(),
-        width,
-    };
-    let nowhere = At::nodes([NodeId(0), NodeId(0)]);
-    for c in &constant {
-        match run.holds(c, &nowhere) {
-            Ok(true) => {}
-            Ok(false) => return Ok(Some((groups, 0))),
-            Err(_) => return Ok(None),
-        }
+    let mut groups = Groups::new(run);
+    match holds_all(run, &constant) {
+        Ok(true) => {}
+        Ok(false) => return Ok(Some((groups, 0))),
+        Err(_) => return Ok(None),
     }
     let starts = candidates(r, &shape.labels[start], csrs.first().map(AsRef::as_ref))?;
     // For a few start nodes, the plain path's reads cost less than the
@@ -1020,10 +1036,14 @@ fn walk(
     // group per start node, with no hashing, when a key is the start node
     // or its unique key (unless that is null).
     let per_start = !shape.hops.is_empty() && key_vars & !(1 << start) == 0;
-    let own_groups = if per_start {
-        unique_start_key(r, run, start, schema)
-    } else {
-        None
+    let mut settle = Settle {
+        own: if per_start {
+            unique_start_key(r, run, start, schema)
+        } else {
+            None
+        },
+        done,
+        key_values: Vec::new(),
     };
     // A hop whose rows only count (count(*), count of a node) per start
     // node, with nothing to check per relationship, is counted.
@@ -1040,7 +1060,6 @@ fn walk(
             .any(|a| a.vars() & far_bit != 0);
     let mut local = vec![Acc::default(); width];
     let mut buf = Vec::new();
-    let mut key_values = Vec::new();
     let mut matched = 0u64;
     let forward = start == 0;
     let mut timeout = None;
@@ -1052,7 +1071,7 @@ fn walk(
                 timeout = Some(e);
                 return Err(GiveUp);
             }
-            let mut at = At::nodes([s, s]);
+            let mut at = At::node(s);
             let mut pass = true;
             for c in &at_start {
                 if !run.holds(c, &at)? {
@@ -1170,34 +1189,289 @@ fn walk(
                 _ => return Err(GiveUp),
             }
             if per_start && here > 0 {
-                let at = At::nodes([s, s]);
-                let own =
-                    own_groups.is_some_and(|k| {
-                        !run.keys.iter().flatten().nth(k).is_some_and(|c| {
-                            c.eval(&at, &run.data).is_ok_and(|v| v.get().is_null())
-                        })
-                    });
-                if own && let Some(done) = done.as_deref_mut() {
-                    // A group of its own is complete: its row goes to the
-                    // rows that can still be returned, not to a group.
-                    key_values.clear();
-                    run.key_values(&at, &mut key_values)?;
-                    done.add(run, &mut key_values, &local)?;
-                    local.fill(Acc::default());
-                    matched += here;
-                    continue;
-                }
-                let g = if own {
-                    groups.fresh(run, &at)?
-                } else {
-                    groups.of(run, &at, &mut buf)?
-                };
-                for (k, ((f, _), acc)) in run.aggregates.iter().zip(local.iter_mut()).enumerate() {
-                    groups.accs[g * width + k].merge(*f, acc)?;
-                    *acc = Acc::default();
-                }
+                settle.start(run, &mut groups, s, &mut local, &mut buf)?;
             }
             matched += here;
+        }
+        Ok(())
+    })();
+    if let Some(e) = timeout {
+        return Err(e);
+    }
+    Ok(result.ok().map(|()| (groups, matched)))
+}
+
+/// Whether every conjunct of `cs` that reads no node holds.
+fn holds_all(run: &Run<'_>, cs: &[&C]) -> Try<bool> {
+    let nowhere = At::node(NodeId(0));
+    for c in cs {
+        if !run.holds(c, &nowhere)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Settles a start node's folds into its group once its matches are
+/// walked (the keys read only the start node).
+struct Settle<'a, 'd> {
+    /// The index among the keys of one that gives each start node a group
+    /// of its own (`unique_start_key`).
+    own: Option<usize>,
+    /// With `ORDER BY ... LIMIT`, the rows that can still be returned.
+    done: Option<&'a mut Done<'d>>,
+    key_values: Vec<CypherValue>,
+}
+
+impl Settle<'_, '_> {
+    /// Moves start node `s`'s folds in `local` into its group (or, when it
+    /// has a group of its own and only the top rows are kept, into those
+    /// rows), leaving `local` empty; `buf` is scratch.
+    fn start(
+        &mut self,
+        run: &Run<'_>,
+        groups: &mut Groups,
+        s: NodeId,
+        local: &mut [Acc],
+        buf: &mut Vec<u8>,
+    ) -> Try<()> {
+        let at = At::node(s);
+        let own = self.own.is_some_and(|k| {
+            !run.keys
+                .iter()
+                .flatten()
+                .nth(k)
+                .is_some_and(|c| c.eval(&at, &run.data).is_ok_and(|v| v.get().is_null()))
+        });
+        if own && let Some(done) = self.done.as_deref_mut() {
+            // A group of its own is complete: its row goes to the rows
+            // that can still be returned, not to a group.
+            self.key_values.clear();
+            run.key_values(&at, &mut self.key_values)?;
+            done.add(run, &mut self.key_values, local)?;
+            local.fill(Acc::default());
+            return Ok(());
+        }
+        let g = if own {
+            groups.fresh(run, &at)?
+        } else {
+            groups.of(run, &at, buf)?
+        };
+        let width = groups.width;
+        for (k, ((f, _), acc)) in run.aggregates.iter().zip(local.iter_mut()).enumerate() {
+            groups.accs[g * width + k].merge(*f, acc)?;
+            *acc = Acc::default();
+        }
+        Ok(())
+    }
+}
+
+/// `dir` read from the other end.
+fn reversed(dir: Dir) -> Dir {
+    match dir {
+        Dir::Right => Dir::Left,
+        Dir::Left => Dir::Right,
+        Dir::Either => Dir::Either,
+    }
+}
+
+/// Whether a relationship listed on side `out` of node `i`'s lists, to
+/// node `j`, leads from `i` along a hop by `dir` (read from `i`'s end):
+/// a self-loop does either way.
+fn leads(dir: Dir, i: u32, j: u32, out: bool) -> bool {
+    i == j || one_side(dir, true).is_none_or(|side| side == out)
+}
+
+/// Whether two hops' type lists name the same types (`Some(true)`: one
+/// relationship can be either hop) or none in common (`Some(false)`);
+/// `None` when they overlap in part.
+fn same_types(a: &[String], b: &[String]) -> Option<bool> {
+    let (mut x, mut y) = (a.to_vec(), b.to_vec());
+    x.sort_unstable();
+    x.dedup();
+    y.sort_unstable();
+    y.dedup();
+    if x == y {
+        return Some(true);
+    }
+    if x.is_empty() || y.is_empty() || x.iter().any(|t| y.contains(t)) {
+        return None;
+    }
+    Some(false)
+}
+
+/// How many relationships of `csr` lead from dense node `i` by `dir`
+/// (from `i`'s end) to a node in `bits` (every node when `None`).
+#[inline]
+fn count_to(csr: &Adj, i: u32, dir: Dir, bits: Option<&FixedBitSet>) -> Try<u64> {
+    if bits.is_none()
+        && let Some(out) = one_side(dir, true)
+    {
+        return Ok(csr.degree(i, out) as u64);
+    }
+    let mut k = 0u64;
+    neighbours(csr, i, dir, true, &mut |j, _, _| {
+        k += u64::from(bits.is_none_or(|b| b.contains(j as usize)));
+        Ok(())
+    })?;
+    Ok(k)
+}
+
+/// The walk of an open chain of two hops, `(x)-[h0]-(m)-[h1]-(y)`, whose
+/// rows only count and whose conjuncts and keys read one node each
+/// (`Shape::open`): the matches through middle node `m` are
+/// `in(m) * out(m)` (the relationships to an `x` and from an `y` that
+/// pass their labels and conjuncts), less the relationships that would be
+/// both hops (a relationship is used once in a match). With keys on an
+/// end node the walk starts there and adds up, over its relationships to
+/// middle nodes, each middle node's count on the far side. No row is made
+/// per match.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the one loop of the open chain, with its setup"
+)]
+fn walk_open(
+    r: &ReadTxn<'_>,
+    run: &Run<'_>,
+    csrs: &[Arc<Adj>],
+    schema: &Schema,
+    deadline: Option<Deadline>,
+    done: Option<&mut Done<'_>>,
+) -> QResult<Walked> {
+    let shape = run.shape;
+    let (Some(start), [first, second], [h0, h1]) =
+        (walk_start(shape, &run.keys), csrs, shape.hops.as_slice())
+    else {
+        return Ok(None);
+    };
+    // One numbering of the nodes for both hops (every projection of the
+    // snapshot holds every node, in id order).
+    if !Arc::ptr_eq(first, second) && first.node_ids() != second.node_ids() {
+        return Ok(None);
+    }
+    let Some(shared) = same_types(&h0.types, &h1.types) else {
+        return Ok(None);
+    };
+    let mut groups = Groups::new(run);
+    let constant: Vec<&C> = run.conjuncts.iter().filter(|c| c.vars() == 0).collect();
+    match holds_all(run, &constant) {
+        Ok(true) => {}
+        Ok(false) => return Ok(Some((groups, 0))),
+        Err(_) => return Ok(None),
+    }
+    // Each position's labels and conjuncts, decided once per node.
+    let mut bits: [Option<FixedBitSet>; 3] = [None, None, None];
+    for (p, b) in bits.iter_mut().enumerate() {
+        let preds: Vec<&C> = run
+            .conjuncts
+            .iter()
+            .filter(|c| c.vars() == 1 << p)
+            .collect();
+        match far_bits(r, run, first, &shape.labels[p], &preds)? {
+            Ok(found) => *b = found,
+            Err(_) => return Ok(None),
+        }
+    }
+    let passes = |p: usize, i: u32| bits[p].as_ref().is_none_or(|b| b.contains(i as usize));
+    // The chain read from the end the keys read (or from the first node
+    // when they read the middle or nothing): that end and the other
+    // (`ends`), the near hop by its direction read from the near end, the
+    // far hop by its direction read from the middle node.
+    let from_end = start != 1;
+    let (ends, near, far) = if start == 2 {
+        (
+            [2, 0],
+            (second, reversed(h1.dir)),
+            (first, reversed(h0.dir)),
+        )
+    } else {
+        ([0, 2], (first, h0.dir), (second, h1.dir))
+    };
+    // From the middle towards the near end: the near hop reversed.
+    let (near_csr, near_dir) = (near.0, reversed(near.1));
+    let (far_csr, far_dir) = far;
+    // Per middle node: its relationships to far-end nodes.
+    let far_counts: Option<Vec<u32>> = if from_end {
+        let mut counts = vec![0u32; first.node_count()];
+        for (i, c) in (0u32..).zip(counts.iter_mut()) {
+            if passes(1, i) {
+                let Ok(k) = count_to(far_csr, i, far_dir, bits[ends[1]].as_ref()) else {
+                    return Ok(None);
+                };
+                *c = u32::try_from(k).unwrap_or(u32::MAX);
+            }
+        }
+        Some(counts)
+    } else {
+        None
+    };
+    let mut settle = Settle {
+        own: unique_start_key(r, run, start, schema),
+        done,
+        key_values: Vec::new(),
+    };
+    let width = run.aggregates.len();
+    let mut local = vec![Acc::default(); width];
+    let mut buf = Vec::new();
+    let mut matched = 0u64;
+    let mut timeout = None;
+    let result: Try<()> = (|| {
+        for (n, &s) in first.node_ids().iter().enumerate() {
+            if n % TICK == 0
+                && let Err(e) = check_deadline(deadline)
+            {
+                timeout = Some(e);
+                return Err(GiveUp);
+            }
+            let i = u32::try_from(n).map_err(|_| GiveUp)?;
+            if !passes(start, i) {
+                continue;
+            }
+            let k = if let Some(counts) = &far_counts {
+                // From an end node: over its relationships to middle
+                // nodes, each middle node's count beyond it, less the
+                // relationship itself when it is one of those.
+                let end_also_far = passes(ends[1], i);
+                let mut k = 0u64;
+                neighbours(near_csr, i, near.1, true, &mut |j, out, _| {
+                    let c = u64::from(counts[j as usize]);
+                    if c == 0 {
+                        return Ok(());
+                    }
+                    // Seen from middle node j, this relationship is on
+                    // the other side of its lists (unless a self-loop).
+                    let twice = shared && end_also_far && leads(far_dir, j, i, !out);
+                    k += c - u64::from(twice);
+                    Ok(())
+                })?;
+                k
+            } else {
+                let ins = count_to(near_csr, i, near_dir, bits[ends[0]].as_ref())?;
+                let outs = if ins == 0 {
+                    0
+                } else {
+                    count_to(far_csr, i, far_dir, bits[ends[1]].as_ref())?
+                };
+                let mut k = ins * outs;
+                if k > 0 && shared {
+                    // The relationships that lead both ways from the
+                    // middle node to a node both ends accept.
+                    neighbours(far_csr, i, far_dir, true, &mut |j, out, _| {
+                        if leads(near_dir, i, j, out) && passes(ends[0], j) && passes(ends[1], j) {
+                            k -= 1;
+                        }
+                        Ok(())
+                    })?;
+                }
+                k
+            };
+            if k == 0 {
+                continue;
+            }
+            let at = At::node(s);
+            run.fold(&mut local, &at, k)?;
+            settle.start(run, &mut groups, s, &mut local, &mut buf)?;
+            matched += k;
         }
         Ok(())
     })();
@@ -1421,6 +1695,98 @@ mod tests {
         a.merge(Aggregate::Avg, &b).unwrap();
         assert_eq!(a.finish(Aggregate::Avg).unwrap(), V::Float(2.5));
         assert_eq!(Acc::default().finish(Aggregate::Avg).unwrap(), V::Null);
+    }
+
+    /// Rows as sorted strings, to compare row sets (a node by its id: the
+    /// rule's rows hold bare nodes, filled in later).
+    fn sorted(rows: &[Row]) -> Vec<String> {
+        let text = |v: &CypherValue| match v {
+            V::Node(n) => format!("node {}", n.id.0),
+            other => format!("{other:?}"),
+        };
+        let mut out: Vec<String> = rows
+            .iter()
+            .map(|r| r.iter().map(text).collect::<Vec<_>>().join(", "))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn open_chains_count_through_their_middle_nodes_as_the_plain_path_does() {
+        use crate::query::plan::Step;
+        use crate::query::{QueryOptions, compile, optimise, parse};
+        use crate::{Props, Value};
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::Database::open(dir.path()).unwrap();
+        let mut rng = crate::rng::Rng::new(0x0be7);
+        let mut w = db.begin_write().unwrap();
+        let mut ids = Vec::new();
+        for i in 0..60 {
+            let labels: &[&str] = match i % 4 {
+                0 => &["A", "B"],
+                1 => &["A"],
+                2 => &["B"],
+                _ => &[],
+            };
+            let mut props = Props::new();
+            props.insert("x".to_owned(), Value::Int(rng.below(5) as i64));
+            ids.push(w.add_node(labels, props).unwrap());
+        }
+        // Self-loops and parallel relationships included.
+        for _ in 0..240 {
+            let from = ids[rng.below(60) as usize];
+            let to = if rng.below(8) == 0 {
+                from
+            } else {
+                ids[rng.below(60) as usize]
+            };
+            let ty = if rng.below(3) == 0 { "S" } else { "R" };
+            w.add_edge(from, to, ty, Props::new()).unwrap();
+        }
+        w.commit().unwrap();
+        let r = db.begin_read().unwrap();
+        let params = Params::new();
+        for text in [
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*) AS n",
+            "MATCH (a)-[:R]->(b)<-[:R]-(c) RETURN count(*) AS n",
+            "MATCH (a)<-[:R]-(b)-[:R]->(c) RETURN count(*) AS n",
+            "MATCH (a)-[:R]-(b)-[:R]-(c) RETURN count(*) AS n",
+            "MATCH (a)-[:R]-(b)-[:R]->(c) RETURN count(*) AS n",
+            "MATCH (a)<-[:R]-(b)-[:R]-(c) RETURN count(*) AS n",
+            "MATCH (a:A)-[:R]->(b:B)-[:R]->(c:A) WHERE b.x > 1 RETURN count(*) AS n",
+            "MATCH (a)-[:R]->(b)-[:S]->(c) RETURN count(*) AS n",
+            "MATCH (a)-[:R|S]->(b)-[:S|R]->(c) RETURN count(*) AS n",
+            "MATCH (a:A)-[:R]->(b)-[:R]->(c) WHERE c.x < 3 RETURN a.x AS k, count(*) AS n",
+            "MATCH (a)-[:R]-(b)-[:R]-(c:B) RETURN a AS k, count(c) AS n",
+            "MATCH (a:B)<-[:R]-(b)-[:R]->(c) WHERE a.x <> 2 RETURN c AS k, count(*) AS n",
+            "MATCH (a)-[:R]->(b)-[:R]-(c) WHERE a.x = 1 RETURN c.x AS k, count(*) AS n",
+            "MATCH (a)<-[:R]-(b)<-[:R]-(c) RETURN b.x AS k, count(a) AS n",
+            "MATCH (a)-[:R|S]-(b)-[:S|R]-(c) RETURN a.x AS k, count(*) AS n",
+        ] {
+            let parsed = parse::parse(text).unwrap();
+            let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
+            optimise::optimise(&mut plan);
+            let [
+                Step::Match {
+                    aggregate: Some(shape),
+                    ..
+                },
+                Step::Project(p),
+                ..,
+            ] = plan.branches[0].as_slice()
+            else {
+                panic!("the rule does not take {text}");
+            };
+            assert!(shape.open, "{text}");
+            let out = run(&r, shape, p, &params, None)
+                .unwrap()
+                .unwrap_or_else(|| panic!("the rule gave up on {text}"));
+            let naive = r
+                .query_with(text, &params, &QueryOptions::default().without_rules())
+                .unwrap();
+            assert_eq!(sorted(&out.rows), sorted(naive.rows()), "{text}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::query::plan::columnar::{C, Hop, Shape};
 use crate::query::plan::expr::{BinaryOp, Expr, UnaryOp};
 use crate::query::plan::func::Aggregate;
-use crate::query::plan::pattern::{Dir, Pattern};
+use crate::query::plan::pattern::{Chain, Dir, Pattern};
 use crate::query::plan::{AggregateSpec, ProjectItems};
 
 /// Lowers expressions of a statement to [`C`], naming the property
@@ -123,41 +123,32 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
     }
     let n = chain.nodes.len();
     let cycle = n == 3 && chain.nodes[2].slot == chain.nodes[0].slot;
-    if !(n <= 2 || cycle) || chain.nodes.iter().any(|np| np.earlier) {
+    let open = n == 3 && !cycle;
+    if n > 3 || chain.nodes.iter().any(|np| np.earlier) {
         return None;
     }
-    if n == 2 && chain.nodes[0].slot == chain.nodes[1].slot {
+    if chain.nodes.windows(2).any(|w| w[0].slot == w[1].slot) {
         return None;
     }
-    let mut hops = Vec::new();
-    for r in &chain.rels {
-        if r.earlier || r.range.is_some() || (n == 3 && !r.props.is_empty()) {
-            return None;
-        }
-        hops.push(Hop {
-            types: r.types.clone(),
-            dir: r.dir,
-        });
-    }
-    if cycle
-        && (hops[0].dir != hops[1].dir
-            || hops[0].dir == Dir::Either
-            || hops[0].types != hops[1].types)
-    {
-        return None;
-    }
-    let slots: Vec<usize> = chain.nodes.iter().take(2).map(|np| np.slot).collect();
+    let hops = hops(chain, cycle)?;
+    let positions = if open { 3 } else { 2 };
+    let slots: Vec<usize> = chain
+        .nodes
+        .iter()
+        .take(positions)
+        .map(|np| np.slot)
+        .collect();
     let mut lower = Lower {
         slots: &slots,
         keys: Vec::new(),
         rel: (n == 2).then(|| chain.rels[0].slot),
         rel_keys: Vec::new(),
     };
-    let mut labels: [Vec<String>; 2] = [Vec::new(), Vec::new()];
-    let mut inline: [Vec<String>; 2] = [Vec::new(), Vec::new()];
+    let mut labels: [Vec<String>; 3] = Default::default();
+    let mut inline: [Vec<String>; 3] = Default::default();
     let mut conjuncts = Vec::new();
     for (i, np) in chain.nodes.iter().enumerate() {
-        let at = if i == 2 { 0 } else { i };
+        let at = if cycle && i == 2 { 0 } else { i };
         labels[at].extend(np.labels.iter().cloned());
         for (key, value) in &np.props {
             inline[at].push(key.clone());
@@ -202,9 +193,13 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         }
         aggregates.push((a.function, argument));
     }
+    if open && !factorised(&conjuncts, &keys, &aggregates) {
+        return None;
+    }
     Some(Shape {
         labels,
         hops,
+        open,
         conjuncts,
         keys,
         aggregates,
@@ -212,6 +207,46 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         rel_columns: lower.rel_keys,
         inline,
     })
+}
+
+/// The chain's hops, when the rule takes them: of fixed length, new
+/// relationships, without properties when there are two, and the two
+/// hops of a cycle of one type and direction.
+fn hops(chain: &Chain, cycle: bool) -> Option<Vec<Hop>> {
+    let mut hops = Vec::new();
+    for r in &chain.rels {
+        if r.earlier || r.range.is_some() || (chain.rels.len() == 2 && !r.props.is_empty()) {
+            return None;
+        }
+        hops.push(Hop {
+            types: r.types.clone(),
+            dir: r.dir,
+        });
+    }
+    if cycle
+        && (hops[0].dir != hops[1].dir
+            || hops[0].dir == Dir::Either
+            || hops[0].types != hops[1].types)
+    {
+        return None;
+    }
+    Some(hops)
+}
+
+/// Whether an open chain of two hops can be counted through its middle
+/// node: every conjunct and the grouping keys together read one position
+/// at most, and the aggregates only count rows (`count(*)`, the count of
+/// a node, never null).
+fn factorised(conjuncts: &[C], keys: &[Option<C>], aggregates: &[(Aggregate, Option<C>)]) -> bool {
+    let key_vars = keys.iter().flatten().fold(0u8, |acc, k| acc | k.vars());
+    conjuncts.iter().all(|c| c.vars().count_ones() <= 1)
+        && key_vars.count_ones() <= 1
+        && aggregates.iter().all(|(f, a)| {
+            matches!(
+                (f, a),
+                (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
+            )
+        })
 }
 
 fn simple(a: &AggregateSpec) -> bool {
@@ -263,11 +298,17 @@ mod tests {
             "MATCH (a)-[r:R {w: 1}]-(b) RETURN count(b)",
             "MATCH (a)-[:R]->(b)-[:R]->(a) RETURN a.x AS x, count(*) AS c",
             "MATCH (n) RETURN count(*) * 2 AS twice",
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*)",
+            "MATCH (a:A)<-[:R]-(b)-[:S]-(c:B {k: 1}) WHERE b.x > 2 RETURN c.y AS y, count(a) AS n",
         ] {
             assert!(shape_of(taken).is_some(), "{taken}");
         }
         for left in [
-            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*)",
+            "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE a.x = c.x RETURN count(*)",
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN a.x AS x, c.x AS y, count(*)",
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN sum(c.x)",
+            "MATCH (a)-[:R]->(b)-[r:R]->(c) RETURN r.w AS w, count(*)",
+            "MATCH (a)-[:R]->(b)-[:R]->(c)-[:R]->(d) RETURN count(*)",
             "MATCH (a)-[:R]->(b)-[:S]->(a) RETURN count(*)",
             "MATCH (a)-[r:R]->(b)-[:R]->(a) RETURN sum(r.w)",
             "MATCH (a)-[*1..2]->(b) RETURN count(*)",

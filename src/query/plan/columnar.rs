@@ -1,6 +1,7 @@
 //! The lowered form of the rule `ColumnarAggregate` (see
 //! `optimise::columnar`): a statement's first `MATCH` and the aggregation
-//! after it as expressions over a chain's two nodes and property columns.
+//! after it as expressions over a chain's nodes (two, or three for an
+//! open chain of two hops) and property columns.
 //! Run by `exec::columnar`.
 
 use super::expr::BinaryOp;
@@ -27,8 +28,9 @@ pub(crate) enum C {
     Binary(BinaryOp, Box<C>, Box<C>),
 }
 
-/// The bit of [`C::vars`] for the hop's relationship.
-pub(crate) const REL: u8 = 0b100;
+/// The bit of [`C::vars`] for the hop's relationship (positions take
+/// the bits below it).
+pub(crate) const REL: u8 = 0b1000;
 
 impl C {
     /// The chain positions it reads, as bits.
@@ -46,11 +48,17 @@ impl C {
 /// The statement's shape, lowered, when the rule applies to it.
 #[derive(Clone, Debug)]
 pub(crate) struct Shape {
-    /// Labels of chain positions 0 and 1 (a cycle's third node is
-    /// position 0 again).
-    pub labels: [Vec<String>; 2],
-    /// Relationship hops: none, one, or two closing a cycle.
+    /// Labels of chain positions 0, 1 and 2 (a cycle's third node is
+    /// position 0 again, so position 2 is only an open chain's).
+    pub labels: [Vec<String>; 3],
+    /// Relationship hops: none, one, or two closing a cycle or, when
+    /// `open`, leading to a third node.
     pub hops: Vec<Hop>,
+    /// Two hops whose third node is not the first: the rows only count
+    /// (`count(*)`, `count(node)`), and every conjunct and the grouping
+    /// keys read one position each, so the matches through a middle node
+    /// are a product of its two sides' counts (a factorised count).
+    pub open: bool,
     /// `WHERE` and inline properties, split at top-level `AND`s.
     pub conjuncts: Vec<C>,
     /// One per projection item: a grouping key, or `None` for an item
@@ -64,7 +72,7 @@ pub(crate) struct Shape {
     /// The inline property keys of each chain position's node pattern:
     /// one a label's index or unique key finds makes a lookup cheaper
     /// than the rule's scan.
-    pub inline: [Vec<String>; 2],
+    pub inline: [Vec<String>; 3],
 }
 
 /// One hop of the chain.
