@@ -26,6 +26,7 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a:Person)-[:KNOWS]->(b:Person)-[:KNOWS]->(a) RETURN count(*)",
     "MATCH (p:Person) WHERE p.age >= 30 AND p.age < 40 AND p.city = 'Oslo' RETURN count(p)",
     "MATCH (a:Person)-[:KNOWS]->(b:Person)-[:KNOWS]->(c:Person) RETURN count(*)",
+    "MATCH (p:Person) WHERE NOT (p)-[:KNOWS]->(:Person) RETURN count(*)",
     // Shapes the rule leaves to the row-at-a-time path.
     "MATCH (:Person)-[k:KNOWS]->(:Person) RETURN k.since AS y, count(*) AS n ORDER BY y",
     "MATCH (a:Person)-[:KNOWS]->(b) RETURN count(DISTINCT b)",

@@ -129,6 +129,13 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a:A)-[]-(b)-[]->(c) WHERE c.s = 'a' RETURN b.s AS s, count(*) AS c",
     "MATCH (a)-[:R|S]->(b)-[:R]->(c) RETURN count(*) AS c",
     "MATCH (a:B)<-[:R]-(b)<-[:R]-(c) RETURN c.x AS x, count(*) AS c ORDER BY c DESC, x LIMIT 2",
+    // Pattern predicates of one hop, decided along a projection.
+    "MATCH (n:A) WHERE NOT (n)-[:R]->(:B) RETURN count(*) AS c",
+    "MATCH (n) WHERE (n)<-[:S]-() RETURN n.s AS s, count(*) AS c",
+    "MATCH (a)-[:R]->(b) WHERE (b)-[]-(:A:B) AND NOT (a)-[:S]->(:A) RETURN a.x AS x, count(*) AS c",
+    "MATCH (n:B) WHERE (n)-[:R|S]-() OR n.x > 3 RETURN count(*) AS c",
+    "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE NOT (b)-[:S]->() RETURN count(*) AS c",
+    "MATCH (n) WHERE (n)-[:R]-(n) RETURN count(*) AS c",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative

@@ -57,8 +57,16 @@ fn describe_shape(shape: &Shape) -> String {
     } else {
         ", unless an index or unique key finds a node of it"
     };
+    let exists = if shape.exists.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} pattern predicates (a degree, or a look along the projection of their types, per node)",
+            shape.exists.len()
+        )
+    };
     format!(
-        "rule ColumnarAggregate (when its start holds an eighth of the nodes or more{unless}): {walk}; {} node and {} relationship property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset)",
+        "rule ColumnarAggregate (when its start holds an eighth of the nodes or more{unless}): {walk}; {} node and {} relationship property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset){exists}",
         shape.columns.len(),
         shape.rel_columns.len(),
         shape.conjuncts.len()

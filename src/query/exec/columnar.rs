@@ -113,6 +113,33 @@ struct Data {
     columns: Vec<Arc<Column>>,
     rels: Vec<Arc<EdgeColumn>>,
     csr: Option<Arc<Adj>>,
+    /// Per pattern predicate (`Shape::exists`): the projection of its
+    /// types, the far nodes its labels accept (all when `None`) and its
+    /// direction from the bound node.
+    exists: Vec<(Arc<Adj>, Option<FixedBitSet>, Dir)>,
+}
+
+impl Data {
+    /// Whether pattern predicate `e` holds for node `id`.
+    fn exists(&self, e: usize, id: NodeId) -> bool {
+        let (csr, far, dir) = &self.exists[e];
+        let Some(i) = csr.index_of(id) else {
+            return false;
+        };
+        let any = |out: bool| match far {
+            None => csr.degree(i, out) > 0,
+            Some(far) => {
+                let lists = if out { &csr.out } else { csr.inc() };
+                lists
+                    .range(i)
+                    .any(|pos| far.contains(lists.targets[pos] as usize))
+            }
+        };
+        match one_side(*dir, true) {
+            Some(out) => any(out),
+            None => any(true) || any(false),
+        }
+    }
 }
 
 /// A value an expression made: borrowed from a column or the plan, or
@@ -144,7 +171,7 @@ impl C {
                 a.bind(params)?;
                 b.bind(params)?;
             }
-            C::Const(_) | C::Prop(..) | C::RelProp(_) | C::Node(_) => {}
+            C::Const(_) | C::Prop(..) | C::RelProp(_) | C::Node(_) | C::Exists(..) => {}
         }
         Ok(())
     }
@@ -165,6 +192,7 @@ impl C {
                 Val::Own(data.rels[*c].get(csr, out, pos))
             }
             C::Node(v) => Val::Own(V::Node(Box::new(NodeValue::bare(at.ids[*v])))),
+            C::Exists(v, e) => Val::Own(V::Bool(data.exists(*e, at.ids[*v]))),
             C::Not(a) => Val::Own(match truth(a.eval(at, data)?.get())? {
                 Some(b) => V::Bool(!b),
                 None => V::Null,
@@ -684,28 +712,14 @@ pub(crate) fn run(
     {
         return Ok(None);
     }
-    let columns = shape
-        .columns
-        .iter()
-        .map(|k| column(r, k))
-        .collect::<QResult<Vec<_>>>()?;
     let csrs: Vec<Arc<Adj>> = shape
         .hops
         .iter()
-        .map(|h| {
-            r.projection_of_snapshot(&ProjectionSpec::new().edge_types(h.types.iter().cloned()))
-        })
-        .collect::<crate::Result<_>>()?;
-    let mut rels = Vec::with_capacity(shape.rel_columns.len());
-    for key in &shape.rel_columns {
-        let (Some(csr), Some(hop)) = (csrs.first(), shape.hops.first()) else {
-            return Ok(None);
-        };
-        match edge_column(r, csr, &hop.types, key)? {
-            Some(c) => rels.push(c),
-            None => return Ok(None),
-        }
-    }
+        .map(|h| projection(r, &h.types))
+        .collect::<QResult<_>>()?;
+    let Some(data) = data(r, shape, &csrs)? else {
+        return Ok(None);
+    };
     let counts_only = aggregates.iter().all(|(f, a)| {
         matches!(
             (f, a),
@@ -718,11 +732,7 @@ pub(crate) fn run(
         conjuncts,
         keys,
         aggregates,
-        data: Data {
-            columns,
-            rels,
-            csr: csrs.first().cloned(),
-        },
+        data,
     };
     let graph = Graph::cached(r.reader());
     // With ORDER BY ... LIMIT, a start node's own group is made a row as
@@ -746,6 +756,49 @@ pub(crate) fn run(
         rows.extend(done.rows);
     }
     Ok(Some(Output { rows, matched }))
+}
+
+/// The snapshot's projection of relationship `types` (every type when
+/// there are none), cached.
+fn projection(r: &ReadTxn<'_>, types: &[String]) -> QResult<Arc<Adj>> {
+    Ok(r.projection_of_snapshot(&ProjectionSpec::new().edge_types(types.iter().cloned()))?)
+}
+
+/// What the shape's expressions read: its property columns, the first
+/// hop's relationship columns (aligned with `csrs[0]`) and its pattern
+/// predicates' projections; `None` when a relationship column has no
+/// form the rule holds.
+fn data(r: &ReadTxn<'_>, shape: &Shape, csrs: &[Arc<Adj>]) -> QResult<Option<Data>> {
+    let columns = shape
+        .columns
+        .iter()
+        .map(|k| column(r, k))
+        .collect::<QResult<Vec<_>>>()?;
+    let mut rels = Vec::with_capacity(shape.rel_columns.len());
+    for key in &shape.rel_columns {
+        let (Some(csr), Some(hop)) = (csrs.first(), shape.hops.first()) else {
+            return Ok(None);
+        };
+        match edge_column(r, csr, &hop.types, key)? {
+            Some(c) => rels.push(c),
+            None => return Ok(None),
+        }
+    }
+    let exists = shape
+        .exists
+        .iter()
+        .map(|e| {
+            let csr = projection(r, &e.types)?;
+            let far = label_bits(r, &csr, &e.labels)?;
+            Ok((csr, far, e.dir))
+        })
+        .collect::<QResult<Vec<_>>>()?;
+    Ok(Some(Data {
+        columns,
+        rels,
+        csr: csrs.first().cloned(),
+        exists,
+    }))
 }
 
 /// Whether a node pattern's inline property is a unique key or an index
@@ -794,6 +847,22 @@ fn candidates(r: &ReadTxn<'_>, labels: &[String], csr: Option<&Adj>) -> QResult<
     Ok(ids)
 }
 
+/// The bits of `csr`'s dense indices of the nodes with every one of
+/// `labels`; `None` when every node of the projection has them (nothing
+/// to check: a counted hop then reads degrees alone).
+fn label_bits(r: &ReadTxn<'_>, csr: &Adj, labels: &[String]) -> QResult<Option<FixedBitSet>> {
+    if labels.is_empty() {
+        return Ok(None);
+    }
+    let mut bits = FixedBitSet::with_capacity(csr.node_count());
+    for &id in candidates(r, labels, None)?.iter() {
+        if let Some(i) = csr.index_of(id) {
+            bits.insert(i as usize);
+        }
+    }
+    Ok((bits.count_ones(..) < csr.node_count()).then_some(bits))
+}
+
 /// The bits of `csr`'s dense indices of the nodes with `labels` for
 /// which every predicate in `preds` (reading position `at`) holds; `None`
 /// when nothing is to be checked.
@@ -804,8 +873,8 @@ fn far_bits(
     labels: &[String],
     preds: &[&C],
 ) -> QResult<Try<Option<FixedBitSet>>> {
-    if labels.is_empty() && preds.is_empty() {
-        return Ok(Ok(None));
+    if preds.is_empty() {
+        return label_bits(r, csr, labels).map(Ok);
     }
     let mut bits = FixedBitSet::with_capacity(csr.node_count());
     let ids = if labels.is_empty() {
@@ -814,17 +883,6 @@ fn far_bits(
         Some(candidates(r, labels, None)?)
     };
     let list = ids.as_deref().unwrap_or(csr.node_ids());
-    // Every node of the projection has the labels and there is nothing
-    // else to check: no bitset (and a counted hop reads degrees alone).
-    if preds.is_empty() && list.len() >= csr.node_count() {
-        let covered = list
-            .iter()
-            .filter(|&&id| csr.index_of(id).is_some())
-            .count();
-        if covered == csr.node_count() {
-            return Ok(Ok(None));
-        }
-    }
     for &id in list {
         let Some(i) = csr.index_of(id) else { continue };
         let at = At::node(id);
@@ -1266,15 +1324,6 @@ impl Settle<'_, '_> {
     }
 }
 
-/// `dir` read from the other end.
-fn reversed(dir: Dir) -> Dir {
-    match dir {
-        Dir::Right => Dir::Left,
-        Dir::Left => Dir::Right,
-        Dir::Either => Dir::Either,
-    }
-}
-
 /// Whether a relationship listed on side `out` of node `i`'s lists, to
 /// node `j`, leads from `i` along a hop by `dir` (read from `i`'s end):
 /// a self-loop does either way.
@@ -1381,14 +1430,14 @@ fn walk_open(
     let (ends, near, far) = if start == 2 {
         (
             [2, 0],
-            (second, reversed(h1.dir)),
-            (first, reversed(h0.dir)),
+            (second, h1.dir.reversed()),
+            (first, h0.dir.reversed()),
         )
     } else {
         ([0, 2], (first, h0.dir), (second, h1.dir))
     };
     // From the middle towards the near end: the near hop reversed.
-    let (near_csr, near_dir) = (near.0, reversed(near.1));
+    let (near_csr, near_dir) = (near.0, near.1.reversed());
     let (far_csr, far_dir) = far;
     // Per middle node: its relationships to far-end nodes.
     let far_counts: Option<Vec<u32>> = if from_end {
@@ -1713,7 +1762,7 @@ mod tests {
     }
 
     #[test]
-    fn open_chains_count_through_their_middle_nodes_as_the_plain_path_does() {
+    fn open_chains_and_pattern_predicates_give_the_rows_of_the_plain_path() {
         use crate::query::plan::Step;
         use crate::query::{QueryOptions, compile, optimise, parse};
         use crate::{Props, Value};
@@ -1763,6 +1812,11 @@ mod tests {
             "MATCH (a)-[:R]->(b)-[:R]-(c) WHERE a.x = 1 RETURN c.x AS k, count(*) AS n",
             "MATCH (a)<-[:R]-(b)<-[:R]-(c) RETURN b.x AS k, count(a) AS n",
             "MATCH (a)-[:R|S]-(b)-[:S|R]-(c) RETURN a.x AS k, count(*) AS n",
+            // Pattern predicates of one hop.
+            "MATCH (a:A) WHERE NOT (a)-[:R]->(:B) RETURN count(*) AS n",
+            "MATCH (a) WHERE (a)<-[:S]-() RETURN a.x AS k, count(*) AS n",
+            "MATCH (a)-[:R]->(b) WHERE (b)-[]-(:A:B) AND NOT (a)-[:S]->(:A) RETURN a.x AS k, count(*) AS n",
+            "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE NOT (b)-[:S]->() RETURN count(*) AS n",
         ] {
             let parsed = parse::parse(text).unwrap();
             let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
@@ -1778,7 +1832,16 @@ mod tests {
             else {
                 panic!("the rule does not take {text}");
             };
-            assert!(shape.open, "{text}");
+            assert_eq!(
+                shape.open,
+                text.contains("]-(c") || text.contains("]->(c"),
+                "{text}"
+            );
+            assert_eq!(
+                !shape.exists.is_empty(),
+                text.contains("WHERE (") || text.contains("NOT ("),
+                "{text}"
+            );
             let out = run(&r, shape, p, &params, None)
                 .unwrap()
                 .unwrap_or_else(|| panic!("the rule gave up on {text}"));

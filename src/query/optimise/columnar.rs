@@ -4,7 +4,7 @@
 //! columns on a snapshot (its module docs say what the rule takes and
 //! when it declines at run time).
 
-use crate::query::plan::columnar::{C, Hop, Shape};
+use crate::query::plan::columnar::{C, ExistsHop, Hop, Shape};
 use crate::query::plan::expr::{BinaryOp, Expr, UnaryOp};
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::pattern::{Chain, Dir, Pattern};
@@ -20,6 +20,7 @@ struct Lower<'p> {
     /// read (a chain of one hop).
     rel: Option<usize>,
     rel_keys: Vec<String>,
+    exists: Vec<ExistsHop>,
 }
 
 impl Lower<'_> {
@@ -45,6 +46,39 @@ impl Lower<'_> {
         (value.vars() == 0).then(|| C::Binary(BinaryOp::Eq, Box::new(property), Box::new(value)))
     }
 
+    /// A pattern predicate of one hop from a chain node to a new node
+    /// with labels alone (`(n)-[:T]->(:L)`, `NOT (n)<--()`).
+    fn exists(&mut self, pattern: &Pattern) -> Option<C> {
+        let [chain] = pattern.chains.as_slice() else {
+            return None;
+        };
+        let ([left, right], [rel]) = (chain.nodes.as_slice(), chain.rels.as_slice()) else {
+            return None;
+        };
+        if pattern.filter.is_some() || chain.path.is_some() || chain.shortest.is_some() {
+            return None;
+        }
+        if rel.earlier || !rel.props.is_empty() || rel.range.is_some_and(|g| g != (1, Some(1))) {
+            return None;
+        }
+        // The bound end, read from it.
+        let (bound, far, dir) = match (left.earlier, right.earlier) {
+            (true, false) => (left, right, rel.dir),
+            (false, true) => (right, left, rel.dir.reversed()),
+            _ => return None,
+        };
+        if !bound.labels.is_empty() || !bound.props.is_empty() || !far.props.is_empty() {
+            return None;
+        }
+        let at = self.var(&Expr::Slot(bound.slot))?;
+        self.exists.push(ExistsHop {
+            types: rel.types.clone(),
+            dir,
+            labels: far.labels.clone(),
+        });
+        Some(C::Exists(at, self.exists.len() - 1))
+    }
+
     fn lower(&mut self, e: &Expr) -> Option<C> {
         use BinaryOp as B;
         Some(match e {
@@ -58,6 +92,7 @@ impl Lower<'_> {
                     C::Prop(v, self.column(key))
                 }
             },
+            Expr::PatternExists(p) => self.exists(p)?,
             Expr::Unary(UnaryOp::Not, a) => C::Not(Box::new(self.lower(a)?)),
             Expr::IsNull(a, negated) => C::IsNull(Box::new(self.lower(a)?), *negated),
             Expr::Binary(B::And, a, b) => {
@@ -143,6 +178,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         keys: Vec::new(),
         rel: (n == 2).then(|| chain.rels[0].slot),
         rel_keys: Vec::new(),
+        exists: Vec::new(),
     };
     let mut labels: [Vec<String>; 3] = Default::default();
     let mut inline: [Vec<String>; 3] = Default::default();
@@ -206,6 +242,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         columns: lower.keys,
         rel_columns: lower.rel_keys,
         inline,
+        exists: lower.exists,
     })
 }
 
@@ -298,6 +335,8 @@ mod tests {
             "MATCH (a)-[r:R {w: 1}]-(b) RETURN count(b)",
             "MATCH (a)-[:R]->(b)-[:R]->(a) RETURN a.x AS x, count(*) AS c",
             "MATCH (n) RETURN count(*) * 2 AS twice",
+            "MATCH (n:A) WHERE NOT (n)-[:R]->(:B) RETURN count(*)",
+            "MATCH (a)-[:R]->(b) WHERE (b)<--() AND NOT (a)-[:S]-(:A:B) RETURN a.x AS x, count(*)",
             "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*)",
             "MATCH (a:A)<-[:R]-(b)-[:S]-(c:B {k: 1}) WHERE b.x > 2 RETURN c.y AS y, count(a) AS n",
         ] {
@@ -320,6 +359,10 @@ mod tests {
             "MATCH (a) RETURN a.x",
             "MATCH (a)-[:R]->(a) RETURN count(*)",
             "MATCH (n) RETURN sum(n)",
+            "MATCH (n:A) WHERE (n)-[:R]->({k: 1}) RETURN count(*)",
+            "MATCH (n:A) WHERE (n)-[:R*1..2]->() RETURN count(*)",
+            "MATCH (n:A) WHERE (n)-[:R]->()-[:R]->() RETURN count(*)",
+            "MATCH (a)-[:R]->(b) WHERE (a)-[:R]->(b) RETURN count(*)",
         ] {
             assert!(shape_of(left).is_none(), "{left}");
         }

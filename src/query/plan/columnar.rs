@@ -21,6 +21,9 @@ pub(crate) enum C {
     /// `Shape::rel_columns`.
     RelProp(usize),
     Node(usize),
+    /// A pattern predicate from the node at a position (`(n)-[:T]->(:L)`),
+    /// by index into `Shape::exists`.
+    Exists(usize, usize),
     Not(Box<C>),
     IsNull(Box<C>, bool),
     And(Box<C>, Box<C>),
@@ -37,7 +40,7 @@ impl C {
     pub fn vars(&self) -> u8 {
         match self {
             C::Const(_) | C::Param(_) => 0,
-            C::Prop(v, _) | C::Node(v) => 1 << v,
+            C::Prop(v, _) | C::Node(v) | C::Exists(v, _) => 1 << v,
             C::RelProp(_) => REL,
             C::Not(a) | C::IsNull(a, _) => a.vars(),
             C::And(a, b) | C::Or(a, b) | C::Binary(_, a, b) => a.vars() | b.vars(),
@@ -73,6 +76,19 @@ pub(crate) struct Shape {
     /// one a label's index or unique key finds makes a lookup cheaper
     /// than the rule's scan.
     pub inline: [Vec<String>; 3],
+    /// The pattern predicates' hops.
+    pub exists: Vec<ExistsHop>,
+}
+
+/// A pattern predicate of one hop from a node the match binds to a new
+/// node with nothing but labels to check: whether the node has a
+/// relationship of `types` by `dir` (read from the bound node) to a node
+/// with every one of `labels`.
+#[derive(Clone, Debug)]
+pub(crate) struct ExistsHop {
+    pub types: Vec<String>,
+    pub dir: Dir,
+    pub labels: Vec<String>,
 }
 
 /// One hop of the chain.

@@ -24,6 +24,15 @@ pub(crate) enum Dir {
 }
 
 impl Dir {
+    /// The direction read from the other end.
+    pub fn reversed(self) -> Dir {
+        match self {
+            Dir::Right => Dir::Left,
+            Dir::Left => Dir::Right,
+            Dir::Either => Dir::Either,
+        }
+    }
+
     pub fn storage(self, forward: bool) -> Direction {
         match (self, forward) {
             (Dir::Either, _) => Direction::Both,
