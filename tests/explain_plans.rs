@@ -27,9 +27,11 @@ const STATEMENTS: &[&str] = &[
     "MATCH (p:Person) WHERE p.age >= 30 AND p.age < 40 AND p.city = 'Oslo' RETURN count(p)",
     "MATCH (a:Person)-[:KNOWS]->(b:Person)-[:KNOWS]->(c:Person) RETURN count(*)",
     "MATCH (p:Person) WHERE NOT (p)-[:KNOWS]->(:Person) RETURN count(*)",
-    // Shapes the rule leaves to the row-at-a-time path.
-    "MATCH (:Person)-[k:KNOWS]->(:Person) RETURN k.since AS y, count(*) AS n ORDER BY y",
     "MATCH (a:Person)-[:KNOWS]->(b) RETURN count(DISTINCT b)",
+    "MATCH (:Person)-[k:KNOWS]->(:Person) RETURN k.since AS y, count(*) AS n ORDER BY y",
+    // Top rows by property (the rule ColumnarTopK).
+    "MATCH (p:Person) WHERE p.age > 21 RETURN p.id AS id ORDER BY p.age DESC, id LIMIT 2",
+    // Shapes the rules leave to the row-at-a-time path.
     "MATCH (p:Person {id: 1})-[:KNOWS]->(f) RETURN f.id ORDER BY f.id",
     "MATCH (p:Person {id: 1})-[:KNOWS*1..2]->(f) RETURN f.city AS c, count(DISTINCT f) AS n",
     "MATCH p = shortestPath((a:Person {id: 1})-[:KNOWS*]->(b:Person {id: 4})) RETURN length(p)",

@@ -136,6 +136,19 @@ const STATEMENTS: &[&str] = &[
     "MATCH (n:B) WHERE (n)-[:R|S]-() OR n.x > 3 RETURN count(*) AS c",
     "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE NOT (b)-[:S]->() RETURN count(*) AS c",
     "MATCH (n) WHERE (n)-[:R]-(n) RETURN count(*) AS c",
+    // DISTINCT counts, integer folds, relationship comparisons.
+    "MATCH (n:A) RETURN n.s AS s, count(DISTINCT n.x) AS d, min(DISTINCT n.y) AS m",
+    "MATCH (a)-[:R]->(b:B) RETURN a.s AS s, count(DISTINCT b) AS d, count(DISTINCT b.y) AS y",
+    "MATCH (a)-[:R]->(b)-[:R]->(a) RETURN count(DISTINCT b.s) AS d",
+    "MATCH (a)-[r:R]->(b) WHERE r.w >= 2 AND r.w <> $k RETURN count(*) AS c",
+    "MATCH (n) RETURN sum(n.x) AS s, avg(n.x) AS a, min(n.x) AS lo, max(n.x) AS hi, min(n.y) AS ly, max(n.y) AS hy",
+    // Top rows by property: sort keys that order every row.
+    "MATCH (n:A) RETURN n AS node ORDER BY n.x DESC, node LIMIT 5",
+    "MATCH (n) WHERE n.s <> 'b' RETURN id(n) AS i, n.y AS y ORDER BY y, n.x DESC, n SKIP 2 LIMIT 4",
+    "MATCH (n:B) WHERE NOT (n)-[:R]->() RETURN n.x AS x, id(n) AS i ORDER BY x, n LIMIT 3",
+    "MATCH (n:A) RETURN n.s AS s, id(n) AS i ORDER BY s DESC, n.x + 1, n LIMIT 1000",
+    "MATCH (n:A) WITH n ORDER BY n.x, n LIMIT 3 RETURN n.x AS x, id(n) AS i",
+    "MATCH (n:A) RETURN id(n) AS i ORDER BY n DESC LIMIT $k",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative

@@ -15,12 +15,9 @@ use crate::graph::stats::Kept;
 pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
-        let rule = match steps.first() {
-            Some(Step::Match {
-                aggregate: Some(shape),
-                ..
-            }) => Some(shape),
-            _ => None,
+        let (rule, top) = match steps.first() {
+            Some(Step::Match { aggregate, top, .. }) => (aggregate.as_ref(), top.as_ref()),
+            _ => (None, None),
         };
         for (i, step) in steps.iter().enumerate() {
             let (operator, mut details) = step_text(step);
@@ -29,6 +26,22 @@ pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
                     details = format!("{details}; on a snapshot, {}", describe_shape(shape));
                 } else if i == 1 {
                     details.push_str("; folded by ColumnarAggregate with the match");
+                }
+            }
+            if let Some(top) = &top {
+                if i == 0 {
+                    details = format!(
+                        "{details}; on a snapshot, rule ColumnarTopK (when its label holds an eighth of the nodes or more, SKIP + LIMIT is at most 65,536{}): the top rows by {} sort keys chosen over {} property columns, each node compared with the worst kept, only those made rows",
+                        if top.shape.inline[0].is_empty() {
+                            ""
+                        } else {
+                            " and no index or unique key finds the node"
+                        },
+                        top.order.len(),
+                        top.shape.columns.len()
+                    );
+                } else if i == 1 {
+                    details.push_str("; projects the rows ColumnarTopK kept");
                 }
             }
             out.push(PlanStep {

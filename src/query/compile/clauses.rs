@@ -398,6 +398,7 @@ impl Compiler<'_> {
             optional: m.optional,
             free_tail,
             aggregate: None,
+            top: None,
         })
     }
 

@@ -42,12 +42,12 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
-use rustc_hash::FxBuildHasher;
+use rustc_hash::{FxBuildHasher, FxHashSet};
 
 use super::columns::{Column, EdgeColumn, column, edge_column, members};
 use super::eval::{Env, binary};
 use super::graph::Graph;
-use super::{encode, ordered, paging};
+use super::{by_keys, encode, ordered, paging};
 use crate::algo::{Projection as Adj, ProjectionSpec};
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
@@ -56,7 +56,7 @@ use crate::graph::sealed::Sealed;
 use crate::graph::stats::Kept;
 use crate::query::error::{Deadline, QResult, check_deadline};
 use crate::query::plan::ProjectItems;
-use crate::query::plan::columnar::{C, Shape};
+use crate::query::plan::columnar::{C, Shape, TopK};
 use crate::query::plan::expr::{BinaryOp, Expr};
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::pattern::Dir;
@@ -253,6 +253,14 @@ impl C {
                     .int(at.ids[*v])
                     .map_or(IntSide::Missing, IntSide::Int),
             ),
+            C::RelProp(c) if data.rels[*c].all_ints() => match at.edge {
+                Some((true, pos)) => Some(
+                    data.rels[*c]
+                        .int_out(pos)
+                        .map_or(IntSide::Missing, IntSide::Int),
+                ),
+                _ => None,
+            },
             _ => None,
         }
     }
@@ -394,6 +402,9 @@ struct Acc {
     float: f64,
     any_float: bool,
     best: Option<CypherValue>,
+    /// `count(DISTINCT ...)`: the values seen, encoded (`exec::encode`,
+    /// as the row path keeps them).
+    seen: Option<Box<FxHashSet<Box<[u8]>>>>,
 }
 
 impl Default for Acc {
@@ -404,6 +415,7 @@ impl Default for Acc {
             float: 0.0,
             any_float: false,
             best: None,
+            seen: None,
         }
     }
 }
@@ -441,6 +453,41 @@ impl Acc {
         Ok(())
     }
 
+    /// [`Acc::fold`] of one row whose value is integer `i`, without making
+    /// a value (`false`: left to `fold`).
+    #[inline]
+    fn fold_int(&mut self, f: Aggregate, i: i64) -> bool {
+        match f {
+            Aggregate::CountStar | Aggregate::Count => self.n += 1,
+            Aggregate::Sum | Aggregate::Avg => {
+                self.int = self.int.and_then(|s| s.checked_add(i));
+                self.float += i as f64;
+                self.n += 1;
+            }
+            _ => match &mut self.best {
+                None => self.best = Some(V::Int(i)),
+                Some(V::Int(b)) => {
+                    if (f == Aggregate::Min && i < *b) || (f == Aggregate::Max && i > *b) {
+                        *b = i;
+                    }
+                }
+                Some(_) => return false,
+            },
+        }
+        true
+    }
+
+    /// Adds `value` (not null) to a `count(DISTINCT ...)`'s values;
+    /// `bytes` is scratch.
+    fn see(&mut self, value: &CypherValue, bytes: &mut Vec<u8>) {
+        bytes.clear();
+        encode(value, bytes);
+        let seen = self.seen.get_or_insert_default();
+        if !seen.contains(bytes.as_slice()) {
+            seen.insert(bytes.as_slice().into());
+        }
+    }
+
     /// Keeps `value` if it beats the best so far (`min` / `max`, as
     /// `Aggregate::finish` decides).
     fn better(&mut self, f: Aggregate, value: &CypherValue) -> Try<()> {
@@ -458,6 +505,15 @@ impl Acc {
     }
 
     fn merge(&mut self, f: Aggregate, other: &Acc) -> Try<()> {
+        if let Some(theirs) = &other.seen {
+            let seen = self.seen.get_or_insert_default();
+            for value in theirs.iter() {
+                if !seen.contains(value) {
+                    seen.insert(value.clone());
+                }
+            }
+            return Ok(());
+        }
         match f {
             Aggregate::Min | Aggregate::Max => {
                 if let Some(b) = &other.best {
@@ -478,6 +534,9 @@ impl Acc {
     }
 
     fn finish(&self, f: Aggregate) -> Try<CypherValue> {
+        if let Some(seen) = &self.seen {
+            return Ok(V::Int(seen.len() as i64));
+        }
         Ok(match f {
             Aggregate::CountStar | Aggregate::Count => V::Int(self.n as i64),
             Aggregate::Sum if self.any_float => V::Float(self.float),
@@ -614,6 +673,8 @@ struct Run<'s> {
     conjuncts: Vec<C>,
     keys: Vec<Option<C>>,
     aggregates: Vec<(Aggregate, Option<C>)>,
+    /// Whether each aggregate is `count(DISTINCT ...)`.
+    distinct: Vec<bool>,
     data: Data,
 }
 
@@ -646,10 +707,28 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        for ((f, arg), acc) in self.aggregates.iter().zip(accs) {
+        for (((f, arg), acc), &distinct) in self.aggregates.iter().zip(accs).zip(&self.distinct) {
+            if distinct {
+                // A value counts once, whatever the weight.
+                let mut bytes = Vec::with_capacity(16);
+                match arg {
+                    Some(C::Node(v)) => acc.see(&V::Int(at.ids[*v].0 as i64), &mut bytes),
+                    Some(e) => {
+                        let value = e.eval(at, &self.data)?;
+                        if !value.get().is_null() {
+                            acc.see(value.get(), &mut bytes);
+                        }
+                    }
+                    None => return Err(GiveUp),
+                }
+                continue;
+            }
             match arg {
                 None => acc.fold(*f, None, weight)?,
                 Some(C::Node(_)) => acc.fold(*f, Some(&V::Bool(true)), weight)?,
+                Some(e)
+                    if weight == 1
+                        && e.int(at, &self.data).is_some_and(|i| acc.fold_int(*f, i)) => {}
                 Some(e) => acc.fold(*f, Some(e.eval(at, &self.data)?.get()), weight)?,
             }
         }
@@ -720,18 +799,20 @@ pub(crate) fn run(
     let Some(data) = data(r, shape, &csrs)? else {
         return Ok(None);
     };
-    let counts_only = aggregates.iter().all(|(f, a)| {
-        matches!(
-            (f, a),
-            (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
-        )
-    });
+    let counts_only = !shape.distinct.contains(&true)
+        && aggregates.iter().all(|(f, a)| {
+            matches!(
+                (f, a),
+                (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
+            )
+        });
     let run = Run {
         shape,
         counts_only,
         conjuncts,
         keys,
         aggregates,
+        distinct: shape.distinct.clone(),
         data,
     };
     let graph = Graph::cached(r.reader());
@@ -1530,6 +1611,162 @@ fn walk_open(
     Ok(result.ok().map(|()| (groups, matched)))
 }
 
+/// Rows `ColumnarTopK` keeps at most (`SKIP` + `LIMIT`); past it, the
+/// plain path.
+const MAX_TOP: usize = 1 << 16;
+
+/// Runs the rule `ColumnarTopK` on snapshot `r`: the rows of the match
+/// (`width` slots, the node in `slot`) that the projection `p` after it
+/// can return — the first `SKIP` + `LIMIT` by its sort keys, chosen over
+/// property columns without making a row per node; `Ok(None)` when the
+/// rule declines or gives up (the plain path then runs).
+pub(crate) fn top_k(
+    r: &ReadTxn<'_>,
+    top: &TopK,
+    p: &ProjectItems,
+    (width, slot): (usize, usize),
+    params: &Params,
+    deadline: Option<Deadline>,
+) -> QResult<Option<Vec<Row>>> {
+    let shape = &top.shape;
+    let schema = r.reader().schema()?;
+    if looked_up(r, shape, &schema) || few_starts(r, &shape.labels[0])? {
+        return Ok(None);
+    }
+    let graph = Graph::cached(r.reader());
+    let (skip, limit) = paging(p, params, Some(&graph))?;
+    let Some(keep) = limit.map(|l| skip.saturating_add(l)) else {
+        return Ok(None);
+    };
+    if keep == 0 || keep > MAX_TOP {
+        return Ok(None);
+    }
+    let bind = |c: &C| -> Option<C> {
+        let mut c = c.clone();
+        c.bind(params).ok()?;
+        Some(c)
+    };
+    let (Some(conjuncts), Some(order)) = (
+        shape.conjuncts.iter().map(bind).collect::<Option<Vec<_>>>(),
+        top.order
+            .iter()
+            .map(|(c, d)| Some((bind(c)?, *d)))
+            .collect::<Option<Vec<_>>>(),
+    ) else {
+        return Ok(None);
+    };
+    let starts = candidates(r, &shape.labels[0], None)?;
+    if (starts.len() as u64).saturating_mul(8) < r.node_count()? {
+        return Ok(None);
+    }
+    let Some(data) = data(r, shape, &[])? else {
+        return Ok(None);
+    };
+    let run = Run {
+        shape,
+        counts_only: false,
+        conjuncts,
+        keys: Vec::new(),
+        aggregates: Vec::new(),
+        distinct: Vec::new(),
+        data,
+    };
+    let Some(best) = choose(&run, &order, &starts, keep, deadline)? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        best.into_iter()
+            .map(|(_, id)| {
+                let mut row = vec![V::Null; width];
+                row[slot] = V::Node(Box::new(NodeValue::bare(id)));
+                row
+            })
+            .collect(),
+    ))
+}
+
+/// A node's sort keys, with the node.
+type Keyed = (Vec<CypherValue>, NodeId);
+
+/// The first `keep` of `starts` that pass the run's conjuncts, by the
+/// sort keys `order`, sorted; `None` when the rule gives up.
+fn choose(
+    run: &Run<'_>,
+    order: &[(C, bool)],
+    starts: &[NodeId],
+    keep: usize,
+    deadline: Option<Deadline>,
+) -> QResult<Option<Vec<Keyed>>> {
+    let cmp = |a: &Keyed, b: &Keyed| {
+        by_keys(
+            a.0.iter()
+                .zip(&b.0)
+                .zip(order)
+                .map(|((x, y), (_, d))| (x, y, *d)),
+        )
+    };
+    let mut best: Vec<Keyed> = Vec::with_capacity(2 * keep);
+    let mut cut = false;
+    let mut timeout = None;
+    let chosen: Try<()> = (|| {
+        for (n, &s) in starts.iter().enumerate() {
+            if n % TICK == 0
+                && let Err(e) = check_deadline(deadline)
+            {
+                timeout = Some(e);
+                return Err(GiveUp);
+            }
+            let at = At::node(s);
+            let mut pass = true;
+            for c in &run.conjuncts {
+                if !run.holds(c, &at)? {
+                    pass = false;
+                    break;
+                }
+            }
+            if !pass || (cut && !beats(run, order, &at, &best[keep - 1].0)?) {
+                continue;
+            }
+            let mut values = Vec::with_capacity(order.len());
+            for (c, _) in order {
+                values.push(c.eval(&at, &run.data)?.get().clone());
+            }
+            best.push((values, s));
+            if best.len() == 2 * keep {
+                best.select_nth_unstable_by(keep - 1, cmp);
+                best.truncate(keep);
+                cut = true;
+            }
+        }
+        Ok(())
+    })();
+    if let Some(e) = timeout {
+        return Err(e);
+    }
+    if chosen.is_err() {
+        return Ok(None);
+    }
+    best.sort_by(cmp);
+    best.truncate(keep);
+    Ok(Some(best))
+}
+
+/// Whether the node at `at` sorts strictly before the sort keys `worst`
+/// (the worst row kept so far); an integer key is compared in place.
+fn beats(run: &Run<'_>, order: &[(C, bool)], at: &At, worst: &[CypherValue]) -> Try<bool> {
+    for ((c, descending), w) in order.iter().zip(worst) {
+        let o = match (c.int(at, &run.data), w) {
+            (Some(i), V::Int(j)) => i.cmp(j),
+            _ => c.eval(at, &run.data)?.get().order(w),
+        };
+        let o = if *descending { o.reverse() } else { o };
+        if o.is_ne() {
+            return Ok(o.is_lt());
+        }
+    }
+    Ok(false)
+}
+
 /// The aggregation's rows from the groups: keys, then the items made of
 /// aggregates evaluated on each group's results.
 fn finish(
@@ -1817,6 +2054,9 @@ mod tests {
             "MATCH (a) WHERE (a)<-[:S]-() RETURN a.x AS k, count(*) AS n",
             "MATCH (a)-[:R]->(b) WHERE (b)-[]-(:A:B) AND NOT (a)-[:S]->(:A) RETURN a.x AS k, count(*) AS n",
             "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE NOT (b)-[:S]->() RETURN count(*) AS n",
+            // DISTINCT counts and integer folds.
+            "MATCH (a:A)-[:R]->(b) RETURN a.x AS k, count(DISTINCT b) AS n, count(DISTINCT b.x) AS m",
+            "MATCH (a) RETURN min(a.x) AS lo, max(a.x) AS hi, sum(a.x) AS s, count(DISTINCT a.x) AS n",
         ] {
             let parsed = parse::parse(text).unwrap();
             let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
@@ -1849,6 +2089,72 @@ mod tests {
                 .query_with(text, &params, &QueryOptions::default().without_rules())
                 .unwrap();
             assert_eq!(sorted(&out.rows), sorted(naive.rows()), "{text}");
+        }
+    }
+
+    #[test]
+    fn top_rows_are_chosen_over_columns_as_the_plain_path_orders_them() {
+        use crate::query::plan::Step;
+        use crate::query::{QueryOptions, compile, optimise, parse};
+        use crate::{Props, Value};
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::Database::open(dir.path()).unwrap();
+        let mut rng = crate::rng::Rng::new(0x70b);
+        let mut w = db.begin_write().unwrap();
+        for i in 0..300 {
+            let mut props = Props::new();
+            // Ties, missing values, integers and floats in one key.
+            if i % 7 != 0 {
+                props.insert("x".to_owned(), Value::Int(rng.below(20) as i64));
+            }
+            props.insert(
+                "y".to_owned(),
+                if i % 2 == 0 {
+                    Value::Int(rng.below(9) as i64)
+                } else {
+                    Value::Float(rng.below(18) as f64 / 2.0)
+                },
+            );
+            w.add_node(if i % 3 == 0 { &["A"] } else { &["A", "B"] }, props)
+                .unwrap();
+        }
+        w.commit().unwrap();
+        let r = db.begin_read().unwrap();
+        let params = Params::new();
+        for text in [
+            "MATCH (n:A) RETURN n.x AS x ORDER BY x DESC, n LIMIT 7",
+            "MATCH (n) WHERE n.y < 3 RETURN n.y AS y ORDER BY y, n.x DESC, n SKIP 3 LIMIT 5",
+            "MATCH (n:B) WITH n ORDER BY n.x + n.y, n LIMIT 200 RETURN n.x AS x",
+            "MATCH (n:A) RETURN n ORDER BY n DESC LIMIT 1",
+        ] {
+            let parsed = parse::parse(text).unwrap();
+            let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
+            optimise::optimise(&mut plan);
+            let [
+                Step::Match {
+                    pattern,
+                    top: Some(top),
+                    ..
+                },
+                Step::Project(p),
+                ..,
+            ] = plan.branches[0].as_slice()
+            else {
+                panic!("the rule does not take {text}");
+            };
+            let slot = pattern.chains[0].nodes[0].slot;
+            let kept = top_k(&r, top, p, (pattern.width, slot), &params, None)
+                .unwrap()
+                .unwrap_or_else(|| panic!("the rule gave up on {text}"));
+            let (skip, limit) = paging(p, &params, None).unwrap();
+            assert_eq!(kept.len(), skip + limit.unwrap(), "{text}");
+            let fast = r
+                .query_with(text, &params, &QueryOptions::default())
+                .unwrap();
+            let naive = r
+                .query_with(text, &params, &QueryOptions::default().without_rules())
+                .unwrap();
+            assert_eq!(fast.rows(), naive.rows(), "{text}");
         }
     }
 

@@ -369,6 +369,12 @@ impl Numbers {
 }
 
 impl EdgeColumn {
+    /// Whether the values are integers (else floats).
+    #[inline]
+    pub fn all_ints(&self) -> bool {
+        self.out.ints
+    }
+
     /// The integer of the relationship at position `at` of `csr`'s out
     /// lists; `None` when it has none or the column holds floats.
     #[inline]

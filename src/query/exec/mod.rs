@@ -504,7 +504,7 @@ pub(crate) fn ordered(
 
 /// Compares two rows' sort keys, given side by side with whether each is
 /// descending.
-fn by_keys<'v>(
+pub(crate) fn by_keys<'v>(
     keys: impl Iterator<Item = (&'v CypherValue, &'v CypherValue, bool)>,
 ) -> std::cmp::Ordering {
     for (x, y, descending) in keys {

@@ -25,12 +25,13 @@ use std::time::Instant;
 
 use rustc_hash::FxHashSet;
 
+use super::columnar::top_k;
 use super::eval::Env;
 use super::graph::{Access, Graph, no_graph, resolve};
 use super::matcher::{Matcher, Scan};
 use super::{
     Aggregator, Columns, Measured, apply_read, call, columnar_first, counted_each, filtered,
-    finish_projection, keep_unseen, ordered, paging, project_items, whole_label,
+    finish_projection, keep_unseen, ordered, paging, project, project_items, whole_label,
 };
 use crate::graph::read::Reader;
 use crate::graph::sealed::Sealed;
@@ -487,7 +488,15 @@ impl<'t> Pipeline<'t> {
                     _ => self.gathered(k, p),
                 }
             }
-            Step::Project(p) if p.grouping.is_some() || !p.order.is_empty() => self.gathered(k, p),
+            Step::Project(p) if p.grouping.is_some() || !p.order.is_empty() => {
+                if k == 2
+                    && !self.naive
+                    && let Some(rows) = self.top_k(steps, p)?
+                {
+                    return Ok((!rows.is_empty()).then_some(rows));
+                }
+                self.gathered(k, p)
+            }
             Step::Project(p) => self.paged(k, p),
             Step::Match { pattern, .. } if pattern.count_tail && !self.naive => {
                 self.counted(k, pattern, None)
@@ -609,6 +618,52 @@ impl<'t> Pipeline<'t> {
         else {
             return Ok(None);
         };
+        self.input = Vec::new().into_iter();
+        self.states[0] = State::Drained;
+        self.states[1] = State::Drained;
+        if let Some(p) = &mut self.profile {
+            p.fused = Some((0, matched));
+        }
+        Ok(Some(rows))
+    }
+
+    /// Steps 0 and 1, a `MATCH` of one node and the projection after it
+    /// that orders and limits its rows, run by the rule `ColumnarTopK` on
+    /// a snapshot when it applies and does not give up: only the rows the
+    /// projection can return are made, then projected.
+    fn top_k(&mut self, steps: &[Step], p: &ProjectItems) -> QResult<Option<Vec<Row>>> {
+        let Some(r) = self.on.snapshot() else {
+            return Ok(None);
+        };
+        let (
+            [
+                Step::Match {
+                    pattern,
+                    top: Some(top),
+                    ..
+                },
+                ..,
+            ],
+            0,
+        ) = (steps, self.parts[self.part].steps.start)
+        else {
+            return Ok(None);
+        };
+        let Some(slot) = pattern
+            .chains
+            .first()
+            .and_then(|c| c.nodes.first())
+            .map(|n| n.slot)
+        else {
+            return Ok(None);
+        };
+        let params = Arc::clone(&self.params);
+        let Some(rows) = top_k(r, top, p, (pattern.width, slot), &params, self.deadline)? else {
+            return Ok(None);
+        };
+        let matched = rows.len() as u64;
+        let graph = Graph::cached(r.reader());
+        let rows = project(p, rows, &params, Some(&graph))?;
         self.input = Vec::new().into_iter();
         self.states[0] = State::Drained;
         self.states[1] = State::Drained;

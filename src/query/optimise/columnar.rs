@@ -4,7 +4,7 @@
 //! columns on a snapshot (its module docs say what the rule takes and
 //! when it declines at run time).
 
-use crate::query::plan::columnar::{C, ExistsHop, Hop, Shape};
+use crate::query::plan::columnar::{C, ExistsHop, Hop, Shape, TopK};
 use crate::query::plan::expr::{BinaryOp, Expr, UnaryOp};
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::pattern::{Chain, Dir, Pattern};
@@ -218,7 +218,9 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         }
     }
     let mut aggregates = Vec::new();
+    let mut distinct = Vec::new();
     for a in &p.aggregates {
+        distinct.push(a.distinct && a.function == Aggregate::Count);
         let argument = match &a.argument {
             Some(e) => Some(lower.lower(e)?),
             None => None,
@@ -229,7 +231,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         }
         aggregates.push((a.function, argument));
     }
-    if open && !factorised(&conjuncts, &keys, &aggregates) {
+    if open && (distinct.contains(&true) || !factorised(&conjuncts, &keys, &aggregates)) {
         return None;
     }
     Some(Shape {
@@ -239,10 +241,94 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         conjuncts,
         keys,
         aggregates,
+        distinct,
         columns: lower.keys,
         rel_columns: lower.rel_keys,
         inline,
         exists: lower.exists,
+    })
+}
+
+/// The rule `ColumnarTopK`'s form of `pattern`, a single node pattern,
+/// followed by the projection `p` that orders its rows and keeps a
+/// limited number (no aggregation, no `DISTINCT`), when its sort keys,
+/// inline properties and `WHERE` lower.
+pub(crate) fn top_k(pattern: &Pattern, p: &ProjectItems) -> Option<TopK> {
+    if p.grouping.is_some() || p.distinct || p.order.is_empty() || p.limit.is_none() {
+        return None;
+    }
+    let [chain] = pattern.chains.as_slice() else {
+        return None;
+    };
+    let [np] = chain.nodes.as_slice() else {
+        return None;
+    };
+    if np.earlier || chain.path.is_some() || chain.shortest.is_some() {
+        return None;
+    }
+    let slots = [np.slot];
+    let mut lower = Lower {
+        slots: &slots,
+        keys: Vec::new(),
+        rel: None,
+        rel_keys: Vec::new(),
+        exists: Vec::new(),
+    };
+    let mut conjuncts = Vec::new();
+    for (key, value) in &np.props {
+        let c = lower.column(key);
+        conjuncts.push(lower.equals(C::Prop(0, c), value)?);
+    }
+    if let Some(f) = &pattern.filter {
+        let mut parts = Vec::new();
+        split_and(f, &mut parts);
+        for part in parts {
+            conjuncts.push(lower.lower(part)?);
+        }
+    }
+    let mut order = Vec::new();
+    for (key, descending) in &p.order {
+        order.push((lower.lower(&over_input(key, p)?)?, *descending));
+    }
+    Some(TopK {
+        shape: Shape {
+            labels: [np.labels.clone(), Vec::new(), Vec::new()],
+            hops: Vec::new(),
+            open: false,
+            conjuncts,
+            keys: Vec::new(),
+            aggregates: Vec::new(),
+            distinct: Vec::new(),
+            columns: lower.keys,
+            rel_columns: Vec::new(),
+            inline: [
+                np.props.iter().map(|(k, _)| k.clone()).collect(),
+                Vec::new(),
+                Vec::new(),
+            ],
+            exists: lower.exists,
+        },
+        order,
+    })
+}
+
+/// A sort key of projection `p` (over its output row, followed by its
+/// input row when `order_sees_input`) as an expression over the input
+/// row: an item read by its slot becomes the item's expression.
+fn over_input(key: &Expr, p: &ProjectItems) -> Option<Expr> {
+    let items = p.items.len();
+    Some(match key {
+        Expr::Slot(slot) if *slot < items => p.items[*slot].clone(),
+        Expr::Slot(slot) if p.order_sees_input => Expr::Slot(slot - items),
+        Expr::Property(base, name) => Expr::Property(Box::new(over_input(base, p)?), name.clone()),
+        Expr::Unary(op, operand) => Expr::Unary(*op, Box::new(over_input(operand, p)?)),
+        Expr::Binary(op, lhs, rhs) => Expr::Binary(
+            *op,
+            Box::new(over_input(lhs, p)?),
+            Box::new(over_input(rhs, p)?),
+        ),
+        Expr::Const(_) | Expr::Param(_) => key.clone(),
+        _ => return None,
     })
 }
 
@@ -287,7 +373,11 @@ fn factorised(conjuncts: &[C], keys: &[Option<C>], aggregates: &[(Aggregate, Opt
 }
 
 fn simple(a: &AggregateSpec) -> bool {
-    !a.distinct
+    (!a.distinct
+        || matches!(
+            a.function,
+            Aggregate::Count | Aggregate::Min | Aggregate::Max
+        ))
         && a.second.is_none()
         && matches!(
             a.function,
@@ -335,6 +425,8 @@ mod tests {
             "MATCH (a)-[r:R {w: 1}]-(b) RETURN count(b)",
             "MATCH (a)-[:R]->(b)-[:R]->(a) RETURN a.x AS x, count(*) AS c",
             "MATCH (n) RETURN count(*) * 2 AS twice",
+            "MATCH (a)-[r]->(b) RETURN count(DISTINCT b)",
+            "MATCH (n:A) RETURN n.k AS k, count(DISTINCT n.s) AS c, max(DISTINCT n.x) AS x",
             "MATCH (n:A) WHERE NOT (n)-[:R]->(:B) RETURN count(*)",
             "MATCH (a)-[:R]->(b) WHERE (b)<--() AND NOT (a)-[:S]-(:A:B) RETURN a.x AS x, count(*)",
             "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*)",
@@ -351,7 +443,6 @@ mod tests {
             "MATCH (a)-[:R]->(b)-[:S]->(a) RETURN count(*)",
             "MATCH (a)-[r:R]->(b)-[:R]->(a) RETURN sum(r.w)",
             "MATCH (a)-[*1..2]->(b) RETURN count(*)",
-            "MATCH (a)-[r]->(b) RETURN count(DISTINCT b)",
             "MATCH (a)-[r]->(b) RETURN collect(b.x)",
             "MATCH (a)-[r]->(b) RETURN r, count(*)",
             "MATCH (a)-[r]->(b) RETURN toUpper(a.s) AS s, count(*)",
@@ -359,6 +450,8 @@ mod tests {
             "MATCH (a) RETURN a.x",
             "MATCH (a)-[:R]->(a) RETURN count(*)",
             "MATCH (n) RETURN sum(n)",
+            "MATCH (n) RETURN sum(DISTINCT n.x)",
+            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(DISTINCT c)",
             "MATCH (n:A) WHERE (n)-[:R]->({k: 1}) RETURN count(*)",
             "MATCH (n:A) WHERE (n)-[:R*1..2]->() RETURN count(*)",
             "MATCH (n:A) WHERE (n)-[:R]->()-[:R]->() RETURN count(*)",

@@ -9,6 +9,10 @@
 //! * `ColumnarAggregate` ([`columnar`]): a branch's first `MATCH` and the
 //!   aggregation after it, lowered to expressions over property columns
 //!   and a CSR projection.
+//! * `ColumnarTopK` ([`columnar::top_k`]): a branch's first `MATCH` of
+//!   one node pattern and the `ORDER BY ... LIMIT` projection after it:
+//!   the top rows chosen over property columns, so only they are made
+//!   rows and projected.
 //!
 //! Rules only annotate: the steps they apply to stay in the plan, so a
 //! run without rules (`QueryOptions::naive`) and a rule that gives up at
@@ -28,6 +32,7 @@ pub(crate) fn optimise(plan: &mut Plan) {
     for steps in &mut plan.branches {
         counted_hop(steps);
         columnar_aggregate(steps);
+        columnar_top_k(steps);
     }
 }
 
@@ -42,6 +47,25 @@ fn counted_hop(steps: &mut [Step]) {
         {
             pattern.count_tail = *free_tail && aggregating;
         }
+    }
+}
+
+/// `ColumnarTopK`: lowers a branch's first match of one node and the
+/// `ORDER BY ... LIMIT` after it.
+fn columnar_top_k(steps: &mut [Step]) {
+    if let [
+        Step::Match {
+            pattern,
+            optional: false,
+            aggregate: None,
+            top,
+            ..
+        },
+        Step::Project(p),
+        ..,
+    ] = steps
+    {
+        *top = columnar::top_k(pattern, p).map(Box::new);
     }
 }
 

@@ -68,6 +68,10 @@ pub(crate) struct Shape {
     /// made of aggregates.
     pub keys: Vec<Option<C>>,
     pub aggregates: Vec<(Aggregate, Option<C>)>,
+    /// Whether each aggregate is `count(DISTINCT ...)` (`min` / `max` of
+    /// distinct values are plain ones; other `DISTINCT` aggregates the
+    /// rule does not take).
+    pub distinct: Vec<bool>,
     /// Property keys by column index.
     pub columns: Vec<String>,
     /// Relationship property keys by index.
@@ -89,6 +93,17 @@ pub(crate) struct ExistsHop {
     pub types: Vec<String>,
     pub dir: Dir,
     pub labels: Vec<String>,
+}
+
+/// The lowered form of the rule `ColumnarTopK`: a statement's first
+/// `MATCH` of one node pattern, as a shape of no hops and no
+/// aggregates, and the `ORDER BY` keys of the projection after it, over
+/// that node.
+#[derive(Clone, Debug)]
+pub(crate) struct TopK {
+    pub shape: Shape,
+    /// Sort keys; `true`: descending.
+    pub order: Vec<(C, bool)>,
 }
 
 /// One hop of the chain.

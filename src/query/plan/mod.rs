@@ -12,7 +12,7 @@ pub(crate) mod pattern;
 pub(crate) mod procs;
 
 use clause::{CallPlan, MergePlan, RemoveItem, SetItem};
-use columnar::Shape;
+use columnar::{Shape, TopK};
 use expr::Expr;
 use func::Aggregate;
 use pattern::Pattern;
@@ -55,6 +55,9 @@ pub(crate) enum Step {
         /// This match with the projection after it, lowered by the
         /// optimiser's `ColumnarAggregate`.
         aggregate: Option<Box<Shape>>,
+        /// This match with the `ORDER BY ... LIMIT` after it, lowered by
+        /// the optimiser's `ColumnarTopK`.
+        top: Option<Box<TopK>>,
     },
     /// `CREATE`: the pattern's new nodes and relationships, per row.
     Create(Pattern),
