@@ -142,6 +142,8 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a)-[:R]->(b)-[:R]->(a) RETURN count(DISTINCT b.s) AS d",
     "MATCH (a)-[r:R]->(b) WHERE r.w >= 2 AND r.w <> $k RETURN count(*) AS c",
     "MATCH (n) RETURN sum(n.x) AS s, avg(n.x) AS a, min(n.x) AS lo, max(n.x) AS hi, min(n.y) AS ly, max(n.y) AS hy",
+    "MATCH (n:B) WHERE n.x > 2 RETURN count(DISTINCT n.s) AS d, count(n.x) AS c, min(n.x) AS lo, max(n.x) AS hi, avg(n.x) AS a, sum(n.x) AS s, count(*) AS n",
+    "MATCH (n) RETURN count(DISTINCT n.s) AS d, max(n.s) AS m, count(n.s) AS c",
     // Top rows by property: sort keys that order every row.
     "MATCH (n:A) RETURN n AS node ORDER BY n.x DESC, node LIMIT 5",
     "MATCH (n) WHERE n.s <> 'b' RETURN id(n) AS i, n.y AS y ORDER BY y, n.x DESC, n SKIP 2 LIMIT 4",

@@ -5,7 +5,7 @@ memory while running it can be read.
 
 Usage: social_peers.py DATA_DIR WORK_DIR [--quiver PATH] [--repeat 5]
                        [--local-repeat 20] [--only NAME,...]
-                       [--engines quiver,kuzu] [--no-load]
+                       [--engines quiver,kuzu] [--no-load] [--more]
 
 DATA_DIR holds persons.csv and knows.csv from make_social.py (header
 `id:int,age:int,city:string` and `src:int,dst:int,since:int`). WORK_DIR
@@ -18,7 +18,8 @@ DATA_DIR holds persons.csv and knows.csv from make_social.py (header
   TABLE KNOWS(FROM Person TO Person, since INT64), `COPY ... (HEADER=true)`
   from the same two files through `Connection(db, num_threads=1)`. Both
   timed as processes, with their peak RSS.
-* Statements (QUERIES below; --only picks some by name). QuiverDB: one
+* Statements (QUERIES below, and with --more the fourteen whole-graph
+  statements of MORE as well; --only picks some by name). QuiverDB: one
   `quiver query DB STMT --json --repeat N --param k=v` process each; its
   elapsed_ms is the statement's median time with the database open
   (parse, plan, run, rows collected). Kuzu: one child process each
@@ -150,6 +151,40 @@ QUERIES = [
         "RETURN length(p) AS hops",
         True, True,
     ),
+]
+
+# Whole-graph shapes beyond the twelve (--more): the far end's property,
+# a comparison across a relationship, aggregates with no key, a second
+# aggregation over the first, a relationship filter, a pattern predicate,
+# DISTINCT, top rows by property, an open two-hop chain. Same text on
+# both sides; all global.
+MORE = [
+    (name, stmt, stmt, False, ordered)
+    for name, stmt, ordered in [
+        ("far_city", "MATCH (a:Person)-[:KNOWS]->(b:Person) RETURN b.city AS c, count(*) AS n "
+         "ORDER BY n DESC, c LIMIT 5", True),
+        ("older_than_friend", "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age > b.age RETURN count(*) AS n",
+         True),
+        ("age_stats", "MATCH (p:Person) RETURN avg(p.age) AS a, min(p.age) AS lo, max(p.age) AS hi", True),
+        ("outdegree_histogram", "MATCH (p:Person)-[:KNOWS]->(:Person) WITH p, count(*) AS d "
+         "RETURN d, count(*) AS n ORDER BY d LIMIT 10", True),
+        ("recent_knows", "MATCH (:Person)-[k:KNOWS]->(:Person) WHERE k.since >= 2015 RETURN count(*) AS n",
+         True),
+        ("city_avg_age", "MATCH (p:Person) WHERE p.age > 50 RETURN p.city AS c, avg(p.age) AS a "
+         "ORDER BY c LIMIT 5", True),
+        ("knows_nobody", "MATCH (p:Person) WHERE NOT (p)-[:KNOWS]->(:Person) RETURN count(*) AS n", True),
+        ("distinct_cities", "MATCH (p:Person) RETURN count(DISTINCT p.city) AS n", True),
+        ("city_since", "MATCH (a:Person)-[k:KNOWS]->(b:Person) RETURN a.city AS c, avg(k.since) AS s "
+         "ORDER BY c LIMIT 5", True),
+        ("oldest", "MATCH (p:Person) RETURN p.id AS id ORDER BY p.age DESC, p.id LIMIT 10", True),
+        ("from_city", "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.city = 'city0001' "
+         "RETURN b.city AS c, count(*) AS n ORDER BY n DESC, c LIMIT 5", True),
+        ("big_cities", "MATCH (p:Person) WITH p.city AS c, count(*) AS n WHERE n > 1000 RETURN count(*) AS k",
+         True),
+        ("two_hops", "MATCH (a:Person)-[:KNOWS]->(b:Person)-[:KNOWS]->(c:Person) RETURN count(*) AS n", True),
+        ("young_outdegree", "MATCH (a:Person)-[:KNOWS]->(b:Person) WHERE a.age < 20 "
+         "RETURN a.age AS g, count(*) AS n ORDER BY g", True),
+    ]
 ]
 
 WRITE = ("set_flag", "MATCH (p:Person) SET p.flag = true")
@@ -457,13 +492,16 @@ def main():
     ap.add_argument("--repeat", type=int, default=5, help="runs of each global statement")
     ap.add_argument("--local-repeat", type=int, default=20, help="runs of each local statement")
     ap.add_argument("--only", help="comma-separated statement names (set_flag for the write)")
+    ap.add_argument("--more", action="store_true",
+                    help="also the whole-graph statements of MORE (beyond the twelve)")
     ap.add_argument("--engines", default="quiver,kuzu", help="quiver, kuzu or both")
     ap.add_argument("--no-load", action="store_true", help="reuse the databases in WORK_DIR")
     args = ap.parse_args()
     engines = set(args.engines.split(","))
     if not engines or engines - {"quiver", "kuzu"}:
         sys.exit("--engines: quiver, kuzu or quiver,kuzu")
-    names = [q[0] for q in QUERIES] + [WRITE[0]]
+    queries = QUERIES + (MORE if args.more else [])
+    names = [q[0] for q in queries] + [WRITE[0]]
     only = set(args.only.split(",")) if args.only else set(names)
     if only - set(names):
         sys.exit(f"--only: unknown {sorted(only - set(names))}; known: {','.join(names)}")
@@ -493,7 +531,7 @@ def main():
             print(f"load kuzu: {load['kuzu']['s']:.2f} s, {load['kuzu']['peak_rss_mb']} MB", file=sys.stderr)
 
     results, mismatches, errors = [], [], []
-    for name, qs, ks, local, ordered in QUERIES:
+    for name, qs, ks, local, ordered in queries:
         if name not in only:
             continue
         params = {k: ids[k] for k in ("id", "a", "b") if f"${k}" in qs}

@@ -1,15 +1,18 @@
-//! The rule `ColumnarAggregate`: a statement's first `MATCH` and the
-//! aggregation right after it, run together over whole columns instead
+//! The rules `ColumnarAggregate` and `ColumnarTopK` ([`top_k`]): a
+//! statement's first `MATCH` and the aggregation (or the ordered, limited
+//! projection) right after it, run together over whole columns instead
 //! of one boxed row at a time.
 //!
-//! It applies to `MATCH` of one chain of zero or one hop, or of two hops
-//! of one type and direction that close a cycle back to the first node
-//! (`(a)-->(b)-->(a)`), followed by `WITH` / `RETURN` that aggregates
-//! with `count`, `sum`, `avg`, `min` and `max` (no `DISTINCT` inside
-//! them), when `WHERE`, inline properties, grouping keys and aggregate
-//! arguments are built of the nodes, their properties, the properties of
-//! a single hop's relationship, literals, parameters, comparisons,
-//! boolean logic, `IS [NOT] NULL` and arithmetic. It declines when an
+//! `ColumnarAggregate` applies to `MATCH` of one chain of zero or one hop,
+//! of two hops of one type and direction that close a cycle back to the
+//! first node (`(a)-->(b)-->(a)`), or of two hops to a third node that
+//! only count (counted through each middle node: [`walk_open`]), followed
+//! by `WITH` / `RETURN` that aggregates with `count`, `sum`, `avg`, `min`
+//! and `max` (`DISTINCT` inside `count`, `min`, `max`), when `WHERE`,
+//! inline properties, grouping keys and aggregate arguments are built of
+//! the nodes, their properties, the properties of a single hop's
+//! relationship, literals, parameters, comparisons, boolean logic,
+//! `IS [NOT] NULL`, arithmetic and one-hop pattern predicates. It declines when an
 //! index or unique key finds a node of the pattern (the plain path's
 //! lookup reads less) or when the start holds under an eighth of the
 //! nodes. Then, on a read snapshot:
@@ -44,7 +47,7 @@ use std::sync::Arc;
 use fixedbitset::FixedBitSet;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
-use super::columns::{Column, EdgeColumn, column, edge_column, members};
+use super::columns::{Column, EdgeColumn, Slots, column, edge_column, members};
 use super::eval::{Env, binary};
 use super::graph::Graph;
 use super::{by_keys, encode, ordered, paging};
@@ -707,32 +710,108 @@ impl Run<'_> {
             }
             return Ok(());
         }
-        for (((f, arg), acc), &distinct) in self.aggregates.iter().zip(accs).zip(&self.distinct) {
-            if distinct {
-                // A value counts once, whatever the weight.
-                let mut bytes = Vec::with_capacity(16);
-                match arg {
-                    Some(C::Node(v)) => acc.see(&V::Int(at.ids[*v].0 as i64), &mut bytes),
-                    Some(e) => {
-                        let value = e.eval(at, &self.data)?;
-                        if !value.get().is_null() {
-                            acc.see(value.get(), &mut bytes);
-                        }
-                    }
-                    None => return Err(GiveUp),
-                }
-                continue;
-            }
-            match arg {
-                None => acc.fold(*f, None, weight)?,
-                Some(C::Node(_)) => acc.fold(*f, Some(&V::Bool(true)), weight)?,
-                Some(e)
-                    if weight == 1
-                        && e.int(at, &self.data).is_some_and(|i| acc.fold_int(*f, i)) => {}
-                Some(e) => acc.fold(*f, Some(e.eval(at, &self.data)?.get()), weight)?,
-            }
+        for (k, acc) in accs.iter_mut().enumerate() {
+            self.fold_one(k, acc, at, weight)?;
         }
         Ok(())
+    }
+
+    /// Folds the match at `at`, standing for `weight` equal ones, into
+    /// aggregate `k`'s `acc`.
+    #[inline]
+    fn fold_one(&self, k: usize, acc: &mut Acc, at: &At, weight: u64) -> Try<()> {
+        let (f, arg) = &self.aggregates[k];
+        if self.distinct[k] {
+            // A value counts once, whatever the weight.
+            let mut bytes = Vec::with_capacity(16);
+            match arg {
+                Some(C::Node(v)) => acc.see(&V::Int(at.ids[*v].0 as i64), &mut bytes),
+                Some(e) => {
+                    let value = e.eval(at, &self.data)?;
+                    if !value.get().is_null() {
+                        acc.see(value.get(), &mut bytes);
+                    }
+                }
+                None => return Err(GiveUp),
+            }
+            return Ok(());
+        }
+        match arg {
+            None => acc.fold(*f, None, weight),
+            Some(C::Node(_)) => acc.fold(*f, Some(&V::Bool(true)), weight),
+            Some(e)
+                if weight == 1 && e.int(at, &self.data).is_some_and(|i| acc.fold_int(*f, i)) =>
+            {
+                Ok(())
+            }
+            Some(e) => acc.fold(*f, Some(e.eval(at, &self.data)?.get()), weight),
+        }
+    }
+
+    /// Folds aggregate `k` over the nodes `ids` in one loop over its
+    /// column, when its argument is a property of the chain's node in an
+    /// integer column (or, for `count(DISTINCT ...)`, a coded string
+    /// column: codes marked, each distinct string encoded once); `false`
+    /// when it is not (the caller folds node by node).
+    fn fold_column(&self, k: usize, acc: &mut Acc, ids: &[NodeId]) -> bool {
+        let (f, arg) = &self.aggregates[k];
+        if arg.is_none() && !self.distinct[k] {
+            // count(*)
+            acc.n += ids.len() as u64;
+            return true;
+        }
+        let Some(C::Prop(0, c)) = arg else {
+            return false;
+        };
+        let Column::Dense { base, values } = &*self.data.columns[*c] else {
+            return false;
+        };
+        let offset = |id: NodeId| usize::try_from(id.0.checked_sub(*base)?).ok();
+        match (values, self.distinct[k]) {
+            // An integer best (or none) stays one: every fold takes.
+            (Slots::Ints { ints, present }, false)
+                if matches!(acc.best, None | Some(V::Int(_))) =>
+            {
+                let values = ids.iter().filter_map(|&id| {
+                    let at = offset(id)?;
+                    (at < ints.len() && present.contains(at)).then(|| ints[at])
+                });
+                match f {
+                    Aggregate::Min | Aggregate::Max => {
+                        let best = if *f == Aggregate::Min {
+                            values.min()
+                        } else {
+                            values.max()
+                        };
+                        if let Some(i) = best {
+                            acc.fold_int(*f, i);
+                        }
+                    }
+                    _ => {
+                        for i in values {
+                            acc.fold_int(*f, i);
+                        }
+                    }
+                }
+                true
+            }
+            (Slots::Coded { codes, dict }, true) if acc.seen.is_none() => {
+                let mut marked = FixedBitSet::with_capacity(dict.len() + 1);
+                for &id in ids {
+                    if let Some(at) = offset(id)
+                        && let Some(&code) = codes.get(at)
+                    {
+                        marked.insert(code as usize);
+                    }
+                }
+                let mut bytes = Vec::new();
+                for code in marked.ones().filter(|&code| code > 0) {
+                    acc.see(&dict[code - 1], &mut bytes);
+                }
+                true
+            }
+            _ => false,
+        }
     }
 
     fn holds(&self, c: &C, at: &At) -> Try<bool> {
@@ -1104,6 +1183,60 @@ fn walk_start(shape: &Shape, keys: &[Option<C>]) -> Option<usize> {
     })
 }
 
+/// The walk of a shape with no hop and no grouping key: one group, the
+/// nodes that pass the conjuncts found first, then each aggregate folded
+/// over them in one loop over its column where it can be
+/// (`Run::fold_column`), else node by node.
+fn fold_whole(
+    run: &Run<'_>,
+    starts: &[NodeId],
+    conjuncts: &[&C],
+    deadline: Option<Deadline>,
+    mut groups: Groups,
+) -> QResult<Walked> {
+    let passing: Cow<'_, [NodeId]> = if conjuncts.is_empty() {
+        Cow::Borrowed(starts)
+    } else {
+        let mut kept = Vec::new();
+        for (n, &s) in starts.iter().enumerate() {
+            if n % TICK == 0 {
+                check_deadline(deadline)?;
+            }
+            let at = At::node(s);
+            let mut pass = true;
+            for c in conjuncts {
+                match run.holds(c, &at) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        pass = false;
+                        break;
+                    }
+                    Err(GiveUp) => return Ok(None),
+                }
+            }
+            if pass {
+                kept.push(s);
+            }
+        }
+        Cow::Owned(kept)
+    };
+    check_deadline(deadline)?;
+    let width = groups.width;
+    groups.count = 1;
+    groups.accs.resize_with(width, Acc::default);
+    for (k, acc) in groups.accs.iter_mut().enumerate() {
+        if run.fold_column(k, acc, &passing) {
+            continue;
+        }
+        for &s in passing.iter() {
+            if run.fold_one(k, acc, &At::node(s), 1).is_err() {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some((groups, passing.len() as u64)))
+}
+
 /// Whether the statistics say the walk's start label holds under an
 /// eighth of the nodes: then the plain path's reads cost less than the
 /// columns and projection the rule would build, and it declines before
@@ -1163,6 +1296,9 @@ fn walk(
     // columns and the projection the rule would build.
     if (starts.len() as u64).saturating_mul(8) < r.node_count()? {
         return Ok(None);
+    }
+    if csrs.is_empty() && groups.nkeys == 0 {
+        return fold_whole(run, &starts, &at_start, deadline, groups);
     }
     let far = match csrs.first() {
         Some(csr) => match far_bits(r, run, csr, &shape.labels[other], &at_other)? {
