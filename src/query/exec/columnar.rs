@@ -1844,6 +1844,20 @@ fn choose(
     let mut best: Vec<Keyed> = Vec::with_capacity(2 * keep);
     let mut cut = false;
     let mut timeout = None;
+    // A first sort key read straight from an integer column: a node whose
+    // value there sorts strictly after the worst kept one's is dropped
+    // before anything else is read.
+    let first = match order.first() {
+        Some((C::Prop(0, c), descending)) => match &*run.data.columns[*c] {
+            Column::Dense {
+                base,
+                values: Slots::Ints { ints, present },
+            } => Some((*base, ints.as_slice(), present, *descending)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut worst_first: Option<i64> = None;
     let chosen: Try<()> = (|| {
         for (n, &s) in starts.iter().enumerate() {
             if n % TICK == 0
@@ -1851,6 +1865,18 @@ fn choose(
             {
                 timeout = Some(e);
                 return Err(GiveUp);
+            }
+            if let (Some((base, ints, present, descending)), Some(w)) = (first, worst_first)
+                && let Some(at) = s.0.checked_sub(base).and_then(|o| usize::try_from(o).ok())
+                && at < ints.len()
+                && present.contains(at)
+                && (if descending {
+                    ints[at] < w
+                } else {
+                    ints[at] > w
+                })
+            {
+                continue;
             }
             let at = At::node(s);
             let mut pass = true;
@@ -1872,6 +1898,10 @@ fn choose(
                 best.select_nth_unstable_by(keep - 1, cmp);
                 best.truncate(keep);
                 cut = true;
+                worst_first = match best[keep - 1].0.first() {
+                    Some(V::Int(w)) if first.is_some() => Some(*w),
+                    _ => None,
+                };
             }
         }
         Ok(())
