@@ -817,6 +817,17 @@ impl Run<'_> {
     fn holds(&self, c: &C, at: &At) -> Try<bool> {
         c.holds(at, &self.data)
     }
+
+    /// Whether every one of `cs` holds at `at` (stopping at the first
+    /// that does not).
+    fn all_hold<'c>(&self, cs: impl IntoIterator<Item = &'c C>, at: &At) -> Try<bool> {
+        for c in cs {
+            if !self.holds(c, at)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// What a run made: the aggregation's rows (before its `ORDER BY`,
@@ -1203,19 +1214,10 @@ fn fold_whole(
                 check_deadline(deadline)?;
             }
             let at = At::node(s);
-            let mut pass = true;
-            for c in conjuncts {
-                match run.holds(c, &at) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        pass = false;
-                        break;
-                    }
-                    Err(GiveUp) => return Ok(None),
-                }
-            }
-            if pass {
-                kept.push(s);
+            match run.all_hold(conjuncts.iter().copied(), &at) {
+                Ok(true) => kept.push(s),
+                Ok(false) => {}
+                Err(GiveUp) => return Ok(None),
             }
         }
         Cow::Owned(kept)
@@ -1347,14 +1349,7 @@ fn walk(
                 return Err(GiveUp);
             }
             let mut at = At::node(s);
-            let mut pass = true;
-            for c in &at_start {
-                if !run.holds(c, &at)? {
-                    pass = false;
-                    break;
-                }
-            }
-            if !pass {
+            if !run.all_hold(at_start.iter().copied(), &at)? {
                 continue;
             }
             let mut here = 0u64;
@@ -1476,15 +1471,9 @@ fn walk(
     Ok(result.ok().map(|()| (groups, matched)))
 }
 
-/// Whether every conjunct of `cs` that reads no node holds.
+/// Whether every conjunct of `cs`, which read no node, holds.
 fn holds_all(run: &Run<'_>, cs: &[&C]) -> Try<bool> {
-    let nowhere = At::node(NodeId(0));
-    for c in cs {
-        if !run.holds(c, &nowhere)? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    run.all_hold(cs.iter().copied(), &At::node(NodeId(0)))
 }
 
 /// Settles a start node's folds into its group once its matches are
@@ -1879,14 +1868,9 @@ fn choose(
                 continue;
             }
             let at = At::node(s);
-            let mut pass = true;
-            for c in &run.conjuncts {
-                if !run.holds(c, &at)? {
-                    pass = false;
-                    break;
-                }
-            }
-            if !pass || (cut && !beats(run, order, &at, &best[keep - 1].0)?) {
+            if !run.all_hold(&run.conjuncts, &at)?
+                || (cut && !beats(run, order, &at, &best[keep - 1].0)?)
+            {
                 continue;
             }
             let mut values = Vec::with_capacity(order.len());
@@ -2147,181 +2131,6 @@ mod tests {
         a.merge(Aggregate::Avg, &b).unwrap();
         assert_eq!(a.finish(Aggregate::Avg).unwrap(), V::Float(2.5));
         assert_eq!(Acc::default().finish(Aggregate::Avg).unwrap(), V::Null);
-    }
-
-    /// Rows as sorted strings, to compare row sets (a node by its id: the
-    /// rule's rows hold bare nodes, filled in later).
-    fn sorted(rows: &[Row]) -> Vec<String> {
-        let text = |v: &CypherValue| match v {
-            V::Node(n) => format!("node {}", n.id.0),
-            other => format!("{other:?}"),
-        };
-        let mut out: Vec<String> = rows
-            .iter()
-            .map(|r| r.iter().map(text).collect::<Vec<_>>().join(", "))
-            .collect();
-        out.sort();
-        out
-    }
-
-    #[test]
-    fn open_chains_and_pattern_predicates_give_the_rows_of_the_plain_path() {
-        use crate::query::plan::Step;
-        use crate::query::{QueryOptions, compile, optimise, parse};
-        use crate::{Props, Value};
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::Database::open(dir.path()).unwrap();
-        let mut rng = crate::rng::Rng::new(0x0be7);
-        let mut w = db.begin_write().unwrap();
-        let mut ids = Vec::new();
-        for i in 0..60 {
-            let labels: &[&str] = match i % 4 {
-                0 => &["A", "B"],
-                1 => &["A"],
-                2 => &["B"],
-                _ => &[],
-            };
-            let mut props = Props::new();
-            props.insert("x".to_owned(), Value::Int(rng.below(5) as i64));
-            ids.push(w.add_node(labels, props).unwrap());
-        }
-        // Self-loops and parallel relationships included.
-        for _ in 0..240 {
-            let from = ids[rng.below(60) as usize];
-            let to = if rng.below(8) == 0 {
-                from
-            } else {
-                ids[rng.below(60) as usize]
-            };
-            let ty = if rng.below(3) == 0 { "S" } else { "R" };
-            w.add_edge(from, to, ty, Props::new()).unwrap();
-        }
-        w.commit().unwrap();
-        let r = db.begin_read().unwrap();
-        let params = Params::new();
-        for text in [
-            "MATCH (a)-[:R]->(b)-[:R]->(c) RETURN count(*) AS n",
-            "MATCH (a)-[:R]->(b)<-[:R]-(c) RETURN count(*) AS n",
-            "MATCH (a)<-[:R]-(b)-[:R]->(c) RETURN count(*) AS n",
-            "MATCH (a)-[:R]-(b)-[:R]-(c) RETURN count(*) AS n",
-            "MATCH (a)-[:R]-(b)-[:R]->(c) RETURN count(*) AS n",
-            "MATCH (a)<-[:R]-(b)-[:R]-(c) RETURN count(*) AS n",
-            "MATCH (a:A)-[:R]->(b:B)-[:R]->(c:A) WHERE b.x > 1 RETURN count(*) AS n",
-            "MATCH (a)-[:R]->(b)-[:S]->(c) RETURN count(*) AS n",
-            "MATCH (a)-[:R|S]->(b)-[:S|R]->(c) RETURN count(*) AS n",
-            "MATCH (a:A)-[:R]->(b)-[:R]->(c) WHERE c.x < 3 RETURN a.x AS k, count(*) AS n",
-            "MATCH (a)-[:R]-(b)-[:R]-(c:B) RETURN a AS k, count(c) AS n",
-            "MATCH (a:B)<-[:R]-(b)-[:R]->(c) WHERE a.x <> 2 RETURN c AS k, count(*) AS n",
-            "MATCH (a)-[:R]->(b)-[:R]-(c) WHERE a.x = 1 RETURN c.x AS k, count(*) AS n",
-            "MATCH (a)<-[:R]-(b)<-[:R]-(c) RETURN b.x AS k, count(a) AS n",
-            "MATCH (a)-[:R|S]-(b)-[:S|R]-(c) RETURN a.x AS k, count(*) AS n",
-            // Pattern predicates of one hop.
-            "MATCH (a:A) WHERE NOT (a)-[:R]->(:B) RETURN count(*) AS n",
-            "MATCH (a) WHERE (a)<-[:S]-() RETURN a.x AS k, count(*) AS n",
-            "MATCH (a)-[:R]->(b) WHERE (b)-[]-(:A:B) AND NOT (a)-[:S]->(:A) RETURN a.x AS k, count(*) AS n",
-            "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE NOT (b)-[:S]->() RETURN count(*) AS n",
-            // DISTINCT counts and integer folds.
-            "MATCH (a:A)-[:R]->(b) RETURN a.x AS k, count(DISTINCT b) AS n, count(DISTINCT b.x) AS m",
-            "MATCH (a) RETURN min(a.x) AS lo, max(a.x) AS hi, sum(a.x) AS s, count(DISTINCT a.x) AS n",
-        ] {
-            let parsed = parse::parse(text).unwrap();
-            let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
-            optimise::optimise(&mut plan);
-            let [
-                Step::Match {
-                    aggregate: Some(shape),
-                    ..
-                },
-                Step::Project(p),
-                ..,
-            ] = plan.branches[0].as_slice()
-            else {
-                panic!("the rule does not take {text}");
-            };
-            assert_eq!(
-                shape.open,
-                text.contains("]-(c") || text.contains("]->(c"),
-                "{text}"
-            );
-            assert_eq!(
-                !shape.exists.is_empty(),
-                text.contains("WHERE (") || text.contains("NOT ("),
-                "{text}"
-            );
-            let out = run(&r, shape, p, &params, None)
-                .unwrap()
-                .unwrap_or_else(|| panic!("the rule gave up on {text}"));
-            let naive = r
-                .query_with(text, &params, &QueryOptions::default().without_rules())
-                .unwrap();
-            assert_eq!(sorted(&out.rows), sorted(naive.rows()), "{text}");
-        }
-    }
-
-    #[test]
-    fn top_rows_are_chosen_over_columns_as_the_plain_path_orders_them() {
-        use crate::query::plan::Step;
-        use crate::query::{QueryOptions, compile, optimise, parse};
-        use crate::{Props, Value};
-        let dir = tempfile::tempdir().unwrap();
-        let db = crate::Database::open(dir.path()).unwrap();
-        let mut rng = crate::rng::Rng::new(0x70b);
-        let mut w = db.begin_write().unwrap();
-        for i in 0..300 {
-            let mut props = Props::new();
-            // Ties, missing values, integers and floats in one key.
-            if i % 7 != 0 {
-                props.insert("x".to_owned(), Value::Int(rng.below(20) as i64));
-            }
-            props.insert(
-                "y".to_owned(),
-                if i % 2 == 0 {
-                    Value::Int(rng.below(9) as i64)
-                } else {
-                    Value::Float(rng.below(18) as f64 / 2.0)
-                },
-            );
-            w.add_node(if i % 3 == 0 { &["A"] } else { &["A", "B"] }, props)
-                .unwrap();
-        }
-        w.commit().unwrap();
-        let r = db.begin_read().unwrap();
-        let params = Params::new();
-        for text in [
-            "MATCH (n:A) RETURN n.x AS x ORDER BY x DESC, n LIMIT 7",
-            "MATCH (n) WHERE n.y < 3 RETURN n.y AS y ORDER BY y, n.x DESC, n SKIP 3 LIMIT 5",
-            "MATCH (n:B) WITH n ORDER BY n.x + n.y, n LIMIT 200 RETURN n.x AS x",
-            "MATCH (n:A) RETURN n ORDER BY n DESC LIMIT 1",
-        ] {
-            let parsed = parse::parse(text).unwrap();
-            let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
-            optimise::optimise(&mut plan);
-            let [
-                Step::Match {
-                    pattern,
-                    top: Some(top),
-                    ..
-                },
-                Step::Project(p),
-                ..,
-            ] = plan.branches[0].as_slice()
-            else {
-                panic!("the rule does not take {text}");
-            };
-            let slot = pattern.chains[0].nodes[0].slot;
-            let kept = top_k(&r, top, p, (pattern.width, slot), &params, None)
-                .unwrap()
-                .unwrap_or_else(|| panic!("the rule gave up on {text}"));
-            let (skip, limit) = paging(p, &params, None).unwrap();
-            assert_eq!(kept.len(), skip + limit.unwrap(), "{text}");
-            let fast = r
-                .query_with(text, &params, &QueryOptions::default())
-                .unwrap();
-            let naive = r
-                .query_with(text, &params, &QueryOptions::default().without_rules())
-                .unwrap();
-            assert_eq!(fast.rows(), naive.rows(), "{text}");
-        }
     }
 
     #[test]

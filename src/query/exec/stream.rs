@@ -618,12 +618,7 @@ impl<'t> Pipeline<'t> {
         else {
             return Ok(None);
         };
-        self.input = Vec::new().into_iter();
-        self.states[0] = State::Drained;
-        self.states[1] = State::Drained;
-        if let Some(p) = &mut self.profile {
-            p.fused = Some((0, matched));
-        }
+        self.fused_first_two(matched);
         Ok(Some(rows))
     }
 
@@ -664,13 +659,19 @@ impl<'t> Pipeline<'t> {
         let matched = rows.len() as u64;
         let graph = Graph::cached(r.reader());
         let rows = project(p, rows, &params, Some(&graph))?;
+        self.fused_first_two(matched);
+        Ok(Some(rows))
+    }
+
+    /// Marks steps 0 and 1 done by a rule that ran them together, the
+    /// match's work (`matched` rows) reported on step 0.
+    fn fused_first_two(&mut self, matched: u64) {
         self.input = Vec::new().into_iter();
         self.states[0] = State::Drained;
         self.states[1] = State::Drained;
         if let Some(p) = &mut self.profile {
             p.fused = Some((0, matched));
         }
-        Ok(Some(rows))
     }
 
     /// A `MATCH` whose last hop is counted (step `k - 1`, or `k - 2` with
