@@ -1075,6 +1075,37 @@ fn far_bits(
     Ok(Ok(Some(bits)))
 }
 
+/// `conjuncts` as comparisons of an integer relationship column with an
+/// integer (column, operator with the column on its left, value), when
+/// they all are and there is one at least.
+fn rel_tests(run: &Run<'_>, conjuncts: &[&C]) -> Option<Vec<(usize, BinaryOp, i64)>> {
+    use BinaryOp as B;
+    if conjuncts.is_empty() {
+        return None;
+    }
+    let ints = |c: usize| run.data.rels.get(c).is_some_and(|r| r.all_ints());
+    conjuncts
+        .iter()
+        .map(|c| match c {
+            C::Binary(op, a, b) if is_comparison(*op) => match (&**a, &**b) {
+                (C::RelProp(c), C::Const(V::Int(v))) if ints(*c) => Some((*c, *op, *v)),
+                (C::Const(V::Int(v)), C::RelProp(c)) if ints(*c) => {
+                    let flipped = match op {
+                        B::Lt => B::Gt,
+                        B::Le => B::Ge,
+                        B::Gt => B::Lt,
+                        B::Ge => B::Le,
+                        other => *other,
+                    };
+                    Some((*c, flipped, *v))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 /// The one side of the lists a hop by `dir` reads from the start's side
 /// (`true`: the out lists), or `None` when it reads both.
 fn one_side(dir: Dir, forward: bool) -> Option<bool> {
@@ -1325,6 +1356,15 @@ fn walk(
     // A hop whose rows only count (count(*), count of a node) per start
     // node, with nothing to check per relationship, is counted.
     let counted = per_start && both.is_empty() && run.counts_only;
+    // Or, on the out lists, with only integer comparisons of the
+    // relationship's properties to check: counted over the relationship
+    // columns, a comparison of two integers per relationship.
+    let rel_tests = rel_tests(run, &both).filter(|_| {
+        per_start
+            && run.counts_only
+            && shape.hops.len() == 1
+            && one_side(shape.hops[0].dir, start == 0) == Some(true)
+    });
     // Whether what is evaluated per relationship reads the far node: if
     // not, its id is never looked up (a random read per relationship).
     let far_bit = 1u8 << other;
@@ -1369,6 +1409,27 @@ fn walk(
             };
             match csrs {
                 [] => each(&at, 1, &mut local)?,
+                [csr] if let Some(tests) = &rel_tests => {
+                    let Some(i) = csr.index_of(s) else { continue };
+                    let mut k = 0u64;
+                    for pos in csr.out.range(i) {
+                        if far
+                            .as_ref()
+                            .is_some_and(|b| !b.contains(csr.out.targets[pos] as usize))
+                        {
+                            continue;
+                        }
+                        k += u64::from(tests.iter().all(|&(c, op, v)| {
+                            run.data.rels[c]
+                                .int_out(pos)
+                                .is_some_and(|x| holds_for(op, x.cmp(&v)))
+                        }));
+                    }
+                    if k > 0 {
+                        here += k;
+                        run.fold(&mut local, &at, k)?;
+                    }
+                }
                 [csr] if counted => {
                     // Only how many: one fold of the count per start.
                     let Some(i) = csr.index_of(s) else { continue };
