@@ -364,6 +364,14 @@ fn neo4j_prefixes_are_read_off_before_parsing() {
 
 // The whole-graph rules take these shapes and give the plain path's rows.
 
+/// `text` parsed, compiled and optimised.
+fn optimised(text: &str, params: &Params) -> plan::Plan {
+    let parsed = parse::parse(text).unwrap();
+    let mut plan = compile::compile(&parsed.text, &parsed.query, params).unwrap();
+    optimise::optimise(&mut plan);
+    plan
+}
+
 /// Rows as sorted strings, to compare row sets (a node by its id: the
 /// rule's rows hold bare nodes, filled in later).
 fn sorted(rows: &[Vec<CypherValue>]) -> Vec<String> {
@@ -437,9 +445,7 @@ fn open_chains_and_pattern_predicates_give_the_rows_of_the_plain_path() {
         "MATCH (a:A)-[:R]->(b) RETURN a.x AS k, count(DISTINCT b) AS n, count(DISTINCT b.x) AS m",
         "MATCH (a) RETURN min(a.x) AS lo, max(a.x) AS hi, sum(a.x) AS s, count(DISTINCT a.x) AS n",
     ] {
-        let parsed = parse::parse(text).unwrap();
-        let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
-        optimise::optimise(&mut plan);
+        let plan = optimised(text, &params);
         let [
             Step::Match {
                 aggregate: Some(shape),
@@ -504,9 +510,7 @@ fn top_rows_are_chosen_over_columns_as_the_plain_path_orders_them() {
         "MATCH (n:B) WITH n ORDER BY n.x + n.y, n LIMIT 200 RETURN n.x AS x",
         "MATCH (n:A) RETURN n ORDER BY n DESC LIMIT 1",
     ] {
-        let parsed = parse::parse(text).unwrap();
-        let mut plan = compile::compile(&parsed.text, &parsed.query, &params).unwrap();
-        optimise::optimise(&mut plan);
+        let plan = optimised(text, &params);
         let [
             Step::Match {
                 pattern,

@@ -42,6 +42,7 @@
 //! error it owes.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
@@ -57,7 +58,7 @@ use crate::graph::dict::Kind;
 use crate::graph::records::Schema;
 use crate::graph::sealed::Sealed;
 use crate::graph::stats::Kept;
-use crate::query::error::{Deadline, QResult, check_deadline};
+use crate::query::error::{Deadline, QResult, QueryError, check_deadline};
 use crate::query::plan::ProjectItems;
 use crate::query::plan::columnar::{C, Shape, TopK};
 use crate::query::plan::expr::{BinaryOp, Expr};
@@ -297,6 +298,20 @@ impl C {
         }
         Ok(truth(self.eval(at, data)?.get())? == Some(true))
     }
+}
+
+/// Looks at the clock every [`TICK`] start nodes of a walk: past the
+/// deadline, keeps the error in `timeout` and stops the walk (whose
+/// caller then returns that error rather than giving up).
+#[inline]
+fn tick(n: usize, deadline: Option<Deadline>, timeout: &mut Option<QueryError>) -> Try<()> {
+    if n.is_multiple_of(TICK)
+        && let Err(e) = check_deadline(deadline)
+    {
+        *timeout = Some(e);
+        return Err(GiveUp);
+    }
+    Ok(())
 }
 
 /// Integer arithmetic as Cypher does it, `None` where the operator would
@@ -679,6 +694,8 @@ struct Run<'s> {
     /// Whether each aggregate is `count(DISTINCT ...)`.
     distinct: Vec<bool>,
     data: Data,
+    /// A `DISTINCT` value's encoding, reused from row to row.
+    scratch: RefCell<Vec<u8>>,
 }
 
 impl Run<'_> {
@@ -723,7 +740,7 @@ impl Run<'_> {
         let (f, arg) = &self.aggregates[k];
         if self.distinct[k] {
             // A value counts once, whatever the weight.
-            let mut bytes = Vec::with_capacity(16);
+            let mut bytes = self.scratch.borrow_mut();
             match arg {
                 Some(C::Node(v)) => acc.see(&V::Int(at.ids[*v].0 as i64), &mut bytes),
                 Some(e) => {
@@ -904,6 +921,7 @@ pub(crate) fn run(
         aggregates,
         distinct: shape.distinct.clone(),
         data,
+        scratch: RefCell::default(),
     };
     let graph = Graph::cached(r.reader());
     // With ORDER BY ... LIMIT, a start node's own group is made a row as
@@ -1382,12 +1400,7 @@ fn walk(
     let mut timeout = None;
     let result: Try<()> = (|| {
         for (n, &s) in starts.iter().enumerate() {
-            if n % TICK == 0
-                && let Err(e) = check_deadline(deadline)
-            {
-                timeout = Some(e);
-                return Err(GiveUp);
-            }
+            tick(n, deadline, &mut timeout)?;
             let mut at = At::node(s);
             if !run.all_hold(at_start.iter().copied(), &at)? {
                 continue;
@@ -1733,12 +1746,7 @@ fn walk_open(
     let mut timeout = None;
     let result: Try<()> = (|| {
         for (n, &s) in first.node_ids().iter().enumerate() {
-            if n % TICK == 0
-                && let Err(e) = check_deadline(deadline)
-            {
-                timeout = Some(e);
-                return Err(GiveUp);
-            }
+            tick(n, deadline, &mut timeout)?;
             let i = u32::try_from(n).map_err(|_| GiveUp)?;
             if !passes(start, i) {
                 continue;
@@ -1856,6 +1864,7 @@ pub(crate) fn top_k(
         aggregates: Vec::new(),
         distinct: Vec::new(),
         data,
+        scratch: RefCell::default(),
     };
     let Some(best) = choose(&run, &order, &starts, keep, deadline)? else {
         return Ok(None);
@@ -1910,12 +1919,7 @@ fn choose(
     let mut worst_first: Option<i64> = None;
     let chosen: Try<()> = (|| {
         for (n, &s) in starts.iter().enumerate() {
-            if n % TICK == 0
-                && let Err(e) = check_deadline(deadline)
-            {
-                timeout = Some(e);
-                return Err(GiveUp);
-            }
+            tick(n, deadline, &mut timeout)?;
             if let (Some((base, ints, present, descending)), Some(w)) = (first, worst_first)
                 && let Some(at) = s.0.checked_sub(base).and_then(|o| usize::try_from(o).ok())
                 && at < ints.len()

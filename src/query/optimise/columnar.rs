@@ -23,7 +23,32 @@ struct Lower<'p> {
     exists: Vec<ExistsHop>,
 }
 
-impl Lower<'_> {
+impl<'p> Lower<'p> {
+    /// Lowering over chain positions at `slots`, with the properties of
+    /// the relationship at slot `rel` readable (a chain of one hop).
+    fn new(slots: &'p [usize], rel: Option<usize>) -> Lower<'p> {
+        Lower {
+            slots,
+            keys: Vec::new(),
+            rel,
+            rel_keys: Vec::new(),
+            exists: Vec::new(),
+        }
+    }
+
+    /// The `WHERE` conjuncts (split at top-level `AND`s), lowered into
+    /// `out`; `None` when one does not lower.
+    fn filter(&mut self, filter: Option<&Expr>, out: &mut Vec<C>) -> Option<()> {
+        if let Some(f) = filter {
+            let mut parts = Vec::new();
+            split_and(f, &mut parts);
+            for part in parts {
+                out.push(self.lower(part)?);
+            }
+        }
+        Some(())
+    }
+
     fn var(&self, e: &Expr) -> Option<usize> {
         match e {
             Expr::Slot(s) => self.slots.iter().position(|x| x == s),
@@ -173,13 +198,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
         .take(positions)
         .map(|np| np.slot)
         .collect();
-    let mut lower = Lower {
-        slots: &slots,
-        keys: Vec::new(),
-        rel: (n == 2).then(|| chain.rels[0].slot),
-        rel_keys: Vec::new(),
-        exists: Vec::new(),
-    };
+    let mut lower = Lower::new(&slots, (n == 2).then(|| chain.rels[0].slot));
     let mut labels: [Vec<String>; 3] = Default::default();
     let mut inline: [Vec<String>; 3] = Default::default();
     let mut conjuncts = Vec::new();
@@ -200,13 +219,7 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
             conjuncts.push(lower.equals(C::RelProp(c), value)?);
         }
     }
-    if let Some(f) = &pattern.filter {
-        let mut parts = Vec::new();
-        split_and(f, &mut parts);
-        for part in parts {
-            conjuncts.push(lower.lower(part)?);
-        }
-    }
+    lower.filter(pattern.filter.as_ref(), &mut conjuncts)?;
     let mut keys = Vec::new();
     for (item, is_key) in p.items.iter().zip(keys_of) {
         if *is_key {
@@ -267,25 +280,13 @@ pub(crate) fn top_k(pattern: &Pattern, p: &ProjectItems) -> Option<TopK> {
         return None;
     }
     let slots = [np.slot];
-    let mut lower = Lower {
-        slots: &slots,
-        keys: Vec::new(),
-        rel: None,
-        rel_keys: Vec::new(),
-        exists: Vec::new(),
-    };
+    let mut lower = Lower::new(&slots, None);
     let mut conjuncts = Vec::new();
     for (key, value) in &np.props {
         let c = lower.column(key);
         conjuncts.push(lower.equals(C::Prop(0, c), value)?);
     }
-    if let Some(f) = &pattern.filter {
-        let mut parts = Vec::new();
-        split_and(f, &mut parts);
-        for part in parts {
-            conjuncts.push(lower.lower(part)?);
-        }
-    }
+    lower.filter(pattern.filter.as_ref(), &mut conjuncts)?;
     let mut order = Vec::new();
     for (key, descending) in &p.order {
         order.push((lower.lower(&over_input(key, p)?)?, *descending));
