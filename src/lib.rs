@@ -89,25 +89,27 @@ mod parallel;
 mod rng;
 // 1: the error type.
 mod error;
-// 2: property values.
+// 2: dates, times and durations (Cypher's temporal values).
+pub mod temporal;
+// 3: property values.
 mod value;
-// 3: storage, and text embeddings (which know nothing of storage).
+// 4: storage, and text embeddings (which know nothing of storage).
 pub mod embed;
 mod storage;
-// 4: the transaction core.
+// 5: the transaction core.
 mod txn;
-// 5: the data models, siblings.
+// 6: the data models, siblings.
 mod graph;
 pub mod vector;
-// 6: built on the models.
+// 7: built on the models.
 pub mod algo;
 mod check;
 pub mod import;
-// 7: Cypher.
+// 8: Cypher.
 pub mod query;
-// 8: the assembly.
+// 9: the assembly.
 mod open;
-// 9: fuzz entry points.
+// 10: fuzz entry points.
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzz;
 

@@ -7,6 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::temporal::Temporal;
 
 /// A property value.
 ///
@@ -30,6 +31,8 @@ pub enum Value {
     Bytes(Vec<u8>),
     /// A list of values.
     List(Vec<Value>),
+    /// A date, time, date-time or duration (Cypher's temporal types).
+    Temporal(Temporal),
 }
 
 /// Properties of a node or edge: key → value, ordered by key.
@@ -95,6 +98,7 @@ impl fmt::Display for Value {
                 }
                 f.write_str("]")
             }
+            Value::Temporal(t) => write!(f, "{t}"),
         }
     }
 }
@@ -123,6 +127,7 @@ impl_from!(
     String => String,
     Vec<u8> => Bytes,
     Vec<Value> => List,
+    Temporal => Temporal,
 );
 
 impl From<&str> for Value {

@@ -5,14 +5,15 @@
 //! ```text
 //! 0  ids, failpoint, rng, parallel   what everyone shares:
 //! 1  error                              ids, the error type,
-//! 2  value                              property values
-//! 3  storage | embed                  RocksDB, keys, codec | text embeddings
-//! 4  txn                              the transaction core
-//! 5  graph | vector                   the data models, siblings
-//! 6  algo | import | check            built on the models
-//! 7  query                            Cypher, over the models and algo
-//! 8  open                             the assembly: names every model
-//! 9  fuzz                             fuzz entry points over all of it
+//! 2  temporal                           dates, times, durations,
+//! 3  value                              property values
+//! 4  storage | embed                  RocksDB, keys, codec | text embeddings
+//! 5  txn                              the transaction core
+//! 6  graph | vector                   the data models, siblings
+//! 7  algo | import | check            built on the models
+//! 8  query                            Cypher, over the models and algo
+//! 9  open                             the assembly: names every model
+//! 10 fuzz                             fuzz entry points over all of it
 //! ```
 //!
 //! (`lib.rs` re-exports; names it re-exports count as their module, and
@@ -35,14 +36,15 @@ fn layer(module: &str) -> Option<u32> {
     Some(match module {
         "ids" | "failpoint" | "rng" | "parallel" => 0,
         "error" => 1,
-        "value" => 2,
-        "storage" | "embed" => 3,
-        "txn" => 4,
-        "graph" | "vector" => 5,
-        "algo" | "import" | "check" => 6,
-        "query" => 7,
-        "open" => 8,
-        "fuzz" => 9,
+        "temporal" => 2,
+        "value" => 3,
+        "storage" | "embed" => 4,
+        "txn" => 5,
+        "graph" | "vector" => 6,
+        "algo" | "import" | "check" => 7,
+        "query" => 8,
+        "open" => 9,
+        "fuzz" => 10,
         _ => return None,
     })
 }

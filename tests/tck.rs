@@ -1,9 +1,8 @@
 //! The openCypher TCK: every scenario of the feature files under
 //! `QUIVER_TCK_DIR` (default `tests/tck/features`), run and compared by the
 //! TCK's rules. Prints passed / failed / skipped per folder and one line
-//! `tck: P passed, F failed, S skipped`; fails when a scenario that is not
-//! in `tests/tck/failing.txt` fails, or one that is passes
-//! (`QUIVER_TCK_UPDATE=1` rewrites the list).
+//! `tck: P passed, F failed, S skipped`; fails when any scenario fails
+//! (each failure printed with its reason).
 //!
 //! Results are compared as the TCK says: rows as a multiset (`in any
 //! order`) or a sequence (`in order`), lists inside them as multisets when
@@ -467,6 +466,8 @@ fn canonical(v: &CypherValue, unordered_lists: bool) -> String {
             format!("[{}]", parts.join(", "))
         }
         CypherValue::Map(m) => map(m),
+        // The TCK writes temporal values as their strings.
+        CypherValue::Temporal(t) => canonical(&CypherValue::String(t.to_string()), false),
         CypherValue::Node(n) => node(n),
         CypherValue::Relationship(r) => rel(r),
         CypherValue::Path(p) => {
@@ -747,17 +748,8 @@ fn first_line(e: &QueryError) -> String {
 
 fn main() -> std::process::ExitCode {
     let root = features_dir();
-    let list_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tck/failing.txt");
-    let listed: BTreeSet<String> = std::fs::read_to_string(&list_path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| l.split('\t').next().unwrap_or_default().to_owned())
-        .collect();
     let mut per_folder: BTreeMap<String, [usize; 3]> = BTreeMap::new();
-    let mut failing = Vec::new();
-    let mut regressions = Vec::new();
-    let mut now_passing = Vec::new();
+    let mut failures = Vec::new();
     for case in cases(&root) {
         let counts = per_folder.entry(case.folder.clone()).or_default();
         if case.skipped {
@@ -765,23 +757,14 @@ fn main() -> std::process::ExitCode {
             continue;
         }
         match std::panic::catch_unwind(|| run_case(&case)) {
-            Ok(Outcome::Pass) => {
-                counts[0] += 1;
-                if listed.contains(&case.id) {
-                    now_passing.push(case.id.clone());
-                }
-            }
+            Ok(Outcome::Pass) => counts[0] += 1,
             Ok(Outcome::Fail(reason)) => {
                 counts[1] += 1;
-                if !listed.contains(&case.id) {
-                    regressions.push(format!("{}: {reason}", case.id));
-                }
-                failing.push((case.id.clone(), reason));
+                failures.push(format!("{}: {reason}", case.id));
             }
             Err(_) => {
                 counts[1] += 1;
-                regressions.push(format!("{}: PANICKED", case.id));
-                failing.push((case.id.clone(), "panicked".to_owned()));
+                failures.push(format!("{}: PANICKED", case.id));
             }
         }
     }
@@ -792,27 +775,11 @@ fn main() -> std::process::ExitCode {
         f += failed;
         s += skipped;
     }
-    if std::env::var_os("QUIVER_TCK_UPDATE").is_some() {
-        let mut text = String::from(
-            "# Scenarios of tests/tck/features that do not pass, with the reason (written by QUIVER_TCK_UPDATE=1 cargo test --test tck).\n",
-        );
-        for (id, reason) in &failing {
-            let reason = reason.replace(['\n', '\t'], " ");
-            let reason: String = reason.chars().take(200).collect();
-            writeln!(text, "{id}\t{reason}").unwrap();
-        }
-        std::fs::write(&list_path, text).unwrap();
-        regressions.clear();
-        now_passing.clear();
-    }
-    for id in &now_passing {
-        println!("now passes (remove it from tests/tck/failing.txt): {id}");
-    }
-    for r in &regressions {
-        println!("FAILED, not listed as failing: {r}");
+    for failure in &failures {
+        println!("FAILED: {failure}");
     }
     println!("tck: {p} passed, {f} failed, {s} skipped");
-    if regressions.is_empty() && now_passing.is_empty() {
+    if failures.is_empty() {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE

@@ -370,6 +370,9 @@ impl Deadline {
 pub(crate) struct Running {
     pub deadline: Option<Deadline>,
     pub naive: bool,
+    /// When the statement started, in nanoseconds since 1970 (UTC): what
+    /// `date()`, `datetime()`, ... read.
+    pub clock: i128,
 }
 
 /// Checks an optional deadline.

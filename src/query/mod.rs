@@ -126,6 +126,7 @@ impl QueryOptions {
         Running {
             deadline: self.timeout.map(Deadline::after),
             naive: self.naive,
+            clock: crate::temporal::clock_now(),
         }
     }
 }

@@ -12,6 +12,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::temporal::Temporal;
 use crate::value::cmp_int_float;
 use crate::{EdgeId, NodeId, Value};
 
@@ -44,6 +45,8 @@ pub enum CypherValue {
     Relationship(Box<RelValue>),
     /// A path: nodes joined by relationships.
     Path(Box<PathValue>),
+    /// A date, time, date-time or duration.
+    Temporal(Box<Temporal>),
 }
 
 /// A node in a result: its id, labels and properties as the statement
@@ -120,6 +123,7 @@ impl From<Value> for CypherValue {
             Value::String(s) => V::String(s),
             Value::Bytes(b) => V::Bytes(b),
             Value::List(l) => V::List(l.into_iter().map(CypherValue::from).collect()),
+            Value::Temporal(t) => V::Temporal(Box::new(t)),
         }
     }
 }
@@ -139,6 +143,12 @@ impl From<i64> for CypherValue {
 impl From<f64> for CypherValue {
     fn from(f: f64) -> Self {
         V::Float(f)
+    }
+}
+
+impl From<Temporal> for CypherValue {
+    fn from(t: Temporal) -> Self {
+        V::Temporal(Box::new(t))
     }
 }
 
@@ -176,6 +186,7 @@ impl CypherValue {
             V::Node(_) => "NODE",
             V::Relationship(_) => "RELATIONSHIP",
             V::Path(_) => "PATH",
+            V::Temporal(t) => t.type_name(),
         }
     }
 
@@ -211,6 +222,7 @@ impl CypherValue {
             (V::Node(a), V::Node(b)) => Some(a.id == b.id),
             (V::Relationship(a), V::Relationship(b)) => Some(a.id == b.id),
             (V::Path(a), V::Path(b)) => Some(a == b),
+            (V::Temporal(a), V::Temporal(b)) => Some(a == b),
             _ => Some(false),
         }
     }
@@ -239,13 +251,15 @@ impl CypherValue {
                 }
                 Some(a.len().cmp(&b.len()))
             }
+            (V::Temporal(a), V::Temporal(b)) => a.compare(b),
             _ => None,
         }
     }
 
     /// The global order of `ORDER BY` (ascending): maps, nodes,
-    /// relationships, lists, paths, strings, booleans, numbers (`NaN` last
-    /// among them), bytes, `null`.
+    /// relationships, lists, paths, temporal values (zoned datetimes,
+    /// local datetimes, dates, zoned times, local times, durations),
+    /// strings, booleans, numbers (`NaN` last among them), bytes, `null`.
     #[must_use]
     pub fn order(&self, other: &CypherValue) -> Ordering {
         let rank = |v: &CypherValue| match v {
@@ -254,11 +268,12 @@ impl CypherValue {
             V::Relationship(_) => 2,
             V::List(_) => 3,
             V::Path(_) => 4,
-            V::String(_) => 5,
-            V::Bool(_) => 6,
-            V::Int(_) | V::Float(_) => 7,
-            V::Bytes(_) => 8,
-            V::Null => 9,
+            V::Temporal(_) => 5,
+            V::String(_) => 6,
+            V::Bool(_) => 7,
+            V::Int(_) | V::Float(_) => 8,
+            V::Bytes(_) => 9,
+            V::Null => 10,
         };
         match (self, other) {
             (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
@@ -292,6 +307,7 @@ impl CypherValue {
             }
             (V::Node(a), V::Node(b)) => a.id.cmp(&b.id),
             (V::Relationship(a), V::Relationship(b)) => a.id.cmp(&b.id),
+            (V::Temporal(a), V::Temporal(b)) => a.order(b),
             (V::Path(a), V::Path(b)) => {
                 let ids = |p: &PathValue| {
                     let nodes = p.nodes.iter().map(|n| n.id.0);
@@ -385,6 +401,7 @@ impl fmt::Display for CypherValue {
                 }
                 f.write_str(">")
             }
+            V::Temporal(t) => write!(f, "{t}"),
         }
     }
 }

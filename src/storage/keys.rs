@@ -5,6 +5,7 @@
 
 use crate::Value;
 use crate::error::{Error, Result};
+use crate::temporal::Temporal;
 
 /// Reads an 8-byte big-endian integer at `at`.
 pub fn read_u64(bytes: &[u8], at: usize) -> Result<u64> {
@@ -46,6 +47,12 @@ const TAG_FLOAT: u8 = 5;
 const TAG_STRING: u8 = 6;
 const TAG_BYTES: u8 = 7;
 const TAG_LIST: u8 = 8;
+const TAG_DATE: u8 = 9;
+const TAG_LOCAL_TIME: u8 = 10;
+const TAG_TIME: u8 = 11;
+const TAG_LOCAL_DATETIME: u8 = 12;
+const TAG_DATETIME: u8 = 13;
+const TAG_DURATION: u8 = 14;
 const END_LIST: u8 = 0;
 
 /// Appends the *value-key* of `v`: a tag byte, then an encoding whose byte
@@ -57,7 +64,10 @@ const END_LIST: u8 = 0;
 ///   is written as `0.0` so the two find each other;
 /// * strings and bytes: `0x00` escaped as `0x00 0xFF`, terminated by
 ///   `0x00 0x01`;
-/// * lists: the elements' value-keys, then `0x00`.
+/// * lists: the elements' value-keys, then `0x00`;
+/// * temporal values: a tag per type, then their numbers as integers are
+///   written (dates, times and date-times by instant, then offset, then
+///   zone name; durations by months, days, seconds, nanoseconds).
 pub fn push_value(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Null => out.push(TAG_NULL),
@@ -93,6 +103,53 @@ pub fn push_value(out: &mut Vec<u8>, v: &Value) {
             }
             out.push(END_LIST);
         }
+        Value::Temporal(t) => push_temporal(out, t),
+    }
+}
+
+fn push_i64(out: &mut Vec<u8>, i: i64) {
+    out.extend_from_slice(&((i as u64) ^ (1 << 63)).to_be_bytes());
+}
+
+fn push_temporal(out: &mut Vec<u8>, t: &Temporal) {
+    out.push(temporal_tag(t));
+    match t {
+        Temporal::Date(d) => push_i64(out, d.days()),
+        Temporal::LocalTime(t) => push_i64(out, t.nanos()),
+        Temporal::Time(t) => {
+            push_i64(
+                out,
+                t.local().nanos() - i64::from(t.offset()) * 1_000_000_000,
+            );
+            push_i64(out, i64::from(t.offset()));
+        }
+        Temporal::LocalDateTime(l) => {
+            push_i64(out, l.date().days());
+            push_i64(out, l.time().nanos());
+        }
+        Temporal::DateTime(d) => {
+            let (seconds, nanos) = d.epoch();
+            push_i64(out, seconds);
+            push_i64(out, nanos);
+            push_i64(out, i64::from(d.offset()));
+            push_escaped(out, d.zone_name().unwrap_or("").as_bytes());
+        }
+        Temporal::Duration(d) => {
+            for part in [d.months(), d.days(), d.seconds(), d.nanos()] {
+                push_i64(out, part);
+            }
+        }
+    }
+}
+
+fn temporal_tag(t: &Temporal) -> u8 {
+    match t {
+        Temporal::Date(_) => TAG_DATE,
+        Temporal::LocalTime(_) => TAG_LOCAL_TIME,
+        Temporal::Time(_) => TAG_TIME,
+        Temporal::LocalDateTime(_) => TAG_LOCAL_DATETIME,
+        Temporal::DateTime(_) => TAG_DATETIME,
+        Temporal::Duration(_) => TAG_DURATION,
     }
 }
 
@@ -140,6 +197,7 @@ pub fn type_tags(v: &Value) -> std::ops::RangeInclusive<u8> {
         Value::String(_) => TAG_STRING,
         Value::Bytes(_) => TAG_BYTES,
         Value::List(_) => TAG_LIST,
+        Value::Temporal(t) => temporal_tag(t),
     };
     tag..=tag
 }

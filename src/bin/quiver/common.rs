@@ -116,7 +116,8 @@ pub fn write_lines(path: &Path, lines: impl Iterator<Item = String>) -> Result<(
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// A property value as JSON (bytes as an array of numbers).
+/// A property value as JSON (bytes as an array of numbers, temporal
+/// values as ISO 8601 strings).
 pub fn json_value(v: &Value) -> serde_json::Value {
     match v {
         Value::Null => serde_json::Value::Null,
@@ -128,6 +129,8 @@ pub fn json_value(v: &Value) -> serde_json::Value {
         Value::String(s) => s.as_str().into(),
         Value::Bytes(b) => b.as_slice().into(),
         Value::List(l) => l.iter().map(json_value).collect(),
+        // ISO 8601, as Cypher's toString() writes it.
+        Value::Temporal(t) => t.to_string().into(),
     }
 }
 

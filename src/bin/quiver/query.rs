@@ -180,6 +180,7 @@ pub fn to_json(v: &CypherValue) -> serde_json::Value {
             "nodes": p.nodes.iter().map(node_json).collect::<Vec<_>>(),
             "relationships": p.relationships.iter().map(rel_json).collect::<Vec<_>>(),
         }),
+        CypherValue::Temporal(t) => json!(t.to_string()),
         _ => serde_json::Value::Null,
     }
 }

@@ -228,6 +228,9 @@ pub(crate) fn cypher_to_py<'py>(py: Python<'py>, v: &CypherValue) -> PyResult<Bo
         CypherValue::Float(f) => PyFloat::new(py, *f).into_any(),
         CypherValue::String(s) => PyString::new(py, s).into_any(),
         CypherValue::Bytes(b) => PyBytes::new(py, b).into_any(),
+        // ISO 8601 text: exact to the nanosecond and for every year, which
+        // Python's datetime types are not.
+        CypherValue::Temporal(t) => PyString::new(py, &t.to_string()).into_any(),
         CypherValue::List(items) => {
             let list = PyList::empty(py);
             for item in items {
@@ -323,6 +326,9 @@ pub(crate) fn py_to_cypher(obj: &Bound<'_, PyAny>) -> PyResult<CypherValue> {
                 .collect(),
         ));
     }
+    if let Some(t) = py_temporal(obj)? {
+        return Ok(CypherValue::Temporal(Box::new(t)));
+    }
     if obj.is_instance_of::<PyTuple>() {
         return obj
             .try_iter()?
@@ -366,6 +372,39 @@ pub(crate) fn py_to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
     })
 }
 
+/// A `datetime.date`, `datetime`, `time` or `timedelta` as a temporal
+/// value (read through `isoformat()` and the timedelta's fields, which the
+/// limited API allows); `None` for other objects.
+fn py_temporal(obj: &Bound<'_, PyAny>) -> PyResult<Option<quiverdb::temporal::Temporal>> {
+    use quiverdb::temporal::Temporal;
+    let ty = obj.get_type();
+    if ty.module()?.to_cow()? != "datetime" {
+        return Ok(None);
+    }
+    let name = ty.name()?;
+    let iso = || -> PyResult<String> { obj.call_method0("isoformat")?.extract() };
+    let aware = || -> PyResult<bool> { Ok(!obj.getattr("utcoffset")?.call0()?.is_none()) };
+    let kind = match name.to_cow()?.as_ref() {
+        "date" => "date",
+        "datetime" if aware()? => "datetime",
+        "datetime" => "localdatetime",
+        "time" if aware()? => "time",
+        "time" => "localtime",
+        "timedelta" => {
+            let days: i64 = obj.getattr("days")?.extract()?;
+            let seconds: i64 = obj.getattr("seconds")?.extract()?;
+            let micros: i64 = obj.getattr("microseconds")?.extract()?;
+            return quiverdb::temporal::Duration::new(0, days, seconds, micros * 1_000)
+                .map(|d| Some(Temporal::Duration(d)))
+                .map_err(|e| invalid_err(e.to_string()));
+        }
+        _ => return Ok(None),
+    };
+    Temporal::parse(kind, &iso()?)
+        .map(Some)
+        .map_err(|e| invalid_err(e.to_string()))
+}
+
 fn to_value(v: CypherValue) -> PyResult<Value> {
     Ok(match v {
         CypherValue::Null => Value::Null,
@@ -377,6 +416,7 @@ fn to_value(v: CypherValue) -> PyResult<Value> {
         CypherValue::Float(f) => Value::Float(f),
         CypherValue::String(s) => Value::String(s),
         CypherValue::Bytes(b) => Value::Bytes(b),
+        CypherValue::Temporal(t) => Value::Temporal(*t),
         CypherValue::List(items) => {
             Value::List(items.into_iter().map(to_value).collect::<PyResult<_>>()?)
         }

@@ -482,6 +482,7 @@ fn property(base: &CypherValue, key: &str) -> QResult<CypherValue> {
     match base {
         V::Null => Ok(V::Null),
         V::Map(m) => Ok(m.get(key).cloned().unwrap_or(V::Null)),
+        V::Temporal(t) => super::temporal::component(t, key),
         other => Err(type_error(format!(
             "cannot read property {key} of {}",
             other.type_name()
@@ -677,6 +678,9 @@ pub(crate) fn plain(v: &CypherValue) -> String {
 
 fn arithmetic(op: BinaryOp, a: &CypherValue, b: &CypherValue) -> QResult<CypherValue> {
     use BinaryOp as B;
+    if let Some(result) = super::temporal::arithmetic(op, a, b) {
+        return result;
+    }
     Ok(match (a, b) {
         (V::Null, _) | (_, V::Null) => V::Null,
         (V::Int(x), V::Int(y)) => match op {

@@ -17,6 +17,17 @@ impl Function {
     pub fn call(self, args: Vec<CypherValue>) -> QResult<CypherValue> {
         use Function as F;
         let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
+        if matches!(
+            self,
+            F::Temporal(_)
+                | F::Clock(..)
+                | F::Truncate(_)
+                | F::FromEpoch
+                | F::FromEpochMillis
+                | F::Between(_)
+        ) {
+            return super::temporal::call(self, &args);
+        }
         match self {
             F::Pi => return Ok(V::Float(std::f64::consts::PI)),
             F::E => return Ok(V::Float(std::f64::consts::E)),
@@ -180,8 +191,14 @@ impl Function {
             },
             F::ToString => match x {
                 V::String(_) => x,
-                V::Int(_) | V::Float(_) | V::Bool(_) => V::String(plain(&x)),
-                other => return Err(needs("toString", "a string, number or boolean", &other)),
+                V::Int(_) | V::Float(_) | V::Bool(_) | V::Temporal(_) => V::String(plain(&x)),
+                other => {
+                    return Err(needs(
+                        "toString",
+                        "a string, number, boolean or temporal value",
+                        &other,
+                    ));
+                }
             },
             F::ToInteger => match x {
                 V::Int(_) => x,

@@ -98,12 +98,13 @@ pub(crate) fn to_stored(v: &CypherValue) -> QResult<Option<Value>> {
             V::Float(f) => Value::Float(*f),
             V::String(s) => Value::String(s.clone()),
             V::Bytes(b) => Value::Bytes(b.clone()),
+            V::Temporal(t) => Value::Temporal((**t).clone()),
             other => {
                 return Err(QueryError::runtime(
                     ErrorKind::TypeError,
                     "InvalidPropertyType",
                     format!(
-                        "a property holds a boolean, number, string or a list of them, not {}",
+                        "a property holds a boolean, number, string, temporal value or a list of them, not {}",
                         other.type_name()
                     ),
                 ));

@@ -11,6 +11,7 @@ pub(crate) mod matcher;
 mod packed;
 pub(crate) mod procs;
 pub(crate) mod stream;
+mod temporal;
 pub(crate) mod write;
 
 use std::borrow::Cow;
@@ -67,6 +68,7 @@ pub(crate) fn run(
     mut profile: Option<&mut Vec<Measured>>,
     run: Running,
 ) -> QResult<Vec<Row>> {
+    crate::temporal::enter_statement(run.clock);
     let shared = Arc::new(params.clone());
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
@@ -920,6 +922,13 @@ pub(crate) fn encode(v: &CypherValue, out: &mut Vec<u8>) {
             for r in &p.relationships {
                 out.extend(r.id.0.to_le_bytes());
             }
+        }
+        V::Temporal(t) => {
+            // The text is one-to-one with the value.
+            let text = t.to_string();
+            out.push(12);
+            out.extend((text.len() as u64).to_le_bytes());
+            out.extend(text.as_bytes());
         }
     }
 }

@@ -327,6 +327,9 @@ struct Pipeline<'t> {
     /// projection's `SKIP` + `LIMIT` still to go); read once.
     want: usize,
     profile: Option<Profile>,
+    /// The statement's clock (`Running::clock`), made the thread's own
+    /// whenever rows are pulled.
+    clock: i128,
 }
 
 impl<'t> Pipeline<'t> {
@@ -343,6 +346,7 @@ impl<'t> Pipeline<'t> {
             on,
             deadline: run.deadline,
             naive: run.naive,
+            clock: run.clock,
             parts,
             part: 0,
             states: Vec::new(),
@@ -372,6 +376,7 @@ impl<'t> Pipeline<'t> {
     }
 
     fn next_row(&mut self) -> QResult<Option<Row>> {
+        crate::temporal::enter_statement(self.clock);
         loop {
             if let Some(row) = self.buffer.pop_front() {
                 return Ok(Some(row));

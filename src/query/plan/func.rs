@@ -2,6 +2,8 @@
 //! Run by `exec::func`.
 
 use crate::query::error::{ErrorKind, QueryError, semantic};
+use crate::temporal::Kind;
+use crate::temporal::arith::Between;
 
 /// A scalar function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +64,20 @@ pub(crate) enum Function {
     Length,
     SimilarityCosine,
     SimilarityEuclidean,
+    /// `date(...)`, `datetime(...)`, ...: from a map, a string or another
+    /// temporal value; the statement's time without an argument.
+    Temporal(Kind),
+    /// `date.statement()` and its relatives (`transaction`, the same
+    /// clock here; `realtime`, the clock read at the call).
+    Clock(Kind, bool),
+    /// `date.truncate(unit, value[, map])`, ...
+    Truncate(Kind),
+    /// `datetime.fromepoch(seconds, nanoseconds)`.
+    FromEpoch,
+    /// `datetime.fromepochmillis(milliseconds)`.
+    FromEpochMillis,
+    /// `duration.between` and its relatives.
+    Between(Between),
 }
 
 impl Function {
@@ -144,9 +160,29 @@ impl Function {
             "length" => (F::Length, 1, 1),
             "vector.similarity.cosine" => (F::SimilarityCosine, 2, 2),
             "vector.similarity.euclidean" => (F::SimilarityEuclidean, 2, 2),
-            _ => return None,
+            "datetime.fromepoch" => (F::FromEpoch, 2, 2),
+            "datetime.fromepochmillis" => (F::FromEpochMillis, 1, 1),
+            "duration.between" => (F::Between(Between::All), 2, 2),
+            "duration.inmonths" => (F::Between(Between::Months), 2, 2),
+            "duration.indays" => (F::Between(Between::Days), 2, 2),
+            "duration.inseconds" => (F::Between(Between::Seconds), 2, 2),
+            other => return temporal(other),
         })
     }
+}
+
+/// `date`, `date.truncate`, `date.statement`, ... by name (lower case).
+fn temporal(name: &str) -> Option<(Function, usize, usize)> {
+    let (head, tail) = name.split_once('.').unwrap_or((name, ""));
+    let kind = Kind::of_function(head)?;
+    Some(match (kind, tail) {
+        (_, "") => (Function::Temporal(kind), 0, 1),
+        (Kind::Duration, _) => return None,
+        (_, "truncate") => (Function::Truncate(kind), 2, 3),
+        (_, "statement" | "transaction") => (Function::Clock(kind, false), 0, 1),
+        (_, "realtime") => (Function::Clock(kind, true), 0, 1),
+        _ => return None,
+    })
 }
 
 /// An aggregate function.
