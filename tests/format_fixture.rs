@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use quiverdb::algo::PathQuery;
+use quiverdb::temporal::Temporal;
 use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization, Search};
 use quiverdb::{Database, Direction, Error, GraphInfo, GraphRead, NodeId, Value, props};
 
@@ -30,7 +31,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 8;
+const CURRENT: u32 = 9;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -44,6 +45,11 @@ fn write(path: &Path) {
             props! {"name" => "libc6", "section" => "libs", "size" => 12_345, "essential" => true},
         )
         .unwrap();
+    // Since format 9: temporal values, one of them indexed.
+    w.create_index("Package", "released").unwrap();
+    for (key, value) in temporal_props() {
+        w.set_node_property(libc, &key, value).unwrap();
+    }
     let zlib = w
         .add_node(
             &["Package", "Library"],
@@ -133,6 +139,18 @@ fn write(path: &Path) {
         if name.starts_with("LOG") || name == "quiver.lock" || name == "LOCK" {
             fs::remove_file(entry.path()).unwrap();
         }
+    }
+}
+
+/// The temporal properties of `libc6` (format 9 on).
+fn temporal_props() -> quiverdb::Props {
+    let t = |kind: &str, text: &str| Value::Temporal(Temporal::parse(kind, text).unwrap());
+    props! {
+        "released" => t("date", "2024-02-29"),
+        "built" => t("datetime", "2024-03-31T02:30+02:00[Europe/Berlin]"),
+        "window" => vec![t("localtime", "09:00"), t("time", "17:30:15.5-04:00")],
+        "support" => t("duration", "P5Y6M-3DT1.000000001S"),
+        "seen" => t("localdatetime", "-0044-03-15T12:00"),
     }
 }
 
@@ -226,10 +244,17 @@ fn read_back(version: u32) {
     };
     let (libc, zlib, curl) = (by_name("libc6"), by_name("zlib1g"), by_name("curl"));
     assert_eq!((libc, zlib, curl), (NodeId(0), NodeId(1), NodeId(2)));
-    assert_eq!(
-        r.node(libc).unwrap().unwrap().props,
-        props! {"name" => "libc6", "section" => "libs", "size" => 12_345, "essential" => true}
-    );
+    let mut want =
+        props! {"name" => "libc6", "section" => "libs", "size" => 12_345, "essential" => true};
+    if version >= 9 {
+        want.extend(temporal_props());
+        assert_eq!(
+            r.nodes_by_property("Package", "released", &temporal_props()["released"])
+                .unwrap(),
+            vec![libc]
+        );
+    }
+    assert_eq!(r.node(libc).unwrap().unwrap().props, want);
     assert_eq!(
         r.node(zlib).unwrap().unwrap().labels,
         vec!["Library", "Package"]

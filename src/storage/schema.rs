@@ -22,9 +22,10 @@
 /// 3-5 ones without quantization (none), version 3-6 ones without payload
 /// indexes (and a version-6 directory gets `payload_index`, created
 /// empty); a version-1-7 directory gets `stats`, counted from its data
-/// at the first open; the stored
-/// version is raised. `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 8;
+/// at the first open; a version-8 one only has its version raised (9
+/// added temporal property values, which an older build cannot decode);
+/// the stored version is raised. `docs/FORMAT.md` has the details.
+pub const FORMAT_VERSION: u32 = 9;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
