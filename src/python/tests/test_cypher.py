@@ -37,6 +37,39 @@ def test_numpy_values_as_parameters(db):
     assert r.rows() == [([1.0, 2.0], 7, 0.5)]
 
 
+def test_temporal_parameters_and_results(db):
+    import datetime as dt
+
+    params = {
+        "d": dt.date(2024, 2, 29),
+        "ldt": dt.datetime(2024, 3, 1, 12, 30, 15, 250000),
+        "zdt": dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+        "t": dt.time(9, 5),
+        "gap": dt.timedelta(days=1, seconds=90, microseconds=5),
+    }
+    db.execute(
+        "CREATE (:Event {d: $d, ldt: $ldt, zdt: $zdt, t: $t, gap: $gap})", params
+    )
+    row = db.execute(
+        "MATCH (e:Event) RETURN e.d AS d, e.ldt AS ldt, e.zdt AS zdt, e.t AS t, e.gap AS gap, "
+        "e.d + e.gap AS later, e.zdt.hour AS hour, valueType(e.zdt) AS type"
+    ).dicts()[0]
+    # Temporal values come back as ISO 8601 text (exact to the nanosecond).
+    assert row == {
+        "d": "2024-02-29",
+        "ldt": "2024-03-01T12:30:15.250",
+        "zdt": "2024-03-01T12:00+02:00",
+        "t": "09:05",
+        "gap": "P1DT1M30.000005S",
+        "later": "2024-03-01",
+        "hour": 12,
+        "type": "ZONED DATETIME NOT NULL",
+    }
+    with pytest.raises(quiverdb.CypherError) as e:
+        db.execute("RETURN date('2024-02-30')")
+    assert "day 30 is out of range (1 to 29)" in str(e.value)
+
+
 def test_bad_parameters(db):
     with pytest.raises(quiverdb.InvalidInputError, match="64-bit"):
         db.execute("RETURN $x", {"x": 2**70})
