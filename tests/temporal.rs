@@ -103,6 +103,9 @@ fn a_statement_reads_one_clock() {
     assert_ne!(a.rows(), b.rows());
     let q = "RETURN date() = date.statement() AS a, date.realtime() >= date() AS b";
     assert_eq!(run(&db, q), [["true", "true"]]);
+    // Without a database too (the clock is the statement's, not 1970's).
+    let r = quiverdb::query::run("RETURN date().year >= 2026 AS now", &Params::new()).unwrap();
+    assert_eq!(strings(&r), [["true"]]);
 }
 
 #[test]

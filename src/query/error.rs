@@ -366,7 +366,7 @@ impl Deadline {
 
 /// How a statement's steps run: its deadline, and whether the
 /// optimiser's rules are off (`QueryOptions::naive`).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Running {
     pub deadline: Option<Deadline>,
     pub naive: bool,

@@ -147,7 +147,7 @@ pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
         mode,
         params,
         &mut Access::Detached,
-        Running::default(),
+        QueryOptions::default().running(),
     )
 }
 
