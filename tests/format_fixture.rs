@@ -244,17 +244,7 @@ fn read_back(version: u32) {
     };
     let (libc, zlib, curl) = (by_name("libc6"), by_name("zlib1g"), by_name("curl"));
     assert_eq!((libc, zlib, curl), (NodeId(0), NodeId(1), NodeId(2)));
-    let mut want =
-        props! {"name" => "libc6", "section" => "libs", "size" => 12_345, "essential" => true};
-    if version >= 9 {
-        want.extend(temporal_props());
-        assert_eq!(
-            r.nodes_by_property("Package", "released", &temporal_props()["released"])
-                .unwrap(),
-            vec![libc]
-        );
-    }
-    assert_eq!(r.node(libc).unwrap().unwrap().props, want);
+    read_back_libc(&r, libc, version);
     assert_eq!(
         r.node(zlib).unwrap().unwrap().labels,
         vec!["Library", "Package"]
@@ -307,6 +297,21 @@ fn read_back(version: u32) {
     let mut w = db.begin_write().unwrap();
     assert_eq!(w.add_node(&[], props! {}).unwrap(), NodeId(3));
     w.commit().unwrap();
+}
+
+/// `libc6`'s properties, with temporal ones (format 9 on) found by index.
+fn read_back_libc(r: &quiverdb::ReadTxn<'_>, libc: NodeId, version: u32) {
+    let mut want =
+        props! {"name" => "libc6", "section" => "libs", "size" => 12_345, "essential" => true};
+    if version >= 9 {
+        want.extend(temporal_props());
+        assert_eq!(
+            r.nodes_by_property("Package", "released", &temporal_props()["released"])
+                .unwrap(),
+            vec![libc]
+        );
+    }
+    assert_eq!(r.node(libc).unwrap().unwrap().props, want);
 }
 
 /// The collections' engines (format 3 on) and the collection that knows

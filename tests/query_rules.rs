@@ -112,6 +112,11 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a:A)-[:R]->(b) WITH a.s AS s, count(*) AS c WHERE c > 1 RETURN s, c",
     "MATCH (a:A)-[:R]->(b) RETURN DISTINCT count(*) AS c",
     "MATCH (n) RETURN n.y AS y, count(*) AS c",
+    // No hop, one key, only counts: counted into a table by code or value.
+    "MATCH (n:A) RETURN n.x / 3 AS k, count(*) AS c, count(n) AS d",
+    "MATCH (n) RETURN n.x - 5 AS k, count(*) AS c",
+    "MATCH (n:B) RETURN n.s AS s, count(n) AS c ORDER BY c DESC, s LIMIT 2",
+    "MATCH (n) RETURN n.y * 2 AS k, count(*) AS c",
     "MATCH (a)-[r:R]->(b) RETURN r.w AS w, count(*) AS c",
     "MATCH (a:A)<-[r:R]-(b) WHERE r.w > 2 RETURN a.s AS s, sum(r.w) AS sw, min(r.f) AS mf",
     "MATCH (a)-[r {w: 1}]-(b) RETURN b.s AS s, count(*) AS c",

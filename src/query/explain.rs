@@ -59,7 +59,11 @@ pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
 
 /// What EXPLAIN shows of the rule `ColumnarAggregate`.
 fn describe_shape(shape: &Shape) -> String {
+    let counts_only = shape.counts_only();
     let walk = match shape.hops.len() {
+        0 if shape.keys.iter().flatten().count() == 1 && counts_only && shape.conjuncts.is_empty() => {
+            "a scan of the start label's member list, its one key counted into a table (a string column's codes, or small integers; other values hashed)".to_owned()
+        }
         0 => "a scan of the start label's member list".to_owned(),
         1 => "the CSR projection of the hop's relationship types".to_owned(),
         _ if shape.open => "the CSR projections, each middle node's matches counted as the product of its two sides' counts (factorised)".to_owned(),

@@ -906,13 +906,7 @@ pub(crate) fn run(
     let Some(data) = data(r, shape, &csrs)? else {
         return Ok(None);
     };
-    let counts_only = !shape.distinct.contains(&true)
-        && aggregates.iter().all(|(f, a)| {
-            matches!(
-                (f, a),
-                (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
-            )
-        });
+    let counts_only = shape.counts_only();
     let run = Run {
         shape,
         counts_only,
@@ -1288,6 +1282,104 @@ fn fold_whole(
     Ok(Some((groups, passing.len() as u64)))
 }
 
+/// No hop, one grouping key, only counts, nothing to check per node: one
+/// loop that counts each node's key into a table — a coded string
+/// column's code, or a small non-negative integer the key makes of
+/// integers (`p.age / 10`) — then a group per key met. Other keys (and
+/// a node whose key is another value) take the hashed groups.
+fn count_by_key(
+    run: &Run<'_>,
+    starts: &[NodeId],
+    deadline: Option<Deadline>,
+    mut groups: Groups,
+) -> QResult<Walked> {
+    let Some(key) = run.keys.iter().flatten().next() else {
+        return Ok(None);
+    };
+    let width = groups.width;
+    let add = |groups: &mut Groups, value: CypherValue, count: u64| {
+        groups.keys.push(value);
+        let g = groups.open();
+        for acc in &mut groups.accs[g * width..][..width] {
+            acc.n += count;
+        }
+    };
+    if let C::Prop(0, c) = key
+        && let Column::Dense {
+            base,
+            values: Slots::Coded { codes, dict },
+        } = &*run.data.columns[*c]
+    {
+        let mut counts = vec![0u64; dict.len() + 1];
+        for (n, &id) in starts.iter().enumerate() {
+            if n % TICK == 0 {
+                check_deadline(deadline)?;
+            }
+            let code =
+                id.0.checked_sub(*base)
+                    .and_then(|at| codes.get(usize::try_from(at).ok()?))
+                    .map_or(0, |&code| code as usize);
+            counts[code] += 1;
+        }
+        for (code, &count) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let value = if code == 0 {
+                V::Null
+            } else {
+                dict[code - 1].clone()
+            };
+            add(&mut groups, value, count);
+        }
+        return Ok(Some((groups, starts.len() as u64)));
+    }
+    // Small integer keys counted in a table, each key's group opened when
+    // it is first met (so its value is the first node's, as on the row
+    // path: `1` or `1.0`); the rest hashed as usual.
+    let mut counts: Vec<u64> = Vec::new();
+    let mut buf = Vec::new();
+    for (n, &id) in starts.iter().enumerate() {
+        if n % TICK == 0 {
+            check_deadline(deadline)?;
+        }
+        let at = At::node(id);
+        if let Some(i) = key.int(&at, &run.data)
+            && let Ok(small) = usize::try_from(i)
+            && small < SMALL_KEYS
+        {
+            if counts.len() <= small {
+                counts.resize(small + 1, 0);
+            }
+            if counts[small] == 0 && groups.small.get(small).is_none_or(|&g| g == 0) {
+                add(&mut groups, V::Int(i), 0);
+                // Group + 1, as `Groups::small` keeps it.
+                let Ok(mark) = u32::try_from(groups.count) else {
+                    return Ok(None);
+                };
+                if groups.small.is_empty() {
+                    groups.small = vec![0; SMALL_KEYS];
+                }
+                groups.small[small] = mark;
+            }
+            counts[small] += 1;
+            continue;
+        }
+        let Ok(g) = groups.of(run, &at, &mut buf) else {
+            return Ok(None);
+        };
+        for acc in &mut groups.accs[g * width..][..width] {
+            acc.n += 1;
+        }
+    }
+    for (i, &count) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let Some(g) = groups.small.get(i).and_then(|g| g.checked_sub(1)) else {
+            return Ok(None);
+        };
+        for acc in &mut groups.accs[g as usize * width..][..width] {
+            acc.n += count;
+        }
+    }
+    Ok(Some((groups, starts.len() as u64)))
+}
+
 /// Whether the statistics say the walk's start label holds under an
 /// eighth of the nodes: then the plain path's reads cost less than the
 /// columns and projection the rule would build, and it declines before
@@ -1350,6 +1442,9 @@ fn walk(
     }
     if csrs.is_empty() && groups.nkeys == 0 {
         return fold_whole(run, &starts, &at_start, deadline, groups);
+    }
+    if csrs.is_empty() && groups.nkeys == 1 && run.counts_only && at_start.is_empty() {
+        return count_by_key(run, &starts, deadline, groups);
     }
     let far = match csrs.first() {
         Some(csr) => match far_bits(r, run, csr, &shape.labels[other], &at_other)? {

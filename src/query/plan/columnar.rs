@@ -84,6 +84,20 @@ pub(crate) struct Shape {
     pub exists: Vec<ExistsHop>,
 }
 
+impl Shape {
+    /// Whether every aggregate is `count(*)` or the count of a node (never
+    /// null), none `DISTINCT`: folding a match is adding one.
+    pub fn counts_only(&self) -> bool {
+        !self.distinct.contains(&true)
+            && self.aggregates.iter().all(|(f, a)| {
+                matches!(
+                    (f, a),
+                    (Aggregate::CountStar, None) | (Aggregate::Count, Some(C::Node(_)))
+                )
+            })
+    }
+}
+
 /// A pattern predicate of one hop from a node the match binds to a new
 /// node with nothing but labels to check: whether the node has a
 /// relationship of `types` by `dir` (read from the bound node) to a node
