@@ -249,7 +249,7 @@ fn index_lookups_find_what_scans_find() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed);
     // EXPLAIN's row estimate: a unique key's value is one node, an
-    // indexed value is not counted (the label's 50).
+    // indexed value the label's 50 nodes over the key's 5 distinct values.
     for (q, rows) in [
         (
             "EXPLAIN MATCH (n:Item {name: 'n7'}) RETURN n",
@@ -257,7 +257,7 @@ fn index_lookups_find_what_scans_find() {
         ),
         (
             "EXPLAIN MATCH (n:Item {v: 3}) RETURN n",
-            "about 50 per input row",
+            "about 10 per input row",
         ),
     ] {
         let plan = db.execute(q, &Params::new()).unwrap();
@@ -1226,5 +1226,72 @@ fn profile_runs_the_pipeline_that_streams() {
     assert_eq!(
         r.plan().unwrap().iter().map(|s| s.rows).collect::<Vec<_>>(),
         [Some(3), Some(1)]
+    );
+}
+
+#[test]
+fn a_chain_starts_where_the_statistics_say_the_fewest_nodes_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    db.execute(
+        "UNWIND range(0, 999) AS i CREATE (:Big {k: i, v: i % 2})",
+        &Params::new(),
+    )
+    .unwrap();
+    db.execute(
+        "UNWIND range(0, 4) AS j CREATE (:Tiny {j: j})",
+        &Params::new(),
+    )
+    .unwrap();
+    db.execute(
+        "MATCH (t:Tiny), (b:Big) WHERE b.k % 200 = t.j CREATE (t)-[:R]->(b)",
+        &Params::new(),
+    )
+    .unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_index("Big", "k").unwrap();
+    w.commit().unwrap();
+    let start = |q: &str| {
+        let plan = db.execute(&format!("EXPLAIN {q}"), &Params::new()).unwrap();
+        let details = plan.plan().unwrap()[0].details.clone();
+        let at = details.find("estimated start: node ").unwrap() + 22;
+        (details[at..=at].to_owned(), details)
+    };
+    for (q, node, rows) in [
+        // An unindexed property estimates nothing: the tiny label wins.
+        (
+            "MATCH (b:Big {v: 1})<-[:R]-(t:Tiny) RETURN count(*) AS c",
+            "2",
+            "label :Tiny holds 5 nodes",
+        ),
+        // An indexed key with 1,000 distinct values: about one node.
+        (
+            "MATCH (t:Tiny)-[:R]->(b:Big {k: 400}) RETURN count(*) AS c",
+            "2",
+            "about 1 through an index",
+        ),
+        (
+            "MATCH (t:Tiny {j: 0})-[:R]->(b:Big) RETURN count(*) AS c",
+            "1",
+            "label :Tiny holds 5 nodes",
+        ),
+    ] {
+        let (chosen, details) = start(q);
+        assert_eq!(chosen, node, "{q}: {details}");
+        assert!(details.contains(rows), "{q}: {details}");
+    }
+    // The same rows whatever the start.
+    let count = |q: &str| column(&db.execute(q, &Params::new()).unwrap(), 0);
+    assert_eq!(
+        count("MATCH (b:Big {v: 1})<-[:R]-(t:Tiny) RETURN count(*) AS c"),
+        [V::Int(10)]
+    );
+    assert_eq!(
+        count("MATCH (t:Tiny)-[:R]->(b:Big {k: 400}) RETURN count(*) AS c"),
+        [V::Int(1)]
+    );
+    assert_eq!(
+        count("MATCH (t:Tiny {j: 0})-[:R]->(b:Big) RETURN count(*) AS c"),
+        [V::Int(5)]
     );
 }

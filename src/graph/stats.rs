@@ -253,6 +253,12 @@ impl<'a> Kept<'a> {
         }
     }
 
+    /// Distinct values of `key` among nodes with `label`, for an indexed
+    /// or unique `(label, key)`; 0 for another pair (none are counted).
+    pub fn distinct(&self, label: u32, key: u32) -> Result<u64> {
+        self.get(&self::key(DISTINCT, &[label, key]))
+    }
+
     /// Relationships of `edge_type`.
     pub fn edge_type(&self, edge_type: u32) -> Result<u64> {
         self.get(&key(TYPE, &[edge_type]))

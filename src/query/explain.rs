@@ -254,9 +254,11 @@ fn chain_text(c: &Chain) -> String {
 /// label's size (counted up to 4,096) or every node — and about how many
 /// rows its chains make: the start's nodes (the label's size or, past
 /// 4,096, every node; one for a unique key's value; one per input row for
-/// a bound start), times the average degree (relationships per node, every type:
-/// per-type counts are not kept) for each hop, twice that undirected, the
-/// sum over the lengths of a variable-length hop; `WHERE`, properties and
+/// a bound start; an indexed property's label size over its distinct
+/// values), times each hop's rows per node (the relationships of its types
+/// between its ends' labels over the near end's nodes, from the
+/// statistics; else the average degree), twice that undirected, the sum
+/// over the lengths of a variable-length hop; `WHERE`, properties and
 /// labels past the start are not counted.
 pub(crate) fn estimate(
     plan: &Plan,
@@ -313,18 +315,11 @@ pub(crate) fn estimate(
                     Some((n, label)) => (format!("label :{label} holds {n} nodes"), n as f64),
                     None => (format!("every node ({node_count})"), node_count as f64),
                 };
-                let lookup = if np.props.is_empty() || np.labels.is_empty() {
-                    ""
-                } else if np
+                let unique_key = np
                     .labels
                     .iter()
-                    .any(|l| np.props.iter().any(|(k, _)| unique(l, k)))
-                {
-                    start_nodes = start_nodes.min(1.0);
-                    " (one through a unique key)"
-                } else {
-                    " (fewer through an index)"
-                };
+                    .any(|l| np.props.iter().any(|(k, _)| unique(l, k)));
+                let lookup = lookup_note(r, kept, np, unique_key, &mut start_nodes)?;
                 if i == 0 {
                     notes.push(format!(
                         "estimated start: node {} of the first chain, {scan}{lookup}",
@@ -362,6 +357,40 @@ pub(crate) fn estimate(
         described.details = format!("{}; {}", described.details, notes.join("; "));
     }
     Ok(())
+}
+
+/// What a start pattern's inline properties do to its estimated nodes
+/// `start_nodes`: one through a unique key, the label's size over an
+/// indexed key's distinct values, or nothing known.
+fn lookup_note(
+    r: crate::graph::read::Reader<'_>,
+    kept: Option<Kept<'_>>,
+    np: &super::plan::pattern::NodePat,
+    unique_key: bool,
+    start_nodes: &mut f64,
+) -> super::error::QResult<String> {
+    use super::optimise::start::start_estimate;
+    if np.props.is_empty() || np.labels.is_empty() {
+        return Ok(String::new());
+    }
+    if unique_key {
+        *start_nodes = start_nodes.min(1.0);
+        return Ok(" (one through a unique key)".to_owned());
+    }
+    let estimated = match kept {
+        Some(kept) => start_estimate(r, kept, np)?,
+        None => None,
+    };
+    Ok(match estimated.filter(|&rows| rows < *start_nodes) {
+        Some(rows) => {
+            *start_nodes = rows;
+            format!(
+                " (about {} through an index, by its distinct values)",
+                rounded(rows)
+            )
+        }
+        None => " (a property no index counts: not estimated)".to_owned(),
+    })
 }
 
 /// The rows chain `c` makes per node it starts from (at node `from`, or

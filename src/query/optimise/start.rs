@@ -1,12 +1,14 @@
 //! The start of a chain: which of its node patterns a match begins at
 //! when none is bound, chosen by cost from the snapshot's statistics
-//! (nodes per label, kept by every commit; counted up to a cap from the
-//! label index when a directory has none). Called when a plan runs and by
-//! `EXPLAIN`, so both show the same start.
+//! (nodes per label and distinct values per indexed key, kept by every
+//! commit; label sizes counted up to a cap from the label index when a
+//! directory has none). Called when a plan runs and by `EXPLAIN`, so both
+//! show the same start.
 
 use rustc_hash::FxHashMap;
 
 use crate::graph::NodeIds;
+use crate::graph::dict::Kind;
 use crate::graph::read::Reader;
 use crate::graph::stats::Kept;
 use crate::query::error::QResult;
@@ -18,13 +20,48 @@ pub(crate) const COUNT_CAP: usize = 4096;
 /// The start chosen per chain (by address), once per matcher.
 pub(crate) type Starts = FxHashMap<usize, usize>;
 
-/// The node pattern to start chain `c` at when none is bound: of the
-/// patterns the compiler ranks first (labelled with properties, else
-/// labelled, else any), the one with the smallest label. Label sizes are
-/// compared by reading their label index entries side by side, one
-/// entry of each in turn, until one label ends: that costs about the
-/// smaller size times the number of labels, never a whole large label
-/// (after [`COUNT_CAP`] entries each, the planned pattern is kept).
+/// The nodes a scan starting at labelled pattern `n` is estimated to
+/// read, by the statistics: its smallest label's size, divided for each
+/// inline property by that key's distinct values under the label when an
+/// index or unique key counts them (a unique key's value is one node);
+/// a property no index counts is not estimated. `None` without labels.
+pub(crate) fn start_estimate(r: Reader<'_>, kept: Kept<'_>, n: &NodePat) -> QResult<Option<f64>> {
+    let schema = r.schema()?;
+    let mut best: Option<f64> = None;
+    for label in &n.labels {
+        let Some(l) = r.names.id(Kind::Label, label) else {
+            // No node has it: nothing to read.
+            return Ok(Some(0.0));
+        };
+        let mut rows = kept.label(l)? as f64;
+        for (key, _) in &n.props {
+            let Some(k) = r.names.id(Kind::PropKey, key) else {
+                rows = 0.0;
+                continue;
+            };
+            if schema.unique.contains(&(l, k)) {
+                rows = rows.min(1.0);
+            } else {
+                let distinct = kept.distinct(l, k)?;
+                if distinct > 0 {
+                    rows /= distinct as f64;
+                }
+            }
+        }
+        best = Some(best.map_or(rows, |b| b.min(rows)));
+    }
+    Ok(best)
+}
+
+/// The node pattern to start chain `c` at when none is bound. With the
+/// statistics: the labelled pattern with the fewest estimated start
+/// nodes ([`start_estimate`]; ties go to the compiler's rank — labelled
+/// with properties, then labelled — then to the planned start). Without
+/// them: of the patterns the compiler ranks first, the one with the
+/// smallest label, compared by reading their label index entries side by
+/// side, one entry of each in turn, until one label ends (about the
+/// smaller size times the number of labels, never a whole large label;
+/// after [`COUNT_CAP`] entries each, the planned pattern is kept).
 pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult<usize> {
     let rank = |n: &NodePat| match (n.labels.is_empty(), n.props.is_empty()) {
         (false, false) => 0,
@@ -32,12 +69,32 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
         _ => 2,
     };
     let planned = rank(&c.nodes[c.start]);
-    if planned == 2 || c.nodes.iter().filter(|n| rank(n) == planned).count() < 2 {
+    let labelled = c.nodes.iter().filter(|n| rank(n) < 2).count();
+    if planned == 2 || labelled < 2 {
         return Ok(c.start);
     }
     let address = std::ptr::from_ref(c) as usize;
     if let Some(&s) = chosen.get(&address) {
         return Ok(s);
+    }
+    if let Some(kept) = Kept::of(r.kv)? {
+        let mut best: Option<(f64, u8, bool, usize)> = None;
+        for (i, n) in c.nodes.iter().enumerate() {
+            let Some(rows) = start_estimate(r, kept, n)? else {
+                continue;
+            };
+            // Fewest rows, then rank, then the planned start.
+            let candidate = (rows, rank(n), i != c.start, i);
+            if best.is_none_or(|b| (candidate.0, candidate.1, candidate.2) < (b.0, b.1, b.2)) {
+                best = Some(candidate);
+            }
+        }
+        let s = best.map_or(c.start, |b| b.3);
+        chosen.insert(address, s);
+        return Ok(s);
+    }
+    if c.nodes.iter().filter(|n| rank(n) == planned).count() < 2 {
+        return Ok(c.start);
     }
     let mut labels: Vec<&String> = c
         .nodes
@@ -48,27 +105,14 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
     labels.sort();
     labels.dedup();
     let mut smallest = None;
-    if let Some(kept) = Kept::of(r.kv)? {
-        // The statistics know every label's size.
-        let mut best = None;
-        for &label in &labels {
-            let n = kept.label_named(r.names, label)?;
-            if best.is_none_or(|(m, _)| n < m) {
-                best = Some((n, label));
-            }
-        }
-        smallest = best.map(|(_, l)| l);
-    } else {
-        let mut scans: Vec<NodeIds<'_>> =
-            labels.iter().map(|l| NodeIds::with_label(r, l)).collect();
-        'count: for _ in 0..=COUNT_CAP {
-            for (label, scan) in labels.iter().zip(&mut scans) {
-                let Some(id) = scan.next() else {
-                    smallest = Some(*label);
-                    break 'count;
-                };
-                id?;
-            }
+    let mut scans: Vec<NodeIds<'_>> = labels.iter().map(|l| NodeIds::with_label(r, l)).collect();
+    'count: for _ in 0..=COUNT_CAP {
+        for (label, scan) in labels.iter().zip(&mut scans) {
+            let Some(id) = scan.next() else {
+                smallest = Some(*label);
+                break 'count;
+            };
+            id?;
         }
     }
     let s = smallest
