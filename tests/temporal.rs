@@ -101,6 +101,9 @@ fn a_statement_reads_one_clock() {
         .execute("RETURN datetime() AS t", &Params::new())
         .unwrap();
     assert_ne!(a.rows(), b.rows());
+    let q =
+        "RETURN timestamp() = datetime().epochMillis AS t, timestamp() > 1700000000000 AS recent";
+    assert_eq!(run(&db, q), [["true", "true"]]);
     let q = "RETURN date() = date.statement() AS a, date.realtime() >= date() AS b";
     assert_eq!(run(&db, q), [["true", "true"]]);
     // Without a database too (the clock is the statement's, not 1970's).
@@ -145,14 +148,15 @@ fn bad_temporal_input_is_a_typed_error() {
     }
     // Arbitrary text into every parser: an error or a value, never a panic.
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let alphabet = b"0123456789-+:.,TWPYMDHSZz[]/ E";
+    // ASCII mostly, with characters of two and three bytes.
+    let alphabet: Vec<char> = "0123456789-+:.,TWPYMDHSZz[]/ Eé٣".chars().collect();
     for _ in 0..20_000 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let len = (seed % 24) as usize;
         let text: String = (0..len)
-            .map(|i| alphabet[((seed >> (i % 8 * 8)) as usize + i * 7) % alphabet.len()] as char)
+            .map(|i| alphabet[((seed >> (i % 8 * 8)) as usize + i * 7) % alphabet.len()])
             .collect();
         for kind in [
             "date",

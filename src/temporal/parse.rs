@@ -61,7 +61,7 @@ fn int(text: &str) -> Option<i64> {
 }
 
 /// A date string.
-pub(crate) fn date(text: &str) -> Result<Date> {
+fn date(text: &str) -> Result<Date> {
     date_part(text).ok_or_else(|| bad("date", text))?
 }
 
@@ -185,12 +185,12 @@ fn split_zone(text: &str) -> Option<(&str, Option<i32>, Option<&str>)> {
 }
 
 /// A local time string.
-pub(crate) fn local_time(text: &str) -> Result<LocalTime> {
+fn local_time(text: &str) -> Result<LocalTime> {
     local_time_part(text).ok_or_else(|| bad("local time", text))?
 }
 
 /// A time string; without an offset, UTC.
-pub(crate) fn time(text: &str) -> Result<Time> {
+fn time(text: &str) -> Result<Time> {
     let (local, offset, zone) = split_zone(text).ok_or_else(|| bad("time", text))?;
     let t = local_time_part(local).ok_or_else(|| bad("time", text))??;
     let offset = match (offset, zone) {
@@ -211,7 +211,7 @@ fn date_time_parts<'t>(text: &'t str, kind: &str) -> Result<(Date, &'t str)> {
 }
 
 /// A local date-time string.
-pub(crate) fn local_date_time(text: &str) -> Result<LocalDateTime> {
+fn local_date_time(text: &str) -> Result<LocalDateTime> {
     let (date, t) = date_time_parts(text, "local datetime")?;
     let time = if t.is_empty() {
         LocalTime::from_nanos(0)?
@@ -222,7 +222,7 @@ pub(crate) fn local_date_time(text: &str) -> Result<LocalDateTime> {
 }
 
 /// A date-time string; without an offset or zone, UTC.
-pub(crate) fn date_time(text: &str) -> Result<DateTime> {
+fn date_time(text: &str) -> Result<DateTime> {
     let (date, t) = date_time_parts(text, "datetime")?;
     let (local, offset, zone) = split_zone(t).ok_or_else(|| bad("datetime", text))?;
     let time = if local.is_empty() {
@@ -239,7 +239,7 @@ pub(crate) fn date_time(text: &str) -> Result<DateTime> {
 }
 
 /// A duration string.
-pub(crate) fn duration(text: &str) -> Result<Duration> {
+fn duration(text: &str) -> Result<Duration> {
     duration_parts(text).ok_or_else(|| bad("duration", text))?
 }
 
@@ -320,9 +320,13 @@ fn duration_parts(text: &str) -> Option<Result<Duration>> {
     Some(parts.duration())
 }
 
-/// `kind`'s value read from `text`.
+/// `kind`'s value read from `text`. ISO 8601 is ASCII: other text is
+/// refused before any field is cut out of it.
 pub(crate) fn parse(kind: super::Kind, text: &str) -> Result<Temporal> {
     use super::Kind as K;
+    if !text.is_ascii() {
+        return Err(bad(kind.function(), text));
+    }
     Ok(match kind {
         K::Date => Temporal::Date(date(text)?),
         K::LocalTime => Temporal::LocalTime(local_time(text)?),
@@ -408,5 +412,18 @@ mod tests {
         }
         assert!(parse(K::Duration, "P1H").is_err());
         assert!(parse(K::DateTime, "2015-07-21T12:00[Europe/Nowhere]").is_err());
+        // Non-ASCII text is refused, never cut inside a character.
+        for text in ["1é", "2015W3é", "1é1", "12é:00", "Pé1D", "2015-é-01"] {
+            for kind in [
+                K::Date,
+                K::LocalTime,
+                K::Time,
+                K::LocalDateTime,
+                K::DateTime,
+                K::Duration,
+            ] {
+                assert!(parse(kind, text).is_err(), "{text}");
+            }
+        }
     }
 }

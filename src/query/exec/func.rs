@@ -25,6 +25,7 @@ impl Function {
                 | F::FromEpoch
                 | F::FromEpochMillis
                 | F::Between(_)
+                | F::Timestamp
         ) {
             return super::temporal::call(self, &args);
         }

@@ -111,6 +111,10 @@ pub(super) fn call(f: Function, args: &[CypherValue]) -> QResult<CypherValue> {
                 }
             }
         }
+        Function::Timestamp => {
+            let now = crate::temporal::now_utc().epoch_nanos();
+            V::Int(i64::try_from(now.div_euclid(1_000_000)).unwrap_or(i64::MAX))
+        }
         Function::FromEpoch => match (arg(0), arg(1)) {
             (V::Null, _) | (_, V::Null) => V::Null,
             (V::Int(s), V::Int(n)) => temporal(build::from_epoch(*s, *n)?),

@@ -78,6 +78,9 @@ pub(crate) enum Function {
     FromEpochMillis,
     /// `duration.between` and its relatives.
     Between(Between),
+    /// `timestamp()`: the statement's time in milliseconds since
+    /// 1970-01-01T00:00Z.
+    Timestamp,
 }
 
 impl Function {
@@ -160,6 +163,7 @@ impl Function {
             "length" => (F::Length, 1, 1),
             "vector.similarity.cosine" => (F::SimilarityCosine, 2, 2),
             "vector.similarity.euclidean" => (F::SimilarityEuclidean, 2, 2),
+            "timestamp" => (F::Timestamp, 0, 0),
             "datetime.fromepoch" => (F::FromEpoch, 2, 2),
             "datetime.fromepochmillis" => (F::FromEpochMillis, 1, 1),
             "duration.between" => (F::Between(Between::All), 2, 2),
