@@ -117,6 +117,11 @@ const STATEMENTS: &[&str] = &[
     "MATCH (n) RETURN n.x - 5 AS k, count(*) AS c",
     "MATCH (n:B) RETURN n.s AS s, count(n) AS c ORDER BY c DESC, s LIMIT 2",
     "MATCH (n) RETURN n.y * 2 AS k, count(*) AS c",
+    // Start-node comparisons with a literal, decided column by column.
+    "MATCH (a:A)-[:R]->(b) WHERE a.x >= 3 AND a.s <> 'b' AND 7 > a.x RETURN b.s AS s, count(*) AS c",
+    "MATCH (n) WHERE n.s = 'zzz' RETURN count(*) AS c",
+    "MATCH (n:A) WHERE n.s <> 'zzz' RETURN n.x AS x, count(*) AS c",
+    "MATCH (n) WHERE n.y = 1 AND n.x <> 4 RETURN n.s AS s, count(*) AS c, sum(n.x) AS t",
     "MATCH (a)-[r:R]->(b) RETURN r.w AS w, count(*) AS c",
     "MATCH (a:A)<-[r:R]-(b) WHERE r.w > 2 RETURN a.s AS s, sum(r.w) AS sw, min(r.f) AS mf",
     "MATCH (a)-[r {w: 1}]-(b) RETURN b.s AS s, count(*) AS c",

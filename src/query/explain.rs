@@ -83,7 +83,7 @@ fn describe_shape(shape: &Shape) -> String {
         )
     };
     format!(
-        "rule ColumnarAggregate (when its start holds an eighth of the nodes or more{unless}): {walk}; {} node and {} relationship property columns; {} conjuncts (start-node ones once per start node, far-node ones once per node into a bitset){exists}",
+        "rule ColumnarAggregate (when its start holds an eighth of the nodes or more{unless}): {walk}; {} node and {} relationship property columns; {} conjuncts (start-node comparisons of a column with a literal tested column by column first, other start-node ones once per start node, far-node ones once per node into a bitset){exists}",
         shape.columns.len(),
         shape.rel_columns.len(),
         shape.conjuncts.len()

@@ -371,6 +371,18 @@ fn compared(op: BinaryOp, x: Option<&CypherValue>, y: Option<&CypherValue>) -> O
     Some(holds_for(op, o))
 }
 
+/// Comparison `op` with its operands swapped (`1 < x` is `x > 1`).
+fn flipped(op: BinaryOp) -> BinaryOp {
+    use BinaryOp as B;
+    match op {
+        B::Lt => B::Gt,
+        B::Le => B::Ge,
+        B::Gt => B::Lt,
+        B::Ge => B::Le,
+        other => other,
+    }
+}
+
 fn is_comparison(op: BinaryOp) -> bool {
     use BinaryOp as B;
     matches!(op, B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge)
@@ -1091,7 +1103,6 @@ fn far_bits(
 /// integer (column, operator with the column on its left, value), when
 /// they all are and there is one at least.
 fn rel_tests(run: &Run<'_>, conjuncts: &[&C]) -> Option<Vec<(usize, BinaryOp, i64)>> {
-    use BinaryOp as B;
     if conjuncts.is_empty() {
         return None;
     }
@@ -1101,21 +1112,144 @@ fn rel_tests(run: &Run<'_>, conjuncts: &[&C]) -> Option<Vec<(usize, BinaryOp, i6
         .map(|c| match c {
             C::Binary(op, a, b) if is_comparison(*op) => match (&**a, &**b) {
                 (C::RelProp(c), C::Const(V::Int(v))) if ints(*c) => Some((*c, *op, *v)),
-                (C::Const(V::Int(v)), C::RelProp(c)) if ints(*c) => {
-                    let flipped = match op {
-                        B::Lt => B::Gt,
-                        B::Le => B::Ge,
-                        B::Gt => B::Lt,
-                        B::Ge => B::Le,
-                        other => *other,
-                    };
-                    Some((*c, flipped, *v))
-                }
+                (C::Const(V::Int(v)), C::RelProp(c)) if ints(*c) => Some((*c, flipped(*op), *v)),
                 _ => None,
             },
             _ => None,
         })
         .collect()
+}
+
+/// A start-node conjunct decided from one column in a tight loop: an
+/// integer column compared with an integer literal, or a coded string
+/// column tested for (in)equality with a string literal. A node without
+/// the property passes neither (the comparison is `null`).
+enum Bulk<'a> {
+    Int {
+        base: u64,
+        ints: &'a [i64],
+        present: &'a FixedBitSet,
+        op: BinaryOp,
+        k: i64,
+    },
+    Code {
+        base: u64,
+        codes: &'a [u32],
+        /// The literal's code, `None` when no node holds it.
+        code: Option<u32>,
+        equal: bool,
+    },
+}
+
+impl Bulk<'_> {
+    /// The conjunct `c` as a bulk test, when it is one.
+    fn of<'a>(run: &'a Run<'_>, c: &C) -> Option<Bulk<'a>> {
+        let C::Binary(op, a, b) = c else {
+            return None;
+        };
+        if !is_comparison(*op) {
+            return None;
+        }
+        let (column, literal, op) = match (&**a, &**b) {
+            (C::Prop(_, col), C::Const(v)) => (*col, v, *op),
+            (C::Const(v), C::Prop(_, col)) => (*col, v, flipped(*op)),
+            _ => return None,
+        };
+        let Column::Dense { base, values } = &*run.data.columns[column] else {
+            return None;
+        };
+        match (values, literal) {
+            (Slots::Ints { ints, present }, V::Int(k)) => Some(Bulk::Int {
+                base: *base,
+                ints,
+                present,
+                op,
+                k: *k,
+            }),
+            (Slots::Coded { codes, dict }, V::String(text))
+                if matches!(op, BinaryOp::Eq | BinaryOp::Ne) =>
+            {
+                let code = dict
+                    .iter()
+                    .position(|d| matches!(d, V::String(s) if s == text))
+                    .and_then(|i| u32::try_from(i + 1).ok());
+                Some(Bulk::Code {
+                    base: *base,
+                    codes,
+                    code,
+                    equal: op == BinaryOp::Eq,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn holds(&self, id: NodeId) -> bool {
+        match *self {
+            Bulk::Int {
+                base,
+                ints,
+                present,
+                op,
+                k,
+            } => {
+                id.0.checked_sub(base)
+                    .and_then(|at| usize::try_from(at).ok())
+                    .is_some_and(|at| {
+                        at < ints.len() && present.contains(at) && holds_for(op, ints[at].cmp(&k))
+                    })
+            }
+            Bulk::Code {
+                base,
+                codes,
+                code,
+                equal,
+            } => {
+                let found =
+                    id.0.checked_sub(base)
+                        .and_then(|at| codes.get(usize::try_from(at).ok()?))
+                        .copied()
+                        .unwrap_or(0);
+                found != 0 && ((Some(found) == code) == equal)
+            }
+        }
+    }
+}
+
+/// The start nodes that pass the start-node conjuncts decidable in bulk
+/// (see [`Bulk`]), tested column by column in tight loops, and the
+/// conjuncts left to test node by node; `None` when none is decidable so.
+fn prefiltered<'c>(
+    run: &Run<'_>,
+    starts: &[NodeId],
+    at_start: &[&'c C],
+    deadline: Option<Deadline>,
+) -> QResult<Option<(Vec<NodeId>, Vec<&'c C>)>> {
+    let mut tests = Vec::new();
+    let mut rest = Vec::new();
+    for &c in at_start {
+        match Bulk::of(run, c) {
+            Some(test) => tests.push(test),
+            None => rest.push(c),
+        }
+    }
+    if tests.is_empty() {
+        return Ok(None);
+    }
+    let mut kept = Vec::new();
+    for (n, chunk) in starts.chunks(TICK).enumerate() {
+        if n > 0 {
+            check_deadline(deadline)?;
+        }
+        kept.extend(
+            chunk
+                .iter()
+                .copied()
+                .filter(|&id| tests.iter().all(|t| t.holds(id))),
+        );
+    }
+    Ok(Some((kept, rest)))
 }
 
 /// The one side of the lists a hop by `dir` reads from the start's side
@@ -1440,6 +1574,12 @@ fn walk(
     if (starts.len() as u64).saturating_mul(8) < r.node_count()? {
         return Ok(None);
     }
+    // Start-node comparisons of a column with a literal, decided in bulk.
+    let (starts, at_start): (Cow<'_, [NodeId]>, Vec<&C>) =
+        match prefiltered(run, &starts, &at_start, deadline)? {
+            Some((kept, rest)) => (Cow::Owned(kept), rest),
+            None => (Cow::Borrowed(&starts[..]), at_start),
+        };
     if csrs.is_empty() && groups.nkeys == 0 {
         return fold_whole(run, &starts, &at_start, deadline, groups);
     }
