@@ -117,6 +117,11 @@ const STATEMENTS: &[&str] = &[
     "MATCH (n) RETURN n.x - 5 AS k, count(*) AS c",
     "MATCH (n:B) RETURN n.s AS s, count(n) AS c ORDER BY c DESC, s LIMIT 2",
     "MATCH (n) RETURN n.y * 2 AS k, count(*) AS c",
+    // A relationship's integer as the one key, counted into a table.
+    "MATCH (a:A)-[r:R]->(b:B) RETURN r.w AS w, count(*) AS c, count(b) AS d",
+    "MATCH (a)-[r:R|S]->(b) WHERE a.x > 2 RETURN r.w AS w, count(*) AS c ORDER BY c DESC, w",
+    "MATCH (a)<-[r:S]-(b) RETURN r.w AS w, count(*) AS c",
+    "MATCH (a)-[r]->(b) RETURN r.m AS m, count(*) AS c",
     // Start-node comparisons with a literal, decided column by column.
     "MATCH (a:A)-[:R]->(b) WHERE a.x >= 3 AND a.s <> 'b' AND 7 > a.x RETURN b.s AS s, count(*) AS c",
     "MATCH (n) WHERE n.s = 'zzz' RETURN count(*) AS c",

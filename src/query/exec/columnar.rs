@@ -1416,6 +1416,52 @@ fn fold_whole(
     Ok(Some((groups, passing.len() as u64)))
 }
 
+/// Counts of small non-negative integer keys (below [`SMALL_KEYS`]) in a
+/// table, each key's group opened in `groups` when first met — so its
+/// value is the first row's, as on the row path (`1`, or `1.0` when a
+/// float met on the hashed side came first).
+#[derive(Default)]
+struct SmallCounts {
+    counts: Vec<u64>,
+}
+
+impl SmallCounts {
+    #[inline]
+    fn add(&mut self, groups: &mut Groups, key: usize, weight: u64) -> Try<()> {
+        if self.counts.len() <= key {
+            self.counts.resize(key + 1, 0);
+        }
+        if self.counts[key] == 0 && groups.small.get(key).is_none_or(|&g| g == 0) {
+            groups.keys.push(V::Int(key as i64));
+            groups.open();
+            // Group + 1, as `Groups::small` keeps it.
+            let mark = u32::try_from(groups.count).map_err(|_| GiveUp)?;
+            if groups.small.is_empty() {
+                groups.small = vec![0; SMALL_KEYS];
+            }
+            groups.small[key] = mark;
+        }
+        self.counts[key] += weight;
+        Ok(())
+    }
+
+    /// Adds the counts to their groups' folds (every aggregate a count).
+    fn flush(self, groups: &mut Groups) -> Try<()> {
+        let width = groups.width;
+        for (key, &count) in self.counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+            let g = groups
+                .small
+                .get(key)
+                .and_then(|g| g.checked_sub(1))
+                .ok_or(GiveUp)? as usize;
+            for acc in &mut groups.accs[g * width..][..width] {
+                acc.n += count;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// No hop, one grouping key, only counts, nothing to check per node: one
 /// loop that counts each node's key into a table — a coded string
 /// column's code, or a small non-negative integer the key makes of
@@ -1465,51 +1511,32 @@ fn count_by_key(
         }
         return Ok(Some((groups, starts.len() as u64)));
     }
-    // Small integer keys counted in a table, each key's group opened when
-    // it is first met (so its value is the first node's, as on the row
-    // path: `1` or `1.0`); the rest hashed as usual.
-    let mut counts: Vec<u64> = Vec::new();
+    // Small integer keys counted in a table; the rest hashed as usual.
+    let mut small = SmallCounts::default();
     let mut buf = Vec::new();
-    for (n, &id) in starts.iter().enumerate() {
-        if n % TICK == 0 {
-            check_deadline(deadline)?;
-        }
-        let at = At::node(id);
-        if let Some(i) = key.int(&at, &run.data)
-            && let Ok(small) = usize::try_from(i)
-            && small < SMALL_KEYS
-        {
-            if counts.len() <= small {
-                counts.resize(small + 1, 0);
+    let counted: Try<()> = (|| {
+        for (n, &id) in starts.iter().enumerate() {
+            if n % TICK == 0 {
+                check_deadline(deadline).map_err(|_| GiveUp)?;
             }
-            if counts[small] == 0 && groups.small.get(small).is_none_or(|&g| g == 0) {
-                add(&mut groups, V::Int(i), 0);
-                // Group + 1, as `Groups::small` keeps it.
-                let Ok(mark) = u32::try_from(groups.count) else {
-                    return Ok(None);
-                };
-                if groups.small.is_empty() {
-                    groups.small = vec![0; SMALL_KEYS];
-                }
-                groups.small[small] = mark;
+            let at = At::node(id);
+            if let Some(i) = key.int(&at, &run.data)
+                && let Ok(k) = usize::try_from(i)
+                && k < SMALL_KEYS
+            {
+                small.add(&mut groups, k, 1)?;
+                continue;
             }
-            counts[small] += 1;
-            continue;
+            let g = groups.of(run, &at, &mut buf)?;
+            for acc in &mut groups.accs[g * width..][..width] {
+                acc.n += 1;
+            }
         }
-        let Ok(g) = groups.of(run, &at, &mut buf) else {
-            return Ok(None);
-        };
-        for acc in &mut groups.accs[g * width..][..width] {
-            acc.n += 1;
-        }
-    }
-    for (i, &count) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-        let Some(g) = groups.small.get(i).and_then(|g| g.checked_sub(1)) else {
-            return Ok(None);
-        };
-        for acc in &mut groups.accs[g as usize * width..][..width] {
-            acc.n += count;
-        }
+        Ok(())
+    })();
+    check_deadline(deadline)?;
+    if counted.is_err() || small.flush(&mut groups).is_err() {
+        return Ok(None);
     }
     Ok(Some((groups, starts.len() as u64)))
 }
@@ -1618,6 +1645,24 @@ fn walk(
             && shape.hops.len() == 1
             && one_side(shape.hops[0].dir, start == 0) == Some(true)
     });
+    // One key, an integer property of the relationship, only counts and
+    // nothing to check per relationship, on the out lists (where the
+    // relationship columns are in order): each relationship's key counted
+    // into a table (small integers; others hashed).
+    let rel_key = match run.keys.iter().flatten().collect::<Vec<_>>()[..] {
+        [C::RelProp(c)]
+            if !per_start
+                && run.counts_only
+                && both.is_empty()
+                && shape.hops.len() == 1
+                && one_side(shape.hops[0].dir, start == 0) == Some(true)
+                && run.data.rels.get(*c).is_some_and(|r| r.all_ints()) =>
+        {
+            Some(*c)
+        }
+        _ => None,
+    };
+    let mut small = SmallCounts::default();
     // Whether what is evaluated per relationship reads the far node: if
     // not, its id is never looked up (a random read per relationship).
     let far_bit = 1u8 << other;
@@ -1676,6 +1721,31 @@ fn walk(
                     if k > 0 {
                         here += k;
                         run.fold(&mut local, &at, k)?;
+                    }
+                }
+                [csr] if let Some(c) = rel_key => {
+                    let Some(i) = csr.index_of(s) else { continue };
+                    for pos in csr.out.range(i) {
+                        if far
+                            .as_ref()
+                            .is_some_and(|b| !b.contains(csr.out.targets[pos] as usize))
+                        {
+                            continue;
+                        }
+                        here += 1;
+                        let key = run.data.rels[c]
+                            .int_out(pos)
+                            .and_then(|v| usize::try_from(v).ok())
+                            .filter(|&k| k < SMALL_KEYS);
+                        if let Some(k) = key {
+                            small.add(&mut groups, k, 1)?;
+                        } else {
+                            at.edge = Some((true, pos));
+                            let g = groups.of(run, &at, &mut buf)?;
+                            for acc in &mut groups.accs[g * width..][..width] {
+                                acc.n += 1;
+                            }
+                        }
                     }
                 }
                 [csr] if counted => {
@@ -1777,6 +1847,7 @@ fn walk(
     if let Some(e) = timeout {
         return Err(e);
     }
+    let result = result.and_then(|()| small.flush(&mut groups));
     Ok(result.ok().map(|()| (groups, matched)))
 }
 
