@@ -110,6 +110,80 @@ fn edge_list_creates_nodes_and_weighted_edges_and_reuses_keys_later() {
 }
 
 #[test]
+fn csv_temporal_columns_load_as_temporal_values() {
+    use quiverdb::query::Params;
+    use quiverdb::temporal::Temporal;
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path().join("db")).unwrap();
+    let nodes = write(
+        dir.path(),
+        "events.csv",
+        "id:int,on:date,at:datetime,took:duration,opens:localtime\n\
+         1,2024-02-29,2024-03-31T02:30[Europe/Berlin],PT1H30M,09:00\n\
+         2,2024-W01-1,2024-01-01T00:00Z,P1D,\n",
+    );
+    let edges = write(
+        dir.path(),
+        "follows.csv",
+        "src,dst,since:localdatetime\n1,2,2023-12-31T23:59:59.5\n",
+    );
+    let mut import = Importer::new(&db, ImportOptions::default().key_label("Event")).unwrap();
+    import.nodes(&nodes, Format::Csv).unwrap();
+    import.edges(&edges, Format::Csv).unwrap();
+    import.finish().unwrap();
+    let t = |kind: &str, text: &str| Value::Temporal(Temporal::parse(kind, text).unwrap());
+    let r = db.begin_read().unwrap();
+    let first = r.node(node_with_key(&db, 1)).unwrap().unwrap();
+    assert_eq!(first.props["on"], t("date", "2024-02-29"));
+    assert_eq!(
+        first.props["at"].to_string(),
+        "2024-03-31T03:30+02:00[Europe/Berlin]",
+        "a time in the spring gap moves on by the gap"
+    );
+    assert_eq!(first.props["took"], t("duration", "PT90M"));
+    assert_eq!(first.props["opens"], t("localtime", "09:00"));
+    let second = r.node(node_with_key(&db, 2)).unwrap().unwrap();
+    assert_eq!(second.props["on"], t("date", "2024-01-01"));
+    assert!(
+        !second.props.contains_key("opens"),
+        "an empty cell sets nothing"
+    );
+    drop(r);
+    // Cypher reads them as temporal values.
+    let rows = db
+        .execute(
+            "MATCH (a:Event)-[f]->(b:Event) RETURN b.on - duration('P1D') AS before, f.since.year AS y",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows.rows()
+            .iter()
+            .map(|row| row.iter().map(ToString::to_string).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        [["2023-12-31", "2023"]]
+    );
+    // A bad cell names its column and value; a temporal key is refused.
+    let bad = write(dir.path(), "bad.csv", "id:int,on:date\n3,2024-02-30\n");
+    let mut import = Importer::new(&db, ImportOptions::default().key_label("Event")).unwrap();
+    let e = import.nodes(&bad, Format::Csv).unwrap_err().to_string();
+    assert!(e.contains("\"on\"") && e.contains("2024-02-30"), "{e}");
+    // (An importer holds the writer until it is dropped.)
+    drop(import);
+    let bad_key = write(dir.path(), "bad_key.csv", "id:date\n2024-01-01\n");
+    let mut import = Importer::new(&db, ImportOptions::default().key_label("Event")).unwrap();
+    assert!(import.nodes(&bad_key, Format::Csv).is_err());
+}
+
+fn node_with_key(db: &Database, key: i64) -> quiverdb::NodeId {
+    db.begin_read()
+        .unwrap()
+        .node_by_key("Event", "id", &Value::Int(key))
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
 fn csv_and_jsonl_nodes_and_edges_with_typed_and_inferred_columns() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path().join("db")).unwrap();

@@ -1,7 +1,10 @@
 //! CSV nodes and edges, with a header row.
 //!
 //! Each header cell is `name` or `name:type`, the type one of `string`,
-//! `int`, `float`, `bool` (also `long`, `double`, `boolean`). A typed
+//! `int`, `float`, `bool` (also `long`, `double`, `boolean`), or a
+//! temporal type — `date`, `localtime`, `time`, `localdatetime`,
+//! `datetime`, `duration` — whose cells are ISO 8601 text read as
+//! Cypher's function of that name reads a string. A typed
 //! column's cells must parse as that type; an untyped column's cells are
 //! inferred one by one: an integer, else a float, else `true`/`false`,
 //! else a string. An empty cell leaves the property unset.
@@ -29,6 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{ColumnRole, EdgeRow, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::error::{Error, Result};
+use crate::temporal::Temporal;
 use crate::{Props, Value};
 
 /// The declared type of a column.
@@ -39,6 +43,10 @@ enum Type {
     Int,
     Float,
     Bool,
+    /// A temporal type, by the Cypher function that reads it (`date`,
+    /// `localtime`, `time`, `localdatetime`, `datetime`, `duration`): the
+    /// cell is ISO 8601 text, read as that function reads a string.
+    Temporal(&'static str),
 }
 
 struct Column {
@@ -110,11 +118,17 @@ fn parse_header(
                     "int" | "long" | "integer" => Type::Int,
                     "float" | "double" | "real" => Type::Float,
                     "bool" | "boolean" => Type::Bool,
+                    "date" => Type::Temporal("date"),
+                    "localtime" => Type::Temporal("localtime"),
+                    "time" => Type::Temporal("time"),
+                    "localdatetime" => Type::Temporal("localdatetime"),
+                    "datetime" => Type::Temporal("datetime"),
+                    "duration" => Type::Temporal("duration"),
                     other => {
                         return Err(header_error(
                             path,
                             format!(
-                                "column {n:?} has unknown type {other:?}: use string, int, float or bool"
+                                "column {n:?} has unknown type {other:?}: use string, int, float, bool, date, localtime, time, localdatetime, datetime or duration"
                             ),
                         ));
                     }
@@ -160,6 +174,9 @@ fn value(col: &Column, s: &str) -> Parsed<Value> {
             "false" | "FALSE" | "False" => Ok(Value::Bool(false)),
             _ => Err(bad("true or false")),
         },
+        Type::Temporal(kind) => Temporal::parse(kind, s.trim())
+            .map(Value::Temporal)
+            .map_err(|_| bad(&format!("an ISO 8601 {kind}"))),
         Type::Inferred => Ok(if let Ok(i) = s.parse() {
             Value::Int(i)
         } else if let Some(f) = s.parse::<f64>().ok().filter(|f| !f.is_nan()) {
@@ -189,7 +206,7 @@ fn key(col: &Column, s: &str) -> Parsed<Key> {
             })
         }
         Type::Inferred => Ok(Key::parse(s)),
-        Type::Float | Type::Bool => Err(RowError::new(format!(
+        Type::Float | Type::Bool | Type::Temporal(_) => Err(RowError::new(format!(
             "column {:?}: a key column must be int or string",
             col.name
         ))),
