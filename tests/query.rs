@@ -1295,3 +1295,40 @@ fn a_chain_starts_where_the_statistics_say_the_fewest_nodes_are() {
         [V::Int(5)]
     );
 }
+
+#[test]
+fn element_ids_name_nodes_and_relationships_as_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    packages(&db);
+    let r = db
+        .execute(
+            "MATCH (a:Package {name: 'curl'})-[d:DEPENDS]->(b) \
+             RETURN elementId(a) = toString(id(a)) AS same, elementId(d) AS rel, elementId(b) AS node \
+             ORDER BY node",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(column(&r, 0), [V::Bool(true), V::Bool(true)]);
+    // An element id found again by its string.
+    let V::String(id) = &column(&r, 2)[0] else {
+        panic!("elementId gives a string")
+    };
+    let found = db
+        .execute(
+            "MATCH (n) WHERE elementId(n) = $id RETURN n.name AS name",
+            &params(&[("id", V::from(id.as_str()))]),
+        )
+        .unwrap();
+    assert_eq!(found.rows().len(), 1);
+    assert_eq!(
+        db.execute("RETURN elementId(null) AS x", &Params::new())
+            .unwrap()
+            .rows(),
+        [vec![V::Null]]
+    );
+    let e = db
+        .execute("RETURN elementId(1)", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TypeError);
+}

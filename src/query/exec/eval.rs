@@ -377,7 +377,9 @@ fn graph_call(
         (_, V::Null) if f.reads_graph() => V::Null,
         (F::Id, V::Node(n)) => V::Int(n.id.0 as i64),
         (F::Id, V::Relationship(r)) => V::Int(r.id.0 as i64),
-        (F::Id, _) => return Err(wrong("a node or relationship")),
+        (F::ElementId, V::Node(n)) => V::String(n.id.0.to_string()),
+        (F::ElementId, V::Relationship(r)) => V::String(r.id.0.to_string()),
+        (F::Id | F::ElementId, _) => return Err(wrong("a node or relationship")),
         (F::Labels, V::Node(n)) => {
             V::List(g()?.node_labels(n.id)?.into_iter().map(V::String).collect())
         }

@@ -54,6 +54,8 @@ pub(crate) enum Function {
     Split,
     ValueType,
     Id,
+    /// `elementId(x)`: the id as a string (Neo4j's opaque form).
+    ElementId,
     Labels,
     Type,
     Properties,
@@ -91,6 +93,7 @@ impl Function {
         matches!(
             self,
             F::Id
+                | F::ElementId
                 | F::Labels
                 | F::Type
                 | F::Properties
@@ -153,6 +156,7 @@ impl Function {
             "split" => (F::Split, 2, 2),
             "valuetype" => (F::ValueType, 1, 1),
             "id" => (F::Id, 1, 1),
+            "elementid" => (F::ElementId, 1, 1),
             "labels" => (F::Labels, 1, 1),
             "type" => (F::Type, 1, 1),
             "properties" => (F::Properties, 1, 1),
