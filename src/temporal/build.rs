@@ -368,14 +368,10 @@ fn from_epoch_fields(f: &Fields<'_>) -> Result<Temporal> {
         (None, Some(m)) => {
             DateTime::from_epoch(m.div_euclid(1_000), m.rem_euclid(1_000) * 1_000_000 + extra)?
         }
-        (None, None) => unreachable_epoch()?,
+        (None, None) => return Err(invalid("datetime() needs epochSeconds or epochMillis")),
     };
     let zone = f.zone()?.unwrap_or(Zone::Offset(0));
     Ok(Temporal::DateTime(zone.at_instant(utc.local)?))
-}
-
-fn unreachable_epoch() -> Result<DateTime> {
-    Err(invalid("datetime() needs epochSeconds or epochMillis"))
 }
 
 fn base_date(t: &Temporal) -> Result<Date> {
@@ -486,9 +482,9 @@ pub(crate) fn truncate(
         }
     }
     let zone = value.zone();
-    let base = match (cut_date, kind) {
-        (Some(d), _) => Temporal::LocalDateTime(LocalDateTime::new(d, cut_time)),
-        (None, _) => Temporal::LocalTime(cut_time),
+    let base = match cut_date {
+        Some(d) => Temporal::LocalDateTime(LocalDateTime::new(d, cut_time)),
+        None => Temporal::LocalTime(cut_time),
     };
     let mut map: Vec<(&str, Input<'_>)> = Vec::new();
     let key = match (&base, kind) {
