@@ -21,7 +21,7 @@ use std::thread::JoinHandle;
 
 use rustc_hash::FxHashMap;
 
-use super::{Key, RowError};
+use super::{Key, RowError, runs};
 use crate::error::{Error, Result};
 use crate::graph::dict::Kind;
 use crate::graph::entries::{NodeEntry, node_entries};
@@ -34,8 +34,9 @@ use crate::storage::{Cf, KvRead, SstWriter, codec, files};
 use crate::txn::{IdAt, STAGING_DIR, Undo, WriteTxn};
 use crate::{Database, GraphInfo, GraphRead, NodeId, Props, Value};
 
-/// Edges per chunk handed to the adjacency worker.
-const CHUNK: usize = 1 << 20;
+/// Edges per chunk handed to the adjacency worker (few in the crate's
+/// tests, so that their imports merge several runs).
+const CHUNK: usize = if cfg!(test) { 1 << 10 } else { 1 << 20 };
 
 /// An edge waiting for its adjacency entries.
 #[derive(Clone, Copy)]
@@ -244,34 +245,42 @@ fn write_records(dir: &Path, chunk: &Chunk) -> Result<Option<PathBuf>> {
     w.finish()
 }
 
-/// Writes the `cf` (`out` or `in`) file of one chunk of edges.
-/// Uncompressed: the chunks' files overlap, so compaction rewrites (and
-/// compresses) them anyway.
+/// Writes the `cf` (`out` or `in`) entries of one chunk of edges as a
+/// sorted run (`runs::put` per entry): the runs of all chunks are merged
+/// into one file per column family at the end (`runs::merge_all`), which
+/// goes into the bottom level without a compaction. (Ingested as one
+/// overlapping file per chunk, they used to leave the column families a
+/// compaction of every entry to do, which ran in the background of every
+/// later process — a second core busy for seconds, scans merging ten
+/// files — and was cut short by each close.)
 fn write_adjacency(dir: &Path, chunk: &Chunk, cf: Cf) -> Result<Option<PathBuf>> {
     if cf == Cf::Edges {
         return write_records(dir, chunk);
     }
     let edges = sorted(chunk, cf);
     let name = if cf == Cf::Out { "out" } else { "in" };
-    let mut w = SstWriter::create(cf, &staging_file(dir, name, chunk.seq), false)?;
+    let path = dir.join(format!("{name}-{:05}.{}", chunk.seq, runs::EXTENSION));
     let mut value = Vec::new();
-    for e in &edges {
-        let (a, b) = if cf == Cf::Out {
-            (e.src, e.dst)
-        } else {
-            (e.dst, e.src)
-        };
-        let key = keys::adj(NodeId(a), e.edge_type, NodeId(b), crate::EdgeId(e.edge));
-        value.clear();
-        let first = (e.first_num.0 != u32::MAX).then_some(&e.first_num);
-        let rest = &chunk.numeric[e.num as usize..(e.num + e.num_len) as usize];
-        for (k, f) in first.into_iter().chain(rest) {
-            value.extend_from_slice(&k.to_be_bytes());
-            value.extend_from_slice(&f.to_bits().to_be_bytes());
+    files::create_file(&path, |out| {
+        for e in &edges {
+            let (a, b) = if cf == Cf::Out {
+                (e.src, e.dst)
+            } else {
+                (e.dst, e.src)
+            };
+            let key = keys::adj(NodeId(a), e.edge_type, NodeId(b), crate::EdgeId(e.edge));
+            value.clear();
+            let first = (e.first_num.0 != u32::MAX).then_some(&e.first_num);
+            let rest = &chunk.numeric[e.num as usize..(e.num + e.num_len) as usize];
+            for (k, f) in first.into_iter().chain(rest) {
+                value.extend_from_slice(&k.to_be_bytes());
+                value.extend_from_slice(&f.to_bits().to_be_bytes());
+            }
+            runs::put(out, &key, &value)?;
         }
-        w.put(&key, &value)?;
-    }
-    w.finish()
+        Ok(())
+    })?;
+    Ok(Some(path))
 }
 
 fn spawn_worker(dir: PathBuf, cf: Cf) -> Worker {
@@ -772,7 +781,7 @@ impl<'db> Bulk<'db> {
         for f in node_side {
             files.extend(f?);
         }
-        files.extend(self.files.join_workers()?);
+        files.extend(runs::merge_all(&dir, self.files.join_workers()?)?);
 
         let c = self.counters;
         let loaded = Loaded {

@@ -44,6 +44,7 @@ mod embedding;
 mod importer;
 pub mod jsonl;
 mod properties;
+mod runs;
 pub mod text;
 pub mod vecs;
 
@@ -288,6 +289,61 @@ mod tests {
         let mut import = Importer::new(db, ImportOptions::default()).unwrap();
         import.edges(file, Format::EdgeList).unwrap();
         import.finish().unwrap().edges
+    }
+
+    /// Edges of many chunks (1,024 edges each in tests): both adjacency
+    /// column families hold exactly the file's edges, in key order, each
+    /// with its weight in the value, and each arrives as one sorted file
+    /// below level 0 — nothing left for a compaction to merge.
+    #[test]
+    fn edges_of_many_chunks_merge_into_one_file_per_direction() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("edges.txt");
+        let mut rng = crate::rng::Rng::new(0x0c4a_11e5);
+        let nodes = 300u64;
+        let edges: Vec<(u64, u64, u64)> = (0..5_000)
+            .map(|_| (rng.below(nodes), rng.below(nodes), rng.below(20)))
+            .collect();
+        let text: Vec<String> = edges
+            .iter()
+            .map(|(a, b, w)| format!("{a} {b} {w}"))
+            .collect();
+        std::fs::write(&file, text.join("\n")).unwrap();
+        let db = Database::open(dir.path().join("db")).unwrap();
+        assert_eq!(import(&db, &file), 5_000);
+        for cf in [Cf::Out, Cf::In] {
+            assert_eq!(db.store().files_at_level0(cf).unwrap(), 0, "{cf:?}");
+        }
+        let key_of: std::collections::HashMap<NodeId, u64> = (0..nodes)
+            .filter_map(|k| Some((node(&db, i64::try_from(k).unwrap())?, k)))
+            .collect();
+        let first_edge = db.begin_read().unwrap().edge_ids().unwrap()[0].0;
+        let snapshot = db.begin_read().unwrap();
+        for cf in [Cf::Out, Cf::In] {
+            let mut seen = vec![false; edges.len()];
+            let mut last: Option<Vec<u8>> = None;
+            snapshot
+                .kv()
+                .scan_bulk(cf, &[], None, &mut |key, value| {
+                    assert!(
+                        last.as_deref().is_none_or(|l| l < key),
+                        "{cf:?} out of order"
+                    );
+                    last = Some(key.to_vec());
+                    let adj = crate::graph::keys::decode_adj(key).unwrap();
+                    let i = usize::try_from(adj.edge.0 - first_edge).unwrap();
+                    let (a, b, w) = edges[i];
+                    let (this, other) = if cf == Cf::Out { (a, b) } else { (b, a) };
+                    assert_eq!((key_of[&adj.node], key_of[&adj.other]), (this, other));
+                    assert_eq!(value.len(), 12, "one numeric property: the weight");
+                    let weight = u64::from_be_bytes(value[4..].try_into().unwrap());
+                    assert_eq!(weight, (w as f64).to_bits());
+                    assert!(!std::mem::replace(&mut seen[i], true));
+                    Ok(true)
+                })
+                .unwrap();
+            assert!(seen.iter().all(|s| *s), "{cf:?} lost edges");
+        }
     }
 
     /// The import in a child process that dies (abort, like a kill) at

@@ -214,6 +214,21 @@ impl Store {
             .map_err(storage_error)
     }
 
+    /// How many files column family `cf` has in level 0 (files that
+    /// overlap and wait for a compaction).
+    #[cfg(test)]
+    pub fn files_at_level0(&self, cf: Cf) -> Result<u64> {
+        self.db
+            .property_int_value_cf(self.handle(cf)?, "rocksdb.num-files-at-level0")
+            .map_err(storage_error)
+            .map(Option::unwrap_or_default)
+    }
+
+    /// Makes every acknowledged write durable by syncing the WAL.
+    pub fn sync_wal(&self) -> Result<()> {
+        self.db.flush_wal(true).map_err(storage_error)
+    }
+
     /// Makes every acknowledged write durable: syncs the WAL and flushes the
     /// memtables, so a reopen has nothing to replay.
     pub fn flush(&self) -> Result<()> {
