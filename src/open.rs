@@ -33,7 +33,7 @@ impl Builder {
         db.register(graph);
         let vectors = VectorModel::load(&db)?;
         db.register(vectors);
-        db.register(ProjectionCache::default());
+        db.register(ProjectionCache::new(self.stored_projections));
         db.register(crate::query::exec::columns::ColumnCache::default());
         db.register(crate::query::cache::PlanCache::default());
         Ok(db)

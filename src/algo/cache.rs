@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use super::{Path, PathQuery, Projection, ProjectionSpec};
+use super::{Path, PathQuery, Projection, ProjectionSpec, stored};
 use crate::NodeId;
 use crate::error::Result;
 use crate::graph::read::Reader;
@@ -17,20 +17,45 @@ use crate::txn::{Database, Extension, ReadTxn, WriteTxn};
 const MAX_CACHED: usize = 4;
 
 /// The projection cache: a model with no stored data and no transaction
-/// part, registered by the assembly.
-#[derive(Default)]
+/// part, registered by the assembly. Its checkpoint writes the current
+/// projections to disk (`stored.rs`) for the next process.
 pub(crate) struct ProjectionCache {
-    /// `(generation, spec, projection)`, oldest first.
-    entries: Mutex<Vec<(u64, ProjectionSpec, Arc<Projection>)>>,
+    entries: Mutex<Vec<Entry>>,
+    /// Projections of at least this many edges are written at checkpoint;
+    /// `None`: none are written or read.
+    stored_min_edges: Option<u64>,
+}
+
+/// One cached projection.
+struct Entry {
+    /// The commit generation and the storage sequence number it shows.
+    generation: u64,
+    sequence: u64,
+    spec: ProjectionSpec,
+    projection: Arc<Projection>,
+    /// Already on disk (read from there, or written).
+    on_disk: bool,
 }
 
 impl Extension for ProjectionCache {
+    fn flush(&self, db: &Database) -> Result<()> {
+        self.store(db);
+        Ok(())
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
 }
 
 impl ProjectionCache {
+    pub(crate) fn new(stored_min_edges: Option<u64>) -> ProjectionCache {
+        ProjectionCache {
+            entries: Mutex::new(Vec::new()),
+            stored_min_edges,
+        }
+    }
+
     /// A cached projection of generation `generation` that `serves`
     /// accepts.
     fn find(
@@ -41,17 +66,78 @@ impl ProjectionCache {
         self.entries
             .lock()
             .iter()
-            .find(|(g, s, _)| *g == generation && serves(s))
-            .map(|(_, _, p)| Arc::clone(p))
+            .find(|e| e.generation == generation && serves(&e.spec))
+            .map(|e| Arc::clone(&e.projection))
     }
 
-    fn keep(&self, generation: u64, spec: &ProjectionSpec, p: &Arc<Projection>) {
+    /// The projection of `r`'s snapshot under `spec`: cached, else read
+    /// from its stored file, else built (and cached either way). The flag
+    /// says whether it was cached.
+    fn get(&self, r: &ReadTxn<'_>, spec: &ProjectionSpec) -> Result<(Arc<Projection>, bool)> {
+        if let Some(p) = self.find(r.generation(), &|s| s == spec) {
+            return Ok((p, true));
+        }
+        let sequence = r.sequence();
+        let stored = self
+            .stored_min_edges
+            .and_then(|_| stored::load(r.db().path(), spec, sequence));
+        let on_disk = stored.is_some();
+        let p = Arc::new(match stored {
+            Some(p) => p,
+            None => Projection::build(&r.reader(), spec)?,
+        });
         let mut entries = self.entries.lock();
-        entries.retain(|(g, _, _)| *g == generation);
+        entries.retain(|e| e.generation == r.generation());
         if entries.len() >= MAX_CACHED {
             entries.remove(0);
         }
-        entries.push((generation, spec.clone(), Arc::clone(p)));
+        entries.push(Entry {
+            generation: r.generation(),
+            sequence,
+            spec: spec.clone(),
+            projection: Arc::clone(&p),
+            on_disk,
+        });
+        Ok((p, false))
+    }
+
+    /// Writes the cached projections of the current state that are large
+    /// enough and not yet on disk. Best effort: a projection that cannot
+    /// be written (a full disk) is built again by the next process.
+    fn store(&self, db: &Database) {
+        let Some(min_edges) = self.stored_min_edges else {
+            return;
+        };
+        let Ok(now) = db.begin_read() else {
+            return;
+        };
+        let sequence = now.sequence();
+        drop(now);
+        let pending: Vec<(ProjectionSpec, Arc<Projection>)> = self
+            .entries
+            .lock()
+            .iter()
+            .filter(|e| {
+                !e.on_disk
+                    && e.sequence == sequence
+                    && e.projection.edge_count() as u64 >= min_edges
+            })
+            .map(|e| (e.spec.clone(), Arc::clone(&e.projection)))
+            .collect();
+        // The state the files are stamped with must survive a crash, or
+        // its sequence number could come back naming other data.
+        if pending.is_empty() || db.store().sync_wal().is_err() {
+            return;
+        }
+        for (spec, p) in pending {
+            if stored::write(db.path(), &spec, sequence, &p).is_ok() {
+                for e in self.entries.lock().iter_mut() {
+                    if e.sequence == sequence && e.spec == spec {
+                        e.on_disk = true;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -60,6 +146,14 @@ impl Database {
     /// O(V + E) — or the cached one, if it was built for the same `spec`
     /// and nothing was committed since. The second element says whether it
     /// came from the cache.
+    ///
+    /// Large projections (at least 65,536 edges unless
+    /// [`Builder::stored_projections`](crate::Builder::stored_projections)
+    /// says otherwise) are also written to the database directory at
+    /// [`checkpoint`](Database::checkpoint), close and drop; the next
+    /// process that asks for the same projection before anything is
+    /// committed reads that file instead of scanning the graph
+    /// ([`Projection::from_file`]).
     ///
     /// ```
     /// # use quiverdb::{Database, props, algo::ProjectionSpec};
@@ -72,14 +166,8 @@ impl Database {
     /// # Ok::<(), quiverdb::Error>(())
     /// ```
     pub fn projection_cached(&self, spec: &ProjectionSpec) -> Result<(Arc<Projection>, bool)> {
-        let r = self.begin_read()?;
-        let cache = self.extension::<ProjectionCache>();
-        if let Some(p) = cache.find(r.generation(), &|s| s == spec) {
-            return Ok((p, true));
-        }
-        let p = Arc::new(Projection::build(&r.reader(), spec)?);
-        cache.keep(r.generation(), spec, &p);
-        Ok((p, false))
+        self.extension::<ProjectionCache>()
+            .get(&self.begin_read()?, spec)
     }
 
     /// [`projection_cached`](Self::projection_cached) without the flag.
@@ -102,15 +190,10 @@ fn shortest_path(
 
 impl ReadTxn<'_> {
     /// The projection of this snapshot under `spec`: the cached one, or
-    /// one built now and cached (until the next commit makes it stale).
+    /// one read from disk or built now, and cached (until the next commit
+    /// makes it stale).
     pub(crate) fn projection_of_snapshot(&self, spec: &ProjectionSpec) -> Result<Arc<Projection>> {
-        let cache = self.db().extension::<ProjectionCache>();
-        if let Some(p) = cache.find(self.generation(), &|s| s == spec) {
-            return Ok(p);
-        }
-        let p = Arc::new(Projection::build(&self.reader(), spec)?);
-        cache.keep(self.generation(), spec, &p);
-        Ok(p)
+        Ok(self.db().extension::<ProjectionCache>().get(self, spec)?.0)
     }
 
     /// A shortest path from `from` to `to` under path query `q`, or `None`

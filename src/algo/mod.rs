@@ -28,6 +28,7 @@ mod pagerank;
 pub(crate) mod path;
 mod petgraph_impl;
 pub(crate) mod projection;
+mod stored;
 mod traverse;
 
 pub use cdlp::cdlp;

@@ -210,6 +210,8 @@ pub struct Projection {
     in_degrees: OnceLock<Vec<u32>>,
     weighted: bool,
     undirected: bool,
+    /// Read from a file a previous process wrote (`stored.rs`), not built.
+    from_file: bool,
     /// Reusable search state for point queries served by this projection.
     scratch: parking_lot::Mutex<Vec<Scratch>>,
 }
@@ -339,8 +341,41 @@ impl Projection {
                 Some(yes) => yes,
                 None => r.graph_info()?.undirected,
             },
+            from_file: false,
             scratch: parking_lot::Mutex::new(Vec::new()),
         })
+    }
+
+    /// A projection of parts read back from a file (`stored.rs` checked
+    /// them: ids ascending, offsets and targets in range).
+    pub(crate) fn from_parts(ids: Vec<NodeId>, out: Csr, weighted: bool, undirected: bool) -> Self {
+        Projection {
+            index: IdIndex::new(&ids),
+            ids,
+            out,
+            inc: OnceLock::new(),
+            in_degrees: OnceLock::new(),
+            weighted,
+            undirected,
+            from_file: true,
+            scratch: parking_lot::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// `Some(first)` when the node ids are exactly `first..first + n`.
+    pub(crate) fn first_id(&self) -> Option<u64> {
+        match self.index {
+            IdIndex::Identity { first, .. } => Some(first),
+            _ => None,
+        }
+    }
+
+    /// Whether this projection was read from the file a previous process
+    /// stored at its checkpoint or close (nothing committed since), rather
+    /// than built from the graph. See [`Database::projection_cached`](crate::Database::projection_cached).
+    #[must_use]
+    pub fn from_file(&self) -> bool {
+        self.from_file
     }
 
     pub(crate) fn inc(&self) -> &Csr {
@@ -638,6 +673,7 @@ mod tests {
             in_degrees: OnceLock::new(),
             weighted: false,
             undirected: false,
+            from_file: false,
             scratch: parking_lot::Mutex::new(Vec::new()),
         };
         let (ins, outs) = ([2, 1, 3, 0], [2, 1, 1, 2]);

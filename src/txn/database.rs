@@ -35,6 +35,7 @@ pub struct Builder {
     pub(crate) create_if_missing: bool,
     pub(crate) durability: Durability,
     pub(crate) block_cache_bytes: usize,
+    pub(crate) stored_projections: Option<u64>,
 }
 
 impl Default for Builder {
@@ -43,6 +44,7 @@ impl Default for Builder {
             create_if_missing: true,
             durability: Durability::Immediate,
             block_cache_bytes: 64 << 20,
+            stored_projections: Some(1 << 16),
         }
     }
 }
@@ -69,6 +71,19 @@ impl Builder {
     #[must_use]
     pub fn block_cache_bytes(mut self, bytes: usize) -> Self {
         self.block_cache_bytes = bytes;
+        self
+    }
+
+    /// Projections ([`Database::projection`]) of at least `min_edges`
+    /// edges are written into the database directory (`projections/`) at
+    /// checkpoint, close and drop, and a later process reads one back
+    /// instead of scanning the graph while nothing has been committed
+    /// since. `None`: never written or read. Default: `Some(65_536)`.
+    /// The files are derived data: a stale or damaged one is ignored and
+    /// the projection built again.
+    #[must_use]
+    pub fn stored_projections(mut self, min_edges: Option<u64>) -> Self {
+        self.stored_projections = min_edges;
         self
     }
 }

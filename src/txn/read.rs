@@ -47,6 +47,12 @@ impl<'db> ReadTxn<'db> {
     pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
+
+    /// The storage sequence number of the snapshot: equal for two
+    /// snapshots (of any process) exactly when they show the same state.
+    pub(crate) fn sequence(&self) -> u64 {
+        self.snapshot.sequence_number()
+    }
 }
 
 impl Drop for ReadTxn<'_> {

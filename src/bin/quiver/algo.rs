@@ -339,6 +339,7 @@ pub fn run(args: &Args) -> Result<()> {
     let mut summary = serde_json::json!({
         "algorithm": name, "nodes": p.node_count(), "edges": p.edge_count(),
         "elapsed_ms": elapsed_ms, "projection_ms": projection_ms,
+        "projection": if p.from_file() { "file" } else { "built" },
     });
     if let Some(map) = summary.as_object_mut() {
         map.extend(extra.clone());
@@ -357,8 +358,13 @@ pub fn run(args: &Args) -> Result<()> {
             let _ = write!(more, ", property {key:?} written on {n} nodes");
         }
         eprintln!(
-            "{name}: {} nodes{more}, kernel {elapsed_ms:.1} ms, projection {projection_ms:.1} ms",
-            p.node_count()
+            "{name}: {} nodes{more}, kernel {elapsed_ms:.1} ms, projection {projection_ms:.1} ms{}",
+            p.node_count(),
+            if p.from_file() {
+                " (read from file)"
+            } else {
+                ""
+            }
         );
     }
     Ok(())

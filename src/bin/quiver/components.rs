@@ -36,6 +36,11 @@ pub fn run(args: &Args) -> Result<()> {
     } else {
         t.elapsed().as_secs_f64() * 1e3
     };
+    let source = if p.from_file() {
+        "read from file"
+    } else {
+        "built"
+    };
     let t = Instant::now();
     let c = if args.strong {
         algo::strongly_connected_components(&p)
@@ -82,11 +87,12 @@ pub fn run(args: &Args) -> Result<()> {
                 "sizes": sizes.iter().take(10).collect::<Vec<_>>(),
                 "elapsed_ms": elapsed_ms,
                 "projection_ms": projection_ms,
+                "projection": if cached { "cached" } else if p.from_file() { "file" } else { "built" },
             })
         );
     } else {
         println!(
-            "{} {} components over {} nodes, largest {}; top sizes {:?}; kernel {elapsed_ms:.1} ms, projection {projection_ms:.1} ms",
+            "{} {} components over {} nodes, largest {}; top sizes {:?}; kernel {elapsed_ms:.1} ms, projection {projection_ms:.1} ms ({source})",
             c.count(),
             if args.strong {
                 "strongly connected"
