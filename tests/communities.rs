@@ -490,9 +490,10 @@ fn seeds_repeat_and_bad_parameters_are_refused() {
 }
 
 /// On a power-law graph one run of Louvain leaves a community disconnected
-/// (a bridge node moved away after its community formed): the
-/// connectivity check catches that, and Leiden's communities on the same
-/// graph pass it.
+/// for some seeds (5 of these 60; a bridge node moved away after its
+/// community formed):
+/// the connectivity check catches that, and Leiden's communities on the
+/// same graph pass it for every seed.
 #[test]
 fn leiden_stays_connected_where_louvain_does_not() {
     let mut rng = Rng(99);
@@ -503,7 +504,7 @@ fn leiden_stays_connected_where_louvain_does_not() {
     let (_dir, db) = g.store();
     let p = project(&db, false);
     let mut louvain_disconnected = 0;
-    for seed in 0..3 {
+    for seed in 0..60 {
         let config = LeidenConfig::new().seed(seed).resolution(0.5);
         let leiden = algo::leiden(&p, &config).unwrap();
         assert_connected(&g, &leiden, &format!("leiden, seed {seed}"));

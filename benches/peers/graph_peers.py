@@ -1,14 +1,21 @@
 #!/usr/bin/env python3
 """Measure python-igraph and Kuzu on the same graph files as `benches/graph.rs`.
 
-Usage: graph_peers.py DIR [--kuzu]
+Usage: graph_peers.py DIR --nodes N [--kuzu] [--quiver BIN --work WORK]
   DIR holds `edgelist.txt` (`src dst weight` per line, node ids 0..n-1) and
   `pairs.txt` (`src dst` per line), as written by `cargo bench --bench graph`
   under target/bench-data/<graph>/ (for Debian, pass the shared dataset's
   edgelist via --edges).
 
 Prints one JSON object: build time, WCC/SCC time and counts, and the median
-single-pair shortest-path times (unweighted and weighted). Peers are
+single-pair shortest-path times (unweighted and weighted). With --quiver, the
+same edge list is imported by `quiver import` into WORK, then `quiver
+components` runs as a user runs it — a new process each time, end to end
+(open, projection, kernel), wall-clock — three times (the first builds the
+projection, the later ones read the one the first stored), and `quiver path
+--pairs` twice over the pairs (unweighted, each pair once per process: the
+first process starts with a cold block cache), then twice weighted over the
+first 20 pairs. Peers are
 installed from pip in a venv outside the repository:
   pip install igraph==1.0.0 kuzu==0.11.3
 """
@@ -121,16 +128,56 @@ def kuzu_run(edges_path, pairs, nodes):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def quiver_run(quiver, edges_path, pairs_path, work):
+    import subprocess
+
+    db = os.path.join(work, "graph.qdb")
+    shutil.rmtree(db, ignore_errors=True)
+    t = time.perf_counter()
+    subprocess.run([quiver, "import", db, "--edges", edges_path], check=True, capture_output=True)
+    out = {"import_s": time.perf_counter() - t, "wcc_runs": [], "path_runs_median_ms": []}
+    for _ in range(3):
+        t = time.perf_counter()
+        res = subprocess.run([quiver, "components", db, "--json"], check=True, capture_output=True, text=True)
+        wall = time.perf_counter() - t
+        doc = json.loads(res.stdout)
+        out["wcc_runs"].append({"wall_s": wall, "projection": doc.get("projection"),
+                                "projection_ms": doc["projection_ms"], "kernel_ms": doc["elapsed_ms"],
+                                "count": doc["count"], "largest": doc["largest"]})
+    out["wcc_median_s"] = statistics.median(r["wall_s"] for r in out["wcc_runs"])
+    for _ in range(2):
+        res = subprocess.run([quiver, "path", db, "--pairs", pairs_path, "--json"], check=True,
+                             capture_output=True, text=True)
+        out["path_runs_median_ms"].append(json.loads(res.stdout)["median_us"] / 1000)
+    # Weighted by the edge list's third column (imported as `weight`), over
+    # the first 20 pairs, as igraph's weighted figure.
+    first20 = os.path.join(work, "pairs20.txt")
+    with open(pairs_path) as f, open(first20, "w") as g:
+        g.writelines(f.readlines()[:20])
+    out["weighted_path_runs_median_ms"] = []
+    for _ in range(2):
+        res = subprocess.run([quiver, "path", db, "--pairs", first20, "--weight", "weight", "--json"],
+                             check=True, capture_output=True, text=True)
+        out["weighted_path_runs_median_ms"].append(json.loads(res.stdout)["median_us"] / 1000)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--edges", help="edge list (default DIR/edgelist.txt)")
     ap.add_argument("--nodes", type=int, required=True)
     ap.add_argument("--kuzu", action="store_true")
+    ap.add_argument("--quiver", help="the quiver binary: import and run the same graph")
+    ap.add_argument("--work", help="a folder for QuiverDB's database (with --quiver)")
     args = ap.parse_args()
     edges = args.edges or os.path.join(args.dir, "edgelist.txt")
     pairs = read_pairs(os.path.join(args.dir, "pairs.txt"))
-    result = {"igraph": igraph_run(edges, pairs, args.nodes)}
+    result = {}
+    if args.quiver:
+        result["quiver"] = quiver_run(args.quiver, edges, os.path.join(args.dir, "pairs.txt"),
+                                      args.work or tempfile.mkdtemp())
+    result["igraph"] = igraph_run(edges, pairs, args.nodes)
     if args.kuzu:
         result["kuzu"] = kuzu_run(edges, pairs, args.nodes)
     print(json.dumps(result, indent=1))

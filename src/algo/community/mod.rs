@@ -309,7 +309,7 @@ fn quality<N: Network>(g: &N, of: &[u32], node_weight: &[f64], gamma: f64, two_m
 
 /// One run of Leiden or Louvain over a projection.
 struct Search<'a> {
-    base: Base<'a>,
+    base: Base,
     /// The base nodes' weights for the objective: degrees (modularity) or
     /// ones (CPM).
     weights: Vec<f64>,
@@ -319,7 +319,7 @@ struct Search<'a> {
 
 /// One level's graph: the projection, or an aggregate.
 enum Level<'a> {
-    Base(&'a Base<'a>),
+    Base(&'a Base),
     Aggregate(Aggregate),
 }
 

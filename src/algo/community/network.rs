@@ -3,7 +3,6 @@
 //! undirected edge), then graphs aggregated from communities.
 
 use crate::algo::Projection;
-use crate::algo::projection::Csr;
 use crate::parallel;
 
 /// An undirected weighted graph, as the moving, refinement and aggregation
@@ -25,68 +24,96 @@ pub(super) trait Network: Sync {
 /// out-edges and its in-edges, so an edge stored once appears at both of
 /// its ends, and a pair linked both ways counts twice (igraph's
 /// `as_undirected(mode="each")`).
-pub(super) struct Base<'a> {
-    out: &'a Csr,
-    inc: &'a Csr,
+///
+/// Both directions are copied into one list per node, self-loops left
+/// out (they are `loops`): the moving, refinement and aggregation read a
+/// node's arcs many times (a hub each time a neighbour moves), and one
+/// contiguous list with no test per arc reads faster than the out- and
+/// in-lists of the projection (measured on the Debian graph: the first
+/// moving pass 45 → 35 ms). It costs 4 bytes per edge end (12 when
+/// weighted) and no transpose of the projection.
+pub(super) struct Base {
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    /// Empty when unweighted (every arc weighs 1).
+    weights: Vec<f64>,
     /// Each node's self-loop weight, counted at both ends.
     loops: Vec<f64>,
     /// Each node's weighted degree, self-loops counted twice.
     pub degrees: Vec<f64>,
 }
 
-impl<'a> Base<'a> {
-    pub fn new(p: &'a Projection) -> Base<'a> {
-        let mut base = Base {
-            out: &p.out,
-            inc: p.inc(),
-            loops: Vec::new(),
-            degrees: Vec::new(),
-        };
+impl Base {
+    pub fn new(p: &Projection) -> Base {
+        let out = &p.out;
         let n = p.node_count();
+        let weighted = !out.weights.is_empty();
+        let weight = |k: usize| if weighted { out.weights[k] } else { 1.0 };
         let (mut loops, mut degrees) = (vec![0.0; n], vec![0.0; n]);
-        for v in 0..n as u32 {
-            base.all_arcs(v, |u, w| {
-                degrees[v as usize] += w;
+        let mut offsets = vec![0usize; n + 1];
+        for v in 0..n {
+            for k in out.range(v as u32) {
+                let u = out.targets[k] as usize;
+                let w = weight(k);
+                degrees[v] += w;
+                degrees[u] += w;
                 if u == v {
-                    loops[v as usize] += w;
-                }
-            });
-        }
-        base.loops = loops;
-        base.degrees = degrees;
-        base
-    }
-
-    /// Every arc of `v`, self-loops included, with its weight.
-    #[inline]
-    fn all_arcs(&self, v: u32, mut f: impl FnMut(u32, f64)) {
-        for csr in [self.out, self.inc] {
-            let range = csr.range(v);
-            if csr.weights.is_empty() {
-                for &u in &csr.targets[range] {
-                    f(u, 1.0);
-                }
-            } else {
-                for (&u, &w) in csr.targets[range.clone()].iter().zip(&csr.weights[range]) {
-                    f(u, w);
+                    loops[v] += 2.0 * w;
+                } else {
+                    offsets[v + 1] += 1;
+                    offsets[u + 1] += 1;
                 }
             }
+        }
+        for v in 0..n {
+            offsets[v + 1] += offsets[v];
+        }
+        let mut fill = offsets.clone();
+        let arcs = offsets[n];
+        let mut targets = vec![0u32; arcs];
+        let mut weights = vec![0.0; if weighted { arcs } else { 0 }];
+        for v in 0..n {
+            for k in out.range(v as u32) {
+                let u = out.targets[k] as usize;
+                if u == v {
+                    continue;
+                }
+                for (at, to) in [(v, u), (u, v)] {
+                    targets[fill[at]] = to as u32;
+                    if weighted {
+                        weights[fill[at]] = out.weights[k];
+                    }
+                    fill[at] += 1;
+                }
+            }
+        }
+        Base {
+            offsets,
+            targets,
+            weights,
+            loops,
+            degrees,
         }
     }
 }
 
-impl Network for Base<'_> {
+impl Network for Base {
     fn len(&self) -> usize {
-        self.out.offsets.len() - 1
+        self.offsets.len() - 1
     }
 
     #[inline]
     fn arcs(&self, v: u32, mut f: impl FnMut(u32, f64)) {
-        self.all_arcs(v, |u, w| {
-            if u != v {
+        let range = self.offsets[v as usize]..self.offsets[v as usize + 1];
+        if self.weights.is_empty() {
+            for &u in &self.targets[range] {
+                f(u, 1.0);
+            }
+        } else {
+            for (&u, &w) in self.targets[range.clone()].iter().zip(&self.weights[range]) {
                 f(u, w);
             }
-        });
+        }
     }
 
     fn self_weight(&self, v: u32) -> f64 {
