@@ -27,6 +27,7 @@ impl Builder {
             node_exists: state::node_exists,
             nodes_with_label: state::nodes_with_label,
             node_deleted: vec![crate::vector::node_deleted],
+            adjacency_loaded: crate::algo::adjacency_loaded,
         };
         let mut db = Database::open_core(path.as_ref(), &self, links, GraphModel::init)?;
         let graph = GraphModel::load(&db)?;

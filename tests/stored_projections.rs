@@ -232,3 +232,47 @@ fn small_projections_and_switched_off_stores_write_nothing() {
         .unwrap();
     assert!(!db.projection(&ProjectionSpec::new()).unwrap().from_file());
 }
+
+/// A bulk load into an empty graph hands its adjacency over as the default
+/// projection of the state it committed: the first kernel reads it from
+/// memory, it equals a projection built from storage, the close stores
+/// it; a load into a graph that already had edges hands nothing over.
+#[test]
+fn an_import_into_an_empty_graph_hands_over_its_projection() {
+    use quiverdb::import::{Format, ImportOptions, Importer};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0x5eed_0004);
+    let lines: Vec<String> = (0..3_000)
+        .map(|_| format!("{} {}", rng.below(500), rng.below(700)))
+        .collect();
+    let first = dir.path().join("first.txt");
+    std::fs::write(&first, lines.join("\n")).unwrap();
+    let spec = ProjectionSpec::new();
+    let db_dir = dir.path().join("db");
+    {
+        let db = open(&db_dir);
+        let mut import = Importer::new(&db, ImportOptions::default()).unwrap();
+        import.edges(&first, Format::EdgeList).unwrap();
+        import.finish().unwrap();
+        let (p, cached) = db.projection_cached(&spec).unwrap();
+        assert!(cached && !p.from_file());
+        assert_eq!(p.edge_count(), 3_000);
+        assert_same(&p, &db.begin_read().unwrap().project(&spec).unwrap());
+        db.close().unwrap();
+    }
+    {
+        let db = open(&db_dir);
+        let (p, cached) = db.projection_cached(&spec).unwrap();
+        assert!(!cached && p.from_file());
+        assert_same(&p, &db.begin_read().unwrap().project(&spec).unwrap());
+        // A second load: the graph was not empty, nothing is handed over.
+        let more = dir.path().join("more.txt");
+        std::fs::write(&more, "1 2\n700 701\n").unwrap();
+        let mut import = Importer::new(&db, ImportOptions::default()).unwrap();
+        import.edges(&more, Format::EdgeList).unwrap();
+        import.finish().unwrap();
+        let (p, cached) = db.projection_cached(&spec).unwrap();
+        assert!(!cached && !p.from_file());
+        assert_eq!(p.edge_count(), 3_002);
+    }
+}

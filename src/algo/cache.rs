@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use super::projection::Csr;
 use super::{Path, PathQuery, Projection, ProjectionSpec, stored};
 use crate::NodeId;
 use crate::error::Result;
 use crate::graph::read::Reader;
 use crate::graph::sealed::Sealed;
-use crate::txn::{Database, Extension, ReadTxn, WriteTxn};
+use crate::txn::{Database, Extension, LoadedAdjacency, ReadTxn, WriteTxn};
 
 /// How many projections (of different specs) stay cached at once.
 const MAX_CACHED: usize = 4;
@@ -101,6 +102,22 @@ impl ProjectionCache {
         Ok((p, false))
     }
 
+    /// Keeps `p`, of `spec` and showing the snapshot of `r`, as if built.
+    fn adopt(&self, r: &ReadTxn<'_>, spec: ProjectionSpec, p: Projection) {
+        let mut entries = self.entries.lock();
+        entries.retain(|e| e.generation == r.generation() && e.spec != spec);
+        if entries.len() >= MAX_CACHED {
+            entries.remove(0);
+        }
+        entries.push(Entry {
+            generation: r.generation(),
+            sequence: r.sequence(),
+            spec,
+            projection: Arc::new(p),
+            on_disk: false,
+        });
+    }
+
     /// Writes the cached projections of the current state that are large
     /// enough and not yet on disk. Best effort: a projection that cannot
     /// be written (a full disk) is built again by the next process.
@@ -139,6 +156,32 @@ impl ProjectionCache {
             }
         }
     }
+}
+
+/// Takes the adjacency a bulk load wrote into an empty graph as the
+/// default projection ([`ProjectionSpec::new`]) of the state it committed,
+/// if no other commit came since: the first whole-graph kernel after an
+/// import then scans nothing, and the next checkpoint or close stores it
+/// for later processes.
+pub(crate) fn adjacency_loaded(db: &Database, loaded: LoadedAdjacency) {
+    let Ok(r) = db.begin_read() else {
+        return;
+    };
+    let nodes = loaded.offsets.len().saturating_sub(1) as u64;
+    if r.sequence() != loaded.sequence || loaded.first_id.checked_add(nodes).is_none() {
+        return;
+    }
+    let ids = (loaded.first_id..loaded.first_id + nodes)
+        .map(NodeId)
+        .collect();
+    let out = Csr {
+        offsets: loaded.offsets,
+        targets: loaded.targets,
+        weights: Vec::new(),
+    };
+    let p = Projection::from_parts(ids, out, false, loaded.undirected, false);
+    db.extension::<ProjectionCache>()
+        .adopt(&r, ProjectionSpec::new(), p);
 }
 
 impl Database {

@@ -44,7 +44,7 @@ pub use path::{Path, PathQuery};
 pub use projection::{Projection, ProjectionSpec};
 pub use traverse::{bfs_depths, sssp_distances};
 
-pub(crate) use cache::ProjectionCache;
+pub(crate) use cache::{ProjectionCache, adjacency_loaded};
 
 use crate::Direction;
 use projection::Csr;

@@ -347,8 +347,15 @@ impl Projection {
     }
 
     /// A projection of parts read back from a file (`stored.rs` checked
-    /// them: ids ascending, offsets and targets in range).
-    pub(crate) fn from_parts(ids: Vec<NodeId>, out: Csr, weighted: bool, undirected: bool) -> Self {
+    /// them) or handed over by a bulk load: ids ascending, offsets and
+    /// targets in range.
+    pub(crate) fn from_parts(
+        ids: Vec<NodeId>,
+        out: Csr,
+        weighted: bool,
+        undirected: bool,
+        from_file: bool,
+    ) -> Self {
         Projection {
             index: IdIndex::new(&ids),
             ids,
@@ -357,7 +364,7 @@ impl Projection {
             in_degrees: OnceLock::new(),
             weighted,
             undirected,
-            from_file: true,
+            from_file,
             scratch: parking_lot::Mutex::new(Vec::new()),
         }
     }

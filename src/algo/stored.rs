@@ -265,7 +265,13 @@ pub(crate) fn load(db_dir: &Path, spec: &ProjectionSpec, sequence: u64) -> Optio
         }
         None => ids.into_iter().map(NodeId).collect(),
     };
-    Some(Projection::from_parts(ids, out, h.weighted, h.undirected))
+    Some(Projection::from_parts(
+        ids,
+        out,
+        h.weighted,
+        h.undirected,
+        true,
+    ))
 }
 
 /// Whether the stored lists make a projection the algorithms can trust:

@@ -31,7 +31,7 @@ use crate::graph::state::{Counters, write_reader};
 use crate::graph::stats::Tally;
 use crate::storage::keys::{read_u32, read_u64};
 use crate::storage::{Cf, KvRead, SstWriter, codec, files};
-use crate::txn::{IdAt, STAGING_DIR, Undo, WriteTxn};
+use crate::txn::{IdAt, LoadedAdjacency, STAGING_DIR, Undo, WriteTxn};
 use crate::{Database, GraphInfo, GraphRead, NodeId, Props, Value};
 
 /// Edges per chunk handed to the adjacency worker (few in the crate's
@@ -129,6 +129,10 @@ pub(crate) struct Bulk<'db> {
     /// Whether the database already holds nodes under the key label's
     /// unique key (if not, unseen keys need no lookup).
     check_existing: bool,
+    /// Whether the database held no node and no edge before: then the
+    /// load's `out` entries are the whole graph's adjacency, handed to the
+    /// projection cache after the commit.
+    empty_before: bool,
     ints: FxHashMap<i64, NodeId>,
     /// Integer keys `0..dense.len()` of nodes created by this load:
     /// `node id - first node + 1`, 0 when absent. Edge lists usually
@@ -305,6 +309,7 @@ impl<'db> Bulk<'db> {
         let key_prop_id = txn.intern(Kind::PropKey, key_prop)?;
         let check_existing =
             has_prefix(db, Cf::Unique, &keys::label_key(key_label_id, key_prop_id))?;
+        let empty_before = !has_prefix(db, Cf::Nodes, &[])? && !has_prefix(db, Cf::Edges, &[])?;
         let staging = db.path().join(STAGING_DIR);
         files::remove_dir_all(&staging)?;
         files::create_dir_all(&staging)?;
@@ -325,6 +330,7 @@ impl<'db> Bulk<'db> {
             key_label: key_label_id,
             key_prop: key_prop_id,
             check_existing,
+            empty_before,
             ints: FxHashMap::default(),
             dense: Vec::new(),
             strs: FxHashMap::default(),
@@ -781,9 +787,15 @@ impl<'db> Bulk<'db> {
         for f in node_side {
             files.extend(f?);
         }
-        files.extend(runs::merge_all(&dir, self.files.join_workers()?)?);
-
         let c = self.counters;
+        let gather = self
+            .empty_before
+            .then(|| usize::try_from(c.next_node - self.first.0).ok())
+            .flatten()
+            .map(|nodes| runs::Gather::new(self.first.0, nodes));
+        let (merged, gathered) = runs::merge_all(&dir, self.files.join_workers()?, gather)?;
+        files.extend(merged);
+
         let loaded = Loaded {
             nodes: c.next_node - self.first.0,
             edges: c.next_edge - self.first.1,
@@ -845,9 +857,24 @@ impl<'db> Bulk<'db> {
         if let Some(info) = &self.info {
             txn.set_graph_info(info)?;
         }
+        let undirected = self.info.as_ref().unwrap_or(&self.recorded).undirected;
         let result = txn.commit_ingest(&files, undo);
         drop(self.files);
-        result.map(|()| loaded)
+        let sequence = result?;
+        if let Some((offsets, targets)) = gathered {
+            let db = self.db;
+            (db.links().adjacency_loaded)(
+                db,
+                LoadedAdjacency {
+                    sequence,
+                    first_id: self.first.0,
+                    offsets,
+                    targets,
+                    undirected,
+                },
+            );
+        }
+        Ok(loaded)
     }
 
     /// Changes what is recorded about the graph as a whole (starting from

@@ -35,10 +35,70 @@ pub(super) fn put(out: &mut impl Write, key: &Key, value: &[u8]) -> io::Result<(
     out.write_all(value)
 }
 
+/// Collects, while the `out` runs merge, the adjacency of nodes
+/// `first..first + nodes` as a CSR of dense indices (the whole graph's,
+/// when the database held nothing before the load).
+pub(super) struct Gather {
+    first: u64,
+    offsets: Vec<usize>,
+    targets: Vec<u32>,
+    /// An entry named a node outside the range: nothing is handed over.
+    outside: bool,
+}
+
+impl Gather {
+    pub fn new(first: u64, nodes: usize) -> Gather {
+        Gather {
+            first,
+            offsets: vec![0; nodes + 1],
+            targets: Vec::new(),
+            outside: false,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, key: &Key) {
+        let dense = |at: usize| {
+            let mut id = [0u8; 8];
+            id.copy_from_slice(&key[at..at + 8]);
+            u64::from_be_bytes(id).checked_sub(self.first)
+        };
+        let nodes = self.offsets.len() - 1;
+        match (dense(0), dense(12)) {
+            (Some(src), Some(dst)) if src < nodes as u64 && dst < nodes as u64 => {
+                self.offsets[src as usize + 1] += 1;
+                self.targets.push(dst as u32);
+            }
+            _ => self.outside = true,
+        }
+    }
+
+    /// The offsets and targets, unless an entry fell outside.
+    fn finish(mut self) -> Option<Gathered> {
+        if self.outside || u32::try_from(self.offsets.len()).is_err() {
+            return None;
+        }
+        for i in 1..self.offsets.len() {
+            self.offsets[i] += self.offsets[i - 1];
+        }
+        Some((self.offsets, self.targets))
+    }
+}
+
+/// A CSR gathered from the `out` entries: offsets and dense targets.
+pub(super) type Gathered = (Vec<usize>, Vec<u32>);
+/// Sorted files to move in, each with its column family.
+pub(super) type Files = Vec<(Cf, PathBuf)>;
+
 /// Replaces the runs among `files` (the writers' output) by one merged
 /// file per column family, merging the column families in parallel. Other
-/// files pass through.
-pub(super) fn merge_all(dir: &Path, files: Vec<(Cf, PathBuf)>) -> Result<Vec<(Cf, PathBuf)>> {
+/// files pass through. With `gather`, the `out` entries are also collected
+/// as a CSR (the keys arrive in source order).
+pub(super) fn merge_all(
+    dir: &Path,
+    files: Files,
+    gather: Option<Gather>,
+) -> Result<(Files, Option<Gathered>)> {
     let is_run = |p: &PathBuf| p.extension().is_some_and(|e| e == EXTENSION);
     let (runs, mut out): (Vec<_>, Vec<_>) = files.into_iter().partition(|(_, p)| is_run(p));
     let mut by_cf: Vec<(Cf, Vec<PathBuf>)> = Vec::new();
@@ -48,28 +108,42 @@ pub(super) fn merge_all(dir: &Path, files: Vec<(Cf, PathBuf)>) -> Result<Vec<(Cf
             None => by_cf.push((cf, vec![path])),
         }
     }
-    let merged: Vec<Result<Option<PathBuf>>> = std::thread::scope(|scope| {
+    let mut gather = gather;
+    let merged: Vec<(Result<Option<PathBuf>>, Option<Gathered>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = by_cf
             .iter()
-            .map(|(cf, paths)| scope.spawn(move || merge(dir, *cf, paths)))
+            .map(|(cf, paths)| {
+                let mut mine = if *cf == Cf::Out { gather.take() } else { None };
+                scope.spawn(move || {
+                    let file = merge(dir, *cf, paths, mine.as_mut());
+                    (file, mine.and_then(Gather::finish))
+                })
+            })
             .collect();
         handles
             .into_iter()
             .map(|h| {
                 h.join()
-                    .unwrap_or_else(|_| Err(Error::storage_msg("a run merger panicked")))
+                    .unwrap_or_else(|_| (Err(Error::storage_msg("a run merger panicked")), None))
             })
             .collect()
     });
-    for ((cf, _), file) in by_cf.iter().zip(merged) {
+    let mut gathered = None;
+    for ((cf, _), (file, csr)) in by_cf.iter().zip(merged) {
         out.extend(file?.map(|p| (*cf, p)));
+        gathered = gathered.or(csr);
     }
-    Ok(out)
+    Ok((out, gathered))
 }
 
 /// Merges sorted runs `paths` of `cf` into one sorted file;
 /// `None` if they hold nothing. (The runs go with the staging folder.)
-fn merge(dir: &Path, cf: Cf, paths: &[PathBuf]) -> Result<Option<PathBuf>> {
+fn merge(
+    dir: &Path,
+    cf: Cf,
+    paths: &[PathBuf],
+    mut gather: Option<&mut Gather>,
+) -> Result<Option<PathBuf>> {
     let name = cf.spec().name;
     let mut w = SstWriter::create(cf, &dir.join(format!("{name}-merged.sst")), false)?;
     let mut readers = paths
@@ -85,6 +159,9 @@ fn merge(dir: &Path, cf: Cf, paths: &[PathBuf]) -> Result<Option<PathBuf>> {
     while let Some(Reverse((key, i))) = heap.pop() {
         let r = &mut readers[i];
         w.put(&key, &r.value)?;
+        if let Some(g) = gather.as_deref_mut() {
+            g.add(&key);
+        }
         if r.advance()? {
             heap.push(Reverse((r.key, i)));
         }

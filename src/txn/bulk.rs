@@ -111,8 +111,10 @@ impl WriteTxn<'_> {
     /// staging folder) moved in first, inside the same commit: all or
     /// nothing, and no snapshot is taken in between. If the process dies
     /// before the commit batch, the next open carries out `undo`. The
-    /// batch is always synced.
-    pub(crate) fn commit_ingest(self, files: &[(Cf, PathBuf)], undo: Vec<Undo>) -> Result<()> {
+    /// batch is always synced. Returns the storage sequence number of the
+    /// state committed.
+    pub(crate) fn commit_ingest(self, files: &[(Cf, PathBuf)], undo: Vec<Undo>) -> Result<u64> {
+        let sequence = std::cell::Cell::new(0);
         let marker = codec::encode(&Marker {
             version: MARKER_VERSION,
             undo,
@@ -136,6 +138,8 @@ impl WriteTxn<'_> {
                 }
                 changes.delete(Cf::Meta, meta::IMPORT_PENDING);
                 store.write(changes, true)?;
+                // The writer is held: no other commit comes in between.
+                sequence.set(store.latest_sequence_number());
                 crate::failpoint::hit("import-committed");
                 Ok(())
             })();
@@ -145,7 +149,8 @@ impl WriteTxn<'_> {
                 let _ = undo_pending(store, u32::MAX);
             }
             result
-        }))
+        }))?;
+        Ok(sequence.get())
     }
 }
 

@@ -88,6 +88,24 @@ pub(crate) type NodesWithLabel = fn(&Database, &dyn KvRead, &str) -> Result<Vec<
 /// Reacts, inside a write transaction, to the deletion of a node.
 pub(crate) type NodeDeleted = fn(&mut WriteTxn<'_>, NodeId) -> Result<()>;
 
+/// The whole graph's out-adjacency as a bulk load wrote it into an empty
+/// database: nodes `first_id..first_id + nodes` (dense index = id −
+/// `first_id`), `targets[offsets[i]..offsets[i + 1]]` the dense targets of
+/// node `i` in storage order, as of the snapshot with storage sequence
+/// number `sequence`.
+pub(crate) struct LoadedAdjacency {
+    pub sequence: u64,
+    pub first_id: u64,
+    pub offsets: Vec<usize>,
+    pub targets: Vec<u32>,
+    /// The graph is recorded as undirected.
+    pub undirected: bool,
+}
+
+/// Offered what a bulk load knows of the whole graph (the projection
+/// cache keeps it as the default projection of that state).
+pub(crate) type AdjacencyLoaded = fn(&Database, LoadedAdjacency);
+
 /// What sibling models ask of each other, wired by the assembly.
 #[derive(Clone)]
 pub(crate) struct Links {
@@ -98,4 +116,7 @@ pub(crate) struct Links {
     /// Called, in order, when the graph deletes a node (the vector model
     /// drops the node's points in node-bound collections).
     pub node_deleted: Vec<NodeDeleted>,
+    /// Called after a bulk load into an empty graph commits, with the
+    /// adjacency it wrote.
+    pub adjacency_loaded: AdjacencyLoaded,
 }
