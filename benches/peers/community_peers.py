@@ -13,7 +13,8 @@ DB leiden|louvain --seed S --json --output F` (the kernel's own time, the
 projection built first and not counted) and igraph's
 `community_leiden(objective_function="modularity")` (its default two
 iterations; QuiverDB's default is three) and `community_multilevel()` on the same
-graph in memory (seeded through Python's `random`). Prints one JSON object:
+graph in memory (seeded through Python's `random`), each seed's runs back
+to back (QuiverDB, then igraph). Prints one JSON object:
 per graph and method, the mean modularity over the seeds and the median
 time. The power-law graph is the seeded generator of `python_peers.py
 kernels` (endpoint rank ∝ u^2.5, seed 7). Peers from pip in a venv
@@ -69,41 +70,41 @@ def measure(args, name, n, src, dst, edge_file):
     g = ig.Graph(n=n, edges=np.column_stack([src, dst]).tolist(), directed=False)
     out = {"nodes": n, "edges": int(len(src))}
     part = os.path.join(args.work, f"{name}-membership.txt")
-    for algorithm in ("leiden", "louvain") if "quiver" in args.only else ():
-        times, q, counts = [], [], []
+    # Per seed, QuiverDB and then igraph, back to back: the VM's speed
+    # drifts by up to 2x within minutes, so both see the same minutes.
+    for ours, theirs in (("leiden", "leiden"), ("louvain", "multilevel")):
+        runs = {"quiver": ([], [], []), "igraph": ([], [], [])}
         for seed in range(args.seeds):
-            summary, of = run_quiver(args, db, algorithm, seed, part)
-            # A node no edge names is not in the database: alone, it adds
-            # nothing to modularity whatever its community.
-            membership = [of.get(v, n + v) for v in range(n)]
-            times.append(summary["elapsed_ms"] / 1e3)
-            q.append(g.modularity(membership))
-            counts.append(summary["communities"])
-            print(name, "quiver", algorithm, seed, times[-1], q[-1], summary.get("quality"), file=sys.stderr)
-        out[f"quiver_{algorithm}"] = {
-            "modularity_mean": statistics.mean(q), "modularity_min": min(q),
-            "modularity_max": max(q), "median_s": statistics.median(times),
-            "communities_median": statistics.median(counts), "runs_s": times,
-            "projection_ms": summary["projection_ms"],
-        }
-    for algorithm in ("leiden", "multilevel") if "igraph" in args.only else ():
-        times, q, counts = [], [], []
-        for seed in range(args.seeds):
-            random.seed(seed)
-            t = time.perf_counter()
-            if algorithm == "leiden":
-                c = g.community_leiden(objective_function="modularity", n_iterations=2)
-            else:
-                c = g.community_multilevel()
-            times.append(time.perf_counter() - t)
-            q.append(g.modularity(c.membership))
-            counts.append(len(c))
-            print(name, "igraph", algorithm, seed, times[-1], q[-1], file=sys.stderr)
-        out[f"igraph_{algorithm}"] = {
-            "modularity_mean": statistics.mean(q), "modularity_min": min(q),
-            "modularity_max": max(q), "median_s": statistics.median(times),
-            "communities_median": statistics.median(counts), "runs_s": times,
-        }
+            if "quiver" in args.only:
+                times, q, counts = runs["quiver"]
+                summary, of = run_quiver(args, db, ours, seed, part)
+                # A node no edge names is not in the database: alone, it
+                # adds nothing to modularity whatever its community.
+                membership = [of.get(v, n + v) for v in range(n)]
+                times.append(summary["elapsed_ms"] / 1e3)
+                q.append(g.modularity(membership))
+                counts.append(summary["communities"])
+                print(name, "quiver", ours, seed, times[-1], q[-1], summary.get("quality"), file=sys.stderr)
+            if "igraph" in args.only:
+                times, q, counts = runs["igraph"]
+                random.seed(seed)
+                t = time.perf_counter()
+                if theirs == "leiden":
+                    c = g.community_leiden(objective_function="modularity", n_iterations=2)
+                else:
+                    c = g.community_multilevel()
+                times.append(time.perf_counter() - t)
+                q.append(g.modularity(c.membership))
+                counts.append(len(c))
+                print(name, "igraph", theirs, seed, times[-1], q[-1], file=sys.stderr)
+        for system, method in (("quiver", ours), ("igraph", theirs)):
+            times, q, counts = runs[system]
+            if times:
+                out[f"{system}_{method}"] = {
+                    "modularity_mean": statistics.mean(q), "modularity_min": min(q),
+                    "modularity_max": max(q), "median_s": statistics.median(times),
+                    "communities_median": statistics.median(counts), "runs_s": times,
+                }
     for ours, theirs in (("leiden", "leiden"), ("louvain", "multilevel")):
         a, b = out.get(f"quiver_{ours}"), out.get(f"igraph_{theirs}")
         if a and b:
