@@ -114,6 +114,31 @@ pub fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(parent_of(path))
 }
 
+/// The total size of the files under folder `path`, its folders included
+/// (symbolic links are not followed). An entry removed meanwhile (a
+/// checkpoint replacing an older one) counts as absent.
+pub fn tree_size(path: &Path) -> Result<u64> {
+    let entries = match fs::read_dir(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        other => other.map_err(|e| Error::io(path, e))?,
+    };
+    let mut total = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(path, e))?;
+        let found = entry.path();
+        let meta = match entry.metadata() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            other => other.map_err(|e| Error::io(&found, e))?,
+        };
+        if meta.is_dir() {
+            total += tree_size(&found)?;
+        } else if meta.is_file() {
+            total += meta.len();
+        }
+    }
+    Ok(total)
+}
+
 /// The folder holding `path` (`.` for a bare name).
 pub fn parent_of(path: &Path) -> &Path {
     match path.parent() {

@@ -275,18 +275,10 @@ impl Store {
         }
     }
 
-    /// Total size of the files in the database directory, in bytes.
+    /// Total size of the files in the database directory and its folders
+    /// (vector index checkpoints, stored projections), in bytes.
     pub fn disk_usage(&self) -> Result<u64> {
-        let mut total = 0;
-        let entries = std::fs::read_dir(&self.path).map_err(|e| Error::io(&self.path, e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io(&self.path, e))?;
-            let meta = entry.metadata().map_err(|e| Error::io(entry.path(), e))?;
-            if meta.is_file() {
-                total += meta.len();
-            }
-        }
-        Ok(total)
+        super::files::tree_size(&self.path)
     }
 
     fn scan_with(

@@ -281,7 +281,9 @@ impl Database {
         self.store.compact()
     }
 
-    /// Total size of the database files on disk, in bytes.
+    /// Total size of the database's files on disk, in bytes: storage, and
+    /// the derived files beside it (vector index checkpoints, stored
+    /// projections).
     pub fn disk_usage(&self) -> Result<u64> {
         self.store.disk_usage()
     }
