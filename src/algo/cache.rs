@@ -78,32 +78,22 @@ impl ProjectionCache {
         if let Some(p) = self.find(r.generation(), &|s| s == spec) {
             return Ok((p, true));
         }
-        let sequence = r.sequence();
         let stored = self
             .stored_min_edges
-            .and_then(|_| stored::load(r.db().path(), spec, sequence));
+            .and_then(|_| stored::load(r.db().path(), spec, r.sequence()));
         let on_disk = stored.is_some();
         let p = Arc::new(match stored {
             Some(p) => p,
             None => Projection::build(&r.reader(), spec)?,
         });
-        let mut entries = self.entries.lock();
-        entries.retain(|e| e.generation == r.generation());
-        if entries.len() >= MAX_CACHED {
-            entries.remove(0);
-        }
-        entries.push(Entry {
-            generation: r.generation(),
-            sequence,
-            spec: spec.clone(),
-            projection: Arc::clone(&p),
-            on_disk,
-        });
+        self.keep(r, spec.clone(), Arc::clone(&p), on_disk);
         Ok((p, false))
     }
 
-    /// Keeps `p`, of `spec` and showing the snapshot of `r`, as if built.
-    fn adopt(&self, r: &ReadTxn<'_>, spec: ProjectionSpec, p: Projection) {
+    /// Keeps `p`, of `spec` and showing the snapshot of `r` (`on_disk`:
+    /// already stored), in place of entries of older generations or of the
+    /// same spec, the oldest going when the cache is full.
+    fn keep(&self, r: &ReadTxn<'_>, spec: ProjectionSpec, p: Arc<Projection>, on_disk: bool) {
         let mut entries = self.entries.lock();
         entries.retain(|e| e.generation == r.generation() && e.spec != spec);
         if entries.len() >= MAX_CACHED {
@@ -113,8 +103,8 @@ impl ProjectionCache {
             generation: r.generation(),
             sequence: r.sequence(),
             spec,
-            projection: Arc::new(p),
-            on_disk: false,
+            projection: p,
+            on_disk,
         });
     }
 
@@ -181,7 +171,7 @@ pub(crate) fn adjacency_loaded(db: &Database, loaded: LoadedAdjacency) {
     };
     let p = Projection::from_parts(ids, out, false, loaded.undirected, false);
     db.extension::<ProjectionCache>()
-        .adopt(&r, ProjectionSpec::new(), p);
+        .keep(&r, ProjectionSpec::new(), Arc::new(p), false);
 }
 
 impl Database {

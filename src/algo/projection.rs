@@ -330,20 +330,18 @@ impl Projection {
                 out.weights.extend_from_slice(&part.weights);
             }
         }
-        Ok(Projection {
+        let undirected = match spec.undirected {
+            Some(yes) => yes,
+            None => r.graph_info()?.undirected,
+        };
+        Ok(Projection::with_index(
             ids,
             index,
             out,
-            inc: OnceLock::new(),
-            in_degrees: OnceLock::new(),
-            weighted: spec.weight.is_some(),
-            undirected: match spec.undirected {
-                Some(yes) => yes,
-                None => r.graph_info()?.undirected,
-            },
-            from_file: false,
-            scratch: parking_lot::Mutex::new(Vec::new()),
-        })
+            spec.weight.is_some(),
+            undirected,
+            false,
+        ))
     }
 
     /// A projection of parts read back from a file (`stored.rs` checked
@@ -356,9 +354,21 @@ impl Projection {
         undirected: bool,
         from_file: bool,
     ) -> Self {
+        let index = IdIndex::new(&ids);
+        Projection::with_index(ids, index, out, weighted, undirected, from_file)
+    }
+
+    fn with_index(
+        ids: Vec<NodeId>,
+        index: IdIndex,
+        out: Csr,
+        weighted: bool,
+        undirected: bool,
+        from_file: bool,
+    ) -> Self {
         Projection {
-            index: IdIndex::new(&ids),
             ids,
+            index,
             out,
             inc: OnceLock::new(),
             in_degrees: OnceLock::new(),

@@ -18,8 +18,9 @@ use std::fs::File;
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
+use crate::NodeId;
 use crate::error::{Error, Result};
-use crate::graph::keys::ADJ_KEY_LEN;
+use crate::graph::keys::{self, ADJ_KEY_LEN};
 use crate::storage::{Cf, SstWriter};
 
 /// The file extension of runs.
@@ -58,14 +59,10 @@ impl Gather {
 
     #[inline]
     fn add(&mut self, key: &Key) {
-        let dense = |at: usize| {
-            let mut id = [0u8; 8];
-            id.copy_from_slice(&key[at..at + 8]);
-            u64::from_be_bytes(id).checked_sub(self.first)
-        };
         let nodes = self.offsets.len() - 1;
-        match (dense(0), dense(12)) {
-            (Some(src), Some(dst)) if src < nodes as u64 && dst < nodes as u64 => {
+        let dense = |id: NodeId| id.0.checked_sub(self.first).filter(|&i| i < nodes as u64);
+        match keys::decode_adj(key).map(|k| (dense(k.node), dense(k.other))) {
+            Ok((Some(src), Some(dst))) => {
                 self.offsets[src as usize + 1] += 1;
                 self.targets.push(dst as u32);
             }
