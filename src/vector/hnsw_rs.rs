@@ -219,10 +219,20 @@ impl Engine for HnswRs {
     }
 
     fn insert(&mut self, points: &[(u64, &[f32])]) {
+        let was_empty = self.labels.is_empty();
         for &(label, v) in points {
             self.add_row(label, v);
         }
-        let items: Vec<(&[f32], usize)> = points.iter().map(|&(l, v)| (v, l as usize)).collect();
+        let mut items: Vec<(&[f32], usize)> =
+            points.iter().map(|&(l, v)| (v, l as usize)).collect();
+        // Into an empty graph the first point goes alone: `hnsw_rs` makes
+        // the first point it sees the entry point, and a point inserted
+        // concurrently while there is none returns without a single link,
+        // so it could never be found.
+        if was_empty && !items.is_empty() {
+            let first = items.remove(0);
+            each!(&self.graph, g => g.insert_slice(first));
+        }
         if items.len() == 1 {
             each!(&self.graph, g => g.insert_slice(items[0]));
         } else if !items.is_empty() {
@@ -285,5 +295,39 @@ impl Engine for HnswRs {
 
     fn mapped_bytes(&self) -> usize {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A batch into an empty graph is inserted on several threads; every
+    /// point of it must be reachable, the first ones included (a point
+    /// inserted while the graph had no entry point used to get no links).
+    #[test]
+    fn every_point_of_a_first_batch_is_reachable() {
+        let config = CollectionConfig::new(8, Metric::L2).hnsw(8, 40);
+        let mut rng = crate::rng::Rng::new(0x0bad_5eed_1234_5678);
+        for round in 0..40 {
+            let vectors: Vec<Vec<f32>> = (0..64)
+                .map(|_| (0..8).map(|_| rng.f32()).collect())
+                .collect();
+            let points: Vec<(u64, &[f32])> = vectors
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i as u64, v.as_slice()))
+                .collect();
+            let mut engine = HnswRs::new(&config, 64);
+            engine.insert(&points);
+            for (label, v) in &points {
+                let hits = engine.search(v, 1, 64, None);
+                assert_eq!(
+                    hits.first().map(|&(row, _)| engine.label(row)),
+                    Some(*label),
+                    "round {round}: point {label} cannot be found"
+                );
+            }
+        }
     }
 }
