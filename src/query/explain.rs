@@ -172,6 +172,10 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::Labels => "db.labels",
         P::RelationshipTypes => "db.relationshipTypes",
         P::PropertyKeys => "db.propertyKeys",
+        P::MetaData => "apoc.meta.data (a sample of each label's nodes)",
+        P::NodeTypeProperties => "db.schema.nodeTypeProperties (every node)",
+        P::RelTypeProperties => "db.schema.relTypeProperties (every relationship)",
+        P::Components => "dbms.components",
     }
 }
 

@@ -116,21 +116,29 @@ impl Compiler<'_> {
         Ok((scope.names.len() - 1, false))
     }
 
+    /// A pattern's properties: a literal map's entries, or (in `CREATE`
+    /// only) a parameter map.
     fn properties(
         &self,
         props: Option<&ast::Expr>,
         scope: &Scope,
         usage: Use,
-    ) -> QResult<Vec<(String, Expr)>> {
+    ) -> QResult<(PropEntries, Option<Expr>)> {
         let Some(e) = props else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
         match &e.kind {
-            ast::ExprKind::Map(entries) => entries
-                .iter()
-                .map(|en| Ok((en.key.kind.text.clone(), self.expr(&en.value, scope, None)?)))
-                .collect(),
-            ast::ExprKind::Parameter(_) if usage != Use::Create => Err(semantic(
+            ast::ExprKind::Map(entries) => Ok((
+                entries
+                    .iter()
+                    .map(|en| Ok((en.key.kind.text.clone(), self.expr(&en.value, scope, None)?)))
+                    .collect::<QResult<_>>()?,
+                None,
+            )),
+            ast::ExprKind::Parameter(_) if usage == Use::Create => {
+                Ok((Vec::new(), Some(self.expr(e, scope, None)?)))
+            }
+            ast::ExprKind::Parameter(_) => Err(semantic(
                 "InvalidParameterUse",
                 "a parameter map cannot be used to match properties; write {key: $param}",
             )
@@ -157,7 +165,7 @@ impl Compiler<'_> {
             label_names(l, &mut labels, false).map_err(|e| e.at(self.text, l.span.start))?;
         }
         // Properties may read variables bound earlier, not the node itself.
-        let props = self.properties(n.properties.as_deref(), scope, usage)?;
+        let (props, map) = self.properties(n.properties.as_deref(), scope, usage)?;
         let was_bound = n
             .variable
             .as_ref()
@@ -179,6 +187,7 @@ impl Compiler<'_> {
             earlier,
             labels,
             props,
+            map,
         })
     }
 
@@ -243,7 +252,7 @@ impl Compiler<'_> {
             }
             Use::Match | Use::Expression => {}
         }
-        let props = self.properties(r.properties.as_deref(), scope, usage)?;
+        let (props, map) = self.properties(r.properties.as_deref(), scope, usage)?;
         if range.is_some() && !props.is_empty() && shortest {
             return Err(unsupported("properties on a shortest path's relationship"));
         }
@@ -277,6 +286,7 @@ impl Compiler<'_> {
             types,
             dir,
             props,
+            map,
             range,
         })
     }
@@ -708,3 +718,6 @@ impl Compiler<'_> {
         })
     }
 }
+
+/// A literal property map's entries: key and value expression.
+type PropEntries = Vec<(String, Expr)>;

@@ -35,6 +35,8 @@ impl Function {
             F::Rand => return Ok(V::Float(random())),
             F::Coalesce => return Ok(args.into_iter().find(|a| !a.is_null()).unwrap_or(V::Null)),
             F::ValueType => return Ok(V::String(value_type(&arg(0)))),
+            F::MapMerge => return map_merge(arg(0), arg(1)),
+            F::CollToSet => return coll_to_set(arg(0)),
             F::Replace
             | F::Substring
             | F::Left
@@ -545,4 +547,43 @@ impl Aggregate {
             }
         })
     }
+}
+
+/// `apoc.map.merge(a, b)`: `a`'s entries with `b`'s over them; a `null`
+/// map counts as empty (as in APOC).
+fn map_merge(a: CypherValue, b: CypherValue) -> QResult<CypherValue> {
+    let entries = |v: CypherValue| match v {
+        V::Map(m) => Ok(m),
+        V::Null => Ok(std::collections::BTreeMap::new()),
+        other => Err(needs("apoc.map.merge", "maps", &other)),
+    };
+    let mut merged = entries(a)?;
+    merged.extend(entries(b)?);
+    Ok(V::Map(merged))
+}
+
+/// `apoc.coll.toSet(list)`: the list's distinct values (equal as
+/// `DISTINCT` compares them) in the order they first occur; `null` gives
+/// an empty list, as in APOC.
+fn coll_to_set(list: CypherValue) -> QResult<CypherValue> {
+    let items = match list {
+        V::List(items) => items,
+        V::Null => return Ok(V::List(Vec::new())),
+        other => return Err(needs("apoc.coll.toSet", "a list", &other)),
+    };
+    // Sorted by value then position, the first of each run of equal
+    // values is its first occurrence.
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].order(&items[b]).then(a.cmp(&b)));
+    let mut keep = vec![false; items.len()];
+    for (i, &at) in order.iter().enumerate() {
+        keep[at] = i == 0 || !items[order[i - 1]].equivalent(&items[at]);
+    }
+    Ok(V::List(
+        items
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(item, k)| k.then_some(item))
+            .collect(),
+    ))
 }

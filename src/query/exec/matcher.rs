@@ -976,15 +976,30 @@ fn build_path(c: &Chain, row: &Row) -> QResult<PathValue> {
     })
 }
 
-/// The property map of a pattern element, for `CREATE` and `MERGE`.
+/// The property map of a pattern element being created: its literal
+/// entries, or the entries of its parameter map (`CREATE (n $props)`);
+/// entries whose value is `null` are left out.
 pub(crate) fn eval_props(
     props: &[(String, Expr)],
+    map: Option<&Expr>,
     env: &mut Env<'_>,
 ) -> QResult<Vec<(String, Value)>> {
     let mut out = Vec::new();
     for (key, e) in props {
         if let Some(v) = to_stored(&e.eval(env)?)? {
             out.push((key.clone(), v));
+        }
+    }
+    if let Some(e) = map {
+        match e.eval(env)? {
+            V::Map(entries) => {
+                for (key, v) in entries {
+                    if let Some(v) = to_stored(&v)? {
+                        out.push((key, v));
+                    }
+                }
+            }
+            other => return Err(not_a("map of properties", &other)),
         }
     }
     Ok(out)

@@ -8,6 +8,7 @@ pub(crate) mod eval;
 pub(crate) mod func;
 pub(crate) mod graph;
 pub(crate) mod matcher;
+mod meta;
 mod packed;
 pub(crate) mod procs;
 pub(crate) mod stream;

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::graph::{Access, no_graph};
+use super::meta;
 use crate::algo::{self, Projection, ProjectionSpec};
 use crate::graph::dict::Kind;
 use crate::query::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
@@ -25,6 +26,10 @@ impl Procedure {
         let node = |id: NodeId| V::Node(Box::new(NodeValue::bare(id)));
         match self {
             P::VectorQueryNodes => query_nodes(args, access),
+            P::MetaData => meta::meta_data(args, access),
+            P::NodeTypeProperties => meta::node_type_properties(access),
+            P::RelTypeProperties => meta::rel_type_properties(access),
+            P::Components => Ok(meta::components()),
             P::Labels | P::RelationshipTypes | P::PropertyKeys => {
                 let r = access.reader().ok_or_else(no_graph)?;
                 let names: BTreeSet<String> = match self {

@@ -165,7 +165,9 @@ fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Param
             let props: Props = {
                 let g = Graph::new(w.reader());
                 let mut env = Env::new(row, params, Some(&g));
-                eval_props(&np.props, &mut env)?.into_iter().collect()
+                eval_props(&np.props, np.map.as_ref(), &mut env)?
+                    .into_iter()
+                    .collect()
             };
             let labels: Vec<&str> = np.labels.iter().map(String::as_str).collect();
             let id = w.add_node(&labels, props)?;
@@ -186,7 +188,9 @@ fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Param
             let props: Props = {
                 let g = Graph::new(w.reader());
                 let mut env = Env::new(row, params, Some(&g));
-                eval_props(&rp.props, &mut env)?.into_iter().collect()
+                eval_props(&rp.props, rp.map.as_ref(), &mut env)?
+                    .into_iter()
+                    .collect()
             };
             let rel_type = rp.types.first().cloned().unwrap_or_default();
             let id = w.add_edge(start, end, &rel_type, props)?;

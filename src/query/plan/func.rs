@@ -66,6 +66,11 @@ pub(crate) enum Function {
     Length,
     SimilarityCosine,
     SimilarityEuclidean,
+    /// `apoc.map.merge(a, b)`: `a`'s entries with `b`'s over them.
+    MapMerge,
+    /// `apoc.coll.toSet(list)`: the list without repeats, first
+    /// occurrences kept in order.
+    CollToSet,
     /// `date(...)`, `datetime(...)`, ...: from a map, a string or another
     /// temporal value; the statement's time without an argument.
     Temporal(Kind),
@@ -167,6 +172,8 @@ impl Function {
             "length" => (F::Length, 1, 1),
             "vector.similarity.cosine" => (F::SimilarityCosine, 2, 2),
             "vector.similarity.euclidean" => (F::SimilarityEuclidean, 2, 2),
+            "apoc.map.merge" => (F::MapMerge, 2, 2),
+            "apoc.coll.toset" => (F::CollToSet, 1, 1),
             "timestamp" => (F::Timestamp, 0, 0),
             "datetime.fromepoch" => (F::FromEpoch, 2, 2),
             "datetime.fromepochmillis" => (F::FromEpochMillis, 1, 1),

@@ -13,6 +13,9 @@ pub(crate) struct NodePat {
     pub earlier: bool,
     pub labels: Vec<String>,
     pub props: Vec<(String, Expr)>,
+    /// `CREATE (v $map)`: a parameter whose entries are the properties
+    /// (`props` is then empty; other clauses refuse a parameter map).
+    pub map: Option<Expr>,
 }
 
 /// The direction of a relationship pattern, left to right.
@@ -50,6 +53,8 @@ pub(crate) struct RelPat {
     pub types: Vec<String>,
     pub dir: Dir,
     pub props: Vec<(String, Expr)>,
+    /// `CREATE ()-[v:T $map]->()`, as [`NodePat::map`].
+    pub map: Option<Expr>,
     /// Variable length: `(min, max)` hops; `None` for exactly one.
     pub range: Option<(usize, Option<usize>)>,
 }

@@ -21,7 +21,17 @@ pub(crate) enum Procedure {
     Labels,
     RelationshipTypes,
     PropertyKeys,
+    MetaData,
+    NodeTypeProperties,
+    RelTypeProperties,
+    Components,
 }
+
+/// The Neo4j version `dbms.components()` reports: the release whose
+/// Cypher this engine follows (5.26, the last 5.x long-term release).
+/// Integration code reads it to choose its syntax; what is not supported
+/// yet is listed in `docs/QUERY.md`.
+pub(crate) const NEO4J_VERSION: &str = "5.26.0";
 
 impl Procedure {
     /// The procedure called `name`, its least and most arguments and its
@@ -44,6 +54,46 @@ impl Procedure {
             "db.labels" => (P::Labels, 0, 0, &["label"]),
             "db.relationshipTypes" => (P::RelationshipTypes, 0, 0, &["relationshipType"]),
             "db.propertyKeys" => (P::PropertyKeys, 0, 0, &["propertyKey"]),
+            "apoc.meta.data" => (
+                P::MetaData,
+                0,
+                1,
+                &[
+                    "label",
+                    "property",
+                    "count",
+                    "unique",
+                    "index",
+                    "existence",
+                    "type",
+                    "array",
+                    "sample",
+                    "left",
+                    "right",
+                    "other",
+                    "otherLabels",
+                    "elementType",
+                ],
+            ),
+            "db.schema.nodeTypeProperties" => (
+                P::NodeTypeProperties,
+                0,
+                0,
+                &[
+                    "nodeType",
+                    "nodeLabels",
+                    "propertyName",
+                    "propertyTypes",
+                    "mandatory",
+                ],
+            ),
+            "db.schema.relTypeProperties" => (
+                P::RelTypeProperties,
+                0,
+                0,
+                &["relType", "propertyName", "propertyTypes", "mandatory"],
+            ),
+            "dbms.components" => (P::Components, 0, 0, &["name", "versions", "edition"]),
             _ => return None,
         })
     }

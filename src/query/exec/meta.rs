@@ -1,0 +1,468 @@
+//! The schema-introspection procedures that Neo4j integration code calls
+//! before it writes a query: `apoc.meta.data` (the schema an LLM is
+//! shown by `LangChain` and neo4j-graphrag), `db.schema.nodeTypeProperties`,
+//! `db.schema.relTypeProperties` and `dbms.components` (the version
+//! check). Each reads the statement's snapshot.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::graph::{Access, no_graph};
+use crate::graph::dict::Kind;
+use crate::graph::read::Reader;
+use crate::query::error::{QResult, argument_error, type_error};
+use crate::query::plan::procs::NEO4J_VERSION;
+use crate::query::value::CypherValue as V;
+use crate::temporal::Temporal;
+use crate::{Direction, NodeId, Value};
+
+/// `dbms.components()`: one row naming this engine, the Neo4j version
+/// whose Cypher it speaks (what version checks in integration code read)
+/// and the edition.
+pub(crate) fn components() -> Vec<Vec<V>> {
+    vec![vec![
+        V::String("QuiverDB".to_owned()),
+        V::List(vec![V::String(NEO4J_VERSION.to_owned())]),
+        V::String("community".to_owned()),
+    ]]
+}
+
+/// The configuration of `apoc.meta.data`.
+struct MetaConfig {
+    /// Read about one node in `count / sample` of each label (all when
+    /// not positive).
+    sample: i64,
+    /// Relationships read per sampled node and type.
+    max_rels: usize,
+    include_labels: BTreeSet<String>,
+    exclude_labels: BTreeSet<String>,
+    include_rels: BTreeSet<String>,
+    exclude_rels: BTreeSet<String>,
+}
+
+impl MetaConfig {
+    const PROC: &'static str = "apoc.meta.data";
+
+    fn read(args: &[V]) -> QResult<MetaConfig> {
+        let mut config = MetaConfig {
+            sample: 1000,
+            max_rels: 100,
+            include_labels: BTreeSet::new(),
+            exclude_labels: BTreeSet::new(),
+            include_rels: BTreeSet::new(),
+            exclude_rels: BTreeSet::new(),
+        };
+        let entries = match args.first() {
+            None | Some(V::Null) => return Ok(config),
+            Some(V::Map(m)) => m,
+            Some(other) => {
+                return Err(type_error(format!(
+                    "{}: the configuration is a map, not {}",
+                    Self::PROC,
+                    other.type_name()
+                )));
+            }
+        };
+        for (key, value) in entries {
+            match key.as_str() {
+                "sample" => config.sample = Self::int(key, value)?,
+                "maxRels" => {
+                    config.max_rels = usize::try_from(Self::int(key, value)?).unwrap_or(0);
+                }
+                "includeLabels" | "labels" => config.include_labels = Self::names(key, value)?,
+                "excludeLabels" | "excludesLabels" | "excludes" => {
+                    config.exclude_labels = Self::names(key, value)?;
+                }
+                "includeRels" | "rels" => config.include_rels = Self::names(key, value)?,
+                "excludeRels" => config.exclude_rels = Self::names(key, value)?,
+                // APOC ignores the keys it does not know.
+                _ => {}
+            }
+        }
+        Ok(config)
+    }
+
+    fn int(key: &str, value: &V) -> QResult<i64> {
+        match value {
+            V::Int(i) => Ok(*i),
+            other => Err(argument_error(
+                "InvalidArgumentValue",
+                format!("{}: {key} is an integer, not {other}", Self::PROC),
+            )),
+        }
+    }
+
+    fn names(key: &str, value: &V) -> QResult<BTreeSet<String>> {
+        let V::List(items) = value else {
+            return Err(argument_error(
+                "InvalidArgumentValue",
+                format!("{}: {key} is a list of names, not {value}", Self::PROC),
+            ));
+        };
+        items
+            .iter()
+            .map(|item| match item {
+                V::String(s) => Ok(s.clone()),
+                other => Err(argument_error(
+                    "InvalidArgumentValue",
+                    format!("{}: {key} holds names, not {other}", Self::PROC),
+                )),
+            })
+            .collect()
+    }
+
+    fn wants_label(&self, label: &str) -> bool {
+        !self.exclude_labels.contains(label)
+            && (self.include_labels.is_empty() || self.include_labels.contains(label))
+    }
+
+    fn wants_rel(&self, rel_type: &str) -> bool {
+        !self.exclude_rels.contains(rel_type)
+            && (self.include_rels.is_empty() || self.include_rels.contains(rel_type))
+    }
+}
+
+/// One row of `apoc.meta.data`.
+#[derive(Default)]
+struct MetaRow {
+    count: i64,
+    unique: bool,
+    index: bool,
+    ty: &'static str,
+    array: bool,
+    left: i64,
+    right: i64,
+    other: BTreeSet<String>,
+    other_labels: BTreeSet<String>,
+}
+
+/// The rows of `apoc.meta.data`, keyed by (label or type, property or
+/// type), for nodes and for relationships.
+#[derive(Default)]
+struct Meta {
+    node: BTreeMap<(String, String), MetaRow>,
+    rel: BTreeMap<(String, String), MetaRow>,
+}
+
+impl Meta {
+    fn rows(self) -> Vec<Vec<V>> {
+        let names = |set: BTreeSet<String>| V::List(set.into_iter().map(V::String).collect());
+        let node = self.node.into_iter().map(|k| (k, "node"));
+        let rel = self.rel.into_iter().map(|k| (k, "relationship"));
+        node.chain(rel)
+            .map(|(((label, property), row), element)| {
+                vec![
+                    V::String(label),
+                    V::String(property),
+                    V::Int(row.count),
+                    V::Bool(row.unique),
+                    V::Bool(row.index),
+                    V::Bool(false),
+                    V::String(row.ty.to_owned()),
+                    V::Bool(row.array),
+                    V::Null,
+                    V::Int(row.left),
+                    V::Int(row.right),
+                    names(row.other),
+                    names(row.other_labels),
+                    V::String(element.to_owned()),
+                ]
+            })
+            .collect()
+    }
+}
+
+/// `apoc.meta.data([config])`: for each label, the properties of its
+/// nodes (with their type and whether a unique key or an index covers
+/// them) and the relationship types leaving them (type `RELATIONSHIP`,
+/// with the labels at the far end in `other`); for each relationship
+/// type, its properties and the labels it leaves. Read from a sample of
+/// each label's nodes as APOC does: about `sample` of them (default
+/// 1,000; `-1` reads all), evenly spread, and up to `maxRels` (default
+/// 100) relationships of each type per sampled node. `count` is how many
+/// sampled elements showed the row (relationships for a `RELATIONSHIP`
+/// row); `left` is the most relationships of the type that left one
+/// sampled node and `right` the most that entered one node at their far
+/// end (counted up to `maxRels`); `otherLabels` of a unique key's row
+/// are the other labels its sampled nodes carry; `existence` is always
+/// false (there are no existence constraints) and `sample` null, as in
+/// APOC.
+pub(crate) fn meta_data(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    let config = MetaConfig::read(args)?;
+    let r = access.reader().ok_or_else(no_graph)?;
+    let schema = r.schema()?;
+    let census = r.census()?;
+    let mut meta = Meta::default();
+    let label_name = |id: u32| r.names.name(Kind::Label, id);
+    let key_name = |id: u32| r.names.name(Kind::PropKey, id);
+    for (label, _) in census.labels.iter().filter(|(l, _)| config.wants_label(l)) {
+        let Some(label_id) = r.names.id(Kind::Label, label) else {
+            continue;
+        };
+        let ids = r.nodes_with_label(label)?;
+        let stride = match usize::try_from(config.sample) {
+            Ok(s) if s > 0 => (ids.len() / s).max(1),
+            _ => 1,
+        };
+        let sampled: Vec<NodeId> = ids.iter().copied().step_by(stride).collect();
+        let mut records = Vec::with_capacity(sampled.len());
+        r.each_node(&sampled, &mut |id, rec| {
+            records.push((id, rec));
+            Ok(())
+        })?;
+        for (id, rec) in records {
+            for (key, value) in &rec.props {
+                let Some((ty, array)) = apoc_type(value) else {
+                    continue;
+                };
+                let row = meta
+                    .node
+                    .entry((label.clone(), key_name(*key)?))
+                    .or_default();
+                row.count += 1;
+                if row.ty.is_empty() {
+                    row.ty = ty;
+                    row.array = array;
+                    row.unique = schema.unique.contains(&(label_id, *key));
+                    row.index = row.unique || schema.indexed.contains(&(label_id, *key));
+                }
+                if row.unique {
+                    for &other in rec.labels.iter().filter(|&&l| l != label_id) {
+                        row.other_labels.insert(label_name(other)?);
+                    }
+                }
+            }
+            relationships(&r, &config, label, id, &mut meta)?;
+        }
+    }
+    Ok(meta.rows())
+}
+
+/// The relationships leaving one sampled node of `label`, into `meta`.
+fn relationships(
+    r: &Reader<'_>,
+    config: &MetaConfig,
+    label: &str,
+    node: NodeId,
+    meta: &mut Meta,
+) -> QResult<()> {
+    let mut by_type: BTreeMap<String, Vec<crate::EdgeId>> = BTreeMap::new();
+    for e in r.edges(node, Direction::Out, None)? {
+        if config.wants_rel(&e.edge_type) {
+            by_type.entry(e.edge_type).or_default().push(e.id);
+        }
+    }
+    for (rel_type, edges) in by_type {
+        let out = edges.len() as i64;
+        let type_id = r.names.id(Kind::EdgeType, &rel_type);
+        for edge in edges.into_iter().take(config.max_rels) {
+            let rec = r.require_edge(edge)?;
+            let target = r.require_node(rec.dst)?;
+            let mut target_labels = BTreeSet::new();
+            for &l in &target.labels {
+                target_labels.insert(r.names.name(Kind::Label, l)?);
+            }
+            let mut incoming = 0i64;
+            r.scan_adjacency(rec.dst, Direction::In, type_id, &mut |_, _| {
+                incoming += 1;
+                Ok((incoming as usize) < config.max_rels.max(1))
+            })?;
+            for row in [
+                meta.node.entry((label.to_owned(), rel_type.clone())),
+                meta.rel.entry((rel_type.clone(), label.to_owned())),
+            ] {
+                let row = row.or_default();
+                row.ty = "RELATIONSHIP";
+                row.count += 1;
+                row.left = row.left.max(out);
+                row.right = row.right.max(incoming);
+                row.other.extend(target_labels.iter().cloned());
+            }
+            for (key, value) in &rec.props {
+                let Some((ty, array)) = apoc_type(value) else {
+                    continue;
+                };
+                let key = r.names.name(Kind::PropKey, *key)?;
+                let row = meta.rel.entry((rel_type.clone(), key)).or_default();
+                row.count += 1;
+                if row.ty.is_empty() {
+                    (row.ty, row.array) = (ty, array);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// APOC's name of a stored value's type, and whether it is a list.
+fn apoc_type(value: &Value) -> Option<(&'static str, bool)> {
+    Some(match value {
+        Value::Null => return None,
+        Value::Bool(_) => ("BOOLEAN", false),
+        Value::Int(_) => ("INTEGER", false),
+        Value::Float(_) => ("FLOAT", false),
+        Value::String(_) => ("STRING", false),
+        Value::Bytes(_) | Value::List(_) => ("LIST", true),
+        Value::Temporal(t) => (
+            match t {
+                Temporal::Date(_) => "DATE",
+                Temporal::LocalTime(_) => "LOCAL_TIME",
+                Temporal::Time(_) => "TIME",
+                Temporal::LocalDateTime(_) => "LOCAL_DATE_TIME",
+                Temporal::DateTime(_) => "DATE_TIME",
+                Temporal::Duration(_) => "DURATION",
+            },
+            false,
+        ),
+    })
+}
+
+/// Neo4j's name of a stored value's type in `db.schema.*Properties`.
+fn schema_type(value: &Value) -> Option<String> {
+    let scalar = |v: &Value| -> Option<&'static str> {
+        Some(match v {
+            Value::Null | Value::List(_) => return None,
+            Value::Bool(_) => "Boolean",
+            Value::Int(_) => "Long",
+            Value::Float(_) => "Double",
+            Value::String(_) => "String",
+            Value::Bytes(_) => "ByteArray",
+            Value::Temporal(t) => match t {
+                Temporal::Date(_) => "Date",
+                Temporal::LocalTime(_) => "LocalTime",
+                Temporal::Time(_) => "Time",
+                Temporal::LocalDateTime(_) => "LocalDateTime",
+                Temporal::DateTime(_) => "DateTime",
+                Temporal::Duration(_) => "Duration",
+            },
+        })
+    };
+    match value {
+        Value::Null => None,
+        Value::List(items) => {
+            let mut kinds = items.iter().map(scalar);
+            let first = kinds.next().flatten();
+            match first {
+                Some(k) if k != "ByteArray" && kinds.all(|x| x == Some(k)) => {
+                    Some(format!("{k}Array"))
+                }
+                _ => Some("List".to_owned()),
+            }
+        }
+        other => scalar(other).map(str::to_owned),
+    }
+}
+
+/// What one group (a label combination or a relationship type) shows of
+/// a property: its types and on how many of the group's elements.
+#[derive(Default)]
+struct Seen {
+    elements: u64,
+    props: BTreeMap<String, (BTreeSet<String>, u64)>,
+}
+
+impl Seen {
+    fn observe(&mut self, r: &Reader<'_>, props: &[(u32, Value)]) -> QResult<()> {
+        self.elements += 1;
+        for (key, value) in props {
+            if let Some(ty) = schema_type(value) {
+                let entry = self
+                    .props
+                    .entry(r.names.name(Kind::PropKey, *key)?)
+                    .or_default();
+                entry.0.insert(ty);
+                entry.1 += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// One row per property (`name, types, mandatory`), or one row of
+    /// nulls when the group has none.
+    fn rows(self) -> Vec<(V, V, V)> {
+        if self.props.is_empty() {
+            return vec![(V::Null, V::Null, V::Bool(false))];
+        }
+        self.props
+            .into_iter()
+            .map(|(name, (types, n))| {
+                let types = types.into_iter().map(V::String).collect();
+                (V::String(name), V::List(types), V::Bool(n == self.elements))
+            })
+            .collect()
+    }
+}
+
+/// Neo4j's text of a label combination or a type: each name after a
+/// colon, in backquotes (a backquote in a name doubled).
+fn type_text(names: &[String]) -> String {
+    let mut text = String::new();
+    for n in names {
+        text.push_str(":`");
+        text.push_str(&n.replace('`', "``"));
+        text.push('`');
+    }
+    text
+}
+
+/// `db.schema.nodeTypeProperties()`: for each combination of labels that
+/// nodes carry, each property found on them with the names of its types
+/// and whether every such node has it; a combination whose nodes have no
+/// properties gives one row with nulls. Reads every node.
+pub(crate) fn node_type_properties(access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    let r = access.reader().ok_or_else(no_graph)?;
+    let mut groups: BTreeMap<Vec<String>, Seen> = BTreeMap::new();
+    let ids = r.node_ids()?;
+    let mut failure = None;
+    r.each_node(&ids, &mut |_, rec| {
+        let mut labels = rec
+            .labels
+            .iter()
+            .map(|&l| r.names.name(Kind::Label, l))
+            .collect::<crate::Result<Vec<_>>>()?;
+        labels.sort_unstable();
+        if let Err(e) = groups.entry(labels).or_default().observe(&r, &rec.props) {
+            failure = Some(e);
+        }
+        Ok(())
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let mut rows = Vec::new();
+    for (labels, seen) in groups {
+        let node_type = V::String(type_text(&labels));
+        let label_list = V::List(labels.into_iter().map(V::String).collect());
+        for (name, types, mandatory) in seen.rows() {
+            rows.push(vec![
+                node_type.clone(),
+                label_list.clone(),
+                name,
+                types,
+                mandatory,
+            ]);
+        }
+    }
+    Ok(rows)
+}
+
+/// `db.schema.relTypeProperties()`: for each relationship type, each
+/// property found on its relationships with the names of its types and
+/// whether every relationship of the type has it (one row of nulls for a
+/// type without properties). Reads every relationship.
+pub(crate) fn rel_type_properties(access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    let r = access.reader().ok_or_else(no_graph)?;
+    let mut groups: BTreeMap<String, Seen> = BTreeMap::new();
+    for id in r.edge_ids()? {
+        let rec = r.require_edge(id)?;
+        let name = r.names.name(Kind::EdgeType, rec.edge_type)?;
+        groups.entry(name).or_default().observe(&r, &rec.props)?;
+    }
+    let mut rows = Vec::new();
+    for (rel_type, seen) in groups {
+        let text = V::String(type_text(std::slice::from_ref(&rel_type)));
+        for (name, types, mandatory) in seen.rows() {
+            rows.push(vec![text.clone(), name, types, mandatory]);
+        }
+    }
+    Ok(rows)
+}

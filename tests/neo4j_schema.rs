@@ -1,0 +1,558 @@
+//! The schema-introspection calls that Neo4j integration code makes,
+//! replayed as that code sends them: neo4j-graphrag's
+//! `get_structured_schema` (also what `LangChain`'s `Neo4jGraph` shows an
+//! LLM) reads `apoc.meta.data` three ways, version checks read
+//! `dbms.components()`, and schema tools read
+//! `db.schema.nodeTypeProperties()` / `relTypeProperties()`. The graph is
+//! written through the Rust API and the expected answers are written out
+//! by hand from it, so nothing here checks the engine against itself.
+//! Also: `CREATE (n $props)` and the APOC functions such code calls.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::collections::BTreeMap;
+
+use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
+use quiverdb::{Database, GraphRead, Props, Value, props};
+
+fn params(pairs: &[(&str, V)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+fn list(items: &[&str]) -> V {
+    V::List(items.iter().map(|s| V::from(*s)).collect())
+}
+
+fn map(entries: &[(&str, V)]) -> V {
+    V::Map(
+        entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+    )
+}
+
+/// Two people who acted in a movie, one who directed it, a `KNOWS`
+/// between the actors with a `since` on it, and a `Document` node the
+/// KG builder's label marks (excluded by the queries below).
+fn movies(db: &Database) {
+    let mut w = db.begin_write().unwrap();
+    w.create_unique_key("Person", "name").unwrap();
+    w.create_index("Movie", "released").unwrap();
+    let keanu = w
+        .add_node(&["Person"], props! {"name" => "Keanu", "born" => 1964i64})
+        .unwrap();
+    let carrie = w
+        .add_node(
+            &["Person", "Actor"],
+            props! {"name" => "Carrie", "born" => 1967i64, "nick" => "C"},
+        )
+        .unwrap();
+    let lana = w.add_node(&["Person"], props! {"name" => "Lana"}).unwrap();
+    let matrix = w
+        .add_node(
+            &["Movie"],
+            props! {"title" => "The Matrix", "released" => 1999i64, "rating" => 8.7},
+        )
+        .unwrap();
+    w.add_node(&["__Entity__"], props! {"id" => "e1"}).unwrap();
+    let mut roles = Props::new();
+    roles.insert(
+        "roles".to_owned(),
+        Value::List(vec![Value::String("Neo".to_owned())]),
+    );
+    w.add_edge(keanu, matrix, "ACTED_IN", roles).unwrap();
+    w.add_edge(carrie, matrix, "ACTED_IN", Props::new())
+        .unwrap();
+    w.add_edge(lana, matrix, "DIRECTED", Props::new()).unwrap();
+    w.add_edge(keanu, carrie, "KNOWS", props! {"since" => 1999i64})
+        .unwrap();
+    w.commit().unwrap();
+}
+
+/// neo4j-graphrag's three `apoc.meta.data` queries, with its parameters.
+const NODE_PROPERTIES_QUERY: &str = "CALL apoc.meta.data({sample: $SAMPLE}) \
+    YIELD label, other, elementType, type, property \
+    WHERE NOT type = 'RELATIONSHIP' AND elementType = 'node' \
+    AND NOT label IN $EXCLUDED_LABELS \
+    WITH label AS nodeLabel, collect({property:property, type:type}) AS properties \
+    RETURN {label: nodeLabel, properties: properties} AS output";
+const REL_PROPERTIES_QUERY: &str = "CALL apoc.meta.data({sample: $SAMPLE}) \
+    YIELD label, other, elementType, type, property \
+    WHERE NOT type = 'RELATIONSHIP' AND elementType = 'relationship' \
+    AND NOT label in $EXCLUDED_LABELS \
+    WITH label AS relType, collect({property:property, type:type}) AS properties \
+    RETURN {type: relType, properties: properties} AS output";
+const REL_QUERY: &str = "CALL apoc.meta.data({sample: $SAMPLE}) \
+    YIELD label, other, elementType, type, property \
+    WHERE type = 'RELATIONSHIP' AND elementType = 'node' \
+    UNWIND other AS other_node \
+    WITH * WHERE NOT label IN $EXCLUDED_LABELS \
+    AND NOT other_node IN $EXCLUDED_LABELS \
+    RETURN {start: label, type: property, end: toString(other_node)} AS output";
+
+fn graphrag_params() -> Params {
+    params(&[
+        (
+            "EXCLUDED_LABELS",
+            list(&[
+                "_Bloom_Perspective_",
+                "_Bloom_Scene_",
+                "__Entity__",
+                "__KGBuilder__",
+            ]),
+        ),
+        ("SAMPLE", V::Int(1000)),
+    ])
+}
+
+/// The `output` column's maps, keyed by `key`, with `properties` turned
+/// into a `property -> type` map (the order `collect()` sees is not part
+/// of the contract).
+fn by_key(r: &QueryResult, key: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let text = |v: &V| match v {
+        V::String(s) => s.clone(),
+        other => panic!("expected a string, got {other:?}"),
+    };
+    r.rows()
+        .iter()
+        .map(|row| {
+            let V::Map(m) = &row[0] else {
+                panic!("expected a map, got {:?}", row[0])
+            };
+            let V::List(props) = &m["properties"] else {
+                panic!("expected a list of properties, got {:?}", m["properties"])
+            };
+            let props = props
+                .iter()
+                .map(|p| {
+                    let V::Map(p) = p else { panic!("{p:?}") };
+                    (text(&p["property"]), text(&p["type"]))
+                })
+                .collect();
+            (text(&m[key]), props)
+        })
+        .collect()
+}
+
+fn expected(entries: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, BTreeMap<String, String>> {
+    entries
+        .iter()
+        .map(|(k, props)| {
+            (
+                (*k).to_owned(),
+                props
+                    .iter()
+                    .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn neo4j_graphrag_schema_queries_describe_the_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    movies(&db);
+    let r = db.begin_read().unwrap();
+    let p = graphrag_params();
+
+    let nodes = r.query(NODE_PROPERTIES_QUERY, &p).unwrap();
+    assert_eq!(nodes.columns(), ["output"]);
+    assert_eq!(
+        by_key(&nodes, "label"),
+        expected(&[
+            (
+                "Person",
+                &[("name", "STRING"), ("born", "INTEGER"), ("nick", "STRING")]
+            ),
+            (
+                "Actor",
+                &[("name", "STRING"), ("born", "INTEGER"), ("nick", "STRING")]
+            ),
+            (
+                "Movie",
+                &[
+                    ("title", "STRING"),
+                    ("released", "INTEGER"),
+                    ("rating", "FLOAT")
+                ]
+            ),
+        ])
+    );
+
+    let rels = r.query(REL_PROPERTIES_QUERY, &p).unwrap();
+    assert_eq!(
+        by_key(&rels, "type"),
+        expected(&[
+            ("ACTED_IN", &[("roles", "LIST")]),
+            ("KNOWS", &[("since", "INTEGER")])
+        ])
+    );
+
+    let patterns = r.query(REL_QUERY, &p).unwrap();
+    let mut got: Vec<(String, String, String)> = patterns
+        .rows()
+        .iter()
+        .map(|row| {
+            let V::Map(m) = &row[0] else { panic!() };
+            let s = |k: &str| match &m[k] {
+                V::String(s) => s.clone(),
+                other => panic!("{other:?}"),
+            };
+            (s("start"), s("type"), s("end"))
+        })
+        .collect();
+    got.sort();
+    let want: Vec<(String, String, String)> = [
+        ("Actor", "ACTED_IN", "Movie"),
+        ("Actor", "KNOWS", "Person"),
+        ("Person", "ACTED_IN", "Movie"),
+        ("Person", "DIRECTED", "Movie"),
+        ("Person", "KNOWS", "Actor"),
+        ("Person", "KNOWS", "Person"),
+    ]
+    .iter()
+    .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
+    .collect();
+    // Carrie is both Person and Actor: she shows under each label, and the
+    // KNOWS into her names both of her labels at the far end. Keanu (a
+    // Person only) is the only one with a KNOWS leaving him.
+    let mut want = want;
+    want.retain(|(s, t, _)| !(s == "Actor" && t == "KNOWS"));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn apoc_meta_data_reports_schema_flags_counts_and_honours_its_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    movies(&db);
+    let r = db.begin_read().unwrap();
+    let rows = r
+        .query(
+            "CALL apoc.meta.data() YIELD label, property, count, unique, index, type, array, \
+             left, right, other, otherLabels, elementType \
+             RETURN label, property, count, unique, index, type, array, left, right, other, \
+             otherLabels, elementType",
+            &Params::new(),
+        )
+        .unwrap();
+    let row = |label: &str, property: &str, element: &str| -> Vec<V> {
+        rows.rows()
+            .iter()
+            .find(|r| {
+                r[0] == V::from(label) && r[1] == V::from(property) && r[11] == V::from(element)
+            })
+            .unwrap_or_else(|| panic!("no row for {label}.{property} ({element})"))
+            .clone()
+    };
+    // Person.name is a unique key: unique and indexed; Carrie's other label
+    // is reported, as APOC does for unique properties.
+    let name = row("Person", "name", "node");
+    assert_eq!(name[2], V::Int(3), "three people sampled, all named");
+    assert_eq!((&name[3], &name[4]), (&V::Bool(true), &V::Bool(true)));
+    assert_eq!(name[10], list(&["Actor"]));
+    // Movie.released is indexed, not unique; born is neither.
+    let released = row("Movie", "released", "node");
+    assert_eq!(
+        (&released[3], &released[4]),
+        (&V::Bool(false), &V::Bool(true))
+    );
+    let born = row("Person", "born", "node");
+    assert_eq!(
+        (&born[2], &born[3], &born[4]),
+        (&V::Int(2), &V::Bool(false), &V::Bool(false))
+    );
+    // A list property is a LIST with array true.
+    let roles = row("ACTED_IN", "roles", "relationship");
+    assert_eq!((&roles[5], &roles[6]), (&V::from("LIST"), &V::Bool(true)));
+    // The relationship rows: two ACTED_IN leave Person nodes, one each.
+    let acted = row("Person", "ACTED_IN", "node");
+    assert_eq!(acted[5], V::from("RELATIONSHIP"));
+    assert_eq!(
+        (&acted[2], &acted[7], &acted[8]),
+        (&V::Int(2), &V::Int(1), &V::Int(2))
+    );
+    assert_eq!(acted[9], list(&["Movie"]));
+    let typed = row("ACTED_IN", "Person", "relationship");
+    assert_eq!(
+        (&typed[5], &typed[9]),
+        (&V::from("RELATIONSHIP"), &list(&["Movie"]))
+    );
+
+    // Configuration: excluded labels and relationship types are left out.
+    let some = r
+        .query(
+            "CALL apoc.meta.data({excludeLabels: ['Actor', '__Entity__'], includeRels: ['KNOWS'], \
+             sample: -1}) YIELD label, property RETURN DISTINCT label ORDER BY label",
+            &Params::new(),
+        )
+        .unwrap();
+    let labels: Vec<V> = some.rows().iter().map(|r| r[0].clone()).collect();
+    assert_eq!(
+        labels,
+        vec![V::from("KNOWS"), V::from("Movie"), V::from("Person")]
+    );
+
+    // A configuration that is not a map is a typed error.
+    let e = r
+        .query(
+            "CALL apoc.meta.data(5) YIELD label RETURN label",
+            &Params::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TypeError, "{e}");
+    let e = r
+        .query(
+            "CALL apoc.meta.data({sample: 'all'}) YIELD label RETURN label",
+            &Params::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ArgumentError, "{e}");
+}
+
+#[test]
+fn a_sample_reads_a_spread_of_each_labels_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    for i in 0..1_000i64 {
+        // Only every tenth node has `rare`.
+        let mut p = props! {"i" => i};
+        if i % 10 == 0 {
+            p.insert("rare".to_owned(), Value::Bool(true));
+        }
+        w.add_node(&["N"], p).unwrap();
+    }
+    w.commit().unwrap();
+    let counts = |sample: i64| -> BTreeMap<String, i64> {
+        db.begin_read()
+            .unwrap()
+            .query(
+                "CALL apoc.meta.data({sample: $s}) YIELD property, count RETURN property, count",
+                &params(&[("s", V::Int(sample))]),
+            )
+            .unwrap()
+            .rows()
+            .iter()
+            .map(|r| match (&r[0], &r[1]) {
+                (V::String(p), V::Int(c)) => (p.clone(), *c),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(
+        counts(-1),
+        BTreeMap::from([("i".to_owned(), 1000), ("rare".to_owned(), 100)])
+    );
+    // About 100 of 1,000 (every tenth): every tenth node is one with `rare`.
+    assert_eq!(
+        counts(100),
+        BTreeMap::from([("i".to_owned(), 100), ("rare".to_owned(), 100)])
+    );
+    // A stride of 3 starts at the first node: 334 read, 34 of them rare.
+    assert_eq!(counts(300)["i"], 334);
+    assert_eq!(counts(300)["rare"], 34);
+}
+
+#[test]
+fn dbms_components_reports_a_version_that_version_checks_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    // As LangChain's Neo4jVector and neo4j-graphrag's get_version read it.
+    let r = db
+        .execute(
+            "CALL dbms.components() YIELD name, versions, edition \
+             UNWIND versions AS version RETURN name, version, edition",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(r.rows().len(), 1);
+    let V::String(version) = &r.rows()[0][1] else {
+        panic!("{:?}", r.rows())
+    };
+    let parts: Vec<u32> = version.split('.').map(|p| p.parse().unwrap()).collect();
+    assert!(parts.len() == 3 && parts >= vec![5, 11, 0], "{version}");
+    assert_eq!(r.rows()[0][0], V::from("QuiverDB"));
+    assert_eq!(r.rows()[0][2], V::from("community"));
+}
+
+#[test]
+fn schema_type_properties_list_every_property_with_its_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    movies(&db);
+    let mut w = db.begin_write().unwrap();
+    // A second Movie whose `released` is a string: two types, and
+    // `rating` is no longer on every Movie.
+    w.add_node(
+        &["Movie"],
+        props! {"title" => "Speed", "released" => "1994"},
+    )
+    .unwrap();
+    w.add_node(&["Empty"], Props::new()).unwrap();
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    let nodes = r
+        .query(
+            "CALL db.schema.nodeTypeProperties() \
+             YIELD nodeType, nodeLabels, propertyName, propertyTypes, mandatory \
+             RETURN nodeType, nodeLabels, propertyName, propertyTypes, mandatory",
+            &Params::new(),
+        )
+        .unwrap();
+    let find = |node_type: &str, prop: V| -> Vec<V> {
+        nodes
+            .rows()
+            .iter()
+            .find(|r| r[0] == V::from(node_type) && r[2] == prop)
+            .unwrap_or_else(|| panic!("no row {node_type} {prop:?}: {:?}", nodes.rows()))
+            .clone()
+    };
+    let released = find(":`Movie`", V::from("released"));
+    assert_eq!(released[3], list(&["Long", "String"]));
+    assert_eq!(released[4], V::Bool(true));
+    assert_eq!(find(":`Movie`", V::from("rating"))[4], V::Bool(false));
+    // Carrie's combination is its own node type.
+    let nick = find(":`Actor`:`Person`", V::from("nick"));
+    assert_eq!(nick[1], list(&["Actor", "Person"]));
+    assert_eq!(nick[4], V::Bool(true));
+    // A combination without properties: one row of nulls.
+    let empty = find(":`Empty`", V::Null);
+    assert_eq!((&empty[3], &empty[4]), (&V::Null, &V::Bool(false)));
+
+    let rels = r
+        .query(
+            "CALL db.schema.relTypeProperties() YIELD relType, propertyName, propertyTypes, \
+             mandatory RETURN relType, propertyName, propertyTypes, mandatory",
+            &Params::new(),
+        )
+        .unwrap();
+    let mut got: Vec<Vec<V>> = rels.rows().to_vec();
+    got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    let mut want = vec![
+        vec![
+            V::from(":`ACTED_IN`"),
+            V::from("roles"),
+            list(&["StringArray"]),
+            V::Bool(false),
+        ],
+        vec![V::from(":`DIRECTED`"), V::Null, V::Null, V::Bool(false)],
+        vec![
+            V::from(":`KNOWS`"),
+            V::from("since"),
+            list(&["Long"]),
+            V::Bool(true),
+        ],
+    ];
+    want.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+    assert_eq!(got, want);
+}
+
+#[test]
+fn create_takes_a_parameter_map_of_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let p = params(&[
+        (
+            "props",
+            map(&[
+                ("name", V::from("git")),
+                ("size", V::Int(3)),
+                ("gone", V::Null),
+            ]),
+        ),
+        ("rel", map(&[("weight", V::Float(0.5))])),
+    ]);
+    db.execute(
+        "CREATE (a:Package $props)-[:DEPENDS $rel]->(b:Package {name: 'libc'})",
+        &p,
+    )
+    .unwrap();
+    let r = db.begin_read().unwrap();
+    let git = r.node_by_key_scan("Package", "name", "git");
+    assert_eq!(git.props.get("size"), Some(&Value::Int(3)));
+    assert!(!git.props.contains_key("gone"), "a null entry sets nothing");
+    let edges = r
+        .edges(git.id, quiverdb::Direction::Out, Some("DEPENDS"))
+        .unwrap();
+    assert_eq!(edges.len(), 1);
+    let edge = r.edge(edges[0].id).unwrap().unwrap();
+    assert_eq!(edge.props.get("weight"), Some(&Value::Float(0.5)));
+
+    // Not a map: a typed error, nothing written.
+    let e = db
+        .execute(
+            "CREATE (n:Package $props)",
+            &params(&[("props", V::Int(1))]),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TypeError, "{e}");
+    // MATCH and MERGE refuse a parameter map, as Neo4j does.
+    for text in ["MATCH (n $props) RETURN n", "MERGE (n:Package $props)"] {
+        let e = db.execute(text, &p).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SyntaxError, "{text}: {e}");
+    }
+    let n = db
+        .execute("MATCH (n) RETURN count(n) AS n", &Params::new())
+        .unwrap();
+    assert_eq!(n.rows()[0][0], V::Int(2));
+}
+
+#[test]
+fn apoc_map_merge_and_coll_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let r = db
+        .execute(
+            "RETURN apoc.map.merge({a: 1, b: 2}, {b: 3, c: null}) AS m, \
+             apoc.map.merge(null, {x: 1}) AS n, \
+             apoc.coll.toSet([3, 1, 3, 'a', 1.0, 'a', null, 2]) AS s, \
+             apoc.coll.toSet(null) AS e",
+            &Params::new(),
+        )
+        .unwrap();
+    let row = &r.rows()[0];
+    assert_eq!(
+        row[0],
+        map(&[("a", V::Int(1)), ("b", V::Int(3)), ("c", V::Null)])
+    );
+    assert_eq!(row[1], map(&[("x", V::Int(1))]));
+    // 1.0 equals 1 as DISTINCT compares them; the first occurrence stays.
+    assert_eq!(
+        row[2],
+        V::List(vec![V::Int(3), V::Int(1), V::from("a"), V::Null, V::Int(2)])
+    );
+    assert_eq!(row[3], V::List(vec![]));
+    let e = db
+        .execute("RETURN apoc.coll.toSet(5) AS s", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::TypeError, "{e}");
+}
+
+/// A small helper so the test reads as a user would look a node up.
+trait ByName {
+    fn node_by_key_scan(&self, label: &str, key: &str, value: &str) -> quiverdb::Node;
+}
+
+impl<T: GraphRead> ByName for T {
+    fn node_by_key_scan(&self, label: &str, key: &str, value: &str) -> quiverdb::Node {
+        let want = Value::String(value.to_owned());
+        self.nodes_with_label(label)
+            .unwrap()
+            .into_iter()
+            .map(|id| self.node(id).unwrap().unwrap())
+            .find(|n| n.props.get(key) == Some(&want))
+            .unwrap_or_else(|| panic!("no {label} with {key} = {value}"))
+    }
+}
