@@ -54,8 +54,10 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         if path.is_dir() {
             // The CLI (src/bin) and the Python bindings (src/python) are
-            // crates of their own over the public API.
-            if !path.ends_with("bin") && !path.ends_with("python") {
+            // crates of their own over the public API; the Cypher parser
+            // (src/open-cypher) is a crate below it.
+            if !path.ends_with("bin") && !path.ends_with("python") && !path.ends_with("open-cypher")
+            {
                 files(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "rs") {

@@ -149,6 +149,23 @@ fn step_text(step: &Step) -> (&'static str, String) {
             ),
         ),
         Step::Call(c) => ("Call", procedure_name(c.procedure).to_owned()),
+        Step::Subquery(c) => (
+            if c.optional {
+                "OptionalCallSubquery"
+            } else {
+                "CallSubquery"
+            },
+            format!(
+                "run once per row from {} imported variables: {} part(s), {}",
+                c.imports.len(),
+                c.plan.branches.len(),
+                if c.plan.columns.is_empty() {
+                    "returns nothing (the row kept once)".to_owned()
+                } else {
+                    format!("returns {}", c.plan.columns.join(", "))
+                }
+            ),
+        ),
     }
 }
 

@@ -48,7 +48,7 @@ pub struct PlanStep {
     pub branch: usize,
     /// What the step does: `Match`, `OptionalMatch`, `Unwind`, `Project`,
     /// `Aggregate`, `Create`, `Merge`, `Set`, `Remove`, `Delete`,
-    /// `Call`.
+    /// `Call`, `CallSubquery`, `OptionalCallSubquery`.
     pub operator: String,
     /// How: the patterns and how each is started, the procedure, ...
     pub details: String,

@@ -5,7 +5,7 @@ use super::{Compiler, Scope};
 use crate::query::error::{QResult, QueryError, semantic, unsupported};
 use crate::query::parse::ast;
 use crate::query::plan::Step;
-use crate::query::plan::clause::{CallPlan, MergePlan, RemoveItem, SetItem};
+use crate::query::plan::clause::{CallPlan, MergePlan, RemoveItem, SetItem, SubqueryPlan};
 use crate::query::plan::expr::Expr;
 use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
 use crate::query::plan::procs::{Procedure, unknown_procedure};
@@ -412,6 +412,110 @@ impl Compiler<'_> {
         })
     }
 
+    /// `[OPTIONAL] CALL [(scope)] { query }`: the variables it imports
+    /// — those of the scope (`*`: every one in scope), or, without one,
+    /// those of an importing `WITH` that opens a part of the query (bare
+    /// variables only, as Neo4j's rule is) — and the columns it returns,
+    /// added to `scope`.
+    fn subquery_call(
+        &self,
+        optional: bool,
+        imports: Option<&ast::SubqueryScope>,
+        query: &ast::Query,
+        scope: &mut Scope,
+    ) -> QResult<Step> {
+        let ast::QueryKind::Regular(regular) = &query.kind else {
+            return Err(unsupported("this subquery").at(self.text, query.span.start));
+        };
+        let visible = |name: &str| scope.slot(name);
+        let mut names: Vec<String> = Vec::new();
+        let mut add = |name: &str, at: usize| -> QResult<()> {
+            if visible(name).is_none() {
+                return Err(semantic(
+                    "UndefinedVariable",
+                    format!("variable {name} is not defined"),
+                )
+                .at(self.text, at));
+            }
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+            Ok(())
+        };
+        let everything = || -> Vec<String> {
+            let mut all: Vec<String> = Vec::new();
+            for n in &scope.names {
+                // Hidden slots (anonymous elements) start with a space.
+                if !n.starts_with(' ') && !all.contains(n) {
+                    all.push(n.clone());
+                }
+            }
+            all
+        };
+        match imports {
+            Some(s) if s.import_all => {
+                for n in everything() {
+                    add(&n, s.span.start)?;
+                }
+            }
+            Some(s) => {
+                for v in &s.variables {
+                    add(&v.kind.text, v.span.start)?;
+                }
+            }
+            None => {
+                let parts =
+                    std::iter::once(&regular.head).chain(regular.unions.iter().map(|u| &u.query));
+                for part in parts {
+                    let Some(ast::ClauseKind::With(w)) = part.kind.clauses.first().map(|c| &c.kind)
+                    else {
+                        continue;
+                    };
+                    for item in &w.projection.items {
+                        match &item.kind {
+                            ast::ProjectionItemKind::Wildcard => {
+                                for n in everything() {
+                                    add(&n, item.span.start)?;
+                                }
+                            }
+                            ast::ProjectionItemKind::Expression { expression, alias } => {
+                                if let ast::ExprKind::Variable(v) = &expression.kind
+                                    && alias.as_ref().is_none_or(|a| a.kind.text == v.kind.text)
+                                {
+                                    add(&v.kind.text, expression.span.start)?;
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        let slots: Vec<usize> = names.iter().filter_map(|n| visible(n)).collect();
+        let inner = Scope {
+            names: names.clone(),
+            types: slots.iter().map(|&s| scope.types[s]).collect(),
+        };
+        let plan = self.regular(regular, &inner)?;
+        for column in &plan.columns {
+            if scope.slot(column).is_some() {
+                return Err(semantic(
+                    "VariableAlreadyBound",
+                    format!("variable {column}, returned by the subquery, is already bound"),
+                )
+                .at(self.text, query.span.start));
+            }
+        }
+        for column in &plan.columns {
+            scope.push(column, None);
+        }
+        Ok(Step::Subquery(Box::new(SubqueryPlan {
+            plan: std::sync::Arc::new(plan),
+            imports: slots,
+            optional,
+        })))
+    }
+
     /// `CALL`: the step, and for a statement that is only a `CALL`
     /// without `YIELD`, the output column names.
     #[allow(clippy::too_many_lines, reason = "arguments, then YIELD")]
@@ -421,8 +525,23 @@ impl Compiler<'_> {
         scope: &mut Scope,
         standalone: bool,
     ) -> QResult<(Step, Option<Vec<String>>)> {
-        let ast::CallTarget::Procedure { name, arguments } = &c.target else {
-            return Err(unsupported("CALL { subquery }"));
+        let (name, arguments) = match &c.target {
+            ast::CallTarget::Procedure { name, arguments } => (name, arguments),
+            ast::CallTarget::Subquery {
+                scope: imports,
+                query,
+                in_transactions,
+            } => {
+                if let Some(t) = in_transactions {
+                    return Err(unsupported(
+                        "CALL { ... } IN TRANSACTIONS (run the subquery without it: the statement commits once)",
+                    )
+                    .at(self.text, t.span.start));
+                }
+                let step = self.subquery_call(c.optional, imports.as_ref(), query, scope)?;
+                return Ok((step, None));
+            }
+            _ => return Err(unsupported("this CALL")),
         };
         if c.optional {
             return Err(unsupported("OPTIONAL CALL"));

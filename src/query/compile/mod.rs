@@ -64,34 +64,7 @@ pub(crate) fn compile(text: &str, query: &ast::Query, params: &Params) -> QResul
             text,
         ));
     };
-    let (columns, steps) = c.single(&regular.head)?;
-    let mut plan = Plan {
-        columns,
-        branches: vec![steps],
-        union_all: false,
-    };
-    let mut kinds = Vec::new();
-    for branch in &regular.unions {
-        let all = matches!(branch.operator.kind, ast::UnionOperator::All);
-        kinds.push(all);
-        let (columns, steps) = c.single(&branch.query)?;
-        if columns != plan.columns {
-            return Err(semantic(
-                "DifferentColumnsInUnion",
-                "every part of a UNION must return the same columns",
-            )
-            .at(text, branch.query.span.start));
-        }
-        plan.branches.push(steps);
-    }
-    if kinds.windows(2).any(|w| w[0] != w[1]) {
-        return Err(semantic(
-            "InvalidClauseComposition",
-            "UNION and UNION ALL cannot be mixed",
-        ));
-    }
-    plan.union_all = kinds.first().copied().unwrap_or(false);
-    Ok(plan)
+    c.regular(regular, &Scope::default())
 }
 
 fn syntax(message: &str, span: Span, text: &str) -> QueryError {
@@ -106,8 +79,37 @@ impl Compiler<'_> {
             .to_owned()
     }
 
-    fn single(&self, query: &ast::SingleQuery) -> QResult<(Vec<String>, Vec<Step>)> {
-        self.single_in(query, Scope::default(), false)
+    /// A query with its `UNION`s, each part starting from `scope` (a
+    /// `CALL` subquery's: the variables it imports).
+    pub(crate) fn regular(&self, regular: &ast::RegularQuery, scope: &Scope) -> QResult<Plan> {
+        let (columns, steps) = self.single_in(&regular.head, scope.clone(), false)?;
+        let mut plan = Plan {
+            columns,
+            branches: vec![steps],
+            union_all: false,
+        };
+        let mut kinds = Vec::new();
+        for branch in &regular.unions {
+            let all = matches!(branch.operator.kind, ast::UnionOperator::All);
+            kinds.push(all);
+            let (columns, steps) = self.single_in(&branch.query, scope.clone(), false)?;
+            if columns != plan.columns {
+                return Err(semantic(
+                    "DifferentColumnsInUnion",
+                    "every part of a UNION must return the same columns",
+                )
+                .at(self.text, branch.query.span.start));
+            }
+            plan.branches.push(steps);
+        }
+        if kinds.windows(2).any(|w| w[0] != w[1]) {
+            return Err(semantic(
+                "InvalidClauseComposition",
+                "UNION and UNION ALL cannot be mixed",
+            ));
+        }
+        plan.union_all = kinds.first().copied().unwrap_or(false);
+        Ok(plan)
     }
 
     /// A single query starting from `scope` (a subquery's: the variables
@@ -199,6 +201,7 @@ impl Compiler<'_> {
                 ast::ClauseKind::Call(c) => {
                     let standalone = clauses.len() == 1;
                     let (step, names) = self.call_clause(c, &mut scope, standalone)?;
+                    updated |= step.writes();
                     steps.push(step);
                     if names.is_some() {
                         columns = names;

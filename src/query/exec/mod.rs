@@ -35,6 +35,7 @@ use crate::graph::sealed::Sealed;
 use crate::query::error::{Deadline, QResult, Running, check_deadline, unsupported};
 use crate::query::optimise::start::{Starts, start_of};
 use crate::query::plan::clause::CallPlan;
+use crate::query::plan::clause::SubqueryPlan;
 use crate::query::plan::expr::Expr;
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::pattern::Pattern;
@@ -66,14 +67,28 @@ pub(crate) fn run(
     plan: &Arc<Plan>,
     params: &Params,
     access: &mut Access<'_, '_>,
+    profile: Option<&mut Vec<Measured>>,
+    run: Running,
+) -> QResult<Vec<Row>> {
+    run_from(plan, params, access, profile, run, &[], true)
+}
+
+/// [`run`] from a first row `input` (a subquery's imported variables);
+/// `resolve`: fill in the nodes and relationships of the rows.
+fn run_from(
+    plan: &Arc<Plan>,
+    params: &Params,
+    access: &mut Access<'_, '_>,
     mut profile: Option<&mut Vec<Measured>>,
     run: Running,
+    input: &[CypherValue],
+    resolve_rows: bool,
 ) -> QResult<Vec<Row>> {
     crate::temporal::enter_statement(run.clock);
     let shared = Arc::new(params.clone());
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
-        let mut rows = vec![Vec::new()];
+        let mut rows = vec![input.to_vec()];
         let mut start = 0;
         // The reading steps before each write, then those after the last.
         let writes = steps.iter().enumerate().filter(|(_, s)| s.writes());
@@ -100,7 +115,11 @@ pub(crate) fn run(
             check_deadline(run.deadline)?;
             let started = std::time::Instant::now();
             let reads_before = Reads::now();
-            rows = write::apply(step, rows, params, access, run.naive)?;
+            rows = if let Step::Subquery(s) = step {
+                subquery(s, rows, params, access, run)?
+            } else {
+                write::apply(step, rows, params, access, run.naive)?
+            };
             if let Some(p) = profile.as_deref_mut() {
                 p.push((
                     rows.len() as u64,
@@ -120,10 +139,47 @@ pub(crate) fn run(
     if plan.branches.len() > 1 && !plan.union_all {
         distinct(&mut out);
     }
-    if let Some(r) = access.reader() {
+    if resolve_rows && let Some(r) = access.reader() {
         for row in &mut out {
             for v in row.iter_mut() {
                 resolve(v, &r)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `CALL { subquery }` over `rows`: the subquery runs from each row's
+/// imported variables; the row is kept once per row it returns, with the
+/// returned columns after it — once, unchanged, when it returns no
+/// columns (a unit subquery, run for its writes), and with `null`s when
+/// it returns no rows and the call is `OPTIONAL`.
+pub(crate) fn subquery(
+    s: &SubqueryPlan,
+    rows: Vec<Row>,
+    params: &Params,
+    access: &mut Access<'_, '_>,
+    run: Running,
+) -> QResult<Vec<Row>> {
+    let width = s.plan.columns.len();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        check_deadline(run.deadline)?;
+        let input: Row = s.imports.iter().map(|&i| row[i].clone()).collect();
+        let found = run_from(&s.plan, params, access, None, run, &input, false)?;
+        if width == 0 {
+            out.push(row);
+        } else if found.is_empty() {
+            if s.optional {
+                let mut row = row;
+                row.resize(row.len() + width, V::Null);
+                out.push(row);
+            }
+        } else {
+            for returned in found {
+                let mut next = row.clone();
+                next.extend(returned);
+                out.push(next);
             }
         }
     }
@@ -237,6 +293,7 @@ pub(crate) fn apply_read(
             Ok(out)
         }
         Step::Call(_)
+        | Step::Subquery(_)
         | Step::Create(_)
         | Step::Merge(_)
         | Step::Set(_)

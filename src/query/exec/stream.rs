@@ -31,7 +31,7 @@ use super::graph::{Access, Graph, no_graph, resolve};
 use super::matcher::{Matcher, Scan};
 use super::{
     Aggregator, Columns, Measured, apply_read, call, columnar_first, counted_each, filtered,
-    finish_projection, keep_unseen, ordered, paging, project, project_items, whole_label,
+    finish_projection, keep_unseen, ordered, paging, project, project_items, subquery, whole_label,
 };
 use crate::graph::read::Reader;
 use crate::graph::sealed::Sealed;
@@ -509,13 +509,15 @@ impl<'t> Pipeline<'t> {
             Step::Match {
                 pattern, optional, ..
             } => self.matched(k, pattern, *optional, want),
-            step @ (Step::Unwind(_) | Step::Call(_)) => self.expanded(k, step, want),
+            step @ (Step::Unwind(_) | Step::Call(_) | Step::Subquery(_)) => {
+                self.expanded(k, step, want)
+            }
             _ => Err(unsupported("a write clause in a read-only statement")),
         }
     }
 
     /// Step `k - 1`, an `UNWIND` or a `CALL`: each input row to as many
-    /// rows as its list or procedure gives, input row by input row until
+    /// rows as its list, procedure or subquery gives, input row by input row until
     /// about [`BATCH`] rows are made.
     fn expanded(&mut self, k: usize, step: &Step, want: usize) -> QResult<Option<Vec<Row>>> {
         let mut pending = match std::mem::take(&mut self.states[k - 1]) {
@@ -536,6 +538,16 @@ impl<'t> Pipeline<'t> {
             check_deadline(self.deadline)?;
             out.extend(if let Step::Call(c) = step {
                 call(c, vec![row], &self.params, &self.on.access())?
+            } else if let Step::Subquery(s) = step {
+                let run = Running {
+                    deadline: self.deadline,
+                    naive: self.naive,
+                    clock: self.clock,
+                };
+                let rows = subquery(s, vec![row], &self.params, &mut self.on.access(), run)?;
+                // The subquery ran statements of its own on this thread.
+                crate::temporal::enter_statement(self.clock);
+                rows
             } else {
                 let graph = self.graph();
                 apply_read(step, vec![row], &self.params, graph.as_ref(), self.deadline)?

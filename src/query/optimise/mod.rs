@@ -33,6 +33,13 @@ pub(crate) fn optimise(plan: &mut Plan) {
         counted_hop(steps);
         columnar_aggregate(steps);
         columnar_top_k(steps);
+        for step in steps.iter_mut() {
+            if let Step::Subquery(s) = step
+                && let Some(inner) = std::sync::Arc::get_mut(&mut s.plan)
+            {
+                optimise(inner);
+            }
+        }
     }
 }
 

@@ -1,6 +1,9 @@
-//! The plans of the clauses that call and write: `CALL`, `SET`, `REMOVE`,
-//! `MERGE`.
+//! The plans of the clauses that call and write: `CALL` (a procedure or
+//! a subquery), `SET`, `REMOVE`, `MERGE`.
 
+use std::sync::Arc;
+
+use super::Plan;
 use super::expr::Expr;
 use super::pattern::Pattern;
 use super::procs::Procedure;
@@ -14,6 +17,20 @@ pub(crate) struct CallPlan {
     pub outputs: Vec<usize>,
     /// `YIELD ... WHERE`.
     pub filter: Option<Expr>,
+}
+
+/// `[OPTIONAL] CALL [(scope)] { subquery }`: the subquery runs once per
+/// row, from the variables it imports.
+#[derive(Clone, Debug)]
+pub(crate) struct SubqueryPlan {
+    /// The subquery (its branches, when it has `UNION`s); its rows start
+    /// with the imported variables, in `imports` order.
+    pub plan: Arc<Plan>,
+    /// The slots of the imported variables in the row around it.
+    pub imports: Vec<usize>,
+    /// `OPTIONAL CALL`: a row the subquery gives no rows for is kept, the
+    /// subquery's columns `null`.
+    pub optional: bool,
 }
 
 /// `SET` items.

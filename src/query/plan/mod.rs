@@ -11,7 +11,7 @@ pub(crate) mod func;
 pub(crate) mod pattern;
 pub(crate) mod procs;
 
-use clause::{CallPlan, MergePlan, RemoveItem, SetItem};
+use clause::{CallPlan, MergePlan, RemoveItem, SetItem, SubqueryPlan};
 use columnar::{Shape, TopK};
 use expr::Expr;
 use func::Aggregate;
@@ -71,15 +71,23 @@ pub(crate) enum Step {
     Delete { exprs: Vec<Expr>, detach: bool },
     /// `CALL` a procedure: each row once per output row.
     Call(Box<CallPlan>),
+    /// `CALL { subquery }`: each row once per row of the subquery run
+    /// from it (once, unchanged, when the subquery returns nothing).
+    Subquery(Box<SubqueryPlan>),
 }
 
 impl Step {
     /// Whether the step writes to the graph.
     pub fn writes(&self) -> bool {
-        matches!(
-            self,
-            Step::Create(_) | Step::Merge(_) | Step::Set(_) | Step::Remove(_) | Step::Delete { .. }
-        )
+        match self {
+            Step::Create(_)
+            | Step::Merge(_)
+            | Step::Set(_)
+            | Step::Remove(_)
+            | Step::Delete { .. } => true,
+            Step::Subquery(s) => s.plan.writes(),
+            Step::Unwind(_) | Step::Project(_) | Step::Match { .. } | Step::Call(_) => false,
+        }
     }
 }
 

@@ -1,0 +1,340 @@
+//! `CALL { ... }` subqueries as Neo4j runs them: correlated through a
+//! scope (`CALL (a, b) { }`, `CALL (*) { }`) or an importing `WITH`,
+//! returning or unit (run for their writes), `OPTIONAL CALL`, `UNION`
+//! inside (the shape of neo4j-graphrag's hybrid retrievers), aggregation
+//! per outer row, and the errors of a wrong import or a clashing column.
+//! Every expected answer is worked out by hand from the small graph.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use quiverdb::Database;
+use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
+
+fn params(pairs: &[(&str, V)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// Ann (41) knows Bob and Cid; Bob (25) knows Cid; Cid (33) knows nobody;
+/// Dee (52) knows nobody and nobody knows her.
+fn people(db: &Database) {
+    db.execute(
+        "CREATE (a:Person {name: 'Ann', age: 41}), (b:Person {name: 'Bob', age: 25}),
+                (c:Person {name: 'Cid', age: 33}), (:Person {name: 'Dee', age: 52}),
+                (a)-[:KNOWS]->(b), (a)-[:KNOWS]->(c), (b)-[:KNOWS]->(c)",
+        &Params::new(),
+    )
+    .unwrap();
+}
+
+fn rows(r: &QueryResult) -> Vec<Vec<V>> {
+    r.rows().to_vec()
+}
+
+fn s(x: &str) -> V {
+    V::from(x)
+}
+
+fn db() -> (tempfile::TempDir, Database) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    people(&db);
+    (dir, db)
+}
+
+#[test]
+fn a_scoped_subquery_runs_once_per_row_and_aggregates_per_row() {
+    let (_dir, db) = db();
+    let text = "MATCH (p:Person) CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN count(f) AS friends } \
+                RETURN p.name AS name, friends ORDER BY name";
+    let want = vec![
+        vec![s("Ann"), V::Int(2)],
+        vec![s("Bob"), V::Int(1)],
+        vec![s("Cid"), V::Int(0)],
+        vec![s("Dee"), V::Int(0)],
+    ];
+    // The same on a snapshot (streamed) and through Database::execute.
+    let r = db.begin_read().unwrap();
+    assert_eq!(rows(&r.query(text, &Params::new()).unwrap()), want);
+    assert_eq!(rows(&db.execute(text, &Params::new()).unwrap()), want);
+
+    let r = db
+        .execute(
+            "UNWIND [1, 2, 3] AS x CALL (x) { UNWIND range(1, x) AS y RETURN sum(y) AS s } \
+             RETURN x, s",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![
+            vec![V::Int(1), V::Int(1)],
+            vec![V::Int(2), V::Int(3)],
+            vec![V::Int(3), V::Int(6)]
+        ]
+    );
+}
+
+#[test]
+fn an_importing_with_correlates_and_rows_without_results_drop_unless_optional() {
+    let (_dir, db) = db();
+    let r = db
+        .execute(
+            "MATCH (p:Person) CALL { WITH p MATCH (p)-[:KNOWS]->(f) RETURN f.name AS friend } \
+             RETURN p.name AS name, friend ORDER BY name, friend",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![
+            vec![s("Ann"), s("Bob")],
+            vec![s("Ann"), s("Cid")],
+            vec![s("Bob"), s("Cid")]
+        ]
+    );
+    let r = db
+        .execute(
+            "MATCH (p:Person) OPTIONAL CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN f.name AS friend } \
+             RETURN p.name AS name, friend ORDER BY name, friend",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![
+            vec![s("Ann"), s("Bob")],
+            vec![s("Ann"), s("Cid")],
+            vec![s("Bob"), s("Cid")],
+            vec![s("Cid"), V::Null],
+            vec![s("Dee"), V::Null]
+        ]
+    );
+}
+
+#[test]
+fn an_uncorrelated_subquery_binds_its_own_variables() {
+    let (_dir, db) = db();
+    // The inner n is not the outer n: it counts every node, once per outer row.
+    let r = db
+        .execute(
+            "MATCH (n:Person) WHERE n.age > 40 CALL { MATCH (n) RETURN count(n) AS total } \
+             RETURN n.name AS name, total ORDER BY name",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![vec![s("Ann"), V::Int(4)], vec![s("Dee"), V::Int(4)]]
+    );
+    // `CALL () { }` imports nothing either.
+    let r = db
+        .execute(
+            "CALL () { MATCH (p:Person) RETURN max(p.age) AS oldest } RETURN oldest",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(52)]]);
+}
+
+#[test]
+fn union_inside_a_subquery_as_hybrid_retrievers_write_it() {
+    let (_dir, db) = db();
+    // Two "retrievers" with their own scores, fused by max per node.
+    let r = db
+        .execute(
+            "CALL { \
+               MATCH (p:Person) WHERE p.age > 40 RETURN p AS node, 1.0 AS score \
+               UNION \
+               MATCH (p:Person) WHERE p.name STARTS WITH $prefix RETURN p AS node, 0.5 AS score \
+             } \
+             WITH node, max(score) AS score \
+             RETURN node.name AS name, score ORDER BY score DESC, name",
+            &params(&[("prefix", s("B"))]),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![
+            vec![s("Ann"), V::Float(1.0)],
+            vec![s("Dee"), V::Float(1.0)],
+            vec![s("Bob"), V::Float(0.5)]
+        ]
+    );
+    // UNION (not ALL) removes duplicates per outer row.
+    let r = db
+        .execute(
+            "UNWIND [1, 2] AS x CALL (x) { RETURN x AS y UNION RETURN x AS y UNION RETURN 0 AS y } \
+             RETURN x, y ORDER BY x, y",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![
+            vec![V::Int(1), V::Int(0)],
+            vec![V::Int(1), V::Int(1)],
+            vec![V::Int(2), V::Int(0)],
+            vec![V::Int(2), V::Int(2)]
+        ]
+    );
+}
+
+#[test]
+fn a_unit_subquery_writes_and_keeps_each_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let data = V::List(vec![
+        V::Map(
+            [
+                ("name".to_owned(), s("Ann")),
+                ("age".to_owned(), V::Int(41)),
+            ]
+            .into(),
+        ),
+        V::Map(
+            [
+                ("name".to_owned(), s("Bob")),
+                ("age".to_owned(), V::Int(25)),
+            ]
+            .into(),
+        ),
+        V::Map(
+            [
+                ("name".to_owned(), s("Ann")),
+                ("age".to_owned(), V::Int(42)),
+            ]
+            .into(),
+        ),
+    ]);
+    // A statement may end with a unit subquery.
+    let r = db
+        .execute(
+            "UNWIND $rows AS row CALL (row) { MERGE (p:Person {name: row.name}) SET p.age = row.age }",
+            &params(&[("rows", data.clone())]),
+        )
+        .unwrap();
+    assert!(r.columns().is_empty());
+    // The old form, followed by more clauses: every row passes once.
+    let r = db
+        .execute(
+            "UNWIND $rows AS row CALL { WITH row CREATE (:Seen {name: row.name}) } \
+             RETURN count(*) AS n",
+            &params(&[("rows", data)]),
+        )
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(3)]]);
+    let r = db
+        .execute(
+            "MATCH (p:Person) RETURN p.name AS name, p.age AS age ORDER BY name",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![vec![s("Ann"), V::Int(42)], vec![s("Bob"), V::Int(25)]]
+    );
+    let r = db
+        .execute("MATCH (n:Seen) RETURN count(n) AS n", &Params::new())
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(3)]]);
+
+    // A writing subquery on a read transaction is refused, nothing written.
+    let read = db.begin_read().unwrap();
+    let e = read
+        .query("CALL { CREATE (:X) }", &Params::new())
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::SemanticError, "{e}");
+}
+
+#[test]
+fn a_returning_subquery_that_writes_sees_its_own_writes() {
+    let (_dir, db) = db();
+    let r = db
+        .execute(
+            "MATCH (p:Person) WHERE p.age < 30 \
+             CALL (p) { CREATE (p)-[:OWNS]->(c:Car {of: p.name}) RETURN c.of AS owner } \
+             MATCH (p)-[:OWNS]->(car) RETURN owner, car.of AS of",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![s("Bob"), s("Bob")]]);
+}
+
+#[test]
+fn call_star_imports_every_variable() {
+    let (_dir, db) = db();
+    let r = db
+        .execute(
+            "MATCH (a:Person {name: 'Ann'}) WITH a, 10 AS bonus \
+             CALL (*) { RETURN a.age + bonus AS later } RETURN later",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(51)]]);
+}
+
+#[test]
+fn wrong_imports_and_clashing_columns_are_errors() {
+    let (_dir, db) = db();
+    let cases: [(&str, ErrorKind); 5] = [
+        // A returned column already bound outside.
+        (
+            "MATCH (p:Person) CALL (p) { RETURN 1 AS p } RETURN p",
+            ErrorKind::SyntaxError,
+        ),
+        // An import that is not bound.
+        (
+            "MATCH (p:Person) CALL (q) { RETURN 1 AS one } RETURN one",
+            ErrorKind::SyntaxError,
+        ),
+        // An outer variable not imported is not visible inside.
+        (
+            "MATCH (p:Person) CALL () { RETURN p.name AS name } RETURN name",
+            ErrorKind::SyntaxError,
+        ),
+        // Not a variable list.
+        (
+            "MATCH (p:Person) CALL (p.name) { RETURN 1 AS one } RETURN one",
+            ErrorKind::SyntaxError,
+        ),
+        (
+            "UNWIND [1] AS x CALL (x) { CREATE (:T) } IN TRANSACTIONS OF 10 ROWS",
+            ErrorKind::Unsupported,
+        ),
+    ];
+    for (text, kind) in cases {
+        let e = db.execute(text, &Params::new()).unwrap_err();
+        assert_eq!(e.kind, kind, "{text}: {e}");
+    }
+    // Nothing was written by the failed statements.
+    let r = db
+        .execute("MATCH (t:T) RETURN count(t) AS n", &Params::new())
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(0)]]);
+}
+
+#[test]
+fn explain_shows_the_subquery_step() {
+    let (_dir, db) = db();
+    let r = db
+        .execute(
+            "EXPLAIN MATCH (p:Person) CALL (p) { MATCH (p)-->(f) RETURN count(f) AS n } RETURN p, n",
+            &Params::new(),
+        )
+        .unwrap();
+    let plan = r.plan().unwrap();
+    let step = plan
+        .iter()
+        .find(|s| s.operator == "CallSubquery")
+        .unwrap_or_else(|| panic!("{plan:?}"));
+    assert!(step.details.contains("1 imported"), "{}", step.details);
+    assert!(step.details.contains("returns n"), "{}", step.details);
+}
