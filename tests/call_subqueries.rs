@@ -305,16 +305,24 @@ fn wrong_imports_and_clashing_columns_are_errors() {
             "MATCH (p:Person) CALL (p.name) { RETURN 1 AS one } RETURN one",
             ErrorKind::SyntaxError,
         ),
+        // An empty subquery.
         (
-            "UNWIND [1] AS x CALL (x) { CREATE (:T) } IN TRANSACTIONS OF 10 ROWS",
-            ErrorKind::Unsupported,
+            "MATCH (p:Person) CALL (p) { } RETURN p",
+            ErrorKind::SyntaxError,
         ),
     ];
     for (text, kind) in cases {
         let e = db.execute(text, &Params::new()).unwrap_err();
         assert_eq!(e.kind, kind, "{text}: {e}");
     }
-    // Nothing was written by the failed statements.
+    // A failed statement writes nothing.
+    let e = db
+        .execute(
+            "UNWIND [1, 0] AS x CALL (x) { CREATE (:T {v: 1 / x}) }",
+            &Params::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ArithmeticError, "{e}");
     let r = db
         .execute("MATCH (t:T) RETURN count(t) AS n", &Params::new())
         .unwrap();

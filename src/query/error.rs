@@ -373,6 +373,10 @@ pub(crate) struct Running {
     /// When the statement started, in nanoseconds since 1970 (UTC): what
     /// `date()`, `datetime()`, ... read.
     pub clock: i128,
+    /// The statement runs in a transaction of its own
+    /// (`Database::execute`), which `CALL { ... } IN TRANSACTIONS` may
+    /// commit batch by batch.
+    pub implicit: bool,
 }
 
 /// Checks an optional deadline.

@@ -193,6 +193,14 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::NodeTypeProperties => "db.schema.nodeTypeProperties (every node)",
         P::RelTypeProperties => "db.schema.relTypeProperties (every relationship)",
         P::Components => "dbms.components",
+        P::SetNodeVectorProperty => "db.create.setNodeVectorProperty (writes)",
+        P::SetRelationshipVectorProperty => "db.create.setRelationshipVectorProperty (writes)",
+        P::AddLabels => "apoc.create.addLabels (writes)",
+        P::SetLabels => "apoc.create.setLabels (writes)",
+        P::MergeNode => "apoc.merge.node (MERGE with labels and properties given at run time)",
+        P::MergeRelationship => {
+            "apoc.merge.relationship (MERGE with a type and properties given at run time)"
+        }
     }
 }
 

@@ -127,6 +127,7 @@ impl QueryOptions {
             deadline: self.timeout.map(Deadline::after),
             naive: self.naive,
             clock: crate::temporal::clock_now(),
+            implicit: false,
         }
     }
 }
@@ -403,7 +404,10 @@ impl Database {
         options: &QueryOptions,
     ) -> Result<QueryResult, QueryError> {
         let (plan, mode) = prepare_on(self, text, params)?;
-        let run = options.running();
+        let run = Running {
+            implicit: true,
+            ..options.running()
+        };
         if plan.writes() && mode != Mode::Explain {
             let mut w = self.begin_write()?;
             let result = execute(&plan, mode, params, &mut Access::Write(&mut w), run)?;

@@ -160,9 +160,35 @@ impl<'db> WriteTxn<'db> {
     /// Discards every change (the same as dropping the transaction).
     pub fn abort(self) {}
 
+    /// Commits every change so far, then goes on as a new transaction
+    /// under the same writer lock (no other writer can come between): what
+    /// `CALL { ... } IN TRANSACTIONS` does after each batch. After an
+    /// error nothing of this commit was written and the transaction can
+    /// only be dropped.
+    pub(crate) fn commit_and_continue(&mut self) -> Result<()> {
+        self.commit_in_place(None)?;
+        let db = self.db;
+        self.view = Overlay::new(db.store());
+        self.parts = Vec::new();
+        self.finished = false;
+        for model in db.extensions() {
+            if let Some(part) = model.begin_write(self)? {
+                let id = part.as_any().type_id();
+                self.parts.push((id, Some(part)));
+            }
+        }
+        Ok(())
+    }
+
     /// The commit sequence: the parts' last changes, the batch (through
     /// `write`, for a bulk ingest), then the parts learn the generation.
     pub(super) fn commit_with(mut self, write: Option<Write<'_>>) -> Result<()> {
+        self.commit_in_place(write)
+    }
+
+    /// [`commit_with`](Self::commit_with) on the transaction in place: it
+    /// is finished after (its parts told), whether or not it succeeded.
+    fn commit_in_place(&mut self, write: Option<Write<'_>>) -> Result<()> {
         let store = self.db.store();
         for (_, part) in &mut self.parts {
             if let Some(part) = part {

@@ -716,6 +716,9 @@ pub enum LabelExpressionKind {
     And(Vec<LabelExpression>),
     Or(Vec<LabelExpression>),
     Parenthesized(Box<LabelExpression>),
+    /// `$(expr)`: labels computed at run time (a string or a list of
+    /// strings), in `SET` and `REMOVE` (QuiverDB's addition).
+    Dynamic(Box<Expr>),
     Error(ErrorNode),
 }
 

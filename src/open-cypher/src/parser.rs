@@ -13,6 +13,7 @@ use crate::ast::{
     RelationshipDirection, RelationshipPattern, SingleQuery, SingleQueryKind, StatementKind,
     StringLiteral, SubqueryScope, TransactionErrorBehavior, UnionBranch, UnionOperator,
 };
+use crate::ast::{LabelExpressionKind, RemoveClause, RemoveItemKind, SetClause, SetItemKind};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, ParseErrors};
 use crate::lexer;
 use crate::span::Span;
@@ -429,6 +430,12 @@ fn parse_single_query(
     let mut clauses: Vec<Clause> = Vec::new();
     let mut cursor = 0;
     while cursor < tokens.len() {
+        if let Some(clause) = dynamic_label_clause(source, tokens, cursor) {
+            let (clause, end) = clause?;
+            clauses.push(clause);
+            cursor = end;
+            continue;
+        }
         if let Some(subquery) = subquery_call(source, tokens, cursor) {
             let (clause, end) = subquery?;
             clauses.push(clause);
@@ -480,6 +487,142 @@ fn parse_single_query(
         tokens.last().unwrap().2,
     );
     Ok(Node::new(SingleQueryKind { clauses }, span))
+}
+
+/// A `SET` or `REMOVE` clause at `cursor` with dynamic labels (`SET
+/// n:$(expr)`, `REMOVE n:$(a):$(b)`), with the index after it, or `None`
+/// when the clause has none. Its other items are parsed by the generated
+/// parser, one at a time. (Added by QuiverDB; see FORK.md.)
+fn dynamic_label_clause(
+    source: &str,
+    tokens: &[SpannedParserToken],
+    cursor: usize,
+) -> Option<Result<(Clause, usize), LalrpopError>> {
+    let keyword = *tokens.get(cursor)?;
+    if !matches!(keyword.1, ParserToken::Set | ParserToken::Remove) {
+        return None;
+    }
+    let end = top_level_indices(&tokens[cursor + 1..], clause_starts)
+        .first()
+        .map_or(tokens.len(), |i| cursor + 1 + i);
+    let body = &tokens[cursor + 1..end];
+    let dynamic = |item: &[SpannedParserToken]| {
+        item.windows(3).any(|w| {
+            w[0].1 == ParserToken::Colon
+                && w[1].1 == ParserToken::Dollar
+                && w[2].1 == ParserToken::LeftParen
+        })
+    };
+    if !dynamic(body) {
+        return None;
+    }
+    // Items split at the commas outside brackets.
+    let mut items = Vec::new();
+    let mut from = 0;
+    for comma in top_level_indices(body, |t| t == ParserToken::Comma) {
+        items.push(&body[from..comma]);
+        from = comma + 1;
+    }
+    items.push(&body[from..]);
+    let set = keyword.1 == ParserToken::Set;
+    let mut set_items = Vec::new();
+    let mut remove_items = Vec::new();
+    for item in items {
+        if item.is_empty() {
+            return Some(Err(expected_at(body, body.len(), "an item")));
+        }
+        let span = Span::new(item[0].0, item[item.len() - 1].2);
+        if dynamic(item) {
+            let labels = match dynamic_labels(source, item) {
+                Ok(labels) => labels,
+                Err(e) => return Some(Err(e)),
+            };
+            let (start, token, end) = item[0];
+            let target = name(source, start, end, token == ParserToken::EscapedIdentifier);
+            if set {
+                set_items.push(Node::new(SetItemKind::Labels { target, labels }, span));
+            } else {
+                remove_items.push(Node::new(RemoveItemKind::Labels { target, labels }, span));
+            }
+            continue;
+        }
+        // Another item: the generated parser reads it as a clause of one.
+        let input = std::iter::once(keyword).chain(item.iter().copied()).map(Ok);
+        let clause = match generated::ClauseRootParser::new().parse(source, input) {
+            Ok(clause) => clause,
+            Err(e) => return Some(Err(e)),
+        };
+        match clause.kind {
+            ClauseKind::Set(mut c) if c.items.len() == 1 => set_items.append(&mut c.items),
+            ClauseKind::Remove(mut c) if c.items.len() == 1 => remove_items.append(&mut c.items),
+            _ => return Some(Err(expected_at(item, 0, "a SET or REMOVE item"))),
+        }
+    }
+    let kind = if set {
+        ClauseKind::Set(SetClause { items: set_items })
+    } else {
+        ClauseKind::Remove(RemoveClause {
+            items: remove_items,
+        })
+    };
+    let last = tokens[end - 1].2;
+    Some(Ok((Node::new(kind, Span::new(keyword.0, last)), end)))
+}
+
+/// `v:A:$(e):...` (the variable first): the labels, static or dynamic,
+/// as one conjunction.
+fn dynamic_labels(
+    source: &str,
+    item: &[SpannedParserToken],
+) -> Result<LabelExpression, LalrpopError> {
+    if !matches!(
+        item[0].1,
+        ParserToken::Identifier | ParserToken::EscapedIdentifier
+    ) {
+        return Err(expected_at(item, 0, "a variable"));
+    }
+    let mut parts = Vec::new();
+    let mut at = 1;
+    while at < item.len() {
+        if item[at].1 != ParserToken::Colon {
+            return Err(expected_at(item, at, ":"));
+        }
+        match item.get(at + 1).map(|t| t.1) {
+            Some(ParserToken::Dollar) => {
+                let open = at + 2;
+                if item.get(open).is_none_or(|t| t.1 != ParserToken::LeftParen) {
+                    return Err(expected_at(item, open, "("));
+                }
+                let close = closing_bracket(item, open)
+                    .ok_or_else(|| expected_at(item, item.len(), ")"))?;
+                if close == open + 1 {
+                    return Err(expected_at(item, close, "an expression"));
+                }
+                let expr = parse_expr_fragment(source, &item[open + 1..close])?;
+                parts.push(Node::new(
+                    LabelExpressionKind::Dynamic(Box::new(expr)),
+                    Span::new(item[at + 1].0, item[close].2),
+                ));
+                at = close + 1;
+            }
+            Some(token @ (ParserToken::Identifier | ParserToken::EscapedIdentifier)) => {
+                let (start, _, end) = item[at + 1];
+                let label = name(source, start, end, token == ParserToken::EscapedIdentifier);
+                parts.push(Node::new(
+                    LabelExpressionKind::Name(label),
+                    Span::new(start, end),
+                ));
+                at += 2;
+            }
+            _ => return Err(expected_at(item, at + 1, "a label or $(expression)")),
+        }
+    }
+    let span = Span::new(item[1].0, item[item.len() - 1].2);
+    Ok(if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        Node::new(LabelExpressionKind::And(parts), span)
+    })
 }
 
 /// The index of the token that closes the bracket opened at `open`.

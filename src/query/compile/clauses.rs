@@ -5,7 +5,9 @@ use super::{Compiler, Scope};
 use crate::query::error::{QResult, QueryError, semantic, unsupported};
 use crate::query::parse::ast;
 use crate::query::plan::Step;
-use crate::query::plan::clause::{CallPlan, MergePlan, RemoveItem, SetItem, SubqueryPlan};
+use crate::query::plan::clause::{
+    Batches, CallPlan, MergePlan, OnError, RemoveItem, SetItem, SubqueryPlan,
+};
 use crate::query::plan::expr::Expr;
 use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
 use crate::query::plan::procs::{Procedure, unknown_procedure};
@@ -513,7 +515,71 @@ impl Compiler<'_> {
             plan: std::sync::Arc::new(plan),
             imports: slots,
             optional,
+            batches: None,
         })))
+    }
+
+    /// The labels a `SET` or `REMOVE` item writes: names, and `$(expr)`
+    /// expressions evaluated per row.
+    fn written_labels(
+        &self,
+        labels: &ast::LabelExpression,
+        scope: &Scope,
+    ) -> QResult<(Vec<String>, Vec<Expr>)> {
+        let parts = match &labels.kind {
+            ast::LabelExpressionKind::And(items) => items.iter().collect(),
+            _ => vec![labels],
+        };
+        let (mut names, mut dynamic) = (Vec::new(), Vec::new());
+        for part in parts {
+            if let ast::LabelExpressionKind::Dynamic(e) = &part.kind {
+                dynamic.push(self.predicate(e, scope)?);
+            } else {
+                label_names(part, &mut names, false)?;
+            }
+        }
+        Ok((names, dynamic))
+    }
+
+    /// `IN TRANSACTIONS ...` of a subquery call; a `REPORT STATUS AS`
+    /// variable is added to `scope`.
+    fn batches(&self, t: &ast::InTransactions, scope: &mut Scope) -> QResult<Batches> {
+        let rows = t
+            .rows
+            .as_ref()
+            .map(|e| self.predicate(e, scope))
+            .transpose()?;
+        let on_error = match t.on_error.as_ref().map(|n| n.kind) {
+            None | Some(ast::TransactionErrorBehavior::Fail) => OnError::Fail,
+            Some(ast::TransactionErrorBehavior::Continue) => OnError::Continue,
+            Some(ast::TransactionErrorBehavior::Break) => OnError::Break,
+            Some(_) => return Err(unsupported("this ON ERROR").at(self.text, t.span.start)),
+        };
+        let report = if let Some(v) = &t.report_status_as {
+            if on_error == OnError::Fail {
+                return Err(semantic(
+                    "InvalidClauseComposition",
+                    "REPORT STATUS needs ON ERROR CONTINUE or BREAK",
+                )
+                .at(self.text, v.span.start));
+            }
+            if scope.slot(&v.kind.text).is_some() {
+                return Err(semantic(
+                    "VariableAlreadyBound",
+                    format!("variable {} is already bound", v.kind.text),
+                )
+                .at(self.text, v.span.start));
+            }
+            scope.push(&v.kind.text, Some("MAP"));
+            true
+        } else {
+            false
+        };
+        Ok(Batches {
+            rows,
+            on_error,
+            report,
+        })
     }
 
     /// `CALL`: the step, and for a statement that is only a `CALL`
@@ -532,13 +598,10 @@ impl Compiler<'_> {
                 query,
                 in_transactions,
             } => {
-                if let Some(t) = in_transactions {
-                    return Err(unsupported(
-                        "CALL { ... } IN TRANSACTIONS (run the subquery without it: the statement commits once)",
-                    )
-                    .at(self.text, t.span.start));
+                let mut step = self.subquery_call(c.optional, imports.as_ref(), query, scope)?;
+                if let (Some(t), Step::Subquery(s)) = (in_transactions, &mut step) {
+                    s.batches = Some(self.batches(t, scope)?);
                 }
-                let step = self.subquery_call(c.optional, imports.as_ref(), query, scope)?;
                 return Ok((step, None));
             }
             _ => return Err(unsupported("this CALL")),
@@ -570,6 +633,8 @@ impl Compiler<'_> {
         let mut names = None;
         let mut filter = None;
         match &c.yield_clause {
+            // A procedure that yields nothing needs no YIELD.
+            None if columns.is_empty() => {}
             None if standalone => {
                 outputs = (0..columns.len()).collect();
                 names = Some(columns.iter().map(|c| (*c).to_owned()).collect());
@@ -719,11 +784,11 @@ impl Compiler<'_> {
                     merge: matches!(item.kind, ast::SetItemKind::MergeProperties { .. }),
                 },
                 ast::SetItemKind::Labels { target, labels } => {
-                    let mut names = Vec::new();
-                    label_names(labels, &mut names, false)?;
+                    let (names, dynamic) = self.written_labels(labels, scope)?;
                     SetItem::Labels {
                         target: self.target(target, scope)?,
                         labels: names,
+                        dynamic,
                     }
                 }
                 _ => return Err(unsupported("this SET item").at(self.text, item.span.start)),
@@ -750,11 +815,11 @@ impl Compiler<'_> {
                     }
                 }
                 ast::RemoveItemKind::Labels { target, labels } => {
-                    let mut names = Vec::new();
-                    label_names(labels, &mut names, false)?;
+                    let (names, dynamic) = self.written_labels(labels, scope)?;
                     RemoveItem::Labels {
                         target: self.target(target, scope)?,
                         labels: names,
+                        dynamic,
                     }
                 }
                 _ => return Err(unsupported("this REMOVE item").at(self.text, item.span.start)),

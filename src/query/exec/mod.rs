@@ -14,6 +14,7 @@ pub(crate) mod procs;
 pub(crate) mod stream;
 mod temporal;
 pub(crate) mod write;
+mod write_procs;
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -32,10 +33,12 @@ use stream::{On, Part, run_parts};
 use crate::GraphRead;
 use crate::algo::ProjectionSpec;
 use crate::graph::sealed::Sealed;
-use crate::query::error::{Deadline, QResult, Running, check_deadline, unsupported};
+use crate::query::error::{
+    Deadline, ErrorKind, QResult, QueryError, Running, check_deadline, unsupported,
+};
 use crate::query::optimise::start::{Starts, start_of};
 use crate::query::plan::clause::CallPlan;
-use crate::query::plan::clause::SubqueryPlan;
+use crate::query::plan::clause::{Batches, OnError, SubqueryPlan};
 use crate::query::plan::expr::Expr;
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::pattern::Pattern;
@@ -153,7 +156,8 @@ fn run_from(
 /// imported variables; the row is kept once per row it returns, with the
 /// returned columns after it — once, unchanged, when it returns no
 /// columns (a unit subquery, run for its writes), and with `null`s when
-/// it returns no rows and the call is `OPTIONAL`.
+/// it returns no rows and the call is `OPTIONAL`. `IN TRANSACTIONS`:
+/// see [`batched`].
 pub(crate) fn subquery(
     s: &SubqueryPlan,
     rows: Vec<Row>,
@@ -161,25 +165,151 @@ pub(crate) fn subquery(
     access: &mut Access<'_, '_>,
     run: Running,
 ) -> QResult<Vec<Row>> {
-    let width = s.plan.columns.len();
+    if let Some(b) = &s.batches {
+        return batched(s, b, &rows, params, access, run);
+    }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         check_deadline(run.deadline)?;
-        let input: Row = s.imports.iter().map(|&i| row[i].clone()).collect();
-        let found = run_from(&s.plan, params, access, None, run, &input, false)?;
-        if width == 0 {
+        subquery_row(s, row, params, access, run, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The rows one input row makes through a subquery call, into `out`.
+fn subquery_row(
+    s: &SubqueryPlan,
+    row: Row,
+    params: &Params,
+    access: &mut Access<'_, '_>,
+    run: Running,
+    out: &mut Vec<Row>,
+) -> QResult<()> {
+    let width = s.plan.columns.len();
+    let input: Row = s.imports.iter().map(|&i| row[i].clone()).collect();
+    let found = run_from(&s.plan, params, access, None, run, &input, false)?;
+    if width == 0 {
+        out.push(row);
+    } else if found.is_empty() {
+        if s.optional {
+            let mut row = row;
+            row.resize(row.len() + width, V::Null);
             out.push(row);
-        } else if found.is_empty() {
-            if s.optional {
-                let mut row = row;
+        }
+    } else {
+        for returned in found {
+            let mut next = row.clone();
+            next.extend(returned);
+            out.push(next);
+        }
+    }
+    Ok(())
+}
+
+/// `CALL { ... } IN TRANSACTIONS`: the rows in batches (1,000 rows, or
+/// `OF n ROWS`), each batch's subquery runs committed before the next
+/// starts, under the same writer lock. A batch that fails is rolled
+/// back; then `ON ERROR FAIL` fails the statement (the batches committed
+/// before stay committed), `CONTINUE` keeps the batch's rows with `null`
+/// returned columns and goes on, `BREAK` does that for every row left.
+/// `REPORT STATUS AS s` adds a map per row: `started`, `committed`,
+/// `transactionId`, `errorMessage`. Only a statement run in a transaction
+/// of its own (`Database::execute`) may commit so.
+fn batched(
+    s: &SubqueryPlan,
+    b: &Batches,
+    rows: &[Row],
+    params: &Params,
+    access: &mut Access<'_, '_>,
+    run: Running,
+) -> QResult<Vec<Row>> {
+    if !run.implicit {
+        return Err(QueryError::runtime(
+            ErrorKind::SemanticError,
+            "ImplicitTransactionRequired",
+            "CALL { ... } IN TRANSACTIONS commits batch by batch, so it runs only in a statement \
+             of its own (Database::execute), not in an explicit transaction",
+        ));
+    }
+    let size = match &b.rows {
+        None => 1000,
+        Some(e) => match e.eval(&mut Env::new(&[], params, None))? {
+            V::Int(n) if n > 0 => n as usize,
+            other => {
+                return Err(QueryError::runtime(
+                    ErrorKind::ArgumentError,
+                    "InvalidArgumentValue",
+                    format!("IN TRANSACTIONS OF n ROWS needs a positive integer, not {other}"),
+                ));
+            }
+        },
+    };
+    let width = s.plan.columns.len();
+    let status = |batch: usize, started: bool, committed: bool, error: Option<&QueryError>| {
+        V::Map(
+            [
+                ("started".to_owned(), V::Bool(started)),
+                ("committed".to_owned(), V::Bool(committed)),
+                (
+                    "transactionId".to_owned(),
+                    if started {
+                        V::String(format!("batch-{}", batch + 1))
+                    } else {
+                        V::Null
+                    },
+                ),
+                (
+                    "errorMessage".to_owned(),
+                    error.map_or(V::Null, |e| V::String(e.to_string())),
+                ),
+            ]
+            .into(),
+        )
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    let mut broken = false;
+    for (batch, chunk) in rows.chunks(size).enumerate() {
+        check_deadline(run.deadline)?;
+        let failed = |out: &mut Vec<Row>, report: V| {
+            for row in chunk {
+                let mut row = row.clone();
                 row.resize(row.len() + width, V::Null);
+                if b.report {
+                    row.push(report.clone());
+                }
                 out.push(row);
             }
-        } else {
-            for returned in found {
-                let mut next = row.clone();
-                next.extend(returned);
-                out.push(next);
+        };
+        if broken {
+            failed(&mut out, status(batch, false, false, None));
+            continue;
+        }
+        let savepoint = access.writer()?.savepoint();
+        let mut made = Vec::new();
+        let result = chunk
+            .iter()
+            .try_for_each(|row| subquery_row(s, row.clone(), params, access, run, &mut made));
+        match result {
+            Ok(()) => {
+                access.writer()?.commit_and_continue()?;
+                let report = status(batch, true, true, None);
+                out.extend(made.into_iter().map(|mut row| {
+                    if b.report {
+                        row.push(report.clone());
+                    }
+                    row
+                }));
+            }
+            Err(e) => {
+                access.writer()?.rollback_to(savepoint);
+                match b.on_error {
+                    OnError::Fail => return Err(e),
+                    OnError::Continue => failed(&mut out, status(batch, true, false, Some(&e))),
+                    OnError::Break => {
+                        failed(&mut out, status(batch, true, false, Some(&e)));
+                        broken = true;
+                    }
+                }
             }
         }
     }

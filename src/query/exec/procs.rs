@@ -30,6 +30,12 @@ impl Procedure {
             P::NodeTypeProperties => meta::node_type_properties(access),
             P::RelTypeProperties => meta::rel_type_properties(access),
             P::Components => Ok(meta::components()),
+            // Run by `write_procs` as a writing step; never reached here.
+            p if p.writes() => Err(QueryError::runtime(
+                ErrorKind::SemanticError,
+                "WriteProcedure",
+                "a procedure that writes runs as a writing step",
+            )),
             P::Labels | P::RelationshipTypes | P::PropertyKeys => {
                 let r = access.reader().ok_or_else(no_graph)?;
                 let names: BTreeSet<String> = match self {

@@ -543,6 +543,7 @@ impl<'t> Pipeline<'t> {
                     deadline: self.deadline,
                     naive: self.naive,
                     clock: self.clock,
+                    implicit: false,
                 };
                 let rows = subquery(s, vec![row], &self.params, &mut self.on.access(), run)?;
                 // The subquery ran statements of its own on this thread.

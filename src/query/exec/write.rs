@@ -1,4 +1,5 @@
-//! The writing steps: `CREATE`, `MERGE`, `SET`, `REMOVE`, `DELETE`, on
+//! The writing steps: `CREATE`, `MERGE`, `SET`, `REMOVE`, `DELETE` (and
+//! the procedures that write, `write_procs`), on
 //! the statement's write transaction.
 //!
 //! Each step reads what it needs for a row (through the transaction's own
@@ -82,6 +83,7 @@ pub(crate) fn apply(
             delete(w, exprs, *detach, &rows, params)?;
             Ok(rows)
         }
+        Step::Call(c) => super::write_procs::call(c, rows, params, w),
         _ => Ok(rows),
     }
 }
@@ -143,7 +145,12 @@ fn in_bulk(
 }
 
 /// Evaluates `e` over `row` on `w`'s view.
-fn eval(w: &WriteTxn<'_>, e: &Expr, row: &[CypherValue], params: &Params) -> QResult<CypherValue> {
+pub(super) fn eval(
+    w: &WriteTxn<'_>,
+    e: &Expr,
+    row: &[CypherValue],
+    params: &Params,
+) -> QResult<CypherValue> {
     let g = Graph::new(w.reader());
     e.eval(&mut Env::new(row, params, Some(&g)))
 }
@@ -226,7 +233,7 @@ fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Param
     Ok(())
 }
 
-fn merge(
+pub(super) fn merge(
     w: &mut WriteTxn<'_>,
     plan: &MergePlan,
     row: Row,
@@ -366,11 +373,18 @@ fn set(w: &mut WriteTxn<'_>, items: &[SetItem], row: &Row, params: &Params) -> Q
                     set_property(w, &target_entity, key, value)?;
                 }
             }
-            SetItem::Labels { target, labels } => match eval(w, target, row, params)? {
+            SetItem::Labels {
+                target,
+                labels,
+                dynamic,
+            } => match eval(w, target, row, params)? {
                 V::Null => {}
                 V::Node(n) => {
                     for label in labels {
                         w.add_label(n.id, label)?;
+                    }
+                    for label in computed_labels(w, dynamic, row, params)? {
+                        w.add_label(n.id, &label)?;
                     }
                 }
                 other => {
@@ -385,6 +399,37 @@ fn set(w: &mut WriteTxn<'_>, items: &[SetItem], row: &Row, params: &Params) -> Q
     Ok(())
 }
 
+/// The labels `$(expr)` items give for a row: each a string or a list of
+/// strings, none empty.
+fn computed_labels(
+    w: &WriteTxn<'_>,
+    dynamic: &[Expr],
+    row: &Row,
+    params: &Params,
+) -> QResult<Vec<String>> {
+    let mut out = Vec::new();
+    for e in dynamic {
+        let value = eval(w, e, row, params)?;
+        let items = match value {
+            V::List(items) => items,
+            single => vec![single],
+        };
+        for item in items {
+            match item {
+                V::String(s) if !s.is_empty() => out.push(s),
+                other => {
+                    return Err(QueryError::runtime(
+                        ErrorKind::TypeError,
+                        "InvalidLabel",
+                        format!("a dynamic label is a non-empty string, not {other}"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn remove(w: &mut WriteTxn<'_>, items: &[RemoveItem], row: &Row, params: &Params) -> QResult<()> {
     for item in items {
         match item {
@@ -394,11 +439,18 @@ fn remove(w: &mut WriteTxn<'_>, items: &[RemoveItem], row: &Row, params: &Params
                     set_property(w, &t, key, &V::Null)?;
                 }
             }
-            RemoveItem::Labels { target, labels } => match eval(w, target, row, params)? {
+            RemoveItem::Labels {
+                target,
+                labels,
+                dynamic,
+            } => match eval(w, target, row, params)? {
                 V::Null => {}
                 V::Node(n) => {
                     for label in labels {
                         w.remove_label(n.id, label)?;
+                    }
+                    for label in computed_labels(w, dynamic, row, params)? {
+                        w.remove_label(n.id, &label)?;
                     }
                 }
                 other => {

@@ -31,6 +31,29 @@ pub(crate) struct SubqueryPlan {
     /// `OPTIONAL CALL`: a row the subquery gives no rows for is kept, the
     /// subquery's columns `null`.
     pub optional: bool,
+    /// `IN TRANSACTIONS`: the rows in batches, each committed.
+    pub batches: Option<Batches>,
+}
+
+/// `IN TRANSACTIONS [OF rows ROWS] [ON ERROR ...] [REPORT STATUS AS s]`.
+#[derive(Clone, Debug)]
+pub(crate) struct Batches {
+    /// Rows per batch (1,000 when not given).
+    pub rows: Option<Expr>,
+    pub on_error: OnError,
+    /// `REPORT STATUS AS s`: a last column with each batch's status.
+    pub report: bool,
+}
+
+/// What a failed batch of `IN TRANSACTIONS` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnError {
+    /// The statement fails (batches committed before stay committed).
+    Fail,
+    /// The batch is rolled back; the next batches run.
+    Continue,
+    /// The batch is rolled back; no later batch runs.
+    Break,
 }
 
 /// `SET` items.
@@ -48,15 +71,28 @@ pub(crate) enum SetItem {
         value: Expr,
         merge: bool,
     },
-    /// `target:A:B`.
-    Labels { target: Expr, labels: Vec<String> },
+    /// `target:A:B`, and `target:$(expr)`: `dynamic` labels computed per
+    /// row (a string or a list of strings).
+    Labels {
+        target: Expr,
+        labels: Vec<String>,
+        dynamic: Vec<Expr>,
+    },
 }
 
 /// `REMOVE` items.
 #[derive(Clone, Debug)]
 pub(crate) enum RemoveItem {
-    Property { target: Expr, key: String },
-    Labels { target: Expr, labels: Vec<String> },
+    Property {
+        target: Expr,
+        key: String,
+    },
+    /// As [`SetItem::Labels`].
+    Labels {
+        target: Expr,
+        labels: Vec<String>,
+        dynamic: Vec<Expr>,
+    },
 }
 
 /// `MERGE`: the pattern to find, else create, and the actions.

@@ -85,8 +85,9 @@ impl Step {
             | Step::Set(_)
             | Step::Remove(_)
             | Step::Delete { .. } => true,
-            Step::Subquery(s) => s.plan.writes(),
-            Step::Unwind(_) | Step::Project(_) | Step::Match { .. } | Step::Call(_) => false,
+            Step::Subquery(s) => s.plan.writes() || s.batches.is_some(),
+            Step::Call(c) => c.procedure.writes(),
+            Step::Unwind(_) | Step::Project(_) | Step::Match { .. } => false,
         }
     }
 }

@@ -25,6 +25,12 @@ pub(crate) enum Procedure {
     NodeTypeProperties,
     RelTypeProperties,
     Components,
+    SetNodeVectorProperty,
+    SetRelationshipVectorProperty,
+    AddLabels,
+    SetLabels,
+    MergeNode,
+    MergeRelationship,
 }
 
 /// The Neo4j version `dbms.components()` reports: the release whose
@@ -94,8 +100,32 @@ impl Procedure {
                 &["relType", "propertyName", "propertyTypes", "mandatory"],
             ),
             "dbms.components" => (P::Components, 0, 0, &["name", "versions", "edition"]),
+            "db.create.setNodeVectorProperty" => (P::SetNodeVectorProperty, 3, 3, &[]),
+            "db.create.setRelationshipVectorProperty" => {
+                (P::SetRelationshipVectorProperty, 3, 3, &[])
+            }
+            "apoc.create.addLabels" => (P::AddLabels, 2, 2, &["node"]),
+            "apoc.create.setLabels" => (P::SetLabels, 2, 2, &["node"]),
+            "apoc.merge.node" => (P::MergeNode, 2, 4, &["node"]),
+            "apoc.merge.relationship" => (P::MergeRelationship, 5, 6, &["rel"]),
             _ => return None,
         })
+    }
+}
+
+impl Procedure {
+    /// Whether the procedure writes (it then runs as a writing step).
+    pub fn writes(self) -> bool {
+        use Procedure as P;
+        matches!(
+            self,
+            P::SetNodeVectorProperty
+                | P::SetRelationshipVectorProperty
+                | P::AddLabels
+                | P::SetLabels
+                | P::MergeNode
+                | P::MergeRelationship
+        )
     }
 }
 

@@ -407,6 +407,7 @@ pub fn walk_label_expression<'ast, V: Visitor<'ast> + ?Sized>(
                 v.visit_label_expression(child);
             }
         }
+        LabelExpressionKind::Dynamic(expr) => v.visit_expr(expr),
         LabelExpressionKind::Error(_) => v.visit_error(node.span),
     }
 }

@@ -1,0 +1,340 @@
+//! The procedures that write, run as a writing step on the statement's
+//! write transaction: Neo4j's `db.create.setNodeVectorProperty` /
+//! `setRelationshipVectorProperty`, and the APOC ones that knowledge-graph
+//! writers call (`apoc.create.addLabels` / `setLabels`, `apoc.merge.node`
+//! / `relationship`). The merges are `MERGE` with the labels, type and
+//! properties given at run time: the same matching (indexes included),
+//! the same creation.
+
+use std::collections::BTreeMap;
+
+use super::eval::{Env, truth};
+use super::graph::Graph;
+use super::write::{eval, merge};
+use crate::graph::sealed::Sealed;
+use crate::query::error::{QResult, QueryError, argument_error, type_error};
+use crate::query::plan::clause::{CallPlan, MergePlan, SetItem};
+use crate::query::plan::expr::Expr;
+use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat};
+use crate::query::plan::procs::Procedure;
+use crate::query::value::{CypherValue as V, CypherValue, NodeValue, Params};
+use crate::txn::WriteTxn;
+use crate::{NodeId, Value};
+
+type Row = Vec<CypherValue>;
+
+/// Runs a writing procedure over `rows`: each row once per row the
+/// procedure yields, its output columns after it (once, unchanged, for a
+/// procedure that yields nothing), kept when `YIELD ... WHERE` holds.
+pub(crate) fn call(
+    c: &CallPlan,
+    rows: Vec<Row>,
+    params: &Params,
+    w: &mut WriteTxn<'_>,
+) -> QResult<Vec<Row>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let args = c
+            .args
+            .iter()
+            .map(|a| eval(w, a, &row, params))
+            .collect::<QResult<Vec<_>>>()?;
+        let produced = run(c.procedure, &args, w)?;
+        let Some(produced) = produced else {
+            out.push(row);
+            continue;
+        };
+        for values in produced {
+            let mut next = row.clone();
+            next.extend(c.outputs.iter().map(|&i| values[i].clone()));
+            if let Some(f) = &c.filter {
+                let g = Graph::new(w.reader());
+                if truth(&f.eval(&mut Env::new(&next, params, Some(&g)))?)? != Some(true) {
+                    continue;
+                }
+            }
+            out.push(next);
+        }
+    }
+    Ok(out)
+}
+
+/// One call: the rows it yields, or `None` for a procedure that yields
+/// nothing.
+fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
+    use Procedure as P;
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
+    match p {
+        P::SetNodeVectorProperty | P::SetRelationshipVectorProperty => {
+            let name = if p == P::SetNodeVectorProperty {
+                "db.create.setNodeVectorProperty"
+            } else {
+                "db.create.setRelationshipVectorProperty"
+            };
+            let key = match arg(1) {
+                V::String(k) => k,
+                other => {
+                    return Err(type_error(format!(
+                        "{name}: the key is a string, not {}",
+                        other.type_name()
+                    )));
+                }
+            };
+            let vector = vector(name, &arg(2))?;
+            match (p, arg(0)) {
+                (_, V::Null) => {}
+                (P::SetNodeVectorProperty, V::Node(n)) => {
+                    w.set_node_property(n.id, &key, vector)?;
+                }
+                (P::SetRelationshipVectorProperty, V::Relationship(r)) => {
+                    w.set_edge_property(r.id, &key, vector)?;
+                }
+                (_, other) => {
+                    return Err(type_error(format!(
+                        "{name}: the first argument is a {}, not {}",
+                        if p == P::SetNodeVectorProperty {
+                            "node"
+                        } else {
+                            "relationship"
+                        },
+                        other.type_name()
+                    )));
+                }
+            }
+            Ok(None)
+        }
+        P::AddLabels | P::SetLabels => {
+            let name = if p == P::AddLabels {
+                "apoc.create.addLabels"
+            } else {
+                "apoc.create.setLabels"
+            };
+            let labels = names(name, &arg(1))?;
+            let mut out = Vec::new();
+            for id in nodes(name, &arg(0))? {
+                if p == P::SetLabels {
+                    let current = w.reader().node(id)?.map(|n| n.labels).unwrap_or_default();
+                    for old in current.iter().filter(|l| !labels.contains(l)) {
+                        w.remove_label(id, old)?;
+                    }
+                }
+                for label in &labels {
+                    w.add_label(id, label)?;
+                }
+                out.push(vec![V::Node(Box::new(NodeValue::bare(id)))]);
+            }
+            Ok(Some(out))
+        }
+        P::MergeNode => merge_node(args, w),
+        P::MergeRelationship => merge_relationship(args, w),
+        _ => Err(QueryError::runtime(
+            crate::query::error::ErrorKind::SemanticError,
+            "NotAWriteProcedure",
+            "this procedure does not write",
+        )),
+    }
+}
+
+/// `apoc.merge.node(labels, identProps [, onCreateProps [, onMatchProps]])`.
+fn merge_node(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
+    const NAME: &str = "apoc.merge.node";
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
+    let labels = names(NAME, &arg(0))?;
+    let ident = map(NAME, "identProps", &arg(1))?;
+    let node = NodePat {
+        slot: 0,
+        earlier: false,
+        labels,
+        props: ident
+            .into_iter()
+            .map(|(k, v)| (k, Expr::Const(v)))
+            .collect(),
+        map: None,
+    };
+    let pattern = Pattern {
+        chains: vec![Chain {
+            nodes: vec![node],
+            rels: Vec::new(),
+            path: None,
+            shortest: None,
+            start: 0,
+        }],
+        filter: None,
+        width: 1,
+        count_tail: false,
+    };
+    merged(w, pattern, Vec::new(), 0, (arg(2), arg(3)))
+}
+
+/// `apoc.merge.relationship(start, type, identProps, onCreateProps, end
+/// [, onMatchProps])`.
+fn merge_relationship(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
+    const NAME: &str = "apoc.merge.relationship";
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
+    let end = |v: CypherValue, which: &str| match v {
+        V::Node(n) => Ok(V::Node(n)),
+        other => Err(type_error(format!(
+            "{NAME}: the {which} node is a node, not {}",
+            other.type_name()
+        ))),
+    };
+    let (start, finish) = (end(arg(0), "start")?, end(arg(4), "end")?);
+    let rel_type = match arg(1) {
+        V::String(t) if !t.is_empty() => t,
+        other => {
+            return Err(argument_error(
+                "InvalidArgumentValue",
+                format!("{NAME}: the relationship type is a non-empty string, not {other}"),
+            ));
+        }
+    };
+    let ident = map(NAME, "identProps", &arg(2))?;
+    let bound = |slot| NodePat {
+        slot,
+        earlier: true,
+        labels: Vec::new(),
+        props: Vec::new(),
+        map: None,
+    };
+    let rel = RelPat {
+        slot: 2,
+        earlier: false,
+        types: vec![rel_type],
+        dir: Dir::Right,
+        props: ident
+            .into_iter()
+            .map(|(k, v)| (k, Expr::Const(v)))
+            .collect(),
+        map: None,
+        range: None,
+    };
+    let pattern = Pattern {
+        chains: vec![Chain {
+            nodes: vec![bound(0), bound(1)],
+            rels: vec![rel],
+            path: None,
+            shortest: None,
+            start: 0,
+        }],
+        filter: None,
+        width: 3,
+        count_tail: false,
+    };
+    merged(w, pattern, vec![start, finish], 2, (arg(3), arg(5)))
+}
+
+/// `MERGE` of `pattern` from `row`, then `+=` of the on-create or
+/// on-match map: the element at `slot` of each row it ends with.
+fn merged(
+    w: &mut WriteTxn<'_>,
+    pattern: Pattern,
+    row: Row,
+    slot: usize,
+    (on_create, on_match): (CypherValue, CypherValue),
+) -> QResult<Option<Vec<Row>>> {
+    let set = |v: CypherValue| -> QResult<Vec<SetItem>> {
+        Ok(match v {
+            V::Null => Vec::new(),
+            V::Map(m) if m.is_empty() => Vec::new(),
+            V::Map(m) => vec![SetItem::Properties {
+                target: Expr::Slot(slot),
+                value: Expr::Const(V::Map(m)),
+                merge: true,
+            }],
+            other => {
+                return Err(type_error(format!(
+                    "properties to set are a map, not {}",
+                    other.type_name()
+                )));
+            }
+        })
+    };
+    let plan = MergePlan {
+        pattern,
+        on_create: set(on_create)?,
+        on_match: set(on_match)?,
+    };
+    let mut out = Vec::new();
+    merge(w, &plan, row, &Params::new(), &mut out)?;
+    Ok(Some(
+        out.into_iter()
+            .map(|mut r| vec![r.swap_remove(slot)])
+            .collect(),
+    ))
+}
+
+/// A vector argument: a list of numbers, stored as floats.
+fn vector(name: &str, v: &CypherValue) -> QResult<Value> {
+    let V::List(items) = v else {
+        return Err(type_error(format!(
+            "{name}: the vector is a list of numbers, not {}",
+            v.type_name()
+        )));
+    };
+    items
+        .iter()
+        .map(|x| match x {
+            V::Float(f) if f.is_finite() => Ok(Value::Float(*f)),
+            V::Int(i) => Ok(Value::Float(*i as f64)),
+            V::Float(f) => Err(argument_error(
+                "InvalidArgumentValue",
+                format!("{name}: the vector holds {f}, not a finite number"),
+            )),
+            other => Err(type_error(format!(
+                "{name}: the vector holds numbers, not {}",
+                other.type_name()
+            ))),
+        })
+        .collect::<QResult<Vec<_>>>()
+        .map(Value::List)
+}
+
+/// A label list argument (a single string is one label).
+fn names(name: &str, v: &CypherValue) -> QResult<Vec<String>> {
+    let one = |x: &CypherValue| match x {
+        V::String(s) if !s.is_empty() => Ok(s.clone()),
+        other => Err(argument_error(
+            "InvalidArgumentValue",
+            format!("{name}: a label is a non-empty string, not {other}"),
+        )),
+    };
+    match v {
+        V::Null => Ok(Vec::new()),
+        V::List(items) => items.iter().map(one).collect(),
+        single => Ok(vec![one(single)?]),
+    }
+}
+
+/// A node, or a list of nodes, argument (`null`s skipped).
+fn nodes(name: &str, v: &CypherValue) -> QResult<Vec<NodeId>> {
+    let one = |x: &CypherValue| match x {
+        V::Node(n) => Ok(Some(n.id)),
+        V::Null => Ok(None),
+        other => Err(type_error(format!(
+            "{name}: expected nodes, not {}",
+            other.type_name()
+        ))),
+    };
+    match v {
+        V::List(items) => Ok(items
+            .iter()
+            .map(one)
+            .collect::<QResult<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect()),
+        single => Ok(one(single)?.into_iter().collect()),
+    }
+}
+
+/// A map argument (`null` is empty).
+fn map(name: &str, what: &str, v: &CypherValue) -> QResult<BTreeMap<String, CypherValue>> {
+    match v {
+        V::Null => Ok(BTreeMap::new()),
+        V::Map(m) => Ok(m.clone()),
+        other => Err(type_error(format!(
+            "{name}: {what} is a map, not {}",
+            other.type_name()
+        ))),
+    }
+}
