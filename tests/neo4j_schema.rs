@@ -11,6 +11,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
+    clippy::too_many_lines,
     missing_docs,
     reason = "test code: a panic is the failure report"
 )]
@@ -555,4 +556,184 @@ impl<T: GraphRead> ByName for T {
             .find(|n| n.props.get(key) == Some(&want))
             .unwrap_or_else(|| panic!("no {label} with {key} = {value}"))
     }
+}
+
+fn rows_of(r: &QueryResult) -> Vec<BTreeMap<String, V>> {
+    r.rows()
+        .iter()
+        .map(|row| {
+            r.columns()
+                .iter()
+                .cloned()
+                .zip(row.iter().cloned())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn index_and_constraint_ddl_as_integration_code_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let none = Params::new();
+    // neo4j-graphrag's writer set-up, LlamaIndex's and LangChain's
+    // constraints, the 4.x form; IF NOT EXISTS makes a repeat a no-op.
+    for text in [
+        "CREATE INDEX __entity__tmp_internal_id IF NOT EXISTS FOR (n:__KGBuilder__) ON (n.__tmp_internal_id)",
+        "CREATE INDEX __entity__tmp_internal_id IF NOT EXISTS FOR (n:__KGBuilder__) ON (n.__tmp_internal_id)",
+        "CREATE CONSTRAINT IF NOT EXISTS FOR (n:Chunk) REQUIRE n.id IS UNIQUE",
+        "CREATE CONSTRAINT person_name FOR (p:Person) REQUIRE p.name IS NODE UNIQUE",
+        "CREATE CONSTRAINT ON (m:Movie) ASSERT m.title IS UNIQUE",
+        "CREATE RANGE INDEX born FOR (p:Person) ON p.born;",
+    ] {
+        db.execute(text, &none)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+    // Without IF NOT EXISTS an equivalent or a name taken is an error.
+    for text in [
+        "CREATE CONSTRAINT person_name FOR (p:Person) REQUIRE p.name IS UNIQUE",
+        "CREATE INDEX other FOR (p:Person) ON (p.name)",
+        "CREATE INDEX born FOR (x:Other) ON (x.k)",
+    ] {
+        let e = db.execute(text, &none).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SemanticError, "{text}: {e}");
+    }
+
+    // The indexes are the graph's: listed by the Rust API with their names,
+    // and used by lookups.
+    let r = db.begin_read().unwrap();
+    let indexes: BTreeMap<String, (String, String, bool)> = r
+        .indexes()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.name.clone(), (i.label, i.key, i.unique)))
+        .collect();
+    assert_eq!(indexes.len(), 5);
+    assert_eq!(
+        indexes["person_name"],
+        ("Person".to_owned(), "name".to_owned(), true)
+    );
+    assert_eq!(
+        indexes["__entity__tmp_internal_id"],
+        (
+            "__KGBuilder__".to_owned(),
+            "__tmp_internal_id".to_owned(),
+            false
+        )
+    );
+    assert!(
+        indexes.keys().any(|n| n.starts_with("constraint_")),
+        "an unnamed constraint gets a generated name: {indexes:?}"
+    );
+    drop(r);
+    db.execute("CREATE (:Person {name: 'Ann', born: 1980})", &none)
+        .unwrap();
+    let e = db
+        .execute("CREATE (:Person {name: 'Ann'})", &none)
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed, "{e}");
+    let r = db.begin_read().unwrap();
+    assert_eq!(
+        r.nodes_by_property("Person", "born", &Value::Int(1980))
+            .unwrap()
+            .len(),
+        1
+    );
+    drop(r);
+
+    // SHOW, in Neo4j 5's columns (what neo4j-graphrag's schema reads).
+    let shown = rows_of(&db.execute("SHOW CONSTRAINTS", &none).unwrap());
+    let person = shown
+        .iter()
+        .find(|c| c["name"] == V::from("person_name"))
+        .unwrap();
+    assert_eq!(person["type"], V::from("UNIQUENESS"));
+    assert_eq!(person["entityType"], V::from("NODE"));
+    assert_eq!(person["labelsOrTypes"], list(&["Person"]));
+    assert_eq!(person["properties"], list(&["name"]));
+    assert_eq!(person["ownedIndex"], V::from("person_name"));
+    assert_eq!(shown.len(), 3);
+    let indexes = rows_of(&db.execute("SHOW INDEXES", &none).unwrap());
+    assert_eq!(indexes.len(), 5);
+    let born = indexes
+        .iter()
+        .find(|i| i["name"] == V::from("born"))
+        .unwrap();
+    assert_eq!(
+        (&born["type"], &born["state"], &born["owningConstraint"]),
+        (&V::from("RANGE"), &V::from("ONLINE"), &V::Null)
+    );
+    assert!(
+        db.execute("SHOW VECTOR INDEXES", &none)
+            .unwrap()
+            .rows()
+            .is_empty()
+    );
+
+    // Names and declarations survive a reopen; DROP by name.
+    db.close().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let e = db.execute("DROP INDEX person_name", &none).unwrap_err();
+    assert_eq!(
+        e.kind,
+        ErrorKind::SemanticError,
+        "a constraint's index: {e}"
+    );
+    db.execute("DROP CONSTRAINT person_name", &none).unwrap();
+    db.execute("DROP INDEX born", &none).unwrap();
+    db.execute("DROP INDEX born IF EXISTS", &none).unwrap();
+    let e = db.execute("DROP INDEX born", &none).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::SemanticError, "{e}");
+    let names: Vec<String> = db
+        .begin_read()
+        .unwrap()
+        .indexes()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(!names.iter().any(|n| n == "born" || n == "person_name"));
+    // The constraint is gone: a second Ann may be created now.
+    db.execute("CREATE (:Person {name: 'Ann'})", &none).unwrap();
+
+    // A unique key over data that already repeats a value is refused.
+    let e = db
+        .execute(
+            "CREATE CONSTRAINT FOR (p:Person) REQUIRE p.name IS UNIQUE",
+            &none,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed, "{e}");
+}
+
+#[test]
+fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let none = Params::new();
+    for text in [
+        "CREATE VECTOR INDEX moviePlots IF NOT EXISTS FOR (m:Movie) ON m.embedding \
+         OPTIONS {indexConfig: {`vector.dimensions`: 384, `vector.similarity_function`: 'cosine'}}",
+        "CREATE FULLTEXT INDEX names FOR (n:A|B) ON EACH [n.title, n.body]",
+        "CREATE INDEX pair FOR (n:A) ON (n.x, n.y)",
+        "CREATE INDEX rel FOR ()-[r:KNOWS]-() ON (r.since)",
+        "CREATE CONSTRAINT FOR (n:A) REQUIRE n.x IS NOT NULL",
+        "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NODE KEY",
+        "CREATE TEXT INDEX t FOR (n:A) ON (n.x)",
+    ] {
+        let e = db.execute(text, &none).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Unsupported, "{text}: {e}");
+    }
+    for text in [
+        "CREATE INDEX FOR (n:A) ON",
+        "CREATE INDEX FOR (n:A) ON (n.x) extra",
+        "CREATE CONSTRAINT FOR (n:A) REQUIRE n.x IS SOMETHING",
+        "DROP INDEX",
+        "CREATE INDEX FOR n:A ON (n.x)",
+    ] {
+        let e = db.execute(text, &none).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SyntaxError, "{text}: {e}");
+    }
+    assert!(db.begin_read().unwrap().indexes().unwrap().is_empty());
 }

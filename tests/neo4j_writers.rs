@@ -1,5 +1,6 @@
 //! Knowledge-graph writes as Neo4j integration code sends them:
-//! neo4j-graphrag's `Neo4jWriter` statement templates (nodes upserted with
+//! neo4j-graphrag's `Neo4jWriter` statement templates (its index set-up,
+//! nodes upserted with
 //! `CALL (n, row) { }` and `apoc.create.addLabels`, relationships merged
 //! with `apoc.merge.relationship`, embeddings set with
 //! `db.create.set*VectorProperty`, the clean-up `CALL { } IN TRANSACTIONS
@@ -142,6 +143,12 @@ fn neo4j_graphrag_writer_templates_with_dynamic_labels() {
 fn writer_templates(upsert_nodes: &str) {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();
+    // The writer's set-up (`_db_setup`).
+    db.execute(
+        "CREATE INDEX __entity__tmp_internal_id IF NOT EXISTS FOR (n:__KGBuilder__) ON (n.__tmp_internal_id)",
+        &Params::new(),
+    )
+    .unwrap();
 
     let r = db
         .execute(upsert_nodes, &params(&[("rows", node_rows())]))

@@ -7,7 +7,10 @@ use parking_lot::RwLock;
 
 use super::dict::{Dictionary, Kind, Names};
 use super::keys;
-use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, Schema, decode_edge, decode_node};
+use super::records::{
+    EdgeRecord, GraphInfoRecord, NodeRecord, Schema, SchemaNames, decode_edge, decode_node,
+    default_index_name,
+};
 use super::stats;
 use super::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
 use crate::error::{Error, Result};
@@ -484,13 +487,34 @@ impl Reader<'_> {
         })
     }
 
+    pub fn schema_names(&self) -> Result<SchemaNames> {
+        match self.kv.get(Cf::Meta, meta::SCHEMA_NAMES)? {
+            Some(b) => codec::decode(&b, "schema names"),
+            None => Ok(SchemaNames::default()),
+        }
+    }
+
     pub fn indexes(&self) -> Result<Vec<PropertyIndex>> {
         let schema = self.schema()?;
+        let given = self.schema_names()?;
         let info = |&(label, key): &(u32, u32), unique| -> Result<PropertyIndex> {
+            let (label_name, key_name) = (
+                self.names.name(Kind::Label, label)?,
+                self.names.name(Kind::PropKey, key)?,
+            );
+            let name = given
+                .names
+                .iter()
+                .find(|(l, k, _)| (*l, *k) == (label, key))
+                .map_or_else(
+                    || default_index_name(&label_name, &key_name, unique),
+                    |(_, _, n)| n.clone(),
+                );
             Ok(PropertyIndex {
-                label: self.names.name(Kind::Label, label)?,
-                key: self.names.name(Kind::PropKey, key)?,
+                label: label_name,
+                key: key_name,
                 unique,
+                name,
             })
         };
         let unique = schema.unique.iter().map(|p| info(p, true));

@@ -58,6 +58,28 @@ pub struct Schema {
     pub indexed: Vec<(u32, u32)>,
 }
 
+/// The names given to unique keys and indexes (`meta/schema-names`):
+/// `(label, key, name)`; a declared pair without one is named by
+/// [`default_index_name`]. An entry whose pair is no longer declared is
+/// ignored (a build without names may have dropped it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaNames {
+    pub names: Vec<(u32, u32, String)>,
+}
+
+/// The name of a unique key or index that was given none: `index_` or
+/// `constraint_` and 8 hex digits of a hash of the label and key (FNV-1a),
+/// stable across processes, as Neo4j's generated names look.
+pub fn default_index_name(label: &str, key: &str, unique: bool) -> String {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in label.bytes().chain([0]).chain(key.bytes()) {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    let kind = if unique { "constraint" } else { "index" };
+    format!("{kind}_{hash:08x}")
+}
+
 /// What is known about the graph as a whole (`meta/graph`, format 4 on):
 /// how it was imported. Absent means directed, no weight property.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

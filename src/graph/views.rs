@@ -72,6 +72,12 @@ pub struct PropertyIndex {
     pub key: String,
     /// Whether it is a unique key (at most one node per value).
     pub unique: bool,
+    /// Its name: the one given by [`WriteTxn::name_index`]
+    /// (Cypher's `CREATE INDEX name ...`), else `index_…` /
+    /// `constraint_…` with a hash of the label and key.
+    ///
+    /// [`WriteTxn::name_index`]: crate::WriteTxn::name_index
+    pub name: String,
 }
 
 /// What is recorded about the graph as a whole: whether its edges are to

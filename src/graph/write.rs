@@ -366,13 +366,68 @@ impl WriteTxn<'_> {
         })
     }
 
-    /// Drops the unique key or index on `(label, key)`; returns whether
-    /// there was one.
+    /// Names the unique key or index on `(label, key)` (Cypher's `CREATE
+    /// INDEX name ...`), as [`PropertyIndex::name`](crate::PropertyIndex::name)
+    /// then reports it. Fails with [`Error::InvalidArgument`] when none is
+    /// declared on the pair or another already has the name.
+    pub fn name_index(&mut self, label: &str, key: &str, name: &str) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::invalid("an index name cannot be empty"));
+        }
+        let declared = write_reader(self).indexes()?;
+        if let Some(other) = declared
+            .iter()
+            .find(|i| i.name == name && (i.label != label || i.key != key))
+        {
+            return Err(Error::invalid(format!(
+                "the name {name} is taken by the index on :{}({})",
+                other.label, other.key
+            )));
+        }
+        if !declared.iter().any(|i| i.label == label && i.key == key) {
+            return Err(Error::invalid(format!(
+                "no unique key or index is declared on :{label}({key})"
+            )));
+        }
+        let (Some(l), Some(k)) = (self.name(Kind::Label, label), self.name(Kind::PropKey, key))
+        else {
+            return Err(Error::invalid(format!("no index on :{label}({key})")));
+        };
+        let mut names = write_reader(self).schema_names()?;
+        names.names.retain(|(a, b, _)| (*a, *b) != (l, k));
+        names.names.push((l, k, name.to_owned()));
+        let bytes = codec::encode(&names)?;
+        self.changes().put(Cf::Meta, meta::SCHEMA_NAMES, bytes);
+        Ok(())
+    }
+
+    /// Drops the unique key or index named `name` (see
+    /// [`PropertyIndex::name`](crate::PropertyIndex::name)); returns
+    /// whether there was one.
+    pub fn drop_index_named(&mut self, name: &str) -> Result<bool> {
+        let found = write_reader(self)
+            .indexes()?
+            .into_iter()
+            .find(|i| i.name == name);
+        match found {
+            Some(i) => self.drop_index(&i.label, &i.key),
+            None => Ok(false),
+        }
+    }
+
+    /// Drops the unique key or index on `(label, key)` (and its name);
+    /// returns whether there was one.
     pub fn drop_index(&mut self, label: &str, key: &str) -> Result<bool> {
         let (Some(l), Some(k)) = (self.name(Kind::Label, label), self.name(Kind::PropKey, key))
         else {
             return Ok(false);
         };
+        let mut names = write_reader(self).schema_names()?;
+        if names.names.iter().any(|(a, b, _)| (*a, *b) == (l, k)) {
+            names.names.retain(|(a, b, _)| (*a, *b) != (l, k));
+            let bytes = codec::encode(&names)?;
+            self.changes().put(Cf::Meta, meta::SCHEMA_NAMES, bytes);
+        }
         self.with_part(|txn, g: &mut Part| {
             let mut schema = g.schema.clone();
             let before = schema.unique.len() + schema.indexed.len();

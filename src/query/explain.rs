@@ -201,6 +201,13 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::MergeRelationship => {
             "apoc.merge.relationship (MERGE with a type and properties given at run time)"
         }
+        P::CreateIndex => "CREATE INDEX (a property index, existing nodes indexed now)",
+        P::CreateUniqueKey => {
+            "CREATE CONSTRAINT (a unique key, existing nodes checked and indexed now)"
+        }
+        P::DropSchema => "DROP INDEX | CONSTRAINT",
+        P::ShowIndexes => "SHOW INDEXES",
+        P::ShowConstraints => "SHOW CONSTRAINTS",
     }
 }
 

@@ -203,7 +203,7 @@ fn prepare_on(db: &Database, text: &str, params: &Params) -> Result<(Arc<Plan>, 
 /// Parses and compiles `text` (after a leading `EXPLAIN` or `PROFILE`).
 fn prepare(text: &str, params: &Params) -> Result<(Plan, Mode), QueryError> {
     let parsed = parse::parse(text)?;
-    let mut plan = compile::compile(&parsed.text, &parsed.query, params)?;
+    let mut plan = compile::compile(&parsed.text, &parsed.body, params)?;
     optimise::optimise(&mut plan);
     Ok((plan, parsed.mode))
 }

@@ -22,7 +22,13 @@ pub(crate) struct Parsed {
     /// into.
     pub text: String,
     /// Its syntax tree.
-    pub query: ast::Query,
+    pub body: Body,
+}
+
+/// A statement's syntax tree: a query, or an index or constraint command.
+pub(crate) enum Body {
+    Query(ast::Query),
+    Schema(Box<ast::Node<ast::SchemaCommand>>),
 }
 
 /// `EXPLAIN`, `PROFILE` or neither, read off the statement's start.
@@ -70,18 +76,18 @@ pub(crate) fn parse(text: &str) -> QResult<Parsed> {
             .at(&text, second.span.start));
         }
     };
-    let ast::StatementKind::Query(query) = statement.kind else {
-        return Err(QueryError::compile(
-            ErrorKind::SyntaxError,
-            "InvalidSyntax",
-            "the statement could not be parsed",
-        ));
+    let body = match statement.kind {
+        ast::StatementKind::Query(query) => Body::Query(query.query),
+        ast::StatementKind::Schema(command) => Body::Schema(command),
+        _ => {
+            return Err(QueryError::compile(
+                ErrorKind::SyntaxError,
+                "InvalidSyntax",
+                "the statement could not be parsed",
+            ));
+        }
     };
-    Ok(Parsed {
-        mode,
-        text,
-        query: query.query,
-    })
+    Ok(Parsed { mode, text, body })
 }
 
 /// Reads the leading `EXPLAIN` / `PROFILE` and `CYPHER …` prefixes off

@@ -367,7 +367,7 @@ fn neo4j_prefixes_are_read_off_before_parsing() {
 /// `text` parsed, compiled and optimised.
 fn optimised(text: &str, params: &Params) -> plan::Plan {
     let parsed = parse::parse(text).unwrap();
-    let mut plan = compile::compile(&parsed.text, &parsed.query, params).unwrap();
+    let mut plan = compile::compile(&parsed.text, &parsed.body, params).unwrap();
     optimise::optimise(&mut plan);
     plan
 }

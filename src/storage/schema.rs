@@ -199,6 +199,9 @@ pub mod meta {
     pub const EDGE_COUNT: &[u8] = b"edge_count";
     /// The graph: declared unique keys and indexes.
     pub const SCHEMA: &[u8] = b"schema";
+    /// The graph: names given to unique keys and indexes (Cypher's
+    /// `CREATE INDEX name ...`); absent until one is named.
+    pub const SCHEMA_NAMES: &[u8] = b"schema-names";
     /// The graph: direction and weight property, as imported (format 4).
     pub const GRAPH: &[u8] = b"graph";
     /// The vector model: the next collection id.

@@ -76,8 +76,86 @@ pub type Statement = Node<StatementKind>;
 pub enum StatementKind {
     /// A regular query, optionally prefixed by an execution mode.
     Query(QueryStatement),
+    /// An index or constraint command (QuiverDB's addition).
+    Schema(Box<Node<SchemaCommand>>),
     /// A placeholder emitted by recovery.
     Error(ErrorNode),
+}
+
+/// Neo4j's index and constraint commands (QuiverDB's addition).
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum SchemaCommand {
+    /// `CREATE [kind] INDEX [name] [IF NOT EXISTS] FOR ... ON ...
+    /// [OPTIONS map]`.
+    CreateIndex(IndexDefinition),
+    /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR ... REQUIRE ...
+    /// [OPTIONS map]` (also the older `ON ... ASSERT ...`).
+    CreateConstraint(ConstraintDefinition),
+    /// `DROP INDEX name [IF EXISTS]` / `DROP CONSTRAINT name [IF EXISTS]`.
+    Drop {
+        constraint: bool,
+        name: Name,
+        if_exists: bool,
+    },
+    /// `SHOW [kind] INDEX[ES]` / `SHOW [kind] CONSTRAINT[S]`.
+    Show {
+        constraints: bool,
+        kind: Option<Name>,
+    },
+}
+
+/// What an index or constraint covers: `(v:A)`, `(v:A|B)`, or
+/// `()-[v:T]-()` when `relationship`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SchemaTarget {
+    pub variable: Name,
+    pub labels: Vec<Name>,
+    pub relationship: bool,
+}
+
+/// An index definition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct IndexDefinition {
+    /// `RANGE`, `TEXT`, `POINT`, `VECTOR`, `FULLTEXT`, `LOOKUP`; none for
+    /// the default (range).
+    pub kind: Option<Name>,
+    pub name: Option<Name>,
+    pub if_not_exists: bool,
+    pub target: SchemaTarget,
+    /// The property keys, in order.
+    pub properties: Vec<Name>,
+    pub options: Option<Expr>,
+}
+
+/// What a constraint requires.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ConstraintRequirement {
+    /// `IS [NODE | RELATIONSHIP] UNIQUE`.
+    Unique,
+    /// `IS [NODE | RELATIONSHIP] KEY`.
+    Key,
+    /// `IS NOT NULL`.
+    NotNull,
+    /// `IS :: TYPE` (the type as written).
+    Type(String),
+}
+
+/// A constraint definition.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConstraintDefinition {
+    pub name: Option<Name>,
+    pub if_not_exists: bool,
+    pub target: SchemaTarget,
+    pub properties: Vec<Name>,
+    pub requirement: ConstraintRequirement,
+    pub options: Option<Expr>,
 }
 
 /// A query statement and its optional execution prefix.

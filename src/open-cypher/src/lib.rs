@@ -191,6 +191,7 @@ pub mod ast;
 pub mod diagnostic;
 pub mod lexer;
 pub mod parser;
+mod schema;
 pub mod span;
 pub mod token;
 

@@ -84,6 +84,24 @@ pub fn parse(source: &str) -> Result<ParsedProgram, ParseErrors> {
 pub fn parse_recovering(source: &str) -> ParseOutcome<ParsedProgram> {
     let lexed = lexer::lex(source);
     let mut diagnostics = lexed.diagnostics.clone();
+    if diagnostics.is_empty()
+        && let Some(schema) = crate::schema::parse(source, &lexed.tokens)
+    {
+        let program = match schema {
+            Ok(program) => program,
+            Err(error) => {
+                diagnostics.push(parse_diagnostic(source, error));
+                recovered_program(source, &lexed.tokens)
+            }
+        };
+        return ParseOutcome {
+            value: Some(ParsedProgram {
+                program,
+                tokens: lexed.tokens,
+            }),
+            diagnostics,
+        };
+    }
     let significant = parser_tokens(&lexed.tokens);
 
     let parsed = parse_program_with_contextual_names(source, &significant);
@@ -114,7 +132,7 @@ pub fn parse_recovering(source: &str) -> ParseOutcome<ParsedProgram> {
     }
 }
 
-type SpannedParserToken = (usize, ParserToken, usize);
+pub(crate) type SpannedParserToken = (usize, ParserToken, usize);
 
 fn parse_program_with_contextual_names(
     source: &str,
@@ -1029,7 +1047,7 @@ fn collect_delimiter_diagnostics(
 }
 
 /// The user error payload is the source offset the nested fragment failed at.
-type LalrpopError = ParseError<usize, ParserToken, usize>;
+pub(crate) type LalrpopError = ParseError<usize, ParserToken, usize>;
 
 fn parse_diagnostic(source: &str, error: LalrpopError) -> Diagnostic {
     match error {
@@ -1103,7 +1121,7 @@ fn normalized_expected(mut expected: Vec<String>) -> String {
     }
 }
 
-fn parser_tokens(tokens: &[Token]) -> Vec<SpannedParserToken> {
+pub(crate) fn parser_tokens(tokens: &[Token]) -> Vec<SpannedParserToken> {
     let significant = tokens
         .iter()
         .filter(|token| !token.is_trivia())
@@ -2601,7 +2619,10 @@ fn parse_pattern_fragment(
     })
 }
 
-fn parse_expr_fragment(source: &str, tokens: &[SpannedParserToken]) -> Result<Expr, LalrpopError> {
+pub(crate) fn parse_expr_fragment(
+    source: &str,
+    tokens: &[SpannedParserToken],
+) -> Result<Expr, LalrpopError> {
     parse_tokens_with_contextual_names(tokens, |contextual| {
         generated::ExprFragmentParser::new().parse(source, contextual.iter().copied().map(Ok))
     })

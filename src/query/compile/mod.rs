@@ -5,9 +5,10 @@
 use std::cell::RefCell;
 
 mod clauses;
+mod schema;
 
 use crate::query::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
-use crate::query::parse::{Span, ast};
+use crate::query::parse::{Body, Span, ast};
 use crate::query::plan::expr::{BinaryOp, Expr, Quantifier, Subquery, UnaryOp};
 use crate::query::plan::func::{Aggregate, Function, unknown_function, wrong_arity};
 use crate::query::plan::{AggregateSpec, Plan, ProjectItems, Step, check_count};
@@ -51,7 +52,11 @@ pub(crate) struct Compiler<'a> {
 }
 
 /// Compiles a parsed statement.
-pub(crate) fn compile(text: &str, query: &ast::Query, params: &Params) -> QResult<Plan> {
+pub(crate) fn compile(text: &str, body: &Body, params: &Params) -> QResult<Plan> {
+    let query = match body {
+        Body::Query(query) => query,
+        Body::Schema(command) => return schema::compile(text, command),
+    };
     let c = Compiler {
         text,
         params,

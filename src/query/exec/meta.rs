@@ -466,3 +466,64 @@ pub(crate) fn rel_type_properties(access: &Access<'_, '_>) -> QResult<Vec<Vec<V>
     }
     Ok(rows)
 }
+
+/// `SHOW [kind] INDEXES` / `SHOW [kind] CONSTRAINTS` (`args[0]`: the kind
+/// written, or null): a row per property index and unique key (a unique
+/// key's index, named as the constraint, owned by it), or per unique key,
+/// in Neo4j 5's columns. Every index here is a range index on one node
+/// property and always online; a kind other than `ALL`, `RANGE` (indexes)
+/// or `UNIQUE`, `NODE UNIQUE` (constraints) lists nothing.
+pub(crate) fn show_schema(
+    constraints: bool,
+    args: &[V],
+    access: &Access<'_, '_>,
+) -> QResult<Vec<Vec<V>>> {
+    let r = access.reader().ok_or_else(no_graph)?;
+    let kind = match args.first() {
+        Some(V::String(k)) => Some(k.as_str()),
+        _ => None,
+    };
+    let listed = matches!(
+        (constraints, kind),
+        (_, None | Some("ALL")) | (false, Some("RANGE")) | (true, Some("UNIQUE" | "NODE"))
+    );
+    if !listed {
+        return Ok(Vec::new());
+    }
+    let strings = |s: &str| V::List(vec![V::String(s.to_owned())]);
+    let mut rows = Vec::new();
+    for (i, index) in r.indexes()?.into_iter().enumerate() {
+        let id = V::Int(i as i64 + 1);
+        let name = V::String(index.name.clone());
+        if constraints {
+            if index.unique {
+                rows.push(vec![
+                    id,
+                    name.clone(),
+                    V::String("UNIQUENESS".to_owned()),
+                    V::String("NODE".to_owned()),
+                    strings(&index.label),
+                    strings(&index.key),
+                    name,
+                    V::Null,
+                ]);
+            }
+        } else {
+            rows.push(vec![
+                id,
+                name.clone(),
+                V::String("ONLINE".to_owned()),
+                V::Float(100.0),
+                V::String("RANGE".to_owned()),
+                V::String("NODE".to_owned()),
+                strings(&index.label),
+                strings(&index.key),
+                V::String("range-1.0".to_owned()),
+                if index.unique { name } else { V::Null },
+                V::Null,
+                V::Null,
+            ]);
+        }
+    }
+    Ok(rows)
+}

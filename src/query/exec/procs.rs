@@ -30,6 +30,9 @@ impl Procedure {
             P::NodeTypeProperties => meta::node_type_properties(access),
             P::RelTypeProperties => meta::rel_type_properties(access),
             P::Components => Ok(meta::components()),
+            P::ShowIndexes | P::ShowConstraints => {
+                meta::show_schema(self == P::ShowConstraints, args, access)
+            }
             // Run by `write_procs` as a writing step; never reached here.
             p if p.writes() => Err(QueryError::runtime(
                 ErrorKind::SemanticError,

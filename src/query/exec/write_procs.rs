@@ -125,12 +125,115 @@ fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opti
             }
             Ok(Some(out))
         }
+        P::CreateIndex | P::CreateUniqueKey => {
+            create_schema(p == P::CreateUniqueKey, args, w)?;
+            Ok(None)
+        }
+        P::DropSchema => {
+            drop_schema(args, w)?;
+            Ok(None)
+        }
         P::MergeNode => merge_node(args, w),
         P::MergeRelationship => merge_relationship(args, w),
         _ => Err(QueryError::runtime(
             crate::query::error::ErrorKind::SemanticError,
             "NotAWriteProcedure",
             "this procedure does not write",
+        )),
+    }
+}
+
+/// `CREATE INDEX` / `CREATE CONSTRAINT ... IS UNIQUE` (`args`: name or
+/// null, label, key, `IF NOT EXISTS`). An equivalent one (an index, or a
+/// unique key, on the pair; for an index a unique key's counts) or one
+/// with the name is a no-op with `IF NOT EXISTS`, else an error, as in
+/// Neo4j; a unique key over nodes that already share a value fails with
+/// their ids.
+fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
+    let text = |i: usize| match args.get(i) {
+        Some(V::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let (name, label, key) = (
+        text(0),
+        text(1).unwrap_or_default(),
+        text(2).unwrap_or_default(),
+    );
+    let if_not_exists = matches!(args.get(3), Some(V::Bool(true)));
+    let existing = w.reader().indexes()?;
+    let exists = |what: String| {
+        QueryError::runtime(
+            crate::query::error::ErrorKind::SemanticError,
+            "EquivalentSchemaRuleAlreadyExists",
+            what,
+        )
+    };
+    if let Some(n) = &name
+        && let Some(other) = existing.iter().find(|i| &i.name == n)
+    {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(exists(format!(
+            "there is already an index or constraint called {n} (on :{}({}))",
+            other.label, other.key
+        )));
+    }
+    if let Some(same) = existing
+        .iter()
+        .find(|i| i.label == label && i.key == key && (i.unique || !unique))
+    {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(exists(format!(
+            "an equivalent {} already exists on :{label}({key}): {}",
+            if same.unique {
+                "uniqueness constraint"
+            } else {
+                "index"
+            },
+            same.name
+        )));
+    }
+    if unique {
+        w.create_unique_key(&label, &key)?;
+    } else {
+        w.create_index(&label, &key)?;
+    }
+    if let Some(n) = name {
+        w.name_index(&label, &key, &n)?;
+    }
+    Ok(())
+}
+
+/// `DROP INDEX | CONSTRAINT name [IF EXISTS]` (`args`: name, `IF EXISTS`,
+/// constraint).
+fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
+    let name = match args.first() {
+        Some(V::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let if_exists = matches!(args.get(1), Some(V::Bool(true)));
+    let constraint = matches!(args.get(2), Some(V::Bool(true)));
+    let what = if constraint { "constraint" } else { "index" };
+    let found = w
+        .reader()
+        .indexes()?
+        .into_iter()
+        .find(|i| i.name == name && i.unique == constraint);
+    match found {
+        Some(i) => {
+            w.drop_index(&i.label, &i.key)?;
+            Ok(())
+        }
+        None if if_exists => Ok(()),
+        None => Err(QueryError::runtime(
+            crate::query::error::ErrorKind::SemanticError,
+            "SchemaRuleNotFound",
+            format!(
+                "there is no {what} called {name}; SHOW INDEXES and SHOW CONSTRAINTS list them"
+            ),
         )),
     }
 }

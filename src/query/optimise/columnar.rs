@@ -410,7 +410,7 @@ mod tests {
     fn shape_of(text: &str) -> Option<Shape> {
         let parsed = crate::query::parse::parse(text).ok()?;
         let plan =
-            crate::query::compile::compile(&parsed.text, &parsed.query, &Params::new()).ok()?;
+            crate::query::compile::compile(&parsed.text, &parsed.body, &Params::new()).ok()?;
         match plan.branches[0].as_slice() {
             [Step::Match { pattern, .. }, Step::Project(p), ..] => shape(pattern, p),
             _ => None,

@@ -31,6 +31,16 @@ pub(crate) enum Procedure {
     SetLabels,
     MergeNode,
     MergeRelationship,
+    /// `CREATE INDEX` (internal: no name to call it by).
+    CreateIndex,
+    /// `CREATE CONSTRAINT ... IS UNIQUE` (internal).
+    CreateUniqueKey,
+    /// `DROP INDEX | CONSTRAINT` (internal).
+    DropSchema,
+    /// `SHOW INDEXES` (internal).
+    ShowIndexes,
+    /// `SHOW CONSTRAINTS` (internal).
+    ShowConstraints,
 }
 
 /// The Neo4j version `dbms.components()` reports: the release whose
@@ -125,6 +135,9 @@ impl Procedure {
                 | P::SetLabels
                 | P::MergeNode
                 | P::MergeRelationship
+                | P::CreateIndex
+                | P::CreateUniqueKey
+                | P::DropSchema
         )
     }
 }

@@ -91,6 +91,7 @@ pub fn walk_program<'ast, V: Visitor<'ast> + ?Sized>(v: &mut V, node: &'ast Prog
 pub fn walk_statement<'ast, V: Visitor<'ast> + ?Sized>(v: &mut V, node: &'ast Statement) {
     match &node.kind {
         StatementKind::Query(statement) => v.visit_query(&statement.query),
+        StatementKind::Schema(_) => {}
         StatementKind::Error(_) => v.visit_error(node.span),
     }
 }
