@@ -479,3 +479,76 @@ fn dynamic_labels_are_set_and_removed_per_row() {
         .unwrap();
     assert_eq!(rows(&r), vec![vec![V::Int(0)]]);
 }
+
+#[test]
+fn foreach_runs_its_updates_per_element_and_keeps_the_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let none = Params::new();
+    db.execute(
+        "CREATE (:Person {name: 'Ann'})-[:KNOWS]->(:Person {name: 'Bob'})-[:KNOWS]->(:Person {name: 'Cid'})",
+        &none,
+    )
+    .unwrap();
+    // Per element, with the row's variables in scope; rows pass unchanged.
+    let r = db
+        .execute(
+            "MATCH (p:Person) FOREACH (x IN range(1, 2) | CREATE (p)-[:HAS]->(:Item {x: x, of: p.name})) \
+             RETURN count(*) AS rows",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(3)]]);
+    let r = db
+        .execute(
+            "MATCH (p)-[:HAS]->(i:Item) RETURN p.name AS p, collect(i.x) AS xs ORDER BY p",
+            &none,
+        )
+        .unwrap();
+    let xs = list(&[V::Int(1), V::Int(2)]);
+    assert_eq!(
+        rows(&r),
+        vec![
+            vec![s("Ann"), xs.clone()],
+            vec![s("Bob"), xs.clone()],
+            vec![s("Cid"), xs]
+        ]
+    );
+    // Over a path's nodes, nested, and over null (nothing to do).
+    db.execute(
+        "MATCH p = (:Person {name: 'Ann'})-[:KNOWS*]->(:Person {name: 'Cid'}) \
+         FOREACH (n IN nodes(p) | SET n.on_path = true \
+           FOREACH (k IN [n.name] | MERGE (:Seen {name: k}))) \
+         FOREACH (z IN null | CREATE (:Never))",
+        &none,
+    )
+    .unwrap();
+    let r = db
+        .execute(
+            "MATCH (n:Person) WHERE n.on_path RETURN count(n) AS n",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(3)]]);
+    let r = db
+        .execute("MATCH (n:Seen) RETURN count(n) AS n", &none)
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(3)]]);
+    let r = db
+        .execute("MATCH (n:Never) RETURN count(n) AS n", &none)
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(0)]]);
+
+    for text in [
+        // Only updating clauses inside.
+        "FOREACH (x IN [1] | MATCH (n) SET n.x = x)",
+        // The variable is new.
+        "MATCH (n) FOREACH (n IN [1] | CREATE (:T))",
+        // The list and the bar.
+        "FOREACH (x IN [1] CREATE (:T))",
+        "FOREACH (x [1] | CREATE (:T))",
+    ] {
+        let e = db.execute(text, &none).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SyntaxError, "{text}: {e}");
+    }
+}

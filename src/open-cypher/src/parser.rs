@@ -13,7 +13,9 @@ use crate::ast::{
     RelationshipDirection, RelationshipPattern, SingleQuery, SingleQueryKind, StatementKind,
     StringLiteral, SubqueryScope, TransactionErrorBehavior, UnionBranch, UnionOperator,
 };
-use crate::ast::{LabelExpressionKind, RemoveClause, RemoveItemKind, SetClause, SetItemKind};
+use crate::ast::{
+    ForeachClause, LabelExpressionKind, RemoveClause, RemoveItemKind, SetClause, SetItemKind,
+};
 use crate::diagnostic::{Diagnostic, DiagnosticCode, ParseErrors};
 use crate::lexer;
 use crate::span::Span;
@@ -460,10 +462,22 @@ fn parse_single_query(
             cursor = end;
             continue;
         }
+        if let Some(foreach) = foreach_clause(source, tokens, cursor) {
+            let (clause, end) = foreach?;
+            clauses.push(clause);
+            cursor = end;
+            continue;
+        }
         let mut candidate_ends = top_level_indices(&tokens[cursor + 1..], clause_starts)
             .into_iter()
             .map(|index| cursor + 1 + index)
             .collect::<Vec<_>>();
+        // A FOREACH (an unreserved word here) also starts a clause.
+        candidate_ends.extend(
+            (cursor + 1..tokens.len()).filter(|&i| {
+                is_foreach_start(source, tokens, i) && depth_at(tokens, cursor, i) == 0
+            }),
+        );
         candidate_ends.push(tokens.len());
         candidate_ends.sort_unstable();
         candidate_ends.dedup();
@@ -641,6 +655,85 @@ fn dynamic_labels(
     } else {
         Node::new(LabelExpressionKind::And(parts), span)
     })
+}
+
+/// Whether `FOREACH (` starts at `index`.
+fn is_foreach_start(source: &str, tokens: &[SpannedParserToken], index: usize) -> bool {
+    is_word(source, tokens, index, "FOREACH")
+        && tokens
+            .get(index + 1)
+            .is_some_and(|t| t.1 == ParserToken::LeftParen)
+}
+
+/// The bracket depth at `index`, counted from `from`.
+fn depth_at(tokens: &[SpannedParserToken], from: usize, index: usize) -> usize {
+    let mut depth = 0usize;
+    for (_, token, _) in &tokens[from..index] {
+        match token {
+            ParserToken::LeftParen | ParserToken::LeftBracket | ParserToken::LeftBrace => {
+                depth += 1
+            }
+            ParserToken::RightParen | ParserToken::RightBracket | ParserToken::RightBrace => {
+                depth = depth.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+    depth
+}
+
+/// `FOREACH (v IN list | clauses)` at `cursor`, with the index after it,
+/// or `None` when there is none. The clauses are parsed as a query's.
+/// (Added by QuiverDB; see FORK.md.)
+fn foreach_clause(
+    source: &str,
+    tokens: &[SpannedParserToken],
+    cursor: usize,
+) -> Option<Result<(Clause, usize), LalrpopError>> {
+    if !is_foreach_start(source, tokens, cursor) {
+        return None;
+    }
+    let open = cursor + 1;
+    Some((|| {
+        let close =
+            closing_bracket(tokens, open).ok_or_else(|| expected_at(tokens, tokens.len(), ")"))?;
+        let (start, token, end) = *tokens
+            .get(open + 1)
+            .filter(|t| {
+                matches!(
+                    t.1,
+                    ParserToken::Identifier | ParserToken::EscapedIdentifier
+                )
+            })
+            .ok_or_else(|| expected_at(tokens, open + 1, "a variable"))?;
+        let variable = name(source, start, end, token == ParserToken::EscapedIdentifier);
+        if tokens.get(open + 2).is_none_or(|t| t.1 != ParserToken::In) {
+            return Err(expected_at(tokens, open + 2, "IN"));
+        }
+        let inner = &tokens[open + 3..close];
+        let pipe = top_level_indices(inner, |t| t == ParserToken::Pipe)
+            .first()
+            .copied()
+            .ok_or_else(|| expected_at(tokens, close, "|"))?;
+        if pipe == 0 {
+            return Err(expected_at(inner, 0, "a list"));
+        }
+        let list = parse_expr_fragment(source, &inner[..pipe])?;
+        let body = &inner[pipe + 1..];
+        if body.is_empty() {
+            return Err(expected_at(tokens, close, "an updating clause"));
+        }
+        let clauses = parse_single_query(source, body)?.kind.clauses;
+        let clause = Node::new(
+            ClauseKind::Foreach(ForeachClause {
+                variable,
+                list,
+                clauses,
+            }),
+            Span::new(tokens[cursor].0, tokens[close].2),
+        );
+        Ok((clause, close + 1))
+    })())
 }
 
 /// The index of the token that closes the bracket opened at `open`.

@@ -519,6 +519,78 @@ impl Compiler<'_> {
         })))
     }
 
+    /// `FOREACH (v IN list | clauses)`: a unit subquery that imports every
+    /// variable, unwinds the list and runs the clauses, which must all
+    /// update (`CREATE`, `MERGE`, `SET`, `REMOVE`, `DELETE`, `FOREACH`).
+    pub(crate) fn foreach(
+        &self,
+        f: &ast::ForeachClause,
+        scope: &Scope,
+        span: crate::query::parse::Span,
+    ) -> QResult<Step> {
+        for c in &f.clauses {
+            if !matches!(
+                c.kind,
+                ast::ClauseKind::Create(_)
+                    | ast::ClauseKind::Merge(_)
+                    | ast::ClauseKind::Set(_)
+                    | ast::ClauseKind::Remove(_)
+                    | ast::ClauseKind::Delete(_)
+                    | ast::ClauseKind::Foreach(_)
+            ) {
+                return Err(semantic(
+                    "InvalidClauseComposition",
+                    "FOREACH holds only updating clauses: CREATE, MERGE, SET, REMOVE, DELETE, FOREACH",
+                )
+                .at(self.text, c.span.start));
+            }
+        }
+        if scope.slot(&f.variable.kind.text).is_some() {
+            return Err(semantic(
+                "VariableAlreadyBound",
+                format!("variable {} is already bound", f.variable.kind.text),
+            )
+            .at(self.text, f.variable.span.start));
+        }
+        let mut names: Vec<String> = Vec::new();
+        for n in &scope.names {
+            if !n.starts_with(' ') && !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        let slots: Vec<usize> = names.iter().filter_map(|n| scope.slot(n)).collect();
+        let inner = Scope {
+            names,
+            types: slots.iter().map(|&s| scope.types[s]).collect(),
+        };
+        let unwind = ast::Node::new(
+            ast::ClauseKind::Unwind(ast::UnwindClause {
+                expression: f.list.clone(),
+                variable: f.variable.clone(),
+            }),
+            f.list.span,
+        );
+        let body = ast::Node::new(
+            ast::SingleQueryKind {
+                clauses: std::iter::once(unwind)
+                    .chain(f.clauses.iter().cloned())
+                    .collect(),
+            },
+            span,
+        );
+        let (columns, steps) = self.single_in(&body, inner, false)?;
+        Ok(Step::Subquery(Box::new(SubqueryPlan {
+            plan: std::sync::Arc::new(crate::query::plan::Plan {
+                columns,
+                branches: vec![steps],
+                union_all: false,
+            }),
+            imports: slots,
+            optional: false,
+            batches: None,
+        })))
+    }
+
     /// The labels a `SET` or `REMOVE` item writes: names, and `$(expr)`
     /// expressions evaluated per row.
     fn written_labels(

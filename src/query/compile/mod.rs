@@ -203,6 +203,10 @@ impl Compiler<'_> {
                     steps.push(Step::Remove(self.remove_items(r, &scope)?));
                     updated = true;
                 }
+                ast::ClauseKind::Foreach(f) => {
+                    steps.push(self.foreach(f, &scope, clause.span)?);
+                    updated = true;
+                }
                 ast::ClauseKind::Call(c) => {
                     let standalone = clauses.len() == 1;
                     let (step, names) = self.call_clause(c, &mut scope, standalone)?;
