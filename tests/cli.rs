@@ -713,6 +713,37 @@ fn a_damaged_storage_block_is_a_corruption_naming_the_file() {
 }
 
 #[test]
+fn query_creates_a_database_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("new.qdb");
+    let path = db.to_str().unwrap();
+    // A path that holds no database is an error, and stays empty.
+    let out = quiver(&["query", path, "CREATE (:T {x: 1})"]);
+    assert!(!out.status.success());
+    assert!(!db.exists(), "nothing was made at {path}");
+    let out = quiver(&[
+        "query",
+        path,
+        "--create",
+        "CREATE INDEX t_x FOR (n:T) ON (n.x)",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = quiver(&["query", path, "CREATE (:T {x: 1})"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = quiver(&["query", path, "--json", "SHOW INDEXES"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("t_x"), "{stdout}");
+}
+
+#[test]
 fn the_shell_runs_statements_ended_by_semicolons_and_commands() {
     use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();

@@ -535,6 +535,16 @@ fn apoc_map_merge_and_coll_to_set() {
         V::List(vec![V::Int(3), V::Int(1), V::from("a"), V::Null, V::Int(2)])
     );
     assert_eq!(row[3], V::List(vec![]));
+    // LlamaIndex's `SET e += apoc.map.clean(row.properties, [], [])`.
+    let r = db
+        .execute(
+            "RETURN apoc.map.clean({a: 1, b: null, c: 'x', d: 2}, ['d'], ['x']) AS m, \
+             apoc.map.clean({a: 1, b: null}, [], []) AS n",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(r.rows()[0][0], map(&[("a", V::Int(1))]));
+    assert_eq!(r.rows()[0][1], map(&[("a", V::Int(1))]));
     let e = db
         .execute("RETURN apoc.coll.toSet(5) AS s", &Params::new())
         .unwrap_err();

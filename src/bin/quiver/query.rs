@@ -34,6 +34,10 @@ pub struct Args {
     /// then commits nothing).
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
+    /// Create the database if the directory holds none (without it, a
+    /// mistyped path is an error, not a new empty database).
+    #[arg(long)]
+    pub create: bool,
 }
 
 /// The statement options the arguments ask for.
@@ -65,7 +69,12 @@ pub fn parse_params(items: &[String]) -> Result<Params> {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let db = common::open(&args.db)?;
+    let db = if args.create {
+        quiverdb::Database::open(&args.db)
+            .with_context(|| format!("opening {}", args.db.display()))?
+    } else {
+        common::open(&args.db)?
+    };
     let params = parse_params(&args.params)?;
     let options = options(args.timeout)?;
     if args.csv && args.repeat <= 1 && stream_csv(&db, &args.statement, &params, &options)? {

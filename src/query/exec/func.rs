@@ -37,6 +37,7 @@ impl Function {
             F::ValueType => return Ok(V::String(value_type(&arg(0)))),
             F::MapMerge => return map_merge(arg(0), arg(1)),
             F::CollToSet => return coll_to_set(arg(0)),
+            F::MapClean => return map_clean(arg(0), &arg(1), &arg(2)),
             F::Replace
             | F::Substring
             | F::Left
@@ -584,6 +585,37 @@ fn coll_to_set(list: CypherValue) -> QResult<CypherValue> {
             .into_iter()
             .zip(keep)
             .filter_map(|(item, k)| k.then_some(item))
+            .collect(),
+    ))
+}
+
+/// `apoc.map.clean(map, keys, values)`: the map without the keys listed
+/// and without the entries whose value is `null` or equals (as `=`
+/// compares) one of the values listed; a `null` map gives an empty map,
+/// as in APOC.
+fn map_clean(map: CypherValue, keys: &CypherValue, values: &CypherValue) -> QResult<CypherValue> {
+    let list = |v: &CypherValue, what: &str| match v {
+        V::List(items) => Ok(items.clone()),
+        V::Null => Ok(Vec::new()),
+        other => Err(needs("apoc.map.clean", what, other)),
+    };
+    let (keys, values) = (
+        list(keys, "a list of keys")?,
+        list(values, "a list of values")?,
+    );
+    let entries = match map {
+        V::Map(m) => m,
+        V::Null => return Ok(V::Map(std::collections::BTreeMap::new())),
+        other => return Err(needs("apoc.map.clean", "a map", &other)),
+    };
+    Ok(V::Map(
+        entries
+            .into_iter()
+            .filter(|(k, v)| {
+                !v.is_null()
+                    && !keys.iter().any(|x| matches!(x, V::String(s) if s == k))
+                    && !values.iter().any(|x| v.equals(x) == Some(true))
+            })
             .collect(),
     ))
 }

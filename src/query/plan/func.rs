@@ -71,6 +71,9 @@ pub(crate) enum Function {
     /// `apoc.coll.toSet(list)`: the list without repeats, first
     /// occurrences kept in order.
     CollToSet,
+    /// `apoc.map.clean(map, keys, values)`: without the keys listed, the
+    /// entries holding `null` or one of the values listed.
+    MapClean,
     /// `date(...)`, `datetime(...)`, ...: from a map, a string or another
     /// temporal value; the statement's time without an argument.
     Temporal(Kind),
@@ -174,6 +177,7 @@ impl Function {
             "vector.similarity.euclidean" => (F::SimilarityEuclidean, 2, 2),
             "apoc.map.merge" => (F::MapMerge, 2, 2),
             "apoc.coll.toset" => (F::CollToSet, 1, 1),
+            "apoc.map.clean" => (F::MapClean, 3, 3),
             "timestamp" => (F::Timestamp, 0, 0),
             "datetime.fromepoch" => (F::FromEpoch, 2, 2),
             "datetime.fromepochmillis" => (F::FromEpochMillis, 1, 1),
