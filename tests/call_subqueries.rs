@@ -12,15 +12,11 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod common;
+
+use common::params;
 use quiverdb::Database;
 use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
-
-fn params(pairs: &[(&str, V)]) -> Params {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
-}
 
 /// Ann (41) knows Bob and Cid; Bob (25) knows Cid; Cid (33) knows nobody;
 /// Dee (52) knows nobody and nobody knows her.

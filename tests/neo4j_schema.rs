@@ -16,17 +16,13 @@
     reason = "test code: a panic is the failure report"
 )]
 
+mod common;
+
+use common::params;
 use std::collections::BTreeMap;
 
 use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
 use quiverdb::{Database, GraphRead, Props, Value, props};
-
-fn params(pairs: &[(&str, V)]) -> Params {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
-}
 
 fn list(items: &[&str]) -> V {
     V::List(items.iter().map(|s| V::from(*s)).collect())

@@ -145,3 +145,11 @@ impl quiverdb::embed::Embedder for WordHash {
         Ok(texts.iter().map(|t| self.vector(t)).collect())
     }
 }
+
+/// Cypher parameters from `(name, value)` pairs.
+pub fn params(pairs: &[(&str, quiverdb::query::CypherValue)]) -> quiverdb::query::Params {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}

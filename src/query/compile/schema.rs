@@ -34,13 +34,8 @@ pub(super) fn compile(text: &str, command: &ast::Node<ast::SchemaCommand>) -> QR
                     kind.kind.text.to_ascii_uppercase()
                 ))));
             }
-            let (label, key) = one_pair(&d.target, &d.properties).map_err(at)?;
-            let args = vec![
-                name_arg(d.name.as_ref()),
-                string(label),
-                string(key),
-                Expr::Const(V::Bool(d.if_not_exists)),
-            ];
+            let args = create_args(d.name.as_ref(), &d.target, &d.properties, d.if_not_exists)
+                .map_err(at)?;
             (Procedure::CreateIndex, args, &[])
         }
         ast::SchemaCommand::CreateConstraint(d) => {
@@ -49,13 +44,8 @@ pub(super) fn compile(text: &str, command: &ast::Node<ast::SchemaCommand>) -> QR
                     "this kind of constraint (uniqueness constraints on one node property are)",
                 )));
             }
-            let (label, key) = one_pair(&d.target, &d.properties).map_err(at)?;
-            let args = vec![
-                name_arg(d.name.as_ref()),
-                string(label),
-                string(key),
-                Expr::Const(V::Bool(d.if_not_exists)),
-            ];
+            let args = create_args(d.name.as_ref(), &d.target, &d.properties, d.if_not_exists)
+                .map_err(at)?;
             (Procedure::CreateUniqueKey, args, &[])
         }
         ast::SchemaCommand::Drop {
@@ -124,8 +114,22 @@ pub(crate) const SHOW_CONSTRAINTS: &[&str] = &[
     "propertyType",
 ];
 
-fn name_arg(name: Option<&ast::Name>) -> Expr {
-    Expr::Const(name.map_or(V::Null, |n| V::String(n.kind.text.clone())))
+/// The arguments of the procedures that create: name (or null), label,
+/// key, `IF NOT EXISTS`.
+fn create_args(
+    name: Option<&ast::Name>,
+    target: &ast::SchemaTarget,
+    properties: &[ast::Name],
+    if_not_exists: bool,
+) -> QResult<Vec<Expr>> {
+    let (label, key) = one_pair(target, properties)?;
+    let string = |n: &ast::Name| Expr::Const(V::String(n.kind.text.clone()));
+    Ok(vec![
+        Expr::Const(name.map_or(V::Null, |n| V::String(n.kind.text.clone()))),
+        string(label),
+        string(key),
+        Expr::Const(V::Bool(if_not_exists)),
+    ])
 }
 
 /// The one label and one key a supported index or constraint covers.
