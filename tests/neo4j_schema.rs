@@ -743,3 +743,46 @@ fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
     }
     assert!(db.begin_read().unwrap().indexes().unwrap().is_empty());
 }
+
+#[test]
+fn apoc_schema_nodes_answers_neo4j_graphrag_index_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let none = Params::new();
+    db.execute(
+        "CREATE (:Person {name: 'a', city: 'x'}), (:Person {name: 'b', city: 'x'}), \
+         (:Person {name: 'c', city: 'y'}), (:Person {name: 'd'})",
+        &none,
+    )
+    .unwrap();
+    db.execute("CREATE INDEX city FOR (p:Person) ON (p.city)", &none)
+        .unwrap();
+    db.execute(
+        "CREATE CONSTRAINT name FOR (p:Person) REQUIRE p.name IS UNIQUE",
+        &none,
+    )
+    .unwrap();
+    // neo4j-graphrag's INDEX_QUERY, as sent.
+    let r = db
+        .execute(
+            "CALL apoc.schema.nodes() YIELD label, properties, type, size, valuesSelectivity \
+             WHERE type = 'RANGE' RETURN *, size * valuesSelectivity as distinctValues",
+            &none,
+        )
+        .unwrap();
+    let rows = rows_of(&r);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let city = &rows[0];
+    assert_eq!(city["label"], V::from("Person"));
+    assert_eq!(city["properties"], list(&["city"]));
+    assert_eq!(city["size"], V::Int(3), "three of the four have a city");
+    assert_eq!(city["distinctValues"], V::Float(2.0));
+    let r = db
+        .execute(
+            "CALL apoc.schema.nodes() YIELD type, size, valuesSelectivity \
+             WHERE type = 'UNIQUENESS' RETURN size, valuesSelectivity",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(r.rows(), [vec![V::Int(4), V::Float(1.0)]]);
+}

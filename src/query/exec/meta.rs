@@ -527,3 +527,53 @@ pub(crate) fn show_schema(
     }
     Ok(rows)
 }
+
+/// `apoc.schema.nodes([config])`: a row per property index (`type`
+/// `RANGE`) and unique key (`UNIQUENESS`) with APOC's columns: `size` is
+/// the number of the label's nodes holding the property and
+/// `valuesSelectivity` its distinct values over `size` (1.0 for none),
+/// counted now over the snapshot; every one is `ONLINE`, 100% populated.
+/// The configuration (`labels`, `excludeLabels`) is not read.
+pub(crate) fn schema_nodes(access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    let r = access.reader().ok_or_else(no_graph)?;
+    let mut rows = Vec::new();
+    for index in r.indexes()? {
+        let ids = r.nodes_with_label(&index.label)?;
+        let key = r.names.id(Kind::PropKey, &index.key);
+        // Each value's grouping key (as DISTINCT compares values).
+        let mut values: Vec<Vec<u8>> = Vec::new();
+        r.each_node(&ids, &mut |_, rec| {
+            if let Some(v) = key.and_then(|k| rec.prop(k)) {
+                let mut bytes = Vec::new();
+                super::encode(&super::graph::from_stored(v), &mut bytes);
+                values.push(bytes);
+            }
+            Ok(())
+        })?;
+        let size = values.len();
+        values.sort_unstable();
+        values.dedup();
+        let selectivity = if size == 0 {
+            1.0
+        } else {
+            values.len() as f64 / size as f64
+        };
+        rows.push(vec![
+            V::String(format!(":{}({})", index.label, index.key)),
+            V::String(index.label),
+            V::List(vec![V::String(index.key)]),
+            V::String("ONLINE".to_owned()),
+            V::String(if index.unique { "UNIQUENESS" } else { "RANGE" }.to_owned()),
+            V::String("NO FAILURE".to_owned()),
+            V::Float(100.0),
+            V::Int(size as i64),
+            V::Float(selectivity),
+            V::String(format!(
+                "name='{}', type='{}'",
+                index.name,
+                if index.unique { "UNIQUENESS" } else { "RANGE" }
+            )),
+        ]);
+    }
+    Ok(rows)
+}

@@ -30,6 +30,7 @@ impl Procedure {
             P::NodeTypeProperties => meta::node_type_properties(access),
             P::RelTypeProperties => meta::rel_type_properties(access),
             P::Components => Ok(meta::components()),
+            P::SchemaNodes => meta::schema_nodes(access),
             P::ShowIndexes | P::ShowConstraints => {
                 meta::show_schema(self == P::ShowConstraints, args, access)
             }

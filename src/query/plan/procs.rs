@@ -31,6 +31,7 @@ pub(crate) enum Procedure {
     SetLabels,
     MergeNode,
     MergeRelationship,
+    SchemaNodes,
     /// `CREATE INDEX` (internal: no name to call it by).
     CreateIndex,
     /// `CREATE CONSTRAINT ... IS UNIQUE` (internal).
@@ -114,6 +115,23 @@ impl Procedure {
             "db.create.setRelationshipVectorProperty" => {
                 (P::SetRelationshipVectorProperty, 3, 3, &[])
             }
+            "apoc.schema.nodes" => (
+                P::SchemaNodes,
+                0,
+                1,
+                &[
+                    "name",
+                    "label",
+                    "properties",
+                    "status",
+                    "type",
+                    "failure",
+                    "populationProgress",
+                    "size",
+                    "valuesSelectivity",
+                    "userDescription",
+                ],
+            ),
             "apoc.create.addLabels" => (P::AddLabels, 2, 2, &["node"]),
             "apoc.create.setLabels" => (P::SetLabels, 2, 2, &["node"]),
             "apoc.merge.node" => (P::MergeNode, 2, 4, &["node"]),
