@@ -279,6 +279,11 @@ impl Changes {
         let pending = &mut self.cfs[cf as usize];
         if pending.is_empty() {
             *pending = fresh;
+        } else if fresh.len().saturating_mul(16) < pending.len() {
+            // A few into many: an insert each costs O(log n), where
+            // `append` would rebuild the whole map (a statement writing
+            // row by row — a subquery, FOREACH — would be quadratic).
+            pending.extend(fresh);
         } else {
             pending.append(&mut fresh); // the fresh values win
         }
@@ -453,6 +458,29 @@ mod tests {
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn put_all_overwrites_whether_few_or_many() {
+        let key = |i: u32| i.to_be_bytes().to_vec();
+        let mut ch = Changes::default();
+        ch.put_all(Cf::Nodes, (0..100).map(|i| (key(i), b"old".to_vec())));
+        // A few into many (inserted one by one) ...
+        ch.put_all(
+            Cf::Nodes,
+            [(key(5), b"a".to_vec()), (key(500), b"a".to_vec())],
+        );
+        // ... and many into few (merged).
+        ch.put_all(Cf::Nodes, (50..300).map(|i| (key(i), b"b".to_vec())));
+        ch.delete(Cf::Nodes, key(7));
+        let got = &ch.cfs[Cf::Nodes as usize];
+        assert_eq!(got.len(), 301);
+        assert_eq!(got[&key(5)].as_deref(), Some(&b"a"[..]));
+        assert_eq!(got[&key(500)].as_deref(), Some(&b"a"[..]));
+        assert_eq!(got[&key(60)].as_deref(), Some(&b"b"[..]));
+        assert_eq!(got[&key(49)].as_deref(), Some(&b"old"[..]));
+        assert_eq!(got[&key(7)], None);
+        assert!(got.keys().zip(got.keys().skip(1)).all(|(a, b)| a < b));
     }
 
     #[test]
