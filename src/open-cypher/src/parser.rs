@@ -474,9 +474,10 @@ fn parse_single_query(
             .collect::<Vec<_>>();
         // A FOREACH (an unreserved word here) also starts a clause.
         candidate_ends.extend(
-            (cursor + 1..tokens.len()).filter(|&i| {
-                is_foreach_start(source, tokens, i) && depth_at(tokens, cursor, i) == 0
-            }),
+            top_level_indices(&tokens[cursor + 1..], |t| t == ParserToken::Identifier)
+                .into_iter()
+                .map(|index| cursor + 1 + index)
+                .filter(|&i| is_foreach_start(source, tokens, i)),
         );
         candidate_ends.push(tokens.len());
         candidate_ends.sort_unstable();
@@ -663,23 +664,6 @@ fn is_foreach_start(source: &str, tokens: &[SpannedParserToken], index: usize) -
         && tokens
             .get(index + 1)
             .is_some_and(|t| t.1 == ParserToken::LeftParen)
-}
-
-/// The bracket depth at `index`, counted from `from`.
-fn depth_at(tokens: &[SpannedParserToken], from: usize, index: usize) -> usize {
-    let mut depth = 0usize;
-    for (_, token, _) in &tokens[from..index] {
-        match token {
-            ParserToken::LeftParen | ParserToken::LeftBracket | ParserToken::LeftBrace => {
-                depth += 1
-            }
-            ParserToken::RightParen | ParserToken::RightBracket | ParserToken::RightBrace => {
-                depth = depth.saturating_sub(1);
-            }
-            _ => {}
-        }
-    }
-    depth
 }
 
 /// `FOREACH (v IN list | clauses)` at `cursor`, with the index after it,

@@ -444,19 +444,9 @@ impl Compiler<'_> {
             }
             Ok(())
         };
-        let everything = || -> Vec<String> {
-            let mut all: Vec<String> = Vec::new();
-            for n in &scope.names {
-                // Hidden slots (anonymous elements) start with a space.
-                if !n.starts_with(' ') && !all.contains(n) {
-                    all.push(n.clone());
-                }
-            }
-            all
-        };
         match imports {
             Some(s) if s.import_all => {
-                for n in everything() {
+                for n in scope.named() {
                     add(&n, s.span.start)?;
                 }
             }
@@ -476,7 +466,7 @@ impl Compiler<'_> {
                     for item in &w.projection.items {
                         match &item.kind {
                             ast::ProjectionItemKind::Wildcard => {
-                                for n in everything() {
+                                for n in scope.named() {
                                     add(&n, item.span.start)?;
                                 }
                             }
@@ -493,11 +483,7 @@ impl Compiler<'_> {
                 }
             }
         }
-        let slots: Vec<usize> = names.iter().filter_map(|n| visible(n)).collect();
-        let inner = Scope {
-            names: names.clone(),
-            types: slots.iter().map(|&s| scope.types[s]).collect(),
-        };
+        let (inner, slots) = scope.imported(names);
         let plan = self.regular(regular, &inner)?;
         for column in &plan.columns {
             if scope.slot(column).is_some() {
@@ -552,17 +538,7 @@ impl Compiler<'_> {
             )
             .at(self.text, f.variable.span.start));
         }
-        let mut names: Vec<String> = Vec::new();
-        for n in &scope.names {
-            if !n.starts_with(' ') && !names.contains(n) {
-                names.push(n.clone());
-            }
-        }
-        let slots: Vec<usize> = names.iter().filter_map(|n| scope.slot(n)).collect();
-        let inner = Scope {
-            names,
-            types: slots.iter().map(|&s| scope.types[s]).collect(),
-        };
+        let (inner, slots) = scope.imported(scope.named());
         let unwind = ast::Node::new(
             ast::ClauseKind::Unwind(ast::UnwindClause {
                 expression: f.list.clone(),

@@ -39,6 +39,27 @@ impl Scope {
     pub fn slot(&self, name: &str) -> Option<usize> {
         self.names.iter().rposition(|n| n == name)
     }
+
+    /// The named variables in scope, each once (the hidden slots of
+    /// anonymous elements, whose names start with a space, left out).
+    pub fn named(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for n in &self.names {
+            if !n.starts_with(' ') && !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        names
+    }
+
+    /// The scope a subquery starts from when it imports `names` (each
+    /// bound here): those variables with their types, and their slots
+    /// here, in the same order.
+    pub fn imported(&self, names: Vec<String>) -> (Scope, Vec<usize>) {
+        let slots: Vec<usize> = names.iter().filter_map(|n| self.slot(n)).collect();
+        let types = slots.iter().map(|&s| self.types[s]).collect();
+        (Scope { names, types }, slots)
+    }
 }
 
 pub(crate) struct Compiler<'a> {

@@ -73,14 +73,17 @@ pub(crate) fn run(
     profile: Option<&mut Vec<Measured>>,
     run: Running,
 ) -> QResult<Vec<Row>> {
-    run_from(plan, params, access, profile, run, &[], true)
+    let shared = Arc::new(params.clone());
+    run_from(plan, &shared, access, profile, run, &[], true)
 }
 
-/// [`run`] from a first row `input` (a subquery's imported variables);
-/// `resolve`: fill in the nodes and relationships of the rows.
+/// [`run`] from a first row `input` (a subquery's imported variables),
+/// with the statement's parameters shared (a subquery runs once per row:
+/// its parameters are not copied each time); `resolve`: fill in the
+/// nodes and relationships of the rows.
 fn run_from(
     plan: &Arc<Plan>,
-    params: &Params,
+    shared: &Arc<Params>,
     access: &mut Access<'_, '_>,
     mut profile: Option<&mut Vec<Measured>>,
     run: Running,
@@ -88,7 +91,7 @@ fn run_from(
     resolve_rows: bool,
 ) -> QResult<Vec<Row>> {
     crate::temporal::enter_statement(run.clock);
-    let shared = Arc::new(params.clone());
+    let params: &Params = shared;
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
         let mut rows = vec![input.to_vec()];
@@ -107,7 +110,7 @@ fn run_from(
                 };
                 rows = run_parts(
                     plan,
-                    &shared,
+                    shared,
                     on(access),
                     run,
                     vec![part],
@@ -119,7 +122,7 @@ fn run_from(
             let started = std::time::Instant::now();
             let reads_before = Reads::now();
             rows = if let Step::Subquery(s) = step {
-                subquery(s, rows, params, access, run)?
+                subquery(s, rows, shared, access, run)?
             } else {
                 write::apply(step, rows, params, access, run.naive)?
             };
@@ -161,7 +164,7 @@ fn run_from(
 pub(crate) fn subquery(
     s: &SubqueryPlan,
     rows: Vec<Row>,
-    params: &Params,
+    params: &Arc<Params>,
     access: &mut Access<'_, '_>,
     run: Running,
 ) -> QResult<Vec<Row>> {
@@ -180,7 +183,7 @@ pub(crate) fn subquery(
 fn subquery_row(
     s: &SubqueryPlan,
     row: Row,
-    params: &Params,
+    params: &Arc<Params>,
     access: &mut Access<'_, '_>,
     run: Running,
     out: &mut Vec<Row>,
@@ -219,7 +222,7 @@ fn batched(
     s: &SubqueryPlan,
     b: &Batches,
     rows: &[Row],
-    params: &Params,
+    params: &Arc<Params>,
     access: &mut Access<'_, '_>,
     run: Running,
 ) -> QResult<Vec<Row>> {
@@ -547,18 +550,33 @@ pub(crate) fn call(
                 .map(|a| a.eval(&mut env))
                 .collect::<QResult<Vec<_>>>()?
         };
-        for produced in c.procedure.call(&args, access)? {
-            let mut next = row.clone();
-            next.extend(c.outputs.iter().map(|&i| produced[i].clone()));
-            if let Some(f) = &c.filter
-                && truth(&f.eval(&mut Env::new(&next, params, graph.as_ref()))?)? != Some(true)
-            {
-                continue;
-            }
-            out.push(next);
-        }
+        let produced = c.procedure.call(&args, access)?;
+        yielded(c, &row, produced, params, graph.as_ref(), &mut out)?;
     }
     Ok(out)
+}
+
+/// `row` once per row a procedure yielded, the call's output columns
+/// after it, where `YIELD ... WHERE` holds, into `out`.
+pub(crate) fn yielded(
+    c: &CallPlan,
+    row: &Row,
+    produced: Vec<Row>,
+    params: &Params,
+    g: G<'_>,
+    out: &mut Vec<Row>,
+) -> QResult<()> {
+    for values in produced {
+        let mut next = row.clone();
+        next.extend(c.outputs.iter().map(|&i| values[i].clone()));
+        if let Some(f) = &c.filter
+            && truth(&f.eval(&mut Env::new(&next, params, g))?)? != Some(true)
+        {
+            continue;
+        }
+        out.push(next);
+    }
+    Ok(())
 }
 
 pub(crate) fn project(

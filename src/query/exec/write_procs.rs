@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use super::eval::{Env, truth};
 use super::graph::Graph;
 use super::write::{eval, merge};
 use crate::graph::sealed::Sealed;
@@ -39,21 +38,12 @@ pub(crate) fn call(
             .iter()
             .map(|a| eval(w, a, &row, params))
             .collect::<QResult<Vec<_>>>()?;
-        let produced = run(c.procedure, &args, w)?;
-        let Some(produced) = produced else {
-            out.push(row);
-            continue;
-        };
-        for values in produced {
-            let mut next = row.clone();
-            next.extend(c.outputs.iter().map(|&i| values[i].clone()));
-            if let Some(f) = &c.filter {
+        match run(c.procedure, &args, w)? {
+            Some(produced) => {
                 let g = Graph::new(w.reader());
-                if truth(&f.eval(&mut Env::new(&next, params, Some(&g)))?)? != Some(true) {
-                    continue;
-                }
+                super::yielded(c, &row, produced, params, Some(&g), &mut out)?;
             }
-            out.push(next);
+            None => out.push(row),
         }
     }
     Ok(out)
