@@ -28,6 +28,9 @@ impl Builder {
             nodes_with_label: state::nodes_with_label,
             node_deleted: vec![crate::vector::node_deleted],
             adjacency_loaded: crate::algo::adjacency_loaded,
+            watches: crate::vector::watches,
+            entity_written: crate::vector::entity_written,
+            property_values: crate::graph::watch::property_values,
         };
         let mut db = Database::open_core(path.as_ref(), &self, links, GraphModel::init)?;
         let graph = GraphModel::load(&db)?;

@@ -130,6 +130,21 @@ impl_from!(
     Temporal => Temporal,
 );
 
+/// A vector (an embedding) as a list of floats: the value a vector index
+/// over a property reads ([`VectorSource`](crate::vector::VectorSource)).
+impl From<Vec<f32>> for Value {
+    fn from(v: Vec<f32>) -> Self {
+        Value::List(v.into_iter().map(|x| Value::Float(f64::from(x))).collect())
+    }
+}
+
+/// A list of floats.
+impl From<Vec<f64>> for Value {
+    fn from(v: Vec<f64>) -> Self {
+        Value::List(v.into_iter().map(Value::Float).collect())
+    }
+}
+
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::String(v.to_owned())

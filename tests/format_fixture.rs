@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use quiverdb::algo::PathQuery;
 use quiverdb::temporal::Temporal;
-use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization, Search};
+use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization, Search, VectorSource};
 use quiverdb::{Database, Direction, Error, GraphInfo, GraphRead, NodeId, Value, props};
 
 fn fixture(version: u32) -> PathBuf {
@@ -31,7 +31,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 9;
+const CURRENT: u32 = 10;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -129,6 +129,7 @@ fn write(path: &Path) {
         w.upsert_vector("signs", key, &v, props! {"row" => (key / 40).cast_signed()})
             .unwrap();
     }
+    write_fed(&mut w, zlib);
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -140,6 +141,19 @@ fn write(path: &Path) {
             fs::remove_file(entry.path()).unwrap();
         }
     }
+}
+
+/// Since format 10: a vector index fed by a node property, filled at its
+/// creation and fed by a write after it.
+fn write_fed(w: &mut quiverdb::WriteTxn<'_>, zlib: NodeId) {
+    w.set_node_property(zlib, "emb", vec![0.0, 1.0]).unwrap();
+    w.create_collection(
+        "vectors",
+        CollectionConfig::new(2, Metric::Cosine)
+            .fed_by(VectorSource::node_property("Package", "emb")),
+    )
+    .unwrap();
+    w.set_node_property(zlib, "emb", vec![0.6, 0.8]).unwrap();
 }
 
 /// The temporal properties of `libc6` (format 9 on).
@@ -219,7 +233,8 @@ fn read_back(version: u32) {
         3 | 4 => 5,
         5 => 7,
         6 => 1_007,
-        _ => 2_007,
+        7..=9 => 2_007,
+        _ => 2_008,
     };
     assert_eq!((report.nodes, report.edges, report.points), (3, 3, points));
     read_back_statistics(&db);
@@ -290,6 +305,7 @@ fn read_back(version: u32) {
     );
 
     read_back_collections(&db, &r, version);
+    read_back_fed(&db, version);
 
     // New writes continue the id sequences.
     drop(desc);
@@ -316,6 +332,50 @@ fn read_back_libc(r: &quiverdb::ReadTxn<'_>, libc: NodeId, version: u32) {
 
 /// The collections' engines (format 3 on) and the collection that knows
 /// its text (format 5 on).
+/// The vector index over `emb` (format 10 on): still fed after a reopen.
+fn read_back_fed(db: &Database, version: u32) {
+    let fed: Vec<_> = db
+        .begin_read()
+        .unwrap()
+        .collections()
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.config.source.map(|s| (c.name, s)))
+        .collect();
+    if version < 10 {
+        assert!(fed.is_empty(), "{fed:?}");
+        return;
+    }
+    assert_eq!(
+        fed,
+        [(
+            "vectors".to_owned(),
+            VectorSource::node_property("Package", "emb")
+        )]
+    );
+    let nearest = |db: &Database| {
+        let r = db.begin_read().unwrap();
+        let hits = r
+            .collection("vectors")
+            .unwrap()
+            .search(&[1.0, 0.0], &Search::k(5))
+            .unwrap()
+            .hits;
+        hits.iter().map(|h| (h.key, h.score)).collect::<Vec<_>>()
+    };
+    assert_eq!(nearest(db).len(), 1);
+    assert_eq!(nearest(db)[0].0, 1);
+    assert!((nearest(db)[0].1 - 0.6).abs() < 1e-6, "{:?}", nearest(db));
+    let mut w = db.begin_write().unwrap();
+    w.set_node_property(NodeId(2), "emb", vec![1.0, 0.0])
+        .unwrap();
+    w.commit().unwrap();
+    assert_eq!(nearest(db)[0].0, 2);
+    let mut w = db.begin_write().unwrap();
+    w.remove_node_property(NodeId(2), "emb").unwrap();
+    w.commit().unwrap();
+}
+
 fn read_back_collections(db: &Database, r: &quiverdb::ReadTxn<'_>, version: u32) {
     let engines: Vec<IndexEngine> = r
         .collections()

@@ -1,11 +1,10 @@
 //! The vector part of the check: keys ↔ points ↔ counts, node-bound points
-//! ↔ live nodes, payload indexes ↔ payloads, the in-memory indexes ↔
-//! storage.
+//! ↔ live nodes, payload indexes ↔ payloads, a fed collection's points ↔
+//! the graph property that feeds it, the in-memory indexes ↔ storage.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::CheckReport;
-use crate::NodeId;
 use crate::error::Result;
 use crate::graph::state::reader;
 use crate::storage::keys::{read_u32, read_u64};
@@ -14,6 +13,8 @@ use crate::txn::{Database, ReadTxn};
 use crate::vector::payload;
 use crate::vector::record::{CollectionRecord, decode_point, key_entry, key_id, point_key};
 use crate::vector::state::VectorModel;
+use crate::vector::{CollectionConfig, VectorSource};
+use crate::{NodeId, Value};
 
 pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Result<()> {
     let kv = r.kv();
@@ -30,6 +31,8 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
         let mut live = 0u64;
         // The payload index entries the points imply.
         let mut implied = BTreeSet::new();
+        // A fed collection's points, by key.
+        let mut fed_points = BTreeMap::new();
         kv.scan(Cf::Vectors, &prefix, &mut |k, v| {
             let slot = key_id(k)?;
             live += 1;
@@ -71,6 +74,9 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
                 point.key,
                 &point.payload,
             ));
+            if config.source.is_some() {
+                fed_points.insert(point.key, point.vector.clone());
+            }
             if config.bound_to_nodes && !graph.contains_node(NodeId(point.key))? {
                 problems.push(format!(
                     "{name}: point {} is bound to a missing node",
@@ -87,6 +93,9 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
             Ok(true)
         })?;
         index_problems(kv, &name, &prefix, implied, &mut problems)?;
+        if let Some(source) = &config.source {
+            fed_problems(db, kv, &name, &config, source, fed_points, &mut problems)?;
+        }
         rep.points += live;
         if live != rec.count {
             problems.push(format!(
@@ -106,6 +115,70 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
     orphans(kv, &ids, &mut problems)?;
     for p in problems {
         rep.problem(p);
+    }
+    Ok(())
+}
+
+/// Compares fed collection `name`'s points (`points`, by key) with the
+/// values of the property that feeds it: one point per entity holding
+/// it, with that vector (as the metric prepares it).
+#[expect(clippy::cast_possible_truncation, reason = "vectors are f32")]
+fn fed_problems(
+    db: &Database,
+    kv: &dyn KvRead,
+    name: &str,
+    config: &CollectionConfig,
+    source: &VectorSource,
+    mut points: BTreeMap<u64, Vec<f32>>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let entity = if source.on_edges() {
+        "relationship"
+    } else {
+        "node"
+    };
+    crate::graph::watch::property_values(
+        db,
+        kv,
+        source.on_edges(),
+        source.label(),
+        source.property(),
+        &mut |id, value| {
+            let wanted: Option<Vec<f32>> = match value {
+                Value::List(items) if items.len() == config.dim => items
+                    .iter()
+                    .map(|x| x.as_f64().map(|f| f as f32))
+                    .collect::<Option<Vec<f32>>>()
+                    .and_then(|v| config.metric.prepare(config.dim, &v).ok()),
+                _ => None,
+            };
+            match (wanted, points.remove(&id)) {
+                (None, _) => problems.push(format!(
+                    "{name}: {entity} {id} holds a {:?} that is not a vector of {} numbers",
+                    source.property(),
+                    config.dim
+                )),
+                (Some(_), None) => problems.push(format!(
+                    "{name}: {entity} {id}'s {:?} has no point",
+                    source.property()
+                )),
+                (Some(w), Some(p)) if w.iter().zip(&p).any(|(a, b)| (a - b).abs() > 1e-5) => {
+                    problems.push(format!(
+                        "{name}: {entity} {id}'s point is not its {:?}",
+                        source.property()
+                    ));
+                }
+                _ => {}
+            }
+            Ok(())
+        },
+    )?;
+    for key in points.keys() {
+        problems.push(format!(
+            "{name}: point {key} has no {entity} holding {:?} under {:?}",
+            source.property(),
+            source.label()
+        ));
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub(crate) mod records;
 pub(crate) mod state;
 pub(crate) mod stats;
 mod views;
+pub(crate) mod watch;
 mod write;
 
 pub use iter::{EdgeIds, Edges, NodeIds, PropertyValues};

@@ -40,6 +40,13 @@ impl NodeRecord {
 }
 
 impl EdgeRecord {
+    pub fn prop(&self, key: u32) -> Option<&Value> {
+        self.props
+            .binary_search_by_key(&key, |(k, _)| *k)
+            .ok()
+            .map(|i| &self.props[i].1)
+    }
+
     /// The numeric properties, as kept in the adjacency entries so that
     /// weighted traversals need no second lookup.
     pub fn numeric_props(&self) -> Vec<(u32, f64)> {

@@ -99,6 +99,9 @@ impl WriteTxn<'_> {
         let mut keyed: Vec<(NodeId, u32, Option<Value>)> = Vec::with_capacity(writes.size_hint().0);
         // The distinct keys written (a statement writes a few).
         let mut written: Vec<u32> = Vec::new();
+        // Whether a written key feeds a sibling (a vector index).
+        let mut watched = false;
+        let is_watched = self.db().links().watches;
         for (id, key, value) in writes {
             let k = match &value {
                 Some(v) => {
@@ -111,6 +114,7 @@ impl WriteTxn<'_> {
             };
             if !written.contains(&k) {
                 written.push(k);
+                watched |= is_watched(self, false, Some(key));
             }
             keyed.push((id, k, value));
         }
@@ -119,13 +123,14 @@ impl WriteTxn<'_> {
         ids.dedup();
         // A written key that some label indexes or keeps unique may move
         // entries; otherwise only the records change.
-        let entries_move = self.part::<Part>().is_none_or(|g| {
-            let s = &g.schema;
-            s.unique
-                .iter()
-                .chain(&s.indexed)
-                .any(|(_, k)| written.contains(k))
-        });
+        let entries_move = watched
+            || self.part::<Part>().is_none_or(|g| {
+                let s = &g.schema;
+                s.unique
+                    .iter()
+                    .chain(&s.indexed)
+                    .any(|(_, k)| written.contains(k))
+            });
         let mut writes = keyed.into_iter().peekable();
         let mut apply = |id: NodeId, mut record: NodeRecord| {
             let mut dirty = false;
@@ -618,6 +623,7 @@ impl WriteTxn<'_> {
                 .collect()
         };
         let (before, after) = (entries(old), entries(new));
+        self.node_written(id, old, new, false)?;
         for (cf, key, _) in after.difference(&before) {
             if *cf != Cf::Unique {
                 continue;
@@ -663,7 +669,8 @@ impl WriteTxn<'_> {
                 g.stats.distinct(pair.0, pair.1, -1);
             }
         }
-        self.count_labels(g, id, old, new)
+        self.count_labels(g, id, old, new)?;
+        self.node_written(id, old, new, true)
     }
 
     /// Whether the index holds any entry with the value of index entry
@@ -735,6 +742,7 @@ impl WriteTxn<'_> {
         old: Option<&EdgeRecord>,
         new: Option<&EdgeRecord>,
     ) -> Result<()> {
+        self.edge_written(id.0, old, new, false)?;
         let encoded = new.map(codec::encode).transpose()?;
         let changes = self.changes();
         if let Some(o) = old {
@@ -751,7 +759,7 @@ impl WriteTxn<'_> {
             }
             _ => changes.delete(Cf::Edges, id.0.to_be_bytes()),
         }
-        Ok(())
+        self.edge_written(id.0, old, new, true)
     }
 }
 

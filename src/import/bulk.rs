@@ -304,6 +304,14 @@ impl<'db> Bulk<'db> {
     /// their external key as property `key_prop`, unique under that label.
     pub(crate) fn new(db: &'db Database, key_label: &str, key_prop: &str) -> Result<Bulk<'db>> {
         let mut txn = db.begin_write()?;
+        // The loader writes storage around the write path: a collection
+        // fed by a graph property would miss what it loads.
+        let watches = db.links().watches;
+        if watches(&txn, false, None) || watches(&txn, true, None) {
+            return Err(Error::invalid(
+                "this database has vector indexes fed by graph properties, which a bulk import would leave behind: drop them (DROP INDEX), import, then create them again (creation fills them), or load through write transactions",
+            ));
+        }
         txn.create_unique_key(key_label, key_prop)?;
         let key_label_id = txn.intern(Kind::Label, key_label)?;
         let key_prop_id = txn.intern(Kind::PropKey, key_prop)?;

@@ -25,7 +25,7 @@
 /// at the first open; a version-8 one only has its version raised (9
 /// added temporal property values, which an older build cannot decode);
 /// the stored version is raised. `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 9;
+pub const FORMAT_VERSION: u32 = 10;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -61,4 +61,4 @@ pub use write::WriteTxn;
 pub(crate) use bulk::{IdAt, STAGING_DIR, Undo};
 #[cfg(test)]
 pub(crate) use dir::read_marker;
-pub(crate) use model::{Extension, Links, LoadedAdjacency, TxnPart};
+pub(crate) use model::{EntityView, Extension, Links, LoadedAdjacency, TxnPart, Written};

@@ -13,15 +13,17 @@
 //!   of the commit (or at the abort), in registration order.
 //! * [`Links`] are the few facts one model needs from another: the vector
 //!   model asks the graph whether a node exists and which nodes carry a
-//!   label, and is told when a node is deleted. The assembly fills them
+//!   label, is told when a node is deleted, and — for collections fed by a
+//!   graph property — is shown every node and relationship a write
+//!   changes and asked which property keys it watches. The assembly fills them
 //!   in, so neither model names the other.
 
 use std::any::Any;
 
 use super::{Database, WriteTxn};
-use crate::NodeId;
 use crate::error::Result;
 use crate::storage::{Changes, KvRead};
+use crate::{NodeId, Value};
 
 /// State kept in memory for the life of a database (a data model's or a
 /// cache's).
@@ -88,6 +90,43 @@ pub(crate) type NodesWithLabel = fn(&Database, &dyn KvRead, &str) -> Result<Vec<
 /// Reacts, inside a write transaction, to the deletion of a node.
 pub(crate) type NodeDeleted = fn(&mut WriteTxn<'_>, NodeId) -> Result<()>;
 
+/// A node or relationship as a graph write leaves it (or found it), seen
+/// by names: labels (a relationship's one type) and properties.
+pub(crate) trait EntityView {
+    /// Whether the node carries `label` (the relationship has type
+    /// `label`).
+    fn has_label(&self, label: &str) -> bool;
+    /// The value of property `key`, if set.
+    fn property(&self, key: &str) -> Option<&Value>;
+}
+
+/// One node or relationship a graph write changed: its id (a `NodeId`'s or
+/// an `EdgeId`'s), and its state before and after (`None`: absent).
+pub(crate) struct Written<'a> {
+    pub id: u64,
+    pub edge: bool,
+    pub before: Option<&'a dyn EntityView>,
+    pub after: Option<&'a dyn EntityView>,
+}
+
+/// Reacts, inside a write transaction, to a changed node or relationship:
+/// checks the change (`false`: before the graph buffers anything), then
+/// follows it (`true`: after).
+pub(crate) type EntityWritten = fn(&mut WriteTxn<'_>, &Written<'_>, bool) -> Result<()>;
+/// Whether a sibling watches writes to nodes (`edges` false) or
+/// relationships, and — `key` given — to that property key.
+pub(crate) type Watches = fn(&WriteTxn<'_>, bool, Option<&str>) -> bool;
+/// Offers `(id, value)` for every node with `label` (every relationship of
+/// type `label` when `edges`) that has property `key`, in a view.
+pub(crate) type PropertyValues = fn(
+    &Database,
+    &dyn KvRead,
+    bool,
+    &str,
+    &str,
+    &mut dyn FnMut(u64, &Value) -> Result<()>,
+) -> Result<()>;
+
 /// The whole graph's out-adjacency as a bulk load wrote it into an empty
 /// database: nodes `first_id..first_id + nodes` (dense index = id −
 /// `first_id`), `targets[offsets[i]..offsets[i + 1]]` the dense targets of
@@ -119,4 +158,13 @@ pub(crate) struct Links {
     /// Called after a bulk load into an empty graph commits, with the
     /// adjacency it wrote.
     pub adjacency_loaded: AdjacencyLoaded,
+    /// The vector model: does it watch these writes?
+    pub watches: Watches,
+    /// Called, when `watches` says so, twice for every node or
+    /// relationship a graph write changes — to check, before the write is
+    /// buffered, then to follow it (the vector model keeps its
+    /// property-fed collections current).
+    pub entity_written: EntityWritten,
+    /// The graph: the values of a property over a label or type.
+    pub property_values: PropertyValues,
 }

@@ -121,6 +121,88 @@ pub struct CollectionConfig {
     pub engine: IndexEngine,
     /// What the graph walk reads. Default [`Quantization::None`].
     pub quantization: Quantization,
+    /// Where the points come from when the graph feeds the collection
+    /// (Cypher's `CREATE VECTOR INDEX`); `None` (the default) for points
+    /// the application upserts itself. See [`VectorSource`].
+    pub source: Option<VectorSource>,
+}
+
+/// A property of the graph that feeds a collection: every write that
+/// gives an entity of the source's label (or relationship type) a value
+/// of the property, changes it, removes it, removes the label or deletes
+/// the entity upserts or deletes that entity's point in the same commit.
+/// The point's key is the entity's id ([`NodeId`](crate::NodeId) or
+/// [`EdgeId`](crate::EdgeId)); its vector is the property's value, a list
+/// of numbers of the collection's dimension — any other value (another
+/// length, a string, a list holding a string) is refused at the write with
+/// [`Error::InvalidArgument`] saying which entity and index, so the graph
+/// and the index never disagree. Creating the collection fills it from
+/// the entities already there (refused the same way if one holds a bad
+/// value). Such a collection takes no points from
+/// [`upsert_vector`](crate::WriteTxn::upsert_vector) or
+/// [`delete_vector`](crate::WriteTxn::delete_vector): the graph is its
+/// only writer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VectorSource {
+    /// Property `property` of the nodes carrying `label`.
+    NodeProperty {
+        /// The label.
+        label: String,
+        /// The property key.
+        property: String,
+    },
+    /// Property `property` of the relationships of type `edge_type`.
+    EdgeProperty {
+        /// The relationship type.
+        edge_type: String,
+        /// The property key.
+        property: String,
+    },
+}
+
+impl VectorSource {
+    /// Property `property` of the nodes labelled `label`.
+    #[must_use]
+    pub fn node_property(label: &str, property: &str) -> Self {
+        VectorSource::NodeProperty {
+            label: label.to_owned(),
+            property: property.to_owned(),
+        }
+    }
+
+    /// Property `property` of the relationships of type `edge_type`.
+    #[must_use]
+    pub fn edge_property(edge_type: &str, property: &str) -> Self {
+        VectorSource::EdgeProperty {
+            edge_type: edge_type.to_owned(),
+            property: property.to_owned(),
+        }
+    }
+
+    /// Whether relationships (not nodes) feed it.
+    #[must_use]
+    pub fn on_edges(&self) -> bool {
+        matches!(self, VectorSource::EdgeProperty { .. })
+    }
+
+    /// The label or relationship type.
+    #[must_use]
+    pub fn label(&self) -> &str {
+        match self {
+            VectorSource::NodeProperty { label, .. } => label,
+            VectorSource::EdgeProperty { edge_type, .. } => edge_type,
+        }
+    }
+
+    /// The property key.
+    #[must_use]
+    pub fn property(&self) -> &str {
+        match self {
+            VectorSource::NodeProperty { property, .. }
+            | VectorSource::EdgeProperty { property, .. } => property,
+        }
+    }
 }
 
 /// The largest dimension accepted.
@@ -139,7 +221,17 @@ impl CollectionConfig {
             bound_to_nodes: false,
             engine: IndexEngine::Native,
             quantization: Quantization::None,
+            source: None,
         }
+    }
+
+    /// Feeds the collection from a graph property (node sources also bind
+    /// the keys to nodes).
+    #[must_use]
+    pub fn fed_by(mut self, source: VectorSource) -> Self {
+        self.bound_to_nodes = !source.on_edges();
+        self.source = Some(source);
+        self
     }
 
     /// Picks what the graph walk reads (int8 codes need the native
@@ -197,6 +289,18 @@ impl CollectionConfig {
                 "ef_construction = {} is out of range 1..=10000",
                 self.ef_construction
             )));
+        }
+        if let Some(source) = &self.source {
+            if source.label().is_empty() || source.property().is_empty() {
+                return Err(Error::invalid(
+                    "a vector source needs a label (or relationship type) and a property key",
+                ));
+            }
+            if self.bound_to_nodes == source.on_edges() {
+                return Err(Error::invalid(
+                    "a collection fed by node properties is bound to nodes; one fed by relationship properties is not",
+                ));
+            }
         }
         if self.quantization != Quantization::None && self.engine != IndexEngine::Native {
             return Err(Error::invalid(format!(

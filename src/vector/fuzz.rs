@@ -259,6 +259,15 @@ pub(crate) fn checkpoint(data: &[u8]) {
 }
 
 /// Seeds for the targets of this module: valid inputs of each.
+/// A seed record's source: some nodes', some relationships', some none.
+fn seed_source(i: usize) -> Option<crate::vector::record::SourceRecord> {
+    (i % 3 == 2).then(|| crate::vector::record::SourceRecord {
+        edges: i % 2 == 1,
+        label: "Chunk".to_owned(),
+        property: "embedding".to_owned(),
+    })
+}
+
 pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
     let configs = [
         CollectionConfig::new(4, Metric::L2).hnsw(4, 16),
@@ -287,6 +296,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
                     } else {
                         Vec::new()
                     },
+                    source: seed_source(i),
                 }))
             })
             .collect(),

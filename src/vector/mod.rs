@@ -47,6 +47,7 @@ mod native;
 pub(crate) mod payload;
 pub(crate) mod record;
 mod simd;
+mod source;
 pub(crate) mod state;
 mod text;
 mod write;
@@ -54,11 +55,12 @@ mod write;
 pub use collection::{Collection, CollectionInfo, Point, Points};
 pub use config::{
     CollectionConfig, DEFAULT_EF, Hit, IndexEngine, MAX_DIM, PayloadFilter, Quantization,
-    RejectedPoint, Search, SearchResult, UpsertReport,
+    RejectedPoint, Search, SearchResult, UpsertReport, VectorSource,
 };
 pub use index::REBUILD_DEAD_FRACTION;
 pub use metric::Metric;
 pub use simd::{SIMD_ENV, describe as kernels};
+pub(crate) use source::{entity_written, watches};
 pub(crate) use write::node_deleted;
 
 /// How a collection's index stands: see

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{CollectionConfig, IndexEngine, Metric, Quantization};
+use super::{CollectionConfig, IndexEngine, Metric, Quantization, VectorSource};
 use crate::error::{Error, Result};
 use crate::storage::{Cf, KvRead, codec, keys};
 use crate::{Props, Value};
@@ -147,6 +147,52 @@ pub struct CollectionRecord {
     /// The payload fields with an index, in the order they were declared
     /// (format 7 on).
     pub payload_indexes: Vec<String>,
+    /// The graph property that feeds the collection (format 10 on).
+    pub source: Option<SourceRecord>,
+}
+
+/// A [`VectorSource`] as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    /// Relationships (not nodes) feed it.
+    pub edges: bool,
+    /// The label or relationship type.
+    pub label: String,
+    /// The property key.
+    pub property: String,
+}
+
+impl From<&VectorSource> for SourceRecord {
+    fn from(s: &VectorSource) -> Self {
+        SourceRecord {
+            edges: s.on_edges(),
+            label: s.label().to_owned(),
+            property: s.property().to_owned(),
+        }
+    }
+}
+
+impl SourceRecord {
+    /// The public form.
+    pub fn source(&self) -> VectorSource {
+        if self.edges {
+            VectorSource::edge_property(&self.label, &self.property)
+        } else {
+            VectorSource::node_property(&self.label, &self.property)
+        }
+    }
+}
+
+/// [`CollectionRecord`] as formats 7 to 9 stored it (no source).
+#[derive(Deserialize)]
+struct RecordV9 {
+    id: u32,
+    config: ConfigRecord,
+    next_slot: u64,
+    count: u64,
+    text_model: Option<String>,
+    quantization: QuantRecord,
+    payload_indexes: Vec<String>,
 }
 
 /// [`CollectionRecord`] as format 6 stored it (no payload indexes).
@@ -189,8 +235,8 @@ struct RecordV2 {
 }
 
 impl CollectionRecord {
-    /// Decodes a stored record, of this format, of format 6 (no payload
-    /// indexes), of format 5 (no quantization either), of formats 3-4 (no
+    /// Decodes a stored record, of this format, of formats 7-9 (no
+    /// source), of format 6 (no payload indexes either), of format 5 (no quantization either), of formats 3-4 (no
     /// text model either) or of format 2 (whose configuration has no
     /// engine either: `hnsw_rs`). Each layout differs from the next by one trailing
     /// field, so at most one of them decodes a given value exactly.
@@ -229,12 +275,20 @@ impl CollectionRecord {
             text_model,
             quantization: QuantRecord::None,
             payload_indexes: Vec::new(),
+            source: None,
         };
         codec::decode::<CollectionRecord>(bytes, WHAT).or_else(|e| {
-            codec::decode::<RecordV6>(bytes, WHAT)
+            codec::decode::<RecordV9>(bytes, WHAT)
                 .map(|r| CollectionRecord {
                     quantization: r.quantization,
+                    payload_indexes: r.payload_indexes,
                     ..older(r.id, r.config, r.next_slot, r.count, r.text_model)
+                })
+                .or_else(|_| {
+                    codec::decode::<RecordV6>(bytes, WHAT).map(|r| CollectionRecord {
+                        quantization: r.quantization,
+                        ..older(r.id, r.config, r.next_slot, r.count, r.text_model)
+                    })
                 })
                 .or_else(|_| {
                     codec::decode::<RecordV5>(bytes, WHAT)
@@ -252,9 +306,12 @@ impl CollectionRecord {
         })
     }
 
-    /// The public configuration: the stored one with the quantization.
+    /// The public configuration: the stored one with the quantization
+    /// and the source.
     pub fn config(&self) -> CollectionConfig {
-        self.config.config().quantization(self.quantization.into())
+        let mut config = self.config.config().quantization(self.quantization.into());
+        config.source = self.source.as_ref().map(SourceRecord::source);
+        config
     }
 
     /// The collection `name` in `kv`, or [`Error::CollectionNotFound`].

@@ -12,7 +12,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::checkpoint::{self, Unusable};
 use super::index::{DEFAULT_CALIBRATION_K, Origin, VectorIndex};
 use super::record::{CollectionRecord, decode_point, key_id, point_key};
-use super::{CollectionConfig, VectorIndexInfo};
+use super::source::{self, Fed};
+use super::{CollectionConfig, VectorIndexInfo, VectorSource};
 use crate::embed::Embedder;
 use crate::error::Result;
 use crate::storage::keys::{prefix_end, read_u64};
@@ -42,6 +43,8 @@ pub(crate) struct VectorModel {
     /// The embedders attached to collections that know their text, by
     /// collection id (checked against the collection's record at use).
     embedders: RwLock<FxHashMap<u32, Arc<dyn Embedder>>>,
+    /// The collections fed by graph properties, as last committed.
+    fed: RwLock<Arc<Vec<Fed>>>,
 }
 
 /// Scans collection `rec`'s stored points in slots `from_slot..`, in
@@ -125,7 +128,9 @@ impl VectorModel {
         let kv = db.store();
         let root = db.path();
         let mut indexes = FxHashMap::default();
-        for (_, rec) in CollectionRecord::all(kv)? {
+        let records = CollectionRecord::all(kv)?;
+        let fed = source::all(&records);
+        for (_, rec) in records {
             let index = match from_checkpoint(kv, root, &rec) {
                 Ok(index) => index,
                 Err(reason) => {
@@ -152,6 +157,7 @@ impl VectorModel {
             applied: Mutex::new(0),
             applied_cond: Condvar::new(),
             embedders: RwLock::new(FxHashMap::default()),
+            fed: RwLock::new(fed),
         })
     }
 
@@ -317,7 +323,11 @@ impl VectorModel {
 
 impl Extension for VectorModel {
     fn begin_write(&self, _: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
-        Ok(Some(Box::new(VectorTxn::default())))
+        Ok(Some(Box::new(VectorTxn {
+            deltas: Vec::new(),
+            fed: Arc::clone(&self.fed.read()),
+            fed_changed: false,
+        })))
     }
 
     fn flush(&self, _: &Database) -> Result<()> {
@@ -345,12 +355,34 @@ pub(crate) struct Delta {
 /// The vector model's part of a write transaction: per collection it
 /// touched, what it did. Searches inside the transaction see it; the
 /// indexes get it once the commit is durable.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct VectorTxn {
     deltas: Vec<(u32, Delta)>,
+    /// The collections fed by graph properties, as this transaction sees
+    /// them.
+    fed: Arc<Vec<Fed>>,
+    /// Whether this transaction created or dropped one.
+    fed_changed: bool,
 }
 
 impl VectorTxn {
+    /// The collections fed by graph properties.
+    pub fn fed(&self) -> &Arc<Vec<Fed>> {
+        &self.fed
+    }
+
+    /// Collection `id` (`name`) is fed by `source` from now on.
+    pub fn feed(&mut self, id: u32, name: &str, source: VectorSource) {
+        let mut fed = (*self.fed).clone();
+        fed.push(Fed {
+            id,
+            name: name.to_owned(),
+            source,
+        });
+        self.fed = Arc::new(fed);
+        self.fed_changed = true;
+    }
+
     /// The delta of collection `id`, if this transaction touched it.
     pub fn delta(&self, id: u32) -> Option<&Delta> {
         self.deltas.iter().find(|(c, _)| *c == id).map(|(_, d)| d)
@@ -371,6 +403,10 @@ impl VectorTxn {
     }
 
     pub fn drop_collection(&mut self, id: u32) {
+        if self.fed.iter().any(|f| f.id == id) {
+            self.fed = Arc::new(self.fed.iter().filter(|f| f.id != id).cloned().collect());
+            self.fed_changed = true;
+        }
         let delta = self.delta_mut(id);
         if delta.created.is_some() {
             self.deltas.retain(|(c, _)| *c != id);
@@ -417,6 +453,9 @@ impl TxnPart for VectorTxn {
             return;
         };
         let model = db.extension::<VectorModel>();
+        if self.fed_changed {
+            *model.fed.write() = Arc::clone(&self.fed);
+        }
         let touched = !self.deltas.is_empty();
         model.apply(self.deltas, generation);
         model.set_applied(generation);

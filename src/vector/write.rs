@@ -4,8 +4,10 @@
 
 use super::payload;
 use super::record::{
-    CollectionRecord, ConfigRecord, decode_payload, encode_point, key_entry, point_key,
+    CollectionRecord, ConfigRecord, SourceRecord, decode_payload, encode_point, key_entry,
+    point_key,
 };
+use super::source;
 use super::state::VectorTxn;
 use super::{CollectionConfig, RejectedPoint, UpsertReport};
 use crate::error::{Error, Result};
@@ -28,7 +30,10 @@ impl WriteTxn<'_> {
 
     /// Creates the vector collection `name`. Its HNSW index exists once the
     /// transaction commits; until then this transaction searches it
-    /// exactly.
+    /// exactly. A collection fed by a graph property
+    /// ([`CollectionConfig::fed_by`]) is filled here from the nodes or
+    /// relationships that already hold the property; a second collection
+    /// fed by the same label (or type) and property is refused.
     pub fn create_collection(&mut self, name: &str, config: CollectionConfig) -> Result<()> {
         self.create(name, config, None).map(|_| ())
     }
@@ -48,6 +53,22 @@ impl WriteTxn<'_> {
         if self.kv().get(Cf::Collections, name.as_bytes())?.is_some() {
             return Err(Error::CollectionExists(name.to_owned()));
         }
+        if let Some(source) = &config.source {
+            if text_model.is_some() {
+                return Err(Error::invalid(
+                    "a collection fed by a graph property takes its vectors from the graph, not from texts",
+                ));
+            }
+            let fed = self.vectors(|v| std::sync::Arc::clone(v.fed()))?;
+            if let Some(twin) = fed.iter().find(|f| f.source == *source) {
+                return Err(Error::invalid(format!(
+                    "vector index {:?} already covers property {:?} of {:?}",
+                    twin.name,
+                    source.property(),
+                    source.label()
+                )));
+            }
+        }
         let id = match self.kv().get(Cf::Meta, meta::NEXT_COLLECTION)? {
             Some(b) => keys::read_u32(&b, 0)?,
             None => 0,
@@ -60,11 +81,17 @@ impl WriteTxn<'_> {
             text_model,
             quantization: config.quantization.into(),
             payload_indexes: Vec::new(),
+            source: config.source.as_ref().map(SourceRecord::from),
         };
         self.save_collection(name, &rec)?;
         self.changes()
             .put(Cf::Meta, meta::NEXT_COLLECTION, (id + 1).to_be_bytes());
+        let fed = config.source.clone();
         self.vectors(|v| v.create(id, config))?;
+        if let Some(source) = fed {
+            self.vectors(|v| v.feed(id, name, source.clone()))?;
+            source::fill(self, name, &source)?;
+        }
         Ok(id)
     }
 
@@ -107,6 +134,7 @@ impl WriteTxn<'_> {
                 "collection {name:?} embeds its texts with {model:?}: give it texts (upsert_text), not vectors"
             )));
         }
+        refuse_fed(name, &rec)?;
         self.put_point(name, rec, key, vector, payload, None)
     }
 
@@ -188,6 +216,12 @@ impl WriteTxn<'_> {
     /// Deletes the point `key` of collection `name`; returns whether it
     /// existed.
     pub fn delete_vector(&mut self, name: &str, key: u64) -> Result<bool> {
+        refuse_fed(name, &CollectionRecord::load(self.kv(), name)?)?;
+        self.delete_point(name, key)
+    }
+
+    /// Deletes the point `key` of collection `name`, whoever feeds it.
+    pub(super) fn delete_point(&mut self, name: &str, key: u64) -> Result<bool> {
         let mut rec = CollectionRecord::load(self.kv(), name)?;
         let existed = self.remove_point(&mut rec, key)?;
         if existed {
@@ -296,7 +330,19 @@ pub(crate) fn node_deleted(txn: &mut WriteTxn<'_>, id: NodeId) -> Result<()> {
         .map(|(name, _)| name)
         .collect();
     for name in bound {
-        txn.delete_vector(&name, id.0)?;
+        txn.delete_point(&name, id.0)?;
     }
     Ok(())
+}
+
+/// Refuses a point written or deleted by hand in a collection the graph
+/// feeds.
+fn refuse_fed(name: &str, rec: &CollectionRecord) -> Result<()> {
+    match &rec.source {
+        Some(s) => Err(Error::invalid(format!(
+            "collection {name:?} is fed by property {:?} of {:?}: write that property instead of its points",
+            s.property, s.label
+        ))),
+        None => Ok(()),
+    }
 }

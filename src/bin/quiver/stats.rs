@@ -43,6 +43,11 @@ pub fn run(args: &Args) -> Result<()> {
             "quantization": c.config.quantization.name(),
             "points": c.count,
             "bound_to_nodes": c.config.bound_to_nodes,
+            "fed_by": c.config.source.as_ref().map(|s| serde_json::json!({
+                "relationships": s.on_edges(),
+                "label": s.label(),
+                "property": s.property(),
+            })),
             "index": {
                 "from_checkpoint": index.from_checkpoint,
                 "replayed": index.replayed,
