@@ -719,8 +719,7 @@ fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
     let db = Database::open(dir.path()).unwrap();
     let none = Params::new();
     for text in [
-        "CREATE VECTOR INDEX moviePlots IF NOT EXISTS FOR (m:Movie) ON m.embedding \
-         OPTIONS {indexConfig: {`vector.dimensions`: 384, `vector.similarity_function`: 'cosine'}}",
+        "CREATE POINT INDEX places IF NOT EXISTS FOR (m:Place) ON m.location",
         "CREATE FULLTEXT INDEX names FOR (n:A|B) ON EACH [n.title, n.body]",
         "CREATE INDEX pair FOR (n:A) ON (n.x, n.y)",
         "CREATE INDEX rel FOR ()-[r:KNOWS]-() ON (r.since)",

@@ -209,6 +209,19 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::DropSchema => "DROP INDEX | CONSTRAINT",
         P::ShowIndexes => "SHOW INDEXES",
         P::ShowConstraints => "SHOW CONSTRAINTS",
+        P::CreateVectorIndex => {
+            "CREATE VECTOR INDEX (a collection the property feeds, existing values indexed now)"
+        }
+        P::CreateNodeVectorIndex => {
+            "db.index.vector.createNodeIndex (a collection the property feeds, existing values indexed now)"
+        }
+        P::VectorQueryRelationships => {
+            "db.index.vector.queryRelationships (HNSW search of a relationship property's index)"
+        }
+        P::AwaitIndexes => "db.awaitIndexes (every index is online at its commit)",
+        P::MetaGraph => "apoc.meta.graphSample (from the kept statistics)",
+        P::SchemaVisualization => "db.schema.visualization (from the kept statistics)",
+        P::DistinctValues => "apoc.schema.properties.distinct (reads the label's nodes)",
     }
 }
 

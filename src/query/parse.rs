@@ -50,6 +50,7 @@ pub const CYPHER_VERSIONS: [&str; 2] = ["5", "25"];
 /// [`MAX_NESTING`] and a `CYPHER` version other than [`CYPHER_VERSIONS`].
 pub(crate) fn parse(text: &str) -> QResult<Parsed> {
     let (mode, text) = prefixes(text)?;
+    let text = show_call(&text).unwrap_or(text);
     check_nesting(&text)?;
     let parsed = open_cypher::parse(&text).map_err(|errors| {
         let first = errors.diagnostics().first();
@@ -144,6 +145,116 @@ fn prefixes(text: &str) -> QResult<(Mode, String)> {
             }
             _ => return Ok((mode.unwrap_or(Mode::Run), blanked)),
         }
+    }
+}
+
+/// The columns of `SHOW INDEXES`, as Neo4j 5 names them: those it shows,
+/// then those only `YIELD` names.
+pub(crate) const SHOW_INDEXES: &[&str] = &[
+    "id",
+    "name",
+    "state",
+    "populationPercent",
+    "type",
+    "entityType",
+    "labelsOrTypes",
+    "properties",
+    "indexProvider",
+    "owningConstraint",
+    "lastRead",
+    "readCount",
+    "trackedSince",
+    "options",
+    "failureMessage",
+    "createStatement",
+];
+
+/// How many of [`SHOW_INDEXES`] a plain `SHOW INDEXES` returns.
+pub(crate) const SHOWN_INDEX_COLUMNS: usize = 12;
+
+/// The columns of `SHOW CONSTRAINTS`.
+pub(crate) const SHOW_CONSTRAINTS: &[&str] = &[
+    "id",
+    "name",
+    "type",
+    "entityType",
+    "labelsOrTypes",
+    "properties",
+    "ownedIndex",
+    "propertyType",
+    "options",
+    "createStatement",
+];
+
+/// How many of [`SHOW_CONSTRAINTS`] a plain `SHOW CONSTRAINTS` returns.
+pub(crate) const SHOWN_CONSTRAINT_COLUMNS: usize = 8;
+
+/// `SHOW [kind] INDEXES | CONSTRAINTS` followed by `YIELD …` or `WHERE …`
+/// as the procedure call it runs — `CALL quiver.showIndexes(kind) YIELD
+/// …` (for `WHERE`, or `YIELD *`, the columns a plain `SHOW` returns, or
+/// every column) — so the rest (`WHERE`, `RETURN`) is an ordinary query.
+/// Error positions then point into the call. `None` for anything else.
+fn show_call(text: &str) -> Option<String> {
+    let (start, word) = next_word(text, 0);
+    if !word.eq_ignore_ascii_case("SHOW") {
+        return None;
+    }
+    let what = |w: &str| {
+        let u = w.to_ascii_uppercase();
+        match u.as_str() {
+            "INDEX" | "INDEXES" => Some(false),
+            "CONSTRAINT" | "CONSTRAINTS" => Some(true),
+            _ => None,
+        }
+    };
+    let (at, word) = next_word(text, start + word.len());
+    let (kind, constraints, at) = if let Some(c) = what(word) {
+        (None, c, at + word.len())
+    } else {
+        let (next, second) = next_word(text, at + word.len());
+        let c = what(second)?;
+        if !word.chars().all(|c| c.is_ascii_alphabetic()) {
+            return None;
+        }
+        (Some(word.to_ascii_uppercase()), c, next + second.len())
+    };
+    let (columns, shown, procedure) = if constraints {
+        (
+            SHOW_CONSTRAINTS,
+            SHOWN_CONSTRAINT_COLUMNS,
+            "quiver.showConstraints",
+        )
+    } else {
+        (SHOW_INDEXES, SHOWN_INDEX_COLUMNS, "quiver.showIndexes")
+    };
+    let listed = |n: usize| {
+        columns[..n]
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let kind = kind.map_or_else(|| "null".to_owned(), |k| format!("'{k}'"));
+    let head = format!("CALL {procedure}({kind}) ");
+    let (at, word) = next_word(text, at);
+    match word.to_ascii_uppercase().as_str() {
+        "WHERE" => Some(format!("{head}YIELD {} {}", listed(shown), &text[at..])),
+        _ if word
+            .get(..5)
+            .is_some_and(|w| w.eq_ignore_ascii_case("YIELD")) =>
+        {
+            let (star, next) = next_word(text, at + 5);
+            if next.starts_with('*') {
+                Some(format!(
+                    "{head}YIELD {} {}",
+                    listed(columns.len()),
+                    &text[star + 1..]
+                ))
+            } else {
+                Some(format!("{head}{}", &text[at..]))
+            }
+        }
+        _ => None,
     }
 }
 

@@ -97,6 +97,8 @@ pub enum SchemaCommand {
     Drop {
         constraint: bool,
         name: Name,
+        /// The name is a parameter's (`DROP INDEX $name`).
+        name_is_parameter: bool,
         if_exists: bool,
     },
     /// `SHOW [kind] INDEX[ES]` / `SHOW [kind] CONSTRAINT[S]`.
@@ -124,6 +126,8 @@ pub struct IndexDefinition {
     /// the default (range).
     pub kind: Option<Name>,
     pub name: Option<Name>,
+    /// The name is a parameter's (`CREATE INDEX $name ...`).
+    pub name_is_parameter: bool,
     pub if_not_exists: bool,
     pub target: SchemaTarget,
     /// The property keys, in order.
@@ -151,6 +155,8 @@ pub enum ConstraintRequirement {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ConstraintDefinition {
     pub name: Option<Name>,
+    /// The name is a parameter's (`CREATE CONSTRAINT $name ...`).
+    pub name_is_parameter: bool,
     pub if_not_exists: bool,
     pub target: SchemaTarget,
     pub properties: Vec<Name>,

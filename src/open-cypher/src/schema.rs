@@ -150,23 +150,47 @@ impl Cursor<'_> {
         Ok(n)
     }
 
-    /// `[name] [IF NOT EXISTS]` after `INDEX` or `CONSTRAINT`.
-    fn name_and_guard(&mut self) -> (Option<Name>, bool) {
+    /// A parameter's name (`$name`, without the `$`) at `index`.
+    fn parameter_at(&self, index: usize) -> Option<Name> {
+        let t = self.tokens.get(index)?;
+        (t.kind == TokenKind::Parameter).then(|| {
+            let text = &self.source[t.span.start..t.span.end];
+            let escaped = text.starts_with("$`");
+            name(self.source, t.span.start + 1, t.span.end, escaped)
+        })
+    }
+
+    /// A name, written out or given by a parameter (then `true`).
+    fn name_or_parameter(&mut self) -> Option<(Name, bool)> {
+        if let Some(n) = self.parameter_at(self.at) {
+            self.at += 1;
+            return Some((n, true));
+        }
+        let n = self.name_at(self.at)?;
+        self.at += 1;
+        Some((n, false))
+    }
+
+    /// `[name | $name] [IF NOT EXISTS]` after `INDEX` or `CONSTRAINT`.
+    fn name_and_guard(&mut self) -> (Option<Name>, bool, bool) {
         let guard = |p: &Self, i: usize| {
             p.word_at(i, "IF") && p.word_at(i + 1, "NOT") && p.word_at(i + 2, "EXISTS")
         };
         let mut name = None;
-        if !guard(self, self.at) && !self.word_at(self.at, "FOR") && !self.word_at(self.at, "ON") {
-            name = self.name_at(self.at);
-            if name.is_some() {
-                self.at += 1;
-            }
+        let mut parameter = false;
+        if !guard(self, self.at)
+            && !self.word_at(self.at, "FOR")
+            && !self.word_at(self.at, "ON")
+            && let Some((n, p)) = self.name_or_parameter()
+        {
+            name = Some(n);
+            parameter = p;
         }
         let if_not_exists = guard(self, self.at);
         if if_not_exists {
             self.at += 3;
         }
-        (name, if_not_exists)
+        (name, parameter, if_not_exists)
     }
 
     /// `(v:A)`, `(v:A|B)` or `()-[v:T]-()` (arrows allowed).
@@ -251,7 +275,7 @@ impl Cursor<'_> {
     }
 
     fn index(&mut self, kind: Option<Name>) -> Result<IndexDefinition, LalrpopError> {
-        let (name, if_not_exists) = self.name_and_guard();
+        let (name, name_is_parameter, if_not_exists) = self.name_and_guard();
         self.expect_word("FOR")?;
         let target = self.target()?;
         self.expect_word("ON")?;
@@ -263,6 +287,7 @@ impl Cursor<'_> {
         Ok(IndexDefinition {
             kind,
             name,
+            name_is_parameter,
             if_not_exists,
             target,
             properties,
@@ -271,7 +296,7 @@ impl Cursor<'_> {
     }
 
     fn constraint(&mut self) -> Result<ConstraintDefinition, LalrpopError> {
-        let (name, if_not_exists) = self.name_and_guard();
+        let (name, name_is_parameter, if_not_exists) = self.name_and_guard();
         // FOR ... REQUIRE (Neo4j 5), or ON ... ASSERT (4.x).
         let old = self.word_at(self.at, "ON");
         self.at += 1;
@@ -316,6 +341,7 @@ impl Cursor<'_> {
         let options = self.options()?;
         Ok(ConstraintDefinition {
             name,
+            name_is_parameter,
             if_not_exists,
             target,
             properties,
@@ -325,7 +351,9 @@ impl Cursor<'_> {
     }
 
     fn drop(&mut self, constraint: bool) -> Result<SchemaCommand, LalrpopError> {
-        let name = self.take_name("a name")?;
+        let (name, name_is_parameter) = self
+            .name_or_parameter()
+            .ok_or_else(|| self.expected("a name"))?;
         let if_exists = self.word_at(self.at, "IF") && self.word_at(self.at + 1, "EXISTS");
         if if_exists {
             self.at += 2;
@@ -333,6 +361,7 @@ impl Cursor<'_> {
         Ok(SchemaCommand::Drop {
             constraint,
             name,
+            name_is_parameter,
             if_exists,
         })
     }

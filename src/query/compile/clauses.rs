@@ -8,9 +8,11 @@ use crate::query::plan::Step;
 use crate::query::plan::clause::{
     Batches, CallPlan, MergePlan, OnError, RemoveItem, SetItem, SubqueryPlan,
 };
-use crate::query::plan::expr::Expr;
+use crate::query::plan::expr::{BinaryOp, Expr, UnaryOp};
+use crate::query::plan::func::Function;
 use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
 use crate::query::plan::procs::{Procedure, unknown_procedure};
+use crate::query::value::CypherValue as V;
 
 /// What a pattern is compiled for: the rules differ.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -21,6 +23,48 @@ pub(crate) enum Use {
     /// A pattern predicate or comprehension: no new named variables
     /// outside a comprehension.
     Expression,
+}
+
+/// `a AND b`.
+fn both(a: Expr, b: Expr) -> Expr {
+    Expr::Binary(BinaryOp::And, Box::new(a), Box::new(b))
+}
+
+/// The test a label expression makes of `subject` (a node's labels, a
+/// relationship's type), for the forms [`label_names`] does not take:
+/// `!`, `&`, `|`, `%` and parentheses, nested.
+pub(crate) fn label_test(e: &ast::LabelExpression, subject: &Expr, rel: bool) -> QResult<Expr> {
+    let all = |items: &[ast::LabelExpression], op: BinaryOp| -> QResult<Expr> {
+        let mut tests = items.iter().map(|i| label_test(i, subject, rel));
+        let first = tests
+            .next()
+            .unwrap_or(Ok(Expr::Const(V::Bool(op == BinaryOp::And))))?;
+        tests.try_fold(first, |acc, t| {
+            Ok(Expr::Binary(op, Box::new(acc), Box::new(t?)))
+        })
+    };
+    Ok(match &e.kind {
+        ast::LabelExpressionKind::Name(n) => {
+            Expr::HasLabels(Box::new(subject.clone()), vec![n.kind.text.clone()])
+        }
+        ast::LabelExpressionKind::Not(inner) => {
+            Expr::Unary(UnaryOp::Not, Box::new(label_test(inner, subject, rel)?))
+        }
+        ast::LabelExpressionKind::And(items) => all(items, BinaryOp::And)?,
+        ast::LabelExpressionKind::Or(items) => all(items, BinaryOp::Or)?,
+        ast::LabelExpressionKind::Parenthesized(inner) => label_test(inner, subject, rel)?,
+        // Any label at all; every relationship has a type.
+        ast::LabelExpressionKind::Wildcard if rel => Expr::Const(V::Bool(true)),
+        ast::LabelExpressionKind::Wildcard => Expr::Binary(
+            BinaryOp::Gt,
+            Box::new(Expr::Call(
+                Function::Size,
+                vec![Expr::Call(Function::Labels, vec![subject.clone()])],
+            )),
+            Box::new(Expr::Const(V::Int(0))),
+        ),
+        _ => return Err(unsupported("this label expression")),
+    })
 }
 
 /// The names of a label expression (`:A:B` for nodes, `:A|B` for
@@ -67,15 +111,60 @@ impl Compiler<'_> {
     ) -> QResult<Pattern> {
         let before = scope.names.len();
         let mut chains = Vec::new();
+        let mark = self.element_filters.borrow().len();
         for part in &pattern.parts {
             chains.push(self.chain(part, scope, usage, before)?);
         }
+        let added: Vec<Expr> = self.element_filters.borrow_mut().drain(mark..).collect();
         Ok(Pattern {
             chains,
-            filter: None,
+            filter: added.into_iter().reduce(both),
             width: scope.names.len(),
             count_tail: false,
         })
+    }
+
+    /// A label expression of a pattern element bound to `slot`: its names
+    /// when it is a conjunction of names (`:A:B`, `:A&B`; for
+    /// relationships a disjunction, `:A|B`), else, where the pattern only
+    /// matches, no names and a test added to the pattern's filter.
+    fn element_labels<'l>(
+        &self,
+        labels: Option<&'l ast::LabelExpression>,
+        usage: Use,
+        rel: bool,
+    ) -> QResult<(Vec<String>, Option<&'l ast::LabelExpression>)> {
+        let mut names = Vec::new();
+        let Some(l) = labels else {
+            return Ok((names, None));
+        };
+        match label_names(l, &mut names, rel) {
+            Ok(()) => Ok((names, None)),
+            Err(_) if matches!(usage, Use::Match | Use::Expression) => Ok((Vec::new(), Some(l))),
+            Err(e) => Err(e.at(self.text, l.span.start)),
+        }
+    }
+
+    /// Adds an element's label test and inline `WHERE` to the pattern's
+    /// filter (they read the element bound to `slot`).
+    fn element_filter(
+        &self,
+        tested: Option<&ast::LabelExpression>,
+        predicate: Option<&ast::Expr>,
+        slot: usize,
+        scope: &Scope,
+        rel: bool,
+    ) -> QResult<()> {
+        if let Some(l) = tested {
+            let test =
+                label_test(l, &Expr::Slot(slot), rel).map_err(|e| e.at(self.text, l.span.start))?;
+            self.element_filters.borrow_mut().push(test);
+        }
+        if let Some(w) = predicate {
+            let test = self.predicate(w, scope)?;
+            self.element_filters.borrow_mut().push(test);
+        }
+        Ok(())
     }
 
     /// The slot of a pattern variable of type `ty`, binding it when new;
@@ -159,13 +248,10 @@ impl Compiler<'_> {
         usage: Use,
         before: usize,
     ) -> QResult<NodePat> {
-        if n.where_clause.is_some() {
-            return Err(unsupported("WHERE inside a node pattern"));
+        if n.where_clause.is_some() && !matches!(usage, Use::Match | Use::Expression) {
+            return Err(unsupported("WHERE inside a node pattern outside MATCH"));
         }
-        let mut labels = Vec::new();
-        if let Some(l) = &n.labels {
-            label_names(l, &mut labels, false).map_err(|e| e.at(self.text, l.span.start))?;
-        }
+        let (labels, tested) = self.element_labels(n.labels.as_ref(), usage, false)?;
         // Properties may read variables bound earlier, not the node itself.
         let (props, map) = self.properties(n.properties.as_deref(), scope, usage)?;
         let was_bound = n
@@ -184,6 +270,7 @@ impl Compiler<'_> {
             )
             .at(self.text, v.span.start));
         }
+        self.element_filter(tested, n.where_clause.as_deref(), slot, scope, false)?;
         Ok(NodePat {
             slot,
             earlier,
@@ -201,13 +288,21 @@ impl Compiler<'_> {
         before: usize,
         shortest: bool,
     ) -> QResult<RelPat> {
-        if r.where_clause.is_some() || r.graph_quantifier.is_some() {
+        if r.graph_quantifier.is_some()
+            || (r.where_clause.is_some()
+                && (r.legacy_quantifier.is_some()
+                    || !matches!(usage, Use::Match | Use::Expression)))
+        {
             return Err(unsupported("this relationship pattern form"));
         }
-        let mut types = Vec::new();
-        if let Some(l) = &r.labels {
-            label_names(l, &mut types, true).map_err(|e| e.at(self.text, l.span.start))?;
+        let (types, tested) = self.element_labels(r.labels.as_ref(), usage, true)?;
+        if tested.is_some() && (r.legacy_quantifier.is_some() || shortest) {
+            return Err(unsupported(
+                "a label expression other than :A|B on a variable-length relationship",
+            )
+            .at(self.text, r.direction.span.start));
         }
+        let element_where = r.where_clause.as_deref();
         let dir = match r.direction.kind {
             ast::RelationshipDirection::Right => Dir::Right,
             ast::RelationshipDirection::Left => Dir::Left,
@@ -282,6 +377,7 @@ impl Compiler<'_> {
                 "one relationship variable names two relationships of the pattern",
             )));
         }
+        self.element_filter(tested, element_where, slot, scope, true)?;
         Ok(RelPat {
             slot,
             earlier,
@@ -400,7 +496,11 @@ impl Compiler<'_> {
         }
         let mut pattern = self.pattern(&m.pattern, scope, Use::Match)?;
         if let Some(w) = &m.where_clause {
-            pattern.filter = Some(self.predicate(w, scope)?);
+            let w = self.predicate(w, scope)?;
+            pattern.filter = Some(match pattern.filter.take() {
+                Some(elements) => both(elements, w),
+                None => w,
+            });
         }
         let free_tail = !m.optional
             && pattern
@@ -681,8 +781,13 @@ impl Compiler<'_> {
         let mut names = None;
         let mut filter = None;
         match &c.yield_clause {
-            // A procedure that yields nothing needs no YIELD.
-            None if columns.is_empty() => {}
+            // A procedure that yields nothing needs no YIELD (a statement
+            // of it alone returns no columns).
+            None if columns.is_empty() => {
+                if standalone {
+                    names = Some(Vec::new());
+                }
+            }
             None if standalone => {
                 outputs = (0..columns.len()).collect();
                 names = Some(columns.iter().map(|c| (*c).to_owned()).collect());
@@ -724,6 +829,10 @@ impl Compiler<'_> {
                     };
                     let bound = alias.as_ref().map_or(&v.kind.text, |a| &a.kind.text);
                     items.push((i, bound.clone()));
+                }
+                // A statement that is only this CALL returns what it yields.
+                if standalone {
+                    names = Some(items.iter().map(|(_, b)| b.clone()).collect());
                 }
                 for (i, bound) in items {
                     if scope.slot(&bound).is_some() {
@@ -942,7 +1051,11 @@ impl Compiler<'_> {
             }
         }
         if let Some(f) = filter {
-            compiled.filter = Some(self.predicate(f, &inner)?);
+            let f = self.predicate(f, &inner)?;
+            compiled.filter = Some(match compiled.filter.take() {
+                Some(elements) => both(elements, f),
+                None => f,
+            });
         }
         Ok(match map {
             Some(m) => Expr::PatternList(Box::new(compiled), Box::new(self.expr(m, &inner, None)?)),

@@ -70,18 +70,23 @@ pub(crate) struct Compiler<'a> {
     /// expressions (text without spaces) and their columns, which an
     /// expression written the same way reads.
     projected: RefCell<Vec<(String, usize)>>,
+    /// Predicates a pattern's elements add while it is compiled (label
+    /// expressions beyond `:A:B`, `WHERE` inside an element), which
+    /// `pattern` folds into the pattern's filter.
+    pub(crate) element_filters: RefCell<Vec<Expr>>,
 }
 
 /// Compiles a parsed statement.
 pub(crate) fn compile(text: &str, body: &Body, params: &Params) -> QResult<Plan> {
-    let query = match body {
-        Body::Query(query) => query,
-        Body::Schema(command) => return schema::compile(text, command),
-    };
     let c = Compiler {
         text,
         params,
         projected: RefCell::default(),
+        element_filters: RefCell::default(),
+    };
+    let query = match body {
+        Body::Query(query) => query,
+        Body::Schema(command) => return schema::compile(&c, command),
     };
     let ast::QueryKind::Regular(regular) = &query.kind else {
         return Err(syntax(
@@ -818,8 +823,13 @@ impl Compiler<'_> {
                 }
                 ast::IsPredicate::Label(l) => {
                     let mut labels = Vec::new();
-                    clauses::label_names(l, &mut labels, false).map_err(at)?;
-                    let test = Expr::HasLabels(Box::new(sub(expression, &mut aggregates)?), labels);
+                    let subject = sub(expression, &mut aggregates)?;
+                    let test = if clauses::label_names(l, &mut labels, false).is_ok() {
+                        Expr::HasLabels(Box::new(subject), labels)
+                    } else {
+                        // `n:!A`, `n:A|B`, `n:%`: any label expression.
+                        clauses::label_test(l, &subject, false).map_err(at)?
+                    };
                     if *negated {
                         Expr::Unary(UnaryOp::Not, Box::new(test))
                     } else {

@@ -6,12 +6,18 @@
 //! What the graph keeps maps onto Neo4j's schema like this: a range index
 //! on one property of one label is a property index; a uniqueness
 //! constraint on one property of one label is a unique key (with its own
-//! index, as in Neo4j). Other kinds — text, point, vector, full-text and
-//! lookup indexes, composite keys, relationship indexes, existence, key
-//! and type constraints — are refused as `Unsupported`.
+//! index, as in Neo4j); a vector index on one property of one label or
+//! relationship type is a vector collection that property feeds. Other
+//! kinds — text, point, full-text and lookup indexes, composite keys,
+//! range indexes on relationships, existence, key and type constraints —
+//! are refused as `Unsupported`. A name may be a parameter.
 
+use super::{Compiler, Scope};
 use crate::query::error::{QResult, unsupported};
 use crate::query::parse::ast;
+use crate::query::parse::{
+    SHOW_CONSTRAINTS, SHOW_INDEXES, SHOWN_CONSTRAINT_COLUMNS, SHOWN_INDEX_COLUMNS,
+};
 use crate::query::plan::clause::CallPlan;
 use crate::query::plan::expr::Expr;
 use crate::query::plan::procs::Procedure;
@@ -19,24 +25,30 @@ use crate::query::plan::{Plan, Step};
 use crate::query::value::CypherValue as V;
 
 /// The plan of a schema command.
-pub(super) fn compile(text: &str, command: &ast::Node<ast::SchemaCommand>) -> QResult<Plan> {
+pub(super) fn compile(c: &Compiler<'_>, command: &ast::Node<ast::SchemaCommand>) -> QResult<Plan> {
+    let text = c.text;
     let at = |e: crate::query::error::QueryError| e.at(text, command.span.start);
     let string = |n: &ast::Name| Expr::Const(V::String(n.kind.text.clone()));
     let (procedure, args, columns): (Procedure, Vec<Expr>, &[&str]) = match &command.kind {
         ast::SchemaCommand::CreateIndex(d) => {
-            if let Some(kind) = d
-                .kind
-                .as_ref()
-                .filter(|k| !k.kind.text.eq_ignore_ascii_case("RANGE"))
-            {
-                return Err(at(unsupported(format!(
-                    "a {} index (range indexes on one node property are)",
-                    kind.kind.text.to_ascii_uppercase()
-                ))));
+            let kind = d.kind.as_ref().map(|k| k.kind.text.to_ascii_uppercase());
+            let name = schema_name(c, d.name.as_ref(), d.name_is_parameter).map_err(at)?;
+            match kind.as_deref() {
+                None | Some("RANGE") => {
+                    let args =
+                        create_args(name, &d.target, &d.properties, d.if_not_exists).map_err(at)?;
+                    (Procedure::CreateIndex, args, &[])
+                }
+                Some("VECTOR") => {
+                    let args = vector_args(c, name, d).map_err(at)?;
+                    (Procedure::CreateVectorIndex, args, &[])
+                }
+                Some(other) => {
+                    return Err(at(unsupported(format!(
+                        "a {other} index (range indexes on one node property and vector indexes are)"
+                    ))));
+                }
             }
-            let args = create_args(d.name.as_ref(), &d.target, &d.properties, d.if_not_exists)
-                .map_err(at)?;
-            (Procedure::CreateIndex, args, &[])
         }
         ast::SchemaCommand::CreateConstraint(d) => {
             if d.requirement != ast::ConstraintRequirement::Unique {
@@ -44,17 +56,22 @@ pub(super) fn compile(text: &str, command: &ast::Node<ast::SchemaCommand>) -> QR
                     "this kind of constraint (uniqueness constraints on one node property are)",
                 )));
             }
-            let args = create_args(d.name.as_ref(), &d.target, &d.properties, d.if_not_exists)
-                .map_err(at)?;
+            let name = schema_name(c, d.name.as_ref(), d.name_is_parameter).map_err(at)?;
+            let args = create_args(name, &d.target, &d.properties, d.if_not_exists).map_err(at)?;
             (Procedure::CreateUniqueKey, args, &[])
         }
         ast::SchemaCommand::Drop {
             constraint,
             name,
+            name_is_parameter,
             if_exists,
         } => {
+            let name = match schema_name(c, Some(name), *name_is_parameter).map_err(at)? {
+                Some(name) => name,
+                None => string(name),
+            };
             let args = vec![
-                string(name),
+                name,
                 Expr::Const(V::Bool(*if_exists)),
                 Expr::Const(V::Bool(*constraint)),
             ];
@@ -66,9 +83,17 @@ pub(super) fn compile(text: &str, command: &ast::Node<ast::SchemaCommand>) -> QR
                     .map_or(V::Null, |k| V::String(k.kind.text.to_ascii_uppercase())),
             );
             if *constraints {
-                (Procedure::ShowConstraints, vec![kind], SHOW_CONSTRAINTS)
+                (
+                    Procedure::ShowConstraints,
+                    vec![kind],
+                    &SHOW_CONSTRAINTS[..SHOWN_CONSTRAINT_COLUMNS],
+                )
             } else {
-                (Procedure::ShowIndexes, vec![kind], SHOW_INDEXES)
+                (
+                    Procedure::ShowIndexes,
+                    vec![kind],
+                    &SHOW_INDEXES[..SHOWN_INDEX_COLUMNS],
+                )
             }
         }
         _ => return Err(at(unsupported("this schema command"))),
@@ -86,60 +111,77 @@ pub(super) fn compile(text: &str, command: &ast::Node<ast::SchemaCommand>) -> QR
     })
 }
 
-/// The columns of `SHOW INDEXES`, as Neo4j 5 names them.
-pub(crate) const SHOW_INDEXES: &[&str] = &[
-    "id",
-    "name",
-    "state",
-    "populationPercent",
-    "type",
-    "entityType",
-    "labelsOrTypes",
-    "properties",
-    "indexProvider",
-    "owningConstraint",
-    "lastRead",
-    "readCount",
-];
-
-/// The columns of `SHOW CONSTRAINTS`.
-pub(crate) const SHOW_CONSTRAINTS: &[&str] = &[
-    "id",
-    "name",
-    "type",
-    "entityType",
-    "labelsOrTypes",
-    "properties",
-    "ownedIndex",
-    "propertyType",
-];
+/// A command's name: written out, a parameter's value, or none.
+fn schema_name(
+    c: &Compiler<'_>,
+    name: Option<&ast::Name>,
+    parameter: bool,
+) -> QResult<Option<Expr>> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    if !parameter {
+        return Ok(Some(Expr::Const(V::String(name.kind.text.clone()))));
+    }
+    let e = ast::Expr::new(
+        ast::ExprKind::Parameter(ast::Parameter {
+            name: ast::ParameterName::Named(name.kind.text.clone()),
+        }),
+        name.span,
+    );
+    c.expr(&e, &Scope::default(), None).map(Some)
+}
 
 /// The arguments of the procedures that create: name (or null), label,
 /// key, `IF NOT EXISTS`.
 fn create_args(
-    name: Option<&ast::Name>,
+    name: Option<Expr>,
     target: &ast::SchemaTarget,
     properties: &[ast::Name],
     if_not_exists: bool,
 ) -> QResult<Vec<Expr>> {
+    if target.relationship {
+        return Err(unsupported("an index or constraint on relationships"));
+    }
     let (label, key) = one_pair(target, properties)?;
     let string = |n: &ast::Name| Expr::Const(V::String(n.kind.text.clone()));
     Ok(vec![
-        Expr::Const(name.map_or(V::Null, |n| V::String(n.kind.text.clone()))),
+        name.unwrap_or(Expr::Const(V::Null)),
         string(label),
         string(key),
         Expr::Const(V::Bool(if_not_exists)),
     ])
 }
 
-/// The one label and one key a supported index or constraint covers.
+/// The arguments of `CREATE VECTOR INDEX`: name (or null), label or type,
+/// key, on relationships, `IF NOT EXISTS`, the `OPTIONS` map (or null).
+fn vector_args(
+    c: &Compiler<'_>,
+    name: Option<Expr>,
+    d: &ast::IndexDefinition,
+) -> QResult<Vec<Expr>> {
+    let (label, key) = one_pair(&d.target, &d.properties)?;
+    let string = |n: &ast::Name| Expr::Const(V::String(n.kind.text.clone()));
+    let options = match &d.options {
+        Some(e) => c.expr(e, &Scope::default(), None)?,
+        None => Expr::Const(V::Null),
+    };
+    Ok(vec![
+        name.unwrap_or(Expr::Const(V::Null)),
+        string(label),
+        string(key),
+        Expr::Const(V::Bool(d.target.relationship)),
+        Expr::Const(V::Bool(d.if_not_exists)),
+        options,
+    ])
+}
+
+/// The one label (or type) and one key a supported index or constraint
+/// covers.
 fn one_pair<'a>(
     target: &'a ast::SchemaTarget,
     properties: &'a [ast::Name],
 ) -> QResult<(&'a ast::Name, &'a ast::Name)> {
-    if target.relationship {
-        return Err(unsupported("an index or constraint on relationships"));
-    }
     match (target.labels.as_slice(), properties) {
         ([label], [key]) => Ok((label, key)),
         ([_], _) => Err(unsupported("an index or constraint on several properties")),

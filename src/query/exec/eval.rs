@@ -331,9 +331,11 @@ impl Expr {
                 let source = match base {
                     V::Null => return Ok(V::Null),
                     V::Map(m) => m,
+                    V::Node(n) => env.graph()?.node_properties(n.id)?,
+                    V::Relationship(r) => env.graph()?.edge_properties(r.id)?,
                     other => {
                         return Err(type_error(format!(
-                            "a map projection needs a map, not {}",
+                            "a map projection needs a map, node or relationship, not {}",
                             other.type_name()
                         )));
                     }
@@ -412,6 +414,24 @@ fn graph_call(
         ),
         (F::Length, V::Path(p)) => V::Int(p.relationships.len() as i64),
         (F::Nodes | F::Relationships | F::Length, _) => return Err(wrong("a path")),
+        (F::AnyProperty, _) => {
+            let key = match args.get(1) {
+                Some(V::String(k)) => k.as_str(),
+                Some(V::Null) => return Ok(Some(V::Null)),
+                other => {
+                    return Err(type_error(format!(
+                        "apoc.any.property() needs a string key, not {}",
+                        other.map_or("nothing", CypherValue::type_name)
+                    )));
+                }
+            };
+            match x {
+                V::Node(n) => g()?.node_property(n.id, key)?,
+                V::Relationship(r) => g()?.edge_property(r.id, key)?,
+                V::Map(m) => m.get(key).cloned().unwrap_or(V::Null),
+                _ => return Err(wrong("a node, relationship or map")),
+            }
+        }
         _ => return Ok(None),
     }))
 }

@@ -487,14 +487,20 @@ pub(crate) fn show_schema(
         (constraints, kind),
         (_, None | Some("ALL")) | (false, Some("RANGE")) | (true, Some("UNIQUE" | "NODE"))
     );
-    if !listed {
-        return Ok(Vec::new());
-    }
+    let vectors = !constraints && matches!(kind, None | Some("ALL" | "VECTOR"));
     let strings = |s: &str| V::List(vec![V::String(s.to_owned())]);
     let mut rows = Vec::new();
-    for (i, index) in r.indexes()?.into_iter().enumerate() {
+    let indexes = r.indexes()?;
+    for (i, index) in indexes.iter().enumerate().filter(|_| listed) {
         let id = V::Int(i as i64 + 1);
         let name = V::String(index.name.clone());
+        let (label, key) = (&index.label, &index.key);
+        let options = |provider: &str| {
+            V::Map(BTreeMap::from([
+                ("indexProvider".to_owned(), V::String(provider.to_owned())),
+                ("indexConfig".to_owned(), V::Map(BTreeMap::new())),
+            ]))
+        };
         if constraints {
             if index.unique {
                 rows.push(vec![
@@ -502,13 +508,29 @@ pub(crate) fn show_schema(
                     name.clone(),
                     V::String("UNIQUENESS".to_owned()),
                     V::String("NODE".to_owned()),
-                    strings(&index.label),
-                    strings(&index.key),
+                    strings(label),
+                    strings(key),
                     name,
                     V::Null,
+                    options("range-1.0"),
+                    V::String(format!(
+                        "CREATE CONSTRAINT `{}` FOR (n:`{label}`) REQUIRE (n.`{key}`) IS UNIQUE",
+                        index.name
+                    )),
                 ]);
             }
         } else {
+            let statement = if index.unique {
+                format!(
+                    "CREATE CONSTRAINT `{}` FOR (n:`{label}`) REQUIRE (n.`{key}`) IS UNIQUE",
+                    index.name
+                )
+            } else {
+                format!(
+                    "CREATE RANGE INDEX `{}` FOR (n:`{label}`) ON (n.`{key}`)",
+                    index.name
+                )
+            };
             rows.push(vec![
                 id,
                 name.clone(),
@@ -516,14 +538,24 @@ pub(crate) fn show_schema(
                 V::Float(100.0),
                 V::String("RANGE".to_owned()),
                 V::String("NODE".to_owned()),
-                strings(&index.label),
-                strings(&index.key),
+                strings(label),
+                strings(key),
                 V::String("range-1.0".to_owned()),
                 if index.unique { name } else { V::Null },
                 V::Null,
                 V::Null,
+                V::Null,
+                options("range-1.0"),
+                V::String(String::new()),
+                V::String(statement),
             ]);
         }
+    }
+    if vectors {
+        rows.extend(super::vector_index::show_rows(
+            access,
+            indexes.len() as i64 + 1,
+        )?);
     }
     Ok(rows)
 }
@@ -576,4 +608,117 @@ pub(crate) fn schema_nodes(access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
         ]);
     }
     Ok(rows)
+}
+
+/// `apoc.meta.graphSample()` / `apoc.meta.graph()`: one row of `nodes`, a
+/// map per label (`name`, `count`: its nodes), and `relationships`, a map
+/// per (label, type, label) pattern (`type`, `count`, `start`, `end`: the
+/// labels; `''` for nodes without one) — from the kept statistics, so
+/// nothing is sampled. APOC returns virtual nodes and relationships with
+/// these properties; maps carry the same keys (`x.name`, `x['count']`,
+/// `apoc.any.property(x, 'type')` read them alike).
+pub(crate) fn meta_graph(access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    let r = access.reader().ok_or_else(no_graph)?;
+    let census = r.census()?;
+    let count = |n: u64| V::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let nodes = census
+        .labels
+        .iter()
+        .map(|(label, n)| {
+            V::Map(BTreeMap::from([
+                ("name".to_owned(), V::String(label.clone())),
+                ("count".to_owned(), count(*n)),
+            ]))
+        })
+        .collect();
+    let relationships = census
+        .patterns
+        .iter()
+        .map(|(start, t, end, n)| {
+            V::Map(BTreeMap::from([
+                ("type".to_owned(), V::String(t.clone())),
+                ("count".to_owned(), count(*n)),
+                ("start".to_owned(), V::String(start.clone())),
+                ("end".to_owned(), V::String(end.clone())),
+            ]))
+        })
+        .collect();
+    Ok(vec![vec![V::List(nodes), V::List(relationships)]])
+}
+
+/// `db.schema.visualization()`: one row of `nodes`, a map per label
+/// (`name`, `indexes`: its indexed keys, `constraints`: its unique keys),
+/// and `relationships`, a map per (label, type, label) pattern seen
+/// (`type`, `start`, `end`). Neo4j returns virtual nodes and
+/// relationships; maps carry the same names.
+pub(crate) fn schema_visualization(access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    let r = access.reader().ok_or_else(no_graph)?;
+    let census = r.census()?;
+    let indexes = r.indexes()?;
+    let keys = |label: &str, unique: bool| {
+        V::List(
+            indexes
+                .iter()
+                .filter(|i| i.label == label && i.unique == unique)
+                .map(|i| V::String(i.key.clone()))
+                .collect(),
+        )
+    };
+    let nodes = census
+        .labels
+        .iter()
+        .map(|(label, _)| {
+            V::Map(BTreeMap::from([
+                ("name".to_owned(), V::String(label.clone())),
+                ("indexes".to_owned(), keys(label, false)),
+                ("constraints".to_owned(), keys(label, true)),
+            ]))
+        })
+        .collect();
+    let relationships = census
+        .patterns
+        .iter()
+        .filter(|(start, _, end, _)| !start.is_empty() && !end.is_empty())
+        .map(|(start, t, end, _)| {
+            V::Map(BTreeMap::from([
+                ("type".to_owned(), V::String(t.clone())),
+                ("start".to_owned(), V::String(start.clone())),
+                ("end".to_owned(), V::String(end.clone())),
+            ]))
+        })
+        .collect();
+    Ok(vec![vec![V::List(nodes), V::List(relationships)]])
+}
+
+/// `apoc.schema.properties.distinct(label, key)`: one row, `value`, the
+/// distinct values of `key` over the nodes labelled `label` (in the order
+/// first met, by node id), read from the snapshot.
+pub(crate) fn distinct_values(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    const PROC: &str = "apoc.schema.properties.distinct";
+    let r = access.reader().ok_or_else(no_graph)?;
+    let text = |i: usize| match args.get(i) {
+        Some(V::String(s)) => Ok(s.clone()),
+        other => Err(type_error(format!(
+            "{PROC}: the label and key are strings, not {}",
+            other.map_or("nothing", V::type_name)
+        ))),
+    };
+    let (label, key) = (text(0)?, text(1)?);
+    let mut values = Vec::new();
+    let mut seen = BTreeSet::new();
+    if let Some(k) = r.names.id(Kind::PropKey, &key) {
+        let ids = r.nodes_with_label(&label)?;
+        r.each_node(&ids, &mut |_, rec| {
+            if let Some(v) = rec.prop(k) {
+                let value = super::graph::from_stored(v);
+                let mut bytes = Vec::new();
+                super::encode(&value, &mut bytes);
+                if seen.insert(bytes) {
+                    values.push(value);
+                }
+            }
+            Ok(())
+        })?;
+    }
+    Ok(vec![vec![V::List(values)]])
 }

@@ -13,6 +13,7 @@ mod packed;
 pub(crate) mod procs;
 pub(crate) mod stream;
 mod temporal;
+mod vector_index;
 pub(crate) mod write;
 mod write_procs;
 

@@ -5,13 +5,13 @@
 use std::collections::BTreeSet;
 
 use super::graph::{Access, no_graph};
-use super::meta;
+use super::{meta, vector_index};
 use crate::algo::{self, Projection, ProjectionSpec};
 use crate::graph::dict::Kind;
 use crate::query::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
 use crate::query::plan::procs::Procedure;
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue};
-use crate::vector::Search;
+use crate::vector::{Search, VectorSource};
 use crate::{Direction, NodeId};
 
 impl Procedure {
@@ -25,7 +25,12 @@ impl Procedure {
         use Procedure as P;
         let node = |id: NodeId| V::Node(Box::new(NodeValue::bare(id)));
         match self {
-            P::VectorQueryNodes => query_nodes(args, access),
+            P::VectorQueryNodes => vector_query(args, access, false),
+            P::VectorQueryRelationships => vector_query(args, access, true),
+            P::AwaitIndexes => Ok(Vec::new()),
+            P::MetaGraph => meta::meta_graph(access),
+            P::SchemaVisualization => meta::schema_visualization(access),
+            P::DistinctValues => meta::distinct_values(args, access),
             P::MetaData => meta::meta_data(args, access),
             P::NodeTypeProperties => meta::node_type_properties(access),
             P::RelTypeProperties => meta::rel_type_properties(access),
@@ -319,21 +324,32 @@ fn count_arg(args: &[CypherValue], i: usize, default: u32) -> QResult<u32> {
     }
 }
 
-/// `db.index.vector.queryNodes(collection, k, vector [, candidates])`:
-/// the `k` nodes of a node-bound collection nearest to `vector`, with the
-/// collection's score (cosine similarity, inner product or L2 distance);
-/// `candidates`, a list of nodes, restricts the search to them (the
-/// in-walk filter).
-fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec<CypherValue>>> {
-    const PROC: &str = "db.index.vector.queryNodes";
-    let name = string_arg(args, 0, PROC)?;
+/// `db.index.vector.queryNodes(index, k, vector [, candidates])`: the `k`
+/// nodes of a node-bound collection nearest to `vector`, with a score — a
+/// vector index's (`CREATE VECTOR INDEX`) as Neo4j gives it, in [0, 1],
+/// another collection's its own (cosine similarity, inner product or L2
+/// distance); `candidates`, a list of nodes, restricts the search to them
+/// (the in-walk filter). `db.index.vector.queryRelationships(index, k,
+/// vector)` (`relationships`): the same over a relationship property's
+/// index, yielding relationships.
+fn vector_query(
+    args: &[CypherValue],
+    access: &Access<'_, '_>,
+    relationships: bool,
+) -> QResult<Vec<Vec<CypherValue>>> {
+    let proc = if relationships {
+        "db.index.vector.queryRelationships"
+    } else {
+        "db.index.vector.queryNodes"
+    };
+    let name = string_arg(args, 0, proc)?;
     let k = match args.get(1) {
         Some(V::Int(k)) if *k >= 0 => *k as usize,
         other => {
             return Err(argument_error(
                 "InvalidArgumentValue",
                 format!(
-                    "{PROC}: k is a non-negative integer, not {}",
+                    "{proc}: k is a non-negative integer, not {}",
                     other.map_or_else(|| "nothing".to_owned(), ToString::to_string)
                 ),
             ));
@@ -346,14 +362,14 @@ fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec
                 V::Float(f) => Ok(*f as f32),
                 V::Int(i) => Ok(*i as f32),
                 other => Err(type_error(format!(
-                    "{PROC}: the vector holds numbers, not {}",
+                    "{proc}: the vector holds numbers, not {}",
                     other.type_name()
                 ))),
             })
             .collect::<QResult<_>>()?,
         other => {
             return Err(type_error(format!(
-                "{PROC}: the vector is a list of numbers, not {}",
+                "{proc}: the vector is a list of numbers, not {}",
                 other.map_or("nothing", CypherValue::type_name)
             )));
         }
@@ -369,7 +385,7 @@ fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec
                     V::Null => {}
                     other => {
                         return Err(type_error(format!(
-                            "{PROC}: candidates are nodes, not {}",
+                            "{proc}: candidates are nodes, not {}",
                             other.type_name()
                         )));
                     }
@@ -379,7 +395,7 @@ fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec
         }
         Some(other) => {
             return Err(type_error(format!(
-                "{PROC}: candidates are a list of nodes, not {}",
+                "{proc}: candidates are a list of nodes, not {}",
                 other.type_name()
             )));
         }
@@ -390,22 +406,35 @@ fn query_nodes(args: &[CypherValue], access: &Access<'_, '_>) -> QResult<Vec<Vec
         Access::View(w) => w.collection(&name),
         Access::Detached => return Err(no_graph()),
     }?;
-    if !collection.config().bound_to_nodes {
+    let config = collection.config().clone();
+    let on_edges = config.source.as_ref().is_some_and(VectorSource::on_edges);
+    if relationships != on_edges || (!relationships && !config.bound_to_nodes) {
+        let what = if relationships {
+            "a relationship property's vector index (FOR ()-[r:T]-() ON r.p); use db.index.vector.queryNodes"
+        } else if on_edges {
+            "bound to nodes: it indexes relationships; use db.index.vector.queryRelationships"
+        } else {
+            "bound to nodes; its keys are not node ids"
+        };
         return Err(QueryError::runtime(
             ErrorKind::ArgumentError,
-            "NotNodeBound",
-            format!("collection {name} is not bound to nodes; its keys are not node ids"),
+            "IndexKindMismatch",
+            format!("{name} is not {what}"),
         ));
     }
     let hits = collection.search(&vector, &search)?;
-    Ok(hits
-        .hits
+    hits.hits
         .into_iter()
         .map(|h| {
-            vec![
-                V::Node(Box::new(NodeValue::bare(NodeId(h.key)))),
-                V::Float(f64::from(h.score)),
-            ]
+            let entity = if relationships {
+                vector_index::relationship(access, h.key)?
+            } else {
+                vector_index::node(h.key)
+            };
+            Ok(vec![
+                entity,
+                V::Float(vector_index::score(&config, h.score)),
+            ])
         })
-        .collect())
+        .collect()
 }

@@ -123,6 +123,14 @@ fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opti
             drop_schema(args, w)?;
             Ok(None)
         }
+        P::CreateVectorIndex => {
+            super::vector_index::create(args, w)?;
+            Ok(None)
+        }
+        P::CreateNodeVectorIndex => {
+            super::vector_index::create_node_index(args, w)?;
+            Ok(None)
+        }
         P::MergeNode => merge_node(args, w),
         P::MergeRelationship => merge_relationship(args, w),
         _ => Err(QueryError::runtime(
@@ -212,6 +220,15 @@ fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
         .indexes()?
         .into_iter()
         .find(|i| i.name == name && i.unique == constraint);
+    if found.is_none()
+        && !constraint
+        && w.collections()?
+            .iter()
+            .any(|c| c.name == name && c.config.source.is_some())
+    {
+        w.drop_collection(&name)?;
+        return Ok(());
+    }
     match found {
         Some(i) => {
             w.drop_index(&i.label, &i.key)?;

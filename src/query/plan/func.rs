@@ -74,6 +74,9 @@ pub(crate) enum Function {
     /// `apoc.map.clean(map, keys, values)`: without the keys listed, the
     /// entries holding `null` or one of the values listed.
     MapClean,
+    /// `apoc.any.property(x, key)`: property `key` of a node or
+    /// relationship, or entry `key` of a map.
+    AnyProperty,
     /// `date(...)`, `datetime(...)`, ...: from a map, a string or another
     /// temporal value; the statement's time without an argument.
     Temporal(Kind),
@@ -110,6 +113,7 @@ impl Function {
                 | F::Nodes
                 | F::Relationships
                 | F::Length
+                | F::AnyProperty
         )
     }
 
@@ -178,6 +182,7 @@ impl Function {
             "apoc.map.merge" => (F::MapMerge, 2, 2),
             "apoc.coll.toset" => (F::CollToSet, 1, 1),
             "apoc.map.clean" => (F::MapClean, 3, 3),
+            "apoc.any.property" => (F::AnyProperty, 2, 2),
             "timestamp" => (F::Timestamp, 0, 0),
             "datetime.fromepoch" => (F::FromEpoch, 2, 2),
             "datetime.fromepochmillis" => (F::FromEpochMillis, 1, 1),

@@ -2,6 +2,7 @@
 //! columns. Run by `exec::procs`.
 
 use crate::query::error::{QueryError, semantic};
+use crate::query::parse::{SHOW_CONSTRAINTS, SHOW_INDEXES};
 
 /// A procedure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +43,48 @@ pub(crate) enum Procedure {
     ShowIndexes,
     /// `SHOW CONSTRAINTS` (internal).
     ShowConstraints,
+    /// `CREATE VECTOR INDEX` (internal) and
+    /// `db.index.vector.createNodeIndex`.
+    CreateVectorIndex,
+    CreateNodeVectorIndex,
+    VectorQueryRelationships,
+    AwaitIndexes,
+    MetaGraph,
+    SchemaVisualization,
+    DistinctValues,
 }
+
+/// The columns of `apoc.meta.data`, as APOC names them.
+const META_DATA: &[&str] = &[
+    "label",
+    "property",
+    "count",
+    "unique",
+    "index",
+    "existence",
+    "type",
+    "array",
+    "sample",
+    "left",
+    "right",
+    "other",
+    "otherLabels",
+    "elementType",
+];
+
+/// The columns of `apoc.schema.nodes`.
+const SCHEMA_NODES: &[&str] = &[
+    "name",
+    "label",
+    "properties",
+    "status",
+    "type",
+    "failure",
+    "populationProgress",
+    "size",
+    "valuesSelectivity",
+    "userDescription",
+];
 
 /// The Neo4j version `dbms.components()` reports: the release whose
 /// Cypher this engine follows (5.26, the last 5.x long-term release).
@@ -57,6 +99,25 @@ impl Procedure {
         use Procedure as P;
         Some(match name {
             "db.index.vector.queryNodes" => (P::VectorQueryNodes, 3, 4, &["node", "score"]),
+            "db.index.vector.queryRelationships" => (
+                P::VectorQueryRelationships,
+                3,
+                3,
+                &["relationship", "score"],
+            ),
+            "db.index.vector.createNodeIndex" => (P::CreateNodeVectorIndex, 5, 5, &[]),
+            "db.awaitIndexes" => (P::AwaitIndexes, 0, 1, &[]),
+            "apoc.meta.graphSample" | "apoc.meta.graph" => {
+                (P::MetaGraph, 0, 1, &["nodes", "relationships"])
+            }
+            "db.schema.visualization" => {
+                (P::SchemaVisualization, 0, 0, &["nodes", "relationships"])
+            }
+            "apoc.schema.properties.distinct" => (P::DistinctValues, 2, 2, &["value"]),
+            "db.awaitIndex" => (P::AwaitIndexes, 1, 2, &[]),
+            // What `SHOW INDEXES` / `SHOW CONSTRAINTS ... YIELD` run.
+            "quiver.showIndexes" => (P::ShowIndexes, 0, 1, SHOW_INDEXES),
+            "quiver.showConstraints" => (P::ShowConstraints, 0, 1, SHOW_CONSTRAINTS),
             "algo.wcc" => (P::Wcc, 0, 0, &["node", "component"]),
             "algo.scc" => (P::Scc, 0, 0, &["node", "component"]),
             "algo.pagerank" => (P::PageRank, 0, 2, &["node", "score"]),
@@ -71,27 +132,7 @@ impl Procedure {
             "db.labels" => (P::Labels, 0, 0, &["label"]),
             "db.relationshipTypes" => (P::RelationshipTypes, 0, 0, &["relationshipType"]),
             "db.propertyKeys" => (P::PropertyKeys, 0, 0, &["propertyKey"]),
-            "apoc.meta.data" => (
-                P::MetaData,
-                0,
-                1,
-                &[
-                    "label",
-                    "property",
-                    "count",
-                    "unique",
-                    "index",
-                    "existence",
-                    "type",
-                    "array",
-                    "sample",
-                    "left",
-                    "right",
-                    "other",
-                    "otherLabels",
-                    "elementType",
-                ],
-            ),
+            "apoc.meta.data" => (P::MetaData, 0, 1, META_DATA),
             "db.schema.nodeTypeProperties" => (
                 P::NodeTypeProperties,
                 0,
@@ -115,23 +156,7 @@ impl Procedure {
             "db.create.setRelationshipVectorProperty" => {
                 (P::SetRelationshipVectorProperty, 3, 3, &[])
             }
-            "apoc.schema.nodes" => (
-                P::SchemaNodes,
-                0,
-                1,
-                &[
-                    "name",
-                    "label",
-                    "properties",
-                    "status",
-                    "type",
-                    "failure",
-                    "populationProgress",
-                    "size",
-                    "valuesSelectivity",
-                    "userDescription",
-                ],
-            ),
+            "apoc.schema.nodes" => (P::SchemaNodes, 0, 1, SCHEMA_NODES),
             "apoc.create.addLabels" => (P::AddLabels, 2, 2, &["node"]),
             "apoc.create.setLabels" => (P::SetLabels, 2, 2, &["node"]),
             "apoc.merge.node" => (P::MergeNode, 2, 4, &["node"]),
@@ -156,6 +181,8 @@ impl Procedure {
                 | P::CreateIndex
                 | P::CreateUniqueKey
                 | P::DropSchema
+                | P::CreateVectorIndex
+                | P::CreateNodeVectorIndex
         )
     }
 }
