@@ -61,26 +61,13 @@ impl WriteTxn<'_> {
         new: Option<&NodeRecord>,
         applied: bool,
     ) -> Result<()> {
-        let links = self.db().links();
-        if !(links.watches)(self, false, None) {
+        if !(self.db().links().watches)(self, false, None) {
             return Ok(());
         }
-        let react = links.entity_written;
         let dict = &self.db().extension::<GraphModel>().dict;
-        let (before, after) = (
-            old.map(|record| NodeView { record, dict }),
-            new.map(|record| NodeView { record, dict }),
-        );
-        react(
-            self,
-            &Written {
-                id: id.0,
-                edge: false,
-                before: before.as_ref().map(|v| v as &dyn EntityView),
-                after: after.as_ref().map(|v| v as &dyn EntityView),
-            },
-            applied,
-        )
+        let view = |record| NodeView { record, dict };
+        let (before, after) = (old.map(view), new.map(view));
+        self.show(id.0, false, before.as_ref(), after.as_ref(), applied)
     }
 
     /// Shows the watching sibling a relationship this transaction changes,
@@ -92,26 +79,32 @@ impl WriteTxn<'_> {
         new: Option<&EdgeRecord>,
         applied: bool,
     ) -> Result<()> {
-        let links = self.db().links();
-        if !(links.watches)(self, true, None) {
+        if !(self.db().links().watches)(self, true, None) {
             return Ok(());
         }
-        let react = links.entity_written;
         let dict = &self.db().extension::<GraphModel>().dict;
-        let (before, after) = (
-            old.map(|record| EdgeView { record, dict }),
-            new.map(|record| EdgeView { record, dict }),
-        );
-        react(
-            self,
-            &Written {
-                id,
-                edge: true,
-                before: before.as_ref().map(|v| v as &dyn EntityView),
-                after: after.as_ref().map(|v| v as &dyn EntityView),
-            },
-            applied,
-        )
+        let view = |record| EdgeView { record, dict };
+        let (before, after) = (old.map(view), new.map(view));
+        self.show(id, true, before.as_ref(), after.as_ref(), applied)
+    }
+
+    /// Calls the links' `entity_written` with one change.
+    fn show<V: EntityView>(
+        &mut self,
+        id: u64,
+        edge: bool,
+        before: Option<&V>,
+        after: Option<&V>,
+        applied: bool,
+    ) -> Result<()> {
+        let react = self.db().links().entity_written;
+        let written = Written {
+            id,
+            edge,
+            before: before.map(|v| v as &dyn EntityView),
+            after: after.map(|v| v as &dyn EntityView),
+        };
+        react(self, &written, applied)
     }
 }
 
