@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 
 use gherkin::{Feature, GherkinEnv, Step};
 use quiverdb::query::{
-    self, CypherValue, ErrorKind, NodeValue, Params, PathValue, Phase, QueryError, RelValue,
+    self, ArgType, CypherValue, ErrorKind, NodeValue, Params, PathValue, Phase, QueryError,
+    RelValue, UserProcedure,
 };
 use quiverdb::{Database, EdgeId, GraphRead, NodeId};
 
@@ -573,8 +574,16 @@ fn run_case(case: &Case) -> Outcome {
             }
             continue;
         }
-        if value.starts_with("there exists a procedure") {
-            return Outcome::Fail("procedures are not supported".to_owned());
+        if let Some(signature) = value.strip_prefix("there exists a procedure") {
+            match table_procedure(signature, step) {
+                Ok(p) => {
+                    if let Err(e) = db.register_procedure(p) {
+                        return Outcome::Fail(format!("procedure: {}", first_line(&e)));
+                    }
+                }
+                Err(e) => return Outcome::Fail(e),
+            }
+            continue;
         }
         if value == "having executed:" {
             if let Err(e) = db.execute(&docstring(step), &params) {
@@ -654,6 +663,61 @@ fn run_case(case: &Case) -> Outcome {
         return Outcome::Fail(format!("unknown step: {value}"));
     }
     Outcome::Pass
+}
+
+/// The TCK's test procedure `signature` (`name(in :: TYPE?, ...) ::
+/// (out :: TYPE?, ...):`) answering from the step's table: the rows whose
+/// input cells equal the arguments, their output cells.
+fn table_procedure(signature: &str, step: &Step) -> Result<UserProcedure, String> {
+    let signature = signature.trim().trim_end_matches(':').trim();
+    let (name, rest) = signature
+        .split_once('(')
+        .ok_or_else(|| format!("procedure signature {signature}"))?;
+    let (inputs, rest) = rest
+        .split_once(')')
+        .ok_or_else(|| format!("procedure signature {signature}"))?;
+    let outputs = rest
+        .trim()
+        .trim_start_matches("::")
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')');
+    let fields = |list: &str| -> Result<Vec<(String, ArgType)>, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(|f| {
+                let (n, t) = f.split_once("::").ok_or_else(|| format!("field {f}"))?;
+                let ty = ArgType::from_name(t).ok_or_else(|| format!("type {t}"))?;
+                Ok((n.trim().to_owned(), ty))
+            })
+            .collect()
+    };
+    let (inputs, outputs) = (fields(inputs)?, fields(outputs)?);
+    let rows = step
+        .table
+        .as_ref()
+        .map(|t| t.rows.as_slice())
+        .unwrap_or_default();
+    let mut table: Vec<Vec<CypherValue>> = Vec::new();
+    for row in rows.iter().skip(1) {
+        table.push(row.iter().map(|c| literal(c)).collect::<Result<_, _>>()?);
+    }
+    let n = inputs.len();
+    let input_refs: Vec<(&str, ArgType)> = inputs.iter().map(|(s, t)| (s.as_str(), *t)).collect();
+    let output_names: Vec<&str> = outputs.iter().map(|(s, _)| s.as_str()).collect();
+    Ok(UserProcedure::new(
+        name.trim(),
+        &input_refs,
+        &output_names,
+        move |args| {
+            Ok(table
+                .iter()
+                .filter(|row| row.len() >= n && row[..n] == *args)
+                .map(|row| row[n..].to_vec())
+                .collect())
+        },
+    ))
 }
 
 fn graphs_dir() -> PathBuf {

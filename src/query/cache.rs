@@ -1,5 +1,7 @@
 //! Compiled statements, kept per database: a statement run again (the
-//! same text, parameters of the same names) skips parsing and checking.
+//! same text, parameters of the same names) skips parsing and checking;
+//! and the procedures the application registered, which statements are
+//! compiled against (registering one forgets the compiled plans).
 //!
 //! A plan depends only on the text and on which parameters are given (a
 //! missing one is a compile-time error); what the database holds is read
@@ -8,12 +10,13 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use rustc_hash::FxHashMap;
 
 use super::error::QueryError;
 use super::parse::Mode;
 use super::plan::Plan;
+use super::plan::user::{UserProcedure, UserProcedures};
 use super::value::Params;
 use crate::txn::{Database, Extension};
 
@@ -25,6 +28,8 @@ pub const PLAN_CACHE_CAPACITY: usize = 512;
 #[derive(Default)]
 pub(crate) struct PlanCache {
     inner: Mutex<Inner>,
+    /// The registered procedures, by name.
+    procedures: RwLock<Arc<UserProcedures>>,
 }
 
 #[derive(Default)]
@@ -45,6 +50,21 @@ impl PlanCache {
     /// How many statements were found compiled.
     pub fn hits(&self) -> u64 {
         self.inner.lock().hits
+    }
+
+    /// The registered procedures.
+    pub fn procedures(&self) -> Arc<UserProcedures> {
+        Arc::clone(&self.procedures.read())
+    }
+
+    /// Registers `p` (replacing one of its name) and forgets every
+    /// compiled plan, which may have been compiled without it.
+    pub fn register(&self, p: UserProcedure) {
+        let mut procedures = self.procedures.write();
+        let mut next = (**procedures).clone();
+        next.insert(p.name.clone(), Arc::new(p));
+        *procedures = Arc::new(next);
+        self.inner.lock().plans.clear();
     }
 }
 

@@ -36,6 +36,8 @@ pub enum ErrorKind {
     Timeout,
     /// The statement uses a part of the language this build does not run.
     Unsupported,
+    /// A procedure that does not exist, or whose call failed.
+    ProcedureError,
 }
 
 impl ErrorKind {
@@ -54,6 +56,7 @@ impl ErrorKind {
             ErrorKind::Database => "DatabaseError",
             ErrorKind::Timeout => "Timeout",
             ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::ProcedureError => "ProcedureError",
         }
     }
 }
@@ -92,6 +95,8 @@ pub mod status {
         "Neo.ClientError.Schema.ConstraintValidationFailed";
     /// `CALL` of a procedure that does not exist.
     pub const PROCEDURE_NOT_FOUND: &str = "Neo.ClientError.Procedure.ProcedureNotFound";
+    /// A registered procedure's function failed.
+    pub const PROCEDURE_CALL_FAILED: &str = "Neo.ClientError.Procedure.ProcedureCallFailed";
     /// The statement ran past its time limit.
     pub const TRANSACTION_TIMED_OUT: &str = "Neo.ClientError.Transaction.TransactionTimedOut";
     /// The statement uses a part of the language this build does not run.
@@ -218,6 +223,7 @@ impl QueryError {
         match (self.kind, self.detail) {
             (_, "ReadOnlyTransaction" | "ReadOnlyStream") => status::ACCESS_MODE,
             (_, "ProcedureNotFound") => status::PROCEDURE_NOT_FOUND,
+            (ErrorKind::ProcedureError, _) => status::PROCEDURE_CALL_FAILED,
             (ErrorKind::SyntaxError, _) => status::SYNTAX_ERROR,
             (ErrorKind::SemanticError, _) => status::SEMANTIC_ERROR,
             (ErrorKind::TypeError, _) => status::TYPE_ERROR,

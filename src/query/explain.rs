@@ -222,6 +222,7 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::MetaGraph => "apoc.meta.graphSample (from the kept statistics)",
         P::SchemaVisualization => "db.schema.visualization (from the kept statistics)",
         P::DistinctValues => "apoc.schema.properties.distinct (reads the label's nodes)",
+        P::User => "a registered procedure",
     }
 }
 

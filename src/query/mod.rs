@@ -70,6 +70,7 @@ pub use cache::PLAN_CACHE_CAPACITY;
 pub use error::{ErrorKind, Phase, QueryError, status};
 pub use exec::stream::QueryRows;
 pub use parse::{CYPHER_VERSIONS, MAX_NESTING, split_statements};
+pub use plan::user::{ArgType, ProcedureResult, UserProcedure};
 pub use result::{PlanStep, QueryResult, StorageReads};
 pub use value::{CypherValue, NodeValue, Params, PathValue, RelValue, format_float};
 
@@ -142,7 +143,7 @@ impl QueryOptions {
 /// a value of the wrong type met while running with a
 /// [`ErrorKind::TypeError`] at [`Phase::Runtime`].
 pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
-    let (plan, mode) = prepare(text, params)?;
+    let (plan, mode) = prepare(text, params, &plan::user::UserProcedures::default())?;
     execute(
         &Arc::new(plan),
         mode,
@@ -197,13 +198,19 @@ fn stream_on<'t>(
 
 /// [`prepare`], through `db`'s plan cache.
 fn prepare_on(db: &Database, text: &str, params: &Params) -> Result<(Arc<Plan>, Mode), QueryError> {
-    cache::prepared(db, text, params, || prepare(text, params))
+    let procedures = db.extension::<cache::PlanCache>().procedures();
+    cache::prepared(db, text, params, || prepare(text, params, &procedures))
 }
 
-/// Parses and compiles `text` (after a leading `EXPLAIN` or `PROFILE`).
-fn prepare(text: &str, params: &Params) -> Result<(Plan, Mode), QueryError> {
+/// Parses and compiles `text` (after a leading `EXPLAIN` or `PROFILE`),
+/// calling the registered `procedures` where it names them.
+fn prepare(
+    text: &str,
+    params: &Params,
+    procedures: &plan::user::UserProcedures,
+) -> Result<(Plan, Mode), QueryError> {
     let parsed = parse::parse(text)?;
-    let mut plan = compile::compile(&parsed.text, &parsed.body, params)?;
+    let mut plan = compile::compile(&parsed.text, &parsed.body, params, procedures)?;
     optimise::optimise(&mut plan);
     Ok((plan, parsed.mode))
 }
@@ -420,6 +427,45 @@ impl Database {
             }
             QueryRows::stream(plan, params, On::Snapshot(&r), run).collect_result()
         }
+    }
+
+    /// Adds procedure `p` to Cypher's `CALL` on this database, for this
+    /// open handle (registrations are not stored: register again after
+    /// opening). One of the same name is replaced. Refused with a
+    /// `SyntaxError`: a name that is not dotted identifiers, the name of
+    /// a built-in procedure, an empty or repeated input or output name.
+    pub fn register_procedure(&self, p: UserProcedure) -> Result<(), QueryError> {
+        let bad =
+            |why: String| QueryError::compile(ErrorKind::SyntaxError, "InvalidProcedure", why);
+        let identifier = |s: &str| {
+            s.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        if !p.name.split('.').all(identifier) {
+            return Err(bad(format!(
+                "a procedure's name is dotted identifiers (my.lib.proc), not {:?}",
+                p.name
+            )));
+        }
+        if plan::procs::Procedure::lookup(&p.name).is_some() {
+            return Err(bad(format!("{} is a built-in procedure", p.name)));
+        }
+        let mut names: Vec<&str> = p.inputs.iter().map(|(n, _)| n.as_str()).collect();
+        names.sort_unstable();
+        let mut outputs: Vec<&str> = p.outputs.iter().map(String::as_str).collect();
+        outputs.sort_unstable();
+        for list in [&names, &outputs] {
+            if list.iter().any(|n| n.is_empty()) || list.windows(2).any(|w| w[0] == w[1]) {
+                return Err(bad(format!(
+                    "{}: input and output names must be non-empty and distinct",
+                    p.name
+                )));
+            }
+        }
+        self.extension::<cache::PlanCache>().register(p);
+        Ok(())
     }
 
     /// How many statements run on this database found their plan

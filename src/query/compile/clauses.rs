@@ -2,7 +2,7 @@
 //! `REMOVE`, `DELETE`, and patterns inside expressions.
 
 use super::{Compiler, Scope};
-use crate::query::error::{QResult, QueryError, semantic, unsupported};
+use crate::query::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
 use crate::query::parse::ast;
 use crate::query::plan::Step;
 use crate::query::plan::clause::{
@@ -12,6 +12,7 @@ use crate::query::plan::expr::{BinaryOp, Expr, UnaryOp};
 use crate::query::plan::func::Function;
 use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
 use crate::query::plan::procs::{Procedure, unknown_procedure};
+use crate::query::plan::user::UserProcedure;
 use crate::query::value::CypherValue as V;
 
 /// What a pattern is compiled for: the rules differ.
@@ -760,23 +761,39 @@ impl Compiler<'_> {
         let full: Vec<&str> = name.parts.iter().map(|p| p.kind.text.as_str()).collect();
         let full = full.join(".");
         let at = |e: QueryError| e.at(self.text, name.span.start);
-        let Some((procedure, least, most, columns)) = Procedure::lookup(&full) else {
-            return Err(at(unknown_procedure(&full)));
-        };
-        let args = arguments.as_deref().unwrap_or_default();
-        if args.len() < least || args.len() > most {
+        let user = self.procedures.get(&full).cloned();
+        let (procedure, args, columns): (Procedure, Vec<Expr>, Vec<&str>) =
+            if let Some((procedure, least, most, columns)) = Procedure::lookup(&full) {
+                let args = arguments.as_deref().unwrap_or_default();
+                if args.len() < least || args.len() > most {
+                    return Err(at(semantic(
+                        "InvalidNumberOfArguments",
+                        format!(
+                            "{full} takes {least} to {most} arguments, not {}",
+                            args.len()
+                        ),
+                    )));
+                }
+                let args = args
+                    .iter()
+                    .map(|a| self.predicate(a, scope))
+                    .collect::<QResult<Vec<_>>>()?;
+                (procedure, args, columns.to_vec())
+            } else if let Some(user) = &user {
+                let args = self
+                    .user_arguments(user, arguments.as_deref(), scope, standalone)
+                    .map_err(at)?;
+                let columns = user.outputs.iter().map(String::as_str).collect();
+                (Procedure::User, args, columns)
+            } else {
+                return Err(at(unknown_procedure(&full)));
+            };
+        if c.yield_clause.as_ref().is_some_and(|y| y.all) && !standalone {
             return Err(at(semantic(
-                "InvalidNumberOfArguments",
-                format!(
-                    "{full} takes {least} to {most} arguments, not {}",
-                    args.len()
-                ),
+                "UnexpectedSyntax",
+                "YIELD * is only allowed in a statement that is only the CALL",
             )));
         }
-        let args = args
-            .iter()
-            .map(|a| self.predicate(a, scope))
-            .collect::<QResult<Vec<_>>>()?;
         let mut outputs = Vec::new();
         let mut names = None;
         let mut filter = None;
@@ -857,12 +874,86 @@ impl Compiler<'_> {
         Ok((
             Step::Call(Box::new(CallPlan {
                 procedure,
+                user,
                 args,
                 outputs,
                 filter,
             })),
             names,
         ))
+    }
+
+    /// The arguments of a registered procedure: those written, checked
+    /// against its signature (count; a literal's type), or — the CALL
+    /// alone in its statement, without parentheses — its inputs' names
+    /// read from the parameters.
+    fn user_arguments(
+        &self,
+        user: &UserProcedure,
+        written: Option<&[ast::Expr]>,
+        scope: &Scope,
+        standalone: bool,
+    ) -> QResult<Vec<Expr>> {
+        let Some(written) = written else {
+            if !standalone && !user.inputs.is_empty() {
+                return Err(semantic(
+                    "InvalidArgumentPassingMode",
+                    format!(
+                        "{} takes arguments: pass them in parentheses (implicit arguments only in a statement that is only the CALL)",
+                        user.name
+                    ),
+                ));
+            }
+            return user
+                .inputs
+                .iter()
+                .map(|(n, _)| {
+                    if self.params.contains_key(n) {
+                        Ok(Expr::Param(n.clone()))
+                    } else {
+                        Err(QueryError::compile(
+                            ErrorKind::ParameterMissing,
+                            "MissingParameter",
+                            format!(
+                                "parameter ${n} was not given (an implicit argument of {})",
+                                user.name
+                            ),
+                        ))
+                    }
+                })
+                .collect();
+        };
+        if written.len() != user.inputs.len() {
+            return Err(semantic(
+                "InvalidNumberOfArguments",
+                format!(
+                    "{} takes {} arguments, not {}",
+                    user.name,
+                    user.inputs.len(),
+                    written.len()
+                ),
+            ));
+        }
+        written
+            .iter()
+            .zip(&user.inputs)
+            .map(|(a, (input, ty))| {
+                let e = self.predicate(a, scope)?;
+                match e {
+                    Expr::Const(v) => ty.accept(v.clone()).map(Expr::Const).ok_or_else(|| {
+                        semantic(
+                            "InvalidArgumentType",
+                            format!(
+                                "{}: argument {input} is {ty:?}, not {}",
+                                user.name,
+                                v.type_name()
+                            ),
+                        )
+                    }),
+                    other => Ok(other),
+                }
+            })
+            .collect()
     }
 
     /// `CREATE`.

@@ -11,6 +11,7 @@ use crate::query::error::{ErrorKind, QResult, QueryError, semantic, unsupported}
 use crate::query::parse::{Body, Span, ast};
 use crate::query::plan::expr::{BinaryOp, Expr, Quantifier, Subquery, UnaryOp};
 use crate::query::plan::func::{Aggregate, Function, unknown_function, wrong_arity};
+use crate::query::plan::user::UserProcedures;
 use crate::query::plan::{AggregateSpec, Plan, ProjectItems, Step, check_count};
 use crate::query::value::CypherValue as V;
 use crate::query::value::Params;
@@ -65,6 +66,8 @@ impl Scope {
 pub(crate) struct Compiler<'a> {
     pub text: &'a str,
     params: &'a Params,
+    /// The procedures the application registered.
+    procedures: &'a UserProcedures,
     /// While compiling the `ORDER BY` / `WHERE` of a projection that
     /// aggregates or removes duplicates (its input hidden): the projected
     /// expressions (text without spaces) and their columns, which an
@@ -77,10 +80,16 @@ pub(crate) struct Compiler<'a> {
 }
 
 /// Compiles a parsed statement.
-pub(crate) fn compile(text: &str, body: &Body, params: &Params) -> QResult<Plan> {
+pub(crate) fn compile(
+    text: &str,
+    body: &Body,
+    params: &Params,
+    procedures: &UserProcedures,
+) -> QResult<Plan> {
     let c = Compiler {
         text,
         params,
+        procedures,
         projected: RefCell::default(),
         element_filters: RefCell::default(),
     };

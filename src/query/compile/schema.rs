@@ -100,6 +100,7 @@ pub(super) fn compile(c: &Compiler<'_>, command: &ast::Node<ast::SchemaCommand>)
     };
     let call = CallPlan {
         procedure,
+        user: None,
         args,
         outputs: (0..columns.len()).collect(),
         filter: None,

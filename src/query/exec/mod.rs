@@ -35,7 +35,7 @@ use crate::GraphRead;
 use crate::algo::ProjectionSpec;
 use crate::graph::sealed::Sealed;
 use crate::query::error::{
-    Deadline, ErrorKind, QResult, QueryError, Running, check_deadline, unsupported,
+    Deadline, ErrorKind, QResult, QueryError, Running, check_deadline, type_error, unsupported,
 };
 use crate::query::optimise::start::{Starts, start_of};
 use crate::query::plan::clause::CallPlan;
@@ -43,6 +43,7 @@ use crate::query::plan::clause::{Batches, OnError, SubqueryPlan};
 use crate::query::plan::expr::Expr;
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::pattern::Pattern;
+use crate::query::plan::user::UserProcedure;
 use crate::query::plan::{Plan, ProjectItems, Step, check_count};
 use crate::query::value::CypherValue as V;
 use crate::query::value::{CypherValue, Params};
@@ -551,10 +552,51 @@ pub(crate) fn call(
                 .map(|a| a.eval(&mut env))
                 .collect::<QResult<Vec<_>>>()?
         };
-        let produced = c.procedure.call(&args, access)?;
+        let produced = match &c.user {
+            // A procedure without outputs passes each row on once.
+            Some(user) if user.outputs.is_empty() => {
+                call_user(user, args)?;
+                vec![Vec::new()]
+            }
+            Some(user) => call_user(user, args)?,
+            None => c.procedure.call(&args, access)?,
+        };
         yielded(c, &row, produced, params, graph.as_ref(), &mut out)?;
     }
     Ok(out)
+}
+
+/// A registered procedure's rows for `args`: each argument made its
+/// input's type (a `TypeError` when it is not one), each row checked to
+/// hold a value per output; the function's own failure is a
+/// `ProcedureCallFailed` error.
+fn call_user(user: &UserProcedure, args: Vec<CypherValue>) -> QResult<Vec<Row>> {
+    let args = args
+        .into_iter()
+        .zip(&user.inputs)
+        .map(|(v, (input, ty))| {
+            let kind = v.type_name();
+            ty.accept(v).ok_or_else(|| {
+                type_error(format!(
+                    "{}: argument {input} is {ty:?}, not {kind}",
+                    user.name
+                ))
+            })
+        })
+        .collect::<QResult<Vec<_>>>()?;
+    let failed = |message: String| {
+        QueryError::runtime(ErrorKind::ProcedureError, "ProcedureCallFailed", message)
+    };
+    let rows = (user.body)(&args).map_err(|m| failed(format!("{}: {m}", user.name)))?;
+    if let Some(bad) = rows.iter().find(|r| r.len() != user.outputs.len()) {
+        return Err(failed(format!(
+            "{} returned a row of {} values for its {} outputs",
+            user.name,
+            bad.len(),
+            user.outputs.len()
+        )));
+    }
+    Ok(rows)
 }
 
 /// `row` once per row a procedure yielded, the call's output columns

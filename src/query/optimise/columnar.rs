@@ -409,8 +409,13 @@ mod tests {
     /// The rule's shape of `text`'s first two steps, if it takes them.
     fn shape_of(text: &str) -> Option<Shape> {
         let parsed = crate::query::parse::parse(text).ok()?;
-        let plan =
-            crate::query::compile::compile(&parsed.text, &parsed.body, &Params::new()).ok()?;
+        let plan = crate::query::compile::compile(
+            &parsed.text,
+            &parsed.body,
+            &Params::new(),
+            &crate::query::plan::user::UserProcedures::default(),
+        )
+        .ok()?;
         match plan.branches[0].as_slice() {
             [Step::Match { pattern, .. }, Step::Project(p), ..] => shape(pattern, p),
             _ => None,

@@ -12,6 +12,8 @@ use super::procs::Procedure;
 #[derive(Clone, Debug)]
 pub(crate) struct CallPlan {
     pub procedure: Procedure,
+    /// The registered procedure, when `procedure` is `User`.
+    pub user: Option<std::sync::Arc<super::user::UserProcedure>>,
     pub args: Vec<Expr>,
     /// The procedure's output columns bound, in order of their new slots.
     pub outputs: Vec<usize>,

@@ -10,6 +10,7 @@ pub(crate) mod expr;
 pub(crate) mod func;
 pub(crate) mod pattern;
 pub(crate) mod procs;
+pub(crate) mod user;
 
 use clause::{CallPlan, MergePlan, RemoveItem, SetItem, SubqueryPlan};
 use columnar::{Shape, TopK};

@@ -1,7 +1,7 @@
 //! The procedures `CALL` names, with their arguments and output
 //! columns. Run by `exec::procs`.
 
-use crate::query::error::{QueryError, semantic};
+use crate::query::error::{ErrorKind, QueryError};
 use crate::query::parse::{SHOW_CONSTRAINTS, SHOW_INDEXES};
 
 /// A procedure.
@@ -52,6 +52,8 @@ pub(crate) enum Procedure {
     MetaGraph,
     SchemaVisualization,
     DistinctValues,
+    /// A procedure the application registered (`CallPlan::user`).
+    User,
 }
 
 /// The columns of `apoc.meta.data`, as APOC names them.
@@ -189,8 +191,11 @@ impl Procedure {
 
 /// The error of an unknown procedure.
 pub(crate) fn unknown_procedure(name: &str) -> QueryError {
-    semantic(
+    QueryError::compile(
+        ErrorKind::ProcedureError,
         "ProcedureNotFound",
-        format!("there is no procedure {name}; see docs/QUERY.md for those that exist"),
+        format!(
+            "there is no procedure {name}; see docs/QUERY.md for those that exist (or register one: Database::register_procedure)"
+        ),
     )
 }
