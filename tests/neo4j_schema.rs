@@ -785,3 +785,86 @@ fn apoc_schema_nodes_answers_neo4j_graphrag_index_query() {
         .unwrap();
     assert_eq!(r.rows(), [vec![V::Int(4), V::Float(1.0)]]);
 }
+
+#[test]
+fn apoc_meta_schema_folds_the_schema_into_one_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    movies(&db);
+    let rows = db
+        .execute(
+            "CALL apoc.meta.schema() YIELD value RETURN value",
+            &Params::new(),
+        )
+        .unwrap();
+    let V::Map(value) = &rows.rows()[0][0] else {
+        panic!("{:?}", rows.rows())
+    };
+    let entry = |name: &str| match &value[name] {
+        V::Map(m) => m.clone(),
+        other => panic!("{other:?}"),
+    };
+    let person = entry("Person");
+    assert_eq!(person["type"], V::from("node"));
+    assert_eq!(person["count"], V::Int(3));
+    let V::Map(props) = &person["properties"] else {
+        panic!("{person:?}")
+    };
+    assert_eq!(
+        props["name"],
+        map(&[
+            ("type", V::from("STRING")),
+            ("indexed", V::Bool(true)),
+            ("unique", V::Bool(true)),
+            ("existence", V::Bool(false)),
+            ("array", V::Bool(false)),
+        ])
+    );
+    assert_eq!(props.keys().collect::<Vec<_>>(), ["born", "name", "nick"]);
+    let V::Map(rels) = &person["relationships"] else {
+        panic!("{person:?}")
+    };
+    let V::Map(acted) = &rels["ACTED_IN"] else {
+        panic!("{rels:?}")
+    };
+    assert_eq!(acted["direction"], V::from("out"));
+    assert_eq!(acted["count"], V::Int(2));
+    assert_eq!(acted["labels"], list(&["Movie"]));
+    // KNOWS leaves a Person and enters one: listed once, as it leaves.
+    let V::Map(knows) = &rels["KNOWS"] else {
+        panic!("{rels:?}")
+    };
+    assert_eq!(knows["direction"], V::from("out"));
+    // The movie is entered by both types.
+    let V::Map(movie_rels) = &entry("Movie")["relationships"] else {
+        panic!()
+    };
+    let mut entered: Vec<(&String, V)> = movie_rels
+        .iter()
+        .map(|(t, e)| match e {
+            V::Map(e) => (t, e["direction"].clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    entered.sort_by(|a, b| a.0.cmp(b.0));
+    assert_eq!(
+        entered,
+        [
+            (&"ACTED_IN".to_owned(), V::from("in")),
+            (&"DIRECTED".to_owned(), V::from("in"))
+        ]
+    );
+    let acted_type = entry("ACTED_IN");
+    assert_eq!(acted_type["type"], V::from("relationship"));
+    assert_eq!(acted_type["count"], V::Int(2));
+    let V::Map(rel_props) = &acted_type["properties"] else {
+        panic!()
+    };
+    let V::Map(roles) = &rel_props["roles"] else {
+        panic!("{rel_props:?}")
+    };
+    assert_eq!(
+        (&roles["type"], &roles["array"]),
+        (&V::from("LIST"), &V::Bool(true))
+    );
+}

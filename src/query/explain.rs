@@ -223,6 +223,7 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::SchemaVisualization => "db.schema.visualization (from the kept statistics)",
         P::DistinctValues => "apoc.schema.properties.distinct (reads the label's nodes)",
         P::User => "a registered procedure",
+        P::MetaSchema => "apoc.meta.schema (apoc.meta.data's sample, folded)",
     }
 }
 

@@ -722,3 +722,158 @@ pub(crate) fn distinct_values(args: &[V], access: &Access<'_, '_>) -> QResult<Ve
     }
     Ok(vec![vec![V::List(values)]])
 }
+
+/// `apoc.meta.schema([config])`: one row, `value`, APOC's map of the
+/// schema, folded from the rows of `apoc.meta.data` with the same
+/// configuration and sample: per label `{type: 'node', count, labels,
+/// properties: {key: {type, indexed, unique, existence, array}},
+/// relationships: {TYPE: {direction, count, labels, properties}}}` (a
+/// type leaving the label is `'out'`, one only entering it `'in'`), per
+/// relationship type `{type: 'relationship', count, properties}`;
+/// `count` is the label's nodes or the type's relationships (the kept
+/// statistics), a relationship entry's under a label its sampled count.
+pub(crate) fn meta_schema(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
+    let rows = meta_data(args, access)?;
+    let r = access.reader().ok_or_else(no_graph)?;
+    let census = r.census()?;
+    let count = |n: u64| V::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let (nodes, mut rels) = fold_meta_rows(&rows);
+    let mut value = BTreeMap::new();
+    for (label, entity) in nodes {
+        let n = census
+            .labels
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map_or(0, |(_, c)| *c);
+        let relationships = entity
+            .relationships
+            .into_iter()
+            .map(|(rel_type, (direction, labels, n))| {
+                let properties = V::Map(
+                    rels.get(&rel_type)
+                        .map_or_else(BTreeMap::new, |e| e.properties.clone()),
+                );
+                let entry = V::Map(BTreeMap::from([
+                    ("direction".to_owned(), V::String(direction.to_owned())),
+                    ("count".to_owned(), n),
+                    ("labels".to_owned(), labels),
+                    ("properties".to_owned(), properties),
+                ]));
+                (rel_type, entry)
+            })
+            .collect();
+        let entry = BTreeMap::from([
+            ("type".to_owned(), V::String("node".to_owned())),
+            ("count".to_owned(), count(n)),
+            (
+                "labels".to_owned(),
+                V::List(entity.labels.into_iter().map(V::String).collect()),
+            ),
+            ("properties".to_owned(), V::Map(entity.properties)),
+            ("relationships".to_owned(), V::Map(relationships)),
+        ]);
+        value.insert(label, V::Map(entry));
+    }
+    for (rel_type, n) in &census.edge_types {
+        let properties = rels
+            .remove(rel_type)
+            .map(|e| e.properties)
+            .unwrap_or_default();
+        let entry = BTreeMap::from([
+            ("type".to_owned(), V::String("relationship".to_owned())),
+            ("count".to_owned(), count(*n)),
+            ("properties".to_owned(), V::Map(properties)),
+        ]);
+        value.entry(rel_type.clone()).or_insert(V::Map(entry));
+    }
+    Ok(vec![vec![V::Map(value)]])
+}
+
+/// `apoc.meta.data`'s rows as per-label and per-type entries (a type that
+/// only enters a label is listed under it as `'in'`).
+fn fold_meta_rows(rows: &[Vec<V>]) -> (BTreeMap<String, Entity>, BTreeMap<String, Entity>) {
+    let text = |v: &V| match v {
+        V::String(s) => s.clone(),
+        _ => String::new(),
+    };
+    let strings = |v: &V| match v {
+        V::List(items) => items.iter().map(text).collect::<Vec<_>>(),
+        _ => Vec::new(),
+    };
+    let mut nodes: BTreeMap<String, Entity> = BTreeMap::new();
+    let mut rels: BTreeMap<String, Entity> = BTreeMap::new();
+    let mut incoming: Vec<(String, String, String, V)> = Vec::new();
+    for row in rows {
+        let [
+            label,
+            property,
+            n,
+            unique,
+            index,
+            _,
+            ty,
+            array,
+            _,
+            _,
+            _,
+            other,
+            other_labels,
+            element,
+        ] = row.as_slice()
+        else {
+            continue;
+        };
+        let (label, property, ty) = (text(label), text(property), text(ty));
+        let describe = || {
+            V::Map(BTreeMap::from([
+                ("type".to_owned(), V::String(ty.clone())),
+                ("indexed".to_owned(), index.clone()),
+                ("unique".to_owned(), unique.clone()),
+                ("existence".to_owned(), V::Bool(false)),
+                ("array".to_owned(), array.clone()),
+            ]))
+        };
+        if text(element) == "relationship" {
+            rels.entry(label)
+                .or_default()
+                .properties
+                .insert(property, describe());
+            continue;
+        }
+        let entity = nodes.entry(label.clone()).or_default();
+        entity.labels.extend(strings(other_labels));
+        if ty == "RELATIONSHIP" {
+            let far = strings(other);
+            for m in &far {
+                incoming.push((m.clone(), property.clone(), label.clone(), n.clone()));
+            }
+            entity.relationships.insert(
+                property,
+                (
+                    "out",
+                    V::List(far.into_iter().map(V::String).collect()),
+                    n.clone(),
+                ),
+            );
+        } else {
+            entity.properties.insert(property, describe());
+        }
+    }
+    for (target, rel_type, source, n) in incoming {
+        let entity = nodes.entry(target).or_default();
+        entity
+            .relationships
+            .entry(rel_type)
+            .or_insert_with(|| ("in", V::List(vec![V::String(source)]), n));
+    }
+    (nodes, rels)
+}
+
+/// A label's or relationship type's part of `apoc.meta.schema`.
+#[derive(Default)]
+struct Entity {
+    labels: BTreeSet<String>,
+    properties: BTreeMap<String, V>,
+    /// Type → (direction, far labels, count).
+    relationships: BTreeMap<String, (&'static str, V, V)>,
+}

@@ -32,6 +32,7 @@ impl Procedure {
             P::MetaGraph => meta::meta_graph(access),
             P::SchemaVisualization => meta::schema_visualization(access),
             P::DistinctValues => meta::distinct_values(args, access),
+            P::MetaSchema => meta::meta_schema(args, access),
             P::MetaData => meta::meta_data(args, access),
             P::NodeTypeProperties => meta::node_type_properties(access),
             P::RelTypeProperties => meta::rel_type_properties(access),

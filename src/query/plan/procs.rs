@@ -52,6 +52,7 @@ pub(crate) enum Procedure {
     MetaGraph,
     SchemaVisualization,
     DistinctValues,
+    MetaSchema,
     /// A procedure the application registered (`CallPlan::user`).
     User,
 }
@@ -116,6 +117,7 @@ impl Procedure {
                 (P::SchemaVisualization, 0, 0, &["nodes", "relationships"])
             }
             "apoc.schema.properties.distinct" => (P::DistinctValues, 2, 2, &["value"]),
+            "apoc.meta.schema" => (P::MetaSchema, 0, 1, &["value"]),
             "db.awaitIndex" => (P::AwaitIndexes, 1, 2, &[]),
             // What `SHOW INDEXES` / `SHOW CONSTRAINTS ... YIELD` run.
             "quiver.showIndexes" => (P::ShowIndexes, 0, 1, SHOW_INDEXES),
