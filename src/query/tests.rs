@@ -545,3 +545,28 @@ fn top_rows_are_chosen_over_columns_as_the_plain_path_orders_them() {
         assert_eq!(fast.rows(), naive.rows(), "{text}");
     }
 }
+
+#[test]
+fn a_temporal_literal_is_parsed_once_and_a_bad_one_still_fails_when_run() {
+    // Folded at compile time: the plan holds the value, not the call.
+    let params = Params::new();
+    let parsed = parse::parse("RETURN datetime('2023-03-01T12:00:00Z') AS t").unwrap();
+    let plan = compile::compile(
+        &parsed.text,
+        &parsed.body,
+        &params,
+        &crate::query::plan::user::UserProcedures::default(),
+    )
+    .unwrap();
+    let text = format!("{plan:?}");
+    assert!(text.contains("Const(Temporal"), "{text}");
+    assert!(!text.contains("Call(Temporal"), "{text}");
+    // The same value as the call made at run time from a computed string.
+    assert_eq!(
+        one("RETURN datetime('2023-03-01T12:00:00Z') = datetime(toString('2023-03-01T12:00:00Z'))"),
+        "true"
+    );
+    // A string that does not parse is not folded: its error is the run's.
+    let e = error("RETURN datetime('not a date')");
+    assert_eq!(e.phase, Phase::Runtime, "{e}");
+}

@@ -1131,6 +1131,16 @@ impl Compiler<'_> {
                 format!("{name}() needs a {}, not a {t}", wanted[0].to_lowercase()),
             )));
         }
+        // A temporal value written as a string literal
+        // (`datetime('2023-03-01T00:00:00Z')`) is a constant: parsed once
+        // here, not once per row. A string that does not parse stays a
+        // call, so its error is raised when it runs, as before.
+        if let (Function::Temporal(kind), [Expr::Const(V::String(text))]) =
+            (function, args.as_slice())
+            && let Ok(t) = crate::temporal::parse::parse(kind, text)
+        {
+            return Ok(Expr::Const(V::Temporal(Box::new(t))));
+        }
         Ok(Expr::Call(function, args))
     }
 
