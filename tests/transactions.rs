@@ -513,3 +513,52 @@ fn statistics_follow_every_commit_and_only_commits() {
     assert_eq!(pattern(&before.census().unwrap(), "Admin", "OWNS", ""), 1);
     assert!(db.check().unwrap().is_ok());
 }
+
+/// `set_node_properties` writes a large batch a chunk of nodes at a time
+/// on its per-node path (a written key that an index reads): a failure in
+/// a late chunk still leaves the transaction as it was before the call.
+#[test]
+fn a_bulk_property_write_that_fails_late_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut w = db.begin_write().unwrap();
+    w.create_unique_key("P", "k").unwrap();
+    let ids: Vec<NodeId> = (0..3000i64)
+        .map(|i| w.add_node(&["P"], props! {"k" => i}).unwrap())
+        .collect();
+    w.commit().unwrap();
+    let mut w = db.begin_write().unwrap();
+    // Every node gets k + 10,000; the last one the value node 0 gets.
+    let writes: Vec<(NodeId, &str, Option<Value>)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| {
+            let k = if i == ids.len() - 1 {
+                10_000
+            } else {
+                10_000 + i as i64
+            };
+            (id, "k", Some(Value::Int(k)))
+        })
+        .collect();
+    let err = w.set_node_properties(writes).unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+    for &id in &ids[..5] {
+        let k = w.node(id).unwrap().unwrap().props["k"].clone();
+        assert_eq!(k, Value::Int(i64::try_from(id.0).unwrap()));
+    }
+    assert_eq!(w.node_by_key("P", "k", &Value::Int(10_000)).unwrap(), None);
+    // The same batch without the clash goes through whole.
+    let writes: Vec<(NodeId, &str, Option<Value>)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, "k", Some(Value::Int(10_000 + i as i64))))
+        .collect();
+    assert_eq!(w.set_node_properties(writes).unwrap(), 3000);
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    assert_eq!(
+        r.node_by_key("P", "k", &Value::Int(12_999)).unwrap(),
+        Some(ids[2999])
+    );
+}

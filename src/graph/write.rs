@@ -17,6 +17,10 @@ use crate::{Direction, EdgeId, NodeId, Props, Value};
 /// The graph's part of the transaction, with the transaction.
 type Part = GraphTxn;
 
+/// Nodes whose records `set_node_properties` holds decoded at once on its
+/// per-node path.
+const RECORD_CHUNK: usize = 1024;
+
 impl WriteTxn<'_> {
     // ----- nodes -------------------------------------------------------
 
@@ -158,26 +162,34 @@ impl WriteTxn<'_> {
             self.changes().put_all(Cf::Nodes, encoded);
             return Ok(count);
         }
-        let mut changed = Vec::new();
-        write_reader(self).each_node(&ids, &mut |id, old| {
-            if let Some(new) = apply(id, old.clone()) {
-                changed.push((id, old, new));
-            }
-            Ok(())
-        })?;
+        // A chunk of nodes at a time is read, changed and written, so
+        // memory holds one chunk's decoded records, not every node's (a
+        // record can be large: a vector property is hundreds of values).
         let savepoint = self.savepoint();
-        let written = self.with_part(|txn, g: &mut Part| {
-            changed
-                .iter()
-                .try_for_each(|(id, old, new)| txn.write_node(g, *id, Some(old), Some(new)))
-        });
-        match written {
-            Ok(()) => Ok(changed.len()),
-            Err(e) => {
+        let mut count = 0;
+        for chunk in ids.chunks(RECORD_CHUNK) {
+            let mut changed = Vec::new();
+            let written = write_reader(self)
+                .each_node(chunk, &mut |id, old| {
+                    if let Some(new) = apply(id, old.clone()) {
+                        changed.push((id, old, new));
+                    }
+                    Ok(())
+                })
+                .and_then(|()| {
+                    self.with_part(|txn, g: &mut Part| {
+                        changed.iter().try_for_each(|(id, old, new)| {
+                            txn.write_node(g, *id, Some(old), Some(new))
+                        })
+                    })
+                });
+            if let Err(e) = written {
                 self.rollback_to(savepoint);
-                Err(e)
+                return Err(e);
             }
+            count += changed.len();
         }
+        Ok(count)
     }
 
     /// Adds a label to node `id`; returns whether it was new.
