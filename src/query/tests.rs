@@ -566,6 +566,11 @@ fn a_temporal_literal_is_parsed_once_and_a_bad_one_still_fails_when_run() {
         one("RETURN datetime('2023-03-01T12:00:00Z') = datetime(toString('2023-03-01T12:00:00Z'))"),
         "true"
     );
+    // Arithmetic with a folded value is still temporal arithmetic.
+    assert_eq!(
+        one("RETURN date('2024-01-01') - duration('P1D')"),
+        "2023-12-31"
+    );
     // A string that does not parse is not folded: its error is the run's.
     let e = error("RETURN datetime('not a date')");
     assert_eq!(e.phase, Phase::Runtime, "{e}");

@@ -1238,7 +1238,10 @@ fn bind(scope: &Scope, name: &str, ty: Option<&'static str>) -> (Scope, usize) {
 /// known, or `null`).
 fn static_type(e: &Expr, scope: &Scope) -> Option<&'static str> {
     match e {
-        Expr::Const(V::Null) => None,
+        // A temporal constant (a folded `date('...')`) is checked when it
+        // runs, as the call it was written as: its arithmetic with
+        // durations is valid.
+        Expr::Const(V::Null | V::Temporal(_)) => None,
         Expr::Const(v) => Some(v.type_name()),
         Expr::List(_) | Expr::Comprehension { .. } => Some("LIST"),
         Expr::Map(_) | Expr::MapProjection { .. } => Some("MAP"),
