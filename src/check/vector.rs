@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::CheckReport;
+use crate::NodeId;
 use crate::error::Result;
 use crate::graph::state::reader;
 use crate::storage::keys::{read_u32, read_u64};
@@ -12,9 +13,9 @@ use crate::storage::{Cf, KvRead};
 use crate::txn::{Database, ReadTxn};
 use crate::vector::payload;
 use crate::vector::record::{CollectionRecord, decode_point, key_entry, key_id, point_key};
+use crate::vector::source;
 use crate::vector::state::VectorModel;
 use crate::vector::{CollectionConfig, VectorSource};
-use crate::{NodeId, Value};
 
 pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Result<()> {
     let kv = r.kv();
@@ -122,7 +123,6 @@ pub(super) fn check(db: &Database, r: &ReadTxn<'_>, rep: &mut CheckReport) -> Re
 /// Compares fed collection `name`'s points (`points`, by key) with the
 /// values of the property that feeds it: one point per entity holding
 /// it, with that vector (as the metric prepares it).
-#[expect(clippy::cast_possible_truncation, reason = "vectors are f32")]
 fn fed_problems(
     db: &Database,
     kv: &dyn KvRead,
@@ -144,14 +144,10 @@ fn fed_problems(
         source.label(),
         source.property(),
         &mut |id, value| {
-            let wanted: Option<Vec<f32>> = match value {
-                Value::List(items) if items.len() == config.dim => items
-                    .iter()
-                    .map(|x| x.as_f64().map(|f| f as f32))
-                    .collect::<Option<Vec<f32>>>()
-                    .and_then(|v| config.metric.prepare(config.dim, &v).ok()),
-                _ => None,
-            };
+            // What the write path would have stored, as it decides it.
+            let wanted = source::as_vector(value, name, source, id, config.dim)
+                .and_then(|v| source::prepared(&v, name, source, id, config))
+                .ok();
             match (wanted, points.remove(&id)) {
                 (None, _) => problems.push(format!(
                     "{name}: {entity} {id} holds a {:?} that is not a vector of {} numbers",

@@ -26,12 +26,17 @@ pub struct EdgeRecord {
     pub props: Vec<(u32, Value)>,
 }
 
+/// The value of property `key` among `props` (sorted by key id).
+fn prop_of(props: &[(u32, Value)], key: u32) -> Option<&Value> {
+    props
+        .binary_search_by_key(&key, |(k, _)| *k)
+        .ok()
+        .map(|i| &props[i].1)
+}
+
 impl NodeRecord {
     pub fn prop(&self, key: u32) -> Option<&Value> {
-        self.props
-            .binary_search_by_key(&key, |(k, _)| *k)
-            .ok()
-            .map(|i| &self.props[i].1)
+        prop_of(&self.props, key)
     }
 
     pub fn has_label(&self, label: u32) -> bool {
@@ -41,10 +46,7 @@ impl NodeRecord {
 
 impl EdgeRecord {
     pub fn prop(&self, key: u32) -> Option<&Value> {
-        self.props
-            .binary_search_by_key(&key, |(k, _)| *k)
-            .ok()
-            .map(|i| &self.props[i].1)
+        prop_of(&self.props, key)
     }
 
     /// The numeric properties, as kept in the adjacency entries so that

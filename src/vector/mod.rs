@@ -47,7 +47,7 @@ mod native;
 pub(crate) mod payload;
 pub(crate) mod record;
 mod simd;
-mod source;
+pub(crate) mod source;
 pub(crate) mod state;
 mod text;
 mod write;

@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use super::VectorSource;
 use super::record::CollectionRecord;
 use super::state::VectorTxn;
+use super::{CollectionConfig, VectorSource};
 use crate::error::{Error, Result};
 use crate::txn::{EntityView, WriteTxn, Written};
 use crate::{Props, Value};
@@ -70,9 +70,7 @@ pub(crate) fn entity_written(txn: &mut WriteTxn<'_>, w: &Written<'_>, apply: boo
                 if apply {
                     txn.put_point(&f.name, rec, w.id, &vector, Props::new(), None)?;
                 } else {
-                    config.metric.prepare(config.dim, &vector).map_err(|e| {
-                        Error::invalid(format!("{}: {e}", whose(&f.name, &f.source, w.id)))
-                    })?;
+                    prepared(&vector, &f.name, &f.source, w.id, &config)?;
                 }
             }
             (Some(_), None) if apply => {
@@ -116,9 +114,25 @@ pub(crate) fn fill(txn: &mut WriteTxn<'_>, name: &str, source: &VectorSource) ->
     Ok(count)
 }
 
+/// `vector` (entity `id`'s value) as the collection's metric stores it,
+/// or the error that says why it cannot be stored (a zero vector under
+/// cosine).
+pub(crate) fn prepared(
+    vector: &[f32],
+    name: &str,
+    source: &VectorSource,
+    id: u64,
+    config: &CollectionConfig,
+) -> Result<Vec<f32>> {
+    config
+        .metric
+        .prepare(config.dim, vector)
+        .map_err(|e| Error::invalid(format!("{}: {e}", whose(name, source, id))))
+}
+
 /// A property value as a vector of `dim` components, or the error that
 /// says why it is not one.
-fn as_vector(
+pub(crate) fn as_vector(
     value: &Value,
     name: &str,
     source: &VectorSource,

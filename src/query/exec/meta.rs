@@ -513,24 +513,10 @@ pub(crate) fn show_schema(
                     name,
                     V::Null,
                     options("range-1.0"),
-                    V::String(format!(
-                        "CREATE CONSTRAINT `{}` FOR (n:`{label}`) REQUIRE (n.`{key}`) IS UNIQUE",
-                        index.name
-                    )),
+                    V::String(create_statement(index)),
                 ]);
             }
         } else {
-            let statement = if index.unique {
-                format!(
-                    "CREATE CONSTRAINT `{}` FOR (n:`{label}`) REQUIRE (n.`{key}`) IS UNIQUE",
-                    index.name
-                )
-            } else {
-                format!(
-                    "CREATE RANGE INDEX `{}` FOR (n:`{label}`) ON (n.`{key}`)",
-                    index.name
-                )
-            };
             rows.push(vec![
                 id,
                 name.clone(),
@@ -547,7 +533,7 @@ pub(crate) fn show_schema(
                 V::Null,
                 options("range-1.0"),
                 V::String(String::new()),
-                V::String(statement),
+                V::String(create_statement(index)),
             ]);
         }
     }
@@ -558,6 +544,17 @@ pub(crate) fn show_schema(
         )?);
     }
     Ok(rows)
+}
+
+/// The statement that makes a property index or unique key again, as
+/// `SHOW … YIELD createStatement` gives it.
+fn create_statement(index: &crate::graph::PropertyIndex) -> String {
+    let (name, label, key) = (&index.name, &index.label, &index.key);
+    if index.unique {
+        format!("CREATE CONSTRAINT `{name}` FOR (n:`{label}`) REQUIRE (n.`{key}`) IS UNIQUE")
+    } else {
+        format!("CREATE RANGE INDEX `{name}` FOR (n:`{label}`) ON (n.`{key}`)")
+    }
 }
 
 /// `apoc.schema.nodes([config])`: a row per property index (`type`

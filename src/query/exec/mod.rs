@@ -553,15 +553,15 @@ pub(crate) fn call(
                 .collect::<QResult<Vec<_>>>()?
         };
         let produced = match &c.user {
-            // A procedure without outputs passes each row on once.
-            Some(user) if user.outputs.is_empty() => {
-                call_user(user, args)?;
-                vec![Vec::new()]
-            }
             Some(user) => call_user(user, args)?,
             None => c.procedure.call(&args, access)?,
         };
-        yielded(c, &row, produced, params, graph.as_ref(), &mut out)?;
+        if c.outputs.is_empty() {
+            // A procedure that yields nothing passes each row on once.
+            out.push(row);
+        } else {
+            yielded(c, &row, produced, params, graph.as_ref(), &mut out)?;
+        }
     }
     Ok(out)
 }

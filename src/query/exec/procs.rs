@@ -27,8 +27,7 @@ impl Procedure {
         match self {
             P::VectorQueryNodes => vector_query(args, access, false),
             P::VectorQueryRelationships => vector_query(args, access, true),
-            // Yields nothing: each row passes on once.
-            P::AwaitIndexes => Ok(vec![Vec::new()]),
+            P::AwaitIndexes => Ok(Vec::new()),
             P::MetaGraph => meta::meta_graph(access),
             P::SchemaVisualization => meta::schema_visualization(access),
             P::DistinctValues => meta::distinct_values(args, access),
