@@ -21,7 +21,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::params;
+use common::{floats, map, params, strings};
 use quiverdb::Database;
 use quiverdb::query::{CypherValue as V, Params};
 
@@ -149,23 +149,6 @@ const VECTOR_QUERY: &str = "MATCH (e:`__Entity__`)
                [l in labels(e) WHERE l <> '__Entity__' | l][0] AS type,
                e{.* , embedding: Null, name: Null, id: Null} AS properties,
                score";
-
-fn map(entries: &[(&str, V)]) -> V {
-    V::Map(
-        entries
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-    )
-}
-
-fn floats(v: &[f64]) -> V {
-    V::List(v.iter().map(|x| V::Float(*x)).collect())
-}
-
-fn strings(items: &[&str]) -> V {
-    V::List(items.iter().map(|s| V::from(*s)).collect())
-}
 
 fn run(db: &Database, text: &str, p: &Params) -> Vec<Vec<V>> {
     db.execute(text, p)

@@ -18,24 +18,11 @@
 
 mod common;
 
-use common::params;
+use common::{map, params, strings as list};
 use std::collections::BTreeMap;
 
 use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
 use quiverdb::{Database, GraphRead, Props, Value, props};
-
-fn list(items: &[&str]) -> V {
-    V::List(items.iter().map(|s| V::from(*s)).collect())
-}
-
-fn map(entries: &[(&str, V)]) -> V {
-    V::Map(
-        entries
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-    )
-}
 
 /// Two people who acted in a movie, one who directed it, a `KNOWS`
 /// between the actors with a `since` on it, and a `Document` node the

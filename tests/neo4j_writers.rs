@@ -18,20 +18,11 @@
 
 mod common;
 
-use common::params;
+use common::{map, params};
 use std::collections::BTreeMap;
 
 use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
 use quiverdb::{Database, Direction, GraphRead, Value};
-
-fn map(entries: &[(&str, V)]) -> V {
-    V::Map(
-        entries
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect(),
-    )
-}
 
 fn list(items: &[V]) -> V {
     V::List(items.to_vec())

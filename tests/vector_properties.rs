@@ -19,15 +19,11 @@
 
 mod common;
 
-use common::params;
+use common::{floats as vector, params};
 
 use quiverdb::query::{CypherValue as V, ErrorKind, Params};
 use quiverdb::vector::{CollectionConfig, Metric, Search, VectorSource};
 use quiverdb::{Database, Error, GraphRead, NodeId, Value, props};
-
-fn vector(v: &[f64]) -> V {
-    V::List(v.iter().map(|x| V::Float(*x)).collect())
-}
 
 fn stored(v: &[f64]) -> Value {
     Value::List(v.iter().map(|x| Value::Float(*x)).collect())

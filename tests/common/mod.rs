@@ -153,3 +153,28 @@ pub fn params(pairs: &[(&str, quiverdb::query::CypherValue)]) -> quiverdb::query
         .map(|(k, v)| ((*k).to_owned(), v.clone()))
         .collect()
 }
+
+/// A Cypher map from `(key, value)` pairs.
+pub fn map(entries: &[(&str, quiverdb::query::CypherValue)]) -> quiverdb::query::CypherValue {
+    quiverdb::query::CypherValue::Map(
+        entries
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+    )
+}
+
+/// A Cypher list of strings.
+pub fn strings(items: &[&str]) -> quiverdb::query::CypherValue {
+    quiverdb::query::CypherValue::List(items.iter().map(|s| (*s).into()).collect())
+}
+
+/// A Cypher list of floats.
+pub fn floats(items: &[f64]) -> quiverdb::query::CypherValue {
+    quiverdb::query::CypherValue::List(
+        items
+            .iter()
+            .map(|x| quiverdb::query::CypherValue::Float(*x))
+            .collect(),
+    )
+}
