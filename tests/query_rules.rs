@@ -20,9 +20,11 @@ use quiverdb::{Database, NodeId, Props, ReadTxn, Value};
 
 /// A random graph: nodes labelled `A`, `B`, both or neither, with an
 /// integer `x` (sometimes missing), a number `y` that is an integer or a
-/// float, a string `s` (sometimes missing); relationships `R` and `S`
-/// between random nodes, self-loops and parallel ones included.
-fn random_graph(db: &Database, rng: &mut Rng, nodes: usize, edges: usize) {
+/// float, a string `s` (sometimes missing), a datetime `t` (sometimes
+/// missing; with `mixed_times`, also at another offset, in a named zone,
+/// or a date); relationships `R` and `S` between random nodes,
+/// self-loops and parallel ones included.
+fn random_graph(db: &Database, rng: &mut Rng, nodes: usize, edges: usize, mixed_times: bool) {
     let mut w = db.begin_write().unwrap();
     let mut ids: Vec<NodeId> = Vec::new();
     for _ in 0..nodes {
@@ -47,6 +49,21 @@ fn random_graph(db: &Database, rng: &mut Rng, nodes: usize, edges: usize) {
         if rng.below(5) != 0 {
             let s = ["a", "b", "c"][rng.below(3) as usize];
             props.insert("s".to_owned(), Value::String(s.to_owned()));
+        }
+        let (day, hour) = (1 + rng.below(3), rng.below(24));
+        let t = match (rng.below(8), mixed_times) {
+            (0, _) => None,
+            (1, true) => Some(("date", format!("2024-12-{day:02}"))),
+            (2, true) => Some(("datetime", format!("2024-12-{day:02}T{hour:02}:00+02:00"))),
+            (3, true) => Some((
+                "datetime",
+                format!("2024-12-{day:02}T{hour:02}:00[Europe/Stockholm]"),
+            )),
+            _ => Some(("datetime", format!("2024-12-{day:02}T{hour:02}:00Z"))),
+        };
+        if let Some((kind, text)) = t {
+            let value = quiverdb::temporal::Temporal::parse(kind, &text).unwrap();
+            props.insert("t".to_owned(), Value::Temporal(value));
         }
         ids.push(w.add_node(labels, props).unwrap());
     }
@@ -169,6 +186,20 @@ const STATEMENTS: &[&str] = &[
     "MATCH (n:A) RETURN n.s AS s, id(n) AS i ORDER BY s DESC, n.x + 1, n LIMIT 1000",
     "MATCH (n:A) WITH n ORDER BY n.x, n LIMIT 3 RETURN n.x AS x, id(n) AS i",
     "MATCH (n:A) RETURN id(n) AS i ORDER BY n DESC LIMIT $k",
+    // Datetimes: compared, ordered and taken apart over instant columns
+    // (or over any values where the offsets differ).
+    "MATCH (n:A) WHERE n.t >= datetime('2024-12-02T00:00Z') AND n.t < datetime('2024-12-03T00:00Z') RETURN count(*) AS c",
+    "MATCH (n) WHERE n.t > datetime('2024-12-01T22:00:00+02:00') AND n.t <= $t RETURN n.x AS x, count(*) AS c",
+    "MATCH (n) WHERE n.t = datetime('2024-12-02T05:00Z') OR n.t <> $t RETURN count(*) AS c",
+    "MATCH (n) WHERE n.t < date('2024-12-02') RETURN count(*) AS c",
+    "MATCH (n:B) RETURN n.t.day AS d, n.t.hour AS h, count(*) AS c",
+    "MATCH (n) RETURN n.t.year AS y, n.t.month AS m, count(*) AS c ORDER BY c DESC, y",
+    "MATCH (n) RETURN n.t AS t, count(*) AS c ORDER BY t",
+    "MATCH (a)-[:R]->(b) WHERE a.t < b.t RETURN b.t.day AS d, count(*) AS c",
+    "MATCH (n) RETURN id(n) AS i ORDER BY n.t DESC, i LIMIT 3",
+    "MATCH (n:A) WHERE n.t >= $t RETURN id(n) AS i, n.t AS t ORDER BY n.t, i LIMIT 4",
+    "MATCH (n) WHERE n.t >= datetime('2024-12-02T00:00Z') AND n.t < datetime('2024-12-02T12:00Z') RETURN id(n) AS i ORDER BY i",
+    "MATCH (n) WHERE n.x > 3 AND n.x <= 7 AND n.x <> 5 RETURN id(n) AS i, n.t AS t ORDER BY t DESC, i",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative
@@ -230,8 +261,12 @@ fn rules_give_the_rows_the_plain_plan_gives() {
         let dir = tempfile::tempdir().unwrap();
         let db = Database::open(dir.path()).unwrap();
         let n = 20 + 40 * round;
-        random_graph(&db, &mut rng, n, n * 3);
-        let params = Params::from([("k".to_owned(), V::Int(rng.below(10) as i64))]);
+        random_graph(&db, &mut rng, n, n * 3, round % 2 == 1);
+        let t = quiverdb::temporal::Temporal::parse("datetime", "2024-12-02T17:00Z").unwrap();
+        let params = Params::from([
+            ("k".to_owned(), V::Int(rng.below(10) as i64)),
+            ("t".to_owned(), V::from(Value::Temporal(t))),
+        ]);
         for statement in STATEMENTS {
             let r = db.begin_read().unwrap();
             let what = format!("seed {seed}, round {round}: {statement}");
@@ -293,6 +328,51 @@ fn a_top_k_over_many_start_nodes_keeps_the_rows_it_must() {
         let rows = agree(&r, statement, &Params::new(), statement).unwrap();
         assert!(!rows.is_empty(), "{statement}");
     }
+}
+
+#[test]
+fn datetime_filters_over_many_start_nodes_keep_the_rows_they_must() {
+    // More start nodes than one pass of the column filter takes (65,536),
+    // each at second `i` after 2024-01-01T00:00Z, with `h` = i mod 3.
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let n: i64 = 70_000;
+    db.execute(
+        "UNWIND range(0, $n - 1) AS i \
+         CREATE (:E {i: i, h: i % 3, t: datetime('2024-01-01T00:00Z') + duration({seconds: i})})",
+        &Params::from([("n".to_owned(), V::Int(n))]),
+    )
+    .unwrap();
+    let r = db.begin_read().unwrap();
+    let ints = |rows: &[Vec<V>]| -> Vec<i64> {
+        rows.iter()
+            .map(|row| match row[0] {
+                V::Int(i) => i,
+                ref other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    // Seconds 1,000 to 68,999: an hour is 3,600 of them.
+    let count = "MATCH (e:E) WHERE e.t >= datetime('2024-01-01T00:16:40Z') \
+                 AND e.t < datetime('2024-01-01T19:09:59Z') AND e.h <> 1 RETURN count(*) AS c";
+    let want = (1_000..68_999).filter(|i| i % 3 != 1).count() as i64;
+    assert_eq!(
+        ints(&agree(&r, count, &Params::new(), count).unwrap()),
+        [want]
+    );
+    let rows = "MATCH (e:E) WHERE e.t > datetime('2024-01-01T19:26:30+01:00') \
+                RETURN e.i AS i ORDER BY e.t DESC";
+    let want: Vec<i64> = (66_391..n).rev().collect();
+    assert_eq!(ints(&agree(&r, rows, &Params::new(), rows).unwrap()), want);
+    let years = "MATCH (e:E) RETURN e.t.hour AS h, count(*) AS c ORDER BY h";
+    let got = agree(&r, years, &Params::new(), years).unwrap();
+    assert_eq!(got.len(), 20, "seconds 0 to 69,999 span hours 0 to 19");
+    assert_eq!(got[19][1], V::Int(n - 19 * 3600));
+    let latest = "MATCH (e:E) WHERE e.h = 0 RETURN e.i AS i ORDER BY e.t DESC LIMIT 3";
+    assert_eq!(
+        ints(&agree(&r, latest, &Params::new(), latest).unwrap()),
+        [69_999, 69_996, 69_993]
+    );
 }
 
 #[test]
@@ -423,7 +503,7 @@ fn bulk_writes_leave_the_graph_the_row_path_leaves() {
                 .map(|_| {
                     let dir = tempfile::tempdir().unwrap();
                     let db = Database::open(dir.path()).unwrap();
-                    random_graph(&db, &mut Rng(graph_seed), n, n * 3);
+                    random_graph(&db, &mut Rng(graph_seed), n, n * 3, round % 2 == 0);
                     let mut w = db.begin_write().unwrap();
                     w.create_index("A", "x").unwrap();
                     w.create_unique_key("B", "u").unwrap();

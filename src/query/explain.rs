@@ -31,7 +31,7 @@ pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
             if let Some(top) = &top {
                 if i == 0 {
                     details = format!(
-                        "{details}; on a snapshot, rule ColumnarTopK (when its label holds an eighth of the nodes or more, SKIP + LIMIT is at most 65,536{}): the top rows by {} sort keys chosen over {} property columns, each node compared with the worst kept, only those made rows",
+                        "{details}; on a snapshot, rule ColumnarTopK (when its label holds an eighth of the nodes or more, SKIP + LIMIT is at most 65,536 or there is no LIMIT{}): the top rows (without LIMIT, the rows WHERE keeps) by {} sort keys chosen over {} property columns, each node compared with the worst kept, only those made rows",
                         if top.shape.inline[0].is_empty() {
                             ""
                         } else {

@@ -640,6 +640,28 @@ impl DateTime {
         (nanos.div_euclid(n) as i64, nanos.rem_euclid(n) as i64)
     }
 
+    /// The instant `nanos` after 1970-01-01T00:00Z at a fixed `offset`
+    /// (seconds east of UTC), its zone that offset alone.
+    pub(crate) fn at_offset(nanos: i64, offset: i32) -> Result<DateTime> {
+        let local = i128::from(nanos) + i128::from(offset) * i128::from(NANOS_PER_SECOND);
+        Ok(DateTime {
+            local: LocalDateTime::from_epoch_nanos(local)?,
+            offset,
+            zone: None,
+        })
+    }
+
+    /// The instant in nanoseconds since 1970-01-01T00:00Z with its offset,
+    /// when the zone is an offset alone (no name) and the instant fits an
+    /// `i64` (the years 1677 to 2262): what [`DateTime::at_offset`] makes
+    /// the value again from.
+    pub(crate) fn fixed_instant(&self) -> Option<(i64, i32)> {
+        if self.zone.is_some() {
+            return None;
+        }
+        Some((i64::try_from(self.instant_nanos()).ok()?, self.offset))
+    }
+
     /// The instant `seconds` and `nanos` after 1970-01-01T00:00Z, in UTC.
     pub fn from_epoch(seconds: i64, nanos: i64) -> Result<DateTime> {
         let total = i128::from(seconds) * i128::from(NANOS_PER_SECOND) + i128::from(nanos);

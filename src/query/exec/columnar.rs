@@ -48,8 +48,8 @@ use std::sync::Arc;
 use fixedbitset::FixedBitSet;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
-use super::columns::{Column, EdgeColumn, Slots, column, edge_column, members};
-use super::eval::{Env, binary};
+use super::columns::{Column, EdgeColumn, Slots, column, edge_column, instant_of, members};
+use super::eval::{Env, binary, property};
 use super::graph::Graph;
 use super::{by_keys, encode, ordered, paging};
 use crate::algo::{Projection as Adj, ProjectionSpec};
@@ -65,6 +65,7 @@ use crate::query::plan::expr::{BinaryOp, Expr};
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::pattern::Dir;
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue, Params};
+use crate::temporal::{Component, DateTime, NANOS_PER_DAY, NANOS_PER_SECOND, Temporal, civil};
 use crate::txn::ReadTxn;
 use crate::{GraphRead, NodeId};
 
@@ -170,7 +171,7 @@ impl C {
     fn bind(&mut self, params: &Params) -> Try<()> {
         match self {
             C::Param(name) => *self = C::Const(params.get(name).cloned().ok_or(GiveUp)?),
-            C::Not(a) | C::IsNull(a, _) => a.bind(params)?,
+            C::Not(a) | C::IsNull(a, _) | C::Field(a, _) => a.bind(params)?,
             C::And(a, b) | C::Or(a, b) | C::Binary(_, a, b) => {
                 a.bind(params)?;
                 b.bind(params)?;
@@ -194,6 +195,12 @@ impl C {
                     return Err(GiveUp);
                 };
                 Val::Own(data.rels[*c].get(csr, out, pos))
+            }
+            C::Field(base, key) => {
+                if let Some(i) = self.int(at, data) {
+                    return Ok(Val::Own(V::Int(i)));
+                }
+                Val::Own(property(base.eval(at, data)?.get(), key).map_err(|_| GiveUp)?)
             }
             C::Node(v) => Val::Own(V::Node(Box::new(NodeValue::bare(at.ids[*v])))),
             C::Exists(v, e) => Val::Own(V::Bool(data.exists(*e, at.ids[*v]))),
@@ -231,6 +238,46 @@ impl C {
                 _ => None,
             },
             C::Binary(op, a, b) => int_arith(*op, a.leaf_int(at, data)?, b.leaf_int(at, data)?),
+            // An integer component (`.year`, `.month`, ...) of a datetime
+            // read from an instant column.
+            C::Field(base, key) => match &**base {
+                C::Prop(v, c) => {
+                    let column = &data.columns[*c];
+                    let offset = column.instant_offset()?;
+                    let nanos = column.instant(at.ids[*v])?;
+                    // The calendar fields straight from the local day.
+                    let local = nanos.checked_add(i64::from(offset) * NANOS_PER_SECOND)?;
+                    let day = || civil(local.div_euclid(NANOS_PER_DAY));
+                    match key.as_str() {
+                        "year" => return Some(day().0),
+                        "month" => return Some(i64::from(day().1)),
+                        "day" => return Some(i64::from(day().2)),
+                        _ => {}
+                    }
+                    let at = DateTime::at_offset(nanos, offset).ok()?;
+                    match Temporal::DateTime(at).component(key)? {
+                        Component::Int(i) => Some(i),
+                        Component::Text(_) => None,
+                    }
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The instant a side of a comparison reads when it holds zoned
+    /// datetimes of one offset only: a literal, or a property of an
+    /// instant column (`Missing` where the node has none).
+    #[inline]
+    fn instant_side(&self, at: &At, data: &Data) -> Option<IntSide> {
+        match self {
+            C::Const(v) => Some(IntSide::Int(instant_of(v)?)),
+            C::Prop(v, c) if data.columns[*c].all_instants() => Some(
+                data.columns[*c]
+                    .instant(at.ids[*v])
+                    .map_or(IntSide::Missing, IntSide::Int),
+            ),
             _ => None,
         }
     }
@@ -277,6 +324,15 @@ impl C {
             // Integer columns and literals, compared without a value.
             if is_comparison(*op)
                 && let (Some(x), Some(y)) = (a.int_side(at, data), b.int_side(at, data))
+            {
+                return Ok(match (x, y) {
+                    (IntSide::Int(x), IntSide::Int(y)) => holds_for(*op, x.cmp(&y)),
+                    _ => false,
+                });
+            }
+            // Zoned datetimes compared by their instants, without a value.
+            if is_comparison(*op)
+                && let (Some(x), Some(y)) = (a.instant_side(at, data), b.instant_side(at, data))
             {
                 return Ok(match (x, y) {
                     (IntSide::Int(x), IntSide::Int(y)) => holds_for(*op, x.cmp(&y)),
@@ -1125,12 +1181,15 @@ fn rel_tests(run: &Run<'_>, conjuncts: &[&C]) -> Option<Vec<(usize, BinaryOp, i6
 /// column tested for (in)equality with a string literal. A node without
 /// the property passes neither (the comparison is `null`).
 enum Bulk<'a> {
+    /// An integer (or instant) column's value within `lo..=hi` (none
+    /// when `lo > hi`), and unlike `not`.
     Int {
         base: u64,
         ints: &'a [i64],
         present: &'a FixedBitSet,
-        op: BinaryOp,
-        k: i64,
+        lo: i64,
+        hi: i64,
+        not: Option<i64>,
     },
     Code {
         base: u64,
@@ -1158,14 +1217,35 @@ impl Bulk<'_> {
         let Column::Dense { base, values } = &*run.data.columns[column] else {
             return None;
         };
-        match (values, literal) {
-            (Slots::Ints { ints, present }, V::Int(k)) => Some(Bulk::Int {
+        let int = |ints: &'a [i64], present: &'a FixedBitSet, k: i64| {
+            let (lo, hi, not) = match op {
+                BinaryOp::Eq => (k, k, None),
+                BinaryOp::Ne => (i64::MIN, i64::MAX, Some(k)),
+                // `< i64::MIN` holds for nothing: an empty range.
+                BinaryOp::Lt => k
+                    .checked_sub(1)
+                    .map_or((1, 0, None), |h| (i64::MIN, h, None)),
+                BinaryOp::Le => (i64::MIN, k, None),
+                BinaryOp::Gt => k
+                    .checked_add(1)
+                    .map_or((1, 0, None), |l| (l, i64::MAX, None)),
+                _ => (k, i64::MAX, None),
+            };
+            Bulk::Int {
                 base: *base,
                 ints,
                 present,
-                op,
-                k: *k,
-            }),
+                lo,
+                hi,
+                not,
+            }
+        };
+        match (values, literal) {
+            (Slots::Ints { ints, present }, V::Int(k)) => Some(int(ints, present, *k)),
+            // Instants compare as the integers they are stored as.
+            (Slots::Instants { nanos, present, .. }, literal) => {
+                Some(int(nanos, present, instant_of(literal)?))
+            }
             (Slots::Coded { codes, dict }, V::String(text))
                 if matches!(op, BinaryOp::Eq | BinaryOp::Ne) =>
             {
@@ -1184,6 +1264,97 @@ impl Bulk<'_> {
         }
     }
 
+    /// Tests `b` and `a` together when both bound one column's values:
+    /// the intersection of their ranges.
+    fn merged<'a>(a: &Bulk<'a>, b: &Bulk<'a>) -> Option<Bulk<'a>> {
+        match (a, b) {
+            (
+                &Bulk::Int {
+                    base,
+                    ints,
+                    present,
+                    lo,
+                    hi,
+                    not: None,
+                },
+                &Bulk::Int {
+                    base: base2,
+                    ints: ints2,
+                    lo: lo2,
+                    hi: hi2,
+                    not: None,
+                    ..
+                },
+            ) if base == base2 && std::ptr::eq(ints, ints2) => Some(Bulk::Int {
+                base,
+                ints,
+                present,
+                lo: lo.max(lo2),
+                hi: hi.min(hi2),
+                not: None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Copies the nodes of `src` that pass to the front of `dst` (at
+    /// least as long), in a loop of its own: how many.
+    fn compact(&self, src: &[NodeId], dst: &mut [NodeId]) -> usize {
+        match *self {
+            Bulk::Int {
+                base,
+                ints,
+                present,
+                lo,
+                hi,
+                not,
+            } => {
+                if lo > hi {
+                    return 0;
+                }
+                // Without branches on the values (a filter keeps an
+                // unpredictable few): each id is written, and the write
+                // position moves on when it passes.
+                let width = hi.wrapping_sub(lo) as u64;
+                let not = not.map(|n| n.wrapping_sub(lo) as u64);
+                let mut kept = 0;
+                for (&id, i) in src.iter().zip(0..) {
+                    let at = id.0.wrapping_sub(base) as usize;
+                    let (value, known) = match ints.get(at) {
+                        Some(v) => (v.wrapping_sub(lo) as u64, present.contains(at)),
+                        None => (0, false),
+                    };
+                    dst[kept.min(i)] = id;
+                    #[allow(
+                        clippy::needless_bitwise_bool,
+                        reason = "no branch: the values decide unpredictably"
+                    )]
+                    let passes = known & (value <= width) & (Some(value) != not);
+                    kept += usize::from(passes);
+                }
+                kept
+            }
+            Bulk::Code { .. } => {
+                let mut kept = 0;
+                for &id in src {
+                    if self.holds(id) {
+                        dst[kept] = id;
+                        kept += 1;
+                    }
+                }
+                kept
+            }
+        }
+    }
+
+    /// Keeps the nodes of `ids` that pass.
+    fn retain(&self, ids: &mut Vec<NodeId>) {
+        let mut buf = vec![NodeId(0); ids.len()];
+        let kept = self.compact(ids, &mut buf);
+        buf.truncate(kept);
+        *ids = buf;
+    }
+
     #[inline]
     fn holds(&self, id: NodeId) -> bool {
         match *self {
@@ -1191,13 +1362,17 @@ impl Bulk<'_> {
                 base,
                 ints,
                 present,
-                op,
-                k,
+                lo,
+                hi,
+                not,
             } => {
                 id.0.checked_sub(base)
                     .and_then(|at| usize::try_from(at).ok())
                     .is_some_and(|at| {
-                        at < ints.len() && present.contains(at) && holds_for(op, ints[at].cmp(&k))
+                        at < ints.len()
+                            && present.contains(at)
+                            && (lo..=hi).contains(&ints[at])
+                            && not != Some(ints[at])
                     })
             }
             Bulk::Code {
@@ -1226,28 +1401,38 @@ fn prefiltered<'c>(
     at_start: &[&'c C],
     deadline: Option<Deadline>,
 ) -> QResult<Option<(Vec<NodeId>, Vec<&'c C>)>> {
-    let mut tests = Vec::new();
+    let mut tests: Vec<Bulk<'_>> = Vec::new();
     let mut rest = Vec::new();
     for &c in at_start {
         match Bulk::of(run, c) {
-            Some(test) => tests.push(test),
+            Some(test) => {
+                // Bounds on one column become one range.
+                match tests
+                    .iter_mut()
+                    .find_map(|t| Some((Bulk::merged(t, &test)?, t)))
+                {
+                    Some((both, t)) => *t = both,
+                    None => tests.push(test),
+                }
+            }
             None => rest.push(c),
         }
     }
-    if tests.is_empty() {
+    let Some((first, others)) = tests.split_first() else {
         return Ok(None);
-    }
+    };
     let mut kept = Vec::new();
-    for (n, chunk) in starts.chunks(TICK).enumerate() {
+    let mut buf = vec![NodeId(0); starts.len().min(TICK * 16)];
+    for (n, chunk) in starts.chunks(TICK * 16).enumerate() {
         if n > 0 {
             check_deadline(deadline)?;
         }
-        kept.extend(
-            chunk
-                .iter()
-                .copied()
-                .filter(|&id| tests.iter().all(|t| t.holds(id))),
-        );
+        let k = first.compact(chunk, &mut buf);
+        kept.extend_from_slice(&buf[..k]);
+    }
+    for test in others {
+        check_deadline(deadline)?;
+        test.retain(&mut kept);
     }
     Ok(Some((kept, rest)))
 }
@@ -2117,8 +2302,9 @@ const MAX_TOP: usize = 1 << 16;
 
 /// Runs the rule `ColumnarTopK` on snapshot `r`: the rows of the match
 /// (`width` slots, the node in `slot`) that the projection `p` after it
-/// can return — the first `SKIP` + `LIMIT` by its sort keys, chosen over
-/// property columns without making a row per node; `Ok(None)` when the
+/// can return — the first `SKIP` + `LIMIT` by its sort keys (without
+/// `LIMIT`, every row that passes), chosen over property columns
+/// without making a row per node; `Ok(None)` when the
 /// rule declines or gives up (the plain path then runs).
 pub(crate) fn top_k(
     r: &ReadTxn<'_>,
@@ -2135,10 +2321,11 @@ pub(crate) fn top_k(
     }
     let graph = Graph::cached(r.reader());
     let (skip, limit) = paging(p, params, Some(&graph))?;
-    let Some(keep) = limit.map(|l| skip.saturating_add(l)) else {
-        return Ok(None);
-    };
-    if keep == 0 || keep > MAX_TOP {
+    // Without `LIMIT` every row that passes is kept (the projection
+    // would gather them all to sort anyway): the columns then only spare
+    // making rows for the nodes the `WHERE` drops.
+    let keep = limit.map_or(usize::MAX, |l| skip.saturating_add(l));
+    if keep == 0 || (limit.is_some() && keep > MAX_TOP) {
         return Ok(None);
     }
     let bind = |c: &C| -> Option<C> {
@@ -2172,7 +2359,14 @@ pub(crate) fn top_k(
         data,
         scratch: RefCell::default(),
     };
-    let Some(best) = choose(&run, &order, &starts, keep, deadline)? else {
+    // Comparisons of a column with a literal, decided in bulk first.
+    let all: Vec<&C> = run.conjuncts.iter().collect();
+    let (starts, rest): (Cow<'_, [NodeId]>, Vec<&C>) =
+        match prefiltered(&run, &starts, &all, deadline)? {
+            Some((kept, rest)) => (Cow::Owned(kept), rest),
+            None => (Cow::Borrowed(&starts[..]), all),
+        };
+    let Some(best) = choose(&run, &rest, &order, &starts, keep, deadline)? else {
         return Ok(None);
     };
     Ok(Some(
@@ -2189,10 +2383,11 @@ pub(crate) fn top_k(
 /// A node's sort keys, with the node.
 type Keyed = (Vec<CypherValue>, NodeId);
 
-/// The first `keep` of `starts` that pass the run's conjuncts, by the
-/// sort keys `order`, sorted; `None` when the rule gives up.
+/// The first `keep` of `starts` that pass `conjuncts`, by the sort keys
+/// `order`, sorted; `None` when the rule gives up.
 fn choose(
     run: &Run<'_>,
+    conjuncts: &[&C],
     order: &[(C, bool)],
     starts: &[NodeId],
     keep: usize,
@@ -2206,7 +2401,7 @@ fn choose(
                 .map(|((x, y), (_, d))| (x, y, *d)),
         )
     };
-    let mut best: Vec<Keyed> = Vec::with_capacity(2 * keep);
+    let mut best: Vec<Keyed> = Vec::with_capacity(keep.min(MAX_TOP) * 2);
     let mut cut = false;
     let mut timeout = None;
     // A first sort key read straight from an integer column: a node whose
@@ -2218,6 +2413,11 @@ fn choose(
                 base,
                 values: Slots::Ints { ints, present },
             } => Some((*base, ints.as_slice(), present, *descending)),
+            // Instants order as the integers they are stored as.
+            Column::Dense {
+                base,
+                values: Slots::Instants { nanos, present, .. },
+            } => Some((*base, nanos.as_slice(), present, *descending)),
             _ => None,
         },
         _ => None,
@@ -2239,7 +2439,7 @@ fn choose(
                 continue;
             }
             let at = At::node(s);
-            if !run.all_hold(&run.conjuncts, &at)?
+            if !run.all_hold(conjuncts.iter().copied(), &at)?
                 || (cut && !beats(run, order, &at, &best[keep - 1].0)?)
             {
                 continue;
@@ -2249,12 +2449,13 @@ fn choose(
                 values.push(c.eval(&at, &run.data)?.get().clone());
             }
             best.push((values, s));
-            if best.len() == 2 * keep {
+            if best.len() == keep.saturating_mul(2) {
                 best.select_nth_unstable_by(keep - 1, cmp);
                 best.truncate(keep);
                 cut = true;
                 worst_first = match best[keep - 1].0.first() {
                     Some(V::Int(w)) if first.is_some() => Some(*w),
+                    Some(w) if first.is_some() => instant_of(w),
                     _ => None,
                 };
             }
@@ -2278,7 +2479,10 @@ fn beats(run: &Run<'_>, order: &[(C, bool)], at: &At, worst: &[CypherValue]) -> 
     for ((c, descending), w) in order.iter().zip(worst) {
         let o = match (c.int(at, &run.data), w) {
             (Some(i), V::Int(j)) => i.cmp(j),
-            _ => c.eval(at, &run.data)?.get().order(w),
+            _ => match (c.instant_side(at, &run.data), w) {
+                (Some(IntSide::Int(i)), w) if let Some(j) = instant_of(w) => i.cmp(&j),
+                _ => c.eval(at, &run.data)?.get().order(w),
+            },
         };
         let o = if *descending { o.reverse() } else { o };
         if o.is_ne() {

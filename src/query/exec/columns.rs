@@ -30,6 +30,7 @@ use crate::query::error::QResult;
 use crate::query::value::CypherValue;
 use crate::storage::Cf;
 use crate::storage::keys::read_u64;
+use crate::temporal::{DateTime, Temporal};
 use crate::txn::{Extension, ReadTxn};
 use crate::{NodeId, Value};
 
@@ -61,6 +62,15 @@ pub(crate) enum Slots {
         codes: Vec<u32>,
         dict: Vec<CypherValue>,
     },
+    /// Zoned datetimes of one fixed offset (no zone name): each offset's
+    /// instant in nanoseconds since 1970-01-01T00:00Z, whose order is
+    /// the values' order; `present` marks the offsets that have one.
+    Instants {
+        nanos: Vec<i64>,
+        present: FixedBitSet,
+        /// Seconds east of UTC, shared by every value.
+        offset: i32,
+    },
     /// Any values (`Null`: none).
     Values(Vec<CypherValue>),
 }
@@ -73,6 +83,7 @@ impl Slots {
         match self {
             Slots::Ints { ints, .. } => ints.len(),
             Slots::Coded { codes, .. } => codes.len(),
+            Slots::Instants { nanos, .. } => nanos.len(),
             Slots::Values(values) => values.len(),
         }
     }
@@ -87,7 +98,27 @@ impl Slots {
                 Some(&c) if c > 0 => Some(Cow::Borrowed(&dict[c as usize - 1])),
                 _ => None,
             },
+            Slots::Instants {
+                nanos,
+                present,
+                offset,
+            } => present.contains(i).then(|| {
+                // The instant fitted when it was stored, so it fits again.
+                let at = DateTime::at_offset(nanos[i], *offset);
+                Cow::Owned(at.map_or(CypherValue::Null, |d| {
+                    CypherValue::Temporal(Box::new(Temporal::DateTime(d)))
+                }))
+            }),
             Slots::Values(values) => values.get(i).filter(|v| !v.is_null()).map(Cow::Borrowed),
+        }
+    }
+
+    /// Offset `i`'s instant, when the slots hold instants and it has one.
+    #[inline]
+    fn instant(&self, i: usize) -> Option<i64> {
+        match self {
+            Slots::Instants { nanos, present, .. } => present.contains(i).then(|| nanos[i]),
+            _ => None,
         }
     }
 
@@ -95,7 +126,7 @@ impl Slots {
     fn int(&self, i: usize) -> Option<i64> {
         match self {
             Slots::Ints { ints, present } => present.contains(i).then(|| ints[i]),
-            Slots::Coded { .. } => None,
+            Slots::Coded { .. } | Slots::Instants { .. } => None,
             Slots::Values(values) => match values.get(i) {
                 Some(CypherValue::Int(v)) => Some(*v),
                 _ => None,
@@ -110,6 +141,10 @@ impl Slots {
                 present.grow(n);
             }
             Slots::Coded { codes, .. } => codes.resize(n, 0),
+            Slots::Instants { nanos, present, .. } => {
+                nanos.resize(n, 0);
+                present.grow(n);
+            }
             Slots::Values(values) => values.resize(n, CypherValue::Null),
         }
     }
@@ -121,6 +156,7 @@ impl Slots {
                 codes.shrink_to_fit();
                 dict.shrink_to_fit();
             }
+            Slots::Instants { nanos, .. } => nanos.shrink_to_fit(),
             Slots::Values(values) => values.shrink_to_fit(),
         }
     }
@@ -181,12 +217,53 @@ impl Column {
         )
     }
 
+    /// Whether every value is a zoned datetime of one fixed offset (an
+    /// instant column: see [`Column::instant`]).
+    #[inline]
+    pub fn all_instants(&self) -> bool {
+        matches!(
+            self,
+            Column::Dense {
+                values: Slots::Instants { .. },
+                ..
+            }
+        )
+    }
+
+    /// The offset of an instant column's values.
+    #[inline]
+    pub fn instant_offset(&self) -> Option<i32> {
+        match self {
+            Column::Dense {
+                values: Slots::Instants { offset, .. },
+                ..
+            } => Some(*offset),
+            _ => None,
+        }
+    }
+
+    /// Node `id`'s instant (nanoseconds since 1970-01-01T00:00Z) when the
+    /// column is an instant column and the node has a value.
+    #[inline]
+    pub fn instant(&self, id: NodeId) -> Option<i64> {
+        match self {
+            Column::Dense { base, values } => {
+                values.instant(usize::try_from(id.0.checked_sub(*base)?).ok()?)
+            }
+            Column::Sparse(_) => None,
+        }
+    }
+
     /// Whether every value is of one type whose equal values are equal
-    /// in Cypher's grouping too: integers alone, or strings alone.
+    /// in Cypher's grouping too: integers alone, strings alone, or
+    /// datetimes of one offset alone.
     pub fn one_type(&self) -> bool {
         match self {
             Column::Dense { values, .. } => {
-                matches!(values, Slots::Ints { .. } | Slots::Coded { .. })
+                matches!(
+                    values,
+                    Slots::Ints { .. } | Slots::Coded { .. } | Slots::Instants { .. }
+                )
             }
             Column::Sparse(map) => {
                 let mut kinds = map.values().map(|v| match v {
@@ -226,6 +303,33 @@ impl Column {
             build.push(id, v);
         }
         build.finish()
+    }
+}
+
+/// The instant (nanoseconds since 1970-01-01T00:00Z) and offset of a
+/// zoned datetime whose zone is an offset alone, when the instant fits
+/// an `i64`: what an instant column holds.
+#[inline]
+pub(crate) fn fixed_instant(v: &CypherValue) -> Option<(i64, i32)> {
+    match v {
+        CypherValue::Temporal(t) => match &**t {
+            Temporal::DateTime(d) => d.fixed_instant(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The instant of a zoned datetime (any zone), when it fits an `i64`:
+/// what it is compared by.
+#[inline]
+pub(crate) fn instant_of(v: &CypherValue) -> Option<i64> {
+    match v {
+        CypherValue::Temporal(t) => match &**t {
+            Temporal::DateTime(d) => i64::try_from(d.instant_nanos()).ok(),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -280,6 +384,26 @@ impl ColumnBuild {
         match (&mut self.values, value) {
             (Slots::Ints { ints, present }, CypherValue::Int(i)) => {
                 ints[at] = i;
+                present.insert(at);
+            }
+            (Slots::Ints { .. }, value) if self.count == 0 && fixed_instant(&value).is_some() => {
+                let offset = fixed_instant(&value).map_or(0, |(_, o)| o);
+                self.values = Slots::Instants {
+                    nanos: vec![0; self.values.len()],
+                    present: FixedBitSet::with_capacity(self.values.len()),
+                    offset,
+                };
+                self.set(at, value);
+            }
+            (
+                Slots::Instants {
+                    nanos,
+                    present,
+                    offset,
+                },
+                value,
+            ) if fixed_instant(&value).is_some_and(|(_, o)| o == *offset) => {
+                nanos[at] = fixed_instant(&value).map_or(0, |(n, _)| n);
                 present.insert(at);
             }
             (Slots::Ints { .. }, CypherValue::String(s)) if self.count == 0 => {
@@ -768,9 +892,22 @@ mod tests {
             2 => CypherValue::Int(i as i64),
             3 if i % 7 == 3 => CypherValue::Int(1),
             3 => CypherValue::from(format!("s{}", i % 3)),
+            // UTC datetimes, seconds apart: an instant column.
+            5 => datetime(i as i64 * 1_000_000_007 - 5_000_000_000, 0),
+            // Datetimes at two offsets: any values.
+            6 => datetime(
+                i as i64 * 60_000_000_000,
+                if i % 9 == 4 { 3600 } else { -7200 },
+            ),
             // Past the most distinct strings a coded column holds.
             _ => CypherValue::from(format!("n{i}")),
         }
+    }
+
+    fn datetime(nanos: i64, offset: i32) -> CypherValue {
+        CypherValue::Temporal(Box::new(Temporal::DateTime(
+            DateTime::at_offset(nanos, offset).unwrap(),
+        )))
     }
 
     #[test]
@@ -784,7 +921,7 @@ mod tests {
             (0..(MAX_CODES as u64 + 100)).collect(),
             vec![],
         ] {
-            for kind in 0..5 {
+            for kind in 0..7 {
                 let want: std::collections::BTreeMap<u64, CypherValue> =
                     ids.iter().map(|&i| (i, value(kind, i))).collect();
                 let mut builder = ColumnBuild::default();
@@ -801,12 +938,15 @@ mod tests {
                         Slots::Ints { .. } => 0,
                         Slots::Coded { .. } => 1,
                         Slots::Values(_) => 2,
+                        Slots::Instants { .. } => 3,
                     };
                     let distinct = ids.len() > MAX_CODES;
                     let expected = match kind {
                         0 => 0,
                         1 => 1,
                         4 if !distinct => 1,
+                        5 => 3,
+                        6 if ids.iter().all(|i| i % 9 != 4) => 3,
                         _ => 2,
                     };
                     assert_eq!(form, expected, "kind {kind}, {} ids", ids.len());
@@ -821,6 +961,10 @@ mod tests {
                         _ => None,
                     };
                     assert_eq!(built.int(NodeId(i)), int, "kind {kind}, node {i}");
+                    if built.all_instants() {
+                        let instant = want.get(&i).and_then(fixed_instant).map(|(n, _)| n);
+                        assert_eq!(built.instant(NodeId(i)), instant, "kind {kind}, node {i}");
+                    }
                 }
             }
         }

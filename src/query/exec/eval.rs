@@ -500,7 +500,7 @@ fn or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
     }
 }
 
-fn property(base: &CypherValue, key: &str) -> QResult<CypherValue> {
+pub(super) fn property(base: &CypherValue, key: &str) -> QResult<CypherValue> {
     match base {
         V::Null => Ok(V::Null),
         V::Map(m) => Ok(m.get(key).cloned().unwrap_or(V::Null)),

@@ -112,10 +112,11 @@ impl<'p> Lower<'p> {
             Expr::Slot(_) => C::Node(self.var(e)?),
             Expr::Property(base, key) => match (&**base, self.rel) {
                 (Expr::Slot(s), Some(rel)) if *s == rel => C::RelProp(self.rel_column(key)),
-                _ => {
+                (Expr::Slot(_), _) => {
                     let v = self.var(base)?;
                     C::Prop(v, self.column(key))
                 }
+                _ => C::Field(Box::new(self.lower(base)?), key.clone()),
             },
             Expr::PatternExists(p) => self.exists(p)?,
             Expr::Unary(UnaryOp::Not, a) => C::Not(Box::new(self.lower(a)?)),
@@ -263,11 +264,12 @@ pub(crate) fn shape(pattern: &Pattern, p: &ProjectItems) -> Option<Shape> {
 }
 
 /// The rule `ColumnarTopK`'s form of `pattern`, a single node pattern,
-/// followed by the projection `p` that orders its rows and keeps a
-/// limited number (no aggregation, no `DISTINCT`), when its sort keys,
-/// inline properties and `WHERE` lower.
+/// followed by the projection `p` that orders its rows (no aggregation,
+/// no `DISTINCT`; with `LIMIT`, the top rows are chosen over the
+/// columns, without, the rows `WHERE` keeps), when its sort keys, inline
+/// properties and `WHERE` lower.
 pub(crate) fn top_k(pattern: &Pattern, p: &ProjectItems) -> Option<TopK> {
-    if p.grouping.is_some() || p.distinct || p.order.is_empty() || p.limit.is_none() {
+    if p.grouping.is_some() || p.distinct || p.order.is_empty() {
         return None;
     }
     let [chain] = pattern.chains.as_slice() else {

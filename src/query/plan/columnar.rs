@@ -20,6 +20,9 @@ pub(crate) enum C {
     /// A property of the hop's relationship, by index into
     /// `Shape::rel_columns`.
     RelProp(usize),
+    /// A component or entry of a value: `e.at.year` (the `.year` of the
+    /// property `e.at`).
+    Field(Box<C>, String),
     Node(usize),
     /// A pattern predicate from the node at a position (`(n)-[:T]->(:L)`),
     /// by index into `Shape::exists`.
@@ -42,7 +45,7 @@ impl C {
             C::Const(_) | C::Param(_) => 0,
             C::Prop(v, _) | C::Node(v) | C::Exists(v, _) => 1 << v,
             C::RelProp(_) => REL,
-            C::Not(a) | C::IsNull(a, _) => a.vars(),
+            C::Not(a) | C::IsNull(a, _) | C::Field(a, _) => a.vars(),
             C::And(a, b) | C::Or(a, b) | C::Binary(_, a, b) => a.vars() | b.vars(),
         }
     }
