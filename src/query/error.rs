@@ -95,6 +95,9 @@ pub mod status {
         "Neo.ClientError.Schema.ConstraintValidationFailed";
     /// `CALL` of a procedure that does not exist.
     pub const PROCEDURE_NOT_FOUND: &str = "Neo.ClientError.Procedure.ProcedureNotFound";
+    /// `LOAD CSV` could not read its file: outside the import directory,
+    /// missing, not CSV of the expected shape, or none configured.
+    pub const EXTERNAL_RESOURCE_FAILED: &str = "Neo.ClientError.Statement.ExternalResourceFailed";
     /// A registered procedure's function failed.
     pub const PROCEDURE_CALL_FAILED: &str = "Neo.ClientError.Procedure.ProcedureCallFailed";
     /// The statement ran past its time limit.
@@ -223,6 +226,7 @@ impl QueryError {
         match (self.kind, self.detail) {
             (_, "ReadOnlyTransaction" | "ReadOnlyStream") => status::ACCESS_MODE,
             (_, "ProcedureNotFound") => status::PROCEDURE_NOT_FOUND,
+            (_, "ExternalResourceFailed") => status::EXTERNAL_RESOURCE_FAILED,
             (ErrorKind::ProcedureError, _) => status::PROCEDURE_CALL_FAILED,
             (ErrorKind::SyntaxError, _) => status::SYNTAX_ERROR,
             (ErrorKind::SemanticError, _) => status::SEMANTIC_ERROR,

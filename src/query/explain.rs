@@ -176,6 +176,7 @@ fn procedure_name(p: Procedure) -> &'static str {
             "db.index.vector.queryNodes (HNSW search of a node-bound collection)"
         }
         P::Wcc => "algo.wcc (union-find on a projection)",
+        P::LoadCsv => "LOAD CSV (the file's rows, read from the import directory)",
         P::Scc => "algo.scc (on a projection)",
         P::PageRank => "algo.pagerank (on a projection)",
         P::Cdlp => "algo.cdlp (on a projection)",

@@ -36,6 +36,7 @@ pub struct Builder {
     pub(crate) durability: Durability,
     pub(crate) block_cache_bytes: usize,
     pub(crate) stored_projections: Option<u64>,
+    pub(crate) import_dir: Option<PathBuf>,
 }
 
 impl Default for Builder {
@@ -45,6 +46,7 @@ impl Default for Builder {
             durability: Durability::Immediate,
             block_cache_bytes: 64 << 20,
             stored_projections: Some(1 << 16),
+            import_dir: None,
         }
     }
 }
@@ -86,6 +88,17 @@ impl Builder {
         self.stored_projections = min_edges;
         self
     }
+
+    /// The directory Cypher's `LOAD CSV` reads files from: `file:///x.csv`
+    /// is `dir/x.csv`, and a URL that leaves it (`..`, a link out of it)
+    /// or names another scheme is refused. Default: none, and `LOAD CSV`
+    /// is refused (a statement cannot read the machine's files unless the
+    /// application says which).
+    #[must_use]
+    pub fn import_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.import_dir = dir;
+        self
+    }
 }
 
 /// An open database: one directory holding a property graph and vector
@@ -108,6 +121,8 @@ pub struct Database {
     extensions: Vec<(TypeId, Box<dyn Extension>)>,
     links: Links,
     path: PathBuf,
+    /// Where `LOAD CSV` reads files ([`Builder::import_dir`]).
+    import_dir: Option<PathBuf>,
     closed: bool,
     _lock: File,
 }
@@ -198,6 +213,7 @@ impl Database {
             extensions: Vec::new(),
             links,
             path: path.to_owned(),
+            import_dir: opts.import_dir.clone(),
             closed: false,
             _lock: lock,
         })
@@ -235,6 +251,13 @@ impl Database {
     /// How sibling models reach each other.
     pub(crate) fn links(&self) -> &Links {
         &self.links
+    }
+
+    /// The directory `LOAD CSV` reads files from, if one was given
+    /// ([`Builder::import_dir`]).
+    #[must_use]
+    pub fn import_dir(&self) -> Option<&Path> {
+        self.import_dir.as_deref()
     }
 
     /// The directory this database lives in.

@@ -72,6 +72,21 @@ pub fn open(path: &Path) -> Result<Database> {
         .with_context(|| format!("opening {}", path.display()))
 }
 
+/// Opens a database for Cypher statements: created when `create` asks
+/// (else it must exist), with `LOAD CSV` reading from `import_dir`.
+pub fn open_for_queries(path: &Path, create: bool, import_dir: Option<&Path>) -> Result<Database> {
+    if let Some(dir) = import_dir
+        && !dir.is_dir()
+    {
+        bail!("--import-dir {}: not a directory", dir.display());
+    }
+    Database::builder()
+        .create_if_missing(create)
+        .import_dir(import_dir.map(Path::to_path_buf))
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))
+}
+
 /// This process's resident memory, where the system tells (Linux).
 pub fn rss_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -38,6 +38,10 @@ pub struct Args {
     /// mistyped path is an error, not a new empty database).
     #[arg(long)]
     pub create: bool,
+    /// The directory `LOAD CSV` reads `file:///` URLs from (without it,
+    /// `LOAD CSV` is refused).
+    #[arg(long, value_name = "DIR")]
+    pub import_dir: Option<PathBuf>,
 }
 
 /// The statement options the arguments ask for.
@@ -69,12 +73,7 @@ pub fn parse_params(items: &[String]) -> Result<Params> {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let db = if args.create {
-        quiverdb::Database::open(&args.db)
-            .with_context(|| format!("opening {}", args.db.display()))?
-    } else {
-        common::open(&args.db)?
-    };
+    let db = common::open_for_queries(&args.db, args.create, args.import_dir.as_deref())?;
     let params = parse_params(&args.params)?;
     let options = options(args.timeout)?;
     if args.csv && args.repeat <= 1 && stream_csv(&db, &args.statement, &params, &options)? {

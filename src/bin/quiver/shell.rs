@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use quiverdb::Database;
 use quiverdb::query::{Params, QueryOptions, split_statements};
 use rustyline::error::ReadlineError;
@@ -31,6 +31,10 @@ pub struct Args {
     /// Create the database if the directory holds none.
     #[arg(long)]
     pub create: bool,
+    /// The directory `LOAD CSV` reads `file:///` URLs from (without it,
+    /// `LOAD CSV` is refused).
+    #[arg(long, value_name = "DIR")]
+    pub import_dir: Option<PathBuf>,
 }
 
 const HELP: &str = "\
@@ -51,11 +55,7 @@ struct Session {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let db = if args.create {
-        Database::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?
-    } else {
-        common::open(&args.db)?
-    };
+    let db = common::open_for_queries(&args.db, args.create, args.import_dir.as_deref())?;
     let mut session = Session {
         db,
         params: Params::new(),

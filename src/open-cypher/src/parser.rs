@@ -14,7 +14,8 @@ use crate::ast::{
     StringLiteral, SubqueryScope, TransactionErrorBehavior, UnionBranch, UnionOperator,
 };
 use crate::ast::{
-    ForeachClause, LabelExpressionKind, RemoveClause, RemoveItemKind, SetClause, SetItemKind,
+    ForeachClause, LabelExpressionKind, LoadCsvClause, RemoveClause, RemoveItemKind, SetClause,
+    SetItemKind,
 };
 use crate::diagnostic::{Diagnostic, DiagnosticCode, ParseErrors};
 use crate::lexer;
@@ -468,16 +469,25 @@ fn parse_single_query(
             cursor = end;
             continue;
         }
+        if let Some(load) = load_csv_clause(source, tokens, cursor) {
+            let (clause, end) = load?;
+            clauses.push(clause);
+            cursor = end;
+            continue;
+        }
         let mut candidate_ends = top_level_indices(&tokens[cursor + 1..], clause_starts)
             .into_iter()
             .map(|index| cursor + 1 + index)
             .collect::<Vec<_>>();
-        // A FOREACH (an unreserved word here) also starts a clause.
+        // A FOREACH or a LOAD CSV (unreserved words here) also starts a
+        // clause.
         candidate_ends.extend(
             top_level_indices(&tokens[cursor + 1..], |t| t == ParserToken::Identifier)
                 .into_iter()
                 .map(|index| cursor + 1 + index)
-                .filter(|&i| is_foreach_start(source, tokens, i)),
+                .filter(|&i| {
+                    is_foreach_start(source, tokens, i) || is_load_csv_start(source, tokens, i)
+                }),
         );
         candidate_ends.push(tokens.len());
         candidate_ends.sort_unstable();
@@ -717,6 +727,81 @@ fn foreach_clause(
             Span::new(tokens[cursor].0, tokens[close].2),
         );
         Ok((clause, close + 1))
+    })())
+}
+
+/// Whether `LOAD CSV` starts at `index`.
+fn is_load_csv_start(source: &str, tokens: &[SpannedParserToken], index: usize) -> bool {
+    is_word(source, tokens, index, "LOAD") && is_word(source, tokens, index + 1, "CSV")
+}
+
+/// `LOAD CSV [WITH HEADERS] FROM url AS v [FIELDTERMINATOR 'c']` at
+/// `cursor`, with the index after it, or `None` when there is none.
+/// (Added by QuiverDB; see FORK.md.)
+fn load_csv_clause(
+    source: &str,
+    tokens: &[SpannedParserToken],
+    cursor: usize,
+) -> Option<Result<(Clause, usize), LalrpopError>> {
+    if !is_load_csv_start(source, tokens, cursor) {
+        return None;
+    }
+    Some((|| {
+        let mut at = cursor + 2;
+        let with_headers = tokens.get(at).is_some_and(|t| t.1 == ParserToken::With);
+        if with_headers {
+            if !is_word(source, tokens, at + 1, "HEADERS") {
+                return Err(expected_at(tokens, at + 1, "HEADERS"));
+            }
+            at += 2;
+        }
+        if !is_word(source, tokens, at, "FROM") {
+            return Err(expected_at(tokens, at, "FROM"));
+        }
+        let from = at + 1;
+        let rest = tokens.get(from..).unwrap_or_default();
+        let as_at = top_level_indices(rest, |t| t == ParserToken::As)
+            .first()
+            .map(|i| from + i)
+            .ok_or_else(|| expected_at(tokens, tokens.len(), "AS"))?;
+        if as_at == from {
+            return Err(expected_at(tokens, from, "a URL"));
+        }
+        let source_expr = parse_expr_fragment(source, &tokens[from..as_at])?;
+        let (start, token, end) = *tokens
+            .get(as_at + 1)
+            .filter(|t| {
+                matches!(
+                    t.1,
+                    ParserToken::Identifier | ParserToken::EscapedIdentifier
+                )
+            })
+            .ok_or_else(|| expected_at(tokens, as_at + 1, "a variable"))?;
+        let variable = name(source, start, end, token == ParserToken::EscapedIdentifier);
+        let mut last = as_at + 1;
+        let mut field_terminator = None;
+        if is_word(source, tokens, as_at + 2, "FIELDTERMINATOR") {
+            let (start, token, end) = *tokens
+                .get(as_at + 3)
+                .filter(|t| t.1 == ParserToken::String)
+                .ok_or_else(|| expected_at(tokens, as_at + 3, "a string"))?;
+            debug_assert_eq!(token, ParserToken::String);
+            field_terminator = Some(Node::new(
+                string_literal(source, start, end),
+                Span::new(start, end),
+            ));
+            last = as_at + 3;
+        }
+        let clause = Node::new(
+            ClauseKind::LoadCsv(LoadCsvClause {
+                with_headers,
+                source: source_expr,
+                variable,
+                field_terminator,
+            }),
+            Span::new(tokens[cursor].0, tokens[last].2),
+        );
+        Ok((clause, last + 1))
     })())
 }
 

@@ -113,15 +113,17 @@ impl Database {
     /// `create`: create it when missing (default true). `durability`:
     /// `"immediate"` (each commit is fsynced, the default) or `"buffered"`
     /// (survives a crash of the process, not of the machine).
-    /// `cache_mb`: RocksDB's block cache.
+    /// `cache_mb`: RocksDB's block cache. `import_dir`: the directory
+    /// Cypher's `LOAD CSV` reads `file:///` URLs from (none: refused).
     #[new]
-    #[pyo3(signature = (path, *, create = true, durability = "immediate", cache_mb = None))]
+    #[pyo3(signature = (path, *, create = true, durability = "immediate", cache_mb = None, import_dir = None))]
     fn new(
         py: Python<'_>,
         path: std::path::PathBuf,
         create: bool,
         durability: &str,
         cache_mb: Option<usize>,
+        import_dir: Option<std::path::PathBuf>,
     ) -> PyResult<Database> {
         let durability = match durability {
             "immediate" => Durability::Immediate,
@@ -134,7 +136,8 @@ impl Database {
         };
         let mut builder = Db::builder()
             .create_if_missing(create)
-            .durability(durability);
+            .durability(durability)
+            .import_dir(import_dir);
         if let Some(mb) = cache_mb {
             builder = builder.block_cache_bytes(mb << 20);
         }

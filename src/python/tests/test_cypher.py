@@ -315,3 +315,21 @@ with quiverdb.Database({str(tmp_path / "db")!r}) as db:
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_load_csv_reads_the_import_directory_only(tmp_path):
+    imports = tmp_path / "import"
+    imports.mkdir()
+    (imports / "p.csv").write_text("name,age\nAnn,31\nBob,\n")
+    (tmp_path / "secret.csv").write_text("s\n")
+    with quiverdb.Database(tmp_path / "db", import_dir=imports) as db:
+        rows = db.execute(
+            "LOAD CSV WITH HEADERS FROM 'file:///p.csv' AS r "
+            "CREATE (p:P {name: r.name, age: toInteger(r.age)}) RETURN p.name AS n, p.age AS a"
+        ).dicts()
+        assert rows == [{"n": "Ann", "a": 31}, {"n": "Bob", "a": None}]
+        with pytest.raises(quiverdb.CypherError, match="leaves the import directory"):
+            db.execute("LOAD CSV FROM 'file:///../secret.csv' AS r RETURN r")
+    with quiverdb.Database(tmp_path / "db2") as db:
+        with pytest.raises(quiverdb.CypherError, match="no import directory"):
+            db.execute("LOAD CSV FROM 'file:///p.csv' AS r RETURN r")

@@ -9,8 +9,10 @@ mod schema;
 
 use crate::query::error::{ErrorKind, QResult, QueryError, semantic, unsupported};
 use crate::query::parse::{Body, Span, ast};
+use crate::query::plan::clause::CallPlan;
 use crate::query::plan::expr::{BinaryOp, Expr, Quantifier, Subquery, UnaryOp};
 use crate::query::plan::func::{Aggregate, Function, unknown_function, wrong_arity};
+use crate::query::plan::procs::Procedure;
 use crate::query::plan::user::UserProcedures;
 use crate::query::plan::{AggregateSpec, Plan, ProjectItems, Step, check_count};
 use crate::query::value::CypherValue as V;
@@ -185,6 +187,9 @@ impl Compiler<'_> {
                     scope.push(name, ty);
                     steps.push(Step::Unwind(expr));
                 }
+                ast::ClauseKind::LoadCsv(l) => {
+                    steps.push(self.load_csv(l, &mut scope).map_err(at)?);
+                }
                 ast::ClauseKind::With(w) => {
                     let (projection, names) =
                         self.projection(&w.projection, &scope, false, w.where_clause.as_ref())?;
@@ -285,6 +290,44 @@ impl Compiler<'_> {
             .at(self.text, query.span.start)
         })?;
         Ok((columns, steps))
+    }
+
+    /// `LOAD CSV [WITH HEADERS] FROM url AS v [FIELDTERMINATOR 'c']`: a
+    /// call of the internal procedure that reads the file, once per row,
+    /// its rows bound to `v` (lists of strings, or maps by the header).
+    fn load_csv(&self, l: &ast::LoadCsvClause, scope: &mut Scope) -> QResult<Step> {
+        let url = self.expr(&l.source, scope, None)?;
+        let name = &l.variable.kind.text;
+        if scope.slot(name).is_some() {
+            return Err(semantic(
+                "VariableAlreadyBound",
+                format!("variable {name} is already bound"),
+            )
+            .at(self.text, l.variable.span.start));
+        }
+        let terminator = match &l.field_terminator {
+            Some(t) => V::String(t.kind.value.clone()),
+            None => V::Null,
+        };
+        scope.push(
+            name,
+            if l.with_headers {
+                Some("MAP")
+            } else {
+                Some("LIST")
+            },
+        );
+        Ok(Step::Call(Box::new(CallPlan {
+            procedure: Procedure::LoadCsv,
+            user: None,
+            args: vec![
+                url,
+                Expr::Const(V::Bool(l.with_headers)),
+                Expr::Const(terminator),
+            ],
+            outputs: vec![0],
+            filter: None,
+        })))
     }
 
     pub(crate) fn predicate(&self, e: &ast::Expr, scope: &Scope) -> QResult<Expr> {

@@ -34,6 +34,16 @@ pub(crate) enum Access<'t, 'db> {
 }
 
 impl<'db> Access<'_, 'db> {
+    /// The directory `LOAD CSV` reads from, if the database has one.
+    pub fn import_dir(&self) -> Option<&'db std::path::Path> {
+        match self {
+            Access::Detached => None,
+            Access::Read(r) => r.db().import_dir(),
+            Access::Write(w) => w.db().import_dir(),
+            Access::View(w) => w.db().import_dir(),
+        }
+    }
+
     /// The reader of the graph, if there is one.
     pub fn reader(&self) -> Option<Reader<'_>> {
         match self {

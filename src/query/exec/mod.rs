@@ -7,6 +7,7 @@ pub(crate) mod columns;
 pub(crate) mod eval;
 pub(crate) mod func;
 pub(crate) mod graph;
+mod load_csv;
 pub(crate) mod matcher;
 mod meta;
 mod packed;

@@ -28,6 +28,7 @@ impl Procedure {
             P::VectorQueryNodes => vector_query(args, access, false),
             P::VectorQueryRelationships => vector_query(args, access, true),
             P::AwaitIndexes => Ok(Vec::new()),
+            P::LoadCsv => super::load_csv::rows(args, access),
             P::MetaGraph => meta::meta_graph(access),
             P::SchemaVisualization => meta::schema_visualization(access),
             P::DistinctValues => meta::distinct_values(args, access),

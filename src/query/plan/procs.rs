@@ -53,6 +53,8 @@ pub(crate) enum Procedure {
     SchemaVisualization,
     DistinctValues,
     MetaSchema,
+    /// `LOAD CSV` (internal): the rows of a file of the import directory.
+    LoadCsv,
     /// A procedure the application registered (`CallPlan::user`).
     User,
 }

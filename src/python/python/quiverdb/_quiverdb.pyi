@@ -170,6 +170,7 @@ class Database(_Searches):
         create: bool = True,
         durability: str = "immediate",
         cache_mb: Optional[int] = None,
+        import_dir: Optional[Union[str, PathLike[str]]] = None,
     ) -> Database: ...
     @property
     def path(self) -> str: ...
