@@ -151,6 +151,22 @@ pub enum Error {
         existing: NodeId,
     },
 
+    /// A commit (or a new existence constraint) would leave a node or a
+    /// relationship without a property an existence constraint requires.
+    #[error(
+        "{entity} has no property {key}, which the existence constraint {name} requires of every {owner}"
+    )]
+    MissingRequiredProperty {
+        /// The node or relationship (`node 12`, `relationship 5`).
+        entity: String,
+        /// The label (`:Person`) or relationship type (`[:KNOWS]`).
+        owner: String,
+        /// The property key.
+        key: String,
+        /// The constraint's name.
+        name: String,
+    },
+
     /// An index lookup named a `(label, key)` pair with no index declared.
     #[error(
         "no index on ({label}, {key}); declare it with WriteTxn::create_index or create_unique_key"

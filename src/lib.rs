@@ -116,8 +116,8 @@ pub mod fuzz;
 pub use check::{CheckReport, MAX_PROBLEMS};
 pub use error::{BoxError, Error, Result};
 pub use graph::{
-    Census, Edge, EdgeIds, EdgeRef, Edges, GraphInfo, GraphRead, Node, NodeIds, PropertyIndex,
-    PropertyValues,
+    Census, Edge, EdgeIds, EdgeRef, Edges, ExistenceConstraint, GraphInfo, GraphRead, Node,
+    NodeIds, PropertyIndex, PropertyValues,
 };
 pub use ids::{Direction, EdgeId, NodeId};
 pub use txn::{Builder, Database, Durability, ReadTxn, WriteTxn};

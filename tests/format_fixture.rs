@@ -31,7 +31,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 10;
+const CURRENT: u32 = 11;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -130,6 +130,7 @@ fn write(path: &Path) {
             .unwrap();
     }
     write_fed(&mut w, zlib);
+    write_required(&mut w);
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -141,6 +142,14 @@ fn write(path: &Path) {
             fs::remove_file(entry.path()).unwrap();
         }
     }
+}
+
+/// Since format 11: existence constraints, on nodes and relationships.
+fn write_required(w: &mut quiverdb::WriteTxn<'_>) {
+    w.create_existence_constraint("package_name", "Package", "name", false)
+        .unwrap();
+    w.create_existence_constraint("depends_weight", "DEPENDS", "weight", true)
+        .unwrap();
 }
 
 /// Since format 10: a vector index fed by a node property, filled at its
@@ -313,6 +322,7 @@ fn read_back(version: u32) {
     let mut w = db.begin_write().unwrap();
     assert_eq!(w.add_node(&[], props! {}).unwrap(), NodeId(3));
     w.commit().unwrap();
+    read_back_required(&db, version);
 }
 
 /// `libc6`'s properties, with temporal ones (format 9 on) found by index.
@@ -328,6 +338,55 @@ fn read_back_libc(r: &quiverdb::ReadTxn<'_>, libc: NodeId, version: u32) {
         );
     }
     assert_eq!(r.node(libc).unwrap().unwrap().props, want);
+}
+
+/// The existence constraints (format 11 on): listed, and checked by a
+/// commit after the reopen.
+fn read_back_required(db: &Database, version: u32) {
+    let declared: Vec<(String, String, String, bool)> = db
+        .begin_read()
+        .unwrap()
+        .existence_constraints()
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.owner, c.key, c.relationship))
+        .collect();
+    if version < 11 {
+        assert!(declared.is_empty(), "{declared:?}");
+        return;
+    }
+    assert_eq!(
+        declared,
+        [
+            (
+                "package_name".into(),
+                "Package".into(),
+                "name".into(),
+                false
+            ),
+            (
+                "depends_weight".into(),
+                "DEPENDS".into(),
+                "weight".into(),
+                true
+            ),
+        ]
+    );
+    let mut w = db.begin_write().unwrap();
+    w.add_node(&["Package"], props! {"section" => "x"}).unwrap();
+    let e = w.commit().unwrap_err();
+    assert!(
+        matches!(&e, Error::MissingRequiredProperty { name, .. } if name == "package_name"),
+        "{e}"
+    );
+    let mut w = db.begin_write().unwrap();
+    w.add_edge(NodeId(0), NodeId(1), "DEPENDS", props! {})
+        .unwrap();
+    let e = w.commit().unwrap_err();
+    assert!(
+        matches!(&e, Error::MissingRequiredProperty { name, .. } if name == "depends_weight"),
+        "{e}"
+    );
 }
 
 /// The collections' engines (format 3 on) and the collection that knows

@@ -710,7 +710,7 @@ fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
         "CREATE FULLTEXT INDEX names FOR (n:A|B) ON EACH [n.title, n.body]",
         "CREATE INDEX pair FOR (n:A) ON (n.x, n.y)",
         "CREATE INDEX rel FOR ()-[r:KNOWS]-() ON (r.since)",
-        "CREATE CONSTRAINT FOR (n:A) REQUIRE n.x IS NOT NULL",
+        "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NOT NULL",
         "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NODE KEY",
         "CREATE TEXT INDEX t FOR (n:A) ON (n.x)",
     ] {

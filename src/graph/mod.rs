@@ -25,7 +25,7 @@ pub(crate) mod watch;
 mod write;
 
 pub use iter::{EdgeIds, Edges, NodeIds, PropertyValues};
-pub use views::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
+pub use views::{Census, Edge, EdgeRef, ExistenceConstraint, GraphInfo, Node, PropertyIndex};
 
 use crate::error::{Error, Result};
 use crate::txn::{ReadTxn, WriteTxn};
@@ -188,6 +188,23 @@ pub trait GraphRead: sealed::Sealed {
     /// The declared unique keys and indexes.
     fn indexes(&self) -> Result<Vec<PropertyIndex>> {
         self.reader().indexes()
+    }
+
+    /// The declared existence constraints
+    /// ([`WriteTxn::create_existence_constraint`]).
+    fn existence_constraints(&self) -> Result<Vec<ExistenceConstraint>> {
+        Ok(self
+            .reader()
+            .required()?
+            .rules
+            .into_iter()
+            .map(|r| ExistenceConstraint {
+                name: r.name,
+                owner: r.owner_name,
+                key: r.key_name,
+                relationship: r.relationship,
+            })
+            .collect())
     }
 
     /// What is recorded about the graph as a whole: whether it is meant as

@@ -8,8 +8,8 @@ use parking_lot::RwLock;
 use super::dict::{Dictionary, Kind, Names};
 use super::keys;
 use super::records::{
-    EdgeRecord, GraphInfoRecord, NodeRecord, Schema, SchemaNames, decode_edge, decode_node,
-    default_index_name,
+    EdgeRecord, GraphInfoRecord, NodeRecord, Required, Schema, SchemaNames, decode_edge,
+    decode_node, default_index_name,
 };
 use super::stats;
 use super::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
@@ -491,6 +491,14 @@ impl Reader<'_> {
         match self.kv.get(Cf::Meta, meta::SCHEMA_NAMES)? {
             Some(b) => codec::decode(&b, "schema names"),
             None => Ok(SchemaNames::default()),
+        }
+    }
+
+    /// The existence constraints (none when the record is absent).
+    pub fn required(&self) -> Result<Required> {
+        match self.kv.get(Cf::Meta, meta::REQUIRED)? {
+            Some(b) => codec::decode(&b, "existence constraints"),
+            None => Ok(Required::default()),
         }
     }
 

@@ -89,6 +89,43 @@ pub fn default_index_name(label: &str, key: &str, unique: bool) -> String {
     format!("{kind}_{hash:08x}")
 }
 
+/// Existence constraints (`meta/required`, format 11 on): properties that
+/// every node with a label, or every relationship of a type, must have,
+/// checked when a transaction commits.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Required {
+    pub rules: Vec<RequiredRule>,
+}
+
+/// One existence constraint. The names of its label (or type) and key
+/// are kept beside their ids, for the error that names them at commit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequiredRule {
+    /// Over relationships (`owner` a type) rather than nodes (a label).
+    pub relationship: bool,
+    pub owner: u32,
+    pub key: u32,
+    pub name: String,
+    pub owner_name: String,
+    pub key_name: String,
+}
+
+impl RequiredRule {
+    /// The error of `entity` (`node 12`) lacking this rule's property.
+    pub fn violated(&self, entity: String) -> crate::error::Error {
+        crate::error::Error::MissingRequiredProperty {
+            entity,
+            owner: if self.relationship {
+                format!("[:{}]", self.owner_name)
+            } else {
+                format!(":{}", self.owner_name)
+            },
+            key: self.key_name.clone(),
+            name: self.name.clone(),
+        }
+    }
+}
+
 /// What is known about the graph as a whole (`meta/graph`, format 4 on):
 /// how it was imported. Absent means directed, no weight property.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

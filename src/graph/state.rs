@@ -8,13 +8,14 @@ use parking_lot::{Mutex, RwLock};
 
 use super::dict::{Dictionary, Kind};
 use super::read::{Reader, read_counter};
-use super::records::Schema;
+use super::records::{Required, Schema, decode_edge, decode_node};
 use super::stats::{self, Deltas};
 use crate::error::Result;
+use crate::storage::keys::read_u64;
 use crate::storage::schema::meta;
-use crate::storage::{Changes, KvRead};
+use crate::storage::{Cf, Changes, KvRead, codec};
 use crate::txn::{Database, Extension, TxnPart, WriteTxn};
-use crate::{NodeId, ReadTxn};
+use crate::{NodeId, ReadTxn, Value};
 
 /// Id allocation and counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,6 +67,52 @@ impl GraphModel {
             }),
         })
     }
+}
+
+/// Refuses a commit that leaves a node or relationship it writes without
+/// a property an existence constraint requires (the constraints as this
+/// commit leaves them; a node or relationship it does not write was
+/// checked when it was written, or when the constraint was made).
+fn check_required(base: &dyn KvRead, changes: &Changes) -> Result<()> {
+    let record = match changes.pending(Cf::Meta, meta::REQUIRED) {
+        Some(Some(bytes)) => Some(bytes.to_vec()),
+        Some(None) => None,
+        None => base.get(Cf::Meta, meta::REQUIRED)?,
+    };
+    let Some(record) = record else {
+        return Ok(());
+    };
+    let required: Required = codec::decode(&record, "existence constraints")?;
+    if required.rules.is_empty() {
+        return Ok(());
+    }
+    for (cf, key, value) in changes.iter() {
+        let Some(value) = value else { continue };
+        match cf {
+            Cf::Nodes => {
+                let node = decode_node(value)?;
+                if let Some(rule) = required.rules.iter().find(|r| {
+                    !r.relationship
+                        && node.has_label(r.owner)
+                        && node.prop(r.key).is_none_or(|v| matches!(v, Value::Null))
+                }) {
+                    return Err(rule.violated(format!("node {}", read_u64(key, 0)?)));
+                }
+            }
+            Cf::Edges => {
+                let edge = decode_edge(value)?;
+                if let Some(rule) = required.rules.iter().find(|r| {
+                    r.relationship
+                        && edge.edge_type == r.owner
+                        && edge.prop(r.key).is_none_or(|v| matches!(v, Value::Null))
+                }) {
+                    return Err(rule.violated(format!("relationship {}", read_u64(key, 0)?)));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Counts the statistics of the committed data again and writes them
@@ -170,6 +217,7 @@ impl TxnPart for GraphTxn {
     /// by aborted transactions since the last commit must be persisted (so
     /// they are never reused).
     fn finish(&mut self, base: &dyn KvRead, changes: &mut Changes) -> Result<()> {
+        check_required(base, changes)?;
         if self.stats_kept {
             self.stats.apply(base, changes)?;
         }

@@ -62,6 +62,21 @@ pub struct EdgeRef {
     pub edge_type: String,
 }
 
+/// A declared existence constraint (Cypher's `REQUIRE n.p IS NOT NULL`):
+/// every node with a label, or relationship of a type, has the property.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ExistenceConstraint {
+    /// Its name.
+    pub name: String,
+    /// The label (or, for relationships, the type) it covers.
+    pub owner: String,
+    /// The property every one of them must have.
+    pub key: String,
+    /// Whether it covers relationships of a type rather than nodes.
+    pub relationship: bool,
+}
+
 /// A declared unique key or property index.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::dict::{Kind, entry_key};
 use super::entries::{NodeEntry, edge_entries, node_entries};
-use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, Schema};
+use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, RequiredRule, Schema};
 use super::state::{GraphModel, GraphTxn, write_reader};
 use super::stats::pattern_labels;
 use super::{GraphInfo, keys};
@@ -342,6 +342,94 @@ impl WriteTxn<'_> {
     }
 
     // ----- schema ------------------------------------------------------
+
+    /// Declares an existence constraint named `name`: every node with
+    /// label `owner` (with `relationship`, every relationship of type
+    /// `owner`) must have property `key` (Cypher's `REQUIRE n.key IS NOT
+    /// NULL`). Checked now over the existing ones — failing with
+    /// [`Error::MissingRequiredProperty`] naming one that lacks it — and
+    /// then by every commit, over the nodes and relationships it writes: a
+    /// commit that would leave one without the property fails with that
+    /// error and writes nothing. The same constraint again is a no-op;
+    /// another one of the same name is [`Error::InvalidArgument`].
+    pub fn create_existence_constraint(
+        &mut self,
+        name: &str,
+        owner: &str,
+        key: &str,
+        relationship: bool,
+    ) -> Result<()> {
+        if name.is_empty() {
+            return Err(Error::invalid("a constraint's name cannot be empty"));
+        }
+        let mut required = write_reader(self).required()?;
+        if let Some(same) = required.rules.iter().find(|r| r.name == name) {
+            if (
+                same.relationship,
+                same.owner_name.as_str(),
+                same.key_name.as_str(),
+            ) == (relationship, owner, key)
+            {
+                return Ok(());
+            }
+            return Err(Error::invalid(format!(
+                "the name {name} is taken by the existence constraint on {}({})",
+                same.owner_name, same.key_name
+            )));
+        }
+        let rule = self.with_part(|txn, _: &mut Part| {
+            Ok(RequiredRule {
+                relationship,
+                owner: txn.intern(
+                    if relationship {
+                        Kind::EdgeType
+                    } else {
+                        Kind::Label
+                    },
+                    owner,
+                )?,
+                key: txn.intern(Kind::PropKey, key)?,
+                name: name.to_owned(),
+                owner_name: owner.to_owned(),
+                key_name: key.to_owned(),
+            })
+        })?;
+        let r = write_reader(self);
+        let lacks =
+            |props: &[(u32, Value)]| props.binary_search_by_key(&rule.key, |(k, _)| *k).is_err();
+        if relationship {
+            for id in r.edge_ids()? {
+                let edge = r.require_edge(id)?;
+                if edge.edge_type == rule.owner && lacks(&edge.props) {
+                    return Err(rule.violated(format!("relationship {}", id.0)));
+                }
+            }
+        } else {
+            for id in r.nodes_with_label(owner)? {
+                if lacks(&r.require_node(id)?.props) {
+                    return Err(rule.violated(format!("node {}", id.0)));
+                }
+            }
+        }
+        required.rules.push(rule);
+        let bytes = codec::encode(&required)?;
+        self.changes().put(Cf::Meta, meta::REQUIRED, bytes);
+        Ok(())
+    }
+
+    /// Drops the existence constraint named `name`; returns whether there
+    /// was one.
+    pub fn drop_existence_constraint(&mut self, name: &str) -> Result<bool> {
+        let mut required = write_reader(self).required()?;
+        let before = required.rules.len();
+        required.rules.retain(|r| r.name != name);
+        if required.rules.len() == before {
+            return Ok(false);
+        }
+        let bytes = codec::encode(&required)?;
+        self.changes().put(Cf::Meta, meta::REQUIRED, bytes);
+        Ok(true)
+    }
 
     /// Declares `(label, key)` a unique key: no two nodes with `label` may
     /// hold the same value of `key` (nodes without the property are not

@@ -312,6 +312,13 @@ impl<'db> Bulk<'db> {
                 "this database has vector indexes fed by graph properties, which a bulk import would leave behind: drop them (DROP INDEX), import, then create them again (creation fills them), or load through write transactions",
             ));
         }
+        // Nor are its records checked against existence constraints.
+        if let Some(c) = crate::GraphRead::existence_constraints(&txn)?.first() {
+            return Err(Error::invalid(format!(
+                "this database has existence constraints ({} on {}({}) among them), which a bulk import does not check: drop them (DROP CONSTRAINT), import, then create them again (creation checks the data), or load through write transactions",
+                c.name, c.owner, c.key
+            )));
+        }
         txn.create_unique_key(key_label, key_prop)?;
         let key_label_id = txn.intern(Kind::Label, key_label)?;
         let key_prop_id = txn.intern(Kind::PropKey, key_prop)?;

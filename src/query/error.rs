@@ -172,6 +172,10 @@ impl From<Error> for QueryError {
             Error::UniqueViolation { .. } => {
                 (ErrorKind::ConstraintVerificationFailed, "UniqueViolation")
             }
+            Error::MissingRequiredProperty { .. } => (
+                ErrorKind::ConstraintVerificationFailed,
+                "MissingRequiredProperty",
+            ),
             Error::NodeNotFound(_) | Error::EdgeNotFound(_) => {
                 (ErrorKind::EntityNotFound, "DeletedEntityAccess")
             }

@@ -207,6 +207,9 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::CreateUniqueKey => {
             "CREATE CONSTRAINT (a unique key, existing nodes checked and indexed now)"
         }
+        P::CreateExistence => {
+            "CREATE CONSTRAINT ... IS NOT NULL (an existence constraint, existing ones checked now, then every commit)"
+        }
         P::DropSchema => "DROP INDEX | CONSTRAINT",
         P::ShowIndexes => "SHOW INDEXES",
         P::ShowConstraints => "SHOW CONSTRAINTS",

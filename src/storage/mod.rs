@@ -299,7 +299,7 @@ impl Changes {
         clippy::option_option,
         reason = "absent / deleted / written are all distinct"
     )]
-    fn pending(&self, cf: Cf, key: &[u8]) -> Option<Option<&[u8]>> {
+    pub fn pending(&self, cf: Cf, key: &[u8]) -> Option<Option<&[u8]>> {
         self.cfs[cf as usize].get(key).map(Option::as_deref)
     }
 

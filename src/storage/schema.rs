@@ -23,9 +23,11 @@
 /// indexes (and a version-6 directory gets `payload_index`, created
 /// empty); a version-1-7 directory gets `stats`, counted from its data
 /// at the first open; a version-8 one only has its version raised (9
-/// added temporal property values, which an older build cannot decode);
-/// the stored version is raised. `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 10;
+/// added temporal property values, which an older build cannot decode;
+/// 10 fed collections, 11 existence constraints in `meta/required`, which
+/// an older build would not check); the stored version is raised.
+/// `docs/FORMAT.md` has the details.
+pub const FORMAT_VERSION: u32 = 11;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -202,6 +204,9 @@ pub mod meta {
     /// The graph: names given to unique keys and indexes (Cypher's
     /// `CREATE INDEX name ...`); absent until one is named.
     pub const SCHEMA_NAMES: &[u8] = b"schema-names";
+    /// The graph: existence constraints (format 11); absent until one is
+    /// declared.
+    pub const REQUIRED: &[u8] = b"required";
     /// The graph: direction and weight property, as imported (format 4).
     pub const GRAPH: &[u8] = b"graph";
     /// The vector model: the next collection id.

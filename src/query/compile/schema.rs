@@ -50,10 +50,25 @@ pub(super) fn compile(c: &Compiler<'_>, command: &ast::Node<ast::SchemaCommand>)
                 }
             }
         }
+        ast::SchemaCommand::CreateConstraint(d)
+            if d.requirement == ast::ConstraintRequirement::NotNull =>
+        {
+            // Existence: over a label's nodes or a type's relationships.
+            let name = schema_name(c, d.name.as_ref(), d.name_is_parameter).map_err(at)?;
+            let (owner, key) = one_pair(&d.target, &d.properties).map_err(at)?;
+            let args = vec![
+                name.unwrap_or(Expr::Const(V::Null)),
+                string(owner),
+                string(key),
+                Expr::Const(V::Bool(d.if_not_exists)),
+                Expr::Const(V::Bool(d.target.relationship)),
+            ];
+            (Procedure::CreateExistence, args, &[])
+        }
         ast::SchemaCommand::CreateConstraint(d) => {
             if d.requirement != ast::ConstraintRequirement::Unique {
                 return Err(at(unsupported(
-                    "this kind of constraint (uniqueness constraints on one node property are)",
+                    "this kind of constraint (uniqueness constraints on one node property, and existence constraints, are)",
                 )));
             }
             let name = schema_name(c, d.name.as_ref(), d.name_is_parameter).map_err(at)?;

@@ -543,6 +543,55 @@ pub(crate) fn show_schema(
             indexes.len() as i64 + 1,
         )?);
     }
+    if constraints {
+        rows.extend(existence_rows(&r, kind, indexes.len())?);
+    }
+    Ok(rows)
+}
+
+/// `SHOW CONSTRAINTS`' rows of the existence constraints that `kind`
+/// asks for, numbered after the `before` rows listed ahead of them.
+fn existence_rows(
+    r: &crate::graph::read::Reader<'_>,
+    kind: Option<&str>,
+    before: usize,
+) -> QResult<Vec<Vec<V>>> {
+    let strings = |s: &str| V::List(vec![V::String(s.to_owned())]);
+    let mut rows = Vec::new();
+    for (i, rule) in r.required()?.rules.iter().enumerate() {
+        let entity = if rule.relationship {
+            "RELATIONSHIP"
+        } else {
+            "NODE"
+        };
+        let wanted = match kind {
+            None | Some("ALL" | "EXIST" | "EXISTS" | "EXISTENCE" | "PROPERTY") => true,
+            Some(k) => k == entity,
+        };
+        if !wanted {
+            continue;
+        }
+        let (name, owner, key) = (&rule.name, &rule.owner_name, &rule.key_name);
+        let (pattern, var) = if rule.relationship {
+            (format!("()-[r:`{owner}`]-()"), "r")
+        } else {
+            (format!("(n:`{owner}`)"), "n")
+        };
+        rows.push(vec![
+            V::Int((before + i) as i64 + 1),
+            V::String(name.clone()),
+            V::String(format!("{entity}_PROPERTY_EXISTENCE")),
+            V::String(entity.to_owned()),
+            strings(owner),
+            strings(key),
+            V::Null,
+            V::Null,
+            V::Map(BTreeMap::new()),
+            V::String(format!(
+                "CREATE CONSTRAINT `{name}` FOR {pattern} REQUIRE ({var}.`{key}`) IS NOT NULL"
+            )),
+        ]);
+    }
     Ok(rows)
 }
 

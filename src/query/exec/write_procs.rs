@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::graph::Graph;
 use super::write::{eval, merge};
+use crate::GraphRead;
 use crate::graph::sealed::Sealed;
 use crate::query::error::{QResult, QueryError, argument_error, type_error};
 use crate::query::plan::clause::{CallPlan, MergePlan, SetItem};
@@ -119,6 +120,10 @@ fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opti
             create_schema(p == P::CreateUniqueKey, args, w)?;
             Ok(None)
         }
+        P::CreateExistence => {
+            create_existence(args, w)?;
+            Ok(None)
+        }
         P::DropSchema => {
             drop_schema(args, w)?;
             Ok(None)
@@ -177,6 +182,20 @@ fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QR
             other.label, other.key
         )));
     }
+    if let Some(n) = &name
+        && let Some(other) = w
+            .existence_constraints()?
+            .into_iter()
+            .find(|c| &c.name == n)
+    {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(exists(format!(
+            "there is already a constraint called {n} (existence of {}({}))",
+            other.owner, other.key
+        )));
+    }
     if let Some(same) = existing
         .iter()
         .find(|i| i.label == label && i.key == key && (i.unique || !unique))
@@ -202,6 +221,61 @@ fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QR
     if let Some(n) = name {
         w.name_index(&label, &key, &n)?;
     }
+    Ok(())
+}
+
+/// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:L) REQUIRE n.p IS NOT
+/// NULL` and the same `FOR ()-[r:T]-()` (`args`: name or null, label or
+/// type, key, `IF NOT EXISTS`, on relationships). Unnamed, it is named
+/// `constraint_` and a hash, as Neo4j names them. The same constraint, or
+/// any index or constraint of the name, is a no-op with `IF NOT EXISTS`,
+/// else an error; existing nodes (relationships) without the property
+/// fail it with `ConstraintVerificationFailed`.
+fn create_existence(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
+    let text = |i: usize| match args.get(i) {
+        Some(V::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let (owner, key) = (text(1), text(2));
+    let if_not_exists = matches!(args.get(3), Some(V::Bool(true)));
+    let relationship = matches!(args.get(4), Some(V::Bool(true)));
+    let name = match args.first() {
+        Some(V::String(s)) => s.clone(),
+        _ => crate::graph::records::default_index_name(
+            &format!("{owner}\u{0}{}", if relationship { "rel" } else { "node" }),
+            &format!("{key}\u{0}exists"),
+            true,
+        ),
+    };
+    let exists = |what: String| {
+        QueryError::runtime(
+            crate::query::error::ErrorKind::SemanticError,
+            "EquivalentSchemaRuleAlreadyExists",
+            what,
+        )
+    };
+    let same = w.existence_constraints()?.into_iter().find(|c| {
+        c.name == name || (c.relationship == relationship && c.owner == owner && c.key == key)
+    });
+    if let Some(other) = same {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(exists(format!(
+            "an existence constraint {} already exists on {}({})",
+            other.name, other.owner, other.key
+        )));
+    }
+    if let Some(other) = w.reader().indexes()?.into_iter().find(|i| i.name == name) {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(exists(format!(
+            "there is already an index or constraint called {name} (on :{}({}))",
+            other.label, other.key
+        )));
+    }
+    w.create_existence_constraint(&name, &owner, &key, relationship)?;
     Ok(())
 }
 
@@ -234,6 +308,7 @@ fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
             w.drop_index(&i.label, &i.key)?;
             Ok(())
         }
+        None if constraint && w.drop_existence_constraint(&name)? => Ok(()),
         None if if_exists => Ok(()),
         None => Err(QueryError::runtime(
             crate::query::error::ErrorKind::SemanticError,

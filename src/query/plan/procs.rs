@@ -37,6 +37,8 @@ pub(crate) enum Procedure {
     CreateIndex,
     /// `CREATE CONSTRAINT ... IS UNIQUE` (internal).
     CreateUniqueKey,
+    /// `CREATE CONSTRAINT ... IS NOT NULL` (internal).
+    CreateExistence,
     /// `DROP INDEX | CONSTRAINT` (internal).
     DropSchema,
     /// `SHOW INDEXES` (internal).
@@ -186,6 +188,7 @@ impl Procedure {
                 | P::MergeRelationship
                 | P::CreateIndex
                 | P::CreateUniqueKey
+                | P::CreateExistence
                 | P::DropSchema
                 | P::CreateVectorIndex
                 | P::CreateNodeVectorIndex
