@@ -14,9 +14,11 @@ use super::records::{
 use super::stats;
 use super::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
 use crate::error::{Error, Result};
-use crate::storage::keys::{read_u32, read_u64};
+use crate::storage::keys::{
+    KeyNumber, NUMBER_TAGS, key_number, order_prefix, prefix_end, push_value, read_u32, read_u64,
+};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, Cursor, KvRead, codec};
+use crate::storage::{Cf, Cursor, KvRead, Pages, codec};
 use crate::{Direction, EdgeId, NodeId, Props, Value};
 
 /// Nodes in a label from which [`Reader::nodes_with_label`] reads it by a
@@ -162,7 +164,7 @@ pub fn read_counter(kv: &dyn KvRead, key: &[u8]) -> Result<u64> {
     }
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     pub fn node_record(&self, id: NodeId) -> Result<Option<NodeRecord>> {
         self.kv
             .get(Cf::Nodes, &id.0.to_be_bytes())?
@@ -570,6 +572,102 @@ impl Reader<'_> {
         }
     }
 
+    /// The nodes with `label` whose `key` lies within the bounds (each a
+    /// value and whether it is included) by Cypher's comparison, read
+    /// lazily from the index or unique key on `(label, key)` in the
+    /// order of its entries (by value). `None` when none covers the pair,
+    /// when no bound is given, or when the bounds are not of one type with
+    /// an order here (integers and floats count as one: numbers are
+    /// compared exactly across them).
+    pub fn nodes_in_range(
+        &self,
+        label: &str,
+        key: &str,
+        lower: Option<(&Value, bool)>,
+        upper: Option<(&Value, bool)>,
+    ) -> Result<Option<RangeNodes<'a>>> {
+        let (l, k, unique) = match self.declared(label, key) {
+            Ok(found) => found,
+            Err(Error::NotIndexed { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let given: Vec<&Value> = [lower, upper].iter().flatten().map(|(v, _)| *v).collect();
+        if given.is_empty() {
+            return Ok(None);
+        }
+        let base = keys::label_key(l, k);
+        let cf = if unique { Cf::Unique } else { Cf::Index };
+        let with = |tail: &[u8]| [base.as_slice(), tail].concat();
+        let after = |key: Vec<u8>| prefix_end(&key);
+        let mut ranges = Vec::new();
+        let numbers = given.iter().all(|v| is_number(v));
+        if numbers {
+            // Each number type's keys in a range that holds every match;
+            // each entry is then checked exactly.
+            for tag in NUMBER_TAGS {
+                let as_tag = |v: &Value, up: bool| match (tag == NUMBER_TAGS[0], v) {
+                    (true, Value::Float(f)) => {
+                        Value::Int(if up { f.ceil() } else { f.floor() } as i64)
+                    }
+                    (false, Value::Int(i)) => Value::Float(*i as f64),
+                    _ => v.clone(),
+                };
+                let key_of = |v: &Value| {
+                    let mut k = Vec::new();
+                    push_value(&mut k, v);
+                    k
+                };
+                let from =
+                    lower.map_or_else(|| with(&[tag]), |(v, _)| with(&key_of(&as_tag(v, false))));
+                let to = match upper {
+                    Some((v, _)) => after(with(&key_of(&as_tag(v, true)))),
+                    None => after(with(&[tag])),
+                };
+                ranges.push(Pages::range(self.kv, cf, &from, to.as_deref()));
+            }
+        } else {
+            let Some(prefixes) = given
+                .iter()
+                .map(|v| order_prefix(v))
+                .collect::<Option<Vec<_>>>()
+            else {
+                return Ok(None);
+            };
+            let tag = prefixes[0][0];
+            if prefixes.iter().any(|p| p[0] != tag) {
+                return Ok(None);
+            }
+            // The order prefix of a bound orders against every key of its
+            // type as the values compare: the range is exact.
+            let from = match lower {
+                Some((v, included)) => {
+                    let p = with(&order_prefix(v).unwrap_or_default());
+                    if included { Some(p) } else { after(p) }
+                }
+                None => Some(with(&[tag])),
+            };
+            let to = match upper {
+                Some((v, included)) => {
+                    let p = with(&order_prefix(v).unwrap_or_default());
+                    if included { after(p) } else { Some(p) }
+                }
+                None => after(with(&[tag])),
+            };
+            if let Some(from) = from
+                && to.as_ref().is_none_or(|to| from < *to)
+            {
+                ranges.push(Pages::range(self.kv, cf, &from, to.as_deref()));
+            }
+        }
+        let bound = |b: Option<(&Value, bool)>| b.map(|(v, i)| (v.clone(), i));
+        Ok(Some(RangeNodes {
+            ranges,
+            unique,
+            skip: base.len(),
+            check: numbers.then(|| (bound(lower), bound(upper))),
+        }))
+    }
+
     pub fn nodes_by_property(&self, label: &str, key: &str, value: &Value) -> Result<Vec<NodeId>> {
         value.validate(key)?;
         let (l, k, unique) = self.declared(label, key)?;
@@ -583,5 +681,92 @@ impl Reader<'_> {
             Ok(true)
         })?;
         Ok(out)
+    }
+}
+
+/// Whether `v` is a number a range compares (not NaN).
+fn is_number(v: &Value) -> bool {
+    match v {
+        Value::Int(_) => true,
+        Value::Float(f) => !f.is_nan(),
+        _ => false,
+    }
+}
+
+/// Two numbers compared exactly (an integer past 2^53 is not rounded to
+/// the float it meets); `None` for a NaN or a non-number.
+fn compare_numbers(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    use crate::value::cmp_int_float;
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Int(x), Value::Float(y)) if !y.is_nan() => Some(cmp_int_float(*x, *y)),
+        (Value::Float(x), Value::Int(y)) if !x.is_nan() => Some(cmp_int_float(*y, *x).reverse()),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        _ => None,
+    }
+}
+
+/// Whether number `n` lies within the bounds (each a value and whether
+/// it is included).
+fn number_within(n: &Value, lower: Option<(&Value, bool)>, upper: Option<(&Value, bool)>) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let low = lower.is_none_or(|(b, inc)| {
+        matches!(compare_numbers(n, b), Some(Greater))
+            || (inc && compare_numbers(n, b) == Some(Equal))
+    });
+    let high = upper.is_none_or(|(b, inc)| {
+        matches!(compare_numbers(n, b), Some(Less)) || (inc && compare_numbers(n, b) == Some(Equal))
+    });
+    low && high
+}
+
+/// The nodes of an index range ([`Reader::nodes_in_range`]), read a page
+/// at a time, so a match stopped early reads few entries.
+pub struct RangeNodes<'a> {
+    ranges: Vec<Pages<'a>>,
+    unique: bool,
+    /// The bytes of `label · key` before each entry's value-key.
+    skip: usize,
+    /// For numbers: the bounds each entry is checked against.
+    #[allow(clippy::type_complexity, reason = "two optional bounds")]
+    check: Option<(Option<(Value, bool)>, Option<(Value, bool)>)>,
+}
+
+impl Iterator for RangeNodes<'_> {
+    type Item = Result<NodeId>;
+
+    fn next(&mut self) -> Option<Result<NodeId>> {
+        loop {
+            let pages = self.ranges.first_mut()?;
+            let Some(entry) = pages.next_entry() else {
+                self.ranges.remove(0);
+                continue;
+            };
+            let (key, value) = match entry {
+                Ok(kv) => kv,
+                Err(e) => return Some(Err(e)),
+            };
+            if let Some((lower, upper)) = &self.check {
+                let keep = key.get(self.skip..).and_then(key_number).is_some_and(|n| {
+                    let n = match n {
+                        KeyNumber::Int(i) => Value::Int(i),
+                        KeyNumber::Float(f) => Value::Float(f),
+                    };
+                    number_within(
+                        &n,
+                        lower.as_ref().map(|(v, i)| (v, *i)),
+                        upper.as_ref().map(|(v, i)| (v, *i)),
+                    )
+                });
+                if !keep {
+                    continue;
+                }
+            }
+            return Some(if self.unique {
+                read_u64(value, 0).map(NodeId)
+            } else {
+                read_u64(key, key.len().saturating_sub(8)).map(NodeId)
+            });
+        }
     }
 }

@@ -107,6 +107,33 @@ pub fn push_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// The leading bytes of `v`'s value-key that decide Cypher's `<` among
+/// values of its type (the whole key but for zoned times and datetimes,
+/// which compare by instant alone, and NaN): every value-key of the type
+/// orders against them as the values compare. `None` for a value with no
+/// such order here: null, booleans, bytes, lists, durations, NaN.
+#[must_use]
+pub fn order_prefix(v: &Value) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    match v {
+        Value::Int(_) | Value::String(_) => push_value(&mut out, v),
+        Value::Float(f) if !f.is_nan() => push_value(&mut out, v),
+        Value::Temporal(t) => {
+            push_temporal(&mut out, t);
+            match t {
+                // Tag and instant; not the offset.
+                Temporal::Time(_) => out.truncate(1 + 8),
+                // Tag, seconds and nanoseconds; not the offset or zone.
+                Temporal::DateTime(_) => out.truncate(1 + 16),
+                Temporal::Duration(_) => return None,
+                _ => {}
+            }
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
 fn push_i64(out: &mut Vec<u8>, i: i64) {
     out.extend_from_slice(&((i as u64) ^ (1 << 63)).to_be_bytes());
 }

@@ -22,7 +22,7 @@ use crate::algo::path::shortest_path;
 use crate::algo::{PathQuery, Projection};
 use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
-use crate::graph::read::{AdjCursors, AdjEntry, Reader};
+use crate::graph::read::{AdjCursors, AdjEntry, RangeNodes, Reader};
 use crate::query::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
 use crate::query::optimise::start::{Starts, start_of};
 use crate::query::plan::expr::Expr;
@@ -57,6 +57,9 @@ pub(crate) struct Matcher<'a> {
     ticks: u32,
     /// The start chosen for each chain so far (see [`start_of`]).
     pub starts: Starts,
+    /// Whether a chain may start from an index range its pattern's
+    /// `WHERE` bounds ([`range_start`]; off without the rules).
+    pub range_starts: bool,
     /// Whether a pattern's counted tail (`Pattern::count_tail`) is
     /// counted: set by the caller that reads the weights; any other
     /// caller gets one row per match.
@@ -84,6 +87,7 @@ impl<'a> Matcher<'a> {
             cursors: None,
             degrees: None,
             members: None,
+            range_starts: true,
             type_names: FxHashMap::default(),
             deadline: None,
             ticks: 0,
@@ -167,8 +171,13 @@ impl<'a> Matcher<'a> {
             }
             return self.walk(p, ci, &order, 0, row, emit);
         }
-        let (candidates, labelled) =
-            start_candidates(self.r, self.members, np, &mut self.env(row))?;
+        let (candidates, labelled) = start_candidates(
+            self.r,
+            self.members,
+            np,
+            p.filter.as_ref().filter(|_| self.range_starts),
+            &mut self.env(row),
+        )?;
         let rest = rest_of(np, labelled);
         for id in candidates {
             if !self.walk_from(p, ci, &order, &rest, id?, row, emit)? {
@@ -857,8 +866,15 @@ fn start_candidates<'r>(
     r: Reader<'r>,
     members: Option<&ReadTxn<'_>>,
     np: &NodePat,
+    filter: Option<&Expr>,
     env: &mut Env<'_>,
 ) -> QResult<(Candidates<'r>, bool)> {
+    if np.props.is_empty()
+        && let Some(filter) = filter
+        && let Some(ids) = range_start(r, np, filter, env)?
+    {
+        return Ok((Box::new(ids.map(|id| id.map_err(QueryError::from))), false));
+    }
     if let (Some(txn), Some(label)) = (members, np.labels.first())
         && np.props.is_empty()
     {
@@ -866,6 +882,121 @@ fn start_candidates<'r>(
         return Ok((Box::new((0..list.len()).map(move |i| Ok(list[i]))), true));
     }
     candidates(r, np, env)
+}
+
+/// The nodes of `np` an index or unique key finds from the bounds that
+/// `filter`'s top-level `AND`s put on one of its properties
+/// (`n.key > e`, `e <= n.key`, ...; `e` made of literals, parameters and
+/// variables bound before), or `None` when no index covers one. The
+/// range start: the filter still runs on every node it gives.
+fn range_start<'r>(
+    r: Reader<'r>,
+    np: &NodePat,
+    filter: &Expr,
+    env: &mut Env<'_>,
+) -> QResult<Option<RangeNodes<'r>>> {
+    use crate::query::plan::expr::BinaryOp as B;
+    if np.labels.is_empty() {
+        return Ok(None);
+    }
+    let mut conjuncts = Vec::new();
+    split_and(filter, &mut conjuncts);
+    // Per key: its first lower and first upper bound.
+    let mut bounds: Vec<(&str, Bound<'_>, Bound<'_>)> = Vec::new();
+    for c in conjuncts {
+        let Expr::Binary(op, a, b) = c else { continue };
+        let (key, bound, op) = match (&**a, &**b) {
+            (Expr::Property(base, key), e) if matches!(**base, Expr::Slot(s) if s == np.slot) => {
+                (key.as_str(), e, *op)
+            }
+            (e, Expr::Property(base, key)) if matches!(**base, Expr::Slot(s) if s == np.slot) => {
+                let flipped = match op {
+                    B::Lt => B::Gt,
+                    B::Le => B::Ge,
+                    B::Gt => B::Lt,
+                    B::Ge => B::Le,
+                    other => *other,
+                };
+                (key.as_str(), e, flipped)
+            }
+            _ => continue,
+        };
+        if !bound_like(bound, np.slot) {
+            continue;
+        }
+        let at = bounds
+            .iter()
+            .position(|(k, ..)| *k == key)
+            .unwrap_or_else(|| {
+                bounds.push((key, None, None));
+                bounds.len() - 1
+            });
+        let entry = &mut bounds[at];
+        match op {
+            B::Gt | B::Ge if entry.1.is_none() => entry.1 = Some((bound, op == B::Ge)),
+            B::Lt | B::Le if entry.2.is_none() => entry.2 = Some((bound, op == B::Le)),
+            _ => {}
+        }
+    }
+    for (key, lower, upper) in bounds {
+        let mut value = |b: Option<(&Expr, bool)>| -> QResult<Option<Option<(Value, bool)>>> {
+            let Some((e, included)) = b else {
+                return Ok(Some(None));
+            };
+            // A bound that is not a stored value (null, a map) finds no
+            // range here: the label is scanned and the filter decides.
+            Ok(to_stored(&e.eval(env)?)
+                .ok()
+                .flatten()
+                .map(|v| Some((v, included))))
+        };
+        let (Some(lo), Some(hi)) = (value(lower)?, value(upper)?) else {
+            continue;
+        };
+        for label in &np.labels {
+            let found = r.nodes_in_range(
+                label,
+                key,
+                lo.as_ref().map(|(v, i)| (v, *i)),
+                hi.as_ref().map(|(v, i)| (v, *i)),
+            )?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// A bound of a range start: its expression and whether it is included.
+type Bound<'e> = Option<(&'e Expr, bool)>;
+
+/// The operands of `e`'s top-level `AND`s.
+fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match e {
+        Expr::Binary(crate::query::plan::expr::BinaryOp::And, a, b) => {
+            split_and(a, out);
+            split_and(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// Whether `e` can bound a range start at the node in `slot`: literals,
+/// parameters, other variables and their properties, function calls and
+/// operators over those — nothing that reads the node itself or runs a
+/// pattern.
+fn bound_like(e: &Expr, slot: usize) -> bool {
+    match e {
+        Expr::Const(_) | Expr::Param(_) => true,
+        Expr::Slot(s) => *s != slot,
+        Expr::Property(base, _) | Expr::Unary(_, base) => bound_like(base, slot),
+        Expr::Binary(_, a, b) => bound_like(a, slot) && bound_like(b, slot),
+        // `rand()` differs from the value the filter reads per row.
+        Expr::Call(crate::query::plan::func::Function::Rand, _) => false,
+        Expr::Call(_, args) | Expr::List(args) => args.iter().all(|a| bound_like(a, slot)),
+        _ => false,
+    }
 }
 
 /// A match of a pattern whose first chain starts at a scan (a label
@@ -893,6 +1024,7 @@ impl<'r> Scan<'r> {
         row: &[CypherValue],
         env: &mut Env<'_>,
         starts: &mut Starts,
+        ranges: bool,
     ) -> QResult<Option<Scan<'r>>> {
         let Some(c) = pattern.chains.first() else {
             return Ok(None);
@@ -906,7 +1038,8 @@ impl<'r> Scan<'r> {
         }
         let start = start_of(r, c, starts)?;
         let np = &c.nodes[start];
-        let (ids, labelled) = start_candidates(r, members, np, env)?;
+        let filter = pattern.filter.as_ref().filter(|_| ranges);
+        let (ids, labelled) = start_candidates(r, members, np, filter, env)?;
         let mut work: Row = row.to_vec();
         work.resize(pattern.width.max(row.len()), V::Null);
         Ok(Some(Scan {

@@ -867,6 +867,7 @@ impl<'t> Pipeline<'t> {
             let graph = self.graph().ok_or_else(no_graph)?;
             let mut m = Matcher::new(&graph, &params);
             m.deadline = self.deadline;
+            m.range_starts = !self.naive;
             while out.len() < batch {
                 if let Some(s) = &mut scan {
                     let mut found = false;
@@ -896,6 +897,7 @@ impl<'t> Pipeline<'t> {
                     &row,
                     &mut Env::new(&row, &params, Some(&graph)),
                     &mut m.starts,
+                    !self.naive,
                 )?;
                 if let Some(s) = started {
                     scan = Some(Scanning {
