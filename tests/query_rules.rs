@@ -200,6 +200,15 @@ const STATEMENTS: &[&str] = &[
     "MATCH (n:A) WHERE n.t >= $t RETURN id(n) AS i, n.t AS t ORDER BY n.t, i LIMIT 4",
     "MATCH (n) WHERE n.t >= datetime('2024-12-02T00:00Z') AND n.t < datetime('2024-12-02T12:00Z') RETURN id(n) AS i ORDER BY i",
     "MATCH (n) WHERE n.x > 3 AND n.x <= 7 AND n.x <> 5 RETURN id(n) AS i, n.t AS t ORDER BY t DESC, i",
+    // Rows neither aggregated nor ordered: the start nodes filtered over
+    // columns first (ColumnarFilter).
+    "MATCH (n:A) WHERE n.x > 2 AND n.x <= $k RETURN id(n) AS i, n.s AS s",
+    "MATCH (n:B) WHERE n.s = 'a' AND n.t < $t RETURN id(n) AS i",
+    "MATCH (n:B) WHERE n.s <> 'b' AND 4 > n.x RETURN id(n) AS i, n.x AS x",
+    "MATCH (n:A) WHERE n.t >= datetime('2024-12-02T00:00Z') AND n.y > 1 RETURN id(n) AS i",
+    "MATCH (n:A)-[:R]->(m) WHERE n.x >= 4 AND m.x < 5 RETURN id(n) AS i, id(m) AS j",
+    "MATCH (n:A:B) WHERE n.x = $k OR n.x = 1 RETURN id(n) AS i",
+    "UNWIND [1, 5] AS k MATCH (n:A) WHERE n.x = k RETURN k, id(n) AS i",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative

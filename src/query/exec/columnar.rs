@@ -1214,7 +1214,15 @@ impl Bulk<'_> {
             (C::Const(v), C::Prop(_, col)) => (*col, v, flipped(*op)),
             _ => return None,
         };
-        let Column::Dense { base, values } = &*run.data.columns[column] else {
+        Bulk::on(&run.data.columns[column], op, literal)
+    }
+
+    /// `column op literal` as a bulk test, when it is one.
+    fn on<'a>(column: &'a Column, op: BinaryOp, literal: &CypherValue) -> Option<Bulk<'a>> {
+        if !is_comparison(op) {
+            return None;
+        }
+        let Column::Dense { base, values } = column else {
             return None;
         };
         let int = |ints: &'a [i64], present: &'a FixedBitSet, k: i64| {
@@ -1405,20 +1413,31 @@ fn prefiltered<'c>(
     let mut rest = Vec::new();
     for &c in at_start {
         match Bulk::of(run, c) {
-            Some(test) => {
-                // Bounds on one column become one range.
-                match tests
-                    .iter_mut()
-                    .find_map(|t| Some((Bulk::merged(t, &test)?, t)))
-                {
-                    Some((both, t)) => *t = both,
-                    None => tests.push(test),
-                }
-            }
+            Some(test) => tests.push(test),
             None => rest.push(c),
         }
     }
-    let Some((first, others)) = tests.split_first() else {
+    Ok(bulk_filtered(tests, starts, deadline)?.map(|kept| (kept, rest)))
+}
+
+/// The nodes of `starts` that pass every test, column by column (bounds
+/// on one column merged into one range first); `None` without tests.
+fn bulk_filtered(
+    tests: Vec<Bulk<'_>>,
+    starts: &[NodeId],
+    deadline: Option<Deadline>,
+) -> QResult<Option<Vec<NodeId>>> {
+    let mut merged: Vec<Bulk<'_>> = Vec::new();
+    for test in tests {
+        match merged
+            .iter_mut()
+            .find_map(|t| Some((Bulk::merged(t, &test)?, t)))
+        {
+            Some((both, t)) => *t = both,
+            None => merged.push(test),
+        }
+    }
+    let Some((first, others)) = merged.split_first() else {
         return Ok(None);
     };
     let mut kept = Vec::new();
@@ -1434,7 +1453,40 @@ fn prefiltered<'c>(
         check_deadline(deadline)?;
         test.retain(&mut kept);
     }
-    Ok(Some((kept, rest)))
+    Ok(Some(kept))
+}
+
+/// The rule `ColumnarFilter`, for a match that is not aggregated or
+/// ordered (which `ColumnarAggregate` and `ColumnarTopK` take): the start
+/// nodes of a pattern with `label` — one that holds an eighth of the
+/// nodes or more — whose property columns pass `tests` (`key op value`:
+/// comparisons of an integer or instant column with a literal, or a
+/// coded string column's (in)equality), decided column by column over
+/// the label's member list on snapshot `r`. `None` when the label is
+/// small or no test is decidable so: the caller scans the label. The
+/// pattern's `WHERE` still runs on every node it gives.
+pub(crate) fn filtered_start(
+    r: &ReadTxn<'_>,
+    label: &str,
+    tests: &[(&str, BinaryOp, CypherValue)],
+) -> QResult<Option<Vec<NodeId>>> {
+    if tests.is_empty() || few_starts(r, &[label.to_owned()])? {
+        return Ok(None);
+    }
+    let starts = candidates(r, &[label.to_owned()], None)?;
+    if (starts.len() as u64).saturating_mul(8) < r.node_count()? {
+        return Ok(None);
+    }
+    let columns = tests
+        .iter()
+        .map(|(key, ..)| column(r, key))
+        .collect::<QResult<Vec<_>>>()?;
+    let bulk = tests
+        .iter()
+        .zip(&columns)
+        .filter_map(|((_, op, value), c)| Bulk::on(c, *op, value))
+        .collect();
+    bulk_filtered(bulk, &starts, None)
 }
 
 /// The one side of the lists a hop by `dir` reads from the start's side

@@ -173,7 +173,7 @@ impl<'a> Matcher<'a> {
         }
         let (candidates, labelled) = start_candidates(
             self.r,
-            self.members,
+            (self.members, None),
             np,
             p.filter.as_ref().filter(|_| self.range_starts),
             &mut self.env(row),
@@ -864,16 +864,22 @@ fn candidates<'r>(
 /// list; else as [`candidates`] finds them.
 fn start_candidates<'r>(
     r: Reader<'r>,
-    members: Option<&ReadTxn<'_>>,
+    (members, snapshot): (Option<&ReadTxn<'_>>, Option<&ReadTxn<'_>>),
     np: &NodePat,
     filter: Option<&Expr>,
     env: &mut Env<'_>,
 ) -> QResult<(Candidates<'r>, bool)> {
     if np.props.is_empty()
         && let Some(filter) = filter
-        && let Some(ids) = range_start(r, np, filter, env)?
     {
-        return Ok((Box::new(ids.map(|id| id.map_err(QueryError::from))), false));
+        if let Some(ids) = range_start(r, np, filter, env)? {
+            return Ok((Box::new(ids.map(|id| id.map_err(QueryError::from))), false));
+        }
+        if let (Some(txn), Some(label)) = (snapshot, np.labels.first())
+            && let Some(ids) = columnar_start(txn, label, np.slot, filter, env)?
+        {
+            return Ok((Box::new(ids.into_iter().map(Ok)), true));
+        }
     }
     if let (Some(txn), Some(label)) = (members, np.labels.first())
         && np.props.is_empty()
@@ -968,6 +974,58 @@ fn range_start<'r>(
     Ok(None)
 }
 
+/// The start nodes the rule `ColumnarFilter` finds for the node in
+/// `slot` with `label` on snapshot `txn`, from the comparisons of its
+/// properties with values known before the match (`n.key op e`, `e`
+/// as a range bound's: [`bound_like`]) among `filter`'s top-level
+/// `AND`s; `None` when it does not apply.
+fn columnar_start(
+    txn: &ReadTxn<'_>,
+    label: &str,
+    slot: usize,
+    filter: &Expr,
+    env: &mut Env<'_>,
+) -> QResult<Option<Vec<NodeId>>> {
+    use crate::query::plan::expr::BinaryOp as B;
+    let mut conjuncts = Vec::new();
+    split_and(filter, &mut conjuncts);
+    let mut tests = Vec::new();
+    for c in conjuncts {
+        let Expr::Binary(op @ (B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge), a, b) = c else {
+            continue;
+        };
+        let (key, e, op) = match (property_of(a, slot), property_of(b, slot)) {
+            (Some(key), None) => (key, &**b, *op),
+            (None, Some(key)) => (
+                key,
+                &**a,
+                match op {
+                    B::Lt => B::Gt,
+                    B::Le => B::Ge,
+                    B::Gt => B::Lt,
+                    B::Ge => B::Le,
+                    other => *other,
+                },
+            ),
+            _ => continue,
+        };
+        if bound_like(e, slot) {
+            tests.push((key, op, e.eval(env)?));
+        }
+    }
+    super::columnar::filtered_start(txn, label, &tests)
+}
+
+/// The key `e` reads when it is a property of the node in `slot`.
+fn property_of(e: &Expr, slot: usize) -> Option<&str> {
+    match e {
+        Expr::Property(base, key) if matches!(**base, Expr::Slot(s) if s == slot) => {
+            Some(key.as_str())
+        }
+        _ => None,
+    }
+}
+
 /// A bound of a range start: its expression and whether it is included.
 type Bound<'e> = Option<(&'e Expr, bool)>;
 
@@ -1015,11 +1073,12 @@ pub(crate) struct Scan<'r> {
 impl<'r> Scan<'r> {
     /// The scan that matches `pattern` from `row` on `r` (a label scan
     /// reading the label's cached member list of snapshot `members`, if
-    /// given), or `None` when its first chain starts at a bound node or
-    /// is a shortest path.
+    /// given; the rule `ColumnarFilter` on `snapshot`, if given; an
+    /// index range when `ranges`), or `None` when its first chain starts
+    /// at a bound node or is a shortest path.
     pub fn start(
         r: Reader<'r>,
-        members: Option<&ReadTxn<'_>>,
+        (members, snapshot): (Option<&ReadTxn<'_>>, Option<&ReadTxn<'_>>),
         pattern: &Pattern,
         row: &[CypherValue],
         env: &mut Env<'_>,
@@ -1039,7 +1098,8 @@ impl<'r> Scan<'r> {
         let start = start_of(r, c, starts)?;
         let np = &c.nodes[start];
         let filter = pattern.filter.as_ref().filter(|_| ranges);
-        let (ids, labelled) = start_candidates(r, members, np, filter, env)?;
+        let snapshot = snapshot.filter(|_| ranges);
+        let (ids, labelled) = start_candidates(r, (members, snapshot), np, filter, env)?;
         let mut work: Row = row.to_vec();
         work.resize(pattern.width.max(row.len()), V::Null);
         Ok(Some(Scan {

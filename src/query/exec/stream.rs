@@ -892,7 +892,7 @@ impl<'t> Pipeline<'t> {
                 };
                 let started = Scan::start(
                     reader,
-                    self.on.snapshot().filter(|_| whole),
+                    (self.on.snapshot().filter(|_| whole), self.on.snapshot()),
                     pattern,
                     &row,
                     &mut Env::new(&row, &params, Some(&graph)),
