@@ -109,6 +109,26 @@ fn writes_that_leave_a_required_property_missing_commit_nothing() {
         "CREATE (:Person {name: 'Cy'})-[:LIKES]->(:Person {name: 'Di'})",
     );
     assert_eq!(count(&db, "MATCH (p:Person) RETURN count(p)"), 3);
+    // The schema an LLM is shown says which properties are required.
+    run(
+        &db,
+        "MATCH (a:Person {name: 'Cy'}), (b:Person {name: 'Di'}) CREATE (a)-[:KNOWS {since: 2024}]->(b)",
+    );
+    let flags = run(
+        &db,
+        "CALL apoc.meta.data() YIELD label, property, existence, elementType \
+         WHERE property IN ['name', 'age', 'since'] \
+         RETURN label, property, existence ORDER BY label, property",
+    );
+    assert_eq!(
+        flags,
+        vec![
+            vec!["KNOWS".into(), "since".into(), V::Bool(true)],
+            vec!["Person".into(), "age".into(), V::Bool(false)],
+            vec!["Person".into(), "name".into(), V::Bool(true)],
+        ]
+    );
+    assert!(db.check().unwrap().is_ok());
 }
 
 #[test]

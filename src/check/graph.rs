@@ -221,6 +221,7 @@ fn check_graph_fast(r: &Reader<'_>, rep: &mut CheckReport) -> Result<bool> {
 
 pub(super) fn check(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
     check_statistics(r, rep)?;
+    check_required(r, rep)?;
     if check_graph_fast(r, rep)? {
         return Ok(());
     }
@@ -236,6 +237,39 @@ pub(super) fn check(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
              records imply, but no single entry could be named"
                 .into(),
         );
+    }
+    Ok(())
+}
+
+/// Every node with a label (relationship of a type) that an existence
+/// constraint covers has the property it requires.
+fn check_required(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
+    let rules = r.required()?.rules;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let lacks = |props: &[(u32, crate::Value)], key: u32| {
+        props.binary_search_by_key(&key, |(k, _)| *k).is_err()
+    };
+    for rule in rules.iter().filter(|r| !r.relationship) {
+        for id in r.nodes_with_label(&rule.owner_name)? {
+            if lacks(&r.require_node(id)?.props, rule.key) {
+                rep.problem(rule.violated(format!("node {}", id.0)).to_string());
+            }
+        }
+    }
+    if rules.iter().any(|r| r.relationship) {
+        for id in r.edge_ids()? {
+            let edge = r.require_edge(id)?;
+            for rule in rules
+                .iter()
+                .filter(|r| r.relationship && r.owner == edge.edge_type)
+            {
+                if lacks(&edge.props, rule.key) {
+                    rep.problem(rule.violated(format!("relationship {}", id.0)).to_string());
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -65,7 +65,8 @@ impl Database {
     /// format on one consistent snapshot: edges ↔ both adjacency entries
     /// (with their numeric properties) ↔ existing endpoints; labels, unique
     /// keys and indexes ↔ nodes and schema; counters ↔ contents;
-    /// dictionary ids; vector keys ↔ points ↔ collection counts; node-bound
+    /// dictionary ids; existence constraints ↔ the nodes and relationships
+    /// they cover; vector keys ↔ points ↔ collection counts; node-bound
     /// points ↔ live nodes; in-memory vector indexes ↔ stored counts.
     ///
     /// Storage errors are returned as errors; inconsistencies are listed in
@@ -129,6 +130,23 @@ mod tests {
         damage.put(Cf::Meta, meta::NODE_COUNT, 5u64.to_be_bytes());
         damage.delete(Cf::PayloadIndex, payload::entry(1, "n", &1.into(), 1));
         damage.put(Cf::PayloadIndex, payload::entry(1, "n", &7.into(), 2), []);
+        // An existence constraint the nodes do not meet.
+        let age = dict.read().id(Kind::PropKey, "w").unwrap();
+        let required = crate::graph::records::Required {
+            rules: vec![crate::graph::records::RequiredRule {
+                relationship: false,
+                owner: label,
+                key: age,
+                name: "p_w".into(),
+                owner_name: "P".into(),
+                key_name: "w".into(),
+            }],
+        };
+        damage.put(
+            Cf::Meta,
+            meta::REQUIRED,
+            crate::storage::codec::encode(&required).unwrap(),
+        );
         db.store().write(&damage, true).unwrap();
         let all = db.check().unwrap().problems.join("\n");
         for expected in [
@@ -138,6 +156,7 @@ mod tests {
             "node_count is 5",
             "1 payload index entries match no point's payload",
             "1 points' payload values are missing from their payload indexes",
+            "node 0 has no property w, which the existence constraint p_w requires of every :P",
         ] {
             assert!(
                 all.contains(expected),

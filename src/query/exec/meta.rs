@@ -144,19 +144,24 @@ struct Meta {
 }
 
 impl Meta {
-    fn rows(self) -> Vec<Vec<V>> {
+    /// The rows; `required` holds the `(relationship?, label or type,
+    /// key)` of the existence constraints.
+    fn rows(self, required: &[(bool, String, String)]) -> Vec<Vec<V>> {
         let names = |set: BTreeSet<String>| V::List(set.into_iter().map(V::String).collect());
         let node = self.node.into_iter().map(|k| (k, "node"));
         let rel = self.rel.into_iter().map(|k| (k, "relationship"));
         node.chain(rel)
             .map(|(((label, property), row), element)| {
+                let exists = required.iter().any(|(rel, owner, key)| {
+                    *rel == (element == "relationship") && *owner == label && *key == property
+                });
                 vec![
                     V::String(label),
                     V::String(property),
                     V::Int(row.count),
                     V::Bool(row.unique),
                     V::Bool(row.index),
-                    V::Bool(false),
+                    V::Bool(exists),
                     V::String(row.ty.to_owned()),
                     V::Bool(row.array),
                     V::Null,
@@ -183,9 +188,9 @@ impl Meta {
 /// row); `left` is the most relationships of the type that left one
 /// sampled node and `right` the most that entered one node at their far
 /// end (counted up to `maxRels`); `otherLabels` of a unique key's row
-/// are the other labels its sampled nodes carry; `existence` is always
-/// false (there are no existence constraints) and `sample` null, as in
-/// APOC.
+/// are the other labels its sampled nodes carry; `existence` says
+/// whether an existence constraint requires the property, and `sample`
+/// is null, as in APOC.
 pub(crate) fn meta_data(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
     let config = MetaConfig::read(args)?;
     let r = access.reader().ok_or_else(no_graph)?;
@@ -234,7 +239,13 @@ pub(crate) fn meta_data(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<
             relationships(&r, &config, label, id, &mut meta)?;
         }
     }
-    Ok(meta.rows())
+    let required: Vec<(bool, String, String)> = r
+        .required()?
+        .rules
+        .into_iter()
+        .map(|rule| (rule.relationship, rule.owner_name, rule.key_name))
+        .collect();
+    Ok(meta.rows(&required))
 }
 
 /// The relationships leaving one sampled node of `label`, into `meta`.
@@ -856,7 +867,7 @@ fn fold_meta_rows(rows: &[Vec<V>]) -> (BTreeMap<String, Entity>, BTreeMap<String
             n,
             unique,
             index,
-            _,
+            existence,
             ty,
             array,
             _,
@@ -875,7 +886,7 @@ fn fold_meta_rows(rows: &[Vec<V>]) -> (BTreeMap<String, Entity>, BTreeMap<String
                 ("type".to_owned(), V::String(ty.clone())),
                 ("indexed".to_owned(), index.clone()),
                 ("unique".to_owned(), unique.clone()),
-                ("existence".to_owned(), V::Bool(false)),
+                ("existence".to_owned(), existence.clone()),
                 ("array".to_owned(), array.clone()),
             ]))
         };
