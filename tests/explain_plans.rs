@@ -36,6 +36,10 @@ const STATEMENTS: &[&str] = &[
     "MATCH (p:Person {id: 1})-[:KNOWS*1..2]->(f) RETURN f.city AS c, count(DISTINCT f) AS n",
     "MATCH p = shortestPath((a:Person {id: 1})-[:KNOWS*]->(b:Person {id: 4})) RETURN length(p)",
     "MATCH (p:Person) SET p.flag = true",
+    // Start choices made at run time from WHERE: an index range, the
+    // columns of a large label.
+    "MATCH (p:Person) WHERE p.age > 21 AND p.age <= 40 RETURN p.id AS id",
+    "MATCH (p:Person) WHERE p.city = 'Oslo' AND 30 > p.id RETURN p.id AS id",
 ];
 
 fn graph(db: &Database) {
@@ -50,6 +54,8 @@ fn graph(db: &Database) {
         &Params::new(),
     )
     .unwrap();
+    db.execute("CREATE INDEX FOR (p:Person) ON (p.age)", &Params::new())
+        .unwrap();
 }
 
 fn plans(db: &Database) -> String {

@@ -381,6 +381,10 @@ pub(crate) fn estimate(
                         "estimated start: node {} of the first chain, {scan}{lookup}",
                         s + 1
                     ));
+                    if let Some(filter) = pattern.filter.as_ref().filter(|_| np.props.is_empty()) {
+                        let sizes = (smallest, node_count);
+                        notes.extend(start_rules(r, step, np, filter, &schema, sizes));
+                    }
                 }
                 rows *= start_nodes;
             }
@@ -413,6 +417,71 @@ pub(crate) fn estimate(
         described.details = format!("{}; {}", described.details, notes.join("; "));
     }
     Ok(())
+}
+
+/// The run-time start choices `WHERE` makes possible for start node
+/// `np` (see `exec::matcher`): an index range when an index or unique
+/// key of its labels covers a key the filter bounds, else the rule
+/// `ColumnarFilter` when its label is large enough and the filter
+/// compares its properties.
+fn start_rules(
+    r: crate::graph::read::Reader<'_>,
+    step: &Step,
+    np: &crate::query::plan::pattern::NodePat,
+    filter: &crate::query::plan::expr::Expr,
+    schema: &crate::graph::records::Schema,
+    sizes: (Option<(usize, &String)>, u64),
+) -> Option<String> {
+    let rule = start_rule(r, np, filter, schema, sizes)?;
+    // A column rule takes the match on a snapshot before a start is
+    // chosen: the start is then the row path's.
+    let columnar = matches!(
+        step,
+        Step::Match {
+            aggregate: Some(_),
+            ..
+        } | Step::Match { top: Some(_), .. }
+    );
+    Some(if columnar {
+        format!("on the row path, {rule}")
+    } else {
+        rule
+    })
+}
+
+/// [`start_rules`]' note, before it says where it applies.
+fn start_rule(
+    r: crate::graph::read::Reader<'_>,
+    np: &crate::query::plan::pattern::NodePat,
+    filter: &crate::query::plan::expr::Expr,
+    schema: &crate::graph::records::Schema,
+    (smallest, node_count): (Option<(usize, &String)>, u64),
+) -> Option<String> {
+    use crate::query::exec::matcher::compared_keys;
+    let covered = |label: &str, key: &str| match (
+        r.names.id(Kind::Label, label),
+        r.names.id(Kind::PropKey, key),
+    ) {
+        (Some(l), Some(k)) => schema.unique.contains(&(l, k)) || schema.indexed.contains(&(l, k)),
+        _ => false,
+    };
+    for key in compared_keys(filter, np.slot, true) {
+        if let Some(label) = np.labels.iter().find(|l| covered(l, key)) {
+            return Some(format!(
+                "start: the index range of :{label}({key}) its bounds give (rule IndexRangeStart, when they are values of one type)"
+            ));
+        }
+    }
+    let keys = compared_keys(filter, np.slot, false);
+    let (size, _) = smallest?;
+    let label = np.labels.first()?;
+    if keys.is_empty() || (size as u64).saturating_mul(8) < node_count {
+        return None;
+    }
+    Some(format!(
+        "on a snapshot, when no aggregation or ORDER BY rule takes the match: rule ColumnarFilter, the members of :{label} filtered over the columns of {} first",
+        keys.join(", ")
+    ))
 }
 
 /// What a start pattern's inline properties do to its estimated nodes

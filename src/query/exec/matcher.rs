@@ -1016,6 +1016,35 @@ fn columnar_start(
     super::columnar::filtered_start(txn, label, &tests)
 }
 
+/// The keys of the node in `slot` that `filter`'s top-level `AND`s
+/// compare with a value known before the match (`n.key op e`, `e` as
+/// [`bound_like`]): with `ranges`, only `<`, `<=`, `>`, `>=` (what a
+/// range start reads); else also `=` and `<>` (what `ColumnarFilter`
+/// reads). For `EXPLAIN`.
+pub(crate) fn compared_keys(filter: &Expr, slot: usize, ranges: bool) -> Vec<&str> {
+    use crate::query::plan::expr::BinaryOp as B;
+    let mut conjuncts = Vec::new();
+    split_and(filter, &mut conjuncts);
+    let mut keys = Vec::new();
+    for c in conjuncts {
+        let Expr::Binary(op, a, b) = c else { continue };
+        let wanted = match op {
+            B::Lt | B::Le | B::Gt | B::Ge => true,
+            B::Eq | B::Ne => !ranges,
+            _ => false,
+        };
+        let key = match (property_of(a, slot), property_of(b, slot)) {
+            (Some(key), None) if bound_like(b, slot) => key,
+            (None, Some(key)) if bound_like(a, slot) => key,
+            _ => continue,
+        };
+        if wanted && !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
 /// The key `e` reads when it is a property of the node in `slot`.
 fn property_of(e: &Expr, slot: usize) -> Option<&str> {
     match e {
