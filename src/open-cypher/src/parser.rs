@@ -691,16 +691,7 @@ fn foreach_clause(
     Some((|| {
         let close =
             closing_bracket(tokens, open).ok_or_else(|| expected_at(tokens, tokens.len(), ")"))?;
-        let (start, token, end) = *tokens
-            .get(open + 1)
-            .filter(|t| {
-                matches!(
-                    t.1,
-                    ParserToken::Identifier | ParserToken::EscapedIdentifier
-                )
-            })
-            .ok_or_else(|| expected_at(tokens, open + 1, "a variable"))?;
-        let variable = name(source, start, end, token == ParserToken::EscapedIdentifier);
+        let variable = variable_at(source, tokens, open + 1)?;
         if tokens.get(open + 2).is_none_or(|t| t.1 != ParserToken::In) {
             return Err(expected_at(tokens, open + 2, "IN"));
         }
@@ -728,6 +719,26 @@ fn foreach_clause(
         );
         Ok((clause, close + 1))
     })())
+}
+
+/// The variable named by the token at `index`, or the error of a token
+/// that names none.
+fn variable_at(
+    source: &str,
+    tokens: &[SpannedParserToken],
+    index: usize,
+) -> Result<Name, LalrpopError> {
+    match tokens.get(index) {
+        Some(&(start, token @ (ParserToken::Identifier | ParserToken::EscapedIdentifier), end)) => {
+            Ok(name(
+                source,
+                start,
+                end,
+                token == ParserToken::EscapedIdentifier,
+            ))
+        }
+        _ => Err(expected_at(tokens, index, "a variable")),
+    }
 }
 
 /// Whether `LOAD CSV` starts at `index`.
@@ -768,16 +779,7 @@ fn load_csv_clause(
             return Err(expected_at(tokens, from, "a URL"));
         }
         let source_expr = parse_expr_fragment(source, &tokens[from..as_at])?;
-        let (start, token, end) = *tokens
-            .get(as_at + 1)
-            .filter(|t| {
-                matches!(
-                    t.1,
-                    ParserToken::Identifier | ParserToken::EscapedIdentifier
-                )
-            })
-            .ok_or_else(|| expected_at(tokens, as_at + 1, "a variable"))?;
-        let variable = name(source, start, end, token == ParserToken::EscapedIdentifier);
+        let variable = variable_at(source, tokens, as_at + 1)?;
         let mut last = as_at + 1;
         let mut field_terminator = None;
         if is_word(source, tokens, as_at + 2, "FIELDTERMINATOR") {

@@ -321,23 +321,17 @@ impl C {
         // A comparison of a property with a literal or with another
         // property, both integers or both strings, is decided in place.
         if let C::Binary(op, a, b) = self {
-            // Integer columns and literals, compared without a value.
-            if is_comparison(*op)
-                && let (Some(x), Some(y)) = (a.int_side(at, data), b.int_side(at, data))
-            {
-                return Ok(match (x, y) {
-                    (IntSide::Int(x), IntSide::Int(y)) => holds_for(*op, x.cmp(&y)),
-                    _ => false,
-                });
-            }
-            // Zoned datetimes compared by their instants, without a value.
-            if is_comparison(*op)
-                && let (Some(x), Some(y)) = (a.instant_side(at, data), b.instant_side(at, data))
-            {
-                return Ok(match (x, y) {
-                    (IntSide::Int(x), IntSide::Int(y)) => holds_for(*op, x.cmp(&y)),
-                    _ => false,
-                });
+            // Integer columns and literals, and zoned datetimes by their
+            // instants: compared without a value (both sides of one kind).
+            if is_comparison(*op) {
+                for side in [C::int_side, C::instant_side] {
+                    if let (Some(x), Some(y)) = (side(a, at, data), side(b, at, data)) {
+                        return Ok(match (x, y) {
+                            (IntSide::Int(x), IntSide::Int(y)) => holds_for(*op, x.cmp(&y)),
+                            _ => false,
+                        });
+                    }
+                }
             }
             let value = |c: &'a C| -> Option<Option<Cow<'a, CypherValue>>> {
                 match c {
@@ -428,7 +422,7 @@ fn compared(op: BinaryOp, x: Option<&CypherValue>, y: Option<&CypherValue>) -> O
 }
 
 /// Comparison `op` with its operands swapped (`1 < x` is `x > 1`).
-fn flipped(op: BinaryOp) -> BinaryOp {
+pub(super) fn flipped(op: BinaryOp) -> BinaryOp {
     use BinaryOp as B;
     match op {
         B::Lt => B::Gt,
@@ -1342,10 +1336,20 @@ impl Bulk<'_> {
                 }
                 kept
             }
-            Bulk::Code { .. } => {
+            Bulk::Code {
+                base,
+                codes,
+                code,
+                equal,
+            } => {
                 let mut kept = 0;
                 for &id in src {
-                    if self.holds(id) {
+                    let found =
+                        id.0.checked_sub(base)
+                            .and_then(|at| codes.get(usize::try_from(at).ok()?))
+                            .copied()
+                            .unwrap_or(0);
+                    if found != 0 && ((Some(found) == code) == equal) {
                         dst[kept] = id;
                         kept += 1;
                     }
@@ -1361,42 +1365,6 @@ impl Bulk<'_> {
         let kept = self.compact(ids, &mut buf);
         buf.truncate(kept);
         *ids = buf;
-    }
-
-    #[inline]
-    fn holds(&self, id: NodeId) -> bool {
-        match *self {
-            Bulk::Int {
-                base,
-                ints,
-                present,
-                lo,
-                hi,
-                not,
-            } => {
-                id.0.checked_sub(base)
-                    .and_then(|at| usize::try_from(at).ok())
-                    .is_some_and(|at| {
-                        at < ints.len()
-                            && present.contains(at)
-                            && (lo..=hi).contains(&ints[at])
-                            && not != Some(ints[at])
-                    })
-            }
-            Bulk::Code {
-                base,
-                codes,
-                code,
-                equal,
-            } => {
-                let found =
-                    id.0.checked_sub(base)
-                        .and_then(|at| codes.get(usize::try_from(at).ok()?))
-                        .copied()
-                        .unwrap_or(0);
-                found != 0 && ((Some(found) == code) == equal)
-            }
-        }
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
+use super::columnar::flipped;
 use super::columns;
 use super::eval::{Env, truth};
 use super::graph::{Graph, from_stored, to_stored};
@@ -24,8 +25,9 @@ use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::read::{AdjCursors, AdjEntry, RangeNodes, Reader};
 use crate::query::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
+use crate::query::optimise::columnar::split_and;
 use crate::query::optimise::start::{Starts, start_of};
-use crate::query::plan::expr::Expr;
+use crate::query::plan::expr::{BinaryOp, Expr};
 use crate::query::plan::pattern::{Chain, NodePat, Pattern, RelPat, Shortest};
 use crate::query::value::Params;
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
@@ -905,31 +907,9 @@ fn range_start<'r>(
     if np.labels.is_empty() {
         return Ok(None);
     }
-    let mut conjuncts = Vec::new();
-    split_and(filter, &mut conjuncts);
     // Per key: its first lower and first upper bound.
     let mut bounds: Vec<(&str, Bound<'_>, Bound<'_>)> = Vec::new();
-    for c in conjuncts {
-        let Expr::Binary(op, a, b) = c else { continue };
-        let (key, bound, op) = match (&**a, &**b) {
-            (Expr::Property(base, key), e) if matches!(**base, Expr::Slot(s) if s == np.slot) => {
-                (key.as_str(), e, *op)
-            }
-            (e, Expr::Property(base, key)) if matches!(**base, Expr::Slot(s) if s == np.slot) => {
-                let flipped = match op {
-                    B::Lt => B::Gt,
-                    B::Le => B::Ge,
-                    B::Gt => B::Lt,
-                    B::Ge => B::Le,
-                    other => *other,
-                };
-                (key.as_str(), e, flipped)
-            }
-            _ => continue,
-        };
-        if !bound_like(bound, np.slot) {
-            continue;
-        }
+    for (key, op, bound) in start_comparisons(filter, np.slot) {
         let at = bounds
             .iter()
             .position(|(k, ..)| *k == key)
@@ -986,32 +966,9 @@ fn columnar_start(
     filter: &Expr,
     env: &mut Env<'_>,
 ) -> QResult<Option<Vec<NodeId>>> {
-    use crate::query::plan::expr::BinaryOp as B;
-    let mut conjuncts = Vec::new();
-    split_and(filter, &mut conjuncts);
     let mut tests = Vec::new();
-    for c in conjuncts {
-        let Expr::Binary(op @ (B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge), a, b) = c else {
-            continue;
-        };
-        let (key, e, op) = match (property_of(a, slot), property_of(b, slot)) {
-            (Some(key), None) => (key, &**b, *op),
-            (None, Some(key)) => (
-                key,
-                &**a,
-                match op {
-                    B::Lt => B::Gt,
-                    B::Le => B::Ge,
-                    B::Gt => B::Lt,
-                    B::Ge => B::Le,
-                    other => *other,
-                },
-            ),
-            _ => continue,
-        };
-        if bound_like(e, slot) {
-            tests.push((key, op, e.eval(env)?));
-        }
+    for (key, op, e) in start_comparisons(filter, slot) {
+        tests.push((key, op, e.eval(env)?));
     }
     super::columnar::filtered_start(txn, label, &tests)
 }
@@ -1023,26 +980,39 @@ fn columnar_start(
 /// reads). For `EXPLAIN`.
 pub(crate) fn compared_keys(filter: &Expr, slot: usize, ranges: bool) -> Vec<&str> {
     use crate::query::plan::expr::BinaryOp as B;
-    let mut conjuncts = Vec::new();
-    split_and(filter, &mut conjuncts);
     let mut keys = Vec::new();
-    for c in conjuncts {
-        let Expr::Binary(op, a, b) = c else { continue };
-        let wanted = match op {
-            B::Lt | B::Le | B::Gt | B::Ge => true,
-            B::Eq | B::Ne => !ranges,
-            _ => false,
-        };
-        let key = match (property_of(a, slot), property_of(b, slot)) {
-            (Some(key), None) if bound_like(b, slot) => key,
-            (None, Some(key)) if bound_like(a, slot) => key,
-            _ => continue,
-        };
-        if wanted && !keys.contains(&key) {
+    for (key, op, _) in start_comparisons(filter, slot) {
+        if (!ranges || !matches!(op, B::Eq | B::Ne)) && !keys.contains(&key) {
             keys.push(key);
         }
     }
     keys
+}
+
+/// The comparisons among `filter`'s top-level `AND`s of a property of
+/// the node in `slot` with a value known before the match (`n.key op e`,
+/// `e` as [`bound_like`]; `=`, `<>`, `<`, `<=`, `>`, `>=`), as `(key,
+/// op, e)` with the property on the left: what a range start and
+/// `ColumnarFilter` read.
+fn start_comparisons(filter: &Expr, slot: usize) -> Vec<(&str, BinaryOp, &Expr)> {
+    use crate::query::plan::expr::BinaryOp as B;
+    let mut conjuncts = Vec::new();
+    split_and(filter, &mut conjuncts);
+    let mut out = Vec::new();
+    for c in conjuncts {
+        let Expr::Binary(op @ (B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge), a, b) = c else {
+            continue;
+        };
+        let (key, e, op) = match (property_of(a, slot), property_of(b, slot)) {
+            (Some(key), None) => (key, &**b, *op),
+            (None, Some(key)) => (key, &**a, flipped(*op)),
+            _ => continue,
+        };
+        if bound_like(e, slot) {
+            out.push((key, op, e));
+        }
+    }
+    out
 }
 
 /// The key `e` reads when it is a property of the node in `slot`.
@@ -1057,17 +1027,6 @@ fn property_of(e: &Expr, slot: usize) -> Option<&str> {
 
 /// A bound of a range start: its expression and whether it is included.
 type Bound<'e> = Option<(&'e Expr, bool)>;
-
-/// The operands of `e`'s top-level `AND`s.
-fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
-    match e {
-        Expr::Binary(crate::query::plan::expr::BinaryOp::And, a, b) => {
-            split_and(a, out);
-            split_and(b, out);
-        }
-        other => out.push(other),
-    }
-}
 
 /// Whether `e` can bound a range start at the node in `slot`: literals,
 /// parameters, other variables and their properties, function calls and

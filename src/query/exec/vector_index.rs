@@ -45,13 +45,7 @@ pub(crate) fn create(args: &[V], w: &mut WriteTxn<'_>) -> QResult<()> {
     } else {
         VectorSource::node_property(&label, &key)
     };
-    let exists = |what: String| {
-        QueryError::runtime(
-            ErrorKind::SemanticError,
-            "EquivalentSchemaRuleAlreadyExists",
-            what,
-        )
-    };
+    let exists = super::write_procs::already_exists;
     let taken_by_graph = w.reader().indexes()?.into_iter().any(|i| i.name == name);
     let collections = w.collections()?;
     if taken_by_graph || collections.iter().any(|c| c.name == name) {

@@ -146,6 +146,17 @@ fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opti
     }
 }
 
+/// The error of a schema rule (index or constraint) that exists already
+/// under the name or over the same thing (Neo4j's
+/// `EquivalentSchemaRuleAlreadyExists`).
+pub(super) fn already_exists(what: String) -> QueryError {
+    QueryError::runtime(
+        crate::query::error::ErrorKind::SemanticError,
+        "EquivalentSchemaRuleAlreadyExists",
+        what,
+    )
+}
+
 /// `CREATE INDEX` / `CREATE CONSTRAINT ... IS UNIQUE` (`args`: name or
 /// null, label, key, `IF NOT EXISTS`). An equivalent one (an index, or a
 /// unique key, on the pair; for an index a unique key's counts) or one
@@ -164,13 +175,7 @@ fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QR
     );
     let if_not_exists = matches!(args.get(3), Some(V::Bool(true)));
     let existing = w.reader().indexes()?;
-    let exists = |what: String| {
-        QueryError::runtime(
-            crate::query::error::ErrorKind::SemanticError,
-            "EquivalentSchemaRuleAlreadyExists",
-            what,
-        )
-    };
+    let exists = already_exists;
     if let Some(n) = &name
         && let Some(other) = existing.iter().find(|i| &i.name == n)
     {
@@ -247,13 +252,7 @@ fn create_existence(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
             true,
         ),
     };
-    let exists = |what: String| {
-        QueryError::runtime(
-            crate::query::error::ErrorKind::SemanticError,
-            "EquivalentSchemaRuleAlreadyExists",
-            what,
-        )
-    };
+    let exists = already_exists;
     let same = w.existence_constraints()?.into_iter().find(|c| {
         c.name == name || (c.relationship == relationship && c.owner == owner && c.key == key)
     });

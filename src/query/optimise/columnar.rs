@@ -393,7 +393,8 @@ fn simple(a: &AggregateSpec) -> bool {
         )
 }
 
-fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+/// The operands of `e`'s top-level `AND`s.
+pub(crate) fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     if let Expr::Binary(BinaryOp::And, a, b) = e {
         split_and(a, out);
         split_and(b, out);
