@@ -248,28 +248,11 @@ fn check_required(r: &Reader<'_>, rep: &mut CheckReport) -> Result<()> {
     if rules.is_empty() {
         return Ok(());
     }
-    let lacks = |props: &[(u32, crate::Value)], key: u32| {
-        props.binary_search_by_key(&key, |(k, _)| *k).is_err()
-    };
-    for rule in rules.iter().filter(|r| !r.relationship) {
-        for id in r.nodes_with_label(&rule.owner_name)? {
-            if lacks(&r.require_node(id)?.props, rule.key) {
-                rep.problem(rule.violated(format!("node {}", id.0)).to_string());
-            }
-        }
-    }
-    if rules.iter().any(|r| r.relationship) {
-        for id in r.edge_ids()? {
-            let edge = r.require_edge(id)?;
-            for rule in rules
-                .iter()
-                .filter(|r| r.relationship && r.owner == edge.edge_type)
-            {
-                if lacks(&edge.props, rule.key) {
-                    rep.problem(rule.violated(format!("relationship {}", id.0)).to_string());
-                }
-            }
-        }
+    for rule in &rules {
+        r.lacking(rule, &mut |entity| {
+            rep.problem(rule.violated(entity).to_string());
+            true
+        })?;
     }
     Ok(())
 }

@@ -8,14 +8,15 @@ use parking_lot::RwLock;
 use super::dict::{Dictionary, Kind, Names};
 use super::keys;
 use super::records::{
-    EdgeRecord, GraphInfoRecord, NodeRecord, Required, Schema, SchemaNames, decode_edge,
-    decode_node, default_index_name,
+    EdgeRecord, GraphInfoRecord, NodeRecord, Required, RequiredRule, Schema, SchemaNames,
+    decode_edge, decode_node, default_index_name,
 };
 use super::stats;
 use super::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
 use crate::error::{Error, Result};
 use crate::storage::keys::{
-    KeyNumber, NUMBER_TAGS, key_number, order_prefix, prefix_end, push_value, read_u32, read_u64,
+    KeyNumber, NUMBER_TAGS, compare_key_numbers, key_number, loose_key, order_prefix, prefix_end,
+    read_u32, read_u64, value_key,
 };
 use crate::storage::schema::meta;
 use crate::storage::{Cf, Cursor, KvRead, Pages, codec};
@@ -496,6 +497,34 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Calls `visit` with each node (`node 12`) or relationship that
+    /// `rule` covers and that lacks its property, until it returns
+    /// `false`.
+    pub fn lacking(
+        &self,
+        rule: &RequiredRule,
+        visit: &mut dyn FnMut(String) -> bool,
+    ) -> Result<()> {
+        if rule.relationship {
+            for id in self.edge_ids()? {
+                let edge = self.require_edge(id)?;
+                if edge.edge_type == rule.owner
+                    && rule.missing(&edge.props)
+                    && !visit(format!("relationship {}", id.0))
+                {
+                    return Ok(());
+                }
+            }
+        } else {
+            for id in self.nodes_with_label(&rule.owner_name)? {
+                if rule.missing(&self.require_node(id)?.props) && !visit(format!("node {}", id.0)) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The existence constraints (none when the record is absent).
     pub fn required(&self) -> Result<Required> {
         match self.kv.get(Cf::Meta, meta::REQUIRED)? {
@@ -605,22 +634,10 @@ impl<'a> Reader<'a> {
             // Each number type's keys in a range that holds every match;
             // each entry is then checked exactly.
             for tag in NUMBER_TAGS {
-                let as_tag = |v: &Value, up: bool| match (tag == NUMBER_TAGS[0], v) {
-                    (true, Value::Float(f)) => {
-                        Value::Int(if up { f.ceil() } else { f.floor() } as i64)
-                    }
-                    (false, Value::Int(i)) => Value::Float(*i as f64),
-                    _ => v.clone(),
-                };
-                let key_of = |v: &Value| {
-                    let mut k = Vec::new();
-                    push_value(&mut k, v);
-                    k
-                };
                 let from =
-                    lower.map_or_else(|| with(&[tag]), |(v, _)| with(&key_of(&as_tag(v, false))));
+                    lower.map_or_else(|| with(&[tag]), |(v, _)| with(&loose_key(v, tag, false)));
                 let to = match upper {
-                    Some((v, _)) => after(with(&key_of(&as_tag(v, true)))),
+                    Some((v, _)) => after(with(&loose_key(v, tag, true))),
                     None => after(with(&[tag])),
                 };
                 ranges.push(Pages::range(self.kv, cf, &from, to.as_deref()));
@@ -659,7 +676,10 @@ impl<'a> Reader<'a> {
                 ranges.push(Pages::range(self.kv, cf, &from, to.as_deref()));
             }
         }
-        let bound = |b: Option<(&Value, bool)>| b.map(|(v, i)| (v.clone(), i));
+        // A number bound as the entries' numbers read back.
+        let bound = |b: Option<(&Value, bool)>| {
+            b.and_then(|(v, included)| Some((key_number(&value_key(v))?, included)))
+        };
         Ok(Some(RangeNodes {
             ranges,
             unique,
@@ -693,29 +713,24 @@ fn is_number(v: &Value) -> bool {
     }
 }
 
-/// Two numbers compared exactly (an integer past 2^53 is not rounded to
-/// the float it meets); `None` for a NaN or a non-number.
-fn compare_numbers(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-    use crate::value::cmp_int_float;
-    match (a, b) {
-        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
-        (Value::Int(x), Value::Float(y)) if !y.is_nan() => Some(cmp_int_float(*x, *y)),
-        (Value::Float(x), Value::Int(y)) if !x.is_nan() => Some(cmp_int_float(*y, *x).reverse()),
-        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
-        _ => None,
+/// Whether number `n` lies within the bounds (each a number and whether
+/// it is included); a NaN lies within none.
+fn number_within(
+    n: KeyNumber,
+    lower: Option<(KeyNumber, bool)>,
+    upper: Option<(KeyNumber, bool)>,
+) -> bool {
+    use std::cmp::Ordering::{Greater, Less};
+    if matches!(n, KeyNumber::Float(f) if f.is_nan()) {
+        return false;
     }
-}
-
-/// Whether number `n` lies within the bounds (each a value and whether
-/// it is included).
-fn number_within(n: &Value, lower: Option<(&Value, bool)>, upper: Option<(&Value, bool)>) -> bool {
-    use std::cmp::Ordering::{Equal, Greater, Less};
     let low = lower.is_none_or(|(b, inc)| {
-        matches!(compare_numbers(n, b), Some(Greater))
-            || (inc && compare_numbers(n, b) == Some(Equal))
+        let o = compare_key_numbers(n, b);
+        o == Greater || (inc && o.is_eq())
     });
     let high = upper.is_none_or(|(b, inc)| {
-        matches!(compare_numbers(n, b), Some(Less)) || (inc && compare_numbers(n, b) == Some(Equal))
+        let o = compare_key_numbers(n, b);
+        o == Less || (inc && o.is_eq())
     });
     low && high
 }
@@ -729,7 +744,7 @@ pub struct RangeNodes<'a> {
     skip: usize,
     /// For numbers: the bounds each entry is checked against.
     #[allow(clippy::type_complexity, reason = "two optional bounds")]
-    check: Option<(Option<(Value, bool)>, Option<(Value, bool)>)>,
+    check: Option<(Option<(KeyNumber, bool)>, Option<(KeyNumber, bool)>)>,
 }
 
 impl Iterator for RangeNodes<'_> {
@@ -747,17 +762,10 @@ impl Iterator for RangeNodes<'_> {
                 Err(e) => return Some(Err(e)),
             };
             if let Some((lower, upper)) = &self.check {
-                let keep = key.get(self.skip..).and_then(key_number).is_some_and(|n| {
-                    let n = match n {
-                        KeyNumber::Int(i) => Value::Int(i),
-                        KeyNumber::Float(f) => Value::Float(f),
-                    };
-                    number_within(
-                        &n,
-                        lower.as_ref().map(|(v, i)| (v, *i)),
-                        upper.as_ref().map(|(v, i)| (v, *i)),
-                    )
-                });
+                let keep = key
+                    .get(self.skip..)
+                    .and_then(key_number)
+                    .is_some_and(|n| number_within(n, *lower, *upper));
                 if !keep {
                     continue;
                 }

@@ -111,6 +111,12 @@ pub struct RequiredRule {
 }
 
 impl RequiredRule {
+    /// Whether a record with properties `props` (sorted by key id) lacks
+    /// the property the rule requires.
+    pub fn missing(&self, props: &[(u32, Value)]) -> bool {
+        prop_of(props, self.key).is_none_or(|v| matches!(v, Value::Null))
+    }
+
     /// The error of `entity` (`node 12`) lacking this rule's property.
     pub fn violated(&self, entity: String) -> crate::error::Error {
         crate::error::Error::MissingRequiredProperty {

@@ -15,7 +15,7 @@ use crate::storage::keys::read_u64;
 use crate::storage::schema::meta;
 use crate::storage::{Cf, Changes, KvRead, codec};
 use crate::txn::{Database, Extension, TxnPart, WriteTxn};
-use crate::{NodeId, ReadTxn, Value};
+use crate::{NodeId, ReadTxn};
 
 /// Id allocation and counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -91,21 +91,21 @@ fn check_required(base: &dyn KvRead, changes: &Changes) -> Result<()> {
         match cf {
             Cf::Nodes => {
                 let node = decode_node(value)?;
-                if let Some(rule) = required.rules.iter().find(|r| {
-                    !r.relationship
-                        && node.has_label(r.owner)
-                        && node.prop(r.key).is_none_or(|v| matches!(v, Value::Null))
-                }) {
+                if let Some(rule) = required
+                    .rules
+                    .iter()
+                    .find(|r| !r.relationship && node.has_label(r.owner) && r.missing(&node.props))
+                {
                     return Err(rule.violated(format!("node {}", read_u64(key, 0)?)));
                 }
             }
             Cf::Edges => {
                 let edge = decode_edge(value)?;
-                if let Some(rule) = required.rules.iter().find(|r| {
-                    r.relationship
-                        && edge.edge_type == r.owner
-                        && edge.prop(r.key).is_none_or(|v| matches!(v, Value::Null))
-                }) {
+                if let Some(rule) = required
+                    .rules
+                    .iter()
+                    .find(|r| r.relationship && edge.edge_type == r.owner && r.missing(&edge.props))
+                {
                     return Err(rule.violated(format!("relationship {}", read_u64(key, 0)?)));
                 }
             }

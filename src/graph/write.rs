@@ -394,22 +394,13 @@ impl WriteTxn<'_> {
                 key_name: key.to_owned(),
             })
         })?;
-        let r = write_reader(self);
-        let lacks =
-            |props: &[(u32, Value)]| props.binary_search_by_key(&rule.key, |(k, _)| *k).is_err();
-        if relationship {
-            for id in r.edge_ids()? {
-                let edge = r.require_edge(id)?;
-                if edge.edge_type == rule.owner && lacks(&edge.props) {
-                    return Err(rule.violated(format!("relationship {}", id.0)));
-                }
-            }
-        } else {
-            for id in r.nodes_with_label(owner)? {
-                if lacks(&r.require_node(id)?.props) {
-                    return Err(rule.violated(format!("node {}", id.0)));
-                }
-            }
+        let mut first = None;
+        write_reader(self).lacking(&rule, &mut |entity| {
+            first = Some(entity);
+            false
+        })?;
+        if let Some(entity) = first {
+            return Err(rule.violated(entity));
         }
         required.rules.push(rule);
         let bytes = codec::encode(&required)?;

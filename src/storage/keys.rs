@@ -211,6 +211,41 @@ pub fn key_number(vk: &[u8]) -> Option<KeyNumber> {
     }
 }
 
+/// Two numbers read back from value-keys, in order: exactly across the
+/// two types (an integer past 2^53 is not rounded to the float it
+/// meets); floats by `total_cmp`.
+#[must_use]
+pub fn compare_key_numbers(x: KeyNumber, y: KeyNumber) -> std::cmp::Ordering {
+    use crate::value::cmp_int_float;
+    match (x, y) {
+        (KeyNumber::Int(x), KeyNumber::Int(y)) => x.cmp(&y),
+        (KeyNumber::Float(x), KeyNumber::Float(y)) => x.total_cmp(&y),
+        (KeyNumber::Int(x), KeyNumber::Float(y)) => cmp_int_float(x, y),
+        (KeyNumber::Float(x), KeyNumber::Int(y)) => cmp_int_float(y, x).reverse(),
+    }
+}
+
+/// A value-key in the section whose tag is `tag` at or below (`up`:
+/// at or above) `v`: `v`'s own for its own section, a rounded number in
+/// the other numeric section — a range bound that holds every number it
+/// must (an exact test decides within the range).
+#[must_use]
+pub fn loose_key(v: &Value, tag: u8, up: bool) -> Vec<u8> {
+    let moved = match *v {
+        Value::Float(f) if tag == NUMBER_TAGS[0] => {
+            // `as` saturates at the ends of i64.
+            Value::Int(if up { f.ceil() } else { f.floor() } as i64)
+        }
+        Value::Int(i) if tag == NUMBER_TAGS[1] => {
+            let f = i as f64;
+            let slack = (f.abs() * f64::EPSILON).max(1.0);
+            Value::Float(if up { f + slack } else { f - slack })
+        }
+        _ => v.clone(),
+    };
+    value_key(&moved)
+}
+
 /// The first bytes (tags) of the value-keys of `v`'s type — one tag, but
 /// two for booleans (`false` and `true`); integers and floats are two
 /// types.

@@ -19,7 +19,7 @@ use std::cmp::Ordering;
 use std::ops::Bound;
 
 use crate::error::{Error, Result};
-use crate::storage::keys::{self, KeyNumber, NUMBER_TAGS, value_key};
+use crate::storage::keys::{self, NUMBER_TAGS, value_key};
 use crate::value::cmp_int_float;
 use crate::{Props, Value};
 
@@ -147,10 +147,14 @@ impl Condition {
                 sections
                     .into_iter()
                     .map(|(first, last)| {
-                        let start = bound_value(lo)
-                            .map_or_else(|| at(&[first]), |v| at(&loose(v, first, false)));
-                        let end = bound_value(hi)
-                            .map_or_else(|| past(&[last]), |v| past(&loose(v, first, true)));
+                        let start = bound_value(lo).map_or_else(
+                            || at(&[first]),
+                            |v| at(&keys::loose_key(v, first, false)),
+                        );
+                        let end = bound_value(hi).map_or_else(
+                            || past(&[last]),
+                            |v| past(&keys::loose_key(v, first, true)),
+                        );
                         (start, end)
                     })
                     .collect()
@@ -255,35 +259,11 @@ fn numeric_forms(v: &Value) -> Option<Vec<Vec<u8>>> {
     Some(std::iter::once(v).chain(&other).map(value_key).collect())
 }
 
-/// A value-key in the section whose tag is `tag` at or below (`up`:
-/// at or above) `v`: `v`'s own for its own section, a rounded number in
-/// the other numeric section.
-fn loose(v: &Value, tag: u8, up: bool) -> Vec<u8> {
-    let moved = match *v {
-        Value::Float(f) if tag == NUMBER_TAGS[0] => {
-            // `as` saturates at the ends of i64.
-            Value::Int(if up { f.ceil() } else { f.floor() } as i64)
-        }
-        Value::Int(i) if tag == NUMBER_TAGS[1] => {
-            let f = i as f64;
-            let slack = (f.abs() * f64::EPSILON).max(1.0);
-            Value::Float(if up { f + slack } else { f - slack })
-        }
-        _ => v.clone(),
-    };
-    value_key(&moved)
-}
-
 /// The order of two value-keys' values, `None` when they cannot be
 /// compared (two types, numbers aside).
 fn compare(a: &[u8], b: &[u8]) -> Option<Ordering> {
     match (keys::key_number(a), keys::key_number(b)) {
-        (Some(x), Some(y)) => Some(match (x, y) {
-            (KeyNumber::Int(x), KeyNumber::Int(y)) => x.cmp(&y),
-            (KeyNumber::Float(x), KeyNumber::Float(y)) => x.total_cmp(&y),
-            (KeyNumber::Int(x), KeyNumber::Float(y)) => cmp_int_float(x, y),
-            (KeyNumber::Float(x), KeyNumber::Int(y)) => cmp_int_float(y, x).reverse(),
-        }),
+        (Some(x), Some(y)) => Some(keys::compare_key_numbers(x, y)),
         (None, None) => {
             let kind = |vk: &[u8]| vk.first().map(|&t| keys::type_class(t));
             (kind(a)? == kind(b)?).then(|| a.cmp(b))
