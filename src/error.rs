@@ -186,6 +186,23 @@ pub enum Error {
     #[error("a vector collection named {0:?} exists already")]
     CollectionExists(String),
 
+    /// No full-text index has this name.
+    #[error("no full-text index named {0:?}")]
+    FulltextIndexNotFound(String),
+
+    /// A full-text index with this name exists already.
+    #[error("a full-text index named {0:?} exists already")]
+    FulltextIndexExists(String),
+
+    /// A full-text query is not valid Lucene syntax.
+    #[error("full-text query syntax error at character {position}: {message}")]
+    FulltextQuery {
+        /// Where the error is: a character offset into the query, from 0.
+        position: usize,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A vector has the wrong number of components for its collection.
     #[error(
         "vector has {found} components, but the collection holds {expected}-dimensional vectors"

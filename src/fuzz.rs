@@ -54,6 +54,8 @@ pub const TARGETS: &[Target] = &[
     ("checkpoint", crate::vector::fuzz::checkpoint),
     ("cypher", cypher),
     ("cypher_graph", cypher_graph),
+    ("fulltext_records", crate::fulltext::fuzz::records),
+    ("fulltext_query", fulltext_query),
 ];
 
 /// Runs the target `name` on `data`; `false` if there is no such target.
@@ -111,6 +113,61 @@ fn cypher(data: &[u8]) {
         return;
     };
     let _ = crate::query::run(text, &cypher_params());
+}
+
+thread_local! {
+    /// The database `fulltext_query` searches: one per thread.
+    static TEXTS: Option<crate::Database> = text_database();
+}
+
+/// Four documents with two fields under an English full-text index.
+fn text_database() -> Option<crate::Database> {
+    use crate::fulltext::{Analyzer, FulltextConfig};
+    let dir = crate::vector::fuzz::scratch_dir("fulltext");
+    let db = crate::Database::open(&dir).ok()?;
+    let mut w = db.begin_write().ok()?;
+    for (title, body) in [
+        (
+            "Graph databases in Rust",
+            "an embedded engine for graphs, vectors and text",
+        ),
+        ("Fast graph search", "HNSW walks; BM25 over postings"),
+        ("Soup", "Recipes: fried rice, rice pudding"),
+        ("Tést ünïcode 中文", "the the the a of"),
+    ] {
+        w.add_node(&["Doc"], crate::props! {"title" => title, "body" => body})
+            .ok()?;
+    }
+    let config = FulltextConfig::nodes(&["Doc"], &["title", "body"]).analyzer(Analyzer::English);
+    w.create_fulltext_index("docs", config).ok()?;
+    w.commit().ok()?;
+    Some(db)
+}
+
+/// A full-text query: parsed, then (when valid) run for the top 5 and a
+/// page of everything; each returns hits or an error.
+fn fulltext_query(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if crate::fulltext::query::parse(text).is_err() {
+        return;
+    }
+    TEXTS.with(|db| {
+        let Some(db) = db else {
+            return;
+        };
+        let Ok(r) = db.begin_read() else {
+            return;
+        };
+        if let Ok(index) = r.fulltext("docs") {
+            if let Ok(hits) = index.search(text, 5) {
+                assert!(hits.len() <= 5);
+                assert!(hits.windows(2).all(|h| h[0].score >= h[1].score));
+            }
+            let _ = index.search_page(text, 1, usize::MAX);
+        }
+    });
 }
 
 /// The parameters the Cypher targets give: `xs` (a list) and `n`.
@@ -408,6 +465,7 @@ fn keys(data: &[u8]) {
 /// Valid inputs of `target` to start from: generated records, and the
 /// files of `tests/data` a parser reads.
 #[must_use]
+#[allow(clippy::too_many_lines, reason = "one arm per target")]
 pub fn seeds(target: &str) -> Vec<Vec<u8>> {
     let text = |s: &str| vec![s.as_bytes().to_vec()];
     let encoded = |v: Result<Vec<u8>>| v.unwrap_or_default();
@@ -507,8 +565,23 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         ],
         "cypher" => cypher_seeds(),
         "cypher_graph" => graph_seeds(),
+        "fulltext_records" => crate::fulltext::fuzz::seeds(),
+        "fulltext_query" => fulltext_seeds(),
         other => crate::vector::fuzz::seeds(other),
     }
+}
+
+/// Queries over the language, and a malformed one.
+fn fulltext_seeds() -> Vec<Vec<u8>> {
+    [
+        "graph AND (rust OR vector^2) -soup",
+        "title:\"fast graph\"~2 body:engin*",
+        "+rust? grph~1 \\+ *:* NOT te?t",
+        "\"\" () [a TO b] a:b:c ~ ^",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect()
 }
 
 /// `rows` rows of `dim` components in the `.fvecs` family's layout.

@@ -99,11 +99,13 @@ mod storage;
 // 5: the transaction core.
 mod txn;
 // 6: the data models, siblings.
+pub mod fulltext;
 mod graph;
 pub mod vector;
 // 7: built on the models.
 pub mod algo;
 mod check;
+pub mod hybrid;
 pub mod import;
 // 8: Cypher.
 pub mod query;

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::algo::ProjectionCache;
 use crate::error::Result;
 use crate::graph::state::{self, GraphModel};
-use crate::txn::{Builder, Database, Links};
+use crate::txn::{Builder, Database, Links, Watcher};
 use crate::vector::state::VectorModel;
 
 impl Builder {
@@ -28,8 +28,16 @@ impl Builder {
             nodes_with_label: state::nodes_with_label,
             node_deleted: vec![crate::vector::node_deleted],
             adjacency_loaded: crate::algo::adjacency_loaded,
-            watches: crate::vector::watches,
-            entity_written: crate::vector::entity_written,
+            watchers: vec![
+                Watcher {
+                    watches: crate::vector::watches,
+                    entity_written: crate::vector::entity_written,
+                },
+                Watcher {
+                    watches: crate::fulltext::watches,
+                    entity_written: crate::fulltext::entity_written,
+                },
+            ],
             property_values: crate::graph::watch::property_values,
         };
         let mut db = Database::open_core(path.as_ref(), &self, links, GraphModel::init)?;
@@ -37,6 +45,7 @@ impl Builder {
         db.register(graph);
         let vectors = VectorModel::load(&db)?;
         db.register(vectors);
+        db.register(crate::fulltext::FulltextModel);
         db.register(ProjectionCache::new(self.stored_projections));
         db.register(crate::query::exec::columns::ColumnCache::default());
         db.register(crate::query::cache::PlanCache::default());

@@ -953,3 +953,108 @@ fn algo_leiden_louvain_and_written_communities() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn import_declares_a_full_text_index_that_search_and_hybrid_search_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let (nodes, vecs) = (data("packages.csv"), data("descriptions.fvecs"));
+    let report = json(&[
+        "import",
+        db,
+        "--label",
+        "Package",
+        "--key",
+        "name",
+        "--nodes",
+        &nodes,
+        "--vectors",
+        &vecs,
+        "--collection",
+        "d",
+        "--by-order",
+        "--fulltext",
+        "desc:Package:description,section:english",
+        "--json",
+    ]);
+    assert!(
+        report["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["stage"] == "fulltext:index"),
+        "{report}"
+    );
+    let stats = json(&["stats", db, "--json"]);
+    assert_eq!(stats["fulltext"][0]["name"], "desc", "{stats}");
+    assert_eq!(stats["fulltext"][0]["documents"], 2500, "{stats}");
+    assert_eq!(stats["fulltext"][0]["analyzer"], "english", "{stats}");
+    // One query: the package whose summary says so comes first.
+    let found = json(&[
+        "search",
+        db,
+        "--fulltext",
+        "desc",
+        "manipulate user account",
+        "--k",
+        "3",
+        "--json",
+    ]);
+    let hits = found["hits"].as_array().unwrap();
+    assert!(!hits.is_empty() && hits.len() <= 3, "{found}");
+    let first = hits[0]["id"].as_u64().unwrap().to_string();
+    let name = json(&[
+        "query",
+        db,
+        &format!("MATCH (p) WHERE id(p) = {first} RETURN p.name AS name"),
+        "--json",
+    ]);
+    assert!(name.to_string().contains("accountsservice"), "{name}");
+    // A query file, timed; and the same texts fused with vectors.
+    let queries = dir.path().join("q.txt");
+    std::fs::write(
+        &queries,
+        "user account\n\"remove users\"\nsection:admin AND group*\n",
+    )
+    .unwrap();
+    let queries = queries.to_str().unwrap();
+    let timed = json(&[
+        "search",
+        db,
+        "--fulltext",
+        "desc",
+        "--query-file",
+        queries,
+        "--json",
+    ]);
+    assert_eq!(timed["queries"], 3, "{timed}");
+    assert!(timed["p50_us"].as_f64().unwrap() > 0.0);
+    let vectors = dir.path().join("q.fvecs");
+    let first_rows: Vec<Vec<f32>> =
+        quiverdb::import::read_fvecs(Path::new(&vecs)).unwrap()[..3].to_vec();
+    write_vecs(&vectors, &first_rows);
+    let fused = json(&[
+        "search",
+        db,
+        "--fulltext",
+        "desc",
+        "--collection",
+        "d",
+        "--query-file",
+        queries,
+        "--queries",
+        vectors.to_str().unwrap(),
+        "--k",
+        "5",
+        "--json",
+    ]);
+    assert_eq!(fused["hits"].as_array().unwrap().len(), 3, "{fused}");
+    assert_eq!(fused["hits"][0].as_array().unwrap().len(), 5, "{fused}");
+    // A bad query is an error naming the position, not a crash.
+    let out = quiver(&["search", db, "--fulltext", "desc", "user AND (account"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("character 9"));
+    let out = quiver(&["import", db, "--fulltext", "broken", "--nodes", &nodes]);
+    assert!(!out.status.success());
+}

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use quiverdb::algo::PathQuery;
+use quiverdb::fulltext::FulltextConfig;
 use quiverdb::temporal::Temporal;
 use quiverdb::vector::{CollectionConfig, IndexEngine, Metric, Quantization, Search, VectorSource};
 use quiverdb::{Database, Direction, Error, GraphInfo, GraphRead, NodeId, Value, props};
@@ -31,7 +32,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 11;
+const CURRENT: u32 = 12;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -131,6 +132,7 @@ fn write(path: &Path) {
     }
     write_fed(&mut w, zlib);
     write_required(&mut w);
+    write_fulltext(&mut w);
     w.commit().unwrap();
     db.compact().unwrap();
     db.close().unwrap();
@@ -323,6 +325,57 @@ fn read_back(version: u32) {
     assert_eq!(w.add_node(&[], props! {}).unwrap(), NodeId(3));
     w.commit().unwrap();
     read_back_required(&db, version);
+    read_back_fulltext(&db, version);
+}
+
+/// Since format 12: a full-text index over two properties.
+fn write_fulltext(w: &mut quiverdb::WriteTxn<'_>) {
+    w.create_fulltext_index(
+        "package_text",
+        FulltextConfig::nodes(&["Package"], &["name", "section"]),
+    )
+    .unwrap();
+}
+
+/// The full-text index (format 12 on; created on an upgraded older
+/// directory): listed, searched, and kept by a write after the reopen.
+fn read_back_fulltext(db: &Database, version: u32) {
+    let listed: Vec<String> = db
+        .begin_read()
+        .unwrap()
+        .fulltext_indexes()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.name)
+        .collect();
+    if version < 12 {
+        assert!(listed.is_empty(), "{listed:?}");
+        let mut w = db.begin_write().unwrap();
+        write_fulltext(&mut w);
+        w.commit().unwrap();
+    } else {
+        assert_eq!(listed, ["package_text"]);
+    }
+    let ids = |query: &str| {
+        let r = db.begin_read().unwrap();
+        let mut ids: Vec<u64> = r
+            .fulltext("package_text")
+            .unwrap()
+            .search(query, 10)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(ids("libs"), [0, 1]);
+    assert_eq!(ids("section:web OR zlib1g"), [1, 2]);
+    let mut w = db.begin_write().unwrap();
+    w.set_node_property(NodeId(2), "section", "libs").unwrap();
+    w.commit().unwrap();
+    assert_eq!(ids("libs"), [0, 1, 2]);
+    assert!(ids("web").is_empty());
 }
 
 /// `libc6`'s properties, with temporal ones (format 9 on) found by index.

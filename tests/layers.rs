@@ -9,8 +9,8 @@
 //! 3  value                              property values
 //! 4  storage | embed                  RocksDB, keys, codec | text embeddings
 //! 5  txn                              the transaction core
-//! 6  graph | vector                   the data models, siblings
-//! 7  algo | import | check            built on the models
+//! 6  graph | vector | fulltext        the data models, siblings
+//! 7  algo | import | check | hybrid   built on the models
 //! 8  query                            Cypher, over the models and algo
 //! 9  open                             the assembly: names every model
 //! 10 fuzz                             fuzz entry points over all of it
@@ -19,8 +19,8 @@
 //! (`lib.rs` re-exports; names it re-exports count as their module, and
 //! the `props!` macro as `value`. The CLI in `src/bin` and the Python
 //! bindings in `src/python` are separate crates on the public API.) A
-//! module may not name a sibling of its own layer: the graph and the
-//! vector model cooperate through the core's links only.
+//! module may not name a sibling of its own layer: the graph, the vector
+//! and the full-text model cooperate through the core's links only.
 
 #![allow(
     clippy::unwrap_used,
@@ -40,8 +40,8 @@ fn layer(module: &str) -> Option<u32> {
         "value" => 3,
         "storage" | "embed" => 4,
         "txn" => 5,
-        "graph" | "vector" => 6,
-        "algo" | "import" | "check" => 7,
+        "graph" | "vector" | "fulltext" => 6,
+        "algo" | "import" | "check" | "hybrid" => 7,
         "query" => 8,
         "open" => 9,
         "fuzz" => 10,

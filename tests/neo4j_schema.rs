@@ -707,7 +707,6 @@ fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
     let none = Params::new();
     for text in [
         "CREATE POINT INDEX places IF NOT EXISTS FOR (m:Place) ON m.location",
-        "CREATE FULLTEXT INDEX names FOR (n:A|B) ON EACH [n.title, n.body]",
         "CREATE INDEX pair FOR (n:A) ON (n.x, n.y)",
         "CREATE INDEX rel FOR ()-[r:KNOWS]-() ON (r.since)",
         "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NOT NULL",

@@ -1,5 +1,6 @@
 //! The consistency check: every invariant of `docs/FORMAT.md`, verified on
-//! one snapshot — the graph's (`graph.rs`) and the vectors' (`vector.rs`).
+//! one snapshot — the graph's (`graph.rs`), the vectors' (`vector.rs`)
+//! and the full-text indexes' (`fulltext::verify`).
 //! What a record implies is derived by the models' own functions (the
 //! graph's `entries.rs`), so the check compares storage with exactly what
 //! the writer and the bulk loader write.
@@ -67,7 +68,9 @@ impl Database {
     /// keys and indexes ↔ nodes and schema; counters ↔ contents;
     /// dictionary ids; existence constraints ↔ the nodes and relationships
     /// they cover; vector keys ↔ points ↔ collection counts; node-bound
-    /// points ↔ live nodes; in-memory vector indexes ↔ stored counts.
+    /// points ↔ live nodes; in-memory vector indexes ↔ stored counts;
+    /// full-text postings, terms and statistics ↔ the documents the
+    /// graph's text makes.
     ///
     /// Storage errors are returned as errors; inconsistencies are listed in
     /// the report. Reads everything once: O(V + E + points).
@@ -76,6 +79,10 @@ impl Database {
         let mut report = CheckReport::default();
         graph::check(&reader(&r), &mut report)?;
         vector::check(self, &r, &mut report)?;
+        let (_, problems) = crate::fulltext::verify(self, r.kv(), MAX_PROBLEMS)?;
+        for p in problems {
+            report.problem(p);
+        }
         Ok(report)
     }
 }

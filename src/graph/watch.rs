@@ -1,5 +1,5 @@
 //! What the graph shows its siblings of its writes (the vector model's
-//! property-fed collections): each changed node or relationship by names,
+//! property-fed collections, the full-text indexes): each changed node or relationship by names,
 //! and the values of a property over a label or type.
 
 use parking_lot::RwLock;
@@ -10,7 +10,7 @@ use super::records::{EdgeRecord, NodeRecord, decode_edge};
 use super::state::GraphModel;
 use crate::error::Result;
 use crate::storage::{Cf, KvRead};
-use crate::txn::{Database, EntityView, WriteTxn, Written};
+use crate::txn::{Database, EntityView, WriteTxn, Written, watched};
 use crate::{NodeId, Value};
 
 /// A stored node seen by names through the dictionary.
@@ -61,7 +61,7 @@ impl WriteTxn<'_> {
         new: Option<&NodeRecord>,
         applied: bool,
     ) -> Result<()> {
-        if !(self.db().links().watches)(self, false, None) {
+        if !watched(&self.db().links().watchers, self, false, None) {
             return Ok(());
         }
         let dict = &self.db().extension::<GraphModel>().dict;
@@ -79,7 +79,7 @@ impl WriteTxn<'_> {
         new: Option<&EdgeRecord>,
         applied: bool,
     ) -> Result<()> {
-        if !(self.db().links().watches)(self, true, None) {
+        if !watched(&self.db().links().watchers, self, true, None) {
             return Ok(());
         }
         let dict = &self.db().extension::<GraphModel>().dict;
@@ -97,14 +97,19 @@ impl WriteTxn<'_> {
         after: Option<&V>,
         applied: bool,
     ) -> Result<()> {
-        let react = self.db().links().entity_written;
         let written = Written {
             id,
             edge,
             before: before.map(|v| v as &dyn EntityView),
             after: after.map(|v| v as &dyn EntityView),
         };
-        react(self, &written, applied)
+        let db = self.db();
+        for w in &db.links().watchers {
+            if (w.watches)(self, edge, None) {
+                (w.entity_written)(self, &written, applied)?;
+            }
+        }
+        Ok(())
     }
 }
 

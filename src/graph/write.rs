@@ -105,7 +105,7 @@ impl WriteTxn<'_> {
         let mut written: Vec<u32> = Vec::new();
         // Whether a written key feeds a sibling (a vector index).
         let mut watched = false;
-        let is_watched = self.db().links().watches;
+        let db = self.db();
         for (id, key, value) in writes {
             let k = match &value {
                 Some(v) => {
@@ -118,7 +118,7 @@ impl WriteTxn<'_> {
             };
             if !written.contains(&k) {
                 written.push(k);
-                watched |= is_watched(self, false, Some(key));
+                watched |= crate::txn::watched(&db.links().watchers, self, false, Some(key));
             }
             keyed.push((id, k, value));
         }

@@ -306,10 +306,12 @@ impl<'db> Bulk<'db> {
         let mut txn = db.begin_write()?;
         // The loader writes storage around the write path: a collection
         // fed by a graph property would miss what it loads.
-        let watches = db.links().watches;
-        if watches(&txn, false, None) || watches(&txn, true, None) {
+        let watchers = &db.links().watchers;
+        if crate::txn::watched(watchers, &txn, false, None)
+            || crate::txn::watched(watchers, &txn, true, None)
+        {
             return Err(Error::invalid(
-                "this database has vector indexes fed by graph properties, which a bulk import would leave behind: drop them (DROP INDEX), import, then create them again (creation fills them), or load through write transactions",
+                "this database has vector or full-text indexes fed by graph properties, which a bulk import would leave behind: drop them (DROP INDEX), import, then create them again (creation fills them), or load through write transactions",
             ));
         }
         // Nor are its records checked against existence constraints.

@@ -14,6 +14,7 @@ use super::vecs::{VecsFormat, VectorFile};
 use super::{EdgeRow, GraphalyticsProperties, Key, NodeRow, Parsed, RowError, RowReader};
 use crate::embed::Embedder;
 use crate::error::{Error, Result};
+use crate::fulltext::FulltextConfig;
 use crate::vector::CollectionConfig;
 use crate::{Database, NodeId, Props};
 
@@ -291,6 +292,7 @@ pub struct Importer<'db> {
     report: Report,
     vectors: Vec<VectorJob>,
     texts: Option<TextJob>,
+    fulltext: Vec<(String, FulltextConfig)>,
     started: Instant,
     staged: Duration,
     failed: bool,
@@ -314,6 +316,7 @@ impl<'db> Importer<'db> {
             report: Report::default(),
             vectors: Vec::new(),
             texts: None,
+            fulltext: Vec::new(),
             started: Instant::now(),
             staged: Duration::ZERO,
             failed: false,
@@ -847,6 +850,7 @@ impl<'db> Importer<'db> {
             mut report,
             vectors: jobs,
             texts,
+            fulltext,
             started,
             ..
         } = self;
@@ -873,8 +877,39 @@ impl<'db> Importer<'db> {
         if let Some(job) = texts {
             store_texts(db, &job, &mut report, &mut progress)?;
         }
+        if !fulltext.is_empty() {
+            let t = Instant::now();
+            for (name, config) in fulltext {
+                let what = format!("creating full-text index {name}");
+                let mut w = db.begin_write().map_err(|e| committed_before(&what, e))?;
+                let file = PathBuf::from(&name);
+                w.create_fulltext_index_with(&name, config, &mut |done, total| {
+                    tell(&mut progress, &file, "fulltext", done, total, done);
+                })
+                .and_then(|_| w.commit())
+                .map_err(|e| committed_before(&what, e))?;
+            }
+            report.stages.push(("fulltext:index", t.elapsed()));
+        }
         report.elapsed = started.elapsed();
         Ok(report)
+    }
+
+    /// Declares full-text index `name`, created over what the import
+    /// loaded once the graph has committed (its progress is reported as
+    /// stage `fulltext`, `done` of `total` documents analysed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the import already declares an
+    /// index of that name.
+    pub fn fulltext_index(&mut self, name: &str, config: FulltextConfig) -> Result<()> {
+        if self.fulltext.iter().any(|(n, _)| n == name) {
+            return Err(Error::invalid(format!(
+                "this import declares full-text index {name} twice"
+            )));
+        }
+        self.fulltext.push((name.to_owned(), config));
+        Ok(())
     }
 
     /// The node with external key `key` as of this import (created by it,
@@ -1036,5 +1071,14 @@ impl<T, I: Iterator<Item = Parsed<T>>> RowReader for GivenRows<I> {
 
     fn total(&self, _: &Path) -> u64 {
         self.total
+    }
+}
+
+/// An error after the graph part committed, saying so (the error kept as
+/// the source).
+fn committed_before(what: &str, e: Error) -> Error {
+    Error::Storage {
+        message: format!("the graph was imported and committed, but {what} failed"),
+        source: Some(Box::new(e)),
     }
 }

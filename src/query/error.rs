@@ -180,6 +180,8 @@ impl From<Error> for QueryError {
                 (ErrorKind::EntityNotFound, "DeletedEntityAccess")
             }
             Error::InvalidArgument(_) => (ErrorKind::ArgumentError, "InvalidArgument"),
+            Error::FulltextQuery { .. } => (ErrorKind::ProcedureError, "FulltextQuerySyntax"),
+            Error::FulltextIndexNotFound(_) => (ErrorKind::ProcedureError, "IndexNotFound"),
             Error::DiskFull { .. } => (ErrorKind::Database, "DiskFull"),
             Error::Corruption { .. } => (ErrorKind::Database, "Corruption"),
             _ => (ErrorKind::Database, "Storage"),

@@ -223,6 +223,20 @@ fn procedure_name(p: Procedure) -> &'static str {
             "db.index.vector.queryRelationships (HNSW search of a relationship property's index)"
         }
         P::AwaitIndexes => "db.awaitIndexes (every index is online at its commit)",
+        P::CreateFulltextIndex => "CREATE FULLTEXT INDEX (existing text analysed and indexed now)",
+        P::CreateFulltextNodeIndex | P::CreateFulltextRelationshipIndex => {
+            "db.index.fulltext.create*Index (existing text analysed and indexed now)"
+        }
+        P::FulltextQueryNodes => {
+            "db.index.fulltext.queryNodes (BM25 over the snapshot's full-text index)"
+        }
+        P::FulltextQueryRelationships => {
+            "db.index.fulltext.queryRelationships (BM25 over the snapshot's full-text index)"
+        }
+        P::FulltextListAnalyzers => "db.index.fulltext.listAvailableAnalyzers",
+        P::HybridQueryNodes => {
+            "db.index.hybrid.queryNodes (full-text and vector hits fused, one snapshot)"
+        }
         P::MetaGraph => "apoc.meta.graphSample (from the kept statistics)",
         P::SchemaVisualization => "db.schema.visualization (from the kept statistics)",
         P::DistinctValues => "apoc.schema.properties.distinct (reads the label's nodes)",

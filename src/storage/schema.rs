@@ -25,9 +25,11 @@
 /// at the first open; a version-8 one only has its version raised (9
 /// added temporal property values, which an older build cannot decode;
 /// 10 fed collections, 11 existence constraints in `meta/required`, which
-/// an older build would not check); the stored version is raised.
+/// an older build would not check; 12 full-text indexes in
+/// `meta/fulltext` and the `fulltext` column family, created empty, which
+/// an older build would not keep current); the stored version is raised.
 /// `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 11;
+pub const FORMAT_VERSION: u32 = 12;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,6 +48,7 @@ pub enum Cf {
     VectorKeys = 11,
     PayloadIndex = 12,
     Stats = 13,
+    Fulltext = 14,
 }
 
 /// How a column family is read, which decides its RocksDB options.
@@ -73,7 +76,7 @@ pub struct CfSpec {
 }
 
 /// All column families. Order matches the `Cf` discriminants.
-pub const COLUMN_FAMILIES: [CfSpec; 14] = [
+pub const COLUMN_FAMILIES: [CfSpec; 15] = [
     CfSpec {
         cf: Cf::Meta,
         name: "meta",
@@ -172,6 +175,13 @@ pub const COLUMN_FAMILIES: [CfSpec; 14] = [
         value: "u64 BE (the marker: the statistics' version; a count: nodes, relationships or distinct values; absent = 0)",
         tuning: Tuning::Small,
     },
+    CfSpec {
+        cf: Cf::Fulltext,
+        name: "fulltext",
+        key: "index u32 · ('S' | 'D' · doc u64 | 'T' · field u8 · term UTF-8 | 'P' · field u8 · term length u16 · term · last doc u64 (u64::MAX: a term's open block))",
+        value: "'S': documents u64 · tokens u64 per field; 'D': length u32 per field; 'T': df u32 · max tf u32 · min norm u8; 'P': a posting block (src/fulltext/block.rs)",
+        tuning: Tuning::Scan,
+    },
 ];
 
 /// Number of column families.
@@ -209,6 +219,9 @@ pub mod meta {
     pub const REQUIRED: &[u8] = b"required";
     /// The graph: direction and weight property, as imported (format 4).
     pub const GRAPH: &[u8] = b"graph";
+    /// The full-text model: index definitions (format 12); absent until
+    /// one is created.
+    pub const FULLTEXT: &[u8] = b"fulltext";
     /// The vector model: the next collection id.
     pub const NEXT_COLLECTION: &[u8] = b"next_collection";
     /// The transaction core: present only while a bulk import is being

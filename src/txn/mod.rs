@@ -61,4 +61,6 @@ pub use write::WriteTxn;
 pub(crate) use bulk::{IdAt, STAGING_DIR, Undo};
 #[cfg(test)]
 pub(crate) use dir::read_marker;
-pub(crate) use model::{EntityView, Extension, Links, LoadedAdjacency, TxnPart, Written};
+pub(crate) use model::{
+    EntityView, Extension, Links, LoadedAdjacency, TxnPart, Watcher, Written, watched,
+};

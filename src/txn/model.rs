@@ -145,6 +145,28 @@ pub(crate) struct LoadedAdjacency {
 /// cache keeps it as the default projection of that state).
 pub(crate) type AdjacencyLoaded = fn(&Database, LoadedAdjacency);
 
+/// A model that follows graph writes.
+#[derive(Clone, Copy)]
+pub(crate) struct Watcher {
+    /// Does it watch these writes?
+    pub watches: Watches,
+    /// Called, when `watches` says so, twice for every node or
+    /// relationship a graph write changes — to check, before the write is
+    /// buffered, then to follow it.
+    pub entity_written: EntityWritten,
+}
+
+/// Whether any of `watchers` watches writes to nodes (`edges` false) or
+/// relationships, and — `key` given — to that property key.
+pub(crate) fn watched(
+    watchers: &[Watcher],
+    txn: &WriteTxn<'_>,
+    edges: bool,
+    key: Option<&str>,
+) -> bool {
+    watchers.iter().any(|w| (w.watches)(txn, edges, key))
+}
+
 /// What sibling models ask of each other, wired by the assembly.
 #[derive(Clone)]
 pub(crate) struct Links {
@@ -158,13 +180,9 @@ pub(crate) struct Links {
     /// Called after a bulk load into an empty graph commits, with the
     /// adjacency it wrote.
     pub adjacency_loaded: AdjacencyLoaded,
-    /// The vector model: does it watch these writes?
-    pub watches: Watches,
-    /// Called, when `watches` says so, twice for every node or
-    /// relationship a graph write changes — to check, before the write is
-    /// buffered, then to follow it (the vector model keeps its
-    /// property-fed collections current).
-    pub entity_written: EntityWritten,
+    /// The models that follow graph writes (the vector model's
+    /// property-fed collections, the full-text indexes), in order.
+    pub watchers: Vec<Watcher>,
     /// The graph: the values of a property over a label or type.
     pub property_values: PropertyValues,
 }

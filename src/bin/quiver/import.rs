@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use quiverdb::fulltext::{Analyzer, FulltextConfig};
 use quiverdb::import::{
     Format, GraphalyticsProperties, ImportOptions, Importer, Report, VectorKeys,
 };
@@ -99,9 +100,35 @@ pub struct Args {
     /// this from its .properties).
     #[arg(long)]
     pub undirected: bool,
+    /// Create a full-text index over the imported data once the graph
+    /// has committed: `NAME:LABEL[|LABEL...]:PROPERTY[,PROPERTY...][:ANALYZER]`
+    /// (e.g. `descriptions:Package:description,long_description:english`).
+    /// Repeatable.
+    #[arg(long = "fulltext", value_name = "SPEC")]
+    pub fulltext: Vec<String>,
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A `--fulltext` spec as an index name and configuration.
+fn fulltext_spec(spec: &str) -> Result<(String, FulltextConfig)> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let (name, labels, props, analyzer) = match parts.as_slice() {
+        [n, l, p] => (*n, *l, *p, None),
+        [n, l, p, a] => (*n, *l, *p, Some(*a)),
+        _ => bail!("--fulltext {spec:?}: write NAME:LABEL[|LABEL]:PROPERTY[,PROPERTY][:ANALYZER]"),
+    };
+    let labels: Vec<&str> = labels.split('|').filter(|s| !s.is_empty()).collect();
+    let props: Vec<&str> = props.split(',').filter(|s| !s.is_empty()).collect();
+    if name.is_empty() || labels.is_empty() || props.is_empty() {
+        bail!("--fulltext {spec:?}: the name, a label and a property are needed");
+    }
+    let mut config = FulltextConfig::nodes(&labels, &props);
+    if let Some(a) = analyzer {
+        config = config.analyzer(Analyzer::from_name(a)?);
+    }
+    Ok((name.to_owned(), config))
 }
 
 fn format_of(path: &Path, forced: Option<&str>) -> Result<Format> {
@@ -147,6 +174,11 @@ pub fn run(args: &Args) -> Result<()> {
         bail!("nothing to import: pass --nodes, --edges, --graphalytics or --vectors");
     }
     let metric = metric(&args.metric)?;
+    let fulltext = args
+        .fulltext
+        .iter()
+        .map(|spec| fulltext_spec(spec))
+        .collect::<Result<Vec<_>>>()?;
     let Some(engine) = IndexEngine::from_name(&args.engine) else {
         bail!("unknown engine {:?}: use hnsw-rs or native", args.engine);
     };
@@ -190,12 +222,17 @@ pub fn run(args: &Args) -> Result<()> {
                 .unwrap_or_default();
             if p.stage == "embedding" {
                 progress.set_message(format!("{file}: {} of {} texts", p.done, p.total));
+            } else if p.stage == "fulltext" {
+                progress.set_message(format!("{file}: {} of {} documents", p.done, p.total));
             } else {
                 progress.set_message(file);
             }
             progress.set_length(p.total.max(1));
             progress.set_position(p.done);
         });
+        for (name, config) in fulltext {
+            import.fulltext_index(&name, config)?;
+        }
         let forced = args.format.as_deref();
         if let (Some(column), Some(collection), Some((model, _))) =
             (&args.embed_column, &args.collection, &model)

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use quiverdb::Database;
 use quiverdb::embed::Embedder;
+use quiverdb::hybrid::{Fusion, HybridSearch};
 use quiverdb::vector::{Collection, Search};
 
 /// Arguments of `quiver search`.
@@ -16,8 +17,30 @@ pub struct Args {
     /// The database directory.
     pub db: PathBuf,
     /// The collection to search.
-    #[arg(long)]
-    pub collection: String,
+    #[arg(long, required_unless_present = "fulltext")]
+    pub collection: Option<String>,
+    /// Search this full-text index instead (BM25): with QUERY (Lucene
+    /// syntax), or with --query-file. With --collection and --queries too,
+    /// a hybrid search: line i of --query-file and vector i of --queries,
+    /// fused (--fusion).
+    #[arg(long, conflicts_with_all = ["vector", "text"])]
+    pub fulltext: Option<String>,
+    /// The fusion of a hybrid search: `rrf` (reciprocal rank, k 60) or
+    /// `weighted` (min-max normalised scores, 0.5 each).
+    #[arg(long, default_value = "rrf", requires = "fulltext")]
+    pub fusion: String,
+    /// How deep each list of a hybrid search is read (default: the larger
+    /// of --k and 50).
+    #[arg(long, requires = "fulltext")]
+    pub candidates: Option<usize>,
+    /// The full-text query (Lucene syntax: terms, "phrases", AND/OR/NOT,
+    /// field:term, prefix*, term~, term^2).
+    #[arg(requires = "fulltext", conflicts_with = "query_file")]
+    pub query: Option<String>,
+    /// A file of full-text queries, one per line: each is run once to warm
+    /// up, then timed (latency percentiles, queries per second).
+    #[arg(long, requires = "fulltext")]
+    pub query_file: Option<PathBuf>,
     /// One query vector: comma-separated numbers (may start with `-`).
     #[arg(long, conflicts_with = "queries", allow_hyphen_values = true)]
     pub vector: Option<String>,
@@ -80,7 +103,13 @@ pub fn run(args: &Args) -> Result<()> {
         .with_context(|| format!("opening {}", args.db.display()))?;
     // One snapshot and one collection handle serve every query.
     let r = db.begin_read()?;
-    let collection = r.collection(&args.collection)?;
+    if let Some(name) = &args.fulltext {
+        return fulltext(&r, name, args);
+    }
+    let Some(name) = &args.collection else {
+        bail!("give --collection or --fulltext");
+    };
+    let collection = r.collection(name)?;
     let mut params = Search::k(args.k);
     if let Some(ef) = args.ef {
         params = params.ef(ef);
@@ -279,20 +308,20 @@ fn search_text(
     args: &Args,
 ) -> Result<()> {
     let (model, load_s) = crate::embed::load_model(args.model.as_ref())?;
+    let name = collection.name();
     let knows_text = db
         .begin_read()?
         .collections()?
         .into_iter()
-        .any(|c| c.name == args.collection && c.text_model.is_some());
+        .any(|c| c.name == name && c.text_model.is_some());
     let started = Instant::now();
     let found = if knows_text {
-        db.attach_embedder(&args.collection, model.clone())?;
+        db.attach_embedder(name, model.clone())?;
         collection.search_text(text, &params.clone().with_payload())?
     } else {
         if !args.json {
             eprintln!(
-                "note: collection {:?} records no model; searching it with {} vectors",
-                args.collection,
+                "note: collection {name:?} records no model; searching it with {} vectors",
                 model.name()
             );
         }
@@ -317,6 +346,136 @@ fn search_text(
             }
         }
         eprintln!("model loaded in {load_s:.2} s; embedded and searched in {query_ms:.1} ms");
+    }
+    Ok(())
+}
+
+/// `--fulltext NAME QUERY`: the hits, best first (`id<TAB>score`, or
+/// JSON); `--fulltext NAME --query-file FILE`: every line a query, timed.
+fn fulltext(r: &quiverdb::ReadTxn<'_>, name: &str, args: &Args) -> Result<()> {
+    let index = r.fulltext(name)?;
+    if let Some(query) = &args.query {
+        let hits = index.search(query, args.k)?;
+        if args.json {
+            let hits: Vec<_> = hits
+                .iter()
+                .map(|h| serde_json::json!({"id": h.id, "score": h.score}))
+                .collect();
+            println!("{}", serde_json::json!({ "hits": hits }));
+        } else {
+            for h in &hits {
+                println!("{}\t{}", h.id, h.score);
+            }
+        }
+        return Ok(());
+    }
+    let Some(path) = &args.query_file else {
+        bail!("give a query, or --query-file");
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let queries: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if queries.is_empty() {
+        bail!("{} holds no query", path.display());
+    }
+    // A hybrid search: each text with the vector of the same line.
+    let hybrid = match (&args.collection, &args.queries) {
+        (Some(collection), Some(vectors)) => {
+            let vectors = quiverdb::import::read_fvecs(vectors)?;
+            if vectors.len() != queries.len() {
+                bail!(
+                    "{} queries but {} vectors: give one vector per query",
+                    queries.len(),
+                    vectors.len()
+                );
+            }
+            let fusion = match args.fusion.as_str() {
+                "rrf" => Fusion::ReciprocalRank { k: 60.0 },
+                "weighted" => Fusion::Weighted {
+                    text: 0.5,
+                    vector: 0.5,
+                },
+                other => bail!("unknown --fusion {other:?}: use rrf or weighted"),
+            };
+            let mut params = HybridSearch::new(args.k).fusion(fusion);
+            if let Some(n) = args.candidates {
+                params = params.candidates(n);
+            }
+            Some((collection.as_str(), vectors, params))
+        }
+        (None, None) => None,
+        _ => bail!("a hybrid search needs both --collection and --queries"),
+    };
+    let search = |i: usize| -> Result<Vec<(u64, f32)>> {
+        Ok(match &hybrid {
+            Some((collection, vectors, params)) => r
+                .hybrid_search(name, collection, queries[i], Some(&vectors[i]), params)?
+                .into_iter()
+                .map(|h| (h.id, h.score))
+                .collect(),
+            None => index
+                .search(queries[i], args.k)?
+                .into_iter()
+                .map(|h| (h.id, h.score))
+                .collect(),
+        })
+    };
+    for i in 0..queries.len() {
+        search(i)?;
+    }
+    let repeat = args.repeat.max(1);
+    let mut latencies = Vec::with_capacity(queries.len() * repeat);
+    let mut results = Vec::with_capacity(queries.len());
+    let start = Instant::now();
+    for pass in 0..repeat {
+        for i in 0..queries.len() {
+            let t = Instant::now();
+            let hits = search(i)?;
+            latencies.push(t.elapsed().as_secs_f64() * 1e6);
+            if pass == 0 {
+                results.push(hits);
+            }
+        }
+    }
+    let qps = latencies.len() as f64 / start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
+    if args.json {
+        let hits: Vec<Vec<_>> = results
+            .iter()
+            .map(|hits| {
+                hits.iter()
+                    .map(|(id, score)| serde_json::json!([id, score]))
+                    .collect()
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "queries": queries.len(),
+                "k": args.k,
+                "qps": qps,
+                "p50_us": pct(0.5),
+                "p99_us": pct(0.99),
+                "max_us": pct(1.0),
+                "hits": hits,
+            })
+        );
+    } else {
+        println!(
+            "{} {} queries, k {}: {:.0} q/s, latency p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+            queries.len(),
+            if hybrid.is_some() {
+                "hybrid"
+            } else {
+                "full-text"
+            },
+            args.k,
+            qps,
+            pct(0.5),
+            pct(0.99),
+            pct(1.0)
+        );
     }
     Ok(())
 }

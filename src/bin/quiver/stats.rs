@@ -13,6 +13,10 @@ use crate::common;
 pub struct Args {
     /// The database directory.
     pub db: PathBuf,
+    /// Compact storage first, so the disk use counts only live data (no
+    /// write-ahead log, no overwritten versions).
+    #[arg(long)]
+    pub compact: bool,
     /// Print one JSON document.
     #[arg(long)]
     pub json: bool,
@@ -22,6 +26,9 @@ pub fn run(args: &Args) -> Result<()> {
     let opening = std::time::Instant::now();
     let db = common::open(&args.db)?;
     let open_ms = opening.elapsed().as_secs_f64() * 1e3;
+    if args.compact {
+        db.compact()?;
+    }
     let r = db.begin_read()?;
     let census = r.census()?;
     let (labels, types) = (&census.labels, &census.edge_types);
@@ -68,6 +75,14 @@ pub fn run(args: &Args) -> Result<()> {
         "patterns": census.patterns.iter().map(|(s, t, d, c)| serde_json::json!({"from": s, "type": t, "to": d, "edges": c})).collect::<Vec<_>>(),
         "distinct": census.distinct.iter().map(|(l, k, c)| serde_json::json!({"label": l, "key": k, "values": c})).collect::<Vec<_>>(),
         "collections": collections,
+        "fulltext": r.fulltext_indexes()?.iter().map(|i| serde_json::json!({
+            "name": i.name,
+            "relationships": i.config.relationships,
+            "labels": i.config.labels,
+            "properties": i.config.properties,
+            "analyzer": i.config.analyzer.name(),
+            "documents": i.documents,
+        })).collect::<Vec<_>>(),
         "disk_bytes": db.disk_usage()?,
         "open_ms": open_ms,
         "rss_bytes": common::rss_bytes(),
@@ -95,6 +110,16 @@ pub fn run(args: &Args) -> Result<()> {
     }
     for (l, k, c) in &census.distinct {
         println!("  index :{l}({k}): {c} distinct values");
+    }
+    for i in r.fulltext_indexes()? {
+        println!(
+            "  full-text index {} on {} ({}), {}: {} documents",
+            i.name,
+            i.config.labels.join("|"),
+            i.config.properties.join(", "),
+            i.config.analyzer,
+            i.documents
+        );
     }
     for c in &collections {
         let index = &c["index"];

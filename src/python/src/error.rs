@@ -61,13 +61,16 @@ fn db_class(e: &Error) -> &'static str {
         Error::UnsupportedFormat { .. } => "NewerFormatError",
         Error::Corruption { .. } => "CorruptionError",
         Error::DiskFull { .. } => "DiskFullError",
-        Error::NodeNotFound(_) | Error::EdgeNotFound(_) | Error::CollectionNotFound(_) => {
-            "NotFoundError"
-        }
-        Error::NodeHasEdges { .. } | Error::UniqueViolation { .. } | Error::CollectionExists(_) => {
-            "ConstraintError"
-        }
+        Error::NodeNotFound(_)
+        | Error::EdgeNotFound(_)
+        | Error::CollectionNotFound(_)
+        | Error::FulltextIndexNotFound(_) => "NotFoundError",
+        Error::NodeHasEdges { .. }
+        | Error::UniqueViolation { .. }
+        | Error::CollectionExists(_)
+        | Error::FulltextIndexExists(_) => "ConstraintError",
         Error::NotIndexed { .. }
+        | Error::FulltextQuery { .. }
         | Error::DimensionMismatch { .. }
         | Error::InvalidArgument(_)
         | Error::BadInput { .. } => "InvalidInputError",

@@ -7,8 +7,9 @@
 //! on one property of one label is a property index; a uniqueness
 //! constraint on one property of one label is a unique key (with its own
 //! index, as in Neo4j); a vector index on one property of one label or
-//! relationship type is a vector collection that property feeds. Other
-//! kinds — text, point, full-text and lookup indexes, composite keys,
+//! relationship type is a vector collection that property feeds; a
+//! full-text index is one of `crate::fulltext`'s. Other kinds — text,
+//! point and lookup indexes, composite keys,
 //! range indexes on relationships, existence, key and type constraints —
 //! are refused as `Unsupported`. A name may be a parameter.
 
@@ -25,6 +26,7 @@ use crate::query::plan::{Plan, Step};
 use crate::query::value::CypherValue as V;
 
 /// The plan of a schema command.
+#[allow(clippy::too_many_lines, reason = "one arm per command")]
 pub(super) fn compile(c: &Compiler<'_>, command: &ast::Node<ast::SchemaCommand>) -> QResult<Plan> {
     let text = c.text;
     let at = |e: crate::query::error::QueryError| e.at(text, command.span.start);
@@ -43,9 +45,13 @@ pub(super) fn compile(c: &Compiler<'_>, command: &ast::Node<ast::SchemaCommand>)
                     let args = vector_args(c, name, d).map_err(at)?;
                     (Procedure::CreateVectorIndex, args, &[])
                 }
+                Some("FULLTEXT") => {
+                    let args = fulltext_args(c, name, d).map_err(at)?;
+                    (Procedure::CreateFulltextIndex, args, &[])
+                }
                 Some(other) => {
                     return Err(at(unsupported(format!(
-                        "a {other} index (range indexes on one node property and vector indexes are)"
+                        "a {other} index (range indexes on one node property, vector and full-text indexes are)"
                     ))));
                 }
             }
@@ -186,6 +192,36 @@ fn vector_args(
         name.unwrap_or(Expr::Const(V::Null)),
         string(label),
         string(key),
+        Expr::Const(V::Bool(d.target.relationship)),
+        Expr::Const(V::Bool(d.if_not_exists)),
+        options,
+    ])
+}
+
+/// The arguments of `CREATE FULLTEXT INDEX`: name (or null), labels or
+/// types, keys (lists of strings), on relationships, `IF NOT EXISTS`, the
+/// `OPTIONS` map (or null).
+fn fulltext_args(
+    c: &Compiler<'_>,
+    name: Option<Expr>,
+    d: &ast::IndexDefinition,
+) -> QResult<Vec<Expr>> {
+    let strings = |names: &[ast::Name]| {
+        Expr::Const(V::List(
+            names
+                .iter()
+                .map(|n| V::String(n.kind.text.clone()))
+                .collect(),
+        ))
+    };
+    let options = match &d.options {
+        Some(e) => c.expr(e, &Scope::default(), None)?,
+        None => Expr::Const(V::Null),
+    };
+    Ok(vec![
+        name.unwrap_or(Expr::Const(V::Null)),
+        strings(&d.target.labels),
+        strings(&d.properties),
         Expr::Const(V::Bool(d.target.relationship)),
         Expr::Const(V::Bool(d.if_not_exists)),
         options,

@@ -554,6 +554,10 @@ pub(crate) fn show_schema(
             indexes.len() as i64 + 1,
         )?);
     }
+    if !constraints && matches!(kind, None | Some("ALL" | "FULLTEXT")) {
+        let first = rows.len() as i64 + 1;
+        rows.extend(super::fulltext::show_rows(access, first)?);
+    }
     if constraints {
         rows.extend(existence_rows(&r, kind, indexes.len())?);
     }

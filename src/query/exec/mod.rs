@@ -5,6 +5,7 @@
 pub(crate) mod columnar;
 pub(crate) mod columns;
 pub(crate) mod eval;
+mod fulltext;
 pub(crate) mod func;
 pub(crate) mod graph;
 mod load_csv;

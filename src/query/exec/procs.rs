@@ -27,6 +27,10 @@ impl Procedure {
         match self {
             P::VectorQueryNodes => vector_query(args, access, false),
             P::VectorQueryRelationships => vector_query(args, access, true),
+            P::FulltextQueryNodes => super::fulltext::query(args, access, false),
+            P::FulltextQueryRelationships => super::fulltext::query(args, access, true),
+            P::FulltextListAnalyzers => Ok(super::fulltext::analyzers()),
+            P::HybridQueryNodes => super::fulltext::hybrid(args, access),
             P::AwaitIndexes => Ok(Vec::new()),
             P::LoadCsv => super::load_csv::rows(args, access),
             P::MetaGraph => meta::meta_graph(access),

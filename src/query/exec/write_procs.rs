@@ -136,6 +136,14 @@ fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opti
             super::vector_index::create_node_index(args, w)?;
             Ok(None)
         }
+        P::CreateFulltextIndex => {
+            super::fulltext::create(args, w)?;
+            Ok(None)
+        }
+        P::CreateFulltextNodeIndex | P::CreateFulltextRelationshipIndex => {
+            super::fulltext::create_by_procedure(p == P::CreateFulltextRelationshipIndex, args, w)?;
+            Ok(None)
+        }
         P::MergeNode => merge_node(args, w),
         P::MergeRelationship => merge_relationship(args, w),
         _ => Err(QueryError::runtime(
@@ -300,6 +308,9 @@ fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
             .any(|c| c.name == name && c.config.source.is_some())
     {
         w.drop_collection(&name)?;
+        return Ok(());
+    }
+    if found.is_none() && !constraint && w.drop_fulltext_index(&name)? {
         return Ok(());
     }
     match found {

@@ -50,6 +50,15 @@ pub(crate) enum Procedure {
     CreateVectorIndex,
     CreateNodeVectorIndex,
     VectorQueryRelationships,
+    /// `CREATE FULLTEXT INDEX` (internal) and
+    /// `db.index.fulltext.createNodeIndex` / `createRelationshipIndex`.
+    CreateFulltextIndex,
+    CreateFulltextNodeIndex,
+    CreateFulltextRelationshipIndex,
+    FulltextQueryNodes,
+    FulltextQueryRelationships,
+    FulltextListAnalyzers,
+    HybridQueryNodes,
     AwaitIndexes,
     MetaGraph,
     SchemaVisualization,
@@ -113,6 +122,24 @@ impl Procedure {
                 &["relationship", "score"],
             ),
             "db.index.vector.createNodeIndex" => (P::CreateNodeVectorIndex, 5, 5, &[]),
+            "db.index.fulltext.queryNodes" => (P::FulltextQueryNodes, 2, 3, &["node", "score"]),
+            "db.index.fulltext.queryRelationships" => (
+                P::FulltextQueryRelationships,
+                2,
+                3,
+                &["relationship", "score"],
+            ),
+            "db.index.hybrid.queryNodes" => (P::HybridQueryNodes, 4, 5, &["node", "score"]),
+            "db.index.fulltext.createNodeIndex" => (P::CreateFulltextNodeIndex, 3, 4, &[]),
+            "db.index.fulltext.createRelationshipIndex" => {
+                (P::CreateFulltextRelationshipIndex, 3, 4, &[])
+            }
+            "db.index.fulltext.listAvailableAnalyzers" => (
+                P::FulltextListAnalyzers,
+                0,
+                0,
+                &["analyzer", "description", "stopwords"],
+            ),
             "db.awaitIndexes" => (P::AwaitIndexes, 0, 1, &[]),
             "apoc.meta.graphSample" | "apoc.meta.graph" => {
                 (P::MetaGraph, 0, 1, &["nodes", "relationships"])
@@ -192,6 +219,9 @@ impl Procedure {
                 | P::DropSchema
                 | P::CreateVectorIndex
                 | P::CreateNodeVectorIndex
+                | P::CreateFulltextIndex
+                | P::CreateFulltextNodeIndex
+                | P::CreateFulltextRelationshipIndex
         )
     }
 }

@@ -1,0 +1,309 @@
+//! Analyzers: how a text becomes the terms a full-text index keeps, each
+//! with its position (the token's ordinal in the text, counting tokens an
+//! analyzer drops, so phrases do not match across a removed word).
+//!
+//! The same analyzer reads the indexed values and the query's words, so
+//! a query finds what the text said however it was written.
+
+use std::fmt;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::error::{Error, Result};
+
+/// How an index splits and normalises text. The names are Neo4j's
+/// (`fulltext.analyzer` in `CREATE FULLTEXT INDEX ... OPTIONS`), plus
+/// `alphanumeric`, the tokenizer tantivy uses by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Analyzer {
+    /// `standard-no-stop-words` (the default, as in Neo4j): Unicode word
+    /// segmentation (UAX #29), words without a letter or digit dropped,
+    /// lowercased.
+    #[default]
+    StandardNoStopWords,
+    /// `standard`: as `standard-no-stop-words`, then English stop words
+    /// ("the", "of", "and", ...: Lucene's list) dropped.
+    Standard,
+    /// `english`: as `standard`, then a trailing possessive `'s` removed
+    /// and every word reduced to its Snowball English stem ("running",
+    /// "runs" and "run" are one term).
+    English,
+    /// `simple`: runs of letters, lowercased (digits and punctuation
+    /// split words).
+    Simple,
+    /// `alphanumeric`: runs of letters and digits, lowercased, words of 40
+    /// bytes or more dropped — tantivy's default tokenizer, for indexes
+    /// whose scores must match it.
+    Alphanumeric,
+    /// `whitespace`: split at white space; case kept.
+    Whitespace,
+    /// `keyword`: the whole value is one term, unchanged.
+    Keyword,
+}
+
+/// Lucene's English stop words (`EnglishAnalyzer.ENGLISH_STOP_WORDS_SET`).
+const STOP_WORDS: [&str; 33] = [
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+];
+
+/// The English stop words of the `standard` and `english` analyzers.
+#[must_use]
+pub fn stop_words() -> &'static [&'static str] {
+    &STOP_WORDS
+}
+
+/// Words of this many bytes or more are dropped by `alphanumeric`.
+const LONG_WORD: usize = 40;
+
+/// A term and its position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// The term.
+    pub term: String,
+    /// Its position among the text's words.
+    pub position: u32,
+}
+
+impl Analyzer {
+    /// Every analyzer, for listing.
+    pub const ALL: [Analyzer; 7] = [
+        Analyzer::StandardNoStopWords,
+        Analyzer::Standard,
+        Analyzer::English,
+        Analyzer::Simple,
+        Analyzer::Alphanumeric,
+        Analyzer::Whitespace,
+        Analyzer::Keyword,
+    ];
+
+    /// The analyzer's name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Analyzer::StandardNoStopWords => "standard-no-stop-words",
+            Analyzer::Standard => "standard",
+            Analyzer::English => "english",
+            Analyzer::Simple => "simple",
+            Analyzer::Alphanumeric => "alphanumeric",
+            Analyzer::Whitespace => "whitespace",
+            Analyzer::Keyword => "keyword",
+        }
+    }
+
+    /// The analyzer named `name` (case-insensitive).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an unknown name, listing the known
+    /// ones.
+    pub fn from_name(name: &str) -> Result<Analyzer> {
+        Analyzer::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<_> = Analyzer::ALL.iter().map(|a| a.name()).collect();
+                Error::invalid(format!(
+                    "unknown full-text analyzer '{name}': the analyzers are {}",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// The tokens of `text`, in order.
+    #[must_use]
+    pub fn tokens(self, text: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        self.each(text, &mut |term, position| {
+            out.push(Token { term, position });
+        });
+        out
+    }
+
+    /// Calls `emit(term, position)` for every token of `text`.
+    pub(crate) fn each(self, text: &str, emit: &mut dyn FnMut(String, u32)) {
+        let mut position = 0u32;
+        let mut next = |emit: &mut dyn FnMut(String, u32), term: Option<String>| {
+            if let Some(term) = term {
+                emit(term, position);
+            }
+            position = position.saturating_add(1);
+        };
+        match self {
+            Analyzer::StandardNoStopWords | Analyzer::Standard | Analyzer::English => {
+                let stemmer =
+                    (self == Analyzer::English).then(|| Stemmer::create(Algorithm::English));
+                for word in text.unicode_words() {
+                    let mut term = lowercase(word);
+                    if self != Analyzer::StandardNoStopWords && STOP_WORDS.contains(&term.as_str())
+                    {
+                        next(emit, None);
+                        continue;
+                    }
+                    if let Some(stemmer) = &stemmer {
+                        for possessive in ["'s", "\u{2019}s"] {
+                            if let Some(stripped) = term.strip_suffix(possessive) {
+                                let len = stripped.len();
+                                term.truncate(len);
+                                break;
+                            }
+                        }
+                        term = stemmer.stem(&term).into_owned();
+                    }
+                    next(emit, Some(term));
+                }
+            }
+            Analyzer::Simple => {
+                for word in text
+                    .split(|c: char| !c.is_alphabetic())
+                    .filter(|w| !w.is_empty())
+                {
+                    next(emit, Some(lowercase(word)));
+                }
+            }
+            Analyzer::Alphanumeric => {
+                for word in text
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                {
+                    let term = (word.len() < LONG_WORD).then(|| lowercase(word));
+                    next(emit, term);
+                }
+            }
+            Analyzer::Whitespace => {
+                for word in text.split_whitespace() {
+                    next(emit, Some(word.to_owned()));
+                }
+            }
+            Analyzer::Keyword => next(emit, Some(text.to_owned())),
+        }
+    }
+
+    /// `term` as a query's prefix, wildcard or fuzzy word is compared with
+    /// indexed terms: lowercased where the analyzer lowercases (it is not
+    /// split or stemmed: Lucene's `normalize`).
+    #[must_use]
+    pub(crate) fn normalise(self, term: &str) -> String {
+        match self {
+            Analyzer::Whitespace | Analyzer::Keyword => term.to_owned(),
+            _ => lowercase(term),
+        }
+    }
+}
+
+/// Lowercase, character by character (as tantivy's `LowerCaser`: no
+/// word-final sigma rule).
+fn lowercase(word: &str) -> String {
+    if word.is_ascii() {
+        word.to_ascii_lowercase()
+    } else {
+        word.chars().flat_map(char::to_lowercase).collect()
+    }
+}
+
+impl fmt::Display for Analyzer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(a: Analyzer, text: &str) -> Vec<(String, u32)> {
+        a.tokens(text)
+            .into_iter()
+            .map(|t| (t.term, t.position))
+            .collect()
+    }
+
+    fn words(a: Analyzer, text: &str) -> Vec<String> {
+        a.tokens(text).into_iter().map(|t| t.term).collect()
+    }
+
+    #[test]
+    fn standard_segments_words_by_unicode_rules() {
+        let text = "The quick (\"brown\") fox can't jump 32.3 feet, right? Ünïcode, 中文";
+        assert_eq!(
+            words(Analyzer::StandardNoStopWords, text),
+            [
+                "the",
+                "quick",
+                "brown",
+                "fox",
+                "can't",
+                "jump",
+                "32.3",
+                "feet",
+                "right",
+                "ünïcode",
+                "中",
+                "文"
+            ]
+        );
+        // Stop words leave a gap in the positions.
+        assert_eq!(
+            terms(Analyzer::Standard, "the cat and the hat"),
+            [("cat".to_owned(), 1), ("hat".to_owned(), 4)]
+        );
+    }
+
+    #[test]
+    fn english_stems_and_drops_stop_words_and_possessives() {
+        assert_eq!(
+            words(
+                Analyzer::English,
+                "The runner's running shoes were connected to networks"
+            ),
+            ["runner", "run", "shoe", "were", "connect", "network"]
+        );
+        assert_eq!(words(Analyzer::English, "Libraries"), ["librari"]);
+    }
+
+    #[test]
+    fn alphanumeric_is_tantivys_default_tokenizer() {
+        assert_eq!(
+            terms(Analyzer::Alphanumeric, "C++ bindings for libfoo-2.0; Größe"),
+            [
+                ("c".to_owned(), 0),
+                ("bindings".to_owned(), 1),
+                ("for".to_owned(), 2),
+                ("libfoo".to_owned(), 3),
+                ("2".to_owned(), 4),
+                ("0".to_owned(), 5),
+                ("größe".to_owned(), 6),
+            ]
+        );
+        let long = "a".repeat(40);
+        assert_eq!(
+            terms(Analyzer::Alphanumeric, &format!("x {long} y")),
+            [("x".to_owned(), 0), ("y".to_owned(), 2)]
+        );
+        assert_eq!(words(Analyzer::Alphanumeric, &"b".repeat(39)).len(), 1);
+    }
+
+    #[test]
+    fn simple_whitespace_and_keyword() {
+        assert_eq!(words(Analyzer::Simple, "R2-D2 rocks"), ["r", "d", "rocks"]);
+        assert_eq!(
+            words(Analyzer::Whitespace, " Foo-Bar  baz\n"),
+            ["Foo-Bar", "baz"]
+        );
+        assert_eq!(words(Analyzer::Keyword, "Foo Bar"), ["Foo Bar"]);
+        assert_eq!(Analyzer::Keyword.normalise("AbC"), "AbC");
+        assert_eq!(Analyzer::English.normalise("AbC"), "abc");
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_names_are_errors() {
+        for a in Analyzer::ALL {
+            assert_eq!(Analyzer::from_name(a.name()).ok(), Some(a));
+        }
+        assert_eq!(Analyzer::from_name("ENGLISH").ok(), Some(Analyzer::English));
+        let err = Analyzer::from_name("klingon").err().map(|e| e.to_string());
+        assert!(err.is_some_and(|e| e.contains("klingon") && e.contains("english")));
+    }
+}

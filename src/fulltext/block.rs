@@ -1,0 +1,222 @@
+//! A posting block: up to [`MAX_BLOCK`] documents of one term in one
+//! field, in id order, each with its term frequency, its field length
+//! (quantised, [`super::bm25::norm_id`]) and the term's positions.
+//!
+//! Layout (varints are LEB128):
+//! `count · max_tf · min_norm u8 · (doc delta · tf · norm u8)* · positions`
+//! where the first doc delta is from 0 and `positions` holds, per
+//! document, its `tf` position deltas. The header bounds every score in
+//! the block (block-max pruning reads it without decoding the rest).
+
+use crate::error::{Error, Result};
+
+/// A block splits in two when it grows past this many documents.
+pub(crate) const MAX_BLOCK: usize = 256;
+/// A bulk build writes blocks of this many documents (room to grow).
+pub(crate) const BULK_BLOCK: usize = 128;
+
+/// One document's posting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Posting {
+    pub doc: u64,
+    pub norm: u8,
+    /// Positions, ascending; the term frequency is their number.
+    pub positions: Vec<u32>,
+}
+
+impl Posting {
+    pub(crate) fn tf(&self) -> u32 {
+        self.positions.len() as u32
+    }
+}
+
+/// A decoded block's documents, frequencies and norms (positions decoded
+/// only when asked).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Block {
+    pub docs: Vec<u64>,
+    pub tfs: Vec<u32>,
+    pub norms: Vec<u8>,
+    /// Per document, where its positions start in `positions` (one more
+    /// entry than documents), when decoded.
+    pub starts: Vec<usize>,
+    pub positions: Vec<u32>,
+}
+
+/// The header: the bound on every document's score.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub count: usize,
+    pub max_tf: u32,
+    pub min_norm: u8,
+}
+
+pub(crate) fn encode(postings: &[Posting]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(postings.len() * 6);
+    let max_tf = postings.iter().map(Posting::tf).max().unwrap_or(0);
+    let min_norm = postings.iter().map(|p| p.norm).min().unwrap_or(0);
+    put_varint(&mut out, postings.len() as u64);
+    put_varint(&mut out, u64::from(max_tf));
+    out.push(min_norm);
+    let mut last = 0u64;
+    for p in postings {
+        put_varint(&mut out, p.doc - last);
+        put_varint(&mut out, u64::from(p.tf()));
+        out.push(p.norm);
+        last = p.doc;
+    }
+    for p in postings {
+        let mut at = 0u32;
+        for &pos in &p.positions {
+            put_varint(&mut out, u64::from(pos - at));
+            at = pos;
+        }
+    }
+    out
+}
+
+pub(crate) fn header(bytes: &[u8]) -> Result<(Header, usize)> {
+    let mut at = 0;
+    let count = usize::try_from(varint(bytes, &mut at)?).map_err(|_| bad())?;
+    let max_tf = u32::try_from(varint(bytes, &mut at)?).map_err(|_| bad())?;
+    let min_norm = *bytes.get(at).ok_or_else(bad)?;
+    if count == 0 || count > MAX_BLOCK * 2 {
+        return Err(bad());
+    }
+    Ok((
+        Header {
+            count,
+            max_tf,
+            min_norm,
+        },
+        at + 1,
+    ))
+}
+
+/// Decodes a block into `into` (its buffers reused).
+pub(crate) fn decode(bytes: &[u8], with_positions: bool, into: &mut Block) -> Result<()> {
+    let (head, mut at) = header(bytes)?;
+    into.docs.clear();
+    into.tfs.clear();
+    into.norms.clear();
+    into.starts.clear();
+    into.positions.clear();
+    let mut doc = 0u64;
+    for i in 0..head.count {
+        let delta = varint(bytes, &mut at)?;
+        if i > 0 && delta == 0 {
+            return Err(bad());
+        }
+        doc = doc.checked_add(delta).ok_or_else(bad)?;
+        let tf = u32::try_from(varint(bytes, &mut at)?).map_err(|_| bad())?;
+        let norm = *bytes.get(at).ok_or_else(bad)?;
+        at += 1;
+        if tf == 0 || tf > head.max_tf || norm < head.min_norm {
+            return Err(bad());
+        }
+        into.docs.push(doc);
+        into.tfs.push(tf);
+        into.norms.push(norm);
+    }
+    if with_positions {
+        for &tf in &into.tfs {
+            into.starts.push(into.positions.len());
+            let mut pos = 0u32;
+            for _ in 0..tf {
+                let delta = u32::try_from(varint(bytes, &mut at)?).map_err(|_| bad())?;
+                pos = pos.checked_add(delta).ok_or_else(bad)?;
+                into.positions.push(pos);
+            }
+        }
+        into.starts.push(into.positions.len());
+        if at != bytes.len() {
+            return Err(bad());
+        }
+    }
+    Ok(())
+}
+
+impl Block {
+    /// The block's postings, positions included (decoded with them).
+    pub(crate) fn postings(&self) -> Vec<Posting> {
+        (0..self.docs.len())
+            .map(|i| Posting {
+                doc: self.docs[i],
+                norm: self.norms[i],
+                positions: self.positions[self.starts[i]..self.starts[i + 1]].to_vec(),
+            })
+            .collect()
+    }
+
+    /// The positions of the `i`th document (decoded with positions).
+    pub(crate) fn positions_of(&self, i: usize) -> &[u32] {
+        &self.positions[self.starts[i]..self.starts[i + 1]]
+    }
+}
+
+fn bad() -> Error {
+    Error::corruption("a full-text posting block is damaged")
+}
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+pub(crate) fn varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at).ok_or_else(bad)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Ok(v);
+        }
+    }
+    Err(bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_round_trip_and_damage_is_corruption() {
+        let postings = vec![
+            Posting {
+                doc: 3,
+                norm: 7,
+                positions: vec![0, 5],
+            },
+            Posting {
+                doc: 300,
+                norm: 2,
+                positions: vec![1],
+            },
+            Posting {
+                doc: u64::MAX - 1,
+                norm: 255,
+                positions: vec![4, 9, 70_000],
+            },
+        ];
+        let bytes = encode(&postings);
+        let mut block = Block::default();
+        decode(&bytes, true, &mut block).unwrap();
+        assert_eq!(block.postings(), postings);
+        assert_eq!(block.tfs, [2, 1, 3]);
+        let (head, _) = header(&bytes).unwrap();
+        assert_eq!((head.count, head.max_tf, head.min_norm), (3, 3, 2));
+        for cut in 0..bytes.len() {
+            assert!(
+                decode(&bytes[..cut], true, &mut block).is_err(),
+                "cut at {cut}"
+            );
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode(&longer, true, &mut block).is_err());
+    }
+}

@@ -1,0 +1,314 @@
+//! The full-text model: index definitions (`meta/fulltext`), the part it
+//! keeps in a write transaction, and how it follows graph writes.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::index::{self, Doc};
+use super::keys::{self, Stats};
+use super::{Analyzer, Definition, FulltextConfig, FulltextIndexInfo};
+use crate::error::{Error, Result};
+use crate::storage::schema::meta;
+use crate::storage::{Cf, Changes, KvRead, codec};
+use crate::txn::{Database, Extension, TxnPart, WriteTxn, Written};
+
+/// `meta/fulltext`: every index, and the next id.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Record {
+    next_id: u32,
+    indexes: Vec<DefinitionRecord>,
+}
+
+/// One index as stored (names, not ids: the analyzer by its name).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct DefinitionRecord {
+    id: u32,
+    name: String,
+    relationships: bool,
+    labels: Vec<String>,
+    properties: Vec<String>,
+    analyzer: String,
+}
+
+fn load(kv: &dyn KvRead) -> Result<Record> {
+    match kv.get(Cf::Meta, meta::FULLTEXT)? {
+        Some(bytes) => codec::decode(&bytes, "full-text index definitions"),
+        None => Ok(Record::default()),
+    }
+}
+
+/// The indexes of a view.
+pub(crate) fn definitions(kv: &dyn KvRead) -> Result<Vec<Definition>> {
+    load(kv)?
+        .indexes
+        .into_iter()
+        .map(|r| {
+            Ok(Definition {
+                id: r.id,
+                name: r.name,
+                relationships: r.relationships,
+                labels: r.labels,
+                properties: r.properties,
+                analyzer: Analyzer::from_name(&r.analyzer).map_err(|_| {
+                    Error::corruption(format!(
+                        "full-text index definitions name an unknown analyzer {:?}",
+                        r.analyzer
+                    ))
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// An index's information in a view.
+pub(crate) fn info(kv: &dyn KvRead, def: &Definition) -> Result<FulltextIndexInfo> {
+    let documents = match kv.get(Cf::Fulltext, &keys::stats_key(def.id))? {
+        Some(bytes) => Stats::decode(&bytes, def.properties.len())?.docs,
+        None => 0,
+    };
+    Ok(FulltextIndexInfo {
+        name: def.name.clone(),
+        config: def.config(),
+        documents,
+    })
+}
+
+/// Every index's information in a view, by name.
+pub(crate) fn infos(kv: &dyn KvRead) -> Result<Vec<FulltextIndexInfo>> {
+    let mut out = definitions(kv)?
+        .iter()
+        .map(|d| info(kv, d))
+        .collect::<Result<Vec<_>>>()?;
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// The model's state for the life of a database: nothing but a marker
+/// that it is registered (definitions are read from each view, so a
+/// snapshot sees its own).
+#[derive(Default)]
+pub(crate) struct FulltextModel;
+
+impl Extension for FulltextModel {
+    fn begin_write(&self, txn: &WriteTxn<'_>) -> Result<Option<Box<dyn TxnPart>>> {
+        Ok(Some(Box::new(FulltextTxn {
+            defs: Arc::new(definitions(txn.kv())?),
+        })))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The indexes as a write transaction sees them.
+pub(crate) struct FulltextTxn {
+    defs: Arc<Vec<Definition>>,
+}
+
+impl TxnPart for FulltextTxn {
+    fn save(&self, _db: &Database) -> Box<dyn Any + Send + Sync> {
+        Box::new(Arc::clone(&self.defs))
+    }
+
+    fn restore(&mut self, saved: Box<dyn Any + Send + Sync>, _db: &Database) {
+        if let Ok(defs) = saved.downcast::<Arc<Vec<Definition>>>() {
+            self.defs = *defs;
+        }
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// [`Links`](crate::txn::Links)' `watches` for full-text indexes: whether
+/// one reads nodes (`edges` false) or relationships, and property `key`
+/// when given.
+pub(crate) fn watches(txn: &WriteTxn<'_>, edges: bool, key: Option<&str>) -> bool {
+    txn.part::<FulltextTxn>().is_some_and(|p| {
+        p.defs.iter().any(|d| {
+            d.relationships == edges && key.is_none_or(|k| d.properties.iter().any(|p| p == k))
+        })
+    })
+}
+
+/// [`Links`](crate::txn::Links)' `entity_written`: brings every index the
+/// write concerns up to the entity's new text (nothing to check first:
+/// any value is accepted, text or not).
+pub(crate) fn entity_written(txn: &mut WriteTxn<'_>, w: &Written<'_>, apply: bool) -> Result<()> {
+    if !apply {
+        return Ok(());
+    }
+    let Some(defs) = txn.part::<FulltextTxn>().map(|p| Arc::clone(&p.defs)) else {
+        return Ok(());
+    };
+    for def in defs.iter().filter(|d| d.relationships == w.edge) {
+        let before = w.before.and_then(|v| index::texts(def, v));
+        let after = w.after.and_then(|v| index::texts(def, v));
+        if before == after {
+            continue;
+        }
+        let old = before.map(|t| index::analyse(def, &t));
+        let new = after.map(|t| index::analyse(def, &t));
+        index::update(txn, def, w.id, old.as_ref(), new.as_ref())?;
+    }
+    Ok(())
+}
+
+impl WriteTxn<'_> {
+    /// Creates full-text index `name` and fills it from the graph in bulk;
+    /// returns the number of entities it holds. Searchable in this
+    /// transaction at once, by others once it commits.
+    ///
+    /// # Errors
+    /// [`Error::FulltextIndexExists`]; [`Error::InvalidArgument`] for no
+    /// label or property, an empty name, or more than 255 properties;
+    /// storage errors.
+    pub fn create_fulltext_index(&mut self, name: &str, config: FulltextConfig) -> Result<u64> {
+        self.create_fulltext_index_with(name, config, &mut |_, _| {})
+    }
+
+    /// [`create_fulltext_index`](Self::create_fulltext_index), calling
+    /// `progress(analysed, total)` as the existing entities are analysed.
+    ///
+    /// # Errors
+    /// As [`create_fulltext_index`](Self::create_fulltext_index).
+    pub fn create_fulltext_index_with(
+        &mut self,
+        name: &str,
+        config: FulltextConfig,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64> {
+        if name.is_empty() {
+            return Err(Error::invalid("a full-text index needs a name"));
+        }
+        if config.labels.is_empty() || config.labels.iter().any(String::is_empty) {
+            return Err(Error::invalid(format!(
+                "full-text index {name}: name at least one {}",
+                if config.relationships {
+                    "relationship type"
+                } else {
+                    "label"
+                }
+            )));
+        }
+        if config.properties.is_empty() || config.properties.len() > 255 {
+            return Err(Error::invalid(format!(
+                "full-text index {name}: index between 1 and 255 properties, not {}",
+                config.properties.len()
+            )));
+        }
+        let mut record = load(self.kv())?;
+        if record.indexes.iter().any(|d| d.name == name) {
+            return Err(Error::FulltextIndexExists(name.to_owned()));
+        }
+        let def = Definition {
+            id: record.next_id,
+            name: name.to_owned(),
+            relationships: config.relationships,
+            labels: dedup(config.labels),
+            properties: dedup(config.properties),
+            analyzer: config.analyzer,
+        };
+        let docs = existing_documents(self.db(), self.kv(), &def, progress)?;
+        let count = docs.len() as u64;
+        index::build(self.changes(), &def, &docs);
+        record.next_id += 1;
+        record.indexes.push(DefinitionRecord {
+            id: def.id,
+            name: def.name.clone(),
+            relationships: def.relationships,
+            labels: def.labels.clone(),
+            properties: def.properties.clone(),
+            analyzer: def.analyzer.name().to_owned(),
+        });
+        store(self.changes(), &record)?;
+        self.with_part(|_, part: &mut FulltextTxn| {
+            let mut defs = (*part.defs).clone();
+            defs.push(def);
+            part.defs = Arc::new(defs);
+            Ok(())
+        })?;
+        Ok(count)
+    }
+
+    /// Drops full-text index `name` and its records; returns whether it
+    /// existed.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn drop_fulltext_index(&mut self, name: &str) -> Result<bool> {
+        let mut record = load(self.kv())?;
+        let Some(at) = record.indexes.iter().position(|d| d.name == name) else {
+            return Ok(false);
+        };
+        let gone = record.indexes.remove(at);
+        index::clear(self, gone.id)?;
+        store(self.changes(), &record)?;
+        self.with_part(|_, part: &mut FulltextTxn| {
+            let defs = part
+                .defs
+                .iter()
+                .filter(|d| d.id != gone.id)
+                .cloned()
+                .collect();
+            part.defs = Arc::new(defs);
+            Ok(())
+        })?;
+        Ok(true)
+    }
+}
+
+fn store(changes: &mut Changes, record: &Record) -> Result<()> {
+    changes.put(Cf::Meta, meta::FULLTEXT, codec::encode(record)?);
+    Ok(())
+}
+
+fn dedup(mut names: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    names
+}
+
+/// The documents the graph makes for `def` now, in id order, analysed on
+/// every core.
+pub(crate) fn existing_documents(
+    db: &Database,
+    kv: &dyn KvRead,
+    def: &Definition,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<Vec<(u64, Doc)>> {
+    use std::collections::BTreeMap;
+    let values = db.links().property_values;
+    let fields = def.properties.len();
+    let mut texts: BTreeMap<u64, Vec<Vec<String>>> = BTreeMap::new();
+    for label in &def.labels {
+        for (f, key) in def.properties.iter().enumerate() {
+            values(db, kv, def.relationships, label, key, &mut |id, value| {
+                let items = index::items(value);
+                if !items.is_empty() {
+                    let slot = texts.entry(id).or_insert_with(|| vec![Vec::new(); fields]);
+                    slot[f] = items;
+                }
+                Ok(())
+            })?;
+        }
+    }
+    let texts: Vec<(u64, Vec<Vec<String>>)> = texts.into_iter().collect();
+    let total = texts.len() as u64;
+    progress(0, total);
+    let mut docs = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(4096) {
+        let analysed = crate::parallel::map(chunk.len(), |i| index::analyse(def, &chunk[i].1));
+        docs.extend(chunk.iter().map(|(id, _)| *id).zip(analysed));
+        progress(docs.len() as u64, total);
+    }
+    Ok(docs)
+}
