@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use super::Definition;
 use super::block::{self, BULK_BLOCK, Block, MAX_BLOCK, Posting};
 use super::bm25::norm_id;
@@ -272,57 +274,57 @@ fn first_block_from(
 
 /// Writes a whole index at once from its documents, in id order (a new
 /// index over existing data): blocks of [`BULK_BLOCK`] documents.
-pub(crate) fn build(changes: &mut Changes, def: &Definition, docs: &[(u64, Doc)]) {
+pub(crate) fn build(changes: &mut Changes, def: &Definition, docs: Vec<(u64, Doc)>) {
     let fields = def.properties.len();
     let mut stats = Stats::empty(fields);
     stats.docs = docs.len() as u64;
+    // Hashed while filling (a term's lookup costs one hash, not a
+    // dozen string comparisons), sorted once to write.
+    // Gathered and handed over at once (one bulk-built tree instead of
+    // an insert per record).
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(docs.len() * 4);
+    let mut by_term: Vec<FxHashMap<String, Vec<Posting>>> = vec![FxHashMap::default(); fields];
     for (id, doc) in docs {
-        changes.put(Cf::Fulltext, keys::doc_key(def.id, *id), doc.lengths());
-    }
-    for f in 0..fields {
-        let mut by_term: BTreeMap<&str, Vec<Posting>> = BTreeMap::new();
-        for (id, doc) in docs {
-            let Some(field) = doc.fields.get(f) else {
-                continue;
-            };
+        out.push((keys::doc_key(def.id, id), doc.lengths()));
+        for (f, field) in doc.fields.into_iter().enumerate().take(fields) {
             stats.tokens[f] += u64::from(field.length);
             let norm = norm_id(field.length);
-            for (term, positions) in &field.terms {
-                by_term.entry(term).or_default().push(Posting {
-                    doc: *id,
+            for (term, positions) in field.terms {
+                by_term[f].entry(term).or_default().push(Posting {
+                    doc: id,
                     norm,
-                    positions: positions.clone(),
+                    positions,
                 });
             }
         }
-        for (term, postings) in by_term {
+    }
+    for (f, terms) in by_term.into_iter().enumerate() {
+        let mut terms: Vec<(String, Vec<Posting>)> = terms.into_iter().collect();
+        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (term, postings) in terms {
             let info = TermInfo {
                 df: postings.len() as u32,
                 max_tf: postings.iter().map(Posting::tf).max().unwrap_or(1),
                 min_norm: postings.iter().map(|p| p.norm).min().unwrap_or(0),
             };
-            changes.put(
-                Cf::Fulltext,
-                keys::term_key(def.id, f as u8, term),
+            out.push((
+                keys::term_key(def.id, f as u8, &term),
                 info.encode().to_vec(),
-            );
-            let prefix = keys::postings_prefix(def.id, f as u8, term);
-            let blocks = postings.chunks(BULK_BLOCK).count();
+            ));
+            let prefix = keys::postings_prefix(def.id, f as u8, &term);
+            let blocks = postings.len().div_ceil(BULK_BLOCK);
             for (i, chunk) in postings.chunks(BULK_BLOCK).enumerate() {
                 let last = if i + 1 == blocks {
                     OPEN_BLOCK
                 } else {
                     chunk[chunk.len() - 1].doc
                 };
-                changes.put(
-                    Cf::Fulltext,
-                    keys::block_key(&prefix, last),
-                    block::encode(chunk),
-                );
+                out.push((keys::block_key(&prefix, last), block::encode(chunk)));
             }
         }
     }
-    changes.put(Cf::Fulltext, keys::stats_key(def.id), stats.encode());
+    out.push((keys::stats_key(def.id), stats.encode()));
+    changes.put_all(Cf::Fulltext, out);
 }
 
 /// Deletes every record of index `index` (a dropped index).

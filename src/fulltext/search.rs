@@ -1,7 +1,7 @@
 //! Answering a query on one view: the parsed query resolved against the
 //! index (analysed words, fields, expanded wildcards and fuzzy words),
-//! then either WAND top-k over term cursors — a disjunction of terms, the
-//! common shape — or every match scored and the best kept.
+//! then either max-score top-k over term cursors — a disjunction of terms,
+//! the common shape — or every match scored and the best kept.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -337,6 +337,11 @@ impl Scorer<'_> {
             weight,
             bound,
             positions,
+            raw: Vec::new(),
+            last: 0,
+            block_bound: 0.0,
+            decoded: false,
+            done: false,
         };
         c.load_next(0)?;
         Ok(Some(c))
@@ -492,58 +497,66 @@ impl Scorer<'_> {
         Ok(out)
     }
 
-    /// The best `k` of a disjunction of terms, by WAND: documents are
-    /// visited in id order, and one is scored only when the bounds of
-    /// the terms at or before it could beat the `k`th best so far.
-    fn wand(&self, leaves: &[&Leaf], k: usize) -> Result<Vec<(u64, f32)>> {
+    /// The best `k` of a disjunction of terms, by max-score (Turtle and
+    /// Flood): the terms sorted by the bound on their scores, those
+    /// whose bounds together cannot reach the `k`th best score so far are
+    /// *non-essential* — a document only they hold cannot enter — so
+    /// candidates come from the essential terms alone, and the others are
+    /// moved to a candidate (skipping whole blocks undecoded) only while
+    /// they could still lift it over the threshold.
+    fn top_k(&self, leaves: &[&Leaf], k: usize) -> Result<Vec<(u64, f32)>> {
+        if k == 0 {
+            return Ok(Vec::new());
+        }
         let mut cursors = Vec::with_capacity(leaves.len());
         for leaf in leaves {
             if let Some(c) = self.cursor(leaf, false)? {
                 cursors.push(c);
             }
         }
-        let mut top: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k.min(4096) + 1);
-        if k == 0 {
-            return Ok(Vec::new());
+        cursors.sort_by(|a, b| a.bound.total_cmp(&b.bound));
+        // bounds[i]: the sum of the bounds of cursors[..i].
+        let mut bounds = vec![0.0f32; cursors.len() + 1];
+        for (i, c) in cursors.iter().enumerate() {
+            bounds[i + 1] = bounds[i] + c.bound;
         }
-        loop {
-            cursors.retain(|c| c.doc().is_some());
-            if cursors.is_empty() {
-                break;
-            }
-            cursors.sort_by_key(Cursor::doc);
-            let threshold = if top.len() == k {
-                top.peek().map_or(0.0, |r| r.score)
-            } else {
-                f32::NEG_INFINITY
-            };
-            let mut acc = 0.0f32;
-            let mut pivot = None;
-            for (i, c) in cursors.iter().enumerate() {
-                acc += c.bound;
-                if acc >= threshold {
-                    pivot = Some(i);
-                    break;
+        let mut top: BinaryHeap<Ranked> = BinaryHeap::with_capacity(k.min(4096) + 1);
+        let mut threshold = f32::NEG_INFINITY;
+        // cursors[..essential] are non-essential.
+        let mut essential = 0;
+        'candidates: while let Some(doc) = cursors[essential..].iter().filter_map(Cursor::doc).min()
+        {
+            let mut score = 0.0f32;
+            for c in &mut cursors[essential..] {
+                if c.doc() == Some(doc) {
+                    score += c.score();
+                    c.next()?;
                 }
             }
-            let Some(pivot) = pivot else {
-                break;
-            };
-            let Some(pivot_doc) = cursors[pivot].doc() else {
-                break;
-            };
-            if cursors[0].doc() == Some(pivot_doc) {
-                let mut score = 0.0f32;
-                for c in &mut cursors {
-                    if c.doc() == Some(pivot_doc) {
-                        score += c.score();
-                        c.next()?;
-                    }
+            for i in (0..essential).rev() {
+                if score + bounds[i + 1] < threshold {
+                    continue 'candidates;
                 }
-                offer(&mut top, k, pivot_doc, score);
-            } else {
-                for c in &mut cursors[..pivot] {
-                    c.advance(pivot_doc)?;
+                let c = &mut cursors[i];
+                // Block-max: the bound of the block that would hold the
+                // document, before decoding it.
+                c.shallow(doc)?;
+                if c.done {
+                    continue;
+                }
+                if score + bounds[i] + c.block_bound < threshold {
+                    continue 'candidates;
+                }
+                c.advance(doc)?;
+                if c.doc() == Some(doc) {
+                    score += c.score();
+                }
+            }
+            offer(&mut top, k, doc, score);
+            if top.len() == k {
+                threshold = top.peek().map_or(threshold, |r| r.score);
+                while essential < cursors.len() && bounds[essential + 1] < threshold {
+                    essential += 1;
                 }
             }
         }
@@ -589,7 +602,11 @@ fn offer(top: &mut BinaryHeap<Ranked>, k: usize, doc: u64, score: f32) {
     }
 }
 
-/// A term's postings, read a block at a time.
+/// A term's postings, read a block at a time. A block is first only
+/// reached (its bytes and its header's score bound, [`shallow`]) and
+/// decoded when a document of it is asked for.
+///
+/// [`shallow`]: Cursor::shallow
 struct Cursor<'a> {
     pages: Pages<'a>,
     block: Block,
@@ -597,10 +614,21 @@ struct Cursor<'a> {
     weight: Weight,
     bound: f32,
     positions: bool,
+    /// The current block's bytes, its key (its last document, or
+    /// `u64::MAX`) and the bound on its scores.
+    raw: Vec<u8>,
+    last: u64,
+    block_bound: f32,
+    decoded: bool,
+    done: bool,
 }
 
 impl Cursor<'_> {
+    /// The current document (once decoded: after `next` or `advance`).
     fn doc(&self) -> Option<u64> {
+        if self.done {
+            return None;
+        }
         self.block.docs.get(self.at).copied()
     }
 
@@ -625,12 +653,12 @@ impl Cursor<'_> {
         Ok(())
     }
 
-    /// Loads the next block whose key (its last document) is at least
-    /// `target`, skipping the others undecoded; empty at the end.
-    fn load_next(&mut self, target: u64) -> Result<()> {
-        self.at = 0;
+    /// Reaches the next block whose key is at least `target`, skipping
+    /// the others; nothing is decoded.
+    fn load_raw(&mut self, target: u64) -> Result<()> {
         loop {
             let Some(entry) = self.pages.next_entry() else {
+                self.done = true;
                 self.block.docs.clear();
                 return Ok(());
             };
@@ -639,13 +667,46 @@ impl Cursor<'_> {
             if last < target {
                 continue;
             }
-            block::decode(value, self.positions, &mut self.block)?;
+            let (head, _) = block::header(value)?;
+            self.raw.clear();
+            self.raw.extend_from_slice(value);
+            self.last = last;
+            self.block_bound = self.weight.bound(head.max_tf, head.min_norm);
+            self.decoded = false;
+            self.at = 0;
             return Ok(());
         }
     }
 
+    fn decode(&mut self) -> Result<()> {
+        if !self.decoded && !self.done {
+            block::decode(&self.raw, self.positions, &mut self.block)?;
+            self.decoded = true;
+            self.at = 0;
+        }
+        Ok(())
+    }
+
+    /// Decodes the next block whose key is at least `target`.
+    fn load_next(&mut self, target: u64) -> Result<()> {
+        self.load_raw(target)?;
+        self.decode()
+    }
+
+    /// Moves to the block that holds (or would hold) `target`, without
+    /// decoding it: [`block_bound`](Self::block_bound) then bounds the
+    /// score `target` could get.
+    fn shallow(&mut self, target: u64) -> Result<()> {
+        if !self.done && self.last < target {
+            self.load_raw(target)?;
+        }
+        Ok(())
+    }
+
     /// Moves to the first document at or after `target`.
     fn advance(&mut self, target: u64) -> Result<()> {
+        self.shallow(target)?;
+        self.decode()?;
         loop {
             match self.block.docs.last() {
                 None => return Ok(()),
@@ -762,7 +823,7 @@ fn subtract(a: &[(u64, f32)], b: &[(u64, f32)]) -> Vec<(u64, f32)> {
         .collect()
 }
 
-/// The leaves of a pure disjunction of terms (WAND answers it), or
+/// The leaves of a pure disjunction of terms (max-score answers it), or
 /// `None` for any other shape.
 fn disjunction(node: &Node) -> Option<Vec<&Leaf>> {
     match node {
@@ -800,7 +861,7 @@ pub(crate) fn run(
     let scorer = Scorer { kv, def, stats };
     let k = skip.saturating_add(limit);
     let mut hits = match disjunction(&node) {
-        Some(leaves) => scorer.wand(&leaves, k)?,
+        Some(leaves) => scorer.top_k(&leaves, k)?,
         None => scorer.all(&node)?,
     };
     hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

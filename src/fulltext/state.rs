@@ -219,7 +219,7 @@ impl WriteTxn<'_> {
         };
         let docs = existing_documents(self.db(), self.kv(), &def, progress)?;
         let count = docs.len() as u64;
-        index::build(self.changes(), &def, &docs);
+        index::build(self.changes(), &def, docs);
         record.next_id += 1;
         record.indexes.push(DefinitionRecord {
             id: def.id,
