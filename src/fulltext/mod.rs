@@ -18,8 +18,8 @@
 //!   the graph makes, and dropping and creating it again rebuilds it.
 //!
 //! Queries use Lucene's classic syntax ([`query`]); scoring is BM25
-//! ([`bm25`]); a disjunction of terms is answered top-k with WAND
-//! pruning, other shapes by scoring every match.
+//! ([`bm25`]); a disjunction of terms is answered top-k with block-max
+//! max-score pruning, other shapes by scoring every match.
 //!
 //! ```
 //! # use quiverdb::{Database, props};

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value = "rrf", requires = "fulltext")]
     pub fusion: String,
     /// How deep each list of a hybrid search is read (default: the larger
-    /// of --k and 50).
+    /// of --k and 100).
     #[arg(long, requires = "fulltext")]
     pub candidates: Option<usize>,
     /// The full-text query (Lucene syntax: terms, "phrases", AND/OR/NOT,

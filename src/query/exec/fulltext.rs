@@ -395,7 +395,7 @@ pub(crate) fn analyzers() -> Vec<Vec<V>> {
 /// [, {limit, fusion, k, weights, candidates}])`: `crate::hybrid` on the
 /// statement's view — the full-text hits of `text` and the vector hits
 /// of `vector` (`null`: `text` embedded by the collection's embedder),
-/// each `candidates` deep (default the larger of `limit` and 50), fused by
+/// each `candidates` deep (default the larger of `limit` and 100), fused by
 /// `fusion: 'rrf'` (the default, constant `k`, default 60) or
 /// `'weighted'` (min-max normalised scores, `weights` `[text, vector]`,
 /// default `[0.5, 0.5]`), best `limit` (default 10) first.
