@@ -687,3 +687,62 @@ fn a_dropped_index_leaves_nothing_and_reopens_clean() {
     assert!(report.is_ok(), "{:?}", report.problems);
     let _ = GraphRead::node_count(&db.begin_read().unwrap());
 }
+
+/// neo4j-graphrag's `HybridRetriever` statement (Neo4j 5.23+ form, as its
+/// `_get_hybrid_query` builds it), unchanged: a vector and a full-text
+/// search inside `CALL () { ... UNION ... }`, each max-normalised.
+#[test]
+fn neo4j_graphrag_hybrid_retriever_statement_runs_unchanged() {
+    let (_dir, db) = open();
+    run(
+        &db,
+        "CREATE (:Chunk {text: 'graph databases store nodes and relationships', embedding: [1.0, 0.0, 0.0]}),
+                (:Chunk {text: 'vector search finds nearest neighbours', embedding: [0.0, 1.0, 0.0]}),
+                (:Chunk {text: 'soup recipes with rice', embedding: [0.0, 0.0, 1.0]})",
+    );
+    run(
+        &db,
+        "CREATE VECTOR INDEX chunk_emb IF NOT EXISTS FOR (c:Chunk) ON (c.embedding)
+         OPTIONS {indexConfig: {`vector.dimensions`: 3, `vector.similarity_function`: 'cosine'}}",
+    );
+    run(
+        &db,
+        "CREATE FULLTEXT INDEX chunk_text IF NOT EXISTS FOR (c:Chunk) ON EACH [c.text]",
+    );
+    let statement = "CALL () { CALL db.index.vector.queryNodes($vector_index_name, $top_k * $effective_search_ratio, $query_vector) \
+        YIELD node, score WITH node, score LIMIT $top_k \
+        WITH collect({node:node, score:score}) AS nodes, max(score) AS vector_index_max_score \
+        UNWIND nodes AS n RETURN n.node AS node, (n.score / vector_index_max_score) AS score UNION \
+        CALL db.index.fulltext.queryNodes($fulltext_index_name, $query_text, {limit: $top_k}) YIELD node, score \
+        WITH collect({node:node, score:score}) AS nodes, max(score) AS ft_index_max_score \
+        UNWIND nodes AS n RETURN n.node AS node, (n.score / ft_index_max_score) AS score } \
+        WITH node, max(score) AS score ORDER BY score DESC LIMIT $top_k \
+        RETURN node { .*, `None`: null } AS node, labels(node) AS nodeLabels, elementId(node) AS elementId, score";
+    let params = common::params(&[
+        ("vector_index_name", V::String("chunk_emb".into())),
+        ("fulltext_index_name", V::String("chunk_text".into())),
+        ("query_text", V::String("vector search".into())),
+        ("query_vector", common::floats(&[0.1, 0.9, 0.0])),
+        ("top_k", V::Int(2)),
+        ("effective_search_ratio", V::Int(1)),
+    ]);
+    let rows = db.execute(statement, &params).unwrap().into_rows();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    // The chunk both searches rank first scores 1 (the maximum of its
+    // normalised scores); then the vector search's second.
+    let text = |row: &Vec<V>| match &row[0] {
+        V::Map(m) => m.get("text").cloned(),
+        _ => None,
+    };
+    assert_eq!(
+        text(&rows[0]),
+        Some(V::String("vector search finds nearest neighbours".into()))
+    );
+    assert_eq!(rows[0][3], V::Float(1.0));
+    assert_eq!(
+        text(&rows[1]),
+        Some(V::String(
+            "graph databases store nodes and relationships".into()
+        ))
+    );
+}
