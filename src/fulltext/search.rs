@@ -337,6 +337,7 @@ impl Scorer<'_> {
             weight,
             bound,
             positions,
+            df: info.df,
             raw: Vec::new(),
             last: 0,
             block_bound: 0.0,
@@ -453,13 +454,10 @@ impl Scorer<'_> {
                 term: term.clone(),
                 boost: 1.0,
             };
-            let Some(info) = self.info(field, term)? else {
-                return Ok(Vec::new());
-            };
-            idf_sum += idf(u64::from(info.df), self.stats.docs);
             let Some(c) = self.cursor(&leaf, true)? else {
                 return Ok(Vec::new());
             };
+            idf_sum += idf(u64::from(c.df), self.stats.docs);
             cursors.push(c);
         }
         let weight = self.weight(field, idf_sum, boost);
@@ -613,6 +611,8 @@ struct Cursor<'a> {
     at: usize,
     weight: Weight,
     bound: f32,
+    /// The term's document frequency (a phrase sums the terms' idf).
+    df: u32,
     positions: bool,
     /// The current block's bytes, its key (its last document, or
     /// `u64::MAX`) and the bound on its scores.

@@ -270,14 +270,8 @@ pub(crate) fn query(
     } else {
         "db.index.fulltext.queryNodes"
     };
-    let text = |i: usize, what: &str| match args.get(i) {
-        Some(V::String(s)) => Ok(s.clone()),
-        other => Err(type_error(format!(
-            "{proc}: the {what} is a string, not {}",
-            other.map_or("nothing", V::type_name)
-        ))),
-    };
-    let (name, query) = (text(0, "index name")?, text(1, "query")?);
+    let text = |i: usize| super::procs::string_arg(args, i, proc);
+    let (name, query) = (text(0)?, text(1)?);
     let (mut skip, mut limit) = (0usize, usize::MAX);
     match args.get(2) {
         None | Some(V::Null) => {}
@@ -401,39 +395,11 @@ pub(crate) fn analyzers() -> Vec<Vec<V>> {
 /// default `[0.5, 0.5]`), best `limit` (default 10) first.
 pub(crate) fn hybrid(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
     const PROC: &str = "db.index.hybrid.queryNodes";
-    let text = |i: usize, what: &str| match args.get(i) {
-        Some(V::String(s)) => Ok(s.clone()),
-        other => Err(type_error(format!(
-            "{PROC}: the {what} is a string, not {}",
-            other.map_or("nothing", V::type_name)
-        ))),
-    };
-    let (fulltext, vectors, query) = (
-        text(0, "full-text index name")?,
-        text(1, "vector index name")?,
-        text(2, "query text")?,
-    );
-    let vector: Option<Vec<f32>> = match args.get(3) {
+    let text = |i: usize| super::procs::string_arg(args, i, PROC);
+    let (fulltext, vectors, query) = (text(0)?, text(1)?, text(2)?);
+    let vector = match args.get(3) {
         None | Some(V::Null) => None,
-        Some(V::List(items)) => Some(
-            items
-                .iter()
-                .map(|x| match x {
-                    V::Float(f) => Ok(*f as f32),
-                    V::Int(i) => Ok(*i as f32),
-                    other => Err(type_error(format!(
-                        "{PROC}: the vector holds numbers, not {}",
-                        other.type_name()
-                    ))),
-                })
-                .collect::<QResult<_>>()?,
-        ),
-        Some(other) => {
-            return Err(type_error(format!(
-                "{PROC}: the vector is a list of numbers or null, not {}",
-                other.type_name()
-            )));
-        }
+        given => Some(super::procs::vector_arg(given, PROC)?),
     };
     let mut params = HybridSearch::new(10);
     let (mut k, mut weights, mut rrf) = (60.0f32, (0.5f32, 0.5f32), true);

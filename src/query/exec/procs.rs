@@ -297,7 +297,28 @@ fn damping_arg(args: &[CypherValue], i: usize, proc: &str) -> QResult<f64> {
     }
 }
 
-fn string_arg(args: &[CypherValue], i: usize, proc: &str) -> QResult<String> {
+/// A vector argument: a list of numbers.
+pub(super) fn vector_arg(value: Option<&CypherValue>, proc: &str) -> QResult<Vec<f32>> {
+    match value {
+        Some(V::List(items)) => items
+            .iter()
+            .map(|x| match x {
+                V::Float(f) => Ok(*f as f32),
+                V::Int(i) => Ok(*i as f32),
+                other => Err(type_error(format!(
+                    "{proc}: the vector holds numbers, not {}",
+                    other.type_name()
+                ))),
+            })
+            .collect(),
+        other => Err(type_error(format!(
+            "{proc}: the vector is a list of numbers, not {}",
+            other.map_or("nothing", CypherValue::type_name)
+        ))),
+    }
+}
+
+pub(super) fn string_arg(args: &[CypherValue], i: usize, proc: &str) -> QResult<String> {
     match args.get(i) {
         Some(V::String(s)) => Ok(s.clone()),
         other => Err(type_error(format!(
@@ -361,25 +382,7 @@ fn vector_query(
             ));
         }
     };
-    let vector: Vec<f32> = match args.get(2) {
-        Some(V::List(items)) => items
-            .iter()
-            .map(|x| match x {
-                V::Float(f) => Ok(*f as f32),
-                V::Int(i) => Ok(*i as f32),
-                other => Err(type_error(format!(
-                    "{proc}: the vector holds numbers, not {}",
-                    other.type_name()
-                ))),
-            })
-            .collect::<QResult<_>>()?,
-        other => {
-            return Err(type_error(format!(
-                "{proc}: the vector is a list of numbers, not {}",
-                other.map_or("nothing", CypherValue::type_name)
-            )));
-        }
-    };
+    let vector = vector_arg(args.get(2), proc)?;
     let mut search = Search::k(k);
     match args.get(3) {
         None | Some(V::Null) => {}
