@@ -29,9 +29,10 @@
 //! # Ok::<(), quiverdb::Error>(())
 //! ```
 
-use crate::error::Result;
-use crate::fulltext::{FulltextIndex, fusion};
-use crate::txn::{ReadTxn, WriteTxn};
+use crate::error::{Error, Result};
+use crate::fulltext::{self, FulltextIndex, fusion};
+use crate::storage::KvRead;
+use crate::txn::{Database, ReadTxn, WriteTxn};
 use crate::vector::{Collection, Search};
 
 /// How two ranked lists become one.
@@ -53,6 +54,13 @@ pub enum Fusion {
 }
 
 /// A hybrid search's parameters.
+///
+/// Filters go in [`vector_search`](Self::vector_search): its key set,
+/// label and payload conditions and predicate are resolved once, on the
+/// search's view, and applied inside both lists — the full-text top-k
+/// skips entities they refuse as the vector walk does — so a filtered
+/// hybrid search returns `limit` hits whenever `limit` entities pass the
+/// filters and match either way.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct HybridSearch {
@@ -64,6 +72,10 @@ pub struct HybridSearch {
     pub candidates: Option<usize>,
     /// The fusion.
     pub fusion: Fusion,
+    /// The vector search's settings: its filters apply to both lists; its
+    /// `ef`, recall target, exactness and score threshold to the vector
+    /// list; its `k` is replaced by the lists' depth.
+    pub vector: Search,
 }
 
 impl HybridSearch {
@@ -74,7 +86,17 @@ impl HybridSearch {
             limit,
             candidates: None,
             fusion: Fusion::ReciprocalRank { k: 60.0 },
+            vector: Search::k(0),
         }
+    }
+
+    /// The same, with the vector search's settings and filters of
+    /// `search` (see [`HybridSearch::vector`]), e.g.
+    /// `HybridSearch::new(10).vector_search(Search::k(0).label("Doc").payload_eq("lang", "en"))`.
+    #[must_use]
+    pub fn vector_search(mut self, search: Search) -> HybridSearch {
+        self.vector = search;
+        self
     }
 
     /// The same, fused by `fusion`.
@@ -118,14 +140,24 @@ fn run(
     params: &HybridSearch,
 ) -> Result<Vec<HybridHit>> {
     let depth = params.depth();
+    let mut search = params.vector.clone();
+    search.k = depth;
+    // The filters, resolved once, narrow both lists.
+    let admitted = collection.admitted(&search)?;
+    if let Some(keys) = &admitted {
+        search.keys = Some(keys.clone());
+        search.label = None;
+        search.payload = None;
+        search.conditions.clear();
+    }
     let keyword: Vec<(u64, f32)> = text_index
-        .search(text, depth)?
+        .search_within(text, depth, admitted.as_deref())?
         .into_iter()
         .map(|h| (h.id, h.score))
         .collect();
     let found = match vector {
-        Some(v) => collection.search(v, &Search::k(depth))?,
-        None => collection.search_text(text, &Search::k(depth))?,
+        Some(v) => collection.search(v, &search)?,
+        None => collection.search_text(text, &search)?,
     };
     // Higher is better in both lists.
     let sign = if collection.config().metric.higher_is_better() {
@@ -183,7 +215,108 @@ impl ReadTxn<'_> {
     }
 }
 
+/// The full-text index over text collection `collection`'s texts.
+fn text_index<'t>(kv: &'t dyn KvRead, collection: &str) -> Result<FulltextIndex<'t>> {
+    fulltext::over_collection(kv, collection)?.ok_or_else(|| {
+        Error::invalid(format!(
+            "collection {collection:?} has no full-text index over its texts: create one with FulltextConfig::collection({collection:?})"
+        ))
+    })
+}
+
+impl Database {
+    /// [`ReadTxn::hybrid_search_text`] on a fresh snapshot.
+    ///
+    /// # Errors
+    /// As [`ReadTxn::hybrid_search_text`].
+    pub fn hybrid_search_text(
+        &self,
+        collection: &str,
+        text: &str,
+        params: &HybridSearch,
+    ) -> Result<Vec<HybridHit>> {
+        self.begin_read()?
+            .hybrid_search_text(collection, text, params)
+    }
+}
+
+impl ReadTxn<'_> {
+    /// Keyword and vector search of a text collection, fused: `text`
+    /// searched in the full-text index over the collection's texts
+    /// ([`FulltextConfig::collection`](crate::fulltext::FulltextConfig::collection);
+    /// the first by name if several) and, embedded by the collection's
+    /// model, in the collection; on this snapshot.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use quiverdb::{Database, props};
+    /// # use quiverdb::fulltext::FulltextConfig;
+    /// # use quiverdb::hybrid::HybridSearch;
+    /// # use quiverdb::vector::{CollectionConfig, Metric, Search};
+    /// # struct Model;
+    /// # impl quiverdb::embed::Embedder for Model {
+    /// #     fn name(&self) -> &str { "lengths" }
+    /// #     fn dim(&self) -> usize { 2 }
+    /// #     fn embed(&self, texts: &[&str]) -> quiverdb::Result<Vec<Vec<f32>>> {
+    /// #         Ok(texts.iter().map(|t| vec![t.len() as f32, 1.0]).collect())
+    /// #     }
+    /// # }
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = Database::open(dir.path()).unwrap();
+    /// # let model = Arc::new(Model);
+    /// let mut w = db.begin_write()?;
+    /// w.create_text_collection("docs", CollectionConfig::new(2, Metric::Cosine), model)?;
+    /// w.create_fulltext_index("docs_text", FulltextConfig::collection("docs"))?;
+    /// w.upsert_text("docs", 1, "an HTTP client for the command line", props! {"lang" => "en"})?;
+    /// w.upsert_text("docs", 2, "ein HTTP-Server", props! {"lang" => "de"})?;
+    /// w.commit()?;
+    ///
+    /// let english = HybridSearch::new(5).vector_search(Search::k(0).payload_eq("lang", "en"));
+    /// let hits = db.hybrid_search_text("docs", "http", &english)?;
+    /// assert_eq!(hits.iter().map(|h| h.id).collect::<Vec<_>>(), [1]);
+    /// # Ok::<(), quiverdb::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the collection has no full-text
+    /// index over its texts; otherwise as [`ReadTxn::hybrid_search`].
+    pub fn hybrid_search_text(
+        &self,
+        collection: &str,
+        text: &str,
+        params: &HybridSearch,
+    ) -> Result<Vec<HybridHit>> {
+        run(
+            &text_index(self.kv(), collection)?,
+            &self.collection(collection)?,
+            text,
+            None,
+            params,
+        )
+    }
+}
+
 impl WriteTxn<'_> {
+    /// [`ReadTxn::hybrid_search_text`] in this transaction's view (its
+    /// own writes included).
+    ///
+    /// # Errors
+    /// As [`ReadTxn::hybrid_search_text`].
+    pub fn hybrid_search_text(
+        &self,
+        collection: &str,
+        text: &str,
+        params: &HybridSearch,
+    ) -> Result<Vec<HybridHit>> {
+        run(
+            &text_index(self.kv(), collection)?,
+            &self.collection(collection)?,
+            text,
+            None,
+            params,
+        )
+    }
+
     /// [`ReadTxn::hybrid_search`] in this transaction's view (its own
     /// writes included).
     ///

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::algo::ProjectionCache;
 use crate::error::Result;
 use crate::graph::state::{self, GraphModel};
-use crate::txn::{Builder, Database, Links, Watcher};
+use crate::txn::{Builder, Database, Links, TextWatcher, Watcher};
 use crate::vector::state::VectorModel;
 
 impl Builder {
@@ -39,6 +39,11 @@ impl Builder {
                 },
             ],
             property_values: crate::graph::watch::property_values,
+            text_watchers: vec![TextWatcher {
+                watches: crate::fulltext::watches_texts,
+                text_written: crate::fulltext::text_written,
+            }],
+            collection_texts: crate::vector::collection_texts,
         };
         let mut db = Database::open_core(path.as_ref(), &self, links, GraphModel::init)?;
         let graph = GraphModel::load(&db)?;

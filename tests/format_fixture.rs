@@ -32,7 +32,7 @@ fn fixture(version: u32) -> PathBuf {
 }
 
 /// The version today's build writes (its fixture is the one regenerated).
-const CURRENT: u32 = 12;
+const CURRENT: u32 = 13;
 
 /// The content of the fixture.
 fn write(path: &Path) {
@@ -335,6 +335,13 @@ fn write_fulltext(w: &mut quiverdb::WriteTxn<'_>) {
         FulltextConfig::nodes(&["Package"], &["name", "section"]),
     )
     .unwrap();
+    write_collection_fulltext(w);
+}
+
+/// Since format 13: a full-text index over the texts of `notes`.
+fn write_collection_fulltext(w: &mut quiverdb::WriteTxn<'_>) {
+    w.create_fulltext_index("notes_text", FulltextConfig::collection("notes"))
+        .unwrap();
 }
 
 /// The full-text index (format 12 on; created on an upgraded older
@@ -348,13 +355,22 @@ fn read_back_fulltext(db: &Database, version: u32) {
         .into_iter()
         .map(|i| i.name)
         .collect();
-    if version < 12 {
-        assert!(listed.is_empty(), "{listed:?}");
-        let mut w = db.begin_write().unwrap();
-        write_fulltext(&mut w);
-        w.commit().unwrap();
-    } else {
-        assert_eq!(listed, ["package_text"]);
+    match version {
+        ..12 => {
+            assert!(listed.is_empty(), "{listed:?}");
+            let mut w = db.begin_write().unwrap();
+            w.create_fulltext_index(
+                "package_text",
+                FulltextConfig::nodes(&["Package"], &["name", "section"]),
+            )
+            .unwrap();
+            w.commit().unwrap();
+        }
+        12 => assert_eq!(listed, ["package_text"]),
+        _ => assert_eq!(listed, ["notes_text", "package_text"]),
+    }
+    if version >= 5 {
+        read_back_collection_fulltext(db, version);
     }
     let ids = |query: &str| {
         let r = db.begin_read().unwrap();
@@ -376,6 +392,31 @@ fn read_back_fulltext(db: &Database, version: u32) {
     w.commit().unwrap();
     assert_eq!(ids("libs"), [0, 1, 2]);
     assert!(ids("web").is_empty());
+}
+
+/// The full-text index over `notes`' texts (format 13 on; created on an
+/// upgraded directory that has the collection): searched, and kept by
+/// text upserts and deletes after the reopen.
+fn read_back_collection_fulltext(db: &Database, version: u32) {
+    if version < 13 {
+        let mut w = db.begin_write().unwrap();
+        write_collection_fulltext(&mut w);
+        w.commit().unwrap();
+    }
+    let keys = |query: &str| {
+        let r = db.begin_read().unwrap();
+        let hits = r.fulltext("notes_text").unwrap().search(query, 10).unwrap();
+        hits.into_iter().map(|h| h.id).collect::<Vec<u64>>()
+    };
+    assert_eq!(keys("database"), [2]);
+    assert_eq!(keys("\"http client\""), [1]);
+    let mut w = db.begin_write().unwrap();
+    w.upsert_text("notes", 3, "an embedded graph database", props! {})
+        .unwrap();
+    w.delete_vector("notes", 2).unwrap();
+    w.commit().unwrap();
+    assert_eq!(keys("database"), [3]);
+    assert!(keys("relational").is_empty());
 }
 
 /// `libc6`'s properties, with temporal ones (format 9 on) found by index.

@@ -539,3 +539,59 @@ fn foreach_runs_its_updates_per_element_and_keeps_the_rows() {
         assert_eq!(e.kind, ErrorKind::SyntaxError, "{text}: {e}");
     }
 }
+
+/// A pattern's property may hold an expression with variables of its own
+/// (a list comprehension, `reduce`, a quantifier, a pattern), as writers
+/// normalise lists in `CREATE (n {tags: [t IN $tags | toLower(t)]})`:
+/// it sees the variables bound before the clause, and the clause's own
+/// variables do not hide its.
+#[test]
+fn expressions_with_their_own_variables_work_inside_pattern_properties() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let p = params(&[("tags", list(&[s("Rust"), s("Graph")]))]);
+    let run = |statement: &str| {
+        rows(
+            &db.execute(statement, &p)
+                .unwrap_or_else(|e| panic!("{statement}: {e}")),
+        )
+    };
+    assert_eq!(
+        run("UNWIND [1, 2] AS i \
+             CREATE (a:Doc {tags: [t IN $tags | toLower(t)], n: reduce(s = 0, x IN range(1, i) | s + x)})-[r:HAS {odd: [x IN range(1, 5) WHERE x % 2 = 1]}]->(b:Tag {all: all(t IN $tags WHERE size(t) > 3), i: i}) \
+             RETURN a.tags, a.n, r.odd, b.all, b.i"),
+        [
+            vec![
+                list(&[s("rust"), s("graph")]),
+                V::Int(1),
+                list(&[V::Int(1), V::Int(3), V::Int(5)]),
+                V::Bool(true),
+                V::Int(1)
+            ],
+            vec![
+                list(&[s("rust"), s("graph")]),
+                V::Int(3),
+                list(&[V::Int(1), V::Int(3), V::Int(5)]),
+                V::Bool(true),
+                V::Int(2)
+            ],
+        ]
+    );
+    // MERGE and MATCH read the same properties.
+    assert_eq!(
+        run("MERGE (a:Doc {n: reduce(s = 0, x IN [1, 2] | s + x)}) RETURN count(a)"),
+        [[V::Int(1)]]
+    );
+    assert_eq!(
+        run(
+            "MATCH (a:Doc {tags: [t IN $tags | toLower(t)]})-[:HAS]->(b:Tag) RETURN b.i ORDER BY b.i"
+        ),
+        [[V::Int(1)], [V::Int(2)]]
+    );
+    assert_eq!(
+        run(
+            "MATCH (b:Tag {i: 1}) CREATE (c:Copy {linked: exists((b)<--()), i: [x IN [b.i] | x + 10][0]}) RETURN c.linked, c.i"
+        ),
+        [[V::Bool(true), V::Int(11)]]
+    );
+}

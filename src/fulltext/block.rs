@@ -41,6 +41,10 @@ pub(crate) struct Block {
     /// entry than documents), when decoded.
     pub starts: Vec<usize>,
     pub positions: Vec<u32>,
+    /// Where the positions start in the block's bytes.
+    pub positions_from: usize,
+    /// Whether `starts` and `positions` hold this block's.
+    pub has_positions: bool,
 }
 
 /// The header: the bound on every document's score.
@@ -118,21 +122,35 @@ pub(crate) fn decode(bytes: &[u8], with_positions: bool, into: &mut Block) -> Re
         into.tfs.push(tf);
         into.norms.push(norm);
     }
+    into.positions_from = at;
+    into.has_positions = false;
     if with_positions {
-        for &tf in &into.tfs {
-            into.starts.push(into.positions.len());
-            let mut pos = 0u32;
-            for _ in 0..tf {
-                let delta = u32::try_from(varint(bytes, &mut at)?).map_err(|_| bad())?;
-                pos = pos.checked_add(delta).ok_or_else(bad)?;
-                into.positions.push(pos);
-            }
-        }
+        decode_positions(bytes, into)?;
+    }
+    Ok(())
+}
+
+/// Decodes the positions of the block `into` holds the rest of (decoded
+/// from `bytes` without them): a phrase asks only for the blocks where
+/// its terms meet.
+pub(crate) fn decode_positions(bytes: &[u8], into: &mut Block) -> Result<()> {
+    let mut at = into.positions_from;
+    into.starts.clear();
+    into.positions.clear();
+    for &tf in &into.tfs {
         into.starts.push(into.positions.len());
-        if at != bytes.len() {
-            return Err(bad());
+        let mut pos = 0u32;
+        for _ in 0..tf {
+            let delta = u32::try_from(varint(bytes, &mut at)?).map_err(|_| bad())?;
+            pos = pos.checked_add(delta).ok_or_else(bad)?;
+            into.positions.push(pos);
         }
     }
+    into.starts.push(into.positions.len());
+    if at != bytes.len() {
+        return Err(bad());
+    }
+    into.has_positions = true;
     Ok(())
 }
 
@@ -223,6 +241,11 @@ mod tests {
                 "cut at {cut}"
             );
         }
+        let mut lazy = Block::default();
+        decode(&bytes, false, &mut lazy).unwrap();
+        assert!(!lazy.has_positions && lazy.tfs == block.tfs);
+        decode_positions(&bytes, &mut lazy).unwrap();
+        assert_eq!(lazy.postings(), postings);
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode(&longer, true, &mut block).is_err());

@@ -57,7 +57,7 @@ mod verify;
 pub use analyzer::{Analyzer, Token, stop_words};
 pub use search::FulltextHit;
 
-pub(crate) use state::{FulltextModel, entity_written, watches};
+pub(crate) use state::{FulltextModel, entity_written, text_written, watches, watches_texts};
 pub(crate) use verify::verify;
 
 use crate::error::{Error, Result};
@@ -70,6 +70,9 @@ use crate::txn::{ReadTxn, WriteTxn};
 pub struct FulltextConfig {
     /// Over relationships (of the types in `labels`) instead of nodes.
     pub relationships: bool,
+    /// Over the texts of this text collection instead of the graph (a
+    /// document's id is its point's key; one field, `text`).
+    pub collection: Option<String>,
     /// The labels (relationship types) whose entities are indexed: an
     /// entity with any of them is.
     pub labels: Vec<String>,
@@ -86,6 +89,7 @@ impl FulltextConfig {
     pub fn nodes(labels: &[&str], properties: &[&str]) -> FulltextConfig {
         FulltextConfig {
             relationships: false,
+            collection: None,
             labels: labels.iter().map(|s| (*s).to_owned()).collect(),
             properties: properties.iter().map(|s| (*s).to_owned()).collect(),
             analyzer: Analyzer::default(),
@@ -99,6 +103,22 @@ impl FulltextConfig {
         FulltextConfig {
             relationships: true,
             ..FulltextConfig::nodes(types, properties)
+        }
+    }
+
+    /// An index over the texts of text collection `collection` (one
+    /// created with an embedder), with the default analyzer: a document
+    /// is a point, its id the point's key, its one field `text`. It
+    /// follows the collection's upserts and deletes in their commits, and
+    /// [`crate::hybrid`] fuses it with the collection's vector search.
+    #[must_use]
+    pub fn collection(collection: &str) -> FulltextConfig {
+        FulltextConfig {
+            relationships: false,
+            collection: Some(collection.to_owned()),
+            labels: Vec::new(),
+            properties: vec!["text".to_owned()],
+            analyzer: Analyzer::default(),
         }
     }
 
@@ -129,6 +149,7 @@ pub(crate) struct Definition {
     pub id: u32,
     pub name: String,
     pub relationships: bool,
+    pub collection: Option<String>,
     pub labels: Vec<String>,
     pub properties: Vec<String>,
     pub analyzer: Analyzer,
@@ -138,6 +159,7 @@ impl Definition {
     fn config(&self) -> FulltextConfig {
         FulltextConfig {
             relationships: self.relationships,
+            collection: self.collection.clone(),
             labels: self.labels.clone(),
             properties: self.properties.clone(),
             analyzer: self.analyzer,
@@ -169,7 +191,25 @@ impl FulltextIndex<'_> {
     /// As [`search`](Self::search).
     pub fn search_page(&self, query: &str, skip: usize, limit: usize) -> Result<Vec<FulltextHit>> {
         let parsed = query::parse(query)?;
-        search::run(self.kv, &self.def, &parsed, skip, limit)
+        search::run(self.kv, &self.def, &parsed, skip, limit, None)
+    }
+
+    /// The `k` best entities for `query` among `admit` (sorted ids),
+    /// filtered inside the top-k (so `k` come back when `k` match).
+    pub(crate) fn search_within(
+        &self,
+        query: &str,
+        k: usize,
+        admit: Option<&[u64]>,
+    ) -> Result<Vec<FulltextHit>> {
+        let parsed = query::parse(query)?;
+        search::run(self.kv, &self.def, &parsed, 0, k, admit)
+    }
+
+    /// The collection whose texts the index holds, if it is over one.
+    #[must_use]
+    pub fn collection(&self) -> Option<&str> {
+        self.def.collection.as_deref()
     }
 
     /// The index's name, configuration and size in this view.
@@ -216,6 +256,20 @@ impl WriteTxn<'_> {
     pub fn fulltext_indexes(&self) -> Result<Vec<FulltextIndexInfo>> {
         state::infos(self.kv())
     }
+}
+
+/// The first index (by name) over collection `collection`'s texts, in a
+/// view.
+pub(crate) fn over_collection<'t>(
+    kv: &'t dyn KvRead,
+    collection: &str,
+) -> Result<Option<FulltextIndex<'t>>> {
+    let mut defs: Vec<Definition> = state::definitions(kv)?
+        .into_iter()
+        .filter(|d| d.collection.as_deref() == Some(collection))
+        .collect();
+    defs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(defs.into_iter().next().map(|def| FulltextIndex { kv, def }))
 }
 
 fn handle<'t>(kv: &'t dyn KvRead, name: &str) -> Result<FulltextIndex<'t>> {

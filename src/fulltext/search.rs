@@ -319,7 +319,7 @@ impl Scorer<'_> {
         Weight::new(idf, boost, self.stats.average(usize::from(field)))
     }
 
-    fn cursor(&self, leaf: &Leaf, positions: bool) -> Result<Option<Cursor<'_>>> {
+    fn cursor(&self, leaf: &Leaf) -> Result<Option<Cursor<'_>>> {
         let Some(info) = self.info(leaf.field, &leaf.term)? else {
             return Ok(None);
         };
@@ -336,7 +336,6 @@ impl Scorer<'_> {
             at: 0,
             weight,
             bound,
-            positions,
             df: info.df,
             raw: Vec::new(),
             last: 0,
@@ -363,7 +362,7 @@ impl Scorer<'_> {
             }
             Node::Term(leaf) => {
                 let mut out = Vec::new();
-                if let Some(mut c) = self.cursor(leaf, false)? {
+                if let Some(mut c) = self.cursor(leaf)? {
                     while let Some(doc) = c.doc() {
                         out.push((doc, c.score()));
                         c.next()?;
@@ -383,7 +382,7 @@ impl Scorer<'_> {
                         term: term.clone(),
                         boost: 1.0,
                     };
-                    if let Some(mut c) = self.cursor(&leaf, false)? {
+                    if let Some(mut c) = self.cursor(&leaf)? {
                         while let Some(doc) = c.doc() {
                             docs.push(doc);
                             c.next()?;
@@ -454,7 +453,7 @@ impl Scorer<'_> {
                 term: term.clone(),
                 boost: 1.0,
             };
-            let Some(c) = self.cursor(&leaf, true)? else {
+            let Some(c) = self.cursor(&leaf)? else {
                 return Ok(Vec::new());
             };
             idf_sum += idf(u64::from(c.df), self.stats.docs);
@@ -483,6 +482,9 @@ impl Scorer<'_> {
             if !aligned {
                 continue;
             }
+            for c in &mut cursors {
+                c.load_positions()?;
+            }
             let positions: Vec<&[u32]> = cursors.iter().map(Cursor::positions).collect();
             let freq = phrase_frequency(&positions, terms, slop);
             if freq > 0 {
@@ -502,13 +504,13 @@ impl Scorer<'_> {
     /// candidates come from the essential terms alone, and the others are
     /// moved to a candidate (skipping whole blocks undecoded) only while
     /// they could still lift it over the threshold.
-    fn top_k(&self, leaves: &[&Leaf], k: usize) -> Result<Vec<(u64, f32)>> {
+    fn top_k(&self, leaves: &[&Leaf], k: usize, admit: Option<&[u64]>) -> Result<Vec<(u64, f32)>> {
         if k == 0 {
             return Ok(Vec::new());
         }
         let mut cursors = Vec::with_capacity(leaves.len());
         for leaf in leaves {
-            if let Some(c) = self.cursor(leaf, false)? {
+            if let Some(c) = self.cursor(leaf)? {
                 cursors.push(c);
             }
         }
@@ -524,6 +526,15 @@ impl Scorer<'_> {
         let mut essential = 0;
         'candidates: while let Some(doc) = cursors[essential..].iter().filter_map(Cursor::doc).min()
         {
+            if admit.is_some_and(|keys| keys.binary_search(&doc).is_err()) {
+                // Filtered out: not scored, and never raises the threshold.
+                for c in &mut cursors[essential..] {
+                    if c.doc() == Some(doc) {
+                        c.next()?;
+                    }
+                }
+                continue;
+            }
             let mut score = 0.0f32;
             for c in &mut cursors[essential..] {
                 if c.doc() == Some(doc) {
@@ -613,7 +624,6 @@ struct Cursor<'a> {
     bound: f32,
     /// The term's document frequency (a phrase sums the terms' idf).
     df: u32,
-    positions: bool,
     /// The current block's bytes, its key (its last document, or
     /// `u64::MAX`) and the bound on its scores.
     raw: Vec<u8>,
@@ -641,6 +651,17 @@ impl Cursor<'_> {
         self.block.norms[self.at]
     }
 
+    /// Decodes the current block's positions, if not yet.
+    fn load_positions(&mut self) -> Result<()> {
+        if !self.block.has_positions {
+            block::decode_positions(&self.raw, &mut self.block)?;
+        }
+        Ok(())
+    }
+
+    /// The current document's positions ([`load_positions`] first).
+    ///
+    /// [`load_positions`]: Cursor::load_positions
     fn positions(&self) -> &[u32] {
         self.block.positions_of(self.at)
     }
@@ -680,7 +701,7 @@ impl Cursor<'_> {
 
     fn decode(&mut self) -> Result<()> {
         if !self.decoded && !self.done {
-            block::decode(&self.raw, self.positions, &mut self.block)?;
+            block::decode(&self.raw, false, &mut self.block)?;
             self.decoded = true;
             self.at = 0;
         }
@@ -845,13 +866,15 @@ fn disjunction(node: &Node) -> Option<Vec<&Leaf>> {
     }
 }
 
-/// Runs `query` on `def` in `kv`: hits ranked `skip + 1 ..= skip + limit`.
+/// Runs `query` on `def` in `kv`: hits ranked `skip + 1 ..= skip + limit`
+/// among the documents `admit` holds (sorted; `None`: all).
 pub(crate) fn run(
     kv: &dyn KvRead,
     def: &Definition,
     query: &Query,
     skip: usize,
     limit: usize,
+    admit: Option<&[u64]>,
 ) -> Result<Vec<FulltextHit>> {
     let stats = match kv.get(Cf::Fulltext, &keys::stats_key(def.id))? {
         Some(bytes) => Stats::decode(&bytes, def.properties.len())?,
@@ -860,9 +883,14 @@ pub(crate) fn run(
     let node = Resolver { kv, def }.resolve(query)?;
     let scorer = Scorer { kv, def, stats };
     let k = skip.saturating_add(limit);
-    let mut hits = match disjunction(&node) {
-        Some(leaves) => scorer.top_k(&leaves, k)?,
-        None => scorer.all(&node)?,
+    let mut hits = if let Some(leaves) = disjunction(&node) {
+        scorer.top_k(&leaves, k, admit)?
+    } else {
+        let mut all = scorer.all(&node)?;
+        if let Some(keys) = admit {
+            all.retain(|h| keys.binary_search(&h.0).is_ok());
+        }
+        all
     };
     hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     Ok(hits

@@ -12,11 +12,22 @@ use super::{Analyzer, Definition, FulltextConfig, FulltextIndexInfo};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
 use crate::storage::{Cf, Changes, KvRead, codec};
-use crate::txn::{Database, Extension, TxnPart, WriteTxn, Written};
+use crate::txn::{Database, Extension, TextWritten, TxnPart, WriteTxn, Written};
 
-/// `meta/fulltext`: every index, and the next id.
+/// `meta/fulltext`: every index, the next id, and (format 13 on) the
+/// indexes over a text collection's texts, by id.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Record {
+    next_id: u32,
+    indexes: Vec<DefinitionRecord>,
+    collections: Vec<(u32, String)>,
+}
+
+/// [`Record`] as format 12 stored it: the same without `collections`, so
+/// its bytes are a strict prefix of the newer layout's and neither
+/// decodes as the other.
+#[derive(Deserialize)]
+struct Record12 {
     next_id: u32,
     indexes: Vec<DefinitionRecord>,
 }
@@ -33,21 +44,39 @@ struct DefinitionRecord {
 }
 
 fn load(kv: &dyn KvRead) -> Result<Record> {
-    match kv.get(Cf::Meta, meta::FULLTEXT)? {
-        Some(bytes) => codec::decode(&bytes, "full-text index definitions"),
-        None => Ok(Record::default()),
-    }
+    let Some(bytes) = kv.get(Cf::Meta, meta::FULLTEXT)? else {
+        return Ok(Record::default());
+    };
+    codec::decode(&bytes, "full-text index definitions").or_else(|e| {
+        let older: Record12 =
+            codec::decode(&bytes, "full-text index definitions").map_err(|_| e)?;
+        Ok(Record {
+            next_id: older.next_id,
+            indexes: older.indexes,
+            collections: Vec::new(),
+        })
+    })
 }
 
 /// The indexes of a view.
 pub(crate) fn definitions(kv: &dyn KvRead) -> Result<Vec<Definition>> {
-    load(kv)?
+    let record = load(kv)?;
+    let collection = |id: u32| {
+        record
+            .collections
+            .iter()
+            .find(|c| c.0 == id)
+            .map(|c| c.1.clone())
+    };
+    record
         .indexes
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|r| {
             Ok(Definition {
                 id: r.id,
                 name: r.name,
+                collection: collection(r.id),
                 relationships: r.relationships,
                 labels: r.labels,
                 properties: r.properties,
@@ -134,7 +163,9 @@ impl TxnPart for FulltextTxn {
 pub(crate) fn watches(txn: &WriteTxn<'_>, edges: bool, key: Option<&str>) -> bool {
     txn.part::<FulltextTxn>().is_some_and(|p| {
         p.defs.iter().any(|d| {
-            d.relationships == edges && key.is_none_or(|k| d.properties.iter().any(|p| p == k))
+            d.collection.is_none()
+                && d.relationships == edges
+                && key.is_none_or(|k| d.properties.iter().any(|p| p == k))
         })
     })
 }
@@ -149,7 +180,10 @@ pub(crate) fn entity_written(txn: &mut WriteTxn<'_>, w: &Written<'_>, apply: boo
     let Some(defs) = txn.part::<FulltextTxn>().map(|p| Arc::clone(&p.defs)) else {
         return Ok(());
     };
-    for def in defs.iter().filter(|d| d.relationships == w.edge) {
+    for def in defs
+        .iter()
+        .filter(|d| d.collection.is_none() && d.relationships == w.edge)
+    {
         let before = w.before.and_then(|v| index::texts(def, v));
         let after = w.after.and_then(|v| index::texts(def, v));
         if before == after {
@@ -158,6 +192,34 @@ pub(crate) fn entity_written(txn: &mut WriteTxn<'_>, w: &Written<'_>, apply: boo
         let old = before.map(|t| index::analyse(def, &t));
         let new = after.map(|t| index::analyse(def, &t));
         index::update(txn, def, w.id, old.as_ref(), new.as_ref())?;
+    }
+    Ok(())
+}
+
+/// [`Links`](crate::txn::Links)' text watcher: whether an index reads
+/// collection `collection`'s texts.
+pub(crate) fn watches_texts(txn: &WriteTxn<'_>, collection: &str) -> bool {
+    txn.part::<FulltextTxn>().is_some_and(|p| {
+        p.defs
+            .iter()
+            .any(|d| d.collection.as_deref() == Some(collection))
+    })
+}
+
+/// [`Links`](crate::txn::Links)' text watcher: brings every index over the
+/// point's collection up to its new text.
+pub(crate) fn text_written(txn: &mut WriteTxn<'_>, w: &TextWritten<'_>) -> Result<()> {
+    let Some(defs) = txn.part::<FulltextTxn>().map(|p| Arc::clone(&p.defs)) else {
+        return Ok(());
+    };
+    let texts = |t: Option<&str>| t.map(|t| vec![vec![t.to_owned()]]);
+    for def in defs
+        .iter()
+        .filter(|d| d.collection.as_deref() == Some(w.collection))
+    {
+        let old = texts(w.before).map(|t| index::analyse(def, &t));
+        let new = texts(w.after).map(|t| index::analyse(def, &t));
+        index::update(txn, def, w.key, old.as_ref(), new.as_ref())?;
     }
     Ok(())
 }
@@ -189,7 +251,13 @@ impl WriteTxn<'_> {
         if name.is_empty() {
             return Err(Error::invalid("a full-text index needs a name"));
         }
-        if config.labels.is_empty() || config.labels.iter().any(String::is_empty) {
+        if let Some(collection) = &config.collection {
+            if !config.labels.is_empty() || config.relationships {
+                return Err(Error::invalid(format!(
+                    "full-text index {name}: an index over collection {collection:?}'s texts names no label or relationship type"
+                )));
+            }
+        } else if config.labels.is_empty() || config.labels.iter().any(String::is_empty) {
             return Err(Error::invalid(format!(
                 "full-text index {name}: name at least one {}",
                 if config.relationships {
@@ -213,14 +281,18 @@ impl WriteTxn<'_> {
             id: record.next_id,
             name: name.to_owned(),
             relationships: config.relationships,
+            collection: config.collection,
             labels: dedup(config.labels),
             properties: dedup(config.properties),
             analyzer: config.analyzer,
         };
-        let docs = existing_documents(self.db(), self.kv(), &def, progress)?;
+        let docs = documents(self.db(), self.kv(), &def, progress, false)?;
         let count = docs.len() as u64;
         index::build(self.changes(), &def, docs);
         record.next_id += 1;
+        if let Some(collection) = &def.collection {
+            record.collections.push((def.id, collection.clone()));
+        }
         record.indexes.push(DefinitionRecord {
             id: def.id,
             name: def.name.clone(),
@@ -250,6 +322,7 @@ impl WriteTxn<'_> {
             return Ok(false);
         };
         let gone = record.indexes.remove(at);
+        record.collections.retain(|c| c.0 != gone.id);
         index::clear(self, gone.id)?;
         store(self.changes(), &record)?;
         self.with_part(|_, part: &mut FulltextTxn| {
@@ -277,18 +350,41 @@ fn dedup(mut names: Vec<String>) -> Vec<String> {
     names
 }
 
-/// The documents the graph makes for `def` now, in id order, analysed on
-/// every core.
+/// The documents the graph (or, for an index over a collection's texts,
+/// the collection) makes for `def` now, in id order, analysed on every
+/// core. A missing collection makes none.
 pub(crate) fn existing_documents(
     db: &Database,
     kv: &dyn KvRead,
     def: &Definition,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Vec<(u64, Doc)>> {
+    documents(db, kv, def, progress, true)
+}
+
+/// [`existing_documents`]; a missing collection is an error unless
+/// `missing_ok`.
+fn documents(
+    db: &Database,
+    kv: &dyn KvRead,
+    def: &Definition,
+    progress: &mut dyn FnMut(u64, u64),
+    missing_ok: bool,
+) -> Result<Vec<(u64, Doc)>> {
     use std::collections::BTreeMap;
     let values = db.links().property_values;
     let fields = def.properties.len();
     let mut texts: BTreeMap<u64, Vec<Vec<String>>> = BTreeMap::new();
+    if let Some(collection) = &def.collection {
+        let found = (db.links().collection_texts)(db, kv, collection, &mut |key, text| {
+            texts.insert(key, vec![vec![text.to_owned()]]);
+            Ok(())
+        });
+        match found {
+            Err(Error::CollectionNotFound(_)) if missing_ok => {}
+            other => other?,
+        }
+    }
     for label in &def.labels {
         for (f, key) in def.properties.iter().enumerate() {
             values(db, kv, def.relationships, label, key, &mut |id, value| {

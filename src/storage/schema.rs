@@ -27,9 +27,11 @@
 /// 10 fed collections, 11 existence constraints in `meta/required`, which
 /// an older build would not check; 12 full-text indexes in
 /// `meta/fulltext` and the `fulltext` column family, created empty, which
-/// an older build would not keep current); the stored version is raised.
+/// an older build would not keep current; 13 full-text indexes over a text
+/// collection's texts, which an older build would neither read nor keep
+/// current); the stored version is raised.
 /// `docs/FORMAT.md` has the details.
-pub const FORMAT_VERSION: u32 = 12;
+pub const FORMAT_VERSION: u32 = 13;
 
 /// A column family. The discriminant indexes [`COLUMN_FAMILIES`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

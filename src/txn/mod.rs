@@ -62,5 +62,6 @@ pub(crate) use bulk::{IdAt, STAGING_DIR, Undo};
 #[cfg(test)]
 pub(crate) use dir::read_marker;
 pub(crate) use model::{
-    EntityView, Extension, Links, LoadedAdjacency, TxnPart, Watcher, Written, watched,
+    EntityView, Extension, Links, LoadedAdjacency, TextWatcher, TextWritten, TxnPart, Watcher,
+    Written, watched,
 };

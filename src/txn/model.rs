@@ -167,6 +167,30 @@ pub(crate) fn watched(
     watchers.iter().any(|w| (w.watches)(txn, edges, key))
 }
 
+/// One point of a collection that knows its text, written or removed:
+/// its collection, key, and text before and after (`None`: absent).
+pub(crate) struct TextWritten<'a> {
+    pub collection: &'a str,
+    pub key: u64,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
+}
+
+/// Offers `(key, text)` for every point of text collection `collection`
+/// in a view; a missing collection, or one without texts, is an error.
+pub(crate) type CollectionTexts =
+    fn(&Database, &dyn KvRead, &str, &mut dyn FnMut(u64, &str) -> Result<()>) -> Result<()>;
+
+/// A model that follows the texts of collections.
+#[derive(Clone, Copy)]
+pub(crate) struct TextWatcher {
+    /// Does it follow collection `collection`'s texts?
+    pub watches: fn(&WriteTxn<'_>, &str) -> bool,
+    /// Called, when `watches` says so, for every point whose text a
+    /// write changes, after the point is buffered.
+    pub text_written: fn(&mut WriteTxn<'_>, &TextWritten<'_>) -> Result<()>,
+}
+
 /// What sibling models ask of each other, wired by the assembly.
 #[derive(Clone)]
 pub(crate) struct Links {
@@ -185,4 +209,9 @@ pub(crate) struct Links {
     pub watchers: Vec<Watcher>,
     /// The graph: the values of a property over a label or type.
     pub property_values: PropertyValues,
+    /// The models that follow collections' texts (full-text indexes over
+    /// a text collection).
+    pub text_watchers: Vec<TextWatcher>,
+    /// The vector model: the texts of a collection.
+    pub collection_texts: CollectionTexts,
 }

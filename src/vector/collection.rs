@@ -298,12 +298,15 @@ impl<'t> Collection<'t> {
     /// unfiltered. Indexed payload conditions are read from their
     /// indexes; the other payload filters then read the payloads of the
     /// keys admitted so far, or of every point when nothing narrowed yet.
-    fn admitted(&self, params: &Search) -> Result<Option<Vec<u64>>> {
+    pub(crate) fn admitted(&self, params: &Search) -> Result<Option<Vec<u64>>> {
         let mut keys = params.keys.clone();
         if let Some(label) = &params.label {
-            if !self.config.bound_to_nodes {
+            // Keyed by node ids: bound to nodes, or fed by a node property.
+            let nodes =
+                self.config.bound_to_nodes || self.rec.source.as_ref().is_some_and(|s| !s.edges);
+            if !nodes {
                 return Err(Error::invalid(format!(
-                    "collection {:?} is not bound to nodes: it cannot be filtered by label",
+                    "collection {:?} is not keyed by nodes: it cannot be filtered by label",
                     self.name
                 )));
             }

@@ -61,7 +61,7 @@ pub use index::REBUILD_DEAD_FRACTION;
 pub use metric::Metric;
 pub use simd::{SIMD_ENV, describe as kernels};
 pub(crate) use source::{entity_written, watches};
-pub(crate) use write::node_deleted;
+pub(crate) use write::{collection_texts, node_deleted};
 
 /// How a collection's index stands: see
 /// [`Database::vector_index_info`](crate::Database::vector_index_info).

@@ -390,18 +390,28 @@ pub fn decode_point(bytes: &[u8], dim: usize) -> Result<StoredPoint> {
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    let rest = &bytes[end..];
-    let text = if rest.is_empty() {
-        None
-    } else {
-        Some(codec::decode::<String>(rest, "point text")?)
-    };
+    let text = text_at(bytes, end)?;
     Ok(StoredPoint {
         key: keys::read_u64(bytes, 0)?,
         vector,
         payload,
         text,
     })
+}
+
+/// The text a `vectors` value ends with from `end`, if any.
+fn text_at(bytes: &[u8], end: usize) -> Result<Option<String>> {
+    let rest = &bytes[end..];
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(codec::decode::<String>(rest, "point text")?))
+}
+
+/// The point key and text of a `vectors` value, its vector not read.
+pub fn decode_text(bytes: &[u8], dim: usize) -> Result<(u64, Option<String>)> {
+    let end = payload_at(bytes, dim)?.1;
+    Ok((keys::read_u64(bytes, 0)?, text_at(bytes, end)?))
 }
 
 /// The point key and payload of a `vectors` value, its vector not read.

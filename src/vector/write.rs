@@ -4,16 +4,16 @@
 
 use super::payload;
 use super::record::{
-    CollectionRecord, ConfigRecord, SourceRecord, decode_payload, encode_point, key_entry,
-    point_key,
+    CollectionRecord, ConfigRecord, SourceRecord, decode_payload, decode_text, encode_point,
+    key_entry, point_key,
 };
 use super::source;
 use super::state::VectorTxn;
 use super::{CollectionConfig, RejectedPoint, UpsertReport};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, codec, keys};
-use crate::txn::WriteTxn;
+use crate::storage::{Cf, KvRead, Pages, codec, keys};
+use crate::txn::{Database, TextWritten, WriteTxn};
 use crate::{NodeId, Props};
 
 impl WriteTxn<'_> {
@@ -100,6 +100,20 @@ impl WriteTxn<'_> {
     pub fn drop_collection(&mut self, name: &str) -> Result<()> {
         let rec = CollectionRecord::load(self.kv(), name)?;
         let prefix = rec.id.to_be_bytes();
+        if self.text_watched(name) {
+            // The full-text indexes over its texts lose every document.
+            let dim = rec.config().dim;
+            let mut texts = Vec::new();
+            self.kv().scan(Cf::Vectors, &prefix, &mut |_, v| {
+                if let (key, Some(text)) = decode_text(v, dim)? {
+                    texts.push((key, text));
+                }
+                Ok(true)
+            })?;
+            for (key, text) in texts {
+                self.text_changed(name, key, Some(&text), None)?;
+            }
+        }
         let mut doomed = Vec::new();
         for cf in [Cf::Vectors, Cf::VectorKeys, Cf::PayloadIndex] {
             self.kv().scan(cf, &prefix, &mut |k, _| {
@@ -159,7 +173,9 @@ impl WriteTxn<'_> {
         {
             return Err(Error::NodeNotFound(NodeId(key)));
         }
-        let existed = self.remove_point(&mut rec, key)?;
+        let watched = text.is_some() && self.text_watched(name);
+        let mut old_text = None;
+        let existed = self.remove_point(&mut rec, key, watched.then_some(&mut old_text))?;
         let slot = rec.next_slot;
         rec.next_slot += 1;
         rec.count += 1;
@@ -180,6 +196,9 @@ impl WriteTxn<'_> {
         changes.put(Cf::VectorKeys, k, v);
         self.save_collection(name, &rec)?;
         self.vectors(|v| v.insert(rec.id, slot, key, prepared))?;
+        if watched && old_text.as_deref() != text {
+            self.text_changed(name, key, old_text.as_deref(), text)?;
+        }
         Ok(!existed)
     }
 
@@ -223,9 +242,14 @@ impl WriteTxn<'_> {
     /// Deletes the point `key` of collection `name`, whoever feeds it.
     pub(super) fn delete_point(&mut self, name: &str, key: u64) -> Result<bool> {
         let mut rec = CollectionRecord::load(self.kv(), name)?;
-        let existed = self.remove_point(&mut rec, key)?;
+        let watched = self.text_watched(name);
+        let mut old_text = None;
+        let existed = self.remove_point(&mut rec, key, watched.then_some(&mut old_text))?;
         if existed {
             self.save_collection(name, &rec)?;
+        }
+        if let Some(text) = old_text {
+            self.text_changed(name, key, Some(&text), None)?;
         }
         Ok(existed)
     }
@@ -292,8 +316,14 @@ impl WriteTxn<'_> {
         Ok(true)
     }
 
-    /// Removes `key`'s point from storage (and, at commit, from the index).
-    fn remove_point(&mut self, rec: &mut CollectionRecord, key: u64) -> Result<bool> {
+    /// Removes `key`'s point from storage (and, at commit, from the index),
+    /// its text put in `old_text` when asked.
+    fn remove_point(
+        &mut self,
+        rec: &mut CollectionRecord,
+        key: u64,
+        old_text: Option<&mut Option<String>>,
+    ) -> Result<bool> {
         let k = point_key(rec.id, key);
         let Some(slot) = self.kv().get(Cf::VectorKeys, &k)? else {
             return Ok(false);
@@ -301,12 +331,18 @@ impl WriteTxn<'_> {
         let slot = keys::read_u64(&slot, 0)?;
         let stored = point_key(rec.id, slot);
         let mut indexed = Vec::new();
-        if !rec.payload_indexes.is_empty() {
+        if !rec.payload_indexes.is_empty() || old_text.is_some() {
             let value = self.kv().get(Cf::Vectors, &stored)?.ok_or_else(|| {
                 Error::corruption(format!("point {key} maps to empty slot {slot}"))
             })?;
-            let (_, old) = decode_payload(&value, rec.config().dim)?;
-            indexed = payload::entries(rec.id, &rec.payload_indexes, key, &old);
+            let dim = rec.config().dim;
+            if !rec.payload_indexes.is_empty() {
+                let (_, old) = decode_payload(&value, dim)?;
+                indexed = payload::entries(rec.id, &rec.payload_indexes, key, &old);
+            }
+            if let Some(out) = old_text {
+                *out = decode_text(&value, dim)?.1;
+            }
         }
         let changes = self.changes();
         for entry in indexed {
@@ -319,6 +355,65 @@ impl WriteTxn<'_> {
         self.vectors(|v| v.remove(id, slot))?;
         Ok(true)
     }
+}
+
+impl WriteTxn<'_> {
+    /// Whether a model follows collection `name`'s texts.
+    fn text_watched(&self, name: &str) -> bool {
+        self.db()
+            .links()
+            .text_watchers
+            .iter()
+            .any(|w| (w.watches)(self, name))
+    }
+
+    /// Tells the models that follow collection `name`'s texts that point
+    /// `key`'s text went from `before` to `after`.
+    fn text_changed(
+        &mut self,
+        name: &str,
+        key: u64,
+        before: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<()> {
+        let written = TextWritten {
+            collection: name,
+            key,
+            before,
+            after,
+        };
+        let db = self.db();
+        for w in &db.links().text_watchers {
+            if (w.watches)(self, name) {
+                (w.text_written)(self, &written)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`Links::collection_texts`](crate::txn::Links): `(key, text)` of every
+/// point of text collection `name` in a view.
+pub(crate) fn collection_texts(
+    _db: &Database,
+    kv: &dyn KvRead,
+    name: &str,
+    visit: &mut dyn FnMut(u64, &str) -> Result<()>,
+) -> Result<()> {
+    let rec = CollectionRecord::load(kv, name)?;
+    if rec.text_model.is_none() {
+        return Err(Error::invalid(format!(
+            "collection {name:?} was created without an embedder: it holds vectors, not texts"
+        )));
+    }
+    let dim = rec.config().dim;
+    let mut pages = Pages::prefix(kv, Cf::Vectors, &rec.id.to_be_bytes());
+    while let Some(entry) = pages.next_entry() {
+        if let (key, Some(text)) = decode_text(entry?.1, dim)? {
+            visit(key, &text)?;
+        }
+    }
+    Ok(())
 }
 
 /// [`Links::node_deleted`](crate::txn::Links): deletes node `id`'s points

@@ -219,11 +219,26 @@ impl Compiler<'_> {
         let Some(e) = props else {
             return Ok((Vec::new(), None));
         };
+        // Evaluated once the clause has bound its variables: what binds
+        // variables of its own numbers them from the scope's width here.
+        let scoped = |e: Expr| {
+            if e.binds_variables() {
+                Expr::Scoped {
+                    width: scope.names.len(),
+                    expr: Box::new(e),
+                }
+            } else {
+                e
+            }
+        };
         match &e.kind {
             ast::ExprKind::Map(entries) => Ok((
                 entries
                     .iter()
-                    .map(|en| Ok((en.key.kind.text.clone(), self.expr(&en.value, scope, None)?)))
+                    .map(|en| {
+                        let value = scoped(self.expr(&en.value, scope, None)?);
+                        Ok((en.key.kind.text.clone(), value))
+                    })
                     .collect::<QResult<_>>()?,
                 None,
             )),

@@ -185,6 +185,10 @@ impl Expr {
                     )));
                 }
             },
+            Expr::Scoped { width, expr } => {
+                let row = &env.row[..(*width).min(env.row.len())];
+                expr.eval(&mut Env::new(row, env.params, env.graph))?
+            }
             Expr::PatternExists(p) => {
                 let row = env.whole_row();
                 V::Bool(Matcher::new(env.graph()?, env.params).exists(p, &row)?)

@@ -198,7 +198,10 @@ pub(crate) fn show_rows(access: &Access<'_, '_>, first_id: i64) -> QResult<Vec<V
     for info in indexes(access)? {
         let c = &info.config;
         let list = |items: &[String]| V::List(items.iter().map(|s| V::String(s.clone())).collect());
-        let (entity, target, var) = if c.relationships {
+        let (entity, target, var) = if let Some(collection) = &c.collection {
+            // Made from Rust or the importer: no Cypher creates it.
+            ("COLLECTION", format!("collection `{collection}`"), "p")
+        } else if c.relationships {
             (
                 "RELATIONSHIP",
                 format!("()-[e:{}]-()", quoted(&c.labels)),
@@ -212,12 +215,20 @@ pub(crate) fn show_rows(access: &Access<'_, '_>, first_id: i64) -> QResult<Vec<V
             .iter()
             .map(|p| format!("{var}.`{p}`"))
             .collect();
-        let statement = format!(
-            "CREATE FULLTEXT INDEX `{}` FOR {target} ON EACH [{}] OPTIONS {{indexConfig: {{`fulltext.analyzer`: '{}', `fulltext.eventually_consistent`: false}}, indexProvider: '{PROVIDER}'}}",
-            info.name,
-            on.join(", "),
-            c.analyzer
-        );
+        let statement = if c.collection.is_some() {
+            V::Null
+        } else {
+            V::String(format!(
+                "CREATE FULLTEXT INDEX `{}` FOR {target} ON EACH [{}] OPTIONS {{indexConfig: {{`fulltext.analyzer`: '{}', `fulltext.eventually_consistent`: false}}, indexProvider: '{PROVIDER}'}}",
+                info.name,
+                on.join(", "),
+                c.analyzer
+            ))
+        };
+        let labels = c
+            .collection
+            .as_ref()
+            .map_or_else(|| c.labels.clone(), |n| vec![n.clone()]);
         let index_config = BTreeMap::from([
             (
                 "fulltext.analyzer".to_owned(),
@@ -232,7 +243,7 @@ pub(crate) fn show_rows(access: &Access<'_, '_>, first_id: i64) -> QResult<Vec<V
             V::Float(100.0),
             V::String("FULLTEXT".to_owned()),
             V::String(entity.to_owned()),
-            list(&c.labels),
+            list(&labels),
             list(&c.properties),
             V::String(PROVIDER.to_owned()),
             V::Null,
@@ -244,7 +255,7 @@ pub(crate) fn show_rows(access: &Access<'_, '_>, first_id: i64) -> QResult<Vec<V
                 ("indexConfig".to_owned(), V::Map(index_config)),
             ])),
             V::String(String::new()),
-            V::String(statement),
+            statement,
         ]);
     }
     Ok(rows)
@@ -312,6 +323,15 @@ pub(crate) fn query(
         Access::View(w) => w.fulltext(&name),
         Access::Detached => return Err(no_graph()),
     }?;
+    if let Some(collection) = index.collection() {
+        return Err(QueryError::runtime(
+            ErrorKind::ArgumentError,
+            "IndexKindMismatch",
+            format!(
+                "{name} indexes the texts of collection {collection:?}, not the graph: search it from Rust or with quiver search --fulltext"
+            ),
+        ));
+    }
     let on_relationships = index.info()?.config.relationships;
     if on_relationships != relationships {
         let other = if relationships {
@@ -386,13 +406,16 @@ pub(crate) fn analyzers() -> Vec<Vec<V>> {
 }
 
 /// `db.index.hybrid.queryNodes(fulltextIndex, vectorIndex, text, vector
-/// [, {limit, fusion, k, weights, candidates}])`: `crate::hybrid` on the
+/// [, {limit, fusion, k, weights, candidates, label, filter}])`:
+/// `crate::hybrid` on the
 /// statement's view — the full-text hits of `text` and the vector hits
 /// of `vector` (`null`: `text` embedded by the collection's embedder),
 /// each `candidates` deep (default the larger of `limit` and 100), fused by
 /// `fusion: 'rrf'` (the default, constant `k`, default 60) or
 /// `'weighted'` (min-max normalised scores, `weights` `[text, vector]`,
-/// default `[0.5, 0.5]`), best `limit` (default 10) first.
+/// default `[0.5, 0.5]`), best `limit` (default 10) first. `label` and
+/// `filter` (a map of payload values each point must have) narrow both
+/// lists inside their top-k.
 pub(crate) fn hybrid(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>> {
     const PROC: &str = "db.index.hybrid.queryNodes";
     let text = |i: usize| super::procs::string_arg(args, i, PROC);
@@ -402,6 +425,7 @@ pub(crate) fn hybrid(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>
         given => Some(super::procs::vector_arg(given, PROC)?),
     };
     let mut params = HybridSearch::new(10);
+    let mut search = crate::vector::Search::k(0);
     let (mut k, mut weights, mut rrf) = (60.0f32, (0.5f32, 0.5f32), true);
     match args.get(4) {
         None | Some(V::Null) => {}
@@ -431,6 +455,13 @@ pub(crate) fn hybrid(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>
                     ("weights", V::List(items)) if items.len() == 2 => {
                         weights = (number(&items[0])?, number(&items[1])?);
                     }
+                    ("label", V::String(l)) => search = search.label(l.clone()),
+                    ("filter", V::Map(fields)) => {
+                        for (field, v) in fields {
+                            let v = super::graph::to_stored(v)?.ok_or_else(bad)?;
+                            search = search.payload_eq(field.clone(), v);
+                        }
+                    }
                     _ => return Err(bad()),
                 }
             }
@@ -442,7 +473,7 @@ pub(crate) fn hybrid(args: &[V], access: &Access<'_, '_>) -> QResult<Vec<Vec<V>>
             )));
         }
     }
-    params = params.fusion(if rrf {
+    params = params.vector_search(search).fusion(if rrf {
         Fusion::ReciprocalRank { k }
     } else {
         Fusion::Weighted {

@@ -38,6 +38,8 @@ impl Function {
             F::MapMerge => return map_merge(arg(0), arg(1)),
             F::CollToSet => return coll_to_set(arg(0)),
             F::MapClean => return map_clean(arg(0), &arg(1), &arg(2)),
+            F::FusionRrf => return super::fusion::rrf(&arg(0), &arg(1)),
+            F::FusionWeighted => return super::fusion::weighted(&arg(0), &arg(1)),
             F::Replace
             | F::Substring
             | F::Left

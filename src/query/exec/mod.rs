@@ -7,6 +7,7 @@ pub(crate) mod columns;
 pub(crate) mod eval;
 mod fulltext;
 pub(crate) mod func;
+mod fusion;
 pub(crate) mod graph;
 mod load_csv;
 pub(crate) mod matcher;

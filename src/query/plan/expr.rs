@@ -103,6 +103,15 @@ pub(crate) enum Expr {
     /// `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }`: the steps
     /// of a read-only query run from the current row.
     Subquery(Subquery, Vec<Step>),
+    /// `expr` over the first `width` slots of the row: compiled where the
+    /// row was that wide, its own variables (a comprehension's, a
+    /// `reduce`'s, a pattern's) numbered from there — a pattern's
+    /// property, compiled before its clause binds the pattern's
+    /// variables, which the row holds by the time it is evaluated.
+    Scoped {
+        width: usize,
+        expr: Box<Expr>,
+    },
 }
 
 /// What a subquery expression makes of its rows.
@@ -121,9 +130,33 @@ impl Expr {
             base.property_keys(out);
             return;
         }
-        let mut go = |e: &Expr| e.property_keys(out);
+        self.each_child(&mut |e| e.property_keys(out));
+    }
+
+    /// Whether the expression binds variables of its own (a list
+    /// comprehension, quantifier, `reduce`, pattern or subquery).
+    pub fn binds_variables(&self) -> bool {
+        if matches!(
+            self,
+            Expr::Comprehension { .. }
+                | Expr::Quantified { .. }
+                | Expr::Reduce { .. }
+                | Expr::PatternExists(_)
+                | Expr::PatternList(..)
+                | Expr::Subquery(..)
+        ) {
+            return true;
+        }
+        let mut found = false;
+        self.each_child(&mut |e| found |= e.binds_variables());
+        found
+    }
+
+    /// Calls `go` on each sub-expression (not those inside patterns or
+    /// subqueries).
+    fn each_child(&self, go: &mut dyn FnMut(&Expr)) {
         match self {
-            Expr::List(items) | Expr::Call(_, items) => items.iter().for_each(&mut go),
+            Expr::List(items) | Expr::Call(_, items) => items.iter().for_each(&mut *go),
             Expr::Map(entries) => entries.iter().for_each(|(_, e)| go(e)),
             Expr::Index(a, b) | Expr::Binary(_, a, b) => {
                 go(a);
@@ -170,6 +203,7 @@ impl Expr {
                     go(e);
                 }
             }
+            Expr::Scoped { expr, .. } => go(expr),
             _ => {}
         }
     }

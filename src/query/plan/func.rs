@@ -66,6 +66,11 @@ pub(crate) enum Function {
     Length,
     SimilarityCosine,
     SimilarityEuclidean,
+    /// `fusion.rrf(lists [, k])`: reciprocal-rank fusion of ranked lists.
+    FusionRrf,
+    /// `fusion.weighted(lists [, weights])`: normalised weighted-score
+    /// fusion of ranked lists.
+    FusionWeighted,
     /// `apoc.map.merge(a, b)`: `a`'s entries with `b`'s over them.
     MapMerge,
     /// `apoc.coll.toSet(list)`: the list without repeats, first
@@ -179,6 +184,8 @@ impl Function {
             "length" => (F::Length, 1, 1),
             "vector.similarity.cosine" => (F::SimilarityCosine, 2, 2),
             "vector.similarity.euclidean" => (F::SimilarityEuclidean, 2, 2),
+            "fusion.rrf" => (F::FusionRrf, 1, 2),
+            "fusion.weighted" => (F::FusionWeighted, 1, 2),
             "apoc.map.merge" => (F::MapMerge, 2, 2),
             "apoc.coll.toset" => (F::CollToSet, 1, 1),
             "apoc.map.clean" => (F::MapClean, 3, 3),
