@@ -117,15 +117,20 @@ impl Analyzer {
     pub fn tokens(self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();
         self.each(text, &mut |term, position| {
-            out.push(Token { term, position });
+            out.push(Token {
+                term: term.to_owned(),
+                position,
+            });
         });
         out
     }
 
-    /// Calls `emit(term, position)` for every token of `text`.
-    pub(crate) fn each(self, text: &str, emit: &mut dyn FnMut(String, u32)) {
+    /// Calls `emit(term, position)` for every token of `text` (the term
+    /// lent from a buffer reused from token to token).
+    pub(crate) fn each(self, text: &str, emit: &mut dyn FnMut(&str, u32)) {
         let mut position = 0u32;
-        let mut next = |emit: &mut dyn FnMut(String, u32), term: Option<String>| {
+        let mut term = String::new();
+        let mut next = |emit: &mut dyn FnMut(&str, u32), term: Option<&str>| {
             if let Some(term) = term {
                 emit(term, position);
             }
@@ -136,7 +141,7 @@ impl Analyzer {
                 let stemmer =
                     (self == Analyzer::English).then(|| Stemmer::create(Algorithm::English));
                 for word in text.unicode_words() {
-                    let mut term = lowercase(word);
+                    lowercase_into(word, &mut term);
                     if self != Analyzer::StandardNoStopWords && STOP_WORDS.contains(&term.as_str())
                     {
                         next(emit, None);
@@ -150,9 +155,11 @@ impl Analyzer {
                                 break;
                             }
                         }
-                        term = stemmer.stem(&term).into_owned();
+                        let stem = stemmer.stem(&term).into_owned();
+                        next(emit, Some(&stem));
+                    } else {
+                        next(emit, Some(&term));
                     }
-                    next(emit, Some(term));
                 }
             }
             Analyzer::Simple => {
@@ -160,7 +167,8 @@ impl Analyzer {
                     .split(|c: char| !c.is_alphabetic())
                     .filter(|w| !w.is_empty())
                 {
-                    next(emit, Some(lowercase(word)));
+                    lowercase_into(word, &mut term);
+                    next(emit, Some(&term));
                 }
             }
             Analyzer::Alphanumeric => {
@@ -168,16 +176,20 @@ impl Analyzer {
                     .split(|c: char| !c.is_alphanumeric())
                     .filter(|w| !w.is_empty())
                 {
-                    let term = (word.len() < LONG_WORD).then(|| lowercase(word));
-                    next(emit, term);
+                    if word.len() < LONG_WORD {
+                        lowercase_into(word, &mut term);
+                        next(emit, Some(&term));
+                    } else {
+                        next(emit, None);
+                    }
                 }
             }
             Analyzer::Whitespace => {
                 for word in text.split_whitespace() {
-                    next(emit, Some(word.to_owned()));
+                    next(emit, Some(word));
                 }
             }
-            Analyzer::Keyword => next(emit, Some(text.to_owned())),
+            Analyzer::Keyword => next(emit, Some(text)),
         }
     }
 
@@ -196,10 +208,19 @@ impl Analyzer {
 /// Lowercase, character by character (as tantivy's `LowerCaser`: no
 /// word-final sigma rule).
 fn lowercase(word: &str) -> String {
+    let mut out = String::new();
+    lowercase_into(word, &mut out);
+    out
+}
+
+/// [`lowercase`] into `out` (its buffer reused).
+fn lowercase_into(word: &str, out: &mut String) {
+    out.clear();
     if word.is_ascii() {
-        word.to_ascii_lowercase()
+        out.push_str(word);
+        out.make_ascii_lowercase();
     } else {
-        word.chars().flat_map(char::to_lowercase).collect()
+        out.extend(word.chars().flat_map(char::to_lowercase));
     }
 }
 

@@ -56,22 +56,36 @@ pub(crate) struct Header {
 }
 
 pub(crate) fn encode(postings: &[Posting]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(postings.len() * 6);
-    let max_tf = postings.iter().map(Posting::tf).max().unwrap_or(0);
-    let min_norm = postings.iter().map(|p| p.norm).min().unwrap_or(0);
-    put_varint(&mut out, postings.len() as u64);
+    encode_by(postings.len(), |i| {
+        let p = &postings[i];
+        (p.doc, p.norm, p.positions.as_slice())
+    })
+}
+
+/// Encodes the `count` postings `posting(i)` gives as `(doc, norm,
+/// positions)`, in document order.
+pub(crate) fn encode_by<'p>(
+    count: usize,
+    posting: impl Fn(usize) -> (u64, u8, &'p [u32]),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(count * 6);
+    let tf = |positions: &[u32]| positions.len() as u32;
+    let max_tf = (0..count).map(|i| tf(posting(i).2)).max().unwrap_or(0);
+    let min_norm = (0..count).map(|i| posting(i).1).min().unwrap_or(0);
+    put_varint(&mut out, count as u64);
     put_varint(&mut out, u64::from(max_tf));
     out.push(min_norm);
     let mut last = 0u64;
-    for p in postings {
-        put_varint(&mut out, p.doc - last);
-        put_varint(&mut out, u64::from(p.tf()));
-        out.push(p.norm);
-        last = p.doc;
+    for i in 0..count {
+        let (doc, norm, positions) = posting(i);
+        put_varint(&mut out, doc - last);
+        put_varint(&mut out, u64::from(tf(positions)));
+        out.push(norm);
+        last = doc;
     }
-    for p in postings {
+    for i in 0..count {
         let mut at = 0u32;
-        for &pos in &p.positions {
+        for &pos in posting(i).2 {
             put_varint(&mut out, u64::from(pos - at));
             at = pos;
         }

@@ -6,16 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashMap;
-
 use super::Definition;
-use super::block::{self, BULK_BLOCK, Block, MAX_BLOCK, Posting};
+use super::block::{self, Block, MAX_BLOCK, Posting};
 use super::bm25::norm_id;
 use super::keys::{self, OPEN_BLOCK, Stats, TermInfo};
 use crate::Value;
 use crate::error::Result;
 use crate::storage::keys::prefix_end;
-use crate::storage::{Cf, Changes, KvRead};
+use crate::storage::{Cf, KvRead};
 use crate::txn::{EntityView, WriteTxn};
 
 /// Terms longer than this many bytes are not indexed (a `keyword` index
@@ -89,7 +87,12 @@ pub(crate) fn analyse(def: &Definition, texts: &[Vec<String>]) -> Doc {
                     last = last.max(at);
                     field.length += 1;
                     if term.len() <= MAX_TERM {
-                        field.terms.entry(term).or_default().push(at);
+                        match field.terms.get_mut(term) {
+                            Some(positions) => positions.push(at),
+                            None => {
+                                field.terms.insert(term.to_owned(), vec![at]);
+                            }
+                        }
                     }
                 });
                 offset = last.saturating_add(2);
@@ -270,61 +273,6 @@ fn first_block_from(
         Ok(false)
     })?;
     Ok(found)
-}
-
-/// Writes a whole index at once from its documents, in id order (a new
-/// index over existing data): blocks of [`BULK_BLOCK`] documents.
-pub(crate) fn build(changes: &mut Changes, def: &Definition, docs: Vec<(u64, Doc)>) {
-    let fields = def.properties.len();
-    let mut stats = Stats::empty(fields);
-    stats.docs = docs.len() as u64;
-    // Hashed while filling (a term's lookup costs one hash, not a
-    // dozen string comparisons), sorted once to write.
-    // Gathered and handed over at once (one bulk-built tree instead of
-    // an insert per record).
-    let mut out: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(docs.len() * 4);
-    let mut by_term: Vec<FxHashMap<String, Vec<Posting>>> = vec![FxHashMap::default(); fields];
-    for (id, doc) in docs {
-        out.push((keys::doc_key(def.id, id), doc.lengths()));
-        for (f, field) in doc.fields.into_iter().enumerate().take(fields) {
-            stats.tokens[f] += u64::from(field.length);
-            let norm = norm_id(field.length);
-            for (term, positions) in field.terms {
-                by_term[f].entry(term).or_default().push(Posting {
-                    doc: id,
-                    norm,
-                    positions,
-                });
-            }
-        }
-    }
-    for (f, terms) in by_term.into_iter().enumerate() {
-        let mut terms: Vec<(String, Vec<Posting>)> = terms.into_iter().collect();
-        terms.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (term, postings) in terms {
-            let info = TermInfo {
-                df: postings.len() as u32,
-                max_tf: postings.iter().map(Posting::tf).max().unwrap_or(1),
-                min_norm: postings.iter().map(|p| p.norm).min().unwrap_or(0),
-            };
-            out.push((
-                keys::term_key(def.id, f as u8, &term),
-                info.encode().to_vec(),
-            ));
-            let prefix = keys::postings_prefix(def.id, f as u8, &term);
-            let blocks = postings.len().div_ceil(BULK_BLOCK);
-            for (i, chunk) in postings.chunks(BULK_BLOCK).enumerate() {
-                let last = if i + 1 == blocks {
-                    OPEN_BLOCK
-                } else {
-                    chunk[chunk.len() - 1].doc
-                };
-                out.push((keys::block_key(&prefix, last), block::encode(chunk)));
-            }
-        }
-    }
-    out.push((keys::stats_key(def.id), stats.encode()));
-    changes.put_all(Cf::Fulltext, out);
 }
 
 /// Deletes every record of index `index` (a dropped index).

@@ -44,6 +44,7 @@
 mod analyzer;
 mod block;
 pub mod bm25;
+mod bulk;
 pub mod fusion;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod fuzz;

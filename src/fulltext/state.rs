@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::bulk;
 use super::index::{self, Doc};
 use super::keys::{self, Stats};
 use super::{Analyzer, Definition, FulltextConfig, FulltextIndexInfo};
@@ -286,9 +287,8 @@ impl WriteTxn<'_> {
             properties: dedup(config.properties),
             analyzer: config.analyzer,
         };
-        let docs = documents(self.db(), self.kv(), &def, progress, false)?;
-        let count = docs.len() as u64;
-        index::build(self.changes(), &def, docs);
+        let texts = texts(self.db(), self.kv(), &def, false)?;
+        let count = bulk::build(self.changes(), &def, &texts, progress);
         record.next_id += 1;
         if let Some(collection) = &def.collection {
             record.collections.push((def.id, collection.clone()));
@@ -371,6 +371,26 @@ fn documents(
     progress: &mut dyn FnMut(u64, u64),
     missing_ok: bool,
 ) -> Result<Vec<(u64, Doc)>> {
+    let texts = texts(db, kv, def, missing_ok)?;
+    let total = texts.len() as u64;
+    progress(0, total);
+    let mut docs = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(4096) {
+        let analysed = crate::parallel::map(chunk.len(), |i| index::analyse(def, &chunk[i].1));
+        docs.extend(chunk.iter().map(|(id, _)| *id).zip(analysed));
+        progress(docs.len() as u64, total);
+    }
+    Ok(docs)
+}
+
+/// The texts of the entities (or points) `def` covers in a view, per
+/// property, in id order.
+fn texts(
+    db: &Database,
+    kv: &dyn KvRead,
+    def: &Definition,
+    missing_ok: bool,
+) -> Result<Vec<(u64, Vec<Vec<String>>)>> {
     use std::collections::BTreeMap;
     let values = db.links().property_values;
     let fields = def.properties.len();
@@ -397,14 +417,5 @@ fn documents(
             })?;
         }
     }
-    let texts: Vec<(u64, Vec<Vec<String>>)> = texts.into_iter().collect();
-    let total = texts.len() as u64;
-    progress(0, total);
-    let mut docs = Vec::with_capacity(texts.len());
-    for chunk in texts.chunks(4096) {
-        let analysed = crate::parallel::map(chunk.len(), |i| index::analyse(def, &chunk[i].1));
-        docs.extend(chunk.iter().map(|(id, _)| *id).zip(analysed));
-        progress(docs.len() as u64, total);
-    }
-    Ok(docs)
+    Ok(texts.into_iter().collect())
 }
