@@ -45,6 +45,11 @@ pub(crate) struct Block {
     pub positions_from: usize,
     /// Whether `starts` and `positions` hold this block's.
     pub has_positions: bool,
+    /// One document's positions, read alone ([`Block::read_positions`]),
+    /// and where the next document's start: its index and byte offset.
+    pub one: Vec<u32>,
+    next_doc: usize,
+    next_at: usize,
 }
 
 /// The header: the bound on every document's score.
@@ -138,6 +143,8 @@ pub(crate) fn decode(bytes: &[u8], with_positions: bool, into: &mut Block) -> Re
     }
     into.positions_from = at;
     into.has_positions = false;
+    into.next_doc = 0;
+    into.next_at = at;
     if with_positions {
         decode_positions(bytes, into)?;
     }
@@ -175,9 +182,42 @@ impl Block {
             .map(|i| Posting {
                 doc: self.docs[i],
                 norm: self.norms[i],
-                positions: self.positions[self.starts[i]..self.starts[i + 1]].to_vec(),
+                positions: self.positions_of(i).to_vec(),
             })
             .collect()
+    }
+
+    /// Reads the positions of the `i`th document alone into
+    /// [`one`](Block::one), from `bytes` (the block this one was decoded
+    /// from without positions): the documents since the last one read
+    /// are skipped, their varints counted, not decoded — a phrase asks
+    /// for the documents where its terms meet, in order.
+    pub(crate) fn read_positions(&mut self, bytes: &[u8], i: usize) -> Result<()> {
+        if i < self.next_doc {
+            self.next_doc = 0;
+            self.next_at = self.positions_from;
+        }
+        let mut at = self.next_at;
+        let skip: u64 = self.tfs[self.next_doc..i]
+            .iter()
+            .map(|&t| u64::from(t))
+            .sum();
+        let mut ends = 0u64;
+        while ends < skip {
+            let b = *bytes.get(at).ok_or_else(bad)?;
+            ends += u64::from(b < 0x80);
+            at += 1;
+        }
+        self.one.clear();
+        let mut pos = 0u32;
+        for _ in 0..self.tfs[i] {
+            let delta = u32::try_from(varint(bytes, &mut at)?).map_err(|_| bad())?;
+            pos = pos.checked_add(delta).ok_or_else(bad)?;
+            self.one.push(pos);
+        }
+        self.next_doc = i + 1;
+        self.next_at = at;
+        Ok(())
     }
 
     /// The positions of the `i`th document (decoded with positions).
@@ -258,8 +298,13 @@ mod tests {
         let mut lazy = Block::default();
         decode(&bytes, false, &mut lazy).unwrap();
         assert!(!lazy.has_positions && lazy.tfs == block.tfs);
+        for i in [1, 2, 0, 2] {
+            lazy.read_positions(&bytes, i).unwrap();
+            assert_eq!(lazy.one, postings[i].positions, "document {i}");
+        }
         decode_positions(&bytes, &mut lazy).unwrap();
         assert_eq!(lazy.postings(), postings);
+        assert!(lazy.read_positions(&bytes[..bytes.len() - 1], 2).is_err());
         let mut longer = bytes.clone();
         longer.push(0);
         assert!(decode(&longer, true, &mut block).is_err());

@@ -483,9 +483,9 @@ impl Scorer<'_> {
                 continue;
             }
             for c in &mut cursors {
-                c.load_positions()?;
+                c.read_positions()?;
             }
-            let positions: Vec<&[u32]> = cursors.iter().map(Cursor::positions).collect();
+            let positions: Vec<&[u32]> = cursors.iter().map(|c| c.block.one.as_slice()).collect();
             let freq = phrase_frequency(&positions, terms, slop);
             if freq > 0 {
                 out.push((target, weight.score(freq, cursors[0].norm())));
@@ -651,19 +651,9 @@ impl Cursor<'_> {
         self.block.norms[self.at]
     }
 
-    /// Decodes the current block's positions, if not yet.
-    fn load_positions(&mut self) -> Result<()> {
-        if !self.block.has_positions {
-            block::decode_positions(&self.raw, &mut self.block)?;
-        }
-        Ok(())
-    }
-
-    /// The current document's positions ([`load_positions`] first).
-    ///
-    /// [`load_positions`]: Cursor::load_positions
-    fn positions(&self) -> &[u32] {
-        self.block.positions_of(self.at)
+    /// Reads the current document's positions into `block.one`.
+    fn read_positions(&mut self) -> Result<()> {
+        self.block.read_positions(&self.raw, self.at)
     }
 
     fn next(&mut self) -> Result<()> {
