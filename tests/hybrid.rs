@@ -31,6 +31,19 @@ fn open(path: &std::path::Path) -> Database {
     db
 }
 
+/// Text collection `docs` (16-d word hashes) and `docs_text` over its
+/// texts.
+fn indexed_collection(w: &mut quiverdb::WriteTxn<'_>) {
+    w.create_text_collection(
+        "docs",
+        CollectionConfig::new(16, Metric::Cosine),
+        Arc::new(WordHash::new(16)),
+    )
+    .unwrap();
+    w.create_fulltext_index("docs_text", FulltextConfig::collection("docs"))
+        .unwrap();
+}
+
 fn keys(db: &Database, query: &str) -> Vec<u64> {
     let r = db.begin_read().unwrap();
     let hits = r.fulltext("docs_text").unwrap().search(query, 100).unwrap();
@@ -162,14 +175,7 @@ fn an_index_over_a_collection_is_refused_for_vectors_or_a_missing_collection() {
         Err(Error::InvalidArgument(_))
     ));
     // Cypher lists it but does not query the graph with it.
-    w.create_text_collection(
-        "docs",
-        CollectionConfig::new(16, Metric::Cosine),
-        Arc::new(WordHash::new(16)),
-    )
-    .unwrap();
-    w.create_fulltext_index("docs_text", FulltextConfig::collection("docs"))
-        .unwrap();
+    indexed_collection(&mut w);
     w.commit().unwrap();
     let rows = db
         .execute(
@@ -199,14 +205,7 @@ fn an_index_over_a_collection_is_refused_for_vectors_or_a_missing_collection() {
 /// in English, the 10 German ones rank last both ways.
 fn filtered_corpus(db: &Database) {
     let mut w = db.begin_write().unwrap();
-    w.create_text_collection(
-        "docs",
-        CollectionConfig::new(16, Metric::Cosine),
-        Arc::new(WordHash::new(16)),
-    )
-    .unwrap();
-    w.create_fulltext_index("docs_text", FulltextConfig::collection("docs"))
-        .unwrap();
+    indexed_collection(&mut w);
     for i in 0..30u64 {
         w.upsert_text("docs", i, "graph graph graph", props! {"lang" => "en"})
             .unwrap();
