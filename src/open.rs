@@ -42,6 +42,7 @@ impl Builder {
             text_watchers: vec![TextWatcher {
                 watches: crate::fulltext::watches_texts,
                 text_written: crate::fulltext::text_written,
+                collection_dropped: crate::fulltext::collection_dropped,
             }],
             collection_texts: crate::vector::collection_texts,
         };

@@ -86,13 +86,7 @@ impl Part {
                 theirs.postings.into_iter().map(Some).collect();
             for (term, id) in theirs.ids {
                 if let Some(p) = postings[id as usize].take() {
-                    let at = if let Some(&at) = mine.ids.get(term.as_str()) {
-                        at as usize
-                    } else {
-                        mine.ids.insert(term, mine.postings.len() as u32);
-                        mine.postings.push(Postings::default());
-                        mine.postings.len() - 1
-                    };
+                    let at = mine.id(&term) as usize;
                     mine.postings[at].append(p);
                 }
             }

@@ -58,7 +58,9 @@ mod verify;
 pub use analyzer::{Analyzer, Token, stop_words};
 pub use search::FulltextHit;
 
-pub(crate) use state::{FulltextModel, entity_written, text_written, watches, watches_texts};
+pub(crate) use state::{
+    FulltextModel, collection_dropped, entity_written, text_written, watches, watches_texts,
+};
 pub(crate) use verify::verify;
 
 use crate::error::{Error, Result};

@@ -225,6 +225,22 @@ pub(crate) fn text_written(txn: &mut WriteTxn<'_>, w: &TextWritten<'_>) -> Resul
     Ok(())
 }
 
+/// [`Links`](crate::txn::Links)' text watcher: empties every index over
+/// the dropped collection (their definitions stay, and follow a
+/// collection of the same name if one is created).
+pub(crate) fn collection_dropped(txn: &mut WriteTxn<'_>, collection: &str) -> Result<()> {
+    let Some(defs) = txn.part::<FulltextTxn>().map(|p| Arc::clone(&p.defs)) else {
+        return Ok(());
+    };
+    for def in defs
+        .iter()
+        .filter(|d| d.collection.as_deref() == Some(collection))
+    {
+        index::clear(txn, def.id)?;
+    }
+    Ok(())
+}
+
 impl WriteTxn<'_> {
     /// Creates full-text index `name` and fills it from the graph in bulk;
     /// returns the number of entities it holds. Searchable in this
@@ -352,33 +368,18 @@ fn dedup(mut names: Vec<String>) -> Vec<String> {
 
 /// The documents the graph (or, for an index over a collection's texts,
 /// the collection) makes for `def` now, in id order, analysed on every
-/// core. A missing collection makes none.
+/// core (`quiver check` compares them with the index). A missing
+/// collection makes none.
 pub(crate) fn existing_documents(
     db: &Database,
     kv: &dyn KvRead,
     def: &Definition,
-    progress: &mut dyn FnMut(u64, u64),
 ) -> Result<Vec<(u64, Doc)>> {
-    documents(db, kv, def, progress, true)
-}
-
-/// [`existing_documents`]; a missing collection is an error unless
-/// `missing_ok`.
-fn documents(
-    db: &Database,
-    kv: &dyn KvRead,
-    def: &Definition,
-    progress: &mut dyn FnMut(u64, u64),
-    missing_ok: bool,
-) -> Result<Vec<(u64, Doc)>> {
-    let texts = texts(db, kv, def, missing_ok)?;
-    let total = texts.len() as u64;
-    progress(0, total);
+    let texts = texts(db, kv, def, true)?;
     let mut docs = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(4096) {
         let analysed = crate::parallel::map(chunk.len(), |i| index::analyse(def, &chunk[i].1));
         docs.extend(chunk.iter().map(|(id, _)| *id).zip(analysed));
-        progress(docs.len() as u64, total);
     }
     Ok(docs)
 }

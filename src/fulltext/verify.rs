@@ -33,7 +33,7 @@ pub(crate) fn verify(db: &Database, kv: &dyn KvRead, limit: usize) -> Result<(u6
     }
     for def in &defs {
         let name = &def.name;
-        let docs = existing_documents(db, kv, def, &mut |_, _| {})?;
+        let docs = existing_documents(db, kv, def)?;
         checked += docs.len() as u64;
         let fields = def.properties.len();
         // Statistics.

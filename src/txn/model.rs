@@ -189,6 +189,9 @@ pub(crate) struct TextWatcher {
     /// Called, when `watches` says so, for every point whose text a
     /// write changes, after the point is buffered.
     pub text_written: fn(&mut WriteTxn<'_>, &TextWritten<'_>) -> Result<()>,
+    /// Called, when `watches` says so, when the collection is dropped:
+    /// every text it held goes at once.
+    pub collection_dropped: fn(&mut WriteTxn<'_>, &str) -> Result<()>,
 }
 
 /// What sibling models ask of each other, wired by the assembly.

@@ -100,18 +100,11 @@ impl WriteTxn<'_> {
     pub fn drop_collection(&mut self, name: &str) -> Result<()> {
         let rec = CollectionRecord::load(self.kv(), name)?;
         let prefix = rec.id.to_be_bytes();
-        if self.text_watched(name) {
-            // The full-text indexes over its texts lose every document.
-            let dim = rec.config().dim;
-            let mut texts = Vec::new();
-            self.kv().scan(Cf::Vectors, &prefix, &mut |_, v| {
-                if let (key, Some(text)) = decode_text(v, dim)? {
-                    texts.push((key, text));
-                }
-                Ok(true)
-            })?;
-            for (key, text) in texts {
-                self.text_changed(name, key, Some(&text), None)?;
+        // The full-text indexes over its texts lose every document.
+        let db = self.db();
+        for w in &db.links().text_watchers {
+            if (w.watches)(self, name) {
+                (w.collection_dropped)(self, name)?;
             }
         }
         let mut doomed = Vec::new();
