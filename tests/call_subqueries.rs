@@ -343,6 +343,146 @@ fn explain_shows_the_subquery_step() {
     assert!(step.details.contains("returns n"), "{}", step.details);
 }
 
+/// `EXISTS { }`, `COUNT { }` and `COLLECT { }` bodies may hold `CALL`
+/// subqueries (scoped or importing), procedure calls and `UNION`s, on a
+/// snapshot, inside a write transaction (seeing its own writes) and
+/// nested in one another.
+#[test]
+fn subquery_expressions_hold_call_subqueries_procedures_and_unions() {
+    let (_dir, db) = db();
+    let cases: [(&str, Vec<Vec<V>>); 8] = [
+        // Who knows somebody, through a scoped CALL inside EXISTS.
+        (
+            "MATCH (p:Person) WHERE EXISTS { CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN f } } \
+             RETURN p.name AS name ORDER BY name",
+            vec![vec![s("Ann")], vec![s("Bob")]],
+        ),
+        // The same through an importing WITH, negated.
+        (
+            "MATCH (p:Person) WHERE NOT EXISTS { CALL { WITH p MATCH (p)-[:KNOWS]->(f) RETURN f } } \
+             RETURN p.name AS name ORDER BY name",
+            vec![vec![s("Cid")], vec![s("Dee")]],
+        ),
+        // COUNT over a UNION inside a CALL: friends and those who know
+        // them, without duplicates (Ann: Bob, Cid; Bob: Cid, Ann; Cid:
+        // Ann, Bob; Dee: none).
+        (
+            "MATCH (p:Person) RETURN p.name AS name, \
+             COUNT { CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN f UNION MATCH (p)<-[:KNOWS]-(f) RETURN f } } AS n \
+             ORDER BY name",
+            vec![
+                vec![s("Ann"), V::Int(2)],
+                vec![s("Bob"), V::Int(2)],
+                vec![s("Cid"), V::Int(2)],
+                vec![s("Dee"), V::Int(0)],
+            ],
+        ),
+        // COLLECT after a CALL that aggregates per row.
+        (
+            "MATCH (p:Person {name: 'Ann'}) RETURN COLLECT { \
+             MATCH (p)-[:KNOWS]->(f) CALL (f) { MATCH (f)-[:KNOWS]->(g) RETURN count(g) AS k } \
+             RETURN f.name + ':' + toString(k) ORDER BY f.name } AS xs",
+            vec![vec![V::List(vec![s("Bob:1"), s("Cid:0")])]],
+        ),
+        // A UNION straight inside the subquery expression; UNION drops
+        // duplicates, UNION ALL keeps them.
+        (
+            "MATCH (p:Person {name: 'Bob'}) RETURN \
+             COUNT { MATCH (p)-[:KNOWS]-(f) RETURN f.name AS x UNION MATCH (p)<-[:KNOWS]-(f) RETURN f.name AS x } AS u, \
+             COUNT { MATCH (p)-[:KNOWS]-(f) RETURN f.name AS x UNION ALL MATCH (p)<-[:KNOWS]-(f) RETURN f.name AS x } AS a",
+            vec![vec![V::Int(2), V::Int(3)]],
+        ),
+        // A procedure call inside EXISTS, reading the row's variables.
+        (
+            "MATCH (p:Person) WHERE EXISTS { CALL db.labels() YIELD label WHERE label = 'Person' AND p.age > 40 RETURN label } \
+             RETURN p.name AS name ORDER BY name",
+            vec![vec![s("Ann")], vec![s("Dee")]],
+        ),
+        // Nested: an EXISTS with a CALL inside a CALL inside an EXISTS.
+        (
+            "MATCH (p:Person) WHERE EXISTS { CALL (p) { MATCH (p)-[:KNOWS]->(f) \
+             WHERE EXISTS { CALL (f) { MATCH (f)-[:KNOWS]->(g) RETURN g } } RETURN f } } \
+             RETURN p.name AS name",
+            vec![vec![s("Ann")]],
+        ),
+        // In a projection with aggregation around it.
+        (
+            "MATCH (p:Person) WITH p, COUNT { CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN f } } AS n \
+             RETURN sum(n) AS total",
+            vec![vec![V::Int(3)]],
+        ),
+    ];
+    for (text, want) in &cases {
+        let r = db.begin_read().unwrap();
+        assert_eq!(
+            &rows(&r.query(text, &Params::new()).unwrap()),
+            want,
+            "{text}"
+        );
+        assert_eq!(
+            &rows(&db.execute(text, &Params::new()).unwrap()),
+            want,
+            "{text}"
+        );
+    }
+}
+
+/// Inside a write transaction a subquery expression with a `CALL` sees
+/// the transaction's own writes; one that would write is refused.
+#[test]
+fn subquery_expressions_see_their_transaction_and_cannot_write() {
+    let (_dir, db) = db();
+    // Before and after a write clause of the same statement.
+    let mut w = db.begin_write().unwrap();
+    w.query(
+        "MATCH (d:Person {name: 'Dee'}), (c:Person {name: 'Cid'}) CREATE (d)-[:KNOWS]->(c)",
+        &Params::new(),
+    )
+    .unwrap();
+    let r = w
+        .query(
+            "MATCH (p:Person) WHERE EXISTS { CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN f } } \
+             SET p.knows = true RETURN p.name AS name ORDER BY name",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![vec![s("Ann")], vec![s("Bob")], vec![s("Dee")]]
+    );
+    let r = w
+        .query(
+            "MATCH (c:Person {name: 'Cid'}) \
+             RETURN COUNT { CALL (c) { MATCH (c)<-[:KNOWS]-(x) WHERE x.knows RETURN x } } AS n",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(3)]]);
+    drop(w);
+
+    // A subquery expression cannot write, however deep the write is.
+    for text in [
+        "MATCH (p:Person) WHERE EXISTS { CALL (p) { CREATE (:T) RETURN 1 AS one } } RETURN p",
+        "MATCH (p:Person) RETURN COUNT { CALL (p) { SET p.x = 1 } } AS n",
+        "MATCH (p:Person) RETURN COUNT { MATCH (p)-->(f) RETURN f UNION CREATE (f:T) RETURN f } AS n",
+    ] {
+        let e = db.execute(text, &Params::new()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SyntaxError, "{text}: {e}");
+    }
+    // Branches of a UNION return the same columns.
+    let e = db
+        .execute(
+            "MATCH (p:Person) RETURN COUNT { MATCH (p)-->(f) RETURN f UNION MATCH (p)<--(g) RETURN g } AS n",
+            &Params::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::SyntaxError, "{e}");
+    let r = db
+        .execute("MATCH (t:T) RETURN count(t) AS n", &Params::new())
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(0)]]);
+}
+
 /// Every prefix and suffix of statements in the syntax the parser gained
 /// (subqueries, `IN TRANSACTIONS`, `FOREACH`, dynamic labels, schema
 /// commands) gives rows or a typed error — never a panic.
@@ -357,6 +497,7 @@ fn cut_statements_of_the_new_syntax_fail_cleanly() {
         "CREATE VECTOR INDEX v IF NOT EXISTS FOR ()-[r:KNOWS]-() ON r.e OPTIONS {indexConfig: {`vector.dimensions`: 3}}",
         "DROP CONSTRAINT c1 IF EXISTS",
         "SHOW RANGE INDEXES",
+        "MATCH (p:Person) WHERE EXISTS { CALL (p) { MATCH (p)-->(f) RETURN f UNION MATCH (p)<--(f) RETURN f } } RETURN COUNT { CALL { RETURN 1 AS x } } AS n",
     ];
     for text in statements {
         let cuts = (0..=text.len())

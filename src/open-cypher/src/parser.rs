@@ -498,8 +498,7 @@ fn parse_single_query(
         for end in candidate_ends {
             #[cfg(test)]
             STRICT_CLAUSE_ATTEMPTS.with(|attempts| attempts.set(attempts.get() + 1));
-            let input = tokens[cursor..end].iter().copied().map(Ok);
-            match generated::ClauseRootParser::new().parse(source, input) {
+            match parse_clause(source, &tokens[cursor..end]) {
                 Ok(clause) => {
                     if matches!(&clause.kind, ClauseKind::Return(_)) && end < tokens.len() {
                         return Err(ParseError::ExtraToken { token: tokens[end] });
@@ -530,6 +529,96 @@ fn parse_single_query(
         tokens.last().unwrap().2,
     );
     Ok(Node::new(SingleQueryKind { clauses }, span))
+}
+
+thread_local! {
+    /// The subquery-expression bodies [`parse_clause`] lifted out of the
+    /// clause the generated parser is reading, by the offset where each
+    /// starts: [`query_from_pattern`] returns the one its placeholder
+    /// stands for. (Added by QuiverDB; see FORK.md.)
+    static LIFTED: std::cell::RefCell<Vec<(usize, Query)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// One clause through the generated parser. The bodies of `EXISTS { }`,
+/// `COUNT { }` and `COLLECT { }` that hold a `CALL` subquery, which the
+/// generated grammar does not read, are parsed first by the clause loop
+/// (as a `CALL { }` body is) and stand in the generated parser's input
+/// as a placeholder pattern `()` spanning the body, which
+/// [`query_from_pattern`] swaps for the parsed body. (Added by QuiverDB;
+/// see FORK.md.)
+fn parse_clause(source: &str, tokens: &[SpannedParserToken]) -> Result<Clause, LalrpopError> {
+    let Some((tokens, lifted)) = lift_subqueries(source, tokens)? else {
+        return generated::ClauseRootParser::new().parse(source, tokens.iter().copied().map(Ok));
+    };
+    let before = LIFTED.with(|l| {
+        let mut l = l.borrow_mut();
+        let before = l.len();
+        l.extend(lifted);
+        before
+    });
+    let parsed = generated::ClauseRootParser::new().parse(source, tokens.iter().copied().map(Ok));
+    LIFTED.with(|l| l.borrow_mut().truncate(before));
+    parsed
+}
+
+/// The tokens of a clause with each subquery-expression body that holds
+/// a `CALL` subquery replaced by a placeholder `( )` spanning it, and the
+/// bodies parsed, by where they start; `None` when the clause has none.
+type Lifted = (Vec<SpannedParserToken>, Vec<(usize, Query)>);
+
+/// See [`parse_clause`].
+fn lift_subqueries(
+    source: &str,
+    tokens: &[SpannedParserToken],
+) -> Result<Option<Lifted>, LalrpopError> {
+    let mut lifted: Option<Lifted> = None;
+    let mut copied = 0;
+    let mut at = 0;
+    while at + 1 < tokens.len() {
+        let opens = matches!(
+            tokens[at].1,
+            ParserToken::Exists | ParserToken::Count | ParserToken::Collect
+        ) && tokens[at + 1].1 == ParserToken::LeftBrace;
+        let close = if opens {
+            closing_bracket(tokens, at + 1)
+        } else {
+            None
+        };
+        let Some(close) = close.filter(|&c| holds_call_subquery(&tokens[at + 2..c])) else {
+            at += 1;
+            continue;
+        };
+        let inner = &tokens[at + 2..close];
+        let (head, unions) = parse_regular_query(source, inner)?;
+        let span = Span::new(inner[0].0, inner[inner.len() - 1].2);
+        let query = Node::new(QueryKind::Regular(RegularQuery { head, unions }), span);
+        let (out, bodies) = lifted.get_or_insert_with(Default::default);
+        out.extend_from_slice(&tokens[copied..at + 2]);
+        out.push((span.start, ParserToken::LeftParen, span.start));
+        out.push((span.end, ParserToken::RightParen, span.end));
+        bodies.push((span.start, query));
+        copied = close;
+        at = close + 1;
+    }
+    if let Some((out, _)) = &mut lifted {
+        out.extend_from_slice(&tokens[copied..]);
+    }
+    Ok(lifted)
+}
+
+/// Whether `tokens` hold `CALL {` or `CALL (…) {` at any depth.
+fn holds_call_subquery(tokens: &[SpannedParserToken]) -> bool {
+    (0..tokens.len()).any(|i| {
+        tokens[i].1 == ParserToken::Call
+            && match tokens.get(i + 1).map(|t| t.1) {
+                Some(ParserToken::LeftBrace) => true,
+                Some(ParserToken::LeftParen) => closing_bracket(tokens, i + 1)
+                    .and_then(|c| tokens.get(c + 1))
+                    .is_some_and(|t| t.1 == ParserToken::LeftBrace),
+                _ => false,
+            }
+    })
 }
 
 /// A `SET` or `REMOVE` clause at `cursor` with dynamic labels (`SET
@@ -590,8 +679,10 @@ fn dynamic_label_clause(
             continue;
         }
         // Another item: the generated parser reads it as a clause of one.
-        let input = std::iter::once(keyword).chain(item.iter().copied()).map(Ok);
-        let clause = match generated::ClauseRootParser::new().parse(source, input) {
+        let input: Vec<_> = std::iter::once(keyword)
+            .chain(item.iter().copied())
+            .collect();
+        let clause = match parse_clause(source, &input) {
             Ok(clause) => clause,
             Err(e) => return Some(Err(e)),
         };
@@ -3064,6 +3155,17 @@ fn is_name_token(token: ParserToken) -> bool {
 
 pub(crate) fn query_from_pattern(pattern: Pattern, where_clause: Option<Expr>) -> Query {
     let span = pattern.span;
+    if where_clause.is_none()
+        && let Some(query) = LIFTED.with(|l| {
+            l.borrow()
+                .iter()
+                .find(|(start, _)| *start == span.start)
+                .map(|(_, q)| q.clone())
+        })
+    {
+        // The placeholder of a body `parse_clause` lifted out.
+        return query;
+    }
     let clause = Node::new(
         ClauseKind::Match(MatchClause {
             optional: false,

@@ -154,6 +154,47 @@ impl Compiler<'_> {
         Ok(plan)
     }
 
+    /// The body of `EXISTS { }`, `COUNT { }` or `COLLECT { }`: its
+    /// branches run from the row around it (every variable of `scope`
+    /// visible), need not end with `RETURN` unless they are joined by
+    /// `UNION`, and must not write.
+    fn subquery_expr(&self, regular: &ast::RegularQuery, scope: &Scope) -> QResult<Plan> {
+        let (columns, steps) = self.single_in(&regular.head, scope.clone(), true)?;
+        let mut plan = Plan {
+            columns,
+            branches: vec![steps],
+            union_all: false,
+        };
+        let mut kinds = Vec::new();
+        for branch in &regular.unions {
+            kinds.push(matches!(branch.operator.kind, ast::UnionOperator::All));
+            let (columns, steps) = self.single_in(&branch.query, scope.clone(), true)?;
+            if columns != plan.columns || columns.is_empty() {
+                return Err(semantic(
+                    "DifferentColumnsInUnion",
+                    "every part of a UNION must return the same columns",
+                )
+                .at(self.text, branch.query.span.start));
+            }
+            plan.branches.push(steps);
+        }
+        if kinds.windows(2).any(|w| w[0] != w[1]) {
+            return Err(semantic(
+                "InvalidClauseComposition",
+                "UNION and UNION ALL cannot be mixed",
+            ));
+        }
+        plan.union_all = kinds.first().copied().unwrap_or(false);
+        if plan.writes() {
+            return Err(semantic(
+                "InvalidClauseComposition",
+                "an EXISTS, COUNT or COLLECT subquery cannot write",
+            )
+            .at(self.text, regular.head.span.start));
+        }
+        Ok(plan)
+    }
+
     /// A single query starting from `scope` (a subquery's: the variables
     /// of the statement around it), which need not end with `RETURN`
     /// when it is a `subquery`.
@@ -1051,10 +1092,8 @@ impl Compiler<'_> {
                 let ast::QueryKind::Regular(regular) = &sq.query.kind else {
                     return Err(at(unsupported("this subquery")));
                 };
-                if !regular.unions.is_empty() {
-                    return Err(at(unsupported("UNION inside a subquery expression")));
-                }
-                let (columns, steps) = self.single_in(&regular.head, scope.clone(), true)?;
+                let plan = self.subquery_expr(regular, scope)?;
+                let columns = &plan.columns;
                 let kind = match sq.kind.kind {
                     ast::SubqueryExpressionKind::Exists => Subquery::Exists,
                     ast::SubqueryExpressionKind::Count => Subquery::Count,
@@ -1068,7 +1107,7 @@ impl Compiler<'_> {
                         Subquery::Collect
                     }
                 };
-                Expr::Subquery(kind, steps)
+                Expr::Subquery(kind, Box::new(plan))
             }
             _ => return Err(at(unsupported("this expression"))),
         })

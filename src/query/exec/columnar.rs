@@ -979,7 +979,7 @@ pub(crate) fn run(
         data,
         scratch: RefCell::default(),
     };
-    let graph = Graph::cached(r.reader());
+    let graph = Graph::cached(r.reader()).with_txn(Some(r));
     // With ORDER BY ... LIMIT, a start node's own group is made a row as
     // soon as it is complete and only the rows that can still be returned
     // are kept (a top 10 over 1M start nodes holds about 8,000 rows, not
@@ -2339,7 +2339,7 @@ pub(crate) fn top_k(
     if looked_up(r, shape, &schema) || few_starts(r, &shape.labels[0])? {
         return Ok(None);
     }
-    let graph = Graph::cached(r.reader());
+    let graph = Graph::cached(r.reader()).with_txn(Some(r));
     let (skip, limit) = paging(p, params, Some(&graph))?;
     // Without `LIMIT` every row that passes is kept (the projection
     // would gather them all to sort anyway): the columns then only spare
@@ -2525,7 +2525,7 @@ fn finish(
     if groups.count == 0 && groups.nkeys == 0 {
         groups.open();
     }
-    let graph = Graph::cached(r.reader());
+    let graph = Graph::cached(r.reader()).with_txn(Some(r));
     // With ORDER BY ... LIMIT, only the rows that can still be returned
     // are kept, a chunk at a time.
     let keep = kept_rows(p, params, &graph)?;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::graph::{Graph, no_graph};
 use super::matcher::Matcher;
-use super::run_read;
+use super::run_query_read;
 use crate::query::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
 use crate::query::plan::expr::{BinaryOp, Expr, Quantifier, Subquery, UnaryOp};
 use crate::query::plan::func::Function;
@@ -193,9 +193,9 @@ impl Expr {
                 let row = env.whole_row();
                 V::Bool(Matcher::new(env.graph()?, env.params).exists(p, &row)?)
             }
-            Expr::Subquery(kind, steps) => {
+            Expr::Subquery(kind, plan) => {
                 let row = env.whole_row();
-                let rows = run_read(steps, vec![row], env.params, Some(env.graph()?))?;
+                let rows = run_query_read(plan, &row, env.params, env.graph()?, None)?;
                 match kind {
                     Subquery::Exists => V::Bool(!rows.is_empty()),
                     Subquery::Count => V::Int(rows.len() as i64),

@@ -20,6 +20,29 @@ use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, R
 use crate::txn::{ReadTxn, WriteTxn};
 use crate::{EdgeId, NodeId, Value};
 
+type Row = Vec<CypherValue>;
+
+/// A transaction that the procedure calls and `CALL` subqueries inside
+/// an expression's subquery (`EXISTS { CALL { … } }`) run on, read-only:
+/// a snapshot or a write transaction's view. (A trait object, so that a
+/// [`Graph`] can hold one without the transaction's own lifetime.)
+pub(crate) trait Txn {
+    /// `go` with read access to the transaction.
+    fn read(&self, go: &mut dyn FnMut(&Access<'_, '_>) -> QResult<Vec<Row>>) -> QResult<Vec<Row>>;
+}
+
+impl Txn for ReadTxn<'_> {
+    fn read(&self, go: &mut dyn FnMut(&Access<'_, '_>) -> QResult<Vec<Row>>) -> QResult<Vec<Row>> {
+        go(&Access::Read(self))
+    }
+}
+
+impl Txn for WriteTxn<'_> {
+    fn read(&self, go: &mut dyn FnMut(&Access<'_, '_>) -> QResult<Vec<Row>>) -> QResult<Vec<Row>> {
+        go(&Access::View(self))
+    }
+}
+
 /// Where a statement runs.
 pub(crate) enum Access<'t, 'db> {
     /// No database: graph clauses fail.
@@ -42,6 +65,23 @@ impl<'db> Access<'_, 'db> {
             Access::Write(w) => w.db().import_dir(),
             Access::View(w) => w.db().import_dir(),
         }
+    }
+
+    /// The transaction for read steps' procedure calls and `CALL`
+    /// subqueries, if there is one (a write transaction's view).
+    pub fn txn(&self) -> Option<&dyn Txn> {
+        match self {
+            Access::Detached => None,
+            Access::Read(r) => Some(*r),
+            Access::Write(w) => Some(&**w),
+            Access::View(w) => Some(*w),
+        }
+    }
+
+    /// The graph a read step reads (with a record cache), if there is
+    /// one.
+    pub fn graph(&self) -> Option<Graph<'_>> {
+        Some(Graph::cached(self.reader()?).with_txn(self.txn()))
     }
 
     /// The reader of the graph, if there is one.
@@ -136,6 +176,8 @@ pub(crate) struct Graph<'a> {
     records: Option<RefCell<FxHashMap<NodeId, Option<Rc<NodeRecord>>>>>,
     /// Property columns of the snapshot (see `columns.rs`), by key.
     columns: FxHashMap<String, Arc<Column>>,
+    /// The transaction, for subquery expressions that call.
+    txn: Option<&'a dyn Txn>,
 }
 
 /// Node records a read step keeps decoded, at most.
@@ -148,6 +190,7 @@ impl<'a> Graph<'a> {
             r,
             records: None,
             columns: FxHashMap::default(),
+            txn: None,
         }
     }
 
@@ -165,7 +208,20 @@ impl<'a> Graph<'a> {
             r,
             records: Some(RefCell::new(FxHashMap::default())),
             columns: FxHashMap::default(),
+            txn: None,
         }
+    }
+
+    /// Runs procedure calls and `CALL` subqueries inside subquery
+    /// expressions on `txn` (which `r` reads).
+    pub fn with_txn(mut self, txn: Option<&'a dyn Txn>) -> Graph<'a> {
+        self.txn = txn;
+        self
+    }
+
+    /// See [`with_txn`](Self::with_txn).
+    pub fn txn(&self) -> Option<&'a dyn Txn> {
+        self.txn
     }
 
     /// Node `id`'s record, `None` if it does not exist.

@@ -38,7 +38,7 @@ use crate::GraphRead;
 use crate::algo::ProjectionSpec;
 use crate::graph::sealed::Sealed;
 use crate::query::error::{
-    Deadline, ErrorKind, QResult, QueryError, Running, check_deadline, type_error, unsupported,
+    Deadline, ErrorKind, QResult, QueryError, Running, check_deadline, semantic, type_error,
 };
 use crate::query::optimise::start::{Starts, start_of};
 use crate::query::plan::clause::CallPlan;
@@ -193,9 +193,16 @@ fn subquery_row(
     run: Running,
     out: &mut Vec<Row>,
 ) -> QResult<()> {
-    let width = s.plan.columns.len();
     let input: Row = s.imports.iter().map(|&i| row[i].clone()).collect();
     let found = run_from(&s.plan, params, access, None, run, &input, false)?;
+    joined(s, row, found, out);
+    Ok(())
+}
+
+/// `row` once per row `found` that its subquery call returned, the
+/// returned columns after it (see [`subquery`]), into `out`.
+fn joined(s: &SubqueryPlan, row: Row, found: Vec<Row>, out: &mut Vec<Row>) {
+    let width = s.plan.columns.len();
     if width == 0 {
         out.push(row);
     } else if found.is_empty() {
@@ -211,7 +218,6 @@ fn subquery_row(
             out.push(next);
         }
     }
-    Ok(())
 }
 
 /// `CALL { ... } IN TRANSACTIONS`: the rows in batches (1,000 rows, or
@@ -368,20 +374,6 @@ pub(crate) fn columnar_first(
     Ok(Some((rows, out.matched)))
 }
 
-/// Runs the read-only `steps` of a subquery from `rows` on `g`.
-pub(crate) fn run_read(
-    steps: &[Step],
-    rows: Vec<Row>,
-    params: &Params,
-    g: G<'_>,
-) -> QResult<Vec<Row>> {
-    let mut rows = rows;
-    for step in steps {
-        rows = apply_read(step, rows, params, g, None)?;
-    }
-    Ok(rows)
-}
-
 /// A step that only reads.
 pub(crate) fn apply_read(
     step: &Step,
@@ -430,14 +422,57 @@ pub(crate) fn apply_read(
             }
             Ok(out)
         }
+        Step::Call(c) if !c.procedure.writes() => {
+            let txn = g.and_then(Graph::txn).ok_or_else(no_graph)?;
+            let mut rows = Some(rows);
+            txn.read(&mut |access| call(c, rows.take().unwrap_or_default(), params, access))
+        }
+        Step::Subquery(s) if s.batches.is_none() && !s.plan.writes() => {
+            let g = g.ok_or_else(no_graph)?;
+            let mut out = Vec::new();
+            for row in rows {
+                check_deadline(deadline)?;
+                let input: Row = s.imports.iter().map(|&i| row[i].clone()).collect();
+                let found = run_query_read(&s.plan, &input, params, g, deadline)?;
+                joined(s, row, found, &mut out);
+            }
+            Ok(out)
+        }
         Step::Call(_)
         | Step::Subquery(_)
         | Step::Create(_)
         | Step::Merge(_)
         | Step::Set(_)
         | Step::Remove(_)
-        | Step::Delete { .. } => Err(unsupported("CALL inside a subquery expression")),
+        | Step::Delete { .. } => Err(semantic(
+            "InvalidClauseComposition",
+            "an EXISTS, COUNT or COLLECT subquery cannot write",
+        )),
     }
+}
+
+/// The rows of a read-only query (a subquery expression's, or a `CALL`
+/// subquery's inside one) run from `row`: every branch's, without
+/// duplicates when the branches are joined by `UNION`.
+pub(crate) fn run_query_read(
+    plan: &Plan,
+    row: &Row,
+    params: &Params,
+    g: &Graph<'_>,
+    deadline: Option<Deadline>,
+) -> QResult<Vec<Row>> {
+    let mut out = Vec::new();
+    for steps in &plan.branches {
+        let mut rows = vec![row.clone()];
+        for step in steps {
+            rows = apply_read(step, rows, params, Some(g), deadline)?;
+        }
+        out.extend(rows);
+    }
+    if plan.branches.len() > 1 && !plan.union_all {
+        distinct(&mut out);
+    }
+    Ok(out)
 }
 
 /// Property columns by key.
@@ -480,7 +515,9 @@ pub(crate) fn counted_each(
             members = Some(*r);
         }
     }
-    let graph = Graph::cached(reader).with_columns(columns.clone());
+    let graph = Graph::cached(reader)
+        .with_columns(columns.clone())
+        .with_txn(access.txn());
     let mut matcher = Matcher::new(&graph, params);
     matcher.deadline = deadline;
     matcher.degrees = degrees;
@@ -546,7 +583,7 @@ pub(crate) fn call(
     access: &Access<'_, '_>,
 ) -> QResult<Vec<Row>> {
     let mut out = Vec::new();
-    let graph = access.reader().map(Graph::cached);
+    let graph = access.graph();
     for row in rows {
         let args = {
             let mut env = Env::new(&row, params, graph.as_ref());

@@ -27,7 +27,7 @@ use rustc_hash::FxHashSet;
 
 use super::columnar::top_k;
 use super::eval::Env;
-use super::graph::{Access, Graph, no_graph, resolve};
+use super::graph::{Access, Graph, Txn, no_graph, resolve};
 use super::matcher::{Matcher, Scan};
 use super::{
     Aggregator, Columns, Measured, apply_read, call, columnar_first, counted_each, filtered,
@@ -258,6 +258,15 @@ impl<'t> On<'t> {
         }
     }
 
+    /// The transaction, for subquery expressions that call.
+    fn txn(self) -> Option<&'t dyn Txn> {
+        match self {
+            On::Snapshot(r) => Some(r),
+            On::View(w) => Some(w),
+            On::Detached => None,
+        }
+    }
+
     pub(crate) fn access(self) -> Access<'t, 't> {
         match self {
             On::Snapshot(r) => Access::Read(r),
@@ -363,9 +372,11 @@ impl<'t> Pipeline<'t> {
     /// The graph a step reads, with the columns read so far (none on no
     /// database).
     fn graph(&self) -> Option<Graph<'t>> {
-        self.on
-            .reader()
-            .map(|r| Graph::cached(r).with_columns(self.columns.clone()))
+        self.on.reader().map(|r| {
+            Graph::cached(r)
+                .with_columns(self.columns.clone())
+                .with_txn(self.on.txn())
+        })
     }
 
     /// The steps of the part running, from the plan `plan` (a clone of
@@ -675,7 +686,7 @@ impl<'t> Pipeline<'t> {
             return Ok(None);
         };
         let matched = rows.len() as u64;
-        let graph = Graph::cached(r.reader());
+        let graph = Graph::cached(r.reader()).with_txn(Some(r));
         let rows = project(p, rows, &params, Some(&graph))?;
         self.fused_first_two(matched);
         Ok(Some(rows))
@@ -731,7 +742,9 @@ impl<'t> Pipeline<'t> {
         let out = match groups {
             Some((p, (skip, limit), groups)) => {
                 let reader = self.on.reader().ok_or_else(no_graph)?;
-                let graph = Graph::cached(reader).with_columns(columns);
+                let graph = Graph::cached(reader)
+                    .with_columns(columns)
+                    .with_txn(self.on.txn());
                 let out = groups.finish(&params, Some(&graph))?;
                 if let Some(p) = &mut self.profile {
                     p.fused = Some((k - 2, matched));

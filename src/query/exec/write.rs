@@ -151,7 +151,7 @@ pub(super) fn eval(
     row: &[CypherValue],
     params: &Params,
 ) -> QResult<CypherValue> {
-    let g = Graph::new(w.reader());
+    let g = Graph::new(w.reader()).with_txn(Some(w));
     e.eval(&mut Env::new(row, params, Some(&g)))
 }
 

@@ -1,7 +1,7 @@
 //! Compiled expressions: what the compiler makes of the syntax tree's
 //! expressions, with slots for variables. Evaluated by `exec::eval`.
 
-use super::Step;
+use super::Plan;
 use super::func::Function;
 use super::pattern::Pattern;
 use crate::query::value::CypherValue;
@@ -100,9 +100,10 @@ pub(crate) enum Expr {
     PatternExists(Box<Pattern>),
     /// `[(a)-->(b) WHERE p | e]`: `e` for every match.
     PatternList(Box<Pattern>, Box<Expr>),
-    /// `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }`: the steps
-    /// of a read-only query run from the current row.
-    Subquery(Subquery, Vec<Step>),
+    /// `EXISTS { ... }`, `COUNT { ... }`, `COLLECT { ... }`: a read-only
+    /// query (its `UNION` branches, `CALL`s and `CALL` subqueries
+    /// included) run from the current row.
+    Subquery(Subquery, Box<Plan>),
     /// `expr` over the first `width` slots of the row: compiled where the
     /// row was that wide, its own variables (a comprehension's, a
     /// `reduce`'s, a pattern's) numbered from there — a pattern's
