@@ -202,6 +202,7 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::MergeRelationship => {
             "apoc.merge.relationship (MERGE with a type and properties given at run time)"
         }
+        P::MergeNodes => "apoc.refactor.mergeNodes (writes: onto the first node)",
         P::SchemaNodes => "apoc.schema.nodes (reads each index's nodes)",
         P::CreateIndex => "CREATE INDEX (a property index, existing nodes indexed now)",
         P::CreateUniqueKey => {

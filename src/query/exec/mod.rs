@@ -11,6 +11,7 @@ mod fusion;
 pub(crate) mod graph;
 mod load_csv;
 pub(crate) mod matcher;
+mod merge_nodes;
 mod meta;
 mod packed;
 pub(crate) mod procs;

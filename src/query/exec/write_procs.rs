@@ -146,6 +146,7 @@ fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opti
         }
         P::MergeNode => merge_node(args, w),
         P::MergeRelationship => merge_relationship(args, w),
+        P::MergeNodes => super::merge_nodes::merge_nodes(args, w).map(Some),
         _ => Err(QueryError::runtime(
             crate::query::error::ErrorKind::SemanticError,
             "NotAWriteProcedure",

@@ -32,6 +32,8 @@ pub(crate) enum Procedure {
     SetLabels,
     MergeNode,
     MergeRelationship,
+    /// `apoc.refactor.mergeNodes`.
+    MergeNodes,
     SchemaNodes,
     /// `CREATE INDEX` (internal: no name to call it by).
     CreateIndex,
@@ -196,6 +198,7 @@ impl Procedure {
             "apoc.create.setLabels" => (P::SetLabels, 2, 2, &["node"]),
             "apoc.merge.node" => (P::MergeNode, 2, 4, &["node"]),
             "apoc.merge.relationship" => (P::MergeRelationship, 5, 6, &["rel"]),
+            "apoc.refactor.mergeNodes" => (P::MergeNodes, 1, 2, &["node"]),
             _ => return None,
         })
     }
@@ -213,6 +216,7 @@ impl Procedure {
                 | P::SetLabels
                 | P::MergeNode
                 | P::MergeRelationship
+                | P::MergeNodes
                 | P::CreateIndex
                 | P::CreateUniqueKey
                 | P::CreateExistence
