@@ -380,6 +380,16 @@ fn relationship_vector_indexes_are_fed_and_searched() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("queryRelationships"), "{err}");
+    // An index that does not exist is the caller's mistake, not the
+    // database's.
+    for q in [
+        "CALL db.index.vector.queryNodes('missing', 1, [1.0, 0.0])",
+        "CALL db.index.vector.queryRelationships('missing', 1, [1.0, 0.0])",
+    ] {
+        let err = db.execute(q, &Params::new()).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ProcedureError, "{q}: {err}");
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
     let shown = db
         .execute(
             "SHOW INDEXES YIELD name, entityType, labelsOrTypes WHERE name = 'rels'",

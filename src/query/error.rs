@@ -164,7 +164,8 @@ impl Eq for QueryError {}
 
 impl From<Error> for QueryError {
     /// A database error met while a statement runs: a unique-key violation,
-    /// a deleted entity and an invalid argument keep their Cypher classes;
+    /// a deleted entity, an invalid argument and a missing index or
+    /// collection keep their Cypher classes;
     /// every other error is [`ErrorKind::Database`]. The error is kept as
     /// the [`source`](std::error::Error::source).
     fn from(e: Error) -> QueryError {
@@ -181,7 +182,9 @@ impl From<Error> for QueryError {
             }
             Error::InvalidArgument(_) => (ErrorKind::ArgumentError, "InvalidArgument"),
             Error::FulltextQuery { .. } => (ErrorKind::ProcedureError, "FulltextQuerySyntax"),
-            Error::FulltextIndexNotFound(_) => (ErrorKind::ProcedureError, "IndexNotFound"),
+            Error::FulltextIndexNotFound(_) | Error::CollectionNotFound(_) => {
+                (ErrorKind::ProcedureError, "IndexNotFound")
+            }
             Error::DiskFull { .. } => (ErrorKind::Database, "DiskFull"),
             Error::Corruption { .. } => (ErrorKind::Database, "Corruption"),
             _ => (ErrorKind::Database, "Storage"),
