@@ -134,6 +134,41 @@ fn relationship_label_expressions_and_element_predicates() {
     assert_eq!(ints(&db, "MATCH (n) WHERE (n)-->(:!%) RETURN n.n"), [2]);
 }
 
+/// The short forms `EXISTS { pattern }` and `COUNT { pattern }` take the
+/// same label expressions as `MATCH`.
+#[test]
+fn subquery_expression_short_forms_take_label_expressions() {
+    let (_dir, db) = graph();
+    for (text, want) in [
+        (
+            "MATCH (m) WHERE EXISTS { (m)-->(:!A) } RETURN m.n ORDER BY m.n",
+            vec![1, 2],
+        ),
+        (
+            "MATCH (m) WHERE EXISTS { (m)-->(:!%) } RETURN m.n ORDER BY m.n",
+            vec![2],
+        ),
+        (
+            "MATCH (m) RETURN COUNT { (m)-->(:A|B) } AS c ORDER BY m.n",
+            vec![2, 0, 0, 0],
+        ),
+        (
+            "MATCH (m) RETURN COUNT { (m)-->(x:A&B) } AS c ORDER BY m.n",
+            vec![1, 0, 0, 0],
+        ),
+        (
+            "MATCH (m) RETURN COUNT { (m)-[:!X]->(x:%) } AS c ORDER BY m.n",
+            vec![1, 0, 0, 0],
+        ),
+        (
+            "MATCH (m:A) WHERE NOT EXISTS { (m)<--(:(A|B)&!(A&B)) } RETURN m.n",
+            vec![1],
+        ),
+    ] {
+        assert_eq!(ints(&db, text), want, "{text}");
+    }
+}
+
 #[test]
 fn writes_take_only_plain_labels() {
     let (_dir, db) = graph();

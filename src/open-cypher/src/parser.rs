@@ -1910,6 +1910,18 @@ fn is_label_predicate_context(tokens: &[&Token], start: usize) -> bool {
                 continue;
             }
             _ if nested_brackets != 0 || nested_braces != 0 => continue,
+            // The body of a subquery expression's short form, `EXISTS {
+            // (a)-->(:!A) }`, is a pattern, as a MATCH's is. (Added by
+            // QuiverDB; see FORK.md.)
+            TokenKind::LeftBrace
+                if index > 0
+                    && matches!(
+                        tokens[index - 1].kind,
+                        TokenKind::Keyword(Keyword::Exists | Keyword::Count | Keyword::Collect)
+                    ) =>
+            {
+                return false;
+            }
             _ => {}
         }
         if tokens
