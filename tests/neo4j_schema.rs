@@ -700,6 +700,105 @@ fn index_and_constraint_ddl_as_integration_code_writes_it() {
     assert_eq!(e.kind, ErrorKind::ConstraintVerificationFailed, "{e}");
 }
 
+/// Range indexes on relationship properties, as Graphiti's
+/// `build_indices_and_constraints` creates them: recorded (not
+/// materialised: a lookup scans the type's relationships), listed, named
+/// in one namespace with every other index, dropped, kept across a
+/// reopen, and without effect on what a statement returns.
+#[test]
+fn relationship_range_indexes_are_declared_listed_and_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let none = Params::new();
+    db.execute(
+        "CREATE (a:Entity {uuid: 'a'})-[:RELATES_TO {uuid: 'e1', group_id: 'g'}]->(b:Entity {uuid: 'b'}), \
+         (b)-[:RELATES_TO {uuid: 'e2', group_id: 'h'}]->(a), (a)-[:MENTIONS {uuid: 'm1'}]->(b)",
+        &none,
+    )
+    .unwrap();
+    let lookup = "MATCH (n:Entity)-[e:RELATES_TO {uuid: $uuid}]->(m:Entity) \
+                  RETURN e.group_id AS g, n.uuid AS source, m.uuid AS target";
+    let before = db
+        .execute(lookup, &params(&[("uuid", V::from("e2"))]))
+        .unwrap();
+    for text in [
+        "CREATE INDEX relation_uuid IF NOT EXISTS FOR ()-[e:RELATES_TO]-() ON (e.uuid)",
+        "CREATE INDEX relation_uuid IF NOT EXISTS FOR ()-[e:RELATES_TO]-() ON (e.uuid)",
+        "CREATE RANGE INDEX relation_group_id FOR ()-[e:RELATES_TO]-() ON (e.group_id)",
+        "CREATE INDEX FOR ()-[e:MENTIONS]->() ON (e.uuid)",
+        // Another kind of name clash, with IF NOT EXISTS: a no-op.
+        "CREATE INDEX relation_uuid IF NOT EXISTS FOR (n:Entity) ON (n.uuid)",
+    ] {
+        db.execute(text, &none)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+    for text in [
+        "CREATE INDEX relation_uuid FOR ()-[e:MENTIONS]-() ON (e.group_id)",
+        "CREATE INDEX again FOR ()-[e:RELATES_TO]-() ON (e.uuid)",
+        "CREATE INDEX relation_uuid FOR (n:Entity) ON (n.uuid)",
+        "CREATE CONSTRAINT relation_group_id FOR (n:Entity) REQUIRE n.uuid IS UNIQUE",
+        "CREATE FULLTEXT INDEX relation_uuid FOR (n:Entity) ON EACH [n.uuid]",
+    ] {
+        let e = db.execute(text, &none).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SemanticError, "{text}: {e}");
+    }
+    assert_eq!(
+        db.execute(lookup, &params(&[("uuid", V::from("e2"))]))
+            .unwrap()
+            .rows(),
+        before.rows()
+    );
+    assert_eq!(
+        before.rows(),
+        [vec![V::from("h"), V::from("b"), V::from("a")]]
+    );
+    let shown = |db: &Database| {
+        let text = "SHOW RANGE INDEXES YIELD name, entityType, labelsOrTypes, properties, \
+                    indexProvider, createStatement";
+        let mut rows = rows_of(&db.execute(text, &none).unwrap());
+        rows.sort_by_key(|r| format!("{:?}", r["name"]));
+        rows
+    };
+    let rows = shown(&db);
+    assert_eq!(rows.len(), 3);
+    let uuid = rows
+        .iter()
+        .find(|r| r["name"] == V::from("relation_uuid"))
+        .unwrap();
+    assert_eq!(uuid["entityType"], V::from("RELATIONSHIP"));
+    assert_eq!(uuid["labelsOrTypes"], list(&["RELATES_TO"]));
+    assert_eq!(uuid["properties"], list(&["uuid"]));
+    assert_eq!(uuid["indexProvider"], V::from("relationship-scan"));
+    assert_eq!(
+        uuid["createStatement"],
+        V::from("CREATE RANGE INDEX `relation_uuid` FOR ()-[r:`RELATES_TO`]-() ON (r.`uuid`)")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| matches!(&r["name"], V::String(n) if n.starts_with("index_"))),
+        "an unnamed index gets a generated name"
+    );
+    // No node index came of the clashing statements.
+    assert!(db.begin_read().unwrap().indexes().unwrap().is_empty());
+
+    db.close().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    assert_eq!(shown(&db).len(), 3);
+    db.execute("DROP INDEX relation_uuid", &none).unwrap();
+    db.execute("DROP INDEX relation_uuid IF EXISTS", &none)
+        .unwrap();
+    let e = db.execute("DROP INDEX relation_uuid", &none).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::SemanticError, "{e}");
+    assert_eq!(shown(&db).len(), 2);
+    // The name is free again, for any kind.
+    db.execute(
+        "CREATE INDEX relation_uuid FOR (n:Entity) ON (n.uuid)",
+        &none,
+    )
+    .unwrap();
+    assert_eq!(db.begin_read().unwrap().indexes().unwrap().len(), 1);
+}
+
 #[test]
 fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -708,7 +807,8 @@ fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
     for text in [
         "CREATE POINT INDEX places IF NOT EXISTS FOR (m:Place) ON m.location",
         "CREATE INDEX pair FOR (n:A) ON (n.x, n.y)",
-        "CREATE INDEX rel FOR ()-[r:KNOWS]-() ON (r.since)",
+        "CREATE CONSTRAINT rel FOR ()-[r:KNOWS]-() REQUIRE r.since IS UNIQUE",
+        "CREATE INDEX pair FOR ()-[r:KNOWS]-() ON (r.since, r.until)",
         "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NOT NULL",
         "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NODE KEY",
         "CREATE TEXT INDEX t FOR (n:A) ON (n.x)",

@@ -8,8 +8,8 @@ use parking_lot::RwLock;
 use super::dict::{Dictionary, Kind, Names};
 use super::keys;
 use super::records::{
-    EdgeRecord, GraphInfoRecord, NodeRecord, Required, RequiredRule, Schema, SchemaNames,
-    decode_edge, decode_node, default_index_name,
+    EdgeRecord, GraphInfoRecord, NodeRecord, RelIndexes, Required, RequiredRule, Schema,
+    SchemaNames, decode_edge, decode_node, default_index_name,
 };
 use super::stats;
 use super::{Census, Edge, EdgeRef, GraphInfo, Node, PropertyIndex};
@@ -530,6 +530,15 @@ impl<'a> Reader<'a> {
         match self.kv.get(Cf::Meta, meta::REQUIRED)? {
             Some(b) => codec::decode(&b, "existence constraints"),
             None => Ok(Required::default()),
+        }
+    }
+
+    /// The range indexes declared over relationship properties (recorded
+    /// only; see [`RelIndexes`]).
+    pub fn rel_indexes(&self) -> Result<RelIndexes> {
+        match self.kv.get(Cf::Meta, meta::REL_INDEXES)? {
+            Some(b) => codec::decode(&b, "relationship index declarations"),
+            None => Ok(RelIndexes::default()),
         }
     }
 

@@ -97,6 +97,25 @@ pub struct Required {
     pub rules: Vec<RequiredRule>,
 }
 
+/// Range indexes declared over a relationship type's property
+/// (`meta/rel-indexes`), as Cypher's `CREATE INDEX … FOR ()-[r:T]-() ON
+/// (r.p)` declares them: recorded, listed by `SHOW INDEXES` and dropped by
+/// `DROP INDEX`, but not materialised — no entries are kept, and a lookup
+/// by the property scans the type's relationships as it would without
+/// one. Absent = none declared.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelIndexes {
+    pub indexes: Vec<RelIndex>,
+}
+
+/// One declared relationship range index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RelIndex {
+    pub name: String,
+    pub edge_type: String,
+    pub key: String,
+}
+
 /// One existence constraint. The names of its label (or type) and key
 /// are kept beside their ids, for the error that names them at commit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::dict::{Kind, entry_key};
 use super::entries::{NodeEntry, edge_entries, node_entries};
-use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, RequiredRule, Schema};
+use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, RelIndex, RequiredRule, Schema};
 use super::state::{GraphModel, GraphTxn, write_reader};
 use super::stats::pattern_labels;
 use super::{GraphInfo, keys};
@@ -406,6 +406,32 @@ impl WriteTxn<'_> {
         let bytes = codec::encode(&required)?;
         self.changes().put(Cf::Meta, meta::REQUIRED, bytes);
         Ok(())
+    }
+
+    /// Records a range index over relationship property `key` of type
+    /// `edge_type` (Cypher's `CREATE INDEX name FOR ()-[r:T]-() ON
+    /// (r.key)`), which is not materialised (see `records::RelIndexes`). The
+    /// caller checks the name is free.
+    pub(crate) fn declare_rel_index(&mut self, index: RelIndex) -> Result<()> {
+        let mut all = write_reader(self).rel_indexes()?;
+        all.indexes.push(index);
+        let bytes = codec::encode(&all)?;
+        self.changes().put(Cf::Meta, meta::REL_INDEXES, bytes);
+        Ok(())
+    }
+
+    /// Drops the relationship index declaration named `name`; returns
+    /// whether there was one.
+    pub(crate) fn drop_rel_index(&mut self, name: &str) -> Result<bool> {
+        let mut all = write_reader(self).rel_indexes()?;
+        let before = all.indexes.len();
+        all.indexes.retain(|i| i.name != name);
+        if all.indexes.len() == before {
+            return Ok(false);
+        }
+        let bytes = codec::encode(&all)?;
+        self.changes().put(Cf::Meta, meta::REL_INDEXES, bytes);
+        Ok(true)
     }
 
     /// Drops the existence constraint named `name`; returns whether there

@@ -8,10 +8,12 @@
 //! constraint on one property of one label is a unique key (with its own
 //! index, as in Neo4j); a vector index on one property of one label or
 //! relationship type is a vector collection that property feeds; a
-//! full-text index is one of `crate::fulltext`'s. Other kinds — text,
-//! point and lookup indexes, composite keys,
-//! range indexes on relationships, existence, key and type constraints —
-//! are refused as `Unsupported`. A name may be a parameter.
+//! full-text index is one of `crate::fulltext`'s; a range index on one
+//! property of one relationship type is recorded but not materialised (a
+//! lookup scans the type's relationships; `SHOW INDEXES` gives its
+//! provider as `relationship-scan`). Other kinds — text, point and lookup
+//! indexes, composite keys, uniqueness on relationships, key and type
+//! constraints — are refused as `Unsupported`. A name may be a parameter.
 
 use super::{Compiler, Scope};
 use crate::query::error::{QResult, unsupported};
@@ -37,8 +39,8 @@ pub(super) fn compile(c: &Compiler<'_>, command: &ast::Node<ast::SchemaCommand>)
             let name = schema_name(c, d.name.as_ref(), d.name_is_parameter).map_err(at)?;
             match kind.as_deref() {
                 None | Some("RANGE") => {
-                    let args =
-                        create_args(name, &d.target, &d.properties, d.if_not_exists).map_err(at)?;
+                    let args = create_args(name, &d.target, &d.properties, d.if_not_exists, true)
+                        .map_err(at)?;
                     (Procedure::CreateIndex, args, &[])
                 }
                 Some("VECTOR") => {
@@ -78,7 +80,8 @@ pub(super) fn compile(c: &Compiler<'_>, command: &ast::Node<ast::SchemaCommand>)
                 )));
             }
             let name = schema_name(c, d.name.as_ref(), d.name_is_parameter).map_err(at)?;
-            let args = create_args(name, &d.target, &d.properties, d.if_not_exists).map_err(at)?;
+            let args =
+                create_args(name, &d.target, &d.properties, d.if_not_exists, false).map_err(at)?;
             (Procedure::CreateUniqueKey, args, &[])
         }
         ast::SchemaCommand::Drop {
@@ -154,16 +157,18 @@ fn schema_name(
     c.expr(&e, &Scope::default(), None).map(Some)
 }
 
-/// The arguments of the procedures that create: name (or null), label,
-/// key, `IF NOT EXISTS`.
+/// The arguments of the procedures that create: name (or null), label
+/// (or type), key, `IF NOT EXISTS`, on relationships (which only a range
+/// index may be, `relationships` true).
 fn create_args(
     name: Option<Expr>,
     target: &ast::SchemaTarget,
     properties: &[ast::Name],
     if_not_exists: bool,
+    relationships: bool,
 ) -> QResult<Vec<Expr>> {
-    if target.relationship {
-        return Err(unsupported("an index or constraint on relationships"));
+    if target.relationship && !relationships {
+        return Err(unsupported("a uniqueness constraint on relationships"));
     }
     let (label, key) = one_pair(target, properties)?;
     let string = |n: &ast::Name| Expr::Const(V::String(n.kind.text.clone()));
@@ -172,6 +177,7 @@ fn create_args(
         string(label),
         string(key),
         Expr::Const(V::Bool(if_not_exists)),
+        Expr::Const(V::Bool(target.relationship)),
     ])
 }
 

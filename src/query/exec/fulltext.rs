@@ -6,9 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::graph::{Access, no_graph};
-use crate::GraphRead;
 use crate::fulltext::{Analyzer, FulltextConfig, FulltextIndexInfo};
-use crate::graph::sealed::Sealed;
 use crate::hybrid::{Fusion, HybridSearch};
 use crate::query::error::{ErrorKind, QResult, QueryError, argument_error, type_error};
 use crate::query::value::CypherValue as V;
@@ -47,10 +45,7 @@ pub(crate) fn create(args: &[V], w: &mut WriteTxn<'_>) -> QResult<()> {
     config = config.analyzer(analyzer);
     let exists = super::write_procs::already_exists;
     let existing = w.fulltext_indexes()?;
-    let taken = existing.iter().any(|i| i.name == name)
-        || w.reader().indexes()?.iter().any(|i| i.name == name)
-        || w.collections()?.iter().any(|c| c.name == name)
-        || w.existence_constraints()?.iter().any(|c| c.name == name);
+    let taken = super::write_procs::name_taken(w, &name)?;
     if taken {
         if if_not_exists {
             return Ok(());

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use super::graph::{Access, Graph, no_graph};
-use crate::graph::sealed::Sealed;
 use crate::query::error::{ErrorKind, QResult, QueryError, argument_error};
 use crate::query::value::CypherValue as V;
 use crate::txn::WriteTxn;
@@ -46,9 +45,8 @@ pub(crate) fn create(args: &[V], w: &mut WriteTxn<'_>) -> QResult<()> {
         VectorSource::node_property(&label, &key)
     };
     let exists = super::write_procs::already_exists;
-    let taken_by_graph = w.reader().indexes()?.into_iter().any(|i| i.name == name);
     let collections = w.collections()?;
-    if taken_by_graph || collections.iter().any(|c| c.name == name) {
+    if super::write_procs::name_taken(w, &name)? {
         if if_not_exists {
             return Ok(());
         }

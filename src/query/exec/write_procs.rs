@@ -183,8 +183,25 @@ fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QR
         text(2).unwrap_or_default(),
     );
     let if_not_exists = matches!(args.get(3), Some(V::Bool(true)));
+    if matches!(args.get(4), Some(V::Bool(true))) {
+        return create_rel_index(name, label, key, if_not_exists, w);
+    }
     let existing = w.reader().indexes()?;
     let exists = already_exists;
+    if let Some(n) = &name
+        && w.reader()
+            .rel_indexes()?
+            .indexes
+            .iter()
+            .any(|i| &i.name == n)
+    {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(exists(format!(
+            "there is already an index, constraint or collection called {n}"
+        )));
+    }
     if let Some(n) = &name
         && let Some(other) = existing.iter().find(|i| &i.name == n)
     {
@@ -238,6 +255,58 @@ fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QR
     Ok(())
 }
 
+/// Whether an index, constraint or vector collection of any kind is
+/// called `name` (all share one namespace, as in Neo4j).
+pub(super) fn name_taken(w: &WriteTxn<'_>, name: &str) -> QResult<bool> {
+    let r = w.reader();
+    Ok(r.indexes()?.iter().any(|i| i.name == name)
+        || r.rel_indexes()?.indexes.iter().any(|i| i.name == name)
+        || w.fulltext_indexes()?.iter().any(|i| i.name == name)
+        || w.collections()?.iter().any(|c| c.name == name)
+        || w.existence_constraints()?.iter().any(|c| c.name == name))
+}
+
+/// `CREATE [RANGE] INDEX [name] [IF NOT EXISTS] FOR ()-[r:T]-() ON (r.p)`:
+/// recorded, not materialised (see `RelIndexes`). Unnamed, it is named
+/// `index_` and a hash. An index on the same type and property, or
+/// anything of the name, is a no-op with `IF NOT EXISTS`, else an error.
+fn create_rel_index(
+    name: Option<String>,
+    edge_type: String,
+    key: String,
+    if_not_exists: bool,
+    w: &mut WriteTxn<'_>,
+) -> QResult<()> {
+    let name = name.unwrap_or_else(|| {
+        crate::graph::records::default_index_name(&format!("{edge_type}\u{0}rel"), &key, false)
+    });
+    let declared = w.reader().rel_indexes()?.indexes;
+    let clash = if let Some(same) = declared
+        .iter()
+        .find(|i| i.edge_type == edge_type && i.key == key)
+    {
+        Some(format!(
+            "an equivalent index already exists on [:{edge_type}]({key}): {}",
+            same.name
+        ))
+    } else if name_taken(w, &name)? {
+        Some(format!(
+            "there is already an index, constraint or collection called {name}"
+        ))
+    } else {
+        None
+    };
+    match clash {
+        Some(_) if if_not_exists => Ok(()),
+        Some(what) => Err(already_exists(what)),
+        None => Ok(w.declare_rel_index(crate::graph::records::RelIndex {
+            name,
+            edge_type,
+            key,
+        })?),
+    }
+}
+
 /// `CREATE CONSTRAINT [name] [IF NOT EXISTS] FOR (n:L) REQUIRE n.p IS NOT
 /// NULL` and the same `FOR ()-[r:T]-()` (`args`: name or null, label or
 /// type, key, `IF NOT EXISTS`, on relationships). Unnamed, it is named
@@ -272,6 +341,19 @@ fn create_existence(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
         return Err(exists(format!(
             "an existence constraint {} already exists on {}({})",
             other.name, other.owner, other.key
+        )));
+    }
+    if w.reader()
+        .rel_indexes()?
+        .indexes
+        .iter()
+        .any(|i| i.name == name)
+    {
+        if if_not_exists {
+            return Ok(());
+        }
+        return Err(exists(format!(
+            "there is already an index, constraint or collection called {name}"
         )));
     }
     if let Some(other) = w.reader().indexes()?.into_iter().find(|i| i.name == name) {
@@ -312,6 +394,9 @@ fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
         return Ok(());
     }
     if found.is_none() && !constraint && w.drop_fulltext_index(&name)? {
+        return Ok(());
+    }
+    if found.is_none() && !constraint && w.drop_rel_index(&name)? {
         return Ok(());
     }
     match found {
