@@ -178,3 +178,72 @@ pub fn floats(items: &[f64]) -> quiverdb::query::CypherValue {
             .collect(),
     )
 }
+
+/// One statement of a recorded integration library (`tests/data/*/
+/// statements.json`): its name, text and parameters.
+pub struct Recorded {
+    pub name: String,
+    pub statement: String,
+    pub params: quiverdb::query::Params,
+}
+
+/// The statements recorded in `path` (a JSON list of `{name, statement,
+/// params}`), parameters read as a driver sends them: integers, floats,
+/// strings, lists and maps as themselves, and — with `datetimes` — an
+/// ISO 8601 string with a zone offset (`2025-01-15T10:30:00+00:00`) as the
+/// zoned `DATETIME` a driver sends for an aware datetime object.
+pub fn recorded(path: &std::path::Path, datetimes: bool) -> Vec<Recorded> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let list: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    list.into_iter()
+        .map(|entry| {
+            let text = |key: &str| entry[key].as_str().unwrap().to_owned();
+            let params = entry["params"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), json_value(v, datetimes)))
+                .collect();
+            Recorded {
+                name: text("name"),
+                statement: text("statement"),
+                params,
+            }
+        })
+        .collect()
+}
+
+fn json_value(v: &serde_json::Value, datetimes: bool) -> quiverdb::query::CypherValue {
+    use quiverdb::query::CypherValue as V;
+    match v {
+        serde_json::Value::Null => V::Null,
+        serde_json::Value::Bool(b) => V::Bool(*b),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| V::Float(n.as_f64().unwrap()), V::Int),
+        serde_json::Value::String(s) => match zoned_datetime(s).filter(|_| datetimes) {
+            Some(t) => V::from(t),
+            None => V::String(s.clone()),
+        },
+        serde_json::Value::Array(items) => {
+            V::List(items.iter().map(|x| json_value(x, datetimes)).collect())
+        }
+        serde_json::Value::Object(entries) => V::Map(
+            entries
+                .iter()
+                .map(|(k, x)| (k.clone(), json_value(x, datetimes)))
+                .collect(),
+        ),
+    }
+}
+
+/// `s` as a zoned datetime when it is one in ISO 8601 with a `T` and an
+/// offset or `Z`.
+fn zoned_datetime(s: &str) -> Option<quiverdb::temporal::Temporal> {
+    let b = s.as_bytes();
+    let zoned = s.ends_with('Z') || (b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-'));
+    if b.len() < 20 || b[4] != b'-' || b[10] != b'T' || !zoned {
+        return None;
+    }
+    quiverdb::temporal::Temporal::parse("datetime", s).ok()
+}
