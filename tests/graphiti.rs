@@ -19,9 +19,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Recorded, recorded};
+use common::{Recorded, by_column, recorded};
 use quiverdb::Database;
-use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
+use quiverdb::query::{CypherValue as V, ErrorKind, Params};
 
 const ALICE: &str = "b3c9e1a0-7f4d-4e2b-8c1a-2d3e4f5a6b01";
 const BOB: &str = "b3c9e1a0-7f4d-4e2b-8c1a-2d3e4f5a6b02";
@@ -32,19 +32,6 @@ const EPISODE: &str = "6a1f0c52-3b7e-4d0a-9a51-0b8f6a2d1c01";
 /// Neo4j 4 procedure).
 fn refused_by_neo4j(r: &Recorded) -> bool {
     r.statement.contains("$group_idsAND") || r.statement.contains("CALL db.indexes()")
-}
-
-fn by_column(r: &QueryResult) -> Vec<BTreeMap<String, V>> {
-    r.rows()
-        .iter()
-        .map(|row| {
-            r.columns()
-                .iter()
-                .cloned()
-                .zip(row.iter().cloned())
-                .collect()
-        })
-        .collect()
 }
 
 fn column(rows: &[BTreeMap<String, V>], key: &str) -> Vec<V> {

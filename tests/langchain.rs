@@ -20,9 +20,9 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{Recorded, map, recorded};
+use common::{Recorded, by_column, map, recorded};
 use quiverdb::Database;
-use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
+use quiverdb::query::{CypherValue as V, ErrorKind, Params};
 
 /// The statements that fail, and how: three as on Neo4j (the legacy
 /// `$nin` filter writes `x NOT IN $p`, which is not Cypher; the legacy
@@ -42,19 +42,6 @@ fn expected_failure(r: &Recorded) -> Option<ErrorKind> {
     } else {
         None
     }
-}
-
-fn by_column(r: &QueryResult) -> Vec<BTreeMap<String, V>> {
-    r.rows()
-        .iter()
-        .map(|row| {
-            r.columns()
-                .iter()
-                .cloned()
-                .zip(row.iter().cloned())
-                .collect()
-        })
-        .collect()
 }
 
 fn float(v: &V) -> f64 {

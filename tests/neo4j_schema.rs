@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::{map, params, strings as list};
+use common::{by_column, map, params, strings as list};
 use std::collections::BTreeMap;
 
 use quiverdb::query::{CypherValue as V, ErrorKind, Params, QueryResult};
@@ -551,19 +551,6 @@ impl<T: GraphRead> ByName for T {
     }
 }
 
-fn rows_of(r: &QueryResult) -> Vec<BTreeMap<String, V>> {
-    r.rows()
-        .iter()
-        .map(|row| {
-            r.columns()
-                .iter()
-                .cloned()
-                .zip(row.iter().cloned())
-                .collect()
-        })
-        .collect()
-}
-
 #[test]
 fn index_and_constraint_ddl_as_integration_code_writes_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -635,7 +622,7 @@ fn index_and_constraint_ddl_as_integration_code_writes_it() {
     drop(r);
 
     // SHOW, in Neo4j 5's columns (what neo4j-graphrag's schema reads).
-    let shown = rows_of(&db.execute("SHOW CONSTRAINTS", &none).unwrap());
+    let shown = by_column(&db.execute("SHOW CONSTRAINTS", &none).unwrap());
     let person = shown
         .iter()
         .find(|c| c["name"] == V::from("person_name"))
@@ -646,7 +633,7 @@ fn index_and_constraint_ddl_as_integration_code_writes_it() {
     assert_eq!(person["properties"], list(&["name"]));
     assert_eq!(person["ownedIndex"], V::from("person_name"));
     assert_eq!(shown.len(), 3);
-    let indexes = rows_of(&db.execute("SHOW INDEXES", &none).unwrap());
+    let indexes = by_column(&db.execute("SHOW INDEXES", &none).unwrap());
     assert_eq!(indexes.len(), 5);
     let born = indexes
         .iter()
@@ -755,7 +742,7 @@ fn relationship_range_indexes_are_declared_listed_and_dropped() {
     let shown = |db: &Database| {
         let text = "SHOW RANGE INDEXES YIELD name, entityType, labelsOrTypes, properties, \
                     indexProvider, createStatement";
-        let mut rows = rows_of(&db.execute(text, &none).unwrap());
+        let mut rows = by_column(&db.execute(text, &none).unwrap());
         rows.sort_by_key(|r| format!("{:?}", r["name"]));
         rows
     };
@@ -855,7 +842,7 @@ fn apoc_schema_nodes_answers_neo4j_graphrag_index_query() {
             &none,
         )
         .unwrap();
-    let rows = rows_of(&r);
+    let rows = by_column(&r);
     assert_eq!(rows.len(), 1, "{rows:?}");
     let city = &rows[0];
     assert_eq!(city["label"], V::from("Person"));

@@ -247,3 +247,19 @@ fn zoned_datetime(s: &str) -> Option<quiverdb::temporal::Temporal> {
     }
     quiverdb::temporal::Temporal::parse("datetime", s).ok()
 }
+
+/// A result's rows as maps from column name to value.
+pub fn by_column(
+    r: &quiverdb::query::QueryResult,
+) -> Vec<std::collections::BTreeMap<String, quiverdb::query::CypherValue>> {
+    r.rows()
+        .iter()
+        .map(|row| {
+            r.columns()
+                .iter()
+                .cloned()
+                .zip(row.iter().cloned())
+                .collect()
+        })
+        .collect()
+}

@@ -124,34 +124,7 @@ impl Compiler<'_> {
     /// A query with its `UNION`s, each part starting from `scope` (a
     /// `CALL` subquery's: the variables it imports).
     pub(crate) fn regular(&self, regular: &ast::RegularQuery, scope: &Scope) -> QResult<Plan> {
-        let (columns, steps) = self.single_in(&regular.head, scope.clone(), false)?;
-        let mut plan = Plan {
-            columns,
-            branches: vec![steps],
-            union_all: false,
-        };
-        let mut kinds = Vec::new();
-        for branch in &regular.unions {
-            let all = matches!(branch.operator.kind, ast::UnionOperator::All);
-            kinds.push(all);
-            let (columns, steps) = self.single_in(&branch.query, scope.clone(), false)?;
-            if columns != plan.columns {
-                return Err(semantic(
-                    "DifferentColumnsInUnion",
-                    "every part of a UNION must return the same columns",
-                )
-                .at(self.text, branch.query.span.start));
-            }
-            plan.branches.push(steps);
-        }
-        if kinds.windows(2).any(|w| w[0] != w[1]) {
-            return Err(semantic(
-                "InvalidClauseComposition",
-                "UNION and UNION ALL cannot be mixed",
-            ));
-        }
-        plan.union_all = kinds.first().copied().unwrap_or(false);
-        Ok(plan)
+        self.branches(regular, scope, false)
     }
 
     /// The body of `EXISTS { }`, `COUNT { }` or `COLLECT { }`: its
@@ -159,7 +132,27 @@ impl Compiler<'_> {
     /// visible), need not end with `RETURN` unless they are joined by
     /// `UNION`, and must not write.
     fn subquery_expr(&self, regular: &ast::RegularQuery, scope: &Scope) -> QResult<Plan> {
-        let (columns, steps) = self.single_in(&regular.head, scope.clone(), true)?;
+        let plan = self.branches(regular, scope, true)?;
+        if plan.writes() {
+            return Err(semantic(
+                "InvalidClauseComposition",
+                "an EXISTS, COUNT or COLLECT subquery cannot write",
+            )
+            .at(self.text, regular.head.span.start));
+        }
+        Ok(plan)
+    }
+
+    /// The parts of a query joined by `UNION` or `UNION ALL` (not both),
+    /// each returning the same columns (some, when the parts are a
+    /// `subquery` expression's, which need not return any alone).
+    fn branches(
+        &self,
+        regular: &ast::RegularQuery,
+        scope: &Scope,
+        subquery: bool,
+    ) -> QResult<Plan> {
+        let (columns, steps) = self.single_in(&regular.head, scope.clone(), subquery)?;
         let mut plan = Plan {
             columns,
             branches: vec![steps],
@@ -168,8 +161,8 @@ impl Compiler<'_> {
         let mut kinds = Vec::new();
         for branch in &regular.unions {
             kinds.push(matches!(branch.operator.kind, ast::UnionOperator::All));
-            let (columns, steps) = self.single_in(&branch.query, scope.clone(), true)?;
-            if columns != plan.columns || columns.is_empty() {
+            let (columns, steps) = self.single_in(&branch.query, scope.clone(), subquery)?;
+            if columns != plan.columns || (subquery && columns.is_empty()) {
                 return Err(semantic(
                     "DifferentColumnsInUnion",
                     "every part of a UNION must return the same columns",
@@ -185,13 +178,6 @@ impl Compiler<'_> {
             ));
         }
         plan.union_all = kinds.first().copied().unwrap_or(false);
-        if plan.writes() {
-            return Err(semantic(
-                "InvalidClauseComposition",
-                "an EXISTS, COUNT or COLLECT subquery cannot write",
-            )
-            .at(self.text, regular.head.span.start));
-        }
         Ok(plan)
     }
 
