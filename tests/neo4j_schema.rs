@@ -493,6 +493,53 @@ fn create_takes_a_parameter_map_of_properties() {
     assert_eq!(n.rows()[0][0], V::Int(2));
 }
 
+/// `round(value, precision [, mode])` as Neo4j's documentation gives it
+/// (Mem0 scores similarity with `round(2 * cos - 1, 4)`): Java's
+/// rounding modes over the value's shortest decimal form, `HALF_UP` by
+/// default, ties up at precision 0 without a mode.
+#[test]
+fn round_takes_a_precision_and_a_rounding_mode() {
+    let one = |text: &str| -> V {
+        let r = quiverdb::query::run(&format!("RETURN {text}"), &Params::new())
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        r.rows()[0][0].clone()
+    };
+    for (text, want) in [
+        ("round(3.141592, 3)", V::Float(3.142)),
+        ("round(-1.55, 1)", V::Float(-1.6)),
+        ("round(1.5, 0)", V::Float(2.0)),
+        ("round(-1.5, 0)", V::Float(-1.0)),
+        ("round(-1.5, 0, 'HALF_UP')", V::Float(-2.0)),
+        ("round(1.783, 0, 'DOWN')", V::Float(1.0)),
+        ("round(1.783, 0, 'HALF_UP')", V::Float(2.0)),
+        ("round(2.5, 0, 'HALF_EVEN')", V::Float(2.0)),
+        ("round(3.5, 0, 'half_even')", V::Float(4.0)),
+        ("round(0.125, 2, 'HALF_DOWN')", V::Float(0.12)),
+        ("round(0.1251, 2, 'HALF_DOWN')", V::Float(0.13)),
+        ("round(-1.11, 1, 'CEILING')", V::Float(-1.1)),
+        ("round(-1.11, 1, 'FLOOR')", V::Float(-1.2)),
+        ("round(1.01, 1, 'UP')", V::Float(1.1)),
+        ("round(9.99, 1)", V::Float(10.0)),
+        ("round(5, 2)", V::Float(5.0)),
+        ("round(1.0, 3, 'UNNECESSARY')", V::Float(1.0)),
+        ("round(2 * 0.9 - 1, 4)", V::Float(0.8)),
+        ("round(null, 2)", V::Null),
+        ("round(1.5, null)", V::Null),
+    ] {
+        assert_eq!(one(text), want, "{text}");
+    }
+    for (text, kind) in [
+        ("round(1.25, -1)", ErrorKind::ArgumentError),
+        ("round(1.25, 1, 'SIDEWAYS')", ErrorKind::ArgumentError),
+        ("round(1.25, 1, 'UNNECESSARY')", ErrorKind::ArithmeticError),
+        ("round('x', 1)", ErrorKind::TypeError),
+        ("round(1.25, 1.5)", ErrorKind::TypeError),
+    ] {
+        let e = quiverdb::query::run(&format!("RETURN {text}"), &Params::new()).unwrap_err();
+        assert_eq!(e.kind, kind, "{text}: {e}");
+    }
+}
+
 #[test]
 fn apoc_map_merge_and_coll_to_set() {
     let dir = tempfile::tempdir().unwrap();

@@ -40,6 +40,7 @@ impl Function {
             F::MapClean => return map_clean(arg(0), &arg(1), &arg(2)),
             F::FusionRrf => return super::fusion::rrf(&arg(0), &arg(1)),
             F::FusionWeighted => return super::fusion::weighted(&arg(0), &arg(1)),
+            F::Round if args.len() > 1 => return round_to(&arg(0), &arg(1), args.get(2)),
             F::Replace
             | F::Substring
             | F::Left
@@ -378,6 +379,115 @@ fn non_negative(v: &CypherValue, function: &str) -> QResult<usize> {
 /// Cypher rounds halves up: `round(2.5)` is 3, `round(-2.5)` is -2.
 fn round_half_up(f: f64) -> f64 {
     (f + 0.5).floor()
+}
+
+/// `round(value, precision [, mode])`, as Neo4j computes it: the value's
+/// shortest decimal form (Java's `BigDecimal.valueOf`) rounded to
+/// `precision` decimals by one of Java's `RoundingMode`s — `HALF_UP` (ties
+/// away from zero) by default, except that precision 0 without a mode
+/// rounds ties up, as `round(value)` does. Any `null` gives `null`; a
+/// negative precision or an unknown mode is an argument error, and
+/// `UNNECESSARY` one when rounding would change the value.
+fn round_to(value: &V, precision: &V, mode: Option<&V>) -> QResult<CypherValue> {
+    if value.is_null() || precision.is_null() || mode.is_some_and(V::is_null) {
+        return Ok(V::Null);
+    }
+    let x = match value {
+        V::Int(_) | V::Float(_) => as_f64(value),
+        other => return Err(needs("round", "a number", other)),
+    };
+    let V::Int(precision) = *precision else {
+        return Err(needs("round", "an integer precision", precision));
+    };
+    if precision < 0 {
+        return Err(argument_error(
+            "NumberOutOfRange",
+            format!("round(): the precision cannot be negative, not {precision}"),
+        ));
+    }
+    let mode = match mode {
+        None if precision == 0 => return Ok(V::Float(round_half_up(x))),
+        None => "HALF_UP".to_owned(),
+        Some(V::String(m)) => m.to_ascii_uppercase(),
+        Some(other) => return Err(needs("round", "a rounding mode string", other)),
+    };
+    if !matches!(
+        mode.as_str(),
+        "UP" | "DOWN" | "CEILING" | "FLOOR" | "HALF_UP" | "HALF_DOWN" | "HALF_EVEN" | "UNNECESSARY"
+    ) {
+        return Err(argument_error(
+            "InvalidArgumentValue",
+            format!(
+                "round(): unknown rounding mode {mode:?} (UP, DOWN, CEILING, FLOOR, HALF_UP, HALF_DOWN, HALF_EVEN or UNNECESSARY)"
+            ),
+        ));
+    }
+    if !x.is_finite() {
+        return Ok(V::Float(x));
+    }
+    // Rust writes an f64 as its shortest round-tripping decimal, without
+    // an exponent, as Java's Double.toString digits are.
+    let text = format!("{}", x.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let keep = usize::try_from(precision).unwrap_or(usize::MAX);
+    if fraction.len() <= keep {
+        return Ok(V::Float(x));
+    }
+    let (kept, dropped) = fraction.split_at(keep);
+    let first = dropped.as_bytes()[0] - b'0';
+    let rest = dropped[1..].bytes().any(|d| d != b'0');
+    let inexact = first != 0 || rest;
+    let mut digits: Vec<u8> = whole
+        .bytes()
+        .chain(kept.bytes())
+        .map(|d| d - b'0')
+        .collect();
+    let odd = digits.last().is_some_and(|d| d % 2 == 1);
+    let negative = x < 0.0;
+    let up = match mode.as_str() {
+        "UP" => inexact,
+        "DOWN" => false,
+        "CEILING" => inexact && !negative,
+        "FLOOR" => inexact && negative,
+        "HALF_UP" => first >= 5,
+        "HALF_DOWN" => first > 5 || (first == 5 && rest),
+        "HALF_EVEN" => first > 5 || (first == 5 && (rest || odd)),
+        _ if inexact => {
+            return Err(QueryError::runtime(
+                ErrorKind::ArithmeticError,
+                "RoundingNecessary",
+                format!("round(): {x} has more than {precision} decimals (mode UNNECESSARY)"),
+            ));
+        }
+        _ => false,
+    };
+    if up {
+        let mut at = digits.len();
+        loop {
+            if at == 0 {
+                digits.insert(0, 1);
+                break;
+            }
+            at -= 1;
+            if digits[at] == 9 {
+                digits[at] = 0;
+            } else {
+                digits[at] += 1;
+                break;
+            }
+        }
+    }
+    let split = digits.len() - keep;
+    let mut number: String = digits[..split]
+        .iter()
+        .map(|d| char::from(b'0' + d))
+        .collect();
+    if keep > 0 {
+        number.push('.');
+        number.extend(digits[split..].iter().map(|d| char::from(b'0' + d)));
+    }
+    let magnitude: f64 = number.parse().unwrap_or(x.abs());
+    Ok(V::Float(if negative { -magnitude } else { magnitude }))
 }
 
 fn parse_integer(s: &str) -> CypherValue {

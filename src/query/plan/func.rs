@@ -130,7 +130,7 @@ impl Function {
             "abs" => (F::Abs, 1, 1),
             "ceil" => (F::Ceil, 1, 1),
             "floor" => (F::Floor, 1, 1),
-            "round" => (F::Round, 1, 1),
+            "round" => (F::Round, 1, 3),
             "sign" => (F::Sign, 1, 1),
             "sqrt" => (F::Sqrt, 1, 1),
             "exp" => (F::Exp, 1, 1),
