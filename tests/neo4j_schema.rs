@@ -735,12 +735,13 @@ fn index_and_constraint_ddl_as_integration_code_writes_it() {
 }
 
 /// Range indexes on relationship properties, as Graphiti's
-/// `build_indices_and_constraints` creates them: recorded (not
-/// materialised: a lookup scans the type's relationships), listed, named
-/// in one namespace with every other index, dropped, kept across a
-/// reopen, and without effect on what a statement returns.
+/// `build_indices_and_constraints` creates them, and on several node
+/// properties, as Mem0 does: recorded (not materialised: a lookup scans
+/// the type's relationships or the label's nodes), listed, named in one
+/// namespace with every other index, dropped, kept across a reopen, and
+/// without effect on what a statement returns.
 #[test]
-fn relationship_range_indexes_are_declared_listed_and_dropped() {
+fn declared_range_indexes_are_recorded_listed_and_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();
     let none = Params::new();
@@ -831,6 +832,43 @@ fn relationship_range_indexes_are_declared_listed_and_dropped() {
     )
     .unwrap();
     assert_eq!(db.begin_read().unwrap().indexes().unwrap().len(), 1);
+
+    // An index over several properties (Mem0's `entity_composite`), of a
+    // label or a type: recorded the same way.
+    for text in [
+        "CREATE INDEX entity_composite IF NOT EXISTS FOR (n :`__Entity__`) ON (n.name, n.user_id)",
+        "CREATE INDEX entity_composite IF NOT EXISTS FOR (n :`__Entity__`) ON (n.name, n.user_id)",
+        "CREATE INDEX FOR ()-[e:RELATES_TO]-() ON (e.group_id, e.uuid)",
+    ] {
+        db.execute(text, &none)
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+    let e = db
+        .execute(
+            "CREATE INDEX again FOR (n:`__Entity__`) ON (n.name, n.user_id)",
+            &none,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::SemanticError, "{e}");
+    let rows = shown(&db);
+    let composite = rows
+        .iter()
+        .find(|r| r["name"] == V::from("entity_composite"))
+        .unwrap();
+    assert_eq!(composite["entityType"], V::from("NODE"));
+    assert_eq!(composite["labelsOrTypes"], list(&["__Entity__"]));
+    assert_eq!(composite["properties"], list(&["name", "user_id"]));
+    assert_eq!(composite["indexProvider"], V::from("label-scan"));
+    assert_eq!(
+        composite["createStatement"],
+        V::from(
+            "CREATE RANGE INDEX `entity_composite` FOR (n:`__Entity__`) ON (n.`name`, n.`user_id`)"
+        )
+    );
+    // Two relationship indexes, the node index and the two new ones.
+    assert_eq!(rows.len(), 5);
+    db.execute("DROP INDEX entity_composite", &none).unwrap();
+    assert_eq!(shown(&db).len(), 4);
 }
 
 #[test]
@@ -840,9 +878,8 @@ fn unsupported_schema_commands_say_so_and_bad_ones_are_syntax_errors() {
     let none = Params::new();
     for text in [
         "CREATE POINT INDEX places IF NOT EXISTS FOR (m:Place) ON m.location",
-        "CREATE INDEX pair FOR (n:A) ON (n.x, n.y)",
         "CREATE CONSTRAINT rel FOR ()-[r:KNOWS]-() REQUIRE r.since IS UNIQUE",
-        "CREATE INDEX pair FOR ()-[r:KNOWS]-() ON (r.since, r.until)",
+        "CREATE CONSTRAINT pair FOR (n:A) REQUIRE (n.x, n.y) IS UNIQUE",
         "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NOT NULL",
         "CREATE CONSTRAINT FOR (n:A) REQUIRE (n.x, n.y) IS NODE KEY",
         "CREATE TEXT INDEX t FOR (n:A) ON (n.x)",

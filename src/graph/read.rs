@@ -8,7 +8,7 @@ use parking_lot::RwLock;
 use super::dict::{Dictionary, Kind, Names};
 use super::keys;
 use super::records::{
-    EdgeRecord, GraphInfoRecord, NodeRecord, RelIndexes, Required, RequiredRule, Schema,
+    DeclaredIndexes, EdgeRecord, GraphInfoRecord, NodeRecord, Required, RequiredRule, Schema,
     SchemaNames, decode_edge, decode_node, default_index_name,
 };
 use super::stats;
@@ -533,12 +533,12 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The range indexes declared over relationship properties (recorded
-    /// only; see [`RelIndexes`]).
-    pub fn rel_indexes(&self) -> Result<RelIndexes> {
-        match self.kv.get(Cf::Meta, meta::REL_INDEXES)? {
-            Some(b) => codec::decode(&b, "relationship index declarations"),
-            None => Ok(RelIndexes::default()),
+    /// The range indexes declared but not materialised (see
+    /// [`DeclaredIndexes`]).
+    pub fn declared_indexes(&self) -> Result<DeclaredIndexes> {
+        match self.kv.get(Cf::Meta, meta::DECLARED_INDEXES)? {
+            Some(b) => codec::decode(&b, "declared indexes"),
+            None => Ok(DeclaredIndexes::default()),
         }
     }
 

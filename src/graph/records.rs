@@ -97,23 +97,26 @@ pub struct Required {
     pub rules: Vec<RequiredRule>,
 }
 
-/// Range indexes declared over a relationship type's property
-/// (`meta/rel-indexes`), as Cypher's `CREATE INDEX … FOR ()-[r:T]-() ON
-/// (r.p)` declares them: recorded, listed by `SHOW INDEXES` and dropped by
-/// `DROP INDEX`, but not materialised — no entries are kept, and a lookup
-/// by the property scans the type's relationships as it would without
-/// one. Absent = none declared.
+/// Range indexes that are declared but not materialised
+/// (`meta/declared-indexes`): Cypher's `CREATE INDEX … FOR ()-[r:T]-() ON
+/// (r.p)` over relationship properties and `CREATE INDEX … FOR (n:L) ON
+/// (n.a, n.b)` over several node properties. Recorded, listed by `SHOW
+/// INDEXES` and dropped by `DROP INDEX`; no entries are kept, and a
+/// lookup by the properties scans the type's relationships or the
+/// label's nodes as it would without one. Absent = none declared.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RelIndexes {
-    pub indexes: Vec<RelIndex>,
+pub struct DeclaredIndexes {
+    pub indexes: Vec<DeclaredIndex>,
 }
 
-/// One declared relationship range index.
+/// One declared (not materialised) range index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RelIndex {
+pub struct DeclaredIndex {
     pub name: String,
-    pub edge_type: String,
-    pub key: String,
+    /// Over a relationship type (`owner`) rather than a label.
+    pub relationship: bool,
+    pub owner: String,
+    pub keys: Vec<String>,
 }
 
 /// One existence constraint. The names of its label (or type) and key

@@ -4,7 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::dict::{Kind, entry_key};
 use super::entries::{NodeEntry, edge_entries, node_entries};
-use super::records::{EdgeRecord, GraphInfoRecord, NodeRecord, RelIndex, RequiredRule, Schema};
+use super::records::{
+    DeclaredIndex, EdgeRecord, GraphInfoRecord, NodeRecord, RequiredRule, Schema,
+};
 use super::state::{GraphModel, GraphTxn, write_reader};
 use super::stats::pattern_labels;
 use super::{GraphInfo, keys};
@@ -408,29 +410,29 @@ impl WriteTxn<'_> {
         Ok(())
     }
 
-    /// Records a range index over relationship property `key` of type
-    /// `edge_type` (Cypher's `CREATE INDEX name FOR ()-[r:T]-() ON
-    /// (r.key)`), which is not materialised (see `records::RelIndexes`). The
-    /// caller checks the name is free.
-    pub(crate) fn declare_rel_index(&mut self, index: RelIndex) -> Result<()> {
-        let mut all = write_reader(self).rel_indexes()?;
+    /// Records a range index that is not materialised (see
+    /// `records::DeclaredIndexes`): Cypher's `CREATE INDEX name FOR
+    /// ()-[r:T]-() ON (r.key)` or `FOR (n:L) ON (n.a, n.b)`. The caller
+    /// checks the name is free.
+    pub(crate) fn declare_index(&mut self, index: DeclaredIndex) -> Result<()> {
+        let mut all = write_reader(self).declared_indexes()?;
         all.indexes.push(index);
         let bytes = codec::encode(&all)?;
-        self.changes().put(Cf::Meta, meta::REL_INDEXES, bytes);
+        self.changes().put(Cf::Meta, meta::DECLARED_INDEXES, bytes);
         Ok(())
     }
 
-    /// Drops the relationship index declaration named `name`; returns
-    /// whether there was one.
-    pub(crate) fn drop_rel_index(&mut self, name: &str) -> Result<bool> {
-        let mut all = write_reader(self).rel_indexes()?;
+    /// Drops the declared index named `name`; returns whether there was
+    /// one.
+    pub(crate) fn drop_declared_index(&mut self, name: &str) -> Result<bool> {
+        let mut all = write_reader(self).declared_indexes()?;
         let before = all.indexes.len();
         all.indexes.retain(|i| i.name != name);
         if all.indexes.len() == before {
             return Ok(false);
         }
         let bytes = codec::encode(&all)?;
-        self.changes().put(Cf::Meta, meta::REL_INDEXES, bytes);
+        self.changes().put(Cf::Meta, meta::DECLARED_INDEXES, bytes);
         Ok(true)
     }
 

@@ -219,10 +219,11 @@ pub mod meta {
     /// The graph: existence constraints (format 11); absent until one is
     /// declared.
     pub const REQUIRED: &[u8] = b"required";
-    /// The graph: range indexes declared over relationship properties,
-    /// recorded only (no entries); absent until one is declared. No
-    /// format change: older builds ignore the key.
-    pub const REL_INDEXES: &[u8] = b"rel-indexes";
+    /// The graph: range indexes declared but not materialised (over
+    /// relationship properties, or several node properties), recorded
+    /// only; absent until one is declared. No format change: older builds
+    /// ignore the key.
+    pub const DECLARED_INDEXES: &[u8] = b"declared-indexes";
     /// The graph: direction and weight property, as imported (format 4).
     pub const GRAPH: &[u8] = b"graph";
     /// The full-text model: index definitions (format 12); absent until

@@ -8,12 +8,14 @@
 //! constraint on one property of one label is a unique key (with its own
 //! index, as in Neo4j); a vector index on one property of one label or
 //! relationship type is a vector collection that property feeds; a
-//! full-text index is one of `crate::fulltext`'s; a range index on one
-//! property of one relationship type is recorded but not materialised (a
-//! lookup scans the type's relationships; `SHOW INDEXES` gives its
-//! provider as `relationship-scan`). Other kinds — text, point and lookup
-//! indexes, composite keys, uniqueness on relationships, key and type
-//! constraints — are refused as `Unsupported`. A name may be a parameter.
+//! full-text index is one of `crate::fulltext`'s; a range index on a
+//! relationship type's properties or on several properties of a label is
+//! recorded but not materialised (a lookup scans the type's relationships
+//! or the label's nodes; `SHOW INDEXES` gives its provider as
+//! `relationship-scan` / `label-scan`). Other kinds — text, point and
+//! lookup indexes, composite keys of constraints, uniqueness on
+//! relationships, key and type constraints — are refused as
+//! `Unsupported`. A name may be a parameter.
 
 use super::{Compiler, Scope};
 use crate::query::error::{QResult, unsupported};
@@ -158,8 +160,9 @@ fn schema_name(
 }
 
 /// The arguments of the procedures that create: name (or null), label
-/// (or type), key, `IF NOT EXISTS`, on relationships (which only a range
-/// index may be, `relationships` true).
+/// (or type), key (a list of keys for a range index over several),
+/// `IF NOT EXISTS`, on relationships (only a range index, `relationships`
+/// true, may be over relationships or several keys).
 fn create_args(
     name: Option<Expr>,
     target: &ast::SchemaTarget,
@@ -170,12 +173,27 @@ fn create_args(
     if target.relationship && !relationships {
         return Err(unsupported("a uniqueness constraint on relationships"));
     }
-    let (label, key) = one_pair(target, properties)?;
     let string = |n: &ast::Name| Expr::Const(V::String(n.kind.text.clone()));
+    let (label, key) = match (target.labels.as_slice(), properties) {
+        // An index over several properties: declared, not materialised.
+        ([label], [_, _, ..]) if relationships => (
+            label,
+            Expr::Const(V::List(
+                properties
+                    .iter()
+                    .map(|p| V::String(p.kind.text.clone()))
+                    .collect(),
+            )),
+        ),
+        _ => {
+            let (label, key) = one_pair(target, properties)?;
+            (label, string(key))
+        }
+    };
     Ok(vec![
         name.unwrap_or(Expr::Const(V::Null)),
         string(label),
-        string(key),
+        key,
         Expr::Const(V::Bool(if_not_exists)),
         Expr::Const(V::Bool(target.relationship)),
     ])

@@ -550,8 +550,8 @@ pub(crate) fn show_schema(
     }
     let mut listed_before = indexes.len();
     if !constraints && matches!(kind, None | Some("ALL" | "RANGE")) {
-        for (i, index) in r.rel_indexes()?.indexes.iter().enumerate() {
-            rows.push(rel_index_row((indexes.len() + i) as i64 + 1, index));
+        for (i, index) in r.declared_indexes()?.indexes.iter().enumerate() {
+            rows.push(declared_index_row((indexes.len() + i) as i64 + 1, index));
             listed_before += 1;
         }
     }
@@ -617,22 +617,33 @@ fn existence_rows(
     Ok(rows)
 }
 
-/// `SHOW INDEXES`' row of a range index declared over a relationship
-/// property: recorded, not materialised (its provider says so:
-/// `relationship-scan`; a lookup scans the type's relationships).
-fn rel_index_row(id: i64, index: &crate::graph::records::RelIndex) -> Vec<V> {
-    let strings = |s: &str| V::List(vec![V::String(s.to_owned())]);
-    let provider = "relationship-scan";
-    let (name, edge_type, key) = (&index.name, &index.edge_type, &index.key);
+/// `SHOW INDEXES`' row of a range index declared but not materialised
+/// (over relationship properties, or several node properties): its
+/// provider says so — `relationship-scan` or `label-scan`, what a lookup
+/// by its properties does.
+fn declared_index_row(id: i64, index: &crate::graph::records::DeclaredIndex) -> Vec<V> {
+    let strings = |items: &[String]| V::List(items.iter().map(|s| V::String(s.clone())).collect());
+    let (entity, provider) = if index.relationship {
+        ("RELATIONSHIP", "relationship-scan")
+    } else {
+        ("NODE", "label-scan")
+    };
+    let (name, owner) = (&index.name, &index.owner);
+    let (pattern, var) = if index.relationship {
+        (format!("()-[r:`{owner}`]-()"), "r")
+    } else {
+        (format!("(n:`{owner}`)"), "n")
+    };
+    let keys: Vec<String> = index.keys.iter().map(|k| format!("{var}.`{k}`")).collect();
     vec![
         V::Int(id),
         V::String(name.clone()),
         V::String("ONLINE".to_owned()),
         V::Float(100.0),
         V::String("RANGE".to_owned()),
-        V::String("RELATIONSHIP".to_owned()),
-        strings(edge_type),
-        strings(key),
+        V::String(entity.to_owned()),
+        strings(std::slice::from_ref(owner)),
+        strings(&index.keys),
         V::String(provider.to_owned()),
         V::Null,
         V::Null,
@@ -644,7 +655,8 @@ fn rel_index_row(id: i64, index: &crate::graph::records::RelIndex) -> Vec<V> {
         ])),
         V::String(String::new()),
         V::String(format!(
-            "CREATE RANGE INDEX `{name}` FOR ()-[r:`{edge_type}`]-() ON (r.`{key}`)"
+            "CREATE RANGE INDEX `{name}` FOR {pattern} ON ({})",
+            keys.join(", ")
         )),
     ]
 }

@@ -183,14 +183,25 @@ fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QR
         text(2).unwrap_or_default(),
     );
     let if_not_exists = matches!(args.get(3), Some(V::Bool(true)));
-    if matches!(args.get(4), Some(V::Bool(true))) {
-        return create_rel_index(name, label, key, if_not_exists, w);
+    let relationship = matches!(args.get(4), Some(V::Bool(true)));
+    if relationship || matches!(args.get(2), Some(V::List(_))) {
+        let keys = match args.get(2) {
+            Some(V::List(keys)) => keys
+                .iter()
+                .filter_map(|k| match k {
+                    V::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => vec![key],
+        };
+        return create_declared_index(name, label, keys, relationship, if_not_exists, w);
     }
     let existing = w.reader().indexes()?;
     let exists = already_exists;
     if let Some(n) = &name
         && w.reader()
-            .rel_indexes()?
+            .declared_indexes()?
             .indexes
             .iter()
             .any(|i| &i.name == n)
@@ -260,33 +271,46 @@ fn create_schema(unique: bool, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QR
 pub(super) fn name_taken(w: &WriteTxn<'_>, name: &str) -> QResult<bool> {
     let r = w.reader();
     Ok(r.indexes()?.iter().any(|i| i.name == name)
-        || r.rel_indexes()?.indexes.iter().any(|i| i.name == name)
+        || r.declared_indexes()?.indexes.iter().any(|i| i.name == name)
         || w.fulltext_indexes()?.iter().any(|i| i.name == name)
         || w.collections()?.iter().any(|c| c.name == name)
         || w.existence_constraints()?.iter().any(|c| c.name == name))
 }
 
-/// `CREATE [RANGE] INDEX [name] [IF NOT EXISTS] FOR ()-[r:T]-() ON (r.p)`:
-/// recorded, not materialised (see `RelIndexes`). Unnamed, it is named
-/// `index_` and a hash. An index on the same type and property, or
-/// anything of the name, is a no-op with `IF NOT EXISTS`, else an error.
-fn create_rel_index(
+/// `CREATE [RANGE] INDEX [name] [IF NOT EXISTS] FOR ()-[r:T]-() ON (r.p,
+/// …)` or `FOR (n:L) ON (n.a, n.b, …)`: recorded, not materialised (see
+/// `DeclaredIndexes`). Unnamed, it is named `index_` and a hash. An index
+/// on the same label or type and properties, or anything of the name, is
+/// a no-op with `IF NOT EXISTS`, else an error.
+fn create_declared_index(
     name: Option<String>,
-    edge_type: String,
-    key: String,
+    owner: String,
+    keys: Vec<String>,
+    relationship: bool,
     if_not_exists: bool,
     w: &mut WriteTxn<'_>,
 ) -> QResult<()> {
     let name = name.unwrap_or_else(|| {
-        crate::graph::records::default_index_name(&format!("{edge_type}\u{0}rel"), &key, false)
+        let kind = if relationship { "rel" } else { "node" };
+        crate::graph::records::default_index_name(
+            &format!("{owner}\u{0}{kind}"),
+            &keys.join("\u{0}"),
+            false,
+        )
     });
-    let declared = w.reader().rel_indexes()?.indexes;
+    let declared = w.reader().declared_indexes()?.indexes;
     let clash = if let Some(same) = declared
         .iter()
-        .find(|i| i.edge_type == edge_type && i.key == key)
+        .find(|i| i.relationship == relationship && i.owner == owner && i.keys == keys)
     {
         Some(format!(
-            "an equivalent index already exists on [:{edge_type}]({key}): {}",
+            "an equivalent index already exists on {}({}): {}",
+            if relationship {
+                format!("[:{owner}]")
+            } else {
+                format!(":{owner}")
+            },
+            keys.join(", "),
             same.name
         ))
     } else if name_taken(w, &name)? {
@@ -299,10 +323,11 @@ fn create_rel_index(
     match clash {
         Some(_) if if_not_exists => Ok(()),
         Some(what) => Err(already_exists(what)),
-        None => Ok(w.declare_rel_index(crate::graph::records::RelIndex {
+        None => Ok(w.declare_index(crate::graph::records::DeclaredIndex {
             name,
-            edge_type,
-            key,
+            relationship,
+            owner,
+            keys,
         })?),
     }
 }
@@ -344,7 +369,7 @@ fn create_existence(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
         )));
     }
     if w.reader()
-        .rel_indexes()?
+        .declared_indexes()?
         .indexes
         .iter()
         .any(|i| i.name == name)
@@ -396,7 +421,7 @@ fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
     if found.is_none() && !constraint && w.drop_fulltext_index(&name)? {
         return Ok(());
     }
-    if found.is_none() && !constraint && w.drop_rel_index(&name)? {
+    if found.is_none() && !constraint && w.drop_declared_index(&name)? {
         return Ok(());
     }
     match found {
