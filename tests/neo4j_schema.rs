@@ -505,7 +505,8 @@ fn round_takes_a_precision_and_a_rounding_mode() {
         r.rows()[0][0].clone()
     };
     for (text, want) in [
-        ("round(3.141592, 3)", V::Float(3.142)),
+        ("round(1.234567, 3)", V::Float(1.235)),
+        ("round(-7.654321, 2)", V::Float(-7.65)),
         ("round(-1.55, 1)", V::Float(-1.6)),
         ("round(1.5, 0)", V::Float(2.0)),
         ("round(-1.5, 0)", V::Float(-1.0)),
