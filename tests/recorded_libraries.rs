@@ -1,7 +1,7 @@
 //! Three more libraries' Neo4j statements, recorded with their parameters
 //! by running each library's own code against a stub driver
 //! (`tests/data/<library>/statements.json`, licenses beside them) and
-//! replayed in order on one database: Mem0's graph memory, LlamaIndex's
+//! replayed in order on one database: Mem0's graph memory, `LlamaIndex`'s
 //! `Neo4jVectorStore` and neo4j-graphrag (index helpers, the knowledge-graph
 //! pipeline's writer and resolvers, every retriever, schema reads, message
 //! history). Every statement must run except those Neo4j 5.26 refuses as
@@ -33,6 +33,9 @@ fn statements(library: &str) -> Vec<Recorded> {
     )
 }
 
+/// A memory as `get_all` lists it: source, relationship, target.
+type Triple = (String, String, String);
+
 fn text(v: &V) -> String {
     match v {
         V::String(s) => s.clone(),
@@ -49,7 +52,7 @@ fn text(v: &V) -> String {
 fn mem0_graph_memory_adds_searches_and_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();
-    let mut found: Vec<(String, Vec<(String, String, String)>)> = Vec::new();
+    let mut found: Vec<Vec<Triple>> = Vec::new();
     let (mut source, mut destination) = (None, None);
     for (i, mut r) in statements("mem0").into_iter().enumerate() {
         for (param, id) in [("source_id", &source), ("destination_id", &destination)] {
@@ -77,10 +80,10 @@ fn mem0_graph_memory_adds_searches_and_deletes() {
                     )
                 })
                 .collect();
-            found.push((r.name.clone(), triples));
+            found.push(triples);
         }
     }
-    let triples = |list: &[(&str, &str, &str)]| -> BTreeSet<(String, String, String)> {
+    let triples = |list: &[(&str, &str, &str)]| -> BTreeSet<Triple> {
         list.iter()
             .map(|(a, b, c)| ((*a).to_owned(), (*b).to_owned(), (*c).to_owned()))
             .collect()
@@ -94,10 +97,7 @@ fn mem0_graph_memory_adds_searches_and_deletes() {
         ("dave", "brother_of", "bob"),
     ]);
     let after_delete = triples(&[("alice", "knows", "bob"), ("dave", "brother_of", "bob")]);
-    let lists: Vec<BTreeSet<_>> = found
-        .iter()
-        .map(|(_, t)| t.iter().cloned().collect())
-        .collect();
+    let lists: Vec<BTreeSet<_>> = found.iter().map(|t| t.iter().cloned().collect()).collect();
     assert_eq!(
         lists,
         [
@@ -113,7 +113,7 @@ fn mem0_graph_memory_adds_searches_and_deletes() {
     assert_eq!(left.rows(), [vec![V::Int(0)]], "reset() leaves nothing");
 }
 
-/// LlamaIndex's `Neo4jVectorStore`: version check, index set-up, an
+/// `LlamaIndex`'s `Neo4jVectorStore`: version check, index set-up, an
 /// import, vector, filtered and hybrid queries, a delete by document.
 #[test]
 fn llamaindex_vector_store_imports_queries_and_deletes() {
