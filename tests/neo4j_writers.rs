@@ -318,6 +318,84 @@ fn apoc_merge_node_and_set_labels() {
     assert_eq!(rows(&r), vec![vec![V::Int(2)]]);
 }
 
+/// `apoc.create.node` / `apoc.create.relationship`: CREATE with labels,
+/// a type and properties given at run time, one per row.
+#[test]
+fn apoc_create_node_and_relationship() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let batch = list(&[
+        map(&[
+            ("labels", list(&[s("Person"), s("Author")])),
+            ("name", s("Ann")),
+        ]),
+        map(&[("labels", s("Person")), ("name", s("Bob"))]),
+    ]);
+    let r = db
+        .execute(
+            "UNWIND $rows AS row CALL apoc.create.node(row.labels, {name: row.name, gone: null}) \
+             YIELD node RETURN node.name AS name, labels(node) AS labels ORDER BY name",
+            &params(&[("rows", batch)]),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![
+            // In the order CREATE (n:Person:Author) lists them.
+            vec![s("Ann"), list(&[s("Author"), s("Person")])],
+            vec![s("Bob"), list(&[s("Person")])],
+        ]
+    );
+    let r = db
+        .execute(
+            "MATCH (a {name: 'Ann'}), (b {name: 'Bob'}) \
+             CALL apoc.create.relationship(a, $type, {since: 2020}, b) YIELD rel \
+             RETURN type(rel) AS t, rel.since AS since, startNode(rel).name AS from, endNode(rel).name AS to",
+            &params(&[("type", s("KNOWS"))]),
+        )
+        .unwrap();
+    assert_eq!(
+        rows(&r),
+        vec![vec![s("KNOWS"), V::Int(2020), s("Ann"), s("Bob")]]
+    );
+    // A second call makes a second relationship (CREATE, not MERGE).
+    db.execute(
+        "MATCH (a {name: 'Ann'}), (b {name: 'Bob'}) \
+         CALL apoc.create.relationship(a, 'KNOWS', {}, b) YIELD rel RETURN rel",
+        &Params::new(),
+    )
+    .unwrap();
+    let r = db
+        .execute(
+            "MATCH (n) RETURN count(n) AS n, COUNT { ()-[:KNOWS]->() } AS k, \
+             COUNT { (n WHERE n.gone IS NOT NULL) } AS gone",
+            &Params::new(),
+        )
+        .unwrap();
+    assert_eq!(rows(&r)[0][..2], [V::Int(2), V::Int(2)]);
+    for (text, kind) in [
+        (
+            "CALL apoc.create.node('Person', 5) YIELD node RETURN node",
+            ErrorKind::TypeError,
+        ),
+        (
+            "MATCH (a {name: 'Ann'}) CALL apoc.create.relationship(a, '', {}, a) YIELD rel RETURN rel",
+            ErrorKind::ArgumentError,
+        ),
+        (
+            "MATCH (a {name: 'Ann'}) CALL apoc.create.relationship(a, 'R', {}, 'Bob') YIELD rel RETURN rel",
+            ErrorKind::TypeError,
+        ),
+    ] {
+        let e = db.execute(text, &Params::new()).unwrap_err();
+        assert_eq!(e.kind, kind, "{text}: {e}");
+    }
+    let r = db
+        .execute("MATCH ()-[r]->() RETURN count(r)", &Params::new())
+        .unwrap();
+    assert_eq!(rows(&r), vec![vec![V::Int(2)]]);
+}
+
 #[test]
 fn in_transactions_commits_batch_by_batch_and_handles_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -199,6 +199,10 @@ fn procedure_name(p: Procedure) -> &'static str {
         P::AddLabels => "apoc.create.addLabels (writes)",
         P::SetLabels => "apoc.create.setLabels (writes)",
         P::MergeNode => "apoc.merge.node (MERGE with labels and properties given at run time)",
+        P::CreateNode => "apoc.create.node (CREATE with labels and properties given at run time)",
+        P::CreateRelationship => {
+            "apoc.create.relationship (CREATE with a type and properties given at run time)"
+        }
         P::MergeRelationship => {
             "apoc.merge.relationship (MERGE with a type and properties given at run time)"
         }

@@ -155,7 +155,12 @@ pub(super) fn eval(
     e.eval(&mut Env::new(row, params, Some(&g)))
 }
 
-fn create(w: &mut WriteTxn<'_>, pattern: &Pattern, row: &mut Row, params: &Params) -> QResult<()> {
+pub(super) fn create(
+    w: &mut WriteTxn<'_>,
+    pattern: &Pattern,
+    row: &mut Row,
+    params: &Params,
+) -> QResult<()> {
     for chain in &pattern.chains {
         for np in &chain.nodes {
             match &row[np.slot] {

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::graph::Graph;
-use super::write::{eval, merge};
+use super::write::{create, eval, merge};
 use crate::GraphRead;
 use crate::graph::sealed::Sealed;
 use crate::query::error::{QResult, QueryError, argument_error, type_error};
@@ -52,6 +52,7 @@ pub(crate) fn call(
 
 /// One call: the rows it yields, or `None` for a procedure that yields
 /// nothing.
+#[allow(clippy::too_many_lines, reason = "one arm per procedure")]
 fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
     use Procedure as P;
     let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
@@ -146,6 +147,8 @@ fn run(p: Procedure, args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opti
         }
         P::MergeNode => merge_node(args, w),
         P::MergeRelationship => merge_relationship(args, w),
+        P::CreateNode => create_node(args, w),
+        P::CreateRelationship => create_relationship(args, w),
         P::MergeNodes => super::merge_nodes::merge_nodes(args, w).map(Some),
         _ => Err(QueryError::runtime(
             crate::query::error::ErrorKind::SemanticError,
@@ -443,21 +446,40 @@ fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
 
 /// `apoc.merge.node(labels, identProps [, onCreateProps [, onMatchProps]])`.
 fn merge_node(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
-    const NAME: &str = "apoc.merge.node";
     let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
-    let labels = names(NAME, &arg(0))?;
-    let ident = map(NAME, "identProps", &arg(1))?;
+    let pattern = node_pattern("apoc.merge.node", "identProps", &arg(0), &arg(1))?;
+    merged(w, pattern, Vec::new(), 0, (arg(2), arg(3)))
+}
+
+/// `apoc.create.node(labels, props)`: `CREATE` with labels and
+/// properties given at run time (a `null` property is left out).
+fn create_node(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
+    let pattern = node_pattern("apoc.create.node", "props", &arg(0), &arg(1))?;
+    let mut row = vec![V::Null];
+    create(w, &pattern, &mut row, &Params::new())?;
+    Ok(Some(vec![row]))
+}
+
+/// A pattern of one new node with `labels` and the properties of map
+/// `props` (argument `what` of procedure `name`).
+fn node_pattern(
+    name: &str,
+    what: &str,
+    labels: &CypherValue,
+    props: &CypherValue,
+) -> QResult<Pattern> {
     let node = NodePat {
         slot: 0,
         earlier: false,
-        labels,
-        props: ident
+        labels: names(name, labels)?,
+        props: map(name, what, props)?
             .into_iter()
             .map(|(k, v)| (k, Expr::Const(v)))
             .collect(),
         map: None,
     };
-    let pattern = Pattern {
+    Ok(Pattern {
         chains: vec![Chain {
             nodes: vec![node],
             rels: Vec::new(),
@@ -468,33 +490,70 @@ fn merge_node(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<
         filter: None,
         width: 1,
         count_tail: false,
-    };
-    merged(w, pattern, Vec::new(), 0, (arg(2), arg(3)))
+    })
 }
 
 /// `apoc.merge.relationship(start, type, identProps, onCreateProps, end
 /// [, onMatchProps])`.
 fn merge_relationship(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
-    const NAME: &str = "apoc.merge.relationship";
     let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
-    let end = |v: CypherValue, which: &str| match v {
-        V::Node(n) => Ok(V::Node(n)),
-        other => Err(type_error(format!(
-            "{NAME}: the {which} node is a node, not {}",
-            other.type_name()
-        ))),
-    };
-    let (start, finish) = (end(arg(0), "start")?, end(arg(4), "end")?);
-    let rel_type = match arg(1) {
-        V::String(t) if !t.is_empty() => t,
+    let (pattern, ends) = rel_pattern(
+        "apoc.merge.relationship",
+        "identProps",
+        [arg(0), arg(4)],
+        &arg(1),
+        &arg(2),
+    )?;
+    merged(w, pattern, ends, 2, (arg(3), arg(5)))
+}
+
+/// `apoc.create.relationship(start, type, props, end)`: `CREATE` of a
+/// relationship with a type and properties given at run time.
+fn create_relationship(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Option<Vec<Row>>> {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(V::Null);
+    let (pattern, mut row) = rel_pattern(
+        "apoc.create.relationship",
+        "props",
+        [arg(0), arg(3)],
+        &arg(1),
+        &arg(2),
+    )?;
+    row.push(V::Null);
+    create(w, &pattern, &mut row, &Params::new())?;
+    Ok(Some(vec![vec![row.swap_remove(2)]]))
+}
+
+/// A pattern of a new relationship of type `rel_type` with the properties
+/// of map `props` from `ends[0]` to `ends[1]` (which must be nodes), and
+/// the row of its two ends.
+fn rel_pattern(
+    name: &str,
+    what: &str,
+    ends: [CypherValue; 2],
+    rel_type: &CypherValue,
+    props: &CypherValue,
+) -> QResult<(Pattern, Row)> {
+    let mut row = Vec::new();
+    for (v, which) in ends.into_iter().zip(["start", "end"]) {
+        match v {
+            V::Node(n) => row.push(V::Node(n)),
+            other => {
+                return Err(type_error(format!(
+                    "{name}: the {which} node is a node, not {}",
+                    other.type_name()
+                )));
+            }
+        }
+    }
+    let rel_type = match rel_type {
+        V::String(t) if !t.is_empty() => t.clone(),
         other => {
             return Err(argument_error(
                 "InvalidArgumentValue",
-                format!("{NAME}: the relationship type is a non-empty string, not {other}"),
+                format!("{name}: the relationship type is a non-empty string, not {other}"),
             ));
         }
     };
-    let ident = map(NAME, "identProps", &arg(2))?;
     let bound = |slot| NodePat {
         slot,
         earlier: true,
@@ -507,7 +566,7 @@ fn merge_relationship(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opt
         earlier: false,
         types: vec![rel_type],
         dir: Dir::Right,
-        props: ident
+        props: map(name, what, props)?
             .into_iter()
             .map(|(k, v)| (k, Expr::Const(v)))
             .collect(),
@@ -526,7 +585,7 @@ fn merge_relationship(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<Opt
         width: 3,
         count_tail: false,
     };
-    merged(w, pattern, vec![start, finish], 2, (arg(3), arg(5)))
+    Ok((pattern, row))
 }
 
 /// `MERGE` of `pattern` from `row`, then `+=` of the on-create or

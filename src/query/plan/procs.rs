@@ -32,6 +32,8 @@ pub(crate) enum Procedure {
     SetLabels,
     MergeNode,
     MergeRelationship,
+    CreateNode,
+    CreateRelationship,
     /// `apoc.refactor.mergeNodes`.
     MergeNodes,
     SchemaNodes,
@@ -196,6 +198,8 @@ impl Procedure {
             "apoc.schema.nodes" => (P::SchemaNodes, 0, 1, SCHEMA_NODES),
             "apoc.create.addLabels" => (P::AddLabels, 2, 2, &["node"]),
             "apoc.create.setLabels" => (P::SetLabels, 2, 2, &["node"]),
+            "apoc.create.node" => (P::CreateNode, 2, 2, &["node"]),
+            "apoc.create.relationship" => (P::CreateRelationship, 4, 4, &["rel"]),
             "apoc.merge.node" => (P::MergeNode, 2, 4, &["node"]),
             "apoc.merge.relationship" => (P::MergeRelationship, 5, 6, &["rel"]),
             "apoc.refactor.mergeNodes" => (P::MergeNodes, 1, 2, &["node"]),
@@ -216,6 +220,8 @@ impl Procedure {
                 | P::SetLabels
                 | P::MergeNode
                 | P::MergeRelationship
+                | P::CreateNode
+                | P::CreateRelationship
                 | P::MergeNodes
                 | P::CreateIndex
                 | P::CreateUniqueKey
