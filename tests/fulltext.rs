@@ -616,6 +616,50 @@ fn cypher_creates_shows_queries_and_drops_full_text_indexes() {
         "CALL db.index.fulltext.listAvailableAnalyzers() YIELD analyzer RETURN analyzer",
     );
     assert!(analyzers.contains(&vec![V::String("english".into())]));
+    assert!(analyzers.contains(&vec![V::String("cjk".into())]));
+}
+
+/// The `cjk` analyzer, as `LightRAG` creates its entity-name index: a
+/// Chinese name is found by any two adjacent characters of it, Latin
+/// words as with the standard analyzers.
+#[test]
+fn a_cjk_index_finds_chinese_names_by_their_bigrams() {
+    let (_dir, db) = open();
+    run(
+        &db,
+        "CREATE FULLTEXT INDEX entity_id_fulltext_idx_base FOR (n:`base`) ON EACH [n.entity_id] \
+         OPTIONS { indexConfig: { `fulltext.analyzer`: 'cjk', `fulltext.eventually_consistent`: true } }",
+    );
+    run(
+        &db,
+        "UNWIND ['图灵测试', '图灵机', '测试用例', 'Alan Turing', 'Enigma'] AS id CREATE (:base {entity_id: id})",
+    );
+    let found = |q: &str| -> std::collections::BTreeSet<String> {
+        run(
+            &db,
+            &format!(
+                "CALL db.index.fulltext.queryNodes('entity_id_fulltext_idx_base', '{q}') YIELD node \
+                 RETURN node.entity_id"
+            ),
+        )
+        .into_iter()
+        .map(|r| match &r[0] {
+            V::String(s) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+    };
+    let set = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect();
+    assert_eq!(found("图灵"), set(&["图灵机", "图灵测试"]));
+    assert_eq!(found("测试"), set(&["测试用例", "图灵测试"]));
+    assert_eq!(found("\"图灵测试\""), set(&["图灵测试"]));
+    assert_eq!(found("turing"), set(&["Alan Turing"]));
+    let s = |x: &str| V::String(x.into());
+    let shown = run(
+        &db,
+        "SHOW FULLTEXT INDEXES YIELD name, options RETURN options.indexConfig.`fulltext.analyzer`",
+    );
+    assert_eq!(shown, [vec![s("cjk")]]);
 }
 
 #[test]

@@ -41,6 +41,11 @@ pub enum Analyzer {
     Whitespace,
     /// `keyword`: the whole value is one term, unchanged.
     Keyword,
+    /// `cjk`: as Lucene's `CJKAnalyzer` — Unicode word segmentation,
+    /// full-width ASCII folded to ASCII, lowercased; each run of adjacent
+    /// Chinese, Japanese or Korean characters becomes its overlapping
+    /// bigrams (a lone one stays a unigram); English stop words dropped.
+    Cjk,
 }
 
 /// Lucene's English stop words (`EnglishAnalyzer.ENGLISH_STOP_WORDS_SET`).
@@ -70,7 +75,7 @@ pub struct Token {
 
 impl Analyzer {
     /// Every analyzer, for listing.
-    pub const ALL: [Analyzer; 7] = [
+    pub const ALL: [Analyzer; 8] = [
         Analyzer::StandardNoStopWords,
         Analyzer::Standard,
         Analyzer::English,
@@ -78,6 +83,7 @@ impl Analyzer {
         Analyzer::Alphanumeric,
         Analyzer::Whitespace,
         Analyzer::Keyword,
+        Analyzer::Cjk,
     ];
 
     /// The analyzer's name.
@@ -91,6 +97,7 @@ impl Analyzer {
             Analyzer::Alphanumeric => "alphanumeric",
             Analyzer::Whitespace => "whitespace",
             Analyzer::Keyword => "keyword",
+            Analyzer::Cjk => "cjk",
         }
     }
 
@@ -190,6 +197,7 @@ impl Analyzer {
                 }
             }
             Analyzer::Keyword => next(emit, Some(text)),
+            Analyzer::Cjk => cjk(text, emit),
         }
     }
 
@@ -202,6 +210,75 @@ impl Analyzer {
             Analyzer::Whitespace | Analyzer::Keyword => term.to_owned(),
             _ => lowercase(term),
         }
+    }
+}
+
+/// The `cjk` analyzer's tokens: runs of adjacent CJK words (UAX #29 makes
+/// each Han or Hiragana character a word of its own) become their
+/// overlapping bigrams (a lone character a unigram); other words are
+/// folded, lowercased and stop-word filtered.
+fn cjk(text: &str, emit: &mut dyn FnMut(&str, u32)) {
+    let mut position = 0u32;
+    let mut run: Vec<char> = Vec::new();
+    let mut run_end = 0;
+    let mut term = String::new();
+    let flush = |run: &mut Vec<char>, position: &mut u32, emit: &mut dyn FnMut(&str, u32)| {
+        let mut gram = String::new();
+        let grams = run.windows(2).map(<[char]>::to_vec);
+        let single = (run.len() == 1).then(|| run.clone());
+        for chars in single.into_iter().chain(grams) {
+            gram.clear();
+            gram.extend(chars);
+            emit(&gram, *position);
+            *position = position.saturating_add(1);
+        }
+        run.clear();
+    };
+    for (at, word) in text.unicode_word_indices() {
+        if word.chars().all(is_cjk) {
+            if !run.is_empty() && at != run_end {
+                flush(&mut run, &mut position, emit);
+            }
+            run.extend(word.chars().map(fold_width));
+            run_end = at + word.len();
+            continue;
+        }
+        flush(&mut run, &mut position, emit);
+        term.clear();
+        term.extend(word.chars().map(fold_width).flat_map(char::to_lowercase));
+        if !STOP_WORDS.contains(&term.as_str()) {
+            emit(&term, position);
+        }
+        position = position.saturating_add(1);
+    }
+    flush(&mut run, &mut position, emit);
+}
+
+/// Whether `c` is a Chinese, Japanese or Korean character that Lucene's
+/// CJK bigram filter pairs: Han ideographs, Hiragana, Katakana (full and
+/// half width) and Hangul.
+fn is_cjk(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x3040..=0x30FF            // Hiragana, Katakana
+            | 0x31F0..=0x31FF      // Katakana phonetic extensions
+            | 0x3400..=0x4DBF      // CJK extension A
+            | 0x4E00..=0x9FFF      // CJK unified ideographs
+            | 0xF900..=0xFAFF      // CJK compatibility ideographs
+            | 0xFF66..=0xFF9F      // half-width Katakana
+            | 0x1100..=0x11FF      // Hangul Jamo
+            | 0x3130..=0x318F      // Hangul compatibility Jamo
+            | 0xAC00..=0xD7AF      // Hangul syllables
+            | 0x20000..=0x2FA1F // CJK extensions B on, compatibility supplement
+    )
+}
+
+/// Full-width ASCII (U+FF01-U+FF5E) as ASCII, as Lucene's
+/// `CJKWidthFilter` folds it; other characters unchanged.
+fn fold_width(c: char) -> char {
+    match u32::from(c) {
+        code @ 0xFF01..=0xFF5E => char::from_u32(code - 0xFEE0).unwrap_or(c),
+        _ => c,
     }
 }
 
@@ -326,5 +403,28 @@ mod tests {
         assert_eq!(Analyzer::from_name("ENGLISH").ok(), Some(Analyzer::English));
         let err = Analyzer::from_name("klingon").err().map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("klingon") && e.contains("english")));
+    }
+
+    #[test]
+    fn cjk_makes_bigrams_of_cjk_runs_and_words_of_the_rest() {
+        assert_eq!(
+            terms(Analyzer::Cjk, "图灵测试 is the Turing Test"),
+            [
+                ("图灵".to_owned(), 0),
+                ("灵测".to_owned(), 1),
+                ("测试".to_owned(), 2),
+                ("turing".to_owned(), 5),
+                ("test".to_owned(), 6),
+            ]
+        );
+        // A lone character is a unigram; a break between runs ends one;
+        // full-width ASCII is folded; Katakana and Hangul pair too.
+        assert_eq!(words(Analyzer::Cjk, "中 文"), ["中", "文"]);
+        assert_eq!(
+            words(Analyzer::Cjk, "ＡＢＣ 東京タワー"),
+            ["abc", "東京", "京タ", "タワ", "ワー"]
+        );
+        assert_eq!(words(Analyzer::Cjk, "한국어"), ["한국", "국어"]);
+        assert_eq!(Analyzer::from_name("CJK").unwrap(), Analyzer::Cjk);
     }
 }

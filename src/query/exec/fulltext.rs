@@ -381,6 +381,10 @@ pub(crate) fn analyzers() -> Vec<Vec<V>> {
                     false,
                 ),
                 Analyzer::Whitespace => ("split at white space, case kept", false),
+                Analyzer::Cjk => (
+                    "Unicode words, full-width ASCII folded, lowercased; runs of Chinese, Japanese or Korean characters as overlapping bigrams; English stop words dropped",
+                    true,
+                ),
                 _ => ("the whole value is one term", false),
             };
             let stopwords = if stop {
