@@ -16,7 +16,7 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use common::{Recorded, by_column, map, recorded};
@@ -117,20 +117,13 @@ fn mem0_graph_memory_adds_searches_and_deletes() {
 /// import, vector, filtered and hybrid queries, a delete by document.
 #[test]
 fn llamaindex_vector_store_imports_queries_and_deletes() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut answers = Vec::new();
-    for (i, r) in statements("llamaindex").into_iter().enumerate() {
-        let result = db.execute(&r.statement, &r.params);
-        if r.statement.contains("NOT IN $") {
-            // The store writes `x NOT IN $p` for its NIN filter: not
-            // Cypher, and refused by Neo4j too.
-            assert_eq!(result.unwrap_err().kind, ErrorKind::SyntaxError);
-            continue;
-        }
-        let result = result.unwrap_or_else(|e| panic!("{i} {}: {e}", r.name));
-        answers.push((r.name.clone(), by_column(&result)));
-    }
+    // The store writes `x NOT IN $p` for its NIN filter: not Cypher, and
+    // refused by Neo4j too.
+    let (_dir, _db, answers) = replay("llamaindex", |r| {
+        r.statement
+            .contains("NOT IN $")
+            .then_some(ErrorKind::SyntaxError)
+    });
     let texts = |part: &str| -> Vec<String> {
         answers
             .iter()
@@ -162,16 +155,11 @@ fn llamaindex_vector_store_imports_queries_and_deletes() {
 /// message history.
 #[test]
 fn neo4j_graphrag_pipeline_retrievers_and_history() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = Database::open(dir.path()).unwrap();
-    let mut answers = Vec::new();
-    let mut refused = 0;
-    for (i, r) in statements("neo4j-graphrag").into_iter().enumerate() {
-        let result = db.execute(&r.statement, &r.params);
-        // Refused by Neo4j 5.26 too: a vector index with filterable
-        // properties (`WITH [...]`, a 2026 form), and two deprecated
-        // helpers that send a parameter the statement does not read.
-        let neo4j_refuses = if r.statement.contains("ON n.embedding WITH [") {
+    // Refused by Neo4j 5.26 too: a vector index with filterable properties
+    // (`WITH [...]`, a 2026 form), and two deprecated helpers that send a
+    // parameter the statement does not read.
+    let (_dir, _db, answers) = replay("neo4j-graphrag", |r| {
+        if r.statement.contains("ON n.embedding WITH [") {
             Some(ErrorKind::SyntaxError)
         } else if ["node_element_id", "rel_element_id"]
             .iter()
@@ -180,16 +168,8 @@ fn neo4j_graphrag_pipeline_retrievers_and_history() {
             Some(ErrorKind::ParameterMissing)
         } else {
             None
-        };
-        if let Some(kind) = neo4j_refuses {
-            assert_eq!(result.unwrap_err().kind, kind, "{i} {}", r.name);
-            refused += 1;
-            continue;
         }
-        let result = result.unwrap_or_else(|e| panic!("{i} {}: {e}", r.name));
-        answers.push((r.name.clone(), by_column(&result)));
-    }
-    assert_eq!(refused, 3);
+    });
     let rows = |part: &str| {
         &answers
             .iter()
@@ -233,4 +213,112 @@ fn neo4j_graphrag_pipeline_retrievers_and_history() {
         assert_eq!(node["embedding"], V::Null);
         assert!(text(&node["text"]).contains("Alice"), "{node:?}");
     }
+}
+
+/// A replayed library's database (with its directory) and every answer,
+/// by the statement's name.
+type Replayed = (
+    tempfile::TempDir,
+    Database,
+    Vec<(String, Vec<BTreeMap<String, V>>)>,
+);
+
+/// Replays `library`'s statements on a new database: each must run, or
+/// fail with the kind `refused` gives it (what Neo4j without the plugin
+/// or edition it needs refuses too). Returns every answer by name, and
+/// the database.
+fn replay(library: &str, refused: impl Fn(&Recorded) -> Option<ErrorKind>) -> Replayed {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let mut answers = Vec::new();
+    for (i, r) in statements(library).into_iter().enumerate() {
+        let result = db.execute(&r.statement, &r.params);
+        if let Some(kind) = refused(&r) {
+            let e = result.expect_err(&r.name);
+            assert_eq!(e.kind, kind, "{i} {}: {e}", r.name);
+            continue;
+        }
+        let result = result.unwrap_or_else(|e| panic!("{i} {}: {e}", r.name));
+        answers.push((r.name.clone(), by_column(&result)));
+    }
+    (dir, db, answers)
+}
+
+fn count_nodes(db: &Database) -> V {
+    db.execute("MATCH (n) RETURN count(n)", &quiverdb::query::Params::new())
+        .unwrap()
+        .rows()[0][0]
+        .clone()
+}
+
+/// `LightRAG`'s graph storage: entities and relations upserted (one
+/// relation merged again the other way round: undirected, so still one),
+/// degrees, edges, label search through the `cjk` full-text index,
+/// knowledge-graph extraction by its breadth-first fallback, deletes and
+/// `drop`.
+#[test]
+fn lightrag_storage_upserts_reads_and_drops() {
+    let (_dir, db, answers) = replay("lightrag", |r| {
+        if r.statement.contains("CREATE DATABASE") {
+            Some(ErrorKind::SyntaxError)
+        } else if r.statement.contains("apoc.path.subgraphAll") {
+            Some(ErrorKind::ProcedureError)
+        } else {
+            None
+        }
+    });
+    let degrees: BTreeSet<(String, i64)> = answers
+        .iter()
+        .find(|(n, _)| n.starts_with("Neo4JStorage.node_degrees_batch"))
+        .unwrap()
+        .1
+        .iter()
+        .map(|row| match &row["degree"] {
+            V::Int(d) => (text(&row["entity_id"]), *d),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    // Relations: Turing–Enigma (twice, once each way), Turing–Bletchley
+    // Park, Turing–图灵测试, Bombe–Enigma.
+    let want: BTreeSet<(String, i64)> = [("Alan Turing", 3), ("Enigma", 2), ("Bletchley Park", 1)]
+        .iter()
+        .map(|(n, d)| ((*n).to_owned(), *d))
+        .collect();
+    assert_eq!(degrees, want);
+    let labels = answers
+        .iter()
+        .find(|(n, _)| n.contains("search_labels (full-text index, CJK)"))
+        .unwrap();
+    assert!(
+        labels
+            .1
+            .iter()
+            .any(|row| row["label"] == V::from("图灵测试")),
+        "{labels:?}"
+    );
+    assert_eq!(count_nodes(&db), V::Int(0), "drop leaves nothing");
+}
+
+/// Cognee's Neo4j adapter: data points and their edges written through
+/// APOC (`addLabels`, `coll.toSet`, `merge.relationship`), read back, and
+/// deleted; its graph metrics need the GDS plugin, refused as by Neo4j
+/// without it.
+#[test]
+fn cognee_adapter_writes_reads_and_deletes() {
+    let (_dir, db, answers) = replay("cognee", |r| {
+        r.statement
+            .contains("gds.")
+            .then_some(ErrorKind::ProcedureError)
+    });
+    let node = &answers
+        .iter()
+        .find(|(n, _)| n.starts_with("get_node |"))
+        .unwrap()
+        .1;
+    let V::Node(alice) = &node[0]["node"] else {
+        panic!("{node:?}")
+    };
+    assert_eq!(alice.properties["name"], V::from("alice"));
+    assert!(alice.labels.contains(&"Entity".to_owned()), "{alice:?}");
+    assert_eq!(count_nodes(&db), V::Int(0), "delete_graph leaves nothing");
 }
