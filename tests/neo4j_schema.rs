@@ -541,6 +541,88 @@ fn round_takes_a_precision_and_a_rounding_mode() {
     }
 }
 
+/// `apoc.path.subgraphNodes` / `subgraphAll`, as `LightRAG` asks for a
+/// node's neighbourhood: breadth first, each node once, by level, type,
+/// direction and label filters; the relationships among what was reached.
+#[test]
+fn apoc_path_subgraph_walks_breadth_first_with_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let none = Params::new();
+    db.execute(
+        "CREATE (a:P {n: 'a'})-[:K]->(b:P {n: 'b'})-[:K]->(c:Q {n: 'c'})-[:K]->(d:P {n: 'd'}), \
+         (a)<-[:W]-(e:P {n: 'e'}), (b)-[:K]->(b), (:P {n: 'x'})",
+        &none,
+    )
+    .unwrap();
+    let names = |config: &str| -> Vec<String> {
+        let text = format!(
+            "MATCH (a {{n: 'a'}}) CALL apoc.path.subgraphNodes(a, {config}) YIELD node RETURN node.n"
+        );
+        db.execute(&text, &none)
+            .unwrap_or_else(|e| panic!("{config}: {e}"))
+            .rows()
+            .iter()
+            .map(|r| match &r[0] {
+                V::String(s) => s.clone(),
+                other => panic!("{other:?}"),
+            })
+            .collect()
+    };
+    // Breadth first: the start, then outgoing before incoming.
+    assert_eq!(names("{maxLevel: 1}"), ["a", "b", "e"]);
+    assert_eq!(names("{}"), ["a", "b", "e", "c", "d"]);
+    assert_eq!(names("{relationshipFilter: 'K>'}"), ["a", "b", "c", "d"]);
+    assert_eq!(names("{relationshipFilter: '<W'}"), ["a", "e"]);
+    assert_eq!(names("{relationshipFilter: 'K<'}"), ["a"]);
+    assert_eq!(names("{labelFilter: '-Q'}"), ["a", "b", "e"]);
+    assert_eq!(names("{labelFilter: '+P'}"), ["a", "b", "e"]);
+    assert_eq!(
+        names("{labelFilter: 'Q', filterStartNode: true}"),
+        Vec::<String>::new()
+    );
+    assert_eq!(names("{limit: 2}"), ["a", "b"]);
+    assert_eq!(names("{minLevel: 1, maxLevel: 2}"), ["b", "e", "c"]);
+
+    let r = db
+        .execute(
+            "MATCH (a {n: 'a'}) CALL apoc.path.subgraphAll(a, {relationshipFilter: 'K>', maxLevel: 2}) \
+             YIELD nodes, relationships \
+             RETURN [n IN nodes | n.n] AS nodes, \
+                    [r IN relationships | startNode(r).n + '-' + type(r) + '->' + endNode(r).n] AS rels",
+            &none,
+        )
+        .unwrap();
+    // The self-loop on b is among the nodes reached; c-K->d is not (d is
+    // three hops away).
+    let row = &r.rows()[0];
+    assert_eq!(row[0], list(&["a", "b", "c"]));
+    let V::List(rels) = &row[1] else {
+        panic!("{row:?}")
+    };
+    let mut rels: Vec<String> = rels
+        .iter()
+        .map(|r| match r {
+            V::String(s) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    rels.sort();
+    assert_eq!(rels, ["a-K->b", "b-K->b", "b-K->c"]);
+
+    for text in [
+        "MATCH (a {n: 'a'}) CALL apoc.path.subgraphNodes(a, {labelFilter: '>P'}) YIELD node RETURN node",
+        "MATCH (a {n: 'a'}) CALL apoc.path.subgraphNodes(a, {sequence: 'P,K>,Q'}) YIELD node RETURN node",
+        "CALL apoc.path.subgraphNodes('a', {}) YIELD node RETURN node",
+    ] {
+        let e = db.execute(text, &none).unwrap_err();
+        assert!(
+            matches!(e.kind, ErrorKind::ArgumentError | ErrorKind::TypeError),
+            "{text}: {e}"
+        );
+    }
+}
+
 #[test]
 fn apoc_map_merge_and_coll_to_set() {
     let dir = tempfile::tempdir().unwrap();

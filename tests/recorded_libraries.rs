@@ -254,19 +254,27 @@ fn count_nodes(db: &Database) -> V {
 /// `LightRAG`'s graph storage: entities and relations upserted (one
 /// relation merged again the other way round: undirected, so still one),
 /// degrees, edges, label search through the `cjk` full-text index,
-/// knowledge-graph extraction by its breadth-first fallback, deletes and
-/// `drop`.
+/// knowledge-graph extraction through `apoc.path.subgraphAll` and its
+/// breadth-first fallback, deletes and `drop`. `CREATE DATABASE` is
+/// refused, as by Neo4j Community.
 #[test]
 fn lightrag_storage_upserts_reads_and_drops() {
     let (_dir, db, answers) = replay("lightrag", |r| {
-        if r.statement.contains("CREATE DATABASE") {
-            Some(ErrorKind::SyntaxError)
-        } else if r.statement.contains("apoc.path.subgraphAll") {
-            Some(ErrorKind::ProcedureError)
-        } else {
-            None
-        }
+        r.statement
+            .contains("CREATE DATABASE")
+            .then_some(ErrorKind::SyntaxError)
     });
+    // The knowledge graph around Alan Turing through
+    // apoc.path.subgraphAll: all five entities, the four relations.
+    let around = answers
+        .iter()
+        .find(|(n, _)| n.contains("get_knowledge_graph('Alan Turing') APOC path"))
+        .unwrap();
+    assert_eq!(around.1[0]["total_nodes"], V::Int(5));
+    let V::List(rels) = &around.1[0]["relationships"] else {
+        panic!("{around:?}")
+    };
+    assert_eq!(rels.len(), 4);
     let degrees: BTreeSet<(String, i64)> = answers
         .iter()
         .find(|(n, _)| n.starts_with("Neo4JStorage.node_degrees_batch"))

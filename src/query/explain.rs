@@ -208,6 +208,10 @@ fn procedure_name(p: Procedure) -> &'static str {
         }
         P::MergeNodes => "apoc.refactor.mergeNodes (writes: onto the first node)",
         P::SchemaNodes => "apoc.schema.nodes (reads each index's nodes)",
+        P::SubgraphNodes => "apoc.path.subgraphNodes (breadth-first walk)",
+        P::SubgraphAll => {
+            "apoc.path.subgraphAll (breadth-first walk, then the relationships among the nodes)"
+        }
         P::CreateIndex => "CREATE INDEX (a property index, existing nodes indexed now)",
         P::CreateUniqueKey => {
             "CREATE CONSTRAINT (a unique key, existing nodes checked and indexed now)"

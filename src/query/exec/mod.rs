@@ -16,6 +16,7 @@ mod meta;
 mod packed;
 pub(crate) mod procs;
 pub(crate) mod stream;
+mod subgraph;
 mod temporal;
 mod vector_index;
 pub(crate) mod write;

@@ -42,6 +42,8 @@ impl Procedure {
             P::RelTypeProperties => meta::rel_type_properties(access),
             P::Components => Ok(meta::components()),
             P::SchemaNodes => meta::schema_nodes(access),
+            P::SubgraphNodes => super::subgraph::subgraph(args, access, false),
+            P::SubgraphAll => super::subgraph::subgraph(args, access, true),
             P::ShowIndexes | P::ShowConstraints => {
                 meta::show_schema(self == P::ShowConstraints, args, access)
             }

@@ -37,6 +37,8 @@ pub(crate) enum Procedure {
     /// `apoc.refactor.mergeNodes`.
     MergeNodes,
     SchemaNodes,
+    SubgraphNodes,
+    SubgraphAll,
     /// `CREATE INDEX` (internal: no name to call it by).
     CreateIndex,
     /// `CREATE CONSTRAINT ... IS UNIQUE` (internal).
@@ -196,6 +198,8 @@ impl Procedure {
                 (P::SetRelationshipVectorProperty, 3, 3, &[])
             }
             "apoc.schema.nodes" => (P::SchemaNodes, 0, 1, SCHEMA_NODES),
+            "apoc.path.subgraphNodes" => (P::SubgraphNodes, 2, 2, &["node"]),
+            "apoc.path.subgraphAll" => (P::SubgraphAll, 2, 2, &["nodes", "relationships"]),
             "apoc.create.addLabels" => (P::AddLabels, 2, 2, &["node"]),
             "apoc.create.setLabels" => (P::SetLabels, 2, 2, &["node"]),
             "apoc.create.node" => (P::CreateNode, 2, 2, &["node"]),
