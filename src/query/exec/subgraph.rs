@@ -114,6 +114,9 @@ pub(crate) fn subgraph(
 /// The nodes reached from `starts`, breadth first, each once.
 fn reach(r: &Reader<'_>, starts: &[NodeId], config: &Config) -> QResult<Vec<NodeId>> {
     let mut seen: HashSet<NodeId> = HashSet::new();
+    // Nodes the label filter refused: each is read once, however often
+    // the walk meets it.
+    let mut refused: HashSet<NodeId> = HashSet::new();
     let mut queue: VecDeque<(NodeId, u64)> = VecDeque::new();
     for &s in starts {
         if r.node(s)?.is_none() || (config.filter_start && !passes(r, s, config)?) {
@@ -135,9 +138,14 @@ fn reach(r: &Reader<'_>, starts: &[NodeId], config: &Config) -> QResult<Vec<Node
             continue;
         }
         for (_, other) in steps(r, id, &config.rels)? {
-            if !seen.contains(&other) && passes(r, other, config)? {
+            if seen.contains(&other) || refused.contains(&other) {
+                continue;
+            }
+            if passes(r, other, config)? {
                 seen.insert(other);
                 queue.push_back((other, level + 1));
+            } else {
+                refused.insert(other);
             }
         }
     }
