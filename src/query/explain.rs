@@ -268,6 +268,12 @@ fn pattern_text(p: &Pattern) -> String {
     if p.filter.is_some() {
         parts.push("where".to_owned());
     }
+    if p.prune_ends {
+        parts.push(
+            "rule PruningVarExpand: each end node the variable-length hop reaches found once, breadth-first (the trails between are not enumerated)"
+                .to_owned(),
+        );
+    }
     if p.count_tail {
         parts.push(
             "last hop counted (degrees from the snapshot's projection, properties from columns)"

@@ -122,6 +122,7 @@ impl Compiler<'_> {
             filter: added.into_iter().reduce(both),
             width: scope.names.len(),
             count_tail: false,
+            prune_ends: false,
         })
     }
 
@@ -998,6 +999,7 @@ impl Compiler<'_> {
             filter: None,
             width: scope.names.len(),
             count_tail: false,
+            prune_ends: false,
         };
         let mut on_match = Vec::new();
         let mut on_create = Vec::new();

@@ -28,7 +28,7 @@ use crate::query::error::{Deadline, ErrorKind, QResult, QueryError, check_deadli
 use crate::query::optimise::columnar::split_and;
 use crate::query::optimise::start::{Starts, start_of};
 use crate::query::plan::expr::{BinaryOp, Expr};
-use crate::query::plan::pattern::{Chain, NodePat, Pattern, RelPat, Shortest};
+use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
 use crate::query::value::Params;
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::txn::ReadTxn;
@@ -66,6 +66,10 @@ pub(crate) struct Matcher<'a> {
     /// counted: set by the caller that reads the weights; any other
     /// caller gets one row per match.
     pub counts_tail: bool,
+    /// Whether a pattern whose ends alone matter (`Pattern::prune_ends`)
+    /// is searched breadth-first for them: set by the caller that runs
+    /// the optimiser's rules.
+    pub prunes: bool,
 }
 
 /// Hops walked between two looks at the clock.
@@ -95,6 +99,7 @@ impl<'a> Matcher<'a> {
             ticks: 0,
             starts: Starts::default(),
             counts_tail: false,
+            prunes: false,
         }
     }
 
@@ -419,12 +424,13 @@ impl<'a> Matcher<'a> {
             check_deadline(self.deadline)?;
         }
         let c = &p.chains[ci];
+        let pruned = self.prunes && p.prune_ends;
         let Some(&(ri, forward)) = order.get(k) else {
-            if let Some(slot) = c.path {
+            if let Some(slot) = c.path.filter(|_| !pruned) {
                 row[slot] = V::Path(Box::new(build_path(c, row)?));
             }
             let go_on = self.chain(p, ci + 1, row, emit);
-            if let Some(slot) = c.path {
+            if let Some(slot) = c.path.filter(|_| !pruned) {
                 row[slot] = V::Null;
             }
             return go_on;
@@ -444,6 +450,11 @@ impl<'a> Matcher<'a> {
             && rp.earlier
         {
             return self.bound_var_length(p, ci, order, k, range, from_id, row, emit);
+        }
+        if let Some(range) = rp.range
+            && pruned
+        {
+            return self.reached_ends(p, ci, order, k, range, from_id, row, emit);
         }
         if let Some((min, max)) = rp.range {
             let mut trail = Vec::new();
@@ -534,6 +545,116 @@ impl<'a> Matcher<'a> {
             let go_on = self.var_length(p, ci, order, k, (min, max), other, trail, row, emit);
             trail.pop();
             self.used.pop();
+            if !go_on? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `PruningVarExpand`: each node a trail of `min..max` hops of the
+    /// variable-length step `k` (`min` 0 or 1) reaches from `from`, once,
+    /// found by a breadth-first search — the relationship and path are
+    /// left `null`, nothing reading them. A node other than `from` is
+    /// reached by a trail of at most `max` hops exactly when its distance
+    /// is at most `max` (a shortest walk is a path); `from` itself, with
+    /// `min` 1, when a closed trail of at most `max` hops runs through it:
+    /// a relationship back into it, for a directed hop (the first found
+    /// closes the shortest cycle, a simple one); for an undirected hop, a
+    /// self-loop, or a relationship off the search tree joining two nodes
+    /// reached through different first relationships (or one of them
+    /// `from`), which closes a cycle of their depths plus one — the
+    /// shortest through `from` is among these.
+    #[allow(clippy::too_many_arguments, reason = "the walk's state")]
+    fn reached_ends(
+        &mut self,
+        p: &Pattern,
+        ci: usize,
+        order: &[(usize, bool)],
+        k: usize,
+        (min, max): (usize, Option<usize>),
+        from: NodeId,
+        row: &mut Row,
+        emit: &mut Emit<'_>,
+    ) -> QResult<bool> {
+        /// A node's depth, the first relationship of its tree path and
+        /// the relationship it was reached by (none for `from`).
+        struct Reached {
+            depth: usize,
+            branch: Option<EdgeId>,
+            parent: Option<EdgeId>,
+        }
+        let c = &p.chains[ci];
+        let (ri, forward) = order[k];
+        let rp = &c.rels[ri];
+        let to_np = &c.nodes[if forward { ri + 1 } else { ri }];
+        let undirected = rp.dir == Dir::Either;
+        let mut seen: FxHashMap<NodeId, Reached> = FxHashMap::default();
+        seen.insert(
+            from,
+            Reached {
+                depth: 0,
+                branch: None,
+                parent: None,
+            },
+        );
+        let mut ends: Vec<NodeId> = Vec::new();
+        let mut closed = min == 0;
+        if closed {
+            ends.push(from);
+        }
+        let mut frontier = vec![from];
+        let mut depth = 0;
+        while !frontier.is_empty() && max.is_none_or(|m| depth < m) {
+            let mut next = Vec::new();
+            for &x in &frontier {
+                self.ticks = self.ticks.wrapping_add(1);
+                if self.ticks.is_multiple_of(TICKS) {
+                    check_deadline(self.deadline)?;
+                }
+                let (branch, parent) = seen.get(&x).map_or((None, None), |r| (r.branch, r.parent));
+                for e in self.entries(rp, x, forward)? {
+                    if !self.rel_fits(rp, &e, row)? {
+                        continue;
+                    }
+                    let y = if e.source == x { e.target } else { e.source };
+                    let Some(there) = seen.get(&y) else {
+                        seen.insert(
+                            y,
+                            Reached {
+                                depth: depth + 1,
+                                branch: branch.or(Some(e.edge)),
+                                parent: Some(e.edge),
+                            },
+                        );
+                        ends.push(y);
+                        next.push(y);
+                        continue;
+                    };
+                    if closed {
+                        continue;
+                    }
+                    let cycle = if !undirected {
+                        (y == from).then_some(depth + 1)
+                    } else if x == from && y == from {
+                        Some(1)
+                    } else {
+                        let off_tree = Some(e.edge) != parent && Some(e.edge) != there.parent;
+                        (off_tree && there.branch != branch).then_some(depth + there.depth + 1)
+                    };
+                    if cycle.is_some_and(|n| max.is_none_or(|m| n <= m)) {
+                        closed = true;
+                        ends.push(from);
+                    }
+                }
+            }
+            frontier = next;
+            depth += 1;
+        }
+        for end in ends {
+            let go_on = self.with_node(to_np, end, row, &mut |m, row| {
+                m.walk(p, ci, order, k + 1, row, emit)
+            });
             if !go_on? {
                 return Ok(false);
             }

@@ -490,6 +490,7 @@ fn node_pattern(
         filter: None,
         width: 1,
         count_tail: false,
+        prune_ends: false,
     })
 }
 
@@ -584,6 +585,7 @@ fn rel_pattern(
         filter: None,
         width: 3,
         count_tail: false,
+        prune_ends: false,
     };
     Ok((pattern, row))
 }

@@ -13,6 +13,12 @@
 //!   one node pattern and the `ORDER BY ... LIMIT` projection after it:
 //!   the top rows chosen over property columns, so only they are made
 //!   rows and projected.
+//! * `PruningVarExpand`: a `MATCH` of one variable-length hop (at least
+//!   0 or 1 hops) whose rows go to a projection that keeps distinct rows
+//!   only (`DISTINCT`, or an aggregation whose aggregates are all
+//!   `DISTINCT`, `min` or `max`) and reads neither the relationships nor
+//!   the path: each reachable end node is found once, by a breadth-first
+//!   search, instead of once per trail (see `Pattern::prune_ends`).
 //!
 //! Rules only annotate: the steps they apply to stay in the plan, so a
 //! run without rules (`QueryOptions::naive`) and a rule that gives up at
@@ -25,12 +31,14 @@
 pub(crate) mod columnar;
 pub(crate) mod start;
 
+use crate::query::plan::func::Aggregate;
 use crate::query::plan::{Plan, Step};
 
 /// Applies every rule to `plan`.
 pub(crate) fn optimise(plan: &mut Plan) {
     for steps in &mut plan.branches {
         counted_hop(steps);
+        pruning_var_expand(steps);
         columnar_aggregate(steps);
         columnar_top_k(steps);
         for step in steps.iter_mut() {
@@ -53,6 +61,44 @@ fn counted_hop(steps: &mut [Step]) {
         } = &mut steps[i - 1]
         {
             pattern.count_tail = *free_tail && aggregating;
+        }
+    }
+}
+
+/// `PruningVarExpand`: marks the matches of one variable-length hop
+/// whose trails the projection after them cannot tell apart.
+fn pruning_var_expand(steps: &mut [Step]) {
+    for i in 1..steps.len() {
+        let Step::Project(p) = &steps[i] else {
+            continue;
+        };
+        let distinct_only = match &p.grouping {
+            None => p.distinct,
+            Some(_) => p
+                .aggregates
+                .iter()
+                .all(|a| a.distinct || matches!(a.function, Aggregate::Min | Aggregate::Max)),
+        };
+        if !distinct_only || p.order_sees_input {
+            continue;
+        }
+        // The sort keys and `WHERE` read the output row (the input one
+        // only with `order_sees_input`).
+        let reads = |slot: usize| {
+            let aggregates = p
+                .aggregates
+                .iter()
+                .flat_map(|a| a.argument.iter().chain(&a.second));
+            p.items.iter().chain(aggregates).any(|e| e.may_read(slot))
+        };
+        let prunes = match &steps[i - 1] {
+            Step::Match { pattern, .. } => pattern
+                .one_var_length_hop()
+                .is_some_and(|(rel, path)| !reads(rel) && !path.is_some_and(reads)),
+            _ => false,
+        };
+        if let Step::Match { pattern, .. } = &mut steps[i - 1] {
+            pattern.prune_ends = prunes;
         }
     }
 }

@@ -153,6 +153,23 @@ impl Expr {
         found
     }
 
+    /// Whether the expression may read `slot` of the row it is evaluated
+    /// on. Patterns and subqueries inside it count as reading every slot
+    /// (they see the whole row); a scoped expression compiled where the
+    /// row was narrower than `slot` cannot name it.
+    pub fn may_read(&self, slot: usize) -> bool {
+        match self {
+            Expr::Slot(s) => *s == slot,
+            Expr::PatternExists(_) | Expr::PatternList(..) | Expr::Subquery(..) => true,
+            Expr::Scoped { width, .. } if *width <= slot => false,
+            _ => {
+                let mut found = false;
+                self.each_child(&mut |e| found |= e.may_read(slot));
+                found
+            }
+        }
+    }
+
     /// Calls `go` on each sub-expression (not those inside patterns or
     /// subqueries).
     fn each_child(&self, go: &mut dyn FnMut(&Expr)) {

@@ -91,9 +91,40 @@ pub(crate) struct Pattern {
     /// rows go to an aggregation (set by the compiler). Each row is then
     /// emitted once with the number of matches as its weight.
     pub count_tail: bool,
+    /// Only which nodes the one variable-length hop reaches matters, not
+    /// by which trails (set by the optimiser's `PruningVarExpand`): each
+    /// reachable end is found once, by a breadth-first search, instead of
+    /// once per trail.
+    pub prune_ends: bool,
 }
 
 impl Pattern {
+    /// The slots of the relationship and path of a pattern of one chain
+    /// of one variable-length hop, of at least 0 or 1 hops, not bound
+    /// before, whose own properties and `WHERE` read neither: the shape
+    /// whose end nodes a breadth-first search finds (see `prune_ends`).
+    pub fn one_var_length_hop(&self) -> Option<(usize, Option<usize>)> {
+        let [c] = self.chains.as_slice() else {
+            return None;
+        };
+        let [rp] = c.rels.as_slice() else {
+            return None;
+        };
+        let (min, _) = rp.range?;
+        if min > 1 || rp.earlier || c.shortest.is_some() || rp.map.is_some() {
+            return None;
+        }
+        let reads = |slot: usize| {
+            let nodes = c.nodes.iter().flat_map(|n| n.props.iter().map(|(_, e)| e));
+            let exprs = nodes.chain(rp.props.iter().map(|(_, e)| e));
+            exprs.chain(&self.filter).any(|e| e.may_read(slot))
+        };
+        if reads(rp.slot) || c.path.is_some_and(reads) {
+            return None;
+        }
+        Some((rp.slot, c.path))
+    }
+
     /// Whether the pattern can end in a counted hop (see `count_tail`);
     /// `anonymous` says whether a slot belongs to an unnamed element.
     pub fn tail_is_free(&self, anonymous: &dyn Fn(usize) -> bool) -> bool {
