@@ -40,6 +40,10 @@ const STATEMENTS: &[&str] = &[
     // columns of a large label.
     "MATCH (p:Person) WHERE p.age > 21 AND p.age <= 40 RETURN p.id AS id",
     "MATCH (p:Person) WHERE p.city = 'Oslo' AND 30 > p.id RETURN p.id AS id",
+    // Chains run from what reads least (the rule ChainOrder), distinct
+    // ends found once (the rule PruningVarExpand).
+    "MATCH (a:Person)-[:KNOWS]->(b), (b)-[:KNOWS]->(c:Person {id: 4}) RETURN a.id, b.id",
+    "MATCH (s:Person) MATCH (s)-[*]-(c) WITH s, collect(DISTINCT c) AS component RETURN s.id, size(component)",
 ];
 
 fn graph(db: &Database) {

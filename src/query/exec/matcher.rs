@@ -26,7 +26,7 @@ use crate::graph::dict::Kind;
 use crate::graph::read::{AdjCursors, AdjEntry, RangeNodes, Reader};
 use crate::query::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
 use crate::query::optimise::columnar::split_and;
-use crate::query::optimise::start::{Starts, start_of};
+use crate::query::optimise::start::{Starts, chain_order, start_of};
 use crate::query::plan::expr::{BinaryOp, Expr};
 use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
 use crate::query::value::Params;
@@ -66,10 +66,13 @@ pub(crate) struct Matcher<'a> {
     /// counted: set by the caller that reads the weights; any other
     /// caller gets one row per match.
     pub counts_tail: bool,
-    /// Whether a pattern whose ends alone matter (`Pattern::prune_ends`)
-    /// is searched breadth-first for them: set by the caller that runs
-    /// the optimiser's rules.
-    pub prunes: bool,
+    /// Whether the optimiser's run-time rules apply: a pattern whose ends
+    /// alone matter (`Pattern::prune_ends`) is searched breadth-first for
+    /// them, and a pattern's chains run in the order of [`chain_order`]
+    /// (else the statement's). Set by the caller that runs the rules.
+    pub rules: bool,
+    /// The order the chains of the pattern being matched run in.
+    order: Vec<usize>,
 }
 
 /// Hops walked between two looks at the clock.
@@ -99,7 +102,8 @@ impl<'a> Matcher<'a> {
             ticks: 0,
             starts: Starts::default(),
             counts_tail: false,
-            prunes: false,
+            rules: false,
+            order: Vec::new(),
         }
     }
 
@@ -114,8 +118,29 @@ impl<'a> Matcher<'a> {
         let mut work: Row = row.to_vec();
         work.resize(pattern.width.max(row.len()), V::Null);
         self.used.clear();
+        self.order_for(pattern)?;
         self.chain(pattern, 0, &mut work, emit)?;
         Ok(())
+    }
+
+    /// Sets the order `p`'s chains run in.
+    fn order_for(&mut self, p: &Pattern) -> QResult<()> {
+        self.order.clear();
+        if self.rules && p.chains.len() > 1 {
+            let order = chain_order(self.r, p, &mut self.starts)?;
+            self.order.extend_from_slice(order);
+        } else {
+            self.order.extend(0..p.chains.len());
+        }
+        Ok(())
+    }
+
+    /// The position, in the order chains run in, after chain `ci`.
+    fn after(&self, ci: usize) -> usize {
+        self.order
+            .iter()
+            .position(|&c| c == ci)
+            .map_or(usize::MAX, |at| at + 1)
     }
 
     /// Whether `pattern` has a match extending `row`.
@@ -135,14 +160,15 @@ impl<'a> Matcher<'a> {
         Env::new(row, self.params, Some(self.g))
     }
 
+    /// Matches the chain at position `at` of the order, then the rest.
     fn chain(
         &mut self,
         p: &Pattern,
-        ci: usize,
+        at: usize,
         row: &mut Row,
         emit: &mut Emit<'_>,
     ) -> QResult<bool> {
-        let Some(c) = p.chains.get(ci) else {
+        let Some((ci, c)) = self.order.get(at).map(|&ci| (ci, &p.chains[ci])) else {
             if let Some(f) = &p.filter
                 && truth(&f.eval(&mut self.env(row))?)? != Some(true)
             {
@@ -226,14 +252,16 @@ impl<'a> Matcher<'a> {
         starts: usize,
         emit: &mut Emit<'_>,
     ) -> QResult<bool> {
-        let c = &pattern.chains[0];
-        let order = walk_order(c, scan.start);
+        let ci = scan.order[0];
+        let order = walk_order(&pattern.chains[ci], scan.start);
         self.used.clear();
+        self.order.clone_from(&scan.order);
         for _ in 0..starts {
             let Some(id) = scan.ids.next() else {
                 return Ok(true);
             };
-            if !self.walk_from(pattern, 0, &order, &scan.rest, id?, &mut scan.row, emit)? {
+            let row = &mut scan.row;
+            if !self.walk_from(pattern, ci, &order, &scan.rest, id?, row, emit)? {
                 return Ok(true);
             }
         }
@@ -424,12 +452,12 @@ impl<'a> Matcher<'a> {
             check_deadline(self.deadline)?;
         }
         let c = &p.chains[ci];
-        let pruned = self.prunes && p.prune_ends;
+        let pruned = self.rules && p.prune_ends;
         let Some(&(ri, forward)) = order.get(k) else {
             if let Some(slot) = c.path.filter(|_| !pruned) {
                 row[slot] = V::Path(Box::new(build_path(c, row)?));
             }
-            let go_on = self.chain(p, ci + 1, row, emit);
+            let go_on = self.chain(p, self.after(ci), row, emit);
             if let Some(slot) = c.path.filter(|_| !pruned) {
                 row[slot] = V::Null;
             }
@@ -922,7 +950,7 @@ impl Matcher<'_> {
         if let Some(path) = c.path {
             row[path] = V::Path(Box::new(build_path(c, row)?));
         }
-        let go_on = self.chain(p, ci + 1, row, emit);
+        let go_on = self.chain(p, self.after(ci), row, emit);
         row[slot] = before;
         if let Some(path) = c.path {
             row[path] = V::Null;
@@ -1171,6 +1199,8 @@ fn bound_like(e: &Expr, slot: usize) -> bool {
 /// time: a statement's first `MATCH` streams its rows from one.
 pub(crate) struct Scan<'r> {
     ids: Candidates<'r>,
+    /// The order the pattern's chains run in, the scan's chain first.
+    order: Vec<usize>,
     /// The node pattern the scan is of.
     start: usize,
     /// What a start node must still have (a label scan's label is known).
@@ -1184,7 +1214,8 @@ impl<'r> Scan<'r> {
     /// reading the label's cached member list of snapshot `members`, if
     /// given; the rule `ColumnarFilter` on `snapshot`, if given; an
     /// index range when `ranges`), or `None` when its first chain starts
-    /// at a bound node or is a shortest path.
+    /// at a bound node or is a shortest path. With `ranges` (the rules),
+    /// the first chain is the first of [`chain_order`].
     pub fn start(
         r: Reader<'r>,
         (members, snapshot): (Option<&ReadTxn<'_>>, Option<&ReadTxn<'_>>),
@@ -1194,7 +1225,12 @@ impl<'r> Scan<'r> {
         starts: &mut Starts,
         ranges: bool,
     ) -> QResult<Option<Scan<'r>>> {
-        let Some(c) = pattern.chains.first() else {
+        let order = if ranges && pattern.chains.len() > 1 {
+            chain_order(r, pattern, starts)?.to_vec()
+        } else {
+            (0..pattern.chains.len()).collect()
+        };
+        let Some(c) = order.first().map(|&i| &pattern.chains[i]) else {
             return Ok(None);
         };
         let bound = c
@@ -1213,6 +1249,7 @@ impl<'r> Scan<'r> {
         work.resize(pattern.width.max(row.len()), V::Null);
         Ok(Some(Scan {
             ids,
+            order,
             start,
             rest: rest_of(np, labelled),
             row: work,

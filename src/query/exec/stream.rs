@@ -881,7 +881,7 @@ impl<'t> Pipeline<'t> {
             let mut m = Matcher::new(&graph, &params);
             m.deadline = self.deadline;
             m.range_starts = !self.naive;
-            m.prunes = !self.naive;
+            m.rules = !self.naive;
             while out.len() < batch {
                 if let Some(s) = &mut scan {
                     let mut found = false;

@@ -12,13 +12,18 @@ use crate::graph::dict::Kind;
 use crate::graph::read::Reader;
 use crate::graph::stats::Kept;
 use crate::query::error::QResult;
-use crate::query::plan::pattern::{Chain, NodePat};
+use crate::query::plan::pattern::{Chain, NodePat, Pattern};
 
 /// Label index entries read at most per label to compare label sizes.
 pub(crate) const COUNT_CAP: usize = 4096;
 
-/// The start chosen per chain (by address), once per matcher.
-pub(crate) type Starts = FxHashMap<usize, usize>;
+/// The choices made from the statistics, once per matcher: the start of
+/// each chain and the order of each pattern's chains (by address).
+#[derive(Default)]
+pub(crate) struct Starts {
+    chains: FxHashMap<usize, usize>,
+    orders: FxHashMap<usize, Vec<usize>>,
+}
 
 /// The nodes a scan starting at labelled pattern `n` is estimated to
 /// read, by the statistics: its smallest label's size, divided for each
@@ -63,18 +68,13 @@ pub(crate) fn start_estimate(r: Reader<'_>, kept: Kept<'_>, n: &NodePat) -> QRes
 /// smaller size times the number of labels, never a whole large label;
 /// after [`COUNT_CAP`] entries each, the planned pattern is kept).
 pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult<usize> {
-    let rank = |n: &NodePat| match (n.labels.is_empty(), n.props.is_empty()) {
-        (false, false) => 0,
-        (false, true) => 1,
-        _ => 2,
-    };
     let planned = rank(&c.nodes[c.start]);
     let labelled = c.nodes.iter().filter(|n| rank(n) < 2).count();
     if planned == 2 || labelled < 2 {
         return Ok(c.start);
     }
     let address = std::ptr::from_ref(c) as usize;
-    if let Some(&s) = chosen.get(&address) {
+    if let Some(&s) = chosen.chains.get(&address) {
         return Ok(s);
     }
     if let Some(kept) = Kept::of(r.kv)? {
@@ -90,7 +90,7 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
             }
         }
         let s = best.map_or(c.start, |b| b.3);
-        chosen.insert(address, s);
+        chosen.chains.insert(address, s);
         return Ok(s);
     }
     if c.nodes.iter().filter(|n| rank(n) == planned).count() < 2 {
@@ -121,8 +121,96 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
             std::iter::once(c.start).chain(0..c.nodes.len()).find(holds)
         })
         .unwrap_or(c.start);
-    chosen.insert(address, s);
+    chosen.chains.insert(address, s);
     Ok(s)
+}
+
+/// The compiler's rank of a start: labelled with inline properties, then
+/// labelled, then the rest.
+fn rank(n: &NodePat) -> u8 {
+    match (n.labels.is_empty(), n.props.is_empty()) {
+        (false, false) => 0,
+        (false, true) => 1,
+        _ => 2,
+    }
+}
+
+/// The order the chains of pattern `p` run in (rule `ChainOrder`): a
+/// chain that shares a node with one placed before it (or starts at a
+/// node bound earlier) goes next, in the statement's order, as it only
+/// expands from what is bound; when none does, the chain whose start
+/// reads the fewest nodes by the statistics ([`start_estimate`] of its
+/// [`start_of`]; an unlabelled start reads every node), ties to the start
+/// the compiler ranks first (inline properties count where no index
+/// estimates them), then to the statement's order; `shortestPath` chains last, once their ends are
+/// bound. Without statistics, and for one chain, the statement's order.
+/// A relationship is used once in a match whatever the order, so the
+/// rows are the same.
+pub(crate) fn chain_order<'s>(
+    r: Reader<'_>,
+    p: &Pattern,
+    chosen: &'s mut Starts,
+) -> QResult<&'s [usize]> {
+    let address = std::ptr::from_ref(p) as usize;
+    if !chosen.orders.contains_key(&address) {
+        let order = match Kept::of(r.kv)? {
+            Some(kept) if p.chains.len() > 1 => by_cost(r, kept, p, chosen)?,
+            _ => (0..p.chains.len()).collect(),
+        };
+        chosen.orders.insert(address, order);
+    }
+    Ok(chosen.orders.get(&address).map_or(&[], Vec::as_slice))
+}
+
+/// [`chain_order`] with the statistics.
+fn by_cost(r: Reader<'_>, kept: Kept<'_>, p: &Pattern, chosen: &mut Starts) -> QResult<Vec<usize>> {
+    let mut bound: Vec<usize> = p
+        .chains
+        .iter()
+        .flat_map(|c| &c.nodes)
+        .filter(|n| n.earlier)
+        .map(|n| n.slot)
+        .collect();
+    let mut left: Vec<usize> = (0..p.chains.len()).collect();
+    let mut order = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let plain = |i: &usize| p.chains[*i].shortest.is_none();
+        let connected = left
+            .iter()
+            .position(|i| plain(i) && p.chains[*i].nodes.iter().any(|n| bound.contains(&n.slot)));
+        let at = match connected {
+            Some(at) => at,
+            None => cheapest(r, kept, p, &left, chosen)?,
+        };
+        let i = left.remove(at);
+        bound.extend(p.chains[i].nodes.iter().map(|n| n.slot));
+        order.push(i);
+    }
+    Ok(order)
+}
+
+/// The position in `left` of the chain (not a shortest path) whose start
+/// reads the fewest nodes, ties to the compiler's rank, then to the first.
+fn cheapest(
+    r: Reader<'_>,
+    kept: Kept<'_>,
+    p: &Pattern,
+    left: &[usize],
+    chosen: &mut Starts,
+) -> QResult<usize> {
+    let mut best: Option<(f64, u8, usize)> = None;
+    for (at, &i) in left.iter().enumerate() {
+        let c = &p.chains[i];
+        if c.shortest.is_some() {
+            continue;
+        }
+        let np = &c.nodes[start_of(r, c, chosen)?];
+        let rows = start_estimate(r, kept, np)?.unwrap_or(f64::INFINITY);
+        if best.is_none_or(|(b, k, _)| (rows, rank(np)) < (b, k)) {
+            best = Some((rows, rank(np), at));
+        }
+    }
+    Ok(best.map_or(0, |(.., at)| at))
 }
 
 /// How many nodes carry `label`: from the statistics, else counted up to
