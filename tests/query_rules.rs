@@ -219,6 +219,16 @@ const STATEMENTS: &[&str] = &[
     "MATCH (n:B) WITH n LIMIT 3 MATCH (a)-[:R]->(n), (m:A {x: 3}) RETURN id(n) AS n, id(a) AS a, id(m) AS m",
     "MATCH p = shortestPath((a)-[*..3]-(b)), (a:A {x: 1}), (b:B {x: 2}) RETURN length(p) AS l, id(a) AS a, id(b) AS b",
     "MATCH (a:A)-[:S]->(b) OPTIONAL MATCH (b)-[:R]->(c), (d:B {x: 4}) RETURN id(a) AS a, id(c) AS c, id(d) AS d",
+    // WHERE conjuncts checked as soon as what they read is bound
+    // (PredicatePushdown), and WHEREs that may fail, left whole.
+    "MATCH (a)-[:R]->(b)-[r:S]->(c) WHERE a.x > 3 AND r.w <> b.x AND (c:A OR c.s STARTS WITH 'a') RETURN id(a) AS a, id(c) AS c",
+    "MATCH (a:A)-[:R]->(b), (c:B) WHERE a.s = c.s AND NOT b.x IS NULL AND b.y < c.y RETURN count(*) AS c",
+    "MATCH (a)-[:R*1..2]->(b)-[:S]->(c) WHERE b.x = 2 XOR c.x = 3 RETURN id(a) AS a, id(c) AS c",
+    "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE a.x = $k AND c.s = a.s AND b <> c RETURN count(*) AS c",
+    "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE a.x > 2 AND b.x / 0 > 1 RETURN count(*) AS c",
+    "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE c.x / 0 = 1 AND a.x < 0 RETURN count(*) AS c",
+    "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE c.x < 1 AND a.s + 1 = 'a1' RETURN count(*) AS c",
+    "UNWIND [1, 'x'] AS k MATCH (a:A)-[:R]->(b) WHERE b.x = k AND a.y > 1 RETURN k, count(*) AS c",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative

@@ -268,6 +268,12 @@ fn pattern_text(p: &Pattern) -> String {
     if p.filter.is_some() {
         parts.push("where".to_owned());
     }
+    if !p.early.is_empty() {
+        parts.push(format!(
+            "rule PredicatePushdown: {} conjuncts of the WHERE checked as soon as the walk binds what they read",
+            p.early.len()
+        ));
+    }
     if p.prune_ends {
         parts.push(
             "rule PruningVarExpand: each end node the variable-length hop reaches found once, breadth-first (the trails between are not enumerated)"

@@ -123,6 +123,8 @@ impl Compiler<'_> {
             width: scope.names.len(),
             count_tail: false,
             prune_ends: false,
+            early: Vec::new(),
+            residual: None,
         })
     }
 
@@ -1000,6 +1002,8 @@ impl Compiler<'_> {
             width: scope.names.len(),
             count_tail: false,
             prune_ends: false,
+            early: Vec::new(),
+            residual: None,
         };
         let mut on_match = Vec::new();
         let mut on_create = Vec::new();

@@ -169,7 +169,12 @@ impl<'a> Matcher<'a> {
         emit: &mut Emit<'_>,
     ) -> QResult<bool> {
         let Some((ci, c)) = self.order.get(at).map(|&ci| (ci, &p.chains[ci])) else {
-            if let Some(f) = &p.filter
+            let filter = if self.rules && !p.early.is_empty() {
+                &p.residual
+            } else {
+                &p.filter
+            };
+            if let Some(f) = filter
                 && truth(&f.eval(&mut self.env(row))?)? != Some(true)
             {
                 return Ok(true);
@@ -452,6 +457,9 @@ impl<'a> Matcher<'a> {
             check_deadline(self.deadline)?;
         }
         let c = &p.chains[ci];
+        if self.rules && !p.early.is_empty() && !self.early_pass(p, c, order, k, row)? {
+            return Ok(true);
+        }
         let pruned = self.rules && p.prune_ends;
         let Some(&(ri, forward)) = order.get(k) else {
             if let Some(slot) = c.path.filter(|_| !pruned) {
@@ -520,6 +528,40 @@ impl<'a> Matcher<'a> {
             }
             self.used.pop();
             if !go_on? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// `PredicatePushdown`: whether the row passes the conjuncts of the
+    /// pattern's `WHERE` (`Pattern::early`) that read what step `k` of
+    /// chain `c`'s walk just bound (its start node when `k` is 0) and
+    /// nothing still unbound.
+    fn early_pass(
+        &mut self,
+        p: &Pattern,
+        c: &Chain,
+        order: &[(usize, bool)],
+        k: usize,
+        row: &Row,
+    ) -> QResult<bool> {
+        let (node, rel) = match k.checked_sub(1).map(|i| order[i]) {
+            Some((ri, forward)) => (
+                c.nodes[if forward { ri + 1 } else { ri }].slot,
+                Some(c.rels[ri].slot),
+            ),
+            None => match order.first() {
+                Some(&(ri, forward)) => (c.nodes[if forward { ri } else { ri + 1 }].slot, None),
+                None => (c.nodes[0].slot, None),
+            },
+        };
+        for early in &p.early {
+            let fresh = early.slots.iter().any(|&s| s == node || Some(s) == rel);
+            if !fresh || early.slots.iter().any(|&s| row[s].is_null()) {
+                continue;
+            }
+            if truth(&early.expr.eval(&mut self.env(row))?)? != Some(true) {
                 return Ok(false);
             }
         }

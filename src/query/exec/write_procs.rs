@@ -491,6 +491,8 @@ fn node_pattern(
         width: 1,
         count_tail: false,
         prune_ends: false,
+        early: Vec::new(),
+        residual: None,
     })
 }
 
@@ -586,6 +588,8 @@ fn rel_pattern(
         width: 3,
         count_tail: false,
         prune_ends: false,
+        early: Vec::new(),
+        residual: None,
     };
     Ok((pattern, row))
 }

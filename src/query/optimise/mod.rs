@@ -19,6 +19,10 @@
 //!   `DISTINCT`, `min` or `max`) and reads neither the relationships nor
 //!   the path: each reachable end node is found once, by a breadth-first
 //!   search, instead of once per trail (see `Pattern::prune_ends`).
+//! * `PredicatePushdown` ([`pushdown`]): a `MATCH` whose `WHERE` cannot
+//!   fail checks each conjunct as soon as the walk binds what it reads.
+//! * `ChainOrder` ([`start::chain_order`]): the chains of a pattern run
+//!   from what is bound, then from the start that reads fewest nodes.
 //!
 //! Rules only annotate: the steps they apply to stay in the plan, so a
 //! run without rules (`QueryOptions::naive`) and a rule that gives up at
@@ -29,6 +33,7 @@
 //! the database keeps.
 
 pub(crate) mod columnar;
+mod pushdown;
 pub(crate) mod start;
 
 use crate::query::plan::func::Aggregate;
@@ -39,6 +44,11 @@ pub(crate) fn optimise(plan: &mut Plan) {
     for steps in &mut plan.branches {
         counted_hop(steps);
         pruning_var_expand(steps);
+        for step in steps.iter_mut() {
+            if let Step::Match { pattern, .. } = step {
+                pushdown::push_down(pattern);
+            }
+        }
         columnar_aggregate(steps);
         columnar_top_k(steps);
         for step in steps.iter_mut() {

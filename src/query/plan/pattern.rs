@@ -96,6 +96,19 @@ pub(crate) struct Pattern {
     /// reachable end is found once, by a breadth-first search, instead of
     /// once per trail.
     pub prune_ends: bool,
+    /// The conjuncts of `filter` checked as soon as the walk binds the
+    /// slots they read (set by the optimiser's `PredicatePushdown`).
+    pub early: Vec<Early>,
+    /// With `early`, the conjuncts of `filter` left to run on each
+    /// complete match (`None`: none).
+    pub residual: Option<Expr>,
+}
+
+/// A conjunct of a pattern's `WHERE` and the pattern's slots it reads.
+#[derive(Clone, Debug)]
+pub(crate) struct Early {
+    pub expr: Expr,
+    pub slots: Vec<usize>,
 }
 
 impl Pattern {
