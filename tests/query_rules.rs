@@ -354,6 +354,20 @@ fn index_range_starts_give_the_rows_a_label_scan_gives() {
             "MATCH (m:B), (n:A) WHERE n.x > m.x RETURN id(m) AS i, id(n) AS j",
             "MATCH (n:A) WHERE n.x > 3 RETURN n.s AS s, count(*) AS c",
             "MATCH (n:A:B) WHERE n.x < 4 AND n.t > $t RETURN id(n) AS i",
+            // Equalities: the range of one value (1 = 1.0 included).
+            "MATCH (n:A) WHERE n.x = $k RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.y = 2 RETURN id(n) AS i",
+            "MATCH (n:A) WHERE 2.0 = n.y AND n.x <> 3 RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.y = 2.5 RETURN id(n) AS i",
+            "MATCH (n:B) WHERE n.s = 'b' RETURN id(n) AS i",
+            "MATCH (n:B) WHERE n.t = datetime('2024-12-02T11:00:00+02:00') RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x = 'a' OR n.x = 1 RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x = null RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x = [1] RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x = $k AND n.x > 100 RETURN id(n) AS i",
+            "MATCH (m:B), (n:A) WHERE n.x = m.x RETURN id(m) AS i, id(n) AS j",
+            "MATCH (m:B) MATCH (n:A) WHERE n.y = m.x + 1 RETURN id(m) AS i, id(n) AS j",
+            "MATCH (m:B) MATCH (n:A) WHERE n.x = m.x * 9223372036854775807 RETURN count(*) AS c",
         ] {
             let r = db.begin_read().unwrap();
             let what = format!("seed {seed}, round {round}: {statement}");

@@ -1110,6 +1110,10 @@ fn range_start<'r>(
             });
         let entry = &mut bounds[at];
         match op {
+            // An equality is the range from the value to itself.
+            B::Eq if entry.1.is_none() && entry.2.is_none() => {
+                (entry.1, entry.2) = (Some((bound, true)), Some((bound, true)));
+            }
             B::Gt | B::Ge if entry.1.is_none() => entry.1 = Some((bound, op == B::Ge)),
             B::Lt | B::Le if entry.2.is_none() => entry.2 = Some((bound, op == B::Le)),
             _ => {}
@@ -1120,11 +1124,12 @@ fn range_start<'r>(
             let Some((e, included)) = b else {
                 return Ok(Some(None));
             };
-            // A bound that is not a stored value (null, a map) finds no
-            // range here: the label is scanned and the filter decides.
-            Ok(to_stored(&e.eval(env)?)
+            // A bound that is not a stored value (null, a map) or that
+            // fails finds no range here: the label is scanned and the
+            // filter decides (and raises the error if a match reaches it).
+            Ok(e.eval(env)
                 .ok()
-                .flatten()
+                .and_then(|v| to_stored(&v).ok().flatten())
                 .map(|v| Some((v, included))))
         };
         let (Some(lo), Some(hi)) = (value(lower)?, value(upper)?) else {
@@ -1159,21 +1164,24 @@ fn columnar_start(
 ) -> QResult<Option<Vec<NodeId>>> {
     let mut tests = Vec::new();
     for (key, op, e) in start_comparisons(filter, slot) {
-        tests.push((key, op, e.eval(env)?));
+        // A value that fails tests nothing here: the filter decides.
+        if let Ok(v) = e.eval(env) {
+            tests.push((key, op, v));
+        }
     }
     super::columnar::filtered_start(txn, label, &tests)
 }
 
 /// The keys of the node in `slot` that `filter`'s top-level `AND`s
 /// compare with a value known before the match (`n.key op e`, `e` as
-/// [`bound_like`]): with `ranges`, only `<`, `<=`, `>`, `>=` (what a
-/// range start reads); else also `=` and `<>` (what `ColumnarFilter`
-/// reads). For `EXPLAIN`.
+/// [`bound_like`]): with `ranges`, `<`, `<=`, `>`, `>=` and `=` (what a
+/// range start reads, `=` as the range of one value); else also `<>`
+/// (what `ColumnarFilter` reads). For `EXPLAIN`.
 pub(crate) fn compared_keys(filter: &Expr, slot: usize, ranges: bool) -> Vec<&str> {
     use crate::query::plan::expr::BinaryOp as B;
     let mut keys = Vec::new();
     for (key, op, _) in start_comparisons(filter, slot) {
-        if (!ranges || !matches!(op, B::Eq | B::Ne)) && !keys.contains(&key) {
+        if (!ranges || op != B::Ne) && !keys.contains(&key) {
             keys.push(key);
         }
     }
