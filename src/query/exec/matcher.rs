@@ -581,10 +581,7 @@ impl<'a> Matcher<'a> {
         row: &mut Row,
         emit: &mut Emit<'_>,
     ) -> QResult<bool> {
-        let c = &p.chains[ci];
-        let (ri, forward) = order[k];
-        let rp = &c.rels[ri];
-        let to_np = &c.nodes[if forward { ri + 1 } else { ri }];
+        let (rp, to_np, forward) = step_of(p, ci, order, k);
         if trail.len() >= min {
             let mut rels: Vec<CypherValue> = trail
                 .iter()
@@ -654,10 +651,7 @@ impl<'a> Matcher<'a> {
             branch: Option<EdgeId>,
             parent: Option<EdgeId>,
         }
-        let c = &p.chains[ci];
-        let (ri, forward) = order[k];
-        let rp = &c.rels[ri];
-        let to_np = &c.nodes[if forward { ri + 1 } else { ri }];
+        let (rp, to_np, forward) = step_of(p, ci, order, k);
         let undirected = rp.dir == Dir::Either;
         let mut seen: FxHashMap<NodeId, Reached> = FxHashMap::default();
         seen.insert(
@@ -748,10 +742,7 @@ impl<'a> Matcher<'a> {
         row: &mut Row,
         emit: &mut Emit<'_>,
     ) -> QResult<bool> {
-        let c = &p.chains[ci];
-        let (ri, forward) = order[k];
-        let rp = &c.rels[ri];
-        let to_np = &c.nodes[if forward { ri + 1 } else { ri }];
+        let (rp, to_np, forward) = step_of(p, ci, order, k);
         let mut ids = match &row[rp.slot] {
             V::List(items) => items
                 .iter()
@@ -1305,6 +1296,23 @@ impl<'r> Scan<'r> {
             row: work,
         }))
     }
+}
+
+/// Step `k` of chain `ci`'s walk `order`: its relationship pattern, the
+/// node pattern it reaches and whether it is walked left to right.
+fn step_of<'p>(
+    p: &'p Pattern,
+    ci: usize,
+    order: &[(usize, bool)],
+    k: usize,
+) -> (&'p RelPat, &'p NodePat, bool) {
+    let c = &p.chains[ci];
+    let (ri, forward) = order[k];
+    (
+        &c.rels[ri],
+        &c.nodes[if forward { ri + 1 } else { ri }],
+        forward,
+    )
 }
 
 /// The hops of chain `c` in the order a walk from node `s` takes them:
