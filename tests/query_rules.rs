@@ -229,6 +229,15 @@ const STATEMENTS: &[&str] = &[
     "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE c.x / 0 = 1 AND a.x < 0 RETURN count(*) AS c",
     "MATCH (a)-[:R]->(b)-[:R]->(c) WHERE c.x < 1 AND a.s + 1 = 'a1' RETURN count(*) AS c",
     "UNWIND [1, 'x'] AS k MATCH (a:A)-[:R]->(b) WHERE b.x = k AND a.y > 1 RETURN k, count(*) AS c",
+    // Nodes named by id (NodeByIdSeek).
+    "MATCH (n) WHERE id(n) = $k RETURN id(n) AS i, n.x AS x",
+    "MATCH (n:A) WHERE elementId(n) = toString($k) RETURN id(n) AS i",
+    "MATCH (n) WHERE id(n) IN [1, 3, 3, 2.0, -4, 'x', null, 1000000] RETURN id(n) AS i",
+    "MATCH (n:B) WHERE 3 = id(n) OR id(n) = 4 RETURN id(n) AS i",
+    "MATCH (a)-[:R]->(b) WHERE id(a) IN [2, 5, 7] RETURN id(a) AS a, id(b) AS b",
+    "MATCH (n) WHERE id(n) IN $k RETURN id(n) AS i",
+    "MATCH (n) WHERE elementId(n) IN ['1', '01', '2', 2] RETURN id(n) AS i",
+    "UNWIND [1, 2, 1] AS k MATCH (n) WHERE id(n) = k AND n.x > 0 RETURN k, id(n) AS i",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative
@@ -368,6 +377,15 @@ fn index_range_starts_give_the_rows_a_label_scan_gives() {
             "MATCH (m:B), (n:A) WHERE n.x = m.x RETURN id(m) AS i, id(n) AS j",
             "MATCH (m:B) MATCH (n:A) WHERE n.y = m.x + 1 RETURN id(m) AS i, id(n) AS j",
             "MATCH (m:B) MATCH (n:A) WHERE n.x = m.x * 9223372036854775807 RETURN count(*) AS c",
+            // IN lists: a range of one value per item, each node once.
+            "MATCH (n:A) WHERE n.x IN [1, 3, 3, 2.0, null, 'a', {k: 1}] RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.y IN [2, 2.5] AND n.x <> 1 RETURN id(n) AS i",
+            "MATCH (n:B) WHERE n.s IN ['a', 'c'] RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x IN [[1]] RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x IN null RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x IN 5 RETURN id(n) AS i",
+            "MATCH (n:A) WHERE n.x IN [] RETURN id(n) AS i",
+            "MATCH (m:B) MATCH (n:A) WHERE n.x IN [m.x, m.x + 1] RETURN id(m) AS i, id(n) AS j",
         ] {
             let r = db.begin_read().unwrap();
             let what = format!("seed {seed}, round {round}: {statement}");

@@ -513,7 +513,7 @@ fn start_rule(
     schema: &crate::graph::records::Schema,
     (smallest, node_count): (Option<(usize, &String)>, u64),
 ) -> Option<String> {
-    use crate::query::exec::matcher::compared_keys;
+    use crate::query::exec::matcher::{Named, compared_keys, named_starts};
     let covered = |label: &str, key: &str| match (
         r.names.id(Kind::Label, label),
         r.names.id(Kind::PropKey, key),
@@ -521,6 +521,22 @@ fn start_rule(
         (Some(l), Some(k)) => schema.unique.contains(&(l, k)) || schema.indexed.contains(&(l, k)),
         _ => false,
     };
+    for (_, named, _) in named_starts(filter, np.slot) {
+        match named {
+            Named::Id(_) => {
+                return Some(
+                    "start: the nodes id() / elementId() names (rule NodeByIdSeek)".to_owned(),
+                );
+            }
+            Named::Key(key) => {
+                if let Some(label) = np.labels.iter().find(|l| covered(l, key)) {
+                    return Some(format!(
+                        "start: the entries of :{label}({key}) for each value of the list (rule IndexRangeStart)"
+                    ));
+                }
+            }
+        }
+    }
     for key in compared_keys(filter, np.slot, true) {
         if let Some(label) = np.labels.iter().find(|l| covered(l, key)) {
             return Some(format!(

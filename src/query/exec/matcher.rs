@@ -1056,6 +1056,9 @@ fn start_candidates<'r>(
     if np.props.is_empty()
         && let Some(filter) = filter
     {
+        if let Some(ids) = listed_start(r, np, filter, env)? {
+            return Ok((Box::new(ids.into_iter().map(Ok)), false));
+        }
         if let Some(ids) = range_start(r, np, filter, env)? {
             return Ok((Box::new(ids.map(|id| id.map_err(QueryError::from))), false));
         }
@@ -1072,6 +1075,142 @@ fn start_candidates<'r>(
         return Ok((Box::new((0..list.len()).map(move |i| Ok(list[i]))), true));
     }
     candidates(r, np, env)
+}
+
+/// The nodes a top-level `AND` of `filter` names outright: `id(n) = e`,
+/// `elementId(n) = e` (rule `NodeByIdSeek`), the same with `IN list`, or
+/// `n.key IN list` where an index or unique key of one of `np`'s labels
+/// covers `key` (rule `IndexRangeStart`, a range of one value per item),
+/// `e` and `list` known before the match ([`bound_like`]). Each node
+/// once, in id order; the filter still runs on each. `None` when no
+/// conjunct has these forms, or when its value fails, is not a list for
+/// `IN` (the filter then raises what it owes) or holds an item no index
+/// range can look up.
+fn listed_start(
+    r: Reader<'_>,
+    np: &NodePat,
+    filter: &Expr,
+    env: &mut Env<'_>,
+) -> QResult<Option<Vec<NodeId>>> {
+    use crate::query::plan::func::Function as F;
+    for (listed, named, e) in named_starts(filter, np.slot) {
+        let Ok(value) = e.eval(env) else {
+            continue;
+        };
+        let values = match (listed, value) {
+            (false, v) => vec![v],
+            (true, V::List(items)) => items,
+            // `IN null` keeps nothing; `IN` anything else fails.
+            (true, V::Null) => Vec::new(),
+            _ => continue,
+        };
+        let found = match named {
+            Named::Id(f) => {
+                let mut ids = Vec::new();
+                for v in &values {
+                    let id = match (f, v) {
+                        (F::Id, V::Int(i)) => u64::try_from(*i).ok(),
+                        (F::Id, V::Float(x)) if x.fract() == 0.0 && *x >= 0.0 => Some(*x as u64),
+                        (F::ElementId, V::String(s)) => {
+                            s.parse::<u64>().ok().filter(|i| i.to_string() == *s)
+                        }
+                        _ => None,
+                    };
+                    if let Some(id) = id
+                        && r.node_record(NodeId(id))?.is_some()
+                    {
+                        ids.push(NodeId(id));
+                    }
+                }
+                Some(ids)
+            }
+            Named::Key(key) => indexed_values(r, np, key, &values)?,
+        };
+        if let Some(mut ids) = found {
+            ids.sort_unstable();
+            ids.dedup();
+            return Ok(Some(ids));
+        }
+    }
+    Ok(None)
+}
+
+/// What a conjunct names of the node in a slot: its `id` or `elementId`
+/// (the function), or a property key (only under `IN`: an equality is a
+/// range start's).
+pub(crate) enum Named<'f> {
+    Id(crate::query::plan::func::Function),
+    Key(&'f str),
+}
+
+/// The top-level `AND`s of `filter` that name the node in `slot` outright:
+/// `id(n) = e`, `elementId(n) = e` (either side), those with `IN e`, and
+/// `n.key IN e`, with `e` known before the match ([`bound_like`]); each
+/// with whether it is an `IN`.
+pub(crate) fn named_starts(filter: &Expr, slot: usize) -> Vec<(bool, Named<'_>, &Expr)> {
+    use crate::query::plan::expr::BinaryOp as B;
+    use crate::query::plan::func::Function as F;
+    let mut conjuncts = Vec::new();
+    split_and(filter, &mut conjuncts);
+    let mut out = Vec::new();
+    for c in conjuncts {
+        let (listed, subject, e) = match c {
+            Expr::Binary(op @ (B::Eq | B::In), a, b) if bound_like(b, slot) => {
+                (*op == B::In, &**a, &**b)
+            }
+            Expr::Binary(B::Eq, a, b) if bound_like(a, slot) => (false, &**b, &**a),
+            _ => continue,
+        };
+        let named = match subject {
+            Expr::Call(f @ (F::Id | F::ElementId), args) if matches!(args.as_slice(), [Expr::Slot(s)] if *s == slot) => {
+                Named::Id(*f)
+            }
+            _ if listed => match property_of(subject, slot) {
+                Some(key) => Named::Key(key),
+                None => continue,
+            },
+            _ => continue,
+        };
+        out.push((listed, named, e));
+    }
+    out
+}
+
+/// The nodes of `np` whose `key` equals one of `values`, by the first of
+/// its labels with an index or unique key on `key`; `None` when none
+/// covers it or an item is a value no range looks up (a list).
+fn indexed_values(
+    r: Reader<'_>,
+    np: &NodePat,
+    key: &str,
+    values: &[CypherValue],
+) -> QResult<Option<Vec<NodeId>>> {
+    let schema = r.schema()?;
+    let covered = |label: &str| match (
+        r.names.id(Kind::Label, label),
+        r.names.id(Kind::PropKey, key),
+    ) {
+        (Some(l), Some(k)) => schema.unique.contains(&(l, k)) || schema.indexed.contains(&(l, k)),
+        _ => false,
+    };
+    let Some(label) = np.labels.iter().find(|l| covered(l)) else {
+        return Ok(None);
+    };
+    let mut ids = Vec::new();
+    for v in values {
+        // `null` and maps equal no stored value.
+        let Some(stored) = to_stored(v).ok().flatten() else {
+            continue;
+        };
+        let one = Some((&stored, true));
+        let Some(found) = r.nodes_in_range(label, key, one, one)? else {
+            return Ok(None);
+        };
+        for id in found {
+            ids.push(id?);
+        }
+    }
+    Ok(Some(ids))
 }
 
 /// The nodes of `np` an index or unique key finds from the bounds that
