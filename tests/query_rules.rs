@@ -238,6 +238,8 @@ const STATEMENTS: &[&str] = &[
     "MATCH (n) WHERE id(n) IN $k RETURN id(n) AS i",
     "MATCH (n) WHERE elementId(n) IN ['1', '01', '2', 2] RETURN id(n) AS i",
     "UNWIND [1, 2, 1] AS k MATCH (n) WHERE id(n) = k AND n.x > 0 RETURN k, id(n) AS i",
+    "MATCH (a)-[:R]->(b) WHERE id(b) = $k RETURN id(a) AS a, id(b) AS b",
+    "MATCH (a:A)-[:R]->(b)-[:S]->(c) WHERE elementId(c) IN ['3', '4'] RETURN id(a) AS a, id(c) AS c",
 ];
 
 /// Rows sorted by the global order, floats compared to 1e-9 relative
@@ -386,6 +388,10 @@ fn index_range_starts_give_the_rows_a_label_scan_gives() {
             "MATCH (n:A) WHERE n.x IN 5 RETURN id(n) AS i",
             "MATCH (n:A) WHERE n.x IN [] RETURN id(n) AS i",
             "MATCH (m:B) MATCH (n:A) WHERE n.x IN [m.x, m.x + 1] RETURN id(m) AS i, id(n) AS j",
+            // A start chosen by what the WHERE seeks.
+            "MATCH (m:B)-[:R]->(n:A) WHERE n.x = $k RETURN id(m) AS i, id(n) AS j",
+            "MATCH (m)-[:R|S]-(n:A) WHERE n.y IN [1, 2.5] AND m.x > 1 RETURN id(m) AS i, id(n) AS j",
+            "MATCH (m:B)-[:R]->(n:A), (o:B) WHERE o.s = 'a' AND n.x = o.x RETURN count(*) AS c",
         ] {
             let r = db.begin_read().unwrap();
             let what = format!("seed {seed}, round {round}: {statement}");
@@ -540,6 +546,25 @@ fn chains_run_from_the_cheapest_start() {
     let reads = profiled.plan().unwrap()[0].reads.unwrap();
     // The hub's 400 relationships, not the 2,000 :Big nodes and theirs.
     assert!(reads.entries < 1000, "{reads:?}");
+    // A :Big node named by the WHERE through an index: the chain starts
+    // there, though :Hub is the smaller label.
+    let mut w = db.begin_write().unwrap();
+    w.create_index("Big", "i").unwrap();
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    let sought = "MATCH (h:Hub)<-[:R]-(a:Big) WHERE a.i = 7 RETURN h.k AS k";
+    let rows = agree(&r, sought, &Params::new(), sought).unwrap();
+    assert_eq!(rows, vec![vec![V::Int(2)]]);
+    let profiled = r
+        .query(&format!("PROFILE {sought}"), &Params::new())
+        .unwrap();
+    let step = &profiled.plan().unwrap()[0];
+    assert!(
+        step.details.contains("estimated start: node 2"),
+        "{}",
+        step.details
+    );
+    assert!(step.reads.unwrap().entries < 100, "{:?}", step.reads);
     let written = "MATCH (h:Hub {k: 2}), (a:Big)-[:R]->(h) RETURN count(*) AS n";
     let explained = r
         .query(&format!("EXPLAIN {written}"), &Params::new())

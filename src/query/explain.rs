@@ -513,7 +513,7 @@ fn start_rule(
     schema: &crate::graph::records::Schema,
     (smallest, node_count): (Option<(usize, &String)>, u64),
 ) -> Option<String> {
-    use crate::query::exec::matcher::{Named, compared_keys, named_starts};
+    use crate::query::optimise::seek::{Named, compared_keys, named_starts};
     let covered = |label: &str, key: &str| match (
         r.names.id(Kind::Label, label),
         r.names.id(Kind::PropKey, key),

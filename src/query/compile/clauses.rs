@@ -296,6 +296,7 @@ impl Compiler<'_> {
             labels,
             props,
             map,
+            seek: None,
         })
     }
 

@@ -59,6 +59,7 @@ use crate::graph::records::Schema;
 use crate::graph::sealed::Sealed;
 use crate::graph::stats::Kept;
 use crate::query::error::{Deadline, QResult, QueryError, check_deadline};
+use crate::query::optimise::columnar::flipped;
 use crate::query::plan::ProjectItems;
 use crate::query::plan::columnar::{C, Shape, TopK};
 use crate::query::plan::expr::{BinaryOp, Expr};
@@ -419,18 +420,6 @@ fn compared(op: BinaryOp, x: Option<&CypherValue>, y: Option<&CypherValue>) -> O
         _ => return None,
     };
     Some(holds_for(op, o))
-}
-
-/// Comparison `op` with its operands swapped (`1 < x` is `x > 1`).
-pub(super) fn flipped(op: BinaryOp) -> BinaryOp {
-    use BinaryOp as B;
-    match op {
-        B::Lt => B::Gt,
-        B::Le => B::Ge,
-        B::Gt => B::Lt,
-        B::Ge => B::Le,
-        other => other,
-    }
 }
 
 fn is_comparison(op: BinaryOp) -> bool {

@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::columnar::flipped;
 use super::columns;
 use super::eval::{Env, truth};
 use super::graph::{Graph, from_stored, to_stored};
@@ -25,9 +24,9 @@ use crate::graph::NodeIds;
 use crate::graph::dict::Kind;
 use crate::graph::read::{AdjCursors, AdjEntry, RangeNodes, Reader};
 use crate::query::error::{Deadline, ErrorKind, QResult, QueryError, check_deadline};
-use crate::query::optimise::columnar::split_and;
+use crate::query::optimise::seek::{Named, named_starts, start_comparisons};
 use crate::query::optimise::start::{Starts, chain_order, start_of};
-use crate::query::plan::expr::{BinaryOp, Expr};
+use crate::query::plan::expr::Expr;
 use crate::query::plan::pattern::{Chain, Dir, NodePat, Pattern, RelPat, Shortest};
 use crate::query::value::Params;
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
@@ -1135,47 +1134,6 @@ fn listed_start(
     Ok(None)
 }
 
-/// What a conjunct names of the node in a slot: its `id` or `elementId`
-/// (the function), or a property key (only under `IN`: an equality is a
-/// range start's).
-pub(crate) enum Named<'f> {
-    Id(crate::query::plan::func::Function),
-    Key(&'f str),
-}
-
-/// The top-level `AND`s of `filter` that name the node in `slot` outright:
-/// `id(n) = e`, `elementId(n) = e` (either side), those with `IN e`, and
-/// `n.key IN e`, with `e` known before the match ([`bound_like`]); each
-/// with whether it is an `IN`.
-pub(crate) fn named_starts(filter: &Expr, slot: usize) -> Vec<(bool, Named<'_>, &Expr)> {
-    use crate::query::plan::expr::BinaryOp as B;
-    use crate::query::plan::func::Function as F;
-    let mut conjuncts = Vec::new();
-    split_and(filter, &mut conjuncts);
-    let mut out = Vec::new();
-    for c in conjuncts {
-        let (listed, subject, e) = match c {
-            Expr::Binary(op @ (B::Eq | B::In), a, b) if bound_like(b, slot) => {
-                (*op == B::In, &**a, &**b)
-            }
-            Expr::Binary(B::Eq, a, b) if bound_like(a, slot) => (false, &**b, &**a),
-            _ => continue,
-        };
-        let named = match subject {
-            Expr::Call(f @ (F::Id | F::ElementId), args) if matches!(args.as_slice(), [Expr::Slot(s)] if *s == slot) => {
-                Named::Id(*f)
-            }
-            _ if listed => match property_of(subject, slot) {
-                Some(key) => Named::Key(key),
-                None => continue,
-            },
-            _ => continue,
-        };
-        out.push((listed, named, e));
-    }
-    out
-}
-
 /// The nodes of `np` whose `key` equals one of `values`, by the first of
 /// its labels with an index or unique key on `key`; `None` when none
 /// covers it or an item is a value no range looks up (a list).
@@ -1302,77 +1260,8 @@ fn columnar_start(
     super::columnar::filtered_start(txn, label, &tests)
 }
 
-/// The keys of the node in `slot` that `filter`'s top-level `AND`s
-/// compare with a value known before the match (`n.key op e`, `e` as
-/// [`bound_like`]): with `ranges`, `<`, `<=`, `>`, `>=` and `=` (what a
-/// range start reads, `=` as the range of one value); else also `<>`
-/// (what `ColumnarFilter` reads). For `EXPLAIN`.
-pub(crate) fn compared_keys(filter: &Expr, slot: usize, ranges: bool) -> Vec<&str> {
-    use crate::query::plan::expr::BinaryOp as B;
-    let mut keys = Vec::new();
-    for (key, op, _) in start_comparisons(filter, slot) {
-        if (!ranges || op != B::Ne) && !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    keys
-}
-
-/// The comparisons among `filter`'s top-level `AND`s of a property of
-/// the node in `slot` with a value known before the match (`n.key op e`,
-/// `e` as [`bound_like`]; `=`, `<>`, `<`, `<=`, `>`, `>=`), as `(key,
-/// op, e)` with the property on the left: what a range start and
-/// `ColumnarFilter` read.
-fn start_comparisons(filter: &Expr, slot: usize) -> Vec<(&str, BinaryOp, &Expr)> {
-    use crate::query::plan::expr::BinaryOp as B;
-    let mut conjuncts = Vec::new();
-    split_and(filter, &mut conjuncts);
-    let mut out = Vec::new();
-    for c in conjuncts {
-        let Expr::Binary(op @ (B::Eq | B::Ne | B::Lt | B::Le | B::Gt | B::Ge), a, b) = c else {
-            continue;
-        };
-        let (key, e, op) = match (property_of(a, slot), property_of(b, slot)) {
-            (Some(key), None) => (key, &**b, *op),
-            (None, Some(key)) => (key, &**a, flipped(*op)),
-            _ => continue,
-        };
-        if bound_like(e, slot) {
-            out.push((key, op, e));
-        }
-    }
-    out
-}
-
-/// The key `e` reads when it is a property of the node in `slot`.
-fn property_of(e: &Expr, slot: usize) -> Option<&str> {
-    match e {
-        Expr::Property(base, key) if matches!(**base, Expr::Slot(s) if s == slot) => {
-            Some(key.as_str())
-        }
-        _ => None,
-    }
-}
-
 /// A bound of a range start: its expression and whether it is included.
 type Bound<'e> = Option<(&'e Expr, bool)>;
-
-/// Whether `e` can bound a range start at the node in `slot`: literals,
-/// parameters, other variables and their properties, function calls and
-/// operators over those — nothing that reads the node itself or runs a
-/// pattern.
-fn bound_like(e: &Expr, slot: usize) -> bool {
-    match e {
-        Expr::Const(_) | Expr::Param(_) => true,
-        Expr::Slot(s) => *s != slot,
-        Expr::Property(base, _) | Expr::Unary(_, base) => bound_like(base, slot),
-        Expr::Binary(_, a, b) => bound_like(a, slot) && bound_like(b, slot),
-        // `rand()` differs from the value the filter reads per row.
-        Expr::Call(crate::query::plan::func::Function::Rand, _) => false,
-        Expr::Call(_, args) | Expr::List(args) => args.iter().all(|a| bound_like(a, slot)),
-        _ => false,
-    }
-}
 
 /// A match of a pattern whose first chain starts at a scan (a label
 /// scan, an index lookup or every node), resumable a start node at a

@@ -193,7 +193,7 @@ enum State<'t> {
     /// not yet used, and the scan of the current one.
     Feeding {
         pending: VecDeque<Row>,
-        scan: Option<Scanning<'t>>,
+        scan: Option<Box<Scanning<'t>>>,
         /// A first `MATCH` that reads a whole label: its start label's
         /// members come from the member cache.
         whole: bool,
@@ -914,11 +914,11 @@ impl<'t> Pipeline<'t> {
                     !self.naive,
                 )?;
                 if let Some(s) = started {
-                    scan = Some(Scanning {
+                    scan = Some(Box::new(Scanning {
                         scan: s,
                         input: row,
                         found: false,
-                    });
+                    }));
                     continue;
                 }
                 let before = out.len();

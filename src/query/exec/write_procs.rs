@@ -478,6 +478,7 @@ fn node_pattern(
             .map(|(k, v)| (k, Expr::Const(v)))
             .collect(),
         map: None,
+        seek: None,
     };
     Ok(Pattern {
         chains: vec![Chain {
@@ -563,6 +564,7 @@ fn rel_pattern(
         labels: Vec::new(),
         props: Vec::new(),
         map: None,
+        seek: None,
     };
     let rel = RelPat {
         slot: 2,

@@ -394,6 +394,18 @@ fn simple(a: &AggregateSpec) -> bool {
 }
 
 /// The operands of `e`'s top-level `AND`s.
+/// Comparison `op` with its operands swapped (`1 < x` is `x > 1`).
+pub(crate) fn flipped(op: BinaryOp) -> BinaryOp {
+    use BinaryOp as B;
+    match op {
+        B::Lt => B::Gt,
+        B::Le => B::Ge,
+        B::Gt => B::Lt,
+        B::Ge => B::Le,
+        other => other,
+    }
+}
+
 pub(crate) fn split_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     if let Expr::Binary(BinaryOp::And, a, b) = e {
         split_and(a, out);

@@ -34,6 +34,7 @@
 
 pub(crate) mod columnar;
 mod pushdown;
+pub(crate) mod seek;
 pub(crate) mod start;
 
 use crate::query::plan::func::Aggregate;
@@ -47,6 +48,7 @@ pub(crate) fn optimise(plan: &mut Plan) {
         for step in steps.iter_mut() {
             if let Step::Match { pattern, .. } = step {
                 pushdown::push_down(pattern);
+                seek::mark(pattern);
             }
         }
         columnar_aggregate(steps);

@@ -12,7 +12,7 @@ use crate::graph::dict::Kind;
 use crate::graph::read::Reader;
 use crate::graph::stats::Kept;
 use crate::query::error::QResult;
-use crate::query::plan::pattern::{Chain, NodePat, Pattern};
+use crate::query::plan::pattern::{Chain, NodePat, Pattern, Seek};
 
 /// Label index entries read at most per label to compare label sizes.
 pub(crate) const COUNT_CAP: usize = 4096;
@@ -27,10 +27,15 @@ pub(crate) struct Starts {
 
 /// The nodes a scan starting at labelled pattern `n` is estimated to
 /// read, by the statistics: its smallest label's size, divided for each
-/// inline property by that key's distinct values under the label when an
-/// index or unique key counts them (a unique key's value is one node);
-/// a property no index counts is not estimated. `None` without labels.
+/// inline property (and the property its `WHERE` seeks, `NodePat::seek`)
+/// by that key's distinct values under the label when an index or unique
+/// key counts them (a unique key's value is one node); a property no
+/// index counts is not estimated. One node when its `WHERE` names its
+/// id. `None` without labels.
 pub(crate) fn start_estimate(r: Reader<'_>, kept: Kept<'_>, n: &NodePat) -> QResult<Option<f64>> {
+    if n.seek == Some(Seek::Id) {
+        return Ok(Some(1.0));
+    }
     let schema = r.schema()?;
     let mut best: Option<f64> = None;
     for label in &n.labels {
@@ -39,7 +44,11 @@ pub(crate) fn start_estimate(r: Reader<'_>, kept: Kept<'_>, n: &NodePat) -> QRes
             return Ok(Some(0.0));
         };
         let mut rows = kept.label(l)? as f64;
-        for (key, _) in &n.props {
+        let sought = match &n.seek {
+            Some(Seek::Key(key)) => Some(key),
+            _ => None,
+        };
+        for key in n.props.iter().map(|(key, _)| key).chain(sought) {
             let Some(k) = r.names.id(Kind::PropKey, key) else {
                 rows = 0.0;
                 continue;
@@ -58,16 +67,22 @@ pub(crate) fn start_estimate(r: Reader<'_>, kept: Kept<'_>, n: &NodePat) -> QRes
     Ok(best)
 }
 
-/// The node pattern to start chain `c` at when none is bound. With the
+/// The node pattern to start chain `c` at when none is bound: the first
+/// its `WHERE` names by id, if any. With the
 /// statistics: the labelled pattern with the fewest estimated start
-/// nodes ([`start_estimate`]; ties go to the compiler's rank — labelled
-/// with properties, then labelled — then to the planned start). Without
+/// nodes ([`start_estimate`], which weighs a property the `WHERE` seeks
+/// as an inline one; ties go to the compiler's rank — labelled with
+/// properties, then labelled — then to the planned start). Without
 /// them: of the patterns the compiler ranks first, the one with the
 /// smallest label, compared by reading their label index entries side by
 /// side, one entry of each in turn, until one label ends (about the
 /// smaller size times the number of labels, never a whole large label;
 /// after [`COUNT_CAP`] entries each, the planned pattern is kept).
 pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult<usize> {
+    // A node its WHERE names by id reads a node or a few: nothing less.
+    if let Some(s) = c.nodes.iter().position(|n| n.seek == Some(Seek::Id)) {
+        return Ok(s);
+    }
     let planned = rank(&c.nodes[c.start]);
     let labelled = c.nodes.iter().filter(|n| rank(n) < 2).count();
     if planned == 2 || labelled < 2 {
@@ -125,10 +140,12 @@ pub(crate) fn start_of(r: Reader<'_>, c: &Chain, chosen: &mut Starts) -> QResult
     Ok(s)
 }
 
-/// The compiler's rank of a start: labelled with inline properties, then
+/// The compiler's rank of a start: named by id in the `WHERE`, or
+/// labelled with inline properties or a property the `WHERE` seeks, then
 /// labelled, then the rest.
 fn rank(n: &NodePat) -> u8 {
-    match (n.labels.is_empty(), n.props.is_empty()) {
+    match (n.labels.is_empty(), n.props.is_empty() && n.seek.is_none()) {
+        _ if n.seek == Some(Seek::Id) => 0,
         (false, false) => 0,
         (false, true) => 1,
         _ => 2,

@@ -16,6 +16,19 @@ pub(crate) struct NodePat {
     /// `CREATE (v $map)`: a parameter whose entries are the properties
     /// (`props` is then empty; other clauses refuse a parameter map).
     pub map: Option<Expr>,
+    /// What the pattern's `WHERE` names of this node with values known
+    /// before the match, which a start can seek (set by the optimiser;
+    /// the chain's start and order weigh it as they weigh inline
+    /// properties).
+    pub seek: Option<Seek>,
+}
+
+/// A node named by its pattern's `WHERE`: `id(n)` / `elementId(n)`
+/// equal to (or `IN`) a value, or a property `= value` / `IN list`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Seek {
+    Id,
+    Key(String),
 }
 
 /// The direction of a relationship pattern, left to right.
