@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use super::procs::map_argument;
 use crate::graph::sealed::Sealed;
 use crate::query::error::{QResult, argument_error, type_error};
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue};
@@ -103,15 +104,8 @@ fn config(v: &CypherValue) -> QResult<Config> {
         merge_rels: false,
         produce_self_rel: true,
     };
-    let map = match v {
-        V::Null => return Ok(config),
-        V::Map(m) => m,
-        other => {
-            return Err(type_error(format!(
-                "{NAME}: the configuration is a map, not {}",
-                other.type_name()
-            )));
-        }
+    let Some(map) = map_argument(NAME, "the configuration", v)? else {
+        return Ok(config);
     };
     let flag = |key: &str, v: &CypherValue| match v {
         V::Bool(b) => Ok(*b),

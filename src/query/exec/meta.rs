@@ -51,16 +51,13 @@ impl MetaConfig {
             include_rels: BTreeSet::new(),
             exclude_rels: BTreeSet::new(),
         };
-        let entries = match args.first() {
-            None | Some(V::Null) => return Ok(config),
-            Some(V::Map(m)) => m,
-            Some(other) => {
-                return Err(type_error(format!(
-                    "{}: the configuration is a map, not {}",
-                    Self::PROC,
-                    other.type_name()
-                )));
-            }
+        let Some(entries) = args
+            .first()
+            .map(|v| super::procs::map_argument(Self::PROC, "the configuration", v))
+            .transpose()?
+            .flatten()
+        else {
+            return Ok(config);
         };
         for (key, value) in entries {
             match key.as_str() {

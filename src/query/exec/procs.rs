@@ -449,3 +449,20 @@ fn vector_query(
         })
         .collect()
 }
+
+/// A procedure's map argument: `None` for `null`; anything else than a
+/// map is a type error naming `name` and `what` the map is.
+pub(super) fn map_argument<'v>(
+    name: &str,
+    what: &str,
+    v: &'v CypherValue,
+) -> QResult<Option<&'v std::collections::BTreeMap<String, CypherValue>>> {
+    match v {
+        V::Null => Ok(None),
+        V::Map(m) => Ok(Some(m)),
+        other => Err(type_error(format!(
+            "{name}: {what} is a map, not {}",
+            other.type_name()
+        ))),
+    }
+}

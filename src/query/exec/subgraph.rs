@@ -21,6 +21,7 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
 use super::graph::{Access, no_graph};
+use super::procs::map_argument;
 use crate::graph::read::Reader;
 use crate::query::error::{QResult, argument_error, type_error};
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue, RelValue};
@@ -197,15 +198,8 @@ fn config(name: &str, v: &CypherValue) -> QResult<Config> {
         deny: Vec::new(),
         filter_start: false,
     };
-    let map = match v {
-        V::Null => return Ok(config),
-        V::Map(m) => m,
-        other => {
-            return Err(type_error(format!(
-                "{name}: the configuration is a map, not {}",
-                other.type_name()
-            )));
-        }
+    let Some(map) = map_argument(name, "the configuration", v)? else {
+        return Ok(config);
     };
     let int = |key: &str, v: &CypherValue| match v {
         V::Int(i) => Ok(Some(*i)),

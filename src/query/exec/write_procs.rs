@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::graph::Graph;
+use super::procs::map_argument;
 use super::write::{create, eval, merge};
 use crate::GraphRead;
 use crate::graph::sealed::Sealed;
@@ -702,12 +703,5 @@ fn nodes(name: &str, v: &CypherValue) -> QResult<Vec<NodeId>> {
 
 /// A map argument (`null` is empty).
 fn map(name: &str, what: &str, v: &CypherValue) -> QResult<BTreeMap<String, CypherValue>> {
-    match v {
-        V::Null => Ok(BTreeMap::new()),
-        V::Map(m) => Ok(m.clone()),
-        other => Err(type_error(format!(
-            "{name}: {what} is a map, not {}",
-            other.type_name()
-        ))),
-    }
+    Ok(map_argument(name, what, v)?.cloned().unwrap_or_default())
 }

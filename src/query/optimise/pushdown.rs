@@ -34,19 +34,7 @@ pub(super) fn push_down(pattern: &mut Pattern) {
     // The slots a conjunct may wait for: fresh nodes and single
     // relationships (a variable-length one holds a list, a path is made
     // last).
-    let mut own: Vec<usize> = Vec::new();
-    let mut later: Vec<usize> = Vec::new();
-    for c in &pattern.chains {
-        own.extend(c.nodes.iter().filter(|n| !n.earlier).map(|n| n.slot));
-        for r in c.rels.iter().filter(|r| !r.earlier) {
-            if r.range.is_none() && c.shortest.is_none() {
-                own.push(r.slot);
-            } else {
-                later.push(r.slot);
-            }
-        }
-        later.extend(c.path);
-    }
+    let (own, later) = pattern.fresh_slots();
     let mut conjuncts = Vec::new();
     split_and(filter, &mut conjuncts);
     if !conjuncts.iter().all(|e| boolean(e, &own) == Some(true)) {

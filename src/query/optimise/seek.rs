@@ -14,35 +14,37 @@ use crate::query::plan::pattern::{Pattern, Seek};
 /// `WHERE` names with a value that reads none of the pattern's own
 /// variables (so it is known whichever node the match starts at).
 pub(super) fn mark(pattern: &mut Pattern) {
-    let own: Vec<usize> = pattern
+    let (mut own, whole) = pattern.fresh_slots();
+    own.extend(whole);
+    let known = |e: &Expr| own.iter().all(|&s| !e.may_read(s));
+    let seek = |slot: usize, filter: &Expr| match named_starts(filter, slot)
+        .into_iter()
+        .find(|(.., e)| known(e))
+    {
+        Some((_, Named::Id(_), _)) => Some(Seek::Id),
+        Some((_, Named::Key(key), _)) => Some(Seek::Key(key.to_owned())),
+        None => start_comparisons(filter, slot)
+            .into_iter()
+            .find(|(_, op, e)| *op == BinaryOp::Eq && known(e))
+            .map(|(key, ..)| Seek::Key(key.to_owned())),
+    };
+    let seeks: Vec<Vec<Option<Seek>>> = pattern
         .chains
         .iter()
-        .flat_map(|c| {
-            let nodes = c.nodes.iter().filter(|n| !n.earlier).map(|n| n.slot);
-            nodes.chain(c.rels.iter().filter(|r| !r.earlier).map(|r| r.slot))
+        .map(|c| {
+            c.nodes
+                .iter()
+                .map(|n| match &pattern.filter {
+                    Some(filter) if !n.earlier => seek(n.slot, filter),
+                    _ => None,
+                })
+                .collect()
         })
-        .chain(pattern.chains.iter().filter_map(|c| c.path))
         .collect();
-    let Some(filter) = pattern.filter.clone() else {
-        return;
-    };
-    let known = |e: &Expr| own.iter().all(|&s| !e.may_read(s));
-    for node in pattern.chains.iter_mut().flat_map(|c| &mut c.nodes) {
-        node.seek = None;
-        if node.earlier {
-            continue;
+    for (c, seeks) in pattern.chains.iter_mut().zip(seeks) {
+        for (n, seek) in c.nodes.iter_mut().zip(seeks) {
+            n.seek = seek;
         }
-        let named = named_starts(&filter, node.slot)
-            .into_iter()
-            .find(|(.., e)| known(e));
-        node.seek = match named {
-            Some((_, Named::Id(_), _)) => Some(Seek::Id),
-            Some((_, Named::Key(key), _)) => Some(Seek::Key(key.to_owned())),
-            None => start_comparisons(&filter, node.slot)
-                .into_iter()
-                .find(|(_, op, e)| *op == BinaryOp::Eq && known(e))
-                .map(|(key, ..)| Seek::Key(key.to_owned())),
-        };
     }
 }
 

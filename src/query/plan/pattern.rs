@@ -151,6 +151,26 @@ impl Pattern {
         Some((rp.slot, c.path))
     }
 
+    /// The slots the pattern binds (not those bound before it): the
+    /// nodes and single relationships a walk step binds, then the
+    /// variable-length relationships (lists) and paths, made whole only
+    /// at the end of their chain.
+    pub fn fresh_slots(&self) -> (Vec<usize>, Vec<usize>) {
+        let (mut stepped, mut whole) = (Vec::new(), Vec::new());
+        for c in &self.chains {
+            stepped.extend(c.nodes.iter().filter(|n| !n.earlier).map(|n| n.slot));
+            for r in c.rels.iter().filter(|r| !r.earlier) {
+                if r.range.is_none() && c.shortest.is_none() {
+                    stepped.push(r.slot);
+                } else {
+                    whole.push(r.slot);
+                }
+            }
+            whole.extend(c.path);
+        }
+        (stepped, whole)
+    }
+
     /// Whether the pattern can end in a counted hop (see `count_tail`);
     /// `anonymous` says whether a slot belongs to an unnamed element.
     pub fn tail_is_free(&self, anonymous: &dyn Fn(usize) -> bool) -> bool {
