@@ -755,6 +755,16 @@ const WRITES: &[&str] = &[
     "OPTIONAL MATCH (n:Missing) SET n.x = 1",
     "MATCH (n:B) SET n.s = 'b' RETURN n.s AS s, count(*) AS c",
     "MATCH (n:A) SET n.x = 1 WITH n MATCH (n)-[:R]->(m) SET m.seen = n.x",
+    // Whole labels written without rows (the rule LabelWrite): an indexed
+    // key, a unique key, removals, temporal values kept, a bad value, a
+    // label nobody has, a subquery.
+    "MATCH (n:A) SET n.x = $k, n.x = 3, n.z = [1.5]",
+    "MATCH (n:B) SET n.t = null, n.s = 'z'",
+    "MATCH (n:B) SET n.q = $k",
+    "MATCH (n:A) REMOVE n.t, n.y",
+    "MATCH (n:Missing) SET n.m = {a: 1}",
+    "MATCH (n:B) SET n.m = [1, 'a']",
+    "CALL { MATCH (n:B) SET n.w = 'w' }",
 ];
 
 /// Every node's and relationship's id, labels or type, and properties.
@@ -830,4 +840,53 @@ fn bulk_writes_leave_the_graph_the_row_path_leaves() {
             drop(dirs);
         }
     }
+}
+
+/// A write over a whole label inside a transaction sees what the
+/// transaction wrote before it — new members, changed records, labels
+/// added — whether the label is read from its index (a small label) or
+/// found by reading every record (most of the nodes), as the row path
+/// does.
+#[test]
+fn a_label_write_sees_its_transactions_writes() {
+    let seed = common::seed(0x0001_abe1);
+    let statements = [
+        "UNWIND range(1, 3) AS i CREATE (:C {i: i})",
+        "MATCH (n:A) WITH n ORDER BY id(n) LIMIT 2 SET n:C, n.x = 40",
+        "MATCH (n:C) SET n.flag = 1",
+        "MATCH (n:A) SET n.flag = 2, n.x = null",
+        "MATCH (n:B) WITH n ORDER BY id(n) LIMIT 3 REMOVE n:B",
+        "MATCH (n:B) REMOVE n.s",
+    ];
+    let dumps: Vec<_> = [
+        QueryOptions::default(),
+        QueryOptions::default().without_rules(),
+    ]
+    .iter()
+    .map(|options| {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Database::open(dir.path()).unwrap();
+        random_graph(&db, &mut Rng(seed), 60, 100, true);
+        let mut w = db.begin_write().unwrap();
+        let mut views = Vec::new();
+        for statement in statements {
+            w.query_with(statement, &Params::new(), options).unwrap();
+            let rows = w
+                .query(
+                    "MATCH (n) RETURN id(n) AS i, labels(n) AS l, properties(n) AS p ORDER BY i",
+                    &Params::new(),
+                )
+                .unwrap();
+            views.push(rows.rows().to_vec());
+        }
+        w.commit().unwrap();
+        (views, dump(&db))
+    })
+    .collect();
+    assert!(dumps[0] == dumps[1], "seed {seed}");
+    let flagged = dumps[0]
+        .1
+        .iter()
+        .filter(|row| matches!(&row[2], V::Map(m) if m.get("flag") == Some(&V::Int(1))));
+    assert_eq!(flagged.count(), 3, "seed {seed}");
 }

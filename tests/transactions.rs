@@ -451,6 +451,112 @@ fn bulk_property_writes_apply_in_order_and_all_or_nothing() {
     );
 }
 
+/// The same properties on many nodes: by ids and by label, each label
+/// found both ways (from its index when it is a small part of the
+/// nodes, by reading every record when it is most of them), on records
+/// the transaction has already changed, with values spliced into
+/// records of every kind — and all-or-nothing.
+#[test]
+fn properties_set_on_many_nodes_at_once() {
+    let (_tmp, db) = open();
+    let mut w = db.begin_write().unwrap();
+    let mut people = Vec::new();
+    for i in 0..40 {
+        let mut props = props! {"i" => i, "tags" => Value::List(vec!["a".into(), Value::Int(i)])};
+        if i % 3 == 0 {
+            props.insert(
+                "day".into(),
+                Value::Temporal(quiverdb::temporal::Temporal::parse("date", "2024-05-01").unwrap()),
+            );
+        }
+        people.push(w.add_node(&["Person"], props).unwrap());
+    }
+    let robot = w.add_node(&["Robot"], props! {"i" => 99}).unwrap();
+    w.commit().unwrap();
+
+    let mut w = db.begin_write().unwrap();
+    // Pending before the bulk writes: a new member, a changed one.
+    let late = w
+        .add_node(&["Person", "Robot"], props! {"i" => 100})
+        .unwrap();
+    w.set_node_property(people[1], "i", -1).unwrap();
+    let members = w
+        .set_properties_of_label("Person", &[("flag", Some(Value::Bool(true))), ("i", None)])
+        .unwrap();
+    assert_eq!(members, 41);
+    let robots = w
+        .set_properties_of_label("Robot", &[("kind", Some("metal".into()))])
+        .unwrap();
+    assert_eq!(robots, 2);
+    assert_eq!(
+        w.set_properties_of_label("Nobody", &[("x", None)]).unwrap(),
+        0
+    );
+    let changed = w
+        .set_properties_of_nodes(
+            &[people[5], people[2], people[5]],
+            &[("n", Some(Value::Int(7)))],
+        )
+        .unwrap();
+    assert_eq!(changed, 2);
+    w.commit().unwrap();
+
+    let r = db.begin_read().unwrap();
+    for (k, &id) in people.iter().enumerate() {
+        let props = r.node(id).unwrap().unwrap().props;
+        assert_eq!(props.get("flag"), Some(&Value::Bool(true)));
+        assert_eq!(props.get("i"), None);
+        assert_eq!(props.contains_key("day"), k % 3 == 0, "{k}");
+        assert_eq!(
+            props["tags"],
+            Value::List(vec!["a".into(), Value::Int(k as i64)])
+        );
+        assert_eq!(
+            props.get("n"),
+            [2, 5].contains(&k).then_some(&Value::Int(7))
+        );
+    }
+    let late = r.node(late).unwrap().unwrap().props;
+    assert_eq!(
+        (late.get("flag"), late.get("kind")),
+        (Some(&Value::Bool(true)), Some(&"metal".into()))
+    );
+    let robot = r.node(robot).unwrap().unwrap().props;
+    assert_eq!(
+        (robot.get("flag"), robot.get("i")),
+        (None, Some(&Value::Int(99)))
+    );
+    drop(r);
+
+    // A unique key two members would share, an unknown node, a NaN:
+    // each fails and leaves the transaction as it was.
+    let mut w = db.begin_write().unwrap();
+    w.create_unique_key("Person", "code").unwrap();
+    let err = w
+        .set_properties_of_label("Person", &[("code", Some(Value::Int(1)))])
+        .unwrap_err();
+    assert!(matches!(err, Error::UniqueViolation { .. }), "{err}");
+    let err = w
+        .set_properties_of_nodes(&[people[0], NodeId(999)], &[("n", Some(Value::Int(1)))])
+        .unwrap_err();
+    assert!(matches!(err, Error::NodeNotFound(NodeId(999))), "{err}");
+    let err = w
+        .set_properties_of_label("Person", &[("n", Some(Value::Float(f64::NAN)))])
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    for &id in &people {
+        let props = w.node(id).unwrap().unwrap().props;
+        assert_eq!(
+            (props.get("code"), props.contains_key("n")),
+            (
+                None,
+                [2, 5].contains(&people.iter().position(|p| *p == id).unwrap())
+            )
+        );
+    }
+    w.commit().unwrap();
+}
+
 #[test]
 fn statistics_follow_every_commit_and_only_commits() {
     let (_tmp, db) = open();

@@ -16,6 +16,7 @@ pub(crate) mod dict;
 pub(crate) mod entries;
 mod iter;
 pub(crate) mod keys;
+mod patch;
 pub(crate) mod read;
 pub(crate) mod records;
 pub(crate) mod state;

@@ -211,7 +211,14 @@ impl<'a> Reader<'a> {
         }
         let mut wanted = ids.iter().copied().peekable();
         let end = last.0.checked_add(1).map(u64::to_be_bytes);
-        self.kv.scan_range(
+        // Many records read once: leave the block cache to point reads.
+        let read = if ids.len() >= BULK_LABEL {
+            KvRead::scan_bulk
+        } else {
+            KvRead::scan_range
+        };
+        read(
+            self.kv,
             Cf::Nodes,
             &first.0.to_be_bytes(),
             end.as_ref().map(<[u8; 8]>::as_slice),

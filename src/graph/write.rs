@@ -4,15 +4,16 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::dict::{Kind, entry_key};
 use super::entries::{NodeEntry, edge_entries, node_entries};
+use super::patch;
 use super::records::{
-    DeclaredIndex, EdgeRecord, GraphInfoRecord, NodeRecord, RequiredRule, Schema,
+    DeclaredIndex, EdgeRecord, GraphInfoRecord, NodeRecord, RequiredRule, Schema, decode_node,
 };
 use super::state::{GraphModel, GraphTxn, write_reader};
 use super::stats::pattern_labels;
 use super::{GraphInfo, keys};
 use crate::error::{Error, Result};
 use crate::storage::schema::meta;
-use crate::storage::{Cf, codec};
+use crate::storage::{Cf, RunBuilder, codec};
 use crate::txn::WriteTxn;
 use crate::{Direction, EdgeId, NodeId, Props, Value};
 
@@ -103,65 +104,184 @@ impl WriteTxn<'_> {
         // the names are pending entries before any savepoint is taken.
         let writes = writes.into_iter();
         let mut keyed: Vec<(NodeId, u32, Option<Value>)> = Vec::with_capacity(writes.size_hint().0);
-        // The distinct keys written (a statement writes a few).
-        let mut written: Vec<u32> = Vec::new();
-        // Whether a written key feeds a sibling (a vector index).
-        let mut watched = false;
-        let db = self.db();
+        let mut written = Written::default();
         for (id, key, value) in writes {
-            let k = match &value {
-                Some(v) => {
-                    v.validate(key)?;
-                    self.intern(Kind::PropKey, key)?
-                }
-                // Removing a key no node has ever had changes nothing,
-                // but the node must still exist.
-                None => self.name(Kind::PropKey, key).unwrap_or(u32::MAX),
-            };
-            if !written.contains(&k) {
-                written.push(k);
-                watched |= crate::txn::watched(&db.links().watchers, self, false, Some(key));
-            }
+            let k = written.key(self, key, value.as_ref())?;
             keyed.push((id, k, value));
         }
         keyed.sort_by_key(|(id, ..)| *id); // stable: each node's writes stay in order
         let mut ids: Vec<NodeId> = keyed.iter().map(|(id, ..)| *id).collect();
         ids.dedup();
-        // A written key that some label indexes or keeps unique may move
-        // entries; otherwise only the records change.
-        let entries_move = watched
+        let mut writes = keyed.into_iter().peekable();
+        self.rewrite_nodes(&ids, &written, &mut |id, record| {
+            let mut dirty = false;
+            while let Some((_, k, value)) = writes.next_if(|(w, ..)| *w == id) {
+                dirty |= change(record, k, value);
+            }
+            dirty
+        })
+    }
+
+    /// Sets the same properties on every node of `ids`: each
+    /// `(key, value)` of `props` in order, as
+    /// [`set_node_properties`](Self::set_node_properties) would for every
+    /// node (a `None` value removes the key), without a write per node and
+    /// value. What a `SET` over a whole label runs. Returns how many nodes
+    /// changed.
+    ///
+    /// All-or-nothing: on an error (an unknown node, a NaN, a unique key
+    /// already taken) the transaction is as it was before the call.
+    pub fn set_properties_of_nodes(
+        &mut self,
+        ids: &[NodeId],
+        props: &[(&str, Option<Value>)],
+    ) -> Result<usize> {
+        let mut written = Written::default();
+        let mut keyed = Vec::with_capacity(props.len());
+        for (key, value) in props {
+            keyed.push((written.key(self, key, value.as_ref())?, value));
+        }
+        let sorted;
+        let ids = if ids.windows(2).all(|w| w[0] < w[1]) {
+            ids
+        } else {
+            let mut copy = ids.to_vec();
+            copy.sort_unstable();
+            copy.dedup();
+            sorted = copy;
+            &sorted
+        };
+        self.rewrite_nodes(ids, &written, &mut |_, record| {
+            let mut dirty = false;
+            for (k, value) in &keyed {
+                dirty |= change(record, *k, (*value).clone());
+            }
+            dirty
+        })
+    }
+
+    /// Sets the same properties on every node with `label`, as
+    /// [`set_properties_of_nodes`](Self::set_properties_of_nodes) over the
+    /// label's members would. A label held by a quarter of the nodes or
+    /// more is found while the records are read (one pass over the node
+    /// range, reading only the labels of the other nodes' records) rather
+    /// than from its index. Returns how many nodes have the label.
+    ///
+    /// All-or-nothing: on an error (a NaN, a unique key already taken) the
+    /// transaction is as it was before the call.
+    pub fn set_properties_of_label(
+        &mut self,
+        label: &str,
+        props: &[(&str, Option<Value>)],
+    ) -> Result<usize> {
+        let Some(l) = self.name(Kind::Label, label) else {
+            return Ok(0);
+        };
+        let mut written = Written::default();
+        let mut keyed = Vec::with_capacity(props.len());
+        for (key, value) in props {
+            keyed.push((written.key(self, key, value.as_ref())?, value));
+        }
+        let mut apply = |_: NodeId, record: &mut NodeRecord| {
+            let mut dirty = false;
+            for (k, value) in &keyed {
+                dirty |= change(record, *k, (*value).clone());
+            }
+            dirty
+        };
+        let members = match super::stats::Kept::of(self.kv())? {
+            Some(kept) => kept.label(l)?,
+            None => 0,
+        };
+        let nodes = self.part::<Part>().map_or(0, |g| g.counters.node_count);
+        if members.saturating_mul(4) < nodes || self.entries_move(&written) {
+            let ids = write_reader(self).nodes_with_label(label)?;
+            self.rewrite_nodes(&ids, &written, &mut apply)?;
+            return Ok(ids.len());
+        }
+        // Each value encoded once, spliced into every member's record
+        // (a record the splice declines is decoded and encoded).
+        let encoded = keyed
+            .iter()
+            .map(|(k, v)| Ok((*k, v.as_ref().map(codec::encode).transpose()?)))
+            .collect::<Result<Vec<_>>>()?;
+        let raw: Vec<(u32, Option<&[u8]>)> =
+            encoded.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+        let (mut run, mut scratch) = (
+            RunBuilder::with_expected(usize::try_from(members).unwrap_or(0)),
+            Vec::new(),
+        );
+        let mut found = 0;
+        self.kv()
+            .scan_bulk(Cf::Nodes, &[], None, &mut |key, value| {
+                let props = match patch::labels(value, l) {
+                    Some((_, false)) => return Ok(true),
+                    Some((props, true)) => Some(props),
+                    None => None,
+                };
+                let mut spliced = None;
+                if let Some(props) = props {
+                    run.push_with(key, |buf| {
+                        spliced = patch::patch(value, props, &raw, &mut scratch, buf);
+                        spliced == Some(true)
+                    });
+                }
+                if spliced.is_none() {
+                    let mut record = decode_node(value)?;
+                    if record.labels.binary_search(&l).is_err() {
+                        return Ok(true);
+                    }
+                    let id = NodeId(crate::storage::keys::read_u64(key, 0)?);
+                    if apply(id, &mut record) {
+                        push_record(&mut run, id, &record)?;
+                    }
+                }
+                found += 1;
+                Ok(true)
+            })?;
+        self.changes().put_run(Cf::Nodes, run);
+        Ok(found)
+    }
+
+    /// Whether writing the keys of `written` may move index entries or
+    /// feed a sibling (a vector index): then each changed node goes
+    /// through the full write path.
+    fn entries_move(&mut self, written: &Written) -> bool {
+        written.watched
             || self.part::<Part>().is_none_or(|g| {
                 let s = &g.schema;
                 s.unique
                     .iter()
                     .chain(&s.indexed)
-                    .any(|(_, k)| written.contains(k))
-            });
-        let mut writes = keyed.into_iter().peekable();
-        let mut apply = |id: NodeId, mut record: NodeRecord| {
-            let mut dirty = false;
-            while let Some((_, k, value)) = writes.next_if(|(w, ..)| *w == id) {
-                dirty |= match value {
-                    Some(v) => {
-                        set_prop(&mut record.props, k, v);
-                        true
-                    }
-                    None => remove_prop(&mut record.props, k).is_some(),
-                };
-            }
-            dirty.then_some(record)
-        };
-        if !entries_move {
-            // Records stream through: each is read, changed and encoded.
-            let mut encoded = Vec::with_capacity(ids.len());
-            write_reader(self).each_node(&ids, &mut |id, record| {
-                if let Some(new) = apply(id, record) {
-                    encoded.push((id.0.to_be_bytes().to_vec(), codec::encode(&new)?));
+                    .any(|(_, k)| written.keys.contains(k))
+            })
+    }
+
+    /// Reads every node of `ids` (ascending, each once), lets `apply`
+    /// change its record (returning whether it did) and writes the changed
+    /// ones; `written`: the keys `apply` may change. Returns how many
+    /// changed. On an error the transaction is as it was before.
+    fn rewrite_nodes(
+        &mut self,
+        ids: &[NodeId],
+        written: &Written,
+        apply: &mut dyn FnMut(NodeId, &mut NodeRecord) -> bool,
+    ) -> Result<usize> {
+        // A written key that some label indexes or keeps unique may move
+        // entries; otherwise only the records change.
+        if !self.entries_move(written) {
+            // Records stream through: each is read, changed and encoded
+            // into one run of pending puts.
+            let mut run = RunBuilder::with_expected(ids.len());
+            let mut count = 0;
+            write_reader(self).each_node(ids, &mut |id, mut record| {
+                if apply(id, &mut record) {
+                    push_record(&mut run, id, &record)?;
+                    count += 1;
                 }
                 Ok(())
             })?;
-            let count = encoded.len();
-            self.changes().put_all(Cf::Nodes, encoded);
+            self.changes().put_run(Cf::Nodes, run);
             return Ok(count);
         }
         // A chunk of nodes at a time is read, changed and written, so
@@ -173,7 +293,8 @@ impl WriteTxn<'_> {
             let mut changed = Vec::new();
             let written = write_reader(self)
                 .each_node(chunk, &mut |id, old| {
-                    if let Some(new) = apply(id, old.clone()) {
+                    let mut new = old.clone();
+                    if apply(id, &mut new) {
                         changed.push((id, old, new));
                     }
                     Ok(())
@@ -935,4 +1056,57 @@ fn remove_prop(props: &mut Vec<(u32, Value)>, key: u32) -> Option<Value> {
         .binary_search_by_key(&key, |(k, _)| *k)
         .ok()
         .map(|i| props.remove(i).1)
+}
+
+/// The property keys a bulk write changes, interned as they are met.
+#[derive(Default)]
+struct Written {
+    /// The distinct keys (a statement writes a few).
+    keys: Vec<u32>,
+    /// Whether one of them feeds a sibling (a vector index).
+    watched: bool,
+}
+
+impl Written {
+    /// `key`'s id for a write of `value` (`None`: a removal), checking
+    /// the value first: nothing after this fails on a value.
+    fn key(&mut self, txn: &mut WriteTxn<'_>, key: &str, value: Option<&Value>) -> Result<u32> {
+        let k = match value {
+            Some(v) => {
+                v.validate(key)?;
+                txn.intern(Kind::PropKey, key)?
+            }
+            // Removing a key no node has ever had changes nothing, but
+            // the node must still exist.
+            None => txn.name(Kind::PropKey, key).unwrap_or(u32::MAX),
+        };
+        if !self.keys.contains(&k) {
+            self.keys.push(k);
+            let db = txn.db();
+            self.watched |= crate::txn::watched(&db.links().watchers, txn, false, Some(key));
+        }
+        Ok(k)
+    }
+}
+
+/// Adds node `id`'s `record`, encoded, to `run`.
+fn push_record(run: &mut RunBuilder, id: NodeId, record: &NodeRecord) -> Result<()> {
+    let mut encoded = Ok(());
+    run.push_with(&id.0.to_be_bytes(), |buf| {
+        encoded = codec::encode_append(record, buf);
+        encoded.is_ok()
+    });
+    encoded
+}
+
+/// Sets (`Some`) or removes (`None`) property `k` of `record`; returns
+/// whether the record changed.
+fn change(record: &mut NodeRecord, k: u32, value: Option<Value>) -> bool {
+    match value {
+        Some(v) => {
+            set_prop(&mut record.props, k, v);
+            true
+        }
+        None => remove_prop(&mut record.props, k).is_some(),
+    }
 }

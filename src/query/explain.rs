@@ -15,9 +15,14 @@ use crate::graph::stats::Kept;
 pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
-        let (rule, top) = match steps.first() {
-            Some(Step::Match { aggregate, top, .. }) => (aggregate.as_ref(), top.as_ref()),
-            _ => (None, None),
+        let (rule, top, label_write) = match steps.first() {
+            Some(Step::Match {
+                aggregate,
+                top,
+                label_write,
+                ..
+            }) => (aggregate.as_ref(), top.as_ref(), *label_write),
+            _ => (None, None, false),
         };
         for (i, step) in steps.iter().enumerate() {
             let (operator, mut details) = step_text(step);
@@ -42,6 +47,18 @@ pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
                     );
                 } else if i == 1 {
                     details.push_str("; projects the rows ColumnarTopK kept");
+                }
+            }
+            if label_write {
+                if let Some(Step::Match { pattern, .. }) = steps.first()
+                    && let Some((_, label)) = pattern.one_labelled_node()
+                    && i == 0
+                {
+                    details = format!(
+                        "(:{label}); rule LabelWrite: no rows made, the members found by the write (in one pass over the node records when the label holds a quarter of the nodes or more, else from the label's index)"
+                    );
+                } else {
+                    details.push_str("; with the match by LabelWrite: each value evaluated once and spliced into each member's record, the records written in one pass in id order");
                 }
             }
             out.push(PlanStep {

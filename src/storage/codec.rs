@@ -50,6 +50,47 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     Ok(value)
 }
 
+/// Reads the unsigned integer this codec writes at `*at` (one byte below
+/// 251, else a marker byte and 2, 4 or 8 little-endian bytes) and moves
+/// past it; `None` past the end or at an unknown marker.
+pub fn read_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let first = *bytes.get(*at)?;
+    let width = match first {
+        0..=250 => {
+            *at += 1;
+            return Some(u64::from(first));
+        }
+        251 => 2,
+        252 => 4,
+        253 => 8,
+        _ => return None,
+    };
+    let raw = bytes.get(*at + 1..*at + 1 + width)?;
+    let mut le = [0u8; 8];
+    le[..width].copy_from_slice(raw);
+    *at += 1 + width;
+    Some(u64::from_le_bytes(le))
+}
+
+/// Writes `v` as this codec writes an unsigned integer.
+pub fn write_varint(v: u64, out: &mut Vec<u8>) {
+    match v {
+        0..=250 => out.push(v as u8),
+        251..=0xffff => {
+            out.push(251);
+            out.extend_from_slice(&(v as u16).to_le_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(252);
+            out.extend_from_slice(&(v as u32).to_le_bytes());
+        }
+        _ => {
+            out.push(253);
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,17 +10,19 @@
 //! at a time, resumed from a continuation key — the shape a remote store's
 //! `scan(range, limit)` has too.
 
+mod changes;
 pub mod codec;
 pub mod files;
 pub mod keys;
 pub mod rocks;
 pub mod schema;
 
+#[cfg(any(test, feature = "fuzzing"))]
 use std::collections::BTreeMap;
-use std::ops::Bound;
 
+pub use changes::{Changes, RunBuilder};
 pub use rocks::{Snapshot, SstWriter, Store, StoreOptions};
-pub use schema::{CF_COUNT, Cf};
+pub use schema::Cf;
 
 use crate::error::Result;
 
@@ -258,79 +260,6 @@ impl<'a> Pages<'a> {
     }
 }
 
-/// Uncommitted changes of one write transaction: per column family, key →
-/// new value (`None` = delete). Committed as one atomic batch.
-#[derive(Clone, Default)]
-pub struct Changes {
-    cfs: [BTreeMap<Vec<u8>, Option<Vec<u8>>>; CF_COUNT],
-}
-
-impl Changes {
-    /// Records a put.
-    pub fn put(&mut self, cf: Cf, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
-        self.cfs[cf as usize].insert(key.into(), Some(value.into()));
-    }
-
-    /// Records many puts at once: built as one tree and merged in, which
-    /// costs a fraction of putting them one by one when they are many.
-    pub fn put_all(&mut self, cf: Cf, pairs: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) {
-        let mut fresh: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
-            pairs.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        let pending = &mut self.cfs[cf as usize];
-        if pending.is_empty() {
-            *pending = fresh;
-        } else if fresh.len().saturating_mul(16) < pending.len() {
-            // A few into many: an insert each costs O(log n), where
-            // `append` would rebuild the whole map (a statement writing
-            // row by row — a subquery, FOREACH — would be quadratic).
-            pending.extend(fresh);
-        } else {
-            pending.append(&mut fresh); // the fresh values win
-        }
-    }
-
-    /// Records a delete.
-    pub fn delete(&mut self, cf: Cf, key: impl Into<Vec<u8>>) {
-        self.cfs[cf as usize].insert(key.into(), None);
-    }
-
-    /// The pending change at `key`: `Some(None)` is a pending delete.
-    #[allow(
-        clippy::option_option,
-        reason = "absent / deleted / written are all distinct"
-    )]
-    pub fn pending(&self, cf: Cf, key: &[u8]) -> Option<Option<&[u8]>> {
-        self.cfs[cf as usize].get(key).map(Option::as_deref)
-    }
-
-    /// The pending changes in `start..end`, in key order.
-    fn range<'a>(
-        &'a self,
-        cf: Cf,
-        start: &'a [u8],
-        end: Option<&'a [u8]>,
-    ) -> impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)> + 'a {
-        let upper = end.map_or(Bound::Unbounded, Bound::Excluded);
-        self.cfs[cf as usize]
-            .range::<[u8], _>((Bound::Included(start), upper))
-            .map(|(k, v)| (k.as_slice(), v.as_deref()))
-    }
-
-    /// All changes, column family by column family.
-    pub fn iter(&self) -> impl Iterator<Item = (Cf, &[u8], Option<&[u8]>)> {
-        schema::COLUMN_FAMILIES.iter().flat_map(move |spec| {
-            self.cfs[spec.cf as usize]
-                .iter()
-                .map(move |(k, v)| (spec.cf, k.as_slice(), v.as_deref()))
-        })
-    }
-
-    /// Whether nothing is pending.
-    pub fn is_empty(&self) -> bool {
-        self.cfs.iter().all(BTreeMap::is_empty)
-    }
-}
-
 /// A write transaction's view: its pending changes laid over a base.
 pub struct Overlay<'a, B: KvRead + ?Sized> {
     base: &'a B,
@@ -372,11 +301,36 @@ impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
         end: Option<&[u8]>,
         visit: &mut Visit<'_>,
     ) -> Result<()> {
-        // Merge the base scan with the pending changes: a pending key shadows
-        // the base key, a pending delete hides it.
+        self.merged(cf, start, end, false, visit)
+    }
+
+    fn scan_bulk(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
+        self.merged(cf, start, end, true, visit)
+    }
+}
+
+impl<B: KvRead + ?Sized> Overlay<'_, B> {
+    /// The base's scan (`bulk`: its bulk scan) merged with the pending
+    /// changes: a pending key shadows the base key, a pending delete
+    /// hides it.
+    fn merged(
+        &self,
+        cf: Cf,
+        start: &[u8],
+        end: Option<&[u8]>,
+        bulk: bool,
+        visit: &mut Visit<'_>,
+    ) -> Result<()> {
         let mut pending = self.changes.range(cf, start, end).peekable();
         let mut stopped = false;
-        self.base.scan_range(cf, start, end, &mut |key, value| {
+        let scan = if bulk { B::scan_bulk } else { B::scan_range };
+        scan(self.base, cf, start, end, &mut |key, value| {
             while let Some(&(pk, pv)) = pending.peek() {
                 if pk > key {
                     break;
@@ -458,29 +412,6 @@ mod tests {
         })
         .unwrap();
         out
-    }
-
-    #[test]
-    fn put_all_overwrites_whether_few_or_many() {
-        let key = |i: u32| i.to_be_bytes().to_vec();
-        let mut ch = Changes::default();
-        ch.put_all(Cf::Nodes, (0..100).map(|i| (key(i), b"old".to_vec())));
-        // A few into many (inserted one by one) ...
-        ch.put_all(
-            Cf::Nodes,
-            [(key(5), b"a".to_vec()), (key(500), b"a".to_vec())],
-        );
-        // ... and many into few (merged).
-        ch.put_all(Cf::Nodes, (50..300).map(|i| (key(i), b"b".to_vec())));
-        ch.delete(Cf::Nodes, key(7));
-        let got = &ch.cfs[Cf::Nodes as usize];
-        assert_eq!(got.len(), 301);
-        assert_eq!(got[&key(5)].as_deref(), Some(&b"a"[..]));
-        assert_eq!(got[&key(500)].as_deref(), Some(&b"a"[..]));
-        assert_eq!(got[&key(60)].as_deref(), Some(&b"b"[..]));
-        assert_eq!(got[&key(49)].as_deref(), Some(&b"old"[..]));
-        assert_eq!(got[&key(7)], None);
-        assert!(got.keys().zip(got.keys().skip(1)).all(|(a, b)| a < b));
     }
 
     #[test]

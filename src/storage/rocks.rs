@@ -178,10 +178,7 @@ impl Store {
         // Sized up front: a large batch grown by doubling copies itself
         // and touches fresh memory at every step. Each record costs its
         // bytes plus a tag, a column family id and two length prefixes.
-        let bytes: usize = changes
-            .iter()
-            .map(|(_, k, v)| k.len() + v.map_or(0, <[u8]>::len) + 16)
-            .sum();
+        let bytes = changes.bytes(16);
         let mut batch = WriteBatch::with_capacity_bytes(bytes + 64);
         for (cf, start, end) in ranges {
             batch.delete_range_cf(self.handle(*cf)?, start, end);

@@ -531,6 +531,7 @@ impl Compiler<'_> {
             free_tail,
             aggregate: None,
             top: None,
+            label_write: false,
         })
     }
 

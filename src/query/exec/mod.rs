@@ -101,6 +101,15 @@ fn run_from(
     let params: &Params = shared;
     let mut out = Vec::new();
     for (branch, steps) in plan.branches.iter().enumerate() {
+        if !run.naive
+            && let Some(measured) = write::label_write(steps, params, access)?
+        {
+            // The branch ends with its write: it has no rows.
+            if let Some(p) = profile.as_deref_mut() {
+                p.extend(measured);
+            }
+            continue;
+        }
         let mut rows = vec![input.to_vec()];
         let mut start = 0;
         // The reading steps before each write, then those after the last.

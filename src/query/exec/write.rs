@@ -9,7 +9,9 @@
 //! b` needs no `DETACH`.
 
 use std::collections::BTreeSet;
+use std::time::Instant;
 
+use super::Measured;
 use super::eval::Env;
 use super::graph::{Access, Graph, is_no_graph, to_stored};
 use super::matcher::{Matcher, eval_props};
@@ -21,6 +23,7 @@ use crate::query::plan::expr::Expr;
 use crate::query::plan::pattern::{Dir, Pattern};
 use crate::query::value::Params;
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
+use crate::storage::Reads;
 use crate::txn::WriteTxn;
 use crate::{EdgeId, NodeId, Props};
 
@@ -86,6 +89,73 @@ pub(crate) fn apply(
         Step::Call(c) => super::write_procs::call(c, rows, params, w),
         _ => Ok(rows),
     }
+}
+
+/// `LabelWrite` (see the optimiser): a marked branch, `MATCH (n:L)` and
+/// the `SET` / `REMOVE` of `n`'s properties after it, run as one bulk
+/// write ([`WriteTxn::set_properties_of_label`]) over the label's members as
+/// the transaction sees them, each value evaluated once. Returns what
+/// `PROFILE` measures of the two steps; `None` when the branch is not
+/// marked.
+pub(crate) fn label_write(
+    steps: &[Step],
+    params: &Params,
+    access: &mut Access<'_, '_>,
+) -> QResult<Option<[Measured; 2]>> {
+    let [
+        Step::Match {
+            pattern,
+            label_write: true,
+            ..
+        },
+        write,
+    ] = steps
+    else {
+        return Ok(None);
+    };
+    let Some((_, label)) = pattern.one_labelled_node() else {
+        return Ok(None);
+    };
+    let w = access.writer()?;
+    let (started, reads) = (Instant::now(), Reads::now());
+    // Without members nothing is evaluated, as without rows.
+    let any = w.reader().label_prefix(label).map_or(Ok(false), |prefix| {
+        w.kv().any(crate::storage::Cf::Labels, &prefix)
+    })?;
+    let matched = (0, ms(started), Reads::now().since(reads));
+    let (started, reads) = (Instant::now(), Reads::now());
+    let mut members = 0;
+    if any {
+        let constant = |e: &Expr| e.eval(&mut Env::new(&[], params, None));
+        let mut values = Vec::new();
+        match write {
+            Step::Set(items) => {
+                for item in items {
+                    if let SetItem::Property { key, value, .. } = item {
+                        values.push((key.as_str(), to_stored(&constant(value)?)?));
+                    }
+                }
+            }
+            Step::Remove(items) => {
+                for item in items {
+                    if let RemoveItem::Property { key, .. } = item {
+                        values.push((key.as_str(), None));
+                    }
+                }
+            }
+            _ => return Ok(None),
+        }
+        members = w.set_properties_of_label(label, &values)? as u64;
+    }
+    // The match's rows are the members the write found.
+    let matched = (members, matched.1, matched.2);
+    let written = (members, ms(started), Reads::now().since(reads));
+    Ok(Some([matched, written]))
+}
+
+/// Milliseconds since `started`.
+fn ms(started: Instant) -> f64 {
+    started.elapsed().as_secs_f64() * 1e3
 }
 
 /// One property write of a `SET` or `REMOVE` step: `target.key = value`,

@@ -24,6 +24,11 @@
 //! * `ChainOrder` ([`start::chain_order`]): the chains of a pattern run
 //!   from what is bound, then from the start that reads fewest nodes.
 //!
+//! * `LabelWrite`: a branch that is only `MATCH (n:L)` and a `SET` of
+//!   constant properties of `n` (or a `REMOVE` of properties of `n`)
+//!   writes the label's records in one pass, in id order, without
+//!   making a row per node.
+//!
 //! Rules only annotate: the steps they apply to stay in the plan, so a
 //! run without rules (`QueryOptions::naive`) and a rule that gives up at
 //! run time (a value it does not hold in its fast form) take the
@@ -37,6 +42,8 @@ mod pushdown;
 pub(crate) mod seek;
 pub(crate) mod start;
 
+use crate::query::plan::clause::{RemoveItem, SetItem};
+use crate::query::plan::expr::Expr;
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::{Plan, Step};
 
@@ -53,6 +60,7 @@ pub(crate) fn optimise(plan: &mut Plan) {
         }
         columnar_aggregate(steps);
         columnar_top_k(steps);
+        label_write(steps);
         for step in steps.iter_mut() {
             if let Step::Subquery(s) = step
                 && let Some(inner) = std::sync::Arc::get_mut(&mut s.plan)
@@ -113,6 +121,37 @@ fn pruning_var_expand(steps: &mut [Step]) {
             pattern.prune_ends = prunes;
         }
     }
+}
+
+/// `LabelWrite`: marks a branch of two steps, a match of one labelled
+/// node and a `SET` of constants to its properties or a `REMOVE` of its
+/// properties.
+fn label_write(steps: &mut [Step]) {
+    let [
+        Step::Match {
+            pattern,
+            optional: false,
+            label_write,
+            ..
+        },
+        write,
+    ] = steps
+    else {
+        return;
+    };
+    let Some((slot, _)) = pattern.one_labelled_node() else {
+        return;
+    };
+    let own = |target: &Expr| matches!(target, Expr::Slot(s) if *s == slot);
+    *label_write = match write {
+        Step::Set(items) => items.iter().all(|item| {
+            matches!(item, SetItem::Property { target, value, .. } if own(target) && value.is_constant())
+        }),
+        Step::Remove(items) => items
+            .iter()
+            .all(|item| matches!(item, RemoveItem::Property { target, .. } if own(target))),
+        _ => false,
+    };
 }
 
 /// `ColumnarTopK`: lowers a branch's first match of one node and the

@@ -134,6 +134,17 @@ impl Expr {
         self.each_child(&mut |e| e.property_keys(out));
     }
 
+    /// Whether the expression is the same value on every row: a literal,
+    /// a parameter, or a list or map of them.
+    pub fn is_constant(&self) -> bool {
+        match self {
+            Expr::Const(_) | Expr::Param(_) => true,
+            Expr::List(items) => items.iter().all(Expr::is_constant),
+            Expr::Map(entries) => entries.iter().all(|(_, e)| e.is_constant()),
+            _ => false,
+        }
+    }
+
     /// Whether the expression binds variables of its own (a list
     /// comprehension, quantifier, `reduce`, pattern or subquery).
     pub fn binds_variables(&self) -> bool {

@@ -59,6 +59,10 @@ pub(crate) enum Step {
         /// This match with the `ORDER BY ... LIMIT` after it, lowered by
         /// the optimiser's `ColumnarTopK`.
         top: Option<Box<TopK>>,
+        /// This match and the `SET` / `REMOVE` of constant properties
+        /// after it, the whole branch, run as one pass over the label's
+        /// records without rows (the optimiser's `LabelWrite`).
+        label_write: bool,
     },
     /// `CREATE`: the pattern's new nodes and relationships, per row.
     Create(Pattern),

@@ -151,6 +151,24 @@ impl Pattern {
         Some((rp.slot, c.path))
     }
 
+    /// The slot and label of a pattern that is one new node of one label
+    /// and nothing else (`(n:L)`: no properties, relationships, path or
+    /// `WHERE`), whose matches are the label's members.
+    pub fn one_labelled_node(&self) -> Option<(usize, &str)> {
+        let [c] = self.chains.as_slice() else {
+            return None;
+        };
+        let [n] = c.nodes.as_slice() else {
+            return None;
+        };
+        let [label] = n.labels.as_slice() else {
+            return None;
+        };
+        let plain = !n.earlier && n.props.is_empty() && n.map.is_none();
+        (plain && c.path.is_none() && c.shortest.is_none() && self.filter.is_none())
+            .then_some((n.slot, label.as_str()))
+    }
+
     /// The slots the pattern binds (not those bound before it): the
     /// nodes and single relationships a walk step binds, then the
     /// variable-length relationships (lists) and paths, made whole only
