@@ -48,6 +48,28 @@ pub fn for_each<S: Send>(
     }
 }
 
+/// `f(part)` for each of `parts` (a thread each; the caller makes about
+/// one part per core), the results in the parts' order.
+pub fn each<T: Send, R: Send>(parts: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    if parts.len() <= 1 {
+        return parts.into_iter().map(f).collect();
+    }
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || f(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
+}
+
 /// `f(0..n)` computed on all cores (a contiguous share per thread), in
 /// order.
 pub fn map<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
@@ -108,6 +130,20 @@ mod tests {
         );
         assert!(seen[..100].iter().all(|s| s.load(Ordering::Relaxed) == 0));
         assert!(seen[100..].iter().all(|s| s.load(Ordering::Relaxed) == 1));
+    }
+
+    #[test]
+    fn each_runs_every_part_and_keeps_the_order() {
+        for n in [0, 1, 2, 5] {
+            let mut cells = vec![0usize; n];
+            let parts: Vec<(usize, &mut usize)> = cells.iter_mut().enumerate().collect();
+            let back = each(parts, |(i, cell)| {
+                *cell = i + 1;
+                i * 3
+            });
+            assert_eq!(back, (0..n).map(|i| i * 3).collect::<Vec<_>>());
+            assert_eq!(cells, (1..=n).collect::<Vec<_>>());
+        }
     }
 
     #[test]

@@ -448,6 +448,94 @@ fn projections_filter_and_cache_until_the_next_commit() {
     ));
 }
 
+/// A projection large enough to be read by several threads, whose
+/// relationships crowd into the last sources (so one thread's share of
+/// the list overflows and another's is half empty), equals the adjacency
+/// read node by node — whole, by type (weights with their targets) and by
+/// label (fewer relationships than the statistics count for the type).
+#[test]
+fn projections_read_in_parallel_parts_match_the_adjacency() {
+    let seed = seed(0x9a27);
+    let mut rng = Rng(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let n = 12_000u64;
+    let mut w = db.begin_write().unwrap();
+    let nodes: Vec<NodeId> = (0..n)
+        .map(|i| {
+            w.add_node(&[if i % 5 == 0 { "A" } else { "B" }], props! {})
+                .unwrap()
+        })
+        .collect();
+    for (i, &a) in nodes.iter().enumerate() {
+        let degree = if i < 9_000 {
+            rng.below(2)
+        } else {
+            5 + rng.below(20)
+        };
+        for _ in 0..degree {
+            let b = nodes[rng.below(n) as usize];
+            let ty = if rng.below(3) == 0 { "Y" } else { "X" };
+            w.add_edge(a, b, ty, props! {"w" => rng.below(7) as f64})
+                .unwrap();
+        }
+    }
+    w.commit().unwrap();
+    let r = db.begin_read().unwrap();
+    for (types, label, weighted) in [
+        (None, None, false),
+        (Some("Y"), None, true),
+        (Some("X"), Some("A"), false),
+    ] {
+        let mut spec = ProjectionSpec::new();
+        if let Some(t) = types {
+            spec = spec.edge_types([t]);
+        }
+        if let Some(l) = label {
+            spec = spec.labels([l]);
+        }
+        if weighted {
+            spec = spec.weight("w");
+        }
+        let what = format!("seed {seed}, types {types:?}, label {label:?}");
+        let p = db.projection(&spec).unwrap();
+        let mut edges = 0;
+        for (i, &id) in p.node_ids().iter().enumerate() {
+            let mut want: Vec<u32> = r
+                .edges(id, Direction::Out, types)
+                .unwrap()
+                .iter()
+                .filter_map(|e| p.index_of(e.target))
+                .collect();
+            let mut got = p.out_neighbors(i as u32).to_vec();
+            want.sort_unstable();
+            got.sort_unstable();
+            assert_eq!(got, want, "{what}, node {i}");
+            edges += got.len();
+        }
+        assert_eq!(edges, p.edge_count(), "{what}");
+        if weighted {
+            // Distances from the weights the projection holds, against
+            // Dijkstra over storage.
+            let from = p.node_id(p.node_count() as u32 - 1);
+            let d = algo::sssp_distances(&p, from, Direction::Out).unwrap();
+            let q = PathQuery::new()
+                .direction(Direction::Out)
+                .edge_types(["Y"])
+                .weight("w");
+            let storage = db.begin_write().unwrap(); // paths from storage, not the projection
+            for j in (0..p.node_count()).step_by(997) {
+                let to = p.node_id(j as u32);
+                let stored = storage
+                    .shortest_path(from, to, &q)
+                    .unwrap()
+                    .map_or(f64::INFINITY, |path| path.cost);
+                assert_eq!(d[j], stored, "{what}, node {j}");
+            }
+        }
+    }
+}
+
 /// The coreness by definition: repeatedly remove every node of degree
 /// below k (degrees over all edges, either way, with multiplicity; a
 /// self-loop twice), for k = 1, 2, …; a node removed while peeling for k

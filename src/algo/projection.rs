@@ -292,10 +292,10 @@ impl Projection {
             .min(n / 4096 + 1);
         let bounds: Vec<usize> = (0..=threads).map(|t| t * n / threads).collect();
         // Sized by the relationships the statistics count (every one of
-        // the types, for a projection of every node), a list never copies
-        // itself while it grows: the first part has room for them all, so
-        // the others are appended to it in place; each other part, room
-        // for its share.
+        // the types, for a projection of every node): one list holds them
+        // all, each thread writing into its share of it (by its share of
+        // the sources; what does not fit goes aside), and the shares are
+        // then moved together in place — the lists are never held twice.
         let expected = match stats::Kept::of(r.kv)? {
             Some(kept) => {
                 usize::try_from(kept.relationships(None, filter.types.as_deref(), None)?)
@@ -303,33 +303,43 @@ impl Projection {
             }
             None => 0,
         };
-        let parts: Vec<Result<Part>> = parallel::map(threads, |t| {
-            let (lo, hi) = (bounds[t], bounds[t + 1]);
-            let room = if t == 0 {
-                expected
-            } else {
-                (expected as u128 * (hi - lo) as u128 / n as u128) as usize
-            };
-            scan_part(r.kv, &index, &filter, &ids, (lo, hi), room)
-        });
+        let weighted = matches!(filter.weighting, Weighting::By(_));
+        let starts: Vec<usize> = bounds
+            .iter()
+            .map(|&b| (expected as u128 * b as u128 / n.max(1) as u128) as usize)
+            .collect();
         let mut out = Csr {
-            offsets: Vec::with_capacity(n + 1),
-            ..Csr::default()
+            offsets: vec![0usize; n + 1],
+            targets: vec![0u32; expected],
+            weights: vec![0f64; if weighted { expected } else { 0 }],
         };
-        out.offsets.push(0);
-        for part in parts {
-            let part = part?;
-            let base = out.targets.len();
-            out.offsets.extend(part.ends.iter().map(|e| base + e));
-            if out.targets.is_empty() {
-                // The part's lists themselves, with their room.
-                out.targets = part.targets;
-                out.weights = part.weights;
-            } else {
-                out.targets.extend_from_slice(&part.targets);
-                out.weights.extend_from_slice(&part.weights);
+        let mut jobs = Vec::with_capacity(threads);
+        {
+            let (mut offsets, mut targets) = (&mut out.offsets[1..], out.targets.as_mut_slice());
+            let mut weights = out.weights.as_mut_slice();
+            for t in 0..threads {
+                let (o, rest) = offsets.split_at_mut(bounds[t + 1] - bounds[t]);
+                let room = starts[t + 1] - starts[t];
+                let (tg, rest_t) = targets.split_at_mut(room);
+                let (w, rest_w) = weights.split_at_mut(if weighted { room } else { 0 });
+                (offsets, targets, weights) = (rest, rest_t, rest_w);
+                jobs.push((t, o, tg, w));
             }
         }
+        let parts = parallel::each(jobs, |(t, ends, targets, weights)| {
+            scan_part(
+                r.kv,
+                &index,
+                &filter,
+                &ids,
+                (bounds[t], bounds[t + 1]),
+                ends,
+                targets,
+                weights,
+            )
+        });
+        let parts = parts.into_iter().collect::<Result<Vec<Part>>>()?;
+        join_parts(&mut out, &parts, &starts, &bounds, weighted);
         let undirected = match spec.undirected {
             Some(yes) => yes,
             None => r.graph_info()?.undirected,
@@ -543,35 +553,44 @@ enum Weighting {
     By(Option<u32>),
 }
 
-/// The adjacency of dense sources `lo..hi`: per-source end offsets
-/// (relative to the part), targets, weights.
+/// What one thread's scan of dense sources `lo..hi` left: how many
+/// relationships fit its room, and those that did not.
 struct Part {
-    ends: Vec<usize>,
+    fitted: usize,
     targets: Vec<u32>,
     weights: Vec<f64>,
 }
 
-/// Scans the adjacency of dense sources `lo..hi`, with room for about
-/// `expected` relationships.
+/// Scans the adjacency of dense sources `lo..hi`: each source's end
+/// offset, counted from the part's first relationship, into `ends`; the
+/// targets (and weights) into `targets` (and `weights`) while they have
+/// room, the rest into the part's own lists.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a thread's share: its sources and the three lists it fills"
+)]
 fn scan_part(
     kv: &dyn KvRead,
     index: &IdIndex,
     filter: &EdgeFilter<'_>,
     ids: &[NodeId],
     (lo, hi): (usize, usize),
-    expected: usize,
+    ends: &mut [usize],
+    targets: &mut [u32],
+    weights: &mut [f64],
 ) -> Result<Part> {
     let weighted = matches!(filter.weighting, Weighting::By(_));
     let mut part = Part {
-        ends: vec![0; hi - lo],
-        targets: Vec::with_capacity(expected),
-        weights: Vec::with_capacity(if weighted { expected } else { 0 }),
+        fitted: 0,
+        targets: Vec::new(),
+        weights: Vec::new(),
     };
     if lo == hi {
         return Ok(part);
     }
     let start = ids[lo].0.to_be_bytes();
     let end = ids.get(hi).map(|id| id.0.to_be_bytes());
+    let mut count = 0;
     kv.scan_bulk(
         Cf::Out,
         &start,
@@ -588,21 +607,79 @@ fn scan_part(
             let (Some(src), Some(dst)) = (index.get(k.node), index.get(k.other)) else {
                 return Ok(true);
             };
-            if let Weighting::By(wk) = filter.weighting {
-                part.weights
-                    .push(edge_weight(value, wk, k.edge, filter.spec)?);
+            let weight = match filter.weighting {
+                Weighting::By(wk) => edge_weight(value, wk, k.edge, filter.spec)?,
+                Weighting::Unweighted => 0.0,
+            };
+            if count < targets.len() {
+                targets[count] = dst;
+                if weighted {
+                    weights[count] = weight;
+                }
+                part.fitted += 1;
+            } else {
+                part.targets.push(dst);
+                if weighted {
+                    part.weights.push(weight);
+                }
             }
-            part.ends[src as usize - lo] += 1;
-            part.targets.push(dst);
+            count += 1;
+            ends[src as usize - lo] += 1;
             Ok(true)
         },
     )?;
     let mut total = 0;
-    for e in &mut part.ends {
+    for e in ends.iter_mut() {
         total += *e;
         *e = total;
     }
     Ok(part)
+}
+
+/// Moves the parts' relationships together in `out` (part `t`'s room
+/// starts at `starts[t]`; its sources are `bounds[t]..bounds[t + 1]`) so
+/// each follows the part before, adds each part's start to its offsets,
+/// and cuts the lists (`weighted`: the weights too) to their length. In place: a part moving left is
+/// moved before the parts after it, one moving right after them (no
+/// move overwrites a part not yet moved), the overflows last.
+fn join_parts(out: &mut Csr, parts: &[Part], starts: &[usize], bounds: &[usize], weighted: bool) {
+    let mut at = Vec::with_capacity(parts.len());
+    let mut total = 0;
+    for p in parts {
+        at.push(total);
+        total += p.fitted + p.targets.len();
+    }
+    if total > out.targets.len() {
+        out.targets.resize(total, 0);
+        if weighted {
+            out.weights.resize(total, 0.0);
+        }
+    }
+    let mut shift = |t: usize| {
+        let (from, to, len) = (starts[t], at[t], parts[t].fitted);
+        out.targets.copy_within(from..from + len, to);
+        if weighted {
+            out.weights.copy_within(from..from + len, to);
+        }
+    };
+    for t in (0..parts.len()).filter(|&t| at[t] < starts[t]) {
+        shift(t);
+    }
+    for t in (0..parts.len()).rev().filter(|&t| at[t] > starts[t]) {
+        shift(t);
+    }
+    for (t, p) in parts.iter().enumerate() {
+        let from = at[t] + p.fitted;
+        out.targets[from..from + p.targets.len()].copy_from_slice(&p.targets);
+        if weighted {
+            out.weights[from..from + p.weights.len()].copy_from_slice(&p.weights);
+        }
+        for e in &mut out.offsets[bounds[t] + 1..=bounds[t + 1]] {
+            *e += at[t];
+        }
+    }
+    out.targets.truncate(total);
+    out.weights.truncate(if weighted { total } else { 0 });
 }
 
 fn edge_weight(value: &[u8], key: Option<u32>, edge: EdgeId, spec: &ProjectionSpec) -> Result<f64> {
@@ -639,6 +716,74 @@ pub(crate) fn check_weight(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parts of a parallel scan, each filling its room in one list and
+    /// putting the rest aside, join into the lists of the parts one
+    /// after the other, whichever way each must move, weights with their
+    /// targets, offsets shifted — also when the rooms were too small in
+    /// all (statistics short of the truth) or larger than needed.
+    #[test]
+    fn parts_join_in_place_in_order() {
+        let mut rng = crate::rng::Rng::new(11);
+        for case in 0..500 {
+            let k = 1 + rng.below(4) as usize;
+            let counts: Vec<usize> = (0..k).map(|_| rng.below(40) as usize).collect();
+            let sources: Vec<usize> = (0..k).map(|_| 1 + rng.below(5) as usize).collect();
+            let total: usize = counts.iter().sum();
+            let expected = match rng.below(3) {
+                0 => total,
+                1 => total / 2,
+                _ => total + rng.below(30) as usize,
+            };
+            let mut bounds = vec![0];
+            for s in &sources {
+                bounds.push(bounds.last().unwrap() + s);
+            }
+            let n = *bounds.last().unwrap();
+            let starts: Vec<usize> = bounds.iter().map(|&b| expected * b / n).collect();
+            let mut out = Csr {
+                offsets: vec![0; n + 1],
+                targets: vec![0; expected],
+                weights: vec![0.0; expected],
+            };
+            let (mut want_t, mut want_o) = (Vec::new(), vec![0usize]);
+            let mut parts = Vec::new();
+            for t in 0..k {
+                let room = starts[t + 1] - starts[t];
+                let mut part = Part {
+                    fitted: 0,
+                    targets: Vec::new(),
+                    weights: Vec::new(),
+                };
+                for j in 0..counts[t] {
+                    let v = (t * 1000 + j) as u32;
+                    want_t.push(v);
+                    if j < room {
+                        out.targets[starts[t] + j] = v;
+                        out.weights[starts[t] + j] = f64::from(v) / 2.0;
+                        part.fitted += 1;
+                    } else {
+                        part.targets.push(v);
+                        part.weights.push(f64::from(v) / 2.0);
+                    }
+                }
+                // Every relationship of the part on its last source.
+                for s in 0..sources[t] {
+                    out.offsets[bounds[t] + 1 + s] =
+                        if s + 1 == sources[t] { counts[t] } else { 0 };
+                    want_o.push(
+                        want_o.last().unwrap() + if s + 1 == sources[t] { counts[t] } else { 0 },
+                    );
+                }
+                parts.push(part);
+            }
+            join_parts(&mut out, &parts, &starts, &bounds, true);
+            assert_eq!(out.targets, want_t, "case {case}");
+            let halves: Vec<f64> = want_t.iter().map(|&v| f64::from(v) / 2.0).collect();
+            assert_eq!(out.weights, halves, "case {case}");
+            assert_eq!(out.offsets, want_o, "case {case}");
+        }
+    }
 
     #[test]
     fn id_index_variants_agree() {
