@@ -82,6 +82,7 @@ fn describe_shape(shape: &Shape) -> String {
             "a scan of the start label's member list, its one key counted into a table (a string column's codes, or small integers; other values hashed)".to_owned()
         }
         0 => "a scan of the start label's member list".to_owned(),
+        1 if shape.counts_relationships() => "the hop's relationships counted by id from the property's values, no projection (when the statistics say every relationship of its types joins the two labels and each holds an integer), else the CSR projection of the hop's relationship types".to_owned(),
         1 => "the CSR projection of the hop's relationship types".to_owned(),
         _ if shape.open => "the CSR projections, each middle node's matches counted as the product of its two sides' counts (factorised)".to_owned(),
         _ => "the CSR projection, closing the cycle by a search of each far node's list".to_owned(),

@@ -48,7 +48,9 @@ use std::sync::Arc;
 use fixedbitset::FixedBitSet;
 use rustc_hash::{FxBuildHasher, FxHashSet};
 
-use super::columns::{Column, EdgeColumn, Slots, column, edge_column, instant_of, members};
+use super::columns::{
+    Column, EdgeColumn, Slots, column, edge_column, edge_column_by_id, instant_of, members,
+};
 use super::eval::{Env, binary, property};
 use super::graph::Graph;
 use super::{by_keys, encode, ordered, paging};
@@ -191,12 +193,13 @@ impl C {
                 Some(Cow::Owned(v)) => Val::Own(v),
                 None => Val::Ref(&NULL),
             },
-            C::RelProp(c) => {
-                let ((out, pos), Some(csr)) = (at.edge.ok_or(GiveUp)?, &data.csr) else {
-                    return Err(GiveUp);
-                };
-                Val::Own(data.rels[*c].get(csr, out, pos))
-            }
+            C::RelProp(c) => match (at.edge.ok_or(GiveUp)?, &data.csr) {
+                // Out-list positions need no projection (nor do the
+                // positions by id of a relationship scan).
+                ((true, pos), _) => Val::Own(data.rels[*c].out_value(pos)),
+                ((false, pos), Some(csr)) => Val::Own(data.rels[*c].get(csr, false, pos)),
+                ((false, _), None) => return Err(GiveUp),
+            },
             C::Field(base, key) => {
                 if let Some(i) = self.int(at, data) {
                     return Ok(Val::Own(V::Int(i)));
@@ -944,6 +947,16 @@ pub(crate) fn run(
     ) else {
         return Ok(None);
     };
+    if let Some(out) = by_relationship(
+        r,
+        shape,
+        p,
+        params,
+        (&conjuncts, &keys, &aggregates),
+        deadline,
+    )? {
+        return Ok(Some(out));
+    }
     if let Some(start) = walk_start(shape, &keys)
         && few_starts(r, &shape.labels[start])?
     {
@@ -990,6 +1003,134 @@ pub(crate) fn run(
         rows.extend(done.rows);
     }
     Ok(Some(Output { rows, matched }))
+}
+
+/// A statement's parts bound to their parameters: conjuncts, keys and
+/// aggregates.
+type Bound<'a> = (&'a [C], &'a [Option<C>], &'a [(Aggregate, Option<C>)]);
+
+/// One directed hop grouped by one integer property of its relationship
+/// and only counted, whose end labels every relationship of its types
+/// has (by the statistics: the relationships of the types between the
+/// two labels are all of them), with nothing else to check: each
+/// relationship's key counted straight from the property's values by
+/// relationship id — no projection, no label members, no alignment (`MATCH
+/// (:Person)-[k:KNOWS]->(:Person) RETURN k.since, count(*)`). `None` when
+/// the statement is not of that form, a relationship of the types lacks
+/// the property, or its values are not integers kept by offset.
+fn by_relationship(
+    r: &ReadTxn<'_>,
+    shape: &Shape,
+    p: &ProjectItems,
+    params: &Params,
+    (conjuncts, keys, aggregates): Bound<'_>,
+    deadline: Option<Deadline>,
+) -> QResult<Option<Output>> {
+    let ([hop], true) = (shape.hops.as_slice(), shape.counts_relationships()) else {
+        return Ok(None);
+    };
+    let Some(source) = one_side(hop.dir, true).map(|out| usize::from(!out)) else {
+        return Ok(None);
+    };
+    if !ends_hold(r, shape, &hop.types, source)? {
+        return Ok(None);
+    }
+    let Some(by_id) = edge_column_by_id(r, &hop.types, &shape.rel_columns[0])? else {
+        return Ok(None);
+    };
+    if by_id.missing > 0 || !by_id.column.all_ints() {
+        return Ok(None);
+    }
+    let run = Run {
+        shape,
+        counts_only: true,
+        conjuncts: conjuncts.to_vec(),
+        keys: keys.to_vec(),
+        aggregates: aggregates.to_vec(),
+        distinct: shape.distinct.clone(),
+        data: Data {
+            columns: Vec::new(),
+            rels: vec![Arc::clone(&by_id.column)],
+            csr: None,
+            exists: Vec::new(),
+        },
+        scratch: RefCell::default(),
+    };
+    let mut groups = Groups::new(&run);
+    match holds_all(&run, &conjuncts.iter().collect::<Vec<_>>()) {
+        Ok(true) => {}
+        Ok(false) => {
+            let Some(rows) = finish(&run, groups, p, params, r)? else {
+                return Ok(None);
+            };
+            return Ok(Some(Output { rows, matched: 0 }));
+        }
+        Err(_) => return Ok(None),
+    }
+    let width = groups.width;
+    let mut small = SmallCounts::default();
+    let (mut buf, mut matched, mut timeout) = (Vec::new(), 0u64, None);
+    let column = &by_id.column;
+    let counted: Try<()> = (|| {
+        for pos in 0..column.len() {
+            tick(pos, deadline, &mut timeout)?;
+            let Some(v) = column.int_out(pos) else {
+                continue; // no relationship of the types has this id
+            };
+            matched += 1;
+            if let Ok(k) = usize::try_from(v)
+                && k < SMALL_KEYS
+            {
+                small.add(&mut groups, k, 1)?;
+                continue;
+            }
+            let at = At {
+                ids: [NodeId(0); 3],
+                edge: Some((true, pos)),
+            };
+            let g = groups.of(&run, &at, &mut buf)?;
+            for acc in &mut groups.accs[g * width..][..width] {
+                acc.n += 1;
+            }
+        }
+        small.flush(&mut groups)
+    })();
+    if let Some(e) = timeout {
+        return Err(e);
+    }
+    if counted.is_err() {
+        return Ok(None);
+    }
+    let Some(rows) = finish(&run, groups, p, params, r)? else {
+        return Ok(None);
+    };
+    Ok(Some(Output { rows, matched }))
+}
+
+/// Whether the statistics say every relationship of `types` runs from a
+/// node with the labels of chain position `source` to one with those of
+/// the other position (at most one label each, both or neither given).
+fn ends_hold(r: &ReadTxn<'_>, shape: &Shape, types: &[String], source: usize) -> QResult<bool> {
+    let reader = r.reader();
+    let Some(kept) = Kept::of(reader.kv)? else {
+        return Ok(false);
+    };
+    let id = |label: &String| reader.names.id(Kind::Label, label);
+    let type_ids: Vec<u32> = types
+        .iter()
+        .filter_map(|t| reader.names.id(Kind::EdgeType, t))
+        .collect();
+    let all = kept.relationships(None, Some(&type_ids), None)?;
+    Ok(
+        match (&shape.labels[source][..], &shape.labels[1 - source][..]) {
+            ([], []) => true,
+            ([from], [to]) => match (id(from), id(to)) {
+                (Some(f), Some(t)) => kept.relationships(Some(f), Some(&type_ids), Some(t))? == all,
+                _ => all == 0,
+            },
+            _ => false,
+        },
+    )
 }
 
 /// The snapshot's projection of relationship `types` (every type when

@@ -499,11 +499,21 @@ impl EdgeColumn {
         self.out.ints
     }
 
+    /// How many positions the column has.
+    pub fn len(&self) -> usize {
+        self.out.bits.len()
+    }
+
     /// The integer of the relationship at position `at` of `csr`'s out
     /// lists; `None` when it has none or the column holds floats.
     #[inline]
     pub fn int_out(&self, at: usize) -> Option<i64> {
         (self.out.ints && self.out.present.contains(at)).then(|| self.out.bits.get(at) as i64)
+    }
+
+    /// The value of the relationship at position `at` of the out lists.
+    pub fn out_value(&self, at: usize) -> CypherValue {
+        self.out.get(at)
     }
 
     /// The value of the relationship at position `at` of the out lists
@@ -543,12 +553,17 @@ impl EdgeColumn {
     /// every node over `types`, none: every type): one pass over the
     /// relationship records, one over the `out` adjacency. `None` when
     /// the values are not all integers or all floats.
-    fn build(
+    /// The values of `key` on the relationships of `types` (none: every
+    /// type) by relationship id, one pass over the relationship records,
+    /// with whether they are integers and how many relationships of the
+    /// types lack the key (`None`: not counted — no relationship has the
+    /// key, and nothing is read); `None` when the values are not all
+    /// integers or all floats.
+    fn values_by_id(
         r: &ReadTxn<'_>,
-        csr: &Projection,
         types: &[String],
         key: &str,
-    ) -> QResult<Option<EdgeColumn>> {
+    ) -> QResult<Option<(ById, bool, Option<u64>)>> {
         let reader = r.reader();
         let type_ids: Option<Vec<u32>> = (!types.is_empty()).then(|| {
             types
@@ -561,37 +576,57 @@ impl EdgeColumn {
         let mut by_id = ById::default();
         let mut kind: Option<bool> = None;
         let mut mixed = false;
-        if let Some(k) = reader.names.id(Kind::PropKey, key) {
-            reader
-                .kv
-                .scan_bulk(Cf::Edges, &[], None, &mut |id, bytes| {
-                    let rec = decode_edge(bytes)?;
-                    if !wanted(rec.edge_type) {
-                        return Ok(true);
-                    }
-                    let Some((_, v)) = rec.props.iter().find(|(p, _)| *p == k) else {
-                        return Ok(true);
-                    };
-                    let (ints, bits) = match v {
-                        Value::Int(i) => (true, *i as u64),
-                        Value::Float(f) => (false, f.to_bits()),
-                        _ => {
-                            mixed = true;
-                            return Ok(false);
-                        }
-                    };
-                    if *kind.get_or_insert(ints) != ints {
+        let mut missing = 0u64;
+        let Some(k) = reader.names.id(Kind::PropKey, key) else {
+            return Ok(Some((by_id, true, None)));
+        };
+        reader
+            .kv
+            .scan_bulk(Cf::Edges, &[], None, &mut |id, bytes| {
+                let rec = decode_edge(bytes)?;
+                if !wanted(rec.edge_type) {
+                    return Ok(true);
+                }
+                let Some((_, v)) = rec.props.iter().find(|(p, _)| *p == k) else {
+                    missing += 1;
+                    return Ok(true);
+                };
+                let (ints, bits) = match v {
+                    Value::Int(i) => (true, *i as u64),
+                    Value::Float(f) => (false, f.to_bits()),
+                    _ => {
                         mixed = true;
                         return Ok(false);
                     }
-                    by_id.push(read_u64(id, 0)?, bits);
-                    Ok(true)
-                })?;
-        }
-        if mixed {
+                };
+                if *kind.get_or_insert(ints) != ints {
+                    mixed = true;
+                    return Ok(false);
+                }
+                by_id.push(read_u64(id, 0)?, bits);
+                Ok(true)
+            })?;
+        Ok((!mixed).then(|| (by_id, kind.unwrap_or(true), Some(missing))))
+    }
+
+    fn build(
+        r: &ReadTxn<'_>,
+        csr: &Projection,
+        types: &[String],
+        key: &str,
+    ) -> QResult<Option<EdgeColumn>> {
+        let Some((values, ints, _)) = Self::values_by_id(r, types, key)? else {
             return Ok(None);
-        }
-        let values = by_id;
+        };
+        let reader = r.reader();
+        let type_ids: Option<Vec<u32>> = (!types.is_empty()).then(|| {
+            types
+                .iter()
+                .filter_map(|t| reader.names.id(Kind::EdgeType, t))
+                .collect()
+        });
+        let wanted = |t: u32| type_ids.as_ref().is_none_or(|ids| ids.contains(&t));
+
         let mut bits = Packed::with_capacity(csr.edge_count());
         let mut present = FixedBitSet::with_capacity(csr.edge_count());
         reader.kv.scan_bulk(Cf::Out, &[], None, &mut |k, _| {
@@ -616,7 +651,7 @@ impl EdgeColumn {
         present.grow(bits.len());
         Ok(Some(EdgeColumn {
             out: Numbers {
-                ints: kind.unwrap_or(true),
+                ints,
                 bits,
                 present,
             },
@@ -733,6 +768,56 @@ pub(crate) fn edge_column(
     Ok(Some(column))
 }
 
+/// The values of a relationship property by relationship id (position:
+/// the id less the first id that has the property), with how many
+/// relationships of the types lack it.
+pub(crate) struct IdColumn {
+    pub column: Arc<EdgeColumn>,
+    pub missing: u64,
+}
+
+/// The values of `key` on every relationship of `types` by relationship
+/// id, for `r`'s snapshot: cached, or built now (one pass over the
+/// relationship records; no projection). `None` when the values are not
+/// all integers or all floats, no relationship has the key, or the ids
+/// are too sparse to keep by offset.
+pub(crate) fn edge_column_by_id(
+    r: &ReadTxn<'_>,
+    types: &[String],
+    key: &str,
+) -> QResult<Option<Arc<IdColumn>>> {
+    let cache = r.db().extension::<ColumnCache>();
+    let generation = r.generation();
+    let name = format!("{}\u{0}{key}", types.join("|"));
+    if let Some((_, _, c)) = cache
+        .by_id
+        .lock()
+        .iter()
+        .find(|(g, n, _)| *g == generation && *n == name)
+    {
+        return Ok(Some(Arc::clone(c)));
+    }
+    let Some((values, ints, Some(missing))) = EdgeColumn::values_by_id(r, types, key)? else {
+        return Ok(None);
+    };
+    let ById::Dense { bits, present, .. } = values else {
+        return Ok(None);
+    };
+    let column = Arc::new(IdColumn {
+        column: Arc::new(EdgeColumn {
+            out: Numbers {
+                ints,
+                bits,
+                present,
+            },
+            inc: OnceLock::new(),
+        }),
+        missing,
+    });
+    keep(&cache.by_id, generation, &name, &column);
+    Ok(Some(column))
+}
+
 /// A label's members, ascending.
 pub(crate) type Members = Arc<[NodeId]>;
 
@@ -749,6 +834,8 @@ pub(crate) struct ColumnCache {
     members: Mutex<Vec<(u64, String, Members)>>,
     /// `(generation, types and key, relationship column)`, oldest first.
     edges: Mutex<Vec<(u64, String, Arc<EdgeColumn>)>>,
+    /// The same, by relationship id.
+    by_id: Mutex<Vec<(u64, String, Arc<IdColumn>)>>,
 }
 
 impl Extension for ColumnCache {

@@ -88,6 +88,28 @@ pub(crate) struct Shape {
 }
 
 impl Shape {
+    /// Whether the shape is one directed hop of given types, grouped by
+    /// one property of its relationship, only counted, with nothing but
+    /// constants to check and no node property read: the form whose
+    /// relationships can be counted by id, without a projection, when
+    /// the statistics say every relationship of the types joins the two
+    /// labels (see `exec::columnar`).
+    pub fn counts_relationships(&self) -> bool {
+        let [hop] = self.hops.as_slice() else {
+            return false;
+        };
+        let mut keys = self.keys.iter().flatten();
+        !self.open
+            && hop.dir != Dir::Either
+            && !hop.types.is_empty()
+            && self.exists.is_empty()
+            && self.columns.is_empty()
+            && self.rel_columns.len() == 1
+            && matches!((keys.next(), keys.next()), (Some(C::RelProp(0)), None))
+            && self.conjuncts.iter().all(|c| c.vars() == 0)
+            && self.counts_only()
+    }
+
     /// Whether every aggregate is `count(*)` or the count of a node (never
     /// null), none `DISTINCT`: folding a match is adding one.
     pub fn counts_only(&self) -> bool {
