@@ -24,6 +24,7 @@ use super::packed::Packed;
 use crate::algo::Projection;
 use crate::graph::dict::Kind;
 use crate::graph::keys::decode_adj;
+use crate::graph::read::Reader;
 use crate::graph::records::{decode_edge, decode_node};
 use crate::graph::sealed::Sealed;
 use crate::query::error::QResult;
@@ -565,12 +566,7 @@ impl EdgeColumn {
         key: &str,
     ) -> QResult<Option<(ById, bool, Option<u64>)>> {
         let reader = r.reader();
-        let type_ids: Option<Vec<u32>> = (!types.is_empty()).then(|| {
-            types
-                .iter()
-                .filter_map(|t| reader.names.id(Kind::EdgeType, t))
-                .collect()
-        });
+        let type_ids = type_ids(&reader, types);
         let wanted = |t: u32| type_ids.as_ref().is_none_or(|ids| ids.contains(&t));
         // Values by relationship id: (id, bits), ascending.
         let mut by_id = ById::default();
@@ -619,12 +615,7 @@ impl EdgeColumn {
             return Ok(None);
         };
         let reader = r.reader();
-        let type_ids: Option<Vec<u32>> = (!types.is_empty()).then(|| {
-            types
-                .iter()
-                .filter_map(|t| reader.names.id(Kind::EdgeType, t))
-                .collect()
-        });
+        let type_ids = type_ids(&reader, types);
         let wanted = |t: u32| type_ids.as_ref().is_none_or(|ids| ids.contains(&t));
 
         let mut bits = Packed::with_capacity(csr.edge_count());
@@ -658,6 +649,16 @@ impl EdgeColumn {
             inc: OnceLock::new(),
         }))
     }
+}
+
+/// The ids of relationship `types` (`None`: every type, for none given).
+fn type_ids(reader: &Reader<'_>, types: &[String]) -> Option<Vec<u32>> {
+    (!types.is_empty()).then(|| {
+        types
+            .iter()
+            .filter_map(|t| reader.names.id(Kind::EdgeType, t))
+            .collect()
+    })
 }
 
 /// Values by relationship id: by offset when the ids are dense (the
@@ -752,13 +753,8 @@ pub(crate) fn edge_column(
     let cache = r.db().extension::<ColumnCache>();
     let generation = r.generation();
     let name = format!("{}\u{0}{key}", types.join("|"));
-    if let Some((_, _, c)) = cache
-        .edges
-        .lock()
-        .iter()
-        .find(|(g, n, _)| *g == generation && *n == name)
-    {
-        return Ok(Some(Arc::clone(c)));
+    if let Some(c) = cached(&cache.edges, generation, &name) {
+        return Ok(Some(c));
     }
     let Some(column) = EdgeColumn::build(r, csr, types, key)? else {
         return Ok(None);
@@ -789,13 +785,8 @@ pub(crate) fn edge_column_by_id(
     let cache = r.db().extension::<ColumnCache>();
     let generation = r.generation();
     let name = format!("{}\u{0}{key}", types.join("|"));
-    if let Some((_, _, c)) = cache
-        .by_id
-        .lock()
-        .iter()
-        .find(|(g, n, _)| *g == generation && *n == name)
-    {
-        return Ok(Some(Arc::clone(c)));
+    if let Some(c) = cached(&cache.by_id, generation, &name) {
+        return Ok(Some(c));
     }
     let Some((values, ints, Some(missing))) = EdgeColumn::values_by_id(r, types, key)? else {
         return Ok(None);
@@ -898,6 +889,19 @@ pub(crate) fn members(r: &ReadTxn<'_>, label: &str) -> QResult<Members> {
 
 /// Caches `value` as `name`'s at `generation`, dropping entries of other
 /// generations and the oldest past [`MAX_CACHED`].
+/// The entry of `entries` for `generation` and `name`, if kept.
+fn cached<T: ?Sized>(
+    entries: &Mutex<Vec<(u64, String, Arc<T>)>>,
+    generation: u64,
+    name: &str,
+) -> Option<Arc<T>> {
+    entries
+        .lock()
+        .iter()
+        .find(|(g, n, _)| *g == generation && n == name)
+        .map(|(_, _, c)| Arc::clone(c))
+}
+
 fn keep<T: ?Sized>(
     entries: &Mutex<Vec<(u64, String, Arc<T>)>>,
     generation: u64,
