@@ -212,7 +212,10 @@ fn merge<'a>(sources: impl Iterator<Item = Source<'a>>) -> impl Iterator<Item = 
     })
 }
 
-/// Puts in one buffer, keys strictly ascending.
+/// Puts in one buffer, keys strictly ascending. Offsets are 32-bit: a
+/// run holds up to 4 GiB (a builder starts a new run past that), and one
+/// entry — a key and its value — must stay below 4 GiB (RocksDB refuses
+/// values of 3 GiB and more anyway).
 #[derive(Default)]
 pub struct Run {
     buf: Vec<u8>,
