@@ -44,6 +44,8 @@ const STATEMENTS: &[&str] = &[
     // ends found once (the rule PruningVarExpand).
     "MATCH (a:Person)-[:KNOWS]->(b), (b)-[:KNOWS]->(c:Person {id: 4}) RETURN a.id, b.id",
     "MATCH (s:Person) MATCH (s)-[*]-(c) WITH s, collect(DISTINCT c) AS component RETURN s.id, size(component)",
+    // A subquery's steps, one deeper, after its own (each branch of it).
+    "MATCH (p:Person) CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN count(f) AS n UNION MATCH (p)<-[:LIKES]-(f) RETURN count(f) AS n } RETURN p.id, n",
 ];
 
 fn graph(db: &Database) {
@@ -70,7 +72,13 @@ fn plans(db: &Database) -> String {
             .unwrap_or_else(|e| panic!("{statement}: {e}"));
         writeln!(out, "{statement}").unwrap();
         for step in result.plan().unwrap() {
-            writeln!(out, "  {}: {}", step.operator, step.details).unwrap();
+            let indent = "  ".repeat(step.depth);
+            writeln!(
+                out,
+                "  {indent}{} (branch {}): {}",
+                step.operator, step.branch, step.details
+            )
+            .unwrap();
         }
         out.push('\n');
     }
@@ -106,4 +114,38 @@ fn explain_shows_the_plans_of_the_snapshot() {
             diff.join("\n")
         );
     }
+}
+
+/// `PROFILE` of a statement with a `CALL` subquery measures the
+/// statement's own steps — the subquery's time and rows are its
+/// `CallSubquery` step's — and lists the subquery's steps, unmeasured,
+/// one deeper after it.
+#[test]
+fn profile_measures_the_statements_own_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    graph(&db);
+    let result = db
+        .execute(
+            "PROFILE MATCH (p:Person) CALL (p) { MATCH (p)-[:KNOWS]->(f) RETURN count(f) AS n } RETURN p.id AS id, n ORDER BY id",
+            &Params::new(),
+        )
+        .unwrap();
+    let plan = result.plan().unwrap();
+    let shape: Vec<(usize, &str, bool)> = plan
+        .iter()
+        .map(|s| (s.depth, s.operator.as_str(), s.rows.is_some()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (0, "Match", true),
+            (0, "CallSubquery", true),
+            (1, "Match", false),
+            (1, "Aggregate", false),
+            (0, "Project", true),
+        ]
+    );
+    assert_eq!(plan[1].rows, Some(4));
+    assert_eq!(result.rows().len(), 4);
 }

@@ -11,9 +11,15 @@ use super::result::PlanStep;
 use crate::graph::dict::Kind;
 use crate::graph::stats::Kept;
 
-/// The plan's steps, described.
+/// The plan's steps, described: each `CALL { }` subquery's steps after
+/// its own, one deeper.
 pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
     let mut out = Vec::new();
+    describe_into(plan, 0, &mut out);
+    out
+}
+
+fn describe_into(plan: &Plan, depth: usize, out: &mut Vec<PlanStep>) {
     for (branch, steps) in plan.branches.iter().enumerate() {
         let (rule, top, label_write) = match steps.first() {
             Some(Step::Match {
@@ -63,15 +69,18 @@ pub(crate) fn describe(plan: &Plan) -> Vec<PlanStep> {
             }
             out.push(PlanStep {
                 branch,
+                depth,
                 operator: operator.to_owned(),
                 details,
                 rows: None,
                 elapsed_ms: None,
                 reads: None,
             });
+            if let Step::Subquery(c) = step {
+                describe_into(&c.plan, depth + 1, out);
+            }
         }
     }
-    out
 }
 
 /// What EXPLAIN shows of the rule `ColumnarAggregate`.
@@ -389,7 +398,8 @@ pub(crate) fn estimate(
         (Some(l), Some(k)) => schema.unique.contains(&(l, k)),
         _ => false,
     };
-    for (step, described) in plan.branches.iter().flatten().zip(steps.iter_mut()) {
+    let own = steps.iter_mut().filter(|s| s.depth == 0);
+    for (step, described) in plan.branches.iter().flatten().zip(own) {
         let Step::Match { pattern, .. } = step else {
             continue;
         };

@@ -236,7 +236,8 @@ fn execute(
     let rows = exec::run(plan, params, access, profiling.then_some(&mut stats), run)?;
     let steps = if profiling {
         let mut steps = explain::describe(plan);
-        for (step, (produced, ms, reads)) in steps.iter_mut().zip(stats) {
+        let own = steps.iter_mut().filter(|s| s.depth == 0);
+        for (step, (produced, ms, reads)) in own.zip(stats) {
             step.rows = Some(produced);
             step.elapsed_ms = Some(ms);
             step.reads = Some(reads);

@@ -44,8 +44,14 @@ impl QueryResult {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct PlanStep {
-    /// The `UNION` branch it belongs to (0 for the first).
+    /// The `UNION` branch it belongs to (0 for the first; inside a `CALL`
+    /// subquery, the subquery's branch).
     pub branch: usize,
+    /// How many `CALL { }` subqueries the step is inside: 0 for the
+    /// statement's own steps; a subquery's steps follow its
+    /// `CallSubquery` step, one deeper. `PROFILE` measures the steps at
+    /// depth 0 (a subquery's time and rows are its `CallSubquery` step's).
+    pub depth: usize,
     /// What the step does: `Match`, `OptionalMatch`, `Unwind`, `Project`,
     /// `Aggregate`, `Create`, `Merge`, `Set`, `Remove`, `Delete`,
     /// `Call`, `CallSubquery`, `OptionalCallSubquery`.

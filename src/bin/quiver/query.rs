@@ -116,6 +116,7 @@ pub fn run(args: &Args) -> Result<()> {
                 .map(|s| {
                     json!({
                         "branch": s.branch,
+                        "depth": s.depth,
                         "operator": s.operator,
                         "details": s.details,
                         "rows": s.rows,
@@ -267,7 +268,13 @@ pub fn print_plan(plan: &[quiverdb::query::PlanStep]) -> Result<()> {
             (Some(rows), Some(ms), None) => format!("  [{rows} rows, {ms:.3} ms]"),
             _ => String::new(),
         };
-        format!("{:>2}. {} {}{measured}", i + 1, s.operator, s.details)
+        let indent = "   ".repeat(s.depth);
+        format!(
+            "{:>2}. {indent}{} {}{measured}",
+            i + 1,
+            s.operator,
+            s.details
+        )
     });
     common::print_lines(lines)
 }

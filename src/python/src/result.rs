@@ -152,8 +152,8 @@ impl QueryResult {
     }
 
     /// The plan of an `EXPLAIN` or `PROFILE` statement as a list of dicts
-    /// (operator, details, and for PROFILE rows, milliseconds and storage
-    /// reads), or None.
+    /// (branch, depth inside CALL subqueries, operator, details, and for
+    /// PROFILE rows, milliseconds and storage reads), or None.
     #[getter]
     fn plan<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
         let Some(plan) = &self.plan else {
@@ -163,6 +163,7 @@ impl QueryResult {
         for step in plan {
             let d = PyDict::new(py);
             d.set_item("branch", step.branch)?;
+            d.set_item("depth", step.depth)?;
             d.set_item("operator", &step.operator)?;
             d.set_item("details", &step.details)?;
             d.set_item("rows", step.rows)?;
