@@ -136,11 +136,7 @@ impl WriteTxn<'_> {
         ids: &[NodeId],
         props: &[(&str, Option<Value>)],
     ) -> Result<usize> {
-        let mut written = Written::default();
-        let mut keyed = Vec::with_capacity(props.len());
-        for (key, value) in props {
-            keyed.push((written.key(self, key, value.as_ref())?, value));
-        }
+        let (written, keyed) = Written::props(self, props)?;
         let sorted;
         let ids = if ids.windows(2).all(|w| w[0] < w[1]) {
             ids
@@ -151,13 +147,7 @@ impl WriteTxn<'_> {
             sorted = copy;
             &sorted
         };
-        self.rewrite_nodes(ids, &written, &mut |_, record| {
-            let mut dirty = false;
-            for (k, value) in &keyed {
-                dirty |= change(record, *k, (*value).clone());
-            }
-            dirty
-        })
+        self.rewrite_nodes(ids, &written, &mut |_, record| change_all(record, &keyed))
     }
 
     /// Sets the same properties on every node with `label`, as
@@ -177,18 +167,8 @@ impl WriteTxn<'_> {
         let Some(l) = self.name(Kind::Label, label) else {
             return Ok(0);
         };
-        let mut written = Written::default();
-        let mut keyed = Vec::with_capacity(props.len());
-        for (key, value) in props {
-            keyed.push((written.key(self, key, value.as_ref())?, value));
-        }
-        let mut apply = |_: NodeId, record: &mut NodeRecord| {
-            let mut dirty = false;
-            for (k, value) in &keyed {
-                dirty |= change(record, *k, (*value).clone());
-            }
-            dirty
-        };
+        let (written, keyed) = Written::props(self, props)?;
+        let mut apply = |_: NodeId, record: &mut NodeRecord| change_all(record, &keyed);
         let members = match super::stats::Kept::of(self.kv())? {
             Some(kept) => kept.label(l)?,
             None => 0,
@@ -1058,6 +1038,9 @@ fn remove_prop(props: &mut Vec<(u32, Value)>, key: u32) -> Option<Value> {
         .map(|i| props.remove(i).1)
 }
 
+/// Property writes by interned key, in order (`None`: a removal).
+type Keyed<'p> = Vec<(u32, &'p Option<Value>)>;
+
 /// The property keys a bulk write changes, interned as they are met.
 #[derive(Default)]
 struct Written {
@@ -1068,6 +1051,19 @@ struct Written {
 }
 
 impl Written {
+    /// The keys of `props` checked and interned, with their values.
+    fn props<'p>(
+        txn: &mut WriteTxn<'_>,
+        props: &'p [(&str, Option<Value>)],
+    ) -> Result<(Written, Keyed<'p>)> {
+        let mut written = Written::default();
+        let mut keyed = Vec::with_capacity(props.len());
+        for (key, value) in props {
+            keyed.push((written.key(txn, key, value.as_ref())?, value));
+        }
+        Ok((written, keyed))
+    }
+
     /// `key`'s id for a write of `value` (`None`: a removal), checking
     /// the value first: nothing after this fails on a value.
     fn key(&mut self, txn: &mut WriteTxn<'_>, key: &str, value: Option<&Value>) -> Result<u32> {
@@ -1097,6 +1093,16 @@ fn push_record(run: &mut RunBuilder, id: NodeId, record: &NodeRecord) -> Result<
         encoded.is_ok()
     });
     encoded
+}
+
+/// Applies each `(key, value)` of `keyed` to `record` in order (see
+/// [`change`]); returns whether the record changed.
+fn change_all(record: &mut NodeRecord, keyed: &[(u32, &Option<Value>)]) -> bool {
+    let mut dirty = false;
+    for (k, value) in keyed {
+        dirty |= change(record, *k, (*value).clone());
+    }
+    dirty
 }
 
 /// Sets (`Some`) or removes (`None`) property `k` of `record`; returns

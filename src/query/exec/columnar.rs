@@ -1057,22 +1057,17 @@ fn by_relationship(
         scratch: RefCell::default(),
     };
     let mut groups = Groups::new(&run);
-    match holds_all(&run, &conjuncts.iter().collect::<Vec<_>>()) {
-        Ok(true) => {}
-        Ok(false) => {
-            let Some(rows) = finish(&run, groups, p, params, r)? else {
-                return Ok(None);
-            };
-            return Ok(Some(Output { rows, matched: 0 }));
-        }
-        Err(_) => return Ok(None),
-    }
+    // A constant `WHERE` that fails leaves no relationship to count.
+    let Ok(holds) = holds_all(&run, &conjuncts.iter().collect::<Vec<_>>()) else {
+        return Ok(None);
+    };
     let width = groups.width;
     let mut small = SmallCounts::default();
     let (mut buf, mut matched, mut timeout) = (Vec::new(), 0u64, None);
     let column = &by_id.column;
     let counted: Try<()> = (|| {
-        for pos in 0..column.len() {
+        let positions = if holds { column.len() } else { 0 };
+        for pos in 0..positions {
             tick(pos, deadline, &mut timeout)?;
             let Some(v) = column.int_out(pos) else {
                 continue; // no relationship of the types has this id

@@ -751,17 +751,9 @@ pub(crate) fn edge_column(
     key: &str,
 ) -> QResult<Option<Arc<EdgeColumn>>> {
     let cache = r.db().extension::<ColumnCache>();
-    let generation = r.generation();
-    let name = format!("{}\u{0}{key}", types.join("|"));
-    if let Some(c) = cached(&cache.edges, generation, &name) {
-        return Ok(Some(c));
-    }
-    let Some(column) = EdgeColumn::build(r, csr, types, key)? else {
-        return Ok(None);
-    };
-    let column = Arc::new(column);
-    keep(&cache.edges, generation, &name, &column);
-    Ok(Some(column))
+    cached_or(r, &cache.edges, types, key, || {
+        EdgeColumn::build(r, csr, types, key)
+    })
 }
 
 /// The values of a relationship property by relationship id (position:
@@ -783,30 +775,52 @@ pub(crate) fn edge_column_by_id(
     key: &str,
 ) -> QResult<Option<Arc<IdColumn>>> {
     let cache = r.db().extension::<ColumnCache>();
+    cached_or(r, &cache.by_id, types, key, || {
+        let Some((values, ints, Some(missing))) = EdgeColumn::values_by_id(r, types, key)? else {
+            return Ok(None);
+        };
+        let ById::Dense { bits, present, .. } = values else {
+            return Ok(None);
+        };
+        Ok(Some(IdColumn {
+            column: Arc::new(EdgeColumn {
+                out: Numbers {
+                    ints,
+                    bits,
+                    present,
+                },
+                inc: OnceLock::new(),
+            }),
+            missing,
+        }))
+    })
+}
+
+/// A relationship column of `key` over `types` kept in `entries` for
+/// `r`'s snapshot, or else `build`'s, kept from now.
+fn cached_or<T>(
+    r: &ReadTxn<'_>,
+    entries: &Mutex<Vec<(u64, String, Arc<T>)>>,
+    types: &[String],
+    key: &str,
+    build: impl FnOnce() -> QResult<Option<T>>,
+) -> QResult<Option<Arc<T>>> {
     let generation = r.generation();
     let name = format!("{}\u{0}{key}", types.join("|"));
-    if let Some(c) = cached(&cache.by_id, generation, &name) {
-        return Ok(Some(c));
+    let kept = entries
+        .lock()
+        .iter()
+        .find(|(g, n, _)| *g == generation && *n == name)
+        .map(|(_, _, c)| Arc::clone(c));
+    if kept.is_some() {
+        return Ok(kept);
     }
-    let Some((values, ints, Some(missing))) = EdgeColumn::values_by_id(r, types, key)? else {
+    let Some(value) = build()? else {
         return Ok(None);
     };
-    let ById::Dense { bits, present, .. } = values else {
-        return Ok(None);
-    };
-    let column = Arc::new(IdColumn {
-        column: Arc::new(EdgeColumn {
-            out: Numbers {
-                ints,
-                bits,
-                present,
-            },
-            inc: OnceLock::new(),
-        }),
-        missing,
-    });
-    keep(&cache.by_id, generation, &name, &column);
-    Ok(Some(column))
+    let value = Arc::new(value);
+    keep(entries, generation, &name, &value);
+    Ok(Some(value))
 }
 
 /// A label's members, ascending.
@@ -889,19 +903,6 @@ pub(crate) fn members(r: &ReadTxn<'_>, label: &str) -> QResult<Members> {
 
 /// Caches `value` as `name`'s at `generation`, dropping entries of other
 /// generations and the oldest past [`MAX_CACHED`].
-/// The entry of `entries` for `generation` and `name`, if kept.
-fn cached<T: ?Sized>(
-    entries: &Mutex<Vec<(u64, String, Arc<T>)>>,
-    generation: u64,
-    name: &str,
-) -> Option<Arc<T>> {
-    entries
-        .lock()
-        .iter()
-        .find(|(g, n, _)| *g == generation && n == name)
-        .map(|(_, _, c)| Arc::clone(c))
-}
-
 fn keep<T: ?Sized>(
     entries: &Mutex<Vec<(u64, String, Arc<T>)>>,
     generation: u64,

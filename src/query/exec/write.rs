@@ -17,10 +17,10 @@ use super::graph::{Access, Graph, is_no_graph, to_stored};
 use super::matcher::{Matcher, eval_props};
 use crate::graph::sealed::Sealed;
 use crate::query::error::{ErrorKind, QResult, QueryError, type_error};
-use crate::query::plan::Step;
 use crate::query::plan::clause::{MergePlan, RemoveItem, SetItem};
 use crate::query::plan::expr::Expr;
 use crate::query::plan::pattern::{Dir, Pattern};
+use crate::query::plan::{PropertyWrite, Step};
 use crate::query::value::Params;
 use crate::query::value::{CypherValue as V, CypherValue, NodeValue, PathValue, RelValue};
 use crate::storage::Reads;
@@ -57,13 +57,7 @@ pub(crate) fn apply(
             Ok(out)
         }
         Step::Set(items) => {
-            let writes = items.iter().map(|item| match item {
-                SetItem::Property { target, key, value } => {
-                    Some((target, key.as_str(), Some(value)))
-                }
-                _ => None,
-            });
-            if naive || !in_bulk(w, writes.collect(), "SET", &rows, params)? {
+            if naive || !in_bulk(w, step.property_writes(), "SET", &rows, params)? {
                 for row in &rows {
                     set(w, items, row, params)?;
                 }
@@ -71,11 +65,7 @@ pub(crate) fn apply(
             Ok(rows)
         }
         Step::Remove(items) => {
-            let writes = items.iter().map(|item| match item {
-                RemoveItem::Property { target, key } => Some((target, key.as_str(), None)),
-                RemoveItem::Labels { .. } => None,
-            });
-            if naive || !in_bulk(w, writes.collect(), "REMOVE", &rows, params)? {
+            if naive || !in_bulk(w, step.property_writes(), "REMOVE", &rows, params)? {
                 for row in &rows {
                     remove(w, items, row, params)?;
                 }
@@ -126,24 +116,16 @@ pub(crate) fn label_write(
     let (started, reads) = (Instant::now(), Reads::now());
     let mut members = 0;
     if any {
-        let constant = |e: &Expr| e.eval(&mut Env::new(&[], params, None));
-        let mut values = Vec::new();
-        match write {
-            Step::Set(items) => {
-                for item in items {
-                    if let SetItem::Property { key, value, .. } = item {
-                        values.push((key.as_str(), to_stored(&constant(value)?)?));
-                    }
-                }
-            }
-            Step::Remove(items) => {
-                for item in items {
-                    if let RemoveItem::Property { key, .. } = item {
-                        values.push((key.as_str(), None));
-                    }
-                }
-            }
-            _ => return Ok(None),
+        let Some(writes) = write.property_writes() else {
+            return Ok(None);
+        };
+        let mut values = Vec::with_capacity(writes.len());
+        for (_, key, value) in writes {
+            let value = match value {
+                Some(e) => to_stored(&e.eval(&mut Env::new(&[], params, None))?)?,
+                None => None,
+            };
+            values.push((key, value));
         }
         members = w.set_properties_of_label(label, &values)? as u64;
     }
@@ -157,10 +139,6 @@ pub(crate) fn label_write(
 fn ms(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1e3
 }
-
-/// One property write of a `SET` or `REMOVE` step: `target.key = value`,
-/// or `REMOVE target.key` (no value).
-type PropertyWrite<'a> = (&'a Expr, &'a str, Option<&'a Expr>);
 
 /// Runs a step whose items all write one property (`items` is `None`
 /// otherwise) over every row at once, when no target or value reads the

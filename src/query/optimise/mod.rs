@@ -42,7 +42,6 @@ mod pushdown;
 pub(crate) mod seek;
 pub(crate) mod start;
 
-use crate::query::plan::clause::{RemoveItem, SetItem};
 use crate::query::plan::expr::Expr;
 use crate::query::plan::func::Aggregate;
 use crate::query::plan::{Plan, Step};
@@ -142,16 +141,11 @@ fn label_write(steps: &mut [Step]) {
     let Some((slot, _)) = pattern.one_labelled_node() else {
         return;
     };
-    let own = |target: &Expr| matches!(target, Expr::Slot(s) if *s == slot);
-    *label_write = match write {
-        Step::Set(items) => items.iter().all(|item| {
-            matches!(item, SetItem::Property { target, value, .. } if own(target) && value.is_constant())
-        }),
-        Step::Remove(items) => items
-            .iter()
-            .all(|item| matches!(item, RemoveItem::Property { target, .. } if own(target))),
-        _ => false,
-    };
+    *label_write = write.property_writes().is_some_and(|writes| {
+        writes.iter().all(|(target, _, value)| {
+            matches!(target, Expr::Slot(s) if *s == slot) && value.is_none_or(Expr::is_constant)
+        })
+    });
 }
 
 /// `ColumnarTopK`: lowers a branch's first match of one node and the

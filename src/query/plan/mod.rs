@@ -97,6 +97,37 @@ impl Step {
     }
 }
 
+/// One property write of a `SET` or `REMOVE`: `target.key = value`, or
+/// `REMOVE target.key` (no value).
+pub(crate) type PropertyWrite<'a> = (&'a Expr, &'a str, Option<&'a Expr>);
+
+impl Step {
+    /// The writes of a `SET` whose items all set one property or a
+    /// `REMOVE` whose items all remove one, in order; `None` for any
+    /// other step or item.
+    pub fn property_writes(&self) -> Option<Vec<PropertyWrite<'_>>> {
+        match self {
+            Step::Set(items) => items
+                .iter()
+                .map(|item| match item {
+                    SetItem::Property { target, key, value } => {
+                        Some((target, key.as_str(), Some(value)))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            Step::Remove(items) => items
+                .iter()
+                .map(|item| match item {
+                    RemoveItem::Property { target, key } => Some((target, key.as_str(), None)),
+                    RemoveItem::Labels { .. } => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
+}
+
 /// An aggregate of a projection.
 #[derive(Clone, Debug)]
 pub(crate) struct AggregateSpec {
