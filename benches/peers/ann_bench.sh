@@ -6,10 +6,12 @@
 #
 # usage: PY=<venv>/bin/python benches/peers/ann_bench.sh DATASET_DIR OUT_DIR [cosine|l2]
 #   DATASET_DIR holds base.fvecs, queries.fvecs and gt_<metric>.ivecs (and,
-#   for the tie-aware recall, gt_cosine_sim.fvecs); OUT_DIR (outside the
+#   for the tie-aware recall, gt_<metric>_scores.fvecs or, for cosine,
+#   gt_cosine_sim.fvecs); OUT_DIR (outside the
 #   repository) receives the databases (removed after use) and the JSON.
 #   QUIVER=path/to/quiver (default target/release/quiver), EFS="16 24 ...",
-#   MODES="none int8 binary" (the quantizations measured)
+#   MODES="none int8 binary" (the quantizations measured), PEER_EFS="16,32,..."
+#   (the peers' ef values; default vector_peers.py's)
 #   The venv: pip install hnswlib==0.8.0 faiss-cpu==1.15.1 numpy
 set -euo pipefail
 dir=$1
@@ -22,10 +24,12 @@ modes=${MODES:-none int8 binary}
 gt=$dir/gt_$metric.ivecs
 scores=()
 peer_scores=()
-if [[ $metric == cosine && -f $dir/gt_cosine_sim.fvecs ]]; then
-    scores=(--gt-scores "$dir/gt_cosine_sim.fvecs")
-    peer_scores=(--gt-scores "$dir/gt_cosine_sim.fvecs")
-fi
+for f in "$dir/gt_${metric}_scores.fvecs" "$dir/gt_cosine_sim.fvecs"; do
+    if [[ ${#scores[@]} -eq 0 && -f $f && ( $metric == cosine || $f == *_scores.fvecs ) ]]; then
+        scores=(--gt-scores "$f")
+        peer_scores=(--gt-scores "$f")
+    fi
+done
 mkdir -p "$out"
 for q in $modes; do
     db=$out/db-$q
@@ -48,5 +52,5 @@ for q in $modes; do
 done
 echo "hnswlib and faiss" >&2
 "$py" benches/peers/vector_peers.py "$dir" --metric "$metric" --gt "$gt" "${peer_scores[@]}" \
-    --faiss-hnsw > "$out/peers.json"
+    --faiss-hnsw ${PEER_EFS:+--efs "$PEER_EFS"} > "$out/peers.json"
 "$py" benches/peers/ann_summary.py "$out"

@@ -10,10 +10,11 @@ hnswlib: M=16, ef_construction=200, built on all cores (2 here), searched
 on one thread (one knn_query per query) over a range of ef, with the
 growth of the process's resident memory over the build (bytes/vector); faiss HNSWFlat (M=16, efConstruction
 200) likewise with --faiss-hnsw; faiss flat: exact, batch. Prints JSON.
-With --gt-scores (an .fvecs of the true similarities, cosine only), each
-point of a curve also has "tie_recall": a returned id counts when its
-similarity is as good as the k-th true one, so any of several equal
-duplicates does (as `quiver search --gt-scores`).
+With --gt-scores (an .fvecs of the true scores: cosine similarities, or
+Euclidean distances for l2), each point of a curve also has
+"tie_recall": a returned id counts when its score is as good as the k-th
+true one, so any of several equal duplicates does (as `quiver search
+--gt-scores`).
 Install in a venv outside the repo:
   pip install hnswlib==0.8.0 faiss-cpu==1.15.1 numpy
 """
@@ -48,6 +49,7 @@ def main():
     ap.add_argument("--gt-scores")
     ap.add_argument("--faiss-hnsw", action="store_true")
     ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--efs", help="comma-separated ef values (default 10..200 hnswlib, 16..128 faiss)")
     args = ap.parse_args()
     src = args.dir
     base = read_vecs(f"{src}/base.fvecs", np.float32)
@@ -57,17 +59,23 @@ def main():
     out = {"n": len(base), "dim": int(base.shape[1]), "metric": args.metric}
     tie = None
     if args.gt_scores:
-        if args.metric != "cosine":
-            raise SystemExit("--gt-scores is for cosine")
         kth = read_vecs(args.gt_scores, np.float32)[:, 9]
-        nbase = base / np.linalg.norm(base, axis=1, keepdims=True)
-        nqueries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+        if args.metric == "cosine":
+            nbase = base / np.linalg.norm(base, axis=1, keepdims=True)
+            nqueries = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+
+            def good(i, ids):
+                return nbase[ids] @ nqueries[i] >= kth[i] - 1e-5 * max(abs(kth[i]), 1.0)
+        else:
+
+            def good(i, ids):
+                dist = np.linalg.norm(base[ids] - queries[i], axis=1)
+                return dist <= kth[i] + 1e-5 * max(abs(kth[i]), 1.0)
 
         def tie(labels):
             hits = 0
             for i, l in enumerate(labels):
-                sims = nbase[np.asarray(l, dtype=np.int64)] @ nqueries[i]
-                hits += int(np.sum(sims >= kth[i] - 1e-5))
+                hits += int(np.sum(good(i, np.asarray(l, dtype=np.int64))))
             return hits / (10 * len(labels))
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     now0 = current_rss_kib()
@@ -90,7 +98,8 @@ def main():
         return
     index.set_num_threads(1)
     curve = []
-    for ef in (10, 16, 24, 32, 48, 64, 96, 128, 200):
+    efs = [int(x) for x in args.efs.split(",")] if args.efs else None
+    for ef in efs or (10, 16, 24, 32, 48, 64, 96, 128, 200):
         index.set_ef(max(ef, 10))
         index.knn_query(queries[:50], k=10)
         t = time.perf_counter()
@@ -117,7 +126,7 @@ def main():
         out["faiss_hnsw_build_s"] = time.perf_counter() - t
         faiss.omp_set_num_threads(1)
         curve = []
-        for ef in (16, 24, 32, 48, 64, 96, 128):
+        for ef in efs or (16, 24, 32, 48, 64, 96, 128):
             hnsw.hnsw.efSearch = ef
             t = time.perf_counter()
             labels = [hnsw.search(q[None, :], 10)[1][0] for q in xq]
