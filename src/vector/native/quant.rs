@@ -148,6 +148,19 @@ impl Int8Codes {
         // i16::MAX: ±21,000 or so for 384 dimensions.
         let limit = (f64::from(i32::MAX) / (255.0 * self.dim.max(1) as f64)).min(32_767.0) as f32;
         let scale = if top > 0.0 { top / limit } else { 1.0 };
+        // Rounding a component errs by at most half a step, evenly spread:
+        // variance step² / 12 per component.
+        let spread = if metric == Metric::L2 {
+            let widest = self.step.iter().fold(0f32, |m, &s| m.max(s));
+            let bias: f32 = self.step.iter().map(|s| s * s / 12.0).sum();
+            Spread::L2 {
+                widest: widest / 12f32.sqrt(),
+                bias,
+            }
+        } else {
+            let variance: f32 = weights.iter().map(|w| w * w / 12.0).sum();
+            Spread::Dot(variance.sqrt())
+        };
         CodedQuery {
             weights: weights
                 .iter()
@@ -156,6 +169,7 @@ impl Int8Codes {
             scale,
             base,
             l2: metric == Metric::L2,
+            spread,
         }
     }
 }
@@ -215,6 +229,18 @@ pub struct CodedQuery {
     scale: f32,
     base: f32,
     l2: bool,
+    spread: Spread,
+}
+
+/// How far an estimate may stray from the exact distance.
+enum Spread {
+    /// `q·x̂ − q·x = q·e` with `e` the rounding: standard deviation
+    /// `√(Σ q_d² step_d² / 12)`.
+    Dot(f32),
+    /// `‖q − x̂‖² − ‖q − x‖² = −2 (q − x)·e + ‖e‖²`: standard deviation at
+    /// most `2 ‖q − x‖ · max step / √12` (`widest` holds `max step / √12`),
+    /// and `‖e‖²` about `Σ step_d² / 12` (`bias`).
+    L2 { widest: f32, bias: f32 },
 }
 
 impl CodedQuery {
@@ -227,6 +253,18 @@ impl CodedQuery {
             codes.norms[i as usize] - 2.0 * dot
         } else {
             -dot
+        }
+    }
+
+    /// How much an estimate may exceed the exact distance of a row whose
+    /// exact distance is about `exact` (same units, `‖q‖²` included for
+    /// L2): four standard deviations of the rounding's error, so a row
+    /// whose estimate is past `exact` by more is, but for one in tens of
+    /// thousands, farther than `exact`.
+    pub fn margin(&self, exact: f32) -> f32 {
+        match self.spread {
+            Spread::Dot(sd) => 4.0 * sd,
+            Spread::L2 { widest, bias } => 8.0 * exact.max(0.0).sqrt() * widest + bias,
         }
     }
 }
