@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CollectionConfig;
 use super::engine::{self, Engine};
-use super::index::Calibration;
+use super::index::{CALIBRATION_QUERIES, Calibration};
 use super::record::{ConfigRecord, ConfigV2};
 use crate::error::{Error, Result};
 use crate::storage::{codec, files};
@@ -30,9 +30,10 @@ use crate::storage::{codec, files};
 /// The folder of all checkpoints, inside the database directory.
 pub const FOLDER: &str = "vector-index";
 pub(crate) const ENVELOPE: &str = "ENVELOPE";
-/// 3: the envelope keeps the index's recall calibrations; 2 (the
-/// configuration carries the engine) and 1 (format 2) are still read.
-const ENVELOPE_VERSION: u32 = 3;
+/// 4: each calibration keeps the standard error of its recalls; 3 (the
+/// envelope keeps the index's recall calibrations), 2 (the configuration
+/// carries the engine) and 1 (format 2) are still read.
+const ENVELOPE_VERSION: u32 = 4;
 
 /// What a checkpoint covers, and how to verify its files.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,8 @@ pub struct StoredCalibration {
     pub live: u64,
     /// `(ef, recall@k)`, ef ascending.
     pub curve: Vec<(u32, f64)>,
+    /// The standard error of each recall of `curve` (version 4).
+    pub errors: Vec<f64>,
 }
 
 impl From<&Calibration> for StoredCalibration {
@@ -67,19 +70,49 @@ impl From<&Calibration> for StoredCalibration {
             k: c.k as u32,
             live: c.live as u64,
             curve: c.curve.iter().map(|&(ef, r)| (ef as u32, r)).collect(),
+            errors: c.errors.clone(),
+        }
+    }
+}
+
+/// A [`StoredCalibration`] as version 3 kept it (no errors).
+#[derive(Deserialize)]
+struct StoredCalibrationV3 {
+    k: u32,
+    live: u64,
+    curve: Vec<(u32, f64)>,
+}
+
+impl From<StoredCalibrationV3> for StoredCalibration {
+    /// Errors as if the calibration's neighbours had been drawn alone,
+    /// which is how version 3 judged them.
+    fn from(c: StoredCalibrationV3) -> Self {
+        let samples = CALIBRATION_QUERIES * c.k as usize;
+        StoredCalibration {
+            errors: c
+                .curve
+                .iter()
+                .map(|&(_, r)| Calibration::binomial_error(r, samples))
+                .collect(),
+            k: c.k,
+            live: c.live,
+            curve: c.curve,
         }
     }
 }
 
 impl StoredCalibration {
     /// Whether it can have been measured: `k` and every `ef` positive,
-    /// `ef` ascending, every recall in [0, 1].
+    /// `ef` ascending, every recall and error in [0, 1], an error for each
+    /// recall.
     fn sane(&self) -> bool {
         self.k > 0
             && self
                 .curve
                 .iter()
                 .all(|&(ef, r)| ef > 0 && (0.0..=1.0).contains(&r))
+            && self.errors.len() == self.curve.len()
+            && self.errors.iter().all(|e| (0.0..=1.0).contains(e))
             && self.curve.windows(2).all(|w| w[0].0 < w[1].0)
     }
 
@@ -89,8 +122,21 @@ impl StoredCalibration {
             live: self.live as usize,
             changes: 0,
             curve: self.curve.iter().map(|&(ef, r)| (ef as usize, r)).collect(),
+            errors: self.errors.clone(),
         }
     }
+}
+
+/// An [`Envelope`] as version 3 wrote it (calibrations without errors).
+#[derive(Deserialize)]
+struct EnvelopeV3 {
+    version: u32,
+    collection: u32,
+    config: ConfigRecord,
+    slot_end: u64,
+    graph_points: u64,
+    files: Vec<(u64, u32)>,
+    calibrations: Vec<StoredCalibrationV3>,
 }
 
 /// An [`Envelope`] as version 2 wrote it (no calibrations).
@@ -117,14 +163,15 @@ struct EnvelopeV1 {
 
 pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope> {
     const WHAT: &str = "checkpoint envelope";
-    if let Ok(envelope) = codec::decode::<Envelope>(bytes, WHAT) {
-        if !envelope.calibrations.iter().all(StoredCalibration::sane) {
-            return Err(Error::corruption(
+    let sane = |envelope: Envelope| {
+        if envelope.calibrations.iter().all(StoredCalibration::sane) {
+            Ok(envelope)
+        } else {
+            Err(Error::corruption(
                 "the checkpoint envelope holds an impossible recall calibration",
-            ));
+            ))
         }
-        return Ok(envelope);
-    }
+    };
     // An older version is read as the current one when it says what it
     // is; a wrong version number stays wrong, so `read` refuses it.
     let older = |version: u32, was: u32| {
@@ -134,6 +181,25 @@ pub(crate) fn decode_envelope(bytes: &[u8]) -> Result<Envelope> {
             version.wrapping_add(ENVELOPE_VERSION - was)
         }
     };
+    // A version-3 envelope can decode as the current shape too (its
+    // calibrations' bytes read as fewer, longer ones), so the version
+    // number, which leads, decides.
+    if bytes.first().is_some_and(|&v| v == 3)
+        && let Ok(v3) = codec::decode::<EnvelopeV3>(bytes, WHAT)
+    {
+        return sane(Envelope {
+            version: older(v3.version, 3),
+            collection: v3.collection,
+            config: v3.config,
+            slot_end: v3.slot_end,
+            graph_points: v3.graph_points,
+            files: v3.files,
+            calibrations: v3.calibrations.into_iter().map(Into::into).collect(),
+        });
+    }
+    if let Ok(envelope) = codec::decode::<Envelope>(bytes, WHAT) {
+        return sane(envelope);
+    }
     if let Ok(v2) = codec::decode::<EnvelopeV2>(bytes, WHAT) {
         return Ok(Envelope {
             version: older(v2.version, 2),
@@ -319,6 +385,19 @@ mod tests {
     #[derive(Serialize)]
     struct V2<'a>(u32, u32, &'a ConfigRecord, u64, u64, &'a [(u64, u32)]);
 
+    /// An envelope of version 3's layout: calibrations `(k, live, curve)`.
+    #[derive(Serialize)]
+    #[allow(clippy::type_complexity, reason = "a record's layout, spelled out")]
+    struct V3<'a>(
+        u32,
+        u32,
+        &'a ConfigRecord,
+        u64,
+        u64,
+        &'a [(u64, u32)],
+        Vec<(u32, u64, Vec<(u32, f64)>)>,
+    );
+
     fn envelope(calibrations: Vec<StoredCalibration>) -> Envelope {
         Envelope {
             version: ENVELOPE_VERSION,
@@ -337,10 +416,32 @@ mod tests {
             k: 10,
             live: 5_000,
             curve: vec![(10, 0.9), (16, 0.96)],
+            errors: vec![0.02, 0.011],
         };
-        let current = envelope(vec![curve.clone()]);
+        let current = envelope(vec![curve.clone(), curve.clone()]);
         let bytes = codec::encode(&current).unwrap();
         assert_eq!(decode_envelope(&bytes).unwrap(), current);
+        // Version 3 kept no errors: they are the binomial ones of 100
+        // queries of k neighbours.
+        let old = (10, 5_000, curve.curve.clone());
+        let v3 = V3(
+            3,
+            7,
+            &current.config,
+            10,
+            10,
+            &current.files,
+            vec![old.clone(), old],
+        );
+        let read = decode_envelope(&codec::encode(&v3).unwrap()).unwrap();
+        let binomial = StoredCalibration {
+            errors: vec![
+                Calibration::binomial_error(0.9, 1000),
+                Calibration::binomial_error(0.96, 1000),
+            ],
+            ..curve.clone()
+        };
+        assert_eq!(read, envelope(vec![binomial.clone(), binomial]));
         // Version 2 had no calibrations.
         let v2 = V2(2, 7, &current.config, 10, 10, &current.files);
         let read = decode_envelope(&codec::encode(&v2).unwrap()).unwrap();
@@ -361,7 +462,16 @@ mod tests {
             vec![(0, 0.9)],
         ] {
             let e = envelope(vec![StoredCalibration {
+                errors: vec![0.01; bad.len()],
                 curve: bad,
+                ..curve.clone()
+            }]);
+            assert!(decode_envelope(&codec::encode(&e).unwrap()).is_err());
+        }
+        // So do errors that are not one per point, or not in [0, 1].
+        for errors in [vec![0.01], vec![0.01, -0.1], vec![0.01, f64::NAN]] {
+            let e = envelope(vec![StoredCalibration {
+                errors,
                 ..curve.clone()
             }]);
             assert!(decode_envelope(&codec::encode(&e).unwrap()).is_err());

@@ -374,7 +374,9 @@ impl Search {
     /// Chooses `ef` for a recall@k target instead of taking one: the
     /// smallest `ef` of the ladder 10, 16, 24, 32, 48, 64, 96, 128, 192,
     /// 256, 384, 512 whose recall@k, measured on the collection itself,
-    /// reaches `target` (0 < target ≤ 1) — exact search if none does. The
+    /// reaches `target` (0 < target ≤ 1) less two standard errors of the
+    /// measure (from how the queries' recalls spread) — exact search if
+    /// none does. The
     /// measure (a calibration) runs at the first such search of each `k`:
     /// 100 of the collection's points, spread evenly, as queries against
     /// the others, each answered by brute force and by the walk at every

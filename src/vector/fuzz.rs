@@ -341,6 +341,7 @@ pub(crate) fn seeds(target: &str) -> Vec<Vec<u8>> {
                         k: 10,
                         live: 40,
                         curve: vec![(10, 0.9), (16, 0.97)],
+                        errors: vec![0.02, 0.01],
                     }],
                 }))
             })
