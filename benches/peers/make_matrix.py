@@ -44,6 +44,8 @@ import os
 
 import numpy as np
 
+from make_vectors import write_vecs
+
 SETS = {
     "few-clusters": (128, "l2"),
     "many-clusters": (128, "l2"),
@@ -51,15 +53,6 @@ SETS = {
     "angular-skewed": (100, "cosine"),
     "near-dups": (128, "cosine"),
 }
-
-
-def write_vecs(path, rows, dtype):
-    rows = np.ascontiguousarray(rows.astype(dtype))
-    n, d = rows.shape
-    out = np.empty((n, d + 1), dtype=np.int32)
-    out[:, 0] = d
-    out[:, 1:] = rows.view(np.int32)
-    out.tofile(path)
 
 
 def zipf_sizes(rng, groups, total, s):
