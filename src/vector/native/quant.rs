@@ -33,6 +33,8 @@ pub struct Int8Codes {
     norms: Vec<f32>,
     /// Rows when the ranges were learned.
     trained_rows: usize,
+    /// How an L2 estimate strays, from the steps alone.
+    l2_spread: Spread,
 }
 
 impl Int8Codes {
@@ -67,6 +69,7 @@ impl Int8Codes {
         });
         Int8Codes {
             dim,
+            l2_spread: Spread::l2(&step),
             lo,
             step,
             codes,
@@ -131,6 +134,7 @@ impl Int8Codes {
         let norms = r.f32s(rows)?;
         (r.0.is_empty() && trained_rows <= rows).then_some(Int8Codes {
             dim,
+            l2_spread: Spread::l2(&step),
             lo,
             step,
             codes,
@@ -151,12 +155,7 @@ impl Int8Codes {
         // Rounding a component errs by at most half a step, evenly spread:
         // variance step² / 12 per component.
         let spread = if metric == Metric::L2 {
-            let widest = self.step.iter().fold(0f32, |m, &s| m.max(s));
-            let bias: f32 = self.step.iter().map(|s| s * s / 12.0).sum();
-            Spread::L2 {
-                widest: widest / 12f32.sqrt(),
-                bias,
-            }
+            self.l2_spread
         } else {
             let variance: f32 = weights.iter().map(|w| w * w / 12.0).sum();
             Spread::Dot(variance.sqrt())
@@ -233,6 +232,7 @@ pub struct CodedQuery {
 }
 
 /// How far an estimate may stray from the exact distance.
+#[derive(Clone, Copy)]
 enum Spread {
     /// `q·x̂ − q·x = q·e` with `e` the rounding: standard deviation
     /// `√(Σ q_d² step_d² / 12)`.
@@ -241,6 +241,17 @@ enum Spread {
     /// most `2 ‖q − x‖ · max step / √12` (`widest` holds `max step / √12`),
     /// and `‖e‖²` about `Σ step_d² / 12` (`bias`).
     L2 { widest: f32, bias: f32 },
+}
+
+impl Spread {
+    /// The L2 spread of codes with these steps.
+    fn l2(step: &[f32]) -> Spread {
+        let widest = step.iter().fold(0f32, |m, &s| m.max(s));
+        Spread::L2 {
+            widest: widest / 12f32.sqrt(),
+            bias: step.iter().map(|s| s * s / 12.0).sum(),
+        }
+    }
 }
 
 impl CodedQuery {
