@@ -1,5 +1,6 @@
 //! Graph benchmarks: point-to-point shortest paths straight from storage,
-//! projection build, and the WCC / SCC / PageRank kernels, on
+//! projection build, and the WCC / SCC / PageRank / Leiden / Louvain
+//! kernels, on
 //!
 //! * a generated power-law graph (1,000,000 nodes, 9,000,000 directed
 //!   edges; seeded; built once and cached under `target/bench-data/`, with
@@ -31,7 +32,7 @@ use std::time::Instant;
 
 use common::Rng;
 use criterion::{Criterion, criterion_group, criterion_main};
-use quiverdb::algo::{self, PathQuery, ProjectionSpec};
+use quiverdb::algo::{self, LeidenConfig, PathQuery, ProjectionSpec};
 use quiverdb::{Database, Direction, Durability, NodeId, props};
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -317,6 +318,15 @@ fn bench_graph(c: &mut Criterion, (db, pairs, name): BenchGraph) {
     });
     g.bench_function("pagerank_kernel_10_iterations", |b| {
         b.iter(|| algo::pagerank(&p, 0.85, 10, Direction::Out));
+    });
+    // Community detection at its defaults (three iterations), one seed:
+    // the kernel `quiver algo DB leiden|louvain` times.
+    let config = LeidenConfig::new().seed(3);
+    g.bench_function("leiden_kernel", |b| {
+        b.iter(|| algo::leiden(&p, &config).unwrap());
+    });
+    g.bench_function("louvain_kernel", |b| {
+        b.iter(|| algo::louvain(&p, &config).unwrap());
     });
     g.finish();
 }

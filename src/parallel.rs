@@ -35,17 +35,92 @@ pub fn for_each<S: Send>(
     if threads == 1 {
         vec![work()]
     } else {
+        // The calling thread works too (see `for_each_in`).
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
-            handles
-                .into_iter()
-                .map(|h| match h.join() {
-                    Ok(state) => state,
-                    Err(panic) => std::panic::resume_unwind(panic),
-                })
-                .collect()
+            let work = &work;
+            let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut states = vec![work()];
+            states.extend(handles.into_iter().map(|h| match h.join() {
+                Ok(state) => state,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }));
+            states
         })
     }
+}
+
+/// As [`for_each`], but each thread works in one of `states`, which the
+/// caller keeps for the next call: scratch that is costly to allocate and
+/// fault in (tables sized to a graph) is then allocated once, not once
+/// per call. Uses at most `states.len()` threads (at least one state is
+/// needed when the range is not empty).
+pub fn for_each_in<S: Send>(
+    states: &mut [S],
+    range: std::ops::Range<usize>,
+    grain: usize,
+    f: impl Fn(&mut S, usize) + Sync,
+) {
+    let next = AtomicUsize::new(range.start);
+    let threads = states.len().min(range.len().div_ceil(grain.max(1))).max(1);
+    let work = |state: &mut S| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= range.end {
+                break;
+            }
+            f(state, i);
+        }
+    };
+    match states {
+        [] => assert!(range.is_empty(), "for_each_in needs a state"),
+        [state, ..] if threads == 1 => work(state),
+        _ => std::thread::scope(|scope| {
+            // The calling thread works too, and starts at once: a new
+            // thread can take milliseconds to be scheduled on a core that
+            // was idle (a virtual machine's idle vCPU is halted), and
+            // whatever it finds left is its share.
+            let work = &work;
+            let (mine, others) = states[..threads].split_at_mut(1);
+            let handles: Vec<_> = others
+                .iter_mut()
+                .map(|state| scope.spawn(move || work(state)))
+                .collect();
+            work(&mut mine[0]);
+            for h in handles {
+                if let Err(panic) = h.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        }),
+    }
+}
+
+/// A value alone on its cache lines (128 bytes: two lines, as the
+/// adjacent-line prefetcher pairs them): the threads' states of
+/// [`for_each_in`] sit side by side in one slice, and a thread updating
+/// its vectors' lengths would otherwise keep taking the line its
+/// neighbour is writing.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct Padded<T>(pub T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Padded<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+/// The number of threads [`for_each`] and [`for_each_in`] run on: one per
+/// core.
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// `f(part)` for each of `parts` (a thread each; the caller makes about
@@ -130,6 +205,25 @@ mod tests {
         );
         assert!(seen[..100].iter().all(|s| s.load(Ordering::Relaxed) == 0));
         assert!(seen[100..].iter().all(|s| s.load(Ordering::Relaxed) == 1));
+    }
+
+    #[test]
+    fn for_each_in_visits_every_item_once_and_keeps_the_states() {
+        let mut states = vec![Vec::<usize>::new(); 3];
+        for round in 0..2 {
+            for_each_in(&mut states, 0..1000, 16, Vec::push);
+            let mut all: Vec<usize> = states.iter().flatten().copied().collect();
+            all.sort_unstable();
+            // Kept from the last round: every item once more each round.
+            let want: Vec<usize> = (0..1000)
+                .flat_map(|i| std::iter::repeat_n(i, round + 1))
+                .collect();
+            assert_eq!(all, want);
+        }
+        // Fewer items than a grain: one thread, the first state.
+        let mut states = vec![0usize; 2];
+        for_each_in(&mut states, 5..7, 64, |n, _| *n += 1);
+        assert_eq!(states, vec![2, 0]);
     }
 
     #[test]

@@ -15,9 +15,11 @@ mod refine;
 
 use super::Projection;
 use crate::error::{Error, Result};
+use crate::parallel::Padded;
 use crate::rng::Rng;
-use moving::{Partition, move_nodes};
-use network::{Aggregate, Base, Network, aggregate, meet, renumber, sum_by};
+use moving::{Mover, Partition};
+use network::{Aggregate, Base, Gather, Network, aggregate, meet, renumber, sum_by};
+use refine::Refiner;
 
 /// What the community search maximises.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -315,6 +317,18 @@ struct Search<'a> {
     weights: Vec<f64>,
     config: &'a LeidenConfig,
     rng: Rng,
+    scratch: Scratch,
+}
+
+/// The steps' scratch, sized for the first level (the largest) and kept
+/// across levels and iterations: allocated and faulted in once per run,
+/// not once per level.
+struct Scratch {
+    mover: Mover,
+    /// One per thread.
+    refiners: Vec<Padded<Refiner>>,
+    /// One per thread.
+    gathers: Vec<Padded<Gather>>,
 }
 
 /// One level's graph: the projection, or an aggregate.
@@ -328,6 +342,13 @@ impl Network for Level<'_> {
         match self {
             Level::Base(g) => g.len(),
             Level::Aggregate(g) => g.len(),
+        }
+    }
+
+    fn degree(&self, v: u32) -> usize {
+        match self {
+            Level::Base(g) => g.degree(v),
+            Level::Aggregate(g) => g.degree(v),
         }
     }
 
@@ -354,11 +375,18 @@ impl<'a> Search<'a> {
             Objective::Modularity => base.degrees.clone(),
             Objective::Cpm => vec![1.0; base.degrees.len()],
         };
+        let n = base.len();
+        let threads = crate::parallel::threads();
         Search {
             base,
             weights,
             config,
             rng: Rng::spread(config.seed),
+            scratch: Scratch {
+                mover: Mover::new(n),
+                refiners: (0..threads).map(|_| Padded(Refiner::new(n))).collect(),
+                gathers: (0..threads).map(|_| Padded(Gather::new(n))).collect(),
+            },
         }
     }
 
@@ -429,7 +457,10 @@ impl<'a> Search<'a> {
         let mut levels: Vec<(Vec<u32>, usize)> = Vec::new();
         let mut moved_any = false;
         loop {
-            moved_any |= move_nodes(&level, &node_weight, &mut part, gamma, &mut self.rng);
+            moved_any |=
+                self.scratch
+                    .mover
+                    .run(&level, &node_weight, &mut part, gamma, &mut self.rng);
             let len = part.of.len();
             if part.count() == len {
                 break;
@@ -443,6 +474,7 @@ impl<'a> Search<'a> {
                     gamma,
                     theta,
                     seed,
+                    &mut self.scratch.refiners,
                 ))
             } else {
                 renumber(&part.of)
@@ -458,7 +490,7 @@ impl<'a> Search<'a> {
                 *a = of[*a as usize];
             }
             levels.push(renumber(&at));
-            let next = aggregate(&level, &of, groups);
+            let next = aggregate(&level, &of, groups, &mut self.scratch.gathers);
             node_weight = sum_by(&of, &node_weight, groups);
             // Each aggregate node starts in the community of its members.
             let mut start = vec![0u32; groups];

@@ -3,13 +3,17 @@
 //! undirected edge), then graphs aggregated from communities.
 
 use crate::algo::Projection;
-use crate::parallel;
+use crate::parallel::{self, Padded};
 
 /// An undirected weighted graph, as the moving, refinement and aggregation
 /// steps read it.
 pub(super) trait Network: Sync {
     /// The number of nodes.
     fn len(&self) -> usize;
+
+    /// The number of `v`'s arcs (what [`arcs`](Network::arcs) visits):
+    /// the work of reading its neighbourhood.
+    fn degree(&self, v: u32) -> usize;
 
     /// Calls `f(u, w)` for each edge between `v` and another node `u`
     /// (self-loops excluded; a neighbour may repeat, with multiple edges).
@@ -102,6 +106,10 @@ impl Network for Base {
         self.offsets.len() - 1
     }
 
+    fn degree(&self, v: u32) -> usize {
+        self.offsets[v as usize + 1] - self.offsets[v as usize]
+    }
+
     #[inline]
     fn arcs(&self, v: u32, mut f: impl FnMut(u32, f64)) {
         let range = self.offsets[v as usize]..self.offsets[v as usize + 1];
@@ -134,6 +142,10 @@ pub(super) struct Aggregate {
 impl Network for Aggregate {
     fn len(&self) -> usize {
         self.self_weights.len()
+    }
+
+    fn degree(&self, v: u32) -> usize {
+        self.offsets[v as usize + 1] - self.offsets[v as usize]
     }
 
     #[inline]
@@ -169,10 +181,28 @@ pub(super) fn group(of: &[u32], groups: usize) -> (Vec<usize>, Vec<u32>) {
     (start, members)
 }
 
-/// The rows of a run of consecutive communities of an aggregate graph.
+/// A run of consecutive communities of an aggregate graph, as one
+/// thread built it into its [`Gather`]'s buffers.
 struct Run {
     /// The run's first community.
     first: usize,
+    /// Its rows in the gather's `ends` and `self_weights`.
+    rows: std::ops::Range<usize>,
+}
+
+/// One thread's scratch for [`aggregate`], sized for the largest level and
+/// kept across levels, and the rows it built in the last call. Kept so
+/// that a call allocates nothing on the threads: fresh memory on a fresh
+/// thread is faulted in and zeroed by the kernel, which cost more than
+/// the aggregation itself.
+pub(super) struct Gather {
+    /// Edge weight to each community from the one being built (all 0
+    /// between communities).
+    acc: Vec<f64>,
+    /// The community being built when each community was last met.
+    seen: Vec<u32>,
+    touched: Vec<u32>,
+    runs: Vec<Run>,
     /// Each row's end in `targets`.
     ends: Vec<usize>,
     targets: Vec<u32>,
@@ -180,83 +210,142 @@ struct Run {
     self_weights: Vec<f64>,
 }
 
+impl Gather {
+    /// Scratch for levels of at most `n` nodes.
+    pub fn new(n: usize) -> Gather {
+        Gather {
+            acc: vec![0.0; n],
+            seen: vec![u32::MAX; n],
+            touched: Vec::new(),
+            runs: Vec::new(),
+            ends: Vec::new(),
+            targets: Vec::new(),
+            weights: Vec::new(),
+            self_weights: Vec::new(),
+        }
+    }
+
+    /// Builds the rows of communities `run` (whose members are
+    /// `members[start[c]..start[c + 1]]`) of the graph aggregated from
+    /// `g` by `of`, after the rows already built.
+    fn build<N: Network>(
+        &mut self,
+        g: &N,
+        of: &[u32],
+        start: &[usize],
+        members: &[u32],
+        run: std::ops::Range<usize>,
+    ) {
+        let rows = self.ends.len();
+        for c in run.clone() {
+            let mut inside = 0.0;
+            for &v in &members[start[c]..start[c + 1]] {
+                inside += g.self_weight(v);
+                g.arcs(v, |u, w| {
+                    let d = of[u as usize];
+                    if d as usize == c {
+                        inside += w;
+                    } else {
+                        if self.seen[d as usize] != c as u32 {
+                            self.seen[d as usize] = c as u32;
+                            self.touched.push(d);
+                        }
+                        self.acc[d as usize] += w;
+                    }
+                });
+            }
+            self.self_weights.push(inside);
+            for &d in &self.touched {
+                self.targets.push(d);
+                self.weights.push(std::mem::take(&mut self.acc[d as usize]));
+            }
+            self.touched.clear();
+            self.ends.push(self.targets.len());
+        }
+        self.runs.push(Run {
+            first: run.start,
+            rows: rows..self.ends.len(),
+        });
+    }
+}
+
 /// The graph of `groups` communities over `g`, where `of[v] < groups` is
 /// node `v`'s community. O(V + E), the communities spread over the cores
-/// in runs of about equal membership.
-pub(super) fn aggregate<N: Network>(g: &N, of: &[u32], groups: usize) -> Aggregate {
+/// in runs of about equal membership; `gathers` is the threads' scratch
+/// (one per thread, each for at least `groups` communities).
+pub(super) fn aggregate<N: Network>(
+    g: &N,
+    of: &[u32],
+    groups: usize,
+    gathers: &mut [Padded<Gather>],
+) -> Aggregate {
     let (start, members) = group(of, groups);
-    // Runs of communities with about 4096 members each (a bigger
-    // community is a run of its own).
+    // Runs of consecutive communities with about equal work (their
+    // members' arcs, and one per member), eight per thread so that a run
+    // holding a hub does not leave the other threads idle; a community
+    // bigger than that is a run of its own.
+    let work = |v: &u32| g.degree(*v) + 1;
+    let total: usize = members.iter().map(work).sum();
+    let share = (total / (8 * gathers.len().max(1))).max(4096);
     let mut cuts = vec![0usize];
+    let mut done = 0;
     for c in 0..groups {
-        if start[c + 1] - start[*cuts.last().unwrap_or(&0)] >= 4096 {
+        done += members[start[c]..start[c + 1]]
+            .iter()
+            .map(work)
+            .sum::<usize>();
+        if done >= share {
             cuts.push(c + 1);
+            done = 0;
         }
     }
     if *cuts.last().unwrap_or(&0) != groups {
         cuts.push(groups);
     }
-    let states = parallel::for_each(
-        0..cuts.len() - 1,
-        1,
-        || {
-            (
-                Vec::<Run>::new(),
-                vec![0.0f64; groups],
-                vec![u32::MAX; groups],
-            )
-        },
-        |(done, acc, seen), run| {
-            let (first, end) = (cuts[run], cuts[run + 1]);
-            let (mut lens, mut targets, mut weights) = (Vec::new(), Vec::new(), Vec::new());
-            let mut inside_all = Vec::with_capacity(end - first);
-            let mut touched: Vec<u32> = Vec::new();
-            for c in first..end {
-                let mut inside = 0.0;
-                for &v in &members[start[c]..start[c + 1]] {
-                    inside += g.self_weight(v);
-                    g.arcs(v, |u, w| {
-                        let d = of[u as usize];
-                        if d as usize == c {
-                            inside += w;
-                        } else {
-                            if seen[d as usize] != c as u32 {
-                                seen[d as usize] = c as u32;
-                                touched.push(d);
-                            }
-                            acc[d as usize] += w;
-                        }
-                    });
-                }
-                inside_all.push(inside);
-                for &d in &touched {
-                    targets.push(d);
-                    weights.push(std::mem::take(&mut acc[d as usize]));
-                }
-                touched.clear();
-                lens.push(targets.len());
-            }
-            done.push(Run {
-                first,
-                ends: lens,
-                targets,
-                weights,
-                self_weights: inside_all,
-            });
-        },
-    );
-    let mut runs: Vec<Run> = states.into_iter().flat_map(|(done, ..)| done).collect();
-    runs.sort_unstable_by_key(|r| r.first);
+    for gather in gathers.iter_mut() {
+        gather.seen[..groups].fill(u32::MAX);
+        gather.runs.clear();
+        gather.ends.clear();
+        gather.targets.clear();
+        gather.weights.clear();
+        gather.self_weights.clear();
+    }
+    parallel::for_each_in(gathers, 0..cuts.len() - 1, 1, |Padded(gather), run| {
+        gather.build(g, of, &start, &members, cuts[run]..cuts[run + 1]);
+    });
+    let mut runs: Vec<(usize, usize, std::ops::Range<usize>)> = gathers
+        .iter()
+        .enumerate()
+        .flat_map(|(k, gather)| {
+            gather
+                .runs
+                .iter()
+                .map(move |r| (r.first, k, r.rows.clone()))
+        })
+        .collect();
+    runs.sort_unstable_by_key(|r| r.0);
+    let arcs = gathers.iter().map(|g| g.targets.len()).sum();
     let mut offsets = Vec::with_capacity(groups + 1);
     offsets.push(0);
-    let (mut targets, mut weights) = (Vec::new(), Vec::new());
+    let (mut targets, mut weights) = (Vec::with_capacity(arcs), Vec::with_capacity(arcs));
     let mut self_weights = Vec::with_capacity(groups);
-    for run in runs {
+    for (_, k, rows) in runs {
+        let gather = &gathers[k];
+        let from = if rows.start == 0 {
+            0
+        } else {
+            gather.ends[rows.start - 1]
+        };
+        let to = if rows.is_empty() {
+            from
+        } else {
+            gather.ends[rows.end - 1]
+        };
         let base = targets.len();
-        offsets.extend(run.ends.iter().map(|e| base + e));
-        targets.extend_from_slice(&run.targets);
-        weights.extend_from_slice(&run.weights);
-        self_weights.extend_from_slice(&run.self_weights);
+        offsets.extend(gather.ends[rows.clone()].iter().map(|e| base + e - from));
+        targets.extend_from_slice(&gather.targets[from..to]);
+        weights.extend_from_slice(&gather.weights[from..to]);
+        self_weights.extend_from_slice(&gather.self_weights[rows]);
     }
     Aggregate {
         offsets,

@@ -9,9 +9,9 @@
 //! the run's seed and the community, so the result does not depend on
 //! which thread took which community.
 
-use super::moving::{Partition, Tally, shuffled};
+use super::moving::{Partition, Tally, shuffle};
 use super::network::{Network, group};
-use crate::parallel;
+use crate::parallel::{self, Padded};
 use crate::rng::Rng;
 
 /// The refined partition of `part` (labels are node indices): each node
@@ -19,7 +19,8 @@ use crate::rng::Rng;
 /// and well connected to the rest of its community joins a well-connected
 /// refined community of the same community it has edges to, chosen at
 /// random with probability ∝ exp(gain / θ) among those whose gain is not
-/// negative (its own included, gain 0).
+/// negative (its own included, gain 0). `refiners` is the threads'
+/// scratch (one per thread, each for levels of at least `g.len()` nodes).
 pub(super) fn refine<N: Network>(
     g: &N,
     node_weight: &[f64],
@@ -27,6 +28,7 @@ pub(super) fn refine<N: Network>(
     gamma: f64,
     theta: f64,
     seed: u64,
+    refiners: &mut [Padded<Refiner>],
 ) -> Vec<u32> {
     let n = g.len();
     let (start, members) = group(&part.of, n);
@@ -37,30 +39,33 @@ pub(super) fn refine<N: Network>(
             local[v as usize] = i as u32;
         }
     }
-    let split: Vec<u32> = (0..n as u32)
+    // The communities to refine, the most work (their members' arcs)
+    // first, so that a thread that takes the biggest takes it at once and
+    // the others share the rest: which thread refines which community
+    // does not change the result.
+    let mut split: Vec<(usize, u32)> = (0..n as u32)
         .filter(|&c| start[c as usize + 1] - start[c as usize] > 1)
-        .collect();
-    let states = parallel::for_each(
-        0..split.len(),
-        64,
-        || Refiner {
-            tally: Tally::new(n),
-            found: Vec::new(),
-            labels: Vec::new(),
-            scratch: Scratch::default(),
-        },
-        |r, k| {
-            let c = split[k];
+        .map(|c| {
             let nodes = &members[start[c as usize]..start[c as usize + 1]];
-            let mut rng = Rng::spread(seed ^ u64::from(c).wrapping_mul(0x2545_f491_4f6c_dd1d));
-            r.community(g, node_weight, part, &local, nodes, gamma, theta, &mut rng);
-            r.found.push(c);
-        },
-    );
+            (nodes.iter().map(|&v| g.degree(v) + 1).sum(), c)
+        })
+        .collect();
+    split.sort_unstable_by(|a, b| b.cmp(a));
+    for r in refiners.iter_mut() {
+        r.found.clear();
+        r.labels.clear();
+    }
+    parallel::for_each_in(refiners, 0..split.len(), 64, |r, k| {
+        let c = split[k].1;
+        let nodes = &members[start[c as usize]..start[c as usize + 1]];
+        let mut rng = Rng::spread(seed ^ u64::from(c).wrapping_mul(0x2545_f491_4f6c_dd1d));
+        r.community(g, node_weight, part, &local, nodes, gamma, theta, &mut rng);
+        r.found.push(c);
+    });
     let mut of: Vec<u32> = (0..n as u32).collect();
-    for state in states {
+    for state in refiners.iter() {
         let mut labels = state.labels.iter();
-        for c in state.found {
+        for &c in &state.found {
             let nodes = &members[start[c as usize]..start[c as usize + 1]];
             for (&v, &l) in nodes.iter().zip(labels.by_ref()) {
                 of[v as usize] = nodes[l as usize];
@@ -70,10 +75,10 @@ pub(super) fn refine<N: Network>(
     of
 }
 
-/// One thread's scratch and what it refined: the communities, in order,
-/// and for each of their members its refined part as the index of a
-/// member (all in one list).
-struct Refiner {
+/// One thread's scratch and what it refined in the last call: the
+/// communities, in order, and for each of their members its refined part
+/// as the index of a member (all in one list).
+pub(super) struct Refiner {
     tally: Tally,
     found: Vec<u32>,
     labels: Vec<u32>,
@@ -87,9 +92,20 @@ struct Scratch {
     size: Vec<u32>,
     external: Vec<f64>,
     chances: Vec<(u32, f64, f64)>,
+    order: Vec<u32>,
 }
 
 impl Refiner {
+    /// Scratch for levels of at most `n` nodes.
+    pub fn new(n: usize) -> Refiner {
+        Refiner {
+            tally: Tally::new(n),
+            found: Vec::new(),
+            labels: Vec::new(),
+            scratch: Scratch::default(),
+        }
+    }
+
     /// Refines community `c` of `part`, whose members are `nodes`
     /// (`local[v]` is v's index there): appends each member's part to
     /// `labels`.
@@ -116,6 +132,7 @@ impl Refiner {
             size,
             external,
             chances,
+            order,
         } = &mut self.scratch;
         weight.clear();
         weight.extend(nodes.iter().map(|&v| node_weight[v as usize]));
@@ -133,7 +150,8 @@ impl Refiner {
             x
         }));
         let tally = &mut self.tally;
-        for i in shuffled(k, rng) {
+        shuffle(order, k, rng);
+        for &i in order.iter() {
             let iu = i as usize;
             if size[of[iu] as usize] > 1 {
                 continue; // others joined it: no longer alone
