@@ -244,6 +244,17 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
 
+    /// Another write transaction stayed open for the whole time a new
+    /// one was allowed to wait ([`Database::begin_write_within`]):
+    /// transient, a retry may succeed.
+    ///
+    /// [`Database::begin_write_within`]: crate::Database::begin_write_within
+    #[error("another write transaction stayed open for {waited:?}; retry when it has finished")]
+    WriterBusy {
+        /// How long the new transaction waited.
+        waited: std::time::Duration,
+    },
+
     /// An input file is malformed: a row that cannot be read, a value of
     /// the wrong type, a reference to a node that does not exist.
     #[error("{}, {at}: {reason}", path.display())]

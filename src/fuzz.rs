@@ -56,7 +56,88 @@ pub const TARGETS: &[Target] = &[
     ("cypher_graph", cypher_graph),
     ("fulltext_records", crate::fulltext::fuzz::records),
     ("fulltext_query", fulltext_query),
+    #[cfg(feature = "server")]
+    ("bolt", bolt),
 ];
+
+/// Bolt's framing, `PackStream` decoder and request reader over a byte
+/// stream as a client would send it: every whole message decodes or is
+/// an error, and a decoded value encodes to bytes that decode to the same
+/// value (compared by encoding it again, as NaN is not equal to itself).
+#[cfg(feature = "server")]
+fn bolt(data: &[u8]) {
+    use crate::server::{chunk, message::Request, packstream};
+    let mut input = data;
+    let mut buf = Vec::new();
+    while let Ok(true) = chunk::read_message(&mut input, &mut buf, 1 << 20) {
+        let Ok(value) = packstream::decode(&buf) else {
+            continue;
+        };
+        let once = bolt_bytes(&value);
+        let again = packstream::decode(&once);
+        assert!(again.is_ok(), "an encoded value does not decode: {again:?}");
+        if let Ok(again) = again {
+            assert_eq!(once, bolt_bytes(&again), "encoding is not stable");
+        }
+        let _ = Request::from_pack(value);
+    }
+}
+
+#[cfg(feature = "server")]
+fn bolt_bytes(v: &crate::server::packstream::Pack) -> Vec<u8> {
+    let mut out = Vec::new();
+    crate::server::packstream::Encoder::new(&mut out).pack(v);
+    out
+}
+
+/// A client's opening messages, framed: HELLO, LOGON, RUN with
+/// parameters of every kind, PULL, BEGIN, COMMIT, GOODBYE.
+#[cfg(feature = "server")]
+fn bolt_seeds() -> Vec<Vec<u8>> {
+    use crate::server::chunk::frame;
+    use crate::server::packstream::Pack;
+    let messages = [
+        Pack::Struct(0x01, vec![Pack::map([("user_agent", Pack::str("fuzz/1"))])]),
+        Pack::Struct(
+            0x6A,
+            vec![Pack::map([
+                ("scheme", Pack::str("basic")),
+                ("principal", Pack::str("u")),
+                ("credentials", Pack::str("p")),
+            ])],
+        ),
+        Pack::Struct(
+            0x10,
+            vec![
+                Pack::str("RETURN $a, $b"),
+                Pack::map([
+                    (
+                        "a",
+                        Pack::List(vec![
+                            Pack::Int(-17),
+                            Pack::Int(40_000),
+                            Pack::Float(1.5),
+                            Pack::Null,
+                        ]),
+                    ),
+                    ("b", Pack::Struct(0x44, vec![Pack::Int(19_000)])),
+                    ("c", Pack::Bytes(vec![0, 255])),
+                    ("d", Pack::map([("k", Pack::Bool(true))])),
+                ]),
+                Pack::map([("mode", Pack::str("r")), ("db", Pack::str("neo4j"))]),
+            ],
+        ),
+        Pack::Struct(0x3F, vec![Pack::map([("n", Pack::Int(1000))])]),
+        Pack::Struct(0x11, vec![Pack::map([("tx_timeout", Pack::Int(5000))])]),
+        Pack::Struct(0x12, vec![]),
+        Pack::Struct(0x02, vec![]),
+    ];
+    let mut stream = Vec::new();
+    for m in &messages {
+        frame(&bolt_bytes(m), &mut stream);
+    }
+    vec![stream]
+}
 
 /// Runs the target `name` on `data`; `false` if there is no such target.
 pub fn run(name: &str, data: &[u8]) -> bool {
@@ -470,6 +551,8 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
     let text = |s: &str| vec![s.as_bytes().to_vec()];
     let encoded = |v: Result<Vec<u8>>| v.unwrap_or_default();
     match target {
+        #[cfg(feature = "server")]
+        "bolt" => bolt_seeds(),
         "csv_nodes" => text(
             "id,name:string,size:int,score:float,ok:bool,labels\n\
              curl,\"cURL, the tool\",120,0.5,true,Package;Tool\n\

@@ -111,7 +111,10 @@ pub mod import;
 pub mod query;
 // 9: the assembly.
 mod open;
-// 10: fuzz entry points.
+// 10: the Bolt server.
+#[cfg(feature = "server")]
+pub mod server;
+// 11: fuzz entry points.
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzz;
 

@@ -13,7 +13,8 @@
 //! 7  algo | import | check | hybrid   built on the models
 //! 8  query                            Cypher, over the models and algo
 //! 9  open                             the assembly: names every model
-//! 10 fuzz                             fuzz entry points over all of it
+//! 10 server                           the Bolt server, over Cypher
+//! 11 fuzz                             fuzz entry points over all of it
 //! ```
 //!
 //! (`lib.rs` re-exports; names it re-exports count as their module, and
@@ -44,7 +45,8 @@ fn layer(module: &str) -> Option<u32> {
         "algo" | "import" | "check" | "hybrid" => 7,
         "query" => 8,
         "open" => 9,
-        "fuzz" => 10,
+        "server" => 10,
+        "fuzz" => 11,
         _ => return None,
     })
 }

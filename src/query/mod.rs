@@ -196,6 +196,15 @@ fn stream_on<'t>(
     Ok(QueryRows::stream(plan, params, on, run))
 }
 
+/// Whether `text` writes when run (an `EXPLAIN` does not): for a server
+/// that picks a read or a write transaction before it runs a statement.
+/// The plan is cached, so running the statement next does not compile
+/// it again.
+pub(crate) fn writes(db: &Database, text: &str, params: &Params) -> Result<bool, QueryError> {
+    let (plan, mode) = prepare_on(db, text, params)?;
+    Ok(plan.writes() && mode != Mode::Explain)
+}
+
 /// [`prepare`], through `db`'s plan cache.
 fn prepare_on(db: &Database, text: &str, params: &Params) -> Result<(Arc<Plan>, Mode), QueryError> {
     let procedures = db.extension::<cache::PlanCache>().procedures();

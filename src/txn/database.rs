@@ -290,6 +290,19 @@ impl Database {
         WriteTxn::begin(self, self.writer.lock())
     }
 
+    /// Starts the write transaction, waiting at most `wait` while another
+    /// one is open.
+    ///
+    /// # Errors
+    /// [`Error::WriterBusy`] when another write transaction stayed open
+    /// for all of `wait` (a transient condition: retry).
+    pub fn begin_write_within(&self, wait: std::time::Duration) -> Result<WriteTxn<'_>> {
+        match self.writer.try_lock_for(wait) {
+            Some(guard) => WriteTxn::begin(self, guard),
+            None => Err(crate::Error::WriterBusy { waited: wait }),
+        }
+    }
+
     /// Makes every committed transaction durable, including those committed
     /// with [`Durability::Buffered`].
     pub fn sync(&self) -> Result<()> {

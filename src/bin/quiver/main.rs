@@ -17,6 +17,7 @@ mod import;
 mod path;
 mod query;
 mod search;
+mod serve;
 mod shell;
 mod stats;
 
@@ -56,6 +57,10 @@ enum Command {
     Query(query::Args),
     /// An interactive Cypher prompt (history, multi-line statements ended by ';').
     Shell(shell::Args),
+    /// Serve the database over Bolt (Neo4j's drivers and tools) until interrupted.
+    Serve(serve::Args),
+    /// Add, change, remove or list the users `quiver serve` lets in.
+    User(serve::UserArgs),
 }
 
 #[global_allocator]
@@ -68,6 +73,8 @@ fn main() -> anyhow::Result<()> {
         Command::Search(args) => search::run(&args),
         Command::Query(args) => query::run(&args),
         Command::Shell(args) => shell::run(&args),
+        Command::Serve(args) => serve::run(&args),
+        Command::User(args) => serve::user(&args),
         Command::Path(args) => path::run(&args),
         Command::Components(args) => components::run(&args),
         Command::Algo(args) => algo::run(&args),

@@ -1,0 +1,456 @@
+//! The Bolt server: the protocol by hand over a socket (handshake, login,
+//! statements, pulls in batches, failures and the refusals), and the
+//! official Neo4j Python driver against `quiver serve`
+//! (`tests/bolt/driver_checks.py`; needs `neo4j` in the Python of
+//! `QUIVER_PYTHON`, else skipped with a message — never in CI, which sets
+//! `QUIVER_REQUIRE_PYTHON=1`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs,
+    reason = "test code: a panic is the failure report"
+)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use quiverdb::server::auth::Users;
+use quiverdb::server::packstream::{self, Encoder, Pack};
+use quiverdb::server::{Server, ServerConfig, chunk};
+use quiverdb::{Database, props};
+
+const USER: &str = "ada";
+const PASSWORD: &str = "correct horse";
+
+/// A database with three people who know each other, and a user.
+fn fixture(dir: &Path) -> Database {
+    let db = Database::open(dir).unwrap();
+    let mut w = db.begin_write().unwrap();
+    let ada = w.add_node(&["Person"], props! {"name" => "ada"}).unwrap();
+    let bob = w.add_node(&["Person"], props! {"name" => "bob"}).unwrap();
+    let cy = w.add_node(&["Person"], props! {"name" => "cy"}).unwrap();
+    w.add_edge(ada, bob, "KNOWS", props! {"since" => 2019})
+        .unwrap();
+    w.add_edge(ada, cy, "KNOWS", props! {"since" => 2020})
+        .unwrap();
+    w.add_edge(cy, bob, "KNOWS", props! {"since" => 2021})
+        .unwrap();
+    w.commit().unwrap();
+    Users::load(dir)
+        .unwrap()
+        .set(USER, PASSWORD, false)
+        .unwrap();
+    db
+}
+
+/// A server on a free loopback port, run on a thread until the test ends.
+struct Running {
+    addr: SocketAddr,
+    stopper: quiverdb::server::Stopper,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stopper.stop();
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+fn start(db: Database, config: ServerConfig) -> Running {
+    let server = Server::bind(Arc::new(db), config).unwrap();
+    let (addr, stopper) = (server.local_addr(), server.stopper());
+    let thread = std::thread::spawn(move || server.run().unwrap());
+    Running {
+        addr,
+        stopper,
+        thread: Some(thread),
+    }
+}
+
+fn any_port() -> ServerConfig {
+    ServerConfig::listen("127.0.0.1:0".parse().unwrap())
+}
+
+/// A hand-driven client.
+struct Client {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    /// Connects and proposes `versions` (`[0, range, minor, major]` each).
+    fn connect(addr: SocketAddr, versions: [[u8; 4]; 4]) -> (Client, [u8; 4]) {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut hello = vec![0x60, 0x60, 0xB0, 0x17];
+        for v in versions {
+            hello.extend_from_slice(&v);
+        }
+        stream.write_all(&hello).unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut chosen = [0u8; 4];
+        reader.read_exact(&mut chosen).unwrap();
+        (Client { stream, reader }, chosen)
+    }
+
+    fn send(&mut self, tag: u8, fields: Vec<Pack>) {
+        let mut msg = Vec::new();
+        Encoder::new(&mut msg).pack(&Pack::Struct(tag, fields));
+        let mut framed = Vec::new();
+        chunk::frame(&msg, &mut framed);
+        self.stream.write_all(&framed).unwrap();
+    }
+
+    /// The next response: (signature, fields), or `None` when closed.
+    fn recv(&mut self) -> Option<(u8, Vec<Pack>)> {
+        let mut buf = Vec::new();
+        if !chunk::read_message(&mut self.reader, &mut buf, 1 << 26).ok()? {
+            return None;
+        }
+        match packstream::decode(&buf).unwrap() {
+            Pack::Struct(tag, fields) => Some((tag, fields)),
+            other => panic!("a response that is not a structure: {other}"),
+        }
+    }
+
+    fn expect_success(&mut self) -> Pack {
+        let (tag, mut fields) = self.recv().expect("connection closed");
+        assert_eq!(tag, 0x70, "not SUCCESS: {fields:?}");
+        fields.remove(0)
+    }
+
+    fn login(addr: SocketAddr) -> Client {
+        let (mut c, v) = Client::connect(addr, [[0, 4, 4, 5], [0, 0, 4, 4], [0; 4], [0; 4]]);
+        assert_eq!(v, [0, 0, 4, 5]);
+        c.send(0x01, vec![Pack::map([("user_agent", Pack::str("test/1"))])]);
+        let hello = c.expect_success();
+        assert!(
+            hello
+                .get("server")
+                .and_then(Pack::as_str)
+                .unwrap()
+                .starts_with("Neo4j/")
+        );
+        c.send(
+            0x6A,
+            vec![Pack::map([
+                ("scheme", Pack::str("basic")),
+                ("principal", Pack::str(USER)),
+                ("credentials", Pack::str(PASSWORD)),
+            ])],
+        );
+        c.expect_success();
+        c
+    }
+}
+
+fn pull(n: i64) -> Vec<Pack> {
+    vec![Pack::map([("n", Pack::Int(n))])]
+}
+
+#[test]
+fn statements_run_and_results_come_in_the_batches_pulled() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(fixture(dir.path()), any_port());
+    let mut c = Client::login(server.addr);
+    c.send(
+        0x10,
+        vec![
+            Pack::str("UNWIND range(1, $n) AS i RETURN i, i * 2 AS twice"),
+            Pack::map([("n", Pack::Int(2500))]),
+            Pack::map([]),
+        ],
+    );
+    let run = c.expect_success();
+    assert_eq!(
+        run.get("fields"),
+        Some(&Pack::List(vec![Pack::str("i"), Pack::str("twice")]))
+    );
+    let mut seen = 0;
+    for batch in 0..3 {
+        c.send(0x3F, pull(1000));
+        loop {
+            let (tag, fields) = c.recv().unwrap();
+            if tag == 0x71 {
+                seen += 1;
+                assert_eq!(
+                    fields[0],
+                    Pack::List(vec![Pack::Int(seen), Pack::Int(2 * seen)])
+                );
+                continue;
+            }
+            assert_eq!(tag, 0x70);
+            let more = fields[0].get("has_more") == Some(&Pack::Bool(true));
+            assert_eq!(more, batch < 2, "batch {batch}");
+            break;
+        }
+    }
+    assert_eq!(seen, 2500);
+    // A node: labels, properties, element id.
+    c.send(
+        0x10,
+        vec![
+            Pack::str("MATCH (p:Person {name: 'bob'}) RETURN p"),
+            Pack::map([]),
+            Pack::map([]),
+        ],
+    );
+    c.expect_success();
+    c.send(0x3F, pull(-1));
+    let (tag, fields) = c.recv().unwrap();
+    assert_eq!(tag, 0x71);
+    let Pack::List(row) = &fields[0] else {
+        panic!()
+    };
+    let Pack::Struct(0x4E, node) = &row[0] else {
+        panic!("{row:?}")
+    };
+    assert_eq!(node[1], Pack::List(vec![Pack::str("Person")]));
+    assert_eq!(node[2].get("name"), Some(&Pack::str("bob")));
+    assert_eq!(node[3], Pack::str(node[0].as_int().unwrap().to_string()));
+    let done = c.expect_success();
+    assert_eq!(done.get("type"), Some(&Pack::str("r")));
+    c.send(0x02, vec![]);
+    assert!(c.recv().is_none(), "GOODBYE closes");
+}
+
+#[test]
+fn a_failure_ignores_requests_until_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(fixture(dir.path()), any_port());
+    let mut c = Client::login(server.addr);
+    c.send(
+        0x10,
+        vec![Pack::str("RETURN 1 +"), Pack::map([]), Pack::map([])],
+    );
+    let (tag, fields) = c.recv().unwrap();
+    assert_eq!(tag, 0x7F);
+    assert_eq!(
+        fields[0].get("code"),
+        Some(&Pack::str("Neo.ClientError.Statement.SyntaxError"))
+    );
+    c.send(0x3F, pull(-1));
+    assert_eq!(c.recv().unwrap().0, 0x7E, "IGNORED after a failure");
+    c.send(0x0F, vec![]);
+    c.expect_success();
+    c.send(
+        0x10,
+        vec![Pack::str("RETURN 7 AS x"), Pack::map([]), Pack::map([])],
+    );
+    c.expect_success();
+    c.send(0x3F, pull(-1));
+    let (tag, fields) = c.recv().unwrap();
+    assert_eq!((tag, &fields[0]), (0x71, &Pack::List(vec![Pack::Int(7)])));
+}
+
+#[test]
+fn an_explicit_transaction_commits_or_rolls_back_and_a_dropped_one_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(fixture(dir.path()), any_port());
+    let count = |c: &mut Client| {
+        c.send(
+            0x10,
+            vec![
+                Pack::str("MATCH (t:T) RETURN count(t)"),
+                Pack::map([]),
+                Pack::map([]),
+            ],
+        );
+        c.expect_success();
+        c.send(0x3F, pull(-1));
+        let (_, fields) = c.recv().unwrap();
+        c.expect_success();
+        fields[0].clone()
+    };
+    let mut c = Client::login(server.addr);
+    for (end, kept) in [(0x13u8, 0), (0x12u8, 1)] {
+        c.send(0x11, vec![Pack::map([])]);
+        c.expect_success();
+        c.send(
+            0x10,
+            vec![Pack::str("CREATE (:T)"), Pack::map([]), Pack::map([])],
+        );
+        assert!(c.expect_success().get("qid").is_some());
+        c.send(0x3F, pull(-1));
+        c.expect_success();
+        c.send(end, vec![]);
+        c.expect_success();
+        assert_eq!(count(&mut c), Pack::List(vec![Pack::Int(kept)]));
+    }
+    // A client that goes away inside a transaction: rolled back, and the
+    // writer is free for the next one.
+    let mut gone = Client::login(server.addr);
+    gone.send(0x11, vec![Pack::map([])]);
+    gone.expect_success();
+    gone.send(
+        0x10,
+        vec![Pack::str("CREATE (:T)"), Pack::map([]), Pack::map([])],
+    );
+    gone.expect_success();
+    drop(gone);
+    c.send(0x11, vec![Pack::map([])]);
+    c.expect_success();
+    c.send(0x12, vec![]);
+    c.expect_success();
+    assert_eq!(count(&mut c), Pack::List(vec![Pack::Int(1)]));
+}
+
+#[test]
+fn bad_clients_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = any_port();
+    config.max_message_bytes = 4096;
+    let server = start(fixture(dir.path()), config);
+    // No version in common: all zeros back, then closed.
+    let (mut c, v) = Client::connect(server.addr, [[0, 0, 0, 3], [0; 4], [0; 4], [0; 4]]);
+    assert_eq!(v, [0; 4]);
+    assert!(c.recv().is_none());
+    // A wrong password: FAILURE, then closed.
+    let (mut c, _) = Client::connect(server.addr, [[0, 0, 4, 5], [0; 4], [0; 4], [0; 4]]);
+    c.send(0x01, vec![Pack::map([])]);
+    c.expect_success();
+    c.send(
+        0x6A,
+        vec![Pack::map([
+            ("scheme", Pack::str("basic")),
+            ("principal", Pack::str(USER)),
+            ("credentials", Pack::str("wrong")),
+        ])],
+    );
+    let (tag, fields) = c.recv().unwrap();
+    assert_eq!(tag, 0x7F);
+    assert_eq!(
+        fields[0].get("code"),
+        Some(&Pack::str("Neo.ClientError.Security.Unauthorized"))
+    );
+    assert!(c.recv().is_none());
+    // A statement before logging in.
+    let (mut c, _) = Client::connect(server.addr, [[0, 0, 4, 5], [0; 4], [0; 4], [0; 4]]);
+    c.send(0x01, vec![Pack::map([])]);
+    c.expect_success();
+    c.send(
+        0x10,
+        vec![Pack::str("RETURN 1"), Pack::map([]), Pack::map([])],
+    );
+    assert_eq!(c.recv().unwrap().0, 0x7F);
+    assert!(c.recv().is_none());
+    // A message over the limit: closed without reading it all.
+    let mut c = Client::login(server.addr);
+    c.send(
+        0x10,
+        vec![Pack::str("x".repeat(10_000)), Pack::map([]), Pack::map([])],
+    );
+    assert!(c.recv().is_none());
+    // Bytes that are not PackStream: FAILURE, closed.
+    let mut c = Client::login(server.addr);
+    let mut framed = Vec::new();
+    chunk::frame(&[0xC7, 0x01], &mut framed);
+    c.stream.write_all(&framed).unwrap();
+    assert_eq!(c.recv().unwrap().0, 0x7F);
+    assert!(c.recv().is_none());
+    // The server still serves.
+    let mut c = Client::login(server.addr);
+    c.send(
+        0x10,
+        vec![Pack::str("RETURN 1"), Pack::map([]), Pack::map([])],
+    );
+    c.expect_success();
+}
+
+#[test]
+fn unsafe_configurations_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Arc::new(Database::open(dir.path()).unwrap());
+    // Authentication on, no users.
+    let e = Server::bind(Arc::clone(&db), any_port()).err().unwrap();
+    assert!(e.to_string().contains("add NAME"), "{e}");
+    // Beyond loopback without the insecure setting.
+    Users::load(dir.path())
+        .unwrap()
+        .set("u", "p", false)
+        .unwrap();
+    let wide = ServerConfig::listen("0.0.0.0:0".parse().unwrap());
+    let e = Server::bind(db, wide).err().unwrap();
+    assert!(e.to_string().contains("insecure"), "{e}");
+}
+
+/// The Python to run the driver checks with, or why there is none.
+fn python_with_driver() -> Result<String, String> {
+    let python = std::env::var("QUIVER_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", "import neo4j"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(python)
+    } else {
+        Err(format!(
+            "{python} cannot import the neo4j driver (pip install neo4j==6.4.1)"
+        ))
+    }
+}
+
+struct Serve(Child);
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_neo4j_python_driver_works_against_quiver_serve() {
+    let python = match python_with_driver() {
+        Ok(p) => p,
+        Err(why) if std::env::var("QUIVER_REQUIRE_PYTHON").is_ok() => panic!("{why}"),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    drop(fixture(dir.path()));
+    let mut child = Serve(
+        Command::new(env!("CARGO_BIN_EXE_quiver"))
+            .arg("serve")
+            .arg(dir.path())
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let uri = line.trim().to_owned();
+    assert!(uri.starts_with("bolt://127.0.0.1:"), "{uri:?}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bolt/driver_checks.py");
+    for scheme_uri in [uri.clone(), uri.replace("bolt://", "neo4j://")] {
+        let out = Command::new(&python)
+            .arg(&script)
+            .args([&scheme_uri, USER, PASSWORD])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{scheme_uri}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
