@@ -78,11 +78,15 @@ pub enum Error {
     /// Another `Database` handle (in this or another process) has the
     /// directory open.
     #[error(
-        "{path} is locked by another process (or another open handle in this process); close it first"
+        "{path} is locked by another process (or another open handle in this process){}; close it first",
+        holder.as_ref().map(|h| format!(": {h}")).unwrap_or_default()
     )]
     Locked {
         /// The directory that was opened.
         path: PathBuf,
+        /// What the holder says of itself (its process id, and a server's
+        /// address: [`Database::set_lock_note`](crate::Database::set_lock_note)).
+        holder: Option<String>,
     },
 
     /// Stored data failed a consistency check or could not be decoded.

@@ -1,9 +1,10 @@
 //! The Bolt server: the protocol by hand over a socket (handshake, login,
 //! statements, pulls in batches, failures and the refusals), and the
-//! official Neo4j Python driver against `quiver serve`
-//! (`tests/bolt/driver_checks.py`; needs `neo4j` in the Python of
-//! `QUIVER_PYTHON`, else skipped with a message — never in CI, which sets
-//! `QUIVER_REQUIRE_PYTHON=1`).
+//! official Neo4j Python and JavaScript drivers against `quiver serve`
+//! (`tests/bolt/driver_checks.py` and `.js`; they need `neo4j` in the
+//! Python of `QUIVER_PYTHON` and `neo4j-driver` in the `node_modules` of
+//! `QUIVER_NODE_MODULES`, else they are skipped with a message — never in
+//! CI, which sets `QUIVER_REQUIRE_PYTHON=1` and `QUIVER_REQUIRE_NODE=1`).
 
 #![allow(
     clippy::unwrap_used,
@@ -411,22 +412,14 @@ impl Drop for Serve {
     }
 }
 
-#[test]
-fn the_neo4j_python_driver_works_against_quiver_serve() {
-    let python = match python_with_driver() {
-        Ok(p) => p,
-        Err(why) if std::env::var("QUIVER_REQUIRE_PYTHON").is_ok() => panic!("{why}"),
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            return;
-        }
-    };
-    let dir = tempfile::tempdir().unwrap();
-    drop(fixture(dir.path()));
+/// Starts `quiver serve` on the fixture at a free port; returns the
+/// process and its `bolt://` URI.
+fn quiver_serve(dir: &Path) -> (Serve, String) {
+    drop(fixture(dir));
     let mut child = Serve(
         Command::new(env!("CARGO_BIN_EXE_quiver"))
             .arg("serve")
-            .arg(dir.path())
+            .arg(dir)
             .args(["--listen", "127.0.0.1:0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -439,9 +432,19 @@ fn the_neo4j_python_driver_works_against_quiver_serve() {
         .unwrap();
     let uri = line.trim().to_owned();
     assert!(uri.starts_with("bolt://127.0.0.1:"), "{uri:?}");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bolt/driver_checks.py");
+    (child, uri)
+}
+
+/// Runs a driver's checks (`command` with the script, then the URI, user
+/// and password) over `bolt://` and `neo4j://`.
+fn run_checks(mut command: impl FnMut() -> Command, script: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, uri) = quiver_serve(dir.path());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bolt")
+        .join(script);
     for scheme_uri in [uri.clone(), uri.replace("bolt://", "neo4j://")] {
-        let out = Command::new(&python)
+        let out = command()
             .arg(&script)
             .args([&scheme_uri, USER, PASSWORD])
             .output()
@@ -453,4 +456,154 @@ fn the_neo4j_python_driver_works_against_quiver_serve() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn a_process_that_finds_the_directory_held_is_told_where_the_server_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_server, uri) = quiver_serve(dir.path());
+    match Database::open(dir.path()) {
+        Err(quiverdb::Error::Locked { holder, .. }) => {
+            let holder = holder.unwrap();
+            assert!(holder.contains(&uri), "{holder}");
+        }
+        other => panic!("opened a held directory: {:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn the_neo4j_python_driver_works_against_quiver_serve() {
+    let python = match python_with_driver() {
+        Ok(p) => p,
+        Err(why) if std::env::var("QUIVER_REQUIRE_PYTHON").is_ok() => panic!("{why}"),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    run_checks(|| Command::new(&python), "driver_checks.py");
+}
+
+/// The `node_modules` holding neo4j-driver (`QUIVER_NODE_MODULES`), or
+/// why there is none.
+fn node_with_driver() -> Result<String, String> {
+    let Ok(modules) = std::env::var("QUIVER_NODE_MODULES") else {
+        return Err(
+            "QUIVER_NODE_MODULES does not name a node_modules with neo4j-driver \
+                    (npm install neo4j-driver@6.3.0)"
+                .into(),
+        );
+    };
+    let ok = Command::new("node")
+        .args(["-e", "require('neo4j-driver')"])
+        .env("NODE_PATH", &modules)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(modules)
+    } else {
+        Err(format!("node cannot load neo4j-driver from {modules}"))
+    }
+}
+
+#[test]
+fn the_neo4j_javascript_driver_works_against_quiver_serve() {
+    let modules = match node_with_driver() {
+        Ok(m) => m,
+        Err(why) if std::env::var("QUIVER_REQUIRE_NODE").is_ok() => panic!("{why}"),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    run_checks(
+        || {
+            let mut c = Command::new("node");
+            c.env("NODE_PATH", &modules);
+            c
+        },
+        "driver_checks.js",
+    );
+}
+
+/// A self-signed certificate for `localhost` and 127.0.0.1, written to
+/// `dir` as PEM files.
+fn self_signed(dir: &Path) -> quiverdb::server::TlsFiles {
+    let made =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+            .unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    quiverdb::server::TlsFiles { cert, key }
+}
+
+#[test]
+fn tls_serves_drivers_and_refuses_plaintext_and_bad_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = tempfile::tempdir().unwrap();
+    let files = self_signed(certs.path());
+    // A key that is not PEM: refused at bind, naming the file.
+    let mut bad = any_port();
+    bad.tls = Some(quiverdb::server::TlsFiles {
+        cert: files.cert.clone(),
+        key: files.cert.clone(),
+    });
+    let db = Arc::new(fixture(dir.path()));
+    let e = Server::bind(Arc::clone(&db), bad).err().unwrap();
+    assert!(e.to_string().contains("cert.pem"), "{e}");
+    // Beyond loopback with TLS and authentication: allowed.
+    let mut wide = ServerConfig::listen("0.0.0.0:0".parse().unwrap());
+    wide.tls = Some(files.clone());
+    drop(Server::bind(Arc::clone(&db), wide).unwrap());
+    drop(db);
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut config = any_port();
+    config.tls = Some(files);
+    let server = start(fixture(dir2.path()), config);
+    // A client speaking plain Bolt to a TLS port gets nowhere.
+    let mut plain = TcpStream::connect(server.addr).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    plain
+        .write_all(&[
+            0x60, 0x60, 0xB0, 0x17, 0, 0, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ])
+        .unwrap();
+    let mut answer = [0u8; 4];
+    let got = plain.read(&mut answer).unwrap_or(0);
+    assert!(
+        got == 0 || answer != [0, 0, 4, 5],
+        "a plaintext handshake was answered"
+    );
+    // The Python driver over TLS, trusting the self-signed certificate.
+    let python = match python_with_driver() {
+        Ok(p) => p,
+        Err(why) if std::env::var("QUIVER_REQUIRE_PYTHON").is_ok() => panic!("{why}"),
+        Err(why) => {
+            eprintln!("skipped the driver over TLS: {why}");
+            return;
+        }
+    };
+    let script = format!(
+        "from neo4j import GraphDatabase\n\
+         with GraphDatabase.driver('bolt+ssc://localhost:{}', auth=('{USER}', '{PASSWORD}')) as d:\n\
+         \x20   r, _, _ = d.execute_query('MATCH (p:Person) RETURN count(p) AS n')\n\
+         \x20   assert r[0]['n'] == 3, r\n\
+         print('ok')\n",
+        server.addr.port()
+    );
+    let out = Command::new(&python)
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -81,12 +81,26 @@ impl<W: Write> Outbox<W> {
 
     /// An outbox writing to `to`.
     pub fn new(to: W) -> Outbox<W> {
+        Outbox::with_buffers(to, (Vec::new(), Vec::new()))
+    }
+
+    /// An outbox writing to `to` that reuses the buffers of an earlier
+    /// one ([`Outbox::into_buffers`]).
+    pub fn with_buffers(to: W, (mut framed, mut message): (Vec<u8>, Vec<u8>)) -> Outbox<W> {
+        framed.clear();
+        framed.reserve(Self::FLUSH_AT + MAX_CHUNK);
+        message.clear();
         Outbox {
             to,
-            framed: Vec::with_capacity(Self::FLUSH_AT + MAX_CHUNK),
-            message: Vec::new(),
+            framed,
+            message,
             error: None,
         }
+    }
+
+    /// Its buffers, for the next outbox.
+    pub fn into_buffers(self) -> (Vec<u8>, Vec<u8>) {
+        (self.framed, self.message)
     }
 
     /// Sends the message `encode` writes.

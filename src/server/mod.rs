@@ -16,20 +16,22 @@
 //! write transaction at a time (a session waits for the writer up to
 //! [`ServerConfig::write_wait`], then gets a transient error the drivers
 //! retry). Authentication is on by default, against the users of the
-//! database directory ([`auth::Users`], `quiver user DB add NAME`); a server
-//! listening beyond the loopback interface needs
-//! [`ServerConfig::insecure`], as there is no TLS yet. The protocol
-//! coverage and what is not built yet: `docs/SERVER.md`.
+//! database directory ([`auth::Users`], `quiver user DB add NAME`); TLS
+//! with a certificate ([`ServerConfig::tls`]); a server listening beyond
+//! the loopback interface needs both, or [`ServerConfig::insecure`]. The
+//! protocol coverage and what is not built yet: `docs/SERVER.md`.
 
 pub mod auth;
 pub mod chunk;
 pub mod message;
 pub mod packstream;
 pub mod session;
+mod tls;
 pub mod values;
 
 use std::io::{self, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -53,17 +55,29 @@ pub const BOOKMARK: &str = "quiverdb:1";
 /// The Bolt versions this server speaks, newest first: (major, minor).
 pub const VERSIONS: [(u8, u8); 6] = [(5, 4), (5, 3), (5, 2), (5, 1), (5, 0), (4, 4)];
 
+/// A TLS certificate chain and its private key, PEM files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// The private key (PKCS #8, PKCS #1 or SEC1).
+    pub key: PathBuf,
+}
+
 /// How a server listens and what it allows.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServerConfig {
     /// Where to listen. Default `127.0.0.1:7687`.
     pub listen: SocketAddr,
+    /// Serve TLS with this certificate (clients connect with
+    /// `bolt+s://`, or `bolt+ssc://` for a self-signed one). Default none.
+    pub tls: Option<TlsFiles>,
     /// Whether clients must log in as a user of the database directory.
     /// Default `true`.
     pub auth: bool,
-    /// Allows listening beyond the loopback interface (without TLS, which
-    /// this server does not have yet). Default `false`.
+    /// Allows listening beyond the loopback interface without TLS or
+    /// without authentication. Default `false`.
     pub insecure: bool,
     /// Connections served at once; more are closed at once. Default 256.
     pub max_connections: usize,
@@ -84,6 +98,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 7687)),
+            tls: None,
             auth: true,
             insecure: false,
             max_connections: 256,
@@ -109,6 +124,7 @@ impl ServerConfig {
 /// What every connection of a server shares.
 pub struct Shared {
     config: ServerConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
     users: RwLock<auth::Users>,
     connections: AtomicUsize,
     next_id: AtomicU64,
@@ -150,12 +166,16 @@ impl Server {
     /// the directory (add one with `quiver user DB add NAME`); the users file's
     /// errors; [`Error::Io`] when the address cannot be bound.
     pub fn bind(db: Arc<Database>, config: ServerConfig) -> Result<Server> {
-        if !config.listen.ip().is_loopback() && !config.insecure {
+        if !config.listen.ip().is_loopback()
+            && !config.insecure
+            && (config.tls.is_none() || !config.auth)
+        {
             return Err(Error::InvalidArgument(format!(
-                "{} is not a loopback address: this server has no TLS, so listening there needs the insecure setting (--insecure)",
+                "{} is not a loopback address: listening there needs TLS (--tls-cert, --tls-key) and authentication, or the insecure setting (--insecure)",
                 config.listen
             )));
         }
+        let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
         let users = auth::Users::load(db.path())?;
         if config.auth && users.is_empty() {
             return Err(Error::InvalidArgument(format!(
@@ -166,10 +186,20 @@ impl Server {
         }
         let listener = TcpListener::bind(config.listen).map_err(|e| Error::io(db.path(), e))?;
         let addr = listener.local_addr().map_err(|e| Error::io(db.path(), e))?;
+        let scheme = if config.tls.is_some() {
+            "bolt+s"
+        } else {
+            "bolt"
+        };
+        db.set_lock_note(&format!(
+            "process {} serves it over Bolt at {scheme}://{addr}: connect to it there",
+            std::process::id()
+        ))?;
         Ok(Server {
             db,
             shared: Arc::new(Shared {
                 config,
+                tls,
                 users: RwLock::new(users),
                 connections: AtomicUsize::new(0),
                 next_id: AtomicU64::new(1),
@@ -265,8 +295,8 @@ pub fn negotiate(proposals: &[u8; 16]) -> Option<(u8, u8)> {
     })
 }
 
-/// One connection: handshake, then requests until GOODBYE, a fatal
-/// failure, the client closing, or the idle limit.
+/// One connection: TLS if configured, the handshake, then requests until
+/// GOODBYE, a fatal failure, the client closing, or the idle limit.
 fn serve(
     db: &Database,
     shared: &Shared,
@@ -274,34 +304,66 @@ fn serve(
     id: u64,
     local: SocketAddr,
 ) -> io::Result<()> {
-    let config = &shared.config;
     stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(config.handshake_timeout))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
+    stream.set_read_timeout(Some(shared.config.handshake_timeout))?;
+    let raw = stream.try_clone()?;
+    match &shared.tls {
+        Some(config) => {
+            let tls =
+                rustls::ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
+            talk(
+                db,
+                shared,
+                rustls::StreamOwned::new(tls, stream),
+                &raw,
+                id,
+                local,
+            )
+        }
+        None => talk(db, shared, stream, &raw, id, local),
+    }
+}
+
+/// The Bolt conversation over `conn` (`raw` is its socket, for timeouts).
+fn talk<S: Read + Write>(
+    db: &Database,
+    shared: &Shared,
+    conn: S,
+    raw: &TcpStream,
+    id: u64,
+    local: SocketAddr,
+) -> io::Result<()> {
+    let config = &shared.config;
+    // Reads through the buffer, writes past it: a request is read whole
+    // before its responses are written.
+    let mut conn = BufReader::new(conn);
     let mut hello = [0u8; 20];
-    reader.read_exact(&mut hello)?;
+    conn.read_exact(&mut hello)?;
     if hello[..4] != MAGIC {
         return Ok(());
     }
     let mut proposals = [0u8; 16];
     proposals.copy_from_slice(&hello[4..]);
     let Some(version) = negotiate(&proposals) else {
-        writer.write_all(&[0, 0, 0, 0])?;
+        conn.get_mut().write_all(&[0, 0, 0, 0])?;
+        conn.get_mut().flush()?;
         return Ok(());
     };
-    writer.write_all(&[0, 0, version.1, version.0])?;
-    stream_idle(&writer, config.idle_timeout)?;
+    conn.get_mut().write_all(&[0, 0, version.1, version.0])?;
+    conn.get_mut().flush()?;
+    raw.set_read_timeout(Some(config.idle_timeout))?;
     let mut session = Session::new(db, shared, version, id, local.to_string());
-    let mut out: session::Out<'_> = Outbox::new(&mut writer as &mut dyn Write);
     let mut buf = Vec::new();
+    let mut buffers = (Vec::new(), Vec::new());
     loop {
-        if !chunk::read_message(&mut reader, &mut buf, config.max_message_bytes)? {
+        if !chunk::read_message(&mut conn, &mut buf, config.max_message_bytes)? {
             return Ok(());
         }
         let request = packstream::decode(&buf)
             .map_err(|e| e.to_string())
             .and_then(Request::from_pack);
+        let mut out: session::Out<'_> =
+            Outbox::with_buffers(conn.get_mut() as &mut dyn Write, buffers);
         let next = match request {
             Ok(request) => session.handle(request, &mut out),
             Err(why) => {
@@ -309,15 +371,13 @@ fn serve(
                 Next::Close
             }
         };
-        out.flush()?;
+        let flushed = out.flush();
+        buffers = out.into_buffers();
+        flushed?;
         if next == Next::Close {
             return Ok(());
         }
     }
-}
-
-fn stream_idle(stream: &TcpStream, idle: Duration) -> io::Result<()> {
-    stream.set_read_timeout(Some(idle))
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ pub struct Database {
     /// Where `LOAD CSV` reads files ([`Builder::import_dir`]).
     import_dir: Option<PathBuf>,
     closed: bool,
-    _lock: File,
+    lock: File,
 }
 
 impl Database {
@@ -215,7 +215,7 @@ impl Database {
             path: path.to_owned(),
             import_dir: opts.import_dir.clone(),
             closed: false,
-            _lock: lock,
+            lock,
         })
     }
 
@@ -301,6 +301,16 @@ impl Database {
             Some(guard) => WriteTxn::begin(self, guard),
             None => Err(crate::Error::WriterBusy { waited: wait }),
         }
+    }
+
+    /// Sets what a process that finds this directory locked is told of
+    /// its holder (by default `process <pid>`): a server puts its address
+    /// there, so a second process learns where to connect instead.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the lock file cannot be written.
+    pub fn set_lock_note(&self, note: &str) -> Result<()> {
+        dir::note(&self.lock, &self.path.join(dir::LOCK_FILE), note)
     }
 
     /// Makes every committed transaction durable, including those committed

@@ -55,7 +55,11 @@ pub(crate) fn lock(path: &Path) -> Result<File> {
         .map_err(|e| Error::io(&file, e))?;
     for attempt in 0..10 {
         match f.try_lock() {
-            Ok(()) => return Ok(f),
+            Ok(()) => {
+                // Who holds it, for a process that finds it locked.
+                note(&f, &file, &format!("process {}", std::process::id()))?;
+                return Ok(f);
+            }
             Err(fs::TryLockError::WouldBlock) if attempt < 9 => {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
@@ -63,9 +67,24 @@ pub(crate) fn lock(path: &Path) -> Result<File> {
             Err(fs::TryLockError::Error(e)) => return Err(Error::io(&file, e)),
         }
     }
+    let holder = fs::read_to_string(&file)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
     Err(Error::Locked {
         path: path.to_owned(),
+        holder,
     })
+}
+
+/// Replaces the text of the held lock file `f` (at `path`): what a
+/// process that finds the directory locked is told of its holder.
+pub(crate) fn note(mut f: &File, path: &Path, text: &str) -> Result<()> {
+    use std::io::{Seek, Write};
+    f.set_len(0)
+        .and_then(|()| f.seek(std::io::SeekFrom::Start(0)))
+        .and_then(|_| f.write_all(text.as_bytes()))
+        .map_err(|e| Error::io(path, e))
 }
 
 /// What the directory holds before anything is opened.

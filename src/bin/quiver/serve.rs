@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use quiverdb::server::{Server, ServerConfig, auth::Users};
+use quiverdb::server::{Server, ServerConfig, TlsFiles, auth::Users};
 
 use crate::common;
 
@@ -23,7 +23,14 @@ pub struct Args {
     /// Let clients in without a user name and password.
     #[arg(long)]
     pub no_auth: bool,
-    /// Allow listening beyond the loopback interface (there is no TLS).
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow listening beyond the loopback interface without TLS or
+    /// without authentication.
     #[arg(long)]
     pub insecure: bool,
     /// Connections served at once.
@@ -53,14 +60,25 @@ pub fn run(args: &Args) -> Result<()> {
     let mut config = ServerConfig::listen(args.listen);
     config.auth = !args.no_auth;
     config.insecure = args.insecure;
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
     config.max_connections = args.max_connections;
     config.write_wait = seconds(args.write_wait, "--write-wait")?;
     config.idle_timeout = seconds(args.idle_timeout, "--idle-timeout")?;
     let server = Server::bind(Arc::new(db), config)?;
+    let scheme = if args.tls_cert.is_some() {
+        "bolt+s"
+    } else {
+        "bolt"
+    };
     // The line a script waits for (the port, when 0 was asked for).
-    println!("bolt://{}", server.local_addr());
+    println!("{scheme}://{}", server.local_addr());
     eprintln!(
-        "quiver serve: {} on bolt://{}{} (Ctrl-C stops)",
+        "quiver serve: {} on {scheme}://{}{} (Ctrl-C stops)",
         args.db.display(),
         server.local_addr(),
         if args.no_auth {
