@@ -607,3 +607,120 @@ fn tls_serves_drivers_and_refuses_plaintext_and_bad_files() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_client_that_has_not_logged_in_gets_little_time_and_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = any_port();
+    config.handshake_timeout = Duration::from_millis(1500);
+    let server = start(fixture(dir.path()), config);
+    // NOOPs keep nothing open past the login deadline.
+    let (mut c, _) = Client::connect(server.addr, [[0, 0, 4, 5], [0; 4], [0; 4], [0; 4]]);
+    let started = std::time::Instant::now();
+    for _ in 0..6 {
+        if c.stream.write_all(&[0, 0]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(c.recv().is_none());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // A 100 KiB HELLO before logging in: closed unread.
+    let (mut c, _) = Client::connect(server.addr, [[0, 0, 4, 5], [0; 4], [0; 4], [0; 4]]);
+    c.send(
+        0x01,
+        vec![Pack::map([(
+            "user_agent",
+            Pack::str("x".repeat(100 << 10)),
+        )])],
+    );
+    assert!(c.recv().is_none());
+    // Logged in, the same message is served.
+    let mut c = Client::login(server.addr);
+    c.send(
+        0x10,
+        vec![
+            Pack::str("RETURN size($s) AS n"),
+            Pack::map([("s", Pack::str("x".repeat(100 << 10)))]),
+            Pack::map([]),
+        ],
+    );
+    c.expect_success();
+    c.send(0x3F, pull(-1));
+    let (tag, fields) = c.recv().unwrap();
+    assert_eq!(
+        (tag, &fields[0]),
+        (0x71, &Pack::List(vec![Pack::Int(100 << 10)]))
+    );
+}
+
+#[test]
+fn bad_parameters_fail_the_statement_not_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(fixture(dir.path()), any_port());
+    let mut c = Client::login(server.addr);
+    for bad in [
+        Pack::Struct(0x44, vec![Pack::Int(i64::MAX)]),
+        Pack::Struct(0x64, vec![Pack::Int(0), Pack::Int(i64::MAX)]),
+        Pack::Struct(
+            0x46,
+            vec![Pack::Int(i64::MIN), Pack::Int(0), Pack::Int(3600)],
+        ),
+        Pack::Struct(0x49, vec![Pack::Int(0), Pack::Int(0), Pack::Int(100_000)]),
+        Pack::Struct(0x4E, vec![Pack::Int(1), Pack::List(vec![]), Pack::map([])]),
+    ] {
+        c.send(
+            0x10,
+            vec![
+                Pack::str("RETURN $x"),
+                Pack::map([("x", bad)]),
+                Pack::map([]),
+            ],
+        );
+        let (tag, fields) = c.recv().unwrap();
+        assert_eq!(tag, 0x7F, "{fields:?}");
+        c.send(0x0F, vec![]);
+        c.expect_success();
+    }
+    c.send(
+        0x10,
+        vec![Pack::str("RETURN 1"), Pack::map([]), Pack::map([])],
+    );
+    c.expect_success();
+}
+
+#[test]
+fn an_idle_writer_is_closed_and_a_removed_user_is_refused_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = any_port();
+    config.write_idle_timeout = Duration::from_secs(1);
+    config.write_wait = Duration::from_secs(20);
+    let server = start(fixture(dir.path()), config);
+    let mut idle = Client::login(server.addr);
+    idle.send(0x11, vec![Pack::map([])]);
+    idle.expect_success();
+    // Another writer gets the writer once the idle one is closed.
+    let mut c = Client::login(server.addr);
+    let started = std::time::Instant::now();
+    c.send(
+        0x10,
+        vec![Pack::str("CREATE (:W)"), Pack::map([]), Pack::map([])],
+    );
+    c.expect_success();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(idle.recv().is_none(), "the idle writer was not closed");
+    // The users file changes under the running server.
+    Users::load(dir.path()).unwrap().remove(USER).unwrap();
+    let (mut late, _) = Client::connect(server.addr, [[0, 0, 4, 5], [0; 4], [0; 4], [0; 4]]);
+    late.send(0x01, vec![Pack::map([])]);
+    late.expect_success();
+    late.send(
+        0x6A,
+        vec![Pack::map([
+            ("scheme", Pack::str("basic")),
+            ("principal", Pack::str(USER)),
+            ("credentials", Pack::str(PASSWORD)),
+        ])],
+    );
+    assert_eq!(late.recv().unwrap().0, 0x7F);
+}

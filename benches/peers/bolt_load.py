@@ -22,6 +22,7 @@ JSON object.
 import argparse
 import asyncio
 import json
+import logging
 import os
 import random
 import signal
@@ -159,7 +160,8 @@ async def session_loop(uri, port, stats, deadline, worker):
                     await dropped(port, uid)
                     stats.undone.append(uid)
                 stats.time(op, time.perf_counter() - t)
-            except (ServiceUnavailable, SessionExpired, ConnectionError, OSError) as e:
+            except (ServiceUnavailable, SessionExpired, ConnectionError, OSError,
+                    asyncio.IncompleteReadError) as e:
                 stats.error(e)
                 await asyncio.sleep(0.2)
             except Neo4jError as e:
@@ -190,6 +192,8 @@ async def load(args, uri, port, db):
 
 
 def main():
+    # The driver logs each connection the kill breaks; they are counted.
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     ap = argparse.ArgumentParser()
     ap.add_argument("work")
     ap.add_argument("--quiver", required=True)

@@ -29,12 +29,14 @@ pub mod session;
 mod tls;
 pub mod values;
 
+use std::cell::Cell;
 use std::io::{self, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::RwLock;
 
@@ -83,12 +85,19 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// The largest request message, in bytes. Default 16 MiB.
     pub max_message_bytes: usize,
-    /// A connection idle this long is closed (drivers are told, and ping
-    /// before). Default 10 minutes.
+    /// A connection idle this long is closed, as is one that does not
+    /// read what it is sent for this long. Default 10 minutes; set a
+    /// driver's connection lifetime below it.
     pub idle_timeout: Duration,
-    /// The time a client has to complete the handshake and HELLO.
-    /// Default 10 s.
+    /// The time a client has from connecting to being logged in (TLS,
+    /// the Bolt handshake, HELLO and LOGON; messages before then are
+    /// limited to 64 KiB). Default 10 s.
     pub handshake_timeout: Duration,
+    /// A session holding the database's writer (an explicit write
+    /// transaction) that sends nothing for this long is closed and its
+    /// transaction rolled back, so one idle client cannot block every
+    /// writer. Default 60 s.
+    pub write_idle_timeout: Duration,
     /// How long a session waits for another session's write transaction
     /// before its own fails with a transient error. Default 10 s.
     pub write_wait: Duration,
@@ -105,6 +114,7 @@ impl Default for ServerConfig {
             max_message_bytes: 16 << 20,
             idle_timeout: Duration::from_secs(600),
             handshake_timeout: Duration::from_secs(10),
+            write_idle_timeout: Duration::from_secs(60),
             write_wait: Duration::from_secs(10),
         }
     }
@@ -126,8 +136,53 @@ pub struct Shared {
     config: ServerConfig,
     tls: Option<Arc<rustls::ServerConfig>>,
     users: RwLock<auth::Users>,
+    /// The users file's modification time when it was read.
+    users_read: parking_lot::Mutex<Option<std::time::SystemTime>>,
+    /// Password checks running (each Argon2id takes ~19 MiB and a core's
+    /// time), at most one per core.
+    checking: parking_lot::Mutex<usize>,
+    checked: parking_lot::Condvar,
     connections: AtomicUsize,
     next_id: AtomicU64,
+}
+
+fn users_mtime(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(dir.join("users"))
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+impl Shared {
+    /// Whether `user` and `password` are a user's, as the users file says
+    /// now (it is read again when it changed, so `quiver user` takes
+    /// effect without a restart), with at most one check per core at a
+    /// time.
+    fn verify(&self, db: &Database, user: &str, password: &str) -> bool {
+        {
+            let mut read = self.users_read.lock();
+            let now = users_mtime(db.path());
+            if now != *read {
+                // A file that cannot be read now lets nobody in.
+                match auth::Users::load(db.path()) {
+                    Ok(users) => *self.users.write() = users,
+                    Err(_) => return false,
+                }
+                *read = now;
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        {
+            let mut running = self.checking.lock();
+            while *running >= cores {
+                self.checked.wait(&mut running);
+            }
+            *running += 1;
+        }
+        let ok = self.users.read().verify(user, password);
+        *self.checking.lock() -= 1;
+        self.checked.notify_one();
+        ok
+    }
 }
 
 /// A bound server; [`Server::run`] serves until stopped.
@@ -176,6 +231,7 @@ impl Server {
             )));
         }
         let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
+        let users_read = users_mtime(db.path());
         let users = auth::Users::load(db.path())?;
         if config.auth && users.is_empty() {
             return Err(Error::InvalidArgument(format!(
@@ -201,6 +257,9 @@ impl Server {
                 config,
                 tls,
                 users: RwLock::new(users),
+                users_read: parking_lot::Mutex::new(users_read),
+                checking: parking_lot::Mutex::new(0),
+                checked: parking_lot::Condvar::new(),
                 connections: AtomicUsize::new(0),
                 next_id: AtomicU64::new(1),
             }),
@@ -226,11 +285,12 @@ impl Server {
     }
 
     /// Serves connections, a thread each, until stopped; then waits for
-    /// the open connections to end.
+    /// the open connections to end. A failed accept (out of descriptors,
+    /// say) is waited out, a connection that fails or meets a bug is
+    /// closed: neither ends the server.
     ///
     /// # Errors
-    /// [`Error::Io`] when accepting fails for a reason other than a
-    /// connection's own.
+    /// None yet; the `Result` leaves room for shutdown errors.
     pub fn run(self) -> Result<()> {
         let Server {
             db,
@@ -240,42 +300,61 @@ impl Server {
             stop,
         } = self;
         std::thread::scope(|scope| {
+            let mut backoff = Duration::from_millis(5);
             for stream in listener.incoming() {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
-                let stream = match stream {
-                    Ok(s) => s,
-                    Err(e) if is_transient(&e) => continue,
-                    Err(e) => return Err(Error::io(db.path(), e)),
+                let Ok(stream) = stream else {
+                    // Out of descriptors or memory, a connection that
+                    // failed before it was accepted: none of them ends
+                    // the server. Wait a little and go on.
+                    std::thread::sleep(backoff);
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
                 };
-                let open = shared.connections.fetch_add(1, Ordering::SeqCst);
-                if open >= shared.config.max_connections {
-                    shared.connections.fetch_sub(1, Ordering::SeqCst);
+                backoff = Duration::from_millis(5);
+                let slot = Slot::take(&shared.connections, shared.config.max_connections);
+                let Some(slot) = slot else {
                     drop(stream);
                     continue;
-                }
+                };
                 let (db, shared) = (&*db, &*shared);
                 let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-                scope.spawn(move || {
-                    // A connection's failure is its own: the server goes on.
-                    let _ = serve(db, shared, stream, id, addr);
-                    shared.connections.fetch_sub(1, Ordering::SeqCst);
-                });
+                let spawned = std::thread::Builder::new()
+                    .name(format!("bolt-{id}"))
+                    .spawn_scoped(scope, move || {
+                        let _slot = slot;
+                        // A connection's failure (or a bug it meets) is
+                        // its own: the server goes on.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            serve(db, shared, stream, id, addr)
+                        }));
+                    });
+                // No thread to be had: the connection closes (its slot is
+                // given back with the closure).
+                drop(spawned);
             }
-            Ok(())
-        })
+        });
+        Ok(())
     }
 }
 
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-            | io::ErrorKind::WouldBlock
-    )
+/// One of the server's connection slots, given back when dropped.
+struct Slot<'a>(&'a AtomicUsize);
+
+impl<'a> Slot<'a> {
+    fn take(open: &'a AtomicUsize, max: usize) -> Option<Slot<'a>> {
+        let was = open.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot(open);
+        (was < max).then_some(slot)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The magic bytes a Bolt client opens with.
@@ -296,7 +375,7 @@ pub fn negotiate(proposals: &[u8; 16]) -> Option<(u8, u8)> {
 }
 
 /// One connection: TLS if configured, the handshake, then requests until
-/// GOODBYE, a fatal failure, the client closing, or the idle limit.
+/// GOODBYE, a fatal failure, the client closing, or a time limit.
 fn serve(
     db: &Database,
     shared: &Shared,
@@ -305,31 +384,72 @@ fn serve(
     local: SocketAddr,
 ) -> io::Result<()> {
     stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(shared.config.handshake_timeout))?;
-    let raw = stream.try_clone()?;
+    // A client that does not read what it asked for is gone.
+    stream.set_write_timeout(Some(shared.config.idle_timeout))?;
+    let deadline = Rc::new(Cell::new(Some(
+        Instant::now() + shared.config.handshake_timeout,
+    )));
+    let socket = Socket {
+        stream,
+        deadline: Rc::clone(&deadline),
+    };
+    let raw = socket.stream.try_clone()?;
     match &shared.tls {
         Some(config) => {
             let tls =
                 rustls::ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
-            talk(
-                db,
-                shared,
-                rustls::StreamOwned::new(tls, stream),
-                &raw,
-                id,
-                local,
-            )
+            let conn = rustls::StreamOwned::new(tls, socket);
+            talk(db, shared, conn, &raw, &deadline, id, local)
         }
-        None => talk(db, shared, stream, &raw, id, local),
+        None => talk(db, shared, socket, &raw, &deadline, id, local),
     }
 }
 
-/// The Bolt conversation over `conn` (`raw` is its socket, for timeouts).
+/// A connection's socket, whose reads stop at a deadline while there is
+/// one (from connecting to logging in): a client cannot hold a connection
+/// by sending a byte now and then before it has logged in.
+struct Socket {
+    stream: TcpStream,
+    deadline: Rc<Cell<Option<Instant>>>,
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(at) = self.deadline.get() {
+            let left = at.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "not logged in within the handshake time",
+                ));
+            }
+            self.stream.set_read_timeout(Some(left))?;
+        }
+        self.stream.read(buf)
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+/// The largest message before a client has logged in.
+const MAX_MESSAGE_BEFORE_LOGIN: usize = 64 << 10;
+
+/// The Bolt conversation over `conn` (`raw` is its socket, for timeouts;
+/// `deadline` the login deadline its reads keep).
 fn talk<S: Read + Write>(
     db: &Database,
     shared: &Shared,
     conn: S,
     raw: &TcpStream,
+    deadline: &Cell<Option<Instant>>,
     id: u64,
     local: SocketAddr,
 ) -> io::Result<()> {
@@ -351,12 +471,27 @@ fn talk<S: Read + Write>(
     };
     conn.get_mut().write_all(&[0, 0, version.1, version.0])?;
     conn.get_mut().flush()?;
-    raw.set_read_timeout(Some(config.idle_timeout))?;
     let mut session = Session::new(db, shared, version, id, local.to_string());
     let mut buf = Vec::new();
     let mut buffers = (Vec::new(), Vec::new());
+    let mut idle = None;
     loop {
-        if !chunk::read_message(&mut conn, &mut buf, config.max_message_bytes)? {
+        let max = if session.logged_in() {
+            deadline.set(None);
+            let now = if session.holds_writer() {
+                config.write_idle_timeout.min(config.idle_timeout)
+            } else {
+                config.idle_timeout
+            };
+            if idle != Some(now) {
+                raw.set_read_timeout(Some(now))?;
+                idle = Some(now);
+            }
+            config.max_message_bytes
+        } else {
+            MAX_MESSAGE_BEFORE_LOGIN.min(config.max_message_bytes)
+        };
+        if !chunk::read_message(&mut conn, &mut buf, max)? {
             return Ok(());
         }
         let request = packstream::decode(&buf)

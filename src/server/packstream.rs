@@ -4,15 +4,23 @@
 //! uses for its messages and for nodes, relationships, paths and temporal
 //! values).
 //!
-//! The decoder reads untrusted bytes: it never allocates more than the
-//! input could hold (a length is checked against the bytes left before
-//! anything is reserved), nests at most [`MAX_DEPTH`] deep, and answers
-//! every malformed input with a [`PackError`].
+//! The decoder reads untrusted bytes: a length is checked against the
+//! bytes left and at most 1,024 items are reserved ahead of their bytes,
+//! it nests at most [`MAX_DEPTH`] deep, and answers every malformed input
+//! with a [`PackError`]. A decoded value takes a few times its encoded
+//! size in memory (a one-byte item becomes a 32-byte [`Pack`]): the
+//! server bounds the message size, tighter before a client logs in.
 
 use std::fmt;
 
 /// How deep lists, maps and structures may nest in a decoded value.
 pub const MAX_DEPTH: usize = 64;
+
+/// The most items a header makes the decoder reserve room for; a longer
+/// list or map grows as its items arrive, so a header's count cannot make
+/// it reserve memory its bytes do not back (nested headers would
+/// multiply it).
+const RESERVE: usize = 1024;
 
 /// A `PackStream` value.
 #[derive(Clone, Debug, PartialEq)]
@@ -368,7 +376,7 @@ impl Decoder<'_> {
                 let n = usize::from(marker & 0x0F);
                 let tag = self.byte()?;
                 self.room(n)?;
-                let mut fields = Vec::with_capacity(n);
+                let mut fields = Vec::with_capacity(n.min(RESERVE));
                 for _ in 0..n {
                     fields.push(self.value(depth + 1)?);
                 }
@@ -380,7 +388,7 @@ impl Decoder<'_> {
 
     fn list(&mut self, n: usize, depth: usize) -> Result<Pack, PackError> {
         self.room(n)?;
-        let mut items = Vec::with_capacity(n);
+        let mut items = Vec::with_capacity(n.min(RESERVE));
         for _ in 0..n {
             items.push(self.value(depth + 1)?);
         }
@@ -390,7 +398,7 @@ impl Decoder<'_> {
     fn map(&mut self, n: usize, depth: usize) -> Result<Pack, PackError> {
         // A key and a value: two bytes at least.
         self.room(n.saturating_mul(2))?;
-        let mut entries = Vec::with_capacity(n);
+        let mut entries = Vec::with_capacity(n.min(RESERVE));
         for _ in 0..n {
             let at = self.at;
             let Pack::String(key) = self.value(depth + 1)? else {

@@ -140,6 +140,19 @@ impl<'db> Session<'db> {
         }
     }
 
+    /// Whether the client has logged in (and the connection is open).
+    #[must_use]
+    pub fn logged_in(&self) -> bool {
+        matches!(self.state, State::Ready | State::Failed)
+    }
+
+    /// Whether the session holds the database's writer (an explicit
+    /// write transaction is open).
+    #[must_use]
+    pub fn holds_writer(&self) -> bool {
+        matches!(self.tx, Some(Tx::Write(_)))
+    }
+
     /// Handles one request, writing its responses.
     pub fn handle(&mut self, request: Request, e: &mut Out<'_>) -> Next {
         if matches!(request, Request::Goodbye) {
@@ -297,9 +310,11 @@ impl<'db> Session<'db> {
         }
         let user = auth.get("principal").and_then(Pack::as_str).unwrap_or("");
         let password = auth.get("credentials").and_then(Pack::as_str).unwrap_or("");
-        if self.shared.users.read().verify(user, password) {
+        if self.shared.verify(self.db, user, password) {
             Ok(())
         } else {
+            // A slower answer to a wrong password slows guessing.
+            std::thread::sleep(Duration::from_millis(250));
             Err(denied())
         }
     }
@@ -378,7 +393,7 @@ impl<'db> Session<'db> {
         e: &mut Out<'_>,
     ) -> Result<(), Failure> {
         let started = Instant::now();
-        let params = match values::read(params, self.dialect) {
+        let params = match values::read(params) {
             Ok(CypherValue::Map(m)) => m.into_iter().collect::<Params>(),
             Ok(_) => Params::new(),
             Err(message) => return Err(Failure::new(code::INVALID_FORMAT, message)),

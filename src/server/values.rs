@@ -251,7 +251,7 @@ fn local_epoch(x: LocalDateTime) -> (i64, i64) {
 /// A message saying what is wrong: a structure that is not a temporal
 /// value (nodes and relationships cannot be parameters), a temporal value
 /// with fields out of range, an unknown zone.
-pub fn read(p: Pack, d: Dialect) -> Result<CypherValue, String> {
+pub fn read(p: Pack) -> Result<CypherValue, String> {
     Ok(match p {
         Pack::Null => CypherValue::Null,
         Pack::Bool(b) => CypherValue::Bool(b),
@@ -259,26 +259,22 @@ pub fn read(p: Pack, d: Dialect) -> Result<CypherValue, String> {
         Pack::Float(x) => CypherValue::Float(x),
         Pack::Bytes(b) => CypherValue::Bytes(b),
         Pack::String(s) => CypherValue::String(s),
-        Pack::List(items) => CypherValue::List(
-            items
-                .into_iter()
-                .map(|v| read(v, d))
-                .collect::<Result<_, _>>()?,
-        ),
+        Pack::List(items) => {
+            CypherValue::List(items.into_iter().map(read).collect::<Result<_, _>>()?)
+        }
         Pack::Map(entries) => CypherValue::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| Ok((k, read(v, d)?)))
+                .map(|(k, v)| Ok((k, read(v)?)))
                 .collect::<Result<_, String>>()?,
         ),
         Pack::Struct(t, fields) => CypherValue::Temporal(Box::new(
-            read_temporal(t, &fields, d)
-                .map_err(|e| format!("parameter structure 0x{t:02X}: {e}"))?,
+            read_temporal(t, &fields).map_err(|e| format!("parameter structure 0x{t:02X}: {e}"))?,
         )),
     })
 }
 
-fn read_temporal(t: u8, f: &[Pack], d: Dialect) -> Result<Temporal, String> {
+fn read_temporal(t: u8, f: &[Pack]) -> Result<Temporal, String> {
     let int = |i: usize| -> Result<i64, String> {
         f.get(i)
             .and_then(Pack::as_int)
@@ -292,13 +288,24 @@ fn read_temporal(t: u8, f: &[Pack], d: Dialect) -> Result<Temporal, String> {
         }
     };
     let err = |e: crate::Error| e.to_string();
+    let nanos_of = |x: i64| {
+        if (0..1_000_000_000).contains(&x) {
+            Ok(x)
+        } else {
+            Err(format!("nanoseconds {x} are not in 0..1,000,000,000"))
+        }
+    };
     let local = |seconds: i64, nanos: i64| -> Result<LocalDateTime, String> {
         let date = Date::from_days(seconds.div_euclid(86_400)).map_err(err)?;
-        let time = LocalTime::from_nanos(seconds.rem_euclid(86_400) * 1_000_000_000 + nanos)
-            .map_err(err)?;
+        let time =
+            LocalTime::from_nanos(seconds.rem_euclid(86_400) * 1_000_000_000 + nanos_of(nanos)?)
+                .map_err(err)?;
         Ok(LocalDateTime::new(date, time))
     };
-    let offset = |x: i64| i32::try_from(x).map_err(|_| format!("offset {x} out of range"));
+    let offset = |x: i64| match i32::try_from(x) {
+        Ok(o) if o.abs() <= 18 * 3600 => Ok(o),
+        _ => Err(format!("offset {x} s is not within ±18 hours")),
+    };
     Ok(match t {
         tag::DATE => {
             arity(1)?;
@@ -319,24 +326,27 @@ fn read_temporal(t: u8, f: &[Pack], d: Dialect) -> Result<Temporal, String> {
         }
         tag::DATE_TIME | tag::LEGACY_DATE_TIME => {
             arity(3)?;
-            let (seconds, nanos, off) = (int(0)?, int(1)?, offset(int(2)?)?);
-            let utc_seconds = if t == tag::DATE_TIME && d.utc {
+            let (seconds, nanos, off) = (int(0)?, nanos_of(int(1)?)?, offset(int(2)?)?);
+            // The tag decides: 0x49 is UTC seconds, 0x46 local ones.
+            let utc_seconds = if t == tag::DATE_TIME {
                 seconds
             } else {
-                seconds - i64::from(off)
+                seconds
+                    .checked_sub(i64::from(off))
+                    .ok_or("seconds out of range")?
             };
             let at = DateTime::from_epoch(utc_seconds, nanos).map_err(err)?;
             Temporal::DateTime(Zone::Offset(off).at_instant(at.local()).map_err(err)?)
         }
         tag::DATE_TIME_ZONE_ID | tag::LEGACY_DATE_TIME_ZONE_ID => {
             arity(3)?;
-            let (seconds, nanos) = (int(0)?, int(1)?);
+            let (seconds, nanos) = (int(0)?, nanos_of(int(1)?)?);
             let name = f
                 .get(2)
                 .and_then(Pack::as_str)
                 .ok_or("field 2 is not a zone name")?;
             let zone = Zone::parse(name).map_err(err)?;
-            Temporal::DateTime(if t == tag::DATE_TIME_ZONE_ID && d.utc {
+            Temporal::DateTime(if t == tag::DATE_TIME_ZONE_ID {
                 let at = DateTime::from_epoch(seconds, nanos).map_err(err)?;
                 zone.at_instant(at.local()).map_err(err)?
             } else {

@@ -286,6 +286,11 @@ impl Date {
 
     /// The date `days` after 1970-01-01.
     pub fn from_days(days: i64) -> Result<Date> {
+        // Far outside the years Cypher has (and the calendar's arithmetic).
+        let max_year = u64::try_from(MAX_YEAR).unwrap_or(u64::MAX);
+        if days.unsigned_abs() > 366 * (max_year + 2) {
+            return Err(out_of_range());
+        }
         let (year, _, _) = civil(days);
         check_year(year)?;
         Ok(Date { days })
