@@ -403,6 +403,19 @@ fn python_with_driver() -> Result<String, String> {
     }
 }
 
+/// A driver found, or `None` after saying why the test is skipped; a
+/// failure when `require` (an environment variable) is set, as in CI.
+fn required<T>(found: Result<T, String>, require: &str) -> Option<T> {
+    match found {
+        Ok(t) => Some(t),
+        Err(why) if std::env::var(require).is_ok() => panic!("{why} ({require} is set)"),
+        Err(why) => {
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
 struct Serve(Child);
 
 impl Drop for Serve {
@@ -473,13 +486,8 @@ fn a_process_that_finds_the_directory_held_is_told_where_the_server_is() {
 
 #[test]
 fn the_neo4j_python_driver_works_against_quiver_serve() {
-    let python = match python_with_driver() {
-        Ok(p) => p,
-        Err(why) if std::env::var("QUIVER_REQUIRE_PYTHON").is_ok() => panic!("{why}"),
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            return;
-        }
+    let Some(python) = required(python_with_driver(), "QUIVER_REQUIRE_PYTHON") else {
+        return;
     };
     run_checks(|| Command::new(&python), "driver_checks.py");
 }
@@ -510,13 +518,8 @@ fn node_with_driver() -> Result<String, String> {
 
 #[test]
 fn the_neo4j_javascript_driver_works_against_quiver_serve() {
-    let modules = match node_with_driver() {
-        Ok(m) => m,
-        Err(why) if std::env::var("QUIVER_REQUIRE_NODE").is_ok() => panic!("{why}"),
-        Err(why) => {
-            eprintln!("skipped: {why}");
-            return;
-        }
+    let Some(modules) = required(node_with_driver(), "QUIVER_REQUIRE_NODE") else {
+        return;
     };
     run_checks(
         || {
@@ -580,13 +583,8 @@ fn tls_serves_drivers_and_refuses_plaintext_and_bad_files() {
         "a plaintext handshake was answered"
     );
     // The Python driver over TLS, trusting the self-signed certificate.
-    let python = match python_with_driver() {
-        Ok(p) => p,
-        Err(why) if std::env::var("QUIVER_REQUIRE_PYTHON").is_ok() => panic!("{why}"),
-        Err(why) => {
-            eprintln!("skipped the driver over TLS: {why}");
-            return;
-        }
+    let Some(python) = required(python_with_driver(), "QUIVER_REQUIRE_PYTHON") else {
+        return;
     };
     let script = format!(
         "from neo4j import GraphDatabase\n\
