@@ -429,6 +429,11 @@ impl Drop for Serve {
 /// process and its `bolt://` URI.
 fn quiver_serve(dir: &Path) -> (Serve, String) {
     drop(fixture(dir));
+    spawn_serve(dir)
+}
+
+/// Starts `quiver serve` on the database in `dir`, as [`quiver_serve`].
+fn spawn_serve(dir: &Path) -> (Serve, String) {
     let mut child = Serve(
         Command::new(env!("CARGO_BIN_EXE_quiver"))
             .arg("serve")
@@ -721,4 +726,70 @@ fn an_idle_writer_is_closed_and_a_removed_user_is_refused_without_a_restart() {
         ])],
     );
     assert_eq!(late.recv().unwrap().0, 0x7F);
+}
+
+#[test]
+fn the_library_client_and_quiver_query_reach_a_running_server() {
+    use quiverdb::query::{CypherValue, Params};
+    use quiverdb::server::{Client, ClientError};
+    let dir = tempfile::tempdir().unwrap();
+    let (server, uri) = quiver_serve(dir.path());
+    let address = uri.trim_start_matches("bolt://");
+    let mut c = Client::connect(address, USER, PASSWORD).unwrap();
+    // What comes back equals what the embedded call answers.
+    let text = "MATCH p = (a:Person {name: $n})-[:KNOWS]->(b)<-[:KNOWS]-(c) \
+                RETURN a, p, date('2024-02-29') AS d, datetime({year: 2024, month: 6, day: 1, \
+                timezone: 'Europe/Stockholm'}) AS z, duration('P1M2DT3.5S') AS u, $x AS x";
+    let params = Params::from([
+        ("n".to_owned(), CypherValue::from("ada")),
+        (
+            "x".to_owned(),
+            CypherValue::List(vec![CypherValue::Int(1), CypherValue::Bytes(vec![0, 9])]),
+        ),
+    ]);
+    let remote = c.run(text, &params).unwrap();
+    assert_eq!(remote.columns(), ["a", "p", "d", "z", "u", "x"]);
+    assert!(!remote.rows().is_empty());
+    drop(c);
+    let mut refused = Client::connect(address, USER, "wrong").err().unwrap();
+    assert!(
+        matches!(refused, ClientError::Failure { ref code, .. } if code.contains("Unauthorized")),
+        "{refused}"
+    );
+    // A failed statement leaves the client usable.
+    let mut c = Client::connect(address, USER, PASSWORD).unwrap();
+    refused = c.run("RETURN 1 +", &Params::new()).err().unwrap();
+    assert!(refused.to_string().contains("SyntaxError"), "{refused}");
+    let one = c.run("RETURN 1 AS one", &Params::new()).unwrap();
+    assert_eq!(one.rows(), [vec![CypherValue::Int(1)]]);
+    // The embedded answer, once the server is gone.
+    drop(c);
+    drop(server);
+    let db = Database::open(dir.path()).unwrap();
+    let local = db.execute(text, &params).unwrap();
+    assert_eq!(remote.rows(), local.rows());
+    drop(db);
+    // quiver query against a server.
+    let (_server, uri) = spawn_serve(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .args([
+            "query",
+            &uri,
+            "MATCH (p:Person) RETURN p.name AS name ORDER BY name",
+            "--json",
+        ])
+        .env("QUIVER_USER", USER)
+        .env("QUIVER_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\"ada\"") && text.contains("\"cy\""),
+        "{text}"
+    );
 }

@@ -23,6 +23,7 @@
 
 pub mod auth;
 pub mod chunk;
+mod client;
 pub mod message;
 pub mod packstream;
 pub mod session;
@@ -43,6 +44,7 @@ use parking_lot::RwLock;
 use crate::Database;
 use crate::error::{Error, Result};
 use chunk::Outbox;
+pub use client::{Client, ClientError};
 use message::Request;
 use session::{Next, Session};
 

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use quiverdb::Database;
 use quiverdb::query::{CypherValue, NodeValue, Params, QueryOptions, QueryResult, RelValue};
+use quiverdb::server::Client;
 use serde_json::json;
 
 use crate::common;
@@ -12,8 +14,13 @@ use crate::common;
 /// Arguments of `quiver query`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The database directory.
+    /// The database directory, or `bolt://host:port` for a running server
+    /// (the user from --user or `QUIVER_USER`, the password from
+    /// `QUIVER_PASSWORD`).
     pub db: PathBuf,
+    /// The user to log in to a server as (default: `QUIVER_USER`).
+    #[arg(long)]
+    pub user: Option<String>,
     /// The statement.
     pub statement: String,
     /// A parameter, `name=value`; the value is read as a Cypher literal
@@ -72,21 +79,64 @@ pub fn parse_params(items: &[String]) -> Result<Params> {
     Ok(params)
 }
 
+/// Where statements run: an open directory, or a server.
+enum Target {
+    Local(Box<Database>),
+    Remote(Client),
+}
+
+/// The server a `bolt://host:port` argument names, logged in to.
+fn remote(db: &std::path::Path, user: Option<&str>) -> Result<Option<Client>> {
+    let Some(address) = db.to_str().and_then(|s| s.strip_prefix("bolt://")) else {
+        if db.to_str().is_some_and(|s| s.contains("://")) {
+            bail!(
+                "{} is not a directory or a bolt:// address (TLS addresses are not reachable from here yet)",
+                db.display()
+            );
+        }
+        return Ok(None);
+    };
+    let user = match user {
+        Some(u) => u.to_owned(),
+        None => std::env::var("QUIVER_USER").context("a server needs --user or QUIVER_USER")?,
+    };
+    let password = std::env::var("QUIVER_PASSWORD").context("a server needs QUIVER_PASSWORD")?;
+    let client = Client::connect(address, &user, &password)
+        .with_context(|| format!("cannot log in to bolt://{address} as {user}"))?;
+    Ok(Some(client))
+}
+
 pub fn run(args: &Args) -> Result<()> {
-    let db = common::open_for_queries(&args.db, args.create, args.import_dir.as_deref())?;
     let params = parse_params(&args.params)?;
     let options = options(args.timeout)?;
-    if args.csv && args.repeat <= 1 && stream_csv(&db, &args.statement, &params, &options)? {
+    let mut target = match remote(&args.db, args.user.as_deref())? {
+        Some(client) => Target::Remote(client),
+        None => Target::Local(Box::new(common::open_for_queries(
+            &args.db,
+            args.create,
+            args.import_dir.as_deref(),
+        )?)),
+    };
+    if let Target::Local(db) = &target
+        && args.csv
+        && args.repeat <= 1
+        && stream_csv(db, &args.statement, &params, &options)?
+    {
         return Ok(());
     }
     let mut times = Vec::new();
     let mut result = None;
     for _ in 0..args.repeat.max(1) {
         let t = Instant::now();
-        let r = db
-            .execute_with(&args.statement, &params, &options)
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("the statement failed")?;
+        let r = match &mut target {
+            Target::Local(db) => db
+                .execute_with(&args.statement, &params, &options)
+                .map_err(|e| anyhow::anyhow!("{e}")),
+            Target::Remote(client) => client
+                .run(&args.statement, &params)
+                .map_err(|e| anyhow::anyhow!("{e}")),
+        }
+        .context("the statement failed")?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
         result = Some(r);
     }

@@ -1,0 +1,434 @@
+//! A small Bolt client, for reaching a running server (`quiver serve`,
+//! or any server speaking Bolt 5.0–5.4) from the library and the
+//! command line: log in, run statements, get their rows as
+//! [`CypherValue`]s. Plain TCP only (no TLS yet).
+//!
+//! ```no_run
+//! # use quiverdb::{query::Params, server::Client};
+//! let mut c = Client::connect("127.0.0.1:7687", "ada", "secret")?;
+//! let result = c.run("MATCH (p:Package) RETURN count(p) AS n", &Params::new())?;
+//! println!("{:?}", result.rows());
+//! # Ok::<(), quiverdb::server::ClientError>(())
+//! ```
+
+use std::collections::BTreeMap;
+use std::io::{self, BufReader, Write};
+use std::net::TcpStream;
+
+use super::chunk;
+use super::packstream::{self, Encoder, Pack};
+use super::values::tag;
+use crate::query::{CypherValue, NodeValue, Params, PathValue, QueryResult, RelValue};
+use crate::temporal::{Date, DateTime, Duration, LocalDateTime, LocalTime, Temporal, Time, Zone};
+use crate::{EdgeId, NodeId};
+
+/// Why a client call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The connection failed or closed.
+    #[error("connection to the server: {0}")]
+    Io(#[from] io::Error),
+    /// The server answered something this client does not understand.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The server refused the request: its Neo4j status code and message.
+    #[error("{code}: {message}")]
+    Failure {
+        /// The status code (`Neo.ClientError.Statement.SyntaxError`, ...).
+        code: String,
+        /// The server's message.
+        message: String,
+    },
+}
+
+/// A logged-in connection to a Bolt server.
+pub struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    /// Connects to `address` (`host:port`) and logs in as `user`.
+    ///
+    /// # Errors
+    /// [`ClientError::Io`] when the server cannot be reached,
+    /// [`ClientError::Failure`] when it refuses the credentials,
+    /// [`ClientError::Protocol`] when it speaks no Bolt 5.x.
+    pub fn connect(address: &str, user: &str, password: &str) -> Result<Client, ClientError> {
+        let stream = TcpStream::connect(address)?;
+        stream.set_nodelay(true)?;
+        let mut writer = stream.try_clone()?;
+        let mut hello = vec![0x60, 0x60, 0xB0, 0x17, 0, 4, 4, 5];
+        hello.extend_from_slice(&[0; 12]);
+        writer.write_all(&hello)?;
+        let mut c = Client {
+            reader: BufReader::new(stream),
+            writer,
+            buf: Vec::new(),
+        };
+        let mut version = [0u8; 4];
+        io::Read::read_exact(&mut c.reader, &mut version)?;
+        if version[3] != 5 {
+            return Err(ClientError::Protocol(format!(
+                "the server speaks no Bolt 5.0-5.4 (answered {version:?})"
+            )));
+        }
+        let agent = Pack::str(concat!("quiverdb/", env!("CARGO_PKG_VERSION")));
+        let auth = [
+            ("scheme", Pack::str("basic")),
+            ("principal", Pack::str(user)),
+            ("credentials", Pack::str(password)),
+        ];
+        if version[2] >= 1 {
+            c.send(&[
+                Pack::Struct(0x01, vec![Pack::map([("user_agent", agent)])]),
+                Pack::Struct(0x6A, vec![Pack::map(auth)]),
+            ])?;
+            c.summary()?;
+        } else {
+            let mut extra = vec![("user_agent".to_owned(), agent)];
+            extra.extend(auth.into_iter().map(|(k, v)| (k.to_owned(), v)));
+            c.send(&[Pack::Struct(0x01, vec![Pack::Map(extra)])])?;
+        }
+        c.summary()?;
+        Ok(c)
+    }
+
+    /// Runs one statement in a transaction of its own and returns all its
+    /// rows.
+    ///
+    /// # Errors
+    /// [`ClientError::Failure`] for a statement the server refuses (the
+    /// session is reset and stays usable), or the connection's errors.
+    pub fn run(&mut self, text: &str, params: &Params) -> Result<QueryResult, ClientError> {
+        let params = Pack::Map(
+            params
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), to_pack(v)?)))
+                .collect::<Result<_, ClientError>>()?,
+        );
+        self.send(&[
+            Pack::Struct(0x10, vec![Pack::str(text), params, Pack::map([])]),
+            Pack::Struct(0x3F, vec![Pack::map([("n", Pack::Int(-1))])]),
+        ])?;
+        let ran = match self.summary() {
+            Ok(meta) => meta,
+            Err(e) => {
+                // The PULL was ignored; clear the failure for the next call.
+                let _ = self.recv();
+                self.send(&[Pack::Struct(0x0F, vec![])])?;
+                self.summary()?;
+                return Err(e);
+            }
+        };
+        let columns = match ran.get("fields") {
+            Some(Pack::List(f)) => f
+                .iter()
+                .filter_map(Pack::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut rows = Vec::new();
+        loop {
+            let (signature, mut fields) = self.recv()?;
+            match (signature, fields.pop()) {
+                (0x71, Some(Pack::List(values))) => {
+                    rows.push(
+                        values
+                            .into_iter()
+                            .map(from_pack)
+                            .collect::<Result<_, _>>()?,
+                    );
+                }
+                (0x70, _) => break,
+                (0x7F, Some(meta)) => {
+                    self.send(&[Pack::Struct(0x0F, vec![])])?;
+                    self.summary()?;
+                    return Err(failure(&meta));
+                }
+                (s, _) => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected message 0x{s:02X}"
+                    )));
+                }
+            }
+        }
+        Ok(QueryResult {
+            columns,
+            rows,
+            plan: None,
+        })
+    }
+
+    fn send(&mut self, messages: &[Pack]) -> Result<(), ClientError> {
+        let mut framed = Vec::new();
+        for m in messages {
+            let mut msg = Vec::new();
+            Encoder::new(&mut msg).pack(m);
+            chunk::frame(&msg, &mut framed);
+        }
+        self.writer.write_all(&framed)?;
+        Ok(())
+    }
+
+    fn recv(&mut self) -> Result<(u8, Vec<Pack>), ClientError> {
+        if !chunk::read_message(&mut self.reader, &mut self.buf, 1 << 30)? {
+            return Err(ClientError::Io(io::ErrorKind::UnexpectedEof.into()));
+        }
+        match packstream::decode(&self.buf).map_err(|e| ClientError::Protocol(e.to_string()))? {
+            Pack::Struct(signature, fields) => Ok((signature, fields)),
+            other => Err(ClientError::Protocol(format!("a response that is {other}"))),
+        }
+    }
+
+    /// The next SUCCESS's metadata, or the FAILURE as an error.
+    fn summary(&mut self) -> Result<Pack, ClientError> {
+        let (signature, mut fields) = self.recv()?;
+        let meta = fields.pop().unwrap_or(Pack::Null);
+        match signature {
+            0x70 => Ok(meta),
+            0x7F => Err(failure(&meta)),
+            0x7E => Err(ClientError::Protocol("the request was ignored".into())),
+            s => Err(ClientError::Protocol(format!(
+                "unexpected message 0x{s:02X}"
+            ))),
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.send(&[Pack::Struct(0x02, vec![])]);
+    }
+}
+
+fn failure(meta: &Pack) -> ClientError {
+    let get = |k: &str| meta.get(k).and_then(Pack::as_str).unwrap_or("").to_owned();
+    ClientError::Failure {
+        code: get("code"),
+        message: get("message"),
+    }
+}
+
+/// A parameter on the wire (nodes, relationships and paths cannot be
+/// parameters).
+fn to_pack(v: &CypherValue) -> Result<Pack, ClientError> {
+    let mut out = Vec::new();
+    let d = super::values::Dialect {
+        element_ids: true,
+        utc: true,
+    };
+    if matches!(
+        v,
+        CypherValue::Node(_) | CypherValue::Relationship(_) | CypherValue::Path(_)
+    ) {
+        return Err(ClientError::Protocol(
+            "a node, relationship or path cannot be a parameter".into(),
+        ));
+    }
+    super::values::write(&mut Encoder::new(&mut out), v, d);
+    packstream::decode(&out).map_err(|e| ClientError::Protocol(e.to_string()))
+}
+
+fn bad(what: &str) -> ClientError {
+    ClientError::Protocol(format!("a malformed {what} in a result"))
+}
+
+fn props(p: Pack) -> Result<BTreeMap<String, CypherValue>, ClientError> {
+    match p {
+        Pack::Map(entries) => entries
+            .into_iter()
+            .map(|(k, v)| Ok((k, from_pack(v)?)))
+            .collect(),
+        _ => Err(bad("property map")),
+    }
+}
+
+fn uid(p: &Pack) -> Result<u64, ClientError> {
+    p.as_int()
+        .and_then(|i| u64::try_from(i).ok())
+        .ok_or_else(|| bad("id"))
+}
+
+fn node(fields: Vec<Pack>) -> Result<NodeValue, ClientError> {
+    let mut f = fields.into_iter();
+    let id = uid(&f.next().ok_or_else(|| bad("node"))?)?;
+    let labels = match f.next() {
+        Some(Pack::List(l)) => l
+            .into_iter()
+            .map(|x| match x {
+                Pack::String(s) => Ok(s),
+                _ => Err(bad("label")),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(bad("node")),
+    };
+    let properties = props(f.next().ok_or_else(|| bad("node"))?)?;
+    Ok(NodeValue {
+        id: NodeId(id),
+        labels,
+        properties,
+    })
+}
+
+/// A result value from the wire.
+fn from_pack(p: Pack) -> Result<CypherValue, ClientError> {
+    Ok(match p {
+        Pack::Null => CypherValue::Null,
+        Pack::Bool(b) => CypherValue::Bool(b),
+        Pack::Int(i) => CypherValue::Int(i),
+        Pack::Float(x) => CypherValue::Float(x),
+        Pack::Bytes(b) => CypherValue::Bytes(b),
+        Pack::String(s) => CypherValue::String(s),
+        Pack::List(items) => {
+            CypherValue::List(items.into_iter().map(from_pack).collect::<Result<_, _>>()?)
+        }
+        Pack::Map(_) => CypherValue::Map(props(p)?),
+        Pack::Struct(tag::NODE, fields) => CypherValue::Node(Box::new(node(fields)?)),
+        Pack::Struct(tag::RELATIONSHIP, fields) => {
+            let mut f = fields.into_iter();
+            let mut next = || f.next().ok_or_else(|| bad("relationship"));
+            let (id, start, end) = (uid(&next()?)?, uid(&next()?)?, uid(&next()?)?);
+            let Pack::String(rel_type) = next()? else {
+                return Err(bad("relationship"));
+            };
+            CypherValue::Relationship(Box::new(RelValue {
+                id: EdgeId(id),
+                start: NodeId(start),
+                end: NodeId(end),
+                rel_type,
+                properties: props(next()?)?,
+            }))
+        }
+        Pack::Struct(tag::PATH, fields) => path(fields)?,
+        Pack::Struct(t, fields) => CypherValue::Temporal(Box::new(temporal(t, &fields)?)),
+    })
+}
+
+/// A path from its distinct nodes, relationships without endpoints and
+/// the indices that walk them.
+fn path(fields: Vec<Pack>) -> Result<CypherValue, ClientError> {
+    let mut f = fields.into_iter();
+    let (Some(Pack::List(nodes)), Some(Pack::List(rels)), Some(Pack::List(indices))) =
+        (f.next(), f.next(), f.next())
+    else {
+        return Err(bad("path"));
+    };
+    let nodes: Vec<NodeValue> = nodes
+        .into_iter()
+        .map(|n| match n {
+            Pack::Struct(tag::NODE, fields) => node(fields),
+            _ => Err(bad("path node")),
+        })
+        .collect::<Result<_, _>>()?;
+    let rels: Vec<(u64, String, BTreeMap<String, CypherValue>)> = rels
+        .into_iter()
+        .map(|r| match r {
+            Pack::Struct(tag::UNBOUND_RELATIONSHIP, fields) => {
+                let mut f = fields.into_iter();
+                let id = uid(&f.next().ok_or_else(|| bad("path relationship"))?)?;
+                let Some(Pack::String(t)) = f.next() else {
+                    return Err(bad("path relationship"));
+                };
+                Ok((
+                    id,
+                    t,
+                    props(f.next().ok_or_else(|| bad("path relationship"))?)?,
+                ))
+            }
+            _ => Err(bad("path relationship")),
+        })
+        .collect::<Result<_, _>>()?;
+    let first = nodes.first().cloned().ok_or_else(|| bad("path"))?;
+    let mut out = PathValue {
+        nodes: vec![first],
+        relationships: Vec::new(),
+    };
+    for step in indices.chunks(2) {
+        let (Some(r), Some(n)) = (
+            step.first().and_then(Pack::as_int),
+            step.get(1).and_then(Pack::as_int),
+        ) else {
+            return Err(bad("path"));
+        };
+        let rel = usize::try_from(r.unsigned_abs() - 1)
+            .ok()
+            .and_then(|i| rels.get(i))
+            .ok_or_else(|| bad("path"))?;
+        let next = usize::try_from(n)
+            .ok()
+            .and_then(|i| nodes.get(i))
+            .ok_or_else(|| bad("path"))?;
+        let prev = out.nodes.last().map_or(NodeId(0), |p| p.id);
+        let (start, end) = if r > 0 {
+            (prev, next.id)
+        } else {
+            (next.id, prev)
+        };
+        out.relationships.push(RelValue {
+            id: EdgeId(rel.0),
+            start,
+            end,
+            rel_type: rel.1.clone(),
+            properties: rel.2.clone(),
+        });
+        out.nodes.push(next.clone());
+    }
+    Ok(CypherValue::Path(Box::new(out)))
+}
+
+/// A temporal value of a Bolt 5 result.
+fn temporal(t: u8, f: &[Pack]) -> Result<Temporal, ClientError> {
+    let int = |i: usize| {
+        f.get(i)
+            .and_then(Pack::as_int)
+            .ok_or_else(|| bad("temporal value"))
+    };
+    let err = |e: crate::Error| ClientError::Protocol(e.to_string());
+    let offset = |x: i64| i32::try_from(x).map_err(|_| bad("offset"));
+    let local = |seconds: i64, nanos: i64| -> Result<LocalDateTime, ClientError> {
+        let date = Date::from_days(seconds.div_euclid(86_400)).map_err(err)?;
+        let time = LocalTime::from_nanos(
+            seconds.rem_euclid(86_400) * 1_000_000_000 + nanos.clamp(0, 999_999_999),
+        )
+        .map_err(err)?;
+        Ok(LocalDateTime::new(date, time))
+    };
+    Ok(match t {
+        tag::DATE => Temporal::Date(Date::from_days(int(0)?).map_err(err)?),
+        tag::LOCAL_TIME => Temporal::LocalTime(LocalTime::from_nanos(int(0)?).map_err(err)?),
+        tag::TIME => Temporal::Time(
+            Time::new(
+                LocalTime::from_nanos(int(0)?).map_err(err)?,
+                offset(int(1)?)?,
+            )
+            .map_err(err)?,
+        ),
+        tag::LOCAL_DATE_TIME => Temporal::LocalDateTime(local(int(0)?, int(1)?)?),
+        tag::DATE_TIME => {
+            let at = DateTime::from_epoch(int(0)?, int(1)?).map_err(err)?;
+            Temporal::DateTime(
+                Zone::Offset(offset(int(2)?)?)
+                    .at_instant(at.local())
+                    .map_err(err)?,
+            )
+        }
+        tag::DATE_TIME_ZONE_ID => {
+            let at = DateTime::from_epoch(int(0)?, int(1)?).map_err(err)?;
+            let name = f.get(2).and_then(Pack::as_str).ok_or_else(|| bad("zone"))?;
+            Temporal::DateTime(
+                Zone::parse(name)
+                    .map_err(err)?
+                    .at_instant(at.local())
+                    .map_err(err)?,
+            )
+        }
+        tag::DURATION => {
+            Temporal::Duration(Duration::new(int(0)?, int(1)?, int(2)?, int(3)?).map_err(err)?)
+        }
+        _ => return Err(bad(&format!("structure 0x{t:02X}"))),
+    })
+}
