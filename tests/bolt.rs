@@ -793,3 +793,45 @@ fn the_library_client_and_quiver_query_reach_a_running_server() {
         "{text}"
     );
 }
+
+#[test]
+fn results_in_a_transaction_are_pulled_by_qid_and_discarded_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(fixture(dir.path()), any_port());
+    let mut c = Client::login(server.addr);
+    c.send(0x11, vec![Pack::map([("mode", Pack::str("r"))])]);
+    c.expect_success();
+    for text in [
+        "UNWIND [1, 2] AS i RETURN i",
+        "UNWIND [7, 8, 9] AS i RETURN i",
+    ] {
+        c.send(0x10, vec![Pack::str(text), Pack::map([]), Pack::map([])]);
+        c.expect_success();
+    }
+    let rows = |c: &mut Client| {
+        let mut got = Vec::new();
+        loop {
+            let (tag, fields) = c.recv().unwrap();
+            match tag {
+                0x71 => got.push(fields[0].clone()),
+                0x70 => return (got, fields[0].get("has_more").is_some()),
+                _ => panic!("{fields:?}"),
+            }
+        }
+    };
+    // -1 is the last RUN's result; the first is reached by its qid.
+    c.send(0x3F, vec![Pack::map([("n", Pack::Int(1))])]);
+    assert_eq!(rows(&mut c), (vec![Pack::List(vec![Pack::Int(7)])], true));
+    c.send(
+        0x3F,
+        vec![Pack::map([("n", Pack::Int(-1)), ("qid", Pack::Int(0))])],
+    );
+    let (first, more) = rows(&mut c);
+    assert_eq!(first.len(), 2);
+    assert!(!more);
+    // DISCARD of the rest ends it; then -1 names no open result.
+    c.send(0x2F, vec![Pack::map([("n", Pack::Int(-1))])]);
+    assert_eq!(rows(&mut c), (vec![], false));
+    c.send(0x3F, vec![Pack::map([("n", Pack::Int(-1))])]);
+    assert_eq!(c.recv().unwrap().0, 0x7F);
+}

@@ -223,6 +223,17 @@ impl Server {
     /// the directory (add one with `quiver user DB add NAME`); the users file's
     /// errors; [`Error::Io`] when the address cannot be bound.
     pub fn bind(db: Arc<Database>, config: ServerConfig) -> Result<Server> {
+        for (what, limit) in [
+            ("idle_timeout", config.idle_timeout),
+            ("handshake_timeout", config.handshake_timeout),
+            ("write_idle_timeout", config.write_idle_timeout),
+        ] {
+            if limit.is_zero() {
+                return Err(Error::InvalidArgument(format!(
+                    "{what} is a positive time, not 0"
+                )));
+            }
+        }
         if !config.listen.ip().is_loopback()
             && !config.insecure
             && (config.tls.is_none() || !config.auth)

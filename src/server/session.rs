@@ -323,12 +323,16 @@ impl<'db> Session<'db> {
         match extra.get("db") {
             None | Some(Pack::Null) => Ok(()),
             Some(Pack::String(s)) if s == DATABASE || s.is_empty() => Ok(()),
-            Some(other) => Err(Failure::new(
-                code::DATABASE_NOT_FOUND,
-                format!(
-                    "Database does not exist. Database name: {other}; this server has '{DATABASE}'"
-                ),
-            )),
+            Some(other) => {
+                // The client's text, cut short.
+                let name: String = other.to_string().chars().take(100).collect();
+                Err(Failure::new(
+                    code::DATABASE_NOT_FOUND,
+                    format!(
+                        "Database does not exist. Database name: {name}; this server has '{DATABASE}'"
+                    ),
+                ))
+            }
         }
     }
 
@@ -465,11 +469,9 @@ impl<'db> Session<'db> {
 
     fn pull(&mut self, n: i64, qid: i64, send: bool, e: &mut Out<'_>) -> Result<(), Failure> {
         let started = Instant::now();
-        let at = if qid == -1 {
-            self.results.len().checked_sub(1)
-        } else {
-            self.results.iter().position(|r| r.qid == qid)
-        };
+        // -1: the last RUN's result (not an older one still open).
+        let want = if qid == -1 { self.next_qid - 1 } else { qid };
+        let at = self.results.iter().position(|r| r.qid == want);
         let Some(at) = at else {
             return Err(Failure::new(
                 code::REQUEST_INVALID,
@@ -483,7 +485,11 @@ impl<'db> Session<'db> {
         let dialect = self.dialect;
         let open = &mut self.results[at];
         let mut left = if n == -1 { u64::MAX } else { n.unsigned_abs() };
-        let mut more = true;
+        if !send && n == -1 {
+            // DISCARD of all: drop the rows unread.
+            left = 0;
+        }
+        let mut more = left > 0;
         while left > 0 {
             let row = match &mut open.rows {
                 Rows::Held(rows) => rows.pop_front().map(Ok),
@@ -511,6 +517,9 @@ impl<'db> Session<'db> {
                     left -= 1;
                 }
             }
+        }
+        if let Rows::Held(rows) = &open.rows {
+            more = more && !rows.is_empty();
         }
         if more {
             // The next row decides whether there is one: peeking would
