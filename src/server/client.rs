@@ -19,7 +19,6 @@ use super::chunk;
 use super::packstream::{self, Encoder, Pack};
 use super::values::tag;
 use crate::query::{CypherValue, NodeValue, Params, PathValue, QueryResult, RelValue};
-use crate::temporal::{Date, DateTime, Duration, LocalDateTime, LocalTime, Temporal, Time, Zone};
 use crate::{EdgeId, NodeId};
 
 /// Why a client call failed.
@@ -276,19 +275,14 @@ fn node(fields: Vec<Pack>) -> Result<NodeValue, ClientError> {
 
 /// A result value from the wire.
 fn from_pack(p: Pack) -> Result<CypherValue, ClientError> {
-    Ok(match p {
-        Pack::Null => CypherValue::Null,
-        Pack::Bool(b) => CypherValue::Bool(b),
-        Pack::Int(i) => CypherValue::Int(i),
-        Pack::Float(x) => CypherValue::Float(x),
-        Pack::Bytes(b) => CypherValue::Bytes(b),
-        Pack::String(s) => CypherValue::String(s),
-        Pack::List(items) => {
-            CypherValue::List(items.into_iter().map(from_pack).collect::<Result<_, _>>()?)
-        }
-        Pack::Map(_) => CypherValue::Map(props(p)?),
-        Pack::Struct(tag::NODE, fields) => CypherValue::Node(Box::new(node(fields)?)),
-        Pack::Struct(tag::RELATIONSHIP, fields) => {
+    super::values::read_with(p, &mut structure)
+}
+
+/// A node, relationship, path or temporal value of a result.
+fn structure(t: u8, fields: Vec<Pack>) -> Result<CypherValue, ClientError> {
+    Ok(match t {
+        tag::NODE => CypherValue::Node(Box::new(node(fields)?)),
+        tag::RELATIONSHIP => {
             let mut f = fields.into_iter();
             let mut next = || f.next().ok_or_else(|| bad("relationship"));
             let (id, start, end) = (uid(&next()?)?, uid(&next()?)?, uid(&next()?)?);
@@ -303,8 +297,10 @@ fn from_pack(p: Pack) -> Result<CypherValue, ClientError> {
                 properties: props(next()?)?,
             }))
         }
-        Pack::Struct(tag::PATH, fields) => path(fields)?,
-        Pack::Struct(t, fields) => CypherValue::Temporal(Box::new(temporal(t, &fields)?)),
+        tag::PATH => path(fields)?,
+        _ => CypherValue::Temporal(Box::new(
+            super::values::read_temporal(t, &fields).map_err(ClientError::Protocol)?,
+        )),
     })
 }
 
@@ -378,57 +374,4 @@ fn path(fields: Vec<Pack>) -> Result<CypherValue, ClientError> {
         out.nodes.push(next.clone());
     }
     Ok(CypherValue::Path(Box::new(out)))
-}
-
-/// A temporal value of a Bolt 5 result.
-fn temporal(t: u8, f: &[Pack]) -> Result<Temporal, ClientError> {
-    let int = |i: usize| {
-        f.get(i)
-            .and_then(Pack::as_int)
-            .ok_or_else(|| bad("temporal value"))
-    };
-    let err = |e: crate::Error| ClientError::Protocol(e.to_string());
-    let offset = |x: i64| i32::try_from(x).map_err(|_| bad("offset"));
-    let local = |seconds: i64, nanos: i64| -> Result<LocalDateTime, ClientError> {
-        let date = Date::from_days(seconds.div_euclid(86_400)).map_err(err)?;
-        let time = LocalTime::from_nanos(
-            seconds.rem_euclid(86_400) * 1_000_000_000 + nanos.clamp(0, 999_999_999),
-        )
-        .map_err(err)?;
-        Ok(LocalDateTime::new(date, time))
-    };
-    Ok(match t {
-        tag::DATE => Temporal::Date(Date::from_days(int(0)?).map_err(err)?),
-        tag::LOCAL_TIME => Temporal::LocalTime(LocalTime::from_nanos(int(0)?).map_err(err)?),
-        tag::TIME => Temporal::Time(
-            Time::new(
-                LocalTime::from_nanos(int(0)?).map_err(err)?,
-                offset(int(1)?)?,
-            )
-            .map_err(err)?,
-        ),
-        tag::LOCAL_DATE_TIME => Temporal::LocalDateTime(local(int(0)?, int(1)?)?),
-        tag::DATE_TIME => {
-            let at = DateTime::from_epoch(int(0)?, int(1)?).map_err(err)?;
-            Temporal::DateTime(
-                Zone::Offset(offset(int(2)?)?)
-                    .at_instant(at.local())
-                    .map_err(err)?,
-            )
-        }
-        tag::DATE_TIME_ZONE_ID => {
-            let at = DateTime::from_epoch(int(0)?, int(1)?).map_err(err)?;
-            let name = f.get(2).and_then(Pack::as_str).ok_or_else(|| bad("zone"))?;
-            Temporal::DateTime(
-                Zone::parse(name)
-                    .map_err(err)?
-                    .at_instant(at.local())
-                    .map_err(err)?,
-            )
-        }
-        tag::DURATION => {
-            Temporal::Duration(Duration::new(int(0)?, int(1)?, int(2)?, int(3)?).map_err(err)?)
-        }
-        _ => return Err(bad(&format!("structure 0x{t:02X}"))),
-    })
 }

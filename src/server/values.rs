@@ -252,6 +252,20 @@ fn local_epoch(x: LocalDateTime) -> (i64, i64) {
 /// value (nodes and relationships cannot be parameters), a temporal value
 /// with fields out of range, an unknown zone.
 pub fn read(p: Pack) -> Result<CypherValue, String> {
+    read_with(p, &mut |t, fields| {
+        read_temporal(t, &fields)
+            .map(|x| CypherValue::Temporal(Box::new(x)))
+            .map_err(|e| format!("parameter structure 0x{t:02X}: {e}"))
+    })
+}
+
+/// A value from the wire, its structures (at any depth) made by
+/// `structure(tag, fields)`: the one reading of `PackStream`'s plain values
+/// for the server's parameters and the client's results.
+pub(super) fn read_with<E>(
+    p: Pack,
+    structure: &mut impl FnMut(u8, Vec<Pack>) -> Result<CypherValue, E>,
+) -> Result<CypherValue, E> {
     Ok(match p {
         Pack::Null => CypherValue::Null,
         Pack::Bool(b) => CypherValue::Bool(b),
@@ -259,22 +273,24 @@ pub fn read(p: Pack) -> Result<CypherValue, String> {
         Pack::Float(x) => CypherValue::Float(x),
         Pack::Bytes(b) => CypherValue::Bytes(b),
         Pack::String(s) => CypherValue::String(s),
-        Pack::List(items) => {
-            CypherValue::List(items.into_iter().map(read).collect::<Result<_, _>>()?)
-        }
+        Pack::List(items) => CypherValue::List(
+            items
+                .into_iter()
+                .map(|v| read_with(v, structure))
+                .collect::<Result<_, _>>()?,
+        ),
         Pack::Map(entries) => CypherValue::Map(
             entries
                 .into_iter()
-                .map(|(k, v)| Ok((k, read(v)?)))
-                .collect::<Result<_, String>>()?,
+                .map(|(k, v)| Ok((k, read_with(v, structure)?)))
+                .collect::<Result<_, E>>()?,
         ),
-        Pack::Struct(t, fields) => CypherValue::Temporal(Box::new(
-            read_temporal(t, &fields).map_err(|e| format!("parameter structure 0x{t:02X}: {e}"))?,
-        )),
+        Pack::Struct(t, fields) => structure(t, fields)?,
     })
 }
 
-fn read_temporal(t: u8, f: &[Pack]) -> Result<Temporal, String> {
+/// A temporal structure (Bolt 5's UTC forms and Bolt 4's local ones).
+pub(super) fn read_temporal(t: u8, f: &[Pack]) -> Result<Temporal, String> {
     let int = |i: usize| -> Result<i64, String> {
         f.get(i)
             .and_then(Pack::as_int)
