@@ -79,11 +79,6 @@ impl<W: Write> Outbox<W> {
     /// Bytes buffered before they are written.
     pub const FLUSH_AT: usize = 64 * 1024;
 
-    /// An outbox writing to `to`.
-    pub fn new(to: W) -> Outbox<W> {
-        Outbox::with_buffers(to, (Vec::new(), Vec::new()))
-    }
-
     /// An outbox writing to `to` that reuses the buffers of an earlier
     /// one ([`Outbox::into_buffers`]).
     pub fn with_buffers(to: W, (mut framed, mut message): (Vec<u8>, Vec<u8>)) -> Outbox<W> {

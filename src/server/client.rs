@@ -102,16 +102,29 @@ impl Client {
     /// [`ClientError::Failure`] for a statement the server refuses (the
     /// session is reset and stays usable), or the connection's errors.
     pub fn run(&mut self, text: &str, params: &Params) -> Result<QueryResult, ClientError> {
-        let params = Pack::Map(
-            params
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), to_pack(v)?)))
-                .collect::<Result<_, ClientError>>()?,
-        );
-        self.send(&[
-            Pack::Struct(0x10, vec![Pack::str(text), params, Pack::map([])]),
-            Pack::Struct(0x3F, vec![Pack::map([("n", Pack::Int(-1))])]),
-        ])?;
+        // RUN, its parameters written straight from the statement values.
+        let mut run = Vec::new();
+        let mut e = Encoder::new(&mut run);
+        e.struct_header(0x10, 3);
+        e.string(text);
+        e.map_header(params.len());
+        for (k, v) in params {
+            if matches!(
+                v,
+                CypherValue::Node(_) | CypherValue::Relationship(_) | CypherValue::Path(_)
+            ) {
+                return Err(ClientError::Protocol(
+                    "a node, relationship or path cannot be a parameter".into(),
+                ));
+            }
+            e.string(k);
+            super::values::write(&mut e, v, BOLT5);
+        }
+        e.map_header(0);
+        let mut framed = Vec::new();
+        chunk::frame(&run, &mut framed);
+        self.writer.write_all(&framed)?;
+        self.send(&[Pack::Struct(0x3F, vec![Pack::map([("n", Pack::Int(-1))])])])?;
         let ran = match self.summary() {
             Ok(meta) => meta,
             Err(e) => {
@@ -212,25 +225,11 @@ fn failure(meta: &Pack) -> ClientError {
     }
 }
 
-/// A parameter on the wire (nodes, relationships and paths cannot be
-/// parameters).
-fn to_pack(v: &CypherValue) -> Result<Pack, ClientError> {
-    let mut out = Vec::new();
-    let d = super::values::Dialect {
-        element_ids: true,
-        utc: true,
-    };
-    if matches!(
-        v,
-        CypherValue::Node(_) | CypherValue::Relationship(_) | CypherValue::Path(_)
-    ) {
-        return Err(ClientError::Protocol(
-            "a node, relationship or path cannot be a parameter".into(),
-        ));
-    }
-    super::values::write(&mut Encoder::new(&mut out), v, d);
-    packstream::decode(&out).map_err(|e| ClientError::Protocol(e.to_string()))
-}
+/// How Bolt 5 shapes values (the versions this client speaks).
+const BOLT5: super::values::Dialect = super::values::Dialect {
+    element_ids: true,
+    utc: true,
+};
 
 fn bad(what: &str) -> ClientError {
     ClientError::Protocol(format!("a malformed {what} in a result"))

@@ -172,7 +172,7 @@ impl Shared {
                 *read = now;
             }
         }
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let cores = crate::parallel::threads();
         {
             let mut running = self.checking.lock();
             while *running >= cores {
