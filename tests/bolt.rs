@@ -307,6 +307,61 @@ fn an_explicit_transaction_commits_or_rolls_back_and_a_dropped_one_rolls_back() 
 }
 
 #[test]
+fn a_reset_or_a_client_leaving_stops_the_running_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(fixture(dir.path()), any_port());
+    // Each runs for minutes unless stopped; the client waits 30 s at most
+    // for an answer.
+    let long_read = "UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j \
+                     WITH j WHERE j < 0 RETURN count(j)";
+    let long_write = "UNWIND range(1, 100000) AS i UNWIND range(1, 100000) AS j \
+                      WITH j WHERE j < 0 CREATE (:T) RETURN count(*)";
+    let run =
+        |c: &mut Client, q: &str| c.send(0x10, vec![Pack::str(q), Pack::map([]), Pack::map([])]);
+    let mut c = Client::login(server.addr);
+    // A read streams: its work is in the PULL, which the RESET stops.
+    run(&mut c, long_read);
+    c.send(0x3F, pull(-1));
+    c.expect_success();
+    std::thread::sleep(Duration::from_millis(300));
+    c.send(0x0F, vec![]);
+    assert_eq!(c.recv().unwrap().0, 0x7E, "the interrupted PULL is IGNORED");
+    c.expect_success();
+    run(&mut c, "RETURN 1 AS x");
+    c.send(0x3F, pull(-1));
+    c.expect_success();
+    assert_eq!(c.recv().unwrap().1[0], Pack::List(vec![Pack::Int(1)]));
+    c.expect_success();
+    // A write in an explicit transaction runs in its RUN; the RESET stops
+    // it, and what was pipelined before the RESET is ignored.
+    c.send(0x11, vec![Pack::map([])]);
+    run(&mut c, long_write);
+    c.send(0x3F, pull(-1));
+    std::thread::sleep(Duration::from_millis(300));
+    c.send(0x0F, vec![]);
+    c.expect_success();
+    assert_eq!(c.recv().unwrap().0, 0x7E, "the interrupted RUN is IGNORED");
+    assert_eq!(c.recv().unwrap().0, 0x7E, "the PULL behind it too");
+    c.expect_success();
+    // A client that leaves while its write runs: the write stops and the
+    // writer is free long before another session's wait for it (10 s)
+    // runs out.
+    let mut gone = Client::login(server.addr);
+    run(&mut gone, long_write);
+    gone.send(0x3F, pull(-1));
+    std::thread::sleep(Duration::from_millis(300));
+    drop(gone);
+    c.send(0x11, vec![Pack::map([])]);
+    c.expect_success();
+    run(&mut c, "CREATE (:T)");
+    c.send(0x3F, pull(-1));
+    c.expect_success();
+    c.expect_success();
+    c.send(0x12, vec![]);
+    c.expect_success();
+}
+
+#[test]
 fn bad_clients_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = any_port();

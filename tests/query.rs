@@ -668,6 +668,49 @@ fn rows_stream_as_they_are_pulled() {
 }
 
 #[test]
+fn an_interrupted_statement_stops_and_leaves_no_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    items(&db, 3000);
+    let none = Params::new();
+    let stop = quiverdb::query::Interrupt::new();
+    let options = QueryOptions::default().with_interrupt(stop.clone());
+    // 2.7e10 combinations: it does not finish by itself.
+    let endless = "MATCH (a:Item), (b:Item), (c:Item) RETURN count(*) AS n";
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(100));
+            stop.interrupt();
+        });
+        let e = db.execute_with(endless, &none, &options).unwrap_err();
+        assert_eq!((e.kind, e.phase), (ErrorKind::Interrupted, Phase::Runtime));
+        assert_eq!(e.status(), "Neo.ClientError.Transaction.Terminated");
+    });
+    // Triggered, it stops the next statement at once; cleared, it lets
+    // statements run again.
+    let mut w = db.begin_write().unwrap();
+    w.query("CREATE (:Kept)", &none).unwrap();
+    let e = w
+        .query_with(
+            "MATCH (a:Item), (b:Item), (c:Item) CREATE (:Lost)",
+            &none,
+            &options,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Interrupted);
+    stop.clear();
+    w.query_with("CREATE (:Kept)", &none, &options).unwrap();
+    w.commit().unwrap();
+    let counts = db
+        .execute(
+            "OPTIONAL MATCH (k:Kept) WITH count(k) AS kept OPTIONAL MATCH (l:Lost) RETURN kept, count(l) AS lost",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(counts.rows(), [vec![V::Int(2), V::Int(0)]]);
+}
+
+#[test]
 fn a_statement_past_its_time_limit_stops_and_leaves_no_writes() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();

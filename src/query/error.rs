@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
@@ -34,6 +35,9 @@ pub enum ErrorKind {
     Database,
     /// The statement ran past its time limit and was stopped.
     Timeout,
+    /// The statement was stopped through its [`crate::query::Interrupt`]
+    /// (a Bolt client's RESET, a client that went away).
+    Interrupted,
     /// The statement uses a part of the language this build does not run.
     Unsupported,
     /// A procedure that does not exist, or whose call failed.
@@ -55,6 +59,7 @@ impl ErrorKind {
             ErrorKind::EntityNotFound => "EntityNotFound",
             ErrorKind::Database => "DatabaseError",
             ErrorKind::Timeout => "Timeout",
+            ErrorKind::Interrupted => "Interrupted",
             ErrorKind::Unsupported => "Unsupported",
             ErrorKind::ProcedureError => "ProcedureError",
         }
@@ -102,6 +107,8 @@ pub mod status {
     pub const PROCEDURE_CALL_FAILED: &str = "Neo.ClientError.Procedure.ProcedureCallFailed";
     /// The statement ran past its time limit.
     pub const TRANSACTION_TIMED_OUT: &str = "Neo.ClientError.Transaction.TransactionTimedOut";
+    /// The statement was stopped from outside (an interrupt).
+    pub const TERMINATED: &str = "Neo.ClientError.Transaction.Terminated";
     /// The statement uses a part of the language this build does not run.
     pub const EXECUTION_FAILED: &str = "Neo.DatabaseError.Statement.ExecutionFailed";
     /// The stored data is damaged ([`crate::Error::Corruption`]).
@@ -246,6 +253,7 @@ impl QueryError {
             (ErrorKind::ParameterMissing, _) => status::PARAMETER_MISSING,
             (ErrorKind::EntityNotFound, _) => status::ENTITY_NOT_FOUND,
             (ErrorKind::Timeout, _) => status::TRANSACTION_TIMED_OUT,
+            (ErrorKind::Interrupted, _) => status::TERMINATED,
             (ErrorKind::Unsupported, _) => status::EXECUTION_FAILED,
             (ErrorKind::Database, "Corruption") => status::STORAGE_DAMAGE_DETECTED,
             (ErrorKind::Database, _) => status::UNKNOWN_ERROR,
@@ -352,40 +360,107 @@ pub(crate) fn unsupported(what: impl Into<String>) -> QueryError {
 pub(crate) type QResult<T> = std::result::Result<T, QueryError>;
 
 /// When a statement must stop: its time limit, counted from its start.
-#[derive(Clone, Copy, Debug)]
+/// Stops a running statement from another thread: pass a clone in
+/// [`crate::query::QueryOptions::interrupt`], then call
+/// [`Interrupt::interrupt`]. The statement stops where it would notice
+/// its time limit (between batches of rows, every 1,024 hops of a walk)
+/// with an [`ErrorKind::Interrupted`] error, its writes undone.
+///
+/// ```
+/// use quiverdb::query::{Interrupt, QueryOptions};
+/// let stop = Interrupt::new();
+/// let options = QueryOptions::default().with_interrupt(stop.clone());
+/// // ... from another thread, while a statement runs with `options`:
+/// stop.interrupt();
+/// assert!(stop.is_interrupted());
+/// stop.clear(); // for the next statement
+/// # drop(options);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// A handle not yet triggered.
+    #[must_use]
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+
+    /// Stops the statements running with this handle, and those started
+    /// with it until [`Interrupt::clear`].
+    pub fn interrupt(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets statements run with this handle again.
+    pub fn clear(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether it has been triggered (and not cleared).
+    #[must_use]
+    pub fn is_interrupted(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for Interrupt {
+    fn eq(&self, other: &Interrupt) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Interrupt {}
+
+/// When a running statement stops: its time limit, its interrupt, or
+/// both.
+#[derive(Clone, Debug)]
 pub(crate) struct Deadline {
-    at: Instant,
-    limit: Duration,
+    at: Option<(Instant, Duration)>,
+    interrupt: Option<Interrupt>,
 }
 
 impl Deadline {
-    /// The deadline `limit` from now.
-    pub fn after(limit: Duration) -> Deadline {
-        Deadline {
-            at: Instant::now() + limit,
-            limit,
-        }
+    /// The deadline `limit` from now, or at `interrupt`; `None` when
+    /// there is neither.
+    pub fn new(limit: Option<Duration>, interrupt: Option<&Interrupt>) -> Option<Deadline> {
+        (limit.is_some() || interrupt.is_some()).then(|| Deadline {
+            at: limit.map(|limit| (Instant::now() + limit, limit)),
+            interrupt: interrupt.cloned(),
+        })
     }
 
-    /// A [`ErrorKind::Timeout`] error once the deadline has passed.
-    pub fn check(self) -> QResult<()> {
-        if Instant::now() < self.at {
-            return Ok(());
+    /// A [`ErrorKind::Timeout`] error once the deadline has passed, an
+    /// [`ErrorKind::Interrupted`] one once the interrupt is triggered.
+    pub fn check(&self) -> QResult<()> {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(Interrupt::is_interrupted)
+        {
+            return Err(QueryError::runtime(
+                ErrorKind::Interrupted,
+                "Terminated",
+                "the statement was interrupted and stopped",
+            ));
         }
-        Err(QueryError::runtime(
-            ErrorKind::Timeout,
-            "TimeLimitExceeded",
-            format!(
-                "the statement ran past its time limit of {} ms and was stopped",
-                self.limit.as_millis()
-            ),
-        ))
+        match self.at {
+            Some((at, limit)) if Instant::now() >= at => Err(QueryError::runtime(
+                ErrorKind::Timeout,
+                "TimeLimitExceeded",
+                format!(
+                    "the statement ran past its time limit of {} ms and was stopped",
+                    limit.as_millis()
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
 /// How a statement's steps run: its deadline, and whether the
 /// optimiser's rules are off (`QueryOptions::naive`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Running {
     pub deadline: Option<Deadline>,
     pub naive: bool,
@@ -399,6 +474,6 @@ pub(crate) struct Running {
 }
 
 /// Checks an optional deadline.
-pub(crate) fn check_deadline(d: Option<Deadline>) -> QResult<()> {
+pub(crate) fn check_deadline(d: Option<&Deadline>) -> QResult<()> {
     d.map_or(Ok(()), Deadline::check)
 }

@@ -67,7 +67,7 @@ pub(crate) mod cache;
 mod explain;
 
 pub use cache::PLAN_CACHE_CAPACITY;
-pub use error::{ErrorKind, Phase, QueryError, status};
+pub use error::{ErrorKind, Interrupt, Phase, QueryError, status};
 pub use exec::stream::QueryRows;
 pub use parse::{CYPHER_VERSIONS, MAX_NESTING, split_statements};
 pub use plan::user::{ArgType, ProcedureResult, UserProcedure};
@@ -85,7 +85,7 @@ use parse::Mode;
 use plan::Plan;
 
 /// How one statement runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct QueryOptions {
     /// The statement's time limit, from when it starts: past it, the
@@ -100,6 +100,9 @@ pub struct QueryOptions {
     /// for whole-label reads): the same rows, slower. For checking the
     /// rules against the plain row-at-a-time path. Default `false`.
     pub naive: bool,
+    /// Stops the statement from another thread when triggered (see
+    /// [`Interrupt`]). Default none.
+    pub interrupt: Option<Interrupt>,
 }
 
 impl QueryOptions {
@@ -108,7 +111,7 @@ impl QueryOptions {
     pub fn timeout(limit: Duration) -> QueryOptions {
         QueryOptions {
             timeout: Some(limit),
-            naive: false,
+            ..QueryOptions::default()
         }
     }
 
@@ -122,10 +125,19 @@ impl QueryOptions {
         }
     }
 
+    /// These options, stopped by `interrupt` when it is triggered.
+    #[must_use]
+    pub fn with_interrupt(self, interrupt: Interrupt) -> QueryOptions {
+        QueryOptions {
+            interrupt: Some(interrupt),
+            ..self
+        }
+    }
+
     /// How the statement's steps run, its clock started now.
     fn running(&self) -> Running {
         Running {
-            deadline: self.timeout.map(Deadline::after),
+            deadline: Deadline::new(self.timeout, self.interrupt.as_ref()),
             naive: self.naive,
             clock: crate::temporal::clock_now(),
             implicit: false,

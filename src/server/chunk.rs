@@ -50,6 +50,23 @@ pub fn read_message(r: &mut impl Read, buf: &mut Vec<u8>, max: usize) -> io::Res
     }
 }
 
+/// Whether `buf` begins with a whole message (NOOPs before it
+/// included), so [`read_message`] over it does not wait for more bytes.
+#[must_use]
+pub fn holds_message(buf: &[u8]) -> bool {
+    let mut at = 0;
+    let mut data = false;
+    while let Some(head) = buf.get(at..at + 2) {
+        let n = usize::from(u16::from_be_bytes([head[0], head[1]]));
+        at += 2 + n;
+        if n == 0 && data {
+            return true;
+        }
+        data |= n > 0;
+    }
+    false
+}
+
 /// Appends `message` to `out` as chunks and the end marker.
 #[allow(
     clippy::cast_possible_truncation,
@@ -162,6 +179,17 @@ mod tests {
         assert!(read_message(&mut r, &mut buf, 1 << 20).unwrap());
         assert_eq!(buf, long);
         assert!(!read_message(&mut r, &mut buf, 1 << 20).unwrap());
+    }
+
+    #[test]
+    fn a_whole_message_is_told_from_a_part() {
+        let mut wire = vec![0, 0];
+        frame(&[1; 300], &mut wire);
+        assert!(holds_message(&wire));
+        for cut in 0..wire.len() {
+            assert!(!holds_message(&wire[..cut]), "{cut} bytes");
+        }
+        assert!(!holds_message(&[0, 0, 0, 0]));
     }
 
     #[test]

@@ -30,19 +30,19 @@ pub mod session;
 mod tls;
 pub mod values;
 
-use std::cell::Cell;
-use std::io::{self, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::collections::VecDeque;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::RwLock;
+use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::Database;
 use crate::error::{Error, Result};
+use crate::query::Interrupt;
 use chunk::Outbox;
 pub use client::{Client, ClientError};
 use message::Request;
@@ -387,6 +387,106 @@ pub fn negotiate(proposals: &[u8; 16]) -> Option<(u8, u8)> {
     })
 }
 
+/// What a connection's threads and its socket share.
+pub(crate) struct Link {
+    /// RESETs read and not yet handled: the session ignores every request
+    /// before them, and the statement running when one arrived stops.
+    resets: AtomicUsize,
+    /// Stops the session's running statement.
+    interrupt: Interrupt,
+    /// The client went away (its running statement stops).
+    gone: AtomicBool,
+    /// The connection is closing: both threads leave.
+    closed: AtomicBool,
+    /// The client has logged in (longer messages are read from then on).
+    logged_in: AtomicBool,
+    /// Requests read and not yet answered: while there are any the
+    /// connection is not idle.
+    pending: AtomicUsize,
+    /// When the last request was answered, in milliseconds since `epoch`.
+    answered_at: AtomicU64,
+    /// How long the connection may idle now, in milliseconds.
+    idle_limit: AtomicU64,
+    epoch: Instant,
+}
+
+impl Link {
+    fn new(idle_limit: Duration) -> Link {
+        Link {
+            resets: AtomicUsize::new(0),
+            interrupt: Interrupt::new(),
+            gone: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            logged_in: AtomicBool::new(false),
+            pending: AtomicUsize::new(0),
+            answered_at: AtomicU64::new(0),
+            idle_limit: AtomicU64::new(millis(idle_limit)),
+            epoch: Instant::now(),
+        }
+    }
+
+    /// The reading side met a RESET.
+    fn reset_read(&self) {
+        self.resets.fetch_add(1, Ordering::SeqCst);
+        self.interrupt.interrupt();
+    }
+
+    /// The reading side met the end of the connection.
+    fn hung_up(&self) {
+        self.gone.store(true, Ordering::SeqCst);
+        self.interrupt.interrupt();
+    }
+
+    /// The session handled a RESET: statements run again once no other
+    /// is waiting (and the client is still there).
+    fn reset_handled(&self) {
+        let left = self
+            .resets
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .map_or(0, |was| was - 1);
+        if left == 0 && !self.gone.load(Ordering::SeqCst) {
+            self.interrupt.clear();
+            // A RESET read meanwhile interrupts again.
+            if self.resets.load(Ordering::SeqCst) > 0 {
+                self.interrupt.interrupt();
+            }
+        }
+    }
+
+    /// Whether a RESET is on its way: requests before it are ignored.
+    fn interrupted(&self) -> bool {
+        self.resets.load(Ordering::SeqCst) > 0
+    }
+
+    /// The handle a session's statements run with.
+    fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
+    }
+
+    fn closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// How long a read may wait for the client now; `None` once the
+    /// connection has idled past its limit. While a request is pending
+    /// the client has nothing to send: the read looks again each second.
+    fn wait_limit(&self) -> Option<Duration> {
+        if self.pending.load(Ordering::SeqCst) > 0 {
+            return Some(Duration::from_secs(1));
+        }
+        let end = self
+            .answered_at
+            .load(Ordering::SeqCst)
+            .saturating_add(self.idle_limit.load(Ordering::SeqCst));
+        let now = millis(self.epoch.elapsed());
+        (end > now).then(|| Duration::from_millis(end - now))
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// One connection: TLS if configured, the handshake, then requests until
 /// GOODBYE, a fatal failure, the client closing, or a time limit.
 fn serve(
@@ -399,133 +499,317 @@ fn serve(
     stream.set_nodelay(true)?;
     // A client that does not read what it asked for is gone.
     stream.set_write_timeout(Some(shared.config.idle_timeout))?;
-    let deadline = Rc::new(Cell::new(Some(
-        Instant::now() + shared.config.handshake_timeout,
-    )));
+    let link = Arc::new(Link::new(shared.config.idle_timeout));
     let socket = Socket {
-        stream,
-        deadline: Rc::clone(&deadline),
+        stream: stream.try_clone()?,
+        login_by: Instant::now() + shared.config.handshake_timeout,
+        link: Arc::clone(&link),
+        timeout: None,
     };
-    let raw = socket.stream.try_clone()?;
+    let stream = Arc::new(stream);
+    let conn = Conn {
+        raw: &stream,
+        link,
+        id,
+        local,
+    };
     match &shared.tls {
         Some(config) => {
-            let tls =
+            let session =
                 rustls::ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
-            let conn = rustls::StreamOwned::new(tls, socket);
-            talk(db, shared, conn, &raw, &deadline, id, local)
+            let (reader, writer) = tls::split(session, socket, Arc::clone(&stream));
+            talk(db, shared, reader, writer, &conn)
         }
-        None => talk(db, shared, socket, &raw, &deadline, id, local),
+        None => {
+            let writer = stream.try_clone()?;
+            talk(db, shared, socket, writer, &conn)
+        }
     }
 }
 
-/// A connection's socket, whose reads stop at a deadline while there is
-/// one (from connecting to logging in): a client cannot hold a connection
-/// by sending a byte now and then before it has logged in.
+/// A connection's socket as its reading side sees it. Until the client
+/// has logged in, reads stop at the login deadline, so a client cannot
+/// hold a connection by sending a byte now and then before it has; then
+/// at the idle limit, counted from the last answer (a request that runs
+/// long is not idleness).
 struct Socket {
     stream: TcpStream,
-    deadline: Rc<Cell<Option<Instant>>>,
+    login_by: Instant,
+    link: Arc<Link>,
+    /// The read timeout set on the socket.
+    timeout: Option<Duration>,
+}
+
+impl Socket {
+    fn wait(&mut self, limit: Duration) -> io::Result<()> {
+        if self.timeout != Some(limit) {
+            self.stream.set_read_timeout(Some(limit))?;
+            self.timeout = Some(limit);
+        }
+        Ok(())
+    }
 }
 
 impl Read for Socket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if let Some(at) = self.deadline.get() {
-            let left = at.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    "not logged in within the handshake time",
-                ));
+        loop {
+            let limit = if self.link.logged_in.load(Ordering::SeqCst) {
+                self.link
+                    .wait_limit()
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::TimedOut, "idle past the limit"))?
+            } else {
+                let left = self.login_by.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "not logged in within the handshake time",
+                    ));
+                }
+                left
+            };
+            self.wait(limit)?;
+            match self.stream.read(buf) {
+                // The limits are looked at again above.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) && !self.link.closed() => {}
+                done => return done,
             }
-            self.stream.set_read_timeout(Some(left))?;
         }
-        self.stream.read(buf)
     }
 }
 
-impl Write for Socket {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.stream.write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.stream.flush()
-    }
+/// A connection's particulars.
+struct Conn<'a> {
+    /// Its socket, to close it.
+    raw: &'a TcpStream,
+    link: Arc<Link>,
+    id: u64,
+    local: SocketAddr,
 }
 
 /// The largest message before a client has logged in.
 const MAX_MESSAGE_BEFORE_LOGIN: usize = 64 << 10;
 
-/// The Bolt conversation over `conn` (`raw` is its socket, for timeouts;
-/// `deadline` the login deadline its reads keep).
-fn talk<S: Read + Write>(
+/// Requests read ahead of the one being answered, at most: a RESET
+/// behind more waits to be read.
+const MAX_QUEUED: usize = 4;
+
+/// A request as read: decoded, or why it could not be.
+type Incoming = std::result::Result<Request, String>;
+
+/// What a connection's two threads share. Each in turn reads requests
+/// (the socket's reader) and answers them (the session's): whichever read
+/// a request answers it when the session is free, while the other thread
+/// reads on, so a RESET is seen while a statement runs, and a request
+/// does not pass from thread to thread on its way.
+struct Duplex<'db, R, W> {
+    reading: Mutex<BufReader<R>>,
+    queue: Mutex<VecDeque<Incoming>>,
+    /// The queue has room again.
+    room: Condvar,
+    answering: Mutex<Answering<'db, W>>,
+}
+
+/// The session and where its answers go.
+struct Answering<'db, W> {
+    session: Session<'db>,
+    writer: W,
+    buffers: (Vec<u8>, Vec<u8>),
+}
+
+/// The Bolt conversation: the handshake, then requests on two threads
+/// (one if a second cannot be had).
+fn talk<R: Read + Send, W: Write + Send>(
     db: &Database,
     shared: &Shared,
-    conn: S,
-    raw: &TcpStream,
-    deadline: &Cell<Option<Instant>>,
-    id: u64,
-    local: SocketAddr,
+    reader: R,
+    mut writer: W,
+    conn: &Conn<'_>,
 ) -> io::Result<()> {
-    let config = &shared.config;
-    // Reads through the buffer, writes past it: a request is read whole
-    // before its responses are written.
-    let mut conn = BufReader::new(conn);
+    let mut reader = BufReader::new(reader);
     let mut hello = [0u8; 20];
-    conn.read_exact(&mut hello)?;
+    reader.read_exact(&mut hello)?;
     if hello[..4] != MAGIC {
         return Ok(());
     }
     let mut proposals = [0u8; 16];
     proposals.copy_from_slice(&hello[4..]);
     let Some(version) = negotiate(&proposals) else {
-        conn.get_mut().write_all(&[0, 0, 0, 0])?;
-        conn.get_mut().flush()?;
-        return Ok(());
+        writer.write_all(&[0, 0, 0, 0])?;
+        return writer.flush();
     };
-    conn.get_mut().write_all(&[0, 0, version.1, version.0])?;
-    conn.get_mut().flush()?;
-    let mut session = Session::new(db, shared, version, id, local.to_string());
-    let mut buf = Vec::new();
-    let mut buffers = (Vec::new(), Vec::new());
-    let mut idle = None;
-    loop {
-        let max = if session.logged_in() {
-            deadline.set(None);
-            let now = if session.holds_writer() {
-                config.write_idle_timeout.min(config.idle_timeout)
-            } else {
-                config.idle_timeout
-            };
-            if idle != Some(now) {
-                raw.set_read_timeout(Some(now))?;
-                idle = Some(now);
+    writer.write_all(&[0, 0, version.1, version.0])?;
+    writer.flush()?;
+    let session = Session::new(
+        db,
+        shared,
+        version,
+        conn.id,
+        conn.local.to_string(),
+        Arc::clone(&conn.link),
+    );
+    let duplex = Duplex {
+        reading: Mutex::new(reader),
+        queue: Mutex::new(VecDeque::new()),
+        room: Condvar::new(),
+        answering: Mutex::new(Answering {
+            session,
+            writer,
+            buffers: (Vec::new(), Vec::new()),
+        }),
+    };
+    let config = &shared.config;
+    let worked = std::thread::scope(|scope| {
+        let duplex = &duplex;
+        let other = std::thread::Builder::new()
+            .name(format!("bolt-{}b", conn.id))
+            .spawn_scoped(scope, move || work(duplex, conn, config));
+        let worked = work(duplex, conn, config);
+        if let Ok(other) = other {
+            // Its failure is the connection's end too.
+            let _ = other.join();
+        }
+        worked
+    });
+    worked
+}
+
+/// One of a connection's threads: reads requests, and answers them when
+/// the session is free, until the connection closes.
+fn work<R: Read, W: Write>(
+    duplex: &Duplex<'_, R, W>,
+    conn: &Conn<'_>,
+    config: &ServerConfig,
+) -> io::Result<()> {
+    let link = &*conn.link;
+    let close = || {
+        link.closed.store(true, Ordering::SeqCst);
+        // Wakes the other thread if it waits for the client or for room.
+        let _ = conn.raw.shutdown(Shutdown::Both);
+        duplex.room.notify_all();
+    };
+    while !link.closed() {
+        if !read_some(duplex, link, config) {
+            close();
+            return Ok(());
+        }
+        // Answer what was read, unless the other thread is answering
+        // (it takes these too).
+        while let Some(mut answering) = duplex.answering.try_lock() {
+            while let Some(request) = next_request(duplex) {
+                if link.closed() {
+                    return Ok(());
+                }
+                let answered = answer(&mut answering, request, link, config);
+                link.pending.fetch_sub(1, Ordering::SeqCst);
+                link.answered_at
+                    .store(millis(link.epoch.elapsed()), Ordering::SeqCst);
+                match answered {
+                    Ok(Next::Continue) => {}
+                    Ok(Next::Close) => {
+                        close();
+                        return Ok(());
+                    }
+                    Err(e) => {
+                        close();
+                        return Err(e);
+                    }
+                }
             }
+            drop(answering);
+            // One read while this thread answered the last: answer it.
+            if duplex.queue.lock().is_empty() {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The next request to answer, if one was read.
+fn next_request<R, W>(duplex: &Duplex<'_, R, W>) -> Option<Incoming> {
+    let next = duplex.queue.lock().pop_front();
+    duplex.room.notify_all();
+    next
+}
+
+/// Reads a request, and those already buffered behind it, into the
+/// queue (waiting for the other thread's reading, and for room);
+/// `false` at the end of the connection.
+fn read_some<R: Read, W>(duplex: &Duplex<'_, R, W>, link: &Link, config: &ServerConfig) -> bool {
+    let mut reader = duplex.reading.lock();
+    let mut first = true;
+    while first || chunk::holds_message(reader.buffer()) {
+        {
+            let mut queue = duplex.queue.lock();
+            while queue.len() >= MAX_QUEUED && !link.closed() {
+                duplex.room.wait(&mut queue);
+            }
+        }
+        if link.closed() {
+            return false;
+        }
+        // The limit when the message starts: a LOGON's answer has set it
+        // by the time the client sends more.
+        if first && reader.fill_buf().is_err() {
+            link.hung_up();
+            return false;
+        }
+        let max = if link.logged_in.load(Ordering::SeqCst) {
             config.max_message_bytes
         } else {
             MAX_MESSAGE_BEFORE_LOGIN.min(config.max_message_bytes)
         };
-        if !chunk::read_message(&mut conn, &mut buf, max)? {
-            return Ok(());
+        let mut buf = Vec::new();
+        match chunk::read_message(&mut *reader, &mut buf, max) {
+            Ok(true) => {}
+            // The end, a broken or oversized message, or too long idle.
+            Ok(false) | Err(_) => {
+                link.hung_up();
+                return false;
+            }
         }
         let request = packstream::decode(&buf)
             .map_err(|e| e.to_string())
             .and_then(Request::from_pack);
-        let mut out: session::Out<'_> =
-            Outbox::with_buffers(conn.get_mut() as &mut dyn Write, buffers);
-        let next = match request {
-            Ok(request) => session.handle(request, &mut out),
-            Err(why) => {
-                message::failure(&mut out, session::code::INVALID_FORMAT, &why);
-                Next::Close
-            }
-        };
-        let flushed = out.flush();
-        buffers = out.into_buffers();
-        flushed?;
-        if next == Next::Close {
-            return Ok(());
+        if matches!(request, Ok(Request::Reset)) {
+            link.reset_read();
         }
+        link.pending.fetch_add(1, Ordering::SeqCst);
+        duplex.queue.lock().push_back(request);
+        first = false;
     }
+    true
+}
+
+/// Answers one request; what the connection does next.
+fn answer<W: Write>(
+    a: &mut Answering<'_, W>,
+    request: Incoming,
+    link: &Link,
+    config: &ServerConfig,
+) -> io::Result<Next> {
+    let buffers = std::mem::take(&mut a.buffers);
+    let mut out: session::Out<'_> = Outbox::with_buffers(&mut a.writer as &mut dyn Write, buffers);
+    let next = match request {
+        Ok(request) => a.session.handle(request, &mut out),
+        Err(why) => {
+            message::failure(&mut out, session::code::INVALID_FORMAT, &why);
+            Next::Close
+        }
+    };
+    let idle = if a.session.holds_writer() {
+        config.write_idle_timeout.min(config.idle_timeout)
+    } else {
+        config.idle_timeout
+    };
+    link.idle_limit.store(millis(idle), Ordering::SeqCst);
+    let flushed = out.flush();
+    a.buffers = out.into_buffers();
+    flushed.map(|()| next)
 }
 
 #[cfg(test)]

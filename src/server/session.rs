@@ -8,14 +8,14 @@
 //! transaction to its end, and its rows are held until pulled.
 
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::Shared;
 use super::chunk::Outbox;
 use super::message::{self, Request};
 use super::packstream::Pack;
 use super::values::{self, Dialect};
+use super::{Link, Shared};
 use crate::query::{CypherValue, Params, QueryError, QueryOptions, QueryRows};
 use crate::{Database, ReadTxn, WriteTxn};
 
@@ -42,7 +42,7 @@ pub const DATABASE: &str = "neo4j";
 self_cell::self_cell!(
     /// A read result still being produced, with the snapshot it reads.
     struct Stream<'db> {
-        owner: Rc<ReadTxn<'db>>,
+        owner: Arc<ReadTxn<'db>>,
         #[not_covariant]
         dependent: QueryRows,
     }
@@ -65,7 +65,7 @@ struct Open<'db> {
 }
 
 enum Tx<'db> {
-    Read(Rc<ReadTxn<'db>>),
+    Read(Arc<ReadTxn<'db>>),
     Write(Box<WriteTxn<'db>>),
 }
 
@@ -110,17 +110,21 @@ pub struct Session<'db> {
     connection_id: String,
     /// The routing table's address of this server.
     address: String,
+    /// RESETs on their way, and the interrupt statements run with.
+    link: Arc<Link>,
 }
 
 impl<'db> Session<'db> {
     /// A session speaking Bolt `version` over connection `id`, reachable
-    /// at `address` (`host:port`).
-    pub fn new(
+    /// at `address` (`host:port`), told of RESETs and a client gone by
+    /// `link`.
+    pub(crate) fn new(
         db: &'db Database,
         shared: &'db Shared,
         version: (u8, u8),
         id: u64,
         address: String,
+        link: Arc<Link>,
     ) -> Session<'db> {
         Session {
             db,
@@ -137,6 +141,7 @@ impl<'db> Session<'db> {
             tx_timeout: None,
             connection_id: format!("bolt-{id}"),
             address,
+            link,
         }
     }
 
@@ -155,22 +160,42 @@ impl<'db> Session<'db> {
 
     /// Handles one request, writing its responses.
     pub fn handle(&mut self, request: Request, e: &mut Out<'_>) -> Next {
+        let next = self.answer(request, e);
+        // Before the answer goes out: the next message is read with the
+        // limit of a client logged in or not.
+        self.link
+            .logged_in
+            .store(self.logged_in(), std::sync::atomic::Ordering::SeqCst);
+        next
+    }
+
+    fn answer(&mut self, request: Request, e: &mut Out<'_>) -> Next {
         if matches!(request, Request::Goodbye) {
             self.end_all();
             self.state = State::Defunct;
             return Next::Close;
         }
-        match (self.state, &request) {
-            (State::Defunct, _) => return Next::Close,
-            (_, Request::Reset) => {
-                self.end_all();
-                if self.state != State::Connected && self.state != State::Authentication {
-                    self.state = State::Ready;
-                }
-                message::success(e, &Pack::map([]));
+        if matches!(request, Request::Reset) {
+            self.link.reset_handled();
+            if self.state == State::Defunct {
+                return Next::Close;
+            }
+            self.end_all();
+            if self.state != State::Connected && self.state != State::Authentication {
+                self.state = State::Ready;
+            }
+            message::success(e, &Pack::map([]));
+            return Next::Continue;
+        }
+        match self.state {
+            State::Defunct => return Next::Close,
+            // Interrupted by a RESET still to come, or failed: ignored
+            // until a RESET.
+            State::Failed => {
+                message::ignored(e);
                 return Next::Continue;
             }
-            (State::Failed, _) => {
+            _ if self.link.interrupted() && self.logged_in() => {
                 message::ignored(e);
                 return Next::Continue;
             }
@@ -178,6 +203,13 @@ impl<'db> Session<'db> {
         }
         match self.dispatch(request, e) {
             Ok(()) => Next::Continue,
+            Err(f) if !f.fatal && self.link.interrupted() => {
+                // A RESET stopped it: ignored, like what follows it.
+                self.end_all();
+                self.state = State::Failed;
+                message::ignored(e);
+                Next::Continue
+            }
             Err(f) => {
                 message::failure(e, f.code, &f.message);
                 if f.fatal {
@@ -353,7 +385,7 @@ impl<'db> Session<'db> {
         Self::check_db(extra)?;
         let read = extra.get("mode").and_then(Pack::as_str) == Some("r");
         self.tx = Some(if read {
-            Tx::Read(Rc::new(self.db.begin_read().map_err(Failure::storage)?))
+            Tx::Read(Arc::new(self.db.begin_read().map_err(Failure::storage)?))
         } else {
             Tx::Write(Box::new(self.begin_write()?))
         });
@@ -417,10 +449,12 @@ impl<'db> Session<'db> {
         } else {
             Self::timeout(extra)
         };
-        let options = timeout.map_or_else(QueryOptions::default, QueryOptions::timeout);
+        let options = timeout
+            .map_or_else(QueryOptions::default, QueryOptions::timeout)
+            .with_interrupt(self.link.interrupt().clone());
         let (columns, rows, kind) = match &mut self.tx {
             Some(Tx::Read(r)) => {
-                let (columns, stream) = stream(Rc::clone(r), query, &params, &options)?;
+                let (columns, stream) = stream(Arc::clone(r), query, &params, &options)?;
                 (columns, Rows::Stream(stream), "r")
             }
             Some(Tx::Write(w)) => {
@@ -444,7 +478,7 @@ impl<'db> Session<'db> {
                     (columns, Rows::Held(result.into_rows().into()), "rw")
                 } else {
                     // A write statement in read mode is refused here.
-                    let r = Rc::new(self.db.begin_read().map_err(Failure::storage)?);
+                    let r = Arc::new(self.db.begin_read().map_err(Failure::storage)?);
                     let (columns, stream) = stream(r, query, &params, &options)?;
                     (columns, Rows::Stream(stream), "r")
                 }
@@ -567,7 +601,7 @@ fn routing_table(address: &str) -> Pack {
 
 /// A read statement's rows on a snapshot, streamed.
 fn stream<'db>(
-    r: Rc<ReadTxn<'db>>,
+    r: Arc<ReadTxn<'db>>,
     query: &str,
     params: &Params,
     options: &QueryOptions,

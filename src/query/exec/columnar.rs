@@ -358,7 +358,7 @@ impl C {
 /// deadline, keeps the error in `timeout` and stops the walk (whose
 /// caller then returns that error rather than giving up).
 #[inline]
-fn tick(n: usize, deadline: Option<Deadline>, timeout: &mut Option<QueryError>) -> Try<()> {
+fn tick(n: usize, deadline: Option<&Deadline>, timeout: &mut Option<QueryError>) -> Try<()> {
     if n.is_multiple_of(TICK)
         && let Err(e) = check_deadline(deadline)
     {
@@ -915,7 +915,7 @@ pub(crate) fn run(
     shape: &Shape,
     p: &ProjectItems,
     params: &Params,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Option<Output>> {
     let schema = r.reader().schema()?;
     if looked_up(r, shape, &schema) {
@@ -1024,7 +1024,7 @@ fn by_relationship(
     p: &ProjectItems,
     params: &Params,
     (conjuncts, keys, aggregates): Bound<'_>,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Option<Output>> {
     let ([hop], true) = (shape.hops.as_slice(), shape.counts_relationships()) else {
         return Ok(None);
@@ -1500,7 +1500,7 @@ fn prefiltered<'c>(
     run: &Run<'_>,
     starts: &[NodeId],
     at_start: &[&'c C],
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Option<(Vec<NodeId>, Vec<&'c C>)>> {
     let mut tests: Vec<Bulk<'_>> = Vec::new();
     let mut rest = Vec::new();
@@ -1518,7 +1518,7 @@ fn prefiltered<'c>(
 fn bulk_filtered(
     tests: Vec<Bulk<'_>>,
     starts: &[NodeId],
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Option<Vec<NodeId>>> {
     let mut merged: Vec<Bulk<'_>> = Vec::new();
     for test in tests {
@@ -1709,7 +1709,7 @@ fn fold_whole(
     run: &Run<'_>,
     starts: &[NodeId],
     conjuncts: &[&C],
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
     mut groups: Groups,
 ) -> QResult<Walked> {
     let passing: Cow<'_, [NodeId]> = if conjuncts.is_empty() {
@@ -1800,7 +1800,7 @@ impl SmallCounts {
 fn count_by_key(
     run: &Run<'_>,
     starts: &[NodeId],
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
     mut groups: Groups,
 ) -> QResult<Walked> {
     let Some(key) = run.keys.iter().flatten().next() else {
@@ -1896,7 +1896,7 @@ fn walk(
     run: &Run<'_>,
     csrs: &[Arc<Adj>],
     schema: &Schema,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
     done: Option<&mut Done<'_>>,
 ) -> QResult<Walked> {
     let shape = run.shape;
@@ -2300,7 +2300,7 @@ fn walk_open(
     run: &Run<'_>,
     csrs: &[Arc<Adj>],
     schema: &Schema,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
     done: Option<&mut Done<'_>>,
 ) -> QResult<Walked> {
     let shape = run.shape;
@@ -2457,7 +2457,7 @@ pub(crate) fn top_k(
     p: &ProjectItems,
     (width, slot): (usize, usize),
     params: &Params,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Option<Vec<Row>>> {
     let shape = &top.shape;
     let schema = r.reader().schema()?;
@@ -2536,7 +2536,7 @@ fn choose(
     order: &[(C, bool)],
     starts: &[NodeId],
     keep: usize,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Option<Vec<Keyed>>> {
     let cmp = |a: &Keyed, b: &Keyed| {
         by_keys(

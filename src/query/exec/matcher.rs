@@ -453,7 +453,7 @@ impl<'a> Matcher<'a> {
     ) -> QResult<bool> {
         self.ticks = self.ticks.wrapping_add(1);
         if self.ticks.is_multiple_of(TICKS) {
-            check_deadline(self.deadline)?;
+            check_deadline(self.deadline.as_ref())?;
         }
         let c = &p.chains[ci];
         if self.rules && !p.early.is_empty() && !self.early_pass(p, c, order, k, row)? {
@@ -673,7 +673,7 @@ impl<'a> Matcher<'a> {
             for &x in &frontier {
                 self.ticks = self.ticks.wrapping_add(1);
                 if self.ticks.is_multiple_of(TICKS) {
-                    check_deadline(self.deadline)?;
+                    check_deadline(self.deadline.as_ref())?;
                 }
                 let (branch, parent) = seen.get(&x).map_or((None, None), |r| (r.branch, r.parent));
                 for e in self.entries(rp, x, forward)? {

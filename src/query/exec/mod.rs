@@ -81,7 +81,7 @@ pub(crate) fn run(
     run: Running,
 ) -> QResult<Vec<Row>> {
     let shared = Arc::new(params.clone());
-    run_from(plan, &shared, access, profile, run, &[], true)
+    run_from(plan, &shared, access, profile, &run, &[], true)
 }
 
 /// [`run`] from a first row `input` (a subquery's imported variables),
@@ -93,7 +93,7 @@ fn run_from(
     shared: &Arc<Params>,
     access: &mut Access<'_, '_>,
     mut profile: Option<&mut Vec<Measured>>,
-    run: Running,
+    run: &Running,
     input: &[CypherValue],
     resolve_rows: bool,
 ) -> QResult<Vec<Row>> {
@@ -128,13 +128,13 @@ fn run_from(
                     plan,
                     shared,
                     on(access),
-                    run,
+                    run.clone(),
                     vec![part],
                     profile.as_deref_mut(),
                 )?;
             }
             let Some(step) = write else { break };
-            check_deadline(run.deadline)?;
+            check_deadline(run.deadline.as_ref())?;
             let started = std::time::Instant::now();
             let reads_before = Reads::now();
             rows = if let Step::Subquery(s) = step {
@@ -182,14 +182,14 @@ pub(crate) fn subquery(
     rows: Vec<Row>,
     params: &Arc<Params>,
     access: &mut Access<'_, '_>,
-    run: Running,
+    run: &Running,
 ) -> QResult<Vec<Row>> {
     if let Some(b) = &s.batches {
         return batched(s, b, &rows, params, access, run);
     }
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        check_deadline(run.deadline)?;
+        check_deadline(run.deadline.as_ref())?;
         subquery_row(s, row, params, access, run, &mut out)?;
     }
     Ok(out)
@@ -201,7 +201,7 @@ fn subquery_row(
     row: Row,
     params: &Arc<Params>,
     access: &mut Access<'_, '_>,
-    run: Running,
+    run: &Running,
     out: &mut Vec<Row>,
 ) -> QResult<()> {
     let input: Row = s.imports.iter().map(|&i| row[i].clone()).collect();
@@ -246,7 +246,7 @@ fn batched(
     rows: &[Row],
     params: &Arc<Params>,
     access: &mut Access<'_, '_>,
-    run: Running,
+    run: &Running,
 ) -> QResult<Vec<Row>> {
     if !run.implicit {
         return Err(QueryError::runtime(
@@ -294,7 +294,7 @@ fn batched(
     let mut out = Vec::with_capacity(rows.len());
     let mut broken = false;
     for (batch, chunk) in rows.chunks(size).enumerate() {
-        check_deadline(run.deadline)?;
+        check_deadline(run.deadline.as_ref())?;
         let failed = |out: &mut Vec<Row>, report: V| {
             for row in chunk {
                 let mut row = row.clone();
@@ -360,7 +360,7 @@ pub(crate) fn columnar_first(
     steps: &[Step],
     params: &Params,
     access: &Access<'_, '_>,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Option<(Vec<Row>, u64)>> {
     let (
         [
@@ -391,7 +391,7 @@ pub(crate) fn apply_read(
     rows: Vec<Row>,
     params: &Params,
     g: G<'_>,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Vec<Row>> {
     match step {
         Step::Unwind(list) => {
@@ -417,7 +417,7 @@ pub(crate) fn apply_read(
             pattern, optional, ..
         } => {
             let mut matcher = Matcher::new(g.ok_or_else(no_graph)?, params);
-            matcher.deadline = deadline;
+            matcher.deadline = deadline.cloned();
             let mut out = Vec::new();
             for row in rows {
                 let before = out.len();
@@ -470,7 +470,7 @@ pub(crate) fn run_query_read(
     row: &Row,
     params: &Params,
     g: &Graph<'_>,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
 ) -> QResult<Vec<Row>> {
     let mut out = Vec::new();
     for steps in &plan.branches {
@@ -507,7 +507,7 @@ pub(crate) fn counted_each(
     rows: Vec<Row>,
     params: &Params,
     access: &Access<'_, '_>,
-    deadline: Option<Deadline>,
+    deadline: Option<&Deadline>,
     emit: &mut CountedEmit<'_>,
 ) -> QResult<Columns> {
     let reader = access.reader().ok_or_else(no_graph)?;
@@ -530,7 +530,7 @@ pub(crate) fn counted_each(
         .with_columns(columns.clone())
         .with_txn(access.txn());
     let mut matcher = Matcher::new(&graph, params);
-    matcher.deadline = deadline;
+    matcher.deadline = deadline.cloned();
     matcher.degrees = degrees;
     matcher.members = members;
     matcher.counts_tail = true;

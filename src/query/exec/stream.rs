@@ -353,7 +353,7 @@ impl<'t> Pipeline<'t> {
             plan,
             params,
             on,
-            deadline: run.deadline,
+            deadline: run.deadline.clone(),
             naive: run.naive,
             clock: run.clock,
             parts,
@@ -478,7 +478,7 @@ impl<'t> Pipeline<'t> {
 
     /// Runs step `k - 1` for its next batch (see [`Pipeline::pull`]).
     fn step(&mut self, k: usize) -> QResult<Option<Vec<Row>>> {
-        check_deadline(self.deadline)?;
+        check_deadline(self.deadline.as_ref())?;
         let want = std::mem::replace(&mut self.want, usize::MAX);
         if k == 0 {
             let batch: Vec<Row> = self.input.by_ref().take(BATCH).collect();
@@ -546,23 +546,29 @@ impl<'t> Pipeline<'t> {
                 }
                 continue;
             };
-            check_deadline(self.deadline)?;
+            check_deadline(self.deadline.as_ref())?;
             out.extend(if let Step::Call(c) = step {
                 call(c, vec![row], &self.params, &self.on.access())?
             } else if let Step::Subquery(s) = step {
                 let run = Running {
-                    deadline: self.deadline,
+                    deadline: self.deadline.clone(),
                     naive: self.naive,
                     clock: self.clock,
                     implicit: false,
                 };
-                let rows = subquery(s, vec![row], &self.params, &mut self.on.access(), run)?;
+                let rows = subquery(s, vec![row], &self.params, &mut self.on.access(), &run)?;
                 // The subquery ran statements of its own on this thread.
                 crate::temporal::enter_statement(self.clock);
                 rows
             } else {
                 let graph = self.graph();
-                apply_read(step, vec![row], &self.params, graph.as_ref(), self.deadline)?
+                apply_read(
+                    step,
+                    vec![row],
+                    &self.params,
+                    graph.as_ref(),
+                    self.deadline.as_ref(),
+                )?
             });
         }
         self.states[k - 1] = State::Feeding {
@@ -643,7 +649,7 @@ impl<'t> Pipeline<'t> {
         }
         let params = Arc::clone(&self.params);
         let Some((rows, matched)) =
-            columnar_first(steps, &params, &Access::Read(r), self.deadline)?
+            columnar_first(steps, &params, &Access::Read(r), self.deadline.as_ref())?
         else {
             return Ok(None);
         };
@@ -682,7 +688,15 @@ impl<'t> Pipeline<'t> {
             return Ok(None);
         };
         let params = Arc::clone(&self.params);
-        let Some(rows) = top_k(r, top, p, (pattern.width, slot), &params, self.deadline)? else {
+        let Some(rows) = top_k(
+            r,
+            top,
+            p,
+            (pattern.width, slot),
+            &params,
+            self.deadline.as_ref(),
+        )?
+        else {
             return Ok(None);
         };
         let matched = rows.len() as u64;
@@ -728,7 +742,7 @@ impl<'t> Pipeline<'t> {
             input,
             &params,
             &access,
-            self.deadline,
+            self.deadline.as_ref(),
             &mut |row, weight, g| {
                 if let Some((_, _, groups)) = &mut groups {
                     matched += weight;
@@ -879,7 +893,7 @@ impl<'t> Pipeline<'t> {
             }
             let graph = self.graph().ok_or_else(no_graph)?;
             let mut m = Matcher::new(&graph, &params);
-            m.deadline = self.deadline;
+            m.deadline = self.deadline.clone();
             m.range_starts = !self.naive;
             m.rules = !self.naive;
             while out.len() < batch {
