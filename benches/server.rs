@@ -164,7 +164,7 @@ fn server_benches(c: &mut Criterion) {
         ServerConfig::listen("127.0.0.1:0".parse().unwrap()),
     )
     .unwrap();
-    let (addr, stopper) = (server.local_addr(), server.stopper());
+    let (addr, stopper) = (server.local_addr().unwrap(), server.stopper());
     let running = std::thread::spawn(move || server.run().unwrap());
 
     let mut g = c.benchmark_group("server");

@@ -67,7 +67,7 @@ impl Drop for Running {
 
 fn start(db: Database, config: ServerConfig) -> Running {
     let server = Server::bind(Arc::new(db), config).unwrap();
-    let (addr, stopper) = (server.local_addr(), server.stopper());
+    let (addr, stopper) = (server.local_addr().unwrap(), server.stopper());
     let thread = std::thread::spawn(move || server.run().unwrap());
     Running {
         addr,
@@ -642,6 +642,26 @@ fn tls_serves_drivers_and_refuses_plaintext_and_bad_files() {
         got == 0 || answer != [0, 0, 4, 5],
         "a plaintext handshake was answered"
     );
+    // The library's client: encrypted and taking any certificate with
+    // bolt+ssc://; refusing one no root vouches for with bolt+s://.
+    {
+        use quiverdb::query::{CypherValue, Params};
+        use quiverdb::server::Client;
+        let port = server.addr.port();
+        let mut c = Client::open(&format!("bolt+ssc://localhost:{port}"), USER, PASSWORD).unwrap();
+        let n = c
+            .run("MATCH (p:Person) RETURN count(p)", &Params::new())
+            .unwrap();
+        assert_eq!(n.rows(), [vec![CypherValue::Int(3)]]);
+        let e = Client::open(&format!("bolt+s://localhost:{port}"), USER, PASSWORD)
+            .err()
+            .unwrap();
+        assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+        let e = Client::open(&format!("http://localhost:{port}"), USER, PASSWORD)
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("bolt://"), "{e}");
+    }
     // The Python driver over TLS, trusting the self-signed certificate.
     let Some(python) = required(python_with_driver(), "QUIVER_REQUIRE_PYTHON") else {
         return;
@@ -847,6 +867,112 @@ fn the_library_client_and_quiver_query_reach_a_running_server() {
         text.contains("\"ada\"") && text.contains("\"cy\""),
         "{text}"
     );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_unix_socket_serves_and_its_file_is_handled_with_care() {
+    use quiverdb::query::{CypherValue, Params};
+    use quiverdb::server::Client;
+    let dir = tempfile::tempdir().unwrap();
+    let sockets = tempfile::tempdir().unwrap();
+    let sock = sockets.path().join("quiver.sock");
+    let db = Arc::new(fixture(dir.path()));
+    let mut config = ServerConfig::default();
+    config.listen = None;
+    config.unix = Some(sock.clone());
+    // A file that is not a socket is left alone.
+    std::fs::write(&sock, "mine").unwrap();
+    let e = Server::bind(Arc::clone(&db), config.clone()).err().unwrap();
+    assert!(e.to_string().contains("not a socket"), "{e}");
+    assert_eq!(std::fs::read_to_string(&sock).unwrap(), "mine");
+    // A socket file whose server is gone is replaced.
+    std::fs::remove_file(&sock).unwrap();
+    drop(std::os::unix::net::UnixListener::bind(&sock).unwrap());
+    assert!(sock.exists());
+    let server = Server::bind(Arc::clone(&db), config.clone()).unwrap();
+    assert_eq!(server.local_addr(), None);
+    assert_eq!(server.uris(), [format!("unix:{}", sock.display())]);
+    let stopper = server.stopper();
+    let thread = std::thread::spawn(move || server.run().unwrap());
+    let uri = format!("unix:{}", sock.display());
+    let mut c = Client::open(&uri, USER, PASSWORD).unwrap();
+    let n = c
+        .run("MATCH (p:Person) RETURN count(p)", &Params::new())
+        .unwrap();
+    assert_eq!(n.rows(), [vec![CypherValue::Int(3)]]);
+    // One a server answers on is not taken over.
+    let e = Server::bind(Arc::clone(&db), config).err().unwrap();
+    assert!(e.to_string().contains("listening"), "{e}");
+    drop(c);
+    stopper.stop();
+    thread.join().unwrap();
+    assert!(!sock.exists(), "the socket file outlived the server");
+}
+
+#[cfg(unix)]
+#[test]
+fn quiver_shell_reaches_a_server_over_a_unix_socket() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    drop(fixture(dir.path()));
+    let sock = dir.path().join("bolt.sock");
+    let mut server = Serve(
+        Command::new(env!("CARGO_BIN_EXE_quiver"))
+            .arg("serve")
+            .arg(dir.path())
+            .arg("--unix")
+            .arg(&sock)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let uri = line.trim().to_owned();
+    assert_eq!(uri, format!("unix:{}", sock.display()));
+    let mut shell = Command::new(env!("CARGO_BIN_EXE_quiver"))
+        .args(["shell", &uri, "--history", "none"])
+        .env("QUIVER_USER", USER)
+        .env("QUIVER_PASSWORD", PASSWORD)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = "MATCH (p:Person)\n  RETURN p.name AS name ORDER BY name;\n\
+                 :schema\n\
+                 CREATE (:Person {name: 'dee'});\n\
+                 RETURN 1/0;\n\
+                 :timeout 0.05\n\
+                 UNWIND range(1, 5000) AS a UNWIND range(1, 5000) AS b WITH a WHERE a = b RETURN count(*);\n\
+                 MATCH (p:Person) RETURN count(p) AS people;\n";
+    shell
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = shell.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    for expected in ["ada", "cy", "labels: Person", "KNOWS", "4"] {
+        assert!(
+            stdout.contains(expected),
+            "{expected} missing from\n{stdout}"
+        );
+    }
+    assert!(
+        stderr.contains("ArithmeticError") || stderr.contains("zero"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("TransactionTimedOut"), "{stderr}");
 }
 
 #[test]

@@ -161,7 +161,7 @@ pub fn run(text: &str, params: &Params) -> Result<QueryResult, QueryError> {
         mode,
         params,
         &mut Access::Detached,
-        QueryOptions::default().running(),
+        &QueryOptions::default().running(),
     )
 }
 
@@ -202,7 +202,7 @@ fn stream_on<'t>(
     }
     let run = options.running();
     if mode != Mode::Run {
-        let result = execute(&plan, mode, params, &mut on.access(), run)?;
+        let result = execute(&plan, mode, params, &mut on.access(), &run)?;
         return Ok(QueryRows::ready(result));
     }
     Ok(QueryRows::stream(plan, params, on, run))
@@ -241,7 +241,7 @@ fn execute(
     mode: Mode,
     params: &Params,
     access: &mut Access<'_, '_>,
-    run: Running,
+    run: &Running,
 ) -> Result<QueryResult, QueryError> {
     if mode == Mode::Explain {
         let mut steps = explain::describe(plan);
@@ -405,10 +405,10 @@ impl WriteTxn<'_> {
             return QueryRows::stream(plan, params, On::View(self), run).collect_result();
         }
         if !plan.writes() || mode == Mode::Explain {
-            return execute(&plan, mode, params, &mut Access::Write(self), run);
+            return execute(&plan, mode, params, &mut Access::Write(self), &run);
         }
         let savepoint = self.savepoint();
-        let result = execute(&plan, mode, params, &mut Access::Write(self), run);
+        let result = execute(&plan, mode, params, &mut Access::Write(self), &run);
         if result.is_err() {
             self.rollback_to(savepoint);
         }
@@ -439,13 +439,13 @@ impl Database {
         };
         if plan.writes() && mode != Mode::Explain {
             let mut w = self.begin_write()?;
-            let result = execute(&plan, mode, params, &mut Access::Write(&mut w), run)?;
+            let result = execute(&plan, mode, params, &mut Access::Write(&mut w), &run)?;
             w.commit()?;
             Ok(result)
         } else {
             let r = self.begin_read()?;
             if mode != Mode::Run {
-                return execute(&plan, mode, params, &mut Access::Read(&r), run);
+                return execute(&plan, mode, params, &mut Access::Read(&r), &run);
             }
             QueryRows::stream(plan, params, On::Snapshot(&r), run).collect_result()
         }

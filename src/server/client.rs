@@ -1,19 +1,22 @@
 //! A small Bolt client, for reaching a running server (`quiver serve`,
 //! or any server speaking Bolt 5.0–5.4) from the library and the
 //! command line: log in, run statements, get their rows as
-//! [`CypherValue`]s. Plain TCP only (no TLS yet).
+//! [`CypherValue`]s. Over TCP, TLS (`bolt+s://`, the certificate checked
+//! against the system's roots; `bolt+ssc://`, any certificate) or a Unix
+//! socket (`unix:PATH`).
 //!
 //! ```no_run
 //! # use quiverdb::{query::Params, server::Client};
-//! let mut c = Client::connect("127.0.0.1:7687", "ada", "secret")?;
+//! let mut c = Client::open("bolt://127.0.0.1:7687", "ada", "secret")?;
 //! let result = c.run("MATCH (p:Package) RETURN count(p) AS n", &Params::new())?;
 //! println!("{:?}", result.rows());
 //! # Ok::<(), quiverdb::server::ClientError>(())
 //! ```
 
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 
 use super::chunk;
 use super::packstream::{self, Encoder, Pack};
@@ -41,15 +44,78 @@ pub enum ClientError {
     },
 }
 
+/// A connection's bytes, whichever way they travel.
+trait Wire: Read + Write + Send {}
+
+impl<T: Read + Write + Send> Wire for T {}
+
 /// A logged-in connection to a Bolt server.
 pub struct Client {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
+    conn: BufReader<Box<dyn Wire>>,
     buf: Vec<u8>,
 }
 
+/// The URI schemes [`Client::open`] takes.
+pub const SCHEMES: &str =
+    "bolt://, neo4j://, bolt+s://, neo4j+s://, bolt+ssc://, neo4j+ssc:// or unix:";
+
 impl Client {
-    /// Connects to `address` (`host:port`) and logs in as `user`.
+    /// Connects to the server `uri` names and logs in as `user`:
+    /// `bolt://host:port` (or `neo4j://`: one server), `bolt+s://` (TLS,
+    /// the certificate checked against the system's roots), `bolt+ssc://`
+    /// (TLS, any certificate: self-signed ones), `unix:PATH` (a Unix
+    /// socket). The port defaults to 7687.
+    ///
+    /// # Errors
+    /// [`ClientError::Protocol`] for a URI of another form, and those of
+    /// [`Client::connect`].
+    pub fn open(uri: &str, user: &str, password: &str) -> Result<Client, ClientError> {
+        #[cfg(unix)]
+        if let Some(path) = uri.strip_prefix("unix:") {
+            let stream = std::os::unix::net::UnixStream::connect(path)?;
+            return Client::login(Box::new(stream), user, password);
+        }
+        let Some((scheme, rest)) = uri.split_once("://") else {
+            return Err(ClientError::Protocol(format!(
+                "{uri} is not a server URI ({SCHEMES})"
+            )));
+        };
+        let host_port = rest.split(['/', '?']).next().unwrap_or(rest);
+        let address = if host_port
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            host_port.to_owned()
+        } else {
+            format!("{host_port}:7687")
+        };
+        let tls = match scheme {
+            "bolt" | "neo4j" => None,
+            "bolt+s" | "neo4j+s" => Some(false),
+            "bolt+ssc" | "neo4j+ssc" => Some(true),
+            _ => {
+                return Err(ClientError::Protocol(format!(
+                    "{uri}: the scheme is not one of {SCHEMES}"
+                )));
+            }
+        };
+        let stream = TcpStream::connect(&address)?;
+        stream.set_nodelay(true)?;
+        match tls {
+            None => Client::login(Box::new(stream), user, password),
+            Some(any_certificate) => {
+                let host = host_port
+                    .rsplit_once(':')
+                    .map_or(host_port, |(h, _)| h)
+                    .trim_matches(['[', ']']);
+                let wire = tls_client(stream, host, any_certificate)?;
+                Client::login(wire, user, password)
+            }
+        }
+    }
+
+    /// Connects to `address` (`host:port`) over plain TCP and logs in as
+    /// `user`.
     ///
     /// # Errors
     /// [`ClientError::Io`] when the server cannot be reached,
@@ -58,17 +124,21 @@ impl Client {
     pub fn connect(address: &str, user: &str, password: &str) -> Result<Client, ClientError> {
         let stream = TcpStream::connect(address)?;
         stream.set_nodelay(true)?;
-        let mut writer = stream.try_clone()?;
-        let mut hello = vec![0x60, 0x60, 0xB0, 0x17, 0, 4, 4, 5];
-        hello.extend_from_slice(&[0; 12]);
-        writer.write_all(&hello)?;
+        Client::login(Box::new(stream), user, password)
+    }
+
+    /// The handshake and login over `wire`.
+    fn login(wire: Box<dyn Wire>, user: &str, password: &str) -> Result<Client, ClientError> {
         let mut c = Client {
-            reader: BufReader::new(stream),
-            writer,
+            conn: BufReader::new(wire),
             buf: Vec::new(),
         };
+        let mut hello = vec![0x60, 0x60, 0xB0, 0x17, 0, 4, 4, 5];
+        hello.extend_from_slice(&[0; 12]);
+        c.conn.get_mut().write_all(&hello)?;
+        c.conn.get_mut().flush()?;
         let mut version = [0u8; 4];
-        io::Read::read_exact(&mut c.reader, &mut version)?;
+        c.conn.read_exact(&mut version)?;
         if version[3] != 5 {
             return Err(ClientError::Protocol(format!(
                 "the server speaks no Bolt 5.0-5.4 (answered {version:?})"
@@ -102,6 +172,21 @@ impl Client {
     /// [`ClientError::Failure`] for a statement the server refuses (the
     /// session is reset and stays usable), or the connection's errors.
     pub fn run(&mut self, text: &str, params: &Params) -> Result<QueryResult, ClientError> {
+        self.run_within(text, params, None)
+    }
+
+    /// [`Client::run`] with a time limit the server stops the statement
+    /// at (`None`: the server's default, none).
+    ///
+    /// # Errors
+    /// As [`Client::run`]; a statement past its limit is a
+    /// [`ClientError::Failure`] with `Neo.ClientError.Transaction.TransactionTimedOut`.
+    pub fn run_within(
+        &mut self,
+        text: &str,
+        params: &Params,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<QueryResult, ClientError> {
         // RUN, its parameters written straight from the statement values.
         let mut run = Vec::new();
         let mut e = Encoder::new(&mut run);
@@ -120,10 +205,17 @@ impl Client {
             e.string(k);
             super::values::write(&mut e, v, BOLT5);
         }
-        e.map_header(0);
+        match timeout {
+            Some(limit) => {
+                e.map_header(1);
+                e.string("tx_timeout");
+                e.int(i64::try_from(limit.as_millis()).unwrap_or(i64::MAX).max(1));
+            }
+            None => e.map_header(0),
+        }
         let mut framed = Vec::new();
         chunk::frame(&run, &mut framed);
-        self.writer.write_all(&framed)?;
+        self.conn.get_mut().write_all(&framed)?;
         self.send(&[Pack::Struct(0x3F, vec![Pack::map([("n", Pack::Int(-1))])])])?;
         let ran = match self.summary() {
             Ok(meta) => meta,
@@ -182,12 +274,14 @@ impl Client {
             Encoder::new(&mut msg).pack(m);
             chunk::frame(&msg, &mut framed);
         }
-        self.writer.write_all(&framed)?;
+        let wire = self.conn.get_mut();
+        wire.write_all(&framed)?;
+        wire.flush()?;
         Ok(())
     }
 
     fn recv(&mut self) -> Result<(u8, Vec<Pack>), ClientError> {
-        if !chunk::read_message(&mut self.reader, &mut self.buf, 1 << 30)? {
+        if !chunk::read_message(&mut self.conn, &mut self.buf, 1 << 30)? {
             return Err(ClientError::Io(io::ErrorKind::UnexpectedEof.into()));
         }
         match packstream::decode(&self.buf).map_err(|e| ClientError::Protocol(e.to_string()))? {
@@ -214,6 +308,91 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         let _ = self.send(&[Pack::Struct(0x02, vec![])]);
+    }
+}
+
+/// A TLS session over `stream` to `host`, whose certificate is checked
+/// against the system's roots, or taken as it is (`any_certificate`).
+fn tls_client(
+    stream: TcpStream,
+    host: &str,
+    any_certificate: bool,
+) -> Result<Box<dyn Wire>, ClientError> {
+    let tls_error = |e: &dyn std::fmt::Display| ClientError::Protocol(format!("TLS: {e}"));
+    let provider = Arc::new(super::tls::provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error(&e))?;
+    let config = if any_certificate {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(found.certs);
+        if roots.is_empty() {
+            return Err(ClientError::Protocol(
+                "TLS: no root certificates on this system to check the server's against (bolt+ssc:// takes any)".into(),
+            ));
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    let name =
+        rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| tls_error(&e))?;
+    let session =
+        rustls::ClientConnection::new(Arc::new(config), name).map_err(|e| tls_error(&e))?;
+    Ok(Box::new(rustls::StreamOwned::new(session, stream)))
+}
+
+/// Takes any certificate whose signatures hold (`bolt+ssc://`): the
+/// connection is encrypted, the server not authenticated.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }
 

@@ -7,7 +7,7 @@
 //! # use quiverdb::{Database, server::{Server, ServerConfig}};
 //! let db = Arc::new(Database::open("my.qdb")?);
 //! let server = Server::bind(db, ServerConfig::default())?; // 127.0.0.1:7687
-//! println!("listening on {}", server.local_addr());
+//! println!("listening on {}", server.uris().join(", "));
 //! server.run()?; // until server.stopper().stop() is called
 //! # Ok::<(), quiverdb::Error>(())
 //! ```
@@ -25,6 +25,7 @@ pub mod auth;
 pub mod chunk;
 mod client;
 pub mod message;
+pub mod net;
 pub mod packstream;
 pub mod session;
 mod tls;
@@ -32,7 +33,7 @@ pub mod values;
 
 use std::collections::VecDeque;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -46,6 +47,7 @@ use crate::query::Interrupt;
 use chunk::Outbox;
 pub use client::{Client, ClientError};
 use message::Request;
+use net::{Listener, Stream};
 use session::{Next, Session};
 
 /// The server's agent string in HELLO's reply. Drivers and tools read a
@@ -72,8 +74,14 @@ pub struct TlsFiles {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ServerConfig {
-    /// Where to listen. Default `127.0.0.1:7687`.
-    pub listen: SocketAddr,
+    /// Where to listen for TCP connections. Default `127.0.0.1:7687`;
+    /// `None` for none (then [`ServerConfig::unix`] is set).
+    pub listen: Option<SocketAddr>,
+    /// A Unix domain socket to listen on as well (or instead: see
+    /// [`ServerConfig::listen`]); who may connect is what the socket
+    /// file's permissions allow. Its connections are not encrypted.
+    /// Default none.
+    pub unix: Option<PathBuf>,
     /// Serve TLS with this certificate (clients connect with
     /// `bolt+s://`, or `bolt+ssc://` for a self-signed one). Default none.
     pub tls: Option<TlsFiles>,
@@ -108,7 +116,8 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 7687)),
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 7687))),
+            unix: None,
             tls: None,
             auth: true,
             insecure: false,
@@ -123,11 +132,11 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// The defaults, listening on `listen`.
+    /// The defaults, listening on `listen` (TCP).
     #[must_use]
     pub fn listen(listen: SocketAddr) -> ServerConfig {
         ServerConfig {
-            listen,
+            listen: Some(listen),
             ..ServerConfig::default()
         }
     }
@@ -191,8 +200,7 @@ impl Shared {
 pub struct Server {
     db: Arc<Database>,
     shared: Arc<Shared>,
-    listener: TcpListener,
-    addr: SocketAddr,
+    listeners: Arc<Vec<Listener>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -200,7 +208,7 @@ pub struct Server {
 #[derive(Clone, Debug)]
 pub struct Stopper {
     stop: Arc<AtomicBool>,
-    addr: SocketAddr,
+    listeners: Arc<Vec<Listener>>,
 }
 
 impl Stopper {
@@ -209,19 +217,21 @@ impl Stopper {
     /// a client goes away).
     pub fn stop(&self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept call.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        for listener in self.listeners.iter() {
+            listener.wake();
+        }
     }
 }
 
 impl Server {
-    /// Binds `config.listen` for `db`.
+    /// Binds `config.listen` (and `config.unix`) for `db`.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for a non-loopback address without
-    /// [`ServerConfig::insecure`], or authentication on with no user in
-    /// the directory (add one with `quiver user DB add NAME`); the users file's
-    /// errors; [`Error::Io`] when the address cannot be bound.
+    /// [`ServerConfig::insecure`], no address at all, or authentication
+    /// on with no user in the directory (add one with `quiver user DB add
+    /// NAME`); the users file's errors; [`Error::Io`] when an address
+    /// cannot be bound.
     pub fn bind(db: Arc<Database>, config: ServerConfig) -> Result<Server> {
         for (what, limit) in [
             ("idle_timeout", config.idle_timeout),
@@ -234,13 +244,18 @@ impl Server {
                 )));
             }
         }
-        if !config.listen.ip().is_loopback()
+        if config.listen.is_none() && config.unix.is_none() {
+            return Err(Error::InvalidArgument(
+                "no address to listen on: a TCP address, a Unix socket or both".into(),
+            ));
+        }
+        if let Some(listen) = config.listen
+            && !listen.ip().is_loopback()
             && !config.insecure
             && (config.tls.is_none() || !config.auth)
         {
             return Err(Error::InvalidArgument(format!(
-                "{} is not a loopback address: listening there needs TLS (--tls-cert, --tls-key) and authentication, or the insecure setting (--insecure)",
-                config.listen
+                "{listen} is not a loopback address: listening there needs TLS (--tls-cert, --tls-key) and authentication, or the insecure setting (--insecure)"
             )));
         }
         let tls = config.tls.as_ref().map(tls::server_config).transpose()?;
@@ -253,16 +268,23 @@ impl Server {
                 db.path().display()
             )));
         }
-        let listener = TcpListener::bind(config.listen).map_err(|e| Error::io(db.path(), e))?;
-        let addr = listener.local_addr().map_err(|e| Error::io(db.path(), e))?;
-        let scheme = if config.tls.is_some() {
-            "bolt+s"
-        } else {
-            "bolt"
-        };
+        let mut listeners = Vec::new();
+        if let Some(listen) = config.listen {
+            let listener = TcpListener::bind(listen).map_err(|e| Error::io(db.path(), e))?;
+            let addr = listener.local_addr().map_err(|e| Error::io(db.path(), e))?;
+            listeners.push(Listener::Tcp(listener, addr));
+        }
+        if let Some(path) = &config.unix {
+            listeners.push(net::bind_unix(path).map_err(|e| Error::io(path, e))?);
+        }
+        let uris: Vec<String> = listeners
+            .iter()
+            .map(|l| l.uri(config.tls.is_some()))
+            .collect();
         db.set_lock_note(&format!(
-            "process {} serves it over Bolt at {scheme}://{addr}: connect to it there",
-            std::process::id()
+            "process {} serves it over Bolt at {}: connect to it there",
+            std::process::id(),
+            uris.join(" and ")
         ))?;
         Ok(Server {
             db,
@@ -276,16 +298,28 @@ impl Server {
                 connections: AtomicUsize::new(0),
                 next_id: AtomicU64::new(1),
             }),
-            listener,
-            addr,
+            listeners: Arc::new(listeners),
             stop: Arc::new(AtomicBool::new(false)),
         })
     }
 
-    /// The address it listens on (the port chosen when 0 was asked for).
+    /// The TCP address it listens on (the port chosen when 0 was asked
+    /// for); `None` when it listens on a Unix socket only.
     #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listeners.iter().find_map(|l| match l {
+            Listener::Tcp(_, addr) => Some(*addr),
+            #[cfg(unix)]
+            Listener::Unix(..) => None,
+        })
+    }
+
+    /// Where clients reach it, as URIs (`bolt://127.0.0.1:7687`,
+    /// `bolt+s://...` with TLS, `unix:/path/to/socket`).
+    #[must_use]
+    pub fn uris(&self) -> Vec<String> {
+        let tls = self.shared.config.tls.is_some();
+        self.listeners.iter().map(|l| l.uri(tls)).collect()
     }
 
     /// A handle that stops the server.
@@ -293,14 +327,14 @@ impl Server {
     pub fn stopper(&self) -> Stopper {
         Stopper {
             stop: Arc::clone(&self.stop),
-            addr: self.addr,
+            listeners: Arc::clone(&self.listeners),
         }
     }
 
     /// Serves connections, a thread each, until stopped; then waits for
-    /// the open connections to end. A failed accept (out of descriptors,
-    /// say) is waited out, a connection that fails or meets a bug is
-    /// closed: neither ends the server.
+    /// the open connections to end, and removes its Unix socket file. A
+    /// failed accept (out of descriptors, say) is waited out, a connection
+    /// that fails or meets a bug is closed: neither ends the server.
     ///
     /// # Errors
     /// None yet; the `Result` leaves room for shutdown errors.
@@ -308,48 +342,80 @@ impl Server {
         let Server {
             db,
             shared,
-            listener,
-            addr,
+            listeners,
             stop,
         } = self;
+        let (db, shared, stop) = (&*db, &*shared, &*stop);
         std::thread::scope(|scope| {
-            let mut backoff = Duration::from_millis(5);
-            for stream in listener.incoming() {
-                if stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else {
-                    // Out of descriptors or memory, a connection that
-                    // failed before it was accepted: none of them ends
-                    // the server. Wait a little and go on.
-                    std::thread::sleep(backoff);
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                    continue;
-                };
-                backoff = Duration::from_millis(5);
-                let slot = Slot::take(&shared.connections, shared.config.max_connections);
-                let Some(slot) = slot else {
-                    drop(stream);
-                    continue;
-                };
-                let (db, shared) = (&*db, &*shared);
-                let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-                let spawned = std::thread::Builder::new()
-                    .name(format!("bolt-{id}"))
-                    .spawn_scoped(scope, move || {
-                        let _slot = slot;
-                        // A connection's failure (or a bug it meets) is
-                        // its own: the server goes on.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            serve(db, shared, stream, id, addr)
-                        }));
-                    });
-                // No thread to be had: the connection closes (its slot is
-                // given back with the closure).
-                drop(spawned);
+            for listener in listeners.iter() {
+                std::thread::Builder::new()
+                    .name("bolt-accept".into())
+                    .spawn_scoped(scope, move || accept(db, shared, listener, stop, scope))
+                    .map_err(|e| Error::io(db.path(), e))?;
             }
-        });
+            Ok::<(), Error>(())
+        })?;
+        #[cfg(unix)]
+        for listener in listeners.iter() {
+            if let Listener::Unix(_, path) = listener {
+                let _ = std::fs::remove_file(path);
+            }
+        }
         Ok(())
+    }
+}
+
+/// Accepts `listener`'s connections until `stop`, each served on a thread
+/// of `scope`.
+fn accept<'scope>(
+    db: &'scope Database,
+    shared: &'scope Shared,
+    listener: &'scope Listener,
+    stop: &'scope AtomicBool,
+    scope: &'scope std::thread::Scope<'scope, '_>,
+) {
+    let tls = matches!(listener, Listener::Tcp(..)) && shared.tls.is_some();
+    // The address a routing table names when the client names none.
+    let local: Arc<str> = match listener {
+        Listener::Tcp(_, addr) => addr.to_string().into(),
+        #[cfg(unix)]
+        Listener::Unix(..) => "localhost:7687".into(),
+    };
+    let mut backoff = Duration::from_millis(5);
+    loop {
+        let stream = listener.accept();
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else {
+            // Out of descriptors or memory, a connection that failed
+            // before it was accepted: none of them ends the server. Wait a
+            // little and go on.
+            std::thread::sleep(backoff);
+            backoff = (backoff * 2).min(Duration::from_secs(1));
+            continue;
+        };
+        backoff = Duration::from_millis(5);
+        let slot = Slot::take(&shared.connections, shared.config.max_connections);
+        let Some(slot) = slot else {
+            drop(stream);
+            continue;
+        };
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let local = Arc::clone(&local);
+        let spawned = std::thread::Builder::new()
+            .name(format!("bolt-{id}"))
+            .spawn_scoped(scope, move || {
+                let _slot = slot;
+                // A connection's failure (or a bug it meets) is its own:
+                // the server goes on.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    serve(db, shared, stream, tls, id, &local)
+                }));
+            });
+        // No thread to be had: the connection closes (its slot is given
+        // back with the closure).
+        drop(spawned);
     }
 }
 
@@ -487,16 +553,17 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// One connection: TLS if configured, the handshake, then requests until
+/// One connection: TLS if `tls`, the handshake, then requests until
 /// GOODBYE, a fatal failure, the client closing, or a time limit.
 fn serve(
     db: &Database,
     shared: &Shared,
-    stream: TcpStream,
+    stream: Stream,
+    tls: bool,
     id: u64,
-    local: SocketAddr,
+    local: &str,
 ) -> io::Result<()> {
-    stream.set_nodelay(true)?;
+    stream.set_nodelay()?;
     // A client that does not read what it asked for is gone.
     stream.set_write_timeout(Some(shared.config.idle_timeout))?;
     let link = Arc::new(Link::new(shared.config.idle_timeout));
@@ -514,13 +581,13 @@ fn serve(
         local,
     };
     match &shared.tls {
-        Some(config) => {
+        Some(config) if tls => {
             let session =
                 rustls::ServerConnection::new(Arc::clone(config)).map_err(io::Error::other)?;
             let (reader, writer) = tls::split(session, socket, Arc::clone(&stream));
             talk(db, shared, reader, writer, &conn)
         }
-        None => {
+        _ => {
             let writer = stream.try_clone()?;
             talk(db, shared, socket, writer, &conn)
         }
@@ -533,7 +600,7 @@ fn serve(
 /// at the idle limit, counted from the last answer (a request that runs
 /// long is not idleness).
 struct Socket {
-    stream: TcpStream,
+    stream: Stream,
     login_by: Instant,
     link: Arc<Link>,
     /// The read timeout set on the socket.
@@ -584,10 +651,11 @@ impl Read for Socket {
 /// A connection's particulars.
 struct Conn<'a> {
     /// Its socket, to close it.
-    raw: &'a TcpStream,
+    raw: &'a Stream,
     link: Arc<Link>,
     id: u64,
-    local: SocketAddr,
+    /// The server's address as the routing table names it.
+    local: &'a str,
 }
 
 /// The largest message before a client has logged in.
@@ -648,7 +716,7 @@ fn talk<R: Read + Send, W: Write + Send>(
         shared,
         version,
         conn.id,
-        conn.local.to_string(),
+        conn.local.to_owned(),
         Arc::clone(&conn.link),
     );
     let duplex = Duplex {
@@ -662,7 +730,7 @@ fn talk<R: Read + Send, W: Write + Send>(
         }),
     };
     let config = &shared.config;
-    let worked = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let duplex = &duplex;
         let other = std::thread::Builder::new()
             .name(format!("bolt-{}b", conn.id))
@@ -673,8 +741,7 @@ fn talk<R: Read + Send, W: Write + Send>(
             let _ = other.join();
         }
         worked
-    });
-    worked
+    })
 }
 
 /// One of a connection's threads: reads requests, and answers them when
@@ -688,7 +755,7 @@ fn work<R: Read, W: Write>(
     let close = || {
         link.closed.store(true, Ordering::SeqCst);
         // Wakes the other thread if it waits for the client or for room.
-        let _ = conn.raw.shutdown(Shutdown::Both);
+        let _ = conn.raw.shutdown();
         duplex.room.notify_all();
     };
     while !link.closed() {
@@ -764,13 +831,10 @@ fn read_some<R: Read, W>(duplex: &Duplex<'_, R, W>, link: &Link, config: &Server
             MAX_MESSAGE_BEFORE_LOGIN.min(config.max_message_bytes)
         };
         let mut buf = Vec::new();
-        match chunk::read_message(&mut *reader, &mut buf, max) {
-            Ok(true) => {}
-            // The end, a broken or oversized message, or too long idle.
-            Ok(false) | Err(_) => {
-                link.hung_up();
-                return false;
-            }
+        // The end, a broken or oversized message, or too long idle.
+        if !matches!(chunk::read_message(&mut *reader, &mut buf, max), Ok(true)) {
+            link.hung_up();
+            return false;
         }
         let request = packstream::decode(&buf)
             .map_err(|e| e.to_string())

@@ -3,7 +3,6 @@
 //! connection split into a reading and a writing side.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -11,7 +10,17 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::TlsFiles;
+use super::net::Stream;
 use crate::error::{Error, Result};
+
+/// The cryptography: rustls's ring provider.
+pub(super) fn provider() -> rustls::crypto::CryptoProvider {
+    #[allow(
+        deprecated,
+        reason = "ring builds without cmake; its key exchanges (X25519, P-256, P-384) lack only the post-quantum hybrid, which would need aws-lc-rs"
+    )]
+    rustls::crypto::ring::default_provider()
+}
 
 /// The rustls configuration serving `files`' certificate.
 ///
@@ -31,11 +40,7 @@ pub(super) fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig
     }
     let key =
         PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad(&files.key, e.to_string()))?;
-    #[allow(
-        deprecated,
-        reason = "ring builds without cmake; its key exchanges (X25519, P-256, P-384) lack only the post-quantum hybrid, which would need aws-lc-rs"
-    )]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| bad(&files.cert, e.to_string()))?
@@ -52,7 +57,7 @@ pub(super) fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig
 pub(super) fn split<S: Read>(
     session: rustls::ServerConnection,
     incoming: S,
-    socket: Arc<TcpStream>,
+    socket: Arc<Stream>,
 ) -> (TlsReader<S>, TlsWriter) {
     let session = Arc::new(Mutex::new(session));
     (
@@ -73,18 +78,18 @@ pub(super) struct TlsReader<S> {
     /// deadline).
     incoming: S,
     /// Where the handshake's and alerts' records go.
-    socket: Arc<TcpStream>,
+    socket: Arc<Stream>,
     raw: Vec<u8>,
 }
 
 /// The writing side of [`split`].
 pub(super) struct TlsWriter {
     session: Arc<Mutex<rustls::ServerConnection>>,
-    socket: Arc<TcpStream>,
+    socket: Arc<Stream>,
 }
 
 /// Writes the records `session` has ready.
-fn send_records(session: &mut rustls::ServerConnection, mut socket: &TcpStream) -> io::Result<()> {
+fn send_records(session: &mut rustls::ServerConnection, mut socket: &Stream) -> io::Result<()> {
     while session.wants_write() {
         session.write_tls(&mut socket)?;
     }

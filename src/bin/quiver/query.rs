@@ -14,9 +14,10 @@ use crate::common;
 /// Arguments of `quiver query`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The database directory, or `bolt://host:port` for a running server
-    /// (the user from --user or `QUIVER_USER`, the password from
-    /// `QUIVER_PASSWORD`).
+    /// The database directory, or a running server: `bolt://host:port`
+    /// (also `neo4j://`, `bolt+s://` for TLS, `bolt+ssc://` for TLS with a
+    /// self-signed certificate, `unix:PATH`; the user from --user or
+    /// `QUIVER_USER`, the password from `QUIVER_PASSWORD`).
     pub db: PathBuf,
     /// The user to log in to a server as (default: `QUIVER_USER`).
     #[arg(long)]
@@ -80,43 +81,68 @@ pub fn parse_params(items: &[String]) -> Result<Params> {
 }
 
 /// Where statements run: an open directory, or a server.
-enum Target {
+pub enum Target {
     Local(Box<Database>),
     Remote(Client),
 }
 
-/// The server a `bolt://host:port` argument names, logged in to.
-fn remote(db: &std::path::Path, user: Option<&str>) -> Result<Option<Client>> {
-    let Some(address) = db.to_str().and_then(|s| s.strip_prefix("bolt://")) else {
-        if db.to_str().is_some_and(|s| s.contains("://")) {
-            bail!(
-                "{} is not a directory or a bolt:// address (TLS addresses are not reachable from here yet)",
-                db.display()
-            );
+impl Target {
+    /// The server `db` names (`bolt://host:port` and the other URIs
+    /// [`Client::open`] takes), logged in to as `user` (or `QUIVER_USER`)
+    /// with the password in `QUIVER_PASSWORD`; else the directory `db`,
+    /// opened.
+    pub fn open(
+        db: &std::path::Path,
+        user: Option<&str>,
+        create: bool,
+        import_dir: Option<&std::path::Path>,
+    ) -> Result<Target> {
+        let uri = db
+            .to_str()
+            .filter(|s| s.contains("://") || s.starts_with("unix:"));
+        let Some(uri) = uri else {
+            return Ok(Target::Local(Box::new(common::open_for_queries(
+                db, create, import_dir,
+            )?)));
+        };
+        let user = match user {
+            Some(u) => u.to_owned(),
+            None => std::env::var("QUIVER_USER").context("a server needs --user or QUIVER_USER")?,
+        };
+        let password =
+            std::env::var("QUIVER_PASSWORD").context("a server needs QUIVER_PASSWORD")?;
+        let client = Client::open(uri, &user, &password)
+            .with_context(|| format!("cannot log in to {uri} as {user}"))?;
+        Ok(Target::Remote(client))
+    }
+
+    /// Runs one statement in a transaction of its own.
+    pub fn run(
+        &mut self,
+        text: &str,
+        params: &Params,
+        options: &QueryOptions,
+    ) -> Result<QueryResult> {
+        match self {
+            Target::Local(db) => db
+                .execute_with(text, params, options)
+                .map_err(|e| anyhow::anyhow!("{e}")),
+            Target::Remote(client) => client
+                .run_within(text, params, options.timeout)
+                .map_err(|e| anyhow::anyhow!("{e}")),
         }
-        return Ok(None);
-    };
-    let user = match user {
-        Some(u) => u.to_owned(),
-        None => std::env::var("QUIVER_USER").context("a server needs --user or QUIVER_USER")?,
-    };
-    let password = std::env::var("QUIVER_PASSWORD").context("a server needs QUIVER_PASSWORD")?;
-    let client = Client::connect(address, &user, &password)
-        .with_context(|| format!("cannot log in to bolt://{address} as {user}"))?;
-    Ok(Some(client))
+    }
 }
 
 pub fn run(args: &Args) -> Result<()> {
     let params = parse_params(&args.params)?;
     let options = options(args.timeout)?;
-    let mut target = match remote(&args.db, args.user.as_deref())? {
-        Some(client) => Target::Remote(client),
-        None => Target::Local(Box::new(common::open_for_queries(
-            &args.db,
-            args.create,
-            args.import_dir.as_deref(),
-        )?)),
-    };
+    let mut target = Target::open(
+        &args.db,
+        args.user.as_deref(),
+        args.create,
+        args.import_dir.as_deref(),
+    )?;
     if let Target::Local(db) = &target
         && args.csv
         && args.repeat <= 1
@@ -128,15 +154,9 @@ pub fn run(args: &Args) -> Result<()> {
     let mut result = None;
     for _ in 0..args.repeat.max(1) {
         let t = Instant::now();
-        let r = match &mut target {
-            Target::Local(db) => db
-                .execute_with(&args.statement, &params, &options)
-                .map_err(|e| anyhow::anyhow!("{e}")),
-            Target::Remote(client) => client
-                .run(&args.statement, &params)
-                .map_err(|e| anyhow::anyhow!("{e}")),
-        }
-        .context("the statement failed")?;
+        let r = target
+            .run(&args.statement, &params, &options)
+            .context("the statement failed")?;
         times.push(t.elapsed().as_secs_f64() * 1e3);
         result = Some(r);
     }

@@ -17,9 +17,14 @@ use crate::common;
 pub struct Args {
     /// The database directory.
     pub db: PathBuf,
-    /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7687")]
-    pub listen: SocketAddr,
+    /// The TCP address to listen on [default: 127.0.0.1:7687, unless
+    /// --unix is given alone].
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Listen on this Unix domain socket (its file's permissions say who
+    /// may connect); with --listen, on both.
+    #[arg(long, value_name = "PATH")]
+    pub unix: Option<PathBuf>,
     /// Let clients in without a user name and password.
     #[arg(long)]
     pub no_auth: bool,
@@ -57,7 +62,11 @@ fn seconds(x: f64, what: &str) -> Result<Duration> {
 
 pub fn run(args: &Args) -> Result<()> {
     let db = common::open_for_queries(&args.db, args.create, args.import_dir.as_deref())?;
-    let mut config = ServerConfig::listen(args.listen);
+    let mut config = ServerConfig::default();
+    if args.listen.is_some() || args.unix.is_some() {
+        config.listen = args.listen;
+    }
+    config.unix.clone_from(&args.unix);
     config.auth = !args.no_auth;
     config.insecure = args.insecure;
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
@@ -70,17 +79,15 @@ pub fn run(args: &Args) -> Result<()> {
     config.write_wait = seconds(args.write_wait, "--write-wait")?;
     config.idle_timeout = seconds(args.idle_timeout, "--idle-timeout")?;
     let server = Server::bind(Arc::new(db), config)?;
-    let scheme = if args.tls_cert.is_some() {
-        "bolt+s"
-    } else {
-        "bolt"
-    };
-    // The line a script waits for (the port, when 0 was asked for).
-    println!("{scheme}://{}", server.local_addr());
+    let uris = server.uris();
+    // The lines a script waits for (the port, when 0 was asked for).
+    for uri in &uris {
+        println!("{uri}");
+    }
     eprintln!(
-        "quiver serve: {} on {scheme}://{}{} (Ctrl-C stops)",
+        "quiver serve: {} on {}{} (Ctrl-C stops)",
         args.db.display(),
-        server.local_addr(),
+        uris.join(" and "),
         if args.no_auth {
             ", no authentication"
         } else {

@@ -1,27 +1,32 @@
-//! `quiver shell`: an interactive Cypher prompt on one database.
+//! `quiver shell`: an interactive Cypher prompt on one database, a
+//! directory or a running server.
 //!
 //! Lines are edited and kept in a history file with rustyline; a
 //! statement may span lines and ends with `;` (outside quotes and
 //! comments). Each statement runs in a transaction of its own
-//! (`Database::execute_with`) and prints an aligned table and its time.
+//! (`Database::execute_with`, or an auto-commit statement on the server)
+//! and prints an aligned table and its time.
 //! Commands start with `:` (see `HELP`).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
-use quiverdb::Database;
 use quiverdb::query::{Params, QueryOptions, split_statements};
 use rustyline::error::ReadlineError;
 
-use crate::common;
-use crate::query::{options, parse_params, print_plan, print_table};
+use crate::query::{Target, options, parse_params, print_plan, print_table};
 
 /// Arguments of `quiver shell`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The database directory.
+    /// The database directory, or a running server (`bolt://host:port`
+    /// and the other forms `quiver query` takes; the user from --user or
+    /// `QUIVER_USER`, the password from `QUIVER_PASSWORD`).
     pub db: PathBuf,
+    /// The user to log in to a server as (default: `QUIVER_USER`).
+    #[arg(long)]
+    pub user: Option<String>,
     /// Stop each statement after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub timeout: Option<f64>,
@@ -49,13 +54,18 @@ Statements end with ';' and may span lines. Commands:
 
 /// The shell's state between statements.
 struct Session {
-    db: Database,
+    db: Target,
     params: Params,
     options: QueryOptions,
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    let db = common::open_for_queries(&args.db, args.create, args.import_dir.as_deref())?;
+    let db = Target::open(
+        &args.db,
+        args.user.as_deref(),
+        args.create,
+        args.import_dir.as_deref(),
+    )?;
     let mut session = Session {
         db,
         params: Params::new(),
@@ -124,9 +134,9 @@ pub fn run(args: &Args) -> Result<()> {
 
 impl Session {
     /// Runs one statement and prints its rows, or its error.
-    fn statement(&self, text: &str) {
+    fn statement(&mut self, text: &str) {
         let started = Instant::now();
-        match self.db.execute_with(text, &self.params, &self.options) {
+        match self.db.run(text, &self.params, &self.options) {
             Ok(result) => {
                 let ms = started.elapsed().as_secs_f64() * 1e3;
                 if let Some(plan) = result.plan()
@@ -140,7 +150,7 @@ impl Session {
                 let n = result.rows().len();
                 eprintln!("{n} row{} in {ms:.3} ms", if n == 1 { "" } else { "s" });
             }
-            Err(e) => eprintln!("{e}"),
+            Err(e) => eprintln!("{e:#}"),
         }
     }
 
@@ -172,10 +182,7 @@ impl Session {
                         "CALL db.propertyKeys() YIELD propertyKey RETURN propertyKey ORDER BY propertyKey",
                     ),
                 ] {
-                    let result = self
-                        .db
-                        .execute(statement, &Params::new())
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let result = self.db.run(statement, &Params::new(), &self.options)?;
                     let names: Vec<String> = result
                         .rows()
                         .iter()

@@ -78,10 +78,10 @@ pub(crate) fn run(
     params: &Params,
     access: &mut Access<'_, '_>,
     profile: Option<&mut Vec<Measured>>,
-    run: Running,
+    run: &Running,
 ) -> QResult<Vec<Row>> {
     let shared = Arc::new(params.clone());
-    run_from(plan, &shared, access, profile, &run, &[], true)
+    run_from(plan, &shared, access, profile, run, &[], true)
 }
 
 /// [`run`] from a first row `input` (a subquery's imported variables),

@@ -353,7 +353,7 @@ impl<'t> Pipeline<'t> {
             plan,
             params,
             on,
-            deadline: run.deadline.clone(),
+            deadline: run.deadline,
             naive: run.naive,
             clock: run.clock,
             parts,
@@ -893,7 +893,7 @@ impl<'t> Pipeline<'t> {
             }
             let graph = self.graph().ok_or_else(no_graph)?;
             let mut m = Matcher::new(&graph, &params);
-            m.deadline = self.deadline.clone();
+            m.deadline.clone_from(&self.deadline);
             m.range_starts = !self.naive;
             m.rules = !self.naive;
             while out.len() < batch {
