@@ -125,7 +125,7 @@ pub use graph::{
     NodeIds, PropertyIndex, PropertyValues,
 };
 pub use ids::{Direction, EdgeId, NodeId};
-pub use txn::{Builder, Database, Durability, ReadTxn, WriteTxn};
+pub use txn::{Builder, Database, Durability, ReadTxn, UpdateCounts, WriteTxn};
 pub use value::{Props, Value};
 
 /// The on-disk format version this build writes and the newest it reads.

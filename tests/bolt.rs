@@ -837,6 +837,20 @@ fn the_library_client_and_quiver_query_reach_a_running_server() {
     assert!(refused.to_string().contains("SyntaxError"), "{refused}");
     let one = c.run("RETURN 1 AS one", &Params::new()).unwrap();
     assert_eq!(one.rows(), [vec![CypherValue::Int(1)]]);
+    assert!(one.updates().is_empty());
+    // A write's summary counts what it did, as the embedded call does.
+    let made = c
+        .run("CREATE (:Temp {a: 1, b: 2})", &Params::new())
+        .unwrap();
+    assert_eq!(
+        made.updates().named(),
+        [
+            ("nodes-created", 1),
+            ("properties-set", 2),
+            ("labels-added", 1)
+        ]
+    );
+    c.run("MATCH (t:Temp) DELETE t", &Params::new()).unwrap();
     // The embedded answer, once the server is gone.
     drop(c);
     drop(server);

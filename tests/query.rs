@@ -668,6 +668,68 @@ fn rows_stream_as_they_are_pulled() {
 }
 
 #[test]
+fn a_statement_counts_what_it_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Database::open(dir.path()).unwrap();
+    let none = Params::new();
+    let counts = |r: &QueryResult| {
+        r.updates()
+            .named()
+            .into_iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let made = db
+        .execute(
+            "CREATE (a:A:B {x: 1, y: 2})-[:R {w: 1}]->(b:C) RETURN a",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(
+        counts(&made),
+        "nodes-created=2 relationships-created=1 properties-set=3 labels-added=3"
+    );
+    let mut w = db.begin_write().unwrap();
+    let set = w
+        .query("MATCH (a:A) SET a.x = 5, a:D REMOVE a:B, a.y", &none)
+        .unwrap();
+    assert_eq!(
+        counts(&set),
+        "properties-set=2 labels-added=1 labels-removed=1"
+    );
+    // A failed statement counts nothing and leaves the transaction's
+    // counts as they were.
+    let before = w.updates();
+    w.query("MATCH (a:A) SET a.x = 1 / 0", &none).unwrap_err();
+    assert_eq!(w.updates(), before);
+    let gone = w.query("MATCH (a:A) DETACH DELETE a", &none).unwrap();
+    assert_eq!(counts(&gone), "nodes-deleted=1 relationships-deleted=1");
+    assert_eq!(w.updates().nodes_deleted, 1);
+    w.commit().unwrap();
+    let schema = db
+        .execute("CREATE INDEX c_name FOR (c:C) ON (c.name)", &none)
+        .unwrap();
+    assert_eq!(counts(&schema), "indexes-added=1");
+    let unique = db
+        .execute(
+            "CREATE CONSTRAINT c_key FOR (c:C) REQUIRE c.key IS UNIQUE",
+            &none,
+        )
+        .unwrap();
+    assert_eq!(counts(&unique), "constraints-added=1");
+    let read = db.execute("MATCH (c:C) RETURN count(c)", &none).unwrap();
+    assert!(read.updates().is_empty());
+    // Many nodes set at once are counted per node and property.
+    db.execute("UNWIND range(1, 10) AS i CREATE (:Many {i: i})", &none)
+        .unwrap();
+    let bulk = db
+        .execute("MATCH (m:Many) SET m.done = true, m.k = 1", &none)
+        .unwrap();
+    assert_eq!(bulk.updates().properties_set, 20);
+}
+
+#[test]
 fn an_interrupted_statement_stops_and_leaves_no_writes() {
     let dir = tempfile::tempdir().unwrap();
     let db = Database::open(dir.path()).unwrap();

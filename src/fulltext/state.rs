@@ -324,6 +324,7 @@ impl WriteTxn<'_> {
             part.defs = Arc::new(defs);
             Ok(())
         })?;
+        self.count().indexes_added += 1;
         Ok(count)
     }
 
@@ -351,6 +352,7 @@ impl WriteTxn<'_> {
             part.defs = Arc::new(defs);
             Ok(())
         })?;
+        self.count().indexes_removed += 1;
         Ok(true)
     }
 }

@@ -38,6 +38,10 @@ impl WriteTxn<'_> {
             txn.write_node(&mut *g, id, None, Some(&rec))?;
             g.counters.next_node += 1;
             g.counters.node_count += 1;
+            let count = txn.count();
+            count.nodes_created += 1;
+            count.labels_added += rec.labels.len() as u64;
+            count.properties_set += rec.props.len() as u64;
             Ok(id)
         })
     }
@@ -47,7 +51,20 @@ impl WriteTxn<'_> {
         self.with_part(|txn, g: &mut Part| {
             let old = txn.require_node(id)?;
             let new = txn.node_record(labels, props)?;
-            txn.write_node(&mut *g, id, Some(&old), Some(&new))
+            txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
+            let count = txn.count();
+            let gone = |of: &[(u32, Value)], from: &[(u32, Value)]| {
+                of.iter()
+                    .filter(|(k, _)| !from.iter().any(|(j, _)| j == k))
+                    .count() as u64
+            };
+            count.properties_set += new.props.len() as u64 + gone(&old.props, &new.props);
+            let missing = |of: &[u32], from: &[u32]| {
+                of.iter().filter(|l| from.binary_search(l).is_err()).count() as u64
+            };
+            count.labels_added += missing(&new.labels, &old.labels);
+            count.labels_removed += missing(&old.labels, &new.labels);
+            Ok(())
         })
     }
 
@@ -66,6 +83,7 @@ impl WriteTxn<'_> {
             let mut new = old.clone();
             let previous = set_prop(&mut new.props, k, value);
             txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
+            txn.count().properties_set += 1;
             Ok(previous)
         })
     }
@@ -81,6 +99,7 @@ impl WriteTxn<'_> {
             let previous = remove_prop(&mut new.props, k);
             if previous.is_some() {
                 txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
+                txn.count().properties_set += 1;
             }
             Ok(previous)
         })
@@ -112,14 +131,17 @@ impl WriteTxn<'_> {
         keyed.sort_by_key(|(id, ..)| *id); // stable: each node's writes stay in order
         let mut ids: Vec<NodeId> = keyed.iter().map(|(id, ..)| *id).collect();
         ids.dedup();
+        let assignments = keyed.len() as u64;
         let mut writes = keyed.into_iter().peekable();
-        self.rewrite_nodes(&ids, &written, &mut |id, record| {
+        let changed = self.rewrite_nodes(&ids, &written, &mut |id, record| {
             let mut dirty = false;
             while let Some((_, k, value)) = writes.next_if(|(w, ..)| *w == id) {
                 dirty |= change(record, k, value);
             }
             dirty
-        })
+        })?;
+        self.count().properties_set += assignments;
+        Ok(changed)
     }
 
     /// Sets the same properties on every node of `ids`: each
@@ -147,7 +169,10 @@ impl WriteTxn<'_> {
             sorted = copy;
             &sorted
         };
-        self.rewrite_nodes(ids, &written, &mut |_, record| change_all(record, &keyed))
+        let changed =
+            self.rewrite_nodes(ids, &written, &mut |_, record| change_all(record, &keyed))?;
+        self.count().properties_set += (ids.len() * keyed.len()) as u64;
+        Ok(changed)
     }
 
     /// Sets the same properties on every node with `label`, as
@@ -177,6 +202,7 @@ impl WriteTxn<'_> {
         if members.saturating_mul(4) < nodes || self.entries_move(&written) {
             let ids = write_reader(self).nodes_with_label(label)?;
             self.rewrite_nodes(&ids, &written, &mut apply)?;
+            self.count().properties_set += (ids.len() * keyed.len()) as u64;
             return Ok(ids.len());
         }
         // Each value encoded once, spliced into every member's record
@@ -220,6 +246,7 @@ impl WriteTxn<'_> {
                 Ok(true)
             })?;
         self.changes().put_run(Cf::Nodes, run);
+        self.count().properties_set += (found * keyed.len()) as u64;
         Ok(found)
     }
 
@@ -306,6 +333,7 @@ impl WriteTxn<'_> {
             };
             new.labels.insert(at, l);
             txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
+            txn.count().labels_added += 1;
             Ok(true)
         })
     }
@@ -323,6 +351,7 @@ impl WriteTxn<'_> {
             };
             new.labels.remove(at);
             txn.write_node(&mut *g, id, Some(&old), Some(&new))?;
+            txn.count().labels_removed += 1;
             Ok(true)
         })
     }
@@ -360,6 +389,7 @@ impl WriteTxn<'_> {
         self.with_part(|txn, g: &mut Part| {
             txn.write_node(&mut *g, id, Some(old), None)?;
             g.counters.node_count -= 1;
+            txn.count().nodes_deleted += 1;
             Ok(())
         })
     }
@@ -391,6 +421,9 @@ impl WriteTxn<'_> {
                 .edge(pattern_labels(&from), rec.edge_type, pattern_labels(&to), 1);
             g.counters.next_edge += 1;
             g.counters.edge_count += 1;
+            let count = txn.count();
+            count.relationships_created += 1;
+            count.properties_set += rec.props.len() as u64;
             Ok(id)
         })
     }
@@ -409,6 +442,7 @@ impl WriteTxn<'_> {
         let mut new = old.clone();
         let previous = set_prop(&mut new.props, k, value);
         self.write_edge(id, Some(&old), Some(&new))?;
+        self.count().properties_set += 1;
         Ok(previous)
     }
 
@@ -422,6 +456,7 @@ impl WriteTxn<'_> {
         let previous = remove_prop(&mut new.props, k);
         if previous.is_some() {
             self.write_edge(id, Some(&old), Some(&new))?;
+            self.count().properties_set += 1;
         }
         Ok(previous)
     }
@@ -432,6 +467,7 @@ impl WriteTxn<'_> {
         let old = reader.require_edge(id)?;
         let (from, to) = (reader.require_node(old.src)?, reader.require_node(old.dst)?);
         self.write_edge(id, Some(&old), None)?;
+        self.count().relationships_deleted += 1;
         self.with_part(|_, g: &mut Part| {
             g.counters.edge_count -= 1;
             g.stats.edge(
@@ -508,6 +544,7 @@ impl WriteTxn<'_> {
         required.rules.push(rule);
         let bytes = codec::encode(&required)?;
         self.changes().put(Cf::Meta, meta::REQUIRED, bytes);
+        self.count().constraints_added += 1;
         Ok(())
     }
 
@@ -520,6 +557,7 @@ impl WriteTxn<'_> {
         all.indexes.push(index);
         let bytes = codec::encode(&all)?;
         self.changes().put(Cf::Meta, meta::DECLARED_INDEXES, bytes);
+        self.count().indexes_added += 1;
         Ok(())
     }
 
@@ -534,6 +572,7 @@ impl WriteTxn<'_> {
         }
         let bytes = codec::encode(&all)?;
         self.changes().put(Cf::Meta, meta::DECLARED_INDEXES, bytes);
+        self.count().indexes_removed += 1;
         Ok(true)
     }
 
@@ -548,6 +587,7 @@ impl WriteTxn<'_> {
         }
         let bytes = codec::encode(&required)?;
         self.changes().put(Cf::Meta, meta::REQUIRED, bytes);
+        self.count().constraints_removed += 1;
         Ok(true)
     }
 
@@ -568,7 +608,9 @@ impl WriteTxn<'_> {
             let mut schema = g.schema.clone();
             schema.indexed.retain(|p| *p != pair);
             schema.unique.push(pair);
-            txn.rebuild_entries(g, pair, schema)
+            txn.rebuild_entries(g, pair, schema)?;
+            txn.count().constraints_added += 1;
+            Ok(())
         })
     }
 
@@ -587,7 +629,9 @@ impl WriteTxn<'_> {
             }
             let mut schema = g.schema.clone();
             schema.indexed.push(pair);
-            txn.rebuild_entries(g, pair, schema)
+            txn.rebuild_entries(g, pair, schema)?;
+            txn.count().indexes_added += 1;
+            Ok(())
         })
     }
 
@@ -655,6 +699,7 @@ impl WriteTxn<'_> {
         }
         self.with_part(|txn, g: &mut Part| {
             let mut schema = g.schema.clone();
+            let unique = schema.unique.contains(&(l, k));
             let before = schema.unique.len() + schema.indexed.len();
             schema.unique.retain(|p| *p != (l, k));
             schema.indexed.retain(|p| *p != (l, k));
@@ -662,6 +707,12 @@ impl WriteTxn<'_> {
                 return Ok(false);
             }
             txn.rebuild_entries(g, (l, k), schema)?;
+            let count = txn.count();
+            if unique {
+                count.constraints_removed += 1;
+            } else {
+                count.indexes_removed += 1;
+            }
             Ok(true)
         })
     }

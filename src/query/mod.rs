@@ -250,6 +250,7 @@ fn execute(
             columns: plan.columns.clone(),
             rows: Vec::new(),
             plan: Some(steps),
+            updates: crate::UpdateCounts::default(),
         });
     }
     let mut stats = Vec::new();
@@ -272,6 +273,7 @@ fn execute(
         columns: plan.columns.clone(),
         rows,
         plan: steps,
+        updates: crate::UpdateCounts::default(),
     })
 }
 
@@ -408,11 +410,17 @@ impl WriteTxn<'_> {
             return execute(&plan, mode, params, &mut Access::Write(self), &run);
         }
         let savepoint = self.savepoint();
-        let result = execute(&plan, mode, params, &mut Access::Write(self), &run);
-        if result.is_err() {
-            self.rollback_to(savepoint);
+        let before = self.updates();
+        match execute(&plan, mode, params, &mut Access::Write(self), &run) {
+            Ok(mut result) => {
+                result.updates = self.updates().since(&before);
+                Ok(result)
+            }
+            Err(e) => {
+                self.rollback_to(savepoint);
+                Err(e)
+            }
         }
-        result
     }
 }
 
@@ -439,7 +447,8 @@ impl Database {
         };
         if plan.writes() && mode != Mode::Explain {
             let mut w = self.begin_write()?;
-            let result = execute(&plan, mode, params, &mut Access::Write(&mut w), &run)?;
+            let mut result = execute(&plan, mode, params, &mut Access::Write(&mut w), &run)?;
+            result.updates = w.updates();
             w.commit()?;
             Ok(result)
         } else {

@@ -2,6 +2,7 @@
 //! or `PROFILE` its plan's steps.
 
 use super::value::CypherValue;
+use crate::UpdateCounts;
 pub use crate::storage::Reads as StorageReads;
 
 /// The result of a statement: its column names and rows.
@@ -10,6 +11,8 @@ pub struct QueryResult {
     pub(crate) columns: Vec<String>,
     pub(crate) rows: Vec<Vec<CypherValue>>,
     pub(crate) plan: Option<Vec<PlanStep>>,
+    /// What the statement's writes did.
+    pub(crate) updates: UpdateCounts,
 }
 
 impl QueryResult {
@@ -31,6 +34,13 @@ impl QueryResult {
     #[must_use]
     pub fn plan(&self) -> Option<&[PlanStep]> {
         self.plan.as_deref()
+    }
+
+    /// What the statement's writes did: nodes created, properties set,
+    /// ... (all zero for a statement that does not write).
+    #[must_use]
+    pub fn updates(&self) -> &UpdateCounts {
+        &self.updates
     }
 
     /// The rows, owned.

@@ -22,7 +22,7 @@ use super::chunk;
 use super::packstream::{self, Encoder, Pack};
 use super::values::tag;
 use crate::query::{CypherValue, NodeValue, Params, PathValue, QueryResult, RelValue};
-use crate::{EdgeId, NodeId};
+use crate::{EdgeId, NodeId, UpdateCounts};
 
 /// Why a client call failed.
 #[derive(Debug, thiserror::Error)]
@@ -236,7 +236,7 @@ impl Client {
             _ => Vec::new(),
         };
         let mut rows = Vec::new();
-        loop {
+        let updates = loop {
             let (signature, mut fields) = self.recv()?;
             match (signature, fields.pop()) {
                 (0x71, Some(Pack::List(values))) => {
@@ -247,7 +247,7 @@ impl Client {
                             .collect::<Result<_, _>>()?,
                     );
                 }
-                (0x70, _) => break,
+                (0x70, meta) => break meta.as_ref().map(read_updates).unwrap_or_default(),
                 (0x7F, Some(meta)) => {
                     self.send(&[Pack::Struct(0x0F, vec![])])?;
                     self.summary()?;
@@ -259,11 +259,12 @@ impl Client {
                     )));
                 }
             }
-        }
+        };
         Ok(QueryResult {
             columns,
             rows,
             plan: None,
+            updates,
         })
     }
 
@@ -394,6 +395,18 @@ impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
+}
+
+/// A summary's `stats` as counts (those it does not name are 0).
+fn read_updates(meta: &Pack) -> UpdateCounts {
+    let mut u = UpdateCounts::default();
+    if let Some(Pack::Map(stats)) = meta.get("stats") {
+        for (name, n) in stats {
+            let n = n.as_int().and_then(|n| u64::try_from(n).ok()).unwrap_or(0);
+            u.set_named(name, n);
+        }
+    }
+    u
 }
 
 fn failure(meta: &Pack) -> ClientError {

@@ -17,7 +17,7 @@ use super::packstream::Pack;
 use super::values::{self, Dialect};
 use super::{Link, Shared};
 use crate::query::{CypherValue, Params, QueryError, QueryOptions, QueryRows};
-use crate::{Database, ReadTxn, WriteTxn};
+use crate::{Database, ReadTxn, UpdateCounts, WriteTxn};
 
 /// Neo4j status codes the protocol layer answers with.
 pub mod code {
@@ -62,6 +62,8 @@ struct Open<'db> {
     rows: Rows<'db>,
     /// `r`, `w` or `rw`.
     kind: &'static str,
+    /// What the statement wrote, for its summary.
+    updates: UpdateCounts,
 }
 
 enum Tx<'db> {
@@ -470,17 +472,23 @@ impl<'db> Session<'db> {
         let options = timeout
             .map_or_else(QueryOptions::default, QueryOptions::timeout)
             .with_interrupt(self.link.interrupt().clone());
-        let (columns, rows, kind) = match &mut self.tx {
+        let none = UpdateCounts::default();
+        let (columns, rows, kind, updates) = match &mut self.tx {
             Some(Tx::Read(r)) => {
                 let (columns, stream) = stream(Arc::clone(r), query, &params, &options)?;
-                (columns, Rows::Stream(stream), "r")
+                (columns, Rows::Stream(stream), "r", none)
             }
             Some(Tx::Write(w)) => {
                 let result = w
                     .query_with(query, &params, &options)
                     .map_err(Failure::query)?;
-                let columns = result.columns().to_vec();
-                (columns, Rows::Held(result.into_rows().into()), "rw")
+                let (columns, updates) = (result.columns().to_vec(), *result.updates());
+                (
+                    columns,
+                    Rows::Held(result.into_rows().into()),
+                    "rw",
+                    updates,
+                )
             }
             None => {
                 let read_mode = extra.get("mode").and_then(Pack::as_str) == Some("r");
@@ -492,19 +500,29 @@ impl<'db> Session<'db> {
                         .query_with(query, &params, &options)
                         .map_err(Failure::query)?;
                     w.commit().map_err(Failure::storage)?;
-                    let columns = result.columns().to_vec();
-                    (columns, Rows::Held(result.into_rows().into()), "rw")
+                    let (columns, updates) = (result.columns().to_vec(), *result.updates());
+                    (
+                        columns,
+                        Rows::Held(result.into_rows().into()),
+                        "rw",
+                        updates,
+                    )
                 } else {
                     // A write statement in read mode is refused here.
                     let r = Arc::new(self.db.begin_read().map_err(Failure::storage)?);
                     let (columns, stream) = stream(r, query, &params, &options)?;
-                    (columns, Rows::Stream(stream), "r")
+                    (columns, Rows::Stream(stream), "r", none)
                 }
             }
         };
         let qid = self.next_qid;
         self.next_qid += 1;
-        self.results.push(Open { qid, rows, kind });
+        self.results.push(Open {
+            qid,
+            rows,
+            kind,
+            updates,
+        });
         let mut meta = vec![
             (
                 "fields".to_owned(),
@@ -580,13 +598,26 @@ impl<'db> Session<'db> {
             message::success(e, &Pack::map([("has_more", Pack::Bool(true))]));
             return Ok(());
         }
-        let kind = open.kind;
+        let (kind, updates) = (open.kind, open.updates);
         self.results.remove(at);
         let mut meta = vec![
             ("type".to_owned(), Pack::str(kind)),
             ("t_last".to_owned(), Pack::Int(millis(started))),
             ("db".to_owned(), Pack::str(DATABASE)),
         ];
+        let counted = updates.named();
+        if !counted.is_empty() {
+            let stats = counted
+                .into_iter()
+                .map(|(name, n)| {
+                    (
+                        name.to_owned(),
+                        Pack::Int(i64::try_from(n).unwrap_or(i64::MAX)),
+                    )
+                })
+                .collect();
+            meta.push(("stats".to_owned(), Pack::Map(stats)));
+        }
         if self.tx.is_none() {
             meta.push(("bookmark".to_owned(), Pack::str(super::BOOKMARK)));
         }

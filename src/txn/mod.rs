@@ -56,7 +56,7 @@ pub(crate) mod fuzz {
     }
 }
 pub use read::ReadTxn;
-pub use write::WriteTxn;
+pub use write::{UpdateCounts, WriteTxn};
 
 pub(crate) use bulk::{IdAt, STAGING_DIR, Undo};
 #[cfg(test)]

@@ -33,6 +33,98 @@ pub struct WriteTxn<'db> {
     parts: Vec<(TypeId, Option<Box<dyn TxnPart>>)>,
     durability: Durability,
     finished: bool,
+    /// What the transaction did so far, counted.
+    updates: UpdateCounts,
+}
+
+/// What writes did, counted as Neo4j counts them for a statement's
+/// summary: nodes and relationships created and deleted, properties set
+/// (each assignment, a removal included), labels added and removed,
+/// indexes and constraints added and removed. A statement's counts are
+/// [`QueryResult::updates`](crate::query::QueryResult::updates); a
+/// transaction's so far, [`WriteTxn::updates`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UpdateCounts {
+    /// Nodes created.
+    pub nodes_created: u64,
+    /// Nodes deleted.
+    pub nodes_deleted: u64,
+    /// Relationships created.
+    pub relationships_created: u64,
+    /// Relationships deleted.
+    pub relationships_deleted: u64,
+    /// Property assignments and removals.
+    pub properties_set: u64,
+    /// Labels added to nodes (a new node's included).
+    pub labels_added: u64,
+    /// Labels removed from nodes.
+    pub labels_removed: u64,
+    /// Indexes created.
+    pub indexes_added: u64,
+    /// Indexes dropped.
+    pub indexes_removed: u64,
+    /// Constraints created.
+    pub constraints_added: u64,
+    /// Constraints dropped.
+    pub constraints_removed: u64,
+}
+
+impl UpdateCounts {
+    /// Whether nothing was counted.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == UpdateCounts::default()
+    }
+
+    /// What was counted after `before`.
+    #[must_use]
+    pub fn since(&self, before: &UpdateCounts) -> UpdateCounts {
+        let (mut out, mut before) = (*self, *before);
+        for ((_, a), (_, b)) in out.fields().into_iter().zip(before.fields()) {
+            *a = a.saturating_sub(*b);
+        }
+        out
+    }
+
+    /// The counts by Neo4j's names (`nodes-created`, ...), those not zero.
+    #[must_use]
+    pub fn named(&self) -> Vec<(&'static str, u64)> {
+        let mut copy = *self;
+        copy.fields()
+            .into_iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(name, n)| (name, *n))
+            .collect()
+    }
+
+    /// Sets the count Neo4j names `name`; `false` for a name it does not
+    /// know.
+    pub fn set_named(&mut self, name: &str, n: u64) -> bool {
+        match self.fields().into_iter().find(|(k, _)| *k == name) {
+            Some((_, slot)) => {
+                *slot = n;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn fields(&mut self) -> [(&'static str, &mut u64); 11] {
+        [
+            ("nodes-created", &mut self.nodes_created),
+            ("nodes-deleted", &mut self.nodes_deleted),
+            ("relationships-created", &mut self.relationships_created),
+            ("relationships-deleted", &mut self.relationships_deleted),
+            ("properties-set", &mut self.properties_set),
+            ("labels-added", &mut self.labels_added),
+            ("labels-removed", &mut self.labels_removed),
+            ("indexes-added", &mut self.indexes_added),
+            ("indexes-removed", &mut self.indexes_removed),
+            ("constraints-added", &mut self.constraints_added),
+            ("constraints-removed", &mut self.constraints_removed),
+        ]
+    }
 }
 
 /// A write transaction's state at one moment (see
@@ -40,6 +132,7 @@ pub struct WriteTxn<'db> {
 pub(crate) struct Savepoint {
     changes: Changes,
     parts: Vec<Option<Box<dyn Any + Send + Sync>>>,
+    updates: UpdateCounts,
 }
 
 /// How a commit writes its batch: the plain atomic write, or a bulk
@@ -55,6 +148,7 @@ impl<'db> WriteTxn<'db> {
             parts: Vec::new(),
             durability: db.durability(),
             finished: false,
+            updates: UpdateCounts::default(),
         };
         for model in db.extensions() {
             if let Some(part) = model.begin_write(&txn)? {
@@ -63,6 +157,17 @@ impl<'db> WriteTxn<'db> {
             }
         }
         Ok(txn)
+    }
+
+    /// What the transaction did so far, counted.
+    #[must_use]
+    pub fn updates(&self) -> UpdateCounts {
+        self.updates
+    }
+
+    /// Where writes count what they did.
+    pub(crate) fn count(&mut self) -> &mut UpdateCounts {
+        &mut self.updates
     }
 
     /// The database this transaction writes to.
@@ -137,6 +242,7 @@ impl<'db> WriteTxn<'db> {
                 .iter()
                 .map(|(_, p)| p.as_ref().map(|p| p.save(db)))
                 .collect(),
+            updates: self.updates,
         }
     }
 
@@ -144,6 +250,7 @@ impl<'db> WriteTxn<'db> {
     pub(crate) fn rollback_to(&mut self, savepoint: Savepoint) {
         let db = self.db;
         *self.view.changes_mut() = savepoint.changes;
+        self.updates = savepoint.updates;
         for ((_, part), saved) in self.parts.iter_mut().zip(savepoint.parts) {
             if let (Some(part), Some(saved)) = (part.as_mut(), saved) {
                 part.restore(saved, db);

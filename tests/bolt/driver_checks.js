@@ -98,6 +98,13 @@ async function main () {
       const n = await session.executeRead(async tx =>
         (await tx.run('MATCH (t:Temp) RETURN count(t) AS n')).records[0].get('n').toNumber())
       check(n === 2, 'executeRead saw ' + n)
+      // The summary counts what a statement wrote.
+      const { summary } = await driver.executeQuery('CREATE (:Counted {v: 1, w: 2})')
+      const u = summary.counters.updates()
+      check(u.nodesCreated === 1 && u.propertiesSet === 2 && u.labelsAdded === 1 &&
+        summary.counters.containsUpdates(), 'counters ' + JSON.stringify(u))
+      const gone = (await driver.executeQuery('MATCH (c:Counted) DELETE c')).summary.counters.updates()
+      check(gone.nodesDeleted === 1, 'counters ' + JSON.stringify(gone))
       // A large result streams (the driver pulls in batches).
       let total = 0
       const big = session.run('UNWIND range(1, 200000) AS i RETURN i')

@@ -102,6 +102,18 @@ with GraphDatabase.driver(uri, auth=(user, password)) as driver:
         check(n == 2, f"execute_read saw {n}")
     records, summary, keys = driver.execute_query("MATCH (p:Person) RETURN p.name AS name ORDER BY name")
     check([r["name"] for r in records] == ["ada", "bob", "cy"] and keys == ["name"], "execute_query")
+    check(not summary.counters.contains_updates, "a read counted updates")
+
+    # The summary counts what a statement wrote.
+    _, summary, _ = driver.execute_query(
+        "CREATE (a:Temp:Counted {v: 4, w: 5})-[:TO {x: 1}]->(b:Temp {v: 6})")
+    c = summary.counters
+    check((c.nodes_created, c.relationships_created, c.properties_set, c.labels_added)
+          == (2, 1, 4, 3) and c.contains_updates, f"counters {c}")
+    _, summary, _ = driver.execute_query("MATCH (a:Counted) REMOVE a:Counted SET a.v = 7 DETACH DELETE a")
+    c = summary.counters
+    check((c.labels_removed, c.properties_set, c.nodes_deleted, c.relationships_deleted)
+          == (1, 1, 1, 1), f"counters {c}")
 
     # A large result streams in batches (the driver pulls 1,000 at a time).
     with driver.session(fetch_size=1000) as s:

@@ -131,6 +131,7 @@ impl<'t> QueryRows<'t> {
             columns: self.columns,
             rows,
             plan: self.plan,
+            updates: crate::UpdateCounts::default(),
         })
     }
 }

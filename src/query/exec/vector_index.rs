@@ -67,6 +67,7 @@ pub(crate) fn create(args: &[V], w: &mut WriteTxn<'_>) -> QResult<()> {
         )));
     }
     w.create_collection(&name, config.fed_by(source))?;
+    w.count().indexes_added += 1;
     Ok(())
 }
 

@@ -420,6 +420,7 @@ fn drop_schema(args: &[CypherValue], w: &mut WriteTxn<'_>) -> QResult<()> {
             .any(|c| c.name == name && c.config.source.is_some())
     {
         w.drop_collection(&name)?;
+        w.count().indexes_removed += 1;
         return Ok(());
     }
     if found.is_none() && !constraint && w.drop_fulltext_index(&name)? {
