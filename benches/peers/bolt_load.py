@@ -59,15 +59,17 @@ class Stats:
     def __init__(self):
         self.latency = {}
         self.errors = {}
+        self.error_log = []  # (monotonic time, operation, kind)
         self.acknowledged = []
         self.undone = []
 
     def time(self, op, seconds):
         self.latency.setdefault(op, []).append(seconds)
 
-    def error(self, e):
+    def error(self, e, op):
         kind = type(e).__name__ + (f" {e.code}" if isinstance(e, Neo4jError) and e.code else "")
         self.errors[kind] = self.errors.get(kind, 0) + 1
+        self.error_log.append((time.monotonic(), op, kind))
 
 
 def _pack_str(s):
@@ -127,6 +129,7 @@ async def session_loop(uri, port, stats, deadline, worker):
             n += 1
             uid = f"w{worker}-{n}"
             x = rng.random()
+            op = "?"
             t = time.perf_counter()
             try:
                 if x < 0.40:
@@ -162,10 +165,10 @@ async def session_loop(uri, port, stats, deadline, worker):
                 stats.time(op, time.perf_counter() - t)
             except (ServiceUnavailable, SessionExpired, ConnectionError, OSError,
                     asyncio.IncompleteReadError) as e:
-                stats.error(e)
+                stats.error(e, op)
                 await asyncio.sleep(0.2)
             except Neo4jError as e:
-                stats.error(e)
+                stats.error(e, op)
     finally:
         await driver.close()
 
@@ -180,15 +183,16 @@ async def load(args, uri, port, db):
     deadline = time.monotonic() + args.seconds
     server = start(args.quiver, db, port)
     tasks = [asyncio.create_task(session_loop(uri, port, stats, deadline, w)) for w in range(args.sessions)]
-    killed_at = None
+    window = None
     if args.kill_at:
         await asyncio.sleep(args.kill_at)
+        killed_at = time.monotonic()
         server.send_signal(signal.SIGKILL)
         server.wait()
-        killed_at = time.monotonic()
         server = start(args.quiver, db, port)
+        window = (killed_at, time.monotonic())
     await asyncio.gather(*tasks)
-    return stats, server, killed_at
+    return stats, server, window
 
 
 def main():
@@ -208,7 +212,7 @@ def main():
                    check=False, capture_output=True)
     port = free_port()
     uri = f"bolt://127.0.0.1:{port}"
-    stats, server, _ = asyncio.run(load(args, uri, port, db))
+    stats, server, window = asyncio.run(load(args, uri, port, db))
     # The ledger against the database.
     with neo4j.GraphDatabase.driver(uri, auth=(USER, PASSWORD)) as d:
         rows, _, _ = d.execute_query("MATCH (l:Ledger) RETURN l.uid AS u")
@@ -232,6 +236,12 @@ def main():
         "rolled_back_or_dropped_present": len(undone_present),
         "stored_rows": len(stored),
         "errors": stats.errors,
+        # When each error came, in seconds after the kill (the restart
+        # took restart_s), and on which operation.
+        "restart_s": round(window[1] - window[0], 3) if window else None,
+        "errors_after_kill_s": sorted(
+            [round(t - window[0], 3), op, kind] for t, op, kind in stats.error_log
+        ) if window else [[None, op, kind] for _, op, kind in stats.error_log],
         "latency_ms": {
             op: {
                 "n": len(v),
