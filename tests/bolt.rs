@@ -226,6 +226,39 @@ fn statements_run_and_results_come_in_the_batches_pulled() {
 }
 
 #[test]
+fn many_requests_sent_at_once_are_all_answered_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(fixture(dir.path()), any_port());
+    let mut c = Client::login(server.addr);
+    // More than a connection reads ahead, in one write.
+    let mut wire = Vec::new();
+    for i in 0..40 {
+        for (tag, fields) in [
+            (
+                0x10,
+                vec![
+                    Pack::str("RETURN $i AS i"),
+                    Pack::map([("i", Pack::Int(i))]),
+                    Pack::map([]),
+                ],
+            ),
+            (0x3F, pull(-1)),
+        ] {
+            let mut msg = Vec::new();
+            Encoder::new(&mut msg).pack(&Pack::Struct(tag, fields));
+            chunk::frame(&msg, &mut wire);
+        }
+    }
+    c.stream.write_all(&wire).unwrap();
+    for i in 0..40 {
+        c.expect_success();
+        let (tag, fields) = c.recv().unwrap();
+        assert_eq!((tag, &fields[0]), (0x71, &Pack::List(vec![Pack::Int(i)])));
+        c.expect_success();
+    }
+}
+
+#[test]
 fn a_failure_ignores_requests_until_reset() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(fixture(dir.path()), any_port());
@@ -252,6 +285,21 @@ fn a_failure_ignores_requests_until_reset() {
     c.send(0x3F, pull(-1));
     let (tag, fields) = c.recv().unwrap();
     assert_eq!((tag, &fields[0]), (0x71, &Pack::List(vec![Pack::Int(7)])));
+    c.expect_success();
+    // LOGOFF inside a transaction is refused; the RESET ends both.
+    c.send(0x11, vec![Pack::map([])]);
+    c.expect_success();
+    c.send(0x6B, vec![]);
+    let (tag, fields) = c.recv().unwrap();
+    assert_eq!(tag, 0x7F);
+    assert_eq!(
+        fields[0].get("code"),
+        Some(&Pack::str("Neo.ClientError.Request.Invalid"))
+    );
+    c.send(0x0F, vec![]);
+    c.expect_success();
+    c.send(0x6B, vec![]);
+    c.expect_success();
 }
 
 #[test]

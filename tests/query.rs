@@ -841,6 +841,16 @@ fn a_statement_run_again_reuses_its_plan() {
     let again = r.query(text, &params(&[("name", V::String("libz".into()))]));
     assert_eq!(again.unwrap().rows()[0][0], V::Int(100));
     assert_eq!(db.plan_cache_hits(), before + 3);
+    // A statement longer than the cache keeps runs, each time compiled.
+    let long = format!(
+        "RETURN '{}' AS padding",
+        "x".repeat(quiverdb::query::PLAN_CACHE_MAX_TEXT)
+    );
+    for _ in 0..2 {
+        let r = db.execute(&long, &Params::new()).unwrap();
+        assert_eq!(r.rows().len(), 1);
+    }
+    assert_eq!(db.plan_cache_hits(), before + 3);
 }
 
 #[test]

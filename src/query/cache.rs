@@ -23,6 +23,11 @@ use crate::txn::{Database, Extension};
 /// Statements kept at most; the least recently used goes first.
 pub const PLAN_CACHE_CAPACITY: usize = 512;
 
+/// The longest statement kept, in bytes: a longer one is compiled each
+/// time it runs, so the cache holds at most a few tens of MiB of text
+/// whatever clients send (values belong in parameters).
+pub const PLAN_CACHE_MAX_TEXT: usize = 64 << 10;
+
 /// The plan cache: a model with no stored data, registered by the
 /// assembly.
 #[derive(Default)]
@@ -90,6 +95,10 @@ pub(crate) fn prepared(
     params: &Params,
     compile: impl FnOnce() -> Result<(Plan, Mode), QueryError>,
 ) -> Result<(Arc<Plan>, Mode), QueryError> {
+    if text.len() > PLAN_CACHE_MAX_TEXT {
+        let (plan, mode) = compile()?;
+        return Ok((Arc::new(plan), mode));
+    }
     let cache = db.extension::<PlanCache>();
     let key = key(text, params);
     {

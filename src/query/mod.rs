@@ -66,7 +66,7 @@ pub(crate) mod exec;
 pub(crate) mod cache;
 mod explain;
 
-pub use cache::PLAN_CACHE_CAPACITY;
+pub use cache::{PLAN_CACHE_CAPACITY, PLAN_CACHE_MAX_TEXT};
 pub use error::{ErrorKind, Interrupt, Phase, QueryError, status};
 pub use exec::stream::QueryRows;
 pub use parse::{CYPHER_VERSIONS, MAX_NESTING, split_statements};

@@ -813,7 +813,11 @@ fn read_some<R: Read, W>(duplex: &Duplex<'_, R, W>, link: &Link, config: &Server
         {
             let mut queue = duplex.queue.lock();
             while queue.len() >= MAX_QUEUED && !link.closed() {
-                duplex.room.wait(&mut queue);
+                if !duplex.answering.is_locked() {
+                    // Nobody answers them: this thread does, first.
+                    return true;
+                }
+                duplex.room.wait_for(&mut queue, Duration::from_millis(100));
             }
         }
         if link.closed() {

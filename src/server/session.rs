@@ -253,6 +253,12 @@ impl<'db> Session<'db> {
                 format!("{} before LOGON", r.name()),
             )),
             (_, Request::Logoff) if self.version >= (5, 1) => {
+                if self.tx.is_some() || !self.results.is_empty() {
+                    return Err(Failure::new(
+                        code::REQUEST_INVALID,
+                        "LOGOFF inside a transaction or with a result open",
+                    ));
+                }
                 self.end_all();
                 self.state = State::Authentication;
                 message::success(e, &Pack::map([]));
