@@ -402,33 +402,18 @@ impl<'db> Session<'db> {
         Ok(())
     }
 
-    /// The database's writer, waited for up to the configured time (a
-    /// RESET stops the wait).
+    /// The database's writer, waited for up to the configured time in
+    /// one wait (waiters are served about in turn; a RESET meanwhile takes
+    /// effect when the wait ends).
     fn begin_write(&self) -> Result<WriteTxn<'db>, Failure> {
-        let wait = self.shared.config.write_wait;
-        let until = Instant::now() + wait;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            let slice = left.min(Duration::from_millis(100));
-            match self.db.begin_write_within(slice) {
-                Ok(w) => return Ok(w),
-                Err(crate::Error::WriterBusy { .. }) if !left.is_zero() => {
-                    if self.link.interrupt().is_interrupted() {
-                        return Err(Failure::new(
-                            crate::query::status::TERMINATED,
-                            "interrupted while waiting for the writer",
-                        ));
-                    }
+        self.db
+            .begin_write_within(self.shared.config.write_wait)
+            .map_err(|err| match err {
+                crate::Error::WriterBusy { .. } => {
+                    Failure::new(code::LOCK_TIMEOUT, err.to_string())
                 }
-                Err(crate::Error::WriterBusy { .. }) => {
-                    return Err(Failure::new(
-                        code::LOCK_TIMEOUT,
-                        crate::Error::WriterBusy { waited: wait }.to_string(),
-                    ));
-                }
-                Err(other) => return Err(Failure::storage(other)),
-            }
-        }
+                other => Failure::storage(other),
+            })
     }
 
     fn commit(&mut self, e: &mut Out<'_>) -> Result<(), Failure> {
