@@ -541,7 +541,9 @@ fn spawn_serve(dir: &Path) -> (Serve, String) {
         Command::new(env!("CARGO_BIN_EXE_quiver"))
             .arg("serve")
             .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
+            // A short wait for the writer: the drivers' checks see a
+            // transient error and their managed transactions retry.
+            .args(["--listen", "127.0.0.1:0", "--write-wait", "1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -98,6 +98,21 @@ async function main () {
       const n = await session.executeRead(async tx =>
         (await tx.run('MATCH (t:Temp) RETURN count(t) AS n')).records[0].get('n').toNumber())
       check(n === 2, 'executeRead saw ' + n)
+      // A managed transaction retries a transient error: another
+      // transaction holds the writer past the server's wait (1 s in the
+      // tests), then commits.
+      const holder = driver.session()
+      const held = await holder.beginTransaction()
+      await held.run('CREATE (:Temp {v: 8})')
+      const release = new Promise(resolve => setTimeout(() => held.commit().then(resolve), 2500))
+      let attempts = 0
+      const retried = await session.executeWrite(async tx => {
+        attempts++
+        return (await tx.run('CREATE (t:Temp {v: 9}) RETURN t.v AS v')).records[0].get('v').toNumber()
+      })
+      await release
+      await holder.close()
+      check(retried === 9 && attempts >= 2, attempts + ' attempts')
       // The summary counts what a statement wrote.
       const { summary } = await driver.executeQuery('CREATE (:Counted {v: 1, w: 2})')
       const u = summary.counters.updates()

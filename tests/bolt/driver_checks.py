@@ -6,10 +6,11 @@ non-zero with the failed check's message.
 """
 import datetime
 import sys
+import threading
 
 import neo4j
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ClientError, TransientError
+from neo4j.exceptions import AuthError, ClientError
 
 uri, user, password = sys.argv[1:4]
 
@@ -125,6 +126,28 @@ with GraphDatabase.driver(uri, auth=(user, password)) as driver:
         check(first == [1, 2, 3, 4, 5], f"first rows {first}")
         result.consume()
         check(s.run("RETURN 1 AS one").single()["one"] == 1, "session after consume")
+
+    # A managed transaction retries a transient error: another
+    # transaction holds the writer past the server's wait (1 s in the
+    # tests), then commits.
+    holder = driver.session()
+    held = holder.begin_transaction()
+    held.run("CREATE (:Temp {v: 8})").consume()
+    release = threading.Timer(2.5, held.commit)
+    release.start()
+    attempts = []
+
+    def add_after_wait(tx):
+        attempts.append(1)
+        return tx.run("CREATE (t:Temp {v: 9}) RETURN t.v AS v").single()["v"]
+
+    with driver.session() as s:
+        v = s.execute_write(add_after_wait)
+    release.join()
+    holder.close()
+    check(v == 9 and len(attempts) >= 2, f"{len(attempts)} attempts, {v}")
+    n = driver.execute_query("MATCH (t:Temp) WHERE t.v IN [8, 9] RETURN count(t) AS n").records[0]["n"]
+    check(n == 2, f"{n} of the retried and the held writes")
 
     # Errors are classified by their Neo4j codes.
     with driver.session() as s:
