@@ -667,6 +667,21 @@ fn rows_stream_as_they_are_pulled() {
     assert_eq!(keys, (0..5).map(V::Int).collect::<Vec<_>>());
 }
 
+/// Writes a `:Kept` node, then runs an endless statement that would
+/// write `:Lost` ones with `options`; returns its error.
+fn kept_then_lost(
+    w: &mut quiverdb::WriteTxn<'_>,
+    options: &QueryOptions,
+) -> quiverdb::query::QueryError {
+    w.query("CREATE (:Kept)", &Params::new()).unwrap();
+    w.query_with(
+        "MATCH (a:Item), (b:Item), (c:Item) CREATE (:Lost)",
+        &Params::new(),
+        options,
+    )
+    .unwrap_err()
+}
+
 /// How many `:Kept` and `:Lost` nodes the database holds.
 fn kept_and_lost(db: &Database) -> (i64, i64) {
     let r = db
@@ -768,14 +783,7 @@ fn an_interrupted_statement_stops_and_leaves_no_writes() {
     // Triggered, it stops the next statement at once; cleared, it lets
     // statements run again.
     let mut w = db.begin_write().unwrap();
-    w.query("CREATE (:Kept)", &none).unwrap();
-    let e = w
-        .query_with(
-            "MATCH (a:Item), (b:Item), (c:Item) CREATE (:Lost)",
-            &none,
-            &options,
-        )
-        .unwrap_err();
+    let e = kept_then_lost(&mut w, &options);
     assert_eq!(e.kind, ErrorKind::Interrupted);
     stop.clear();
     w.query_with("CREATE (:Kept)", &none, &options).unwrap();
@@ -800,14 +808,7 @@ fn a_statement_past_its_time_limit_stops_and_leaves_no_writes() {
     assert_eq!(e.kind, ErrorKind::Timeout);
 
     let mut w = db.begin_write().unwrap();
-    w.query("CREATE (:Kept)", &none).unwrap();
-    let e = w
-        .query_with(
-            "MATCH (a:Item), (b:Item), (c:Item) CREATE (:Lost)",
-            &none,
-            &limit,
-        )
-        .unwrap_err();
+    let e = kept_then_lost(&mut w, &limit);
     assert_eq!(e.kind, ErrorKind::Timeout);
     w.commit().unwrap();
     assert_eq!(kept_and_lost(&db), (1, 0));
